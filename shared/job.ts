@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { ChatIdSchema, FileIdSchema, sourceOfFileId, type FileSource } from './ids.js';
+
+/**
+ * The ingest job: the body of one queue message, naming one file. Version 1.
+ *
+ *   { "v": 1, "fileId": "claude_gen_file_…", "chatId": "claude_chat_…",
+ *     "file": { "filename": "…", "md5": "…" | null, "mime_type": "…" | null,
+ *               "size_bytes": 123 | null, "created_at": "…" | null } }
+ *
+ * Only `fileId` is required; `v` defaults to 1 and any other version is rejected, as is any unknown
+ * field. `chatId` and `file` let discovery pass what it already read from
+ * `chat_messages[].generated_files[]` / `files[]`: a job that carries the chat id and complete metadata
+ * costs one upstream request instead of two.
+ */
+export const JOB_SCHEMA_VERSION = 1;
+
+const Md5HexSchema = z.string().regex(/^[0-9a-f]{32}$/, { message: 'must be 32 lowercase hex digits' });
+const TimestampSchema = z.iso.datetime({ offset: true });
+
+export const CarriedMetadataSchema = z.strictObject({
+  filename: z.string().min(1).max(1024),
+  md5: Md5HexSchema.nullable().optional(),
+  mime_type: z.string().min(1).max(255).nullable().optional(),
+  size_bytes: z.number().int().nonnegative().nullable().optional(),
+  created_at: TimestampSchema.nullable().optional(),
+  /** Files API only: discovery may pass `downloadable` as listed. */
+  downloadable: z.boolean().optional(),
+});
+export type CarriedMetadata = z.infer<typeof CarriedMetadataSchema>;
+
+export const IngestJobSchema = z.strictObject({
+  v: z.literal(JOB_SCHEMA_VERSION).default(JOB_SCHEMA_VERSION),
+  fileId: FileIdSchema,
+  chatId: ChatIdSchema.optional(),
+  file: CarriedMetadataSchema.optional(),
+});
+export type IngestJob = z.infer<typeof IngestJobSchema>;
+
+export type ParsedJob =
+  | { ok: true; job: IngestJob; source: FileSource }
+  | { ok: false; reason: string };
+
+/** Parses a queue message body; never throws. The reason names the offending field, not the payload. */
+export function parseJob(body: string): ParsedJob {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { ok: false, reason: 'body is not valid JSON' };
+  }
+  const parsed = IngestJobSchema.safeParse(json);
+  if (!parsed.success) {
+    const reason = parsed.error.issues
+      .map((i) => `${i.path.join('.') || 'job'}: ${i.message}`)
+      .join('; ');
+    return { ok: false, reason: `not a valid job: ${reason}` };
+  }
+  return { ok: true, job: parsed.data, source: sourceOfFileId(parsed.data.fileId) };
+}
+
+/** Serialises a job for the queue (discovery, enqueue CLI, sample stack). */
+export function serializeJob(job: Omit<IngestJob, 'v'> & { v?: 1 }): string {
+  return JSON.stringify({ v: JOB_SCHEMA_VERSION, ...job });
+}

@@ -1,0 +1,31 @@
+/**
+ * Names shared by the code that emits metrics and the infrastructure that alarms on them. Powertools
+ * Metrics adds one dimension, `service`, whose value is POWERTOOLS_SERVICE_NAME of the function.
+ */
+export const METRICS_NAMESPACE = 'ClaudeFileArchiver';
+
+export const SERVICE_NAMES = {
+  ingest: 'archiver-ingest',
+  lookup: 'archiver-lookup',
+} as const;
+
+export const METRIC = {
+  /** Count of files newly archived and indexed (duplicates not counted). */
+  filesArchived: 'FilesArchived',
+  /** Bytes of newly archived files. */
+  bytesArchived: 'BytesArchived',
+  /** A download whose size or MD5 did not match; the upload was aborted. */
+  integrityFailures: 'IntegrityFailures',
+  /** Final outcomes recorded without a copy (not found, expired, not downloadable); extra dimension `reason`. */
+  finalOutcomes: 'FinalOutcomes',
+  /** Upstream answered 429. */
+  upstreamThrottled: 'UpstreamThrottled',
+  /** Upstream answered 401 or 403: the key is wrong or lacks a scope. */
+  upstreamAuthFailures: 'UpstreamAuthFailures',
+  /** Milliseconds from request to response headers, per upstream request. */
+  upstreamLatency: 'UpstreamLatency',
+  /** A queue message that was not a valid job; sent to the dead-letter queue. */
+  malformedJobs: 'MalformedJobs',
+  /** A delivery of a file that was already archived. */
+  duplicateDeliveries: 'DuplicateDeliveries',
+} as const;
