@@ -1,0 +1,63 @@
+/**
+ * Runs s3rver in its own process. s3rver needs `--openssl-legacy-provider` (its ListObjectsV2
+ * continuation tokens use a cipher that OpenSSL 3 only offers through the legacy provider), and that
+ * flag can only be given when a process starts, so `startS3rver` in aws-servers.ts forks this script
+ * with it. The parent learns the port over IPC; when the IPC channel closes (the parent stopped us,
+ * exited or was killed) this process closes the server and exits, so it never outlives its parent.
+ *
+ * Usage (by startS3rver only): node --import tsx local/s3rver-process.ts --directory DIR [--port N]
+ */
+import { parseArgs } from 'node:util';
+import S3rver from 's3rver';
+
+/** The one message this process sends its parent. */
+export interface S3rverReadyMessage {
+  type: 's3rver-ready';
+  port: number;
+}
+
+async function runS3rverProcess(): Promise<void> {
+  const send = process.send?.bind(process);
+  if (!send) {
+    console.error('s3rver-process must be started by startS3rver (it needs an IPC channel)');
+    process.exit(2);
+  }
+  const { values } = parseArgs({
+    options: { directory: { type: 'string' }, port: { type: 'string', default: '0' } },
+  });
+  if (!values.directory) throw new Error('--directory is required');
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be 0..65535');
+
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port,
+    directory: values.directory,
+    silent: true,
+  });
+  const address = await server.run();
+
+  let closing = false;
+  const shutDown = (): void => {
+    if (closing) return;
+    closing = true;
+    // Exit even if a client holds a keep-alive connection open: nothing here needs a graceful drain.
+    const force = setTimeout(() => process.exit(0), 1_000);
+    force.unref();
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(0),
+    );
+  };
+  process.on('disconnect', shutDown);
+  process.on('SIGTERM', shutDown);
+  process.on('SIGINT', shutDown);
+
+  const ready: S3rverReadyMessage = { type: 's3rver-ready', port: address.port };
+  send(ready);
+}
+
+runS3rverProcess().catch((err: unknown) => {
+  console.error('s3rver-process failed:', err);
+  process.exit(1);
+});
