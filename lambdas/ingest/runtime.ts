@@ -1,0 +1,46 @@
+import type { SQSBatchResponse, SQSEvent, Context } from 'aws-lambda';
+import { createDocumentClient, createS3Client, createSqsClient } from '../../shared/aws-clients.js';
+import type { IngestConfig } from '../../shared/config.js';
+import { FileRepository } from '../../shared/file-repository.js';
+import { METRIC } from '../../shared/telemetry-names.js';
+import type { Counters, Log } from '../../shared/telemetry.js';
+import { createUpstreamAgent, createUpstreamClient } from '../../shared/upstream-client.js';
+import { createIngestHandler } from './ingest-processor.js';
+
+const MIB = 1024 * 1024;
+
+/**
+ * Builds the ingest handler and its clients from validated configuration, once per process. The
+ * Lambda entry point and the local stack both come through here, so they run the same code.
+ */
+export function createIngestRuntime(
+  config: IngestConfig,
+  opts: { apiKey: string; log: Log; counters: Counters; deadlineMarginMs?: number },
+): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  const s3 = createS3Client({ endpoint: config.LOCAL_S3_ENDPOINT });
+  const doc = createDocumentClient({ endpoint: config.LOCAL_DYNAMODB_ENDPOINT });
+  const sqs = createSqsClient({ endpoint: config.LOCAL_SQS_ENDPOINT });
+  const upstream = createUpstreamClient({
+    baseUrl: config.ANTHROPIC_BASE_URL,
+    apiKey: opts.apiKey,
+    dispatcher: createUpstreamAgent(),
+    onResponse: ({ latencyMs }) => opts.counters.record(METRIC.upstreamLatency, latencyMs, 'Milliseconds'),
+  });
+  return createIngestHandler({
+    archive: {
+      upstream,
+      repository: new FileRepository(doc, config.INDEX_TABLE),
+      s3,
+      bucket: config.ARCHIVE_BUCKET,
+      writer: { defaultPartBytes: config.PART_SIZE_MIB * MIB, concurrency: config.UPLOAD_CONCURRENCY },
+      leaseMs: config.LEASE_SECONDS * 1000,
+      maxAttempts: config.UPSTREAM_MAX_ATTEMPTS,
+    },
+    sqs,
+    queueUrl: config.INGEST_QUEUE_URL,
+    deadLetterQueueUrl: config.DEAD_LETTER_QUEUE_URL,
+    log: opts.log,
+    counters: opts.counters,
+    ...(opts.deadlineMarginMs === undefined ? {} : { deadlineMarginMs: opts.deadlineMarginMs }),
+  });
+}

@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { IntegrityError } from './errors.js';
+
+export interface Digests {
+  bytes: number;
+  md5Hex: string;
+  md5Base64: string;
+  sha256Hex: string;
+}
+
+/** MD5 and SHA-256 of a stream, computed on the same pass that uploads it. */
+export class IntegrityMeter {
+  private readonly md5: Hash = createHash('md5');
+  private readonly sha256: Hash = createHash('sha256');
+  private count = 0;
+
+  update(chunk: Uint8Array): void {
+    this.md5.update(chunk);
+    this.sha256.update(chunk);
+    this.count += chunk.byteLength;
+  }
+
+  get bytes(): number {
+    return this.count;
+  }
+
+  digest(): Digests {
+    const md5 = this.md5.digest();
+    return {
+      bytes: this.count,
+      md5Hex: md5.toString('hex'),
+      md5Base64: md5.toString('base64'),
+      sha256Hex: this.sha256.digest('hex'),
+    };
+  }
+}
+
+/** What upstream published about the bytes; each present value must match. */
+export interface ExpectedIntegrity {
+  sizeBytes: number | null;
+  /** `Content-MD5` header: base64 of the MD5 over the exact bytes served. */
+  contentMd5Base64: string | undefined;
+  /** The metadata `md5`, lowercase hex. */
+  metadataMd5Hex: string | null;
+}
+
+/** Decodes an RFC 1864 Content-MD5 value to lowercase hex; undefined when it is not 16 bytes of base64. */
+export function contentMd5ToHex(value: string): string | undefined {
+  const trimmed = value.trim();
+  if (!/^[A-Za-z0-9+/]{22}==$/.test(trimmed)) return undefined;
+  return Buffer.from(trimmed, 'base64').toString('hex');
+}
+
+/** Throws IntegrityError on the first check the received bytes fail; the size is checked first. */
+export function verifyIntegrity(expected: ExpectedIntegrity, actual: Digests): void {
+  if (expected.sizeBytes !== null && expected.sizeBytes !== actual.bytes) {
+    throw new IntegrityError('size', String(expected.sizeBytes), String(actual.bytes));
+  }
+  if (expected.contentMd5Base64 !== undefined) {
+    const hex = contentMd5ToHex(expected.contentMd5Base64);
+    if (hex !== actual.md5Hex) {
+      throw new IntegrityError('content-md5', hex ?? 'a valid Content-MD5 header', actual.md5Hex);
+    }
+  }
+  if (expected.metadataMd5Hex !== null && expected.metadataMd5Hex !== actual.md5Hex) {
+    throw new IntegrityError('metadata-md5', expected.metadataMd5Hex, actual.md5Hex);
+  }
+}

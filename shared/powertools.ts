@@ -1,0 +1,28 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE } from './telemetry-names.js';
+import type { Counters, Log } from './telemetry.js';
+
+/** Powertools Logger and Metrics for a function; both read POWERTOOLS_* from the environment. */
+export function createPowertools(serviceName: string): { logger: Logger; log: Log; metrics: Metrics; counters: Counters } {
+  const logger = new Logger({ serviceName });
+  const log: Log = {
+    debug: (message, attributes) => logger.debug({ message, ...attributes }),
+    info: (message, attributes) => logger.info({ message, ...attributes }),
+    warn: (message, attributes) => logger.warn({ message, ...attributes }),
+    error: (message, attributes) => logger.error({ message, ...attributes }),
+  };
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
+  const counters: Counters = {
+    record(name, value, unit, dimension) {
+      if (!dimension) {
+        metrics.addMetric(name, MetricUnit[unit], value);
+        return;
+      }
+      const single = metrics.singleMetric();
+      single.addDimension(dimension.name, dimension.value);
+      single.addMetric(name, MetricUnit[unit], value);
+    },
+  };
+  return { logger, log, metrics, counters };
+}

@@ -1,0 +1,53 @@
+/**
+ * The retry rules of upstream-api.md, as pure functions.
+ * - `x-should-retry: true|false` overrides everything.
+ * - Otherwise 408, 409, 429 and >= 500 (502, 503, 504, 529 included) are retryable; other statuses are final.
+ * - The wait is `retry-after-ms`, else `retry-after` (seconds or an HTTP date), else capped
+ *   exponential backoff with jitter: min(0.5 × 2^n, 8) s × (1 − random × 0.25).
+ */
+export type HeaderBag = Record<string, string | string[] | undefined>;
+
+export function headerValue(headers: HeaderBag, name: string): string | undefined {
+  const v = headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Whether a failed upstream status should be tried again. */
+export function isRetryableStatus(status: number, headers: HeaderBag): boolean {
+  const override = headerValue(headers, 'x-should-retry');
+  if (override === 'true') return true;
+  if (override === 'false') return false;
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+/** Milliseconds the server asked us to wait, or undefined when it did not say (or said nonsense). */
+export function parseRetryAfterMs(headers: HeaderBag, nowMs: number): number | undefined {
+  const ms = headerValue(headers, 'retry-after-ms');
+  if (ms !== undefined && /^\d+(\.\d+)?$/.test(ms.trim())) return Math.ceil(Number(ms));
+  const after = headerValue(headers, 'retry-after');
+  if (after === undefined) return undefined;
+  const trimmed = after.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.ceil(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - nowMs);
+}
+
+/** Backoff before in-process attempt `retryIndex + 1` (0-based): capped exponential with jitter. */
+export function backoffDelayMs(retryIndex: number, random: () => number = Math.random): number {
+  const base = Math.min(500 * 2 ** retryIndex, 8_000);
+  return Math.round(base * (1 - random() * 0.25));
+}
+
+/**
+ * How long a message that failed retryably stays invisible before its next delivery, from its
+ * receive count: 30 s, 60 s, 120 s … capped at 15 minutes. Spreads retries of an outage over the
+ * queue's receive budget instead of spending it in seconds.
+ */
+export function queueRetryDelaySeconds(receiveCount: number): number {
+  const n = Math.max(1, Math.floor(receiveCount));
+  return Math.min(30 * 2 ** (n - 1), 900);
+}
+
+/** SQS accepts a visibility timeout of at most 12 hours. */
+export const MAX_VISIBILITY_SECONDS = 43_200;

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { ChatIdSchema } from './ids.js';
+import type { FileSource } from './ids.js';
+
+/**
+ * Upstream metadata, validated before use and normalised to one shape for every source. Upstream
+ * objects may gain fields, so unknown fields are ignored; the documented ones are checked.
+ */
+export interface FileMetadata {
+  fileId: string;
+  source: FileSource;
+  chatIds: string[];
+  filename: string;
+  /** Lowercase hex MD5 as published, or null when upstream has no stored hash (Files API never has one). */
+  md5Hex: string | null;
+  mimeType: string | null;
+  /** Null when upstream does not know it, e.g. an expired generated file. */
+  sizeBytes: number | null;
+  createdAt: string | null;
+  downloadable: boolean;
+}
+
+const Md5 = z.string().regex(/^[0-9a-fA-F]{32}$/).transform((s) => s.toLowerCase());
+const Filename = z.string().min(1).max(1024);
+const Timestamp = z.string().min(1).max(64);
+const Size = z.number().int().nonnegative();
+
+const GeneratedFileSchema = z.looseObject({
+  id: z.string(),
+  claude_chat_id: ChatIdSchema,
+  created_at: Timestamp.nullish(),
+  filename: Filename,
+  md5: Md5.nullish(),
+  mime_type: z.string().max(255).nullish(),
+  size_bytes: Size.nullish(),
+});
+
+const UploadedFileSchema = z.looseObject({
+  id: z.string(),
+  claude_chat_ids: z.array(ChatIdSchema).max(10_000).nullish(),
+  created_at: Timestamp.nullish(),
+  filename: Filename,
+  md5: Md5.nullish(),
+  mime_type: z.string().max(255).nullish(),
+  size_bytes: Size.nullish(),
+});
+
+const FilesApiFileSchema = z.looseObject({
+  id: z.string(),
+  type: z.literal('file'),
+  created_at: Timestamp.nullish(),
+  filename: Filename,
+  mime_type: z.string().max(255).nullish(),
+  size_bytes: Size.nullish(),
+  downloadable: z.boolean().optional(),
+});
+
+/** Validates a metadata response for `fileId` and normalises it. Throws a ZodError or an Error. */
+export function normaliseMetadata(fileId: string, source: FileSource, json: unknown): FileMetadata {
+  switch (source) {
+    case 'generated': {
+      const m = GeneratedFileSchema.parse(json);
+      assertSameId(fileId, m.id);
+      return {
+        fileId,
+        source,
+        chatIds: [m.claude_chat_id],
+        filename: m.filename,
+        md5Hex: m.md5 ?? null,
+        mimeType: m.mime_type ?? null,
+        sizeBytes: m.size_bytes ?? null,
+        createdAt: m.created_at ?? null,
+        downloadable: true,
+      };
+    }
+    case 'uploaded': {
+      const m = UploadedFileSchema.parse(json);
+      assertSameId(fileId, m.id);
+      return {
+        fileId,
+        source,
+        chatIds: [...new Set(m.claude_chat_ids ?? [])],
+        filename: m.filename,
+        md5Hex: m.md5 ?? null,
+        mimeType: m.mime_type ?? null,
+        sizeBytes: m.size_bytes ?? null,
+        createdAt: m.created_at ?? null,
+        downloadable: true,
+      };
+    }
+    case 'files_api': {
+      const m = FilesApiFileSchema.parse(json);
+      assertSameId(fileId, m.id);
+      return {
+        fileId,
+        source,
+        chatIds: [],
+        filename: m.filename,
+        md5Hex: null,
+        mimeType: m.mime_type ?? null,
+        sizeBytes: m.size_bytes ?? null,
+        createdAt: m.created_at ?? null,
+        // Absent means the API did not say it is downloadable; only skill/code-execution files are.
+        downloadable: m.downloadable === true,
+      };
+    }
+  }
+}
+
+function assertSameId(requested: string, returned: string): void {
+  if (requested !== returned) throw new Error(`metadata is for another file (${returned.slice(0, 80)})`);
+}
