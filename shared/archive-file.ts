@@ -3,7 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { writeVerifiedObject } from './archive-writer.js';
 import type { StoredObject, WriterDeps } from './archive-writer.js';
 import { contentDisposition, encodeRfc5987, safeContentType, sanitizeFilename } from './content-disposition.js';
-import { ClaimHeldError, UpstreamHttpError, UpstreamRateLimitedError, UpstreamTransportError } from './errors.js';
+import { ClaimHeldError, describe, UpstreamHttpError, UpstreamRateLimitedError, UpstreamTransportError } from './errors.js';
 import type { ArchivedRecord, UnavailableReason, UnavailableRecord } from './file-records.js';
 import type { FileRepository } from './file-repository.js';
 import type { FileSource } from './ids.js';
@@ -311,10 +311,4 @@ function objectMetadata(fileId: string, source: FileSource, filename: string): R
   let encoded = encodeRfc5987(filename);
   if (encoded.length > 1024) encoded = encoded.slice(0, 1024).replace(/%[0-9A-F]?$/, '');
   return { 'file-id': fileId, source, filename: encoded };
-}
-
-/** A short description of an error for logs and records; never includes request headers. */
-export function describe(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message}`.slice(0, 500);
-  return String(err).slice(0, 500);
 }

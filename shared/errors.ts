@@ -80,3 +80,9 @@ export class DeadlineError extends ArchiverError {
 
 /** The id of the abort reason used for the invocation deadline, so callers can tell it from others. */
 export const DEADLINE_REASON = 'invocation-deadline';
+
+/** A short description of an error for logs and records; never includes request headers. */
+export function describe(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`.slice(0, 500);
+  return String(err).slice(0, 500);
+}

@@ -3,11 +3,12 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { archiveFile, describe } from '../../shared/archive-file.js';
+import { archiveFile } from '../../shared/archive-file.js';
 import type { ArchiveDeps, ArchiveOutcome } from '../../shared/archive-file.js';
 import {
   ArchiverError,
   ClaimHeldError,
+  describe,
   DeadlineError,
   IntegrityError,
   UpstreamAuthError,

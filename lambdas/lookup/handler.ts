@@ -1,0 +1,15 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { LookupConfigSchema, loadConfig } from '../../shared/config.js';
+import { createPowertools } from '../../shared/powertools.js';
+import { SERVICE_NAMES } from '../../shared/telemetry-names.js';
+import { createLookupRuntime } from './runtime.js';
+
+const config = loadConfig(LookupConfigSchema, process.env);
+const { logger, log } = createPowertools(SERVICE_NAMES.lookup);
+const lookup = createLookupRuntime(config, log);
+
+/** Lambda entry point: API Gateway REST API, proxy integration, AWS_IAM authorization. */
+export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
+  logger.addContext(context);
+  return lookup(event);
+}

@@ -1,0 +1,16 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { createDocumentClient, createS3Client } from '../../shared/aws-clients.js';
+import type { LookupConfig } from '../../shared/config.js';
+import { FileRepository } from '../../shared/file-repository.js';
+import type { Log } from '../../shared/telemetry.js';
+import { createLookupHandler } from './lookup-api.js';
+
+/** Builds the lookup handler from validated configuration; shared by the Lambda and the local stack. */
+export function createLookupRuntime(config: LookupConfig, log: Log): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+  return createLookupHandler({
+    repository: new FileRepository(createDocumentClient({ endpoint: config.LOCAL_DYNAMODB_ENDPOINT }), config.INDEX_TABLE),
+    s3: createS3Client({ endpoint: config.LOCAL_S3_ENDPOINT }),
+    presignTtlSeconds: config.PRESIGN_TTL_SECONDS,
+    log,
+  });
+}
