@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { parseJob, serializeJob } from '../../shared/job.js';
+
+describe('ingest job schema v1', () => {
+  it('accepts the minimal job and selects the source from the id prefix', () => {
+    const cases = [
+      ['claude_gen_file_01abc', 'generated'],
+      ['claude_file_01abc', 'uploaded'],
+      ['file_011CNha8iCJcU1wXNR6q4V8w', 'files_api'],
+    ] as const;
+    for (const [fileId, source] of cases) {
+      const parsed = parseJob(JSON.stringify({ fileId }));
+      expect(parsed).toEqual({ ok: true, job: { v: 1, fileId }, source });
+    }
+  });
+
+  it('accepts carried chat id and metadata as discovery lists them', () => {
+    const body = serializeJob({
+      fileId: 'claude_gen_file_x1',
+      chatId: 'claude_chat_c1',
+      file: { filename: 'report.csv', md5: 'd41d8cd98f00b204e9800998ecf8427e', mime_type: 'text/csv', size_bytes: 0, created_at: '2026-01-02T03:04:05Z' },
+    });
+    const parsed = parseJob(body);
+    expect(parsed.ok && parsed.job.file?.size_bytes).toBe(0);
+  });
+
+  it.each([
+    ['not JSON', '{fileId:', 'not valid JSON'],
+    ['an array', '[]', 'not a valid job'],
+    ['an unknown version', JSON.stringify({ v: 2, fileId: 'file_a' }), 'v'],
+    ['an unknown field', JSON.stringify({ fileId: 'file_a', extra: 1 }), 'not a valid job'],
+    ['an unknown prefix', JSON.stringify({ fileId: 'claude_chat_a' }), 'fileId'],
+    ['a path in the id', JSON.stringify({ fileId: 'file_../../etc' }), 'fileId'],
+    ['an over-long id', JSON.stringify({ fileId: `file_${'a'.repeat(201)}` }), 'fileId'],
+    ['a bad chat id', JSON.stringify({ fileId: 'file_a', chatId: 'chat_1' }), 'chatId'],
+    ['an uppercase md5', JSON.stringify({ fileId: 'claude_file_a', file: { filename: 'x', md5: 'D41D8CD98F00B204E9800998ECF8427E' } }), 'file.md5'],
+    ['a negative size', JSON.stringify({ fileId: 'claude_file_a', file: { filename: 'x', size_bytes: -1 } }), 'file.size_bytes'],
+  ])('rejects %s with a reason naming the problem', (_name, body, fragment) => {
+    const parsed = parseJob(body);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.reason).toContain(fragment);
+  });
+});
