@@ -134,7 +134,12 @@ async function archiveClaimed(
             },
             { ...expectedBase, contentMd5Base64: content.contentMd5 },
             signal,
-            { ...deps.writer, s3: deps.s3 },
+            {
+              onAbortFailure: (err) =>
+                deps.log.warn('could not abort the multipart upload; the bucket lifecycle rule removes it', { key, error: describe(err) }),
+              ...deps.writer,
+              s3: deps.s3,
+            },
           );
           return { object, requestId: content.requestId };
         } finally {
