@@ -10,8 +10,6 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,13 +36,11 @@ import {
 import dynalite from 'dynalite';
 import { buildApp } from 'fauxqs';
 import { INDEX_TABLE_KEYS } from '../shared/table-schema.js';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './local-account.js';
+import { closeHttpServer, listenOnLoopback } from './loopback.js';
 import type { S3rverReadyMessage } from './s3rver-process.js';
 
-/** Region used for every local server and client. */
-export const LOCAL_REGION = 'us-east-1';
-
-/** The account id the local servers put in ARNs. */
-export const LOCAL_ACCOUNT_ID = '000000000000';
+export { LOCAL_ACCOUNT_ID, LOCAL_REGION };
 
 /** s3rver accepts only this access key; the other servers accept anything. */
 const LOCAL_ACCESS_KEY = 'S3RVER';
@@ -151,8 +147,8 @@ export async function startDynalite(opts: { path?: string; port?: number } = {})
 /** Starts fauxqs (SQS, S3 in memory, SNS) on 127.0.0.1; its CLI would bind every interface. */
 export async function startFauxqsServer(opts: { port?: number } = {}): Promise<RunningServer> {
   const app = buildApp({ logger: false, defaultRegion: LOCAL_REGION });
-  await app.listen({ port: opts.port ?? 0, host: LOOPBACK });
-  const port = portOf(app.server);
+  const address = await app.listen({ port: opts.port ?? 0, host: LOOPBACK });
+  const port = Number(new URL(address).port);
   return {
     endpoint: `http://${LOOPBACK}:${port}`,
     port,
@@ -248,30 +244,6 @@ async function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> 
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   await exited;
   clearTimeout(timer);
-}
-
-function listenOnLoopback(server: Server, port: number): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, LOOPBACK, () => {
-      server.off('error', reject);
-      resolve(portOf(server));
-    });
-  });
-}
-
-function portOf(server: Server): number {
-  const address: string | AddressInfo | null = server.address();
-  if (address === null || typeof address === 'string') throw new Error('server is not listening on TCP');
-  return address.port;
-}
-
-function closeHttpServer(server: Server): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    server.close((err) => (err ? reject(err) : resolve()));
-    // The SDK keeps connections alive; close() alone would wait for them to go idle.
-    server.closeAllConnections();
-  });
 }
 
 function once(fn: () => Promise<void>): () => Promise<void> {
