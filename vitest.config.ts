@@ -1,5 +1,17 @@
 import { defineConfig } from 'vitest/config';
 
+// Tests only ever talk to loopback servers. Forcing dummy credentials (s3rver accepts only the key
+// S3RVER) means a developer's real AWS credentials are never picked up, and with the metadata
+// service disabled the SDK never probes for any.
+const localAwsEnv = {
+  AWS_ACCESS_KEY_ID: 'S3RVER',
+  AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  AWS_SESSION_TOKEN: '',
+  AWS_PROFILE: '',
+  AWS_REGION: 'us-east-1',
+  AWS_EC2_METADATA_DISABLED: 'true',
+};
+
 // Three tiers, each runnable alone with `npx vitest run --project <name>`:
 // unit (pure logic), integration (handlers against real local AWS servers and a test upstream),
 // infra (CDK template assertions and the cdk-nag pack).
@@ -10,6 +22,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          env: localAwsEnv,
         },
       },
       {
@@ -17,6 +30,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
+          env: localAwsEnv,
           testTimeout: 120_000,
           hookTimeout: 60_000,
         },
