@@ -1,0 +1,34 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/** Where the running local stack writes its endpoints for scripts (`npm run enqueue`, curl). */
+export const DEFAULT_DATA_DIR = resolve(process.env['ARCHIVER_DATA_DIR'] ?? '.archiver');
+
+export const StackInfoSchema = z.object({
+  lookupUrl: z.url(),
+  upstream: z.object({ url: z.url(), sample: z.boolean() }),
+  region: z.string(),
+  s3: z.object({ endpoint: z.url(), server: z.string(), bucket: z.string() }),
+  dynamodb: z.object({ endpoint: z.url(), table: z.string() }),
+  sqs: z.object({ endpoint: z.url(), queueUrl: z.url(), deadLetterQueueUrl: z.url() }),
+  dataDir: z.string(),
+  pid: z.number().int(),
+});
+export type StackInfo = z.infer<typeof StackInfoSchema>;
+
+export function stackFilePath(dataDir = DEFAULT_DATA_DIR): string {
+  return resolve(dataDir, 'stack.json');
+}
+
+/** Reads the running stack's endpoints; explains what to do when it is not running. */
+export async function readStackInfo(dataDir = DEFAULT_DATA_DIR): Promise<StackInfo> {
+  const path = stackFilePath(dataDir);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new Error(`no running stack found (${path} is missing): start it with "npm start"`);
+  }
+  return StackInfoSchema.parse(JSON.parse(text));
+}

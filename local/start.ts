@@ -1,0 +1,193 @@
+/**
+ * `npm start`: the whole pipeline on one machine, against real servers that speak the AWS protocols.
+ * Local DynamoDB (dynalite) and S3 (s3rver) keep their data under the data folder, so the archive
+ * survives restarts; the queue (fauxqs) is in memory. With ANTHROPIC_API_KEY set, files come from
+ * the real API; otherwise from a built-in sample upstream, whose files are enqueued at start.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { createIngestRuntime } from '../lambdas/ingest/runtime.js';
+import { createLookupRuntime } from '../lambdas/lookup/runtime.js';
+import { createDocumentClient, createS3Client, createSqsClient } from '../shared/aws-clients.js';
+import { IngestConfigSchema, LookupConfigSchema, loadConfig } from '../shared/config.js';
+import { noCounters } from '../shared/telemetry.js';
+import { ensureBucket, ensureQueues, ensureTable, startLocalAws, useLocalAwsEnvironment } from './aws-servers.js';
+import { createConsoleLog } from './console-log.js';
+import { startLookupServer } from './lookup-server.js';
+import { SAMPLE_API_KEY, sampleFiles, sampleJobs } from './sample-data.js';
+import { startSqsEventSource } from './sqs-event-source.js';
+import { DEFAULT_DATA_DIR, readStackInfo, stackFilePath } from './stack-file.js';
+import type { StackInfo } from './stack-file.js';
+import { startUpstreamServer } from './upstream-server.js';
+
+const BUCKET = 'claude-file-archive';
+const TABLE = 'claude-file-index';
+const QUEUE = 'claude-file-ingest';
+/** Lambda's function timeout in the deployed stack; the local event source counts down from it. */
+const FUNCTION_TIMEOUT_SECONDS = 900;
+
+const log = createConsoleLog('stack');
+
+async function main(): Promise<void> {
+  useLocalAwsEnvironment();
+  const env = process.env;
+  const dataDir = DEFAULT_DATA_DIR;
+  await mkdir(dataDir, { recursive: true });
+  await refuseIfRunning(dataDir);
+  const lookupPort = parsePort(env['LOOKUP_PORT'] ?? '8787');
+
+  const aws = await startLocalAws({ s3: 's3rver', dataDir });
+  const s3 = createS3Client({ endpoint: aws.s3Endpoint });
+  const sqs = createSqsClient({ endpoint: aws.sqsEndpoint });
+  const doc = createDocumentClient({ endpoint: aws.dynamodbEndpoint });
+  const queues = await ensureQueues(sqs, { name: QUEUE, maxReceiveCount: 5, visibilityTimeoutSeconds: 6 * FUNCTION_TIMEOUT_SECONDS });
+  await ensureBucket(s3, BUCKET);
+  await ensureTable(doc, TABLE);
+
+  const realKey = env['ANTHROPIC_API_KEY'];
+  const upstream = realKey ? undefined : await startUpstreamServer({ apiKey: SAMPLE_API_KEY, files: sampleFiles() });
+  const upstreamUrl = upstream?.url ?? env['ANTHROPIC_BASE_URL'] ?? 'https://api.anthropic.com';
+  const apiKey = realKey ?? SAMPLE_API_KEY;
+
+  const ingest = createIngestRuntime(
+    loadConfig(IngestConfigSchema, {
+      ARCHIVE_BUCKET: BUCKET,
+      INDEX_TABLE: TABLE,
+      INGEST_QUEUE_URL: queues.queueUrl,
+      DEAD_LETTER_QUEUE_URL: queues.dlqUrl,
+      ANTHROPIC_BASE_URL: upstreamUrl,
+      ANTHROPIC_API_KEY: apiKey,
+      LEASE_SECONDS: String(FUNCTION_TIMEOUT_SECONDS + 60),
+      LOCAL_S3_ENDPOINT: aws.s3Endpoint,
+      LOCAL_SQS_ENDPOINT: aws.sqsEndpoint,
+      LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
+      ...pick(env, ['PART_SIZE_MIB', 'UPLOAD_CONCURRENCY', 'UPSTREAM_MAX_ATTEMPTS']),
+    }),
+    { apiKey, log: createConsoleLog('ingest'), counters: noCounters },
+  );
+  const lookup = createLookupRuntime(
+    loadConfig(LookupConfigSchema, {
+      ARCHIVE_BUCKET: BUCKET,
+      INDEX_TABLE: TABLE,
+      LOCAL_S3_ENDPOINT: aws.s3Endpoint,
+      LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
+      ...pick(env, ['PRESIGN_TTL_SECONDS']),
+    }),
+    createConsoleLog('lookup'),
+  );
+
+  const eventSource = startSqsEventSource({
+    sqs,
+    queueUrl: queues.queueUrl,
+    handler: ingest,
+    batchSize: 5,
+    concurrency: 2,
+    functionTimeoutSeconds: FUNCTION_TIMEOUT_SECONDS,
+    logger: (entry) => {
+      const { level, message, ...rest } = entry;
+      createConsoleLog('sqs')[level](message, rest);
+    },
+  });
+  const lookupServer = await startLookupServer(lookup, { port: lookupPort, defaultCaller: `local:${env['USER'] ?? 'auditor'}` });
+
+  const info: StackInfo = {
+    lookupUrl: lookupServer.url,
+    upstream: { url: upstreamUrl, sample: upstream !== undefined },
+    region: aws.region,
+    s3: { endpoint: aws.s3Endpoint, server: aws.s3Server, bucket: BUCKET },
+    dynamodb: { endpoint: aws.dynamodbEndpoint, table: TABLE },
+    sqs: { endpoint: aws.sqsEndpoint, queueUrl: queues.queueUrl, deadLetterQueueUrl: queues.dlqUrl },
+    dataDir,
+    pid: process.pid,
+  };
+  await writeFile(stackFilePath(dataDir), `${JSON.stringify(info, null, 2)}\n`);
+  printBanner(info);
+
+  if (upstream) {
+    const jobs = sampleJobs();
+    for (let i = 0; i < jobs.length; i += 10) {
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queues.queueUrl,
+          Entries: jobs.slice(i, i + 10).map((body, j) => ({ Id: String(i + j), MessageBody: body })),
+        }),
+      );
+    }
+    log.info(`enqueued ${jobs.length} sample jobs; watch them being archived below`);
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: stopping (the archive stays in ${dataDir})`);
+    await eventSource.stop();
+    await lookupServer.close();
+    await upstream?.close();
+    await aws.stop();
+    await rm(stackFilePath(dataDir), { force: true });
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+function printBanner(info: StackInfo): void {
+  const sampleChat = 'claude_chat_01SampleQuarterlyReview';
+  const lines = [
+    '',
+    'claude-file-archiver is running locally',
+    `  lookup API       ${info.lookupUrl}`,
+    `  upstream         ${info.upstream.url}${info.upstream.sample ? '  (BUILT-IN SAMPLE upstream: no ANTHROPIC_API_KEY set)' : '  (real API)'}`,
+    `  S3               ${info.s3.endpoint}  bucket ${info.s3.bucket} (${info.s3.server}, on disk)`,
+    `  DynamoDB         ${info.dynamodb.endpoint}  table ${info.dynamodb.table} (dynalite, on disk)`,
+    `  SQS              ${info.sqs.endpoint}  (fauxqs, in memory)`,
+    `    queue          ${info.sqs.queueUrl}`,
+    `    dead letters   ${info.sqs.deadLetterQueueUrl}`,
+    `  data folder      ${info.dataDir}   (endpoints also in ${stackFilePath(info.dataDir)})`,
+    '',
+    'Try:',
+    `  curl -s ${info.lookupUrl}/chats/${sampleChat}/files`,
+    `  curl -s ${info.lookupUrl}/files/<fileId>`,
+    `  curl -sL ${info.lookupUrl}/files/<fileId>/content -o file`,
+    '  npm run enqueue -- <fileId> [--chat <chatId>]',
+    '',
+  ];
+  console.log(lines.join('\n'));
+}
+
+/** LevelDB and s3rver hold the data folder exclusively: a second stack on it would fail obscurely. */
+async function refuseIfRunning(dataDir: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = (await readStackInfo(dataDir)).pid;
+  } catch {
+    return;
+  }
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return; // a stale file from a stack that did not shut down cleanly
+  }
+  throw new Error(`a local stack (pid ${pid}) is already running on ${dataDir}: stop it first, or set ARCHIVER_DATA_DIR`);
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`LOOKUP_PORT must be a port number, not "${value}"`);
+  return port;
+}
+
+function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of names) {
+    const v = env[n];
+    if (v !== undefined) out[n] = v;
+  }
+  return out;
+}
+
+main().catch((err: unknown) => {
+  log.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});
