@@ -1,0 +1,126 @@
+import { z } from 'zod';
+
+/**
+ * The deployment's configuration, read from CDK context keys prefixed `archiver:` and validated at
+ * synth. Every key has a default, so `npm run synth` works with no options; a key that is unknown (a
+ * typo) or a value that is out of range fails the synth with a message naming the key, because a
+ * silently ignored `-c archiver:retentionDay=2555` on a WORM bucket is not a mistake to find later.
+ *
+ *   npx cdk deploy --all -c archiver:environment=prod -c archiver:retentionMode=COMPLIANCE \
+ *     -c archiver:retentionDays=2557 -c archiver:alarmEmail=ops@example.com
+ *
+ * Values given with `-c` arrive as strings; the same keys in cdk.json's "context" may be typed JSON.
+ */
+export const CONTEXT_PREFIX = 'archiver:';
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** A whole number; context values from the command line are strings. */
+const int = (min: number, max: number) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v),
+    z.number().int().min(min).max(max),
+  );
+
+export const DeploymentConfigSchema = z
+  .strictObject({
+    /** Names the stacks and resources; one deployment per environment and account/region. */
+    environment: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,11}$/, {
+        // 12 characters keep the archive bucket's name (prefix, account and region) within S3's 63.
+        message: 'must be 1-12 lowercase letters, digits or hyphens, starting with a letter',
+      })
+      .default('dev'),
+    /**
+     * S3 Object Lock default retention mode. GOVERNANCE lets a principal holding
+     * s3:BypassGovernanceRetention remove a lock (a safety valve while a deployment is tried out);
+     * COMPLIANCE can be shortened by no one, root included, which is what SEC 17a-4(f)-style WORM
+     * rules expect. Choose COMPLIANCE deliberately: it cannot be undone for objects already written.
+     */
+    retentionMode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default('GOVERNANCE'),
+    /** Default retention of every archived object version (days). 2557 ≈ 7 years. */
+    retentionDays: int(1, 36_500).default(2557),
+    /** Where alarms are e-mailed (the subscription must be confirmed). Omit to subscribe later. */
+    alarmEmail: z.email({ message: 'must be an e-mail address' }).optional(),
+    /** Base URL of the upstream (Anthropic) API; https only, the key travels with every request. */
+    upstreamBaseUrl: z
+      .url({ protocol: /^https$/, message: 'must be an https:// URL' })
+      .default('https://api.anthropic.com'),
+    /**
+     * At most this many ingest functions run at once (SQS event source maxConcurrency, 2..1000).
+     * The Compliance API allows 600 requests/min per organization; one file costs 1-2 requests and
+     * takes roughly 1-10 s, so 5 workers stay well under the budget and leave room for discovery.
+     */
+    maxConcurrency: int(2, 1000).default(5),
+    /** Ingest function memory (MB). CPU share scales with memory, and hashing + TLS are CPU-bound. */
+    ingestMemoryMb: int(512, 10_240).default(1024),
+    /** Jobs per ingest invocation (1..10, so a batch of 500 MB files still fits the 15-minute timeout). */
+    batchSize: int(1, 10).default(5),
+    /** Seconds the event source waits to fill a batch (0..300). */
+    batchWindowSeconds: int(0, 300).default(5),
+    /** Deliveries of one job before it moves to the dead-letter queue. */
+    maxReceiveCount: int(1, 1000).default(5),
+    /** Move archived objects to archiveStorageClass after this many days; omit to keep them in STANDARD. */
+    archiveTransitionDays: int(1, 36_500).optional(),
+    /**
+     * GLACIER_IR keeps millisecond reads, so the lookup API's presigned downloads keep working.
+     * GLACIER and DEEP_ARCHIVE are cheaper but need a restore before any download.
+     */
+    archiveStorageClass: z.enum(['GLACIER_IR', 'GLACIER', 'DEEP_ARCHIVE']).default('GLACIER_IR'),
+    /** Alarm when the oldest ingest job has waited longer than this (minutes). */
+    oldestMessageAlarmMinutes: int(5, 20_160).default(60),
+    /** Retention of function and API access logs (days; a value CloudWatch Logs accepts). */
+    logRetentionDays: int(1, 3653)
+      .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+        message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
+      .default(365),
+    logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+    /** Lifetime of a lookup API download URL (seconds). */
+    presignTtlSeconds: int(60, 3600).default(300),
+    /** Lookup API stage throttling: steady requests per second and burst. */
+    apiRateLimit: int(1, 10_000).default(20),
+    apiBurstLimit: int(1, 5000).default(40),
+  })
+  .refine((c) => c.apiBurstLimit >= c.apiRateLimit, {
+    message: 'must be at least apiRateLimit',
+    path: ['apiBurstLimit'],
+  });
+
+export type DeploymentConfig = z.infer<typeof DeploymentConfigSchema>;
+export type DeploymentConfigInput = z.input<typeof DeploymentConfigSchema>;
+
+/** Thrown for an invalid configuration; the CDK app prints the message and the synth fails. */
+export class DeploymentConfigError extends Error {
+  override readonly name = 'DeploymentConfigError';
+}
+
+/**
+ * Validates the `archiver:*` keys of a CDK context (as returned by `node.getAllContext()`); keys
+ * without the prefix (feature flags, CDK internals) are ignored. Throws one error listing every
+ * problem, each prefixed with the context key to fix.
+ */
+export function parseDeploymentConfig(context: Record<string, unknown>): DeploymentConfig {
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(context)) {
+    if (key.startsWith(CONTEXT_PREFIX)) raw[key.slice(CONTEXT_PREFIX.length)] = value;
+  }
+  const parsed = DeploymentConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const known = Object.keys(DeploymentConfigSchema.shape)
+      .map((k) => CONTEXT_PREFIX + k)
+      .join(', ');
+    const problems = parsed.error.issues.map((issue) => {
+      if (issue.code === 'unrecognized_keys') {
+        return `unknown key(s) ${issue.keys.map((k) => CONTEXT_PREFIX + k).join(', ')} (known: ${known})`;
+      }
+      return `${CONTEXT_PREFIX}${issue.path.join('.')}: ${issue.message}`;
+    });
+    throw new DeploymentConfigError(`invalid deployment configuration: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}

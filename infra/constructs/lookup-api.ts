@@ -1,0 +1,148 @@
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { acknowledgeWildcardResource } from '../nag.js';
+
+/**
+ * The lookup API's routes, one GET method each, all proxied to the lookup function. The auditor
+ * policy, the request validation and the tests are all derived from this list.
+ */
+export const LOOKUP_ROUTES = [
+  { path: '/chats/{chatId}/files', query: ['limit', 'cursor'] },
+  { path: '/files/{fileId}', query: [] },
+  { path: '/files/{fileId}/content', query: [] },
+] as const;
+
+export const LOOKUP_STAGE = 'v1';
+
+export interface LookupApiProps {
+  readonly handler: lambda.IFunction;
+  readonly namePrefix: string;
+  /** Stage-wide throttling (requests per second, burst). */
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/**
+ * A regional REST API in front of the lookup function. Every method requires AWS_IAM (SigV4)
+ * authorization, so only principals of this account holding execute-api:Invoke on the route can
+ * call it, and the caller's IAM identity lands in the access log next to each request. Request
+ * validation rejects a request missing a path parameter before it reaches the function; the
+ * function validates the values themselves.
+ */
+export class LookupApi extends Construct {
+  readonly api: apigw.RestApi;
+  readonly accessLogGroup: logs.LogGroup;
+  /** Grants execute-api:Invoke on exactly the lookup routes of the deployed stage. */
+  readonly auditorPolicy: iam.ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: LookupApiProps) {
+    super(scope, id);
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      // Who looked up which file is audit evidence: kept when the stateless stack is replaced.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.api = new apigw.RestApi(this, 'Api', {
+      restApiName: `${props.namePrefix}-lookup`,
+      description: 'Claude file archiver lookup API (IAM-authenticated, read-only)',
+      endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
+      defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
+      // Access and execution logs need the account-level API Gateway CloudWatch role. It is an
+      // account/region singleton, so it is retained rather than removed with this stack.
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName: LOOKUP_STAGE,
+        tracingEnabled: true,
+        throttlingRateLimit: props.rateLimit,
+        throttlingBurstLimit: props.burstLimit,
+        metricsEnabled: true,
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        // Never log bodies or headers: a /content response carries a presigned URL.
+        dataTraceEnabled: false,
+        accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields({
+          caller: true,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: true,
+        }),
+      },
+    });
+    Validations.of(this.api.deploymentStage).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'No WAF web ACL: every method requires SigV4 (AWS_IAM), so unsigned traffic is rejected by API Gateway before any integration runs, and the stage is throttled; a web ACL would add cost without a threat it mitigates here. Attach one if the account policy requires it.',
+    });
+    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole) {
+      Validations.of(cloudWatchRole).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          'The AWS-managed policy made for the API Gateway account CloudWatch role, required for the stage access and execution logs; it grants only CloudWatch Logs actions.',
+      });
+    }
+
+    const validator = this.api.addRequestValidator('ParametersValidator', {
+      requestValidatorName: 'parameters',
+      validateRequestParameters: true,
+      // The routes are GETs without a request model, so this checks nothing today; it keeps any
+      // method added later with a body model validated (and it is what cdk-nag APIG2 looks for).
+      validateRequestBody: true,
+    });
+    // One permission per method, scoped to the stage and route; no test-invoke permission.
+    const integration = new apigw.LambdaIntegration(props.handler, { allowTestInvoke: false });
+
+    for (const route of LOOKUP_ROUTES) {
+      const resource = this.api.root.resourceForPath(route.path);
+      const requestParameters: Record<string, boolean> = {};
+      for (const name of pathParameters(route.path)) requestParameters[`method.request.path.${name}`] = true;
+      for (const name of route.query) requestParameters[`method.request.querystring.${name}`] = false;
+      const method = resource.addMethod('GET', integration, {
+        authorizationType: apigw.AuthorizationType.IAM,
+        requestValidator: validator,
+        requestParameters,
+      });
+      Validations.of(method).acknowledge({
+        id: 'AwsSolutions-COG4',
+        reason:
+          'Callers are auditors and tools with AWS identities; the method uses AWS_IAM (SigV4) authorization, which identifies the IAM principal, instead of a Cognito user pool.',
+      });
+    }
+
+    const routeArns = LOOKUP_ROUTES.map((route) =>
+      // A path parameter becomes "*": one route and method on one stage, any chat or file id.
+      this.api.arnForExecuteApi('GET', route.path.replace(/\{[^}]+\}/g, '*'), LOOKUP_STAGE),
+    );
+    this.auditorPolicy = new iam.ManagedPolicy(this, 'AuditorPolicy', {
+      description: 'Call the Claude file archiver lookup API (read-only routes, this stage only)',
+      statements: [
+        new iam.PolicyStatement({ sid: 'InvokeLookupRoutes', actions: ['execute-api:Invoke'], resources: routeArns }),
+      ],
+    });
+    for (const arn of routeArns) {
+      acknowledgeWildcardResource(
+        this.auditorPolicy,
+        arn,
+        'The "*" stands for a path parameter (a chat or file id); the grant is one GET route on one stage of this API.',
+      );
+    }
+  }
+}
+
+/** `/chats/{chatId}/files` → `['chatId']`. */
+function pathParameters(path: string): string[] {
+  return [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] ?? '');
+}

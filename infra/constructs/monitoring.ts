@@ -1,0 +1,200 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES } from '../../shared/telemetry-names.js';
+
+export interface MonitoringProps {
+  readonly namePrefix: string;
+  readonly ingestFunction: lambda.IFunction;
+  readonly lookupFunction: lambda.IFunction;
+  readonly ingestQueue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly oldestMessageAlarmAge: Duration;
+  readonly alarmEmail?: string | undefined;
+}
+
+/**
+ * The alarms an operator acts on (each one's meaning and runbook is in docs/deployment.md under the
+ * same name) and a dashboard of the archive's throughput and the upstream's behaviour.
+ */
+export class Monitoring extends Construct {
+  readonly topic: sns.Topic;
+  readonly alarms: Record<string, cloudwatch.Alarm> = {};
+  readonly dashboard: cloudwatch.Dashboard;
+  private readonly namePrefix: string;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    this.namePrefix = props.namePrefix;
+
+    // CloudWatch cannot publish to a topic encrypted with the AWS-managed SNS key, so the topic gets
+    // its own key whose policy lets the CloudWatch service use it. It protects only alarm messages
+    // in flight, which is why it lives here with the topic and not with the data.
+    const key = new kms.Key(this, 'AlarmTopicKey', {
+      description: 'Claude file archiver: alarm notifications',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+      }),
+    );
+    this.topic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: `${props.namePrefix} alarms`,
+      masterKey: key,
+      enforceSSL: true,
+    });
+    if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+
+    const ingestMetric = (metricName: string, statistic = 'Sum') =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        // Powertools Metrics emits exactly one dimension, the function's service name.
+        dimensionsMap: { service: SERVICE_NAMES.ingest },
+        statistic,
+        period: Duration.minutes(5),
+      });
+
+    const fiveMinutes = { period: Duration.minutes(5) };
+    this.addAlarm('DeadLetterQueueNotEmpty', {
+      description: 'Ingest jobs failed maxReceiveCount times and are parked in the dead-letter queue.',
+      metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ ...fiveMinutes, statistic: 'Maximum' }),
+      threshold: 0,
+    });
+    this.addAlarm('IngestBacklogStale', {
+      description: `The oldest ingest job has waited more than ${props.oldestMessageAlarmAge.toMinutes()} minutes.`,
+      metric: props.ingestQueue.metricApproximateAgeOfOldestMessage({ ...fiveMinutes, statistic: 'Maximum' }),
+      threshold: props.oldestMessageAlarmAge.toSeconds(),
+    });
+    this.addAlarm('IngestFunctionErrors', {
+      description: 'The ingest function crashed or timed out (failures of single jobs are reported per record, not here).',
+      metric: props.ingestFunction.metricErrors({ ...fiveMinutes, statistic: 'Sum' }),
+      threshold: 0,
+    });
+    this.addAlarm('IngestFunctionThrottles', {
+      description: 'Lambda throttled the ingest function (account concurrency exhausted).',
+      metric: props.ingestFunction.metricThrottles({ ...fiveMinutes, statistic: 'Sum' }),
+      threshold: 0,
+    });
+    this.addAlarm('LookupFunctionErrors', {
+      description: 'The lookup function failed; auditors received 5xx answers.',
+      metric: props.lookupFunction.metricErrors({ ...fiveMinutes, statistic: 'Sum' }),
+      threshold: 0,
+    });
+    this.addAlarm('LookupFunctionThrottles', {
+      description: 'Lambda throttled the lookup function.',
+      metric: props.lookupFunction.metricThrottles({ ...fiveMinutes, statistic: 'Sum' }),
+      threshold: 0,
+    });
+    this.addAlarm('IntegrityFailures', {
+      description: 'A download did not match its published size or MD5; the upload was aborted and nothing was archived.',
+      metric: ingestMetric(METRIC.integrityFailures),
+      threshold: 0,
+    });
+    this.addAlarm('UpstreamAuthFailures', {
+      description: 'The upstream answered 401/403: the API key in Secrets Manager is wrong, revoked or lacks a scope.',
+      metric: ingestMetric(METRIC.upstreamAuthFailures),
+      threshold: 0,
+    });
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: props.namePrefix,
+      defaultInterval: Duration.days(1),
+    });
+    const wide = { width: 12, height: 6 };
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Files archived',
+        left: [ingestMetric(METRIC.filesArchived)],
+        right: [ingestMetric(METRIC.duplicateDeliveries)],
+        ...wide,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Bytes archived',
+        left: [ingestMetric(METRIC.bytesArchived)],
+        ...wide,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Integrity and upstream authentication failures',
+        left: [ingestMetric(METRIC.integrityFailures), ingestMetric(METRIC.upstreamAuthFailures)],
+        ...wide,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Upstream latency (ms to response headers)',
+        left: [
+          ingestMetric(METRIC.upstreamLatency, 'p50'),
+          ingestMetric(METRIC.upstreamLatency, 'p90'),
+          ingestMetric(METRIC.upstreamLatency, 'p99'),
+        ],
+        ...wide,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Upstream 429 (rate limited)',
+        left: [ingestMetric(METRIC.upstreamThrottled)],
+        ...wide,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Ingest queue',
+        left: [
+          props.ingestQueue.metricApproximateNumberOfMessagesVisible(fiveMinutes),
+          props.deadLetterQueue.metricApproximateNumberOfMessagesVisible(fiveMinutes),
+        ],
+        right: [props.ingestQueue.metricApproximateAgeOfOldestMessage(fiveMinutes)],
+        ...wide,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Ingest function',
+        left: [
+          props.ingestFunction.metricInvocations(fiveMinutes),
+          props.ingestFunction.metricErrors(fiveMinutes),
+          props.ingestFunction.metricThrottles(fiveMinutes),
+        ],
+        right: [props.ingestFunction.metricDuration({ ...fiveMinutes, statistic: 'p99' })],
+        ...wide,
+      }),
+      new cloudwatch.AlarmStatusWidget({
+        title: 'Alarms',
+        alarms: Object.values(this.alarms),
+        ...wide,
+      }),
+    );
+  }
+
+  private addAlarm(
+    id: string,
+    spec: { description: string; metric: cloudwatch.IMetric; threshold: number },
+  ): void {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      alarmName: `${this.namePrefix}-${id}`,
+      alarmDescription: `${spec.description} See docs/deployment.md#${id.toLowerCase()}.`,
+      metric: spec.metric,
+      threshold: spec.threshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      // No data means nothing happened (no failures emitted, no invocations), not an outage.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new actions.SnsAction(this.topic));
+    alarm.addOkAction(new actions.SnsAction(this.topic));
+    this.alarms[id] = alarm;
+  }
+}

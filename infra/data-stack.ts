@@ -1,0 +1,91 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { DeploymentConfig } from './config.js';
+import { ArchiveBucket } from './constructs/archive-bucket.js';
+import { IndexTable } from './constructs/index-table.js';
+import { IngestQueues } from './constructs/ingest-queues.js';
+import { archiveBucketName } from './naming.js';
+
+export interface DataStackProps extends StackProps {
+  readonly config: DeploymentConfig;
+  /** Prefix of physical names and aliases, e.g. `claude-file-archiver-prod`. */
+  readonly namePrefix: string;
+}
+
+/**
+ * Everything that holds data or protects it: keys, archive and log buckets, index table, queues and
+ * the upstream key's secret. Nothing here changes when code changes, so a function deploy (the
+ * service stack) can never replace or delete data. Every resource is retained if the stack is
+ * deleted, and the stack has termination protection.
+ */
+export class DataStack extends Stack {
+  /** Encrypts the archived objects and the index (what auditors read through the lookup API). */
+  readonly archiveKey: kms.Key;
+  /** Encrypts the job queues and the upstream key's secret (what only the ingest pipeline reads). */
+  readonly pipelineKey: kms.Key;
+  readonly archive: ArchiveBucket;
+  readonly index: IndexTable;
+  readonly queues: IngestQueues;
+  readonly upstreamApiKey: secretsmanager.Secret;
+
+  constructor(scope: Construct, id: string, props: DataStackProps) {
+    super(scope, id, { terminationProtection: true, ...props });
+    const { config, namePrefix } = props;
+
+    // Two keys, so that the lookup path (auditors) can decrypt the archive and index but never the
+    // queue contents or the upstream key, and the ingest path's key grants stay narrow.
+    this.archiveKey = new kms.Key(this, 'ArchiveKey', {
+      alias: `alias/${namePrefix}/archive`,
+      description: 'Claude file archiver: archived objects and their index',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      pendingWindow: Duration.days(30),
+    });
+    this.pipelineKey = new kms.Key(this, 'PipelineKey', {
+      alias: `alias/${namePrefix}/pipeline`,
+      description: 'Claude file archiver: ingest job queues and the upstream API key secret',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      pendingWindow: Duration.days(30),
+    });
+
+    this.archive = new ArchiveBucket(this, 'Archive', {
+      bucketName: archiveBucketName(this, namePrefix),
+      encryptionKey: this.archiveKey,
+      retentionMode: config.retentionMode,
+      retentionDays: config.retentionDays,
+      transition:
+        config.archiveTransitionDays === undefined
+          ? undefined
+          : { afterDays: config.archiveTransitionDays, storageClass: config.archiveStorageClass },
+    });
+    this.index = new IndexTable(this, 'Index', { encryptionKey: this.archiveKey });
+    this.queues = new IngestQueues(this, 'Ingest', {
+      encryptionKey: this.pipelineKey,
+      maxReceiveCount: config.maxReceiveCount,
+    });
+
+    // No value is given here: CloudFormation fills the secret with a random placeholder (so the
+    // template never holds a key), and the operator puts the real Compliance API key after deploy.
+    // Until then the ingest function's upstream calls fail with 401 and the auth alarm fires.
+    this.upstreamApiKey = new secretsmanager.Secret(this, 'UpstreamApiKey', {
+      description:
+        'Anthropic Compliance API key used by the Claude file archiver. Set with: aws secretsmanager put-secret-value --secret-id <arn> --secret-string <key>',
+      encryptionKey: this.pipelineKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.upstreamApiKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The value is an Anthropic-issued API key: it can only be rotated by issuing a new key in the Anthropic console, which no rotation Lambda can do. Rotation is an operator procedure documented in docs/deployment.md.',
+    });
+
+    new CfnOutput(this, 'ArchiveBucketName', { value: this.archive.bucket.bucketName });
+    new CfnOutput(this, 'IndexTableName', { value: this.index.table.tableName });
+    new CfnOutput(this, 'IngestQueueUrl', { value: this.queues.queue.queueUrl });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.queues.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'UpstreamApiKeySecretArn', { value: this.upstreamApiKey.secretArn });
+  }
+}

@@ -1,0 +1,200 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as eventsources from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { fileURLToPath } from 'node:url';
+import type { IngestConfig, LookupConfig } from '../shared/config.js';
+import { SERVICE_NAMES } from '../shared/telemetry-names.js';
+import type { DeploymentConfig } from './config.js';
+import { ArchiverFunction } from './constructs/archiver-function.js';
+import { LookupApi } from './constructs/lookup-api.js';
+import { Monitoring } from './constructs/monitoring.js';
+import { archiveBucketName } from './naming.js';
+import { acknowledgeWildcardResource } from './nag.js';
+import type { DataStack } from './data-stack.js';
+import { INGEST_LEASE_SECONDS, INGEST_TIMEOUT, LOOKUP_MEMORY_MB, LOOKUP_TIMEOUT } from './sizing.js';
+
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
+
+/** The handler entry points (written by the core, not here). */
+export const HANDLER_ENTRIES = {
+  ingest: `${PROJECT_ROOT}/lambdas/ingest/handler.ts`,
+  lookup: `${PROJECT_ROOT}/lambdas/lookup/handler.ts`,
+} as const;
+
+/** Variables the infrastructure may set: the schema's keys minus the local-only ones. */
+type DeployedEnv<C> = Exclude<keyof C & string, `LOCAL_${string}` | 'ANTHROPIC_API_KEY'>;
+
+export interface ServiceStackProps extends StackProps {
+  readonly config: DeploymentConfig;
+  readonly namePrefix: string;
+  readonly data: DataStack;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/**
+ * Code and everything that can be replaced without touching data: the two functions, the lookup
+ * API, the auditor policy, alarms and dashboard. Deployed after (and depending on) the data stack.
+ */
+export class ServiceStack extends Stack {
+  readonly ingest: ArchiverFunction<DeployedEnv<IngestConfig>>;
+  readonly lookup: ArchiverFunction<DeployedEnv<LookupConfig>>;
+  readonly lookupApi: LookupApi;
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: ServiceStackProps) {
+    super(scope, id, props);
+    const { config, data, namePrefix } = props;
+    // The bucket by its deterministic name in this stack's own account and region (naming.ts), not
+    // by a token from the data stack; its key is still the data stack's.
+    const bucket = s3.Bucket.fromBucketAttributes(this, 'ArchiveBucket', {
+      bucketName: archiveBucketName(this, namePrefix),
+      encryptionKey: data.archiveKey,
+    });
+    const bucketGrants = s3.BucketGrants.fromBucket(bucket);
+    const archiveObjects = bucket.arnForObjects('*');
+    const table = data.index.table;
+    const { queue, deadLetterQueue } = data.queues;
+
+    this.ingest = new ArchiverFunction<DeployedEnv<IngestConfig>>(this, 'Ingest', {
+      entry: HANDLER_ENTRIES.ingest,
+      projectRoot: PROJECT_ROOT,
+      description: 'Archives one Claude file per SQS job into the Object Lock bucket and indexes it',
+      serviceName: SERVICE_NAMES.ingest,
+      // Memory buys CPU, not buffers: a file is streamed with ~8 MiB parts × 5 in flight (~50 MB),
+      // but MD5 + SHA-256 over every byte plus TLS in and out are CPU-bound, and Lambda allots CPU
+      // in proportion to memory (1769 MB = 1 vCPU). 1024 MB (~0.6 vCPU) sustains the 50-90 MB/s
+      // measured locally, i.e. 6-10 s for a 500 MB file, at an acceptable GB-second price.
+      memorySize: config.ingestMemoryMb,
+      timeout: INGEST_TIMEOUT,
+      logLevel: config.logLevel,
+      logRetention: props.logRetention,
+    });
+    this.ingest
+      .bind('ARCHIVE_BUCKET', bucket.bucketName, (g) =>
+        // PutObject + multipart (AbortMultipartUpload, ListMultipartUploadParts). Recovering an
+        // object committed by a crashed attempt is HeadObject (authorized by GetObject) and then a
+        // re-hash of that exact version (GetObject with VersionId, authorized by GetObjectVersion).
+        // S3 uses the bucket key on the caller's behalf: data keys to write, Decrypt to complete
+        // multipart uploads and to read.
+        bucketGrants.actionsOnObjectKeys(
+          g,
+          '*',
+          's3:PutObject',
+          's3:GetObject',
+          's3:GetObjectVersion',
+          's3:AbortMultipartUpload',
+          's3:ListMultipartUploadParts',
+          'kms:GenerateDataKey',
+          'kms:Decrypt',
+        ),
+      )
+      .bind('INDEX_TABLE', table.tableName, (g) => {
+        table.grants.actions(g, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
+        data.archiveKey.grants.actions(g, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey');
+      })
+      // The event source grants Receive/Delete/ChangeMessageVisibility (the core defers a job by its
+      // retry-after this way) and kms:Decrypt on the queue's key.
+      .bind('INGEST_QUEUE_URL', queue.queueUrl, () =>
+        this.ingest.function.addEventSource(
+          new eventsources.SqsEventSource(queue, {
+            batchSize: config.batchSize,
+            maxBatchingWindow: Duration.seconds(config.batchWindowSeconds),
+            // A failed job is retried alone; the rest of the batch is deleted.
+            reportBatchItemFailures: true,
+            // The only limit on upstream request rate that holds across invocations: at most this
+            // many functions call the Compliance API at once (its budget is 600 requests/min per org).
+            maxConcurrency: config.maxConcurrency,
+          }),
+        ),
+      )
+      .bind('DEAD_LETTER_QUEUE_URL', deadLetterQueue.queueUrl, (g) =>
+        // A malformed job goes straight to the DLQ instead of being retried maxReceiveCount times.
+        deadLetterQueue.grants.actions(g, ['sqs:SendMessage'], { keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'] }),
+      )
+      .bind('ANTHROPIC_API_KEY_SECRET_ARN', data.upstreamApiKey.secretArn, (g) => {
+        // Not secret.grantRead(): with a customer-managed key it also writes this role into the
+        // key's policy, a reference from the data stack back to this one (a dependency cycle), and
+        // it adds DescribeSecret, which Powertools' getSecret does not call.
+        iam.Grant.addToPrincipal({
+          grantee: g,
+          actions: ['secretsmanager:GetSecretValue'],
+          resourceArns: [data.upstreamApiKey.secretArn],
+        });
+        data.pipelineKey.grants.actions(g, 'kms:Decrypt');
+      })
+      .setEnv('ANTHROPIC_BASE_URL', config.upstreamBaseUrl)
+      .setEnv('LEASE_SECONDS', String(INGEST_LEASE_SECONDS));
+
+    this.lookup = new ArchiverFunction<DeployedEnv<LookupConfig>>(this, 'Lookup', {
+      entry: HANDLER_ENTRIES.lookup,
+      projectRoot: PROJECT_ROOT,
+      description: 'Answers the lookup API: a chat’s files, a file’s record, a presigned download',
+      serviceName: SERVICE_NAMES.lookup,
+      memorySize: LOOKUP_MEMORY_MB,
+      timeout: LOOKUP_TIMEOUT,
+      logLevel: config.logLevel,
+      logRetention: props.logRetention,
+    });
+    this.lookup
+      .bind('ARCHIVE_BUCKET', bucket.bucketName, (g) =>
+        // Only to sign download URLs: the URL carries this role's authority, for one exact version.
+        bucketGrants.actionsOnObjectKeys(g, '*', 's3:GetObject', 's3:GetObjectVersion', 'kms:Decrypt'),
+      )
+      .bind('INDEX_TABLE', table.tableName, (g) => {
+        table.grants.actions(g, 'dynamodb:GetItem', 'dynamodb:Query');
+        data.archiveKey.grants.actions(g, 'kms:Decrypt', 'kms:DescribeKey');
+      })
+      .setEnv('PRESIGN_TTL_SECONDS', String(config.presignTtlSeconds));
+
+    for (const fn of [this.ingest, this.lookup]) {
+      acknowledgeWildcardResource(
+        fn.role.node.findChild('DefaultPolicy'),
+        archiveObjects,
+        'Object keys are derived from file ids at run time, so the grant covers the objects of this one bucket; the actions are listed one by one (no s3:* or Delete*), and the bucket holds nothing but archived files.',
+      );
+    }
+
+    this.lookupApi = new LookupApi(this, 'LookupApi', {
+      handler: this.lookup.function,
+      namePrefix,
+      rateLimit: config.apiRateLimit,
+      burstLimit: config.apiBurstLimit,
+      logRetention: props.logRetention,
+    });
+
+    // For discovery jobs and operators: send to the ingest queue, nothing else.
+    const jobProducerPolicy = new iam.ManagedPolicy(this, 'JobProducerPolicy', {
+      description: 'Send ingest jobs to the Claude file archiver queue',
+    });
+    queue.grants.actions(jobProducerPolicy, ['sqs:SendMessage', 'sqs:GetQueueUrl'], {
+      keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    });
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      namePrefix,
+      ingestFunction: this.ingest.function,
+      lookupFunction: this.lookup.function,
+      ingestQueue: queue,
+      deadLetterQueue,
+      oldestMessageAlarmAge: Duration.minutes(config.oldestMessageAlarmMinutes),
+      alarmEmail: config.alarmEmail,
+    });
+
+    new CfnOutput(this, 'LookupApiUrl', { value: this.lookupApi.api.url });
+    new CfnOutput(this, 'AuditorPolicyArn', {
+      value: this.lookupApi.auditorPolicy.managedPolicyArn,
+      exportName: `${namePrefix}-auditor-policy-arn`,
+      description: 'Attach to an auditor role or permission set to allow calling the lookup API',
+    });
+    new CfnOutput(this, 'JobProducerPolicyArn', {
+      value: jobProducerPolicy.managedPolicyArn,
+      exportName: `${namePrefix}-job-producer-policy-arn`,
+    });
+    new CfnOutput(this, 'IngestFunctionName', { value: this.ingest.function.functionName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+  }
+}

@@ -1,0 +1,38 @@
+import { Duration } from 'aws-cdk-lib';
+
+/**
+ * Timing constants shared by the stateful stack (queue visibility) and the stateless one (function
+ * timeout), so the two cannot drift apart across separate deploys.
+ */
+
+/**
+ * The ingest function streams one file of up to 500 MB (the Files API maximum) per job. At the
+ * measured 50-90 MB/s a 500 MB file takes 6-10 s, but the upstream can be far slower (a 500 MB body
+ * at 1 MB/s is 8.3 minutes) and a batch holds several jobs: 15 minutes, Lambda's maximum, leaves the
+ * function time to finish or abort cleanly instead of timing out mid-upload.
+ */
+export const INGEST_TIMEOUT = Duration.minutes(15);
+
+/**
+ * Lambda's guidance for SQS event sources: a visibility timeout of at least six times the function
+ * timeout, so a message is not redelivered while an earlier invocation (including the event source's
+ * own retries on throttling) may still be working on it.
+ */
+export const INGEST_VISIBILITY_TIMEOUT = Duration.seconds(INGEST_TIMEOUT.toSeconds() * 6);
+
+/**
+ * The core's claim on a file outlives the longest possible invocation by a minute, so a racing
+ * redelivery never takes over a file that is still being uploaded.
+ */
+export const INGEST_LEASE_SECONDS = INGEST_TIMEOUT.toSeconds() + 60;
+
+/** Both queues keep messages for SQS's maximum, 14 days: long enough to survive an outage or a holiday. */
+export const QUEUE_RETENTION = Duration.days(14);
+
+/**
+ * The lookup function answers one API request: a DynamoDB read or Query and, for /content, a local
+ * presign (no S3 call). 512 MB gives enough CPU for a quick cold start; 10 s is far below API
+ * Gateway's 29 s integration limit.
+ */
+export const LOOKUP_MEMORY_MB = 512;
+export const LOOKUP_TIMEOUT = Duration.seconds(10);
