@@ -1,0 +1,218 @@
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { Message } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { createIngestRuntime } from '../../lambdas/ingest/runtime.js';
+import { ensureBucket, ensureQueues, ensureTable } from '../../local/aws-servers.js';
+import type { EnsuredQueues } from '../../local/aws-servers.js';
+import { toSqsRecord } from '../../local/sqs-event-source.js';
+import type { UpstreamServer } from '../../local/upstream-server.js';
+import { IngestConfigSchema, loadConfig } from '../../shared/config.js';
+import { FileRepository } from '../../shared/file-repository.js';
+import type { Counters, Log } from '../../shared/telemetry.js';
+import { localAwsFromInject, uniqueName } from './local-aws.js';
+import type { LocalAwsFixture } from './local-aws.js';
+import { startS3WriteCounter } from './s3-write-counter.js';
+import { lambdaContextFactory } from './sqs-records.js';
+import { TEST_UPSTREAM_API_KEY, startTestUpstream } from './upstream.js';
+
+export interface LogEntry {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  attributes: Record<string, unknown>;
+}
+
+export interface Delivery {
+  response: SQSBatchResponse;
+  records: SQSRecord[];
+  /** Message ids the handler reported as failed. */
+  failed: string[];
+}
+
+export interface IngestStack {
+  aws: LocalAwsFixture;
+  s3: S3Client;
+  bucket: string;
+  table: string;
+  queues: EnsuredQueues;
+  upstream: UpstreamServer;
+  repository: FileRepository;
+  logs: LogEntry[];
+  metrics: { name: string; value: number; dimension?: { name: string; value: string } | undefined }[];
+  /** Sends the bodies to the real queue, receives them back and runs the handler on them as one batch. */
+  deliver(bodies: string[], opts?: { timeoutMs?: number }): Promise<Delivery>;
+  /** Runs the handler on messages already received (for concurrent deliveries). */
+  invoke(messages: Message[], opts?: { timeoutMs?: number }): Promise<Delivery>;
+  sendAndReceive(bodies: string[]): Promise<Message[]>;
+  /** Receives whatever is visible in the queue now (one long poll). */
+  receiveAny(): Promise<Message[]>;
+  metricTotal(name: string): number;
+  /** Whether an object is visible at `key`. */
+  objectExists(key: string): Promise<boolean>;
+  /** How many times an object was committed at `key` (PutObject or CompleteMultipartUpload). */
+  commits(key: string): number;
+  /** In-progress multipart uploads in the bucket (fauxqs lists them; s3rver cannot). */
+  openUploads(): Promise<number>;
+  readObject(key: string): Promise<{ body: Buffer; contentType: string | undefined; contentDisposition: string | undefined; metadata: Record<string, string> }>;
+  /** Messages currently held by the dead-letter queue (received, then left to reappear). */
+  deadLetters(): Promise<Message[]>;
+  queueCounts(): Promise<{ visible: number; inFlight: number }>;
+  close(): Promise<void>;
+}
+
+/**
+ * A fresh bucket, table, queue pair and test upstream on the global setup's servers, with the ingest
+ * handler built exactly as the Lambda builds it (createIngestRuntime).
+ */
+export async function createIngestStack(
+  opts: { s3?: 'fauxqs' | 's3rver'; partSizeMib?: number; concurrency?: number; maxAttempts?: number; deadlineMarginMs?: number } = {},
+): Promise<IngestStack> {
+  const aws = localAwsFromInject();
+  const useS3rver = opts.s3 === 's3rver';
+  const s3 = useS3rver ? aws.s3rver : aws.s3;
+  const name = uniqueName('ingest');
+  const queues = await ensureQueues(aws.sqs, { name, maxReceiveCount: 3, visibilityTimeoutSeconds: 30 });
+  await ensureBucket(s3, name);
+  await ensureTable(aws.ddb, name);
+  const upstream = await startTestUpstream();
+  const writes = await startS3WriteCounter(useS3rver ? aws.s3rverEndpoint : aws.s3Endpoint);
+  const logs: LogEntry[] = [];
+  const metrics: IngestStack['metrics'] = [];
+  const entry = (level: LogEntry['level']) => (message: string, attributes: Record<string, unknown> = {}) => {
+    logs.push({ level, message, attributes });
+  };
+  const log: Log = { debug: entry('debug'), info: entry('info'), warn: entry('warn'), error: entry('error') };
+  const counters: Counters = { record: (metric, value, _unit, dimension) => metrics.push({ name: metric, value, dimension }) };
+  const config = loadConfig(IngestConfigSchema, {
+    ARCHIVE_BUCKET: name,
+    INDEX_TABLE: name,
+    INGEST_QUEUE_URL: queues.queueUrl,
+    DEAD_LETTER_QUEUE_URL: queues.dlqUrl,
+    ANTHROPIC_BASE_URL: upstream.url,
+    ANTHROPIC_API_KEY: TEST_UPSTREAM_API_KEY,
+    PART_SIZE_MIB: String(opts.partSizeMib ?? 5),
+    UPLOAD_CONCURRENCY: String(opts.concurrency ?? 4),
+    UPSTREAM_MAX_ATTEMPTS: String(opts.maxAttempts ?? 3),
+    LEASE_SECONDS: '120',
+    LOCAL_S3_ENDPOINT: writes.endpoint,
+    LOCAL_SQS_ENDPOINT: aws.sqsEndpoint,
+    LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
+  });
+  const handler = createIngestRuntime(config, {
+    apiKey: TEST_UPSTREAM_API_KEY,
+    log,
+    counters,
+    deadlineMarginMs: opts.deadlineMarginMs ?? 1_000,
+  });
+
+  const sendAndReceive = async (bodies: string[]): Promise<Message[]> => {
+    for (const body of bodies) await aws.sqs.send(new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: body }));
+    const received: Message[] = [];
+    for (let i = 0; i < 20 && received.length < bodies.length; i++) {
+      const res = await aws.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queues.queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+          MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      received.push(...(res.Messages ?? []));
+    }
+    if (received.length !== bodies.length) throw new Error(`received ${received.length} of ${bodies.length} messages`);
+    return received;
+  };
+
+  const receive = async (): Promise<Message[]> => {
+    const res = await aws.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queues.queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    return res.Messages ?? [];
+  };
+
+  const invoke = async (messages: Message[], o: { timeoutMs?: number } = {}): Promise<Delivery> => {
+    const records = messages.map((m) => toSqsRecord(m, `arn:aws:sqs:us-east-1:000000000000:${name}`, 'us-east-1'));
+    const response = await handler({ Records: records }, lambdaContextFactory({ timeoutMs: o.timeoutMs ?? 60_000 }));
+    const failed = response.batchItemFailures.map((f) => f.itemIdentifier);
+    // As the event source mapping does: delete what succeeded, leave failures to reappear.
+    const done = messages.filter((m) => m.MessageId && !failed.includes(m.MessageId));
+    if (done.length > 0) {
+      await aws.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queues.queueUrl,
+          Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+        }),
+      );
+    }
+    return { response, records, failed };
+  };
+
+  return {
+    aws,
+    s3,
+    bucket: name,
+    table: name,
+    queues,
+    upstream,
+    repository: new FileRepository(aws.ddb, name),
+    logs,
+    metrics,
+    sendAndReceive,
+    receiveAny: receive,
+    invoke,
+    deliver: async (bodies, o) => invoke(await sendAndReceive(bodies), o),
+    metricTotal: (metric) => metrics.filter((m) => m.name === metric).reduce((sum, m) => sum + m.value, 0),
+    async objectExists(key) {
+      try {
+        await s3.send(new HeadObjectCommand({ Bucket: name, Key: key }));
+        return true;
+      } catch (err) {
+        if (err instanceof Error && (err.name === 'NotFound' || err.name === 'NoSuchKey')) return false;
+        throw err;
+      }
+    },
+    commits: (key) => writes.commits(name, key),
+    async openUploads() {
+      const res = await s3.send(new ListMultipartUploadsCommand({ Bucket: name }));
+      return (res.Uploads ?? []).length;
+    },
+    async readObject(key) {
+      const res = await s3.send(new GetObjectCommand({ Bucket: name, Key: key }));
+      if (!res.Body) throw new Error(`no body for ${key}`);
+      const body = Buffer.from(await res.Body.transformToByteArray());
+      return { body, contentType: res.ContentType, contentDisposition: res.ContentDisposition, metadata: res.Metadata ?? {} };
+    },
+    async deadLetters() {
+      const res = await aws.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queues.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'], VisibilityTimeout: 0 }),
+      );
+      return res.Messages ?? [];
+    },
+    async queueCounts() {
+      const res = await aws.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queues.queueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      return {
+        visible: Number(res.Attributes?.ApproximateNumberOfMessages ?? 0),
+        inFlight: Number(res.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+      };
+    },
+    async close() {
+      await upstream.close();
+      await writes.close();
+      aws.destroy();
+    },
+  };
+}
