@@ -77,6 +77,11 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** s3rver runs in a child process; its pid lets a caller check that it is gone. */
+export interface S3rverServer extends RunningServer {
+  pid: number;
+}
+
 /**
  * Sets dummy credentials, the region and `AWS_EC2_METADATA_DISABLED=true` on process.env where unset,
  * so that the SDK never probes the instance metadata service or a profile for real credentials.
@@ -166,7 +171,7 @@ export async function startFauxqsServer(opts: { port?: number } = {}): Promise<R
  * storing objects under `directory` (a temporary directory, removed on stop, when absent). The child
  * exits when this process stops it, exits or dies.
  */
-export async function startS3rver(opts: { directory?: string; port?: number } = {}): Promise<RunningServer> {
+export async function startS3rver(opts: { directory?: string; port?: number } = {}): Promise<S3rverServer> {
   const temporary = opts.directory === undefined;
   const directory = opts.directory ?? (await mkdtemp(join(tmpdir(), 'archiver-s3rver-')));
   await mkdir(directory, { recursive: true });
@@ -185,6 +190,7 @@ export async function startS3rver(opts: { directory?: string; port?: number } = 
   let port: number;
   try {
     port = await waitForS3rverReady(child, 20_000);
+    if (child.pid === undefined) throw new Error('s3rver child has no pid');
   } catch (err) {
     child.kill('SIGKILL');
     if (temporary) await rm(directory, { recursive: true, force: true });
@@ -198,6 +204,7 @@ export async function startS3rver(opts: { directory?: string; port?: number } = 
   return {
     endpoint: `http://${LOOPBACK}:${port}`,
     port,
+    pid: child.pid,
     stop: once(async () => {
       await stopChild(child, 5_000);
       if (temporary) await rm(directory, { recursive: true, force: true });

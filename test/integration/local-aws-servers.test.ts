@@ -1,0 +1,202 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { connect } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ensureBucket, ensureQueues, ensureTable, startLocalAws } from '../../local/aws-servers.js';
+import { createDocumentClient, createS3Client, createSqsClient } from '../../shared/aws-clients.js';
+import { INDEX_TABLE_KEYS } from '../../shared/table-schema.js';
+import { localAwsFromInject, uniqueName } from '../support/local-aws.js';
+
+// Proves that the local stack starts on loopback only, stops cleanly, keeps DynamoDB and s3rver
+// data across a restart with a data dir, that the ensure* helpers are idempotent, and records what
+// the local S3 servers do not support (versioning).
+
+const aws = localAwsFromInject();
+const tempDirs: string[] = [];
+
+afterAll(async () => {
+  aws.destroy();
+  await Promise.all(tempDirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'archiver-local-aws-test-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/** Resolves 'open' if a TCP connection to host:port succeeds, else the error code. */
+async function probe(host: string, port: number): Promise<string> {
+  const socket = connect({ host, port });
+  try {
+    await once(socket, 'connect');
+    return 'open';
+  } catch (err) {
+    return err instanceof Error && 'code' in err ? String(err.code) : 'error';
+  } finally {
+    socket.destroy();
+  }
+}
+
+function portOf(endpoint: string): number {
+  return Number(new URL(endpoint).port);
+}
+
+/** An IPv4 address of this machine other than loopback, if it has one. */
+function otherLocalAddress(): string | undefined {
+  return Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
+}
+
+describe('startLocalAws', () => {
+  it('binds every server to 127.0.0.1 only', async () => {
+    const endpoints = [aws.s3Endpoint, aws.sqsEndpoint, aws.dynamodbEndpoint, aws.s3rverEndpoint];
+    for (const endpoint of endpoints) {
+      expect(new URL(endpoint).hostname).toBe('127.0.0.1');
+      expect(await probe('127.0.0.1', portOf(endpoint))).toBe('open');
+    }
+    const other = otherLocalAddress();
+    // Machines without another interface cannot show the negative; loopback binding is still asserted above.
+    if (other) {
+      for (const endpoint of endpoints) expect(await probe(other, portOf(endpoint))).toBe('ECONNREFUSED');
+    }
+  });
+
+  it('keeps DynamoDB items and s3rver objects across a restart on the same data dir, and frees its ports on stop', async () => {
+    const dataDir = await tempDir();
+    const table = 'persisted-index';
+    const bucket = 'persisted-archive';
+
+    const first = await startLocalAws({ s3: 's3rver', dataDir });
+    expect(first.s3Server).toBe('s3rver');
+    {
+      const ddb = createDocumentClient({ endpoint: first.dynamodbEndpoint });
+      const s3 = createS3Client({ endpoint: first.s3Endpoint });
+      expect(await ensureTable(ddb, table)).toEqual({ created: true });
+      await ddb.send(new PutCommand({ TableName: table, Item: { pk: 'FILE#f1', sk: 'FILE', state: 'ARCHIVED' } }));
+      expect(await ensureBucket(s3, bucket)).toMatchObject({ created: true });
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'files/f1', Body: 'archived bytes' }));
+      ddb.destroy();
+      s3.destroy();
+    }
+    await first.stop();
+    for (const endpoint of [first.dynamodbEndpoint, first.s3Endpoint, first.sqsEndpoint]) {
+      expect(await probe('127.0.0.1', portOf(endpoint))).toBe('ECONNREFUSED');
+    }
+
+    const second = await startLocalAws({ s3: 's3rver', dataDir });
+    try {
+      const ddb = createDocumentClient({ endpoint: second.dynamodbEndpoint });
+      const s3 = createS3Client({ endpoint: second.s3Endpoint });
+      expect(await ensureTable(ddb, table)).toEqual({ created: false });
+      const { Item } = await ddb.send(new GetCommand({ TableName: table, Key: { pk: 'FILE#f1', sk: 'FILE' } }));
+      expect(Item).toEqual({ pk: 'FILE#f1', sk: 'FILE', state: 'ARCHIVED' });
+      expect(await ensureBucket(s3, bucket)).toMatchObject({ created: false });
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'files/f1' }));
+      expect(await object.Body?.transformToString()).toBe('archived bytes');
+      ddb.destroy();
+      s3.destroy();
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('uses the ports it is given', async () => {
+    const probeServer = await startLocalAws({ s3: 'fauxqs' });
+    const dynamodbPort = portOf(probeServer.dynamodbEndpoint);
+    const fauxqsPort = portOf(probeServer.sqsEndpoint);
+    await probeServer.stop();
+    const fixed = await startLocalAws({ s3: 'fauxqs', ports: { dynamodb: dynamodbPort, fauxqs: fauxqsPort } });
+    try {
+      expect(fixed.dynamodbEndpoint).toBe(`http://127.0.0.1:${dynamodbPort}`);
+      expect(fixed.sqsEndpoint).toBe(`http://127.0.0.1:${fauxqsPort}`);
+      expect(fixed.s3Endpoint).toBe(fixed.sqsEndpoint);
+    } finally {
+      await fixed.stop();
+    }
+  });
+
+  it('s3rver exits when the process that started it is killed', async () => {
+    const dir = await tempDir();
+    const script = fileURLToPath(new URL('../support/s3rver-parent-process.ts', import.meta.url));
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+    const parent = spawn(process.execPath, ['--import', tsx, script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [line] = (await once(createInterface({ input: parent.stdout }), 'line')) as [string];
+    const { pid, port } = JSON.parse(line) as { pid: number; port: number };
+    expect(await probe('127.0.0.1', port)).toBe('open');
+
+    parent.kill('SIGKILL');
+    const deadline = Date.now() + 5_000;
+    let alive = true;
+    while (alive && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      try {
+        process.kill(pid, 0);
+      } catch {
+        alive = false;
+      }
+    }
+    expect(alive).toBe(false);
+    expect(await probe('127.0.0.1', port)).toBe('ECONNREFUSED');
+  });
+});
+
+describe('ensure helpers', () => {
+  it('ensureTable creates the index table with the shared key schema, on demand billing, once', async () => {
+    const name = uniqueName('index');
+    expect(await ensureTable(aws.ddb, name)).toEqual({ created: true });
+    expect(await ensureTable(aws.ddb, name)).toEqual({ created: false });
+    const { Table } = await aws.ddb.send(new DescribeTableCommand({ TableName: name }));
+    expect(Table?.TableStatus).toBe('ACTIVE');
+    expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(Table?.KeySchema).toEqual([
+      { AttributeName: INDEX_TABLE_KEYS.partitionKey.name, KeyType: 'HASH' },
+      { AttributeName: INDEX_TABLE_KEYS.sortKey.name, KeyType: 'RANGE' },
+    ]);
+  });
+
+  it('ensureQueues creates a queue whose RedrivePolicy targets its DLQ, and re-applies changed settings', async () => {
+    const name = uniqueName('ingest');
+    const first = await ensureQueues(aws.sqs, { name, maxReceiveCount: 3, visibilityTimeoutSeconds: 30 });
+    expect(first.dlqUrl.endsWith(`/${name}-dlq`)).toBe(true);
+    const again = await ensureQueues(aws.sqs, { name, maxReceiveCount: 3, visibilityTimeoutSeconds: 30 });
+    expect(again).toEqual(first);
+    await ensureQueues(aws.sqs, { name, maxReceiveCount: 7, visibilityTimeoutSeconds: 45 });
+
+    const { Attributes = {} } = await aws.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: first.queueUrl, AttributeNames: ['RedrivePolicy', 'VisibilityTimeout'] }),
+    );
+    expect(JSON.parse(Attributes.RedrivePolicy ?? '{}')).toEqual({ deadLetterTargetArn: first.dlqArn, maxReceiveCount: 7 });
+    expect(Attributes.VisibilityTimeout).toBe('45');
+  });
+
+  it('ensureBucket is idempotent on both S3 servers; neither keeps versions (no VersionId on PutObject)', async () => {
+    for (const s3 of [aws.s3, aws.s3rver]) {
+      const bucket = uniqueName('archive');
+      expect(await ensureBucket(s3, bucket)).toEqual({ created: true, versioningEnabled: false });
+      expect(await ensureBucket(s3, bucket)).toEqual({ created: false, versioningEnabled: false });
+      const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'v' }));
+      expect(put.VersionId).toBeUndefined();
+    }
+  });
+});
+
+describe('clients from the global setup', () => {
+  it('reach each server with the shared client factories', async () => {
+    const sqs = createSqsClient({ endpoint: aws.sqsEndpoint });
+    const { queueUrl } = await ensureQueues(sqs, { name: uniqueName('reach'), maxReceiveCount: 1, visibilityTimeoutSeconds: 1 });
+    expect(queueUrl).toContain('/000000000000/');
+    sqs.destroy();
+  });
+});

@@ -1,0 +1,435 @@
+import { createHash } from 'node:crypto';
+import { Agent, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UpstreamServer } from '../../local/upstream-server.js';
+import {
+  TEST_UPSTREAM_API_KEY,
+  filesApiFileFactory,
+  generatedFileFactory,
+  startTestUpstream,
+  upstreamHeaders,
+  uploadedFileFactory,
+} from '../support/upstream.js';
+
+// Proves that the local upstream behaves as ../shared/docs/upstream-api.md documents and that every
+// fault is delivered as specified; the ingest tests rely on both.
+
+const GEN = '/v1/compliance/apps/chats/generated-files';
+const UPL = '/v1/compliance/apps/chats/files';
+const FILES = '/v1/files';
+
+let upstream: UpstreamServer;
+const agent = new Agent({ connect: { timeout: 2_000 }, headersTimeout: 10_000, bodyTimeout: 10_000 });
+
+async function get(path: string, headers: Record<string, string> = upstreamHeaders()) {
+  const res = await request(`${upstream.url}${path}`, { headers, dispatcher: agent });
+  const body = Buffer.from(await res.body.arrayBuffer());
+  return { status: res.statusCode, headers: res.headers, body, json: (): unknown => JSON.parse(body.toString()) };
+}
+
+function md5Base64(bytes: Buffer): string {
+  return createHash('md5').update(bytes).digest('base64');
+}
+
+beforeAll(async () => {
+  upstream = await startTestUpstream();
+});
+
+afterAll(async () => {
+  await upstream.close();
+  await agent.close();
+});
+
+describe('authentication and required headers', () => {
+  it('answers 401 authentication_error with the documented body when the key is missing or wrong', async () => {
+    const file = generatedFileFactory();
+    await upstream.addFile(file);
+    for (const headers of [{ 'anthropic-version': '2023-06-01' }, upstreamHeaders({ apiKey: 'sk-ant-wrong' })]) {
+      const res = await get(`${GEN}/${file.id}`, headers);
+      expect(res.status).toBe(401);
+      expect(res.json()).toEqual({
+        type: 'error',
+        error: { type: 'authentication_error', message: expect.any(String) },
+        request_id: res.headers['request-id'],
+      });
+    }
+  });
+
+  it('requires anthropic-version: 2023-06-01', async () => {
+    const file = generatedFileFactory();
+    await upstream.addFile(file);
+    const res = await get(`${GEN}/${file.id}`, { 'x-api-key': TEST_UPSTREAM_API_KEY });
+    expect(res.status).toBe(400);
+    expect(res.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
+  });
+
+  it('accepts a Bearer key on Compliance paths (the seed example) but not on the Files API', async () => {
+    const gen = generatedFileFactory();
+    const api = filesApiFileFactory();
+    await upstream.addFile(gen);
+    await upstream.addFile(api);
+    const bearer = { authorization: `Bearer ${TEST_UPSTREAM_API_KEY}`, 'anthropic-version': '2023-06-01' };
+    expect((await get(`${GEN}/${gen.id}`, bearer)).status).toBe(200);
+    expect((await get(`${FILES}/${api.id}`, { ...bearer, 'anthropic-beta': 'files-api-2025-04-14' })).status).toBe(401);
+  });
+
+  it('requires the Files API beta header on /v1/files, also inside a comma-separated list', async () => {
+    const file = filesApiFileFactory();
+    await upstream.addFile(file);
+    const without = await get(`${FILES}/${file.id}`);
+    expect(without.status).toBe(400);
+    expect(without.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
+    const listed = await get(`${FILES}/${file.id}`, {
+      ...upstreamHeaders(),
+      'anthropic-beta': 'skills-2025-10-02, files-api-2025-04-14',
+    });
+    expect(listed.status).toBe(200);
+  });
+
+  it('puts a unique request-id and rate-limit headers on every response; failed auth does not count', async () => {
+    const file = generatedFileFactory();
+    await upstream.addFile(file);
+    const a = await get(`${GEN}/${file.id}`);
+    const unauthorised = await get(`${GEN}/${file.id}`, upstreamHeaders({ apiKey: 'nope' }));
+    const b = await get(`${GEN}/${file.id}`);
+    const ids = [a, unauthorised, b].map((r) => r.headers['request-id']);
+    expect(new Set(ids).size).toBe(3);
+    for (const id of ids) expect(id).toMatch(/^req_[0-9a-f]+$/);
+    expect(a.headers['anthropic-ratelimit-requests-limit']).toBe('600');
+    expect(Number(b.headers['anthropic-ratelimit-requests-remaining'])).toBe(
+      Number(a.headers['anthropic-ratelimit-requests-remaining']) - 1,
+    );
+    expect(Date.parse(String(a.headers['anthropic-ratelimit-requests-reset']))).toBeGreaterThan(Date.now() - 1_000);
+  });
+});
+
+describe('metadata, field for field per source', () => {
+  it('generated: id, claude_chat_id, created_at, filename, md5, mime_type, size_bytes', async () => {
+    const file = generatedFileFactory({ content: Buffer.from('abc') });
+    await upstream.addFile(file);
+    expect((await get(`${GEN}/${file.id}`)).json()).toEqual({
+      id: file.id,
+      claude_chat_id: file.chatId,
+      created_at: file.createdAt,
+      filename: file.filename,
+      md5: '900150983cd24fb0d6963f7d28e17f72',
+      mime_type: 'text/plain',
+      size_bytes: 3,
+    });
+  });
+
+  it('uploaded: id, claude_chat_ids, created_at, filename, md5, message_ids, mime_type, size_bytes', async () => {
+    const file = uploadedFileFactory({
+      chatIds: ['claude_chat_01one', 'claude_chat_01two'],
+      messageIds: ['claude_chat_msg_01a', 'claude_chat_msg_01b'],
+      content: Buffer.from('abc'),
+    });
+    await upstream.addFile(file);
+    expect((await get(`${UPL}/${file.id}`)).json()).toEqual({
+      id: file.id,
+      claude_chat_ids: ['claude_chat_01one', 'claude_chat_01two'],
+      created_at: file.createdAt,
+      filename: file.filename,
+      md5: '900150983cd24fb0d6963f7d28e17f72',
+      message_ids: ['claude_chat_msg_01a', 'claude_chat_msg_01b'],
+      mime_type: 'text/markdown',
+      size_bytes: 3,
+    });
+  });
+
+  it('Files API: id, created_at, filename, mime_type, size_bytes, type "file", downloadable, scope; no md5', async () => {
+    const file = filesApiFileFactory({ scope: { id: 'sesn_01x', type: 'session' } });
+    await upstream.addFile(file);
+    expect((await get(`${FILES}/${file.id}`, upstreamHeaders({ beta: true }))).json()).toEqual({
+      id: file.id,
+      created_at: file.createdAt,
+      filename: file.filename,
+      mime_type: 'text/csv',
+      size_bytes: 8,
+      type: 'file',
+      downloadable: true,
+      scope: { id: 'sesn_01x', type: 'session' },
+    });
+  });
+
+  it('publishes a wrong or null md5 when told to, while Content-MD5 stays true to the bytes', async () => {
+    const wrong = generatedFileFactory({ publishedMd5: '0'.repeat(32) });
+    const missing = uploadedFileFactory({ publishedMd5: null });
+    await upstream.addFile(wrong);
+    await upstream.addFile(missing);
+    expect((await get(`${GEN}/${wrong.id}`)).json()).toMatchObject({ md5: '0'.repeat(32) });
+    expect((await get(`${UPL}/${missing.id}`)).json()).toMatchObject({ md5: null });
+    const content = await get(`${GEN}/${wrong.id}/content`);
+    expect(content.headers['content-md5']).toBe(md5Base64(content.body));
+  });
+
+  it('an expired generated file has size_bytes null and its content answers 404', async () => {
+    const file = generatedFileFactory({ expired: true });
+    await upstream.addFile(file);
+    expect((await get(`${GEN}/${file.id}`)).json()).toMatchObject({ size_bytes: null });
+    const content = await get(`${GEN}/${file.id}/content`);
+    expect(content.status).toBe(404);
+    expect(content.json()).toMatchObject({ error: { type: 'not_found_error' } });
+  });
+
+  it('answers 404 not_found_error for an unknown id, an id of another source, and after removeFile', async () => {
+    const file = uploadedFileFactory();
+    await upstream.addFile(file);
+    expect((await get(`${UPL}/claude_file_01doesnotexist`)).status).toBe(404);
+    expect((await get(`${GEN}/${file.id}`)).status).toBe(404);
+    upstream.removeFile(file.id);
+    const gone = await get(`${UPL}/${file.id}/content`);
+    expect(gone.status).toBe(404);
+    expect(gone.json()).toMatchObject({
+      error: { type: 'not_found_error', message: 'No file found with provided id, or it has already been deleted.' },
+    });
+  });
+});
+
+describe('content', () => {
+  it('is chunked (no Content-Length) with Content-MD5 over the served bytes and the file Content-Type', async () => {
+    const file = generatedFileFactory({ content: Buffer.from('x'.repeat(600_000)), mimeType: 'text/csv' });
+    await upstream.addFile(file);
+    const res = await get(`${GEN}/${file.id}/content`);
+    expect(res.status).toBe(200);
+    expect(res.headers['transfer-encoding']).toBe('chunked');
+    expect(res.headers['content-length']).toBeUndefined();
+    expect(res.headers['content-type']).toBe('text/csv');
+    expect(res.headers['content-md5']).toBe(md5Base64(res.body));
+    expect(res.body.length).toBe(600_000);
+    expect(res.headers['content-disposition']).toBeUndefined();
+  });
+
+  it('sends Content-Disposition with an RFC 5987 filename for uploaded files', async () => {
+    const file = uploadedFileFactory({ filename: "naïve plan (v2)'s.md" });
+    await upstream.addFile(file);
+    const res = await get(`${UPL}/${file.id}/content`);
+    expect(res.headers['content-disposition']).toBe("attachment; filename*=utf-8''na%C3%AFve%20plan%20%28v2%29%27s.md");
+    const encoded = String(res.headers['content-disposition']).split("''")[1] ?? '';
+    expect(decodeURIComponent(encoded)).toBe(file.filename);
+  });
+
+  it('answers a 4xx error for a Files API file that is not downloadable', async () => {
+    const file = filesApiFileFactory({ downloadable: false });
+    await upstream.addFile(file);
+    const res = await get(`${FILES}/${file.id}/content`, upstreamHeaders({ beta: true }));
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(res.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+  });
+
+  it('streams generated content whose bytes and hashes match digestOf', async () => {
+    const file = generatedFileFactory({ content: { size: 3 * 1024 * 1024 + 17, seed: 99 } });
+    await upstream.addFile(file);
+    const res = await get(`${GEN}/${file.id}/content`);
+    const digest = await upstream.digestOf(file.id);
+    expect(res.body.length).toBe(digest.sizeBytes);
+    expect(res.headers['content-md5']).toBe(digest.md5Base64);
+    expect(createHash('sha256').update(res.body).digest('hex')).toBe(digest.sha256Hex);
+  });
+
+  it('serves 200 MB of generated content without holding it in memory', async () => {
+    const file = generatedFileFactory({ content: { size: 200 * 1024 * 1024, seed: 5 } });
+    await upstream.addFile(file);
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const res = await request(`${upstream.url}${GEN}/${file.id}/content`, { headers: upstreamHeaders(), dispatcher: agent });
+    const md5 = createHash('md5');
+    let received = 0;
+    for await (const chunk of res.body) {
+      md5.update(chunk as Buffer);
+      received += (chunk as Buffer).length;
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }
+    expect(received).toBe(200 * 1024 * 1024);
+    expect(md5.digest('base64')).toBe(res.headers['content-md5']);
+    expect(peak - before).toBeLessThan(100 * 1024 * 1024);
+  });
+});
+
+describe('chat messages', () => {
+  it('lists a chat\'s uploaded files on user messages and generated files on assistant messages', async () => {
+    const chatId = 'claude_chat_01MessagesTest';
+    const gen = generatedFileFactory({ chatId, messageId: 'claude_chat_msg_01gen', createdAt: '2025-06-02T10:00:00Z' });
+    const expired = generatedFileFactory({ chatId, expired: true, createdAt: '2025-06-02T10:05:00Z' });
+    const shared = uploadedFileFactory({
+      chatIds: ['claude_chat_01Other', chatId],
+      messageIds: ['claude_chat_msg_01other', 'claude_chat_msg_01mine'],
+      createdAt: '2025-06-02T09:00:00Z',
+    });
+    for (const f of [gen, expired, shared]) await upstream.addFile(f);
+    const res = await get(`/v1/compliance/apps/chats/${chatId}/messages`);
+    expect(res.status).toBe(200);
+    const body = res.json();
+    expect(body).toMatchObject({ id: chatId, deleted_at: null, has_more: false, first_id: 'claude_chat_msg_01mine' });
+    expect(body).toHaveProperty('chat_messages');
+    const messages = (body as { chat_messages: { id: string; role: string; files: unknown[]; generated_files: unknown[] }[] })
+      .chat_messages;
+    expect(messages.map((m) => [m.id, m.role])).toEqual([
+      ['claude_chat_msg_01mine', 'user'],
+      ['claude_chat_msg_01gen', 'assistant'],
+      [expect.stringMatching(/^claude_chat_msg_/), 'assistant'],
+    ]);
+    expect(messages[0]?.files).toEqual([
+      expect.objectContaining({ id: shared.id, md5: expect.stringMatching(/^[0-9a-f]{32}$/), size_bytes: expect.any(Number) }),
+    ]);
+    expect(messages[1]?.generated_files).toEqual([
+      { id: gen.id, filename: gen.filename, md5: expect.any(String), mime_type: gen.mimeType, size_bytes: expect.any(Number) },
+    ]);
+    expect(messages[2]?.generated_files).toEqual([expect.objectContaining({ id: expired.id, size_bytes: null })]);
+  });
+
+  it('answers 404 for a chat with no files', async () => {
+    expect((await get('/v1/compliance/apps/chats/claude_chat_01Nothing/messages')).status).toBe(404);
+  });
+});
+
+describe('faults', () => {
+  it('429 then success: the first request is throttled with retry-after, the next one succeeds', async () => {
+    const file = generatedFileFactory();
+    await upstream.addFile(file);
+    upstream.injectFault(file.id, 'metadata', { status: 429, retryAfterSeconds: 2 });
+    const throttled = await get(`${GEN}/${file.id}`);
+    expect(throttled.status).toBe(429);
+    expect(throttled.headers['retry-after']).toBe('2');
+    expect(throttled.json()).toMatchObject({ error: { type: 'rate_limit_error' } });
+    expect((await get(`${GEN}/${file.id}`)).status).toBe(200);
+  });
+
+  it('429 with retryAfterMs sends retry-after-ms and a rounded-up retry-after', async () => {
+    const file = generatedFileFactory();
+    await upstream.addFile(file);
+    upstream.injectFault(file.id, 'content', { status: 429, retryAfterMs: 1500 });
+    const res = await get(`${GEN}/${file.id}/content`);
+    expect(res.headers['retry-after-ms']).toBe('1500');
+    expect(res.headers['retry-after']).toBe('2');
+  });
+
+  it('consumes faults in order, one per request, per endpoint', async () => {
+    const file = uploadedFileFactory();
+    await upstream.addFile(file);
+    upstream.injectFault(file.id, 'content', { status: 529 }, { status: 500, shouldRetry: false }, { status: 403 });
+    upstream.injectFault(file.id, 'metadata', { status: 401 });
+    const statuses: [number, unknown, unknown][] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await get(`${UPL}/${file.id}/content`);
+      statuses.push([res.status, res.status === 200 ? 'ok' : (res.json() as { error: { type: string } }).error.type, res.headers['x-should-retry']]);
+    }
+    expect(statuses).toEqual([
+      [529, 'overloaded_error', undefined],
+      [500, 'api_error', 'false'],
+      [403, 'permission_error', undefined],
+      [200, 'ok', undefined],
+    ]);
+    const metadata = await get(`${UPL}/${file.id}`);
+    expect(metadata.status).toBe(401);
+    expect(metadata.json()).toMatchObject({ error: { type: 'authentication_error' } });
+  });
+
+  it('404 fault answers not_found_error even for a file that exists', async () => {
+    const file = generatedFileFactory();
+    await upstream.addFile(file);
+    upstream.injectFault(file.id, 'content', { status: 404 });
+    const res = await get(`${GEN}/${file.id}/content`);
+    expect(res.status).toBe(404);
+    expect(res.json()).toMatchObject({ error: { type: 'not_found_error' } });
+  });
+
+  it('wrong-content-md5 sends a well-formed MD5 of other bytes', async () => {
+    const file = generatedFileFactory();
+    await upstream.addFile(file);
+    upstream.injectFault(file.id, 'content', { kind: 'wrong-content-md5' });
+    const res = await get(`${GEN}/${file.id}/content`);
+    const header = String(res.headers['content-md5']);
+    expect(Buffer.from(header, 'base64')).toHaveLength(16);
+    expect(header).not.toBe(md5Base64(res.body));
+    expect(res.body.equals(Buffer.from('generated file content\n'))).toBe(true);
+  });
+
+  it('truncate ends the chunked body cleanly after afterBytes, keeping the full file\'s Content-MD5', async () => {
+    const file = uploadedFileFactory({ content: { size: 1_000_000, seed: 4 } });
+    await upstream.addFile(file);
+    upstream.injectFault(file.id, 'content', { kind: 'truncate', afterBytes: 300_000 });
+    const res = await get(`${UPL}/${file.id}/content`);
+    expect(res.status).toBe(200);
+    expect(res.body.length).toBe(300_000);
+    expect(res.headers['content-md5']).toBe((await upstream.digestOf(file.id)).md5Base64);
+  });
+
+  it('reset delivers afterBytes and then breaks the connection (the body stream errors)', async () => {
+    const file = generatedFileFactory({ content: { size: 1_000_000, seed: 6 } });
+    await upstream.addFile(file);
+    upstream.injectFault(file.id, 'content', { kind: 'reset', afterBytes: 400_000 });
+    const res = await request(`${upstream.url}${GEN}/${file.id}/content`, { headers: upstreamHeaders(), dispatcher: agent });
+    expect(res.statusCode).toBe(200);
+    let received = 0;
+    const error = await (async () => {
+      try {
+        for await (const chunk of res.body) received += (chunk as Buffer).length;
+      } catch (err) {
+        return err;
+      }
+      return undefined;
+    })();
+    expect(error).toMatchObject({ code: 'UND_ERR_SOCKET' });
+    expect(received).toBe(400_000);
+  });
+
+  it('stall delays the response headers by ms, then answers normally', async () => {
+    const file = generatedFileFactory();
+    await upstream.addFile(file);
+    upstream.injectFault(file.id, 'metadata', { kind: 'stall', ms: 300 });
+    const started = Date.now();
+    const res = await get(`${GEN}/${file.id}`);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(res.status).toBe(200);
+  });
+
+  it('a stall longer than the client\'s headersTimeout surfaces as UND_ERR_HEADERS_TIMEOUT, and the server carries on', async () => {
+    const file = generatedFileFactory();
+    await upstream.addFile(file);
+    upstream.injectFault(file.id, 'content', { kind: 'stall', ms: 5_000 });
+    const impatient = new Agent({ headersTimeout: 200 });
+    try {
+      await expect(
+        request(`${upstream.url}${GEN}/${file.id}/content`, { headers: upstreamHeaders(), dispatcher: impatient }),
+      ).rejects.toMatchObject({ code: 'UND_ERR_HEADERS_TIMEOUT' });
+    } finally {
+      await impatient.destroy();
+    }
+    expect((await get(`${GEN}/${file.id}/content`)).status).toBe(200);
+  });
+
+  it('refuses body faults on the metadata endpoint instead of silently ignoring them', () => {
+    expect(() => upstream.injectFault('claude_gen_file_01x', 'metadata', { kind: 'truncate', afterBytes: 1 })).toThrow(
+      /content endpoint only/,
+    );
+  });
+});
+
+describe('inspection', () => {
+  it('logs method, path, id, endpoint, status and fault of each request, never the API key', async () => {
+    const file = generatedFileFactory();
+    await upstream.addFile(file);
+    upstream.injectFault(file.id, 'content', { status: 503 });
+    await get(`${GEN}/${file.id}`);
+    await get(`${GEN}/${file.id}/content`);
+    await get(`${GEN}/${file.id}/content?x=1`);
+    expect(upstream.requestCount(file.id)).toBe(3);
+    expect(upstream.requestCount(file.id, 'content')).toBe(2);
+    const mine = upstream.requests.filter((r) => r.id === file.id);
+    expect(mine.map((r) => [r.method, r.path, r.endpoint, r.status])).toEqual([
+      ['GET', `${GEN}/${file.id}`, 'metadata', 200],
+      ['GET', `${GEN}/${file.id}/content`, 'content', 503],
+      ['GET', `${GEN}/${file.id}/content`, 'content', 200],
+    ]);
+    expect(mine[1]?.fault).toEqual({ status: 503 });
+    expect(JSON.stringify(upstream.requests)).not.toContain(TEST_UPSTREAM_API_KEY);
+  });
+
+  it('rejects a file whose id does not fit its source', async () => {
+    await expect(upstream.addFile(generatedFileFactory({ id: 'claude_file_01wrongprefix' }))).rejects.toThrow(
+      /not a valid generated file id/,
+    );
+  });
+});
