@@ -8,10 +8,18 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { ensureBucket, ensureQueues, ensureTable, startLocalAws } from '../../local/aws-servers.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../../shared/aws-clients.js';
 import { INDEX_TABLE_KEYS } from '../../shared/table-schema.js';
@@ -59,8 +67,8 @@ function otherLocalAddress(): string | undefined {
     .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
 }
 
-describe('startLocalAws', () => {
-  it('binds every server to 127.0.0.1 only', async () => {
+describe.concurrent('startLocalAws', () => {
+  it('binds every server to 127.0.0.1 only', async ({ expect }) => {
     const endpoints = [aws.s3Endpoint, aws.sqsEndpoint, aws.dynamodbEndpoint, aws.s3rverEndpoint];
     for (const endpoint of endpoints) {
       expect(new URL(endpoint).hostname).toBe('127.0.0.1');
@@ -73,7 +81,7 @@ describe('startLocalAws', () => {
     }
   });
 
-  it('keeps DynamoDB items and s3rver objects across a restart on the same data dir, and frees its ports on stop', async () => {
+  it('keeps DynamoDB items and s3rver objects across a restart on the same data dir, and frees its ports on stop', async ({ expect }) => {
     const dataDir = await tempDir();
     const table = 'persisted-index';
     const bucket = 'persisted-archive';
@@ -112,7 +120,7 @@ describe('startLocalAws', () => {
     }
   });
 
-  it('uses the ports it is given', async () => {
+  it('uses the ports it is given', async ({ expect }) => {
     const probeServer = await startLocalAws({ s3: 'fauxqs' });
     const dynamodbPort = portOf(probeServer.dynamodbEndpoint);
     const fauxqsPort = portOf(probeServer.sqsEndpoint);
@@ -127,7 +135,7 @@ describe('startLocalAws', () => {
     }
   });
 
-  it('s3rver exits when the process that started it is killed', async () => {
+  it('s3rver exits when the process that started it is killed', async ({ expect }) => {
     const dir = await tempDir();
     const script = fileURLToPath(new URL('../support/s3rver-parent-process.ts', import.meta.url));
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -152,8 +160,8 @@ describe('startLocalAws', () => {
   });
 });
 
-describe('ensure helpers', () => {
-  it('ensureTable creates the index table with the shared key schema, on demand billing, once', async () => {
+describe.concurrent('ensure helpers', () => {
+  it('ensureTable creates the index table with the shared key schema, on demand billing, once', async ({ expect }) => {
     const name = uniqueName('index');
     expect(await ensureTable(aws.ddb, name)).toEqual({ created: true });
     expect(await ensureTable(aws.ddb, name)).toEqual({ created: false });
@@ -166,7 +174,7 @@ describe('ensure helpers', () => {
     ]);
   });
 
-  it('ensureQueues creates a queue whose RedrivePolicy targets its DLQ, and re-applies changed settings', async () => {
+  it('ensureQueues creates a queue whose RedrivePolicy targets its DLQ, and re-applies changed settings', async ({ expect }) => {
     const name = uniqueName('ingest');
     const first = await ensureQueues(aws.sqs, { name, maxReceiveCount: 3, visibilityTimeoutSeconds: 30 });
     expect(first.dlqUrl.endsWith(`/${name}-dlq`)).toBe(true);
@@ -181,7 +189,7 @@ describe('ensure helpers', () => {
     expect(Attributes.VisibilityTimeout).toBe('45');
   });
 
-  it('ensureBucket is idempotent on both S3 servers; neither keeps versions (no VersionId on PutObject)', async () => {
+  it('ensureBucket is idempotent on both S3 servers; neither keeps versions (no VersionId on PutObject)', async ({ expect }) => {
     for (const s3 of [aws.s3, aws.s3rver]) {
       const bucket = uniqueName('archive');
       expect(await ensureBucket(s3, bucket)).toEqual({ created: true, versioningEnabled: false });
@@ -193,10 +201,60 @@ describe('ensure helpers', () => {
 });
 
 describe('clients from the global setup', () => {
-  it('reach each server with the shared client factories', async () => {
+  it('reach each server with the shared client factories', async ({ expect }) => {
     const sqs = createSqsClient({ endpoint: aws.sqsEndpoint });
     const { queueUrl } = await ensureQueues(sqs, { name: uniqueName('reach'), maxReceiveCount: 1, visibilityTimeoutSeconds: 1 });
     expect(queueUrl).toContain('/000000000000/');
     sqs.destroy();
+  });
+});
+
+// What the local S3 servers do and do not do, checked rather than assumed: tests that rely on one
+// of these must pick the server that has it. If a server upgrade changes one, these fail first.
+describe.concurrent('local S3 server capabilities', () => {
+  async function openUpload(s3: typeof aws.s3, bucket: string) {
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mpu' }));
+    await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mpu', UploadId, PartNumber: 1, Body: Buffer.alloc(16) }));
+    return UploadId;
+  }
+
+  it('fauxqs: AbortMultipartUpload works (NoSuchUpload afterwards), but ListMultipartUploads never lists an open upload', async ({ expect }) => {
+    const bucket = uniqueName('caps');
+    await ensureBucket(aws.s3, bucket);
+    const uploadId = await openUpload(aws.s3, bucket);
+    const listed = await aws.s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+    expect(listed.Uploads ?? []).toEqual([]);
+    await aws.s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'mpu', UploadId: uploadId }));
+    await expect(
+      aws.s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mpu', UploadId: uploadId, PartNumber: 2, Body: Buffer.alloc(16) })),
+    ).rejects.toMatchObject({ name: 'NoSuchUpload' });
+  });
+
+  it('s3rver: AbortMultipartUpload answers 405 and ListMultipartUploads 501', async ({ expect }) => {
+    const bucket = uniqueName('caps');
+    await ensureBucket(aws.s3rver, bucket);
+    const uploadId = await openUpload(aws.s3rver, bucket);
+    await expect(aws.s3rver.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 501 },
+    });
+    await expect(
+      aws.s3rver.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'mpu', UploadId: uploadId })),
+    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 405 } });
+  });
+
+  it('presigned GET URLs expire on s3rver (403) but never on fauxqs', async ({ expect }) => {
+    const urls: Record<'fauxqs' | 's3rver', string> = { fauxqs: '', s3rver: '' };
+    for (const [server, s3] of [['fauxqs', aws.s3], ['s3rver', aws.s3rver]] as const) {
+      const bucket = uniqueName('presign');
+      await ensureBucket(s3, bucket);
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'v' }));
+      // X-Amz-Date has whole seconds, so a URL can live up to a second less than expiresIn: 3 s keeps
+      // the fresh fetch safely inside its lifetime on a busy machine.
+      urls[server] = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: 'k' }), { expiresIn: 3 });
+      expect((await fetch(urls[server])).status).toBe(200);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 3_100));
+    expect((await fetch(urls.s3rver)).status).toBe(403);
+    expect((await fetch(urls.fauxqs)).status).toBe(200);
   });
 });
