@@ -197,16 +197,18 @@ export async function startUpstreamServer(opts: UpstreamServerOptions): Promise<
     files.set(file.id, { file, digest });
   }
 
-  function countRequest(): { remaining: number; reset: string } {
+  /** The rate-limit headers; `count` adds this request to the current one-minute window first. */
+  function rateLimitHeaders(count: boolean): Record<string, string> {
     const index = Math.floor((Date.now() - startedAt) / 60_000);
     if (index !== windowIndex) {
       windowIndex = index;
       windowCount = 0;
     }
-    windowCount += 1;
+    if (count) windowCount += 1;
     return {
-      remaining: Math.max(0, limit - windowCount),
-      reset: new Date(startedAt + (index + 1) * 60_000).toISOString(),
+      'anthropic-ratelimit-requests-limit': String(limit),
+      'anthropic-ratelimit-requests-remaining': String(Math.max(0, limit - windowCount)),
+      'anthropic-ratelimit-requests-reset': new Date(startedAt + (index + 1) * 60_000).toISOString(),
     };
   }
 
@@ -221,7 +223,6 @@ export async function startUpstreamServer(opts: UpstreamServerOptions): Promise<
       entry.endpoint = route.endpoint;
     }
     res.setHeader('request-id', requestId);
-    res.setHeader('anthropic-ratelimit-requests-limit', String(limit));
 
     const reply = (status: number, headers: Record<string, string | number>): void => {
       entry.status = status;
@@ -238,14 +239,12 @@ export async function startUpstreamServer(opts: UpstreamServerOptions): Promise<
     };
 
     // Requests failing authentication do not count against the limit; everything after does.
-    if (!isAuthorized(req, opts.apiKey, path.startsWith('/v1/compliance/'))) {
-      res.setHeader('anthropic-ratelimit-requests-remaining', String(Math.max(0, limit - windowCount)));
+    const authorized = isAuthorized(req, opts.apiKey, path.startsWith('/v1/compliance/'));
+    for (const [name, value] of Object.entries(rateLimitHeaders(authorized))) res.setHeader(name, value);
+    if (!authorized) {
       fail(401, 'invalid x-api-key');
       return;
     }
-    const usage = countRequest();
-    res.setHeader('anthropic-ratelimit-requests-remaining', String(usage.remaining));
-    res.setHeader('anthropic-ratelimit-requests-reset', usage.reset);
 
     if (req.headers['anthropic-version'] !== ANTHROPIC_VERSION) {
       fail(400, `anthropic-version: header is required and must be ${ANTHROPIC_VERSION}`);

@@ -95,7 +95,11 @@ describe('authentication and required headers', () => {
     const ids = [a, unauthorised, b].map((r) => r.headers['request-id']);
     expect(new Set(ids).size).toBe(3);
     for (const id of ids) expect(id).toMatch(/^req_[0-9a-f]+$/);
-    expect(a.headers['anthropic-ratelimit-requests-limit']).toBe('600');
+    for (const res of [a, unauthorised, b]) {
+      expect(res.headers['anthropic-ratelimit-requests-limit']).toBe('600');
+      expect(res.headers['anthropic-ratelimit-requests-reset']).toEqual(a.headers['anthropic-ratelimit-requests-reset']);
+    }
+    expect(unauthorised.headers['anthropic-ratelimit-requests-remaining']).toBe(a.headers['anthropic-ratelimit-requests-remaining']);
     expect(Number(b.headers['anthropic-ratelimit-requests-remaining'])).toBe(
       Number(a.headers['anthropic-ratelimit-requests-remaining']) - 1,
     );
