@@ -57,9 +57,7 @@ export async function archiveFile(
   const now = deps.now ?? Date.now;
   const claim = await deps.repository.claim(job.fileId, source, owner, now(), deps.leaseMs);
   if (claim.kind === 'archived') {
-    const record = job.chatId && !claim.record.chatIds.includes(job.chatId)
-      ? await deps.repository.addChats(job.fileId, [job.chatId])
-      : claim.record;
+    const record = await deps.repository.ensureListed(job.fileId, job.chatId ? [job.chatId] : []);
     return { kind: 'duplicate', record: record?.status === 'archived' ? record : claim.record };
   }
   if (claim.kind === 'held') throw new ClaimHeldError(Math.max(1_000, claim.leaseExpiresAtMs - now()));

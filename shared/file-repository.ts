@@ -102,16 +102,19 @@ export class FileRepository {
     }
   }
 
-  /** Adds chats to an archived file and lists it under them (a file attached to another chat later). */
-  async addChats(fileId: string, chatIds: string[]): Promise<FileRecord | undefined> {
-    if (chatIds.length === 0) return (await this.getItem(fileId))?.record;
+  /**
+   * Adds chats to a finished file (one attached to another chat later) and writes its listing under
+   * every chat it belongs to. Listing writes are idempotent, so a redelivery also repairs a listing
+   * that a crash after the final update left unwritten.
+   */
+  async ensureListed(fileId: string, chatIds: string[]): Promise<FileRecord | undefined> {
     const res = await this.doc.send(
       new UpdateCommand({
         TableName: this.table,
         Key: fileItemKey(fileId),
-        UpdateExpression: 'ADD chatIds :chats',
+        UpdateExpression: chatIds.length > 0 ? 'ADD chatIds :chats' : 'SET fileId = fileId',
         ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':chats': new Set(chatIds) },
+        ...(chatIds.length > 0 ? { ExpressionAttributeValues: { ':chats': new Set(chatIds) } } : {}),
         ReturnValues: 'ALL_NEW',
       }),
     );

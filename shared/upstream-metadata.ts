@@ -22,7 +22,9 @@ export interface FileMetadata {
 
 const Md5 = z.string().regex(/^[0-9a-fA-F]{32}$/).transform((s) => s.toLowerCase());
 const Filename = z.string().min(1).max(1024);
-const Timestamp = z.string().min(1).max(64);
+// Timestamps become part of listing sort keys: anything but a plain RFC 3339-like value is dropped
+// (the file is still archived; it sorts by its archive time instead).
+const Timestamp = z.string().regex(/^[0-9A-Za-z:.+-]{1,64}$/).nullish().catch(null);
 const Size = z.number().int().nonnegative();
 
 const GeneratedFileSchema = z.looseObject({

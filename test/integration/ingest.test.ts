@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectKeyFor } from '../../shared/archive-file.js';
 import { serializeJob } from '../../shared/job.js';
-import { fileItemKey } from '../../shared/table-schema.js';
+import { chatListingSortKey, chatPartition, fileItemKey } from '../../shared/table-schema.js';
 import { METRIC } from '../../shared/telemetry-names.js';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createIngestStack } from '../support/ingest-stack.js';
 import type { IngestStack } from '../support/ingest-stack.js';
 import { TEST_UPSTREAM_API_KEY, filesApiFileFactory, generatedFileFactory, uploadedFileFactory } from '../support/upstream.js';
@@ -370,6 +370,25 @@ describe('ingest: queue semantics', () => {
 
     expect(failed).toEqual([]);
     expect((await stack.repository.listChat('claude_chat_01attachedLater', 10, undefined)).items.map((r) => r.fileId)).toEqual([file.id]);
+  });
+
+  it('repairs a missing chat listing when the file is delivered again', async () => {
+    const file = generatedFileFactory();
+    await stack.upstream.addFile(file);
+    await stack.deliver([job(file.id)]);
+    const listed = await stack.repository.listChat(file.chatId, 10, undefined);
+    expect(listed.items).toHaveLength(1);
+    // As if the delivery had died between marking the file archived and writing its listing.
+    await stack.aws.ddb.send(
+      new DeleteCommand({ TableName: stack.table, Key: { pk: chatPartition(file.chatId), sk: chatListingSortKey(file.createdAt ?? '', file.id) } }),
+    );
+    expect((await stack.repository.listChat(file.chatId, 10, undefined)).items).toEqual([]);
+
+    const { failed } = await stack.deliver([job(file.id)]);
+
+    expect(failed).toEqual([]);
+    expect((await stack.repository.listChat(file.chatId, 10, undefined)).items.map((r) => r.fileId)).toEqual([file.id]);
+    expect(stack.upstream.requestCount(file.id, 'content')).toBe(1);
   });
 
   it('never writes the API key to the logs', () => {

@@ -63,6 +63,14 @@ describe('upstream metadata normalisation', () => {
     expect(normaliseMetadata('file_a', 'files_api', { ...base, downloadable: true }).downloadable).toBe(true);
   });
 
+  it('drops a created_at that could not sit safely in a sort key, keeping the file', () => {
+    const gen = { id: 'claude_gen_file_a', claude_chat_id: 'claude_chat_c', filename: 'f', md5: null, size_bytes: 1 };
+    expect(normaliseMetadata('claude_gen_file_a', 'generated', { ...gen, created_at: '2025-06-01T00:00:00Z#F#x' }).createdAt).toBeNull();
+    expect(normaliseMetadata('claude_gen_file_a', 'generated', { ...gen, created_at: '2025-06-01T00:00:00.5+02:00' }).createdAt).toBe(
+      '2025-06-01T00:00:00.5+02:00',
+    );
+  });
+
   it('rejects metadata for another id, a hostile chat id, or a wrong type', () => {
     const gen = { id: 'claude_gen_file_a', claude_chat_id: 'claude_chat_c', filename: 'f', md5: null, size_bytes: 1 };
     expect(() => normaliseMetadata('claude_gen_file_b', 'generated', gen)).toThrow();
