@@ -37,15 +37,13 @@ import dynalite from 'dynalite';
 import { buildApp } from 'fauxqs';
 import { INDEX_TABLE_KEYS } from '../shared/table-schema.js';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './local-account.js';
-import { closeHttpServer, listenOnLoopback } from './loopback.js';
+import { closeHttpServer, listenOnLoopback, LOOPBACK_HOST } from './loopback.js';
 import type { S3rverReadyMessage } from './s3rver-process.js';
 
 export { LOCAL_ACCOUNT_ID, LOCAL_REGION };
 
 /** s3rver accepts only this access key; the other servers accept anything. */
 const LOCAL_ACCESS_KEY = 'S3RVER';
-
-const LOOPBACK = '127.0.0.1';
 
 export type LocalS3Server = 'fauxqs' | 's3rver';
 
@@ -98,8 +96,7 @@ export function useLocalAwsEnvironment(env: NodeJS.ProcessEnv = process.env): vo
 export async function startLocalAws(opts: LocalAwsOptions): Promise<LocalAws> {
   const started: RunningServer[] = [];
   const stopAll = async (): Promise<void> => {
-    const servers = started.splice(0).reverse();
-    await Promise.all(servers.map((s) => s.stop()));
+    await Promise.all(started.splice(0).map((s) => s.stop()));
   };
   try {
     const dynamodb = await startDynalite({
@@ -143,7 +140,7 @@ export async function startDynalite(opts: { path?: string; port?: number } = {})
   });
   const port = await listenOnLoopback(server, opts.port ?? 0);
   return {
-    endpoint: `http://${LOOPBACK}:${port}`,
+    endpoint: `http://${LOOPBACK_HOST}:${port}`,
     port,
     stop: once(() => closeHttpServer(server)),
   };
@@ -152,10 +149,10 @@ export async function startDynalite(opts: { path?: string; port?: number } = {})
 /** Starts fauxqs (SQS, S3 in memory, SNS) on 127.0.0.1; its CLI would bind every interface. */
 export async function startFauxqsServer(opts: { port?: number } = {}): Promise<RunningServer> {
   const app = buildApp({ logger: false, defaultRegion: LOCAL_REGION });
-  const address = await app.listen({ port: opts.port ?? 0, host: LOOPBACK });
+  const address = await app.listen({ port: opts.port ?? 0, host: LOOPBACK_HOST });
   const port = Number(new URL(address).port);
   return {
-    endpoint: `http://${LOOPBACK}:${port}`,
+    endpoint: `http://${LOOPBACK_HOST}:${port}`,
     port,
     stop: once(async () => {
       const closing = app.close();
@@ -202,7 +199,7 @@ export async function startS3rver(opts: { directory?: string; port?: number } = 
   child.channel?.unref();
 
   return {
-    endpoint: `http://${LOOPBACK}:${port}`,
+    endpoint: `http://${LOOPBACK_HOST}:${port}`,
     port,
     pid: child.pid,
     stop: once(async () => {

@@ -9,6 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import S3rver from 's3rver';
+import { LOOPBACK_HOST } from './loopback.js';
 
 /** The one message this process sends its parent. */
 export interface S3rverReadyMessage {
@@ -30,7 +31,7 @@ async function runS3rverProcess(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be 0..65535');
 
   const server = new S3rver({
-    address: '127.0.0.1',
+    address: LOOPBACK_HOST,
     port,
     directory: values.directory,
     silent: true,

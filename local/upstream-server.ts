@@ -26,7 +26,7 @@ import {
   UploadedFileIdSchema,
   type FileSource,
 } from '../shared/ids.js';
-import { closeHttpServer, listenOnLoopback } from './loopback.js';
+import { closeHttpServer, listenOnLoopback, LOOPBACK_HOST } from './loopback.js';
 
 export const ANTHROPIC_VERSION = '2023-06-01';
 export const FILES_API_BETA = 'files-api-2025-04-14';
@@ -104,7 +104,7 @@ export type UpstreamFault =
   | { kind: 'wrong-content-md5' }
   /** Content only: serves `afterBytes` bytes, then ends the chunked body cleanly (terminating chunk sent). */
   | { kind: 'truncate'; afterBytes: number }
-  /** Content only: serves `afterBytes` bytes, then destroys the socket (no terminating chunk). */
+  /** Content only: serves `afterBytes` bytes, then closes the connection (no terminating chunk). */
   | { kind: 'reset'; afterBytes: number }
   /** Waits `ms` before sending the response headers, then answers normally. */
   | { kind: 'stall'; ms: number };
@@ -335,7 +335,9 @@ export async function startUpstreamServer(opts: UpstreamServerOptions): Promise<
     const completed = await writeChunks(res, readContent(file.content, cutAt));
     if (!completed) return;
     if (contentFault?.kind === 'reset') {
-      res.socket?.destroy();
+      // Close the connection without the terminating chunk. end() rather than destroy(): it flushes
+      // what is still buffered (the headers, when afterBytes is 0) before the FIN.
+      res.socket?.end();
       return;
     }
     res.end();
@@ -358,7 +360,7 @@ export async function startUpstreamServer(opts: UpstreamServerOptions): Promise<
   const port = await listenOnLoopback(server);
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${LOOPBACK_HOST}:${port}`,
     addFile,
     removeFile(id) {
       files.delete(id);
