@@ -20,6 +20,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, it } from 'vitest';
+import { z } from 'zod';
 import { ensureBucket, ensureQueues, ensureTable, startLocalAws } from '../../local/aws-servers.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../../shared/aws-clients.js';
 import { INDEX_TABLE_KEYS } from '../../shared/table-schema.js';
@@ -140,8 +141,8 @@ describe.concurrent('startLocalAws', () => {
     const script = fileURLToPath(new URL('../support/s3rver-parent-process.ts', import.meta.url));
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
     const parent = spawn(process.execPath, ['--import', tsx, script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const [line] = (await once(createInterface({ input: parent.stdout }), 'line')) as [string];
-    const { pid, port } = JSON.parse(line) as { pid: number; port: number };
+    const [line]: unknown[] = await once(createInterface({ input: parent.stdout }), 'line');
+    const { pid, port } = z.object({ pid: z.number(), port: z.number() }).parse(JSON.parse(String(line)));
     expect(await probe('127.0.0.1', port)).toBe('open');
 
     parent.kill('SIGKILL');

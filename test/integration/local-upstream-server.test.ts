@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { UpstreamServer } from '../../local/upstream-server.js';
 import {
   TEST_UPSTREAM_API_KEY,
@@ -25,6 +26,21 @@ async function get(path: string, headers: Record<string, string> = upstreamHeade
   const res = await request(`${upstream.url}${path}`, { headers, dispatcher: agent });
   const body = Buffer.from(await res.body.arrayBuffer());
   return { status: res.statusCode, headers: res.headers, body, json: (): unknown => JSON.parse(body.toString()) };
+}
+
+const ErrorBodySchema = z.object({ error: z.object({ type: z.string() }) });
+const ChatMessagesSchema = z.object({
+  chat_messages: z.array(
+    z.object({ id: z.string(), role: z.string(), files: z.array(z.unknown()), generated_files: z.array(z.unknown()) }),
+  ),
+});
+
+/** Reads a response body chunk by chunk (never whole), calling `onChunk` for each. */
+async function readChunks(body: AsyncIterable<unknown>, onChunk: (chunk: Buffer) => void): Promise<void> {
+  for await (const chunk of body) {
+    if (!Buffer.isBuffer(chunk)) throw new Error('expected Buffer chunks');
+    onChunk(chunk);
+  }
 }
 
 function md5Base64(bytes: Buffer): string {
@@ -240,11 +256,11 @@ describe('content', () => {
     const res = await request(`${upstream.url}${GEN}/${file.id}/content`, { headers: upstreamHeaders(), dispatcher: agent });
     const md5 = createHash('md5');
     let received = 0;
-    for await (const chunk of res.body) {
-      md5.update(chunk as Buffer);
-      received += (chunk as Buffer).length;
+    await readChunks(res.body, (chunk) => {
+      md5.update(chunk);
+      received += chunk.length;
       peak = Math.max(peak, process.memoryUsage().rss);
-    }
+    });
     expect(received).toBe(200 * 1024 * 1024);
     expect(md5.digest('base64')).toBe(res.headers['content-md5']);
     expect(peak - before).toBeLessThan(100 * 1024 * 1024);
@@ -266,9 +282,7 @@ describe('chat messages', () => {
     expect(res.status).toBe(200);
     const body = res.json();
     expect(body).toMatchObject({ id: chatId, deleted_at: null, has_more: false, first_id: 'claude_chat_msg_01mine' });
-    expect(body).toHaveProperty('chat_messages');
-    const messages = (body as { chat_messages: { id: string; role: string; files: unknown[]; generated_files: unknown[] }[] })
-      .chat_messages;
+    const messages = ChatMessagesSchema.parse(body).chat_messages;
     expect(messages.map((m) => [m.id, m.role])).toEqual([
       ['claude_chat_msg_01mine', 'user'],
       ['claude_chat_msg_01gen', 'assistant'],
@@ -317,7 +331,8 @@ describe('faults', () => {
     const statuses: [number, unknown, unknown][] = [];
     for (let i = 0; i < 4; i++) {
       const res = await get(`${UPL}/${file.id}/content`);
-      statuses.push([res.status, res.status === 200 ? 'ok' : (res.json() as { error: { type: string } }).error.type, res.headers['x-should-retry']]);
+      const type = res.status === 200 ? 'ok' : ErrorBodySchema.parse(res.json()).error.type;
+      statuses.push([res.status, type, res.headers['x-should-retry']]);
     }
     expect(statuses).toEqual([
       [529, 'overloaded_error', undefined],
@@ -369,7 +384,9 @@ describe('faults', () => {
     let received = 0;
     const error = await (async () => {
       try {
-        for await (const chunk of res.body) received += (chunk as Buffer).length;
+        await readChunks(res.body, (chunk) => {
+          received += chunk.length;
+        });
       } catch (err) {
         return err;
       }
