@@ -142,7 +142,7 @@ export async function startDynalite(opts: { path?: string; port?: number } = {})
   return {
     endpoint: `http://${LOOPBACK_HOST}:${port}`,
     port,
-    stop: once(() => closeHttpServer(server)),
+    stop: callOnce(() => closeHttpServer(server)),
   };
 }
 
@@ -154,7 +154,7 @@ export async function startFauxqsServer(opts: { port?: number } = {}): Promise<R
   return {
     endpoint: `http://${LOOPBACK_HOST}:${port}`,
     port,
-    stop: once(async () => {
+    stop: callOnce(async () => {
       const closing = app.close();
       // A long-polling ReceiveMessage would otherwise hold close() for up to 20 s.
       app.server.closeAllConnections();
@@ -202,7 +202,7 @@ export async function startS3rver(opts: { directory?: string; port?: number } = 
     endpoint: `http://${LOOPBACK_HOST}:${port}`,
     port,
     pid: child.pid,
-    stop: once(async () => {
+    stop: callOnce(async () => {
       await stopChild(child, 5_000);
       if (temporary) await rm(directory, { recursive: true, force: true });
     }),
@@ -250,7 +250,8 @@ async function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> 
   clearTimeout(timer);
 }
 
-function once(fn: () => Promise<void>): () => Promise<void> {
+/** Wraps a stop function so that a second call gets the first call's promise. */
+function callOnce(fn: () => Promise<void>): () => Promise<void> {
   let result: Promise<void> | undefined;
   return () => (result ??= fn());
 }
