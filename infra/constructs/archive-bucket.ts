@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -46,11 +46,6 @@ export class ArchiveBucket extends Construct {
         },
       ],
       removalPolicy: RemovalPolicy.RETAIN,
-    });
-    Validations.of(this.accessLogsBucket).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason:
-        'This bucket is the server access log destination of the archive bucket; logging it to itself would loop and to a third bucket would only move the question.',
     });
 
     const retention =

@@ -1,0 +1,81 @@
+import { App } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { addArchiverStacks } from '../../infra/archiver-app.js';
+import { DeploymentConfigError, parseDeploymentConfig } from '../../infra/config.js';
+
+/** The error message `cdk synth` would print for this context, or undefined when it is valid. */
+function synthError(context: Record<string, unknown>): string | undefined {
+  try {
+    parseDeploymentConfig(context);
+    return undefined;
+  } catch (err) {
+    expect(err).toBeInstanceOf(DeploymentConfigError);
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+describe('deployment configuration', () => {
+  it('has a default for every key, so an offline synth needs no options', () => {
+    expect(parseDeploymentConfig({})).toEqual({
+      environment: 'dev',
+      retentionMode: 'GOVERNANCE',
+      retentionDays: 2557,
+      upstreamBaseUrl: 'https://api.anthropic.com',
+      maxConcurrency: 5,
+      ingestMemoryMb: 1024,
+      batchSize: 5,
+      batchWindowSeconds: 5,
+      maxReceiveCount: 5,
+      archiveStorageClass: 'GLACIER_IR',
+      oldestMessageAlarmMinutes: 60,
+      logRetentionDays: 365,
+      logLevel: 'INFO',
+      presignTtlSeconds: 300,
+      apiRateLimit: 20,
+      apiBurstLimit: 40,
+    });
+  });
+
+  it('reads command-line strings as numbers and ignores context keys without the archiver: prefix', () => {
+    const config = parseDeploymentConfig({
+      'archiver:retentionDays': '3650',
+      'archiver:maxConcurrency': 8,
+      '@aws-cdk/core:enablePartitionLiterals': true,
+    });
+    expect(config.retentionDays).toBe(3650);
+    expect(config.maxConcurrency).toBe(8);
+  });
+
+  it('rejects an unknown key and lists the known ones (a typo is never silently ignored)', () => {
+    const message = synthError({ 'archiver:retentionDay': '10' });
+    expect(message).toMatch(/unknown key\(s\) archiver:retentionDay/);
+    expect(message).toContain('archiver:retentionDays');
+  });
+
+  it.each([
+    ['archiver:retentionMode', 'WORM', /archiver:retentionMode: /],
+    ['archiver:retentionDays', '0', /archiver:retentionDays: .*>=1/],
+    ['archiver:retentionDays', 'seven years', /archiver:retentionDays: /],
+    ['archiver:alarmEmail', 'ops-at-example', /archiver:alarmEmail: must be an e-mail address/],
+    ['archiver:upstreamBaseUrl', 'http://api.anthropic.com', /archiver:upstreamBaseUrl: must be an https:\/\/ URL/],
+    ['archiver:maxConcurrency', '1', /archiver:maxConcurrency: .*>=2/],
+    ['archiver:ingestMemoryMb', '128', /archiver:ingestMemoryMb: .*>=512/],
+    ['archiver:batchSize', '11', /archiver:batchSize: .*<=10/],
+    ['archiver:logRetentionDays', '42', /archiver:logRetentionDays: must be one of 1, 3, 5/],
+    ['archiver:environment', 'Prod_1', /archiver:environment: must be 1-12 lowercase/],
+    ['archiver:environment', 'production-eu-west', /archiver:environment: must be 1-12 lowercase/],
+  ])('rejects %s=%s with a message naming the key', (key, value, expected) => {
+    expect(synthError({ [key]: value })).toMatch(expected);
+  });
+
+  it('reports every problem at once', () => {
+    const message = synthError({ 'archiver:batchSize': '0', 'archiver:retentionMode': 'x' }) ?? '';
+    expect(message).toContain('archiver:batchSize');
+    expect(message).toContain('archiver:retentionMode');
+  });
+
+  it('fails building the app (hence `cdk synth`) on an invalid value', () => {
+    const app = new App({ context: { 'archiver:retentionDays': '-1' } });
+    expect(() => addArchiverStacks(app)).toThrow(DeploymentConfigError);
+  });
+});

@@ -1,0 +1,331 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { IngestConfigSchema, LookupConfigSchema } from '../../shared/config.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES } from '../../shared/telemetry-names.js';
+import { LOOKUP_ROUTES, LOOKUP_STAGE } from '../../infra/constructs/lookup-api.js';
+import { logicalIdOf, onlyResource, resourcesOf, statementsOf, type ArchiverSynths } from './archiver-fixture.js';
+
+/** Template properties of the stateless stack: functions, API, auditor access, alarms, dashboard. */
+export function describeServiceStack({ defaults, custom }: ArchiverSynths): void {
+  const t = defaults.serviceTemplate;
+  const ingestFn = () => onlyResource(t, 'AWS::Lambda::Function', 'IngestFunction').Properties;
+  const lookupFn = () => onlyResource(t, 'AWS::Lambda::Function', 'LookupFunction').Properties;
+  const envOf = (fn: Record<string, unknown>): Record<string, unknown> =>
+    z.object({ Variables: z.record(z.string(), z.unknown()) }).parse(fn['Environment']).Variables;
+  const RUNTIME_ENV = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_LOG_LEVEL', 'NODE_OPTIONS'];
+
+  /** Replaces CloudFormation references (unknown until deploy) with plausible deployed values. */
+  function asDeployed(env: Record<string, unknown>): Record<string, string> {
+    const sample: Record<string, string> = {
+      INGEST_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ingest',
+      DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ingest-dlq',
+      ANTHROPIC_API_KEY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:key-AbCdEf',
+    };
+    return Object.fromEntries(
+      Object.entries(env).map(([k, v]) => [k, typeof v === 'string' ? v : (sample[k] ?? `resolved-${k.toLowerCase()}`)]),
+    );
+  }
+
+  describe('ingest function', () => {
+    it('runs nodejs22.x on arm64 with active X-Ray tracing (both functions)', () => {
+      for (const fn of [ingestFn(), lookupFn()]) {
+        expect(fn['Runtime']).toBe('nodejs22.x');
+        expect(fn['Architectures']).toEqual(['arm64']);
+        expect(fn['TracingConfig']).toEqual({ Mode: 'Active' });
+      }
+    });
+
+    it('has 1024 MB and the 15-minute timeout by default, memory from configuration', () => {
+      expect(ingestFn()['MemorySize']).toBe(1024);
+      expect(ingestFn()['Timeout']).toBe(900);
+      expect(onlyResource(custom.serviceTemplate, 'AWS::Lambda::Function', 'IngestFunction').Properties['MemorySize']).toBe(2048);
+    });
+
+    it('is fed by the ingest queue with reportBatchItemFailures', () => {
+      const esm = onlyResource(t, 'AWS::Lambda::EventSourceMapping', 'IngestFunctionSqsEventSource').Properties;
+      expect(esm['FunctionName']).toEqual({ Ref: logicalIdOf(defaults.service.ingest.function) });
+      expect(esm['FunctionResponseTypes']).toEqual(['ReportBatchItemFailures']);
+    });
+
+    it('takes batch size, batching window and max concurrency from configuration', () => {
+      const esm = (s: typeof t) => onlyResource(s, 'AWS::Lambda::EventSourceMapping', 'IngestFunctionSqsEventSource').Properties;
+      expect(esm(t)).toMatchObject({ BatchSize: 5, MaximumBatchingWindowInSeconds: 5, ScalingConfig: { MaximumConcurrency: 5 } });
+      expect(esm(custom.serviceTemplate)).toMatchObject({
+        BatchSize: 10,
+        MaximumBatchingWindowInSeconds: 20,
+        ScalingConfig: { MaximumConcurrency: 3 },
+      });
+    });
+
+    it('has a queue visibility timeout of at least 6 × its timeout', () => {
+      const queue = onlyResource(defaults.dataTemplate, 'AWS::SQS::Queue', 'IngestQueue').Properties;
+      expect(queue['VisibilityTimeout']).toBeGreaterThanOrEqual(6 * ingestFn()['Timeout']);
+    });
+
+    it('is configured with exactly the variables the ingest schema reads in AWS, and they validate', () => {
+      const env = envOf(ingestFn());
+      // No ANTHROPIC_API_KEY, no LOCAL_*; part size and upload concurrency keep the core's defaults.
+      const configured = [
+        'ARCHIVE_BUCKET',
+        'INDEX_TABLE',
+        'INGEST_QUEUE_URL',
+        'DEAD_LETTER_QUEUE_URL',
+        'ANTHROPIC_BASE_URL',
+        'ANTHROPIC_API_KEY_SECRET_ARN',
+        'LEASE_SECONDS',
+      ];
+      expect(Object.keys(env).sort()).toEqual([...configured, ...RUNTIME_ENV].sort());
+      const parsed = IngestConfigSchema.safeParse(asDeployed(env));
+      expect(parsed.error?.issues ?? []).toEqual([]);
+    });
+
+    it('holds its lease for the function timeout plus a minute', () => {
+      expect(envOf(ingestFn())['LEASE_SECONDS']).toBe(String(ingestFn()['Timeout'] + 60));
+    });
+
+    it('calls the configured upstream base URL', () => {
+      expect(envOf(ingestFn())['ANTHROPIC_BASE_URL']).toBe('https://api.anthropic.com');
+      const customFn = onlyResource(custom.serviceTemplate, 'AWS::Lambda::Function', 'IngestFunction').Properties;
+      expect(envOf(customFn)['ANTHROPIC_BASE_URL']).toBe('https://upstream.example.com');
+    });
+
+    it('names the secret by ARN and never carries the key itself in its environment', () => {
+      const env = envOf(ingestFn());
+      const secretId = logicalIdOf(defaults.data.upstreamApiKey);
+      expect(env['ANTHROPIC_API_KEY_SECRET_ARN']).toEqual({
+        'Fn::GetStackOutput': expect.objectContaining({ OutputName: expect.stringContaining(secretId) }),
+      });
+      for (const template of [t, defaults.dataTemplate]) {
+        expect(JSON.stringify(template.toJSON())).not.toMatch(/sk-ant-|"SecretString"/);
+      }
+    });
+  });
+
+  describe('lookup function', () => {
+    it('is configured with exactly the variables the lookup schema reads in AWS, and they validate', () => {
+      const env = envOf(lookupFn());
+      expect(Object.keys(env).sort()).toEqual(['ARCHIVE_BUCKET', 'INDEX_TABLE', 'PRESIGN_TTL_SECONDS', ...RUNTIME_ENV].sort());
+      expect(env).toHaveProperty('PRESIGN_TTL_SECONDS', '300');
+      const parsed = LookupConfigSchema.safeParse(asDeployed(env));
+      expect(parsed.error?.issues ?? []).toEqual([]);
+    });
+  });
+
+  describe('every function', () => {
+    it('carries the Powertools environment: its service name, the metrics namespace, the log level', () => {
+      expect(envOf(ingestFn())).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.ingest,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      });
+      expect(envOf(lookupFn())).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.lookup,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      });
+    });
+
+    it('logs to its own log group with the configured retention (365 days by default)', () => {
+      for (const [template, days] of [[t, 365], [custom.serviceTemplate, 731]] as const) {
+        const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
+        const groups = resourcesOf(template, 'AWS::Logs::LogGroup');
+        expect(functions).toHaveLength(2);
+        for (const fn of functions) {
+          const groupId: string = fn.Properties['LoggingConfig'].LogGroup.Ref;
+          expect(groups[groupId]?.Properties['RetentionInDays']).toBe(days);
+        }
+      }
+    });
+  });
+
+  describe('lookup API', () => {
+    const methods = () => Object.values(resourcesOf(t, 'AWS::ApiGateway::Method'));
+
+    it('has exactly one GET method per lookup route, all proxied to the lookup function', () => {
+      expect(methods()).toHaveLength(LOOKUP_ROUTES.length);
+      const resources = resourcesOf(t, 'AWS::ApiGateway::Resource');
+      const pathOf = (id: string): string => {
+        const r = resources[id];
+        if (!r) return '';
+        const parent = r.Properties['ParentId'];
+        return `${parent.Ref ? pathOf(parent.Ref) : ''}/${r.Properties['PathPart']}`;
+      };
+      expect(methods().map((m) => pathOf(m.Properties['ResourceId'].Ref)).sort()).toEqual(LOOKUP_ROUTES.map((r) => r.path).sort());
+      for (const m of methods()) {
+        expect(m.Properties['HttpMethod']).toBe('GET');
+        expect(m.Properties['Integration']).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
+        expect(JSON.stringify(m.Properties['Integration'].Uri)).toContain(logicalIdOf(defaults.service.lookup.function));
+      }
+    });
+
+    it('requires AWS_IAM authorization on every method', () => {
+      for (const m of methods()) expect(m.Properties['AuthorizationType']).toBe('AWS_IAM');
+    });
+
+    it('validates request parameters on every method', () => {
+      const validators = resourcesOf(t, 'AWS::ApiGateway::RequestValidator');
+      for (const m of methods()) {
+        const validator = validators[m.Properties['RequestValidatorId'].Ref];
+        expect(validator?.Properties['ValidateRequestParameters']).toBe(true);
+        const required = Object.entries(m.Properties['RequestParameters']).filter(([, req]) => req === true);
+        expect(required.length).toBeGreaterThan(0);
+        for (const [name] of required) expect(name).toMatch(/^method\.request\.path\./);
+      }
+    });
+
+    it('throttles, access-logs and traces the stage, and never logs request or response data', () => {
+      const stage = onlyResource(t, 'AWS::ApiGateway::Stage', 'LookupApiDeploymentStage').Properties;
+      expect(stage['StageName']).toBe(LOOKUP_STAGE);
+      expect(stage['TracingEnabled']).toBe(true);
+      expect(stage['AccessLogSetting'].DestinationArn).toBeDefined();
+      expect(JSON.parse(stage['AccessLogSetting'].Format)).toMatchObject({ caller: '$context.identity.caller', user: '$context.identity.user' });
+      expect(stage['MethodSettings']).toEqual([
+        expect.objectContaining({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          ThrottlingRateLimit: 20,
+          ThrottlingBurstLimit: 40,
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+        }),
+      ]);
+    });
+
+    it('lets the lookup function be invoked only by these methods of this stage (no test-invoke)', () => {
+      const permissions = Object.values(resourcesOf(t, 'AWS::Lambda::Permission'));
+      const stageRef = JSON.stringify({ Ref: logicalIdOf(defaults.service.lookupApi.api.deploymentStage) });
+      const routes = permissions.map((p) => {
+        expect(p.Properties['Principal']).toBe('apigateway.amazonaws.com');
+        const arn = JSON.stringify(p.Properties['SourceArn']);
+        expect(arn).toContain(`${stageRef},"/GET/`);
+        return arn.slice(arn.indexOf('/GET/') + 4, arn.lastIndexOf('"'));
+      });
+      expect(routes.sort()).toEqual(LOOKUP_ROUTES.map((r) => r.path.replace(/\{[^}]+\}/g, '*')).sort());
+    });
+  });
+
+  describe('auditor access', () => {
+    it('is a managed policy allowing execute-api:Invoke on exactly the lookup routes of the stage, exported', () => {
+      const policy = onlyResource(t, 'AWS::IAM::ManagedPolicy', 'LookupApiAuditorPolicy').Properties;
+      const statements = statementsOf(policy['PolicyDocument']);
+      expect(statements).toHaveLength(1);
+      expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: 'execute-api:Invoke' });
+      const suffixes = (statements[0]?.Resource as unknown[]).map((arn) => {
+        const parts = JSON.stringify(arn);
+        return parts.slice(parts.lastIndexOf('"/') + 1, parts.lastIndexOf('"'));
+      });
+      expect(suffixes.sort()).toEqual(
+        LOOKUP_ROUTES.map((r) => `/${LOOKUP_STAGE}/GET${r.path.replace(/\{[^}]+\}/g, '*')}`).sort(),
+      );
+      t.hasOutput('AuditorPolicyArn', {
+        Value: { Ref: logicalIdOf(defaults.service.lookupApi.auditorPolicy) },
+        Export: { Name: 'claude-file-archiver-dev-auditor-policy-arn' },
+      });
+    });
+  });
+
+  describe('alarms', () => {
+    const alarms = () => resourcesOf(t, 'AWS::CloudWatch::Alarm');
+    const topicRef = () => ({ Ref: logicalIdOf(defaults.service.monitoring.topic) });
+    const alarm = (name: string) => {
+      const found = Object.values(alarms()).find((a) => a.Properties['AlarmName'] === `claude-file-archiver-dev-${name}`);
+      if (!found) throw new Error(`no alarm ${name}`);
+      return found.Properties;
+    };
+
+    it('all notify the alarm topic on alarm and on recovery', () => {
+      expect(Object.keys(alarms()).length).toBe(8);
+      for (const a of Object.values(alarms())) {
+        expect(a.Properties['AlarmActions']).toEqual([topicRef()]);
+        expect(a.Properties['OKActions']).toEqual([topicRef()]);
+        expect(a.Properties['TreatMissingData']).toBe('notBreaching');
+      }
+    });
+
+    it('fire on any message visible in the dead-letter queue', () => {
+      expect(alarm('DeadLetterQueueNotEmpty')).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 0,
+      });
+      expect(JSON.stringify(alarm('DeadLetterQueueNotEmpty')['Dimensions'])).toContain(logicalIdOf(defaults.data.queues.deadLetterQueue));
+    });
+
+    it('fire when the oldest ingest job is older than the configured age (60 minutes by default)', () => {
+      expect(alarm('IngestBacklogStale')).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 3600,
+      });
+      expect(JSON.stringify(alarm('IngestBacklogStale')['Dimensions'])).toContain(logicalIdOf(defaults.data.queues.queue));
+    });
+
+    it('fire on any error or throttle of either function', () => {
+      for (const [name, metric, fn] of [
+        ['IngestFunctionErrors', 'Errors', defaults.service.ingest],
+        ['IngestFunctionThrottles', 'Throttles', defaults.service.ingest],
+        ['LookupFunctionErrors', 'Errors', defaults.service.lookup],
+        ['LookupFunctionThrottles', 'Throttles', defaults.service.lookup],
+      ] as const) {
+        expect(alarm(name)).toMatchObject({
+          Namespace: 'AWS/Lambda',
+          MetricName: metric,
+          Statistic: 'Sum',
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+          Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalIdOf(fn.function) } }],
+        });
+      }
+    });
+
+    it('fire on any integrity failure or upstream authentication failure, as Powertools emits them', () => {
+      for (const [name, metric] of [
+        ['IntegrityFailures', METRIC.integrityFailures],
+        ['UpstreamAuthFailures', METRIC.upstreamAuthFailures],
+      ] as const) {
+        expect(alarm(name)).toMatchObject({
+          Namespace: METRICS_NAMESPACE,
+          MetricName: metric,
+          Dimensions: [{ Name: 'service', Value: SERVICE_NAMES.ingest }],
+          Statistic: 'Sum',
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+        });
+      }
+    });
+
+    it('go to an encrypted, TLS-only topic, e-mailed when an address is configured', () => {
+      const topic = onlyResource(t, 'AWS::SNS::Topic', 'MonitoringAlarmTopic').Properties;
+      expect(topic['KmsMasterKeyId']).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^MonitoringAlarmTopicKey/), 'Arn'] });
+      const policy = onlyResource(t, 'AWS::SNS::TopicPolicy', 'MonitoringAlarmTopicPolicy').Properties;
+      expect(statementsOf(policy['PolicyDocument'])).toContainEqual(
+        expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      );
+      expect(resourcesOf(t, 'AWS::SNS::Subscription')).toEqual({});
+      custom.serviceTemplate.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+    });
+
+    it('can be published by CloudWatch: the topic key lets cloudwatch.amazonaws.com use it', () => {
+      const key = onlyResource(t, 'AWS::KMS::Key', 'MonitoringAlarmTopicKey').Properties;
+      expect(statementsOf(key['KeyPolicy'])).toContainEqual(
+        expect.objectContaining({
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        }),
+      );
+    });
+  });
+
+  describe('dashboard', () => {
+    it('charts files archived, bytes, integrity failures, upstream latency and 429s from the ingest service', () => {
+      const dashboard = onlyResource(t, 'AWS::CloudWatch::Dashboard', 'MonitoringDashboard').Properties;
+      const body = JSON.stringify(dashboard['DashboardBody']);
+      for (const metric of [METRIC.filesArchived, METRIC.bytesArchived, METRIC.integrityFailures, METRIC.upstreamLatency, METRIC.upstreamThrottled]) {
+        expect(body).toContain(`[\\"${METRICS_NAMESPACE}\\",\\"${metric}\\",\\"service\\",\\"${SERVICE_NAMES.ingest}\\"`);
+      }
+    });
+  });
+}
