@@ -81,15 +81,17 @@ export interface S3rverServer extends RunningServer {
 }
 
 /**
- * Sets dummy credentials, the region and `AWS_EC2_METADATA_DISABLED=true` on process.env where unset,
- * so that the SDK never probes the instance metadata service or a profile for real credentials.
- * The access key is `S3RVER` because s3rver rejects any other.
+ * Points the SDK at the local servers' dummy identity: local credentials, the local region and no
+ * instance-metadata probing. Real credentials, a session token or a profile in the caller's shell are
+ * overridden, because nothing local may ever reach real AWS, and s3rver accepts only its own key.
  */
 export function useLocalAwsEnvironment(env: NodeJS.ProcessEnv = process.env): void {
-  env.AWS_ACCESS_KEY_ID ??= LOCAL_ACCESS_KEY;
-  env.AWS_SECRET_ACCESS_KEY ??= LOCAL_ACCESS_KEY;
-  env.AWS_REGION ??= LOCAL_REGION;
-  env.AWS_EC2_METADATA_DISABLED ??= 'true';
+  env.AWS_ACCESS_KEY_ID = LOCAL_ACCESS_KEY;
+  env.AWS_SECRET_ACCESS_KEY = LOCAL_ACCESS_KEY;
+  env.AWS_REGION = LOCAL_REGION;
+  env.AWS_EC2_METADATA_DISABLED = 'true';
+  delete env.AWS_SESSION_TOKEN;
+  delete env.AWS_PROFILE;
 }
 
 /** Starts DynamoDB (dynalite), SQS + optionally S3 (fauxqs) and optionally s3rver, on loopback. */

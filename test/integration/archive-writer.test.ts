@@ -1,25 +1,39 @@
-import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBucket } from '../../local/aws-servers.js';
+import { createS3Client } from '../../shared/aws-clients.js';
 import { writeVerifiedObject } from '../../shared/archive-writer.js';
 import { DeadlineError } from '../../shared/errors.js';
 import { localAwsFromInject, uniqueName } from '../support/local-aws.js';
 import type { LocalAwsFixture } from '../support/local-aws.js';
+import { startS3WriteCounter } from '../support/s3-write-counter.js';
+import type { S3WriteCounter } from '../support/s3-write-counter.js';
 
 const MIB = 1024 * 1024;
 let aws: LocalAwsFixture;
+let wire: S3WriteCounter;
+let s3: S3Client;
 let bucket: string;
 
 beforeAll(async () => {
   aws = localAwsFromInject();
   bucket = uniqueName('writer');
   await ensureBucket(aws.s3, bucket);
+  // fauxqs, observed through a loopback proxy: it never lists open multipart uploads itself.
+  wire = await startS3WriteCounter(aws.s3Endpoint);
+  s3 = createS3Client({ endpoint: wire.endpoint, region: aws.region });
 });
-afterAll(() => aws.destroy());
+afterAll(async () => {
+  s3.destroy();
+  await wire.close();
+  aws.destroy();
+});
 
-/** A body that yields `bytes` and then waits, as a stalled upstream does, until the signal aborts it. */
-async function* stallingBody(bytes: number, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+/** Yields `bytes`, then stalls as a hung upstream does; `onStall` runs once the stall begins. */
+async function* stallingBody(bytes: number, signal: AbortSignal, onStall: () => void): AsyncGenerator<Uint8Array> {
   for (let sent = 0; sent < bytes; sent += MIB) yield Buffer.alloc(MIB, sent / MIB);
+  onStall();
   await new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
 }
 
@@ -27,21 +41,22 @@ describe('writeVerifiedObject against a real S3 server', () => {
   it('aborts the multipart upload when the deadline fires mid-stream: no object, no open upload', async () => {
     const controller = new AbortController();
     const key = 'archive/generated/claude_gen_file_01deadline';
-    const body = stallingBody(12 * MIB, controller.signal);
-    setTimeout(() => controller.abort(new DeadlineError()), 300);
+    // The deadline fires while the body is stalled after two parts were sent.
+    const body = stallingBody(12 * MIB, controller.signal, () => setTimeout(() => controller.abort(new DeadlineError()), 50));
 
     const write = writeVerifiedObject(
       body,
       { bucket, key, contentType: 'application/octet-stream', contentDisposition: 'attachment', metadata: {} },
       { sizeBytes: 20 * MIB, contentMd5Base64: undefined, metadataMd5Hex: null },
       controller.signal,
-      { s3: aws.s3, defaultPartBytes: 5 * MIB, concurrency: 2 },
+      { s3, defaultPartBytes: 5 * MIB, concurrency: 2 },
     );
 
     await expect(write).rejects.toBeInstanceOf(DeadlineError);
-    const uploads = await aws.s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
-    expect(uploads.Uploads ?? []).toEqual([]);
-    await expect(aws.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({ name: 'NotFound' });
+    expect(wire.createdUploads(bucket)).toBe(1);
+    expect(wire.openUploads(bucket)).toBe(0);
+    expect(wire.commits(bucket, key)).toBe(0);
+    await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({ name: 'NotFound' });
   });
 
   it('stops reading a body longer than its published size instead of downloading without bound', async () => {
@@ -57,7 +72,7 @@ describe('writeVerifiedObject against a real S3 server', () => {
       { bucket, key: 'archive/uploaded/claude_file_01endless', contentType: 'text/plain', contentDisposition: 'attachment', metadata: {} },
       { sizeBytes: 3 * MIB, contentMd5Base64: undefined, metadataMd5Hex: null },
       new AbortController().signal,
-      { s3: aws.s3, defaultPartBytes: 5 * MIB, concurrency: 2 },
+      { s3, defaultPartBytes: 5 * MIB, concurrency: 2 },
     );
     await expect(write).rejects.toMatchObject({ name: 'IntegrityError', check: 'size' });
     expect(yielded).toBe(4 * MIB);

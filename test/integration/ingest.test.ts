@@ -33,7 +33,7 @@ async function expectNothingStored(source: 'generated' | 'uploaded' | 'files_api
   const key = objectKeyFor(source, fileId);
   expect(await stack.objectExists(key)).toBe(false);
   expect(stack.commits(key)).toBe(0);
-  expect(await stack.openUploads()).toBe(0);
+  expect(stack.openUploads()).toBe(0);
 }
 
 describe('ingest: files that archive (s3rver)', () => {
@@ -163,10 +163,12 @@ describe('ingest: integrity failures never become visible', () => {
     if (check === 'content-md5') stack.upstream.injectFault(file.id, 'content', { kind: 'wrong-content-md5' });
     if (check === 'size') stack.upstream.injectFault(file.id, 'content', { kind: 'truncate', afterBytes: 7 * 1024 * 1024 });
     const before = stack.metricTotal(METRIC.integrityFailures);
+    const uploadsBefore = stack.createdUploads();
 
     const { failed, records } = await stack.deliver([job(file.id)]);
 
     expect(failed).toEqual([records[0]?.messageId]);
+    expect(stack.createdUploads()).toBe(uploadsBefore + 1);
     await expectNothingStored('uploaded', file.id);
     expect(stack.metricTotal(METRIC.integrityFailures)).toBe(before + 1);
     expect(stack.logs.some((l) => l.attributes['fileId'] === file.id && l.attributes['check'] === check)).toBe(true);
@@ -201,7 +203,7 @@ describe('ingest: upstream failures follow the retry table', () => {
     expect(failed).toEqual([]);
     expect(stack.upstream.requestCount(file.id, 'content')).toBe(2);
     expect(await stack.repository.get(file.id)).toMatchObject({ sha256: (await stack.upstream.digestOf(file.id)).sha256Hex });
-    expect(await stack.openUploads()).toBe(0);
+    expect(stack.openUploads()).toBe(0);
   });
 
   it('retries 529 overloaded in process', async () => {

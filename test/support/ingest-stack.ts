@@ -1,7 +1,7 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Message } from '@aws-sdk/client-sqs';
 import { DeleteMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { createIngestRuntime } from '../../lambdas/ingest/runtime.js';
@@ -53,8 +53,10 @@ export interface IngestStack {
   objectExists(key: string): Promise<boolean>;
   /** How many times an object was committed at `key` (PutObject or CompleteMultipartUpload). */
   commits(key: string): number;
-  /** In-progress multipart uploads in the bucket (fauxqs lists them; s3rver cannot). */
-  openUploads(): Promise<number>;
+  /** Multipart uploads this stack created and did not complete or abort (observed on the wire). */
+  openUploads(): number;
+  /** Multipart uploads this stack created so far. */
+  createdUploads(): number;
   readObject(key: string): Promise<{ body: Buffer; contentType: string | undefined; contentDisposition: string | undefined; metadata: Record<string, string> }>;
   /** Messages currently held by the dead-letter queue (received, then left to reappear). */
   deadLetters(): Promise<Message[]>;
@@ -181,10 +183,8 @@ export async function createIngestStack(
       }
     },
     commits: (key) => writes.commits(name, key),
-    async openUploads() {
-      const res = await s3.send(new ListMultipartUploadsCommand({ Bucket: name }));
-      return (res.Uploads ?? []).length;
-    },
+    openUploads: () => writes.openUploads(name),
+    createdUploads: () => writes.createdUploads(name),
     async readObject(key) {
       const res = await s3.send(new GetObjectCommand({ Bucket: name, Key: key }));
       if (!res.Body) throw new Error(`no body for ${key}`);

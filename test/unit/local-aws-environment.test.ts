@@ -13,11 +13,21 @@ describe('useLocalAwsEnvironment', () => {
     });
   });
 
-  it('leaves variables that are already set alone', () => {
-    const env: NodeJS.ProcessEnv = { AWS_REGION: 'eu-west-1', AWS_EC2_METADATA_DISABLED: 'false' };
+  it('overrides real credentials, session tokens and profiles so nothing local can reach real AWS', () => {
+    const env: NodeJS.ProcessEnv = {
+      AWS_ACCESS_KEY_ID: 'AKIAREALKEY',
+      AWS_SECRET_ACCESS_KEY: 'real-secret',
+      AWS_SESSION_TOKEN: 'token',
+      AWS_PROFILE: 'prod',
+      AWS_REGION: 'eu-west-1',
+      AWS_EC2_METADATA_DISABLED: 'false',
+    };
     useLocalAwsEnvironment(env);
-    expect(env.AWS_REGION).toBe('eu-west-1');
-    expect(env.AWS_EC2_METADATA_DISABLED).toBe('false');
-    expect(env.AWS_ACCESS_KEY_ID).toBe('S3RVER');
+    expect(env).toEqual({
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_REGION: 'us-east-1',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
   });
 });
