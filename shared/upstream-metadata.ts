@@ -59,54 +59,36 @@ const FilesApiFileSchema = z.looseObject({
 
 /** Validates a metadata response for `fileId` and normalises it. Throws a ZodError or an Error. */
 export function normaliseMetadata(fileId: string, source: FileSource, json: unknown): FileMetadata {
-  switch (source) {
-    case 'generated': {
-      const m = GeneratedFileSchema.parse(json);
-      assertSameId(fileId, m.id);
-      return {
-        fileId,
-        source,
-        chatIds: [m.claude_chat_id],
-        filename: m.filename,
-        md5Hex: m.md5 ?? null,
-        mimeType: m.mime_type ?? null,
-        sizeBytes: m.size_bytes ?? null,
-        createdAt: m.created_at ?? null,
-        downloadable: true,
-      };
-    }
-    case 'uploaded': {
-      const m = UploadedFileSchema.parse(json);
-      assertSameId(fileId, m.id);
-      return {
-        fileId,
-        source,
-        chatIds: [...new Set(m.claude_chat_ids ?? [])],
-        filename: m.filename,
-        md5Hex: m.md5 ?? null,
-        mimeType: m.mime_type ?? null,
-        sizeBytes: m.size_bytes ?? null,
-        createdAt: m.created_at ?? null,
-        downloadable: true,
-      };
-    }
-    case 'files_api': {
-      const m = FilesApiFileSchema.parse(json);
-      assertSameId(fileId, m.id);
-      return {
-        fileId,
-        source,
-        chatIds: [],
-        filename: m.filename,
-        md5Hex: null,
-        mimeType: m.mime_type ?? null,
-        sizeBytes: m.size_bytes ?? null,
-        createdAt: m.created_at ?? null,
-        // Absent means the API did not say it is downloadable; only skill/code-execution files are.
-        downloadable: m.downloadable === true,
-      };
-    }
+  if (source === 'files_api') {
+    const m = FilesApiFileSchema.parse(json);
+    assertSameId(fileId, m.id);
+    // Absent `downloadable` means the API did not say so; only skill/code-execution files are.
+    return { ...commonFields(fileId, source, m), chatIds: [], md5Hex: null, downloadable: m.downloadable === true };
   }
+  if (source === 'generated') {
+    const m = GeneratedFileSchema.parse(json);
+    assertSameId(fileId, m.id);
+    return { ...commonFields(fileId, source, m), chatIds: [m.claude_chat_id], md5Hex: m.md5 ?? null, downloadable: true };
+  }
+  const m = UploadedFileSchema.parse(json);
+  assertSameId(fileId, m.id);
+  const chatIds = [...new Set(m.claude_chat_ids ?? [])];
+  return { ...commonFields(fileId, source, m), chatIds, md5Hex: m.md5 ?? null, downloadable: true };
+}
+
+function commonFields(
+  fileId: string,
+  source: FileSource,
+  m: { filename: string; mime_type?: string | null | undefined; size_bytes?: number | null | undefined; created_at?: string | null | undefined },
+) {
+  return {
+    fileId,
+    source,
+    filename: m.filename,
+    mimeType: m.mime_type ?? null,
+    sizeBytes: m.size_bytes ?? null,
+    createdAt: m.created_at ?? null,
+  };
 }
 
 function assertSameId(requested: string, returned: string): void {

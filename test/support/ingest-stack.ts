@@ -109,25 +109,6 @@ export async function createIngestStack(
     deadlineMarginMs: opts.deadlineMarginMs ?? 1_000,
   });
 
-  const sendAndReceive = async (bodies: string[]): Promise<Message[]> => {
-    for (const body of bodies) await aws.sqs.send(new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: body }));
-    const received: Message[] = [];
-    for (let i = 0; i < 20 && received.length < bodies.length; i++) {
-      const res = await aws.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queues.queueUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 1,
-          MessageSystemAttributeNames: ['All'],
-          MessageAttributeNames: ['All'],
-        }),
-      );
-      received.push(...(res.Messages ?? []));
-    }
-    if (received.length !== bodies.length) throw new Error(`received ${received.length} of ${bodies.length} messages`);
-    return received;
-  };
-
   const receive = async (): Promise<Message[]> => {
     const res = await aws.sqs.send(
       new ReceiveMessageCommand({
@@ -139,6 +120,14 @@ export async function createIngestStack(
       }),
     );
     return res.Messages ?? [];
+  };
+
+  const sendAndReceive = async (bodies: string[]): Promise<Message[]> => {
+    for (const body of bodies) await aws.sqs.send(new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: body }));
+    const received: Message[] = [];
+    for (let i = 0; i < 20 && received.length < bodies.length; i++) received.push(...(await receive()));
+    if (received.length !== bodies.length) throw new Error(`received ${received.length} of ${bodies.length} messages`);
+    return received;
   };
 
   const invoke = async (messages: Message[], o: { timeoutMs?: number } = {}): Promise<Delivery> => {
