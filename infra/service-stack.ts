@@ -194,6 +194,9 @@ export class ServiceStack extends Stack {
       exportName: `${namePrefix}-job-producer-policy-arn`,
     });
     new CfnOutput(this, 'IngestFunctionName', { value: this.ingest.function.functionName });
+    new CfnOutput(this, 'IngestLogGroupName', { value: this.ingest.logGroup.logGroupName });
+    new CfnOutput(this, 'LookupLogGroupName', { value: this.lookup.logGroup.logGroupName });
+    new CfnOutput(this, 'ApiAccessLogGroupName', { value: this.lookupApi.accessLogGroup.logGroupName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
   }
