@@ -14,7 +14,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
@@ -145,7 +144,9 @@ async function main(): Promise<void> {
   const bundles = findBundles();
   if (bundles.size === 0) throw new Error(`no bundled functions found in ${outDir}; run \`npm run synth\` first`);
   const stub = await startSecretsStub();
-  const { port } = stub.address() as AddressInfo;
+  const address = stub.address();
+  if (address === null || typeof address === 'string') throw new Error('the Secrets Manager stub has no TCP address');
+  const { port } = address;
   try {
     console.log(`node ${process.version}, ${runs} cold imports per function and setting (Lambda runs nodejs22.x)\n`);
     console.log('| function | index.mjs | source map | zip (≈) | cold import, median (min-max) | same with --enable-source-maps |');

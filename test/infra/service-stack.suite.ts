@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { BUNDLING } from '../../infra/constructs/archiver-function.js';
 import { IngestConfigSchema, LookupConfigSchema } from '../../shared/config.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES } from '../../shared/telemetry-names.js';
 import { LOOKUP_ROUTES, LOOKUP_STAGE } from '../../infra/constructs/lookup-api.js';
@@ -33,6 +35,22 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
         expect(fn['Architectures']).toEqual(['arm64']);
         expect(fn['TracingConfig']).toEqual({ Mode: 'Active' });
       }
+    });
+
+    it('is bundled as minified, tree-shaken ESM with source maps, a require shim, and the AWS SDK inside', () => {
+      // The template tests skip bundling; these are the options every function's bundling uses
+      // (npm run measure:bundle measures the result).
+      expect(BUNDLING).toMatchObject({
+        format: OutputFormat.ESM,
+        target: 'node22',
+        minify: true,
+        sourceMap: true,
+        mainFields: ['module', 'main'],
+        bundleAwsSDK: true,
+        externalModules: [],
+      });
+      expect(BUNDLING.banner).toMatch(/createRequire.*import\.meta\.url/);
+      expect(envOf(ingestFn())['NODE_OPTIONS']).toBe('--enable-source-maps');
     });
 
     it('has 1024 MB and the 15-minute timeout by default, memory from configuration', () => {
