@@ -215,6 +215,8 @@ describe('ingest: upstream failures follow the retry table', () => {
 
     expect(failed).toEqual([]);
     expect(stack.upstream.requestCount(file.id, 'content')).toBe(2);
+    expect(await stack.repository.get(file.id)).toMatchObject({ status: 'archived' });
+    expect(stack.commits(objectKeyFor('generated', file.id))).toBe(1);
   });
 
   it('returns a 429 to the queue for retry-after instead of sleeping, and counts it', async () => {
@@ -248,12 +250,13 @@ describe('ingest: upstream failures follow the retry table', () => {
     expect(failed).toHaveLength(1);
     expect(stack.upstream.requestCount(file.id, 'metadata')).toBe(1);
     await expectNothingStored('generated', file.id);
+    expect(await stack.repository.get(file.id)).toMatchObject({ status: 'pending', lastError: expect.stringContaining('500') });
   });
 
-  it('lets a 401 reach the dead-letter queue (not acknowledged) and counts an auth failure', async () => {
+  it.each([401, 403] as const)('lets a %i reach the dead-letter queue (not acknowledged) and counts an auth failure', async (status) => {
     const file = generatedFileFactory();
     await stack.upstream.addFile(file);
-    stack.upstream.injectFault(file.id, 'metadata', { status: 401 });
+    stack.upstream.injectFault(file.id, 'metadata', { status });
     const before = stack.metricTotal(METRIC.upstreamAuthFailures);
 
     const { failed } = await stack.deliver([job(file.id)]);
@@ -261,6 +264,8 @@ describe('ingest: upstream failures follow the retry table', () => {
     expect(failed).toHaveLength(1);
     expect(stack.upstream.requestCount(file.id, 'metadata')).toBe(1);
     expect(stack.metricTotal(METRIC.upstreamAuthFailures)).toBe(before + 1);
+    await expectNothingStored('generated', file.id);
+    expect(await stack.repository.get(file.id)).toMatchObject({ status: 'pending', lastError: expect.stringContaining(String(status)) });
   });
 
   it('records a 404 as a final outcome and acknowledges the message', async () => {
@@ -327,6 +332,7 @@ describe('ingest: queue semantics', () => {
 
     expect(failed).toEqual([]);
     expect((await stack.repository.get(good.id))?.status).toBe('archived');
+    expect(stack.metricTotal(METRIC.malformedJobs)).toBeGreaterThanOrEqual(1);
     const dead = await stack.deadLetters();
     const rejected = dead.find((m) => m.Body === '{"fileId": "claude_chat_not_a_file"}');
     expect(rejected?.MessageAttributes?.['rejectReason']?.StringValue).toContain('fileId');
