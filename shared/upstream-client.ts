@@ -8,6 +8,7 @@ import {
   UpstreamRateLimitedError,
   UpstreamTransportError,
 } from './errors.js';
+import type { ApiKeyProvider } from './api-key.js';
 import type { FileSource } from './ids.js';
 import { headerValue, isRetryableStatus, parseRetryAfterMs } from './retry-policy.js';
 import type { HeaderBag } from './retry-policy.js';
@@ -19,7 +20,8 @@ export const FILES_API_BETA = 'files-api-2025-04-14';
 
 export interface UpstreamClientOptions {
   baseUrl: string;
-  apiKey: string;
+  /** The key itself (local runs), or a provider that can re-read it after upstream refuses it. */
+  apiKey: string | ApiKeyProvider;
   /** Shared keep-alive agent; built by `createUpstreamAgent` once per process. */
   dispatcher: Dispatcher;
   /** Called once per request with the time to response headers, for metrics. */
@@ -79,8 +81,9 @@ export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClien
   const base = new URL(opts.baseUrl);
 
   async function send(path: string, source: FileSource, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+    const apiKey = typeof opts.apiKey === 'string' ? opts.apiKey : await opts.apiKey.current();
     const headers: Record<string, string> = {
-      'x-api-key': opts.apiKey,
+      'x-api-key': apiKey,
       'anthropic-version': ANTHROPIC_VERSION,
     };
     if (source === 'files_api') headers['anthropic-beta'] = FILES_API_BETA;
@@ -95,7 +98,9 @@ export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClien
     const requestId = headerValue(res.headers, 'request-id');
     opts.onResponse?.({ status: res.statusCode, latencyMs: now() - started, requestId });
     if (res.statusCode >= 200 && res.statusCode < 300) return res;
-    throw await toHttpError(res, requestId, now());
+    const error = await toHttpError(res, requestId, now());
+    if (error instanceof UpstreamAuthError && typeof opts.apiKey !== 'string') opts.apiKey.refresh();
+    throw error;
   }
 
   return {

@@ -1,24 +1,24 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createApiKeyProvider } from '../../shared/api-key.js';
+import type { ApiKeyProvider } from '../../shared/api-key.js';
 import { IngestConfigSchema, loadConfig } from '../../shared/config.js';
 import { createPowertools } from '../../shared/powertools.js';
 import { SERVICE_NAMES } from '../../shared/telemetry-names.js';
 import { createIngestRuntime } from './runtime.js';
 
-// Cold start: configuration is validated and the upstream key read once; a bad environment or an
-// unreadable secret fails initialisation loudly instead of failing every record.
+// Cold start: configuration is validated and the upstream key read once, so a bad environment or an
+// unreadable secret fails initialisation loudly instead of failing every record. Afterwards the key is
+// served from Powertools' cache (5 minutes) and read again at once when upstream refuses it, so an
+// operator's fix to the secret reaches warm functions without a redeploy.
 const config = loadConfig(IngestConfigSchema, process.env);
 const { logger, log, metrics, counters } = createPowertools(SERVICE_NAMES.ingest);
-const apiKey = await readApiKey();
+const apiKey = config.ANTHROPIC_API_KEY ?? secretApiKey(config.ANTHROPIC_API_KEY_SECRET_ARN ?? '');
+if (typeof apiKey !== 'string') await apiKey.current();
 const ingest = createIngestRuntime(config, { apiKey, log, counters });
 
-async function readApiKey(): Promise<string> {
-  if (config.ANTHROPIC_API_KEY) return config.ANTHROPIC_API_KEY;
-  const arn = config.ANTHROPIC_API_KEY_SECRET_ARN ?? '';
-  const value = await getSecret(arn, { maxAge: 3600 });
-  const key = typeof value === 'string' ? value.trim() : '';
-  if (key.length === 0) throw new Error('the upstream API key secret is empty: put the key in the secret after deploy');
-  return key;
+function secretApiKey(arn: string): ApiKeyProvider {
+  return createApiKeyProvider((force) => getSecret(arn, { maxAge: 300, forceFetch: force }));
 }
 
 /** Lambda entry point: SQS event source with ReportBatchItemFailures. */

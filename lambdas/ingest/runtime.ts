@@ -1,4 +1,5 @@
 import type { SQSBatchResponse, SQSEvent, Context } from 'aws-lambda';
+import type { ApiKeyProvider } from '../../shared/api-key.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../../shared/aws-clients.js';
 import type { IngestConfig } from '../../shared/config.js';
 import { FileRepository } from '../../shared/file-repository.js';
@@ -15,7 +16,7 @@ const MIB = 1024 * 1024;
  */
 export function createIngestRuntime(
   config: IngestConfig,
-  opts: { apiKey: string; log: Log; counters: Counters; deadlineMarginMs?: number },
+  opts: { apiKey: string | ApiKeyProvider; log: Log; counters: Counters; deadlineMarginMs?: number },
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const s3 = createS3Client({ endpoint: config.LOCAL_S3_ENDPOINT });
   const doc = createDocumentClient({ endpoint: config.LOCAL_DYNAMODB_ENDPOINT });
