@@ -4,17 +4,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { LOOKUP_ROUTES } from '../../shared/lookup-routes.js';
 import { acknowledgeWildcardResource } from '../nag.js';
 
-/**
- * The lookup API's routes, one GET method each, all proxied to the lookup function. The auditor
- * policy, the request validation and the tests are all derived from this list.
- */
-export const LOOKUP_ROUTES = [
-  { path: '/chats/{chatId}/files', query: ['limit', 'cursor'] },
-  { path: '/files/{fileId}', query: [] },
-  { path: '/files/{fileId}/content', query: [] },
-] as const;
+// The routes (one GET method each, proxied to the lookup function) come from shared/lookup-routes.ts,
+// which the handler serves; the auditor policy and request validation are derived from them.
+export { LOOKUP_ROUTES } from '../../shared/lookup-routes.js';
 
 export const LOOKUP_STAGE = 'v1';
 
@@ -106,11 +101,11 @@ export class LookupApi extends Construct {
     const integration = new apigw.LambdaIntegration(props.handler, { allowTestInvoke: false });
 
     for (const route of LOOKUP_ROUTES) {
-      const resource = this.api.root.resourceForPath(route.path);
+      const resource = this.api.root.resourceForPath(route.resource);
       const requestParameters: Record<string, boolean> = {};
-      for (const name of pathParameters(route.path)) requestParameters[`method.request.path.${name}`] = true;
+      for (const name of pathParameters(route.resource)) requestParameters[`method.request.path.${name}`] = true;
       for (const name of route.query) requestParameters[`method.request.querystring.${name}`] = false;
-      const method = resource.addMethod('GET', integration, {
+      const method = resource.addMethod(route.method, integration, {
         authorizationType: apigw.AuthorizationType.IAM,
         requestValidator: validator,
         requestParameters,
@@ -124,7 +119,7 @@ export class LookupApi extends Construct {
 
     const routeArns = LOOKUP_ROUTES.map((route) =>
       // A path parameter becomes "*": one route and method on one stage, any chat or file id.
-      this.api.arnForExecuteApi('GET', route.path.replace(/\{[^}]+\}/g, '*'), LOOKUP_STAGE),
+      this.api.arnForExecuteApi(route.method, route.resource.replace(/\{[^}]+\}/g, '*'), LOOKUP_STAGE),
     );
     this.auditorPolicy = new iam.ManagedPolicy(this, 'AuditorPolicy', {
       description: 'Call the Claude file archiver lookup API (read-only routes, this stage only)',

@@ -16,13 +16,6 @@ export interface LookupDeps {
   log: Log;
 }
 
-/** The routes this handler serves; the OpenAPI document and the local server are checked against it. */
-export const LOOKUP_ROUTES = [
-  { method: 'GET', resource: '/chats/{chatId}/files' },
-  { method: 'GET', resource: '/files/{fileId}' },
-  { method: 'GET', resource: '/files/{fileId}/content' },
-] as const;
-
 export const DEFAULT_PAGE_SIZE = 25;
 export const MAX_PAGE_SIZE = 100;
 

@@ -168,7 +168,7 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
         const parent = r.Properties['ParentId'];
         return `${parent.Ref ? pathOf(parent.Ref) : ''}/${r.Properties['PathPart']}`;
       };
-      expect(methods().map((m) => pathOf(m.Properties['ResourceId'].Ref)).sort()).toEqual(LOOKUP_ROUTES.map((r) => r.path).sort());
+      expect(methods().map((m) => pathOf(m.Properties['ResourceId'].Ref)).sort()).toEqual(LOOKUP_ROUTES.map((r) => r.resource).sort());
       for (const m of methods()) {
         expect(m.Properties['HttpMethod']).toBe('GET');
         expect(m.Properties['Integration']).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
@@ -218,7 +218,7 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
         expect(arn).toContain(`${stageRef},"/GET/`);
         return arn.slice(arn.indexOf('/GET/') + 4, arn.lastIndexOf('"'));
       });
-      expect(routes.sort()).toEqual(LOOKUP_ROUTES.map((r) => r.path.replace(/\{[^}]+\}/g, '*')).sort());
+      expect(routes.sort()).toEqual(LOOKUP_ROUTES.map((r) => r.resource.replace(/\{[^}]+\}/g, '*')).sort());
     });
   });
 
@@ -233,7 +233,7 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
         return parts.slice(parts.lastIndexOf('"/') + 1, parts.lastIndexOf('"'));
       });
       expect(suffixes.sort()).toEqual(
-        LOOKUP_ROUTES.map((r) => `/${LOOKUP_STAGE}/GET${r.path.replace(/\{[^}]+\}/g, '*')}`).sort(),
+        LOOKUP_ROUTES.map((r) => `/${LOOKUP_STAGE}/GET${r.resource.replace(/\{[^}]+\}/g, '*')}`).sort(),
       );
       t.hasOutput('AuditorPolicyArn', {
         Value: { Ref: logicalIdOf(defaults.service.lookupApi.auditorPolicy) },
