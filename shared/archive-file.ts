@@ -3,7 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { writeVerifiedObject } from './archive-writer.js';
 import type { StoredObject, WriterDeps } from './archive-writer.js';
 import { contentDisposition, encodeRfc5987, safeContentType, sanitizeFilename } from './content-disposition.js';
-import { ClaimHeldError, describe, UpstreamHttpError, UpstreamRateLimitedError, UpstreamTransportError } from './errors.js';
+import { ClaimHeldError, describe, describeForRecord, UpstreamHttpError, UpstreamRateLimitedError, UpstreamTransportError } from './errors.js';
 import type { ArchivedRecord, UnavailableReason, UnavailableRecord } from './file-records.js';
 import type { FileRepository } from './file-repository.js';
 import type { FileSource } from './ids.js';
@@ -66,7 +66,7 @@ export async function archiveFile(
     return await archiveClaimed(job, source, owner, signal, deps);
   } catch (err) {
     await deps.repository
-      .release(job.fileId, owner, describe(err))
+      .release(job.fileId, owner, describeForRecord(err))
       .catch((releaseErr: unknown) => deps.log.warn('could not release the claim', { fileId: job.fileId, error: describe(releaseErr) }));
     throw err;
   }

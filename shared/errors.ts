@@ -81,6 +81,15 @@ export class DeadlineError extends ArchiverError {
 /** The id of the abort reason used for the invocation deadline, so callers can tell it from others. */
 export const DEADLINE_REASON = 'invocation-deadline';
 
+/**
+ * What a record may keep of a failure that auditors can read: this project's own messages, and only
+ * the name of anything else (an SDK's message can carry internal detail).
+ */
+export function describeForRecord(err: unknown): string {
+  if (err instanceof ArchiverError) return describe(err);
+  return err instanceof Error ? err.name.slice(0, 100) : 'unknown error';
+}
+
 /** A short description of an error for logs and records; never includes request headers. */
 export function describe(err: unknown): string {
   if (err instanceof Error) return `${err.name}: ${err.message}`.slice(0, 500);

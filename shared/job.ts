@@ -24,8 +24,6 @@ export const CarriedMetadataSchema = z.strictObject({
   mime_type: z.string().min(1).max(255).nullable().optional(),
   size_bytes: z.number().int().nonnegative().nullable().optional(),
   created_at: TimestampSchema.nullable().optional(),
-  /** Files API only: discovery may pass `downloadable` as listed. */
-  downloadable: z.boolean().optional(),
 });
 export type CarriedMetadata = z.infer<typeof CarriedMetadataSchema>;
 

@@ -34,6 +34,7 @@ describe('ingest job schema v1', () => {
     ['an over-long id', JSON.stringify({ fileId: `file_${'a'.repeat(201)}` }), 'fileId'],
     ['a bad chat id', JSON.stringify({ fileId: 'file_a', chatId: 'chat_1' }), 'chatId'],
     ['an uppercase md5', JSON.stringify({ fileId: 'claude_file_a', file: { filename: 'x', md5: 'D41D8CD98F00B204E9800998ECF8427E' } }), 'file.md5'],
+    ['a field the worker would ignore', JSON.stringify({ fileId: 'file_a', file: { filename: 'x', downloadable: true } }), 'file'],
     ['a negative size', JSON.stringify({ fileId: 'claude_file_a', file: { filename: 'x', size_bytes: -1 } }), 'file.size_bytes'],
   ])('rejects %s with a reason naming the problem', (_name, body, fragment) => {
     const parsed = parseJob(body);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { carriedMetadata } from '../../shared/archive-file.js';
+import { contentDisposition } from '../../shared/content-disposition.js';
 import { FileIdSchema, sourceOfFileId } from '../../shared/ids.js';
 import { parseJob } from '../../shared/job.js';
 import type { IngestJob } from '../../shared/job.js';
@@ -55,6 +56,12 @@ describe('upstream metadata normalisation', () => {
     });
     expect(m.chatIds).toEqual(['claude_chat_1', 'claude_chat_2']);
     expect(m.md5Hex).toBe('d41d8cd98f00b204e9800998ecf8427e');
+  });
+
+  it('keeps a file whose upstream name is empty; the download name falls back to "file"', () => {
+    const m = normaliseMetadata('claude_gen_file_a', 'generated', { id: 'claude_gen_file_a', claude_chat_id: 'claude_chat_c', filename: '' });
+    expect(m.filename).toBe('');
+    expect(contentDisposition(m.filename)).toBe(`attachment; filename="file"; filename*=UTF-8''file`);
   });
 
   it('treats a Files API file without downloadable:true as not downloadable', () => {
