@@ -2,7 +2,7 @@ import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { writeVerifiedObject } from './archive-writer.js';
 import type { StoredObject, WriterDeps } from './archive-writer.js';
-import { contentDisposition, encodeRfc5987, safeContentType, sanitizeFilename } from './content-disposition.js';
+import { contentDisposition, encodeRfc5987, safeContentType, sanitizeFilename, toWellFormed } from './content-disposition.js';
 import { ClaimHeldError, describe, describeForRecord, UpstreamHttpError, UpstreamRateLimitedError, UpstreamTransportError } from './errors.js';
 import type { ArchivedRecord, UnavailableReason, UnavailableRecord } from './file-records.js';
 import type { FileRepository } from './file-repository.js';
@@ -189,7 +189,7 @@ export function carriedMetadata(job: IngestJob, source: FileSource): FileMetadat
     fileId: job.fileId,
     source,
     chatIds: [job.chatId],
-    filename: f.filename,
+    filename: toWellFormed(f.filename),
     md5Hex: f.md5,
     mimeType: f.mime_type,
     sizeBytes: f.size_bytes,

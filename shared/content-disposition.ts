@@ -5,12 +5,20 @@
  */
 const MAX_FILENAME_CODE_POINTS = 255;
 
+// Lone UTF-16 surrogates are legal in JSON strings but not in UTF-8 (encodeURIComponent throws).
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 // C0 and C1 controls, DEL, and bidirectional overrides that can disguise an extension.
 const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/gu;
 
+/** The string with each lone surrogate replaced by U+FFFD, so that it has a UTF-8 encoding. */
+export function toWellFormed(value: string): string {
+  return value.replace(LONE_SURROGATE, '\uFFFD');
+}
+
 /** A filename safe to show and to offer as a download name: no controls, no path, bounded length. */
 export function sanitizeFilename(name: string): string {
-  let clean = name.normalize('NFC').replace(UNSAFE_CHARS, '').replace(/[/\\]/g, '_').trim();
+  let clean = toWellFormed(name).normalize('NFC').replace(UNSAFE_CHARS, '').replace(/[/\\]/g, '_').trim();
   // A name made only of dots would mean "this folder" or "the parent" to whoever saves it.
   if (/^\.+$/.test(clean)) clean = clean.replace(/\./g, '_');
   const codePoints = [...clean];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { toWellFormed } from './content-disposition.js';
 import { ChatIdSchema } from './ids.js';
 import type { FileSource } from './ids.js';
 
@@ -23,7 +24,7 @@ export interface FileMetadata {
 const Md5 = z.string().regex(/^[0-9a-fA-F]{32}$/).transform((s) => s.toLowerCase());
 // Untrusted and only ever displayed after sanitising (an empty name becomes "file"), so any string up
 // to a sane bound is accepted rather than losing the file over its name.
-const Filename = z.string().max(4096);
+const Filename = z.string().max(4096).transform(toWellFormed);
 // Timestamps become part of listing sort keys: anything but a plain RFC 3339-like value is dropped
 // (the file is still archived; it sorts by its archive time instead).
 const Timestamp = z.string().regex(/^[0-9A-Za-z:.+-]{1,64}$/).nullish().catch(null);

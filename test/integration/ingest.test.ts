@@ -129,7 +129,7 @@ describe('ingest: files that archive (s3rver)', () => {
   });
 
   it('keeps a hostile filename out of the key and encodes it in Content-Disposition and metadata', async () => {
-    const hostile = `../../${'\u0007'}etc/pa"ss\r\nwd ${'é'.repeat(3)}${'x'.repeat(480)}`;
+    const hostile = `../../${'\u0007'}etc/pa"ss\r\nwd \ud800 ${'é'.repeat(3)}${'x'.repeat(480)}`;
     const file = generatedFileFactory({ filename: hostile });
     await stack.upstream.addFile(file);
 
@@ -142,8 +142,8 @@ describe('ingest: files that archive (s3rver)', () => {
     expect(object.contentDisposition).toMatch(/^attachment; filename="[\x20-\x7e]+"; filename\*=UTF-8''[A-Za-z0-9%!#$&+\-.^_`|~]+$/);
     expect(object.contentDisposition).not.toMatch(/[\r\n\u0007/]/);
     for (const value of Object.values(object.metadata)) expect(value).toMatch(/^[\x20-\x7e]*$/);
-    // The record keeps the name exactly as upstream gave it: it is evidence, not a path.
-    expect((await stack.repository.get(file.id))?.filename).toBe(hostile);
+    // The record keeps the name as upstream gave it (evidence, not a path), made well-formed UTF-8.
+    expect((await stack.repository.get(file.id))?.filename).toBe(hostile.replace('\ud800', '\uFFFD'));
   });
 });
 

@@ -9,6 +9,12 @@ describe('filename handling', () => {
     expect(sanitizeFilename('\u0001\u0002')).toBe('file');
   });
 
+  it('replaces lone surrogates (valid JSON, invalid UTF-8) instead of failing to encode them', () => {
+    const name = JSON.parse('"a\\ud800b.txt"') as string;
+    expect(sanitizeFilename(name)).toBe('a\uFFFDb.txt');
+    expect(contentDisposition(name)).toBe(`attachment; filename="a_b.txt"; filename*=UTF-8''a%EF%BF%BDb.txt`);
+  });
+
   it('bounds the length to 255 code points without splitting a surrogate pair', () => {
     const name = sanitizeFilename('😀'.repeat(500));
     expect([...name]).toHaveLength(255);
