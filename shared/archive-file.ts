@@ -219,7 +219,7 @@ async function unavailable(
     createdAt: metadata?.createdAt ?? null,
     upstreamRequestId: cause instanceof UpstreamHttpError ? (cause.requestId ?? null) : null,
     reason,
-    detail: typeof cause === 'string' ? cause : describe(cause),
+    detail: typeof cause === 'string' ? cause : describeForRecord(cause),
     recordedAt: new Date(now()).toISOString(),
   };
   return { kind: 'unavailable', record: await deps.repository.markUnavailable(record, owner) };

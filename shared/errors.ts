@@ -78,9 +78,6 @@ export class DeadlineError extends ArchiverError {
   }
 }
 
-/** The id of the abort reason used for the invocation deadline, so callers can tell it from others. */
-export const DEADLINE_REASON = 'invocation-deadline';
-
 /**
  * What a record may keep of a failure that auditors can read: this project's own messages, and only
  * the name of anything else (an SDK's message can carry internal detail).

@@ -108,18 +108,23 @@ export class FileRepository {
    * that a crash after the final update left unwritten.
    */
   async ensureListed(fileId: string, chatIds: string[]): Promise<FileRecord | undefined> {
-    const res = await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: fileItemKey(fileId),
-        UpdateExpression: chatIds.length > 0 ? 'ADD chatIds :chats' : 'SET fileId = fileId',
-        ConditionExpression: 'attribute_exists(pk)',
-        ...(chatIds.length > 0 ? { ExpressionAttributeValues: { ':chats': new Set(chatIds) } } : {}),
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    const record = toRecord(res.Attributes);
-    if (record && record.status !== 'pending') await this.writeListings(record, sortAtOf(res.Attributes, record));
+    const item =
+      chatIds.length > 0
+        ? (
+            await this.doc.send(
+              new UpdateCommand({
+                TableName: this.table,
+                Key: fileItemKey(fileId),
+                UpdateExpression: 'ADD chatIds :chats',
+                ConditionExpression: 'attribute_exists(pk)',
+                ExpressionAttributeValues: { ':chats': new Set(chatIds) },
+                ReturnValues: 'ALL_NEW',
+              }),
+            )
+          ).Attributes
+        : await this.getRawItem(fileId);
+    const record = toRecord(item);
+    if (record && record.status !== 'pending') await this.writeListings(record, sortAtOf(item, record));
     return record;
   }
 
@@ -191,11 +196,16 @@ export class FileRepository {
     );
   }
 
-  private async getItem(fileId: string): Promise<{ record: FileRecord; leaseExpiresAtMs: number | undefined } | undefined> {
+  private async getRawItem(fileId: string): Promise<Record<string, unknown> | undefined> {
     const res = await this.doc.send(new GetCommand({ TableName: this.table, Key: fileItemKey(fileId), ConsistentRead: true }));
-    const record = toRecord(res.Item);
+    return res.Item;
+  }
+
+  private async getItem(fileId: string): Promise<{ record: FileRecord; leaseExpiresAtMs: number | undefined } | undefined> {
+    const item = await this.getRawItem(fileId);
+    const record = toRecord(item);
     if (!record) return undefined;
-    const lease = res.Item?.['leaseExpiresAtMs'];
+    const lease = item?.['leaseExpiresAtMs'];
     return { record, leaseExpiresAtMs: typeof lease === 'number' ? lease : undefined };
   }
 }

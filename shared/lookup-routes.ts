@@ -8,5 +8,3 @@ export const LOOKUP_ROUTES = [
   { method: 'GET', resource: '/files/{fileId}', query: [] },
   { method: 'GET', resource: '/files/{fileId}/content', query: [] },
 ] as const;
-
-export type LookupRoute = (typeof LOOKUP_ROUTES)[number];

@@ -14,5 +14,4 @@ export interface Counters {
   record(name: string, value: number, unit: 'Count' | 'Bytes' | 'Milliseconds', dimension?: { name: string; value: string }): void;
 }
 
-export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
 export const noCounters: Counters = { record() {} };
