@@ -44,10 +44,16 @@ describe('ingest: files that archive (s3rver)', () => {
     const content = Buffer.from('quarter,revenue\nq3,1350000\n');
     const file = generatedFileFactory({ content, filename: 'q3.csv', mimeType: 'text/csv' });
     await stack.upstream.addFile(file);
+    const before = { files: stack.metricTotal(METRIC.filesArchived), bytes: stack.metricTotal(METRIC.bytesArchived) };
+    const latencies = stack.metrics.filter((m) => m.name === METRIC.upstreamLatency).length;
 
     const { failed } = await stack.deliver([job(file.id)]);
 
     expect(failed).toEqual([]);
+    expect(stack.metricTotal(METRIC.filesArchived)).toBe(before.files + 1);
+    expect(stack.metricTotal(METRIC.bytesArchived)).toBe(before.bytes + content.length);
+    // One latency figure per upstream request: metadata and content.
+    expect(stack.metrics.filter((m) => m.name === METRIC.upstreamLatency).length).toBe(latencies + 2);
     const key = objectKeyFor('generated', file.id);
     const object = await stack.readObject(key);
     expect(object.body.equals(content)).toBe(true);

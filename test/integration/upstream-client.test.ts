@@ -35,7 +35,7 @@ describe('upstream client against the test upstream', () => {
     expect(metadata).toMatchObject({ fileId: generated.id, chatIds: [generated.chatId] });
   });
 
-  it('sends the Files API beta header only to the Files API', async () => {
+  it('sends the beta header the Files API requires', async () => {
     const client = createUpstreamClient({ baseUrl: upstream.url, apiKey: TEST_UPSTREAM_API_KEY, dispatcher: agent });
     const signal = new AbortController().signal;
     const { metadata } = await client.fetchMetadata(filesApi.id, 'files_api', signal);
