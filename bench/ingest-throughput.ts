@@ -24,10 +24,10 @@ import { ensureBucket, ensureQueues, ensureTable, startLocalAws } from '../local
 import type { LocalAws, LocalS3Server } from '../local/aws-servers.js';
 import { startUpstreamServer } from '../local/upstream-server.js';
 import type { ContentDigest, UpstreamServer } from '../local/upstream-server.js';
-import { choosePartSize } from '../shared/archive-writer.js';
-import { createDocumentClient, createS3Client, createSqsClient } from '../shared/aws-clients.js';
-import { FileRepository } from '../shared/file-repository.js';
-import { ANTHROPIC_VERSION, metadataPath } from '../shared/upstream-client.js';
+import { choosePartSize } from '../shared/archive/verified-writer.js';
+import { createDocumentClient, createS3Client, createSqsClient } from '../shared/platform/aws-clients.js';
+import { FileRepository } from '../shared/index/dynamodb-file-index.js';
+import { ANTHROPIC_VERSION, metadataPath } from '../shared/upstream/upstream-client.js';
 import { findChildPid, readCpuSeconds, sampleProcess } from './memory.js';
 import { WorkerMarkSchema, WorkerResultSchema } from './protocol.js';
 import type { WorkerMode, WorkerTask } from './protocol.js';

@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
 import { z } from 'zod';
-import { SERVICE_NAMES } from '../shared/telemetry-names.js';
+import { SERVICE_NAMES } from '../shared/contracts/metric-names.js';
 
 const outDir = resolve(process.argv[2] ?? 'cdk.out');
 const runs = Number(process.argv[3] ?? 10);

@@ -35,7 +35,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import dynalite from 'dynalite';
 import { buildApp } from 'fauxqs';
-import { INDEX_TABLE_KEYS } from '../shared/table-schema.js';
+import { INDEX_TABLE_KEYS } from '../shared/contracts/table-keys.js';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './local-account.js';
 import { closeHttpServer, listenOnLoopback, LOOPBACK_HOST } from './loopback.js';
 import type { S3rverReadyMessage } from './s3rver-process.js';
@@ -363,7 +363,7 @@ function isServiceError(err: unknown, ...names: string[]): boolean {
 }
 
 /**
- * Creates the index table with the key schema of shared/table-schema.ts (PAY_PER_REQUEST) unless it
+ * Creates the index table with the key schema of shared/contracts/table-keys.ts (PAY_PER_REQUEST) unless it
  * exists, and waits until it is ACTIVE. Takes the document client (as createDocumentClient builds);
  * wrap a plain DynamoDBClient with `DynamoDBDocumentClient.from`.
  */

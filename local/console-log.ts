@@ -1,4 +1,4 @@
-import type { Log } from '../shared/telemetry.js';
+import type { Log } from '../shared/platform/telemetry.js';
 
 /** A readable one-line log for the local stack (the Lambdas log Powertools JSON instead). */
 export function createConsoleLog(component: string, opts: { debug?: boolean } = {}): Log {

@@ -3,8 +3,8 @@
  * Ids are validated with the same job schema the ingest Lambda applies.
  */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { createSqsClient } from '../shared/aws-clients.js';
-import { parseJob, serializeJob } from '../shared/job.js';
+import { createSqsClient } from '../shared/platform/aws-clients.js';
+import { parseJob, serializeJob } from '../shared/contracts/job.js';
 import { useLocalAwsEnvironment } from './aws-servers.js';
 import { readStackInfo } from './stack-file.js';
 

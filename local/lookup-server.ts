@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { LOOKUP_ROUTES } from '../shared/lookup-routes.js';
+import { LOOKUP_ROUTES } from '../shared/contracts/lookup-routes.js';
 import { closeHttpServer, listenOnLoopback } from './loopback.js';
 
 /** Header a local caller may set to name itself in the access trail (API Gateway takes it from SigV4). */

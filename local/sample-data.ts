@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { crc32, deflateSync } from 'node:zlib';
-import { serializeJob } from '../shared/job.js';
+import { serializeJob } from '../shared/contracts/job.js';
 import type { UpstreamContent, UpstreamFile } from './upstream-server.js';
 
 /** The API key the sample upstream accepts. Not a secret: it only opens the local sample. */

@@ -25,10 +25,10 @@ import {
   GeneratedFileIdSchema,
   UploadedFileIdSchema,
   type FileSource,
-} from '../shared/ids.js';
+} from '../shared/contracts/ids.js';
 import { closeHttpServer, listenOnLoopback, LOOPBACK_HOST } from './loopback.js';
 
-// Written out here rather than imported from shared/upstream-client.ts on purpose: this server is the
+// Written out here rather than imported from shared/upstream/upstream-client.ts on purpose: this server is the
 // tests' model of the documented API, so a wrong value in the client must not also become its own.
 export const ANTHROPIC_VERSION = '2023-06-01';
 export const FILES_API_BETA = 'files-api-2025-04-14';

@@ -4,7 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from '../../shared/telemetry-names.js';
+import { METRICS_NAMESPACE } from '../../shared/contracts/metric-names.js';
 
 /**
  * ESM bundles lose `require`; a CommonJS dependency that calls it (several in the AWS SDK's and

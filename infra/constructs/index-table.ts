@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { INDEX_TABLE_KEYS } from '../../shared/table-schema.js';
+import { INDEX_TABLE_KEYS } from '../../shared/contracts/table-keys.js';
 
 export interface IndexTableProps {
   readonly encryptionKey: kms.IKey;
@@ -16,7 +16,7 @@ const ATTRIBUTE_TYPES: Record<'S' | 'N' | 'B', dynamodb.AttributeType> = {
 };
 
 /**
- * The file index. Its key schema comes from shared/table-schema.ts, the same definition the core's
+ * The file index. Its key schema comes from shared/contracts/table-keys.ts, the same definition the core's
  * repository uses. On-demand billing (ingest is bursty and small), point-in-time recovery and
  * deletion protection, because the index is the evidence of what was archived and when.
  */

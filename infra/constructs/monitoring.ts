@@ -8,7 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES } from '../../shared/telemetry-names.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES } from '../../shared/contracts/metric-names.js';
 
 export interface MonitoringProps {
   readonly namePrefix: string;

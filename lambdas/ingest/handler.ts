@@ -1,10 +1,10 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { createApiKeyProvider } from '../../shared/api-key.js';
-import type { ApiKeyProvider } from '../../shared/api-key.js';
-import { IngestConfigSchema, loadConfig } from '../../shared/config.js';
-import { createPowertools } from '../../shared/powertools.js';
-import { SERVICE_NAMES } from '../../shared/telemetry-names.js';
+import { createApiKeyProvider } from '../../shared/upstream/api-key.js';
+import type { ApiKeyProvider } from '../../shared/upstream/api-key.js';
+import { IngestConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
+import { createPowertools } from '../../shared/platform/powertools.js';
+import { SERVICE_NAMES } from '../../shared/contracts/metric-names.js';
 import { createIngestRuntime } from './runtime.js';
 
 // Cold start: configuration is validated and the upstream key read once, so a bad environment or an

@@ -1,12 +1,12 @@
 import type { SQSBatchResponse, SQSEvent, Context } from 'aws-lambda';
-import type { ApiKeyProvider } from '../../shared/api-key.js';
-import { createDocumentClient, createS3Client, createSqsClient } from '../../shared/aws-clients.js';
-import type { IngestConfig } from '../../shared/config.js';
-import { FileRepository } from '../../shared/file-repository.js';
-import { METRIC } from '../../shared/telemetry-names.js';
-import type { Counters, Log } from '../../shared/telemetry.js';
-import { createUpstreamAgent, createUpstreamClient } from '../../shared/upstream-client.js';
-import { createIngestHandler } from './ingest-processor.js';
+import type { ApiKeyProvider } from '../../shared/upstream/api-key.js';
+import { createDocumentClient, createS3Client, createSqsClient } from '../../shared/platform/aws-clients.js';
+import type { IngestConfig } from '../../shared/contracts/lambda-environment.js';
+import { FileRepository } from '../../shared/index/dynamodb-file-index.js';
+import { METRIC } from '../../shared/contracts/metric-names.js';
+import type { Counters, Log } from '../../shared/platform/telemetry.js';
+import { createUpstreamAgent, createUpstreamClient } from '../../shared/upstream/upstream-client.js';
+import { createIngestHandler } from '../../shared/ingest/sqs-batch.js';
 
 const MIB = 1024 * 1024;
 

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { LookupConfigSchema, loadConfig } from '../../shared/config.js';
-import { createPowertools } from '../../shared/powertools.js';
-import { SERVICE_NAMES } from '../../shared/telemetry-names.js';
+import { LookupConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
+import { createPowertools } from '../../shared/platform/powertools.js';
+import { SERVICE_NAMES } from '../../shared/contracts/metric-names.js';
 import { createLookupRuntime } from './runtime.js';
 
 const config = loadConfig(LookupConfigSchema, process.env);

@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { createDocumentClient, createS3Client } from '../../shared/aws-clients.js';
-import type { LookupConfig } from '../../shared/config.js';
-import { FileRepository } from '../../shared/file-repository.js';
-import type { Log } from '../../shared/telemetry.js';
-import { createLookupHandler } from './lookup-api.js';
+import { createDocumentClient, createS3Client } from '../../shared/platform/aws-clients.js';
+import type { LookupConfig } from '../../shared/contracts/lambda-environment.js';
+import { FileRepository } from '../../shared/index/dynamodb-file-index.js';
+import type { Log } from '../../shared/platform/telemetry.js';
+import { createLookupHandler } from '../../shared/lookup/lookup-http.js';
 
 /** Builds the lookup handler from validated configuration; shared by the Lambda and the local stack. */
 export function createLookupRuntime(config: LookupConfig, log: Log): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { INDEX_TABLE_KEYS } from '../../shared/table-schema.js';
+import { INDEX_TABLE_KEYS } from '../../shared/contracts/table-keys.js';
 import {
   asArray,
   logicalIdOf,
@@ -123,7 +123,7 @@ export function describeDataStack({ defaults, custom }: ArchiverSynths): void {
   describe('index table', () => {
     const table = () => onlyResource(t, 'AWS::DynamoDB::Table', 'IndexTable').Properties;
 
-    it('takes its key schema from shared/table-schema.ts', () => {
+    it('takes its key schema from shared/contracts/table-keys.ts', () => {
       const { partitionKey, sortKey } = INDEX_TABLE_KEYS;
       expect(table()['KeySchema']).toEqual([
         { AttributeName: partitionKey.name, KeyType: 'HASH' },

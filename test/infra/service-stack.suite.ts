@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { BUNDLING } from '../../infra/constructs/archiver-function.js';
-import { IngestConfigSchema, LookupConfigSchema } from '../../shared/config.js';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES } from '../../shared/telemetry-names.js';
-import { LOOKUP_ROUTES, LOOKUP_STAGE } from '../../infra/constructs/lookup-api.js';
+import { IngestConfigSchema, LookupConfigSchema } from '../../shared/contracts/lambda-environment.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES } from '../../shared/contracts/metric-names.js';
+import { LOOKUP_ROUTES, LOOKUP_STAGE } from '../../infra/constructs/lookup-rest-api.js';
 import { logicalIdOf, onlyResource, resourcesOf, statementsOf, type ArchiverSynths } from './archiver-fixture.js';
 
 /** Template properties of the stateless stack: functions, API, auditor access, alarms, dashboard. */

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { objectKeyFor } from '../../shared/archive-file.js';
-import { serializeJob } from '../../shared/job.js';
-import { chatListingSortKey, chatPartition, fileItemKey } from '../../shared/table-schema.js';
-import { METRIC } from '../../shared/telemetry-names.js';
+import { objectKeyFor } from '../../shared/ingest/archive-file.js';
+import { serializeJob } from '../../shared/contracts/job.js';
+import { chatListingSortKey, chatPartition, fileItemKey } from '../../shared/contracts/table-keys.js';
+import { METRIC } from '../../shared/contracts/metric-names.js';
 import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createIngestStack } from '../support/ingest-stack.js';
 import type { IngestStack } from '../support/ingest-stack.js';

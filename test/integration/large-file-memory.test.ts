@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { objectKeyFor } from '../../shared/archive-file.js';
-import { serializeJob } from '../../shared/job.js';
+import { objectKeyFor } from '../../shared/ingest/archive-file.js';
+import { serializeJob } from '../../shared/contracts/job.js';
 import { createIngestStack } from '../support/ingest-stack.js';
 import type { IngestStack } from '../support/ingest-stack.js';
 import { uploadedFileFactory } from '../support/upstream.js';

@@ -22,8 +22,8 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, it } from 'vitest';
 import { z } from 'zod';
 import { ensureBucket, ensureQueues, ensureTable, startLocalAws } from '../../local/aws-servers.js';
-import { createDocumentClient, createS3Client, createSqsClient } from '../../shared/aws-clients.js';
-import { INDEX_TABLE_KEYS } from '../../shared/table-schema.js';
+import { createDocumentClient, createS3Client, createSqsClient } from '../../shared/platform/aws-clients.js';
+import { INDEX_TABLE_KEYS } from '../../shared/contracts/table-keys.js';
 import { localAwsFromInject, uniqueName } from '../support/local-aws.js';
 
 // Proves that the local stack starts on loopback only, stops cleanly, keeps DynamoDB and s3rver

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLookupHandler } from '../../lambdas/lookup/lookup-api.js';
+import { createLookupHandler } from '../../shared/lookup/lookup-http.js';
 import { createLookupRuntime } from '../../lambdas/lookup/runtime.js';
 import { LOCAL_CALLER_HEADER, startLookupServer } from '../../local/lookup-server.js';
-import { LookupConfigSchema, loadConfig } from '../../shared/config.js';
-import { FileRepository } from '../../shared/file-repository.js';
-import { serializeJob } from '../../shared/job.js';
-import type { Log } from '../../shared/telemetry.js';
+import { LookupConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
+import { FileRepository } from '../../shared/index/dynamodb-file-index.js';
+import { serializeJob } from '../../shared/contracts/job.js';
+import type { Log } from '../../shared/platform/telemetry.js';
 import { createIngestStack } from '../support/ingest-stack.js';
 import type { IngestStack, LogEntry } from '../support/ingest-stack.js';
 import { generatedFileFactory, uploadedFileFactory } from '../support/upstream.js';

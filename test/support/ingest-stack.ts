@@ -9,9 +9,9 @@ import { ensureBucket, ensureQueues, ensureTable } from '../../local/aws-servers
 import type { EnsuredQueues } from '../../local/aws-servers.js';
 import { toSqsRecord } from '../../local/sqs-event-source.js';
 import type { UpstreamServer } from '../../local/upstream-server.js';
-import { IngestConfigSchema, loadConfig } from '../../shared/config.js';
-import { FileRepository } from '../../shared/file-repository.js';
-import type { Counters, Log } from '../../shared/telemetry.js';
+import { IngestConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
+import { FileRepository } from '../../shared/index/dynamodb-file-index.js';
+import type { Counters, Log } from '../../shared/platform/telemetry.js';
 import { localAwsFromInject, uniqueName } from './local-aws.js';
 import type { LocalAwsFixture } from './local-aws.js';
 import { startS3WriteCounter } from './s3-write-counter.js';

@@ -3,7 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
-import { createDocumentClient, createS3Client, createSqsClient } from '../../shared/aws-clients.js';
+import { createDocumentClient, createS3Client, createSqsClient } from '../../shared/platform/aws-clients.js';
 import type { ProvidedLocalAws } from './global-setup.js';
 
 /** The global setup's endpoints plus a client for each, built the way the Lambdas build theirs. */

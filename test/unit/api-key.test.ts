@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createApiKeyProvider } from '../../shared/api-key.js';
+import { createApiKeyProvider } from '../../shared/upstream/api-key.js';
 
 describe('API key provider', () => {
   it('reads through the cache normally and bypasses it once after a refusal', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_PARTS, MIN_PART_BYTES, choosePartSize } from '../../shared/archive-writer.js';
+import { MAX_PARTS, MIN_PART_BYTES, choosePartSize } from '../../shared/archive/verified-writer.js';
 
 const MIB = 1024 * 1024;
 

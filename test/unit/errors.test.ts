@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IntegrityError, UpstreamHttpError, describeForRecord } from '../../shared/errors.js';
+import { IntegrityError, UpstreamHttpError, describeForRecord } from '../../shared/platform/errors.js';
 
 describe('describeForRecord', () => {
   it("keeps this project's own messages, which name the check or status", () => {

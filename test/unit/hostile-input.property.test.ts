@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { contentDisposition, safeContentType, sanitizeFilename } from '../../shared/content-disposition.js';
-import { parseJob } from '../../shared/job.js';
+import { contentDisposition, safeContentType, sanitizeFilename } from '../../shared/archive/content-disposition.js';
+import { parseJob } from '../../shared/contracts/job.js';
 
 // Upstream filenames, MIME types and queue bodies are untrusted. These properties hold for any input.
 // Any code points, and raw UTF-16 code units (lone surrogates are legal in JSON strings).

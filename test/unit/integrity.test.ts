@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { IntegrityError } from '../../shared/errors.js';
-import { IntegrityMeter, contentMd5ToHex, verifyIntegrity } from '../../shared/integrity.js';
+import { IntegrityError } from '../../shared/platform/errors.js';
+import { IntegrityMeter, contentMd5ToHex, verifyIntegrity } from '../../shared/archive/integrity.js';
 
 function digestsOf(text: string) {
   const meter = new IntegrityMeter();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseJob, serializeJob } from '../../shared/job.js';
+import { parseJob, serializeJob } from '../../shared/contracts/job.js';
 
 describe('ingest job schema v1', () => {
   it('accepts the minimal job and selects the source from the id prefix', () => {

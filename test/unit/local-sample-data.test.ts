@@ -1,6 +1,6 @@
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { parseJob } from '../../shared/job.js';
+import { parseJob } from '../../shared/contracts/job.js';
 import { drawSamplePng, SAMPLE_CHATS, sampleFiles, sampleJobs } from '../../local/sample-data.js';
 
 describe('sample data for npm start', () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { carriedMetadata } from '../../shared/archive-file.js';
-import { contentDisposition } from '../../shared/content-disposition.js';
-import { FileIdSchema, sourceOfFileId } from '../../shared/ids.js';
-import { parseJob } from '../../shared/job.js';
-import type { IngestJob } from '../../shared/job.js';
-import { normaliseMetadata } from '../../shared/upstream-metadata.js';
+import { carriedMetadata } from '../../shared/ingest/archive-file.js';
+import { contentDisposition } from '../../shared/archive/content-disposition.js';
+import { FileIdSchema, sourceOfFileId } from '../../shared/contracts/ids.js';
+import { parseJob } from '../../shared/contracts/job.js';
+import type { IngestJob } from '../../shared/contracts/job.js';
+import { normaliseMetadata } from '../../shared/upstream/file-metadata.js';
 
 function job(body: object): IngestJob {
   const parsed = parseJob(JSON.stringify(body));

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { LOOKUP_ROUTES } from '../../shared/lookup-routes.js';
+import { LOOKUP_ROUTES } from '../../shared/contracts/lookup-routes.js';
 
 describe('OpenAPI document of the lookup API', () => {
   const doc = JSON.parse(readFileSync(new URL('../../docs/lookup-openapi.json', import.meta.url), 'utf8')) as {

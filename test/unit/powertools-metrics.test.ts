@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createPowertools } from '../../shared/powertools.js';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES } from '../../shared/telemetry-names.js';
+import { createPowertools } from '../../shared/platform/powertools.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES } from '../../shared/contracts/metric-names.js';
 
 interface Emf {
   _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelayMs, isRetryableStatus, parseRetryAfterMs, queueRetryDelaySeconds } from '../../shared/retry-policy.js';
+import { backoffDelayMs, isRetryableStatus, parseRetryAfterMs, queueRetryDelaySeconds } from '../../shared/upstream/retry-rules.js';
 
 describe('retry policy (upstream-api.md)', () => {
   it('retries 408, 409, 429 and every 5xx including 529, nothing else', () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
-import { IntegrityError } from './errors.js';
+import { IntegrityError } from '../platform/errors.js';
 
 export interface Digests {
   bytes: number;

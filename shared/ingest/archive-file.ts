@@ -1,19 +1,19 @@
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { writeVerifiedObject } from './archive-writer.js';
-import type { StoredObject, WriterDeps } from './archive-writer.js';
-import { contentDisposition, encodeRfc5987, safeContentType, sanitizeFilename, toWellFormed } from './content-disposition.js';
-import { ClaimHeldError, describe, describeForRecord, UpstreamHttpError, UpstreamRateLimitedError, UpstreamTransportError } from './errors.js';
-import type { ArchivedRecord, UnavailableReason, UnavailableRecord } from './file-records.js';
-import type { FileRepository } from './file-repository.js';
-import type { FileSource } from './ids.js';
-import { IntegrityMeter, verifyIntegrity } from './integrity.js';
-import type { ExpectedIntegrity } from './integrity.js';
-import type { IngestJob } from './job.js';
-import { backoffDelayMs } from './retry-policy.js';
-import type { Log } from './telemetry.js';
-import type { UpstreamClient } from './upstream-client.js';
-import type { FileMetadata } from './upstream-metadata.js';
+import { writeVerifiedObject } from '../archive/verified-writer.js';
+import type { StoredObject, WriterDeps } from '../archive/verified-writer.js';
+import { contentDisposition, encodeRfc5987, safeContentType, sanitizeFilename, toWellFormed } from '../archive/content-disposition.js';
+import { ClaimHeldError, describe, describeForRecord, UpstreamHttpError, UpstreamRateLimitedError, UpstreamTransportError } from '../platform/errors.js';
+import type { ArchivedRecord, UnavailableReason, UnavailableRecord } from '../contracts/file-records.js';
+import type { FileRepository } from '../index/dynamodb-file-index.js';
+import type { FileSource } from '../contracts/ids.js';
+import { IntegrityMeter, verifyIntegrity } from '../archive/integrity.js';
+import type { ExpectedIntegrity } from '../archive/integrity.js';
+import type { IngestJob } from '../contracts/job.js';
+import { backoffDelayMs } from '../upstream/retry-rules.js';
+import type { Log } from '../platform/telemetry.js';
+import type { UpstreamClient } from '../upstream/upstream-client.js';
+import type { FileMetadata } from '../upstream/file-metadata.js';
 
 export interface ArchiveDeps {
   upstream: UpstreamClient;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { toWellFormed } from './content-disposition.js';
-import { ChatIdSchema } from './ids.js';
-import type { FileSource } from './ids.js';
+import { toWellFormed } from '../archive/content-disposition.js';
+import { ChatIdSchema } from '../contracts/ids.js';
+import type { FileSource } from '../contracts/ids.js';
 
 /**
  * Upstream metadata, validated before use and normalised to one shape for every source. Upstream

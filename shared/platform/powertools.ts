@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { METRICS_NAMESPACE } from './telemetry-names.js';
+import { METRICS_NAMESPACE } from '../contracts/metric-names.js';
 import type { Counters, Log } from './telemetry.js';
 
 /** Powertools Logger and Metrics for a function; both read POWERTOOLS_* from the environment. */

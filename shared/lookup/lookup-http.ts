@@ -3,11 +3,11 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { describe } from '../../shared/errors.js';
-import { InvalidCursorError } from '../../shared/file-repository.js';
-import type { FileRepository } from '../../shared/file-repository.js';
-import { ChatIdSchema, FileIdSchema } from '../../shared/ids.js';
-import type { Log } from '../../shared/telemetry.js';
+import { describe } from '../platform/errors.js';
+import { InvalidCursorError } from '../index/dynamodb-file-index.js';
+import type { FileRepository } from '../index/dynamodb-file-index.js';
+import { ChatIdSchema, FileIdSchema } from '../contracts/ids.js';
+import type { Log } from '../platform/telemetry.js';
 
 export interface LookupDeps {
   repository: FileRepository;

@@ -3,8 +3,8 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { archiveFile } from '../../shared/archive-file.js';
-import type { ArchiveDeps, ArchiveOutcome } from '../../shared/archive-file.js';
+import { archiveFile } from './archive-file.js';
+import type { ArchiveDeps, ArchiveOutcome } from './archive-file.js';
 import {
   ArchiverError,
   ClaimHeldError,
@@ -14,11 +14,11 @@ import {
   UpstreamAuthError,
   UpstreamHttpError,
   UpstreamRateLimitedError,
-} from '../../shared/errors.js';
-import { parseJob } from '../../shared/job.js';
-import { MAX_VISIBILITY_SECONDS, queueRetryDelaySeconds } from '../../shared/retry-policy.js';
-import { METRIC } from '../../shared/telemetry-names.js';
-import type { Counters, Log } from '../../shared/telemetry.js';
+} from '../platform/errors.js';
+import { parseJob } from '../contracts/job.js';
+import { MAX_VISIBILITY_SECONDS, queueRetryDelaySeconds } from '../upstream/retry-rules.js';
+import { METRIC } from '../contracts/metric-names.js';
+import type { Counters, Log } from '../platform/telemetry.js';
 
 export interface IngestDeps {
   archive: Omit<ArchiveDeps, 'log'>;

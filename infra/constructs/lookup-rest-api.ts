@@ -4,12 +4,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { LOOKUP_ROUTES } from '../../shared/lookup-routes.js';
+import { LOOKUP_ROUTES } from '../../shared/contracts/lookup-routes.js';
 import { acknowledgeWildcardResource } from '../nag.js';
 
-// The routes (one GET method each, proxied to the lookup function) come from shared/lookup-routes.ts,
+// The routes (one GET method each, proxied to the lookup function) come from shared/contracts/lookup-routes.ts,
 // which the handler serves; the auditor policy and request validation are derived from them.
-export { LOOKUP_ROUTES } from '../../shared/lookup-routes.js';
+export { LOOKUP_ROUTES } from '../../shared/contracts/lookup-routes.js';
 
 export const LOOKUP_STAGE = 'v1';
 

@@ -7,7 +7,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type { CompletedPart, S3Client } from '@aws-sdk/client-s3';
-import { IntegrityError } from './errors.js';
+import { IntegrityError } from '../platform/errors.js';
 import { IntegrityMeter, verifyIntegrity } from './integrity.js';
 import type { Digests, ExpectedIntegrity } from './integrity.js';
 

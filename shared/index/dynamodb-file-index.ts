@@ -2,8 +2,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import type { ArchivedRecord, FileRecord, UnavailableRecord } from './file-records.js';
-import { chatListingSortKey, chatPartition, fileItemKey } from './table-schema.js';
+import type { ArchivedRecord, FileRecord, UnavailableRecord } from '../contracts/file-records.js';
+import { chatListingSortKey, chatPartition, fileItemKey } from '../contracts/table-keys.js';
 
 export type ClaimResult =
   | { kind: 'claimed'; attempts: number }

@@ -7,13 +7,13 @@ import {
   UpstreamHttpError,
   UpstreamRateLimitedError,
   UpstreamTransportError,
-} from './errors.js';
+} from '../platform/errors.js';
 import type { ApiKeyProvider } from './api-key.js';
-import type { FileSource } from './ids.js';
-import { headerValue, isRetryableStatus, parseRetryAfterMs } from './retry-policy.js';
-import type { HeaderBag } from './retry-policy.js';
-import { normaliseMetadata } from './upstream-metadata.js';
-import type { FileMetadata } from './upstream-metadata.js';
+import type { FileSource } from '../contracts/ids.js';
+import { headerValue, isRetryableStatus, parseRetryAfterMs } from './retry-rules.js';
+import type { HeaderBag } from './retry-rules.js';
+import { normaliseMetadata } from './file-metadata.js';
+import type { FileMetadata } from './file-metadata.js';
 
 export const ANTHROPIC_VERSION = '2023-06-01';
 export const FILES_API_BETA = 'files-api-2025-04-14';
