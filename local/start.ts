@@ -18,7 +18,7 @@ import { SAMPLE_API_KEY, sampleFiles, sampleJobs } from './sample-data.js';
 import { startSqsEventSource } from './sqs-event-source.js';
 import { DEFAULT_DATA_DIR, readStackInfo, stackFilePath } from './stack-file.js';
 import type { StackInfo } from './stack-file.js';
-import { startUpstreamServer } from './upstream-server.js';
+import { startUpstreamServer } from './upstream/server.js';
 
 const BUCKET = 'claude-file-archive';
 const TABLE = 'claude-file-index';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { UpstreamServer } from '../../local/upstream-server.js';
+import type { UpstreamServer } from '../../local/upstream/server.js';
 import {
   TEST_UPSTREAM_API_KEY,
   filesApiFileFactory,

@@ -8,7 +8,7 @@ import { createIngestRuntime } from '../../lambdas/ingest/runtime.js';
 import { ensureBucket, ensureQueues, ensureTable } from '../../local/aws-servers.js';
 import type { EnsuredQueues } from '../../local/aws-servers.js';
 import { toSqsRecord } from '../../local/sqs-event-source.js';
-import type { UpstreamServer } from '../../local/upstream-server.js';
+import type { UpstreamServer } from '../../local/upstream/server.js';
 import { IngestConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
 import { FileRepository } from '../../shared/index/dynamodb-file-index.js';
 import type { Counters, Log } from '../../shared/platform/telemetry.js';
