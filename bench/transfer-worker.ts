@@ -24,7 +24,7 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from 
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { request } from 'undici';
 import { createIngestRuntime } from '../lambdas/ingest/runtime.js';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../local/local-account.js';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../local/aws/local-account.js';
 import { createLambdaContext, toSqsRecord } from '../local/sqs-event-source.js';
 import { objectKeyFor } from '../shared/ingest/archive-file.js';
 import { choosePartSize } from '../shared/archive/verified-writer.js';
