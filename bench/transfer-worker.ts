@@ -1,8 +1,8 @@
 /**
  * One measured transfer, in a process of its own so that its memory is the archiver's alone: the
- * upstream, SQS, DynamoDB and S3 servers all run in other processes. Forked by
- * bench/ingest-throughput.ts, which sends one task over IPC; this process runs a warm-up file through
- * the same path, then the measured file, replies with the figures and exits.
+ * upstream, SQS, DynamoDB and S3 servers all run in other processes. Forked by bench/worker-runner.ts,
+ * which sends one task over IPC; this process runs a warm-up file through the same path, then the
+ * measured file, replies with the figures and exits.
  *
  * What is timed (and what the memory figures cover):
  * - ingest: one invocation of the real ingest handler (createIngestRuntime, as the Lambda builds it)
