@@ -12,7 +12,7 @@ import {
   uploadedFileFactory,
 } from '../support/upstream.js';
 
-// Proves that the local upstream behaves as ../shared/docs/upstream-api.md documents and that every
+// Proves that the local upstream behaves as docs/upstream-api-facts.md states and that every
 // fault is delivered as specified; the ingest tests rely on both.
 
 const GEN = '/v1/compliance/apps/chats/generated-files';
