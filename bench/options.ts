@@ -15,6 +15,8 @@ export interface Options {
   rclone: boolean;
   sdkBaseline: boolean;
   out: string;
+  /** Directory for V8 CPU profiles of each measured worker (`--cpu-prof`); undefined: no profiling. */
+  profileDir: string | undefined;
 }
 
 /** A bad command line: printed with the usage, without a stack. */
@@ -31,6 +33,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
       'skip-rclone': { type: 'boolean', default: false },
       'skip-sdk-baseline': { type: 'boolean', default: false },
       out: { type: 'string', default: join(benchDir, 'results', 'latest.json') },
+      'cpu-prof-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -56,6 +59,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
     rclone: !values['skip-rclone'],
     sdkBaseline: !values['skip-sdk-baseline'],
     out: values.out,
+    profileDir: values['cpu-prof-dir'],
   };
 }
 
@@ -66,4 +70,5 @@ export const USAGE = `Usage: npm run bench -- [options]
   --concurrency N       parts in flight for all paths, 1..16              (default 4)
   --skip-rclone         do not run rclone copyurl even if rclone is installed
   --skip-sdk-baseline   do not run the baseline with the SDK's default payload signing
-  --out FILE            JSON results                                      (default bench/results/latest.json)`;
+  --out FILE            JSON results                                      (default bench/results/latest.json)
+  --cpu-prof-dir DIR    write a V8 CPU profile of each worker there (open in Chrome DevTools)`;

@@ -2,7 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, relative } from 'node:path';
-import { MB, SAMPLE_INTERVAL_MS, WARM_UP_BYTES, type Row } from './bench-context.js';
+import { MB, SAMPLE_INTERVAL_MS, WARM_UP_BYTES, WORKER_SAMPLE_INTERVAL_MS, type Row } from './bench-context.js';
 import type { Options } from './options.js';
 import type { RcloneSetup } from './rclone-runner.js';
 
@@ -10,7 +10,8 @@ export const RSS_COVERS =
   'RSS is that of the process doing the transfer only: a fresh Node worker running the ingest handler ' +
   '(or the baseline copy), or the rclone process. The upstream, SQS, DynamoDB and S3 servers run in other ' +
   'processes and are not counted. "before" is the worker after its warm-up and a full GC; "peak" is the ' +
-  `highest of RSS sampled every ${SAMPLE_INTERVAL_MS} ms and the kernel's VmHWM (reset just before the transfer).`;
+  `kernel's VmHWM (reset just before the transfer; for rclone read from /proc every ${SAMPLE_INTERVAL_MS} ms), ` +
+  `or RSS sampled every ${WORKER_SAMPLE_INTERVAL_MS} ms if higher.`;
 
 export function formatSize(bytes: number): string {
   return bytes >= 1e9 && bytes % 1e9 === 0 ? `${bytes / 1e9} GB` : `${+(bytes / MB).toFixed(1)} MB`;
@@ -108,6 +109,7 @@ export async function reportRun({ opts, rows, rcloneSetup, benchSeconds, loadBef
       sizesMb: opts.sizesMb,
       warmUpBytes: WARM_UP_BYTES,
       sampleIntervalMs: SAMPLE_INTERVAL_MS,
+      workerSampleIntervalMs: WORKER_SAMPLE_INTERVAL_MS,
     },
     units: 'MB = 10^6 bytes; seconds are wall time of the transfer; cpuSeconds are user+system of the transferring process',
     rssCovers: RSS_COVERS,

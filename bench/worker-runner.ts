@@ -6,7 +6,7 @@ import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { API_KEY, BUCKET, MB, SAMPLE_INTERVAL_MS, TABLE, benchDir, live, repoRoot, timeoutMsFor, type BenchContext, type Row } from './bench-context.js';
+import { API_KEY, BUCKET, MB, TABLE, WORKER_SAMPLE_INTERVAL_MS, benchDir, live, repoRoot, timeoutMsFor, type BenchContext, type Row } from './bench-context.js';
 import { WorkerMarkSchema, WorkerResultSchema } from './protocol.js';
 import type { WorkerMode, WorkerTask } from './protocol.js';
 import { cpuSnapshot, serverCpuBetween, type CpuSnapshot } from './server-cpu.js';
@@ -33,13 +33,13 @@ export async function runWorker(
     concurrency: ctx.opts.concurrency,
     warmUp,
     file,
-    sampleIntervalMs: SAMPLE_INTERVAL_MS,
+    sampleIntervalMs: WORKER_SAMPLE_INTERVAL_MS,
   };
   const script = join(benchDir, 'transfer-worker.ts');
   const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   const child = fork(script, [], {
     cwd: repoRoot,
-    execArgv: ['--import', tsxLoader, '--expose-gc'],
+    execArgv: ['--import', tsxLoader, '--expose-gc', ...(ctx.opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.opts.profileDir}`] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   live.children.add(child);
