@@ -1,23 +1,32 @@
 import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
 import { IntegrityError } from '../platform/errors.js';
+import { crc32, crc32ToBase64 } from './crc32.js';
 
 export interface Digests {
   bytes: number;
   md5Hex: string;
   md5Base64: string;
   sha256Hex: string;
+  /**
+   * CRC-32 of the whole object, base64 of its four big-endian bytes: the FULL_OBJECT checksum S3
+   * verifies when the object is written and keeps with it (HeadObject with ChecksumMode ENABLED,
+   * GetObjectAttributes), so a later fixity audit can compare it with the record without a download.
+   */
+  crc32Base64: string;
 }
 
-/** MD5 and SHA-256 of a stream, computed on the same pass that uploads it. */
+/** MD5, SHA-256 and CRC-32 of a stream read in chunks (the read-back of an existing object). */
 export class IntegrityMeter {
   private readonly md5: Hash = createHash('md5');
   private readonly sha256: Hash = createHash('sha256');
+  private crc = 0;
   private count = 0;
 
   update(chunk: Uint8Array): void {
     this.md5.update(chunk);
     this.sha256.update(chunk);
+    this.crc = crc32(chunk, this.crc);
     this.count += chunk.byteLength;
   }
 
@@ -32,6 +41,7 @@ export class IntegrityMeter {
       md5Hex: md5.toString('hex'),
       md5Base64: md5.toString('base64'),
       sha256Hex: this.sha256.digest('hex'),
+      crc32Base64: crc32ToBase64(this.crc),
     };
   }
 }

@@ -1,20 +1,19 @@
-import { createHash } from 'node:crypto';
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  PutObjectCommand,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
-import type { CompletedPart, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { IntegrityError } from '../platform/errors.js';
-import { IntegrityMeter, verifyIntegrity } from './integrity.js';
+import { crc32, crc32ToBase64 } from './crc32.js';
+import { verifyIntegrity } from './integrity.js';
 import type { Digests, ExpectedIntegrity } from './integrity.js';
+import { MAX_PARTS, MultipartUpload } from './multipart-upload.js';
+import type { UploadTarget } from './multipart-upload.js';
+import { InlinePartHasher } from './part-hasher.js';
+import type { EvidenceHashes } from './part-hasher.js';
+
+export { MAX_PARTS };
 
 const MIB = 1024 * 1024;
 export const MIN_PART_BYTES = 5 * MIB;
 export const MAX_PART_BYTES = 5 * 1024 * MIB;
-export const MAX_PARTS = 10_000;
 
 /**
  * Part size for a body of `sizeBytes` (null when unknown): the default, raised in whole MiB when the
@@ -27,11 +26,7 @@ export function choosePartSize(sizeBytes: number | null, defaultPartBytes: numbe
   return Math.min(MAX_PART_BYTES, Math.max(floor, needed));
 }
 
-export interface ObjectTarget {
-  bucket: string;
-  key: string;
-  contentType: string;
-  contentDisposition: string;
+export interface ObjectTarget extends UploadTarget {
   /** User metadata stored with the object; values must be ASCII. */
   metadata: Record<string, string>;
 }
@@ -39,7 +34,7 @@ export interface ObjectTarget {
 export interface WriterDeps {
   s3: S3Client;
   defaultPartBytes: number;
-  /** Parts in flight at once; memory held is about (concurrency + 1) × part size. */
+  /** Parts in flight at once; memory held is (concurrency + 1) part buffers. */
   concurrency: number;
   /** Told when an incomplete upload could not be aborted (the bucket's lifecycle rule removes it). */
   onAbortFailure?: (err: unknown) => void;
@@ -54,10 +49,15 @@ export interface StoredObject {
 
 /**
  * Streams `body` into S3 while hashing and counting it, and makes the object visible only when the
- * bytes match what upstream published. Bodies smaller than one part are held in memory (one part at
- * most) and sent as one PutObject carrying Content-MD5, so S3 checks them again. Larger bodies go as a
- * multipart upload that is completed only after verification, and aborted on any failure: a corrupt
- * or truncated file never becomes an object.
+ * bytes match what upstream published.
+ *
+ * Each byte is copied once, from the arriving chunk into a part buffer; part buffers are reused, so
+ * memory is (concurrency + 1) part buffers whatever the file size. MD5 and SHA-256 (the evidence) and
+ * CRC-32 (S3's check) are computed over the part buffers as sent. A body that fits in one part goes
+ * as one PutObject carrying Content-MD5 and x-amz-checksum-crc32, both checked by S3. A larger body
+ * goes as a multipart upload whose parts carry their CRC-32 and whose completion carries the
+ * FULL_OBJECT CRC-32 and the size, all checked by S3; it is completed only after the MD5 and size
+ * match upstream's, and aborted on any failure: a corrupt or truncated file never becomes an object.
  */
 export async function writeVerifiedObject(
   body: AsyncIterable<Uint8Array>,
@@ -67,56 +67,45 @@ export async function writeVerifiedObject(
   deps: WriterDeps,
 ): Promise<StoredObject> {
   const partBytes = choosePartSize(expected.sizeBytes, deps.defaultPartBytes);
-  const meter = new IntegrityMeter();
-  const upload = new MultipartState(target, deps.s3, signal, Math.max(1, deps.concurrency));
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
+  const spare: Buffer[] = [];
+  const hasher = new InlinePartHasher();
+  const upload = new MultipartUpload(target, deps.s3, signal, Math.max(1, deps.concurrency), hasher, (bytes) => {
+    if (bytes.byteLength === partBytes && Buffer.isBuffer(bytes)) spare.push(bytes);
+  });
+  // A body known to be smaller than a part gets a buffer of its own size.
+  let part: Buffer = Buffer.allocUnsafeSlow(expected.sizeBytes === null ? partBytes : Math.min(partBytes, expected.sizeBytes));
+  let filled = 0;
+  let received = 0;
 
   try {
     for await (const chunk of body) {
       signal.throwIfAborted();
-      meter.update(chunk);
+      received += chunk.byteLength;
       // Stop reading as soon as the body is longer than published: never download without bound.
-      if (expected.sizeBytes !== null && meter.bytes > expected.sizeBytes) {
+      if (expected.sizeBytes !== null && received > expected.sizeBytes) {
         throw new IntegrityError('size', String(expected.sizeBytes), `more than ${expected.sizeBytes}`);
       }
-      pending.push(chunk);
-      pendingBytes += chunk.byteLength;
-      while (pendingBytes >= partBytes) {
-        const joined = Buffer.concat(pending, pendingBytes);
-        const part = joined.subarray(0, partBytes);
-        const rest = joined.subarray(partBytes);
-        pending = rest.byteLength > 0 ? [rest] : [];
-        pendingBytes = rest.byteLength;
-        await upload.sendPart(part);
+      for (let offset = 0; offset < chunk.byteLength; ) {
+        if (filled === part.byteLength) {
+          // Full, and more bytes follow: not the last part. Sent only now, so that a body of exactly
+          // one part goes as a PutObject.
+          await upload.sendPart(part);
+          part = spare.pop() ?? Buffer.allocUnsafeSlow(partBytes);
+          filled = 0;
+        }
+        const n = Math.min(chunk.byteLength - offset, part.byteLength - filled);
+        part.set(chunk.subarray(offset, offset + n), filled);
+        filled += n;
+        offset += n;
       }
     }
     signal.throwIfAborted();
 
-    if (!upload.started) {
-      const digests = meter.digest();
-      verifyIntegrity(expected, digests);
-      const bodyBytes = Buffer.concat(pending, pendingBytes);
-      const res = await deps.s3.send(
-        new PutObjectCommand({
-          Bucket: target.bucket,
-          Key: target.key,
-          Body: bodyBytes,
-          ContentLength: bodyBytes.byteLength,
-          ContentMD5: digests.md5Base64,
-          ContentType: target.contentType,
-          ContentDisposition: target.contentDisposition,
-          Metadata: target.metadata,
-        }),
-        { abortSignal: signal },
-      );
-      return { versionId: res.VersionId, etag: res.ETag, digests, parts: 0 };
-    }
+    if (!upload.started) return await putWhole(part.subarray(0, filled), target, expected, signal, deps.s3);
 
-    if (pendingBytes > 0) await upload.sendPart(Buffer.concat(pending, pendingBytes));
-    pending = [];
+    await upload.sendPart(part.subarray(0, filled));
     const parts = await upload.finishParts();
-    const digests = meter.digest();
+    const digests = toDigests(received, await hasher.digest(), upload.crc32Base64);
     verifyIntegrity(expected, digests);
     const res = await upload.complete(parts);
     return { versionId: res.VersionId, etag: res.ETag, digests, parts: parts.length };
@@ -126,110 +115,36 @@ export async function writeVerifiedObject(
   }
 }
 
-/** The multipart upload of one object: parts in flight, bounded, and the first failure kept. */
-class MultipartState {
-  private uploadId: string | undefined;
-  private partNumber = 0;
-  private readonly completed: CompletedPart[] = [];
-  private readonly inFlight = new Set<Promise<void>>();
-  private failure: { error: unknown } | undefined;
+/** One PutObject for a body that fits in one part, verified before it is sent. */
+async function putWhole(bytes: Buffer, target: ObjectTarget, expected: ExpectedIntegrity, signal: AbortSignal, s3: S3Client): Promise<StoredObject> {
+  const hasher = new InlinePartHasher();
+  await hasher.update(bytes);
+  const digests = toDigests(bytes.byteLength, await hasher.digest(), crc32ToBase64(crc32(bytes)));
+  verifyIntegrity(expected, digests);
+  const res = await s3.send(
+    new PutObjectCommand({
+      Bucket: target.bucket,
+      Key: target.key,
+      Body: bytes,
+      ContentLength: bytes.byteLength,
+      ContentMD5: digests.md5Base64,
+      ChecksumAlgorithm: 'CRC32',
+      ChecksumCRC32: digests.crc32Base64,
+      ContentType: target.contentType,
+      ContentDisposition: target.contentDisposition,
+      Metadata: target.metadata,
+    }),
+    { abortSignal: signal },
+  );
+  return { versionId: res.VersionId, etag: res.ETag, digests, parts: 0 };
+}
 
-  constructor(
-    private readonly target: ObjectTarget,
-    private readonly s3: S3Client,
-    private readonly signal: AbortSignal,
-    private readonly concurrency: number,
-  ) {}
-
-  get started(): boolean {
-    return this.uploadId !== undefined;
-  }
-
-  async sendPart(bytes: Uint8Array): Promise<void> {
-    this.rethrowFailure();
-    this.partNumber += 1;
-    if (this.partNumber > MAX_PARTS) throw new IntegrityError('too-many-parts', String(MAX_PARTS), String(this.partNumber));
-    const uploadId = await this.ensureStarted();
-    const partNumber = this.partNumber;
-    const contentMd5 = createHash('md5').update(bytes).digest('base64');
-    const sent = this.s3
-      .send(
-        new UploadPartCommand({
-          Bucket: this.target.bucket,
-          Key: this.target.key,
-          UploadId: uploadId,
-          PartNumber: partNumber,
-          Body: bytes,
-          ContentLength: bytes.byteLength,
-          ContentMD5: contentMd5,
-        }),
-        { abortSignal: this.signal },
-      )
-      .then(
-        (res) => {
-          this.completed[partNumber - 1] = { PartNumber: partNumber, ETag: res.ETag };
-        },
-        (error: unknown) => {
-          this.failure ??= { error };
-        },
-      );
-    const tracked = sent.finally(() => this.inFlight.delete(tracked));
-    this.inFlight.add(tracked);
-    // Backpressure: the body is not read further while the part queue is full.
-    while (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
-    this.rethrowFailure();
-  }
-
-  async finishParts(): Promise<CompletedPart[]> {
-    await Promise.all(this.inFlight);
-    this.rethrowFailure();
-    return this.completed.slice(0, this.partNumber);
-  }
-
-  async complete(parts: CompletedPart[]) {
-    return this.s3.send(
-      new CompleteMultipartUploadCommand({
-        Bucket: this.target.bucket,
-        Key: this.target.key,
-        UploadId: this.uploadId,
-        MultipartUpload: { Parts: parts },
-      }),
-      { abortSignal: this.signal },
-    );
-  }
-
-  /** Best effort: waits for parts in flight, then aborts with a fresh signal (the job's may be spent). */
-  async abort(onFailure?: (err: unknown) => void): Promise<void> {
-    if (this.uploadId === undefined) return;
-    await Promise.allSettled(this.inFlight);
-    try {
-      await this.s3.send(
-        new AbortMultipartUploadCommand({ Bucket: this.target.bucket, Key: this.target.key, UploadId: this.uploadId }),
-        { abortSignal: AbortSignal.timeout(10_000) },
-      );
-    } catch (err) {
-      onFailure?.(err);
-    }
-  }
-
-  private async ensureStarted(): Promise<string> {
-    if (this.uploadId !== undefined) return this.uploadId;
-    const res = await this.s3.send(
-      new CreateMultipartUploadCommand({
-        Bucket: this.target.bucket,
-        Key: this.target.key,
-        ContentType: this.target.contentType,
-        ContentDisposition: this.target.contentDisposition,
-        Metadata: this.target.metadata,
-      }),
-      { abortSignal: this.signal },
-    );
-    if (!res.UploadId) throw new Error('S3 returned no UploadId');
-    this.uploadId = res.UploadId;
-    return res.UploadId;
-  }
-
-  private rethrowFailure(): void {
-    if (this.failure) throw this.failure.error;
-  }
+function toDigests(bytes: number, hashes: EvidenceHashes, crc32Base64: string): Digests {
+  return {
+    bytes,
+    md5Hex: hashes.md5.toString('hex'),
+    md5Base64: hashes.md5.toString('base64'),
+    sha256Hex: hashes.sha256.toString('hex'),
+    crc32Base64,
+  };
 }
