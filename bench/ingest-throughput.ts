@@ -26,7 +26,7 @@ import { startUpstreamServer } from '../local/upstream-server.js';
 import type { ContentDigest, UpstreamServer } from '../local/upstream-server.js';
 import { choosePartSize } from '../shared/archive/verified-writer.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../shared/platform/aws-clients.js';
-import { FileRepository } from '../shared/index/dynamodb-file-index.js';
+import { DynamoDbFileIndex } from '../shared/index/dynamodb-file-index.js';
 import { ANTHROPIC_VERSION, metadataPath } from '../shared/upstream/upstream-client.js';
 import { findChildPid, readCpuSeconds, sampleProcess } from './memory.js';
 import { WorkerMarkSchema, WorkerResultSchema } from './protocol.js';
@@ -154,7 +154,7 @@ interface Context {
   opts: Options;
   aws: LocalAws;
   s3: S3Client;
-  repository: FileRepository;
+  repository: DynamoDbFileIndex;
   upstream: UpstreamServer;
   queues: { queueUrl: string; dlqUrl: string };
   rclone: { version: string; config: string } | undefined;
@@ -200,7 +200,7 @@ async function main(): Promise<void> {
   const rcloneSetup: RcloneSetup = opts.rclone ? await prepareRclone(tmp, aws, opts.s3) : { skipped: '--skip-rclone' };
   const rclone = 'config' in rcloneSetup ? rcloneSetup : undefined;
   const s3rverPid = opts.s3 === 's3rver' ? findChildPid(process.pid, 's3rver-process') : undefined;
-  const ctx: Context = { opts, aws, s3, repository: new FileRepository(doc, TABLE), upstream, queues, rclone, s3rverPid };
+  const ctx: Context = { opts, aws, s3, repository: new DynamoDbFileIndex(doc, TABLE), upstream, queues, rclone, s3rverPid };
 
   const paths: PathName[] = ['ingest', 'baseline', ...(opts.sdkBaseline ? (['baseline-sdk'] as const) : []), ...(rclone ? (['rclone'] as const) : [])];
   console.log(`claude-file-archiver ingest benchmark: S3 ${opts.s3} at ${aws.s3Endpoint}, upstream ${upstream.url}`);

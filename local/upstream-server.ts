@@ -26,6 +26,7 @@ import {
   UploadedFileIdSchema,
   type FileSource,
 } from '../shared/contracts/ids.js';
+import { encodeRfc5987 } from '../shared/archive/content-disposition.js';
 import { closeHttpServer, listenOnLoopback, LOOPBACK_HOST } from './loopback.js';
 
 // Written out here rather than imported from shared/upstream/upstream-client.ts on purpose: this server is the
@@ -590,11 +591,6 @@ function buildChatMessages(
     first_id: first?.id ?? null,
     last_id: last?.id ?? null,
   };
-}
-
-/** RFC 5987 ext-value encoding for `filename*=utf-8''…`. */
-function encodeRfc5987(value: string): string {
-  return encodeURIComponent(value).replace(/['()*!]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /** Writes chunks, waiting for each to be handed to the socket; false if the client went away. */
