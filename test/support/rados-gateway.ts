@@ -224,11 +224,19 @@ async function distinctFreePorts(count: number): Promise<number[]> {
   return [...ports];
 }
 
+/**
+ * The daemons' recent logs for a start-up error: in full for one that died (or, if none did, the last
+ * one started, which the failed step was waiting for), a few lines for the others.
+ */
 async function logTails(daemons: Daemon[]): Promise<string> {
+  const culprit = daemons.find((d) => d.exited !== undefined) ?? daemons.at(-1);
+  const ordered = culprit ? [culprit, ...daemons.filter((d) => d !== culprit)] : [];
   const parts = await Promise.all(
-    daemons.map(async (d) => {
-      const stderr = d.stderrTail().trim();
-      return `--- ${d.name} (${d.exited ?? 'running'}), tail of ${d.logFile} ---\n${await tailOf(d.logFile, 25)}${stderr ? `\n--- ${d.name} stderr ---\n${stderr}` : ''}`;
+    ordered.map(async (d) => {
+      const full = d === culprit;
+      const stderr = full ? d.stderrTail().trim() : '';
+      const log = await tailOf(d.logFile, full ? 30 : 5);
+      return `--- ${d.name} (${d.exited ?? 'running'}), tail of ${d.logFile} ---\n${log}${stderr ? `\n--- ${d.name} stderr ---\n${stderr}` : ''}`;
     }),
   );
   return parts.join('\n');
