@@ -4,7 +4,8 @@
  * (400 BadDigest), keeps real object versions, enforces Object Lock, verifies and expires SigV4
  * presigned URLs, and evaluates IAM user policies. There is no standalone backend in Pacific (no
  * dbstore), so a monitor and an OSD run beside the gateway: startRadosGateway starts all three
- * (~1.5-3 s, ~150 MB RSS) and stop() kills them and deletes every file they wrote.
+ * (1.6-4 s on an idle 2-core machine, 7-20 s when it is heavily loaded; ~140 MB RSS) and stop()
+ * kills them and deletes every file they wrote.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
