@@ -14,16 +14,14 @@ import {
 import type { CompletedPart, CompleteMultipartUploadCommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { IntegrityError } from '../platform/errors.js';
 import { combineCrc32, crc32, crc32ToBase64 } from './crc32.js';
+import type { ArchiveObject } from './archive-store.js';
 import type { PartHasher } from './part-hasher.js';
 
 export const MAX_PARTS = 10_000;
 
-export interface UploadTarget {
+/** An object to write and the bucket it goes to. */
+export interface ObjectTarget extends ArchiveObject {
   bucket: string;
-  key: string;
-  contentType: string;
-  contentDisposition: string;
-  metadata: Record<string, string>;
 }
 
 export class MultipartUpload {
@@ -36,7 +34,7 @@ export class MultipartUpload {
   private failure: { error: unknown } | undefined;
 
   constructor(
-    private readonly target: UploadTarget,
+    private readonly target: ObjectTarget,
     private readonly s3: S3Client,
     private readonly signal: AbortSignal,
     private readonly concurrency: number,

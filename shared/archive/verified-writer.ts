@@ -1,15 +1,17 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { IntegrityError } from '../platform/errors.js';
+import type { StoredObject } from './archive-store.js';
 import { crc32, crc32ToBase64 } from './crc32.js';
 import { verifyIntegrity } from './integrity.js';
 import type { Digests, ExpectedIntegrity } from './integrity.js';
 import { MAX_PARTS, MultipartUpload } from './multipart-upload.js';
-import type { UploadTarget } from './multipart-upload.js';
+import type { ObjectTarget } from './multipart-upload.js';
 import { InlinePartHasher } from './part-hasher.js';
 import type { EvidenceHashes } from './part-hasher.js';
 
 export { MAX_PARTS };
+export type { ObjectTarget };
 
 const MIB = 1024 * 1024;
 export const MIN_PART_BYTES = 5 * MIB;
@@ -26,11 +28,6 @@ export function choosePartSize(sizeBytes: number | null, defaultPartBytes: numbe
   return Math.min(MAX_PART_BYTES, Math.max(floor, needed));
 }
 
-export interface ObjectTarget extends UploadTarget {
-  /** User metadata stored with the object; values must be ASCII. */
-  metadata: Record<string, string>;
-}
-
 export interface WriterDeps {
   s3: S3Client;
   defaultPartBytes: number;
@@ -38,13 +35,6 @@ export interface WriterDeps {
   concurrency: number;
   /** Told when an incomplete upload could not be aborted (the bucket's lifecycle rule removes it). */
   onAbortFailure?: (err: unknown) => void;
-}
-
-export interface StoredObject {
-  versionId: string | undefined;
-  etag: string | undefined;
-  digests: Digests;
-  parts: number;
 }
 
 /**
