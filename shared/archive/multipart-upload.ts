@@ -39,7 +39,7 @@ export class MultipartUpload {
     private readonly signal: AbortSignal,
     private readonly concurrency: number,
     private readonly hasher: PartHasher,
-    /** Called with each part's bytes once both its upload and its hashing are over. */
+    /** Called with each part's bytes once its upload is over: the buffer may then be reused. */
     private readonly onPartDone: (bytes: Uint8Array) => void,
   ) {}
 
@@ -65,12 +65,11 @@ export class MultipartUpload {
     this.crc = partNumber === 1 ? partCrc : combineCrc32(this.crc, partCrc, bytes.byteLength);
     this.bytesSent += bytes.byteLength;
     const checksum = crc32ToBase64(partCrc);
-    const hashed = this.hasher.update(bytes);
+    this.hasher.update(bytes);
     let uploadId: string;
     try {
       uploadId = await this.ensureStarted();
     } catch (err) {
-      await hashed.catch(() => undefined);
       this.onPartDone(bytes);
       throw err;
     }
@@ -91,14 +90,21 @@ export class MultipartUpload {
       .then((res) => {
         this.completed[partNumber - 1] = { PartNumber: partNumber, ETag: res.ETag, ChecksumCRC32: checksum };
       });
-    const tracked: Promise<void> = Promise.allSettled([sent, hashed]).then((results) => {
-      this.inFlight.delete(tracked);
-      for (const r of results) if (r.status === 'rejected') this.failure ??= { error: r.reason };
-      this.onPartDone(bytes);
-    });
+    const tracked: Promise<void> = sent.then(
+      () => this.partDone(tracked, bytes),
+      (error: unknown) => {
+        this.failure ??= { error };
+        this.partDone(tracked, bytes);
+      },
+    );
     this.inFlight.add(tracked);
     while (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
     this.rethrowFailure();
+  }
+
+  private partDone(tracked: Promise<void>, bytes: Uint8Array): void {
+    this.inFlight.delete(tracked);
+    this.onPartDone(bytes);
   }
 
   /** Waits for every part; throws the first failure. */

@@ -1,5 +1,6 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { readByteStream } from '../platform/byte-stream.js';
 import { IntegrityError } from '../platform/errors.js';
 import type { StoredObject } from './archive-store.js';
 import { crc32, crc32ToBase64 } from './crc32.js';
@@ -7,7 +8,7 @@ import { verifyIntegrity } from './integrity.js';
 import type { Digests, ExpectedIntegrity } from './integrity.js';
 import { MAX_PARTS, MultipartUpload } from './multipart-upload.js';
 import type { ObjectTarget } from './multipart-upload.js';
-import { InlinePartHasher } from './part-hasher.js';
+import { PartHasher } from './part-hasher.js';
 import type { EvidenceHashes } from './part-hasher.js';
 
 export { MAX_PARTS };
@@ -58,7 +59,7 @@ export async function writeVerifiedObject(
 ): Promise<StoredObject> {
   const partBytes = choosePartSize(expected.sizeBytes, deps.defaultPartBytes);
   const spare: Buffer[] = [];
-  const hasher = new InlinePartHasher();
+  const hasher = new PartHasher();
   const upload = new MultipartUpload(target, deps.s3, signal, Math.max(1, deps.concurrency), hasher, (bytes) => {
     if (bytes.byteLength === partBytes && Buffer.isBuffer(bytes)) spare.push(bytes);
   });
@@ -67,35 +68,45 @@ export async function writeVerifiedObject(
   let filled = 0;
   let received = 0;
 
+  /** Copies `chunk` from `offset` on into part buffers; a promise when it had to wait for a part to go. */
+  const copyIn = (chunk: Uint8Array, offset: number): Promise<void> | undefined => {
+    while (offset < chunk.byteLength) {
+      if (filled === part.byteLength) {
+        // Full, and more bytes follow: not the last part. Sent only now, so that a body of exactly
+        // one part goes as a PutObject.
+        const full = part;
+        const from = offset;
+        return upload.sendPart(full).then(() => {
+          part = spare.pop() ?? Buffer.allocUnsafeSlow(partBytes);
+          filled = 0;
+          return copyIn(chunk, from);
+        });
+      }
+      const n = Math.min(chunk.byteLength - offset, part.byteLength - filled);
+      part.set(chunk.subarray(offset, offset + n), filled);
+      filled += n;
+      offset += n;
+    }
+    return undefined;
+  };
+
   try {
-    for await (const chunk of body) {
+    await readByteStream(body, (chunk) => {
       signal.throwIfAborted();
       received += chunk.byteLength;
       // Stop reading as soon as the body is longer than published: never download without bound.
       if (expected.sizeBytes !== null && received > expected.sizeBytes) {
         throw new IntegrityError('size', String(expected.sizeBytes), `more than ${expected.sizeBytes}`);
       }
-      for (let offset = 0; offset < chunk.byteLength; ) {
-        if (filled === part.byteLength) {
-          // Full, and more bytes follow: not the last part. Sent only now, so that a body of exactly
-          // one part goes as a PutObject.
-          await upload.sendPart(part);
-          part = spare.pop() ?? Buffer.allocUnsafeSlow(partBytes);
-          filled = 0;
-        }
-        const n = Math.min(chunk.byteLength - offset, part.byteLength - filled);
-        part.set(chunk.subarray(offset, offset + n), filled);
-        filled += n;
-        offset += n;
-      }
-    }
+      return copyIn(chunk, 0);
+    });
     signal.throwIfAborted();
 
     if (!upload.started) return await putWhole(part.subarray(0, filled), target, expected, signal, deps.s3);
 
     await upload.sendPart(part.subarray(0, filled));
     const parts = await upload.finishParts();
-    const digests = toDigests(received, await hasher.digest(), upload.crc32Base64);
+    const digests = toDigests(received, hasher.digest(), upload.crc32Base64);
     verifyIntegrity(expected, digests);
     const res = await upload.complete(parts);
     return { versionId: res.VersionId, etag: res.ETag, digests, parts: parts.length };
@@ -107,9 +118,9 @@ export async function writeVerifiedObject(
 
 /** One PutObject for a body that fits in one part, verified before it is sent. */
 async function putWhole(bytes: Buffer, target: ObjectTarget, expected: ExpectedIntegrity, signal: AbortSignal, s3: S3Client): Promise<StoredObject> {
-  const hasher = new InlinePartHasher();
-  await hasher.update(bytes);
-  const digests = toDigests(bytes.byteLength, await hasher.digest(), crc32ToBase64(crc32(bytes)));
+  const hasher = new PartHasher();
+  hasher.update(bytes);
+  const digests = toDigests(bytes.byteLength, hasher.digest(), crc32ToBase64(crc32(bytes)));
   verifyIntegrity(expected, digests);
   const res = await s3.send(
     new PutObjectCommand({

@@ -10,6 +10,8 @@ import {
 } from '../platform/errors.js';
 import type { ApiKeyProvider } from './api-key.js';
 import type { FileSource } from '../contracts/ids.js';
+import { byteStreamFromReadable } from '../platform/byte-stream.js';
+import type { ByteStream } from '../platform/byte-stream.js';
 import { headerValue, isRetryableStatus, parseRetryAfterMs } from './retry-rules.js';
 import type { HeaderBag } from './retry-rules.js';
 import { normaliseMetadata } from './file-metadata.js';
@@ -32,7 +34,7 @@ export interface UpstreamClientOptions {
 /** The answer to a content request: the body as it streams, and the headers the integrity checks use. */
 export interface ContentResponse {
   /** The body, as a stream of chunks; errors while reading surface as UpstreamTransportError. */
-  body: AsyncIterable<Uint8Array>;
+  body: ByteStream;
   /** Base64 MD5 from `Content-MD5`, when the server sent one. */
   contentMd5: string | undefined;
   contentType: string | undefined;
@@ -127,7 +129,7 @@ export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClien
       const res = await send(`${metadataPath(fileId, source)}/content`, source, signal);
       const body = res.body;
       return {
-        body: wrapBody(body, signal),
+        body: byteStreamFromReadable(body, (err) => toTransportError(err, signal, 'the response body broke off')),
         contentMd5: headerValue(res.headers, 'content-md5'),
         contentType: headerValue(res.headers, 'content-type'),
         requestId: headerValue(res.headers, 'request-id'),
@@ -135,14 +137,6 @@ export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClien
       };
     },
   };
-}
-
-async function* wrapBody(body: AsyncIterable<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
-  try {
-    for await (const chunk of body) yield chunk;
-  } catch (err) {
-    throw toTransportError(err, signal, 'the response body broke off');
-  }
 }
 
 function toTransportError(err: unknown, signal: AbortSignal, context = 'upstream request failed'): unknown {

@@ -144,8 +144,10 @@ describe('RADOS gateway (real S3): versions and Object Lock', () => {
 });
 
 describe('RADOS gateway (real S3): the archive writer', () => {
-  // The same call the ingest handler makes: every PutObject and UploadPart carries Content-MD5, which
-  // this server verifies, and the result must be a locked version holding exactly the bytes sent.
+  // The same call the ingest handler makes, with production's client: PutObject carries Content-MD5
+  // (which this server verifies) and a CRC-32, parts carry their CRC-32 (which Pacific ignores), the
+  // object bodies go UNSIGNED-PAYLOAD (the headers stay signed, and this server checks the signature),
+  // and the result must be a locked version holding exactly the bytes sent.
   it.each([
     { name: 'one PutObject', bytes: 3 * MIB, parts: 0 },
     { name: 'a multipart upload', bytes: 12 * MIB + 1, parts: 3 },

@@ -12,7 +12,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createS3Client } from '../../shared/platform/aws-clients.js';
 import { cephConf, clusterPaths, freeLoopbackPort } from './rados-gateway-config.js';
 import { runTool, sleep, spawnDaemon, stopDaemons, tailOf, waitUntil, type Daemon } from './rados-gateway-processes.js';
 
@@ -177,19 +178,12 @@ export function connectRadosGateway(info: RadosGatewayInfo): RadosGateway {
 }
 
 /**
- * An S3 client for the gateway. Path-style, because `<bucket>.127.0.0.1` does not resolve. Checksums
- * only where an operation requires them: a body the SDK streams with its default aws-chunked framing
- * (trailing x-amz-checksum-*) is refused by this gateway with 411 MissingContentLength.
+ * An S3 client for the gateway, configured as production's (createS3Client: path-style for a
+ * loopback endpoint, checksums only where required, so no aws-chunked trailer, which this gateway
+ * refuses with 411 MissingContentLength), signing as `credentials`.
  */
 export function radosGatewayS3Client(gateway: RadosGatewayInfo, credentials = gateway.adminCredentials): S3Client {
-  return new S3Client({
-    endpoint: gateway.endpoint,
-    region: gateway.region,
-    credentials,
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  return createS3Client({ endpoint: gateway.endpoint, region: gateway.region, credentials });
 }
 
 async function createUser(configFile: string, uid: string, extraArgs: string[], timeoutMs: number): Promise<RadosGatewayCredentials> {
