@@ -17,7 +17,7 @@ export async function prepareRclone(tmp: string, aws: LocalAws, server: LocalS3S
   const probe = spawnSync('rclone', ['version'], { encoding: 'utf8', env: rcloneEnv() });
   if (probe.error || probe.status !== 0) return { skipped: 'rclone is not on PATH' };
   if (server === 'fauxqs') {
-    // Go's XML encoder writes the quotes of each ETag as &#34;, which fauxqs 1.9.2 does not decode:
+    // Go's XML encoder writes the quotes of each ETag as &#34;, which fauxqs (1.9.2 and 2.4.1) does not decode:
     // every CompleteMultipartUpload from rclone fails with InvalidPart.
     return { skipped: 'fauxqs cannot complete rclone multipart uploads (InvalidPart: it does not decode &#34; in ETags); use --s3 s3rver' };
   }

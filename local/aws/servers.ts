@@ -15,7 +15,7 @@
  * transactions (the index uses single-item conditional writes only); neither S3 server keeps object
  * versions or rejects a wrong Content-MD5 (the pipeline's own hashing protects integrity); fauxqs
  * refuses request bodies over 11 MiB; s3rver needs the OpenSSL legacy provider (s3rver-process.ts).
- * Sources: the packages' READMEs (dynalite 4, fauxqs 1.9, s3rver 3.7); the behaviour relied on is
+ * Sources: the packages' READMEs (dynalite 4, fauxqs 2.4, s3rver 3.7); the behaviour relied on is
  * pinned by test/integration/local-aws-servers.test.ts.
  */
 import { join } from 'node:path';

@@ -23,6 +23,12 @@ export interface ArchivedRecord extends RecordBase {
   sizeBytes: number;
   md5: string;
   sha256: string;
+  /**
+   * Base64 CRC-32 of the whole object, the FULL_OBJECT checksum S3 verified at the write and keeps
+   * with the object (HeadObject with ChecksumMode ENABLED, GetObjectAttributes): a fixity audit can
+   * compare the two without downloading. Absent in records written before it was kept.
+   */
+  crc32?: string;
   bucket: string;
   key: string;
   /** Null where the bucket is not versioned (some local servers). */

@@ -58,7 +58,7 @@ export async function archiveFile(job: IngestJob, source: FileSource, delivery: 
   if (claim.kind === 'held') throw new ClaimHeldError(Math.max(1_000, claim.leaseExpiresAtMs - now()));
 
   try {
-    return await archiveClaimed(job, source, delivery, deps);
+    return await archiveClaimed(job, source, delivery, claim.attempts, deps);
   } catch (err) {
     await deps.index
       .release(job.fileId, delivery.owner, describeForRecord(err))
@@ -67,7 +67,7 @@ export async function archiveFile(job: IngestJob, source: FileSource, delivery: 
   }
 }
 
-async function archiveClaimed(job: IngestJob, source: FileSource, delivery: Delivery, deps: ArchiveDeps): Promise<ArchiveOutcome> {
+async function archiveClaimed(job: IngestJob, source: FileSource, delivery: Delivery, claims: number, deps: ArchiveDeps): Promise<ArchiveOutcome> {
   const { signal } = delivery;
   const retrying = { signal, receiveCount: delivery.receiveCount, maxAttempts: deps.maxAttempts, log: deps.log, sleep: deps.sleep, random: deps.random };
   const carried = carriedMetadata(job, source);
@@ -104,8 +104,10 @@ async function archiveClaimed(job: IngestJob, source: FileSource, delivery: Deli
   const expected: ExpectedIntegrity = { sizeBytes: metadata.sizeBytes, contentMd5Base64: undefined, metadataMd5Hex: metadata.md5Hex };
 
   // A previous delivery may have committed the object and then died before indexing it. Adopting that
-  // object (after re-verifying it) keeps the bucket at one version per file.
-  let stored = await adoptExisting(key, expected, signal, deps);
+  // object (after re-verifying it) keeps the bucket at one version per file. Only a delivery that
+  // claimed the file before could have written it: on the first claim there is nothing to look for,
+  // and looking would cost an S3 request for every new file.
+  let stored = claims > 1 ? await adoptExisting(key, expected, signal, deps) : undefined;
   let requestId = metadataRequestId;
   if (!stored) {
     try {
@@ -141,6 +143,7 @@ async function archiveClaimed(job: IngestJob, source: FileSource, delivery: Deli
     upstreamRequestId: requestId ?? null,
     md5: stored.digests.md5Hex,
     sha256: stored.digests.sha256Hex,
+    crc32: stored.digests.crc32Base64,
     bucket: deps.store.bucket,
     key,
     versionId: stored.versionId ?? null,

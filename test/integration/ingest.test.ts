@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectKeyFor } from '../../shared/contracts/object-keys.js';
 import { serializeJob } from '../../shared/contracts/job.js';
@@ -11,6 +12,12 @@ import { TEST_UPSTREAM_API_KEY, filesApiFileFactory, generatedFileFactory, uploa
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
+/** As S3 reports a CRC32 checksum: base64 of the four big-endian bytes. */
+const crc32 = (b: Buffer) => {
+  const value = Buffer.alloc(4);
+  value.writeUInt32BE(zlibCrc32(b));
+  return value.toString('base64');
+};
 const job = (fileId: string, extra: object = {}) => serializeJob({ fileId, ...extra });
 
 // Two stacks: s3rver keeps Content-Type/Content-Disposition and stores on disk (as `npm start` does);
@@ -68,6 +75,7 @@ describe('ingest: files that archive (s3rver)', () => {
       sizeBytes: content.length,
       md5: md5(content),
       sha256: sha256(content),
+      crc32: crc32(content),
       bucket: stack.bucket,
       key,
       createdAt: file.createdAt,
@@ -130,7 +138,15 @@ describe('ingest: files that archive (s3rver)', () => {
     const { failed } = await stack.deliver([job(file.id)]);
 
     expect(failed).toEqual([]);
-    expect(await stack.index.get(file.id)).toMatchObject({ status: 'archived', sha256: digest.sha256Hex, sizeBytes: digest.sizeBytes });
+    const stored = await stack.readObject(objectKeyFor('uploaded', file.id));
+    // The FULL_OBJECT CRC-32 S3 checks at completion, combined from the five parts' CRCs: it must be
+    // the CRC-32 of the whole object, or real S3 refuses every multipart completion.
+    expect(await stack.index.get(file.id)).toMatchObject({
+      status: 'archived',
+      sha256: digest.sha256Hex,
+      sizeBytes: digest.sizeBytes,
+      crc32: crc32(stored.body),
+    });
     expect(stack.commits(objectKeyFor('uploaded', file.id))).toBe(1);
   });
 

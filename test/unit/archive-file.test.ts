@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { contentDisposition } from '../../shared/archive/content-disposition.js';
 import { parseJob } from '../../shared/contracts/job.js';
@@ -44,6 +45,7 @@ describe('archiveFile', () => {
       filename: '../q3 (final).csv',
       sizeBytes: CONTENT.length,
       sha256: sha256(CONTENT),
+      crc32: Buffer.from(crc32(CONTENT).toString(16).padStart(8, '0'), 'hex').toString('base64'),
       bucket: h.store.bucket,
       key: KEY,
       versionId: 'v1',
@@ -66,15 +68,32 @@ describe('archiveFile', () => {
     expect(h.upstream.requests(GEN, 'metadata')).toBe(0);
   });
 
+  /** A delivery that claimed the file, committed `bytes` and died before indexing: its lease has run out. */
+  async function crashedAfterCommit(h: ReturnType<typeof ingestHarness>, bytes: Buffer): Promise<void> {
+    const claimedAt = NOW_MS - 2 * h.archive.leaseMs;
+    expect(await h.index.claim(GEN, 'generated', 'crashed-delivery', claimedAt, h.archive.leaseMs)).toMatchObject({ kind: 'claimed', attempts: 1 });
+    h.store.leaveBehind(KEY, bytes);
+  }
+
+  it('does not look for an earlier object on the first claim of a file: no delivery can have written one', async () => {
+    const h = ingestHarness();
+    h.upstream.add(generatedFile(GEN, CONTENT));
+
+    expect(await deliver(h, { fileId: GEN })).toMatchObject({ kind: 'archived', record: { versionId: 'v1' } });
+    expect(h.store.readBacks).toBe(0);
+    expect(h.store.commits(KEY)).toBe(1);
+  });
+
   it('adopts the object a crashed delivery committed but never indexed, without downloading or writing again', async () => {
     const h = ingestHarness();
     h.upstream.add(generatedFile(GEN, CONTENT));
-    h.store.leaveBehind(KEY, CONTENT);
+    await crashedAfterCommit(h, CONTENT);
 
     const outcome = await deliver(h, { fileId: GEN });
 
     expect(outcome).toMatchObject({ kind: 'archived', record: { versionId: 'v1', sha256: sha256(CONTENT), upstreamRequestId: 'req_metadata' } });
     expect(h.upstream.requests(GEN, 'content')).toBe(0);
+    expect(h.store.readBacks).toBe(1);
     expect(h.store.commits(KEY)).toBe(1);
     expect(h.logs.some((l) => l.message === 'adopted an object committed by an earlier delivery' && l.attributes['versionId'] === 'v1')).toBe(true);
   });
@@ -82,7 +101,7 @@ describe('archiveFile', () => {
   it('writes a new version over a left-behind object whose bytes do not match upstream', async () => {
     const h = ingestHarness();
     h.upstream.add(generatedFile(GEN, CONTENT));
-    h.store.leaveBehind(KEY, Buffer.from('something else'));
+    await crashedAfterCommit(h, Buffer.from('something else'));
 
     expect(await deliver(h, { fileId: GEN })).toMatchObject({ kind: 'archived', record: { versionId: 'v2' } });
     expect(h.store.commits(KEY)).toBe(2);

@@ -13,11 +13,13 @@ export class MemoryArchiveStore implements ArchiveStore {
   readonly bucket = 'memory-archive';
   readonly versions = new Map<string, MemoryObjectVersion[]>();
   readonly presigned: { ref: ArchivedObjectRef; ttlSeconds: number }[] = [];
+  /** Calls of readBackVerified: each is an S3 request (or two) in the real store. */
+  readBacks = 0;
   /** Thrown by the next write instead of storing (an S3 failure, say). */
   failNextWrite: unknown;
   private nextVersion = 1;
 
-  /** Puts an object as a delivery that died before indexing would have left it. */
+  /** Puts an object as a delivery that died before indexing would have left it (its claim is the test's to make). */
   leaveBehind(key: string, bytes: Buffer): void {
     this.commit({ key, contentType: 'application/octet-stream', contentDisposition: 'attachment', metadata: {} }, bytes);
   }
@@ -50,6 +52,7 @@ export class MemoryArchiveStore implements ArchiveStore {
   }
 
   async readBackVerified(key: string, expected: ExpectedIntegrity): Promise<ReadBack> {
+    this.readBacks += 1;
     const latest = this.latest(key);
     if (!latest) return { kind: 'absent' };
     const meter = new IntegrityMeter();
