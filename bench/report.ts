@@ -4,7 +4,9 @@ import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, relative } from 'node:path';
 import { MB, SAMPLE_INTERVAL_MS, WARM_UP_BYTES, WORKER_SAMPLE_INTERVAL_MS, type Row } from './bench-context.js';
 import type { Options } from './options.js';
+import { drawChart } from './chart.js';
 import type { RcloneSetup } from './rclone-runner.js';
+import type { SmallFilesResult } from './small-files.js';
 
 export const RSS_COVERS =
   'RSS is that of the process doing the transfer only: a fresh Node worker running the ingest handler ' +
@@ -14,7 +16,15 @@ export const RSS_COVERS =
   `or RSS sampled every ${WORKER_SAMPLE_INTERVAL_MS} ms if higher.`;
 
 export function formatSize(bytes: number): string {
-  return bytes >= 1e9 && bytes % 1e9 === 0 ? `${bytes / 1e9} GB` : `${+(bytes / MB).toFixed(1)} MB`;
+  if (bytes >= 2 ** 30 && bytes % 2 ** 30 === 0) return `${bytes / 2 ** 30} GiB`;
+  if (bytes >= 1e9 && bytes % 1e9 === 0) return `${bytes / 1e9} GB`;
+  if (bytes < MB) return `${+(bytes / 1000).toFixed(1)} KB`;
+  return `${+(bytes / MB).toFixed(1)} MB`;
+}
+
+/** CPU seconds per GB (10^9 bytes) of file: the figure that carries over to Lambda, where it is the cost. */
+export function cpuPerGb(row: Row): number | undefined {
+  return row.cpuSeconds === undefined ? undefined : row.cpuSeconds / (row.sizeBytes / 1e9);
 }
 
 function mb(bytes: number | null | undefined): string {
@@ -35,12 +45,13 @@ export function printRow(row: Row): void {
   }
   console.log(
     `  ${row.path.padEnd(13)} ${row.seconds?.toFixed(2) ?? '-'} s  ${row.mbPerSecond?.toFixed(1) ?? '-'} MB/s  ` +
+      `${cpuPerGb(row)?.toFixed(2) ?? '-'} CPU s/GB  ` +
       `peak RSS ${mb(row.rssPeakBytes)} MB (before ${mb(row.rssBeforeBytes)} MB)  verified: ${row.verified ?? '-'}`,
   );
 }
 
 export function printTable(rows: Row[]): void {
-  const header = ['size', 'path', 'seconds', 'MB/s', 'CPU s', 'servers CPU s', 'RSS before MB', 'peak RSS MB', 'peak-before MB'];
+  const header = ['size', 'path', 'seconds', 'MB/s', 'CPU s', 'CPU s/GB', 'servers CPU s', 'RSS before MB', 'peak RSS MB', 'peak-before MB'];
   const body = rows.map((r) =>
     r.ok
       ? [
@@ -49,12 +60,13 @@ export function printTable(rows: Row[]): void {
           r.seconds?.toFixed(2) ?? '-',
           r.mbPerSecond?.toFixed(1) ?? '-',
           r.cpuSeconds?.toFixed(2) ?? '-',
+          cpuPerGb(r)?.toFixed(2) ?? '-',
           serversCpu(r.serverCpuSeconds),
           mb(r.rssBeforeBytes),
           mb(r.rssPeakBytes),
           r.rssPeakBytes !== undefined && typeof r.rssBeforeBytes === 'number' ? mb(r.rssPeakBytes - r.rssBeforeBytes) : '-',
         ]
-      : [formatSize(r.sizeBytes), r.path, 'FAILED', '-', '-', '-', '-', '-', '-'],
+      : [formatSize(r.sizeBytes), r.path, 'FAILED', '-', '-', '-', '-', '-', '-', '-'],
   );
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => (cells[i] ?? '').length)));
   const line = (cells: string[]): string =>
@@ -68,15 +80,20 @@ export function printTable(rows: Row[]): void {
 export interface RunSummary {
   opts: Options;
   rows: Row[];
+  smallFiles: SmallFilesResult | { failed: string } | undefined;
   rcloneSetup: RcloneSetup;
   benchSeconds: number;
   loadBefore: number[];
 }
 
 /** Prints the table and its legend, then writes the JSON results to `opts.out`. */
-export async function reportRun({ opts, rows, rcloneSetup, benchSeconds, loadBefore }: RunSummary): Promise<void> {
+export async function reportRun({ opts, rows, smallFiles, rcloneSetup, benchSeconds, loadBefore }: RunSummary): Promise<void> {
   console.log('');
   printTable(rows);
+  console.log('');
+  const goals = judgeGoals(rows);
+  for (const line of describeGoals(goals)) console.log(line);
+  if (smallFiles) printSmallFiles(smallFiles);
   console.log('');
   console.log('MB = 10^6 bytes; MB/s = file bytes / wall seconds of the transfer; CPU s = user+system seconds of the transferring process.');
   console.log(
@@ -106,7 +123,9 @@ export async function reportRun({ opts, rows, rcloneSetup, benchSeconds, loadBef
       s3: opts.s3,
       partSizeMib: opts.partSizeMib,
       concurrency: opts.concurrency,
-      sizesMb: opts.sizesMb,
+      sizesBytes: opts.sizesBytes,
+      smallFiles: opts.smallFiles,
+      smallFileBytes: opts.smallFileBytes,
       warmUpBytes: WARM_UP_BYTES,
       sampleIntervalMs: SAMPLE_INTERVAL_MS,
       workerSampleIntervalMs: WORKER_SAMPLE_INTERVAL_MS,
@@ -115,9 +134,61 @@ export async function reportRun({ opts, rows, rcloneSetup, benchSeconds, loadBef
     rssCovers: RSS_COVERS,
     rclone: 'skipped' in rcloneSetup ? { skipped: rcloneSetup.skipped } : { version: rcloneSetup.version },
     benchSeconds,
-    rows,
+    goals,
+    rows: rows.map((r) => ({ ...r, cpuSecondsPerGb: cpuPerGb(r) ?? null })),
+    smallFiles: smallFiles ?? null,
   };
   await mkdir(dirname(opts.out), { recursive: true });
   await writeFile(opts.out, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`results written to ${relative(process.cwd(), opts.out) || opts.out}`);
+  await mkdir(dirname(opts.chart), { recursive: true });
+  await writeFile(opts.chart, drawChart(rows, { title: `Ingest benchmark, ${result.date.slice(0, 10)}: ${cpus().length} CPUs, S3 ${opts.s3}, ${opts.partSizeMib} MiB parts × ${opts.concurrency}` }));
+  console.log(`chart written to ${relative(process.cwd(), opts.chart) || opts.chart}`);
+}
+
+/** The issue's three goals, judged on this run: ratios against rclone at 1 GB, and RSS growth at the largest size. */
+export function judgeGoals(rows: Row[]) {
+  const at = (size: number, path: Row['path']) => rows.find((r) => r.ok && r.sizeBytes === size && r.path === path);
+  const ingest = at(1e9, 'ingest');
+  const rclone = at(1e9, 'rclone');
+  const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? a / b : null);
+  const largest = rows.filter((r) => r.ok && r.path === 'ingest').sort((a, b) => b.sizeBytes - a.sizeBytes)[0];
+  const growth = largest?.rssPeakBytes !== undefined && typeof largest.rssBeforeBytes === 'number' ? largest.rssPeakBytes - largest.rssBeforeBytes : null;
+  const cpuRatio = ratio(ingest && cpuPerGb(ingest), rclone && cpuPerGb(rclone));
+  const speedRatio = ratio(ingest?.mbPerSecond, rclone?.mbPerSecond);
+  return {
+    cpuPerGbVsRclone: cpuRatio,
+    cpuGoalMet: cpuRatio === null ? null : cpuRatio <= 1,
+    mbPerSecondVsRclone: speedRatio,
+    speedGoalMet: speedRatio === null ? null : speedRatio >= 1,
+    largestIngestBytes: largest?.sizeBytes ?? null,
+    largestIngestRssGrowthBytes: growth,
+    memoryGoalMet: growth === null ? null : growth <= 128 * 2 ** 20,
+  };
+}
+
+function describeGoals(g: ReturnType<typeof judgeGoals>): string[] {
+  const verdict = (met: boolean | null) => (met === null ? 'not measured' : met ? 'met' : 'NOT met');
+  return [
+    `goal, CPU s/GB of ingest <= rclone's at 1 GB: ${g.cpuPerGbVsRclone?.toFixed(2) ?? '-'} × rclone's, ${verdict(g.cpuGoalMet)}`,
+    `goal, MB/s of ingest >= rclone's at 1 GB: ${g.mbPerSecondVsRclone?.toFixed(2) ?? '-'} × rclone's, ${verdict(g.speedGoalMet)}`,
+    `goal, ingest peak RSS growth <= 128 MiB at the largest size (${g.largestIngestBytes === null ? '-' : formatSize(g.largestIngestBytes)}): ` +
+      `${g.largestIngestRssGrowthBytes === null ? '-' : (g.largestIngestRssGrowthBytes / 2 ** 20).toFixed(0)} MiB, ${verdict(g.memoryGoalMet)}`,
+  ];
+}
+
+function printSmallFiles(r: SmallFilesResult | { failed: string }): void {
+  if ('failed' in r) {
+    console.log(`small files FAILED: ${r.failed}`);
+    return;
+  }
+  console.log(
+    `small files: ${r.files} × ${formatSize(r.fileBytes)} in ${r.seconds.toFixed(1)} s = ${r.filesPerSecond.toFixed(1)} files/s; ` +
+      `CPU per file ${r.cpuMsPerFile.benchProcess.toFixed(1)} ms (bench process: handler, DynamoDB, SQS, upstream)` +
+      (r.cpuMsPerFile.s3rver === null ? '' : ` + ${r.cpuMsPerFile.s3rver.toFixed(1)} ms (s3rver)`),
+  );
+  for (const [service, ops] of Object.entries(r.requestsPerFile)) {
+    const detail = Object.entries(ops).map(([op, n]) => `${op} ${n}`).join(', ');
+    console.log(`  ${service} requests per file: ${r.requestsPerFileTotal[service]} (${detail})`);
+  }
 }
