@@ -42,6 +42,11 @@ export interface Row {
   seconds?: number;
   mbPerSecond?: number;
   cpuSeconds?: number;
+  /** Node rows: garbage collections in the worker during the transfer, and their total time. */
+  gcCount?: number;
+  gcMs?: number;
+  gcMajorCount?: number;
+  gcMajorMs?: number;
   rssBeforeBytes?: number | null;
   rssPeakBytes?: number;
   rssPeakSampledBytes?: number;

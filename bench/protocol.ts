@@ -58,6 +58,12 @@ export const WorkerResultSchema = z.discriminatedUnion('ok', [
     seconds: z.number().positive(),
     /** User + system CPU of the worker during the measured transfer. */
     cpuSeconds: z.number().nonnegative(),
+    /** Garbage collections during the transfer and their total pause (PerformanceObserver 'gc' entries). */
+    gcCount: z.number().int().nonnegative(),
+    gcMs: z.number().nonnegative(),
+    /** Of which full (mark-compact) collections. */
+    gcMajorCount: z.number().int().nonnegative(),
+    gcMajorMs: z.number().nonnegative(),
     /** RSS after the warm-up and a full GC, just before the measured transfer. */
     rssBeforeBytes: z.number().int().nonnegative(),
     /** max(sampled RSS, kernel VmHWM since reset) over the measured transfer. */

@@ -46,6 +46,7 @@ export function printRow(row: Row): void {
   console.log(
     `  ${row.path.padEnd(13)} ${row.seconds?.toFixed(2) ?? '-'} s  ${row.mbPerSecond?.toFixed(1) ?? '-'} MB/s  ` +
       `${cpuPerGb(row)?.toFixed(2) ?? '-'} CPU s/GB  ` +
+      (row.gcCount === undefined ? '' : `GC ${row.gcCount}× ${(row.gcMs ?? 0).toFixed(0)} ms (full ${row.gcMajorCount ?? 0}× ${(row.gcMajorMs ?? 0).toFixed(0)} ms)  `) +
       `peak RSS ${mb(row.rssPeakBytes)} MB (before ${mb(row.rssBeforeBytes)} MB)  verified: ${row.verified ?? '-'}`,
   );
 }

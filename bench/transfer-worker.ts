@@ -12,7 +12,8 @@
  * - baseline / baseline-sdk: GET of the same content from the same upstream, streamed into a plain
  *   multipart upload of the same part size and concurrency; see protocol.ts for the difference.
  */
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, constants, performance } from 'node:perf_hooks';
+import type { PerformanceEntry } from 'node:perf_hooks';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -55,6 +56,7 @@ type Transfer = (file: FileRef, timed: Timed) => Promise<{ key: string; bytes: n
 
 interface Measurement {
   seconds: number;
+  gc: { count: number; ms: number; majorCount: number; majorMs: number };
   cpuSeconds: number;
   rssBeforeBytes: number;
   rssHwmBytes: number | null;
@@ -84,6 +86,20 @@ async function run(task: WorkerTask): Promise<WorkerResult> {
     const rssBeforeBytes = process.memoryUsage.rss();
     const hwmReset = resetPeakRss();
     const sampler = sampleOwnMemory(task.sampleIntervalMs);
+    const gc = { count: 0, ms: 0, majorCount: 0, majorMs: 0 };
+    const countGc = (entries: PerformanceEntry[]): void => {
+      for (const entry of entries) {
+        gc.count += 1;
+        gc.ms += entry.duration;
+        const kind = ((entry as { detail?: unknown }).detail as { kind?: number } | null | undefined)?.kind;
+        if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+          gc.majorCount += 1;
+          gc.majorMs += entry.duration;
+        }
+      }
+    };
+    const gcObserver = new PerformanceObserver((list) => countGc(list.getEntries()));
+    gcObserver.observe({ entryTypes: ['gc'] });
     mark('start');
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -93,10 +109,13 @@ async function run(task: WorkerTask): Promise<WorkerResult> {
       const seconds = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
       mark('end');
+      countGc(gcObserver.takeRecords());
+      gcObserver.disconnect();
       const peak = sampler.stop();
       const hwm = hwmReset ? readStatusBytes('self', 'VmHWM') : undefined;
       measured = {
         seconds,
+        gc,
         cpuSeconds: (cpu.user + cpu.system) / 1e6,
         rssBeforeBytes,
         rssHwmBytes: hwm ?? null,
@@ -114,6 +133,10 @@ async function run(task: WorkerTask): Promise<WorkerResult> {
     bytes,
     seconds: m.seconds,
     cpuSeconds: m.cpuSeconds,
+    gcCount: m.gc.count,
+    gcMs: m.gc.ms,
+    gcMajorCount: m.gc.majorCount,
+    gcMajorMs: m.gc.majorMs,
     rssBeforeBytes: m.rssBeforeBytes,
     rssPeakBytes: Math.max(m.peak.rssBytes, m.rssHwmBytes ?? 0),
     rssPeakSampledBytes: m.peak.rssBytes,
