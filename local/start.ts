@@ -136,7 +136,7 @@ function printBanner(info: StackInfo): void {
   const sampleChat = 'claude_chat_01SampleQuarterlyReview';
   const lines = [
     '',
-    'claude-file-archiver is running locally',
+    `claude-file-archiver is running locally (node ${process.version})`,
     `  lookup API       ${info.lookupUrl}`,
     `  upstream         ${info.upstream.url}${info.upstream.sample ? '  (BUILT-IN SAMPLE upstream: no ANTHROPIC_API_KEY set)' : '  (real API)'}`,
     `  S3               ${info.s3.endpoint}  bucket ${info.s3.bucket} (${info.s3.server}, on disk)`,
