@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runActivityPoller } from '../../shared/discovery/activity-poller.js';
 import type { ActivityPollerDeps } from '../../shared/discovery/activity-poller.js';
 import { archivedFilesFrom, runFilesApiPoller } from '../../shared/discovery/files-api-poller.js';
-import type { ListingActivity } from '../../local/upstream-listings.js';
+import type { ListingActivity } from '../../local/upstream/listings.js';
 import { createDiscoveryStack } from '../support/discovery-stack.js';
 import type { DiscoveryStack } from '../support/discovery-stack.js';
 import { filesApiFileFactory, randomIdBody } from '../support/upstream.js';
@@ -47,7 +47,7 @@ describe('activity poller', () => {
     const jobs = await stack.drainJobs();
     expect(jobs.map((j) => j.fileId).sort()).toEqual([...uploads, project].map((a) => a.claude_file_id).sort());
     expect(jobs.find((j) => j.fileId === uploads[0]?.claude_file_id)).toEqual({ v: 1, fileId: uploads[0]?.claude_file_id, chatId: uploads[0]?.claude_chat_id });
-    expect(stack.upstream.requests.every((r) => r.query.getAll('activity_types[]').includes('claude_file_deleted'))).toBe(true);
+    expect(stack.upstream.requests.every((r: { path: string; query: URLSearchParams; status?: number | undefined }) => r.query.getAll('activity_types[]').includes('claude_file_deleted'))).toBe(true);
 
     // The recent upload becomes visible to the next window, once it is a minute old.
     const next = await runActivityPoller(activityDeps({ visibilityLagMs: 0, now: () => Date.now() + 60_000 }), stack.runOptions(120_000));
@@ -96,7 +96,7 @@ describe('activity poller', () => {
     stack.upstream.listings.addActivities(upload(minutesAgo(10)));
     await runActivityPoller(activityDeps(), stack.runOptions());
     const before = await stack.store.getCheckpoint('activities');
-    stack.upstream.listings.injectFault('activities', 400);
+    stack.upstream.injectFault('', 'activities', { status: 400 });
 
     const outcome = await runActivityPoller(activityDeps(), stack.runOptions());
 
@@ -108,7 +108,7 @@ describe('activity poller', () => {
 describe('Files API poller', () => {
   it('lists every Files API file with the beta header and enqueues those without a final record', async () => {
     const files = Array.from({ length: 25 }, (_, i) => filesApiFileFactory({ createdAt: `2025-06-03T10:${String(i).padStart(2, '0')}:00.000000Z`, downloadable: i % 5 !== 0 }));
-    await stack.upstream.addFiles(...files);
+    await stack.addFiles(...files);
     const done = files[3];
     // One file already has its final record (here: unavailable, as a worker records a non-downloadable file).
     if (!done) throw new Error('no file');
@@ -124,8 +124,8 @@ describe('Files API poller', () => {
     const jobs = await stack.drainJobs();
     expect(jobs.map((j) => j.fileId).sort()).toEqual(files.filter((f) => f !== done).map((f) => f.id).sort());
     expect(jobs.every((j) => j.file === undefined && j.chatId === undefined)).toBe(true);
-    const listings = stack.upstream.requests.filter((r) => r.path === '/v1/files');
-    expect(listings.map((r) => r.status)).toEqual([200, 200, 200]);
+    const listings = stack.upstream.requests.filter((r: { path: string; query: URLSearchParams; status?: number | undefined }) => r.path === '/v1/files');
+    expect(listings.map((r: { path: string; query: URLSearchParams; status?: number | undefined }) => r.status)).toEqual([200, 200, 200]);
     // A finished walk starts from the top next time.
     expect((await stack.store.getCheckpoint('files_api'))?.cursor).toBeNull();
   });

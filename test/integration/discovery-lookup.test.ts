@@ -20,7 +20,7 @@ async function get(path: string) {
 
 beforeAll(async () => {
   stack = await createDiscoveryStack();
-  await stack.upstream.addFiles(file);
+  await stack.addFiles(file);
   stack.upstream.listings.setChat(chatId, { deletedAt: '2025-06-09T00:00:00.000000Z' });
   for (let i = 0; i < 3; i++) await runChatPoller({ ...stack.deps(), deletions: stack.deletions, messagePageSize: 100 }, stack.runOptions());
   // The worker's record of the file, as ingest writes it.
