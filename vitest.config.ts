@@ -30,6 +30,8 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
+          // Checks every recorded AWS call against the synthesized role policies after each test.
+          setupFiles: ['test/support/permission-setup.ts'],
           env: localAwsEnv,
           testTimeout: 120_000,
           hookTimeout: 60_000,

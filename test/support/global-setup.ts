@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startLocalAws, startS3rver, useLocalAwsEnvironment } from '../../local/aws-servers.js';
+import { synthesizeDeployedPermissions, type DeployedPermissions } from './permissions/deployed-permissions.js';
+import { reportUnusedGrants } from './permissions/usage-report.js';
 
 /** What tests read with `inject('localAws')`; every endpoint is on 127.0.0.1. */
 export interface ProvidedLocalAws {
@@ -25,11 +27,20 @@ export interface ProvidedLocalAws {
 declare module 'vitest' {
   export interface ProvidedContext {
     localAws: ProvidedLocalAws;
+    /** The synthesized role and resource policies every test's AWS calls are checked against. */
+    deployedPermissions: DeployedPermissions;
+    /** Where each test file leaves the IAM actions its calls used (for the least-privilege report). */
+    permissionUsageDir: string;
   }
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   useLocalAwsEnvironment();
+  // Synthesized once per run (bundling skipped): every test file checks its calls against it.
+  const deployedPermissions = synthesizeDeployedPermissions();
+  project.provide('deployedPermissions', deployedPermissions);
+  const permissionUsageDir = await mkdtemp(join(tmpdir(), 'archiver-test-permissions-'));
+  project.provide('permissionUsageDir', permissionUsageDir);
   const s3rverDirectory = await mkdtemp(join(tmpdir(), 'archiver-test-s3rver-'));
   const aws = await startLocalAws({ s3: 'fauxqs' });
   let s3rver: Awaited<ReturnType<typeof startS3rver>>;
@@ -50,5 +61,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     await Promise.all([aws.stop(), s3rver.stop()]);
     await rm(s3rverDirectory, { recursive: true, force: true });
+    await reportUnusedGrants(deployedPermissions, permissionUsageDir, process.env['ARCHIVER_PERMISSIONS_REPORT']);
+    await rm(permissionUsageDir, { recursive: true, force: true });
   };
 }

@@ -4,16 +4,18 @@ import { DeleteMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import { createIngestRuntime } from '../../lambdas/ingest/runtime.js';
+import { createIngestClients, createIngestRuntime } from '../../lambdas/ingest/runtime.js';
 import { ensureBucket, ensureQueues, ensureTable } from '../../local/aws-servers.js';
 import type { EnsuredQueues } from '../../local/aws-servers.js';
 import { toSqsRecord } from '../../local/sqs-event-source.js';
 import type { UpstreamServer } from '../../local/upstream-server.js';
 import { IngestConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
+import { createSqsClient } from '../../shared/platform/aws-clients.js';
 import { FileRepository } from '../../shared/index/dynamodb-file-index.js';
 import type { Counters, Log } from '../../shared/platform/telemetry.js';
 import { localAwsFromInject, uniqueName } from './local-aws.js';
 import type { LocalAwsFixture } from './local-aws.js';
+import { recordCallsOf, type ResourceBindings } from './permissions/aws-call-recorder.js';
 import { startS3WriteCounter } from './s3-write-counter.js';
 import { lambdaContextFactory } from './sqs-records.js';
 import { TEST_UPSTREAM_API_KEY, startTestUpstream } from './upstream.js';
@@ -37,6 +39,8 @@ export interface IngestStack {
   bucket: string;
   table: string;
   queues: EnsuredQueues;
+  /** Which deployed resource each of this stack's bucket, table and queues stands for (permission checks). */
+  bindings: ResourceBindings;
   upstream: UpstreamServer;
   repository: FileRepository;
   logs: LogEntry[];
@@ -66,7 +70,10 @@ export interface IngestStack {
 
 /**
  * A fresh bucket, table, queue pair and test upstream on the global setup's servers, with the ingest
- * handler built exactly as the Lambda builds it (createIngestRuntime).
+ * handler built exactly as the Lambda builds it (createIngestClients, createIngestRuntime). Its
+ * clients' calls are recorded as the ingest role's, and so are the receives and deletes this stack
+ * makes in place of the event source mapping (which AWS makes with the function's role); the jobs it
+ * sends are checked against the job producer policy.
  */
 export async function createIngestStack(
   opts: { s3?: 'fauxqs' | 's3rver'; partSizeMib?: number; concurrency?: number; maxAttempts?: number; deadlineMarginMs?: number } = {},
@@ -87,6 +94,12 @@ export async function createIngestStack(
   };
   const log: Log = { debug: entry('debug'), info: entry('info'), warn: entry('warn'), error: entry('error') };
   const counters: Counters = { record: (metric, value, _unit, dimension) => metrics.push({ name: metric, value, dimension }) };
+  const queueName = (url: string) => new URL(url).pathname.split('/').pop() ?? url;
+  const bindings: ResourceBindings = {
+    buckets: { [name]: 'archiveBucket' },
+    tables: { [name]: 'indexTable' },
+    queues: { [queueName(queues.queueUrl)]: 'ingestQueue', [queueName(queues.dlqUrl)]: 'deadLetterQueue' },
+  };
   const config = loadConfig(IngestConfigSchema, {
     ARCHIVE_BUCKET: name,
     INDEX_TABLE: name,
@@ -102,7 +115,12 @@ export async function createIngestStack(
     LOCAL_SQS_ENDPOINT: aws.sqsEndpoint,
     LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
   });
+  const clients = createIngestClients(config);
+  for (const client of Object.values(clients)) recordCallsOf(client, 'ingest', bindings);
+  const eventSource = recordCallsOf(createSqsClient({ endpoint: aws.sqsEndpoint, region: aws.region }), 'ingest', bindings, 'event source mapping');
+  const producer = recordCallsOf(createSqsClient({ endpoint: aws.sqsEndpoint, region: aws.region }), 'jobProducer', bindings);
   const handler = createIngestRuntime(config, {
+    clients,
     apiKey: TEST_UPSTREAM_API_KEY,
     log,
     counters,
@@ -110,7 +128,7 @@ export async function createIngestStack(
   });
 
   const receive = async (): Promise<Message[]> => {
-    const res = await aws.sqs.send(
+    const res = await eventSource.send(
       new ReceiveMessageCommand({
         QueueUrl: queues.queueUrl,
         MaxNumberOfMessages: 10,
@@ -123,7 +141,7 @@ export async function createIngestStack(
   };
 
   const sendAndReceive = async (bodies: string[]): Promise<Message[]> => {
-    for (const body of bodies) await aws.sqs.send(new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: body }));
+    for (const body of bodies) await producer.send(new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: body }));
     const received: Message[] = [];
     for (let i = 0; i < 20 && received.length < bodies.length; i++) received.push(...(await receive()));
     if (received.length !== bodies.length) throw new Error(`received ${received.length} of ${bodies.length} messages`);
@@ -137,7 +155,7 @@ export async function createIngestStack(
     // As the event source mapping does: delete what succeeded, leave failures to reappear.
     const done = messages.filter((m) => m.MessageId && !failed.includes(m.MessageId));
     if (done.length > 0) {
-      await aws.sqs.send(
+      await eventSource.send(
         new DeleteMessageBatchCommand({
           QueueUrl: queues.queueUrl,
           Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
@@ -153,6 +171,7 @@ export async function createIngestStack(
     bucket: name,
     table: name,
     queues,
+    bindings,
     upstream,
     repository: new FileRepository(aws.ddb, name),
     logs,
@@ -201,6 +220,7 @@ export async function createIngestStack(
     async close() {
       await upstream.close();
       await writes.close();
+      for (const client of [...Object.values(clients), eventSource, producer]) client.destroy();
       aws.destroy();
     },
   };
