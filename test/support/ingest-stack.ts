@@ -5,18 +5,19 @@ import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { createIngestClients, createIngestRuntime } from '../../lambdas/ingest/runtime.js';
-import { ensureBucket, ensureQueues, ensureTable } from '../../local/aws-servers.js';
+import { ensureQueues, ensureTable } from '../../local/aws-servers.js';
 import type { EnsuredQueues } from '../../local/aws-servers.js';
 import { toSqsRecord } from '../../local/sqs-event-source.js';
 import type { UpstreamServer } from '../../local/upstream-server.js';
 import { IngestConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
-import { createSqsClient } from '../../shared/platform/aws-clients.js';
+import { createS3Client, createSqsClient } from '../../shared/platform/aws-clients.js';
 import { FileRepository } from '../../shared/index/dynamodb-file-index.js';
 import type { Counters, Log } from '../../shared/platform/telemetry.js';
 import { localAwsFromInject, uniqueName } from './local-aws.js';
 import type { LocalAwsFixture } from './local-aws.js';
 import { recordCallsOf, type ResourceBindings } from './permissions/aws-call-recorder.js';
 import { startS3WriteCounter } from './s3-write-counter.js';
+import { createArchiveBucket, type ArchiveBucketOnTier, type S3Tier } from './s3-tiers.js';
 import { lambdaContextFactory } from './sqs-records.js';
 import { TEST_UPSTREAM_API_KEY, startTestUpstream } from './upstream.js';
 
@@ -39,6 +40,8 @@ export interface IngestStack {
   bucket: string;
   table: string;
   queues: EnsuredQueues;
+  /** The S3 tier's bucket, and on the gateway the users standing in for the deployed roles. */
+  archive: ArchiveBucketOnTier;
   /** Which deployed resource each of this stack's bucket, table and queues stands for (permission checks). */
   bindings: ResourceBindings;
   upstream: UpstreamServer;
@@ -76,17 +79,16 @@ export interface IngestStack {
  * sends are checked against the job producer policy.
  */
 export async function createIngestStack(
-  opts: { s3?: 'fauxqs' | 's3rver'; partSizeMib?: number; concurrency?: number; maxAttempts?: number; deadlineMarginMs?: number } = {},
+  opts: { s3?: S3Tier; partSizeMib?: number; concurrency?: number; maxAttempts?: number; deadlineMarginMs?: number } = {},
 ): Promise<IngestStack> {
   const aws = localAwsFromInject();
-  const useS3rver = opts.s3 === 's3rver';
-  const s3 = useS3rver ? aws.s3rver : aws.s3;
   const name = uniqueName('ingest');
   const queues = await ensureQueues(aws.sqs, { name, maxReceiveCount: 3, visibilityTimeoutSeconds: 30 });
-  await ensureBucket(s3, name);
+  const archive = await createArchiveBucket(opts.s3 ?? 'fauxqs', aws, name);
+  const s3 = archive.s3;
   await ensureTable(aws.ddb, name);
   const upstream = await startTestUpstream();
-  const writes = await startS3WriteCounter(useS3rver ? aws.s3rverEndpoint : aws.s3Endpoint);
+  const writes = await startS3WriteCounter(archive.endpoint, { preserveHost: archive.verifiesSignatures });
   const logs: LogEntry[] = [];
   const metrics: IngestStack['metrics'] = [];
   const entry = (level: LogEntry['level']) => (message: string, attributes: Record<string, unknown> = {}) => {
@@ -116,6 +118,12 @@ export async function createIngestStack(
     LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
   });
   const clients = createIngestClients(config);
+  // On the gateway the handler signs as a user holding exactly the ingest role's S3 statements.
+  const ingestUser = await archive.credentialsFor('ingest');
+  if (ingestUser) {
+    clients.s3.destroy();
+    clients.s3 = createS3Client({ endpoint: config.LOCAL_S3_ENDPOINT, region: aws.region, credentials: ingestUser });
+  }
   for (const client of Object.values(clients)) recordCallsOf(client, 'ingest', bindings);
   const eventSource = recordCallsOf(createSqsClient({ endpoint: aws.sqsEndpoint, region: aws.region }), 'ingest', bindings, 'event source mapping');
   const producer = recordCallsOf(createSqsClient({ endpoint: aws.sqsEndpoint, region: aws.region }), 'jobProducer', bindings);
@@ -171,6 +179,7 @@ export async function createIngestStack(
     bucket: name,
     table: name,
     queues,
+    archive,
     bindings,
     upstream,
     repository: new FileRepository(aws.ddb, name),
@@ -221,6 +230,7 @@ export async function createIngestStack(
       await upstream.close();
       await writes.close();
       for (const client of [...Object.values(clients), eventSource, producer]) client.destroy();
+      archive.destroy();
       aws.destroy();
     },
   };

@@ -1,0 +1,61 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { inject } from 'vitest';
+import { ensureBucket } from '../../local/aws-servers.js';
+import type { LocalAwsFixture } from './local-aws.js';
+import { createArchiveBucketOnGateway, createRoleUser } from './permissions/gateway-role-users.js';
+import type { PrincipalName } from './permissions/deployed-permissions.js';
+import { connectRadosGateway, radosGatewayS3Client, type RadosGatewayCredentials } from './rados-gateway.js';
+
+/** The S3 servers a test stack can archive into. */
+export type S3Tier = 'fauxqs' | 's3rver' | 'rgw';
+
+export interface ArchiveBucketOnTier {
+  /** The test's own client: full access, for assertions and set-up. */
+  s3: S3Client;
+  endpoint: string;
+  /** The server checks signatures (a proxy in front must keep the Host header the client signed). */
+  verifiesSignatures: boolean;
+  /**
+   * Credentials of a user holding exactly `principal`'s S3 statements, on the gateway; undefined on
+   * the emulators, which enforce no permission (there the policy simulator stands in).
+   */
+  credentialsFor(principal: PrincipalName): Promise<RadosGatewayCredentials | undefined>;
+  destroy(): void;
+}
+
+/**
+ * Creates `bucket` on a tier: an emulator bucket, or on the RADOS Gateway a bucket configured as the
+ * archive is deployed, whose handlers run as users holding the synthesized roles' S3 statements.
+ */
+export async function createArchiveBucket(tier: S3Tier, aws: LocalAwsFixture, bucket: string): Promise<ArchiveBucketOnTier> {
+  if (tier !== 'rgw') {
+    const s3 = tier === 's3rver' ? aws.s3rver : aws.s3;
+    await ensureBucket(s3, bucket);
+    return {
+      s3,
+      endpoint: tier === 's3rver' ? aws.s3rverEndpoint : aws.s3Endpoint,
+      verifiesSignatures: false,
+      credentialsFor: () => Promise.resolve(undefined),
+      destroy: () => undefined,
+    };
+  }
+  if (!aws.rgw) throw new Error('the integration global setup did not start the RADOS gateway (is radosgw installed?)');
+  const gateway = connectRadosGateway(aws.rgw);
+  const admin = radosGatewayS3Client(gateway);
+  await createArchiveBucketOnGateway(admin, bucket);
+  const users = new Map<PrincipalName, Promise<RadosGatewayCredentials>>();
+  return {
+    s3: admin,
+    endpoint: gateway.endpoint,
+    verifiesSignatures: true,
+    credentialsFor(principal) {
+      let user = users.get(principal);
+      if (!user) {
+        user = createRoleUser(gateway, principal, bucket, inject('deployedPermissions')).then((u) => u.credentials);
+        users.set(principal, user);
+      }
+      return user;
+    },
+    destroy: () => admin.destroy(),
+  };
+}
