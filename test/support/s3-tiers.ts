@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
 import { ensureBucket } from '../../local/aws-servers.js';
-import type { LocalAwsFixture } from './local-aws.js';
+import { uniqueName, type LocalAwsFixture } from './local-aws.js';
 import { createArchiveBucketOnGateway, createRoleUser } from './permissions/gateway-role-users.js';
 import type { PrincipalName } from './permissions/deployed-permissions.js';
 import { connectRadosGateway, radosGatewayS3Client, type RadosGatewayCredentials } from './rados-gateway.js';
@@ -43,9 +43,18 @@ export async function createArchiveBucket(tier: S3Tier, aws: LocalAwsFixture, bu
   const gateway = connectRadosGateway(aws.rgw);
   const admin = radosGatewayS3Client(gateway);
   await createArchiveBucketOnGateway(admin, bucket);
+  admin.destroy();
+  // The gateway has no BucketOwnerEnforced: an object belongs to the user who wrote it, and the
+  // bucket owner cannot read the role users' objects. The test's own view is a user whose policy
+  // allows every S3 action on this bucket, which reads and writes objects whoever owns them.
+  const inspectorUid = uniqueName('inspector');
+  const inspectorCredentials = await gateway.createUser(inspectorUid);
+  const everything = { Effect: 'Allow', Action: ['s3:*'], Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`] };
+  await gateway.putUserPolicy(inspectorUid, 'inspect-test-bucket', JSON.stringify({ Version: '2012-10-17', Statement: [everything] }));
+  const inspector = radosGatewayS3Client(gateway, inspectorCredentials);
   const users = new Map<PrincipalName, Promise<RadosGatewayCredentials>>();
   return {
-    s3: admin,
+    s3: inspector,
     endpoint: gateway.endpoint,
     verifiesSignatures: true,
     credentialsFor(principal) {
@@ -56,6 +65,6 @@ export async function createArchiveBucket(tier: S3Tier, aws: LocalAwsFixture, bu
       }
       return user;
     },
-    destroy: () => admin.destroy(),
+    destroy: () => inspector.destroy(),
   };
 }
