@@ -1,4 +1,4 @@
-import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { writeVerifiedObject } from '../archive/verified-writer.js';
 import type { StoredObject, WriterDeps } from '../archive/verified-writer.js';
@@ -14,6 +14,7 @@ import { backoffDelayMs } from '../upstream/retry-rules.js';
 import type { Log } from '../platform/telemetry.js';
 import type { UpstreamClient } from '../upstream/upstream-client.js';
 import type { FileMetadata } from '../upstream/file-metadata.js';
+import { objectKeyFor } from '../contracts/object-keys.js';
 
 export interface ArchiveDeps {
   upstream: UpstreamClient;
@@ -36,10 +37,7 @@ export type ArchiveOutcome =
   | { kind: 'duplicate'; record: ArchivedRecord }
   | { kind: 'unavailable'; record: UnavailableRecord };
 
-/** The S3 key of a file: derived from validated ids only, never from the upstream filename. */
-export function objectKeyFor(source: FileSource, fileId: string): string {
-  return `archive/${source}/${fileId}`;
-}
+export { objectKeyFor } from '../contracts/object-keys.js';
 
 /**
  * Archives one file: claims it, learns its metadata (from the job when complete, else upstream),
@@ -268,7 +266,14 @@ function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Reads back an object already at `key`, re-verifying it; undefined when there is none or it fails. */
+/**
+ * Reads back an object already at `key`, re-verifying it; undefined when there is none or it fails.
+ * Whether one exists is asked with a listing of exactly that key, not a HeadObject or GetObject: S3
+ * answers a read of a missing key with 403, not 404, to a caller without s3:ListBucket, and the
+ * ingest role holds s3:ListBucket only for prefixes under the archive layout (ARCHIVE_KEY_PREFIX),
+ * which a read does not carry. A delete marker as the current version lists nothing: a new version
+ * is written, as for a missing key.
+ */
 async function readBackExisting(
   s3: S3Client,
   bucket: string,
@@ -277,15 +282,12 @@ async function readBackExisting(
   signal: AbortSignal,
   log: Log,
 ): Promise<StoredObject | undefined> {
-  let versionId: string | undefined;
-  try {
-    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
-    versionId = head.VersionId;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }), { abortSignal: signal });
+  // Keys sort by bytes, so the key itself comes before any longer key it is a prefix of.
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 }), { abortSignal: signal });
+  if (listed.Contents?.[0]?.Key !== key) return undefined;
+  // The claim on the file keeps other deliveries from writing meanwhile, so the current version is the listed one.
+  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+  const versionId = res.VersionId;
   const meter = new IntegrityMeter();
   if (res.Body) {
     for await (const chunk of res.Body as AsyncIterable<Uint8Array>) meter.update(chunk);
@@ -299,14 +301,6 @@ async function readBackExisting(
   }
   log.info('adopted an object committed by an earlier delivery', { key, versionId });
   return { versionId, etag: res.ETag, digests, parts: 0 };
-}
-
-function isNotFound(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const name = 'name' in err ? err.name : undefined;
-  const meta = '$metadata' in err ? err.$metadata : undefined;
-  const status = typeof meta === 'object' && meta !== null && 'httpStatusCode' in meta ? meta.httpStatusCode : undefined;
-  return name === 'NotFound' || name === 'NoSuchKey' || status === 404;
 }
 
 /** S3 user metadata must be ASCII and small: the filename goes in RFC 5987-encoded and bounded. */

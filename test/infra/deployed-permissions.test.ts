@@ -91,7 +91,18 @@ describe('deployed permission checks', () => {
     const found = await checkCalls([call('ingest', 'S3', 'HeadObject', object, 'ok')], deployed);
     expect(found.denials).toEqual([]);
     const missing = await checkCalls([call('ingest', 'S3', 'HeadObject', object, 'not-found')], deployed);
+    // The ingest role's s3:ListBucket is scoped to listings under the archive layout (s3:prefix),
+    // which a read does not carry: it does not make a missing key answer 404.
     expect(missing.denials).toEqual([expect.stringMatching(/ingest role is not allowed s3:ListBucket on arn:aws:s3:::claude-file-archiver-dev-111122223333-us-east-1 /)]);
+  });
+
+  it('allow the ingest role to list exactly a key under the archive layout, and nothing else', async () => {
+    const list = (Prefix?: string) => call('ingest', 'S3', 'ListObjectsV2', { Bucket: 'local-bucket', ...(Prefix === undefined ? {} : { Prefix }) });
+    expect((await checkCalls([list(object.Key)], deployed)).denials).toEqual([]);
+    for (const prefix of ['other/', '', undefined]) {
+      expect((await checkCalls([list(prefix)], deployed)).denials).toEqual([expect.stringMatching(/ingest role is not allowed s3:ListBucket/)]);
+    }
+    expect((await checkCalls([{ ...list(object.Key), principal: 'lookup' }], deployed)).denials).toHaveLength(1);
   });
 
   it('refuse a call on a resource that stands for nothing deployed, and a call nobody has described', async () => {

@@ -42,6 +42,12 @@ describe('the ingest role on a real S3 (RADOS Gateway)', () => {
         Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:GetObjectVersion', 's3:ListMultipartUploadParts', 's3:PutObject'],
         Resource: [`arn:aws:s3:::${stack.bucket}/*`],
       },
+      {
+        Effect: 'Allow',
+        Action: ['s3:ListBucket'],
+        Resource: [`arn:aws:s3:::${stack.bucket}`],
+        Condition: { StringLike: { 's3:prefix': 'archive/*' } },
+      },
     ]);
   });
 
@@ -66,6 +72,23 @@ describe('the ingest role on a real S3 (RADOS Gateway)', () => {
     expect(head.VersionId).toMatch(/\S/);
     expect(stack.commits(key)).toBe(1);
     expect(stack.openUploads()).toBe(0);
+  });
+
+  it('adopts the object an earlier delivery committed before it died, without writing a second version', async () => {
+    const content = Buffer.from('committed, never indexed\n');
+    const file = generatedFileFactory({ content });
+    await stack.upstream.addFile(file);
+    const key = objectKeyFor('generated', file.id);
+    const earlier = await stack.s3.send(
+      new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: content, ContentMD5: createHash('md5').update(content).digest('base64') }),
+    );
+
+    const { failed } = await stack.deliver([serializeJob({ fileId: file.id })]);
+
+    expect(failed).toEqual([]);
+    expect(await stack.repository.get(file.id)).toMatchObject({ status: 'archived', versionId: earlier.VersionId, sha256: sha256(content) });
+    expect(stack.commits(key)).toBe(0);
+    expect(stack.upstream.requestCount(file.id, 'content')).toBe(0);
   });
 });
 

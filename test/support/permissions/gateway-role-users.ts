@@ -10,9 +10,9 @@ import { uniqueName } from '../local-aws.js';
 
 /**
  * The S3 part of a principal's synthesized identity policies, for a gateway user standing in for the
- * role: every statement's S3 actions, with its resources moved from the deployed archive bucket to the
- * test bucket, nothing added. A resource elsewhere, or a condition, fails here rather than being
- * silently widened or dropped.
+ * role: every statement's S3 actions and conditions, with its resources moved from the deployed
+ * archive bucket to the test bucket, nothing added. A resource elsewhere, NotAction or NotResource
+ * fails here rather than being silently widened or dropped.
  */
 export function s3StatementsFor(principal: PrincipalName, testBucket: string, deployed: DeployedPermissions): PolicyDocument {
   const deployedBucket = deployed.resources.archiveBucket.arn;
@@ -21,14 +21,14 @@ export function s3StatementsFor(principal: PrincipalName, testBucket: string, de
     for (const s of policy.Statement) {
       const actions = asArray(s.Action).filter((a) => a.startsWith('s3:'));
       if (actions.length === 0) continue;
-      if (s.NotAction !== undefined || s.NotResource !== undefined || s.Condition !== undefined) {
-        throw new Error(`${principal}: an S3 statement with NotAction, NotResource or a condition is not mirrored on the gateway: ${JSON.stringify(s)}`);
+      if (s.NotAction !== undefined || s.NotResource !== undefined) {
+        throw new Error(`${principal}: an S3 statement with NotAction or NotResource is not mirrored on the gateway: ${JSON.stringify(s)}`);
       }
       const resources = asArray(s.Resource).map((r) => {
         if (r !== deployedBucket && !r.startsWith(`${deployedBucket}/`)) throw new Error(`${principal}: S3 grant on ${r}, outside the archive bucket`);
         return `arn:aws:s3:::${testBucket}${r.slice(deployedBucket.length)}`;
       });
-      statements.push({ Effect: s.Effect, Action: actions, Resource: resources });
+      statements.push({ Effect: s.Effect, Action: actions, Resource: resources, ...(s.Condition ? { Condition: s.Condition } : {}) });
     }
   }
   if (statements.length === 0) throw new Error(`${principal} holds no S3 statement`);
