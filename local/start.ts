@@ -11,14 +11,16 @@ import { createLookupRuntime } from '../lambdas/lookup/runtime.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../shared/platform/aws-clients.js';
 import { IngestConfigSchema, LookupConfigSchema, loadConfig } from '../shared/contracts/lambda-environment.js';
 import { noCounters } from '../shared/platform/telemetry.js';
-import { ensureBucket, ensureQueues, ensureTable, startLocalAws, useLocalAwsEnvironment } from './aws-servers.js';
+import { useLocalAwsEnvironment } from './aws/local-account.js';
+import { ensureBucket, ensureQueues, ensureTable } from './aws/resources.js';
+import { startLocalAws } from './aws/servers.js';
 import { createConsoleLog } from './console-log.js';
 import { startLookupServer } from './lookup-server.js';
 import { SAMPLE_API_KEY, sampleFiles, sampleJobs } from './sample-data.js';
 import { startSqsEventSource } from './sqs-event-source.js';
 import { DEFAULT_DATA_DIR, readStackInfo, stackFilePath } from './stack-file.js';
 import type { StackInfo } from './stack-file.js';
-import { startUpstreamServer } from './upstream-server.js';
+import { startUpstreamServer } from './upstream/server.js';
 
 const BUCKET = 'claude-file-archive';
 const TABLE = 'claude-file-index';
@@ -136,7 +138,7 @@ function printBanner(info: StackInfo): void {
   const sampleChat = 'claude_chat_01SampleQuarterlyReview';
   const lines = [
     '',
-    'claude-file-archiver is running locally',
+    `claude-file-archiver is running locally (node ${process.version})`,
     `  lookup API       ${info.lookupUrl}`,
     `  upstream         ${info.upstream.url}${info.upstream.sample ? '  (BUILT-IN SAMPLE upstream: no ANTHROPIC_API_KEY set)' : '  (real API)'}`,
     `  S3               ${info.s3.endpoint}  bucket ${info.s3.bucket} (${info.s3.server}, on disk)`,

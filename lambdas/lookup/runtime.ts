@@ -1,9 +1,10 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { S3DownloadSigner } from '../../shared/archive/s3-archive-store.js';
 import { createDocumentClient, createS3Client } from '../../shared/platform/aws-clients.js';
 import type { LookupConfig } from '../../shared/contracts/lambda-environment.js';
-import { FileRepository } from '../../shared/index/dynamodb-file-index.js';
+import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
 import type { Log } from '../../shared/platform/telemetry.js';
 import { createLookupHandler } from '../../shared/lookup/lookup-http.js';
 
@@ -30,8 +31,8 @@ export function createLookupRuntime(
   clients: LookupClients = createLookupClients(config),
 ): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
   return createLookupHandler({
-    repository: new FileRepository(clients.doc, config.INDEX_TABLE),
-    s3: clients.s3,
+    index: new DynamoDbFileIndex(clients.doc, config.INDEX_TABLE),
+    downloads: new S3DownloadSigner(clients.s3),
     presignTtlSeconds: config.PRESIGN_TTL_SECONDS,
     log,
   });

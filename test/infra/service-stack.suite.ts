@@ -29,9 +29,9 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
   }
 
   describe('ingest function', () => {
-    it('runs nodejs22.x on arm64 with active X-Ray tracing (both functions)', () => {
+    it('runs nodejs24.x on arm64 with active X-Ray tracing (both functions)', () => {
       for (const fn of [ingestFn(), lookupFn()]) {
-        expect(fn['Runtime']).toBe('nodejs22.x');
+        expect(fn['Runtime']).toBe('nodejs24.x');
         expect(fn['Architectures']).toEqual(['arm64']);
         expect(fn['TracingConfig']).toEqual({ Mode: 'Active' });
       }
@@ -42,7 +42,7 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       // (npm run measure:bundle measures the result).
       expect(BUNDLING).toMatchObject({
         format: OutputFormat.ESM,
-        target: 'node22',
+        target: 'node24',
         minify: true,
         sourceMap: true,
         mainFields: ['module', 'main'],

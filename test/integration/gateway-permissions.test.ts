@@ -13,7 +13,7 @@ import { inject } from 'vitest';
 import { createLookupClients, createLookupRuntime } from '../../lambdas/lookup/runtime.js';
 import { serializeJob } from '../../shared/contracts/job.js';
 import { LookupConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
-import { objectKeyFor } from '../../shared/ingest/archive-file.js';
+import { objectKeyFor } from '../../shared/contracts/object-keys.js';
 import { createS3Client } from '../../shared/platform/aws-clients.js';
 import type { Log } from '../../shared/platform/telemetry.js';
 import { createIngestStack, type IngestStack } from '../support/ingest-stack.js';
@@ -60,7 +60,7 @@ describe('the ingest role on a real S3 (RADOS Gateway)', () => {
 
     const { failed } = await stack.deliver([serializeJob({ fileId: file.id })]);
 
-    const record = await stack.repository.get(file.id);
+    const record = await stack.index.get(file.id);
     // On failure, show what the handler logged: the S3 answer the ingest user got.
     const problems = stack.logs
       .filter((l) => (l.level === 'warn' || l.level === 'error') && l.attributes['fileId'] === file.id)
@@ -86,7 +86,7 @@ describe('the ingest role on a real S3 (RADOS Gateway)', () => {
     const { failed } = await stack.deliver([serializeJob({ fileId: file.id })]);
 
     expect(failed).toEqual([]);
-    expect(await stack.repository.get(file.id)).toMatchObject({ status: 'archived', versionId: earlier.VersionId, sha256: sha256(content) });
+    expect(await stack.index.get(file.id)).toMatchObject({ status: 'archived', versionId: earlier.VersionId, sha256: sha256(content) });
     expect(stack.commits(key)).toBe(0);
     expect(stack.upstream.requestCount(file.id, 'content')).toBe(0);
   });
@@ -104,8 +104,8 @@ describe('the lookup role on a real S3 (RADOS Gateway)', () => {
     if (!versionId) throw new Error('the gateway bucket is not versioned');
     await put('a later version');
     const owner = 'test-owner';
-    await stack.repository.claim(file.id, 'generated', owner, Date.now(), 60_000);
-    await stack.repository.markArchived(
+    await stack.index.claim(file.id, 'generated', owner, Date.now(), 60_000);
+    await stack.index.markArchived(
       {
         status: 'archived',
         fileId: file.id,

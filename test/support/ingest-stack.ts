@@ -5,13 +5,13 @@ import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { createIngestClients, createIngestRuntime } from '../../lambdas/ingest/runtime.js';
-import { ensureQueues, ensureTable } from '../../local/aws-servers.js';
-import type { EnsuredQueues } from '../../local/aws-servers.js';
+import { ensureQueues, ensureTable } from '../../local/aws/resources.js';
+import type { EnsuredQueues } from '../../local/aws/resources.js';
 import { toSqsRecord } from '../../local/sqs-event-source.js';
-import type { UpstreamServer } from '../../local/upstream-server.js';
+import type { UpstreamServer } from '../../local/upstream/server.js';
 import { IngestConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
 import { createS3Client, createSqsClient } from '../../shared/platform/aws-clients.js';
-import { FileRepository } from '../../shared/index/dynamodb-file-index.js';
+import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
 import type { Counters, Log } from '../../shared/platform/telemetry.js';
 import { localAwsFromInject, uniqueName } from './local-aws.js';
 import type { LocalAwsFixture } from './local-aws.js';
@@ -45,7 +45,7 @@ export interface IngestStack {
   /** Which deployed resource each of this stack's bucket, table and queues stands for (permission checks). */
   bindings: ResourceBindings;
   upstream: UpstreamServer;
-  repository: FileRepository;
+  index: DynamoDbFileIndex;
   logs: LogEntry[];
   metrics: { name: string; value: number; dimension?: { name: string; value: string } | undefined }[];
   /** Sends the bodies to the real queue, receives them back and runs the handler on them as one batch. */
@@ -182,7 +182,7 @@ export async function createIngestStack(
     archive,
     bindings,
     upstream,
-    repository: new FileRepository(aws.ddb, name),
+    index: new DynamoDbFileIndex(aws.ddb, name),
     logs,
     metrics,
     sendAndReceive,

@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
-import { ensureBucket } from '../../local/aws-servers.js';
+import { ensureBucket } from '../../local/aws/resources.js';
 import { uniqueName, type LocalAwsFixture } from './local-aws.js';
 import { createArchiveBucketOnGateway, createRoleUser } from './permissions/gateway-role-users.js';
 import type { PrincipalName } from './permissions/deployed-permissions.js';
