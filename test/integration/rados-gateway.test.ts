@@ -28,6 +28,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import { writeVerifiedObject } from '../../shared/archive/verified-writer.js';
 import { uniqueName } from '../support/local-aws.js';
 import { connectRadosGateway, radosGatewayS3Client, type RadosGateway } from '../support/rados-gateway.js';
 
@@ -139,6 +140,34 @@ describe('RADOS gateway (real S3): versions and Object Lock', () => {
     await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId }))).rejects.toMatchObject({
       $metadata: { httpStatusCode: 404 },
     });
+  });
+});
+
+describe('RADOS gateway (real S3): the archive writer', () => {
+  // The same call the ingest handler makes: every PutObject and UploadPart carries Content-MD5, which
+  // this server verifies, and the result must be a locked version holding exactly the bytes sent.
+  it.each([
+    { name: 'one PutObject', bytes: 3 * MIB, parts: 0 },
+    { name: 'a multipart upload', bytes: 12 * MIB + 1, parts: 3 },
+  ])('stores a locked version with exactly the bytes streamed, through $name', async ({ bytes, parts }) => {
+    const data = Buffer.alloc(bytes);
+    for (let i = 0; i + 4 <= bytes; i += 4096) data.writeUInt32BE(i, i);
+    const key = `writer/${bytes}`;
+    async function* body(): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < bytes; i += MIB) yield data.subarray(i, i + MIB);
+    }
+    const stored = await writeVerifiedObject(
+      body(),
+      { bucket, key, contentType: 'application/octet-stream', contentDisposition: 'attachment', metadata: {} },
+      { sizeBytes: bytes, contentMd5Base64: md5Base64(data), metadataMd5Hex: null },
+      new AbortController().signal,
+      { s3, defaultPartBytes: 5 * MIB, concurrency: 2 },
+    );
+    expect(stored.parts).toBe(parts);
+    expect(stored.versionId).toMatch(/\S/);
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: stored.versionId }));
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(data)).toBe(true);
+    expect(got.ObjectLockMode).toBe('GOVERNANCE');
   });
 });
 

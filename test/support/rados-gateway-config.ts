@@ -86,11 +86,13 @@ export function clusterPaths(dir: string) {
  *   gateway creates, and nothing may warn or block about missing redundancy or a full disk (the
  *   data-avail thresholds are for the temp folder's filesystem, which may be nearly full).
  * - `paxos propose interval` 0.05 s instead of 1 s: the gateway creates its pools one at a time and
- *   each waits for a new OSD map, so the default made the gateway's first start take ~9 s (~1.5 s now).
+ *   each waits for a new OSD map, so the default made the gateway take ~9 s to open its port (<1 s now).
  * - `osd objectstore = memstore`: objects live in the OSD's RAM (capped by `memstore device bytes`);
  *   nothing touches a disk beyond logs, and stopping the OSD discards everything.
  * - `osd crush/class update on start = false`: with them on, the OSD died at start with
- *   `wrong fsid` about one run in four. The test adds osd.0 to the CRUSH map itself.
+ *   `wrong fsid` about one run in four, likely the monitor's refusal of a command sent before the
+ *   client had the monitor map (see the retried commands in rados-gateway.ts). The start-up adds
+ *   osd.0 to the CRUSH map itself.
  * - No `osd max object name len` (a filestore-on-ext4 setting): memstore starts without it, and its
  *   usual value, 460, would refuse S3 keys that AWS accepts (up to 1024 bytes).
  * - Data, run, log, pid, admin-socket and crash paths all point into `dir`: Ceph's defaults are under

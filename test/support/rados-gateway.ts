@@ -4,7 +4,8 @@
  * (400 BadDigest), keeps real object versions, enforces Object Lock, verifies and expires SigV4
  * presigned URLs, and evaluates IAM user policies. There is no standalone backend in Pacific (no
  * dbstore), so a monitor and an OSD run beside the gateway: startRadosGateway starts all three
- * (~1.5-3 s, ~150 MB RSS) and stop() kills them and deletes every file they wrote.
+ * (1.6-4 s on an idle 2-core machine, 7-20 s when it is heavily loaded; ~140 MB RSS) and stop()
+ * kills them and deletes every file they wrote.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
 import { cephConf, clusterPaths, freeLoopbackPort } from './rados-gateway-config.js';
-import { runTool, spawnDaemon, stopDaemons, tailOf, waitUntil, type Daemon } from './rados-gateway-processes.js';
+import { runTool, sleep, spawnDaemon, stopDaemons, tailOf, waitUntil, type Daemon } from './rados-gateway-processes.js';
 
 export { isRadosGatewayInstalled, RADOS_GATEWAY_INSTALL_COMMAND } from './rados-gateway-config.js';
 
@@ -83,6 +84,21 @@ export async function startRadosGateway(opts: StartRadosGatewayOptions = {}): Pr
     const env: NodeJS.ProcessEnv = { ...process.env, CEPH_CONF: paths.conf };
     delete env.CEPH_ARGS;
     const tool = (program: string, ...args: string[]) => runTool(program, args, env, stepTimeoutMs);
+    // Just after the monitor forms its quorum, a command is sometimes refused with "Error EPERM:
+    // problem getting command descriptions from mon." while the monitor logs `handle_command on fsid
+    // 00000000-0000-0000-0000-000000000000 != <fsid>`: the client sent it before it had the monitor
+    // map. (Seen ~1 start in 12 on a loaded machine.) A new client succeeds; every command sent
+    // here is idempotent (`osd new` with the same UUID returns the same id), so it is retried.
+    const ceph = async (...args: string[]) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await tool('ceph', ...args);
+        } catch (err) {
+          if (attempt >= 5 || !/EPERM|wrong fsid/.test((err as Error).message)) throw err;
+          await sleep(200 * attempt);
+        }
+      }
+    };
     const allAlive = (): string | undefined => {
       const dead = daemons.find((d) => d.exited !== undefined);
       return dead && `${dead.name} ${dead.exited}`;
@@ -107,11 +123,11 @@ export async function startRadosGateway(opts: StartRadosGatewayOptions = {}): Pr
     await step('OSD', async () => {
       const osdUuid = randomUUID();
       // The first command to reach the monitor also proves it is up (client mount timeout 30 s).
-      await tool('ceph', 'osd', 'new', osdUuid);
-      await tool('ceph', 'osd', 'crush', 'add', 'osd.0', '1.0', 'root=default');
+      await ceph('osd', 'new', osdUuid);
+      await ceph('osd', 'crush', 'add', 'osd.0', '1.0', 'root=default');
       await tool('ceph-osd', '-i', '0', '--mkfs', '--osd-uuid', osdUuid);
       daemons.push(spawnDaemon('ceph-osd', 'ceph-osd', ['-f', '-i', '0'], paths.logOf('osd.0'), env));
-      await waitUntil('osd.0 up', async () => isOsdUp(await tool('ceph', 'osd', 'dump', '--format', 'json')), {
+      await waitUntil('osd.0 up', async () => isOsdUp(await ceph('osd', 'dump', '--format', 'json')), {
         timeoutMs: stepTimeoutMs,
         intervalMs: 250,
         stillAlive: allAlive,
@@ -209,11 +225,19 @@ async function distinctFreePorts(count: number): Promise<number[]> {
   return [...ports];
 }
 
+/**
+ * The daemons' recent logs for a start-up error: in full for one that died (or, if none did, the last
+ * one started, which the failed step was waiting for), a few lines for the others.
+ */
 async function logTails(daemons: Daemon[]): Promise<string> {
+  const culprit = daemons.find((d) => d.exited !== undefined) ?? daemons.at(-1);
+  const ordered = culprit ? [culprit, ...daemons.filter((d) => d !== culprit)] : [];
   const parts = await Promise.all(
-    daemons.map(async (d) => {
-      const stderr = d.stderrTail().trim();
-      return `--- ${d.name} (${d.exited ?? 'running'}), tail of ${d.logFile} ---\n${await tailOf(d.logFile, 25)}${stderr ? `\n--- ${d.name} stderr ---\n${stderr}` : ''}`;
+    ordered.map(async (d) => {
+      const full = d === culprit;
+      const stderr = full ? d.stderrTail().trim() : '';
+      const log = await tailOf(d.logFile, full ? 30 : 5);
+      return `--- ${d.name} (${d.exited ?? 'running'}), tail of ${d.logFile} ---\n${log}${stderr ? `\n--- ${d.name} stderr ---\n${stderr}` : ''}`;
     }),
   );
   return parts.join('\n');
