@@ -153,6 +153,7 @@ export async function startLookupServer(
   );
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => writeRawError(socket, 405, 'method_not_allowed', 'Only GET is supported.'));
   const port = await listenOnLoopback(server, opts.port ?? 0);
+  server.on('error', (err) => log.error('lookup server error', { error: describe(err) }));
   return { url: `http://127.0.0.1:${port}`, close: () => closeHttpServer(server) };
 }
 

@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
   type Message,
@@ -57,8 +58,13 @@ export interface SqsEventSourceOptions {
 }
 
 export interface SqsEventSource {
-  /** Stops polling, lets in-flight batches finish (and their deletes happen), then resolves. */
-  stop(): Promise<void>;
+  /**
+   * Stops polling and lets in-flight batches finish (and their deletes happen), waiting at most
+   * `graceMs` (default: as long as they take). Messages received while stopping are handed back to
+   * the queue at once. Resolves with the number of batches still running when the grace ran out:
+   * their messages stay in flight in the queue, to be received again.
+   */
+  stop(opts?: { graceMs?: number }): Promise<{ unfinishedBatches: number }>;
 }
 
 /** Starts polling `queueUrl` and invoking `handler`, until stop() is called. */
@@ -76,6 +82,7 @@ export function startSqsEventSource(opts: SqsEventSourceOptions): SqsEventSource
   const functionName = opts.functionName ?? `local-${queueName}-consumer`;
   const timeoutMs = (opts.functionTimeoutSeconds ?? 900) * 1000;
   let stopping = false;
+  let batchesRunning = 0;
 
   async function pollOnce(): Promise<void> {
     const received = await opts.sqs.send(
@@ -90,6 +97,19 @@ export function startSqsEventSource(opts: SqsEventSourceOptions): SqsEventSource
     );
     const messages = received.Messages ?? [];
     if (messages.length === 0) return;
+    if (stopping) {
+      await handBack(messages);
+      return;
+    }
+    batchesRunning++;
+    try {
+      await processBatch(messages);
+    } finally {
+      batchesRunning--;
+    }
+  }
+
+  async function processBatch(messages: Message[]): Promise<void> {
     const records = messages.map((m) => toSqsRecord(m, eventSourceARN, region));
     const context = createLambdaContext({
       functionName,
@@ -128,6 +148,17 @@ export function startSqsEventSource(opts: SqsEventSourceOptions): SqsEventSource
     log({ level: 'info', message: 'batch done', size: records.length, deleted: succeeded.length, failed: failedIds.size });
   }
 
+  /** A message received after stop() was called is made visible again rather than processed. */
+  async function handBack(messages: Message[]): Promise<void> {
+    const entries = messages.flatMap((m, i) => (m.ReceiptHandle ? [{ Id: String(i), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 }] : []));
+    if (entries.length === 0) return;
+    try {
+      await opts.sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: opts.queueUrl, Entries: entries }));
+    } catch (err) {
+      log({ level: 'warn', message: 'could not hand messages back while stopping; they return after the visibility timeout', error: err });
+    }
+  }
+
   async function runPoller(): Promise<void> {
     while (!stopping) {
       try {
@@ -140,11 +171,21 @@ export function startSqsEventSource(opts: SqsEventSourceOptions): SqsEventSource
     }
   }
 
-  const pollers = Array.from({ length: concurrency }, () => runPoller());
+  const pollers = Promise.all(Array.from({ length: concurrency }, () => runPoller()));
   return {
-    async stop() {
+    async stop(stopOpts = {}) {
       stopping = true;
-      await Promise.all(pollers);
+      if (stopOpts.graceMs === undefined) {
+        await pollers;
+        return { unfinishedBatches: 0 };
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), stopOpts.graceMs);
+      });
+      const outcome = await Promise.race([pollers.then(() => 'done' as const), graceOver]);
+      clearTimeout(timer);
+      return { unfinishedBatches: outcome === 'done' ? 0 : batchesRunning };
     },
   };
 }

@@ -10,10 +10,12 @@ import { createIngestRuntime } from '../lambdas/ingest/runtime.js';
 import { createLookupRuntime } from '../lambdas/lookup/runtime.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../shared/platform/aws-clients.js';
 import { IngestConfigSchema, LookupConfigSchema, loadConfig } from '../shared/contracts/lambda-environment.js';
+import { describe } from '../shared/platform/errors.js';
 import { noCounters } from '../shared/platform/telemetry.js';
 import { ensureBucket, ensureQueues, ensureTable, startLocalAws, useLocalAwsEnvironment } from './aws-servers.js';
 import { createConsoleLog } from './console-log.js';
 import { startLookupServer } from './lookup-server.js';
+import { manageProcessLifecycle } from './process-lifecycle.js';
 import { SAMPLE_API_KEY, sampleFiles, sampleJobs } from './sample-data.js';
 import { startSqsEventSource } from './sqs-event-source.js';
 import { DEFAULT_DATA_DIR, readStackInfo, stackFilePath } from './stack-file.js';
@@ -26,7 +28,11 @@ const QUEUE = 'claude-file-ingest';
 /** Lambda's function timeout in the deployed stack; the local event source counts down from it. */
 const FUNCTION_TIMEOUT_SECONDS = 900;
 
+/** How long Ctrl-C lets running jobs finish before the stack stops anyway (they are retried at the next start). */
+const SHUTDOWN_GRACE_MS = 30_000;
+
 const log = createConsoleLog('stack');
+const lifecycle = manageProcessLifecycle(log);
 
 async function main(): Promise<void> {
   useLocalAwsEnvironment();
@@ -116,20 +122,18 @@ async function main(): Promise<void> {
     log.info(`enqueued ${jobs.length} sample jobs; watch them being archived below`);
   }
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info(`${signal}: stopping (the archive stays in ${dataDir})`);
-    await eventSource.stop();
+  lifecycle.setStop(async (reason) => {
+    log.info(`${reason}: stopping; running jobs may finish for up to ${SHUTDOWN_GRACE_MS / 1000} s (Ctrl-C again stops at once)`);
+    const { unfinishedBatches } = await eventSource.stop({ graceMs: SHUTDOWN_GRACE_MS });
+    if (unfinishedBatches > 0) {
+      log.warn(`${unfinishedBatches} batch(es) still running: their jobs stay queued and are retried at the next start`);
+    }
     await lookupServer.close();
     await upstream?.close();
     await aws.stop();
     await rm(stackFilePath(dataDir), { force: true });
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    log.info(`stopped; the archive, the index and the queue stay in ${dataDir}`);
+  });
 }
 
 function printBanner(info: StackInfo): void {
@@ -188,6 +192,7 @@ function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
 }
 
 main().catch((err: unknown) => {
-  log.error(err instanceof Error ? err.message : String(err));
+  log.error('could not start', { error: describe(err), stack: err instanceof Error ? err.stack : undefined });
+  console.error(`claude-file-archiver local stack did not start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });
