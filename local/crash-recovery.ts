@@ -22,17 +22,11 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseJob } from '../shared/contracts/job.js';
+import type { InFlightMessage } from './aws/fauxqs-server.js';
 import { fileItemKey } from '../shared/contracts/table-keys.js';
 import { FileRepository } from '../shared/index/dynamodb-file-index.js';
 import { describe } from '../shared/platform/errors.js';
 import type { Log } from '../shared/platform/telemetry.js';
-
-/** A message the queue holds as received and not yet deleted. */
-export interface InFlightMessage {
-  messageId: string;
-  receiptHandle: string;
-  body: string;
-}
 
 export interface ResumeDeps {
   sqs: SQSClient;

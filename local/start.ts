@@ -1,8 +1,9 @@
 /**
  * `npm start`: the whole pipeline on one machine, against real servers that speak the AWS protocols.
- * Local DynamoDB (dynalite) and S3 (s3rver) keep their data under the data folder, so the archive
- * survives restarts; the queue (fauxqs) is in memory. With ANTHROPIC_API_KEY set, files come from
- * the real API; otherwise from a built-in sample upstream, whose files are enqueued at start.
+ * DynamoDB (dynalite), S3 (s3rver) and the queue (fauxqs, SQLite) keep their data under the data
+ * folder, so the archive and every queued job survive a crash and a restart; at start, jobs a killed
+ * run left in flight are resumed at once (crash-recovery.ts). With ANTHROPIC_API_KEY set, files come
+ * from the real API; otherwise from a built-in sample upstream, whose files are enqueued at start.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
@@ -16,6 +17,7 @@ import { useLocalAwsEnvironment } from './aws/local-account.js';
 import { ensureBucket, ensureQueues, ensureTable } from './aws/resources.js';
 import { startLocalAws } from './aws/servers.js';
 import { createConsoleLog } from './console-log.js';
+import { resumeAbandonedJobs } from './crash-recovery.js';
 import { startLookupServer } from './lookup-server.js';
 import { manageProcessLifecycle } from './process-lifecycle.js';
 import { SAMPLE_API_KEY, sampleFiles, sampleJobs } from './sample-data.js';
@@ -44,13 +46,18 @@ async function main(): Promise<void> {
   await refuseIfRunning(dataDir);
   const lookupPort = parsePort(env['LOOKUP_PORT'] ?? '8787');
 
-  const aws = await startLocalAws({ s3: 's3rver', dataDir });
+  const aws = await startLocalAws({ s3: 's3rver', dataDir, onUnexpectedExit: (reason) => lifecycle.fail(reason) });
   const s3 = createS3Client({ endpoint: aws.s3Endpoint });
   const sqs = createSqsClient({ endpoint: aws.sqsEndpoint });
   const doc = createDocumentClient({ endpoint: aws.dynamodbEndpoint });
   const queues = await ensureQueues(sqs, { name: QUEUE, maxReceiveCount: 5, visibilityTimeoutSeconds: 6 * FUNCTION_TIMEOUT_SECONDS });
   await ensureBucket(s3, BUCKET);
   await ensureTable(doc, TABLE);
+  // Nothing polls yet: whatever is in flight was received by a run that is gone.
+  const resumed = await resumeAbandonedJobs(aws.inFlightMessages(QUEUE), { sqs, queueUrl: queues.queueUrl, doc, table: TABLE, log });
+  if (resumed.resumed > 0) {
+    log.info(`resumed ${resumed.resumed} job(s) the previous run left unfinished (${resumed.leasesReleased} lease(s) released)`);
+  }
 
   const realKey = env['ANTHROPIC_API_KEY'];
   const upstream = realKey ? undefined : await startUpstreamServer({ apiKey: SAMPLE_API_KEY, files: sampleFiles() });
@@ -147,7 +154,7 @@ function printBanner(info: StackInfo): void {
     `  upstream         ${info.upstream.url}${info.upstream.sample ? '  (BUILT-IN SAMPLE upstream: no ANTHROPIC_API_KEY set)' : '  (real API)'}`,
     `  S3               ${info.s3.endpoint}  bucket ${info.s3.bucket} (${info.s3.server}, on disk)`,
     `  DynamoDB         ${info.dynamodb.endpoint}  table ${info.dynamodb.table} (dynalite, on disk)`,
-    `  SQS              ${info.sqs.endpoint}  (fauxqs, in memory)`,
+    `  SQS              ${info.sqs.endpoint}  (fauxqs, on disk)`,
     `    queue          ${info.sqs.queueUrl}`,
     `    dead letters   ${info.sqs.deadLetterQueueUrl}`,
     `  data folder      ${info.dataDir}   (endpoints also in ${stackFilePath(info.dataDir)})`,

@@ -1,9 +1,9 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ensureQueues, ensureTable } from '../../local/aws-servers.js';
+import { ensureQueues, ensureTable } from '../../local/aws/resources.js';
 import { RESTART_RELEASE_REASON, resumeAbandonedJobs } from '../../local/crash-recovery.js';
-import type { InFlightMessage } from '../../local/crash-recovery.js';
+import type { InFlightMessage } from '../../local/aws/fauxqs-server.js';
 import { serializeJob } from '../../shared/contracts/job.js';
 import { fileItemKey } from '../../shared/contracts/table-keys.js';
 import { FileRepository } from '../../shared/index/dynamodb-file-index.js';
@@ -23,7 +23,7 @@ async function counts(queueUrl: string) {
 }
 
 describe('resumeAbandonedJobs (what a restarted local stack does first)', () => {
-  it('releases the dead deliveries' leases and makes their messages visible at once', async () => {
+  it("releases the dead deliveries' leases and makes their messages visible at once", async () => {
     const name = uniqueName('recover');
     // The deployed visibility timeout: without recovery these messages would stay hidden 90 minutes.
     const { queueUrl } = await ensureQueues(aws.sqs, { name, maxReceiveCount: 5, visibilityTimeoutSeconds: 5_400 });
