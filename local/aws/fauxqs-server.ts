@@ -16,6 +16,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { pathToFileURL } from 'node:url';
 import { buildApp, type BuildAppOptions } from 'fauxqs';
 import { LOOPBACK_HOST } from '../loopback.js';
@@ -42,8 +43,16 @@ export async function startFauxqsServer(opts: { port?: number; dataDir?: string 
   const parts = await loadFauxqsParts();
   const stores: Stores = { sqsStore: new parts.SqsStore(), snsStore: new parts.SnsStore(), s3Store: new parts.S3Store() };
   let persistence: Persistence | undefined;
+  let repairs: DatabaseSync | undefined;
   if (opts.dataDir) {
     persistence = new parts.PersistenceManager(opts.dataDir);
+    // fauxqs 2.4.1 records "visible again" (ChangeMessageVisibility to 0) by setting the receive count
+    // to NULL in a NOT NULL column: the call fails, and the message drops out of the running queue
+    // until a restart. The write it means to do clears the in-flight fields; do that instead, on a
+    // second connection to the same SQLite file (WAL; every statement here commits on its own).
+    repairs = new DatabaseSync(join(opts.dataDir, 'fauxqs.db'));
+    const clearInflight = repairs.prepare('UPDATE sqs_messages SET receipt_handle = NULL, visibility_deadline = NULL WHERE message_id = ?');
+    persistence.updateMessageReady = (messageId: string) => void clearInflight.run(messageId);
     // As startFauxqs does: load first, then attach, so that loading writes nothing back.
     persistence.load(stores.sqsStore, stores.snsStore, stores.s3Store);
     stores.sqsStore.persistence = persistence;
@@ -54,7 +63,11 @@ export async function startFauxqsServer(opts: { port?: number; dataDir?: string 
   const app = buildApp({ logger: false, defaultRegion: LOCAL_REGION, stores });
   if (persistence) {
     const db = persistence;
-    app.addHook('preClose', () => db.close());
+    const second = repairs;
+    app.addHook('preClose', () => {
+      db.close();
+      second?.close();
+    });
   }
   const address = await app.listen({ port: opts.port ?? 0, host: LOOPBACK_HOST });
   const port = Number(new URL(address).port);
