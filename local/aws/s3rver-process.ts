@@ -56,7 +56,9 @@ async function runS3rverProcess(): Promise<void> {
   };
   process.on('disconnect', shutDown);
   process.on('SIGTERM', shutDown);
-  process.on('SIGINT', shutDown);
+  // Ctrl-C in a terminal reaches the whole process group: the parent decides when S3 stops (it lets
+  // running jobs finish first), and closes the IPC channel then.
+  process.on('SIGINT', () => {});
 
   const ready: S3rverReadyMessage = { type: 's3rver-ready', port: address.port };
   send(ready);
