@@ -7,7 +7,7 @@ import type { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import type { IngestConfig, LookupConfig } from '../shared/contracts/lambda-environment.js';
 import { SERVICE_NAMES } from '../shared/contracts/metric-names.js';
-import type { DeploymentConfig } from './config.js';
+import type { DeploymentConfig } from './deployment-config.js';
 import { ArchiverFunction } from './constructs/archiver-function.js';
 import { LookupApi } from './constructs/lookup-rest-api.js';
 import { Monitoring } from './constructs/monitoring.js';
