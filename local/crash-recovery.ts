@@ -24,8 +24,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseJob } from '../shared/contracts/job.js';
 import type { InFlightMessage } from './aws/fauxqs-server.js';
 import { fileItemKey } from '../shared/contracts/table-keys.js';
-import { FileRepository } from '../shared/index/dynamodb-file-index.js';
-import { describe } from '../shared/platform/errors.js';
+import { DynamoDbFileIndex } from '../shared/index/dynamodb-file-index.js';
+import { describeError } from '../shared/platform/errors.js';
 import type { Log } from '../shared/platform/telemetry.js';
 
 export interface ResumeDeps {
@@ -42,7 +42,7 @@ export const RESTART_RELEASE_REASON = 'the local stack stopped while this file w
 /** Releases the leases of the in-flight jobs' files, then makes the messages visible. Run before polling. */
 export async function resumeAbandonedJobs(inFlight: readonly InFlightMessage[], deps: ResumeDeps): Promise<{ resumed: number; leasesReleased: number }> {
   if (inFlight.length === 0) return { resumed: 0, leasesReleased: 0 };
-  const repository = new FileRepository(deps.doc, deps.table);
+  const repository = new DynamoDbFileIndex(deps.doc, deps.table);
   let leasesReleased = 0;
   for (const message of inFlight) {
     const parsed = parseJob(message.body);
@@ -70,7 +70,7 @@ export async function resumeAbandonedJobs(inFlight: readonly InFlightMessage[], 
     for (const failure of res.Failed ?? []) {
       deps.log.warn('could not make an unfinished job visible again; it returns after the visibility timeout', {
         messageId: chunk[Number(failure.Id)]?.messageId,
-        error: describe(`${failure.Code}: ${failure.Message ?? ''}`),
+        error: describeError(`${failure.Code}: ${failure.Message ?? ''}`),
       });
     }
   }

@@ -12,7 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { LOOKUP_ROUTES } from '../shared/contracts/lookup-routes.js';
-import { describe } from '../shared/platform/errors.js';
+import { describeError } from '../shared/platform/errors.js';
 import type { Log } from '../shared/platform/telemetry.js';
 import { createConsoleLog } from './console-log.js';
 import { closeHttpServer, listenOnLoopback } from './loopback.js';
@@ -153,7 +153,7 @@ export async function startLookupServer(
   );
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => writeRawError(socket, 405, 'method_not_allowed', 'Only GET is supported.'));
   const port = await listenOnLoopback(server, opts.port ?? 0);
-  server.on('error', (err) => log.error('lookup server error', { error: describe(err) }));
+  server.on('error', (err) => log.error('lookup server error', { error: describeError(err) }));
   return { url: `http://127.0.0.1:${port}`, close: () => closeHttpServer(server) };
 }
 
@@ -161,7 +161,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, handler: LookupH
   const context = { method: req.method, target: (req.url ?? '').slice(0, 200) };
   // A client that goes away mid-request must not become an unhandled 'error' event.
   req.on('error', () => {});
-  res.on('error', (err) => log.warn('lookup response failed', { ...context, error: describe(err) }));
+  res.on('error', (err) => log.warn('lookup response failed', { ...context, error: describeError(err) }));
   let result: APIGatewayProxyResult;
   try {
     const target = parseRequestTarget(req.url ?? '');
@@ -174,14 +174,14 @@ async function serve(req: IncomingMessage, res: ServerResponse, handler: LookupH
       result = await handler(toProxyEvent(req.method ?? 'GET', target, headers, caller));
     }
   } catch (err) {
-    log.error('lookup request failed unexpectedly', { ...context, error: describe(err), stack: err instanceof Error ? err.stack : undefined });
+    log.error('lookup request failed unexpectedly', { ...context, error: describeError(err), stack: err instanceof Error ? err.stack : undefined });
     result = errorResult(500, 'internal_error', 'The request could not be completed.');
   }
   try {
     send(res, result);
   } catch (err) {
     // For example a header value Node refuses to write: report it as what it is, a server fault.
-    log.error('could not write the lookup response', { ...context, status: result.statusCode, error: describe(err) });
+    log.error('could not write the lookup response', { ...context, status: result.statusCode, error: describeError(err) });
     if (res.headersSent) res.destroy();
     else send(res, errorResult(500, 'internal_error', 'The request could not be completed.'));
   }

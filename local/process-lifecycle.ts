@@ -7,7 +7,7 @@
  * Nothing is lost by stopping: the queue, the index and the archive are on disk, and the next start
  * retries what was running (see crash-recovery.ts).
  */
-import { describe } from '../shared/platform/errors.js';
+import { describeError } from '../shared/platform/errors.js';
 import type { Log } from '../shared/platform/telemetry.js';
 
 export interface ProcessLifecycle {
@@ -43,7 +43,7 @@ export function manageProcessLifecycle(log: Log, opts: { hardLimitMs?: number; e
     stop(reason).then(
       () => finish(exitCode),
       (err: unknown) => {
-        log.error('stopping failed', { error: describe(err) });
+        log.error('stopping failed', { error: describeError(err) });
         finish(exitCode === 0 ? 1 : exitCode);
       },
     );
@@ -59,12 +59,12 @@ export function manageProcessLifecycle(log: Log, opts: { hardLimitMs?: number; e
     });
   }
   process.on('uncaughtException', (err: unknown, origin: string) => {
-    log.error('unexpected error; stopping the stack', { origin, error: describe(err), stack: err instanceof Error ? err.stack : undefined });
-    end(`unexpected error: ${describe(err)}`, 1);
+    log.error('unexpected error; stopping the stack', { origin, error: describeError(err), stack: err instanceof Error ? err.stack : undefined });
+    end(`unexpected error: ${describeError(err)}`, 1);
   });
   process.on('unhandledRejection', (reason: unknown) => {
     log.error('unhandled promise rejection; the stack keeps serving', {
-      error: describe(reason),
+      error: describeError(reason),
       stack: reason instanceof Error ? reason.stack : undefined,
     });
   });

@@ -11,7 +11,7 @@ import { createIngestRuntime } from '../lambdas/ingest/runtime.js';
 import { createLookupRuntime } from '../lambdas/lookup/runtime.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../shared/platform/aws-clients.js';
 import { IngestConfigSchema, LookupConfigSchema, loadConfig } from '../shared/contracts/lambda-environment.js';
-import { describe } from '../shared/platform/errors.js';
+import { describeError } from '../shared/platform/errors.js';
 import { noCounters } from '../shared/platform/telemetry.js';
 import { useLocalAwsEnvironment } from './aws/local-account.js';
 import { ensureBucket, ensureQueues, ensureTable } from './aws/resources.js';
@@ -201,7 +201,7 @@ function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
 }
 
 main().catch((err: unknown) => {
-  log.error('could not start', { error: describe(err), stack: err instanceof Error ? err.stack : undefined });
+  log.error('could not start', { error: describeError(err), stack: err instanceof Error ? err.stack : undefined });
   console.error(`claude-file-archiver local stack did not start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

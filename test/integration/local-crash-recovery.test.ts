@@ -6,7 +6,7 @@ import { RESTART_RELEASE_REASON, resumeAbandonedJobs } from '../../local/crash-r
 import type { InFlightMessage } from '../../local/aws/fauxqs-server.js';
 import { serializeJob } from '../../shared/contracts/job.js';
 import { fileItemKey } from '../../shared/contracts/table-keys.js';
-import { FileRepository } from '../../shared/index/dynamodb-file-index.js';
+import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
 import type { Log } from '../../shared/platform/telemetry.js';
 import { localAwsFromInject, uniqueName } from '../support/local-aws.js';
 
@@ -28,7 +28,7 @@ describe('resumeAbandonedJobs (what a restarted local stack does first)', () => 
     // The deployed visibility timeout: without recovery these messages would stay hidden 90 minutes.
     const { queueUrl } = await ensureQueues(aws.sqs, { name, maxReceiveCount: 5, visibilityTimeoutSeconds: 5_400 });
     await ensureTable(aws.ddb, name);
-    const repository = new FileRepository(aws.ddb, name);
+    const repository = new DynamoDbFileIndex(aws.ddb, name);
     const leased = 'claude_gen_file_01RecoverLeased';
     const free = 'claude_gen_file_01RecoverFree';
     await aws.sqs.send(
