@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../shared/platform/errors.js';
+import { upstreamBaseUrlProblem } from '../shared/contracts/upstream-base-url.js';
 
 /**
  * The deployment's configuration, read from CDK context keys prefixed `archiver:` and validated at
@@ -18,6 +19,9 @@ export const CONTEXT_PREFIX = 'archiver:';
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
+
+const DEPLOYED_UPSTREAM_RULE =
+  'must be an https:// URL: the API key travels with every request, and a deployed function has no upstream on its own loopback';
 
 /** A whole number; context values from the command line are strings. */
 const int = (min: number, max: number) =>
@@ -47,9 +51,17 @@ export const DeploymentConfigSchema = z
     retentionDays: int(1, 36_500).default(2557),
     /** Where alarms are e-mailed (the subscription must be confirmed). Omit to subscribe later. */
     alarmEmail: z.email({ message: 'must be an e-mail address' }).optional(),
-    /** Base URL of the upstream (Anthropic) API; https only, the key travels with every request. */
+    /**
+     * Base URL of the upstream (Anthropic) API. The rule the functions apply at cold start
+     * (shared/contracts/upstream-base-url.ts: https, plain http only to loopback), and stricter: a
+     * deployed function has no upstream on its own loopback, so a deployment accepts https:// only.
+     */
     upstreamBaseUrl: z
-      .url({ protocol: /^https$/, message: 'must be an https:// URL' })
+      .string()
+      .superRefine((url, ctx) => {
+        const problem = upstreamBaseUrlProblem(url) ?? (/^https:/i.test(url) ? undefined : DEPLOYED_UPSTREAM_RULE);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .default('https://api.anthropic.com'),
     /**
      * At most this many ingest functions run at once (SQS event source maxConcurrency, 2..1000).

@@ -21,6 +21,7 @@ import { startSqsEventSource } from './sqs-event-source.js';
 import { DEFAULT_DATA_DIR, readStackInfo, stackFilePath } from './stack-file.js';
 import type { StackInfo } from './stack-file.js';
 import { startUpstreamServer } from './upstream/server.js';
+import { chooseUpstream } from './upstream-settings.js';
 
 const BUCKET = 'claude-file-archive';
 const TABLE = 'claude-file-index';
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
   await mkdir(dataDir, { recursive: true });
   await refuseIfRunning(dataDir);
   const lookupPort = parsePort(env['LOOKUP_PORT'] ?? '8787');
+  const upstreamChoice = chooseUpstream(env);
 
   const aws = await startLocalAws({ s3: 's3rver', dataDir });
   const s3 = createS3Client({ endpoint: aws.s3Endpoint });
@@ -46,10 +48,9 @@ async function main(): Promise<void> {
   await ensureBucket(s3, BUCKET);
   await ensureTable(doc, TABLE);
 
-  const realKey = env['ANTHROPIC_API_KEY'];
-  const upstream = realKey ? undefined : await startUpstreamServer({ apiKey: SAMPLE_API_KEY, files: sampleFiles() });
-  const upstreamUrl = upstream?.url ?? env['ANTHROPIC_BASE_URL'] ?? 'https://api.anthropic.com';
-  const apiKey = realKey ?? SAMPLE_API_KEY;
+  const upstream = upstreamChoice.kind === 'sample' ? await startUpstreamServer({ apiKey: SAMPLE_API_KEY, files: sampleFiles() }) : undefined;
+  const { baseUrl: upstreamUrl, apiKey } =
+    upstreamChoice.kind === 'real' ? upstreamChoice : { baseUrl: upstream?.url ?? '', apiKey: SAMPLE_API_KEY };
 
   const ingest = createIngestRuntime(
     loadConfig(IngestConfigSchema, {

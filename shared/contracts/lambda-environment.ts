@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../platform/errors.js';
+import { UpstreamBaseUrlSchema } from './upstream-base-url.js';
 
 /**
  * Environment variables read by the Lambdas, validated once at cold start. A missing or invalid
@@ -15,7 +16,8 @@ export const IngestConfigSchema = z
     INDEX_TABLE: z.string().min(3),
     INGEST_QUEUE_URL: z.url(),
     DEAD_LETTER_QUEUE_URL: z.url(),
-    ANTHROPIC_BASE_URL: z.url().default('https://api.anthropic.com'),
+    /** https:// only, except a loopback host (upstream-base-url.ts): the API key goes with every request. */
+    ANTHROPIC_BASE_URL: UpstreamBaseUrlSchema.default('https://api.anthropic.com'),
     /** Production: the Secrets Manager secret holding the upstream key (read at cold start, cached). */
     ANTHROPIC_API_KEY_SECRET_ARN: z.string().min(1).optional(),
     /** Local runs only: the key itself. Never set by the infrastructure. */
