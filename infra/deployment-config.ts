@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../shared/platform/errors.js';
+import { PART_SIZE_MIB, UPLOAD_CONCURRENCY } from '../shared/contracts/lambda-environment.js';
 import { upstreamBaseUrlProblem } from '../shared/contracts/upstream-base-url.js';
+import { INGEST_RUNTIME_HEADROOM_MB, ingestMemoryNeedMb } from './sizing.js';
 
 /**
  * The deployment's configuration, read from CDK context keys prefixed `archiver:` and validated at
@@ -73,6 +75,10 @@ export const DeploymentConfigSchema = z
     ingestMemoryMb: int(512, 10_240).default(1024),
     /** Jobs per ingest invocation (1..10, so a batch of 500 MB files still fits the 15-minute timeout). */
     batchSize: int(1, 10).default(5),
+    /** Multipart part size of the ingest function's uploads (MiB; PART_SIZE_MIB). */
+    partSizeMib: int(PART_SIZE_MIB.min, PART_SIZE_MIB.max).default(PART_SIZE_MIB.default),
+    /** Parts in flight per file (UPLOAD_CONCURRENCY). */
+    uploadConcurrency: int(UPLOAD_CONCURRENCY.min, UPLOAD_CONCURRENCY.max).default(UPLOAD_CONCURRENCY.default),
     /** Seconds the event source waits to fill a batch (0..300). */
     batchWindowSeconds: int(0, 300).default(5),
     /** Deliveries of one job before it moves to the dead-letter queue. */
@@ -102,6 +108,22 @@ export const DeploymentConfigSchema = z
   .refine((c) => c.apiBurstLimit >= c.apiRateLimit, {
     message: 'must be at least apiRateLimit',
     path: ['apiBurstLimit'],
+  })
+  .superRefine((c, ctx) => {
+    // The records of a batch are archived at once, each holding its own upload buffers: a batch that
+    // does not fit the function's memory would end every full batch in an out-of-memory kill.
+    const need = ingestMemoryNeedMb(c);
+    if (c.ingestMemoryMb < need) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ingestMemoryMb'],
+        message:
+          `${c.ingestMemoryMb} MB does not hold a full batch: ` +
+          `${CONTEXT_PREFIX}batchSize (${c.batchSize}) × (${CONTEXT_PREFIX}uploadConcurrency (${c.uploadConcurrency}) + 2) × ` +
+          `${CONTEXT_PREFIX}partSizeMib (${c.partSizeMib}) + ${INGEST_RUNTIME_HEADROOM_MB} MB for the runtime = ${need} MB; ` +
+          `raise ${CONTEXT_PREFIX}ingestMemoryMb to at least ${need} or lower one of the other three`,
+      });
+    }
   });
 
 export type DeploymentConfig = z.infer<typeof DeploymentConfigSchema>;

@@ -82,7 +82,7 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
 
     it('is configured with exactly the variables the ingest schema reads in AWS, and they validate', () => {
       const env = envOf(ingestFn());
-      // No ANTHROPIC_API_KEY, no LOCAL_*; part size and upload concurrency keep the core's defaults.
+      // No ANTHROPIC_API_KEY, no LOCAL_*; part size and upload concurrency as the memory check counted them.
       const configured = [
         'ARCHIVE_BUCKET',
         'INDEX_TABLE',
@@ -91,10 +91,19 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
         'ANTHROPIC_BASE_URL',
         'ANTHROPIC_API_KEY_SECRET_ARN',
         'LEASE_SECONDS',
+        'PART_SIZE_MIB',
+        'UPLOAD_CONCURRENCY',
       ];
       expect(Object.keys(env).sort()).toEqual([...configured, ...RUNTIME_ENV].sort());
       const parsed = IngestConfigSchema.safeParse(asDeployed(env));
       expect(parsed.error?.issues ?? []).toEqual([]);
+    });
+
+    it('uploads with the part size and concurrency the memory check counted (deployment-config.ts)', () => {
+      expect(envOf(ingestFn())).toMatchObject({ PART_SIZE_MIB: '8', UPLOAD_CONCURRENCY: '4' });
+      const customFn = onlyResource(custom.serviceTemplate, 'AWS::Lambda::Function', 'IngestFunction').Properties;
+      expect(envOf(customFn)).toMatchObject({ PART_SIZE_MIB: '16', UPLOAD_CONCURRENCY: '6' });
+      expect(customFn['MemorySize']).toBe(2048);
     });
 
     it('holds its lease for the function timeout plus a minute', () => {
