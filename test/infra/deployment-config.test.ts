@@ -87,11 +87,11 @@ describe('deployment configuration', () => {
       expect(message).toContain('raise archiver:ingestMemoryMb to at least 1216');
     });
 
-    it.each([
+    it.each<[Record<string, string>, string]>([
       [{}, 'the defaults: 5 × 6 × 8 + 256 = 496 MB'],
       [{ 'archiver:batchSize': '10', 'archiver:partSizeMib': '16', 'archiver:ingestMemoryMb': '1216' }, 'exactly enough'],
       [{ 'archiver:batchSize': '10', 'archiver:uploadConcurrency': '16', 'archiver:partSizeMib': '8', 'archiver:ingestMemoryMb': '1696' }, 'more parts in flight, more memory'],
-    ])('accepts %j (%s)', (context) => {
+    ])('accepts %j (%s)', (context, _why) => {
       expect(synthError(context)).toBeUndefined();
     });
 
