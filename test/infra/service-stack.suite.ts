@@ -5,6 +5,7 @@ import { BUNDLING } from '../../infra/constructs/archiver-function.js';
 import { IngestConfigSchema, LookupConfigSchema } from '../../shared/contracts/lambda-environment.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES } from '../../shared/contracts/metric-names.js';
 import { LOOKUP_ROUTES, LOOKUP_STAGE } from '../../infra/constructs/lookup-rest-api.js';
+import { SMOKE_STACK_OUTPUTS, stackNamesOf } from '../../smoke/smoke-target.js';
 import { logicalIdOf, onlyResource, resourcesOf, statementsOf, type ArchiverSynths } from './archiver-fixture.js';
 
 /** Template properties of the stateless stack: functions, API, auditor access, alarms, dashboard. */
@@ -353,6 +354,17 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       for (const metric of [METRIC.filesArchived, METRIC.bytesArchived, METRIC.integrityFailures, METRIC.upstreamLatency, METRIC.upstreamThrottled]) {
         expect(body).toContain(`[\\"${METRICS_NAMESPACE}\\",\\"${metric}\\",\\"service\\",\\"${SERVICE_NAMES.ingest}\\"`);
       }
+    });
+  });
+
+  describe('outputs', () => {
+    it('names the stacks and exposes the outputs the smoke test reads (smoke/smoke-target.ts)', () => {
+      for (const synth of [defaults, custom]) {
+        const names = stackNamesOf(synth.config.environment);
+        expect([synth.data.stackName, synth.service.stackName]).toEqual([names.data, names.service]);
+      }
+      expect(Object.keys(defaults.dataTemplate.findOutputs(SMOKE_STACK_OUTPUTS.data))).toEqual([SMOKE_STACK_OUTPUTS.data]);
+      expect(Object.keys(t.findOutputs(SMOKE_STACK_OUTPUTS.service))).toEqual([SMOKE_STACK_OUTPUTS.service]);
     });
   });
 }
