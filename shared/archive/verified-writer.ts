@@ -32,7 +32,7 @@ export function choosePartSize(sizeBytes: number | null, defaultPartBytes: numbe
 export interface WriterDeps {
   s3: S3Client;
   defaultPartBytes: number;
-  /** Parts in flight at once; memory held is (concurrency + 1) part buffers. */
+  /** Parts in flight at once; one file holds up to (concurrency + 1) part buffers (in flight, being filled). */
   concurrency: number;
   /** Told when an incomplete upload could not be aborted (the bucket's lifecycle rule removes it). */
   onAbortFailure?: (err: unknown) => void;

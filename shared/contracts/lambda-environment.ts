@@ -1,11 +1,19 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../platform/errors.js';
+import { UpstreamBaseUrlSchema } from './upstream-base-url.js';
 
 /**
  * Environment variables read by the Lambdas, validated once at cold start. A missing or invalid
  * variable fails the function's initialisation with a message that names it, not a record mid-batch.
  * Core code never reads process.env: it is handed the parsed configuration.
  */
+/**
+ * Bounds and defaults of the ingest upload settings, shared with the deployment configuration
+ * (infra/deployment-config.ts), which sets them on the function and checks that a batch fits its memory.
+ */
+export const PART_SIZE_MIB = { min: 5, max: 64, default: 8 } as const;
+export const UPLOAD_CONCURRENCY = { min: 1, max: 16, default: 4 } as const;
+
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const optionalUrl = z.url().optional();
 
@@ -15,15 +23,21 @@ export const IngestConfigSchema = z
     INDEX_TABLE: z.string().min(3),
     INGEST_QUEUE_URL: z.url(),
     DEAD_LETTER_QUEUE_URL: z.url(),
-    ANTHROPIC_BASE_URL: z.url().default('https://api.anthropic.com'),
+    /** https:// only, except a loopback host (upstream-base-url.ts): the API key goes with every request. */
+    ANTHROPIC_BASE_URL: UpstreamBaseUrlSchema.default('https://api.anthropic.com'),
     /** Production: the Secrets Manager secret holding the upstream key (read at cold start, cached). */
     ANTHROPIC_API_KEY_SECRET_ARN: z.string().min(1).optional(),
     /** Local runs only: the key itself. Never set by the infrastructure. */
     ANTHROPIC_API_KEY: z.string().min(1).optional(),
     /** S3 multipart part size when the file size is unknown or small (MiB, 5..64). */
-    PART_SIZE_MIB: z.coerce.number().int().min(5).max(64).default(8),
-    /** Parts uploaded at once per file; memory held is about (concurrency + 1) × part size. */
-    UPLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
+    PART_SIZE_MIB: z.coerce.number().int().min(PART_SIZE_MIB.min).max(PART_SIZE_MIB.max).default(PART_SIZE_MIB.default),
+    /** Parts uploaded at once per file; one file holds up to (concurrency + 1) × part size (the sizing check budgets + 2). */
+    UPLOAD_CONCURRENCY: z.coerce
+      .number()
+      .int()
+      .min(UPLOAD_CONCURRENCY.min)
+      .max(UPLOAD_CONCURRENCY.max)
+      .default(UPLOAD_CONCURRENCY.default),
     /** How long a claim on a file protects an in-progress archive from a racing delivery. */
     LEASE_SECONDS: positiveInt(960),
     /** In-process attempts for a retryable upstream failure before the message goes back to the queue. */
@@ -57,3 +71,57 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
   }
   return parsed.data;
 }
+
+/**
+ * The shared request budget, read by every function that calls upstream (the ingest worker and the
+ * pollers). Workers draw from it only when COMPLIANCE_REQUESTS_PER_MINUTE is set (the infrastructure
+ * always sets it), so a worker built without it behaves as before.
+ */
+const BudgetFields = {
+  /** The organization's Compliance API limit (requests per minute, shared by every key). */
+  COMPLIANCE_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).optional(),
+  /** The Files API limit for the configured key (requests per minute). */
+  FILES_API_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(100),
+  /** Length of one budget window (ms); each grants rate × window / 1 min requests. */
+  BUDGET_WINDOW_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
+  /** Share of each window the pollers may use, so discovery never starves the workers. */
+  POLLER_BUDGET_SHARE: z.coerce.number().min(0.05).max(1).default(0.3),
+  /** The longest a request waits for budget before the caller gives up for now (ms). */
+  BUDGET_MAX_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
+};
+
+export const WorkerBudgetConfigSchema = z.object(BudgetFields);
+export type WorkerBudgetConfig = z.infer<typeof WorkerBudgetConfigSchema>;
+
+export const DiscoveryConfigSchema = z
+  .object({
+    INDEX_TABLE: z.string().min(3),
+    INGEST_QUEUE_URL: z.url(),
+    /** https:// only, except a loopback host (upstream-base-url.ts): the API key goes with every request. */
+    ANTHROPIC_BASE_URL: UpstreamBaseUrlSchema.default('https://api.anthropic.com'),
+    ANTHROPIC_API_KEY_SECRET_ARN: z.string().min(1).optional(),
+    ANTHROPIC_API_KEY: z.string().min(1).optional(),
+    ...BudgetFields,
+    COMPLIANCE_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(600),
+    /** Items per listing page (chats, activities, Files API files). */
+    PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+    /** Messages per page of a chat's messages. */
+    MESSAGE_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(1000),
+    /** The activity window's upper bound stays this far in the past (at least 60 s). */
+    ACTIVITY_VISIBILITY_LAG_SECONDS: z.coerce.number().int().min(60).max(86_400).default(120),
+    /** Where the first activity run starts; absent = the whole feed. */
+    ACTIVITY_START_AT: z.iso.datetime({ offset: true }).optional(),
+    /** Upload jobs from the activity feed wait this long in the queue (the chat poller's jobs carry metadata). */
+    ACTIVITY_UPLOAD_JOB_DELAY_SECONDS: z.coerce.number().int().min(0).max(900).default(300),
+    /** A run stops this long before the function's deadline, so its checkpoint and ledger are written. */
+    POLLER_STOP_MARGIN_SECONDS: z.coerce.number().int().min(1).max(300).default(20),
+    /** How long a run's lease protects it from an overlapping run (longer than the function timeout). */
+    POLLER_LEASE_SECONDS: z.coerce.number().int().min(10).max(3_600).default(960),
+    LOCAL_DYNAMODB_ENDPOINT: optionalUrl,
+    LOCAL_SQS_ENDPOINT: optionalUrl,
+  })
+  .refine((c) => Boolean(c.ANTHROPIC_API_KEY_SECRET_ARN) !== Boolean(c.ANTHROPIC_API_KEY), {
+    message: 'set exactly one of ANTHROPIC_API_KEY_SECRET_ARN (deployed) or ANTHROPIC_API_KEY (local)',
+    path: ['ANTHROPIC_API_KEY_SECRET_ARN'],
+  });
+export type DiscoveryConfig = z.infer<typeof DiscoveryConfigSchema>;

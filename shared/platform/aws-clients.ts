@@ -9,8 +9,8 @@ import type { FinalizeRequestMiddleware } from '@smithy/types';
 export interface ClientOptions {
   endpoint?: string | undefined;
   region?: string | undefined;
-  /** Static credentials (a test server's user); by default the SDK's provider chain. */
-  credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
+  /** S3 only: a test server's user (the RADOS Gateway's); by default the SDK's provider chain. */
+  credentials?: S3ClientConfig['credentials'];
 }
 
 /**

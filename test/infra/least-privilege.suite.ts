@@ -17,6 +17,9 @@ export function describeLeastPrivilege({ defaults: app }: ArchiverSynths): void 
   const LOCAL_RESOURCES: Record<string, string> = {
     [logicalIdOf(app.service.ingest.logGroup)]: 'ingest log group',
     [logicalIdOf(app.service.lookup.logGroup)]: 'lookup log group',
+    [logicalIdOf(app.service.discovery.functions.chats.logGroup)]: 'chats log group',
+    [logicalIdOf(app.service.discovery.functions.activities.logGroup)]: 'activities log group',
+    [logicalIdOf(app.service.discovery.functions.files_api.logGroup)]: 'files_api log group',
   };
 
   /** A readable name for a policy resource; anything unrecognised fails the test that meets it. */
@@ -29,16 +32,19 @@ export function describeLeastPrivilege({ defaults: app }: ArchiverSynths): void 
     if (/^\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":s3:::claude-file-archiver-dev-",\{"Ref":"AWS::AccountId"\},"-",\{"Ref":"AWS::Region"\},"\/\*"\]\]\}$/.test(json)) {
       return 'archive objects';
     }
+    if (/^\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":s3:::claude-file-archiver-dev-",\{"Ref":"AWS::AccountId"\},"-",\{"Ref":"AWS::Region"\}\]\]\}$/.test(json)) {
+      return 'archive bucket';
+    }
     throw new Error(`unrecognised resource in a policy: ${json}`);
   }
 
-  /** `<resource label> <action>` for every allowed action of a policy document, sorted. */
+  /** `<resource label> <action>[ if <condition>]` for every allowed action of a policy document, sorted. */
   function grantsOf(policyDocument: unknown): string[] {
     const grants: string[] = [];
     for (const s of statementsOf(policyDocument)) {
       expect(s.Effect).toBe('Allow');
-      expect(s.Condition).toBeUndefined();
-      for (const resource of asArray(s.Resource)) for (const action of asArray(s.Action)) grants.push(`${labelOf(resource)} ${action}`);
+      const condition = s.Condition === undefined ? '' : ` if ${JSON.stringify(s.Condition)}`;
+      for (const resource of asArray(s.Resource)) for (const action of asArray(s.Action)) grants.push(`${labelOf(resource)} ${action}${condition}`);
     }
     return grants.sort();
   }
@@ -52,7 +58,7 @@ export function describeLeastPrivilege({ defaults: app }: ArchiverSynths): void 
     return docs.flatMap(statementsOf);
   }
 
-  const LOGS_AND_TRACES = (fn: 'ingest' | 'lookup') => [
+  const LOGS_AND_TRACES = (fn: 'ingest' | 'lookup' | 'chats' | 'activities' | 'files_api') => [
     `${fn} log group logs:CreateLogStream`,
     `${fn} log group logs:PutLogEvents`,
     '* xray:PutTelemetryRecords',
@@ -76,7 +82,7 @@ export function describeLeastPrivilege({ defaults: app }: ArchiverSynths): void 
     });
 
     it('function roles attach no managed policy (AWSLambdaBasicExecutionRole covers every log group)', () => {
-      for (const fn of [app.service.ingest, app.service.lookup]) {
+      for (const fn of [app.service.ingest, app.service.lookup, ...Object.values(app.service.discovery.functions)]) {
         const role = resourcesOf(t, 'AWS::IAM::Role')[logicalIdOf(fn.role)];
         expect(role?.Properties['ManagedPolicyArns']).toBeUndefined();
       }
@@ -92,6 +98,8 @@ export function describeLeastPrivilege({ defaults: app }: ArchiverSynths): void 
           'archive objects s3:GetObjectVersion',
           'archive objects s3:AbortMultipartUpload',
           'archive objects s3:ListMultipartUploadParts',
+          // Only listings under the archive layout: ingest asks whether a file's key holds an object.
+          'archive bucket s3:ListBucket if {"StringLike":{"s3:prefix":"archive/*"}}',
           'archive key kms:Decrypt',
           'archive key kms:DescribeKey',
           'archive key kms:Encrypt',
@@ -123,9 +131,33 @@ export function describeLeastPrivilege({ defaults: app }: ArchiverSynths): void 
           'archive key kms:Decrypt',
           'archive key kms:DescribeKey',
           'index table dynamodb:GetItem',
+          'index table dynamodb:BatchGetItem',
           'index table dynamodb:Query',
         ].sort(),
       );
+    });
+
+    it('each poller role may read and write single items of the index table, send jobs and read the key, nothing more', () => {
+      for (const source of ['chats', 'activities', 'files_api'] as const) {
+        const fn = app.service.discovery.functions[source];
+        const policy = resourcesOf(t, 'AWS::IAM::Policy')[logicalIdOf(fn.role.node.findChild('DefaultPolicy'))];
+        expect(grantsOf(policy?.Properties['PolicyDocument']), source).toEqual(
+          [
+            ...LOGS_AND_TRACES(source),
+            'index table dynamodb:GetItem',
+            'index table dynamodb:PutItem',
+            'index table dynamodb:UpdateItem',
+            'archive key kms:Decrypt',
+            'archive key kms:DescribeKey',
+            'archive key kms:Encrypt',
+            'archive key kms:GenerateDataKey',
+            'ingest queue sqs:SendMessage',
+            'pipeline key kms:Decrypt',
+            'pipeline key kms:GenerateDataKey',
+            'upstream key secret secretsmanager:GetSecretValue',
+          ].sort(),
+        );
+      }
     });
 
     it('the job producer policy may only send to the ingest queue', () => {

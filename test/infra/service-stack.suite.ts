@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { BUNDLING } from '../../infra/constructs/archiver-function.js';
-import { IngestConfigSchema, LookupConfigSchema } from '../../shared/contracts/lambda-environment.js';
+import { IngestConfigSchema, LookupConfigSchema, WorkerBudgetConfigSchema } from '../../shared/contracts/lambda-environment.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES } from '../../shared/contracts/metric-names.js';
 import { LOOKUP_ROUTES, LOOKUP_STAGE } from '../../infra/constructs/lookup-rest-api.js';
+import { SMOKE_STACK_OUTPUTS, stackNamesOf } from '../../smoke/smoke-target.js';
 import { logicalIdOf, onlyResource, resourcesOf, statementsOf, type ArchiverSynths } from './archiver-fixture.js';
 
 /** Template properties of the stateless stack: functions, API, auditor access, alarms, dashboard. */
@@ -82,7 +83,7 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
 
     it('is configured with exactly the variables the ingest schema reads in AWS, and they validate', () => {
       const env = envOf(ingestFn());
-      // No ANTHROPIC_API_KEY, no LOCAL_*; part size and upload concurrency keep the core's defaults.
+      // No ANTHROPIC_API_KEY, no LOCAL_*; part size and upload concurrency as the memory check counted them.
       const configured = [
         'ARCHIVE_BUCKET',
         'INDEX_TABLE',
@@ -91,10 +92,23 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
         'ANTHROPIC_BASE_URL',
         'ANTHROPIC_API_KEY_SECRET_ARN',
         'LEASE_SECONDS',
+        'COMPLIANCE_REQUESTS_PER_MINUTE',
+        'FILES_API_REQUESTS_PER_MINUTE',
+        'POLLER_BUDGET_SHARE',
+        'PART_SIZE_MIB',
+        'UPLOAD_CONCURRENCY',
       ];
       expect(Object.keys(env).sort()).toEqual([...configured, ...RUNTIME_ENV].sort());
       const parsed = IngestConfigSchema.safeParse(asDeployed(env));
       expect(parsed.error?.issues ?? []).toEqual([]);
+      expect(WorkerBudgetConfigSchema.parse(asDeployed(env))).toMatchObject({ COMPLIANCE_REQUESTS_PER_MINUTE: 600, FILES_API_REQUESTS_PER_MINUTE: 100, POLLER_BUDGET_SHARE: 0.3 });
+    });
+
+    it('uploads with the part size and concurrency the memory check counted (deployment-config.ts)', () => {
+      expect(envOf(ingestFn())).toMatchObject({ PART_SIZE_MIB: '8', UPLOAD_CONCURRENCY: '4' });
+      const customFn = onlyResource(custom.serviceTemplate, 'AWS::Lambda::Function', 'IngestFunction').Properties;
+      expect(envOf(customFn)).toMatchObject({ PART_SIZE_MIB: '16', UPLOAD_CONCURRENCY: '6' });
+      expect(customFn['MemorySize']).toBe(2048);
     });
 
     it('holds its lease for the function timeout plus a minute', () => {
@@ -147,7 +161,8 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       for (const [template, days] of [[t, 365], [custom.serviceTemplate, 731]] as const) {
         const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
         const groups = resourcesOf(template, 'AWS::Logs::LogGroup');
-        expect(functions).toHaveLength(2);
+        // ingest, lookup and the three discovery pollers
+        expect(functions).toHaveLength(5);
         for (const fn of functions) {
           const groupId: string = fn.Properties['LoggingConfig'].LogGroup.Ref;
           expect(groups[groupId]?.Properties['RetentionInDays']).toBe(days);
@@ -210,7 +225,9 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
     });
 
     it('lets the lookup function be invoked only by these methods of this stage (no test-invoke)', () => {
-      const permissions = Object.values(resourcesOf(t, 'AWS::Lambda::Permission'));
+      const permissions = Object.values(resourcesOf(t, 'AWS::Lambda::Permission')).filter(
+        (p) => JSON.stringify(p.Properties['FunctionName']).includes(logicalIdOf(defaults.service.lookup.function)),
+      );
       const stageRef = JSON.stringify({ Ref: logicalIdOf(defaults.service.lookupApi.api.deploymentStage) });
       const routes = permissions.map((p) => {
         expect(p.Properties['Principal']).toBe('apigateway.amazonaws.com');
@@ -252,11 +269,13 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
     };
 
     it('all notify the alarm topic on alarm and on recovery', () => {
-      expect(Object.keys(alarms()).length).toBe(8);
+      // 8 for ingest and lookup; per poller a stalled and a rejected-cursor alarm; one for the budget.
+      expect(Object.keys(alarms()).length).toBe(8 + 3 * 2 + 1);
       for (const a of Object.values(alarms())) {
         expect(a.Properties['AlarmActions']).toEqual([topicRef()]);
         expect(a.Properties['OKActions']).toEqual([topicRef()]);
-        expect(a.Properties['TreatMissingData']).toBe('notBreaching');
+        // No data means nothing happened, except for a poller, where it means no run completed.
+        expect(a.Properties['TreatMissingData']).toBe(/PollerStalled$/.test(String(a.Properties['AlarmName'])) ? 'breaching' : 'notBreaching');
       }
     });
 
@@ -344,6 +363,17 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       for (const metric of [METRIC.filesArchived, METRIC.bytesArchived, METRIC.integrityFailures, METRIC.upstreamLatency, METRIC.upstreamThrottled]) {
         expect(body).toContain(`[\\"${METRICS_NAMESPACE}\\",\\"${metric}\\",\\"service\\",\\"${SERVICE_NAMES.ingest}\\"`);
       }
+    });
+  });
+
+  describe('outputs', () => {
+    it('names the stacks and exposes the outputs the smoke test reads (smoke/smoke-target.ts)', () => {
+      for (const synth of [defaults, custom]) {
+        const names = stackNamesOf(synth.config.environment);
+        expect([synth.data.stackName, synth.service.stackName]).toEqual([names.data, names.service]);
+      }
+      expect(Object.keys(defaults.dataTemplate.findOutputs(SMOKE_STACK_OUTPUTS.data))).toEqual([SMOKE_STACK_OUTPUTS.data]);
+      expect(Object.keys(t.findOutputs(SMOKE_STACK_OUTPUTS.service))).toEqual([SMOKE_STACK_OUTPUTS.service]);
     });
   });
 }

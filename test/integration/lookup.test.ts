@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLookupHandler } from '../../shared/lookup/lookup-http.js';
-import { createLookupRuntime } from '../../lambdas/lookup/runtime.js';
+import { createLookupClients, createLookupRuntime } from '../../lambdas/lookup/runtime.js';
 import { LOCAL_CALLER_HEADER, startLookupServer } from '../../local/lookup-server.js';
 import { LookupConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
 import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
@@ -10,6 +10,7 @@ import { S3DownloadSigner } from '../../shared/archive/s3-archive-store.js';
 import { serializeJob } from '../../shared/contracts/job.js';
 import type { Log } from '../../shared/platform/telemetry.js';
 import { createIngestStack } from '../support/ingest-stack.js';
+import { recordCallsOf } from '../support/permissions/aws-call-recorder.js';
 import type { IngestStack, LogEntry } from '../support/ingest-stack.js';
 import { generatedFileFactory, uploadedFileFactory } from '../support/upstream.js';
 
@@ -33,6 +34,8 @@ const files = [
 ];
 const gone = uploadedFileFactory({ chatIds: [CHAT], createdAt: '2025-06-01T13:00:00Z' });
 const other = generatedFileFactory({ chatId: OTHER_CHAT });
+/** Handlers built by hand here read no ledger and know of no deletion. */
+const noDiscovery = { listLedger: async () => ({ runs: [], nextCursor: undefined }), getUpstreamDeletions: async () => [] };
 
 async function get(path: string, caller = AUDITOR) {
   const res = await request(`${server.url}${path}`, { headers: { [LOCAL_CALLER_HEADER]: caller } });
@@ -46,16 +49,16 @@ beforeAll(async () => {
   stack.upstream.removeFile(gone.id);
   const { failed } = await stack.deliver([...files, gone, other].map((f) => serializeJob({ fileId: f.id, chatId: f.source === 'generated' ? f.chatId : CHAT })));
   expect(failed).toEqual([]);
-  const lookup = createLookupRuntime(
-    loadConfig(LookupConfigSchema, {
-      ARCHIVE_BUCKET: stack.bucket,
-      INDEX_TABLE: stack.table,
-      LOCAL_S3_ENDPOINT: stack.aws.s3rverEndpoint,
-      LOCAL_DYNAMODB_ENDPOINT: stack.aws.dynamodbEndpoint,
-    }),
-    captureLog,
-  );
-  server = await startLookupServer(lookup);
+  const config = loadConfig(LookupConfigSchema, {
+    ARCHIVE_BUCKET: stack.bucket,
+    INDEX_TABLE: stack.table,
+    LOCAL_S3_ENDPOINT: stack.aws.s3rverEndpoint,
+    LOCAL_DYNAMODB_ENDPOINT: stack.aws.dynamodbEndpoint,
+  });
+  // The lookup role's permissions are checked on every call, presigned downloads included.
+  const clients = createLookupClients(config);
+  for (const client of Object.values(clients)) recordCallsOf(client, 'lookup', stack.bindings);
+  server = await startLookupServer(createLookupRuntime(config, captureLog, clients));
 });
 afterAll(async () => {
   await server.close();
@@ -154,6 +157,7 @@ describe('GET /files/{fileId}/content', () => {
   it('issues URLs that stop working after their lifetime', async () => {
     const shortLived = createLookupHandler({
       index: new DynamoDbFileIndex(stack.aws.ddb, stack.table),
+      discovery: noDiscovery,
       downloads: new S3DownloadSigner(stack.aws.s3rver),
       presignTtlSeconds: 1,
       log: captureLog,
@@ -181,6 +185,7 @@ describe('errors and the access trail', () => {
   it('hides internal errors behind a generic 500', async () => {
     const broken = createLookupHandler({
       index: new DynamoDbFileIndex(stack.aws.ddb, 'no-such-table'),
+      discovery: noDiscovery,
       downloads: new S3DownloadSigner(stack.aws.s3rver),
       presignTtlSeconds: 300,
       log: captureLog,
