@@ -1,8 +1,8 @@
 /**
  * What the webhook use case needs from the outside world. The use case (accept-event.ts) and the HTTP
  * mapping (webhook-http.ts) import these shapes only, never an AWS SDK; the adapters
- * (shared/index/dynamodb-replay-guard.ts, shared/platform/sqs-job-sender.ts, the chat fan-out over
- * the upstream listing) and in-memory fakes in unit tests implement them.
+ * (shared/index/dynamodb-replay-guard.ts, discovery's shared/discovery/sqs-job-sender.ts, and
+ * chat-fan-out.ts over discovery's listing client) and in-memory fakes in unit tests implement them.
  */
 import type { WebhookAccepted } from '../contracts/webhook.js';
 
@@ -39,10 +39,8 @@ export interface ReplayGuard {
   release(webhookId: string, token: string, nowMs: number): Promise<void>;
 }
 
-/** Sends ingest job bodies; resolves only once the queue accepted every one of them. */
-export interface JobSender {
-  send(bodies: readonly string[], signal: AbortSignal): Promise<void>;
-}
+/** Sends ingest job bodies; resolves only once the queue accepted every one of them (discovery's port). */
+export type { JobSender } from '../discovery/ports.js';
 
 /** The discovery use case for one chat: list its messages, enqueue one ingest job per file. */
 export interface ChatFanOut {
