@@ -1,0 +1,119 @@
+import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { request } from 'undici';
+import { ensureQueues } from '../../local/aws-servers.js';
+import { ensureReplayTable, webhookSecretDocument } from '../../local/webhook-setup.js';
+import { startWebhookServer } from '../../local/webhook-server.js';
+import type { WebhookServerOptions } from '../../local/webhook-server.js';
+import { createWebhookRuntime } from '../../lambdas/webhook/runtime.js';
+import { WebhookConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
+import { parseJob } from '../../shared/contracts/job.js';
+import type { IngestJob } from '../../shared/contracts/job.js';
+import type { Log } from '../../shared/platform/telemetry.js';
+import { createWebhookSecrets } from '../../shared/webhook/signature.js';
+import type { LogEntry } from './ingest-stack.js';
+import { startListingUpstream, type ListingUpstream } from './listing-upstream.js';
+import { localAwsFromInject, uniqueName, type LocalAwsFixture } from './local-aws.js';
+import { startSqsFaultProxy, type SqsFaultProxy } from './sqs-fault-proxy.js';
+import { TEST_UPSTREAM_API_KEY } from './upstream.js';
+import { testWebhookSecret, type SignedDelivery } from './webhook-signing.js';
+
+export interface WebhookAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  json: Record<string, unknown> | undefined;
+  text: string;
+}
+
+export interface WebhookStack {
+  aws: LocalAwsFixture;
+  url: string;
+  queueUrl: string;
+  replayTable: string;
+  upstream: ListingUpstream;
+  sqsProxy: SqsFaultProxy;
+  /** The secret document the function reads; replace it to rotate. */
+  secret: { current: string; previous?: string };
+  logs: LogEntry[];
+  post(delivery: SignedDelivery | { headers: Record<string, string>; body: Buffer }): Promise<WebhookAnswer>;
+  /** Receives and deletes every job in the queue (several long polls until it is empty). */
+  drainJobs(): Promise<IngestJob[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * A fresh queue and replay table on the global setup's servers (dynalite, fauxqs), a listing upstream
+ * for chat fan-out, and the webhook handler built as the Lambda builds it (createWebhookRuntime),
+ * served by the local HTTP adapter. SQS calls go through a fault proxy that can refuse entries.
+ */
+export async function createWebhookStack(server: WebhookServerOptions = {}): Promise<WebhookStack> {
+  const aws = localAwsFromInject();
+  const name = uniqueName('webhook');
+  const { queueUrl } = await ensureQueues(aws.sqs, { name, maxReceiveCount: 3, visibilityTimeoutSeconds: 30 });
+  await ensureReplayTable(aws.ddb, name);
+  const upstream = await startListingUpstream();
+  const sqsProxy = await startSqsFaultProxy(aws.sqsEndpoint);
+  const logs: LogEntry[] = [];
+  const entry = (level: LogEntry['level']) => (message: string, attributes: Record<string, unknown> = {}) => void logs.push({ level, message, attributes });
+  const log: Log = { debug: entry('debug'), info: entry('info'), warn: entry('warn'), error: entry('error') };
+  const secret: WebhookStack['secret'] = { current: testWebhookSecret() };
+  const config = loadConfig(WebhookConfigSchema, {
+    INGEST_QUEUE_URL: queueUrl,
+    WEBHOOK_REPLAY_TABLE: name,
+    WEBHOOK_SECRETS: webhookSecretDocument(secret.current),
+    ANTHROPIC_BASE_URL: upstream.url,
+    ANTHROPIC_API_KEY: TEST_UPSTREAM_API_KEY,
+    LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
+    LOCAL_SQS_ENDPOINT: sqsProxy.url,
+  });
+  const handler = createWebhookRuntime(config, {
+    // Read on every request, as the Lambda reads through its one-minute cache.
+    secrets: createWebhookSecrets(async () => webhookSecretDocument(secret.current, secret.previous)),
+    apiKey: TEST_UPSTREAM_API_KEY,
+    log,
+    counters: { record() {} },
+  });
+  const http = await startWebhookServer(handler, { rateLimit: 10_000, burstLimit: 10_000, ...server });
+
+  return {
+    aws,
+    url: http.url,
+    queueUrl,
+    replayTable: name,
+    upstream,
+    sqsProxy,
+    secret,
+    logs,
+    async post(delivery) {
+      const res = await request(`${http.url}/events`, { method: 'POST', headers: delivery.headers, body: delivery.body });
+      const text = await res.body.text();
+      let json: Record<string, unknown> | undefined;
+      try {
+        json = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        json = undefined;
+      }
+      return { status: res.statusCode, headers: res.headers, json, text };
+    },
+    async drainJobs() {
+      const jobs: IngestJob[] = [];
+      for (;;) {
+        const { Messages = [] } = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+        if (Messages.length === 0) return jobs;
+        for (const m of Messages) {
+          const parsed = parseJob(m.Body ?? '');
+          if (!parsed.ok) throw new Error(`the queue holds a job the worker would refuse: ${parsed.reason}`);
+          jobs.push(parsed.job);
+        }
+        await aws.sqs.send(
+          new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })) }),
+        );
+      }
+    },
+    async close() {
+      await http.close();
+      await sqsProxy.close();
+      await upstream.close();
+      aws.destroy();
+    },
+  };
+}
