@@ -98,4 +98,8 @@ export const CUSTOM_CONTEXT = {
   'archiver:logRetentionDays': '731',
   'archiver:alarmEmail': 'ops@example.com',
   'archiver:upstreamBaseUrl': 'https://upstream.example.com',
+  'archiver:webhookRateLimit': '50',
+  'archiver:webhookBurstLimit': '100',
+  'archiver:webhookReplayRetentionHours': '24',
+  'archiver:webhookWebAclArn': 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/archiver-webhook/a1b2c3d4-5678-90ab-cdef-111122223333',
 } as const;

@@ -3,6 +3,7 @@ import { CUSTOM_CONTEXT, synthArchiver, type ArchiverSynths } from './archiver-f
 import { describeDataStack } from './data-stack.suite.js';
 import { describeLeastPrivilege } from './least-privilege.suite.js';
 import { describeServiceStack } from './service-stack.suite.js';
+import { describeWebhook } from './webhook.suite.js';
 
 // The suites live in separate files by concern but share two syntheses (about 2 s for the first,
 // 0.5 s for the second), instead of paying the CDK's warm-up once per test file.
@@ -11,4 +12,5 @@ const synths: ArchiverSynths = { defaults: synthArchiver(), custom: synthArchive
 describeDataStack(synths);
 describeServiceStack(synths);
 describeLeastPrivilege(synths);
+describeWebhook(synths);
 describeCdkNag(synths);

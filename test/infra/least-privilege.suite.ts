@@ -13,10 +13,13 @@ export function describeLeastPrivilege({ defaults: app }: ArchiverSynths): void 
     [logicalIdOf(app.data.queues.queue)]: 'ingest queue',
     [logicalIdOf(app.data.queues.deadLetterQueue)]: 'dead-letter queue',
     [logicalIdOf(app.data.upstreamApiKey)]: 'upstream key secret',
+    [logicalIdOf(app.data.webhook.secret)]: 'webhook secret',
+    [logicalIdOf(app.data.webhook.replayTable)]: 'replay table',
   };
   const LOCAL_RESOURCES: Record<string, string> = {
     [logicalIdOf(app.service.ingest.logGroup)]: 'ingest log group',
     [logicalIdOf(app.service.lookup.logGroup)]: 'lookup log group',
+    [logicalIdOf(app.service.webhook.function.logGroup)]: 'webhook log group',
   };
 
   /** A readable name for a policy resource; anything unrecognised fails the test that meets it. */
@@ -52,7 +55,7 @@ export function describeLeastPrivilege({ defaults: app }: ArchiverSynths): void 
     return docs.flatMap(statementsOf);
   }
 
-  const LOGS_AND_TRACES = (fn: 'ingest' | 'lookup') => [
+  const LOGS_AND_TRACES = (fn: 'ingest' | 'lookup' | 'webhook') => [
     `${fn} log group logs:CreateLogStream`,
     `${fn} log group logs:PutLogEvents`,
     '* xray:PutTelemetryRecords',
@@ -76,7 +79,7 @@ export function describeLeastPrivilege({ defaults: app }: ArchiverSynths): void 
     });
 
     it('function roles attach no managed policy (AWSLambdaBasicExecutionRole covers every log group)', () => {
-      for (const fn of [app.service.ingest, app.service.lookup]) {
+      for (const fn of [app.service.ingest, app.service.lookup, app.service.webhook.function]) {
         const role = resourcesOf(t, 'AWS::IAM::Role')[logicalIdOf(fn.role)];
         expect(role?.Properties['ManagedPolicyArns']).toBeUndefined();
       }
@@ -124,6 +127,24 @@ export function describeLeastPrivilege({ defaults: app }: ArchiverSynths): void 
           'archive key kms:DescribeKey',
           'index table dynamodb:GetItem',
           'index table dynamodb:Query',
+        ].sort(),
+      );
+    });
+
+    it('the webhook role may only send to the ingest queue, read its two secrets and put and get replay ids', () => {
+      const policy = onlyResource(t, 'AWS::IAM::Policy', 'WebhookFunctionRoleDefaultPolicy');
+      expect(grantsOf(policy.Properties['PolicyDocument'])).toEqual(
+        [
+          ...LOGS_AND_TRACES('webhook'),
+          'ingest queue sqs:SendMessage',
+          'replay table dynamodb:PutItem',
+          'replay table dynamodb:GetItem',
+          'pipeline key kms:Decrypt',
+          'pipeline key kms:DescribeKey',
+          'pipeline key kms:Encrypt',
+          'pipeline key kms:GenerateDataKey',
+          'webhook secret secretsmanager:GetSecretValue',
+          'upstream key secret secretsmanager:GetSecretValue',
         ].sort(),
       );
     });

@@ -12,6 +12,7 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
   const t = defaults.serviceTemplate;
   const ingestFn = () => onlyResource(t, 'AWS::Lambda::Function', 'IngestFunction').Properties;
   const lookupFn = () => onlyResource(t, 'AWS::Lambda::Function', 'LookupFunction').Properties;
+  const webhookFn = () => onlyResource(t, 'AWS::Lambda::Function', 'WebhookFunction').Properties;
   const envOf = (fn: Record<string, unknown>): Record<string, unknown> =>
     z.object({ Variables: z.record(z.string(), z.unknown()) }).parse(fn['Environment']).Variables;
   const RUNTIME_ENV = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_LOG_LEVEL', 'NODE_OPTIONS'];
@@ -29,8 +30,8 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
   }
 
   describe('ingest function', () => {
-    it('runs nodejs22.x on arm64 with active X-Ray tracing (both functions)', () => {
-      for (const fn of [ingestFn(), lookupFn()]) {
+    it('runs nodejs22.x on arm64 with active X-Ray tracing (every function)', () => {
+      for (const fn of [ingestFn(), lookupFn(), webhookFn()]) {
         expect(fn['Runtime']).toBe('nodejs22.x');
         expect(fn['Architectures']).toEqual(['arm64']);
         expect(fn['TracingConfig']).toEqual({ Mode: 'Active' });
@@ -141,13 +142,18 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
       });
+      expect(envOf(webhookFn())).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.webhook,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      });
     });
 
     it('logs to its own log group with the configured retention (365 days by default)', () => {
       for (const [template, days] of [[t, 365], [custom.serviceTemplate, 731]] as const) {
         const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
         const groups = resourcesOf(template, 'AWS::Logs::LogGroup');
-        expect(functions).toHaveLength(2);
+        expect(functions).toHaveLength(3);
         for (const fn of functions) {
           const groupId: string = fn.Properties['LoggingConfig'].LogGroup.Ref;
           expect(groups[groupId]?.Properties['RetentionInDays']).toBe(days);
@@ -157,7 +163,9 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
   });
 
   describe('lookup API', () => {
-    const methods = () => Object.values(resourcesOf(t, 'AWS::ApiGateway::Method'));
+    // The webhook's API is a separate RestApi in the same stack (webhook.suite.ts).
+    const lookupApiId = () => logicalIdOf(defaults.service.lookupApi.api);
+    const methods = () => Object.values(resourcesOf(t, 'AWS::ApiGateway::Method')).filter((m) => m.Properties['RestApiId']?.Ref === lookupApiId());
 
     it('has exactly one GET method per lookup route, all proxied to the lookup function', () => {
       expect(methods()).toHaveLength(LOOKUP_ROUTES.length);
@@ -210,7 +218,11 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
     });
 
     it('lets the lookup function be invoked only by these methods of this stage (no test-invoke)', () => {
-      const permissions = Object.values(resourcesOf(t, 'AWS::Lambda::Permission'));
+      const lookupFnRef = { 'Fn::GetAtt': [logicalIdOf(defaults.service.lookup.function), 'Arn'] };
+      const permissions = Object.values(resourcesOf(t, 'AWS::Lambda::Permission')).filter(
+        (p) => JSON.stringify(p.Properties['FunctionName']) === JSON.stringify(lookupFnRef),
+      );
+      expect(permissions.length).toBeGreaterThan(0);
       const stageRef = JSON.stringify({ Ref: logicalIdOf(defaults.service.lookupApi.api.deploymentStage) });
       const routes = permissions.map((p) => {
         expect(p.Properties['Principal']).toBe('apigateway.amazonaws.com');
