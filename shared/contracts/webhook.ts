@@ -76,16 +76,19 @@ export interface WebhookErrorBody {
   error: { type: WebhookErrorType; message: string };
 }
 
-export type WebhookErrorType =
-  | 'invalid_request'
-  | 'unauthorized'
-  | 'not_found'
-  | 'method_not_allowed'
-  | 'conflict'
-  | 'payload_too_large'
-  | 'rate_limited'
-  | 'service_unavailable'
-  | 'internal_error';
+/** Every `error.type` the endpoint (the function and API Gateway's own responses) may answer. */
+export const WEBHOOK_ERROR_TYPES = [
+  'invalid_request',
+  'unauthorized',
+  'not_found',
+  'method_not_allowed',
+  'conflict',
+  'payload_too_large',
+  'rate_limited',
+  'service_unavailable',
+  'internal_error',
+] as const;
+export type WebhookErrorType = (typeof WEBHOOK_ERROR_TYPES)[number];
 
 /** Parses a body already known to be authentic; the message names the offending field or key, not its value. */
 export function parseWebhookEvent(bytes: Uint8Array): { ok: true; event: WebhookEvent } | { ok: false; message: string } {
