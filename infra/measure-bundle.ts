@@ -148,7 +148,7 @@ async function main(): Promise<void> {
   if (address === null || typeof address === 'string') throw new Error('the Secrets Manager stub has no TCP address');
   const { port } = address;
   try {
-    console.log(`node ${process.version}, ${runs} cold imports per function and setting (Lambda runs nodejs22.x)\n`);
+    console.log(`node ${process.version}, ${runs} cold imports per function and setting (Lambda runs nodejs24.x)\n`);
     console.log('| function | index.mjs | source map | zip (≈) | cold import, median (min-max) | same with --enable-source-maps |');
     console.log('| --- | --- | --- | --- | --- | --- |');
     for (const service of [SERVICE_NAMES.ingest, SERVICE_NAMES.lookup]) {

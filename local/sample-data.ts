@@ -1,13 +1,12 @@
 /**
  * The built-in sample upstream for `npm start` (no ANTHROPIC_API_KEY): three chats with generated
  * files (text, CSV, a PNG drawn here, a 5 MiB binary), uploaded files (one attached to two chats),
- * and two Files API files, one downloadable and one not. Plus the ingest jobs discovery would
- * enqueue for them.
+ * and two Files API files, one downloadable and one not. Discovery finds them (and the backlog of
+ * sample-backlog.ts) by polling; nothing is enqueued by hand.
  */
-import { createHash } from 'node:crypto';
 import { crc32, deflateSync } from 'node:zlib';
-import { serializeJob } from '../shared/contracts/job.js';
-import type { UpstreamContent, UpstreamFile } from './upstream-server.js';
+import type { UpstreamFile } from './upstream/catalogue.js';
+import type { SampleContent } from './upstream/content.js';
 
 /** The API key the sample upstream accepts. Not a secret: it only opens the local sample. */
 export const SAMPLE_API_KEY = 'sk-ant-api01-local-sample-key';
@@ -41,7 +40,7 @@ const SKILL_OUTPUT_JSON = Buffer.from(`${JSON.stringify({ chart: 'growth', point
 const USER_UPLOAD_PDF = Buffer.from('%PDF-1.4\n% sample placeholder, not downloadable through the Files API\n%%EOF\n');
 
 /** A 5 MiB generated file: big enough for a multipart upload at the smallest part size. */
-const SIMULATION_OUTPUT: UpstreamContent = { size: 5 * 1024 * 1024 + 123, seed: 20250601 };
+const SIMULATION_OUTPUT: SampleContent = { size: 5 * 1024 * 1024 + 123, seed: 20250601 };
 
 /** Every sample file, as the sample upstream serves them. */
 export function sampleFiles(): UpstreamFile[] {
@@ -132,30 +131,6 @@ export function sampleFiles(): UpstreamFile[] {
       downloadable: false,
     },
   ];
-}
-
-/**
- * The queue message bodies discovery would send for the sample files. Generated files whose bytes
- * are at hand carry the chat id and the metadata the messages endpoint lists (saving a metadata
- * request); the rest name only the file id, so both paths of the ingest run.
- */
-export function sampleJobs(): string[] {
-  return sampleFiles().map((file) => {
-    if (file.source === 'generated' && Buffer.isBuffer(file.content)) {
-      return serializeJob({
-        fileId: file.id,
-        chatId: file.chatId,
-        file: {
-          filename: file.filename,
-          md5: createHash('md5').update(file.content).digest('hex'),
-          mime_type: file.mimeType,
-          size_bytes: file.content.length,
-          created_at: file.createdAt ?? null,
-        },
-      });
-    }
-    return serializeJob({ fileId: file.id });
-  });
 }
 
 /** A valid RGB PNG of a colour gradient, built without an image library. */

@@ -30,15 +30,15 @@ export class DynamoDbRateBudget implements RateBudget {
 
   async tryTake(cls: BudgetClass, nowMs: number): Promise<TakeResult> {
     const state = await this.state(nowMs);
-    if (nowMs < state.pausedUntilMs) return { granted: false, retryInMs: state.pausedUntilMs - nowMs };
     const windowStart = Math.floor(nowMs / this.sizing.windowMs) * this.sizing.windowMs;
+    if (nowMs < state.pausedUntilMs) return { granted: false, windowStart, retryInMs: state.pausedUntilMs - nowMs };
     const limits = windowLimits(state, this.sizing, nowMs);
     // Add to the current window; if the window is stale, move it; if another taker moved it first,
     // add once more. Anything else means the window is full (or ahead of this clock): wait for the next.
-    if (await this.add(cls, windowStart, limits)) return { granted: true, retryInMs: 0 };
-    if (await this.roll(cls, windowStart)) return { granted: true, retryInMs: 0 };
-    if (await this.add(cls, windowStart, limits)) return { granted: true, retryInMs: 0 };
-    return { granted: false, retryInMs: windowStart + this.sizing.windowMs - nowMs };
+    if (await this.add(cls, windowStart, limits)) return { granted: true, windowStart, retryInMs: 0 };
+    if (await this.roll(cls, windowStart)) return { granted: true, windowStart, retryInMs: 0 };
+    if (await this.add(cls, windowStart, limits)) return { granted: true, windowStart, retryInMs: 0 };
+    return { granted: false, windowStart, retryInMs: windowStart + this.sizing.windowMs - nowMs };
   }
 
   async shrink(retryAfterMs: number | undefined, nowMs: number): Promise<void> {

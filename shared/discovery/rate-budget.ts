@@ -11,6 +11,8 @@ export type BudgetClass = 'worker' | 'poller';
 
 export interface TakeResult {
   granted: boolean;
+  /** The window the grant (or refusal) belongs to, epoch ms. */
+  windowStart: number;
   /** When not granted: how long until the next window (or the end of a pause) begins. */
   retryInMs: number;
 }

@@ -102,4 +102,9 @@ export const CUSTOM_CONTEXT = {
   'archiver:webhookBurstLimit': '100',
   'archiver:webhookReplayRetentionHours': '24',
   'archiver:webhookWebAclArn': 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/archiver-webhook/a1b2c3d4-5678-90ab-cdef-111122223333',
+  'archiver:complianceRequestsPerMinute': '1200',
+  'archiver:pollerBudgetPercent': '20',
+  'archiver:chatPollerMinutes': '2',
+  'archiver:filesApiPollerMinutes': '60',
+  'archiver:stalledPollerMinutes': '120',
 } as const;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { UpstreamServer } from '../../local/upstream-server.js';
+import type { UpstreamServer } from '../../local/upstream/server.js';
 import {
   TEST_UPSTREAM_API_KEY,
   filesApiFileFactory,
@@ -12,7 +12,7 @@ import {
   uploadedFileFactory,
 } from '../support/upstream.js';
 
-// Proves that the local upstream behaves as ../shared/docs/upstream-api.md documents and that every
+// Proves that the local upstream behaves as docs/upstream-api-facts.md states and that every
 // fault is delivered as specified; the ingest tests rely on both.
 
 const GEN = '/v1/compliance/apps/chats/generated-files';
@@ -31,7 +31,8 @@ async function get(path: string, headers: Record<string, string> = upstreamHeade
 const ErrorBodySchema = z.object({ error: z.object({ type: z.string() }) });
 const ChatMessagesSchema = z.object({
   chat_messages: z.array(
-    z.object({ id: z.string(), role: z.string(), files: z.array(z.unknown()), generated_files: z.array(z.unknown()) }),
+    // Each of the two arrays may be null (documented): the sample sends null where a message has none.
+    z.object({ id: z.string(), role: z.string(), files: z.array(z.unknown()).nullable(), generated_files: z.array(z.unknown()).nullable() }),
   ),
 });
 

@@ -5,7 +5,7 @@ import { createWebhookStack, type WebhookStack } from '../support/webhook-stack.
 import { signedDelivery, testWebhookSecret } from '../support/webhook-signing.js';
 
 // POST /events through the local HTTP endpoint, against dynalite (replay ids), fauxqs (the ingest
-// queue, behind a proxy that can refuse entries) and a listing upstream (chat fan-out).
+// queue, behind a proxy that can refuse entries) and the test upstream (its listings serve chat fan-out).
 let stack: WebhookStack;
 const CHAT = 'claude_chat_01WebhookChat';
 const chatFiles = [
@@ -16,7 +16,7 @@ const chatFiles = [
 
 beforeAll(async () => {
   stack = await createWebhookStack();
-  await stack.upstream.addFiles(...chatFiles);
+  for (const f of chatFiles) await stack.upstream.addFile(f);
 });
 afterAll(async () => {
   await stack.close();
@@ -160,7 +160,7 @@ describe('POST /events: chat fan-out', () => {
   });
 
   it('answers 503 with Retry-After when upstream is throttled, then processes the same delivery in full', async () => {
-    stack.upstream.listings.injectFault('messages', 429, { 'retry-after': '7' });
+    stack.upstream.injectFault(CHAT, 'messages', { status: 429, retryAfterSeconds: 7 });
     const delivery = sign({ v: 1, fileIds: ['file_01WithChat'], chatIds: [CHAT] });
     const first = await stack.post(delivery);
     expect(first.status).toBe(503);

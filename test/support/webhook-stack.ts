@@ -1,6 +1,6 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { request } from 'undici';
-import { ensureQueues } from '../../local/aws-servers.js';
+import { ensureQueues } from '../../local/aws/resources.js';
 import { ensureReplayTable, webhookSecretDocument } from '../../local/webhook-setup.js';
 import { startWebhookServer } from '../../local/webhook-server.js';
 import type { WebhookServerOptions } from '../../local/webhook-server.js';
@@ -11,10 +11,10 @@ import type { IngestJob } from '../../shared/contracts/job.js';
 import type { Log } from '../../shared/platform/telemetry.js';
 import { createWebhookSecrets } from '../../shared/webhook/signature.js';
 import type { LogEntry } from './ingest-stack.js';
-import { startListingUpstream, type ListingUpstream } from './listing-upstream.js';
 import { localAwsFromInject, uniqueName, type LocalAwsFixture } from './local-aws.js';
 import { startSqsFaultProxy, type SqsFaultProxy } from './sqs-fault-proxy.js';
-import { TEST_UPSTREAM_API_KEY } from './upstream.js';
+import type { UpstreamServer } from '../../local/upstream/server.js';
+import { startTestUpstream, TEST_UPSTREAM_API_KEY } from './upstream.js';
 import { testWebhookSecret, type SignedDelivery } from './webhook-signing.js';
 
 export interface WebhookAnswer {
@@ -29,7 +29,7 @@ export interface WebhookStack {
   url: string;
   queueUrl: string;
   replayTable: string;
-  upstream: ListingUpstream;
+  upstream: UpstreamServer;
   sqsProxy: SqsFaultProxy;
   /** The secret document the function reads; replace it to rotate. */
   secret: { current: string; previous?: string };
@@ -41,8 +41,8 @@ export interface WebhookStack {
 }
 
 /**
- * A fresh queue and replay table on the global setup's servers (dynalite, fauxqs), a listing upstream
- * for chat fan-out, and the webhook handler built as the Lambda builds it (createWebhookRuntime),
+ * A fresh queue and replay table on the global setup's servers (dynalite, fauxqs), the test upstream
+ * (whose listings serve the chat fan-out), and the webhook handler built as the Lambda builds it (createWebhookRuntime),
  * served by the local HTTP adapter. SQS calls go through a fault proxy that can refuse entries.
  */
 export async function createWebhookStack(server: WebhookServerOptions = {}): Promise<WebhookStack> {
@@ -50,7 +50,7 @@ export async function createWebhookStack(server: WebhookServerOptions = {}): Pro
   const name = uniqueName('webhook');
   const { queueUrl } = await ensureQueues(aws.sqs, { name, maxReceiveCount: 3, visibilityTimeoutSeconds: 30 });
   await ensureReplayTable(aws.ddb, name);
-  const upstream = await startListingUpstream();
+  const upstream = await startTestUpstream();
   const sqsProxy = await startSqsFaultProxy(aws.sqsEndpoint);
   const logs: LogEntry[] = [];
   const entry = (level: LogEntry['level']) => (message: string, attributes: Record<string, unknown> = {}) => void logs.push({ level, message, attributes });
