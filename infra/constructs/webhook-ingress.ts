@@ -1,7 +1,8 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, type IDependable } from 'constructs';
-import type { WebhookConfig } from '../../shared/contracts/lambda-environment.js';
+import { DISCOVERY_KEYS } from '../../shared/contracts/discovery-ledger.js';
+import type { WebhookConfig, WorkerBudgetConfig } from '../../shared/contracts/lambda-environment.js';
 import { SERVICE_NAMES } from '../../shared/contracts/metric-names.js';
 import type { DeploymentConfig } from '../config.js';
 import type { DataStack } from '../data-stack.js';
@@ -10,7 +11,13 @@ import { ArchiverFunction } from './archiver-function.js';
 import { WebhookApi } from './webhook-rest-api.js';
 
 /** Variables the infrastructure may set: the schema's keys minus the local-only ones. */
-export type WebhookEnv = Exclude<keyof WebhookConfig & string, `LOCAL_${string}` | 'ANTHROPIC_API_KEY' | 'WEBHOOK_SECRETS'>;
+export type WebhookEnv = Exclude<keyof (WebhookConfig & WorkerBudgetConfig) & string, `LOCAL_${string}` | 'ANTHROPIC_API_KEY' | 'WEBHOOK_SECRETS'>;
+
+/** The partition keys of the shared request budget's items in the index table (`BUDGET#…`). */
+export const BUDGET_LEADING_KEYS = `${DISCOVERY_KEYS.budgetState('').pk}*`;
+
+/** A chat fan-out waits at most this long for upstream budget; then the caller is told to retry. */
+const BUDGET_MAX_WAIT_MS = 5_000;
 
 export interface WebhookIngressProps {
   readonly entry: string;
@@ -25,8 +32,9 @@ export interface WebhookIngressProps {
 
 /**
  * `POST /events`: the webhook function and its own API. The function may send to the ingest queue,
- * read the webhook secret and the upstream key (chat fan-out lists messages), and put and get replay
- * ids; nothing else. Each grant comes with the environment variable that names its resource.
+ * read the webhook secret and the upstream key (chat fan-out lists messages), put and get replay
+ * ids, and draw from the shared upstream budget (the `BUDGET#` items of the index table, and no
+ * other item); nothing else. Each grant comes with the environment variable that names its resource.
  */
 export class WebhookIngress extends Construct {
   readonly function: ArchiverFunction<WebhookEnv>;
@@ -65,8 +73,23 @@ export class WebhookIngress extends Construct {
       })
       .bind('WEBHOOK_SECRET_ARN', data.webhook.secret.secretArn, (g) => readSecret(g, data.webhook.secret.secretArn))
       .bind('ANTHROPIC_API_KEY_SECRET_ARN', data.upstreamApiKey.secretArn, (g) => readSecret(g, data.upstreamApiKey.secretArn))
+      .bind('INDEX_TABLE', data.index.table.tableName, (g) => {
+        // The budget's state items only: the leading-keys condition keeps every file record out of reach.
+        g.grantPrincipal.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+            resources: [data.index.table.tableArn],
+            conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [BUDGET_LEADING_KEYS] } },
+          }),
+        );
+        data.archiveKey.grants.actions(g, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey');
+      })
       .setEnv('ANTHROPIC_BASE_URL', config.upstreamBaseUrl)
-      .setEnv('REPLAY_RETENTION_HOURS', String(config.webhookReplayRetentionHours));
+      .setEnv('REPLAY_RETENTION_HOURS', String(config.webhookReplayRetentionHours))
+      .setEnv('COMPLIANCE_REQUESTS_PER_MINUTE', String(config.complianceRequestsPerMinute))
+      .setEnv('FILES_API_REQUESTS_PER_MINUTE', String(config.filesApiRequestsPerMinute))
+      .setEnv('POLLER_BUDGET_SHARE', String(config.pollerBudgetPercent / 100))
+      .setEnv('BUDGET_MAX_WAIT_MS', String(BUDGET_MAX_WAIT_MS));
 
     this.api = new WebhookApi(this, 'Api', {
       handler: this.function.function,

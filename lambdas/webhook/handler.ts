@@ -1,6 +1,6 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { WebhookConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
+import { WebhookConfigSchema, WorkerBudgetConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
 import { SERVICE_NAMES } from '../../shared/contracts/metric-names.js';
 import { createPowertools } from '../../shared/platform/powertools.js';
 import { createApiKeyProvider } from '../../shared/upstream/api-key.js';
@@ -18,7 +18,8 @@ const secretArn = config.WEBHOOK_SECRET_ARN ?? '';
 const secrets = createWebhookSecrets(localSecrets ? () => Promise.resolve(localSecrets) : () => getSecret(secretArn, { maxAge: 60 }));
 const upstreamKeyArn = config.ANTHROPIC_API_KEY_SECRET_ARN ?? '';
 const apiKey = config.ANTHROPIC_API_KEY ?? createApiKeyProvider((force) => getSecret(upstreamKeyArn, { maxAge: 300, forceFetch: force }));
-const webhook = createWebhookRuntime(config, { secrets, apiKey, log, counters });
+const budget = loadConfig(WorkerBudgetConfigSchema, process.env);
+const webhook = createWebhookRuntime(config, { secrets, apiKey, log, counters, budget });
 
 /** Stop this long before the Lambda's timeout, so the caller gets a 503 and not API Gateway's 504. */
 const DEADLINE_MARGIN_MS = 2_000;

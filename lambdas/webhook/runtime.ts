@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { WebhookConfig } from '../../shared/contracts/lambda-environment.js';
+import type { WebhookConfig, WorkerBudgetConfig } from '../../shared/contracts/lambda-environment.js';
 import { createSqsJobSender } from '../../shared/discovery/sqs-job-sender.js';
 import { DynamoDbReplayGuard } from '../../shared/index/dynamodb-replay-guard.js';
 import { createDocumentClient, createSqsClient } from '../../shared/platform/aws-clients.js';
@@ -10,6 +10,7 @@ import { createUpstreamAgent } from '../../shared/upstream/upstream-client.js';
 import { createChatFanOut } from '../../shared/webhook/chat-fan-out.js';
 import type { WebhookSecrets } from '../../shared/webhook/ports.js';
 import { createWebhookHandler, type WebhookRequestOptions } from '../../shared/webhook/webhook-http.js';
+import { createSharedBudgetGate } from '../discovery/runtime.js';
 
 /** Messages per listing page when a chat is fanned out: few, large pages spend little of the budget. */
 const MESSAGE_PAGE_SIZE = 500;
@@ -22,9 +23,24 @@ export type WebhookHandler = (event: APIGatewayProxyEvent, opts?: WebhookRequest
  */
 export function createWebhookRuntime(
   config: WebhookConfig,
-  opts: { secrets: WebhookSecrets; apiKey: string | ApiKeyProvider; log: Log; counters: Counters; now?: () => number },
+  opts: {
+    secrets: WebhookSecrets;
+    apiKey: string | ApiKeyProvider;
+    log: Log;
+    counters: Counters;
+    /** The shared upstream budget; without COMPLIANCE_REQUESTS_PER_MINUTE the fan-out is not gated. */
+    budget?: WorkerBudgetConfig;
+    now?: () => number;
+  },
 ): WebhookHandler {
   const doc = createDocumentClient({ endpoint: config.LOCAL_DYNAMODB_ENDPOINT });
+  const rate = opts.budget?.COMPLIANCE_REQUESTS_PER_MINUTE;
+  if (rate !== undefined && !config.INDEX_TABLE) throw new Error('invalid configuration: INDEX_TABLE: required with COMPLIANCE_REQUESTS_PER_MINUTE');
+  // A fan-out is discovery work: it draws as a poller does, so it can never starve the workers.
+  const gate =
+    opts.budget && rate !== undefined && config.INDEX_TABLE
+      ? createSharedBudgetGate({ ...opts.budget, COMPLIANCE_REQUESTS_PER_MINUTE: rate }, doc, config.INDEX_TABLE, 'poller', opts)
+      : undefined;
   const sqs = createSqsClient({ endpoint: config.LOCAL_SQS_ENDPOINT });
   // Fewer attempts than discovery's default: the caller is waiting, and can send the delivery again.
   const jobs = createSqsJobSender(sqs, config.INGEST_QUEUE_URL, { maxAttempts: 3, backoffMs: 100 });
@@ -33,6 +49,7 @@ export function createWebhookRuntime(
     apiKey: opts.apiKey,
     // Listings are small JSON answers: no reason to wait as long as for a file's body.
     dispatcher: createUpstreamAgent({ headersTimeoutMs: 10_000, bodyTimeoutMs: 10_000 }),
+    ...(gate ? { gate } : {}),
   });
   return createWebhookHandler({
     secrets: opts.secrets,

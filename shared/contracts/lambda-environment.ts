@@ -65,6 +65,11 @@ export const WebhookConfigSchema = z
     REPLAY_RETENTION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(72),
     /** How long a delivery in progress holds its id; longer than the function's timeout. */
     CLAIM_LEASE_SECONDS: positiveInt(60),
+    /**
+     * The index table, where the shared upstream request budget lives: a chat fan-out draws its
+     * listing requests from it as the pollers do (WorkerBudgetConfigSchema sizes it).
+     */
+    INDEX_TABLE: z.string().min(3).optional(),
     /** Chat ids are fanned out through the Compliance API, with the same key as ingest. */
     ANTHROPIC_BASE_URL: z.url().default('https://api.anthropic.com'),
     ANTHROPIC_API_KEY_SECRET_ARN: z.string().min(1).optional(),

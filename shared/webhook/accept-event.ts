@@ -1,7 +1,7 @@
 import { serializeJob } from '../contracts/job.js';
 import { METRIC } from '../contracts/metric-names.js';
 import type { WebhookAccepted, WebhookEvent } from '../contracts/webhook.js';
-import { ArchiverError, UpstreamHttpError, describe } from '../platform/errors.js';
+import { ArchiverError, describe } from '../platform/errors.js';
 import type { Counters, Log } from '../platform/telemetry.js';
 import type { ChatFanOut, JobSender, ReplayGuard, StoredOutcome } from './ports.js';
 
@@ -106,9 +106,9 @@ export async function guard<T>(dependency: Dependency, call: () => Promise<T>, s
   }
 }
 
+/** Upstream's retry-after, or when the shared request budget has room again; else a default. */
 function retryAfterSecondsOf(err: unknown): number {
-  if (err instanceof UpstreamHttpError && err.retryAfterMs !== undefined) {
-    return Math.min(3600, Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
-  }
-  return DEFAULT_RETRY_AFTER_SECONDS;
+  const ms = err instanceof Error && 'retryAfterMs' in err && typeof err.retryAfterMs === 'number' ? err.retryAfterMs : undefined;
+  if (ms === undefined) return DEFAULT_RETRY_AFTER_SECONDS;
+  return Math.min(3600, Math.max(1, Math.ceil(ms / 1000)));
 }

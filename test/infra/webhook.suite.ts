@@ -2,7 +2,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { WEBHOOK_STAGE } from '../../infra/constructs/webhook-rest-api.js';
-import { WebhookConfigSchema } from '../../shared/contracts/lambda-environment.js';
+import { WebhookConfigSchema, WorkerBudgetConfigSchema } from '../../shared/contracts/lambda-environment.js';
 import { WEBHOOK_REPLAY_TABLE_KEYS } from '../../shared/contracts/table-keys.js';
 import { CUSTOM_CONTEXT, logicalIdOf, onlyResource, resourcesOf, type ArchiverSynths, type CfnResource } from './archiver-fixture.js';
 
@@ -119,6 +119,11 @@ export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
           'ANTHROPIC_API_KEY_SECRET_ARN',
           'ANTHROPIC_BASE_URL',
           'REPLAY_RETENTION_HOURS',
+          'INDEX_TABLE',
+          'COMPLIANCE_REQUESTS_PER_MINUTE',
+          'FILES_API_REQUESTS_PER_MINUTE',
+          'POLLER_BUDGET_SHARE',
+          'BUDGET_MAX_WAIT_MS',
           'POWERTOOLS_SERVICE_NAME',
           'POWERTOOLS_METRICS_NAMESPACE',
           'POWERTOOLS_LOG_LEVEL',
@@ -126,6 +131,7 @@ export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
         ].sort(),
       );
       expect(WebhookConfigSchema.safeParse(deployed).error?.issues ?? []).toEqual([]);
+      expect(WorkerBudgetConfigSchema.safeParse(deployed).error?.issues ?? []).toEqual([]);
       expect(env()['REPLAY_RETENTION_HOURS']).toBe('72');
       const customEnv = onlyResource(custom.serviceTemplate, 'AWS::Lambda::Function', 'WebhookFunction').Properties['Environment'].Variables;
       expect(customEnv['REPLAY_RETENTION_HOURS']).toBe('24');
@@ -135,6 +141,12 @@ export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
       expect(env()).not.toHaveProperty('WEBHOOK_SECRETS');
       expect(env()).not.toHaveProperty('ANTHROPIC_API_KEY');
       expect(JSON.stringify(env()['WEBHOOK_SECRET_ARN'])).toContain(logicalIdOf(defaults.data.webhook.secret));
+    });
+
+    it('draws a chat fan-out’s upstream requests from the shared budget, waiting at most 5 s for it', () => {
+      expect(env()).toMatchObject({ COMPLIANCE_REQUESTS_PER_MINUTE: '600', POLLER_BUDGET_SHARE: '0.3', BUDGET_MAX_WAIT_MS: '5000' });
+      const customEnv = onlyResource(custom.serviceTemplate, 'AWS::Lambda::Function', 'WebhookFunction').Properties['Environment'].Variables;
+      expect(customEnv).toMatchObject({ COMPLIANCE_REQUESTS_PER_MINUTE: '1200', POLLER_BUDGET_SHARE: '0.2' });
     });
 
     it('times out before API Gateway’s 29 s integration limit, so a slow dependency is the function’s 503', () => {

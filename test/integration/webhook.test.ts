@@ -1,4 +1,6 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DISCOVERY_KEYS } from '../../shared/contracts/discovery-ledger.js';
 import { MAX_WEBHOOK_BODY_BYTES, MAX_WEBHOOK_IDS } from '../../shared/contracts/webhook.js';
 import { generatedFileFactory, uploadedFileFactory } from '../support/upstream.js';
 import { createWebhookStack, type WebhookStack } from '../support/webhook-stack.js';
@@ -157,17 +159,37 @@ describe('POST /events: chat fan-out', () => {
     for (const job of jobs) {
       expect(job).toMatchObject({ chatId: CHAT, reason: 'DLP alert 7', file: { filename: expect.any(String) } });
     }
+    // The listing requests were drawn from the shared upstream budget, as a poller's are.
+    const window = await stack.aws.ddb.send(new GetCommand({ TableName: stack.indexTable, Key: DISCOVERY_KEYS.budgetWindow('compliance') }));
+    expect(window.Item?.['pollerUsed']).toBeGreaterThan(0);
   });
 
-  it('answers 503 with Retry-After when upstream is throttled, then processes the same delivery in full', async () => {
-    stack.upstream.injectFault(CHAT, 'messages', { status: 429, retryAfterSeconds: 7 });
+  it('answers 503 with upstream’s Retry-After when upstream is throttled; after that wait the same delivery is processed in full', async () => {
+    stack.upstream.injectFault(CHAT, 'messages', { status: 429, retryAfterSeconds: 1 });
     const delivery = sign({ v: 1, fileIds: ['file_01WithChat'], chatIds: [CHAT] });
     const first = await stack.post(delivery);
     expect(first.status).toBe(503);
-    expect(first.headers['retry-after']).toBe('7');
+    expect(first.headers['retry-after']).toBe('1');
+    // The 429 also paused the shared budget for that long, so an immediate retry would be told to wait.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
     const retry = await stack.post(delivery);
     expect(retry.status).toBe(202);
     expect(retry.json).toMatchObject({ duplicate: false, fileIds: ['file_01WithChat'], chats: [{ chatId: CHAT, jobs: 3 }] });
+  });
+
+  it('answers 503 with Retry-After when the shared upstream budget has no room, and lists nothing more', async () => {
+    // One request per minute in all: the first chat takes it, the second finds none within 0 ms.
+    const starved = await createWebhookStack({ budget: { COMPLIANCE_REQUESTS_PER_MINUTE: '1', BUDGET_WINDOW_MS: '60000', BUDGET_MAX_WAIT_MS: '0' } });
+    try {
+      for (const f of chatFiles) await starved.upstream.addFile(f);
+      const res = await starved.post(signedDelivery({ v: 1, chatIds: [CHAT, 'claude_chat_01Second'] }, [starved.secret.current]));
+      expect(res.status).toBe(503);
+      expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(60);
+      expect(starved.upstream.requestCount('claude_chat_01Second', 'messages')).toBe(0);
+    } finally {
+      await starved.close();
+    }
   });
 });
 
@@ -201,7 +223,7 @@ describe('POST /events: enqueue failures', () => {
 
 describe('POST /events: throttling', () => {
   it('answers 429 with the JSON error once the endpoint’s own throttle is spent', async () => {
-    const throttled = await createWebhookStack({ rateLimit: 1, burstLimit: 2 });
+    const throttled = await createWebhookStack({ server: { rateLimit: 1, burstLimit: 2 } });
     try {
       const statuses: number[] = [];
       let last;

@@ -1,11 +1,11 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { request } from 'undici';
-import { ensureQueues } from '../../local/aws/resources.js';
+import { ensureQueues, ensureTable } from '../../local/aws/resources.js';
 import { ensureReplayTable, webhookSecretDocument } from '../../local/webhook-setup.js';
 import { startWebhookServer } from '../../local/webhook-server.js';
 import type { WebhookServerOptions } from '../../local/webhook-server.js';
 import { createWebhookRuntime } from '../../lambdas/webhook/runtime.js';
-import { WebhookConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
+import { WebhookConfigSchema, WorkerBudgetConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
 import { parseJob } from '../../shared/contracts/job.js';
 import type { IngestJob } from '../../shared/contracts/job.js';
 import type { Log } from '../../shared/platform/telemetry.js';
@@ -29,6 +29,8 @@ export interface WebhookStack {
   url: string;
   queueUrl: string;
   replayTable: string;
+  /** The index table holding the shared upstream budget's items. */
+  indexTable: string;
   upstream: UpstreamServer;
   sqsProxy: SqsFaultProxy;
   /** The secret document the function reads; replace it to rotate. */
@@ -41,15 +43,19 @@ export interface WebhookStack {
 }
 
 /**
- * A fresh queue and replay table on the global setup's servers (dynalite, fauxqs), the test upstream
+ * A fresh queue, replay table and index table (the shared budget) on the global setup's servers (dynalite, fauxqs), the test upstream
  * (whose listings serve the chat fan-out), and the webhook handler built as the Lambda builds it (createWebhookRuntime),
  * served by the local HTTP adapter. SQS calls go through a fault proxy that can refuse entries.
  */
-export async function createWebhookStack(server: WebhookServerOptions = {}): Promise<WebhookStack> {
+export async function createWebhookStack(
+  opts: { server?: WebhookServerOptions; budget?: Record<string, string> } = {},
+): Promise<WebhookStack> {
   const aws = localAwsFromInject();
   const name = uniqueName('webhook');
+  const indexTable = `${name}-index`;
   const { queueUrl } = await ensureQueues(aws.sqs, { name, maxReceiveCount: 3, visibilityTimeoutSeconds: 30 });
   await ensureReplayTable(aws.ddb, name);
+  await ensureTable(aws.ddb, indexTable);
   const upstream = await startTestUpstream();
   const sqsProxy = await startSqsFaultProxy(aws.sqsEndpoint);
   const logs: LogEntry[] = [];
@@ -60,6 +66,7 @@ export async function createWebhookStack(server: WebhookServerOptions = {}): Pro
     INGEST_QUEUE_URL: queueUrl,
     WEBHOOK_REPLAY_TABLE: name,
     WEBHOOK_SECRETS: webhookSecretDocument(secret.current),
+    INDEX_TABLE: indexTable,
     ANTHROPIC_BASE_URL: upstream.url,
     ANTHROPIC_API_KEY: TEST_UPSTREAM_API_KEY,
     LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
@@ -71,14 +78,17 @@ export async function createWebhookStack(server: WebhookServerOptions = {}): Pro
     apiKey: TEST_UPSTREAM_API_KEY,
     log,
     counters: { record() {} },
+    // As deployed: a chat fan-out draws its listing requests from the shared budget, as a poller.
+    budget: loadConfig(WorkerBudgetConfigSchema, { COMPLIANCE_REQUESTS_PER_MINUTE: '60000', BUDGET_MAX_WAIT_MS: '5000', ...opts.budget }),
   });
-  const http = await startWebhookServer(handler, { rateLimit: 10_000, burstLimit: 10_000, ...server });
+  const http = await startWebhookServer(handler, { rateLimit: 10_000, burstLimit: 10_000, ...opts.server });
 
   return {
     aws,
     url: http.url,
     queueUrl,
     replayTable: name,
+    indexTable,
     upstream,
     sqsProxy,
     secret,
