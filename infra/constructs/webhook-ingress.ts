@@ -4,7 +4,7 @@ import { Construct, type IDependable } from 'constructs';
 import { DISCOVERY_KEYS } from '../../shared/contracts/discovery-ledger.js';
 import type { WebhookConfig, WorkerBudgetConfig } from '../../shared/contracts/lambda-environment.js';
 import { SERVICE_NAMES } from '../../shared/contracts/metric-names.js';
-import type { DeploymentConfig } from '../config.js';
+import type { DeploymentConfig } from '../deployment-config.js';
 import type { DataStack } from '../data-stack.js';
 import { WEBHOOK_MEMORY_MB, WEBHOOK_TIMEOUT } from '../sizing.js';
 import { ArchiverFunction } from './archiver-function.js';

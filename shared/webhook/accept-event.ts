@@ -1,7 +1,7 @@
 import { serializeJob } from '../contracts/job.js';
 import { METRIC } from '../contracts/metric-names.js';
 import type { WebhookAccepted, WebhookEvent } from '../contracts/webhook.js';
-import { ArchiverError, describe } from '../platform/errors.js';
+import { ArchiverError, describeError } from '../platform/errors.js';
 import type { Counters, Log } from '../platform/telemetry.js';
 import type { ChatFanOut, JobSender, ReplayGuard, StoredOutcome } from './ports.js';
 
@@ -32,7 +32,7 @@ export class DependencyUnavailableError extends ArchiverError {
     readonly retryAfterSeconds: number,
     cause: unknown,
   ) {
-    super(`${dependency} unavailable`, { retryable: true, cause });
+    super(`${dependency} unavailable`, { cause });
   }
 }
 
@@ -59,7 +59,7 @@ export async function acceptEvent(webhookId: string, event: WebhookEvent, deps: 
   } catch (err) {
     await deps.replays.release(webhookId, claim.token, deps.now()).catch((releaseErr: unknown) => {
       // The claim's lease ends by itself; until then a retry is told "in progress".
-      deps.log.warn('could not release the webhook id after a failure', { webhookId, error: describe(releaseErr) });
+      deps.log.warn('could not release the webhook id after a failure', { webhookId, error: describeError(releaseErr) });
     });
     throw err;
   }
@@ -68,7 +68,7 @@ export async function acceptEvent(webhookId: string, event: WebhookEvent, deps: 
   } catch (err) {
     // Every job is on the queue, so the answer is still 202. Only deduplication is weaker: once the
     // lease ends, a redelivery of this id is processed again, which costs duplicate jobs only.
-    deps.log.warn('could not record the webhook id as processed', { webhookId, error: describe(err) });
+    deps.log.warn('could not record the webhook id as processed', { webhookId, error: describeError(err) });
   }
   return { kind: 'accepted', body: { webhookId, duplicate: false, ...outcome } };
 }

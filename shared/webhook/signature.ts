@@ -100,7 +100,7 @@ export type WebhookSecretDocument = z.infer<typeof WebhookSecretDocumentSchema>;
 /** The webhook secret cannot be read or is not a valid document: an operator's fix, never the caller's. */
 export class WebhookSecretError extends ArchiverError {
   constructor(message: string, cause?: unknown) {
-    super(message, { retryable: true, cause });
+    super(message, { cause });
   }
 }
 

@@ -8,7 +8,7 @@ import {
   type WebhookErrorBody,
   type WebhookErrorType,
 } from '../contracts/webhook.js';
-import { describe } from '../platform/errors.js';
+import { describeError } from '../platform/errors.js';
 import { DependencyUnavailableError, acceptEvent, guard, type AcceptDeps } from './accept-event.js';
 import type { WebhookSecrets } from './ports.js';
 import { TIMESTAMP_TOLERANCE_SECONDS, verifySignature, type SignatureRefusal } from './signature.js';
@@ -48,13 +48,13 @@ export function createWebhookHandler(deps: WebhookHttpDeps): (event: APIGatewayP
       ({ result, outcome } = await handle(event, deps, signal, trail));
     } catch (err) {
       if (err instanceof DependencyUnavailableError) {
-        deps.log.error('webhook dependency unavailable', { ...trail, dependency: err.dependency, error: describe(err.cause) });
+        deps.log.error('webhook dependency unavailable', { ...trail, dependency: err.dependency, error: describeError(err.cause) });
         outcome = 'unavailable';
         result = errorResponse(503, 'service_unavailable', 'The event could not be processed now; send the same delivery again later.', {
           'Retry-After': String(err.retryAfterSeconds),
         });
       } else {
-        deps.log.error('webhook failed', { ...trail, error: describe(err) });
+        deps.log.error('webhook failed', { ...trail, error: describeError(err) });
         outcome = 'error';
         result = errorResponse(500, 'internal_error', 'The request could not be completed.');
       }
