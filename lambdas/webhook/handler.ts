@@ -31,6 +31,8 @@ export async function handler(event: APIGatewayProxyEvent, context: Context): Pr
   try {
     return await webhook(event, { signal });
   } finally {
-    metrics.publishStoredMetrics();
+    // WebhookRequests (with its outcome dimension) is published on its own at once; only a request
+    // that enqueued jobs leaves a stored metric, and publishing none would log a warning every time.
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   }
 }
