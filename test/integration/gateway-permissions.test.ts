@@ -79,6 +79,9 @@ describe('the ingest role on a real S3 (RADOS Gateway)', () => {
     const file = generatedFileFactory({ content });
     await stack.upstream.addFile(file);
     const key = objectKeyFor('generated', file.id);
+    // The earlier delivery claimed the file (only a claim holder writes), committed, and died: its
+    // lease has long run out.
+    expect(await stack.index.claim(file.id, 'generated', 'crashed-delivery', Date.now() - 3_600_000, 120_000)).toMatchObject({ kind: 'claimed' });
     const earlier = await stack.s3.send(
       new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: content, ContentMD5: createHash('md5').update(content).digest('base64') }),
     );
