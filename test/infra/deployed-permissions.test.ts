@@ -43,7 +43,7 @@ describe('deployed permission checks', () => {
         call('ingest', 'S3', 'UploadPart', object),
         call('ingest', 'S3', 'CompleteMultipartUpload', object),
         call('ingest', 'S3', 'AbortMultipartUpload', object),
-        call('ingest', 'S3', 'GetObject', { ...object, VersionId: 'v1' }),
+        call('ingest', 'S3', 'GetObject', object),
         call('ingest', 'DynamoDB', 'UpdateItem', { TableName: 'local-table' }),
         call('ingest', 'SQS', 'ChangeMessageVisibility', { QueueUrl: QUEUE }),
         call('ingest', 'SQS', 'SendMessage', { QueueUrl: DLQ }),
@@ -65,6 +65,26 @@ describe('deployed permission checks', () => {
     );
     expect(result.denials).toEqual([]);
     expect(result.used.map((u) => u.action)).toEqual(['secretsmanager:GetSecretValue', 'kms:Decrypt']);
+  });
+
+  it('refuse the ingest role what its code never does: query the table, read a given version, list parts, look a queue up', async () => {
+    const result = await checkCalls(
+      [
+        call('ingest', 'DynamoDB', 'Query', { TableName: 'local-table' }),
+        call('ingest', 'S3', 'GetObject', { ...object, VersionId: 'v1' }),
+        call('ingest', 'S3', 'ListParts', object),
+        call('ingest', 'SQS', 'GetQueueUrl', { QueueName: 'local-queue' }),
+        call('jobProducer', 'SQS', 'GetQueueUrl', { QueueName: 'local-queue' }),
+      ],
+      deployed,
+    );
+    expect(result.denials).toEqual([
+      expect.stringMatching(/ingest role is not allowed dynamodb:Query on arn:aws:dynamodb:/),
+      expect.stringMatching(/ingest role is not allowed s3:GetObjectVersion on arn:aws:s3:::/),
+      expect.stringMatching(/ingest role is not allowed s3:ListMultipartUploadParts on arn:aws:s3:::/),
+      expect.stringMatching(/ingest role is not allowed sqs:GetQueueUrl on arn:aws:sqs:/),
+      expect.stringMatching(/jobProducer role is not allowed sqs:GetQueueUrl on arn:aws:sqs:/),
+    ]);
   });
 
   it('refuse what a role does not hold, naming the action, the ARN and the call', async () => {
