@@ -7,7 +7,7 @@ import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { createIngestClients, createIngestRuntime } from '../../lambdas/ingest/runtime.js';
 import { ensureQueues, ensureTable } from '../../local/aws/resources.js';
 import type { EnsuredQueues } from '../../local/aws/resources.js';
-import { toSqsRecord } from '../../local/sqs-event-source.js';
+import { toSqsRecord } from '../../local/lambda-sqs-shapes.js';
 import type { UpstreamServer } from '../../local/upstream/server.js';
 import { IngestConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
 import { createS3Client, createSqsClient } from '../../shared/platform/aws-clients.js';
