@@ -5,6 +5,8 @@ import { S3DownloadSigner } from '../../shared/archive/s3-archive-store.js';
 import { createDocumentClient, createS3Client } from '../../shared/platform/aws-clients.js';
 import type { LookupConfig } from '../../shared/contracts/lambda-environment.js';
 import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
+import { UpstreamDeletionIndex } from '../../shared/index/dynamodb-upstream-deletions.js';
+import { DynamoDbDiscoveryStore } from '../../shared/discovery/dynamodb-discovery-store.js';
 import type { Log } from '../../shared/platform/telemetry.js';
 import { createLookupHandler } from '../../shared/lookup/lookup-http.js';
 
@@ -30,8 +32,14 @@ export function createLookupRuntime(
   log: Log,
   clients: LookupClients = createLookupClients(config),
 ): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+  const ledger = new DynamoDbDiscoveryStore(clients.doc, config.INDEX_TABLE);
+  const deletions = new UpstreamDeletionIndex(clients.doc, config.INDEX_TABLE);
   return createLookupHandler({
     index: new DynamoDbFileIndex(clients.doc, config.INDEX_TABLE),
+    discovery: {
+      listLedger: (source, limit, cursor) => ledger.listLedger(source, limit, cursor),
+      getUpstreamDeletions: (ids) => deletions.getUpstreamDeletions(ids),
+    },
     downloads: new S3DownloadSigner(clients.s3),
     presignTtlSeconds: config.PRESIGN_TTL_SECONDS,
     log,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { POLLER_SOURCES, type PollerSource } from '../../shared/contracts/discovery-ledger.js';
 import { asArray, logicalIdOf, resourcesOf, statementsOf, type ArchiverSynths, type CfnResource, type Statement, type SynthesizedArchiver } from './archiver-fixture.js';
 
 /**
@@ -33,10 +34,12 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
     const LOCAL_RESOURCES: Record<string, string> = {
       [logicalIdOf(service.ingest.logGroup)]: 'ingest log group',
       [logicalIdOf(service.lookup.logGroup)]: 'lookup log group',
+      ...Object.fromEntries(POLLERS.map((source) => [logicalIdOf(service.discovery.functions[source].logGroup), `${source} log group`])),
     };
     const PRINCIPALS: Record<string, string> = {
       [logicalIdOf(service.ingest.role)]: 'ingest role',
       [logicalIdOf(service.lookup.role)]: 'lookup role',
+      ...Object.fromEntries(POLLERS.map((source) => [logicalIdOf(service.discovery.functions[source].role), `${source} poller role`])),
       [logicalIdOf(service.lookupApi.api.node.findChild('CloudWatchRole'))]: 'API Gateway logging role',
       [logicalIdOf(service.lookupApi.auditorPolicy)]: 'auditor policy',
       [logicalIdOf(service.node.findChild('JobProducerPolicy'))]: 'job producer policy',
@@ -117,7 +120,7 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
     return docs.flatMap(statementsOf);
   }
 
-  const LOGS_AND_TRACES = (fn: 'ingest' | 'lookup') => [
+  const LOGS_AND_TRACES = (fn: 'ingest' | 'lookup' | PollerSource) => [
     `${fn} log group logs:CreateLogStream`,
     `${fn} log group logs:PutLogEvents`,
     '* xray:PutTelemetryRecords',
@@ -159,8 +162,31 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       'archive objects s3:GetObjectVersion',
       'archive key kms:Decrypt',
       'index table dynamodb:GetItem',
+      // The upstream deletions of a file and its chats, in one call.
+      'index table dynamodb:BatchGetItem',
+      // A chat's files; the discovery ledger.
       'index table dynamodb:Query',
     ],
+    ...Object.fromEntries(
+      POLLERS.map((source) => [
+        `${source} poller role`,
+        [
+          ...LOGS_AND_TRACES(source),
+          // Checkpoints, lease, ledger, budget and deletion items: single-item reads and conditional
+          // writes; the Files API poller reads file records.
+          'index table dynamodb:GetItem',
+          'index table dynamodb:PutItem',
+          'index table dynamodb:UpdateItem',
+          'archive key kms:Decrypt',
+          // Jobs (SendMessageBatch is authorized as sqs:SendMessage), encrypted under the pipeline key.
+          'ingest queue sqs:SendMessage',
+          'pipeline key kms:Decrypt',
+          'pipeline key kms:GenerateDataKey',
+          // The upstream key, read at cold start.
+          'upstream key secret secretsmanager:GetSecretValue',
+        ],
+      ]),
+    ),
     'API Gateway logging role': ['attaches AWS managed policy service-role/AmazonAPIGatewayPushToCloudWatchLogs'],
     'auditor policy': [
       'lookup API /v1/GET/chats/*/files execute-api:Invoke',
@@ -187,7 +213,7 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
     });
 
     it('function roles attach no managed policy (AWSLambdaBasicExecutionRole covers every log group)', () => {
-      for (const fn of [app.service.ingest, app.service.lookup]) {
+      for (const fn of [app.service.ingest, app.service.lookup, ...Object.values(app.service.discovery.functions)]) {
         const role = resourcesOf(t, 'AWS::IAM::Role')[logicalIdOf(fn.role)];
         expect(role?.Properties['ManagedPolicyArns']).toBeUndefined();
       }
@@ -222,6 +248,8 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
     });
   });
 }
+
+const POLLERS: readonly PollerSource[] = POLLER_SOURCES;
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
