@@ -190,6 +190,7 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
     'API Gateway logging role': ['attaches AWS managed policy service-role/AmazonAPIGatewayPushToCloudWatchLogs'],
     'auditor policy': [
       'lookup API /v1/GET/chats/*/files execute-api:Invoke',
+      'lookup API /v1/GET/discovery/*/runs execute-api:Invoke',
       'lookup API /v1/GET/files/* execute-api:Invoke',
       'lookup API /v1/GET/files/*/content execute-api:Invoke',
     ],
