@@ -124,6 +124,10 @@ export const DeploymentConfigSchema = z
     message: 'must be at least apiRateLimit',
     path: ['apiBurstLimit'],
   })
+  .refine((c) => c.stalledPollerMinutes >= 2 * Math.max(c.chatPollerMinutes, c.activityPollerMinutes, c.filesApiPollerMinutes), {
+    message: 'must be at least twice the longest poller schedule',
+    path: ['stalledPollerMinutes'],
+  })
   .superRefine((c, ctx) => {
     // The records of a batch are archived at once, each holding its own upload buffers: a batch that
     // does not fit the function's memory would end every full batch in an out-of-memory kill.
@@ -139,10 +143,6 @@ export const DeploymentConfigSchema = z
           `raise ${CONTEXT_PREFIX}ingestMemoryMb to at least ${need} or lower one of the other three`,
       });
     }
-  })
-  .refine((c) => c.stalledPollerMinutes >= 2 * Math.max(c.chatPollerMinutes, c.activityPollerMinutes, c.filesApiPollerMinutes), {
-    message: 'must be at least twice the longest poller schedule',
-    path: ['stalledPollerMinutes'],
   });
 
 export type DeploymentConfig = z.infer<typeof DeploymentConfigSchema>;

@@ -92,11 +92,11 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
         'ANTHROPIC_BASE_URL',
         'ANTHROPIC_API_KEY_SECRET_ARN',
         'LEASE_SECONDS',
-        'PART_SIZE_MIB',
-        'UPLOAD_CONCURRENCY',
         'COMPLIANCE_REQUESTS_PER_MINUTE',
         'FILES_API_REQUESTS_PER_MINUTE',
         'POLLER_BUDGET_SHARE',
+        'PART_SIZE_MIB',
+        'UPLOAD_CONCURRENCY',
       ];
       expect(Object.keys(env).sort()).toEqual([...configured, ...RUNTIME_ENV].sort());
       const parsed = IngestConfigSchema.safeParse(asDeployed(env));
