@@ -166,7 +166,9 @@ async function main(): Promise<void> {
     dataDir,
     pid: process.pid,
   };
-  await writeFile(stackFilePath(dataDir), `${JSON.stringify(info, null, 2)}\n`);
+  // The file holds the local webhook secret: readable by its owner only, recreated at each start.
+  await rm(stackFilePath(dataDir), { force: true });
+  await writeFile(stackFilePath(dataDir), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
   printBanner(info);
 
   // A run of a stack that was killed still holds its poller's lease; nothing else can be running now.
