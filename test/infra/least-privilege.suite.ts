@@ -30,15 +30,19 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       [logicalIdOf(data.queues.queue)]: 'ingest queue',
       [logicalIdOf(data.queues.deadLetterQueue)]: 'dead-letter queue',
       [logicalIdOf(data.upstreamApiKey)]: 'upstream key secret',
+      [logicalIdOf(data.webhook.secret)]: 'webhook secret',
+      [logicalIdOf(data.webhook.replayTable)]: 'replay table',
     };
     const LOCAL_RESOURCES: Record<string, string> = {
       [logicalIdOf(service.ingest.logGroup)]: 'ingest log group',
       [logicalIdOf(service.lookup.logGroup)]: 'lookup log group',
+      [logicalIdOf(service.webhook.function.logGroup)]: 'webhook log group',
       ...Object.fromEntries(POLLERS.map((source) => [logicalIdOf(service.discovery.functions[source].logGroup), `${source} log group`])),
     };
     const PRINCIPALS: Record<string, string> = {
       [logicalIdOf(service.ingest.role)]: 'ingest role',
       [logicalIdOf(service.lookup.role)]: 'lookup role',
+      [logicalIdOf(service.webhook.function.role)]: 'webhook role',
       ...Object.fromEntries(POLLERS.map((source) => [logicalIdOf(service.discovery.functions[source].role), `${source} poller role`])),
       [logicalIdOf(service.lookupApi.api.node.findChild('CloudWatchRole'))]: 'API Gateway logging role',
       [logicalIdOf(service.lookupApi.auditorPolicy)]: 'auditor policy',
@@ -120,7 +124,7 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
     return docs.flatMap(statementsOf);
   }
 
-  const LOGS_AND_TRACES = (fn: 'ingest' | 'lookup' | PollerSource) => [
+  const LOGS_AND_TRACES = (fn: 'ingest' | 'lookup' | 'webhook' | PollerSource) => [
     `${fn} log group logs:CreateLogStream`,
     `${fn} log group logs:PutLogEvents`,
     '* xray:PutTelemetryRecords',
@@ -166,6 +170,20 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       'index table dynamodb:BatchGetItem',
       // A chat's files; the discovery ledger.
       'index table dynamodb:Query',
+    ],
+    'webhook role': [
+      ...LOGS_AND_TRACES('webhook'),
+      // The shared upstream budget's items only (chat fan-out), and the table key.
+      ...['GetItem', 'PutItem', 'UpdateItem'].map((a) => `index table dynamodb:${a} if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["BUDGET#*"]}}`),
+      'archive key kms:Decrypt',
+      // Replay ids: conditional puts, a failed claim read back; the replay table is under the pipeline key.
+      'replay table dynamodb:PutItem',
+      'replay table dynamodb:GetItem',
+      'ingest queue sqs:SendMessage',
+      'pipeline key kms:Decrypt',
+      'pipeline key kms:GenerateDataKey',
+      'webhook secret secretsmanager:GetSecretValue',
+      'upstream key secret secretsmanager:GetSecretValue',
     ],
     ...Object.fromEntries(
       POLLERS.map((source) => [
@@ -214,7 +232,7 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
     });
 
     it('function roles attach no managed policy (AWSLambdaBasicExecutionRole covers every log group)', () => {
-      for (const fn of [app.service.ingest, app.service.lookup, ...Object.values(app.service.discovery.functions)]) {
+      for (const fn of [app.service.ingest, app.service.lookup, app.service.webhook.function, ...Object.values(app.service.discovery.functions)]) {
         const role = resourcesOf(t, 'AWS::IAM::Role')[logicalIdOf(fn.role)];
         expect(role?.Properties['ManagedPolicyArns']).toBeUndefined();
       }
