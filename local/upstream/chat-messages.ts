@@ -8,6 +8,7 @@ import {
   createdAtOf,
   generatedMessageId,
   publishedMd5,
+  publishedSize,
   uploadMessageId,
   type StoredFile,
 } from './catalogue.js';
@@ -59,7 +60,7 @@ function buildChatMessages(chatId: string, stored: StoredFile[]): Record<string,
         filename: file.filename,
         md5: publishedMd5(file, digest),
         mime_type: file.mimeType,
-        size_bytes: file.expired ? null : digest.sizeBytes,
+        size_bytes: publishedSize(file, digest),
       });
     }
     if (file.source === 'uploaded') {
@@ -71,7 +72,7 @@ function buildChatMessages(chatId: string, stored: StoredFile[]): Record<string,
         filename: file.filename,
         md5: publishedMd5(file, digest),
         mime_type: file.mimeType,
-        size_bytes: digest.sizeBytes,
+        size_bytes: publishedSize(file, digest),
       });
     }
   }
