@@ -95,9 +95,11 @@ export class ServiceStack extends Stack {
         table.grants.actions(g, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
         data.archiveKey.grants.actions(g, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey');
       })
-      // The event source grants Receive/Delete/ChangeMessageVisibility (the core defers a job by its
-      // retry-after this way) and kms:Decrypt on the queue's key.
-      .bind('INGEST_QUEUE_URL', queue.queueUrl, () =>
+      // The event source grants Receive/Delete/ChangeMessageVisibility and kms:Decrypt on the queue's
+      // key. SendMessage: the core defers a job (a 429's retry-after, another delivery's lease) by
+      // sending a delayed copy back to this queue, so waiting never uses up the job's receives.
+      .bind('INGEST_QUEUE_URL', queue.queueUrl, (g) => {
+        queue.grants.actions(g, ['sqs:SendMessage'], { keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'] });
         this.ingest.function.addEventSource(
           new eventsources.SqsEventSource(queue, {
             batchSize: config.batchSize,
@@ -108,8 +110,8 @@ export class ServiceStack extends Stack {
             // many functions call the Compliance API at once (its budget is 600 requests/min per org).
             maxConcurrency: config.maxConcurrency,
           }),
-        ),
-      )
+        );
+      })
       .bind('DEAD_LETTER_QUEUE_URL', deadLetterQueue.queueUrl, (g) =>
         // A malformed job goes straight to the DLQ instead of being retried maxReceiveCount times.
         deadLetterQueue.grants.actions(g, ['sqs:SendMessage'], { keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'] }),
@@ -126,7 +128,9 @@ export class ServiceStack extends Stack {
         data.pipelineKey.grants.actions(g, 'kms:Decrypt');
       })
       .setEnv('ANTHROPIC_BASE_URL', config.upstreamBaseUrl)
-      .setEnv('LEASE_SECONDS', String(INGEST_LEASE_SECONDS));
+      .setEnv('LEASE_SECONDS', String(INGEST_LEASE_SECONDS))
+      // The queue's own redrive setting: the delivery with this receive count records the file as failed.
+      .setEnv('MAX_RECEIVE_COUNT', String(data.queues.maxReceiveCount));
 
     this.lookup = new ArchiverFunction<DeployedEnv<LookupConfig>>(this, 'Lookup', {
       entry: HANDLER_ENTRIES.lookup,

@@ -1,5 +1,5 @@
 import { METRIC } from '../contracts/metric-names.js';
-import { describeError, IntegrityError, UpstreamHttpError } from '../platform/errors.js';
+import { describeError, IntegrityError, UpstreamHttpError, upstreamRequestIdOf } from '../platform/errors.js';
 import type { Counters, Log } from '../platform/telemetry.js';
 import type { ArchiveOutcome } from './archive-file.js';
 import type { QueueDecision } from './failure-decision.js';
@@ -29,6 +29,18 @@ export function reportOutcome(outcome: ArchiveOutcome, log: Log, counters: Count
         outcome: 'unavailable',
         decision: 'record-outcome',
         reason: outcome.record.reason,
+        upstreamRequestId: r.upstreamRequestId,
+      });
+      return;
+    case 'failed':
+      counters.record(METRIC.finalOutcomes, 1, 'Count', { name: 'reason', value: outcome.record.reason });
+      log.error('no retry can succeed; recorded the file as failed', {
+        outcome: 'failed',
+        decision: 'record-outcome',
+        reason: outcome.record.reason,
+        error: outcome.record.detail,
+        status: outcome.record.upstreamStatus,
+        upstreamErrorType: outcome.record.upstreamErrorType,
         upstreamRequestId: r.upstreamRequestId,
       });
       return;
@@ -64,7 +76,8 @@ export function reportFailure(decision: QueueDecision, err: unknown, log: Log, c
     outcome: report.outcome,
     decision: decision.kind,
     error: describeError(err),
-    ...(err instanceof UpstreamHttpError ? { upstreamRequestId: err.requestId, status: err.status } : {}),
+    upstreamRequestId: upstreamRequestIdOf(err),
+    ...(err instanceof UpstreamHttpError ? { status: err.status, upstreamErrorType: err.errorType } : {}),
     ...(err instanceof IntegrityError ? { check: err.check } : {}),
     ...('delaySeconds' in decision ? { delaySeconds: decision.delaySeconds } : {}),
     ...(decision.kind === 'dead-letter-now' ? { reason: decision.reason } : {}),

@@ -16,16 +16,19 @@ export class UpstreamHttpError extends ArchiverError {
   /** Whether upstream's retry rules (status, `x-should-retry`) allow another attempt. */
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
+  /** The `x-should-retry` header's verdict, when upstream sent one; it overrides the status. */
+  readonly shouldRetry: boolean | undefined;
 
   constructor(
     readonly status: number,
     readonly errorType: string | undefined,
     readonly requestId: string | undefined,
-    opts: { retryable: boolean; retryAfterMs?: number | undefined },
+    opts: { retryable: boolean; retryAfterMs?: number | undefined; shouldRetry?: boolean | undefined },
   ) {
     super(`upstream answered ${status}${errorType ? ` (${errorType})` : ''}`);
     this.retryable = opts.retryable;
     this.retryAfterMs = opts.retryAfterMs;
+    this.shouldRetry = opts.shouldRetry;
   }
 }
 
@@ -63,6 +66,16 @@ export class IntegrityError extends ArchiverError {
     readonly actual: string,
   ) {
     super(`integrity check failed: ${check} expected ${expected}, got ${actual}`);
+  }
+}
+
+/**
+ * Upstream published no size for the file and served more than the configured maximum
+ * (`UNSIZED_MAX_MIB`): the download was cut off there, and nothing was stored.
+ */
+export class UnsizedFileTooLargeError extends ArchiverError {
+  constructor(readonly maxBytes: number) {
+    super(`upstream published no size and served more than the ${maxBytes} bytes allowed without one`);
   }
 }
 
@@ -112,6 +125,25 @@ export class InvalidCursorError extends RequestRejectedError {
  * CDK context at synth. The message names every bad key, so the operator can fix it from the message.
  */
 export class ConfigurationError extends ArchiverError {}
+
+/**
+ * The `request-id` of the upstream answer a failure happened on or after (a body that broke, bytes
+ * that failed a check, a store that failed while the body streamed), noted where the failure is
+ * caught, so that logs and records carry it with every failure, as the runbook promises.
+ */
+const upstreamRequestIds = new WeakMap<object, string>();
+
+/** Notes `requestId` on `err` unless it already carries one. Ignores non-objects and empty ids. */
+export function noteUpstreamRequestId(err: unknown, requestId: string | undefined): void {
+  if (typeof err !== 'object' || err === null || !requestId || upstreamRequestIdOf(err) !== undefined) return;
+  upstreamRequestIds.set(err, requestId);
+}
+
+/** The upstream `request-id` a failure carries: its own for an HTTP error answer, else the one noted. */
+export function upstreamRequestIdOf(err: unknown): string | undefined {
+  if (err instanceof UpstreamHttpError && err.requestId) return err.requestId;
+  return typeof err === 'object' && err !== null ? upstreamRequestIds.get(err) : undefined;
+}
 
 /**
  * What a record may keep of a failure that auditors can read: this project's own messages, and only

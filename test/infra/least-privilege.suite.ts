@@ -105,6 +105,7 @@ export function describeLeastPrivilege({ defaults: app }: ArchiverSynths): void 
           'ingest queue sqs:ChangeMessageVisibility',
           'ingest queue sqs:GetQueueAttributes',
           'ingest queue sqs:GetQueueUrl',
+          'ingest queue sqs:SendMessage',
           'pipeline key kms:Decrypt',
           'pipeline key kms:GenerateDataKey',
           'dead-letter queue sqs:SendMessage',

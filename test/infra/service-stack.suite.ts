@@ -91,10 +91,19 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
         'ANTHROPIC_BASE_URL',
         'ANTHROPIC_API_KEY_SECRET_ARN',
         'LEASE_SECONDS',
+        'MAX_RECEIVE_COUNT',
       ];
       expect(Object.keys(env).sort()).toEqual([...configured, ...RUNTIME_ENV].sort());
       const parsed = IngestConfigSchema.safeParse(asDeployed(env));
       expect(parsed.error?.issues ?? []).toEqual([]);
+    });
+
+    it("is told the queue's maxReceiveCount, from the same configuration as the queue's redrive policy", () => {
+      const redrive = (template: typeof t) =>
+        z.object({ maxReceiveCount: z.number() }).parse(onlyResource(template, 'AWS::SQS::Queue', 'IngestQueue').Properties['RedrivePolicy']);
+      const customFn = onlyResource(custom.serviceTemplate, 'AWS::Lambda::Function', 'IngestFunction').Properties;
+      expect(envOf(ingestFn())['MAX_RECEIVE_COUNT']).toBe(String(redrive(defaults.dataTemplate).maxReceiveCount));
+      expect(envOf(customFn)['MAX_RECEIVE_COUNT']).toBe(String(redrive(custom.dataTemplate).maxReceiveCount));
     });
 
     it('holds its lease for the function timeout plus a minute', () => {
