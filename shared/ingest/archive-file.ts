@@ -48,8 +48,9 @@ export type ArchiveOutcome =
 /**
  * Archives one file: claims it, learns its metadata (from the job when complete, else upstream),
  * streams its content into the archive through the integrity checks, and indexes the result. A file
- * already archived is acknowledged without downloading; a file upstream says is gone is recorded as
- * such. Throws anything else for `decideFailure` to act on; the claim is released first.
+ * already archived is acknowledged without downloading; a file upstream says is gone, or that no
+ * retry can fetch, is recorded as such (final-outcome.ts). Throws anything else for `decideFailure`
+ * to act on; the claim is released first, noting the error and the last upstream request-id.
  */
 export async function archiveFile(job: IngestJob, source: FileSource, delivery: Delivery, deps: ArchiveDeps): Promise<ArchiveOutcome> {
   const now = deps.now ?? Date.now;

@@ -53,12 +53,21 @@ describe('x-should-retry: false is final (D7)', () => {
     expect(h.queue.visibilityChanges).toEqual([]);
   });
 
+  it('still counts an auth failure for its alarm when upstream calls a 401 or 403 final', async () => {
+    const h = ingestHarness();
+    h.upstream.fail(GEN, 'metadata', new UpstreamAuthError(403, 'permission_error', 'req_403', { retryable: false, shouldRetry: false }));
+    expect(await process(h, message())).toBe(true);
+    expect(await h.index.get(GEN)).toMatchObject({ status: 'failed', reason: 'not_retryable', upstreamStatus: 403 });
+    expect(h.metrics.filter((m) => m.name === METRIC.upstreamAuthFailures)).toHaveLength(1);
+  });
+
   it('takes a 429 with x-should-retry: false as final too: no deferral', async () => {
     const h = ingestHarness();
     h.upstream.fail(GEN, 'metadata', new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_429', { retryable: false, shouldRetry: false, retryAfterMs: 1_000 }));
     expect(await process(h, message())).toBe(true);
     expect(h.queue.delayedCopies).toEqual([]);
     expect(await h.index.get(GEN)).toMatchObject({ status: 'failed', reason: 'not_retryable', upstreamStatus: 429 });
+    expect(h.metrics.filter((m) => m.name === METRIC.upstreamThrottled)).toHaveLength(1);
   });
 });
 
