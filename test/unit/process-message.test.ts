@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { serializeJob } from '../../shared/contracts/job.js';
 import { METRIC } from '../../shared/contracts/metric-names.js';
 import { objectKeyFor } from '../../shared/contracts/object-keys.js';
+import { parseDeferrals } from '../../shared/ingest/ingest-queue.js';
 import type { IngestMessage } from '../../shared/ingest/ingest-queue.js';
 import { MAX_DEFERRALS } from '../../shared/ingest/failure-decision.js';
 import { processIngestMessage } from '../../shared/ingest/process-message.js';
@@ -241,5 +242,11 @@ describe('processIngestMessage', () => {
     await processIngestMessage(message(JSON.stringify({ fileId: 'claude_gen_file_x', extra: 1 })), new AbortController().signal, h.deps);
     expect(h.queue.deadLetters).toEqual([{ messageId: 'msg-1', body: '{"fileId":"claude_gen_file_x","extra":1}', reason: expect.stringContaining('not a valid job') }]);
     expect(h.store.commits(objectKeyFor('generated', 'claude_gen_file_x'))).toBe(0);
+  });
+});
+
+describe('parseDeferrals', () => {
+  it('reads the deferrals attribute as a whole number from 0, and anything else as 0', () => {
+    expect(['3', ' 20 ', '0', undefined, '', '-1', '1.5', '1e3', 'x', '9999999999'].map(parseDeferrals)).toEqual([3, 20, 0, 0, 0, 0, 0, 0, 0, 0]);
   });
 });
