@@ -35,8 +35,8 @@ export function reportOutcome(outcome: ArchiveOutcome, log: Log, counters: Count
     case 'failed':
       counters.record(METRIC.finalOutcomes, 1, 'Count', { name: 'reason', value: outcome.record.reason });
       // A refused key or a throttle that upstream calls final still feeds the alarm that watches for it.
-      if (r.upstreamStatus === 401 || r.upstreamStatus === 403) counters.record(METRIC.upstreamAuthFailures, 1, 'Count');
-      if (r.upstreamStatus === 429) counters.record(METRIC.upstreamThrottled, 1, 'Count');
+      if (outcome.record.upstreamStatus === 401 || outcome.record.upstreamStatus === 403) counters.record(METRIC.upstreamAuthFailures, 1, 'Count');
+      if (outcome.record.upstreamStatus === 429) counters.record(METRIC.upstreamThrottled, 1, 'Count');
       log.error('no retry can succeed; recorded the file as failed', {
         outcome: 'failed',
         decision: 'record-outcome',
