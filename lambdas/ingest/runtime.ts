@@ -2,7 +2,8 @@ import type { SQSBatchResponse, SQSEvent, Context } from 'aws-lambda';
 import { S3ArchiveStore } from '../../shared/archive/s3-archive-store.js';
 import type { ApiKeyProvider } from '../../shared/upstream/api-key.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../../shared/platform/aws-clients.js';
-import type { IngestConfig } from '../../shared/contracts/lambda-environment.js';
+import type { IngestConfig, WorkerBudgetConfig } from '../../shared/contracts/lambda-environment.js';
+import { createSharedBudgetGate } from '../discovery/runtime.js';
 import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
 import { METRIC } from '../../shared/contracts/metric-names.js';
 import { SqsIngestQueue } from '../../shared/platform/sqs-ingest-queue.js';
@@ -18,15 +19,28 @@ const MIB = 1024 * 1024;
  */
 export function createIngestRuntime(
   config: IngestConfig,
-  opts: { apiKey: string | ApiKeyProvider; log: Log; counters: Counters; deadlineMarginMs?: number },
+  opts: {
+    apiKey: string | ApiKeyProvider;
+    log: Log;
+    counters: Counters;
+    deadlineMarginMs?: number;
+    /** The shared upstream budget; without COMPLIANCE_REQUESTS_PER_MINUTE the worker is not gated. */
+    budget?: WorkerBudgetConfig;
+  },
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const s3 = createS3Client({ endpoint: config.LOCAL_S3_ENDPOINT });
   const doc = createDocumentClient({ endpoint: config.LOCAL_DYNAMODB_ENDPOINT });
   const sqs = createSqsClient({ endpoint: config.LOCAL_SQS_ENDPOINT });
+  const rate = opts.budget?.COMPLIANCE_REQUESTS_PER_MINUTE;
+  const gate =
+    opts.budget && rate !== undefined
+      ? createSharedBudgetGate({ ...opts.budget, COMPLIANCE_REQUESTS_PER_MINUTE: rate }, doc, config.INDEX_TABLE, 'worker', opts)
+      : undefined;
   const upstream = createUpstreamClient({
     baseUrl: config.ANTHROPIC_BASE_URL,
     apiKey: opts.apiKey,
     dispatcher: createUpstreamAgent(),
+    ...(gate ? { gate } : {}),
     onResponse: ({ latencyMs }) => opts.counters.record(METRIC.upstreamLatency, latencyMs, 'Milliseconds'),
   });
   return createIngestHandler({

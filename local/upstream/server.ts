@@ -15,18 +15,21 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { closeHttpServer, listenOnLoopback, LOOPBACK_HOST } from '../loopback.js';
-import { ANTHROPIC_VERSION, FILES_API_BETA, createRateLimitWindow, hasFilesApiBeta, isAuthorized } from './api-headers.js';
+import { ANTHROPIC_VERSION, FILES_API_BETA, createRateLimitWindow, createTokenBucket, hasFilesApiBeta, isAuthorized } from './api-headers.js';
 import { FileCatalogue, type UpstreamFile } from './catalogue.js';
 import type { ContentDigest } from './content.js';
 import { openExchange, type UpstreamRequest } from './exchange.js';
 import { FaultQueue, faultHeaders, isContentFault, waitOutStall, type UpstreamFault } from './faults.js';
+import { UpstreamListings } from './listings.js';
 import { matchRoute, type UpstreamEndpoint } from './routes.js';
 
 export interface UpstreamServerOptions {
   apiKey: string;
   files?: UpstreamFile[];
-  /** Reported in the rate-limit headers (never enforced; inject 429s instead). Default 600. */
+  /** Reported in the rate-limit headers (enforced only with `enforceRateLimit`). Default 600. */
   requestsPerMinute?: number;
+  /** Answer 429 (with `retry-after`) above `requestsPerMinute`, as a token bucket holding `burstSeconds` of requests. */
+  enforceRateLimit?: { burstSeconds: number };
 }
 
 export interface UpstreamServer {
@@ -40,6 +43,8 @@ export interface UpstreamServer {
   injectFault(id: string, endpoint: UpstreamEndpoint, ...faults: UpstreamFault[]): void;
   /** The size and hashes of a file's full content. */
   digestOf(id: string): Promise<ContentDigest>;
+  /** Chat facts (soft deletion) and the activity feed, beside the chats derived from the files. */
+  readonly listings: UpstreamListings;
   /** Every request received so far, oldest first (a live array). */
   readonly requests: readonly UpstreamRequest[];
   /** How many requests matched the id and endpoint (either may be omitted). */
@@ -51,9 +56,11 @@ export interface UpstreamServer {
 /** Starts the imitation upstream on 127.0.0.1 (free port); resolves once every given file is ready. */
 export async function startUpstreamServer(opts: UpstreamServerOptions): Promise<UpstreamServer> {
   const catalogue = new FileCatalogue();
+  const listings = new UpstreamListings(catalogue);
   const faults = new FaultQueue();
   const requests: UpstreamRequest[] = [];
   const rateLimitHeaders = createRateLimitWindow(opts.requestsPerMinute ?? 600);
+  const admit = opts.enforceRateLimit ? createTokenBucket(opts.requestsPerMinute ?? 600, opts.enforceRateLimit.burstSeconds) : () => 0;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const exchange = openExchange(req, res, requests);
@@ -69,6 +76,11 @@ export async function startUpstreamServer(opts: UpstreamServerOptions): Promise<
     for (const [name, value] of Object.entries(rateLimitHeaders(authorized))) res.setHeader(name, value);
     if (!authorized) {
       exchange.fail(401, 'invalid x-api-key');
+      return;
+    }
+    const waitMs = admit();
+    if (waitMs > 0) {
+      exchange.fail(429, 'rate limit exceeded', { 'retry-after': String(Math.ceil(waitMs / 1000)) });
       return;
     }
     if (req.headers['anthropic-version'] !== ANTHROPIC_VERSION) {
@@ -101,6 +113,7 @@ export async function startUpstreamServer(opts: UpstreamServerOptions): Promise<
       exchange,
       id: match.id,
       catalogue,
+      listings,
       contentFault: isContentFault(fault) ? fault : undefined,
     });
   }
@@ -133,6 +146,7 @@ export async function startUpstreamServer(opts: UpstreamServerOptions): Promise<
       if (!stored) throw new Error(`no upstream file ${id}`);
       return stored.digest;
     },
+    listings,
     requests,
     requestCount(id, endpoint) {
       return requests.filter(

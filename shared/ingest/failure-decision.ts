@@ -1,5 +1,5 @@
 import type { FailedReason, UnavailableReason } from '../contracts/file-records.js';
-import { ClaimHeldError, DeadlineError, IntegrityError, MalformedJobError, UnsizedFileTooLargeError } from '../platform/errors.js';
+import { BudgetExhaustedError, ClaimHeldError, DeadlineError, IntegrityError, MalformedJobError, UnsizedFileTooLargeError } from '../platform/errors.js';
 import { UpstreamAuthError, UpstreamContractError, UpstreamHttpError, UpstreamRateLimitedError, UpstreamTransportError } from '../platform/errors.js';
 import { backoffDelayMs } from '../upstream/retry-rules.js';
 
@@ -9,7 +9,7 @@ import { backoffDelayMs } from '../upstream/retry-rules.js';
  *
  * - retry-in-process: try the failed upstream call again in this invocation, after `delayMs`;
  * - requeue-after: the message comes back after a delay someone named (upstream's retry-after, the
- *   end of another delivery's lease). Waiting is not failing: a copy of the message is sent back
+ *   end of another delivery's lease, the next window of the shared request budget). Waiting is not failing: a copy of the message is sent back
  *   delayed, carrying its deferral count, and the delivery is acknowledged, so waits never use up
  *   the queue's receives. After MAX_DEFERRALS the message itself is hidden for the delay instead,
  *   so an endless wait ends in the dead-letter queue like any other repeated failure;
@@ -29,7 +29,7 @@ export type QueueDecision =
   | {
       kind: 'requeue-after';
       delaySeconds: number;
-      cause: 'rate-limited' | 'claim-held';
+      cause: 'rate-limited' | 'claim-held' | 'budget';
       /** The deferral count the delayed copy carries; null once MAX_DEFERRALS are spent. */
       deferral: number | null;
     }
@@ -90,6 +90,10 @@ export function decideFailure(err: unknown, ctx: FailureContext & { inProcess?: 
   if (err instanceof MalformedJobError) return { kind: 'dead-letter-now', reason: err.reason };
   const deferral = (ctx.deferrals ?? 0) < MAX_DEFERRALS ? (ctx.deferrals ?? 0) + 1 : null;
   if (err instanceof ClaimHeldError) return { kind: 'requeue-after', cause: 'claim-held', delaySeconds: Math.ceil(err.retryAfterMs / 1000), deferral };
+  // The shared budget had no grant within the worker's wait: the job waits for a later window, as for a 429.
+  if (err instanceof BudgetExhaustedError) {
+    return { kind: 'requeue-after', cause: 'budget', delaySeconds: Math.max(1, Math.ceil(err.retryAfterMs / 1000)), deferral };
+  }
   // 404 is final: the file was deleted or has expired upstream (the use case tells the two apart).
   if (err instanceof UpstreamHttpError && err.status === 404) return { kind: 'record-outcome', status: 'unavailable', reason: 'not_found' };
   // `x-should-retry: false` is upstream saying no retry can succeed, whatever the status (429 included).

@@ -57,6 +57,8 @@ const FAILURE_REPORTS: Record<FailureCause, { level: 'info' | 'warn' | 'error'; 
   malformed: { level: 'error', message: 'rejected a malformed job to the dead-letter queue', outcome: 'malformed', metric: METRIC.malformedJobs },
   'rate-limited': { level: 'warn', message: 'upstream rate limit; the message waits in the queue', outcome: 'retry', metric: METRIC.upstreamThrottled },
   'claim-held': { level: 'info', message: 'another delivery is archiving this file', outcome: 'deferred' },
+  // The budget gate counts BudgetExhausted itself, by API.
+  budget: { level: 'info', message: 'no upstream request budget left for now; the job waits in the queue', outcome: 'deferred' },
   auth: {
     level: 'error',
     message: 'upstream refused the API key; an operator must fix the key or its scopes',

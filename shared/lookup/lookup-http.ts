@@ -9,10 +9,21 @@ import type { RejectionKind } from '../platform/errors.js';
 import type { Log } from '../platform/telemetry.js';
 import { listChatFiles, presignFileDownload, readFileRecord } from './read-files.js';
 import type { FileReader } from './read-files.js';
+import { POLLER_SOURCES } from '../contracts/discovery-ledger.js';
+import type { LedgerRecord, PollerSource } from '../contracts/discovery-ledger.js';
+import type { UpstreamDeletionRecord } from '../index/dynamodb-upstream-deletions.js';
+
+/** The discovery ledger and upstream deletions as the lookup API reads them (a port). */
+export interface DiscoveryReads {
+  /** Newest run first. Throws InvalidCursorError for a cursor it did not issue. */
+  listLedger(source: PollerSource, limit: number, cursor: string | undefined): Promise<{ runs: LedgerRecord[]; nextCursor: string | undefined }>;
+  getUpstreamDeletions(ids: readonly string[]): Promise<UpstreamDeletionRecord[]>;
+}
 
 /** The lookup API over HTTP (API Gateway REST, proxy integration): validation, dispatch, status codes. */
 export interface LookupDeps {
   index: FileReader;
+  discovery: DiscoveryReads;
   downloads: DownloadSigner;
   presignTtlSeconds: number;
   log: Log;
@@ -59,6 +70,7 @@ const ListQuerySchema = z.object({
 const ChatPath = z.object({ chatId: ChatIdSchema });
 const FilePath = z.object({ fileId: FileIdSchema });
 const NoQuery = z.object({});
+const SourcePath = z.object({ source: z.enum(POLLER_SOURCES, { error: `must be one of ${POLLER_SOURCES.join(', ')}` }) });
 
 /** One handler per route of the contract (shared/contracts/lookup-routes.ts): a missing one does not compile. */
 export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
@@ -67,14 +79,19 @@ export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
     query: ListQuerySchema,
     async handle({ path: { chatId }, query: { limit, cursor } }, deps) {
       const page = await listChatFiles(deps.index, chatId, limit ?? DEFAULT_PAGE_SIZE, cursor);
-      return json(200, { chatId, files: page.items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
+      // Deleted upstream: the archived copies stay, and the listing says so.
+      const [chatDeletion] = await deps.discovery.getUpstreamDeletions([chatId]);
+      return json(200, { chatId, ...(chatDeletion ? { chatDeletion } : {}), files: page.items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
     },
   }),
   'GET /files/{fileId}': defineRoute({
     path: FilePath,
     query: NoQuery,
     async handle({ path: { fileId } }, deps) {
-      return json(200, await readFileRecord(deps.index, fileId));
+      const record = await readFileRecord(deps.index, fileId);
+      // Deleted upstream (the file, or a chat it belongs to): our copy stays, and the record says so.
+      const upstreamDeletions = await deps.discovery.getUpstreamDeletions([fileId, ...record.chatIds]);
+      return json(200, upstreamDeletions.length > 0 ? { ...record, upstreamDeletions } : record);
     },
   }),
   'GET /files/{fileId}/content': defineRoute({
@@ -83,6 +100,14 @@ export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
     async handle({ path: { fileId } }, deps) {
       const url = await presignFileDownload(deps.index, deps.downloads, fileId, deps.presignTtlSeconds);
       return { statusCode: 302, headers: { Location: url, 'Cache-Control': 'no-store' }, body: '' };
+    },
+  }),
+  'GET /discovery/{source}/runs': defineRoute({
+    path: SourcePath,
+    query: ListQuerySchema,
+    async handle({ path: { source }, query: { limit, cursor } }, deps) {
+      const page = await deps.discovery.listLedger(source, limit ?? DEFAULT_PAGE_SIZE, cursor);
+      return json(200, { source, runs: page.runs, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
     },
   }),
 };

@@ -1,3 +1,5 @@
+import type { UpstreamApi } from '../upstream/request-gate.js';
+
 /**
  * One error hierarchy for the project. An error states what went wrong; what happens next (retry in
  * process, requeue, record a final outcome, dead-letter) is decided in one place from its class:
@@ -34,6 +36,19 @@ export class UpstreamHttpError extends ArchiverError {
 
 /** 429: the organization's request budget is spent; the message waits in the queue for `retryAfterMs`. */
 export class UpstreamRateLimitedError extends UpstreamHttpError {}
+
+/**
+ * No grant from the shared upstream request budget (shared/discovery/rate-budget.ts) came within the
+ * caller's wait: retry after `retryAfterMs`, when the next window opens. A wait, not a 429.
+ */
+export class BudgetExhaustedError extends ArchiverError {
+  constructor(
+    readonly api: UpstreamApi,
+    readonly retryAfterMs: number,
+  ) {
+    super(`no ${api} request budget within the wait allowed`);
+  }
+}
 
 /** 401/403: the key is wrong or lacks a scope. Nothing else will succeed until an operator acts. */
 export class UpstreamAuthError extends UpstreamHttpError {}

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decideFailure, MAX_DEFERRALS, MAX_VISIBILITY_SECONDS, queueRetryDelaySeconds, toQueueActions } from '../../shared/ingest/failure-decision.js';
 import type { FailureDecision, InProcessAttempt, QueueActions, QueueDecision } from '../../shared/ingest/failure-decision.js';
 import {
+  BudgetExhaustedError,
   ClaimHeldError,
   DeadlineError,
   IntegrityError,
@@ -44,7 +45,8 @@ const ROWS: Record<string, Row> = {
   'the same once `UPSTREAM_MAX_ATTEMPTS` (default 3) attempts are spent': { err: http(529, true), inProcess: lastOfThree, receiveCount: 2, visibilitySeconds: 60 },
   '429': { err: new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_1', { retryable: true, retryAfterMs: 12_300 }), deferrals: 3, visibilitySeconds: 13 },
   "another delivery holds the file's claim": { err: new ClaimHeldError(90_000), visibilitySeconds: 90 },
-  'a 429 or a held claim once the job has been deferred 100 times (`MAX_DEFERRALS`)': {
+  'no grant from the shared request budget within `BUDGET_MAX_WAIT_MS` (default 20 s)': { err: new BudgetExhaustedError('compliance', 400), visibilitySeconds: 1 },
+  'any of these three waits once the job has been deferred 100 times (`MAX_DEFERRALS`)': {
     err: new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_1', { retryable: true, retryAfterMs: 5_000 }),
     deferrals: MAX_DEFERRALS,
     visibilitySeconds: 5,

@@ -6,7 +6,7 @@ import { parseDeferrals } from '../../shared/ingest/ingest-queue.js';
 import type { IngestMessage } from '../../shared/ingest/ingest-queue.js';
 import { MAX_DEFERRALS } from '../../shared/ingest/failure-decision.js';
 import { processIngestMessage } from '../../shared/ingest/process-message.js';
-import { DeadlineError, UpstreamAuthError, UpstreamHttpError, UpstreamRateLimitedError } from '../../shared/platform/errors.js';
+import { BudgetExhaustedError, DeadlineError, UpstreamAuthError, UpstreamHttpError, UpstreamRateLimitedError } from '../../shared/platform/errors.js';
 import { ingestHarness, NOW_MS } from './fakes/ingest-harness.js';
 import { QUEUE_PHRASES, readFailureTable } from './fakes/readme-failures.js';
 import { generatedFile } from './fakes/scripted-upstream.js';
@@ -65,7 +65,14 @@ const SCENARIOS: Record<string, Scenario> = {
     },
     visibilitySeconds: 45,
   },
-  'a 429 or a held claim once the job has been deferred 100 times (`MAX_DEFERRALS`)': {
+  'no grant from the shared request budget within `BUDGET_MAX_WAIT_MS` (default 20 s)': {
+    arrange(h) {
+      h.upstream.fail(GEN, 'metadata', new BudgetExhaustedError('compliance', 2_500));
+      return message(job, 1, 7);
+    },
+    visibilitySeconds: 3,
+  },
+  'any of these three waits once the job has been deferred 100 times (`MAX_DEFERRALS`)': {
     arrange(h) {
       h.upstream.fail(GEN, 'metadata', new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_429', { retryable: true, retryAfterMs: 7_000 }));
       return message(job, 1, MAX_DEFERRALS);
