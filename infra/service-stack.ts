@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import type { IngestConfig, LookupConfig, WorkerBudgetConfig } from '../shared/contracts/lambda-environment.js';
 import { SERVICE_NAMES } from '../shared/contracts/metric-names.js';
+import { ARCHIVE_KEY_PREFIX } from '../shared/contracts/object-keys.js';
 import type { DeploymentConfig } from './deployment-config.js';
 import { ArchiverFunction } from './constructs/archiver-function.js';
 import { DiscoveryPollers } from './constructs/discovery-pollers.js';
@@ -69,22 +70,23 @@ export class ServiceStack extends Stack {
       projectRoot: PROJECT_ROOT,
       description: 'Archives one Claude file per SQS job into the Object Lock bucket and indexes it',
       serviceName: SERVICE_NAMES.ingest,
-      // Memory buys CPU, not buffers: a file is streamed with ~8 MiB parts × 5 in flight (~50 MB),
-      // but MD5 + SHA-256 over every byte plus TLS in and out are CPU-bound, and Lambda allots CPU
-      // in proportion to memory (1769 MB = 1 vCPU). 1024 MB (~0.6 vCPU) sustains the 50-90 MB/s
-      // measured locally, i.e. 6-10 s for a 500 MB file, at an acceptable GB-second price.
+      // Memory buys CPU more than buffers: the records of a batch are archived at once, each file
+      // holding (uploadConcurrency + 2) parts (5 × 6 × 8 MiB = 240 MB by default; the deployment
+      // configuration refuses a memory size that cannot hold a full batch, sizing.ts), but MD5 +
+      // SHA-256 over every byte plus TLS in and out are CPU-bound, and Lambda allots CPU in proportion
+      // to memory (1769 MB = 1 vCPU). 1024 MB (~0.6 vCPU) sustains the 50-90 MB/s measured locally,
+      // i.e. 6-10 s for a 500 MB file, at an acceptable GB-second price.
       memorySize: config.ingestMemoryMb,
       timeout: INGEST_TIMEOUT,
       logLevel: config.logLevel,
       logRetention: props.logRetention,
     });
     this.ingest
-      .bind('ARCHIVE_BUCKET', bucket.bucketName, (g) =>
+      .bind('ARCHIVE_BUCKET', bucket.bucketName, (g) => {
         // PutObject + multipart (AbortMultipartUpload, ListMultipartUploadParts). Recovering an
-        // object committed by a crashed attempt is HeadObject (authorized by GetObject) and then a
-        // re-hash of that exact version (GetObject with VersionId, authorized by GetObjectVersion).
-        // S3 uses the bucket key on the caller's behalf: data keys to write, Decrypt to complete
-        // multipart uploads and to read.
+        // object committed by a crashed attempt is a listing of exactly its key, then a re-hash of
+        // it (GetObject). S3 uses the bucket key on the caller's behalf: data keys to write, Decrypt
+        // to upload parts and to read.
         bucketGrants.actionsOnObjectKeys(
           g,
           '*',
@@ -95,8 +97,18 @@ export class ServiceStack extends Stack {
           's3:ListMultipartUploadParts',
           'kms:GenerateDataKey',
           'kms:Decrypt',
-        ),
-      )
+        );
+        // Whether a key already holds an object is asked with ListObjectsV2 (Prefix = the key): S3
+        // answers a HeadObject or GetObject of a missing key with 403, not 404, to a caller without
+        // s3:ListBucket. Listing is limited to prefixes under the archive layout; a read carries no
+        // s3:prefix, so this grant does not turn a missing key's 403 into 404, and the code never asks.
+        iam.Grant.addToPrincipal({
+          grantee: g,
+          actions: ['s3:ListBucket'],
+          resourceArns: [bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': `${ARCHIVE_KEY_PREFIX}*` } },
+        });
+      })
       .bind('INDEX_TABLE', table.tableName, (g) => {
         table.grants.actions(g, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
         data.archiveKey.grants.actions(g, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey');
@@ -141,7 +153,10 @@ export class ServiceStack extends Stack {
       // already granted above: GetItem, PutItem, UpdateItem).
       .setEnv('COMPLIANCE_REQUESTS_PER_MINUTE', String(config.complianceRequestsPerMinute))
       .setEnv('FILES_API_REQUESTS_PER_MINUTE', String(config.filesApiRequestsPerMinute))
-      .setEnv('POLLER_BUDGET_SHARE', String(config.pollerBudgetPercent / 100));
+      .setEnv('POLLER_BUDGET_SHARE', String(config.pollerBudgetPercent / 100))
+      // Set explicitly, so the function runs with exactly the values the memory check counted.
+      .setEnv('PART_SIZE_MIB', String(config.partSizeMib))
+      .setEnv('UPLOAD_CONCURRENCY', String(config.uploadConcurrency));
 
     this.lookup = new ArchiverFunction<DeployedEnv<LookupConfig>>(this, 'Lookup', {
       entry: HANDLER_ENTRIES.lookup,

@@ -6,7 +6,7 @@ import { STATUS_FIELDS } from '../contracts/file-records.js';
 import type { ArchivedRecord, FailedRecord, FileRecord, UnavailableRecord } from '../contracts/file-records.js';
 import { InvalidCursorError } from '../platform/errors.js';
 import type { ChatPage, ClaimResult, FileIndex, FailureNote } from './file-index.js';
-import { chatListingSortKey, chatPartition, fileItemKey } from '../contracts/table-keys.js';
+import { chatListingSortKey, chatPartition, fileItemKey, listingSortTime } from '../contracts/table-keys.js';
 
 /** The attributes of the file item that are bookkeeping, not part of the record. */
 const BOOKKEEPING = ['pk', 'sk', 'leaseOwner', 'leaseExpiresAtMs', 'sortAt'] as const;
@@ -60,20 +60,20 @@ export class DynamoDbFileIndex implements FileIndex {
   }
 
   async markArchived(record: ArchivedRecord, owner: string): Promise<ArchivedRecord> {
-    return this.finish(record, record.createdAt ?? record.archivedAt, { condition: 'leaseOwner = :owner', values: { ':owner': owner } }) as Promise<ArchivedRecord>;
+    return this.finish(record, listingSortTime(record.createdAt, record.archivedAt), { condition: 'leaseOwner = :owner', values: { ':owner': owner } }) as Promise<ArchivedRecord>;
   }
 
   async markUnavailable(record: UnavailableRecord, owner: string): Promise<UnavailableRecord> {
-    return this.finish(record, record.createdAt ?? record.recordedAt, { condition: 'leaseOwner = :owner', values: { ':owner': owner } }) as Promise<UnavailableRecord>;
+    return this.finish(record, listingSortTime(record.createdAt, record.recordedAt), { condition: 'leaseOwner = :owner', values: { ':owner': owner } }) as Promise<UnavailableRecord>;
   }
 
   async markFailed(record: FailedRecord, owner: string): Promise<FailedRecord> {
-    return this.finish(record, record.createdAt ?? record.failedAt, { condition: 'leaseOwner = :owner', values: { ':owner': owner } }) as Promise<FailedRecord>;
+    return this.finish(record, listingSortTime(record.createdAt, record.failedAt), { condition: 'leaseOwner = :owner', values: { ':owner': owner } }) as Promise<FailedRecord>;
   }
 
   async markDeadLettered(record: FailedRecord, nowMs: number): Promise<FailedRecord | undefined> {
     try {
-      return (await this.finish(record, record.createdAt ?? record.failedAt, {
+      return (await this.finish(record, listingSortTime(record.createdAt, record.failedAt), {
         // Only a file nobody is working on and nothing better is known about: not archived, not
         // recorded unavailable, and no live lease (a duplicate delivery may hold one).
         condition: 'attribute_not_exists(pk) OR (#status = :pending AND (attribute_not_exists(leaseExpiresAtMs) OR leaseExpiresAtMs < :nowMs))',
@@ -253,10 +253,14 @@ export class DynamoDbFileIndex implements FileIndex {
   }
 }
 
+/**
+ * The listing time stored on the file item when it was first finished, used as it is: rewriting a
+ * listing under the key it was first written with is what keeps the write idempotent.
+ */
 function sortAtOf(item: Record<string, unknown> | undefined, record: FileRecord): string {
   const v = item?.['sortAt'];
   if (typeof v === 'string') return v;
-  return record.createdAt ?? new Date().toISOString();
+  return listingSortTime(record.createdAt, new Date().toISOString());
 }
 
 /** Turns a stored item into a record: bookkeeping removed, the chat set as a sorted list. */
