@@ -5,7 +5,8 @@ import type { Log } from '../shared/platform/telemetry.js';
 export interface ScheduledPoller {
   source: PollerSource;
   everyMinutes: number;
-  run(context: { getRemainingTimeInMillis(): number }): Promise<RunOutcome>;
+  /** `stop` aborts when the schedule stops: the run then ends at its next check, as at its deadline. */
+  run(context: { getRemainingTimeInMillis(): number }, stop: AbortSignal): Promise<RunOutcome>;
 }
 
 /**
@@ -15,10 +16,11 @@ export interface ScheduledPoller {
  */
 export function startPollerSchedule(pollers: ScheduledPoller[], opts: { timeoutMs: number; log: Log }): { stop(): Promise<void> } {
   const running = new Set<Promise<unknown>>();
+  const stopping = new AbortController();
   const invoke = (p: ScheduledPoller) => {
     const deadline = Date.now() + opts.timeoutMs;
     const run = p
-      .run({ getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) })
+      .run({ getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) }, stopping.signal)
       .then((outcome) => {
         if (outcome.kind === 'ran') {
           const l = outcome.ledger;
@@ -36,6 +38,8 @@ export function startPollerSchedule(pollers: ScheduledPoller[], opts: { timeoutM
   return {
     async stop() {
       for (const t of timers) clearInterval(t);
+      // Runs in progress end at their next check, writing their checkpoint and ledger as at a deadline.
+      stopping.abort();
       await Promise.allSettled([...running]);
     },
   };
