@@ -5,8 +5,7 @@ import type { Log } from '../shared/platform/telemetry.js';
 export interface ScheduledPoller {
   source: PollerSource;
   everyMinutes: number;
-  /** `stop` aborts when the schedule stops: the run then ends at its next check, as at its deadline. */
-  run(context: { getRemainingTimeInMillis(): number }, stop: AbortSignal): Promise<RunOutcome>;
+  run(context: { getRemainingTimeInMillis(): number }): Promise<RunOutcome>;
 }
 
 /**
@@ -14,13 +13,12 @@ export interface ScheduledPoller {
  * `everyMinutes`, each invocation with the deployed function's time limit. A run still going when
  * the next is due overlaps it, as Lambda would; the poller's lease turns the newcomer away.
  */
-export function startPollerSchedule(pollers: ScheduledPoller[], opts: { timeoutMs: number; log: Log }): { stop(): Promise<void> } {
+export function startPollerSchedule(pollers: ScheduledPoller[], opts: { timeoutMs: number; log: Log }): { stop(graceMs?: number): Promise<void> } {
   const running = new Set<Promise<unknown>>();
-  const stopping = new AbortController();
   const invoke = (p: ScheduledPoller) => {
     const deadline = Date.now() + opts.timeoutMs;
     const run = p
-      .run({ getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) }, stopping.signal)
+      .run({ getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) })
       .then((outcome) => {
         if (outcome.kind === 'ran') {
           const l = outcome.ledger;
@@ -36,11 +34,12 @@ export function startPollerSchedule(pollers: ScheduledPoller[], opts: { timeoutM
     return setInterval(() => invoke(p), p.everyMinutes * 60_000);
   });
   return {
-    async stop() {
+    /** Stops scheduling; waits up to `graceMs` for running runs (a run cut short resumes at the next start). */
+    async stop(graceMs = 10_000) {
       for (const t of timers) clearInterval(t);
-      // Runs in progress end at their next check, writing their checkpoint and ledger as at a deadline.
-      stopping.abort();
-      await Promise.allSettled([...running]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...running]), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
     },
   };
 }

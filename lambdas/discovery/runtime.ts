@@ -51,7 +51,7 @@ export function createPollerRuntime(
   source: PollerSource,
   config: DiscoveryConfig,
   opts: { apiKey: string | ApiKeyProvider; log: Log; counters: Counters; dispatcher?: Dispatcher; now?: () => number },
-): (context: Pick<Context, 'getRemainingTimeInMillis'>, stop?: AbortSignal) => Promise<RunOutcome> {
+): (context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<RunOutcome> {
   const doc = createDocumentClient({ endpoint: config.LOCAL_DYNAMODB_ENDPOINT });
   const sqs = createSqsClient({ endpoint: config.LOCAL_SQS_ENDPOINT });
   const gate = createSharedBudgetGate(config, doc, config.INDEX_TABLE, 'poller', opts);
@@ -73,12 +73,11 @@ export function createPollerRuntime(
     pageSize: config.PAGE_SIZE,
   };
   const deletions = new UpstreamDeletionIndex(doc, config.INDEX_TABLE);
-  return (context, stop) => {
+  return (context) => {
     const runOptions = {
       deadlineMs: now() + context.getRemainingTimeInMillis(),
       stopMarginMs: config.POLLER_STOP_MARGIN_SECONDS * 1000,
       leaseMs: config.POLLER_LEASE_SECONDS * 1000,
-      ...(stop ? { stop } : {}),
     };
     switch (source) {
       case 'chats':

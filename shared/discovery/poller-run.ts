@@ -47,8 +47,6 @@ export interface RunOptions {
   /** Time kept in hand for one more page and the ledger write. */
   stopMarginMs: number;
   leaseMs: number;
-  /** Aborted to stop early (the local stack shutting down): the run ends at its next check, as at its deadline. */
-  stop?: AbortSignal;
 }
 
 export type RunOutcome = { kind: 'ran'; ledger: LedgerRecord } | { kind: 'lease_held' };
@@ -82,7 +80,7 @@ export async function runPoller(
     runId,
     checkpoint,
     signal: deadline.signal,
-    shouldStop: () => opts.stop?.aborted === true || deps.now() >= opts.deadlineMs - opts.stopMarginMs,
+    shouldStop: () => deps.now() >= opts.deadlineMs - opts.stopMarginMs,
     page(page) {
       stats.pages += 1;
       stats.records += page.items.length;
