@@ -126,10 +126,12 @@ export class ServiceStack extends Stack {
         // Lambda's poller uses the function's role: ReceiveMessage, DeleteMessage and
         // GetQueueAttributes (Lambda's documented execution role permissions for an SQS event
         // source), and kms:Decrypt on the queue's key to receive. None of these is an SDK call of
-        // the function's code. ChangeMessageVisibility is one: the core defers a job by its
-        // retry-after this way.
-        queue.grants.actions(g, ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'], {
-          keyActions: ['kms:Decrypt'],
+        // the function's code. ChangeMessageVisibility is one (the core hands a message back this
+        // way), and so is SendMessage: the core defers a job (a 429's retry-after, another
+        // delivery's lease) by sending a delayed copy back to this queue, so waiting never uses up
+        // the job's receives; sending under the queue's key needs kms:GenerateDataKey and kms:Decrypt.
+        queue.grants.actions(g, ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility', 'sqs:SendMessage'], {
+          keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'],
         });
       })
       .bind('DEAD_LETTER_QUEUE_URL', deadLetterQueue.queueUrl, (g) =>
@@ -149,6 +151,8 @@ export class ServiceStack extends Stack {
       })
       .setEnv('ANTHROPIC_BASE_URL', config.upstreamBaseUrl)
       .setEnv('LEASE_SECONDS', String(INGEST_LEASE_SECONDS))
+      // The queue's own redrive setting: the delivery with this receive count records the file as failed.
+      .setEnv('MAX_RECEIVE_COUNT', String(data.queues.maxReceiveCount))
       // Set explicitly, so the function runs with exactly the values the memory check counted.
       .setEnv('PART_SIZE_MIB', String(config.partSizeMib))
       .setEnv('UPLOAD_CONCURRENCY', String(config.uploadConcurrency))

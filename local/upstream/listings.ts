@@ -7,7 +7,7 @@
  * chat updated after its id was handed out as a cursor does not move the reader; a cursor this
  * server did not issue, or issued under another `order_by`, answers 400.
  */
-import { DEFAULT_CREATED_AT, generatedMessageId, publishedMd5, uploadMessageId, type FileCatalogue } from './catalogue.js';
+import { DEFAULT_CREATED_AT, generatedMessageId, publishedMd5, publishedSize, uploadMessageId, type FileCatalogue } from './catalogue.js';
 import type { RouteContext } from './routes.js';
 
 export interface ListingChatFacts {
@@ -91,7 +91,7 @@ export class UpstreamListings {
           filename: file.filename,
           md5: publishedMd5(file, digest),
           mime_type: file.mimeType,
-          size_bytes: file.expired ? null : digest.sizeBytes,
+          size_bytes: publishedSize(file, digest),
         });
       } else if (file.source === 'uploaded') {
         file.chatIds.forEach((chatId, i) => {
@@ -101,7 +101,7 @@ export class UpstreamListings {
             filename: file.filename,
             md5: publishedMd5(file, digest),
             mime_type: file.mimeType,
-            size_bytes: digest.sizeBytes,
+            size_bytes: publishedSize(file, digest),
           });
         });
       }

@@ -1,5 +1,5 @@
 import { DISCOVERY_METRIC } from '../contracts/metric-names.js';
-import { ArchiverError } from '../platform/errors.js';
+import { BudgetExhaustedError } from '../platform/errors.js';
 import type { Counters, Log } from '../platform/telemetry.js';
 import type { RequestGate, UpstreamApi } from '../upstream/request-gate.js';
 
@@ -77,15 +77,8 @@ export function shrunkState(state: BudgetState, sizing: BudgetSizing, retryAfter
   };
 }
 
-/** No budget came within the caller's wait: retry later (a retryable failure, not a 429). */
-export class BudgetExhaustedError extends ArchiverError {
-  constructor(
-    readonly api: UpstreamApi,
-    readonly retryAfterMs: number,
-  ) {
-    super(`no ${api} request budget within the wait allowed`);
-  }
-}
+// Lives with the other errors (shared/platform/errors.ts): the ingest failure model defers on it.
+export { BudgetExhaustedError };
 
 export interface GateOptions {
   budgets: Partial<Record<UpstreamApi, RateBudget>>;

@@ -1,4 +1,4 @@
-import { describeError } from '../platform/errors.js';
+import { describeError, upstreamRequestIdOf } from '../platform/errors.js';
 import type { Log } from '../platform/telemetry.js';
 import { decideFailure } from './failure-decision.js';
 
@@ -33,6 +33,7 @@ export async function withInProcessRetries<T>(attempt: () => Promise<T>, opts: I
         decision: decision.kind,
         delayMs: decision.delayMs,
         error: describeError(err),
+        upstreamRequestId: upstreamRequestIdOf(err),
       });
       await sleep(decision.delayMs, opts.signal);
     }

@@ -148,11 +148,13 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       'index table dynamodb:GetItem',
       'index table dynamodb:PutItem',
       'index table dynamodb:UpdateItem',
-      // The event source mapping polls with these; ChangeMessageVisibility is the core's deferral.
+      // The event source mapping polls with these; the core hands a message back (visibility) or
+      // defers a job by sending a delayed copy to the same queue.
       'ingest queue sqs:ReceiveMessage',
       'ingest queue sqs:DeleteMessage',
       'ingest queue sqs:GetQueueAttributes',
       'ingest queue sqs:ChangeMessageVisibility',
+      'ingest queue sqs:SendMessage',
       // Receiving from and sending to the queues, and reading the secret, all under the pipeline key.
       'pipeline key kms:Decrypt',
       'pipeline key kms:GenerateDataKey',
