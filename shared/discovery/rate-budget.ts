@@ -2,6 +2,7 @@ import { DISCOVERY_METRIC } from '../contracts/metric-names.js';
 import { BudgetExhaustedError } from '../platform/errors.js';
 import type { Counters, Log } from '../platform/telemetry.js';
 import type { RequestGate, UpstreamApi } from '../upstream/request-gate.js';
+import { sleepFor } from '../platform/abortable-sleep.js';
 
 /**
  * Who draws from a budget. Workers may use a whole window; pollers at most their share of it, so a
@@ -131,17 +132,3 @@ export function createBudgetGate(opts: GateOptions): RequestGate {
   };
 }
 
-function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
