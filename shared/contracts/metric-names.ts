@@ -29,3 +29,27 @@ export const METRIC = {
   /** A delivery of a file that was already archived. */
   duplicateDeliveries: 'DuplicateDeliveries',
 } as const;
+
+/** Service names (the `service` dimension) of the discovery pollers. */
+export const DISCOVERY_SERVICE_NAMES = {
+  chats: 'archiver-chat-poller',
+  activities: 'archiver-activity-poller',
+  files_api: 'archiver-files-api-poller',
+} as const;
+
+export const DISCOVERY_METRIC = {
+  /** Listing pages read by a poller run. */
+  pages: 'DiscoveryPages',
+  /** Items read (chats, messages, activities, files). */
+  records: 'DiscoveryRecords',
+  /** Ingest jobs accepted by the queue. */
+  jobsEnqueued: 'DiscoveryJobsEnqueued',
+  /** Seconds between now and the newest upstream time the poller has caught up with. */
+  lagSeconds: 'DiscoveryLagSeconds',
+  /** One per run that ended without an error (completed or stopped at its deadline): the stalled-poller alarm watches it. */
+  runsCompleted: 'DiscoveryRunsCompleted',
+  /** Upstream refused the stored cursor (400). */
+  cursorRejected: 'DiscoveryCursorRejected',
+  /** A caller found no budget within its wait; extra dimension `api`. */
+  budgetExhausted: 'BudgetExhausted',
+} as const;

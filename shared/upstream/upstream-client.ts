@@ -9,6 +9,8 @@ import {
   UpstreamTransportError,
 } from '../platform/errors.js';
 import type { ApiKeyProvider } from './api-key.js';
+import { apiOfPath } from './request-gate.js';
+import type { RequestGate } from './request-gate.js';
 import type { FileSource } from '../contracts/ids.js';
 import { headerValue, isRetryableStatus, parseRetryAfterMs } from './retry-rules.js';
 import type { HeaderBag } from './retry-rules.js';
@@ -26,6 +28,8 @@ export interface UpstreamClientOptions {
   dispatcher: Dispatcher;
   /** Called once per request with the time to response headers, for metrics. */
   onResponse?: (info: { status: number; latencyMs: number; requestId: string | undefined }) => void;
+  /** Asked before every request and told about every 429: the shared rate budget, when configured. */
+  gate?: RequestGate;
   now?: () => number;
 }
 
@@ -88,6 +92,7 @@ export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClien
     };
     if (source === 'files_api') headers['anthropic-beta'] = FILES_API_BETA;
     const url = new URL(base.pathname.replace(/\/$/, '') + path, base);
+    await opts.gate?.admit(apiOfPath(path), signal);
     const started = now();
     let res: Dispatcher.ResponseData;
     try {
@@ -99,6 +104,7 @@ export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClien
     opts.onResponse?.({ status: res.statusCode, latencyMs: now() - started, requestId });
     if (res.statusCode >= 200 && res.statusCode < 300) return res;
     const error = await toHttpError(res, requestId, now());
+    if (error instanceof UpstreamRateLimitedError) await opts.gate?.throttled(apiOfPath(path), error.retryAfterMs);
     if (error instanceof UpstreamAuthError && typeof opts.apiKey !== 'string') opts.apiKey.refresh();
     throw error;
   }
@@ -144,7 +150,7 @@ async function* wrapBody(body: AsyncIterable<Uint8Array>, signal: AbortSignal): 
   }
 }
 
-function toTransportError(err: unknown, signal: AbortSignal, context = 'upstream request failed'): unknown {
+export function toTransportError(err: unknown, signal: AbortSignal, context = 'upstream request failed'): unknown {
   if (signal.aborted) return signal.reason;
   const code = errorCode(err);
   return new UpstreamTransportError(`${context}${code ? ` (${code})` : ''}`, code, err);
@@ -155,7 +161,8 @@ function errorCode(err: unknown): string | undefined {
   return undefined;
 }
 
-async function toHttpError(res: Dispatcher.ResponseData, requestId: string | undefined, nowMs: number): Promise<UpstreamHttpError> {
+/** Maps a non-2xx answer to the error hierarchy (reads at most 64 KiB of the body for `error.type`). */
+export async function toHttpError(res: Dispatcher.ResponseData, requestId: string | undefined, nowMs: number): Promise<UpstreamHttpError> {
   const headers = res.headers as HeaderBag;
   const errorType = await readErrorType(res);
   const status = res.statusCode;

@@ -1,0 +1,278 @@
+/**
+ * The listing endpoints of the local upstream, as upstream-api.md documents them: chats org-wide
+ * (`order_by=updated_at`, `after_id`), a chat's messages (paged), the activity feed and the Files API
+ * listing. Chats and messages are derived from the upstream's files (generated files on assistant
+ * messages, uploaded files on user messages), plus chat facts (soft deletion, extra updates) and
+ * activities given here. Cursors behave as opaque: a `last_id` remembers where it was issued, so a
+ * chat updated after its id was handed out as a cursor does not move the reader; a cursor this
+ * server did not issue, or issued under another `order_by`, answers 400.
+ */
+import type { UpstreamFile } from './upstream-server.js';
+
+export interface ListingChatFacts {
+  deletedAt?: string | null;
+  /** Bumps `updated_at` beyond the newest message (a rename, say). */
+  updatedAt?: string;
+}
+
+export interface ListingActivity {
+  id: string;
+  type: string;
+  created_at: string;
+  actor?: Record<string, unknown>;
+  claude_file_id?: string;
+  claude_chat_id?: string;
+  filename?: string;
+}
+
+export type ListingEndpoint = 'chats' | 'messages' | 'activities' | 'files';
+
+export interface ListingAnswer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+interface Message {
+  id: string;
+  role: 'user' | 'assistant';
+  created_at: string;
+  content: { type: 'text'; text: string }[];
+  files: Record<string, unknown>[] | null;
+  generated_files: Record<string, unknown>[] | null;
+  artifacts: unknown[] | null;
+}
+
+const DEFAULT_CREATED_AT = '2025-06-01T12:00:00.000000Z';
+const ORG_UUID = '00000000-0000-4000-8000-000000000001';
+
+/** File facts the listings need, with the digest the server computed. */
+export interface ListedFile {
+  file: UpstreamFile;
+  md5Hex: string | null;
+  sizeBytes: number | null;
+}
+
+export class UpstreamListings {
+  private readonly chatFacts = new Map<string, ListingChatFacts>();
+  private readonly activities: ListingActivity[] = [];
+  private readonly issued = new Map<string, { orderBy: string; key: string }>();
+  private readonly faults = new Map<ListingEndpoint, ListingAnswer[]>();
+
+  constructor(private readonly files: () => Iterable<ListedFile>) {}
+
+  setChat(chatId: string, facts: ListingChatFacts): void {
+    this.chatFacts.set(chatId, { ...this.chatFacts.get(chatId), ...facts });
+  }
+
+  addActivities(...activities: ListingActivity[]): void {
+    this.activities.push(...activities);
+  }
+
+  /** The next request to `endpoint` answers this error instead. */
+  injectFault(endpoint: ListingEndpoint, status: number, headers: Record<string, string> = {}): void {
+    const type = status === 429 ? 'rate_limit_error' : status === 400 ? 'invalid_request_error' : status >= 500 ? 'api_error' : 'not_found_error';
+    this.faults.set(endpoint, [...(this.faults.get(endpoint) ?? []), { status, headers, body: { type: 'error', error: { type, message: `injected ${status}` } } }]);
+  }
+
+  /** Answers a listing request, or undefined when the path is not a listing. */
+  handle(path: string, query: URLSearchParams): ListingAnswer | undefined {
+    const endpoint = endpointOf(path);
+    if (!endpoint) return undefined;
+    const fault = this.faults.get(endpoint.name)?.shift();
+    if (fault) return fault;
+    switch (endpoint.name) {
+      case 'chats':
+        return this.listChats(query);
+      case 'messages':
+        return this.listMessages(endpoint.chatId ?? '', query);
+      case 'activities':
+        return this.listActivities(query);
+      case 'files':
+        return this.listFilesApi(query);
+    }
+  }
+
+  /** Every chat with its messages, derived from the files. */
+  chats(): { id: string; created_at: string; updated_at: string; deleted_at: string | null; messages: Message[] }[] {
+    const byChat = new Map<string, Map<string, Message>>();
+    const messageFor = (chatId: string, id: string, role: Message['role'], createdAt: string): Message => {
+      const messages = byChat.get(chatId) ?? new Map<string, Message>();
+      byChat.set(chatId, messages);
+      let m = messages.get(id);
+      if (!m) {
+        m = { id, role, created_at: createdAt, content: [{ type: 'text', text: role === 'user' ? 'Here is the file.' : 'I made the file.' }], files: [], generated_files: [], artifacts: [] };
+        messages.set(id, m);
+      }
+      return m;
+    };
+    for (const { file, md5Hex, sizeBytes } of this.files()) {
+      const createdAt = file.createdAt ?? DEFAULT_CREATED_AT;
+      const md5 = file.source !== 'files_api' && file.publishedMd5 !== undefined ? file.publishedMd5 : md5Hex;
+      if (file.source === 'generated') {
+        const id = file.messageId ?? `claude_chat_msg_${file.id.slice('claude_gen_file_'.length)}_a`;
+        messageFor(file.chatId, id, 'assistant', createdAt).generated_files?.push({ id: file.id, filename: file.filename, md5, mime_type: file.mimeType, size_bytes: file.expired ? null : sizeBytes });
+      } else if (file.source === 'uploaded') {
+        file.chatIds.forEach((chatId, i) => {
+          const id = file.messageIds?.[i] ?? `claude_chat_msg_${chatId.slice('claude_chat_'.length)}_u${i}`;
+          messageFor(chatId, id, 'user', createdAt).files?.push({ id: file.id, created_at: createdAt, filename: file.filename, md5, mime_type: file.mimeType, size_bytes: sizeBytes });
+        });
+      }
+    }
+    return [...byChat.entries()].map(([id, messages]) => {
+      const ordered = [...messages.values()].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+      // A message without files lists null arrays, as upstream may.
+      for (const m of ordered) {
+        if (m.files?.length === 0) m.files = null;
+        if (m.generated_files?.length === 0) m.generated_files = null;
+      }
+      const facts = this.chatFacts.get(id) ?? {};
+      const newest = ordered.at(-1)?.created_at ?? DEFAULT_CREATED_AT;
+      const updatedAt = facts.updatedAt && facts.updatedAt > newest ? facts.updatedAt : newest;
+      return { id, created_at: ordered[0]?.created_at ?? DEFAULT_CREATED_AT, updated_at: updatedAt, deleted_at: facts.deletedAt ?? null, messages: ordered };
+    });
+  }
+
+  private listChats(query: URLSearchParams): ListingAnswer {
+    const orderBy = query.get('order_by') ?? 'created_at';
+    if (orderBy !== 'created_at' && orderBy !== 'updated_at') return badRequest('order_by must be created_at or updated_at');
+    const limit = clampLimit(query.get('limit'), 100, 1000);
+    if (limit === undefined) return badRequest('limit must be 1-1000');
+    const keyOf = (c: { id: string; created_at: string; updated_at: string }) => `${orderBy === 'updated_at' ? c.updated_at : c.created_at}|${c.id}`;
+    const chats = this.chats().sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+    let after = '';
+    const afterId = query.get('after_id');
+    if (afterId !== null) {
+      const cursor = this.issued.get(afterId);
+      if (!cursor || cursor.orderBy !== orderBy) return badRequest('after_id is not a valid cursor for this query');
+      after = cursor.key;
+    }
+    const rest = chats.filter((c) => keyOf(c) > after);
+    const page = rest.slice(0, limit);
+    const last = page.at(-1);
+    if (last) this.issued.set(last.id, { orderBy, key: keyOf(last) });
+    return ok({
+      data: page.map((c) => ({
+        id: c.id,
+        name: `Local chat ${c.id.slice('claude_chat_'.length)}`,
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+        deleted_at: c.deleted_at,
+        href: `https://claude.ai/chat/${c.id}`,
+        model: 'claude-sonnet-4-5',
+        organization_uuid: ORG_UUID,
+        project_id: null,
+        user: { id: 'user_01LocalSampleUser', email_address: 'sample.user@example.com' },
+      })),
+      has_more: rest.length > page.length,
+      first_id: page[0]?.id ?? null,
+      last_id: last?.id ?? null,
+    });
+  }
+
+  private listMessages(chatId: string, query: URLSearchParams): ListingAnswer {
+    const chat = this.chats().find((c) => c.id === chatId);
+    if (!chat) return { status: 404, body: { type: 'error', error: { type: 'not_found_error', message: 'No chat found with provided id, or it has already been deleted.' } } };
+    const limit = clampLimit(query.get('limit'), chat.messages.length || 1, 1000);
+    if (limit === undefined) return badRequest('limit must be 1-1000');
+    let start = 0;
+    const afterId = query.get('after_id');
+    if (afterId !== null) {
+      const index = chat.messages.findIndex((m) => m.id === afterId);
+      if (index < 0) return badRequest('after_id is not a message of this chat');
+      start = index + 1;
+    }
+    const page = chat.messages.slice(start, start + limit);
+    return ok({
+      id: chat.id,
+      name: `Local chat ${chat.id.slice('claude_chat_'.length)}`,
+      created_at: chat.created_at,
+      updated_at: chat.updated_at,
+      deleted_at: chat.deleted_at,
+      chat_messages: page,
+      has_more: start + page.length < chat.messages.length,
+      first_id: page[0]?.id ?? null,
+      last_id: page.at(-1)?.id ?? null,
+    });
+  }
+
+  private listActivities(query: URLSearchParams): ListingAnswer {
+    const limit = clampLimit(query.get('limit'), 100, 5000);
+    if (limit === undefined) return badRequest('limit must be 1-5000');
+    const types = query.getAll('activity_types[]');
+    const gte = query.get('created_at.gte');
+    const lt = query.get('created_at.lt');
+    const ordered = [...this.activities].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+    let start = 0;
+    const afterId = query.get('after_id');
+    if (afterId !== null) {
+      // The last occurrence: a duplicated activity may sit twice in the feed.
+      const index = ordered.map((a) => a.id).lastIndexOf(afterId);
+      if (index < 0) return badRequest('after_id is not a valid cursor');
+      start = index + 1;
+    }
+    const matching = ordered
+      .slice(start)
+      .filter((a) => (types.length === 0 || types.includes(a.type)) && (gte === null || a.created_at >= gte) && (lt === null || a.created_at < lt));
+    const page = matching.slice(0, limit);
+    return ok({
+      data: page.map((a) => ({ organization_id: 'org_01Local', organization_uuid: ORG_UUID, actor: { type: 'user_actor', user_id: 'user_01LocalSampleUser' }, ...a })),
+      has_more: matching.length > page.length,
+      first_id: page[0]?.id ?? null,
+      last_id: page.at(-1)?.id ?? null,
+    });
+  }
+
+  private listFilesApi(query: URLSearchParams): ListingAnswer {
+    const limit = clampLimit(query.get('limit'), 20, 1000);
+    if (limit === undefined) return badRequest('limit must be 1-1000');
+    // Newest first, as the Files API lists.
+    const files = [...this.files()]
+      .map((f) => f.file)
+      .filter((f) => f.source === 'files_api')
+      .sort((a, b) => (b.createdAt ?? DEFAULT_CREATED_AT).localeCompare(a.createdAt ?? DEFAULT_CREATED_AT) || b.id.localeCompare(a.id));
+    let start = 0;
+    const afterId = query.get('after_id');
+    if (afterId !== null) {
+      const index = files.findIndex((f) => f.id === afterId);
+      if (index < 0) return badRequest('after_id is not a valid cursor');
+      start = index + 1;
+    }
+    const page = files.slice(start, start + limit);
+    return ok({
+      data: page.map((f) => ({ id: f.id, type: 'file', created_at: f.createdAt ?? DEFAULT_CREATED_AT, filename: f.filename, mime_type: f.mimeType, downloadable: f.source === 'files_api' ? f.downloadable : false })),
+      has_more: start + page.length < files.length,
+      first_id: page[0]?.id ?? null,
+      last_id: page.at(-1)?.id ?? null,
+    });
+  }
+}
+
+function endpointOf(path: string): { name: ListingEndpoint; chatId?: string } | undefined {
+  if (path === '/v1/compliance/apps/chats') return { name: 'chats' };
+  if (path === '/v1/compliance/activities') return { name: 'activities' };
+  if (path === '/v1/files') return { name: 'files' };
+  const m = /^\/v1\/compliance\/apps\/chats\/([^/]+)\/messages$/.exec(path);
+  if (m?.[1]) {
+    try {
+      return { name: 'messages', chatId: decodeURIComponent(m[1]) };
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+function clampLimit(value: string | null, fallback: number, max: number): number | undefined {
+  if (value === null) return fallback;
+  const n = Number(value);
+  return Number.isInteger(n) && n >= 1 && n <= max ? n : undefined;
+}
+
+function ok(body: unknown): ListingAnswer {
+  return { status: 200, body };
+}
+
+function badRequest(message: string): ListingAnswer {
+  return { status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message } } };
+}

@@ -1,0 +1,57 @@
+/**
+ * The discovery ledger: one record per poller run, the evidence that discovery covered a period
+ * without a gap (upstream publishes no totals or checksums of its listings). Written by the pollers,
+ * listed by the lookup API (`GET /discovery/{source}/runs`), newest first.
+ */
+export const POLLER_SOURCES = ['chats', 'activities', 'files_api'] as const;
+export type PollerSource = (typeof POLLER_SOURCES)[number];
+
+/** How a run ended. */
+export type RunEnding =
+  /** Read to the end of the listing. */
+  | 'completed'
+  /** Stopped cleanly before its deadline; the next run continues from the checkpoint. */
+  | 'deadline'
+  /** Upstream refused the stored cursor (400): reported and alarmed, never reset. */
+  | 'cursor_rejected'
+  /** Upstream throttled the run or no budget came in time; the next run continues. */
+  | 'throttled'
+  /** Anything else; `error` says what. */
+  | 'failed';
+
+export interface LedgerRecord {
+  source: PollerSource;
+  runId: string;
+  startedAt: string;
+  endedAt: string;
+  ending: RunEnding;
+  /** The cursor the run started from and the one it checkpointed last (null = the listing's start). */
+  cursorStart: string | null;
+  cursorEnd: string | null;
+  pages: number;
+  /** Items read (chats, messages, activities or files, by source). */
+  records: number;
+  /** Items upstream sent that did not match the documented shape (counted, logged, not enqueued). */
+  invalidRecords: number;
+  jobsEnqueued: number;
+  /** Activity poller: the window read, [windowStart, windowEnd). Others: the run's own span. */
+  windowStart: string | null;
+  windowEnd: string | null;
+  /** `request-id` of the last page read. */
+  lastRequestId: string | null;
+  error: string | null;
+}
+
+/** Keys of discovery's items in the index table (see README: why the index table). */
+export const DISCOVERY_KEYS = {
+  lease: (source: PollerSource) => ({ pk: `POLLER#${source}`, sk: 'LEASE' }),
+  checkpoint: (source: PollerSource) => ({ pk: `POLLER#${source}`, sk: 'CHECKPOINT' }),
+  chatCheckpoint: (chatId: string) => ({ pk: `CHATCP#${chatId}`, sk: 'CHECKPOINT' }),
+  activitySeen: (activityId: string) => ({ pk: `ACTIVITY#${activityId}`, sk: 'SEEN' }),
+  ledgerPartition: (source: PollerSource) => `LEDGER#${source}`,
+  /** Sorts runs by start time; the run id makes it unique. */
+  ledgerSortKey: (startedAt: string, runId: string) => `RUN#${startedAt}#${runId}`,
+  budgetWindow: (name: string) => ({ pk: `BUDGET#${name}`, sk: 'WINDOW' }),
+  budgetState: (name: string) => ({ pk: `BUDGET#${name}`, sk: 'STATE' }),
+  upstreamDeletion: (id: string) => ({ pk: `DELETION#${id}`, sk: 'UPSTREAM' }),
+} as const;

@@ -1,0 +1,122 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DISCOVERY_KEYS } from '../contracts/discovery-ledger.js';
+import { FULL_BUDGET, shrunkState, windowLimits } from './rate-budget.js';
+import type { BudgetClass, BudgetSizing, BudgetState, RateBudget, TakeResult } from './rate-budget.js';
+
+/**
+ * A shared request budget in one DynamoDB item per upstream limit: fixed windows (1 s by default),
+ * each granting requestsPerMinute × window / 60 s requests. A grant is one conditional UpdateItem
+ * (`ADD used 1` if the window is current and not full); the first taker of a new window moves the
+ * item to it with another conditional write. No read precedes a grant, no transaction is used (so it
+ * runs on dynalite too), and there is nothing to expire: the item is reused window after window.
+ *
+ * Fixed windows of W seconds with L = rate × W grants each never exceed rate × (T + W) over any
+ * interval T, so they stay inside a token bucket of the same rate whose capacity is at least L
+ * (upstream's 600/min allows bursts of far more than 10).
+ *
+ * A 429 is written to a second item (factor, pause); takers read it at most once per window.
+ */
+export class DynamoDbRateBudget implements RateBudget {
+  private cached: { state: BudgetState; fetchedAtMs: number } | undefined;
+
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly name: string,
+    private readonly sizing: BudgetSizing,
+  ) {}
+
+  async tryTake(cls: BudgetClass, nowMs: number): Promise<TakeResult> {
+    const state = await this.state(nowMs);
+    const windowStart = Math.floor(nowMs / this.sizing.windowMs) * this.sizing.windowMs;
+    if (nowMs < state.pausedUntilMs) return { granted: false, windowStart, retryInMs: state.pausedUntilMs - nowMs };
+    const limits = windowLimits(state, this.sizing, nowMs);
+    // Add to the current window; if the window is stale, move it; if another taker moved it first,
+    // add once more. Anything else means the window is full (or ahead of this clock): wait for the next.
+    if (await this.add(cls, windowStart, limits)) return { granted: true, windowStart, retryInMs: 0 };
+    if (await this.roll(cls, windowStart)) return { granted: true, windowStart, retryInMs: 0 };
+    if (await this.add(cls, windowStart, limits)) return { granted: true, windowStart, retryInMs: 0 };
+    return { granted: false, windowStart, retryInMs: windowStart + this.sizing.windowMs - nowMs };
+  }
+
+  async shrink(retryAfterMs: number | undefined, nowMs: number): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const res = await this.doc.send(new GetCommand({ TableName: this.table, Key: DISCOVERY_KEYS.budgetState(this.name), ConsistentRead: true }));
+      const current = toState(res.Item);
+      const next = shrunkState(current, this.sizing, retryAfterMs, nowMs);
+      try {
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { ...DISCOVERY_KEYS.budgetState(this.name), ...next },
+            // Optimistic: a concurrent 429 recorded in between is read again, not overwritten.
+            ConditionExpression: 'attribute_not_exists(pk) OR shrunkAtMs = :prev',
+            ExpressionAttributeValues: { ':prev': current.shrunkAtMs },
+          }),
+        );
+        this.cached = { state: next, fetchedAtMs: nowMs };
+        return;
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      }
+    }
+  }
+
+  private async state(nowMs: number): Promise<BudgetState> {
+    if (this.cached && nowMs - this.cached.fetchedAtMs < this.sizing.windowMs) return this.cached.state;
+    const res = await this.doc.send(new GetCommand({ TableName: this.table, Key: DISCOVERY_KEYS.budgetState(this.name) }));
+    const state = toState(res.Item);
+    this.cached = { state, fetchedAtMs: nowMs };
+    return state;
+  }
+
+  private async add(cls: BudgetClass, windowStart: number, limits: { total: number; poller: number }): Promise<boolean> {
+    const poller = cls === 'poller';
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: DISCOVERY_KEYS.budgetWindow(this.name),
+        UpdateExpression: poller ? 'ADD used :one, pollerUsed :one' : 'ADD used :one',
+        ConditionExpression: poller
+          ? 'windowStart = :ws AND used < :total AND pollerUsed < :poller'
+          : 'windowStart = :ws AND used < :total',
+        ExpressionAttributeValues: {
+          ':one': 1,
+          ':ws': windowStart,
+          ':total': limits.total,
+          ...(poller ? { ':poller': limits.poller } : {}),
+        },
+      }),
+    );
+  }
+
+  private async roll(cls: BudgetClass, windowStart: number): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: DISCOVERY_KEYS.budgetWindow(this.name),
+        UpdateExpression: 'SET windowStart = :ws, used = :one, pollerUsed = :p',
+        ConditionExpression: 'attribute_not_exists(windowStart) OR windowStart < :ws',
+        ExpressionAttributeValues: { ':ws': windowStart, ':one': 1, ':p': cls === 'poller' ? 1 : 0 },
+      }),
+    );
+  }
+
+  private async conditional(command: UpdateCommand): Promise<boolean> {
+    try {
+      await this.doc.send(command);
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+}
+
+function toState(item: Record<string, unknown> | undefined): BudgetState {
+  if (!item) return FULL_BUDGET;
+  const num = (k: string, d: number) => (typeof item[k] === 'number' && Number.isFinite(item[k]) ? item[k] : d);
+  return { factor: num('factor', 1), shrunkAtMs: num('shrunkAtMs', 0), pausedUntilMs: num('pausedUntilMs', 0) };
+}

@@ -1,0 +1,71 @@
+import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DISCOVERY_KEYS } from '../contracts/discovery-ledger.js';
+
+/** A deletion upstream of a file or chat, as lookups show it. Our archived copy stays. */
+export interface UpstreamDeletionRecord {
+  id: string;
+  kind: 'file' | 'chat';
+  /** When upstream deleted it (the activity's or the chat's `deleted_at` time), if known. */
+  deletedAt: string | null;
+  /** How discovery learnt of it: a claude_*_deleted activity, or a chat's `deleted_at` (soft delete). */
+  via: 'activity' | 'chat_soft_delete';
+  activityId: string | null;
+  /** The activity's actor, as upstream sent it. */
+  actor: Record<string, unknown> | null;
+  recordedAt: string;
+}
+
+/**
+ * Deletions upstream, one item per deleted file or chat in the index table (`DELETION#<id>`), kept
+ * beside the file items rather than inside them: a deletion may be seen before the file is archived
+ * (or for a chat with many files), and the file item's writes stay the ingest path's alone.
+ */
+export class UpstreamDeletionIndex {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  /** Records a deletion; the first report of each kind (activity, soft delete) is kept, repeats are no-ops. */
+  async recordUpstreamDeletion(
+    deletion: { id: string; kind: 'file' | 'chat'; deletedAt: string | null; via: 'activity' | 'chat_soft_delete'; activityId?: string | undefined; actor?: Record<string, unknown> | undefined },
+    nowMs: number,
+  ): Promise<void> {
+    // A hard delete (activity) outranks a soft delete seen earlier: it overwrites `via`.
+    const overwrite = deletion.via === 'activity';
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: DISCOVERY_KEYS.upstreamDeletion(deletion.id),
+        UpdateExpression: overwrite
+          ? 'SET id = :id, kind = :kind, deletedAt = :deletedAt, via = :via, activityId = :activityId, actor = :actor, recordedAt = if_not_exists(recordedAt, :now)'
+          : 'SET id = :id, kind = :kind, deletedAt = if_not_exists(deletedAt, :deletedAt), via = if_not_exists(via, :via), activityId = if_not_exists(activityId, :activityId), actor = if_not_exists(actor, :actor), recordedAt = if_not_exists(recordedAt, :now)',
+        ExpressionAttributeValues: {
+          ':id': deletion.id,
+          ':kind': deletion.kind,
+          ':deletedAt': deletion.deletedAt,
+          ':via': deletion.via,
+          ':activityId': deletion.activityId ?? null,
+          ':actor': deletion.actor ?? null,
+          ':now': new Date(nowMs).toISOString(),
+        },
+      }),
+    );
+  }
+
+  /** The recorded deletions among `ids` (files and chats), in the order of `ids`. */
+  async getUpstreamDeletions(ids: readonly string[]): Promise<UpstreamDeletionRecord[]> {
+    const unique = [...new Set(ids)].slice(0, 100);
+    if (unique.length === 0) return [];
+    const res = await this.doc.send(
+      new BatchGetCommand({ RequestItems: { [this.table]: { Keys: unique.map((id) => DISCOVERY_KEYS.upstreamDeletion(id)), ConsistentRead: true } } }),
+    );
+    const found = new Map<string, UpstreamDeletionRecord>();
+    for (const item of res.Responses?.[this.table] ?? []) {
+      const { pk: _pk, sk: _sk, ...record } = item;
+      found.set(String(record['id']), record as UpstreamDeletionRecord); // written only by recordUpstreamDeletion
+    }
+    return unique.flatMap((id) => found.get(id) ?? []);
+  }
+}

@@ -1,0 +1,171 @@
+import { request } from 'undici';
+import type { Dispatcher } from 'undici';
+import type { z } from 'zod';
+import { UpstreamAuthError, UpstreamContractError, UpstreamRateLimitedError } from '../platform/errors.js';
+import type { ApiKeyProvider } from './api-key.js';
+import { apiOfPath } from './request-gate.js';
+import type { RequestGate } from './request-gate.js';
+import { headerValue } from './retry-rules.js';
+import { ANTHROPIC_VERSION, FILES_API_BETA, toHttpError, toTransportError } from './upstream-client.js';
+import {
+  ActivityPageSchema,
+  ActivitySchema,
+  ChatListPageSchema,
+  ChatMessageSchema,
+  ChatMessagesPageSchema,
+  ChatSummarySchema,
+  checkItems,
+  FilesApiListItemSchema,
+  FilesApiListPageSchema,
+  MessageGeneratedFileSchema,
+  MessageUploadedFileSchema,
+} from './listing-schemas.js';
+import type { Activity, ChatSummary, FilesApiListItem, MessageGeneratedFile, MessageUploadedFile } from './listing-schemas.js';
+
+/** One page of a cursor listing, validated; `invalid` counts items that did not match their schema. */
+export interface ListingPage<T> {
+  items: T[];
+  invalid: number;
+  hasMore: boolean;
+  lastId: string | null;
+  requestId: string | undefined;
+}
+
+export interface ChatMessage {
+  id: string;
+  createdAt: string | null;
+  uploaded: MessageUploadedFile[];
+  generated: MessageGeneratedFile[];
+}
+
+export interface ChatMessagesPage extends ListingPage<ChatMessage> {
+  chatDeletedAt: string | null;
+}
+
+export interface ActivityQuery {
+  afterId?: string | undefined;
+  /** Lower and upper bounds on `created_at` (inclusive lower, exclusive upper). */
+  createdAtGte?: string | undefined;
+  createdAtLt: string;
+  types: readonly string[];
+  limit: number;
+}
+
+/** The listing endpoints of the Compliance API and the Files API that discovery pages through. */
+export interface ListingClient {
+  /** Chats org-wide ordered by `updated_at`, after `afterId`. */
+  listChats(query: { afterId?: string | undefined; limit: number }, signal: AbortSignal): Promise<ListingPage<ChatSummary>>;
+  /** A chat's messages in ascending order, after `afterId`. */
+  listChatMessages(chatId: string, query: { afterId?: string | undefined; limit: number }, signal: AbortSignal): Promise<ChatMessagesPage>;
+  /** The activity feed in ascending order. */
+  listActivities(query: ActivityQuery, signal: AbortSignal): Promise<ListingPage<Activity>>;
+  /** Files API files of the configured key (beta header), after `afterId`. */
+  listFiles(query: { afterId?: string | undefined; limit: number }, signal: AbortSignal): Promise<ListingPage<FilesApiListItem>>;
+}
+
+export interface ListingClientOptions {
+  baseUrl: string;
+  apiKey: string | ApiKeyProvider;
+  dispatcher: Dispatcher;
+  gate?: RequestGate;
+  onResponse?: (info: { status: number; latencyMs: number; requestId: string | undefined }) => void;
+  now?: () => number;
+}
+
+const MAX_LISTING_BYTES = 32 * 1024 * 1024;
+
+/** Builds the listing client; it shares the ingest client's headers, error mapping and gate. */
+export function createListingClient(opts: ListingClientOptions): ListingClient {
+  const now = opts.now ?? Date.now;
+  const base = new URL(opts.baseUrl);
+
+  async function getJson<S extends z.ZodType>(
+    path: string,
+    query: [string, string][],
+    schema: S,
+    signal: AbortSignal,
+  ): Promise<{ body: z.infer<S>; requestId: string | undefined }> {
+    const apiKey = typeof opts.apiKey === 'string' ? opts.apiKey : await opts.apiKey.current();
+    const headers: Record<string, string> = { 'x-api-key': apiKey, 'anthropic-version': ANTHROPIC_VERSION };
+    const api = apiOfPath(path);
+    if (api === 'files_api') headers['anthropic-beta'] = FILES_API_BETA;
+    const url = new URL(base.pathname.replace(/\/$/, '') + path, base);
+    for (const [k, v] of query) url.searchParams.append(k, v);
+    await opts.gate?.admit(api, signal);
+    const started = now();
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, { method: 'GET', headers, dispatcher: opts.dispatcher, signal });
+    } catch (err) {
+      throw toTransportError(err, signal);
+    }
+    const requestId = headerValue(res.headers, 'request-id');
+    opts.onResponse?.({ status: res.statusCode, latencyMs: now() - started, requestId });
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      const error = await toHttpError(res, requestId, now());
+      if (error instanceof UpstreamRateLimitedError) await opts.gate?.throttled(api, error.retryAfterMs);
+      if (error instanceof UpstreamAuthError && typeof opts.apiKey !== 'string') opts.apiKey.refresh();
+      throw error;
+    }
+    let json: unknown;
+    try {
+      const text = await res.body.text();
+      if (text.length > MAX_LISTING_BYTES) throw new Error('listing too large');
+      json = JSON.parse(text);
+    } catch (err) {
+      if (signal.aborted) throw signal.reason;
+      throw new UpstreamContractError(`listing ${path} is not JSON`, err);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const fields = parsed.error.issues.map((i) => i.path.join('.') || 'body').join(', ');
+      throw new UpstreamContractError(`listing ${path} does not match the documented shape (${fields.slice(0, 300)})`);
+    }
+    return { body: parsed.data, requestId };
+  }
+
+  const cursorQuery = (q: { afterId?: string | undefined; limit: number }): [string, string][] => [
+    ['limit', String(q.limit)],
+    ...(q.afterId ? ([['after_id', q.afterId]] as [string, string][]) : []),
+  ];
+
+  return {
+    async listChats(q, signal) {
+      const { body, requestId } = await getJson('/v1/compliance/apps/chats', [['order_by', 'updated_at'], ...cursorQuery(q)], ChatListPageSchema, signal);
+      return { ...checkItems(ChatSummarySchema, body.data), hasMore: body.has_more, lastId: body.last_id ?? null, requestId };
+    },
+
+    async listChatMessages(chatId, q, signal) {
+      const path = `/v1/compliance/apps/chats/${encodeURIComponent(chatId)}/messages`;
+      const { body, requestId } = await getJson(path, [['order', 'asc'], ...cursorQuery(q)], ChatMessagesPageSchema, signal);
+      if (body.id !== chatId) throw new UpstreamContractError('messages answer is for another chat');
+      const messages = checkItems(ChatMessageSchema, body.chat_messages);
+      let invalid = messages.invalid;
+      const items = messages.items.map((m): ChatMessage => {
+        const uploaded = checkItems(MessageUploadedFileSchema, m.files);
+        const generated = checkItems(MessageGeneratedFileSchema, m.generated_files);
+        invalid += uploaded.invalid + generated.invalid;
+        return { id: m.id, createdAt: m.created_at ?? null, uploaded: uploaded.items, generated: generated.items };
+      });
+      return { items, invalid, hasMore: body.has_more, lastId: body.last_id ?? null, requestId, chatDeletedAt: body.deleted_at ?? null };
+    },
+
+    async listActivities(q, signal) {
+      const query: [string, string][] = [
+        ['order', 'asc'],
+        ['limit', String(q.limit)],
+        ['created_at.lt', q.createdAtLt],
+        ...q.types.map((t): [string, string] => ['activity_types[]', t]),
+      ];
+      if (q.afterId) query.push(['after_id', q.afterId]);
+      else if (q.createdAtGte) query.push(['created_at.gte', q.createdAtGte]);
+      const { body, requestId } = await getJson('/v1/compliance/activities', query, ActivityPageSchema, signal);
+      return { ...checkItems(ActivitySchema, body.data), hasMore: body.has_more, lastId: body.last_id ?? null, requestId };
+    },
+
+    async listFiles(q, signal) {
+      const { body, requestId } = await getJson('/v1/files', cursorQuery(q), FilesApiListPageSchema, signal);
+      return { ...checkItems(FilesApiListItemSchema, body.data), hasMore: body.has_more, lastId: body.last_id ?? null, requestId };
+    },
+  };
+}

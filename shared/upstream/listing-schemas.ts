@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { ChatIdSchema } from '../contracts/ids.js';
+
+/**
+ * The listing endpoints discovery reads, validated at the boundary: upstream JSON is untrusted.
+ * A page's envelope (`has_more`, `last_id`, the array itself) must match or the page is refused as a
+ * whole (a cursor is never moved past a page that was not understood). Items are checked one by one:
+ * an item that does not match is counted and reported in the run's ledger instead of being dropped
+ * silently, and the cursor still moves past it (the next run would read the same broken item again).
+ * Unknown fields are ignored: upstream objects may gain fields.
+ */
+const ID_BODY = '[A-Za-z0-9_-]{1,200}';
+const tagged = (prefix: string) => z.string().regex(new RegExp(`^${prefix}${ID_BODY}$`));
+
+export const MessageIdSchema = tagged('claude_chat_msg_');
+export const ActivityIdSchema = tagged('activity_');
+const GeneratedFileIdSchema = tagged('claude_gen_file_');
+const UploadedFileIdSchema = tagged('claude_file_');
+const FilesApiFileIdSchema = tagged('file_');
+
+/** A cursor as returned in `first_id` / `last_id`: opaque, but bounded and URL-safe once encoded. */
+const CursorSchema = z.string().min(1).max(512);
+/** RFC 3339-like; anything else is dropped (the field is informative, never a key). */
+const Timestamp = z.string().regex(/^[0-9A-Za-z:.+-]{1,64}$/);
+const Md5 = z.string().regex(/^[0-9a-fA-F]{32}$/).transform((s) => s.toLowerCase());
+const Filename = z.string().max(4096);
+// An empty MIME type is sent as null in jobs rather than losing the file over it.
+const MimeType = z.string().max(255);
+const Size = z.number().int().nonnegative();
+
+export const ChatSummarySchema = z.looseObject({
+  id: ChatIdSchema,
+  created_at: Timestamp.nullish(),
+  updated_at: Timestamp.nullish(),
+  deleted_at: Timestamp.nullish(),
+});
+export type ChatSummary = z.infer<typeof ChatSummarySchema>;
+
+/** `files[]` of a message: an uploaded file. */
+export const MessageUploadedFileSchema = z.looseObject({
+  id: UploadedFileIdSchema,
+  created_at: Timestamp.nullish(),
+  filename: Filename,
+  md5: Md5.nullish(),
+  mime_type: MimeType.nullish(),
+  size_bytes: Size.nullish(),
+});
+/** `generated_files[]` of a message (documented without `created_at`). */
+export const MessageGeneratedFileSchema = z.looseObject({
+  id: GeneratedFileIdSchema,
+  filename: Filename,
+  md5: Md5.nullish(),
+  mime_type: MimeType.nullish(),
+  size_bytes: Size.nullish(),
+});
+export type MessageUploadedFile = z.infer<typeof MessageUploadedFileSchema>;
+export type MessageGeneratedFile = z.infer<typeof MessageGeneratedFileSchema>;
+
+export const ChatMessageSchema = z.looseObject({
+  id: MessageIdSchema,
+  created_at: Timestamp.nullish(),
+  // Each of the three arrays may be null (documented); the items are checked one by one later.
+  files: z.array(z.unknown()).max(10_000).nullish(),
+  generated_files: z.array(z.unknown()).max(10_000).nullish(),
+});
+
+const ListEnvelope = {
+  has_more: z.boolean(),
+  first_id: CursorSchema.nullish(),
+  last_id: CursorSchema.nullish(),
+};
+
+export const ChatListPageSchema = z.looseObject({ data: z.array(z.unknown()).max(10_000), ...ListEnvelope });
+
+export const ChatMessagesPageSchema = z.looseObject({
+  id: ChatIdSchema,
+  deleted_at: Timestamp.nullish(),
+  chat_messages: z.array(z.unknown()).max(10_000),
+  ...ListEnvelope,
+});
+
+export const ActivitySchema = z.looseObject({
+  id: ActivityIdSchema,
+  type: z.string().min(1).max(200),
+  created_at: Timestamp.nullish(),
+  actor: z.looseObject({ type: z.string().max(200) }).nullish(),
+  claude_file_id: UploadedFileIdSchema.nullish(),
+  claude_chat_id: ChatIdSchema.nullish(),
+  filename: Filename.nullish(),
+});
+export type Activity = z.infer<typeof ActivitySchema>;
+
+export const ActivityPageSchema = z.looseObject({ data: z.array(z.unknown()).max(10_000), ...ListEnvelope });
+
+export const FilesApiListItemSchema = z.looseObject({
+  id: FilesApiFileIdSchema,
+  type: z.literal('file'),
+  created_at: Timestamp.nullish(),
+  filename: Filename.nullish(),
+});
+export type FilesApiListItem = z.infer<typeof FilesApiListItemSchema>;
+
+export const FilesApiListPageSchema = z.looseObject({ data: z.array(z.unknown()).max(10_000), ...ListEnvelope });
+
+/** Items of a page that matched their schema, and how many did not. */
+export interface CheckedItems<T> {
+  items: T[];
+  invalid: number;
+}
+
+/** Checks each item of an array on its own. */
+export function checkItems<T>(schema: z.ZodType<T>, raw: readonly unknown[] | null | undefined): CheckedItems<T> {
+  const items: T[] = [];
+  let invalid = 0;
+  for (const value of raw ?? []) {
+    const parsed = schema.safeParse(value);
+    if (parsed.success) items.push(parsed.data);
+    else invalid += 1;
+  }
+  return { items, invalid };
+}

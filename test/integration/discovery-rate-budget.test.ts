@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureTable } from '../../local/aws-servers.js';
+import { DynamoDbRateBudget } from '../../shared/discovery/dynamodb-rate-budget.js';
+import { createBudgetGate, DEFAULT_SIZING } from '../../shared/discovery/rate-budget.js';
+import type { BudgetClass, BudgetSizing } from '../../shared/discovery/rate-budget.js';
+import { UpstreamRateLimitedError } from '../../shared/platform/errors.js';
+import { noCounters } from '../../shared/platform/telemetry.js';
+import { createListingClient } from '../../shared/upstream/listing-client.js';
+import { createUpstreamAgent } from '../../shared/upstream/upstream-client.js';
+import { startListingUpstream } from '../support/listing-upstream.js';
+import { localAwsFromInject, uniqueName } from '../support/local-aws.js';
+import type { LocalAwsFixture } from '../support/local-aws.js';
+import { TEST_UPSTREAM_API_KEY } from '../support/upstream.js';
+
+let aws: LocalAwsFixture;
+let table: string;
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+// 600 requests/min in 1 s windows: 10 per window, 3 of them for pollers. (dynalite serves one
+// conditional write in ~20 ms on a busy 2-core machine, so the tests keep the rate modest.)
+const sizing: BudgetSizing = { ...DEFAULT_SIZING, requestsPerMinute: 600, windowMs: 1_000 };
+
+beforeAll(async () => {
+  aws = localAwsFromInject();
+  table = uniqueName('budget');
+  await ensureTable(aws.ddb, table);
+});
+afterAll(() => aws.destroy());
+
+/** `processes` budget instances (each with its own cache, as separate Lambdas), `callers` takers each, for `ms`. */
+async function hammer(name: string, mix: BudgetClass[], processes: number, ms: number): Promise<{ cls: BudgetClass; windowStart: number }[]> {
+  const grants: { cls: BudgetClass; windowStart: number }[] = [];
+  const budgets = Array.from({ length: processes }, () => new DynamoDbRateBudget(aws.ddb, table, name, sizing));
+  const until = Date.now() + ms;
+  await Promise.all(
+    budgets.flatMap((budget) =>
+      mix.map(async (cls) => {
+        while (Date.now() < until) {
+          const take = await budget.tryTake(cls, Date.now());
+          if (take.granted) grants.push({ cls, windowStart: take.windowStart });
+          // As the gate does: sleep until the next window, with a little jitter.
+          else await new Promise((r) => setTimeout(r, take.retryInMs + Math.random() * 20));
+        }
+      }),
+    ),
+  );
+  return grants;
+}
+
+function perWindow(grants: { windowStart: number }[]): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const g of grants) counts.set(g.windowStart, (counts.get(g.windowStart) ?? 0) + 1);
+  return counts;
+}
+
+describe('shared rate budget on dynalite', () => {
+  it('never grants more than the budget in a window, however many callers race for it', async () => {
+    const grants = await hammer(uniqueName('race'), ['worker', 'worker', 'worker', 'worker'], 3, 4_000);
+
+    const counts = perWindow(grants);
+    expect(Math.max(...counts.values())).toBeLessThanOrEqual(10);
+    // And the budget is used: the windows between the first and the last (partial) ones are mostly full.
+    const interior = [...counts.entries()].sort(([a], [b]) => a - b).slice(1, -1).map(([, c]) => c);
+    expect(interior.length).toBeGreaterThanOrEqual(2);
+    expect(interior.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(interior.length * 10 * 0.7);
+  });
+
+  it('caps pollers at their share of each window, so workers still get the rest', async () => {
+    const grants = await hammer(uniqueName('share'), ['poller', 'poller', 'poller', 'worker', 'worker'], 2, 4_000);
+
+    const pollerCounts = perWindow(grants.filter((g) => g.cls === 'poller'));
+    expect(Math.max(...pollerCounts.values())).toBeLessThanOrEqual(3);
+    expect(Math.max(...perWindow(grants).values())).toBeLessThanOrEqual(10);
+    // Six pollers against four workers, and still the workers get most of the budget.
+    const workers = grants.filter((g) => g.cls === 'worker').length;
+    expect(workers).toBeGreaterThan(2 * (grants.length - workers));
+  });
+
+  it('a 429 from upstream pauses every caller for retry-after and shrinks the budget for all', async () => {
+    const name = uniqueName('throttle');
+    const upstream = await startListingUpstream();
+    const agent = createUpstreamAgent();
+    try {
+      const budget = new DynamoDbRateBudget(aws.ddb, table, name, sizing);
+      const gate = createBudgetGate({ budgets: { compliance: budget }, cls: 'poller', maxWaitMs: 10_000, log: quiet, counters: noCounters });
+      const client = createListingClient({ baseUrl: upstream.url, apiKey: TEST_UPSTREAM_API_KEY, dispatcher: agent, gate });
+      upstream.listings.injectFault('chats', 429, { 'retry-after': '1' });
+
+      await expect(client.listChats({ limit: 10 }, new AbortController().signal)).rejects.toBeInstanceOf(UpstreamRateLimitedError);
+
+      // Another process (its own instance, nothing cached) sees the pause and the smaller windows.
+      const other = new DynamoDbRateBudget(aws.ddb, table, name, sizing);
+      const paused = await other.tryTake('worker', Date.now());
+      expect(paused.granted).toBe(false);
+      expect(paused.retryInMs).toBeGreaterThan(300);
+      expect(paused.retryInMs).toBeLessThanOrEqual(1_000);
+      await new Promise((r) => setTimeout(r, paused.retryInMs + 10));
+      const grants = await hammer(name, ['worker', 'worker', 'worker', 'worker'], 2, 2_500);
+      expect(Math.max(...perWindow(grants).values())).toBe(7);
+    } finally {
+      await upstream.close();
+      await agent.close();
+    }
+  });
+});
