@@ -1,0 +1,149 @@
+/**
+ * The lookup API as the CLI calls it: the same routes an auditor calls with curl, SigV4-signed for
+ * `execute-api` against a deployed stack (credentials from the standard AWS provider chain: env,
+ * profile, SSO, instance role), plain HTTP against the local stack.
+ */
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { Hash } from '@smithy/core/serde';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { request } from 'undici';
+import type { Dispatcher } from 'undici';
+import { z } from 'zod';
+import { CliError, EXIT } from './exit-codes.js';
+import type { LookupAccess } from './stack-target.js';
+
+/** A file record as the API returns it; only the fields the CLI acts on are checked. */
+export const FileRecordSchema = z.looseObject({
+  fileId: z.string(),
+  status: z.enum(['archived', 'unavailable', 'pending']),
+  filename: z.string().nullable().optional(),
+  sizeBytes: z.number().nullable().optional(),
+  sha256: z.string().optional(),
+  md5: z.string().optional(),
+});
+export type FileRecordJson = z.infer<typeof FileRecordSchema>;
+
+const ChatPageSchema = z.looseObject({
+  chatId: z.string(),
+  files: z.array(FileRecordSchema),
+  nextCursor: z.string().optional(),
+});
+
+const ErrorBodySchema = z.object({ error: z.object({ type: z.string(), message: z.string() }) });
+
+/** The API answered 404 for the thing asked about. */
+export class NotFoundError extends CliError {}
+
+export interface LookupClient {
+  getFile(fileId: string): Promise<FileRecordJson>;
+  /** Every record of the chat, following `nextCursor` to the last page. */
+  listChat(chatId: string): Promise<{ chatId: string; files: FileRecordJson[] }>;
+  /** The presigned URL the content route redirects to. */
+  contentUrl(fileId: string): Promise<string>;
+}
+
+type Signer = (req: { method: string; url: URL }) => Promise<Record<string, string>>;
+
+export function createLookupClient(access: LookupAccess, dispatcher?: Dispatcher): LookupClient {
+  const base = new URL(access.url.endsWith('/') ? access.url : `${access.url}/`);
+  const sign = access.signWithRegion ? sigV4Signer(access.signWithRegion) : async () => ({});
+
+  async function get(path: string, query: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string>; body: unknown }> {
+    const url = new URL(path.replace(/^\//, ''), base);
+    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+    const headers = await sign({ method: 'GET', url });
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, { method: 'GET', headers: { accept: 'application/json', ...headers }, ...(dispatcher ? { dispatcher } : {}) });
+    } catch (err) {
+      throw new CliError(`cannot reach the lookup API at ${base.origin}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const text = await res.body.text();
+    const flat: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') flat[k] = v;
+    let body: unknown;
+    try {
+      body = text.length > 0 ? JSON.parse(text) : undefined;
+    } catch {
+      body = undefined;
+    }
+    if (res.statusCode >= 400) throw apiError(res.statusCode, body, url);
+    return { status: res.statusCode, headers: flat, body };
+  }
+
+  return {
+    async getFile(fileId) {
+      const res = await get(`/files/${encodeURIComponent(fileId)}`);
+      return parse(FileRecordSchema, res.body, 'file record');
+    },
+    async listChat(chatId) {
+      const files: FileRecordJson[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < 100_000; page++) {
+        const res = await get(`/chats/${encodeURIComponent(chatId)}/files`, { limit: '100', ...(cursor ? { cursor } : {}) });
+        const body = parse(ChatPageSchema, res.body, 'chat listing');
+        files.push(...body.files);
+        cursor = body.nextCursor;
+        if (!cursor) break;
+      }
+      return { chatId, files };
+    },
+    async contentUrl(fileId) {
+      const res = await get(`/files/${encodeURIComponent(fileId)}/content`);
+      const location = res.headers['location'];
+      if (res.status !== 302 || !location) throw new CliError(`the lookup API answered ${res.status} without a download location`);
+      return location;
+    },
+  };
+}
+
+function apiError(status: number, body: unknown, url: URL): CliError {
+  const parsed = ErrorBodySchema.safeParse(body);
+  // API Gateway's own refusals ({"message": "..."}) carry no error type.
+  const gateway = z.object({ message: z.string() }).safeParse(body);
+  const message = parsed.success ? parsed.data.error.message : gateway.success ? gateway.data.message : `HTTP ${status}`;
+  if (status === 404 && parsed.success) return new NotFoundError(message);
+  if (status === 400) return new CliError(`the lookup API refused the request: ${message}`, EXIT.usage);
+  if (status === 403) return new CliError(`the lookup API denied access (403): ${message}; the caller needs the auditor policy (execute-api:Invoke)`);
+  return new CliError(`the lookup API answered ${status} for ${url.pathname}: ${message}`);
+}
+
+function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new CliError(`the lookup API sent a ${what} of an unexpected shape`);
+  return parsed.data;
+}
+
+/** Signs with the caller's credentials for API Gateway (`execute-api`), as `aws --sigv4` would. */
+function sigV4Signer(region: string): Signer {
+  const signer = new SignatureV4({ service: 'execute-api', region, credentials: defaultProvider(), sha256: Hash.bind(null, 'sha256') });
+  return async ({ method, url }) => {
+    const query: Record<string, string> = {};
+    for (const [k, v] of url.searchParams) query[k] = v;
+    let signed;
+    try {
+      signed = await signer.sign({
+        method,
+        protocol: url.protocol,
+        hostname: url.hostname,
+        ...(url.port ? { port: Number(url.port) } : {}),
+        // As on the wire; the signer encodes it once more, as SigV4 wants for every service but S3.
+        path: url.pathname,
+        query,
+        headers: { host: url.host },
+      });
+    } catch (err) {
+      throw new CliError(`cannot sign the request: ${describeCredentialsError(err)}`);
+    }
+    const { host: _host, ...headers } = signed.headers;
+    return headers;
+  };
+}
+
+export function describeCredentialsError(err: unknown): string {
+  const message = err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err);
+  if (err instanceof Error && err.name === 'CredentialsProviderError') {
+    return 'no AWS credentials found (set AWS_PROFILE, run "aws sso login", or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)';
+  }
+  return message;
+}
