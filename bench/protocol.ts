@@ -1,5 +1,5 @@
 /**
- * The messages between the benchmark (bench/ingest-throughput.ts) and the worker process it forks
+ * The messages between the benchmark (bench/worker-runner.ts) and the worker process it forks
  * for each measured transfer (bench/transfer-worker.ts). Both sides parse what they receive.
  */
 import { z } from 'zod';

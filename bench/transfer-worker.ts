@@ -1,8 +1,8 @@
 /**
  * One measured transfer, in a process of its own so that its memory is the archiver's alone: the
- * upstream, SQS, DynamoDB and S3 servers all run in other processes. Forked by
- * bench/ingest-throughput.ts, which sends one task over IPC; this process runs a warm-up file through
- * the same path, then the measured file, replies with the figures and exits.
+ * upstream, SQS, DynamoDB and S3 servers all run in other processes. Forked by bench/worker-runner.ts,
+ * which sends one task over IPC; this process runs a warm-up file through the same path, then the
+ * measured file, replies with the figures and exits.
  *
  * What is timed (and what the memory figures cover):
  * - ingest: one invocation of the real ingest handler (createIngestRuntime, as the Lambda builds it)
@@ -24,7 +24,7 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from 
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { request } from 'undici';
 import { createIngestRuntime } from '../lambdas/ingest/runtime.js';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../local/local-account.js';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../local/aws/local-account.js';
 import { createLambdaContext, toSqsRecord } from '../local/sqs-event-source.js';
 import { objectKeyFor } from '../shared/ingest/archive-file.js';
 import { choosePartSize } from '../shared/archive/verified-writer.js';

@@ -5,7 +5,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createSqsClient } from '../shared/platform/aws-clients.js';
 import { parseJob, serializeJob } from '../shared/contracts/job.js';
-import { useLocalAwsEnvironment } from './aws-servers.js';
+import { useLocalAwsEnvironment } from './aws/local-account.js';
 import { readStackInfo } from './stack-file.js';
 
 async function main(argv: string[]): Promise<void> {

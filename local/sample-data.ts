@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { crc32, deflateSync } from 'node:zlib';
 import { serializeJob } from '../shared/contracts/job.js';
-import type { UpstreamContent, UpstreamFile } from './upstream-server.js';
+import type { UpstreamFile } from './upstream/catalogue.js';
+import type { SampleContent } from './upstream/content.js';
 
 /** The API key the sample upstream accepts. Not a secret: it only opens the local sample. */
 export const SAMPLE_API_KEY = 'sk-ant-api01-local-sample-key';
@@ -41,7 +42,7 @@ const SKILL_OUTPUT_JSON = Buffer.from(`${JSON.stringify({ chart: 'growth', point
 const USER_UPLOAD_PDF = Buffer.from('%PDF-1.4\n% sample placeholder, not downloadable through the Files API\n%%EOF\n');
 
 /** A 5 MiB generated file: big enough for a multipart upload at the smallest part size. */
-const SIMULATION_OUTPUT: UpstreamContent = { size: 5 * 1024 * 1024 + 123, seed: 20250601 };
+const SIMULATION_OUTPUT: SampleContent = { size: 5 * 1024 * 1024 + 123, seed: 20250601 };
 
 /** Every sample file, as the sample upstream serves them. */
 export function sampleFiles(): UpstreamFile[] {

@@ -24,7 +24,7 @@ import type {
   SQSRecord,
   SQSRecordAttributes,
 } from 'aws-lambda';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './local-account.js';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './aws/local-account.js';
 
 /** An SQS-triggered Lambda handler. */
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;

@@ -11,14 +11,16 @@ import { createLookupRuntime } from '../lambdas/lookup/runtime.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../shared/platform/aws-clients.js';
 import { IngestConfigSchema, LookupConfigSchema, loadConfig } from '../shared/contracts/lambda-environment.js';
 import { noCounters } from '../shared/platform/telemetry.js';
-import { ensureBucket, ensureQueues, ensureTable, startLocalAws, useLocalAwsEnvironment } from './aws-servers.js';
+import { useLocalAwsEnvironment } from './aws/local-account.js';
+import { ensureBucket, ensureQueues, ensureTable } from './aws/resources.js';
+import { startLocalAws } from './aws/servers.js';
 import { createConsoleLog } from './console-log.js';
 import { startLookupServer } from './lookup-server.js';
 import { SAMPLE_API_KEY, sampleFiles, sampleJobs } from './sample-data.js';
 import { startSqsEventSource } from './sqs-event-source.js';
 import { DEFAULT_DATA_DIR, readStackInfo, stackFilePath } from './stack-file.js';
 import type { StackInfo } from './stack-file.js';
-import { startUpstreamServer } from './upstream-server.js';
+import { startUpstreamServer } from './upstream/server.js';
 
 const BUCKET = 'claude-file-archive';
 const TABLE = 'claude-file-index';

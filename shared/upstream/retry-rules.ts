@@ -1,5 +1,5 @@
 /**
- * The retry rules of upstream-api.md, as pure functions.
+ * Upstream's retry rules (the official SDK's, see docs/upstream-api-facts.md), as pure functions.
  * - `x-should-retry: true|false` overrides everything.
  * - Otherwise 408, 409, 429 and >= 500 (502, 503, 504, 529 included) are retryable; other statuses are final.
  * - The wait is `retry-after-ms`, else `retry-after` (seconds or an HTTP date), else capped

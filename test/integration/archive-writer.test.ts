@@ -1,7 +1,7 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBucket } from '../../local/aws-servers.js';
+import { ensureBucket } from '../../local/aws/resources.js';
 import { createS3Client } from '../../shared/platform/aws-clients.js';
 import { writeVerifiedObject } from '../../shared/archive/verified-writer.js';
 import { DeadlineError } from '../../shared/platform/errors.js';

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, describe, it } from 'vitest';
-import { ensureQueues } from '../../local/aws-servers.js';
+import { ensureQueues } from '../../local/aws/resources.js';
 import { startSqsEventSource, type SqsEventSource, type SqsHandler } from '../../local/sqs-event-source.js';
 import { localAwsFromInject, uniqueName } from '../support/local-aws.js';
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { UpstreamServer } from '../../local/upstream-server.js';
+import type { UpstreamServer } from '../../local/upstream/server.js';
 import {
   TEST_UPSTREAM_API_KEY,
   filesApiFileFactory,
@@ -12,7 +12,7 @@ import {
   uploadedFileFactory,
 } from '../support/upstream.js';
 
-// Proves that the local upstream behaves as ../shared/docs/upstream-api.md documents and that every
+// Proves that the local upstream behaves as docs/upstream-api-facts.md states and that every
 // fault is delivered as specified; the ingest tests rely on both.
 
 const GEN = '/v1/compliance/apps/chats/generated-files';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKeyProvider } from '../../shared/upstream/api-key.js';
 import { UpstreamAuthError } from '../../shared/platform/errors.js';
 import { createUpstreamAgent, createUpstreamClient } from '../../shared/upstream/upstream-client.js';
-import type { UpstreamServer } from '../../local/upstream-server.js';
+import type { UpstreamServer } from '../../local/upstream/server.js';
 import { TEST_UPSTREAM_API_KEY, filesApiFileFactory, generatedFileFactory, startTestUpstream } from '../support/upstream.js';
 
 const generated = generatedFileFactory();

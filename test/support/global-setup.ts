@@ -8,7 +8,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startLocalAws, startS3rver, useLocalAwsEnvironment } from '../../local/aws-servers.js';
+import { useLocalAwsEnvironment } from '../../local/aws/local-account.js';
+import { startS3rver } from '../../local/aws/s3rver-server.js';
+import { startLocalAws } from '../../local/aws/servers.js';
 
 /** What tests read with `inject('localAws')`; every endpoint is on 127.0.0.1. */
 export interface ProvidedLocalAws {

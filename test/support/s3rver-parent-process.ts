@@ -2,7 +2,7 @@
  * A stand-in parent for the "s3rver dies with its parent" test: starts s3rver under the directory
  * given as argv[2], prints `{"pid":…,"port":…}` on one line, then idles until it is killed.
  */
-import { startS3rver } from '../../local/aws-servers.js';
+import { startS3rver } from '../../local/aws/s3rver-server.js';
 
 const directory = process.argv[2];
 if (!directory) throw new Error('usage: s3rver-parent-process.ts <directory>');

@@ -1,14 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import {
-  ANTHROPIC_VERSION,
-  FILES_API_BETA,
-  startUpstreamServer,
-  type FilesApiUpstreamFile,
-  type GeneratedUpstreamFile,
-  type UploadedUpstreamFile,
-  type UpstreamFile,
-  type UpstreamServer,
-} from '../../local/upstream-server.js';
+import { ANTHROPIC_VERSION, FILES_API_BETA } from '../../local/upstream/api-headers.js';
+import type {
+  FilesApiUpstreamFile,
+  GeneratedUpstreamFile,
+  UploadedUpstreamFile,
+  UpstreamFile,
+} from '../../local/upstream/catalogue.js';
+import { startUpstreamServer, type UpstreamServer } from '../../local/upstream/server.js';
 
 /** The key the test upstream accepts. */
 export const TEST_UPSTREAM_API_KEY = 'sk-ant-api01-local-test-key-0000';

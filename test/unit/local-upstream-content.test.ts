@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { digestContent, readContent } from '../../local/upstream-server.js';
+import { digestContent, readContent } from '../../local/upstream/content.js';
 
 const concat = (content: Parameters<typeof readContent>[0], limit?: number): Buffer =>
   Buffer.concat([...readContent(content, limit)]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelayMs, isRetryableStatus, parseRetryAfterMs, queueRetryDelaySeconds } from '../../shared/upstream/retry-rules.js';
 
-describe('retry policy (upstream-api.md)', () => {
+describe('retry policy (docs/upstream-api-facts.md)', () => {
   it('retries 408, 409, 429 and every 5xx including 529, nothing else', () => {
     for (const s of [408, 409, 429, 500, 502, 503, 504, 529]) expect(isRetryableStatus(s, {})).toBe(true);
     for (const s of [400, 401, 402, 403, 404, 413]) expect(isRetryableStatus(s, {})).toBe(false);

@@ -1,4 +1,4 @@
-// The local servers ship no type declarations; these cover only what local/ calls.
+// dynalite and s3rver ship no type declarations; these cover only what local/aws/ calls.
 
 declare module 'dynalite' {
   import type { Server } from 'node:http';

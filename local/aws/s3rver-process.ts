@@ -1,15 +1,15 @@
 /**
  * Runs s3rver in its own process. s3rver needs `--openssl-legacy-provider` (its ListObjectsV2
  * continuation tokens use a cipher that OpenSSL 3 only offers through the legacy provider), and that
- * flag can only be given when a process starts, so `startS3rver` in aws-servers.ts forks this script
+ * flag can only be given when a process starts, so `startS3rver` in s3rver-server.ts forks this script
  * with it. The parent learns the port over IPC; when the IPC channel closes (the parent stopped us,
  * exited or was killed) this process closes the server and exits, so it never outlives its parent.
  *
- * Usage (by startS3rver only): node --import tsx local/s3rver-process.ts --directory DIR [--port N]
+ * Usage (by startS3rver only): node --import tsx local/aws/s3rver-process.ts --directory DIR [--port N]
  */
 import { parseArgs } from 'node:util';
 import S3rver from 's3rver';
-import { LOOPBACK_HOST } from './loopback.js';
+import { LOOPBACK_HOST } from '../loopback.js';
 
 /** The one message this process sends its parent. */
 export interface S3rverReadyMessage {

@@ -1,0 +1,87 @@
+/**
+ * The local AWS stack: real servers that speak the AWS wire protocols, started together and bound
+ * to 127.0.0.1 only. One module per server (dynalite-server.ts, fauxqs-server.ts, s3rver-server.ts);
+ * creating the bucket, queues and table on them is resources.ts.
+ *
+ * - DynamoDB: dynalite, in memory or on disk under `<dataDir>/dynamodb`.
+ * - SQS: fauxqs, in memory (queues and messages do not survive a restart).
+ * - S3: fauxqs (in memory, correct multipart) or s3rver (on disk under `<dataDir>/s3`, expiring
+ *   presigned URLs, no AbortMultipartUpload).
+ *
+ * Why these: they install from npm and run in this process (s3rver in a child process), so neither
+ * `npm start` nor the tests need Docker or a network. Each speaks what the AWS SDK v3 sends: fauxqs
+ * answers SQS's JSON protocol (which @aws-sdk/client-sqs uses from 3.447 on; query-only emulators do
+ * not work with it). What they lack, and the code therefore does not rely on locally: dynalite has no
+ * transactions (the index uses single-item conditional writes only); neither S3 server keeps object
+ * versions or rejects a wrong Content-MD5 (the pipeline's own hashing protects integrity); fauxqs
+ * refuses request bodies over 11 MiB; s3rver needs the OpenSSL legacy provider (s3rver-process.ts).
+ * Sources: the packages' READMEs (dynalite 4, fauxqs 1.9, s3rver 3.7); the behaviour relied on is
+ * pinned by test/integration/local-aws-servers.test.ts.
+ */
+import { join } from 'node:path';
+import { startDynalite } from './dynalite-server.js';
+import { startFauxqsServer } from './fauxqs-server.js';
+import { LOCAL_REGION } from './local-account.js';
+import type { RunningServer } from './running-server.js';
+import { startS3rver } from './s3rver-server.js';
+
+export type LocalS3Server = 'fauxqs' | 's3rver';
+
+export interface LocalAwsOptions {
+  /** Which server answers S3: fauxqs (in memory) or s3rver (on disk). */
+  s3: LocalS3Server;
+  /**
+   * Directory for on-disk state: dynalite's LevelDB under `dynamodb/`, s3rver's objects under `s3/`.
+   * Without it DynamoDB is in memory and s3rver (if chosen) uses a temporary directory removed on stop.
+   */
+  dataDir?: string;
+  /** Fixed ports; 0 or absent picks a free port. */
+  ports?: { dynamodb?: number; fauxqs?: number; s3rver?: number };
+}
+
+export interface LocalAws {
+  region: string;
+  s3Endpoint: string;
+  sqsEndpoint: string;
+  dynamodbEndpoint: string;
+  s3Server: LocalS3Server;
+  /** Stops every server this call started; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Starts DynamoDB (dynalite), SQS + optionally S3 (fauxqs) and optionally s3rver, on loopback. */
+export async function startLocalAws(opts: LocalAwsOptions): Promise<LocalAws> {
+  const started: RunningServer[] = [];
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(started.splice(0).map((s) => s.stop()));
+  };
+  try {
+    const dynamodb = await startDynalite({
+      ...(opts.dataDir ? { path: join(opts.dataDir, 'dynamodb') } : {}),
+      port: opts.ports?.dynamodb ?? 0,
+    });
+    started.push(dynamodb);
+    const fauxqs = await startFauxqsServer({ port: opts.ports?.fauxqs ?? 0 });
+    started.push(fauxqs);
+    let s3Endpoint = fauxqs.endpoint;
+    if (opts.s3 === 's3rver') {
+      const s3rver = await startS3rver({
+        ...(opts.dataDir ? { directory: join(opts.dataDir, 's3') } : {}),
+        port: opts.ports?.s3rver ?? 0,
+      });
+      started.push(s3rver);
+      s3Endpoint = s3rver.endpoint;
+    }
+    return {
+      region: LOCAL_REGION,
+      s3Endpoint,
+      sqsEndpoint: fauxqs.endpoint,
+      dynamodbEndpoint: dynamodb.endpoint,
+      s3Server: opts.s3,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The sample upstream's endpoints, one row each. A new endpoint joins by adding a row: its path
+ * pattern (anchored; capture group 1, when present, is the URL-encoded id), the API it belongs to, the
+ * name faults and the request log know it by, and its handler. Rows are tried in order and the first
+ * match wins, so a more specific pattern goes before a more general one.
+ *
+ * Checks common to every route (API key, `anthropic-version`, GET only, the Files API beta header,
+ * injected faults) run in server.ts before a handler is called.
+ */
+import { serveChatMessages } from './chat-messages.js';
+import type { FileCatalogue } from './catalogue.js';
+import type { Exchange } from './exchange.js';
+import type { ContentFault } from './faults.js';
+import { serveFileContent, serveFileMetadata } from './file-endpoints.js';
+
+/** Which request of a file a fault applies to; `messages` is keyed by chat id. */
+export type UpstreamEndpoint = 'metadata' | 'content' | 'messages';
+
+/** What a handler is given. */
+export interface RouteContext {
+  exchange: Exchange;
+  /** The decoded id from the path ('' for a route whose path has none). */
+  id: string;
+  catalogue: FileCatalogue;
+  /** A content fault taken for this request (status and stall faults are handled before the handler). */
+  contentFault: ContentFault | undefined;
+}
+
+export interface UpstreamRoute {
+  pattern: RegExp;
+  /** `files` routes need the `anthropic-beta: files-api-…` header. */
+  api: 'compliance' | 'files';
+  endpoint: UpstreamEndpoint;
+  handle(ctx: RouteContext): Promise<void> | void;
+}
+
+export const ROUTES: readonly UpstreamRoute[] = [
+  { pattern: /^\/v1\/compliance\/apps\/chats\/generated-files\/([^/]+)$/, api: 'compliance', endpoint: 'metadata',
+    handle: (ctx) => serveFileMetadata(ctx, 'generated') },
+  { pattern: /^\/v1\/compliance\/apps\/chats\/generated-files\/([^/]+)\/content$/, api: 'compliance', endpoint: 'content',
+    handle: (ctx) => serveFileContent(ctx, 'generated') },
+  { pattern: /^\/v1\/compliance\/apps\/chats\/files\/([^/]+)$/, api: 'compliance', endpoint: 'metadata',
+    handle: (ctx) => serveFileMetadata(ctx, 'uploaded') },
+  { pattern: /^\/v1\/compliance\/apps\/chats\/files\/([^/]+)\/content$/, api: 'compliance', endpoint: 'content',
+    handle: (ctx) => serveFileContent(ctx, 'uploaded') },
+  { pattern: /^\/v1\/files\/([^/]+)$/, api: 'files', endpoint: 'metadata',
+    handle: (ctx) => serveFileMetadata(ctx, 'files_api') },
+  { pattern: /^\/v1\/files\/([^/]+)\/content$/, api: 'files', endpoint: 'content',
+    handle: (ctx) => serveFileContent(ctx, 'files_api') },
+  // After the file routes: `chats/files/messages` is the metadata of an uploaded file named "messages".
+  { pattern: /^\/v1\/compliance\/apps\/chats\/([^/]+)\/messages$/, api: 'compliance', endpoint: 'messages',
+    handle: serveChatMessages },
+];
+
+/** The first route whose pattern matches the path, with its decoded id; undefined when none does. */
+export function matchRoute(path: string): { route: UpstreamRoute; id: string } | undefined {
+  for (const route of ROUTES) {
+    const match = route.pattern.exec(path);
+    if (!match) continue;
+    try {
+      return { route, id: decodeURIComponent(match[1] ?? '') };
+    } catch {
+      return undefined; // a malformed escape is no path upstream knows
+    }
+  }
+  return undefined;
+}
