@@ -29,6 +29,27 @@ const ChatPageSchema = z.looseObject({
   nextCursor: z.string().optional(),
 });
 
+const LedgerRunSchema = z.looseObject({
+  source: z.enum(['chats', 'activities', 'files_api']),
+  runId: z.string(),
+  startedAt: z.string(),
+  endedAt: z.string(),
+  ending: z.enum(['completed', 'deadline', 'cursor_rejected', 'throttled', 'failed']),
+  cursorStart: z.string().nullable(),
+  cursorEnd: z.string().nullable(),
+  pages: z.number(),
+  records: z.number(),
+  invalidRecords: z.number(),
+  jobsEnqueued: z.number(),
+  windowStart: z.string().nullable(),
+  windowEnd: z.string().nullable(),
+  lastRequestId: z.string().nullable(),
+  error: z.string().nullable(),
+});
+export type LedgerRun = z.infer<typeof LedgerRunSchema>;
+
+const LedgerPageSchema = z.looseObject({ source: z.string(), runs: z.array(LedgerRunSchema), nextCursor: z.string().optional() });
+
 const ErrorBodySchema = z.object({ error: z.object({ type: z.string(), message: z.string() }) });
 
 /** The API answered 404 for the thing asked about. */
@@ -40,6 +61,8 @@ export interface LookupClient {
   listChat(chatId: string): Promise<{ chatId: string; files: FileRecordJson[] }>;
   /** The presigned URL the content route redirects to. */
   contentUrl(fileId: string): Promise<string>;
+  /** A poller's ledger, newest run first, down to and including the first run that started before `sinceMs`. */
+  listLedger(source: LedgerRun['source'], sinceMs: number): Promise<LedgerRun[]>;
 }
 
 type Signer = (req: { method: string; url: URL }) => Promise<Record<string, string>>;
@@ -87,6 +110,20 @@ export function createLookupClient(access: LookupAccess, dispatcher?: Dispatcher
         if (!cursor) break;
       }
       return { chatId, files };
+    },
+    async listLedger(source, sinceMs) {
+      const runs: LedgerRun[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < 100_000; page++) {
+        const res = await get(`/discovery/${source}/runs`, { limit: '100', ...(cursor ? { cursor } : {}) });
+        const body = parse(LedgerPageSchema, res.body, 'ledger page');
+        runs.push(...body.runs);
+        cursor = body.nextCursor;
+        // One run from before the period is kept, to join the period's first run to.
+        if (!cursor || body.runs.some((r) => Date.parse(r.startedAt) < sinceMs)) break;
+      }
+      const firstBefore = runs.findIndex((r) => Date.parse(r.startedAt) < sinceMs);
+      return firstBefore < 0 ? runs : runs.slice(0, firstBefore + 1);
     },
     async contentUrl(fileId) {
       const res = await get(`/files/${encodeURIComponent(fileId)}/content`);

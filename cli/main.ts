@@ -2,7 +2,7 @@
  * Entry point of the `archiver` CLI (package.json "bin" → cli/archiver.mjs, which loads this file
  * through tsx). Wires the real process: stdout/stderr, Ctrl-C, AWS credentials, the local stack.
  */
-import { useLocalAwsEnvironment } from '../local/aws-servers.js';
+import { useLocalAwsEnvironment } from '../local/aws/local-account.js';
 import { SAMPLE_API_KEY } from '../local/sample-data.js';
 import { readSecretString, readStackOutputs } from './aws-access.js';
 import { EXIT } from './exit-codes.js';
