@@ -2,7 +2,7 @@ import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createApiKeyProvider } from '../../shared/upstream/api-key.js';
 import type { ApiKeyProvider } from '../../shared/upstream/api-key.js';
-import { IngestConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
+import { IngestConfigSchema, WorkerBudgetConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
 import { createPowertools } from '../../shared/platform/powertools.js';
 import { SERVICE_NAMES } from '../../shared/contracts/metric-names.js';
 import { createIngestRuntime } from './runtime.js';
@@ -15,7 +15,8 @@ const config = loadConfig(IngestConfigSchema, process.env);
 const { logger, log, metrics, counters } = createPowertools(SERVICE_NAMES.ingest);
 const apiKey = config.ANTHROPIC_API_KEY ?? secretApiKey(config.ANTHROPIC_API_KEY_SECRET_ARN ?? '');
 if (typeof apiKey !== 'string') await apiKey.current();
-const ingest = createIngestRuntime(config, { apiKey, log, counters });
+const budget = loadConfig(WorkerBudgetConfigSchema, process.env);
+const ingest = createIngestRuntime(config, { apiKey, log, counters, budget });
 
 function secretApiKey(arn: string): ApiKeyProvider {
   return createApiKeyProvider((force) => getSecret(arn, { maxAge: 300, forceFetch: force }));

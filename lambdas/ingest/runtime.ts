@@ -1,7 +1,8 @@
 import type { SQSBatchResponse, SQSEvent, Context } from 'aws-lambda';
 import type { ApiKeyProvider } from '../../shared/upstream/api-key.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../../shared/platform/aws-clients.js';
-import type { IngestConfig } from '../../shared/contracts/lambda-environment.js';
+import type { IngestConfig, WorkerBudgetConfig } from '../../shared/contracts/lambda-environment.js';
+import { createSharedBudgetGate } from '../discovery/runtime.js';
 import { FileRepository } from '../../shared/index/dynamodb-file-index.js';
 import { METRIC } from '../../shared/contracts/metric-names.js';
 import type { Counters, Log } from '../../shared/platform/telemetry.js';
@@ -16,15 +17,28 @@ const MIB = 1024 * 1024;
  */
 export function createIngestRuntime(
   config: IngestConfig,
-  opts: { apiKey: string | ApiKeyProvider; log: Log; counters: Counters; deadlineMarginMs?: number },
+  opts: {
+    apiKey: string | ApiKeyProvider;
+    log: Log;
+    counters: Counters;
+    deadlineMarginMs?: number;
+    /** The shared upstream budget; without COMPLIANCE_REQUESTS_PER_MINUTE the worker is not gated. */
+    budget?: WorkerBudgetConfig;
+  },
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const s3 = createS3Client({ endpoint: config.LOCAL_S3_ENDPOINT });
   const doc = createDocumentClient({ endpoint: config.LOCAL_DYNAMODB_ENDPOINT });
   const sqs = createSqsClient({ endpoint: config.LOCAL_SQS_ENDPOINT });
+  const rate = opts.budget?.COMPLIANCE_REQUESTS_PER_MINUTE;
+  const gate =
+    opts.budget && rate !== undefined
+      ? createSharedBudgetGate({ ...opts.budget, COMPLIANCE_REQUESTS_PER_MINUTE: rate }, doc, config.INDEX_TABLE, 'worker', opts)
+      : undefined;
   const upstream = createUpstreamClient({
     baseUrl: config.ANTHROPIC_BASE_URL,
     apiKey: opts.apiKey,
     dispatcher: createUpstreamAgent(),
+    ...(gate ? { gate } : {}),
     onResponse: ({ latencyMs }) => opts.counters.record(METRIC.upstreamLatency, latencyMs, 'Milliseconds'),
   });
   return createIngestHandler({

@@ -32,6 +32,8 @@ export interface UpstreamRequest {
   method: string;
   /** Path without the query string. */
   path: string;
+  /** The query string's parameters (listings page with them). */
+  query: URLSearchParams;
   /** The file or chat id in the path, when the route has one. */
   id?: string;
   endpoint?: UpstreamEndpoint;
@@ -57,8 +59,9 @@ export interface Exchange {
 /** Logs the request in `log`, gives it a fresh `request-id` header and returns its exchange. */
 export function openExchange(req: IncomingMessage, res: ServerResponse, log: UpstreamRequest[]): Exchange {
   const requestId = `req_${randomBytes(12).toString('hex')}`;
+  const url = new URL(req.url ?? '/', 'http://local');
   const path = (req.url ?? '/').split('?')[0] ?? '/';
-  const entry: UpstreamRequest = { method: req.method ?? 'GET', path, requestId };
+  const entry: UpstreamRequest = { method: req.method ?? 'GET', path, query: url.searchParams, requestId };
   log.push(entry);
   res.setHeader('request-id', requestId);
 

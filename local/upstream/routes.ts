@@ -7,14 +7,17 @@
  * Checks common to every route (API key, `anthropic-version`, GET only, the Files API beta header,
  * injected faults) run in server.ts before a handler is called.
  */
-import { serveChatMessages } from './chat-messages.js';
 import type { FileCatalogue } from './catalogue.js';
+import type { UpstreamListings } from './listings.js';
 import type { Exchange } from './exchange.js';
 import type { ContentFault } from './faults.js';
 import { serveFileContent, serveFileMetadata } from './file-endpoints.js';
 
-/** Which request of a file a fault applies to; `messages` is keyed by chat id. */
-export type UpstreamEndpoint = 'metadata' | 'content' | 'messages';
+/**
+ * Which request a fault applies to: `metadata` and `content` are keyed by file id, `messages` by chat
+ * id, and the listings (`chats`, `activities`, `files-list`) by '' (they have no id).
+ */
+export type UpstreamEndpoint = 'metadata' | 'content' | 'messages' | 'chats' | 'activities' | 'files-list';
 
 /** What a handler is given. */
 export interface RouteContext {
@@ -22,6 +25,8 @@ export interface RouteContext {
   /** The decoded id from the path ('' for a route whose path has none). */
   id: string;
   catalogue: FileCatalogue;
+  /** Chats, messages, activities and the Files API listing (listings.ts). */
+  listings: UpstreamListings;
   /** A content fault taken for this request (status and stall faults are handled before the handler). */
   contentFault: ContentFault | undefined;
 }
@@ -35,6 +40,12 @@ export interface UpstreamRoute {
 }
 
 export const ROUTES: readonly UpstreamRoute[] = [
+  { pattern: /^\/v1\/compliance\/apps\/chats$/, api: 'compliance', endpoint: 'chats',
+    handle: (ctx) => ctx.listings.serve(ctx, 'chats') },
+  { pattern: /^\/v1\/compliance\/activities$/, api: 'compliance', endpoint: 'activities',
+    handle: (ctx) => ctx.listings.serve(ctx, 'activities') },
+  { pattern: /^\/v1\/files$/, api: 'files', endpoint: 'files-list',
+    handle: (ctx) => ctx.listings.serve(ctx, 'files-list') },
   { pattern: /^\/v1\/compliance\/apps\/chats\/generated-files\/([^/]+)$/, api: 'compliance', endpoint: 'metadata',
     handle: (ctx) => serveFileMetadata(ctx, 'generated') },
   { pattern: /^\/v1\/compliance\/apps\/chats\/generated-files\/([^/]+)\/content$/, api: 'compliance', endpoint: 'content',
@@ -49,7 +60,7 @@ export const ROUTES: readonly UpstreamRoute[] = [
     handle: (ctx) => serveFileContent(ctx, 'files_api') },
   // After the file routes: `chats/files/messages` is the metadata of an uploaded file named "messages".
   { pattern: /^\/v1\/compliance\/apps\/chats\/([^/]+)\/messages$/, api: 'compliance', endpoint: 'messages',
-    handle: serveChatMessages },
+    handle: (ctx) => ctx.listings.serve(ctx, 'messages') },
 ];
 
 /** The first route whose pattern matches the path, with its decoded id; undefined when none does. */

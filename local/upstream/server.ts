@@ -20,6 +20,7 @@ import { FileCatalogue, type UpstreamFile } from './catalogue.js';
 import type { ContentDigest } from './content.js';
 import { openExchange, type UpstreamRequest } from './exchange.js';
 import { FaultQueue, faultHeaders, isContentFault, waitOutStall, type UpstreamFault } from './faults.js';
+import { UpstreamListings } from './listings.js';
 import { matchRoute, type UpstreamEndpoint } from './routes.js';
 
 export interface UpstreamServerOptions {
@@ -40,6 +41,8 @@ export interface UpstreamServer {
   injectFault(id: string, endpoint: UpstreamEndpoint, ...faults: UpstreamFault[]): void;
   /** The size and hashes of a file's full content. */
   digestOf(id: string): Promise<ContentDigest>;
+  /** Chat facts (soft deletion) and the activity feed, beside the chats derived from the files. */
+  readonly listings: UpstreamListings;
   /** Every request received so far, oldest first (a live array). */
   readonly requests: readonly UpstreamRequest[];
   /** How many requests matched the id and endpoint (either may be omitted). */
@@ -51,6 +54,7 @@ export interface UpstreamServer {
 /** Starts the imitation upstream on 127.0.0.1 (free port); resolves once every given file is ready. */
 export async function startUpstreamServer(opts: UpstreamServerOptions): Promise<UpstreamServer> {
   const catalogue = new FileCatalogue();
+  const listings = new UpstreamListings(catalogue);
   const faults = new FaultQueue();
   const requests: UpstreamRequest[] = [];
   const rateLimitHeaders = createRateLimitWindow(opts.requestsPerMinute ?? 600);
@@ -101,6 +105,7 @@ export async function startUpstreamServer(opts: UpstreamServerOptions): Promise<
       exchange,
       id: match.id,
       catalogue,
+      listings,
       contentFault: isContentFault(fault) ? fault : undefined,
     });
   }
@@ -133,6 +138,7 @@ export async function startUpstreamServer(opts: UpstreamServerOptions): Promise<
       if (!stored) throw new Error(`no upstream file ${id}`);
       return stored.digest;
     },
+    listings,
     requests,
     requestCount(id, endpoint) {
       return requests.filter(

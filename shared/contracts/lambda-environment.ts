@@ -56,3 +56,56 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
   }
   return parsed.data;
 }
+
+/**
+ * The shared request budget, read by every function that calls upstream (the ingest worker and the
+ * pollers). Workers draw from it only when COMPLIANCE_REQUESTS_PER_MINUTE is set (the infrastructure
+ * always sets it), so a worker built without it behaves as before.
+ */
+const BudgetFields = {
+  /** The organization's Compliance API limit (requests per minute, shared by every key). */
+  COMPLIANCE_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).optional(),
+  /** The Files API limit for the configured key (requests per minute). */
+  FILES_API_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(100),
+  /** Length of one budget window (ms); each grants rate × window / 1 min requests. */
+  BUDGET_WINDOW_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
+  /** Share of each window the pollers may use, so discovery never starves the workers. */
+  POLLER_BUDGET_SHARE: z.coerce.number().min(0.05).max(1).default(0.3),
+  /** The longest a request waits for budget before the caller gives up for now (ms). */
+  BUDGET_MAX_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
+};
+
+export const WorkerBudgetConfigSchema = z.object(BudgetFields);
+export type WorkerBudgetConfig = z.infer<typeof WorkerBudgetConfigSchema>;
+
+export const DiscoveryConfigSchema = z
+  .object({
+    INDEX_TABLE: z.string().min(3),
+    INGEST_QUEUE_URL: z.url(),
+    ANTHROPIC_BASE_URL: z.url().default('https://api.anthropic.com'),
+    ANTHROPIC_API_KEY_SECRET_ARN: z.string().min(1).optional(),
+    ANTHROPIC_API_KEY: z.string().min(1).optional(),
+    ...BudgetFields,
+    COMPLIANCE_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(600),
+    /** Items per listing page (chats, activities, Files API files). */
+    PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+    /** Messages per page of a chat's messages. */
+    MESSAGE_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(1000),
+    /** The activity window's upper bound stays this far in the past (at least 60 s). */
+    ACTIVITY_VISIBILITY_LAG_SECONDS: z.coerce.number().int().min(60).max(86_400).default(120),
+    /** Where the first activity run starts; absent = the whole feed. */
+    ACTIVITY_START_AT: z.iso.datetime({ offset: true }).optional(),
+    /** Upload jobs from the activity feed wait this long in the queue (the chat poller's jobs carry metadata). */
+    ACTIVITY_UPLOAD_JOB_DELAY_SECONDS: z.coerce.number().int().min(0).max(900).default(300),
+    /** A run stops this long before the function's deadline, so its checkpoint and ledger are written. */
+    POLLER_STOP_MARGIN_SECONDS: z.coerce.number().int().min(1).max(300).default(20),
+    /** How long a run's lease protects it from an overlapping run (longer than the function timeout). */
+    POLLER_LEASE_SECONDS: z.coerce.number().int().min(10).max(3_600).default(960),
+    LOCAL_DYNAMODB_ENDPOINT: optionalUrl,
+    LOCAL_SQS_ENDPOINT: optionalUrl,
+  })
+  .refine((c) => Boolean(c.ANTHROPIC_API_KEY_SECRET_ARN) !== Boolean(c.ANTHROPIC_API_KEY), {
+    message: 'set exactly one of ANTHROPIC_API_KEY_SECRET_ARN (deployed) or ANTHROPIC_API_KEY (local)',
+    path: ['ANTHROPIC_API_KEY_SECRET_ARN'],
+  });
+export type DiscoveryConfig = z.infer<typeof DiscoveryConfigSchema>;

@@ -7,4 +7,5 @@ export const LOOKUP_ROUTES = [
   { method: 'GET', resource: '/chats/{chatId}/files', query: ['limit', 'cursor'] },
   { method: 'GET', resource: '/files/{fileId}', query: [] },
   { method: 'GET', resource: '/files/{fileId}/content', query: [] },
+  { method: 'GET', resource: '/discovery/{source}/runs', query: ['limit', 'cursor'] },
 ] as const;

@@ -2,6 +2,17 @@ import { serializeJob } from '../contracts/job.js';
 import { asCursorRejection, runPoller } from './poller-run.js';
 import type { RunContext, RunOptions, RunOutcome } from './poller-run.js';
 import type { ArchivedFiles, PollerDeps } from './ports.js';
+import type { FileRecord } from '../contracts/file-records.js';
+
+/** The index as the Files API poller needs it: archived and unavailable are final, pending is not. */
+export function archivedFilesFrom(index: { get(fileId: string): Promise<FileRecord | undefined> }): ArchivedFiles {
+  return {
+    async isFinal(fileId) {
+      const record = await index.get(fileId);
+      return record !== undefined && record.status !== 'pending';
+    },
+  };
+}
 
 export interface FilesApiPollerDeps extends PollerDeps {
   archived: ArchivedFiles;

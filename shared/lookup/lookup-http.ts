@@ -8,9 +8,24 @@ import { InvalidCursorError } from '../index/dynamodb-file-index.js';
 import type { FileRepository } from '../index/dynamodb-file-index.js';
 import { ChatIdSchema, FileIdSchema } from '../contracts/ids.js';
 import type { Log } from '../platform/telemetry.js';
+import { POLLER_SOURCES } from '../contracts/discovery-ledger.js';
+import type { LedgerRecord, PollerSource } from '../contracts/discovery-ledger.js';
+import type { UpstreamDeletionRecord } from '../index/dynamodb-upstream-deletions.js';
+
+/** The discovery ledger and upstream deletions as the lookup API reads them. */
+export interface DiscoveryReads {
+  listLedger(source: PollerSource, limit: number, cursor: string | undefined): Promise<{ runs: LedgerRecord[]; nextCursor: string | undefined }>;
+  getUpstreamDeletions(ids: readonly string[]): Promise<UpstreamDeletionRecord[]>;
+}
+
+/** Raised by `listLedger` for a cursor it did not issue. */
+export function isInvalidCursor(err: unknown): boolean {
+  return err instanceof InvalidCursorError || (err instanceof Error && err.name === 'InvalidLedgerCursorError');
+}
 
 export interface LookupDeps {
   repository: FileRepository;
+  discovery: DiscoveryReads;
   s3: S3Client;
   presignTtlSeconds: number;
   log: Log;
@@ -84,13 +99,29 @@ async function route(event: APIGatewayProxyEvent, deps: LookupDeps): Promise<API
         if (err instanceof InvalidCursorError) throw new HttpError(400, 'invalid_request', err.message);
         throw err;
       }
-      return json(200, { chatId, files: page.items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
+      const [chatDeletion] = await deps.discovery.getUpstreamDeletions([chatId]);
+      return json(200, { chatId, ...(chatDeletion ? { chatDeletion } : {}), files: page.items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
+    }
+    case '/discovery/{source}/runs': {
+      const source = parseParam(z.enum(POLLER_SOURCES, { error: `must be one of ${POLLER_SOURCES.join(', ')}` }), params['source'], 'source');
+      const query = ListQuerySchema.safeParse(event.queryStringParameters ?? {});
+      if (!query.success) throw new HttpError(400, 'invalid_request', firstMessage(query.error));
+      let page;
+      try {
+        page = await deps.discovery.listLedger(source, query.data.limit ?? DEFAULT_PAGE_SIZE, query.data.cursor);
+      } catch (err) {
+        if (isInvalidCursor(err)) throw new HttpError(400, 'invalid_request', 'cursor is not valid for this ledger');
+        throw err;
+      }
+      return json(200, { source, runs: page.runs, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
     }
     case '/files/{fileId}': {
       const fileId = parseParam(FileIdSchema, params['fileId'], 'fileId');
       const record = await deps.repository.get(fileId);
       if (!record) throw new HttpError(404, 'not_found', 'No file with this id has been seen.');
-      return json(200, record);
+      // Deleted upstream (the file, or a chat it belongs to): our copy stays, and the record says so.
+      const upstreamDeletions = await deps.discovery.getUpstreamDeletions([fileId, ...record.chatIds]);
+      return json(200, upstreamDeletions.length > 0 ? { ...record, upstreamDeletions } : record);
     }
     case '/files/{fileId}/content': {
       const fileId = parseParam(FileIdSchema, params['fileId'], 'fileId');

@@ -3,7 +3,7 @@ import { runChatPoller } from '../../shared/discovery/chat-poller.js';
 import type { ChatPollerDeps } from '../../shared/discovery/chat-poller.js';
 import type { DiscoveryStore } from '../../shared/discovery/ports.js';
 import { DISCOVERY_METRIC } from '../../shared/contracts/metric-names.js';
-import type { GeneratedUpstreamFile, UploadedUpstreamFile } from '../../local/upstream-server.js';
+import type { GeneratedUpstreamFile, UploadedUpstreamFile } from '../../local/upstream/catalogue.js';
 import { createDiscoveryStack } from '../support/discovery-stack.js';
 import type { DiscoveryStack } from '../support/discovery-stack.js';
 import { generatedFileFactory, randomIdBody, uploadedFileFactory } from '../support/upstream.js';
@@ -38,7 +38,7 @@ function chatsWithFiles(count: number, generatedPerChat = 2): (GeneratedUpstream
 describe('chat poller against the local upstream, dynalite and fauxqs', () => {
   it('pages through every chat and message page and enqueues one job per file, with all its metadata', async () => {
     const files = chatsWithFiles(35);
-    await stack.upstream.addFiles(...files);
+    await stack.addFiles(...files);
 
     const outcome = await runChatPoller(chatPollerDeps(), stack.runOptions());
 
@@ -64,26 +64,26 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
 
   it('reads only what changed on the next run: unchanged chats cost no request, a new message is picked up', async () => {
     const files = chatsWithFiles(12);
-    await stack.upstream.addFiles(...files);
+    await stack.addFiles(...files);
     await runChatPoller(chatPollerDeps(), stack.runOptions());
     await stack.drainJobs();
     const firstChat = files[0] as UploadedUpstreamFile;
     const later = generatedFileFactory({ chatId: firstChat.chatIds[0] ?? '', createdAt: '2025-07-01T00:00:00.000000Z' });
-    await stack.upstream.addFiles(later);
+    await stack.addFiles(later);
     const before = stack.upstream.requests.length;
 
     const outcome = await runChatPoller(chatPollerDeps(), stack.runOptions());
 
     expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({ ending: 'completed', jobsEnqueued: 1 });
     expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual([later.id]);
-    const messageReads = stack.upstream.requests.slice(before).filter((r) => r.path.endsWith('/messages'));
-    expect(messageReads.map((r) => r.path)).toEqual([`/v1/compliance/apps/chats/${firstChat.chatIds[0]}/messages`]);
+    const messageReads = stack.upstream.requests.slice(before).filter((r: { path: string; query: URLSearchParams; status?: number | undefined }) => r.path.endsWith('/messages'));
+    expect(messageReads.map((r: { path: string; query: URLSearchParams; status?: number | undefined }) => r.path)).toEqual([`/v1/compliance/apps/chats/${firstChat.chatIds[0]}/messages`]);
     expect(messageReads[0]?.query.get('after_id')).toMatch(/^claude_chat_msg_/);
   });
 
   it('re-reads after a crash between enqueue and checkpoint: nothing is skipped', async () => {
     const files = chatsWithFiles(8);
-    await stack.upstream.addFiles(...files);
+    await stack.addFiles(...files);
     const real = stack.store;
     let chatCheckpoints = 0;
     // The process dies right after SendMessageBatch accepted the 4th chat's jobs, before its checkpoint.
@@ -108,7 +108,7 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
 
   it('stops cleanly before its deadline and the next run continues from the checkpoint', async () => {
     const files = chatsWithFiles(30, 1);
-    await stack.upstream.addFiles(...files);
+    await stack.addFiles(...files);
     // A clock that advances one second per reading: the run's 20 s budget runs out part-way.
     let t = Date.now();
     const ticking = () => (t += 1_000);
@@ -129,7 +129,7 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
   it('archives a soft-deleted chat and records its deletion on the index', async () => {
     const [upload, ...generated] = chatsWithFiles(1);
     const chatId = (upload as UploadedUpstreamFile).chatIds[0] ?? '';
-    await stack.upstream.addFiles(upload as UploadedUpstreamFile, ...generated);
+    await stack.addFiles(upload as UploadedUpstreamFile, ...generated);
     stack.upstream.listings.setChat(chatId, { deletedAt: '2025-06-05T08:00:00.000000Z' });
 
     await runChatPoller(chatPollerDeps(), stack.runOptions());
@@ -141,11 +141,11 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
   });
 
   it('reports a cursor upstream rejects (400), keeps it and never resets it', async () => {
-    await stack.upstream.addFiles(...chatsWithFiles(15));
+    await stack.addFiles(...chatsWithFiles(15));
     await runChatPoller(chatPollerDeps(), stack.runOptions());
     await stack.drainJobs();
     const before = await stack.store.getCheckpoint('chats');
-    stack.upstream.listings.injectFault('chats', 400);
+    stack.upstream.injectFault('', 'chats', { status: 400 });
 
     const rejected = await runChatPoller(chatPollerDeps(), stack.runOptions());
 
@@ -160,7 +160,7 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
   });
 
   it('lets only one of two overlapping runs proceed', async () => {
-    await stack.upstream.addFiles(...chatsWithFiles(10));
+    await stack.addFiles(...chatsWithFiles(10));
 
     const outcomes = await Promise.all([runChatPoller(chatPollerDeps(), stack.runOptions()), runChatPoller(chatPollerDeps(), stack.runOptions())]);
 
@@ -169,7 +169,7 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
   });
 
   it('writes a ledger record per run, listed newest first', async () => {
-    await stack.upstream.addFiles(...chatsWithFiles(3));
+    await stack.addFiles(...chatsWithFiles(3));
     const first = await runChatPoller(chatPollerDeps(), stack.runOptions());
     await new Promise((r) => setTimeout(r, 5));
     const second = await runChatPoller(chatPollerDeps(), stack.runOptions());

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureTable } from '../../local/aws-servers.js';
+import { ensureTable } from '../../local/aws/resources.js';
 import { DynamoDbRateBudget } from '../../shared/discovery/dynamodb-rate-budget.js';
 import { createBudgetGate, DEFAULT_SIZING } from '../../shared/discovery/rate-budget.js';
 import type { BudgetClass, BudgetSizing } from '../../shared/discovery/rate-budget.js';
@@ -7,10 +7,9 @@ import { UpstreamRateLimitedError } from '../../shared/platform/errors.js';
 import { noCounters } from '../../shared/platform/telemetry.js';
 import { createListingClient } from '../../shared/upstream/listing-client.js';
 import { createUpstreamAgent } from '../../shared/upstream/upstream-client.js';
-import { startListingUpstream } from '../support/listing-upstream.js';
 import { localAwsFromInject, uniqueName } from '../support/local-aws.js';
 import type { LocalAwsFixture } from '../support/local-aws.js';
-import { TEST_UPSTREAM_API_KEY } from '../support/upstream.js';
+import { startTestUpstream, TEST_UPSTREAM_API_KEY } from '../support/upstream.js';
 
 let aws: LocalAwsFixture;
 let table: string;
@@ -77,13 +76,13 @@ describe('shared rate budget on dynalite', () => {
 
   it('a 429 from upstream pauses every caller for retry-after and shrinks the budget for all', async () => {
     const name = uniqueName('throttle');
-    const upstream = await startListingUpstream();
+    const upstream = await startTestUpstream();
     const agent = createUpstreamAgent();
     try {
       const budget = new DynamoDbRateBudget(aws.ddb, table, name, sizing);
       const gate = createBudgetGate({ budgets: { compliance: budget }, cls: 'poller', maxWaitMs: 10_000, log: quiet, counters: noCounters });
       const client = createListingClient({ baseUrl: upstream.url, apiKey: TEST_UPSTREAM_API_KEY, dispatcher: agent, gate });
-      upstream.listings.injectFault('chats', 429, { 'retry-after': '1' });
+      upstream.injectFault('', 'chats', { status: 429, retryAfterSeconds: 1 });
 
       await expect(client.listChats({ limit: 10 }, new AbortController().signal)).rejects.toBeInstanceOf(UpstreamRateLimitedError);
 

@@ -31,7 +31,8 @@ async function get(path: string, headers: Record<string, string> = upstreamHeade
 const ErrorBodySchema = z.object({ error: z.object({ type: z.string() }) });
 const ChatMessagesSchema = z.object({
   chat_messages: z.array(
-    z.object({ id: z.string(), role: z.string(), files: z.array(z.unknown()), generated_files: z.array(z.unknown()) }),
+    // Each of the two arrays may be null (documented): the sample sends null where a message has none.
+    z.object({ id: z.string(), role: z.string(), files: z.array(z.unknown()).nullable(), generated_files: z.array(z.unknown()).nullable() }),
   ),
 });
 

@@ -32,6 +32,8 @@ const files = [
 ];
 const gone = uploadedFileFactory({ chatIds: [CHAT], createdAt: '2025-06-01T13:00:00Z' });
 const other = generatedFileFactory({ chatId: OTHER_CHAT });
+/** Handlers built by hand here read no ledger and know of no deletion. */
+const noDiscovery = { listLedger: async () => ({ runs: [], nextCursor: undefined }), getUpstreamDeletions: async () => [] };
 
 async function get(path: string, caller = AUDITOR) {
   const res = await request(`${server.url}${path}`, { headers: { [LOCAL_CALLER_HEADER]: caller } });
@@ -153,6 +155,7 @@ describe('GET /files/{fileId}/content', () => {
   it('issues URLs that stop working after their lifetime', async () => {
     const shortLived = createLookupHandler({
       repository: new FileRepository(stack.aws.ddb, stack.table),
+      discovery: noDiscovery,
       s3: stack.aws.s3rver,
       presignTtlSeconds: 1,
       log: captureLog,
@@ -180,6 +183,7 @@ describe('errors and the access trail', () => {
   it('hides internal errors behind a generic 500', async () => {
     const broken = createLookupHandler({
       repository: new FileRepository(stack.aws.ddb, 'no-such-table'),
+      discovery: noDiscovery,
       s3: stack.aws.s3rver,
       presignTtlSeconds: 300,
       log: captureLog,

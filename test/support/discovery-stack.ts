@@ -1,5 +1,7 @@
 import { ReceiveMessageCommand, DeleteMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { ensureQueues, ensureTable } from '../../local/aws-servers.js';
+import { ensureQueues, ensureTable } from '../../local/aws/resources.js';
+import type { UpstreamFile } from '../../local/upstream/catalogue.js';
+import type { UpstreamServer } from '../../local/upstream/server.js';
 import { parseJob } from '../../shared/contracts/job.js';
 import type { IngestJob } from '../../shared/contracts/job.js';
 import { DynamoDbDiscoveryStore } from '../../shared/discovery/dynamodb-discovery-store.js';
@@ -14,17 +16,16 @@ import type { Counters, Log } from '../../shared/platform/telemetry.js';
 import { createListingClient } from '../../shared/upstream/listing-client.js';
 import { createUpstreamAgent } from '../../shared/upstream/upstream-client.js';
 import type { LogEntry } from './ingest-stack.js';
-import { startListingUpstream } from './listing-upstream.js';
-import type { ListingUpstream } from './listing-upstream.js';
 import { localAwsFromInject, uniqueName } from './local-aws.js';
 import type { LocalAwsFixture } from './local-aws.js';
-import { TEST_UPSTREAM_API_KEY } from './upstream.js';
+import { startTestUpstream, TEST_UPSTREAM_API_KEY } from './upstream.js';
 
 export interface DiscoveryStack {
   aws: LocalAwsFixture;
   table: string;
   queueUrl: string;
-  upstream: ListingUpstream;
+  upstream: UpstreamServer;
+  addFiles(...files: UpstreamFile[]): Promise<void>;
   store: DynamoDbDiscoveryStore;
   deletions: UpstreamDeletionIndex;
   files: FileRepository;
@@ -46,7 +47,7 @@ export async function createDiscoveryStack(): Promise<DiscoveryStack> {
   const name = uniqueName('discovery');
   await ensureTable(aws.ddb, name);
   const { queueUrl } = await ensureQueues(aws.sqs, { name, maxReceiveCount: 3, visibilityTimeoutSeconds: 30 });
-  const upstream = await startListingUpstream();
+  const upstream = await startTestUpstream();
   const agent = createUpstreamAgent();
   const logs: LogEntry[] = [];
   const metrics: { name: string; value: number }[] = [];
@@ -64,6 +65,9 @@ export async function createDiscoveryStack(): Promise<DiscoveryStack> {
     table: name,
     queueUrl,
     upstream,
+    async addFiles(...files) {
+      for (const f of files) await upstream.addFile(f);
+    },
     store,
     deletions: new UpstreamDeletionIndex(aws.ddb, name),
     files: new FileRepository(aws.ddb, name),

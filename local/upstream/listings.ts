@@ -7,7 +7,8 @@
  * chat updated after its id was handed out as a cursor does not move the reader; a cursor this
  * server did not issue, or issued under another `order_by`, answers 400.
  */
-import type { UpstreamFile } from './upstream-server.js';
+import { DEFAULT_CREATED_AT, generatedMessageId, publishedMd5, uploadMessageId, type FileCatalogue } from './catalogue.js';
+import type { RouteContext } from './routes.js';
 
 export interface ListingChatFacts {
   deletedAt?: string | null;
@@ -25,13 +26,7 @@ export interface ListingActivity {
   filename?: string;
 }
 
-export type ListingEndpoint = 'chats' | 'messages' | 'activities' | 'files';
-
-export interface ListingAnswer {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
+type ListingAnswer = { status: 200; body: unknown } | { status: 400 | 404; message: string };
 
 interface Message {
   id: string;
@@ -43,23 +38,14 @@ interface Message {
   artifacts: unknown[] | null;
 }
 
-const DEFAULT_CREATED_AT = '2025-06-01T12:00:00.000000Z';
 const ORG_UUID = '00000000-0000-4000-8000-000000000001';
-
-/** File facts the listings need, with the digest the server computed. */
-export interface ListedFile {
-  file: UpstreamFile;
-  md5Hex: string | null;
-  sizeBytes: number | null;
-}
 
 export class UpstreamListings {
   private readonly chatFacts = new Map<string, ListingChatFacts>();
   private readonly activities: ListingActivity[] = [];
   private readonly issued = new Map<string, { orderBy: string; key: string }>();
-  private readonly faults = new Map<ListingEndpoint, ListingAnswer[]>();
 
-  constructor(private readonly files: () => Iterable<ListedFile>) {}
+  constructor(private readonly catalogue: FileCatalogue) {}
 
   setChat(chatId: string, facts: ListingChatFacts): void {
     this.chatFacts.set(chatId, { ...this.chatFacts.get(chatId), ...facts });
@@ -69,28 +55,19 @@ export class UpstreamListings {
     this.activities.push(...activities);
   }
 
-  /** The next request to `endpoint` answers this error instead. */
-  injectFault(endpoint: ListingEndpoint, status: number, headers: Record<string, string> = {}): void {
-    const type = status === 429 ? 'rate_limit_error' : status === 400 ? 'invalid_request_error' : status >= 500 ? 'api_error' : 'not_found_error';
-    this.faults.set(endpoint, [...(this.faults.get(endpoint) ?? []), { status, headers, body: { type: 'error', error: { type, message: `injected ${status}` } } }]);
-  }
-
-  /** Answers a listing request, or undefined when the path is not a listing. */
-  handle(path: string, query: URLSearchParams): ListingAnswer | undefined {
-    const endpoint = endpointOf(path);
-    if (!endpoint) return undefined;
-    const fault = this.faults.get(endpoint.name)?.shift();
-    if (fault) return fault;
-    switch (endpoint.name) {
-      case 'chats':
-        return this.listChats(query);
-      case 'messages':
-        return this.listMessages(endpoint.chatId ?? '', query);
-      case 'activities':
-        return this.listActivities(query);
-      case 'files':
-        return this.listFilesApi(query);
-    }
+  /** Answers a listing route: chats, a chat's messages, activities or the Files API listing. */
+  serve(ctx: RouteContext, endpoint: 'chats' | 'messages' | 'activities' | 'files-list'): void {
+    const query = new URL(ctx.exchange.req.url ?? '/', 'http://local').searchParams;
+    const answer =
+      endpoint === 'chats'
+        ? this.listChats(query)
+        : endpoint === 'messages'
+          ? this.listMessages(ctx.id, query)
+          : endpoint === 'activities'
+            ? this.listActivities(query)
+            : this.listFilesApi(query);
+    if (answer.status === 200) ctx.exchange.sendJson(answer.body);
+    else ctx.exchange.fail(answer.status, answer.message);
   }
 
   /** Every chat with its messages, derived from the files. */
@@ -106,16 +83,26 @@ export class UpstreamListings {
       }
       return m;
     };
-    for (const { file, md5Hex, sizeBytes } of this.files()) {
+    for (const { file, digest } of this.catalogue.all()) {
       const createdAt = file.createdAt ?? DEFAULT_CREATED_AT;
-      const md5 = file.source !== 'files_api' && file.publishedMd5 !== undefined ? file.publishedMd5 : md5Hex;
       if (file.source === 'generated') {
-        const id = file.messageId ?? `claude_chat_msg_${file.id.slice('claude_gen_file_'.length)}_a`;
-        messageFor(file.chatId, id, 'assistant', createdAt).generated_files?.push({ id: file.id, filename: file.filename, md5, mime_type: file.mimeType, size_bytes: file.expired ? null : sizeBytes });
+        messageFor(file.chatId, generatedMessageId(file), 'assistant', createdAt).generated_files?.push({
+          id: file.id,
+          filename: file.filename,
+          md5: publishedMd5(file, digest),
+          mime_type: file.mimeType,
+          size_bytes: file.expired ? null : digest.sizeBytes,
+        });
       } else if (file.source === 'uploaded') {
         file.chatIds.forEach((chatId, i) => {
-          const id = file.messageIds?.[i] ?? `claude_chat_msg_${chatId.slice('claude_chat_'.length)}_u${i}`;
-          messageFor(chatId, id, 'user', createdAt).files?.push({ id: file.id, created_at: createdAt, filename: file.filename, md5, mime_type: file.mimeType, size_bytes: sizeBytes });
+          messageFor(chatId, uploadMessageId(file, chatId, i), 'user', createdAt).files?.push({
+            id: file.id,
+            created_at: createdAt,
+            filename: file.filename,
+            md5: publishedMd5(file, digest),
+            mime_type: file.mimeType,
+            size_bytes: digest.sizeBytes,
+          });
         });
       }
     }
@@ -172,7 +159,7 @@ export class UpstreamListings {
 
   private listMessages(chatId: string, query: URLSearchParams): ListingAnswer {
     const chat = this.chats().find((c) => c.id === chatId);
-    if (!chat) return { status: 404, body: { type: 'error', error: { type: 'not_found_error', message: 'No chat found with provided id, or it has already been deleted.' } } };
+    if (!chat) return { status: 404, message: 'No chat found with provided id, or it has already been deleted.' };
     const limit = clampLimit(query.get('limit'), chat.messages.length || 1, 1000);
     if (limit === undefined) return badRequest('limit must be 1-1000');
     let start = 0;
@@ -227,7 +214,8 @@ export class UpstreamListings {
     const limit = clampLimit(query.get('limit'), 20, 1000);
     if (limit === undefined) return badRequest('limit must be 1-1000');
     // Newest first, as the Files API lists.
-    const files = [...this.files()]
+    const files = this.catalogue
+      .all()
       .map((f) => f.file)
       .filter((f) => f.source === 'files_api')
       .sort((a, b) => (b.createdAt ?? DEFAULT_CREATED_AT).localeCompare(a.createdAt ?? DEFAULT_CREATED_AT) || b.id.localeCompare(a.id));
@@ -248,21 +236,6 @@ export class UpstreamListings {
   }
 }
 
-function endpointOf(path: string): { name: ListingEndpoint; chatId?: string } | undefined {
-  if (path === '/v1/compliance/apps/chats') return { name: 'chats' };
-  if (path === '/v1/compliance/activities') return { name: 'activities' };
-  if (path === '/v1/files') return { name: 'files' };
-  const m = /^\/v1\/compliance\/apps\/chats\/([^/]+)\/messages$/.exec(path);
-  if (m?.[1]) {
-    try {
-      return { name: 'messages', chatId: decodeURIComponent(m[1]) };
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
-}
-
 function clampLimit(value: string | null, fallback: number, max: number): number | undefined {
   if (value === null) return fallback;
   const n = Number(value);
@@ -274,5 +247,5 @@ function ok(body: unknown): ListingAnswer {
 }
 
 function badRequest(message: string): ListingAnswer {
-  return { status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message } } };
+  return { status: 400, message };
 }

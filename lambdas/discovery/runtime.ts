@@ -1,0 +1,100 @@
+import type { Context } from 'aws-lambda';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Dispatcher } from 'undici';
+import type { DiscoveryConfig, WorkerBudgetConfig } from '../../shared/contracts/lambda-environment.js';
+import type { PollerSource } from '../../shared/contracts/discovery-ledger.js';
+import { METRIC } from '../../shared/contracts/metric-names.js';
+import { runActivityPoller } from '../../shared/discovery/activity-poller.js';
+import { runChatPoller } from '../../shared/discovery/chat-poller.js';
+import { DynamoDbDiscoveryStore } from '../../shared/discovery/dynamodb-discovery-store.js';
+import { DynamoDbRateBudget } from '../../shared/discovery/dynamodb-rate-budget.js';
+import { archivedFilesFrom, runFilesApiPoller } from '../../shared/discovery/files-api-poller.js';
+import type { RunOutcome } from '../../shared/discovery/poller-run.js';
+import type { PollerDeps } from '../../shared/discovery/ports.js';
+import { createBudgetGate, DEFAULT_SIZING } from '../../shared/discovery/rate-budget.js';
+import type { BudgetClass } from '../../shared/discovery/rate-budget.js';
+import { createSqsJobSender } from '../../shared/discovery/sqs-job-sender.js';
+import { FileRepository } from '../../shared/index/dynamodb-file-index.js';
+import { UpstreamDeletionIndex } from '../../shared/index/dynamodb-upstream-deletions.js';
+import { createDocumentClient, createSqsClient } from '../../shared/platform/aws-clients.js';
+import type { Counters, Log } from '../../shared/platform/telemetry.js';
+import type { ApiKeyProvider } from '../../shared/upstream/api-key.js';
+import { createListingClient } from '../../shared/upstream/listing-client.js';
+import type { RequestGate } from '../../shared/upstream/request-gate.js';
+import { createUpstreamAgent } from '../../shared/upstream/upstream-client.js';
+
+/** The shared budgets' gate for a caller class; used by the pollers and by the ingest worker. */
+export function createSharedBudgetGate(
+  config: WorkerBudgetConfig & { COMPLIANCE_REQUESTS_PER_MINUTE: number },
+  doc: DynamoDBDocumentClient,
+  table: string,
+  cls: BudgetClass,
+  opts: { log: Log; counters: Counters },
+): RequestGate {
+  const sizing = (requestsPerMinute: number) => ({ ...DEFAULT_SIZING, requestsPerMinute, windowMs: config.BUDGET_WINDOW_MS, pollerShare: config.POLLER_BUDGET_SHARE });
+  return createBudgetGate({
+    budgets: {
+      compliance: new DynamoDbRateBudget(doc, table, 'compliance', sizing(config.COMPLIANCE_REQUESTS_PER_MINUTE)),
+      files_api: new DynamoDbRateBudget(doc, table, 'files_api', sizing(config.FILES_API_REQUESTS_PER_MINUTE)),
+    },
+    cls,
+    maxWaitMs: config.BUDGET_MAX_WAIT_MS,
+    ...opts,
+  });
+}
+
+/**
+ * Builds a poller's handler from validated configuration, once per process. The three poller
+ * Lambdas and the local stack come through here, so they run the same code.
+ */
+export function createPollerRuntime(
+  source: PollerSource,
+  config: DiscoveryConfig,
+  opts: { apiKey: string | ApiKeyProvider; log: Log; counters: Counters; dispatcher?: Dispatcher; now?: () => number },
+): (context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<RunOutcome> {
+  const doc = createDocumentClient({ endpoint: config.LOCAL_DYNAMODB_ENDPOINT });
+  const sqs = createSqsClient({ endpoint: config.LOCAL_SQS_ENDPOINT });
+  const gate = createSharedBudgetGate(config, doc, config.INDEX_TABLE, 'poller', opts);
+  const upstream = createListingClient({
+    baseUrl: config.ANTHROPIC_BASE_URL,
+    apiKey: opts.apiKey,
+    dispatcher: opts.dispatcher ?? createUpstreamAgent(),
+    gate,
+    onResponse: ({ latencyMs }) => opts.counters.record(METRIC.upstreamLatency, latencyMs, 'Milliseconds'),
+  });
+  const now = opts.now ?? Date.now;
+  const deps: PollerDeps = {
+    upstream,
+    store: new DynamoDbDiscoveryStore(doc, config.INDEX_TABLE),
+    jobs: createSqsJobSender(sqs, config.INGEST_QUEUE_URL),
+    log: opts.log,
+    counters: opts.counters,
+    now,
+    pageSize: config.PAGE_SIZE,
+  };
+  const deletions = new UpstreamDeletionIndex(doc, config.INDEX_TABLE);
+  return (context) => {
+    const runOptions = {
+      deadlineMs: now() + context.getRemainingTimeInMillis(),
+      stopMarginMs: config.POLLER_STOP_MARGIN_SECONDS * 1000,
+      leaseMs: config.POLLER_LEASE_SECONDS * 1000,
+    };
+    switch (source) {
+      case 'chats':
+        return runChatPoller({ ...deps, deletions, messagePageSize: config.MESSAGE_PAGE_SIZE }, runOptions);
+      case 'activities':
+        return runActivityPoller(
+          {
+            ...deps,
+            deletions,
+            visibilityLagMs: config.ACTIVITY_VISIBILITY_LAG_SECONDS * 1000,
+            startAt: config.ACTIVITY_START_AT ?? null,
+            uploadJobDelaySeconds: config.ACTIVITY_UPLOAD_JOB_DELAY_SECONDS,
+          },
+          runOptions,
+        );
+      case 'files_api':
+        return runFilesApiPoller({ ...deps, archived: archivedFilesFrom(new FileRepository(doc, config.INDEX_TABLE)) }, runOptions);
+    }
+  };
+}

@@ -1,0 +1,132 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runActivityPoller } from '../../shared/discovery/activity-poller.js';
+import type { ActivityPollerDeps } from '../../shared/discovery/activity-poller.js';
+import { archivedFilesFrom, runFilesApiPoller } from '../../shared/discovery/files-api-poller.js';
+import type { ListingActivity } from '../../local/upstream/listings.js';
+import { createDiscoveryStack } from '../support/discovery-stack.js';
+import type { DiscoveryStack } from '../support/discovery-stack.js';
+import { filesApiFileFactory, randomIdBody } from '../support/upstream.js';
+
+let stack: DiscoveryStack;
+beforeEach(async () => {
+  stack = await createDiscoveryStack();
+});
+afterEach(async () => {
+  await stack.close();
+});
+
+function activityDeps(overrides: Partial<ActivityPollerDeps> = {}): ActivityPollerDeps {
+  return { ...stack.deps(), deletions: stack.deletions, visibilityLagMs: 60_000, startAt: null, uploadJobDelaySeconds: 0, ...overrides };
+}
+
+const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+
+function upload(createdAt: string, chat = true): ListingActivity {
+  return {
+    id: `activity_${randomIdBody()}`,
+    type: 'claude_file_uploaded',
+    created_at: createdAt,
+    claude_file_id: `claude_file_${randomIdBody()}`,
+    ...(chat ? { claude_chat_id: `claude_chat_${randomIdBody()}` } : {}),
+    filename: 'notes.md',
+  };
+}
+
+describe('activity poller', () => {
+  it('turns uploads into jobs across pages, ignores other types, and keeps its window a minute in the past', async () => {
+    const uploads = Array.from({ length: 23 }, (_, i) => upload(minutesAgo(30 - i)));
+    const project: ListingActivity = { ...upload(minutesAgo(5), false), type: 'claude_project_file_uploaded' };
+    const tooRecent = upload(new Date(Date.now() - 10_000).toISOString());
+    stack.upstream.listings.addActivities(...uploads, project, tooRecent, { id: `activity_${randomIdBody()}`, type: 'claude_chat_created', created_at: minutesAgo(4) });
+
+    const outcome = await runActivityPoller(activityDeps(), stack.runOptions());
+
+    expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({ source: 'activities', ending: 'completed', pages: 3, records: 24, jobsEnqueued: 24, windowStart: null });
+    const windowEnd = outcome.kind === 'ran' ? Date.parse(outcome.ledger.windowEnd ?? '') : 0;
+    expect(Date.now() - windowEnd).toBeGreaterThanOrEqual(60_000);
+    const jobs = await stack.drainJobs();
+    expect(jobs.map((j) => j.fileId).sort()).toEqual([...uploads, project].map((a) => a.claude_file_id).sort());
+    expect(jobs.find((j) => j.fileId === uploads[0]?.claude_file_id)).toEqual({ v: 1, fileId: uploads[0]?.claude_file_id, chatId: uploads[0]?.claude_chat_id });
+    expect(stack.upstream.requests.every((r: { path: string; query: URLSearchParams; status?: number | undefined }) => r.query.getAll('activity_types[]').includes('claude_file_deleted'))).toBe(true);
+
+    // The recent upload becomes visible to the next window, once it is a minute old.
+    const next = await runActivityPoller(activityDeps({ visibilityLagMs: 0, now: () => Date.now() + 60_000 }), stack.runOptions(120_000));
+    expect(next.kind === 'ran' && next.ledger).toMatchObject({ jobsEnqueued: 1, windowStart: outcome.kind === 'ran' ? outcome.ledger.windowEnd : '' });
+    expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual([tooRecent.claude_file_id]);
+  });
+
+  it('deduplicates on activity id: a duplicate delivery in the same page, a later page or a later run enqueues nothing', async () => {
+    const first = upload(minutesAgo(20));
+    const others = Array.from({ length: 12 }, (_, i) => upload(minutesAgo(19 - i)));
+    // Delivered twice in a row, and again as the first item of the second page.
+    stack.upstream.listings.addActivities(first, { ...first }, ...others.slice(0, 8), { ...first }, ...others.slice(8));
+    await runActivityPoller(activityDeps(), stack.runOptions());
+    const jobs = await stack.drainJobs();
+    expect(jobs.length).toBe(13);
+    expect(new Set(jobs.map((j) => j.fileId)).size).toBe(13);
+
+    // A redelivery long after, past the cursor.
+    stack.upstream.listings.addActivities({ ...first, created_at: minutesAgo(2) });
+    const again = await runActivityPoller(activityDeps(), stack.runOptions());
+    expect(again.kind === 'ran' && again.ledger).toMatchObject({ records: 1, jobsEnqueued: 0 });
+    expect(await stack.drainJobs()).toEqual([]);
+  });
+
+  it('records file and chat deletions on the index, with when and by whom', async () => {
+    const fileId = `claude_file_${randomIdBody()}`;
+    const chatId = `claude_chat_${randomIdBody()}`;
+    const actor = { type: 'user_actor', user_id: 'user_01Deleter', email_address: 'deleter@example.com' };
+    const deletedAt = minutesAgo(10);
+    stack.upstream.listings.addActivities(
+      { id: `activity_${randomIdBody()}`, type: 'claude_file_deleted', created_at: deletedAt, claude_file_id: fileId, actor },
+      { id: `activity_${randomIdBody()}`, type: 'claude_chat_deleted', created_at: minutesAgo(9), claude_chat_id: chatId, actor },
+    );
+
+    await runActivityPoller(activityDeps(), stack.runOptions());
+
+    const deletions = await stack.deletions.getUpstreamDeletions([fileId, chatId]);
+    expect(deletions).toEqual([
+      expect.objectContaining({ id: fileId, kind: 'file', via: 'activity', deletedAt, actor: expect.objectContaining({ user_id: 'user_01Deleter' }), activityId: expect.stringMatching(/^activity_/) }),
+      expect.objectContaining({ id: chatId, kind: 'chat', via: 'activity' }),
+    ]);
+    expect(await stack.drainJobs()).toEqual([]);
+  });
+
+  it('reports a rejected activity cursor and keeps it', async () => {
+    stack.upstream.listings.addActivities(upload(minutesAgo(10)));
+    await runActivityPoller(activityDeps(), stack.runOptions());
+    const before = await stack.store.getCheckpoint('activities');
+    stack.upstream.injectFault('', 'activities', { status: 400 });
+
+    const outcome = await runActivityPoller(activityDeps(), stack.runOptions());
+
+    expect(outcome.kind === 'ran' && outcome.ledger.ending).toBe('cursor_rejected');
+    expect(await stack.store.getCheckpoint('activities')).toMatchObject({ cursor: before?.cursor, rejectedCursor: before?.cursor, windowEnd: before?.windowEnd });
+  });
+});
+
+describe('Files API poller', () => {
+  it('lists every Files API file with the beta header and enqueues those without a final record', async () => {
+    const files = Array.from({ length: 25 }, (_, i) => filesApiFileFactory({ createdAt: `2025-06-03T10:${String(i).padStart(2, '0')}:00.000000Z`, downloadable: i % 5 !== 0 }));
+    await stack.addFiles(...files);
+    const done = files[3];
+    // One file already has its final record (here: unavailable, as a worker records a non-downloadable file).
+    if (!done) throw new Error('no file');
+    await stack.files.claim(done.id, 'files_api', 'test', Date.now(), 60_000);
+    await stack.files.markUnavailable(
+      { status: 'unavailable', fileId: done.id, source: 'files_api', chatIds: [], filename: 'chart.csv', mimeType: 'text/csv', sizeBytes: 8, createdAt: null, upstreamRequestId: null, reason: 'not_downloadable', detail: 'x', recordedAt: new Date().toISOString() },
+      'test',
+    );
+
+    const outcome = await runFilesApiPoller({ ...stack.deps(), archived: archivedFilesFrom(stack.files) }, stack.runOptions());
+
+    expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({ source: 'files_api', ending: 'completed', pages: 3, records: 25, jobsEnqueued: 24 });
+    const jobs = await stack.drainJobs();
+    expect(jobs.map((j) => j.fileId).sort()).toEqual(files.filter((f) => f !== done).map((f) => f.id).sort());
+    expect(jobs.every((j) => j.file === undefined && j.chatId === undefined)).toBe(true);
+    const listings = stack.upstream.requests.filter((r: { path: string; query: URLSearchParams; status?: number | undefined }) => r.path === '/v1/files');
+    expect(listings.map((r: { path: string; query: URLSearchParams; status?: number | undefined }) => r.status)).toEqual([200, 200, 200]);
+    // A finished walk starts from the top next time.
+    expect((await stack.store.getCheckpoint('files_api'))?.cursor).toBeNull();
+  });
+});

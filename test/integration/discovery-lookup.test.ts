@@ -1,0 +1,68 @@
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLookupRuntime } from '../../lambdas/lookup/runtime.js';
+import { startLookupServer } from '../../local/lookup-server.js';
+import { LookupConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
+import { runChatPoller } from '../../shared/discovery/chat-poller.js';
+import { createDiscoveryStack } from '../support/discovery-stack.js';
+import type { DiscoveryStack } from '../support/discovery-stack.js';
+import { generatedFileFactory, randomIdBody } from '../support/upstream.js';
+
+let stack: DiscoveryStack;
+let server: { url: string; close(): Promise<void> };
+const chatId = `claude_chat_${randomIdBody()}`;
+const file = generatedFileFactory({ chatId });
+
+async function get(path: string) {
+  const res = await request(`${server.url}${path}`);
+  return { status: res.statusCode, json: (await res.body.json()) as Record<string, unknown> };
+}
+
+beforeAll(async () => {
+  stack = await createDiscoveryStack();
+  await stack.addFiles(file);
+  stack.upstream.listings.setChat(chatId, { deletedAt: '2025-06-09T00:00:00.000000Z' });
+  for (let i = 0; i < 3; i++) await runChatPoller({ ...stack.deps(), deletions: stack.deletions, messagePageSize: 100 }, stack.runOptions());
+  // The worker's record of the file, as ingest writes it.
+  await stack.files.claim(file.id, 'generated', 'test', Date.now(), 60_000);
+  await stack.files.markUnavailable(
+    { status: 'unavailable', fileId: file.id, source: 'generated', chatIds: [chatId], filename: 'report.txt', mimeType: 'text/plain', sizeBytes: null, createdAt: null, upstreamRequestId: null, reason: 'expired', detail: 'x', recordedAt: new Date().toISOString() },
+    'test',
+  );
+  const lookup = createLookupRuntime(
+    loadConfig(LookupConfigSchema, { ARCHIVE_BUCKET: 'unused', INDEX_TABLE: stack.table, LOCAL_S3_ENDPOINT: stack.aws.s3Endpoint, LOCAL_DYNAMODB_ENDPOINT: stack.aws.dynamodbEndpoint }),
+    { debug() {}, info() {}, warn() {}, error() {} },
+  );
+  server = await startLookupServer(lookup);
+});
+afterAll(async () => {
+  await server.close();
+  await stack.close();
+});
+
+describe('the discovery ledger and upstream deletions through the lookup API', () => {
+  it('lists a poller’s runs newest first, paged with an opaque cursor', async () => {
+    const first = await get('/discovery/chats/runs?limit=2');
+    expect(first.status).toBe(200);
+    const runs = first.json['runs'] as Record<string, unknown>[];
+    expect(runs).toHaveLength(2);
+    expect(String(runs[0]?.['startedAt']) >= String(runs[1]?.['startedAt'])).toBe(true);
+    expect(runs[0]).toMatchObject({ source: 'chats', ending: 'completed', pages: 1, records: 0, jobsEnqueued: 0, lastRequestId: expect.stringMatching(/^req_/) });
+
+    const second = await get(`/discovery/chats/runs?limit=2&cursor=${String(first.json['nextCursor'])}`);
+    expect(second.json['runs']).toEqual([expect.objectContaining({ cursorStart: null, jobsEnqueued: 1, records: 2 })]);
+    expect(second.json['nextCursor']).toBeUndefined();
+  });
+
+  it('refuses an unknown source and a forged cursor with 400', async () => {
+    expect((await get('/discovery/everything/runs')).status).toBe(400);
+    expect((await get(`/discovery/chats/runs?cursor=${Buffer.from('FILE#x').toString('base64url')}`)).status).toBe(400);
+  });
+
+  it('shows a chat’s deletion upstream on its listing and on its files’ records', async () => {
+    const listing = await get(`/chats/${chatId}/files`);
+    expect(listing.json['chatDeletion']).toMatchObject({ id: chatId, kind: 'chat', via: 'chat_soft_delete', deletedAt: '2025-06-09T00:00:00.000000Z' });
+    const record = await get(`/files/${file.id}`);
+    expect(record.json).toMatchObject({ fileId: file.id, upstreamDeletions: [expect.objectContaining({ id: chatId, kind: 'chat' })] });
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { jobsOf } from '../../shared/discovery/chat-poller.js';
+import { parseJob, serializeJob } from '../../shared/contracts/job.js';
+import { ChatMessagesPageSchema, ChatMessageSchema, checkItems, MessageGeneratedFileSchema } from '../../shared/upstream/listing-schemas.js';
+
+const chatId = 'claude_chat_01abc';
+
+describe('chat messages as upstream sends them', () => {
+  it('accepts null files, generated_files and artifacts arrays', () => {
+    const page = ChatMessagesPageSchema.parse({ id: chatId, chat_messages: [{ id: 'claude_chat_msg_01a', files: null, generated_files: null, artifacts: null }], has_more: false, last_id: null });
+    const messages = checkItems(ChatMessageSchema, page.chat_messages);
+    expect(messages).toEqual({ items: [expect.objectContaining({ id: 'claude_chat_msg_01a', files: null, generated_files: null })], invalid: 0 });
+  });
+
+  it('counts items that do not match (a hostile id, a negative size) instead of dropping them silently', () => {
+    const checked = checkItems(MessageGeneratedFileSchema, [
+      { id: 'claude_gen_file_01ok', filename: 'a.txt', md5: null, mime_type: 'text/plain', size_bytes: 1 },
+      { id: 'claude_gen_file_../../etc', filename: 'b.txt' },
+      { id: 'claude_gen_file_01neg', filename: 'c.txt', size_bytes: -1 },
+      'not an object',
+    ]);
+    expect(checked.items.map((i) => i.id)).toEqual(['claude_gen_file_01ok']);
+    expect(checked.invalid).toBe(3);
+  });
+
+  it('refuses a page whose envelope does not match (no has_more)', () => {
+    expect(ChatMessagesPageSchema.safeParse({ id: chatId, chat_messages: [] }).success).toBe(false);
+  });
+});
+
+describe('jobs built from messages', () => {
+  it('carries the chat id and every metadata field, so the worker skips the metadata request', () => {
+    const jobs = jobsOf(chatId, [
+      {
+        id: 'claude_chat_msg_01a',
+        createdAt: '2025-06-01T00:00:00Z',
+        uploaded: [{ id: 'claude_file_01u', filename: 'u.pdf', md5: 'd41d8cd98f00b204e9800998ecf8427e', mime_type: 'application/pdf', size_bytes: 0, created_at: '2025-06-01T00:00:00Z' }],
+        generated: [{ id: 'claude_gen_file_01g', filename: 'g.csv', md5: null, mime_type: '', size_bytes: null }],
+      },
+    ]);
+    expect(jobs).toEqual([
+      { v: 1, fileId: 'claude_gen_file_01g', chatId, file: { filename: 'g.csv', md5: null, mime_type: null, size_bytes: null, created_at: null } },
+      { v: 1, fileId: 'claude_file_01u', chatId, file: { filename: 'u.pdf', md5: 'd41d8cd98f00b204e9800998ecf8427e', mime_type: 'application/pdf', size_bytes: 0, created_at: '2025-06-01T00:00:00Z' } },
+    ]);
+    for (const job of jobs) expect(parseJob(serializeJob(job)).ok).toBe(true);
+  });
+
+  it('sends a file listed in two messages once, and drops metadata the job schema refuses rather than the file', () => {
+    const generated = { id: 'claude_gen_file_01g', filename: '', md5: null, mime_type: 'text/plain', size_bytes: 3 };
+    const jobs = jobsOf(chatId, [
+      { id: 'claude_chat_msg_01a', createdAt: null, uploaded: [], generated: [generated] },
+      { id: 'claude_chat_msg_01b', createdAt: null, uploaded: [], generated: [generated] },
+    ]);
+    expect(jobs).toEqual([{ v: 1, fileId: 'claude_gen_file_01g', chatId }]);
+  });
+});
