@@ -17,6 +17,9 @@ export interface LedgerGap {
   detail: string;
 }
 
+/** The fields of a ledger record that the chain is checked on. */
+export type ChainedRun = Pick<LedgerRecord, 'runId' | 'startedAt' | 'endedAt' | 'ending' | 'cursorStart' | 'cursorEnd' | 'windowStart' | 'windowEnd'>;
+
 export interface GapRules {
   /** Longer than this between one run's end and the next one's start is a pause in coverage. */
   maxIntervalSeconds: number;
@@ -27,7 +30,7 @@ export interface GapRules {
  * Finds the gaps in one poller's runs (any order; sorted here by start). `runs` should include the
  * last run before the period asked about, so the first run of the period can be joined to it.
  */
-export function findGaps(source: PollerSource, runs: readonly LedgerRecord[], rules: GapRules): LedgerGap[] {
+export function findGaps(source: PollerSource, runs: readonly ChainedRun[], rules: GapRules): LedgerGap[] {
   const ordered = [...runs].sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.runId.localeCompare(b.runId));
   const gaps: LedgerGap[] = [];
   // The activity poller's next window starts where the last *completed* window ended.
@@ -52,7 +55,9 @@ export function findGaps(source: PollerSource, runs: readonly LedgerRecord[], ru
     if (run.ending === 'completed') completedWindowEnd = run.windowEnd;
   }
   const last = ordered.at(-1);
-  if (last) {
+  if (!last) {
+    gaps.push({ source, kind: 'stale', afterRunId: null, beforeRunId: null, from: null, to: new Date(rules.nowMs).toISOString(), detail: 'no run recorded' });
+  } else {
     const since = (rules.nowMs - Date.parse(last.endedAt)) / 1000;
     if (since > rules.maxIntervalSeconds) {
       gaps.push({ source, kind: 'stale', afterRunId: last.runId, beforeRunId: null, from: last.endedAt, to: new Date(rules.nowMs).toISOString(), detail: `no run since ${last.endedAt} (${Math.round(since / 60)} min)` });

@@ -4,7 +4,6 @@
  */
 import { useLocalAwsEnvironment } from '../local/aws/local-account.js';
 import { SAMPLE_API_KEY } from '../local/sample-data.js';
-import { readSecretString, readStackOutputs } from './aws-access.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { runProgram } from './program.js';
@@ -32,8 +31,9 @@ const code = await runProgram(process.argv.slice(2), {
   io,
   target: {
     env: process.env,
-    readOutputs: readStackOutputs,
-    readSecret: readSecretString,
+    // Loaded on first use: the CloudFormation and Secrets Manager clients are only for --stack.
+    readOutputs: async (name, region) => (await import('./aws-access.js')).readStackOutputs(name, region),
+    readSecret: async (arn, region) => (await import('./aws-access.js')).readSecretString(arn, region),
     sampleApiKey: SAMPLE_API_KEY,
     isRunning: (pid) => {
       try {

@@ -50,7 +50,7 @@ export function buildProgram(deps: ProgramDeps): Command {
     io: deps.io,
     target: () => (target ??= resolveTarget(cmd.optsWithGlobals<TargetOptions>(), deps.target)),
   });
-  registerCommands(program, ctx);
+  registerCommands(program, ctx, deps.target.env);
   for (const cmd of allCommands(program)) {
     if (cmd !== program) cmd.addHelpText('after', EXIT_CODES_HELP);
   }

@@ -1,4 +1,3 @@
-import { DEFAULT_SIZING } from '../../shared/discovery/rate-budget.js';
 import { awsFailure, createStackClients } from '../aws-access.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
@@ -6,7 +5,7 @@ import { formatDuration, renderPairs, renderTable, toJson } from '../render.js';
 import type { StackTarget } from '../stack-target.js';
 import { collectStatus } from '../status-report.js';
 import type { StatusReport } from '../status-report.js';
-import { budgetRatesFromEnv } from '../budget-config.js';
+import { budgetConfigFromEnv, budgetSizings } from '../budget-config.js';
 
 export interface StatusCommandOptions {
   json?: boolean | undefined;
@@ -18,7 +17,7 @@ export interface StatusCommandOptions {
 export async function runStatus(opts: StatusCommandOptions, target: StackTarget, io: CliIo, env: NodeJS.ProcessEnv): Promise<void> {
   const resources = await target.resources();
   const clients = createStackClients(resources);
-  const rates = budgetRatesFromEnv(env);
+  const sizing = budgetSizings(budgetConfigFromEnv(env));
   let report: StatusReport;
   try {
     report = await collectStatus(
@@ -27,10 +26,7 @@ export async function runStatus(opts: StatusCommandOptions, target: StackTarget,
         stack: target.label,
         countFiles: opts.files,
         staleAfterSeconds: opts.staleAfterMinutes * 60,
-        sizing: {
-          compliance: { ...DEFAULT_SIZING, windowMs: rates.windowMs, pollerShare: rates.pollerShare, requestsPerMinute: rates.compliance },
-          files_api: { ...DEFAULT_SIZING, windowMs: rates.windowMs, pollerShare: rates.pollerShare, requestsPerMinute: rates.filesApi },
-        },
+        sizing,
         signal: io.signal,
       },
     );
