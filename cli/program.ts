@@ -36,11 +36,11 @@ export function buildProgram(deps: ProgramDeps): Command {
     .addOption(new Option('--region <region>', 'AWS region of the deployed stack (default: from your AWS configuration)'))
     .addOption(new Option('--lookup-url <url>', "a deployed lookup API's URL (the LookupApiUrl output), instead of --stack").env('ARCHIVER_LOOKUP_URL'))
     .addOption(new Option('--data-dir <dir>', 'the local stack\'s data folder (default: ARCHIVER_DATA_DIR or .archiver)'))
-    .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
       writeOut: (s) => deps.io.stdout.write(s),
       writeErr: (s) => deps.io.err(s.replace(/\n$/, '')),
-      outputError: (s, write) => write(s.replace(/^error: /, 'archiver: ')),
+      // One line: "archiver: unknown option '--x' (see --help)".
+      outputError: (s, write) => write(`${s.trim().replace(/^error: /, 'archiver: ')} (see --help)\n`),
     })
     .exitOverride()
     .addHelpText('after', `${TARGET_HELP}\n${EXIT_CODES_HELP}`);
