@@ -85,10 +85,29 @@ export const DeploymentConfigSchema = z
     /** Lookup API stage throttling: steady requests per second and burst. */
     apiRateLimit: int(1, 10_000).default(20),
     apiBurstLimit: int(1, 5000).default(40),
+    /**
+     * The organization's Compliance API limit (requests per minute, shared by every key, poller and
+     * worker). Every upstream call draws from one budget of this size, kept in the index table.
+     */
+    complianceRequestsPerMinute: int(1, 100_000).default(600),
+    /** The Files API limit of the configured key (requests per minute; about 100 while in beta). */
+    filesApiRequestsPerMinute: int(1, 100_000).default(100),
+    /** Share of each budget window the pollers may use (percent), so discovery never starves the workers. */
+    pollerBudgetPercent: int(5, 100).default(30),
+    /** Minutes between runs of the chat, activity and Files API pollers. */
+    chatPollerMinutes: int(1, 1440).default(1),
+    activityPollerMinutes: int(1, 1440).default(1),
+    filesApiPollerMinutes: int(1, 1440).default(15),
+    /** Alarm when a poller has completed no run for this long (minutes; at least twice its schedule). */
+    stalledPollerMinutes: int(5, 1440).default(30),
   })
   .refine((c) => c.apiBurstLimit >= c.apiRateLimit, {
     message: 'must be at least apiRateLimit',
     path: ['apiBurstLimit'],
+  })
+  .refine((c) => c.stalledPollerMinutes >= 2 * Math.max(c.chatPollerMinutes, c.activityPollerMinutes, c.filesApiPollerMinutes), {
+    message: 'must be at least twice the longest poller schedule',
+    path: ['stalledPollerMinutes'],
   });
 
 export type DeploymentConfig = z.infer<typeof DeploymentConfigSchema>;

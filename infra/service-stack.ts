@@ -1,14 +1,16 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as eventsources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
-import type { IngestConfig, LookupConfig } from '../shared/contracts/lambda-environment.js';
+import type { IngestConfig, LookupConfig, WorkerBudgetConfig } from '../shared/contracts/lambda-environment.js';
 import { SERVICE_NAMES } from '../shared/contracts/metric-names.js';
 import type { DeploymentConfig } from './config.js';
 import { ArchiverFunction } from './constructs/archiver-function.js';
+import { DiscoveryPollers } from './constructs/discovery-pollers.js';
 import { LookupApi } from './constructs/lookup-rest-api.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { archiveBucketName } from './naming.js';
@@ -22,6 +24,9 @@ const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/
 export const HANDLER_ENTRIES = {
   ingest: `${PROJECT_ROOT}/lambdas/ingest/handler.ts`,
   lookup: `${PROJECT_ROOT}/lambdas/lookup/handler.ts`,
+  chats: `${PROJECT_ROOT}/lambdas/chat-poller/handler.ts`,
+  activities: `${PROJECT_ROOT}/lambdas/activity-poller/handler.ts`,
+  files_api: `${PROJECT_ROOT}/lambdas/files-api-poller/handler.ts`,
 } as const;
 
 /** Variables the infrastructure may set: the schema's keys minus the local-only ones. */
@@ -39,10 +44,11 @@ export interface ServiceStackProps extends StackProps {
  * API, the auditor policy, alarms and dashboard. Deployed after (and depending on) the data stack.
  */
 export class ServiceStack extends Stack {
-  readonly ingest: ArchiverFunction<DeployedEnv<IngestConfig>>;
+  readonly ingest: ArchiverFunction<DeployedEnv<IngestConfig & WorkerBudgetConfig>>;
   readonly lookup: ArchiverFunction<DeployedEnv<LookupConfig>>;
   readonly lookupApi: LookupApi;
   readonly monitoring: Monitoring;
+  readonly discovery: DiscoveryPollers;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -58,7 +64,7 @@ export class ServiceStack extends Stack {
     const table = data.index.table;
     const { queue, deadLetterQueue } = data.queues;
 
-    this.ingest = new ArchiverFunction<DeployedEnv<IngestConfig>>(this, 'Ingest', {
+    this.ingest = new ArchiverFunction<DeployedEnv<IngestConfig & WorkerBudgetConfig>>(this, 'Ingest', {
       entry: HANDLER_ENTRIES.ingest,
       projectRoot: PROJECT_ROOT,
       description: 'Archives one Claude file per SQS job into the Object Lock bucket and indexes it',
@@ -126,7 +132,12 @@ export class ServiceStack extends Stack {
         data.pipelineKey.grants.actions(g, 'kms:Decrypt');
       })
       .setEnv('ANTHROPIC_BASE_URL', config.upstreamBaseUrl)
-      .setEnv('LEASE_SECONDS', String(INGEST_LEASE_SECONDS));
+      .setEnv('LEASE_SECONDS', String(INGEST_LEASE_SECONDS))
+      // The worker draws every upstream request from the shared budget (items in the index table,
+      // already granted above: GetItem, PutItem, UpdateItem).
+      .setEnv('COMPLIANCE_REQUESTS_PER_MINUTE', String(config.complianceRequestsPerMinute))
+      .setEnv('FILES_API_REQUESTS_PER_MINUTE', String(config.filesApiRequestsPerMinute))
+      .setEnv('POLLER_BUDGET_SHARE', String(config.pollerBudgetPercent / 100));
 
     this.lookup = new ArchiverFunction<DeployedEnv<LookupConfig>>(this, 'Lookup', {
       entry: HANDLER_ENTRIES.lookup,
@@ -144,7 +155,8 @@ export class ServiceStack extends Stack {
         bucketGrants.actionsOnObjectKeys(g, '*', 's3:GetObject', 's3:GetObjectVersion', 'kms:Decrypt'),
       )
       .bind('INDEX_TABLE', table.tableName, (g) => {
-        table.grants.actions(g, 'dynamodb:GetItem', 'dynamodb:Query');
+        // BatchGetItem: the upstream deletions of a file and its chats, in one call.
+        table.grants.actions(g, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query');
         data.archiveKey.grants.actions(g, 'kms:Decrypt', 'kms:DescribeKey');
       })
       .setEnv('PRESIGN_TTL_SECONDS', String(config.presignTtlSeconds));
@@ -182,6 +194,30 @@ export class ServiceStack extends Stack {
       oldestMessageAlarmAge: Duration.minutes(config.oldestMessageAlarmMinutes),
       alarmEmail: config.alarmEmail,
     });
+
+    this.discovery = new DiscoveryPollers(this, 'Discovery', {
+      entries: { chats: HANDLER_ENTRIES.chats, activities: HANDLER_ENTRIES.activities, files_api: HANDLER_ENTRIES.files_api },
+      projectRoot: PROJECT_ROOT,
+      table,
+      archiveKey: data.archiveKey,
+      queue,
+      pipelineKey: data.pipelineKey,
+      apiKeySecret: data.upstreamApiKey,
+      upstreamBaseUrl: config.upstreamBaseUrl,
+      scheduleMinutes: { chats: config.chatPollerMinutes, activities: config.activityPollerMinutes, files_api: config.filesApiPollerMinutes },
+      complianceRequestsPerMinute: config.complianceRequestsPerMinute,
+      filesApiRequestsPerMinute: config.filesApiRequestsPerMinute,
+      pollerBudgetPercent: config.pollerBudgetPercent,
+      stalledAfter: Duration.minutes(config.stalledPollerMinutes),
+      logLevel: config.logLevel,
+      logRetention: props.logRetention,
+      alarmTopic: this.monitoring.topic,
+      namePrefix,
+    });
+    for (const row of this.discovery.widgets) this.monitoring.dashboard.addWidgets(...row);
+    this.monitoring.dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({ title: 'Discovery alarms', alarms: Object.values(this.discovery.alarms), width: 24, height: 4 }),
+    );
 
     new CfnOutput(this, 'LookupApiUrl', { value: this.lookupApi.api.url });
     new CfnOutput(this, 'AuditorPolicyArn', {

@@ -1,12 +1,10 @@
 /**
  * The built-in sample upstream for `npm start` (no ANTHROPIC_API_KEY): three chats with generated
  * files (text, CSV, a PNG drawn here, a 5 MiB binary), uploaded files (one attached to two chats),
- * and two Files API files, one downloadable and one not. Plus the ingest jobs discovery would
- * enqueue for them.
+ * and two Files API files, one downloadable and one not. Discovery finds them (and the backlog of
+ * sample-backlog.ts) by polling; nothing is enqueued by hand.
  */
-import { createHash } from 'node:crypto';
 import { crc32, deflateSync } from 'node:zlib';
-import { serializeJob } from '../shared/contracts/job.js';
 import type { UpstreamFile } from './upstream/catalogue.js';
 import type { SampleContent } from './upstream/content.js';
 
@@ -133,30 +131,6 @@ export function sampleFiles(): UpstreamFile[] {
       downloadable: false,
     },
   ];
-}
-
-/**
- * The queue message bodies discovery would send for the sample files. Generated files whose bytes
- * are at hand carry the chat id and the metadata the messages endpoint lists (saving a metadata
- * request); the rest name only the file id, so both paths of the ingest run.
- */
-export function sampleJobs(): string[] {
-  return sampleFiles().map((file) => {
-    if (file.source === 'generated' && Buffer.isBuffer(file.content)) {
-      return serializeJob({
-        fileId: file.id,
-        chatId: file.chatId,
-        file: {
-          filename: file.filename,
-          md5: createHash('md5').update(file.content).digest('hex'),
-          mime_type: file.mimeType,
-          size_bytes: file.content.length,
-          created_at: file.createdAt ?? null,
-        },
-      });
-    }
-    return serializeJob({ fileId: file.id });
-  });
 }
 
 /** A valid RGB PNG of a colour gradient, built without an image library. */

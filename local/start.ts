@@ -2,21 +2,24 @@
  * `npm start`: the whole pipeline on one machine, against real servers that speak the AWS protocols.
  * Local DynamoDB (dynalite) and S3 (s3rver) keep their data under the data folder, so the archive
  * survives restarts; the queue (fauxqs) is in memory. With ANTHROPIC_API_KEY set, files come from
- * the real API; otherwise from a built-in sample upstream, whose files are enqueued at start.
+ * the real API; otherwise from a built-in sample upstream. Either way the discovery pollers run on
+ * their deployed schedule and find the files; nothing is enqueued by hand.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { createIngestRuntime } from '../lambdas/ingest/runtime.js';
 import { createLookupRuntime } from '../lambdas/lookup/runtime.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../shared/platform/aws-clients.js';
-import { IngestConfigSchema, LookupConfigSchema, loadConfig } from '../shared/contracts/lambda-environment.js';
+import { DiscoveryConfigSchema, IngestConfigSchema, LookupConfigSchema, WorkerBudgetConfigSchema, loadConfig } from '../shared/contracts/lambda-environment.js';
+import { createPollerRuntime } from '../lambdas/discovery/runtime.js';
 import { noCounters } from '../shared/platform/telemetry.js';
 import { useLocalAwsEnvironment } from './aws/local-account.js';
 import { ensureBucket, ensureQueues, ensureTable } from './aws/resources.js';
 import { startLocalAws } from './aws/servers.js';
 import { createConsoleLog } from './console-log.js';
 import { startLookupServer } from './lookup-server.js';
-import { SAMPLE_API_KEY, sampleFiles, sampleJobs } from './sample-data.js';
+import { startPollerSchedule } from './poller-schedule.js';
+import { sampleBacklog } from './sample-backlog.js';
+import { SAMPLE_API_KEY, sampleFiles } from './sample-data.js';
 import { startSqsEventSource } from './sqs-event-source.js';
 import { DEFAULT_DATA_DIR, readStackInfo, stackFilePath } from './stack-file.js';
 import type { StackInfo } from './stack-file.js';
@@ -27,6 +30,9 @@ const TABLE = 'claude-file-index';
 const QUEUE = 'claude-file-ingest';
 /** Lambda's function timeout in the deployed stack; the local event source counts down from it. */
 const FUNCTION_TIMEOUT_SECONDS = 900;
+/** The pollers' timeout and schedules in the deployed stack (infra/constructs/discovery-pollers.ts, infra/config.ts). */
+const POLLER_TIMEOUT_SECONDS = 300;
+const POLLER_SCHEDULE_MINUTES = { chats: 1, activities: 1, files_api: 15 } as const;
 
 const log = createConsoleLog('stack');
 
@@ -47,7 +53,12 @@ async function main(): Promise<void> {
   await ensureTable(doc, TABLE);
 
   const realKey = env['ANTHROPIC_API_KEY'];
-  const upstream = realKey ? undefined : await startUpstreamServer({ apiKey: SAMPLE_API_KEY, files: sampleFiles() });
+  const backlog = sampleBacklog();
+  const upstream = realKey ? undefined : await startUpstreamServer({ apiKey: SAMPLE_API_KEY, files: [...sampleFiles(), ...backlog.files] });
+  if (upstream) {
+    for (const [chatId, facts] of backlog.chatFacts) upstream.listings.setChat(chatId, facts);
+    upstream.listings.addActivities(...backlog.activities);
+  }
   const upstreamUrl = upstream?.url ?? env['ANTHROPIC_BASE_URL'] ?? 'https://api.anthropic.com';
   const apiKey = realKey ?? SAMPLE_API_KEY;
 
@@ -65,8 +76,30 @@ async function main(): Promise<void> {
       LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
       ...pick(env, ['PART_SIZE_MIB', 'UPLOAD_CONCURRENCY', 'UPSTREAM_MAX_ATTEMPTS']),
     }),
-    { apiKey, log: createConsoleLog('ingest'), counters: noCounters },
+    {
+      apiKey,
+      log: createConsoleLog('ingest'),
+      counters: noCounters,
+      // The worker draws from the same request budget as the pollers, as deployed.
+      budget: loadConfig(WorkerBudgetConfigSchema, { COMPLIANCE_REQUESTS_PER_MINUTE: '600', ...pick(env, BUDGET_VARIABLES) }),
+    },
   );
+  const discoveryConfig = loadConfig(DiscoveryConfigSchema, {
+    INDEX_TABLE: TABLE,
+    INGEST_QUEUE_URL: queues.queueUrl,
+    ANTHROPIC_BASE_URL: upstreamUrl,
+    ANTHROPIC_API_KEY: apiKey,
+    POLLER_LEASE_SECONDS: String(POLLER_TIMEOUT_SECONDS + 60),
+    LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
+    LOCAL_SQS_ENDPOINT: aws.sqsEndpoint,
+    ...pick(env, [...BUDGET_VARIABLES, 'ACTIVITY_START_AT', 'ACTIVITY_UPLOAD_JOB_DELAY_SECONDS']),
+  });
+  const pollerLog = createConsoleLog('discovery');
+  const pollers = (['chats', 'activities', 'files_api'] as const).map((source) => ({
+    source,
+    everyMinutes: POLLER_SCHEDULE_MINUTES[source],
+    run: createPollerRuntime(source, discoveryConfig, { apiKey, log: pollerLog, counters: noCounters }),
+  }));
   const lookup = createLookupRuntime(
     loadConfig(LookupConfigSchema, {
       ARCHIVE_BUCKET: BUCKET,
@@ -105,24 +138,19 @@ async function main(): Promise<void> {
   await writeFile(stackFilePath(dataDir), `${JSON.stringify(info, null, 2)}\n`);
   printBanner(info);
 
-  if (upstream) {
-    const jobs = sampleJobs();
-    for (let i = 0; i < jobs.length; i += 10) {
-      await sqs.send(
-        new SendMessageBatchCommand({
-          QueueUrl: queues.queueUrl,
-          Entries: jobs.slice(i, i + 10).map((body, j) => ({ Id: String(i + j), MessageBody: body })),
-        }),
-      );
-    }
-    log.info(`enqueued ${jobs.length} sample jobs; watch them being archived below`);
-  }
+  const schedule = startPollerSchedule(pollers, { timeoutMs: POLLER_TIMEOUT_SECONDS * 1000, log: pollerLog });
+  log.info(
+    upstream
+      ? `discovery is polling the sample upstream (${backlog.files.length + sampleFiles().length} files, ${upstream.listings.chats().length} chats of which ${backlog.chatFacts.length} soft-deleted, ${backlog.activities.length} activities); watch them being found and archived below`
+      : 'discovery is polling the upstream on the deployed schedule',
+  );
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info(`${signal}: stopping (the archive stays in ${dataDir})`);
+    await schedule.stop();
     await eventSource.stop();
     await lookupServer.close();
     await upstream?.close();
@@ -179,6 +207,9 @@ function parsePort(value: string): number {
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`LOOKUP_PORT must be a port number, not "${value}"`);
   return port;
 }
+
+/** The shared request budget's settings (README: configuration), read by the pollers and the worker. */
+const BUDGET_VARIABLES = ['COMPLIANCE_REQUESTS_PER_MINUTE', 'FILES_API_REQUESTS_PER_MINUTE', 'BUDGET_WINDOW_MS', 'POLLER_BUDGET_SHARE', 'BUDGET_MAX_WAIT_MS'];
 
 function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
   const out: Record<string, string> = {};

@@ -47,3 +47,26 @@ export function createRateLimitWindow(limit: number, startedAt = Date.now()): (c
     };
   };
 }
+
+/**
+ * An enforced request limit, for the discovery benchmark: a token bucket refilled at
+ * `requestsPerMinute` / 60 per second holding at most `burstSeconds` of them (upstream documents a
+ * token bucket, "continuously replenished", but not its capacity: a small burst is the strict case).
+ * Answers how long to wait before a request would be admitted, or 0 when it is admitted now.
+ */
+export function createTokenBucket(requestsPerMinute: number, burstSeconds: number, now: () => number = Date.now): () => number {
+  const perMs = requestsPerMinute / 60_000;
+  const capacity = Math.max(1, (requestsPerMinute / 60) * burstSeconds);
+  let tokens = capacity;
+  let at = now();
+  return () => {
+    const t = now();
+    tokens = Math.min(capacity, tokens + (t - at) * perMs);
+    at = t;
+    if (tokens >= 1) {
+      tokens -= 1;
+      return 0;
+    }
+    return Math.ceil((1 - tokens) / perMs);
+  };
+}

@@ -1,5 +1,5 @@
 /**
- * The listing endpoints of the local upstream, as upstream-api.md documents them: chats org-wide
+ * The listing endpoints of the local upstream, as docs/upstream-api-facts.md states them: chats org-wide
  * (`order_by=updated_at`, `after_id`), a chat's messages (paged), the activity feed and the Files API
  * listing; chats also by `created_at` with time bounds and `user_ids[]` (the CLI's backfill). Chats and messages are derived from the upstream's files (generated files on assistant
  * messages, uploaded files on user messages), plus chat facts (soft deletion, extra updates) and

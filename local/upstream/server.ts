@@ -15,7 +15,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { closeHttpServer, listenOnLoopback, LOOPBACK_HOST } from '../loopback.js';
-import { ANTHROPIC_VERSION, FILES_API_BETA, createRateLimitWindow, hasFilesApiBeta, isAuthorized } from './api-headers.js';
+import { ANTHROPIC_VERSION, FILES_API_BETA, createRateLimitWindow, createTokenBucket, hasFilesApiBeta, isAuthorized } from './api-headers.js';
 import { FileCatalogue, type UpstreamFile } from './catalogue.js';
 import type { ContentDigest } from './content.js';
 import { openExchange, type UpstreamRequest } from './exchange.js';
@@ -26,8 +26,10 @@ import { matchRoute, type UpstreamEndpoint } from './routes.js';
 export interface UpstreamServerOptions {
   apiKey: string;
   files?: UpstreamFile[];
-  /** Reported in the rate-limit headers (never enforced; inject 429s instead). Default 600. */
+  /** Reported in the rate-limit headers (enforced only with `enforceRateLimit`). Default 600. */
   requestsPerMinute?: number;
+  /** Answer 429 (with `retry-after`) above `requestsPerMinute`, as a token bucket holding `burstSeconds` of requests. */
+  enforceRateLimit?: { burstSeconds: number };
 }
 
 export interface UpstreamServer {
@@ -58,6 +60,7 @@ export async function startUpstreamServer(opts: UpstreamServerOptions): Promise<
   const faults = new FaultQueue();
   const requests: UpstreamRequest[] = [];
   const rateLimitHeaders = createRateLimitWindow(opts.requestsPerMinute ?? 600);
+  const admit = opts.enforceRateLimit ? createTokenBucket(opts.requestsPerMinute ?? 600, opts.enforceRateLimit.burstSeconds) : () => 0;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const exchange = openExchange(req, res, requests);
@@ -73,6 +76,11 @@ export async function startUpstreamServer(opts: UpstreamServerOptions): Promise<
     for (const [name, value] of Object.entries(rateLimitHeaders(authorized))) res.setHeader(name, value);
     if (!authorized) {
       exchange.fail(401, 'invalid x-api-key');
+      return;
+    }
+    const waitMs = admit();
+    if (waitMs > 0) {
+      exchange.fail(429, 'rate limit exceeded', { 'retry-after': String(Math.ceil(waitMs / 1000)) });
       return;
     }
     if (req.headers['anthropic-version'] !== ANTHROPIC_VERSION) {

@@ -11,6 +11,12 @@ export interface ChatPollerDeps extends PollerDeps {
   deletions: DeletionRecorder;
   /** Messages per page of a chat's messages (upstream max 1000). */
   messagePageSize: number;
+  /**
+   * Chats of a page read at once (default 8). Each chat's reading is a chain of short waits (its
+   * checkpoint, the budget, the messages, the queue); reading several at once keeps the pollers'
+   * share of the budget in use. The listing's cursor still moves only after the whole page.
+   */
+  chatConcurrency?: number;
 }
 
 /**
@@ -36,10 +42,17 @@ async function pollChats(ctx: RunContext, deps: ChatPollerDeps): Promise<'comple
       throw asCursorRejection(err, cursor);
     }
     ctx.page(page);
-    for (const chat of page.items) {
-      if (ctx.shouldStop()) return 'deadline';
-      await pollChat(chat, ctx, deps);
-    }
+    const pending = [...page.items];
+    let stopped = false;
+    await Promise.all(
+      Array.from({ length: Math.max(1, deps.chatConcurrency ?? 8) }, async () => {
+        for (let chat = pending.shift(); chat !== undefined && !stopped; chat = pending.shift()) {
+          if (ctx.shouldStop()) stopped = true;
+          else await pollChat(chat, ctx, deps);
+        }
+      }),
+    );
+    if (stopped) return 'deadline';
     const newest = page.items.at(-1)?.updated_at;
     if (newest) ctx.setLagSeconds(Math.max(0, Math.round((deps.now() - Date.parse(newest)) / 1000)));
     if (page.lastId && page.lastId !== cursor) {

@@ -17,9 +17,15 @@ import type { BudgetClass, BudgetSizing, BudgetState, RateBudget, TakeResult } f
  * (upstream's 600/min allows bursts of far more than 10).
  *
  * A 429 is written to a second item (factor, pause); takers read it at most once per window.
+ *
+ * Within one process, takes are made one at a time and a window found full is remembered until it
+ * ends: callers waking together at a window's start cost one write per grant and at most one refusal
+ * per process, instead of every caller's refusal (a herd that slows the grants themselves).
  */
 export class DynamoDbRateBudget implements RateBudget {
   private cached: { state: BudgetState; fetchedAtMs: number } | undefined;
+  private readonly fullWindow: Record<BudgetClass, number> = { worker: -1, poller: -1 };
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -28,16 +34,28 @@ export class DynamoDbRateBudget implements RateBudget {
     private readonly sizing: BudgetSizing,
   ) {}
 
-  async tryTake(cls: BudgetClass, nowMs: number): Promise<TakeResult> {
+  tryTake(cls: BudgetClass, nowMs: number): Promise<TakeResult> {
+    // Time spent queued behind this process's other takes counts: take at the later of the two.
+    const startedAt = Date.now();
+    const take = this.queue.then(() => this.take(cls, Math.max(nowMs, nowMs + (Date.now() - startedAt))));
+    this.queue = take.catch(() => undefined);
+    return take;
+  }
+
+  private async take(cls: BudgetClass, nowMs: number): Promise<TakeResult> {
     const state = await this.state(nowMs);
     const windowStart = Math.floor(nowMs / this.sizing.windowMs) * this.sizing.windowMs;
     if (nowMs < state.pausedUntilMs) return { granted: false, windowStart, retryInMs: state.pausedUntilMs - nowMs };
     const limits = windowLimits(state, this.sizing, nowMs);
+    if (this.fullWindow[cls] === windowStart) return { granted: false, windowStart, retryInMs: windowStart + this.sizing.windowMs - nowMs };
     // Add to the current window; if the window is stale, move it; if another taker moved it first,
     // add once more. Anything else means the window is full (or ahead of this clock): wait for the next.
     if (await this.add(cls, windowStart, limits)) return { granted: true, windowStart, retryInMs: 0 };
     if (await this.roll(cls, windowStart)) return { granted: true, windowStart, retryInMs: 0 };
     if (await this.add(cls, windowStart, limits)) return { granted: true, windowStart, retryInMs: 0 };
+    this.fullWindow[cls] = windowStart;
+    // A window full for workers is full for pollers too.
+    if (cls === 'worker') this.fullWindow.poller = windowStart;
     return { granted: false, windowStart, retryInMs: windowStart + this.sizing.windowMs - nowMs };
   }
 

@@ -98,4 +98,9 @@ export const CUSTOM_CONTEXT = {
   'archiver:logRetentionDays': '731',
   'archiver:alarmEmail': 'ops@example.com',
   'archiver:upstreamBaseUrl': 'https://upstream.example.com',
+  'archiver:complianceRequestsPerMinute': '1200',
+  'archiver:pollerBudgetPercent': '20',
+  'archiver:chatPollerMinutes': '2',
+  'archiver:filesApiPollerMinutes': '60',
+  'archiver:stalledPollerMinutes': '120',
 } as const;

@@ -1,6 +1,7 @@
 import { describeCdkNag } from './cdk-nag.suite.js';
 import { CUSTOM_CONTEXT, synthArchiver, type ArchiverSynths } from './archiver-fixture.js';
 import { describeDataStack } from './data-stack.suite.js';
+import { describeDiscovery } from './discovery.suite.js';
 import { describeLeastPrivilege } from './least-privilege.suite.js';
 import { describeServiceStack } from './service-stack.suite.js';
 
@@ -10,5 +11,6 @@ const synths: ArchiverSynths = { defaults: synthArchiver(), custom: synthArchive
 
 describeDataStack(synths);
 describeServiceStack(synths);
+describeDiscovery(synths);
 describeLeastPrivilege(synths);
 describeCdkNag(synths);

@@ -33,7 +33,20 @@ describe('deployment configuration', () => {
       presignTtlSeconds: 300,
       apiRateLimit: 20,
       apiBurstLimit: 40,
+      complianceRequestsPerMinute: 600,
+      filesApiRequestsPerMinute: 100,
+      pollerBudgetPercent: 30,
+      chatPollerMinutes: 1,
+      activityPollerMinutes: 1,
+      filesApiPollerMinutes: 15,
+      stalledPollerMinutes: 30,
     });
+  });
+
+  it('refuses a stalled-poller alarm that would fire between two scheduled runs', () => {
+    expect(() => parseDeploymentConfig({ 'archiver:filesApiPollerMinutes': '60', 'archiver:stalledPollerMinutes': '90' })).toThrow(
+      /archiver:stalledPollerMinutes: must be at least twice the longest poller schedule/,
+    );
   });
 
   it('reads command-line strings as numbers and ignores context keys without the archiver: prefix', () => {

@@ -17,6 +17,9 @@ export function describeLeastPrivilege({ defaults: app }: ArchiverSynths): void 
   const LOCAL_RESOURCES: Record<string, string> = {
     [logicalIdOf(app.service.ingest.logGroup)]: 'ingest log group',
     [logicalIdOf(app.service.lookup.logGroup)]: 'lookup log group',
+    [logicalIdOf(app.service.discovery.functions.chats.logGroup)]: 'chats log group',
+    [logicalIdOf(app.service.discovery.functions.activities.logGroup)]: 'activities log group',
+    [logicalIdOf(app.service.discovery.functions.files_api.logGroup)]: 'files_api log group',
   };
 
   /** A readable name for a policy resource; anything unrecognised fails the test that meets it. */
@@ -52,7 +55,7 @@ export function describeLeastPrivilege({ defaults: app }: ArchiverSynths): void 
     return docs.flatMap(statementsOf);
   }
 
-  const LOGS_AND_TRACES = (fn: 'ingest' | 'lookup') => [
+  const LOGS_AND_TRACES = (fn: 'ingest' | 'lookup' | 'chats' | 'activities' | 'files_api') => [
     `${fn} log group logs:CreateLogStream`,
     `${fn} log group logs:PutLogEvents`,
     '* xray:PutTelemetryRecords',
@@ -76,7 +79,7 @@ export function describeLeastPrivilege({ defaults: app }: ArchiverSynths): void 
     });
 
     it('function roles attach no managed policy (AWSLambdaBasicExecutionRole covers every log group)', () => {
-      for (const fn of [app.service.ingest, app.service.lookup]) {
+      for (const fn of [app.service.ingest, app.service.lookup, ...Object.values(app.service.discovery.functions)]) {
         const role = resourcesOf(t, 'AWS::IAM::Role')[logicalIdOf(fn.role)];
         expect(role?.Properties['ManagedPolicyArns']).toBeUndefined();
       }
@@ -123,9 +126,33 @@ export function describeLeastPrivilege({ defaults: app }: ArchiverSynths): void 
           'archive key kms:Decrypt',
           'archive key kms:DescribeKey',
           'index table dynamodb:GetItem',
+          'index table dynamodb:BatchGetItem',
           'index table dynamodb:Query',
         ].sort(),
       );
+    });
+
+    it('each poller role may read and write single items of the index table, send jobs and read the key, nothing more', () => {
+      for (const source of ['chats', 'activities', 'files_api'] as const) {
+        const fn = app.service.discovery.functions[source];
+        const policy = resourcesOf(t, 'AWS::IAM::Policy')[logicalIdOf(fn.role.node.findChild('DefaultPolicy'))];
+        expect(grantsOf(policy?.Properties['PolicyDocument']), source).toEqual(
+          [
+            ...LOGS_AND_TRACES(source),
+            'index table dynamodb:GetItem',
+            'index table dynamodb:PutItem',
+            'index table dynamodb:UpdateItem',
+            'archive key kms:Decrypt',
+            'archive key kms:DescribeKey',
+            'archive key kms:Encrypt',
+            'archive key kms:GenerateDataKey',
+            'ingest queue sqs:SendMessage',
+            'pipeline key kms:Decrypt',
+            'pipeline key kms:GenerateDataKey',
+            'upstream key secret secretsmanager:GetSecretValue',
+          ].sort(),
+        );
+      }
     });
 
     it('the job producer policy may only send to the ingest queue', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { BUNDLING } from '../../infra/constructs/archiver-function.js';
-import { IngestConfigSchema, LookupConfigSchema } from '../../shared/contracts/lambda-environment.js';
+import { IngestConfigSchema, LookupConfigSchema, WorkerBudgetConfigSchema } from '../../shared/contracts/lambda-environment.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES } from '../../shared/contracts/metric-names.js';
 import { LOOKUP_ROUTES, LOOKUP_STAGE } from '../../infra/constructs/lookup-rest-api.js';
 import { logicalIdOf, onlyResource, resourcesOf, statementsOf, type ArchiverSynths } from './archiver-fixture.js';
@@ -91,10 +91,14 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
         'ANTHROPIC_BASE_URL',
         'ANTHROPIC_API_KEY_SECRET_ARN',
         'LEASE_SECONDS',
+        'COMPLIANCE_REQUESTS_PER_MINUTE',
+        'FILES_API_REQUESTS_PER_MINUTE',
+        'POLLER_BUDGET_SHARE',
       ];
       expect(Object.keys(env).sort()).toEqual([...configured, ...RUNTIME_ENV].sort());
       const parsed = IngestConfigSchema.safeParse(asDeployed(env));
       expect(parsed.error?.issues ?? []).toEqual([]);
+      expect(WorkerBudgetConfigSchema.parse(asDeployed(env))).toMatchObject({ COMPLIANCE_REQUESTS_PER_MINUTE: 600, FILES_API_REQUESTS_PER_MINUTE: 100, POLLER_BUDGET_SHARE: 0.3 });
     });
 
     it('holds its lease for the function timeout plus a minute', () => {
@@ -147,7 +151,8 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       for (const [template, days] of [[t, 365], [custom.serviceTemplate, 731]] as const) {
         const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
         const groups = resourcesOf(template, 'AWS::Logs::LogGroup');
-        expect(functions).toHaveLength(2);
+        // ingest, lookup and the three discovery pollers
+        expect(functions).toHaveLength(5);
         for (const fn of functions) {
           const groupId: string = fn.Properties['LoggingConfig'].LogGroup.Ref;
           expect(groups[groupId]?.Properties['RetentionInDays']).toBe(days);
@@ -210,7 +215,9 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
     });
 
     it('lets the lookup function be invoked only by these methods of this stage (no test-invoke)', () => {
-      const permissions = Object.values(resourcesOf(t, 'AWS::Lambda::Permission'));
+      const permissions = Object.values(resourcesOf(t, 'AWS::Lambda::Permission')).filter(
+        (p) => JSON.stringify(p.Properties['FunctionName']).includes(logicalIdOf(defaults.service.lookup.function)),
+      );
       const stageRef = JSON.stringify({ Ref: logicalIdOf(defaults.service.lookupApi.api.deploymentStage) });
       const routes = permissions.map((p) => {
         expect(p.Properties['Principal']).toBe('apigateway.amazonaws.com');
@@ -252,11 +259,13 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
     };
 
     it('all notify the alarm topic on alarm and on recovery', () => {
-      expect(Object.keys(alarms()).length).toBe(8);
+      // 8 for ingest and lookup; per poller a stalled and a rejected-cursor alarm; one for the budget.
+      expect(Object.keys(alarms()).length).toBe(8 + 3 * 2 + 1);
       for (const a of Object.values(alarms())) {
         expect(a.Properties['AlarmActions']).toEqual([topicRef()]);
         expect(a.Properties['OKActions']).toEqual([topicRef()]);
-        expect(a.Properties['TreatMissingData']).toBe('notBreaching');
+        // No data means nothing happened, except for a poller, where it means no run completed.
+        expect(a.Properties['TreatMissingData']).toBe(/PollerStalled$/.test(String(a.Properties['AlarmName'])) ? 'breaching' : 'notBreaching');
       }
     });
 

@@ -1,7 +1,8 @@
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { parseJob } from '../../shared/contracts/job.js';
-import { drawSamplePng, SAMPLE_CHATS, sampleFiles, sampleJobs } from '../../local/sample-data.js';
+import { FileIdSchema } from '../../shared/contracts/ids.js';
+import { sampleBacklog } from '../../local/sample-backlog.js';
+import { drawSamplePng, SAMPLE_CHATS, sampleFiles } from '../../local/sample-data.js';
 
 describe('sample data for npm start', () => {
   it('covers every case the brief lists: chats with generated files, a shared upload, both Files API kinds, a multi-MB file', () => {
@@ -17,22 +18,23 @@ describe('sample data for npm start', () => {
     expect(Object.values(SAMPLE_CHATS)).toContain('claude_chat_01SampleQuarterlyReview');
   });
 
-  it('enqueues one valid job per file; some carry chat id and complete metadata, some only the file id', () => {
-    const files = sampleFiles();
-    const jobs = sampleJobs().map((body) => parseJob(body));
-    expect(jobs).toHaveLength(files.length);
-    const parsed = jobs.map((j) => {
-      if (!j.ok) throw new Error(j.reason);
-      return j.job;
-    });
-    expect(parsed.map((j) => j.fileId)).toEqual(files.map((f) => f.id));
-    const carried = parsed.filter((j) => j.file !== undefined);
-    expect(carried.length).toBeGreaterThan(0);
-    for (const job of carried) {
-      expect(job.chatId).toMatch(/^claude_chat_/);
-      expect(job.file).toMatchObject({ md5: expect.stringMatching(/^[0-9a-f]{32}$/), size_bytes: expect.any(Number) });
+  it('holds a backlog that pages: several hundred chats, some soft-deleted, upload and deletion activities', () => {
+    const backlog = sampleBacklog();
+    const chats = new Set(backlog.files.flatMap((f) => (f.source === 'generated' ? [f.chatId] : f.source === 'uploaded' ? f.chatIds : [])));
+    expect(chats.size).toBeGreaterThanOrEqual(300);
+    expect(backlog.chatFacts.length).toBeGreaterThanOrEqual(10);
+    for (const [chatId, facts] of backlog.chatFacts) {
+      expect(chats.has(chatId)).toBe(true);
+      expect(facts.deletedAt).toMatch(/Z$/);
     }
-    expect(parsed.some((j) => j.file === undefined && j.chatId === undefined)).toBe(true);
+    const uploaded = backlog.files.filter((f) => f.source === 'uploaded').map((f) => f.id);
+    const uploads = backlog.activities.filter((a) => a.type === 'claude_file_uploaded').map((a) => a.claude_file_id);
+    expect(uploads.sort()).toEqual(uploaded.sort());
+    const types = new Set(backlog.activities.map((a) => a.type));
+    expect([...types].sort()).toEqual(['claude_chat_deleted', 'claude_file_deleted', 'claude_file_uploaded']);
+    const ids = [...backlog.files.map((f) => f.id), ...backlog.activities.map((a) => a.id), ...sampleFiles().map((f) => f.id)];
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const f of backlog.files) expect(FileIdSchema.safeParse(f.id).success).toBe(true);
   });
 
   it('draws a structurally valid PNG (signature, IHDR size, IDAT inflating to the scanlines, IEND)', () => {

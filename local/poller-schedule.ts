@@ -1,0 +1,42 @@
+import type { PollerSource } from '../shared/contracts/discovery-ledger.js';
+import type { RunOutcome } from '../shared/discovery/poller-run.js';
+import type { Log } from '../shared/platform/telemetry.js';
+
+export interface ScheduledPoller {
+  source: PollerSource;
+  everyMinutes: number;
+  run(context: { getRemainingTimeInMillis(): number }): Promise<RunOutcome>;
+}
+
+/**
+ * Runs the pollers as their EventBridge schedules do in AWS: once at start, then every
+ * `everyMinutes`, each invocation with the deployed function's time limit. A run still going when
+ * the next is due overlaps it, as Lambda would; the poller's lease turns the newcomer away.
+ */
+export function startPollerSchedule(pollers: ScheduledPoller[], opts: { timeoutMs: number; log: Log }): { stop(): Promise<void> } {
+  const running = new Set<Promise<unknown>>();
+  const invoke = (p: ScheduledPoller) => {
+    const deadline = Date.now() + opts.timeoutMs;
+    const run = p
+      .run({ getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) })
+      .then((outcome) => {
+        if (outcome.kind === 'ran') {
+          const l = outcome.ledger;
+          opts.log.info(`${p.source} poller: ${l.ending}, ${l.pages} pages, ${l.records} records, ${l.jobsEnqueued} jobs enqueued`);
+        }
+      })
+      .catch((err: unknown) => opts.log.error(`${p.source} poller failed`, { error: err instanceof Error ? err.message : String(err) }))
+      .finally(() => running.delete(run));
+    running.add(run);
+  };
+  const timers = pollers.map((p) => {
+    invoke(p);
+    return setInterval(() => invoke(p), p.everyMinutes * 60_000);
+  });
+  return {
+    async stop() {
+      for (const t of timers) clearInterval(t);
+      await Promise.allSettled([...running]);
+    },
+  };
+}
