@@ -28,6 +28,8 @@ export interface PollerHealth {
   lagSeconds: number | null;
   lastRun: { startedAt: string; endedAt: string; ending: RunEnding; jobsEnqueued: number; error: string | null } | null;
   rejectedCursor: string | null;
+  /** A run holds the poller's lease right now. */
+  running: boolean;
   healthy: boolean;
 }
 
@@ -84,7 +86,7 @@ export async function collectStatus(deps: StatusDeps, opts: StatusOptions): Prom
     queueDepth(deps.sqs, deps.queueUrl),
     queueDepth(deps.sqs, deps.deadLetterQueueUrl),
     opts.countFiles ? countFiles(deps.doc, deps.table, opts.signal ? { signal: opts.signal } : {}) : Promise.resolve(null),
-    Promise.all(POLLER_SOURCES.map((source) => pollerHealth(store, source, nowMs, opts.staleAfterSeconds))),
+    Promise.all(POLLER_SOURCES.map((source) => pollerHealth(deps.doc, deps.table, store, source, nowMs, opts.staleAfterSeconds))),
     Promise.all(BUDGET_NAMES.map((name) => budgetUse(deps.doc, deps.table, name, opts.sizing[name], nowMs))),
   ]);
   const problems: string[] = [];
@@ -92,7 +94,8 @@ export async function collectStatus(deps: StatusDeps, opts: StatusOptions): Prom
   if (dead > 0) problems.push(`${dead} dead letter(s): see "archiver dlq list"`);
   for (const p of pollers) {
     if (p.rejectedCursor) problems.push(`${p.source} poller: upstream rejected its cursor; it will not move until an operator acts`);
-    else if (!p.lastCompletedAt) problems.push(`${p.source} poller: no completed run recorded`);
+    // A first run still walking a backlog has completed nothing yet, and is not stalled.
+    else if (!p.lastCompletedAt && !p.running) problems.push(`${p.source} poller: no completed run recorded`);
     else if (!p.healthy) problems.push(`${p.source} poller: no completed run for ${Math.round((p.lagSeconds ?? 0) / 60)} min`);
   }
   return { stack: opts.stack, at: new Date(nowMs).toISOString(), queue, deadLetterQueue, files, pollers, budgets, problems };
@@ -109,8 +112,14 @@ async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<QueueDepth>
   return { visible: n('ApproximateNumberOfMessages'), inFlight: n('ApproximateNumberOfMessagesNotVisible'), delayed: n('ApproximateNumberOfMessagesDelayed') };
 }
 
-async function pollerHealth(store: DynamoDbDiscoveryStore, source: PollerSource, nowMs: number, staleAfterSeconds: number): Promise<PollerHealth> {
-  const [checkpoint, ledger] = await Promise.all([store.getCheckpoint(source), store.listLedger(source, 1, undefined)]);
+async function pollerHealth(doc: DynamoDBDocumentClient, table: string, store: DynamoDbDiscoveryStore, source: PollerSource, nowMs: number, staleAfterSeconds: number): Promise<PollerHealth> {
+  const [checkpoint, ledger, lease] = await Promise.all([
+    store.getCheckpoint(source),
+    store.listLedger(source, 1, undefined),
+    doc.send(new GetCommand({ TableName: table, Key: DISCOVERY_KEYS.lease(source) })),
+  ]);
+  const leaseExpiresAtMs = lease.Item?.['leaseExpiresAtMs'];
+  const running = typeof leaseExpiresAtMs === 'number' && leaseExpiresAtMs > nowMs;
   const last = ledger.runs[0];
   const lastCompletedAt = checkpoint?.lastCompletedAt ?? null;
   const lagSeconds = lastCompletedAt ? Math.max(0, Math.round((nowMs - Date.parse(lastCompletedAt)) / 1000)) : null;
@@ -121,7 +130,8 @@ async function pollerHealth(store: DynamoDbDiscoveryStore, source: PollerSource,
     lagSeconds,
     lastRun: last ? { startedAt: last.startedAt, endedAt: last.endedAt, ending: last.ending, jobsEnqueued: last.jobsEnqueued, error: last.error } : null,
     rejectedCursor,
-    healthy: !rejectedCursor && lagSeconds !== null && lagSeconds <= staleAfterSeconds,
+    running,
+    healthy: !rejectedCursor && (lagSeconds === null ? running : lagSeconds <= staleAfterSeconds),
   };
 }
 

@@ -50,7 +50,7 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
     .command('status')
     .description('queue and dead-letter depth, files by state and reason, poller health and budget use')
     .option('--no-files', 'skip counting files (the count scans the index table)')
-    .option('--stale-after <minutes>', 'a poller with no completed run for longer is reported stalled', '15')
+    .option('--stale-after <minutes>', 'a poller with no completed run for longer is reported stalled (the default of the …PollerStalled alarms)', '30')
     .option('--json', 'print the report as JSON: {stack, at, queue, deadLetterQueue, files, pollers, budgets, problems}')
     .addHelpText('after', '\nExits 3 when it finds a problem: dead letters, a stalled poller, a rejected cursor.\n\nExample:\n  archiver status --stack prod --region eu-west-1')
     .action(async (opts: { files: boolean; staleAfter: string; json?: boolean }, cmd: Command) => {
@@ -118,7 +118,7 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
     .description("the discovery ledger: each poller's runs, and the gaps in their chain")
     .option('--since <date>', 'from this date (2025-06-01, 2025-06-01T12:00:00Z, or an age: 36h, 7d); default 24h')
     .option('--source <poller>', 'one poller only: chats, activities or files_api')
-    .option('--max-interval <minutes>', 'a pause between runs longer than this is a gap', '15')
+    .option('--max-interval <minutes>', 'a pause between runs longer than this is a gap (the default of the …PollerStalled alarms)', '30')
     .option('--runs', 'list every run, not only the summary')
     .option('--json', 'print {since, until, sources: [{source, runs, gaps}], gaps}')
     .addHelpText(

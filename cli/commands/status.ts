@@ -66,7 +66,7 @@ function renderStatus(r: StatusReport): string {
         p.lastCompletedAt ?? 'never',
         p.lagSeconds === null ? '-' : formatDuration(p.lagSeconds),
         p.lastRun ? `${p.lastRun.ending} at ${p.lastRun.endedAt}, ${p.lastRun.jobsEnqueued} job(s)${p.lastRun.error ? `; ${p.lastRun.error}` : ''}` : '-',
-        p.rejectedCursor ? 'CURSOR REJECTED' : p.healthy ? 'ok' : p.lastCompletedAt ? 'STALLED' : 'NO RUN',
+        p.rejectedCursor ? 'CURSOR REJECTED' : !p.lastCompletedAt && p.running ? 'first run in progress' : p.healthy ? (p.running ? 'ok, running' : 'ok') : p.lastCompletedAt ? 'STALLED' : 'NO RUN',
       ]),
     ),
   );
