@@ -12,6 +12,10 @@ import { z } from 'zod';
 import { CliError, EXIT } from './exit-codes.js';
 import type { LookupAccess } from './stack-target.js';
 
+/** Upstream deleted the chat or file; the archived copy stays, and lookups say so. */
+const UpstreamDeletionSchema = z.looseObject({ kind: z.enum(['file', 'chat']), deletedAt: z.string().nullable(), via: z.string() });
+export type UpstreamDeletion = z.infer<typeof UpstreamDeletionSchema>;
+
 /** A file record as the API returns it; only the fields the CLI acts on are checked. */
 export const FileRecordSchema = z.looseObject({
   fileId: z.string(),
@@ -20,11 +24,13 @@ export const FileRecordSchema = z.looseObject({
   sizeBytes: z.number().nullable().optional(),
   sha256: z.string().optional(),
   md5: z.string().optional(),
+  upstreamDeletions: z.array(UpstreamDeletionSchema).optional(),
 });
 export type FileRecordJson = z.infer<typeof FileRecordSchema>;
 
 const ChatPageSchema = z.looseObject({
   chatId: z.string(),
+  chatDeletion: UpstreamDeletionSchema.optional(),
   files: z.array(FileRecordSchema),
   nextCursor: z.string().optional(),
 });
@@ -58,7 +64,7 @@ export class NotFoundError extends CliError {}
 export interface LookupClient {
   getFile(fileId: string): Promise<FileRecordJson>;
   /** Every record of the chat, following `nextCursor` to the last page. */
-  listChat(chatId: string): Promise<{ chatId: string; files: FileRecordJson[] }>;
+  listChat(chatId: string): Promise<{ chatId: string; chatDeletion?: UpstreamDeletion; files: FileRecordJson[] }>;
   /** The presigned URL the content route redirects to. */
   contentUrl(fileId: string): Promise<string>;
   /** A poller's ledger, newest run first, down to and including the first run that started before `sinceMs`. */
@@ -101,15 +107,17 @@ export function createLookupClient(access: LookupAccess, dispatcher?: Dispatcher
     },
     async listChat(chatId) {
       const files: FileRecordJson[] = [];
+      let chatDeletion: UpstreamDeletion | undefined;
       let cursor: string | undefined;
       for (let page = 0; page < 100_000; page++) {
         const res = await get(`/chats/${encodeURIComponent(chatId)}/files`, { limit: '100', ...(cursor ? { cursor } : {}) });
         const body = parse(ChatPageSchema, res.body, 'chat listing');
+        chatDeletion ??= body.chatDeletion;
         files.push(...body.files);
         cursor = body.nextCursor;
         if (!cursor) break;
       }
-      return { chatId, files };
+      return { chatId, ...(chatDeletion ? { chatDeletion } : {}), files };
     },
     async listLedger(source, sinceMs) {
       const runs: LedgerRun[] = [];

@@ -2,6 +2,7 @@
  * Entry point of the `archiver` CLI (package.json "bin" → cli/archiver.mjs, which loads this file
  * through tsx). Wires the real process: stdout/stderr, Ctrl-C, AWS credentials, the local stack.
  */
+import { fileURLToPath } from 'node:url';
 import { useLocalAwsEnvironment } from '../local/aws/local-account.js';
 import { SAMPLE_API_KEY } from '../local/sample-data.js';
 import { EXIT } from './exit-codes.js';
@@ -45,6 +46,8 @@ const code = await runProgram(process.argv.slice(2), {
       }
     },
     useLocalCredentials: () => useLocalAwsEnvironment(),
+    // `npm start` writes .archiver/ in the repository; the CLI may be run from anywhere below it.
+    defaultDataDirs: ['.archiver', fileURLToPath(new URL('../.archiver', import.meta.url))],
   },
 });
 // Let stdout drain (a piped `download -o -`, a long --json) before the exit code is set.

@@ -5,7 +5,7 @@
  * - `--stack ENV`: a deployed stack, read from the outputs of its two CloudFormation stacks
  *   (`claude-file-archiver-ENV-data` and `-service`) with the caller's AWS credentials;
  * - otherwise the local stack that `npm start` runs, read from its stack file
- *   (`--data-dir`, ARCHIVER_DATA_DIR or `.archiver`).
+ *   (`--data-dir`, ARCHIVER_DATA_DIR, or `.archiver` in the current folder or the repository's).
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -65,6 +65,8 @@ export interface TargetDeps {
   isRunning(pid: number): boolean;
   /** Points the AWS SDK at the local servers' fixed credentials. */
   useLocalCredentials(): void;
+  /** Where to look for a local stack when neither --data-dir nor ARCHIVER_DATA_DIR says: the first with a stack file wins. */
+  defaultDataDirs: string[];
 }
 
 const DEFAULT_UPSTREAM = 'https://api.anthropic.com';
@@ -74,7 +76,9 @@ const NAME_PREFIX = 'claude-file-archiver-';
 export function resolveTarget(opts: TargetOptions, deps: TargetDeps): StackTarget {
   if (opts.lookupUrl !== undefined) return lookupOnlyTarget(opts.lookupUrl, opts.region);
   if (opts.stack !== undefined) return deployedTarget(opts.stack, opts.region, deps);
-  const dataDir = resolve(opts.dataDir ?? deps.env['ARCHIVER_DATA_DIR'] ?? '.archiver');
+  const given = opts.dataDir ?? deps.env['ARCHIVER_DATA_DIR'];
+  const candidates = given !== undefined ? [resolve(given)] : deps.defaultDataDirs.map((d) => resolve(d));
+  const dataDir = candidates.find((d) => existsSync(stackFilePath(d))) ?? candidates[0] ?? resolve('.archiver');
   if (!existsSync(stackFilePath(dataDir))) {
     throw new UsageError(
       `no local stack is running (${stackFilePath(dataDir)} is missing) and no --stack was given: start one with "npm start", or name a deployed stack with --stack ENV`,

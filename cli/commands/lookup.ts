@@ -34,6 +34,7 @@ export async function runLookup(opts: LookupOptions, target: StackTarget, io: Cl
     io.out(toJson(listing));
     return;
   }
+  if (listing.chatDeletion) io.out(`chat ${chatId} was deleted upstream${listing.chatDeletion.deletedAt ? ` at ${listing.chatDeletion.deletedAt}` : ''} (${listing.chatDeletion.via}); its archived files stay`);
   if (listing.files.length === 0) {
     io.out(`no files of chat ${chatId} are in the index`);
     return;
@@ -63,8 +64,7 @@ function noteOf(r: FileRecordJson): string {
     if (typeof r['attempts'] === 'number') parts.push(`${r['attempts']} attempt(s)`);
     if (typeof r['lastError'] === 'string') parts.push(r['lastError']);
   }
-  const deleted = r['upstreamDeletedAt'] ?? r['upstreamDeletion'];
-  if (deleted) parts.push('deleted upstream');
+  for (const d of r.upstreamDeletions ?? []) parts.push(`${d.kind} deleted upstream${d.deletedAt ? ` ${d.deletedAt}` : ''}`);
   return parts.join('; ') || '-';
 }
 

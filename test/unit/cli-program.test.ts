@@ -39,6 +39,7 @@ function targetDepsFactory(overrides: Partial<TargetDeps> = {}): TargetDeps {
     sampleApiKey: 'sample-key',
     isRunning: () => true,
     useLocalCredentials: () => undefined,
+    defaultDataDirs: ['.archiver'],
     ...overrides,
   };
 }
