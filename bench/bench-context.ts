@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { LocalAws } from '../local/aws/servers.js';
 import type { UpstreamServer } from '../local/upstream/server.js';
-import type { FileRepository } from '../shared/index/dynamodb-file-index.js';
+import type { DynamoDbFileIndex } from '../shared/index/dynamodb-file-index.js';
 import type { Options } from './options.js';
 import type { WorkerMode } from './protocol.js';
 
@@ -58,7 +58,7 @@ export interface BenchContext {
   opts: Options;
   aws: LocalAws;
   s3: S3Client;
-  repository: FileRepository;
+  repository: DynamoDbFileIndex;
   upstream: UpstreamServer;
   queues: { queueUrl: string; dlqUrl: string };
   rclone: { version: string; config: string } | undefined;

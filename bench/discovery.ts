@@ -124,6 +124,7 @@ async function main(): Promise<void> {
     return { getRemainingTimeInMillis: () => deadline - Date.now() };
   };
   const activityRun = activityPoller(lambdaContext());
+  console.log('  discovery and ingest started; progress every 30 s');
   let chatRuns = 0;
   for (;;) {
     chatRuns += 1;
@@ -133,7 +134,12 @@ async function main(): Promise<void> {
   await activityRun;
   const pollersDone = (performance.now() - started) / 1000;
   const expected = files.length;
+  const progress = setInterval(() => {
+    const t = ((performance.now() - started) / 1000).toFixed(0);
+    console.log(`  ${t} s: ${totals.get(METRIC.filesArchived) ?? 0} of ${expected} archived, ${upstream.requests.length} upstream requests`);
+  }, 30_000);
   while ((totals.get(METRIC.filesArchived) ?? 0) < expected) await new Promise((r) => setTimeout(r, 200));
+  clearInterval(progress);
   const drained = (performance.now() - started) / 1000;
   clearInterval(sampler);
   await source.stop();

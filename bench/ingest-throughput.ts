@@ -23,7 +23,7 @@ import { ensureBucket, ensureQueues, ensureTable } from '../local/aws/resources.
 import { startLocalAws } from '../local/aws/servers.js';
 import { startUpstreamServer } from '../local/upstream/server.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../shared/platform/aws-clients.js';
-import { FileRepository } from '../shared/index/dynamodb-file-index.js';
+import { DynamoDbFileIndex } from '../shared/index/dynamodb-file-index.js';
 import { API_KEY, BUCKET, MB, MIB, QUEUE, TABLE, cleanUp, live, type BenchContext, type PathName, type Row } from './bench-context.js';
 import { registerContent } from './bench-files.js';
 import { measure } from './measure.js';
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   const rcloneSetup: RcloneSetup = opts.rclone ? await prepareRclone(tmp, aws, opts.s3) : { skipped: '--skip-rclone' };
   const rclone = 'config' in rcloneSetup ? rcloneSetup : undefined;
   const s3rverPid = opts.s3 === 's3rver' ? findChildPid(process.pid, 's3rver-process') : undefined;
-  const ctx: BenchContext = { opts, aws, s3, repository: new FileRepository(doc, TABLE), upstream, queues, rclone, s3rverPid };
+  const ctx: BenchContext = { opts, aws, s3, repository: new DynamoDbFileIndex(doc, TABLE), upstream, queues, rclone, s3rverPid };
 
   const paths: PathName[] = ['ingest', 'baseline', ...(opts.sdkBaseline ? (['baseline-sdk'] as const) : []), ...(rclone ? (['rclone'] as const) : [])];
   console.log(`claude-file-archiver ingest benchmark: S3 ${opts.s3} at ${aws.s3Endpoint}, upstream ${upstream.url}`);

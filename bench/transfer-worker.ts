@@ -26,7 +26,7 @@ import { request } from 'undici';
 import { createIngestRuntime } from '../lambdas/ingest/runtime.js';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../local/aws/local-account.js';
 import { createLambdaContext, toSqsRecord } from '../local/sqs-event-source.js';
-import { objectKeyFor } from '../shared/ingest/archive-file.js';
+import { objectKeyFor } from '../shared/contracts/object-keys.js';
 import { choosePartSize } from '../shared/archive/verified-writer.js';
 import { createS3Client, createSqsClient } from '../shared/platform/aws-clients.js';
 import { IngestConfigSchema, loadConfig } from '../shared/contracts/lambda-environment.js';

@@ -1,7 +1,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { addArchiverStacks } from './archiver-app.js';
-import { DeploymentConfigError } from './config.js';
+import { ConfigurationError } from '../shared/platform/errors.js';
 
 /**
  * CDK entry point (cdk.json: `npx tsx infra/app.ts`). cdk-nag's AwsSolutions pack runs as a policy
@@ -16,7 +16,7 @@ try {
     region: process.env['CDK_DEFAULT_REGION'],
   });
 } catch (err) {
-  if (err instanceof DeploymentConfigError) {
+  if (err instanceof ConfigurationError) {
     // A configuration mistake is the operator's to fix: print it plainly, without a stack trace.
     console.error(err.message);
     process.exit(1);

@@ -1,6 +1,6 @@
 import { type App, Tags } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import { parseDeploymentConfig, type DeploymentConfig } from './config.js';
+import { parseDeploymentConfig, type DeploymentConfig } from './deployment-config.js';
 import { DataStack } from './data-stack.js';
 import { namePrefixOf } from './naming.js';
 import { ServiceStack } from './service-stack.js';

@@ -2,7 +2,7 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import type { DeploymentConfig } from './config.js';
+import type { DeploymentConfig } from './deployment-config.js';
 import { ArchiveBucket } from './constructs/archive-bucket.js';
 import { IndexTable } from './constructs/index-table.js';
 import { IngestQueues } from './constructs/ingest-queues.js';

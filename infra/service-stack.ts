@@ -8,7 +8,7 @@ import type { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import type { IngestConfig, LookupConfig, WorkerBudgetConfig } from '../shared/contracts/lambda-environment.js';
 import { SERVICE_NAMES } from '../shared/contracts/metric-names.js';
-import type { DeploymentConfig } from './config.js';
+import type { DeploymentConfig } from './deployment-config.js';
 import { ArchiverFunction } from './constructs/archiver-function.js';
 import { DiscoveryPollers } from './constructs/discovery-pollers.js';
 import { LookupApi } from './constructs/lookup-rest-api.js';

@@ -14,7 +14,7 @@ import type { PollerDeps } from '../../shared/discovery/ports.js';
 import { createBudgetGate, DEFAULT_SIZING } from '../../shared/discovery/rate-budget.js';
 import type { BudgetClass } from '../../shared/discovery/rate-budget.js';
 import { createSqsJobSender } from '../../shared/discovery/sqs-job-sender.js';
-import { FileRepository } from '../../shared/index/dynamodb-file-index.js';
+import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
 import { UpstreamDeletionIndex } from '../../shared/index/dynamodb-upstream-deletions.js';
 import { createDocumentClient, createSqsClient } from '../../shared/platform/aws-clients.js';
 import type { Counters, Log } from '../../shared/platform/telemetry.js';
@@ -94,7 +94,7 @@ export function createPollerRuntime(
           runOptions,
         );
       case 'files_api':
-        return runFilesApiPoller({ ...deps, archived: archivedFilesFrom(new FileRepository(doc, config.INDEX_TABLE)) }, runOptions);
+        return runFilesApiPoller({ ...deps, archived: archivedFilesFrom(new DynamoDbFileIndex(doc, config.INDEX_TABLE)) }, runOptions);
     }
   };
 }

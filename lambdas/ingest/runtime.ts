@@ -1,13 +1,15 @@
 import type { SQSBatchResponse, SQSEvent, Context } from 'aws-lambda';
+import { S3ArchiveStore } from '../../shared/archive/s3-archive-store.js';
 import type { ApiKeyProvider } from '../../shared/upstream/api-key.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../../shared/platform/aws-clients.js';
 import type { IngestConfig, WorkerBudgetConfig } from '../../shared/contracts/lambda-environment.js';
 import { createSharedBudgetGate } from '../discovery/runtime.js';
-import { FileRepository } from '../../shared/index/dynamodb-file-index.js';
+import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
 import { METRIC } from '../../shared/contracts/metric-names.js';
+import { SqsIngestQueue } from '../../shared/platform/sqs-ingest-queue.js';
 import type { Counters, Log } from '../../shared/platform/telemetry.js';
 import { createUpstreamAgent, createUpstreamClient } from '../../shared/upstream/upstream-client.js';
-import { createIngestHandler } from '../../shared/ingest/sqs-batch.js';
+import { createIngestHandler } from './sqs-batch.js';
 
 const MIB = 1024 * 1024;
 
@@ -44,16 +46,15 @@ export function createIngestRuntime(
   return createIngestHandler({
     archive: {
       upstream,
-      repository: new FileRepository(doc, config.INDEX_TABLE),
-      s3,
-      bucket: config.ARCHIVE_BUCKET,
-      writer: { defaultPartBytes: config.PART_SIZE_MIB * MIB, concurrency: config.UPLOAD_CONCURRENCY },
+      index: new DynamoDbFileIndex(doc, config.INDEX_TABLE),
+      store: new S3ArchiveStore(s3, config.ARCHIVE_BUCKET, {
+        defaultPartBytes: config.PART_SIZE_MIB * MIB,
+        concurrency: config.UPLOAD_CONCURRENCY,
+      }),
       leaseMs: config.LEASE_SECONDS * 1000,
       maxAttempts: config.UPSTREAM_MAX_ATTEMPTS,
     },
-    sqs,
-    queueUrl: config.INGEST_QUEUE_URL,
-    deadLetterQueueUrl: config.DEAD_LETTER_QUEUE_URL,
+    queue: new SqsIngestQueue(sqs, { queueUrl: config.INGEST_QUEUE_URL, deadLetterQueueUrl: config.DEAD_LETTER_QUEUE_URL }),
     log: opts.log,
     counters: opts.counters,
     ...(opts.deadlineMarginMs === undefined ? {} : { deadlineMarginMs: opts.deadlineMarginMs }),

@@ -9,7 +9,8 @@ import {
 import type { CompletedPart, S3Client } from '@aws-sdk/client-s3';
 import { IntegrityError } from '../platform/errors.js';
 import { IntegrityMeter, verifyIntegrity } from './integrity.js';
-import type { Digests, ExpectedIntegrity } from './integrity.js';
+import type { ExpectedIntegrity } from './integrity.js';
+import type { ArchiveObject, StoredObject } from './archive-store.js';
 
 const MIB = 1024 * 1024;
 export const MIN_PART_BYTES = 5 * MIB;
@@ -27,13 +28,8 @@ export function choosePartSize(sizeBytes: number | null, defaultPartBytes: numbe
   return Math.min(MAX_PART_BYTES, Math.max(floor, needed));
 }
 
-export interface ObjectTarget {
+export interface ObjectTarget extends ArchiveObject {
   bucket: string;
-  key: string;
-  contentType: string;
-  contentDisposition: string;
-  /** User metadata stored with the object; values must be ASCII. */
-  metadata: Record<string, string>;
 }
 
 export interface WriterDeps {
@@ -43,13 +39,6 @@ export interface WriterDeps {
   concurrency: number;
   /** Told when an incomplete upload could not be aborted (the bucket's lifecycle rule removes it). */
   onAbortFailure?: (err: unknown) => void;
-}
-
-export interface StoredObject {
-  versionId: string | undefined;
-  etag: string | undefined;
-  digests: Digests;
-  parts: number;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConfigurationError } from '../platform/errors.js';
 
 /**
  * Environment variables read by the Lambdas, validated once at cold start. A missing or invalid
@@ -52,7 +53,7 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`);
-    throw new Error(`invalid configuration: ${problems.join('; ')}`);
+    throw new ConfigurationError(`invalid configuration: ${problems.join('; ')}`);
   }
   return parsed.data;
 }

@@ -3,6 +3,7 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/li
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { DISCOVERY_KEYS } from '../contracts/discovery-ledger.js';
+import { InvalidCursorError } from '../platform/errors.js';
 import type { LedgerRecord, PollerSource } from '../contracts/discovery-ledger.js';
 import type { ChatCheckpoint, DiscoveryStore, PollerCheckpoint, PollerLease } from './ports.js';
 
@@ -135,18 +136,10 @@ export class DynamoDbDiscoveryStore implements DiscoveryStore {
   }
 }
 
-/** Raised for a ledger cursor that this API did not issue. */
-export class InvalidLedgerCursorError extends Error {
-  constructor() {
-    super('cursor is not valid for this ledger');
-    this.name = 'InvalidLedgerCursorError';
-  }
-}
-
 function decodeLedgerCursor(cursor: string): string {
-  if (cursor.length > 1024 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw new InvalidLedgerCursorError();
+  if (cursor.length > 1024 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw new InvalidCursorError();
   const sk = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^RUN#[0-9T:.Z-]{1,40}#[A-Za-z0-9-]{1,80}$/.test(sk)) throw new InvalidLedgerCursorError();
+  if (!/^RUN#[0-9T:.Z-]{1,40}#[A-Za-z0-9-]{1,80}$/.test(sk)) throw new InvalidCursorError();
   return sk;
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { LedgerRecord, PollerSource, RunEnding } from '../contracts/discovery-ledger.js';
 import { DISCOVERY_METRIC } from '../contracts/metric-names.js';
-import { ArchiverError, describe, describeForRecord, UpstreamHttpError, UpstreamRateLimitedError } from '../platform/errors.js';
+import { ArchiverError, describeError as describe, describeForRecord, UpstreamHttpError, UpstreamRateLimitedError } from '../platform/errors.js';
 import { BudgetExhaustedError } from './rate-budget.js';
 import type { PollerCheckpoint, PollerDeps, PollerLease } from './ports.js';
 
@@ -11,14 +11,14 @@ export class CursorRejectedError extends ArchiverError {
     readonly cursor: string,
     readonly requestId: string | undefined,
   ) {
-    super('upstream rejected the stored cursor (400)', { retryable: false });
+    super('upstream rejected the stored cursor (400)');
   }
 }
 
 /** Another run took the lease over (this one overran it): stop without writing anything more. */
 export class LeaseLostError extends ArchiverError {
   constructor() {
-    super('the poller lease passed to another run', { retryable: false });
+    super('the poller lease passed to another run');
   }
 }
 

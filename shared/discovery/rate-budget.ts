@@ -83,7 +83,7 @@ export class BudgetExhaustedError extends ArchiverError {
     readonly api: UpstreamApi,
     readonly retryAfterMs: number,
   ) {
-    super(`no ${api} request budget within the wait allowed`, { retryable: true });
+    super(`no ${api} request budget within the wait allowed`);
   }
 }
 

@@ -6,7 +6,7 @@ import type { JobSender } from './ports.js';
 /** Some jobs were still refused after every attempt; the caller must not move its checkpoint. */
 export class EnqueueFailedError extends ArchiverError {
   constructor(readonly refused: number) {
-    super(`the queue refused ${refused} job(s) after retries`, { retryable: true });
+    super(`the queue refused ${refused} job(s) after retries`);
   }
 }
 

@@ -3,42 +3,25 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/li
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { ArchivedRecord, FileRecord, UnavailableRecord } from '../contracts/file-records.js';
+import { InvalidCursorError } from '../platform/errors.js';
+import type { ChatPage, ClaimResult, FileIndex } from './file-index.js';
 import { chatListingSortKey, chatPartition, fileItemKey } from '../contracts/table-keys.js';
-
-export type ClaimResult =
-  | { kind: 'claimed'; attempts: number }
-  | { kind: 'archived'; record: ArchivedRecord }
-  | { kind: 'held'; leaseExpiresAtMs: number };
-
-export interface ChatPage {
-  items: FileRecord[];
-  /** Opaque; pass back as `cursor` for the next page. Absent on the last page. */
-  nextCursor: string | undefined;
-}
-
-/** Raised when a cursor was not issued for this chat or has been tampered with. */
-export class InvalidCursorError extends Error {
-  constructor() {
-    super('cursor is not valid for this chat');
-    this.name = 'InvalidCursorError';
-  }
-}
 
 /** The attributes of the file item that are bookkeeping, not part of the record. */
 const BOOKKEEPING = ['pk', 'sk', 'leaseOwner', 'leaseExpiresAtMs', 'sortAt'] as const;
 
 /**
- * The index. Every write is a single-item conditional write, so it runs the same on DynamoDB and on
- * emulators without transactions. Two deliveries of one file are serialised by a lease on the file
- * item: only the holder uploads, and only the holder may mark the file archived.
+ * The file index over DynamoDB (table layout: shared/contracts/table-keys.ts). Every write is a
+ * single-item conditional write, so it runs the same on DynamoDB and on emulators without
+ * transactions. Two deliveries of one file are serialised by a lease on the file item: only the
+ * holder uploads, and only the holder may mark the file archived.
  */
-export class FileRepository {
+export class DynamoDbFileIndex implements FileIndex {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,
   ) {}
 
-  /** Takes the file for this delivery, unless it is archived or another delivery's lease is live. */
   async claim(fileId: string, source: string, owner: string, nowMs: number, leaseMs: number): Promise<ClaimResult> {
     try {
       const res = await this.doc.send(
@@ -74,17 +57,14 @@ export class FileRepository {
     return { kind: 'held', leaseExpiresAtMs: item?.leaseExpiresAtMs ?? nowMs };
   }
 
-  /** Records the verified copy, ends the lease and lists the file under each of its chats. */
   async markArchived(record: ArchivedRecord, owner: string): Promise<ArchivedRecord> {
     return this.finish(record, owner, record.createdAt ?? record.archivedAt) as Promise<ArchivedRecord>;
   }
 
-  /** Records why no copy can exist, ends the lease and lists the file under each of its chats. */
   async markUnavailable(record: UnavailableRecord, owner: string): Promise<UnavailableRecord> {
     return this.finish(record, owner, record.createdAt ?? record.recordedAt) as Promise<UnavailableRecord>;
   }
 
-  /** Gives the file up after a retryable failure so the next delivery need not wait for the lease. */
   async release(fileId: string, owner: string, lastError: string): Promise<void> {
     try {
       await this.doc.send(
@@ -128,12 +108,10 @@ export class FileRepository {
     return record;
   }
 
-  /** One file's record, read consistently. */
   async get(fileId: string): Promise<FileRecord | undefined> {
     return (await this.getItem(fileId))?.record;
   }
 
-  /** A page of a chat's files, ordered by upstream creation time. */
   async listChat(chatId: string, limit: number, cursor: string | undefined): Promise<ChatPage> {
     const partition = chatPartition(chatId);
     const res = await this.doc.send(

@@ -1,26 +1,22 @@
-import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { writeVerifiedObject } from '../archive/verified-writer.js';
-import type { StoredObject, WriterDeps } from '../archive/verified-writer.js';
+import type { ArchiveStore, StoredObject } from '../archive/archive-store.js';
 import { contentDisposition, encodeRfc5987, safeContentType, sanitizeFilename, toWellFormed } from '../archive/content-disposition.js';
-import { ClaimHeldError, describe, describeForRecord, UpstreamHttpError, UpstreamRateLimitedError, UpstreamTransportError } from '../platform/errors.js';
-import type { ArchivedRecord, UnavailableReason, UnavailableRecord } from '../contracts/file-records.js';
-import type { FileRepository } from '../index/dynamodb-file-index.js';
-import type { FileSource } from '../contracts/ids.js';
-import { IntegrityMeter, verifyIntegrity } from '../archive/integrity.js';
 import type { ExpectedIntegrity } from '../archive/integrity.js';
+import type { ArchivedRecord, UnavailableReason, UnavailableRecord } from '../contracts/file-records.js';
+import type { FileSource } from '../contracts/ids.js';
 import type { IngestJob } from '../contracts/job.js';
-import { backoffDelayMs } from '../upstream/retry-rules.js';
+import { objectKeyFor } from '../contracts/object-keys.js';
+import type { FileIndex } from '../index/file-index.js';
+import { ClaimHeldError, describeError, describeForRecord, UpstreamHttpError } from '../platform/errors.js';
 import type { Log } from '../platform/telemetry.js';
-import type { UpstreamClient } from '../upstream/upstream-client.js';
 import type { FileMetadata } from '../upstream/file-metadata.js';
+import type { UpstreamClient } from '../upstream/upstream-client.js';
+import { decideFailure } from './failure-decision.js';
+import { withInProcessRetries } from './in-process-retry.js';
 
 export interface ArchiveDeps {
   upstream: UpstreamClient;
-  repository: FileRepository;
-  s3: S3Client;
-  bucket: string;
-  writer: Omit<WriterDeps, 's3'>;
+  index: FileIndex;
+  store: ArchiveStore;
   /** How long a claim protects an archive in progress; longer than one invocation can run. */
   leaseMs: number;
   /** In-process attempts for a retryable upstream failure (the first included). */
@@ -31,55 +27,49 @@ export interface ArchiveDeps {
   random?: () => number;
 }
 
+/** The delivery of the job being archived. */
+export interface Delivery {
+  /** Unique to this delivery: the claim on the file is held in its name. */
+  owner: string;
+  /** Deliveries of the message so far (1 on the first). */
+  receiveCount: number;
+  /** Aborts at the invocation's deadline. */
+  signal: AbortSignal;
+}
+
 export type ArchiveOutcome =
   | { kind: 'archived'; record: ArchivedRecord; metadataRequested: boolean }
   | { kind: 'duplicate'; record: ArchivedRecord }
   | { kind: 'unavailable'; record: UnavailableRecord };
 
-/** The S3 key of a file: derived from validated ids only, never from the upstream filename. */
-export function objectKeyFor(source: FileSource, fileId: string): string {
-  return `archive/${source}/${fileId}`;
-}
-
 /**
  * Archives one file: claims it, learns its metadata (from the job when complete, else upstream),
- * streams its content into S3 through the integrity checks, and indexes the result. A file already
- * archived is acknowledged without downloading; a file upstream says is gone is recorded as such.
- * Throws for anything that should be retried or reach the dead-letter queue; the claim is released first.
+ * streams its content into the archive through the integrity checks, and indexes the result. A file
+ * already archived is acknowledged without downloading; a file upstream says is gone is recorded as
+ * such. Throws anything else for `decideFailure` to act on; the claim is released first.
  */
-export async function archiveFile(
-  job: IngestJob,
-  source: FileSource,
-  owner: string,
-  signal: AbortSignal,
-  deps: ArchiveDeps,
-): Promise<ArchiveOutcome> {
+export async function archiveFile(job: IngestJob, source: FileSource, delivery: Delivery, deps: ArchiveDeps): Promise<ArchiveOutcome> {
   const now = deps.now ?? Date.now;
-  const claim = await deps.repository.claim(job.fileId, source, owner, now(), deps.leaseMs);
+  const claim = await deps.index.claim(job.fileId, source, delivery.owner, now(), deps.leaseMs);
   if (claim.kind === 'archived') {
-    const record = await deps.repository.ensureListed(job.fileId, job.chatId ? [job.chatId] : []);
+    const record = await deps.index.ensureListed(job.fileId, job.chatId ? [job.chatId] : []);
     return { kind: 'duplicate', record: record?.status === 'archived' ? record : claim.record };
   }
   if (claim.kind === 'held') throw new ClaimHeldError(Math.max(1_000, claim.leaseExpiresAtMs - now()));
 
   try {
-    return await archiveClaimed(job, source, owner, signal, deps);
+    return await archiveClaimed(job, source, delivery, deps);
   } catch (err) {
-    await deps.repository
-      .release(job.fileId, owner, describeForRecord(err))
-      .catch((releaseErr: unknown) => deps.log.warn('could not release the claim', { fileId: job.fileId, error: describe(releaseErr) }));
+    await deps.index
+      .release(job.fileId, delivery.owner, describeForRecord(err))
+      .catch((releaseErr: unknown) => deps.log.warn('could not release the claim', { fileId: job.fileId, error: describeError(releaseErr) }));
     throw err;
   }
 }
 
-async function archiveClaimed(
-  job: IngestJob,
-  source: FileSource,
-  owner: string,
-  signal: AbortSignal,
-  deps: ArchiveDeps,
-): Promise<ArchiveOutcome> {
-  const now = deps.now ?? Date.now;
+async function archiveClaimed(job: IngestJob, source: FileSource, delivery: Delivery, deps: ArchiveDeps): Promise<ArchiveOutcome> {
+  const { signal } = delivery;
+  const retrying = { signal, receiveCount: delivery.receiveCount, maxAttempts: deps.maxAttempts, log: deps.log, sleep: deps.sleep, random: deps.random };
   const carried = carriedMetadata(job, source);
   let metadata: FileMetadata;
   let metadataRequestId: string | undefined;
@@ -87,69 +77,55 @@ async function archiveClaimed(
     metadata = carried;
   } else {
     try {
-      const res = await withRetries(() => deps.upstream.fetchMetadata(job.fileId, source, signal), signal, deps);
+      const res = await withInProcessRetries(() => deps.upstream.fetchMetadata(job.fileId, source, signal), retrying);
       metadata = res.metadata;
       metadataRequestId = res.requestId;
     } catch (err) {
-      const gone = unavailableReasonOf(err);
-      if (!gone) throw err;
-      return unavailable(job, source, owner, gone, null, err, deps);
+      return recordIfFinal(err, job, source, delivery, null, deps);
     }
   }
   const chatIds = [...new Set([...metadata.chatIds, ...(job.chatId ? [job.chatId] : [])])].sort();
   metadata = { ...metadata, chatIds };
 
   if (!metadata.downloadable) {
-    return unavailable(job, source, owner, 'not_downloadable', metadata, 'upstream marks the file as not downloadable', deps);
+    return unavailable(job, source, delivery, 'not_downloadable', metadata, 'upstream marks the file as not downloadable', deps);
   }
   if (metadata.sizeBytes === null) {
-    return unavailable(job, source, owner, 'expired', metadata, 'upstream reports no size: the file has expired', deps);
+    return unavailable(job, source, delivery, 'expired', metadata, 'upstream reports no size: the file has expired', deps);
   }
 
   const key = objectKeyFor(source, job.fileId);
-  const filename = sanitizeFilename(metadata.filename);
-  const disposition = contentDisposition(metadata.filename);
-  const contentType = safeContentType(metadata.mimeType);
-  const expectedBase: ExpectedIntegrity = { sizeBytes: metadata.sizeBytes, contentMd5Base64: undefined, metadataMd5Hex: metadata.md5Hex };
+  const object = {
+    key,
+    contentType: safeContentType(metadata.mimeType),
+    contentDisposition: contentDisposition(metadata.filename),
+    metadata: objectMetadata(job.fileId, source, sanitizeFilename(metadata.filename)),
+  };
+  const expected: ExpectedIntegrity = { sizeBytes: metadata.sizeBytes, contentMd5Base64: undefined, metadataMd5Hex: metadata.md5Hex };
 
   // A previous delivery may have committed the object and then died before indexing it. Adopting that
   // object (after re-verifying it) keeps the bucket at one version per file.
-  let stored = await readBackExisting(deps.s3, deps.bucket, key, expectedBase, signal, deps.log);
+  let stored = await adoptExisting(key, expected, signal, deps);
   let requestId = metadataRequestId;
   if (!stored) {
     try {
-      const written = await withRetries(async () => {
+      const written = await withInProcessRetries(async () => {
         const content = await deps.upstream.openContent(job.fileId, source, signal);
         try {
-          const object = await writeVerifiedObject(
-            content.body,
-            {
-              bucket: deps.bucket,
-              key,
-              contentType,
-              contentDisposition: disposition,
-              metadata: objectMetadata(job.fileId, source, filename),
-            },
-            { ...expectedBase, contentMd5Base64: content.contentMd5 },
-            signal,
-            {
-              onAbortFailure: (err) =>
-                deps.log.warn('could not abort the multipart upload; the bucket lifecycle rule removes it', { key, error: describe(err) }),
-              ...deps.writer,
-              s3: deps.s3,
-            },
-          );
-          return { object, requestId: content.requestId };
+          const onAbortFailure = (err: unknown) =>
+            deps.log.warn('could not abort the multipart upload; the bucket lifecycle rule removes it', { key, error: describeError(err) });
+          const written = await deps.store.writeVerified(content.body, object, { ...expected, contentMd5Base64: content.contentMd5 }, signal, {
+            onAbortFailure,
+          });
+          return { object: written, requestId: content.requestId };
         } finally {
           content.discard();
         }
-      }, signal, deps);
+      }, retrying);
       stored = written.object;
       requestId = written.requestId ?? requestId;
     } catch (err) {
-      const gone = unavailableReasonOf(err);
-      if (!gone) throw err;
-      return unavailable(job, source, owner, gone, metadata, err, deps);
+      return recordIfFinal(err, job, source, delivery, metadata, deps);
     }
   }
 
@@ -165,14 +141,14 @@ async function archiveClaimed(
     upstreamRequestId: requestId ?? null,
     md5: stored.digests.md5Hex,
     sha256: stored.digests.sha256Hex,
-    bucket: deps.bucket,
+    bucket: deps.store.bucket,
     key,
     versionId: stored.versionId ?? null,
-    contentType,
-    contentDisposition: disposition,
-    archivedAt: new Date(now()).toISOString(),
+    contentType: object.contentType,
+    contentDisposition: object.contentDisposition,
+    archivedAt: new Date((deps.now ?? Date.now)()).toISOString(),
   };
-  return { kind: 'archived', record: await deps.repository.markArchived(record, owner), metadataRequested: !carried };
+  return { kind: 'archived', record: await deps.index.markArchived(record, delivery.owner), metadataRequested: !carried };
 }
 
 /**
@@ -198,10 +174,39 @@ export function carriedMetadata(job: IngestJob, source: FileSource): FileMetadat
   };
 }
 
+/** The object a crashed delivery left at `key`, when its bytes still match upstream's. */
+async function adoptExisting(key: string, expected: ExpectedIntegrity, signal: AbortSignal, deps: ArchiveDeps): Promise<StoredObject | undefined> {
+  const found = await deps.store.readBackVerified(key, expected, signal);
+  switch (found.kind) {
+    case 'absent':
+      return undefined;
+    case 'mismatch':
+      deps.log.error('an object at the archive key does not match upstream; writing a new version', { key, error: describeError(found.error) });
+      return undefined;
+    case 'verified':
+      deps.log.info('adopted an object committed by an earlier delivery', { key, versionId: found.object.versionId });
+      return found.object;
+  }
+}
+
+/** Records a final outcome when the failure decision says so (404); rethrows anything else. */
+async function recordIfFinal(
+  err: unknown,
+  job: IngestJob,
+  source: FileSource,
+  delivery: Delivery,
+  metadata: FileMetadata | null,
+  deps: ArchiveDeps,
+): Promise<ArchiveOutcome> {
+  const decision = decideFailure(err, { receiveCount: delivery.receiveCount });
+  if (decision.kind !== 'record-outcome') throw err;
+  return unavailable(job, source, delivery, decision.reason, metadata, err, deps);
+}
+
 async function unavailable(
   job: IngestJob,
   source: FileSource,
-  owner: string,
+  delivery: Delivery,
   reason: UnavailableReason,
   metadata: FileMetadata | null,
   cause: unknown,
@@ -222,91 +227,7 @@ async function unavailable(
     detail: typeof cause === 'string' ? cause : describeForRecord(cause),
     recordedAt: new Date(now()).toISOString(),
   };
-  return { kind: 'unavailable', record: await deps.repository.markUnavailable(record, owner) };
-}
-
-/** 404 is final: the file was deleted or has expired upstream. */
-function unavailableReasonOf(err: unknown): UnavailableReason | undefined {
-  return err instanceof UpstreamHttpError && err.status === 404 ? 'not_found' : undefined;
-}
-
-/**
- * Runs `attempt` again after connection failures, timeouts, broken bodies and retryable statuses,
- * with capped exponential backoff. 429 is not retried here: the message waits in the queue instead of
- * the Lambda sleeping, and everything else is final for this invocation.
- */
-async function withRetries<T>(attempt: () => Promise<T>, signal: AbortSignal, deps: ArchiveDeps): Promise<T> {
-  const sleep = deps.sleep ?? sleepFor;
-  for (let i = 0; ; i++) {
-    try {
-      return await attempt();
-    } catch (err) {
-      const retryable =
-        err instanceof UpstreamTransportError ||
-        (err instanceof UpstreamHttpError && err.retryable && !(err instanceof UpstreamRateLimitedError));
-      if (!retryable || i + 1 >= deps.maxAttempts || signal.aborted) throw err;
-      const asked = err instanceof UpstreamHttpError ? err.retryAfterMs : undefined;
-      const delay = asked !== undefined ? Math.min(asked, 8_000) : backoffDelayMs(i, deps.random);
-      deps.log.warn('upstream attempt failed; retrying', { attempt: i + 1, delayMs: delay, error: describe(err) });
-      await sleep(delay, signal);
-    }
-  }
-}
-
-function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** Reads back an object already at `key`, re-verifying it; undefined when there is none or it fails. */
-async function readBackExisting(
-  s3: S3Client,
-  bucket: string,
-  key: string,
-  expected: ExpectedIntegrity,
-  signal: AbortSignal,
-  log: Log,
-): Promise<StoredObject | undefined> {
-  let versionId: string | undefined;
-  try {
-    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
-    versionId = head.VersionId;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }), { abortSignal: signal });
-  const meter = new IntegrityMeter();
-  if (res.Body) {
-    for await (const chunk of res.Body as AsyncIterable<Uint8Array>) meter.update(chunk);
-  }
-  const digests = meter.digest();
-  try {
-    verifyIntegrity(expected, digests);
-  } catch (err) {
-    log.error('an object at the archive key does not match upstream; writing a new version', { key, error: describe(err) });
-    return undefined;
-  }
-  log.info('adopted an object committed by an earlier delivery', { key, versionId });
-  return { versionId, etag: res.ETag, digests, parts: 0 };
-}
-
-function isNotFound(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const name = 'name' in err ? err.name : undefined;
-  const meta = '$metadata' in err ? err.$metadata : undefined;
-  const status = typeof meta === 'object' && meta !== null && 'httpStatusCode' in meta ? meta.httpStatusCode : undefined;
-  return name === 'NotFound' || name === 'NoSuchKey' || status === 404;
+  return { kind: 'unavailable', record: await deps.index.markUnavailable(record, delivery.owner) };
 }
 
 /** S3 user metadata must be ASCII and small: the filename goes in RFC 5987-encoded and bounded. */

@@ -1,32 +1,30 @@
-import { GetObjectCommand } from '@aws-sdk/client-s3';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { describe } from '../platform/errors.js';
-import { InvalidCursorError } from '../index/dynamodb-file-index.js';
-import type { FileRepository } from '../index/dynamodb-file-index.js';
+import type { DownloadSigner } from '../archive/archive-store.js';
 import { ChatIdSchema, FileIdSchema } from '../contracts/ids.js';
+import { LOOKUP_ROUTES } from '../contracts/lookup-routes.js';
+import type { RouteKey } from '../contracts/lookup-routes.js';
+import { describeError, RequestRejectedError } from '../platform/errors.js';
+import type { RejectionKind } from '../platform/errors.js';
 import type { Log } from '../platform/telemetry.js';
+import { listChatFiles, presignFileDownload, readFileRecord } from './read-files.js';
+import type { FileReader } from './read-files.js';
 import { POLLER_SOURCES } from '../contracts/discovery-ledger.js';
 import type { LedgerRecord, PollerSource } from '../contracts/discovery-ledger.js';
 import type { UpstreamDeletionRecord } from '../index/dynamodb-upstream-deletions.js';
 
-/** The discovery ledger and upstream deletions as the lookup API reads them. */
+/** The discovery ledger and upstream deletions as the lookup API reads them (a port). */
 export interface DiscoveryReads {
+  /** Newest run first. Throws InvalidCursorError for a cursor it did not issue. */
   listLedger(source: PollerSource, limit: number, cursor: string | undefined): Promise<{ runs: LedgerRecord[]; nextCursor: string | undefined }>;
   getUpstreamDeletions(ids: readonly string[]): Promise<UpstreamDeletionRecord[]>;
 }
 
-/** Raised by `listLedger` for a cursor it did not issue. */
-export function isInvalidCursor(err: unknown): boolean {
-  return err instanceof InvalidCursorError || (err instanceof Error && err.name === 'InvalidLedgerCursorError');
-}
-
+/** The lookup API over HTTP (API Gateway REST, proxy integration): validation, dispatch, status codes. */
 export interface LookupDeps {
-  repository: FileRepository;
+  index: FileReader;
   discovery: DiscoveryReads;
-  s3: S3Client;
+  downloads: DownloadSigner;
   presignTtlSeconds: number;
   log: Log;
 }
@@ -34,16 +32,30 @@ export interface LookupDeps {
 export const DEFAULT_PAGE_SIZE = 25;
 export const MAX_PAGE_SIZE = 100;
 
-/** An error whose message is safe to show the caller (4xx). Anything else answers a generic 500. */
-class HttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'HttpError';
-  }
+/** The one mapping from a rejected request to an HTTP status; the kind is the error body's `type`. */
+const STATUS_OF: Record<RejectionKind, number> = {
+  invalid_request: 400,
+  not_found: 404,
+  method_not_allowed: 405,
+  not_archived: 409,
+};
+
+/** A route of the contract: its path and query parameters (validated in that order), and what it answers. */
+export interface RouteHandler {
+  /** Path parameters, one per `{name}` of the route's resource. */
+  path: z.ZodObject;
+  /** Query parameters the route reads; unknown ones are ignored. */
+  query: z.ZodObject;
+  handle(input: { path: never; query: never }, deps: LookupDeps): Promise<APIGatewayProxyResult>;
+}
+
+/** Ties a handler's input type to its schemas. */
+function defineRoute<P extends z.ZodObject, Q extends z.ZodObject>(route: {
+  path: P;
+  query: Q;
+  handle(input: { path: z.infer<P>; query: z.infer<Q> }, deps: LookupDeps): Promise<APIGatewayProxyResult>;
+}): RouteHandler {
+  return route;
 }
 
 const ListQuerySchema = z.object({
@@ -55,6 +67,52 @@ const ListQuerySchema = z.object({
     .optional(),
   cursor: z.string().min(1).max(1024).optional(),
 });
+const ChatPath = z.object({ chatId: ChatIdSchema });
+const FilePath = z.object({ fileId: FileIdSchema });
+const NoQuery = z.object({});
+const SourcePath = z.object({ source: z.enum(POLLER_SOURCES, { error: `must be one of ${POLLER_SOURCES.join(', ')}` }) });
+
+/** One handler per route of the contract (shared/contracts/lookup-routes.ts): a missing one does not compile. */
+export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
+  'GET /chats/{chatId}/files': defineRoute({
+    path: ChatPath,
+    query: ListQuerySchema,
+    async handle({ path: { chatId }, query: { limit, cursor } }, deps) {
+      const page = await listChatFiles(deps.index, chatId, limit ?? DEFAULT_PAGE_SIZE, cursor);
+      // Deleted upstream: the archived copies stay, and the listing says so.
+      const [chatDeletion] = await deps.discovery.getUpstreamDeletions([chatId]);
+      return json(200, { chatId, ...(chatDeletion ? { chatDeletion } : {}), files: page.items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
+    },
+  }),
+  'GET /files/{fileId}': defineRoute({
+    path: FilePath,
+    query: NoQuery,
+    async handle({ path: { fileId } }, deps) {
+      const record = await readFileRecord(deps.index, fileId);
+      // Deleted upstream (the file, or a chat it belongs to): our copy stays, and the record says so.
+      const upstreamDeletions = await deps.discovery.getUpstreamDeletions([fileId, ...record.chatIds]);
+      return json(200, upstreamDeletions.length > 0 ? { ...record, upstreamDeletions } : record);
+    },
+  }),
+  'GET /files/{fileId}/content': defineRoute({
+    path: FilePath,
+    query: NoQuery,
+    async handle({ path: { fileId } }, deps) {
+      const url = await presignFileDownload(deps.index, deps.downloads, fileId, deps.presignTtlSeconds);
+      return { statusCode: 302, headers: { Location: url, 'Cache-Control': 'no-store' }, body: '' };
+    },
+  }),
+  'GET /discovery/{source}/runs': defineRoute({
+    path: SourcePath,
+    query: ListQuerySchema,
+    async handle({ path: { source }, query: { limit, cursor } }, deps) {
+      const page = await deps.discovery.listLedger(source, limit ?? DEFAULT_PAGE_SIZE, cursor);
+      return json(200, { source, runs: page.runs, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
+    },
+  }),
+};
+
+const METHODS = [...new Set(LOOKUP_ROUTES.map((r) => r.method))];
 
 /** API Gateway REST (proxy integration) handler for the auditors' lookup API. */
 export function createLookupHandler(deps: LookupDeps): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
@@ -62,12 +120,12 @@ export function createLookupHandler(deps: LookupDeps): (event: APIGatewayProxyEv
     const caller = callerOf(event);
     let result: APIGatewayProxyResult;
     try {
-      result = await route(event, deps);
+      result = await dispatch(event, deps);
     } catch (err) {
-      if (err instanceof HttpError) {
-        result = errorResponse(err.statusCode, err.type, err.message);
+      if (err instanceof RequestRejectedError) {
+        result = errorResponse(STATUS_OF[err.kind], err.kind, err.message);
       } else {
-        deps.log.error('lookup failed', { resource: event.resource, error: describe(err) });
+        deps.log.error('lookup failed', { resource: event.resource, error: describeError(err) });
         result = errorResponse(500, 'internal_error', 'The request could not be completed.');
       }
     }
@@ -84,74 +142,25 @@ export function createLookupHandler(deps: LookupDeps): (event: APIGatewayProxyEv
   };
 }
 
-async function route(event: APIGatewayProxyEvent, deps: LookupDeps): Promise<APIGatewayProxyResult> {
-  if (event.httpMethod !== 'GET') throw new HttpError(405, 'method_not_allowed', 'Only GET is supported.');
-  const params = event.pathParameters ?? {};
-  switch (event.resource) {
-    case '/chats/{chatId}/files': {
-      const chatId = parseParam(ChatIdSchema, params['chatId'], 'chatId');
-      const query = ListQuerySchema.safeParse(event.queryStringParameters ?? {});
-      if (!query.success) throw new HttpError(400, 'invalid_request', firstMessage(query.error));
-      let page;
-      try {
-        page = await deps.repository.listChat(chatId, query.data.limit ?? DEFAULT_PAGE_SIZE, query.data.cursor);
-      } catch (err) {
-        if (err instanceof InvalidCursorError) throw new HttpError(400, 'invalid_request', err.message);
-        throw err;
-      }
-      const [chatDeletion] = await deps.discovery.getUpstreamDeletions([chatId]);
-      return json(200, { chatId, ...(chatDeletion ? { chatDeletion } : {}), files: page.items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
-    }
-    case '/discovery/{source}/runs': {
-      const source = parseParam(z.enum(POLLER_SOURCES, { error: `must be one of ${POLLER_SOURCES.join(', ')}` }), params['source'], 'source');
-      const query = ListQuerySchema.safeParse(event.queryStringParameters ?? {});
-      if (!query.success) throw new HttpError(400, 'invalid_request', firstMessage(query.error));
-      let page;
-      try {
-        page = await deps.discovery.listLedger(source, query.data.limit ?? DEFAULT_PAGE_SIZE, query.data.cursor);
-      } catch (err) {
-        if (isInvalidCursor(err)) throw new HttpError(400, 'invalid_request', 'cursor is not valid for this ledger');
-        throw err;
-      }
-      return json(200, { source, runs: page.runs, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
-    }
-    case '/files/{fileId}': {
-      const fileId = parseParam(FileIdSchema, params['fileId'], 'fileId');
-      const record = await deps.repository.get(fileId);
-      if (!record) throw new HttpError(404, 'not_found', 'No file with this id has been seen.');
-      // Deleted upstream (the file, or a chat it belongs to): our copy stays, and the record says so.
-      const upstreamDeletions = await deps.discovery.getUpstreamDeletions([fileId, ...record.chatIds]);
-      return json(200, upstreamDeletions.length > 0 ? { ...record, upstreamDeletions } : record);
-    }
-    case '/files/{fileId}/content': {
-      const fileId = parseParam(FileIdSchema, params['fileId'], 'fileId');
-      const record = await deps.repository.get(fileId);
-      if (!record) throw new HttpError(404, 'not_found', 'No file with this id has been seen.');
-      if (record.status !== 'archived') {
-        throw new HttpError(409, 'not_archived', `No archived copy exists (status: ${record.status}).`);
-      }
-      const url = await getSignedUrl(
-        deps.s3,
-        new GetObjectCommand({
-          Bucket: record.bucket,
-          Key: record.key,
-          ...(record.versionId ? { VersionId: record.versionId } : {}),
-          ResponseContentDisposition: record.contentDisposition,
-          ResponseContentType: record.contentType,
-        }),
-        { expiresIn: deps.presignTtlSeconds },
-      );
-      return { statusCode: 302, headers: { Location: url, 'Cache-Control': 'no-store' }, body: '' };
-    }
-    default:
-      throw new HttpError(404, 'not_found', 'No such route.');
+async function dispatch(event: APIGatewayProxyEvent, deps: LookupDeps): Promise<APIGatewayProxyResult> {
+  if (!(METHODS as string[]).includes(event.httpMethod)) {
+    throw new RequestRejectedError('method_not_allowed', `Only ${METHODS.join(', ')} is supported.`);
   }
+  const key = `${event.httpMethod} ${event.resource}`;
+  if (!Object.hasOwn(LOOKUP_HANDLERS, key)) throw new RequestRejectedError('not_found', 'No such route.');
+  const route = LOOKUP_HANDLERS[key as RouteKey];
+  const path = parseInput(route.path, event.pathParameters ?? {}, true);
+  const query = parseInput(route.query, event.queryStringParameters ?? {}, false);
+  return route.handle({ path, query } as { path: never; query: never }, deps);
 }
 
-function parseParam<T>(schema: z.ZodType<T>, value: string | undefined, name: string): T {
+/** Validates untrusted input; a path parameter's message is prefixed with its name, as in `chatId must be…`. */
+function parseInput(schema: z.ZodObject, value: unknown, nameTheField: boolean): unknown {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new HttpError(400, 'invalid_request', `${name} ${firstMessage(parsed.error)}`);
-  return parsed.data;
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const message = firstMessage(parsed.error);
+  throw new RequestRejectedError('invalid_request', nameTheField && issue ? `${issue.path.join('.')} ${message}` : message);
 }
 
 function firstMessage(error: z.ZodError): string {

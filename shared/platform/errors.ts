@@ -1,30 +1,32 @@
 /**
- * One error hierarchy for the project. `retryable` is what the ingest path acts on: a retryable
- * failure returns the message to the queue (after a few in-process attempts where that helps); a
- * non-retryable one is either recorded as a final outcome or left to reach the dead-letter queue.
+ * One error hierarchy for the project. An error states what went wrong; what happens next (retry in
+ * process, requeue, record a final outcome, dead-letter) is decided in one place from its class:
+ * `decideFailure` in shared/ingest/failure-decision.ts for the ingest path, and the lookup API's
+ * status mapping in shared/lookup/lookup-http.ts for callers' requests.
  */
 export class ArchiverError extends Error {
-  readonly retryable: boolean;
-
-  constructor(message: string, opts: { retryable: boolean; cause?: unknown }) {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
-    this.retryable = opts.retryable;
   }
 }
 
-/** An upstream HTTP answer other than success. Carries what the logs and the retry policy need. */
+/** An upstream HTTP answer other than success. Carries what the logs and the failure decision need. */
 export class UpstreamHttpError extends ArchiverError {
+  /** Whether upstream's retry rules (status, `x-should-retry`) allow another attempt. */
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+
   constructor(
     readonly status: number,
     readonly errorType: string | undefined,
     readonly requestId: string | undefined,
     opts: { retryable: boolean; retryAfterMs?: number | undefined },
   ) {
-    super(`upstream answered ${status}${errorType ? ` (${errorType})` : ''}`, { retryable: opts.retryable });
+    super(`upstream answered ${status}${errorType ? ` (${errorType})` : ''}`);
+    this.retryable = opts.retryable;
     this.retryAfterMs = opts.retryAfterMs;
   }
-  readonly retryAfterMs: number | undefined;
 }
 
 /** 429: the organization's request budget is spent; the message waits in the queue for `retryAfterMs`. */
@@ -40,14 +42,14 @@ export class UpstreamTransportError extends ArchiverError {
     readonly code: string | undefined,
     cause?: unknown,
   ) {
-    super(message, { retryable: true, cause });
+    super(message, { cause });
   }
 }
 
 /** Upstream JSON that does not match the documented shape. Retrying does not fix it. */
 export class UpstreamContractError extends ArchiverError {
   constructor(message: string, cause?: unknown) {
-    super(message, { retryable: false, cause });
+    super(message, { cause });
   }
 }
 
@@ -60,35 +62,68 @@ export class IntegrityError extends ArchiverError {
     readonly expected: string,
     readonly actual: string,
   ) {
-    super(`integrity check failed: ${check} expected ${expected}, got ${actual}`, { retryable: true });
+    super(`integrity check failed: ${check} expected ${expected}, got ${actual}`);
   }
 }
 
 /** Another delivery holds the claim on this file; try again once its lease may have ended. */
 export class ClaimHeldError extends ArchiverError {
   constructor(readonly retryAfterMs: number) {
-    super('another delivery is archiving this file', { retryable: true });
+    super('another delivery is archiving this file');
   }
 }
 
 /** The Lambda's remaining time ran out; the job goes back to the queue. */
 export class DeadlineError extends ArchiverError {
   constructor(cause?: unknown) {
-    super('the invocation deadline was reached', { retryable: true, cause });
+    super('the invocation deadline was reached', { cause });
   }
 }
+
+/** A queue message that is not a valid ingest job. It will never become one. */
+export class MalformedJobError extends ArchiverError {
+  constructor(readonly reason: string) {
+    super(`malformed job: ${reason}`);
+  }
+}
+
+/** Why a caller's request cannot be served as asked; each maps to one HTTP status in the lookup API. */
+export type RejectionKind = 'invalid_request' | 'not_found' | 'not_archived' | 'method_not_allowed';
+
+/** A request the caller can fix or should be told about. Its message is safe to show the caller. */
+export class RequestRejectedError extends ArchiverError {
+  constructor(
+    readonly kind: RejectionKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A listing cursor that was not issued for this chat or has been tampered with. */
+export class InvalidCursorError extends RequestRejectedError {
+  constructor() {
+    super('invalid_request', 'cursor is not valid for this chat');
+  }
+}
+
+/**
+ * A configuration that fails validation: a Lambda's environment at cold start, or the deployment's
+ * CDK context at synth. The message names every bad key, so the operator can fix it from the message.
+ */
+export class ConfigurationError extends ArchiverError {}
 
 /**
  * What a record may keep of a failure that auditors can read: this project's own messages, and only
  * the name of anything else (an SDK's message can carry internal detail).
  */
 export function describeForRecord(err: unknown): string {
-  if (err instanceof ArchiverError) return describe(err);
+  if (err instanceof ArchiverError) return describeError(err);
   return err instanceof Error ? err.name.slice(0, 100) : 'unknown error';
 }
 
 /** A short description of an error for logs and records; never includes request headers. */
-export function describe(err: unknown): string {
+export function describeError(err: unknown): string {
   if (err instanceof Error) return `${err.name}: ${err.message}`.slice(0, 500);
   return String(err).slice(0, 500);
 }

@@ -38,16 +38,3 @@ export function backoffDelayMs(retryIndex: number, random: () => number = Math.r
   const base = Math.min(500 * 2 ** retryIndex, 8_000);
   return Math.round(base * (1 - random() * 0.25));
 }
-
-/**
- * How long a message that failed retryably stays invisible before its next delivery, from its
- * receive count: 30 s, 60 s, 120 s … capped at 15 minutes. Spreads retries of an outage over the
- * queue's receive budget instead of spending it in seconds.
- */
-export function queueRetryDelaySeconds(receiveCount: number): number {
-  const n = Math.max(1, Math.floor(receiveCount));
-  return Math.min(30 * 2 ** (n - 1), 900);
-}
-
-/** SQS accepts a visibility timeout of at most 12 hours. */
-export const MAX_VISIBILITY_SECONDS = 43_200;

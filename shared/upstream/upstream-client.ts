@@ -33,7 +33,8 @@ export interface UpstreamClientOptions {
   now?: () => number;
 }
 
-export interface UpstreamContent {
+/** The answer to a content request: the body as it streams, and the headers the integrity checks use. */
+export interface ContentResponse {
   /** The body, as a stream of chunks; errors while reading surface as UpstreamTransportError. */
   body: AsyncIterable<Uint8Array>;
   /** Base64 MD5 from `Content-MD5`, when the server sent one. */
@@ -50,7 +51,7 @@ export interface UpstreamClient {
     source: FileSource,
     signal: AbortSignal,
   ): Promise<{ metadata: FileMetadata; requestId: string | undefined }>;
-  openContent(fileId: string, source: FileSource, signal: AbortSignal): Promise<UpstreamContent>;
+  openContent(fileId: string, source: FileSource, signal: AbortSignal): Promise<ContentResponse>;
 }
 
 /** One keep-alive agent with explicit timeouts, reused for every upstream request. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { objectKeyFor } from '../../shared/ingest/archive-file.js';
+import { objectKeyFor } from '../../shared/contracts/object-keys.js';
 import { serializeJob } from '../../shared/contracts/job.js';
 import { chatListingSortKey, chatPartition, fileItemKey } from '../../shared/contracts/table-keys.js';
 import { METRIC } from '../../shared/contracts/metric-names.js';
@@ -59,7 +59,7 @@ describe('ingest: files that archive (s3rver)', () => {
     expect(object.body.equals(content)).toBe(true);
     expect(object.contentType).toBe('text/csv');
     expect(object.contentDisposition).toBe(`attachment; filename="q3.csv"; filename*=UTF-8''q3.csv`);
-    const record = await stack.repository.get(file.id);
+    const record = await stack.index.get(file.id);
     expect(record).toMatchObject({
       status: 'archived',
       source: 'generated',
@@ -73,7 +73,7 @@ describe('ingest: files that archive (s3rver)', () => {
       createdAt: file.createdAt,
     });
     expect(record?.upstreamRequestId).toMatch(/^req_/);
-    const page = await stack.repository.listChat(file.chatId, 10, undefined);
+    const page = await stack.index.listChat(file.chatId, 10, undefined);
     expect(page.items.map((r) => r.fileId)).toEqual([file.id]);
     expect(stack.upstream.requestCount(file.id, 'metadata')).toBe(1);
     expect(stack.upstream.requestCount(file.id, 'content')).toBe(1);
@@ -93,7 +93,7 @@ describe('ingest: files that archive (s3rver)', () => {
     expect(failed).toEqual([]);
     expect(stack.upstream.requestCount(file.id, 'metadata')).toBe(0);
     expect(stack.upstream.requestCount(file.id, 'content')).toBe(1);
-    expect((await stack.repository.get(file.id))?.status).toBe('archived');
+    expect((await stack.index.get(file.id))?.status).toBe('archived');
   });
 
   it('lists an uploaded file under each of its two chats', async () => {
@@ -105,7 +105,7 @@ describe('ingest: files that archive (s3rver)', () => {
 
     expect(failed).toEqual([]);
     for (const chat of [chatA, chatB]) {
-      const page = await stack.repository.listChat(chat, 10, undefined);
+      const page = await stack.index.listChat(chat, 10, undefined);
       expect(page.items.map((r) => [r.fileId, r.status])).toEqual([[file.id, 'archived']]);
       expect(page.items[0]?.chatIds).toEqual([chatA, chatB]);
     }
@@ -118,7 +118,7 @@ describe('ingest: files that archive (s3rver)', () => {
     const { failed } = await stack.deliver([job(file.id)]);
 
     expect(failed).toEqual([]);
-    expect(await stack.repository.get(file.id)).toMatchObject({ status: 'archived', source: 'files_api', chatIds: [] });
+    expect(await stack.index.get(file.id)).toMatchObject({ status: 'archived', source: 'files_api', chatIds: [] });
     expect((await stack.readObject(objectKeyFor('files_api', file.id))).body.toString()).toBe('{"ok":true}');
   });
 
@@ -130,7 +130,7 @@ describe('ingest: files that archive (s3rver)', () => {
     const { failed } = await stack.deliver([job(file.id)]);
 
     expect(failed).toEqual([]);
-    expect(await stack.repository.get(file.id)).toMatchObject({ status: 'archived', sha256: digest.sha256Hex, sizeBytes: digest.sizeBytes });
+    expect(await stack.index.get(file.id)).toMatchObject({ status: 'archived', sha256: digest.sha256Hex, sizeBytes: digest.sizeBytes });
     expect(stack.commits(objectKeyFor('uploaded', file.id))).toBe(1);
   });
 
@@ -149,7 +149,7 @@ describe('ingest: files that archive (s3rver)', () => {
     expect(object.contentDisposition).not.toMatch(/[\r\n\u0007/]/);
     for (const value of Object.values(object.metadata)) expect(value).toMatch(/^[\x20-\x7e]*$/);
     // The record keeps the name as upstream gave it (evidence, not a path), made well-formed UTF-8.
-    expect((await stack.repository.get(file.id))?.filename).toBe(hostile.replace('\ud800', '\uFFFD'));
+    expect((await stack.index.get(file.id))?.filename).toBe(hostile.replace('\ud800', '\uFFFD'));
   });
 });
 
@@ -178,7 +178,7 @@ describe('ingest: integrity failures never become visible', () => {
     await expectNothingStored('uploaded', file.id);
     expect(stack.metricTotal(METRIC.integrityFailures)).toBe(before + 1);
     expect(stack.logs.some((l) => l.attributes['fileId'] === file.id && l.attributes['check'] === check)).toBe(true);
-    const record = await stack.repository.get(file.id);
+    const record = await stack.index.get(file.id);
     expect(record?.status).toBe('pending');
     expect(record?.status === 'pending' && record.lastError).toContain('IntegrityError');
   });
@@ -208,7 +208,7 @@ describe('ingest: upstream failures follow the retry table', () => {
 
     expect(failed).toEqual([]);
     expect(stack.upstream.requestCount(file.id, 'content')).toBe(2);
-    expect(await stack.repository.get(file.id)).toMatchObject({ sha256: (await stack.upstream.digestOf(file.id)).sha256Hex });
+    expect(await stack.index.get(file.id)).toMatchObject({ sha256: (await stack.upstream.digestOf(file.id)).sha256Hex });
     expect(stack.openUploads()).toBe(0);
   });
 
@@ -221,7 +221,7 @@ describe('ingest: upstream failures follow the retry table', () => {
 
     expect(failed).toEqual([]);
     expect(stack.upstream.requestCount(file.id, 'content')).toBe(2);
-    expect(await stack.repository.get(file.id)).toMatchObject({ status: 'archived' });
+    expect(await stack.index.get(file.id)).toMatchObject({ status: 'archived' });
     expect(stack.commits(objectKeyFor('generated', file.id))).toBe(1);
   });
 
@@ -256,7 +256,7 @@ describe('ingest: upstream failures follow the retry table', () => {
     expect(failed).toHaveLength(1);
     expect(stack.upstream.requestCount(file.id, 'metadata')).toBe(1);
     await expectNothingStored('generated', file.id);
-    expect(await stack.repository.get(file.id)).toMatchObject({ status: 'pending', lastError: expect.stringContaining('500') });
+    expect(await stack.index.get(file.id)).toMatchObject({ status: 'pending', lastError: expect.stringContaining('500') });
   });
 
   it.each([401, 403] as const)('lets a %i reach the dead-letter queue (not acknowledged) and counts an auth failure', async (status) => {
@@ -271,7 +271,7 @@ describe('ingest: upstream failures follow the retry table', () => {
     expect(stack.upstream.requestCount(file.id, 'metadata')).toBe(1);
     expect(stack.metricTotal(METRIC.upstreamAuthFailures)).toBe(before + 1);
     await expectNothingStored('generated', file.id);
-    expect(await stack.repository.get(file.id)).toMatchObject({ status: 'pending', lastError: expect.stringContaining(String(status)) });
+    expect(await stack.index.get(file.id)).toMatchObject({ status: 'pending', lastError: expect.stringContaining(String(status)) });
   });
 
   it('records a 404 as a final outcome and acknowledges the message', async () => {
@@ -283,8 +283,8 @@ describe('ingest: upstream failures follow the retry table', () => {
     const { failed } = await stack.deliver([job(file.id, { chatId })]);
 
     expect(failed).toEqual([]);
-    expect(await stack.repository.get(file.id)).toMatchObject({ status: 'unavailable', reason: 'not_found', chatIds: [chatId] });
-    expect((await stack.repository.listChat(chatId, 10, undefined)).items.map((r) => r.status)).toEqual(['unavailable']);
+    expect(await stack.index.get(file.id)).toMatchObject({ status: 'unavailable', reason: 'not_found', chatIds: [chatId] });
+    expect((await stack.index.listChat(chatId, 10, undefined)).items.map((r) => r.status)).toEqual(['unavailable']);
     await expectNothingStored('uploaded', file.id);
   });
 
@@ -295,7 +295,7 @@ describe('ingest: upstream failures follow the retry table', () => {
     const { failed } = await stack.deliver([job(file.id)]);
 
     expect(failed).toEqual([]);
-    expect(await stack.repository.get(file.id)).toMatchObject({ status: 'unavailable', reason: 'expired' });
+    expect(await stack.index.get(file.id)).toMatchObject({ status: 'unavailable', reason: 'expired' });
     expect(stack.upstream.requestCount(file.id, 'content')).toBe(0);
   });
 
@@ -306,7 +306,7 @@ describe('ingest: upstream failures follow the retry table', () => {
     const { failed } = await stack.deliver([job(file.id)]);
 
     expect(failed).toEqual([]);
-    expect(await stack.repository.get(file.id)).toMatchObject({ status: 'unavailable', reason: 'not_downloadable' });
+    expect(await stack.index.get(file.id)).toMatchObject({ status: 'unavailable', reason: 'not_downloadable' });
     expect(stack.upstream.requestCount(file.id, 'content')).toBe(0);
     await expectNothingStored('files_api', file.id);
   });
@@ -337,7 +337,7 @@ describe('ingest: queue semantics', () => {
     const { failed } = await stack.deliver(['{"fileId": "claude_chat_not_a_file"}', job(good.id)]);
 
     expect(failed).toEqual([]);
-    expect((await stack.repository.get(good.id))?.status).toBe('archived');
+    expect((await stack.index.get(good.id))?.status).toBe('archived');
     expect(stack.metricTotal(METRIC.malformedJobs)).toBeGreaterThanOrEqual(1);
     const dead = await stack.deadLetters();
     const rejected = dead.find((m) => m.Body === '{"fileId": "claude_chat_not_a_file"}');
@@ -383,25 +383,25 @@ describe('ingest: queue semantics', () => {
     const { failed } = await stack.deliver([job(file.id, { chatId: 'claude_chat_01attachedLater' })]);
 
     expect(failed).toEqual([]);
-    expect((await stack.repository.listChat('claude_chat_01attachedLater', 10, undefined)).items.map((r) => r.fileId)).toEqual([file.id]);
+    expect((await stack.index.listChat('claude_chat_01attachedLater', 10, undefined)).items.map((r) => r.fileId)).toEqual([file.id]);
   });
 
   it('repairs a missing chat listing when the file is delivered again', async () => {
     const file = generatedFileFactory();
     await stack.upstream.addFile(file);
     await stack.deliver([job(file.id)]);
-    const listed = await stack.repository.listChat(file.chatId, 10, undefined);
+    const listed = await stack.index.listChat(file.chatId, 10, undefined);
     expect(listed.items).toHaveLength(1);
     // As if the delivery had died between marking the file archived and writing its listing.
     await stack.aws.ddb.send(
       new DeleteCommand({ TableName: stack.table, Key: { pk: chatPartition(file.chatId), sk: chatListingSortKey(file.createdAt ?? '', file.id) } }),
     );
-    expect((await stack.repository.listChat(file.chatId, 10, undefined)).items).toEqual([]);
+    expect((await stack.index.listChat(file.chatId, 10, undefined)).items).toEqual([]);
 
     const { failed } = await stack.deliver([job(file.id)]);
 
     expect(failed).toEqual([]);
-    expect((await stack.repository.listChat(file.chatId, 10, undefined)).items.map((r) => r.fileId)).toEqual([file.id]);
+    expect((await stack.index.listChat(file.chatId, 10, undefined)).items.map((r) => r.fileId)).toEqual([file.id]);
     expect(stack.upstream.requestCount(file.id, 'content')).toBe(1);
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { objectKeyFor } from '../../shared/ingest/archive-file.js';
+import { objectKeyFor } from '../../shared/contracts/object-keys.js';
 import { serializeJob } from '../../shared/contracts/job.js';
 import { createIngestStack } from '../support/ingest-stack.js';
 import type { IngestStack } from '../support/ingest-stack.js';
@@ -34,7 +34,7 @@ async function archivePeakGrowth(size: number, seed: number): Promise<number> {
   }
   peak = Math.max(peak, process.memoryUsage.rss());
   const digest = await stack.upstream.digestOf(file.id);
-  expect(await stack.repository.get(file.id)).toMatchObject({ status: 'archived', sizeBytes: size, sha256: digest.sha256Hex });
+  expect(await stack.index.get(file.id)).toMatchObject({ status: 'archived', sizeBytes: size, sha256: digest.sha256Hex });
   expect(stack.commits(objectKeyFor('uploaded', file.id))).toBe(1);
   return peak - baseline;
 }

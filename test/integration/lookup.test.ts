@@ -5,7 +5,8 @@ import { createLookupHandler } from '../../shared/lookup/lookup-http.js';
 import { createLookupRuntime } from '../../lambdas/lookup/runtime.js';
 import { LOCAL_CALLER_HEADER, startLookupServer } from '../../local/lookup-server.js';
 import { LookupConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
-import { FileRepository } from '../../shared/index/dynamodb-file-index.js';
+import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
+import { S3DownloadSigner } from '../../shared/archive/s3-archive-store.js';
 import { serializeJob } from '../../shared/contracts/job.js';
 import type { Log } from '../../shared/platform/telemetry.js';
 import { createIngestStack } from '../support/ingest-stack.js';
@@ -154,9 +155,9 @@ describe('GET /files/{fileId}/content', () => {
 
   it('issues URLs that stop working after their lifetime', async () => {
     const shortLived = createLookupHandler({
-      repository: new FileRepository(stack.aws.ddb, stack.table),
+      index: new DynamoDbFileIndex(stack.aws.ddb, stack.table),
       discovery: noDiscovery,
-      s3: stack.aws.s3rver,
+      downloads: new S3DownloadSigner(stack.aws.s3rver),
       presignTtlSeconds: 1,
       log: captureLog,
     });
@@ -182,9 +183,9 @@ describe('errors and the access trail', () => {
 
   it('hides internal errors behind a generic 500', async () => {
     const broken = createLookupHandler({
-      repository: new FileRepository(stack.aws.ddb, 'no-such-table'),
+      index: new DynamoDbFileIndex(stack.aws.ddb, 'no-such-table'),
       discovery: noDiscovery,
-      s3: stack.aws.s3rver,
+      downloads: new S3DownloadSigner(stack.aws.s3rver),
       presignTtlSeconds: 300,
       log: captureLog,
     });

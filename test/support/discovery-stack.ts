@@ -11,7 +11,7 @@ import { createSqsJobSender } from '../../shared/discovery/sqs-job-sender.js';
 import type { JobSender, PollerDeps } from '../../shared/discovery/ports.js';
 import type { RunOptions } from '../../shared/discovery/poller-run.js';
 import { UpstreamDeletionIndex } from '../../shared/index/dynamodb-upstream-deletions.js';
-import { FileRepository } from '../../shared/index/dynamodb-file-index.js';
+import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
 import type { Counters, Log } from '../../shared/platform/telemetry.js';
 import { createListingClient } from '../../shared/upstream/listing-client.js';
 import { createUpstreamAgent } from '../../shared/upstream/upstream-client.js';
@@ -28,7 +28,7 @@ export interface DiscoveryStack {
   addFiles(...files: UpstreamFile[]): Promise<void>;
   store: DynamoDbDiscoveryStore;
   deletions: UpstreamDeletionIndex;
-  files: FileRepository;
+  files: DynamoDbFileIndex;
   logs: LogEntry[];
   metrics: { name: string; value: number }[];
   /** Poller dependencies on the real servers; `jobs` may be swapped to inject failures. */
@@ -70,7 +70,7 @@ export async function createDiscoveryStack(): Promise<DiscoveryStack> {
     },
     store,
     deletions: new UpstreamDeletionIndex(aws.ddb, name),
-    files: new FileRepository(aws.ddb, name),
+    files: new DynamoDbFileIndex(aws.ddb, name),
     logs,
     metrics,
     deps: (overrides = {}) => ({ upstream: upstreamClient, store, jobs, log, counters, now: Date.now, pageSize: 10, ...overrides }),

@@ -3,14 +3,24 @@
  * (correct multipart) and SQS, dynalite answers DynamoDB, and a separate s3rver (on disk, expiring
  * presigned URLs) answers a second S3 endpoint. Each test file makes its own bucket, table and
  * queues (see uniqueName), so files can run in parallel against the same servers.
+ *
+ * Where Ceph's radosgw is installed, a RADOS Gateway (a real S3 implementation, see
+ * rados-gateway.ts) starts beside them, at the same time, for the real-S3 tier. vitest.config.ts
+ * leaves that tier's test file out where it is not installed; under CI=true it is mandatory.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { useLocalAwsEnvironment } from '../../local/aws/local-account.js';
+import { LOCAL_REGION, useLocalAwsEnvironment } from '../../local/aws/local-account.js';
 import { startS3rver } from '../../local/aws/s3rver-server.js';
 import { startLocalAws } from '../../local/aws/servers.js';
+import {
+  isRadosGatewayInstalled,
+  RADOS_GATEWAY_INSTALL_COMMAND,
+  startRadosGateway,
+  type RadosGatewayInfo,
+} from './rados-gateway.js';
 
 /** What tests read with `inject('localAws')`; every endpoint is on 127.0.0.1. */
 export interface ProvidedLocalAws {
@@ -22,6 +32,8 @@ export interface ProvidedLocalAws {
   /** s3rver S3 (on disk under s3rverDirectory). */
   s3rverEndpoint: string;
   s3rverDirectory: string;
+  /** RADOS Gateway (real S3: checksums, versions, Object Lock, policies); absent where radosgw is not installed. */
+  rgw?: RadosGatewayInfo;
 }
 
 declare module 'vitest' {
@@ -32,25 +44,48 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   useLocalAwsEnvironment();
-  const s3rverDirectory = await mkdtemp(join(tmpdir(), 'archiver-test-s3rver-'));
-  const aws = await startLocalAws({ s3: 'fauxqs' });
-  let s3rver: Awaited<ReturnType<typeof startS3rver>>;
-  try {
-    s3rver = await startS3rver({ directory: s3rverDirectory });
-  } catch (err) {
-    await aws.stop();
-    throw err;
+  const rgwInstalled = isRadosGatewayInstalled();
+  if (!rgwInstalled) {
+    if (process.env.CI === 'true') {
+      throw new Error(`CI requires the real-S3 tier, but radosgw is not installed: ${RADOS_GATEWAY_INSTALL_COMMAND}`);
+    }
+    console.log(`Real-S3 tier (RADOS Gateway) did not run: radosgw is not installed; to run it: ${RADOS_GATEWAY_INSTALL_COMMAND}`);
   }
-  project.provide('localAws', {
-    region: aws.region,
-    s3Endpoint: aws.s3Endpoint,
-    sqsEndpoint: aws.sqsEndpoint,
-    dynamodbEndpoint: aws.dynamodbEndpoint,
-    s3rverEndpoint: s3rver.endpoint,
-    s3rverDirectory,
-  });
-  return async () => {
-    await Promise.all([aws.stop(), s3rver.stop()]);
+  const s3rverDirectory = await mkdtemp(join(tmpdir(), 'archiver-test-s3rver-'));
+  // All three start at once: the gateway's cluster takes a few seconds, the others well under one.
+  const [aws, s3rver, rgw] = await Promise.allSettled([
+    startLocalAws({ s3: 'fauxqs' }),
+    startS3rver({ directory: s3rverDirectory }),
+    rgwInstalled ? startRadosGateway({ region: LOCAL_REGION }) : Promise.resolve(undefined),
+  ]);
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(
+      [aws, s3rver, rgw].map((started) => (started.status === 'fulfilled' ? started.value?.stop() : undefined)),
+    );
     await rm(s3rverDirectory, { recursive: true, force: true });
   };
+  if (aws.status === 'rejected' || s3rver.status === 'rejected' || rgw.status === 'rejected') {
+    await stopAll();
+    const failed = [aws, s3rver, rgw].find((started) => started.status === 'rejected');
+    throw failed?.reason;
+  }
+  project.provide('localAws', {
+    region: aws.value.region,
+    s3Endpoint: aws.value.s3Endpoint,
+    sqsEndpoint: aws.value.sqsEndpoint,
+    dynamodbEndpoint: aws.value.dynamodbEndpoint,
+    s3rverEndpoint: s3rver.value.endpoint,
+    s3rverDirectory,
+    ...(rgw.value
+      ? {
+          rgw: {
+            endpoint: rgw.value.endpoint,
+            region: rgw.value.region,
+            adminCredentials: rgw.value.adminCredentials,
+            configFile: rgw.value.configFile,
+          },
+        }
+      : {}),
+  });
+  return stopAll;
 }

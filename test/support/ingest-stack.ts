@@ -10,7 +10,7 @@ import type { EnsuredQueues } from '../../local/aws/resources.js';
 import { toSqsRecord } from '../../local/sqs-event-source.js';
 import type { UpstreamServer } from '../../local/upstream/server.js';
 import { IngestConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
-import { FileRepository } from '../../shared/index/dynamodb-file-index.js';
+import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
 import type { Counters, Log } from '../../shared/platform/telemetry.js';
 import { localAwsFromInject, uniqueName } from './local-aws.js';
 import type { LocalAwsFixture } from './local-aws.js';
@@ -38,7 +38,7 @@ export interface IngestStack {
   table: string;
   queues: EnsuredQueues;
   upstream: UpstreamServer;
-  repository: FileRepository;
+  index: DynamoDbFileIndex;
   logs: LogEntry[];
   metrics: { name: string; value: number; dimension?: { name: string; value: string } | undefined }[];
   /** Sends the bodies to the real queue, receives them back and runs the handler on them as one batch. */
@@ -154,7 +154,7 @@ export async function createIngestStack(
     table: name,
     queues,
     upstream,
-    repository: new FileRepository(aws.ddb, name),
+    index: new DynamoDbFileIndex(aws.ddb, name),
     logs,
     metrics,
     sendAndReceive,

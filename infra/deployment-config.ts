@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConfigurationError } from '../shared/platform/errors.js';
 
 /**
  * The deployment's configuration, read from CDK context keys prefixed `archiver:` and validated at
@@ -113,15 +114,11 @@ export const DeploymentConfigSchema = z
 export type DeploymentConfig = z.infer<typeof DeploymentConfigSchema>;
 export type DeploymentConfigInput = z.input<typeof DeploymentConfigSchema>;
 
-/** Thrown for an invalid configuration; the CDK app prints the message and the synth fails. */
-export class DeploymentConfigError extends Error {
-  override readonly name = 'DeploymentConfigError';
-}
-
 /**
  * Validates the `archiver:*` keys of a CDK context (as returned by `node.getAllContext()`); keys
  * without the prefix (feature flags, CDK internals) are ignored. Throws one error listing every
- * problem, each prefixed with the context key to fix.
+ * problem, each prefixed with the context key to fix (a ConfigurationError: the CDK app prints the
+ * message and the synth fails).
  */
 export function parseDeploymentConfig(context: Record<string, unknown>): DeploymentConfig {
   const raw: Record<string, unknown> = {};
@@ -139,7 +136,7 @@ export function parseDeploymentConfig(context: Record<string, unknown>): Deploym
       }
       return `${CONTEXT_PREFIX}${issue.path.join('.')}: ${issue.message}`;
     });
-    throw new DeploymentConfigError(`invalid deployment configuration: ${problems.join('; ')}`);
+    throw new ConfigurationError(`invalid deployment configuration: ${problems.join('; ')}`);
   }
   return parsed.data;
 }

@@ -1,45 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { carriedMetadata } from '../../shared/ingest/archive-file.js';
 import { contentDisposition } from '../../shared/archive/content-disposition.js';
-import { FileIdSchema, sourceOfFileId } from '../../shared/contracts/ids.js';
-import { parseJob } from '../../shared/contracts/job.js';
-import type { IngestJob } from '../../shared/contracts/job.js';
 import { normaliseMetadata } from '../../shared/upstream/file-metadata.js';
-
-function job(body: object): IngestJob {
-  const parsed = parseJob(JSON.stringify(body));
-  if (!parsed.ok) throw new Error(parsed.reason);
-  return parsed.job;
-}
-
-describe('file ids', () => {
-  it('accepts the documented prefixes and refuses anything that could escape a path or key', () => {
-    expect(FileIdSchema.safeParse('claude_gen_file_01H5CWunD7RpVJ5bHa8RCkja').success).toBe(true);
-    for (const bad of ['', 'file_', 'file_a/b', 'file_a b', 'file_a%2F', 'claude_file_\u0000', 'gen_file_x']) {
-      expect(FileIdSchema.safeParse(bad).success, bad).toBe(false);
-    }
-    expect(sourceOfFileId('file_x')).toBe('files_api');
-  });
-});
-
-describe('carried metadata', () => {
-  const complete = { filename: 'a.txt', md5: null, mime_type: 'text/plain', size_bytes: 3, created_at: '2026-01-01T00:00:00Z' };
-
-  it('skips the metadata request only with a chat id and every field present', () => {
-    expect(carriedMetadata(job({ fileId: 'claude_gen_file_a', chatId: 'claude_chat_c', file: complete }), 'generated')).toMatchObject({
-      chatIds: ['claude_chat_c'],
-      sizeBytes: 3,
-      md5Hex: null,
-    });
-    expect(carriedMetadata(job({ fileId: 'claude_gen_file_a', file: complete }), 'generated')).toBeUndefined();
-    const { created_at: _omitted, ...partial } = complete;
-    expect(carriedMetadata(job({ fileId: 'claude_gen_file_a', chatId: 'claude_chat_c', file: partial }), 'generated')).toBeUndefined();
-  });
-
-  it('always asks the Files API, whose metadata says whether a file is downloadable', () => {
-    expect(carriedMetadata(job({ fileId: 'file_a', chatId: 'claude_chat_c', file: complete }), 'files_api')).toBeUndefined();
-  });
-});
 
 describe('upstream metadata normalisation', () => {
   it('reads an uploaded file in several chats, deduplicating chat ids and lowercasing md5', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelayMs, isRetryableStatus, parseRetryAfterMs, queueRetryDelaySeconds } from '../../shared/upstream/retry-rules.js';
+import { backoffDelayMs, isRetryableStatus, parseRetryAfterMs } from '../../shared/upstream/retry-rules.js';
 
-describe('retry policy (docs/upstream-api-facts.md)', () => {
+describe('upstream retry rules (docs/upstream-api-facts.md)', () => {
   it('retries 408, 409, 429 and every 5xx including 529, nothing else', () => {
     for (const s of [408, 409, 429, 500, 502, 503, 504, 529]) expect(isRetryableStatus(s, {})).toBe(true);
     for (const s of [400, 401, 402, 403, 404, 413]) expect(isRetryableStatus(s, {})).toBe(false);
@@ -25,9 +25,5 @@ describe('retry policy (docs/upstream-api-facts.md)', () => {
     expect([0, 1, 2, 3, 4, 10].map((n) => backoffDelayMs(n, () => 0))).toEqual([500, 1000, 2000, 4000, 8000, 8000]);
     expect(backoffDelayMs(0, () => 0.999)).toBeGreaterThanOrEqual(375);
     expect(backoffDelayMs(0, () => 0.999)).toBeLessThan(500);
-  });
-
-  it('spreads queue retries from 30 s doubling to a 15 minute cap', () => {
-    expect([1, 2, 3, 5, 6, 50].map(queueRetryDelaySeconds)).toEqual([30, 60, 120, 480, 900, 900]);
   });
 });

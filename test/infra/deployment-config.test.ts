@@ -1,7 +1,8 @@
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { addArchiverStacks } from '../../infra/archiver-app.js';
-import { DeploymentConfigError, parseDeploymentConfig } from '../../infra/config.js';
+import { parseDeploymentConfig } from '../../infra/deployment-config.js';
+import { ConfigurationError } from '../../shared/platform/errors.js';
 
 /** The error message `cdk synth` would print for this context, or undefined when it is valid. */
 function synthError(context: Record<string, unknown>): string | undefined {
@@ -9,7 +10,7 @@ function synthError(context: Record<string, unknown>): string | undefined {
     parseDeploymentConfig(context);
     return undefined;
   } catch (err) {
-    expect(err).toBeInstanceOf(DeploymentConfigError);
+    expect(err).toBeInstanceOf(ConfigurationError);
     return err instanceof Error ? err.message : String(err);
   }
 }
@@ -89,6 +90,6 @@ describe('deployment configuration', () => {
 
   it('fails building the app (hence `cdk synth`) on an invalid value', () => {
     const app = new App({ context: { 'archiver:retentionDays': '-1' } });
-    expect(() => addArchiverStacks(app)).toThrow(DeploymentConfigError);
+    expect(() => addArchiverStacks(app)).toThrow(ConfigurationError);
   });
 });

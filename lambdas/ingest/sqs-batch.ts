@@ -1,0 +1,40 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { processIngestMessage } from '../../shared/ingest/process-message.js';
+import type { IngestDeps } from '../../shared/ingest/process-message.js';
+import { DeadlineError } from '../../shared/platform/errors.js';
+
+/**
+ * The ingest handler for an SQS event source: each record processed on its own, failures reported as
+ * `batchItemFailures` (Powertools BatchProcessor) so one bad record never fails its neighbours.
+ * Every request and upload is aborted `deadlineMarginMs` (default 15 s) before the Lambda's timeout,
+ * so that failures are reported and the jobs return to the queue.
+ */
+export function createIngestHandler(
+  deps: IngestDeps & { deadlineMarginMs?: number },
+): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  return async (event, context) => {
+    const deadline = new AbortController();
+    const margin = deps.deadlineMarginMs ?? 15_000;
+    const timer = setTimeout(
+      () => deadline.abort(new DeadlineError()),
+      Math.max(0, context.getRemainingTimeInMillis() - margin),
+    );
+    try {
+      const processor = new BatchProcessor(EventType.SQS);
+      const processRecord = (record: SQSRecord) => processIngestMessage(toIngestMessage(record), deadline.signal, deps);
+      return await processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false });
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+function toIngestMessage(record: SQSRecord) {
+  return {
+    messageId: record.messageId,
+    body: record.body,
+    receiptHandle: record.receiptHandle,
+    receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
+  };
+}

@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { decideFailure, MAX_VISIBILITY_SECONDS, queueRetryDelaySeconds, toQueueActions } from '../../shared/ingest/failure-decision.js';
+import type { FailureDecision, InProcessAttempt, QueueActions, QueueDecision } from '../../shared/ingest/failure-decision.js';
+import {
+  ClaimHeldError,
+  DeadlineError,
+  IntegrityError,
+  MalformedJobError,
+  UpstreamAuthError,
+  UpstreamContractError,
+  UpstreamHttpError,
+  UpstreamRateLimitedError,
+  UpstreamTransportError,
+} from '../../shared/platform/errors.js';
+import { QUEUE_PHRASES, readFailureTable } from './fakes/readme-failures.js';
+
+const http = (status: number, retryable: boolean, retryAfterMs?: number) =>
+  new UpstreamHttpError(status, undefined, 'req_1', { retryable, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
+const firstOfThree: InProcessAttempt = { attempt: 1, maxAttempts: 3, aborted: false, random: () => 0 };
+const lastOfThree: InProcessAttempt = { ...firstOfThree, attempt: 3 };
+
+interface Row {
+  /** The failure, raised in process with `inProcess` when given. */
+  err?: unknown;
+  inProcess?: InProcessAttempt;
+  /** For a row that is no error: the decision the use case takes (it records the outcome itself). */
+  decided?: QueueDecision;
+  receiveCount?: number;
+  /** For "hidden for that delay" and the backoff rows: the visibility expected, in seconds. */
+  visibilitySeconds?: number;
+}
+
+/** One entry per row of the README's Failures table, keyed by its first cell. */
+const ROWS: Record<string, Row> = {
+  '5xx, 529, 408, 409, connection failure, timeout, body broken mid-stream, with attempts left': {
+    err: new UpstreamTransportError('the response body broke off (ECONNRESET)', 'ECONNRESET'),
+    inProcess: firstOfThree,
+  },
+  'the same once `UPSTREAM_MAX_ATTEMPTS` (default 3) attempts are spent': { err: http(529, true), inProcess: lastOfThree, receiveCount: 2, visibilitySeconds: 60 },
+  '429': { err: new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_1', { retryable: true, retryAfterMs: 12_300 }), visibilitySeconds: 13 },
+  "another delivery holds the file's claim": { err: new ClaimHeldError(90_000), visibilitySeconds: 90 },
+  '404 (deleted or expired)': { err: http(404, false) },
+  'Files API file not downloadable': { decided: { kind: 'record-outcome', reason: 'not_downloadable' } },
+  '`size_bytes: null` (expired)': { decided: { kind: 'record-outcome', reason: 'expired' } },
+  '401 / 403': { err: new UpstreamAuthError(403, 'permission_error', 'req_1', { retryable: false }) },
+  '500 with `x-should-retry: false`, another 4xx (400, 413, …), metadata not in the documented shape': { err: http(500, false), inProcess: firstOfThree },
+  'size or MD5 mismatch': { err: new IntegrityError('content-md5', 'a', 'b'), inProcess: firstOfThree, receiveCount: 3, visibilitySeconds: 120 },
+  "the Lambda's remaining time runs out": { err: new DeadlineError(), inProcess: { ...firstOfThree, aborted: true }, visibilitySeconds: 30 },
+  'any other error (S3, DynamoDB)': { err: Object.assign(new Error('We encountered an internal error'), { name: 'InternalError' }), receiveCount: 10, visibilitySeconds: 900 },
+  'a body that is not JSON or not a valid job': { err: new MalformedJobError('body is not valid JSON') },
+};
+
+function decide(row: Row): FailureDecision {
+  if (row.decided) return row.decided;
+  const ctx = { receiveCount: row.receiveCount ?? 1 };
+  return row.inProcess ? decideFailure(row.err, { ...ctx, inProcess: row.inProcess }) : decideFailure(row.err, ctx);
+}
+
+/** What the README's queue phrase promises, for this row. */
+function promisedActions(phrase: string, row: Row, decision: QueueDecision): QueueActions {
+  switch (phrase) {
+    case QUEUE_PHRASES.ack:
+      return { ack: true };
+    case QUEUE_PHRASES.delay:
+    case QUEUE_PHRASES.backoff:
+      return { ack: false, changeVisibilitySeconds: row.visibilitySeconds ?? -1 };
+    case QUEUE_PHRASES.redrive:
+      return { ack: false };
+    case QUEUE_PHRASES.deadLetterNow:
+      return { ack: true, sendToDeadLetterQueue: { reason: decision.kind === 'dead-letter-now' ? decision.reason : '' } };
+    default:
+      throw new Error(`the README names queue actions this test does not know: ${phrase}`);
+  }
+}
+
+describe("the README's failure table", () => {
+  const table = readFailureTable();
+
+  it('has exactly the rows this test checks', () => {
+    expect(table.map((r) => r.failure).sort()).toEqual(Object.keys(ROWS).sort());
+  });
+
+  it.each(table.map((r) => [r.failure, r] as const))('%s', (_failure, readme) => {
+    const row = ROWS[readme.failure];
+    if (!row) throw new Error('no such row');
+    const decision = decide(row);
+    expect(decision.kind).toBe(readme.decision);
+    if (decision.kind === 'retry-in-process') {
+      expect(readme.queue).toBe(QUEUE_PHRASES.inProcess);
+      return;
+    }
+    expect(toQueueActions(decision)).toEqual(promisedActions(readme.queue, row, decision));
+  });
+});
+
+describe('decideFailure', () => {
+  it('retries in process after the wait upstream asked for, at most 8 s, else after capped backoff', () => {
+    expect(decideFailure(http(503, true, 2_500), { receiveCount: 1, inProcess: firstOfThree })).toEqual({ kind: 'retry-in-process', delayMs: 2_500 });
+    expect(decideFailure(http(503, true, 60_000), { receiveCount: 1, inProcess: firstOfThree })).toEqual({ kind: 'retry-in-process', delayMs: 8_000 });
+    expect(decideFailure(http(503, true), { receiveCount: 1, inProcess: { ...firstOfThree, attempt: 2 } })).toEqual({ kind: 'retry-in-process', delayMs: 1_000 });
+  });
+
+  it('never retries a 429 in process: the message waits in the queue, 60 s when upstream named no delay', () => {
+    const limited = new UpstreamRateLimitedError(429, undefined, undefined, { retryable: true });
+    expect(decideFailure(limited, { receiveCount: 1, inProcess: firstOfThree })).toEqual({ kind: 'requeue-after', cause: 'rate-limited', delaySeconds: 60 });
+  });
+
+  it('lets x-should-retry decide: a retryable 404 is tried again in process, and only then recorded', () => {
+    expect(decideFailure(http(404, true), { receiveCount: 1, inProcess: firstOfThree }).kind).toBe('retry-in-process');
+    expect(decideFailure(http(404, true), { receiveCount: 1, inProcess: lastOfThree })).toEqual({ kind: 'record-outcome', reason: 'not_found' });
+    expect(decideFailure(http(400, true), { receiveCount: 1, inProcess: firstOfThree }).kind).toBe('retry-in-process');
+    expect(decideFailure(http(400, true), { receiveCount: 1 })).toMatchObject({ kind: 'requeue-with-backoff', cause: 'transient' });
+  });
+
+  it('stops retrying in process once the deadline has passed', () => {
+    expect(decideFailure(new UpstreamTransportError('aborted', undefined), { receiveCount: 1, inProcess: { ...firstOfThree, aborted: true } })).toMatchObject({
+      kind: 'requeue-with-backoff',
+    });
+  });
+
+  it('dead-letters by redrive what retrying cannot fix, naming the auth case for its alarm', () => {
+    expect(decideFailure(new UpstreamAuthError(401, undefined, undefined, { retryable: false }), { receiveCount: 1 })).toEqual({ kind: 'dead-letter-by-redrive', cause: 'auth' });
+    expect(decideFailure(new UpstreamContractError('metadata response is not JSON'), { receiveCount: 1 })).toEqual({ kind: 'dead-letter-by-redrive', cause: 'permanent' });
+    expect(decideFailure(http(400, false), { receiveCount: 1 })).toEqual({ kind: 'dead-letter-by-redrive', cause: 'permanent' });
+  });
+
+  it('waits at least until a held claim can have ended, rounded up to whole seconds', () => {
+    expect(decideFailure(new ClaimHeldError(1_001), { receiveCount: 1 })).toEqual({ kind: 'requeue-after', cause: 'claim-held', delaySeconds: 2 });
+  });
+
+  it('names the cause of a backoff, for the logs and metrics', () => {
+    expect(decideFailure(new IntegrityError('size', '1', '2'), { receiveCount: 1 })).toMatchObject({ cause: 'integrity' });
+    expect(decideFailure(new DeadlineError(), { receiveCount: 1 })).toMatchObject({ cause: 'deadline' });
+    expect(decideFailure('a string', { receiveCount: 1 })).toMatchObject({ cause: 'transient' });
+  });
+});
+
+describe('toQueueActions', () => {
+  it('keeps a visibility change within what SQS accepts', () => {
+    expect(toQueueActions({ kind: 'requeue-after', cause: 'rate-limited', delaySeconds: 86_400 })).toEqual({ ack: false, changeVisibilitySeconds: MAX_VISIBILITY_SECONDS });
+    expect(toQueueActions({ kind: 'requeue-after', cause: 'claim-held', delaySeconds: -5 })).toEqual({ ack: false, changeVisibilitySeconds: 0 });
+  });
+});
+
+describe('queueRetryDelaySeconds', () => {
+  it('spreads queue retries from 30 s doubling to a 15 minute cap', () => {
+    expect([1, 2, 3, 5, 6, 50].map(queueRetryDelaySeconds)).toEqual([30, 60, 120, 480, 900, 900]);
+  });
+});

@@ -1,0 +1,118 @@
+import type { ArchivedRecord, FileRecord, UnavailableRecord } from '../../../shared/contracts/file-records.js';
+import type { ChatPage, ClaimResult, FileIndex } from '../../../shared/index/file-index.js';
+import { InvalidCursorError } from '../../../shared/platform/errors.js';
+
+type Item = Record<string, unknown>;
+
+/** Attributes the DynamoDB index keeps on the file item that are not part of the record. */
+const BOOKKEEPING = ['leaseOwner', 'leaseExpiresAtMs', 'sortAt'];
+
+/**
+ * The file index in memory, with the DynamoDB implementation's rules: a claim is a lease that only
+ * its owner may finish or release, an archived file cannot be claimed, records come back with the
+ * bookkeeping removed, and each finished file is listed under each of its chats by creation time.
+ */
+export class MemoryFileIndex implements FileIndex {
+  readonly items = new Map<string, Item>();
+  private readonly listings = new Map<string, Map<string, FileRecord>>();
+
+  async claim(fileId: string, source: string, owner: string, nowMs: number, leaseMs: number): Promise<ClaimResult> {
+    const item = this.items.get(fileId);
+    const lease = item?.['leaseExpiresAtMs'];
+    if (!item || (item['status'] !== 'archived' && (typeof lease !== 'number' || lease < nowMs))) {
+      const next: Item = { status: 'pending', firstSeenAt: new Date(nowMs).toISOString(), attempts: 0, ...item };
+      Object.assign(next, { fileId, source, leaseOwner: owner, leaseExpiresAtMs: nowMs + leaseMs, attempts: Number(next['attempts']) + 1 });
+      this.items.set(fileId, next);
+      return { kind: 'claimed', attempts: Number(next['attempts']) };
+    }
+    if (item['status'] === 'archived') return { kind: 'archived', record: toRecord(item) as ArchivedRecord };
+    return { kind: 'held', leaseExpiresAtMs: typeof lease === 'number' ? lease : nowMs };
+  }
+
+  async release(fileId: string, owner: string, lastError: string): Promise<void> {
+    const item = this.items.get(fileId);
+    if (!item || item['leaseOwner'] !== owner) return;
+    item['lastError'] = lastError.slice(0, 500);
+    delete item['leaseOwner'];
+    delete item['leaseExpiresAtMs'];
+  }
+
+  async markArchived(record: ArchivedRecord, owner: string): Promise<ArchivedRecord> {
+    return this.finish(record, owner, record.createdAt ?? record.archivedAt) as ArchivedRecord;
+  }
+
+  async markUnavailable(record: UnavailableRecord, owner: string): Promise<UnavailableRecord> {
+    return this.finish(record, owner, record.createdAt ?? record.recordedAt) as UnavailableRecord;
+  }
+
+  async ensureListed(fileId: string, chatIds: string[]): Promise<FileRecord | undefined> {
+    const item = this.items.get(fileId);
+    if (!item) {
+      if (chatIds.length > 0) throw new Error('ConditionalCheckFailedException: the file item does not exist');
+      return undefined;
+    }
+    item['chatIds'] = [...new Set([...chatsOf(item), ...chatIds])].sort();
+    const record = toRecord(item);
+    if (record.status !== 'pending') this.writeListings(record, String(item['sortAt']));
+    return record;
+  }
+
+  async get(fileId: string): Promise<FileRecord | undefined> {
+    const item = this.items.get(fileId);
+    return item ? toRecord(item) : undefined;
+  }
+
+  async listChat(chatId: string, limit: number, cursor: string | undefined): Promise<ChatPage> {
+    const listing = [...(this.listings.get(chatId) ?? new Map<string, FileRecord>()).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    let start = 0;
+    if (cursor !== undefined) {
+      let after: { chatId?: unknown; sk?: unknown };
+      try {
+        after = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as typeof after;
+      } catch {
+        throw new InvalidCursorError();
+      }
+      if (after.chatId !== chatId || typeof after.sk !== 'string') throw new InvalidCursorError();
+      start = listing.findIndex(([sk]) => sk > String(after.sk));
+      if (start < 0) start = listing.length;
+    }
+    const page = listing.slice(start, start + limit);
+    const last = page.at(-1);
+    const more = start + limit < listing.length;
+    return {
+      items: page.map(([, r]) => r),
+      nextCursor: more && last ? Buffer.from(JSON.stringify({ chatId, sk: last[0] })).toString('base64url') : undefined,
+    };
+  }
+
+  private finish(record: ArchivedRecord | UnavailableRecord, owner: string, sortAt: string): FileRecord {
+    const item = this.items.get(record.fileId);
+    if (!item || item['leaseOwner'] !== owner) throw new Error('ConditionalCheckFailedException: the lease is not held by this owner');
+    const { chatIds, ...fields } = record;
+    Object.assign(item, fields, { chatIds: [...new Set([...chatsOf(item), ...chatIds])].sort() });
+    item['sortAt'] ??= sortAt;
+    for (const k of ['leaseOwner', 'leaseExpiresAtMs', 'lastError']) delete item[k];
+    const stored = toRecord(item);
+    this.writeListings(stored, String(item['sortAt']));
+    return stored;
+  }
+
+  private writeListings(record: FileRecord, sortAt: string): void {
+    for (const chatId of record.chatIds) {
+      const listing = this.listings.get(chatId) ?? new Map<string, FileRecord>();
+      listing.set(`F#${sortAt}#${record.fileId}`, record);
+      this.listings.set(chatId, listing);
+    }
+  }
+}
+
+function chatsOf(item: Item): string[] {
+  const chats = item['chatIds'];
+  return Array.isArray(chats) ? chats.map(String) : [];
+}
+
+function toRecord(item: Item): FileRecord {
+  const copy: Item = { ...item, chatIds: chatsOf(item) };
+  for (const k of BOOKKEEPING) delete copy[k];
+  return structuredClone(copy) as unknown as FileRecord;
+}

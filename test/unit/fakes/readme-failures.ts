@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+
+/** One row of the README's "Failures" table. */
+export interface FailureRow {
+  failure: string;
+  /** The decision kind: the first `code` span of the decision cell. */
+  decision: string;
+  queue: string;
+  /** The metric name, or undefined for "—". */
+  metric: string | undefined;
+}
+
+/** The queue column's phrases; each names one set of queue actions. */
+export const QUEUE_PHRASES = {
+  inProcess: 'none: the next attempt follows in this invocation',
+  backoff: 'not acknowledged; hidden 30 s, doubling with each receive up to 15 min',
+  delay: 'not acknowledged; hidden for that delay',
+  ack: 'acknowledged',
+  redrive: "not acknowledged, visibility unchanged: reaches the DLQ after the queue's max receive count",
+  deadLetterNow: 'copied to the DLQ with a `rejectReason` attribute, then acknowledged',
+} as const;
+
+/** Reads the table under "### Failures" in README.md. */
+export function readFailureTable(): FailureRow[] {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('### Failures'));
+  const lines = section.split('\n');
+  const first = lines.findIndex((l) => l.startsWith('| failure |'));
+  if (first < 0) throw new Error('README.md has no Failures table');
+  const rows: FailureRow[] = [];
+  for (const line of lines.slice(first + 2)) {
+    if (!line.startsWith('|')) break;
+    const cells = line.slice(1, -1).split(' | ').map((c) => c.trim());
+    if (cells.length !== 4) throw new Error(`a Failures row without four cells: ${line}`);
+    const [failure = '', decisionCell = '', queue = '', metricCell = ''] = cells;
+    const decision = /`([^`]+)`/.exec(decisionCell)?.[1];
+    if (!decision) throw new Error(`a Failures row names no decision: ${line}`);
+    rows.push({ failure, decision, queue, metric: metricCell === '—' ? undefined : /`([^`]+)`/.exec(metricCell)?.[1] });
+  }
+  return rows;
+}
