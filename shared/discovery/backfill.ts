@@ -1,8 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { BackfillCheckpoint, BackfillQuery } from '../contracts/backfill-checkpoint.js';
-import { ArchiverError, UpstreamHttpError } from '../platform/errors.js';
+import { ArchiverError, UpstreamHttpError, UpstreamTransportError } from '../platform/errors.js';
 import type { ChatSummary } from '../upstream/listing-schemas.js';
 import { pollChat } from './chat-poller.js';
+import { BudgetExhaustedError } from './rate-budget.js';
+import { EnqueueFailedError } from './sqs-job-sender.js';
 import type { ChatPollerDeps } from './chat-poller.js';
 import type { RunContext } from './poller-run.js';
 
@@ -35,7 +37,7 @@ export type BackfillResult = { ending: 'completed' | 'interrupted'; checkpoint: 
 /** Another run holds this backfill's lease. */
 export class BackfillHeldError extends ArchiverError {
   constructor(readonly leaseExpiresAtMs: number) {
-    super('another backfill with the same options is running', { retryable: false });
+    super('another backfill with the same options is running');
   }
 }
 
@@ -148,16 +150,22 @@ async function readChat(chat: ChatSummary, deps: BackfillDeps, signal: AbortSign
   return jobs;
 }
 
-/** Retries a step on retryable failures (429, no budget yet, 5xx, timeouts), waiting as told or backing off. */
+/** Worth another attempt: a 429 or 5xx upstream allows again, a transport failure, no budget yet, the queue refusing jobs. */
+function isTransient(err: unknown): boolean {
+  if (err instanceof UpstreamHttpError) return err.retryable;
+  return err instanceof UpstreamTransportError || err instanceof BudgetExhaustedError || err instanceof EnqueueFailedError;
+}
+
+/** Retries a step on transient failures, waiting as told (retry-after, the next budget window) or backing off. */
 async function withRetries<T>(deps: BackfillDeps, opts: BackfillOptions, step: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await step();
     } catch (err) {
-      if (opts.signal.aborted || attempt >= opts.maxAttempts || !(err instanceof ArchiverError) || !err.retryable) throw err;
-      const told = err instanceof UpstreamHttpError ? err.retryAfterMs : 'retryAfterMs' in err && typeof err.retryAfterMs === 'number' ? err.retryAfterMs : undefined;
+      if (opts.signal.aborted || attempt >= opts.maxAttempts || !isTransient(err)) throw err;
+      const told = err instanceof UpstreamHttpError || err instanceof BudgetExhaustedError ? err.retryAfterMs : undefined;
       const wait = told ?? Math.min(30_000, 1_000 * 2 ** (attempt - 1));
-      deps.log.warn('backfill step failed; retrying', { attempt, waitMs: wait, error: err.message });
+      deps.log.warn('backfill step failed; retrying', { attempt, waitMs: wait, error: err instanceof Error ? err.message : String(err) });
       await deps.sleep(wait, opts.signal);
     }
   }

@@ -21,7 +21,7 @@ import type { UpstreamFile } from '../../local/upstream/catalogue.js';
 import type { UpstreamServer } from '../../local/upstream/server.js';
 import { IngestConfigSchema, LookupConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
 import type { FileRecord } from '../../shared/contracts/file-records.js';
-import { FileRepository } from '../../shared/index/dynamodb-file-index.js';
+import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
 import { noCounters } from '../../shared/platform/telemetry.js';
 import type { Log } from '../../shared/platform/telemetry.js';
 import { localAwsFromInject, uniqueName } from './local-aws.js';
@@ -42,7 +42,7 @@ export interface CliStack {
   bucket: string;
   queues: EnsuredQueues;
   upstream: UpstreamServer;
-  files: FileRepository;
+  files: DynamoDbFileIndex;
   /** Runs `archiver <args>` to completion. */
   run(args: string[], opts?: { env?: Record<string, string>; cwd?: string }): Promise<CliRun>;
   /** The environment `run` gives the CLI (for running it another way, e.g. under a pseudo-terminal). */
@@ -100,7 +100,7 @@ export async function createCliStack(opts: { files?: UpstreamFile[]; ingest?: bo
     pid: process.pid,
   };
   await writeFile(stackFilePath(dataDir), `${JSON.stringify(info, null, 2)}\n`);
-  const files = new FileRepository(aws.ddb, name);
+  const files = new DynamoDbFileIndex(aws.ddb, name);
 
   const cliEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
     ...process.env,
