@@ -17,7 +17,7 @@ const localAwsEnv = {
 // integration global setup). Where radosgw is not installed they are left out of the run rather than
 // skipped, so no run ever reports a skipped test; the global setup then prints one line saying so,
 // and under CI=true it fails instead (the tier is mandatory in CI).
-const realS3TestFiles = ['test/integration/rados-gateway.test.ts'];
+const realS3TestFiles = ['test/integration/rados-gateway.test.ts', 'test/integration/gateway-permissions.test.ts'];
 
 // Three tiers, each runnable alone with `npx vitest run --project <name>`:
 // unit (pure logic), integration (handlers against real local AWS servers and a test upstream, plus
@@ -38,6 +38,8 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           exclude: [...configDefaults.exclude, ...(isRadosGatewayInstalled() ? [] : realS3TestFiles)],
           globalSetup: ['test/support/global-setup.ts'],
+          // Checks every recorded AWS call against the synthesized role policies after each test.
+          setupFiles: ['test/support/permission-setup.ts'],
           env: localAwsEnv,
           testTimeout: 120_000,
           hookTimeout: 60_000,

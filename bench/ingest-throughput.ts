@@ -50,8 +50,6 @@ async function main(): Promise<void> {
   const benchStarted = performance.now();
   const loadBefore = loadavg();
   useLocalAwsEnvironment();
-  // The SDK's notice that it will need Node 22 from 2027, once per process: noise in a table.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
   const tmp = await mkdtemp(join(tmpdir(), 'archiver-bench-'));
   live.cleanups.push(() => rm(tmp, { recursive: true, force: true }));

@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import type { IngestConfig, LookupConfig, WorkerBudgetConfig } from '../shared/contracts/lambda-environment.js';
 import { SERVICE_NAMES } from '../shared/contracts/metric-names.js';
+import { ARCHIVE_KEY_PREFIX } from '../shared/contracts/object-keys.js';
 import type { DeploymentConfig } from './deployment-config.js';
 import { ArchiverFunction } from './constructs/archiver-function.js';
 import { DiscoveryPollers } from './constructs/discovery-pollers.js';
@@ -79,12 +80,11 @@ export class ServiceStack extends Stack {
       logRetention: props.logRetention,
     });
     this.ingest
-      .bind('ARCHIVE_BUCKET', bucket.bucketName, (g) =>
+      .bind('ARCHIVE_BUCKET', bucket.bucketName, (g) => {
         // PutObject + multipart (AbortMultipartUpload, ListMultipartUploadParts). Recovering an
-        // object committed by a crashed attempt is HeadObject (authorized by GetObject) and then a
-        // re-hash of that exact version (GetObject with VersionId, authorized by GetObjectVersion).
-        // S3 uses the bucket key on the caller's behalf: data keys to write, Decrypt to complete
-        // multipart uploads and to read.
+        // object committed by a crashed attempt is a listing of exactly its key, then a re-hash of
+        // it (GetObject). S3 uses the bucket key on the caller's behalf: data keys to write, Decrypt
+        // to upload parts and to read.
         bucketGrants.actionsOnObjectKeys(
           g,
           '*',
@@ -95,8 +95,18 @@ export class ServiceStack extends Stack {
           's3:ListMultipartUploadParts',
           'kms:GenerateDataKey',
           'kms:Decrypt',
-        ),
-      )
+        );
+        // Whether a key already holds an object is asked with ListObjectsV2 (Prefix = the key): S3
+        // answers a HeadObject or GetObject of a missing key with 403, not 404, to a caller without
+        // s3:ListBucket. Listing is limited to prefixes under the archive layout; a read carries no
+        // s3:prefix, so this grant does not turn a missing key's 403 into 404, and the code never asks.
+        iam.Grant.addToPrincipal({
+          grantee: g,
+          actions: ['s3:ListBucket'],
+          resourceArns: [bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': `${ARCHIVE_KEY_PREFIX}*` } },
+        });
+      })
       .bind('INDEX_TABLE', table.tableName, (g) => {
         table.grants.actions(g, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
         data.archiveKey.grants.actions(g, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey');

@@ -1,8 +1,20 @@
+/**
+ * The local stand-in for API Gateway in front of the lookup Lambda: an HTTP server on 127.0.0.1 that
+ * turns each request into the REST proxy event the deployed handler receives. Whatever arrives on the
+ * port, it answers with a status below 500 and a JSON `{"error":{type,message}}` body when it refuses
+ * (only a failure of the handler itself is a 500), and it never throws out of a request: a bad request
+ * target, a broken escape, an unsupported method or malformed framing is the caller's problem, not a
+ * reason for the process to stop.
+ */
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, STATUS_CODES } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { LOOKUP_ROUTES } from '../shared/contracts/lookup-routes.js';
+import { describeError } from '../shared/platform/errors.js';
+import type { Log } from '../shared/platform/telemetry.js';
+import { createConsoleLog } from './console-log.js';
 import { closeHttpServer, listenOnLoopback } from './loopback.js';
 
 /** Header a local caller may set to name itself in the access trail (API Gateway takes it from SigV4). */
@@ -17,16 +29,44 @@ const compiled = LOOKUP_ROUTES.map((route) => {
   return { ...route, names, regex: new RegExp(`^${pattern}$`) };
 });
 
+/** A request target split into its path (still percent-encoded) and its query string (without `?`). */
+export interface RequestTarget {
+  path: string;
+  query: string;
+}
+
+/**
+ * Reads the request target of an HTTP/1.1 request line. The origin form (`/path?query`) is taken
+ * literally: `//x/files/y` is a path, never a host, and nothing is normalised or decoded here. The
+ * absolute form (`http://host/path`) is accepted as HTTP allows. Anything else (`*`, `files`, a
+ * broken URL) is undefined: the caller answers 400.
+ */
+export function parseRequestTarget(raw: string): RequestTarget | undefined {
+  if (raw.startsWith('/')) {
+    const withoutFragment = raw.split('#', 1)[0] ?? '';
+    const q = withoutFragment.indexOf('?');
+    return q < 0 ? { path: withoutFragment, query: '' } : { path: withoutFragment.slice(0, q), query: withoutFragment.slice(q + 1) };
+  }
+  if (/^https?:\/\//i.test(raw)) {
+    try {
+      const url = new URL(raw);
+      return { path: url.pathname, query: url.search.slice(1) };
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
 /**
  * Turns an HTTP request into the API Gateway REST proxy event the lookup Lambda receives, with the
  * same resource templates and path parameters, so that the local server runs the deployed handler.
  */
-export function toProxyEvent(method: string, rawUrl: string, headers: Record<string, string>, caller: string): APIGatewayProxyEvent {
-  const url = new URL(rawUrl, 'http://localhost');
-  let resource = url.pathname;
+export function toProxyEvent(method: string, target: RequestTarget, headers: Record<string, string>, caller: string): APIGatewayProxyEvent {
+  let resource = target.path;
   let pathParameters: Record<string, string> | null = null;
   for (const route of compiled) {
-    const m = route.regex.exec(url.pathname);
+    const m = route.regex.exec(target.path);
     if (!m) continue;
     resource = route.resource;
     pathParameters = {};
@@ -42,21 +82,24 @@ export function toProxyEvent(method: string, rawUrl: string, headers: Record<str
     }
     break;
   }
+  // URLSearchParams never throws: an undecodable escape stays as it was, invalid UTF-8 becomes U+FFFD.
+  const searchParams = new URLSearchParams(target.query);
   const query: Record<string, string> = {};
   const multi: Record<string, string[]> = {};
-  for (const [k, v] of url.searchParams) {
+  for (const [k, v] of searchParams) {
     query[k] = v;
     (multi[k] ??= []).push(v);
   }
+  const hasQuery = searchParams.size > 0;
   const requestId = randomUUID();
   return {
     resource,
-    path: url.pathname,
+    path: target.path,
     httpMethod: method,
     headers,
     multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
-    queryStringParameters: url.searchParams.size > 0 ? query : null,
-    multiValueQueryStringParameters: url.searchParams.size > 0 ? multi : null,
+    queryStringParameters: hasQuery ? query : null,
+    multiValueQueryStringParameters: hasQuery ? multi : null,
     pathParameters,
     stageVariables: null,
     body: null,
@@ -67,7 +110,7 @@ export function toProxyEvent(method: string, rawUrl: string, headers: Record<str
       authorizer: null,
       protocol: 'HTTP/1.1',
       httpMethod: method,
-      path: url.pathname,
+      path: target.path,
       stage: 'local',
       requestId,
       requestTimeEpoch: Date.now(),
@@ -94,32 +137,96 @@ export function toProxyEvent(method: string, rawUrl: string, headers: Record<str
   };
 }
 
+type LookupHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+
 /** Serves the lookup handler over HTTP on 127.0.0.1, like API Gateway in front of the Lambda. */
 export async function startLookupServer(
-  handler: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>,
-  opts: { port?: number; defaultCaller?: string } = {},
+  handler: LookupHandler,
+  opts: { port?: number; defaultCaller?: string; log?: Log } = {},
 ): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
-    const caller = headers[LOCAL_CALLER_HEADER] ?? opts.defaultCaller ?? 'local:anonymous';
-    handler(toProxyEvent(req.method ?? 'GET', req.url ?? '/', headers, caller)).then(
-      (result) => {
-        res.writeHead(result.statusCode, stringHeaders(result.headers));
-        res.end(result.body);
-      },
-      () => {
-        res.writeHead(500, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ error: { type: 'internal_error', message: 'The request could not be completed.' } }));
-      },
-    );
-  });
+  const log = opts.log ?? createConsoleLog('lookup');
+  const server = createServer((req, res) => void serve(req, res, handler, opts.defaultCaller, log));
+  // Requests Node refuses before they reach the handler get the same JSON error shape.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket));
+  server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) =>
+    send(res, errorResult(417, 'invalid_request', 'Only "Expect: 100-continue" is supported.')),
+  );
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => writeRawError(socket, 405, 'method_not_allowed', 'Only GET is supported.'));
   const port = await listenOnLoopback(server, opts.port ?? 0);
+  server.on('error', (err) => log.error('lookup server error', { error: describeError(err) }));
   return { url: `http://127.0.0.1:${port}`, close: () => closeHttpServer(server) };
 }
 
-function stringHeaders(headers: APIGatewayProxyResult['headers']): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers ?? {})) out[k] = String(v);
-  return out;
+async function serve(req: IncomingMessage, res: ServerResponse, handler: LookupHandler, defaultCaller: string | undefined, log: Log): Promise<void> {
+  const context = { method: req.method, target: (req.url ?? '').slice(0, 200) };
+  // A client that goes away mid-request must not become an unhandled 'error' event.
+  req.on('error', () => {});
+  res.on('error', (err) => log.warn('lookup response failed', { ...context, error: describeError(err) }));
+  let result: APIGatewayProxyResult;
+  try {
+    const target = parseRequestTarget(req.url ?? '');
+    if (!target) {
+      result = errorResult(400, 'invalid_request', 'The request target must be a path starting with "/".');
+    } else {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
+      const caller = headers[LOCAL_CALLER_HEADER] ?? defaultCaller ?? 'local:anonymous';
+      result = await handler(toProxyEvent(req.method ?? 'GET', target, headers, caller));
+    }
+  } catch (err) {
+    log.error('lookup request failed unexpectedly', { ...context, error: describeError(err), stack: err instanceof Error ? err.stack : undefined });
+    result = errorResult(500, 'internal_error', 'The request could not be completed.');
+  }
+  try {
+    send(res, result);
+  } catch (err) {
+    // For example a header value Node refuses to write: report it as what it is, a server fault.
+    log.error('could not write the lookup response', { ...context, status: result.statusCode, error: describeError(err) });
+    if (res.headersSent) res.destroy();
+    else send(res, errorResult(500, 'internal_error', 'The request could not be completed.'));
+  }
+}
+
+function send(res: ServerResponse, result: APIGatewayProxyResult): void {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
+  res.writeHead(result.statusCode, headers);
+  res.end(result.body);
+}
+
+function errorResult(statusCode: number, type: string, message: string): APIGatewayProxyResult {
+  return {
+    statusCode,
+    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
+    body: JSON.stringify({ error: { type, message } }),
+  };
+}
+
+/** Node's own answer to a request it cannot parse is a bare 400; this one carries the JSON error. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || err.code === 'EPIPE') {
+    socket.destroy();
+    return;
+  }
+  // A response already under way on this connection cannot be followed by another one.
+  const inProgress = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (inProgress?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  if (err.code === 'HPE_HEADER_OVERFLOW') writeRawError(socket, 431, 'invalid_request', 'The request headers are too large.');
+  else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') writeRawError(socket, 408, 'invalid_request', 'The request took too long to arrive.');
+  else writeRawError(socket, 400, 'invalid_request', 'The request is not valid HTTP/1.1.');
+}
+
+function writeRawError(socket: Duplex, status: number, type: string, message: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: { type, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -1,30 +1,23 @@
 /**
  * Polls an SQS queue the way Lambda's SQS event source mapping does and invokes a handler with the
  * same event and context shapes, so the ingest handler runs locally unchanged:
- * - records are built field for field as Lambda builds them;
+ * - records are built field for field as Lambda builds them (lambda-sqs-shapes.ts);
  * - with ReportBatchItemFailures (on by default, as the infrastructure configures it) only records
  *   not named in `batchItemFailures` are deleted; a thrown error, a timeout, or a response naming an
  *   empty or unknown `itemIdentifier` fails the whole batch (nothing deleted), as Lambda does;
  * - failed messages are left alone: they return after the queue's visibility timeout and move to
  *   the dead-letter queue through the queue's own RedrivePolicy.
  */
-import { randomUUID } from 'node:crypto';
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
   type Message,
-  type MessageAttributeValue,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type {
-  Context,
-  SQSBatchResponse,
-  SQSEvent,
-  SQSMessageAttributes,
-  SQSRecord,
-  SQSRecordAttributes,
-} from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './aws/local-account.js';
+import { createLambdaContext, parseBatchResponse, toSqsRecord } from './lambda-sqs-shapes.js';
 
 /** An SQS-triggered Lambda handler. */
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
@@ -57,8 +50,13 @@ export interface SqsEventSourceOptions {
 }
 
 export interface SqsEventSource {
-  /** Stops polling, lets in-flight batches finish (and their deletes happen), then resolves. */
-  stop(): Promise<void>;
+  /**
+   * Stops polling and lets in-flight batches finish (and their deletes happen), waiting at most
+   * `graceMs` (default: as long as they take). Messages received while stopping are handed back to
+   * the queue at once. Resolves with the number of batches still running when the grace ran out:
+   * their messages stay in flight in the queue, to be received again.
+   */
+  stop(opts?: { graceMs?: number }): Promise<{ unfinishedBatches: number }>;
 }
 
 /** Starts polling `queueUrl` and invoking `handler`, until stop() is called. */
@@ -76,6 +74,7 @@ export function startSqsEventSource(opts: SqsEventSourceOptions): SqsEventSource
   const functionName = opts.functionName ?? `local-${queueName}-consumer`;
   const timeoutMs = (opts.functionTimeoutSeconds ?? 900) * 1000;
   let stopping = false;
+  let batchesRunning = 0;
 
   async function pollOnce(): Promise<void> {
     const received = await opts.sqs.send(
@@ -90,6 +89,19 @@ export function startSqsEventSource(opts: SqsEventSourceOptions): SqsEventSource
     );
     const messages = received.Messages ?? [];
     if (messages.length === 0) return;
+    if (stopping) {
+      await handBack(messages);
+      return;
+    }
+    batchesRunning++;
+    try {
+      await processBatch(messages);
+    } finally {
+      batchesRunning--;
+    }
+  }
+
+  async function processBatch(messages: Message[]): Promise<void> {
     const records = messages.map((m) => toSqsRecord(m, eventSourceARN, region));
     const context = createLambdaContext({
       functionName,
@@ -128,6 +140,17 @@ export function startSqsEventSource(opts: SqsEventSourceOptions): SqsEventSource
     log({ level: 'info', message: 'batch done', size: records.length, deleted: succeeded.length, failed: failedIds.size });
   }
 
+  /** A message received after stop() was called is made visible again rather than processed. */
+  async function handBack(messages: Message[]): Promise<void> {
+    const entries = messages.flatMap((m, i) => (m.ReceiptHandle ? [{ Id: String(i), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 }] : []));
+    if (entries.length === 0) return;
+    try {
+      await opts.sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: opts.queueUrl, Entries: entries }));
+    } catch (err) {
+      log({ level: 'warn', message: 'could not hand messages back while stopping; they return after the visibility timeout', error: err });
+    }
+  }
+
   async function runPoller(): Promise<void> {
     while (!stopping) {
       try {
@@ -140,11 +163,21 @@ export function startSqsEventSource(opts: SqsEventSourceOptions): SqsEventSource
     }
   }
 
-  const pollers = Array.from({ length: concurrency }, () => runPoller());
+  const pollers = Promise.all(Array.from({ length: concurrency }, () => runPoller()));
   return {
-    async stop() {
+    async stop(stopOpts = {}) {
       stopping = true;
-      await Promise.all(pollers);
+      if (stopOpts.graceMs === undefined) {
+        await pollers;
+        return { unfinishedBatches: 0 };
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), stopOpts.graceMs);
+      });
+      const outcome = await Promise.race([pollers.then(() => 'done' as const), graceOver]);
+      clearTimeout(timer);
+      return { unfinishedBatches: outcome === 'done' ? 0 : batchesRunning };
     },
   };
 }
@@ -176,115 +209,6 @@ async function invokeWithTimeout(
   } finally {
     clearTimeout(timer);
   }
-}
-
-type ParsedBatchResponse = { ok: true; failedIds: Set<string> } | { ok: false; reason: string };
-
-/**
- * Reads a handler's response as Lambda does: nothing, an empty object or an empty or null
- * `batchItemFailures` is full success; an entry whose `itemIdentifier` is missing, empty or not a
- * message of the batch fails the whole batch.
- */
-export function parseBatchResponse(response: unknown, records: readonly SQSRecord[]): ParsedBatchResponse {
-  if (response === undefined || response === null) return { ok: true, failedIds: new Set() };
-  if (typeof response !== 'object') return { ok: false, reason: 'response is not an object' };
-  const failures: unknown = 'batchItemFailures' in response ? response.batchItemFailures : undefined;
-  if (failures === undefined || failures === null) return { ok: true, failedIds: new Set() };
-  if (!Array.isArray(failures)) return { ok: false, reason: 'batchItemFailures is not a list' };
-  const known = new Set(records.map((r) => r.messageId));
-  const failedIds = new Set<string>();
-  for (const failure of failures) {
-    const id: unknown =
-      typeof failure === 'object' && failure !== null && 'itemIdentifier' in failure
-        ? failure.itemIdentifier
-        : undefined;
-    if (typeof id !== 'string' || id === '') return { ok: false, reason: 'an itemIdentifier is missing or empty' };
-    if (!known.has(id)) return { ok: false, reason: `itemIdentifier ${id} is not in the batch` };
-    failedIds.add(id);
-  }
-  return { ok: true, failedIds };
-}
-
-/** Builds the record Lambda would deliver for a received message. */
-export function toSqsRecord(message: Message, eventSourceARN: string, awsRegion: string): SQSRecord {
-  const { MessageId, ReceiptHandle, Body, MD5OfBody } = message;
-  if (MessageId === undefined || ReceiptHandle === undefined || Body === undefined || MD5OfBody === undefined) {
-    throw new Error('ReceiveMessage returned a message without MessageId, ReceiptHandle, Body or MD5OfBody');
-  }
-  const attrs = message.Attributes ?? {};
-  const attributes: SQSRecordAttributes = {
-    ApproximateReceiveCount: attrs.ApproximateReceiveCount ?? '1',
-    SentTimestamp: attrs.SentTimestamp ?? '',
-    SenderId: attrs.SenderId ?? LOCAL_ACCOUNT_ID,
-    ApproximateFirstReceiveTimestamp: attrs.ApproximateFirstReceiveTimestamp ?? '',
-  };
-  // Optional attributes appear only when SQS reports them, as in Lambda's records.
-  const optional = [
-    'AWSTraceHeader',
-    'SequenceNumber',
-    'MessageGroupId',
-    'MessageDeduplicationId',
-    'DeadLetterQueueSourceArn',
-  ] as const;
-  for (const name of optional) {
-    const value = attrs[name];
-    if (value !== undefined) attributes[name] = value;
-  }
-  return {
-    messageId: MessageId,
-    receiptHandle: ReceiptHandle,
-    body: Body,
-    attributes,
-    messageAttributes: toRecordMessageAttributes(message.MessageAttributes ?? {}),
-    md5OfBody: MD5OfBody,
-    ...(message.MD5OfMessageAttributes ? { md5OfMessageAttributes: message.MD5OfMessageAttributes } : {}),
-    eventSource: 'aws:sqs',
-    eventSourceARN,
-    awsRegion,
-  };
-}
-
-function toRecordMessageAttributes(attrs: Record<string, MessageAttributeValue>): SQSMessageAttributes {
-  const out: SQSMessageAttributes = {};
-  for (const [name, value] of Object.entries(attrs)) {
-    out[name] = {
-      // Lambda always carries both lists (empty) and gives binary values base64-encoded.
-      stringListValues: value.StringListValues ?? [],
-      binaryListValues: (value.BinaryListValues ?? []).map((b) => Buffer.from(b).toString('base64')),
-      dataType: value.DataType ?? 'String',
-      ...(value.StringValue !== undefined ? { stringValue: value.StringValue } : {}),
-      ...(value.BinaryValue !== undefined ? { binaryValue: Buffer.from(value.BinaryValue).toString('base64') } : {}),
-    };
-  }
-  return out;
-}
-
-/** A Lambda context whose getRemainingTimeInMillis counts down from the function timeout. */
-export function createLambdaContext(opts: {
-  functionName: string;
-  region: string;
-  timeoutMs: number;
-  memoryLimitInMB?: number;
-}): Context {
-  const deadline = Date.now() + opts.timeoutMs;
-  const awsRequestId = randomUUID();
-  const unsupported = (): never => {
-    throw new Error('callback-style completion is not supported; return a promise');
-  };
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: opts.functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${opts.region}:${LOCAL_ACCOUNT_ID}:function:${opts.functionName}`,
-    memoryLimitInMB: String(opts.memoryLimitInMB ?? 1024),
-    awsRequestId,
-    logGroupName: `/aws/lambda/${opts.functionName}`,
-    logStreamName: `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${awsRequestId.replaceAll('-', '')}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: unsupported,
-    fail: unsupported,
-    succeed: unsupported,
-  };
 }
 
 function queueNameOf(queueUrl: string): string {

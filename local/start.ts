@@ -1,9 +1,10 @@
 /**
  * `npm start`: the whole pipeline on one machine, against real servers that speak the AWS protocols.
- * Local DynamoDB (dynalite) and S3 (s3rver) keep their data under the data folder, so the archive
- * survives restarts; the queue (fauxqs) is in memory. With ANTHROPIC_API_KEY set, files come from
- * the real API; otherwise from a built-in sample upstream. Either way the discovery pollers run on
- * their deployed schedule and find the files; nothing is enqueued by hand.
+ * DynamoDB (dynalite), S3 (s3rver) and the queue (fauxqs, SQLite) keep their data under the data
+ * folder, so the archive and every queued job survive a crash and a restart; at start, jobs a killed
+ * run left in flight are resumed at once (crash-recovery.ts). With ANTHROPIC_API_KEY set, files come
+ * from the real API; otherwise from a built-in sample upstream. Either way the discovery pollers run
+ * on their deployed schedule and find the files; nothing is enqueued by hand.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createIngestRuntime } from '../lambdas/ingest/runtime.js';
@@ -11,12 +12,15 @@ import { createLookupRuntime } from '../lambdas/lookup/runtime.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../shared/platform/aws-clients.js';
 import { DiscoveryConfigSchema, IngestConfigSchema, LookupConfigSchema, WorkerBudgetConfigSchema, loadConfig } from '../shared/contracts/lambda-environment.js';
 import { createPollerRuntime } from '../lambdas/discovery/runtime.js';
+import { describeError } from '../shared/platform/errors.js';
 import { noCounters } from '../shared/platform/telemetry.js';
 import { useLocalAwsEnvironment } from './aws/local-account.js';
 import { ensureBucket, ensureQueues, ensureTable } from './aws/resources.js';
 import { startLocalAws } from './aws/servers.js';
 import { createConsoleLog } from './console-log.js';
+import { resumeAbandonedJobs } from './crash-recovery.js';
 import { startLookupServer } from './lookup-server.js';
+import { manageProcessLifecycle } from './process-lifecycle.js';
 import { startPollerSchedule } from './poller-schedule.js';
 import { sampleBacklog } from './sample-backlog.js';
 import { SAMPLE_API_KEY, sampleFiles } from './sample-data.js';
@@ -34,7 +38,11 @@ const FUNCTION_TIMEOUT_SECONDS = 900;
 const POLLER_TIMEOUT_SECONDS = 300;
 const POLLER_SCHEDULE_MINUTES = { chats: 1, activities: 1, files_api: 15 } as const;
 
+/** How long Ctrl-C lets running jobs finish before the stack stops anyway (they are retried at the next start). */
+const SHUTDOWN_GRACE_MS = 30_000;
+
 const log = createConsoleLog('stack');
+const lifecycle = manageProcessLifecycle(log);
 
 async function main(): Promise<void> {
   useLocalAwsEnvironment();
@@ -44,13 +52,18 @@ async function main(): Promise<void> {
   await refuseIfRunning(dataDir);
   const lookupPort = parsePort(env['LOOKUP_PORT'] ?? '8787');
 
-  const aws = await startLocalAws({ s3: 's3rver', dataDir });
+  const aws = await startLocalAws({ s3: 's3rver', dataDir, onUnexpectedExit: (reason) => lifecycle.fail(reason) });
   const s3 = createS3Client({ endpoint: aws.s3Endpoint });
   const sqs = createSqsClient({ endpoint: aws.sqsEndpoint });
   const doc = createDocumentClient({ endpoint: aws.dynamodbEndpoint });
   const queues = await ensureQueues(sqs, { name: QUEUE, maxReceiveCount: 5, visibilityTimeoutSeconds: 6 * FUNCTION_TIMEOUT_SECONDS });
   await ensureBucket(s3, BUCKET);
   await ensureTable(doc, TABLE);
+  // Nothing polls yet: whatever is in flight was received by a run that is gone.
+  const resumed = await resumeAbandonedJobs(aws.inFlightMessages(QUEUE), { sqs, queueUrl: queues.queueUrl, doc, table: TABLE, log });
+  if (resumed.resumed > 0) {
+    log.info(`resumed ${resumed.resumed} job(s) the previous run left unfinished (${resumed.leasesReleased} lease(s) released)`);
+  }
 
   const realKey = env['ANTHROPIC_API_KEY'];
   const backlog = sampleBacklog();
@@ -145,21 +158,19 @@ async function main(): Promise<void> {
       : 'discovery is polling the upstream on the deployed schedule',
   );
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info(`${signal}: stopping (the archive stays in ${dataDir})`);
+  lifecycle.setStop(async (reason) => {
+    log.info(`${reason}: stopping; running jobs may finish for up to ${SHUTDOWN_GRACE_MS / 1000} s (Ctrl-C again stops at once)`);
     await schedule.stop();
-    await eventSource.stop();
+    const { unfinishedBatches } = await eventSource.stop({ graceMs: SHUTDOWN_GRACE_MS });
+    if (unfinishedBatches > 0) {
+      log.warn(`${unfinishedBatches} batch(es) still running: their jobs stay queued and are retried at the next start`);
+    }
     await lookupServer.close();
     await upstream?.close();
     await aws.stop();
     await rm(stackFilePath(dataDir), { force: true });
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    log.info(`stopped; the archive, the index and the queue stay in ${dataDir}`);
+  });
 }
 
 function printBanner(info: StackInfo): void {
@@ -171,7 +182,7 @@ function printBanner(info: StackInfo): void {
     `  upstream         ${info.upstream.url}${info.upstream.sample ? '  (BUILT-IN SAMPLE upstream: no ANTHROPIC_API_KEY set)' : '  (real API)'}`,
     `  S3               ${info.s3.endpoint}  bucket ${info.s3.bucket} (${info.s3.server}, on disk)`,
     `  DynamoDB         ${info.dynamodb.endpoint}  table ${info.dynamodb.table} (dynalite, on disk)`,
-    `  SQS              ${info.sqs.endpoint}  (fauxqs, in memory)`,
+    `  SQS              ${info.sqs.endpoint}  (fauxqs, on disk)`,
     `    queue          ${info.sqs.queueUrl}`,
     `    dead letters   ${info.sqs.deadLetterQueueUrl}`,
     `  data folder      ${info.dataDir}   (endpoints also in ${stackFilePath(info.dataDir)})`,
@@ -221,6 +232,7 @@ function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
 }
 
 main().catch((err: unknown) => {
-  log.error(err instanceof Error ? err.message : String(err));
+  log.error('could not start', { error: describeError(err), stack: err instanceof Error ? err.stack : undefined });
+  console.error(`claude-file-archiver local stack did not start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

@@ -1,4 +1,7 @@
 import type { SQSBatchResponse, SQSEvent, Context } from 'aws-lambda';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3ArchiveStore } from '../../shared/archive/s3-archive-store.js';
 import type { ApiKeyProvider } from '../../shared/upstream/api-key.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../../shared/platform/aws-clients.js';
@@ -13,9 +16,26 @@ import { createIngestHandler } from './sqs-batch.js';
 
 const MIB = 1024 * 1024;
 
+export interface IngestClients {
+  s3: S3Client;
+  doc: DynamoDBDocumentClient;
+  sqs: SQSClient;
+}
+
+/** The ingest function's AWS clients, as configured (SDK defaults in AWS, the endpoint overrides locally). */
+export function createIngestClients(config: IngestConfig): IngestClients {
+  return {
+    s3: createS3Client({ endpoint: config.LOCAL_S3_ENDPOINT }),
+    doc: createDocumentClient({ endpoint: config.LOCAL_DYNAMODB_ENDPOINT }),
+    sqs: createSqsClient({ endpoint: config.LOCAL_SQS_ENDPOINT }),
+  };
+}
+
 /**
  * Builds the ingest handler and its clients from validated configuration, once per process. The
- * Lambda entry point and the local stack both come through here, so they run the same code.
+ * Lambda entry point and the local stack both come through here, so they run the same code. A caller
+ * that already holds clients built by createIngestClients (the test stack, which observes their
+ * calls) passes them instead of having a second set built.
  */
 export function createIngestRuntime(
   config: IngestConfig,
@@ -24,13 +44,12 @@ export function createIngestRuntime(
     log: Log;
     counters: Counters;
     deadlineMarginMs?: number;
+    clients?: IngestClients;
     /** The shared upstream budget; without COMPLIANCE_REQUESTS_PER_MINUTE the worker is not gated. */
     budget?: WorkerBudgetConfig;
   },
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
-  const s3 = createS3Client({ endpoint: config.LOCAL_S3_ENDPOINT });
-  const doc = createDocumentClient({ endpoint: config.LOCAL_DYNAMODB_ENDPOINT });
-  const sqs = createSqsClient({ endpoint: config.LOCAL_SQS_ENDPOINT });
+  const { s3, doc, sqs } = opts.clients ?? createIngestClients(config);
   const rate = opts.budget?.COMPLIANCE_REQUESTS_PER_MINUTE;
   const gate =
     opts.budget && rate !== undefined

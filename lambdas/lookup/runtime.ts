@@ -1,4 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3DownloadSigner } from '../../shared/archive/s3-archive-store.js';
 import { createDocumentClient, createS3Client } from '../../shared/platform/aws-clients.js';
 import type { LookupConfig } from '../../shared/contracts/lambda-environment.js';
@@ -8,18 +10,37 @@ import { DynamoDbDiscoveryStore } from '../../shared/discovery/dynamodb-discover
 import type { Log } from '../../shared/platform/telemetry.js';
 import { createLookupHandler } from '../../shared/lookup/lookup-http.js';
 
-/** Builds the lookup handler from validated configuration; shared by the Lambda and the local stack. */
-export function createLookupRuntime(config: LookupConfig, log: Log): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
-  const doc = createDocumentClient({ endpoint: config.LOCAL_DYNAMODB_ENDPOINT });
-  const ledger = new DynamoDbDiscoveryStore(doc, config.INDEX_TABLE);
-  const deletions = new UpstreamDeletionIndex(doc, config.INDEX_TABLE);
+export interface LookupClients {
+  s3: S3Client;
+  doc: DynamoDBDocumentClient;
+}
+
+/** The lookup function's AWS clients, as configured (SDK defaults in AWS, the endpoint overrides locally). */
+export function createLookupClients(config: LookupConfig): LookupClients {
+  return {
+    s3: createS3Client({ endpoint: config.LOCAL_S3_ENDPOINT }),
+    doc: createDocumentClient({ endpoint: config.LOCAL_DYNAMODB_ENDPOINT }),
+  };
+}
+
+/**
+ * Builds the lookup handler from validated configuration; shared by the Lambda and the local stack.
+ * `clients` (from createLookupClients) lets a caller that observes their calls pass them in.
+ */
+export function createLookupRuntime(
+  config: LookupConfig,
+  log: Log,
+  clients: LookupClients = createLookupClients(config),
+): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+  const ledger = new DynamoDbDiscoveryStore(clients.doc, config.INDEX_TABLE);
+  const deletions = new UpstreamDeletionIndex(clients.doc, config.INDEX_TABLE);
   return createLookupHandler({
-    index: new DynamoDbFileIndex(doc, config.INDEX_TABLE),
+    index: new DynamoDbFileIndex(clients.doc, config.INDEX_TABLE),
     discovery: {
       listLedger: (source, limit, cursor) => ledger.listLedger(source, limit, cursor),
       getUpstreamDeletions: (ids) => deletions.getUpstreamDeletions(ids),
     },
-    downloads: new S3DownloadSigner(createS3Client({ endpoint: config.LOCAL_S3_ENDPOINT })),
+    downloads: new S3DownloadSigner(clients.s3),
     presignTtlSeconds: config.PRESIGN_TTL_SECONDS,
     log,
   });

@@ -5,8 +5,10 @@
  * with it. The parent learns the port over IPC; when the IPC channel closes (the parent stopped us,
  * exited or was killed) this process closes the server and exits, so it never outlives its parent.
  *
- * Usage (by startS3rver only): node --import tsx local/aws/s3rver-process.ts --directory DIR [--port N]
+ * Usage (by startS3rver only):
+ *   node --import tsx local/aws/s3rver-process.ts --directory DIR [--port N] [--write-log FILE]
  */
+import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import S3rver from 's3rver';
 import { LOOPBACK_HOST } from '../loopback.js';
@@ -24,7 +26,7 @@ async function runS3rverProcess(): Promise<void> {
     process.exit(2);
   }
   const { values } = parseArgs({
-    options: { directory: { type: 'string' }, port: { type: 'string', default: '0' } },
+    options: { directory: { type: 'string' }, port: { type: 'string', default: '0' }, 'write-log': { type: 'string' } },
   });
   if (!values.directory) throw new Error('--directory is required');
   const port = Number(values.port);
@@ -36,6 +38,8 @@ async function runS3rverProcess(): Promise<void> {
     directory: values.directory,
     silent: true,
   });
+  const writeLog = values['write-log'];
+  if (writeLog) server.on('event', (event: unknown) => appendToWriteLog(writeLog, event));
   const address = await server.run();
 
   let closing = false;
@@ -52,10 +56,25 @@ async function runS3rverProcess(): Promise<void> {
   };
   process.on('disconnect', shutDown);
   process.on('SIGTERM', shutDown);
-  process.on('SIGINT', shutDown);
+  // Ctrl-C in a terminal reaches the whole process group: the parent decides when S3 stops (it lets
+  // running jobs finish first), and closes the IPC channel then.
+  process.on('SIGINT', () => {});
 
   const ready: S3rverReadyMessage = { type: 's3rver-ready', port: address.port };
   send(ready);
+}
+
+/**
+ * s3rver keeps no versions: a second write to a key replaces the first without a trace. The write log
+ * keeps that trace, one JSON line per object created or deleted, appended synchronously before
+ * s3rver answers the request, so every write a client saw acknowledged is in it.
+ */
+function appendToWriteLog(file: string, event: unknown): void {
+  const records = (event as { Records?: { eventTime?: string; eventName?: string; s3?: { bucket?: { name?: string }; object?: { key?: string; size?: number; eTag?: string } } }[] }).Records ?? [];
+  for (const r of records) {
+    const line = { time: r.eventTime, event: r.eventName, bucket: r.s3?.bucket?.name, key: r.s3?.object?.key, size: r.s3?.object?.size, etag: r.s3?.object?.eTag };
+    appendFileSync(file, `${JSON.stringify(line)}\n`);
+  }
 }
 
 runS3rverProcess().catch((err: unknown) => {

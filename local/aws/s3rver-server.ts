@@ -21,14 +21,24 @@ export interface S3rverServer extends RunningServer {
  * Starts s3rver in a child process (it needs `--openssl-legacy-provider`, see s3rver-process.ts),
  * storing objects under `directory` (a temporary directory, removed on stop, when absent).
  */
-export async function startS3rver(opts: { directory?: string; port?: number } = {}): Promise<S3rverServer> {
+export async function startS3rver(
+  opts: {
+    directory?: string;
+    port?: number;
+    /** A file to which each object written or deleted is appended as one JSON line. */
+    writeLog?: string;
+    /** Called when the child exits although stop() was not called. */
+    onUnexpectedExit?: (reason: string) => void;
+  } = {},
+): Promise<S3rverServer> {
   const temporary = opts.directory === undefined;
   const directory = opts.directory ?? (await mkdtemp(join(tmpdir(), 'archiver-s3rver-')));
   await mkdir(directory, { recursive: true });
 
   const script = fileURLToPath(new URL('./s3rver-process.ts', import.meta.url));
   const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const child = fork(script, ['--directory', directory, '--port', String(opts.port ?? 0)], {
+  const args = ['--directory', directory, '--port', String(opts.port ?? 0), ...(opts.writeLog ? ['--write-log', opts.writeLog] : [])];
+  const child = fork(script, args, {
     execArgv: ['--import', tsxLoader],
     env: {
       ...process.env,
@@ -50,12 +60,17 @@ export async function startS3rver(opts: { directory?: string; port?: number } = 
   // and the child exits by itself when the channel closes.
   child.unref();
   child.channel?.unref();
+  let stopping = false;
+  child.once('exit', (code, signal) => {
+    if (!stopping) opts.onUnexpectedExit?.(`the S3 server (s3rver, pid ${child.pid}) exited unexpectedly (code ${code}, signal ${signal})`);
+  });
 
   return {
     endpoint: `http://${LOOPBACK_HOST}:${port}`,
     port,
     pid: child.pid,
     stop: callOnce(async () => {
+      stopping = true;
       await stopChild(child, 5_000);
       if (temporary) await rm(directory, { recursive: true, force: true });
     }),

@@ -4,9 +4,11 @@
  * creating the bucket, queues and table on them is resources.ts.
  *
  * - DynamoDB: dynalite, in memory or on disk under `<dataDir>/dynamodb`.
- * - SQS: fauxqs, in memory (queues and messages do not survive a restart).
- * - S3: fauxqs (in memory, correct multipart) or s3rver (on disk under `<dataDir>/s3`, expiring
- *   presigned URLs, no AbortMultipartUpload).
+ * - SQS: fauxqs, in memory or persisted to SQLite under `<dataDir>/fauxqs` (messages, with their
+ *   visibility state, survive a crash and a restart).
+ * - S3: fauxqs (correct multipart; in memory, or in the same SQLite file) or s3rver (on disk under
+ *   `<dataDir>/s3`, expiring presigned URLs, no AbortMultipartUpload; with a data folder, every object
+ *   it writes or deletes is appended to `<dataDir>/s3-writes.log`, since it keeps no versions).
  *
  * Why these: they install from npm and run in this process (s3rver in a child process), so neither
  * `npm start` nor the tests need Docker or a network. Each speaks what the AWS SDK v3 sends: fauxqs
@@ -15,12 +17,12 @@
  * transactions (the index uses single-item conditional writes only); neither S3 server keeps object
  * versions or rejects a wrong Content-MD5 (the pipeline's own hashing protects integrity); fauxqs
  * refuses request bodies over 11 MiB; s3rver needs the OpenSSL legacy provider (s3rver-process.ts).
- * Sources: the packages' READMEs (dynalite 4, fauxqs 1.9, s3rver 3.7); the behaviour relied on is
+ * Sources: the packages' READMEs (dynalite 4, fauxqs 2.4, s3rver 3.7); the behaviour relied on is
  * pinned by test/integration/local-aws-servers.test.ts.
  */
 import { join } from 'node:path';
 import { startDynalite } from './dynalite-server.js';
-import { startFauxqsServer } from './fauxqs-server.js';
+import { startFauxqsServer, type InFlightMessage } from './fauxqs-server.js';
 import { LOCAL_REGION } from './local-account.js';
 import type { RunningServer } from './running-server.js';
 import { startS3rver } from './s3rver-server.js';
@@ -31,12 +33,15 @@ export interface LocalAwsOptions {
   /** Which server answers S3: fauxqs (in memory) or s3rver (on disk). */
   s3: LocalS3Server;
   /**
-   * Directory for on-disk state: dynalite's LevelDB under `dynamodb/`, s3rver's objects under `s3/`.
-   * Without it DynamoDB is in memory and s3rver (if chosen) uses a temporary directory removed on stop.
+   * Directory for on-disk state: dynalite's LevelDB under `dynamodb/`, fauxqs's SQLite under
+   * `fauxqs/`, s3rver's objects under `s3/` and its write log in `s3-writes.log`. Without it
+   * everything is in memory and s3rver (if chosen) uses a temporary directory removed on stop.
    */
   dataDir?: string;
   /** Fixed ports; 0 or absent picks a free port. */
   ports?: { dynamodb?: number; fauxqs?: number; s3rver?: number };
+  /** Called when a server in another process (s3rver) exits without being stopped. */
+  onUnexpectedExit?: (reason: string) => void;
 }
 
 export interface LocalAws {
@@ -45,6 +50,8 @@ export interface LocalAws {
   sqsEndpoint: string;
   dynamodbEndpoint: string;
   s3Server: LocalS3Server;
+  /** Messages of an SQS queue that were received and not deleted (see crash-recovery.ts). */
+  inFlightMessages(queueName: string): InFlightMessage[];
   /** Stops every server this call started; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -61,13 +68,17 @@ export async function startLocalAws(opts: LocalAwsOptions): Promise<LocalAws> {
       port: opts.ports?.dynamodb ?? 0,
     });
     started.push(dynamodb);
-    const fauxqs = await startFauxqsServer({ port: opts.ports?.fauxqs ?? 0 });
+    const fauxqs = await startFauxqsServer({
+      ...(opts.dataDir ? { dataDir: join(opts.dataDir, 'fauxqs') } : {}),
+      port: opts.ports?.fauxqs ?? 0,
+    });
     started.push(fauxqs);
     let s3Endpoint = fauxqs.endpoint;
     if (opts.s3 === 's3rver') {
       const s3rver = await startS3rver({
-        ...(opts.dataDir ? { directory: join(opts.dataDir, 's3') } : {}),
+        ...(opts.dataDir ? { directory: join(opts.dataDir, 's3'), writeLog: join(opts.dataDir, 's3-writes.log') } : {}),
         port: opts.ports?.s3rver ?? 0,
+        ...(opts.onUnexpectedExit ? { onUnexpectedExit: opts.onUnexpectedExit } : {}),
       });
       started.push(s3rver);
       s3Endpoint = s3rver.endpoint;
@@ -78,6 +89,7 @@ export async function startLocalAws(opts: LocalAwsOptions): Promise<LocalAws> {
       sqsEndpoint: fauxqs.endpoint,
       dynamodbEndpoint: dynamodb.endpoint,
       s3Server: opts.s3,
+      inFlightMessages: (queueName) => fauxqs.inFlightMessages(queueName),
       stop: stopAll,
     };
   } catch (err) {

@@ -35,5 +35,7 @@ declare module 's3rver' {
     constructor(options?: S3rverOptions);
     run(): Promise<AddressInfo>;
     close(): Promise<void>;
+    /** S3 event notifications (`{ Records: [...] }`), emitted after an object is written or deleted. */
+    on(event: 'event', listener: (event: unknown) => void): this;
   }
 }

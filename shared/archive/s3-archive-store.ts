@@ -1,4 +1,4 @@
-import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { judgeReadBack } from './archive-store.js';
@@ -57,29 +57,23 @@ export class S3ArchiveStore extends S3DownloadSigner implements ArchiveStore {
     });
   }
 
+  /**
+   * Whether `key` holds an object is asked with a listing of exactly that key, not a HeadObject or
+   * GetObject: S3 answers a read of a missing key with 403, not 404, to a caller without
+   * s3:ListBucket, and the ingest role holds s3:ListBucket only for prefixes under the archive layout
+   * (ARCHIVE_KEY_PREFIX), which a read does not carry. A delete marker as the current version lists
+   * nothing, so a new version is written, as for a missing key.
+   */
   async readBackVerified(key: string, expected: ExpectedIntegrity, signal: AbortSignal): Promise<ReadBack> {
-    let versionId: string | undefined;
-    try {
-      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
-      versionId = head.VersionId;
-    } catch (err) {
-      if (isNotFound(err)) return { kind: 'absent' };
-      throw err;
-    }
-    const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, VersionId: versionId }), { abortSignal: signal });
+    // Keys sort by bytes, so the key itself comes before any longer key it is a prefix of.
+    const listed = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: key, MaxKeys: 1 }), { abortSignal: signal });
+    if (listed.Contents?.[0]?.Key !== key) return { kind: 'absent' };
+    // The caller holds the file's claim, so no other delivery writes meanwhile: the current version is the listed one.
+    const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
     const meter = new IntegrityMeter();
     if (res.Body) {
       for await (const chunk of res.Body as AsyncIterable<Uint8Array>) meter.update(chunk);
     }
-    return judgeReadBack(expected, meter.digest(), { versionId, etag: res.ETag });
+    return judgeReadBack(expected, meter.digest(), { versionId: res.VersionId, etag: res.ETag });
   }
-}
-
-/** S3 (and the local servers) report a missing key as NotFound (HEAD), NoSuchKey (GET) or a bare 404. */
-export function isNotFound(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const name = 'name' in err ? err.name : undefined;
-  const meta = '$metadata' in err ? err.$metadata : undefined;
-  const status = typeof meta === 'object' && meta !== null && 'httpStatusCode' in meta ? meta.httpStatusCode : undefined;
-  return name === 'NotFound' || name === 'NoSuchKey' || status === 404;
 }

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
 /**
@@ -11,6 +11,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 export interface ClientOptions {
   endpoint?: string | undefined;
   region?: string | undefined;
+  /** S3 with an endpoint override only: a local server's user (the RADOS Gateway's); otherwise the SDK's provider chain. */
+  credentials?: S3ClientConfig['credentials'];
 }
 
 export function createS3Client(opts: ClientOptions = {}): S3Client {
@@ -18,6 +20,7 @@ export function createS3Client(opts: ClientOptions = {}): S3Client {
   return new S3Client({
     endpoint: opts.endpoint,
     region: opts.region ?? 'us-east-1',
+    ...(opts.credentials ? { credentials: opts.credentials } : {}),
     forcePathStyle: true,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',

@@ -19,10 +19,15 @@ export interface SynthesizedArchiver extends ArchiverStacks {
 /**
  * Builds the archiver app as `cdk synth` does, with extra `archiver:*` context and bundling skipped
  * (template tests need no code; bundling takes seconds per function). Each test file synthesizes
- * once per configuration and shares the result.
+ * once per configuration and shares the result. `builtinCloudFormationValidation: false` skips the
+ * CDK's own template validation (a WebAssembly engine, most of a synth's time) for a caller that only
+ * reads the templates; the template tests keep it.
  */
-export function synthArchiver(context: Record<string, unknown> = {}): SynthesizedArchiver {
-  const app = new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context } });
+export function synthArchiver(context: Record<string, unknown> = {}, opts: { builtinCloudFormationValidation?: boolean } = {}): SynthesizedArchiver {
+  const app = new App({
+    context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context },
+    builtinCloudFormationValidation: opts.builtinCloudFormationValidation ?? true,
+  });
   const stacks = addArchiverStacks(app);
   return {
     app,

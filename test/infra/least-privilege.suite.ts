@@ -32,16 +32,19 @@ export function describeLeastPrivilege({ defaults: app }: ArchiverSynths): void 
     if (/^\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":s3:::claude-file-archiver-dev-",\{"Ref":"AWS::AccountId"\},"-",\{"Ref":"AWS::Region"\},"\/\*"\]\]\}$/.test(json)) {
       return 'archive objects';
     }
+    if (/^\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":s3:::claude-file-archiver-dev-",\{"Ref":"AWS::AccountId"\},"-",\{"Ref":"AWS::Region"\}\]\]\}$/.test(json)) {
+      return 'archive bucket';
+    }
     throw new Error(`unrecognised resource in a policy: ${json}`);
   }
 
-  /** `<resource label> <action>` for every allowed action of a policy document, sorted. */
+  /** `<resource label> <action>[ if <condition>]` for every allowed action of a policy document, sorted. */
   function grantsOf(policyDocument: unknown): string[] {
     const grants: string[] = [];
     for (const s of statementsOf(policyDocument)) {
       expect(s.Effect).toBe('Allow');
-      expect(s.Condition).toBeUndefined();
-      for (const resource of asArray(s.Resource)) for (const action of asArray(s.Action)) grants.push(`${labelOf(resource)} ${action}`);
+      const condition = s.Condition === undefined ? '' : ` if ${JSON.stringify(s.Condition)}`;
+      for (const resource of asArray(s.Resource)) for (const action of asArray(s.Action)) grants.push(`${labelOf(resource)} ${action}${condition}`);
     }
     return grants.sort();
   }
@@ -95,6 +98,8 @@ export function describeLeastPrivilege({ defaults: app }: ArchiverSynths): void 
           'archive objects s3:GetObjectVersion',
           'archive objects s3:AbortMultipartUpload',
           'archive objects s3:ListMultipartUploadParts',
+          // Only listings under the archive layout: ingest asks whether a file's key holds an object.
+          'archive bucket s3:ListBucket if {"StringLike":{"s3:prefix":"archive/*"}}',
           'archive key kms:Decrypt',
           'archive key kms:DescribeKey',
           'archive key kms:Encrypt',

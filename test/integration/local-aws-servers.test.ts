@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -17,7 +17,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, it } from 'vitest';
 import { z } from 'zod';
@@ -27,8 +27,8 @@ import { createDocumentClient, createS3Client, createSqsClient } from '../../sha
 import { INDEX_TABLE_KEYS } from '../../shared/contracts/table-keys.js';
 import { localAwsFromInject, uniqueName } from '../support/local-aws.js';
 
-// Proves that the local stack starts on loopback only, stops cleanly, keeps DynamoDB and s3rver
-// data across a restart with a data dir, that the ensure* helpers are idempotent, and records what
+// Proves that the local stack starts on loopback only, stops cleanly, keeps DynamoDB, s3rver and
+// queue data across a restart with a data dir, that the ensure* helpers are idempotent, and records what
 // the local S3 servers do not support (versioning).
 
 const aws = localAwsFromInject();
@@ -83,22 +83,34 @@ describe.concurrent('startLocalAws', () => {
     }
   });
 
-  it('keeps DynamoDB items and s3rver objects across a restart on the same data dir, and frees its ports on stop', async ({ expect }) => {
+  it('keeps DynamoDB items, s3rver objects and queued messages (in flight ones too) across a restart on the same data dir, and frees its ports on stop', async ({ expect }) => {
     const dataDir = await tempDir();
     const table = 'persisted-index';
     const bucket = 'persisted-archive';
+    const queue = 'persisted-queue';
 
     const first = await startLocalAws({ s3: 's3rver', dataDir });
     expect(first.s3Server).toBe('s3rver');
+    const other = otherLocalAddress();
+    if (other) expect(await probe(other, portOf(first.sqsEndpoint))).toBe('ECONNREFUSED');
+    let inFlightId: string | undefined;
     {
       const ddb = createDocumentClient({ endpoint: first.dynamodbEndpoint });
       const s3 = createS3Client({ endpoint: first.s3Endpoint });
+      const sqs = createSqsClient({ endpoint: first.sqsEndpoint });
       expect(await ensureTable(ddb, table)).toEqual({ created: true });
       await ddb.send(new PutCommand({ TableName: table, Item: { pk: 'FILE#f1', sk: 'FILE', state: 'ARCHIVED' } }));
       expect(await ensureBucket(s3, bucket)).toMatchObject({ created: true });
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'files/f1', Body: 'archived bytes' }));
+      const { queueUrl } = await ensureQueues(sqs, { name: queue, maxReceiveCount: 5, visibilityTimeoutSeconds: 600 });
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'taken' }));
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }));
+      inFlightId = Messages[0]?.MessageId;
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'waiting' }));
+      expect(first.inFlightMessages(queue)).toEqual([{ messageId: inFlightId, receiptHandle: Messages[0]?.ReceiptHandle, body: 'taken' }]);
       ddb.destroy();
       s3.destroy();
+      sqs.destroy();
     }
     await first.stop();
     for (const endpoint of [first.dynamodbEndpoint, first.s3Endpoint, first.sqsEndpoint]) {
@@ -115,8 +127,18 @@ describe.concurrent('startLocalAws', () => {
       expect(await ensureBucket(s3, bucket)).toMatchObject({ created: false });
       const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'files/f1' }));
       expect(await object.Body?.transformToString()).toBe('archived bytes');
+      // The queue is back with both messages: one waiting, one still in flight with its receipt handle.
+      const sqs = createSqsClient({ endpoint: second.sqsEndpoint });
+      const { queueUrl } = await ensureQueues(sqs, { name: queue, maxReceiveCount: 5, visibilityTimeoutSeconds: 600 });
+      expect(second.inFlightMessages(queue).map((m) => [m.messageId, m.body])).toEqual([[inFlightId, 'taken']]);
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      expect(Messages.map((m) => m.Body)).toEqual(['waiting']);
+      // s3rver keeps no versions, so every write it acknowledged is in the write log.
+      const writes = (await readFile(join(dataDir, 's3-writes.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(writes).toEqual([expect.objectContaining({ event: 'ObjectCreated:Put', bucket, key: 'files/f1', size: 14 })]);
       ddb.destroy();
       s3.destroy();
+      sqs.destroy();
     } finally {
       await second.stop();
     }

@@ -259,6 +259,43 @@ describe.concurrent('local SQS event source against fauxqs', () => {
     expect(await messageCounts(queueUrl)).toEqual({ visible: 0, inFlight: 0 });
   });
 
+  it('stop({ graceMs }) gives up waiting after the grace and leaves the unfinished batch in flight', async ({ expect }) => {
+    const { queueUrl } = await makeQueues({ visibilityTimeoutSeconds: 30 });
+    await sendBodies(queueUrl, ['slow']);
+    let started: () => void = () => {};
+    const handlerStarted = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const source = start(queueUrl, async () => {
+      started();
+      await held;
+    });
+    await handlerStarted;
+    const stopping = Date.now();
+    const { unfinishedBatches } = await source.stop({ graceMs: 300 });
+    expect(Date.now() - stopping).toBeLessThan(1_500);
+    expect(unfinishedBatches).toBe(1);
+    expect(await messageCounts(queueUrl)).toEqual({ visible: 0, inFlight: 1 });
+    release();
+  });
+
+  it('hands a message received while stopping back to the queue instead of processing it', async ({ expect }) => {
+    const { queueUrl } = await makeQueues({ visibilityTimeoutSeconds: 30 });
+    let invoked = 0;
+    const source = startSqsEventSource({ sqs: aws.sqs, queueUrl, handler: async () => void invoked++, waitTimeSeconds: 3 });
+    sources.push(source);
+    await sleep(300); // the poller is now inside a long poll on the empty queue
+    const stopped = source.stop();
+    await sendBodies(queueUrl, ['arrives-while-stopping']);
+    expect(await stopped).toEqual({ unfinishedBatches: 0 });
+    expect(invoked).toBe(0);
+    expect(await messageCounts(queueUrl)).toEqual({ visible: 1, inFlight: 0 });
+  });
+
   it('stops within about one long-poll wait when the queue is idle', async ({ expect }) => {
     const { queueUrl } = await makeQueues();
     const source = start(queueUrl, async () => {});

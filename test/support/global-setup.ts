@@ -21,6 +21,8 @@ import {
   startRadosGateway,
   type RadosGatewayInfo,
 } from './rados-gateway.js';
+import { synthesizeDeployedPermissions, type DeployedPermissions } from './permissions/deployed-permissions.js';
+import { reportUnusedGrants } from './permissions/usage-report.js';
 
 /** What tests read with `inject('localAws')`; every endpoint is on 127.0.0.1. */
 export interface ProvidedLocalAws {
@@ -39,6 +41,10 @@ export interface ProvidedLocalAws {
 declare module 'vitest' {
   export interface ProvidedContext {
     localAws: ProvidedLocalAws;
+    /** The synthesized role and resource policies every test's AWS calls are checked against. */
+    deployedPermissions: DeployedPermissions;
+    /** Where each test file leaves the IAM actions its calls used (for the least-privilege report). */
+    permissionUsageDir: string;
   }
 }
 
@@ -51,6 +57,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     }
     console.log(`Real-S3 tier (RADOS Gateway) did not run: radosgw is not installed; to run it: ${RADOS_GATEWAY_INSTALL_COMMAND}`);
   }
+  // Synthesized once per run (bundling and template validation skipped, under a second): every test
+  // file checks its AWS calls against it (test/support/permission-setup.ts).
+  const deployedPermissions = synthesizeDeployedPermissions();
+  project.provide('deployedPermissions', deployedPermissions);
+  const permissionUsageDir = await mkdtemp(join(tmpdir(), 'archiver-test-permissions-'));
+  project.provide('permissionUsageDir', permissionUsageDir);
   const s3rverDirectory = await mkdtemp(join(tmpdir(), 'archiver-test-s3rver-'));
   // All three start at once: the gateway's cluster takes a few seconds, the others well under one.
   const [aws, s3rver, rgw] = await Promise.allSettled([
@@ -64,8 +76,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     );
     await rm(s3rverDirectory, { recursive: true, force: true });
   };
+  const teardown = async (): Promise<void> => {
+    await stopAll();
+    await reportUnusedGrants(deployedPermissions, permissionUsageDir, process.env['ARCHIVER_PERMISSIONS_REPORT']);
+    await rm(permissionUsageDir, { recursive: true, force: true });
+  };
   if (aws.status === 'rejected' || s3rver.status === 'rejected' || rgw.status === 'rejected') {
     await stopAll();
+    await rm(permissionUsageDir, { recursive: true, force: true });
     const failed = [aws, s3rver, rgw].find((started) => started.status === 'rejected');
     throw failed?.reason;
   }
@@ -87,5 +105,5 @@ export default async function setup(project: TestProject): Promise<() => Promise
         }
       : {}),
   });
-  return stopAll;
+  return teardown;
 }

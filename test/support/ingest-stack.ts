@@ -4,17 +4,20 @@ import { DeleteMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import { createIngestRuntime } from '../../lambdas/ingest/runtime.js';
-import { ensureBucket, ensureQueues, ensureTable } from '../../local/aws/resources.js';
+import { createIngestClients, createIngestRuntime } from '../../lambdas/ingest/runtime.js';
+import { ensureQueues, ensureTable } from '../../local/aws/resources.js';
 import type { EnsuredQueues } from '../../local/aws/resources.js';
-import { toSqsRecord } from '../../local/sqs-event-source.js';
+import { toSqsRecord } from '../../local/lambda-sqs-shapes.js';
 import type { UpstreamServer } from '../../local/upstream/server.js';
 import { IngestConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
+import { createS3Client, createSqsClient } from '../../shared/platform/aws-clients.js';
 import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
 import type { Counters, Log } from '../../shared/platform/telemetry.js';
 import { localAwsFromInject, uniqueName } from './local-aws.js';
 import type { LocalAwsFixture } from './local-aws.js';
+import { recordCallsOf, type ResourceBindings } from './permissions/aws-call-recorder.js';
 import { startS3WriteCounter } from './s3-write-counter.js';
+import { createArchiveBucket, type ArchiveBucketOnTier, type S3Tier } from './s3-tiers.js';
 import { lambdaContextFactory } from './sqs-records.js';
 import { TEST_UPSTREAM_API_KEY, startTestUpstream } from './upstream.js';
 
@@ -37,6 +40,10 @@ export interface IngestStack {
   bucket: string;
   table: string;
   queues: EnsuredQueues;
+  /** The S3 tier's bucket, and on the gateway the users standing in for the deployed roles. */
+  archive: ArchiveBucketOnTier;
+  /** Which deployed resource each of this stack's bucket, table and queues stands for (permission checks). */
+  bindings: ResourceBindings;
   upstream: UpstreamServer;
   index: DynamoDbFileIndex;
   logs: LogEntry[];
@@ -66,20 +73,22 @@ export interface IngestStack {
 
 /**
  * A fresh bucket, table, queue pair and test upstream on the global setup's servers, with the ingest
- * handler built exactly as the Lambda builds it (createIngestRuntime).
+ * handler built exactly as the Lambda builds it (createIngestClients, createIngestRuntime). Its
+ * clients' calls are recorded as the ingest role's, and so are the receives and deletes this stack
+ * makes in place of the event source mapping (which AWS makes with the function's role); the jobs it
+ * sends are checked against the job producer policy.
  */
 export async function createIngestStack(
-  opts: { s3?: 'fauxqs' | 's3rver'; partSizeMib?: number; concurrency?: number; maxAttempts?: number; deadlineMarginMs?: number } = {},
+  opts: { s3?: S3Tier; partSizeMib?: number; concurrency?: number; maxAttempts?: number; deadlineMarginMs?: number } = {},
 ): Promise<IngestStack> {
   const aws = localAwsFromInject();
-  const useS3rver = opts.s3 === 's3rver';
-  const s3 = useS3rver ? aws.s3rver : aws.s3;
   const name = uniqueName('ingest');
   const queues = await ensureQueues(aws.sqs, { name, maxReceiveCount: 3, visibilityTimeoutSeconds: 30 });
-  await ensureBucket(s3, name);
+  const archive = await createArchiveBucket(opts.s3 ?? 'fauxqs', aws, name);
+  const s3 = archive.s3;
   await ensureTable(aws.ddb, name);
   const upstream = await startTestUpstream();
-  const writes = await startS3WriteCounter(useS3rver ? aws.s3rverEndpoint : aws.s3Endpoint);
+  const writes = await startS3WriteCounter(archive.endpoint, { preserveHost: archive.verifiesSignatures });
   const logs: LogEntry[] = [];
   const metrics: IngestStack['metrics'] = [];
   const entry = (level: LogEntry['level']) => (message: string, attributes: Record<string, unknown> = {}) => {
@@ -87,6 +96,12 @@ export async function createIngestStack(
   };
   const log: Log = { debug: entry('debug'), info: entry('info'), warn: entry('warn'), error: entry('error') };
   const counters: Counters = { record: (metric, value, _unit, dimension) => metrics.push({ name: metric, value, dimension }) };
+  const queueName = (url: string) => new URL(url).pathname.split('/').pop() ?? url;
+  const bindings: ResourceBindings = {
+    buckets: { [name]: 'archiveBucket' },
+    tables: { [name]: 'indexTable' },
+    queues: { [queueName(queues.queueUrl)]: 'ingestQueue', [queueName(queues.dlqUrl)]: 'deadLetterQueue' },
+  };
   const config = loadConfig(IngestConfigSchema, {
     ARCHIVE_BUCKET: name,
     INDEX_TABLE: name,
@@ -102,7 +117,18 @@ export async function createIngestStack(
     LOCAL_SQS_ENDPOINT: aws.sqsEndpoint,
     LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
   });
+  const clients = createIngestClients(config);
+  // On the gateway the handler signs as a user holding exactly the ingest role's S3 statements.
+  const ingestUser = await archive.credentialsFor('ingest');
+  if (ingestUser) {
+    clients.s3.destroy();
+    clients.s3 = createS3Client({ endpoint: config.LOCAL_S3_ENDPOINT, region: aws.region, credentials: ingestUser });
+  }
+  for (const client of Object.values(clients)) recordCallsOf(client, 'ingest', bindings);
+  const eventSource = recordCallsOf(createSqsClient({ endpoint: aws.sqsEndpoint, region: aws.region }), 'ingest', bindings, 'event source mapping');
+  const producer = recordCallsOf(createSqsClient({ endpoint: aws.sqsEndpoint, region: aws.region }), 'jobProducer', bindings);
   const handler = createIngestRuntime(config, {
+    clients,
     apiKey: TEST_UPSTREAM_API_KEY,
     log,
     counters,
@@ -110,7 +136,7 @@ export async function createIngestStack(
   });
 
   const receive = async (): Promise<Message[]> => {
-    const res = await aws.sqs.send(
+    const res = await eventSource.send(
       new ReceiveMessageCommand({
         QueueUrl: queues.queueUrl,
         MaxNumberOfMessages: 10,
@@ -123,7 +149,7 @@ export async function createIngestStack(
   };
 
   const sendAndReceive = async (bodies: string[]): Promise<Message[]> => {
-    for (const body of bodies) await aws.sqs.send(new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: body }));
+    for (const body of bodies) await producer.send(new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: body }));
     const received: Message[] = [];
     for (let i = 0; i < 20 && received.length < bodies.length; i++) received.push(...(await receive()));
     if (received.length !== bodies.length) throw new Error(`received ${received.length} of ${bodies.length} messages`);
@@ -137,7 +163,7 @@ export async function createIngestStack(
     // As the event source mapping does: delete what succeeded, leave failures to reappear.
     const done = messages.filter((m) => m.MessageId && !failed.includes(m.MessageId));
     if (done.length > 0) {
-      await aws.sqs.send(
+      await eventSource.send(
         new DeleteMessageBatchCommand({
           QueueUrl: queues.queueUrl,
           Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
@@ -153,6 +179,8 @@ export async function createIngestStack(
     bucket: name,
     table: name,
     queues,
+    archive,
+    bindings,
     upstream,
     index: new DynamoDbFileIndex(aws.ddb, name),
     logs,
@@ -201,6 +229,8 @@ export async function createIngestStack(
     async close() {
       await upstream.close();
       await writes.close();
+      for (const client of [...Object.values(clients), eventSource, producer]) client.destroy();
+      archive.destroy();
       aws.destroy();
     },
   };

@@ -26,7 +26,7 @@ interface Seen {
  * Neither local S3 server keeps object versions, and fauxqs never lists open multipart uploads, so
  * "one object version" and "no upload left open" are observed here, on the wire.
  */
-export async function startS3WriteCounter(target: string): Promise<S3WriteCounter> {
+export async function startS3WriteCounter(target: string, opts: { preserveHost?: boolean } = {}): Promise<S3WriteCounter> {
   const upstream = new URL(target);
   const seen: Seen[] = [];
   const server = createServer((req, res) => {
@@ -35,7 +35,14 @@ export async function startS3WriteCounter(target: string): Promise<S3WriteCounte
     seen.push(entry);
     const isCreate = entry.method === 'POST' && url.searchParams.has('uploads');
     const forward = request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        // A server that verifies signatures (the RADOS Gateway) must see the Host the client signed.
+        headers: opts.preserveHost ? req.headers : { ...req.headers, host: upstream.host },
+      },
       (answer) => {
         entry.status = answer.statusCode;
         res.writeHead(answer.statusCode ?? 502, answer.headers);

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../local/aws/local-account.js';
-import { createLambdaContext } from '../../local/sqs-event-source.js';
+import { createLambdaContext } from '../../local/lambda-sqs-shapes.js';
 
 /**
  * An SQS record as Lambda delivers it, for handler tests. An object body is JSON-serialised (pass

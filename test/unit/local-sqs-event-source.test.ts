@@ -1,6 +1,6 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { createLambdaContext, parseBatchResponse, toSqsRecord } from '../../local/sqs-event-source.js';
+import { createLambdaContext, parseBatchResponse, toSqsRecord } from '../../local/lambda-sqs-shapes.js';
 import { sqsRecordFactory } from '../support/sqs-records.js';
 
 const ARN = 'arn:aws:sqs:us-east-1:000000000000:ingest';

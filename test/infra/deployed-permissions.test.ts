@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import type { RecordedCall, ResourceBindings } from '../support/permissions/aws-call-recorder.js';
+import { synthesizeDeployedPermissions, type PrincipalName } from '../support/permissions/deployed-permissions.js';
+import { checkCalls } from '../support/permissions/permission-check.js';
+
+// The checker the integration suite runs after every test (test/support/permission-setup.ts), shown
+// here to allow what the roles hold and to refuse what they do not, so a pass there means something.
+const deployed = synthesizeDeployedPermissions();
+const bindings: ResourceBindings = {
+  buckets: { 'local-bucket': 'archiveBucket' },
+  tables: { 'local-table': 'indexTable' },
+  queues: { 'local-queue': 'ingestQueue', 'local-dlq': 'deadLetterQueue' },
+  secrets: { 'local-secret': 'upstreamApiKey' },
+};
+const QUEUE = 'http://127.0.0.1:1/000000000000/local-queue';
+const DLQ = 'http://127.0.0.1:1/000000000000/local-dlq';
+
+function call(principal: PrincipalName, service: string, operation: string, target: Record<string, unknown>, outcome: RecordedCall['outcome'] = 'ok'): RecordedCall {
+  return { principal, service, operation, target, bindings, outcome, via: undefined };
+}
+const object = { Bucket: 'local-bucket', Key: 'archive/generated/file_1' };
+
+describe('deployed permission checks', () => {
+  it('resolve every template reference: the functions are configured with the resources their roles are granted', () => {
+    const { ingest, lookup } = deployed.principals;
+    const r = deployed.resources;
+    expect(ingest.environment).toMatchObject({
+      ARCHIVE_BUCKET: r.archiveBucket.name,
+      INDEX_TABLE: r.indexTable.name,
+      INGEST_QUEUE_URL: `https://sqs.${deployed.region}.amazonaws.com/${deployed.account}/${r.ingestQueue.name}`,
+      DEAD_LETTER_QUEUE_URL: `https://sqs.${deployed.region}.amazonaws.com/${deployed.account}/${r.deadLetterQueue.name}`,
+      ANTHROPIC_API_KEY_SECRET_ARN: r.upstreamApiKey.arn,
+    });
+    expect(lookup.environment).toMatchObject({ ARCHIVE_BUCKET: r.archiveBucket.name, INDEX_TABLE: r.indexTable.name });
+    for (const resource of Object.values(r)) expect(resource.keyArn).toMatch(/^arn:aws:kms:us-east-1:111122223333:key\//);
+  });
+
+  it('allow what the ingest path does: write the archive, index it, defer and dead-letter jobs', async () => {
+    const result = await checkCalls(
+      [
+        call('ingest', 'S3', 'PutObject', object),
+        call('ingest', 'S3', 'CreateMultipartUpload', object),
+        call('ingest', 'S3', 'UploadPart', object),
+        call('ingest', 'S3', 'CompleteMultipartUpload', object),
+        call('ingest', 'S3', 'AbortMultipartUpload', object),
+        call('ingest', 'S3', 'GetObject', { ...object, VersionId: 'v1' }),
+        call('ingest', 'DynamoDB', 'UpdateItem', { TableName: 'local-table' }),
+        call('ingest', 'SQS', 'ChangeMessageVisibility', { QueueUrl: QUEUE }),
+        call('ingest', 'SQS', 'SendMessage', { QueueUrl: DLQ }),
+      ],
+      deployed,
+    );
+    expect(result.denials).toEqual([]);
+    // S3, DynamoDB and SQS each use their customer-managed key on the caller's behalf.
+    expect(result.used.filter((u) => u.action.startsWith('kms:')).map((u) => u.action)).toEqual(
+      expect.arrayContaining(['kms:GenerateDataKey', 'kms:Decrypt']),
+    );
+  });
+
+  it('allow the ingest function to read the upstream key secret its environment names, through the secret\u2019s key', async () => {
+    const secretArn = deployed.principals.ingest.environment?.['ANTHROPIC_API_KEY_SECRET_ARN'] ?? '';
+    const result = await checkCalls(
+      [{ ...call('ingest', 'SecretsManager', 'GetSecretValue', { SecretId: secretArn }), bindings: { secrets: { [secretArn]: 'upstreamApiKey' } } }],
+      deployed,
+    );
+    expect(result.denials).toEqual([]);
+    expect(result.used.map((u) => u.action)).toEqual(['secretsmanager:GetSecretValue', 'kms:Decrypt']);
+  });
+
+  it('refuse what a role does not hold, naming the action, the ARN and the call', async () => {
+    const result = await checkCalls(
+      [
+        call('lookup', 'S3', 'PutObject', object),
+        call('lookup', 'DynamoDB', 'UpdateItem', { TableName: 'local-table' }),
+        call('lookup', 'SQS', 'ReceiveMessage', { QueueUrl: QUEUE }),
+        call('jobProducer', 'SQS', 'SendMessage', { QueueUrl: DLQ }),
+      ],
+      deployed,
+    );
+    expect(result.denials).toEqual([
+      expect.stringMatching(/lookup role is not allowed s3:PutObject on arn:aws:s3:::claude-file-archiver-dev-111122223333-us-east-1\/archive\/generated\/file_1 .*S3 PutObject/),
+      expect.stringMatching(/lookup role is not allowed kms:GenerateDataKey on arn:aws:kms:/),
+      expect.stringMatching(/lookup role is not allowed dynamodb:UpdateItem on arn:aws:dynamodb:us-east-1:111122223333:table\//),
+      expect.stringMatching(/lookup role is not allowed sqs:ReceiveMessage on arn:aws:sqs:/),
+      expect.stringMatching(/lookup role is not allowed kms:Decrypt on arn:aws:kms:.* SQS ReceiveMessage/),
+      expect.stringMatching(/jobProducer role is not allowed sqs:SendMessage on arn:aws:sqs:.*DeadLetterQueue/),
+    ]);
+  });
+
+  it('require s3:ListBucket for a read that relied on S3 answering 404 for a missing key', async () => {
+    const found = await checkCalls([call('ingest', 'S3', 'HeadObject', object, 'ok')], deployed);
+    expect(found.denials).toEqual([]);
+    const missing = await checkCalls([call('ingest', 'S3', 'HeadObject', object, 'not-found')], deployed);
+    // The ingest role's s3:ListBucket is scoped to listings under the archive layout (s3:prefix),
+    // which a read does not carry: it does not make a missing key answer 404.
+    expect(missing.denials).toEqual([expect.stringMatching(/ingest role is not allowed s3:ListBucket on arn:aws:s3:::claude-file-archiver-dev-111122223333-us-east-1 /)]);
+  });
+
+  it('allow the ingest role to list exactly a key under the archive layout, and nothing else', async () => {
+    const list = (Prefix?: string) => call('ingest', 'S3', 'ListObjectsV2', { Bucket: 'local-bucket', ...(Prefix === undefined ? {} : { Prefix }) });
+    expect((await checkCalls([list(object.Key)], deployed)).denials).toEqual([]);
+    for (const prefix of ['other/', '', undefined]) {
+      expect((await checkCalls([list(prefix)], deployed)).denials).toEqual([expect.stringMatching(/ingest role is not allowed s3:ListBucket/)]);
+    }
+    expect((await checkCalls([{ ...list(object.Key), principal: 'lookup' }], deployed)).denials).toHaveLength(1);
+  });
+
+  it('refuse a call on a resource that stands for nothing deployed, and a call nobody has described', async () => {
+    const result = await checkCalls(
+      [call('ingest', 'DynamoDB', 'GetItem', { TableName: 'some-other-table' }), call('ingest', 'S3', 'PutBucketPolicy', { Bucket: 'local-bucket' })],
+      deployed,
+    );
+    expect(result.denials).toEqual([
+      expect.stringMatching(/on table "some-other-table", which stands for no resource of the deployed stack/),
+      expect.stringMatching(/S3 PutBucketPolicy: the permission checks do not know which IAM actions this call needs/),
+    ]);
+  });
+});

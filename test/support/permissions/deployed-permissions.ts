@@ -1,0 +1,192 @@
+import type { IConstruct } from 'constructs';
+import { logicalIdOf, synthArchiver, type SynthesizedArchiver } from '../../infra/archiver-fixture.js';
+import { CloudFormationResolver, type CfnTemplate } from './cloudformation-resolver.js';
+
+/**
+ * What the CDK app grants, as a deployment would have it: the identity policies of each function's
+ * role and the resource policies and keys of the data stack, with every CloudFormation reference
+ * resolved to fake but consistent ARNs in one account and region. Plain JSON, so the integration
+ * project's global setup can synthesize it once per run and hand it to every test file.
+ */
+export interface DeployedPermissions {
+  account: string;
+  region: string;
+  principals: Record<PrincipalName, DeployedPrincipal>;
+  resources: Record<ResourceName, DeployedResource>;
+  /** Key policies by key ARN. */
+  keyPolicies: Record<string, PolicyDocument>;
+}
+
+/** The identities whose calls the suite checks: the two functions' roles and a job producer holding JobProducerPolicy. */
+export type PrincipalName = 'ingest' | 'lookup' | 'jobProducer';
+/** The data stack's resources the functions are given (by environment variable) and use. */
+export type ResourceName = 'archiveBucket' | 'indexTable' | 'ingestQueue' | 'deadLetterQueue' | 'upstreamApiKey';
+
+export interface PolicyDocument {
+  Version?: string;
+  Statement: PolicyStatement[];
+}
+export interface PolicyStatement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Action?: string | string[];
+  NotAction?: string | string[];
+  Resource?: string | string[];
+  NotResource?: string | string[];
+  Principal?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+export interface DeployedPrincipal {
+  arn: string;
+  policies: { name: string; policy: PolicyDocument }[];
+  /** The environment of the function that runs with this role (resolved), when it is a function's role. */
+  environment: Record<string, string> | undefined;
+}
+
+export interface DeployedResource {
+  arn: string;
+  /** Bucket, table or queue name; the secret's ARN. */
+  name: string;
+  /** The customer-managed key that encrypts it at rest, which callers then use through the service. */
+  keyArn: string | undefined;
+  /** Bucket policy, queue policy or other resource-based policy, when the template has one. */
+  resourcePolicy: PolicyDocument | undefined;
+}
+
+export const FAKE_ACCOUNT = '111122223333';
+export const FAKE_REGION = 'us-east-1';
+
+/**
+ * Synthesizes the CDK app with cdk.json's context (bundling and the CDK's template validation
+ * skipped: the infra project covers both) and extracts the permissions the deployment would have.
+ */
+export function synthesizeDeployedPermissions(): DeployedPermissions {
+  return deployedPermissionsOf(synthArchiver({}, { builtinCloudFormationValidation: false }));
+}
+
+export function deployedPermissionsOf(app: SynthesizedArchiver): DeployedPermissions {
+  const dataStack = app.data.stackName;
+  const serviceStack = app.service.stackName;
+  const templates: Record<string, CfnTemplate> = {
+    [dataStack]: app.dataTemplate.toJSON() as CfnTemplate,
+    [serviceStack]: app.serviceTemplate.toJSON() as CfnTemplate,
+  };
+  const cfn = new CloudFormationResolver({ account: FAKE_ACCOUNT, region: FAKE_REGION, stacks: templates });
+  const dataResources = templates[dataStack]?.Resources ?? {};
+  const serviceResources = templates[serviceStack]?.Resources ?? {};
+
+  const policy = (stack: string, doc: unknown) => cfn.resolve(stack, doc) as PolicyDocument;
+
+  function principalOfRole(role: IConstruct): DeployedPrincipal {
+    const id = logicalIdOf(role);
+    const refersToRole = (roles: unknown) => Array.isArray(roles) && roles.some((r) => JSON.stringify(r) === JSON.stringify({ Ref: id }));
+    const policies: DeployedPrincipal['policies'] = [];
+    const roleProps = serviceResources[id]?.Properties ?? {};
+    if (roleProps['ManagedPolicyArns'] !== undefined) throw new Error(`role ${id} attaches managed policies, which the permission checks do not read`);
+    for (const inline of (roleProps['Policies'] ?? []) as { PolicyName: string; PolicyDocument: unknown }[]) {
+      policies.push({ name: inline.PolicyName, policy: policy(serviceStack, inline.PolicyDocument) });
+    }
+    for (const [pid, r] of Object.entries(serviceResources)) {
+      if ((r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') && refersToRole(r.Properties?.['Roles'])) {
+        policies.push({ name: pid, policy: policy(serviceStack, r.Properties?.['PolicyDocument']) });
+      }
+    }
+    if (policies.length === 0) throw new Error(`role ${id} has no policy`);
+    const roleArn = JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] });
+    const fn = Object.values(serviceResources).find((r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r.Properties?.['Role']) === roleArn);
+    const variables = (fn?.Properties?.['Environment'] as { Variables?: unknown } | undefined)?.Variables;
+    const environment = variables === undefined ? undefined : (cfn.resolve(serviceStack, variables) as Record<string, string>);
+    return { arn: cfn.arnOf(serviceStack, id), policies, environment };
+  }
+
+  const producerPolicies = Object.entries(serviceResources).filter(([pid, r]) => r.Type === 'AWS::IAM::ManagedPolicy' && pid.startsWith('JobProducerPolicy'));
+  if (producerPolicies.length !== 1) throw new Error(`expected one JobProducerPolicy, found ${producerPolicies.length}`);
+  const [producerId, producer] = producerPolicies[0] as [string, { Properties?: Record<string, unknown> }];
+
+  function keyOf(stack: string, raw: unknown): string | undefined {
+    if (raw === undefined) return undefined;
+    const arn = cfn.resolveString(stack, raw);
+    if (!arn.startsWith('arn:aws:kms:')) throw new Error(`encryption key ${arn} is not a key ARN: the permission checks cannot follow it`);
+    return arn;
+  }
+  /** The single resource policy of `type` whose `property` refers to the resource (by Ref). */
+  function resourcePolicyOf(type: string, property: string, id: string): PolicyDocument | undefined {
+    const ref = JSON.stringify({ Ref: id });
+    const found = Object.values(dataResources).filter((r) => {
+      if (r.Type !== type) return false;
+      const target = r.Properties?.[property];
+      return Array.isArray(target) ? target.some((t) => JSON.stringify(t) === ref) : JSON.stringify(target) === ref;
+    });
+    if (found.length > 1) throw new Error(`more than one ${type} for ${id}`);
+    return found[0] ? policy(dataStack, found[0].Properties?.['PolicyDocument']) : undefined;
+  }
+  function dataResource(construct: IConstruct, name: string, keyArn: string | undefined, resourcePolicy: PolicyDocument | undefined): DeployedResource {
+    return { arn: cfn.arnOf(dataStack, logicalIdOf(construct)), name, keyArn, resourcePolicy };
+  }
+
+  const bucketId = logicalIdOf(app.data.archive.bucket);
+  const bucketProps = dataResources[bucketId]?.Properties ?? {};
+  const sse = (bucketProps['BucketEncryption'] as { ServerSideEncryptionConfiguration?: { ServerSideEncryptionByDefault?: { SSEAlgorithm?: string; KMSMasterKeyID?: unknown } }[] } | undefined)
+    ?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault;
+  const tableId = logicalIdOf(app.data.index.table);
+  const tableProps = dataResources[tableId]?.Properties ?? {};
+  const tableSse = tableProps['SSESpecification'] as { SSEType?: string; KMSMasterKeyId?: unknown } | undefined;
+  const queueOf = (construct: IConstruct): DeployedResource => {
+    const id = logicalIdOf(construct);
+    return dataResource(
+      construct,
+      cfn.resolveString(dataStack, { 'Fn::GetAtt': [id, 'QueueName'] }),
+      keyOf(dataStack, dataResources[id]?.Properties?.['KmsMasterKeyId']),
+      resourcePolicyOf('AWS::SQS::QueuePolicy', 'Queues', id),
+    );
+  };
+  const secretId = logicalIdOf(app.data.upstreamApiKey);
+
+  const resources: Record<ResourceName, DeployedResource> = {
+    archiveBucket: dataResource(
+      app.data.archive.bucket,
+      cfn.resolveString(dataStack, { Ref: bucketId }),
+      sse?.SSEAlgorithm === 'aws:kms' ? keyOf(dataStack, sse.KMSMasterKeyID) : undefined,
+      resourcePolicyOf('AWS::S3::BucketPolicy', 'Bucket', bucketId),
+    ),
+    indexTable: dataResource(
+      app.data.index.table,
+      cfn.resolveString(dataStack, { Ref: tableId }),
+      tableSse?.SSEType === 'KMS' ? keyOf(dataStack, tableSse.KMSMasterKeyId) : undefined,
+      tableProps['ResourcePolicy'] === undefined ? undefined : policy(dataStack, (tableProps['ResourcePolicy'] as { PolicyDocument: unknown }).PolicyDocument),
+    ),
+    ingestQueue: queueOf(app.data.queues.queue),
+    deadLetterQueue: queueOf(app.data.queues.deadLetterQueue),
+    upstreamApiKey: {
+      arn: cfn.resolveString(dataStack, { Ref: secretId }),
+      name: cfn.resolveString(dataStack, { Ref: secretId }),
+      keyArn: keyOf(dataStack, dataResources[secretId]?.Properties?.['KmsKeyId']),
+      resourcePolicy: resourcePolicyOf('AWS::SecretsManager::ResourcePolicy', 'SecretId', secretId),
+    },
+  };
+
+  const keyPolicies: Record<string, PolicyDocument> = {};
+  for (const [id, r] of Object.entries(dataResources)) {
+    if (r.Type === 'AWS::KMS::Key') keyPolicies[cfn.arnOf(dataStack, id)] = policy(dataStack, r.Properties?.['KeyPolicy']);
+  }
+  for (const r of Object.values(resources)) {
+    if (r.keyArn && !keyPolicies[r.keyArn]) throw new Error(`no key policy for ${r.keyArn}`);
+  }
+
+  return {
+    account: FAKE_ACCOUNT,
+    region: FAKE_REGION,
+    principals: {
+      ingest: principalOfRole(app.service.ingest.role),
+      lookup: principalOfRole(app.service.lookup.role),
+      jobProducer: {
+        arn: `arn:aws:iam::${FAKE_ACCOUNT}:role/job-producer`,
+        policies: [{ name: producerId, policy: policy(serviceStack, producer.Properties?.['PolicyDocument']) }],
+        environment: undefined,
+      },
+    },
+    resources,
+    keyPolicies,
+  };
+}
