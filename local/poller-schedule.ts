@@ -13,7 +13,7 @@ export interface ScheduledPoller {
  * `everyMinutes`, each invocation with the deployed function's time limit. A run still going when
  * the next is due overlaps it, as Lambda would; the poller's lease turns the newcomer away.
  */
-export function startPollerSchedule(pollers: ScheduledPoller[], opts: { timeoutMs: number; log: Log }): { stop(): Promise<void> } {
+export function startPollerSchedule(pollers: ScheduledPoller[], opts: { timeoutMs: number; log: Log }): { stop(graceMs?: number): Promise<void> } {
   const running = new Set<Promise<unknown>>();
   const invoke = (p: ScheduledPoller) => {
     const deadline = Date.now() + opts.timeoutMs;
@@ -34,9 +34,12 @@ export function startPollerSchedule(pollers: ScheduledPoller[], opts: { timeoutM
     return setInterval(() => invoke(p), p.everyMinutes * 60_000);
   });
   return {
-    async stop() {
+    /** Stops scheduling; waits up to `graceMs` for running runs (a run cut short resumes at the next start). */
+    async stop(graceMs = 10_000) {
       for (const t of timers) clearInterval(t);
-      await Promise.allSettled([...running]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...running]), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
     },
   };
 }

@@ -12,6 +12,7 @@ import { createLookupRuntime } from '../lambdas/lookup/runtime.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../shared/platform/aws-clients.js';
 import { DiscoveryConfigSchema, IngestConfigSchema, LookupConfigSchema, WorkerBudgetConfigSchema, loadConfig } from '../shared/contracts/lambda-environment.js';
 import { createPollerRuntime } from '../lambdas/discovery/runtime.js';
+import { DynamoDbDiscoveryStore } from '../shared/discovery/dynamodb-discovery-store.js';
 import { describeError } from '../shared/platform/errors.js';
 import { noCounters } from '../shared/platform/telemetry.js';
 import { useLocalAwsEnvironment } from './aws/local-account.js';
@@ -151,6 +152,9 @@ async function main(): Promise<void> {
   await writeFile(stackFilePath(dataDir), `${JSON.stringify(info, null, 2)}\n`);
   printBanner(info);
 
+  // A run of a stack that was killed still holds its poller's lease; nothing else can be running now.
+  const discoveryStore = new DynamoDbDiscoveryStore(doc, TABLE);
+  for (const p of pollers) await discoveryStore.clearLease(p.source);
   const schedule = startPollerSchedule(pollers, { timeoutMs: POLLER_TIMEOUT_SECONDS * 1000, log: pollerLog });
   log.info(
     upstream

@@ -56,6 +56,16 @@ export class DynamoDbDiscoveryStore implements DiscoveryStore {
     }
   }
 
+  /**
+   * Ends whatever lease is held, unconditionally. Only for a process that knows no run can be alive
+   * (the local stack at start, after a crash left its runs' leases behind).
+   */
+  async clearLease(source: PollerSource): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({ TableName: this.table, Key: DISCOVERY_KEYS.lease(source), UpdateExpression: 'REMOVE leaseOwner, leaseExpiresAtMs' }),
+    );
+  }
+
   async getCheckpoint(source: PollerSource): Promise<PollerCheckpoint | undefined> {
     const res = await this.doc.send(new GetCommand({ TableName: this.table, Key: DISCOVERY_KEYS.checkpoint(source), ConsistentRead: true }));
     if (!res.Item) return undefined;
