@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../shared/platform/errors.js';
+import { PART_SIZE_MIB, UPLOAD_CONCURRENCY } from '../shared/contracts/lambda-environment.js';
+import { upstreamBaseUrlProblem } from '../shared/contracts/upstream-base-url.js';
+import { INGEST_RUNTIME_HEADROOM_MB, ingestMemoryNeedMb } from './sizing.js';
 
 /**
  * The deployment's configuration, read from CDK context keys prefixed `archiver:` and validated at
@@ -18,6 +21,9 @@ export const CONTEXT_PREFIX = 'archiver:';
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
+
+const DEPLOYED_UPSTREAM_RULE =
+  'must be an https:// URL: the API key travels with every request, and a deployed function has no upstream on its own loopback';
 
 /** A whole number; context values from the command line are strings. */
 const int = (min: number, max: number) =>
@@ -47,9 +53,17 @@ export const DeploymentConfigSchema = z
     retentionDays: int(1, 36_500).default(2557),
     /** Where alarms are e-mailed (the subscription must be confirmed). Omit to subscribe later. */
     alarmEmail: z.email({ message: 'must be an e-mail address' }).optional(),
-    /** Base URL of the upstream (Anthropic) API; https only, the key travels with every request. */
+    /**
+     * Base URL of the upstream (Anthropic) API. The rule the functions apply at cold start
+     * (shared/contracts/upstream-base-url.ts: https, plain http only to loopback), and stricter: a
+     * deployed function has no upstream on its own loopback, so a deployment accepts https:// only.
+     */
     upstreamBaseUrl: z
-      .url({ protocol: /^https$/, message: 'must be an https:// URL' })
+      .string()
+      .superRefine((url, ctx) => {
+        const problem = upstreamBaseUrlProblem(url) ?? (/^https:/i.test(url) ? undefined : DEPLOYED_UPSTREAM_RULE);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .default('https://api.anthropic.com'),
     /**
      * At most this many ingest functions run at once (SQS event source maxConcurrency, 2..1000).
@@ -61,6 +75,10 @@ export const DeploymentConfigSchema = z
     ingestMemoryMb: int(512, 10_240).default(1024),
     /** Jobs per ingest invocation (1..10, so a batch of 500 MB files still fits the 15-minute timeout). */
     batchSize: int(1, 10).default(5),
+    /** Multipart part size of the ingest function's uploads (MiB; PART_SIZE_MIB). */
+    partSizeMib: int(PART_SIZE_MIB.min, PART_SIZE_MIB.max).default(PART_SIZE_MIB.default),
+    /** Parts in flight per file (UPLOAD_CONCURRENCY). */
+    uploadConcurrency: int(UPLOAD_CONCURRENCY.min, UPLOAD_CONCURRENCY.max).default(UPLOAD_CONCURRENCY.default),
     /** Seconds the event source waits to fill a batch (0..300). */
     batchWindowSeconds: int(0, 300).default(5),
     /** Deliveries of one job before it moves to the dead-letter queue. */
@@ -109,6 +127,22 @@ export const DeploymentConfigSchema = z
   .refine((c) => c.stalledPollerMinutes >= 2 * Math.max(c.chatPollerMinutes, c.activityPollerMinutes, c.filesApiPollerMinutes), {
     message: 'must be at least twice the longest poller schedule',
     path: ['stalledPollerMinutes'],
+  })
+  .superRefine((c, ctx) => {
+    // The records of a batch are archived at once, each holding its own upload buffers: a batch that
+    // does not fit the function's memory would end every full batch in an out-of-memory kill.
+    const need = ingestMemoryNeedMb(c);
+    if (c.ingestMemoryMb < need) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ingestMemoryMb'],
+        message:
+          `${c.ingestMemoryMb} MB does not hold a full batch: ` +
+          `${CONTEXT_PREFIX}batchSize (${c.batchSize}) × (${CONTEXT_PREFIX}uploadConcurrency (${c.uploadConcurrency}) + 2) × ` +
+          `${CONTEXT_PREFIX}partSizeMib (${c.partSizeMib}) + ${INGEST_RUNTIME_HEADROOM_MB} MB for the runtime = ${need} MB; ` +
+          `raise ${CONTEXT_PREFIX}ingestMemoryMb to at least ${need} or lower one of the other three`,
+      });
+    }
   });
 
 export type DeploymentConfig = z.infer<typeof DeploymentConfigSchema>;

@@ -70,10 +70,12 @@ export class ServiceStack extends Stack {
       projectRoot: PROJECT_ROOT,
       description: 'Archives one Claude file per SQS job into the Object Lock bucket and indexes it',
       serviceName: SERVICE_NAMES.ingest,
-      // Memory buys CPU, not buffers: a file is streamed with ~8 MiB parts × 5 in flight (~50 MB),
-      // but MD5 + SHA-256 over every byte plus TLS in and out are CPU-bound, and Lambda allots CPU
-      // in proportion to memory (1769 MB = 1 vCPU). 1024 MB (~0.6 vCPU) sustains the 50-90 MB/s
-      // measured locally, i.e. 6-10 s for a 500 MB file, at an acceptable GB-second price.
+      // Memory buys CPU more than buffers: the records of a batch are archived at once, each file
+      // holding (uploadConcurrency + 2) parts (5 × 6 × 8 MiB = 240 MB by default; the deployment
+      // configuration refuses a memory size that cannot hold a full batch, sizing.ts), but MD5 +
+      // SHA-256 over every byte plus TLS in and out are CPU-bound, and Lambda allots CPU in proportion
+      // to memory (1769 MB = 1 vCPU). 1024 MB (~0.6 vCPU) sustains the 50-90 MB/s measured locally,
+      // i.e. 6-10 s for a 500 MB file, at an acceptable GB-second price.
       memorySize: config.ingestMemoryMb,
       timeout: INGEST_TIMEOUT,
       logLevel: config.logLevel,
@@ -147,7 +149,10 @@ export class ServiceStack extends Stack {
       // already granted above: GetItem, PutItem, UpdateItem).
       .setEnv('COMPLIANCE_REQUESTS_PER_MINUTE', String(config.complianceRequestsPerMinute))
       .setEnv('FILES_API_REQUESTS_PER_MINUTE', String(config.filesApiRequestsPerMinute))
-      .setEnv('POLLER_BUDGET_SHARE', String(config.pollerBudgetPercent / 100));
+      .setEnv('POLLER_BUDGET_SHARE', String(config.pollerBudgetPercent / 100))
+      // Set explicitly, so the function runs with exactly the values the memory check counted.
+      .setEnv('PART_SIZE_MIB', String(config.partSizeMib))
+      .setEnv('UPLOAD_CONCURRENCY', String(config.uploadConcurrency));
 
     this.lookup = new ArchiverFunction<DeployedEnv<LookupConfig>>(this, 'Lookup', {
       entry: HANDLER_ENTRIES.lookup,

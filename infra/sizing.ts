@@ -36,3 +36,34 @@ export const QUEUE_RETENTION = Duration.days(14);
  */
 export const LOOKUP_MEMORY_MB = 512;
 export const LOOKUP_TIMEOUT = Duration.seconds(10);
+
+/**
+ * Memory the ingest function needs besides the batch's upload buffers (MB): Node 24, the bundled
+ * handler with its SDK clients, Powertools and the upstream agent, TLS and socket buffers, and garbage
+ * not yet collected. docs/benchmark.md measures 127-150 MB of RSS for a process that has loaded the
+ * same clients and moved one file, before the transfer's buffers; Lambda's runtime client adds its
+ * own, and V8 releases Buffers only at the next GC, so the peak runs above the live set. 256 MB
+ * covers that with room to spare, and still lets the default batch fit in the default 1024 MB.
+ */
+export const INGEST_RUNTIME_HEADROOM_MB = 256;
+
+export interface IngestBatchShape {
+  /** Jobs per invocation, all processed at once (Powertools' BatchProcessor runs records in parallel). */
+  batchSize: number;
+  /** Parts in flight per file (UPLOAD_CONCURRENCY). */
+  uploadConcurrency: number;
+  /** Multipart part size (PART_SIZE_MIB). */
+  partSizeMib: number;
+}
+
+/**
+ * The ingest function's memory need (MB): batchSize × (uploadConcurrency + 2) × partSizeMib + the
+ * runtime headroom. One file holds its parts in flight, the part being filled and the copy that joins
+ * the chunks read into it (shared/archive/verified-writer.ts); every record of a batch is archived
+ * at once. (Lambda's "MB" are MiB, like the part size.) The part size is raised above the setting
+ * only for a file over 10,000 parts (≥ 48.8 GiB at the 5 MiB minimum), far beyond the Files API's
+ * 500 MB maximum.
+ */
+export function ingestMemoryNeedMb(shape: IngestBatchShape): number {
+  return shape.batchSize * (shape.uploadConcurrency + 2) * shape.partSizeMib + INGEST_RUNTIME_HEADROOM_MB;
+}

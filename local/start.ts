@@ -29,6 +29,7 @@ import { startSqsEventSource } from './sqs-event-source.js';
 import { DEFAULT_DATA_DIR, readStackInfo, stackFilePath } from './stack-file.js';
 import type { StackInfo } from './stack-file.js';
 import { startUpstreamServer } from './upstream/server.js';
+import { chooseUpstream } from './upstream-settings.js';
 
 const BUCKET = 'claude-file-archive';
 const TABLE = 'claude-file-index';
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
   await mkdir(dataDir, { recursive: true });
   await refuseIfRunning(dataDir);
   const lookupPort = parsePort(env['LOOKUP_PORT'] ?? '8787');
+  const upstreamChoice = chooseUpstream(env);
 
   const aws = await startLocalAws({ s3: 's3rver', dataDir, onUnexpectedExit: (reason) => lifecycle.fail(reason) });
   const s3 = createS3Client({ endpoint: aws.s3Endpoint });
@@ -66,15 +68,15 @@ async function main(): Promise<void> {
     log.info(`resumed ${resumed.resumed} job(s) the previous run left unfinished (${resumed.leasesReleased} lease(s) released)`);
   }
 
-  const realKey = env['ANTHROPIC_API_KEY'];
   const backlog = sampleBacklog();
-  const upstream = realKey ? undefined : await startUpstreamServer({ apiKey: SAMPLE_API_KEY, files: [...sampleFiles(), ...backlog.files] });
+  const upstream =
+    upstreamChoice.kind === 'sample' ? await startUpstreamServer({ apiKey: SAMPLE_API_KEY, files: [...sampleFiles(), ...backlog.files] }) : undefined;
   if (upstream) {
     for (const [chatId, facts] of backlog.chatFacts) upstream.listings.setChat(chatId, facts);
     upstream.listings.addActivities(...backlog.activities);
   }
-  const upstreamUrl = upstream?.url ?? env['ANTHROPIC_BASE_URL'] ?? 'https://api.anthropic.com';
-  const apiKey = realKey ?? SAMPLE_API_KEY;
+  const { baseUrl: upstreamUrl, apiKey } =
+    upstreamChoice.kind === 'real' ? upstreamChoice : { baseUrl: upstream?.url ?? '', apiKey: SAMPLE_API_KEY };
 
   const ingest = createIngestRuntime(
     loadConfig(IngestConfigSchema, {

@@ -10,7 +10,7 @@ import { writeVerifiedObject } from './verified-writer.js';
 export interface UploadSettings {
   /** Multipart part size when the file's size does not call for a larger one. */
   defaultPartBytes: number;
-  /** Parts in flight at once; memory held is about (concurrency + 1) × part size. */
+  /** Parts in flight at once; one file holds up to (concurrency + 2) × part size (in flight, being filled, its join). */
   concurrency: number;
 }
 

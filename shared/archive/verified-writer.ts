@@ -35,7 +35,7 @@ export interface ObjectTarget extends ArchiveObject {
 export interface WriterDeps {
   s3: S3Client;
   defaultPartBytes: number;
-  /** Parts in flight at once; memory held is about (concurrency + 1) × part size. */
+  /** Parts in flight at once; one file holds up to (concurrency + 2) × part size (in flight, being filled, its join). */
   concurrency: number;
   /** Told when an incomplete upload could not be aborted (the bucket's lifecycle rule removes it). */
   onAbortFailure?: (err: unknown) => void;

@@ -11,7 +11,11 @@ interface RecordBase {
   filename: string | null;
   mimeType: string | null;
   sizeBytes: number | null;
-  /** Upstream creation time, when upstream said. */
+  /**
+   * Upstream creation time, when upstream said: RFC 3339 UTC with milliseconds
+   * (`2025-06-02T09:15:00.000Z`) when upstream's value is an RFC 3339 timestamp (finer digits are
+   * truncated, offsets converted), otherwise upstream's string verbatim, kept as evidence.
+   */
   createdAt: string | null;
   upstreamRequestId: string | null;
 }

@@ -1,11 +1,19 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../platform/errors.js';
+import { UpstreamBaseUrlSchema } from './upstream-base-url.js';
 
 /**
  * Environment variables read by the Lambdas, validated once at cold start. A missing or invalid
  * variable fails the function's initialisation with a message that names it, not a record mid-batch.
  * Core code never reads process.env: it is handed the parsed configuration.
  */
+/**
+ * Bounds and defaults of the ingest upload settings, shared with the deployment configuration
+ * (infra/deployment-config.ts), which sets them on the function and checks that a batch fits its memory.
+ */
+export const PART_SIZE_MIB = { min: 5, max: 64, default: 8 } as const;
+export const UPLOAD_CONCURRENCY = { min: 1, max: 16, default: 4 } as const;
+
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const optionalUrl = z.url().optional();
 
@@ -15,15 +23,21 @@ export const IngestConfigSchema = z
     INDEX_TABLE: z.string().min(3),
     INGEST_QUEUE_URL: z.url(),
     DEAD_LETTER_QUEUE_URL: z.url(),
-    ANTHROPIC_BASE_URL: z.url().default('https://api.anthropic.com'),
+    /** https:// only, except a loopback host (upstream-base-url.ts): the API key goes with every request. */
+    ANTHROPIC_BASE_URL: UpstreamBaseUrlSchema.default('https://api.anthropic.com'),
     /** Production: the Secrets Manager secret holding the upstream key (read at cold start, cached). */
     ANTHROPIC_API_KEY_SECRET_ARN: z.string().min(1).optional(),
     /** Local runs only: the key itself. Never set by the infrastructure. */
     ANTHROPIC_API_KEY: z.string().min(1).optional(),
     /** S3 multipart part size when the file size is unknown or small (MiB, 5..64). */
-    PART_SIZE_MIB: z.coerce.number().int().min(5).max(64).default(8),
-    /** Parts uploaded at once per file; memory held is about (concurrency + 1) × part size. */
-    UPLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
+    PART_SIZE_MIB: z.coerce.number().int().min(PART_SIZE_MIB.min).max(PART_SIZE_MIB.max).default(PART_SIZE_MIB.default),
+    /** Parts uploaded at once per file; one file holds up to (concurrency + 2) × part size. */
+    UPLOAD_CONCURRENCY: z.coerce
+      .number()
+      .int()
+      .min(UPLOAD_CONCURRENCY.min)
+      .max(UPLOAD_CONCURRENCY.max)
+      .default(UPLOAD_CONCURRENCY.default),
     /** How long a claim on a file protects an in-progress archive from a racing delivery. */
     LEASE_SECONDS: positiveInt(960),
     /** In-process attempts for a retryable upstream failure before the message goes back to the queue. */

@@ -1,11 +1,13 @@
+import { canonicalTimestamp } from './timestamps.js';
+
 /**
  * The index table's key schema, defined once: the CDK table construct and the repository both read it.
  *
  * Single-table design, no transactions, no secondary index:
  * - one file item   pk = FILE#<fileId>  sk = FILE                    (state, lease, evidence)
  * - one listing item per chat the file belongs to
- *                   pk = CHAT#<chatId>  sk = F#<createdAt>#<fileId>  (a copy of the record)
- * A chat's files are one Query on its partition, ordered by upstream created_at.
+ *                   pk = CHAT#<chatId>  sk = F#<sortAt>#<fileId>     (a copy of the record)
+ * A chat's files are one Query on its partition, ordered by upstream created_at (listingSortTime).
  */
 export const INDEX_TABLE_KEYS = {
   partitionKey: { name: 'pk', type: 'S' },
@@ -22,7 +24,21 @@ export function chatPartition(chatId: string): string {
   return `CHAT#${chatId}`;
 }
 
-/** Sort key of a chat listing item: created_at first so a Query returns the chat's files in order. */
-export function chatListingSortKey(createdAt: string, fileId: string): string {
-  return `F#${createdAt}#${fileId}`;
+/**
+ * The time a file sorts by in its chats' listings, in canonical form (timestamps.ts): upstream's
+ * `created_at` when it is an RFC 3339 timestamp, else `recordedAt`, the time the archive first
+ * recorded the file (its `archivedAt` or `recordedAt`). Chosen once, when the file item is first
+ * finished, and kept (the file item's `sortAt`), so every later listing write lands on the same key.
+ */
+export function listingSortTime(createdAt: string | null, recordedAt: string): string {
+  return canonicalTimestamp(createdAt) ?? canonicalTimestamp(recordedAt) ?? new Date().toISOString();
+}
+
+/**
+ * Sort key of a chat listing item: the listing time first so a Query returns the chat's files in
+ * order. `sortAt` comes from listingSortTime; the 24 characters of the canonical form keep the key
+ * within the listing cursor's bounds (shared/index/dynamodb-file-index.ts).
+ */
+export function chatListingSortKey(sortAt: string, fileId: string): string {
+  return `F#${sortAt}#${fileId}`;
 }

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { ArchivedRecord, FileRecord, UnavailableRecord } from '../contracts/file-records.js';
 import { InvalidCursorError } from '../platform/errors.js';
 import type { ChatPage, ClaimResult, FileIndex } from './file-index.js';
-import { chatListingSortKey, chatPartition, fileItemKey } from '../contracts/table-keys.js';
+import { chatListingSortKey, chatPartition, fileItemKey, listingSortTime } from '../contracts/table-keys.js';
 
 /** The attributes of the file item that are bookkeeping, not part of the record. */
 const BOOKKEEPING = ['pk', 'sk', 'leaseOwner', 'leaseExpiresAtMs', 'sortAt'] as const;
@@ -58,11 +58,11 @@ export class DynamoDbFileIndex implements FileIndex {
   }
 
   async markArchived(record: ArchivedRecord, owner: string): Promise<ArchivedRecord> {
-    return this.finish(record, owner, record.createdAt ?? record.archivedAt) as Promise<ArchivedRecord>;
+    return this.finish(record, owner, listingSortTime(record.createdAt, record.archivedAt)) as Promise<ArchivedRecord>;
   }
 
   async markUnavailable(record: UnavailableRecord, owner: string): Promise<UnavailableRecord> {
-    return this.finish(record, owner, record.createdAt ?? record.recordedAt) as Promise<UnavailableRecord>;
+    return this.finish(record, owner, listingSortTime(record.createdAt, record.recordedAt)) as Promise<UnavailableRecord>;
   }
 
   async release(fileId: string, owner: string, lastError: string): Promise<void> {
@@ -188,10 +188,14 @@ export class DynamoDbFileIndex implements FileIndex {
   }
 }
 
+/**
+ * The listing time stored on the file item when it was first finished, used as it is: rewriting a
+ * listing under the key it was first written with is what keeps the write idempotent.
+ */
 function sortAtOf(item: Record<string, unknown> | undefined, record: FileRecord): string {
   const v = item?.['sortAt'];
   if (typeof v === 'string') return v;
-  return record.createdAt ?? new Date().toISOString();
+  return listingSortTime(record.createdAt, new Date().toISOString());
 }
 
 /** Turns a stored item into a record: bookkeeping removed, the chat set as a sorted list. */

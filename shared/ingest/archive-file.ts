@@ -8,6 +8,7 @@ import { objectKeyFor } from '../contracts/object-keys.js';
 import type { FileIndex } from '../index/file-index.js';
 import { ClaimHeldError, describeError, describeForRecord, UpstreamHttpError } from '../platform/errors.js';
 import type { Log } from '../platform/telemetry.js';
+import { recordedCreatedAt } from '../upstream/file-metadata.js';
 import type { FileMetadata } from '../upstream/file-metadata.js';
 import type { UpstreamClient } from '../upstream/upstream-client.js';
 import { decideFailure } from './failure-decision.js';
@@ -169,7 +170,7 @@ export function carriedMetadata(job: IngestJob, source: FileSource): FileMetadat
     md5Hex: f.md5,
     mimeType: f.mime_type,
     sizeBytes: f.size_bytes,
-    createdAt: f.created_at,
+    createdAt: f.created_at === null ? null : recordedCreatedAt(f.created_at),
     downloadable: true,
   };
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { toWellFormed } from '../archive/content-disposition.js';
 import { ChatIdSchema } from '../contracts/ids.js';
 import type { FileSource } from '../contracts/ids.js';
+import { canonicalTimestamp } from '../contracts/timestamps.js';
 
 /**
  * Upstream metadata, validated before use and normalised to one shape for every source. Upstream
@@ -25,9 +26,11 @@ const Md5 = z.string().regex(/^[0-9a-fA-F]{32}$/).transform((s) => s.toLowerCase
 // Untrusted and only ever displayed after sanitising (an empty name becomes "file"), so any string up
 // to a sane bound is accepted rather than losing the file over its name.
 const Filename = z.string().max(4096).transform(toWellFormed);
-// Timestamps become part of listing sort keys: anything but a plain RFC 3339-like value is dropped
-// (the file is still archived; it sorts by its archive time instead).
-const Timestamp = z.string().regex(/^[0-9A-Za-z:.+-]{1,64}$/).nullish().catch(null);
+// Upstream's creation time, in canonical form (RFC 3339 UTC, milliseconds) when it is an RFC 3339
+// timestamp; any other string is kept verbatim as evidence of what upstream said, and the file then
+// sorts in its chats by the time the archive recorded it (listingSortTime). Only the key is derived,
+// never the evidence. A non-string or a value over 256 characters is dropped (the file is still archived).
+const Timestamp = z.string().max(256).transform(recordedCreatedAt).nullish().catch(null);
 const Size = z.number().int().nonnegative();
 
 const GeneratedFileSchema = z.looseObject({
@@ -92,6 +95,11 @@ function commonFields(
     sizeBytes: m.size_bytes ?? null,
     createdAt: m.created_at ?? null,
   };
+}
+
+/** `created_at` as a record keeps it: canonical when it parses, else upstream's string (well-formed). */
+export function recordedCreatedAt(value: string): string {
+  return canonicalTimestamp(value) ?? toWellFormed(value);
 }
 
 function assertSameId(requested: string, returned: string): void {

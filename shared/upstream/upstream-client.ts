@@ -12,6 +12,7 @@ import type { ApiKeyProvider } from './api-key.js';
 import { apiOfPath } from './request-gate.js';
 import type { RequestGate } from './request-gate.js';
 import type { FileSource } from '../contracts/ids.js';
+import { assertUpstreamBaseUrl } from '../contracts/upstream-base-url.js';
 import { headerValue, isRetryableStatus, parseRetryAfterMs } from './retry-rules.js';
 import type { HeaderBag } from './retry-rules.js';
 import { normaliseMetadata } from './file-metadata.js';
@@ -83,7 +84,9 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
 /** Builds the client for the Compliance API and the Files API. */
 export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClient {
   const now = opts.now ?? Date.now;
-  const base = new URL(opts.baseUrl);
+  // The last line of defence for the key: whatever configuration built this client, it never sends
+  // `x-api-key` over plain HTTP to another machine.
+  const base = new URL(assertUpstreamBaseUrl(opts.baseUrl));
 
   async function send(path: string, source: FileSource, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
     const apiKey = typeof opts.apiKey === 'string' ? opts.apiKey : await opts.apiKey.current();

@@ -100,6 +100,9 @@ export const CUSTOM_CONTEXT = {
   'archiver:batchWindowSeconds': '20',
   'archiver:maxConcurrency': '3',
   'archiver:ingestMemoryMb': '2048',
+  // 10 × (6 + 2) × 16 + 256 = 1536 MB: fits the 2048 MB above.
+  'archiver:partSizeMib': '16',
+  'archiver:uploadConcurrency': '6',
   'archiver:logRetentionDays': '731',
   'archiver:alarmEmail': 'ops@example.com',
   'archiver:upstreamBaseUrl': 'https://upstream.example.com',

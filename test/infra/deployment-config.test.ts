@@ -25,6 +25,8 @@ describe('deployment configuration', () => {
       maxConcurrency: 5,
       ingestMemoryMb: 1024,
       batchSize: 5,
+      partSizeMib: 8,
+      uploadConcurrency: 4,
       batchWindowSeconds: 5,
       maxReceiveCount: 5,
       archiveStorageClass: 'GLACIER_IR',
@@ -86,6 +88,37 @@ describe('deployment configuration', () => {
     const message = synthError({ 'archiver:batchSize': '0', 'archiver:retentionMode': 'x' }) ?? '';
     expect(message).toContain('archiver:batchSize');
     expect(message).toContain('archiver:retentionMode');
+  });
+
+  describe('ingest memory: every record of a batch is archived at once', () => {
+    it('refuses a batch that does not fit the function, naming the settings and the formula', () => {
+      // 10 × (4 + 2) × 16 + 256 = 1216 MB > 1024 MB.
+      const message = synthError({ 'archiver:batchSize': '10', 'archiver:partSizeMib': '16' });
+      expect(message).toContain(
+        'archiver:ingestMemoryMb: 1024 MB does not hold a full batch: archiver:batchSize (10) × (archiver:uploadConcurrency (4) + 2) × archiver:partSizeMib (16) + 256 MB for the runtime = 1216 MB',
+      );
+      expect(message).toContain('raise archiver:ingestMemoryMb to at least 1216');
+    });
+
+    it.each<[Record<string, string>, string]>([
+      [{}, 'the defaults: 5 × 6 × 8 + 256 = 496 MB'],
+      [{ 'archiver:batchSize': '10', 'archiver:partSizeMib': '16', 'archiver:ingestMemoryMb': '1216' }, 'exactly enough'],
+      [{ 'archiver:batchSize': '10', 'archiver:uploadConcurrency': '16', 'archiver:partSizeMib': '8', 'archiver:ingestMemoryMb': '1696' }, 'more parts in flight, more memory'],
+    ])('accepts %j (%s)', (context, _why) => {
+      expect(synthError(context)).toBeUndefined();
+    });
+
+    it('refuses one MB short of the need', () => {
+      expect(synthError({ 'archiver:batchSize': '10', 'archiver:partSizeMib': '16', 'archiver:ingestMemoryMb': '1215' })).toMatch(
+        /archiver:ingestMemoryMb: 1215 MB does not hold a full batch/,
+      );
+    });
+
+    it('checks the most memory any configuration can need against the largest function', () => {
+      // 10 × (16 + 2) × 64 + 256 = 11776 MB: no Lambda function is that large.
+      const message = synthError({ 'archiver:batchSize': '10', 'archiver:uploadConcurrency': '16', 'archiver:partSizeMib': '64', 'archiver:ingestMemoryMb': '10240' });
+      expect(message).toMatch(/= 11776 MB/);
+    });
   });
 
   it('fails building the app (hence `cdk synth`) on an invalid value', () => {

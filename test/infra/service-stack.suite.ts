@@ -5,6 +5,7 @@ import { BUNDLING } from '../../infra/constructs/archiver-function.js';
 import { IngestConfigSchema, LookupConfigSchema, WorkerBudgetConfigSchema } from '../../shared/contracts/lambda-environment.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES } from '../../shared/contracts/metric-names.js';
 import { LOOKUP_ROUTES, LOOKUP_STAGE } from '../../infra/constructs/lookup-rest-api.js';
+import { SMOKE_STACK_OUTPUTS, stackNamesOf } from '../../smoke/smoke-target.js';
 import { logicalIdOf, onlyResource, resourcesOf, statementsOf, type ArchiverSynths } from './archiver-fixture.js';
 
 /** Template properties of the stateless stack: functions, API, auditor access, alarms, dashboard. */
@@ -82,7 +83,7 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
 
     it('is configured with exactly the variables the ingest schema reads in AWS, and they validate', () => {
       const env = envOf(ingestFn());
-      // No ANTHROPIC_API_KEY, no LOCAL_*; part size and upload concurrency keep the core's defaults.
+      // No ANTHROPIC_API_KEY, no LOCAL_*; part size and upload concurrency as the memory check counted them.
       const configured = [
         'ARCHIVE_BUCKET',
         'INDEX_TABLE',
@@ -94,11 +95,20 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
         'COMPLIANCE_REQUESTS_PER_MINUTE',
         'FILES_API_REQUESTS_PER_MINUTE',
         'POLLER_BUDGET_SHARE',
+        'PART_SIZE_MIB',
+        'UPLOAD_CONCURRENCY',
       ];
       expect(Object.keys(env).sort()).toEqual([...configured, ...RUNTIME_ENV].sort());
       const parsed = IngestConfigSchema.safeParse(asDeployed(env));
       expect(parsed.error?.issues ?? []).toEqual([]);
       expect(WorkerBudgetConfigSchema.parse(asDeployed(env))).toMatchObject({ COMPLIANCE_REQUESTS_PER_MINUTE: 600, FILES_API_REQUESTS_PER_MINUTE: 100, POLLER_BUDGET_SHARE: 0.3 });
+    });
+
+    it('uploads with the part size and concurrency the memory check counted (deployment-config.ts)', () => {
+      expect(envOf(ingestFn())).toMatchObject({ PART_SIZE_MIB: '8', UPLOAD_CONCURRENCY: '4' });
+      const customFn = onlyResource(custom.serviceTemplate, 'AWS::Lambda::Function', 'IngestFunction').Properties;
+      expect(envOf(customFn)).toMatchObject({ PART_SIZE_MIB: '16', UPLOAD_CONCURRENCY: '6' });
+      expect(customFn['MemorySize']).toBe(2048);
     });
 
     it('holds its lease for the function timeout plus a minute', () => {
@@ -353,6 +363,17 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       for (const metric of [METRIC.filesArchived, METRIC.bytesArchived, METRIC.integrityFailures, METRIC.upstreamLatency, METRIC.upstreamThrottled]) {
         expect(body).toContain(`[\\"${METRICS_NAMESPACE}\\",\\"${metric}\\",\\"service\\",\\"${SERVICE_NAMES.ingest}\\"`);
       }
+    });
+  });
+
+  describe('outputs', () => {
+    it('names the stacks and exposes the outputs the smoke test reads (smoke/smoke-target.ts)', () => {
+      for (const synth of [defaults, custom]) {
+        const names = stackNamesOf(synth.config.environment);
+        expect([synth.data.stackName, synth.service.stackName]).toEqual([names.data, names.service]);
+      }
+      expect(Object.keys(defaults.dataTemplate.findOutputs(SMOKE_STACK_OUTPUTS.data))).toEqual([SMOKE_STACK_OUTPUTS.data]);
+      expect(Object.keys(t.findOutputs(SMOKE_STACK_OUTPUTS.service))).toEqual([SMOKE_STACK_OUTPUTS.service]);
     });
   });
 }

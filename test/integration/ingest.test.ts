@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectKeyFor } from '../../shared/contracts/object-keys.js';
 import { serializeJob } from '../../shared/contracts/job.js';
 import { chatListingSortKey, chatPartition, fileItemKey } from '../../shared/contracts/table-keys.js';
+import { canonicalTimestamp } from '../../shared/contracts/timestamps.js';
 import { METRIC } from '../../shared/contracts/metric-names.js';
 import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createIngestStack } from '../support/ingest-stack.js';
@@ -70,7 +71,8 @@ describe('ingest: files that archive (s3rver)', () => {
       sha256: sha256(content),
       bucket: stack.bucket,
       key,
-      createdAt: file.createdAt,
+      // Upstream's microseconds, in the one form every record and listing key uses.
+      createdAt: canonicalTimestamp(file.createdAt),
     });
     expect(record?.upstreamRequestId).toMatch(/^req_/);
     const page = await stack.index.listChat(file.chatId, 10, undefined);
@@ -394,7 +396,7 @@ describe('ingest: queue semantics', () => {
     expect(listed.items).toHaveLength(1);
     // As if the delivery had died between marking the file archived and writing its listing.
     await stack.aws.ddb.send(
-      new DeleteCommand({ TableName: stack.table, Key: { pk: chatPartition(file.chatId), sk: chatListingSortKey(file.createdAt ?? '', file.id) } }),
+      new DeleteCommand({ TableName: stack.table, Key: { pk: chatPartition(file.chatId), sk: chatListingSortKey(canonicalTimestamp(file.createdAt) ?? '', file.id) } }),
     );
     expect((await stack.index.listChat(file.chatId, 10, undefined)).items).toEqual([]);
 

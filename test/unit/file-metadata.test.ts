@@ -31,12 +31,17 @@ describe('upstream metadata normalisation', () => {
     expect(normaliseMetadata('file_a', 'files_api', { ...base, downloadable: true }).downloadable).toBe(true);
   });
 
-  it('drops a created_at that could not sit safely in a sort key, keeping the file', () => {
+  it('puts created_at in canonical form, keeps one that does not parse verbatim as evidence, drops a non-string', () => {
     const gen = { id: 'claude_gen_file_a', claude_chat_id: 'claude_chat_c', filename: 'f', md5: null, size_bytes: 1 };
-    expect(normaliseMetadata('claude_gen_file_a', 'generated', { ...gen, created_at: '2025-06-01T00:00:00Z#F#x' }).createdAt).toBeNull();
-    expect(normaliseMetadata('claude_gen_file_a', 'generated', { ...gen, created_at: '2025-06-01T00:00:00.5+02:00' }).createdAt).toBe(
-      '2025-06-01T00:00:00.5+02:00',
-    );
+    const createdAt = (created_at: unknown) => normaliseMetadata('claude_gen_file_a', 'generated', { ...gen, created_at }).createdAt;
+    expect(createdAt('2025-06-01T00:00:00.5+02:00')).toBe('2025-05-31T22:00:00.500Z');
+    expect(createdAt(`2025-06-01T00:00:00.${'7'.repeat(60)}+00:00`)).toBe('2025-06-01T00:00:00.777Z');
+    // Not a timestamp: kept as upstream said it; it never reaches a key (the file sorts by its archive time).
+    expect(createdAt('2025-06-01T00:00:00Z#F#x')).toBe('2025-06-01T00:00:00Z#F#x');
+    expect(createdAt('Mon, 02 Jun 2025 09:15:00 GMT')).toBe('Mon, 02 Jun 2025 09:15:00 GMT');
+    expect(createdAt('bad\ud800')).toBe('bad\ufffd');
+    expect(createdAt(1749000000)).toBeNull();
+    expect(createdAt('x'.repeat(257))).toBeNull();
   });
 
   it('rejects metadata for another id, a hostile chat id, or a wrong type', () => {

@@ -1,6 +1,7 @@
 import type { ArchivedRecord, FileRecord, UnavailableRecord } from '../../../shared/contracts/file-records.js';
 import type { ChatPage, ClaimResult, FileIndex } from '../../../shared/index/file-index.js';
 import { InvalidCursorError } from '../../../shared/platform/errors.js';
+import { listingSortTime } from '../../../shared/contracts/table-keys.js';
 
 type Item = Record<string, unknown>;
 
@@ -38,11 +39,11 @@ export class MemoryFileIndex implements FileIndex {
   }
 
   async markArchived(record: ArchivedRecord, owner: string): Promise<ArchivedRecord> {
-    return this.finish(record, owner, record.createdAt ?? record.archivedAt) as ArchivedRecord;
+    return this.finish(record, owner, listingSortTime(record.createdAt, record.archivedAt)) as ArchivedRecord;
   }
 
   async markUnavailable(record: UnavailableRecord, owner: string): Promise<UnavailableRecord> {
-    return this.finish(record, owner, record.createdAt ?? record.recordedAt) as UnavailableRecord;
+    return this.finish(record, owner, listingSortTime(record.createdAt, record.recordedAt)) as UnavailableRecord;
   }
 
   async ensureListed(fileId: string, chatIds: string[]): Promise<FileRecord | undefined> {

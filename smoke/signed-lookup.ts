@@ -1,0 +1,68 @@
+/**
+ * GET requests to the lookup API, SigV4-signed for `execute-api` (the API is AWS_IAM-authorised), with
+ * credentials from the standard AWS provider chain: environment, profile, SSO, instance or task role.
+ * The local lookup server accepts unsigned requests; they are signed anyway (with the local stack's
+ * dummy credentials), so the smoke test runs the same code against both.
+ */
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { Hash } from '@smithy/core/serde';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { request } from 'undici';
+
+export interface LookupResponse {
+  status: number;
+  /** Single-valued response headers, lower-case names. */
+  headers: Record<string, string>;
+  /** The body parsed as JSON, or undefined when it is empty or not JSON. */
+  json: unknown;
+}
+
+export interface LookupApi {
+  /** Sends a signed GET for `path` (e.g. `/files/<id>`) under the API's base URL; never follows redirects. */
+  get(path: string): Promise<LookupResponse>;
+}
+
+/** Most of a response body read: lookup answers are small JSON documents. */
+const MAX_BODY_CHARS = 1024 * 1024;
+
+export function createSignedLookupApi(baseUrl: string, region: string): LookupApi {
+  const base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+  const signer = new SignatureV4({ service: 'execute-api', region, credentials: defaultProvider(), sha256: Hash.bind(null, 'sha256') });
+
+  return {
+    async get(path) {
+      const url = new URL(path.replace(/^\//, ''), base);
+      const query: Record<string, string> = {};
+      for (const [k, v] of url.searchParams) query[k] = v;
+      const signed = await signer.sign({
+        method: 'GET',
+        protocol: url.protocol,
+        hostname: url.hostname,
+        ...(url.port ? { port: Number(url.port) } : {}),
+        // As it goes on the wire; the signer encodes it once more, as SigV4 wants for every service but S3.
+        path: url.pathname,
+        query,
+        headers: { host: url.host },
+      });
+      const { host: _host, ...headers } = signed.headers;
+      const res = await request(url, { method: 'GET', headers: { accept: 'application/json', ...headers } });
+      let text = '';
+      for await (const chunk of res.body) {
+        text += Buffer.from(chunk as Uint8Array).toString('utf8');
+        if (text.length > MAX_BODY_CHARS) {
+          res.body.destroy();
+          break;
+        }
+      }
+      const flat: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') flat[k.toLowerCase()] = v;
+      let json: unknown;
+      try {
+        json = text.length > 0 ? JSON.parse(text) : undefined;
+      } catch {
+        json = undefined;
+      }
+      return { status: res.statusCode, headers: flat, json };
+    },
+  };
+}

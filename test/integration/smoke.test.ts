@@ -1,0 +1,133 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SAMPLE_CHATS } from '../../local/sample-data.js';
+import { fileItemKey } from '../../shared/contracts/table-keys.js';
+import { createDocumentClient, createS3Client } from '../../shared/platform/aws-clients.js';
+import { startLocalStackProcess, type LocalStackProcess } from '../support/local-stack-process.js';
+
+/**
+ * `npm run smoke` against the local stack: the real `npm start` process on its own data folder, and
+ * the smoke script as the operator runs it (a child process, its output and exit code), reading the
+ * stack file and using the local endpoints. Against a deployed stack only the endpoints differ.
+ */
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const SAMPLE_FILE = 'claude_gen_file_01SampleQ3Summary';
+
+let dataDir: string;
+let stack: LocalStackProcess;
+
+interface SmokeRun {
+  code: number | null;
+  output: string;
+}
+
+function runSmoke(args: string[], dir = dataDir): Promise<SmokeRun> {
+  const child = spawn(process.execPath, ['--import', tsx, 'smoke/main.ts', ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ARCHIVER_DATA_DIR: dir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+/** The step lines of a run: "PASS send job", "FAIL verify download", … */
+function steps(run: SmokeRun): string[] {
+  return [...run.output.matchAll(/^ {2}(PASS|FAIL) {2}(.+?) {2,}/gm)].map((m) => `${m[1]} ${(m[2] ?? '').trim()}`);
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'archiver-smoke-'));
+  // No ANTHROPIC_API_KEY: the stack serves its built-in sample upstream.
+  stack = await startLocalStackProcess({ dataDir, env: { ANTHROPIC_API_KEY: '' }, timeoutMs: 90_000 });
+}, 120_000);
+afterAll(async () => {
+  await stack?.stop('SIGTERM');
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('npm run smoke against the local stack', () => {
+  it('archives a file the stack has not seen, checks its record, downloads it and re-verifies it', async () => {
+    // The stack archives its samples at start: forget this one, so the smoke test's job does the work.
+    const doc = createDocumentClient({ endpoint: stack.info.dynamodb.endpoint });
+    const s3 = createS3Client({ endpoint: stack.info.s3.endpoint });
+    const item = async () => (await doc.send(new GetCommand({ TableName: stack.info.dynamodb.table, Key: fileItemKey(SAMPLE_FILE), ConsistentRead: true }))).Item;
+    for (let i = 0; i < 200 && (await item())?.['status'] !== 'archived'; i++) await new Promise((r) => setTimeout(r, 100));
+    const key = String((await item())?.['key']);
+    await doc.send(new DeleteCommand({ TableName: stack.info.dynamodb.table, Key: fileItemKey(SAMPLE_FILE) }));
+    await s3.send(new DeleteObjectCommand({ Bucket: stack.info.s3.bucket, Key: key }));
+
+    const run = await runSmoke(['--chat', SAMPLE_CHATS.quarterlyReview, '--timeout', '60']);
+
+    expect(run.code, run.output).toBe(0);
+    expect(steps(run)).toEqual([
+      'PASS find the stack',
+      'PASS send job',
+      'PASS wait for record',
+      'PASS record hashes',
+      'PASS download',
+      'PASS verify download',
+    ]);
+    expect(run.output).toContain(`local stack (${dataDir})`);
+    expect(run.output).toMatch(/wait for record +archived at \S+, [\d.]+ s after the job was sent/);
+    expect(run.output).toMatch(/smoke test PASSED\s*$/);
+    // The smoke test archived it again: the record and the object are back.
+    expect(await item()).toMatchObject({ status: 'archived', key });
+  });
+
+  it('fails at the re-verification when the stored bytes differ from the record', async () => {
+    const record = (await createDocumentClient({ endpoint: stack.info.dynamodb.endpoint }).send(
+      new GetCommand({ TableName: stack.info.dynamodb.table, Key: fileItemKey(SAMPLE_FILE), ConsistentRead: true }),
+    )).Item;
+    // s3rver keeps no versions and has no Object Lock, so the local archive can be overwritten.
+    await createS3Client({ endpoint: stack.info.s3.endpoint }).send(
+      new PutObjectCommand({ Bucket: stack.info.s3.bucket, Key: String(record?.['key']), Body: Buffer.from('tampered') }),
+    );
+
+    const run = await runSmoke(['--file-id', SAMPLE_FILE, '--timeout', '60']);
+
+    expect(run.code, run.output).toBe(1);
+    expect(steps(run).at(-1)).toBe('FAIL verify download');
+    expect(run.output).toMatch(/archived earlier, at /);
+    expect(run.output).toMatch(/do not match the record: only 8 bytes, record \d+; sha256 [0-9a-f]{64}, record [0-9a-f]{64}/);
+    expect(run.output).toMatch(/smoke test FAILED\s*$/);
+  });
+
+  it('fails at the record when upstream has no such file, with the reason and request id', async () => {
+    const run = await runSmoke(['--file-id', 'claude_gen_file_01NotUpstream', '--timeout', '60']);
+    expect(run.code, run.output).toBe(1);
+    expect(steps(run)).toEqual(['PASS find the stack', 'PASS send job', 'FAIL wait for record']);
+    expect(run.output).toMatch(/status unavailable, reason "not_found".*upstreamRequestId "req_/);
+  });
+
+  it('fails, saying how to start one, when no local stack is running', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'archiver-smoke-none-'));
+    try {
+      const run = await runSmoke([], empty);
+      expect(run.code).toBe(1);
+      expect(steps(run)).toEqual(['FAIL find the stack']);
+      expect(run.output).toContain('npm start');
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses bad arguments with the usage and exit code 2', async () => {
+    const run = await runSmoke(['--timeout', 'soon']);
+    expect(run.code).toBe(2);
+    expect(run.output).toContain('usage: npm run smoke');
+  });
+});
