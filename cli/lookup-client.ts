@@ -3,13 +3,12 @@
  * `execute-api` against a deployed stack (credentials from the standard AWS provider chain: env,
  * profile, SSO, instance role), plain HTTP against the local stack.
  */
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { Hash } from '@smithy/core/serde';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { CliError, EXIT } from './exit-codes.js';
+import { createSignedLookupApi } from '../smoke/signed-lookup.js';
+import type { LookupApi, LookupResponse } from '../smoke/signed-lookup.js';
 import type { LookupAccess } from './stack-target.js';
 
 /** Upstream deleted the chat or file; the archived copy stays, and lookups say so. */
@@ -71,33 +70,23 @@ export interface LookupClient {
   listLedger(source: LedgerRun['source'], sinceMs: number): Promise<LedgerRun[]>;
 }
 
-type Signer = (req: { method: string; url: URL }) => Promise<Record<string, string>>;
-
 export function createLookupClient(access: LookupAccess, dispatcher?: Dispatcher): LookupClient {
   const base = new URL(access.url.endsWith('/') ? access.url : `${access.url}/`);
-  const sign = access.signWithRegion ? sigV4Signer(access.signWithRegion) : async () => ({});
+  // Deployed: the smoke test's signed transport (SigV4 for execute-api); local: plain HTTP.
+  const transport: LookupApi = access.signWithRegion ? createSignedLookupApi(base.href, access.signWithRegion) : plainLookupApi(base, dispatcher);
 
   async function get(path: string, query: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string>; body: unknown }> {
-    const url = new URL(path.replace(/^\//, ''), base);
-    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-    const headers = await sign({ method: 'GET', url });
-    let res: Dispatcher.ResponseData;
+    const qs = new URLSearchParams(query).toString();
+    const target = `${path.replace(/^\//, '')}${qs ? `?${qs}` : ''}`;
+    let res: LookupResponse;
     try {
-      res = await request(url, { method: 'GET', headers: { accept: 'application/json', ...headers }, ...(dispatcher ? { dispatcher } : {}) });
+      res = await transport.get(target);
     } catch (err) {
-      throw new CliError(`cannot reach the lookup API at ${base.origin}: ${err instanceof Error ? err.message : String(err)}`);
+      if (err instanceof Error && err.name === 'CredentialsProviderError') throw new CliError(`cannot sign the request: ${describeCredentialsError(err)}`);
+      throw new CliError(`cannot reach the lookup API at ${base.origin}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
     }
-    const text = await res.body.text();
-    const flat: Record<string, string> = {};
-    for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') flat[k] = v;
-    let body: unknown;
-    try {
-      body = text.length > 0 ? JSON.parse(text) : undefined;
-    } catch {
-      body = undefined;
-    }
-    if (res.statusCode >= 400) throw apiError(res.statusCode, body, url);
-    return { status: res.statusCode, headers: flat, body };
+    if (res.status >= 400) throw apiError(res.status, res.json, new URL(target, base));
+    return { status: res.status, headers: res.headers, body: res.json };
   }
 
   return {
@@ -159,29 +148,23 @@ function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
   return parsed.data;
 }
 
-/** Signs with the caller's credentials for API Gateway (`execute-api`), as `aws --sigv4` would. */
-function sigV4Signer(region: string): Signer {
-  const signer = new SignatureV4({ service: 'execute-api', region, credentials: defaultProvider(), sha256: Hash.bind(null, 'sha256') });
-  return async ({ method, url }) => {
-    const query: Record<string, string> = {};
-    for (const [k, v] of url.searchParams) query[k] = v;
-    let signed;
-    try {
-      signed = await signer.sign({
-        method,
-        protocol: url.protocol,
-        hostname: url.hostname,
-        ...(url.port ? { port: Number(url.port) } : {}),
-        // As on the wire; the signer encodes it once more, as SigV4 wants for every service but S3.
-        path: url.pathname,
-        query,
-        headers: { host: url.host },
-      });
-    } catch (err) {
-      throw new CliError(`cannot sign the request: ${describeCredentialsError(err)}`);
-    }
-    const { host: _host, ...headers } = signed.headers;
-    return headers;
+/** The local lookup server takes unsigned requests. */
+function plainLookupApi(base: URL, dispatcher: Dispatcher | undefined): LookupApi {
+  return {
+    async get(path) {
+      const url = new URL(path, base);
+      const res = await request(url, { method: 'GET', headers: { accept: 'application/json' }, ...(dispatcher ? { dispatcher } : {}) });
+      const text = await res.body.text();
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers[k.toLowerCase()] = v;
+      let json: unknown;
+      try {
+        json = text.length > 0 ? JSON.parse(text) : undefined;
+      } catch {
+        json = undefined;
+      }
+      return { status: res.statusCode, headers, json };
+    },
   };
 }
 
