@@ -145,14 +145,14 @@ export class ServiceStack extends Stack {
       })
       .setEnv('ANTHROPIC_BASE_URL', config.upstreamBaseUrl)
       .setEnv('LEASE_SECONDS', String(INGEST_LEASE_SECONDS))
+      // Set explicitly, so the function runs with exactly the values the memory check counted.
+      .setEnv('PART_SIZE_MIB', String(config.partSizeMib))
+      .setEnv('UPLOAD_CONCURRENCY', String(config.uploadConcurrency))
       // The worker draws every upstream request from the shared budget (items in the index table,
       // already granted above: GetItem, PutItem, UpdateItem).
       .setEnv('COMPLIANCE_REQUESTS_PER_MINUTE', String(config.complianceRequestsPerMinute))
       .setEnv('FILES_API_REQUESTS_PER_MINUTE', String(config.filesApiRequestsPerMinute))
-      .setEnv('POLLER_BUDGET_SHARE', String(config.pollerBudgetPercent / 100))
-      // Set explicitly, so the function runs with exactly the values the memory check counted.
-      .setEnv('PART_SIZE_MIB', String(config.partSizeMib))
-      .setEnv('UPLOAD_CONCURRENCY', String(config.uploadConcurrency));
+      .setEnv('POLLER_BUDGET_SHARE', String(config.pollerBudgetPercent / 100));
 
     this.lookup = new ArchiverFunction<DeployedEnv<LookupConfig>>(this, 'Lookup', {
       entry: HANDLER_ENTRIES.lookup,

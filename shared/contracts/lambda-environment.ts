@@ -97,7 +97,8 @@ export const DiscoveryConfigSchema = z
   .object({
     INDEX_TABLE: z.string().min(3),
     INGEST_QUEUE_URL: z.url(),
-    ANTHROPIC_BASE_URL: z.url().default('https://api.anthropic.com'),
+    /** https:// only, except a loopback host (upstream-base-url.ts): the API key goes with every request. */
+    ANTHROPIC_BASE_URL: UpstreamBaseUrlSchema.default('https://api.anthropic.com'),
     ANTHROPIC_API_KEY_SECRET_ARN: z.string().min(1).optional(),
     ANTHROPIC_API_KEY: z.string().min(1).optional(),
     ...BudgetFields,

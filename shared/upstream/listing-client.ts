@@ -2,6 +2,7 @@ import { request } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { UpstreamAuthError, UpstreamContractError, UpstreamRateLimitedError } from '../platform/errors.js';
+import { assertUpstreamBaseUrl } from '../contracts/upstream-base-url.js';
 import type { ApiKeyProvider } from './api-key.js';
 import { apiOfPath } from './request-gate.js';
 import type { RequestGate } from './request-gate.js';
@@ -90,7 +91,8 @@ const MAX_LISTING_BYTES = 32 * 1024 * 1024;
 /** Builds the listing client; it shares the ingest client's headers, error mapping and gate. */
 export function createListingClient(opts: ListingClientOptions): ListingClient {
   const now = opts.now ?? Date.now;
-  const base = new URL(opts.baseUrl);
+  // The key travels with every request: https only, except a loopback host (as the ingest client).
+  const base = new URL(assertUpstreamBaseUrl(opts.baseUrl));
 
   async function getJson<S extends z.ZodType>(
     path: string,

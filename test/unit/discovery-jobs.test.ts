@@ -54,3 +54,12 @@ describe('jobs built from messages', () => {
     expect(jobs).toEqual([{ v: 1, fileId: 'claude_gen_file_01g', chatId }]);
   });
 });
+
+describe('the listing client', () => {
+  it('refuses a plain-http upstream that is not on loopback: the key travels with every request', async () => {
+    const { createListingClient } = await import('../../shared/upstream/listing-client.js');
+    const { Agent } = await import('undici');
+    expect(() => createListingClient({ baseUrl: 'http://upstream.example.com', apiKey: 'k', dispatcher: new Agent() })).toThrow(/https/);
+    expect(() => createListingClient({ baseUrl: 'http://127.0.0.1:9', apiKey: 'k', dispatcher: new Agent() })).not.toThrow();
+  });
+});
