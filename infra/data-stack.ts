@@ -6,6 +6,7 @@ import type { DeploymentConfig } from './deployment-config.js';
 import { ArchiveBucket } from './constructs/archive-bucket.js';
 import { IndexTable } from './constructs/index-table.js';
 import { IngestQueues } from './constructs/ingest-queues.js';
+import { WebhookStore } from './constructs/webhook-store.js';
 import { archiveBucketName } from './naming.js';
 
 export interface DataStackProps extends StackProps {
@@ -23,12 +24,14 @@ export interface DataStackProps extends StackProps {
 export class DataStack extends Stack {
   /** Encrypts the archived objects and the index (what auditors read through the lookup API). */
   readonly archiveKey: kms.Key;
-  /** Encrypts the job queues and the upstream key's secret (what only the ingest pipeline reads). */
+  /** Encrypts the job queues, the upstream key's secret and the webhook's secret and replay ids (never read by auditors). */
   readonly pipelineKey: kms.Key;
   readonly archive: ArchiveBucket;
   readonly index: IndexTable;
   readonly queues: IngestQueues;
   readonly upstreamApiKey: secretsmanager.Secret;
+  /** The webhook's signing secret(s) and its replay-id table. */
+  readonly webhook: WebhookStore;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, { terminationProtection: true, ...props });
@@ -82,10 +85,14 @@ export class DataStack extends Stack {
         'The value is an Anthropic-issued API key: it can only be rotated by issuing a new key in the Anthropic console, which no rotation Lambda can do. Rotation is an operator procedure documented in docs/deployment.md.',
     });
 
+    this.webhook = new WebhookStore(this, 'Webhook', { encryptionKey: this.pipelineKey });
+
     new CfnOutput(this, 'ArchiveBucketName', { value: this.archive.bucket.bucketName });
     new CfnOutput(this, 'IndexTableName', { value: this.index.table.tableName });
     new CfnOutput(this, 'IngestQueueUrl', { value: this.queues.queue.queueUrl });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.queues.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'UpstreamApiKeySecretArn', { value: this.upstreamApiKey.secretArn });
+    new CfnOutput(this, 'WebhookSecretArn', { value: this.webhook.secret.secretArn });
+    new CfnOutput(this, 'WebhookReplayTableName', { value: this.webhook.replayTable.tableName });
   }
 }

@@ -104,6 +104,21 @@ export const DeploymentConfigSchema = z
     /** Lookup API stage throttling: steady requests per second and burst. */
     apiRateLimit: int(1, 10_000).default(20),
     apiBurstLimit: int(1, 5000).default(40),
+    /** Webhook API (`POST /events`) stage throttling: steady requests per second and burst; over it, 429. */
+    webhookRateLimit: int(1, 10_000).default(10),
+    webhookBurstLimit: int(1, 5000).default(20),
+    /**
+     * A regional WAFv2 web ACL to associate with the webhook API's stage (rate-based rules, IP
+     * allow-lists, a body size rule). Optional: the function authenticates every request itself.
+     */
+    webhookWebAclArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/[A-Za-z0-9_-]{1,128}\/[A-Za-z0-9-]{1,64}$/, {
+        message: 'must be the ARN of a regional WAFv2 web ACL',
+      })
+      .optional(),
+    /** How long a processed webhook-id is remembered as a duplicate (hours). */
+    webhookReplayRetentionHours: int(1, 720).default(72),
     /**
      * The organization's Compliance API limit (requests per minute, shared by every key, poller and
      * worker). Every upstream call draws from one budget of this size, kept in the index table.
@@ -123,6 +138,10 @@ export const DeploymentConfigSchema = z
   .refine((c) => c.apiBurstLimit >= c.apiRateLimit, {
     message: 'must be at least apiRateLimit',
     path: ['apiBurstLimit'],
+  })
+  .refine((c) => c.webhookBurstLimit >= c.webhookRateLimit, {
+    message: 'must be at least webhookRateLimit',
+    path: ['webhookBurstLimit'],
   })
   .refine((c) => c.stalledPollerMinutes >= 2 * Math.max(c.chatPollerMinutes, c.activityPollerMinutes, c.filesApiPollerMinutes), {
     message: 'must be at least twice the longest poller schedule',

@@ -14,6 +14,7 @@ import { ArchiverFunction } from './constructs/archiver-function.js';
 import { DiscoveryPollers } from './constructs/discovery-pollers.js';
 import { LookupApi } from './constructs/lookup-rest-api.js';
 import { Monitoring } from './constructs/monitoring.js';
+import { WebhookIngress } from './constructs/webhook-ingress.js';
 import { archiveBucketName } from './naming.js';
 import { acknowledgeWildcardResource } from './nag.js';
 import type { DataStack } from './data-stack.js';
@@ -25,6 +26,7 @@ const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/
 export const HANDLER_ENTRIES = {
   ingest: `${PROJECT_ROOT}/lambdas/ingest/handler.ts`,
   lookup: `${PROJECT_ROOT}/lambdas/lookup/handler.ts`,
+  webhook: `${PROJECT_ROOT}/lambdas/webhook/handler.ts`,
   chats: `${PROJECT_ROOT}/lambdas/chat-poller/handler.ts`,
   activities: `${PROJECT_ROOT}/lambdas/activity-poller/handler.ts`,
   files_api: `${PROJECT_ROOT}/lambdas/files-api-poller/handler.ts`,
@@ -41,13 +43,14 @@ export interface ServiceStackProps extends StackProps {
 }
 
 /**
- * Code and everything that can be replaced without touching data: the two functions, the lookup
- * API, the auditor policy, alarms and dashboard. Deployed after (and depending on) the data stack.
+ * Code and everything that can be replaced without touching data: the functions, the lookup API,
+ * the webhook API, the auditor policy, alarms and dashboard. Deployed after (and depending on) the data stack.
  */
 export class ServiceStack extends Stack {
   readonly ingest: ArchiverFunction<DeployedEnv<IngestConfig & WorkerBudgetConfig>>;
   readonly lookup: ArchiverFunction<DeployedEnv<LookupConfig>>;
   readonly lookupApi: LookupApi;
+  readonly webhook: WebhookIngress;
   readonly monitoring: Monitoring;
   readonly discovery: DiscoveryPollers;
 
@@ -192,6 +195,16 @@ export class ServiceStack extends Stack {
       logRetention: props.logRetention,
     });
 
+    this.webhook = new WebhookIngress(this, 'Webhook', {
+      entry: HANDLER_ENTRIES.webhook,
+      projectRoot: PROJECT_ROOT,
+      config,
+      namePrefix,
+      data,
+      logRetention: props.logRetention,
+      cloudWatchAccount: this.lookupApi.api.node.tryFindChild('Account'),
+    });
+
     // For discovery jobs and operators: send to the ingest queue, nothing else.
     const jobProducerPolicy = new iam.ManagedPolicy(this, 'JobProducerPolicy', {
       description: 'Send ingest jobs to the Claude file archiver queue',
@@ -248,6 +261,9 @@ export class ServiceStack extends Stack {
     new CfnOutput(this, 'IngestLogGroupName', { value: this.ingest.logGroup.logGroupName });
     new CfnOutput(this, 'LookupLogGroupName', { value: this.lookup.logGroup.logGroupName });
     new CfnOutput(this, 'ApiAccessLogGroupName', { value: this.lookupApi.accessLogGroup.logGroupName });
+    new CfnOutput(this, 'WebhookUrl', { value: this.webhook.api.eventsUrl, description: 'POST /events: where signed webhook deliveries go' });
+    new CfnOutput(this, 'WebhookLogGroupName', { value: this.webhook.function.logGroup.logGroupName });
+    new CfnOutput(this, 'WebhookAccessLogGroupName', { value: this.webhook.api.accessLogGroup.logGroupName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
   }

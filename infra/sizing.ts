@@ -38,6 +38,15 @@ export const LOOKUP_MEMORY_MB = 512;
 export const LOOKUP_TIMEOUT = Duration.seconds(10);
 
 /**
+ * The webhook function answers one `POST /events`: a signature check, a DynamoDB claim, a few
+ * SendMessageBatch calls and, for chat ids, upstream listing requests. 25 s stays under API Gateway's
+ * 29 s integration limit with room for the function to answer 503 itself (it stops 2 s before its
+ * timeout); the claim on a webhook-id outlives an invocation (CLAIM_LEASE_SECONDS, default 60 s).
+ */
+export const WEBHOOK_MEMORY_MB = 512;
+export const WEBHOOK_TIMEOUT = Duration.seconds(25);
+
+/**
  * Memory the ingest function needs besides the batch's upload buffers (MB): Node 24, the bundled
  * handler with its SDK clients, Powertools and the upstream agent, TLS and socket buffers, and garbage
  * not yet collected. docs/benchmark.md measures 127-150 MB of RSS for a process that has loaded the

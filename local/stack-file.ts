@@ -12,6 +12,8 @@ export const StackInfoSchema = z.object({
   s3: z.object({ endpoint: z.url(), server: z.string(), bucket: z.string() }),
   dynamodb: z.object({ endpoint: z.url(), table: z.string() }),
   sqs: z.object({ endpoint: z.url(), queueUrl: z.url(), deadLetterQueueUrl: z.url() }),
+  /** POST /events, and the Standard Webhooks secret(s) it accepts (generated at each start). */
+  webhook: z.object({ url: z.url(), secret: z.string(), previousSecret: z.string().optional(), replayTable: z.string() }),
   dataDir: z.string(),
   pid: z.number().int(),
 });

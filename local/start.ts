@@ -29,11 +29,13 @@ import { startSqsEventSource } from './sqs-event-source.js';
 import { DEFAULT_DATA_DIR, readStackInfo, stackFilePath } from './stack-file.js';
 import type { StackInfo } from './stack-file.js';
 import { startUpstreamServer } from './upstream/server.js';
+import { startLocalWebhook } from './webhook-setup.js';
 import { chooseUpstream } from './upstream-settings.js';
 
 const BUCKET = 'claude-file-archive';
 const TABLE = 'claude-file-index';
 const QUEUE = 'claude-file-ingest';
+const WEBHOOK_REPLAY_TABLE = 'claude-file-webhook-replays';
 /** Lambda's function timeout in the deployed stack; the local event source counts down from it. */
 const FUNCTION_TIMEOUT_SECONDS = 900;
 /** The pollers' timeout and schedules in the deployed stack (infra/constructs/discovery-pollers.ts, infra/config.ts). */
@@ -140,6 +142,18 @@ async function main(): Promise<void> {
     },
   });
   const lookupServer = await startLookupServer(lookup, { port: lookupPort, defaultCaller: `local:${env['USER'] ?? 'auditor'}` });
+  const webhook = await startLocalWebhook({
+    env,
+    doc,
+    dynamodbEndpoint: aws.dynamodbEndpoint,
+    sqsEndpoint: aws.sqsEndpoint,
+    queueUrl: queues.queueUrl,
+    indexTable: TABLE,
+    replayTable: WEBHOOK_REPLAY_TABLE,
+    upstreamUrl,
+    apiKey,
+    log: createConsoleLog('webhook'),
+  });
 
   const info: StackInfo = {
     lookupUrl: lookupServer.url,
@@ -148,10 +162,13 @@ async function main(): Promise<void> {
     s3: { endpoint: aws.s3Endpoint, server: aws.s3Server, bucket: BUCKET },
     dynamodb: { endpoint: aws.dynamodbEndpoint, table: TABLE },
     sqs: { endpoint: aws.sqsEndpoint, queueUrl: queues.queueUrl, deadLetterQueueUrl: queues.dlqUrl },
+    webhook: { url: webhook.url, secret: webhook.secret, ...(webhook.previousSecret ? { previousSecret: webhook.previousSecret } : {}), replayTable: webhook.replayTable },
     dataDir,
     pid: process.pid,
   };
-  await writeFile(stackFilePath(dataDir), `${JSON.stringify(info, null, 2)}\n`);
+  // The file holds the local webhook secret: readable by its owner only, recreated at each start.
+  await rm(stackFilePath(dataDir), { force: true });
+  await writeFile(stackFilePath(dataDir), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
   printBanner(info);
 
   // A run of a stack that was killed still holds its poller's lease; nothing else can be running now.
@@ -172,6 +189,7 @@ async function main(): Promise<void> {
       log.warn(`${unfinishedBatches} batch(es) still running: their jobs stay queued and are retried at the next start`);
     }
     await lookupServer.close();
+    await webhook.close();
     await upstream?.close();
     await aws.stop();
     await rm(stackFilePath(dataDir), { force: true });
@@ -185,6 +203,8 @@ function printBanner(info: StackInfo): void {
     '',
     `claude-file-archiver is running locally (node ${process.version})`,
     `  lookup API       ${info.lookupUrl}`,
+    `  webhook          POST ${info.webhook.url}  (Standard Webhooks signatures)`,
+    `    secret         ${info.webhook.secret}${info.webhook.previousSecret ? `  (and the previous one, WEBHOOK_PREVIOUS_SECRET)` : '  (new at each start; WEBHOOK_SECRET keeps one)'}`,
     `  upstream         ${info.upstream.url}${info.upstream.sample ? '  (BUILT-IN SAMPLE upstream: no ANTHROPIC_API_KEY set)' : '  (real API)'}`,
     `  S3               ${info.s3.endpoint}  bucket ${info.s3.bucket} (${info.s3.server}, on disk)`,
     `  DynamoDB         ${info.dynamodb.endpoint}  table ${info.dynamodb.table} (dynalite, on disk)`,
@@ -198,6 +218,7 @@ function printBanner(info: StackInfo): void {
     `  curl -s ${info.lookupUrl}/files/<fileId>`,
     `  curl -sL ${info.lookupUrl}/files/<fileId>/content -o file`,
     '  npm run enqueue -- <fileId> [--chat <chatId>]',
+    `  npm run webhook -- ${sampleChat} --reason "legal hold"   (signs and posts an event)`,
     '',
   ];
   console.log(lines.join('\n'));

@@ -6,17 +6,36 @@ import { ChatIdSchema, FileIdSchema, sourceOfFileId, type FileSource } from './i
  *
  *   { "v": 1, "fileId": "claude_gen_file_…", "chatId": "claude_chat_…",
  *     "file": { "filename": "…", "md5": "…" | null, "mime_type": "…" | null,
- *               "size_bytes": 123 | null, "created_at": "…" | null } }
+ *               "size_bytes": 123 | null, "created_at": "…" | null },
+ *     "reason": "legal hold 2026-114" }
  *
  * Only `fileId` is required; `v` defaults to 1 and any other version is rejected, as is any unknown
  * field. `chatId` and `file` let discovery pass what it already read from
  * `chat_messages[].generated_files[]` / `files[]`: a job that carries the chat id and complete metadata
- * costs one upstream request instead of two.
+ * costs one upstream request instead of two. `reason` is why someone asked for the file (the webhook's
+ * caller says it); optional, so every job written before it existed still parses.
  */
 export const JOB_SCHEMA_VERSION = 1;
 
 const Md5HexSchema = z.string().regex(/^[0-9a-f]{32}$/, { message: 'must be 32 lowercase hex digits' });
 const TimestampSchema = z.iso.datetime({ offset: true });
+
+export const MAX_REASON_LENGTH = 500;
+
+/**
+ * A human note on why files were requested. Letters, marks, digits, punctuation, symbols, spaces and
+ * the zero-width joiners of emoji sequences only: no control characters, lone surrogates,
+ * noncharacters (SQS refuses U+FFFE/U+FFFF in a message body, so one would turn a caller's typo into
+ * an enqueue failure) or private-use code points.
+ */
+export const ReasonSchema = z
+  .string()
+  .min(1, { message: 'must not be empty' })
+  .max(MAX_REASON_LENGTH, { message: `must be at most ${MAX_REASON_LENGTH} characters` })
+  .regex(/^[\p{L}\p{M}\p{N}\p{P}\p{S}\p{Zs}\u200C\u200D]+$/u, {
+    message: 'may hold letters, digits, punctuation, symbols and spaces only',
+  })
+  .refine((r) => r.trim().length > 0, { message: 'must not be blank' });
 
 export const CarriedMetadataSchema = z.strictObject({
   filename: z.string().min(1).max(1024),
@@ -32,6 +51,7 @@ export const IngestJobSchema = z.strictObject({
   fileId: FileIdSchema,
   chatId: ChatIdSchema.optional(),
   file: CarriedMetadataSchema.optional(),
+  reason: ReasonSchema.optional(),
 });
 export type IngestJob = z.infer<typeof IngestJobSchema>;
 

@@ -62,6 +62,46 @@ export const LookupConfigSchema = z.object({
 });
 export type LookupConfig = z.infer<typeof LookupConfigSchema>;
 
+export const WebhookConfigSchema = z
+  .object({
+    /** Where the webhook puts ingest jobs. */
+    INGEST_QUEUE_URL: z.url(),
+    /** The replay table: one item per webhook-id seen (shared/contracts/table-keys.ts). */
+    WEBHOOK_REPLAY_TABLE: z.string().min(3),
+    /** Production: the Secrets Manager secret holding {"current": "whsec_…", "previous"?: "whsec_…"}. */
+    WEBHOOK_SECRET_ARN: z.string().min(1).optional(),
+    /** Local runs only: that same JSON document itself. Never set by the infrastructure. */
+    WEBHOOK_SECRETS: z.string().min(1).optional(),
+    /**
+     * How long a processed webhook-id is remembered (a redelivery inside it is a duplicate). Senders
+     * retry a failed delivery with the same id for hours to days; at least the ±5-minute timestamp
+     * window twice over.
+     */
+    REPLAY_RETENTION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(72),
+    /** How long a delivery in progress holds its id; longer than the function's timeout. */
+    CLAIM_LEASE_SECONDS: positiveInt(60),
+    /**
+     * The index table, where the shared upstream request budget lives: a chat fan-out draws its
+     * listing requests from it as the pollers do (WorkerBudgetConfigSchema sizes it).
+     */
+    INDEX_TABLE: z.string().min(3).optional(),
+    /** Chat ids are fanned out through the Compliance API, with the same key as ingest. */
+    ANTHROPIC_BASE_URL: z.url().default('https://api.anthropic.com'),
+    ANTHROPIC_API_KEY_SECRET_ARN: z.string().min(1).optional(),
+    ANTHROPIC_API_KEY: z.string().min(1).optional(),
+    LOCAL_DYNAMODB_ENDPOINT: optionalUrl,
+    LOCAL_SQS_ENDPOINT: optionalUrl,
+  })
+  .refine((c) => Boolean(c.WEBHOOK_SECRET_ARN) !== Boolean(c.WEBHOOK_SECRETS), {
+    message: 'set exactly one of WEBHOOK_SECRET_ARN (deployed) or WEBHOOK_SECRETS (local)',
+    path: ['WEBHOOK_SECRET_ARN'],
+  })
+  .refine((c) => Boolean(c.ANTHROPIC_API_KEY_SECRET_ARN) !== Boolean(c.ANTHROPIC_API_KEY), {
+    message: 'set exactly one of ANTHROPIC_API_KEY_SECRET_ARN (deployed) or ANTHROPIC_API_KEY (local)',
+    path: ['ANTHROPIC_API_KEY_SECRET_ARN'],
+  });
+export type WebhookConfig = z.infer<typeof WebhookConfigSchema>;
+
 /** Parses the environment against a schema; throws one error listing every bad variable. */
 export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.infer<S> {
   const parsed = schema.safeParse(env);

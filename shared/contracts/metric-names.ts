@@ -7,6 +7,7 @@ export const METRICS_NAMESPACE = 'ClaudeFileArchiver';
 export const SERVICE_NAMES = {
   ingest: 'archiver-ingest',
   lookup: 'archiver-lookup',
+  webhook: 'archiver-webhook',
 } as const;
 
 export const METRIC = {
@@ -28,6 +29,10 @@ export const METRIC = {
   malformedJobs: 'MalformedJobs',
   /** A delivery of a file that was already archived. */
   duplicateDeliveries: 'DuplicateDeliveries',
+  /** Webhook requests by answer; extra dimension `outcome` (accepted, duplicate, unauthorized, …). */
+  webhookRequests: 'WebhookRequests',
+  /** Ingest jobs the webhook put on the queue (files named directly plus files of fanned-out chats). */
+  webhookJobsEnqueued: 'WebhookJobsEnqueued',
 } as const;
 
 /** Service names (the `service` dimension) of the discovery pollers. */

@@ -42,3 +42,14 @@ export function listingSortTime(createdAt: string | null, recordedAt: string): s
 export function chatListingSortKey(sortAt: string, fileId: string): string {
   return `F#${sortAt}#${fileId}`;
 }
+
+/**
+ * The webhook replay table: one item per webhook-id seen, keyed by the id itself. `expiresAt` (Unix
+ * seconds) is the table's TTL attribute, so DynamoDB deletes ids some time after their window ends;
+ * the code compares it with the clock rather than relying on the deletion (which may come days
+ * late, and never comes on dynalite).
+ */
+export const WEBHOOK_REPLAY_TABLE_KEYS = {
+  partitionKey: { name: 'webhookId', type: 'S' },
+  timeToLiveAttribute: 'expiresAt',
+} as const;

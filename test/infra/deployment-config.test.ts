@@ -36,6 +36,9 @@ describe('deployment configuration', () => {
       presignTtlSeconds: 300,
       apiRateLimit: 20,
       apiBurstLimit: 40,
+      webhookRateLimit: 10,
+      webhookBurstLimit: 20,
+      webhookReplayRetentionHours: 72,
       complianceRequestsPerMinute: 600,
       filesApiRequestsPerMinute: 100,
       pollerBudgetPercent: 30,
@@ -80,6 +83,9 @@ describe('deployment configuration', () => {
     ['archiver:logRetentionDays', '42', /archiver:logRetentionDays: must be one of 1, 3, 5/],
     ['archiver:environment', 'Prod_1', /archiver:environment: must be 1-12 lowercase/],
     ['archiver:environment', 'production-eu-west', /archiver:environment: must be 1-12 lowercase/],
+    ['archiver:webhookWebAclArn', 'arn:aws:wafv2:eu-west-1:123456789012:global/webacl/x/1', /archiver:webhookWebAclArn: must be the ARN of a regional WAFv2 web ACL/],
+    ['archiver:webhookBurstLimit', '5', /archiver:webhookBurstLimit: must be at least webhookRateLimit/],
+    ['archiver:webhookReplayRetentionHours', '0', /archiver:webhookReplayRetentionHours: .*>=1/],
   ])('rejects %s=%s with a message naming the key', (key, value, expected) => {
     expect(synthError({ [key]: value })).toMatch(expected);
   });

@@ -13,10 +13,13 @@ export function describeLeastPrivilege({ defaults: app }: ArchiverSynths): void 
     [logicalIdOf(app.data.queues.queue)]: 'ingest queue',
     [logicalIdOf(app.data.queues.deadLetterQueue)]: 'dead-letter queue',
     [logicalIdOf(app.data.upstreamApiKey)]: 'upstream key secret',
+    [logicalIdOf(app.data.webhook.secret)]: 'webhook secret',
+    [logicalIdOf(app.data.webhook.replayTable)]: 'replay table',
   };
   const LOCAL_RESOURCES: Record<string, string> = {
     [logicalIdOf(app.service.ingest.logGroup)]: 'ingest log group',
     [logicalIdOf(app.service.lookup.logGroup)]: 'lookup log group',
+    [logicalIdOf(app.service.webhook.function.logGroup)]: 'webhook log group',
     [logicalIdOf(app.service.discovery.functions.chats.logGroup)]: 'chats log group',
     [logicalIdOf(app.service.discovery.functions.activities.logGroup)]: 'activities log group',
     [logicalIdOf(app.service.discovery.functions.files_api.logGroup)]: 'files_api log group',
@@ -58,7 +61,7 @@ export function describeLeastPrivilege({ defaults: app }: ArchiverSynths): void 
     return docs.flatMap(statementsOf);
   }
 
-  const LOGS_AND_TRACES = (fn: 'ingest' | 'lookup' | 'chats' | 'activities' | 'files_api') => [
+  const LOGS_AND_TRACES = (fn: 'ingest' | 'lookup' | 'webhook' | 'chats' | 'activities' | 'files_api') => [
     `${fn} log group logs:CreateLogStream`,
     `${fn} log group logs:PutLogEvents`,
     '* xray:PutTelemetryRecords',
@@ -82,7 +85,7 @@ export function describeLeastPrivilege({ defaults: app }: ArchiverSynths): void 
     });
 
     it('function roles attach no managed policy (AWSLambdaBasicExecutionRole covers every log group)', () => {
-      for (const fn of [app.service.ingest, app.service.lookup, ...Object.values(app.service.discovery.functions)]) {
+      for (const fn of [app.service.ingest, app.service.lookup, app.service.webhook.function, ...Object.values(app.service.discovery.functions)]) {
         const role = resourcesOf(t, 'AWS::IAM::Role')[logicalIdOf(fn.role)];
         expect(role?.Properties['ManagedPolicyArns']).toBeUndefined();
       }
@@ -133,6 +136,32 @@ export function describeLeastPrivilege({ defaults: app }: ArchiverSynths): void 
           'index table dynamodb:GetItem',
           'index table dynamodb:BatchGetItem',
           'index table dynamodb:Query',
+        ].sort(),
+      );
+    });
+
+    it('the webhook role may only send to the ingest queue, read its two secrets, put and get replay ids and use the budget items', () => {
+      const policy = onlyResource(t, 'AWS::IAM::Policy', 'WebhookFunctionRoleDefaultPolicy');
+      const budgetOnly = ' if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["BUDGET#*"]}}';
+      expect(grantsOf(policy.Properties['PolicyDocument'])).toEqual(
+        [
+          ...LOGS_AND_TRACES('webhook'),
+          `index table dynamodb:GetItem${budgetOnly}`,
+          `index table dynamodb:PutItem${budgetOnly}`,
+          `index table dynamodb:UpdateItem${budgetOnly}`,
+          'archive key kms:Decrypt',
+          'archive key kms:DescribeKey',
+          'archive key kms:Encrypt',
+          'archive key kms:GenerateDataKey',
+          'ingest queue sqs:SendMessage',
+          'replay table dynamodb:PutItem',
+          'replay table dynamodb:GetItem',
+          'pipeline key kms:Decrypt',
+          'pipeline key kms:DescribeKey',
+          'pipeline key kms:Encrypt',
+          'pipeline key kms:GenerateDataKey',
+          'webhook secret secretsmanager:GetSecretValue',
+          'upstream key secret secretsmanager:GetSecretValue',
         ].sort(),
       );
     });

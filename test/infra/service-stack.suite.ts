@@ -13,6 +13,7 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
   const t = defaults.serviceTemplate;
   const ingestFn = () => onlyResource(t, 'AWS::Lambda::Function', 'IngestFunction').Properties;
   const lookupFn = () => onlyResource(t, 'AWS::Lambda::Function', 'LookupFunction').Properties;
+  const webhookFn = () => onlyResource(t, 'AWS::Lambda::Function', 'WebhookFunction').Properties;
   const envOf = (fn: Record<string, unknown>): Record<string, unknown> =>
     z.object({ Variables: z.record(z.string(), z.unknown()) }).parse(fn['Environment']).Variables;
   const RUNTIME_ENV = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_LOG_LEVEL', 'NODE_OPTIONS'];
@@ -30,8 +31,8 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
   }
 
   describe('ingest function', () => {
-    it('runs nodejs24.x on arm64 with active X-Ray tracing (both functions)', () => {
-      for (const fn of [ingestFn(), lookupFn()]) {
+    it('runs nodejs24.x on arm64 with active X-Ray tracing (every function)', () => {
+      for (const fn of [ingestFn(), lookupFn(), webhookFn()]) {
         expect(fn['Runtime']).toBe('nodejs24.x');
         expect(fn['Architectures']).toEqual(['arm64']);
         expect(fn['TracingConfig']).toEqual({ Mode: 'Active' });
@@ -155,14 +156,19 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
       });
+      expect(envOf(webhookFn())).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.webhook,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      });
     });
 
     it('logs to its own log group with the configured retention (365 days by default)', () => {
       for (const [template, days] of [[t, 365], [custom.serviceTemplate, 731]] as const) {
         const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
         const groups = resourcesOf(template, 'AWS::Logs::LogGroup');
-        // ingest, lookup and the three discovery pollers
-        expect(functions).toHaveLength(5);
+        // ingest, lookup, webhook and the three discovery pollers
+        expect(functions).toHaveLength(6);
         for (const fn of functions) {
           const groupId: string = fn.Properties['LoggingConfig'].LogGroup.Ref;
           expect(groups[groupId]?.Properties['RetentionInDays']).toBe(days);
@@ -172,7 +178,9 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
   });
 
   describe('lookup API', () => {
-    const methods = () => Object.values(resourcesOf(t, 'AWS::ApiGateway::Method'));
+    // The webhook's API is a separate RestApi in the same stack (webhook.suite.ts).
+    const lookupApiId = () => logicalIdOf(defaults.service.lookupApi.api);
+    const methods = () => Object.values(resourcesOf(t, 'AWS::ApiGateway::Method')).filter((m) => m.Properties['RestApiId']?.Ref === lookupApiId());
 
     it('has exactly one GET method per lookup route, all proxied to the lookup function', () => {
       expect(methods()).toHaveLength(LOOKUP_ROUTES.length);

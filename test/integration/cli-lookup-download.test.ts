@@ -32,12 +32,12 @@ afterAll(async () => {
 
 describe('archiver enqueue', () => {
   it('enqueues a file id as one job and a chat id as a job per file of the chat, then exits 0', async () => {
-    const res = await stack.run(['enqueue', single.id, chatId, '--json']);
+    const res = await stack.run(['enqueue', single.id, chatId, '--reason', 'legal hold LH-1', '--json']);
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
-    const out = JSON.parse(res.stdout) as { files: { fileId: string; messageId: string }[]; chats: { chatId: string; found: boolean; jobs: number; fileIds: string[] }[] };
+    const out = JSON.parse(res.stdout) as { files: { fileId: string; messageId: string }[]; chats: { chatId: string; found: boolean; jobs: number }[] };
     expect(out.files).toEqual([{ fileId: single.id, messageId: expect.any(String) }]);
-    expect(out.chats).toEqual([{ chatId, found: true, jobs: 2, fileIds: expect.arrayContaining([report.id, notes.id]) }]);
+    expect(out.chats).toEqual([{ chatId, found: true, jobs: 2 }]);
     for (const f of [single, report, notes]) expect((await stack.waitForFinal(f.id)).status).toBe('archived');
     // The chat's jobs carried the message's metadata: the worker asked upstream for content only.
     expect(stack.upstream.requestCount(report.id, 'metadata')).toBe(0);
@@ -49,6 +49,12 @@ describe('archiver enqueue', () => {
     expect(res.code).toBe(1);
     expect(res.stdout).toContain(`enqueued ${single.id}`);
     expect(res.stderr.trim()).toBe('archiver: not found upstream: claude_chat_01NoSuchChatAnywhere');
+  });
+
+  it('refuses a reason the job schema would refuse, with exit 2', async () => {
+    const res = await stack.run(['enqueue', single.id, '--reason', 'line\nbreak']);
+    expect(res.code).toBe(2);
+    expect(res.stderr.trim()).toBe('archiver: --reason may hold letters, digits, punctuation, symbols and spaces only');
   });
 
   it('refuses an id of no known kind with exit 2 before sending anything', async () => {

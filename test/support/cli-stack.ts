@@ -95,6 +95,8 @@ export async function createCliStack(opts: { files?: UpstreamFile[]; ingest?: bo
     s3: { endpoint: aws.s3rverEndpoint, server: 's3rver', bucket: name },
     dynamodb: { endpoint: aws.dynamodbEndpoint, table: name },
     sqs: { endpoint: aws.sqsEndpoint, queueUrl: queues.queueUrl, deadLetterQueueUrl: queues.dlqUrl },
+    // The CLI does not use the webhook; the stack file names one as npm start's does.
+    webhook: { url: 'http://127.0.0.1:9/events', secret: 'whsec_Y2xpLXRlc3Qtd2ViaG9vay1zZWNyZXQ=', replayTable: name },
     dataDir,
     // The test process serves the stack, so it is the pid the CLI checks is alive.
     pid: process.pid,

@@ -28,7 +28,7 @@ export interface LocalStackProcess {
 export async function startLocalStackProcess(opts: { dataDir: string; env?: Record<string, string>; timeoutMs?: number }): Promise<LocalStackProcess> {
   const child = spawn(process.execPath, ['--import', tsx, 'local/start.ts'], {
     cwd: repoRoot,
-    env: { ...process.env, ARCHIVER_DATA_DIR: opts.dataDir, LOOKUP_PORT: '0', ...opts.env },
+    env: { ...process.env, ARCHIVER_DATA_DIR: opts.dataDir, LOOKUP_PORT: '0', WEBHOOK_PORT: '0', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -159,6 +159,7 @@ describe('which stack a command talks to', () => {
       s3: { endpoint: 'http://127.0.0.1:3', server: 's3rver', bucket: 'b' },
       dynamodb: { endpoint: 'http://127.0.0.1:4', table: 't' },
       sqs: { endpoint: 'http://127.0.0.1:5', queueUrl: 'http://127.0.0.1:5/q', deadLetterQueueUrl: 'http://127.0.0.1:5/q-dlq' },
+      webhook: { url: 'http://127.0.0.1:6/events', secret: 'whsec_dGVzdA==', replayTable: 't' },
       dataDir: dir,
       pid: 424242,
     };
