@@ -22,7 +22,7 @@ beforeAll(async () => {
   // A file whose deliveries failed until its job reached the DLQ: pending, with attempts and a last error.
   const claim = await stack.files.claim(failing.id, 'generated', 'delivery-1', Date.now(), 60_000);
   expect(claim.kind).toBe('claimed');
-  await stack.files.release(failing.id, 'delivery-1', lastError);
+  await stack.files.release(failing.id, 'delivery-1', { error: lastError, upstreamRequestId: null });
   validId = (await stack.aws.sqs.send(new SendMessageCommand({ QueueUrl: stack.queues.dlqUrl, MessageBody: serializeJob({ fileId: failing.id }) }))).MessageId ?? '';
   // A body the ingest handler rejected at once, as it does: with a rejectReason attribute.
   malformedId = (

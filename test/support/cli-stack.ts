@@ -69,6 +69,7 @@ export async function createCliStack(opts: { files?: UpstreamFile[]; ingest?: bo
       INDEX_TABLE: name,
       INGEST_QUEUE_URL: queues.queueUrl,
       DEAD_LETTER_QUEUE_URL: queues.dlqUrl,
+      MAX_RECEIVE_COUNT: '3',
       ANTHROPIC_BASE_URL: upstream.url,
       ANTHROPIC_API_KEY: TEST_UPSTREAM_API_KEY,
       LEASE_SECONDS: '120',
