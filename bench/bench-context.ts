@@ -19,6 +19,8 @@ export const API_KEY = 'sk-ant-api01-local-bench-key';
 export const BUCKET = 'archiver-bench';
 export const TABLE = 'archiver-bench-index';
 export const QUEUE = 'archiver-bench-ingest';
+/** The bench queue's redrive maxReceiveCount, which the ingest handler is told too. */
+export const BENCH_MAX_RECEIVE_COUNT = 3;
 export const WARM_UP_BYTES = 20 * MB;
 /** How often the bench reads another process's RSS and CPU from /proc (rclone). */
 export const SAMPLE_INTERVAL_MS = 20;

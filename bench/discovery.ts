@@ -72,7 +72,8 @@ async function main(): Promise<void> {
   const doc = createDocumentClient({ endpoint: aws.dynamodbEndpoint });
   const sqs = createSqsClient({ endpoint: aws.sqsEndpoint });
   const s3 = createS3Client({ endpoint: aws.s3Endpoint });
-  const queues = await ensureQueues(sqs, { name: NAME, maxReceiveCount: 5, visibilityTimeoutSeconds: 900 });
+  const maxReceiveCount = 5;
+  const queues = await ensureQueues(sqs, { name: NAME, maxReceiveCount, visibilityTimeoutSeconds: 900 });
   await ensureBucket(s3, NAME);
   await ensureTable(doc, NAME);
   const { files, activities } = backlog();
@@ -88,6 +89,7 @@ async function main(): Promise<void> {
       INDEX_TABLE: NAME,
       INGEST_QUEUE_URL: queues.queueUrl,
       DEAD_LETTER_QUEUE_URL: queues.dlqUrl,
+      MAX_RECEIVE_COUNT: String(maxReceiveCount),
       ANTHROPIC_BASE_URL: upstream.url,
       ANTHROPIC_API_KEY: API_KEY,
       LOCAL_S3_ENDPOINT: aws.s3Endpoint,

@@ -26,7 +26,7 @@ import { startLocalAws } from '../local/aws/servers.js';
 import { startUpstreamServer } from '../local/upstream/server.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../shared/platform/aws-clients.js';
 import { DynamoDbFileIndex } from '../shared/index/dynamodb-file-index.js';
-import { API_KEY, BUCKET, MB, MIB, QUEUE, TABLE, cleanUp, live, type BenchContext, type PathName, type Row } from './bench-context.js';
+import { API_KEY, BENCH_MAX_RECEIVE_COUNT, BUCKET, MB, MIB, QUEUE, TABLE, cleanUp, live, type BenchContext, type PathName, type Row } from './bench-context.js';
 import { registerContent } from './bench-files.js';
 import { measure } from './measure.js';
 import { findChildPid } from './memory.js';
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const sqs = createSqsClient({ endpoint: aws.sqsEndpoint });
   await ensureBucket(s3, BUCKET);
   await ensureTable(doc, TABLE);
-  const queues = await ensureQueues(sqs, { name: QUEUE, maxReceiveCount: 3, visibilityTimeoutSeconds: 900 });
+  const queues = await ensureQueues(sqs, { name: QUEUE, maxReceiveCount: BENCH_MAX_RECEIVE_COUNT, visibilityTimeoutSeconds: 900 });
   const upstream = await startUpstreamServer({ apiKey: API_KEY });
   live.cleanups.push(() => upstream.close());
 

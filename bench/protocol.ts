@@ -33,6 +33,8 @@ export const WorkerTaskSchema = z.object({
   table: z.string().min(3),
   queueUrl: z.url(),
   deadLetterQueueUrl: z.url(),
+  /** The queue's redrive maxReceiveCount, which the ingest handler is told. */
+  maxReceiveCount: z.number().int().positive(),
   partSizeMib: z.number().int().positive(),
   concurrency: z.number().int().positive(),
   /** Runs first, unmeasured, through the same path: JIT, modules, connections. */

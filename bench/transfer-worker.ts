@@ -159,6 +159,7 @@ function ingestTransfer(task: WorkerTask): Transfer {
     INDEX_TABLE: task.table,
     INGEST_QUEUE_URL: task.queueUrl,
     DEAD_LETTER_QUEUE_URL: task.deadLetterQueueUrl,
+    MAX_RECEIVE_COUNT: String(task.maxReceiveCount),
     ANTHROPIC_BASE_URL: task.upstreamUrl,
     ANTHROPIC_API_KEY: task.apiKey,
     PART_SIZE_MIB: String(task.partSizeMib),

@@ -6,7 +6,7 @@ import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { API_KEY, BUCKET, MB, TABLE, WORKER_SAMPLE_INTERVAL_MS, benchDir, live, repoRoot, timeoutMsFor, type BenchContext, type Row } from './bench-context.js';
+import { API_KEY, BENCH_MAX_RECEIVE_COUNT, BUCKET, MB, TABLE, WORKER_SAMPLE_INTERVAL_MS, benchDir, live, repoRoot, timeoutMsFor, type BenchContext, type Row } from './bench-context.js';
 import { WorkerMarkSchema, WorkerResultSchema } from './protocol.js';
 import type { WorkerMode, WorkerTask } from './protocol.js';
 import { cpuSnapshot, serverCpuBetween, type CpuSnapshot } from './server-cpu.js';
@@ -29,6 +29,7 @@ export async function runWorker(
     table: TABLE,
     queueUrl: ctx.queues.queueUrl,
     deadLetterQueueUrl: ctx.queues.dlqUrl,
+    maxReceiveCount: BENCH_MAX_RECEIVE_COUNT,
     partSizeMib: ctx.opts.partSizeMib,
     concurrency: ctx.opts.concurrency,
     warmUp,

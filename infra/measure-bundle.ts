@@ -102,6 +102,7 @@ function environmentFor(service: string, secretsEndpoint: string): NodeJS.Proces
       ANTHROPIC_API_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:upstream-key-abcdef',
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsEndpoint,
       LEASE_SECONDS: '960',
+      MAX_RECEIVE_COUNT: '5',
     };
   }
   return { ...common, PRESIGN_TTL_SECONDS: '300' };

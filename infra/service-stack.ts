@@ -1,8 +1,7 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Names, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as eventsources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +11,7 @@ import { ARCHIVE_KEY_PREFIX } from '../shared/contracts/object-keys.js';
 import type { DeploymentConfig } from './deployment-config.js';
 import { ArchiverFunction } from './constructs/archiver-function.js';
 import { DiscoveryPollers } from './constructs/discovery-pollers.js';
+import { grantItemAccess } from './constructs/index-table.js';
 import { LookupApi } from './constructs/lookup-rest-api.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { WebhookIngress } from './constructs/webhook-ingress.js';
@@ -86,21 +86,14 @@ export class ServiceStack extends Stack {
     });
     this.ingest
       .bind('ARCHIVE_BUCKET', bucket.bucketName, (g) => {
-        // PutObject + multipart (AbortMultipartUpload, ListMultipartUploadParts). Recovering an
-        // object committed by a crashed attempt is a listing of exactly its key, then a re-hash of
-        // it (GetObject). S3 uses the bucket key on the caller's behalf: data keys to write, Decrypt
-        // to upload parts and to read.
-        bucketGrants.actionsOnObjectKeys(
-          g,
-          '*',
-          's3:PutObject',
-          's3:GetObject',
-          's3:GetObjectVersion',
-          's3:AbortMultipartUpload',
-          's3:ListMultipartUploadParts',
-          'kms:GenerateDataKey',
-          'kms:Decrypt',
-        );
+        // s3:PutObject covers PutObject and the multipart calls the writer makes (Create, UploadPart,
+        // Complete); Abort has its own action. The writer never lists parts (ListParts, i.e.
+        // s3:ListMultipartUploadParts): it keeps each part's ETag. Recovering an object committed by
+        // a crashed attempt is a listing of exactly its key, then a re-hash of its current version
+        // (GetObject without a VersionId: s3:GetObject only, not s3:GetObjectVersion).
+        // SSE-KMS: S3 uses the bucket's key on the caller's behalf, kms:GenerateDataKey for a new
+        // object or upload, kms:Decrypt for each part and for a read; never kms:Encrypt.
+        bucketGrants.actionsOnObjectKeys(g, '*', 's3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload', 'kms:GenerateDataKey', 'kms:Decrypt');
         // Whether a key already holds an object is asked with ListObjectsV2 (Prefix = the key): S3
         // answers a HeadObject or GetObject of a missing key with 403, not 404, to a caller without
         // s3:ListBucket. Listing is limited to prefixes under the archive layout; a read carries no
@@ -113,24 +106,34 @@ export class ServiceStack extends Stack {
         });
       })
       .bind('INDEX_TABLE', table.tableName, (g) => {
-        table.grants.actions(g, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
-        data.archiveKey.grants.actions(g, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey');
+        // Single items only: ingest never queries.
+        grantItemAccess(table, g, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
       })
-      // The event source grants Receive/Delete/ChangeMessageVisibility (the core defers a job by its
-      // retry-after this way) and kms:Decrypt on the queue's key.
-      .bind('INGEST_QUEUE_URL', queue.queueUrl, () =>
-        this.ingest.function.addEventSource(
-          new eventsources.SqsEventSource(queue, {
-            batchSize: config.batchSize,
-            maxBatchingWindow: Duration.seconds(config.batchWindowSeconds),
-            // A failed job is retried alone; the rest of the batch is deleted.
-            reportBatchItemFailures: true,
-            // The only limit on upstream request rate that holds across invocations: at most this
-            // many functions call the Compliance API at once (its budget is 600 requests/min per org).
-            maxConcurrency: config.maxConcurrency,
-          }),
-        ),
-      )
+      .bind('INGEST_QUEUE_URL', queue.queueUrl, (g) => {
+        // The mapping, not SqsEventSource: that one also grants sqs:GetQueueUrl, which nothing here
+        // calls (the URL is in the environment). The construct id is SqsEventSource's, so the
+        // deployed mapping keeps its logical id.
+        this.ingest.function.addEventSourceMapping(`SqsEventSource:${Names.nodeUniqueId(queue.node)}`, {
+          eventSourceArn: queue.queueArn,
+          batchSize: config.batchSize,
+          maxBatchingWindow: Duration.seconds(config.batchWindowSeconds),
+          // A failed job is retried alone; the rest of the batch is deleted.
+          reportBatchItemFailures: true,
+          // The only limit on upstream request rate that holds across invocations: at most this
+          // many functions call the Compliance API at once (its budget is 600 requests/min per org).
+          maxConcurrency: config.maxConcurrency,
+        });
+        // Lambda's poller uses the function's role: ReceiveMessage, DeleteMessage and
+        // GetQueueAttributes (Lambda's documented execution role permissions for an SQS event
+        // source), and kms:Decrypt on the queue's key to receive. None of these is an SDK call of
+        // the function's code. ChangeMessageVisibility is one (the core hands a message back this
+        // way), and so is SendMessage: the core defers a job (a 429's retry-after, another
+        // delivery's lease) by sending a delayed copy back to this queue, so waiting never uses up
+        // the job's receives; sending under the queue's key needs kms:GenerateDataKey and kms:Decrypt.
+        queue.grants.actions(g, ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility', 'sqs:SendMessage'], {
+          keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        });
+      })
       .bind('DEAD_LETTER_QUEUE_URL', deadLetterQueue.queueUrl, (g) =>
         // A malformed job goes straight to the DLQ instead of being retried maxReceiveCount times.
         deadLetterQueue.grants.actions(g, ['sqs:SendMessage'], { keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'] }),
@@ -148,6 +151,8 @@ export class ServiceStack extends Stack {
       })
       .setEnv('ANTHROPIC_BASE_URL', config.upstreamBaseUrl)
       .setEnv('LEASE_SECONDS', String(INGEST_LEASE_SECONDS))
+      // The queue's own redrive setting: the delivery with this receive count records the file as failed.
+      .setEnv('MAX_RECEIVE_COUNT', String(data.queues.maxReceiveCount))
       // Set explicitly, so the function runs with exactly the values the memory check counted.
       .setEnv('PART_SIZE_MIB', String(config.partSizeMib))
       .setEnv('UPLOAD_CONCURRENCY', String(config.uploadConcurrency))
@@ -169,14 +174,13 @@ export class ServiceStack extends Stack {
     });
     this.lookup
       .bind('ARCHIVE_BUCKET', bucket.bucketName, (g) =>
-        // Only to sign download URLs: the URL carries this role's authority, for one exact version.
+        // Only to sign download URLs: the URL carries this role's authority, for one exact version
+        // (s3:GetObjectVersion; s3:GetObject for a record without a version id), and S3 decrypts
+        // with the bucket's key on the URL holder's behalf.
         bucketGrants.actionsOnObjectKeys(g, '*', 's3:GetObject', 's3:GetObjectVersion', 'kms:Decrypt'),
       )
-      .bind('INDEX_TABLE', table.tableName, (g) => {
-        // BatchGetItem: the upstream deletions of a file and its chats, in one call.
-        table.grants.actions(g, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query');
-        data.archiveKey.grants.actions(g, 'kms:Decrypt', 'kms:DescribeKey');
-      })
+      // BatchGetItem: the upstream deletions of a file and its chats, in one call.
+      .bind('INDEX_TABLE', table.tableName, (g) => grantItemAccess(table, g, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'))
       .setEnv('PRESIGN_TTL_SECONDS', String(config.presignTtlSeconds));
 
     for (const fn of [this.ingest, this.lookup]) {
@@ -205,11 +209,13 @@ export class ServiceStack extends Stack {
       cloudWatchAccount: this.lookupApi.api.node.tryFindChild('Account'),
     });
 
-    // For discovery jobs and operators: send to the ingest queue, nothing else.
+    // For discovery jobs and operators: send to the ingest queue, nothing else. The queue's URL is
+    // a stack output (IngestQueueUrl), so a producer needs no sqs:GetQueueUrl; sending to a queue
+    // encrypted with a customer-managed key needs kms:GenerateDataKey and kms:Decrypt on it.
     const jobProducerPolicy = new iam.ManagedPolicy(this, 'JobProducerPolicy', {
       description: 'Send ingest jobs to the Claude file archiver queue',
     });
-    queue.grants.actions(jobProducerPolicy, ['sqs:SendMessage', 'sqs:GetQueueUrl'], {
+    queue.grants.actions(jobProducerPolicy, ['sqs:SendMessage'], {
       keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'],
     });
 
@@ -227,7 +233,6 @@ export class ServiceStack extends Stack {
       entries: { chats: HANDLER_ENTRIES.chats, activities: HANDLER_ENTRIES.activities, files_api: HANDLER_ENTRIES.files_api },
       projectRoot: PROJECT_ROOT,
       table,
-      archiveKey: data.archiveKey,
       queue,
       pipelineKey: data.pipelineKey,
       apiKeySecret: data.upstreamApiKey,

@@ -53,7 +53,7 @@ export async function resumeAbandonedJobs(inFlight: readonly InFlightMessage[], 
     );
     const owner = item.Item?.['leaseOwner'];
     if (typeof owner !== 'string') continue;
-    await repository.release(fileId, owner, RESTART_RELEASE_REASON);
+    await repository.release(fileId, owner, { error: RESTART_RELEASE_REASON, upstreamRequestId: null });
     leasesReleased++;
     deps.log.info('released the lease of a delivery the previous run did not finish', { fileId, messageId: message.messageId });
   }

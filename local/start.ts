@@ -38,6 +38,8 @@ const QUEUE = 'claude-file-ingest';
 const WEBHOOK_REPLAY_TABLE = 'claude-file-webhook-replays';
 /** Lambda's function timeout in the deployed stack; the local event source counts down from it. */
 const FUNCTION_TIMEOUT_SECONDS = 900;
+/** Deliveries of a job before the queue moves it to the dead-letter queue (the deployed default). */
+const MAX_RECEIVE_COUNT = 5;
 /** The pollers' timeout and schedules in the deployed stack (infra/constructs/discovery-pollers.ts, infra/config.ts). */
 const POLLER_TIMEOUT_SECONDS = 300;
 const POLLER_SCHEDULE_MINUTES = { chats: 1, activities: 1, files_api: 15 } as const;
@@ -61,7 +63,7 @@ async function main(): Promise<void> {
   const s3 = createS3Client({ endpoint: aws.s3Endpoint });
   const sqs = createSqsClient({ endpoint: aws.sqsEndpoint });
   const doc = createDocumentClient({ endpoint: aws.dynamodbEndpoint });
-  const queues = await ensureQueues(sqs, { name: QUEUE, maxReceiveCount: 5, visibilityTimeoutSeconds: 6 * FUNCTION_TIMEOUT_SECONDS });
+  const queues = await ensureQueues(sqs, { name: QUEUE, maxReceiveCount: MAX_RECEIVE_COUNT, visibilityTimeoutSeconds: 6 * FUNCTION_TIMEOUT_SECONDS });
   await ensureBucket(s3, BUCKET);
   await ensureTable(doc, TABLE);
   // Nothing polls yet: whatever is in flight was received by a run that is gone.
@@ -86,13 +88,14 @@ async function main(): Promise<void> {
       INDEX_TABLE: TABLE,
       INGEST_QUEUE_URL: queues.queueUrl,
       DEAD_LETTER_QUEUE_URL: queues.dlqUrl,
+      MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT),
       ANTHROPIC_BASE_URL: upstreamUrl,
       ANTHROPIC_API_KEY: apiKey,
       LEASE_SECONDS: String(FUNCTION_TIMEOUT_SECONDS + 60),
       LOCAL_S3_ENDPOINT: aws.s3Endpoint,
       LOCAL_SQS_ENDPOINT: aws.sqsEndpoint,
       LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
-      ...pick(env, ['PART_SIZE_MIB', 'UPLOAD_CONCURRENCY', 'UPSTREAM_MAX_ATTEMPTS']),
+      ...pick(env, ['PART_SIZE_MIB', 'UPLOAD_CONCURRENCY', 'UPSTREAM_MAX_ATTEMPTS', 'UNSIZED_MAX_MIB']),
     }),
     {
       apiKey,
@@ -166,7 +169,9 @@ async function main(): Promise<void> {
     dataDir,
     pid: process.pid,
   };
-  await writeFile(stackFilePath(dataDir), `${JSON.stringify(info, null, 2)}\n`);
+  // The file holds the local webhook secret: readable by its owner only, recreated at each start.
+  await rm(stackFilePath(dataDir), { force: true });
+  await writeFile(stackFilePath(dataDir), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
   printBanner(info);
 
   // A run of a stack that was killed still holds its poller's lease; nothing else can be running now.

@@ -15,6 +15,7 @@ import type { PollerSource } from '../../shared/contracts/discovery-ledger.js';
 import type { DiscoveryConfig } from '../../shared/contracts/lambda-environment.js';
 import { DISCOVERY_METRIC, DISCOVERY_SERVICE_NAMES, METRICS_NAMESPACE, SERVICE_NAMES } from '../../shared/contracts/metric-names.js';
 import { ArchiverFunction } from './archiver-function.js';
+import { grantItemAccess } from './index-table.js';
 
 type DiscoveryEnv = Exclude<keyof DiscoveryConfig & string, `LOCAL_${string}` | 'ANTHROPIC_API_KEY'>;
 
@@ -26,7 +27,6 @@ export interface DiscoveryPollersProps {
   readonly entries: Record<PollerSource, string>;
   readonly projectRoot: string;
   readonly table: dynamodb.Table;
-  readonly archiveKey: kms.Key;
   readonly queue: sqs.Queue;
   readonly pipelineKey: kms.Key;
   readonly apiKeySecret: secretsmanager.Secret;
@@ -79,8 +79,7 @@ export class DiscoveryPollers extends Construct {
       fn.bind('INDEX_TABLE', props.table.tableName, (g) => {
         // Checkpoints, lease, ledger and budget items are single-item reads and conditional writes;
         // deletions are UpdateItem; the Files API poller reads file records with GetItem.
-        props.table.grants.actions(g, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
-        props.archiveKey.grants.actions(g, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey');
+        grantItemAccess(props.table, g, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
       })
         .bind('INGEST_QUEUE_URL', props.queue.queueUrl, (g) =>
           props.queue.grants.actions(g, ['sqs:SendMessage'], { keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'] }),

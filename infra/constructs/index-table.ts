@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { INDEX_TABLE_KEYS } from '../../shared/contracts/table-keys.js';
 
@@ -42,4 +43,21 @@ export class IndexTable extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
   }
+}
+
+/**
+ * Grants `actions` on the table and the one key action a caller of a table encrypted with a
+ * customer-managed key needs: kms:Decrypt. DynamoDB decrypts the table key on the caller's behalf
+ * when the caller first reaches the table and again after five minutes without use (the CloudTrail
+ * Decrypt event names the caller). The other key permissions DynamoDB's documentation lists for a
+ * customer-managed key (Encrypt, ReEncrypt*, GenerateDataKey*, DescribeKey, CreateGrant) are used
+ * on behalf of the principal that selects the key, i.e. creates or updates the table (CloudFormation
+ * here), and by DynamoDB itself under the grant it creates then: DescribeKey to check the selected
+ * key, GenerateDataKey to make the table key. No item read or write asks for them.
+ */
+export function grantItemAccess(table: dynamodb.Table, grantee: iam.IGrantable, ...actions: `dynamodb:${string}`[]): void {
+  const key = table.encryptionKey;
+  if (!(key instanceof kms.Key)) throw new Error('the index table is encrypted with a customer-managed key of this app');
+  table.grants.actions(grantee, ...actions);
+  key.grants.actions(grantee, 'kms:Decrypt');
 }

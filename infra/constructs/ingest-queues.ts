@@ -18,9 +18,12 @@ export interface IngestQueuesProps {
 export class IngestQueues extends Construct {
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
+  /** Deliveries of one job before SQS moves it to the dead-letter queue; the ingest function is told it. */
+  readonly maxReceiveCount: number;
 
   constructor(scope: Construct, id: string, props: IngestQueuesProps) {
     super(scope, id);
+    this.maxReceiveCount = props.maxReceiveCount;
     const encryption = {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: props.encryptionKey,

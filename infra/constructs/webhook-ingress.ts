@@ -8,6 +8,7 @@ import type { DeploymentConfig } from '../deployment-config.js';
 import type { DataStack } from '../data-stack.js';
 import { WEBHOOK_MEMORY_MB, WEBHOOK_TIMEOUT } from '../sizing.js';
 import { ArchiverFunction } from './archiver-function.js';
+import { grantItemAccess } from './index-table.js';
 import { WebhookApi } from './webhook-rest-api.js';
 
 /** Variables the infrastructure may set: the schema's keys minus the local-only ones. */
@@ -68,8 +69,7 @@ export class WebhookIngress extends Construct {
       )
       .bind('WEBHOOK_REPLAY_TABLE', table.tableName, (g) => {
         // Claims, outcomes and releases are all conditional puts; a failed claim is read back.
-        table.grants.actions(g, 'dynamodb:PutItem', 'dynamodb:GetItem');
-        data.pipelineKey.grants.actions(g, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey');
+        grantItemAccess(table, g, 'dynamodb:PutItem', 'dynamodb:GetItem');
       })
       .bind('WEBHOOK_SECRET_ARN', data.webhook.secret.secretArn, (g) => readSecret(g, data.webhook.secret.secretArn))
       .bind('ANTHROPIC_API_KEY_SECRET_ARN', data.upstreamApiKey.secretArn, (g) => readSecret(g, data.upstreamApiKey.secretArn))
@@ -82,7 +82,8 @@ export class WebhookIngress extends Construct {
             conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [BUDGET_LEADING_KEYS] } },
           }),
         );
-        data.archiveKey.grants.actions(g, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey');
+        // The table key, which DynamoDB decrypts for the caller: kms:Decrypt only (see grantItemAccess).
+        data.archiveKey.grants.actions(g, 'kms:Decrypt');
       })
       .setEnv('ANTHROPIC_BASE_URL', config.upstreamBaseUrl)
       .setEnv('REPLAY_RETENTION_HOURS', String(config.webhookReplayRetentionHours))

@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Dispatcher } from 'undici';
 import type { DiscoveryConfig, WorkerBudgetConfig } from '../../shared/contracts/lambda-environment.js';
@@ -43,17 +44,30 @@ export function createSharedBudgetGate(
   });
 }
 
+export interface PollerClients {
+  doc: DynamoDBDocumentClient;
+  sqs: SQSClient;
+}
+
+/** The AWS clients a poller uses: the index table (store, budget, deletions, file records) and the ingest queue. */
+export function createPollerClients(config: DiscoveryConfig): PollerClients {
+  return {
+    doc: createDocumentClient({ endpoint: config.LOCAL_DYNAMODB_ENDPOINT }),
+    sqs: createSqsClient({ endpoint: config.LOCAL_SQS_ENDPOINT }),
+  };
+}
+
 /**
  * Builds a poller's handler from validated configuration, once per process. The three poller
- * Lambdas and the local stack come through here, so they run the same code.
+ * Lambdas and the local stack come through here, so they run the same code. A caller that already
+ * holds clients built by createPollerClients (the test stack, which observes their calls) passes them.
  */
 export function createPollerRuntime(
   source: PollerSource,
   config: DiscoveryConfig,
-  opts: { apiKey: string | ApiKeyProvider; log: Log; counters: Counters; dispatcher?: Dispatcher; now?: () => number },
+  opts: { apiKey: string | ApiKeyProvider; log: Log; counters: Counters; dispatcher?: Dispatcher; now?: () => number; clients?: PollerClients },
 ): (context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<RunOutcome> {
-  const doc = createDocumentClient({ endpoint: config.LOCAL_DYNAMODB_ENDPOINT });
-  const sqs = createSqsClient({ endpoint: config.LOCAL_SQS_ENDPOINT });
+  const { doc, sqs } = opts.clients ?? createPollerClients(config);
   const gate = createSharedBudgetGate(config, doc, config.INDEX_TABLE, 'poller', opts);
   const upstream = createListingClient({
     baseUrl: config.ANTHROPIC_BASE_URL,

@@ -1,5 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { DEFERRALS_ATTRIBUTE, parseDeferrals } from '../../shared/ingest/ingest-queue.js';
+import type { IngestMessage } from '../../shared/ingest/ingest-queue.js';
 import { processIngestMessage } from '../../shared/ingest/process-message.js';
 import type { IngestDeps } from '../../shared/ingest/process-message.js';
 import { DeadlineError } from '../../shared/platform/errors.js';
@@ -30,11 +32,12 @@ export function createIngestHandler(
   };
 }
 
-function toIngestMessage(record: SQSRecord) {
+function toIngestMessage(record: SQSRecord): IngestMessage {
   return {
     messageId: record.messageId,
     body: record.body,
     receiptHandle: record.receiptHandle,
     receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
+    deferrals: parseDeferrals(record.messageAttributes?.[DEFERRALS_ATTRIBUTE]?.stringValue),
   };
 }

@@ -29,6 +29,8 @@ export interface GeneratedUpstreamFile extends UpstreamFileBase {
   publishedMd5?: string | null;
   /** Expired: metadata has `size_bytes: null` and content answers 404. */
   expired?: boolean;
+  /** Metadata has `size_bytes: null` (upstream does not know it) but the content is served. */
+  sizeUnpublished?: boolean;
 }
 
 /** A file a user uploaded to one or more chats (Compliance API). */
@@ -39,6 +41,8 @@ export interface UploadedUpstreamFile extends UpstreamFileBase {
   /** `messageIds[i]` is the message of `chatIds[i]` the file is attached to; derived when absent. */
   messageIds?: string[];
   publishedMd5?: string | null;
+  /** Metadata has `size_bytes: null` (upstream does not know it) but the content is served. */
+  sizeUnpublished?: boolean;
 }
 
 /** A Files API file. */
@@ -104,6 +108,12 @@ export function createdAtOf(file: UpstreamFile): string {
 /** The `md5` field as published for a Compliance API file. */
 export function publishedMd5(file: GeneratedUpstreamFile | UploadedUpstreamFile, digest: ContentDigest): string | null {
   return file.publishedMd5 === undefined ? digest.md5Hex : file.publishedMd5;
+}
+
+/** The `size_bytes` field as published for a Compliance API file: null when expired or not known. */
+export function publishedSize(file: GeneratedUpstreamFile | UploadedUpstreamFile, digest: ContentDigest): number | null {
+  if (file.sizeUnpublished || (file.source === 'generated' && file.expired)) return null;
+  return digest.sizeBytes;
 }
 
 /** The user message of `chatId` an uploaded file is attached to (`index` is the chat's position). */

@@ -13,6 +13,8 @@ export type UpstreamFault =
   | StatusFault
   /** Content only: `Content-MD5` is a valid base64 MD5, of other bytes. */
   | { kind: 'wrong-content-md5' }
+  /** Content only: no `Content-MD5` header at all. */
+  | { kind: 'no-content-md5' }
   /** Content only: serves `afterBytes` bytes, then ends the chunked body cleanly (terminating chunk sent). */
   | { kind: 'truncate'; afterBytes: number }
   /** Content only: serves `afterBytes` bytes, then closes the connection (no terminating chunk). */
@@ -32,9 +34,9 @@ export interface StatusFault {
 }
 
 /** The faults that change how content is served rather than whether it is. */
-export type ContentFault = Extract<UpstreamFault, { kind: 'wrong-content-md5' | 'truncate' | 'reset' }>;
+export type ContentFault = Extract<UpstreamFault, { kind: 'wrong-content-md5' | 'no-content-md5' | 'truncate' | 'reset' }>;
 
-const CONTENT_ONLY_FAULTS = new Set(['wrong-content-md5', 'truncate', 'reset']);
+const CONTENT_ONLY_FAULTS = new Set(['wrong-content-md5', 'no-content-md5', 'truncate', 'reset']);
 
 export class FaultQueue {
   private readonly queued = new Map<string, UpstreamFault[]>();

@@ -2,12 +2,13 @@
  * A file's metadata and content endpoints, per source. Content goes out chunked (no Content-Length)
  * with `Content-MD5` over exactly the served bytes, as upstream sends it. A Files API file that is not
  * downloadable answers 400 `invalid_request_error` on /content (upstream documents only "a 4xx"); an
- * expired generated file has `size_bytes: null` and its content answers 404.
+ * expired generated file has `size_bytes: null` and its content answers 404; a file whose size is
+ * unpublished (`sizeUnpublished`) has `size_bytes: null` and its content is served.
  */
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { FileSource } from '../../shared/contracts/ids.js';
-import { createdAtOf, publishedMd5, uploadMessageId, type StoredFile, type UpstreamFile } from './catalogue.js';
+import { createdAtOf, publishedMd5, publishedSize, uploadMessageId, type StoredFile, type UpstreamFile } from './catalogue.js';
 import type { ContentDigest } from './content.js';
 import { readContent } from './content.js';
 import type { RouteContext } from './routes.js';
@@ -40,13 +41,11 @@ export async function serveFileContent(ctx: RouteContext, source: FileSource): P
     exchange.fail(400, `File ${file.id} is not downloadable`);
     return;
   }
-  const headers: Record<string, string> = {
-    'content-type': file.mimeType,
-    'content-md5':
-      contentFault?.kind === 'wrong-content-md5'
-        ? createHash('md5').update('not the served bytes').digest('base64')
-        : digest.md5Base64,
-  };
+  const headers: Record<string, string> = { 'content-type': file.mimeType };
+  if (contentFault?.kind !== 'no-content-md5') {
+    headers['content-md5'] =
+      contentFault?.kind === 'wrong-content-md5' ? createHash('md5').update('not the served bytes').digest('base64') : digest.md5Base64;
+  }
   if (file.source === 'uploaded') {
     headers['content-disposition'] = `attachment; filename*=utf-8''${percentEncodeAllButUnreserved(file.filename)}`;
   }
@@ -80,7 +79,7 @@ function describeFile(file: UpstreamFile, digest: ContentDigest): Record<string,
         filename: file.filename,
         md5: publishedMd5(file, digest),
         mime_type: file.mimeType,
-        size_bytes: file.expired ? null : digest.sizeBytes,
+        size_bytes: publishedSize(file, digest),
       };
     case 'uploaded':
       return {
@@ -91,7 +90,7 @@ function describeFile(file: UpstreamFile, digest: ContentDigest): Record<string,
         md5: publishedMd5(file, digest),
         message_ids: file.chatIds.map((chatId, i) => uploadMessageId(file, chatId, i)),
         mime_type: file.mimeType,
-        size_bytes: digest.sizeBytes,
+        size_bytes: publishedSize(file, digest),
       };
     case 'files_api':
       return {

@@ -1,19 +1,23 @@
 /**
  * The listing endpoints of the local upstream, as docs/upstream-api-facts.md states them: chats org-wide
  * (`order_by=updated_at`, `after_id`), a chat's messages (paged), the activity feed and the Files API
- * listing. Chats and messages are derived from the upstream's files (generated files on assistant
+ * listing; chats also by `created_at` with time bounds and `user_ids[]` (the CLI's backfill). Chats and messages are derived from the upstream's files (generated files on assistant
  * messages, uploaded files on user messages), plus chat facts (soft deletion, extra updates) and
  * activities given here. Cursors behave as opaque: a `last_id` remembers where it was issued, so a
  * chat updated after its id was handed out as a cursor does not move the reader; a cursor this
  * server did not issue, or issued under another `order_by`, answers 400.
  */
-import { DEFAULT_CREATED_AT, generatedMessageId, publishedMd5, uploadMessageId, type FileCatalogue } from './catalogue.js';
+import { DEFAULT_CREATED_AT, generatedMessageId, publishedMd5, publishedSize, uploadMessageId, type FileCatalogue } from './catalogue.js';
 import type { RouteContext } from './routes.js';
+
+const DEFAULT_USER_ID = 'user_01LocalSampleUser';
 
 export interface ListingChatFacts {
   deletedAt?: string | null;
   /** Bumps `updated_at` beyond the newest message (a rename, say). */
   updatedAt?: string;
+  /** The chat's owner, for `user_ids[]` filters (default user_01LocalSampleUser). */
+  userId?: string;
 }
 
 export interface ListingActivity {
@@ -71,7 +75,7 @@ export class UpstreamListings {
   }
 
   /** Every chat with its messages, derived from the files. */
-  chats(): { id: string; created_at: string; updated_at: string; deleted_at: string | null; messages: Message[] }[] {
+  chats(): { id: string; created_at: string; updated_at: string; deleted_at: string | null; userId: string; messages: Message[] }[] {
     const byChat = new Map<string, Map<string, Message>>();
     const messageFor = (chatId: string, id: string, role: Message['role'], createdAt: string): Message => {
       const messages = byChat.get(chatId) ?? new Map<string, Message>();
@@ -91,7 +95,7 @@ export class UpstreamListings {
           filename: file.filename,
           md5: publishedMd5(file, digest),
           mime_type: file.mimeType,
-          size_bytes: file.expired ? null : digest.sizeBytes,
+          size_bytes: publishedSize(file, digest),
         });
       } else if (file.source === 'uploaded') {
         file.chatIds.forEach((chatId, i) => {
@@ -101,7 +105,7 @@ export class UpstreamListings {
             filename: file.filename,
             md5: publishedMd5(file, digest),
             mime_type: file.mimeType,
-            size_bytes: digest.sizeBytes,
+            size_bytes: publishedSize(file, digest),
           });
         });
       }
@@ -116,7 +120,7 @@ export class UpstreamListings {
       const facts = this.chatFacts.get(id) ?? {};
       const newest = ordered.at(-1)?.created_at ?? DEFAULT_CREATED_AT;
       const updatedAt = facts.updatedAt && facts.updatedAt > newest ? facts.updatedAt : newest;
-      return { id, created_at: ordered[0]?.created_at ?? DEFAULT_CREATED_AT, updated_at: updatedAt, deleted_at: facts.deletedAt ?? null, messages: ordered };
+      return { id, created_at: ordered[0]?.created_at ?? DEFAULT_CREATED_AT, updated_at: updatedAt, deleted_at: facts.deletedAt ?? null, userId: facts.userId ?? DEFAULT_USER_ID, messages: ordered };
     });
   }
 
@@ -126,7 +130,14 @@ export class UpstreamListings {
     const limit = clampLimit(query.get('limit'), 100, 1000);
     if (limit === undefined) return badRequest('limit must be 1-1000');
     const keyOf = (c: { id: string; created_at: string; updated_at: string }) => `${orderBy === 'updated_at' ? c.updated_at : c.created_at}|${c.id}`;
-    const chats = this.chats().sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+    const userIds = query.getAll('user_ids[]');
+    if (userIds.length > 10) return badRequest('user_ids[] takes at most 10 ids');
+    if (userIds.length > 0 && orderBy === 'updated_at') return badRequest('order_by=updated_at is only for org-wide queries');
+    const bounds = timeBounds(query, orderBy);
+    if (typeof bounds === 'string') return badRequest(bounds);
+    const chats = this.chats()
+      .filter((c) => (userIds.length === 0 || userIds.includes(c.userId)) && bounds(orderBy === 'updated_at' ? c.updated_at : c.created_at))
+      .sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
     let after = '';
     const afterId = query.get('after_id');
     if (afterId !== null) {
@@ -149,7 +160,7 @@ export class UpstreamListings {
         model: 'claude-sonnet-4-5',
         organization_uuid: ORG_UUID,
         project_id: null,
-        user: { id: 'user_01LocalSampleUser', email_address: 'sample.user@example.com' },
+        user: { id: c.userId, email_address: `${c.userId.slice('user_'.length).toLowerCase()}@example.com` },
       })),
       has_more: rest.length > page.length,
       first_id: page[0]?.id ?? null,
@@ -248,4 +259,26 @@ function ok(body: unknown): ListingAnswer {
 
 function badRequest(message: string): ListingAnswer {
   return { status: 400, message };
+}
+
+/**
+ * The `created_at.*` / `updated_at.*` filters of the chats listing (gt, gte, lt, lte), which must
+ * match `order_by`. Returns a predicate, or the reason the query is refused.
+ */
+function timeBounds(query: URLSearchParams, orderBy: string): ((value: string) => boolean) | string {
+  const tests: ((v: string) => boolean)[] = [];
+  for (const field of ['created_at', 'updated_at']) {
+    for (const op of ['gt', 'gte', 'lt', 'lte'] as const) {
+      const bound = query.get(`${field}.${op}`);
+      if (bound === null) continue;
+      if (field !== orderBy) return `${field}.${op} needs order_by=${field}`;
+      const ms = Date.parse(bound);
+      if (!Number.isFinite(ms)) return `${field}.${op} must be a timestamp`;
+      tests.push((v) => {
+        const t = Date.parse(v);
+        return op === 'gt' ? t > ms : op === 'gte' ? t >= ms : op === 'lt' ? t < ms : t <= ms;
+      });
+    }
+  }
+  return (v) => tests.every((test) => test(v));
 }

@@ -46,7 +46,11 @@ export class IntegrityMeter {
   }
 }
 
-/** What upstream published about the bytes; each present value must match. */
+/**
+ * What upstream published about the bytes. The size must match when published. `Content-MD5` is the
+ * authority on the bytes served when present; the metadata `md5` is checked only when it is absent
+ * (upstream documents the header as authoritative where the two disagree).
+ */
 export interface ExpectedIntegrity {
   sizeBytes: number | null;
   /** `Content-MD5` header: base64 of the MD5 over the exact bytes served. */
@@ -72,6 +76,7 @@ export function verifyIntegrity(expected: ExpectedIntegrity, actual: Digests): v
     if (hex !== actual.md5Hex) {
       throw new IntegrityError('content-md5', hex ?? 'a valid Content-MD5 header', actual.md5Hex);
     }
+    return;
   }
   if (expected.metadataMd5Hex !== null && expected.metadataMd5Hex !== actual.md5Hex) {
     throw new IntegrityError('metadata-md5', expected.metadataMd5Hex, actual.md5Hex);

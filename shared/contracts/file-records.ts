@@ -3,6 +3,14 @@ import type { FileSource } from './ids.js';
 /** Why no copy of a file exists. These are final: retrying cannot produce one. */
 export type UnavailableReason = 'not_found' | 'expired' | 'not_downloadable';
 
+/**
+ * Why the archiver stopped trying to copy a file that may well exist: upstream said a retry cannot
+ * succeed (`x-should-retry: false`), upstream published no size and served more than the configured
+ * maximum (`too_large`), or the job used up its receives and went to the dead-letter queue. Not
+ * final: a new job, or a redrive of the dead letter, claims the file again.
+ */
+export type FailedReason = 'not_retryable' | 'too_large' | 'dead_lettered';
+
 interface RecordBase {
   fileId: string;
   source: FileSource;
@@ -18,6 +26,14 @@ interface RecordBase {
    */
   createdAt: string | null;
   upstreamRequestId: string | null;
+}
+
+/** The published `md5` and the `Content-MD5` header disagreed; the header is authoritative. */
+export interface PublishedMd5Mismatch {
+  /** The metadata `md5` (lowercase hex), which the archived bytes do not match. */
+  metadataMd5: string;
+  /** The `Content-MD5` header as lowercase hex: the MD5 of the archived bytes. */
+  contentMd5: string;
 }
 
 /** A verified copy exists in S3. */
@@ -40,6 +56,8 @@ export interface ArchivedRecord extends RecordBase {
   contentType: string;
   contentDisposition: string;
   archivedAt: string;
+  /** Present only when upstream published two different MD5s; the bytes matched `Content-MD5`. */
+  publishedMd5Mismatch?: PublishedMd5Mismatch;
 }
 
 /** Upstream said the file cannot be had; the record is the evidence that it existed and why. */
@@ -50,12 +68,52 @@ export interface UnavailableRecord extends RecordBase {
   recordedAt: string;
 }
 
+/** The archiver gave up on the file (see FailedReason); `upstreamRequestId` is the last one seen. */
+export interface FailedRecord extends RecordBase {
+  status: 'failed';
+  reason: FailedReason;
+  /** The last error, in words safe to show an auditor. */
+  detail: string;
+  /** `error.type` and status of the last upstream error answer, when the last failure was one. */
+  upstreamErrorType: string | null;
+  upstreamStatus: number | null;
+  failedAt: string;
+}
+
 /** Seen, not yet archived: a delivery holds it or a retry is due. */
 export interface PendingRecord extends RecordBase {
   status: 'pending';
   attempts: number;
   lastError: string | null;
+  /** The `request-id` of the last upstream answer before the last failure, when there was one. */
+  lastUpstreamRequestId: string | null;
   firstSeenAt: string;
 }
 
-export type FileRecord = ArchivedRecord | UnavailableRecord | PendingRecord;
+export type FileRecord = ArchivedRecord | UnavailableRecord | FailedRecord | PendingRecord;
+
+/**
+ * Fields that belong to one status only. A record that moves to another status drops every one of
+ * them it does not set itself, so it never carries evidence of an earlier status (the reason of an
+ * old `unavailable` beside a new archived copy, say). `attempts` and `firstSeenAt` stay: they are the
+ * file's history, kept whatever its status.
+ */
+export const STATUS_FIELDS = [
+  'md5',
+  'sha256',
+  'bucket',
+  'key',
+  'versionId',
+  'contentType',
+  'contentDisposition',
+  'archivedAt',
+  'publishedMd5Mismatch',
+  'reason',
+  'detail',
+  'recordedAt',
+  'upstreamErrorType',
+  'upstreamStatus',
+  'failedAt',
+  'lastError',
+  'lastUpstreamRequestId',
+] as const;

@@ -79,5 +79,8 @@ export function parseJob(body: string): ParsedJob {
 
 /** Serialises a job for the queue (discovery, enqueue CLI, sample stack). */
 export function serializeJob(job: Omit<IngestJob, 'v'> & { v?: 1 }): string {
-  return JSON.stringify({ v: JOB_SCHEMA_VERSION, ...job });
+  // Characters beyond the Basic Multilingual Plane (emoji in a filename, CJK extension letters in a
+  // reason) go as JSON \u escapes of their surrogate pairs: the same job once parsed, and a body any
+  // SQS accepts (the local fauxqs refuses #x10000-#x10FFFF, which AWS allows).
+  return JSON.stringify({ v: JOB_SCHEMA_VERSION, ...job }).replace(/[\ud800-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }

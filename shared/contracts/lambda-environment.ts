@@ -42,6 +42,16 @@ export const IngestConfigSchema = z
     LEASE_SECONDS: positiveInt(960),
     /** In-process attempts for a retryable upstream failure before the message goes back to the queue. */
     UPSTREAM_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+    /**
+     * The ingest queue's redrive maxReceiveCount, set from the same value as the queue: the delivery
+     * with this receive count is a job's last, so a failure there records the file as failed.
+     */
+    MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000),
+    /**
+     * The most MiB read of a file whose size upstream did not publish (nothing else bounds it). The
+     * default is the Files API's maximum file size, 500 MB, rounded up to MiB.
+     */
+    UNSIZED_MAX_MIB: z.coerce.number().int().min(1).max(51_200).default(500),
     LOCAL_S3_ENDPOINT: optionalUrl,
     LOCAL_DYNAMODB_ENDPOINT: optionalUrl,
     LOCAL_SQS_ENDPOINT: optionalUrl,

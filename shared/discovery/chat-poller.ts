@@ -63,8 +63,11 @@ async function pollChats(ctx: RunContext, deps: ChatPollerDeps): Promise<'comple
   }
 }
 
-/** Reads a chat's messages after its checkpoint, enqueues their files, then moves its checkpoint. */
-async function pollChat(chat: ChatSummary, ctx: RunContext, deps: ChatPollerDeps): Promise<void> {
+/**
+ * Reads a chat's messages after its checkpoint, enqueues their files, then moves its checkpoint.
+ * Also the step of `archiver backfill` (cli/), so that a chat read by either is not read again by the other.
+ */
+export async function pollChat(chat: ChatSummary, ctx: RunContext, deps: ChatPollerDeps): Promise<void> {
   const seen = await deps.store.getChatCheckpoint(chat.id);
   const updatedAt = chat.updated_at ?? null;
   // Unchanged since its last reading: nothing new can be in it (a new message bumps updated_at).

@@ -4,7 +4,11 @@ import type { RunContext, RunOptions, RunOutcome } from './poller-run.js';
 import type { ArchivedFiles, PollerDeps } from './ports.js';
 import type { FileRecord } from '../contracts/file-records.js';
 
-/** The index as the Files API poller needs it: archived and unavailable are final, pending is not. */
+/**
+ * The index as the Files API poller needs it: archived, unavailable and failed are final, pending is
+ * not. A failed file is left to an operator (a redrive of its dead letter, or a new job), so that a
+ * file that cannot be archived is not enqueued again on every walk.
+ */
 export function archivedFilesFrom(index: { get(fileId: string): Promise<FileRecord | undefined> }): ArchivedFiles {
   return {
     async isFinal(fileId) {

@@ -1,7 +1,8 @@
 import { DISCOVERY_METRIC } from '../contracts/metric-names.js';
-import { ArchiverError } from '../platform/errors.js';
+import { BudgetExhaustedError } from '../platform/errors.js';
 import type { Counters, Log } from '../platform/telemetry.js';
 import type { RequestGate, UpstreamApi } from '../upstream/request-gate.js';
+import { sleepFor } from '../platform/abortable-sleep.js';
 
 /**
  * Who draws from a budget. Workers may use a whole window; pollers at most their share of it, so a
@@ -77,15 +78,8 @@ export function shrunkState(state: BudgetState, sizing: BudgetSizing, retryAfter
   };
 }
 
-/** No budget came within the caller's wait: retry later (a retryable failure, not a 429). */
-export class BudgetExhaustedError extends ArchiverError {
-  constructor(
-    readonly api: UpstreamApi,
-    readonly retryAfterMs: number,
-  ) {
-    super(`no ${api} request budget within the wait allowed`);
-  }
-}
+// Lives with the other errors (shared/platform/errors.ts): the ingest failure model defers on it.
+export { BudgetExhaustedError };
 
 export interface GateOptions {
   budgets: Partial<Record<UpstreamApi, RateBudget>>;
@@ -138,17 +132,3 @@ export function createBudgetGate(opts: GateOptions): RequestGate {
   };
 }
 
-function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}

@@ -2,9 +2,10 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import type { ArchivedRecord, FileRecord, UnavailableRecord } from '../contracts/file-records.js';
+import { STATUS_FIELDS } from '../contracts/file-records.js';
+import type { ArchivedRecord, FailedRecord, FileRecord, UnavailableRecord } from '../contracts/file-records.js';
 import { InvalidCursorError } from '../platform/errors.js';
-import type { ChatPage, ClaimResult, FileIndex } from './file-index.js';
+import type { ChatPage, ClaimResult, FileIndex, FailureNote } from './file-index.js';
 import { chatListingSortKey, chatPartition, fileItemKey, listingSortTime } from '../contracts/table-keys.js';
 
 /** The attributes of the file item that are bookkeeping, not part of the record. */
@@ -48,6 +49,7 @@ export class DynamoDbFileIndex implements FileIndex {
         }),
       );
       const attempts = typeof res.Attributes?.['attempts'] === 'number' ? res.Attributes['attempts'] : 1;
+      if (res.Attributes?.['status'] === 'failed') await this.reopenFailed(fileId, owner, res.Attributes);
       return { kind: 'claimed', attempts };
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
@@ -58,22 +60,48 @@ export class DynamoDbFileIndex implements FileIndex {
   }
 
   async markArchived(record: ArchivedRecord, owner: string): Promise<ArchivedRecord> {
-    return this.finish(record, owner, listingSortTime(record.createdAt, record.archivedAt)) as Promise<ArchivedRecord>;
+    return this.finish(record, listingSortTime(record.createdAt, record.archivedAt), { condition: 'leaseOwner = :owner', values: { ':owner': owner } }) as Promise<ArchivedRecord>;
   }
 
   async markUnavailable(record: UnavailableRecord, owner: string): Promise<UnavailableRecord> {
-    return this.finish(record, owner, listingSortTime(record.createdAt, record.recordedAt)) as Promise<UnavailableRecord>;
+    return this.finish(record, listingSortTime(record.createdAt, record.recordedAt), { condition: 'leaseOwner = :owner', values: { ':owner': owner } }) as Promise<UnavailableRecord>;
   }
 
-  async release(fileId: string, owner: string, lastError: string): Promise<void> {
+  async markFailed(record: FailedRecord, owner: string): Promise<FailedRecord> {
+    return this.finish(record, listingSortTime(record.createdAt, record.failedAt), { condition: 'leaseOwner = :owner', values: { ':owner': owner } }) as Promise<FailedRecord>;
+  }
+
+  async markDeadLettered(record: FailedRecord, nowMs: number): Promise<FailedRecord | undefined> {
+    try {
+      return (await this.finish(record, listingSortTime(record.createdAt, record.failedAt), {
+        // Only a file nobody is working on and nothing better is known about: not archived, not
+        // recorded unavailable, and no live lease (a duplicate delivery may hold one).
+        condition: 'attribute_not_exists(pk) OR (#status = :pending AND (attribute_not_exists(leaseExpiresAtMs) OR leaseExpiresAtMs < :nowMs))',
+        values: { ':pending': 'pending', ':nowMs': nowMs },
+        names: { '#status': 'status' },
+      })) as FailedRecord;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return undefined;
+      throw err;
+    }
+  }
+
+  async release(fileId: string, owner: string, failure: FailureNote): Promise<void> {
+    const values: Record<string, unknown> = { ':owner': owner, ':err': failure.error.slice(0, 500) };
+    let update = 'SET lastError = :err';
+    if (failure.upstreamRequestId) {
+      update += ', lastUpstreamRequestId = :rid';
+      values[':rid'] = failure.upstreamRequestId.slice(0, 200);
+    }
+    update += ' REMOVE leaseOwner, leaseExpiresAtMs';
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: fileItemKey(fileId),
-          UpdateExpression: 'SET lastError = :err REMOVE leaseOwner, leaseExpiresAtMs',
+          UpdateExpression: update,
           ConditionExpression: 'leaseOwner = :owner',
-          ExpressionAttributeValues: { ':owner': owner, ':err': lastError.slice(0, 500) },
+          ExpressionAttributeValues: values,
         }),
       );
     } catch (err) {
@@ -128,17 +156,31 @@ export class DynamoDbFileIndex implements FileIndex {
     return { items, nextCursor: last ? encodeCursor(last) : undefined };
   }
 
-  private async finish(record: ArchivedRecord | UnavailableRecord, owner: string, sortAt: string): Promise<FileRecord> {
+  /**
+   * Writes a record over the file item under `when` (a condition), ends any lease and lists the file
+   * under each chat. Every status field the record does not set is removed (STATUS_FIELDS), so the
+   * item never keeps evidence of an earlier status; the listings are whole copies of the item.
+   */
+  private async finish(
+    record: ArchivedRecord | UnavailableRecord | FailedRecord,
+    sortAt: string,
+    when: { condition: string; values: Record<string, unknown>; names?: Record<string, string> },
+  ): Promise<FileRecord> {
     const { chatIds, ...fields } = record;
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = { ':owner': owner, ':sortAt': sortAt };
-    const sets = Object.entries(fields).map(([k, v], i) => {
+    const names: Record<string, string> = { ...when.names };
+    const values: Record<string, unknown> = { ...when.values, ':sortAt': sortAt };
+    const written = Object.entries(fields).filter(([, v]) => v !== undefined);
+    const sets = written.map(([k, v], i) => {
       names[`#f${i}`] = k;
       values[`:v${i}`] = v;
       return `#f${i} = :v${i}`;
     });
     sets.push('sortAt = if_not_exists(sortAt, :sortAt)');
-    let update = `SET ${sets.join(', ')} REMOVE leaseOwner, leaseExpiresAtMs, lastError`;
+    const stale = STATUS_FIELDS.filter((f) => !written.some(([k]) => k === f)).map((f, i) => {
+      names[`#r${i}`] = f;
+      return `#r${i}`;
+    });
+    let update = `SET ${sets.join(', ')} REMOVE ${['leaseOwner', 'leaseExpiresAtMs', ...stale].join(', ')}`;
     if (chatIds.length > 0) {
       update += ' ADD chatIds :chats';
       values[':chats'] = new Set(chatIds);
@@ -148,7 +190,7 @@ export class DynamoDbFileIndex implements FileIndex {
         TableName: this.table,
         Key: fileItemKey(record.fileId),
         UpdateExpression: update,
-        ConditionExpression: 'leaseOwner = :owner',
+        ConditionExpression: when.condition,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
         ReturnValues: 'ALL_NEW',
@@ -158,6 +200,29 @@ export class DynamoDbFileIndex implements FileIndex {
     if (!stored) throw new Error('the file item vanished during the update');
     await this.writeListings(stored, sortAtOf(res.Attributes, stored));
     return stored;
+  }
+
+  /**
+   * A claim on a file recorded `failed` (a new job, or a redrive of its dead letter) makes it pending
+   * again: the failure fields go, and its chat listings show the pending record instead of the failure.
+   */
+  private async reopenFailed(fileId: string, owner: string, claimed: Record<string, unknown>): Promise<void> {
+    const stale = STATUS_FIELDS.filter((f) => f in claimed);
+    const names: Record<string, string> = { '#status': 'status' };
+    stale.forEach((f, i) => (names[`#r${i}`] = f));
+    const res = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: fileItemKey(fileId),
+        UpdateExpression: `SET #status = :pending${stale.length > 0 ? ` REMOVE ${stale.map((_, i) => `#r${i}`).join(', ')}` : ''}`,
+        ConditionExpression: 'leaseOwner = :owner AND #status = :failed',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ':owner': owner, ':pending': 'pending', ':failed': 'failed' },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    const reopened = toRecord(res.Attributes);
+    if (reopened) await this.writeListings(reopened, sortAtOf(res.Attributes, reopened));
   }
 
   /** Idempotent: a listing item per chat, each a copy of the record. */

@@ -1,4 +1,4 @@
-import type { ArchivedRecord, FileRecord, UnavailableRecord } from '../contracts/file-records.js';
+import type { ArchivedRecord, FailedRecord, FileRecord, UnavailableRecord } from '../contracts/file-records.js';
 
 /**
  * The file index as the use cases see it (a port): one record per file that doubles as a lease, and
@@ -6,17 +6,29 @@ import type { ArchivedRecord, FileRecord, UnavailableRecord } from '../contracts
  * use an in-memory one. Only the delivery holding the claim (`owner`) may finish or release a file.
  */
 export interface FileIndex {
-  /** Takes the file for this delivery, unless it is archived or another delivery's lease is live. */
+  /**
+   * Takes the file for this delivery, unless it is archived or another delivery's lease is live. A
+   * file recorded `failed` becomes pending again (a new job or a redrive of its dead letter).
+   */
   claim(fileId: string, source: string, owner: string, nowMs: number, leaseMs: number): Promise<ClaimResult>;
   /**
-   * Records why this delivery failed (`lastError`, shown as the pending record's evidence) and gives
-   * the claim up, so the next delivery need not wait for the lease. A no-op when the lease has passed on.
+   * Records why this delivery failed (`lastError` and `lastUpstreamRequestId`, shown as the pending
+   * record's evidence) and gives the claim up, so the next delivery need not wait for the lease. A
+   * no-op when the lease has passed on.
    */
-  release(fileId: string, owner: string, lastError: string): Promise<void>;
+  release(fileId: string, owner: string, failure: FailureNote): Promise<void>;
   /** Records the verified copy, ends the lease and lists the file under each of its chats. */
   markArchived(record: ArchivedRecord, owner: string): Promise<ArchivedRecord>;
   /** Records why no copy can exist (a final outcome), ends the lease and lists the file under each chat. */
   markUnavailable(record: UnavailableRecord, owner: string): Promise<UnavailableRecord>;
+  /** Records that upstream said no retry can succeed (a final failure), ends the lease and lists the file. */
+  markFailed(record: FailedRecord, owner: string): Promise<FailedRecord>;
+  /**
+   * Records a file whose job is going to the dead-letter queue as failed and lists it, when the file
+   * is pending and no delivery holds it (or has no item yet). Undefined when it was not: the file is
+   * archived, recorded unavailable, or another delivery holds a live lease.
+   */
+  markDeadLettered(record: FailedRecord, nowMs: number): Promise<FailedRecord | undefined>;
   /**
    * Adds chats to a file already in the index and (re)writes its listing under every chat it belongs
    * to (not while it is pending); idempotent, so a redelivery repairs a listing a crash left unwritten.
@@ -26,6 +38,14 @@ export interface FileIndex {
   get(fileId: string): Promise<FileRecord | undefined>;
   /** A page of a chat's files in upstream creation order. Throws InvalidCursorError for a foreign or forged cursor. */
   listChat(chatId: string, limit: number, cursor: string | undefined): Promise<ChatPage>;
+}
+
+/** What a failed delivery leaves on the pending record. */
+export interface FailureNote {
+  /** The error, in words safe to show an auditor (describeForRecord). */
+  error: string;
+  /** The `request-id` of the last upstream answer, when there was one. */
+  upstreamRequestId: string | null;
 }
 
 export type ClaimResult =

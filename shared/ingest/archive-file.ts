@@ -1,17 +1,17 @@
 import type { ArchiveStore, StoredObject } from '../archive/archive-store.js';
 import { contentDisposition, encodeRfc5987, safeContentType, sanitizeFilename, toWellFormed } from '../archive/content-disposition.js';
 import type { ExpectedIntegrity } from '../archive/integrity.js';
-import type { ArchivedRecord, UnavailableReason, UnavailableRecord } from '../contracts/file-records.js';
+import type { ArchivedRecord, FailedRecord, PublishedMd5Mismatch, UnavailableRecord } from '../contracts/file-records.js';
 import type { FileSource } from '../contracts/ids.js';
 import type { IngestJob } from '../contracts/job.js';
 import { objectKeyFor } from '../contracts/object-keys.js';
 import type { FileIndex } from '../index/file-index.js';
-import { ClaimHeldError, describeError, describeForRecord, UpstreamHttpError } from '../platform/errors.js';
+import { ClaimHeldError, describeError, describeForRecord, noteUpstreamRequestId, UnsizedFileTooLargeError, upstreamRequestIdOf } from '../platform/errors.js';
 import type { Log } from '../platform/telemetry.js';
 import { recordedCreatedAt } from '../upstream/file-metadata.js';
 import type { FileMetadata } from '../upstream/file-metadata.js';
 import type { UpstreamClient } from '../upstream/upstream-client.js';
-import { decideFailure } from './failure-decision.js';
+import { recordFinalOutcome, recordIfFinal } from './final-outcome.js';
 import { withInProcessRetries } from './in-process-retry.js';
 
 export interface ArchiveDeps {
@@ -22,6 +22,8 @@ export interface ArchiveDeps {
   leaseMs: number;
   /** In-process attempts for a retryable upstream failure (the first included). */
   maxAttempts: number;
+  /** The most bytes read of a file whose size upstream did not publish (UNSIZED_MAX_MIB). */
+  maxUnsizedBytes: number;
   log: Log;
   now?: () => number;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -41,13 +43,15 @@ export interface Delivery {
 export type ArchiveOutcome =
   | { kind: 'archived'; record: ArchivedRecord; metadataRequested: boolean }
   | { kind: 'duplicate'; record: ArchivedRecord }
-  | { kind: 'unavailable'; record: UnavailableRecord };
+  | { kind: 'unavailable'; record: UnavailableRecord }
+  | { kind: 'failed'; record: FailedRecord };
 
 /**
  * Archives one file: claims it, learns its metadata (from the job when complete, else upstream),
  * streams its content into the archive through the integrity checks, and indexes the result. A file
- * already archived is acknowledged without downloading; a file upstream says is gone is recorded as
- * such. Throws anything else for `decideFailure` to act on; the claim is released first.
+ * already archived is acknowledged without downloading; a file upstream says is gone, or that no
+ * retry can fetch, is recorded as such (final-outcome.ts). Throws anything else for `decideFailure`
+ * to act on; the claim is released first, noting the error and the last upstream request-id.
  */
 export async function archiveFile(job: IngestJob, source: FileSource, delivery: Delivery, deps: ArchiveDeps): Promise<ArchiveOutcome> {
   const now = deps.now ?? Date.now;
@@ -62,7 +66,7 @@ export async function archiveFile(job: IngestJob, source: FileSource, delivery: 
     return await archiveClaimed(job, source, delivery, claim.attempts, deps);
   } catch (err) {
     await deps.index
-      .release(job.fileId, delivery.owner, describeForRecord(err))
+      .release(job.fileId, delivery.owner, { error: describeForRecord(err), upstreamRequestId: upstreamRequestIdOf(err) ?? null })
       .catch((releaseErr: unknown) => deps.log.warn('could not release the claim', { fileId: job.fileId, error: describeError(releaseErr) }));
     throw err;
   }
@@ -71,28 +75,30 @@ export async function archiveFile(job: IngestJob, source: FileSource, delivery: 
 async function archiveClaimed(job: IngestJob, source: FileSource, delivery: Delivery, claims: number, deps: ArchiveDeps): Promise<ArchiveOutcome> {
   const { signal } = delivery;
   const retrying = { signal, receiveCount: delivery.receiveCount, maxAttempts: deps.maxAttempts, log: deps.log, sleep: deps.sleep, random: deps.random };
+  // The request-id of the last upstream answer: every failure carries it to the logs and the record.
+  let lastRequestId: string | undefined;
+  const failed = (err: unknown, metadata: FileMetadata | null) => {
+    noteUpstreamRequestId(err, lastRequestId);
+    return recordIfFinal(err, job, source, delivery, metadata, deps);
+  };
   const carried = carriedMetadata(job, source);
   let metadata: FileMetadata;
-  let metadataRequestId: string | undefined;
   if (carried) {
     metadata = carried;
   } else {
     try {
       const res = await withInProcessRetries(() => deps.upstream.fetchMetadata(job.fileId, source, signal), retrying);
       metadata = res.metadata;
-      metadataRequestId = res.requestId;
+      lastRequestId = res.requestId;
     } catch (err) {
-      return recordIfFinal(err, job, source, delivery, null, deps);
+      return failed(err, null);
     }
   }
   const chatIds = [...new Set([...metadata.chatIds, ...(job.chatId ? [job.chatId] : [])])].sort();
   metadata = { ...metadata, chatIds };
 
   if (!metadata.downloadable) {
-    return unavailable(job, source, delivery, 'not_downloadable', metadata, 'upstream marks the file as not downloadable', deps);
-  }
-  if (metadata.sizeBytes === null) {
-    return unavailable(job, source, delivery, 'expired', metadata, 'upstream reports no size: the file has expired', deps);
+    return recordFinalOutcome(job, source, delivery, { status: 'unavailable', reason: 'not_downloadable' }, metadata, 'upstream marks the file as not downloadable', deps);
   }
 
   const key = objectKeyFor(source, job.fileId);
@@ -109,29 +115,43 @@ async function archiveClaimed(job: IngestJob, source: FileSource, delivery: Deli
   // claimed the file before could have written it: on the first claim there is nothing to look for,
   // and looking would cost an S3 request for every new file.
   let stored = claims > 1 ? await adoptExisting(key, expected, signal, deps) : undefined;
-  let requestId = metadataRequestId;
+  let requestId = lastRequestId;
+  let contentMd5: string | undefined;
   if (!stored) {
     try {
       const written = await withInProcessRetries(async () => {
         const content = await deps.upstream.openContent(job.fileId, source, signal);
+        lastRequestId = content.requestId ?? lastRequestId;
         try {
           const onAbortFailure = (err: unknown) =>
             deps.log.warn('could not abort the multipart upload; the bucket lifecycle rule removes it', { key, error: describeError(err) });
-          const written = await deps.store.writeVerified(content.body, object, { ...expected, contentMd5Base64: content.contentMd5 }, signal, {
-            onAbortFailure,
-          });
-          return { object: written, requestId: content.requestId };
+          // Without a published size nothing else bounds the download (D3): cap it.
+          const body = metadata.sizeBytes === null ? capped(content.body, deps.maxUnsizedBytes) : content.body;
+          const written = await deps.store.writeVerified(body, object, { ...expected, contentMd5Base64: content.contentMd5 }, signal, { onAbortFailure });
+          return { object: written, requestId: content.requestId, contentMd5: content.contentMd5 };
+        } catch (err) {
+          noteUpstreamRequestId(err, content.requestId);
+          throw err;
         } finally {
           content.discard();
         }
       }, retrying);
       stored = written.object;
       requestId = written.requestId ?? requestId;
+      contentMd5 = written.contentMd5;
     } catch (err) {
-      return recordIfFinal(err, job, source, delivery, metadata, deps);
+      return failed(err, metadata);
     }
   }
 
+  const mismatch = publishedMd5Mismatch(metadata.md5Hex, contentMd5, stored.digests.md5Hex);
+  if (mismatch) {
+    deps.log.warn('the published md5 disagrees with Content-MD5; archived the bytes that match Content-MD5 and recorded both', {
+      key,
+      upstreamRequestId: requestId,
+      ...mismatch,
+    });
+  }
   const record: ArchivedRecord = {
     status: 'archived',
     fileId: job.fileId,
@@ -151,8 +171,28 @@ async function archiveClaimed(job: IngestJob, source: FileSource, delivery: Deli
     contentType: object.contentType,
     contentDisposition: object.contentDisposition,
     archivedAt: new Date((deps.now ?? Date.now)()).toISOString(),
+    ...(mismatch ? { publishedMd5Mismatch: mismatch } : {}),
   };
   return { kind: 'archived', record: await deps.index.markArchived(record, delivery.owner), metadataRequested: !carried };
+}
+
+/**
+ * Upstream's two hashes disagree while the bytes matched the authoritative one, `Content-MD5` (the
+ * writer verifies the metadata `md5` only when that header is absent): evidence worth keeping.
+ */
+function publishedMd5Mismatch(metadataMd5: string | null, contentMd5Header: string | undefined, archivedMd5: string): PublishedMd5Mismatch | undefined {
+  if (metadataMd5 === null || contentMd5Header === undefined || metadataMd5 === archivedMd5) return undefined;
+  return { metadataMd5, contentMd5: archivedMd5 };
+}
+
+/** The body, cut off with UnsizedFileTooLargeError as soon as it is longer than `maxBytes`. */
+async function* capped(body: AsyncIterable<Uint8Array>, maxBytes: number): AsyncGenerator<Uint8Array> {
+  let read = 0;
+  for await (const chunk of body) {
+    read += chunk.byteLength;
+    if (read > maxBytes) throw new UnsizedFileTooLargeError(maxBytes);
+    yield chunk;
+  }
 }
 
 /**
@@ -191,47 +231,6 @@ async function adoptExisting(key: string, expected: ExpectedIntegrity, signal: A
       deps.log.info('adopted an object committed by an earlier delivery', { key, versionId: found.object.versionId });
       return found.object;
   }
-}
-
-/** Records a final outcome when the failure decision says so (404); rethrows anything else. */
-async function recordIfFinal(
-  err: unknown,
-  job: IngestJob,
-  source: FileSource,
-  delivery: Delivery,
-  metadata: FileMetadata | null,
-  deps: ArchiveDeps,
-): Promise<ArchiveOutcome> {
-  const decision = decideFailure(err, { receiveCount: delivery.receiveCount });
-  if (decision.kind !== 'record-outcome') throw err;
-  return unavailable(job, source, delivery, decision.reason, metadata, err, deps);
-}
-
-async function unavailable(
-  job: IngestJob,
-  source: FileSource,
-  delivery: Delivery,
-  reason: UnavailableReason,
-  metadata: FileMetadata | null,
-  cause: unknown,
-  deps: ArchiveDeps,
-): Promise<ArchiveOutcome> {
-  const now = deps.now ?? Date.now;
-  const record: UnavailableRecord = {
-    status: 'unavailable',
-    fileId: job.fileId,
-    source,
-    chatIds: metadata?.chatIds ?? (job.chatId ? [job.chatId] : []),
-    filename: metadata?.filename ?? job.file?.filename ?? null,
-    mimeType: metadata?.mimeType ?? null,
-    sizeBytes: metadata?.sizeBytes ?? null,
-    createdAt: metadata?.createdAt ?? null,
-    upstreamRequestId: cause instanceof UpstreamHttpError ? (cause.requestId ?? null) : null,
-    reason,
-    detail: typeof cause === 'string' ? cause : describeForRecord(cause),
-    recordedAt: new Date(now()).toISOString(),
-  };
-  return { kind: 'unavailable', record: await deps.index.markUnavailable(record, delivery.owner) };
 }
 
 /** S3 user metadata must be ASCII and small: the filename goes in RFC 5987-encoded and bounded. */

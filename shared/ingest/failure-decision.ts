@@ -1,5 +1,5 @@
-import type { UnavailableReason } from '../contracts/file-records.js';
-import { ClaimHeldError, DeadlineError, IntegrityError, MalformedJobError } from '../platform/errors.js';
+import type { FailedReason, UnavailableReason } from '../contracts/file-records.js';
+import { BudgetExhaustedError, ClaimHeldError, DeadlineError, IntegrityError, MalformedJobError, UnsizedFileTooLargeError } from '../platform/errors.js';
 import { UpstreamAuthError, UpstreamContractError, UpstreamHttpError, UpstreamRateLimitedError, UpstreamTransportError } from '../platform/errors.js';
 import { backoffDelayMs } from '../upstream/retry-rules.js';
 
@@ -9,9 +9,14 @@ import { backoffDelayMs } from '../upstream/retry-rules.js';
  *
  * - retry-in-process: try the failed upstream call again in this invocation, after `delayMs`;
  * - requeue-after: the message comes back after a delay someone named (upstream's retry-after, the
- *   end of another delivery's lease);
+ *   end of another delivery's lease, the next window of the shared request budget). Waiting is not failing: a copy of the message is sent back
+ *   delayed, carrying its deferral count, and the delivery is acknowledged, so waits never use up
+ *   the queue's receives. After MAX_DEFERRALS the message itself is hidden for the delay instead,
+ *   so an endless wait ends in the dead-letter queue like any other repeated failure;
  * - requeue-with-backoff: the message comes back after a delay that grows with its receive count;
- * - record-outcome: no copy can ever be made; the use case records why and the message is done;
+ * - record-outcome: the use case records a final outcome (unavailable: no copy can ever be made;
+ *   failed: upstream said retrying cannot succeed, or the file is too large to fetch without a
+ *   published size) and the message is done;
  * - dead-letter-now: the message can never be processed; it is copied to the DLQ and acknowledged;
  * - dead-letter-by-redrive: retrying cannot help, but the message is left alone (not acknowledged,
  *   visibility unchanged) so that it reaches the DLQ through the queue's max receive count. An
@@ -21,15 +26,29 @@ export type FailureDecision = { kind: 'retry-in-process'; delayMs: number } | Qu
 
 /** The decisions that end this delivery: everything but another in-process attempt. */
 export type QueueDecision =
-  | { kind: 'requeue-after'; delaySeconds: number; cause: 'rate-limited' | 'claim-held' }
+  | {
+      kind: 'requeue-after';
+      delaySeconds: number;
+      cause: 'rate-limited' | 'claim-held' | 'budget';
+      /** The deferral count the delayed copy carries; null once MAX_DEFERRALS are spent. */
+      deferral: number | null;
+    }
   | { kind: 'requeue-with-backoff'; delaySeconds: number; cause: 'integrity' | 'deadline' | 'transient' }
-  | { kind: 'record-outcome'; reason: UnavailableReason }
+  | RecordOutcome
   | { kind: 'dead-letter-now'; reason: string }
   | { kind: 'dead-letter-by-redrive'; cause: 'auth' | 'permanent' };
+
+/** A final outcome the use case records: the record's status and its reason. */
+export type FinalOutcome =
+  | { status: 'unavailable'; reason: UnavailableReason }
+  | { status: 'failed'; reason: Exclude<FailedReason, 'dead_lettered'> };
+export type RecordOutcome = { kind: 'record-outcome' } & FinalOutcome;
 
 export interface FailureContext {
   /** Deliveries of this message so far (SQS ApproximateReceiveCount; 1 on the first). */
   receiveCount: number;
+  /** Times this job was deferred (sent back delayed) before this message; 0 when never. */
+  deferrals?: number;
 }
 
 /** Given by a caller that can make the failed call again in process. */
@@ -48,6 +67,14 @@ export const MAX_IN_PROCESS_WAIT_MS = 8_000;
 export const MAX_VISIBILITY_SECONDS = 43_200;
 /** How long a 429 without `retry-after` keeps the message waiting. */
 const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
+/** SQS delays a sent message by at most 15 minutes; a longer wait is deferred again when it comes back. */
+export const MAX_DELAY_SECONDS = 900;
+/**
+ * Deferrals of one job before its waits use the queue's receives again (and so end in the DLQ if the
+ * wait never ends): at least 100 upstream answers or lease checks, e.g. 100 minutes of 60-second
+ * throttles, or a day of 15-minute waits for a claim.
+ */
+export const MAX_DEFERRALS = 100;
 
 export function decideFailure(err: unknown, ctx: FailureContext): QueueDecision;
 export function decideFailure(err: unknown, ctx: FailureContext & { inProcess: InProcessAttempt }): FailureDecision;
@@ -61,13 +88,23 @@ export function decideFailure(err: unknown, ctx: FailureContext & { inProcess?: 
     };
   }
   if (err instanceof MalformedJobError) return { kind: 'dead-letter-now', reason: err.reason };
-  if (err instanceof ClaimHeldError) return { kind: 'requeue-after', cause: 'claim-held', delaySeconds: Math.ceil(err.retryAfterMs / 1000) };
-  if (err instanceof UpstreamRateLimitedError) {
-    return { kind: 'requeue-after', cause: 'rate-limited', delaySeconds: Math.ceil((err.retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS) / 1000) };
+  const deferral = (ctx.deferrals ?? 0) < MAX_DEFERRALS ? (ctx.deferrals ?? 0) + 1 : null;
+  if (err instanceof ClaimHeldError) return { kind: 'requeue-after', cause: 'claim-held', delaySeconds: Math.ceil(err.retryAfterMs / 1000), deferral };
+  // The shared budget had no grant within the worker's wait: the job waits for a later window, as for a 429.
+  if (err instanceof BudgetExhaustedError) {
+    return { kind: 'requeue-after', cause: 'budget', delaySeconds: Math.max(1, Math.ceil(err.retryAfterMs / 1000)), deferral };
   }
-  if (err instanceof UpstreamAuthError) return { kind: 'dead-letter-by-redrive', cause: 'auth' };
-  // 404 is final: the file was deleted or has expired upstream.
-  if (err instanceof UpstreamHttpError && err.status === 404) return { kind: 'record-outcome', reason: 'not_found' };
+  // 404 is final: the file was deleted or has expired upstream (the use case tells the two apart).
+  if (err instanceof UpstreamHttpError && err.status === 404) return { kind: 'record-outcome', status: 'unavailable', reason: 'not_found' };
+  // `x-should-retry: false` is upstream saying no retry can succeed, whatever the status (429 included).
+  if (err instanceof UpstreamHttpError && err.shouldRetry === false) return { kind: 'record-outcome', status: 'failed', reason: 'not_retryable' };
+  if (err instanceof UnsizedFileTooLargeError) return { kind: 'record-outcome', status: 'failed', reason: 'too_large' };
+  if (err instanceof UpstreamRateLimitedError) {
+    const delaySeconds = Math.ceil((err.retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS) / 1000);
+    return { kind: 'requeue-after', cause: 'rate-limited', delaySeconds, deferral };
+  }
+  // A 401/403 that upstream calls retryable (`x-should-retry: true`) is retried as any retryable status.
+  if (err instanceof UpstreamAuthError && !err.retryable) return { kind: 'dead-letter-by-redrive', cause: 'auth' };
   if (err instanceof IntegrityError) return requeueWithBackoff('integrity', ctx.receiveCount);
   if (err instanceof DeadlineError) return requeueWithBackoff('deadline', ctx.receiveCount);
   if ((err instanceof UpstreamHttpError && !err.retryable) || err instanceof UpstreamContractError) {
@@ -106,6 +143,8 @@ export interface QueueActions {
   ack: boolean;
   /** Hide the message this long before its next delivery; absent: leave its visibility as it is. */
   changeVisibilitySeconds?: number;
+  /** Send a copy of the message back to the queue, delayed, with this deferral count, before acknowledging it. */
+  sendDelayedCopy?: { delaySeconds: number; deferrals: number };
   /** Copy the message to the dead-letter queue with this reason, before acknowledging it. */
   sendToDeadLetterQueue?: { reason: string };
 }
@@ -114,6 +153,10 @@ export interface QueueActions {
 export function toQueueActions(decision: QueueDecision): QueueActions {
   switch (decision.kind) {
     case 'requeue-after':
+      if (decision.deferral !== null) {
+        return { ack: true, sendDelayedCopy: { delaySeconds: Math.min(Math.max(0, decision.delaySeconds), MAX_DELAY_SECONDS), deferrals: decision.deferral } };
+      }
+      return { ack: false, changeVisibilitySeconds: Math.min(Math.max(0, decision.delaySeconds), MAX_VISIBILITY_SECONDS) };
     case 'requeue-with-backoff':
       return { ack: false, changeVisibilitySeconds: Math.min(Math.max(0, decision.delaySeconds), MAX_VISIBILITY_SECONDS) };
     case 'record-outcome':

@@ -1,6 +1,7 @@
-import { describeError } from '../platform/errors.js';
+import { describeError, upstreamRequestIdOf } from '../platform/errors.js';
 import type { Log } from '../platform/telemetry.js';
 import { decideFailure } from './failure-decision.js';
+import { sleepFor } from '../platform/abortable-sleep.js';
 
 export interface InProcessRetryOptions {
   signal: AbortSignal;
@@ -33,24 +34,10 @@ export async function withInProcessRetries<T>(attempt: () => Promise<T>, opts: I
         decision: decision.kind,
         delayMs: decision.delayMs,
         error: describeError(err),
+        upstreamRequestId: upstreamRequestIdOf(err),
       });
       await sleep(decision.delayMs, opts.signal);
     }
   }
 }
 
-/** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
-export function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}

@@ -1,5 +1,5 @@
 import { METRIC } from '../contracts/metric-names.js';
-import { describeError, IntegrityError, UpstreamHttpError } from '../platform/errors.js';
+import { describeError, IntegrityError, UpstreamHttpError, upstreamRequestIdOf } from '../platform/errors.js';
 import type { Counters, Log } from '../platform/telemetry.js';
 import type { ArchiveOutcome } from './archive-file.js';
 import type { QueueDecision } from './failure-decision.js';
@@ -32,6 +32,21 @@ export function reportOutcome(outcome: ArchiveOutcome, log: Log, counters: Count
         upstreamRequestId: r.upstreamRequestId,
       });
       return;
+    case 'failed':
+      counters.record(METRIC.finalOutcomes, 1, 'Count', { name: 'reason', value: outcome.record.reason });
+      // A refused key or a throttle that upstream calls final still feeds the alarm that watches for it.
+      if (outcome.record.upstreamStatus === 401 || outcome.record.upstreamStatus === 403) counters.record(METRIC.upstreamAuthFailures, 1, 'Count');
+      if (outcome.record.upstreamStatus === 429) counters.record(METRIC.upstreamThrottled, 1, 'Count');
+      log.error('no retry can succeed; recorded the file as failed', {
+        outcome: 'failed',
+        decision: 'record-outcome',
+        reason: outcome.record.reason,
+        error: outcome.record.detail,
+        status: outcome.record.upstreamStatus,
+        upstreamErrorType: outcome.record.upstreamErrorType,
+        upstreamRequestId: r.upstreamRequestId,
+      });
+      return;
   }
 }
 
@@ -42,6 +57,8 @@ const FAILURE_REPORTS: Record<FailureCause, { level: 'info' | 'warn' | 'error'; 
   malformed: { level: 'error', message: 'rejected a malformed job to the dead-letter queue', outcome: 'malformed', metric: METRIC.malformedJobs },
   'rate-limited': { level: 'warn', message: 'upstream rate limit; the message waits in the queue', outcome: 'retry', metric: METRIC.upstreamThrottled },
   'claim-held': { level: 'info', message: 'another delivery is archiving this file', outcome: 'deferred' },
+  // The budget gate counts BudgetExhausted itself, by API.
+  budget: { level: 'info', message: 'no upstream request budget left for now; the job waits in the queue', outcome: 'deferred' },
   auth: {
     level: 'error',
     message: 'upstream refused the API key; an operator must fix the key or its scopes',
@@ -64,7 +81,8 @@ export function reportFailure(decision: QueueDecision, err: unknown, log: Log, c
     outcome: report.outcome,
     decision: decision.kind,
     error: describeError(err),
-    ...(err instanceof UpstreamHttpError ? { upstreamRequestId: err.requestId, status: err.status } : {}),
+    upstreamRequestId: upstreamRequestIdOf(err),
+    ...(err instanceof UpstreamHttpError ? { status: err.status, upstreamErrorType: err.errorType } : {}),
     ...(err instanceof IntegrityError ? { check: err.check } : {}),
     ...('delaySeconds' in decision ? { delaySeconds: decision.delaySeconds } : {}),
     ...(decision.kind === 'dead-letter-now' ? { reason: decision.reason } : {}),

@@ -1,3 +1,5 @@
+import type { UpstreamApi } from '../upstream/request-gate.js';
+
 /**
  * One error hierarchy for the project. An error states what went wrong; what happens next (retry in
  * process, requeue, record a final outcome, dead-letter) is decided in one place from its class:
@@ -16,21 +18,37 @@ export class UpstreamHttpError extends ArchiverError {
   /** Whether upstream's retry rules (status, `x-should-retry`) allow another attempt. */
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
+  /** The `x-should-retry` header's verdict, when upstream sent one; it overrides the status. */
+  readonly shouldRetry: boolean | undefined;
 
   constructor(
     readonly status: number,
     readonly errorType: string | undefined,
     readonly requestId: string | undefined,
-    opts: { retryable: boolean; retryAfterMs?: number | undefined },
+    opts: { retryable: boolean; retryAfterMs?: number | undefined; shouldRetry?: boolean | undefined },
   ) {
     super(`upstream answered ${status}${errorType ? ` (${errorType})` : ''}`);
     this.retryable = opts.retryable;
     this.retryAfterMs = opts.retryAfterMs;
+    this.shouldRetry = opts.shouldRetry;
   }
 }
 
 /** 429: the organization's request budget is spent; the message waits in the queue for `retryAfterMs`. */
 export class UpstreamRateLimitedError extends UpstreamHttpError {}
+
+/**
+ * No grant from the shared upstream request budget (shared/discovery/rate-budget.ts) came within the
+ * caller's wait: retry after `retryAfterMs`, when the next window opens. A wait, not a 429.
+ */
+export class BudgetExhaustedError extends ArchiverError {
+  constructor(
+    readonly api: UpstreamApi,
+    readonly retryAfterMs: number,
+  ) {
+    super(`no ${api} request budget within the wait allowed`);
+  }
+}
 
 /** 401/403: the key is wrong or lacks a scope. Nothing else will succeed until an operator acts. */
 export class UpstreamAuthError extends UpstreamHttpError {}
@@ -63,6 +81,16 @@ export class IntegrityError extends ArchiverError {
     readonly actual: string,
   ) {
     super(`integrity check failed: ${check} expected ${expected}, got ${actual}`);
+  }
+}
+
+/**
+ * Upstream published no size for the file and served more than the configured maximum
+ * (`UNSIZED_MAX_MIB`): the download was cut off there, and nothing was stored.
+ */
+export class UnsizedFileTooLargeError extends ArchiverError {
+  constructor(readonly maxBytes: number) {
+    super(`upstream published no size and served more than the ${maxBytes} bytes allowed without one`);
   }
 }
 
@@ -112,6 +140,25 @@ export class InvalidCursorError extends RequestRejectedError {
  * CDK context at synth. The message names every bad key, so the operator can fix it from the message.
  */
 export class ConfigurationError extends ArchiverError {}
+
+/**
+ * The `request-id` of the upstream answer a failure happened on or after (a body that broke, bytes
+ * that failed a check, a store that failed while the body streamed), noted where the failure is
+ * caught, so that logs and records carry it with every failure, as the runbook promises.
+ */
+const upstreamRequestIds = new WeakMap<object, string>();
+
+/** Notes `requestId` on `err` unless it already carries one. Ignores non-objects and empty ids. */
+export function noteUpstreamRequestId(err: unknown, requestId: string | undefined): void {
+  if (typeof err !== 'object' || err === null || !requestId || upstreamRequestIdOf(err) !== undefined) return;
+  upstreamRequestIds.set(err, requestId);
+}
+
+/** The upstream `request-id` a failure carries: its own for an HTTP error answer, else the one noted. */
+export function upstreamRequestIdOf(err: unknown): string | undefined {
+  if (err instanceof UpstreamHttpError && err.requestId) return err.requestId;
+  return typeof err === 'object' && err !== null ? upstreamRequestIds.get(err) : undefined;
+}
 
 /**
  * What a record may keep of a failure that auditors can read: this project's own messages, and only

@@ -43,6 +43,17 @@ export interface ChatMessagesPage extends ListingPage<ChatMessage> {
   chatDeletedAt: string | null;
 }
 
+/** A bounded walk of chats ordered by `created_at` (the backfill's listing), optionally for some users only. */
+export interface ChatSearch {
+  afterId?: string | undefined;
+  /** Inclusive lower and exclusive upper bounds on the chats' `created_at`. */
+  createdAtGte?: string | undefined;
+  createdAtLt?: string | undefined;
+  /** Upstream accepts at most 10 per request. */
+  userIds?: readonly string[] | undefined;
+  limit: number;
+}
+
 export interface ActivityQuery {
   afterId?: string | undefined;
   /** Lower and upper bounds on `created_at` (inclusive lower, exclusive upper). */
@@ -56,6 +67,8 @@ export interface ActivityQuery {
 export interface ListingClient {
   /** Chats org-wide ordered by `updated_at`, after `afterId`. */
   listChats(query: { afterId?: string | undefined; limit: number }, signal: AbortSignal): Promise<ListingPage<ChatSummary>>;
+  /** Chats ordered by `created_at` within bounds and for users (`order_by=created_at`; `updated_at` is org-wide only). */
+  searchChats(query: ChatSearch, signal: AbortSignal): Promise<ListingPage<ChatSummary>>;
   /** A chat's messages in ascending order, after `afterId`. */
   listChatMessages(chatId: string, query: { afterId?: string | undefined; limit: number }, signal: AbortSignal): Promise<ChatMessagesPage>;
   /** The activity feed in ascending order. */
@@ -134,6 +147,15 @@ export function createListingClient(opts: ListingClientOptions): ListingClient {
   return {
     async listChats(q, signal) {
       const { body, requestId } = await getJson('/v1/compliance/apps/chats', [['order_by', 'updated_at'], ...cursorQuery(q)], ChatListPageSchema, signal);
+      return { ...checkItems(ChatSummarySchema, body.data), hasMore: body.has_more, lastId: body.last_id ?? null, requestId };
+    },
+
+    async searchChats(q, signal) {
+      const query: [string, string][] = [['order_by', 'created_at'], ...cursorQuery(q)];
+      if (q.createdAtGte) query.push(['created_at.gte', q.createdAtGte]);
+      if (q.createdAtLt) query.push(['created_at.lt', q.createdAtLt]);
+      for (const id of q.userIds ?? []) query.push(['user_ids[]', id]);
+      const { body, requestId } = await getJson('/v1/compliance/apps/chats', query, ChatListPageSchema, signal);
       return { ...checkItems(ChatSummarySchema, body.data), hasMore: body.has_more, lastId: body.last_id ?? null, requestId };
     },
 

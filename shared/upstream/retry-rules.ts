@@ -12,12 +12,17 @@ export function headerValue(headers: HeaderBag, name: string): string | undefine
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** Whether a failed upstream status should be tried again. */
-export function isRetryableStatus(status: number, headers: HeaderBag): boolean {
-  const override = headerValue(headers, 'x-should-retry');
+/** The `x-should-retry` header's verdict: true or false when upstream sent one, else undefined. */
+export function shouldRetryOverride(headers: HeaderBag): boolean | undefined {
+  const override = headerValue(headers, 'x-should-retry')?.trim().toLowerCase();
   if (override === 'true') return true;
   if (override === 'false') return false;
-  return status === 408 || status === 409 || status === 429 || status >= 500;
+  return undefined;
+}
+
+/** Whether a failed upstream status should be tried again: `x-should-retry` first, for every status. */
+export function isRetryableStatus(status: number, headers: HeaderBag): boolean {
+  return shouldRetryOverride(headers) ?? (status === 408 || status === 409 || status === 429 || status >= 500);
 }
 
 /** Milliseconds the server asked us to wait, or undefined when it did not say (or said nonsense). */

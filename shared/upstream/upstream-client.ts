@@ -2,6 +2,7 @@ import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { ZodError } from 'zod';
 import {
+  noteUpstreamRequestId,
   UpstreamAuthError,
   UpstreamContractError,
   UpstreamHttpError,
@@ -15,7 +16,7 @@ import type { FileSource } from '../contracts/ids.js';
 import { byteStreamFromReadable } from '../platform/byte-stream.js';
 import type { ByteStream } from '../platform/byte-stream.js';
 import { assertUpstreamBaseUrl } from '../contracts/upstream-base-url.js';
-import { headerValue, isRetryableStatus, parseRetryAfterMs } from './retry-rules.js';
+import { headerValue, isRetryableStatus, parseRetryAfterMs, shouldRetryOverride } from './retry-rules.js';
 import type { HeaderBag } from './retry-rules.js';
 import { normaliseMetadata } from './file-metadata.js';
 import type { FileMetadata } from './file-metadata.js';
@@ -124,28 +125,35 @@ export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClien
         json = await res.body.json();
       } catch (err) {
         if (signal.aborted) throw signal.reason;
-        throw new UpstreamContractError('metadata response is not JSON', err);
+        throw noted(new UpstreamContractError('metadata response is not JSON', err), requestId);
       }
       try {
         return { metadata: normaliseMetadata(fileId, source, json), requestId };
       } catch (err) {
         const detail = err instanceof ZodError ? err.issues.map((i) => i.path.join('.')).join(', ') : String(err);
-        throw new UpstreamContractError(`metadata response does not match the documented shape: ${detail}`, err);
+        throw noted(new UpstreamContractError(`metadata response does not match the documented shape: ${detail}`, err), requestId);
       }
     },
 
     async openContent(fileId, source, signal) {
       const res = await send(`${metadataPath(fileId, source)}/content`, source, signal);
       const body = res.body;
+      const requestId = headerValue(res.headers, 'request-id');
       return {
-        body: byteStreamFromReadable(body, (err) => toTransportError(err, signal, 'the response body broke off')),
+        // A break carries the `request-id` of the answer it belonged to.
+        body: byteStreamFromReadable(body, (err) => noted(toTransportError(err, signal, 'the response body broke off'), requestId)),
         contentMd5: headerValue(res.headers, 'content-md5'),
         contentType: headerValue(res.headers, 'content-type'),
-        requestId: headerValue(res.headers, 'request-id'),
+        requestId,
         discard: () => body.destroy(),
       };
     },
   };
+}
+
+function noted<E>(err: E, requestId: string | undefined): E {
+  noteUpstreamRequestId(err, requestId);
+  return err;
 }
 
 export function toTransportError(err: unknown, signal: AbortSignal, context = 'upstream request failed'): unknown {
@@ -164,10 +172,11 @@ export async function toHttpError(res: Dispatcher.ResponseData, requestId: strin
   const headers = res.headers as HeaderBag;
   const errorType = await readErrorType(res);
   const status = res.statusCode;
-  const retryAfterMs = parseRetryAfterMs(headers, nowMs);
-  if (status === 429) return new UpstreamRateLimitedError(status, errorType, requestId, { retryable: true, retryAfterMs });
-  if (status === 401 || status === 403) return new UpstreamAuthError(status, errorType, requestId, { retryable: false });
-  return new UpstreamHttpError(status, errorType, requestId, { retryable: isRetryableStatus(status, headers), retryAfterMs });
+  // `x-should-retry` overrides the status for every status, 429, 401 and 403 included, as the official SDK's does.
+  const opts = { retryable: isRetryableStatus(status, headers), retryAfterMs: parseRetryAfterMs(headers, nowMs), shouldRetry: shouldRetryOverride(headers) };
+  if (status === 429) return new UpstreamRateLimitedError(status, errorType, requestId, opts);
+  if (status === 401 || status === 403) return new UpstreamAuthError(status, errorType, requestId, opts);
+  return new UpstreamHttpError(status, errorType, requestId, opts);
 }
 
 /** Reads `error.type` from an error body, bounded in size; the message is never used for decisions. */

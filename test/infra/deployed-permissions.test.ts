@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RecordedCall, ResourceBindings } from '../support/permissions/aws-call-recorder.js';
-import { synthesizeDeployedPermissions, type PrincipalName } from '../support/permissions/deployed-permissions.js';
+import { POLLER_SOURCES } from '../../shared/contracts/discovery-ledger.js';
+import { pollerPrincipal, synthesizeDeployedPermissions, type PrincipalName } from '../support/permissions/deployed-permissions.js';
 import { checkCalls } from '../support/permissions/permission-check.js';
 
 // The checker the integration suite runs after every test (test/support/permission-setup.ts), shown
@@ -43,7 +44,7 @@ describe('deployed permission checks', () => {
         call('ingest', 'S3', 'UploadPart', object),
         call('ingest', 'S3', 'CompleteMultipartUpload', object),
         call('ingest', 'S3', 'AbortMultipartUpload', object),
-        call('ingest', 'S3', 'GetObject', { ...object, VersionId: 'v1' }),
+        call('ingest', 'S3', 'GetObject', object),
         call('ingest', 'DynamoDB', 'UpdateItem', { TableName: 'local-table' }),
         call('ingest', 'SQS', 'ChangeMessageVisibility', { QueueUrl: QUEUE }),
         call('ingest', 'SQS', 'SendMessage', { QueueUrl: DLQ }),
@@ -65,6 +66,58 @@ describe('deployed permission checks', () => {
     );
     expect(result.denials).toEqual([]);
     expect(result.used.map((u) => u.action)).toEqual(['secretsmanager:GetSecretValue', 'kms:Decrypt']);
+  });
+
+  it('refuse the ingest role what its code never does: query the table, read a given version, list parts, look a queue up', async () => {
+    const result = await checkCalls(
+      [
+        call('ingest', 'DynamoDB', 'Query', { TableName: 'local-table' }),
+        call('ingest', 'S3', 'GetObject', { ...object, VersionId: 'v1' }),
+        call('ingest', 'S3', 'ListParts', object),
+        call('ingest', 'SQS', 'GetQueueUrl', { QueueName: 'local-queue' }),
+        call('jobProducer', 'SQS', 'GetQueueUrl', { QueueName: 'local-queue' }),
+      ],
+      deployed,
+    );
+    expect(result.denials).toEqual([
+      expect.stringMatching(/ingest role is not allowed dynamodb:Query on arn:aws:dynamodb:/),
+      expect.stringMatching(/ingest role is not allowed s3:GetObjectVersion on arn:aws:s3:::/),
+      expect.stringMatching(/ingest role is not allowed s3:ListMultipartUploadParts on arn:aws:s3:::/),
+      expect.stringMatching(/ingest role is not allowed sqs:GetQueueUrl on arn:aws:sqs:/),
+      expect.stringMatching(/jobProducer role is not allowed sqs:GetQueueUrl on arn:aws:sqs:/),
+    ]);
+  });
+
+  it('allow each poller its items, its jobs and its secret, and refuse it queries, batch reads and the archive', async () => {
+    for (const source of POLLER_SOURCES) {
+      const poller = pollerPrincipal(source);
+      const allowed = await checkCalls(
+        [
+          call(poller, 'DynamoDB', 'GetItem', { TableName: 'local-table' }),
+          call(poller, 'DynamoDB', 'PutItem', { TableName: 'local-table' }),
+          call(poller, 'DynamoDB', 'UpdateItem', { TableName: 'local-table' }),
+          call(poller, 'SQS', 'SendMessageBatch', { QueueUrl: QUEUE }),
+          call(poller, 'SecretsManager', 'GetSecretValue', { SecretId: 'local-secret' }),
+        ],
+        deployed,
+      );
+      expect(allowed.denials, source).toEqual([]);
+      const refused = await checkCalls(
+        [
+          call(poller, 'DynamoDB', 'Query', { TableName: 'local-table' }),
+          call(poller, 'DynamoDB', 'BatchGetItem', { Tables: ['local-table'] }),
+          call(poller, 'S3', 'GetObject', object),
+          call(poller, 'SQS', 'SendMessage', { QueueUrl: DLQ }),
+        ],
+        deployed,
+      );
+      expect(refused.denials, source).toEqual([
+        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:Query on arn:aws:dynamodb:`)),
+        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:BatchGetItem on arn:aws:dynamodb:`)),
+        expect.stringMatching(new RegExp(`${poller} role is not allowed s3:GetObject on arn:aws:s3:::`)),
+        expect.stringMatching(new RegExp(`${poller} role is not allowed sqs:SendMessage on arn:aws:sqs:.*DeadLetterQueue`)),
+      ]);
+    }
   });
 
   it('refuse what a role does not hold, naming the action, the ARN and the call', async () => {

@@ -93,6 +93,7 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
         'ANTHROPIC_BASE_URL',
         'ANTHROPIC_API_KEY_SECRET_ARN',
         'LEASE_SECONDS',
+        'MAX_RECEIVE_COUNT',
         'COMPLIANCE_REQUESTS_PER_MINUTE',
         'FILES_API_REQUESTS_PER_MINUTE',
         'POLLER_BUDGET_SHARE',
@@ -103,6 +104,14 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       const parsed = IngestConfigSchema.safeParse(asDeployed(env));
       expect(parsed.error?.issues ?? []).toEqual([]);
       expect(WorkerBudgetConfigSchema.parse(asDeployed(env))).toMatchObject({ COMPLIANCE_REQUESTS_PER_MINUTE: 600, FILES_API_REQUESTS_PER_MINUTE: 100, POLLER_BUDGET_SHARE: 0.3 });
+    });
+
+    it("is told the queue's maxReceiveCount, from the same configuration as the queue's redrive policy", () => {
+      const redrive = (template: typeof t) =>
+        z.object({ maxReceiveCount: z.number() }).parse(onlyResource(template, 'AWS::SQS::Queue', 'IngestQueue').Properties['RedrivePolicy']);
+      const customFn = onlyResource(custom.serviceTemplate, 'AWS::Lambda::Function', 'IngestFunction').Properties;
+      expect(envOf(ingestFn())['MAX_RECEIVE_COUNT']).toBe(String(redrive(defaults.dataTemplate).maxReceiveCount));
+      expect(envOf(customFn)['MAX_RECEIVE_COUNT']).toBe(String(redrive(custom.dataTemplate).maxReceiveCount));
     });
 
     it('uploads with the part size and concurrency the memory check counted (deployment-config.ts)', () => {

@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 function activityDeps(overrides: Partial<ActivityPollerDeps> = {}): ActivityPollerDeps {
-  return { ...stack.deps(), deletions: stack.deletions, visibilityLagMs: 60_000, startAt: null, uploadJobDelaySeconds: 0, ...overrides };
+  return { ...stack.deps('activities'), deletions: stack.poller('activities').deletions, visibilityLagMs: 60_000, startAt: null, uploadJobDelaySeconds: 0, ...overrides };
 }
 
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
@@ -118,7 +118,7 @@ describe('Files API poller', () => {
       'test',
     );
 
-    const outcome = await runFilesApiPoller({ ...stack.deps(), archived: archivedFilesFrom(stack.files) }, stack.runOptions());
+    const outcome = await runFilesApiPoller({ ...stack.deps('files_api'), archived: archivedFilesFrom(stack.poller('files_api').files) }, stack.runOptions());
 
     expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({ source: 'files_api', ending: 'completed', pages: 3, records: 25, jobsEnqueued: 24 });
     const jobs = await stack.drainJobs();

@@ -17,7 +17,7 @@ afterEach(async () => {
 });
 
 function chatPollerDeps(overrides: Partial<ChatPollerDeps> = {}): ChatPollerDeps {
-  return { ...stack.deps(), deletions: stack.deletions, messagePageSize: 2, ...overrides };
+  return { ...stack.deps('chats'), deletions: stack.poller('chats').deletions, messagePageSize: 2, ...overrides };
 }
 
 /** `count` chats, each with one uploaded and `generatedPerChat` generated files, created minutes apart. */
@@ -84,7 +84,7 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
   it('re-reads after a crash between enqueue and checkpoint: nothing is skipped', async () => {
     const files = chatsWithFiles(8);
     await stack.addFiles(...files);
-    const real = stack.store;
+    const real = stack.poller('chats').store;
     let chatCheckpoints = 0;
     // The process dies right after SendMessageBatch accepted the 4th chat's jobs, before its checkpoint.
     const crashing: DiscoveryStore = Object.assign(Object.create(Object.getPrototypeOf(real) as object) as DiscoveryStore, real, {

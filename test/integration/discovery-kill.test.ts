@@ -47,10 +47,10 @@ it('resumes after the poller process is killed mid-run (SIGKILL): every file is 
   expect(beforeResume.length).toBeGreaterThan(0);
   expect(beforeResume.length).toBeLessThan(files.length);
   // The killed run left its lease: a new run is turned away until the lease ends, then resumes.
-  expect((await runChatPoller({ ...stack.deps(), deletions: stack.deletions, messagePageSize: 100 }, stack.runOptions())).kind).toBe('lease_held');
+  expect((await runChatPoller({ ...stack.deps('chats'), deletions: stack.poller('chats').deletions, messagePageSize: 100 }, stack.runOptions())).kind).toBe('lease_held');
   await new Promise((r) => setTimeout(r, 10_500));
 
-  const resumed = await runChatPoller({ ...stack.deps(), deletions: stack.deletions, messagePageSize: 100 }, stack.runOptions());
+  const resumed = await runChatPoller({ ...stack.deps('chats'), deletions: stack.poller('chats').deletions, messagePageSize: 100 }, stack.runOptions());
 
   expect(resumed.kind === 'ran' && resumed.ledger.ending).toBe('completed');
   const after = await stack.drainJobs();

@@ -1,15 +1,17 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLookupRuntime } from '../../lambdas/lookup/runtime.js';
+import { createLookupClients, createLookupRuntime, type LookupClients } from '../../lambdas/lookup/runtime.js';
 import { startLookupServer } from '../../local/lookup-server.js';
 import { LookupConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
 import { runChatPoller } from '../../shared/discovery/chat-poller.js';
 import { createDiscoveryStack } from '../support/discovery-stack.js';
 import type { DiscoveryStack } from '../support/discovery-stack.js';
+import { recordCallsOf } from '../support/permissions/aws-call-recorder.js';
 import { generatedFileFactory, randomIdBody } from '../support/upstream.js';
 
 let stack: DiscoveryStack;
 let server: { url: string; close(): Promise<void> };
+let lookupClients: LookupClients;
 const chatId = `claude_chat_${randomIdBody()}`;
 const file = generatedFileFactory({ chatId });
 
@@ -22,21 +24,28 @@ beforeAll(async () => {
   stack = await createDiscoveryStack();
   await stack.addFiles(file);
   stack.upstream.listings.setChat(chatId, { deletedAt: '2025-06-09T00:00:00.000000Z' });
-  for (let i = 0; i < 3; i++) await runChatPoller({ ...stack.deps(), deletions: stack.deletions, messagePageSize: 100 }, stack.runOptions());
+  for (let i = 0; i < 3; i++) await runChatPoller({ ...stack.deps('chats'), deletions: stack.poller('chats').deletions, messagePageSize: 100 }, stack.runOptions());
   // The worker's record of the file, as ingest writes it.
   await stack.files.claim(file.id, 'generated', 'test', Date.now(), 60_000);
   await stack.files.markUnavailable(
     { status: 'unavailable', fileId: file.id, source: 'generated', chatIds: [chatId], filename: 'report.txt', mimeType: 'text/plain', sizeBytes: null, createdAt: null, upstreamRequestId: null, reason: 'expired', detail: 'x', recordedAt: new Date().toISOString() },
     'test',
   );
-  const lookup = createLookupRuntime(
-    loadConfig(LookupConfigSchema, { ARCHIVE_BUCKET: 'unused', INDEX_TABLE: stack.table, LOCAL_S3_ENDPOINT: stack.aws.s3Endpoint, LOCAL_DYNAMODB_ENDPOINT: stack.aws.dynamodbEndpoint }),
-    { debug() {}, info() {}, warn() {}, error() {} },
-  );
+  const config = loadConfig(LookupConfigSchema, {
+    ARCHIVE_BUCKET: 'unused',
+    INDEX_TABLE: stack.table,
+    LOCAL_S3_ENDPOINT: stack.aws.s3Endpoint,
+    LOCAL_DYNAMODB_ENDPOINT: stack.aws.dynamodbEndpoint,
+  });
+  // The lookup function's calls (the ledger's Query, the deletions' BatchGetItem) are checked against its deployed role.
+  lookupClients = createLookupClients(config);
+  for (const client of Object.values(lookupClients)) recordCallsOf(client, 'lookup', stack.bindings);
+  const lookup = createLookupRuntime(config, { debug() {}, info() {}, warn() {}, error() {} }, lookupClients);
   server = await startLookupServer(lookup);
 });
 afterAll(async () => {
   await server.close();
+  for (const client of Object.values(lookupClients)) client.destroy();
   await stack.close();
 });
 

@@ -39,7 +39,7 @@ describe('the ingest role on a real S3 (RADOS Gateway)', () => {
     expect(statements).toEqual([
       {
         Effect: 'Allow',
-        Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:GetObjectVersion', 's3:ListMultipartUploadParts', 's3:PutObject'],
+        Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
         Resource: [`arn:aws:s3:::${stack.bucket}/*`],
       },
       {
@@ -92,6 +92,22 @@ describe('the ingest role on a real S3 (RADOS Gateway)', () => {
     expect(await stack.index.get(file.id)).toMatchObject({ status: 'archived', versionId: earlier.VersionId, sha256: sha256(content) });
     expect(stack.commits(key)).toBe(0);
     expect(stack.upstream.requestCount(file.id, 'content')).toBe(0);
+  });
+
+  it('reads the current version it re-hashes, but may not read a version by its id (no s3:GetObjectVersion)', async () => {
+    const key = objectKeyFor('generated', 'file_version_probe');
+    const body = 'probe';
+    const put = await stack.s3.send(new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: body, ContentMD5: createHash('md5').update(body).digest('base64') }));
+    const ingestUser = createS3Client({ endpoint: stack.archive.endpoint, region: stack.aws.region, credentials: await stack.archive.credentialsFor('ingest') });
+    try {
+      const current = await ingestUser.send(new GetObjectCommand({ Bucket: stack.bucket, Key: key }));
+      expect(await current.Body?.transformToString()).toBe(body);
+      await expect(ingestUser.send(new GetObjectCommand({ Bucket: stack.bucket, Key: key, VersionId: put.VersionId }))).rejects.toMatchObject({
+        $metadata: { httpStatusCode: 403 },
+      });
+    } finally {
+      ingestUser.destroy();
+    }
   });
 });
 

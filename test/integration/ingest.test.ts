@@ -177,7 +177,7 @@ describe('ingest: integrity failures never become visible', () => {
   });
   it.each([
     ['a wrong Content-MD5', 'content-md5'],
-    ['a wrong metadata md5', 'metadata-md5'],
+    ['a wrong metadata md5 and no Content-MD5', 'metadata-md5'],
     ['a truncated body', 'size'],
   ] as const)('%s fails the record, aborts the upload and counts an integrity failure', async (_name, check) => {
     // 12 MiB: the failure is found after parts were uploaded, so the multipart abort is exercised too.
@@ -185,6 +185,7 @@ describe('ingest: integrity failures never become visible', () => {
     if (check === 'metadata-md5') file.publishedMd5 = 'f'.repeat(32);
     await stack.upstream.addFile(file);
     if (check === 'content-md5') stack.upstream.injectFault(file.id, 'content', { kind: 'wrong-content-md5' });
+    if (check === 'metadata-md5') stack.upstream.injectFault(file.id, 'content', { kind: 'no-content-md5' });
     if (check === 'size') stack.upstream.injectFault(file.id, 'content', { kind: 'truncate', afterBytes: 7 * 1024 * 1024 });
     const before = stack.metricTotal(METRIC.integrityFailures);
     const uploadsBefore = stack.createdUploads();
@@ -243,7 +244,7 @@ describe('ingest: upstream failures follow the retry table', () => {
     expect(stack.commits(objectKeyFor('generated', file.id))).toBe(1);
   });
 
-  it('returns a 429 to the queue for retry-after instead of sleeping, and counts it', async () => {
+  it('defers a 429 by a copy delayed for retry-after instead of sleeping, and counts it', async () => {
     const file = generatedFileFactory();
     await stack.upstream.addFile(file);
     stack.upstream.injectFault(file.id, 'metadata', { status: 429, retryAfterSeconds: 2 });
@@ -252,29 +253,43 @@ describe('ingest: upstream failures follow the retry table', () => {
     const started = Date.now();
     const { failed } = await stack.deliver([job(file.id)]);
 
-    expect(failed).toHaveLength(1);
+    // The delivery is acknowledged: the wait does not use one of the job's receives.
+    expect(failed).toEqual([]);
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(stack.upstream.requestCount(file.id, 'metadata')).toBe(1);
     expect(stack.metricTotal(METRIC.upstreamThrottled)).toBe(before + 1);
     await expectNothingStored('generated', file.id);
-    // Not deleted, and hidden for the 2 s retry-after rather than the queue's 30 s visibility timeout.
+    // The copy comes back after the 2 s retry-after (not the queue's 30 s visibility timeout), counted.
     await new Promise((r) => setTimeout(r, 2_500));
-    const again = await stack.invoke(await stack.receiveAny());
-    expect(again.records.map((r) => JSON.parse(r.body).fileId)).toContain(file.id);
+    const copies = await stack.receiveAny();
+    const copy = copies.find((m) => m.Body && JSON.parse(m.Body).fileId === file.id);
+    expect(copy?.MessageAttributes?.['deferrals']).toMatchObject({ DataType: 'Number', StringValue: '1' });
+    expect(copy?.Attributes?.['ApproximateReceiveCount']).toBe('1');
+    const again = await stack.invoke(copies);
     expect(again.failed).toEqual([]);
+    expect(await stack.index.get(file.id)).toMatchObject({ status: 'archived' });
   });
 
-  it('does not retry a 500 with x-should-retry: false', async () => {
+  it('takes x-should-retry: false as final: records the file failed and acknowledges, without a retry', async () => {
     const file = generatedFileFactory();
     await stack.upstream.addFile(file);
     stack.upstream.injectFault(file.id, 'metadata', { status: 500, shouldRetry: false });
 
-    const { failed } = await stack.deliver([job(file.id)]);
+    const { failed } = await stack.deliver([job(file.id, { chatId: file.chatId })]);
 
-    expect(failed).toHaveLength(1);
+    expect(failed).toEqual([]);
     expect(stack.upstream.requestCount(file.id, 'metadata')).toBe(1);
     await expectNothingStored('generated', file.id);
-    expect(await stack.index.get(file.id)).toMatchObject({ status: 'pending', lastError: expect.stringContaining('500') });
+    const refused = stack.upstream.requests.find((r) => r.id === file.id && r.status === 500);
+    expect(await stack.index.get(file.id)).toMatchObject({
+      status: 'failed',
+      reason: 'not_retryable',
+      upstreamStatus: 500,
+      upstreamErrorType: 'api_error',
+      upstreamRequestId: refused?.requestId,
+      chatIds: [file.chatId],
+    });
+    expect((await stack.index.listChat(file.chatId, 10, undefined)).items.map((r) => r.status)).toEqual(['failed']);
   });
 
   it.each([401, 403] as const)('lets a %i reach the dead-letter queue (not acknowledged) and counts an auth failure', async (status) => {
@@ -306,15 +321,16 @@ describe('ingest: upstream failures follow the retry table', () => {
     await expectNothingStored('uploaded', file.id);
   });
 
-  it('records an expired generated file (size_bytes null) without requesting content', async () => {
+  it('records a generated file expired when upstream published no size and its content answers 404', async () => {
     const file = generatedFileFactory({ expired: true });
     await stack.upstream.addFile(file);
 
     const { failed } = await stack.deliver([job(file.id)]);
 
     expect(failed).toEqual([]);
-    expect(await stack.index.get(file.id)).toMatchObject({ status: 'unavailable', reason: 'expired' });
-    expect(stack.upstream.requestCount(file.id, 'content')).toBe(0);
+    expect(await stack.index.get(file.id)).toMatchObject({ status: 'unavailable', reason: 'expired', sizeBytes: null });
+    // No size is no proof of expiry: the content was asked for, and its 404 is.
+    expect(stack.upstream.requestCount(file.id, 'content')).toBe(1);
   });
 
   it('records a non-downloadable Files API file without requesting content', async () => {
@@ -380,10 +396,14 @@ describe('ingest: queue semantics', () => {
     await stack.upstream.addFile(file);
     const [m1, m2] = await stack.sendAndReceive([job(file.id), job(file.id)]);
     if (!m1 || !m2) throw new Error('two messages expected');
+    const delayedBefore = (await stack.queueCounts()).delayed;
 
     const [a, b] = await Promise.all([stack.invoke([m1]), stack.invoke([m2])]);
 
-    expect([a.failed.length, b.failed.length].sort()).toEqual([0, 1]);
+    // Both acknowledged: the one that found the claim held sent a copy delayed until the lease ends.
+    expect([a.failed, b.failed]).toEqual([[], []]);
+    expect((await stack.queueCounts()).delayed).toBe(delayedBefore + 1);
+    expect(stack.logs.filter((l) => l.attributes['fileId'] === file.id && l.attributes['outcome'] === 'deferred')).toHaveLength(1);
     expect(stack.upstream.requestCount(file.id, 'content')).toBe(1);
     expect(stack.commits(objectKeyFor('uploaded', file.id))).toBe(1);
     const retry = await stack.deliver([job(file.id)]);

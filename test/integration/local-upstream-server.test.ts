@@ -193,6 +193,20 @@ describe('metadata, field for field per source', () => {
     expect(content.json()).toMatchObject({ error: { type: 'not_found_error' } });
   });
 
+  it('publishes size_bytes null yet serves the content of a file whose size is unpublished', async () => {
+    const bytes = Buffer.from('size not published');
+    const generated = generatedFileFactory({ sizeUnpublished: true, content: bytes });
+    const uploaded = uploadedFileFactory({ sizeUnpublished: true, content: bytes });
+    for (const [path, file] of [[GEN, generated], [UPL, uploaded]] as const) {
+      await upstream.addFile(file);
+      expect((await get(`${path}/${file.id}`)).json()).toMatchObject({ size_bytes: null });
+      const content = await get(`${path}/${file.id}/content`);
+      expect(content.status).toBe(200);
+      expect(content.body.equals(bytes)).toBe(true);
+      expect(content.headers['content-md5']).toBe(md5Base64(bytes));
+    }
+  });
+
   it('answers 404 not_found_error for an unknown id, an id of another source, and after removeFile', async () => {
     const file = uploadedFileFactory();
     await upstream.addFile(file);
@@ -353,6 +367,16 @@ describe('faults', () => {
     const res = await get(`${GEN}/${file.id}/content`);
     expect(res.status).toBe(404);
     expect(res.json()).toMatchObject({ error: { type: 'not_found_error' } });
+  });
+
+  it('no-content-md5 serves the bytes without a Content-MD5 header', async () => {
+    const file = generatedFileFactory();
+    await upstream.addFile(file);
+    upstream.injectFault(file.id, 'content', { kind: 'no-content-md5' });
+    const res = await get(`${GEN}/${file.id}/content`);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-md5']).toBeUndefined();
+    expect(res.body.toString()).toBe('generated file content\n');
   });
 
   it('wrong-content-md5 sends a well-formed MD5 of other bytes', async () => {

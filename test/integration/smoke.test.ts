@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_CHATS } from '../../local/sample-data.js';
+import { stackFilePath } from '../../local/stack-file.js';
 import { fileItemKey } from '../../shared/contracts/table-keys.js';
 import { createDocumentClient, createS3Client } from '../../shared/platform/aws-clients.js';
 import { startLocalStackProcess, type LocalStackProcess } from '../support/local-stack-process.js';
@@ -60,6 +61,11 @@ afterAll(async () => {
 });
 
 describe('npm run smoke against the local stack', () => {
+  it('keeps the stack file, which holds the local webhook secret, readable by its owner only', async () => {
+    const { mode } = await stat(stackFilePath(dataDir));
+    expect(mode & 0o077).toBe(0);
+  });
+
   it('archives a file the stack has not seen, checks its record, downloads it and re-verifies it', async () => {
     // The stack archives its samples at start: forget this one, so the smoke test's job does the work.
     const doc = createDocumentClient({ endpoint: stack.info.dynamodb.endpoint });

@@ -67,7 +67,8 @@ export interface IngestStack {
   readObject(key: string): Promise<{ body: Buffer; contentType: string | undefined; contentDisposition: string | undefined; metadata: Record<string, string> }>;
   /** Messages currently held by the dead-letter queue (received, then left to reappear). */
   deadLetters(): Promise<Message[]>;
-  queueCounts(): Promise<{ visible: number; inFlight: number }>;
+  /** Messages in the ingest queue: visible, received and not yet back, and sent with a delay not yet over. */
+  queueCounts(): Promise<{ visible: number; inFlight: number; delayed: number }>;
   close(): Promise<void>;
 }
 
@@ -79,11 +80,22 @@ export interface IngestStack {
  * sends are checked against the job producer policy.
  */
 export async function createIngestStack(
-  opts: { s3?: S3Tier; partSizeMib?: number; concurrency?: number; maxAttempts?: number; deadlineMarginMs?: number } = {},
+  opts: {
+    s3?: S3Tier;
+    partSizeMib?: number;
+    concurrency?: number;
+    maxAttempts?: number;
+    deadlineMarginMs?: number;
+    /** The queue's redrive maxReceiveCount (default 3), also given to the handler. */
+    maxReceiveCount?: number;
+    /** UNSIZED_MAX_MIB (default 500). */
+    unsizedMaxMib?: number;
+  } = {},
 ): Promise<IngestStack> {
   const aws = localAwsFromInject();
   const name = uniqueName('ingest');
-  const queues = await ensureQueues(aws.sqs, { name, maxReceiveCount: 3, visibilityTimeoutSeconds: 30 });
+  const maxReceiveCount = opts.maxReceiveCount ?? 3;
+  const queues = await ensureQueues(aws.sqs, { name, maxReceiveCount, visibilityTimeoutSeconds: 30 });
   const archive = await createArchiveBucket(opts.s3 ?? 'fauxqs', aws, name);
   const s3 = archive.s3;
   await ensureTable(aws.ddb, name);
@@ -107,12 +119,14 @@ export async function createIngestStack(
     INDEX_TABLE: name,
     INGEST_QUEUE_URL: queues.queueUrl,
     DEAD_LETTER_QUEUE_URL: queues.dlqUrl,
+    MAX_RECEIVE_COUNT: String(maxReceiveCount),
     ANTHROPIC_BASE_URL: upstream.url,
     ANTHROPIC_API_KEY: TEST_UPSTREAM_API_KEY,
     PART_SIZE_MIB: String(opts.partSizeMib ?? 5),
     UPLOAD_CONCURRENCY: String(opts.concurrency ?? 4),
     UPSTREAM_MAX_ATTEMPTS: String(opts.maxAttempts ?? 3),
     LEASE_SECONDS: '120',
+    ...(opts.unsizedMaxMib === undefined ? {} : { UNSIZED_MAX_MIB: String(opts.unsizedMaxMib) }),
     LOCAL_S3_ENDPOINT: writes.endpoint,
     LOCAL_SQS_ENDPOINT: aws.sqsEndpoint,
     LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
@@ -218,12 +232,13 @@ export async function createIngestStack(
       const res = await aws.sqs.send(
         new GetQueueAttributesCommand({
           QueueUrl: queues.queueUrl,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
         }),
       );
       return {
         visible: Number(res.Attributes?.ApproximateNumberOfMessages ?? 0),
         inFlight: Number(res.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+        delayed: Number(res.Attributes?.ApproximateNumberOfMessagesDelayed ?? 0),
       };
     },
     async close() {

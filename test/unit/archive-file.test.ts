@@ -145,12 +145,6 @@ describe('archiveFile', () => {
     expect(h.upstream.requests('file_01Unit', 'content')).toBe(0);
   });
 
-  it('records an expired file (no size) as unavailable with a null size', async () => {
-    const h = ingestHarness();
-    h.upstream.add(generatedFile(GEN, CONTENT, { sizeBytes: null }));
-    expect(await deliver(h, { fileId: GEN })).toMatchObject({ kind: 'unavailable', record: { reason: 'expired', sizeBytes: null, filename: 'report.csv' } });
-  });
-
   it('releases the claim on failure, recording why, so the next delivery need not wait for the lease', async () => {
     const h = ingestHarness();
     h.upstream.add({ ...generatedFile(GEN, CONTENT), contentMd5: 'AAAAAAAAAAAAAAAAAAAAAA==' });

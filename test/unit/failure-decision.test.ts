@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { decideFailure, MAX_VISIBILITY_SECONDS, queueRetryDelaySeconds, toQueueActions } from '../../shared/ingest/failure-decision.js';
+import { decideFailure, MAX_DEFERRALS, MAX_VISIBILITY_SECONDS, queueRetryDelaySeconds, toQueueActions } from '../../shared/ingest/failure-decision.js';
 import type { FailureDecision, InProcessAttempt, QueueActions, QueueDecision } from '../../shared/ingest/failure-decision.js';
 import {
+  BudgetExhaustedError,
   ClaimHeldError,
   DeadlineError,
   IntegrityError,
   MalformedJobError,
+  UnsizedFileTooLargeError,
   UpstreamAuthError,
   UpstreamContractError,
   UpstreamHttpError,
@@ -16,6 +18,8 @@ import { QUEUE_PHRASES, readFailureTable } from './fakes/readme-failures.js';
 
 const http = (status: number, retryable: boolean, retryAfterMs?: number) =>
   new UpstreamHttpError(status, undefined, 'req_1', { retryable, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
+/** An answer carrying `x-should-retry: false`, as the upstream client builds it. */
+const refused = (status: number) => new UpstreamHttpError(status, 'api_error', 'req_1', { retryable: false, shouldRetry: false });
 const firstOfThree: InProcessAttempt = { attempt: 1, maxAttempts: 3, aborted: false, random: () => 0 };
 const lastOfThree: InProcessAttempt = { ...firstOfThree, attempt: 3 };
 
@@ -26,7 +30,9 @@ interface Row {
   /** For a row that is no error: the decision the use case takes (it records the outcome itself). */
   decided?: QueueDecision;
   receiveCount?: number;
-  /** For "hidden for that delay" and the backoff rows: the visibility expected, in seconds. */
+  /** Times the job was deferred before this message. */
+  deferrals?: number;
+  /** For "hidden for that delay" and the backoff rows: the visibility expected, in seconds. For the deferral rows: the copy's delay. */
   visibilitySeconds?: number;
 }
 
@@ -37,14 +43,23 @@ const ROWS: Record<string, Row> = {
     inProcess: firstOfThree,
   },
   'the same once `UPSTREAM_MAX_ATTEMPTS` (default 3) attempts are spent': { err: http(529, true), inProcess: lastOfThree, receiveCount: 2, visibilitySeconds: 60 },
-  '429': { err: new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_1', { retryable: true, retryAfterMs: 12_300 }), visibilitySeconds: 13 },
+  '429': { err: new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_1', { retryable: true, retryAfterMs: 12_300 }), deferrals: 3, visibilitySeconds: 13 },
   "another delivery holds the file's claim": { err: new ClaimHeldError(90_000), visibilitySeconds: 90 },
-  '404 (deleted or expired)': { err: http(404, false) },
-  'Files API file not downloadable': { decided: { kind: 'record-outcome', reason: 'not_downloadable' } },
-  '`size_bytes: null` (expired)': { decided: { kind: 'record-outcome', reason: 'expired' } },
-  '401 / 403': { err: new UpstreamAuthError(403, 'permission_error', 'req_1', { retryable: false }) },
-  '500 with `x-should-retry: false`, another 4xx (400, 413, …), metadata not in the documented shape': { err: http(500, false), inProcess: firstOfThree },
-  'size or MD5 mismatch': { err: new IntegrityError('content-md5', 'a', 'b'), inProcess: firstOfThree, receiveCount: 3, visibilitySeconds: 120 },
+  'no grant from the shared request budget within `BUDGET_MAX_WAIT_MS` (default 20 s)': { err: new BudgetExhaustedError('compliance', 400), visibilitySeconds: 1 },
+  'any of these three waits once the job has been deferred 100 times (`MAX_DEFERRALS`)': {
+    err: new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_1', { retryable: true, retryAfterMs: 5_000 }),
+    deferrals: MAX_DEFERRALS,
+    visibilitySeconds: 5,
+  },
+  '404 for a file with a published size (deleted)': { err: http(404, false) },
+  // The use case tells an expired file by its null size; the decision for the 404 is the same.
+  '404 for a file whose `size_bytes` is null (expired)': { decided: { kind: 'record-outcome', status: 'unavailable', reason: 'expired' } },
+  'Files API file not downloadable': { decided: { kind: 'record-outcome', status: 'unavailable', reason: 'not_downloadable' } },
+  '`x-should-retry: false` with any status but 404 (429, 401 and 403 included)': { err: refused(500), inProcess: firstOfThree },
+  'no `size_bytes`, and more than `UNSIZED_MAX_MIB` (default 500) served': { err: new UnsizedFileTooLargeError(500 * 1024 * 1024) },
+  '401 / 403 without `x-should-retry`': { err: new UpstreamAuthError(403, 'permission_error', 'req_1', { retryable: false }) },
+  'another 4xx (400, 413, …), metadata not in the documented shape': { err: http(400, false), inProcess: firstOfThree },
+  'size mismatch, or bytes that do not match `Content-MD5` (the metadata `md5` when that header is absent)': { err: new IntegrityError('content-md5', 'a', 'b'), inProcess: firstOfThree, receiveCount: 3, visibilitySeconds: 120 },
   "the Lambda's remaining time runs out": { err: new DeadlineError(), inProcess: { ...firstOfThree, aborted: true }, visibilitySeconds: 30 },
   'any other error (S3, DynamoDB)': { err: Object.assign(new Error('We encountered an internal error'), { name: 'InternalError' }), receiveCount: 10, visibilitySeconds: 900 },
   'a body that is not JSON or not a valid job': { err: new MalformedJobError('body is not valid JSON') },
@@ -52,7 +67,7 @@ const ROWS: Record<string, Row> = {
 
 function decide(row: Row): FailureDecision {
   if (row.decided) return row.decided;
-  const ctx = { receiveCount: row.receiveCount ?? 1 };
+  const ctx = { receiveCount: row.receiveCount ?? 1, deferrals: row.deferrals ?? 0 };
   return row.inProcess ? decideFailure(row.err, { ...ctx, inProcess: row.inProcess }) : decideFailure(row.err, ctx);
 }
 
@@ -66,6 +81,8 @@ function promisedActions(phrase: string, row: Row, decision: QueueDecision): Que
       return { ack: false, changeVisibilitySeconds: row.visibilitySeconds ?? -1 };
     case QUEUE_PHRASES.redrive:
       return { ack: false };
+    case QUEUE_PHRASES.deferCopy:
+      return { ack: true, sendDelayedCopy: { delaySeconds: row.visibilitySeconds ?? -1, deferrals: (row.deferrals ?? 0) + 1 } };
     case QUEUE_PHRASES.deadLetterNow:
       return { ack: true, sendToDeadLetterQueue: { reason: decision.kind === 'dead-letter-now' ? decision.reason : '' } };
     default:
@@ -102,12 +119,42 @@ describe('decideFailure', () => {
 
   it('never retries a 429 in process: the message waits in the queue, 60 s when upstream named no delay', () => {
     const limited = new UpstreamRateLimitedError(429, undefined, undefined, { retryable: true });
-    expect(decideFailure(limited, { receiveCount: 1, inProcess: firstOfThree })).toEqual({ kind: 'requeue-after', cause: 'rate-limited', delaySeconds: 60 });
+    expect(decideFailure(limited, { receiveCount: 1, inProcess: firstOfThree })).toEqual({ kind: 'requeue-after', cause: 'rate-limited', delaySeconds: 60, deferral: 1 });
+  });
+
+  it('defers a wait by a delayed copy carrying the next deferral count, until MAX_DEFERRALS are spent', () => {
+    const limited = new UpstreamRateLimitedError(429, undefined, undefined, { retryable: true, retryAfterMs: 2_000 });
+    expect(decideFailure(limited, { receiveCount: 1, deferrals: 19 })).toMatchObject({ kind: 'requeue-after', deferral: 20 });
+    expect(decideFailure(new ClaimHeldError(5_000), { receiveCount: 1, deferrals: MAX_DEFERRALS - 1 })).toMatchObject({ deferral: MAX_DEFERRALS });
+    expect(decideFailure(new ClaimHeldError(5_000), { receiveCount: 1, deferrals: MAX_DEFERRALS })).toMatchObject({ deferral: null });
+  });
+
+  it('takes x-should-retry: false as final for every status but 404, a 429, 401 and 403 included', () => {
+    for (const status of [500, 529, 503, 408, 409, 400, 413]) {
+      expect(decideFailure(refused(status), { receiveCount: 1, inProcess: firstOfThree }), String(status)).toEqual({
+        kind: 'record-outcome',
+        status: 'failed',
+        reason: 'not_retryable',
+      });
+    }
+    const limited = new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_1', { retryable: false, shouldRetry: false, retryAfterMs: 1_000 });
+    const unauthorized = new UpstreamAuthError(401, 'authentication_error', 'req_1', { retryable: false, shouldRetry: false });
+    const forbidden = new UpstreamAuthError(403, 'permission_error', 'req_1', { retryable: false, shouldRetry: false });
+    for (const err of [limited, unauthorized, forbidden]) {
+      expect(decideFailure(err, { receiveCount: 1, inProcess: firstOfThree })).toEqual({ kind: 'record-outcome', status: 'failed', reason: 'not_retryable' });
+    }
+    expect(decideFailure(refused(404), { receiveCount: 1 })).toEqual({ kind: 'record-outcome', status: 'unavailable', reason: 'not_found' });
+  });
+
+  it('retries a 401 or 403 that upstream calls retryable (x-should-retry: true) like a 5xx', () => {
+    const retryable = new UpstreamAuthError(401, 'authentication_error', 'req_1', { retryable: true, shouldRetry: true });
+    expect(decideFailure(retryable, { receiveCount: 1, inProcess: firstOfThree }).kind).toBe('retry-in-process');
+    expect(decideFailure(retryable, { receiveCount: 2, inProcess: lastOfThree })).toMatchObject({ kind: 'requeue-with-backoff', cause: 'transient' });
   });
 
   it('lets x-should-retry decide: a retryable 404 is tried again in process, and only then recorded', () => {
     expect(decideFailure(http(404, true), { receiveCount: 1, inProcess: firstOfThree }).kind).toBe('retry-in-process');
-    expect(decideFailure(http(404, true), { receiveCount: 1, inProcess: lastOfThree })).toEqual({ kind: 'record-outcome', reason: 'not_found' });
+    expect(decideFailure(http(404, true), { receiveCount: 1, inProcess: lastOfThree })).toEqual({ kind: 'record-outcome', status: 'unavailable', reason: 'not_found' });
     expect(decideFailure(http(400, true), { receiveCount: 1, inProcess: firstOfThree }).kind).toBe('retry-in-process');
     expect(decideFailure(http(400, true), { receiveCount: 1 })).toMatchObject({ kind: 'requeue-with-backoff', cause: 'transient' });
   });
@@ -125,7 +172,7 @@ describe('decideFailure', () => {
   });
 
   it('waits at least until a held claim can have ended, rounded up to whole seconds', () => {
-    expect(decideFailure(new ClaimHeldError(1_001), { receiveCount: 1 })).toEqual({ kind: 'requeue-after', cause: 'claim-held', delaySeconds: 2 });
+    expect(decideFailure(new ClaimHeldError(1_001), { receiveCount: 1 })).toEqual({ kind: 'requeue-after', cause: 'claim-held', delaySeconds: 2, deferral: 1 });
   });
 
   it('names the cause of a backoff, for the logs and metrics', () => {
@@ -137,8 +184,16 @@ describe('decideFailure', () => {
 
 describe('toQueueActions', () => {
   it('keeps a visibility change within what SQS accepts', () => {
-    expect(toQueueActions({ kind: 'requeue-after', cause: 'rate-limited', delaySeconds: 86_400 })).toEqual({ ack: false, changeVisibilitySeconds: MAX_VISIBILITY_SECONDS });
-    expect(toQueueActions({ kind: 'requeue-after', cause: 'claim-held', delaySeconds: -5 })).toEqual({ ack: false, changeVisibilitySeconds: 0 });
+    expect(toQueueActions({ kind: 'requeue-after', cause: 'rate-limited', delaySeconds: 86_400, deferral: null })).toEqual({ ack: false, changeVisibilitySeconds: MAX_VISIBILITY_SECONDS });
+    expect(toQueueActions({ kind: 'requeue-after', cause: 'claim-held', delaySeconds: -5, deferral: null })).toEqual({ ack: false, changeVisibilitySeconds: 0 });
+  });
+
+  it('keeps the delay of a deferred copy within what SQS accepts (at most 900 s)', () => {
+    expect(toQueueActions({ kind: 'requeue-after', cause: 'rate-limited', delaySeconds: 3_600, deferral: 4 })).toEqual({
+      ack: true,
+      sendDelayedCopy: { delaySeconds: 900, deferrals: 4 },
+    });
+    expect(toQueueActions({ kind: 'requeue-after', cause: 'claim-held', delaySeconds: -1, deferral: 1 })).toEqual({ ack: true, sendDelayedCopy: { delaySeconds: 0, deferrals: 1 } });
   });
 });
 

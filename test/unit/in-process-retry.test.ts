@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { sleepFor, withInProcessRetries } from '../../shared/ingest/in-process-retry.js';
+import { withInProcessRetries } from '../../shared/ingest/in-process-retry.js';
+import { sleepFor } from '../../shared/platform/abortable-sleep.js';
 import { DeadlineError, IntegrityError, UpstreamHttpError, UpstreamRateLimitedError, UpstreamTransportError } from '../../shared/platform/errors.js';
 import { recordingTelemetry } from './fakes/recording-telemetry.js';
 

@@ -41,6 +41,11 @@ describe('integrity checks', () => {
     }
   });
 
+  it('takes Content-MD5 as the authority: bytes that match it pass whatever the metadata md5 says', () => {
+    const disagreeing = { sizeBytes: body.length, contentMd5Base64: md5.toString('base64'), metadataMd5Hex: 'd41d8cd98f00b204e9800998ecf8427e' };
+    expect(() => verifyIntegrity(disagreeing, digests)).not.toThrow();
+  });
+
   it('decodes only a 16-byte base64 Content-MD5', () => {
     expect(contentMd5ToHex(md5.toString('base64'))).toBe(md5.toString('hex'));
     expect(contentMd5ToHex('AAAA')).toBeUndefined();

@@ -42,3 +42,15 @@ describe('ingest job schema v1', () => {
     if (!parsed.ok) expect(parsed.reason).toContain(fragment);
   });
 });
+
+describe('serializeJob beyond the Basic Multilingual Plane', () => {
+  it('escapes astral characters, so the body is one any SQS accepts, and parses back to the same job', () => {
+    const job = { fileId: 'claude_file_01Astral', reason: 'legal hold 𨐭𫔔쬞', file: { filename: 'plan 🚀.md' } };
+    const body = serializeJob(job);
+    expect(body).not.toMatch(/[\ud800-\udfff]/);
+    expect(body).toContain('\\ud83d\\ude80');
+    expect(body).toContain('쬞');
+    const parsed = parseJob(body);
+    expect(parsed.ok && parsed.job).toEqual({ v: 1, ...job });
+  });
+});

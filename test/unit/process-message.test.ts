@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { serializeJob } from '../../shared/contracts/job.js';
 import { METRIC } from '../../shared/contracts/metric-names.js';
 import { objectKeyFor } from '../../shared/contracts/object-keys.js';
+import { parseDeferrals } from '../../shared/ingest/ingest-queue.js';
 import type { IngestMessage } from '../../shared/ingest/ingest-queue.js';
+import { MAX_DEFERRALS } from '../../shared/ingest/failure-decision.js';
 import { processIngestMessage } from '../../shared/ingest/process-message.js';
-import { DeadlineError, UpstreamAuthError, UpstreamHttpError, UpstreamRateLimitedError } from '../../shared/platform/errors.js';
+import { BudgetExhaustedError, DeadlineError, UpstreamAuthError, UpstreamHttpError, UpstreamRateLimitedError } from '../../shared/platform/errors.js';
 import { ingestHarness, NOW_MS } from './fakes/ingest-harness.js';
 import { QUEUE_PHRASES, readFailureTable } from './fakes/readme-failures.js';
 import { generatedFile } from './fakes/scripted-upstream.js';
@@ -16,8 +18,8 @@ const CONTENT = Buffer.from('quarter,revenue\nq3,1350000\n');
 /** The metrics that tell failures apart (the README's metric column). */
 const FAILURE_METRICS: string[] = [METRIC.upstreamThrottled, METRIC.upstreamAuthFailures, METRIC.integrityFailures, METRIC.finalOutcomes, METRIC.malformedJobs];
 
-function message(body: string, receiveCount = 1): IngestMessage {
-  return { messageId: 'msg-1', body, receiptHandle: 'rh-1', receiveCount };
+function message(body: string, receiveCount = 1, deferrals = 0): IngestMessage {
+  return { messageId: 'msg-1', body, receiptHandle: 'rh-1', receiveCount, deferrals };
 }
 
 type Harness = ReturnType<typeof ingestHarness>;
@@ -52,7 +54,7 @@ const SCENARIOS: Record<string, Scenario> = {
   '429': {
     arrange(h) {
       h.upstream.fail(GEN, 'metadata', new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_429', { retryable: true, retryAfterMs: 7_000 }));
-      return message(job);
+      return message(job, 1, 2);
     },
     visibilitySeconds: 7,
   },
@@ -63,32 +65,60 @@ const SCENARIOS: Record<string, Scenario> = {
     },
     visibilitySeconds: 45,
   },
-  '404 (deleted or expired)': { arrange: () => message(serializeJob({ fileId: GEN, chatId: CHAT })) },
+  'no grant from the shared request budget within `BUDGET_MAX_WAIT_MS` (default 20 s)': {
+    arrange(h) {
+      h.upstream.fail(GEN, 'metadata', new BudgetExhaustedError('compliance', 2_500));
+      return message(job, 1, 7);
+    },
+    visibilitySeconds: 3,
+  },
+  'any of these three waits once the job has been deferred 100 times (`MAX_DEFERRALS`)': {
+    arrange(h) {
+      h.upstream.fail(GEN, 'metadata', new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_429', { retryable: true, retryAfterMs: 7_000 }));
+      return message(job, 1, MAX_DEFERRALS);
+    },
+    visibilitySeconds: 7,
+  },
+  '404 for a file with a published size (deleted)': { arrange: () => message(serializeJob({ fileId: GEN, chatId: CHAT })) },
+  '404 for a file whose `size_bytes` is null (expired)': {
+    arrange(h) {
+      h.upstream.add(generatedFile(GEN, CONTENT, { sizeBytes: null }));
+      h.upstream.fail(GEN, 'content', new UpstreamHttpError(404, 'not_found_error', 'req_404', { retryable: false }));
+      return message(job);
+    },
+  },
   'Files API file not downloadable': {
     arrange(h) {
       h.upstream.add(generatedFile(FILES_API, CONTENT, { source: 'files_api', chatIds: [], md5Hex: null, downloadable: false }));
       return message(serializeJob({ fileId: FILES_API }));
     },
   },
-  '`size_bytes: null` (expired)': {
+  '`x-should-retry: false` with any status but 404 (429, 401 and 403 included)': {
     arrange(h) {
-      h.upstream.add(generatedFile(GEN, CONTENT, { sizeBytes: null }));
+      h.upstream.fail(GEN, 'metadata', new UpstreamHttpError(500, 'api_error', 'req_500', { retryable: false, shouldRetry: false }));
       return message(job);
     },
   },
-  '401 / 403': {
+  'no `size_bytes`, and more than `UNSIZED_MAX_MIB` (default 500) served': {
+    arrange(h) {
+      h.upstream.add(generatedFile(GEN, CONTENT, { sizeBytes: null }));
+      h.archive.maxUnsizedBytes = CONTENT.length - 1;
+      return message(job);
+    },
+  },
+  '401 / 403 without `x-should-retry`': {
     arrange(h) {
       h.upstream.fail(GEN, 'metadata', new UpstreamAuthError(401, 'authentication_error', 'req_401', { retryable: false }));
       return message(job);
     },
   },
-  '500 with `x-should-retry: false`, another 4xx (400, 413, …), metadata not in the documented shape': {
+  'another 4xx (400, 413, …), metadata not in the documented shape': {
     arrange(h) {
-      h.upstream.fail(GEN, 'metadata', new UpstreamHttpError(500, 'api_error', 'req_500', { retryable: false }));
+      h.upstream.fail(GEN, 'metadata', new UpstreamHttpError(400, 'invalid_request_error', 'req_400', { retryable: false }));
       return message(job);
     },
   },
-  'size or MD5 mismatch': {
+  'size mismatch, or bytes that do not match `Content-MD5` (the metadata `md5` when that header is absent)': {
     arrange(h) {
       h.upstream.add({ ...generatedFile(GEN, CONTENT), contentMd5: 'AAAAAAAAAAAAAAAAAAAAAA==' });
       return message(job, 4);
@@ -137,6 +167,8 @@ describe("the README's failure table, through the ingest use case", () => {
 
     const visibility = h.queue.visibilityChanges.map((v) => v.seconds);
     const deadLettered = h.queue.deadLetters.map((d) => d.messageId);
+    const copies = h.queue.delayedCopies.map((c) => ({ delaySeconds: c.delaySeconds, deferrals: c.deferrals }));
+    if (readme.queue !== QUEUE_PHRASES.deferCopy) expect(copies).toEqual([]);
     switch (readme.queue) {
       case QUEUE_PHRASES.inProcess:
         expect({ visibility, deadLettered, sleeps: h.sleeps.length }).toEqual({ visibility: [], deadLettered: [], sleeps: 1 });
@@ -144,6 +176,15 @@ describe("the README's failure table, through the ingest use case", () => {
       case QUEUE_PHRASES.delay:
       case QUEUE_PHRASES.backoff:
         expect({ acked, visibility, deadLettered }).toEqual({ acked: false, visibility: [scenario.visibilitySeconds], deadLettered: [] });
+        break;
+      case QUEUE_PHRASES.deferCopy:
+        expect({ acked, visibility, deadLettered, copies }).toEqual({
+          acked: true,
+          visibility: [],
+          deadLettered: [],
+          copies: [{ delaySeconds: scenario.visibilitySeconds, deferrals: msg.deferrals + 1 }],
+        });
+        expect(h.queue.delayedCopies[0]?.body).toBe(msg.body);
         break;
       case QUEUE_PHRASES.ack:
         expect({ acked, visibility, deadLettered }).toEqual({ acked: true, visibility: [], deadLettered: [] });
@@ -190,8 +231,17 @@ describe('processIngestMessage', () => {
     const h = ingestHarness();
     h.upstream.fail(GEN, 'metadata', new UpstreamRateLimitedError(429, undefined, undefined, { retryable: true }));
     h.queue.failNext = new Error('throttled');
-    await expect(processIngestMessage(message(job), new AbortController().signal, h.deps)).rejects.toBeInstanceOf(UpstreamRateLimitedError);
+    await expect(processIngestMessage(message(job, 1, MAX_DEFERRALS), new AbortController().signal, h.deps)).rejects.toBeInstanceOf(UpstreamRateLimitedError);
     expect(h.logs.some((l) => l.message === 'could not change the message visibility')).toBe(true);
+  });
+
+  it('lets the message itself wait when its delayed copy cannot be sent: not acknowledged, hidden for the delay', async () => {
+    const h = ingestHarness();
+    h.upstream.fail(GEN, 'metadata', new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_429', { retryable: true, retryAfterMs: 30_000 }));
+    h.queue.failNext = new Error('throttled');
+    await expect(processIngestMessage(message(job), new AbortController().signal, h.deps)).rejects.toBeInstanceOf(UpstreamRateLimitedError);
+    expect(h.queue.delayedCopies).toEqual([]);
+    expect(h.queue.visibilityChanges).toEqual([{ receiptHandle: 'rh-1', seconds: 30 }]);
   });
 
   it('copies the body and the reason of a malformed job to the DLQ', async () => {
@@ -199,5 +249,11 @@ describe('processIngestMessage', () => {
     await processIngestMessage(message(JSON.stringify({ fileId: 'claude_gen_file_x', extra: 1 })), new AbortController().signal, h.deps);
     expect(h.queue.deadLetters).toEqual([{ messageId: 'msg-1', body: '{"fileId":"claude_gen_file_x","extra":1}', reason: expect.stringContaining('not a valid job') }]);
     expect(h.store.commits(objectKeyFor('generated', 'claude_gen_file_x'))).toBe(0);
+  });
+});
+
+describe('parseDeferrals', () => {
+  it('reads the deferrals attribute as a whole number from 0, and anything else as 0', () => {
+    expect(['3', ' 20 ', '0', undefined, '', '-1', '1.5', '1e3', 'x', '9999999999'].map(parseDeferrals)).toEqual([3, 20, 0, 0, 0, 0, 0, 0, 0, 0]);
   });
 });

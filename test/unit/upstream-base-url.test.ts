@@ -58,6 +58,7 @@ describe('the ingest Lambda configuration', () => {
     INDEX_TABLE: 'table',
     INGEST_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/q',
     DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq',
+    MAX_RECEIVE_COUNT: '5',
     ANTHROPIC_API_KEY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:k',
   };
 

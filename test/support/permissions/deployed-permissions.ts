@@ -1,5 +1,6 @@
 import type { IConstruct } from 'constructs';
 import { logicalIdOf, synthArchiver, type SynthesizedArchiver } from '../../infra/archiver-fixture.js';
+import { POLLER_SOURCES, type PollerSource } from '../../../shared/contracts/discovery-ledger.js';
 import { CloudFormationResolver, type CfnTemplate } from './cloudformation-resolver.js';
 
 /**
@@ -17,8 +18,12 @@ export interface DeployedPermissions {
   keyPolicies: Record<string, PolicyDocument>;
 }
 
-/** The identities whose calls the suite checks: the two functions' roles and a job producer holding JobProducerPolicy. */
-export type PrincipalName = 'ingest' | 'lookup' | 'jobProducer';
+/** A discovery poller function's role, by the poller's source. */
+export type PollerPrincipal = `poller:${PollerSource}`;
+/** The identities whose calls the suite checks: the functions' roles and a job producer holding JobProducerPolicy. */
+export type PrincipalName = 'ingest' | 'lookup' | 'jobProducer' | PollerPrincipal;
+
+export const pollerPrincipal = (source: PollerSource): PollerPrincipal => `poller:${source}`;
 /** The data stack's resources the functions are given (by environment variable) and use. */
 export type ResourceName = 'archiveBucket' | 'indexTable' | 'ingestQueue' | 'deadLetterQueue' | 'upstreamApiKey';
 
@@ -180,6 +185,10 @@ export function deployedPermissionsOf(app: SynthesizedArchiver): DeployedPermiss
     principals: {
       ingest: principalOfRole(app.service.ingest.role),
       lookup: principalOfRole(app.service.lookup.role),
+      ...(Object.fromEntries(POLLER_SOURCES.map((source) => [pollerPrincipal(source), principalOfRole(app.service.discovery.functions[source].role)])) as Record<
+        PollerPrincipal,
+        DeployedPrincipal
+      >),
       jobProducer: {
         arn: `arn:aws:iam::${FAKE_ACCOUNT}:role/job-producer`,
         policies: [{ name: producerId, policy: policy(serviceStack, producer.Properties?.['PolicyDocument']) }],

@@ -20,10 +20,12 @@ export interface IamRequest {
  *   so a 404 the code relied on requires s3:ListBucket. Multipart calls need s3:PutObject, except
  *   AbortMultipartUpload and ListParts (s3:ListMultipartUploadParts). With SSE-KMS, S3 uses the key
  *   on the caller's behalf: kms:GenerateDataKey for PutObject and CreateMultipartUpload, kms:Decrypt
- *   for UploadPart and GetObject (a presigned GET is the signer's request). HeadObject reads no data.
+ *   for UploadPart, CompleteMultipartUpload and GetObject (a presigned GET is the signer's request);
+ *   never kms:Encrypt. HeadObject reads no data.
  * - DynamoDB: the table action (per table and per transaction item), on the index ARN for a query of
  *   an index, and kms:Decrypt on a table encrypted with a customer-managed key (DynamoDB decrypts
- *   the table key for each caller).
+ *   the table key for each caller; its other key uses, DescribeKey among them, are made for the
+ *   principal that creates the table and under DynamoDB's own grant).
  * - SQS: the queue action; on a queue encrypted with a customer-managed key, sending needs
  *   kms:GenerateDataKey and kms:Decrypt, receiving kms:Decrypt.
  * - Secrets Manager: GetSecretValue, and kms:Decrypt on the secret's key.
@@ -79,7 +81,8 @@ export function iamRequestsFor(call: RecordedCall, deployed: DeployedPermissions
         case 'UploadPart':
           return [plain('s3:PutObject', object, on, tls), ...kms(res, on, 's3', 'kms:Decrypt')];
         case 'CompleteMultipartUpload':
-          return [plain('s3:PutObject', object, on, tls)];
+          // S3 decrypts the parts to assemble the object (multipart upload API and permissions).
+          return [plain('s3:PutObject', object, on, tls), ...kms(res, on, 's3', 'kms:Decrypt')];
         case 'AbortMultipartUpload':
           return [plain('s3:AbortMultipartUpload', object, on, tls)];
         case 'ListParts':

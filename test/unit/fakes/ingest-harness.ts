@@ -9,7 +9,7 @@ import { ScriptedUpstream } from './scripted-upstream.js';
 export const NOW_MS = Date.parse('2026-03-01T12:00:00Z');
 
 /** The ingest use case's ports, in memory, with a fixed clock and sleeps that only record their delay. */
-export function ingestHarness(opts: { maxAttempts?: number } = {}) {
+export function ingestHarness(opts: { maxAttempts?: number; maxReceiveCount?: number; maxUnsizedBytes?: number } = {}) {
   const index = new MemoryFileIndex();
   const store = new MemoryArchiveStore();
   const upstream = new ScriptedUpstream();
@@ -22,6 +22,7 @@ export function ingestHarness(opts: { maxAttempts?: number } = {}) {
     store,
     leaseMs: 960_000,
     maxAttempts: opts.maxAttempts ?? 3,
+    maxUnsizedBytes: opts.maxUnsizedBytes ?? 500 * 1024 * 1024,
     log: telemetry.log,
     now: () => NOW_MS,
     sleep: async (ms) => {
@@ -29,6 +30,6 @@ export function ingestHarness(opts: { maxAttempts?: number } = {}) {
     },
     random: () => 0,
   };
-  const deps: IngestDeps = { archive, queue, log: telemetry.log, counters: telemetry.counters };
+  const deps: IngestDeps = { archive, queue, maxReceiveCount: opts.maxReceiveCount ?? 5, log: telemetry.log, counters: telemetry.counters };
   return { index, store, upstream, queue, sleeps, archive, deps, ...telemetry };
 }

@@ -1,5 +1,6 @@
-import type { ArchivedRecord, FileRecord, UnavailableRecord } from '../../../shared/contracts/file-records.js';
-import type { ChatPage, ClaimResult, FileIndex } from '../../../shared/index/file-index.js';
+import { STATUS_FIELDS } from '../../../shared/contracts/file-records.js';
+import type { ArchivedRecord, FailedRecord, FileRecord, UnavailableRecord } from '../../../shared/contracts/file-records.js';
+import type { ChatPage, ClaimResult, FailureNote, FileIndex } from '../../../shared/index/file-index.js';
 import { InvalidCursorError } from '../../../shared/platform/errors.js';
 import { listingSortTime } from '../../../shared/contracts/table-keys.js';
 
@@ -11,7 +12,8 @@ const BOOKKEEPING = ['leaseOwner', 'leaseExpiresAtMs', 'sortAt'];
 /**
  * The file index in memory, with the DynamoDB implementation's rules: a claim is a lease that only
  * its owner may finish or release, an archived file cannot be claimed, records come back with the
- * bookkeeping removed, and each finished file is listed under each of its chats by creation time.
+ * bookkeeping removed, each finished file is listed under each of its chats by creation time, a
+ * finished record drops the status fields it does not set, and a claim reopens a failed file.
  */
 export class MemoryFileIndex implements FileIndex {
   readonly items = new Map<string, Item>();
@@ -24,16 +26,22 @@ export class MemoryFileIndex implements FileIndex {
       const next: Item = { status: 'pending', firstSeenAt: new Date(nowMs).toISOString(), attempts: 0, ...item };
       Object.assign(next, { fileId, source, leaseOwner: owner, leaseExpiresAtMs: nowMs + leaseMs, attempts: Number(next['attempts']) + 1 });
       this.items.set(fileId, next);
+      if (next['status'] === 'failed') {
+        next['status'] = 'pending';
+        for (const k of STATUS_FIELDS) delete next[k];
+        this.writeListings(toRecord(next), String(next['sortAt']));
+      }
       return { kind: 'claimed', attempts: Number(next['attempts']) };
     }
     if (item['status'] === 'archived') return { kind: 'archived', record: toRecord(item) as ArchivedRecord };
     return { kind: 'held', leaseExpiresAtMs: typeof lease === 'number' ? lease : nowMs };
   }
 
-  async release(fileId: string, owner: string, lastError: string): Promise<void> {
+  async release(fileId: string, owner: string, failure: FailureNote): Promise<void> {
     const item = this.items.get(fileId);
     if (!item || item['leaseOwner'] !== owner) return;
-    item['lastError'] = lastError.slice(0, 500);
+    item['lastError'] = failure.error.slice(0, 500);
+    if (failure.upstreamRequestId) item['lastUpstreamRequestId'] = failure.upstreamRequestId;
     delete item['leaseOwner'];
     delete item['leaseExpiresAtMs'];
   }
@@ -44,6 +52,20 @@ export class MemoryFileIndex implements FileIndex {
 
   async markUnavailable(record: UnavailableRecord, owner: string): Promise<UnavailableRecord> {
     return this.finish(record, owner, listingSortTime(record.createdAt, record.recordedAt)) as UnavailableRecord;
+  }
+
+  async markFailed(record: FailedRecord, owner: string): Promise<FailedRecord> {
+    return this.finish(record, owner, record.createdAt ?? record.failedAt) as FailedRecord;
+  }
+
+  async markDeadLettered(record: FailedRecord, nowMs: number): Promise<FailedRecord | undefined> {
+    const item = this.items.get(record.fileId);
+    const lease = item?.['leaseExpiresAtMs'];
+    if (item && (item['status'] !== 'pending' || (typeof lease === 'number' && lease >= nowMs))) return undefined;
+    if (!item) this.items.set(record.fileId, { fileId: record.fileId });
+    const owner = `dead-letter:${nowMs}`;
+    (this.items.get(record.fileId) as Item)['leaseOwner'] = owner;
+    return this.finish(record, owner, record.createdAt ?? record.failedAt) as FailedRecord;
   }
 
   async ensureListed(fileId: string, chatIds: string[]): Promise<FileRecord | undefined> {
@@ -86,13 +108,14 @@ export class MemoryFileIndex implements FileIndex {
     };
   }
 
-  private finish(record: ArchivedRecord | UnavailableRecord, owner: string, sortAt: string): FileRecord {
+  private finish(record: ArchivedRecord | UnavailableRecord | FailedRecord, owner: string, sortAt: string): FileRecord {
     const item = this.items.get(record.fileId);
     if (!item || item['leaseOwner'] !== owner) throw new Error('ConditionalCheckFailedException: the lease is not held by this owner');
     const { chatIds, ...fields } = record;
-    Object.assign(item, fields, { chatIds: [...new Set([...chatsOf(item), ...chatIds])].sort() });
+    for (const k of STATUS_FIELDS) if ((fields as Item)[k] === undefined) delete item[k];
+    Object.assign(item, Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)), { chatIds: [...new Set([...chatsOf(item), ...chatIds])].sort() });
     item['sortAt'] ??= sortAt;
-    for (const k of ['leaseOwner', 'leaseExpiresAtMs', 'lastError']) delete item[k];
+    for (const k of ['leaseOwner', 'leaseExpiresAtMs']) delete item[k];
     const stored = toRecord(item);
     this.writeListings(stored, String(item['sortAt']));
     return stored;

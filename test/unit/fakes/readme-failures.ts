@@ -15,6 +15,7 @@ export const QUEUE_PHRASES = {
   inProcess: 'none: the next attempt follows in this invocation',
   backoff: 'not acknowledged; hidden 30 s, doubling with each receive up to 15 min',
   delay: 'not acknowledged; hidden for that delay',
+  deferCopy: 'a copy delayed by that much (at most 15 min) is sent back with `deferrals` one higher, then acknowledged',
   ack: 'acknowledged',
   redrive: "not acknowledged, visibility unchanged: reaches the DLQ after the queue's max receive count",
   deadLetterNow: 'copied to the DLQ with a `rejectReason` attribute, then acknowledged',

@@ -1,0 +1,33 @@
+import { loadConfig, WorkerBudgetConfigSchema } from '../shared/contracts/lambda-environment.js';
+import type { WorkerBudgetConfig } from '../shared/contracts/lambda-environment.js';
+import { DEFAULT_SIZING } from '../shared/discovery/rate-budget.js';
+import type { BudgetSizing } from '../shared/discovery/rate-budget.js';
+import { UsageError } from './exit-codes.js';
+
+/** The Compliance API's documented limit per organization, the pollers' default too. */
+const COMPLIANCE_DEFAULT_PER_MINUTE = 600;
+
+export type CliBudgetConfig = WorkerBudgetConfig & { COMPLIANCE_REQUESTS_PER_MINUTE: number };
+
+/**
+ * How the shared request budgets are sized, read from the variables the Lambdas read
+ * (COMPLIANCE_REQUESTS_PER_MINUTE, FILES_API_REQUESTS_PER_MINUTE, BUDGET_WINDOW_MS,
+ * POLLER_BUDGET_SHARE, BUDGET_MAX_WAIT_MS) with their defaults, so that the CLI's upstream requests
+ * (backfill, chat fan-out) count against the same limits and `status` shows use against them. Set
+ * them as the deployment does if it changed them.
+ */
+export function budgetConfigFromEnv(env: NodeJS.ProcessEnv): CliBudgetConfig {
+  let config: WorkerBudgetConfig;
+  try {
+    config = loadConfig(WorkerBudgetConfigSchema, env);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  return { ...config, COMPLIANCE_REQUESTS_PER_MINUTE: config.COMPLIANCE_REQUESTS_PER_MINUTE ?? COMPLIANCE_DEFAULT_PER_MINUTE };
+}
+
+/** Each budget's sizing, as lambdas/discovery/runtime.ts sizes them. */
+export function budgetSizings(config: CliBudgetConfig): { compliance: BudgetSizing; files_api: BudgetSizing } {
+  const sizing = (requestsPerMinute: number): BudgetSizing => ({ ...DEFAULT_SIZING, requestsPerMinute, windowMs: config.BUDGET_WINDOW_MS, pollerShare: config.POLLER_BUDGET_SHARE });
+  return { compliance: sizing(config.COMPLIANCE_REQUESTS_PER_MINUTE), files_api: sizing(config.FILES_API_REQUESTS_PER_MINUTE) };
+}

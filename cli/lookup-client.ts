@@ -1,0 +1,177 @@
+/**
+ * The lookup API as the CLI calls it: the same routes an auditor calls with curl, SigV4-signed for
+ * `execute-api` against a deployed stack (credentials from the standard AWS provider chain: env,
+ * profile, SSO, instance role), plain HTTP against the local stack.
+ */
+import { request } from 'undici';
+import type { Dispatcher } from 'undici';
+import { z } from 'zod';
+import { CliError, EXIT } from './exit-codes.js';
+import { createSignedLookupApi } from '../smoke/signed-lookup.js';
+import type { LookupApi, LookupResponse } from '../smoke/signed-lookup.js';
+import type { LookupAccess } from './stack-target.js';
+
+/** Upstream deleted the chat or file; the archived copy stays, and lookups say so. */
+const UpstreamDeletionSchema = z.looseObject({ kind: z.enum(['file', 'chat']), deletedAt: z.string().nullable(), via: z.string() });
+export type UpstreamDeletion = z.infer<typeof UpstreamDeletionSchema>;
+
+/** A file record as the API returns it; only the fields the CLI acts on are checked. */
+export const FileRecordSchema = z.looseObject({
+  fileId: z.string(),
+  status: z.enum(['archived', 'unavailable', 'pending']),
+  filename: z.string().nullable().optional(),
+  sizeBytes: z.number().nullable().optional(),
+  sha256: z.string().optional(),
+  md5: z.string().optional(),
+  upstreamDeletions: z.array(UpstreamDeletionSchema).optional(),
+});
+export type FileRecordJson = z.infer<typeof FileRecordSchema>;
+
+const ChatPageSchema = z.looseObject({
+  chatId: z.string(),
+  chatDeletion: UpstreamDeletionSchema.optional(),
+  files: z.array(FileRecordSchema),
+  nextCursor: z.string().optional(),
+});
+
+const LedgerRunSchema = z.looseObject({
+  source: z.enum(['chats', 'activities', 'files_api']),
+  runId: z.string(),
+  startedAt: z.string(),
+  endedAt: z.string(),
+  ending: z.enum(['completed', 'deadline', 'cursor_rejected', 'throttled', 'failed']),
+  cursorStart: z.string().nullable(),
+  cursorEnd: z.string().nullable(),
+  pages: z.number(),
+  records: z.number(),
+  invalidRecords: z.number(),
+  jobsEnqueued: z.number(),
+  windowStart: z.string().nullable(),
+  windowEnd: z.string().nullable(),
+  lastRequestId: z.string().nullable(),
+  error: z.string().nullable(),
+});
+export type LedgerRun = z.infer<typeof LedgerRunSchema>;
+
+const LedgerPageSchema = z.looseObject({ source: z.string(), runs: z.array(LedgerRunSchema), nextCursor: z.string().optional() });
+
+const ErrorBodySchema = z.object({ error: z.object({ type: z.string(), message: z.string() }) });
+
+/** The API answered 404 for the thing asked about. */
+export class NotFoundError extends CliError {}
+
+export interface LookupClient {
+  getFile(fileId: string): Promise<FileRecordJson>;
+  /** Every record of the chat, following `nextCursor` to the last page. */
+  listChat(chatId: string): Promise<{ chatId: string; chatDeletion?: UpstreamDeletion; files: FileRecordJson[] }>;
+  /** The presigned URL the content route redirects to. */
+  contentUrl(fileId: string): Promise<string>;
+  /** A poller's ledger, newest run first, down to and including the first run that started before `sinceMs`. */
+  listLedger(source: LedgerRun['source'], sinceMs: number): Promise<LedgerRun[]>;
+}
+
+export function createLookupClient(access: LookupAccess, dispatcher?: Dispatcher): LookupClient {
+  const base = new URL(access.url.endsWith('/') ? access.url : `${access.url}/`);
+  // Deployed: the smoke test's signed transport (SigV4 for execute-api); local: plain HTTP.
+  const transport: LookupApi = access.signWithRegion ? createSignedLookupApi(base.href, access.signWithRegion) : plainLookupApi(base, dispatcher);
+
+  async function get(path: string, query: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string>; body: unknown }> {
+    const qs = new URLSearchParams(query).toString();
+    const target = `${path.replace(/^\//, '')}${qs ? `?${qs}` : ''}`;
+    let res: LookupResponse;
+    try {
+      res = await transport.get(target);
+    } catch (err) {
+      if (err instanceof Error && err.name === 'CredentialsProviderError') throw new CliError(`cannot sign the request: ${describeCredentialsError(err)}`);
+      throw new CliError(`cannot reach the lookup API at ${base.origin}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    }
+    if (res.status >= 400) throw apiError(res.status, res.json, new URL(target, base));
+    return { status: res.status, headers: res.headers, body: res.json };
+  }
+
+  return {
+    async getFile(fileId) {
+      const res = await get(`/files/${encodeURIComponent(fileId)}`);
+      return parse(FileRecordSchema, res.body, 'file record');
+    },
+    async listChat(chatId) {
+      const files: FileRecordJson[] = [];
+      let chatDeletion: UpstreamDeletion | undefined;
+      let cursor: string | undefined;
+      for (let page = 0; page < 100_000; page++) {
+        const res = await get(`/chats/${encodeURIComponent(chatId)}/files`, { limit: '100', ...(cursor ? { cursor } : {}) });
+        const body = parse(ChatPageSchema, res.body, 'chat listing');
+        chatDeletion ??= body.chatDeletion;
+        files.push(...body.files);
+        cursor = body.nextCursor;
+        if (!cursor) break;
+      }
+      return { chatId, ...(chatDeletion ? { chatDeletion } : {}), files };
+    },
+    async listLedger(source, sinceMs) {
+      const runs: LedgerRun[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < 100_000; page++) {
+        const res = await get(`/discovery/${source}/runs`, { limit: '100', ...(cursor ? { cursor } : {}) });
+        const body = parse(LedgerPageSchema, res.body, 'ledger page');
+        runs.push(...body.runs);
+        cursor = body.nextCursor;
+        // One run from before the period is kept, to join the period's first run to.
+        if (!cursor || body.runs.some((r) => Date.parse(r.startedAt) < sinceMs)) break;
+      }
+      const firstBefore = runs.findIndex((r) => Date.parse(r.startedAt) < sinceMs);
+      return firstBefore < 0 ? runs : runs.slice(0, firstBefore + 1);
+    },
+    async contentUrl(fileId) {
+      const res = await get(`/files/${encodeURIComponent(fileId)}/content`);
+      const location = res.headers['location'];
+      if (res.status !== 302 || !location) throw new CliError(`the lookup API answered ${res.status} without a download location`);
+      return location;
+    },
+  };
+}
+
+function apiError(status: number, body: unknown, url: URL): CliError {
+  const parsed = ErrorBodySchema.safeParse(body);
+  // API Gateway's own refusals ({"message": "..."}) carry no error type.
+  const gateway = z.object({ message: z.string() }).safeParse(body);
+  const message = parsed.success ? parsed.data.error.message : gateway.success ? gateway.data.message : `HTTP ${status}`;
+  if (status === 404 && parsed.success) return new NotFoundError(message);
+  if (status === 400) return new CliError(`the lookup API refused the request: ${message}`, EXIT.usage);
+  if (status === 403) return new CliError(`the lookup API denied access (403): ${message}; the caller needs the auditor policy (execute-api:Invoke)`);
+  return new CliError(`the lookup API answered ${status} for ${url.pathname}: ${message}`);
+}
+
+function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new CliError(`the lookup API sent a ${what} of an unexpected shape`);
+  return parsed.data;
+}
+
+/** The local lookup server takes unsigned requests. */
+function plainLookupApi(base: URL, dispatcher: Dispatcher | undefined): LookupApi {
+  return {
+    async get(path) {
+      const url = new URL(path, base);
+      const res = await request(url, { method: 'GET', headers: { accept: 'application/json' }, ...(dispatcher ? { dispatcher } : {}) });
+      const text = await res.body.text();
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers[k.toLowerCase()] = v;
+      let json: unknown;
+      try {
+        json = text.length > 0 ? JSON.parse(text) : undefined;
+      } catch {
+        json = undefined;
+      }
+      return { status: res.statusCode, headers, json };
+    },
+  };
+}
+
+export function describeCredentialsError(err: unknown): string {
+  const message = err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err);
+  if (err instanceof Error && err.name === 'CredentialsProviderError') {
+    return 'no AWS credentials found (set AWS_PROFILE, run "aws sso login", or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)';
+  }
+  return message;
+}

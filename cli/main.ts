@@ -1,0 +1,54 @@
+/**
+ * Entry point of the `archiver` CLI (package.json "bin" → cli/archiver.mjs, which loads this file
+ * through tsx). Wires the real process: stdout/stderr, Ctrl-C, AWS credentials, the local stack.
+ */
+import { fileURLToPath } from 'node:url';
+import { useLocalAwsEnvironment } from '../local/aws/local-account.js';
+import { SAMPLE_API_KEY } from '../local/sample-data.js';
+import { EXIT } from './exit-codes.js';
+import type { CliIo } from './io.js';
+import { runProgram } from './program.js';
+
+const interrupt = new AbortController();
+let interrupts = 0;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    interrupts += 1;
+    // A second Ctrl-C does not wait for the command to stop cleanly.
+    if (interrupts > 1) process.exit(EXIT.interrupted);
+    interrupt.abort(new Error(`interrupted by ${signal}`));
+  });
+}
+
+const io: CliIo = {
+  out: (text) => void process.stdout.write(`${text}\n`),
+  err: (text) => void process.stderr.write(`${text}\n`),
+  stdout: process.stdout,
+  signal: interrupt.signal,
+  now: Date.now,
+};
+
+const code = await runProgram(process.argv.slice(2), {
+  io,
+  target: {
+    env: process.env,
+    // Loaded on first use: the CloudFormation and Secrets Manager clients are only for --stack.
+    readOutputs: async (name, region) => (await import('./aws-access.js')).readStackOutputs(name, region),
+    readSecret: async (arn, region) => (await import('./aws-access.js')).readSecretString(arn, region),
+    sampleApiKey: SAMPLE_API_KEY,
+    isRunning: (pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch (err) {
+        // EPERM: alive, owned by someone else.
+        return err instanceof Error && 'code' in err && err.code === 'EPERM';
+      }
+    },
+    useLocalCredentials: () => useLocalAwsEnvironment(),
+    // `npm start` writes .archiver/ in the repository; the CLI may be run from anywhere below it.
+    defaultDataDirs: ['.archiver', fileURLToPath(new URL('../.archiver', import.meta.url))],
+  },
+});
+// Let stdout drain (a piped `download -o -`, a long --json) before the exit code is set.
+process.stdout.write("", () => process.exit(code));

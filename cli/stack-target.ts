@@ -1,0 +1,216 @@
+/**
+ * Which stack a command talks to, and how. Three ways in, first match wins:
+ * - `--lookup-url URL`: only the lookup API of a deployed stack, signed with SigV4 (an auditor
+ *   whose credentials may call the API but not read CloudFormation);
+ * - `--stack ENV`: a deployed stack, read from the outputs of its two CloudFormation stacks
+ *   (`claude-file-archiver-ENV-data` and `-service`) with the caller's AWS credentials;
+ * - otherwise the local stack that `npm start` runs, read from its stack file
+ *   (`--data-dir`, ARCHIVER_DATA_DIR, or `.archiver` in the current folder or the repository's).
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { readStackInfo, stackFilePath } from '../local/stack-file.js';
+import type { StackInfo } from '../local/stack-file.js';
+import { CliError, UsageError } from './exit-codes.js';
+
+/** The AWS resources an operator command reads or writes. */
+export interface StackResources {
+  region: string;
+  table: string;
+  bucket: string;
+  queueUrl: string;
+  deadLetterQueueUrl: string;
+  /** Local stack only: where its servers listen. */
+  endpoints?: { s3: string; sqs: string; dynamodb: string } | undefined;
+}
+
+/** Where the upstream is and how to get its key, for the commands that list chats. */
+export interface UpstreamAccess {
+  baseUrl: string;
+  apiKey(): Promise<string>;
+}
+
+export interface LookupAccess {
+  url: string;
+  /** Deployed: requests are SigV4-signed for execute-api in this region. Local: plain HTTP. */
+  signWithRegion: string | undefined;
+}
+
+export interface StackTarget {
+  kind: 'local' | 'deployed';
+  /** Says which stack, for messages: "local stack (.archiver)", "deployed stack prod". */
+  label: string;
+  lookup(): Promise<LookupAccess>;
+  resources(): Promise<StackResources>;
+  upstream(): Promise<UpstreamAccess>;
+}
+
+export interface TargetOptions {
+  stack?: string | undefined;
+  region?: string | undefined;
+  lookupUrl?: string | undefined;
+  dataDir?: string | undefined;
+}
+
+/** What resolving needs from outside; tests and the local stack give their own. */
+export interface TargetDeps {
+  env: NodeJS.ProcessEnv;
+  /** Reads a deployed stack's outputs (cloudformation-outputs.ts). */
+  readOutputs(stackName: string, region: string | undefined): Promise<Record<string, string>>;
+  /** Reads a secret's string (the upstream API key of a deployed stack). */
+  readSecret(arn: string, region: string | undefined): Promise<string>;
+  /** The local stack's sample upstream key, when that stack runs the built-in sample upstream. */
+  sampleApiKey: string;
+  /** Whether a process id is alive (the stack file of a stack that crashed stays behind). */
+  isRunning(pid: number): boolean;
+  /** Points the AWS SDK at the local servers' fixed credentials. */
+  useLocalCredentials(): void;
+  /** Where to look for a local stack when neither --data-dir nor ARCHIVER_DATA_DIR says: the first with a stack file wins. */
+  defaultDataDirs: string[];
+}
+
+const DEFAULT_UPSTREAM = 'https://api.anthropic.com';
+const NAME_PREFIX = 'claude-file-archiver-';
+
+/** Picks the stack the options name; nothing is fetched until a command asks for it. */
+export function resolveTarget(opts: TargetOptions, deps: TargetDeps): StackTarget {
+  if (opts.lookupUrl !== undefined) return lookupOnlyTarget(opts.lookupUrl, opts.region);
+  if (opts.stack !== undefined) return deployedTarget(opts.stack, opts.region, deps);
+  const given = opts.dataDir ?? deps.env['ARCHIVER_DATA_DIR'];
+  const candidates = given !== undefined ? [resolve(given)] : deps.defaultDataDirs.map((d) => resolve(d));
+  const dataDir = candidates.find((d) => existsSync(stackFilePath(d))) ?? candidates[0] ?? resolve('.archiver');
+  if (!existsSync(stackFilePath(dataDir))) {
+    throw new UsageError(
+      `no local stack is running (${stackFilePath(dataDir)} is missing) and no --stack was given: start one with "npm start", or name a deployed stack with --stack ENV`,
+    );
+  }
+  return localTarget(dataDir, deps);
+}
+
+function localTarget(dataDir: string, deps: TargetDeps): StackTarget {
+  let info: Promise<StackInfo> | undefined;
+  const read = (): Promise<StackInfo> =>
+    (info ??= readStackInfo(dataDir).then(
+      (stack) => {
+        if (!deps.isRunning(stack.pid)) throw new CliError(`the local stack in ${dataDir} (pid ${stack.pid}) is not running: start it with "npm start"`);
+        deps.useLocalCredentials();
+        return stack;
+      },
+      (err: unknown) => {
+        throw new CliError(`cannot read ${stackFilePath(dataDir)}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+      },
+    ));
+  return {
+    kind: 'local',
+    label: `local stack (${dataDir})`,
+    async lookup() {
+      return { url: (await read()).lookupUrl, signWithRegion: undefined };
+    },
+    async resources() {
+      const s = await read();
+      return {
+        region: s.region,
+        table: s.dynamodb.table,
+        bucket: s.s3.bucket,
+        queueUrl: s.sqs.queueUrl,
+        deadLetterQueueUrl: s.sqs.deadLetterQueueUrl,
+        endpoints: { s3: s.s3.endpoint, sqs: s.sqs.endpoint, dynamodb: s.dynamodb.endpoint },
+      };
+    },
+    async upstream() {
+      const s = await read();
+      const key = s.upstream.sample ? deps.sampleApiKey : deps.env['ANTHROPIC_API_KEY'];
+      if (!key) throw new CliError('the local stack talks to a real upstream: set ANTHROPIC_API_KEY to the key it uses');
+      return { baseUrl: s.upstream.url, apiKey: async () => key };
+    },
+  };
+}
+
+function deployedTarget(stack: string, region: string | undefined, deps: TargetDeps): StackTarget {
+  const prefix = stack.startsWith(NAME_PREFIX) ? stack : `${NAME_PREFIX}${stack}`;
+  if (!/^claude-file-archiver-[a-z0-9-]{1,12}$/.test(prefix)) {
+    throw new UsageError(`--stack must be a deployment's environment name (1-12 lowercase letters, digits, hyphens), not "${stack}"`);
+  }
+  const cache = new Map<string, Promise<Record<string, string>>>();
+  const outputs = (part: 'data' | 'service'): Promise<Record<string, string>> => {
+    let p = cache.get(part);
+    if (!p) {
+      p = deps.readOutputs(`${prefix}-${part}`, region);
+      cache.set(part, p);
+    }
+    return p;
+  };
+  const need = (o: Record<string, string>, key: string, part: string): string => {
+    const v = o[key];
+    if (!v) throw new CliError(`stack ${prefix}-${part} has no output ${key}: is it deployed from this version?`);
+    return v;
+  };
+  return {
+    kind: 'deployed',
+    label: `deployed stack ${prefix}`,
+    async lookup() {
+      const url = need(await outputs('service'), 'LookupApiUrl', 'service');
+      return { url, signWithRegion: region ?? regionOfApiUrl(url) ?? deps.env['AWS_REGION'] ?? deps.env['AWS_DEFAULT_REGION'] };
+    },
+    async resources() {
+      const o = await outputs('data');
+      const queueUrl = need(o, 'IngestQueueUrl', 'data');
+      return {
+        region: region ?? regionOfQueueUrl(queueUrl) ?? deps.env['AWS_REGION'] ?? 'us-east-1',
+        table: need(o, 'IndexTableName', 'data'),
+        bucket: need(o, 'ArchiveBucketName', 'data'),
+        queueUrl,
+        deadLetterQueueUrl: need(o, 'DeadLetterQueueUrl', 'data'),
+      };
+    },
+    async upstream() {
+      const baseUrl = deps.env['ANTHROPIC_BASE_URL'] ?? DEFAULT_UPSTREAM;
+      const fromEnv = deps.env['ANTHROPIC_API_KEY'];
+      if (fromEnv) return { baseUrl, apiKey: async () => fromEnv };
+      const arn = need(await outputs('data'), 'UpstreamApiKeySecretArn', 'data');
+      let key: Promise<string> | undefined;
+      return { baseUrl, apiKey: () => (key ??= deps.readSecret(arn, region)) };
+    },
+  };
+}
+
+function lookupOnlyTarget(url: string, region: string | undefined): StackTarget {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`--lookup-url must be a URL, not "${url}"`);
+  }
+  const loopback = parsed.hostname === '127.0.0.1' || parsed.hostname === 'localhost' || parsed.hostname === '[::1]';
+  if (!loopback && parsed.protocol !== 'https:') throw new UsageError('--lookup-url must use https (only a local stack is served over http)');
+  const signWithRegion = loopback ? undefined : (region ?? regionOfApiUrl(url));
+  if (!loopback && !signWithRegion) throw new UsageError('give --region: it cannot be read from this --lookup-url');
+  const only = (what: string) => async (): Promise<never> => {
+    throw new UsageError(`this command needs the stack's ${what}: name the stack with --stack ENV instead of --lookup-url`);
+  };
+  return {
+    kind: loopback ? 'local' : 'deployed',
+    label: `lookup API ${parsed.origin}`,
+    lookup: async () => ({ url, signWithRegion }),
+    resources: only('queues and table'),
+    upstream: only('upstream key'),
+  };
+}
+
+/** `https://abc123.execute-api.eu-west-1.amazonaws.com/v1/` → `eu-west-1`. */
+export function regionOfApiUrl(url: string): string | undefined {
+  try {
+    return /^[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$/.exec(new URL(url).hostname)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** `https://sqs.eu-west-1.amazonaws.com/123/q` → `eu-west-1`. */
+function regionOfQueueUrl(url: string): string | undefined {
+  try {
+    return /^sqs\.([a-z0-9-]+)\.amazonaws\.com$/.exec(new URL(url).hostname)?.[1];
+  } catch {
+    return undefined;
+  }
+}
