@@ -19,6 +19,7 @@ import { createStackClients } from './aws-access.js';
 import type { CliBudgetConfig } from './budget-config.js';
 import type { CliIo } from './io.js';
 import type { StackTarget } from './stack-target.js';
+import { sleepFor } from '../shared/platform/abortable-sleep.js';
 
 export interface DiscoveryWiring {
   deps: BackfillDeps;
@@ -70,17 +71,3 @@ export function createCliLog(io: CliIo): Log {
   return { debug: () => undefined, info: () => undefined, warn: line('warning'), error: line('error') };
 }
 
-function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
