@@ -100,8 +100,11 @@ async function describeDeadLetter(deps: DeadLetterDeps, m: Message): Promise<Dea
   if (!parsed.ok) return { ...base, fileId: null, chatId: null, reason: rejectReason ?? parsed.reason, recordStatus: null };
   const item = (await deps.doc.send(new GetCommand({ TableName: deps.table, Key: fileItemKey(parsed.job.fileId) }))).Item;
   const status = typeof item?.['status'] === 'string' ? item['status'] : null;
+  // A pending record keeps its last error in `lastError`; a failed one (dead-lettered, or given up
+  // on) its reason and the last error's words in `reason` and `detail`.
   const lastError = typeof item?.['lastError'] === 'string' ? item['lastError'] : null;
-  const reason = rejectReason ?? lastError ?? (status ? `record is ${status}, no error recorded` : 'never reached the index (no record)');
+  const failure = status === 'failed' && typeof item?.['detail'] === 'string' ? `${String(item['reason'])}: ${item['detail']}` : null;
+  const reason = rejectReason ?? lastError ?? failure ?? (status ? `record is ${status}, no error recorded` : 'never reached the index (no record)');
   return { ...base, fileId: parsed.job.fileId, chatId: parsed.job.chatId ?? null, reason, recordStatus: status };
 }
 

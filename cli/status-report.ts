@@ -92,6 +92,8 @@ export async function collectStatus(deps: StatusDeps, opts: StatusOptions): Prom
   const problems: string[] = [];
   const dead = deadLetterQueue.visible + deadLetterQueue.inFlight;
   if (dead > 0) problems.push(`${dead} dead letter(s): see "archiver dlq list"`);
+  const failed = Object.values(files?.failed ?? {}).reduce((a, b) => a + b, 0);
+  if (failed > 0) problems.push(`${failed} file(s) failed: "archiver dlq redrive" retries the dead-lettered ones, "archiver enqueue <fileId>" any other`);
   for (const p of pollers) {
     if (p.rejectedCursor) problems.push(`${p.source} poller: upstream rejected its cursor; it will not move until an operator acts`);
     // A first run still walking a backlog has completed nothing yet, and is not stalled.

@@ -53,7 +53,7 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
     .option('--no-files', 'skip counting files (the count scans the index table)')
     .option('--stale-after <minutes>', 'a poller with no completed run for longer is reported stalled (the default of the …PollerStalled alarms)', '30')
     .option('--json', 'print the report as JSON: {stack, at, queue, deadLetterQueue, files, pollers, budgets, problems}')
-    .addHelpText('after', '\nExits 3 when it finds a problem: dead letters, a stalled poller, a rejected cursor.\n\nExample:\n  archiver status --stack prod --region eu-west-1')
+    .addHelpText('after', '\nExits 3 when it finds a problem: dead letters, failed files, a stalled poller, a rejected cursor.\n\nExample:\n  archiver status --stack prod --region eu-west-1')
     .action(async (opts: { files: boolean; staleAfter: string; json?: boolean }, cmd: Command) => {
       const c = ctx(cmd);
       const staleAfterMinutes = parseCount(opts.staleAfter, '--stale-after', 100_000);

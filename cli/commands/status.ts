@@ -53,6 +53,7 @@ function renderStatus(r: StatusReport): string {
     const rows: [string, string | number][] = [
       ['archived', f.archived],
       ...Object.entries(f.unavailable).sort().map(([reason, n]): [string, number] => [`unavailable: ${reason}`, n]),
+      ...Object.entries(f.failed).sort().map(([reason, n]): [string, number] => [`FAILED: ${reason}`, n]),
       ...Object.entries(f.failing).sort().map(([name, n]): [string, number] => [`failing: ${name}`, n]),
       ['pending (queued or in progress)', f.pending],
     ];

@@ -2,10 +2,12 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { FILE_ITEM_SK } from '../contracts/table-keys.js';
 
-/** How many files the index holds in each state; unavailable by reason, failing by error name. */
+/** How many files the index holds in each state; unavailable and failed by reason, failing by error name. */
 export interface FileCounts {
   archived: number;
   unavailable: Record<string, number>;
+  /** Files the archiver gave up on (`failed`), by reason (`dead_lettered`, `not_retryable`, `too_large`): each needs an operator. */
+  failed: Record<string, number>;
   /** Pending files whose last delivery failed, by the failure's name (the text before ":" in `lastError`). */
   failing: Record<string, number>;
   /** Pending files with no failure recorded: queued or being archived. */
@@ -19,7 +21,7 @@ export interface FileCounts {
  */
 export async function countFiles(doc: DynamoDBDocumentClient, table: string, opts: { segments?: number; signal?: AbortSignal } = {}): Promise<FileCounts> {
   const segments = opts.segments ?? 4;
-  const counts: FileCounts = { archived: 0, unavailable: {}, failing: {}, pending: 0 };
+  const counts: FileCounts = { archived: 0, unavailable: {}, failed: {}, failing: {}, pending: 0 };
   await Promise.all(
     Array.from({ length: segments }, async (_, segment) => {
       let start: Record<string, unknown> | undefined;
@@ -48,9 +50,10 @@ export async function countFiles(doc: DynamoDBDocumentClient, table: string, opt
 function add(counts: FileCounts, item: Record<string, unknown>): void {
   const status = item['status'];
   if (status === 'archived') counts.archived += 1;
-  else if (status === 'unavailable') {
+  else if (status === 'unavailable' || status === 'failed') {
+    const byReason = status === 'unavailable' ? counts.unavailable : counts.failed;
     const reason = typeof item['reason'] === 'string' ? item['reason'] : 'unknown';
-    counts.unavailable[reason] = (counts.unavailable[reason] ?? 0) + 1;
+    byReason[reason] = (byReason[reason] ?? 0) + 1;
   } else {
     const lastError = item['lastError'];
     if (typeof lastError === 'string' && lastError !== '') {

@@ -1,15 +1,13 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { STATUS_FIELDS } from '../contracts/file-records.js';
 import type { ArchivedRecord, FailedRecord, FileRecord, UnavailableRecord } from '../contracts/file-records.js';
 import { InvalidCursorError } from '../platform/errors.js';
 import type { ChatPage, ClaimResult, FileIndex, FailureNote } from './file-index.js';
-import { chatListingSortKey, chatPartition, fileItemKey, listingSortTime } from '../contracts/table-keys.js';
-
-/** The attributes of the file item that are bookkeeping, not part of the record. */
-const BOOKKEEPING = ['pk', 'sk', 'leaseOwner', 'leaseExpiresAtMs', 'sortAt'] as const;
+import { chatPartition, fileItemKey, listingSortTime } from '../contracts/table-keys.js';
+import { sortAtOf, toRecord, writeChatListings } from './file-items.js';
 
 /**
  * The file index over DynamoDB (table layout: shared/contracts/table-keys.ts). Every write is a
@@ -132,7 +130,7 @@ export class DynamoDbFileIndex implements FileIndex {
           ).Attributes
         : await this.getRawItem(fileId);
     const record = toRecord(item);
-    if (record && record.status !== 'pending') await this.writeListings(record, sortAtOf(item, record));
+    if (record && record.status !== 'pending') await writeChatListings(this.doc, this.table, record, sortAtOf(item, record));
     return record;
   }
 
@@ -198,7 +196,7 @@ export class DynamoDbFileIndex implements FileIndex {
     );
     const stored = toRecord(res.Attributes);
     if (!stored) throw new Error('the file item vanished during the update');
-    await this.writeListings(stored, sortAtOf(res.Attributes, stored));
+    await writeChatListings(this.doc, this.table, stored, sortAtOf(res.Attributes, stored));
     return stored;
   }
 
@@ -222,21 +220,7 @@ export class DynamoDbFileIndex implements FileIndex {
       }),
     );
     const reopened = toRecord(res.Attributes);
-    if (reopened) await this.writeListings(reopened, sortAtOf(res.Attributes, reopened));
-  }
-
-  /** Idempotent: a listing item per chat, each a copy of the record. */
-  private async writeListings(record: FileRecord, sortAt: string): Promise<void> {
-    await Promise.all(
-      record.chatIds.map((chatId) =>
-        this.doc.send(
-          new PutCommand({
-            TableName: this.table,
-            Item: { ...record, pk: chatPartition(chatId), sk: chatListingSortKey(sortAt, record.fileId) },
-          }),
-        ),
-      ),
-    );
+    if (reopened) await writeChatListings(this.doc, this.table, reopened, sortAtOf(res.Attributes, reopened));
   }
 
   private async getRawItem(fileId: string): Promise<Record<string, unknown> | undefined> {
@@ -251,27 +235,6 @@ export class DynamoDbFileIndex implements FileIndex {
     const lease = item?.['leaseExpiresAtMs'];
     return { record, leaseExpiresAtMs: typeof lease === 'number' ? lease : undefined };
   }
-}
-
-/**
- * The listing time stored on the file item when it was first finished, used as it is: rewriting a
- * listing under the key it was first written with is what keeps the write idempotent.
- */
-function sortAtOf(item: Record<string, unknown> | undefined, record: FileRecord): string {
-  const v = item?.['sortAt'];
-  if (typeof v === 'string') return v;
-  return listingSortTime(record.createdAt, new Date().toISOString());
-}
-
-/** Turns a stored item into a record: bookkeeping removed, the chat set as a sorted list. */
-function toRecord(item: Record<string, unknown> | undefined): FileRecord | undefined {
-  if (!item) return undefined;
-  const copy: Record<string, unknown> = { ...item };
-  for (const k of BOOKKEEPING) delete copy[k];
-  const chats = copy['chatIds'];
-  copy['chatIds'] = chats instanceof Set ? [...chats].map(String).sort() : Array.isArray(chats) ? chats : [];
-  // Items are written only by this module, so their shape is the record's.
-  return copy as unknown as FileRecord;
 }
 
 const CursorSchema = z.strictObject({

@@ -1,0 +1,47 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { FileRecord } from '../contracts/file-records.js';
+import { chatListingSortKey, chatPartition, listingSortTime } from '../contracts/table-keys.js';
+
+/**
+ * The file item and its chat listings as stored (layout: shared/contracts/table-keys.ts), shared by
+ * the writers of the index: the file index (dynamodb-file-index.ts) and the redrive reset.
+ */
+
+/** The attributes of the file item that are bookkeeping, not part of the record. */
+const BOOKKEEPING = ['pk', 'sk', 'leaseOwner', 'leaseExpiresAtMs', 'sortAt'] as const;
+
+/** Turns a stored item into a record: bookkeeping removed, the chat set as a sorted list. */
+export function toRecord(item: Record<string, unknown> | undefined): FileRecord | undefined {
+  if (!item) return undefined;
+  const copy: Record<string, unknown> = { ...item };
+  for (const k of BOOKKEEPING) delete copy[k];
+  const chats = copy['chatIds'];
+  copy['chatIds'] = chats instanceof Set ? [...chats].map(String).sort() : Array.isArray(chats) ? chats : [];
+  // Items are written only by the index's own modules, so their shape is the record's.
+  return copy as unknown as FileRecord;
+}
+
+/**
+ * The listing time stored on the file item when it was first finished, used as it is: rewriting a
+ * listing under the key it was first written with is what keeps the write idempotent.
+ */
+export function sortAtOf(item: Record<string, unknown> | undefined, record: FileRecord): string {
+  const v = item?.['sortAt'];
+  if (typeof v === 'string') return v;
+  return listingSortTime(record.createdAt, new Date().toISOString());
+}
+
+/** Idempotent: a listing item per chat, each a copy of the record. */
+export async function writeChatListings(doc: DynamoDBDocumentClient, table: string, record: FileRecord, sortAt: string): Promise<void> {
+  await Promise.all(
+    record.chatIds.map((chatId) =>
+      doc.send(
+        new PutCommand({
+          TableName: table,
+          Item: { ...record, pk: chatPartition(chatId), sk: chatListingSortKey(sortAt, record.fileId) },
+        }),
+      ),
+    ),
+  );
+}
