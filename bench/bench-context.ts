@@ -39,6 +39,8 @@ export const ALL_PATHS: readonly PathName[] = ['ingest', 'baseline', 'baseline-s
 export interface Row {
   sizeBytes: number;
   path: PathName;
+  /** Which repetition of its size (1..--repeat); each repetition is a fresh file of that size. */
+  run?: number;
   ok: boolean;
   error?: string;
   seconds?: number;

@@ -9,7 +9,7 @@
  *
  *   npm run bench -- [--sizes 10,100,1000,5GiB] [--s3 s3rver|fauxqs] [--part-size-mib 8] [--concurrency 4]
  *                    [--skip-rclone] [--skip-sdk-baseline] [--small-files 1000] [--small-file-kb 50]
- *                    [--out FILE] [--chart FILE] [--cpu-prof-dir DIR]
+ *                    [--out FILE] [--chart FILE] [--cpu-prof-dir DIR] [--repeat N]
  *
  * This file starts everything and runs the rows; the parts are options.ts (command line),
  * bench-files.ts (the generated upstream files), measure.ts (one row), worker-runner.ts and
@@ -84,13 +84,17 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   let seed = 1;
   for (const sizeBytes of opts.sizesBytes) {
-    seed += 1;
-    const digest = await registerContent(upstream, sizeBytes, seed);
-    // Above 2 GB the question is memory: the baselines would double the run and answer nothing new.
-    for (const path of sizeBytes > 2e9 ? paths.filter((p) => p === 'ingest' || p === 'rclone') : paths) {
-      const row = await measure(ctx, path, sizeBytes, seed, digest);
-      rows.push(row);
-      printRow(row);
+    // Above 2 GB the question is memory: the baselines and repetitions would lengthen the run and
+    // answer nothing new.
+    const runs = sizeBytes > 2e9 ? 1 : opts.repeat;
+    for (let run = 1; run <= runs; run++) {
+      seed += 1;
+      const digest = await registerContent(upstream, sizeBytes, seed);
+      for (const path of sizeBytes > 2e9 ? paths.filter((p) => p === 'ingest' || p === 'rclone') : paths) {
+        const row = { ...(await measure(ctx, path, sizeBytes, seed, digest)), ...(runs > 1 ? { run } : {}) };
+        rows.push(row);
+        printRow(row);
+      }
     }
   }
 

@@ -23,6 +23,8 @@ export interface Options {
   smallFileBytes: number;
   /** Directory for V8 CPU profiles of each measured worker (`--cpu-prof`); undefined: no profiling. */
   profileDir: string | undefined;
+  /** How many times each size up to 2 GB runs (every path, a fresh file each time); the goals take the median. */
+  repeat: number;
 }
 
 const DEFAULT_SIZES = '10,100,1000,5GiB';
@@ -53,6 +55,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
       'small-files': { type: 'string', default: '1000' },
       'small-file-kb': { type: 'string', default: '50' },
       'cpu-prof-dir': { type: 'string' },
+      repeat: { type: 'string', default: '1' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -72,6 +75,8 @@ export function parseOptions(argv: string[]): Options | 'help' {
   if (values.s3 === 'fauxqs' && partSizeMib > FAUXQS_MAX_PART_MIB) {
     throw new UsageError(`fauxqs rejects request bodies over 11 MiB: use --part-size-mib ${FAUXQS_MAX_PART_MIB} or less`);
   }
+  const repeat = Number(values.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 10) throw new UsageError('--repeat is 1..10');
   const concurrency = Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16) throw new UsageError('--concurrency is 1..16');
   return {
@@ -86,6 +91,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
     smallFiles,
     smallFileBytes: Math.round(smallFileKb * 1000),
     profileDir: values['cpu-prof-dir'],
+    repeat,
   };
 }
 
@@ -101,4 +107,6 @@ export const USAGE = `Usage: npm run bench -- [options]
   --small-file-kb N     their size in KB (10^3 bytes)                     (default 50)
   --out FILE            JSON results                                      (default bench/results/latest.json)
   --chart FILE          SVG chart of the rows                             (default: --out with .svg)
-  --cpu-prof-dir DIR    write a V8 CPU profile of each worker there (open in Chrome DevTools)`;
+  --cpu-prof-dir DIR    write a V8 CPU profile of each worker there (open in Chrome DevTools)
+  --repeat N            run each size up to 2 GB N times, every path each time, a fresh file each
+                        time; the goals are judged on the median of the N paired ratios (default 1)`;

@@ -40,15 +40,20 @@ function serversCpu(cpu: Row['serverCpuSeconds']): string {
 
 export function printRow(row: Row): void {
   if (!row.ok) {
-    console.log(`  ${row.path.padEnd(13)} FAILED: ${row.error ?? 'unknown error'}`);
+    console.log(`  ${label(row).padEnd(13)} FAILED: ${row.error ?? 'unknown error'}`);
     return;
   }
   console.log(
-    `  ${row.path.padEnd(13)} ${row.seconds?.toFixed(2) ?? '-'} s  ${row.mbPerSecond?.toFixed(1) ?? '-'} MB/s  ` +
+    `  ${label(row).padEnd(13)} ${row.seconds?.toFixed(2) ?? '-'} s  ${row.mbPerSecond?.toFixed(1) ?? '-'} MB/s  ` +
       `${cpuPerGb(row)?.toFixed(2) ?? '-'} CPU s/GB  ` +
       (row.gcCount === undefined ? '' : `GC ${row.gcCount}× ${(row.gcMs ?? 0).toFixed(0)} ms (full ${row.gcMajorCount ?? 0}× ${(row.gcMajorMs ?? 0).toFixed(0)} ms)  `) +
       `peak RSS ${mb(row.rssPeakBytes)} MB (before ${mb(row.rssBeforeBytes)} MB)  verified: ${row.verified ?? '-'}`,
   );
+}
+
+/** The path, and the repetition when its size ran more than once ("ingest #2"). */
+function label(row: Row): string {
+  return row.run !== undefined ? `${row.path} #${row.run}` : row.path;
 }
 
 export function printTable(rows: Row[]): void {
@@ -57,7 +62,7 @@ export function printTable(rows: Row[]): void {
     r.ok
       ? [
           formatSize(r.sizeBytes),
-          r.path,
+          label(r),
           r.seconds?.toFixed(2) ?? '-',
           r.mbPerSecond?.toFixed(1) ?? '-',
           r.cpuSeconds?.toFixed(2) ?? '-',
@@ -67,7 +72,7 @@ export function printTable(rows: Row[]): void {
           mb(r.rssPeakBytes),
           r.rssPeakBytes !== undefined && typeof r.rssBeforeBytes === 'number' ? mb(r.rssPeakBytes - r.rssBeforeBytes) : '-',
         ]
-      : [formatSize(r.sizeBytes), r.path, 'FAILED', '-', '-', '-', '-', '-', '-', '-'],
+      : [formatSize(r.sizeBytes), label(r), 'FAILED', '-', '-', '-', '-', '-', '-', '-'],
   );
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => (cells[i] ?? '').length)));
   const line = (cells: string[]): string =>
@@ -143,24 +148,40 @@ export async function reportRun({ opts, rows, smallFiles, rcloneSetup, benchSeco
   await writeFile(opts.out, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`results written to ${relative(process.cwd(), opts.out) || opts.out}`);
   await mkdir(dirname(opts.chart), { recursive: true });
-  await writeFile(opts.chart, drawChart(rows, { title: `Ingest benchmark, ${result.date.slice(0, 10)}: ${cpus().length} CPUs, S3 ${opts.s3}, ${opts.partSizeMib} MiB parts × ${opts.concurrency}` }));
+  const medians = opts.repeat > 1 ? `, medians of ${opts.repeat} runs` : '';
+  await writeFile(
+    opts.chart,
+    drawChart(medianRows(rows), { title: `Ingest benchmark, ${result.date.slice(0, 10)}: ${cpus().length} CPUs, S3 ${opts.s3}, ${opts.partSizeMib} MiB parts × ${opts.concurrency}${medians}` }),
+  );
   console.log(`chart written to ${relative(process.cwd(), opts.chart) || opts.chart}`);
 }
 
-/** The issue's three goals, judged on this run: ratios against rclone at 1 GB, and RSS growth at the largest size. */
+/**
+ * The issue's three goals, judged on this run: ratios against rclone at 1 GB, and RSS growth at the
+ * largest size. With --repeat, each repetition's ingest row is paired with the rclone row of the same
+ * repetition (measured a few seconds apart, on the same machine state), and the goal is judged on the
+ * median of those ratios; the range shows how far one run can stray.
+ */
 export function judgeGoals(rows: Row[]) {
-  const at = (size: number, path: Row['path']) => rows.find((r) => r.ok && r.sizeBytes === size && r.path === path);
-  const ingest = at(1e9, 'ingest');
-  const rclone = at(1e9, 'rclone');
+  const oneGb = rows.filter((r) => r.ok && r.sizeBytes === 1e9);
   const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? a / b : null);
+  const pairs = oneGb
+    .filter((r) => r.path === 'ingest')
+    .map((ingest) => ({ ingest, rclone: oneGb.find((r) => r.path === 'rclone' && r.run === ingest.run) }))
+    .filter((p): p is { ingest: Row; rclone: Row } => p.rclone !== undefined);
+  const cpuRatios = pairs.map((p) => ratio(cpuPerGb(p.ingest), cpuPerGb(p.rclone))).filter((x): x is number => x !== null);
+  const speedRatios = pairs.map((p) => ratio(p.ingest.mbPerSecond, p.rclone.mbPerSecond)).filter((x): x is number => x !== null);
   const largest = rows.filter((r) => r.ok && r.path === 'ingest').sort((a, b) => b.sizeBytes - a.sizeBytes)[0];
   const growth = largest?.rssPeakBytes !== undefined && typeof largest.rssBeforeBytes === 'number' ? largest.rssPeakBytes - largest.rssBeforeBytes : null;
-  const cpuRatio = ratio(ingest && cpuPerGb(ingest), rclone && cpuPerGb(rclone));
-  const speedRatio = ratio(ingest?.mbPerSecond, rclone?.mbPerSecond);
+  const cpuRatio = median(cpuRatios);
+  const speedRatio = median(speedRatios);
   return {
+    pairedRuns: pairs.length,
     cpuPerGbVsRclone: cpuRatio,
+    cpuPerGbVsRcloneRange: range(cpuRatios),
     cpuGoalMet: cpuRatio === null ? null : cpuRatio <= 1,
     mbPerSecondVsRclone: speedRatio,
+    mbPerSecondVsRcloneRange: range(speedRatios),
     speedGoalMet: speedRatio === null ? null : speedRatio >= 1,
     largestIngestBytes: largest?.sizeBytes ?? null,
     largestIngestRssGrowthBytes: growth,
@@ -168,11 +189,40 @@ export function judgeGoals(rows: Row[]) {
   };
 }
 
+/** One row per size and path: a repeated one with the median MB/s and the median CPU seconds of its runs. */
+export function medianRows(rows: Row[]): Row[] {
+  const groups = new Map<string, Row[]>();
+  for (const r of rows.filter((r) => r.ok)) {
+    const key = `${r.sizeBytes}/${r.path}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.values()].map((g) => {
+    const first = g[0] as Row;
+    if (g.length === 1) return first;
+    const mbPerSecond = median(g.map((r) => r.mbPerSecond).filter((x): x is number => x !== undefined)) ?? undefined;
+    const cpuSeconds = median(g.map((r) => r.cpuSeconds).filter((x): x is number => x !== undefined)) ?? undefined;
+    const { run: _run, ...rest } = first;
+    return { ...rest, ...(mbPerSecond === undefined ? {} : { mbPerSecond }), ...(cpuSeconds === undefined ? {} : { cpuSeconds }) };
+  });
+}
+
+export function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] ?? null) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+}
+
+function range(xs: number[]): [number, number] | null {
+  return xs.length === 0 ? null : [Math.min(...xs), Math.max(...xs)];
+}
+
 function describeGoals(g: ReturnType<typeof judgeGoals>): string[] {
   const verdict = (met: boolean | null) => (met === null ? 'not measured' : met ? 'met' : 'NOT met');
+  const of = (r: [number, number] | null) => (g.pairedRuns > 1 && r ? ` (median of ${g.pairedRuns} paired runs, range ${r[0].toFixed(2)}-${r[1].toFixed(2)})` : '');
   return [
-    `goal, CPU s/GB of ingest <= rclone's at 1 GB: ${g.cpuPerGbVsRclone?.toFixed(2) ?? '-'} × rclone's, ${verdict(g.cpuGoalMet)}`,
-    `goal, MB/s of ingest >= rclone's at 1 GB: ${g.mbPerSecondVsRclone?.toFixed(2) ?? '-'} × rclone's, ${verdict(g.speedGoalMet)}`,
+    `goal, CPU s/GB of ingest <= rclone's at 1 GB: ${g.cpuPerGbVsRclone?.toFixed(2) ?? '-'} × rclone's${of(g.cpuPerGbVsRcloneRange)}, ${verdict(g.cpuGoalMet)}`,
+    `goal, MB/s of ingest >= rclone's at 1 GB: ${g.mbPerSecondVsRclone?.toFixed(2) ?? '-'} × rclone's${of(g.mbPerSecondVsRcloneRange)}, ${verdict(g.speedGoalMet)}`,
     `goal, ingest peak RSS growth <= 128 MiB at the largest size (${g.largestIngestBytes === null ? '-' : formatSize(g.largestIngestBytes)}): ` +
       `${g.largestIngestRssGrowthBytes === null ? '-' : (g.largestIngestRssGrowthBytes / 2 ** 20).toFixed(0)} MiB, ${verdict(g.memoryGoalMet)}`,
   ];
