@@ -20,7 +20,7 @@ import { serializeJob } from '../shared/contracts/job.js';
 import { noCounters } from '../shared/platform/telemetry.js';
 import type { Log } from '../shared/platform/telemetry.js';
 import { startSqsEventSource } from '../local/sqs-event-source.js';
-import { API_KEY, BUCKET, TABLE, type BenchContext } from './bench-context.js';
+import { API_KEY, BENCH_MAX_RECEIVE_COUNT, BUCKET, TABLE, type BenchContext } from './bench-context.js';
 import { readCpuSeconds } from './memory.js';
 
 /** As local/start.ts runs the event source. */
@@ -85,6 +85,7 @@ export async function runSmallFiles(ctx: BenchContext, count: number, fileBytes:
       INDEX_TABLE: TABLE,
       INGEST_QUEUE_URL: ctx.queues.queueUrl,
       DEAD_LETTER_QUEUE_URL: ctx.queues.dlqUrl,
+      MAX_RECEIVE_COUNT: String(BENCH_MAX_RECEIVE_COUNT),
       ANTHROPIC_BASE_URL: ctx.upstream.url,
       ANTHROPIC_API_KEY: API_KEY,
       PART_SIZE_MIB: String(ctx.opts.partSizeMib),
