@@ -1,7 +1,9 @@
 /**
  * What the discovery use cases need from the outside world. The use cases (chat-poller.ts,
  * activity-poller.ts, files-api-poller.ts, poller-run.ts) import these shapes only, never an AWS
- * SDK; the adapters (dynamodb-discovery-store.ts, dynamodb-rate-budget.ts, sqs-job-sender.ts) and
+ * SDK (test/unit/layout-boundaries.test.ts checks it); the adapters live with their technology, as
+ * ingest's do (shared/index/dynamodb-discovery-store.ts, dynamodb-rate-budget.ts,
+ * dynamodb-backfill-store.ts, dynamodb-file-index.ts; shared/platform/sqs-job-sender.ts), and
  * in-memory fakes in tests implement them.
  */
 import type { LedgerRecord, PollerSource } from '../contracts/discovery-ledger.js';

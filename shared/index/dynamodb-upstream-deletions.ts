@@ -1,20 +1,9 @@
 import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DISCOVERY_KEYS } from '../contracts/discovery-ledger.js';
+import type { UpstreamDeletionRecord } from '../contracts/discovery-ledger.js';
 
-/** A deletion upstream of a file or chat, as lookups show it. Our archived copy stays. */
-export interface UpstreamDeletionRecord {
-  id: string;
-  kind: 'file' | 'chat';
-  /** When upstream deleted it (the activity's or the chat's `deleted_at` time), if known. */
-  deletedAt: string | null;
-  /** How discovery learnt of it: a claude_*_deleted activity, or a chat's `deleted_at` (soft delete). */
-  via: 'activity' | 'chat_soft_delete';
-  activityId: string | null;
-  /** The activity's actor, as upstream sent it. */
-  actor: Record<string, unknown> | null;
-  recordedAt: string;
-}
+export type { UpstreamDeletionRecord };
 
 /**
  * Deletions upstream, one item per deleted file or chat in the index table (`DELETION#<id>`), kept

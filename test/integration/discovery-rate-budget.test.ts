@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTable } from '../../local/aws/resources.js';
-import { DynamoDbRateBudget } from '../../shared/discovery/dynamodb-rate-budget.js';
+import { DynamoDbRateBudget } from '../../shared/index/dynamodb-rate-budget.js';
 import { createBudgetGate, DEFAULT_SIZING } from '../../shared/discovery/rate-budget.js';
 import type { BudgetClass, BudgetSizing } from '../../shared/discovery/rate-budget.js';
 import { UpstreamRateLimitedError } from '../../shared/platform/errors.js';
