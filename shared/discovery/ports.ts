@@ -73,9 +73,10 @@ export interface DeletionRecorder {
   recordUpstreamDeletion(deletion: UpstreamDeletion, nowMs: number): Promise<void>;
 }
 
-/** Whether a file already has a final record (archived or unavailable): the Files API poller skips it. */
+/** Which files already have a final record (archived, unavailable or failed): the Files API poller skips them. */
 export interface ArchivedFiles {
-  isFinal(fileId: string): Promise<boolean>;
+  /** The ids among `fileIds` (one listing page) that have a final record, asked in as few calls as the store allows. */
+  finalAmong(fileIds: readonly string[], signal: AbortSignal): Promise<ReadonlySet<string>>;
 }
 
 /** What every poller run is given. */

@@ -1,7 +1,8 @@
-import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DISCOVERY_KEYS } from '../contracts/discovery-ledger.js';
 import type { UpstreamDeletionRecord } from '../contracts/discovery-ledger.js';
+import { batchGetItems } from './batch-get.js';
 
 export type { UpstreamDeletionRecord };
 
@@ -47,13 +48,12 @@ export class UpstreamDeletionIndex {
   async getUpstreamDeletions(ids: readonly string[]): Promise<UpstreamDeletionRecord[]> {
     const unique = [...new Set(ids)].slice(0, 100);
     if (unique.length === 0) return [];
-    const res = await this.doc.send(
-      new BatchGetCommand({ RequestItems: { [this.table]: { Keys: unique.map((id) => DISCOVERY_KEYS.upstreamDeletion(id)), ConsistentRead: true } } }),
-    );
+    // Keys DynamoDB leaves unprocessed are asked for again: a lookup must not drop a deletion it holds.
+    const items = await batchGetItems(this.doc, this.table, unique.map((id) => DISCOVERY_KEYS.upstreamDeletion(id)), { consistentRead: true });
     const found = new Map<string, UpstreamDeletionRecord>();
-    for (const item of res.Responses?.[this.table] ?? []) {
+    for (const item of items) {
       const { pk: _pk, sk: _sk, ...record } = item;
-      found.set(String(record['id']), record as UpstreamDeletionRecord); // written only by recordUpstreamDeletion
+      found.set(String(record['id']), record as unknown as UpstreamDeletionRecord); // written only by recordUpstreamDeletion
     }
     return unique.flatMap((id) => found.get(id) ?? []);
   }

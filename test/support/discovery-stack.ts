@@ -14,6 +14,7 @@ import { createSqsJobSender } from '../../shared/platform/sqs-job-sender.js';
 import type { JobSender, PollerDeps } from '../../shared/discovery/ports.js';
 import type { RunOptions } from '../../shared/discovery/poller-run.js';
 import { UpstreamDeletionIndex } from '../../shared/index/dynamodb-upstream-deletions.js';
+import { DynamoDbArchivedFiles } from '../../shared/index/dynamodb-archived-files.js';
 import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
 import type { Counters, Log } from '../../shared/platform/telemetry.js';
 import { createListingClient } from '../../shared/upstream/listing-client.js';
@@ -31,6 +32,8 @@ export interface PollerSide {
   store: DynamoDbDiscoveryStore;
   deletions: UpstreamDeletionIndex;
   files: DynamoDbFileIndex;
+  /** The Files API poller's batched "already final?" reads, as its Lambda wires them. */
+  archived: DynamoDbArchivedFiles;
   clients: PollerClients;
 }
 
@@ -107,6 +110,7 @@ export async function createDiscoveryStack(): Promise<DiscoveryStack> {
         store,
         deletions: new UpstreamDeletionIndex(clients.doc, name),
         files: new DynamoDbFileIndex(clients.doc, name),
+        archived: new DynamoDbArchivedFiles(clients.doc, name),
         clients,
       };
       sides.set(source, side);
