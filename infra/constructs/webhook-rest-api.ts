@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct, type IDependable } from 'constructs';
 import { WEBHOOK_HEADERS, WEBHOOK_ROUTE } from '../../shared/contracts/webhook.js';
+import { createLoggedStage } from './rest-api-stage.js';
 
 export const WEBHOOK_STAGE = 'v1';
 
@@ -53,10 +54,15 @@ export class WebhookApi extends Construct {
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
 
-    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
-      retention: props.logRetention,
-      removalPolicy: RemovalPolicy.RETAIN,
+    const stage = createLoggedStage(this, {
+      stageName: WEBHOOK_STAGE,
+      rateLimit: props.rateLimit,
+      burstLimit: props.burstLimit,
+      logRetention: props.logRetention,
+      // No IAM identity: callers are authenticated by their signature, in the function.
+      logIamIdentity: false,
     });
+    this.accessLogGroup = stage.accessLogGroup;
 
     this.api = new apigw.RestApi(this, 'Api', {
       restApiName: `${props.namePrefix}-webhook`,
@@ -65,28 +71,7 @@ export class WebhookApi extends Construct {
       // Every body reaches the function base64-encoded, byte for byte: the signature covers raw bytes.
       binaryMediaTypes: ['*/*'],
       cloudWatchRole: false,
-      deployOptions: {
-        stageName: WEBHOOK_STAGE,
-        tracingEnabled: true,
-        throttlingRateLimit: props.rateLimit,
-        throttlingBurstLimit: props.burstLimit,
-        metricsEnabled: true,
-        loggingLevel: apigw.MethodLoggingLevel.ERROR,
-        // Never log bodies or headers: a body may name files under legal hold, a header carries a signature.
-        dataTraceEnabled: false,
-        accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
-        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields({
-          caller: false,
-          httpMethod: true,
-          ip: true,
-          protocol: true,
-          requestTime: true,
-          resourcePath: true,
-          responseLength: true,
-          status: true,
-          user: false,
-        }),
-      },
+      deployOptions: stage.deployOptions,
     });
     if (props.cloudWatchAccount) this.api.deploymentStage.node.addDependency(props.cloudWatchAccount);
 
