@@ -53,7 +53,8 @@ const GATEWAY_RESPONSES: { id: string; type: apigw.ResponseType; status?: string
  * authenticate with a Standard Webhooks signature. API Gateway's authorizers never see the body, so
  * the function checks the signature; the gateway throttles the stage, requires the three webhook
  * headers, logs every request (never the body) and passes every media type through as binary, so
- * the function verifies exactly the bytes that were signed.
+ * the function verifies exactly the bytes that were signed. A WAF web ACL in front of the stage
+ * refuses bodies too large for the function (413) and floods from one address (429).
  */
 export class WebhookApi extends Construct {
   readonly api: apigw.RestApi;
@@ -122,10 +123,13 @@ export class WebhookApi extends Construct {
         'Callers are an organization’s own systems (DLP, ticketing, legal hold) that sign requests with a shared Standard Webhooks secret; they have no Cognito users. The function verifies every signature.',
     });
 
+    let webAclArn: string | undefined;
     if (props.webAcl.kind === 'create') {
       this.webAcl = new WebhookWebAcl(this, 'Waf', { namePrefix: props.namePrefix, ipRateLimit: props.webAcl.ipRateLimit });
+      webAclArn = this.webAcl.webAcl.attrArn;
+    } else if (props.webAcl.kind === 'existing') {
+      webAclArn = props.webAcl.arn;
     }
-    const webAclArn = props.webAcl.kind === 'create' ? this.webAcl?.webAcl.attrArn : props.webAcl.kind === 'existing' ? props.webAcl.arn : undefined;
     if (webAclArn) {
       new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
         resourceArn: this.api.deploymentStage.stageArn,
