@@ -13,18 +13,23 @@ export const PARTITION_KEY_OF: Partial<Record<ResourceName, string>> = {
 
 /**
  * The partition key values a DynamoDB request touches, per table: what AWS puts in the request's
- * `dynamodb:LeadingKeys` condition key. The DynamoDB Developer Guide ("Using IAM policy conditions
- * for fine-grained access control") defines it as the partition key (the first key attribute) of
- * the items a request reads or writes; the key is plural even for single-item actions, and a policy
- * must test it with a set operator (ForAllValues). So, per operation:
+ * `dynamodb:LeadingKeys` condition key. What AWS documents:
+ * - DynamoDB Developer Guide, "Using IAM policy conditions for fine-grained access control": the key
+ *   is the partition key (the first key attribute) of the items a request accesses; its name is
+ *   plural even for single-item actions, and a policy must test it with a set operator (ForAllValues).
+ * - IAM User Guide, "Allows item-level access to DynamoDB based on an Amazon Cognito ID": one
+ *   ForAllValues:StringEquals condition on it governs GetItem, PutItem, UpdateItem, DeleteItem and
+ *   Query alike, i.e. a Query is judged by the partition its key condition names.
+ * - IAM User Guide, "Multivalued context key examples": ForAllValues is true when the request has
+ *   no value for the key. A Scan names no partition, so a ForAllValues:…LeadingKeys grant never
+ *   limits a Scan: no such grant may include Scan.
+ * So, per operation (the batch and transaction cases follow from "the items a request accesses"):
  * - GetItem, UpdateItem, DeleteItem: the partition key of `Key`; PutItem: that of `Item`;
- * - Query: the partition key value of the key condition's equality test (`pk = :v`, which a Query
+ * - Query: the value of the key condition's partition key equality test (`pk = :v`, which a Query
  *   must have), or of the legacy `KeyConditions`;
  * - BatchGetItem, BatchWriteItem: every key (Put or Delete request) of each table;
  * - TransactWriteItems, TransactGetItems: each item's own (each item is authorized on its own);
- * - Scan: none. A Scan names no partition, and the IAM User Guide ("Multivalued context key
- *   examples") notes that ForAllValues is true when the request has no value for the key: a grant
- *   conditioned on ForAllValues:…LeadingKeys never limits a Scan, so no such grant may include Scan.
+ * - Scan: none.
  * Only key attributes are read, never item bodies. A table whose partition key is not known here
  * (not bound to a deployed table) gets no entry, and the checker refuses the call for its binding.
  */
