@@ -108,8 +108,15 @@ export const DeploymentConfigSchema = z
     webhookRateLimit: int(1, 10_000).default(10),
     webhookBurstLimit: int(1, 5000).default(20),
     /**
-     * A regional WAFv2 web ACL to associate with the webhook API's stage (rate-based rules, IP
-     * allow-lists, a body size rule). Optional: the function authenticates every request itself.
+     * The webhook stage's WAFv2 web ACL. `create` (default): the stack creates one (infra/constructs/
+     * webhook-web-acl.ts) with a body size rule (413 above the function's limit) and a per-IP rate
+     * rule (429). `none`: no web ACL, and a body over Lambda's 6 MB invocation payload is then
+     * answered by API Gateway with a 5xx instead of 413. With webhookWebAclArn, that ACL is used instead.
+     */
+    webhookWebAcl: z.enum(['create', 'none']).default('create'),
+    /**
+     * An existing regional WAFv2 web ACL to associate with the webhook stage instead of creating one
+     * (for an ACL managed centrally, e.g. by Firewall Manager); it must refuse oversize bodies itself.
      */
     webhookWebAclArn: z
       .string()
@@ -117,6 +124,12 @@ export const DeploymentConfigSchema = z
         message: 'must be the ARN of a regional WAFv2 web ACL',
       })
       .optional(),
+    /**
+     * The created web ACL's rate rule: requests one source IP may send in any 5 minutes before it
+     * is answered 429 (WAF's range is 10 to 2e9). The default, 1500 (5 a second on average), is half
+     * of what the default stage throttle lets through in 5 minutes, so one address cannot take it all.
+     */
+    webhookIpRateLimit: int(10, 2_000_000_000).default(1500),
     /** How long a processed webhook-id is remembered as a duplicate (hours). */
     webhookReplayRetentionHours: int(1, 720).default(72),
     /**
@@ -138,6 +151,10 @@ export const DeploymentConfigSchema = z
   .refine((c) => c.apiBurstLimit >= c.apiRateLimit, {
     message: 'must be at least apiRateLimit',
     path: ['apiBurstLimit'],
+  })
+  .refine((c) => !(c.webhookWebAcl === 'none' && c.webhookWebAclArn), {
+    message: 'contradicts webhookWebAcl=none: give an existing web ACL or opt out, not both',
+    path: ['webhookWebAclArn'],
   })
   .refine((c) => c.webhookBurstLimit >= c.webhookRateLimit, {
     message: 'must be at least webhookRateLimit',

@@ -225,6 +225,11 @@ export class ServiceStack extends Stack {
       lookupFunction: this.lookup.function,
       ingestQueue: queue,
       deadLetterQueue,
+      webhook: {
+        function: this.webhook.function.function,
+        stage: this.webhook.api.api.deploymentStage,
+        waf: this.webhook.api.webAcl?.metricNames,
+      },
       oldestMessageAlarmAge: Duration.minutes(config.oldestMessageAlarmMinutes),
       alarmEmail: config.alarmEmail,
     });

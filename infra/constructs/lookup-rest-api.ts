@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { LOOKUP_ROUTES } from '../../shared/contracts/lookup-routes.js';
 import { acknowledgeWildcardResource } from '../nag.js';
+import { createLoggedStage } from './rest-api-stage.js';
 
 // The routes (one GET method each, proxied to the lookup function) come from shared/contracts/lookup-routes.ts,
 // which the handler serves; the auditor policy and request validation are derived from them.
@@ -38,11 +39,15 @@ export class LookupApi extends Construct {
   constructor(scope: Construct, id: string, props: LookupApiProps) {
     super(scope, id);
 
-    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
-      retention: props.logRetention,
-      // Who looked up which file is audit evidence: kept when the stateless stack is replaced.
-      removalPolicy: RemovalPolicy.RETAIN,
+    const stage = createLoggedStage(this, {
+      stageName: LOOKUP_STAGE,
+      rateLimit: props.rateLimit,
+      burstLimit: props.burstLimit,
+      logRetention: props.logRetention,
+      // SigV4 callers: the IAM identity of each request lands in the access log.
+      logIamIdentity: true,
     });
+    this.accessLogGroup = stage.accessLogGroup;
 
     this.api = new apigw.RestApi(this, 'Api', {
       restApiName: `${props.namePrefix}-lookup`,
@@ -53,28 +58,7 @@ export class LookupApi extends Construct {
       // account/region singleton, so it is retained rather than removed with this stack.
       cloudWatchRole: true,
       cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
-      deployOptions: {
-        stageName: LOOKUP_STAGE,
-        tracingEnabled: true,
-        throttlingRateLimit: props.rateLimit,
-        throttlingBurstLimit: props.burstLimit,
-        metricsEnabled: true,
-        loggingLevel: apigw.MethodLoggingLevel.ERROR,
-        // Never log bodies or headers: a /content response carries a presigned URL.
-        dataTraceEnabled: false,
-        accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
-        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields({
-          caller: true,
-          httpMethod: true,
-          ip: true,
-          protocol: true,
-          requestTime: true,
-          resourcePath: true,
-          responseLength: true,
-          status: true,
-          user: true,
-        }),
-      },
+      deployOptions: stage.deployOptions,
     });
     Validations.of(this.api.deploymentStage).acknowledge({
       id: 'AwsSolutions-APIG3',

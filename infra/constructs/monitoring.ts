@@ -1,4 +1,5 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,7 +9,15 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES } from '../../shared/contracts/metric-names.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES, WEBHOOK_OUTCOMES, type WebhookOutcome } from '../../shared/contracts/metric-names.js';
+
+/**
+ * Refused signatures (401 answers of the webhook function) in 5 minutes above which someone is
+ * alerted: a sender whose secret is stale after a rotation, or someone probing the public endpoint.
+ * A handful is normal (a clock drifting past the 5-minute tolerance, a retried delivery); a sender
+ * with a wrong secret refuses every delivery, and Standard Webhooks senders retry each one.
+ */
+export const WEBHOOK_REFUSED_SIGNATURES_THRESHOLD = 10;
 
 export interface MonitoringProps {
   readonly namePrefix: string;
@@ -16,6 +25,12 @@ export interface MonitoringProps {
   readonly lookupFunction: lambda.IFunction;
   readonly ingestQueue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
+  readonly webhook: {
+    readonly function: lambda.IFunction;
+    readonly stage: apigw.Stage;
+    /** The `MetricName` of the stage's web ACL and its rules, when the stack created the ACL. */
+    readonly waf?: { readonly acl: string; readonly rateLimit: string; readonly bodyTooLarge: string } | undefined;
+  };
   readonly oldestMessageAlarmAge: Duration;
   readonly alarmEmail?: string | undefined;
 }
@@ -110,6 +125,32 @@ export class Monitoring extends Construct {
       threshold: 0,
     });
 
+    const webhookMetric = (outcome: WebhookOutcome) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: METRIC.webhookRequests,
+        // A single metric: the service dimension plus the outcome the function answered.
+        dimensionsMap: { service: SERVICE_NAMES.webhook, outcome },
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      });
+    const webhookStage = props.webhook.stage;
+    this.addAlarm('WebhookFunctionErrors', {
+      description: 'The webhook function crashed or timed out; senders received 5xx answers and will retry.',
+      metric: props.webhook.function.metricErrors({ ...fiveMinutes, statistic: 'Sum' }),
+      threshold: 0,
+    });
+    this.addAlarm('WebhookApi5xx', {
+      description: 'The webhook stage answered 5xx (a dependency unavailable, the function failing, throttled or unreachable).',
+      metric: webhookStage.metricServerError({ ...fiveMinutes, statistic: 'Sum' }),
+      threshold: 0,
+    });
+    this.addAlarm('WebhookSignatureRefusals', {
+      description: `More than ${WEBHOOK_REFUSED_SIGNATURES_THRESHOLD} webhook requests in 5 minutes had a bad, missing or expired signature (401).`,
+      metric: webhookMetric('unauthorized'),
+      threshold: WEBHOOK_REFUSED_SIGNATURES_THRESHOLD,
+    });
+
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: props.namePrefix,
       defaultInterval: Duration.days(1),
@@ -177,6 +218,55 @@ export class Monitoring extends Construct {
         ...wide,
       }),
     );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Webhook requests by outcome',
+        left: WEBHOOK_OUTCOMES.map((outcome) => webhookMetric(outcome).with({ label: outcome })),
+        right: [
+          new cloudwatch.Metric({
+            namespace: METRICS_NAMESPACE,
+            metricName: METRIC.webhookJobsEnqueued,
+            dimensionsMap: { service: SERVICE_NAMES.webhook },
+            statistic: 'Sum',
+            period: Duration.minutes(5),
+          }),
+        ],
+        stacked: true,
+        ...wide,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Webhook API and function',
+        left: [
+          webhookStage.metricCount(fiveMinutes),
+          webhookStage.metricClientError(fiveMinutes),
+          webhookStage.metricServerError(fiveMinutes),
+          props.webhook.function.metricErrors(fiveMinutes),
+        ],
+        right: [webhookStage.metricLatency({ ...fiveMinutes, statistic: 'p99' })],
+        ...wide,
+      }),
+    );
+    if (props.webhook.waf) {
+      const waf = props.webhook.waf;
+      const blocked = (rule: string, label: string) =>
+        new cloudwatch.Metric({
+          namespace: 'AWS/WAFV2',
+          metricName: 'BlockedRequests',
+          // A regional web ACL's metrics carry its name, its region and the rule's metric name.
+          dimensionsMap: { WebACL: waf.acl, Region: Stack.of(this).region, Rule: rule },
+          statistic: 'Sum',
+          period: Duration.minutes(5),
+          label,
+        });
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Webhook WAF: refused by rule',
+          left: [blocked(waf.rateLimit, '429 rate per IP'), blocked(waf.bodyTooLarge, '413 body too large')],
+          width: 24,
+          height: 6,
+        }),
+      );
+    }
   }
 
   private addAlarm(

@@ -98,7 +98,11 @@ export class WebhookIngress extends Construct {
       rateLimit: config.webhookRateLimit,
       burstLimit: config.webhookBurstLimit,
       logRetention: props.logRetention,
-      webAclArn: config.webhookWebAclArn,
+      webAcl: config.webhookWebAclArn
+        ? { kind: 'existing', arn: config.webhookWebAclArn }
+        : config.webhookWebAcl === 'create'
+          ? { kind: 'create', ipRateLimit: config.webhookIpRateLimit }
+          : { kind: 'none' },
       cloudWatchAccount: props.cloudWatchAccount,
     });
   }

@@ -1,10 +1,12 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct, type IDependable } from 'constructs';
 import { WEBHOOK_HEADERS, WEBHOOK_ROUTE } from '../../shared/contracts/webhook.js';
+import { createLoggedStage } from './rest-api-stage.js';
+import { WebhookWebAcl } from './webhook-web-acl.js';
 
 export const WEBHOOK_STAGE = 'v1';
 
@@ -15,14 +17,23 @@ export interface WebhookApiProps {
   readonly rateLimit: number;
   readonly burstLimit: number;
   readonly logRetention: logs.RetentionDays;
-  /** A regional WAFv2 web ACL to associate with the stage. */
-  readonly webAclArn?: string | undefined;
+  /**
+   * The stage's regional WAFv2 web ACL: one this API creates (a body size rule and a per-IP rate
+   * rule, webhook-web-acl.ts), an existing one by ARN, or none (bodies over Lambda's 6 MB payload
+   * limit then get API Gateway's 5xx instead of 413).
+   */
+  readonly webAcl: WebhookWebAclChoice;
   /**
    * What sets the account's API Gateway CloudWatch role (the lookup API's `Account`), which stage
    * logging needs; an account has one, so this API does not create a second.
    */
   readonly cloudWatchAccount?: IDependable | undefined;
 }
+
+export type WebhookWebAclChoice =
+  | { readonly kind: 'create'; readonly ipRateLimit: number }
+  | { readonly kind: 'existing'; readonly arn: string }
+  | { readonly kind: 'none' };
 
 /** API Gateway's own refusals, in the function's JSON error shape (`{"error":{"type","message"}}`). */
 const GATEWAY_RESPONSES: { id: string; type: apigw.ResponseType; status?: string; errorType: string; message: string; headers?: Record<string, string> }[] = [
@@ -42,21 +53,29 @@ const GATEWAY_RESPONSES: { id: string; type: apigw.ResponseType; status?: string
  * authenticate with a Standard Webhooks signature. API Gateway's authorizers never see the body, so
  * the function checks the signature; the gateway throttles the stage, requires the three webhook
  * headers, logs every request (never the body) and passes every media type through as binary, so
- * the function verifies exactly the bytes that were signed.
+ * the function verifies exactly the bytes that were signed. A WAF web ACL in front of the stage
+ * refuses bodies too large for the function (413) and floods from one address (429).
  */
 export class WebhookApi extends Construct {
   readonly api: apigw.RestApi;
   readonly accessLogGroup: logs.LogGroup;
   /** The URL senders post to. */
   readonly eventsUrl: string;
+  /** The web ACL this API created (archiver:webhookWebAcl=create without an existing ARN). */
+  readonly webAcl?: WebhookWebAcl;
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
 
-    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
-      retention: props.logRetention,
-      removalPolicy: RemovalPolicy.RETAIN,
+    const stage = createLoggedStage(this, {
+      stageName: WEBHOOK_STAGE,
+      rateLimit: props.rateLimit,
+      burstLimit: props.burstLimit,
+      logRetention: props.logRetention,
+      // No IAM identity: callers are authenticated by their signature, in the function.
+      logIamIdentity: false,
     });
+    this.accessLogGroup = stage.accessLogGroup;
 
     this.api = new apigw.RestApi(this, 'Api', {
       restApiName: `${props.namePrefix}-webhook`,
@@ -65,28 +84,7 @@ export class WebhookApi extends Construct {
       // Every body reaches the function base64-encoded, byte for byte: the signature covers raw bytes.
       binaryMediaTypes: ['*/*'],
       cloudWatchRole: false,
-      deployOptions: {
-        stageName: WEBHOOK_STAGE,
-        tracingEnabled: true,
-        throttlingRateLimit: props.rateLimit,
-        throttlingBurstLimit: props.burstLimit,
-        metricsEnabled: true,
-        loggingLevel: apigw.MethodLoggingLevel.ERROR,
-        // Never log bodies or headers: a body may name files under legal hold, a header carries a signature.
-        dataTraceEnabled: false,
-        accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
-        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields({
-          caller: false,
-          httpMethod: true,
-          ip: true,
-          protocol: true,
-          requestTime: true,
-          resourcePath: true,
-          responseLength: true,
-          status: true,
-          user: false,
-        }),
-      },
+      deployOptions: stage.deployOptions,
     });
     if (props.cloudWatchAccount) this.api.deploymentStage.node.addDependency(props.cloudWatchAccount);
 
@@ -125,16 +123,23 @@ export class WebhookApi extends Construct {
         'Callers are an organization’s own systems (DLP, ticketing, legal hold) that sign requests with a shared Standard Webhooks secret; they have no Cognito users. The function verifies every signature.',
     });
 
-    if (props.webAclArn) {
+    let webAclArn: string | undefined;
+    if (props.webAcl.kind === 'create') {
+      this.webAcl = new WebhookWebAcl(this, 'Waf', { namePrefix: props.namePrefix, ipRateLimit: props.webAcl.ipRateLimit });
+      webAclArn = this.webAcl.webAcl.attrArn;
+    } else if (props.webAcl.kind === 'existing') {
+      webAclArn = props.webAcl.arn;
+    }
+    if (webAclArn) {
       new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
         resourceArn: this.api.deploymentStage.stageArn,
-        webAclArn: props.webAclArn,
+        webAclArn,
       });
     } else {
       Validations.of(this.api.deploymentStage).acknowledge({
         id: 'AwsSolutions-APIG3',
         reason:
-          'WAF-ready but off by default: every request is authenticated by its signature in the function, the stage is throttled, and requests without the webhook headers are refused by API Gateway. Set archiver:webhookWebAclArn to associate a regional web ACL (rate rules, allow-lists, a body size rule).',
+          'Web ACL explicitly turned off (archiver:webhookWebAcl=none): every request is authenticated by its signature in the function, the stage is throttled, and requests without the webhook headers are refused by API Gateway; a body over Lambda’s 6 MB payload limit is then answered 5xx by API Gateway instead of 413.',
       });
     }
 

@@ -29,11 +29,30 @@ export const METRIC = {
   malformedJobs: 'MalformedJobs',
   /** A delivery of a file that was already archived. */
   duplicateDeliveries: 'DuplicateDeliveries',
-  /** Webhook requests by answer; extra dimension `outcome` (accepted, duplicate, unauthorized, …). */
+  /** Webhook requests by answer; extra dimension `outcome` (one of WEBHOOK_OUTCOMES). */
   webhookRequests: 'WebhookRequests',
   /** Ingest jobs the webhook put on the queue (files named directly plus files of fanned-out chats). */
   webhookJobsEnqueued: 'WebhookJobsEnqueued',
 } as const;
+
+/**
+ * The `outcome` dimension of WebhookRequests: one per answer of the webhook function (202 accepted or
+ * duplicate; 409 in_progress; 400 invalid; 401 unauthorized; 413 too_large; 404 not_found; 405
+ * method_not_allowed; 503 unavailable; 500 error). The alarms and dashboard read the same values.
+ */
+export const WEBHOOK_OUTCOMES = [
+  'accepted',
+  'duplicate',
+  'in_progress',
+  'invalid',
+  'unauthorized',
+  'too_large',
+  'not_found',
+  'method_not_allowed',
+  'unavailable',
+  'error',
+] as const;
+export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 
 /** Service names (the `service` dimension) of the discovery pollers. */
 export const DISCOVERY_SERVICE_NAMES = {

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { METRIC } from '../contracts/metric-names.js';
+import { METRIC, type WebhookOutcome } from '../contracts/metric-names.js';
 import {
   MAX_WEBHOOK_BODY_BYTES,
   WEBHOOK_HEADERS,
@@ -43,7 +43,7 @@ export function createWebhookHandler(deps: WebhookHttpDeps): (event: APIGatewayP
       requestId: event.requestContext?.requestId ?? null,
     };
     let result: APIGatewayProxyResult;
-    let outcome: string;
+    let outcome: WebhookOutcome;
     try {
       ({ result, outcome } = await handle(event, deps, signal, trail));
     } catch (err) {
@@ -71,7 +71,7 @@ async function handle(
   deps: WebhookHttpDeps,
   signal: AbortSignal,
   trail: Record<string, unknown>,
-): Promise<{ result: APIGatewayProxyResult; outcome: string }> {
+): Promise<{ result: APIGatewayProxyResult; outcome: WebhookOutcome }> {
   if (event.resource !== WEBHOOK_ROUTE.resource && event.path !== WEBHOOK_ROUTE.resource) {
     return { result: errorResponse(404, 'not_found', 'No such route.'), outcome: 'not_found' };
   }

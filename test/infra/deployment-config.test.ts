@@ -38,6 +38,8 @@ describe('deployment configuration', () => {
       apiBurstLimit: 40,
       webhookRateLimit: 10,
       webhookBurstLimit: 20,
+      webhookWebAcl: 'create',
+      webhookIpRateLimit: 1500,
       webhookReplayRetentionHours: 72,
       complianceRequestsPerMinute: 600,
       filesApiRequestsPerMinute: 100,
@@ -47,6 +49,15 @@ describe('deployment configuration', () => {
       filesApiPollerMinutes: 15,
       stalledPollerMinutes: 30,
     });
+  });
+
+  it('refuses an existing web ACL together with the opt-out from any web ACL', () => {
+    expect(() =>
+      parseDeploymentConfig({
+        'archiver:webhookWebAcl': 'none',
+        'archiver:webhookWebAclArn': 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/x/a1b2',
+      }),
+    ).toThrow(/archiver:webhookWebAclArn: contradicts webhookWebAcl=none/);
   });
 
   it('refuses a stalled-poller alarm that would fire between two scheduled runs', () => {
@@ -85,6 +96,8 @@ describe('deployment configuration', () => {
     ['archiver:environment', 'production-eu-west', /archiver:environment: must be 1-12 lowercase/],
     ['archiver:webhookWebAclArn', 'arn:aws:wafv2:eu-west-1:123456789012:global/webacl/x/1', /archiver:webhookWebAclArn: must be the ARN of a regional WAFv2 web ACL/],
     ['archiver:webhookBurstLimit', '5', /archiver:webhookBurstLimit: must be at least webhookRateLimit/],
+    ['archiver:webhookWebAcl', 'off', /archiver:webhookWebAcl: /],
+    ['archiver:webhookIpRateLimit', '9', /archiver:webhookIpRateLimit: .*>=10/],
     ['archiver:webhookReplayRetentionHours', '0', /archiver:webhookReplayRetentionHours: .*>=1/],
   ])('rejects %s=%s with a message naming the key', (key, value, expected) => {
     expect(synthError({ [key]: value })).toMatch(expected);

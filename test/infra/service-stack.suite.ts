@@ -1,9 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { BUNDLING } from '../../infra/constructs/archiver-function.js';
 import { IngestConfigSchema, LookupConfigSchema, WorkerBudgetConfigSchema } from '../../shared/contracts/lambda-environment.js';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES } from '../../shared/contracts/metric-names.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES, WEBHOOK_OUTCOMES } from '../../shared/contracts/metric-names.js';
 import { LOOKUP_ROUTES, LOOKUP_STAGE } from '../../infra/constructs/lookup-rest-api.js';
 import { SMOKE_STACK_OUTPUTS, stackNamesOf } from '../../smoke/smoke-target.js';
 import { logicalIdOf, onlyResource, resourcesOf, statementsOf, type ArchiverSynths } from './archiver-fixture.js';
@@ -286,8 +287,8 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
     };
 
     it('all notify the alarm topic on alarm and on recovery', () => {
-      // 8 for ingest and lookup; per poller a stalled and a rejected-cursor alarm; one for the budget.
-      expect(Object.keys(alarms()).length).toBe(8 + 3 * 2 + 1);
+      // 8 for ingest and lookup; 3 for the webhook; per poller a stalled and a rejected-cursor alarm; one for the budget.
+      expect(Object.keys(alarms()).length).toBe(8 + 3 + 3 * 2 + 1);
       for (const a of Object.values(alarms())) {
         expect(a.Properties['AlarmActions']).toEqual([topicRef()]);
         expect(a.Properties['OKActions']).toEqual([topicRef()]);
@@ -350,6 +351,60 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       }
     });
 
+    it('fire on any error of the webhook function', () => {
+      expect(alarm('WebhookFunctionErrors')).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalIdOf(defaults.service.webhook.function.function) } }],
+      });
+    });
+
+    it('fire on any 5xx answered by the webhook stage (not the lookup API’s)', () => {
+      expect(alarm('WebhookApi5xx')).toMatchObject({
+        Namespace: 'AWS/ApiGateway',
+        MetricName: '5XXError',
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        Dimensions: [
+          { Name: 'ApiName', Value: 'claude-file-archiver-dev-webhook' },
+          { Name: 'Stage', Value: { Ref: logicalIdOf(defaults.service.webhook.api.api.deploymentStage) } },
+        ],
+      });
+    });
+
+    it('fire on more than 10 refused webhook signatures in 5 minutes, the function’s WebhookRequests outcome=unauthorized', () => {
+      expect(WEBHOOK_OUTCOMES).toContain('unauthorized');
+      expect(alarm('WebhookSignatureRefusals')).toMatchObject({
+        Namespace: METRICS_NAMESPACE,
+        MetricName: METRIC.webhookRequests,
+        // Powertools' single metric: the service dimension plus the outcome.
+        Dimensions: [
+          { Name: 'outcome', Value: 'unauthorized' },
+          { Name: 'service', Value: SERVICE_NAMES.webhook },
+        ],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 10,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+    });
+
+    it('each have a runbook section in docs/deployment.md named after the alarm', () => {
+      const guide = readFileSync(new URL('../../docs/deployment.md', import.meta.url), 'utf8');
+      const headings = guide.split('\n').filter((l) => l.startsWith('### ')).flatMap((l) => l.slice(4).split(/,\s*/));
+      for (const a of Object.values(alarms())) {
+        const id = String(a.Properties['AlarmName']).replace('claude-file-archiver-dev-', '');
+        expect(headings, id).toContain(id);
+        expect(String(a.Properties['AlarmDescription']), id).toContain(`docs/deployment.md#`);
+      }
+    });
+
     it('go to an encrypted, TLS-only topic, e-mailed when an address is configured', () => {
       const topic = onlyResource(t, 'AWS::SNS::Topic', 'MonitoringAlarmTopic').Properties;
       expect(topic['KmsMasterKeyId']).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^MonitoringAlarmTopicKey/), 'Arn'] });
@@ -380,6 +435,30 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       for (const metric of [METRIC.filesArchived, METRIC.bytesArchived, METRIC.integrityFailures, METRIC.upstreamLatency, METRIC.upstreamThrottled]) {
         expect(body).toContain(`[\\"${METRICS_NAMESPACE}\\",\\"${metric}\\",\\"service\\",\\"${SERVICE_NAMES.ingest}\\"`);
       }
+    });
+  });
+
+  describe('webhook dashboard', () => {
+    const body = (template = t) => JSON.stringify(onlyResource(template, 'AWS::CloudWatch::Dashboard', 'MonitoringDashboard').Properties['DashboardBody']);
+
+    it('charts webhook requests by every outcome the function emits, and the jobs it enqueued', () => {
+      for (const outcome of WEBHOOK_OUTCOMES) {
+        expect(body()).toContain(`[\\"${METRICS_NAMESPACE}\\",\\"${METRIC.webhookRequests}\\",\\"outcome\\",\\"${outcome}\\",\\"service\\",\\"${SERVICE_NAMES.webhook}\\"`);
+      }
+      expect(body()).toContain(`[\\"${METRICS_NAMESPACE}\\",\\"${METRIC.webhookJobsEnqueued}\\",\\"service\\",\\"${SERVICE_NAMES.webhook}\\"`);
+    });
+
+    it('charts the webhook stage’s requests, 4xx, 5xx and latency', () => {
+      for (const metric of ['Count', '4XXError', '5XXError', 'Latency']) {
+        expect(body()).toContain(`[\\"AWS/ApiGateway\\",\\"${metric}\\",\\"ApiName\\",\\"claude-file-archiver-dev-webhook\\",\\"Stage\\"`);
+      }
+    });
+
+    it('charts what the created web ACL refused, per rule, and has no WAF chart with an existing ACL', () => {
+      for (const rule of ['rate-limit-per-ip', 'body-too-large']) {
+        expect(body()).toContain(`\\"Rule\\",\\"claude-file-archiver-dev-webhook-${rule}\\",\\"WebACL\\",\\"claude-file-archiver-dev-webhook\\"`);
+      }
+      expect(body(custom.serviceTemplate)).not.toContain('AWS/WAFV2');
     });
   });
 

@@ -1,10 +1,12 @@
+import { Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { WEBHOOK_STAGE } from '../../infra/constructs/webhook-rest-api.js';
 import { WebhookConfigSchema, WorkerBudgetConfigSchema } from '../../shared/contracts/lambda-environment.js';
 import { WEBHOOK_REPLAY_TABLE_KEYS } from '../../shared/contracts/table-keys.js';
-import { CUSTOM_CONTEXT, logicalIdOf, onlyResource, resourcesOf, type ArchiverSynths, type CfnResource } from './archiver-fixture.js';
+import { MAX_WEBHOOK_BODY_BYTES, WEBHOOK_ERROR_TYPES } from '../../shared/contracts/webhook.js';
+import { CUSTOM_CONTEXT, logicalIdOf, onlyResource, resourcesOf, synthArchiver, type ArchiverSynths, type CfnResource } from './archiver-fixture.js';
 
 /** The webhook ingress: its own API, its function, its secret and replay table. One test per property. */
 export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
@@ -84,8 +86,8 @@ export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
       expect(responses['THROTTLED']?.['ResponseParameters']['gatewayresponse.header.Retry-After']).toBe("'1'");
     });
 
-    it('is WAF-ready: no web ACL by default, the configured one associated with the stage otherwise', () => {
-      expect(resourcesOf(t, 'AWS::WAFv2::WebACLAssociation')).toEqual({});
+    it('associates the configured existing web ACL with the stage instead of creating one', () => {
+      expect(resourcesOf(custom.serviceTemplate, 'AWS::WAFv2::WebACL')).toEqual({});
       const associations = Object.values(resourcesOf(custom.serviceTemplate, 'AWS::WAFv2::WebACLAssociation'));
       expect(associations).toHaveLength(1);
       expect(associations[0]?.Properties['WebACLArn']).toBe(CUSTOM_CONTEXT['archiver:webhookWebAclArn']);
@@ -93,7 +95,7 @@ export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
       expect(JSON.stringify(associations[0]?.Properties['ResourceArn'])).toContain(stageId);
     });
 
-    it('is cdk-nag clean with a web ACL too (the WAF acknowledgment exists only without one)', () => {
+    it('is cdk-nag clean with an existing web ACL too', () => {
       const report = new AwsSolutionsChecks().validateScope(custom.app);
       expect(report.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(',')}`)).toEqual([]);
     });
@@ -104,6 +106,105 @@ export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
       expect(permissions).toHaveLength(1);
       const arn = JSON.stringify(permissions[0]?.Properties['SourceArn']);
       expect(arn).toContain(`${JSON.stringify({ Ref: logicalIdOf(defaults.service.webhook.api.api.deploymentStage) })},"/POST/events"`);
+    });
+  });
+
+  describe('webhook web ACL', () => {
+    const acl = (template = t) => onlyResource(template, 'AWS::WAFv2::WebACL', 'WebhookApiWaf').Properties;
+    const rule = (name: string, template = t) => {
+      const found = z.array(z.record(z.string(), z.any())).parse(acl(template)['Rules']).find((r) => r['Name'] === name);
+      if (!found) throw new Error(`no rule ${name}`);
+      return found;
+    };
+    /** The custom response body a rule's block action names, parsed as JSON. */
+    const responseBody = (r: Record<string, any>) => {
+      const body = acl()['CustomResponseBodies'][r['Action'].Block.CustomResponse.CustomResponseBodyKey];
+      expect(body.ContentType).toBe('APPLICATION_JSON');
+      return z.object({ error: z.object({ type: z.enum(WEBHOOK_ERROR_TYPES), message: z.string().min(1) }) }).strict().parse(JSON.parse(body.Content));
+    };
+    const webhookStageAcks = (synth: typeof defaults) =>
+      synth.service.webhook.api.api.deploymentStage.node.metadata
+        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((m) => Object.keys(z.record(z.string(), z.string()).parse(m.data)))
+        .map((id) => id.replace(/^annotation::/i, ''));
+    // Configurations beyond the shared two: a rate from configuration, and the explicit opt-out.
+    const rated = synthArchiver({ 'archiver:webhookIpRateLimit': '600' }, { builtinCloudFormationValidation: false });
+    const optedOut = synthArchiver({ 'archiver:webhookWebAcl': 'none' }, { builtinCloudFormationValidation: false });
+
+    it('is created by default: one regional web ACL that allows what no rule refuses', () => {
+      expect(Object.keys(resourcesOf(t, 'AWS::WAFv2::WebACL'))).toHaveLength(1);
+      expect(acl()).toMatchObject({ Name: 'claude-file-archiver-dev-webhook', Scope: 'REGIONAL', DefaultAction: { Allow: {} } });
+    });
+
+    it('is associated with the webhook stage only (the lookup API is SigV4-only)', () => {
+      const associations = Object.values(resourcesOf(t, 'AWS::WAFv2::WebACLAssociation'));
+      expect(associations).toHaveLength(1);
+      expect(associations[0]?.Properties['WebACLArn']).toEqual({ 'Fn::GetAtt': [logicalIdOf(defaults.service.webhook.api.webAcl!.webAcl), 'Arn'] });
+      const arn = JSON.stringify(associations[0]?.Properties['ResourceArn']);
+      expect(arn).toContain(JSON.stringify({ Ref: logicalIdOf(defaults.service.webhook.api.api.deploymentStage) }));
+      expect(arn).not.toContain(logicalIdOf(defaults.service.lookupApi.api.deploymentStage));
+    });
+
+    it('inspects API Gateway bodies up to 64 KiB, the function’s limit (KB_64 = 65,536 bytes), not the default 16 KB', () => {
+      expect(MAX_WEBHOOK_BODY_BYTES).toBe(65_536);
+      expect(acl()['AssociationConfig']).toEqual({ RequestBody: { API_GATEWAY: { DefaultSizeInspectionLimit: 'KB_64' } } });
+    });
+
+    it('refuses a body over the function’s limit with 413, a larger-than-inspectable body included (OversizeHandling MATCH)', () => {
+      const r = rule('BodyTooLarge');
+      expect(r['Statement']).toEqual({
+        SizeConstraintStatement: {
+          FieldToMatch: { Body: { OversizeHandling: 'MATCH' } },
+          ComparisonOperator: 'GT',
+          Size: MAX_WEBHOOK_BODY_BYTES,
+          TextTransformations: [{ Priority: 0, Type: 'NONE' }],
+        },
+      });
+      expect(r['Action'].Block.CustomResponse.ResponseCode).toBe(413);
+    });
+
+    it('answers 413 with the function’s JSON error body (payload_too_large)', () => {
+      expect(responseBody(rule('BodyTooLarge')).error.type).toBe('payload_too_large');
+    });
+
+    it('limits each source IP to 1500 requests per 5 minutes by default, from configuration otherwise', () => {
+      const statement = (template: typeof t) => rule('RateLimitPerIp', template)['Statement'];
+      expect(statement(t)).toEqual({ RateBasedStatement: { AggregateKeyType: 'IP', EvaluationWindowSec: 300, Limit: 1500 } });
+      expect(statement(rated.serviceTemplate)).toMatchObject({ RateBasedStatement: { Limit: 600 } });
+    });
+
+    it('answers a rate-limited source 429 with Retry-After and the function’s JSON error body (rate_limited)', () => {
+      const r = rule('RateLimitPerIp');
+      expect(r['Action'].Block.CustomResponse).toMatchObject({ ResponseCode: 429, ResponseHeaders: [{ Name: 'Retry-After', Value: '60' }] });
+      expect(responseBody(r).error.type).toBe('rate_limited');
+    });
+
+    it('has exactly these two rules, the rate counted first, and no managed rule group (the Core rule set blocks bodies over 8 KB)', () => {
+      const rules = z.array(z.record(z.string(), z.any())).parse(acl()['Rules']);
+      expect(rules.map((r) => [r['Priority'], r['Name']])).toEqual([
+        [0, 'RateLimitPerIp'],
+        [1, 'BodyTooLarge'],
+      ]);
+      expect(JSON.stringify(acl())).not.toContain('ManagedRuleGroupStatement');
+    });
+
+    it('publishes CloudWatch metrics per rule but keeps no sampled requests (they would hold the signature headers)', () => {
+      for (const config of [acl()['VisibilityConfig'], ...z.array(z.record(z.string(), z.any())).parse(acl()['Rules']).map((r) => r['VisibilityConfig'])]) {
+        expect(config).toMatchObject({ CloudWatchMetricsEnabled: true, SampledRequestsEnabled: false });
+      }
+    });
+
+    it('leaves no AwsSolutions-APIG3 acknowledgment on the webhook stage when it has a web ACL', () => {
+      expect(webhookStageAcks(defaults)).not.toContain('AwsSolutions-APIG3');
+      expect(webhookStageAcks(custom)).not.toContain('AwsSolutions-APIG3');
+    });
+
+    it('can be turned off explicitly: no web ACL, no association, and the APIG3 acknowledgment says what is lost', () => {
+      expect(resourcesOf(optedOut.serviceTemplate, 'AWS::WAFv2::WebACL')).toEqual({});
+      expect(resourcesOf(optedOut.serviceTemplate, 'AWS::WAFv2::WebACLAssociation')).toEqual({});
+      expect(webhookStageAcks(optedOut)).toEqual(['AwsSolutions-APIG3']);
+      const report = new AwsSolutionsChecks().validateScope(optedOut.app);
+      expect(report.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(',')}`)).toEqual([]);
     });
   });
 

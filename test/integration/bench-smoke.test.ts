@@ -1,0 +1,56 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// `npm run bench` is not part of the suite (its figures need a quiet machine), but it builds the
+// ingest handler and the local stack the way the product does, so a change to either can break it
+// unseen: the small-files run once failed at start because the ingest configuration had
+// gained a required variable. This runs the smallest bench that goes through every part (one 10 MB
+// row per Node path, 20 small files through the local SQS event source) and checks it ends well.
+// It asserts nothing about speed.
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'bench-smoke-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function runBench(args: string[]): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', tsx, 'bench/ingest-throughput.ts', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+describe('npm run bench, smallest run', () => {
+  it('moves a 10 MB file through the ingest handler and the plain copy, and 20 small files through the local stack', async () => {
+    const out = join(dir, 'r.json');
+    const run = await runBench(['--sizes', '10', '--small-files', '20', '--skip-rclone', '--skip-sdk-baseline', '--out', out, '--chart', join(dir, 'r.svg')]);
+    expect(run.output).not.toMatch(/FAILED/);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(await readFile(out, 'utf8')) as {
+      rows: { path: string; ok: boolean; verified?: string }[];
+      smallFiles: { files: number; requestsPerFile: Record<string, Record<string, number>> } | null;
+    };
+    expect(result.rows.map((r) => [r.path, r.ok])).toEqual([
+      ['ingest', true],
+      ['baseline', true],
+    ]);
+    expect(result.rows[0]?.verified).toBe('size, indexed md5+sha256');
+    expect(result.smallFiles?.files).toBe(20);
+    expect(result.smallFiles?.requestsPerFile['s3']).toEqual({ PutObject: 1 });
+    expect((await readFile(join(dir, 'r.svg'), 'utf8')).startsWith('<svg')).toBe(true);
+  }, 120_000);
+});
