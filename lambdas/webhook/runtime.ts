@@ -1,4 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { WebhookConfig, WorkerBudgetConfig } from '../../shared/contracts/lambda-environment.js';
 import { createSqsJobSender } from '../../shared/platform/sqs-job-sender.js';
 import { DynamoDbReplayGuard } from '../../shared/index/dynamodb-replay-guard.js';
@@ -17,9 +19,24 @@ const MESSAGE_PAGE_SIZE = 500;
 
 export type WebhookHandler = (event: APIGatewayProxyEvent, opts?: WebhookRequestOptions) => Promise<APIGatewayProxyResult>;
 
+export interface WebhookClients {
+  /** The replay table and the shared budget's items in the index table. */
+  doc: DynamoDBDocumentClient;
+  sqs: SQSClient;
+}
+
+/** The webhook function's AWS clients, as configured (SDK defaults in AWS, the endpoint overrides locally). */
+export function createWebhookClients(config: WebhookConfig): WebhookClients {
+  return {
+    doc: createDocumentClient({ endpoint: config.LOCAL_DYNAMODB_ENDPOINT }),
+    sqs: createSqsClient({ endpoint: config.LOCAL_SQS_ENDPOINT }),
+  };
+}
+
 /**
  * Builds the webhook handler and its clients from validated configuration, once per process; shared
- * by the Lambda and the local stack, so both run the same code.
+ * by the Lambda and the local stack, so both run the same code. A caller that already holds clients
+ * built by createWebhookClients (the test stack, which observes their calls) passes them.
  */
 export function createWebhookRuntime(
   config: WebhookConfig,
@@ -31,9 +48,10 @@ export function createWebhookRuntime(
     /** The shared upstream budget; without COMPLIANCE_REQUESTS_PER_MINUTE the fan-out is not gated. */
     budget?: WorkerBudgetConfig;
     now?: () => number;
+    clients?: WebhookClients;
   },
 ): WebhookHandler {
-  const doc = createDocumentClient({ endpoint: config.LOCAL_DYNAMODB_ENDPOINT });
+  const { doc, sqs } = opts.clients ?? createWebhookClients(config);
   const rate = opts.budget?.COMPLIANCE_REQUESTS_PER_MINUTE;
   if (rate !== undefined && !config.INDEX_TABLE) throw new Error('invalid configuration: INDEX_TABLE: required with COMPLIANCE_REQUESTS_PER_MINUTE');
   // A fan-out is discovery work: it draws as a poller does, so it can never starve the workers.
@@ -41,7 +59,6 @@ export function createWebhookRuntime(
     opts.budget && rate !== undefined && config.INDEX_TABLE
       ? createSharedBudgetGate({ ...opts.budget, COMPLIANCE_REQUESTS_PER_MINUTE: rate }, doc, config.INDEX_TABLE, 'poller', opts)
       : undefined;
-  const sqs = createSqsClient({ endpoint: config.LOCAL_SQS_ENDPOINT });
   // Fewer attempts than discovery's default: the caller is waiting, and can send the delivery again.
   const jobs = createSqsJobSender(sqs, config.INGEST_QUEUE_URL, { maxAttempts: 3, backoffMs: 100 });
   const upstream = createListingClient({

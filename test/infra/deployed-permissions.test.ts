@@ -3,6 +3,7 @@ import type { RecordedCall, ResourceBindings } from '../support/permissions/aws-
 import { POLLER_SOURCES } from '../../shared/contracts/discovery-ledger.js';
 import { pollerPrincipal, synthesizeDeployedPermissions, type PrincipalName } from '../support/permissions/deployed-permissions.js';
 import { checkCalls } from '../support/permissions/permission-check.js';
+import { leadingKeysOf, PARTITION_KEY_OF } from '../support/permissions/dynamodb-leading-keys.js';
 
 // The checker the integration suite runs after every test (test/support/permission-setup.ts), shown
 // here to allow what the roles hold and to refuse what they do not, so a pass there means something.
@@ -20,6 +21,9 @@ function call(principal: PrincipalName, service: string, operation: string, targ
   return { principal, service, operation, target, bindings, outcome, via: undefined };
 }
 const object = { Bucket: 'local-bucket', Key: 'archive/generated/file_1' };
+/** A DynamoDB call's target on `table` touching the partitions `pks`, as the recorder records it. */
+const items = (pks: string[], table = 'local-table', extra: Record<string, unknown> = {}) => ({ TableName: table, LeadingKeys: { [table]: pks }, ...extra });
+const FILE = 'FILE#file_1';
 
 describe('deployed permission checks', () => {
   it('resolve every template reference: the functions are configured with the resources their roles are granted', () => {
@@ -45,7 +49,7 @@ describe('deployed permission checks', () => {
         call('ingest', 'S3', 'CompleteMultipartUpload', object),
         call('ingest', 'S3', 'AbortMultipartUpload', object),
         call('ingest', 'S3', 'GetObject', object),
-        call('ingest', 'DynamoDB', 'UpdateItem', { TableName: 'local-table' }),
+        call('ingest', 'DynamoDB', 'UpdateItem', items([FILE])),
         call('ingest', 'SQS', 'ChangeMessageVisibility', { QueueUrl: QUEUE }),
         call('ingest', 'SQS', 'SendMessage', { QueueUrl: DLQ }),
       ],
@@ -71,7 +75,7 @@ describe('deployed permission checks', () => {
   it('refuse the ingest role what its code never does: query the table, read a given version, list parts, look a queue up', async () => {
     const result = await checkCalls(
       [
-        call('ingest', 'DynamoDB', 'Query', { TableName: 'local-table' }),
+        call('ingest', 'DynamoDB', 'Query', items(['CHAT#chat_1'])),
         call('ingest', 'S3', 'GetObject', { ...object, VersionId: 'v1' }),
         call('ingest', 'S3', 'ListParts', object),
         call('ingest', 'SQS', 'GetQueueUrl', { QueueName: 'local-queue' }),
@@ -88,16 +92,16 @@ describe('deployed permission checks', () => {
     ]);
   });
 
-  it('allow each poller its items, its jobs and its secret, and refuse it queries, batch reads (but the Files API poller\'s) and the archive', async () => {
+  it("allow each poller its items, its jobs and its secret, and refuse it queries, batch reads (the Files API poller's of anything but file items) and the archive", async () => {
     for (const source of POLLER_SOURCES) {
       const poller = pollerPrincipal(source);
       // Only the Files API poller batch-reads (whether a listing page's files are final).
-      const batchRead = call(poller, 'DynamoDB', 'BatchGetItem', { Tables: ['local-table'] });
+      const batchRead = call(poller, 'DynamoDB', 'BatchGetItem', { Tables: ['local-table'], LeadingKeys: { 'local-table': [FILE, 'FILE#file_2'] } });
       const allowed = await checkCalls(
         [
-          call(poller, 'DynamoDB', 'GetItem', { TableName: 'local-table' }),
-          call(poller, 'DynamoDB', 'PutItem', { TableName: 'local-table' }),
-          call(poller, 'DynamoDB', 'UpdateItem', { TableName: 'local-table' }),
+          call(poller, 'DynamoDB', 'GetItem', items(['POLLER#chats'])),
+          call(poller, 'DynamoDB', 'PutItem', items(['BUDGET#compliance'])),
+          call(poller, 'DynamoDB', 'UpdateItem', items([FILE])),
           call(poller, 'SQS', 'SendMessageBatch', { QueueUrl: QUEUE }),
           call(poller, 'SecretsManager', 'GetSecretValue', { SecretId: 'local-secret' }),
           ...(source === 'files_api' ? [batchRead] : []),
@@ -107,8 +111,9 @@ describe('deployed permission checks', () => {
       expect(allowed.denials, source).toEqual([]);
       const refused = await checkCalls(
         [
-          call(poller, 'DynamoDB', 'Query', { TableName: 'local-table' }),
-          ...(source === 'files_api' ? [] : [batchRead]),
+          call(poller, 'DynamoDB', 'Query', items(['CHAT#chat_1'])),
+          // Other pollers may not batch-read at all; the Files API poller only file items.
+          source === 'files_api' ? call(poller, 'DynamoDB', 'BatchGetItem', { Tables: ['local-table'], LeadingKeys: { 'local-table': [FILE, 'BUDGET#compliance'] } }) : batchRead,
           call(poller, 'S3', 'GetObject', object),
           call(poller, 'SQS', 'SendMessage', { QueueUrl: DLQ }),
         ],
@@ -116,7 +121,7 @@ describe('deployed permission checks', () => {
       );
       expect(refused.denials, source).toEqual([
         expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:Query on arn:aws:dynamodb:`)),
-        ...(source === 'files_api' ? [] : [expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:BatchGetItem on arn:aws:dynamodb:`))]),
+        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:BatchGetItem on arn:aws:dynamodb:`)),
         expect.stringMatching(new RegExp(`${poller} role is not allowed s3:GetObject on arn:aws:s3:::`)),
         expect.stringMatching(new RegExp(`${poller} role is not allowed sqs:SendMessage on arn:aws:sqs:.*DeadLetterQueue`)),
       ]);
@@ -127,7 +132,7 @@ describe('deployed permission checks', () => {
     const result = await checkCalls(
       [
         call('lookup', 'S3', 'PutObject', object),
-        call('lookup', 'DynamoDB', 'UpdateItem', { TableName: 'local-table' }),
+        call('lookup', 'DynamoDB', 'UpdateItem', items([FILE])),
         call('lookup', 'SQS', 'ReceiveMessage', { QueueUrl: QUEUE }),
         call('jobProducer', 'SQS', 'SendMessage', { QueueUrl: DLQ }),
       ],
@@ -163,12 +168,125 @@ describe('deployed permission checks', () => {
 
   it('refuse a call on a resource that stands for nothing deployed, and a call nobody has described', async () => {
     const result = await checkCalls(
-      [call('ingest', 'DynamoDB', 'GetItem', { TableName: 'some-other-table' }), call('ingest', 'S3', 'PutBucketPolicy', { Bucket: 'local-bucket' })],
+      [call('ingest', 'DynamoDB', 'GetItem', items([FILE], 'some-other-table')), call('ingest', 'S3', 'PutBucketPolicy', { Bucket: 'local-bucket' })],
       deployed,
     );
     expect(result.denials).toEqual([
       expect.stringMatching(/on table "some-other-table", which stands for no resource of the deployed stack/),
       expect.stringMatching(/S3 PutBucketPolicy: the permission checks do not know which IAM actions this call needs/),
     ]);
+  });
+
+  it('read the partition key each deployed table is keyed by, which the recorder reads from the contracts', () => {
+    const tables = Object.entries(deployed.resources).filter(([, r]) => r.partitionKey !== undefined);
+    expect(tables.map(([name, r]) => [name, r.partitionKey])).toEqual([
+      ['indexTable', PARTITION_KEY_OF.indexTable],
+      ['webhookReplayTable', PARTITION_KEY_OF.webhookReplayTable],
+    ]);
+  });
+
+  it('record the partition keys each DynamoDB operation touches, as dynamodb:LeadingKeys', () => {
+    const pk = (table: string) => (table === 't' ? 'pk' : undefined);
+    expect(leadingKeysOf('GetItem', { TableName: 't', Key: { pk: 'BUDGET#a', sk: 'STATE' } }, pk)).toEqual({ byTable: { t: ['BUDGET#a'] } });
+    expect(leadingKeysOf('PutItem', { TableName: 't', Item: { pk: { S: 'FILE#f' }, sk: { S: 'FILE' }, body: { S: 'x' } } }, pk)).toEqual({ byTable: { t: ['FILE#f'] } });
+    expect(
+      leadingKeysOf('Query', { TableName: 't', KeyConditionExpression: '#p = :p AND begins_with(sk, :s)', ExpressionAttributeNames: { '#p': 'pk' }, ExpressionAttributeValues: { ':p': 'CHAT#c', ':s': 'F#' } }, pk),
+    ).toEqual({ byTable: { t: ['CHAT#c'] } });
+    expect(leadingKeysOf('Query', { TableName: 't', KeyConditionExpression: 'sk > :s AND pk = :p', ExpressionAttributeValues: { ':p': 'CHAT#c', ':s': 'F#' } }, pk)).toEqual({
+      byTable: { t: ['CHAT#c'] },
+    });
+    expect(leadingKeysOf('BatchGetItem', { RequestItems: { t: { Keys: [{ pk: 'A', sk: '1' }, { pk: 'B', sk: '1' }, { pk: 'A', sk: '2' }] } } }, pk)).toEqual({ byTable: { t: ['A', 'B'] } });
+    expect(leadingKeysOf('BatchWriteItem', { RequestItems: { t: [{ PutRequest: { Item: { pk: 'A' } } }, { DeleteRequest: { Key: { pk: 'C' } } }] } }, pk)).toEqual({
+      byTable: { t: ['A', 'C'] },
+    });
+    expect(leadingKeysOf('TransactWriteItems', { TransactItems: [{ Put: { TableName: 't', Item: { pk: 'A' } } }, { Update: { TableName: 't', Key: { pk: 'B' } } }] }, pk)).toEqual({
+      transactItems: [['A'], ['B']],
+    });
+    expect(leadingKeysOf('Scan', { TableName: 't' }, pk)).toEqual({});
+    expect(leadingKeysOf('GetItem', { TableName: 'unbound', Key: { pk: 'A' } }, pk)).toEqual({});
+  });
+
+  it('refuse a DynamoDB item call whose partition keys were not recorded, rather than pass a LeadingKeys condition by default', async () => {
+    const result = await checkCalls([call('webhook', 'DynamoDB', 'UpdateItem', { TableName: 'local-table' })], deployed);
+    expect(result.denials).toEqual([expect.stringMatching(/DynamoDB UpdateItem on table "local-table" without the partition key values it touches/)]);
+  });
+});
+
+describe('deployed permission checks of the webhook role', () => {
+  const r = deployed.resources;
+  const webhookBindings: ResourceBindings = {
+    tables: { 'local-replay': 'webhookReplayTable', 'local-table': 'indexTable' },
+    queues: { 'local-queue': 'ingestQueue', 'local-dlq': 'deadLetterQueue' },
+    secrets: { [r.webhookSecret.arn]: 'webhookSecret', [r.upstreamApiKey.arn]: 'upstreamApiKey' },
+    buckets: { 'local-bucket': 'archiveBucket' },
+  };
+  const webhook = (service: string, operation: string, target: Record<string, unknown>): RecordedCall => ({ ...call('webhook', service, operation, target), bindings: webhookBindings });
+
+  it('is configured with the resources it is granted', () => {
+    expect(deployed.principals.webhook.environment).toMatchObject({
+      WEBHOOK_REPLAY_TABLE: r.webhookReplayTable.name,
+      INDEX_TABLE: r.indexTable.name,
+      INGEST_QUEUE_URL: `https://sqs.${deployed.region}.amazonaws.com/${deployed.account}/${r.ingestQueue.name}`,
+      WEBHOOK_SECRET_ARN: r.webhookSecret.arn,
+      ANTHROPIC_API_KEY_SECRET_ARN: r.upstreamApiKey.arn,
+    });
+  });
+
+  it('allow what the webhook does: replay ids, the shared budget\u2019s items, jobs, its two secrets', async () => {
+    const result = await checkCalls(
+      [
+        webhook('DynamoDB', 'PutItem', items(['msg_2Yh7'], 'local-replay')),
+        webhook('DynamoDB', 'GetItem', items(['msg_2Yh7'], 'local-replay')),
+        ...['GetItem', 'PutItem', 'UpdateItem'].flatMap((op) => [
+          webhook('DynamoDB', op, items(['BUDGET#compliance'])),
+          webhook('DynamoDB', op, items(['BUDGET#files_api'])),
+        ]),
+        webhook('SQS', 'SendMessage', { QueueUrl: QUEUE }),
+        webhook('SQS', 'SendMessageBatch', { QueueUrl: QUEUE }),
+        webhook('SecretsManager', 'GetSecretValue', { SecretId: r.webhookSecret.arn }),
+        webhook('SecretsManager', 'GetSecretValue', { SecretId: r.upstreamApiKey.arn }),
+      ],
+      deployed,
+    );
+    expect(result.denials).toEqual([]);
+  });
+
+  it('refuse the webhook every partition of the index table outside the budget\u2019s, and what it never does', async () => {
+    const result = await checkCalls(
+      [
+        // The granted actions, on items the leading-keys condition keeps out of reach.
+        webhook('DynamoDB', 'UpdateItem', items([FILE])),
+        webhook('DynamoDB', 'GetItem', items(['CHAT#chat_1'])),
+        webhook('DynamoDB', 'PutItem', items(['POLLER#chats'])),
+        // A prefix is not enough: the condition is on the whole value.
+        webhook('DynamoDB', 'GetItem', items(['XBUDGET#compliance'])),
+        // Actions it holds on no partition.
+        webhook('DynamoDB', 'Query', items(['BUDGET#compliance'])),
+        webhook('DynamoDB', 'DeleteItem', items(['BUDGET#compliance'])),
+        webhook('DynamoDB', 'UpdateItem', items(['msg_2Yh7'], 'local-replay')),
+        webhook('SQS', 'SendMessage', { QueueUrl: DLQ }),
+        webhook('S3', 'GetObject', object),
+      ],
+      deployed,
+    );
+    const table = 'arn:aws:dynamodb:us-east-1:111122223333:table/';
+    expect(result.denials).toEqual([
+      expect.stringMatching(new RegExp(`webhook role is not allowed dynamodb:UpdateItem on ${table}.* DynamoDB UpdateItem of FILE#file_1$`)),
+      expect.stringMatching(/webhook role is not allowed dynamodb:GetItem on .* of CHAT#chat_1$/),
+      expect.stringMatching(/webhook role is not allowed dynamodb:PutItem on .* of POLLER#chats$/),
+      expect.stringMatching(/webhook role is not allowed dynamodb:GetItem on .* of XBUDGET#compliance$/),
+      expect.stringMatching(/webhook role is not allowed dynamodb:Query on /),
+      expect.stringMatching(/webhook role is not allowed dynamodb:DeleteItem on /),
+      expect.stringMatching(/webhook role is not allowed dynamodb:UpdateItem on .*ReplayTable/),
+      expect.stringMatching(/webhook role is not allowed sqs:SendMessage on arn:aws:sqs:.*DeadLetterQueue/),
+      expect.stringMatching(/webhook role is not allowed s3:GetObject on /),
+    ]);
+  });
+
+  it('only the webhook role and the Files API poller (its file-item batch reads: see the pollers\' test) carry a dynamodb:LeadingKeys condition (a new one needs its own test)', () => {
+    const conditioned = Object.entries(deployed.principals)
+      .filter(([, p]) => p.policies.some(({ policy }) => policy.Statement.some((st) => JSON.stringify(st.Condition ?? {}).includes('dynamodb:LeadingKeys'))))
+      .map(([name]) => name);
+    expect(conditioned).toEqual(['webhook', 'poller:files_api']);
   });
 });

@@ -1,18 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ensureTable } from '../../local/aws/resources.js';
 import { DynamoDbRateBudget } from '../../shared/index/dynamodb-rate-budget.js';
 import { createBudgetGate, DEFAULT_SIZING } from '../../shared/discovery/rate-budget.js';
 import type { BudgetClass, BudgetSizing } from '../../shared/discovery/rate-budget.js';
+import { createDocumentClient } from '../../shared/platform/aws-clients.js';
 import { UpstreamRateLimitedError } from '../../shared/platform/errors.js';
 import { noCounters } from '../../shared/platform/telemetry.js';
 import { createListingClient } from '../../shared/upstream/listing-client.js';
 import { createUpstreamAgent } from '../../shared/upstream/upstream-client.js';
 import { localAwsFromInject, uniqueName } from '../support/local-aws.js';
 import type { LocalAwsFixture } from '../support/local-aws.js';
+import { recordCallsOf } from '../support/permissions/aws-call-recorder.js';
 import { startTestUpstream, TEST_UPSTREAM_API_KEY } from '../support/upstream.js';
 
 let aws: LocalAwsFixture;
 let table: string;
+/**
+ * The budget's client, whose calls are checked as the webhook role's: of the roles that draw from the
+ * budget (pollers, worker, webhook) it holds the narrowest grant, single-item reads and writes of the
+ * `BUDGET#` partitions only (dynamodb:LeadingKeys), so the budget's code must stay within it.
+ */
+let doc: DynamoDBDocumentClient;
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 // 600 requests/min in 1 s windows: 10 per window, 3 of them for pollers. (dynalite serves one
 // conditional write in ~20 ms on a busy 2-core machine, so the tests keep the rate modest.)
@@ -22,13 +31,17 @@ beforeAll(async () => {
   aws = localAwsFromInject();
   table = uniqueName('budget');
   await ensureTable(aws.ddb, table);
+  doc = recordCallsOf(createDocumentClient({ endpoint: aws.dynamodbEndpoint, region: aws.region }), 'webhook', { tables: { [table]: 'indexTable' } });
 });
-afterAll(() => aws.destroy());
+afterAll(() => {
+  doc.destroy();
+  aws.destroy();
+});
 
 /** `processes` budget instances (each with its own cache, as separate Lambdas), `callers` takers each, for `ms`. */
 async function hammer(name: string, mix: BudgetClass[], processes: number, ms: number): Promise<{ cls: BudgetClass; windowStart: number }[]> {
   const grants: { cls: BudgetClass; windowStart: number }[] = [];
-  const budgets = Array.from({ length: processes }, () => new DynamoDbRateBudget(aws.ddb, table, name, sizing));
+  const budgets = Array.from({ length: processes }, () => new DynamoDbRateBudget(doc, table, name, sizing));
   const until = Date.now() + ms;
   await Promise.all(
     budgets.flatMap((budget) =>
@@ -81,7 +94,7 @@ describe('shared rate budget on dynalite', () => {
     const upstream = await startTestUpstream();
     const agent = createUpstreamAgent();
     try {
-      const budget = new DynamoDbRateBudget(aws.ddb, table, name, sizing);
+      const budget = new DynamoDbRateBudget(doc, table, name, sizing);
       const gate = createBudgetGate({ budgets: { compliance: budget }, cls: 'poller', maxWaitMs: 10_000, log: quiet, counters: noCounters });
       const client = createListingClient({ baseUrl: upstream.url, apiKey: TEST_UPSTREAM_API_KEY, dispatcher: agent, gate });
       upstream.injectFault('', 'chats', { status: 429, retryAfterSeconds: 1 });
@@ -89,7 +102,7 @@ describe('shared rate budget on dynalite', () => {
       await expect(client.listChats({ limit: 10 }, new AbortController().signal)).rejects.toBeInstanceOf(UpstreamRateLimitedError);
 
       // Another process (its own instance, nothing cached) sees the pause and the smaller windows.
-      const other = new DynamoDbRateBudget(aws.ddb, table, name, sizing);
+      const other = new DynamoDbRateBudget(doc, table, name, sizing);
       const paused = await other.tryTake('worker', Date.now());
       expect(paused.granted).toBe(false);
       expect(paused.retryInMs).toBeGreaterThan(300);

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLookupRuntime } from '../../lambdas/lookup/runtime.js';
+import { createLookupClients, createLookupRuntime } from '../../lambdas/lookup/runtime.js';
 import { LOCAL_CALLER_HEADER, startLookupServer } from '../../local/lookup-server.js';
 import { serializeJob } from '../../shared/contracts/job.js';
 import { LookupConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
 import { createIngestStack } from '../support/ingest-stack.js';
 import type { IngestStack } from '../support/ingest-stack.js';
+import { recordCallsOf } from '../support/permissions/aws-call-recorder.js';
 import { generatedFileFactory, uploadedFileFactory } from '../support/upstream.js';
 import type { GeneratedUpstreamFile } from '../../local/upstream/catalogue.js';
 
@@ -63,15 +64,16 @@ beforeAll(async () => {
   ]);
   expect(failed).toEqual([]);
   expect(stack.upstream.requestCount(carried.id, 'metadata')).toBe(0);
-  const lookup = createLookupRuntime(
-    loadConfig(LookupConfigSchema, {
-      ARCHIVE_BUCKET: stack.bucket,
-      INDEX_TABLE: stack.table,
-      LOCAL_S3_ENDPOINT: stack.aws.s3Endpoint,
-      LOCAL_DYNAMODB_ENDPOINT: stack.aws.dynamodbEndpoint,
-    }),
-    { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
-  );
+  // Lookup's calls are checked against the lookup role, as in lookup.test.ts.
+  const lookupConfig = loadConfig(LookupConfigSchema, {
+    ARCHIVE_BUCKET: stack.bucket,
+    INDEX_TABLE: stack.table,
+    LOCAL_S3_ENDPOINT: stack.aws.s3Endpoint,
+    LOCAL_DYNAMODB_ENDPOINT: stack.aws.dynamodbEndpoint,
+  });
+  const lookupClients = createLookupClients(lookupConfig);
+  for (const client of Object.values(lookupClients)) recordCallsOf(client, 'lookup', stack.bindings);
+  const lookup = createLookupRuntime(lookupConfig, { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }, lookupClients);
   server = await startLookupServer(lookup);
 });
 afterAll(async () => {

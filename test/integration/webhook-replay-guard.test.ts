@@ -1,13 +1,17 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureReplayTable } from '../../local/webhook-setup.js';
 import { DynamoDbReplayGuard } from '../../shared/index/dynamodb-replay-guard.js';
+import { createDocumentClient } from '../../shared/platform/aws-clients.js';
 import { localAwsFromInject, uniqueName, type LocalAwsFixture } from '../support/local-aws.js';
+import { recordCallsOf } from '../support/permissions/aws-call-recorder.js';
 
 // The replay guard on dynalite, which never expires items: every window and lease below ends by the
 // clock alone, proving the code does not depend on DynamoDB's TTL deleting anything.
 let aws: LocalAwsFixture;
 let table: string;
+/** The guard's client: its calls are checked as the webhook role's (the test's own reads use aws.ddb). */
+let doc: DynamoDBDocumentClient;
 const RETENTION_SECONDS = 3600;
 const LEASE_MS = 60_000;
 const T0 = Date.parse('2026-03-01T12:00:00Z');
@@ -19,10 +23,14 @@ beforeAll(async () => {
   aws = localAwsFromInject();
   table = uniqueName('replays');
   await ensureReplayTable(aws.ddb, table);
+  doc = recordCallsOf(createDocumentClient({ endpoint: aws.dynamodbEndpoint, region: aws.region }), 'webhook', { tables: { [table]: 'webhookReplayTable' } });
 });
-afterAll(() => aws.destroy());
+afterAll(() => {
+  doc.destroy();
+  aws.destroy();
+});
 
-const guard = () => new DynamoDbReplayGuard(aws.ddb, table, { retentionSeconds: RETENTION_SECONDS, leaseMs: LEASE_MS });
+const guard = () => new DynamoDbReplayGuard(doc, table, { retentionSeconds: RETENTION_SECONDS, leaseMs: LEASE_MS });
 
 describe('DynamoDbReplayGuard', () => {
   it('answers a processed id with its outcome until the window ends, then lets it be processed again', async () => {

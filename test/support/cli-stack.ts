@@ -3,14 +3,16 @@
  * (local/start.ts) on the integration run's servers — s3rver for S3 as npm start uses, fauxqs,
  * dynalite, the local upstream with its listings, the ingest handler behind the SQS event source, the
  * lookup handler behind the local lookup server — and a stack file in a temporary data folder.
- * `run` starts the real CLI (cli/archiver.mjs) as a child process pointed at that folder.
+ * `run` starts the real CLI (cli/archiver.mjs) as a child process pointed at that folder. The ingest
+ * and lookup handlers' calls (and the event source's, as the ingest role's) are checked against the
+ * deployed roles after each test; the CLI's own calls are an operator's, under no role of the app.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createIngestRuntime } from '../../lambdas/ingest/runtime.js';
-import { createLookupRuntime } from '../../lambdas/lookup/runtime.js';
+import { createIngestClients, createIngestRuntime } from '../../lambdas/ingest/runtime.js';
+import { createLookupClients, createLookupRuntime } from '../../lambdas/lookup/runtime.js';
 import { ensureBucket, ensureQueues, ensureTable } from '../../local/aws/resources.js';
 import type { EnsuredQueues } from '../../local/aws/resources.js';
 import { startLookupServer } from '../../local/lookup-server.js';
@@ -22,10 +24,12 @@ import type { UpstreamServer } from '../../local/upstream/server.js';
 import { IngestConfigSchema, LookupConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
 import type { FileRecord } from '../../shared/contracts/file-records.js';
 import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
+import { createSqsClient } from '../../shared/platform/aws-clients.js';
 import { noCounters } from '../../shared/platform/telemetry.js';
 import type { Log } from '../../shared/platform/telemetry.js';
 import { localAwsFromInject, uniqueName } from './local-aws.js';
 import type { LocalAwsFixture } from './local-aws.js';
+import { recordCallsOf, type ResourceBindings } from './permissions/aws-call-recorder.js';
 import { TEST_UPSTREAM_API_KEY, startTestUpstream } from './upstream.js';
 
 export interface CliRun {
@@ -63,30 +67,37 @@ export async function createCliStack(opts: { files?: UpstreamFile[]; ingest?: bo
   await ensureBucket(aws.s3rver, name);
   await ensureTable(aws.ddb, name);
   const upstream = await startTestUpstream(opts.files ?? []);
-  const ingest = createIngestRuntime(
-    loadConfig(IngestConfigSchema, {
-      ARCHIVE_BUCKET: name,
-      INDEX_TABLE: name,
-      INGEST_QUEUE_URL: queues.queueUrl,
-      DEAD_LETTER_QUEUE_URL: queues.dlqUrl,
-      MAX_RECEIVE_COUNT: '3',
-      ANTHROPIC_BASE_URL: upstream.url,
-      ANTHROPIC_API_KEY: TEST_UPSTREAM_API_KEY,
-      LEASE_SECONDS: '120',
-      LOCAL_S3_ENDPOINT: aws.s3rverEndpoint,
-      LOCAL_SQS_ENDPOINT: aws.sqsEndpoint,
-      LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
-    }),
-    { apiKey: TEST_UPSTREAM_API_KEY, log: quiet, counters: noCounters },
-  );
+  const queueName = (url: string) => new URL(url).pathname.split('/').pop() ?? url;
+  const bindings: ResourceBindings = {
+    buckets: { [name]: 'archiveBucket' },
+    tables: { [name]: 'indexTable' },
+    queues: { [queueName(queues.queueUrl)]: 'ingestQueue', [queueName(queues.dlqUrl)]: 'deadLetterQueue' },
+  };
+  const ingestConfig = loadConfig(IngestConfigSchema, {
+    ARCHIVE_BUCKET: name,
+    INDEX_TABLE: name,
+    INGEST_QUEUE_URL: queues.queueUrl,
+    DEAD_LETTER_QUEUE_URL: queues.dlqUrl,
+    MAX_RECEIVE_COUNT: '3',
+    ANTHROPIC_BASE_URL: upstream.url,
+    ANTHROPIC_API_KEY: TEST_UPSTREAM_API_KEY,
+    LEASE_SECONDS: '120',
+    LOCAL_S3_ENDPOINT: aws.s3rverEndpoint,
+    LOCAL_SQS_ENDPOINT: aws.sqsEndpoint,
+    LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
+  });
+  const ingestClients = createIngestClients(ingestConfig);
+  for (const client of Object.values(ingestClients)) recordCallsOf(client, 'ingest', bindings);
+  const ingest = createIngestRuntime(ingestConfig, { clients: ingestClients, apiKey: TEST_UPSTREAM_API_KEY, log: quiet, counters: noCounters });
+  const eventSourceSqs = recordCallsOf(createSqsClient({ endpoint: aws.sqsEndpoint, region: aws.region }), 'ingest', bindings, 'event source mapping');
   const eventSource =
     opts.ingest === false
       ? undefined
-      : startSqsEventSource({ sqs: aws.sqs, queueUrl: queues.queueUrl, handler: ingest, batchSize: 5, concurrency: 2, functionTimeoutSeconds: 60 });
-  const lookup = createLookupRuntime(
-    loadConfig(LookupConfigSchema, { ARCHIVE_BUCKET: name, INDEX_TABLE: name, LOCAL_S3_ENDPOINT: aws.s3rverEndpoint, LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint }),
-    quiet,
-  );
+      : startSqsEventSource({ sqs: eventSourceSqs, queueUrl: queues.queueUrl, handler: ingest, batchSize: 5, concurrency: 2, functionTimeoutSeconds: 60 });
+  const lookupConfig = loadConfig(LookupConfigSchema, { ARCHIVE_BUCKET: name, INDEX_TABLE: name, LOCAL_S3_ENDPOINT: aws.s3rverEndpoint, LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint });
+  const lookupClients = createLookupClients(lookupConfig);
+  for (const client of Object.values(lookupClients)) recordCallsOf(client, 'lookup', bindings);
+  const lookup = createLookupRuntime(lookupConfig, quiet, lookupClients);
   const lookupServer = await startLookupServer(lookup, { port: 0, defaultCaller: 'local:cli-test' });
   const dataDir = await mkdtemp(join(tmpdir(), 'archiver-cli-'));
   const info: StackInfo = {
@@ -135,6 +146,7 @@ export async function createCliStack(opts: { files?: UpstreamFile[]; ingest?: bo
     async close() {
       await eventSource?.stop();
       await lookupServer.close();
+      for (const client of [...Object.values(ingestClients), ...Object.values(lookupClients), eventSourceSqs]) client.destroy();
       await upstream.close();
       await rm(dataDir, { recursive: true, force: true });
       aws.destroy();

@@ -4,7 +4,7 @@ import { ensureQueues, ensureTable } from '../../local/aws/resources.js';
 import { ensureReplayTable, webhookSecretDocument } from '../../local/webhook-setup.js';
 import { startWebhookServer } from '../../local/webhook-server.js';
 import type { WebhookServerOptions } from '../../local/webhook-server.js';
-import { createWebhookRuntime } from '../../lambdas/webhook/runtime.js';
+import { createWebhookClients, createWebhookRuntime } from '../../lambdas/webhook/runtime.js';
 import { WebhookConfigSchema, WorkerBudgetConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
 import { parseJob } from '../../shared/contracts/job.js';
 import type { IngestJob } from '../../shared/contracts/job.js';
@@ -12,6 +12,7 @@ import type { Log } from '../../shared/platform/telemetry.js';
 import { createWebhookSecrets } from '../../shared/webhook/signature.js';
 import type { LogEntry } from './ingest-stack.js';
 import { localAwsFromInject, uniqueName, type LocalAwsFixture } from './local-aws.js';
+import { recordCallsOf, type ResourceBindings } from './permissions/aws-call-recorder.js';
 import { startSqsFaultProxy, type SqsFaultProxy } from './sqs-fault-proxy.js';
 import type { UpstreamServer } from '../../local/upstream/server.js';
 import { startTestUpstream, TEST_UPSTREAM_API_KEY } from './upstream.js';
@@ -31,6 +32,8 @@ export interface WebhookStack {
   replayTable: string;
   /** The index table holding the shared upstream budget's items. */
   indexTable: string;
+  /** Which deployed resource this stack's tables and queue stand for (permission checks). */
+  bindings: ResourceBindings;
   upstream: UpstreamServer;
   sqsProxy: SqsFaultProxy;
   /** The secret document the function reads; replace it to rotate. */
@@ -45,7 +48,10 @@ export interface WebhookStack {
 /**
  * A fresh queue, replay table and index table (the shared budget) on the global setup's servers (dynalite, fauxqs), the test upstream
  * (whose listings serve the chat fan-out), and the webhook handler built as the Lambda builds it (createWebhookRuntime),
- * served by the local HTTP adapter. SQS calls go through a fault proxy that can refuse entries.
+ * served by the local HTTP adapter. SQS calls go through a fault proxy that can refuse entries. The
+ * handler's clients are recorded as the webhook role's, and checked against the deployed permissions
+ * after each test (test/support/permission-setup.ts). The signing secrets are read through a function
+ * here (as `npm start` does), so the Lambda's Secrets Manager read is not among the recorded calls.
  */
 export async function createWebhookStack(
   opts: { server?: WebhookServerOptions; budget?: Record<string, string> } = {},
@@ -72,7 +78,15 @@ export async function createWebhookStack(
     LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
     LOCAL_SQS_ENDPOINT: sqsProxy.url,
   });
+  const queueName = new URL(queueUrl).pathname.split('/').pop() ?? queueUrl;
+  const bindings: ResourceBindings = {
+    tables: { [name]: 'webhookReplayTable', [indexTable]: 'indexTable' },
+    queues: { [queueName]: 'ingestQueue' },
+  };
+  const clients = createWebhookClients(config);
+  for (const client of Object.values(clients)) recordCallsOf(client, 'webhook', bindings);
   const handler = createWebhookRuntime(config, {
+    clients,
     // Read on every request, as the Lambda reads through its one-minute cache.
     secrets: createWebhookSecrets(async () => webhookSecretDocument(secret.current, secret.previous)),
     apiKey: TEST_UPSTREAM_API_KEY,
@@ -89,6 +103,7 @@ export async function createWebhookStack(
     queueUrl,
     replayTable: name,
     indexTable,
+    bindings,
     upstream,
     sqsProxy,
     secret,
@@ -121,6 +136,7 @@ export async function createWebhookStack(
     },
     async close() {
       await http.close();
+      for (const client of Object.values(clients)) client.destroy();
       await sqsProxy.close();
       await upstream.close();
       aws.destroy();

@@ -1,4 +1,5 @@
 import type { PrincipalName, ResourceName } from './deployed-permissions.js';
+import { leadingKeysOf, PARTITION_KEY_OF } from './dynamodb-leading-keys.js';
 
 /**
  * Which deployed resource each local name stands for: a test's bucket is the archive bucket, its
@@ -18,7 +19,11 @@ export interface RecordedCall {
   service: string;
   /** The API operation, e.g. HeadObject. */
   operation: string;
-  /** The request's resource-naming fields only (never bodies): Bucket, Key, VersionId, TableName, QueueUrl, … */
+  /**
+   * The request's resource-naming fields only (never bodies): Bucket, Key, VersionId, TableName,
+   * QueueUrl, …; for DynamoDB `LeadingKeys` (table name to the partition key values the request
+   * touches) and, in `TransactItems`, each item's `LeadingKeys` (see dynamodb-leading-keys.ts).
+   */
   target: Record<string, unknown>;
   bindings: ResourceBindings;
   /** How S3 answered, where it changes what IAM requires: a read of a missing key. */
@@ -50,11 +55,12 @@ export function recordCallsOf<C extends object>(client: C, principal: PrincipalN
   const stack = (client as unknown as MiddlewareClient).middlewareStack;
   stack.add(
     (next, context) => async (args) => {
+      const operation = (context.commandName ?? 'unknown').replace(/Command$/, '');
       const call: RecordedCall = {
         principal,
         service: (context.clientName ?? 'unknown').replace(/Client$/, ''),
-        operation: (context.commandName ?? 'unknown').replace(/Command$/, ''),
-        target: targetOf(args.input),
+        operation,
+        target: targetOf(args.input, context.clientName === 'DynamoDBClient' ? bindings : undefined, operation),
         bindings,
         outcome: 'ok',
         via,
@@ -79,17 +85,25 @@ export function takeUncheckedCalls(): RecordedCall[] {
   return fresh;
 }
 
-function targetOf(input: unknown): Record<string, unknown> {
+/** `dynamo` is the call's bindings when it is a DynamoDB call: its tables' partition keys are read. */
+function targetOf(input: unknown, dynamo: ResourceBindings | undefined, operation: string): Record<string, unknown> {
   if (typeof input !== 'object' || input === null) return {};
   const source = input as Record<string, unknown>;
   const target: Record<string, unknown> = {};
   for (const field of TARGET_FIELDS) if (typeof source[field] === 'string') target[field] = source[field];
   // Multi-table DynamoDB calls: the tables (and, for transactions, each item's operation).
   if (typeof source['RequestItems'] === 'object' && source['RequestItems'] !== null) target['Tables'] = Object.keys(source['RequestItems']);
+  const leading = dynamo
+    ? leadingKeysOf(operation, source, (table) => {
+        const deployed = dynamo.tables?.[table];
+        return deployed === undefined ? undefined : PARTITION_KEY_OF[deployed];
+      })
+    : {};
+  if (leading.byTable) target['LeadingKeys'] = leading.byTable;
   if (Array.isArray(source['TransactItems'])) {
-    target['TransactItems'] = source['TransactItems'].map((item: Record<string, { TableName?: string }>) => {
+    target['TransactItems'] = source['TransactItems'].map((item: Record<string, { TableName?: string }>, i) => {
       const [op, body] = Object.entries(item)[0] ?? ['unknown', {}];
-      return { op, TableName: body.TableName };
+      return { op, TableName: body.TableName, ...(leading.transactItems?.[i] ? { LeadingKeys: leading.transactItems[i] } : {}) };
     });
   }
   return target;

@@ -21,11 +21,18 @@ export interface DeployedPermissions {
 /** A discovery poller function's role, by the poller's source. */
 export type PollerPrincipal = `poller:${PollerSource}`;
 /** The identities whose calls the suite checks: the functions' roles and a job producer holding JobProducerPolicy. */
-export type PrincipalName = 'ingest' | 'lookup' | 'jobProducer' | PollerPrincipal;
+export type PrincipalName = 'ingest' | 'lookup' | 'webhook' | 'jobProducer' | PollerPrincipal;
 
 export const pollerPrincipal = (source: PollerSource): PollerPrincipal => `poller:${source}`;
 /** The data stack's resources the functions are given (by environment variable) and use. */
-export type ResourceName = 'archiveBucket' | 'indexTable' | 'ingestQueue' | 'deadLetterQueue' | 'upstreamApiKey';
+export type ResourceName =
+  | 'archiveBucket'
+  | 'indexTable'
+  | 'ingestQueue'
+  | 'deadLetterQueue'
+  | 'upstreamApiKey'
+  | 'webhookReplayTable'
+  | 'webhookSecret';
 
 export interface PolicyDocument {
   Version?: string;
@@ -57,6 +64,8 @@ export interface DeployedResource {
   keyArn: string | undefined;
   /** Bucket policy, queue policy or other resource-based policy, when the template has one. */
   resourcePolicy: PolicyDocument | undefined;
+  /** A table's partition key attribute (its KeySchema HASH key): what `dynamodb:LeadingKeys` holds. */
+  partitionKey?: string;
 }
 
 export const FAKE_ACCOUNT = '111122223333';
@@ -134,9 +143,6 @@ export function deployedPermissionsOf(app: SynthesizedArchiver): DeployedPermiss
   const bucketProps = dataResources[bucketId]?.Properties ?? {};
   const sse = (bucketProps['BucketEncryption'] as { ServerSideEncryptionConfiguration?: { ServerSideEncryptionByDefault?: { SSEAlgorithm?: string; KMSMasterKeyID?: unknown } }[] } | undefined)
     ?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault;
-  const tableId = logicalIdOf(app.data.index.table);
-  const tableProps = dataResources[tableId]?.Properties ?? {};
-  const tableSse = tableProps['SSESpecification'] as { SSEType?: string; KMSMasterKeyId?: unknown } | undefined;
   const queueOf = (construct: IConstruct): DeployedResource => {
     const id = logicalIdOf(construct);
     return dataResource(
@@ -146,7 +152,32 @@ export function deployedPermissionsOf(app: SynthesizedArchiver): DeployedPermiss
       resourcePolicyOf('AWS::SQS::QueuePolicy', 'Queues', id),
     );
   };
-  const secretId = logicalIdOf(app.data.upstreamApiKey);
+  const tableOf = (construct: IConstruct): DeployedResource => {
+    const id = logicalIdOf(construct);
+    const props = dataResources[id]?.Properties ?? {};
+    const sseSpec = props['SSESpecification'] as { SSEType?: string; KMSMasterKeyId?: unknown } | undefined;
+    const hash = (props['KeySchema'] as { AttributeName: string; KeyType: string }[] | undefined)?.find((k) => k.KeyType === 'HASH');
+    if (!hash) throw new Error(`table ${id} has no partition key in its KeySchema`);
+    return {
+      ...dataResource(
+        construct,
+        cfn.resolveString(dataStack, { Ref: id }),
+        sseSpec?.SSEType === 'KMS' ? keyOf(dataStack, sseSpec.KMSMasterKeyId) : undefined,
+        props['ResourcePolicy'] === undefined ? undefined : policy(dataStack, (props['ResourcePolicy'] as { PolicyDocument: unknown }).PolicyDocument),
+      ),
+      partitionKey: hash.AttributeName,
+    };
+  };
+  const secretOf = (construct: IConstruct): DeployedResource => {
+    const id = logicalIdOf(construct);
+    const arn = cfn.resolveString(dataStack, { Ref: id });
+    return {
+      arn,
+      name: arn,
+      keyArn: keyOf(dataStack, dataResources[id]?.Properties?.['KmsKeyId']),
+      resourcePolicy: resourcePolicyOf('AWS::SecretsManager::ResourcePolicy', 'SecretId', id),
+    };
+  };
 
   const resources: Record<ResourceName, DeployedResource> = {
     archiveBucket: dataResource(
@@ -155,20 +186,12 @@ export function deployedPermissionsOf(app: SynthesizedArchiver): DeployedPermiss
       sse?.SSEAlgorithm === 'aws:kms' ? keyOf(dataStack, sse.KMSMasterKeyID) : undefined,
       resourcePolicyOf('AWS::S3::BucketPolicy', 'Bucket', bucketId),
     ),
-    indexTable: dataResource(
-      app.data.index.table,
-      cfn.resolveString(dataStack, { Ref: tableId }),
-      tableSse?.SSEType === 'KMS' ? keyOf(dataStack, tableSse.KMSMasterKeyId) : undefined,
-      tableProps['ResourcePolicy'] === undefined ? undefined : policy(dataStack, (tableProps['ResourcePolicy'] as { PolicyDocument: unknown }).PolicyDocument),
-    ),
+    indexTable: tableOf(app.data.index.table),
     ingestQueue: queueOf(app.data.queues.queue),
     deadLetterQueue: queueOf(app.data.queues.deadLetterQueue),
-    upstreamApiKey: {
-      arn: cfn.resolveString(dataStack, { Ref: secretId }),
-      name: cfn.resolveString(dataStack, { Ref: secretId }),
-      keyArn: keyOf(dataStack, dataResources[secretId]?.Properties?.['KmsKeyId']),
-      resourcePolicy: resourcePolicyOf('AWS::SecretsManager::ResourcePolicy', 'SecretId', secretId),
-    },
+    upstreamApiKey: secretOf(app.data.upstreamApiKey),
+    webhookReplayTable: tableOf(app.data.webhook.replayTable),
+    webhookSecret: secretOf(app.data.webhook.secret),
   };
 
   const keyPolicies: Record<string, PolicyDocument> = {};
@@ -185,6 +208,7 @@ export function deployedPermissionsOf(app: SynthesizedArchiver): DeployedPermiss
     principals: {
       ingest: principalOfRole(app.service.ingest.role),
       lookup: principalOfRole(app.service.lookup.role),
+      webhook: principalOfRole(app.service.webhook.function.role),
       ...(Object.fromEntries(POLLER_SOURCES.map((source) => [pollerPrincipal(source), principalOfRole(app.service.discovery.functions[source].role)])) as Record<
         PollerPrincipal,
         DeployedPrincipal

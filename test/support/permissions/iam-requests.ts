@@ -1,5 +1,6 @@
 import type { RecordedCall } from './aws-call-recorder.js';
 import type { DeployedPermissions, DeployedResource, ResourceName } from './deployed-permissions.js';
+import { PARTITION_KEY_OF } from './dynamodb-leading-keys.js';
 
 /** One authorization AWS makes for a call: an action on a resource, with the request's context. */
 export interface IamRequest {
@@ -8,7 +9,8 @@ export interface IamRequest {
   /** Which deployed resource (its key, for KMS) the request is on; picks the resource policy. */
   on: ResourceName;
   kmsKey: boolean;
-  context: Record<string, string>;
+  /** Request context keys; a multivalued key (dynamodb:LeadingKeys) is a list. */
+  context: Record<string, string | string[]>;
   /** Why the call needs it, for the failure message. */
   because: string;
 }
@@ -25,7 +27,11 @@ export interface IamRequest {
  * - DynamoDB: the table action (per table and per transaction item), on the index ARN for a query of
  *   an index, and kms:Decrypt on a table encrypted with a customer-managed key (DynamoDB decrypts
  *   the table key for each caller; its other key uses, DescribeKey among them, are made for the
- *   principal that creates the table and under DynamoDB's own grant).
+ *   principal that creates the table and under DynamoDB's own grant). Every item-level action
+ *   carries `dynamodb:LeadingKeys`, the partition key values it touches (dynamodb-leading-keys.ts
+ *   says how AWS fills it per operation), so a grant conditioned on them is evaluated as AWS would;
+ *   a recorded call whose partition keys are unknown is refused rather than evaluated without them
+ *   (ForAllValues would then pass). Scan carries none, as in AWS.
  * - SQS: the queue action; on a queue encrypted with a customer-managed key, sending needs
  *   kms:GenerateDataKey and kms:Decrypt, receiving kms:Decrypt.
  * - Secrets Manager: GetSecretValue, and kms:Decrypt on the secret's key.
@@ -46,7 +52,7 @@ export function iamRequestsFor(call: RecordedCall, deployed: DeployedPermissions
           context: { ...secure, 'kms:ViaService': `${service}.${region}.amazonaws.com`, 'kms:CallerAccount': account },
           because: `${label} on ${resource.arn}: ${service} uses the key on the caller's behalf`,
         }));
-  const plain = (action: string, resource: string, on: ResourceName, context: Record<string, string> = {}, because = label): IamRequest => ({
+  const plain = (action: string, resource: string, on: ResourceName, context: Record<string, string | string[]> = {}, because = label): IamRequest => ({
     action,
     resource,
     on,
@@ -100,11 +106,19 @@ export function iamRequestsFor(call: RecordedCall, deployed: DeployedPermissions
       break;
     }
     case 'DynamoDB': {
-      const onTable = (table: string, action: string): IamRequest[] => {
+      const leading = (call.target['LeadingKeys'] ?? {}) as Record<string, string[]>;
+      const onTable = (table: string, action: string, keys: string[] | undefined): IamRequest[] => {
         const on = bound(call.bindings.tables, table, 'table', call);
         const res = deployed.resources[on];
+        if (res.partitionKey === undefined || PARTITION_KEY_OF[on] !== res.partitionKey) {
+          throw new Error(`${label}: table ${on} is keyed by ${res.partitionKey ?? 'nothing'} when deployed, but the recorder reads ${PARTITION_KEY_OF[on] ?? 'nothing'} (dynamodb-leading-keys.ts)`);
+        }
         const index = typeof call.target['IndexName'] === 'string' ? `/index/${call.target['IndexName']}` : '';
-        return [plain(action, `${res.arn}${index}`, on), ...kms(res, on, 'dynamodb', 'kms:Decrypt')];
+        if (action !== 'dynamodb:Scan' && (keys === undefined || keys.length === 0)) {
+          throw new Error(`${label} on table "${table}" without the partition key values it touches: dynamodb:LeadingKeys cannot be evaluated`);
+        }
+        const context = keys === undefined ? {} : { 'dynamodb:LeadingKeys': keys };
+        return [plain(action, `${res.arn}${index}`, on, context, keys === undefined ? label : `${label} of ${keys.join(', ')}`), ...kms(res, on, 'dynamodb', 'kms:Decrypt')];
       };
       const single: Record<string, string> = {
         GetItem: 'dynamodb:GetItem',
@@ -115,13 +129,18 @@ export function iamRequestsFor(call: RecordedCall, deployed: DeployedPermissions
         Scan: 'dynamodb:Scan',
       };
       const action = single[call.operation];
-      if (action) return onTable(stringField(call, 'TableName'), action);
+      if (action) {
+        const table = stringField(call, 'TableName');
+        return onTable(table, action, action === 'dynamodb:Scan' ? undefined : leading[table]);
+      }
       if (call.operation === 'BatchGetItem' || call.operation === 'BatchWriteItem') {
-        return ((call.target['Tables'] ?? []) as string[]).flatMap((t) => onTable(t, `dynamodb:${call.operation}`));
+        return ((call.target['Tables'] ?? []) as string[]).flatMap((t) => onTable(t, `dynamodb:${call.operation}`, leading[t]));
       }
       if (call.operation === 'TransactWriteItems' || call.operation === 'TransactGetItems') {
         const itemAction: Record<string, string> = { Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem', Get: 'GetItem' };
-        return ((call.target['TransactItems'] ?? []) as { op: string; TableName: string }[]).flatMap((i) => onTable(i.TableName, `dynamodb:${itemAction[i.op] ?? i.op}`));
+        return ((call.target['TransactItems'] ?? []) as { op: string; TableName: string; LeadingKeys?: string[] }[]).flatMap((i) =>
+          onTable(i.TableName, `dynamodb:${itemAction[i.op] ?? i.op}`, i.LeadingKeys),
+        );
       }
       break;
     }
