@@ -7,9 +7,9 @@
 import type { Agent } from 'undici';
 import { createSharedBudgetGate } from '../lambdas/discovery/runtime.js';
 import type { BackfillDeps } from '../shared/discovery/backfill.js';
-import { DynamoDbBackfillStore } from '../shared/discovery/dynamodb-backfill-store.js';
-import { DynamoDbDiscoveryStore } from '../shared/discovery/dynamodb-discovery-store.js';
-import { createSqsJobSender } from '../shared/discovery/sqs-job-sender.js';
+import { DynamoDbBackfillStore } from '../shared/index/dynamodb-backfill-store.js';
+import { DynamoDbDiscoveryStore } from '../shared/index/dynamodb-discovery-store.js';
+import { createSqsJobSender } from '../shared/platform/sqs-job-sender.js';
 import { UpstreamDeletionIndex } from '../shared/index/dynamodb-upstream-deletions.js';
 import { noCounters } from '../shared/platform/telemetry.js';
 import type { Log } from '../shared/platform/telemetry.js';

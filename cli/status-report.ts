@@ -9,7 +9,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DISCOVERY_KEYS, POLLER_SOURCES } from '../shared/contracts/discovery-ledger.js';
 import type { PollerSource, RunEnding } from '../shared/contracts/discovery-ledger.js';
-import { DynamoDbDiscoveryStore } from '../shared/discovery/dynamodb-discovery-store.js';
+import { DynamoDbDiscoveryStore } from '../shared/index/dynamodb-discovery-store.js';
 import { factorAt, windowLimits } from '../shared/discovery/rate-budget.js';
 import type { BudgetSizing } from '../shared/discovery/rate-budget.js';
 import { countFiles } from '../shared/index/dynamodb-file-counts.js';

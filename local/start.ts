@@ -12,7 +12,7 @@ import { createLookupRuntime } from '../lambdas/lookup/runtime.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../shared/platform/aws-clients.js';
 import { DiscoveryConfigSchema, IngestConfigSchema, LookupConfigSchema, WorkerBudgetConfigSchema, loadConfig } from '../shared/contracts/lambda-environment.js';
 import { createPollerRuntime } from '../lambdas/discovery/runtime.js';
-import { DynamoDbDiscoveryStore } from '../shared/discovery/dynamodb-discovery-store.js';
+import { DynamoDbDiscoveryStore } from '../shared/index/dynamodb-discovery-store.js';
 import { describeError } from '../shared/platform/errors.js';
 import { noCounters } from '../shared/platform/telemetry.js';
 import { useLocalAwsEnvironment } from './aws/local-account.js';

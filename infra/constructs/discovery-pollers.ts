@@ -14,10 +14,14 @@ import { Construct } from 'constructs';
 import type { PollerSource } from '../../shared/contracts/discovery-ledger.js';
 import type { DiscoveryConfig } from '../../shared/contracts/lambda-environment.js';
 import { DISCOVERY_METRIC, DISCOVERY_SERVICE_NAMES, METRICS_NAMESPACE, SERVICE_NAMES } from '../../shared/contracts/metric-names.js';
+import { fileItemKey } from '../../shared/contracts/table-keys.js';
 import { ArchiverFunction } from './archiver-function.js';
 import { grantItemAccess } from './index-table.js';
 
 type DiscoveryEnv = Exclude<keyof DiscoveryConfig & string, `LOCAL_${string}` | 'ANTHROPIC_API_KEY'>;
+
+/** The partition keys of the file items in the index table (`FILE#…`): all the Files API poller batch-reads. */
+export const FILE_ITEM_LEADING_KEYS = `${fileItemKey('').pk}*`;
 
 /** A poller run may take this long; the lease outlives it by a minute so runs never overlap. */
 export const POLLER_TIMEOUT = Duration.minutes(5);
@@ -78,8 +82,19 @@ export class DiscoveryPollers extends Construct {
       });
       fn.bind('INDEX_TABLE', props.table.tableName, (g) => {
         // Checkpoints, lease, ledger and budget items are single-item reads and conditional writes;
-        // deletions are UpdateItem; the Files API poller reads file records with GetItem.
+        // deletions are UpdateItem.
         grantItemAccess(props.table, g, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+        if (source === 'files_api') {
+          // Whether a listing page's files are final: BatchGetItem of file items only (the
+          // leading-keys condition keeps every other item out of this grant's reach).
+          g.grantPrincipal.addToPrincipalPolicy(
+            new iam.PolicyStatement({
+              actions: ['dynamodb:BatchGetItem'],
+              resources: [props.table.tableArn],
+              conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [FILE_ITEM_LEADING_KEYS] } },
+            }),
+          );
+        }
       })
         .bind('INGEST_QUEUE_URL', props.queue.queueUrl, (g) =>
           props.queue.grants.actions(g, ['sqs:SendMessage'], { keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'] }),

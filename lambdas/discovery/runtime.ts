@@ -7,15 +7,15 @@ import type { PollerSource } from '../../shared/contracts/discovery-ledger.js';
 import { METRIC } from '../../shared/contracts/metric-names.js';
 import { runActivityPoller } from '../../shared/discovery/activity-poller.js';
 import { runChatPoller } from '../../shared/discovery/chat-poller.js';
-import { DynamoDbDiscoveryStore } from '../../shared/discovery/dynamodb-discovery-store.js';
-import { DynamoDbRateBudget } from '../../shared/discovery/dynamodb-rate-budget.js';
-import { archivedFilesFrom, runFilesApiPoller } from '../../shared/discovery/files-api-poller.js';
+import { DynamoDbDiscoveryStore } from '../../shared/index/dynamodb-discovery-store.js';
+import { DynamoDbRateBudget } from '../../shared/index/dynamodb-rate-budget.js';
+import { runFilesApiPoller } from '../../shared/discovery/files-api-poller.js';
 import type { RunOutcome } from '../../shared/discovery/poller-run.js';
 import type { PollerDeps } from '../../shared/discovery/ports.js';
 import { createBudgetGate, DEFAULT_SIZING } from '../../shared/discovery/rate-budget.js';
 import type { BudgetClass } from '../../shared/discovery/rate-budget.js';
-import { createSqsJobSender } from '../../shared/discovery/sqs-job-sender.js';
-import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
+import { createSqsJobSender } from '../../shared/platform/sqs-job-sender.js';
+import { DynamoDbArchivedFiles } from '../../shared/index/dynamodb-archived-files.js';
 import { UpstreamDeletionIndex } from '../../shared/index/dynamodb-upstream-deletions.js';
 import { createDocumentClient, createSqsClient } from '../../shared/platform/aws-clients.js';
 import type { Counters, Log } from '../../shared/platform/telemetry.js';
@@ -108,7 +108,7 @@ export function createPollerRuntime(
           runOptions,
         );
       case 'files_api':
-        return runFilesApiPoller({ ...deps, archived: archivedFilesFrom(new DynamoDbFileIndex(doc, config.INDEX_TABLE)) }, runOptions);
+        return runFilesApiPoller({ ...deps, archived: new DynamoDbArchivedFiles(doc, config.INDEX_TABLE) }, runOptions);
     }
   };
 }

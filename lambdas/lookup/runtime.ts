@@ -6,7 +6,7 @@ import { createDocumentClient, createS3Client } from '../../shared/platform/aws-
 import type { LookupConfig } from '../../shared/contracts/lambda-environment.js';
 import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
 import { UpstreamDeletionIndex } from '../../shared/index/dynamodb-upstream-deletions.js';
-import { DynamoDbDiscoveryStore } from '../../shared/discovery/dynamodb-discovery-store.js';
+import { DynamoDbDiscoveryStore } from '../../shared/index/dynamodb-discovery-store.js';
 import type { Log } from '../../shared/platform/telemetry.js';
 import { createLookupHandler } from '../../shared/lookup/lookup-http.js';
 

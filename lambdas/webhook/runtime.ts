@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { WebhookConfig, WorkerBudgetConfig } from '../../shared/contracts/lambda-environment.js';
-import { createSqsJobSender } from '../../shared/discovery/sqs-job-sender.js';
+import { createSqsJobSender } from '../../shared/platform/sqs-job-sender.js';
 import { DynamoDbReplayGuard } from '../../shared/index/dynamodb-replay-guard.js';
 import { createDocumentClient, createSqsClient } from '../../shared/platform/aws-clients.js';
 import type { Counters, Log } from '../../shared/platform/telemetry.js';

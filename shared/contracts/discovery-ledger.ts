@@ -42,6 +42,20 @@ export interface LedgerRecord {
   error: string | null;
 }
 
+/** A deletion upstream of a file or chat, as lookups show it. Our archived copy stays. */
+export interface UpstreamDeletionRecord {
+  id: string;
+  kind: 'file' | 'chat';
+  /** When upstream deleted it (the activity's or the chat's `deleted_at` time), if known. */
+  deletedAt: string | null;
+  /** How discovery learnt of it: a claude_*_deleted activity, or a chat's `deleted_at` (soft delete). */
+  via: 'activity' | 'chat_soft_delete';
+  activityId: string | null;
+  /** The activity's actor, as upstream sent it. */
+  actor: Record<string, unknown> | null;
+  recordedAt: string;
+}
+
 /** Keys of discovery's items in the index table (see README: why the index table). */
 export const DISCOVERY_KEYS = {
   lease: (source: PollerSource) => ({ pk: `POLLER#${source}`, sk: 'LEASE' }),

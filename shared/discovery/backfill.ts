@@ -1,10 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { BackfillCheckpoint, BackfillQuery } from '../contracts/backfill-checkpoint.js';
-import { ArchiverError, UpstreamHttpError, UpstreamTransportError } from '../platform/errors.js';
+import { ArchiverError, EnqueueFailedError, UpstreamHttpError, UpstreamTransportError } from '../platform/errors.js';
 import type { ChatSummary } from '../upstream/listing-schemas.js';
 import { pollChat } from './chat-poller.js';
 import { BudgetExhaustedError } from './rate-budget.js';
-import { EnqueueFailedError } from './sqs-job-sender.js';
 import type { ChatPollerDeps } from './chat-poller.js';
 import type { RunContext } from './poller-run.js';
 

@@ -2,21 +2,6 @@ import { serializeJob } from '../contracts/job.js';
 import { asCursorRejection, runPoller } from './poller-run.js';
 import type { RunContext, RunOptions, RunOutcome } from './poller-run.js';
 import type { ArchivedFiles, PollerDeps } from './ports.js';
-import type { FileRecord } from '../contracts/file-records.js';
-
-/**
- * The index as the Files API poller needs it: archived, unavailable and failed are final, pending is
- * not. A failed file is left to an operator (a redrive of its dead letter, or a new job), so that a
- * file that cannot be archived is not enqueued again on every walk.
- */
-export function archivedFilesFrom(index: { get(fileId: string): Promise<FileRecord | undefined> }): ArchivedFiles {
-  return {
-    async isFinal(fileId) {
-      const record = await index.get(fileId);
-      return record !== undefined && record.status !== 'pending';
-    },
-  };
-}
 
 export interface FilesApiPollerDeps extends PollerDeps {
   archived: ArchivedFiles;
@@ -43,8 +28,9 @@ async function pollFiles(ctx: RunContext, deps: FilesApiPollerDeps): Promise<'co
       throw asCursorRejection(err, cursor);
     }
     ctx.page(page);
-    const finals = await Promise.all(page.items.map((f) => deps.archived.isFinal(f.id)));
-    const bodies = page.items.filter((_, i) => !finals[i]).map((f) => serializeJob({ fileId: f.id }));
+    // One batched question per page (shared/index/dynamodb-archived-files.ts), not one read per file.
+    const final = await deps.archived.finalAmong(page.items.map((f) => f.id), ctx.signal);
+    const bodies = page.items.filter((f) => !final.has(f.id)).map((f) => serializeJob({ fileId: f.id }));
     if (bodies.length > 0) {
       await deps.jobs.send(bodies, ctx.signal);
       ctx.jobsEnqueued(bodies.length);

@@ -1,7 +1,9 @@
 /**
  * What the discovery use cases need from the outside world. The use cases (chat-poller.ts,
  * activity-poller.ts, files-api-poller.ts, poller-run.ts) import these shapes only, never an AWS
- * SDK; the adapters (dynamodb-discovery-store.ts, dynamodb-rate-budget.ts, sqs-job-sender.ts) and
+ * SDK (test/unit/layout-boundaries.test.ts checks it); the adapters live with their technology, as
+ * ingest's do (shared/index/dynamodb-discovery-store.ts, dynamodb-rate-budget.ts,
+ * dynamodb-backfill-store.ts, dynamodb-file-index.ts; shared/platform/sqs-job-sender.ts), and
  * in-memory fakes in tests implement them.
  */
 import type { LedgerRecord, PollerSource } from '../contracts/discovery-ledger.js';
@@ -71,9 +73,10 @@ export interface DeletionRecorder {
   recordUpstreamDeletion(deletion: UpstreamDeletion, nowMs: number): Promise<void>;
 }
 
-/** Whether a file already has a final record (archived or unavailable): the Files API poller skips it. */
+/** Which files already have a final record (archived, unavailable or failed): the Files API poller skips them. */
 export interface ArchivedFiles {
-  isFinal(fileId: string): Promise<boolean>;
+  /** The ids among `fileIds` (one listing page) that have a final record, asked in as few calls as the store allows. */
+  finalAmong(fileIds: readonly string[], signal: AbortSignal): Promise<ReadonlySet<string>>;
 }
 
 /** What every poller run is given. */

@@ -18,7 +18,7 @@ export interface TakeResult {
   retryInMs: number;
 }
 
-/** A shared request budget (one per upstream limit); see dynamodb-rate-budget.ts. */
+/** A shared request budget (one per upstream limit); see shared/index/dynamodb-rate-budget.ts. */
 export interface RateBudget {
   tryTake(cls: BudgetClass, nowMs: number): Promise<TakeResult>;
   /** A 429 arrived: pause everyone for `retryAfterMs` and shrink the budget for a while. */

@@ -1,20 +1,10 @@
-import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DISCOVERY_KEYS } from '../contracts/discovery-ledger.js';
+import type { UpstreamDeletionRecord } from '../contracts/discovery-ledger.js';
+import { batchGetItems } from './batch-get.js';
 
-/** A deletion upstream of a file or chat, as lookups show it. Our archived copy stays. */
-export interface UpstreamDeletionRecord {
-  id: string;
-  kind: 'file' | 'chat';
-  /** When upstream deleted it (the activity's or the chat's `deleted_at` time), if known. */
-  deletedAt: string | null;
-  /** How discovery learnt of it: a claude_*_deleted activity, or a chat's `deleted_at` (soft delete). */
-  via: 'activity' | 'chat_soft_delete';
-  activityId: string | null;
-  /** The activity's actor, as upstream sent it. */
-  actor: Record<string, unknown> | null;
-  recordedAt: string;
-}
+export type { UpstreamDeletionRecord };
 
 /**
  * Deletions upstream, one item per deleted file or chat in the index table (`DELETION#<id>`), kept
@@ -58,13 +48,12 @@ export class UpstreamDeletionIndex {
   async getUpstreamDeletions(ids: readonly string[]): Promise<UpstreamDeletionRecord[]> {
     const unique = [...new Set(ids)].slice(0, 100);
     if (unique.length === 0) return [];
-    const res = await this.doc.send(
-      new BatchGetCommand({ RequestItems: { [this.table]: { Keys: unique.map((id) => DISCOVERY_KEYS.upstreamDeletion(id)), ConsistentRead: true } } }),
-    );
+    // Keys DynamoDB leaves unprocessed are asked for again: a lookup must not drop a deletion it holds.
+    const items = await batchGetItems(this.doc, this.table, unique.map((id) => DISCOVERY_KEYS.upstreamDeletion(id)), { consistentRead: true });
     const found = new Map<string, UpstreamDeletionRecord>();
-    for (const item of res.Responses?.[this.table] ?? []) {
+    for (const item of items) {
       const { pk: _pk, sk: _sk, ...record } = item;
-      found.set(String(record['id']), record as UpstreamDeletionRecord); // written only by recordUpstreamDeletion
+      found.set(String(record['id']), record as unknown as UpstreamDeletionRecord); // written only by recordUpstreamDeletion
     }
     return unique.flatMap((id) => found.get(id) ?? []);
   }

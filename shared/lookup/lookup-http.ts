@@ -10,8 +10,7 @@ import type { Log } from '../platform/telemetry.js';
 import { listChatFiles, presignFileDownload, readFileRecord } from './read-files.js';
 import type { FileReader } from './read-files.js';
 import { POLLER_SOURCES } from '../contracts/discovery-ledger.js';
-import type { LedgerRecord, PollerSource } from '../contracts/discovery-ledger.js';
-import type { UpstreamDeletionRecord } from '../index/dynamodb-upstream-deletions.js';
+import type { LedgerRecord, PollerSource, UpstreamDeletionRecord } from '../contracts/discovery-ledger.js';
 
 /** The discovery ledger and upstream deletions as the lookup API reads them (a port). */
 export interface DiscoveryReads {

@@ -94,6 +94,16 @@ export class UnsizedFileTooLargeError extends ArchiverError {
   }
 }
 
+/**
+ * Some ingest jobs were still refused by the queue after every attempt (JobSender in
+ * shared/discovery/ports.ts, shared/platform/sqs-job-sender.ts); the caller must not move its checkpoint.
+ */
+export class EnqueueFailedError extends ArchiverError {
+  constructor(readonly refused: number) {
+    super(`the queue refused ${refused} job(s) after retries`);
+  }
+}
+
 /** Another delivery holds the claim on this file; try again once its lease may have ended. */
 export class ClaimHeldError extends ArchiverError {
   constructor(readonly retryAfterMs: number) {

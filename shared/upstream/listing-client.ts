@@ -1,13 +1,7 @@
-import { request } from 'undici';
-import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
-import { UpstreamAuthError, UpstreamContractError, UpstreamRateLimitedError } from '../platform/errors.js';
-import { assertUpstreamBaseUrl } from '../contracts/upstream-base-url.js';
-import type { ApiKeyProvider } from './api-key.js';
-import { apiOfPath } from './request-gate.js';
-import type { RequestGate } from './request-gate.js';
-import { headerValue } from './retry-rules.js';
-import { ANTHROPIC_VERSION, FILES_API_BETA, toHttpError, toTransportError } from './upstream-client.js';
+import { UpstreamContractError } from '../platform/errors.js';
+import { createUpstreamGet } from './upstream-request.js';
+import type { UpstreamRequestOptions } from './upstream-request.js';
 import {
   ActivityPageSchema,
   ActivitySchema,
@@ -77,22 +71,14 @@ export interface ListingClient {
   listFiles(query: { afterId?: string | undefined; limit: number }, signal: AbortSignal): Promise<ListingPage<FilesApiListItem>>;
 }
 
-export interface ListingClientOptions {
-  baseUrl: string;
-  apiKey: string | ApiKeyProvider;
-  dispatcher: Dispatcher;
-  gate?: RequestGate;
-  onResponse?: (info: { status: number; latencyMs: number; requestId: string | undefined }) => void;
-  now?: () => number;
-}
+/** How requests are sent (headers, gate, errors): upstream-request.ts, shared with the ingest client. */
+export type ListingClientOptions = UpstreamRequestOptions;
 
 const MAX_LISTING_BYTES = 32 * 1024 * 1024;
 
-/** Builds the listing client; it shares the ingest client's headers, error mapping and gate. */
+/** Builds the listing client; it sends its requests as the ingest client does (upstream-request.ts). */
 export function createListingClient(opts: ListingClientOptions): ListingClient {
-  const now = opts.now ?? Date.now;
-  // The key travels with every request: https only, except a loopback host (as the ingest client).
-  const base = new URL(assertUpstreamBaseUrl(opts.baseUrl));
+  const get = createUpstreamGet(opts);
 
   async function getJson<S extends z.ZodType>(
     path: string,
@@ -100,28 +86,7 @@ export function createListingClient(opts: ListingClientOptions): ListingClient {
     schema: S,
     signal: AbortSignal,
   ): Promise<{ body: z.infer<S>; requestId: string | undefined }> {
-    const apiKey = typeof opts.apiKey === 'string' ? opts.apiKey : await opts.apiKey.current();
-    const headers: Record<string, string> = { 'x-api-key': apiKey, 'anthropic-version': ANTHROPIC_VERSION };
-    const api = apiOfPath(path);
-    if (api === 'files_api') headers['anthropic-beta'] = FILES_API_BETA;
-    const url = new URL(base.pathname.replace(/\/$/, '') + path, base);
-    for (const [k, v] of query) url.searchParams.append(k, v);
-    await opts.gate?.admit(api, signal);
-    const started = now();
-    let res: Dispatcher.ResponseData;
-    try {
-      res = await request(url, { method: 'GET', headers, dispatcher: opts.dispatcher, signal });
-    } catch (err) {
-      throw toTransportError(err, signal);
-    }
-    const requestId = headerValue(res.headers, 'request-id');
-    opts.onResponse?.({ status: res.statusCode, latencyMs: now() - started, requestId });
-    if (res.statusCode < 200 || res.statusCode >= 300) {
-      const error = await toHttpError(res, requestId, now());
-      if (error instanceof UpstreamRateLimitedError) await opts.gate?.throttled(api, error.retryAfterMs);
-      if (error instanceof UpstreamAuthError && typeof opts.apiKey !== 'string') opts.apiKey.refresh();
-      throw error;
-    }
+    const { res, requestId } = await get(path, query, signal);
     let json: unknown;
     try {
       const text = await res.body.text();

@@ -1,7 +1,7 @@
 /**
  * What the webhook use case needs from the outside world. The use case (accept-event.ts) and the HTTP
  * mapping (webhook-http.ts) import these shapes only, never an AWS SDK; the adapters
- * (shared/index/dynamodb-replay-guard.ts, discovery's shared/discovery/sqs-job-sender.ts, and
+ * (shared/index/dynamodb-replay-guard.ts, shared/platform/sqs-job-sender.ts, and
  * chat-fan-out.ts over discovery's listing client) and in-memory fakes in unit tests implement them.
  */
 import type { WebhookAccepted } from '../contracts/webhook.js';

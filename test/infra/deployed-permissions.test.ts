@@ -92,9 +92,11 @@ describe('deployed permission checks', () => {
     ]);
   });
 
-  it('allow each poller its items, its jobs and its secret, and refuse it queries, batch reads and the archive', async () => {
+  it("allow each poller its items, its jobs and its secret, and refuse it queries, batch reads (the Files API poller's of anything but file items) and the archive", async () => {
     for (const source of POLLER_SOURCES) {
       const poller = pollerPrincipal(source);
+      // Only the Files API poller batch-reads (whether a listing page's files are final).
+      const batchRead = call(poller, 'DynamoDB', 'BatchGetItem', { Tables: ['local-table'], LeadingKeys: { 'local-table': [FILE, 'FILE#file_2'] } });
       const allowed = await checkCalls(
         [
           call(poller, 'DynamoDB', 'GetItem', items(['POLLER#chats'])),
@@ -102,6 +104,7 @@ describe('deployed permission checks', () => {
           call(poller, 'DynamoDB', 'UpdateItem', items([FILE])),
           call(poller, 'SQS', 'SendMessageBatch', { QueueUrl: QUEUE }),
           call(poller, 'SecretsManager', 'GetSecretValue', { SecretId: 'local-secret' }),
+          ...(source === 'files_api' ? [batchRead] : []),
         ],
         deployed,
       );
@@ -109,7 +112,8 @@ describe('deployed permission checks', () => {
       const refused = await checkCalls(
         [
           call(poller, 'DynamoDB', 'Query', items(['CHAT#chat_1'])),
-          call(poller, 'DynamoDB', 'BatchGetItem', { Tables: ['local-table'], LeadingKeys: { 'local-table': [FILE] } }),
+          // Other pollers may not batch-read at all; the Files API poller only file items.
+          source === 'files_api' ? call(poller, 'DynamoDB', 'BatchGetItem', { Tables: ['local-table'], LeadingKeys: { 'local-table': [FILE, 'BUDGET#compliance'] } }) : batchRead,
           call(poller, 'S3', 'GetObject', object),
           call(poller, 'SQS', 'SendMessage', { QueueUrl: DLQ }),
         ],
@@ -279,10 +283,10 @@ describe('deployed permission checks of the webhook role', () => {
     ]);
   });
 
-  it('the webhook role is the only one whose grants carry a dynamodb:LeadingKeys condition (a new one needs its own test above)', () => {
+  it('only the webhook role and the Files API poller (its file-item batch reads: see the pollers\' test) carry a dynamodb:LeadingKeys condition (a new one needs its own test)', () => {
     const conditioned = Object.entries(deployed.principals)
       .filter(([, p]) => p.policies.some(({ policy }) => policy.Statement.some((st) => JSON.stringify(st.Condition ?? {}).includes('dynamodb:LeadingKeys'))))
       .map(([name]) => name);
-    expect(conditioned).toEqual(['webhook']);
+    expect(conditioned).toEqual(['webhook', 'poller:files_api']);
   });
 });

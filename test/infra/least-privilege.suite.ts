@@ -193,10 +193,12 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
         [
           ...LOGS_AND_TRACES(source),
           // Checkpoints, lease, ledger, budget and deletion items: single-item reads and conditional
-          // writes; the Files API poller reads file records.
+          // writes.
           'index table dynamodb:GetItem',
           'index table dynamodb:PutItem',
           'index table dynamodb:UpdateItem',
+          // The Files API poller asks whether a page's files are final: file items only, in batches.
+          ...(source === 'files_api' ? ['index table dynamodb:BatchGetItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["FILE#*"]}}'] : []),
           'archive key kms:Decrypt',
           // Jobs (SendMessageBatch is authorized as sqs:SendMessage), encrypted under the pipeline key.
           'ingest queue sqs:SendMessage',

@@ -2,7 +2,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POLLER_SOURCES } from '../../shared/contracts/discovery-ledger.js';
 import { serializeJob } from '../../shared/contracts/job.js';
-import { DynamoDbDiscoveryStore } from '../../shared/discovery/dynamodb-discovery-store.js';
+import { DynamoDbDiscoveryStore } from '../../shared/index/dynamodb-discovery-store.js';
 import { deadLetteredRecord } from '../../shared/ingest/final-outcome.js';
 import { UpstreamHttpError } from '../../shared/platform/errors.js';
 import { createCliStack } from '../support/cli-stack.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerRecord, PollerSource } from '../../shared/contracts/discovery-ledger.js';
-import { DynamoDbDiscoveryStore } from '../../shared/discovery/dynamodb-discovery-store.js';
+import { DynamoDbDiscoveryStore } from '../../shared/index/dynamodb-discovery-store.js';
 import { createCliStack } from '../support/cli-stack.js';
 import type { CliStack } from '../support/cli-stack.js';
 

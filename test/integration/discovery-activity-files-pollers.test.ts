@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runActivityPoller } from '../../shared/discovery/activity-poller.js';
 import type { ActivityPollerDeps } from '../../shared/discovery/activity-poller.js';
-import { archivedFilesFrom, runFilesApiPoller } from '../../shared/discovery/files-api-poller.js';
+import { runFilesApiPoller } from '../../shared/discovery/files-api-poller.js';
 import type { ListingActivity } from '../../local/upstream/listings.js';
 import { createDiscoveryStack } from '../support/discovery-stack.js';
 import type { DiscoveryStack } from '../support/discovery-stack.js';
@@ -118,7 +118,7 @@ describe('Files API poller', () => {
       'test',
     );
 
-    const outcome = await runFilesApiPoller({ ...stack.deps('files_api'), archived: archivedFilesFrom(stack.poller('files_api').files) }, stack.runOptions());
+    const outcome = await runFilesApiPoller({ ...stack.deps('files_api'), archived: stack.poller('files_api').archived }, stack.runOptions());
 
     expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({ source: 'files_api', ending: 'completed', pages: 3, records: 25, jobsEnqueued: 24 });
     const jobs = await stack.drainJobs();
@@ -128,5 +128,41 @@ describe('Files API poller', () => {
     expect(listings.map((r: { path: string; query: URLSearchParams; status?: number | undefined }) => r.status)).toEqual([200, 200, 200]);
     // A finished walk starts from the top next time.
     expect((await stack.store.getCheckpoint('files_api'))?.cursor).toBeNull();
+  });
+
+  it('asks the index once per 100 listed files (BatchGetItem), never one GetItem per file, across pages of more than 100', async () => {
+    const files = Array.from({ length: 250 }, () => filesApiFileFactory());
+    await stack.addFiles(...files);
+    const ids = files.map((f) => f.id);
+    // Final records on both sides of the 100-key chunk boundary, and one file only claimed (pending: not final).
+    const finalIds = [0, 99, 100, 130, 249].map((i) => ids[i] ?? '');
+    for (const id of finalIds) {
+      await stack.files.claim(id, 'files_api', 'test', Date.now(), 60_000);
+      await stack.files.markUnavailable(
+        { status: 'unavailable', fileId: id, source: 'files_api', chatIds: [], filename: 'chart.csv', mimeType: 'text/csv', sizeBytes: 8, createdAt: null, upstreamRequestId: null, reason: 'not_downloadable', detail: 'x', recordedAt: new Date().toISOString() },
+        'test',
+      );
+    }
+    await stack.files.claim(ids[50] ?? '', 'files_api', 'test', Date.now(), 60_000);
+    const side = stack.poller('files_api');
+    const indexCalls: { operation: string; keys: number }[] = [];
+    side.clients.doc.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { Key?: { pk?: string }; RequestItems?: Record<string, { Keys?: unknown[] }> };
+        if (input.Key?.pk?.startsWith('FILE#') || input.RequestItems) {
+          indexCalls.push({ operation: context.commandName ?? '', keys: input.RequestItems?.[stack.table]?.Keys?.length ?? 1 });
+        }
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+
+    const outcome = await runFilesApiPoller({ ...stack.deps('files_api', { pageSize: 120 }), archived: side.archived }, stack.runOptions());
+
+    expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({ ending: 'completed', pages: 3, records: 250, jobsEnqueued: 245 });
+    const jobs = await stack.drainJobs();
+    expect(jobs.map((j) => j.fileId).sort()).toEqual(ids.filter((id) => !finalIds.includes(id)).sort());
+    // Pages of 120, 120 and 10 files: 100 + 20, 100 + 20, 10 keys.
+    expect(indexCalls).toEqual([100, 20, 100, 20, 10].map((keys) => ({ operation: 'BatchGetItemCommand', keys })));
   });
 });

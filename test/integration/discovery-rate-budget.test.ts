@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ensureTable } from '../../local/aws/resources.js';
-import { DynamoDbRateBudget } from '../../shared/discovery/dynamodb-rate-budget.js';
+import { DynamoDbRateBudget } from '../../shared/index/dynamodb-rate-budget.js';
 import { createBudgetGate, DEFAULT_SIZING } from '../../shared/discovery/rate-budget.js';
 import type { BudgetClass, BudgetSizing } from '../../shared/discovery/rate-budget.js';
 import { createDocumentClient } from '../../shared/platform/aws-clients.js';

@@ -7,13 +7,14 @@ import type { PollerSource } from '../../shared/contracts/discovery-ledger.js';
 import { DiscoveryConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
 import { parseJob } from '../../shared/contracts/job.js';
 import type { IngestJob } from '../../shared/contracts/job.js';
-import { DynamoDbDiscoveryStore } from '../../shared/discovery/dynamodb-discovery-store.js';
-import { DynamoDbRateBudget } from '../../shared/discovery/dynamodb-rate-budget.js';
+import { DynamoDbDiscoveryStore } from '../../shared/index/dynamodb-discovery-store.js';
+import { DynamoDbRateBudget } from '../../shared/index/dynamodb-rate-budget.js';
 import { createBudgetGate, DEFAULT_SIZING } from '../../shared/discovery/rate-budget.js';
-import { createSqsJobSender } from '../../shared/discovery/sqs-job-sender.js';
+import { createSqsJobSender } from '../../shared/platform/sqs-job-sender.js';
 import type { JobSender, PollerDeps } from '../../shared/discovery/ports.js';
 import type { RunOptions } from '../../shared/discovery/poller-run.js';
 import { UpstreamDeletionIndex } from '../../shared/index/dynamodb-upstream-deletions.js';
+import { DynamoDbArchivedFiles } from '../../shared/index/dynamodb-archived-files.js';
 import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
 import type { Counters, Log } from '../../shared/platform/telemetry.js';
 import { createListingClient } from '../../shared/upstream/listing-client.js';
@@ -31,6 +32,8 @@ export interface PollerSide {
   store: DynamoDbDiscoveryStore;
   deletions: UpstreamDeletionIndex;
   files: DynamoDbFileIndex;
+  /** The Files API poller's batched "already final?" reads, as its Lambda wires them. */
+  archived: DynamoDbArchivedFiles;
   clients: PollerClients;
 }
 
@@ -107,6 +110,7 @@ export async function createDiscoveryStack(): Promise<DiscoveryStack> {
         store,
         deletions: new UpstreamDeletionIndex(clients.doc, name),
         files: new DynamoDbFileIndex(clients.doc, name),
+        archived: new DynamoDbArchivedFiles(clients.doc, name),
         clients,
       };
       sides.set(source, side);

@@ -2,8 +2,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DISCOVERY_KEYS } from '../contracts/discovery-ledger.js';
-import { FULL_BUDGET, shrunkState, windowLimits } from './rate-budget.js';
-import type { BudgetClass, BudgetSizing, BudgetState, RateBudget, TakeResult } from './rate-budget.js';
+import { FULL_BUDGET, shrunkState, windowLimits } from '../discovery/rate-budget.js';
+import type { BudgetClass, BudgetSizing, BudgetState, RateBudget, TakeResult } from '../discovery/rate-budget.js';
 
 /**
  * A shared request budget in one DynamoDB item per upstream limit: fixed windows (1 s by default),

@@ -1,14 +1,7 @@
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { ArchiverError } from '../platform/errors.js';
-import type { JobSender } from './ports.js';
-
-/** Some jobs were still refused after every attempt; the caller must not move its checkpoint. */
-export class EnqueueFailedError extends ArchiverError {
-  constructor(readonly refused: number) {
-    super(`the queue refused ${refused} job(s) after retries`);
-  }
-}
+import { EnqueueFailedError } from './errors.js';
+import type { JobSender } from '../discovery/ports.js';
 
 /**
  * Sends jobs with SendMessageBatch (10 per call), sending again only the entries the queue refused,

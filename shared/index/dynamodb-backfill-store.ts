@@ -4,7 +4,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { BACKFILL_KEYS } from '../contracts/backfill-checkpoint.js';
 import type { BackfillCheckpoint } from '../contracts/backfill-checkpoint.js';
-import type { BackfillStore } from './backfill.js';
+import type { BackfillStore } from '../discovery/backfill.js';
 
 const CheckpointSchema = z.object({
   key: z.string(),

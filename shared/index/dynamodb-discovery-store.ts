@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { DISCOVERY_KEYS } from '../contracts/discovery-ledger.js';
 import { InvalidCursorError } from '../platform/errors.js';
 import type { LedgerRecord, PollerSource } from '../contracts/discovery-ledger.js';
-import type { ChatCheckpoint, DiscoveryStore, PollerCheckpoint, PollerLease } from './ports.js';
+import type { ChatCheckpoint, DiscoveryStore, PollerCheckpoint, PollerLease } from '../discovery/ports.js';
 
 /** How long a seen activity id is remembered (TTL attribute `expiresAt`, where the table has TTL on). */
 const ACTIVITY_SEEN_DAYS = 30;
