@@ -46,7 +46,7 @@ export class UpstreamDeletionIndex {
 
   /** The recorded deletions among `ids` (files and chats), in the order of `ids`. */
   async getUpstreamDeletions(ids: readonly string[]): Promise<UpstreamDeletionRecord[]> {
-    const unique = [...new Set(ids)].slice(0, 100);
+    const unique = [...new Set(ids)];
     if (unique.length === 0) return [];
     // Keys DynamoDB leaves unprocessed are asked for again: a lookup must not drop a deletion it holds.
     const items = await batchGetItems(this.doc, this.table, unique.map((id) => DISCOVERY_KEYS.upstreamDeletion(id)), { consistentRead: true });

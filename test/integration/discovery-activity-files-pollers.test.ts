@@ -92,6 +92,15 @@ describe('activity poller', () => {
     expect(await stack.drainJobs()).toEqual([]);
   });
 
+  it('reads back every recorded deletion among more than 100 ids (a file in many chats), in the order asked', async () => {
+    const chats = Array.from({ length: 130 }, () => `claude_chat_${randomIdBody()}`);
+    for (const [i, chatId] of chats.entries()) {
+      if (i % 2 === 0) await stack.deletions.recordUpstreamDeletion({ id: chatId, kind: 'chat', deletedAt: minutesAgo(5), via: 'chat_soft_delete' }, Date.now());
+    }
+    const deletions = await stack.deletions.getUpstreamDeletions([`claude_file_${randomIdBody()}`, ...chats]);
+    expect(deletions.map((d) => d.id)).toEqual(chats.filter((_, i) => i % 2 === 0));
+  });
+
   it('reports a rejected activity cursor and keeps it', async () => {
     stack.upstream.listings.addActivities(upload(minutesAgo(10)));
     await runActivityPoller(activityDeps(), stack.runOptions());
