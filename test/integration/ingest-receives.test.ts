@@ -2,15 +2,13 @@ import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/cli
 import type { Message } from '@aws-sdk/client-sqs';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLookupClients, createLookupRuntime } from '../../lambdas/lookup/runtime.js';
 import { startLookupServer } from '../../local/lookup-server.js';
-import { LookupConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
 import { serializeJob } from '../../shared/contracts/job.js';
 import { METRIC } from '../../shared/contracts/metric-names.js';
 import type { Log } from '../../shared/platform/telemetry.js';
 import { createIngestStack } from '../support/ingest-stack.js';
 import type { IngestStack } from '../support/ingest-stack.js';
-import { recordCallsOf } from '../support/permissions/aws-call-recorder.js';
+import { createRecordedLookup } from '../support/recorded-lookup.js';
 import { generatedFileFactory } from '../support/upstream.js';
 
 /**
@@ -24,17 +22,8 @@ const quiet: Log = { debug() {}, info() {}, warn() {}, error() {} };
 
 beforeAll(async () => {
   stack = await createIngestStack({ s3: 'fauxqs', maxReceiveCount: MAX_RECEIVES });
-  // Lookup's calls are checked against the lookup role, as in lookup.test.ts.
-  const lookupConfig = loadConfig(LookupConfigSchema, {
-    ARCHIVE_BUCKET: stack.bucket,
-    INDEX_TABLE: stack.table,
-    LOCAL_S3_ENDPOINT: stack.aws.s3Endpoint,
-    LOCAL_DYNAMODB_ENDPOINT: stack.aws.dynamodbEndpoint,
-  });
-  const lookupClients = createLookupClients(lookupConfig);
-  for (const client of Object.values(lookupClients)) recordCallsOf(client, 'lookup', stack.bindings);
-  const handler = createLookupRuntime(lookupConfig, quiet, lookupClients);
-  lookup = await startLookupServer(handler);
+  // Lookup's calls are checked against the lookup role.
+  lookup = await startLookupServer(createRecordedLookup(stack, quiet));
 });
 afterAll(async () => {
   await lookup.close();

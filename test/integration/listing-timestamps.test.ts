@@ -1,13 +1,11 @@
 import { createHash } from 'node:crypto';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLookupClients, createLookupRuntime } from '../../lambdas/lookup/runtime.js';
 import { LOCAL_CALLER_HEADER, startLookupServer } from '../../local/lookup-server.js';
 import { serializeJob } from '../../shared/contracts/job.js';
-import { LookupConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
 import { createIngestStack } from '../support/ingest-stack.js';
 import type { IngestStack } from '../support/ingest-stack.js';
-import { recordCallsOf } from '../support/permissions/aws-call-recorder.js';
+import { createRecordedLookup } from '../support/recorded-lookup.js';
 import { generatedFileFactory, uploadedFileFactory } from '../support/upstream.js';
 import type { GeneratedUpstreamFile } from '../../local/upstream/catalogue.js';
 
@@ -64,17 +62,8 @@ beforeAll(async () => {
   ]);
   expect(failed).toEqual([]);
   expect(stack.upstream.requestCount(carried.id, 'metadata')).toBe(0);
-  // Lookup's calls are checked against the lookup role, as in lookup.test.ts.
-  const lookupConfig = loadConfig(LookupConfigSchema, {
-    ARCHIVE_BUCKET: stack.bucket,
-    INDEX_TABLE: stack.table,
-    LOCAL_S3_ENDPOINT: stack.aws.s3Endpoint,
-    LOCAL_DYNAMODB_ENDPOINT: stack.aws.dynamodbEndpoint,
-  });
-  const lookupClients = createLookupClients(lookupConfig);
-  for (const client of Object.values(lookupClients)) recordCallsOf(client, 'lookup', stack.bindings);
-  const lookup = createLookupRuntime(lookupConfig, { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }, lookupClients);
-  server = await startLookupServer(lookup);
+  // Lookup's calls are checked against the lookup role.
+  server = await startLookupServer(createRecordedLookup(stack));
 });
 afterAll(async () => {
   await server?.close();

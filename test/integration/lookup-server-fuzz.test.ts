@@ -7,14 +7,12 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLookupClients, createLookupRuntime } from '../../lambdas/lookup/runtime.js';
 import { LOCAL_CALLER_HEADER, startLookupServer } from '../../local/lookup-server.js';
 import { serializeJob } from '../../shared/contracts/job.js';
-import { LookupConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
 import type { Log } from '../../shared/platform/telemetry.js';
 import { createIngestStack } from '../support/ingest-stack.js';
 import type { IngestStack } from '../support/ingest-stack.js';
-import { recordCallsOf } from '../support/permissions/aws-call-recorder.js';
+import { createRecordedLookup } from '../support/recorded-lookup.js';
 import { sendRawHttp } from '../support/raw-http.js';
 import type { RawResponse } from '../support/raw-http.js';
 import { generatedFileFactory } from '../support/upstream.js';
@@ -36,17 +34,8 @@ beforeAll(async () => {
   await stack.upstream.addFile(file);
   const { failed } = await stack.deliver([serializeJob({ fileId: file.id, chatId: file.chatId })]);
   expect(failed).toEqual([]);
-  // Lookup's calls are checked against the lookup role, as in lookup.test.ts.
-  const lookupConfig = loadConfig(LookupConfigSchema, {
-    ARCHIVE_BUCKET: stack.bucket,
-    INDEX_TABLE: stack.table,
-    LOCAL_S3_ENDPOINT: stack.aws.s3Endpoint,
-    LOCAL_DYNAMODB_ENDPOINT: stack.aws.dynamodbEndpoint,
-  });
-  const lookupClients = createLookupClients(lookupConfig);
-  for (const client of Object.values(lookupClients)) recordCallsOf(client, 'lookup', stack.bindings);
-  const lookup = createLookupRuntime(lookupConfig, quietLog, lookupClients);
-  server = await startLookupServer(lookup, { log: quietLog });
+  // Lookup's calls are checked against the lookup role.
+  server = await startLookupServer(createRecordedLookup(stack, quietLog), { log: quietLog });
   port = Number(new URL(server.url).port);
 });
 afterAll(async () => {
