@@ -62,6 +62,31 @@ export function createStackClients(resources: StackResources): StackClients {
   };
 }
 
+/** The stack's queues and index table, with the clients that reach them: what `status` and `dlq` read. */
+export interface StackQueuesAndIndex {
+  sqs: SQSClient;
+  doc: DynamoDBDocumentClient;
+  table: string;
+  queueUrl: string;
+  deadLetterQueueUrl: string;
+  now(): number;
+}
+
+/**
+ * Runs `use` over the stack's queues and index table with fresh clients, destroyed afterwards; an
+ * AWS failure becomes one line that starts with what was being done.
+ */
+export async function withStackQueuesAndIndex<T>(resources: StackResources, now: () => number, doing: string, use: (deps: StackQueuesAndIndex) => Promise<T>): Promise<T> {
+  const clients = createStackClients(resources);
+  try {
+    return await use({ ...clients, table: resources.table, queueUrl: resources.queueUrl, deadLetterQueueUrl: resources.deadLetterQueueUrl, now });
+  } catch (err) {
+    throw awsFailure(doing, err);
+  } finally {
+    clients.destroy();
+  }
+}
+
 /** One line for an AWS SDK failure: what was being done, the error's name and the first line of its message. */
 export function awsFailure(doing: string, err: unknown): CliError {
   if (err instanceof CliError) return err;

@@ -6,22 +6,15 @@
  * duplicate job, which ingest absorbs, never a lost one.
  */
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { Message, SQSClient } from '@aws-sdk/client-sqs';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Message } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { parseJob } from '../shared/contracts/job.js';
+import type { StackQueuesAndIndex } from './aws-access.js';
 import { fileItemKey } from '../shared/contracts/table-keys.js';
 import { resetForRedrive } from '../shared/index/dynamodb-redrive-reset.js';
 import type { RedriveReset } from '../shared/index/dynamodb-redrive-reset.js';
 
-export interface DeadLetterDeps {
-  sqs: SQSClient;
-  doc: DynamoDBDocumentClient;
-  table: string;
-  queueUrl: string;
-  deadLetterQueueUrl: string;
-  now(): number;
-}
+export type DeadLetterDeps = StackQueuesAndIndex;
 
 /** One dead letter as `archiver dlq list --json` prints it (a stable shape for scripts). */
 export interface DeadLetter {

@@ -175,3 +175,13 @@ export function describeCredentialsError(err: unknown): string {
   }
   return message;
 }
+
+/** A file's record through the lookup API; a file the index has never seen is one clear error line. */
+export async function getSeenFile(client: LookupClient, fileId: string, stackLabel: string): Promise<FileRecordJson> {
+  try {
+    return await client.getFile(fileId);
+  } catch (err) {
+    if (err instanceof NotFoundError) throw new CliError(`no file ${fileId} has been seen by ${stackLabel}`);
+    throw err;
+  }
+}

@@ -13,6 +13,7 @@ import { DynamoDbDiscoveryStore } from '../shared/index/dynamodb-discovery-store
 import { factorAt, windowLimits } from '../shared/discovery/rate-budget.js';
 import type { BudgetSizing } from '../shared/discovery/rate-budget.js';
 import { countFiles } from '../shared/index/dynamodb-file-counts.js';
+import type { StackQueuesAndIndex } from './aws-access.js';
 import type { FileCounts } from '../shared/index/dynamodb-file-counts.js';
 
 export interface QueueDepth {
@@ -58,14 +59,7 @@ export interface StatusReport {
   problems: string[];
 }
 
-export interface StatusDeps {
-  sqs: SQSClient;
-  doc: DynamoDBDocumentClient;
-  table: string;
-  queueUrl: string;
-  deadLetterQueueUrl: string;
-  now(): number;
-}
+export type StatusDeps = StackQueuesAndIndex;
 
 export interface StatusOptions {
   stack: string;

@@ -1,4 +1,4 @@
-import { awsFailure, createStackClients } from '../aws-access.js';
+import { withStackQueuesAndIndex } from '../aws-access.js';
 import type { DeadLetterDeps } from '../dead-letters.js';
 import { listDeadLetters, redriveDeadLetters } from '../dead-letters.js';
 import { CliError, EXIT, UsageError } from '../exit-codes.js';
@@ -7,15 +7,7 @@ import { renderTable, toJson } from '../render.js';
 import type { StackTarget } from '../stack-target.js';
 
 async function withDeadLetterDeps<T>(target: StackTarget, io: CliIo, use: (deps: DeadLetterDeps) => Promise<T>): Promise<T> {
-  const resources = await target.resources();
-  const clients = createStackClients(resources);
-  try {
-    return await use({ ...clients, table: resources.table, queueUrl: resources.queueUrl, deadLetterQueueUrl: resources.deadLetterQueueUrl, now: io.now });
-  } catch (err) {
-    throw awsFailure('dead-letter queue', err);
-  } finally {
-    clients.destroy();
-  }
+  return withStackQueuesAndIndex(await target.resources(), io.now, 'dead-letter queue', use);
 }
 
 /** `archiver dlq list`: the dead letters with why each is there. */

@@ -3,8 +3,7 @@ import { resolve } from 'node:path';
 import { FileIdSchema } from '../../shared/contracts/ids.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
-import { createLookupClient, NotFoundError } from '../lookup-client.js';
-import type { FileRecordJson } from '../lookup-client.js';
+import { createLookupClient, getSeenFile } from '../lookup-client.js';
 import { toJson } from '../render.js';
 import type { StackTarget } from '../stack-target.js';
 import { compareWithRecord, downloadToFile, safeFileName, streamHashed } from '../verified-download.js';
@@ -25,13 +24,7 @@ export interface DownloadOptions {
 export async function runDownload(fileIdArg: string, opts: DownloadOptions, target: StackTarget, io: CliIo): Promise<void> {
   const fileId = parseId(FileIdSchema, fileIdArg, 'fileId', 'a file id (claude_gen_file_…, claude_file_… or file_…)');
   const client = createLookupClient(await target.lookup());
-  let record: FileRecordJson;
-  try {
-    record = await client.getFile(fileId);
-  } catch (err) {
-    if (err instanceof NotFoundError) throw new CliError(`no file ${fileId} has been seen by ${target.label}`);
-    throw err;
-  }
+  const record = await getSeenFile(client, fileId, target.label);
   if (record.status !== 'archived' || !record.sha256) {
     throw new CliError(`${fileId} has no archived copy (status: ${record.status})`);
   }

@@ -1,7 +1,7 @@
 import { ChatIdSchema, FileIdSchema } from '../../shared/contracts/ids.js';
-import { CliError, UsageError } from '../exit-codes.js';
+import { UsageError } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
-import { createLookupClient, NotFoundError } from '../lookup-client.js';
+import { createLookupClient, getSeenFile } from '../lookup-client.js';
 import type { FileRecordJson } from '../lookup-client.js';
 import { formatBytes, renderPairs, renderTable, toJson } from '../render.js';
 import type { StackTarget } from '../stack-target.js';
@@ -18,13 +18,7 @@ export async function runLookup(opts: LookupOptions, target: StackTarget, io: Cl
   const client = createLookupClient(await target.lookup());
   if (opts.file !== undefined) {
     const fileId = parseId(FileIdSchema, opts.file, '--file', 'a file id (claude_gen_file_…, claude_file_… or file_…)');
-    let record: FileRecordJson;
-    try {
-      record = await client.getFile(fileId);
-    } catch (err) {
-      if (err instanceof NotFoundError) throw new CliError(`no file ${fileId} has been seen by ${target.label}`);
-      throw err;
-    }
+    const record = await getSeenFile(client, fileId, target.label);
     io.out(opts.json ? toJson(record) : renderRecord(record));
     return;
   }

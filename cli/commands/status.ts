@@ -1,4 +1,4 @@
-import { awsFailure, createStackClients } from '../aws-access.js';
+import { withStackQueuesAndIndex } from '../aws-access.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { formatDuration, renderPairs, renderTable, toJson } from '../render.js';
@@ -15,26 +15,10 @@ export interface StatusCommandOptions {
 
 /** `archiver status`: exits 3 when it finds a problem (dead letters, a stalled or stuck poller). */
 export async function runStatus(opts: StatusCommandOptions, target: StackTarget, io: CliIo, env: NodeJS.ProcessEnv): Promise<void> {
-  const resources = await target.resources();
-  const clients = createStackClients(resources);
   const sizing = budgetSizings(budgetConfigFromEnv(env));
-  let report: StatusReport;
-  try {
-    report = await collectStatus(
-      { ...clients, table: resources.table, queueUrl: resources.queueUrl, deadLetterQueueUrl: resources.deadLetterQueueUrl, now: io.now },
-      {
-        stack: target.label,
-        countFiles: opts.files,
-        staleAfterSeconds: opts.staleAfterMinutes * 60,
-        sizing,
-        signal: io.signal,
-      },
-    );
-  } catch (err) {
-    throw awsFailure('cannot read the status', err);
-  } finally {
-    clients.destroy();
-  }
+  const report: StatusReport = await withStackQueuesAndIndex(await target.resources(), io.now, 'cannot read the status', (deps) =>
+    collectStatus(deps, { stack: target.label, countFiles: opts.files, staleAfterSeconds: opts.staleAfterMinutes * 60, sizing, signal: io.signal }),
+  );
   io.out(opts.json ? toJson(report) : renderStatus(report));
   if (report.problems.length > 0) throw new CliError(`found ${report.problems.length} problem(s)`, EXIT.problem);
 }
