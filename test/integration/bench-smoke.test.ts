@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runScript } from '../support/run-script.js';
 
 // `npm run bench` is not part of the suite (its figures need a quiet machine), but it builds the
 // ingest handler and the local stack the way the product does, so a change to either can break it
@@ -12,8 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // gained a required variable. This runs the smallest bench that goes through every part (one 10 MB
 // row per Node path, 20 small files through the local SQS event source) and checks it ends well.
 // It asserts nothing about speed.
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 let dir: string;
 beforeAll(async () => {
@@ -23,21 +19,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function runBench(args: string[]): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', tsx, 'bench/ingest-throughput.ts', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-  });
-}
-
 describe('npm run bench, smallest run', () => {
   it('moves a 10 MB file through the ingest handler and the plain copy, and 20 small files through the local stack', async () => {
     const out = join(dir, 'r.json');
-    const run = await runBench(['--sizes', '10', '--small-files', '20', '--skip-rclone', '--skip-sdk-baseline', '--out', out, '--chart', join(dir, 'r.svg')]);
+    const run = await runScript('bench/ingest-throughput.ts', ['--sizes', '10', '--small-files', '20', '--skip-rclone', '--skip-sdk-baseline', '--out', out, '--chart', join(dir, 'r.svg')]);
     expect(run.output).not.toMatch(/FAILED/);
     expect(run.code).toBe(0);
     const result = JSON.parse(await readFile(out, 'utf8')) as {

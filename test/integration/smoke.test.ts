@@ -1,9 +1,6 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,37 +9,22 @@ import { stackFilePath } from '../../local/stack-file.js';
 import { fileItemKey } from '../../shared/contracts/table-keys.js';
 import { createDocumentClient, createS3Client } from '../../shared/platform/aws-clients.js';
 import { startLocalStackProcess, type LocalStackProcess } from '../support/local-stack-process.js';
+import { runScript, type ScriptRun } from '../support/run-script.js';
 
 /**
  * `npm run smoke` against the local stack: the real `npm start` process on its own data folder, and
  * the smoke script as the operator runs it (a child process, its output and exit code), reading the
  * stack file and using the local endpoints. Against a deployed stack only the endpoints differ.
  */
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const SAMPLE_FILE = 'claude_gen_file_01SampleQ3Summary';
 
 let dataDir: string;
 let stack: LocalStackProcess;
 
-interface SmokeRun {
-  code: number | null;
-  output: string;
-}
+type SmokeRun = ScriptRun;
 
 function runSmoke(args: string[], dir = dataDir): Promise<SmokeRun> {
-  const child = spawn(process.execPath, ['--import', tsx, 'smoke/main.ts', ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, ARCHIVER_DATA_DIR: dir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-  });
+  return runScript('smoke/main.ts', args, { ...process.env, ARCHIVER_DATA_DIR: dir });
 }
 
 /** The step lines of a run: "PASS send job", "FAIL verify download", … */
