@@ -14,6 +14,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { LOOKUP_ROUTES } from '../shared/contracts/lookup-routes.js';
 import { describeError } from '../shared/platform/errors.js';
 import type { Log } from '../shared/platform/telemetry.js';
+import { localIdentity } from './api-gateway-identity.js';
 import { createConsoleLog } from './console-log.js';
 import { closeHttpServer, listenOnLoopback } from './loopback.js';
 
@@ -116,23 +117,7 @@ export function toProxyEvent(method: string, target: RequestTarget, headers: Rec
       requestTimeEpoch: Date.now(),
       resourceId: 'local',
       resourcePath: resource,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: '127.0.0.1',
-        user: caller,
-        userAgent: headers['user-agent'] ?? null,
-        userArn: caller,
-      },
+      identity: localIdentity({ caller, sourceIp: '127.0.0.1', userAgent: headers['user-agent'] ?? null }),
     },
   };
 }

@@ -5,6 +5,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { WEBHOOK_ROUTE } from '../shared/contracts/webhook.js';
 import type { WebhookHandler } from '../lambdas/webhook/runtime.js';
 import { closeHttpServer, listenOnLoopback } from './loopback.js';
+import { localIdentity } from './api-gateway-identity.js';
 
 /** API Gateway's own limit on a REST API request body; the function refuses far smaller ones (413). */
 const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -100,23 +101,7 @@ export function toWebhookEvent(req: IncomingMessage, url: URL, body: Buffer): AP
       requestTimeEpoch: Date.now(),
       resourceId: 'local',
       resourcePath: WEBHOOK_ROUTE.resource,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp,
-        user: null,
-        userAgent: headers['user-agent'] ?? null,
-        userArn: null,
-      },
+      identity: localIdentity({ caller: null, sourceIp, userAgent: headers['user-agent'] ?? null }),
     },
   };
 }
