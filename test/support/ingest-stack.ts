@@ -163,9 +163,16 @@ export async function createIngestStack(
   };
 
   const sendAndReceive = async (bodies: string[]): Promise<Message[]> => {
-    for (const body of bodies) await producer.send(new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: body }));
+    const sent = new Set<string>();
+    for (const body of bodies) {
+      const res = await producer.send(new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: body }));
+      if (res.MessageId) sent.add(res.MessageId);
+    }
+    // Only the messages just sent: a message an earlier test left failed reappears after the
+    // visibility timeout (30 s, which a loaded machine reaches mid-file) and must not be delivered in
+    // their place. Such a stranger is left invisible again, to reappear later as it would anyway.
     const received: Message[] = [];
-    for (let i = 0; i < 20 && received.length < bodies.length; i++) received.push(...(await receive()));
+    for (let i = 0; i < 20 && received.length < bodies.length; i++) received.push(...(await receive()).filter((m) => m.MessageId !== undefined && sent.has(m.MessageId)));
     if (received.length !== bodies.length) throw new Error(`received ${received.length} of ${bodies.length} messages`);
     return received;
   };
