@@ -23,7 +23,7 @@ const quiet: Log = { debug() {}, info() {}, warn() {}, error() {} };
 beforeAll(async () => {
   stack = await createIngestStack({ s3: 'fauxqs', maxReceiveCount: MAX_RECEIVES });
   // Lookup's calls are checked against the lookup role.
-  lookup = await startLookupServer(createRecordedLookup(stack, quiet));
+  lookup = await startLookupServer(await createRecordedLookup(stack, quiet));
 });
 afterAll(async () => {
   await lookup.close();

@@ -63,7 +63,7 @@ beforeAll(async () => {
   expect(failed).toEqual([]);
   expect(stack.upstream.requestCount(carried.id, 'metadata')).toBe(0);
   // Lookup's calls are checked against the lookup role.
-  server = await startLookupServer(createRecordedLookup(stack));
+  server = await startLookupServer(await createRecordedLookup(stack));
 });
 afterAll(async () => {
   await server?.close();

@@ -35,7 +35,7 @@ beforeAll(async () => {
   const { failed } = await stack.deliver([serializeJob({ fileId: file.id, chatId: file.chatId })]);
   expect(failed).toEqual([]);
   // Lookup's calls are checked against the lookup role.
-  server = await startLookupServer(createRecordedLookup(stack, quietLog), { log: quietLog });
+  server = await startLookupServer(await createRecordedLookup(stack, quietLog), { log: quietLog });
   port = Number(new URL(server.url).port);
 });
 afterAll(async () => {

@@ -2,15 +2,13 @@ import { createHash } from 'node:crypto';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLookupHandler } from '../../shared/lookup/lookup-http.js';
-import { createLookupClients, createLookupRuntime } from '../../lambdas/lookup/runtime.js';
 import { LOCAL_CALLER_HEADER, startLookupServer } from '../../local/lookup-server.js';
-import { LookupConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
 import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
 import { S3DownloadSigner } from '../../shared/archive/s3-archive-store.js';
 import { serializeJob } from '../../shared/contracts/job.js';
 import type { Log } from '../../shared/platform/telemetry.js';
 import { createIngestStack } from '../support/ingest-stack.js';
-import { recordCallsOf } from '../support/permissions/aws-call-recorder.js';
+import { createRecordedLookup } from '../support/recorded-lookup.js';
 import type { IngestStack, LogEntry } from '../support/ingest-stack.js';
 import { generatedFileFactory, uploadedFileFactory } from '../support/upstream.js';
 
@@ -49,16 +47,8 @@ beforeAll(async () => {
   stack.upstream.removeFile(gone.id);
   const { failed } = await stack.deliver([...files, gone, other].map((f) => serializeJob({ fileId: f.id, chatId: f.source === 'generated' ? f.chatId : CHAT })));
   expect(failed).toEqual([]);
-  const config = loadConfig(LookupConfigSchema, {
-    ARCHIVE_BUCKET: stack.bucket,
-    INDEX_TABLE: stack.table,
-    LOCAL_S3_ENDPOINT: stack.aws.s3rverEndpoint,
-    LOCAL_DYNAMODB_ENDPOINT: stack.aws.dynamodbEndpoint,
-  });
   // The lookup role's permissions are checked on every call, presigned downloads included.
-  const clients = createLookupClients(config);
-  for (const client of Object.values(clients)) recordCallsOf(client, 'lookup', stack.bindings);
-  server = await startLookupServer(createLookupRuntime(config, captureLog, clients));
+  server = await startLookupServer(await createRecordedLookup(stack, captureLog));
 });
 afterAll(async () => {
   await server.close();

@@ -1,5 +1,6 @@
 import { createLookupClients, createLookupRuntime } from '../../lambdas/lookup/runtime.js';
 import { LookupConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
+import { createS3Client } from '../../shared/platform/aws-clients.js';
 import type { Log } from '../../shared/platform/telemetry.js';
 import type { IngestStack } from './ingest-stack.js';
 import { recordCallsOf } from './permissions/aws-call-recorder.js';
@@ -7,18 +8,24 @@ import { recordCallsOf } from './permissions/aws-call-recorder.js';
 const quiet: Log = { debug() {}, info() {}, warn() {}, error() {} };
 
 /**
- * The lookup handler over an ingest stack's bucket and table, built as the Lambda builds it, with
- * its clients' calls recorded as the lookup role's (checked against the deployed grants after each
- * test, as in lookup.test.ts).
+ * The lookup handler over an ingest stack's bucket and table, built as the Lambda builds it, on the
+ * stack's own S3 tier (fauxqs, s3rver, or the RADOS gateway as a user holding exactly the lookup
+ * role's S3 statements), with its clients' calls recorded as the lookup role's (checked against the
+ * deployed grants after each test).
  */
-export function createRecordedLookup(stack: IngestStack, log: Log = quiet): ReturnType<typeof createLookupRuntime> {
+export async function createRecordedLookup(stack: IngestStack, log: Log = quiet): Promise<ReturnType<typeof createLookupRuntime>> {
   const config = loadConfig(LookupConfigSchema, {
     ARCHIVE_BUCKET: stack.bucket,
     INDEX_TABLE: stack.table,
-    LOCAL_S3_ENDPOINT: stack.aws.s3Endpoint,
+    LOCAL_S3_ENDPOINT: stack.archive.endpoint,
     LOCAL_DYNAMODB_ENDPOINT: stack.aws.dynamodbEndpoint,
   });
   const clients = createLookupClients(config);
+  const credentials = await stack.archive.credentialsFor('lookup');
+  if (credentials) {
+    clients.s3.destroy();
+    clients.s3 = createS3Client({ endpoint: stack.archive.endpoint, region: stack.aws.region, credentials });
+  }
   for (const client of Object.values(clients)) recordCallsOf(client, 'lookup', stack.bindings);
   return createLookupRuntime(config, log, clients);
 }
