@@ -22,7 +22,11 @@ export function warmUpIdFor(path: PathName, sizeBytes: number, seed: number): st
 }
 
 /** Registers the files of one size (all the same bytes) and returns their digest (a pre-pass upstream). */
-export async function registerContent(upstream: UpstreamServer, sizeBytes: number, seed: number): Promise<ContentDigest> {
+export async function registerContent(
+  upstream: UpstreamServer,
+  sizeBytes: number,
+  seed: number,
+): Promise<ContentDigest> {
   const started = performance.now();
   for (const path of ALL_PATHS) {
     await upstream.addFile({

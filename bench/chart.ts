@@ -5,7 +5,12 @@
 import type { PathName, Row } from './bench-context.js';
 import { cpuPerGb, formatSize } from './report.js';
 
-const COLORS: Record<PathName, string> = { ingest: '#1f77b4', baseline: '#9aa5b1', 'baseline-sdk': '#c7cdd4', rclone: '#ff7f0e' };
+const COLORS: Record<PathName, string> = {
+  ingest: '#1f77b4',
+  baseline: '#9aa5b1',
+  'baseline-sdk': '#c7cdd4',
+  rclone: '#ff7f0e',
+};
 const PANEL = { width: 470, height: 300, top: 60, left: 50, bottom: 50 };
 
 interface Panel {
@@ -27,13 +32,16 @@ export function drawChart(rows: Row[], opts: { title: string }): string {
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
-    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${escape(opts.title)}</text>`,
+    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(opts.title)}</text>`,
   ];
-  panels.forEach((panel, i) => parts.push(...drawPanel(panel, ok, sizes, paths, 10 + i * PANEL.width)));
+  for (const [i, panel] of panels.entries()) parts.push(...drawPanel(panel, ok, sizes, paths, 10 + i * PANEL.width));
   let x = 20;
   const legendY = PANEL.top + PANEL.height + PANEL.bottom + 10;
   for (const path of paths) {
-    parts.push(`<rect x="${x}" y="${legendY}" width="12" height="12" fill="${COLORS[path]}"/>`, `<text x="${x + 16}" y="${legendY + 10}">${path}</text>`);
+    parts.push(
+      `<rect x="${x}" y="${legendY}" width="12" height="12" fill="${COLORS[path]}"/>`,
+      `<text x="${x + 16}" y="${legendY + 10}">${path}</text>`,
+    );
     x += 30 + path.length * 7;
   }
   parts.push('</svg>');
@@ -45,7 +53,9 @@ function drawPanel(panel: Panel, rows: Row[], sizes: number[], paths: PathName[]
   const baseY = PANEL.top + PANEL.height;
   const values = rows.map(panel.value).filter((v): v is number => v !== undefined);
   const max = niceMax(Math.max(1e-9, ...values));
-  const out: string[] = [`<text x="${x0 + PANEL.width / 2}" y="${PANEL.top - 20}" text-anchor="middle" font-size="12">${escape(panel.title)}</text>`];
+  const out: string[] = [
+    `<text x="${x0 + PANEL.width / 2}" y="${PANEL.top - 20}" text-anchor="middle" font-size="12">${escapeXml(panel.title)}</text>`,
+  ];
   for (let k = 0; k <= 4; k++) {
     const y = baseY - (k / 4) * PANEL.height;
     out.push(
@@ -68,9 +78,13 @@ function drawPanel(panel: Panel, rows: Row[], sizes: number[], paths: PathName[]
         `<text x="${(x + barWidth / 2 - 1).toFixed(1)}" y="${(baseY - h - 3).toFixed(1)}" text-anchor="middle" font-size="9">${format(v, panel.digits === 0 ? 0 : 1)}</text>`,
       );
     });
-    out.push(`<text x="${(x0 + PANEL.left + (g + 0.5) * groupWidth).toFixed(1)}" y="${baseY + 16}" text-anchor="middle">${formatSize(size)}</text>`);
+    out.push(
+      `<text x="${(x0 + PANEL.left + (g + 0.5) * groupWidth).toFixed(1)}" y="${baseY + 16}" text-anchor="middle">${formatSize(size)}</text>`,
+    );
   });
-  out.push(`<line x1="${x0 + PANEL.left}" x2="${x0 + PANEL.left + innerWidth}" y1="${baseY}" y2="${baseY}" stroke="#333"/>`);
+  out.push(
+    `<line x1="${x0 + PANEL.left}" x2="${x0 + PANEL.left + innerWidth}" y1="${baseY}" y2="${baseY}" stroke="#333"/>`,
+  );
   return out;
 }
 
@@ -84,6 +98,6 @@ function format(v: number, digits: number): string {
   return v.toFixed(digits);
 }
 
-function escape(text: string): string {
+function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

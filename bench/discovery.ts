@@ -25,7 +25,12 @@ import { startSqsEventSource } from '../local/sqs-event-source.js';
 import type { UpstreamFile } from '../local/upstream/catalogue.js';
 import type { ListingActivity } from '../local/upstream/listings.js';
 import { startUpstreamServer } from '../local/upstream/server.js';
-import { DiscoveryConfigSchema, IngestConfigSchema, WorkerBudgetConfigSchema, loadConfig } from '../shared/contracts/lambda-environment.js';
+import {
+  DiscoveryConfigSchema,
+  IngestConfigSchema,
+  WorkerBudgetConfigSchema,
+  loadConfig,
+} from '../shared/contracts/lambda-environment.js';
 import { DISCOVERY_METRIC, METRIC } from '../shared/contracts/metric-names.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../shared/platform/aws-clients.js';
 import type { Counters, Log } from '../shared/platform/telemetry.js';
@@ -55,10 +60,32 @@ function backlog(): { files: UpstreamFile[]; activities: ListingActivity[] } {
   for (let c = 0; c < CHATS; c++) {
     const chatId = `claude_chat_01Bench${String(c).padStart(5, '0')}`;
     const uploadId = `claude_file_01Bench${String(c).padStart(5, '0')}`;
-    files.push({ source: 'uploaded', id: uploadId, chatIds: [chatId], filename: `in-${c}.csv`, mimeType: 'text/csv', createdAt: at(c, 0), content: Buffer.from(`upload ${c}\n`.repeat(64)) });
-    activities.push({ id: `activity_01Bench${String(c).padStart(5, '0')}`, type: 'claude_file_uploaded', created_at: at(c, 0), claude_file_id: uploadId, claude_chat_id: chatId });
+    files.push({
+      source: 'uploaded',
+      id: uploadId,
+      chatIds: [chatId],
+      filename: `in-${c}.csv`,
+      mimeType: 'text/csv',
+      createdAt: at(c, 0),
+      content: Buffer.from(`upload ${c}\n`.repeat(64)),
+    });
+    activities.push({
+      id: `activity_01Bench${String(c).padStart(5, '0')}`,
+      type: 'claude_file_uploaded',
+      created_at: at(c, 0),
+      claude_file_id: uploadId,
+      claude_chat_id: chatId,
+    });
     for (let g = 1; g < PER_CHAT; g++) {
-      files.push({ source: 'generated', id: `claude_gen_file_01Bench${String(c).padStart(5, '0')}x${g}`, chatId, filename: `out-${c}-${g}.txt`, mimeType: 'text/plain', createdAt: at(c, g), content: Buffer.from(`generated ${c}/${g}\n`.repeat(64)) });
+      files.push({
+        source: 'generated',
+        id: `claude_gen_file_01Bench${String(c).padStart(5, '0')}x${g}`,
+        chatId,
+        filename: `out-${c}-${g}.txt`,
+        mimeType: 'text/plain',
+        createdAt: at(c, g),
+        content: Buffer.from(`generated ${c}/${g}\n`.repeat(64)),
+      });
     }
   }
   return { files, activities };
@@ -77,7 +104,12 @@ async function main(): Promise<void> {
   await ensureBucket(s3, NAME);
   await ensureTable(doc, NAME);
   const { files, activities } = backlog();
-  const upstream = await startUpstreamServer({ apiKey: API_KEY, files, requestsPerMinute: LIMIT, enforceRateLimit: { burstSeconds: 2 } });
+  const upstream = await startUpstreamServer({
+    apiKey: API_KEY,
+    files,
+    requestsPerMinute: LIMIT,
+    enforceRateLimit: { burstSeconds: 2 },
+  });
   upstream.listings.addActivities(...activities);
 
   const totals = new Map<string, number>();
@@ -113,14 +145,23 @@ async function main(): Promise<void> {
   const chatPoller = createPollerRuntime('chats', discovery, { apiKey: API_KEY, log: quiet, counters });
   const activityPoller = createPollerRuntime('activities', discovery, { apiKey: API_KEY, log: quiet, counters });
 
-  console.log(`bench:discovery — ${files.length} files in ${CHATS} chats; upstream limit ${LIMIT}/min (600 × scale ${SCALE}); ${WORKERS} workers × batches of 10`);
+  console.log(
+    `bench:discovery — ${files.length} files in ${CHATS} chats; upstream limit ${LIMIT}/min (600 × scale ${SCALE}); ${WORKERS} workers × batches of 10`,
+  );
   const started = performance.now();
   const samples: { t: number; served: number; throttled: number }[] = [];
   const sampler = setInterval(() => {
     const served = upstream.requests.filter((r) => r.status !== undefined && r.status !== 429).length;
     samples.push({ t: (performance.now() - started) / 1000, served, throttled: upstream.requests.length - served });
   }, 1000);
-  const source = startSqsEventSource({ sqs, queueUrl: queues.queueUrl, handler: ingest, batchSize: 10, concurrency: WORKERS, functionTimeoutSeconds: 900 });
+  const source = startSqsEventSource({
+    sqs,
+    queueUrl: queues.queueUrl,
+    handler: ingest,
+    batchSize: 10,
+    concurrency: WORKERS,
+    functionTimeoutSeconds: 900,
+  });
   const lambdaContext = () => {
     const deadline = Date.now() + 300_000;
     return { getRemainingTimeInMillis: () => deadline - Date.now() };
@@ -138,7 +179,9 @@ async function main(): Promise<void> {
   const expected = files.length;
   const progress = setInterval(() => {
     const t = ((performance.now() - started) / 1000).toFixed(0);
-    console.log(`  ${t} s: ${totals.get(METRIC.filesArchived) ?? 0} of ${expected} archived, ${upstream.requests.length} upstream requests`);
+    console.log(
+      `  ${t} s: ${totals.get(METRIC.filesArchived) ?? 0} of ${expected} archived, ${upstream.requests.length} upstream requests`,
+    );
   }, 30_000);
   while ((totals.get(METRIC.filesArchived) ?? 0) < expected) await new Promise((r) => setTimeout(r, 200));
   clearInterval(progress);
@@ -153,16 +196,28 @@ async function main(): Promise<void> {
   const contentAndMetadata = byEndpoint('content') + byEndpoint('metadata');
   // Steady state: every whole second between the first 5 s and the last 5 s of the drain.
   const steady = samples.filter((s) => s.t >= 5 && s.t <= drained - 5);
-  const steadyRate = steady.length > 1 ? ((steady.at(-1)?.served ?? 0) - (steady[0]?.served ?? 0)) / ((steady.at(-1)?.t ?? 1) - (steady[0]?.t ?? 0)) : 0;
+  const steadyRate =
+    steady.length > 1
+      ? ((steady.at(-1)?.served ?? 0) - (steady[0]?.served ?? 0)) / ((steady.at(-1)?.t ?? 1) - (steady[0]?.t ?? 0))
+      : 0;
   const rows: [string, string][] = [
     ['files archived', `${archived} of ${expected}`],
     ['content + metadata requests per archived file', (contentAndMetadata / archived).toFixed(3)],
     ['all upstream requests per archived file', (upstream.requests.length / archived).toFixed(3)],
-    ['  of which chat listings / messages pages / activity pages', `${byEndpoint('chats')} / ${byEndpoint('messages')} / ${byEndpoint('activities')}`],
+    [
+      '  of which chat listings / messages pages / activity pages',
+      `${byEndpoint('chats')} / ${byEndpoint('messages')} / ${byEndpoint('activities')}`,
+    ],
     ['429s', String(throttled)],
     ['budget utilisation while the backlog lasts', `${((served / ((LIMIT / 60) * drained)) * 100).toFixed(1)}%`],
-    ['  steady-state request rate (5 s in to 5 s before the end)', `${steadyRate.toFixed(2)}/s of ${(LIMIT / 60).toFixed(0)}/s`],
-    ['time to drain', `${drained.toFixed(1)} s (${(drained * SCALE).toFixed(0)} s at 600/min); pollers done after ${pollersDone.toFixed(1)} s in ${chatRuns} chat poller run(s)`],
+    [
+      '  steady-state request rate (5 s in to 5 s before the end)',
+      `${steadyRate.toFixed(2)}/s of ${(LIMIT / 60).toFixed(0)}/s`,
+    ],
+    [
+      'time to drain',
+      `${drained.toFixed(1)} s (${(drained * SCALE).toFixed(0)} s at 600/min); pollers done after ${pollersDone.toFixed(1)} s in ${chatRuns} chat poller run(s)`,
+    ],
     ['callers that found no budget within their wait', String(totals.get(DISCOVERY_METRIC.budgetExhausted) ?? 0)],
   ];
   for (const [k, v] of rows) console.log(`${k.padEnd(62)} ${v}`);

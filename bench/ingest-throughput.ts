@@ -26,7 +26,20 @@ import { startLocalAws } from '../local/aws/servers.js';
 import { startUpstreamServer } from '../local/upstream/server.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../shared/platform/aws-clients.js';
 import { DynamoDbFileIndex } from '../shared/index/dynamodb-file-index.js';
-import { API_KEY, BENCH_MAX_RECEIVE_COUNT, BUCKET, MB, MIB, QUEUE, TABLE, cleanUp, live, type BenchContext, type PathName, type Row } from './bench-context.js';
+import {
+  API_KEY,
+  BENCH_MAX_RECEIVE_COUNT,
+  BUCKET,
+  MB,
+  MIB,
+  QUEUE,
+  TABLE,
+  cleanUp,
+  live,
+  type BenchContext,
+  type PathName,
+  type Row,
+} from './bench-context.js';
 import { registerContent } from './bench-files.js';
 import { measure } from './measure.js';
 import { findChildPid } from './memory.js';
@@ -64,22 +77,44 @@ async function main(): Promise<void> {
   const sqs = createSqsClient({ endpoint: aws.sqsEndpoint });
   await ensureBucket(s3, BUCKET);
   await ensureTable(doc, TABLE);
-  const queues = await ensureQueues(sqs, { name: QUEUE, maxReceiveCount: BENCH_MAX_RECEIVE_COUNT, visibilityTimeoutSeconds: 900 });
+  const queues = await ensureQueues(sqs, {
+    name: QUEUE,
+    maxReceiveCount: BENCH_MAX_RECEIVE_COUNT,
+    visibilityTimeoutSeconds: 900,
+  });
   const upstream = await startUpstreamServer({ apiKey: API_KEY });
   live.cleanups.push(() => upstream.close());
 
   const rcloneSetup: RcloneSetup = opts.rclone ? await prepareRclone(tmp, aws, opts.s3) : { skipped: '--skip-rclone' };
   const rclone = 'config' in rcloneSetup ? rcloneSetup : undefined;
   const s3rverPid = opts.s3 === 's3rver' ? findChildPid(process.pid, 's3rver-process') : undefined;
-  const ctx: BenchContext = { opts, aws, s3, repository: new DynamoDbFileIndex(doc, TABLE), upstream, queues, rclone, s3rverPid };
+  const ctx: BenchContext = {
+    opts,
+    aws,
+    s3,
+    repository: new DynamoDbFileIndex(doc, TABLE),
+    upstream,
+    queues,
+    rclone,
+    s3rverPid,
+  };
 
-  const paths: PathName[] = ['ingest', 'baseline', ...(opts.sdkBaseline ? (['baseline-sdk'] as const) : []), ...(rclone ? (['rclone'] as const) : [])];
+  const paths: PathName[] = [
+    'ingest',
+    'baseline',
+    ...(opts.sdkBaseline ? (['baseline-sdk'] as const) : []),
+    ...(rclone ? (['rclone'] as const) : []),
+  ];
   console.log(`claude-file-archiver ingest benchmark: S3 ${opts.s3} at ${aws.s3Endpoint}, upstream ${upstream.url}`);
   console.log(
     `part size ${opts.partSizeMib} MiB (raised for files over ${((opts.partSizeMib * MIB * 10_000) / MB).toFixed(0)} MB), ` +
       `${opts.concurrency} parts in flight, ${cpus().length} CPUs, Node ${process.version}`,
   );
-  console.log('skipped' in rcloneSetup ? `rclone copyurl: SKIPPED (${rcloneSetup.skipped})` : `rclone copyurl: ${rcloneSetup.version}`);
+  console.log(
+    'skipped' in rcloneSetup
+      ? `rclone copyurl: SKIPPED (${rcloneSetup.skipped})`
+      : `rclone copyurl: ${rcloneSetup.version}`,
+  );
 
   const rows: Row[] = [];
   let seed = 1;
@@ -100,7 +135,9 @@ async function main(): Promise<void> {
 
   let smallFiles: SmallFilesResult | { failed: string } | undefined;
   if (opts.smallFiles > 0) {
-    console.log(`\n${opts.smallFiles} files of ${formatSize(opts.smallFileBytes)} through the local stack (event source, batches of 5, 2 pollers)`);
+    console.log(
+      `\n${opts.smallFiles} files of ${formatSize(opts.smallFileBytes)} through the local stack (event source, batches of 5, 2 pollers)`,
+    );
     try {
       smallFiles = await runSmallFiles(ctx, opts.smallFiles, opts.smallFileBytes, seed + 1);
     } catch (err) {
@@ -122,7 +159,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     void cleanUp().finally(() => process.exit(130));
   });
 }
-
 
 main()
   .catch((err: unknown) => {

@@ -7,7 +7,13 @@ import { chatIdFor, fileIdFor, warmUpIdFor } from './bench-files.js';
 import { runRclone } from './rclone-runner.js';
 import { runWorker } from './worker-runner.js';
 
-export async function measure(ctx: BenchContext, path: PathName, sizeBytes: number, seed: number, digest: ContentDigest): Promise<Row> {
+export async function measure(
+  ctx: BenchContext,
+  path: PathName,
+  sizeBytes: number,
+  seed: number,
+  digest: ContentDigest,
+): Promise<Row> {
   const fileId = fileIdFor(path, sizeBytes, seed);
   const warmUpId = warmUpIdFor(path, sizeBytes, seed);
   let row: Row;
@@ -22,7 +28,12 @@ export async function measure(ctx: BenchContext, path: PathName, sizeBytes: numb
       key = `bench/rclone/${fileId}`;
       row = await runRclone(ctx, rclone.config, fileId, key, sizeBytes);
     } else {
-      const outcome = await runWorker(ctx, path, { fileId, chatId: chatIdFor(seed), sizeBytes }, { fileId: warmUpId, chatId: chatIdFor(seed), sizeBytes: WARM_UP_BYTES });
+      const outcome = await runWorker(
+        ctx,
+        path,
+        { fileId, chatId: chatIdFor(seed), sizeBytes },
+        { fileId: warmUpId, chatId: chatIdFor(seed), sizeBytes: WARM_UP_BYTES },
+      );
       row = outcome.row;
       key = outcome.key;
     }
@@ -41,12 +52,21 @@ export async function measure(ctx: BenchContext, path: PathName, sizeBytes: numb
 }
 
 /** Checks the stored object's size; for the ingest path, also that the index holds the true hashes. */
-async function verify(ctx: BenchContext, path: PathName, key: string, fileId: string, sizeBytes: number, digest: ContentDigest): Promise<string> {
+async function verify(
+  ctx: BenchContext,
+  path: PathName,
+  key: string,
+  fileId: string,
+  sizeBytes: number,
+  digest: ContentDigest,
+): Promise<string> {
   const head = await ctx.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
-  if (head.ContentLength !== sizeBytes) throw new Error(`${key}: stored ${head.ContentLength} bytes, expected ${sizeBytes}`);
+  if (head.ContentLength !== sizeBytes)
+    throw new Error(`${key}: stored ${head.ContentLength} bytes, expected ${sizeBytes}`);
   if (path !== 'ingest') return 'size';
   const record = await ctx.repository.get(fileId);
-  if (record?.status !== 'archived') throw new Error(`${fileId}: index status ${record?.status ?? 'missing'}, expected archived`);
+  if (record?.status !== 'archived')
+    throw new Error(`${fileId}: index status ${record?.status ?? 'missing'}, expected archived`);
   if (record.sha256 !== digest.sha256Hex || record.md5 !== digest.md5Hex || record.sizeBytes !== sizeBytes) {
     throw new Error(`${fileId}: indexed hashes or size differ from upstream's`);
   }

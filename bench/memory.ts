@@ -110,7 +110,10 @@ export function sampleOwnMemory(intervalMs: number): { stop(): SampledPeak } {
  * the last readings taken before it exited (the kernel's VmHWM makes the peak exact up to the last
  * sample).
  */
-export function sampleProcess(pid: number, intervalMs: number): { stop(): { peakRssBytes: number | undefined; cpuSeconds: number | undefined; samples: number } } {
+export function sampleProcess(
+  pid: number,
+  intervalMs: number,
+): { stop(): { peakRssBytes: number | undefined; cpuSeconds: number | undefined; samples: number } } {
   let peakRssBytes: number | undefined;
   let cpuSeconds: number | undefined;
   let samples = 0;

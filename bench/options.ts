@@ -63,22 +63,30 @@ export function parseOptions(argv: string[]): Options | 'help' {
   if (values.help) return 'help';
   const sizesBytes = values.sizes.split(',').map((s) => parseSize(s.trim()));
   if (sizesBytes.length === 0 || sizesBytes.some((n) => !Number.isFinite(n) || n <= 0 || n > 50e9)) {
-    throw new UsageError('--sizes takes sizes in MB (10^6 bytes) or GiB (suffix GiB), comma separated, e.g. 10,100,1000,5GiB');
+    throw new UsageError(
+      '--sizes takes sizes in MB (10^6 bytes) or GiB (suffix GiB), comma separated, e.g. 10,100,1000,5GiB',
+    );
   }
   const smallFiles = Number(values['small-files']);
-  if (!Number.isInteger(smallFiles) || smallFiles < 0 || smallFiles > 100_000) throw new UsageError('--small-files is 0..100000');
+  if (!Number.isInteger(smallFiles) || smallFiles < 0 || smallFiles > 100_000)
+    throw new UsageError('--small-files is 0..100000');
   const smallFileKb = Number(values['small-file-kb']);
-  if (!Number.isFinite(smallFileKb) || smallFileKb <= 0 || smallFileKb > 5000) throw new UsageError('--small-file-kb is a size in KB (10^3 bytes), up to 5000');
+  if (!Number.isFinite(smallFileKb) || smallFileKb <= 0 || smallFileKb > 5000)
+    throw new UsageError('--small-file-kb is a size in KB (10^3 bytes), up to 5000');
   if (values.s3 !== 's3rver' && values.s3 !== 'fauxqs') throw new UsageError('--s3 is s3rver or fauxqs');
   const partSizeMib = Number(values['part-size-mib']);
-  if (!Number.isInteger(partSizeMib) || partSizeMib < 5 || partSizeMib > 64) throw new UsageError('--part-size-mib is 5..64');
+  if (!Number.isInteger(partSizeMib) || partSizeMib < 5 || partSizeMib > 64)
+    throw new UsageError('--part-size-mib is 5..64');
   if (values.s3 === 'fauxqs' && partSizeMib > FAUXQS_MAX_PART_MIB) {
-    throw new UsageError(`fauxqs rejects request bodies over 11 MiB: use --part-size-mib ${FAUXQS_MAX_PART_MIB} or less`);
+    throw new UsageError(
+      `fauxqs rejects request bodies over 11 MiB: use --part-size-mib ${FAUXQS_MAX_PART_MIB} or less`,
+    );
   }
   const repeat = Number(values.repeat);
   if (!Number.isInteger(repeat) || repeat < 1 || repeat > 10) throw new UsageError('--repeat is 1..10');
   const concurrency = Number(values.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16) throw new UsageError('--concurrency is 1..16');
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16)
+    throw new UsageError('--concurrency is 1..16');
   return {
     sizesBytes: sizesBytes.map((n) => Math.round(n)),
     s3: values.s3,
@@ -87,7 +95,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
     rclone: !values['skip-rclone'],
     sdkBaseline: !values['skip-sdk-baseline'],
     out: values.out,
-    chart: values.chart ?? values.out.replace(/\.json$/, '') + '.svg',
+    chart: values.chart ?? `${values.out.replace(/\.json$/, '')}.svg`,
     smallFiles,
     smallFileBytes: Math.round(smallFileKb * 1000),
     profileDir: values['cpu-prof-dir'],

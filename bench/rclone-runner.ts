@@ -6,7 +6,17 @@ import { performance } from 'node:perf_hooks';
 import type { LocalAws, LocalS3Server } from '../local/aws/servers.js';
 import { choosePartSize } from '../shared/archive/verified-writer.js';
 import { ANTHROPIC_VERSION, metadataPath } from '../shared/upstream/upstream-client.js';
-import { API_KEY, BUCKET, MB, MIB, SAMPLE_INTERVAL_MS, live, timeoutMsFor, type BenchContext, type Row } from './bench-context.js';
+import {
+  API_KEY,
+  BUCKET,
+  MB,
+  MIB,
+  SAMPLE_INTERVAL_MS,
+  live,
+  timeoutMsFor,
+  type BenchContext,
+  type Row,
+} from './bench-context.js';
 import { sampleProcess } from './memory.js';
 import { cpuSnapshot, serverCpuBetween } from './server-cpu.js';
 
@@ -19,7 +29,10 @@ export async function prepareRclone(tmp: string, aws: LocalAws, server: LocalS3S
   if (server === 'fauxqs') {
     // Go's XML encoder writes the quotes of each ETag as &#34;, which fauxqs (1.9.2 and 2.4.1) does not decode:
     // every CompleteMultipartUpload from rclone fails with InvalidPart.
-    return { skipped: 'fauxqs cannot complete rclone multipart uploads (InvalidPart: it does not decode &#34; in ETags); use --s3 s3rver' };
+    return {
+      skipped:
+        'fauxqs cannot complete rclone multipart uploads (InvalidPart: it does not decode &#34; in ETags); use --s3 s3rver',
+    };
   }
   const version = probe.stdout.split('\n')[0]?.trim() ?? 'rclone';
   const config = join(tmp, 'rclone.conf');
@@ -50,7 +63,13 @@ function rcloneEnv(): NodeJS.ProcessEnv {
 }
 
 /** `rclone copyurl` from the upstream's content URL to the same bucket, with the same part size and concurrency. */
-export async function runRclone(ctx: BenchContext, config: string, fileId: string, key: string, sizeBytes: number): Promise<Row> {
+export async function runRclone(
+  ctx: BenchContext,
+  config: string,
+  fileId: string,
+  key: string,
+  sizeBytes: number,
+): Promise<Row> {
   const url = `${ctx.upstream.url}${metadataPath(fileId, 'generated')}/content`;
   const partMib = choosePartSize(sizeBytes, ctx.opts.partSizeMib * MIB) / MIB;
   const args = [
@@ -114,7 +133,9 @@ export async function runRclone(ctx: BenchContext, config: string, fileId: strin
       mbPerSecond: sizeBytes / MB / seconds,
       ...(usage?.cpuSeconds === undefined ? {} : { cpuSeconds: usage.cpuSeconds }),
       rssBeforeBytes: null,
-      ...(usage?.peakRssBytes === undefined ? {} : { rssPeakBytes: usage.peakRssBytes, rssHwmBytes: usage.peakRssBytes }),
+      ...(usage?.peakRssBytes === undefined
+        ? {}
+        : { rssPeakBytes: usage.peakRssBytes, rssHwmBytes: usage.peakRssBytes }),
       ...(serverCpuSeconds ? { serverCpuSeconds } : {}),
     };
   } finally {

@@ -46,7 +46,9 @@ export function printRow(row: Row): void {
   console.log(
     `  ${label(row).padEnd(13)} ${row.seconds?.toFixed(2) ?? '-'} s  ${row.mbPerSecond?.toFixed(1) ?? '-'} MB/s  ` +
       `${cpuPerGb(row)?.toFixed(2) ?? '-'} CPU s/GB  ` +
-      (row.gcCount === undefined ? '' : `GC ${row.gcCount}× ${(row.gcMs ?? 0).toFixed(0)} ms (full ${row.gcMajorCount ?? 0}× ${(row.gcMajorMs ?? 0).toFixed(0)} ms)  `) +
+      (row.gcCount === undefined
+        ? ''
+        : `GC ${row.gcCount}× ${(row.gcMs ?? 0).toFixed(0)} ms (full ${row.gcMajorCount ?? 0}× ${(row.gcMajorMs ?? 0).toFixed(0)} ms)  `) +
       `peak RSS ${mb(row.rssPeakBytes)} MB (before ${mb(row.rssBeforeBytes)} MB)  verified: ${row.verified ?? '-'}`,
   );
 }
@@ -57,7 +59,18 @@ function label(row: Row): string {
 }
 
 export function printTable(rows: Row[]): void {
-  const header = ['size', 'path', 'seconds', 'MB/s', 'CPU s', 'CPU s/GB', 'servers CPU s', 'RSS before MB', 'peak RSS MB', 'peak-before MB'];
+  const header = [
+    'size',
+    'path',
+    'seconds',
+    'MB/s',
+    'CPU s',
+    'CPU s/GB',
+    'servers CPU s',
+    'RSS before MB',
+    'peak RSS MB',
+    'peak-before MB',
+  ];
   const body = rows.map((r) =>
     r.ok
       ? [
@@ -70,7 +83,9 @@ export function printTable(rows: Row[]): void {
           serversCpu(r.serverCpuSeconds),
           mb(r.rssBeforeBytes),
           mb(r.rssPeakBytes),
-          r.rssPeakBytes !== undefined && typeof r.rssBeforeBytes === 'number' ? mb(r.rssPeakBytes - r.rssBeforeBytes) : '-',
+          r.rssPeakBytes !== undefined && typeof r.rssBeforeBytes === 'number'
+            ? mb(r.rssPeakBytes - r.rssBeforeBytes)
+            : '-',
         ]
       : [formatSize(r.sizeBytes), label(r), 'FAILED', '-', '-', '-', '-', '-', '-', '-'],
   );
@@ -93,7 +108,14 @@ export interface RunSummary {
 }
 
 /** Prints the table and its legend, then writes the JSON results to `opts.out`. */
-export async function reportRun({ opts, rows, smallFiles, rcloneSetup, benchSeconds, loadBefore }: RunSummary): Promise<void> {
+export async function reportRun({
+  opts,
+  rows,
+  smallFiles,
+  rcloneSetup,
+  benchSeconds,
+  loadBefore,
+}: RunSummary): Promise<void> {
   console.log('');
   printTable(rows);
   console.log('');
@@ -101,7 +123,9 @@ export async function reportRun({ opts, rows, smallFiles, rcloneSetup, benchSeco
   for (const line of describeGoals(goals)) console.log(line);
   if (smallFiles) printSmallFiles(smallFiles);
   console.log('');
-  console.log('MB = 10^6 bytes; MB/s = file bytes / wall seconds of the transfer; CPU s = user+system seconds of the transferring process.');
+  console.log(
+    'MB = 10^6 bytes; MB/s = file bytes / wall seconds of the transfer; CPU s = user+system seconds of the transferring process.',
+  );
   console.log(
     `servers CPU s = CPU of the servers during the transfer: this bench process (upstream generating and serving the bytes, SQS, DynamoDB${opts.s3 === 'fauxqs' ? ', S3' : ''})` +
       (opts.s3 === 's3rver' ? ' + the s3rver process.' : '.'),
@@ -136,7 +160,8 @@ export async function reportRun({ opts, rows, smallFiles, rcloneSetup, benchSeco
       sampleIntervalMs: SAMPLE_INTERVAL_MS,
       workerSampleIntervalMs: WORKER_SAMPLE_INTERVAL_MS,
     },
-    units: 'MB = 10^6 bytes; seconds are wall time of the transfer; cpuSeconds are user+system of the transferring process',
+    units:
+      'MB = 10^6 bytes; seconds are wall time of the transfer; cpuSeconds are user+system of the transferring process',
     rssCovers: RSS_COVERS,
     rclone: 'skipped' in rcloneSetup ? { skipped: rcloneSetup.skipped } : { version: rcloneSetup.version },
     benchSeconds,
@@ -151,7 +176,9 @@ export async function reportRun({ opts, rows, smallFiles, rcloneSetup, benchSeco
   const medians = opts.repeat > 1 ? `, medians of ${opts.repeat} runs` : '';
   await writeFile(
     opts.chart,
-    drawChart(medianRows(rows), { title: `Ingest benchmark, ${result.date.slice(0, 10)}: ${cpus().length} CPUs, S3 ${opts.s3}, ${opts.partSizeMib} MiB parts × ${opts.concurrency}${medians}` }),
+    drawChart(medianRows(rows), {
+      title: `Ingest benchmark, ${result.date.slice(0, 10)}: ${cpus().length} CPUs, S3 ${opts.s3}, ${opts.partSizeMib} MiB parts × ${opts.concurrency}${medians}`,
+    }),
   );
   console.log(`chart written to ${relative(process.cwd(), opts.chart) || opts.chart}`);
 }
@@ -164,15 +191,23 @@ export async function reportRun({ opts, rows, smallFiles, rcloneSetup, benchSeco
  */
 export function judgeGoals(rows: Row[]) {
   const oneGb = rows.filter((r) => r.ok && r.sizeBytes === 1e9);
-  const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? a / b : null);
+  const ratio = (a: number | undefined, b: number | undefined) =>
+    a !== undefined && b !== undefined && b > 0 ? a / b : null;
   const pairs = oneGb
     .filter((r) => r.path === 'ingest')
     .map((ingest) => ({ ingest, rclone: oneGb.find((r) => r.path === 'rclone' && r.run === ingest.run) }))
     .filter((p): p is { ingest: Row; rclone: Row } => p.rclone !== undefined);
-  const cpuRatios = pairs.map((p) => ratio(cpuPerGb(p.ingest), cpuPerGb(p.rclone))).filter((x): x is number => x !== null);
-  const speedRatios = pairs.map((p) => ratio(p.ingest.mbPerSecond, p.rclone.mbPerSecond)).filter((x): x is number => x !== null);
+  const cpuRatios = pairs
+    .map((p) => ratio(cpuPerGb(p.ingest), cpuPerGb(p.rclone)))
+    .filter((x): x is number => x !== null);
+  const speedRatios = pairs
+    .map((p) => ratio(p.ingest.mbPerSecond, p.rclone.mbPerSecond))
+    .filter((x): x is number => x !== null);
   const largest = rows.filter((r) => r.ok && r.path === 'ingest').sort((a, b) => b.sizeBytes - a.sizeBytes)[0];
-  const growth = largest?.rssPeakBytes !== undefined && typeof largest.rssBeforeBytes === 'number' ? largest.rssPeakBytes - largest.rssBeforeBytes : null;
+  const growth =
+    largest?.rssPeakBytes !== undefined && typeof largest.rssBeforeBytes === 'number'
+      ? largest.rssPeakBytes - largest.rssBeforeBytes
+      : null;
   const cpuRatio = median(cpuRatios);
   const speedRatio = median(speedRatios);
   return {
@@ -202,7 +237,11 @@ export function medianRows(rows: Row[]): Row[] {
     const mbPerSecond = median(g.map((r) => r.mbPerSecond).filter((x): x is number => x !== undefined)) ?? undefined;
     const cpuSeconds = median(g.map((r) => r.cpuSeconds).filter((x): x is number => x !== undefined)) ?? undefined;
     const { run: _run, ...rest } = first;
-    return { ...rest, ...(mbPerSecond === undefined ? {} : { mbPerSecond }), ...(cpuSeconds === undefined ? {} : { cpuSeconds }) };
+    return {
+      ...rest,
+      ...(mbPerSecond === undefined ? {} : { mbPerSecond }),
+      ...(cpuSeconds === undefined ? {} : { cpuSeconds }),
+    };
   });
 }
 
@@ -219,7 +258,10 @@ function range(xs: number[]): [number, number] | null {
 
 function describeGoals(g: ReturnType<typeof judgeGoals>): string[] {
   const verdict = (met: boolean | null) => (met === null ? 'not measured' : met ? 'met' : 'NOT met');
-  const of = (r: [number, number] | null) => (g.pairedRuns > 1 && r ? ` (median of ${g.pairedRuns} paired runs, range ${r[0].toFixed(2)}-${r[1].toFixed(2)})` : '');
+  const of = (r: [number, number] | null) =>
+    g.pairedRuns > 1 && r
+      ? ` (median of ${g.pairedRuns} paired runs, range ${r[0].toFixed(2)}-${r[1].toFixed(2)})`
+      : '';
   return [
     `goal, CPU s/GB of ingest <= rclone's at 1 GB: ${g.cpuPerGbVsRclone?.toFixed(2) ?? '-'} × rclone's${of(g.cpuPerGbVsRcloneRange)}, ${verdict(g.cpuGoalMet)}`,
     `goal, MB/s of ingest >= rclone's at 1 GB: ${g.mbPerSecondVsRclone?.toFixed(2) ?? '-'} × rclone's${of(g.mbPerSecondVsRcloneRange)}, ${verdict(g.speedGoalMet)}`,
@@ -239,7 +281,9 @@ function printSmallFiles(r: SmallFilesResult | { failed: string }): void {
       (r.cpuMsPerFile.s3rver === null ? '' : ` + ${r.cpuMsPerFile.s3rver.toFixed(1)} ms (s3rver)`),
   );
   for (const [service, ops] of Object.entries(r.requestsPerFile)) {
-    const detail = Object.entries(ops).map(([op, n]) => `${op} ${n}`).join(', ');
+    const detail = Object.entries(ops)
+      .map(([op, n]) => `${op} ${n}`)
+      .join(', ');
     console.log(`  ${service} requests per file: ${r.requestsPerFileTotal[service]} (${detail})`);
   }
 }

@@ -11,7 +11,10 @@ export function cpuSnapshot(ctx: BenchContext): CpuSnapshot {
   return { bench: process.cpuUsage(), s3rver: ctx.s3rverPid === undefined ? undefined : readCpuSeconds(ctx.s3rverPid) };
 }
 
-export function serverCpuBetween(from: CpuSnapshot | undefined, to: CpuSnapshot | undefined): Row['serverCpuSeconds'] | undefined {
+export function serverCpuBetween(
+  from: CpuSnapshot | undefined,
+  to: CpuSnapshot | undefined,
+): Row['serverCpuSeconds'] | undefined {
   if (!from || !to) return undefined;
   const bench = (to.bench.user - from.bench.user + to.bench.system - from.bench.system) / 1e6;
   const s3rver = from.s3rver !== undefined && to.s3rver !== undefined ? to.s3rver - from.s3rver : null;

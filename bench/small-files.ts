@@ -40,7 +40,12 @@ export interface SmallFilesResult {
   archived: number;
 }
 
-export async function runSmallFiles(ctx: BenchContext, count: number, fileBytes: number, seed: number): Promise<SmallFilesResult> {
+export async function runSmallFiles(
+  ctx: BenchContext,
+  count: number,
+  fileBytes: number,
+  seed: number,
+): Promise<SmallFilesResult> {
   const ids = Array.from({ length: count }, (_, i) => `claude_gen_file_benchsmall${seed}n${i}`);
   for (const [i, id] of ids.entries()) {
     await ctx.upstream.addFile({
@@ -97,11 +102,22 @@ export async function runSmallFiles(ctx: BenchContext, count: number, fileBytes:
     { apiKey: API_KEY, log, counters: noCounters },
   );
 
-  const counter = countRequests({ s3: ctx.aws.s3Endpoint, dynamodb: ctx.aws.dynamodbEndpoint, sqs: ctx.aws.sqsEndpoint });
+  const counter = countRequests({
+    s3: ctx.aws.s3Endpoint,
+    dynamodb: ctx.aws.dynamodbEndpoint,
+    sqs: ctx.aws.sqsEndpoint,
+  });
   const cpu0 = process.cpuUsage();
   const s3rver0 = ctx.s3rverPid === undefined ? undefined : readCpuSeconds(ctx.s3rverPid);
   const t0 = performance.now();
-  const source = startSqsEventSource({ sqs, queueUrl: ctx.queues.queueUrl, handler, batchSize: BATCH_SIZE, concurrency: POLLERS, functionTimeoutSeconds: 900 });
+  const source = startSqsEventSource({
+    sqs,
+    queueUrl: ctx.queues.queueUrl,
+    handler,
+    batchSize: BATCH_SIZE,
+    concurrency: POLLERS,
+    functionTimeoutSeconds: 900,
+  });
   const timeout = setTimeout(allDone, 600_000);
   await done;
   const seconds = (performance.now() - t0) / 1000;
@@ -126,7 +142,7 @@ export async function runSmallFiles(ctx: BenchContext, count: number, fileBytes:
     seconds,
     filesPerSecond: count / seconds,
     cpuMsPerFile: {
-      benchProcess: ((cpu.user + cpu.system) / 1000 / count),
+      benchProcess: (cpu.user + cpu.system) / 1000 / count,
       s3rver: s3rver0 !== undefined && s3rver1 !== undefined ? ((s3rver1 - s3rver0) * 1000) / count : null,
     },
     requestsPerFile,
@@ -136,14 +152,20 @@ export async function runSmallFiles(ctx: BenchContext, count: number, fileBytes:
 }
 
 /** Counts node:http client requests by server (matched on host:port) and operation until stopped. */
-function countRequests(endpoints: Record<string, string>): { counts: Record<string, Record<string, number>>; stop(): void } {
+function countRequests(endpoints: Record<string, string>): {
+  counts: Record<string, Record<string, number>>;
+  stop(): void;
+} {
   const byHost = new Map(Object.entries(endpoints).map(([service, url]) => [new URL(url).host, service]));
   const counts: Record<string, Record<string, number>> = {};
   const onStart = (message: unknown): void => {
     const request = (message as { request?: ClientRequest }).request;
     if (!request) return;
     const service = byHost.get(String(request.getHeader('host'))) ?? 'other';
-    const op = service === 's3' ? s3Operation(request.method, request.path) : String(request.getHeader('x-amz-target') ?? request.method).replace(/^.*\./, '');
+    const op =
+      service === 's3'
+        ? s3Operation(request.method, request.path)
+        : String(request.getHeader('x-amz-target') ?? request.method).replace(/^.*\./, '');
     const ops = (counts[service] ??= {});
     ops[op] = (ops[op] ?? 0) + 1;
   };
@@ -155,7 +177,8 @@ function countRequests(endpoints: Record<string, string>): { counts: Record<stri
 function s3Operation(method: string, path: string): string {
   const query = new URLSearchParams(path.split('?')[1] ?? '');
   if (method === 'PUT') return query.has('partNumber') ? 'UploadPart' : 'PutObject';
-  if (method === 'POST') return query.has('uploads') ? 'CreateMultipartUpload' : query.has('uploadId') ? 'CompleteMultipartUpload' : 'POST';
+  if (method === 'POST')
+    return query.has('uploads') ? 'CreateMultipartUpload' : query.has('uploadId') ? 'CompleteMultipartUpload' : 'POST';
   if (method === 'GET') return query.has('list-type') ? 'ListObjectsV2' : 'GetObject';
   if (method === 'HEAD') return 'HeadObject';
   if (method === 'DELETE') return query.has('uploadId') ? 'AbortMultipartUpload' : 'DeleteObject';

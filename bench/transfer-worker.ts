@@ -150,9 +150,11 @@ async function run(task: WorkerTask): Promise<WorkerResult> {
 /** The real handler, built as the Lambda builds it, driven by a real SQS message. */
 function ingestTransfer(task: WorkerTask): Transfer {
   const problems: string[] = [];
-  const keep = (level: string) => (message: string, attributes: Record<string, unknown> = {}) => {
-    problems.push(`${level}: ${message} ${JSON.stringify(attributes)}`);
-  };
+  const keep =
+    (level: string) =>
+    (message: string, attributes: Record<string, unknown> = {}) => {
+      problems.push(`${level}: ${message} ${JSON.stringify(attributes)}`);
+    };
   const log: Log = { debug() {}, info() {}, warn: keep('warn'), error: keep('error') };
   const config = loadConfig(IngestConfigSchema, {
     ARCHIVE_BUCKET: task.bucket,
@@ -186,7 +188,11 @@ function ingestTransfer(task: WorkerTask): Transfer {
     const response = await timed(() =>
       handler(
         { Records: [record] },
-        createLambdaContext({ functionName: 'archiver-ingest-bench', region: LOCAL_REGION, timeoutMs: FUNCTION_TIMEOUT_MS }),
+        createLambdaContext({
+          functionName: 'archiver-ingest-bench',
+          region: LOCAL_REGION,
+          timeoutMs: FUNCTION_TIMEOUT_MS,
+        }),
       ),
     );
     if (response.batchItemFailures.length > 0) {
@@ -248,7 +254,13 @@ function skipPayloadSigning(s3: S3Client): void {
   s3.middlewareStack.add(
     (next) => async (args) => {
       const req: unknown = args.request;
-      if (typeof req === 'object' && req !== null && 'headers' in req && typeof req.headers === 'object' && req.headers !== null) {
+      if (
+        typeof req === 'object' &&
+        req !== null &&
+        'headers' in req &&
+        typeof req.headers === 'object' &&
+        req.headers !== null
+      ) {
         (req.headers as Record<string, string>)['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
       }
       return next(args);
@@ -281,7 +293,16 @@ async function plainMultipartCopy(
     partNumber += 1;
     const n = partNumber;
     const sent = s3
-      .send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: n, Body: bytes, ContentLength: bytes.byteLength }))
+      .send(
+        new UploadPartCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: uploadId,
+          PartNumber: n,
+          Body: bytes,
+          ContentLength: bytes.byteLength,
+        }),
+      )
       .then(
         (res) => {
           parts[n - 1] = { PartNumber: n, ETag: res.ETag };
@@ -319,12 +340,19 @@ async function plainMultipartCopy(
     await Promise.all(inFlight);
     if (failure) throw failure.error;
     await s3.send(
-      new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts },
+      }),
     );
     return total;
   } catch (err) {
     await Promise.allSettled(inFlight);
-    await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+    await s3
+      .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
+      .catch(() => undefined);
     throw err;
   }
 }

@@ -6,7 +6,20 @@ import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { API_KEY, BENCH_MAX_RECEIVE_COUNT, BUCKET, MB, TABLE, WORKER_SAMPLE_INTERVAL_MS, benchDir, live, repoRoot, timeoutMsFor, type BenchContext, type Row } from './bench-context.js';
+import {
+  API_KEY,
+  BENCH_MAX_RECEIVE_COUNT,
+  BUCKET,
+  MB,
+  TABLE,
+  WORKER_SAMPLE_INTERVAL_MS,
+  benchDir,
+  live,
+  repoRoot,
+  timeoutMsFor,
+  type BenchContext,
+  type Row,
+} from './bench-context.js';
 import { WorkerMarkSchema, WorkerResultSchema } from './protocol.js';
 import type { WorkerMode, WorkerTask } from './protocol.js';
 import { cpuSnapshot, serverCpuBetween, type CpuSnapshot } from './server-cpu.js';
@@ -40,7 +53,12 @@ export async function runWorker(
   const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   const child = fork(script, [], {
     cwd: repoRoot,
-    execArgv: ['--import', tsxLoader, '--expose-gc', ...(ctx.opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.opts.profileDir}`] : [])],
+    execArgv: [
+      '--import',
+      tsxLoader,
+      '--expose-gc',
+      ...(ctx.opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.opts.profileDir}`] : []),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   live.children.add(child);
@@ -70,7 +88,8 @@ export async function runWorker(
       child.send(task);
     });
     const result = WorkerResultSchema.parse(message);
-    if (!result.ok) return { row: { sizeBytes: file.sizeBytes, path: mode, ok: false, error: result.error }, key: undefined };
+    if (!result.ok)
+      return { row: { sizeBytes: file.sizeBytes, path: mode, ok: false, error: result.error }, key: undefined };
     const serverCpuSeconds = serverCpuBetween(cpuAtStart, cpuAtEnd);
     return {
       key: result.key,

@@ -10,7 +10,9 @@ const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
   const node24 = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
   if (!existsSync(node24)) {
-    process.stderr.write(`archiver: needs Node 24 (this is ${process.version}); run "npm ci" in the repository first\n`);
+    process.stderr.write(
+      `archiver: needs Node 24 (this is ${process.version}); run "npm ci" in the repository first\n`,
+    );
     process.exit(1);
   }
   const child = spawn(node24, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });

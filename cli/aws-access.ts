@@ -17,11 +17,14 @@ export async function readStackOutputs(stackName: string, region: string | undef
   try {
     const res = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
     const outputs: Record<string, string> = {};
-    for (const o of res.Stacks?.[0]?.Outputs ?? []) if (o.OutputKey && o.OutputValue) outputs[o.OutputKey] = o.OutputValue;
+    for (const o of res.Stacks?.[0]?.Outputs ?? [])
+      if (o.OutputKey && o.OutputValue) outputs[o.OutputKey] = o.OutputValue;
     return outputs;
   } catch (err) {
     if (err instanceof Error && err.name === 'ValidationError' && /does not exist/.test(err.message)) {
-      throw new CliError(`stack ${stackName} does not exist${region ? ` in ${region}` : ' in the default region'} (give --region?)`);
+      throw new CliError(
+        `stack ${stackName} does not exist${region ? ` in ${region}` : ' in the default region'} (give --region?)`,
+      );
     }
     throw awsFailure(`cannot read the outputs of stack ${stackName}`, err);
   } finally {
@@ -76,10 +79,21 @@ export interface StackQueuesAndIndex {
  * Runs `use` over the stack's queues and index table with fresh clients, destroyed afterwards; an
  * AWS failure becomes one line that starts with what was being done.
  */
-export async function withStackQueuesAndIndex<T>(resources: StackResources, now: () => number, doing: string, use: (deps: StackQueuesAndIndex) => Promise<T>): Promise<T> {
+export async function withStackQueuesAndIndex<T>(
+  resources: StackResources,
+  now: () => number,
+  doing: string,
+  use: (deps: StackQueuesAndIndex) => Promise<T>,
+): Promise<T> {
   const clients = createStackClients(resources);
   try {
-    return await use({ ...clients, table: resources.table, queueUrl: resources.queueUrl, deadLetterQueueUrl: resources.deadLetterQueueUrl, now });
+    return await use({
+      ...clients,
+      table: resources.table,
+      queueUrl: resources.queueUrl,
+      deadLetterQueueUrl: resources.deadLetterQueueUrl,
+      now,
+    });
   } catch (err) {
     throw awsFailure(doing, err);
   } finally {
@@ -90,7 +104,8 @@ export async function withStackQueuesAndIndex<T>(resources: StackResources, now:
 /** One line for an AWS SDK failure: what was being done, the error's name and the first line of its message. */
 export function awsFailure(doing: string, err: unknown): CliError {
   if (err instanceof CliError) return err;
-  if (err instanceof Error && err.name === 'CredentialsProviderError') return new CliError(`${doing}: ${describeCredentialsError(err)}`);
+  if (err instanceof Error && err.name === 'CredentialsProviderError')
+    return new CliError(`${doing}: ${describeCredentialsError(err)}`);
   if (err instanceof Error) {
     const first = err.message.split('\n')[0] ?? '';
     const name = err.name && err.name !== 'Error' ? `${err.name}: ` : '';

@@ -63,7 +63,9 @@ export function createProgressView(io: CliIo, mode: 'auto' | 'plain' | 'none'): 
 function describeStart(cp: BackfillCheckpoint, resumed: boolean): string {
   const users = cp.query.userIds.length > 0 ? cp.query.userIds.join(', ') : 'every user';
   const what = `chats created ${cp.query.since ?? 'since the start'} to ${cp.query.until}, ${users}`;
-  return resumed ? `resuming the backfill of ${what}: ${cp.chatsScanned} chats scanned, ${cp.filesEnqueued} files enqueued so far` : `backfill of ${what}`;
+  return resumed
+    ? `resuming the backfill of ${what}: ${cp.chatsScanned} chats scanned, ${cp.filesEnqueued} files enqueued so far`
+    : `backfill of ${what}`;
 }
 
 function plainLines(io: CliIo): ProgressView {

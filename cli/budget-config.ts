@@ -23,11 +23,22 @@ export function budgetConfigFromEnv(env: NodeJS.ProcessEnv): CliBudgetConfig {
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
-  return { ...config, COMPLIANCE_REQUESTS_PER_MINUTE: config.COMPLIANCE_REQUESTS_PER_MINUTE ?? COMPLIANCE_DEFAULT_PER_MINUTE };
+  return {
+    ...config,
+    COMPLIANCE_REQUESTS_PER_MINUTE: config.COMPLIANCE_REQUESTS_PER_MINUTE ?? COMPLIANCE_DEFAULT_PER_MINUTE,
+  };
 }
 
 /** Each budget's sizing, as lambdas/discovery/runtime.ts sizes them. */
 export function budgetSizings(config: CliBudgetConfig): { compliance: BudgetSizing; files_api: BudgetSizing } {
-  const sizing = (requestsPerMinute: number): BudgetSizing => ({ ...DEFAULT_SIZING, requestsPerMinute, windowMs: config.BUDGET_WINDOW_MS, pollerShare: config.POLLER_BUDGET_SHARE });
-  return { compliance: sizing(config.COMPLIANCE_REQUESTS_PER_MINUTE), files_api: sizing(config.FILES_API_REQUESTS_PER_MINUTE) };
+  const sizing = (requestsPerMinute: number): BudgetSizing => ({
+    ...DEFAULT_SIZING,
+    requestsPerMinute,
+    windowMs: config.BUDGET_WINDOW_MS,
+    pollerShare: config.POLLER_BUDGET_SHARE,
+  });
+  return {
+    compliance: sizing(config.COMPLIANCE_REQUESTS_PER_MINUTE),
+    files_api: sizing(config.FILES_API_REQUESTS_PER_MINUTE),
+  };
 }

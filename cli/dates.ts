@@ -17,12 +17,15 @@ export function parseDateOption(value: string, option: string, nowMs: number): n
     const ms = Date.parse(value);
     if (Number.isFinite(ms)) return ms;
   }
-  throw new UsageError(`${option} must be a date (2025-06-01), a date-time with a zone (2025-06-01T12:00:00Z) or an age (90m, 36h, 7d), not "${value.slice(0, 60)}"`);
+  throw new UsageError(
+    `${option} must be a date (2025-06-01), a date-time with a zone (2025-06-01T12:00:00Z) or an age (90m, 36h, 7d), not "${value.slice(0, 60)}"`,
+  );
 }
 
 /** A positive whole number option. */
 export function parseCount(value: string, option: string, max: number): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1 || n > max) throw new UsageError(`${option} must be a whole number from 1 to ${max}, not "${value.slice(0, 40)}"`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1 || n > max)
+    throw new UsageError(`${option} must be a whole number from 1 to ${max}, not "${value.slice(0, 40)}"`);
   return n;
 }

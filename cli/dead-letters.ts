@@ -5,7 +5,12 @@
  * body to the ingest queue, and only then deletes the dead letter: a crash in between leaves a
  * duplicate job, which ingest absorbs, never a lost one.
  */
-import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import type { Message } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { parseJob } from '../shared/contracts/job.js';
@@ -34,7 +39,11 @@ export interface DeadLetter {
 const HIDE_SECONDS = 30;
 
 /** Receives up to `max` dead letters, keeping them hidden while `use` runs, then releases those not consumed. */
-async function withReceived<T>(deps: DeadLetterDeps, max: number, use: (messages: Message[]) => Promise<{ result: T; consumed: Set<string> }>): Promise<T> {
+async function withReceived<T>(
+  deps: DeadLetterDeps,
+  max: number,
+  use: (messages: Message[]) => Promise<{ result: T; consumed: Set<string> }>,
+): Promise<T> {
   const seen = new Map<string, Message>();
   for (let empty = 0; seen.size < max && empty < 2; ) {
     const res = await deps.sqs.send(
@@ -59,24 +68,34 @@ async function withReceived<T>(deps: DeadLetterDeps, max: number, use: (messages
     consumed = out.consumed;
     return out.result;
   } finally {
-    await release(deps, messages.filter((m) => !consumed.has(m.MessageId ?? '')));
+    await release(
+      deps,
+      messages.filter((m) => !consumed.has(m.MessageId ?? '')),
+    );
   }
 }
 
 async function release(deps: DeadLetterDeps, messages: Message[]): Promise<void> {
   for (let i = 0; i < messages.length; i += 10) {
-    await deps.sqs.send(
-      new ChangeMessageVisibilityBatchCommand({
-        QueueUrl: deps.deadLetterQueueUrl,
-        Entries: messages.slice(i, i + 10).map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle ?? '', VisibilityTimeout: 0 })),
-      }),
-    ).catch(() => undefined); // a message not handed back reappears after HIDE_SECONDS anyway
+    await deps.sqs
+      .send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: deps.deadLetterQueueUrl,
+          Entries: messages
+            .slice(i, i + 10)
+            .map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle ?? '', VisibilityTimeout: 0 })),
+        }),
+      )
+      .catch(() => undefined); // a message not handed back reappears after HIDE_SECONDS anyway
   }
 }
 
 /** Lists up to `max` dead letters with their reasons, leaving them in the queue. */
 export async function listDeadLetters(deps: DeadLetterDeps, max: number): Promise<DeadLetter[]> {
-  return withReceived(deps, max, async (messages) => ({ result: await Promise.all(messages.map((m) => describeDeadLetter(deps, m))), consumed: new Set() }));
+  return withReceived(deps, max, async (messages) => ({
+    result: await Promise.all(messages.map((m) => describeDeadLetter(deps, m))),
+    consumed: new Set(),
+  }));
 }
 
 async function describeDeadLetter(deps: DeadLetterDeps, m: Message): Promise<DeadLetter> {
@@ -90,14 +109,21 @@ async function describeDeadLetter(deps: DeadLetterDeps, m: Message): Promise<Dea
     sentAt: Number.isFinite(sent) && sent > 0 ? new Date(sent).toISOString() : null,
     receiveCount: Number.isFinite(count) && count > 0 ? count : null,
   };
-  if (!parsed.ok) return { ...base, fileId: null, chatId: null, reason: rejectReason ?? parsed.reason, recordStatus: null };
-  const item = (await deps.doc.send(new GetCommand({ TableName: deps.table, Key: fileItemKey(parsed.job.fileId) }))).Item;
+  if (!parsed.ok)
+    return { ...base, fileId: null, chatId: null, reason: rejectReason ?? parsed.reason, recordStatus: null };
+  const item = (await deps.doc.send(new GetCommand({ TableName: deps.table, Key: fileItemKey(parsed.job.fileId) })))
+    .Item;
   const status = typeof item?.['status'] === 'string' ? item['status'] : null;
   // A pending record keeps its last error in `lastError`; a failed one (dead-lettered, or given up
   // on) its reason and the last error's words in `reason` and `detail`.
   const lastError = typeof item?.['lastError'] === 'string' ? item['lastError'] : null;
-  const failure = status === 'failed' && typeof item?.['detail'] === 'string' ? `${String(item['reason'])}: ${item['detail']}` : null;
-  const reason = rejectReason ?? lastError ?? failure ?? (status ? `record is ${status}, no error recorded` : 'never reached the index (no record)');
+  const failure =
+    status === 'failed' && typeof item?.['detail'] === 'string' ? `${String(item['reason'])}: ${item['detail']}` : null;
+  const reason =
+    rejectReason ??
+    lastError ??
+    failure ??
+    (status ? `record is ${status}, no error recorded` : 'never reached the index (no record)');
   return { ...base, fileId: parsed.job.fileId, chatId: parsed.job.chatId ?? null, reason, recordStatus: status };
 }
 
@@ -111,7 +137,11 @@ export interface RedriveOutcome {
 }
 
 /** Sends the chosen dead letters (every one with `ids` undefined) back to the ingest queue. */
-export async function redriveDeadLetters(deps: DeadLetterDeps, ids: readonly string[] | undefined, max: number): Promise<RedriveOutcome[]> {
+export async function redriveDeadLetters(
+  deps: DeadLetterDeps,
+  ids: readonly string[] | undefined,
+  max: number,
+): Promise<RedriveOutcome[]> {
   return withReceived(deps, max, async (messages) => {
     const chosen = ids === undefined ? messages : messages.filter((m) => ids.includes(m.MessageId ?? ''));
     const consumed = new Set<string>();
@@ -120,12 +150,19 @@ export async function redriveDeadLetters(deps: DeadLetterDeps, ids: readonly str
       const messageId = m.MessageId ?? '';
       const parsed = parseJob(m.Body ?? '');
       if (!parsed.ok) {
-        outcomes.push({ messageId, fileId: null, result: 'left', reason: m.MessageAttributes?.['rejectReason']?.StringValue ?? parsed.reason });
+        outcomes.push({
+          messageId,
+          fileId: null,
+          result: 'left',
+          reason: m.MessageAttributes?.['rejectReason']?.StringValue ?? parsed.reason,
+        });
         continue;
       }
       const record = await resetForRedrive(deps.doc, deps.table, parsed.job.fileId, deps.now());
       await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.queueUrl, MessageBody: m.Body ?? '' }));
-      await deps.sqs.send(new DeleteMessageCommand({ QueueUrl: deps.deadLetterQueueUrl, ReceiptHandle: m.ReceiptHandle ?? '' }));
+      await deps.sqs.send(
+        new DeleteMessageCommand({ QueueUrl: deps.deadLetterQueueUrl, ReceiptHandle: m.ReceiptHandle ?? '' }),
+      );
       consumed.add(messageId);
       outcomes.push({ messageId, fileId: parsed.job.fileId, result: 'redriven', record });
     }

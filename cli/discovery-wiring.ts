@@ -30,7 +30,12 @@ export interface DiscoveryWiring {
 const PAGE_SIZE = 100;
 const MESSAGE_PAGE_SIZE = 1000;
 
-export async function wireDiscovery(target: StackTarget, budget: CliBudgetConfig, io: CliIo, log: Log): Promise<DiscoveryWiring> {
+export async function wireDiscovery(
+  target: StackTarget,
+  budget: CliBudgetConfig,
+  io: CliIo,
+  log: Log,
+): Promise<DiscoveryWiring> {
   const [resources, upstreamAccess] = await Promise.all([target.resources(), target.upstream()]);
   const apiKey = await upstreamAccess.apiKey();
   const clients = createStackClients(resources);
@@ -61,13 +66,14 @@ export async function wireDiscovery(target: StackTarget, budget: CliBudgetConfig
 
 /** The discovery code's log, for a terminal: warnings and errors as one line each on stderr. */
 export function createCliLog(io: CliIo): Log {
-  const line = (level: string) => (message: string, attributes: Record<string, unknown> = {}) => {
-    const detail = Object.entries(attributes)
-      .filter(([, v]) => typeof v === 'string' || typeof v === 'number')
-      .map(([k, v]) => `${k}=${String(v)}`)
-      .join(' ');
-    io.err(`archiver: ${level}: ${message}${detail ? ` (${detail})` : ''}`);
-  };
+  const line =
+    (level: string) =>
+    (message: string, attributes: Record<string, unknown> = {}) => {
+      const detail = Object.entries(attributes)
+        .filter(([, v]) => typeof v === 'string' || typeof v === 'number')
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(' ');
+      io.err(`archiver: ${level}: ${message}${detail ? ` (${detail})` : ''}`);
+    };
   return { debug: () => undefined, info: () => undefined, warn: line('warning'), error: line('error') };
 }
-

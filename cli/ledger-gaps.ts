@@ -18,7 +18,10 @@ export interface LedgerGap {
 }
 
 /** The fields of a ledger record that the chain is checked on. */
-export type ChainedRun = Pick<LedgerRecord, 'runId' | 'startedAt' | 'endedAt' | 'ending' | 'cursorStart' | 'cursorEnd' | 'windowStart' | 'windowEnd'>;
+export type ChainedRun = Pick<
+  LedgerRecord,
+  'runId' | 'startedAt' | 'endedAt' | 'ending' | 'cursorStart' | 'cursorEnd' | 'windowStart' | 'windowEnd'
+>;
 
 export interface GapRules {
   /** Longer than this between one run's end and the next one's start is a pause in coverage. */
@@ -38,29 +41,77 @@ export function findGaps(source: PollerSource, runs: readonly ChainedRun[], rule
   for (const [i, run] of ordered.entries()) {
     const prev = ordered[i - 1];
     if (run.ending === 'cursor_rejected') {
-      gaps.push({ source, kind: 'cursor_rejected', afterRunId: prev?.runId ?? null, beforeRunId: run.runId, from: run.startedAt, to: run.endedAt, detail: `upstream rejected cursor ${run.cursorStart ?? '(start)'}; the poller stays on it until an operator acts` });
+      gaps.push({
+        source,
+        kind: 'cursor_rejected',
+        afterRunId: prev?.runId ?? null,
+        beforeRunId: run.runId,
+        from: run.startedAt,
+        to: run.endedAt,
+        detail: `upstream rejected cursor ${run.cursorStart ?? '(start)'}; the poller stays on it until an operator acts`,
+      });
     }
     if (prev) {
       if (run.cursorStart !== prev.cursorEnd) {
-        gaps.push({ source, kind: 'cursor_break', afterRunId: prev.runId, beforeRunId: run.runId, from: prev.endedAt, to: run.startedAt, detail: `run started from cursor ${run.cursorStart ?? '(start)'} but the previous run ended at ${prev.cursorEnd ?? '(start)'}` });
+        gaps.push({
+          source,
+          kind: 'cursor_break',
+          afterRunId: prev.runId,
+          beforeRunId: run.runId,
+          from: prev.endedAt,
+          to: run.startedAt,
+          detail: `run started from cursor ${run.cursorStart ?? '(start)'} but the previous run ended at ${prev.cursorEnd ?? '(start)'}`,
+        });
       }
       const pause = (Date.parse(run.startedAt) - Date.parse(prev.endedAt)) / 1000;
       if (pause > rules.maxIntervalSeconds) {
-        gaps.push({ source, kind: 'pause', afterRunId: prev.runId, beforeRunId: run.runId, from: prev.endedAt, to: run.startedAt, detail: `no run for ${Math.round(pause / 60)} min` });
+        gaps.push({
+          source,
+          kind: 'pause',
+          afterRunId: prev.runId,
+          beforeRunId: run.runId,
+          from: prev.endedAt,
+          to: run.startedAt,
+          detail: `no run for ${Math.round(pause / 60)} min`,
+        });
       }
       if (source === 'activities' && completedWindowEnd !== undefined && run.windowStart !== completedWindowEnd) {
-        gaps.push({ source, kind: 'window_break', afterRunId: prev.runId, beforeRunId: run.runId, from: completedWindowEnd, to: run.windowStart, detail: `window starts at ${run.windowStart ?? '(feed start)'} but the last completed window ended at ${completedWindowEnd ?? '(none)'}` });
+        gaps.push({
+          source,
+          kind: 'window_break',
+          afterRunId: prev.runId,
+          beforeRunId: run.runId,
+          from: completedWindowEnd,
+          to: run.windowStart,
+          detail: `window starts at ${run.windowStart ?? '(feed start)'} but the last completed window ended at ${completedWindowEnd ?? '(none)'}`,
+        });
       }
     }
     if (run.ending === 'completed') completedWindowEnd = run.windowEnd;
   }
   const last = ordered.at(-1);
   if (!last) {
-    gaps.push({ source, kind: 'stale', afterRunId: null, beforeRunId: null, from: null, to: new Date(rules.nowMs).toISOString(), detail: 'no run recorded' });
+    gaps.push({
+      source,
+      kind: 'stale',
+      afterRunId: null,
+      beforeRunId: null,
+      from: null,
+      to: new Date(rules.nowMs).toISOString(),
+      detail: 'no run recorded',
+    });
   } else {
     const since = (rules.nowMs - Date.parse(last.endedAt)) / 1000;
     if (since > rules.maxIntervalSeconds) {
-      gaps.push({ source, kind: 'stale', afterRunId: last.runId, beforeRunId: null, from: last.endedAt, to: new Date(rules.nowMs).toISOString(), detail: `no run since ${last.endedAt} (${Math.round(since / 60)} min)` });
+      gaps.push({
+        source,
+        kind: 'stale',
+        afterRunId: last.runId,
+        beforeRunId: null,
+        from: last.endedAt,
+        to: new Date(rules.nowMs).toISOString(),
+        detail: `no run since ${last.endedAt} (${Math.round(since / 60)} min)`,
+      });
     }
   }
   return gaps;

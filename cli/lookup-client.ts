@@ -12,7 +12,11 @@ import type { LookupApi, LookupResponse } from '../smoke/signed-lookup.js';
 import type { LookupAccess } from './stack-target.js';
 
 /** Upstream deleted the chat or file; the archived copy stays, and lookups say so. */
-const UpstreamDeletionSchema = z.looseObject({ kind: z.enum(['file', 'chat']), deletedAt: z.string().nullable(), via: z.string() });
+const UpstreamDeletionSchema = z.looseObject({
+  kind: z.enum(['file', 'chat']),
+  deletedAt: z.string().nullable(),
+  via: z.string(),
+});
 export type UpstreamDeletion = z.infer<typeof UpstreamDeletionSchema>;
 
 /** A file record as the API returns it; only the fields the CLI acts on are checked. */
@@ -53,7 +57,11 @@ const LedgerRunSchema = z.looseObject({
 });
 export type LedgerRun = z.infer<typeof LedgerRunSchema>;
 
-const LedgerPageSchema = z.looseObject({ source: z.string(), runs: z.array(LedgerRunSchema), nextCursor: z.string().optional() });
+const LedgerPageSchema = z.looseObject({
+  source: z.string(),
+  runs: z.array(LedgerRunSchema),
+  nextCursor: z.string().optional(),
+});
 
 const ErrorBodySchema = z.object({ error: z.object({ type: z.string(), message: z.string() }) });
 
@@ -73,17 +81,25 @@ export interface LookupClient {
 export function createLookupClient(access: LookupAccess, dispatcher?: Dispatcher): LookupClient {
   const base = new URL(access.url.endsWith('/') ? access.url : `${access.url}/`);
   // Deployed: the smoke test's signed transport (SigV4 for execute-api); local: plain HTTP.
-  const transport: LookupApi = access.signWithRegion ? createSignedLookupApi(base.href, access.signWithRegion) : plainLookupApi(base, dispatcher);
+  const transport: LookupApi = access.signWithRegion
+    ? createSignedLookupApi(base.href, access.signWithRegion)
+    : plainLookupApi(base, dispatcher);
 
-  async function get(path: string, query: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string>; body: unknown }> {
+  async function get(
+    path: string,
+    query: Record<string, string> = {},
+  ): Promise<{ status: number; headers: Record<string, string>; body: unknown }> {
     const qs = new URLSearchParams(query).toString();
     const target = `${path.replace(/^\//, '')}${qs ? `?${qs}` : ''}`;
     let res: LookupResponse;
     try {
       res = await transport.get(target);
     } catch (err) {
-      if (err instanceof Error && err.name === 'CredentialsProviderError') throw new CliError(`cannot sign the request: ${describeCredentialsError(err)}`);
-      throw new CliError(`cannot reach the lookup API at ${base.origin}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+      if (err instanceof Error && err.name === 'CredentialsProviderError')
+        throw new CliError(`cannot sign the request: ${describeCredentialsError(err)}`);
+      throw new CliError(
+        `cannot reach the lookup API at ${base.origin}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+      );
     }
     if (res.status >= 400) throw apiError(res.status, res.json, new URL(target, base));
     return { status: res.status, headers: res.headers, body: res.json };
@@ -99,7 +115,10 @@ export function createLookupClient(access: LookupAccess, dispatcher?: Dispatcher
       let chatDeletion: UpstreamDeletion | undefined;
       let cursor: string | undefined;
       for (let page = 0; page < 100_000; page++) {
-        const res = await get(`/chats/${encodeURIComponent(chatId)}/files`, { limit: '100', ...(cursor ? { cursor } : {}) });
+        const res = await get(`/chats/${encodeURIComponent(chatId)}/files`, {
+          limit: '100',
+          ...(cursor ? { cursor } : {}),
+        });
         const body = parse(ChatPageSchema, res.body, 'chat listing');
         chatDeletion ??= body.chatDeletion;
         files.push(...body.files);
@@ -125,7 +144,8 @@ export function createLookupClient(access: LookupAccess, dispatcher?: Dispatcher
     async contentUrl(fileId) {
       const res = await get(`/files/${encodeURIComponent(fileId)}/content`);
       const location = res.headers['location'];
-      if (res.status !== 302 || !location) throw new CliError(`the lookup API answered ${res.status} without a download location`);
+      if (res.status !== 302 || !location)
+        throw new CliError(`the lookup API answered ${res.status} without a download location`);
       return location;
     },
   };
@@ -135,10 +155,17 @@ function apiError(status: number, body: unknown, url: URL): CliError {
   const parsed = ErrorBodySchema.safeParse(body);
   // API Gateway's own refusals ({"message": "..."}) carry no error type.
   const gateway = z.object({ message: z.string() }).safeParse(body);
-  const message = parsed.success ? parsed.data.error.message : gateway.success ? gateway.data.message : `HTTP ${status}`;
+  const message = parsed.success
+    ? parsed.data.error.message
+    : gateway.success
+      ? gateway.data.message
+      : `HTTP ${status}`;
   if (status === 404 && parsed.success) return new NotFoundError(message);
   if (status === 400) return new CliError(`the lookup API refused the request: ${message}`, EXIT.usage);
-  if (status === 403) return new CliError(`the lookup API denied access (403): ${message}; the caller needs the auditor policy (execute-api:Invoke)`);
+  if (status === 403)
+    return new CliError(
+      `the lookup API denied access (403): ${message}; the caller needs the auditor policy (execute-api:Invoke)`,
+    );
   return new CliError(`the lookup API answered ${status} for ${url.pathname}: ${message}`);
 }
 
@@ -153,7 +180,11 @@ function plainLookupApi(base: URL, dispatcher: Dispatcher | undefined): LookupAp
   return {
     async get(path) {
       const url = new URL(path, base);
-      const res = await request(url, { method: 'GET', headers: { accept: 'application/json' }, ...(dispatcher ? { dispatcher } : {}) });
+      const res = await request(url, {
+        method: 'GET',
+        headers: { accept: 'application/json' },
+        ...(dispatcher ? { dispatcher } : {}),
+      });
       const text = await res.body.text();
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers[k.toLowerCase()] = v;
@@ -169,7 +200,7 @@ function plainLookupApi(base: URL, dispatcher: Dispatcher | undefined): LookupAp
 }
 
 export function describeCredentialsError(err: unknown): string {
-  const message = err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err);
+  const message = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
   if (err instanceof Error && err.name === 'CredentialsProviderError') {
     return 'no AWS credentials found (set AWS_PROFILE, run "aws sso login", or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)';
   }

@@ -51,4 +51,4 @@ const code = await runProgram(process.argv.slice(2), {
   },
 });
 // Let stdout drain (a piped `download -o -`, a long --json) before the exit code is set.
-process.stdout.write("", () => process.exit(code));
+process.stdout.write('', () => process.exit(code));

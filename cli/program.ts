@@ -31,11 +31,23 @@ Which stack:
 export function buildProgram(deps: ProgramDeps): Command {
   const program = new Command('archiver');
   program
-    .description('Operate and audit a claude-file-archiver stack: enqueue, backfill, status, dead letters, lookups, verified downloads, the discovery ledger.')
-    .addOption(new Option('--stack <env>', 'a deployed stack, by its environment name (e.g. prod)').env('ARCHIVER_STACK'))
-    .addOption(new Option('--region <region>', 'AWS region of the deployed stack (default: from your AWS configuration)'))
-    .addOption(new Option('--lookup-url <url>', "a deployed lookup API's URL (the LookupApiUrl output), instead of --stack").env('ARCHIVER_LOOKUP_URL'))
-    .addOption(new Option('--data-dir <dir>', 'the local stack\'s data folder (default: ARCHIVER_DATA_DIR or .archiver)'))
+    .description(
+      'Operate and audit a claude-file-archiver stack: enqueue, backfill, status, dead letters, lookups, verified downloads, the discovery ledger.',
+    )
+    .addOption(
+      new Option('--stack <env>', 'a deployed stack, by its environment name (e.g. prod)').env('ARCHIVER_STACK'),
+    )
+    .addOption(
+      new Option('--region <region>', 'AWS region of the deployed stack (default: from your AWS configuration)'),
+    )
+    .addOption(
+      new Option('--lookup-url <url>', "a deployed lookup API's URL (the LookupApiUrl output), instead of --stack").env(
+        'ARCHIVER_LOOKUP_URL',
+      ),
+    )
+    .addOption(
+      new Option('--data-dir <dir>', "the local stack's data folder (default: ARCHIVER_DATA_DIR or .archiver)"),
+    )
     .configureOutput({
       writeOut: (s) => deps.io.stdout.write(s),
       writeErr: (s) => deps.io.err(s.replace(/\n$/, '')),

@@ -92,12 +92,17 @@ function localTarget(dataDir: string, deps: TargetDeps): StackTarget {
   const read = (): Promise<StackInfo> =>
     (info ??= readStackInfo(dataDir).then(
       (stack) => {
-        if (!deps.isRunning(stack.pid)) throw new CliError(`the local stack in ${dataDir} (pid ${stack.pid}) is not running: start it with "npm start"`);
+        if (!deps.isRunning(stack.pid))
+          throw new CliError(
+            `the local stack in ${dataDir} (pid ${stack.pid}) is not running: start it with "npm start"`,
+          );
         deps.useLocalCredentials();
         return stack;
       },
       (err: unknown) => {
-        throw new CliError(`cannot read ${stackFilePath(dataDir)}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+        throw new CliError(
+          `cannot read ${stackFilePath(dataDir)}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+        );
       },
     ));
   return {
@@ -120,7 +125,8 @@ function localTarget(dataDir: string, deps: TargetDeps): StackTarget {
     async upstream() {
       const s = await read();
       const key = s.upstream.sample ? deps.sampleApiKey : deps.env['ANTHROPIC_API_KEY'];
-      if (!key) throw new CliError('the local stack talks to a real upstream: set ANTHROPIC_API_KEY to the key it uses');
+      if (!key)
+        throw new CliError('the local stack talks to a real upstream: set ANTHROPIC_API_KEY to the key it uses');
       return { baseUrl: s.upstream.url, apiKey: async () => key };
     },
   };
@@ -129,7 +135,9 @@ function localTarget(dataDir: string, deps: TargetDeps): StackTarget {
 function deployedTarget(stack: string, region: string | undefined, deps: TargetDeps): StackTarget {
   const prefix = stack.startsWith(NAME_PREFIX) ? stack : `${NAME_PREFIX}${stack}`;
   if (!/^claude-file-archiver-[a-z0-9-]{1,12}$/.test(prefix)) {
-    throw new UsageError(`--stack must be a deployment's environment name (1-12 lowercase letters, digits, hyphens), not "${stack}"`);
+    throw new UsageError(
+      `--stack must be a deployment's environment name (1-12 lowercase letters, digits, hyphens), not "${stack}"`,
+    );
   }
   const cache = new Map<string, Promise<Record<string, string>>>();
   const outputs = (part: 'data' | 'service'): Promise<Record<string, string>> => {
@@ -150,7 +158,10 @@ function deployedTarget(stack: string, region: string | undefined, deps: TargetD
     label: `deployed stack ${prefix}`,
     async lookup() {
       const url = need(await outputs('service'), 'LookupApiUrl', 'service');
-      return { url, signWithRegion: region ?? regionOfApiUrl(url) ?? deps.env['AWS_REGION'] ?? deps.env['AWS_DEFAULT_REGION'] };
+      return {
+        url,
+        signWithRegion: region ?? regionOfApiUrl(url) ?? deps.env['AWS_REGION'] ?? deps.env['AWS_DEFAULT_REGION'],
+      };
     },
     async resources() {
       const o = await outputs('data');
@@ -182,11 +193,14 @@ function lookupOnlyTarget(url: string, region: string | undefined): StackTarget 
     throw new UsageError(`--lookup-url must be a URL, not "${url}"`);
   }
   const loopback = parsed.hostname === '127.0.0.1' || parsed.hostname === 'localhost' || parsed.hostname === '[::1]';
-  if (!loopback && parsed.protocol !== 'https:') throw new UsageError('--lookup-url must use https (only a local stack is served over http)');
+  if (!loopback && parsed.protocol !== 'https:')
+    throw new UsageError('--lookup-url must use https (only a local stack is served over http)');
   const signWithRegion = loopback ? undefined : (region ?? regionOfApiUrl(url));
   if (!loopback && !signWithRegion) throw new UsageError('give --region: it cannot be read from this --lookup-url');
   const only = (what: string) => async (): Promise<never> => {
-    throw new UsageError(`this command needs the stack's ${what}: name the stack with --stack ENV instead of --lookup-url`);
+    throw new UsageError(
+      `this command needs the stack's ${what}: name the stack with --stack ENV instead of --lookup-url`,
+    );
   };
   return {
     kind: loopback ? 'local' : 'deployed',

@@ -79,36 +79,69 @@ export async function collectStatus(deps: StatusDeps, opts: StatusOptions): Prom
   const [queue, deadLetterQueue, files, pollers, budgets] = await Promise.all([
     queueDepth(deps.sqs, deps.queueUrl),
     queueDepth(deps.sqs, deps.deadLetterQueueUrl),
-    opts.countFiles ? countFiles(deps.doc, deps.table, opts.signal ? { signal: opts.signal } : {}) : Promise.resolve(null),
-    Promise.all(POLLER_SOURCES.map((source) => pollerHealth(deps.doc, deps.table, store, source, nowMs, opts.staleAfterSeconds))),
+    opts.countFiles
+      ? countFiles(deps.doc, deps.table, opts.signal ? { signal: opts.signal } : {})
+      : Promise.resolve(null),
+    Promise.all(
+      POLLER_SOURCES.map((source) => pollerHealth(deps.doc, deps.table, store, source, nowMs, opts.staleAfterSeconds)),
+    ),
     Promise.all(BUDGET_NAMES.map((name) => budgetUse(deps.doc, deps.table, name, opts.sizing[name], nowMs))),
   ]);
   const problems: string[] = [];
   const dead = deadLetterQueue.visible + deadLetterQueue.inFlight;
   if (dead > 0) problems.push(`${dead} dead letter(s): see "archiver dlq list"`);
   const failed = Object.values(files?.failed ?? {}).reduce((a, b) => a + b, 0);
-  if (failed > 0) problems.push(`${failed} file(s) failed: "archiver dlq redrive" retries the dead-lettered ones, "archiver enqueue <fileId>" any other`);
+  if (failed > 0)
+    problems.push(
+      `${failed} file(s) failed: "archiver dlq redrive" retries the dead-lettered ones, "archiver enqueue <fileId>" any other`,
+    );
   for (const p of pollers) {
-    if (p.rejectedCursor) problems.push(`${p.source} poller: upstream rejected its cursor; it will not move until an operator acts`);
+    if (p.rejectedCursor)
+      problems.push(`${p.source} poller: upstream rejected its cursor; it will not move until an operator acts`);
     // A first run still walking a backlog has completed nothing yet, and is not stalled.
     else if (!p.lastCompletedAt && !p.running) problems.push(`${p.source} poller: no completed run recorded`);
-    else if (!p.healthy) problems.push(`${p.source} poller: no completed run for ${Math.round((p.lagSeconds ?? 0) / 60)} min`);
+    else if (!p.healthy)
+      problems.push(`${p.source} poller: no completed run for ${Math.round((p.lagSeconds ?? 0) / 60)} min`);
   }
-  return { stack: opts.stack, at: new Date(nowMs).toISOString(), queue, deadLetterQueue, files, pollers, budgets, problems };
+  return {
+    stack: opts.stack,
+    at: new Date(nowMs).toISOString(),
+    queue,
+    deadLetterQueue,
+    files,
+    pollers,
+    budgets,
+    problems,
+  };
 }
 
 async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<QueueDepth> {
   const res = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
     }),
   );
   const n = (k: string) => Number(res.Attributes?.[k as keyof typeof res.Attributes] ?? 0) || 0;
-  return { visible: n('ApproximateNumberOfMessages'), inFlight: n('ApproximateNumberOfMessagesNotVisible'), delayed: n('ApproximateNumberOfMessagesDelayed') };
+  return {
+    visible: n('ApproximateNumberOfMessages'),
+    inFlight: n('ApproximateNumberOfMessagesNotVisible'),
+    delayed: n('ApproximateNumberOfMessagesDelayed'),
+  };
 }
 
-async function pollerHealth(doc: DynamoDBDocumentClient, table: string, store: DynamoDbDiscoveryStore, source: PollerSource, nowMs: number, staleAfterSeconds: number): Promise<PollerHealth> {
+async function pollerHealth(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  store: DynamoDbDiscoveryStore,
+  source: PollerSource,
+  nowMs: number,
+  staleAfterSeconds: number,
+): Promise<PollerHealth> {
   const [checkpoint, ledger, lease] = await Promise.all([
     store.getCheckpoint(source),
     store.listLedger(source, 1, undefined),
@@ -124,28 +157,50 @@ async function pollerHealth(doc: DynamoDBDocumentClient, table: string, store: D
     source,
     lastCompletedAt,
     lagSeconds,
-    lastRun: last ? { startedAt: last.startedAt, endedAt: last.endedAt, ending: last.ending, jobsEnqueued: last.jobsEnqueued, error: last.error } : null,
+    lastRun: last
+      ? {
+          startedAt: last.startedAt,
+          endedAt: last.endedAt,
+          ending: last.ending,
+          jobsEnqueued: last.jobsEnqueued,
+          error: last.error,
+        }
+      : null,
     rejectedCursor,
     running,
     healthy: !rejectedCursor && (lagSeconds === null ? running : lagSeconds <= staleAfterSeconds),
   };
 }
 
-async function budgetUse(doc: DynamoDBDocumentClient, table: string, name: string, sizing: BudgetSizing, nowMs: number): Promise<BudgetUse> {
+async function budgetUse(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  name: string,
+  sizing: BudgetSizing,
+  nowMs: number,
+): Promise<BudgetUse> {
   const [windowItem, stateItem] = await Promise.all([
     doc.send(new GetCommand({ TableName: table, Key: DISCOVERY_KEYS.budgetWindow(name) })),
     doc.send(new GetCommand({ TableName: table, Key: DISCOVERY_KEYS.budgetState(name) })),
   ]);
   const w = windowItem.Item ?? {};
   const s = stateItem.Item ?? {};
-  const num = (o: Record<string, unknown>, k: string): number | undefined => (typeof o[k] === 'number' && Number.isFinite(o[k]) ? o[k] : undefined);
+  const num = (o: Record<string, unknown>, k: string): number | undefined =>
+    typeof o[k] === 'number' && Number.isFinite(o[k]) ? o[k] : undefined;
   const windowStart = num(w, 'windowStart');
   const pausedUntilMs = num(s, 'pausedUntilMs') ?? 0;
   const shrunkAtMs = num(s, 'shrunkAtMs') ?? 0;
   const state = { factor: num(s, 'factor') ?? 1, shrunkAtMs, pausedUntilMs };
   return {
     name,
-    lastWindow: windowStart === undefined ? null : { startedAt: new Date(windowStart).toISOString(), used: num(w, 'used') ?? 0, pollerUsed: num(w, 'pollerUsed') ?? 0 },
+    lastWindow:
+      windowStart === undefined
+        ? null
+        : {
+            startedAt: new Date(windowStart).toISOString(),
+            used: num(w, 'used') ?? 0,
+            pollerUsed: num(w, 'pollerUsed') ?? 0,
+          },
     limitPerWindow: { ...windowLimits(state, sizing, nowMs), windowMs: sizing.windowMs },
     factor: Math.round(factorAt(state, sizing, nowMs) * 100) / 100,
     pausedUntil: pausedUntilMs > nowMs ? new Date(pausedUntilMs).toISOString() : null,

@@ -34,9 +34,12 @@ export interface Verification {
 /** Compares what was read with the record's evidence. */
 export function compareWithRecord(expected: Expected, measured: Measured): string[] {
   const out: string[] = [];
-  if (measured.sha256 !== expected.sha256.toLowerCase()) out.push(`sha256 expected ${expected.sha256}, got ${measured.sha256}`);
-  if (expected.md5 !== undefined && measured.md5 !== expected.md5.toLowerCase()) out.push(`md5 expected ${expected.md5}, got ${measured.md5}`);
-  if (typeof expected.sizeBytes === 'number' && measured.bytes !== expected.sizeBytes) out.push(`size expected ${expected.sizeBytes} bytes, got ${measured.bytes}`);
+  if (measured.sha256 !== expected.sha256.toLowerCase())
+    out.push(`sha256 expected ${expected.sha256}, got ${measured.sha256}`);
+  if (expected.md5 !== undefined && measured.md5 !== expected.md5.toLowerCase())
+    out.push(`md5 expected ${expected.md5}, got ${measured.md5}`);
+  if (typeof expected.sizeBytes === 'number' && measured.bytes !== expected.sizeBytes)
+    out.push(`size expected ${expected.sizeBytes} bytes, got ${measured.bytes}`);
   return out;
 }
 
@@ -52,7 +55,9 @@ export async function streamHashed(url: string, sink: NodeJS.WritableStream): Pr
   if (res.statusCode !== 200) {
     const text = (await res.body.text()).slice(0, 2000);
     const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1];
-    throw new CliError(`the archive answered ${res.statusCode}${code ? ` (${code})` : ''} for the download URL${code === 'AccessDenied' && /expired/i.test(text) ? ': the URL expired, try again' : ''}`);
+    throw new CliError(
+      `the archive answered ${res.statusCode}${code ? ` (${code})` : ''} for the download URL${code === 'AccessDenied' && /expired/i.test(text) ? ': the URL expired, try again' : ''}`,
+    );
   }
   const sha256 = createHash('sha256');
   const md5 = createHash('md5');
@@ -73,7 +78,12 @@ export async function streamHashed(url: string, sink: NodeJS.WritableStream): Pr
  * Downloads into `destination` through a temporary file. A copy that fails verification is kept
  * only with `keepMismatch` (as `<destination>.unverified`, for inspection), never under its name.
  */
-export async function downloadToFile(url: string, expected: Expected, destination: string, keepMismatch: boolean): Promise<Verification & { path: string }> {
+export async function downloadToFile(
+  url: string,
+  expected: Expected,
+  destination: string,
+  keepMismatch: boolean,
+): Promise<Verification & { path: string }> {
   const temp = join(dirname(destination), `.${basename(destination)}.${randomBytes(4).toString('hex')}.partial`);
   try {
     const measured = await streamHashed(url, createWriteStream(temp, { flags: 'wx' }));

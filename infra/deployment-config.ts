@@ -160,10 +160,14 @@ export const DeploymentConfigSchema = z
     message: 'must be at least webhookRateLimit',
     path: ['webhookBurstLimit'],
   })
-  .refine((c) => c.stalledPollerMinutes >= 2 * Math.max(c.chatPollerMinutes, c.activityPollerMinutes, c.filesApiPollerMinutes), {
-    message: 'must be at least twice the longest poller schedule',
-    path: ['stalledPollerMinutes'],
-  })
+  .refine(
+    (c) =>
+      c.stalledPollerMinutes >= 2 * Math.max(c.chatPollerMinutes, c.activityPollerMinutes, c.filesApiPollerMinutes),
+    {
+      message: 'must be at least twice the longest poller schedule',
+      path: ['stalledPollerMinutes'],
+    },
+  )
   .superRefine((c, ctx) => {
     // The records of a batch are archived at once, each holding its own upload buffers: a batch that
     // does not fit the function's memory would end every full batch in an out-of-memory kill.

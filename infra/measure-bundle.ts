@@ -117,10 +117,14 @@ process.stdout.write(String(performance.now() - t0));
 /** One cold import in a fresh process; returns milliseconds spent in `import()`. */
 function coldImport(file: string, env: NodeJS.ProcessEnv, nodeOptions: string[]): Promise<number> {
   return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, [...nodeOptions, '--input-type=module', '-e', CHILD, pathToFileURL(file).href], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [...nodeOptions, '--input-type=module', '-e', CHILD, pathToFileURL(file).href],
+      {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -150,7 +154,9 @@ async function main(): Promise<void> {
   const { port } = address;
   try {
     console.log(`node ${process.version}, ${runs} cold imports per function and setting (Lambda runs nodejs24.x)\n`);
-    console.log('| function | index.mjs | source map | zip (≈) | cold import, median (min-max) | same with --enable-source-maps |');
+    console.log(
+      '| function | index.mjs | source map | zip (≈) | cold import, median (min-max) | same with --enable-source-maps |',
+    );
     console.log('| --- | --- | --- | --- | --- | --- |');
     for (const service of [SERVICE_NAMES.ingest, SERVICE_NAMES.lookup]) {
       const dir = bundles.get(service);

@@ -93,7 +93,15 @@ export class ServiceStack extends Stack {
         // (GetObject without a VersionId: s3:GetObject only, not s3:GetObjectVersion).
         // SSE-KMS: S3 uses the bucket's key on the caller's behalf, kms:GenerateDataKey for a new
         // object or upload, kms:Decrypt for each part and for a read; never kms:Encrypt.
-        bucketGrants.actionsOnObjectKeys(g, '*', 's3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload', 'kms:GenerateDataKey', 'kms:Decrypt');
+        bucketGrants.actionsOnObjectKeys(
+          g,
+          '*',
+          's3:PutObject',
+          's3:GetObject',
+          's3:AbortMultipartUpload',
+          'kms:GenerateDataKey',
+          'kms:Decrypt',
+        );
         // Whether a key already holds an object is asked with ListObjectsV2 (Prefix = the key): S3
         // answers a HeadObject or GetObject of a missing key with 403, not 404, to a caller without
         // s3:ListBucket. Listing is limited to prefixes under the archive layout; a read carries no
@@ -130,9 +138,19 @@ export class ServiceStack extends Stack {
         // way), and so is SendMessage: the core defers a job (a 429's retry-after, another
         // delivery's lease) by sending a delayed copy back to this queue, so waiting never uses up
         // the job's receives; sending under the queue's key needs kms:GenerateDataKey and kms:Decrypt.
-        queue.grants.actions(g, ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility', 'sqs:SendMessage'], {
-          keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-        });
+        queue.grants.actions(
+          g,
+          [
+            'sqs:ReceiveMessage',
+            'sqs:DeleteMessage',
+            'sqs:GetQueueAttributes',
+            'sqs:ChangeMessageVisibility',
+            'sqs:SendMessage',
+          ],
+          {
+            keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          },
+        );
       })
       .bind('DEAD_LETTER_QUEUE_URL', deadLetterQueue.queueUrl, (g) =>
         // A malformed job goes straight to the DLQ instead of being retried maxReceiveCount times.
@@ -180,7 +198,9 @@ export class ServiceStack extends Stack {
         bucketGrants.actionsOnObjectKeys(g, '*', 's3:GetObject', 's3:GetObjectVersion', 'kms:Decrypt'),
       )
       // BatchGetItem: the upstream deletions of a file and its chats, in one call.
-      .bind('INDEX_TABLE', table.tableName, (g) => grantItemAccess(table, g, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'))
+      .bind('INDEX_TABLE', table.tableName, (g) =>
+        grantItemAccess(table, g, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'),
+      )
       .setEnv('PRESIGN_TTL_SECONDS', String(config.presignTtlSeconds));
 
     for (const fn of [this.ingest, this.lookup]) {
@@ -235,14 +255,22 @@ export class ServiceStack extends Stack {
     });
 
     this.discovery = new DiscoveryPollers(this, 'Discovery', {
-      entries: { chats: HANDLER_ENTRIES.chats, activities: HANDLER_ENTRIES.activities, files_api: HANDLER_ENTRIES.files_api },
+      entries: {
+        chats: HANDLER_ENTRIES.chats,
+        activities: HANDLER_ENTRIES.activities,
+        files_api: HANDLER_ENTRIES.files_api,
+      },
       projectRoot: PROJECT_ROOT,
       table,
       queue,
       pipelineKey: data.pipelineKey,
       apiKeySecret: data.upstreamApiKey,
       upstreamBaseUrl: config.upstreamBaseUrl,
-      scheduleMinutes: { chats: config.chatPollerMinutes, activities: config.activityPollerMinutes, files_api: config.filesApiPollerMinutes },
+      scheduleMinutes: {
+        chats: config.chatPollerMinutes,
+        activities: config.activityPollerMinutes,
+        files_api: config.filesApiPollerMinutes,
+      },
       complianceRequestsPerMinute: config.complianceRequestsPerMinute,
       filesApiRequestsPerMinute: config.filesApiRequestsPerMinute,
       pollerBudgetPercent: config.pollerBudgetPercent,
@@ -254,7 +282,12 @@ export class ServiceStack extends Stack {
     });
     for (const row of this.discovery.widgets) this.monitoring.dashboard.addWidgets(...row);
     this.monitoring.dashboard.addWidgets(
-      new cloudwatch.AlarmStatusWidget({ title: 'Discovery alarms', alarms: Object.values(this.discovery.alarms), width: 24, height: 4 }),
+      new cloudwatch.AlarmStatusWidget({
+        title: 'Discovery alarms',
+        alarms: Object.values(this.discovery.alarms),
+        width: 24,
+        height: 4,
+      }),
     );
 
     new CfnOutput(this, 'LookupApiUrl', { value: this.lookupApi.api.url });
@@ -271,7 +304,10 @@ export class ServiceStack extends Stack {
     new CfnOutput(this, 'IngestLogGroupName', { value: this.ingest.logGroup.logGroupName });
     new CfnOutput(this, 'LookupLogGroupName', { value: this.lookup.logGroup.logGroupName });
     new CfnOutput(this, 'ApiAccessLogGroupName', { value: this.lookupApi.accessLogGroup.logGroupName });
-    new CfnOutput(this, 'WebhookUrl', { value: this.webhook.api.eventsUrl, description: 'POST /events: where signed webhook deliveries go' });
+    new CfnOutput(this, 'WebhookUrl', {
+      value: this.webhook.api.eventsUrl,
+      description: 'POST /events: where signed webhook deliveries go',
+    });
     new CfnOutput(this, 'WebhookLogGroupName', { value: this.webhook.function.logGroup.logGroupName });
     new CfnOutput(this, 'WebhookAccessLogGroupName', { value: this.webhook.api.accessLogGroup.logGroupName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });

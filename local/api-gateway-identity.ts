@@ -5,7 +5,11 @@ import type { APIGatewayEventIdentity } from 'aws-lambda';
  * with IAM authorization `caller`, `user` and `userArn` name the signing principal; without it they
  * are null. Every other field is null locally (no API key, Cognito or client certificate).
  */
-export function localIdentity(opts: { caller: string | null; sourceIp: string; userAgent: string | null }): APIGatewayEventIdentity {
+export function localIdentity(opts: {
+  caller: string | null;
+  sourceIp: string;
+  userAgent: string | null;
+}): APIGatewayEventIdentity {
   return {
     accessKey: null,
     accountId: null,

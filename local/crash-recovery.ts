@@ -40,7 +40,10 @@ export interface ResumeDeps {
 export const RESTART_RELEASE_REASON = 'the local stack stopped while this file was being archived; retried at restart';
 
 /** Releases the leases of the in-flight jobs' files, then makes the messages visible. Run before polling. */
-export async function resumeAbandonedJobs(inFlight: readonly InFlightMessage[], deps: ResumeDeps): Promise<{ resumed: number; leasesReleased: number }> {
+export async function resumeAbandonedJobs(
+  inFlight: readonly InFlightMessage[],
+  deps: ResumeDeps,
+): Promise<{ resumed: number; leasesReleased: number }> {
   if (inFlight.length === 0) return { resumed: 0, leasesReleased: 0 };
   const repository = new DynamoDbFileIndex(deps.doc, deps.table);
   let leasesReleased = 0;
@@ -49,13 +52,21 @@ export async function resumeAbandonedJobs(inFlight: readonly InFlightMessage[], 
     if (!parsed.ok) continue; // the handler will send it to the dead-letter queue with its reason
     const fileId = parsed.job.fileId;
     const item = await deps.doc.send(
-      new GetCommand({ TableName: deps.table, Key: fileItemKey(fileId), ProjectionExpression: 'leaseOwner', ConsistentRead: true }),
+      new GetCommand({
+        TableName: deps.table,
+        Key: fileItemKey(fileId),
+        ProjectionExpression: 'leaseOwner',
+        ConsistentRead: true,
+      }),
     );
     const owner = item.Item?.['leaseOwner'];
     if (typeof owner !== 'string') continue;
     await repository.release(fileId, owner, { error: RESTART_RELEASE_REASON, upstreamRequestId: null });
     leasesReleased++;
-    deps.log.info('released the lease of a delivery the previous run did not finish', { fileId, messageId: message.messageId });
+    deps.log.info('released the lease of a delivery the previous run did not finish', {
+      fileId,
+      messageId: message.messageId,
+    });
   }
   let resumed = 0;
   for (let i = 0; i < inFlight.length; i += 10) {

@@ -46,7 +46,9 @@ export function parseRequestTarget(raw: string): RequestTarget | undefined {
   if (raw.startsWith('/')) {
     const withoutFragment = raw.split('#', 1)[0] ?? '';
     const q = withoutFragment.indexOf('?');
-    return q < 0 ? { path: withoutFragment, query: '' } : { path: withoutFragment.slice(0, q), query: withoutFragment.slice(q + 1) };
+    return q < 0
+      ? { path: withoutFragment, query: '' }
+      : { path: withoutFragment.slice(0, q), query: withoutFragment.slice(q + 1) };
   }
   if (/^https?:\/\//i.test(raw)) {
     try {
@@ -63,7 +65,12 @@ export function parseRequestTarget(raw: string): RequestTarget | undefined {
  * Turns an HTTP request into the API Gateway REST proxy event the lookup Lambda receives, with the
  * same resource templates and path parameters, so that the local server runs the deployed handler.
  */
-export function toProxyEvent(method: string, target: RequestTarget, headers: Record<string, string>, caller: string): APIGatewayProxyEvent {
+export function toProxyEvent(
+  method: string,
+  target: RequestTarget,
+  headers: Record<string, string>,
+  caller: string,
+): APIGatewayProxyEvent {
   let resource = target.path;
   let pathParameters: Record<string, string> | null = null;
   for (const route of compiled) {
@@ -136,13 +143,21 @@ export async function startLookupServer(
   server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) =>
     send(res, errorResult(417, 'invalid_request', 'Only "Expect: 100-continue" is supported.')),
   );
-  server.on('connect', (_req: IncomingMessage, socket: Duplex) => writeRawError(socket, 405, 'method_not_allowed', 'Only GET is supported.'));
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) =>
+    writeRawError(socket, 405, 'method_not_allowed', 'Only GET is supported.'),
+  );
   const port = await listenOnLoopback(server, opts.port ?? 0);
   server.on('error', (err) => log.error('lookup server error', { error: describeError(err) }));
   return { url: `http://127.0.0.1:${port}`, close: () => closeHttpServer(server) };
 }
 
-async function serve(req: IncomingMessage, res: ServerResponse, handler: LookupHandler, defaultCaller: string | undefined, log: Log): Promise<void> {
+async function serve(
+  req: IncomingMessage,
+  res: ServerResponse,
+  handler: LookupHandler,
+  defaultCaller: string | undefined,
+  log: Log,
+): Promise<void> {
   const context = { method: req.method, target: (req.url ?? '').slice(0, 200) };
   // A client that goes away mid-request must not become an unhandled 'error' event.
   req.on('error', () => {});
@@ -159,14 +174,22 @@ async function serve(req: IncomingMessage, res: ServerResponse, handler: LookupH
       result = await handler(toProxyEvent(req.method ?? 'GET', target, headers, caller));
     }
   } catch (err) {
-    log.error('lookup request failed unexpectedly', { ...context, error: describeError(err), stack: err instanceof Error ? err.stack : undefined });
+    log.error('lookup request failed unexpectedly', {
+      ...context,
+      error: describeError(err),
+      stack: err instanceof Error ? err.stack : undefined,
+    });
     result = errorResult(500, 'internal_error', 'The request could not be completed.');
   }
   try {
     send(res, result);
   } catch (err) {
     // For example a header value Node refuses to write: report it as what it is, a server fault.
-    log.error('could not write the lookup response', { ...context, status: result.statusCode, error: describeError(err) });
+    log.error('could not write the lookup response', {
+      ...context,
+      status: result.statusCode,
+      error: describeError(err),
+    });
     if (res.headersSent) res.destroy();
     else send(res, errorResult(500, 'internal_error', 'The request could not be completed.'));
   }
@@ -199,8 +222,10 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     socket.destroy();
     return;
   }
-  if (err.code === 'HPE_HEADER_OVERFLOW') writeRawError(socket, 431, 'invalid_request', 'The request headers are too large.');
-  else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') writeRawError(socket, 408, 'invalid_request', 'The request took too long to arrive.');
+  if (err.code === 'HPE_HEADER_OVERFLOW')
+    writeRawError(socket, 431, 'invalid_request', 'The request headers are too large.');
+  else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    writeRawError(socket, 408, 'invalid_request', 'The request took too long to arrive.');
   else writeRawError(socket, 400, 'invalid_request', 'The request is not valid HTTP/1.1.');
 }
 

@@ -13,7 +13,10 @@ export interface ScheduledPoller {
  * `everyMinutes`, each invocation with the deployed function's time limit. A run still going when
  * the next is due overlaps it, as Lambda would; the poller's lease turns the newcomer away.
  */
-export function startPollerSchedule(pollers: ScheduledPoller[], opts: { timeoutMs: number; log: Log }): { stop(graceMs?: number): Promise<void> } {
+export function startPollerSchedule(
+  pollers: ScheduledPoller[],
+  opts: { timeoutMs: number; log: Log },
+): { stop(graceMs?: number): Promise<void> } {
   const running = new Set<Promise<unknown>>();
   const invoke = (p: ScheduledPoller) => {
     const deadline = Date.now() + opts.timeoutMs;
@@ -22,10 +25,14 @@ export function startPollerSchedule(pollers: ScheduledPoller[], opts: { timeoutM
       .then((outcome) => {
         if (outcome.kind === 'ran') {
           const l = outcome.ledger;
-          opts.log.info(`${p.source} poller: ${l.ending}, ${l.pages} pages, ${l.records} records, ${l.jobsEnqueued} jobs enqueued`);
+          opts.log.info(
+            `${p.source} poller: ${l.ending}, ${l.pages} pages, ${l.records} records, ${l.jobsEnqueued} jobs enqueued`,
+          );
         }
       })
-      .catch((err: unknown) => opts.log.error(`${p.source} poller failed`, { error: err instanceof Error ? err.message : String(err) }))
+      .catch((err: unknown) =>
+        opts.log.error(`${p.source} poller failed`, { error: err instanceof Error ? err.message : String(err) }),
+      )
       .finally(() => running.delete(run));
     running.add(run);
   };

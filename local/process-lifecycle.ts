@@ -17,7 +17,10 @@ export interface ProcessLifecycle {
   fail(reason: string): void;
 }
 
-export function manageProcessLifecycle(log: Log, opts: { hardLimitMs?: number; exit?: (code: number) => never } = {}): ProcessLifecycle {
+export function manageProcessLifecycle(
+  log: Log,
+  opts: { hardLimitMs?: number; exit?: (code: number) => never } = {},
+): ProcessLifecycle {
   const exit = opts.exit ?? ((code: number) => process.exit(code));
   const hardLimitMs = opts.hardLimitMs ?? 60_000;
   let stop: ((reason: string) => Promise<void>) | undefined;
@@ -59,7 +62,11 @@ export function manageProcessLifecycle(log: Log, opts: { hardLimitMs?: number; e
     });
   }
   process.on('uncaughtException', (err: unknown, origin: string) => {
-    log.error('unexpected error; stopping the stack', { origin, error: describeError(err), stack: err instanceof Error ? err.stack : undefined });
+    log.error('unexpected error; stopping the stack', {
+      origin,
+      error: describeError(err),
+      stack: err instanceof Error ? err.stack : undefined,
+    });
     end(`unexpected error: ${describeError(err)}`, 1);
   });
   process.on('unhandledRejection', (reason: unknown) => {

@@ -22,7 +22,8 @@ export function sampleBacklog(chats = 300): SampleBacklog {
   const files: UpstreamFile[] = [];
   const chatFacts: [string, ListingChatFacts][] = [];
   const activities: ListingActivity[] = [];
-  const at = (i: number, second = 0) => new Date(Date.UTC(2025, 5, 10, 8, 0, 0) + i * 60_000 + second * 1000).toISOString();
+  const at = (i: number, second = 0) =>
+    new Date(Date.UTC(2025, 5, 10, 8, 0, 0) + i * 60_000 + second * 1000).toISOString();
   const actor = { type: 'user_actor', user_id: 'user_01LocalSampleUser', email_address: 'sample.user@example.com' };
   for (let i = 0; i < chats; i++) {
     const chatId = `claude_chat_01Backlog${pad(i)}`;
@@ -46,15 +47,35 @@ export function sampleBacklog(chats = 300): SampleBacklog {
         createdAt: at(i),
         content: Buffer.from(`row,value\n${i},${i * 2}\n`),
       });
-      activities.push({ id: `activity_01BacklogUpload${pad(i)}`, type: 'claude_file_uploaded', created_at: at(i), actor, claude_file_id: id, claude_chat_id: chatId, filename: `input-${pad(i)}.csv` });
+      activities.push({
+        id: `activity_01BacklogUpload${pad(i)}`,
+        type: 'claude_file_uploaded',
+        created_at: at(i),
+        actor,
+        claude_file_id: id,
+        claude_chat_id: chatId,
+        filename: `input-${pad(i)}.csv`,
+      });
     }
     if (i % 25 === 7) {
       chatFacts.push([chatId, { deletedAt: at(i, 50) }]);
-      activities.push({ id: `activity_01BacklogChatDeleted${pad(i)}`, type: 'claude_chat_deleted', created_at: at(i, 50), actor, claude_chat_id: chatId });
+      activities.push({
+        id: `activity_01BacklogChatDeleted${pad(i)}`,
+        type: 'claude_chat_deleted',
+        created_at: at(i, 50),
+        actor,
+        claude_chat_id: chatId,
+      });
     }
     if (i % 60 === 3) {
       // Deleted in the app after it was uploaded: upstream still lists it here, our copy is kept.
-      activities.push({ id: `activity_01BacklogFileDeleted${pad(i)}`, type: 'claude_file_deleted', created_at: at(i, 55), actor, claude_file_id: `claude_file_01BacklogUpload${pad(i)}` });
+      activities.push({
+        id: `activity_01BacklogFileDeleted${pad(i)}`,
+        type: 'claude_file_deleted',
+        created_at: at(i, 55),
+        actor,
+        claude_file_id: `claude_file_01BacklogUpload${pad(i)}`,
+      });
     }
   }
   return { files, chatFacts, activities };

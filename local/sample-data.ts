@@ -28,15 +28,24 @@ const SUMMARY_TEXT = Buffer.from(
 );
 
 const REVENUE_CSV = Buffer.from(
-  ['region,q2_revenue_usd,q3_revenue_usd', 'north,1200000,1350000', 'south,980000,1010000', 'east,760000,742000', 'west,1100000,1290000', ''].join(
-    '\n',
-  ),
+  [
+    'region,q2_revenue_usd,q3_revenue_usd',
+    'north,1200000,1350000',
+    'south,980000,1010000',
+    'east,760000,742000',
+    'west,1100000,1290000',
+    '',
+  ].join('\n'),
 );
 
 const AGENDA_MD = Buffer.from('# Offsite agenda\n\n1. Retrospective\n2. Roadmap\n3. Dinner (7 pm)\n');
-const BOARD_NOTES_MD = Buffer.from('# Board deck notes\n\n- Lead with the enterprise numbers.\n- Keep the appendix short.\n');
+const BOARD_NOTES_MD = Buffer.from(
+  '# Board deck notes\n\n- Lead with the enterprise numbers.\n- Keep the appendix short.\n',
+);
 const RAW_DATA_CSV = Buffer.from('day,active_users\n1,1520\n2,1588\n3,1603\n4,1710\n');
-const SKILL_OUTPUT_JSON = Buffer.from(`${JSON.stringify({ chart: 'growth', points: [1520, 1588, 1603, 1710] }, null, 2)}\n`);
+const SKILL_OUTPUT_JSON = Buffer.from(
+  `${JSON.stringify({ chart: 'growth', points: [1520, 1588, 1603, 1710] }, null, 2)}\n`,
+);
 const USER_UPLOAD_PDF = Buffer.from('%PDF-1.4\n% sample placeholder, not downloadable through the Files API\n%%EOF\n');
 
 /** A 5 MiB generated file: big enough for a multipart upload at the smallest part size. */

@@ -34,7 +34,12 @@ async function main(argv: string[]): Promise<number> {
   if (ids.length === 0) throw new Error(USAGE);
   const chatIds = ids.filter((id) => id.startsWith('claude_chat_'));
   const fileIds = ids.filter((id) => !id.startsWith('claude_chat_'));
-  const body = JSON.stringify({ v: 1, ...(fileIds.length ? { fileIds } : {}), ...(chatIds.length ? { chatIds } : {}), ...(reason ? { reason } : {}) });
+  const body = JSON.stringify({
+    v: 1,
+    ...(fileIds.length ? { fileIds } : {}),
+    ...(chatIds.length ? { chatIds } : {}),
+    ...(reason ? { reason } : {}),
+  });
 
   const { webhook } = await readStackInfo();
   const now = new Date();

@@ -20,6 +20,7 @@ import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './aws/local-account.js';
 import { createLambdaContext, parseBatchResponse, toSqsRecord } from './lambda-sqs-shapes.js';
 
 /** An SQS-triggered Lambda handler. */
+// biome-ignore lint/suspicious/noConfusingVoidType: Lambda's own handler type allows a handler that returns nothing
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
 
 export interface EventSourceLogEntry {
@@ -113,7 +114,12 @@ export function startSqsEventSource(opts: SqsEventSourceOptions): SqsEventSource
     const outcome = await invokeWithTimeout(opts.handler, { Records: records }, context, timeoutMs);
     let failedIds: Set<string>;
     if (!outcome.ok) {
-      log({ level: 'error', message: 'handler failed; whole batch returns to the queue', error: outcome.error, size: records.length });
+      log({
+        level: 'error',
+        message: 'handler failed; whole batch returns to the queue',
+        error: outcome.error,
+        size: records.length,
+      });
       failedIds = new Set(records.map((r) => r.messageId));
     } else if (opts.reportBatchItemFailures === false) {
       failedIds = new Set();
@@ -137,17 +143,29 @@ export function startSqsEventSource(opts: SqsEventSourceOptions): SqsEventSource
         log({ level: 'warn', message: 'DeleteMessageBatch entry failed', code: failure.Code, detail: failure.Message });
       }
     }
-    log({ level: 'info', message: 'batch done', size: records.length, deleted: succeeded.length, failed: failedIds.size });
+    log({
+      level: 'info',
+      message: 'batch done',
+      size: records.length,
+      deleted: succeeded.length,
+      failed: failedIds.size,
+    });
   }
 
   /** A message received after stop() was called is made visible again rather than processed. */
   async function handBack(messages: Message[]): Promise<void> {
-    const entries = messages.flatMap((m, i) => (m.ReceiptHandle ? [{ Id: String(i), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 }] : []));
+    const entries = messages.flatMap((m, i) =>
+      m.ReceiptHandle ? [{ Id: String(i), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 }] : [],
+    );
     if (entries.length === 0) return;
     try {
       await opts.sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: opts.queueUrl, Entries: entries }));
     } catch (err) {
-      log({ level: 'warn', message: 'could not hand messages back while stopping; they return after the visibility timeout', error: err });
+      log({
+        level: 'warn',
+        message: 'could not hand messages back while stopping; they return after the visibility timeout',
+        error: err,
+      });
     }
   }
 

@@ -13,7 +13,12 @@ export const StackInfoSchema = z.object({
   dynamodb: z.object({ endpoint: z.url(), table: z.string() }),
   sqs: z.object({ endpoint: z.url(), queueUrl: z.url(), deadLetterQueueUrl: z.url() }),
   /** POST /events, and the Standard Webhooks secret(s) it accepts (generated at each start). */
-  webhook: z.object({ url: z.url(), secret: z.string(), previousSecret: z.string().optional(), replayTable: z.string() }),
+  webhook: z.object({
+    url: z.url(),
+    secret: z.string(),
+    previousSecret: z.string().optional(),
+    replayTable: z.string(),
+  }),
   dataDir: z.string(),
   pid: z.number().int(),
 });

@@ -10,7 +10,13 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createIngestRuntime } from '../lambdas/ingest/runtime.js';
 import { createLookupRuntime } from '../lambdas/lookup/runtime.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../shared/platform/aws-clients.js';
-import { DiscoveryConfigSchema, IngestConfigSchema, LookupConfigSchema, WorkerBudgetConfigSchema, loadConfig } from '../shared/contracts/lambda-environment.js';
+import {
+  DiscoveryConfigSchema,
+  IngestConfigSchema,
+  LookupConfigSchema,
+  WorkerBudgetConfigSchema,
+  loadConfig,
+} from '../shared/contracts/lambda-environment.js';
 import { createPollerRuntime } from '../lambdas/discovery/runtime.js';
 import { DynamoDbDiscoveryStore } from '../shared/index/dynamodb-discovery-store.js';
 import { describeError } from '../shared/platform/errors.js';
@@ -63,18 +69,32 @@ async function main(): Promise<void> {
   const s3 = createS3Client({ endpoint: aws.s3Endpoint });
   const sqs = createSqsClient({ endpoint: aws.sqsEndpoint });
   const doc = createDocumentClient({ endpoint: aws.dynamodbEndpoint });
-  const queues = await ensureQueues(sqs, { name: QUEUE, maxReceiveCount: MAX_RECEIVE_COUNT, visibilityTimeoutSeconds: 6 * FUNCTION_TIMEOUT_SECONDS });
+  const queues = await ensureQueues(sqs, {
+    name: QUEUE,
+    maxReceiveCount: MAX_RECEIVE_COUNT,
+    visibilityTimeoutSeconds: 6 * FUNCTION_TIMEOUT_SECONDS,
+  });
   await ensureBucket(s3, BUCKET);
   await ensureTable(doc, TABLE);
   // Nothing polls yet: whatever is in flight was received by a run that is gone.
-  const resumed = await resumeAbandonedJobs(aws.inFlightMessages(QUEUE), { sqs, queueUrl: queues.queueUrl, doc, table: TABLE, log });
+  const resumed = await resumeAbandonedJobs(aws.inFlightMessages(QUEUE), {
+    sqs,
+    queueUrl: queues.queueUrl,
+    doc,
+    table: TABLE,
+    log,
+  });
   if (resumed.resumed > 0) {
-    log.info(`resumed ${resumed.resumed} job(s) the previous run left unfinished (${resumed.leasesReleased} lease(s) released)`);
+    log.info(
+      `resumed ${resumed.resumed} job(s) the previous run left unfinished (${resumed.leasesReleased} lease(s) released)`,
+    );
   }
 
   const backlog = sampleBacklog();
   const upstream =
-    upstreamChoice.kind === 'sample' ? await startUpstreamServer({ apiKey: SAMPLE_API_KEY, files: [...sampleFiles(), ...backlog.files] }) : undefined;
+    upstreamChoice.kind === 'sample'
+      ? await startUpstreamServer({ apiKey: SAMPLE_API_KEY, files: [...sampleFiles(), ...backlog.files] })
+      : undefined;
   if (upstream) {
     for (const [chatId, facts] of backlog.chatFacts) upstream.listings.setChat(chatId, facts);
     upstream.listings.addActivities(...backlog.activities);
@@ -102,7 +122,10 @@ async function main(): Promise<void> {
       log: createConsoleLog('ingest'),
       counters: noCounters,
       // The worker draws from the same request budget as the pollers, as deployed.
-      budget: loadConfig(WorkerBudgetConfigSchema, { COMPLIANCE_REQUESTS_PER_MINUTE: '600', ...pick(env, BUDGET_VARIABLES) }),
+      budget: loadConfig(WorkerBudgetConfigSchema, {
+        COMPLIANCE_REQUESTS_PER_MINUTE: '600',
+        ...pick(env, BUDGET_VARIABLES),
+      }),
     },
   );
   const discoveryConfig = loadConfig(DiscoveryConfigSchema, {
@@ -144,7 +167,10 @@ async function main(): Promise<void> {
       createConsoleLog('sqs')[level](message, rest);
     },
   });
-  const lookupServer = await startLookupServer(lookup, { port: lookupPort, defaultCaller: `local:${env['USER'] ?? 'auditor'}` });
+  const lookupServer = await startLookupServer(lookup, {
+    port: lookupPort,
+    defaultCaller: `local:${env['USER'] ?? 'auditor'}`,
+  });
   const webhook = await startLocalWebhook({
     env,
     doc,
@@ -165,7 +191,12 @@ async function main(): Promise<void> {
     s3: { endpoint: aws.s3Endpoint, server: aws.s3Server, bucket: BUCKET },
     dynamodb: { endpoint: aws.dynamodbEndpoint, table: TABLE },
     sqs: { endpoint: aws.sqsEndpoint, queueUrl: queues.queueUrl, deadLetterQueueUrl: queues.dlqUrl },
-    webhook: { url: webhook.url, secret: webhook.secret, ...(webhook.previousSecret ? { previousSecret: webhook.previousSecret } : {}), replayTable: webhook.replayTable },
+    webhook: {
+      url: webhook.url,
+      secret: webhook.secret,
+      ...(webhook.previousSecret ? { previousSecret: webhook.previousSecret } : {}),
+      replayTable: webhook.replayTable,
+    },
     dataDir,
     pid: process.pid,
   };
@@ -185,11 +216,15 @@ async function main(): Promise<void> {
   );
 
   lifecycle.setStop(async (reason) => {
-    log.info(`${reason}: stopping; running jobs may finish for up to ${SHUTDOWN_GRACE_MS / 1000} s (Ctrl-C again stops at once)`);
+    log.info(
+      `${reason}: stopping; running jobs may finish for up to ${SHUTDOWN_GRACE_MS / 1000} s (Ctrl-C again stops at once)`,
+    );
     await schedule.stop();
     const { unfinishedBatches } = await eventSource.stop({ graceMs: SHUTDOWN_GRACE_MS });
     if (unfinishedBatches > 0) {
-      log.warn(`${unfinishedBatches} batch(es) still running: their jobs stay queued and are retried at the next start`);
+      log.warn(
+        `${unfinishedBatches} batch(es) still running: their jobs stay queued and are retried at the next start`,
+      );
     }
     await lookupServer.close();
     await webhook.close();
@@ -240,17 +275,26 @@ async function refuseIfRunning(dataDir: string): Promise<void> {
   } catch {
     return; // a stale file from a stack that did not shut down cleanly
   }
-  throw new Error(`a local stack (pid ${pid}) is already running on ${dataDir}: stop it first, or set ARCHIVER_DATA_DIR`);
+  throw new Error(
+    `a local stack (pid ${pid}) is already running on ${dataDir}: stop it first, or set ARCHIVER_DATA_DIR`,
+  );
 }
 
 function parsePort(value: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`LOOKUP_PORT must be a port number, not "${value}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new Error(`LOOKUP_PORT must be a port number, not "${value}"`);
   return port;
 }
 
 /** The shared request budget's settings (README: configuration), read by the pollers and the worker. */
-const BUDGET_VARIABLES = ['COMPLIANCE_REQUESTS_PER_MINUTE', 'FILES_API_REQUESTS_PER_MINUTE', 'BUDGET_WINDOW_MS', 'POLLER_BUDGET_SHARE', 'BUDGET_MAX_WAIT_MS'];
+const BUDGET_VARIABLES = [
+  'COMPLIANCE_REQUESTS_PER_MINUTE',
+  'FILES_API_REQUESTS_PER_MINUTE',
+  'BUDGET_WINDOW_MS',
+  'POLLER_BUDGET_SHARE',
+  'BUDGET_MAX_WAIT_MS',
+];
 
 function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
   const out: Record<string, string> = {};

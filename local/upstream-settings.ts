@@ -1,9 +1,7 @@
 import { assertUpstreamBaseUrl } from '../shared/contracts/upstream-base-url.js';
 
 /** Which upstream `npm start` archives from. */
-export type UpstreamChoice =
-  | { kind: 'sample' }
-  | { kind: 'real'; baseUrl: string; apiKey: string };
+export type UpstreamChoice = { kind: 'sample' } | { kind: 'real'; baseUrl: string; apiKey: string };
 
 export const DEFAULT_UPSTREAM_URL = 'https://api.anthropic.com';
 

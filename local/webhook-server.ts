@@ -27,7 +27,10 @@ export interface WebhookServerOptions {
  * the gateway's 10 MiB is 413, and the body reaches the function base64-encoded (the API treats every
  * media type as binary), so the function verifies the signature over exactly the bytes sent.
  */
-export async function startWebhookServer(handler: WebhookHandler, opts: WebhookServerOptions = {}): Promise<{ url: string; close(): Promise<void> }> {
+export async function startWebhookServer(
+  handler: WebhookHandler,
+  opts: WebhookServerOptions = {},
+): Promise<{ url: string; close(): Promise<void> }> {
   const now = opts.now ?? Date.now;
   const bucket = createTokenBucket(opts.rateLimit ?? 10, opts.burstLimit ?? 20, now);
   const timeoutMs = opts.timeoutMs ?? 25_000;
@@ -35,7 +38,9 @@ export async function startWebhookServer(handler: WebhookHandler, opts: WebhookS
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (!bucket.take()) {
       req.resume();
-      sendGatewayError(res, 429, 'rate_limited', 'Too many requests; slow down and send again.', { 'Retry-After': '1' });
+      sendGatewayError(res, 429, 'rate_limited', 'Too many requests; slow down and send again.', {
+        'Retry-After': '1',
+      });
       return;
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -126,8 +131,19 @@ function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
 }
 
 /** The gateway responses the deployed API is configured with: the API's JSON error shape. */
-function sendGatewayError(res: ServerResponse, status: number, type: string, message: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', Connection: 'close', ...headers });
+function sendGatewayError(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-store',
+    Connection: 'close',
+    ...headers,
+  });
   res.end(JSON.stringify({ error: { type, message } }));
 }
 

@@ -110,12 +110,18 @@ export async function startLocalWebhook(opts: LocalWebhookOptions): Promise<Loca
       budget: loadConfig(WorkerBudgetConfigSchema, {
         COMPLIANCE_REQUESTS_PER_MINUTE: '600',
         BUDGET_MAX_WAIT_MS: '5000',
-        ...pickDefined(env, ['COMPLIANCE_REQUESTS_PER_MINUTE', 'FILES_API_REQUESTS_PER_MINUTE', 'BUDGET_WINDOW_MS', 'POLLER_BUDGET_SHARE']),
+        ...pickDefined(env, [
+          'COMPLIANCE_REQUESTS_PER_MINUTE',
+          'FILES_API_REQUESTS_PER_MINUTE',
+          'BUDGET_WINDOW_MS',
+          'POLLER_BUDGET_SHARE',
+        ]),
       }),
     },
   );
   const port = Number(env['WEBHOOK_PORT'] ?? '8788');
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`WEBHOOK_PORT must be a port number, not "${env['WEBHOOK_PORT']}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new Error(`WEBHOOK_PORT must be a port number, not "${env['WEBHOOK_PORT']}"`);
   const server = await startWebhookServer(handler, { port });
   return {
     url: `${server.url}${WEBHOOK_ROUTE.resource}`,

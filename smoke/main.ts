@@ -76,7 +76,9 @@ async function main(argv: string[]): Promise<number> {
 
   const fileId = args['file-id'] ?? process.env['ARCHIVER_SMOKE_FILE_ID'] ?? target.defaultFileId;
   if (!fileId) {
-    console.error('give the file to archive with --file-id (or ARCHIVER_SMOKE_FILE_ID): any file of your organization, a small one is best');
+    console.error(
+      'give the file to archive with --file-id (or ARCHIVER_SMOKE_FILE_ID): any file of your organization, a small one is best',
+    );
     return EXIT.usage;
   }
   const passed = await runSmoke(

@@ -27,7 +27,12 @@ const MAX_BODY_CHARS = 1024 * 1024;
 
 export function createSignedLookupApi(baseUrl: string, region: string): LookupApi {
   const base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
-  const signer = new SignatureV4({ service: 'execute-api', region, credentials: defaultProvider(), sha256: Hash.bind(null, 'sha256') });
+  const signer = new SignatureV4({
+    service: 'execute-api',
+    region,
+    credentials: defaultProvider(),
+    sha256: Hash.bind(null, 'sha256'),
+  });
 
   return {
     async get(path) {

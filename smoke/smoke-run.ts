@@ -71,7 +71,9 @@ export async function runSmoke(target: SmokeTarget, opts: SmokeOptions, report: 
 
     step = 'record hashes';
     checkRecord(record.data, target.kind, opts.sha256);
-    pass(`sha256 ${record.data.sha256}, md5 ${record.data.md5}, ${record.data.sizeBytes} bytes, version ${record.data.versionId ?? '(unversioned local bucket)'}`);
+    pass(
+      `sha256 ${record.data.sha256}, md5 ${record.data.md5}, ${record.data.sizeBytes} bytes, version ${record.data.versionId ?? '(unversioned local bucket)'}`,
+    );
 
     step = 'download';
     const downloaded = await download(target.lookup, record.data);
@@ -79,7 +81,8 @@ export async function runSmoke(target: SmokeTarget, opts: SmokeOptions, report: 
 
     step = 'verify download';
     const mismatches = compare(record.data, downloaded);
-    if (mismatches.length > 0) throw new StepFailed(`the downloaded bytes do not match the record: ${mismatches.join('; ')}`);
+    if (mismatches.length > 0)
+      throw new StepFailed(`the downloaded bytes do not match the record: ${mismatches.join('; ')}`);
     pass('SHA-256, MD5 and size of the downloaded bytes equal the record');
     return true;
   } catch (err) {
@@ -96,20 +99,25 @@ async function waitForFinalRecord(lookup: LookupApi, opts: SmokeOptions, now: ()
     const res = await lookup.get(`/files/${encodeURIComponent(opts.fileId)}`);
     if (res.status === 200) {
       const status = StatusSchema.safeParse(res.json);
-      if (!status.success) throw new StepFailed(`the lookup API sent a record without a status: ${JSON.stringify(res.json).slice(0, 300)}`);
+      if (!status.success)
+        throw new StepFailed(
+          `the lookup API sent a record without a status: ${JSON.stringify(res.json).slice(0, 300)}`,
+        );
       if (status.data.status !== 'pending') return res.json;
       last = `pending (${JSON.stringify(res.json).slice(0, 300)})`;
     } else if (res.status !== 404) {
       throw new StepFailed(describeApiError(res.status, res.json));
     }
-    if (now() >= deadline) throw new StepFailed(`no final record after ${Math.round(opts.timeoutMs / 1000)} s; last seen: ${last}`);
+    if (now() >= deadline)
+      throw new StepFailed(`no final record after ${Math.round(opts.timeoutMs / 1000)} s; last seen: ${last}`);
     await new Promise((resolve) => setTimeout(resolve, opts.pollMs));
   }
 }
 
 function checkRecord(record: ArchivedRecordJson, kind: SmokeTarget['kind'], expectedSha256: string | undefined): void {
   // The deployed bucket is versioned (Object Lock): a record without a version id cannot name the locked copy.
-  if (kind === 'deployed' && record.versionId === null) throw new StepFailed('the record has no S3 version id, but the deployed bucket is versioned');
+  if (kind === 'deployed' && record.versionId === null)
+    throw new StepFailed('the record has no S3 version id, but the deployed bucket is versioned');
   if (expectedSha256 !== undefined && record.sha256 !== expectedSha256.toLowerCase()) {
     throw new StepFailed(`the record's sha256 ${record.sha256} is not the expected ${expectedSha256.toLowerCase()}`);
   }
@@ -126,7 +134,9 @@ async function download(lookup: LookupApi, record: ArchivedRecordJson): Promise<
   const res = await lookup.get(`/files/${encodeURIComponent(record.fileId)}/content`);
   const location = res.headers['location'];
   if (res.status !== 302 || !location) {
-    throw new StepFailed(res.status === 302 ? 'the lookup API answered 302 without a Location' : describeApiError(res.status, res.json));
+    throw new StepFailed(
+      res.status === 302 ? 'the lookup API answered 302 without a Location' : describeApiError(res.status, res.json),
+    );
   }
   const object = await request(location, { method: 'GET' });
   if (object.statusCode !== 200) {
@@ -154,7 +164,9 @@ async function download(lookup: LookupApi, record: ArchivedRecordJson): Promise<
 function compare(record: ArchivedRecordJson, got: Downloaded): string[] {
   const out: string[] = [];
   if (got.bytes !== record.sizeBytes) {
-    out.push(`${got.bytes > record.sizeBytes ? 'more than' : 'only'} ${got.bytes > record.sizeBytes ? record.sizeBytes : got.bytes} bytes, record ${record.sizeBytes}`);
+    out.push(
+      `${got.bytes > record.sizeBytes ? 'more than' : 'only'} ${Math.min(got.bytes, record.sizeBytes)} bytes, record ${record.sizeBytes}`,
+    );
   }
   if (got.sha256 !== record.sha256) out.push(`sha256 ${got.sha256}, record ${record.sha256}`);
   if (got.md5 !== record.md5) out.push(`md5 ${got.md5}, record ${record.md5}`);
@@ -177,7 +189,10 @@ function describeApiError(status: number, body: unknown): string {
     // API Gateway's own refusals ({"message": "..."}).
     z.object({ message: z.string() }).safeParse(body).data?.message ??
     '';
-  const hint = status === 403 ? ': the caller needs the stack\'s auditor policy (AuditorPolicyArn output) to call the lookup API' : '';
+  const hint =
+    status === 403
+      ? ": the caller needs the stack's auditor policy (AuditorPolicyArn output) to call the lookup API"
+      : '';
   return `the lookup API answered ${status}${message ? ` (${message})` : ''}${hint}`;
 }
 

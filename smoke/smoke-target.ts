@@ -37,7 +37,9 @@ export function stackNamesOf(environment: string): { data: string; service: stri
 
 export async function resolveDeployedTarget(environment: string, region: string | undefined): Promise<SmokeTarget> {
   if (!/^[a-z][a-z0-9-]{0,11}$/.test(environment)) {
-    throw new Error(`--stack takes a deployment's environment name (archiver:environment, e.g. prod), not "${environment}"`);
+    throw new Error(
+      `--stack takes a deployment's environment name (archiver:environment, e.g. prod), not "${environment}"`,
+    );
   }
   const cfn = new CloudFormationClient(region ? { region } : {});
   const resolvedRegion = await cfn.config.region();
@@ -58,7 +60,8 @@ export async function resolveDeployedTarget(environment: string, region: string 
     label: `deployed stack claude-file-archiver-${environment} (${resolvedRegion})`,
     endpoints: `queue ${queueUrl}, lookup API ${lookupUrl}`,
     lookup: createSignedLookupApi(lookupUrl, resolvedRegion),
-    sendJob: async (body) => (await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }))).MessageId ?? '?',
+    sendJob: async (body) =>
+      (await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }))).MessageId ?? '?',
     defaultFileId: undefined,
   };
 }
@@ -68,7 +71,9 @@ export async function resolveLocalTarget(dataDir: string): Promise<SmokeTarget> 
   try {
     process.kill(info.pid, 0);
   } catch {
-    throw new Error(`the local stack that wrote ${stackFilePath(dataDir)} (pid ${info.pid}) is not running: start it with "npm start"`);
+    throw new Error(
+      `the local stack that wrote ${stackFilePath(dataDir)} (pid ${info.pid}) is not running: start it with "npm start"`,
+    );
   }
   // The local servers' dummy identity; nothing local may reach real AWS.
   useLocalAwsEnvironment();
@@ -79,7 +84,8 @@ export async function resolveLocalTarget(dataDir: string): Promise<SmokeTarget> 
     label: `local stack (${info.dataDir})`,
     endpoints: `queue ${info.sqs.queueUrl}, lookup API ${info.lookupUrl}`,
     lookup: createSignedLookupApi(info.lookupUrl, info.region),
-    sendJob: async (body) => (await sqs.send(new SendMessageCommand({ QueueUrl: info.sqs.queueUrl, MessageBody: body }))).MessageId ?? '?',
+    sendJob: async (body) =>
+      (await sqs.send(new SendMessageCommand({ QueueUrl: info.sqs.queueUrl, MessageBody: body }))).MessageId ?? '?',
     defaultFileId: info.upstream.sample ? sample?.id : undefined,
   };
 }

@@ -21,7 +21,12 @@ export interface DownloadOptions {
  * route's presigned redirect and re-verifies SHA-256, MD5 and size on the way. A mismatch exits 3
  * and leaves no file under the destination's name.
  */
-export async function runDownload(fileIdArg: string, opts: DownloadOptions, target: StackTarget, io: CliIo): Promise<void> {
+export async function runDownload(
+  fileIdArg: string,
+  opts: DownloadOptions,
+  target: StackTarget,
+  io: CliIo,
+): Promise<void> {
   const fileId = parseId(FileIdSchema, fileIdArg, 'fileId', 'a file id (claude_gen_file_…, claude_file_… or file_…)');
   const client = createLookupClient(await target.lookup());
   const record = await getSeenFile(client, fileId, target.label);
@@ -31,7 +36,8 @@ export async function runDownload(fileIdArg: string, opts: DownloadOptions, targ
   const expected = { sha256: record.sha256, md5: record.md5, sizeBytes: record.sizeBytes };
   const toStdout = opts.output === '-';
   const destination = toStdout ? '-' : resolve(opts.output ?? safeFileName(record.filename, fileId));
-  if (!toStdout && existsSync(destination) && !opts.force) throw new CliError(`${destination} exists: choose another path with -o, or pass --force`);
+  if (!toStdout && existsSync(destination) && !opts.force)
+    throw new CliError(`${destination} exists: choose another path with -o, or pass --force`);
 
   const url = await client.contentUrl(fileId);
   let measured;
@@ -47,12 +53,29 @@ export async function runDownload(fileIdArg: string, opts: DownloadOptions, targ
   }
   const verified = mismatches.length === 0;
   if (opts.json) {
-    io.out(toJson({ fileId, path: toStdout ? null : path, verified, bytes: measured.bytes, sha256: measured.sha256, md5: measured.md5, expected: { sha256: expected.sha256, md5: expected.md5 ?? null, sizeBytes: expected.sizeBytes ?? null }, mismatches }));
+    io.out(
+      toJson({
+        fileId,
+        path: toStdout ? null : path,
+        verified,
+        bytes: measured.bytes,
+        sha256: measured.sha256,
+        md5: measured.md5,
+        expected: { sha256: expected.sha256, md5: expected.md5 ?? null, sizeBytes: expected.sizeBytes ?? null },
+        mismatches,
+      }),
+    );
   } else if (verified && !toStdout) {
     io.out(`${path}: ${measured.bytes} bytes, sha256 ${measured.sha256} verified against the index`);
   }
   if (!verified) {
-    const kept = opts.keepUnverified && !toStdout ? ` (the bytes are kept in ${path} for inspection)` : ' (nothing was written under that name)';
-    throw new CliError(`verification failed for ${fileId}: ${mismatches.join('; ')}${toStdout ? '' : kept}`, EXIT.problem);
+    const kept =
+      opts.keepUnverified && !toStdout
+        ? ` (the bytes are kept in ${path} for inspection)`
+        : ' (nothing was written under that name)';
+    throw new CliError(
+      `verification failed for ${fileId}: ${mismatches.join('; ')}${toStdout ? '' : kept}`,
+      EXIT.problem,
+    );
   }
 }

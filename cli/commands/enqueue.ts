@@ -18,7 +18,13 @@ type ChatFanOutResult = { found: true; jobs: number } | { found: false };
  * through the same use case as the webhook's "archive this chat now" (shared/webhook/chat-fan-out.ts:
  * every message of the chat, discovery's jobsOf, the shared budget). `--reason` goes on every job.
  */
-export async function runEnqueue(ids: string[], opts: { json?: boolean | undefined; reason?: string | undefined }, target: StackTarget, io: CliIo, env: NodeJS.ProcessEnv): Promise<void> {
+export async function runEnqueue(
+  ids: string[],
+  opts: { json?: boolean | undefined; reason?: string | undefined },
+  target: StackTarget,
+  io: CliIo,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
   if (opts.reason !== undefined) {
     const reason = ReasonSchema.safeParse(opts.reason);
     if (!reason.success) throw new UsageError(`--reason ${reason.error.issues[0]?.message ?? 'is not valid'}`);
@@ -28,7 +34,10 @@ export async function runEnqueue(ids: string[], opts: { json?: boolean | undefin
   for (const id of ids) {
     if (FileIdSchema.safeParse(id).success) fileIds.push(id);
     else if (ChatIdSchema.safeParse(id).success) chatIds.push(id);
-    else throw new UsageError(`"${id.slice(0, 80)}" is neither a file id (claude_gen_file_…, claude_file_…, file_…) nor a chat id (claude_chat_…)`);
+    else
+      throw new UsageError(
+        `"${id.slice(0, 80)}" is neither a file id (claude_gen_file_…, claude_file_…, file_…) nor a chat id (claude_chat_…)`,
+      );
   }
   const budget = chatIds.length > 0 ? budgetConfigFromEnv(env) : undefined;
 
@@ -39,10 +48,22 @@ export async function runEnqueue(ids: string[], opts: { json?: boolean | undefin
     try {
       for (let i = 0; i < fileIds.length; i += 10) {
         const batch = fileIds.slice(i, i + 10);
-        const res = await sqs.send(new SendMessageBatchCommand({ QueueUrl: resources.queueUrl, Entries: batch.map((fileId, j) => ({ Id: String(j), MessageBody: serializeJob({ fileId, ...(opts.reason === undefined ? {} : { reason: opts.reason }) }) })) }));
+        const res = await sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: resources.queueUrl,
+            Entries: batch.map((fileId, j) => ({
+              Id: String(j),
+              MessageBody: serializeJob({ fileId, ...(opts.reason === undefined ? {} : { reason: opts.reason }) }),
+            })),
+          }),
+        );
         const failed = res.Failed ?? [];
-        if (failed.length > 0) throw new CliError(`the queue refused ${failed.length} job(s): ${failed[0]?.Message ?? failed[0]?.Code ?? 'no reason given'}`);
-        for (const [j, fileId] of batch.entries()) files.push({ fileId, messageId: res.Successful?.find((s) => s.Id === String(j))?.MessageId ?? null });
+        if (failed.length > 0)
+          throw new CliError(
+            `the queue refused ${failed.length} job(s): ${failed[0]?.Message ?? failed[0]?.Code ?? 'no reason given'}`,
+          );
+        for (const [j, fileId] of batch.entries())
+          files.push({ fileId, messageId: res.Successful?.find((s) => s.Id === String(j))?.MessageId ?? null });
       }
     } catch (err) {
       throw awsFailure('cannot enqueue', err);
@@ -56,7 +77,12 @@ export async function runEnqueue(ids: string[], opts: { json?: boolean | undefin
   if (budget) {
     const log = createCliLog(io);
     const wiring = await wireDiscovery(target, budget, io, log);
-    const fanOut = createChatFanOut({ upstream: wiring.deps.upstream, jobs: wiring.deps.jobs, log, messagePageSize: wiring.deps.messagePageSize });
+    const fanOut = createChatFanOut({
+      upstream: wiring.deps.upstream,
+      jobs: wiring.deps.jobs,
+      log,
+      messagePageSize: wiring.deps.messagePageSize,
+    });
     try {
       for (const chatId of chatIds) {
         let result: ChatFanOutResult;
@@ -66,7 +92,10 @@ export async function runEnqueue(ids: string[], opts: { json?: boolean | undefin
           throw describeUpstreamError(`cannot enqueue chat ${chatId}`, err);
         }
         chats.push({ chatId, ...result });
-        if (!opts.json) io.out(result.found ? `chat ${chatId}: ${result.jobs} file(s) enqueued` : `chat ${chatId}: not found upstream`);
+        if (!opts.json)
+          io.out(
+            result.found ? `chat ${chatId}: ${result.jobs} file(s) enqueued` : `chat ${chatId}: not found upstream`,
+          );
       }
     } finally {
       await wiring.close();

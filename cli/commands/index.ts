@@ -16,11 +16,14 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
     .command('enqueue')
     .description('send ingest jobs: one per file id; a chat id is read upstream and each of its files enqueued')
     .argument('<id...>', 'file ids (claude_gen_file_…, claude_file_…, file_…) and/or chat ids (claude_chat_…)')
-    .option('--reason <text>', 'why, recorded on every job (e.g. "legal hold LH-114"; up to 500 letters, digits, punctuation, spaces)')
+    .option(
+      '--reason <text>',
+      'why, recorded on every job (e.g. "legal hold LH-114"; up to 500 letters, digits, punctuation, spaces)',
+    )
     .option('--json', 'print {"files": [{fileId, messageId}], "chats": [{chatId, found, jobs}]}')
     .addHelpText(
       'after',
-      '\nFile ids need only the ingest queue. Chat ids also read the chat\'s messages upstream (the stack\'s\nAPI key; requests draw from the shared budget), as the webhook\'s chat fan-out does.\n\nExamples:\n  archiver enqueue claude_file_01SampleRawDataCsv\n  archiver enqueue claude_chat_01SampleQuarterlyReview --json',
+      "\nFile ids need only the ingest queue. Chat ids also read the chat's messages upstream (the stack's\nAPI key; requests draw from the shared budget), as the webhook's chat fan-out does.\n\nExamples:\n  archiver enqueue claude_file_01SampleRawDataCsv\n  archiver enqueue claude_chat_01SampleQuarterlyReview --json",
     )
     .action(async (ids: string[], opts: { json?: boolean; reason?: string }, cmd: Command) => {
       const c = ctx(cmd);
@@ -30,30 +33,64 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
 
   program
     .command('backfill')
-    .description('walk chats (created in a period, of some users) and enqueue their files, through discovery and the shared budget')
-    .option('--since <date>', 'chats created at or after this (2025-06-01, 2025-06-01T12:00:00Z, or an age: 90m, 36h, 7d)')
+    .description(
+      'walk chats (created in a period, of some users) and enqueue their files, through discovery and the shared budget',
+    )
+    .option(
+      '--since <date>',
+      'chats created at or after this (2025-06-01, 2025-06-01T12:00:00Z, or an age: 90m, 36h, 7d)',
+    )
     .option('--until <date>', 'chats created before this (default: when the backfill first started)')
     .option('--user <userId>', 'only chats of this user (user_…); repeat for up to 10', collect, [])
     .option('--restart', 'start a new walk even if one with these options was interrupted')
-    .addOption(new Option('--progress <mode>', 'auto: a live display on a terminal, plain lines otherwise; plain: always lines').choices(['auto', 'plain']).default('auto'))
-    .option('--json', 'print only a summary at the end: {ending, resumed, key, query, chatsScanned, filesEnqueued, startedAt, completedAt}')
+    .addOption(
+      new Option('--progress <mode>', 'auto: a live display on a terminal, plain lines otherwise; plain: always lines')
+        .choices(['auto', 'plain'])
+        .default('auto'),
+    )
+    .option(
+      '--json',
+      'print only a summary at the end: {ending, resumed, key, query, chatsScanned, filesEnqueued, startedAt, completedAt}',
+    )
     .addHelpText(
       'after',
-      '\nEach chat is read with the chat poller\'s own step: its messages after the chat\'s checkpoint, one\njob per file with its metadata. A chat already read by the poller costs no request. Progress is\ncheckpointed after every chat in the stack\'s table: Ctrl-C (exit 130) and the same command again\nresumes where it stopped.\n\nExamples:\n  archiver backfill --since 2025-01-01 --until 2025-07-01\n  archiver backfill --since 30d --user user_01ABC --user user_01DEF',
+      "\nEach chat is read with the chat poller's own step: its messages after the chat's checkpoint, one\njob per file with its metadata. A chat already read by the poller costs no request. Progress is\ncheckpointed after every chat in the stack's table: Ctrl-C (exit 130) and the same command again\nresumes where it stopped.\n\nExamples:\n  archiver backfill --since 2025-01-01 --until 2025-07-01\n  archiver backfill --since 30d --user user_01ABC --user user_01DEF",
     )
-    .action(async (opts: { since?: string; until?: string; user: string[]; restart?: boolean; json?: boolean; progress: 'auto' | 'plain' }, cmd: Command) => {
-      const c = ctx(cmd);
-      const { runBackfillCommand } = await import('./backfill.js');
-      await runBackfillCommand(opts, c.target(), c.io, env);
-    });
+    .action(
+      async (
+        opts: {
+          since?: string;
+          until?: string;
+          user: string[];
+          restart?: boolean;
+          json?: boolean;
+          progress: 'auto' | 'plain';
+        },
+        cmd: Command,
+      ) => {
+        const c = ctx(cmd);
+        const { runBackfillCommand } = await import('./backfill.js');
+        await runBackfillCommand(opts, c.target(), c.io, env);
+      },
+    );
 
   program
     .command('status')
     .description('queue and dead-letter depth, files by state and reason, poller health and budget use')
     .option('--no-files', 'skip counting files (the count scans the index table)')
-    .option('--stale-after <minutes>', 'a poller with no completed run for longer is reported stalled (the default of the …PollerStalled alarms)', '30')
-    .option('--json', 'print the report as JSON: {stack, at, queue, deadLetterQueue, files, pollers, budgets, problems}')
-    .addHelpText('after', '\nExits 3 when it finds a problem: dead letters, failed files, a stalled poller, a rejected cursor.\n\nExample:\n  archiver status --stack prod --region eu-west-1')
+    .option(
+      '--stale-after <minutes>',
+      'a poller with no completed run for longer is reported stalled (the default of the …PollerStalled alarms)',
+      '30',
+    )
+    .option(
+      '--json',
+      'print the report as JSON: {stack, at, queue, deadLetterQueue, files, pollers, budgets, problems}',
+    )
+    .addHelpText(
+      'after',
+      '\nExits 3 when it finds a problem: dead letters, failed files, a stalled poller, a rejected cursor.\n\nExample:\n  archiver status --stack prod --region eu-west-1',
+    )
     .action(async (opts: { files: boolean; staleAfter: string; json?: boolean }, cmd: Command) => {
       const c = ctx(cmd);
       const staleAfterMinutes = parseCount(opts.staleAfter, '--stale-after', 100_000);
@@ -64,9 +101,12 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
   const dlq = program.command('dlq').description('the dead-letter queue: list it, send messages back');
   dlq
     .command('list')
-    .description('show each dead letter with why it is there (rejectReason, or the file record\'s last error)')
+    .description("show each dead letter with why it is there (rejectReason, or the file record's last error)")
     .option('--max <n>', 'list at most this many', '1000')
-    .option('--json', 'print {"deadLetters": [{messageId, sentAt, receiveCount, fileId, chatId, reason, recordStatus}]}')
+    .option(
+      '--json',
+      'print {"deadLetters": [{messageId, sentAt, receiveCount, fileId, chatId, reason, recordStatus}]}',
+    )
     .action(async (opts: { max: string; json?: boolean }, cmd: Command) => {
       const c = ctx(cmd);
       const { runDlqList } = await import('./dlq.js');
@@ -79,11 +119,19 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
     .option('--all', 'every dead letter')
     .option('--max <n>', 'with --all, at most this many', '1000')
     .option('--json', 'print {"outcomes": [{messageId, fileId, result, record, reason}]}')
-    .addHelpText('after', '\nA dead letter that is not a valid job is left where it is (it would only come back), and the\ncommand exits 3.\n\nExamples:\n  archiver dlq redrive --all\n  archiver dlq redrive 0f5c6e0e-…')
+    .addHelpText(
+      'after',
+      '\nA dead letter that is not a valid job is left where it is (it would only come back), and the\ncommand exits 3.\n\nExamples:\n  archiver dlq redrive --all\n  archiver dlq redrive 0f5c6e0e-…',
+    )
     .action(async (ids: string[], opts: { all?: boolean; max: string; json?: boolean }, cmd: Command) => {
       const c = ctx(cmd);
       const { runDlqRedrive } = await import('./dlq.js');
-      await runDlqRedrive(ids, { all: opts.all, json: opts.json, max: parseCount(opts.max, '--max', 100_000) }, c.target(), c.io);
+      await runDlqRedrive(
+        ids,
+        { all: opts.all, json: opts.json, max: parseCount(opts.max, '--max', 100_000) },
+        c.target(),
+        c.io,
+      );
     });
 
   program
@@ -92,7 +140,10 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
     .option('--chat <chatId>', 'every file of this chat, in upstream creation order')
     .option('--file <fileId>', "this file's record: status, size, md5, sha256, S3 key and version, timestamps")
     .option('--json', 'print the API\'s JSON: the record, or {"chatId", "files": [...]} with every page')
-    .addHelpText('after', '\nExamples:\n  archiver lookup --chat claude_chat_01SampleQuarterlyReview\n  archiver lookup --file claude_gen_file_01SampleQ3RevenueCsv --json')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  archiver lookup --chat claude_chat_01SampleQuarterlyReview\n  archiver lookup --file claude_gen_file_01SampleQ3RevenueCsv --json',
+    )
     .action(async (opts: { chat?: string; file?: string; json?: boolean }, cmd: Command) => {
       const c = ctx(cmd);
       const { runLookup } = await import('./lookup.js');
@@ -107,29 +158,51 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
     .option('--force', 'overwrite the output file if it exists')
     .option('--keep-unverified', 'on a mismatch keep the bytes as <path>.unverified for inspection')
     .option('--json', 'print {fileId, path, verified, bytes, sha256, md5, expected, mismatches}')
-    .addHelpText('after', '\nA copy that fails verification exits 3 and is not written under its name.\n\nExample:\n  archiver download claude_gen_file_01SampleQ3RevenueCsv -o q3.csv')
-    .action(async (fileId: string, opts: { output?: string; force?: boolean; keepUnverified?: boolean; json?: boolean }, cmd: Command) => {
-      const c = ctx(cmd);
-      const { runDownload } = await import('./download.js');
-      await runDownload(fileId, opts, c.target(), c.io);
-    });
+    .addHelpText(
+      'after',
+      '\nA copy that fails verification exits 3 and is not written under its name.\n\nExample:\n  archiver download claude_gen_file_01SampleQ3RevenueCsv -o q3.csv',
+    )
+    .action(
+      async (
+        fileId: string,
+        opts: { output?: string; force?: boolean; keepUnverified?: boolean; json?: boolean },
+        cmd: Command,
+      ) => {
+        const c = ctx(cmd);
+        const { runDownload } = await import('./download.js');
+        await runDownload(fileId, opts, c.target(), c.io);
+      },
+    );
 
   program
     .command('ledger')
     .description("the discovery ledger: each poller's runs, and the gaps in their chain")
     .option('--since <date>', 'from this date (2025-06-01, 2025-06-01T12:00:00Z, or an age: 36h, 7d); default 24h')
     .option('--source <poller>', 'one poller only: chats, activities or files_api')
-    .option('--max-interval <minutes>', 'a pause between runs longer than this is a gap (the default of the …PollerStalled alarms)', '30')
+    .option(
+      '--max-interval <minutes>',
+      'a pause between runs longer than this is a gap (the default of the …PollerStalled alarms)',
+      '30',
+    )
     .option('--runs', 'list every run, not only the summary')
     .option('--json', 'print {since, until, sources: [{source, runs, gaps}], gaps}')
     .addHelpText(
       'after',
       '\nA gap is a run that did not start from the cursor the previous run ended at, an activity window\nthat does not follow on from the last completed one, a rejected cursor, or a pause between runs\n(or since the last run) longer than --max-interval. Exits 3 when there is a gap.\n\nExample:\n  archiver ledger --since 2025-06-01 --runs',
     )
-    .action(async (opts: { since?: string; source?: string; maxInterval: string; runs?: boolean; json?: boolean }, cmd: Command) => {
-      const c = ctx(cmd);
-      const maxIntervalMinutes = parseCount(opts.maxInterval, '--max-interval', 100_000);
-      const { runLedger } = await import('./ledger.js');
-      await runLedger({ since: opts.since, source: opts.source, runs: opts.runs, json: opts.json, maxIntervalMinutes }, c.target(), c.io);
-    });
+    .action(
+      async (
+        opts: { since?: string; source?: string; maxInterval: string; runs?: boolean; json?: boolean },
+        cmd: Command,
+      ) => {
+        const c = ctx(cmd);
+        const maxIntervalMinutes = parseCount(opts.maxInterval, '--max-interval', 100_000);
+        const { runLedger } = await import('./ledger.js');
+        await runLedger(
+          { since: opts.since, source: opts.source, runs: opts.runs, json: opts.json, maxIntervalMinutes },
+          c.target(),
+          c.io,
+        );
+      },
+    );
 }

@@ -33,27 +33,72 @@ export async function runLedger(opts: LedgerOptions, target: StackTarget, io: Cl
   const report = [];
   for (const source of sources) {
     const runs = await client.listLedger(source, sinceMs);
-    const gaps = findGaps(source, runs, { maxIntervalSeconds: opts.maxIntervalMinutes * 60, nowMs }).filter((g) => !g.to || Date.parse(g.to) >= sinceMs);
-    const inPeriod = runs.filter((r) => Date.parse(r.startedAt) >= sinceMs).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+    const gaps = findGaps(source, runs, { maxIntervalSeconds: opts.maxIntervalMinutes * 60, nowMs }).filter(
+      (g) => !g.to || Date.parse(g.to) >= sinceMs,
+    );
+    const inPeriod = runs
+      .filter((r) => Date.parse(r.startedAt) >= sinceMs)
+      .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
     report.push({ source, runs: inPeriod, gaps });
   }
   const allGaps = report.flatMap((r) => r.gaps);
   if (opts.json) {
-    io.out(toJson({ since: new Date(sinceMs).toISOString(), until: new Date(nowMs).toISOString(), sources: report, gaps: allGaps.length }));
+    io.out(
+      toJson({
+        since: new Date(sinceMs).toISOString(),
+        until: new Date(nowMs).toISOString(),
+        sources: report,
+        gaps: allGaps.length,
+      }),
+    );
   } else {
     io.out(`discovery ledger of ${target.label}, ${new Date(sinceMs).toISOString()} to now`);
-    io.out(renderTable(['poller', 'runs', 'completed', 'deadline', 'failed/throttled', 'jobs enqueued', 'first run', 'last run', 'gaps'], report.map((r) => summaryRow(r.source, r.runs, r.gaps))));
+    io.out(
+      renderTable(
+        [
+          'poller',
+          'runs',
+          'completed',
+          'deadline',
+          'failed/throttled',
+          'jobs enqueued',
+          'first run',
+          'last run',
+          'gaps',
+        ],
+        report.map((r) => summaryRow(r.source, r.runs, r.gaps)),
+      ),
+    );
     if (opts.runs) {
       for (const r of report) {
         if (r.runs.length === 0) continue;
         io.out(`\n${r.source}`);
-        io.out(renderTable(['started', 'ended', 'ending', 'cursor from → to', 'pages', 'records', 'jobs', 'request id'], r.runs.map((run) => [run.startedAt, run.endedAt, run.ending, `${run.cursorStart ?? '(start)'} → ${run.cursorEnd ?? '(start)'}`, run.pages, run.records, run.jobsEnqueued, run.lastRequestId ?? '-'])));
+        io.out(
+          renderTable(
+            ['started', 'ended', 'ending', 'cursor from → to', 'pages', 'records', 'jobs', 'request id'],
+            r.runs.map((run) => [
+              run.startedAt,
+              run.endedAt,
+              run.ending,
+              `${run.cursorStart ?? '(start)'} → ${run.cursorEnd ?? '(start)'}`,
+              run.pages,
+              run.records,
+              run.jobsEnqueued,
+              run.lastRequestId ?? '-',
+            ]),
+          ),
+        );
       }
     }
     if (allGaps.length === 0) io.out('no gaps: every run starts where the one before it ended');
     else {
       io.out(`\n${allGaps.length} gap(s):`);
-      io.out(renderTable(['poller', 'kind', 'from', 'to', 'detail'], allGaps.map((g) => [g.source, g.kind, g.from ?? '-', g.to ?? '-', g.detail])));
+      io.out(
+        renderTable(
+          ['poller', 'kind', 'from', 'to', 'detail'],
+          allGaps.map((g) => [g.source, g.kind, g.from ?? '-', g.to ?? '-', g.detail]),
+        ),
+      );
     }
   }
   if (allGaps.length > 0) throw new CliError(`found ${allGaps.length} gap(s) in the discovery ledger`, EXIT.problem);

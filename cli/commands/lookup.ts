@@ -14,7 +14,8 @@ export interface LookupOptions {
 
 /** `archiver lookup --chat ID | --file ID [--json]`: one file's record, or every record of a chat. */
 export async function runLookup(opts: LookupOptions, target: StackTarget, io: CliIo): Promise<void> {
-  if ((opts.chat === undefined) === (opts.file === undefined)) throw new UsageError('give exactly one of --chat ID or --file ID');
+  if ((opts.chat === undefined) === (opts.file === undefined))
+    throw new UsageError('give exactly one of --chat ID or --file ID');
   const client = createLookupClient(await target.lookup());
   if (opts.file !== undefined) {
     const fileId = parseId(FileIdSchema, opts.file, '--file', 'a file id (claude_gen_file_…, claude_file_… or file_…)');
@@ -28,7 +29,10 @@ export async function runLookup(opts: LookupOptions, target: StackTarget, io: Cl
     io.out(toJson(listing));
     return;
   }
-  if (listing.chatDeletion) io.out(`chat ${chatId} was deleted upstream${listing.chatDeletion.deletedAt ? ` at ${listing.chatDeletion.deletedAt}` : ''} (${listing.chatDeletion.via}); its archived files stay`);
+  if (listing.chatDeletion)
+    io.out(
+      `chat ${chatId} was deleted upstream${listing.chatDeletion.deletedAt ? ` at ${listing.chatDeletion.deletedAt}` : ''} (${listing.chatDeletion.via}); its archived files stay`,
+    );
   if (listing.files.length === 0) {
     io.out(`no files of chat ${chatId} are in the index`);
     return;
@@ -37,13 +41,26 @@ export async function runLookup(opts: LookupOptions, target: StackTarget, io: Cl
   io.out(`${listing.files.length} file(s)`);
 }
 
-export function parseId(schema: { safeParse(v: unknown): { success: boolean } }, value: string, option: string, what: string): string {
+export function parseId(
+  schema: { safeParse(v: unknown): { success: boolean } },
+  value: string,
+  option: string,
+  what: string,
+): string {
   if (!schema.safeParse(value).success) throw new UsageError(`${option} must be ${what}, not "${value.slice(0, 80)}"`);
   return value;
 }
 
 function rowOf(r: FileRecordJson): string[] {
-  return [r.fileId, r.status, r.filename ?? '-', formatBytes(r.sizeBytes), r.sha256 ? `${r.sha256.slice(0, 12)}…` : '-', whenOf(r), noteOf(r)];
+  return [
+    r.fileId,
+    r.status,
+    r.filename ?? '-',
+    formatBytes(r.sizeBytes),
+    r.sha256 ? `${r.sha256.slice(0, 12)}…` : '-',
+    whenOf(r),
+    noteOf(r),
+  ];
 }
 
 function whenOf(r: FileRecordJson): string {
@@ -58,7 +75,8 @@ function noteOf(r: FileRecordJson): string {
     if (typeof r['attempts'] === 'number') parts.push(`${r['attempts']} attempt(s)`);
     if (typeof r['lastError'] === 'string') parts.push(r['lastError']);
   }
-  for (const d of r.upstreamDeletions ?? []) parts.push(`${d.kind} deleted upstream${d.deletedAt ? ` ${d.deletedAt}` : ''}`);
+  for (const d of r.upstreamDeletions ?? [])
+    parts.push(`${d.kind} deleted upstream${d.deletedAt ? ` ${d.deletedAt}` : ''}`);
   return parts.join('; ') || '-';
 }
 
@@ -66,7 +84,14 @@ function renderRecord(r: FileRecordJson): string {
   const pairs: [string, string | number | null | undefined][] = [];
   for (const [k, v] of Object.entries(r)) {
     if (v === undefined) continue;
-    pairs.push([k, typeof v === 'object' && v !== null ? JSON.stringify(v) : k === 'sizeBytes' && typeof v === 'number' ? `${v} (${formatBytes(v)})` : (v as string | number | null)]);
+    pairs.push([
+      k,
+      typeof v === 'object' && v !== null
+        ? JSON.stringify(v)
+        : k === 'sizeBytes' && typeof v === 'number'
+          ? `${v} (${formatBytes(v)})`
+          : (v as string | number | null),
+    ]);
   }
   return renderPairs(pairs);
 }

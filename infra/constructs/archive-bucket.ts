@@ -11,7 +11,9 @@ export interface ArchiveBucketProps {
   readonly retentionMode: 'GOVERNANCE' | 'COMPLIANCE';
   readonly retentionDays: number;
   /** Optional move to a colder storage class after N days. */
-  readonly transition?: { readonly afterDays: number; readonly storageClass: 'GLACIER_IR' | 'GLACIER' | 'DEEP_ARCHIVE' } | undefined;
+  readonly transition?:
+    | { readonly afterDays: number; readonly storageClass: 'GLACIER_IR' | 'GLACIER' | 'DEEP_ARCHIVE' }
+    | undefined;
 }
 
 /**

@@ -13,7 +13,12 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { PollerSource } from '../../shared/contracts/discovery-ledger.js';
 import type { DiscoveryConfig } from '../../shared/contracts/lambda-environment.js';
-import { DISCOVERY_METRIC, DISCOVERY_SERVICE_NAMES, METRICS_NAMESPACE, SERVICE_NAMES } from '../../shared/contracts/metric-names.js';
+import {
+  DISCOVERY_METRIC,
+  DISCOVERY_SERVICE_NAMES,
+  METRICS_NAMESPACE,
+  SERVICE_NAMES,
+} from '../../shared/contracts/metric-names.js';
 import { fileItemKey } from '../../shared/contracts/table-keys.js';
 import { ArchiverFunction } from './archiver-function.js';
 import { grantItemAccess } from './index-table.js';
@@ -54,7 +59,11 @@ const DESCRIPTIONS: Record<PollerSource, string> = {
   files_api: 'Discovery: lists the Files API and enqueues files not yet archived',
 };
 
-const IDS: Record<PollerSource, string> = { chats: 'ChatPoller', activities: 'ActivityPoller', files_api: 'FilesApiPoller' };
+const IDS: Record<PollerSource, string> = {
+  chats: 'ChatPoller',
+  activities: 'ActivityPoller',
+  files_api: 'FilesApiPoller',
+};
 
 /**
  * The three discovery pollers: a function each (the project's defaults), a schedule each (an
@@ -101,7 +110,11 @@ export class DiscoveryPollers extends Construct {
         )
         .bind('ANTHROPIC_API_KEY_SECRET_ARN', props.apiKeySecret.secretArn, (g) => {
           // As for the ingest function: no grantRead (it would write this role into the data stack's key policy).
-          iam.Grant.addToPrincipal({ grantee: g, actions: ['secretsmanager:GetSecretValue'], resourceArns: [props.apiKeySecret.secretArn] });
+          iam.Grant.addToPrincipal({
+            grantee: g,
+            actions: ['secretsmanager:GetSecretValue'],
+            resourceArns: [props.apiKeySecret.secretArn],
+          });
           props.pipelineKey.grants.actions(g, 'kms:Decrypt');
         })
         .setEnv('ANTHROPIC_BASE_URL', props.upstreamBaseUrl)
@@ -118,7 +131,13 @@ export class DiscoveryPollers extends Construct {
       this.functions[source] = fn;
 
       const metric = (name: string, statistic = 'Sum', period = Duration.minutes(5)) =>
-        new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: { service: DISCOVERY_SERVICE_NAMES[source] }, statistic, period });
+        new cloudwatch.Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: name,
+          dimensionsMap: { service: DISCOVERY_SERVICE_NAMES[source] },
+          statistic,
+          period,
+        });
       this.addAlarm(props, `${IDS[source]}Stalled`, {
         description: `The ${source} poller has completed no run for ${props.stalledAfter.toMinutes()} minutes (no data counts as stalled).`,
         metric: metric(DISCOVERY_METRIC.runsCompleted, 'Sum', props.stalledAfter),
@@ -136,7 +155,11 @@ export class DiscoveryPollers extends Construct {
       this.widgets.push([
         new cloudwatch.GraphWidget({
           title: `Discovery: ${source} (pages, records, jobs enqueued)`,
-          left: [metric(DISCOVERY_METRIC.pages), metric(DISCOVERY_METRIC.records), metric(DISCOVERY_METRIC.jobsEnqueued)],
+          left: [
+            metric(DISCOVERY_METRIC.pages),
+            metric(DISCOVERY_METRIC.records),
+            metric(DISCOVERY_METRIC.jobsEnqueued),
+          ],
           right: [metric(DISCOVERY_METRIC.lagSeconds, 'Maximum')],
           width: 12,
           height: 6,
@@ -173,7 +196,14 @@ export class DiscoveryPollers extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       evaluationPeriods: 3,
     });
-    this.widgets.push([new cloudwatch.GraphWidget({ title: 'Request budget: callers that found none', left: [budgetExhausted], width: 12, height: 6 })]);
+    this.widgets.push([
+      new cloudwatch.GraphWidget({
+        title: 'Request budget: callers that found none',
+        left: [budgetExhausted],
+        width: 12,
+        height: 6,
+      }),
+    ]);
   }
 
   private addAlarm(

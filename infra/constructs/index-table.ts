@@ -55,9 +55,14 @@ export class IndexTable extends Construct {
  * here), and by DynamoDB itself under the grant it creates then: DescribeKey to check the selected
  * key, GenerateDataKey to make the table key. No item read or write asks for them.
  */
-export function grantItemAccess(table: dynamodb.Table, grantee: iam.IGrantable, ...actions: `dynamodb:${string}`[]): void {
+export function grantItemAccess(
+  table: dynamodb.Table,
+  grantee: iam.IGrantable,
+  ...actions: `dynamodb:${string}`[]
+): void {
   const key = table.encryptionKey;
-  if (!(key instanceof kms.Key)) throw new Error('the index table is encrypted with a customer-managed key of this app');
+  if (!(key instanceof kms.Key))
+    throw new Error('the index table is encrypted with a customer-managed key of this app');
   table.grants.actions(grantee, ...actions);
   key.grants.actions(grantee, 'kms:Decrypt');
 }

@@ -9,7 +9,13 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES, WEBHOOK_OUTCOMES, type WebhookOutcome } from '../../shared/contracts/metric-names.js';
+import {
+  METRIC,
+  METRICS_NAMESPACE,
+  SERVICE_NAMES,
+  WEBHOOK_OUTCOMES,
+  type WebhookOutcome,
+} from '../../shared/contracts/metric-names.js';
 
 /**
  * Refused signatures (401 answers of the webhook function) in 5 minutes above which someone is
@@ -95,7 +101,8 @@ export class Monitoring extends Construct {
       threshold: props.oldestMessageAlarmAge.toSeconds(),
     });
     this.addAlarm('IngestFunctionErrors', {
-      description: 'The ingest function crashed or timed out (failures of single jobs are reported per record, not here).',
+      description:
+        'The ingest function crashed or timed out (failures of single jobs are reported per record, not here).',
       metric: props.ingestFunction.metricErrors({ ...fiveMinutes, statistic: 'Sum' }),
       threshold: 0,
     });
@@ -115,7 +122,8 @@ export class Monitoring extends Construct {
       threshold: 0,
     });
     this.addAlarm('IntegrityFailures', {
-      description: 'A download did not match its published size or MD5; the upload was aborted and nothing was archived.',
+      description:
+        'A download did not match its published size or MD5; the upload was aborted and nothing was archived.',
       metric: ingestMetric(METRIC.integrityFailures),
       threshold: 0,
     });
@@ -141,7 +149,8 @@ export class Monitoring extends Construct {
       threshold: 0,
     });
     this.addAlarm('WebhookApi5xx', {
-      description: 'The webhook stage answered 5xx (a dependency unavailable, the function failing, throttled or unreachable).',
+      description:
+        'The webhook stage answered 5xx (a dependency unavailable, the function failing, throttled or unreachable).',
       metric: webhookStage.metricServerError({ ...fiveMinutes, statistic: 'Sum' }),
       threshold: 0,
     });
@@ -269,10 +278,7 @@ export class Monitoring extends Construct {
     }
   }
 
-  private addAlarm(
-    id: string,
-    spec: { description: string; metric: cloudwatch.IMetric; threshold: number },
-  ): void {
+  private addAlarm(id: string, spec: { description: string; metric: cloudwatch.IMetric; threshold: number }): void {
     const alarm = new cloudwatch.Alarm(this, id, {
       alarmName: `${this.namePrefix}-${id}`,
       alarmDescription: `${spec.description} See docs/deployment.md#${id.toLowerCase()}.`,

@@ -23,7 +23,10 @@ export interface LoggedStageProps {
  * with the source IP in its own log group, created in `scope` as `AccessLogs`. The group is
  * retained when the stateless stack is replaced: who called is audit evidence.
  */
-export function createLoggedStage(scope: Construct, props: LoggedStageProps): { accessLogGroup: logs.LogGroup; deployOptions: apigw.StageOptions } {
+export function createLoggedStage(
+  scope: Construct,
+  props: LoggedStageProps,
+): { accessLogGroup: logs.LogGroup; deployOptions: apigw.StageOptions } {
   const accessLogGroup = new logs.LogGroup(scope, 'AccessLogs', {
     retention: props.logRetention,
     removalPolicy: RemovalPolicy.RETAIN,

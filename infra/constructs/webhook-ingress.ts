@@ -12,7 +12,10 @@ import { grantItemAccess } from './index-table.js';
 import { WebhookApi } from './webhook-rest-api.js';
 
 /** Variables the infrastructure may set: the schema's keys minus the local-only ones. */
-export type WebhookEnv = Exclude<keyof (WebhookConfig & WorkerBudgetConfig) & string, `LOCAL_${string}` | 'ANTHROPIC_API_KEY' | 'WEBHOOK_SECRETS'>;
+export type WebhookEnv = Exclude<
+  keyof (WebhookConfig & WorkerBudgetConfig) & string,
+  `LOCAL_${string}` | 'ANTHROPIC_API_KEY' | 'WEBHOOK_SECRETS'
+>;
 
 /** The partition keys of the shared request budget's items in the index table (`BUDGET#…`). */
 export const BUDGET_LEADING_KEYS = `${DISCOVERY_KEYS.budgetState('').pk}*`;
@@ -54,7 +57,8 @@ export class WebhookIngress extends Construct {
     this.function = new ArchiverFunction<WebhookEnv>(this, 'Function', {
       entry: props.entry,
       projectRoot: props.projectRoot,
-      description: 'Webhook ingress: verifies Standard Webhooks signatures and enqueues ingest jobs for files and chats',
+      description:
+        'Webhook ingress: verifies Standard Webhooks signatures and enqueues ingest jobs for files and chats',
       serviceName: SERVICE_NAMES.webhook,
       memorySize: WEBHOOK_MEMORY_MB,
       timeout: WEBHOOK_TIMEOUT,
@@ -65,14 +69,18 @@ export class WebhookIngress extends Construct {
     this.function
       .bind('INGEST_QUEUE_URL', data.queues.queue.queueUrl, (g) =>
         // SendMessageBatch is authorized by sqs:SendMessage.
-        data.queues.queue.grants.actions(g, ['sqs:SendMessage'], { keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'] }),
+        data.queues.queue.grants.actions(g, ['sqs:SendMessage'], {
+          keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        }),
       )
       .bind('WEBHOOK_REPLAY_TABLE', table.tableName, (g) => {
         // Claims, outcomes and releases are all conditional puts; a failed claim is read back.
         grantItemAccess(table, g, 'dynamodb:PutItem', 'dynamodb:GetItem');
       })
       .bind('WEBHOOK_SECRET_ARN', data.webhook.secret.secretArn, (g) => readSecret(g, data.webhook.secret.secretArn))
-      .bind('ANTHROPIC_API_KEY_SECRET_ARN', data.upstreamApiKey.secretArn, (g) => readSecret(g, data.upstreamApiKey.secretArn))
+      .bind('ANTHROPIC_API_KEY_SECRET_ARN', data.upstreamApiKey.secretArn, (g) =>
+        readSecret(g, data.upstreamApiKey.secretArn),
+      )
       .bind('INDEX_TABLE', data.index.table.tableName, (g) => {
         // The budget's state items only: the leading-keys condition keeps every file record out of reach.
         g.grantPrincipal.addToPrincipalPolicy(

@@ -36,15 +36,57 @@ export type WebhookWebAclChoice =
   | { readonly kind: 'none' };
 
 /** API Gateway's own refusals, in the function's JSON error shape (`{"error":{"type","message"}}`). */
-const GATEWAY_RESPONSES: { id: string; type: apigw.ResponseType; status?: string; errorType: string; message: string; headers?: Record<string, string> }[] = [
-  { id: 'Throttled', type: apigw.ResponseType.THROTTLED, status: '429', errorType: 'rate_limited', message: '"Too many requests; slow down and send again."', headers: { 'Retry-After': "'1'" } },
-  { id: 'TooLarge', type: apigw.ResponseType.REQUEST_TOO_LARGE, status: '413', errorType: 'payload_too_large', message: '"The body is too large."' },
+const GATEWAY_RESPONSES: {
+  id: string;
+  type: apigw.ResponseType;
+  status?: string;
+  errorType: string;
+  message: string;
+  headers?: Record<string, string>;
+}[] = [
+  {
+    id: 'Throttled',
+    type: apigw.ResponseType.THROTTLED,
+    status: '429',
+    errorType: 'rate_limited',
+    message: '"Too many requests; slow down and send again."',
+    headers: { 'Retry-After': "'1'" },
+  },
+  {
+    id: 'TooLarge',
+    type: apigw.ResponseType.REQUEST_TOO_LARGE,
+    status: '413',
+    errorType: 'payload_too_large',
+    message: '"The body is too large."',
+  },
   // A REST API answers an unknown path or method with 403 "Missing Authentication Token".
-  { id: 'NoRoute', type: apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, status: '404', errorType: 'not_found', message: '"No such route."' },
+  {
+    id: 'NoRoute',
+    type: apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
+    status: '404',
+    errorType: 'not_found',
+    message: '"No such route."',
+  },
   // The only required parameters are the three webhook headers: without them nothing can be verified.
-  { id: 'NoSignature', type: apigw.ResponseType.BAD_REQUEST_PARAMETERS, status: '401', errorType: 'unauthorized', message: '"The webhook-id, webhook-timestamp and webhook-signature headers are required."' },
-  { id: 'Default4xx', type: apigw.ResponseType.DEFAULT_4XX, errorType: 'invalid_request', message: '$context.error.messageString' },
-  { id: 'Default5xx', type: apigw.ResponseType.DEFAULT_5XX, errorType: 'service_unavailable', message: '"The event could not be processed now; send the same delivery again later."' },
+  {
+    id: 'NoSignature',
+    type: apigw.ResponseType.BAD_REQUEST_PARAMETERS,
+    status: '401',
+    errorType: 'unauthorized',
+    message: '"The webhook-id, webhook-timestamp and webhook-signature headers are required."',
+  },
+  {
+    id: 'Default4xx',
+    type: apigw.ResponseType.DEFAULT_4XX,
+    errorType: 'invalid_request',
+    message: '$context.error.messageString',
+  },
+  {
+    id: 'Default5xx',
+    type: apigw.ResponseType.DEFAULT_5XX,
+    errorType: 'service_unavailable',
+    message: '"The event could not be processed now; send the same delivery again later."',
+  },
 ];
 
 /**
@@ -103,15 +145,15 @@ export class WebhookApi extends Construct {
       // No body model: the body is opaque bytes until the function has verified its signature.
       validateRequestBody: true,
     });
-    const method = this.api.root.resourceForPath(WEBHOOK_ROUTE.resource).addMethod(
-      WEBHOOK_ROUTE.method,
-      new apigw.LambdaIntegration(props.handler, { allowTestInvoke: false }),
-      {
+    const method = this.api.root
+      .resourceForPath(WEBHOOK_ROUTE.resource)
+      .addMethod(WEBHOOK_ROUTE.method, new apigw.LambdaIntegration(props.handler, { allowTestInvoke: false }), {
         authorizationType: apigw.AuthorizationType.NONE,
         requestValidator: validator,
-        requestParameters: Object.fromEntries(Object.values(WEBHOOK_HEADERS).map((h) => [`method.request.header.${h}`, true])),
-      },
-    );
+        requestParameters: Object.fromEntries(
+          Object.values(WEBHOOK_HEADERS).map((h) => [`method.request.header.${h}`, true]),
+        ),
+      });
     Validations.of(method).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
@@ -125,7 +167,10 @@ export class WebhookApi extends Construct {
 
     let webAclArn: string | undefined;
     if (props.webAcl.kind === 'create') {
-      this.webAcl = new WebhookWebAcl(this, 'Waf', { namePrefix: props.namePrefix, ipRateLimit: props.webAcl.ipRateLimit });
+      this.webAcl = new WebhookWebAcl(this, 'Waf', {
+        namePrefix: props.namePrefix,
+        ipRateLimit: props.webAcl.ipRateLimit,
+      });
       webAclArn = this.webAcl.webAcl.attrArn;
     } else if (props.webAcl.kind === 'existing') {
       webAclArn = props.webAcl.arn;

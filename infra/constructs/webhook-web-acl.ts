@@ -71,7 +71,10 @@ export class WebhookWebAcl extends Construct {
   constructor(scope: Construct, id: string, props: WebhookWebAclProps) {
     super(scope, id);
     const limit = INSPECTION_LIMITS.find(([, bytes]) => bytes >= MAX_WEBHOOK_BODY_BYTES);
-    if (!limit) throw new Error(`WAF cannot inspect a ${MAX_WEBHOOK_BODY_BYTES}-byte API Gateway body: the largest limit is 64 KiB`);
+    if (!limit)
+      throw new Error(
+        `WAF cannot inspect a ${MAX_WEBHOOK_BODY_BYTES}-byte API Gateway body: the largest limit is 64 KiB`,
+      );
     const [inspectionLimit] = limit;
 
     const name = `${props.namePrefix}-webhook`;
@@ -84,7 +87,8 @@ export class WebhookWebAcl extends Construct {
 
     this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
       name,
-      description: 'Claude file archiver webhook: 429 per source IP over the rate, 413 for a body over the function limit',
+      description:
+        'Claude file archiver webhook: 429 per source IP over the rate, 413 for a body over the function limit',
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
       visibilityConfig: visibility(this.metricNames.acl),

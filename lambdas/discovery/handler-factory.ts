@@ -12,11 +12,14 @@ import { createPollerRuntime } from './runtime.js';
  * upstream key read once (a bad environment fails initialisation, not a run). The run's outcome is
  * in its ledger record and its log line; a run that finds another holding the lease ends at once.
  */
-export async function createPollerHandler(source: PollerSource): Promise<(event: unknown, context: Context) => Promise<{ outcome: string }>> {
+export async function createPollerHandler(
+  source: PollerSource,
+): Promise<(event: unknown, context: Context) => Promise<{ outcome: string }>> {
   const config = loadConfig(DiscoveryConfigSchema, process.env);
   const { logger, log, metrics, counters } = createPowertools(DISCOVERY_SERVICE_NAMES[source]);
   const arn = config.ANTHROPIC_API_KEY_SECRET_ARN ?? '';
-  const apiKey = config.ANTHROPIC_API_KEY ?? createApiKeyProvider((force) => getSecret(arn, { maxAge: 300, forceFetch: force }));
+  const apiKey =
+    config.ANTHROPIC_API_KEY ?? createApiKeyProvider((force) => getSecret(arn, { maxAge: 300, forceFetch: force }));
   if (typeof apiKey !== 'string') await apiKey.current();
   const run = createPollerRuntime(source, config, { apiKey, log, counters });
   return async (_event, context) => {

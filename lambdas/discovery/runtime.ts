@@ -32,7 +32,12 @@ export function createSharedBudgetGate(
   cls: BudgetClass,
   opts: { log: Log; counters: Counters },
 ): RequestGate {
-  const sizing = (requestsPerMinute: number) => ({ ...DEFAULT_SIZING, requestsPerMinute, windowMs: config.BUDGET_WINDOW_MS, pollerShare: config.POLLER_BUDGET_SHARE });
+  const sizing = (requestsPerMinute: number) => ({
+    ...DEFAULT_SIZING,
+    requestsPerMinute,
+    windowMs: config.BUDGET_WINDOW_MS,
+    pollerShare: config.POLLER_BUDGET_SHARE,
+  });
   return createBudgetGate({
     budgets: {
       compliance: new DynamoDbRateBudget(doc, table, 'compliance', sizing(config.COMPLIANCE_REQUESTS_PER_MINUTE)),
@@ -65,7 +70,14 @@ export function createPollerClients(config: DiscoveryConfig): PollerClients {
 export function createPollerRuntime(
   source: PollerSource,
   config: DiscoveryConfig,
-  opts: { apiKey: string | ApiKeyProvider; log: Log; counters: Counters; dispatcher?: Dispatcher; now?: () => number; clients?: PollerClients },
+  opts: {
+    apiKey: string | ApiKeyProvider;
+    log: Log;
+    counters: Counters;
+    dispatcher?: Dispatcher;
+    now?: () => number;
+    clients?: PollerClients;
+  },
 ): (context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<RunOutcome> {
   const { doc, sqs } = opts.clients ?? createPollerClients(config);
   const gate = createSharedBudgetGate(config, doc, config.INDEX_TABLE, 'poller', opts);

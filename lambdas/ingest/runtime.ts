@@ -53,7 +53,13 @@ export function createIngestRuntime(
   const rate = opts.budget?.COMPLIANCE_REQUESTS_PER_MINUTE;
   const gate =
     opts.budget && rate !== undefined
-      ? createSharedBudgetGate({ ...opts.budget, COMPLIANCE_REQUESTS_PER_MINUTE: rate }, doc, config.INDEX_TABLE, 'worker', opts)
+      ? createSharedBudgetGate(
+          { ...opts.budget, COMPLIANCE_REQUESTS_PER_MINUTE: rate },
+          doc,
+          config.INDEX_TABLE,
+          'worker',
+          opts,
+        )
       : undefined;
   const upstream = createUpstreamClient({
     baseUrl: config.ANTHROPIC_BASE_URL,
@@ -75,7 +81,10 @@ export function createIngestRuntime(
       maxUnsizedBytes: config.UNSIZED_MAX_MIB * MIB,
     },
     maxReceiveCount: config.MAX_RECEIVE_COUNT,
-    queue: new SqsIngestQueue(sqs, { queueUrl: config.INGEST_QUEUE_URL, deadLetterQueueUrl: config.DEAD_LETTER_QUEUE_URL }),
+    queue: new SqsIngestQueue(sqs, {
+      queueUrl: config.INGEST_QUEUE_URL,
+      deadLetterQueueUrl: config.DEAD_LETTER_QUEUE_URL,
+    }),
     log: opts.log,
     counters: opts.counters,
     ...(opts.deadlineMarginMs === undefined ? {} : { deadlineMarginMs: opts.deadlineMarginMs }),

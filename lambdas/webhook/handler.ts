@@ -1,6 +1,10 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { WebhookConfigSchema, WorkerBudgetConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
+import {
+  WebhookConfigSchema,
+  WorkerBudgetConfigSchema,
+  loadConfig,
+} from '../../shared/contracts/lambda-environment.js';
 import { SERVICE_NAMES } from '../../shared/contracts/metric-names.js';
 import { createPowertools } from '../../shared/platform/powertools.js';
 import { createApiKeyProvider } from '../../shared/upstream/api-key.js';
@@ -15,9 +19,13 @@ const config = loadConfig(WebhookConfigSchema, process.env);
 const { logger, log, metrics, counters } = createPowertools(SERVICE_NAMES.webhook);
 const localSecrets = config.WEBHOOK_SECRETS;
 const secretArn = config.WEBHOOK_SECRET_ARN ?? '';
-const secrets = createWebhookSecrets(localSecrets ? () => Promise.resolve(localSecrets) : () => getSecret(secretArn, { maxAge: 60 }));
+const secrets = createWebhookSecrets(
+  localSecrets ? () => Promise.resolve(localSecrets) : () => getSecret(secretArn, { maxAge: 60 }),
+);
 const upstreamKeyArn = config.ANTHROPIC_API_KEY_SECRET_ARN ?? '';
-const apiKey = config.ANTHROPIC_API_KEY ?? createApiKeyProvider((force) => getSecret(upstreamKeyArn, { maxAge: 300, forceFetch: force }));
+const apiKey =
+  config.ANTHROPIC_API_KEY ??
+  createApiKeyProvider((force) => getSecret(upstreamKeyArn, { maxAge: 300, forceFetch: force }));
 const budget = loadConfig(WorkerBudgetConfigSchema, process.env);
 const webhook = createWebhookRuntime(config, { secrets, apiKey, log, counters, budget });
 

@@ -17,7 +17,10 @@ import { createSharedBudgetGate } from '../discovery/runtime.js';
 /** Messages per listing page when a chat is fanned out: few, large pages spend little of the budget. */
 const MESSAGE_PAGE_SIZE = 500;
 
-export type WebhookHandler = (event: APIGatewayProxyEvent, opts?: WebhookRequestOptions) => Promise<APIGatewayProxyResult>;
+export type WebhookHandler = (
+  event: APIGatewayProxyEvent,
+  opts?: WebhookRequestOptions,
+) => Promise<APIGatewayProxyResult>;
 
 export interface WebhookClients {
   /** The replay table and the shared budget's items in the index table. */
@@ -53,11 +56,18 @@ export function createWebhookRuntime(
 ): WebhookHandler {
   const { doc, sqs } = opts.clients ?? createWebhookClients(config);
   const rate = opts.budget?.COMPLIANCE_REQUESTS_PER_MINUTE;
-  if (rate !== undefined && !config.INDEX_TABLE) throw new Error('invalid configuration: INDEX_TABLE: required with COMPLIANCE_REQUESTS_PER_MINUTE');
+  if (rate !== undefined && !config.INDEX_TABLE)
+    throw new Error('invalid configuration: INDEX_TABLE: required with COMPLIANCE_REQUESTS_PER_MINUTE');
   // A fan-out is discovery work: it draws as a poller does, so it can never starve the workers.
   const gate =
     opts.budget && rate !== undefined && config.INDEX_TABLE
-      ? createSharedBudgetGate({ ...opts.budget, COMPLIANCE_REQUESTS_PER_MINUTE: rate }, doc, config.INDEX_TABLE, 'poller', opts)
+      ? createSharedBudgetGate(
+          { ...opts.budget, COMPLIANCE_REQUESTS_PER_MINUTE: rate },
+          doc,
+          config.INDEX_TABLE,
+          'poller',
+          opts,
+        )
       : undefined;
   // Fewer attempts than discovery's default: the caller is waiting, and can send the delivery again.
   const jobs = createSqsJobSender(sqs, config.INGEST_QUEUE_URL, { maxAttempts: 3, backoffMs: 100 });

@@ -41,7 +41,11 @@ export interface FauxqsServer extends RunningServer {
 /** Starts fauxqs on 127.0.0.1; with `dataDir` its state persists there across restarts. */
 export async function startFauxqsServer(opts: { port?: number; dataDir?: string } = {}): Promise<FauxqsServer> {
   const parts = await loadFauxqsParts();
-  const stores: Stores = { sqsStore: new parts.SqsStore(), snsStore: new parts.SnsStore(), s3Store: new parts.S3Store() };
+  const stores: Stores = {
+    sqsStore: new parts.SqsStore(),
+    snsStore: new parts.SnsStore(),
+    s3Store: new parts.S3Store(),
+  };
   let persistence: Persistence | undefined;
   let repairs: DatabaseSync | undefined;
   if (opts.dataDir) {
@@ -51,7 +55,9 @@ export async function startFauxqsServer(opts: { port?: number; dataDir?: string 
     // until a restart. The write it means to do clears the in-flight fields; do that instead, on a
     // second connection to the same SQLite file (WAL; every statement here commits on its own).
     repairs = new DatabaseSync(join(opts.dataDir, 'fauxqs.db'));
-    const clearInflight = repairs.prepare('UPDATE sqs_messages SET receipt_handle = NULL, visibility_deadline = NULL WHERE message_id = ?');
+    const clearInflight = repairs.prepare(
+      'UPDATE sqs_messages SET receipt_handle = NULL, visibility_deadline = NULL WHERE message_id = ?',
+    );
     persistence.updateMessageReady = (messageId: string) => void clearInflight.run(messageId);
     // As startFauxqs does: load first, then attach, so that loading writes nothing back.
     persistence.load(stores.sqsStore, stores.snsStore, stores.s3Store);
@@ -76,7 +82,11 @@ export async function startFauxqsServer(opts: { port?: number; dataDir?: string 
     port,
     inFlightMessages(queueName) {
       const inflight = stores.sqsStore.inspectQueue(queueName)?.messages.inflight ?? [];
-      return inflight.map((m) => ({ messageId: m.message.messageId, receiptHandle: m.receiptHandle, body: m.message.body }));
+      return inflight.map((m) => ({
+        messageId: m.message.messageId,
+        receiptHandle: m.receiptHandle,
+        body: m.message.body,
+      }));
     },
     stop: callOnce(async () => {
       const closing = app.close();
@@ -101,7 +111,8 @@ function loadFauxqsParts(): Promise<FauxqsParts> {
     const dist = fauxqsDistDir();
     const load = async (file: string, name: string): Promise<unknown> => {
       const mod = (await import(pathToFileURL(join(dist, file)).href)) as Record<string, unknown>;
-      if (typeof mod[name] !== 'function') throw new Error(`fauxqs: ${file} exports no ${name} (this code follows fauxqs 2.4.1)`);
+      if (typeof mod[name] !== 'function')
+        throw new Error(`fauxqs: ${file} exports no ${name} (this code follows fauxqs 2.4.1)`);
       return mod[name];
     };
     return {

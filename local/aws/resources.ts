@@ -103,9 +103,7 @@ export async function ensureBucket(
     }
   }
   try {
-    await s3.send(
-      new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }),
-    );
+    await s3.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
     const { Status } = await s3.send(new GetBucketVersioningCommand({ Bucket: name }));
     return { created, versioningEnabled: Status === 'Enabled' };
   } catch (err) {
@@ -133,10 +131,7 @@ function isServiceError(err: unknown, ...names: string[]): boolean {
  * exists, and waits until it is ACTIVE. Takes the document client (as createDocumentClient builds);
  * wrap a plain DynamoDBClient with `DynamoDBDocumentClient.from`.
  */
-export async function ensureTable(
-  ddb: DynamoDBDocumentClient,
-  name: string,
-): Promise<{ created: boolean }> {
+export async function ensureTable(ddb: DynamoDBDocumentClient, name: string): Promise<{ created: boolean }> {
   const { partitionKey, sortKey } = INDEX_TABLE_KEYS;
   let created = false;
   if (!(await describeTableStatus(ddb, name))) {
@@ -170,10 +165,7 @@ export async function ensureTable(
   return { created };
 }
 
-async function describeTableStatus(
-  ddb: DynamoDBDocumentClient,
-  name: string,
-): Promise<string | undefined> {
+async function describeTableStatus(ddb: DynamoDBDocumentClient, name: string): Promise<string | undefined> {
   try {
     const { Table } = await ddb.send(new DescribeTableCommand({ TableName: name }));
     return Table?.TableStatus ?? 'UNKNOWN';

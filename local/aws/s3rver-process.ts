@@ -70,9 +70,25 @@ async function runS3rverProcess(): Promise<void> {
  * s3rver answers the request, so every write a client saw acknowledged is in it.
  */
 function appendToWriteLog(file: string, event: unknown): void {
-  const records = (event as { Records?: { eventTime?: string; eventName?: string; s3?: { bucket?: { name?: string }; object?: { key?: string; size?: number; eTag?: string } } }[] }).Records ?? [];
+  const records =
+    (
+      event as {
+        Records?: {
+          eventTime?: string;
+          eventName?: string;
+          s3?: { bucket?: { name?: string }; object?: { key?: string; size?: number; eTag?: string } };
+        }[];
+      }
+    ).Records ?? [];
   for (const r of records) {
-    const line = { time: r.eventTime, event: r.eventName, bucket: r.s3?.bucket?.name, key: r.s3?.object?.key, size: r.s3?.object?.size, etag: r.s3?.object?.eTag };
+    const line = {
+      time: r.eventTime,
+      event: r.eventName,
+      bucket: r.s3?.bucket?.name,
+      key: r.s3?.object?.key,
+      size: r.s3?.object?.size,
+      etag: r.s3?.object?.eTag,
+    };
     appendFileSync(file, `${JSON.stringify(line)}\n`);
   }
 }

@@ -37,7 +37,13 @@ export async function startS3rver(
 
   const script = fileURLToPath(new URL('./s3rver-process.ts', import.meta.url));
   const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const args = ['--directory', directory, '--port', String(opts.port ?? 0), ...(opts.writeLog ? ['--write-log', opts.writeLog] : [])];
+  const args = [
+    '--directory',
+    directory,
+    '--port',
+    String(opts.port ?? 0),
+    ...(opts.writeLog ? ['--write-log', opts.writeLog] : []),
+  ];
   const child = fork(script, args, {
     execArgv: ['--import', tsxLoader],
     env: {
@@ -62,7 +68,10 @@ export async function startS3rver(
   child.channel?.unref();
   let stopping = false;
   child.once('exit', (code, signal) => {
-    if (!stopping) opts.onUnexpectedExit?.(`the S3 server (s3rver, pid ${child.pid}) exited unexpectedly (code ${code}, signal ${signal})`);
+    if (!stopping)
+      opts.onUnexpectedExit?.(
+        `the S3 server (s3rver, pid ${child.pid}) exited unexpectedly (code ${code}, signal ${signal})`,
+      );
   });
 
   return {

@@ -30,7 +30,10 @@ export function hasFilesApiBeta(req: IncomingMessage): boolean {
  * reported, never enforced (tests inject 429s instead). Pass `count` to add this request to the
  * current window first: requests failing authentication do not count, as upstream documents.
  */
-export function createRateLimitWindow(limit: number, startedAt = Date.now()): (count: boolean) => Record<string, string> {
+export function createRateLimitWindow(
+  limit: number,
+  startedAt = Date.now(),
+): (count: boolean) => Record<string, string> {
   let windowIndex = 0;
   let windowCount = 0;
   return (count) => {
@@ -54,7 +57,11 @@ export function createRateLimitWindow(limit: number, startedAt = Date.now()): (c
  * token bucket, "continuously replenished", but not its capacity: a small burst is the strict case).
  * Answers how long to wait before a request would be admitted, or 0 when it is admitted now.
  */
-export function createTokenBucket(requestsPerMinute: number, burstSeconds: number, now: () => number = Date.now): () => number {
+export function createTokenBucket(
+  requestsPerMinute: number,
+  burstSeconds: number,
+  now: () => number = Date.now,
+): () => number {
   const perMs = requestsPerMinute / 60_000;
   const capacity = Math.max(1, (requestsPerMinute / 60) * burstSeconds);
   let tokens = capacity;

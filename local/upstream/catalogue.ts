@@ -111,7 +111,10 @@ export function publishedMd5(file: GeneratedUpstreamFile | UploadedUpstreamFile,
 }
 
 /** The `size_bytes` field as published for a Compliance API file: null when expired or not known. */
-export function publishedSize(file: GeneratedUpstreamFile | UploadedUpstreamFile, digest: ContentDigest): number | null {
+export function publishedSize(
+  file: GeneratedUpstreamFile | UploadedUpstreamFile,
+  digest: ContentDigest,
+): number | null {
   if (file.sizeUnpublished || (file.source === 'generated' && file.expired)) return null;
   return digest.sizeBytes;
 }

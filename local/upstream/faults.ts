@@ -34,7 +34,10 @@ export interface StatusFault {
 }
 
 /** The faults that change how content is served rather than whether it is. */
-export type ContentFault = Extract<UpstreamFault, { kind: 'wrong-content-md5' | 'no-content-md5' | 'truncate' | 'reset' }>;
+export type ContentFault = Extract<
+  UpstreamFault,
+  { kind: 'wrong-content-md5' | 'no-content-md5' | 'truncate' | 'reset' }
+>;
 
 const CONTENT_ONLY_FAULTS = new Set(['wrong-content-md5', 'no-content-md5', 'truncate', 'reset']);
 

@@ -8,7 +8,14 @@
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { FileSource } from '../../shared/contracts/ids.js';
-import { createdAtOf, publishedMd5, publishedSize, uploadMessageId, type StoredFile, type UpstreamFile } from './catalogue.js';
+import {
+  createdAtOf,
+  publishedMd5,
+  publishedSize,
+  uploadMessageId,
+  type StoredFile,
+  type UpstreamFile,
+} from './catalogue.js';
 import type { ContentDigest } from './content.js';
 import { readContent } from './content.js';
 import type { RouteContext } from './routes.js';
@@ -44,7 +51,9 @@ export async function serveFileContent(ctx: RouteContext, source: FileSource): P
   const headers: Record<string, string> = { 'content-type': file.mimeType };
   if (contentFault?.kind !== 'no-content-md5') {
     headers['content-md5'] =
-      contentFault?.kind === 'wrong-content-md5' ? createHash('md5').update('not the served bytes').digest('base64') : digest.md5Base64;
+      contentFault?.kind === 'wrong-content-md5'
+        ? createHash('md5').update('not the served bytes').digest('base64')
+        : digest.md5Base64;
   }
   if (file.source === 'uploaded') {
     headers['content-disposition'] = `attachment; filename*=utf-8''${percentEncodeAllButUnreserved(file.filename)}`;

@@ -7,7 +7,14 @@
  * chat updated after its id was handed out as a cursor does not move the reader; a cursor this
  * server did not issue, or issued under another `order_by`, answers 400.
  */
-import { DEFAULT_CREATED_AT, generatedMessageId, publishedMd5, publishedSize, uploadMessageId, type FileCatalogue } from './catalogue.js';
+import {
+  DEFAULT_CREATED_AT,
+  generatedMessageId,
+  publishedMd5,
+  publishedSize,
+  uploadMessageId,
+  type FileCatalogue,
+} from './catalogue.js';
 import type { RouteContext } from './routes.js';
 
 const DEFAULT_USER_ID = 'user_01LocalSampleUser';
@@ -75,14 +82,29 @@ export class UpstreamListings {
   }
 
   /** Every chat with its messages, derived from the files. */
-  chats(): { id: string; created_at: string; updated_at: string; deleted_at: string | null; userId: string; messages: Message[] }[] {
+  chats(): {
+    id: string;
+    created_at: string;
+    updated_at: string;
+    deleted_at: string | null;
+    userId: string;
+    messages: Message[];
+  }[] {
     const byChat = new Map<string, Map<string, Message>>();
     const messageFor = (chatId: string, id: string, role: Message['role'], createdAt: string): Message => {
       const messages = byChat.get(chatId) ?? new Map<string, Message>();
       byChat.set(chatId, messages);
       let m = messages.get(id);
       if (!m) {
-        m = { id, role, created_at: createdAt, content: [{ type: 'text', text: role === 'user' ? 'Here is the file.' : 'I made the file.' }], files: [], generated_files: [], artifacts: [] };
+        m = {
+          id,
+          role,
+          created_at: createdAt,
+          content: [{ type: 'text', text: role === 'user' ? 'Here is the file.' : 'I made the file.' }],
+          files: [],
+          generated_files: [],
+          artifacts: [],
+        };
         messages.set(id, m);
       }
       return m;
@@ -111,7 +133,9 @@ export class UpstreamListings {
       }
     }
     return [...byChat.entries()].map(([id, messages]) => {
-      const ordered = [...messages.values()].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+      const ordered = [...messages.values()].sort(
+        (a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id),
+      );
       // A message without files lists null arrays, as upstream may.
       for (const m of ordered) {
         if (m.files?.length === 0) m.files = null;
@@ -120,23 +144,37 @@ export class UpstreamListings {
       const facts = this.chatFacts.get(id) ?? {};
       const newest = ordered.at(-1)?.created_at ?? DEFAULT_CREATED_AT;
       const updatedAt = facts.updatedAt && facts.updatedAt > newest ? facts.updatedAt : newest;
-      return { id, created_at: ordered[0]?.created_at ?? DEFAULT_CREATED_AT, updated_at: updatedAt, deleted_at: facts.deletedAt ?? null, userId: facts.userId ?? DEFAULT_USER_ID, messages: ordered };
+      return {
+        id,
+        created_at: ordered[0]?.created_at ?? DEFAULT_CREATED_AT,
+        updated_at: updatedAt,
+        deleted_at: facts.deletedAt ?? null,
+        userId: facts.userId ?? DEFAULT_USER_ID,
+        messages: ordered,
+      };
     });
   }
 
   private listChats(query: URLSearchParams): ListingAnswer {
     const orderBy = query.get('order_by') ?? 'created_at';
-    if (orderBy !== 'created_at' && orderBy !== 'updated_at') return badRequest('order_by must be created_at or updated_at');
+    if (orderBy !== 'created_at' && orderBy !== 'updated_at')
+      return badRequest('order_by must be created_at or updated_at');
     const limit = clampLimit(query.get('limit'), 100, 1000);
     if (limit === undefined) return badRequest('limit must be 1-1000');
-    const keyOf = (c: { id: string; created_at: string; updated_at: string }) => `${orderBy === 'updated_at' ? c.updated_at : c.created_at}|${c.id}`;
+    const keyOf = (c: { id: string; created_at: string; updated_at: string }) =>
+      `${orderBy === 'updated_at' ? c.updated_at : c.created_at}|${c.id}`;
     const userIds = query.getAll('user_ids[]');
     if (userIds.length > 10) return badRequest('user_ids[] takes at most 10 ids');
-    if (userIds.length > 0 && orderBy === 'updated_at') return badRequest('order_by=updated_at is only for org-wide queries');
+    if (userIds.length > 0 && orderBy === 'updated_at')
+      return badRequest('order_by=updated_at is only for org-wide queries');
     const bounds = timeBounds(query, orderBy);
     if (typeof bounds === 'string') return badRequest(bounds);
     const chats = this.chats()
-      .filter((c) => (userIds.length === 0 || userIds.includes(c.userId)) && bounds(orderBy === 'updated_at' ? c.updated_at : c.created_at))
+      .filter(
+        (c) =>
+          (userIds.length === 0 || userIds.includes(c.userId)) &&
+          bounds(orderBy === 'updated_at' ? c.updated_at : c.created_at),
+      )
       .sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
     let after = '';
     const afterId = query.get('after_id');
@@ -200,7 +238,9 @@ export class UpstreamListings {
     const types = query.getAll('activity_types[]');
     const gte = query.get('created_at.gte');
     const lt = query.get('created_at.lt');
-    const ordered = [...this.activities].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+    const ordered = [...this.activities].sort(
+      (a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id),
+    );
     let start = 0;
     const afterId = query.get('after_id');
     if (afterId !== null) {
@@ -211,10 +251,20 @@ export class UpstreamListings {
     }
     const matching = ordered
       .slice(start)
-      .filter((a) => (types.length === 0 || types.includes(a.type)) && (gte === null || a.created_at >= gte) && (lt === null || a.created_at < lt));
+      .filter(
+        (a) =>
+          (types.length === 0 || types.includes(a.type)) &&
+          (gte === null || a.created_at >= gte) &&
+          (lt === null || a.created_at < lt),
+      );
     const page = matching.slice(0, limit);
     return ok({
-      data: page.map((a) => ({ organization_id: 'org_01Local', organization_uuid: ORG_UUID, actor: { type: 'user_actor', user_id: 'user_01LocalSampleUser' }, ...a })),
+      data: page.map((a) => ({
+        organization_id: 'org_01Local',
+        organization_uuid: ORG_UUID,
+        actor: { type: 'user_actor', user_id: 'user_01LocalSampleUser' },
+        ...a,
+      })),
       has_more: matching.length > page.length,
       first_id: page[0]?.id ?? null,
       last_id: page.at(-1)?.id ?? null,
@@ -229,7 +279,11 @@ export class UpstreamListings {
       .all()
       .map((f) => f.file)
       .filter((f) => f.source === 'files_api')
-      .sort((a, b) => (b.createdAt ?? DEFAULT_CREATED_AT).localeCompare(a.createdAt ?? DEFAULT_CREATED_AT) || b.id.localeCompare(a.id));
+      .sort(
+        (a, b) =>
+          (b.createdAt ?? DEFAULT_CREATED_AT).localeCompare(a.createdAt ?? DEFAULT_CREATED_AT) ||
+          b.id.localeCompare(a.id),
+      );
     let start = 0;
     const afterId = query.get('after_id');
     if (afterId !== null) {
@@ -239,7 +293,14 @@ export class UpstreamListings {
     }
     const page = files.slice(start, start + limit);
     return ok({
-      data: page.map((f) => ({ id: f.id, type: 'file', created_at: f.createdAt ?? DEFAULT_CREATED_AT, filename: f.filename, mime_type: f.mimeType, downloadable: f.source === 'files_api' ? f.downloadable : false })),
+      data: page.map((f) => ({
+        id: f.id,
+        type: 'file',
+        created_at: f.createdAt ?? DEFAULT_CREATED_AT,
+        filename: f.filename,
+        mime_type: f.mimeType,
+        downloadable: f.source === 'files_api' ? f.downloadable : false,
+      })),
       has_more: start + page.length < files.length,
       first_id: page[0]?.id ?? null,
       last_id: page.at(-1)?.id ?? null,

@@ -40,27 +40,67 @@ export interface UpstreamRoute {
 }
 
 export const ROUTES: readonly UpstreamRoute[] = [
-  { pattern: /^\/v1\/compliance\/apps\/chats$/, api: 'compliance', endpoint: 'chats',
-    handle: (ctx) => ctx.listings.serve(ctx, 'chats') },
-  { pattern: /^\/v1\/compliance\/activities$/, api: 'compliance', endpoint: 'activities',
-    handle: (ctx) => ctx.listings.serve(ctx, 'activities') },
-  { pattern: /^\/v1\/files$/, api: 'files', endpoint: 'files-list',
-    handle: (ctx) => ctx.listings.serve(ctx, 'files-list') },
-  { pattern: /^\/v1\/compliance\/apps\/chats\/generated-files\/([^/]+)$/, api: 'compliance', endpoint: 'metadata',
-    handle: (ctx) => serveFileMetadata(ctx, 'generated') },
-  { pattern: /^\/v1\/compliance\/apps\/chats\/generated-files\/([^/]+)\/content$/, api: 'compliance', endpoint: 'content',
-    handle: (ctx) => serveFileContent(ctx, 'generated') },
-  { pattern: /^\/v1\/compliance\/apps\/chats\/files\/([^/]+)$/, api: 'compliance', endpoint: 'metadata',
-    handle: (ctx) => serveFileMetadata(ctx, 'uploaded') },
-  { pattern: /^\/v1\/compliance\/apps\/chats\/files\/([^/]+)\/content$/, api: 'compliance', endpoint: 'content',
-    handle: (ctx) => serveFileContent(ctx, 'uploaded') },
-  { pattern: /^\/v1\/files\/([^/]+)$/, api: 'files', endpoint: 'metadata',
-    handle: (ctx) => serveFileMetadata(ctx, 'files_api') },
-  { pattern: /^\/v1\/files\/([^/]+)\/content$/, api: 'files', endpoint: 'content',
-    handle: (ctx) => serveFileContent(ctx, 'files_api') },
+  {
+    pattern: /^\/v1\/compliance\/apps\/chats$/,
+    api: 'compliance',
+    endpoint: 'chats',
+    handle: (ctx) => ctx.listings.serve(ctx, 'chats'),
+  },
+  {
+    pattern: /^\/v1\/compliance\/activities$/,
+    api: 'compliance',
+    endpoint: 'activities',
+    handle: (ctx) => ctx.listings.serve(ctx, 'activities'),
+  },
+  {
+    pattern: /^\/v1\/files$/,
+    api: 'files',
+    endpoint: 'files-list',
+    handle: (ctx) => ctx.listings.serve(ctx, 'files-list'),
+  },
+  {
+    pattern: /^\/v1\/compliance\/apps\/chats\/generated-files\/([^/]+)$/,
+    api: 'compliance',
+    endpoint: 'metadata',
+    handle: (ctx) => serveFileMetadata(ctx, 'generated'),
+  },
+  {
+    pattern: /^\/v1\/compliance\/apps\/chats\/generated-files\/([^/]+)\/content$/,
+    api: 'compliance',
+    endpoint: 'content',
+    handle: (ctx) => serveFileContent(ctx, 'generated'),
+  },
+  {
+    pattern: /^\/v1\/compliance\/apps\/chats\/files\/([^/]+)$/,
+    api: 'compliance',
+    endpoint: 'metadata',
+    handle: (ctx) => serveFileMetadata(ctx, 'uploaded'),
+  },
+  {
+    pattern: /^\/v1\/compliance\/apps\/chats\/files\/([^/]+)\/content$/,
+    api: 'compliance',
+    endpoint: 'content',
+    handle: (ctx) => serveFileContent(ctx, 'uploaded'),
+  },
+  {
+    pattern: /^\/v1\/files\/([^/]+)$/,
+    api: 'files',
+    endpoint: 'metadata',
+    handle: (ctx) => serveFileMetadata(ctx, 'files_api'),
+  },
+  {
+    pattern: /^\/v1\/files\/([^/]+)\/content$/,
+    api: 'files',
+    endpoint: 'content',
+    handle: (ctx) => serveFileContent(ctx, 'files_api'),
+  },
   // After the file routes: `chats/files/messages` is the metadata of an uploaded file named "messages".
-  { pattern: /^\/v1\/compliance\/apps\/chats\/([^/]+)\/messages$/, api: 'compliance', endpoint: 'messages',
-    handle: (ctx) => ctx.listings.serve(ctx, 'messages') },
+  {
+    pattern: /^\/v1\/compliance\/apps\/chats\/([^/]+)\/messages$/,
+    api: 'compliance',
+    endpoint: 'messages',
+    handle: (ctx) => ctx.listings.serve(ctx, 'messages'),
+  },
 ];
 
 /** The first route whose pattern matches the path, with its decoded id; undefined when none does. */

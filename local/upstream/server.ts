@@ -15,7 +15,14 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { closeHttpServer, listenOnLoopback, LOOPBACK_HOST } from '../loopback.js';
-import { ANTHROPIC_VERSION, FILES_API_BETA, createRateLimitWindow, createTokenBucket, hasFilesApiBeta, isAuthorized } from './api-headers.js';
+import {
+  ANTHROPIC_VERSION,
+  FILES_API_BETA,
+  createRateLimitWindow,
+  createTokenBucket,
+  hasFilesApiBeta,
+  isAuthorized,
+} from './api-headers.js';
 import { FileCatalogue, type UpstreamFile } from './catalogue.js';
 import type { ContentDigest } from './content.js';
 import { openExchange, type UpstreamRequest } from './exchange.js';
@@ -60,7 +67,9 @@ export async function startUpstreamServer(opts: UpstreamServerOptions): Promise<
   const faults = new FaultQueue();
   const requests: UpstreamRequest[] = [];
   const rateLimitHeaders = createRateLimitWindow(opts.requestsPerMinute ?? 600);
-  const admit = opts.enforceRateLimit ? createTokenBucket(opts.requestsPerMinute ?? 600, opts.enforceRateLimit.burstSeconds) : () => 0;
+  const admit = opts.enforceRateLimit
+    ? createTokenBucket(opts.requestsPerMinute ?? 600, opts.enforceRateLimit.burstSeconds)
+    : () => 0;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const exchange = openExchange(req, res, requests);

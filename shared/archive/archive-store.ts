@@ -71,7 +71,11 @@ export interface ArchivedObjectRef {
 }
 
 /** Judges an object read back whole: verified when its `digests` match `expected`, else a mismatch. */
-export function judgeReadBack(expected: ExpectedIntegrity, digests: Digests, found: { versionId: string | undefined; etag: string | undefined }): ReadBack {
+export function judgeReadBack(
+  expected: ExpectedIntegrity,
+  digests: Digests,
+  found: { versionId: string | undefined; etag: string | undefined },
+): ReadBack {
   try {
     verifyIntegrity(expected, digests);
   } catch (err) {

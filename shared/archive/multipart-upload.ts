@@ -59,7 +59,8 @@ export class MultipartUpload {
   async sendPart(bytes: Uint8Array): Promise<void> {
     this.rethrowFailure();
     this.partNumber += 1;
-    if (this.partNumber > MAX_PARTS) throw new IntegrityError('too-many-parts', String(MAX_PARTS), String(this.partNumber));
+    if (this.partNumber > MAX_PARTS)
+      throw new IntegrityError('too-many-parts', String(MAX_PARTS), String(this.partNumber));
     const partNumber = this.partNumber;
     const partCrc = crc32(bytes);
     this.crc = partNumber === 1 ? partCrc : combineCrc32(this.crc, partCrc, bytes.byteLength);

@@ -2,7 +2,15 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { judgeReadBack } from './archive-store.js';
-import type { ArchivedObjectRef, ArchiveObject, ArchiveStore, DownloadSigner, ReadBack, StoredObject, WriteHooks } from './archive-store.js';
+import type {
+  ArchivedObjectRef,
+  ArchiveObject,
+  ArchiveStore,
+  DownloadSigner,
+  ReadBack,
+  StoredObject,
+  WriteHooks,
+} from './archive-store.js';
 import { IntegrityMeter } from './integrity.js';
 import type { ExpectedIntegrity } from './integrity.js';
 import { writeVerifiedObject } from './verified-writer.js';
@@ -66,7 +74,9 @@ export class S3ArchiveStore extends S3DownloadSigner implements ArchiveStore {
    */
   async readBackVerified(key: string, expected: ExpectedIntegrity, signal: AbortSignal): Promise<ReadBack> {
     // Keys sort by bytes, so the key itself comes before any longer key it is a prefix of.
-    const listed = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: key, MaxKeys: 1 }), { abortSignal: signal });
+    const listed = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: key, MaxKeys: 1 }), {
+      abortSignal: signal,
+    });
     if (listed.Contents?.[0]?.Key !== key) return { kind: 'absent' };
     // The caller holds the file's claim, so no other delivery writes meanwhile: the current version is the listed one.
     const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });

@@ -64,7 +64,9 @@ export async function writeVerifiedObject(
     if (bytes.byteLength === partBytes && Buffer.isBuffer(bytes)) spare.push(bytes);
   });
   // A body known to be smaller than a part gets a buffer of its own size.
-  let part: Buffer = Buffer.allocUnsafeSlow(expected.sizeBytes === null ? partBytes : Math.min(partBytes, expected.sizeBytes));
+  let part: Buffer = Buffer.allocUnsafeSlow(
+    expected.sizeBytes === null ? partBytes : Math.min(partBytes, expected.sizeBytes),
+  );
   let filled = 0;
   let received = 0;
 
@@ -117,7 +119,13 @@ export async function writeVerifiedObject(
 }
 
 /** One PutObject for a body that fits in one part, verified before it is sent. */
-async function putWhole(bytes: Buffer, target: ObjectTarget, expected: ExpectedIntegrity, signal: AbortSignal, s3: S3Client): Promise<StoredObject> {
+async function putWhole(
+  bytes: Buffer,
+  target: ObjectTarget,
+  expected: ExpectedIntegrity,
+  signal: AbortSignal,
+  s3: S3Client,
+): Promise<StoredObject> {
   const hasher = new PartHasher();
   hasher.update(bytes);
   const digests = toDigests(bytes.byteLength, hasher.digest(), crc32ToBase64(crc32(bytes)));

@@ -8,9 +8,7 @@ import { z } from 'zod';
 const ID_BODY = '[A-Za-z0-9_-]{1,200}';
 
 function taggedId(prefix: string) {
-  return z
-    .string()
-    .regex(new RegExp(`^${prefix}${ID_BODY}$`), { message: `must be a ${prefix}… id` });
+  return z.string().regex(new RegExp(`^${prefix}${ID_BODY}$`), { message: `must be a ${prefix}… id` });
 }
 
 export const GeneratedFileIdSchema = taggedId('claude_gen_file_');

@@ -55,9 +55,7 @@ export const IngestJobSchema = z.strictObject({
 });
 export type IngestJob = z.infer<typeof IngestJobSchema>;
 
-export type ParsedJob =
-  | { ok: true; job: IngestJob; source: FileSource }
-  | { ok: false; reason: string };
+export type ParsedJob = { ok: true; job: IngestJob; source: FileSource } | { ok: false; reason: string };
 
 /** Parses a queue message body; never throws. The reason names the offending field, not the payload. */
 export function parseJob(body: string): ParsedJob {
@@ -69,9 +67,7 @@ export function parseJob(body: string): ParsedJob {
   }
   const parsed = IngestJobSchema.safeParse(json);
   if (!parsed.success) {
-    const reason = parsed.error.issues
-      .map((i) => `${i.path.join('.') || 'job'}: ${i.message}`)
-      .join('; ');
+    const reason = parsed.error.issues.map((i) => `${i.path.join('.') || 'job'}: ${i.message}`).join('; ');
     return { ok: false, reason: `not a valid job: ${reason}` };
   }
   return { ok: true, job: parsed.data, source: sourceOfFileId(parsed.data.fileId) };
@@ -82,5 +78,8 @@ export function serializeJob(job: Omit<IngestJob, 'v'> & { v?: 1 }): string {
   // Characters beyond the Basic Multilingual Plane (emoji in a filename, CJK extension letters in a
   // reason) go as JSON \u escapes of their surrogate pairs: the same job once parsed, and a body any
   // SQS accepts (the local fauxqs refuses #x10000-#x10FFFF, which AWS allows).
-  return JSON.stringify({ v: JOB_SCHEMA_VERSION, ...job }).replace(/[\ud800-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+  return JSON.stringify({ v: JOB_SCHEMA_VERSION, ...job }).replace(
+    /[\ud800-\udfff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16)}`,
+  );
 }

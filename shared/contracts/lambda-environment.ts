@@ -87,7 +87,12 @@ export const WebhookConfigSchema = z
      * retry a failed delivery with the same id for hours to days; at least the ±5-minute timestamp
      * window twice over.
      */
-    REPLAY_RETENTION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(72),
+    REPLAY_RETENTION_HOURS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 30)
+      .default(72),
     /** How long a delivery in progress holds its id; longer than the function's timeout. */
     CLAIM_LEASE_SECONDS: positiveInt(60),
     /**

@@ -15,4 +15,3 @@ export type LookupRoute = (typeof LOOKUP_ROUTES)[number];
 
 /** `METHOD /resource`, as API Gateway reports them in a proxy event (`httpMethod`, `resource`). */
 export type RouteKey = `${LookupRoute['method']} ${LookupRoute['resource']}`;
-

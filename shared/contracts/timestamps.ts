@@ -14,7 +14,8 @@ export const CANONICAL_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z
 // RFC 3339 date-time (`T`, `t` or a space between date and time; `Z`, `z` or ±HH:MM), tolerating
 // what ISO 8601 also allows and is unambiguous: omitted seconds, a comma before the fraction, an
 // offset without its colon. The fraction may have any number of digits.
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
 
 /** Longest input looked at: a timestamp beyond this is not one (and is not worth a regex run). */
 const MAX_INPUT = 256;
@@ -29,7 +30,13 @@ export function canonicalTimestamp(value: string | null | undefined): string | n
   if (typeof value !== 'string' || value.length > MAX_INPUT) return null;
   const m = RFC3339.exec(value);
   if (!m) return null;
-  const [year, month, day, hour, minute] = [m[1], m[2], m[3], m[4], m[5]].map(Number) as [number, number, number, number, number];
+  const [year, month, day, hour, minute] = [m[1], m[2], m[3], m[4], m[5]].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const second = m[6] === undefined ? 0 : Number(m[6]);
   const millis = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0'));
   const offsetMinutes = m[8] !== undefined ? 0 : (m[9] === '-' ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11]));

@@ -12,7 +12,8 @@ import { ConfigurationError } from '../platform/errors.js';
  * (local/start.ts) and the upstream client itself (shared/upstream/upstream-client.ts).
  */
 
-export const UPSTREAM_URL_RULE = 'must be an https:// URL (plain http:// only for a loopback host: 127.0.0.0/8, ::1, localhost), because the API key travels with every request';
+export const UPSTREAM_URL_RULE =
+  'must be an https:// URL (plain http:// only for a loopback host: 127.0.0.0/8, ::1, localhost), because the API key travels with every request';
 
 /**
  * Whether a URL's host is loopback. Takes the WHATWG-normalised `hostname` of a parsed URL, in which
@@ -23,6 +24,7 @@ export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.toLowerCase();
   if (host === 'localhost' || host === '[::1]') return true;
   const quad = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  // biome-ignore lint/complexity/useOptionalChain: the result must be a boolean, not undefined
   return quad !== null && quad.slice(1).every((octet) => Number(octet) <= 255);
 }
 

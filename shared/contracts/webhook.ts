@@ -32,8 +32,14 @@ export const WEBHOOK_HEADERS = {
 export const WebhookEventSchema = z
   .strictObject({
     v: z.literal(WEBHOOK_EVENT_VERSION, { error: `must be ${WEBHOOK_EVENT_VERSION}` }),
-    fileIds: z.array(FileIdSchema).max(MAX_WEBHOOK_IDS, { message: `may hold at most ${MAX_WEBHOOK_IDS} ids` }).optional(),
-    chatIds: z.array(ChatIdSchema).max(MAX_WEBHOOK_CHATS, { message: `may hold at most ${MAX_WEBHOOK_CHATS} ids` }).optional(),
+    fileIds: z
+      .array(FileIdSchema)
+      .max(MAX_WEBHOOK_IDS, { message: `may hold at most ${MAX_WEBHOOK_IDS} ids` })
+      .optional(),
+    chatIds: z
+      .array(ChatIdSchema)
+      .max(MAX_WEBHOOK_CHATS, { message: `may hold at most ${MAX_WEBHOOK_CHATS} ids` })
+      .optional(),
     reason: ReasonSchema.optional(),
   })
   .transform((e) => ({
@@ -91,7 +97,9 @@ export const WEBHOOK_ERROR_TYPES = [
 export type WebhookErrorType = (typeof WEBHOOK_ERROR_TYPES)[number];
 
 /** Parses a body already known to be authentic; the message names the offending field or key, not its value. */
-export function parseWebhookEvent(bytes: Uint8Array): { ok: true; event: WebhookEvent } | { ok: false; message: string } {
+export function parseWebhookEvent(
+  bytes: Uint8Array,
+): { ok: true; event: WebhookEvent } | { ok: false; message: string } {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);

@@ -46,7 +46,13 @@ async function pollActivities(ctx: RunContext, deps: ActivityPollerDeps): Promis
     let page;
     try {
       page = await deps.upstream.listActivities(
-        { afterId: cursor ?? undefined, createdAtGte: lower ?? undefined, createdAtLt: upper, types: DISCOVERY_ACTIVITY_TYPES, limit: deps.pageSize },
+        {
+          afterId: cursor ?? undefined,
+          createdAtGte: lower ?? undefined,
+          createdAtLt: upper,
+          types: DISCOVERY_ACTIVITY_TYPES,
+          limit: deps.pageSize,
+        },
         ctx.signal,
       );
     } catch (err) {
@@ -62,14 +68,21 @@ async function pollActivities(ctx: RunContext, deps: ActivityPollerDeps): Promis
     }
     const jobs = fresh.map(jobOf).filter((j): j is IngestJob => j !== undefined);
     if (jobs.length > 0) {
-      await deps.jobs.send(jobs.map((j) => serializeJob(j)), ctx.signal, { delaySeconds: deps.uploadJobDelaySeconds });
+      await deps.jobs.send(
+        jobs.map((j) => serializeJob(j)),
+        ctx.signal,
+        { delaySeconds: deps.uploadJobDelaySeconds },
+      );
       ctx.jobsEnqueued(jobs.length);
     }
     for (const activity of fresh) {
       const deletion = deletionOf(activity);
       if (deletion) await deps.deletions.recordUpstreamDeletion(deletion, deps.now());
     }
-    await deps.store.markActivitiesSeen(fresh.map((a) => a.id), deps.now());
+    await deps.store.markActivitiesSeen(
+      fresh.map((a) => a.id),
+      deps.now(),
+    );
     if (page.lastId && page.lastId !== cursor) {
       cursor = page.lastId;
       await ctx.saveCheckpoint({ ...ctx.checkpoint, cursor });
@@ -84,12 +97,23 @@ async function pollActivities(ctx: RunContext, deps: ActivityPollerDeps): Promis
 function jobOf(activity: Activity): IngestJob | undefined {
   if (activity.type !== 'claude_file_uploaded' && activity.type !== 'claude_project_file_uploaded') return undefined;
   if (!activity.claude_file_id) return undefined;
-  return { v: 1, fileId: activity.claude_file_id, ...(activity.claude_chat_id ? { chatId: activity.claude_chat_id } : {}) };
+  return {
+    v: 1,
+    fileId: activity.claude_file_id,
+    ...(activity.claude_chat_id ? { chatId: activity.claude_chat_id } : {}),
+  };
 }
 
 function deletionOf(activity: Activity): UpstreamDeletion | undefined {
-  const common = { deletedAt: activity.created_at ?? null, via: 'activity' as const, activityId: activity.id, ...(activity.actor ? { actor: activity.actor } : {}) };
-  if (activity.type === 'claude_file_deleted' && activity.claude_file_id) return { id: activity.claude_file_id, kind: 'file', ...common };
-  if (activity.type === 'claude_chat_deleted' && activity.claude_chat_id) return { id: activity.claude_chat_id, kind: 'chat', ...common };
+  const common = {
+    deletedAt: activity.created_at ?? null,
+    via: 'activity' as const,
+    activityId: activity.id,
+    ...(activity.actor ? { actor: activity.actor } : {}),
+  };
+  if (activity.type === 'claude_file_deleted' && activity.claude_file_id)
+    return { id: activity.claude_file_id, kind: 'file', ...common };
+  if (activity.type === 'claude_chat_deleted' && activity.claude_chat_id)
+    return { id: activity.claude_chat_id, kind: 'chat', ...common };
   return undefined;
 }

@@ -10,7 +10,14 @@ import type { RunContext } from './poller-run.js';
 /** Where backfills keep their checkpoints; one lease per set of options, so two runs never interleave. */
 export interface BackfillStore {
   /** Takes the lease of `key`; the stored checkpoint comes back with it (undefined when none). */
-  acquire(key: string, owner: string, nowMs: number, leaseMs: number): Promise<{ kind: 'acquired'; checkpoint: BackfillCheckpoint | undefined } | { kind: 'held'; leaseExpiresAtMs: number }>;
+  acquire(
+    key: string,
+    owner: string,
+    nowMs: number,
+    leaseMs: number,
+  ): Promise<
+    { kind: 'acquired'; checkpoint: BackfillCheckpoint | undefined } | { kind: 'held'; leaseExpiresAtMs: number }
+  >;
   /** Writes the checkpoint and extends the lease; false when another run has taken the lease since. */
   save(checkpoint: BackfillCheckpoint, owner: string, nowMs: number, leaseMs: number): Promise<boolean>;
   release(key: string, owner: string): Promise<void>;
@@ -54,7 +61,11 @@ export function backfillKey(query: BackfillQuery): string {
  * gate. Progress is checkpointed after every chat, so an interrupted backfill resumes where it
  * stopped; a chat the poller already read (or an earlier backfill did) costs no upstream request.
  */
-export async function runBackfill(deps: BackfillDeps, query: BackfillQuery, opts: BackfillOptions): Promise<BackfillResult> {
+export async function runBackfill(
+  deps: BackfillDeps,
+  query: BackfillQuery,
+  opts: BackfillOptions,
+): Promise<BackfillResult> {
   const key = backfillKey(query);
   const owner = randomUUID();
   const taken = await deps.backfills.acquire(key, owner, deps.now(), opts.leaseMs);
@@ -116,7 +127,12 @@ export async function runBackfill(deps: BackfillDeps, query: BackfillQuery, opts
         opts.onProgress(cp, 'chat');
       }
       const done = !page.hasMore || page.lastId === null;
-      await save({ ...cp, cursor: page.lastId ?? cp.cursor, doneInPage: [], ...(done ? { completedAt: new Date(deps.now()).toISOString() } : {}) });
+      await save({
+        ...cp,
+        cursor: page.lastId ?? cp.cursor,
+        doneInPage: [],
+        ...(done ? { completedAt: new Date(deps.now()).toISOString() } : {}),
+      });
       opts.onProgress(cp, 'page');
       if (done) return { ending: 'completed', checkpoint: cp, resumed };
     }
@@ -152,7 +168,9 @@ async function readChat(chat: ChatSummary, deps: BackfillDeps, signal: AbortSign
 /** Worth another attempt: a 429 or 5xx upstream allows again, a transport failure, no budget yet, the queue refusing jobs. */
 function isTransient(err: unknown): boolean {
   if (err instanceof UpstreamHttpError) return err.retryable;
-  return err instanceof UpstreamTransportError || err instanceof BudgetExhaustedError || err instanceof EnqueueFailedError;
+  return (
+    err instanceof UpstreamTransportError || err instanceof BudgetExhaustedError || err instanceof EnqueueFailedError
+  );
 }
 
 /** Retries a step on transient failures, waiting as told (retry-after, the next budget window) or backing off. */
@@ -162,9 +180,14 @@ async function withRetries<T>(deps: BackfillDeps, opts: BackfillOptions, step: (
       return await step();
     } catch (err) {
       if (opts.signal.aborted || attempt >= opts.maxAttempts || !isTransient(err)) throw err;
-      const told = err instanceof UpstreamHttpError || err instanceof BudgetExhaustedError ? err.retryAfterMs : undefined;
+      const told =
+        err instanceof UpstreamHttpError || err instanceof BudgetExhaustedError ? err.retryAfterMs : undefined;
       const wait = told ?? Math.min(30_000, 1_000 * 2 ** (attempt - 1));
-      deps.log.warn('backfill step failed; retrying', { attempt, waitMs: wait, error: err instanceof Error ? err.message : String(err) });
+      deps.log.warn('backfill step failed; retrying', {
+        attempt,
+        waitMs: wait,
+        error: err instanceof Error ? err.message : String(err),
+      });
       await deps.sleep(wait, opts.signal);
     }
   }

@@ -77,11 +77,18 @@ export async function pollChat(chat: ChatSummary, ctx: RunContext, deps: ChatPol
   for (;;) {
     let page;
     try {
-      page = await deps.upstream.listChatMessages(chat.id, { afterId: after ?? undefined, limit: deps.messagePageSize }, ctx.signal);
+      page = await deps.upstream.listChatMessages(
+        chat.id,
+        { afterId: after ?? undefined, limit: deps.messagePageSize },
+        ctx.signal,
+      );
     } catch (err) {
       if (err instanceof UpstreamHttpError && err.status === 404) {
         // Hard-deleted between the listing and now: nothing is left to read.
-        deps.log.warn('chat listed but gone when its messages were read', { chatId: chat.id, requestId: err.requestId });
+        deps.log.warn('chat listed but gone when its messages were read', {
+          chatId: chat.id,
+          requestId: err.requestId,
+        });
         return;
       }
       throw asCursorRejection(err, after);
@@ -90,7 +97,10 @@ export async function pollChat(chat: ChatSummary, ctx: RunContext, deps: ChatPol
     const deletedAt = page.chatDeletedAt ?? chat.deleted_at ?? null;
     if (deletedAt !== null && !deletionRecorded) {
       // Soft-deleted in the app: still readable, still archived; the index notes the deletion.
-      await deps.deletions.recordUpstreamDeletion({ id: chat.id, kind: 'chat', deletedAt, via: 'chat_soft_delete' }, deps.now());
+      await deps.deletions.recordUpstreamDeletion(
+        { id: chat.id, kind: 'chat', deletedAt, via: 'chat_soft_delete' },
+        deps.now(),
+      );
       deletionRecorded = true;
     }
     const bodies = jobsOf(chat.id, page.items).map((job) => serializeJob(job));
@@ -102,7 +112,10 @@ export async function pollChat(chat: ChatSummary, ctx: RunContext, deps: ChatPol
     if (last !== null) after = last;
     // The chat counts as read up to `updatedAt` only once its last page is handled.
     const done = !page.hasMore || last === null;
-    await deps.store.putChatCheckpoint(chat.id, { lastMessageId: after, updatedAt: done ? updatedAt : (seen?.updatedAt ?? null) });
+    await deps.store.putChatCheckpoint(chat.id, {
+      lastMessageId: after,
+      updatedAt: done ? updatedAt : (seen?.updatedAt ?? null),
+    });
     if (done) return;
     if (ctx.shouldStop()) return;
   }
@@ -117,10 +130,38 @@ export function jobsOf(chatId: string, messages: readonly ChatMessage[]): Ingest
   const jobs = new Map<string, IngestJob>();
   for (const m of messages) {
     for (const f of m.generated) {
-      jobs.set(f.id, withFallback({ v: 1, fileId: f.id, chatId, file: { filename: f.filename, md5: f.md5 ?? null, mime_type: f.mime_type || null, size_bytes: f.size_bytes ?? null, created_at: null } }));
+      jobs.set(
+        f.id,
+        withFallback({
+          v: 1,
+          fileId: f.id,
+          chatId,
+          file: {
+            filename: f.filename,
+            md5: f.md5 ?? null,
+            mime_type: f.mime_type || null,
+            size_bytes: f.size_bytes ?? null,
+            created_at: null,
+          },
+        }),
+      );
     }
     for (const f of m.uploaded) {
-      jobs.set(f.id, withFallback({ v: 1, fileId: f.id, chatId, file: { filename: f.filename, md5: f.md5 ?? null, mime_type: f.mime_type || null, size_bytes: f.size_bytes ?? null, created_at: validTimestamp(f.created_at) } }));
+      jobs.set(
+        f.id,
+        withFallback({
+          v: 1,
+          fileId: f.id,
+          chatId,
+          file: {
+            filename: f.filename,
+            md5: f.md5 ?? null,
+            mime_type: f.mime_type || null,
+            size_bytes: f.size_bytes ?? null,
+            created_at: validTimestamp(f.created_at),
+          },
+        }),
+      );
     }
   }
   return [...jobs.values()];

@@ -29,7 +29,10 @@ async function pollFiles(ctx: RunContext, deps: FilesApiPollerDeps): Promise<'co
     }
     ctx.page(page);
     // One batched question per page (shared/index/dynamodb-archived-files.ts), not one read per file.
-    const final = await deps.archived.finalAmong(page.items.map((f) => f.id), ctx.signal);
+    const final = await deps.archived.finalAmong(
+      page.items.map((f) => f.id),
+      ctx.signal,
+    );
     const bodies = page.items.filter((f) => !final.has(f.id)).map((f) => serializeJob({ fileId: f.id }));
     if (bodies.length > 0) {
       await deps.jobs.send(bodies, ctx.signal);

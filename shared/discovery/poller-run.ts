@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { LedgerRecord, PollerSource, RunEnding } from '../contracts/discovery-ledger.js';
 import { DISCOVERY_METRIC } from '../contracts/metric-names.js';
-import { ArchiverError, describeError as describe, describeForRecord, UpstreamHttpError, UpstreamRateLimitedError } from '../platform/errors.js';
+import {
+  ArchiverError,
+  describeError as describe,
+  describeForRecord,
+  UpstreamHttpError,
+  UpstreamRateLimitedError,
+} from '../platform/errors.js';
 import { BudgetExhaustedError } from './rate-budget.js';
 import type { PollerCheckpoint, PollerDeps, PollerLease } from './ports.js';
 
@@ -70,7 +76,10 @@ export async function runPoller(
   }
   const checkpoint = await deps.store.getCheckpoint(source);
   const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new Error('poller deadline')), Math.max(0, opts.deadlineMs - startedMs));
+  const timer = setTimeout(
+    () => deadline.abort(new Error('poller deadline')),
+    Math.max(0, opts.deadlineMs - startedMs),
+  );
   const stats = { pages: 0, records: 0, invalid: 0, jobs: 0, lastRequestId: null as string | null };
   let cursorEnd = checkpoint?.cursor ?? null;
   let window: [string | null, string | null] = [new Date(startedMs).toISOString(), null];
@@ -86,7 +95,12 @@ export async function runPoller(
       stats.records += page.items.length;
       stats.invalid += page.invalid;
       if (page.requestId) stats.lastRequestId = page.requestId;
-      if (page.invalid > 0) deps.log.warn('upstream sent items that do not match the documented shape', { source, invalid: page.invalid, requestId: page.requestId });
+      if (page.invalid > 0)
+        deps.log.warn('upstream sent items that do not match the documented shape', {
+          source,
+          invalid: page.invalid,
+          requestId: page.requestId,
+        });
     },
     jobsEnqueued(count) {
       stats.jobs += count;
@@ -122,16 +136,34 @@ export async function runPoller(
       requestId: error.requestId,
     });
     if (error.requestId) stats.lastRequestId = error.requestId;
-    await deps.store.putCheckpoint(source, { ...(checkpoint ?? { cursor: null }), rejectedCursor: error.cursor }, lease).catch(() => undefined);
+    await deps.store
+      .putCheckpoint(source, { ...(checkpoint ?? { cursor: null }), rejectedCursor: error.cursor }, lease)
+      .catch(() => undefined);
   } else if (error !== undefined) {
-    deps.log.error('poller run failed; the next run continues from the checkpoint', { source, ending, error: describe(error) });
+    deps.log.error('poller run failed; the next run continues from the checkpoint', {
+      source,
+      ending,
+      error: describe(error),
+    });
   }
   if (ending === 'completed' || ending === 'deadline') {
     deps.counters.record(DISCOVERY_METRIC.runsCompleted, 1, 'Count');
     if (ending === 'completed' || checkpoint?.rejectedCursor) {
       await deps.store
-        .putCheckpoint(source, { ...(checkpoint ?? {}), cursor: cursorEnd, ...(ending === 'completed' ? { lastCompletedAt: new Date(endedMs).toISOString() } : {}), rejectedCursor: null, ...windowEndOf(ending, window) }, lease)
-        .catch((err: unknown) => deps.log.warn('could not record the run on the checkpoint', { source, error: describe(err) }));
+        .putCheckpoint(
+          source,
+          {
+            ...(checkpoint ?? {}),
+            cursor: cursorEnd,
+            ...(ending === 'completed' ? { lastCompletedAt: new Date(endedMs).toISOString() } : {}),
+            rejectedCursor: null,
+            ...windowEndOf(ending, window),
+          },
+          lease,
+        )
+        .catch((err: unknown) =>
+          deps.log.warn('could not record the run on the checkpoint', { source, error: describe(err) }),
+        );
     }
   }
   deps.counters.record(DISCOVERY_METRIC.pages, stats.pages, 'Count');
@@ -178,7 +210,8 @@ function endingOf(err: unknown): RunEnding {
 
 /** Turns a 400 on a request that carried a stored cursor into CursorRejectedError. */
 export function asCursorRejection(err: unknown, cursor: string | null | undefined): unknown {
-  if (cursor && err instanceof UpstreamHttpError && err.status === 400) return new CursorRejectedError(cursor, err.requestId);
+  if (cursor && err instanceof UpstreamHttpError && err.status === 400)
+    return new CursorRejectedError(cursor, err.requestId);
   return err;
 }
 

@@ -63,13 +63,25 @@ export function factorAt(state: BudgetState, sizing: BudgetSizing, nowMs: number
 }
 
 /** Requests one window grants in all, and to pollers, at `nowMs`. Never zero. */
-export function windowLimits(state: BudgetState, sizing: BudgetSizing, nowMs: number): { total: number; poller: number } {
-  const total = Math.max(1, Math.floor(((sizing.requestsPerMinute * sizing.windowMs) / 60_000) * factorAt(state, sizing, nowMs)));
+export function windowLimits(
+  state: BudgetState,
+  sizing: BudgetSizing,
+  nowMs: number,
+): { total: number; poller: number } {
+  const total = Math.max(
+    1,
+    Math.floor(((sizing.requestsPerMinute * sizing.windowMs) / 60_000) * factorAt(state, sizing, nowMs)),
+  );
   return { total, poller: Math.max(1, Math.floor(total * sizing.pollerShare)) };
 }
 
 /** The state after a 429 at `nowMs`. */
-export function shrunkState(state: BudgetState, sizing: BudgetSizing, retryAfterMs: number | undefined, nowMs: number): BudgetState {
+export function shrunkState(
+  state: BudgetState,
+  sizing: BudgetSizing,
+  retryAfterMs: number | undefined,
+  nowMs: number,
+): BudgetState {
   const pause = retryAfterMs ?? sizing.windowMs;
   return {
     factor: Math.max(sizing.minFactor, factorAt(state, sizing, nowMs) * sizing.shrinkFactor),
@@ -126,9 +138,11 @@ export function createBudgetGate(opts: GateOptions): RequestGate {
         await budget.shrink(retryAfterMs, now());
         opts.log.warn('upstream answered 429: budget paused and shrunk', { api, retryAfterMs });
       } catch (err) {
-        opts.log.warn('could not record the 429 on the shared budget', { api, error: err instanceof Error ? err.name : 'unknown' });
+        opts.log.warn('could not record the 429 on the shared budget', {
+          api,
+          error: err instanceof Error ? err.name : 'unknown',
+        });
       }
     },
   };
 }
-

@@ -37,7 +37,12 @@ type Sender = Pick<DynamoDBDocumentClient, 'send'>;
  * server echoes back (dynalite, for one, drops the ProjectionExpression from UnprocessedKeys).
  * Returns the items found, in no particular order; keys with no item are simply absent.
  */
-export async function batchGetItems(doc: Sender, table: string, keys: readonly Key[], opts: BatchGetOptions): Promise<Record<string, unknown>[]> {
+export async function batchGetItems(
+  doc: Sender,
+  table: string,
+  keys: readonly Key[],
+  opts: BatchGetOptions,
+): Promise<Record<string, unknown>[]> {
   const maxAttempts = opts.maxAttempts ?? 8;
   const baseBackoffMs = opts.baseBackoffMs ?? 50;
   const signal = opts.signal ?? new AbortController().signal;
@@ -55,7 +60,9 @@ export async function batchGetItems(doc: Sender, table: string, keys: readonly K
             [table]: {
               Keys: pending,
               ConsistentRead: opts.consistentRead,
-              ...(opts.projection ? { ProjectionExpression: opts.projection.expression, ExpressionAttributeNames: opts.projection.names } : {}),
+              ...(opts.projection
+                ? { ProjectionExpression: opts.projection.expression, ExpressionAttributeNames: opts.projection.names }
+                : {}),
             },
           },
         }),

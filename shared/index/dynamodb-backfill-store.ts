@@ -48,7 +48,9 @@ export class DynamoDbBackfillStore implements BackfillStore {
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
     }
-    const held = await this.doc.send(new GetCommand({ TableName: this.table, Key: BACKFILL_KEYS.checkpoint(key), ConsistentRead: true }));
+    const held = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: BACKFILL_KEYS.checkpoint(key), ConsistentRead: true }),
+    );
     const expires = held.Item?.['leaseExpiresAtMs'];
     return { kind: 'held', leaseExpiresAtMs: typeof expires === 'number' ? expires : nowMs };
   }

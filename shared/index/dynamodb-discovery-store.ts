@@ -20,7 +20,12 @@ export class DynamoDbDiscoveryStore implements DiscoveryStore {
     private readonly table: string,
   ) {}
 
-  async acquireLease(source: PollerSource, owner: string, nowMs: number, leaseMs: number): Promise<PollerLease | undefined> {
+  async acquireLease(
+    source: PollerSource,
+    owner: string,
+    nowMs: number,
+    leaseMs: number,
+  ): Promise<PollerLease | undefined> {
     try {
       const res = await this.doc.send(
         new UpdateCommand({
@@ -62,12 +67,18 @@ export class DynamoDbDiscoveryStore implements DiscoveryStore {
    */
   async clearLease(source: PollerSource): Promise<void> {
     await this.doc.send(
-      new UpdateCommand({ TableName: this.table, Key: DISCOVERY_KEYS.lease(source), UpdateExpression: 'REMOVE leaseOwner, leaseExpiresAtMs' }),
+      new UpdateCommand({
+        TableName: this.table,
+        Key: DISCOVERY_KEYS.lease(source),
+        UpdateExpression: 'REMOVE leaseOwner, leaseExpiresAtMs',
+      }),
     );
   }
 
   async getCheckpoint(source: PollerSource): Promise<PollerCheckpoint | undefined> {
-    const res = await this.doc.send(new GetCommand({ TableName: this.table, Key: DISCOVERY_KEYS.checkpoint(source), ConsistentRead: true }));
+    const res = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: DISCOVERY_KEYS.checkpoint(source), ConsistentRead: true }),
+    );
     if (!res.Item) return undefined;
     return CheckpointSchema.parse(res.Item);
   }
@@ -91,17 +102,23 @@ export class DynamoDbDiscoveryStore implements DiscoveryStore {
   }
 
   async getChatCheckpoint(chatId: string): Promise<ChatCheckpoint | undefined> {
-    const res = await this.doc.send(new GetCommand({ TableName: this.table, Key: DISCOVERY_KEYS.chatCheckpoint(chatId) }));
+    const res = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: DISCOVERY_KEYS.chatCheckpoint(chatId) }),
+    );
     if (!res.Item) return undefined;
     return ChatCheckpointSchema.parse(res.Item);
   }
 
   async putChatCheckpoint(chatId: string, checkpoint: ChatCheckpoint): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.table, Item: { ...DISCOVERY_KEYS.chatCheckpoint(chatId), ...checkpoint } }));
+    await this.doc.send(
+      new PutCommand({ TableName: this.table, Item: { ...DISCOVERY_KEYS.chatCheckpoint(chatId), ...checkpoint } }),
+    );
   }
 
   async hasSeenActivity(activityId: string): Promise<boolean> {
-    const res = await this.doc.send(new GetCommand({ TableName: this.table, Key: DISCOVERY_KEYS.activitySeen(activityId), ConsistentRead: true }));
+    const res = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: DISCOVERY_KEYS.activitySeen(activityId), ConsistentRead: true }),
+    );
     return res.Item !== undefined;
   }
 
@@ -110,7 +127,9 @@ export class DynamoDbDiscoveryStore implements DiscoveryStore {
     const expiresAt = Math.floor(nowMs / 1000) + ACTIVITY_SEEN_DAYS * 86_400;
     await Promise.all(
       activityIds.map((id) =>
-        this.doc.send(new PutCommand({ TableName: this.table, Item: { ...DISCOVERY_KEYS.activitySeen(id), seenAt, expiresAt } })),
+        this.doc.send(
+          new PutCommand({ TableName: this.table, Item: { ...DISCOVERY_KEYS.activitySeen(id), seenAt, expiresAt } }),
+        ),
       ),
     );
   }
@@ -119,13 +138,21 @@ export class DynamoDbDiscoveryStore implements DiscoveryStore {
     await this.doc.send(
       new PutCommand({
         TableName: this.table,
-        Item: { pk: DISCOVERY_KEYS.ledgerPartition(record.source), sk: DISCOVERY_KEYS.ledgerSortKey(record.startedAt, record.runId), ...record },
+        Item: {
+          pk: DISCOVERY_KEYS.ledgerPartition(record.source),
+          sk: DISCOVERY_KEYS.ledgerSortKey(record.startedAt, record.runId),
+          ...record,
+        },
       }),
     );
   }
 
   /** A page of a poller's ledger, newest run first. */
-  async listLedger(source: PollerSource, limit: number, cursor: string | undefined): Promise<{ runs: LedgerRecord[]; nextCursor: string | undefined }> {
+  async listLedger(
+    source: PollerSource,
+    limit: number,
+    cursor: string | undefined,
+  ): Promise<{ runs: LedgerRecord[]; nextCursor: string | undefined }> {
     const partition = DISCOVERY_KEYS.ledgerPartition(source);
     const res = await this.doc.send(
       new QueryCommand({

@@ -19,7 +19,11 @@ export interface FileCounts {
  * fields. The index has no per-state counter, so this reads the whole table: about one read unit per
  * 4 KB of items, eventually consistent. Meant for an operator's occasional `archiver status`.
  */
-export async function countFiles(doc: DynamoDBDocumentClient, table: string, opts: { segments?: number; signal?: AbortSignal } = {}): Promise<FileCounts> {
+export async function countFiles(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  opts: { segments?: number; signal?: AbortSignal } = {},
+): Promise<FileCounts> {
   const segments = opts.segments ?? 4;
   const counts: FileCounts = { archived: 0, unavailable: {}, failed: {}, failing: {}, pending: 0 };
   await Promise.all(

@@ -58,15 +58,24 @@ export class DynamoDbFileIndex implements FileIndex {
   }
 
   async markArchived(record: ArchivedRecord, owner: string): Promise<ArchivedRecord> {
-    return this.finish(record, listingSortTime(record.createdAt, record.archivedAt), { condition: 'leaseOwner = :owner', values: { ':owner': owner } }) as Promise<ArchivedRecord>;
+    return this.finish(record, listingSortTime(record.createdAt, record.archivedAt), {
+      condition: 'leaseOwner = :owner',
+      values: { ':owner': owner },
+    }) as Promise<ArchivedRecord>;
   }
 
   async markUnavailable(record: UnavailableRecord, owner: string): Promise<UnavailableRecord> {
-    return this.finish(record, listingSortTime(record.createdAt, record.recordedAt), { condition: 'leaseOwner = :owner', values: { ':owner': owner } }) as Promise<UnavailableRecord>;
+    return this.finish(record, listingSortTime(record.createdAt, record.recordedAt), {
+      condition: 'leaseOwner = :owner',
+      values: { ':owner': owner },
+    }) as Promise<UnavailableRecord>;
   }
 
   async markFailed(record: FailedRecord, owner: string): Promise<FailedRecord> {
-    return this.finish(record, listingSortTime(record.createdAt, record.failedAt), { condition: 'leaseOwner = :owner', values: { ':owner': owner } }) as Promise<FailedRecord>;
+    return this.finish(record, listingSortTime(record.createdAt, record.failedAt), {
+      condition: 'leaseOwner = :owner',
+      values: { ':owner': owner },
+    }) as Promise<FailedRecord>;
   }
 
   async markDeadLettered(record: FailedRecord, nowMs: number): Promise<FailedRecord | undefined> {
@@ -74,7 +83,8 @@ export class DynamoDbFileIndex implements FileIndex {
       return (await this.finish(record, listingSortTime(record.createdAt, record.failedAt), {
         // Only a file nobody is working on and nothing better is known about: not archived, not
         // recorded unavailable, and no live lease (a duplicate delivery may hold one).
-        condition: 'attribute_not_exists(pk) OR (#status = :pending AND (attribute_not_exists(leaseExpiresAtMs) OR leaseExpiresAtMs < :nowMs))',
+        condition:
+          'attribute_not_exists(pk) OR (#status = :pending AND (attribute_not_exists(leaseExpiresAtMs) OR leaseExpiresAtMs < :nowMs))',
         values: { ':pending': 'pending', ':nowMs': nowMs },
         names: { '#status': 'status' },
       })) as FailedRecord;
@@ -130,7 +140,8 @@ export class DynamoDbFileIndex implements FileIndex {
           ).Attributes
         : await this.getRawItem(fileId);
     const record = toRecord(item);
-    if (record && record.status !== 'pending') await writeChatListings(this.doc, this.table, record, sortAtOf(item, record));
+    if (record && record.status !== 'pending')
+      await writeChatListings(this.doc, this.table, record, sortAtOf(item, record));
     return record;
   }
 
@@ -207,7 +218,7 @@ export class DynamoDbFileIndex implements FileIndex {
   private async reopenFailed(fileId: string, owner: string, claimed: Record<string, unknown>): Promise<void> {
     const stale = STATUS_FIELDS.filter((f) => f in claimed);
     const names: Record<string, string> = { '#status': 'status' };
-    stale.forEach((f, i) => (names[`#r${i}`] = f));
+    for (const [i, f] of stale.entries()) names[`#r${i}`] = f;
     const res = await this.doc.send(
       new UpdateCommand({
         TableName: this.table,
@@ -224,11 +235,15 @@ export class DynamoDbFileIndex implements FileIndex {
   }
 
   private async getRawItem(fileId: string): Promise<Record<string, unknown> | undefined> {
-    const res = await this.doc.send(new GetCommand({ TableName: this.table, Key: fileItemKey(fileId), ConsistentRead: true }));
+    const res = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: fileItemKey(fileId), ConsistentRead: true }),
+    );
     return res.Item;
   }
 
-  private async getItem(fileId: string): Promise<{ record: FileRecord; leaseExpiresAtMs: number | undefined } | undefined> {
+  private async getItem(
+    fileId: string,
+  ): Promise<{ record: FileRecord; leaseExpiresAtMs: number | undefined } | undefined> {
     const item = await this.getRawItem(fileId);
     const record = toRecord(item);
     if (!record) return undefined;

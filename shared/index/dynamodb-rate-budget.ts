@@ -47,7 +47,8 @@ export class DynamoDbRateBudget implements RateBudget {
     const windowStart = Math.floor(nowMs / this.sizing.windowMs) * this.sizing.windowMs;
     if (nowMs < state.pausedUntilMs) return { granted: false, windowStart, retryInMs: state.pausedUntilMs - nowMs };
     const limits = windowLimits(state, this.sizing, nowMs);
-    if (this.fullWindow[cls] === windowStart) return { granted: false, windowStart, retryInMs: windowStart + this.sizing.windowMs - nowMs };
+    if (this.fullWindow[cls] === windowStart)
+      return { granted: false, windowStart, retryInMs: windowStart + this.sizing.windowMs - nowMs };
     // Add to the current window; if the window is stale, move it; if another taker moved it first,
     // add once more. Anything else means the window is full (or ahead of this clock): wait for the next.
     if (await this.add(cls, windowStart, limits)) return { granted: true, windowStart, retryInMs: 0 };
@@ -61,7 +62,9 @@ export class DynamoDbRateBudget implements RateBudget {
 
   async shrink(retryAfterMs: number | undefined, nowMs: number): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const res = await this.doc.send(new GetCommand({ TableName: this.table, Key: DISCOVERY_KEYS.budgetState(this.name), ConsistentRead: true }));
+      const res = await this.doc.send(
+        new GetCommand({ TableName: this.table, Key: DISCOVERY_KEYS.budgetState(this.name), ConsistentRead: true }),
+      );
       const current = toState(res.Item);
       const next = shrunkState(current, this.sizing, retryAfterMs, nowMs);
       try {
@@ -84,13 +87,19 @@ export class DynamoDbRateBudget implements RateBudget {
 
   private async state(nowMs: number): Promise<BudgetState> {
     if (this.cached && nowMs - this.cached.fetchedAtMs < this.sizing.windowMs) return this.cached.state;
-    const res = await this.doc.send(new GetCommand({ TableName: this.table, Key: DISCOVERY_KEYS.budgetState(this.name) }));
+    const res = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: DISCOVERY_KEYS.budgetState(this.name) }),
+    );
     const state = toState(res.Item);
     this.cached = { state, fetchedAtMs: nowMs };
     return state;
   }
 
-  private async add(cls: BudgetClass, windowStart: number, limits: { total: number; poller: number }): Promise<boolean> {
+  private async add(
+    cls: BudgetClass,
+    windowStart: number,
+    limits: { total: number; poller: number },
+  ): Promise<boolean> {
     const poller = cls === 'poller';
     return this.conditional(
       new UpdateCommand({

@@ -21,9 +21,14 @@ export type RedriveReset = 'reset' | 'final' | 'absent' | 'leased';
  * fields (one conditional write), and a failed file's chat listings show it pending again. Never
  * touches a final record (archived, unavailable), never takes a live lease from a delivery.
  */
-export async function resetForRedrive(doc: DynamoDBDocumentClient, table: string, fileId: string, nowMs: number): Promise<RedriveReset> {
+export async function resetForRedrive(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  fileId: string,
+  nowMs: number,
+): Promise<RedriveReset> {
   const names: Record<string, string> = { '#status': 'status' };
-  STATUS_FIELDS.forEach((f, i) => (names[`#r${i}`] = f));
+  for (const [i, f] of STATUS_FIELDS.entries()) names[`#r${i}`] = f;
   let before: Record<string, unknown> | undefined;
   try {
     const res = await doc.send(

@@ -70,7 +70,9 @@ export class DynamoDbReplayGuard implements ReplayGuard {
       } catch (err) {
         if (!(err instanceof ConditionalCheckFailedException)) throw err;
       }
-      const res = await this.doc.send(new GetCommand({ TableName: this.table, Key: { [KEY]: webhookId }, ConsistentRead: true }));
+      const res = await this.doc.send(
+        new GetCommand({ TableName: this.table, Key: { [KEY]: webhookId }, ConsistentRead: true }),
+      );
       const item = StoredItemSchema.safeParse(res.Item);
       if (!item.success) continue;
       const { state, leaseUntilMs, outcome } = item.data;
@@ -87,7 +89,12 @@ export class DynamoDbReplayGuard implements ReplayGuard {
   }
 
   async complete(webhookId: string, token: string, outcome: StoredOutcome, nowMs: number): Promise<void> {
-    await this.putOwned(webhookId, token, { state: 'done', leaseUntilMs: 0, outcome, [TTL]: this.expiresAt(nowMs) }, nowMs);
+    await this.putOwned(
+      webhookId,
+      token,
+      { state: 'done', leaseUntilMs: 0, outcome, [TTL]: this.expiresAt(nowMs) },
+      nowMs,
+    );
   }
 
   async release(webhookId: string, token: string, nowMs: number): Promise<void> {
@@ -95,7 +102,12 @@ export class DynamoDbReplayGuard implements ReplayGuard {
   }
 
   /** Overwrites the item only while this delivery's claim is the one stored (a fencing token). */
-  private async putOwned(webhookId: string, token: string, fields: Record<string, unknown>, nowMs: number): Promise<void> {
+  private async putOwned(
+    webhookId: string,
+    token: string,
+    fields: Record<string, unknown>,
+    nowMs: number,
+  ): Promise<void> {
     try {
       await this.doc.send(
         new PutCommand({

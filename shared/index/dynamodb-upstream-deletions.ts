@@ -19,7 +19,14 @@ export class UpstreamDeletionIndex {
 
   /** Records a deletion; the first report of each kind (activity, soft delete) is kept, repeats are no-ops. */
   async recordUpstreamDeletion(
-    deletion: { id: string; kind: 'file' | 'chat'; deletedAt: string | null; via: 'activity' | 'chat_soft_delete'; activityId?: string | undefined; actor?: Record<string, unknown> | undefined },
+    deletion: {
+      id: string;
+      kind: 'file' | 'chat';
+      deletedAt: string | null;
+      via: 'activity' | 'chat_soft_delete';
+      activityId?: string | undefined;
+      actor?: Record<string, unknown> | undefined;
+    },
     nowMs: number,
   ): Promise<void> {
     // A hard delete (activity) outranks a soft delete seen earlier: it overwrites `via`.
@@ -49,7 +56,12 @@ export class UpstreamDeletionIndex {
     const unique = [...new Set(ids)];
     if (unique.length === 0) return [];
     // Keys DynamoDB leaves unprocessed are asked for again: a lookup must not drop a deletion it holds.
-    const items = await batchGetItems(this.doc, this.table, unique.map((id) => DISCOVERY_KEYS.upstreamDeletion(id)), { consistentRead: true });
+    const items = await batchGetItems(
+      this.doc,
+      this.table,
+      unique.map((id) => DISCOVERY_KEYS.upstreamDeletion(id)),
+      { consistentRead: true },
+    );
     const found = new Map<string, UpstreamDeletionRecord>();
     for (const item of items) {
       const { pk: _pk, sk: _sk, ...record } = item;

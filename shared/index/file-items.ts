@@ -33,7 +33,12 @@ export function sortAtOf(item: Record<string, unknown> | undefined, record: File
 }
 
 /** Idempotent: a listing item per chat, each a copy of the record. */
-export async function writeChatListings(doc: DynamoDBDocumentClient, table: string, record: FileRecord, sortAt: string): Promise<void> {
+export async function writeChatListings(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  record: FileRecord,
+  sortAt: string,
+): Promise<void> {
   await Promise.all(
     record.chatIds.map((chatId) =>
       doc.send(

@@ -1,12 +1,30 @@
 import type { ArchiveStore, StoredObject } from '../archive/archive-store.js';
-import { contentDisposition, encodeRfc5987, safeContentType, sanitizeFilename, toWellFormed } from '../archive/content-disposition.js';
+import {
+  contentDisposition,
+  encodeRfc5987,
+  safeContentType,
+  sanitizeFilename,
+  toWellFormed,
+} from '../archive/content-disposition.js';
 import type { ExpectedIntegrity } from '../archive/integrity.js';
-import type { ArchivedRecord, FailedRecord, PublishedMd5Mismatch, UnavailableRecord } from '../contracts/file-records.js';
+import type {
+  ArchivedRecord,
+  FailedRecord,
+  PublishedMd5Mismatch,
+  UnavailableRecord,
+} from '../contracts/file-records.js';
 import type { FileSource } from '../contracts/ids.js';
 import type { IngestJob } from '../contracts/job.js';
 import { objectKeyFor } from '../contracts/object-keys.js';
 import type { FileIndex } from '../index/file-index.js';
-import { ClaimHeldError, describeError, describeForRecord, noteUpstreamRequestId, UnsizedFileTooLargeError, upstreamRequestIdOf } from '../platform/errors.js';
+import {
+  ClaimHeldError,
+  describeError,
+  describeForRecord,
+  noteUpstreamRequestId,
+  UnsizedFileTooLargeError,
+  upstreamRequestIdOf,
+} from '../platform/errors.js';
 import type { Log } from '../platform/telemetry.js';
 import { recordedCreatedAt } from '../upstream/file-metadata.js';
 import type { FileMetadata } from '../upstream/file-metadata.js';
@@ -53,7 +71,12 @@ export type ArchiveOutcome =
  * retry can fetch, is recorded as such (final-outcome.ts). Throws anything else for `decideFailure`
  * to act on; the claim is released first, noting the error and the last upstream request-id.
  */
-export async function archiveFile(job: IngestJob, source: FileSource, delivery: Delivery, deps: ArchiveDeps): Promise<ArchiveOutcome> {
+export async function archiveFile(
+  job: IngestJob,
+  source: FileSource,
+  delivery: Delivery,
+  deps: ArchiveDeps,
+): Promise<ArchiveOutcome> {
   const now = deps.now ?? Date.now;
   const claim = await deps.index.claim(job.fileId, source, delivery.owner, now(), deps.leaseMs);
   if (claim.kind === 'archived') {
@@ -66,15 +89,33 @@ export async function archiveFile(job: IngestJob, source: FileSource, delivery: 
     return await archiveClaimed(job, source, delivery, claim.attempts, deps);
   } catch (err) {
     await deps.index
-      .release(job.fileId, delivery.owner, { error: describeForRecord(err), upstreamRequestId: upstreamRequestIdOf(err) ?? null })
-      .catch((releaseErr: unknown) => deps.log.warn('could not release the claim', { fileId: job.fileId, error: describeError(releaseErr) }));
+      .release(job.fileId, delivery.owner, {
+        error: describeForRecord(err),
+        upstreamRequestId: upstreamRequestIdOf(err) ?? null,
+      })
+      .catch((releaseErr: unknown) =>
+        deps.log.warn('could not release the claim', { fileId: job.fileId, error: describeError(releaseErr) }),
+      );
     throw err;
   }
 }
 
-async function archiveClaimed(job: IngestJob, source: FileSource, delivery: Delivery, claims: number, deps: ArchiveDeps): Promise<ArchiveOutcome> {
+async function archiveClaimed(
+  job: IngestJob,
+  source: FileSource,
+  delivery: Delivery,
+  claims: number,
+  deps: ArchiveDeps,
+): Promise<ArchiveOutcome> {
   const { signal } = delivery;
-  const retrying = { signal, receiveCount: delivery.receiveCount, maxAttempts: deps.maxAttempts, log: deps.log, sleep: deps.sleep, random: deps.random };
+  const retrying = {
+    signal,
+    receiveCount: delivery.receiveCount,
+    maxAttempts: deps.maxAttempts,
+    log: deps.log,
+    sleep: deps.sleep,
+    random: deps.random,
+  };
   // The request-id of the last upstream answer: every failure carries it to the logs and the record.
   let lastRequestId: string | undefined;
   const failed = (err: unknown, metadata: FileMetadata | null) => {
@@ -98,7 +139,15 @@ async function archiveClaimed(job: IngestJob, source: FileSource, delivery: Deli
   metadata = { ...metadata, chatIds };
 
   if (!metadata.downloadable) {
-    return recordFinalOutcome(job, source, delivery, { status: 'unavailable', reason: 'not_downloadable' }, metadata, 'upstream marks the file as not downloadable', deps);
+    return recordFinalOutcome(
+      job,
+      source,
+      delivery,
+      { status: 'unavailable', reason: 'not_downloadable' },
+      metadata,
+      'upstream marks the file as not downloadable',
+      deps,
+    );
   }
 
   const key = objectKeyFor(source, job.fileId);
@@ -108,7 +157,11 @@ async function archiveClaimed(job: IngestJob, source: FileSource, delivery: Deli
     contentDisposition: contentDisposition(metadata.filename),
     metadata: objectMetadata(job.fileId, source, sanitizeFilename(metadata.filename)),
   };
-  const expected: ExpectedIntegrity = { sizeBytes: metadata.sizeBytes, contentMd5Base64: undefined, metadataMd5Hex: metadata.md5Hex };
+  const expected: ExpectedIntegrity = {
+    sizeBytes: metadata.sizeBytes,
+    contentMd5Base64: undefined,
+    metadataMd5Hex: metadata.md5Hex,
+  };
 
   // A previous delivery may have committed the object and then died before indexing it. Adopting that
   // object (after re-verifying it) keeps the bucket at one version per file. Only a delivery that
@@ -124,10 +177,19 @@ async function archiveClaimed(job: IngestJob, source: FileSource, delivery: Deli
         lastRequestId = content.requestId ?? lastRequestId;
         try {
           const onAbortFailure = (err: unknown) =>
-            deps.log.warn('could not abort the multipart upload; the bucket lifecycle rule removes it', { key, error: describeError(err) });
+            deps.log.warn('could not abort the multipart upload; the bucket lifecycle rule removes it', {
+              key,
+              error: describeError(err),
+            });
           // Without a published size nothing else bounds the download (D3): cap it.
           const body = metadata.sizeBytes === null ? capped(content.body, deps.maxUnsizedBytes) : content.body;
-          const written = await deps.store.writeVerified(body, object, { ...expected, contentMd5Base64: content.contentMd5 }, signal, { onAbortFailure });
+          const written = await deps.store.writeVerified(
+            body,
+            object,
+            { ...expected, contentMd5Base64: content.contentMd5 },
+            signal,
+            { onAbortFailure },
+          );
           return { object: written, requestId: content.requestId, contentMd5: content.contentMd5 };
         } catch (err) {
           noteUpstreamRequestId(err, content.requestId);
@@ -146,11 +208,14 @@ async function archiveClaimed(job: IngestJob, source: FileSource, delivery: Deli
 
   const mismatch = publishedMd5Mismatch(metadata.md5Hex, contentMd5, stored.digests.md5Hex);
   if (mismatch) {
-    deps.log.warn('the published md5 disagrees with Content-MD5; archived the bytes that match Content-MD5 and recorded both', {
-      key,
-      upstreamRequestId: requestId,
-      ...mismatch,
-    });
+    deps.log.warn(
+      'the published md5 disagrees with Content-MD5; archived the bytes that match Content-MD5 and recorded both',
+      {
+        key,
+        upstreamRequestId: requestId,
+        ...mismatch,
+      },
+    );
   }
   const record: ArchivedRecord = {
     status: 'archived',
@@ -173,14 +238,22 @@ async function archiveClaimed(job: IngestJob, source: FileSource, delivery: Deli
     archivedAt: new Date((deps.now ?? Date.now)()).toISOString(),
     ...(mismatch ? { publishedMd5Mismatch: mismatch } : {}),
   };
-  return { kind: 'archived', record: await deps.index.markArchived(record, delivery.owner), metadataRequested: !carried };
+  return {
+    kind: 'archived',
+    record: await deps.index.markArchived(record, delivery.owner),
+    metadataRequested: !carried,
+  };
 }
 
 /**
  * Upstream's two hashes disagree while the bytes matched the authoritative one, `Content-MD5` (the
  * writer verifies the metadata `md5` only when that header is absent): evidence worth keeping.
  */
-function publishedMd5Mismatch(metadataMd5: string | null, contentMd5Header: string | undefined, archivedMd5: string): PublishedMd5Mismatch | undefined {
+function publishedMd5Mismatch(
+  metadataMd5: string | null,
+  contentMd5Header: string | undefined,
+  archivedMd5: string,
+): PublishedMd5Mismatch | undefined {
   if (metadataMd5 === null || contentMd5Header === undefined || metadataMd5 === archivedMd5) return undefined;
   return { metadataMd5, contentMd5: archivedMd5 };
 }
@@ -219,13 +292,21 @@ export function carriedMetadata(job: IngestJob, source: FileSource): FileMetadat
 }
 
 /** The object a crashed delivery left at `key`, when its bytes still match upstream's. */
-async function adoptExisting(key: string, expected: ExpectedIntegrity, signal: AbortSignal, deps: ArchiveDeps): Promise<StoredObject | undefined> {
+async function adoptExisting(
+  key: string,
+  expected: ExpectedIntegrity,
+  signal: AbortSignal,
+  deps: ArchiveDeps,
+): Promise<StoredObject | undefined> {
   const found = await deps.store.readBackVerified(key, expected, signal);
   switch (found.kind) {
     case 'absent':
       return undefined;
     case 'mismatch':
-      deps.log.error('an object at the archive key does not match upstream; writing a new version', { key, error: describeError(found.error) });
+      deps.log.error('an object at the archive key does not match upstream; writing a new version', {
+        key,
+        error: describeError(found.error),
+      });
       return undefined;
     case 'verified':
       deps.log.info('adopted an object committed by an earlier delivery', { key, versionId: found.object.versionId });

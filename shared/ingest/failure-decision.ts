@@ -1,6 +1,19 @@
 import type { FailedReason, UnavailableReason } from '../contracts/file-records.js';
-import { BudgetExhaustedError, ClaimHeldError, DeadlineError, IntegrityError, MalformedJobError, UnsizedFileTooLargeError } from '../platform/errors.js';
-import { UpstreamAuthError, UpstreamContractError, UpstreamHttpError, UpstreamRateLimitedError, UpstreamTransportError } from '../platform/errors.js';
+import {
+  BudgetExhaustedError,
+  ClaimHeldError,
+  DeadlineError,
+  IntegrityError,
+  MalformedJobError,
+  UnsizedFileTooLargeError,
+} from '../platform/errors.js';
+import {
+  UpstreamAuthError,
+  UpstreamContractError,
+  UpstreamHttpError,
+  UpstreamRateLimitedError,
+  UpstreamTransportError,
+} from '../platform/errors.js';
 import { backoffDelayMs } from '../upstream/retry-rules.js';
 
 /**
@@ -89,15 +102,23 @@ export function decideFailure(err: unknown, ctx: FailureContext & { inProcess?: 
   }
   if (err instanceof MalformedJobError) return { kind: 'dead-letter-now', reason: err.reason };
   const deferral = (ctx.deferrals ?? 0) < MAX_DEFERRALS ? (ctx.deferrals ?? 0) + 1 : null;
-  if (err instanceof ClaimHeldError) return { kind: 'requeue-after', cause: 'claim-held', delaySeconds: Math.ceil(err.retryAfterMs / 1000), deferral };
+  if (err instanceof ClaimHeldError)
+    return { kind: 'requeue-after', cause: 'claim-held', delaySeconds: Math.ceil(err.retryAfterMs / 1000), deferral };
   // The shared budget had no grant within the worker's wait: the job waits for a later window, as for a 429.
   if (err instanceof BudgetExhaustedError) {
-    return { kind: 'requeue-after', cause: 'budget', delaySeconds: Math.max(1, Math.ceil(err.retryAfterMs / 1000)), deferral };
+    return {
+      kind: 'requeue-after',
+      cause: 'budget',
+      delaySeconds: Math.max(1, Math.ceil(err.retryAfterMs / 1000)),
+      deferral,
+    };
   }
   // 404 is final: the file was deleted or has expired upstream (the use case tells the two apart).
-  if (err instanceof UpstreamHttpError && err.status === 404) return { kind: 'record-outcome', status: 'unavailable', reason: 'not_found' };
+  if (err instanceof UpstreamHttpError && err.status === 404)
+    return { kind: 'record-outcome', status: 'unavailable', reason: 'not_found' };
   // `x-should-retry: false` is upstream saying no retry can succeed, whatever the status (429 included).
-  if (err instanceof UpstreamHttpError && err.shouldRetry === false) return { kind: 'record-outcome', status: 'failed', reason: 'not_retryable' };
+  if (err instanceof UpstreamHttpError && err.shouldRetry === false)
+    return { kind: 'record-outcome', status: 'failed', reason: 'not_retryable' };
   if (err instanceof UnsizedFileTooLargeError) return { kind: 'record-outcome', status: 'failed', reason: 'too_large' };
   if (err instanceof UpstreamRateLimitedError) {
     const delaySeconds = Math.ceil((err.retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS) / 1000);
@@ -154,11 +175,23 @@ export function toQueueActions(decision: QueueDecision): QueueActions {
   switch (decision.kind) {
     case 'requeue-after':
       if (decision.deferral !== null) {
-        return { ack: true, sendDelayedCopy: { delaySeconds: Math.min(Math.max(0, decision.delaySeconds), MAX_DELAY_SECONDS), deferrals: decision.deferral } };
+        return {
+          ack: true,
+          sendDelayedCopy: {
+            delaySeconds: Math.min(Math.max(0, decision.delaySeconds), MAX_DELAY_SECONDS),
+            deferrals: decision.deferral,
+          },
+        };
       }
-      return { ack: false, changeVisibilitySeconds: Math.min(Math.max(0, decision.delaySeconds), MAX_VISIBILITY_SECONDS) };
+      return {
+        ack: false,
+        changeVisibilitySeconds: Math.min(Math.max(0, decision.delaySeconds), MAX_VISIBILITY_SECONDS),
+      };
     case 'requeue-with-backoff':
-      return { ack: false, changeVisibilitySeconds: Math.min(Math.max(0, decision.delaySeconds), MAX_VISIBILITY_SECONDS) };
+      return {
+        ack: false,
+        changeVisibilitySeconds: Math.min(Math.max(0, decision.delaySeconds), MAX_VISIBILITY_SECONDS),
+      };
     case 'record-outcome':
       return { ack: true };
     case 'dead-letter-now':

@@ -70,7 +70,12 @@ export async function recordFinalOutcome(
  * The record of a file whose job is leaving for the dead-letter queue: `failed`, with the last error
  * and the last upstream request id. What the job carried is all that is known of the file here.
  */
-export function deadLetteredRecord(job: IngestJob, source: FileSource, lastError: unknown, nowMs: number): FailedRecord {
+export function deadLetteredRecord(
+  job: IngestJob,
+  source: FileSource,
+  lastError: unknown,
+  nowMs: number,
+): FailedRecord {
   const f = job.file;
   return {
     status: 'failed',

@@ -40,4 +40,3 @@ export async function withInProcessRetries<T>(attempt: () => Promise<T>, opts: I
     }
   }
 }
-

@@ -35,7 +35,8 @@ export function reportOutcome(outcome: ArchiveOutcome, log: Log, counters: Count
     case 'failed':
       counters.record(METRIC.finalOutcomes, 1, 'Count', { name: 'reason', value: outcome.record.reason });
       // A refused key or a throttle that upstream calls final still feeds the alarm that watches for it.
-      if (outcome.record.upstreamStatus === 401 || outcome.record.upstreamStatus === 403) counters.record(METRIC.upstreamAuthFailures, 1, 'Count');
+      if (outcome.record.upstreamStatus === 401 || outcome.record.upstreamStatus === 403)
+        counters.record(METRIC.upstreamAuthFailures, 1, 'Count');
       if (outcome.record.upstreamStatus === 429) counters.record(METRIC.upstreamThrottled, 1, 'Count');
       log.error('no retry can succeed; recorded the file as failed', {
         outcome: 'failed',
@@ -53,20 +54,46 @@ export function reportOutcome(outcome: ArchiveOutcome, log: Log, counters: Count
 type FailureCause = 'malformed' | Extract<QueueDecision, { cause: string }>['cause'];
 
 /** How each kind of failure is logged and counted; the metrics feed the alarms. */
-const FAILURE_REPORTS: Record<FailureCause, { level: 'info' | 'warn' | 'error'; message: string; outcome: string; metric?: string }> = {
-  malformed: { level: 'error', message: 'rejected a malformed job to the dead-letter queue', outcome: 'malformed', metric: METRIC.malformedJobs },
-  'rate-limited': { level: 'warn', message: 'upstream rate limit; the message waits in the queue', outcome: 'retry', metric: METRIC.upstreamThrottled },
+const FAILURE_REPORTS: Record<
+  FailureCause,
+  { level: 'info' | 'warn' | 'error'; message: string; outcome: string; metric?: string }
+> = {
+  malformed: {
+    level: 'error',
+    message: 'rejected a malformed job to the dead-letter queue',
+    outcome: 'malformed',
+    metric: METRIC.malformedJobs,
+  },
+  'rate-limited': {
+    level: 'warn',
+    message: 'upstream rate limit; the message waits in the queue',
+    outcome: 'retry',
+    metric: METRIC.upstreamThrottled,
+  },
   'claim-held': { level: 'info', message: 'another delivery is archiving this file', outcome: 'deferred' },
   // The budget gate counts BudgetExhausted itself, by API.
-  budget: { level: 'info', message: 'no upstream request budget left for now; the job waits in the queue', outcome: 'deferred' },
+  budget: {
+    level: 'info',
+    message: 'no upstream request budget left for now; the job waits in the queue',
+    outcome: 'deferred',
+  },
   auth: {
     level: 'error',
     message: 'upstream refused the API key; an operator must fix the key or its scopes',
     outcome: 'auth-failure',
     metric: METRIC.upstreamAuthFailures,
   },
-  permanent: { level: 'error', message: 'failed; the message will reach the dead-letter queue if this repeats', outcome: 'failed' },
-  integrity: { level: 'error', message: 'integrity check failed; upload aborted', outcome: 'integrity-failure', metric: METRIC.integrityFailures },
+  permanent: {
+    level: 'error',
+    message: 'failed; the message will reach the dead-letter queue if this repeats',
+    outcome: 'failed',
+  },
+  integrity: {
+    level: 'error',
+    message: 'integrity check failed; upload aborted',
+    outcome: 'integrity-failure',
+    metric: METRIC.integrityFailures,
+  },
   deadline: { level: 'warn', message: 'invocation deadline reached; upload aborted', outcome: 'deadline' },
   transient: { level: 'warn', message: 'failed; will retry', outcome: 'retry' },
 };

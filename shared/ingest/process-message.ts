@@ -26,10 +26,20 @@ export interface IngestDeps {
  * failure model (shared/ingest/failure-decision.ts). Resolves when the message is done with (the
  * event source deletes it); rejects with the failure when it must stay in the queue.
  */
-export async function processIngestMessage(message: IngestMessage, signal: AbortSignal, deps: IngestDeps): Promise<void> {
+export async function processIngestMessage(
+  message: IngestMessage,
+  signal: AbortSignal,
+  deps: IngestDeps,
+): Promise<void> {
   const parsed = parseJob(message.body);
   if (!parsed.ok) {
-    await settleFailure(new MalformedJobError(parsed.reason), message, undefined, withContext(deps.log, { messageId: message.messageId }), deps);
+    await settleFailure(
+      new MalformedJobError(parsed.reason),
+      message,
+      undefined,
+      withContext(deps.log, { messageId: message.messageId }),
+      deps,
+    );
     return;
   }
   const { job, source } = parsed;
@@ -47,11 +57,18 @@ export async function processIngestMessage(message: IngestMessage, signal: Abort
  * the job's last receive a failure that leaves it in the queue sends it to the dead-letter queue:
  * the file is recorded `failed` first, so it does not stay pending for ever.
  */
-async function settleFailure(err: unknown, message: IngestMessage, parsed: { job: IngestJob; source: FileSource } | undefined, log: Log, deps: IngestDeps): Promise<void> {
+async function settleFailure(
+  err: unknown,
+  message: IngestMessage,
+  parsed: { job: IngestJob; source: FileSource } | undefined,
+  log: Log,
+  deps: IngestDeps,
+): Promise<void> {
   const decision = decideFailure(err, { receiveCount: message.receiveCount, deferrals: message.deferrals });
   let actions: QueueActions = toQueueActions(decision);
   // A failed copy to the DLQ leaves the message in the queue, to be rejected again on its next delivery.
-  if (actions.sendToDeadLetterQueue) await deps.queue.sendToDeadLetterQueue(message, actions.sendToDeadLetterQueue.reason);
+  if (actions.sendToDeadLetterQueue)
+    await deps.queue.sendToDeadLetterQueue(message, actions.sendToDeadLetterQueue.reason);
   reportFailure(decision, err, log, deps.counters);
   if (actions.sendDelayedCopy) {
     const { delaySeconds, deferrals } = actions.sendDelayedCopy;
@@ -59,7 +76,9 @@ async function settleFailure(err: unknown, message: IngestMessage, parsed: { job
       await deps.queue.sendDelayedCopy(message, delaySeconds, deferrals);
     } catch (sendErr) {
       // The message itself waits instead, at the cost of one of its receives.
-      log.warn('could not send the delayed copy; the message waits in the queue instead', { error: describeError(sendErr) });
+      log.warn('could not send the delayed copy; the message waits in the queue instead', {
+        error: describeError(sendErr),
+      });
       actions = { ack: false, changeVisibilitySeconds: delaySeconds };
     }
   }
@@ -77,15 +96,35 @@ async function settleFailure(err: unknown, message: IngestMessage, parsed: { job
 }
 
 /** Marks the file of a job on its last receive `failed` (unless it is archived, unavailable or held). */
-async function recordDeadLettered(err: unknown, message: IngestMessage, parsed: { job: IngestJob; source: FileSource }, log: Log, deps: IngestDeps): Promise<void> {
+async function recordDeadLettered(
+  err: unknown,
+  message: IngestMessage,
+  parsed: { job: IngestJob; source: FileSource },
+  log: Log,
+  deps: IngestDeps,
+): Promise<void> {
   const now = deps.archive.now ?? Date.now;
-  const attrs = { receiveCount: message.receiveCount, maxReceiveCount: deps.maxReceiveCount, upstreamRequestId: upstreamRequestIdOf(err) };
+  const attrs = {
+    receiveCount: message.receiveCount,
+    maxReceiveCount: deps.maxReceiveCount,
+    upstreamRequestId: upstreamRequestIdOf(err),
+  };
   try {
-    const record = await deps.archive.index.markDeadLettered(deadLetteredRecord(parsed.job, parsed.source, err, now()), now());
-    if (record) log.error('last receive: the job goes to the dead-letter queue and the file is recorded as failed', { ...attrs, outcome: 'dead-lettered' });
+    const record = await deps.archive.index.markDeadLettered(
+      deadLetteredRecord(parsed.job, parsed.source, err, now()),
+      now(),
+    );
+    if (record)
+      log.error('last receive: the job goes to the dead-letter queue and the file is recorded as failed', {
+        ...attrs,
+        outcome: 'dead-lettered',
+      });
   } catch (markErr) {
     // The job still reaches the DLQ; the file stays pending with its last error.
-    log.warn('could not record the file as failed before its job goes to the dead-letter queue', { ...attrs, error: describeError(markErr) });
+    log.warn('could not record the file as failed before its job goes to the dead-letter queue', {
+      ...attrs,
+      error: describeError(markErr),
+    });
   }
 }
 

@@ -15,7 +15,11 @@ import type { LedgerRecord, PollerSource, UpstreamDeletionRecord } from '../cont
 /** The discovery ledger and upstream deletions as the lookup API reads them (a port). */
 export interface DiscoveryReads {
   /** Newest run first. Throws InvalidCursorError for a cursor it did not issue. */
-  listLedger(source: PollerSource, limit: number, cursor: string | undefined): Promise<{ runs: LedgerRecord[]; nextCursor: string | undefined }>;
+  listLedger(
+    source: PollerSource,
+    limit: number,
+    cursor: string | undefined,
+  ): Promise<{ runs: LedgerRecord[]; nextCursor: string | undefined }>;
   getUpstreamDeletions(ids: readonly string[]): Promise<UpstreamDeletionRecord[]>;
 }
 
@@ -62,14 +66,22 @@ const ListQuerySchema = z.object({
     .string()
     .regex(/^\d{1,3}$/, { message: 'limit must be a whole number' })
     .transform(Number)
-    .pipe(z.number().int().min(1).max(MAX_PAGE_SIZE, { message: `limit must be between 1 and ${MAX_PAGE_SIZE}` }))
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(1)
+        .max(MAX_PAGE_SIZE, { message: `limit must be between 1 and ${MAX_PAGE_SIZE}` }),
+    )
     .optional(),
   cursor: z.string().min(1).max(1024).optional(),
 });
 const ChatPath = z.object({ chatId: ChatIdSchema });
 const FilePath = z.object({ fileId: FileIdSchema });
 const NoQuery = z.object({});
-const SourcePath = z.object({ source: z.enum(POLLER_SOURCES, { error: `must be one of ${POLLER_SOURCES.join(', ')}` }) });
+const SourcePath = z.object({
+  source: z.enum(POLLER_SOURCES, { error: `must be one of ${POLLER_SOURCES.join(', ')}` }),
+});
 
 /** One handler per route of the contract (shared/contracts/lookup-routes.ts): a missing one does not compile. */
 export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
@@ -80,7 +92,12 @@ export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
       const page = await listChatFiles(deps.index, chatId, limit ?? DEFAULT_PAGE_SIZE, cursor);
       // Deleted upstream: the archived copies stay, and the listing says so.
       const [chatDeletion] = await deps.discovery.getUpstreamDeletions([chatId]);
-      return json(200, { chatId, ...(chatDeletion ? { chatDeletion } : {}), files: page.items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
+      return json(200, {
+        chatId,
+        ...(chatDeletion ? { chatDeletion } : {}),
+        files: page.items,
+        ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+      });
     },
   }),
   'GET /files/{fileId}': defineRoute({
@@ -159,7 +176,10 @@ function parseInput(schema: z.ZodObject, value: unknown, nameTheField: boolean):
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const message = firstMessage(parsed.error);
-  throw new RequestRejectedError('invalid_request', nameTheField && issue ? `${issue.path.join('.')} ${message}` : message);
+  throw new RequestRejectedError(
+    'invalid_request',
+    nameTheField && issue ? `${issue.path.join('.')} ${message}` : message,
+  );
 }
 
 function firstMessage(error: z.ZodError): string {
@@ -172,7 +192,11 @@ function callerOf(event: APIGatewayProxyEvent): string | null {
 }
 
 function json(statusCode: number, body: unknown): APIGatewayProxyResult {
-  return { statusCode, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }, body: JSON.stringify(body) };
+  return {
+    statusCode,
+    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
+    body: JSON.stringify(body),
+  };
 }
 
 function errorResponse(statusCode: number, type: string, message: string): APIGatewayProxyResult {

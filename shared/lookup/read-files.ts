@@ -10,7 +10,12 @@ import { RequestRejectedError } from '../platform/errors.js';
 export type FileReader = Pick<FileIndex, 'get' | 'listChat'>;
 
 /** A page of a chat's files; a cursor issued for another chat is rejected (InvalidCursorError). */
-export function listChatFiles(index: FileReader, chatId: string, limit: number, cursor: string | undefined): Promise<ChatPage> {
+export function listChatFiles(
+  index: FileReader,
+  chatId: string,
+  limit: number,
+  cursor: string | undefined,
+): Promise<ChatPage> {
   return index.listChat(chatId, limit, cursor);
 }
 
@@ -22,7 +27,12 @@ export async function readFileRecord(index: FileReader, fileId: string): Promise
 }
 
 /** A short-lived URL for the exact archived version; rejected when no archived copy exists. */
-export async function presignFileDownload(index: FileReader, downloads: DownloadSigner, fileId: string, ttlSeconds: number): Promise<string> {
+export async function presignFileDownload(
+  index: FileReader,
+  downloads: DownloadSigner,
+  fileId: string,
+  ttlSeconds: number,
+): Promise<string> {
   const record = await readFileRecord(index, fileId);
   if (record.status !== 'archived') {
     throw new RequestRejectedError('not_archived', `No archived copy exists (status: ${record.status}).`);

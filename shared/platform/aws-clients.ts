@@ -61,11 +61,18 @@ export interface SignableRequest {
 function isSignableRequest(value: unknown): value is SignableRequest {
   if (typeof value !== 'object' || value === null) return false;
   const r = value as Partial<SignableRequest>;
-  return typeof r.protocol === 'string' && typeof r.hostname === 'string' && typeof r.headers === 'object' && r.headers !== null;
+  return (
+    typeof r.protocol === 'string' &&
+    typeof r.hostname === 'string' &&
+    typeof r.headers === 'object' &&
+    r.headers !== null
+  );
 }
 
 function isLoopbackHost(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+  return (
+    hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\.\d+\.\d+\.\d+$/.test(hostname)
+  );
 }
 
 /**
@@ -89,13 +96,14 @@ export function mayLeavePayloadUnsigned(commandName: string | undefined, request
  * every attempt.
  */
 function skipPayloadHashWhenChecksummed(s3: S3Client): void {
-  const middleware: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
-    const request: unknown = args.request;
-    if (isSignableRequest(request) && mayLeavePayloadUnsigned(context.commandName, request)) {
-      request.headers['x-amz-content-sha256'] = UNSIGNED_PAYLOAD;
-    }
-    return next(args);
-  };
+  const middleware: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> =
+    (next, context) => async (args) => {
+      const request: unknown = args.request;
+      if (isSignableRequest(request) && mayLeavePayloadUnsigned(context.commandName, request)) {
+        request.headers['x-amz-content-sha256'] = UNSIGNED_PAYLOAD;
+      }
+      return next(args);
+    };
   s3.middlewareStack.addRelativeTo(middleware, {
     relation: 'before',
     toMiddleware: 'httpSigningMiddleware',

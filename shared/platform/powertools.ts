@@ -4,7 +4,12 @@ import { METRICS_NAMESPACE } from '../contracts/metric-names.js';
 import type { Counters, Log } from './telemetry.js';
 
 /** Powertools Logger and Metrics for a function; both read POWERTOOLS_* from the environment. */
-export function createPowertools(serviceName: string): { logger: Logger; log: Log; metrics: Metrics; counters: Counters } {
+export function createPowertools(serviceName: string): {
+  logger: Logger;
+  log: Log;
+  metrics: Metrics;
+  counters: Counters;
+} {
   const logger = new Logger({ serviceName });
   const log: Log = {
     debug: (message, attributes) => logger.debug({ message, ...attributes }),

@@ -12,11 +12,19 @@ export class SqsIngestQueue implements IngestQueue {
 
   async changeVisibility(receiptHandle: string, seconds: number): Promise<void> {
     await this.sqs.send(
-      new ChangeMessageVisibilityCommand({ QueueUrl: this.urls.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }),
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.urls.queueUrl,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: seconds,
+      }),
     );
   }
 
-  async sendDelayedCopy(message: { messageId: string; body: string }, delaySeconds: number, deferrals: number): Promise<void> {
+  async sendDelayedCopy(
+    message: { messageId: string; body: string },
+    delaySeconds: number,
+    deferrals: number,
+  ): Promise<void> {
     await this.sqs.send(
       new SendMessageCommand({
         QueueUrl: this.urls.queueUrl,

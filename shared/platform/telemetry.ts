@@ -11,7 +11,12 @@ export interface Log {
 
 export interface Counters {
   /** Adds `value` to metric `name` (unit Count, Bytes or Milliseconds as the name implies). */
-  record(name: string, value: number, unit: 'Count' | 'Bytes' | 'Milliseconds', dimension?: { name: string; value: string }): void;
+  record(
+    name: string,
+    value: number,
+    unit: 'Count' | 'Bytes' | 'Milliseconds',
+    dimension?: { name: string; value: string },
+  ): void;
 }
 
 export const noCounters: Counters = { record() {} };

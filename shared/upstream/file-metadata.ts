@@ -22,7 +22,10 @@ export interface FileMetadata {
   downloadable: boolean;
 }
 
-const Md5 = z.string().regex(/^[0-9a-fA-F]{32}$/).transform((s) => s.toLowerCase());
+const Md5 = z
+  .string()
+  .regex(/^[0-9a-fA-F]{32}$/)
+  .transform((s) => s.toLowerCase());
 // Untrusted and only ever displayed after sanitising (an empty name becomes "file"), so any string up
 // to a sane bound is accepted rather than losing the file over its name.
 const Filename = z.string().max(4096).transform(toWellFormed);
@@ -74,7 +77,12 @@ export function normaliseMetadata(fileId: string, source: FileSource, json: unkn
   if (source === 'generated') {
     const m = GeneratedFileSchema.parse(json);
     assertSameId(fileId, m.id);
-    return { ...commonFields(fileId, source, m), chatIds: [m.claude_chat_id], md5Hex: m.md5 ?? null, downloadable: true };
+    return {
+      ...commonFields(fileId, source, m),
+      chatIds: [m.claude_chat_id],
+      md5Hex: m.md5 ?? null,
+      downloadable: true,
+    };
   }
   const m = UploadedFileSchema.parse(json);
   assertSameId(fileId, m.id);
@@ -85,7 +93,12 @@ export function normaliseMetadata(fileId: string, source: FileSource, json: unkn
 function commonFields(
   fileId: string,
   source: FileSource,
-  m: { filename: string; mime_type?: string | null | undefined; size_bytes?: number | null | undefined; created_at?: string | null | undefined },
+  m: {
+    filename: string;
+    mime_type?: string | null | undefined;
+    size_bytes?: number | null | undefined;
+    created_at?: string | null | undefined;
+  },
 ) {
   return {
     fileId,

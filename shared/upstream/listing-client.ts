@@ -15,7 +15,13 @@ import {
   MessageGeneratedFileSchema,
   MessageUploadedFileSchema,
 } from './listing-schemas.js';
-import type { Activity, ChatSummary, FilesApiListItem, MessageGeneratedFile, MessageUploadedFile } from './listing-schemas.js';
+import type {
+  Activity,
+  ChatSummary,
+  FilesApiListItem,
+  MessageGeneratedFile,
+  MessageUploadedFile,
+} from './listing-schemas.js';
 
 /** One page of a cursor listing, validated; `invalid` counts items that did not match their schema. */
 export interface ListingPage<T> {
@@ -60,15 +66,25 @@ export interface ActivityQuery {
 /** The listing endpoints of the Compliance API and the Files API that discovery pages through. */
 export interface ListingClient {
   /** Chats org-wide ordered by `updated_at`, after `afterId`. */
-  listChats(query: { afterId?: string | undefined; limit: number }, signal: AbortSignal): Promise<ListingPage<ChatSummary>>;
+  listChats(
+    query: { afterId?: string | undefined; limit: number },
+    signal: AbortSignal,
+  ): Promise<ListingPage<ChatSummary>>;
   /** Chats ordered by `created_at` within bounds and for users (`order_by=created_at`; `updated_at` is org-wide only). */
   searchChats(query: ChatSearch, signal: AbortSignal): Promise<ListingPage<ChatSummary>>;
   /** A chat's messages in ascending order, after `afterId`. */
-  listChatMessages(chatId: string, query: { afterId?: string | undefined; limit: number }, signal: AbortSignal): Promise<ChatMessagesPage>;
+  listChatMessages(
+    chatId: string,
+    query: { afterId?: string | undefined; limit: number },
+    signal: AbortSignal,
+  ): Promise<ChatMessagesPage>;
   /** The activity feed in ascending order. */
   listActivities(query: ActivityQuery, signal: AbortSignal): Promise<ListingPage<Activity>>;
   /** Files API files of the configured key (beta header), after `afterId`. */
-  listFiles(query: { afterId?: string | undefined; limit: number }, signal: AbortSignal): Promise<ListingPage<FilesApiListItem>>;
+  listFiles(
+    query: { afterId?: string | undefined; limit: number },
+    signal: AbortSignal,
+  ): Promise<ListingPage<FilesApiListItem>>;
 }
 
 /** How requests are sent (headers, gate, errors): upstream-request.ts, shared with the ingest client. */
@@ -111,8 +127,18 @@ export function createListingClient(opts: ListingClientOptions): ListingClient {
 
   return {
     async listChats(q, signal) {
-      const { body, requestId } = await getJson('/v1/compliance/apps/chats', [['order_by', 'updated_at'], ...cursorQuery(q)], ChatListPageSchema, signal);
-      return { ...checkItems(ChatSummarySchema, body.data), hasMore: body.has_more, lastId: body.last_id ?? null, requestId };
+      const { body, requestId } = await getJson(
+        '/v1/compliance/apps/chats',
+        [['order_by', 'updated_at'], ...cursorQuery(q)],
+        ChatListPageSchema,
+        signal,
+      );
+      return {
+        ...checkItems(ChatSummarySchema, body.data),
+        hasMore: body.has_more,
+        lastId: body.last_id ?? null,
+        requestId,
+      };
     },
 
     async searchChats(q, signal) {
@@ -121,12 +147,22 @@ export function createListingClient(opts: ListingClientOptions): ListingClient {
       if (q.createdAtLt) query.push(['created_at.lt', q.createdAtLt]);
       for (const id of q.userIds ?? []) query.push(['user_ids[]', id]);
       const { body, requestId } = await getJson('/v1/compliance/apps/chats', query, ChatListPageSchema, signal);
-      return { ...checkItems(ChatSummarySchema, body.data), hasMore: body.has_more, lastId: body.last_id ?? null, requestId };
+      return {
+        ...checkItems(ChatSummarySchema, body.data),
+        hasMore: body.has_more,
+        lastId: body.last_id ?? null,
+        requestId,
+      };
     },
 
     async listChatMessages(chatId, q, signal) {
       const path = `/v1/compliance/apps/chats/${encodeURIComponent(chatId)}/messages`;
-      const { body, requestId } = await getJson(path, [['order', 'asc'], ...cursorQuery(q)], ChatMessagesPageSchema, signal);
+      const { body, requestId } = await getJson(
+        path,
+        [['order', 'asc'], ...cursorQuery(q)],
+        ChatMessagesPageSchema,
+        signal,
+      );
       if (body.id !== chatId) throw new UpstreamContractError('messages answer is for another chat');
       const messages = checkItems(ChatMessageSchema, body.chat_messages);
       let invalid = messages.invalid;
@@ -136,7 +172,14 @@ export function createListingClient(opts: ListingClientOptions): ListingClient {
         invalid += uploaded.invalid + generated.invalid;
         return { id: m.id, createdAt: m.created_at ?? null, uploaded: uploaded.items, generated: generated.items };
       });
-      return { items, invalid, hasMore: body.has_more, lastId: body.last_id ?? null, requestId, chatDeletedAt: body.deleted_at ?? null };
+      return {
+        items,
+        invalid,
+        hasMore: body.has_more,
+        lastId: body.last_id ?? null,
+        requestId,
+        chatDeletedAt: body.deleted_at ?? null,
+      };
     },
 
     async listActivities(q, signal) {
@@ -149,12 +192,22 @@ export function createListingClient(opts: ListingClientOptions): ListingClient {
       if (q.afterId) query.push(['after_id', q.afterId]);
       else if (q.createdAtGte) query.push(['created_at.gte', q.createdAtGte]);
       const { body, requestId } = await getJson('/v1/compliance/activities', query, ActivityPageSchema, signal);
-      return { ...checkItems(ActivitySchema, body.data), hasMore: body.has_more, lastId: body.last_id ?? null, requestId };
+      return {
+        ...checkItems(ActivitySchema, body.data),
+        hasMore: body.has_more,
+        lastId: body.last_id ?? null,
+        requestId,
+      };
     },
 
     async listFiles(q, signal) {
       const { body, requestId } = await getJson('/v1/files', cursorQuery(q), FilesApiListPageSchema, signal);
-      return { ...checkItems(FilesApiListItemSchema, body.data), hasMore: body.has_more, lastId: body.last_id ?? null, requestId };
+      return {
+        ...checkItems(FilesApiListItemSchema, body.data),
+        hasMore: body.has_more,
+        lastId: body.last_id ?? null,
+        requestId,
+      };
     },
   };
 }

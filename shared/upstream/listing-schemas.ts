@@ -22,7 +22,10 @@ const FilesApiFileIdSchema = tagged('file_');
 const CursorSchema = z.string().min(1).max(512);
 /** RFC 3339-like; anything else is dropped (the field is informative, never a key). */
 const Timestamp = z.string().regex(/^[0-9A-Za-z:.+-]{1,64}$/);
-const Md5 = z.string().regex(/^[0-9a-fA-F]{32}$/).transform((s) => s.toLowerCase());
+const Md5 = z
+  .string()
+  .regex(/^[0-9a-fA-F]{32}$/)
+  .transform((s) => s.toLowerCase());
 const Filename = z.string().max(4096);
 // An empty MIME type is sent as null in jobs rather than losing the file over it.
 const MimeType = z.string().max(255);

@@ -37,7 +37,9 @@ export interface UpstreamClient {
 }
 
 /** One keep-alive agent with explicit timeouts, reused for every upstream request. */
-export function createUpstreamAgent(opts: { connectTimeoutMs?: number; headersTimeoutMs?: number; bodyTimeoutMs?: number } = {}): Agent {
+export function createUpstreamAgent(
+  opts: { connectTimeoutMs?: number; headersTimeoutMs?: number; bodyTimeoutMs?: number } = {},
+): Agent {
   return new Agent({
     connect: { timeout: opts.connectTimeoutMs ?? 10_000 },
     headersTimeout: opts.headersTimeoutMs ?? 30_000,
@@ -78,7 +80,10 @@ export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClien
         return { metadata: normaliseMetadata(fileId, source, json), requestId };
       } catch (err) {
         const detail = err instanceof ZodError ? err.issues.map((i) => i.path.join('.')).join(', ') : String(err);
-        throw noted(new UpstreamContractError(`metadata response does not match the documented shape: ${detail}`, err), requestId);
+        throw noted(
+          new UpstreamContractError(`metadata response does not match the documented shape: ${detail}`, err),
+          requestId,
+        );
       }
     },
 
@@ -87,7 +92,9 @@ export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClien
       const body = res.body;
       return {
         // A break carries the `request-id` of the answer it belonged to.
-        body: byteStreamFromReadable(body, (err) => noted(toTransportError(err, signal, 'the response body broke off'), requestId)),
+        body: byteStreamFromReadable(body, (err) =>
+          noted(toTransportError(err, signal, 'the response body broke off'), requestId),
+        ),
         contentMd5: headerValue(res.headers, 'content-md5'),
         contentType: headerValue(res.headers, 'content-type'),
         requestId,

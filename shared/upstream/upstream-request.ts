@@ -1,7 +1,12 @@
 import { request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { assertUpstreamBaseUrl } from '../contracts/upstream-base-url.js';
-import { UpstreamAuthError, UpstreamHttpError, UpstreamRateLimitedError, UpstreamTransportError } from '../platform/errors.js';
+import {
+  UpstreamAuthError,
+  UpstreamHttpError,
+  UpstreamRateLimitedError,
+  UpstreamTransportError,
+} from '../platform/errors.js';
 import type { ApiKeyProvider } from './api-key.js';
 import { apiOfPath } from './request-gate.js';
 import type { RequestGate } from './request-gate.js';
@@ -26,7 +31,11 @@ export interface UpstreamRequestOptions {
 }
 
 /** Sends one GET to `path` (with `query`) and resolves with a 2xx answer, its body unread. */
-export type UpstreamGet = (path: string, query: readonly [string, string][], signal: AbortSignal) => Promise<{ res: Dispatcher.ResponseData; requestId: string | undefined }>;
+export type UpstreamGet = (
+  path: string,
+  query: readonly [string, string][],
+  signal: AbortSignal,
+) => Promise<{ res: Dispatcher.ResponseData; requestId: string | undefined }>;
 
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
@@ -78,12 +87,20 @@ function errorCode(err: unknown): string | undefined {
 }
 
 /** Maps a non-2xx answer to the error hierarchy (reads at most 64 KiB of the body for `error.type`). */
-export async function toHttpError(res: Dispatcher.ResponseData, requestId: string | undefined, nowMs: number): Promise<UpstreamHttpError> {
+export async function toHttpError(
+  res: Dispatcher.ResponseData,
+  requestId: string | undefined,
+  nowMs: number,
+): Promise<UpstreamHttpError> {
   const headers = res.headers as HeaderBag;
   const errorType = await readErrorType(res);
   const status = res.statusCode;
   // `x-should-retry` overrides the status for every status, 429, 401 and 403 included, as the official SDK's does.
-  const opts = { retryable: isRetryableStatus(status, headers), retryAfterMs: parseRetryAfterMs(headers, nowMs), shouldRetry: shouldRetryOverride(headers) };
+  const opts = {
+    retryable: isRetryableStatus(status, headers),
+    retryAfterMs: parseRetryAfterMs(headers, nowMs),
+    shouldRetry: shouldRetryOverride(headers),
+  };
   if (status === 429) return new UpstreamRateLimitedError(status, errorType, requestId, opts);
   if (status === 401 || status === 403) return new UpstreamAuthError(status, errorType, requestId, opts);
   return new UpstreamHttpError(status, errorType, requestId, opts);

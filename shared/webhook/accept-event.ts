@@ -46,7 +46,12 @@ const DEFAULT_RETRY_AFTER_SECONDS = 10;
  * the caller gets "retry" and the retry is processed in full (ingest is idempotent: jobs sent
  * twice cost a duplicate delivery, never a second copy).
  */
-export async function acceptEvent(webhookId: string, event: WebhookEvent, deps: AcceptDeps, signal: AbortSignal): Promise<AcceptResult> {
+export async function acceptEvent(
+  webhookId: string,
+  event: WebhookEvent,
+  deps: AcceptDeps,
+  signal: AbortSignal,
+): Promise<AcceptResult> {
   const claim = await guard('replay store', () => deps.replays.claim(webhookId, deps.now()), signal);
   if (claim.kind === 'duplicate') {
     return { kind: 'accepted', body: { webhookId, duplicate: true, ...claim.outcome } };
@@ -59,7 +64,10 @@ export async function acceptEvent(webhookId: string, event: WebhookEvent, deps: 
   } catch (err) {
     await deps.replays.release(webhookId, claim.token, deps.now()).catch((releaseErr: unknown) => {
       // The claim's lease ends by itself; until then a retry is told "in progress".
-      deps.log.warn('could not release the webhook id after a failure', { webhookId, error: describeError(releaseErr) });
+      deps.log.warn('could not release the webhook id after a failure', {
+        webhookId,
+        error: describeError(releaseErr),
+      });
     });
     throw err;
   }
@@ -108,7 +116,10 @@ export async function guard<T>(dependency: Dependency, call: () => Promise<T>, s
 
 /** Upstream's retry-after, or when the shared request budget has room again; else a default. */
 function retryAfterSecondsOf(err: unknown): number {
-  const ms = err instanceof Error && 'retryAfterMs' in err && typeof err.retryAfterMs === 'number' ? err.retryAfterMs : undefined;
+  const ms =
+    err instanceof Error && 'retryAfterMs' in err && typeof err.retryAfterMs === 'number'
+      ? err.retryAfterMs
+      : undefined;
   if (ms === undefined) return DEFAULT_RETRY_AFTER_SECONDS;
   return Math.min(3600, Math.max(1, Math.ceil(ms / 1000)));
 }

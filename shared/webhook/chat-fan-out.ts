@@ -41,7 +41,11 @@ export function createChatFanOut(deps: ChatFanOutDeps): ChatFanOut {
           throw err;
         }
         if (page.invalid > 0) {
-          deps.log.warn('chat messages listing held entries that do not match the documented shape', { chatId, invalid: page.invalid, requestId: page.requestId });
+          deps.log.warn('chat messages listing held entries that do not match the documented shape', {
+            chatId,
+            invalid: page.invalid,
+            requestId: page.requestId,
+          });
         }
         const jobs = jobsOf(chatId, page.items).filter((job) => !sent.has(job.fileId));
         if (jobs.length > 0) {

@@ -48,5 +48,9 @@ export interface ChatFanOut {
    * Resolves once every job was accepted by the queue, with how many there were; `found: false` when
    * upstream has no such chat. Throws when upstream or the queue fails (the caller answers "retry").
    */
-  enqueueChatFiles(chatId: string, reason: string | undefined, signal: AbortSignal): Promise<{ found: true; jobs: number } | { found: false }>;
+  enqueueChatFiles(
+    chatId: string,
+    reason: string | undefined,
+    signal: AbortSignal,
+  ): Promise<{ found: true; jobs: number } | { found: false }>;
 }

@@ -19,9 +19,15 @@ const TIMESTAMP = /^\d{1,12}$/;
 /** Space-separated `version,base64` entries; bounded so a hostile header costs no real work. */
 const SIGNATURE_HEADER = /^[\x20-\x7E]{1,4096}$/;
 
-export type SignatureRefusal = 'missing_headers' | 'malformed_headers' | 'timestamp_out_of_range' | 'no_matching_signature';
+export type SignatureRefusal =
+  | 'missing_headers'
+  | 'malformed_headers'
+  | 'timestamp_out_of_range'
+  | 'no_matching_signature';
 
-export type SignatureCheck = { ok: true; webhookId: string; timestamp: number } | { ok: false; refusal: SignatureRefusal };
+export type SignatureCheck =
+  | { ok: true; webhookId: string; timestamp: number }
+  | { ok: false; refusal: SignatureRefusal };
 
 export interface SignatureHeaders {
   id: string | undefined;
@@ -33,7 +39,12 @@ export interface SignatureHeaders {
  * Verifies the raw body (exactly the bytes received, before any parsing) against each active secret.
  * Never throws for anything a caller can send; throws only for a secret that is not a valid secret.
  */
-export function verifySignature(body: Buffer, headers: SignatureHeaders, secrets: readonly string[], nowMs = Date.now()): SignatureCheck {
+export function verifySignature(
+  body: Buffer,
+  headers: SignatureHeaders,
+  secrets: readonly string[],
+  nowMs = Date.now(),
+): SignatureCheck {
   const { id, timestamp, signature } = headers;
   if (!id || !timestamp || !signature) return { ok: false, refusal: 'missing_headers' };
   if (!WEBHOOK_ID.test(id) || !TIMESTAMP.test(timestamp) || !SIGNATURE_HEADER.test(signature)) {
@@ -78,7 +89,9 @@ const MAX_SECRET_BYTES = 64;
 /** `whsec_` (optional) followed by standard base64 of 24-64 bytes. */
 export const WebhookSecretSchema = z
   .string()
-  .regex(/^(whsec_)?([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, { message: 'must be whsec_ followed by base64' })
+  .regex(/^(whsec_)?([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, {
+    message: 'must be whsec_ followed by base64',
+  })
   .refine(
     (s) => {
       const bytes = Buffer.from(s.replace(/^whsec_/, ''), 'base64').length;
@@ -111,7 +124,9 @@ export function parseSecretDocument(value: unknown): readonly string[] {
   try {
     json = JSON.parse(value);
   } catch {
-    throw new WebhookSecretError('the webhook secret is not a JSON document {"current": "whsec_…", "previous"?: "whsec_…"}');
+    throw new WebhookSecretError(
+      'the webhook secret is not a JSON document {"current": "whsec_…", "previous"?: "whsec_…"}',
+    );
   }
   const parsed = WebhookSecretDocumentSchema.safeParse(json);
   if (!parsed.success) {

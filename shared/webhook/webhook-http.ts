@@ -35,7 +35,9 @@ const REFUSAL_MESSAGES: Record<SignatureRefusal, string> = {
  * then is the body decoded and validated (400) and acted on (202). A caller's mistake always gets a
  * 4xx; a 503 (with Retry-After) means a dependency failed and the same delivery should be sent again.
  */
-export function createWebhookHandler(deps: WebhookHttpDeps): (event: APIGatewayProxyEvent, opts?: WebhookRequestOptions) => Promise<APIGatewayProxyResult> {
+export function createWebhookHandler(
+  deps: WebhookHttpDeps,
+): (event: APIGatewayProxyEvent, opts?: WebhookRequestOptions) => Promise<APIGatewayProxyResult> {
   return async (event, opts = {}) => {
     const signal = opts.signal ?? new AbortController().signal;
     const trail: Record<string, unknown> = {
@@ -48,11 +50,20 @@ export function createWebhookHandler(deps: WebhookHttpDeps): (event: APIGatewayP
       ({ result, outcome } = await handle(event, deps, signal, trail));
     } catch (err) {
       if (err instanceof DependencyUnavailableError) {
-        deps.log.error('webhook dependency unavailable', { ...trail, dependency: err.dependency, error: describeError(err.cause) });
-        outcome = 'unavailable';
-        result = errorResponse(503, 'service_unavailable', 'The event could not be processed now; send the same delivery again later.', {
-          'Retry-After': String(err.retryAfterSeconds),
+        deps.log.error('webhook dependency unavailable', {
+          ...trail,
+          dependency: err.dependency,
+          error: describeError(err.cause),
         });
+        outcome = 'unavailable';
+        result = errorResponse(
+          503,
+          'service_unavailable',
+          'The event could not be processed now; send the same delivery again later.',
+          {
+            'Retry-After': String(err.retryAfterSeconds),
+          },
+        );
       } else {
         deps.log.error('webhook failed', { ...trail, error: describeError(err) });
         outcome = 'error';
@@ -76,7 +87,10 @@ async function handle(
     return { result: errorResponse(404, 'not_found', 'No such route.'), outcome: 'not_found' };
   }
   if (event.httpMethod !== WEBHOOK_ROUTE.method) {
-    return { result: errorResponse(405, 'method_not_allowed', 'Only POST is supported.', { Allow: 'POST' }), outcome: 'method_not_allowed' };
+    return {
+      result: errorResponse(405, 'method_not_allowed', 'Only POST is supported.', { Allow: 'POST' }),
+      outcome: 'method_not_allowed',
+    };
   }
   const body = rawBody(event);
   if (body === 'too_large') {
@@ -111,9 +125,14 @@ async function handle(
   const accepted = await acceptEvent(check.webhookId, parsed.event, deps, signal);
   if (accepted.kind === 'in_progress') {
     return {
-      result: errorResponse(409, 'conflict', 'A delivery with this webhook-id is being processed; send it again later.', {
-        'Retry-After': String(accepted.retryAfterSeconds),
-      }),
+      result: errorResponse(
+        409,
+        'conflict',
+        'A delivery with this webhook-id is being processed; send it again later.',
+        {
+          'Retry-After': String(accepted.retryAfterSeconds),
+        },
+      ),
       outcome: 'in_progress',
     };
   }
@@ -154,7 +173,12 @@ function json(statusCode: number, body: unknown, headers: Record<string, string>
   };
 }
 
-function errorResponse(statusCode: number, type: WebhookErrorType, message: string, headers: Record<string, string> = {}): APIGatewayProxyResult {
+function errorResponse(
+  statusCode: number,
+  type: WebhookErrorType,
+  message: string,
+  headers: Record<string, string> = {},
+): APIGatewayProxyResult {
   const body: WebhookErrorBody = { error: { type, message } };
   return json(statusCode, body, headers);
 }

@@ -23,7 +23,10 @@ export interface SynthesizedArchiver extends ArchiverStacks {
  * CDK's own template validation (a WebAssembly engine, most of a synth's time) for a caller that only
  * reads the templates; the template tests keep it.
  */
-export function synthArchiver(context: Record<string, unknown> = {}, opts: { builtinCloudFormationValidation?: boolean } = {}): SynthesizedArchiver {
+export function synthArchiver(
+  context: Record<string, unknown> = {},
+  opts: { builtinCloudFormationValidation?: boolean } = {},
+): SynthesizedArchiver {
   const app = new App({
     context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context },
     builtinCloudFormationValidation: opts.builtinCloudFormationValidation ?? true,
@@ -109,7 +112,8 @@ export const CUSTOM_CONTEXT = {
   'archiver:webhookRateLimit': '50',
   'archiver:webhookBurstLimit': '100',
   'archiver:webhookReplayRetentionHours': '24',
-  'archiver:webhookWebAclArn': 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/archiver-webhook/a1b2c3d4-5678-90ab-cdef-111122223333',
+  'archiver:webhookWebAclArn':
+    'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/archiver-webhook/a1b2c3d4-5678-90ab-cdef-111122223333',
   'archiver:complianceRequestsPerMinute': '1200',
   'archiver:pollerBudgetPercent': '20',
   'archiver:chatPollerMinutes': '2',

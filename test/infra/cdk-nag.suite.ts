@@ -53,7 +53,8 @@ export function describeCdkNag({ defaults: archiver }: ArchiverSynths): void {
         expect(ack.reason.length, `${ack.id} at ${ack.path}`).toBeGreaterThanOrEqual(60);
         // Never on an app or a stack: always on the construct that owns the finding.
         expect(Stack.isStack(ack.construct) || ack.construct === archiver.app, `${ack.id} at ${ack.path}`).toBe(false);
-        if (/^AwsSolutions-IAM[45]/.test(ack.id)) expect(ack.id).toMatch(/^AwsSolutions-IAM[45]\[(Resource|Action|Policy)::.+\]$/);
+        if (/^AwsSolutions-IAM[45]/.test(ack.id))
+          expect(ack.id).toMatch(/^AwsSolutions-IAM[45]\[(Resource|Action|Policy)::.+\]$/);
       }
     });
 
@@ -62,7 +63,9 @@ export function describeCdkNag({ defaults: archiver }: ArchiverSynths): void {
       const raw = new AwsSolutionsChecks();
       Object.defineProperty(raw, 'isAcknowledged', { value: () => false });
       const findings = new Set(
-        raw.validateScope(archiver.app).violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath}`)),
+        raw
+          .validateScope(archiver.app)
+          .violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath}`)),
       );
       for (const ack of acknowledgmentsIn(archiver.app)) {
         const silenced = [...findings].some((f) => f.startsWith(`${ack.id} `) && f.split(' ')[1]?.startsWith(ack.path));

@@ -41,7 +41,10 @@ export function describeDataStack({ defaults, custom }: ArchiverSynths): void {
 
     it('takes the Object Lock mode and days from configuration (COMPLIANCE, 3650)', () => {
       custom.dataTemplate.hasResourceProperties('AWS::S3::Bucket', {
-        ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 3650 } } },
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 3650 } },
+        },
       });
     });
 
@@ -58,7 +61,13 @@ export function describeDataStack({ defaults, custom }: ArchiverSynths): void {
 
     it('aborts incomplete multipart uploads after 1 day', () => {
       expect(archiveBucket()['LifecycleConfiguration']).toEqual({
-        Rules: [{ Id: 'AbortIncompleteMultipartUploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }],
+        Rules: [
+          {
+            Id: 'AbortIncompleteMultipartUploads',
+            Status: 'Enabled',
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          },
+        ],
       });
     });
 
@@ -103,7 +112,9 @@ export function describeDataStack({ defaults, custom }: ArchiverSynths): void {
       const covered = new Set<string>();
       for (const policy of policies) {
         const deny = statementsOf(policy.Properties['PolicyDocument']).find(
-          (s) => s.Effect === 'Deny' && JSON.stringify(s.Condition) === JSON.stringify({ Bool: { 'aws:SecureTransport': 'false' } }),
+          (s) =>
+            s.Effect === 'Deny' &&
+            JSON.stringify(s.Condition) === JSON.stringify({ Bool: { 'aws:SecureTransport': 'false' } }),
         );
         expect(deny, 'a Deny on aws:SecureTransport=false').toBeDefined();
         expect(deny?.Principal).toEqual({ AWS: '*' });
@@ -167,7 +178,10 @@ export function describeDataStack({ defaults, custom }: ArchiverSynths): void {
       const denied = new Set<string>();
       for (const policy of Object.values(resourcesOf(t, 'AWS::SQS::QueuePolicy'))) {
         for (const s of statementsOf(policy.Properties['PolicyDocument'])) {
-          if (s.Effect === 'Deny' && JSON.stringify(s.Condition) === JSON.stringify({ Bool: { 'aws:SecureTransport': 'false' } })) {
+          if (
+            s.Effect === 'Deny' &&
+            JSON.stringify(s.Condition) === JSON.stringify({ Bool: { 'aws:SecureTransport': 'false' } })
+          ) {
             expect(s.Action).toBe('sqs:*');
             expect(s.Principal).toEqual({ AWS: '*' });
             denied.add(JSON.stringify(s.Resource));
@@ -208,7 +222,13 @@ export function describeDataStack({ defaults, custom }: ArchiverSynths): void {
 
   describe('stateful resources', () => {
     it('are all retained when the stack is deleted or a resource replaced', () => {
-      const stateful = ['AWS::S3::Bucket', 'AWS::DynamoDB::Table', 'AWS::SQS::Queue', 'AWS::KMS::Key', 'AWS::SecretsManager::Secret'];
+      const stateful = [
+        'AWS::S3::Bucket',
+        'AWS::DynamoDB::Table',
+        'AWS::SQS::Queue',
+        'AWS::KMS::Key',
+        'AWS::SecretsManager::Secret',
+      ];
       const found: string[] = [];
       for (const type of stateful) {
         for (const [id, resource] of Object.entries(resourcesOf(t, type))) {

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { RecordedCall, ResourceBindings } from '../support/permissions/aws-call-recorder.js';
 import { POLLER_SOURCES } from '../../shared/contracts/discovery-ledger.js';
-import { pollerPrincipal, synthesizeDeployedPermissions, type PrincipalName } from '../support/permissions/deployed-permissions.js';
+import {
+  pollerPrincipal,
+  synthesizeDeployedPermissions,
+  type PrincipalName,
+} from '../support/permissions/deployed-permissions.js';
 import { checkCalls } from '../support/permissions/permission-check.js';
 import { leadingKeysOf, PARTITION_KEY_OF } from '../support/permissions/dynamodb-leading-keys.js';
 
@@ -17,12 +21,22 @@ const bindings: ResourceBindings = {
 const QUEUE = 'http://127.0.0.1:1/000000000000/local-queue';
 const DLQ = 'http://127.0.0.1:1/000000000000/local-dlq';
 
-function call(principal: PrincipalName, service: string, operation: string, target: Record<string, unknown>, outcome: RecordedCall['outcome'] = 'ok'): RecordedCall {
+function call(
+  principal: PrincipalName,
+  service: string,
+  operation: string,
+  target: Record<string, unknown>,
+  outcome: RecordedCall['outcome'] = 'ok',
+): RecordedCall {
   return { principal, service, operation, target, bindings, outcome, via: undefined };
 }
 const object = { Bucket: 'local-bucket', Key: 'archive/generated/file_1' };
 /** A DynamoDB call's target on `table` touching the partitions `pks`, as the recorder records it. */
-const items = (pks: string[], table = 'local-table', extra: Record<string, unknown> = {}) => ({ TableName: table, LeadingKeys: { [table]: pks }, ...extra });
+const items = (pks: string[], table = 'local-table', extra: Record<string, unknown> = {}) => ({
+  TableName: table,
+  LeadingKeys: { [table]: pks },
+  ...extra,
+});
 const FILE = 'FILE#file_1';
 
 describe('deployed permission checks', () => {
@@ -37,7 +51,8 @@ describe('deployed permission checks', () => {
       ANTHROPIC_API_KEY_SECRET_ARN: r.upstreamApiKey.arn,
     });
     expect(lookup.environment).toMatchObject({ ARCHIVE_BUCKET: r.archiveBucket.name, INDEX_TABLE: r.indexTable.name });
-    for (const resource of Object.values(r)) expect(resource.keyArn).toMatch(/^arn:aws:kms:us-east-1:111122223333:key\//);
+    for (const resource of Object.values(r))
+      expect(resource.keyArn).toMatch(/^arn:aws:kms:us-east-1:111122223333:key\//);
   });
 
   it('allow what the ingest path does: write the archive, index it, defer and dead-letter jobs', async () => {
@@ -65,7 +80,12 @@ describe('deployed permission checks', () => {
   it('allow the ingest function to read the upstream key secret its environment names, through the secret\u2019s key', async () => {
     const secretArn = deployed.principals.ingest.environment?.['ANTHROPIC_API_KEY_SECRET_ARN'] ?? '';
     const result = await checkCalls(
-      [{ ...call('ingest', 'SecretsManager', 'GetSecretValue', { SecretId: secretArn }), bindings: { secrets: { [secretArn]: 'upstreamApiKey' } } }],
+      [
+        {
+          ...call('ingest', 'SecretsManager', 'GetSecretValue', { SecretId: secretArn }),
+          bindings: { secrets: { [secretArn]: 'upstreamApiKey' } },
+        },
+      ],
       deployed,
     );
     expect(result.denials).toEqual([]);
@@ -96,7 +116,10 @@ describe('deployed permission checks', () => {
     for (const source of POLLER_SOURCES) {
       const poller = pollerPrincipal(source);
       // Only the Files API poller batch-reads (whether a listing page's files are final).
-      const batchRead = call(poller, 'DynamoDB', 'BatchGetItem', { Tables: ['local-table'], LeadingKeys: { 'local-table': [FILE, 'FILE#file_2'] } });
+      const batchRead = call(poller, 'DynamoDB', 'BatchGetItem', {
+        Tables: ['local-table'],
+        LeadingKeys: { 'local-table': [FILE, 'FILE#file_2'] },
+      });
       const allowed = await checkCalls(
         [
           call(poller, 'DynamoDB', 'GetItem', items(['POLLER#chats'])),
@@ -113,7 +136,12 @@ describe('deployed permission checks', () => {
         [
           call(poller, 'DynamoDB', 'Query', items(['CHAT#chat_1'])),
           // Other pollers may not batch-read at all; the Files API poller only file items.
-          source === 'files_api' ? call(poller, 'DynamoDB', 'BatchGetItem', { Tables: ['local-table'], LeadingKeys: { 'local-table': [FILE, 'BUDGET#compliance'] } }) : batchRead,
+          source === 'files_api'
+            ? call(poller, 'DynamoDB', 'BatchGetItem', {
+                Tables: ['local-table'],
+                LeadingKeys: { 'local-table': [FILE, 'BUDGET#compliance'] },
+              })
+            : batchRead,
           call(poller, 'S3', 'GetObject', object),
           call(poller, 'SQS', 'SendMessage', { QueueUrl: DLQ }),
         ],
@@ -123,7 +151,9 @@ describe('deployed permission checks', () => {
         expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:Query on arn:aws:dynamodb:`)),
         expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:BatchGetItem on arn:aws:dynamodb:`)),
         expect.stringMatching(new RegExp(`${poller} role is not allowed s3:GetObject on arn:aws:s3:::`)),
-        expect.stringMatching(new RegExp(`${poller} role is not allowed sqs:SendMessage on arn:aws:sqs:.*DeadLetterQueue`)),
+        expect.stringMatching(
+          new RegExp(`${poller} role is not allowed sqs:SendMessage on arn:aws:sqs:.*DeadLetterQueue`),
+        ),
       ]);
     }
   });
@@ -139,9 +169,13 @@ describe('deployed permission checks', () => {
       deployed,
     );
     expect(result.denials).toEqual([
-      expect.stringMatching(/lookup role is not allowed s3:PutObject on arn:aws:s3:::claude-file-archiver-dev-111122223333-us-east-1\/archive\/generated\/file_1 .*S3 PutObject/),
+      expect.stringMatching(
+        /lookup role is not allowed s3:PutObject on arn:aws:s3:::claude-file-archiver-dev-111122223333-us-east-1\/archive\/generated\/file_1 .*S3 PutObject/,
+      ),
       expect.stringMatching(/lookup role is not allowed kms:GenerateDataKey on arn:aws:kms:/),
-      expect.stringMatching(/lookup role is not allowed dynamodb:UpdateItem on arn:aws:dynamodb:us-east-1:111122223333:table\//),
+      expect.stringMatching(
+        /lookup role is not allowed dynamodb:UpdateItem on arn:aws:dynamodb:us-east-1:111122223333:table\//,
+      ),
       expect.stringMatching(/lookup role is not allowed sqs:ReceiveMessage on arn:aws:sqs:/),
       expect.stringMatching(/lookup role is not allowed kms:Decrypt on arn:aws:kms:.* SQS ReceiveMessage/),
       expect.stringMatching(/jobProducer role is not allowed sqs:SendMessage on arn:aws:sqs:.*DeadLetterQueue/),
@@ -154,21 +188,31 @@ describe('deployed permission checks', () => {
     const missing = await checkCalls([call('ingest', 'S3', 'HeadObject', object, 'not-found')], deployed);
     // The ingest role's s3:ListBucket is scoped to listings under the archive layout (s3:prefix),
     // which a read does not carry: it does not make a missing key answer 404.
-    expect(missing.denials).toEqual([expect.stringMatching(/ingest role is not allowed s3:ListBucket on arn:aws:s3:::claude-file-archiver-dev-111122223333-us-east-1 /)]);
+    expect(missing.denials).toEqual([
+      expect.stringMatching(
+        /ingest role is not allowed s3:ListBucket on arn:aws:s3:::claude-file-archiver-dev-111122223333-us-east-1 /,
+      ),
+    ]);
   });
 
   it('allow the ingest role to list exactly a key under the archive layout, and nothing else', async () => {
-    const list = (Prefix?: string) => call('ingest', 'S3', 'ListObjectsV2', { Bucket: 'local-bucket', ...(Prefix === undefined ? {} : { Prefix }) });
+    const list = (Prefix?: string) =>
+      call('ingest', 'S3', 'ListObjectsV2', { Bucket: 'local-bucket', ...(Prefix === undefined ? {} : { Prefix }) });
     expect((await checkCalls([list(object.Key)], deployed)).denials).toEqual([]);
     for (const prefix of ['other/', '', undefined]) {
-      expect((await checkCalls([list(prefix)], deployed)).denials).toEqual([expect.stringMatching(/ingest role is not allowed s3:ListBucket/)]);
+      expect((await checkCalls([list(prefix)], deployed)).denials).toEqual([
+        expect.stringMatching(/ingest role is not allowed s3:ListBucket/),
+      ]);
     }
     expect((await checkCalls([{ ...list(object.Key), principal: 'lookup' }], deployed)).denials).toHaveLength(1);
   });
 
   it('refuse a call on a resource that stands for nothing deployed, and a call nobody has described', async () => {
     const result = await checkCalls(
-      [call('ingest', 'DynamoDB', 'GetItem', items([FILE], 'some-other-table')), call('ingest', 'S3', 'PutBucketPolicy', { Bucket: 'local-bucket' })],
+      [
+        call('ingest', 'DynamoDB', 'GetItem', items([FILE], 'some-other-table')),
+        call('ingest', 'S3', 'PutBucketPolicy', { Bucket: 'local-bucket' }),
+      ],
       deployed,
     );
     expect(result.denials).toEqual([
@@ -187,19 +231,79 @@ describe('deployed permission checks', () => {
 
   it('record the partition keys each DynamoDB operation touches, as dynamodb:LeadingKeys', () => {
     const pk = (table: string) => (table === 't' ? 'pk' : undefined);
-    expect(leadingKeysOf('GetItem', { TableName: 't', Key: { pk: 'BUDGET#a', sk: 'STATE' } }, pk)).toEqual({ byTable: { t: ['BUDGET#a'] } });
-    expect(leadingKeysOf('PutItem', { TableName: 't', Item: { pk: { S: 'FILE#f' }, sk: { S: 'FILE' }, body: { S: 'x' } } }, pk)).toEqual({ byTable: { t: ['FILE#f'] } });
+    expect(leadingKeysOf('GetItem', { TableName: 't', Key: { pk: 'BUDGET#a', sk: 'STATE' } }, pk)).toEqual({
+      byTable: { t: ['BUDGET#a'] },
+    });
     expect(
-      leadingKeysOf('Query', { TableName: 't', KeyConditionExpression: '#p = :p AND begins_with(sk, :s)', ExpressionAttributeNames: { '#p': 'pk' }, ExpressionAttributeValues: { ':p': 'CHAT#c', ':s': 'F#' } }, pk),
+      leadingKeysOf(
+        'PutItem',
+        { TableName: 't', Item: { pk: { S: 'FILE#f' }, sk: { S: 'FILE' }, body: { S: 'x' } } },
+        pk,
+      ),
+    ).toEqual({ byTable: { t: ['FILE#f'] } });
+    expect(
+      leadingKeysOf(
+        'Query',
+        {
+          TableName: 't',
+          KeyConditionExpression: '#p = :p AND begins_with(sk, :s)',
+          ExpressionAttributeNames: { '#p': 'pk' },
+          ExpressionAttributeValues: { ':p': 'CHAT#c', ':s': 'F#' },
+        },
+        pk,
+      ),
     ).toEqual({ byTable: { t: ['CHAT#c'] } });
-    expect(leadingKeysOf('Query', { TableName: 't', KeyConditionExpression: 'sk > :s AND pk = :p', ExpressionAttributeValues: { ':p': 'CHAT#c', ':s': 'F#' } }, pk)).toEqual({
+    expect(
+      leadingKeysOf(
+        'Query',
+        {
+          TableName: 't',
+          KeyConditionExpression: 'sk > :s AND pk = :p',
+          ExpressionAttributeValues: { ':p': 'CHAT#c', ':s': 'F#' },
+        },
+        pk,
+      ),
+    ).toEqual({
       byTable: { t: ['CHAT#c'] },
     });
-    expect(leadingKeysOf('BatchGetItem', { RequestItems: { t: { Keys: [{ pk: 'A', sk: '1' }, { pk: 'B', sk: '1' }, { pk: 'A', sk: '2' }] } } }, pk)).toEqual({ byTable: { t: ['A', 'B'] } });
-    expect(leadingKeysOf('BatchWriteItem', { RequestItems: { t: [{ PutRequest: { Item: { pk: 'A' } } }, { DeleteRequest: { Key: { pk: 'C' } } }] } }, pk)).toEqual({
+    expect(
+      leadingKeysOf(
+        'BatchGetItem',
+        {
+          RequestItems: {
+            t: {
+              Keys: [
+                { pk: 'A', sk: '1' },
+                { pk: 'B', sk: '1' },
+                { pk: 'A', sk: '2' },
+              ],
+            },
+          },
+        },
+        pk,
+      ),
+    ).toEqual({ byTable: { t: ['A', 'B'] } });
+    expect(
+      leadingKeysOf(
+        'BatchWriteItem',
+        { RequestItems: { t: [{ PutRequest: { Item: { pk: 'A' } } }, { DeleteRequest: { Key: { pk: 'C' } } }] } },
+        pk,
+      ),
+    ).toEqual({
       byTable: { t: ['A', 'C'] },
     });
-    expect(leadingKeysOf('TransactWriteItems', { TransactItems: [{ Put: { TableName: 't', Item: { pk: 'A' } } }, { Update: { TableName: 't', Key: { pk: 'B' } } }] }, pk)).toEqual({
+    expect(
+      leadingKeysOf(
+        'TransactWriteItems',
+        {
+          TransactItems: [
+            { Put: { TableName: 't', Item: { pk: 'A' } } },
+            { Update: { TableName: 't', Key: { pk: 'B' } } },
+          ],
+        },
+        pk,
+      ),
+    ).toEqual({
       transactItems: [['A'], ['B']],
     });
     expect(leadingKeysOf('Scan', { TableName: 't' }, pk)).toEqual({});
@@ -207,8 +311,13 @@ describe('deployed permission checks', () => {
   });
 
   it('refuse a DynamoDB item call whose partition keys were not recorded, rather than pass a LeadingKeys condition by default', async () => {
-    const result = await checkCalls([call('webhook', 'DynamoDB', 'UpdateItem', { TableName: 'local-table' })], deployed);
-    expect(result.denials).toEqual([expect.stringMatching(/DynamoDB UpdateItem on table "local-table" without the partition key values it touches/)]);
+    const result = await checkCalls(
+      [call('webhook', 'DynamoDB', 'UpdateItem', { TableName: 'local-table' })],
+      deployed,
+    );
+    expect(result.denials).toEqual([
+      expect.stringMatching(/DynamoDB UpdateItem on table "local-table" without the partition key values it touches/),
+    ]);
   });
 });
 
@@ -220,7 +329,10 @@ describe('deployed permission checks of the webhook role', () => {
     secrets: { [r.webhookSecret.arn]: 'webhookSecret', [r.upstreamApiKey.arn]: 'upstreamApiKey' },
     buckets: { 'local-bucket': 'archiveBucket' },
   };
-  const webhook = (service: string, operation: string, target: Record<string, unknown>): RecordedCall => ({ ...call('webhook', service, operation, target), bindings: webhookBindings });
+  const webhook = (service: string, operation: string, target: Record<string, unknown>): RecordedCall => ({
+    ...call('webhook', service, operation, target),
+    bindings: webhookBindings,
+  });
 
   it('is configured with the resources it is granted', () => {
     expect(deployed.principals.webhook.environment).toMatchObject({
@@ -271,7 +383,9 @@ describe('deployed permission checks of the webhook role', () => {
     );
     const table = 'arn:aws:dynamodb:us-east-1:111122223333:table/';
     expect(result.denials).toEqual([
-      expect.stringMatching(new RegExp(`webhook role is not allowed dynamodb:UpdateItem on ${table}.* DynamoDB UpdateItem of FILE#file_1$`)),
+      expect.stringMatching(
+        new RegExp(`webhook role is not allowed dynamodb:UpdateItem on ${table}.* DynamoDB UpdateItem of FILE#file_1$`),
+      ),
       expect.stringMatching(/webhook role is not allowed dynamodb:GetItem on .* of CHAT#chat_1$/),
       expect.stringMatching(/webhook role is not allowed dynamodb:PutItem on .* of POLLER#chats$/),
       expect.stringMatching(/webhook role is not allowed dynamodb:GetItem on .* of XBUDGET#compliance$/),
@@ -283,9 +397,13 @@ describe('deployed permission checks of the webhook role', () => {
     ]);
   });
 
-  it('only the webhook role and the Files API poller (its file-item batch reads: see the pollers\' test) carry a dynamodb:LeadingKeys condition (a new one needs its own test)', () => {
+  it("only the webhook role and the Files API poller (its file-item batch reads: see the pollers' test) carry a dynamodb:LeadingKeys condition (a new one needs its own test)", () => {
     const conditioned = Object.entries(deployed.principals)
-      .filter(([, p]) => p.policies.some(({ policy }) => policy.Statement.some((st) => JSON.stringify(st.Condition ?? {}).includes('dynamodb:LeadingKeys'))))
+      .filter(([, p]) =>
+        p.policies.some(({ policy }) =>
+          policy.Statement.some((st) => JSON.stringify(st.Condition ?? {}).includes('dynamodb:LeadingKeys')),
+        ),
+      )
       .map(([name]) => name);
     expect(conditioned).toEqual(['webhook', 'poller:files_api']);
   });

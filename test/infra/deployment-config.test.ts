@@ -61,9 +61,9 @@ describe('deployment configuration', () => {
   });
 
   it('refuses a stalled-poller alarm that would fire between two scheduled runs', () => {
-    expect(() => parseDeploymentConfig({ 'archiver:filesApiPollerMinutes': '60', 'archiver:stalledPollerMinutes': '90' })).toThrow(
-      /archiver:stalledPollerMinutes: must be at least twice the longest poller schedule/,
-    );
+    expect(() =>
+      parseDeploymentConfig({ 'archiver:filesApiPollerMinutes': '60', 'archiver:stalledPollerMinutes': '90' }),
+    ).toThrow(/archiver:stalledPollerMinutes: must be at least twice the longest poller schedule/);
   });
 
   it('reads command-line strings as numbers and ignores context keys without the archiver: prefix', () => {
@@ -94,7 +94,11 @@ describe('deployment configuration', () => {
     ['archiver:logRetentionDays', '42', /archiver:logRetentionDays: must be one of 1, 3, 5/],
     ['archiver:environment', 'Prod_1', /archiver:environment: must be 1-12 lowercase/],
     ['archiver:environment', 'production-eu-west', /archiver:environment: must be 1-12 lowercase/],
-    ['archiver:webhookWebAclArn', 'arn:aws:wafv2:eu-west-1:123456789012:global/webacl/x/1', /archiver:webhookWebAclArn: must be the ARN of a regional WAFv2 web ACL/],
+    [
+      'archiver:webhookWebAclArn',
+      'arn:aws:wafv2:eu-west-1:123456789012:global/webacl/x/1',
+      /archiver:webhookWebAclArn: must be the ARN of a regional WAFv2 web ACL/,
+    ],
     ['archiver:webhookBurstLimit', '5', /archiver:webhookBurstLimit: must be at least webhookRateLimit/],
     ['archiver:webhookWebAcl', 'off', /archiver:webhookWebAcl: /],
     ['archiver:webhookIpRateLimit', '9', /archiver:webhookIpRateLimit: .*>=10/],
@@ -121,21 +125,37 @@ describe('deployment configuration', () => {
 
     it.each<[Record<string, string>, string]>([
       [{}, 'the defaults: 5 × 6 × 8 + 256 = 496 MB'],
-      [{ 'archiver:batchSize': '10', 'archiver:partSizeMib': '16', 'archiver:ingestMemoryMb': '1216' }, 'exactly enough'],
-      [{ 'archiver:batchSize': '10', 'archiver:uploadConcurrency': '16', 'archiver:partSizeMib': '8', 'archiver:ingestMemoryMb': '1696' }, 'more parts in flight, more memory'],
+      [
+        { 'archiver:batchSize': '10', 'archiver:partSizeMib': '16', 'archiver:ingestMemoryMb': '1216' },
+        'exactly enough',
+      ],
+      [
+        {
+          'archiver:batchSize': '10',
+          'archiver:uploadConcurrency': '16',
+          'archiver:partSizeMib': '8',
+          'archiver:ingestMemoryMb': '1696',
+        },
+        'more parts in flight, more memory',
+      ],
     ])('accepts %j (%s)', (context, _why) => {
       expect(synthError(context)).toBeUndefined();
     });
 
     it('refuses one MB short of the need', () => {
-      expect(synthError({ 'archiver:batchSize': '10', 'archiver:partSizeMib': '16', 'archiver:ingestMemoryMb': '1215' })).toMatch(
-        /archiver:ingestMemoryMb: 1215 MB does not hold a full batch/,
-      );
+      expect(
+        synthError({ 'archiver:batchSize': '10', 'archiver:partSizeMib': '16', 'archiver:ingestMemoryMb': '1215' }),
+      ).toMatch(/archiver:ingestMemoryMb: 1215 MB does not hold a full batch/);
     });
 
     it('checks the most memory any configuration can need against the largest function', () => {
       // 10 × (16 + 2) × 64 + 256 = 11776 MB: no Lambda function is that large.
-      const message = synthError({ 'archiver:batchSize': '10', 'archiver:uploadConcurrency': '16', 'archiver:partSizeMib': '64', 'archiver:ingestMemoryMb': '10240' });
+      const message = synthError({
+        'archiver:batchSize': '10',
+        'archiver:uploadConcurrency': '16',
+        'archiver:partSizeMib': '64',
+        'archiver:ingestMemoryMb': '10240',
+      });
       expect(message).toMatch(/= 11776 MB/);
     });
   });

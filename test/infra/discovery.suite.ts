@@ -10,11 +10,15 @@ const SOURCES = ['chats', 'activities', 'files_api'] as const;
 export function describeDiscovery({ defaults, custom }: ArchiverSynths): void {
   const t = defaults.serviceTemplate;
   const fnOf = (app: typeof defaults, source: (typeof SOURCES)[number]) =>
-    resourcesOf(app.serviceTemplate, 'AWS::Lambda::Function')[logicalIdOf(app.service.discovery.functions[source].function)]?.Properties ?? {};
+    resourcesOf(app.serviceTemplate, 'AWS::Lambda::Function')[
+      logicalIdOf(app.service.discovery.functions[source].function)
+    ]?.Properties ?? {};
   const envOf = (fn: Record<string, unknown>): Record<string, unknown> =>
     z.object({ Variables: z.record(z.string(), z.unknown()) }).parse(fn['Environment']).Variables;
   const alarm = (name: string) => {
-    const found = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm')).find((a) => a.Properties['AlarmName'] === `claude-file-archiver-dev-${name}`);
+    const found = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm')).find(
+      (a) => a.Properties['AlarmName'] === `claude-file-archiver-dev-${name}`,
+    );
     if (!found) throw new Error(`no alarm ${name}`);
     return found.Properties;
   };
@@ -33,14 +37,31 @@ export function describeDiscovery({ defaults, custom }: ArchiverSynths): void {
       for (const source of SOURCES) {
         const env = envOf(fnOf(defaults, source));
         expect(env['POWERTOOLS_SERVICE_NAME']).toBe(DISCOVERY_SERVICE_NAMES[source]);
-        const deployed = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, typeof v === 'string' ? v : k === 'INGEST_QUEUE_URL' ? 'https://sqs.eu-west-1.amazonaws.com/1/q' : 'resolved']));
+        const deployed = Object.fromEntries(
+          Object.entries(env).map(([k, v]) => [
+            k,
+            typeof v === 'string'
+              ? v
+              : k === 'INGEST_QUEUE_URL'
+                ? 'https://sqs.eu-west-1.amazonaws.com/1/q'
+                : 'resolved',
+          ]),
+        );
         const parsed = DiscoveryConfigSchema.safeParse(deployed);
         expect(parsed.error?.issues ?? []).toEqual([]);
-        expect(parsed.data).toMatchObject({ COMPLIANCE_REQUESTS_PER_MINUTE: 600, FILES_API_REQUESTS_PER_MINUTE: 100, POLLER_BUDGET_SHARE: 0.3 });
+        expect(parsed.data).toMatchObject({
+          COMPLIANCE_REQUESTS_PER_MINUTE: 600,
+          FILES_API_REQUESTS_PER_MINUTE: 100,
+          POLLER_BUDGET_SHARE: 0.3,
+        });
         expect(Object.keys(env).filter((k) => k.startsWith('LOCAL_') || k === 'ANTHROPIC_API_KEY')).toEqual([]);
       }
       const customEnv = envOf(fnOf(custom, 'chats'));
-      expect(customEnv).toMatchObject({ COMPLIANCE_REQUESTS_PER_MINUTE: '1200', POLLER_BUDGET_SHARE: '0.2', ANTHROPIC_BASE_URL: 'https://upstream.example.com' });
+      expect(customEnv).toMatchObject({
+        COMPLIANCE_REQUESTS_PER_MINUTE: '1200',
+        POLLER_BUDGET_SHARE: '0.2',
+        ANTHROPIC_BASE_URL: 'https://upstream.example.com',
+      });
     });
 
     it('are scheduled by configuration (1, 1 and 15 minutes by default), without retries of a missed run', () => {
@@ -48,20 +69,33 @@ export function describeDiscovery({ defaults, custom }: ArchiverSynths): void {
       const scheduleOf = (app: typeof defaults, source: (typeof SOURCES)[number]) => {
         const id = logicalIdOf(app.service.discovery.functions[source].function);
         const rule = rules(app).find((r) => JSON.stringify(r.Properties['Targets']).includes(id));
-        expect(rule?.Properties['Targets']).toEqual([expect.objectContaining({ RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 300 } })]);
+        expect(rule?.Properties['Targets']).toEqual([
+          expect.objectContaining({ RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 300 } }),
+        ]);
         return rule?.Properties['ScheduleExpression'];
       };
       expect(rules(defaults)).toHaveLength(3);
-      expect(SOURCES.map((s) => scheduleOf(defaults, s))).toEqual(['rate(1 minute)', 'rate(1 minute)', 'rate(15 minutes)']);
+      expect(SOURCES.map((s) => scheduleOf(defaults, s))).toEqual([
+        'rate(1 minute)',
+        'rate(1 minute)',
+        'rate(15 minutes)',
+      ]);
       expect(SOURCES.map((s) => scheduleOf(custom, s))).toEqual(['rate(2 minutes)', 'rate(1 minute)', 'rate(1 hour)']);
     });
 
     it('may be invoked by their own schedule only', () => {
       for (const source of SOURCES) {
         const fnId = logicalIdOf(defaults.service.discovery.functions[source].function);
-        const permissions = Object.values(resourcesOf(t, 'AWS::Lambda::Permission')).filter((p) => JSON.stringify(p.Properties['FunctionName']).includes(fnId));
+        const permissions = Object.values(resourcesOf(t, 'AWS::Lambda::Permission')).filter((p) =>
+          JSON.stringify(p.Properties['FunctionName']).includes(fnId),
+        );
         expect(permissions).toEqual([
-          expect.objectContaining({ Properties: expect.objectContaining({ Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': [expect.stringContaining('Schedule'), 'Arn'] } }) }),
+          expect.objectContaining({
+            Properties: expect.objectContaining({
+              Principal: 'events.amazonaws.com',
+              SourceArn: { 'Fn::GetAtt': [expect.stringContaining('Schedule'), 'Arn'] },
+            }),
+          }),
         ]);
       }
     });
@@ -80,12 +114,23 @@ export function describeDiscovery({ defaults, custom }: ArchiverSynths): void {
           TreatMissingData: 'breaching',
         });
       }
-      expect(alarm('ChatPollerStalled')['Dimensions']).toEqual([{ Name: 'service', Value: DISCOVERY_SERVICE_NAMES.chats }]);
+      expect(alarm('ChatPollerStalled')['Dimensions']).toEqual([
+        { Name: 'service', Value: DISCOVERY_SERVICE_NAMES.chats },
+      ]);
     });
 
     it('fire on any rejected cursor', () => {
-      for (const [name, source] of [['ChatPollerCursorRejected', 'chats'], ['ActivityPollerCursorRejected', 'activities'], ['FilesApiPollerCursorRejected', 'files_api']] as const) {
-        expect(alarm(name)).toMatchObject({ MetricName: DISCOVERY_METRIC.cursorRejected, ComparisonOperator: 'GreaterThanThreshold', Threshold: 0, Dimensions: [{ Name: 'service', Value: DISCOVERY_SERVICE_NAMES[source] }] });
+      for (const [name, source] of [
+        ['ChatPollerCursorRejected', 'chats'],
+        ['ActivityPollerCursorRejected', 'activities'],
+        ['FilesApiPollerCursorRejected', 'files_api'],
+      ] as const) {
+        expect(alarm(name)).toMatchObject({
+          MetricName: DISCOVERY_METRIC.cursorRejected,
+          ComparisonOperator: 'GreaterThanThreshold',
+          Threshold: 0,
+          Dimensions: [{ Name: 'service', Value: DISCOVERY_SERVICE_NAMES[source] }],
+        });
       }
     });
 
@@ -93,16 +138,24 @@ export function describeDiscovery({ defaults, custom }: ArchiverSynths): void {
       const a = alarm('BudgetExhausted');
       expect(a).toMatchObject({ EvaluationPeriods: 3, ComparisonOperator: 'GreaterThanThreshold', Threshold: 0 });
       const metrics = JSON.stringify(a['Metrics']);
-      for (const service of ['archiver-ingest', ...Object.values(DISCOVERY_SERVICE_NAMES)]) expect(metrics).toContain(`"Value":"${service}"`);
+      for (const service of ['archiver-ingest', ...Object.values(DISCOVERY_SERVICE_NAMES)])
+        expect(metrics).toContain(`"Value":"${service}"`);
       expect(metrics).toContain(`"MetricName":"${DISCOVERY_METRIC.budgetExhausted}"`);
     });
   });
 
   describe('dashboard', () => {
     it('charts pages, records, jobs enqueued and lag of each poller', () => {
-      const body = JSON.stringify(onlyResource(t, 'AWS::CloudWatch::Dashboard', 'MonitoringDashboard').Properties['DashboardBody']);
+      const body = JSON.stringify(
+        onlyResource(t, 'AWS::CloudWatch::Dashboard', 'MonitoringDashboard').Properties['DashboardBody'],
+      );
       for (const service of Object.values(DISCOVERY_SERVICE_NAMES)) {
-        for (const metric of [DISCOVERY_METRIC.pages, DISCOVERY_METRIC.records, DISCOVERY_METRIC.jobsEnqueued, DISCOVERY_METRIC.lagSeconds]) {
+        for (const metric of [
+          DISCOVERY_METRIC.pages,
+          DISCOVERY_METRIC.records,
+          DISCOVERY_METRIC.jobsEnqueued,
+          DISCOVERY_METRIC.lagSeconds,
+        ]) {
           expect(body).toContain(`[\\"${METRICS_NAMESPACE}\\",\\"${metric}\\",\\"service\\",\\"${service}\\"`);
         }
       }

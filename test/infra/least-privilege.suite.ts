@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { POLLER_SOURCES, type PollerSource } from '../../shared/contracts/discovery-ledger.js';
-import { asArray, logicalIdOf, resourcesOf, statementsOf, type ArchiverSynths, type CfnResource, type Statement, type SynthesizedArchiver } from './archiver-fixture.js';
+import {
+  asArray,
+  logicalIdOf,
+  resourcesOf,
+  statementsOf,
+  type ArchiverSynths,
+  type CfnResource,
+  type Statement,
+  type SynthesizedArchiver,
+} from './archiver-fixture.js';
 
 /**
  * Every IAM grant of the app, principal by principal, pinned to the exact list: an action added to or
@@ -37,21 +46,28 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       [logicalIdOf(service.ingest.logGroup)]: 'ingest log group',
       [logicalIdOf(service.lookup.logGroup)]: 'lookup log group',
       [logicalIdOf(service.webhook.function.logGroup)]: 'webhook log group',
-      ...Object.fromEntries(POLLERS.map((source) => [logicalIdOf(service.discovery.functions[source].logGroup), `${source} log group`])),
+      ...Object.fromEntries(
+        POLLERS.map((source) => [logicalIdOf(service.discovery.functions[source].logGroup), `${source} log group`]),
+      ),
     };
     const PRINCIPALS: Record<string, string> = {
       [logicalIdOf(service.ingest.role)]: 'ingest role',
       [logicalIdOf(service.lookup.role)]: 'lookup role',
       [logicalIdOf(service.webhook.function.role)]: 'webhook role',
-      ...Object.fromEntries(POLLERS.map((source) => [logicalIdOf(service.discovery.functions[source].role), `${source} poller role`])),
+      ...Object.fromEntries(
+        POLLERS.map((source) => [logicalIdOf(service.discovery.functions[source].role), `${source} poller role`]),
+      ),
       [logicalIdOf(service.lookupApi.api.node.findChild('CloudWatchRole'))]: 'API Gateway logging role',
       [logicalIdOf(service.lookupApi.auditorPolicy)]: 'auditor policy',
       [logicalIdOf(service.node.findChild('JobProducerPolicy'))]: 'job producer policy',
     };
     const restApiId = logicalIdOf(service.lookupApi.api);
     const json = (v: unknown) => JSON.stringify(v);
-    const partitionJoin = (...parts: unknown[]) => json({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ...parts]] });
-    const archiveBucketArn = partitionJoin(':s3:::claude-file-archiver-dev-', { Ref: 'AWS::AccountId' }, '-', { Ref: 'AWS::Region' });
+    const partitionJoin = (...parts: unknown[]) =>
+      json({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ...parts]] });
+    const archiveBucketArn = partitionJoin(':s3:::claude-file-archiver-dev-', { Ref: 'AWS::AccountId' }, '-', {
+      Ref: 'AWS::Region',
+    });
 
     /** A readable name for a policy resource; anything unrecognised fails the test that meets it. */
     function labelOf(resource: unknown): string {
@@ -59,12 +75,22 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       const text = json(resource);
       const outputName = /^\{"Fn::GetStackOutput":\{.*"OutputName":"([A-Za-z0-9]+)"\}\}$/.exec(text)?.[1];
       for (const [id, label] of Object.entries(DATA_RESOURCES)) if (outputName?.includes(id)) return label;
-      for (const [id, label] of Object.entries(LOCAL_RESOURCES)) if (text === json({ 'Fn::GetAtt': [id, 'Arn'] })) return label;
+      for (const [id, label] of Object.entries(LOCAL_RESOURCES))
+        if (text === json({ 'Fn::GetAtt': [id, 'Arn'] })) return label;
       if (text === archiveBucketArn) return 'archive bucket';
-      if (text === partitionJoin(':s3:::claude-file-archiver-dev-', { Ref: 'AWS::AccountId' }, '-', { Ref: 'AWS::Region' }, '/*')) return 'archive objects';
-      const route = new RegExp(`^${escape(partitionJoin(':execute-api:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':', { Ref: restApiId }, 'ROUTE')).replace('ROUTE', '(/v1/GET/[^"]+)')}$`).exec(text)?.[1];
+      if (
+        text ===
+        partitionJoin(':s3:::claude-file-archiver-dev-', { Ref: 'AWS::AccountId' }, '-', { Ref: 'AWS::Region' }, '/*')
+      )
+        return 'archive objects';
+      const route = new RegExp(
+        `^${escapeRegExp(partitionJoin(':execute-api:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':', { Ref: restApiId }, 'ROUTE')).replace('ROUTE', '(/v1/GET/[^"]+)')}$`,
+      ).exec(text)?.[1];
       if (route) return `lookup API ${route}`;
-      const awsManaged = /^\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":iam::aws:policy\/([A-Za-z0-9/_-]+)"\]\]\}$/.exec(text)?.[1];
+      const awsManaged =
+        /^\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":iam::aws:policy\/([A-Za-z0-9/_-]+)"\]\]\}$/.exec(
+          text,
+        )?.[1];
       if (awsManaged) return `AWS managed policy ${awsManaged}`;
       throw new Error(`unrecognised resource in a policy: ${text}`);
     }
@@ -74,37 +100,53 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
         const condition = s.Condition === undefined ? '' : ` if ${json(s.Condition)}`;
         // A Deny would not show as a missing grant: name it so the exact lists below fail.
         const effect = s.Effect === 'Allow' ? '' : `${s.Effect} `;
-        return asArray(s.Resource).flatMap((resource) => asArray(s.Action).map((action) => `${effect}${labelOf(resource)} ${action}${condition}`));
+        return asArray(s.Resource).flatMap((resource) =>
+          asArray(s.Action).map((action) => `${effect}${labelOf(resource)} ${action}${condition}`),
+        );
       });
 
     const byPrincipal: Record<string, string[]> = {};
     // A set: the same grant from two statements (the CDK merges some, not others) is one grant.
-    const add = (principal: string, grants: string[]) => (byPrincipal[principal] = [...new Set([...(byPrincipal[principal] ?? []), ...grants])].sort());
+    const add = (principal: string, grants: string[]) =>
+      (byPrincipal[principal] = [...new Set([...(byPrincipal[principal] ?? []), ...grants])].sort());
     const nameOf = (id: string) => PRINCIPALS[id] ?? `unlisted ${id}`;
 
     for (const template of [archiver.dataTemplate, archiver.serviceTemplate]) {
       const roles = resourcesOf(template, 'AWS::IAM::Role');
-      const policies = { ...resourcesOf(template, 'AWS::IAM::Policy'), ...resourcesOf(template, 'AWS::IAM::ManagedPolicy') };
+      const policies = {
+        ...resourcesOf(template, 'AWS::IAM::Policy'),
+        ...resourcesOf(template, 'AWS::IAM::ManagedPolicy'),
+      };
       const refersTo = (list: unknown, id: string) => asArray(list ?? []).some((r) => json(r) === json({ Ref: id }));
       for (const [roleId, role] of Object.entries(roles)) {
         const inline = (role.Properties['Policies'] ?? []) as { PolicyDocument: unknown }[];
-        add(nameOf(roleId), inline.flatMap((p) => grantsOf(statementsOf(p.PolicyDocument))));
+        add(
+          nameOf(roleId),
+          inline.flatMap((p) => grantsOf(statementsOf(p.PolicyDocument))),
+        );
         for (const arn of asArray(role.Properties['ManagedPolicyArns'] ?? [])) {
           const attachedHere = Object.keys(policies).find((pid) => json(arn) === json({ Ref: pid }));
           // A managed policy of the app attached to a role counts as the role's; an AWS managed one by name.
           if (attachedHere === undefined) add(nameOf(roleId), [`attaches ${labelOf(arn)}`]);
         }
         for (const [pid, p] of Object.entries(policies)) {
-          if (refersTo(p.Properties['Roles'], roleId) || asArray(role.Properties['ManagedPolicyArns'] ?? []).some((a) => json(a) === json({ Ref: pid }))) {
+          if (
+            refersTo(p.Properties['Roles'], roleId) ||
+            asArray(role.Properties['ManagedPolicyArns'] ?? []).some((a) => json(a) === json({ Ref: pid }))
+          ) {
             add(nameOf(roleId), grantsOf(statementsOf(p.Properties['PolicyDocument'])));
           }
         }
       }
       for (const [pid, p] of Object.entries(policies)) {
         if (p.Type === 'AWS::IAM::Policy' && !Object.keys(roles).some((rid) => refersTo(p.Properties['Roles'], rid))) {
-          add(`${nameOf(pid)} (attached to no role of the app)`, grantsOf(statementsOf(p.Properties['PolicyDocument'])));
+          add(
+            `${nameOf(pid)} (attached to no role of the app)`,
+            grantsOf(statementsOf(p.Properties['PolicyDocument'])),
+          );
         }
-        if (p.Type === 'AWS::IAM::ManagedPolicy' && !isAttached(pid, p, roles)) add(nameOf(pid), grantsOf(statementsOf(p.Properties['PolicyDocument'])));
+        if (p.Type === 'AWS::IAM::ManagedPolicy' && !isAttached(pid, p, roles))
+          add(nameOf(pid), grantsOf(statementsOf(p.Properties['PolicyDocument'])));
       }
     }
     return byPrincipal;
@@ -112,14 +154,18 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
 
   function isAttached(pid: string, policy: CfnResource, roles: Record<string, CfnResource>): boolean {
     if (policy.Properties['Roles'] !== undefined) return true;
-    return Object.values(roles).some((r) => asArray(r.Properties['ManagedPolicyArns'] ?? []).some((a) => JSON.stringify(a) === JSON.stringify({ Ref: pid })));
+    return Object.values(roles).some((r) =>
+      asArray(r.Properties['ManagedPolicyArns'] ?? []).some((a) => JSON.stringify(a) === JSON.stringify({ Ref: pid })),
+    );
   }
 
   function allIdentityStatements(): Statement[] {
     const docs = [
       ...Object.values(resourcesOf(t, 'AWS::IAM::Policy')).map((p) => p.Properties['PolicyDocument']),
       ...Object.values(resourcesOf(t, 'AWS::IAM::ManagedPolicy')).map((p) => p.Properties['PolicyDocument']),
-      ...Object.values(resourcesOf(t, 'AWS::IAM::Role')).flatMap((r) => (r.Properties['Policies'] ?? []).map((p: { PolicyDocument: unknown }) => p.PolicyDocument)),
+      ...Object.values(resourcesOf(t, 'AWS::IAM::Role')).flatMap((r) =>
+        (r.Properties['Policies'] ?? []).map((p: { PolicyDocument: unknown }) => p.PolicyDocument),
+      ),
     ];
     return docs.flatMap(statementsOf);
   }
@@ -176,7 +222,9 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
     'webhook role': [
       ...LOGS_AND_TRACES('webhook'),
       // The shared upstream budget's items only (chat fan-out), and the table key.
-      ...['GetItem', 'PutItem', 'UpdateItem'].map((a) => `index table dynamodb:${a} if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["BUDGET#*"]}}`),
+      ...['GetItem', 'PutItem', 'UpdateItem'].map(
+        (a) => `index table dynamodb:${a} if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["BUDGET#*"]}}`,
+      ),
       'archive key kms:Decrypt',
       // Replay ids: conditional puts, a failed claim read back; the replay table is under the pipeline key.
       'replay table dynamodb:PutItem',
@@ -198,7 +246,9 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
           'index table dynamodb:PutItem',
           'index table dynamodb:UpdateItem',
           // The Files API poller asks whether a page's files are final: file items only, in batches.
-          ...(source === 'files_api' ? ['index table dynamodb:BatchGetItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["FILE#*"]}}'] : []),
+          ...(source === 'files_api'
+            ? ['index table dynamodb:BatchGetItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["FILE#*"]}}']
+            : []),
           'archive key kms:Decrypt',
           // Jobs (SendMessageBatch is authorized as sqs:SendMessage), encrypted under the pipeline key.
           'ingest queue sqs:SendMessage',
@@ -216,14 +266,21 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       'lookup API /v1/GET/files/* execute-api:Invoke',
       'lookup API /v1/GET/files/*/content execute-api:Invoke',
     ],
-    'job producer policy': ['ingest queue sqs:SendMessage', 'pipeline key kms:Decrypt', 'pipeline key kms:GenerateDataKey'],
+    'job producer policy': [
+      'ingest queue sqs:SendMessage',
+      'pipeline key kms:Decrypt',
+      'pipeline key kms:GenerateDataKey',
+    ],
   };
 
   describe('least privilege', () => {
     it('no identity policy allows a wildcard action ("*", "s3:*", "kms:GenerateDataKey*", …)', () => {
       const statements = allIdentityStatements();
       expect(statements.length).toBeGreaterThan(0);
-      const wildcards = statements.filter((s) => s.Effect === 'Allow').flatMap((s) => asArray(s.Action)).filter((a) => a.includes('*'));
+      const wildcards = statements
+        .filter((s) => s.Effect === 'Allow')
+        .flatMap((s) => asArray(s.Action))
+        .filter((a) => a.includes('*'));
       expect(wildcards).toEqual([]);
     });
 
@@ -236,7 +293,12 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
     });
 
     it('function roles attach no managed policy (AWSLambdaBasicExecutionRole covers every log group)', () => {
-      for (const fn of [app.service.ingest, app.service.lookup, app.service.webhook.function, ...Object.values(app.service.discovery.functions)]) {
+      for (const fn of [
+        app.service.ingest,
+        app.service.lookup,
+        app.service.webhook.function,
+        ...Object.values(app.service.discovery.functions),
+      ]) {
         const role = resourcesOf(t, 'AWS::IAM::Role')[logicalIdOf(fn.role)];
         expect(role?.Properties['ManagedPolicyArns']).toBeUndefined();
       }
@@ -274,6 +336,6 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
 
 const POLLERS: readonly PollerSource[] = POLLER_SOURCES;
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { BUNDLING } from '../../infra/constructs/archiver-function.js';
-import { IngestConfigSchema, LookupConfigSchema, WorkerBudgetConfigSchema } from '../../shared/contracts/lambda-environment.js';
+import {
+  IngestConfigSchema,
+  LookupConfigSchema,
+  WorkerBudgetConfigSchema,
+} from '../../shared/contracts/lambda-environment.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES, WEBHOOK_OUTCOMES } from '../../shared/contracts/metric-names.js';
 import { LOOKUP_ROUTES, LOOKUP_STAGE } from '../../infra/constructs/lookup-rest-api.js';
 import { SMOKE_STACK_OUTPUTS, stackNamesOf } from '../../smoke/smoke-target.js';
@@ -17,7 +21,12 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
   const webhookFn = () => onlyResource(t, 'AWS::Lambda::Function', 'WebhookFunction').Properties;
   const envOf = (fn: Record<string, unknown>): Record<string, unknown> =>
     z.object({ Variables: z.record(z.string(), z.unknown()) }).parse(fn['Environment']).Variables;
-  const RUNTIME_ENV = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_LOG_LEVEL', 'NODE_OPTIONS'];
+  const RUNTIME_ENV = [
+    'POWERTOOLS_SERVICE_NAME',
+    'POWERTOOLS_METRICS_NAMESPACE',
+    'POWERTOOLS_LOG_LEVEL',
+    'NODE_OPTIONS',
+  ];
 
   /** Replaces CloudFormation references (unknown until deploy) with plausible deployed values. */
   function asDeployed(env: Record<string, unknown>): Record<string, string> {
@@ -27,7 +36,10 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       ANTHROPIC_API_KEY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:key-AbCdEf',
     };
     return Object.fromEntries(
-      Object.entries(env).map(([k, v]) => [k, typeof v === 'string' ? v : (sample[k] ?? `resolved-${k.toLowerCase()}`)]),
+      Object.entries(env).map(([k, v]) => [
+        k,
+        typeof v === 'string' ? v : (sample[k] ?? `resolved-${k.toLowerCase()}`),
+      ]),
     );
   }
 
@@ -59,7 +71,9 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
     it('has 1024 MB and the 15-minute timeout by default, memory from configuration', () => {
       expect(ingestFn()['MemorySize']).toBe(1024);
       expect(ingestFn()['Timeout']).toBe(900);
-      expect(onlyResource(custom.serviceTemplate, 'AWS::Lambda::Function', 'IngestFunction').Properties['MemorySize']).toBe(2048);
+      expect(
+        onlyResource(custom.serviceTemplate, 'AWS::Lambda::Function', 'IngestFunction').Properties['MemorySize'],
+      ).toBe(2048);
     });
 
     it('is fed by the ingest queue with reportBatchItemFailures', () => {
@@ -69,8 +83,13 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
     });
 
     it('takes batch size, batching window and max concurrency from configuration', () => {
-      const esm = (s: typeof t) => onlyResource(s, 'AWS::Lambda::EventSourceMapping', 'IngestFunctionSqsEventSource').Properties;
-      expect(esm(t)).toMatchObject({ BatchSize: 5, MaximumBatchingWindowInSeconds: 5, ScalingConfig: { MaximumConcurrency: 5 } });
+      const esm = (s: typeof t) =>
+        onlyResource(s, 'AWS::Lambda::EventSourceMapping', 'IngestFunctionSqsEventSource').Properties;
+      expect(esm(t)).toMatchObject({
+        BatchSize: 5,
+        MaximumBatchingWindowInSeconds: 5,
+        ScalingConfig: { MaximumConcurrency: 5 },
+      });
       expect(esm(custom.serviceTemplate)).toMatchObject({
         BatchSize: 10,
         MaximumBatchingWindowInSeconds: 20,
@@ -104,12 +123,18 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       expect(Object.keys(env).sort()).toEqual([...configured, ...RUNTIME_ENV].sort());
       const parsed = IngestConfigSchema.safeParse(asDeployed(env));
       expect(parsed.error?.issues ?? []).toEqual([]);
-      expect(WorkerBudgetConfigSchema.parse(asDeployed(env))).toMatchObject({ COMPLIANCE_REQUESTS_PER_MINUTE: 600, FILES_API_REQUESTS_PER_MINUTE: 100, POLLER_BUDGET_SHARE: 0.3 });
+      expect(WorkerBudgetConfigSchema.parse(asDeployed(env))).toMatchObject({
+        COMPLIANCE_REQUESTS_PER_MINUTE: 600,
+        FILES_API_REQUESTS_PER_MINUTE: 100,
+        POLLER_BUDGET_SHARE: 0.3,
+      });
     });
 
     it("is told the queue's maxReceiveCount, from the same configuration as the queue's redrive policy", () => {
       const redrive = (template: typeof t) =>
-        z.object({ maxReceiveCount: z.number() }).parse(onlyResource(template, 'AWS::SQS::Queue', 'IngestQueue').Properties['RedrivePolicy']);
+        z
+          .object({ maxReceiveCount: z.number() })
+          .parse(onlyResource(template, 'AWS::SQS::Queue', 'IngestQueue').Properties['RedrivePolicy']);
       const customFn = onlyResource(custom.serviceTemplate, 'AWS::Lambda::Function', 'IngestFunction').Properties;
       expect(envOf(ingestFn())['MAX_RECEIVE_COUNT']).toBe(String(redrive(defaults.dataTemplate).maxReceiveCount));
       expect(envOf(customFn)['MAX_RECEIVE_COUNT']).toBe(String(redrive(custom.dataTemplate).maxReceiveCount));
@@ -147,7 +172,9 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
   describe('lookup function', () => {
     it('is configured with exactly the variables the lookup schema reads in AWS, and they validate', () => {
       const env = envOf(lookupFn());
-      expect(Object.keys(env).sort()).toEqual(['ARCHIVE_BUCKET', 'INDEX_TABLE', 'PRESIGN_TTL_SECONDS', ...RUNTIME_ENV].sort());
+      expect(Object.keys(env).sort()).toEqual(
+        ['ARCHIVE_BUCKET', 'INDEX_TABLE', 'PRESIGN_TTL_SECONDS', ...RUNTIME_ENV].sort(),
+      );
       expect(env).toHaveProperty('PRESIGN_TTL_SECONDS', '300');
       const parsed = LookupConfigSchema.safeParse(asDeployed(env));
       expect(parsed.error?.issues ?? []).toEqual([]);
@@ -174,7 +201,10 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
     });
 
     it('logs to its own log group with the configured retention (365 days by default)', () => {
-      for (const [template, days] of [[t, 365], [custom.serviceTemplate, 731]] as const) {
+      for (const [template, days] of [
+        [t, 365],
+        [custom.serviceTemplate, 731],
+      ] as const) {
         const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
         const groups = resourcesOf(template, 'AWS::Logs::LogGroup');
         // ingest, lookup, webhook and the three discovery pollers
@@ -190,7 +220,10 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
   describe('lookup API', () => {
     // The webhook's API is a separate RestApi in the same stack (webhook.suite.ts).
     const lookupApiId = () => logicalIdOf(defaults.service.lookupApi.api);
-    const methods = () => Object.values(resourcesOf(t, 'AWS::ApiGateway::Method')).filter((m) => m.Properties['RestApiId']?.Ref === lookupApiId());
+    const methods = () =>
+      Object.values(resourcesOf(t, 'AWS::ApiGateway::Method')).filter(
+        (m) => m.Properties['RestApiId']?.Ref === lookupApiId(),
+      );
 
     it('has exactly one GET method per lookup route, all proxied to the lookup function', () => {
       expect(methods()).toHaveLength(LOOKUP_ROUTES.length);
@@ -201,11 +234,17 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
         const parent = r.Properties['ParentId'];
         return `${parent.Ref ? pathOf(parent.Ref) : ''}/${r.Properties['PathPart']}`;
       };
-      expect(methods().map((m) => pathOf(m.Properties['ResourceId'].Ref)).sort()).toEqual(LOOKUP_ROUTES.map((r) => r.resource).sort());
+      expect(
+        methods()
+          .map((m) => pathOf(m.Properties['ResourceId'].Ref))
+          .sort(),
+      ).toEqual(LOOKUP_ROUTES.map((r) => r.resource).sort());
       for (const m of methods()) {
         expect(m.Properties['HttpMethod']).toBe('GET');
         expect(m.Properties['Integration']).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
-        expect(JSON.stringify(m.Properties['Integration'].Uri)).toContain(logicalIdOf(defaults.service.lookup.function));
+        expect(JSON.stringify(m.Properties['Integration'].Uri)).toContain(
+          logicalIdOf(defaults.service.lookup.function),
+        );
       }
     });
 
@@ -229,7 +268,10 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       expect(stage['StageName']).toBe(LOOKUP_STAGE);
       expect(stage['TracingEnabled']).toBe(true);
       expect(stage['AccessLogSetting'].DestinationArn).toBeDefined();
-      expect(JSON.parse(stage['AccessLogSetting'].Format)).toMatchObject({ caller: '$context.identity.caller', user: '$context.identity.user' });
+      expect(JSON.parse(stage['AccessLogSetting'].Format)).toMatchObject({
+        caller: '$context.identity.caller',
+        user: '$context.identity.user',
+      });
       expect(stage['MethodSettings']).toEqual([
         expect.objectContaining({
           HttpMethod: '*',
@@ -243,8 +285,8 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
     });
 
     it('lets the lookup function be invoked only by these methods of this stage (no test-invoke)', () => {
-      const permissions = Object.values(resourcesOf(t, 'AWS::Lambda::Permission')).filter(
-        (p) => JSON.stringify(p.Properties['FunctionName']).includes(logicalIdOf(defaults.service.lookup.function)),
+      const permissions = Object.values(resourcesOf(t, 'AWS::Lambda::Permission')).filter((p) =>
+        JSON.stringify(p.Properties['FunctionName']).includes(logicalIdOf(defaults.service.lookup.function)),
       );
       const stageRef = JSON.stringify({ Ref: logicalIdOf(defaults.service.lookupApi.api.deploymentStage) });
       const routes = permissions.map((p) => {
@@ -263,7 +305,7 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       const statements = statementsOf(policy['PolicyDocument']);
       expect(statements).toHaveLength(1);
       expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: 'execute-api:Invoke' });
-      const suffixes = (statements[0]?.Resource as unknown[]).map((arn) => {
+      const suffixes = ((statements[0] ?? {})['Resource'] as unknown[]).map((arn) => {
         const parts = JSON.stringify(arn);
         return parts.slice(parts.lastIndexOf('"/') + 1, parts.lastIndexOf('"'));
       });
@@ -281,7 +323,9 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
     const alarms = () => resourcesOf(t, 'AWS::CloudWatch::Alarm');
     const topicRef = () => ({ Ref: logicalIdOf(defaults.service.monitoring.topic) });
     const alarm = (name: string) => {
-      const found = Object.values(alarms()).find((a) => a.Properties['AlarmName'] === `claude-file-archiver-dev-${name}`);
+      const found = Object.values(alarms()).find(
+        (a) => a.Properties['AlarmName'] === `claude-file-archiver-dev-${name}`,
+      );
       if (!found) throw new Error(`no alarm ${name}`);
       return found.Properties;
     };
@@ -293,7 +337,9 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
         expect(a.Properties['AlarmActions']).toEqual([topicRef()]);
         expect(a.Properties['OKActions']).toEqual([topicRef()]);
         // No data means nothing happened, except for a poller, where it means no run completed.
-        expect(a.Properties['TreatMissingData']).toBe(/PollerStalled$/.test(String(a.Properties['AlarmName'])) ? 'breaching' : 'notBreaching');
+        expect(a.Properties['TreatMissingData']).toBe(
+          /PollerStalled$/.test(String(a.Properties['AlarmName'])) ? 'breaching' : 'notBreaching',
+        );
       }
     });
 
@@ -304,7 +350,9 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
         ComparisonOperator: 'GreaterThanThreshold',
         Threshold: 0,
       });
-      expect(JSON.stringify(alarm('DeadLetterQueueNotEmpty')['Dimensions'])).toContain(logicalIdOf(defaults.data.queues.deadLetterQueue));
+      expect(JSON.stringify(alarm('DeadLetterQueueNotEmpty')['Dimensions'])).toContain(
+        logicalIdOf(defaults.data.queues.deadLetterQueue),
+      );
     });
 
     it('fire when the oldest ingest job is older than the configured age (60 minutes by default)', () => {
@@ -314,7 +362,9 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
         ComparisonOperator: 'GreaterThanThreshold',
         Threshold: 3600,
       });
-      expect(JSON.stringify(alarm('IngestBacklogStale')['Dimensions'])).toContain(logicalIdOf(defaults.data.queues.queue));
+      expect(JSON.stringify(alarm('IngestBacklogStale')['Dimensions'])).toContain(
+        logicalIdOf(defaults.data.queues.queue),
+      );
     });
 
     it('fire on any error or throttle of either function', () => {
@@ -397,7 +447,10 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
 
     it('each have a runbook section in docs/deployment.md named after the alarm', () => {
       const guide = readFileSync(new URL('../../docs/deployment.md', import.meta.url), 'utf8');
-      const headings = guide.split('\n').filter((l) => l.startsWith('### ')).flatMap((l) => l.slice(4).split(/,\s*/));
+      const headings = guide
+        .split('\n')
+        .filter((l) => l.startsWith('### '))
+        .flatMap((l) => l.slice(4).split(/,\s*/));
       for (const a of Object.values(alarms())) {
         const id = String(a.Properties['AlarmName']).replace('claude-file-archiver-dev-', '');
         expect(headings, id).toContain(id);
@@ -407,13 +460,18 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
 
     it('go to an encrypted, TLS-only topic, e-mailed when an address is configured', () => {
       const topic = onlyResource(t, 'AWS::SNS::Topic', 'MonitoringAlarmTopic').Properties;
-      expect(topic['KmsMasterKeyId']).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^MonitoringAlarmTopicKey/), 'Arn'] });
+      expect(topic['KmsMasterKeyId']).toEqual({
+        'Fn::GetAtt': [expect.stringMatching(/^MonitoringAlarmTopicKey/), 'Arn'],
+      });
       const policy = onlyResource(t, 'AWS::SNS::TopicPolicy', 'MonitoringAlarmTopicPolicy').Properties;
       expect(statementsOf(policy['PolicyDocument'])).toContainEqual(
         expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
       );
       expect(resourcesOf(t, 'AWS::SNS::Subscription')).toEqual({});
-      custom.serviceTemplate.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+      custom.serviceTemplate.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'email',
+        Endpoint: 'ops@example.com',
+      });
     });
 
     it('can be published by CloudWatch: the topic key lets cloudwatch.amazonaws.com use it', () => {
@@ -432,31 +490,50 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
     it('charts files archived, bytes, integrity failures, upstream latency and 429s from the ingest service', () => {
       const dashboard = onlyResource(t, 'AWS::CloudWatch::Dashboard', 'MonitoringDashboard').Properties;
       const body = JSON.stringify(dashboard['DashboardBody']);
-      for (const metric of [METRIC.filesArchived, METRIC.bytesArchived, METRIC.integrityFailures, METRIC.upstreamLatency, METRIC.upstreamThrottled]) {
-        expect(body).toContain(`[\\"${METRICS_NAMESPACE}\\",\\"${metric}\\",\\"service\\",\\"${SERVICE_NAMES.ingest}\\"`);
+      for (const metric of [
+        METRIC.filesArchived,
+        METRIC.bytesArchived,
+        METRIC.integrityFailures,
+        METRIC.upstreamLatency,
+        METRIC.upstreamThrottled,
+      ]) {
+        expect(body).toContain(
+          `[\\"${METRICS_NAMESPACE}\\",\\"${metric}\\",\\"service\\",\\"${SERVICE_NAMES.ingest}\\"`,
+        );
       }
     });
   });
 
   describe('webhook dashboard', () => {
-    const body = (template = t) => JSON.stringify(onlyResource(template, 'AWS::CloudWatch::Dashboard', 'MonitoringDashboard').Properties['DashboardBody']);
+    const body = (template = t) =>
+      JSON.stringify(
+        onlyResource(template, 'AWS::CloudWatch::Dashboard', 'MonitoringDashboard').Properties['DashboardBody'],
+      );
 
     it('charts webhook requests by every outcome the function emits, and the jobs it enqueued', () => {
       for (const outcome of WEBHOOK_OUTCOMES) {
-        expect(body()).toContain(`[\\"${METRICS_NAMESPACE}\\",\\"${METRIC.webhookRequests}\\",\\"outcome\\",\\"${outcome}\\",\\"service\\",\\"${SERVICE_NAMES.webhook}\\"`);
+        expect(body()).toContain(
+          `[\\"${METRICS_NAMESPACE}\\",\\"${METRIC.webhookRequests}\\",\\"outcome\\",\\"${outcome}\\",\\"service\\",\\"${SERVICE_NAMES.webhook}\\"`,
+        );
       }
-      expect(body()).toContain(`[\\"${METRICS_NAMESPACE}\\",\\"${METRIC.webhookJobsEnqueued}\\",\\"service\\",\\"${SERVICE_NAMES.webhook}\\"`);
+      expect(body()).toContain(
+        `[\\"${METRICS_NAMESPACE}\\",\\"${METRIC.webhookJobsEnqueued}\\",\\"service\\",\\"${SERVICE_NAMES.webhook}\\"`,
+      );
     });
 
     it('charts the webhook stage’s requests, 4xx, 5xx and latency', () => {
       for (const metric of ['Count', '4XXError', '5XXError', 'Latency']) {
-        expect(body()).toContain(`[\\"AWS/ApiGateway\\",\\"${metric}\\",\\"ApiName\\",\\"claude-file-archiver-dev-webhook\\",\\"Stage\\"`);
+        expect(body()).toContain(
+          `[\\"AWS/ApiGateway\\",\\"${metric}\\",\\"ApiName\\",\\"claude-file-archiver-dev-webhook\\",\\"Stage\\"`,
+        );
       }
     });
 
     it('charts what the created web ACL refused, per rule, and has no WAF chart with an existing ACL', () => {
       for (const rule of ['rate-limit-per-ip', 'body-too-large']) {
-        expect(body()).toContain(`\\"Rule\\",\\"claude-file-archiver-dev-webhook-${rule}\\",\\"WebACL\\",\\"claude-file-archiver-dev-webhook\\"`);
+        expect(body()).toContain(
+          `\\"Rule\\",\\"claude-file-archiver-dev-webhook-${rule}\\",\\"WebACL\\",\\"claude-file-archiver-dev-webhook\\"`,
+        );
       }
       expect(body(custom.serviceTemplate)).not.toContain('AWS/WAFV2');
     });
@@ -468,7 +545,9 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
         const names = stackNamesOf(synth.config.environment);
         expect([synth.data.stackName, synth.service.stackName]).toEqual([names.data, names.service]);
       }
-      expect(Object.keys(defaults.dataTemplate.findOutputs(SMOKE_STACK_OUTPUTS.data))).toEqual([SMOKE_STACK_OUTPUTS.data]);
+      expect(Object.keys(defaults.dataTemplate.findOutputs(SMOKE_STACK_OUTPUTS.data))).toEqual([
+        SMOKE_STACK_OUTPUTS.data,
+      ]);
       expect(Object.keys(t.findOutputs(SMOKE_STACK_OUTPUTS.service))).toEqual([SMOKE_STACK_OUTPUTS.service]);
     });
   });

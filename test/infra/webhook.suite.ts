@@ -6,7 +6,15 @@ import { WEBHOOK_STAGE } from '../../infra/constructs/webhook-rest-api.js';
 import { WebhookConfigSchema, WorkerBudgetConfigSchema } from '../../shared/contracts/lambda-environment.js';
 import { WEBHOOK_REPLAY_TABLE_KEYS } from '../../shared/contracts/table-keys.js';
 import { MAX_WEBHOOK_BODY_BYTES, WEBHOOK_ERROR_TYPES } from '../../shared/contracts/webhook.js';
-import { CUSTOM_CONTEXT, logicalIdOf, onlyResource, resourcesOf, synthArchiver, type ArchiverSynths, type CfnResource } from './archiver-fixture.js';
+import {
+  CUSTOM_CONTEXT,
+  logicalIdOf,
+  onlyResource,
+  resourcesOf,
+  synthArchiver,
+  type ArchiverSynths,
+  type CfnResource,
+} from './archiver-fixture.js';
 
 /** The webhook ingress: its own API, its function, its secret and replay table. One test per property. */
 export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
@@ -14,7 +22,8 @@ export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
   const apiId = logicalIdOf(defaults.service.webhook.api.api);
   const ofApi = (type: string, template = t, id = apiId): CfnResource[] =>
     Object.values(resourcesOf(template, type)).filter((r) => r.Properties['RestApiId']?.Ref === id);
-  const stage = (template = t) => onlyResource(template, 'AWS::ApiGateway::Stage', 'WebhookApiDeploymentStage').Properties;
+  const stage = (template = t) =>
+    onlyResource(template, 'AWS::ApiGateway::Stage', 'WebhookApiDeploymentStage').Properties;
   const fn = () => onlyResource(t, 'AWS::Lambda::Function', 'WebhookFunction').Properties;
   const env = () => z.object({ Variables: z.record(z.string(), z.unknown()) }).parse(fn()['Environment']).Variables;
 
@@ -22,7 +31,10 @@ export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
     it('is a regional REST API of its own, separate from the IAM-protected lookup API', () => {
       const apis = resourcesOf(t, 'AWS::ApiGateway::RestApi');
       expect(Object.keys(apis).sort()).toEqual([logicalIdOf(defaults.service.lookupApi.api), apiId].sort());
-      expect(apis[apiId]?.Properties).toMatchObject({ Name: 'claude-file-archiver-dev-webhook', EndpointConfiguration: { Types: ['REGIONAL'] } });
+      expect(apis[apiId]?.Properties).toMatchObject({
+        Name: 'claude-file-archiver-dev-webhook',
+        EndpointConfiguration: { Types: ['REGIONAL'] },
+      });
     });
 
     it('passes every media type to the function as binary, so the signature is checked over the raw bytes', () => {
@@ -34,8 +46,14 @@ export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
       expect(methods).toHaveLength(1);
       const resource = ofApi('AWS::ApiGateway::Resource');
       expect(resource.map((r) => r.Properties['PathPart'])).toEqual(['events']);
-      expect(methods[0]?.Properties).toMatchObject({ HttpMethod: 'POST', AuthorizationType: 'NONE', Integration: { Type: 'AWS_PROXY' } });
-      expect(JSON.stringify(methods[0]?.Properties['Integration'].Uri)).toContain(logicalIdOf(defaults.service.webhook.function.function));
+      expect(methods[0]?.Properties).toMatchObject({
+        HttpMethod: 'POST',
+        AuthorizationType: 'NONE',
+        Integration: { Type: 'AWS_PROXY' },
+      });
+      expect(JSON.stringify(methods[0]?.Properties['Integration'].Uri)).toContain(
+        logicalIdOf(defaults.service.webhook.function.function),
+      );
     });
 
     it('requires the three webhook headers, checked by a request validator', () => {
@@ -51,7 +69,12 @@ export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
 
     it('throttles the stage at 10 requests/s with a burst of 20 by default, from configuration otherwise', () => {
       const throttling = (template: typeof t) => stage(template)['MethodSettings'][0];
-      expect(throttling(t)).toMatchObject({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 });
+      expect(throttling(t)).toMatchObject({
+        HttpMethod: '*',
+        ResourcePath: '/*',
+        ThrottlingRateLimit: 10,
+        ThrottlingBurstLimit: 20,
+      });
       expect(throttling(custom.serviceTemplate)).toMatchObject({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
     });
 
@@ -59,15 +82,23 @@ export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
       const s = stage();
       expect(s['StageName']).toBe(WEBHOOK_STAGE);
       expect(s['TracingEnabled']).toBe(true);
-      expect(JSON.parse(s['AccessLogSetting'].Format)).toMatchObject({ ip: '$context.identity.sourceIp', status: '$context.status' });
+      expect(JSON.parse(s['AccessLogSetting'].Format)).toMatchObject({
+        ip: '$context.identity.sourceIp',
+        status: '$context.status',
+      });
       const groupId = logicalIdOf(defaults.service.webhook.api.accessLogGroup);
       expect(JSON.stringify(s['AccessLogSetting'].DestinationArn)).toContain(groupId);
-      expect(resourcesOf(t, 'AWS::Logs::LogGroup')[groupId]).toMatchObject({ DeletionPolicy: 'Retain', Properties: { RetentionInDays: 365 } });
+      expect(resourcesOf(t, 'AWS::Logs::LogGroup')[groupId]).toMatchObject({
+        DeletionPolicy: 'Retain',
+        Properties: { RetentionInDays: 365 },
+      });
       expect(s['MethodSettings'][0]).toMatchObject({ LoggingLevel: 'ERROR', DataTraceEnabled: false });
     });
 
     it('answers its own refusals in the function’s JSON error shape: 429 (Retry-After), 413, 404, 401, other 4xx and 5xx', () => {
-      const responses = Object.fromEntries(ofApi('AWS::ApiGateway::GatewayResponse').map((r) => [r.Properties['ResponseType'], r.Properties]));
+      const responses = Object.fromEntries(
+        ofApi('AWS::ApiGateway::GatewayResponse').map((r) => [r.Properties['ResponseType'], r.Properties]),
+      );
       const expected: [string, string | undefined, string][] = [
         ['THROTTLED', '429', 'rate_limited'],
         ['REQUEST_TOO_LARGE', '413', 'payload_too_large'],
@@ -81,7 +112,9 @@ export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
         const r = responses[type];
         expect(r?.['StatusCode'], type).toBe(status);
         expect(r?.['ResponseParameters']['gatewayresponse.header.Content-Type']).toBe("'application/json'");
-        expect(r?.['ResponseTemplates']['application/json']).toMatch(new RegExp(`^\\{"error":\\{"type":"${errorType}","message":.+\\}\\}$`));
+        expect(r?.['ResponseTemplates']['application/json']).toMatch(
+          new RegExp(`^\\{"error":\\{"type":"${errorType}","message":.+\\}\\}$`),
+        );
       }
       expect(responses['THROTTLED']?.['ResponseParameters']['gatewayresponse.header.Retry-After']).toBe("'1'");
     });
@@ -97,30 +130,43 @@ export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
 
     it('is cdk-nag clean with an existing web ACL too', () => {
       const report = new AwsSolutionsChecks().validateScope(custom.app);
-      expect(report.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(',')}`)).toEqual([]);
+      expect(
+        report.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(',')}`),
+      ).toEqual([]);
     });
 
     it('lets the webhook function be invoked only by POST /events of this stage (no test-invoke)', () => {
       const ref = JSON.stringify({ 'Fn::GetAtt': [logicalIdOf(defaults.service.webhook.function.function), 'Arn'] });
-      const permissions = Object.values(resourcesOf(t, 'AWS::Lambda::Permission')).filter((p) => JSON.stringify(p.Properties['FunctionName']) === ref);
+      const permissions = Object.values(resourcesOf(t, 'AWS::Lambda::Permission')).filter(
+        (p) => JSON.stringify(p.Properties['FunctionName']) === ref,
+      );
       expect(permissions).toHaveLength(1);
       const arn = JSON.stringify(permissions[0]?.Properties['SourceArn']);
-      expect(arn).toContain(`${JSON.stringify({ Ref: logicalIdOf(defaults.service.webhook.api.api.deploymentStage) })},"/POST/events"`);
+      expect(arn).toContain(
+        `${JSON.stringify({ Ref: logicalIdOf(defaults.service.webhook.api.api.deploymentStage) })},"/POST/events"`,
+      );
     });
   });
 
   describe('webhook web ACL', () => {
     const acl = (template = t) => onlyResource(template, 'AWS::WAFv2::WebACL', 'WebhookApiWaf').Properties;
     const rule = (name: string, template = t) => {
-      const found = z.array(z.record(z.string(), z.any())).parse(acl(template)['Rules']).find((r) => r['Name'] === name);
+      const found = z
+        .array(z.record(z.string(), z.any()))
+        .parse(acl(template)['Rules'])
+        .find((r) => r['Name'] === name);
       if (!found) throw new Error(`no rule ${name}`);
       return found;
     };
     /** The custom response body a rule's block action names, parsed as JSON. */
+    // biome-ignore lint/suspicious/noExplicitAny: a CloudFormation property tree, read only to assert on it
     const responseBody = (r: Record<string, any>) => {
       const body = acl()['CustomResponseBodies'][r['Action'].Block.CustomResponse.CustomResponseBodyKey];
       expect(body.ContentType).toBe('APPLICATION_JSON');
-      return z.object({ error: z.object({ type: z.enum(WEBHOOK_ERROR_TYPES), message: z.string().min(1) }) }).strict().parse(JSON.parse(body.Content));
+      return z
+        .object({ error: z.object({ type: z.enum(WEBHOOK_ERROR_TYPES), message: z.string().min(1) }) })
+        .strict()
+        .parse(JSON.parse(body.Content));
     };
     const webhookStageAcks = (synth: typeof defaults) =>
       synth.service.webhook.api.api.deploymentStage.node.metadata
@@ -133,13 +179,19 @@ export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
 
     it('is created by default: one regional web ACL that allows what no rule refuses', () => {
       expect(Object.keys(resourcesOf(t, 'AWS::WAFv2::WebACL'))).toHaveLength(1);
-      expect(acl()).toMatchObject({ Name: 'claude-file-archiver-dev-webhook', Scope: 'REGIONAL', DefaultAction: { Allow: {} } });
+      expect(acl()).toMatchObject({
+        Name: 'claude-file-archiver-dev-webhook',
+        Scope: 'REGIONAL',
+        DefaultAction: { Allow: {} },
+      });
     });
 
     it('is associated with the webhook stage only (the lookup API is SigV4-only)', () => {
       const associations = Object.values(resourcesOf(t, 'AWS::WAFv2::WebACLAssociation'));
       expect(associations).toHaveLength(1);
-      expect(associations[0]?.Properties['WebACLArn']).toEqual({ 'Fn::GetAtt': [logicalIdOf(defaults.service.webhook.api.webAcl!.webAcl), 'Arn'] });
+      expect(associations[0]?.Properties['WebACLArn']).toEqual({
+        'Fn::GetAtt': [logicalIdOf(defaults.service.webhook.api.webAcl!.webAcl), 'Arn'],
+      });
       const arn = JSON.stringify(associations[0]?.Properties['ResourceArn']);
       expect(arn).toContain(JSON.stringify({ Ref: logicalIdOf(defaults.service.webhook.api.api.deploymentStage) }));
       expect(arn).not.toContain(logicalIdOf(defaults.service.lookupApi.api.deploymentStage));
@@ -147,7 +199,9 @@ export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
 
     it('inspects API Gateway bodies up to 64 KiB, the function’s limit (KB_64 = 65,536 bytes), not the default 16 KB', () => {
       expect(MAX_WEBHOOK_BODY_BYTES).toBe(65_536);
-      expect(acl()['AssociationConfig']).toEqual({ RequestBody: { API_GATEWAY: { DefaultSizeInspectionLimit: 'KB_64' } } });
+      expect(acl()['AssociationConfig']).toEqual({
+        RequestBody: { API_GATEWAY: { DefaultSizeInspectionLimit: 'KB_64' } },
+      });
     });
 
     it('refuses a body over the function’s limit with 413, a larger-than-inspectable body included (OversizeHandling MATCH)', () => {
@@ -169,13 +223,18 @@ export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
 
     it('limits each source IP to 1500 requests per 5 minutes by default, from configuration otherwise', () => {
       const statement = (template: typeof t) => rule('RateLimitPerIp', template)['Statement'];
-      expect(statement(t)).toEqual({ RateBasedStatement: { AggregateKeyType: 'IP', EvaluationWindowSec: 300, Limit: 1500 } });
+      expect(statement(t)).toEqual({
+        RateBasedStatement: { AggregateKeyType: 'IP', EvaluationWindowSec: 300, Limit: 1500 },
+      });
       expect(statement(rated.serviceTemplate)).toMatchObject({ RateBasedStatement: { Limit: 600 } });
     });
 
     it('answers a rate-limited source 429 with Retry-After and the function’s JSON error body (rate_limited)', () => {
       const r = rule('RateLimitPerIp');
-      expect(r['Action'].Block.CustomResponse).toMatchObject({ ResponseCode: 429, ResponseHeaders: [{ Name: 'Retry-After', Value: '60' }] });
+      expect(r['Action'].Block.CustomResponse).toMatchObject({
+        ResponseCode: 429,
+        ResponseHeaders: [{ Name: 'Retry-After', Value: '60' }],
+      });
       expect(responseBody(r).error.type).toBe('rate_limited');
     });
 
@@ -189,7 +248,13 @@ export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
     });
 
     it('publishes CloudWatch metrics per rule but keeps no sampled requests (they would hold the signature headers)', () => {
-      for (const config of [acl()['VisibilityConfig'], ...z.array(z.record(z.string(), z.any())).parse(acl()['Rules']).map((r) => r['VisibilityConfig'])]) {
+      for (const config of [
+        acl()['VisibilityConfig'],
+        ...z
+          .array(z.record(z.string(), z.any()))
+          .parse(acl()['Rules'])
+          .map((r) => r['VisibilityConfig']),
+      ]) {
         expect(config).toMatchObject({ CloudWatchMetricsEnabled: true, SampledRequestsEnabled: false });
       }
     });
@@ -204,13 +269,17 @@ export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
       expect(resourcesOf(optedOut.serviceTemplate, 'AWS::WAFv2::WebACLAssociation')).toEqual({});
       expect(webhookStageAcks(optedOut)).toEqual(['AwsSolutions-APIG3']);
       const report = new AwsSolutionsChecks().validateScope(optedOut.app);
-      expect(report.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(',')}`)).toEqual([]);
+      expect(
+        report.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(',')}`),
+      ).toEqual([]);
     });
   });
 
   describe('webhook function', () => {
     it('is configured with exactly the variables the webhook schema reads in AWS, and they validate', () => {
-      const deployed = Object.fromEntries(Object.entries(env()).map(([k, v]) => [k, typeof v === 'string' ? v : `resolved-${k.toLowerCase()}`]));
+      const deployed = Object.fromEntries(
+        Object.entries(env()).map(([k, v]) => [k, typeof v === 'string' ? v : `resolved-${k.toLowerCase()}`]),
+      );
       deployed['INGEST_QUEUE_URL'] = 'https://sqs.eu-west-1.amazonaws.com/123456789012/ingest';
       expect(Object.keys(deployed).sort()).toEqual(
         [
@@ -234,7 +303,9 @@ export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
       expect(WebhookConfigSchema.safeParse(deployed).error?.issues ?? []).toEqual([]);
       expect(WorkerBudgetConfigSchema.safeParse(deployed).error?.issues ?? []).toEqual([]);
       expect(env()['REPLAY_RETENTION_HOURS']).toBe('72');
-      const customEnv = onlyResource(custom.serviceTemplate, 'AWS::Lambda::Function', 'WebhookFunction').Properties['Environment'].Variables;
+      const customEnv = onlyResource(custom.serviceTemplate, 'AWS::Lambda::Function', 'WebhookFunction').Properties[
+        'Environment'
+      ].Variables;
       expect(customEnv['REPLAY_RETENTION_HOURS']).toBe('24');
     });
 
@@ -245,8 +316,14 @@ export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
     });
 
     it('draws a chat fan-out’s upstream requests from the shared budget, waiting at most 5 s for it', () => {
-      expect(env()).toMatchObject({ COMPLIANCE_REQUESTS_PER_MINUTE: '600', POLLER_BUDGET_SHARE: '0.3', BUDGET_MAX_WAIT_MS: '5000' });
-      const customEnv = onlyResource(custom.serviceTemplate, 'AWS::Lambda::Function', 'WebhookFunction').Properties['Environment'].Variables;
+      expect(env()).toMatchObject({
+        COMPLIANCE_REQUESTS_PER_MINUTE: '600',
+        POLLER_BUDGET_SHARE: '0.3',
+        BUDGET_MAX_WAIT_MS: '5000',
+      });
+      const customEnv = onlyResource(custom.serviceTemplate, 'AWS::Lambda::Function', 'WebhookFunction').Properties[
+        'Environment'
+      ].Variables;
       expect(customEnv).toMatchObject({ COMPLIANCE_REQUESTS_PER_MINUTE: '1200', POLLER_BUDGET_SHARE: '0.2' });
     });
 
@@ -273,16 +350,27 @@ export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
 
     it('the replay table is keyed by webhook-id, expires items by its TTL attribute, bills on demand', () => {
       const table = onlyResource(defaults.dataTemplate, 'AWS::DynamoDB::Table', 'WebhookReplayTable').Properties;
-      expect(table['KeySchema']).toEqual([{ AttributeName: WEBHOOK_REPLAY_TABLE_KEYS.partitionKey.name, KeyType: 'HASH' }]);
-      expect(table['TimeToLiveSpecification']).toEqual({ AttributeName: WEBHOOK_REPLAY_TABLE_KEYS.timeToLiveAttribute, Enabled: true });
+      expect(table['KeySchema']).toEqual([
+        { AttributeName: WEBHOOK_REPLAY_TABLE_KEYS.partitionKey.name, KeyType: 'HASH' },
+      ]);
+      expect(table['TimeToLiveSpecification']).toEqual({
+        AttributeName: WEBHOOK_REPLAY_TABLE_KEYS.timeToLiveAttribute,
+        Enabled: true,
+      });
       expect(table['BillingMode']).toBe('PAY_PER_REQUEST');
-      expect(table['SSESpecification']).toMatchObject({ SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: pipelineKeyArn });
+      expect(table['SSESpecification']).toMatchObject({
+        SSEEnabled: true,
+        SSEType: 'KMS',
+        KMSMasterKeyId: pipelineKeyArn,
+      });
       expect(table['PointInTimeRecoverySpecification']).toEqual({ PointInTimeRecoveryEnabled: true });
     });
 
     it('the stacks output the webhook URL and the secret’s ARN for operators', () => {
       expect(Object.keys(defaults.serviceTemplate.toJSON()['Outputs'])).toContain('WebhookUrl');
-      expect(Object.keys(defaults.dataTemplate.toJSON()['Outputs'])).toEqual(expect.arrayContaining(['WebhookSecretArn', 'WebhookReplayTableName']));
+      expect(Object.keys(defaults.dataTemplate.toJSON()['Outputs'])).toEqual(
+        expect.arrayContaining(['WebhookSecretArn', 'WebhookReplayTableName']),
+      );
     });
   });
 }

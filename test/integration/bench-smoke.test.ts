@@ -22,7 +22,18 @@ afterAll(async () => {
 describe('npm run bench, smallest run', () => {
   it('moves a 10 MB file through the ingest handler and the plain copy, and 20 small files through the local stack', async () => {
     const out = join(dir, 'r.json');
-    const run = await runScript('bench/ingest-throughput.ts', ['--sizes', '10', '--small-files', '20', '--skip-rclone', '--skip-sdk-baseline', '--out', out, '--chart', join(dir, 'r.svg')]);
+    const run = await runScript('bench/ingest-throughput.ts', [
+      '--sizes',
+      '10',
+      '--small-files',
+      '20',
+      '--skip-rclone',
+      '--skip-sdk-baseline',
+      '--out',
+      out,
+      '--chart',
+      join(dir, 'r.svg'),
+    ]);
     expect(run.output).not.toMatch(/FAILED/);
     expect(run.code).toBe(0);
     const result = JSON.parse(await readFile(out, 'utf8')) as {

@@ -28,24 +28,46 @@ let deadLetteredDetail: string;
 beforeAll(async () => {
   stack = await createCliStack({ files: [failing, stillPending] });
   const job = { v: 1 as const, fileId: failing.id, chatId: failing.chatId };
-  const dead = await stack.files.markDeadLettered(deadLetteredRecord(job, 'generated', new UpstreamHttpError(500, 'api_error', 'req_018EeWyXxfu5pfWkrYcMdjWG', { retryable: true }), Date.now()), Date.now());
+  const dead = await stack.files.markDeadLettered(
+    deadLetteredRecord(
+      job,
+      'generated',
+      new UpstreamHttpError(500, 'api_error', 'req_018EeWyXxfu5pfWkrYcMdjWG', { retryable: true }),
+      Date.now(),
+    ),
+    Date.now(),
+  );
   expect(dead?.status).toBe('failed');
   deadLetteredDetail = dead?.status === 'failed' ? dead.detail : '';
-  validId = (await stack.aws.sqs.send(new SendMessageCommand({ QueueUrl: stack.queues.dlqUrl, MessageBody: serializeJob(job) }))).MessageId ?? '';
+  validId =
+    (
+      await stack.aws.sqs.send(
+        new SendMessageCommand({ QueueUrl: stack.queues.dlqUrl, MessageBody: serializeJob(job) }),
+      )
+    ).MessageId ?? '';
   const claim = await stack.files.claim(stillPending.id, 'generated', 'delivery-1', Date.now(), 60_000);
   expect(claim.kind).toBe('claimed');
   await stack.files.release(stillPending.id, 'delivery-1', { error: lastError, upstreamRequestId: null });
-  pendingId = (await stack.aws.sqs.send(new SendMessageCommand({ QueueUrl: stack.queues.dlqUrl, MessageBody: serializeJob({ fileId: stillPending.id }) }))).MessageId ?? '';
+  pendingId =
+    (
+      await stack.aws.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: stack.queues.dlqUrl,
+          MessageBody: serializeJob({ fileId: stillPending.id }),
+        }),
+      )
+    ).MessageId ?? '';
   // A body the ingest handler rejected at once, as it does: with a rejectReason attribute.
-  malformedId = (
-    await stack.aws.sqs.send(
-      new SendMessageCommand({
-        QueueUrl: stack.queues.dlqUrl,
-        MessageBody: '{"v":1,"fileId":"not-an-id"}',
-        MessageAttributes: { rejectReason: { DataType: 'String', StringValue: malformedReason } },
-      }),
-    )
-  ).MessageId ?? '';
+  malformedId =
+    (
+      await stack.aws.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: stack.queues.dlqUrl,
+          MessageBody: '{"v":1,"fileId":"not-an-id"}',
+          MessageAttributes: { rejectReason: { DataType: 'String', StringValue: malformedReason } },
+        }),
+      )
+    ).MessageId ?? '';
   // Healthy pollers, so that the dead letters are the only problem status finds.
   const store = new DynamoDbDiscoveryStore(stack.aws.ddb, stack.table);
   for (const source of POLLER_SOURCES) {
@@ -87,12 +109,25 @@ describe('archiver dlq and status', () => {
   it('dlq list shows each dead letter with its reason and leaves it in the queue', async () => {
     const res = await stack.run(['dlq', 'list', '--json']);
     expect(res.code).toBe(0);
-    const { deadLetters } = JSON.parse(res.stdout) as { deadLetters: { messageId: string; fileId: string | null; reason: string; recordStatus: string | null }[] };
+    const { deadLetters } = JSON.parse(res.stdout) as {
+      deadLetters: { messageId: string; fileId: string | null; reason: string; recordStatus: string | null }[];
+    };
     expect(deadLetters).toHaveLength(3);
-    expect(deadLetters.find((d) => d.messageId === malformedId)).toMatchObject({ fileId: null, reason: malformedReason });
-    expect(deadLetters.find((d) => d.messageId === validId)).toMatchObject({ fileId: failing.id, reason: `dead_lettered: ${deadLetteredDetail}`, recordStatus: 'failed' });
+    expect(deadLetters.find((d) => d.messageId === malformedId)).toMatchObject({
+      fileId: null,
+      reason: malformedReason,
+    });
+    expect(deadLetters.find((d) => d.messageId === validId)).toMatchObject({
+      fileId: failing.id,
+      reason: `dead_lettered: ${deadLetteredDetail}`,
+      recordStatus: 'failed',
+    });
     expect(deadLetteredDetail).toContain('500');
-    expect(deadLetters.find((d) => d.messageId === pendingId)).toMatchObject({ fileId: stillPending.id, reason: lastError, recordStatus: 'pending' });
+    expect(deadLetters.find((d) => d.messageId === pendingId)).toMatchObject({
+      fileId: stillPending.id,
+      reason: lastError,
+      recordStatus: 'pending',
+    });
     // Listing handed them back at once: a second listing sees them all again.
     const again = await stack.run(['dlq', 'list']);
     expect(again.code).toBe(0);
@@ -112,7 +147,9 @@ describe('archiver dlq and status', () => {
   it('dlq redrive --all resets the failed and the pending record, sends the jobs back (both get archived) and leaves the malformed body, exit 3', async () => {
     const res = await stack.run(['dlq', 'redrive', '--all', '--json']);
     expect(res.code).toBe(3);
-    const { outcomes } = JSON.parse(res.stdout) as { outcomes: { messageId: string; result: string; record?: string }[] };
+    const { outcomes } = JSON.parse(res.stdout) as {
+      outcomes: { messageId: string; result: string; record?: string }[];
+    };
     expect(outcomes).toEqual(
       expect.arrayContaining([
         { messageId: validId, fileId: failing.id, result: 'redriven', record: 'reset' },
@@ -127,7 +164,8 @@ describe('archiver dlq and status', () => {
       // The record started afresh: the failed attempts before the redrive are not counted, and no
       // field of the failure is left beside the archived copy.
       expect(record).toMatchObject({ attempts: 1 });
-      for (const stale of ['lastError', 'failedAt', 'detail', 'reason', 'upstreamErrorType', 'upstreamStatus']) expect(record).not.toHaveProperty(stale);
+      for (const stale of ['lastError', 'failedAt', 'detail', 'reason', 'upstreamErrorType', 'upstreamStatus'])
+        expect(record).not.toHaveProperty(stale);
     }
     // The chat listing of the dead-lettered file shows the archived copy, not the failure.
     const listed = await stack.files.listChat(failing.chatId, 10, undefined);

@@ -9,7 +9,13 @@ import type { CliStack } from '../support/cli-stack.js';
 let stack: CliStack;
 const minute = 60_000;
 
-function run(source: PollerSource, i: number, cursorStart: string | null, cursorEnd: string | null, ending: LedgerRecord['ending'] = 'completed'): LedgerRecord {
+function run(
+  source: PollerSource,
+  i: number,
+  cursorStart: string | null,
+  cursorEnd: string | null,
+  ending: LedgerRecord['ending'] = 'completed',
+): LedgerRecord {
   const startedMs = Date.now() - (10 - i) * minute;
   return {
     source,
@@ -34,9 +40,20 @@ beforeAll(async () => {
   stack = await createCliStack({ ingest: false });
   const store = new DynamoDbDiscoveryStore(stack.aws.ddb, stack.table);
   // chats: runs 1→2→3 chain, then run 4 starts from a cursor nobody ended at.
-  for (const r of [run('chats', 1, null, 'c1'), run('chats', 2, 'c1', 'c2'), run('chats', 3, 'c2', 'c3', 'deadline'), run('chats', 4, 'c7', 'c8')]) await store.putLedger(r);
+  for (const r of [
+    run('chats', 1, null, 'c1'),
+    run('chats', 2, 'c1', 'c2'),
+    run('chats', 3, 'c2', 'c3', 'deadline'),
+    run('chats', 4, 'c7', 'c8'),
+  ])
+    await store.putLedger(r);
   // files_api: an unbroken chain (a finished walk starts again from the top).
-  for (const r of [run('files_api', 1, null, null), run('files_api', 2, null, 'f1', 'deadline'), run('files_api', 3, 'f1', null)]) await store.putLedger(r);
+  for (const r of [
+    run('files_api', 1, null, null),
+    run('files_api', 2, null, 'f1', 'deadline'),
+    run('files_api', 3, 'f1', null),
+  ])
+    await store.putLedger(r);
 });
 
 afterAll(async () => {
@@ -47,10 +64,18 @@ describe('archiver ledger', () => {
   it('reports a broken cursor chain as a gap and exits 3', async () => {
     const res = await stack.run(['ledger', '--since', '30m', '--source', 'chats', '--json']);
     expect(res.code).toBe(3);
-    const body = JSON.parse(res.stdout) as { sources: { source: string; runs: unknown[]; gaps: { kind: string; detail: string }[] }[]; gaps: number };
+    const body = JSON.parse(res.stdout) as {
+      sources: { source: string; runs: unknown[]; gaps: { kind: string; detail: string }[] }[];
+      gaps: number;
+    };
     expect(body.gaps).toBe(1);
     expect(body.sources[0]?.runs).toHaveLength(4);
-    expect(body.sources[0]?.gaps).toEqual([expect.objectContaining({ kind: 'cursor_break', detail: 'run started from cursor c7 but the previous run ended at c3' })]);
+    expect(body.sources[0]?.gaps).toEqual([
+      expect.objectContaining({
+        kind: 'cursor_break',
+        detail: 'run started from cursor c7 but the previous run ended at c3',
+      }),
+    ]);
     expect(res.stderr.trim()).toBe('archiver: found 1 gap(s) in the discovery ledger');
   });
 

@@ -12,7 +12,11 @@ import { generatedFileFactory, uploadedFileFactory } from '../support/upstream.j
 // The CLI as an auditor and an operator use it against the local stack: a real child process,
 // its exit code, its stdout and its one-line errors.
 const chatId = 'claude_chat_01CliLookupChat';
-const report = generatedFileFactory({ chatId, filename: 'q3 report.csv', content: Buffer.from('region,revenue\nemea,12\n') });
+const report = generatedFileFactory({
+  chatId,
+  filename: 'q3 report.csv',
+  content: Buffer.from('region,revenue\nemea,12\n'),
+});
 const notes = uploadedFileFactory({ chatIds: [chatId], filename: 'notes.md', content: Buffer.from('# notes\n') });
 const single = generatedFileFactory({ filename: 'single.txt', content: Buffer.from('archived by id\n') });
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -35,7 +39,10 @@ describe('archiver enqueue', () => {
     const res = await stack.run(['enqueue', single.id, chatId, '--reason', 'legal hold LH-1', '--json']);
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
-    const out = JSON.parse(res.stdout) as { files: { fileId: string; messageId: string }[]; chats: { chatId: string; found: boolean; jobs: number }[] };
+    const out = JSON.parse(res.stdout) as {
+      files: { fileId: string; messageId: string }[];
+      chats: { chatId: string; found: boolean; jobs: number }[];
+    };
     expect(out.files).toEqual([{ fileId: single.id, messageId: expect.any(String) }]);
     expect(out.chats).toEqual([{ chatId, found: true, jobs: 2 }]);
     for (const f of [single, report, notes]) expect((await stack.waitForFinal(f.id)).status).toBe('archived');
@@ -85,10 +92,16 @@ describe('archiver lookup', () => {
   it('prints one record with --file, exits 1 for an unseen file and 2 for a malformed id', async () => {
     const ok = await stack.run(['lookup', '--file', report.id, '--json']);
     expect(ok.code).toBe(0);
-    expect(JSON.parse(ok.stdout)).toMatchObject({ fileId: report.id, status: 'archived', sizeBytes: (report.content as Buffer).length });
+    expect(JSON.parse(ok.stdout)).toMatchObject({
+      fileId: report.id,
+      status: 'archived',
+      sizeBytes: (report.content as Buffer).length,
+    });
     const missing = await stack.run(['lookup', '--file', 'claude_gen_file_01NeverSeenAnywhere']);
     expect(missing.code).toBe(1);
-    expect(missing.stderr.trim()).toMatch(/^archiver: no file claude_gen_file_01NeverSeenAnywhere has been seen by local stack/);
+    expect(missing.stderr.trim()).toMatch(
+      /^archiver: no file claude_gen_file_01NeverSeenAnywhere has been seen by local stack/,
+    );
     const bad = await stack.run(['lookup', '--file', '../../etc/passwd']);
     expect(bad.code).toBe(2);
     const both = await stack.run(['lookup', '--file', report.id, '--chat', chatId]);
@@ -115,7 +128,9 @@ describe('archiver download', () => {
     const record = await stack.waitForFinal(notes.id);
     if (record.status !== 'archived') throw new Error('expected an archived record');
     // Tamper with the archived object: same key, different bytes (the local S3 keeps no versions).
-    await stack.aws.s3rver.send(new PutObjectCommand({ Bucket: stack.bucket, Key: record.key, Body: Buffer.from('# notes, altered\n') }));
+    await stack.aws.s3rver.send(
+      new PutObjectCommand({ Bucket: stack.bucket, Key: record.key, Body: Buffer.from('# notes, altered\n') }),
+    );
     const out = join(workDir, 'tampered.md');
     const res = await stack.run(['download', notes.id, '-o', out, '--json']);
     expect(res.code).toBe(3);
@@ -134,7 +149,7 @@ describe('archiver download', () => {
     const res = await stack.run(['download', notes.id, '-o', out, '--keep-unverified']);
     expect(res.code).toBe(3);
     expect(existsSync(out)).toBe(false);
-    expect((await readFile(`${out}.unverified`, 'utf8'))).toBe('# notes, altered\n');
+    expect(await readFile(`${out}.unverified`, 'utf8')).toBe('# notes, altered\n');
   });
 
   it('exits 1 for a file that has no archived copy', async () => {

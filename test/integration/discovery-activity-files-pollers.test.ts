@@ -16,7 +16,14 @@ afterEach(async () => {
 });
 
 function activityDeps(overrides: Partial<ActivityPollerDeps> = {}): ActivityPollerDeps {
-  return { ...stack.deps('activities'), deletions: stack.poller('activities').deletions, visibilityLagMs: 60_000, startAt: null, uploadJobDelaySeconds: 0, ...overrides };
+  return {
+    ...stack.deps('activities'),
+    deletions: stack.poller('activities').deletions,
+    visibilityLagMs: 60_000,
+    startAt: null,
+    uploadJobDelaySeconds: 0,
+    ...overrides,
+  };
 }
 
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
@@ -37,21 +44,46 @@ describe('activity poller', () => {
     const uploads = Array.from({ length: 23 }, (_, i) => upload(minutesAgo(30 - i)));
     const project: ListingActivity = { ...upload(minutesAgo(5), false), type: 'claude_project_file_uploaded' };
     const tooRecent = upload(new Date(Date.now() - 10_000).toISOString());
-    stack.upstream.listings.addActivities(...uploads, project, tooRecent, { id: `activity_${randomIdBody()}`, type: 'claude_chat_created', created_at: minutesAgo(4) });
+    stack.upstream.listings.addActivities(...uploads, project, tooRecent, {
+      id: `activity_${randomIdBody()}`,
+      type: 'claude_chat_created',
+      created_at: minutesAgo(4),
+    });
 
     const outcome = await runActivityPoller(activityDeps(), stack.runOptions());
 
-    expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({ source: 'activities', ending: 'completed', pages: 3, records: 24, jobsEnqueued: 24, windowStart: null });
+    expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({
+      source: 'activities',
+      ending: 'completed',
+      pages: 3,
+      records: 24,
+      jobsEnqueued: 24,
+      windowStart: null,
+    });
     const windowEnd = outcome.kind === 'ran' ? Date.parse(outcome.ledger.windowEnd ?? '') : 0;
     expect(Date.now() - windowEnd).toBeGreaterThanOrEqual(60_000);
     const jobs = await stack.drainJobs();
     expect(jobs.map((j) => j.fileId).sort()).toEqual([...uploads, project].map((a) => a.claude_file_id).sort());
-    expect(jobs.find((j) => j.fileId === uploads[0]?.claude_file_id)).toEqual({ v: 1, fileId: uploads[0]?.claude_file_id, chatId: uploads[0]?.claude_chat_id });
-    expect(stack.upstream.requests.every((r: { path: string; query: URLSearchParams; status?: number | undefined }) => r.query.getAll('activity_types[]').includes('claude_file_deleted'))).toBe(true);
+    expect(jobs.find((j) => j.fileId === uploads[0]?.claude_file_id)).toEqual({
+      v: 1,
+      fileId: uploads[0]?.claude_file_id,
+      chatId: uploads[0]?.claude_chat_id,
+    });
+    expect(
+      stack.upstream.requests.every((r: { path: string; query: URLSearchParams; status?: number | undefined }) =>
+        r.query.getAll('activity_types[]').includes('claude_file_deleted'),
+      ),
+    ).toBe(true);
 
     // The recent upload becomes visible to the next window, once it is a minute old.
-    const next = await runActivityPoller(activityDeps({ visibilityLagMs: 0, now: () => Date.now() + 60_000 }), stack.runOptions(120_000));
-    expect(next.kind === 'ran' && next.ledger).toMatchObject({ jobsEnqueued: 1, windowStart: outcome.kind === 'ran' ? outcome.ledger.windowEnd : '' });
+    const next = await runActivityPoller(
+      activityDeps({ visibilityLagMs: 0, now: () => Date.now() + 60_000 }),
+      stack.runOptions(120_000),
+    );
+    expect(next.kind === 'ran' && next.ledger).toMatchObject({
+      jobsEnqueued: 1,
+      windowStart: outcome.kind === 'ran' ? outcome.ledger.windowEnd : '',
+    });
     expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual([tooRecent.claude_file_id]);
   });
 
@@ -78,15 +110,34 @@ describe('activity poller', () => {
     const actor = { type: 'user_actor', user_id: 'user_01Deleter', email_address: 'deleter@example.com' };
     const deletedAt = minutesAgo(10);
     stack.upstream.listings.addActivities(
-      { id: `activity_${randomIdBody()}`, type: 'claude_file_deleted', created_at: deletedAt, claude_file_id: fileId, actor },
-      { id: `activity_${randomIdBody()}`, type: 'claude_chat_deleted', created_at: minutesAgo(9), claude_chat_id: chatId, actor },
+      {
+        id: `activity_${randomIdBody()}`,
+        type: 'claude_file_deleted',
+        created_at: deletedAt,
+        claude_file_id: fileId,
+        actor,
+      },
+      {
+        id: `activity_${randomIdBody()}`,
+        type: 'claude_chat_deleted',
+        created_at: minutesAgo(9),
+        claude_chat_id: chatId,
+        actor,
+      },
     );
 
     await runActivityPoller(activityDeps(), stack.runOptions());
 
     const deletions = await stack.deletions.getUpstreamDeletions([fileId, chatId]);
     expect(deletions).toEqual([
-      expect.objectContaining({ id: fileId, kind: 'file', via: 'activity', deletedAt, actor: expect.objectContaining({ user_id: 'user_01Deleter' }), activityId: expect.stringMatching(/^activity_/) }),
+      expect.objectContaining({
+        id: fileId,
+        kind: 'file',
+        via: 'activity',
+        deletedAt,
+        actor: expect.objectContaining({ user_id: 'user_01Deleter' }),
+        activityId: expect.stringMatching(/^activity_/),
+      }),
       expect.objectContaining({ id: chatId, kind: 'chat', via: 'activity' }),
     ]);
     expect(await stack.drainJobs()).toEqual([]);
@@ -95,7 +146,11 @@ describe('activity poller', () => {
   it('reads back every recorded deletion among more than 100 ids (a file in many chats), in the order asked', async () => {
     const chats = Array.from({ length: 130 }, () => `claude_chat_${randomIdBody()}`);
     for (const [i, chatId] of chats.entries()) {
-      if (i % 2 === 0) await stack.deletions.recordUpstreamDeletion({ id: chatId, kind: 'chat', deletedAt: minutesAgo(5), via: 'chat_soft_delete' }, Date.now());
+      if (i % 2 === 0)
+        await stack.deletions.recordUpstreamDeletion(
+          { id: chatId, kind: 'chat', deletedAt: minutesAgo(5), via: 'chat_soft_delete' },
+          Date.now(),
+        );
     }
     const deletions = await stack.deletions.getUpstreamDeletions([`claude_file_${randomIdBody()}`, ...chats]);
     expect(deletions.map((d) => d.id)).toEqual(chats.filter((_, i) => i % 2 === 0));
@@ -110,31 +165,71 @@ describe('activity poller', () => {
     const outcome = await runActivityPoller(activityDeps(), stack.runOptions());
 
     expect(outcome.kind === 'ran' && outcome.ledger.ending).toBe('cursor_rejected');
-    expect(await stack.store.getCheckpoint('activities')).toMatchObject({ cursor: before?.cursor, rejectedCursor: before?.cursor, windowEnd: before?.windowEnd });
+    expect(await stack.store.getCheckpoint('activities')).toMatchObject({
+      cursor: before?.cursor,
+      rejectedCursor: before?.cursor,
+      windowEnd: before?.windowEnd,
+    });
   });
 });
 
 describe('Files API poller', () => {
   it('lists every Files API file with the beta header and enqueues those without a final record', async () => {
-    const files = Array.from({ length: 25 }, (_, i) => filesApiFileFactory({ createdAt: `2025-06-03T10:${String(i).padStart(2, '0')}:00.000000Z`, downloadable: i % 5 !== 0 }));
+    const files = Array.from({ length: 25 }, (_, i) =>
+      filesApiFileFactory({
+        createdAt: `2025-06-03T10:${String(i).padStart(2, '0')}:00.000000Z`,
+        downloadable: i % 5 !== 0,
+      }),
+    );
     await stack.addFiles(...files);
     const done = files[3];
     // One file already has its final record (here: unavailable, as a worker records a non-downloadable file).
     if (!done) throw new Error('no file');
     await stack.files.claim(done.id, 'files_api', 'test', Date.now(), 60_000);
     await stack.files.markUnavailable(
-      { status: 'unavailable', fileId: done.id, source: 'files_api', chatIds: [], filename: 'chart.csv', mimeType: 'text/csv', sizeBytes: 8, createdAt: null, upstreamRequestId: null, reason: 'not_downloadable', detail: 'x', recordedAt: new Date().toISOString() },
+      {
+        status: 'unavailable',
+        fileId: done.id,
+        source: 'files_api',
+        chatIds: [],
+        filename: 'chart.csv',
+        mimeType: 'text/csv',
+        sizeBytes: 8,
+        createdAt: null,
+        upstreamRequestId: null,
+        reason: 'not_downloadable',
+        detail: 'x',
+        recordedAt: new Date().toISOString(),
+      },
       'test',
     );
 
-    const outcome = await runFilesApiPoller({ ...stack.deps('files_api'), archived: stack.poller('files_api').archived }, stack.runOptions());
+    const outcome = await runFilesApiPoller(
+      { ...stack.deps('files_api'), archived: stack.poller('files_api').archived },
+      stack.runOptions(),
+    );
 
-    expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({ source: 'files_api', ending: 'completed', pages: 3, records: 25, jobsEnqueued: 24 });
+    expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({
+      source: 'files_api',
+      ending: 'completed',
+      pages: 3,
+      records: 25,
+      jobsEnqueued: 24,
+    });
     const jobs = await stack.drainJobs();
-    expect(jobs.map((j) => j.fileId).sort()).toEqual(files.filter((f) => f !== done).map((f) => f.id).sort());
+    expect(jobs.map((j) => j.fileId).sort()).toEqual(
+      files
+        .filter((f) => f !== done)
+        .map((f) => f.id)
+        .sort(),
+    );
     expect(jobs.every((j) => j.file === undefined && j.chatId === undefined)).toBe(true);
-    const listings = stack.upstream.requests.filter((r: { path: string; query: URLSearchParams; status?: number | undefined }) => r.path === '/v1/files');
-    expect(listings.map((r: { path: string; query: URLSearchParams; status?: number | undefined }) => r.status)).toEqual([200, 200, 200]);
+    const listings = stack.upstream.requests.filter(
+      (r: { path: string; query: URLSearchParams; status?: number | undefined }) => r.path === '/v1/files',
+    );
+    expect(
+      listings.map((r: { path: string; query: URLSearchParams; status?: number | undefined }) => r.status),
+    ).toEqual([200, 200, 200]);
     // A finished walk starts from the top next time.
     expect((await stack.store.getCheckpoint('files_api'))?.cursor).toBeNull();
   });
@@ -148,7 +243,20 @@ describe('Files API poller', () => {
     for (const id of finalIds) {
       await stack.files.claim(id, 'files_api', 'test', Date.now(), 60_000);
       await stack.files.markUnavailable(
-        { status: 'unavailable', fileId: id, source: 'files_api', chatIds: [], filename: 'chart.csv', mimeType: 'text/csv', sizeBytes: 8, createdAt: null, upstreamRequestId: null, reason: 'not_downloadable', detail: 'x', recordedAt: new Date().toISOString() },
+        {
+          status: 'unavailable',
+          fileId: id,
+          source: 'files_api',
+          chatIds: [],
+          filename: 'chart.csv',
+          mimeType: 'text/csv',
+          sizeBytes: 8,
+          createdAt: null,
+          upstreamRequestId: null,
+          reason: 'not_downloadable',
+          detail: 'x',
+          recordedAt: new Date().toISOString(),
+        },
         'test',
       );
     }
@@ -159,16 +267,27 @@ describe('Files API poller', () => {
       (next, context) => async (args) => {
         const input = args.input as { Key?: { pk?: string }; RequestItems?: Record<string, { Keys?: unknown[] }> };
         if (input.Key?.pk?.startsWith('FILE#') || input.RequestItems) {
-          indexCalls.push({ operation: context.commandName ?? '', keys: input.RequestItems?.[stack.table]?.Keys?.length ?? 1 });
+          indexCalls.push({
+            operation: context.commandName ?? '',
+            keys: input.RequestItems?.[stack.table]?.Keys?.length ?? 1,
+          });
         }
         return next(args);
       },
       { step: 'initialize' },
     );
 
-    const outcome = await runFilesApiPoller({ ...stack.deps('files_api', { pageSize: 120 }), archived: side.archived }, stack.runOptions());
+    const outcome = await runFilesApiPoller(
+      { ...stack.deps('files_api', { pageSize: 120 }), archived: side.archived },
+      stack.runOptions(),
+    );
 
-    expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({ ending: 'completed', pages: 3, records: 250, jobsEnqueued: 245 });
+    expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({
+      ending: 'completed',
+      pages: 3,
+      records: 250,
+      jobsEnqueued: 245,
+    });
     const jobs = await stack.drainJobs();
     expect(jobs.map((j) => j.fileId).sort()).toEqual(ids.filter((id) => !finalIds.includes(id)).sort());
     // Pages of 120, 120 and 10 files: 100 + 20, 100 + 20, 10 keys.

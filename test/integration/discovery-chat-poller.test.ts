@@ -44,7 +44,13 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
 
     expect(outcome.kind).toBe('ran');
     if (outcome.kind !== 'ran') return;
-    expect(outcome.ledger).toMatchObject({ source: 'chats', ending: 'completed', cursorStart: null, jobsEnqueued: files.length, invalidRecords: 0 });
+    expect(outcome.ledger).toMatchObject({
+      source: 'chats',
+      ending: 'completed',
+      cursorStart: null,
+      jobsEnqueued: files.length,
+      invalidRecords: 0,
+    });
     // 35 chats in pages of 10, then 35 chats × 2 message pages (3 messages, 2 per page).
     expect(outcome.ledger.pages).toBe(4 + 35 * 2);
     const jobs = await stack.drainJobs();
@@ -55,10 +61,20 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
       v: 1,
       fileId: generated?.id,
       chatId: generated?.chatId,
-      file: { filename: 'report.txt', md5: expect.stringMatching(/^[0-9a-f]{32}$/), mime_type: 'text/plain', size_bytes: 23, created_at: null },
+      file: {
+        filename: 'report.txt',
+        md5: expect.stringMatching(/^[0-9a-f]{32}$/),
+        mime_type: 'text/plain',
+        size_bytes: 23,
+        created_at: null,
+      },
     });
     const uploaded = jobs.find((j) => j.fileId.startsWith('claude_file_'));
-    expect(uploaded?.file).toMatchObject({ created_at: expect.stringMatching(/^2025-06-02T/), md5: expect.any(String), size_bytes: 17 });
+    expect(uploaded?.file).toMatchObject({
+      created_at: expect.stringMatching(/^2025-06-02T/),
+      md5: expect.any(String),
+      size_bytes: 17,
+    });
     expect(stack.metricTotal(DISCOVERY_METRIC.jobsEnqueued)).toBe(files.length);
   });
 
@@ -68,7 +84,10 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
     await runChatPoller(chatPollerDeps(), stack.runOptions());
     await stack.drainJobs();
     const firstChat = files[0] as UploadedUpstreamFile;
-    const later = generatedFileFactory({ chatId: firstChat.chatIds[0] ?? '', createdAt: '2025-07-01T00:00:00.000000Z' });
+    const later = generatedFileFactory({
+      chatId: firstChat.chatIds[0] ?? '',
+      createdAt: '2025-07-01T00:00:00.000000Z',
+    });
     await stack.addFiles(later);
     const before = stack.upstream.requests.length;
 
@@ -76,8 +95,14 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
 
     expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({ ending: 'completed', jobsEnqueued: 1 });
     expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual([later.id]);
-    const messageReads = stack.upstream.requests.slice(before).filter((r: { path: string; query: URLSearchParams; status?: number | undefined }) => r.path.endsWith('/messages'));
-    expect(messageReads.map((r: { path: string; query: URLSearchParams; status?: number | undefined }) => r.path)).toEqual([`/v1/compliance/apps/chats/${firstChat.chatIds[0]}/messages`]);
+    const messageReads = stack.upstream.requests
+      .slice(before)
+      .filter((r: { path: string; query: URLSearchParams; status?: number | undefined }) =>
+        r.path.endsWith('/messages'),
+      );
+    expect(
+      messageReads.map((r: { path: string; query: URLSearchParams; status?: number | undefined }) => r.path),
+    ).toEqual([`/v1/compliance/apps/chats/${firstChat.chatIds[0]}/messages`]);
     expect(messageReads[0]?.query.get('after_id')).toMatch(/^claude_chat_msg_/);
   });
 
@@ -87,13 +112,17 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
     const real = stack.poller('chats').store;
     let chatCheckpoints = 0;
     // The process dies right after SendMessageBatch accepted the 4th chat's jobs, before its checkpoint.
-    const crashing: DiscoveryStore = Object.assign(Object.create(Object.getPrototypeOf(real) as object) as DiscoveryStore, real, {
-      putChatCheckpoint: async (chatId: string, cp: Parameters<DiscoveryStore['putChatCheckpoint']>[1]) => {
-        chatCheckpoints += 1;
-        if (chatCheckpoints === 4) throw new Error('killed');
-        await real.putChatCheckpoint(chatId, cp);
+    const crashing: DiscoveryStore = Object.assign(
+      Object.create(Object.getPrototypeOf(real) as object) as DiscoveryStore,
+      real,
+      {
+        putChatCheckpoint: async (chatId: string, cp: Parameters<DiscoveryStore['putChatCheckpoint']>[1]) => {
+          chatCheckpoints += 1;
+          if (chatCheckpoints === 4) throw new Error('killed');
+          await real.putChatCheckpoint(chatId, cp);
+        },
       },
-    });
+    );
 
     const crashed = await runChatPoller(chatPollerDeps({ store: crashing, messagePageSize: 1000 }), stack.runOptions());
     const resumed = await runChatPoller(chatPollerDeps({ messagePageSize: 1000 }), stack.runOptions());
@@ -113,14 +142,21 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
     let t = Date.now();
     const ticking = () => (t += 1_000);
 
-    const first = await runChatPoller(chatPollerDeps({ now: ticking, messagePageSize: 1000 }), { deadlineMs: t + 20_000, stopMarginMs: 2_000, leaseMs: 120_000 });
+    const first = await runChatPoller(chatPollerDeps({ now: ticking, messagePageSize: 1000 }), {
+      deadlineMs: t + 20_000,
+      stopMarginMs: 2_000,
+      leaseMs: 120_000,
+    });
     const checkpoint = await stack.store.getCheckpoint('chats');
     const second = await runChatPoller(chatPollerDeps({ messagePageSize: 1000 }), stack.runOptions());
 
     expect(first.kind === 'ran' && first.ledger.ending).toBe('deadline');
     expect(first.kind === 'ran' && first.ledger.jobsEnqueued).toBeGreaterThan(0);
     expect(first.kind === 'ran' && first.ledger.jobsEnqueued).toBeLessThan(files.length);
-    expect(second.kind === 'ran' && second.ledger).toMatchObject({ ending: 'completed', cursorStart: checkpoint?.cursor ?? null });
+    expect(second.kind === 'ran' && second.ledger).toMatchObject({
+      ending: 'completed',
+      cursorStart: checkpoint?.cursor ?? null,
+    });
     const jobs = await stack.drainJobs();
     expect(new Set(jobs.map((j) => j.fileId))).toEqual(new Set(files.map((f) => f.id)));
     expect(jobs.length).toBe(files.length);
@@ -136,7 +172,12 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
 
     expect((await stack.drainJobs()).length).toBe(3);
     expect(await stack.deletions.getUpstreamDeletions([chatId])).toEqual([
-      expect.objectContaining({ id: chatId, kind: 'chat', deletedAt: '2025-06-05T08:00:00.000000Z', via: 'chat_soft_delete' }),
+      expect.objectContaining({
+        id: chatId,
+        kind: 'chat',
+        deletedAt: '2025-06-05T08:00:00.000000Z',
+        via: 'chat_soft_delete',
+      }),
     ]);
   });
 
@@ -149,8 +190,16 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
 
     const rejected = await runChatPoller(chatPollerDeps(), stack.runOptions());
 
-    expect(rejected.kind === 'ran' && rejected.ledger).toMatchObject({ ending: 'cursor_rejected', cursorStart: before?.cursor, cursorEnd: before?.cursor, lastRequestId: expect.stringMatching(/^req_/) });
-    expect(await stack.store.getCheckpoint('chats')).toMatchObject({ cursor: before?.cursor, rejectedCursor: before?.cursor });
+    expect(rejected.kind === 'ran' && rejected.ledger).toMatchObject({
+      ending: 'cursor_rejected',
+      cursorStart: before?.cursor,
+      cursorEnd: before?.cursor,
+      lastRequestId: expect.stringMatching(/^req_/),
+    });
+    expect(await stack.store.getCheckpoint('chats')).toMatchObject({
+      cursor: before?.cursor,
+      rejectedCursor: before?.cursor,
+    });
     expect(stack.metricTotal(DISCOVERY_METRIC.cursorRejected)).toBe(1);
     expect(await stack.drainJobs()).toEqual([]);
     // Upstream accepts it again: the next run goes on from the same place and clears the report.
@@ -162,7 +211,10 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
   it('lets only one of two overlapping runs proceed', async () => {
     await stack.addFiles(...chatsWithFiles(10));
 
-    const outcomes = await Promise.all([runChatPoller(chatPollerDeps(), stack.runOptions()), runChatPoller(chatPollerDeps(), stack.runOptions())]);
+    const outcomes = await Promise.all([
+      runChatPoller(chatPollerDeps(), stack.runOptions()),
+      runChatPoller(chatPollerDeps(), stack.runOptions()),
+    ]);
 
     expect(outcomes.map((o) => o.kind).sort()).toEqual(['lease_held', 'ran']);
     expect((await stack.drainJobs()).length).toBe(30);
@@ -177,8 +229,15 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
     const { runs } = await stack.store.listLedger('chats', 10, undefined);
 
     expect(runs.map((r) => r.runId)).toEqual([second, first].map((o) => (o.kind === 'ran' ? o.ledger.runId : '')));
-    expect(runs[1]).toMatchObject({ source: 'chats', ending: 'completed', pages: 1 + 3 * 2, records: 3 + 3 * 3, jobsEnqueued: 9, cursorStart: null, cursorEnd: expect.stringMatching(/^claude_chat_/) });
+    expect(runs[1]).toMatchObject({
+      source: 'chats',
+      ending: 'completed',
+      pages: 1 + 3 * 2,
+      records: 3 + 3 * 3,
+      jobsEnqueued: 9,
+      cursorStart: null,
+      cursorEnd: expect.stringMatching(/^claude_chat_/),
+    });
     expect(runs[0]).toMatchObject({ pages: 1, records: 0, jobsEnqueued: 0, cursorStart: runs[1]?.cursorEnd });
   });
 });
-

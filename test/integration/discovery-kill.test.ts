@@ -16,7 +16,12 @@ afterEach(async () => {
 });
 
 it('resumes after the poller process is killed mid-run (SIGKILL): every file is enqueued, nothing skipped', async () => {
-  const files = Array.from({ length: 40 }, (_, i) => generatedFileFactory({ chatId: `claude_chat_${randomIdBody()}`, createdAt: `2025-06-02T10:${String(i).padStart(2, '0')}:00Z` }));
+  const files = Array.from({ length: 40 }, (_, i) =>
+    generatedFileFactory({
+      chatId: `claude_chat_${randomIdBody()}`,
+      createdAt: `2025-06-02T10:${String(i).padStart(2, '0')}:00Z`,
+    }),
+  );
   await stack.addFiles(...files);
   const script = fileURLToPath(new URL('../support/chat-poller-process.ts', import.meta.url));
   const child = fork(script, [], {
@@ -36,8 +41,12 @@ it('resumes after the poller process is killed mid-run (SIGKILL): every file is 
     },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
-  await new Promise<void>((resolve) => child.stdout?.on('data', (d: Buffer) => d.toString().includes('started') && resolve()));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.once('exit', (_code, signal) => resolve(signal)),
+  );
+  await new Promise<void>((resolve) =>
+    child.stdout?.on('data', (d: Buffer) => d.toString().includes('started') && resolve()),
+  );
   // Kill it once it has enqueued some jobs but not all.
   const requested = () => stack.upstream.requests.filter((r) => r.path.endsWith('/messages')).length;
   while (requested() < 8) await new Promise((r) => setTimeout(r, 100));
@@ -47,10 +56,20 @@ it('resumes after the poller process is killed mid-run (SIGKILL): every file is 
   expect(beforeResume.length).toBeGreaterThan(0);
   expect(beforeResume.length).toBeLessThan(files.length);
   // The killed run left its lease: a new run is turned away until the lease ends, then resumes.
-  expect((await runChatPoller({ ...stack.deps('chats'), deletions: stack.poller('chats').deletions, messagePageSize: 100 }, stack.runOptions())).kind).toBe('lease_held');
+  expect(
+    (
+      await runChatPoller(
+        { ...stack.deps('chats'), deletions: stack.poller('chats').deletions, messagePageSize: 100 },
+        stack.runOptions(),
+      )
+    ).kind,
+  ).toBe('lease_held');
   await new Promise((r) => setTimeout(r, 10_500));
 
-  const resumed = await runChatPoller({ ...stack.deps('chats'), deletions: stack.poller('chats').deletions, messagePageSize: 100 }, stack.runOptions());
+  const resumed = await runChatPoller(
+    { ...stack.deps('chats'), deletions: stack.poller('chats').deletions, messagePageSize: 100 },
+    stack.runOptions(),
+  );
 
   expect(resumed.kind === 'ran' && resumed.ledger.ending).toBe('completed');
   const after = await stack.drainJobs();

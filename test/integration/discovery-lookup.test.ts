@@ -24,11 +24,28 @@ beforeAll(async () => {
   stack = await createDiscoveryStack();
   await stack.addFiles(file);
   stack.upstream.listings.setChat(chatId, { deletedAt: '2025-06-09T00:00:00.000000Z' });
-  for (let i = 0; i < 3; i++) await runChatPoller({ ...stack.deps('chats'), deletions: stack.poller('chats').deletions, messagePageSize: 100 }, stack.runOptions());
+  for (let i = 0; i < 3; i++)
+    await runChatPoller(
+      { ...stack.deps('chats'), deletions: stack.poller('chats').deletions, messagePageSize: 100 },
+      stack.runOptions(),
+    );
   // The worker's record of the file, as ingest writes it.
   await stack.files.claim(file.id, 'generated', 'test', Date.now(), 60_000);
   await stack.files.markUnavailable(
-    { status: 'unavailable', fileId: file.id, source: 'generated', chatIds: [chatId], filename: 'report.txt', mimeType: 'text/plain', sizeBytes: null, createdAt: null, upstreamRequestId: null, reason: 'expired', detail: 'x', recordedAt: new Date().toISOString() },
+    {
+      status: 'unavailable',
+      fileId: file.id,
+      source: 'generated',
+      chatIds: [chatId],
+      filename: 'report.txt',
+      mimeType: 'text/plain',
+      sizeBytes: null,
+      createdAt: null,
+      upstreamRequestId: null,
+      reason: 'expired',
+      detail: 'x',
+      recordedAt: new Date().toISOString(),
+    },
     'test',
   );
   const config = loadConfig(LookupConfigSchema, {
@@ -56,7 +73,14 @@ describe('the discovery ledger and upstream deletions through the lookup API', (
     const runs = first.json['runs'] as Record<string, unknown>[];
     expect(runs).toHaveLength(2);
     expect(String(runs[0]?.['startedAt']) >= String(runs[1]?.['startedAt'])).toBe(true);
-    expect(runs[0]).toMatchObject({ source: 'chats', ending: 'completed', pages: 1, records: 0, jobsEnqueued: 0, lastRequestId: expect.stringMatching(/^req_/) });
+    expect(runs[0]).toMatchObject({
+      source: 'chats',
+      ending: 'completed',
+      pages: 1,
+      records: 0,
+      jobsEnqueued: 0,
+      lastRequestId: expect.stringMatching(/^req_/),
+    });
 
     const second = await get(`/discovery/chats/runs?limit=2&cursor=${String(first.json['nextCursor'])}`);
     expect(second.json['runs']).toEqual([expect.objectContaining({ cursorStart: null, jobsEnqueued: 1, records: 2 })]);
@@ -70,8 +94,16 @@ describe('the discovery ledger and upstream deletions through the lookup API', (
 
   it('shows a chat’s deletion upstream on its listing and on its files’ records', async () => {
     const listing = await get(`/chats/${chatId}/files`);
-    expect(listing.json['chatDeletion']).toMatchObject({ id: chatId, kind: 'chat', via: 'chat_soft_delete', deletedAt: '2025-06-09T00:00:00.000000Z' });
+    expect(listing.json['chatDeletion']).toMatchObject({
+      id: chatId,
+      kind: 'chat',
+      via: 'chat_soft_delete',
+      deletedAt: '2025-06-09T00:00:00.000000Z',
+    });
     const record = await get(`/files/${file.id}`);
-    expect(record.json).toMatchObject({ fileId: file.id, upstreamDeletions: [expect.objectContaining({ id: chatId, kind: 'chat' })] });
+    expect(record.json).toMatchObject({
+      fileId: file.id,
+      upstreamDeletions: [expect.objectContaining({ id: chatId, kind: 'chat' })],
+    });
   });
 });

@@ -31,7 +31,9 @@ beforeAll(async () => {
   aws = localAwsFromInject();
   table = uniqueName('budget');
   await ensureTable(aws.ddb, table);
-  doc = recordCallsOf(createDocumentClient({ endpoint: aws.dynamodbEndpoint, region: aws.region }), 'webhook', { tables: { [table]: 'indexTable' } });
+  doc = recordCallsOf(createDocumentClient({ endpoint: aws.dynamodbEndpoint, region: aws.region }), 'webhook', {
+    tables: { [table]: 'indexTable' },
+  });
 });
 afterAll(() => {
   doc.destroy();
@@ -39,7 +41,12 @@ afterAll(() => {
 });
 
 /** `processes` budget instances (each with its own cache, as separate Lambdas), `callers` takers each, for `ms`. */
-async function hammer(name: string, mix: BudgetClass[], processes: number, ms: number): Promise<{ cls: BudgetClass; windowStart: number }[]> {
+async function hammer(
+  name: string,
+  mix: BudgetClass[],
+  processes: number,
+  ms: number,
+): Promise<{ cls: BudgetClass; windowStart: number }[]> {
   const grants: { cls: BudgetClass; windowStart: number }[] = [];
   const budgets = Array.from({ length: processes }, () => new DynamoDbRateBudget(doc, table, name, sizing));
   const until = Date.now() + ms;
@@ -71,7 +78,10 @@ describe('shared rate budget on dynalite', () => {
     const counts = perWindow(grants);
     expect(Math.max(...counts.values())).toBeLessThanOrEqual(10);
     // And the budget is used: the windows between the first and the last (partial) ones are mostly full.
-    const interior = [...counts.entries()].sort(([a], [b]) => a - b).slice(1, -1).map(([, c]) => c);
+    const interior = [...counts.entries()]
+      .sort(([a], [b]) => a - b)
+      .slice(1, -1)
+      .map(([, c]) => c);
     expect(interior.length).toBeGreaterThanOrEqual(2);
     expect(interior.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(interior.length * 10 * 0.7);
   });
@@ -109,11 +119,24 @@ describe('shared rate budget on dynalite', () => {
     const agent = createUpstreamAgent();
     try {
       const budget = new DynamoDbRateBudget(doc, table, name, sizing);
-      const gate = createBudgetGate({ budgets: { compliance: budget }, cls: 'poller', maxWaitMs: 10_000, log: quiet, counters: noCounters });
-      const client = createListingClient({ baseUrl: upstream.url, apiKey: TEST_UPSTREAM_API_KEY, dispatcher: agent, gate });
+      const gate = createBudgetGate({
+        budgets: { compliance: budget },
+        cls: 'poller',
+        maxWaitMs: 10_000,
+        log: quiet,
+        counters: noCounters,
+      });
+      const client = createListingClient({
+        baseUrl: upstream.url,
+        apiKey: TEST_UPSTREAM_API_KEY,
+        dispatcher: agent,
+        gate,
+      });
       upstream.injectFault('', 'chats', { status: 429, retryAfterSeconds: 1 });
 
-      await expect(client.listChats({ limit: 10 }, new AbortController().signal)).rejects.toBeInstanceOf(UpstreamRateLimitedError);
+      await expect(client.listChats({ limit: 10 }, new AbortController().signal)).rejects.toBeInstanceOf(
+        UpstreamRateLimitedError,
+      );
 
       // Another process (its own instance, nothing cached) sees the pause and the smaller windows.
       const other = new DynamoDbRateBudget(doc, table, name, sizing);

@@ -29,24 +29,47 @@ describe('the pollers as deployed, with their roles’ permissions', () => {
 
     const outcome = await stack.runtime('chats')(lambdaContext);
 
-    expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({ source: 'chats', ending: 'completed', jobsEnqueued: 1 });
+    expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({
+      source: 'chats',
+      ending: 'completed',
+      jobsEnqueued: 1,
+    });
     expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual([file.id]);
-    expect(await stack.deletions.getUpstreamDeletions([chatId])).toEqual([expect.objectContaining({ id: chatId, kind: 'chat' })]);
+    expect(await stack.deletions.getUpstreamDeletions([chatId])).toEqual([
+      expect.objectContaining({ id: chatId, kind: 'chat' }),
+    ]);
   });
 
   it('activities: enqueues an upload and records a file deletion', async () => {
     const uploaded = `claude_file_${randomIdBody()}`;
     const deleted = `claude_file_${randomIdBody()}`;
     stack.upstream.listings.addActivities(
-      { id: `activity_${randomIdBody()}`, type: 'claude_file_uploaded', created_at: minutesAgo(10), claude_file_id: uploaded, filename: 'notes.md' },
-      { id: `activity_${randomIdBody()}`, type: 'claude_file_deleted', created_at: minutesAgo(9), claude_file_id: deleted },
+      {
+        id: `activity_${randomIdBody()}`,
+        type: 'claude_file_uploaded',
+        created_at: minutesAgo(10),
+        claude_file_id: uploaded,
+        filename: 'notes.md',
+      },
+      {
+        id: `activity_${randomIdBody()}`,
+        type: 'claude_file_deleted',
+        created_at: minutesAgo(9),
+        claude_file_id: deleted,
+      },
     );
 
     const outcome = await stack.runtime('activities')(lambdaContext);
 
-    expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({ source: 'activities', ending: 'completed', jobsEnqueued: 1 });
+    expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({
+      source: 'activities',
+      ending: 'completed',
+      jobsEnqueued: 1,
+    });
     expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual([uploaded]);
-    expect(await stack.deletions.getUpstreamDeletions([deleted])).toEqual([expect.objectContaining({ id: deleted, kind: 'file' })]);
+    expect(await stack.deletions.getUpstreamDeletions([deleted])).toEqual([
+      expect.objectContaining({ id: deleted, kind: 'file' }),
+    ]);
   });
 
   it('files_api: enqueues a file that has no final record', async () => {
@@ -55,7 +78,11 @@ describe('the pollers as deployed, with their roles’ permissions', () => {
 
     const outcome = await stack.runtime('files_api')(lambdaContext);
 
-    expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({ source: 'files_api', ending: 'completed', jobsEnqueued: 1 });
+    expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({
+      source: 'files_api',
+      ending: 'completed',
+      jobsEnqueued: 1,
+    });
     expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual([file.id]);
   });
 });

@@ -81,15 +81,26 @@ describe('the ingest role on a real S3 (RADOS Gateway)', () => {
     const key = objectKeyFor('generated', file.id);
     // The earlier delivery claimed the file (only a claim holder writes), committed, and died: its
     // lease has long run out.
-    expect(await stack.index.claim(file.id, 'generated', 'crashed-delivery', Date.now() - 3_600_000, 120_000)).toMatchObject({ kind: 'claimed' });
+    expect(
+      await stack.index.claim(file.id, 'generated', 'crashed-delivery', Date.now() - 3_600_000, 120_000),
+    ).toMatchObject({ kind: 'claimed' });
     const earlier = await stack.s3.send(
-      new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: content, ContentMD5: createHash('md5').update(content).digest('base64') }),
+      new PutObjectCommand({
+        Bucket: stack.bucket,
+        Key: key,
+        Body: content,
+        ContentMD5: createHash('md5').update(content).digest('base64'),
+      }),
     );
 
     const { failed } = await stack.deliver([serializeJob({ fileId: file.id })]);
 
     expect(failed).toEqual([]);
-    expect(await stack.index.get(file.id)).toMatchObject({ status: 'archived', versionId: earlier.VersionId, sha256: sha256(content) });
+    expect(await stack.index.get(file.id)).toMatchObject({
+      status: 'archived',
+      versionId: earlier.VersionId,
+      sha256: sha256(content),
+    });
     expect(stack.commits(key)).toBe(0);
     expect(stack.upstream.requestCount(file.id, 'content')).toBe(0);
   });
@@ -97,12 +108,25 @@ describe('the ingest role on a real S3 (RADOS Gateway)', () => {
   it('reads the current version it re-hashes, but may not read a version by its id (no s3:GetObjectVersion)', async () => {
     const key = objectKeyFor('generated', 'file_version_probe');
     const body = 'probe';
-    const put = await stack.s3.send(new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: body, ContentMD5: createHash('md5').update(body).digest('base64') }));
-    const ingestUser = createS3Client({ endpoint: stack.archive.endpoint, region: stack.aws.region, credentials: await stack.archive.credentialsFor('ingest') });
+    const put = await stack.s3.send(
+      new PutObjectCommand({
+        Bucket: stack.bucket,
+        Key: key,
+        Body: body,
+        ContentMD5: createHash('md5').update(body).digest('base64'),
+      }),
+    );
+    const ingestUser = createS3Client({
+      endpoint: stack.archive.endpoint,
+      region: stack.aws.region,
+      credentials: await stack.archive.credentialsFor('ingest'),
+    });
     try {
       const current = await ingestUser.send(new GetObjectCommand({ Bucket: stack.bucket, Key: key }));
       expect(await current.Body?.transformToString()).toBe(body);
-      await expect(ingestUser.send(new GetObjectCommand({ Bucket: stack.bucket, Key: key, VersionId: put.VersionId }))).rejects.toMatchObject({
+      await expect(
+        ingestUser.send(new GetObjectCommand({ Bucket: stack.bucket, Key: key, VersionId: put.VersionId })),
+      ).rejects.toMatchObject({
         $metadata: { httpStatusCode: 403 },
       });
     } finally {
@@ -117,7 +141,15 @@ describe('the lookup role on a real S3 (RADOS Gateway)', () => {
     const content = Buffer.from('archived version');
     const file = generatedFileFactory({ content });
     const key = objectKeyFor('generated', file.id);
-    const put = (body: string) => stack.s3.send(new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: body, ContentMD5: createHash('md5').update(body).digest('base64') }));
+    const put = (body: string) =>
+      stack.s3.send(
+        new PutObjectCommand({
+          Bucket: stack.bucket,
+          Key: key,
+          Body: body,
+          ContentMD5: createHash('md5').update(body).digest('base64'),
+        }),
+      );
     const archived = await put('archived version');
     const versionId = archived.VersionId;
     if (!versionId) throw new Error('the gateway bucket is not versioned');
@@ -154,7 +186,11 @@ describe('the lookup role on a real S3 (RADOS Gateway)', () => {
     });
     const clients = createLookupClients(config);
     clients.s3.destroy();
-    clients.s3 = createS3Client({ endpoint: config.LOCAL_S3_ENDPOINT, region: stack.aws.region, credentials: await stack.archive.credentialsFor('lookup') });
+    clients.s3 = createS3Client({
+      endpoint: config.LOCAL_S3_ENDPOINT,
+      region: stack.aws.region,
+      credentials: await stack.archive.credentialsFor('lookup'),
+    });
     for (const client of Object.values(clients)) recordCallsOf(client, 'lookup', stack.bindings);
     const lookup = createLookupRuntime(config, quietLog, clients);
 
@@ -169,12 +205,26 @@ describe('the lookup role on a real S3 (RADOS Gateway)', () => {
     // Assess: the gateway verifies the lookup user's signature and policy, and serves that version.
     expect(res.statusCode).toBe(302);
     const download = await request(String(res.headers?.['Location']));
-    expect({ status: download.statusCode, body: await download.body.text() }).toEqual({ status: 200, body: 'archived version' });
+    expect({ status: download.statusCode, body: await download.body.text() }).toEqual({
+      status: 200,
+      body: 'archived version',
+    });
     // The gateway enforces the lookup user's policy: reading is allowed, writing is not. (Its own
     // client, unrecorded: this refused call is the point, not a call the handler makes.)
-    const asLookup = createS3Client({ endpoint: config.LOCAL_S3_ENDPOINT, region: stack.aws.region, credentials: await stack.archive.credentialsFor('lookup') });
+    const asLookup = createS3Client({
+      endpoint: config.LOCAL_S3_ENDPOINT,
+      region: stack.aws.region,
+      credentials: await stack.archive.credentialsFor('lookup'),
+    });
     await expect(
-      asLookup.send(new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: 'x', ContentMD5: createHash('md5').update('x').digest('base64') })),
+      asLookup.send(
+        new PutObjectCommand({
+          Bucket: stack.bucket,
+          Key: key,
+          Body: 'x',
+          ContentMD5: createHash('md5').update('x').digest('base64'),
+        }),
+      ),
     ).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
     const current = await asLookup.send(new GetObjectCommand({ Bucket: stack.bucket, Key: key }));
     expect(await current.Body?.transformToString()).toBe('a later version');

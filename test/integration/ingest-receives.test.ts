@@ -51,7 +51,13 @@ async function drain(done: () => Promise<boolean>, maxRounds: number): Promise<M
 
 /** Makes a message that failed visible again at once, as if its visibility timeout had passed. */
 async function redeliverNow(message: Message): Promise<void> {
-  await stack.aws.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: stack.queues.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }));
+  await stack.aws.sqs.send(
+    new ChangeMessageVisibilityCommand({
+      QueueUrl: stack.queues.queueUrl,
+      ReceiptHandle: message.ReceiptHandle,
+      VisibilityTimeout: 0,
+    }),
+  );
 }
 
 describe('a throttling storm does not dead-letter a healthy job (D6)', () => {
@@ -61,7 +67,9 @@ describe('a throttling storm does not dead-letter a healthy job (D6)', () => {
     // Twenty 429s in a row (retry-after: 0), then upstream recovers.
     for (let i = 0; i < 20; i++) stack.upstream.injectFault(file.id, 'metadata', { status: 429 });
     const throttledBefore = stack.metricTotal(METRIC.upstreamThrottled);
-    await stack.aws.sqs.send(new SendMessageCommand({ QueueUrl: stack.queues.queueUrl, MessageBody: serializeJob({ fileId: file.id }) }));
+    await stack.aws.sqs.send(
+      new SendMessageCommand({ QueueUrl: stack.queues.queueUrl, MessageBody: serializeJob({ fileId: file.id }) }),
+    );
 
     const delivered = await drain(async () => (await stack.index.get(file.id))?.status === 'archived', 40);
 
@@ -94,7 +102,9 @@ describe('a job that reaches the DLQ leaves its file failed, not pending (D8)', 
     expect(last.Attributes?.['ApproximateReceiveCount']).toBe(String(MAX_RECEIVES));
     expect((await stack.invoke([last])).failed).toHaveLength(1);
 
-    const lastRequestId = stack.upstream.requests.filter((r) => r.id === file.id && r.endpoint === 'metadata').at(-1)?.requestId;
+    const lastRequestId = stack.upstream.requests
+      .filter((r) => r.id === file.id && r.endpoint === 'metadata')
+      .at(-1)?.requestId;
     const failed = {
       status: 'failed',
       reason: 'dead_lettered',
@@ -137,9 +147,13 @@ describe('a job that reaches the DLQ leaves its file failed, not pending (D8)', 
     expect(claim).toMatchObject({ kind: 'claimed' });
     const reopened = await stack.index.get(file.id);
     expect(reopened).toMatchObject({ status: 'pending' });
-    for (const stale of ['reason', 'detail', 'failedAt', 'upstreamStatus', 'upstreamErrorType']) expect(reopened).not.toHaveProperty(stale);
+    for (const stale of ['reason', 'detail', 'failedAt', 'upstreamStatus', 'upstreamErrorType'])
+      expect(reopened).not.toHaveProperty(stale);
     expect((await stack.index.listChat(file.chatId, 10, undefined)).items).toMatchObject([{ status: 'pending' }]);
-    await stack.index.release(file.id, 'redrive-check', { error: 'claim checked by the test', upstreamRequestId: null });
+    await stack.index.release(file.id, 'redrive-check', {
+      error: 'claim checked by the test',
+      upstreamRequestId: null,
+    });
 
     const { failed } = await stack.deliver([body]);
 

@@ -17,7 +17,10 @@ let stack: IngestStack;
 /** UNSIZED_MAX_MIB of 1, so that an unsized file of a few MiB overruns it. */
 let capped: IngestStack;
 beforeAll(async () => {
-  [stack, capped] = await Promise.all([createIngestStack({ s3: 'fauxqs' }), createIngestStack({ s3: 'fauxqs', unsizedMaxMib: 1 })]);
+  [stack, capped] = await Promise.all([
+    createIngestStack({ s3: 'fauxqs' }),
+    createIngestStack({ s3: 'fauxqs', unsizedMaxMib: 1 }),
+  ]);
 });
 afterAll(async () => {
   await Promise.all([stack.close(), capped.close()]);
@@ -27,12 +30,18 @@ const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 const job = (fileId: string, extra: object = {}) => serializeJob({ fileId, ...extra });
 
 async function fileItem(fileId: string): Promise<Record<string, unknown> | undefined> {
-  return (await stack.aws.ddb.send(new GetCommand({ TableName: stack.table, Key: fileItemKey(fileId), ConsistentRead: true }))).Item;
+  return (
+    await stack.aws.ddb.send(new GetCommand({ TableName: stack.table, Key: fileItemKey(fileId), ConsistentRead: true }))
+  ).Item;
 }
 
 async function listingItems(chatId: string): Promise<Record<string, unknown>[]> {
   const res = await stack.aws.ddb.send(
-    new QueryCommand({ TableName: stack.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': chatPartition(chatId) } }),
+    new QueryCommand({
+      TableName: stack.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': chatPartition(chatId) },
+    }),
   );
   return res.Items ?? [];
 }
@@ -53,7 +62,11 @@ describe('the published md5 and Content-MD5 disagree: the header is the authorit
 
     expect(failed).toEqual([]);
     expect((await stack.readObject(objectKeyFor('uploaded', file.id))).body.equals(content)).toBe(true);
-    const evidence = { status: 'archived', md5: md5(content), publishedMd5Mismatch: { metadataMd5: 'f'.repeat(32), contentMd5: md5(content) } };
+    const evidence = {
+      status: 'archived',
+      md5: md5(content),
+      publishedMd5Mismatch: { metadataMd5: 'f'.repeat(32), contentMd5: md5(content) },
+    };
     expect(await stack.index.get(file.id)).toMatchObject(evidence);
     expect(await listingItems(chatId)).toMatchObject([evidence]);
   });
@@ -68,7 +81,11 @@ describe('no size_bytes: downloaded, verified by Content-MD5, and bounded (D3)',
     const { failed } = await stack.deliver([job(file.id)]);
 
     expect(failed).toEqual([]);
-    expect(await stack.index.get(file.id)).toMatchObject({ status: 'archived', sizeBytes: content.length, md5: md5(content) });
+    expect(await stack.index.get(file.id)).toMatchObject({
+      status: 'archived',
+      sizeBytes: content.length,
+      md5: md5(content),
+    });
     expect((await stack.readObject(objectKeyFor('generated', file.id))).body.equals(content)).toBe(true);
   });
 
@@ -81,7 +98,10 @@ describe('no size_bytes: downloaded, verified by Content-MD5, and bounded (D3)',
 
     expect(failed).toHaveLength(1);
     expect(await stack.objectExists(objectKeyFor('generated', file.id))).toBe(false);
-    expect(await stack.index.get(file.id)).toMatchObject({ status: 'pending', lastError: expect.stringContaining('content-md5') });
+    expect(await stack.index.get(file.id)).toMatchObject({
+      status: 'pending',
+      lastError: expect.stringContaining('content-md5'),
+    });
   });
 
   it('cuts off an unsized download past UNSIZED_MAX_MIB and records the file failed (too_large), storing nothing', async () => {
@@ -113,8 +133,14 @@ describe('the upstream request-id is kept with every failure (D4)', () => {
     expect(failed).toHaveLength(1);
     const ids = requestIds(stack, file.id, 'content');
     expect(ids).toHaveLength(3);
-    expect(await stack.index.get(file.id)).toMatchObject({ status: 'pending', lastError: expect.stringContaining('broke off'), lastUpstreamRequestId: ids[2] });
-    const logged = stack.logs.filter((l) => l.attributes['fileId'] === file.id && l.attributes['upstreamRequestId'] !== undefined);
+    expect(await stack.index.get(file.id)).toMatchObject({
+      status: 'pending',
+      lastError: expect.stringContaining('broke off'),
+      lastUpstreamRequestId: ids[2],
+    });
+    const logged = stack.logs.filter(
+      (l) => l.attributes['fileId'] === file.id && l.attributes['upstreamRequestId'] !== undefined,
+    );
     expect(logged.map((l) => l.attributes['upstreamRequestId'])).toEqual(ids);
   });
 
@@ -128,7 +154,9 @@ describe('the upstream request-id is kept with every failure (D4)', () => {
     const [id] = requestIds(stack, file.id, 'content');
     expect(id).toMatch(/^req_/);
     expect(await stack.index.get(file.id)).toMatchObject({ status: 'pending', lastUpstreamRequestId: id });
-    expect(stack.logs.find((l) => l.attributes['fileId'] === file.id && l.attributes['check'] === 'content-md5')?.attributes).toMatchObject({ upstreamRequestId: id });
+    expect(
+      stack.logs.find((l) => l.attributes['fileId'] === file.id && l.attributes['check'] === 'content-md5')?.attributes,
+    ).toMatchObject({ upstreamRequestId: id });
   });
 });
 
@@ -142,7 +170,11 @@ describe('x-should-retry overrides every status (D7)', () => {
 
     expect(failed).toEqual([]);
     expect(stack.upstream.requestCount(file.id, 'content')).toBe(1);
-    expect(await stack.index.get(file.id)).toMatchObject({ status: 'failed', reason: 'not_retryable', upstreamStatus: status });
+    expect(await stack.index.get(file.id)).toMatchObject({
+      status: 'failed',
+      reason: 'not_retryable',
+      upstreamStatus: status,
+    });
   });
 
   it('retries a 401 that carries x-should-retry: true, as the official SDK does', async () => {
@@ -156,7 +188,6 @@ describe('x-should-retry overrides every status (D7)', () => {
     expect(stack.upstream.requestCount(file.id, 'content')).toBe(2);
     expect(await stack.index.get(file.id)).toMatchObject({ status: 'archived' });
   });
-
 });
 
 describe('a record never carries evidence of an earlier status (D9)', () => {
@@ -166,7 +197,11 @@ describe('a record never carries evidence of an earlier status (D9)', () => {
     await stack.upstream.addFile(file);
     stack.upstream.removeFile(file.id);
     expect((await stack.deliver([job(file.id, { chatId })])).failed).toEqual([]);
-    expect(await fileItem(file.id)).toMatchObject({ status: 'unavailable', reason: 'not_found', detail: expect.stringContaining('404') });
+    expect(await fileItem(file.id)).toMatchObject({
+      status: 'unavailable',
+      reason: 'not_found',
+      detail: expect.stringContaining('404'),
+    });
     expect(await listingItems(chatId)).toMatchObject([{ status: 'unavailable', reason: 'not_found' }]);
 
     // The file is back upstream (a restored upload, say) and a later job archives it.
@@ -179,6 +214,7 @@ describe('a record never carries evidence of an earlier status (D9)', () => {
     const listed = await listingItems(chatId);
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatchObject({ status: 'archived', fileId: file.id });
-    for (const stale of ['reason', 'detail', 'recordedAt', 'lastError']) expect(listed[0], stale).not.toHaveProperty(stale);
+    for (const stale of ['reason', 'detail', 'recordedAt', 'lastError'])
+      expect(listed[0], stale).not.toHaveProperty(stale);
   });
 });

@@ -9,7 +9,12 @@ import { METRIC } from '../../shared/contracts/metric-names.js';
 import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createIngestStack } from '../support/ingest-stack.js';
 import type { IngestStack } from '../support/ingest-stack.js';
-import { TEST_UPSTREAM_API_KEY, filesApiFileFactory, generatedFileFactory, uploadedFileFactory } from '../support/upstream.js';
+import {
+  TEST_UPSTREAM_API_KEY,
+  filesApiFileFactory,
+  generatedFileFactory,
+  uploadedFileFactory,
+} from '../support/upstream.js';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
@@ -95,7 +100,13 @@ describe('ingest: files that archive (s3rver)', () => {
     await stack.upstream.addFile(file);
     const body = job(file.id, {
       chatId: file.chatId,
-      file: { filename: file.filename, md5: md5(content), mime_type: file.mimeType, size_bytes: content.length, created_at: file.createdAt },
+      file: {
+        filename: file.filename,
+        md5: md5(content),
+        mime_type: file.mimeType,
+        size_bytes: content.length,
+        created_at: file.createdAt,
+      },
     });
 
     const { failed } = await stack.deliver([body]);
@@ -163,7 +174,9 @@ describe('ingest: files that archive (s3rver)', () => {
     const key = objectKeyFor('generated', file.id);
     expect(key).toBe(`archive/generated/${file.id}`);
     const object = await stack.readObject(key);
-    expect(object.contentDisposition).toMatch(/^attachment; filename="[\x20-\x7e]+"; filename\*=UTF-8''[A-Za-z0-9%!#$&+\-.^_`|~]+$/);
+    expect(object.contentDisposition).toMatch(
+      /^attachment; filename="[\x20-\x7e]+"; filename\*=UTF-8''[A-Za-z0-9%!#$&+\-.^_`|~]+$/,
+    );
     expect(object.contentDisposition).not.toMatch(/[\r\n\u0007/]/);
     for (const value of Object.values(object.metadata)) expect(value).toMatch(/^[\x20-\x7e]*$/);
     // The record keeps the name as upstream gave it (evidence, not a path), made well-formed UTF-8.
@@ -186,7 +199,8 @@ describe('ingest: integrity failures never become visible', () => {
     await stack.upstream.addFile(file);
     if (check === 'content-md5') stack.upstream.injectFault(file.id, 'content', { kind: 'wrong-content-md5' });
     if (check === 'metadata-md5') stack.upstream.injectFault(file.id, 'content', { kind: 'no-content-md5' });
-    if (check === 'size') stack.upstream.injectFault(file.id, 'content', { kind: 'truncate', afterBytes: 7 * 1024 * 1024 });
+    if (check === 'size')
+      stack.upstream.injectFault(file.id, 'content', { kind: 'truncate', afterBytes: 7 * 1024 * 1024 });
     const before = stack.metricTotal(METRIC.integrityFailures);
     const uploadsBefore = stack.createdUploads();
 
@@ -227,7 +241,9 @@ describe('ingest: upstream failures follow the retry table', () => {
 
     expect(failed).toEqual([]);
     expect(stack.upstream.requestCount(file.id, 'content')).toBe(2);
-    expect(await stack.index.get(file.id)).toMatchObject({ sha256: (await stack.upstream.digestOf(file.id)).sha256Hex });
+    expect(await stack.index.get(file.id)).toMatchObject({
+      sha256: (await stack.upstream.digestOf(file.id)).sha256Hex,
+    });
     expect(stack.openUploads()).toBe(0);
   });
 
@@ -292,20 +308,26 @@ describe('ingest: upstream failures follow the retry table', () => {
     expect((await stack.index.listChat(file.chatId, 10, undefined)).items.map((r) => r.status)).toEqual(['failed']);
   });
 
-  it.each([401, 403] as const)('lets a %i reach the dead-letter queue (not acknowledged) and counts an auth failure', async (status) => {
-    const file = generatedFileFactory();
-    await stack.upstream.addFile(file);
-    stack.upstream.injectFault(file.id, 'metadata', { status });
-    const before = stack.metricTotal(METRIC.upstreamAuthFailures);
+  it.each([401, 403] as const)(
+    'lets a %i reach the dead-letter queue (not acknowledged) and counts an auth failure',
+    async (status) => {
+      const file = generatedFileFactory();
+      await stack.upstream.addFile(file);
+      stack.upstream.injectFault(file.id, 'metadata', { status });
+      const before = stack.metricTotal(METRIC.upstreamAuthFailures);
 
-    const { failed } = await stack.deliver([job(file.id)]);
+      const { failed } = await stack.deliver([job(file.id)]);
 
-    expect(failed).toHaveLength(1);
-    expect(stack.upstream.requestCount(file.id, 'metadata')).toBe(1);
-    expect(stack.metricTotal(METRIC.upstreamAuthFailures)).toBe(before + 1);
-    await expectNothingStored('generated', file.id);
-    expect(await stack.index.get(file.id)).toMatchObject({ status: 'pending', lastError: expect.stringContaining(String(status)) });
-  });
+      expect(failed).toHaveLength(1);
+      expect(stack.upstream.requestCount(file.id, 'metadata')).toBe(1);
+      expect(stack.metricTotal(METRIC.upstreamAuthFailures)).toBe(before + 1);
+      await expectNothingStored('generated', file.id);
+      expect(await stack.index.get(file.id)).toMatchObject({
+        status: 'pending',
+        lastError: expect.stringContaining(String(status)),
+      });
+    },
+  );
 
   it('records a 404 as a final outcome and acknowledges the message', async () => {
     const file = uploadedFileFactory();
@@ -316,7 +338,11 @@ describe('ingest: upstream failures follow the retry table', () => {
     const { failed } = await stack.deliver([job(file.id, { chatId })]);
 
     expect(failed).toEqual([]);
-    expect(await stack.index.get(file.id)).toMatchObject({ status: 'unavailable', reason: 'not_found', chatIds: [chatId] });
+    expect(await stack.index.get(file.id)).toMatchObject({
+      status: 'unavailable',
+      reason: 'not_found',
+      chatIds: [chatId],
+    });
     expect((await stack.index.listChat(chatId, 10, undefined)).items.map((r) => r.status)).toEqual(['unavailable']);
     await expectNothingStored('uploaded', file.id);
   });
@@ -355,7 +381,9 @@ describe('ingest: upstream failures follow the retry table', () => {
 
     expect(failed).toHaveLength(1);
     expect(Date.now() - started).toBeLessThan(6_000);
-    expect(stack.logs.some((l) => l.attributes['fileId'] === file.id && l.attributes['outcome'] === 'deadline')).toBe(true);
+    expect(stack.logs.some((l) => l.attributes['fileId'] === file.id && l.attributes['outcome'] === 'deadline')).toBe(
+      true,
+    );
     await expectNothingStored('generated', file.id);
   });
 });
@@ -388,7 +416,9 @@ describe('ingest: queue semantics', () => {
     expect(second.failed).toEqual([]);
     expect(stack.upstream.requestCount(file.id, 'content')).toBe(1);
     expect(stack.commits(objectKeyFor('generated', file.id))).toBe(1);
-    expect(stack.logs.some((l) => l.attributes['fileId'] === file.id && l.attributes['outcome'] === 'duplicate')).toBe(true);
+    expect(stack.logs.some((l) => l.attributes['fileId'] === file.id && l.attributes['outcome'] === 'duplicate')).toBe(
+      true,
+    );
   });
 
   it('serialises two concurrent deliveries of one file: one archives, the other defers, then acknowledges', async () => {
@@ -403,7 +433,9 @@ describe('ingest: queue semantics', () => {
     // Both acknowledged: the one that found the claim held sent a copy delayed until the lease ends.
     expect([a.failed, b.failed]).toEqual([[], []]);
     expect((await stack.queueCounts()).delayed).toBe(delayedBefore + 1);
-    expect(stack.logs.filter((l) => l.attributes['fileId'] === file.id && l.attributes['outcome'] === 'deferred')).toHaveLength(1);
+    expect(
+      stack.logs.filter((l) => l.attributes['fileId'] === file.id && l.attributes['outcome'] === 'deferred'),
+    ).toHaveLength(1);
     expect(stack.upstream.requestCount(file.id, 'content')).toBe(1);
     expect(stack.commits(objectKeyFor('uploaded', file.id))).toBe(1);
     const retry = await stack.deliver([job(file.id)]);
@@ -421,7 +453,9 @@ describe('ingest: queue semantics', () => {
     const { failed } = await stack.deliver([job(file.id, { chatId: 'claude_chat_01attachedLater' })]);
 
     expect(failed).toEqual([]);
-    expect((await stack.index.listChat('claude_chat_01attachedLater', 10, undefined)).items.map((r) => r.fileId)).toEqual([file.id]);
+    expect(
+      (await stack.index.listChat('claude_chat_01attachedLater', 10, undefined)).items.map((r) => r.fileId),
+    ).toEqual([file.id]);
   });
 
   it('repairs a missing chat listing when the file is delivered again', async () => {
@@ -432,7 +466,13 @@ describe('ingest: queue semantics', () => {
     expect(listed.items).toHaveLength(1);
     // As if the delivery had died between marking the file archived and writing its listing.
     await stack.aws.ddb.send(
-      new DeleteCommand({ TableName: stack.table, Key: { pk: chatPartition(file.chatId), sk: chatListingSortKey(canonicalTimestamp(file.createdAt) ?? '', file.id) } }),
+      new DeleteCommand({
+        TableName: stack.table,
+        Key: {
+          pk: chatPartition(file.chatId),
+          sk: chatListingSortKey(canonicalTimestamp(file.createdAt) ?? '', file.id),
+        },
+      }),
     );
     expect((await stack.index.listChat(file.chatId, 10, undefined)).items).toEqual([]);
 

@@ -34,7 +34,11 @@ async function archivePeakGrowth(size: number, seed: number): Promise<number> {
   }
   peak = Math.max(peak, process.memoryUsage.rss());
   const digest = await stack.upstream.digestOf(file.id);
-  expect(await stack.index.get(file.id)).toMatchObject({ status: 'archived', sizeBytes: size, sha256: digest.sha256Hex });
+  expect(await stack.index.get(file.id)).toMatchObject({
+    status: 'archived',
+    sizeBytes: size,
+    sha256: digest.sha256Hex,
+  });
   expect(stack.commits(objectKeyFor('uploaded', file.id))).toBe(1);
   return peak - baseline;
 }
@@ -44,7 +48,9 @@ describe('memory while streaming a large file', () => {
     await archivePeakGrowth(10 * MIB, 1); // warm-up: code paths, agents and pools allocated once
     const small = await archivePeakGrowth(50 * MIB, 2);
     const large = await archivePeakGrowth(200 * MIB, 3);
-    console.info(`peak RSS growth: 50 MiB file ${(small / MIB).toFixed(1)} MiB, 200 MiB file ${(large / MIB).toFixed(1)} MiB`);
+    console.info(
+      `peak RSS growth: 50 MiB file ${(small / MIB).toFixed(1)} MiB, 200 MiB file ${(large / MIB).toFixed(1)} MiB`,
+    );
 
     // Parts in flight (4 × 8 MiB) plus the part being filled and its join: ~48 MiB by design.
     // The bound is far below the file size, and quadrupling the file must not grow it materially.

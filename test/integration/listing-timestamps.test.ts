@@ -20,7 +20,11 @@ const LONG_FRACTION = (digit: string) => digit.repeat(60);
 const first = uploadedFileFactory({ chatIds: [CHAT], createdAt: '2025-06-01T09:00:00.000000Z' });
 // 86 characters, carried in the job as discovery passes it on (no metadata request).
 const carriedContent = Buffer.from('carried');
-const carried = generatedFileFactory({ chatId: CHAT, createdAt: `2025-06-01T10:00:00.${LONG_FRACTION('1')}+00:00`, content: carriedContent });
+const carried = generatedFileFactory({
+  chatId: CHAT,
+  createdAt: `2025-06-01T10:00:00.${LONG_FRACTION('1')}+00:00`,
+  content: carriedContent,
+});
 // 10:30:00.250 UTC, written in local time: as given it would sort after 11:00Z.
 const offset = generatedFileFactory({ chatId: CHAT, createdAt: '2025-06-01T12:30:00.250000+02:00' });
 // 86 characters again, this time in the metadata response.
@@ -32,7 +36,9 @@ let stack: IngestStack;
 let server: { url: string; close(): Promise<void> };
 
 async function get(path: string): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await request(`${server.url}${path}`, { headers: { [LOCAL_CALLER_HEADER]: 'arn:aws:iam::123456789012:user/auditor' } });
+  const res = await request(`${server.url}${path}`, {
+    headers: { [LOCAL_CALLER_HEADER]: 'arn:aws:iam::123456789012:user/auditor' },
+  });
   return { status: res.statusCode, json: (await res.body.json()) as Record<string, unknown> };
 }
 

@@ -25,20 +25,46 @@ async function tempDir(): Promise<string> {
 }
 
 describe.concurrent('local servers under failure', () => {
-  it('fauxqs on disk: a message made visible again (ChangeMessageVisibility 0) is received again and keeps its receive count across a restart', async ({ expect }) => {
+  it('fauxqs on disk: a message made visible again (ChangeMessageVisibility 0) is received again and keeps its receive count across a restart', async ({
+    expect,
+  }) => {
     const dataDir = await tempDir();
     let server = await startFauxqsServer({ dataDir });
     let sqs = createSqsClient({ endpoint: server.endpoint });
-    const { queueUrl } = await ensureQueues(sqs, { name: 'visible-again', maxReceiveCount: 5, visibilityTimeoutSeconds: 600 });
+    const { queueUrl } = await ensureQueues(sqs, {
+      name: 'visible-again',
+      maxReceiveCount: 5,
+      visibilityTimeoutSeconds: 600,
+    });
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'again' }));
     const receive = async () =>
-      (await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }))).Messages ?? [];
+      (
+        await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            WaitTimeSeconds: 1,
+            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+          }),
+        )
+      ).Messages ?? [];
     const [first] = await receive();
     // fauxqs 2.4.1 alone fails this call (NOT NULL constraint) and loses the message until a restart.
-    await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: first?.ReceiptHandle, VisibilityTimeout: 0 }));
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: queueUrl,
+        ReceiptHandle: first?.ReceiptHandle,
+        VisibilityTimeout: 0,
+      }),
+    );
     const [second] = await receive();
     expect([second?.Body, second?.Attributes?.ApproximateReceiveCount]).toEqual(['again', '2']);
-    await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: second?.ReceiptHandle, VisibilityTimeout: 0 }));
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: queueUrl,
+        ReceiptHandle: second?.ReceiptHandle,
+        VisibilityTimeout: 0,
+      }),
+    );
     sqs.destroy();
     await server.stop();
 
@@ -55,14 +81,22 @@ describe.concurrent('local servers under failure', () => {
 
   it('reports an s3rver that exits without being stopped', async ({ expect }) => {
     const reasons: string[] = [];
-    const s3rver = await startS3rver({ directory: await tempDir(), onUnexpectedExit: (reason) => reasons.push(reason) });
+    const s3rver = await startS3rver({
+      directory: await tempDir(),
+      onUnexpectedExit: (reason) => reasons.push(reason),
+    });
     process.kill(s3rver.pid, 'SIGKILL');
     const deadline = Date.now() + 5_000;
     while (reasons.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(reasons).toEqual([`the S3 server (s3rver, pid ${s3rver.pid}) exited unexpectedly (code null, signal SIGKILL)`]);
+    expect(reasons).toEqual([
+      `the S3 server (s3rver, pid ${s3rver.pid}) exited unexpectedly (code null, signal SIGKILL)`,
+    ]);
     await s3rver.stop();
     const stoppedOnPurpose: string[] = [];
-    const again = await startS3rver({ directory: await tempDir(), onUnexpectedExit: (reason) => stoppedOnPurpose.push(reason) });
+    const again = await startS3rver({
+      directory: await tempDir(),
+      onUnexpectedExit: (reason) => stoppedOnPurpose.push(reason),
+    });
     await again.stop();
     expect(stoppedOnPurpose).toEqual([]);
   });

@@ -83,7 +83,9 @@ describe.concurrent('startLocalAws', () => {
     }
   });
 
-  it('keeps DynamoDB items, s3rver objects and queued messages (in flight ones too) across a restart on the same data dir, and frees its ports on stop', async ({ expect }) => {
+  it('keeps DynamoDB items, s3rver objects and queued messages (in flight ones too) across a restart on the same data dir, and frees its ports on stop', async ({
+    expect,
+  }) => {
     const dataDir = await tempDir();
     const table = 'persisted-index';
     const bucket = 'persisted-archive';
@@ -107,7 +109,9 @@ describe.concurrent('startLocalAws', () => {
       const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }));
       inFlightId = Messages[0]?.MessageId;
       await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'waiting' }));
-      expect(first.inFlightMessages(queue)).toEqual([{ messageId: inFlightId, receiptHandle: Messages[0]?.ReceiptHandle, body: 'taken' }]);
+      expect(first.inFlightMessages(queue)).toEqual([
+        { messageId: inFlightId, receiptHandle: Messages[0]?.ReceiptHandle, body: 'taken' },
+      ]);
       ddb.destroy();
       s3.destroy();
       sqs.destroy();
@@ -131,11 +135,18 @@ describe.concurrent('startLocalAws', () => {
       const sqs = createSqsClient({ endpoint: second.sqsEndpoint });
       const { queueUrl } = await ensureQueues(sqs, { name: queue, maxReceiveCount: 5, visibilityTimeoutSeconds: 600 });
       expect(second.inFlightMessages(queue).map((m) => [m.messageId, m.body])).toEqual([[inFlightId, 'taken']]);
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
       expect(Messages.map((m) => m.Body)).toEqual(['waiting']);
       // s3rver keeps no versions, so every write it acknowledged is in the write log.
-      const writes = (await readFile(join(dataDir, 's3-writes.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-      expect(writes).toEqual([expect.objectContaining({ event: 'ObjectCreated:Put', bucket, key: 'files/f1', size: 14 })]);
+      const writes = (await readFile(join(dataDir, 's3-writes.log'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(writes).toEqual([
+        expect.objectContaining({ event: 'ObjectCreated:Put', bucket, key: 'files/f1', size: 14 }),
+      ]);
       ddb.destroy();
       s3.destroy();
       sqs.destroy();
@@ -198,7 +209,9 @@ describe.concurrent('ensure helpers', () => {
     ]);
   });
 
-  it('ensureQueues creates a queue whose RedrivePolicy targets its DLQ, and re-applies changed settings', async ({ expect }) => {
+  it('ensureQueues creates a queue whose RedrivePolicy targets its DLQ, and re-applies changed settings', async ({
+    expect,
+  }) => {
     const name = uniqueName('ingest');
     const first = await ensureQueues(aws.sqs, { name, maxReceiveCount: 3, visibilityTimeoutSeconds: 30 });
     expect(first.dlqUrl.endsWith(`/${name}-dlq`)).toBe(true);
@@ -207,13 +220,21 @@ describe.concurrent('ensure helpers', () => {
     await ensureQueues(aws.sqs, { name, maxReceiveCount: 7, visibilityTimeoutSeconds: 45 });
 
     const { Attributes = {} } = await aws.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: first.queueUrl, AttributeNames: ['RedrivePolicy', 'VisibilityTimeout'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: first.queueUrl,
+        AttributeNames: ['RedrivePolicy', 'VisibilityTimeout'],
+      }),
     );
-    expect(JSON.parse(Attributes.RedrivePolicy ?? '{}')).toEqual({ deadLetterTargetArn: first.dlqArn, maxReceiveCount: 7 });
+    expect(JSON.parse(Attributes.RedrivePolicy ?? '{}')).toEqual({
+      deadLetterTargetArn: first.dlqArn,
+      maxReceiveCount: 7,
+    });
     expect(Attributes.VisibilityTimeout).toBe('45');
   });
 
-  it('ensureBucket is idempotent on both S3 servers; neither keeps versions (no VersionId on PutObject)', async ({ expect }) => {
+  it('ensureBucket is idempotent on both S3 servers; neither keeps versions (no VersionId on PutObject)', async ({
+    expect,
+  }) => {
     for (const s3 of [aws.s3, aws.s3rver]) {
       const bucket = uniqueName('archive');
       expect(await ensureBucket(s3, bucket)).toEqual({ created: true, versioningEnabled: false });
@@ -227,7 +248,11 @@ describe.concurrent('ensure helpers', () => {
 describe('clients from the global setup', () => {
   it('reach each server with the shared client factories', async ({ expect }) => {
     const sqs = createSqsClient({ endpoint: aws.sqsEndpoint });
-    const { queueUrl } = await ensureQueues(sqs, { name: uniqueName('reach'), maxReceiveCount: 1, visibilityTimeoutSeconds: 1 });
+    const { queueUrl } = await ensureQueues(sqs, {
+      name: uniqueName('reach'),
+      maxReceiveCount: 1,
+      visibilityTimeoutSeconds: 1,
+    });
     expect(queueUrl).toContain('/000000000000/');
     sqs.destroy();
   });
@@ -238,11 +263,15 @@ describe('clients from the global setup', () => {
 describe.concurrent('local S3 server capabilities', () => {
   async function openUpload(s3: typeof aws.s3, bucket: string) {
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mpu' }));
-    await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mpu', UploadId, PartNumber: 1, Body: Buffer.alloc(16) }));
+    await s3.send(
+      new UploadPartCommand({ Bucket: bucket, Key: 'mpu', UploadId, PartNumber: 1, Body: Buffer.alloc(16) }),
+    );
     return UploadId;
   }
 
-  it('fauxqs: AbortMultipartUpload works (NoSuchUpload afterwards), but ListMultipartUploads never lists an open upload', async ({ expect }) => {
+  it('fauxqs: AbortMultipartUpload works (NoSuchUpload afterwards), but ListMultipartUploads never lists an open upload', async ({
+    expect,
+  }) => {
     const bucket = uniqueName('caps');
     await ensureBucket(aws.s3, bucket);
     const uploadId = await openUpload(aws.s3, bucket);
@@ -250,7 +279,15 @@ describe.concurrent('local S3 server capabilities', () => {
     expect(listed.Uploads ?? []).toEqual([]);
     await aws.s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'mpu', UploadId: uploadId }));
     await expect(
-      aws.s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mpu', UploadId: uploadId, PartNumber: 2, Body: Buffer.alloc(16) })),
+      aws.s3.send(
+        new UploadPartCommand({
+          Bucket: bucket,
+          Key: 'mpu',
+          UploadId: uploadId,
+          PartNumber: 2,
+          Body: Buffer.alloc(16),
+        }),
+      ),
     ).rejects.toMatchObject({ name: 'NoSuchUpload' });
   });
 
@@ -268,7 +305,10 @@ describe.concurrent('local S3 server capabilities', () => {
 
   it('presigned GET URLs expire on s3rver (403) but never on fauxqs', async ({ expect }) => {
     const urls: Record<'fauxqs' | 's3rver', string> = { fauxqs: '', s3rver: '' };
-    for (const [server, s3] of [['fauxqs', aws.s3], ['s3rver', aws.s3rver]] as const) {
+    for (const [server, s3] of [
+      ['fauxqs', aws.s3],
+      ['s3rver', aws.s3rver],
+    ] as const) {
       const bucket = uniqueName('presign');
       await ensureBucket(s3, bucket);
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'v' }));

@@ -17,9 +17,15 @@ const LEASE_MS = 960_000;
 
 async function counts(queueUrl: string) {
   const { Attributes = {} } = await aws.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
   );
-  return { visible: Number(Attributes.ApproximateNumberOfMessages), inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible) };
+  return {
+    visible: Number(Attributes.ApproximateNumberOfMessages),
+    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible),
+  };
 }
 
 describe('resumeAbandonedJobs (what a restarted local stack does first)', () => {
@@ -42,17 +48,35 @@ describe('resumeAbandonedJobs (what a restarted local stack does first)', () => 
       }),
     );
     // The process that is about to die receives the three and claims one file.
-    const { Messages = [] } = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    const { Messages = [] } = await aws.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
     expect(Messages).toHaveLength(3);
     const leasedMessage = Messages.find((m) => m.Body?.includes(leased));
-    const claim = await repository.claim(leased, 'generated', `${leasedMessage?.MessageId}:dead-process`, Date.now(), LEASE_MS);
+    const claim = await repository.claim(
+      leased,
+      'generated',
+      `${leasedMessage?.MessageId}:dead-process`,
+      Date.now(),
+      LEASE_MS,
+    );
     expect(claim.kind).toBe('claimed');
     expect(await counts(queueUrl)).toEqual({ visible: 0, inFlight: 3 });
     // A restarted process would be held off for the whole lease.
     expect((await repository.claim(leased, 'generated', 'restarted', Date.now(), LEASE_MS)).kind).toBe('held');
 
-    const inFlight: InFlightMessage[] = Messages.map((m) => ({ messageId: m.MessageId ?? '', receiptHandle: m.ReceiptHandle ?? '', body: m.Body ?? '' }));
-    const result = await resumeAbandonedJobs(inFlight, { sqs: aws.sqs, queueUrl, doc: aws.ddb, table: name, log: silent });
+    const inFlight: InFlightMessage[] = Messages.map((m) => ({
+      messageId: m.MessageId ?? '',
+      receiptHandle: m.ReceiptHandle ?? '',
+      body: m.Body ?? '',
+    }));
+    const result = await resumeAbandonedJobs(inFlight, {
+      sqs: aws.sqs,
+      queueUrl,
+      doc: aws.ddb,
+      table: name,
+      log: silent,
+    });
 
     expect(result).toEqual({ resumed: 3, leasesReleased: 1 });
     expect(await counts(queueUrl)).toEqual({ visible: 3, inFlight: 0 });
@@ -63,7 +87,13 @@ describe('resumeAbandonedJobs (what a restarted local stack does first)', () => 
   });
 
   it('does nothing when nothing was in flight', async () => {
-    const result = await resumeAbandonedJobs([], { sqs: aws.sqs, queueUrl: 'unused', doc: aws.ddb, table: 'unused', log: silent });
+    const result = await resumeAbandonedJobs([], {
+      sqs: aws.sqs,
+      queueUrl: 'unused',
+      doc: aws.ddb,
+      table: 'unused',
+      log: silent,
+    });
     expect(result).toEqual({ resumed: 0, leasesReleased: 0 });
   });
 });

@@ -23,7 +23,7 @@ function runFixture(mode: string, signals: NodeJS.Signals[] = [], afterReadyMs =
       stdout += d.toString();
       if (stdout.includes('ready') && signals.length > 0) {
         const pending = signals.splice(0);
-        pending.forEach((signal, i) => setTimeout(() => child.kill(signal), afterReadyMs + i * 300));
+        for (const [i, signal] of pending.entries()) setTimeout(() => child.kill(signal), afterReadyMs + i * 300);
       }
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -56,14 +56,18 @@ describe.concurrent('local stack process lifecycle', () => {
     expect(run.stdout).toContain('stop: unexpected error: Error: boom in a timer');
     expect(run.stderr).toMatch(/ERROR \[fixture\] unexpected error; stopping the stack .*boom in a timer/);
     expect(run.stderr).toContain('lifecycle-fixture.ts');
-    expect(lastLine(run.stderr)).toBe('claude-file-archiver local stack stopped: unexpected error: Error: boom in a timer');
+    expect(lastLine(run.stderr)).toBe(
+      'claude-file-archiver local stack stopped: unexpected error: Error: boom in a timer',
+    );
   });
 
   it('a component failure stops the stack and exits 1 with its reason as the last line', async () => {
     const run = await runFixture('fail');
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('stop: the S3 server exited unexpectedly (code 1)');
-    expect(lastLine(run.stderr)).toBe('claude-file-archiver local stack stopped: the S3 server exited unexpectedly (code 1)');
+    expect(lastLine(run.stderr)).toBe(
+      'claude-file-archiver local stack stopped: the S3 server exited unexpectedly (code 1)',
+    );
   });
 
   it('an unhandled rejection is logged and the stack keeps serving until it is stopped', async () => {

@@ -39,7 +39,11 @@ async function sendBodies(queueUrl: string, bodies: string[]): Promise<void> {
   );
 }
 
-function start(queueUrl: string, handler: SqsHandler, extra: { concurrency?: number; batchSize?: number; functionTimeoutSeconds?: number } = {}) {
+function start(
+  queueUrl: string,
+  handler: SqsHandler,
+  extra: { concurrency?: number; batchSize?: number; functionTimeoutSeconds?: number } = {},
+) {
   const source = startSqsEventSource({ sqs: aws.sqs, queueUrl, handler, waitTimeSeconds: 1, ...extra });
   sources.push(source);
   return source;
@@ -50,7 +54,12 @@ async function drainBodies(queueUrl: string): Promise<string[]> {
   const bodies: string[] = [];
   for (;;) {
     const { Messages = [] } = await aws.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 30 }),
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 30,
+      }),
     );
     if (Messages.length === 0) return bodies.sort();
     for (const m of Messages) bodies.push(m.Body ?? '');
@@ -122,7 +131,9 @@ describe.concurrent('local SQS event source against fauxqs', () => {
       eventSource: 'aws:sqs',
       eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:${queueUrl.split('/').pop()}`,
       awsRegion: 'us-east-1',
-      messageAttributes: { origin: { stringValue: 'test', dataType: 'String', stringListValues: [], binaryListValues: [] } },
+      messageAttributes: {
+        origin: { stringValue: 'test', dataType: 'String', stringListValues: [], binaryListValues: [] },
+      },
     });
     expect(record?.attributes.ApproximateReceiveCount).toBe('1');
     expect(record?.attributes.SentTimestamp).toMatch(/^\d{13}$/);
@@ -132,7 +143,9 @@ describe.concurrent('local SQS event source against fauxqs', () => {
     expect(await messageCounts(queueUrl)).toEqual({ visible: 0, inFlight: 0 });
   });
 
-  it('partial batch failure: deletes the succeeded records and leaves only the failed one to reappear', async ({ expect }) => {
+  it('partial batch failure: deletes the succeeded records and leaves only the failed one to reappear', async ({
+    expect,
+  }) => {
     const { queueUrl } = await makeQueues();
     await sendBodies(queueUrl, ['ok-1', 'fail-me', 'ok-2']);
     const latch = invocationLatch(1);
@@ -141,7 +154,9 @@ describe.concurrent('local SQS event source against fauxqs', () => {
       batches.push(event.Records.map((r) => r.body));
       latch.done();
       return {
-        batchItemFailures: event.Records.filter((r) => r.body === 'fail-me').map((r) => ({ itemIdentifier: r.messageId })),
+        batchItemFailures: event.Records.filter((r) => r.body === 'fail-me').map((r) => ({
+          itemIdentifier: r.messageId,
+        })),
       };
     });
     await latch.reached;
@@ -197,7 +212,9 @@ describe.concurrent('local SQS event source against fauxqs', () => {
     expect(await messageCounts(queueUrl)).toEqual({ visible: 0, inFlight: 1 });
   });
 
-  it('a message that fails maxReceiveCount times moves to the dead-letter queue through redrive', async ({ expect }) => {
+  it('a message that fails maxReceiveCount times moves to the dead-letter queue through redrive', async ({
+    expect,
+  }) => {
     const { queueUrl, dlqUrl } = await makeQueues({ maxReceiveCount: 2, visibilityTimeoutSeconds: 1 });
     await sendBodies(queueUrl, ['poison']);
     const receiveCounts: string[] = [];
@@ -259,7 +276,9 @@ describe.concurrent('local SQS event source against fauxqs', () => {
     expect(await messageCounts(queueUrl)).toEqual({ visible: 0, inFlight: 0 });
   });
 
-  it('stop({ graceMs }) gives up waiting after the grace and leaves the unfinished batch in flight', async ({ expect }) => {
+  it('stop({ graceMs }) gives up waiting after the grace and leaves the unfinished batch in flight', async ({
+    expect,
+  }) => {
     const { queueUrl } = await makeQueues({ visibilityTimeoutSeconds: 30 });
     await sendBodies(queueUrl, ['slow']);
     let started: () => void = () => {};
@@ -286,7 +305,12 @@ describe.concurrent('local SQS event source against fauxqs', () => {
   it('hands a message received while stopping back to the queue instead of processing it', async ({ expect }) => {
     const { queueUrl } = await makeQueues({ visibilityTimeoutSeconds: 30 });
     let invoked = 0;
-    const source = startSqsEventSource({ sqs: aws.sqs, queueUrl, handler: async () => void invoked++, waitTimeSeconds: 3 });
+    const source = startSqsEventSource({
+      sqs: aws.sqs,
+      queueUrl,
+      handler: async () => void invoked++,
+      waitTimeSeconds: 3,
+    });
     sources.push(source);
     await sleep(300); // the poller is now inside a long poll on the empty queue
     const stopped = source.stop();

@@ -56,7 +56,10 @@ describe('local stack crash and restart', () => {
   it('archives every accepted job exactly once after a SIGKILL mid-batch and a restart', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'archiver-crash-'));
     const upstream = await startTestUpstream();
-    cleanup.push(() => upstream.close(), () => rm(dataDir, { recursive: true, force: true }));
+    cleanup.push(
+      () => upstream.close(),
+      () => rm(dataDir, { recursive: true, force: true }),
+    );
     const files = await seedUpstream(upstream);
     const env = { ANTHROPIC_API_KEY: TEST_UPSTREAM_API_KEY, ANTHROPIC_BASE_URL: upstream.url };
 
@@ -68,15 +71,19 @@ describe('local stack crash and restart', () => {
       const sent = await sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: first.info.sqs.queueUrl,
-          Entries: files.slice(i, i + 10).map((f, j) => ({ Id: String(j), MessageBody: serializeJob({ fileId: f.id, chatId: f.chatId }) })),
+          Entries: files
+            .slice(i, i + 10)
+            .map((f, j) => ({ Id: String(j), MessageBody: serializeJob({ fileId: f.id, chatId: f.chatId }) })),
         }),
       );
       expect(sent.Failed ?? []).toEqual([]);
     }
     sqs.destroy();
-    const downloadsStarted = () => new Set(upstream.requests.filter((r) => r.endpoint === 'content').map((r) => r.id)).size;
+    const downloadsStarted = () =>
+      new Set(upstream.requests.filter((r) => r.endpoint === 'content').map((r) => r.id)).size;
     const killBy = Date.now() + 30_000;
-    while (downloadsStarted() < KILL_AFTER_DOWNLOADS && Date.now() < killBy) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (downloadsStarted() < KILL_AFTER_DOWNLOADS && Date.now() < killBy)
+      await new Promise((resolve) => setTimeout(resolve, 10));
     expect(downloadsStarted()).toBeGreaterThanOrEqual(KILL_AFTER_DOWNLOADS);
     await first.kill();
     const archivedBeforeKill = (first.output().match(/INFO {2}\[ingest\] archived /g) ?? []).length;
@@ -99,15 +106,30 @@ describe('local stack crash and restart', () => {
       }
       if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    const stackLog = () => second.output().split('\n').filter((line) => !line.includes('[lookup]')).slice(-40).join('\n');
-    expect([...pending], `not archived within ${RECOVERY_DEADLINE_MS / 1000} s of the restart\n${stackLog()}`).toEqual([]);
+    const stackLog = () =>
+      second
+        .output()
+        .split('\n')
+        .filter((line) => !line.includes('[lookup]'))
+        .slice(-40)
+        .join('\n');
+    expect([...pending], `not archived within ${RECOVERY_DEADLINE_MS / 1000} s of the restart\n${stackLog()}`).toEqual(
+      [],
+    );
     // The restart really had work of the dead run to take over.
-    expect(second.output()).toMatch(/resumed [1-9]\d* job\(s\) the previous run left unfinished \([1-9]\d* lease\(s\) released\)/);
+    expect(second.output()).toMatch(
+      /resumed [1-9]\d* job\(s\) the previous run left unfinished \([1-9]\d* lease\(s\) released\)/,
+    );
 
     // Every record holds the bytes upstream served.
     for (const f of files) {
       const digest = await upstream.digestOf(f.id);
-      expect(records.get(f.id)).toMatchObject({ sha256: digest.sha256Hex, md5: digest.md5Hex, sizeBytes: digest.sizeBytes, chatIds: [f.chatId] });
+      expect(records.get(f.id)).toMatchObject({
+        sha256: digest.sha256Hex,
+        md5: digest.md5Hex,
+        sizeBytes: digest.sizeBytes,
+        chatIds: [f.chatId],
+      });
     }
 
     // No object written twice: s3rver keeps no versions, its write log keeps every write.
@@ -137,13 +159,18 @@ describe('local stack crash and restart', () => {
     const sqs2 = createSqsClient({ endpoint: second.info.sqs.endpoint });
     const depth = async (queueUrl: string) => {
       const { Attributes = {} } = await sqs2.send(
-        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
       );
       return [Attributes.ApproximateNumberOfMessages, Attributes.ApproximateNumberOfMessagesNotVisible];
     };
     const drainBy = Date.now() + 60_000;
-    while (Date.now() < drainBy && (await depth(second.info.sqs.queueUrl)).some((n) => n !== '0')) await new Promise((resolve) => setTimeout(resolve, 500));
-    for (const queueUrl of [second.info.sqs.queueUrl, second.info.sqs.deadLetterQueueUrl]) expect(await depth(queueUrl), queueUrl).toEqual(['0', '0']);
+    while (Date.now() < drainBy && (await depth(second.info.sqs.queueUrl)).some((n) => n !== '0'))
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    for (const queueUrl of [second.info.sqs.queueUrl, second.info.sqs.deadLetterQueueUrl])
+      expect(await depth(queueUrl), queueUrl).toEqual(['0', '0']);
     sqs2.destroy();
 
     // Ctrl-C: a clean exit that removes the stack file.

@@ -32,7 +32,12 @@ const ErrorBodySchema = z.object({ error: z.object({ type: z.string() }) });
 const ChatMessagesSchema = z.object({
   chat_messages: z.array(
     // Each of the two arrays may be null (documented): the sample sends null where a message has none.
-    z.object({ id: z.string(), role: z.string(), files: z.array(z.unknown()).nullable(), generated_files: z.array(z.unknown()).nullable() }),
+    z.object({
+      id: z.string(),
+      role: z.string(),
+      files: z.array(z.unknown()).nullable(),
+      generated_files: z.array(z.unknown()).nullable(),
+    }),
   ),
 });
 
@@ -114,9 +119,13 @@ describe('authentication and required headers', () => {
     for (const id of ids) expect(id).toMatch(/^req_[0-9a-f]+$/);
     for (const res of [a, unauthorised, b]) {
       expect(res.headers['anthropic-ratelimit-requests-limit']).toBe('600');
-      expect(res.headers['anthropic-ratelimit-requests-reset']).toEqual(a.headers['anthropic-ratelimit-requests-reset']);
+      expect(res.headers['anthropic-ratelimit-requests-reset']).toEqual(
+        a.headers['anthropic-ratelimit-requests-reset'],
+      );
     }
-    expect(unauthorised.headers['anthropic-ratelimit-requests-remaining']).toBe(a.headers['anthropic-ratelimit-requests-remaining']);
+    expect(unauthorised.headers['anthropic-ratelimit-requests-remaining']).toBe(
+      a.headers['anthropic-ratelimit-requests-remaining'],
+    );
     expect(Number(b.headers['anthropic-ratelimit-requests-remaining'])).toBe(
       Number(a.headers['anthropic-ratelimit-requests-remaining']) - 1,
     );
@@ -197,7 +206,10 @@ describe('metadata, field for field per source', () => {
     const bytes = Buffer.from('size not published');
     const generated = generatedFileFactory({ sizeUnpublished: true, content: bytes });
     const uploaded = uploadedFileFactory({ sizeUnpublished: true, content: bytes });
-    for (const [path, file] of [[GEN, generated], [UPL, uploaded]] as const) {
+    for (const [path, file] of [
+      [GEN, generated],
+      [UPL, uploaded],
+    ] as const) {
       await upstream.addFile(file);
       expect((await get(`${path}/${file.id}`)).json()).toMatchObject({ size_bytes: null });
       const content = await get(`${path}/${file.id}/content`);
@@ -268,7 +280,10 @@ describe('content', () => {
     await upstream.addFile(file);
     const before = process.memoryUsage().rss;
     let peak = before;
-    const res = await request(`${upstream.url}${GEN}/${file.id}/content`, { headers: upstreamHeaders(), dispatcher: agent });
+    const res = await request(`${upstream.url}${GEN}/${file.id}/content`, {
+      headers: upstreamHeaders(),
+      dispatcher: agent,
+    });
     const md5 = createHash('md5');
     let received = 0;
     await readChunks(res.body, (chunk) => {
@@ -283,7 +298,7 @@ describe('content', () => {
 });
 
 describe('chat messages', () => {
-  it('lists a chat\'s uploaded files on user messages and generated files on assistant messages', async () => {
+  it("lists a chat's uploaded files on user messages and generated files on assistant messages", async () => {
     const chatId = 'claude_chat_01MessagesTest';
     const gen = generatedFileFactory({ chatId, messageId: 'claude_chat_msg_01gen', createdAt: '2025-06-02T10:00:00Z' });
     const expired = generatedFileFactory({ chatId, expired: true, createdAt: '2025-06-02T10:05:00Z' });
@@ -304,10 +319,20 @@ describe('chat messages', () => {
       [expect.stringMatching(/^claude_chat_msg_/), 'assistant'],
     ]);
     expect(messages[0]?.files).toEqual([
-      expect.objectContaining({ id: shared.id, md5: expect.stringMatching(/^[0-9a-f]{32}$/), size_bytes: expect.any(Number) }),
+      expect.objectContaining({
+        id: shared.id,
+        md5: expect.stringMatching(/^[0-9a-f]{32}$/),
+        size_bytes: expect.any(Number),
+      }),
     ]);
     expect(messages[1]?.generated_files).toEqual([
-      { id: gen.id, filename: gen.filename, md5: expect.any(String), mime_type: gen.mimeType, size_bytes: expect.any(Number) },
+      {
+        id: gen.id,
+        filename: gen.filename,
+        md5: expect.any(String),
+        mime_type: gen.mimeType,
+        size_bytes: expect.any(Number),
+      },
     ]);
     expect(messages[2]?.generated_files).toEqual([expect.objectContaining({ id: expired.id, size_bytes: null })]);
   });
@@ -390,7 +415,7 @@ describe('faults', () => {
     expect(res.body.equals(Buffer.from('generated file content\n'))).toBe(true);
   });
 
-  it('truncate ends the chunked body cleanly after afterBytes, keeping the full file\'s Content-MD5', async () => {
+  it("truncate ends the chunked body cleanly after afterBytes, keeping the full file's Content-MD5", async () => {
     const file = uploadedFileFactory({ content: { size: 1_000_000, seed: 4 } });
     await upstream.addFile(file);
     upstream.injectFault(file.id, 'content', { kind: 'truncate', afterBytes: 300_000 });
@@ -400,26 +425,32 @@ describe('faults', () => {
     expect(res.headers['content-md5']).toBe((await upstream.digestOf(file.id)).md5Base64);
   });
 
-  it.each([400_000, 0])('reset delivers afterBytes (%i) and then breaks the connection (the body stream errors)', async (afterBytes) => {
-    const file = generatedFileFactory({ content: { size: 1_000_000, seed: 6 } });
-    await upstream.addFile(file);
-    upstream.injectFault(file.id, 'content', { kind: 'reset', afterBytes });
-    const res = await request(`${upstream.url}${GEN}/${file.id}/content`, { headers: upstreamHeaders(), dispatcher: agent });
-    expect(res.statusCode).toBe(200);
-    let received = 0;
-    const error = await (async () => {
-      try {
-        await readChunks(res.body, (chunk) => {
-          received += chunk.length;
-        });
-      } catch (err) {
-        return err;
-      }
-      return undefined;
-    })();
-    expect(error).toMatchObject({ code: 'UND_ERR_SOCKET' });
-    expect(received).toBe(afterBytes);
-  });
+  it.each([400_000, 0])(
+    'reset delivers afterBytes (%i) and then breaks the connection (the body stream errors)',
+    async (afterBytes) => {
+      const file = generatedFileFactory({ content: { size: 1_000_000, seed: 6 } });
+      await upstream.addFile(file);
+      upstream.injectFault(file.id, 'content', { kind: 'reset', afterBytes });
+      const res = await request(`${upstream.url}${GEN}/${file.id}/content`, {
+        headers: upstreamHeaders(),
+        dispatcher: agent,
+      });
+      expect(res.statusCode).toBe(200);
+      let received = 0;
+      const error = await (async () => {
+        try {
+          await readChunks(res.body, (chunk) => {
+            received += chunk.length;
+          });
+        } catch (err) {
+          return err;
+        }
+        return undefined;
+      })();
+      expect(error).toMatchObject({ code: 'UND_ERR_SOCKET' });
+      expect(received).toBe(afterBytes);
+    },
+  );
 
   it('stall delays the response headers by ms, then answers normally', async () => {
     const file = generatedFileFactory();
@@ -431,7 +462,7 @@ describe('faults', () => {
     expect(res.status).toBe(200);
   });
 
-  it('a stall longer than the client\'s headersTimeout surfaces as UND_ERR_HEADERS_TIMEOUT, and the server carries on', async () => {
+  it("a stall longer than the client's headersTimeout surfaces as UND_ERR_HEADERS_TIMEOUT, and the server carries on", async () => {
     const file = generatedFileFactory();
     await upstream.addFile(file);
     upstream.injectFault(file.id, 'content', { kind: 'stall', ms: 5_000 });

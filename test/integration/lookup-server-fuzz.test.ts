@@ -45,7 +45,12 @@ afterAll(async () => {
 
 /** Builds the bytes of one request; `Connection: close` makes the server end the exchange. */
 function rawRequest(method: string, target: string, headers: [string, string][] = [], body = ''): Buffer {
-  const head = [`${method} ${target} HTTP/1.1`, 'Host: 127.0.0.1', ...headers.map(([k, v]) => `${k}: ${v}`), 'Connection: close'];
+  const head = [
+    `${method} ${target} HTTP/1.1`,
+    'Host: 127.0.0.1',
+    ...headers.map(([k, v]) => `${k}: ${v}`),
+    'Connection: close',
+  ];
   return Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'utf8'), Buffer.from(body, 'utf8')]);
 }
 
@@ -106,7 +111,18 @@ describe('local lookup server: hostile requests', () => {
     ['a CONNECT request', rawRequest('CONNECT', '127.0.0.1:443')],
     ['an Expect the server does not support', rawRequest('GET', '/', [['Expect', 'the-unexpected']])],
     ['a bad Content-Length', rawRequest('GET', '/', [['Content-Length', '-1']])],
-    ['both Content-Length and Transfer-Encoding', rawRequest('POST', '/', [['Content-Length', '3'], ['Transfer-Encoding', 'chunked']], 'abc')],
+    [
+      'both Content-Length and Transfer-Encoding',
+      rawRequest(
+        'POST',
+        '/',
+        [
+          ['Content-Length', '3'],
+          ['Transfer-Encoding', 'chunked'],
+        ],
+        'abc',
+      ),
+    ],
   ])('%s gets a JSON 4xx and the server keeps serving', async (_what, bytes) => {
     const res = await sendRawHttp(port, bytes);
     expect(res.status, res.raw.slice(0, 300)).toBeGreaterThanOrEqual(400);
@@ -117,33 +133,137 @@ describe('local lookup server: hostile requests', () => {
 
 // Pieces that stress URL parsing, percent-decoding, routing and validation.
 const PIECES = [
-  '/', '//', '\\', '%', '%2F', '%2f', '%00', '%zz', '%C3%A9', '%E0%A4', '%FF', '%25', '.', '..', '?', '&', '=', '#', ';', ':', '@',
-  '+', '$', ',', '~', '"', "'", '<', '>', '{', '}', '|', '^', '`', '[', ']', 'é', '\u{1F600}', '\u0000', '\u0001', '\u007f', '\t',
-  'files', 'chats', 'content', 'limit=', 'cursor=', 'limit=0', 'limit=101', 'limit=5', 'claude_chat_01', 'claude_gen_file_01',
-  'claude_file_01', 'file_01', 'A', 'z', '0', '9', '_', '-', 'http:', 'localhost',
+  '/',
+  '//',
+  '\\',
+  '%',
+  '%2F',
+  '%2f',
+  '%00',
+  '%zz',
+  '%C3%A9',
+  '%E0%A4',
+  '%FF',
+  '%25',
+  '.',
+  '..',
+  '?',
+  '&',
+  '=',
+  '#',
+  ';',
+  ':',
+  '@',
+  '+',
+  '$',
+  ',',
+  '~',
+  '"',
+  "'",
+  '<',
+  '>',
+  '{',
+  '}',
+  '|',
+  '^',
+  '`',
+  '[',
+  ']',
+  'é',
+  '\u{1F600}',
+  '\u0000',
+  '\u0001',
+  '\u007f',
+  '\t',
+  'files',
+  'chats',
+  'content',
+  'limit=',
+  'cursor=',
+  'limit=0',
+  'limit=101',
+  'limit=5',
+  'claude_chat_01',
+  'claude_gen_file_01',
+  'claude_file_01',
+  'file_01',
+  'A',
+  'z',
+  '0',
+  '9',
+  '_',
+  '-',
+  'http:',
+  'localhost',
 ];
 const piece = fc.constantFrom(...PIECES);
-const segment = fc.oneof(fc.string({ unit: piece, maxLength: 8 }), fc.string({ maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 6 }));
+const segment = fc.oneof(
+  fc.string({ unit: piece, maxLength: 8 }),
+  fc.string({ maxLength: 12 }),
+  fc.string({ unit: 'binary', maxLength: 6 }),
+);
 const target = fc.oneof(
-  fc.tuple(fc.constantFrom('/chats/{}/files', '/files/{}', '/files/{}/content', '/{}', '/{}/{}', '//{}', '{}'), segment, segment).map(
-    ([template, a, b]) => template.replace('{}', a).replace('{}', b),
-  ),
-  fc.tuple(fc.constantFrom('/chats/claude_chat_01Fuzz/files?', `/files/${file.id}?`, '/?', '?'), fc.string({ unit: piece, maxLength: 10 })).map(([p, q]) => p + q),
-  fc.tuple(fc.constantFrom('http://', 'https://', 'http://127.0.0.1', 'HTTP://x:99999', 'foo:', '//'), segment).map(([p, s]) => p + s),
+  fc
+    .tuple(
+      fc.constantFrom('/chats/{}/files', '/files/{}', '/files/{}/content', '/{}', '/{}/{}', '//{}', '{}'),
+      segment,
+      segment,
+    )
+    .map(([template, a, b]) => template.replace('{}', a).replace('{}', b)),
+  fc
+    .tuple(
+      fc.constantFrom('/chats/claude_chat_01Fuzz/files?', `/files/${file.id}?`, '/?', '?'),
+      fc.string({ unit: piece, maxLength: 10 }),
+    )
+    .map(([p, q]) => p + q),
+  fc
+    .tuple(fc.constantFrom('http://', 'https://', 'http://127.0.0.1', 'HTTP://x:99999', 'foo:', '//'), segment)
+    .map(([p, s]) => p + s),
   fc.string({ unit: piece, maxLength: 16 }),
   fc.string({ unit: 'binary', maxLength: 24 }),
 );
 const method = fc.oneof(
-  fc.constantFrom('GET', 'GET', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE', 'PROPFIND', 'PURGE', 'get'),
+  fc.constantFrom(
+    'GET',
+    'GET',
+    'GET',
+    'HEAD',
+    'POST',
+    'PUT',
+    'DELETE',
+    'OPTIONS',
+    'PATCH',
+    'TRACE',
+    'PROPFIND',
+    'PURGE',
+    'get',
+  ),
   fc.stringMatching(/^[A-Za-z!#$%&'*+.^_`|~-]{1,10}$/),
   fc.string({ maxLength: 6 }),
 );
 const headerName = fc.oneof(
-  fc.constantFrom(LOCAL_CALLER_HEADER, 'Accept', 'Content-Type', 'Content-Length', 'Transfer-Encoding', 'Expect', 'Upgrade', 'Cookie', 'Authorization', 'X-Forwarded-For', 'Host'),
+  fc.constantFrom(
+    LOCAL_CALLER_HEADER,
+    'Accept',
+    'Content-Type',
+    'Content-Length',
+    'Transfer-Encoding',
+    'Expect',
+    'Upgrade',
+    'Cookie',
+    'Authorization',
+    'X-Forwarded-For',
+    'Host',
+  ),
   fc.stringMatching(/^[A-Za-z0-9-]{1,12}$/),
   fc.string({ maxLength: 8 }),
 );
-const headerValue = fc.oneof(fc.string({ unit: piece, maxLength: 8 }), fc.string({ maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('0', '5', '-1', 'chunked', '100-continue', 'websocket'));
+const headerValue = fc.oneof(
+  fc.string({ unit: piece, maxLength: 8 }),
+  fc.string({ maxLength: 20 }),
+  fc.string({ unit: 'binary', maxLength: 12 }),
+  fc.constantFrom('0', '5', '-1', 'chunked', '100-continue', 'websocket'),
+);
 const request = fc.record({
   method,
   target,

@@ -26,26 +26,54 @@ const captureLog: Log = {
   error: (message, attributes = {}) => logs.push({ level: 'error', message, attributes }),
 };
 const files = [
-  generatedFileFactory({ chatId: CHAT, createdAt: '2025-06-01T10:00:00Z', filename: 'first.txt', content: Buffer.from('first') }),
-  generatedFileFactory({ chatId: CHAT, createdAt: '2025-06-01T12:00:00Z', filename: 'third.csv', mimeType: 'text/csv', content: Buffer.from('a,b\n') }),
-  generatedFileFactory({ chatId: CHAT, createdAt: '2025-06-01T11:00:00Z', filename: 'Résumé.txt', content: Buffer.from('second') }),
+  generatedFileFactory({
+    chatId: CHAT,
+    createdAt: '2025-06-01T10:00:00Z',
+    filename: 'first.txt',
+    content: Buffer.from('first'),
+  }),
+  generatedFileFactory({
+    chatId: CHAT,
+    createdAt: '2025-06-01T12:00:00Z',
+    filename: 'third.csv',
+    mimeType: 'text/csv',
+    content: Buffer.from('a,b\n'),
+  }),
+  generatedFileFactory({
+    chatId: CHAT,
+    createdAt: '2025-06-01T11:00:00Z',
+    filename: 'Résumé.txt',
+    content: Buffer.from('second'),
+  }),
 ];
 const gone = uploadedFileFactory({ chatIds: [CHAT], createdAt: '2025-06-01T13:00:00Z' });
 const other = generatedFileFactory({ chatId: OTHER_CHAT });
 /** Handlers built by hand here read no ledger and know of no deletion. */
-const noDiscovery = { listLedger: async () => ({ runs: [], nextCursor: undefined }), getUpstreamDeletions: async () => [] };
+const noDiscovery = {
+  listLedger: async () => ({ runs: [], nextCursor: undefined }),
+  getUpstreamDeletions: async () => [],
+};
 
 async function get(path: string, caller = AUDITOR) {
   const res = await request(`${server.url}${path}`, { headers: { [LOCAL_CALLER_HEADER]: caller } });
   const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, text, json: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
+  return {
+    status: res.statusCode,
+    headers: res.headers,
+    text,
+    json: text ? (JSON.parse(text) as Record<string, unknown>) : undefined,
+  };
 }
 
 beforeAll(async () => {
   stack = await createIngestStack({ s3: 's3rver' });
   for (const f of [...files, gone, other]) await stack.upstream.addFile(f);
   stack.upstream.removeFile(gone.id);
-  const { failed } = await stack.deliver([...files, gone, other].map((f) => serializeJob({ fileId: f.id, chatId: f.source === 'generated' ? f.chatId : CHAT })));
+  const { failed } = await stack.deliver(
+    [...files, gone, other].map((f) =>
+      serializeJob({ fileId: f.id, chatId: f.source === 'generated' ? f.chatId : CHAT }),
+    ),
+  );
   expect(failed).toEqual([]);
   // The lookup role's permissions are checked on every call, presigned downloads included.
   server = await startLookupServer(await createRecordedLookup(stack, captureLog));
@@ -135,7 +163,9 @@ describe('GET /files/{fileId}/content', () => {
     expect(location).toContain('X-Amz-Expires=300');
     const download = await request(location);
     expect(await download.body.text()).toBe('second');
-    expect(download.headers['content-disposition']).toBe(`attachment; filename="R_sum_.txt"; filename*=UTF-8''R%C3%A9sum%C3%A9.txt`);
+    expect(download.headers['content-disposition']).toBe(
+      `attachment; filename="R_sum_.txt"; filename*=UTF-8''R%C3%A9sum%C3%A9.txt`,
+    );
   });
 
   it('answers 409 for a file with no archived copy', async () => {
@@ -187,7 +217,9 @@ describe('errors and the access trail', () => {
       pathParameters: { fileId: 'file_x' },
     } as unknown as Parameters<typeof broken>[0]);
     expect(res.statusCode).toBe(500);
-    expect(JSON.parse(res.body)).toEqual({ error: { type: 'internal_error', message: 'The request could not be completed.' } });
+    expect(JSON.parse(res.body)).toEqual({
+      error: { type: 'internal_error', message: 'The request could not be completed.' },
+    });
     expect(res.body).not.toMatch(/ResourceNotFound|no-such-table|at /);
   });
 

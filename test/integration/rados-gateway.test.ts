@@ -51,7 +51,10 @@ beforeAll(async () => {
   await s3.send(
     new PutObjectLockConfigurationCommand({
       Bucket: bucket,
-      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } } },
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } },
+      },
     }),
   );
   const lock = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: bucket }));
@@ -65,13 +68,27 @@ describe('RADOS gateway (real S3): integrity checks', () => {
   it('refuses a PutObject whose Content-MD5 does not match the body with 400 BadDigest, and stores nothing', async () => {
     const key = 'integrity/put-bad-md5';
     await expect(
-      s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'archived bytes', ContentMD5: md5Base64('other bytes') })),
+      s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: 'archived bytes',
+          ContentMD5: md5Base64('other bytes'),
+        }),
+      ),
     ).rejects.toMatchObject({ name: 'BadDigest', $metadata: { httpStatusCode: 400 } });
     await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({
       $metadata: { httpStatusCode: 404 },
     });
 
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'archived bytes', ContentMD5: md5Base64('archived bytes') }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: 'archived bytes',
+        ContentMD5: md5Base64('archived bytes'),
+      }),
+    );
     const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     expect(head.ETag).toBe(`"${createHash('md5').update('archived bytes').digest('hex')}"`);
   });
@@ -83,11 +100,25 @@ describe('RADOS gateway (real S3): integrity checks', () => {
     try {
       await expect(
         s3.send(
-          new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: part, ContentMD5: md5Base64(Buffer.alloc(5 * MIB, 8)) }),
+          new UploadPartCommand({
+            Bucket: bucket,
+            Key: key,
+            UploadId,
+            PartNumber: 1,
+            Body: part,
+            ContentMD5: md5Base64(Buffer.alloc(5 * MIB, 8)),
+          }),
         ),
       ).rejects.toMatchObject({ name: 'BadDigest', $metadata: { httpStatusCode: 400 } });
       const good = await s3.send(
-        new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: part, ContentMD5: md5Base64(part) }),
+        new UploadPartCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId,
+          PartNumber: 1,
+          Body: part,
+          ContentMD5: md5Base64(part),
+        }),
       );
       expect(good.ETag).toBe(`"${createHash('md5').update(part).digest('hex')}"`);
     } finally {
@@ -99,14 +130,20 @@ describe('RADOS gateway (real S3): integrity checks', () => {
 describe('RADOS gateway (real S3): versions and Object Lock', () => {
   it('gives each write a real VersionId, and a GET by VersionId returns exactly that version', async () => {
     const key = 'versions/same-key';
-    const first = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'first', ContentMD5: md5Base64('first') }));
-    const second = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'second', ContentMD5: md5Base64('second') }));
+    const first = await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'first', ContentMD5: md5Base64('first') }),
+    );
+    const second = await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'second', ContentMD5: md5Base64('second') }),
+    );
     expect(first.VersionId).toMatch(/\S/);
     expect(first.VersionId).not.toBe('null');
     expect(second.VersionId).not.toBe(first.VersionId);
 
     const read = async (VersionId?: string) => {
-      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(VersionId ? { VersionId } : {}) }));
+      const got = await s3.send(
+        new GetObjectCommand({ Bucket: bucket, Key: key, ...(VersionId ? { VersionId } : {}) }),
+      );
       return { body: await got.Body!.transformToString(), versionId: got.VersionId };
     };
     expect(await read(first.VersionId)).toEqual({ body: 'first', versionId: first.VersionId });
@@ -118,7 +155,9 @@ describe('RADOS gateway (real S3): versions and Object Lock', () => {
 
   it('locks every version under the default GOVERNANCE retention: deleting it answers 403 AccessDenied unless bypassed', async () => {
     const key = 'lock/archived-file';
-    const { VersionId } = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'kept', ContentMD5: md5Base64('kept') }));
+    const { VersionId } = await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'kept', ContentMD5: md5Base64('kept') }),
+    );
     const retention = await s3.send(new GetObjectRetentionCommand({ Bucket: bucket, Key: key, VersionId }));
     expect(retention.Retention?.Mode).toBe('GOVERNANCE');
     const untilMs = retention.Retention!.RetainUntilDate!.getTime() - Date.now();
@@ -179,7 +218,16 @@ describe('RADOS gateway (real S3): multipart uploads', () => {
     const key = `${prefix}file`;
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
     const part = Buffer.alloc(5 * MIB, 1);
-    await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: part, ContentMD5: md5Base64(part) }));
+    await s3.send(
+      new UploadPartCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId,
+        PartNumber: 1,
+        Body: part,
+        ContentMD5: md5Base64(part),
+      }),
+    );
     const open = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
     expect(open.Uploads?.map((u) => u.UploadId)).toEqual([UploadId]);
 
@@ -192,7 +240,14 @@ describe('RADOS gateway (real S3): multipart uploads', () => {
 describe('RADOS gateway (real S3): presigned URLs', () => {
   it('serves a presigned GET, refuses one whose signature does not match, and refuses it once expired', async () => {
     const key = 'presigned/file.txt';
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'presigned body', ContentMD5: md5Base64('presigned body') }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: 'presigned body',
+        ContentMD5: md5Base64('presigned body'),
+      }),
+    );
 
     const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: 60 });
     const ok = await fetch(url);
@@ -217,25 +272,33 @@ describe('RADOS gateway (real S3): user policies', () => {
     const credentials = await gateway.createUser(uid);
     const reader = radosGatewayS3Client(gateway, credentials);
     const key = 'policy/present';
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'readable', ContentMD5: md5Base64('readable') }));
+    await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'readable', ContentMD5: md5Base64('readable') }),
+    );
     const policy = (actions: string[]) =>
       JSON.stringify({
         Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Action: actions, Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`] }],
+        Statement: [
+          { Effect: 'Allow', Action: actions, Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`] },
+        ],
       });
     try {
       await gateway.putUserPolicy(uid, 'archive-read', policy(['s3:GetObject']));
       const got = await reader.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       expect(await got.Body!.transformToString()).toBe('readable');
-      await expect(reader.send(new HeadObjectCommand({ Bucket: bucket, Key: 'policy/missing' }))).rejects.toMatchObject({
-        $metadata: { httpStatusCode: 403 },
-      });
+      await expect(reader.send(new HeadObjectCommand({ Bucket: bucket, Key: 'policy/missing' }))).rejects.toMatchObject(
+        {
+          $metadata: { httpStatusCode: 403 },
+        },
+      );
 
       await gateway.putUserPolicy(uid, 'archive-read', policy(['s3:GetObject', 's3:ListBucket']));
-      await expect(reader.send(new HeadObjectCommand({ Bucket: bucket, Key: 'policy/missing' }))).rejects.toMatchObject({
-        name: 'NotFound',
-        $metadata: { httpStatusCode: 404 },
-      });
+      await expect(reader.send(new HeadObjectCommand({ Bucket: bucket, Key: 'policy/missing' }))).rejects.toMatchObject(
+        {
+          name: 'NotFound',
+          $metadata: { httpStatusCode: 404 },
+        },
+      );
     } finally {
       reader.destroy();
     }

@@ -102,7 +102,10 @@ describe('the archive writer under S3 checksum checks', () => {
     const from = checker.seen.length;
     await write('checked/signing', bytesOf(6 * MIB, 3));
     const seen = checker.seen.slice(from);
-    expect(seen.filter((s) => s.operation === 'UploadPart').map((s) => s.contentSha256)).toEqual(['UNSIGNED-PAYLOAD', 'UNSIGNED-PAYLOAD']);
+    expect(seen.filter((s) => s.operation === 'UploadPart').map((s) => s.contentSha256)).toEqual([
+      'UNSIGNED-PAYLOAD',
+      'UNSIGNED-PAYLOAD',
+    ]);
     for (const s of seen.filter((s) => s.operation !== 'UploadPart')) expect(s.contentSha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -111,21 +114,31 @@ describe('the archive writer under S3 checksum checks', () => {
     const before = wire.createdUploads(bucket);
     checker.damageNext({ part: 2 });
 
-    await expect(write(key, bytesOf(12 * MIB, 4))).rejects.toMatchObject({ name: 'BadDigest', $metadata: { httpStatusCode: 400 } });
+    await expect(write(key, bytesOf(12 * MIB, 4))).rejects.toMatchObject({
+      name: 'BadDigest',
+      $metadata: { httpStatusCode: 400 },
+    });
 
     expect(wire.createdUploads(bucket)).toBe(before + 1);
     expect(wire.openUploads(bucket)).toBe(0);
     expect(wire.commits(bucket, key)).toBe(0);
-    await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({ name: 'NotFound' });
+    await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({
+      name: 'NotFound',
+    });
   });
 
   it('a PutObject body damaged on the way is refused (BadDigest) and nothing becomes visible', async () => {
     const key = 'checked/damaged-put';
     checker.damageNext('put-object');
 
-    await expect(write(key, bytesOf(1 * MIB, 5))).rejects.toMatchObject({ name: 'BadDigest', $metadata: { httpStatusCode: 400 } });
+    await expect(write(key, bytesOf(1 * MIB, 5))).rejects.toMatchObject({
+      name: 'BadDigest',
+      $metadata: { httpStatusCode: 400 },
+    });
 
     expect(wire.commits(bucket, key)).toBe(0);
-    await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({ name: 'NotFound' });
+    await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({
+      name: 'NotFound',
+    });
   });
 });

@@ -52,8 +52,14 @@ describe('npm run smoke against the local stack', () => {
     // The stack archives its samples at start: forget this one, so the smoke test's job does the work.
     const doc = createDocumentClient({ endpoint: stack.info.dynamodb.endpoint });
     const s3 = createS3Client({ endpoint: stack.info.s3.endpoint });
-    const item = async () => (await doc.send(new GetCommand({ TableName: stack.info.dynamodb.table, Key: fileItemKey(SAMPLE_FILE), ConsistentRead: true }))).Item;
-    for (let i = 0; i < 200 && (await item())?.['status'] !== 'archived'; i++) await new Promise((r) => setTimeout(r, 100));
+    const item = async () =>
+      (
+        await doc.send(
+          new GetCommand({ TableName: stack.info.dynamodb.table, Key: fileItemKey(SAMPLE_FILE), ConsistentRead: true }),
+        )
+      ).Item;
+    for (let i = 0; i < 200 && (await item())?.['status'] !== 'archived'; i++)
+      await new Promise((r) => setTimeout(r, 100));
     const key = String((await item())?.['key']);
     await doc.send(new DeleteCommand({ TableName: stack.info.dynamodb.table, Key: fileItemKey(SAMPLE_FILE) }));
     await s3.send(new DeleteObjectCommand({ Bucket: stack.info.s3.bucket, Key: key }));
@@ -77,12 +83,18 @@ describe('npm run smoke against the local stack', () => {
   });
 
   it('fails at the re-verification when the stored bytes differ from the record', async () => {
-    const record = (await createDocumentClient({ endpoint: stack.info.dynamodb.endpoint }).send(
-      new GetCommand({ TableName: stack.info.dynamodb.table, Key: fileItemKey(SAMPLE_FILE), ConsistentRead: true }),
-    )).Item;
+    const record = (
+      await createDocumentClient({ endpoint: stack.info.dynamodb.endpoint }).send(
+        new GetCommand({ TableName: stack.info.dynamodb.table, Key: fileItemKey(SAMPLE_FILE), ConsistentRead: true }),
+      )
+    ).Item;
     // s3rver keeps no versions and has no Object Lock, so the local archive can be overwritten.
     await createS3Client({ endpoint: stack.info.s3.endpoint }).send(
-      new PutObjectCommand({ Bucket: stack.info.s3.bucket, Key: String(record?.['key']), Body: Buffer.from('tampered') }),
+      new PutObjectCommand({
+        Bucket: stack.info.s3.bucket,
+        Key: String(record?.['key']),
+        Body: Buffer.from('tampered'),
+      }),
     );
     // The previous test archived the file moments ago, and the smoke tool calls a record "archived
     // earlier" only when it predates the job by more than its 2 s clock allowance: wait that out.
@@ -94,7 +106,9 @@ describe('npm run smoke against the local stack', () => {
     expect(run.code, run.output).toBe(1);
     expect(steps(run).at(-1)).toBe('FAIL verify download');
     expect(run.output).toMatch(/archived earlier, at /);
-    expect(run.output).toMatch(/do not match the record: only 8 bytes, record \d+; sha256 [0-9a-f]{64}, record [0-9a-f]{64}/);
+    expect(run.output).toMatch(
+      /do not match the record: only 8 bytes, record \d+; sha256 [0-9a-f]{64}, record [0-9a-f]{64}/,
+    );
     expect(run.output).toMatch(/smoke test FAILED\s*$/);
   });
 

@@ -3,7 +3,12 @@ import { createApiKeyProvider } from '../../shared/upstream/api-key.js';
 import { UpstreamAuthError } from '../../shared/platform/errors.js';
 import { createUpstreamAgent, createUpstreamClient } from '../../shared/upstream/upstream-client.js';
 import type { UpstreamServer } from '../../local/upstream/server.js';
-import { TEST_UPSTREAM_API_KEY, filesApiFileFactory, generatedFileFactory, startTestUpstream } from '../support/upstream.js';
+import {
+  TEST_UPSTREAM_API_KEY,
+  filesApiFileFactory,
+  generatedFileFactory,
+  startTestUpstream,
+} from '../support/upstream.js';
 
 const generated = generatedFileFactory();
 const filesApi = filesApiFileFactory();
@@ -23,7 +28,9 @@ describe('upstream client against the test upstream', () => {
     let secret = 'sk-ant-api01-revoked';
     const client = createUpstreamClient({
       baseUrl: upstream.url,
-      apiKey: createApiKeyProvider(async (force) => (force ? secret : 'sk-ant-api01-revoked'), { minRefreshIntervalMs: 0 }),
+      apiKey: createApiKeyProvider(async (force) => (force ? secret : 'sk-ant-api01-revoked'), {
+        minRefreshIntervalMs: 0,
+      }),
       dispatcher: agent,
     });
     const signal = new AbortController().signal;

@@ -34,7 +34,9 @@ afterAll(async () => {
 async function* stallingBody(bytes: number, signal: AbortSignal, onStall: () => void): AsyncGenerator<Uint8Array> {
   for (let sent = 0; sent < bytes; sent += MIB) yield Buffer.alloc(MIB, sent / MIB);
   onStall();
-  await new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+  await new Promise((_resolve, reject) =>
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
+  );
 }
 
 describe('writeVerifiedObject against a real S3 server', () => {
@@ -42,7 +44,9 @@ describe('writeVerifiedObject against a real S3 server', () => {
     const controller = new AbortController();
     const key = 'archive/generated/claude_gen_file_01deadline';
     // The deadline fires while the body is stalled after two parts were sent.
-    const body = stallingBody(12 * MIB, controller.signal, () => setTimeout(() => controller.abort(new DeadlineError()), 50));
+    const body = stallingBody(12 * MIB, controller.signal, () =>
+      setTimeout(() => controller.abort(new DeadlineError()), 50),
+    );
 
     const write = writeVerifiedObject(
       body,
@@ -56,7 +60,9 @@ describe('writeVerifiedObject against a real S3 server', () => {
     expect(wire.createdUploads(bucket)).toBe(1);
     expect(wire.openUploads(bucket)).toBe(0);
     expect(wire.commits(bucket, key)).toBe(0);
-    await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({ name: 'NotFound' });
+    await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({
+      name: 'NotFound',
+    });
   });
 
   it('stops reading a body longer than its published size instead of downloading without bound', async () => {
@@ -69,7 +75,13 @@ describe('writeVerifiedObject against a real S3 server', () => {
     }
     const write = writeVerifiedObject(
       endless(),
-      { bucket, key: 'archive/uploaded/claude_file_01endless', contentType: 'text/plain', contentDisposition: 'attachment', metadata: {} },
+      {
+        bucket,
+        key: 'archive/uploaded/claude_file_01endless',
+        contentType: 'text/plain',
+        contentDisposition: 'attachment',
+        metadata: {},
+      },
       { sizeBytes: 3 * MIB, contentMd5Base64: undefined, metadataMd5Hex: null },
       new AbortController().signal,
       { s3, defaultPartBytes: 5 * MIB, concurrency: 2 },

@@ -14,7 +14,10 @@ afterAll(async () => {
   await stack.close();
 });
 
-const headerText = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 300 });
+const headerText = fc.string({
+  unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+  maxLength: 300,
+});
 const idBody = fc.stringMatching(/^[A-Za-z0-9_-]{1,30}$/);
 const anyId = fc.oneof(
   idBody.map((b) => `claude_gen_file_${b}`),
@@ -33,13 +36,23 @@ const eventLike = fc.record(
   },
   { requiredKeys: [] },
 );
-const fileId = fc.oneof(idBody.map((b) => `claude_gen_file_${b}`), idBody.map((b) => `claude_file_${b}`), idBody.map((b) => `file_${b}`));
+const fileId = fc.oneof(
+  idBody.map((b) => `claude_gen_file_${b}`),
+  idBody.map((b) => `claude_file_${b}`),
+  idBody.map((b) => `file_${b}`),
+);
 const validEvent = fc.record(
   {
     v: fc.constant(1),
     fileIds: fc.array(fileId, { minLength: 1, maxLength: 5 }),
-    chatIds: fc.array(idBody.map((b) => `claude_chat_${b}`), { maxLength: 2 }),
-    reason: fc.oneof(fc.string({ minLength: 1, maxLength: 80 }), fc.string({ unit: 'binary', minLength: 1, maxLength: 80 })),
+    chatIds: fc.array(
+      idBody.map((b) => `claude_chat_${b}`),
+      { maxLength: 2 },
+    ),
+    reason: fc.oneof(
+      fc.string({ minLength: 1, maxLength: 80 }),
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 80 }),
+    ),
   },
   { requiredKeys: ['v', 'fileIds'] },
 );
@@ -60,10 +73,17 @@ const timestamp = fc.oneof(
 );
 const delivery = fc.record({
   body,
-  id: fc.oneof({ weight: 3, arbitrary: fc.stringMatching(/^msg_[A-Za-z0-9]{1,20}$/) }, { weight: 1, arbitrary: headerText }),
+  id: fc.oneof(
+    { weight: 3, arbitrary: fc.stringMatching(/^msg_[A-Za-z0-9]{1,20}$/) },
+    { weight: 1, arbitrary: headerText },
+  ),
   timestamp,
   // Mostly a correct signature, so the body is parsed and acted on, not only refused.
-  signature: fc.oneof({ weight: 4, arbitrary: fc.constant('valid') }, { weight: 1, arbitrary: headerText }, { weight: 1, arbitrary: fc.constant('v1,') }),
+  signature: fc.oneof(
+    { weight: 4, arbitrary: fc.constant('valid') },
+    { weight: 1, arbitrary: headerText },
+    { weight: 1, arbitrary: fc.constant('v1,') },
+  ),
   omit: fc.oneof(
     { weight: 4, arbitrary: fc.constant([]) },
     { weight: 1, arbitrary: fc.subarray(['webhook-id', 'webhook-timestamp', 'webhook-signature', 'content-type']) },
@@ -76,7 +96,10 @@ describe('POST /events under generated input', () => {
     await fc.assert(
       fc.asyncProperty(delivery, async (d) => {
         const ts = d.timestamp === 'now' ? String(nowSeconds()) : d.timestamp;
-        const signature = d.signature === 'valid' && /^\d{1,12}$/.test(ts) ? signWebhook(stack.secret.current, d.id, Number(ts), d.body) : d.signature;
+        const signature =
+          d.signature === 'valid' && /^\d{1,12}$/.test(ts)
+            ? signWebhook(stack.secret.current, d.id, Number(ts), d.body)
+            : d.signature;
         const headers: Record<string, string> = {
           'content-type': 'application/json',
           'webhook-id': d.id,

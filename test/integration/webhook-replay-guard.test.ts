@@ -15,7 +15,12 @@ let doc: DynamoDBDocumentClient;
 const RETENTION_SECONDS = 3600;
 const LEASE_MS = 60_000;
 const T0 = Date.parse('2026-03-01T12:00:00Z');
-const outcome = { fileIds: ['file_01a'], chats: [{ chatId: 'claude_chat_01c', jobs: 2 }], chatsNotFound: [], reason: 'why' };
+const outcome = {
+  fileIds: ['file_01a'],
+  chats: [{ chatId: 'claude_chat_01c', jobs: 2 }],
+  chatsNotFound: [],
+  reason: 'why',
+};
 let n = 0;
 const nextId = () => `msg_guard_${++n}_${Date.now()}`;
 
@@ -23,7 +28,9 @@ beforeAll(async () => {
   aws = localAwsFromInject();
   table = uniqueName('replays');
   await ensureReplayTable(aws.ddb, table);
-  doc = recordCallsOf(createDocumentClient({ endpoint: aws.dynamodbEndpoint, region: aws.region }), 'webhook', { tables: { [table]: 'webhookReplayTable' } });
+  doc = recordCallsOf(createDocumentClient({ endpoint: aws.dynamodbEndpoint, region: aws.region }), 'webhook', {
+    tables: { [table]: 'webhookReplayTable' },
+  });
 });
 afterAll(() => {
   doc.destroy();

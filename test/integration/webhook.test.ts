@@ -12,7 +12,12 @@ let stack: WebhookStack;
 const CHAT = 'claude_chat_01WebhookChat';
 const chatFiles = [
   generatedFileFactory({ chatId: CHAT, filename: 'summary.txt', createdAt: '2025-06-01T10:00:00Z' }),
-  generatedFileFactory({ chatId: CHAT, filename: 'numbers.csv', mimeType: 'text/csv', createdAt: '2025-06-01T11:00:00Z' }),
+  generatedFileFactory({
+    chatId: CHAT,
+    filename: 'numbers.csv',
+    mimeType: 'text/csv',
+    createdAt: '2025-06-01T11:00:00Z',
+  }),
   uploadedFileFactory({ chatIds: [CHAT], filename: 'brief.md', createdAt: '2025-06-01T09:00:00Z' }),
 ];
 
@@ -31,7 +36,8 @@ beforeEach(async () => {
 });
 
 const fileEvent = (...fileIds: string[]) => ({ v: 1, fileIds, reason: 'legal hold LH-114' });
-const sign = (body: unknown, opts: Parameters<typeof signedDelivery>[2] = {}) => signedDelivery(body as object, [stack.secret.current], opts);
+const sign = (body: unknown, opts: Parameters<typeof signedDelivery>[2] = {}) =>
+  signedDelivery(body as object, [stack.secret.current], opts);
 
 describe('POST /events: signatures', () => {
   it('accepts a valid signature: 202 with what was accepted, one ingest job per file id carrying the reason', async () => {
@@ -53,7 +59,9 @@ describe('POST /events: signatures', () => {
   });
 
   it('refuses a wrong signature with 401, logs the source IP but never the body, and enqueues nothing', async () => {
-    const res = await stack.post(signedDelivery(fileEvent('claude_gen_file_01SecretBodyMarker'), [testWebhookSecret()]));
+    const res = await stack.post(
+      signedDelivery(fileEvent('claude_gen_file_01SecretBodyMarker'), [testWebhookSecret()]),
+    );
     expect(res.status).toBe(401);
     expect(res.json).toEqual({ error: { type: 'unauthorized', message: 'No signature matches.' } });
     expect(await stack.drainJobs()).toEqual([]);
@@ -63,7 +71,10 @@ describe('POST /events: signatures', () => {
   });
 
   it('refuses a request without the webhook headers with 401', async () => {
-    const res = await stack.post({ headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(fileEvent('file_01x'))) });
+    const res = await stack.post({
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(JSON.stringify(fileEvent('file_01x'))),
+    });
     expect(res.status).toBe(401);
     expect(res.json).toMatchObject({ error: { type: 'unauthorized' } });
   });
@@ -81,7 +92,12 @@ describe('POST /events: signatures', () => {
     delete stack.secret.previous;
     expect((await stack.post(signedDelivery(fileEvent('file_01ByOldLate'), [old]))).status).toBe(401);
     expect((await stack.post(signedDelivery(fileEvent('file_01ByBothLate'), [old, next]))).status).toBe(202);
-    expect((await stack.drainJobs()).map((j) => j.fileId).sort()).toEqual(['file_01ByBoth', 'file_01ByBothLate', 'file_01ByNew', 'file_01ByOld']);
+    expect((await stack.drainJobs()).map((j) => j.fileId).sort()).toEqual([
+      'file_01ByBoth',
+      'file_01ByBothLate',
+      'file_01ByNew',
+      'file_01ByOld',
+    ]);
   });
 
   it.each([
@@ -90,7 +106,9 @@ describe('POST /events: signatures', () => {
   ])('refuses an %s timestamp (more than 5 minutes away) with 401', async (_name, shift) => {
     const res = await stack.post(sign(fileEvent('file_01Late'), { shiftSeconds: shift }));
     expect(res.status).toBe(401);
-    expect(res.json).toEqual({ error: { type: 'unauthorized', message: expect.stringContaining('more than 5 minutes') } });
+    expect(res.json).toEqual({
+      error: { type: 'unauthorized', message: expect.stringContaining('more than 5 minutes') },
+    });
     expect(await stack.drainJobs()).toEqual([]);
   });
 });
@@ -123,7 +141,10 @@ describe('POST /events: bodies', () => {
     const res = await stack.post(sign(body));
     expect(res.status).toBe(413);
     expect(res.json).toMatchObject({ error: { type: 'payload_too_large' } });
-    const atLimit = Buffer.concat([Buffer.from(JSON.stringify(fileEvent('file_01AtLimit'))), Buffer.alloc(MAX_WEBHOOK_BODY_BYTES - 100, 0x20)]).subarray(0, MAX_WEBHOOK_BODY_BYTES);
+    const atLimit = Buffer.concat([
+      Buffer.from(JSON.stringify(fileEvent('file_01AtLimit'))),
+      Buffer.alloc(MAX_WEBHOOK_BODY_BYTES - 100, 0x20),
+    ]).subarray(0, MAX_WEBHOOK_BODY_BYTES);
     expect((await stack.post(sign(atLimit))).status).toBe(202);
   });
 
@@ -131,7 +152,11 @@ describe('POST /events: bodies', () => {
     ['malformed JSON', '{"v":1,"fileIds":["file_01a"]', 'not valid JSON'],
     ['unknown fields', JSON.stringify({ v: 1, fileIds: ['file_01a'], priority: 'high' }), 'Unknown field(s): priority'],
     ['a bad id', JSON.stringify({ v: 1, fileIds: ['claude_file_../../etc'] }), 'fileIds.0'],
-    ['too many ids', JSON.stringify({ v: 1, fileIds: Array.from({ length: MAX_WEBHOOK_IDS + 1 }, (_, i) => `file_01n${i}`) }), 'fileIds'],
+    [
+      'too many ids',
+      JSON.stringify({ v: 1, fileIds: Array.from({ length: MAX_WEBHOOK_IDS + 1 }, (_, i) => `file_01n${i}`) }),
+      'fileIds',
+    ],
     ['no ids', JSON.stringify({ v: 1, reason: 'nothing' }), 'at least one id'],
     ['another version', JSON.stringify({ v: 2, fileIds: ['file_01a'] }), 'v'],
   ])('refuses %s, signed correctly, with a 400 JSON error', async (_name, body, fragment) => {
@@ -153,14 +178,20 @@ describe('POST /events: chat fan-out', () => {
   it('lists the chat’s messages and enqueues one job per file, with the chat id, metadata and reason', async () => {
     const res = await stack.post(sign({ v: 1, chatIds: [CHAT, 'claude_chat_01NoSuchChat'], reason: 'DLP alert 7' }));
     expect(res.status).toBe(202);
-    expect(res.json).toMatchObject({ chats: [{ chatId: CHAT, jobs: 3 }], chatsNotFound: ['claude_chat_01NoSuchChat'], fileIds: [] });
+    expect(res.json).toMatchObject({
+      chats: [{ chatId: CHAT, jobs: 3 }],
+      chatsNotFound: ['claude_chat_01NoSuchChat'],
+      fileIds: [],
+    });
     const jobs = await stack.drainJobs();
     expect(jobs.map((j) => j.fileId).sort()).toEqual(chatFiles.map((f) => f.id).sort());
     for (const job of jobs) {
       expect(job).toMatchObject({ chatId: CHAT, reason: 'DLP alert 7', file: { filename: expect.any(String) } });
     }
     // The listing requests were drawn from the shared upstream budget, as a poller's are.
-    const window = await stack.aws.ddb.send(new GetCommand({ TableName: stack.indexTable, Key: DISCOVERY_KEYS.budgetWindow('compliance') }));
+    const window = await stack.aws.ddb.send(
+      new GetCommand({ TableName: stack.indexTable, Key: DISCOVERY_KEYS.budgetWindow('compliance') }),
+    );
     expect(window.Item?.['pollerUsed']).toBeGreaterThan(0);
   });
 
@@ -174,15 +205,23 @@ describe('POST /events: chat fan-out', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     const retry = await stack.post(delivery);
     expect(retry.status).toBe(202);
-    expect(retry.json).toMatchObject({ duplicate: false, fileIds: ['file_01WithChat'], chats: [{ chatId: CHAT, jobs: 3 }] });
+    expect(retry.json).toMatchObject({
+      duplicate: false,
+      fileIds: ['file_01WithChat'],
+      chats: [{ chatId: CHAT, jobs: 3 }],
+    });
   });
 
   it('answers 503 with Retry-After when the shared upstream budget has no room, and lists nothing more', async () => {
     // One request per minute in all: the first chat takes it, the second finds none within 0 ms.
-    const starved = await createWebhookStack({ budget: { COMPLIANCE_REQUESTS_PER_MINUTE: '1', BUDGET_WINDOW_MS: '60000', BUDGET_MAX_WAIT_MS: '0' } });
+    const starved = await createWebhookStack({
+      budget: { COMPLIANCE_REQUESTS_PER_MINUTE: '1', BUDGET_WINDOW_MS: '60000', BUDGET_MAX_WAIT_MS: '0' },
+    });
     try {
       for (const f of chatFiles) await starved.upstream.addFile(f);
-      const res = await starved.post(signedDelivery({ v: 1, chatIds: [CHAT, 'claude_chat_01Second'] }, [starved.secret.current]));
+      const res = await starved.post(
+        signedDelivery({ v: 1, chatIds: [CHAT, 'claude_chat_01Second'] }, [starved.secret.current]),
+      );
       expect(res.status).toBe(503);
       expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(60);
@@ -209,7 +248,9 @@ describe('POST /events: enqueue failures', () => {
     const delivery = sign(fileEvent('claude_gen_file_01Refused'));
     const first = await stack.post(delivery);
     expect(first.status).toBe(503);
-    expect(first.json).toEqual({ error: { type: 'service_unavailable', message: expect.stringContaining('send the same delivery again') } });
+    expect(first.json).toEqual({
+      error: { type: 'service_unavailable', message: expect.stringContaining('send the same delivery again') },
+    });
     expect(Number(first.headers['retry-after'])).toBeGreaterThan(0);
     expect(await stack.drainJobs()).toEqual([]);
     expect(stack.logs.some((l) => l.level === 'error' && l.attributes['dependency'] === 'queue')).toBe(true);

@@ -7,7 +7,11 @@ import { DiscoveryConfigSchema, loadConfig } from '../../shared/contracts/lambda
 
 const config = loadConfig(DiscoveryConfigSchema, process.env);
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-const run = createPollerRuntime('chats', config, { apiKey: config.ANTHROPIC_API_KEY ?? '', log: quiet, counters: { record() {} } });
+const run = createPollerRuntime('chats', config, {
+  apiKey: config.ANTHROPIC_API_KEY ?? '',
+  log: quiet,
+  counters: { record() {} },
+});
 process.stdout.write('started\n');
 const outcome = await run({ getRemainingTimeInMillis: () => 300_000 });
 process.stdout.write(`${outcome.kind}\n`);

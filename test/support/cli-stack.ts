@@ -88,13 +88,35 @@ export async function createCliStack(opts: { files?: UpstreamFile[]; ingest?: bo
   });
   const ingestClients = createIngestClients(ingestConfig);
   for (const client of Object.values(ingestClients)) recordCallsOf(client, 'ingest', bindings);
-  const ingest = createIngestRuntime(ingestConfig, { clients: ingestClients, apiKey: TEST_UPSTREAM_API_KEY, log: quiet, counters: noCounters });
-  const eventSourceSqs = recordCallsOf(createSqsClient({ endpoint: aws.sqsEndpoint, region: aws.region }), 'ingest', bindings, 'event source mapping');
+  const ingest = createIngestRuntime(ingestConfig, {
+    clients: ingestClients,
+    apiKey: TEST_UPSTREAM_API_KEY,
+    log: quiet,
+    counters: noCounters,
+  });
+  const eventSourceSqs = recordCallsOf(
+    createSqsClient({ endpoint: aws.sqsEndpoint, region: aws.region }),
+    'ingest',
+    bindings,
+    'event source mapping',
+  );
   const eventSource =
     opts.ingest === false
       ? undefined
-      : startSqsEventSource({ sqs: eventSourceSqs, queueUrl: queues.queueUrl, handler: ingest, batchSize: 5, concurrency: 2, functionTimeoutSeconds: 60 });
-  const lookupConfig = loadConfig(LookupConfigSchema, { ARCHIVE_BUCKET: name, INDEX_TABLE: name, LOCAL_S3_ENDPOINT: aws.s3rverEndpoint, LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint });
+      : startSqsEventSource({
+          sqs: eventSourceSqs,
+          queueUrl: queues.queueUrl,
+          handler: ingest,
+          batchSize: 5,
+          concurrency: 2,
+          functionTimeoutSeconds: 60,
+        });
+  const lookupConfig = loadConfig(LookupConfigSchema, {
+    ARCHIVE_BUCKET: name,
+    INDEX_TABLE: name,
+    LOCAL_S3_ENDPOINT: aws.s3rverEndpoint,
+    LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
+  });
   const lookupClients = createLookupClients(lookupConfig);
   for (const client of Object.values(lookupClients)) recordCallsOf(client, 'lookup', bindings);
   const lookup = createLookupRuntime(lookupConfig, quiet, lookupClients);
@@ -139,14 +161,16 @@ export async function createCliStack(opts: { files?: UpstreamFile[]; ingest?: bo
       for (;;) {
         const record = await files.get(fileId);
         if (record && record.status !== 'pending') return record;
-        if (Date.now() > deadline) throw new Error(`${fileId} is still ${record?.status ?? 'unseen'} after ${timeoutMs} ms`);
+        if (Date.now() > deadline)
+          throw new Error(`${fileId} is still ${record?.status ?? 'unseen'} after ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 200));
       }
     },
     async close() {
       await eventSource?.stop();
       await lookupServer.close();
-      for (const client of [...Object.values(ingestClients), ...Object.values(lookupClients), eventSourceSqs]) client.destroy();
+      for (const client of [...Object.values(ingestClients), ...Object.values(lookupClients), eventSourceSqs])
+        client.destroy();
       await upstream.close();
       await rm(dataDir, { recursive: true, force: true });
       aws.destroy();
@@ -155,9 +179,18 @@ export async function createCliStack(opts: { files?: UpstreamFile[]; ingest?: bo
 }
 
 /** Runs the CLI as a child process, as a user's shell would (stdin closed, stdout and stderr pipes). */
-export function runCli(args: string[], env: NodeJS.ProcessEnv, cwd?: string, onStdout?: (chunk: string, child: ReturnType<typeof spawn>) => void): Promise<CliRun> {
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd?: string,
+  onStdout?: (chunk: string, child: ReturnType<typeof spawn>) => void,
+): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI_ENTRY, ...args], { env, cwd: cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
+      env,
+      cwd: cwd ?? process.cwd(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {

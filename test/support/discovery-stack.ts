@@ -75,12 +75,18 @@ export async function createDiscoveryStack(): Promise<DiscoveryStack> {
   const name = uniqueName('discovery');
   await ensureTable(aws.ddb, name);
   const { queueUrl } = await ensureQueues(aws.sqs, { name, maxReceiveCount: 3, visibilityTimeoutSeconds: 30 });
-  const bindings: ResourceBindings = { tables: { [name]: 'indexTable' }, queues: { [name]: 'ingestQueue', [`${name}-dlq`]: 'deadLetterQueue' } };
+  const bindings: ResourceBindings = {
+    tables: { [name]: 'indexTable' },
+    queues: { [name]: 'ingestQueue', [`${name}-dlq`]: 'deadLetterQueue' },
+  };
   const upstream = await startTestUpstream();
   const agent = createUpstreamAgent();
   const logs: LogEntry[] = [];
   const metrics: { name: string; value: number }[] = [];
-  const entry = (level: LogEntry['level']) => (message: string, attributes: Record<string, unknown> = {}) => void logs.push({ level, message, attributes });
+  const entry =
+    (level: LogEntry['level']) =>
+    (message: string, attributes: Record<string, unknown> = {}) =>
+      void logs.push({ level, message, attributes });
   const log: Log = { debug: entry('debug'), info: entry('info'), warn: entry('warn'), error: entry('error') };
   const counters: Counters = { record: (metric, value) => void metrics.push({ name: metric, value }) };
   const config = loadConfig(DiscoveryConfigSchema, {
@@ -100,9 +106,23 @@ export async function createDiscoveryStack(): Promise<DiscoveryStack> {
     if (!side) {
       const clients = createPollerClients(config);
       for (const client of Object.values(clients)) recordCallsOf(client, pollerPrincipal(source), bindings);
-      const budget = new DynamoDbRateBudget(clients.doc, name, 'compliance', { ...DEFAULT_SIZING, requestsPerMinute: 60_000 });
-      const gate = createBudgetGate({ budgets: { compliance: budget }, cls: 'poller', maxWaitMs: 5_000, log, counters });
-      const upstreamClient = createListingClient({ baseUrl: upstream.url, apiKey: TEST_UPSTREAM_API_KEY, dispatcher: agent, gate });
+      const budget = new DynamoDbRateBudget(clients.doc, name, 'compliance', {
+        ...DEFAULT_SIZING,
+        requestsPerMinute: 60_000,
+      });
+      const gate = createBudgetGate({
+        budgets: { compliance: budget },
+        cls: 'poller',
+        maxWaitMs: 5_000,
+        log,
+        counters,
+      });
+      const upstreamClient = createListingClient({
+        baseUrl: upstream.url,
+        apiKey: TEST_UPSTREAM_API_KEY,
+        dispatcher: agent,
+        gate,
+      });
       const store = new DynamoDbDiscoveryStore(clients.doc, name);
       const jobs: JobSender = createSqsJobSender(clients.sqs, queueUrl);
       side = {
@@ -134,12 +154,21 @@ export async function createDiscoveryStack(): Promise<DiscoveryStack> {
     metrics,
     poller,
     deps: (source, overrides = {}) => ({ ...poller(source).deps, ...overrides }),
-    runtime: (source) => createPollerRuntime(source, config, { apiKey: TEST_UPSTREAM_API_KEY, log, counters, dispatcher: agent, clients: poller(source).clients }),
+    runtime: (source) =>
+      createPollerRuntime(source, config, {
+        apiKey: TEST_UPSTREAM_API_KEY,
+        log,
+        counters,
+        dispatcher: agent,
+        clients: poller(source).clients,
+      }),
     runOptions: (ms = 60_000) => ({ deadlineMs: Date.now() + ms, stopMarginMs: 0, leaseMs: 120_000 }),
     async drainJobs() {
       const out: IngestJob[] = [];
       for (let empty = 0; empty < 2; ) {
-        const res = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+        const res = await aws.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+        );
         const messages = res.Messages ?? [];
         if (messages.length === 0) {
           empty += 1;
@@ -150,7 +179,12 @@ export async function createDiscoveryStack(): Promise<DiscoveryStack> {
           if (!parsed.ok) throw new Error(`the queue holds an invalid job: ${parsed.reason}`);
           out.push(parsed.job);
         }
-        await aws.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })) }));
+        await aws.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+          }),
+        );
       }
       return out;
     },

@@ -55,7 +55,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (process.env.CI === 'true') {
       throw new Error(`CI requires the real-S3 tier, but radosgw is not installed: ${RADOS_GATEWAY_INSTALL_COMMAND}`);
     }
-    console.log(`Real-S3 tier (RADOS Gateway) did not run: radosgw is not installed; to run it: ${RADOS_GATEWAY_INSTALL_COMMAND}`);
+    console.log(
+      `Real-S3 tier (RADOS Gateway) did not run: radosgw is not installed; to run it: ${RADOS_GATEWAY_INSTALL_COMMAND}`,
+    );
   }
   // Synthesized once per run (bundling and template validation skipped, under a second): every test
   // file checks its AWS calls against it (test/support/permission-setup.ts).

@@ -64,7 +64,12 @@ export interface IngestStack {
   openUploads(): number;
   /** Multipart uploads this stack created so far. */
   createdUploads(): number;
-  readObject(key: string): Promise<{ body: Buffer; contentType: string | undefined; contentDisposition: string | undefined; metadata: Record<string, string> }>;
+  readObject(key: string): Promise<{
+    body: Buffer;
+    contentType: string | undefined;
+    contentDisposition: string | undefined;
+    metadata: Record<string, string>;
+  }>;
   /** Messages currently held by the dead-letter queue (received, then left to reappear). */
   deadLetters(): Promise<Message[]>;
   /** Messages in the ingest queue: visible, received and not yet back, and sent with a delay not yet over. */
@@ -103,11 +108,15 @@ export async function createIngestStack(
   const writes = await startS3WriteCounter(archive.endpoint, { preserveHost: archive.verifiesSignatures });
   const logs: LogEntry[] = [];
   const metrics: IngestStack['metrics'] = [];
-  const entry = (level: LogEntry['level']) => (message: string, attributes: Record<string, unknown> = {}) => {
-    logs.push({ level, message, attributes });
-  };
+  const entry =
+    (level: LogEntry['level']) =>
+    (message: string, attributes: Record<string, unknown> = {}) => {
+      logs.push({ level, message, attributes });
+    };
   const log: Log = { debug: entry('debug'), info: entry('info'), warn: entry('warn'), error: entry('error') };
-  const counters: Counters = { record: (metric, value, _unit, dimension) => metrics.push({ name: metric, value, dimension }) };
+  const counters: Counters = {
+    record: (metric, value, _unit, dimension) => metrics.push({ name: metric, value, dimension }),
+  };
   const queueName = (url: string) => new URL(url).pathname.split('/').pop() ?? url;
   const bindings: ResourceBindings = {
     buckets: { [name]: 'archiveBucket' },
@@ -139,8 +148,17 @@ export async function createIngestStack(
     clients.s3 = createS3Client({ endpoint: config.LOCAL_S3_ENDPOINT, region: aws.region, credentials: ingestUser });
   }
   for (const client of Object.values(clients)) recordCallsOf(client, 'ingest', bindings);
-  const eventSource = recordCallsOf(createSqsClient({ endpoint: aws.sqsEndpoint, region: aws.region }), 'ingest', bindings, 'event source mapping');
-  const producer = recordCallsOf(createSqsClient({ endpoint: aws.sqsEndpoint, region: aws.region }), 'jobProducer', bindings);
+  const eventSource = recordCallsOf(
+    createSqsClient({ endpoint: aws.sqsEndpoint, region: aws.region }),
+    'ingest',
+    bindings,
+    'event source mapping',
+  );
+  const producer = recordCallsOf(
+    createSqsClient({ endpoint: aws.sqsEndpoint, region: aws.region }),
+    'jobProducer',
+    bindings,
+  );
   const handler = createIngestRuntime(config, {
     clients,
     apiKey: TEST_UPSTREAM_API_KEY,
@@ -172,7 +190,8 @@ export async function createIngestStack(
     // visibility timeout (30 s, which a loaded machine reaches mid-file) and must not be delivered in
     // their place. Such a stranger is left invisible again, to reappear later as it would anyway.
     const received: Message[] = [];
-    for (let i = 0; i < 20 && received.length < bodies.length; i++) received.push(...(await receive()).filter((m) => m.MessageId !== undefined && sent.has(m.MessageId)));
+    for (let i = 0; i < 20 && received.length < bodies.length; i++)
+      received.push(...(await receive()).filter((m) => m.MessageId !== undefined && sent.has(m.MessageId)));
     if (received.length !== bodies.length) throw new Error(`received ${received.length} of ${bodies.length} messages`);
     return received;
   };
@@ -227,11 +246,22 @@ export async function createIngestStack(
       const res = await s3.send(new GetObjectCommand({ Bucket: name, Key: key }));
       if (!res.Body) throw new Error(`no body for ${key}`);
       const body = Buffer.from(await res.Body.transformToByteArray());
-      return { body, contentType: res.ContentType, contentDisposition: res.ContentDisposition, metadata: res.Metadata ?? {} };
+      return {
+        body,
+        contentType: res.ContentType,
+        contentDisposition: res.ContentDisposition,
+        metadata: res.Metadata ?? {},
+      };
     },
     async deadLetters() {
       const res = await aws.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queues.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'], VisibilityTimeout: 0 }),
+        new ReceiveMessageCommand({
+          QueueUrl: queues.dlqUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+          MessageAttributeNames: ['All'],
+          VisibilityTimeout: 0,
+        }),
       );
       return res.Messages ?? [];
     },
@@ -239,7 +269,11 @@ export async function createIngestStack(
       const res = await aws.sqs.send(
         new GetQueueAttributesCommand({
           QueueUrl: queues.queueUrl,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+          AttributeNames: [
+            'ApproximateNumberOfMessages',
+            'ApproximateNumberOfMessagesNotVisible',
+            'ApproximateNumberOfMessagesDelayed',
+          ],
         }),
       );
       return {

@@ -25,7 +25,11 @@ export interface LocalStackProcess {
 }
 
 /** Starts the stack and resolves once it printed its banner and wrote its stack file. */
-export async function startLocalStackProcess(opts: { dataDir: string; env?: Record<string, string>; timeoutMs?: number }): Promise<LocalStackProcess> {
+export async function startLocalStackProcess(opts: {
+  dataDir: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}): Promise<LocalStackProcess> {
   const child = spawn(process.execPath, ['--import', tsx, 'local/start.ts'], {
     cwd: repoRoot,
     env: { ...process.env, ARCHIVER_DATA_DIR: opts.dataDir, LOOKUP_PORT: '0', WEBHOOK_PORT: '0', ...opts.env },
@@ -37,7 +41,8 @@ export async function startLocalStackProcess(opts: { dataDir: string; env?: Reco
   const exited = once(child, 'exit');
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   while (!output.includes('is running locally')) {
-    if (child.exitCode !== null) throw new Error(`the stack exited (code ${child.exitCode}) before it was up:\n${output}`);
+    if (child.exitCode !== null)
+      throw new Error(`the stack exited (code ${child.exitCode}) before it was up:\n${output}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`the stack did not come up in time:\n${output}`);

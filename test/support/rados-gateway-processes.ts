@@ -41,7 +41,13 @@ const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((file) => existsSync(f
  * is discarded and stderr kept in memory. The child is unref'd: a daemon left running must never hold
  * the test run open (the exit hook kills it instead).
  */
-export function spawnDaemon(name: string, program: string, args: string[], logFile: string, env: NodeJS.ProcessEnv): Daemon {
+export function spawnDaemon(
+  name: string,
+  program: string,
+  args: string[],
+  logFile: string,
+  env: NodeJS.ProcessEnv,
+): Daemon {
   installExitHook();
   const [command, commandArgs] = SETPRIV
     ? [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', program, ...args]]
@@ -101,13 +107,23 @@ export interface ToolResult {
 }
 
 /** Runs a one-shot tool; rejects with its stderr when it fails or outlives `timeoutMs`. */
-export function runTool(program: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<ToolResult> {
+export function runTool(
+  program: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
-    execFile(program, args, { env, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (!err) return resolve({ stdout, stderr });
-      const why = err.killed ? `did not finish in ${timeoutMs / 1000} s` : `failed (${err.code ?? err.signal})`;
-      reject(new Error(`${[program, ...args].join(' ')} ${why}\n${stderr.slice(-2000)}`));
-    });
+    execFile(
+      program,
+      args,
+      { env, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (!err) return resolve({ stdout, stderr });
+        const why = err.killed ? `did not finish in ${timeoutMs / 1000} s` : `failed (${err.code ?? err.signal})`;
+        reject(new Error(`${[program, ...args].join(' ')} ${why}\n${stderr.slice(-2000)}`));
+      },
+    );
   });
 }
 

@@ -80,7 +80,10 @@ export async function startRadosGateway(opts: StartRadosGatewayOptions = {}): Pr
     }
     const [monPort = 0, rgwPort = 0] = await distinctFreePorts(2);
     const fsid = randomUUID();
-    await writeFile(paths.conf, cephConf({ dir, fsid, monPort, rgwPort, memstoreBytes: opts.memstoreBytes ?? 1 << 30 }));
+    await writeFile(
+      paths.conf,
+      cephConf({ dir, fsid, monPort, rgwPort, memstoreBytes: opts.memstoreBytes ?? 1 << 30 }),
+    );
     // CEPH_CONF points every Ceph program at this cluster, never at /etc/ceph/ceph.conf.
     const env: NodeJS.ProcessEnv = { ...process.env, CEPH_CONF: paths.conf };
     delete env.CEPH_ARGS;
@@ -113,7 +116,17 @@ export async function startRadosGateway(opts: StartRadosGatewayOptions = {}): Pr
     };
 
     await step('monitor', async () => {
-      await tool('ceph-authtool', '--create-keyring', paths.keyring, '--gen-key', '-n', 'mon.', '--cap', 'mon', 'allow *');
+      await tool(
+        'ceph-authtool',
+        '--create-keyring',
+        paths.keyring,
+        '--gen-key',
+        '-n',
+        'mon.',
+        '--cap',
+        'mon',
+        'allow *',
+      );
       // --addv with an explicit v1 address: plain --add with a port other than 6789 makes the
       // monitor expect msgr2, and clients then hang 300 s in authentication.
       await tool('monmaptool', '--create', '--fsid', fsid, '--addv', 'a', `[v1:127.0.0.1:${monPort}]`, paths.monmap);
@@ -169,7 +182,9 @@ export function connectRadosGateway(info: RadosGatewayInfo): RadosGateway {
     async putUserPolicy(uid, policyName, policyDocumentJson) {
       const iam = new IAMClient({ endpoint: info.endpoint, region: info.region, credentials: info.adminCredentials });
       try {
-        await iam.send(new PutUserPolicyCommand({ UserName: uid, PolicyName: policyName, PolicyDocument: policyDocumentJson }));
+        await iam.send(
+          new PutUserPolicyCommand({ UserName: uid, PolicyName: policyName, PolicyDocument: policyDocumentJson }),
+        );
       } finally {
         iam.destroy();
       }
@@ -186,7 +201,12 @@ export function radosGatewayS3Client(gateway: RadosGatewayInfo, credentials = ga
   return createS3Client({ endpoint: gateway.endpoint, region: gateway.region, credentials });
 }
 
-async function createUser(configFile: string, uid: string, extraArgs: string[], timeoutMs: number): Promise<RadosGatewayCredentials> {
+async function createUser(
+  configFile: string,
+  uid: string,
+  extraArgs: string[],
+  timeoutMs: number,
+): Promise<RadosGatewayCredentials> {
   const credentials = {
     accessKeyId: randomBytes(10).toString('hex').toUpperCase(),
     secretAccessKey: randomBytes(30).toString('base64url'),
@@ -194,7 +214,19 @@ async function createUser(configFile: string, uid: string, extraArgs: string[], 
   const env = { ...process.env, CEPH_CONF: configFile };
   await runTool(
     'radosgw-admin',
-    ['user', 'create', '--uid', uid, '--display-name', uid, '--access-key', credentials.accessKeyId, '--secret-key', credentials.secretAccessKey, ...extraArgs],
+    [
+      'user',
+      'create',
+      '--uid',
+      uid,
+      '--display-name',
+      uid,
+      '--access-key',
+      credentials.accessKeyId,
+      '--secret-key',
+      credentials.secretAccessKey,
+      ...extraArgs,
+    ],
     env,
     timeoutMs,
   );

@@ -21,7 +21,11 @@ export function sendRawHttp(port: number, request: Buffer, timeoutMs = 5_000): P
     const chunks: Buffer[] = [];
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`no complete answer within ${timeoutMs} ms; received so far: ${JSON.stringify(Buffer.concat(chunks).toString('latin1').slice(0, 300))}`));
+      reject(
+        new Error(
+          `no complete answer within ${timeoutMs} ms; received so far: ${JSON.stringify(Buffer.concat(chunks).toString('latin1').slice(0, 300))}`,
+        ),
+      );
     }, timeoutMs);
     socket.on('connect', () => socket.write(request));
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));

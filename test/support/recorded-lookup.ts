@@ -13,7 +13,10 @@ const quiet: Log = { debug() {}, info() {}, warn() {}, error() {} };
  * role's S3 statements), with its clients' calls recorded as the lookup role's (checked against the
  * deployed grants after each test).
  */
-export async function createRecordedLookup(stack: IngestStack, log: Log = quiet): Promise<ReturnType<typeof createLookupRuntime>> {
+export async function createRecordedLookup(
+  stack: IngestStack,
+  log: Log = quiet,
+): Promise<ReturnType<typeof createLookupRuntime>> {
   const config = loadConfig(LookupConfigSchema, {
     ARCHIVE_BUCKET: stack.bucket,
     INDEX_TABLE: stack.table,

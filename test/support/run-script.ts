@@ -13,7 +13,11 @@ export interface ScriptRun {
 
 /** Runs one of the repository's TypeScript entry points (`smoke/main.ts`, …) in a child Node process, from the repository root, to its end. */
 export function runScript(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ScriptRun> {
-  const child = spawn(process.execPath, ['--import', tsx, script, ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', tsx, script, ...args], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));

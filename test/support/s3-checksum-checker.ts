@@ -55,7 +55,8 @@ export async function startS3ChecksumChecker(target: string): Promise<S3Checksum
     let checksum: 'ok' | 'bad-digest' | 'none' = 'none';
 
     if ((operation === 'UploadPart' || operation === 'PutObject') && claimed !== undefined) {
-      const damaged = operation === 'PutObject' ? damage === 'put-object' : typeof damage === 'object' && damage.part === partNumber;
+      const damaged =
+        operation === 'PutObject' ? damage === 'put-object' : typeof damage === 'object' && damage.part === partNumber;
       if (damaged && body.length > 0) {
         damage = undefined;
         body = Buffer.from(body);
@@ -64,13 +65,19 @@ export async function startS3ChecksumChecker(target: string): Promise<S3Checksum
       }
       checksum = crc32Base64(body) === claimed ? 'ok' : 'bad-digest';
       seen.push({ operation, contentSha256, checksum });
-      if (checksum === 'bad-digest') return refuse(res, 'BadDigest', 'The CRC32 you specified did not match the calculated checksum.');
+      if (checksum === 'bad-digest')
+        return refuse(res, 'BadDigest', 'The CRC32 you specified did not match the calculated checksum.');
       if (operation === 'UploadPart' && uploadId !== null) {
         const stored = parts.get(uploadId) ?? new Map<number, Buffer>();
         stored.set(partNumber, body);
         parts.set(uploadId, stored);
       }
-    } else if (operation === 'CompleteMultipartUpload' && uploadId !== null && header(req, 'x-amz-checksum-type') === 'FULL_OBJECT' && claimed !== undefined) {
+    } else if (
+      operation === 'CompleteMultipartUpload' &&
+      uploadId !== null &&
+      header(req, 'x-amz-checksum-type') === 'FULL_OBJECT' &&
+      claimed !== undefined
+    ) {
       const listed = [...body.toString('utf8').matchAll(/<PartNumber>(\d+)<\/PartNumber>/g)].map((m) => Number(m[1]));
       const stored = parts.get(uploadId) ?? new Map<number, Buffer>();
       const bytes = listed.map((n) => stored.get(n) ?? Buffer.alloc(0));
@@ -80,7 +87,8 @@ export async function startS3ChecksumChecker(target: string): Promise<S3Checksum
       seen.push({ operation, contentSha256, checksum });
       if (checksum === 'bad-digest') return refuse(res, 'BadDigest', 'The FULL_OBJECT CRC32 does not match the parts.');
       const declared = header(req, 'x-amz-mp-object-size');
-      if (declared !== undefined && Number(declared) !== size) return refuse(res, 'InvalidRequest', 'The object size does not match the parts.');
+      if (declared !== undefined && Number(declared) !== size)
+        return refuse(res, 'InvalidRequest', 'The object size does not match the parts.');
     } else {
       seen.push({ operation, contentSha256, checksum });
     }
@@ -92,10 +100,13 @@ export async function startS3ChecksumChecker(target: string): Promise<S3Checksum
     delete headers['transfer-encoding'];
     // The body is already here: nothing to wait for.
     delete headers['expect'];
-    const out = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const out = request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     out.on('error', () => res.destroy());
     out.end(body);
   }

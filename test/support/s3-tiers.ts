@@ -27,7 +27,11 @@ export interface ArchiveBucketOnTier {
  * Creates `bucket` on a tier: an emulator bucket, or on the RADOS Gateway a bucket configured as the
  * archive is deployed, whose handlers run as users holding the synthesized roles' S3 statements.
  */
-export async function createArchiveBucket(tier: S3Tier, aws: LocalAwsFixture, bucket: string): Promise<ArchiveBucketOnTier> {
+export async function createArchiveBucket(
+  tier: S3Tier,
+  aws: LocalAwsFixture,
+  bucket: string,
+): Promise<ArchiveBucketOnTier> {
   if (tier !== 'rgw') {
     const s3 = tier === 's3rver' ? aws.s3rver : aws.s3;
     await ensureBucket(s3, bucket);
@@ -49,8 +53,16 @@ export async function createArchiveBucket(tier: S3Tier, aws: LocalAwsFixture, bu
   // allows every S3 action on this bucket, which reads and writes objects whoever owns them.
   const inspectorUid = uniqueName('inspector');
   const inspectorCredentials = await gateway.createUser(inspectorUid);
-  const everything = { Effect: 'Allow', Action: ['s3:*'], Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`] };
-  await gateway.putUserPolicy(inspectorUid, 'inspect-test-bucket', JSON.stringify({ Version: '2012-10-17', Statement: [everything] }));
+  const everything = {
+    Effect: 'Allow',
+    Action: ['s3:*'],
+    Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
+  };
+  await gateway.putUserPolicy(
+    inspectorUid,
+    'inspect-test-bucket',
+    JSON.stringify({ Version: '2012-10-17', Statement: [everything] }),
+  );
   const inspector = radosGatewayS3Client(gateway, inspectorCredentials);
   const users = new Map<PrincipalName, Promise<RadosGatewayCredentials>>();
   return {

@@ -26,12 +26,20 @@ interface Seen {
  * Neither local S3 server keeps object versions, and fauxqs never lists open multipart uploads, so
  * "one object version" and "no upload left open" are observed here, on the wire.
  */
-export async function startS3WriteCounter(target: string, opts: { preserveHost?: boolean } = {}): Promise<S3WriteCounter> {
+export async function startS3WriteCounter(
+  target: string,
+  opts: { preserveHost?: boolean } = {},
+): Promise<S3WriteCounter> {
   const upstream = new URL(target);
   const seen: Seen[] = [];
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://proxy');
-    const entry: Seen = { method: req.method ?? '', path: decodeURIComponent(url.pathname), query: url.searchParams, status: undefined };
+    const entry: Seen = {
+      method: req.method ?? '',
+      path: decodeURIComponent(url.pathname),
+      query: url.searchParams,
+      status: undefined,
+    };
     seen.push(entry);
     const isCreate = entry.method === 'POST' && url.searchParams.has('uploads');
     const forward = request(
@@ -76,7 +84,8 @@ export async function startS3WriteCounter(target: string, opts: { preserveHost?:
           r.path === `/${bucket}/${key}` &&
           ((r.method === 'PUT' && !r.query.has('uploadId')) || (r.method === 'POST' && r.query.has('uploadId'))),
       ).length,
-    createdUploads: (bucket) => seen.filter((r) => r.path.startsWith(`/${bucket}/`) && r.createdUploadId !== undefined).length,
+    createdUploads: (bucket) =>
+      seen.filter((r) => r.path.startsWith(`/${bucket}/`) && r.createdUploadId !== undefined).length,
     openUploads(bucket) {
       const inBucket = seen.filter((r) => r.path.startsWith(`/${bucket}/`));
       const created = new Set(inBucket.flatMap((r) => (r.createdUploadId ? [r.createdUploadId] : [])));

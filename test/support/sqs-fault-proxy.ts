@@ -45,14 +45,23 @@ export async function startSqsFaultProxy(target: string): Promise<SqsFaultProxy>
           body = Buffer.from(JSON.stringify({ ...parsed, Entries: kept }));
         }
         const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'content-length') headers[k] = v;
-        const upstream = await request(`${target}${req.url ?? '/'}`, { method: (req.method ?? 'POST') as 'POST', headers, body });
+        for (const [k, v] of Object.entries(req.headers))
+          if (typeof v === 'string' && k !== 'host' && k !== 'content-length') headers[k] = v;
+        const upstream = await request(`${target}${req.url ?? '/'}`, {
+          method: (req.method ?? 'POST') as 'POST',
+          headers,
+          body,
+        });
         let answer = Buffer.from(await upstream.body.arrayBuffer());
         if (isBatch && refused.length > 0 && upstream.statusCode === 200) {
           const parsed = JSON.parse(answer.toString('utf8')) as { Successful?: unknown[]; Failed?: unknown[] };
-          answer = Buffer.from(JSON.stringify({ ...parsed, Failed: [...(parsed.Failed ?? []), ...refused.map(failure)] }));
+          answer = Buffer.from(
+            JSON.stringify({ ...parsed, Failed: [...(parsed.Failed ?? []), ...refused.map(failure)] }),
+          );
         }
-        res.writeHead(upstream.statusCode, { 'content-type': String(upstream.headers['content-type'] ?? 'application/x-amz-json-1.0') });
+        res.writeHead(upstream.statusCode, {
+          'content-type': String(upstream.headers['content-type'] ?? 'application/x-amz-json-1.0'),
+        });
         res.end(answer);
       })().catch(() => {
         res.writeHead(502);

@@ -31,7 +31,9 @@ export function randomIdBody(): string {
 }
 
 /** A generated file with a fresh id in a fresh chat; small text content unless overridden. */
-export function generatedFileFactory(overrides: Partial<Omit<GeneratedUpstreamFile, 'source'>> = {}): GeneratedUpstreamFile {
+export function generatedFileFactory(
+  overrides: Partial<Omit<GeneratedUpstreamFile, 'source'>> = {},
+): GeneratedUpstreamFile {
   return {
     source: 'generated',
     id: `claude_gen_file_${randomIdBody()}`,
@@ -45,7 +47,9 @@ export function generatedFileFactory(overrides: Partial<Omit<GeneratedUpstreamFi
 }
 
 /** An uploaded file attached to one fresh chat unless overridden. */
-export function uploadedFileFactory(overrides: Partial<Omit<UploadedUpstreamFile, 'source'>> = {}): UploadedUpstreamFile {
+export function uploadedFileFactory(
+  overrides: Partial<Omit<UploadedUpstreamFile, 'source'>> = {},
+): UploadedUpstreamFile {
   return {
     source: 'uploaded',
     id: `claude_file_${randomIdBody()}`,
@@ -59,7 +63,9 @@ export function uploadedFileFactory(overrides: Partial<Omit<UploadedUpstreamFile
 }
 
 /** A downloadable Files API file unless overridden. */
-export function filesApiFileFactory(overrides: Partial<Omit<FilesApiUpstreamFile, 'source'>> = {}): FilesApiUpstreamFile {
+export function filesApiFileFactory(
+  overrides: Partial<Omit<FilesApiUpstreamFile, 'source'>> = {},
+): FilesApiUpstreamFile {
   return {
     source: 'files_api',
     id: `file_${randomIdBody()}`,

@@ -5,7 +5,11 @@ import { ensureReplayTable, webhookSecretDocument } from '../../local/webhook-se
 import { startWebhookServer } from '../../local/webhook-server.js';
 import type { WebhookServerOptions } from '../../local/webhook-server.js';
 import { createWebhookClients, createWebhookRuntime } from '../../lambdas/webhook/runtime.js';
-import { WebhookConfigSchema, WorkerBudgetConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
+import {
+  WebhookConfigSchema,
+  WorkerBudgetConfigSchema,
+  loadConfig,
+} from '../../shared/contracts/lambda-environment.js';
 import { parseJob } from '../../shared/contracts/job.js';
 import type { IngestJob } from '../../shared/contracts/job.js';
 import type { Log } from '../../shared/platform/telemetry.js';
@@ -65,7 +69,10 @@ export async function createWebhookStack(
   const upstream = await startTestUpstream();
   const sqsProxy = await startSqsFaultProxy(aws.sqsEndpoint);
   const logs: LogEntry[] = [];
-  const entry = (level: LogEntry['level']) => (message: string, attributes: Record<string, unknown> = {}) => void logs.push({ level, message, attributes });
+  const entry =
+    (level: LogEntry['level']) =>
+    (message: string, attributes: Record<string, unknown> = {}) =>
+      void logs.push({ level, message, attributes });
   const log: Log = { debug: entry('debug'), info: entry('info'), warn: entry('warn'), error: entry('error') };
   const secret: WebhookStack['secret'] = { current: testWebhookSecret() };
   const config = loadConfig(WebhookConfigSchema, {
@@ -93,7 +100,11 @@ export async function createWebhookStack(
     log,
     counters: { record() {} },
     // As deployed: a chat fan-out draws its listing requests from the shared budget, as a poller.
-    budget: loadConfig(WorkerBudgetConfigSchema, { COMPLIANCE_REQUESTS_PER_MINUTE: '60000', BUDGET_MAX_WAIT_MS: '5000', ...opts.budget }),
+    budget: loadConfig(WorkerBudgetConfigSchema, {
+      COMPLIANCE_REQUESTS_PER_MINUTE: '60000',
+      BUDGET_MAX_WAIT_MS: '5000',
+      ...opts.budget,
+    }),
   });
   const http = await startWebhookServer(handler, { rateLimit: 10_000, burstLimit: 10_000, ...opts.server });
 
@@ -109,7 +120,11 @@ export async function createWebhookStack(
     secret,
     logs,
     async post(delivery) {
-      const res = await request(`${http.url}/events`, { method: 'POST', headers: delivery.headers, body: delivery.body });
+      const res = await request(`${http.url}/events`, {
+        method: 'POST',
+        headers: delivery.headers,
+        body: delivery.body,
+      });
       const text = await res.body.text();
       let json: Record<string, unknown> | undefined;
       try {
@@ -122,7 +137,9 @@ export async function createWebhookStack(
     async drainJobs() {
       const jobs: IngestJob[] = [];
       for (;;) {
-        const { Messages = [] } = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+        const { Messages = [] } = await aws.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+        );
         if (Messages.length === 0) return jobs;
         for (const m of Messages) {
           const parsed = parseJob(m.Body ?? '');
@@ -130,7 +147,10 @@ export async function createWebhookStack(
           jobs.push(parsed.job);
         }
         await aws.sqs.send(
-          new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })) }),
+          new DeleteMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+          }),
         );
       }
     },

@@ -20,7 +20,12 @@ const CHAT = 'claude_chat_01Unit';
 function deliver(h: Harness, owner = 'delivery-1') {
   const parsed = parseJob(JSON.stringify({ fileId: GEN, chatId: CHAT }));
   if (!parsed.ok) throw new Error(parsed.reason);
-  return archiveFile(parsed.job, 'generated', { owner, receiveCount: 1, signal: new AbortController().signal }, h.archive);
+  return archiveFile(
+    parsed.job,
+    'generated',
+    { owner, receiveCount: 1, signal: new AbortController().signal },
+    h.archive,
+  );
 }
 
 describe('md5 and Content-MD5 disagree: the header is the authority (D2)', () => {
@@ -30,8 +35,14 @@ describe('md5 and Content-MD5 disagree: the header is the authority (D2)', () =>
 
     const outcome = await deliver(h);
 
-    expect(outcome).toMatchObject({ kind: 'archived', record: { md5: md5Hex(CONTENT), publishedMd5Mismatch: { metadataMd5: OTHER_MD5, contentMd5: md5Hex(CONTENT) } } });
-    expect(await h.index.get(GEN)).toMatchObject({ status: 'archived', publishedMd5Mismatch: { metadataMd5: OTHER_MD5, contentMd5: md5Hex(CONTENT) } });
+    expect(outcome).toMatchObject({
+      kind: 'archived',
+      record: { md5: md5Hex(CONTENT), publishedMd5Mismatch: { metadataMd5: OTHER_MD5, contentMd5: md5Hex(CONTENT) } },
+    });
+    expect(await h.index.get(GEN)).toMatchObject({
+      status: 'archived',
+      publishedMd5Mismatch: { metadataMd5: OTHER_MD5, contentMd5: md5Hex(CONTENT) },
+    });
     expect(h.store.commits(KEY)).toBe(1);
   });
 
@@ -63,7 +74,10 @@ describe('no size_bytes means "not known", not "expired" (D3)', () => {
 
   it('refuses unsized bytes that do not match Content-MD5', async () => {
     const h = ingestHarness();
-    h.upstream.add({ ...generatedFile(GEN, CONTENT, { sizeBytes: null, md5Hex: null }), contentMd5: 'AAAAAAAAAAAAAAAAAAAAAA==' });
+    h.upstream.add({
+      ...generatedFile(GEN, CONTENT, { sizeBytes: null, md5Hex: null }),
+      contentMd5: 'AAAAAAAAAAAAAAAAAAAAAA==',
+    });
     await expect(deliver(h)).rejects.toMatchObject({ check: 'content-md5' });
     expect(h.store.commits(KEY)).toBe(0);
   });
@@ -73,7 +87,10 @@ describe('no size_bytes means "not known", not "expired" (D3)', () => {
     h.upstream.add(generatedFile(GEN, CONTENT, { sizeBytes: null }));
     h.upstream.fail(GEN, 'content', new UpstreamHttpError(404, 'not_found_error', 'req_gone', { retryable: false }));
 
-    expect(await deliver(h)).toMatchObject({ kind: 'unavailable', record: { reason: 'expired', sizeBytes: null, upstreamRequestId: 'req_gone' } });
+    expect(await deliver(h)).toMatchObject({
+      kind: 'unavailable',
+      record: { reason: 'expired', sizeBytes: null, upstreamRequestId: 'req_gone' },
+    });
   });
 
   it('cuts the download off past the cap, stores nothing and records the file failed (too_large)', async () => {
@@ -84,7 +101,12 @@ describe('no size_bytes means "not known", not "expired" (D3)', () => {
 
     expect(outcome).toMatchObject({
       kind: 'failed',
-      record: { status: 'failed', reason: 'too_large', detail: expect.stringContaining('10 bytes'), upstreamRequestId: 'req_content' },
+      record: {
+        status: 'failed',
+        reason: 'too_large',
+        detail: expect.stringContaining('10 bytes'),
+        upstreamRequestId: 'req_content',
+      },
     });
     expect(h.store.commits(KEY)).toBe(0);
   });
@@ -98,23 +120,38 @@ describe('the upstream request-id stays with every failure (D4)', () => {
     const err = await deliver(h).catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(IntegrityError);
-    expect(await h.index.get(GEN)).toMatchObject({ status: 'pending', lastError: expect.stringContaining('IntegrityError'), lastUpstreamRequestId: 'req_content' });
+    expect(await h.index.get(GEN)).toMatchObject({
+      status: 'pending',
+      lastError: expect.stringContaining('IntegrityError'),
+      lastUpstreamRequestId: 'req_content',
+    });
   });
 
   it('keeps the last upstream request-id when the final attempt failed before any answer', async () => {
     const h = ingestHarness({ maxAttempts: 1 });
     h.upstream.add(generatedFile(GEN, CONTENT));
-    h.upstream.fail(GEN, 'content', new UpstreamTransportError('upstream request failed (ECONNREFUSED)', 'ECONNREFUSED'));
+    h.upstream.fail(
+      GEN,
+      'content',
+      new UpstreamTransportError('upstream request failed (ECONNREFUSED)', 'ECONNREFUSED'),
+    );
 
     await expect(deliver(h)).rejects.toBeInstanceOf(UpstreamTransportError);
     // The metadata answer was the last one upstream gave before the failure.
-    expect(await h.index.get(GEN)).toMatchObject({ lastError: expect.stringContaining('ECONNREFUSED'), lastUpstreamRequestId: 'req_metadata' });
+    expect(await h.index.get(GEN)).toMatchObject({
+      lastError: expect.stringContaining('ECONNREFUSED'),
+      lastUpstreamRequestId: 'req_metadata',
+    });
   });
 
   it("keeps an error answer's own request-id", async () => {
     const h = ingestHarness();
     h.upstream.add(generatedFile(GEN, CONTENT));
-    h.upstream.fail(GEN, 'content', new UpstreamHttpError(400, 'invalid_request_error', 'req_400', { retryable: false }));
+    h.upstream.fail(
+      GEN,
+      'content',
+      new UpstreamHttpError(400, 'invalid_request_error', 'req_400', { retryable: false }),
+    );
     await expect(deliver(h)).rejects.toBeInstanceOf(UpstreamHttpError);
     expect(await h.index.get(GEN)).toMatchObject({ lastUpstreamRequestId: 'req_400' });
   });
@@ -125,14 +162,17 @@ describe('a record never carries evidence of an earlier status (D9)', () => {
     const h = ingestHarness();
     await deliver(h);
     expect(await h.index.get(GEN)).toMatchObject({ status: 'unavailable', reason: 'not_found' });
-    expect((await h.index.listChat(CHAT, 10, undefined)).items).toMatchObject([{ status: 'unavailable', reason: 'not_found' }]);
+    expect((await h.index.listChat(CHAT, 10, undefined)).items).toMatchObject([
+      { status: 'unavailable', reason: 'not_found' },
+    ]);
     h.upstream.add(generatedFile(GEN, CONTENT));
 
     await deliver(h, 'delivery-2');
 
     const record = await h.index.get(GEN);
     expect(record).toMatchObject({ status: 'archived' });
-    for (const stale of ['reason', 'detail', 'recordedAt', 'lastError', 'lastUpstreamRequestId']) expect(record).not.toHaveProperty(stale);
+    for (const stale of ['reason', 'detail', 'recordedAt', 'lastError', 'lastUpstreamRequestId'])
+      expect(record).not.toHaveProperty(stale);
     const listed = (await h.index.listChat(CHAT, 10, undefined)).items;
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatchObject({ status: 'archived' });

@@ -7,7 +7,12 @@ import type { IngestJob } from '../../shared/contracts/job.js';
 import type { FileSource } from '../../shared/contracts/ids.js';
 import { objectKeyFor } from '../../shared/contracts/object-keys.js';
 import { archiveFile, carriedMetadata } from '../../shared/ingest/archive-file.js';
-import { ClaimHeldError, IntegrityError, UpstreamHttpError, UpstreamTransportError } from '../../shared/platform/errors.js';
+import {
+  ClaimHeldError,
+  IntegrityError,
+  UpstreamHttpError,
+  UpstreamTransportError,
+} from '../../shared/platform/errors.js';
 import { ingestHarness, NOW_MS } from './fakes/ingest-harness.js';
 import { generatedFile } from './fakes/scripted-upstream.js';
 
@@ -24,7 +29,12 @@ function job(body: object): IngestJob {
   return parsed.job;
 }
 
-function deliver(h: ReturnType<typeof ingestHarness>, body: object, owner = 'delivery-1', source: FileSource = 'generated') {
+function deliver(
+  h: ReturnType<typeof ingestHarness>,
+  body: object,
+  owner = 'delivery-1',
+  source: FileSource = 'generated',
+) {
   return archiveFile(job(body), source, { owner, receiveCount: 1, signal: new AbortController().signal }, h.archive);
 }
 
@@ -37,7 +47,11 @@ describe('archiveFile', () => {
 
     expect(outcome).toMatchObject({ kind: 'archived', metadataRequested: true });
     expect(h.store.latest(KEY)?.bytes.equals(CONTENT)).toBe(true);
-    expect(h.store.latest(KEY)?.metadata).toEqual({ 'file-id': GEN, source: 'generated', filename: '.._q3%20%28final%29.csv' });
+    expect(h.store.latest(KEY)?.metadata).toEqual({
+      'file-id': GEN,
+      source: 'generated',
+      filename: '.._q3%20%28final%29.csv',
+    });
     const record = await h.index.get(GEN);
     expect(record).toMatchObject({
       status: 'archived',
@@ -55,7 +69,8 @@ describe('archiveFile', () => {
       archivedAt: new Date(NOW_MS).toISOString(),
     });
     expect(h.index.items.get(GEN)?.['leaseOwner']).toBeUndefined();
-    for (const chat of [CHAT, OTHER_CHAT]) expect((await h.index.listChat(chat, 10, undefined)).items.map((r) => r.fileId)).toEqual([GEN]);
+    for (const chat of [CHAT, OTHER_CHAT])
+      expect((await h.index.listChat(chat, 10, undefined)).items.map((r) => r.fileId)).toEqual([GEN]);
     expect(h.upstream.discarded).toBe(1);
   });
 
@@ -63,15 +78,27 @@ describe('archiveFile', () => {
     const h = ingestHarness();
     h.upstream.add(generatedFile(GEN, CONTENT));
     const md5 = createHash('md5').update(CONTENT).digest('hex');
-    const file = { filename: 'a.csv', md5, mime_type: 'text/csv', size_bytes: CONTENT.length, created_at: '2026-01-01T00:00:00Z' };
-    expect(await deliver(h, { fileId: GEN, chatId: CHAT, file })).toMatchObject({ kind: 'archived', metadataRequested: false });
+    const file = {
+      filename: 'a.csv',
+      md5,
+      mime_type: 'text/csv',
+      size_bytes: CONTENT.length,
+      created_at: '2026-01-01T00:00:00Z',
+    };
+    expect(await deliver(h, { fileId: GEN, chatId: CHAT, file })).toMatchObject({
+      kind: 'archived',
+      metadataRequested: false,
+    });
     expect(h.upstream.requests(GEN, 'metadata')).toBe(0);
   });
 
   /** A delivery that claimed the file, committed `bytes` and died before indexing: its lease has run out. */
   async function crashedAfterCommit(h: ReturnType<typeof ingestHarness>, bytes: Buffer): Promise<void> {
     const claimedAt = NOW_MS - 2 * h.archive.leaseMs;
-    expect(await h.index.claim(GEN, 'generated', 'crashed-delivery', claimedAt, h.archive.leaseMs)).toMatchObject({ kind: 'claimed', attempts: 1 });
+    expect(await h.index.claim(GEN, 'generated', 'crashed-delivery', claimedAt, h.archive.leaseMs)).toMatchObject({
+      kind: 'claimed',
+      attempts: 1,
+    });
     h.store.leaveBehind(KEY, bytes);
   }
 
@@ -91,11 +118,18 @@ describe('archiveFile', () => {
 
     const outcome = await deliver(h, { fileId: GEN });
 
-    expect(outcome).toMatchObject({ kind: 'archived', record: { versionId: 'v1', sha256: sha256(CONTENT), upstreamRequestId: 'req_metadata' } });
+    expect(outcome).toMatchObject({
+      kind: 'archived',
+      record: { versionId: 'v1', sha256: sha256(CONTENT), upstreamRequestId: 'req_metadata' },
+    });
     expect(h.upstream.requests(GEN, 'content')).toBe(0);
     expect(h.store.readBacks).toBe(1);
     expect(h.store.commits(KEY)).toBe(1);
-    expect(h.logs.some((l) => l.message === 'adopted an object committed by an earlier delivery' && l.attributes['versionId'] === 'v1')).toBe(true);
+    expect(
+      h.logs.some(
+        (l) => l.message === 'adopted an object committed by an earlier delivery' && l.attributes['versionId'] === 'v1',
+      ),
+    ).toBe(true);
   });
 
   it('writes a new version over a left-behind object whose bytes do not match upstream', async () => {
@@ -105,7 +139,9 @@ describe('archiveFile', () => {
 
     expect(await deliver(h, { fileId: GEN })).toMatchObject({ kind: 'archived', record: { versionId: 'v2' } });
     expect(h.store.commits(KEY)).toBe(2);
-    expect(h.logs.find((l) => l.level === 'error')?.message).toBe('an object at the archive key does not match upstream; writing a new version');
+    expect(h.logs.find((l) => l.level === 'error')?.message).toBe(
+      'an object at the archive key does not match upstream; writing a new version',
+    );
   });
 
   it('records a file upstream answers 404 for as unavailable: no size, not downloadable, listed under the job chat', async () => {
@@ -132,12 +168,20 @@ describe('archiveFile', () => {
     h.upstream.add(generatedFile(GEN, CONTENT));
     h.upstream.fail(GEN, 'content', new UpstreamHttpError(404, 'not_found_error', 'req_c404', { retryable: false }));
     await deliver(h, { fileId: GEN });
-    expect(await h.index.get(GEN)).toMatchObject({ status: 'unavailable', reason: 'not_found', filename: 'report.csv', sizeBytes: CONTENT.length, upstreamRequestId: 'req_c404' });
+    expect(await h.index.get(GEN)).toMatchObject({
+      status: 'unavailable',
+      reason: 'not_found',
+      filename: 'report.csv',
+      sizeBytes: CONTENT.length,
+      upstreamRequestId: 'req_c404',
+    });
   });
 
   it('records a Files API file that is not downloadable, without asking for its content', async () => {
     const h = ingestHarness();
-    h.upstream.add(generatedFile('file_01Unit', CONTENT, { source: 'files_api', chatIds: [], md5Hex: null, downloadable: false }));
+    h.upstream.add(
+      generatedFile('file_01Unit', CONTENT, { source: 'files_api', chatIds: [], md5Hex: null, downloadable: false }),
+    );
     expect(await deliver(h, { fileId: 'file_01Unit' }, 'delivery-1', 'files_api')).toMatchObject({
       kind: 'unavailable',
       record: { reason: 'not_downloadable', detail: 'upstream marks the file as not downloadable' },
@@ -151,15 +195,24 @@ describe('archiveFile', () => {
 
     await expect(deliver(h, { fileId: GEN })).rejects.toBeInstanceOf(IntegrityError);
 
-    expect(await h.index.get(GEN)).toMatchObject({ status: 'pending', attempts: 1, lastError: expect.stringMatching(/^IntegrityError: integrity check failed: content-md5/) });
+    expect(await h.index.get(GEN)).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      lastError: expect.stringMatching(/^IntegrityError: integrity check failed: content-md5/),
+    });
     expect(h.store.commits(KEY)).toBe(0);
-    expect(await h.index.claim(GEN, 'generated', 'delivery-2', NOW_MS, 1_000)).toEqual({ kind: 'claimed', attempts: 2 });
+    expect(await h.index.claim(GEN, 'generated', 'delivery-2', NOW_MS, 1_000)).toEqual({
+      kind: 'claimed',
+      attempts: 2,
+    });
   });
 
   it("keeps only the name of another library's error in the record", async () => {
     const h = ingestHarness();
     h.upstream.add(generatedFile(GEN, CONTENT));
-    h.store.failNextWrite = Object.assign(new Error('User arn:aws:sts::123:assumed-role/x is not authorized'), { name: 'AccessDenied' });
+    h.store.failNextWrite = Object.assign(new Error('User arn:aws:sts::123:assumed-role/x is not authorized'), {
+      name: 'AccessDenied',
+    });
     await expect(deliver(h, { fileId: GEN })).rejects.toThrow('not authorized');
     expect(await h.index.get(GEN)).toMatchObject({ lastError: 'AccessDenied' });
   });
@@ -170,7 +223,9 @@ describe('archiveFile', () => {
     h.archive.maxAttempts = 1;
     h.index.release = () => Promise.reject(new Error('table gone'));
     await expect(deliver(h, { fileId: GEN })).rejects.toBeInstanceOf(UpstreamTransportError);
-    expect(h.logs.find((l) => l.message === 'could not release the claim')?.attributes).toMatchObject({ error: 'Error: table gone' });
+    expect(h.logs.find((l) => l.message === 'could not release the claim')?.attributes).toMatchObject({
+      error: 'Error: table gone',
+    });
   });
 
   it('defers to the delivery holding the claim until its lease can have ended', async () => {
@@ -204,7 +259,11 @@ describe('archiveFile', () => {
   it('downloads again from byte 0 after a body that broke mid-stream, within the same delivery', async () => {
     const h = ingestHarness();
     h.upstream.add(generatedFile(GEN, CONTENT));
-    h.upstream.fail(GEN, 'content', new UpstreamTransportError('the response body broke off (ECONNRESET)', 'ECONNRESET'));
+    h.upstream.fail(
+      GEN,
+      'content',
+      new UpstreamTransportError('the response body broke off (ECONNRESET)', 'ECONNRESET'),
+    );
     expect(await deliver(h, { fileId: GEN })).toMatchObject({ kind: 'archived' });
     expect(h.upstream.requests(GEN, 'content')).toBe(2);
     expect(h.sleeps).toEqual([500]);
@@ -213,20 +272,32 @@ describe('archiveFile', () => {
 });
 
 describe('carried metadata', () => {
-  const complete = { filename: 'a.txt', md5: null, mime_type: 'text/plain', size_bytes: 3, created_at: '2026-01-01T00:00:00Z' };
+  const complete = {
+    filename: 'a.txt',
+    md5: null,
+    mime_type: 'text/plain',
+    size_bytes: 3,
+    created_at: '2026-01-01T00:00:00Z',
+  };
 
   it('skips the metadata request only with a chat id and every field present', () => {
-    expect(carriedMetadata(job({ fileId: 'claude_gen_file_a', chatId: 'claude_chat_c', file: complete }), 'generated')).toMatchObject({
+    expect(
+      carriedMetadata(job({ fileId: 'claude_gen_file_a', chatId: 'claude_chat_c', file: complete }), 'generated'),
+    ).toMatchObject({
       chatIds: ['claude_chat_c'],
       sizeBytes: 3,
       md5Hex: null,
     });
     expect(carriedMetadata(job({ fileId: 'claude_gen_file_a', file: complete }), 'generated')).toBeUndefined();
     const { created_at: _omitted, ...partial } = complete;
-    expect(carriedMetadata(job({ fileId: 'claude_gen_file_a', chatId: 'claude_chat_c', file: partial }), 'generated')).toBeUndefined();
+    expect(
+      carriedMetadata(job({ fileId: 'claude_gen_file_a', chatId: 'claude_chat_c', file: partial }), 'generated'),
+    ).toBeUndefined();
   });
 
   it('always asks the Files API, whose metadata says whether a file is downloadable', () => {
-    expect(carriedMetadata(job({ fileId: 'file_a', chatId: 'claude_chat_c', file: complete }), 'files_api')).toBeUndefined();
+    expect(
+      carriedMetadata(job({ fileId: 'file_a', chatId: 'claude_chat_c', file: complete }), 'files_api'),
+    ).toBeUndefined();
   });
 });

@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { batchGetItems, BatchGetIncompleteError } from '../../shared/index/batch-get.js';
 
 type Key = { pk: string; sk: string };
-type Request = { Keys: Key[]; ConsistentRead?: boolean; ProjectionExpression?: string; ExpressionAttributeNames?: Record<string, string> };
+type Request = {
+  Keys: Key[];
+  ConsistentRead?: boolean;
+  ProjectionExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+};
 
 /**
  * A fake of the document client's `send` for BatchGetItem: every stored key answers with its item,
@@ -21,13 +26,20 @@ function fakeDoc(unprocess: (keys: Key[], call: number) => Key[]) {
       const held = unprocess(req.Keys, requests.length);
       const served = req.Keys.filter((k) => !held.includes(k));
       // The echoed KeysAndAttributes drop the projection, as dynalite does: the retry must not rely on it.
-      return { Responses: { t: served.map((k) => ({ pk: k.pk, status: 'archived' })) }, UnprocessedKeys: held.length ? { t: { Keys: held } } : {} };
+      return {
+        Responses: { t: served.map((k) => ({ pk: k.pk, status: 'archived' })) },
+        UnprocessedKeys: held.length ? { t: { Keys: held } } : {},
+      };
     },
   };
 }
 
 const keys = (n: number): Key[] => Array.from({ length: n }, (_, i) => ({ pk: `FILE#f${i}`, sk: 'FILE' }));
-const opts = { projection: { expression: 'pk, #status', names: { '#status': 'status' } }, consistentRead: false, baseBackoffMs: 1 };
+const opts = {
+  projection: { expression: 'pk, #status', names: { '#status': 'status' } },
+  consistentRead: false,
+  baseBackoffMs: 1,
+};
 
 describe('batchGetItems', () => {
   it('asks at most 100 keys a request', async () => {
@@ -46,13 +58,19 @@ describe('batchGetItems', () => {
     expect(doc.requests.map((r) => r.Keys.length)).toEqual([100, 40, 10]);
     expect(doc.requests[1]?.Keys).toEqual(all.slice(60));
     for (const r of doc.requests) {
-      expect(r).toMatchObject({ ConsistentRead: false, ProjectionExpression: 'pk, #status', ExpressionAttributeNames: { '#status': 'status' } });
+      expect(r).toMatchObject({
+        ConsistentRead: false,
+        ProjectionExpression: 'pk, #status',
+        ExpressionAttributeNames: { '#status': 'status' },
+      });
     }
   });
 
   it('fails, naming how many keys are missing, rather than report unread items as absent', async () => {
     const doc = fakeDoc((ks) => ks.slice(0, 3));
-    await expect(batchGetItems(doc as never, 't', keys(5), { ...opts, maxAttempts: 4 })).rejects.toEqual(new BatchGetIncompleteError(3));
+    await expect(batchGetItems(doc as never, 't', keys(5), { ...opts, maxAttempts: 4 })).rejects.toEqual(
+      new BatchGetIncompleteError(3),
+    );
     expect(doc.requests).toHaveLength(4);
   });
 
@@ -63,7 +81,9 @@ describe('batchGetItems', () => {
       controller.abort(reason);
       return ks;
     });
-    await expect(batchGetItems(doc as never, 't', keys(2), { ...opts, baseBackoffMs: 60_000, signal: controller.signal })).rejects.toBe(reason);
+    await expect(
+      batchGetItems(doc as never, 't', keys(2), { ...opts, baseBackoffMs: 60_000, signal: controller.signal }),
+    ).rejects.toBe(reason);
     expect(doc.requests).toHaveLength(1);
   });
 });

@@ -5,7 +5,13 @@ import { judgeGoals, median, medianRows } from '../../bench/report.js';
 // The benchmark judges the goals on paired runs: each repetition's ingest row against the
 // rclone row of the same repetition, the verdict on the median ratio.
 const GB = 1e9;
-function row(path: Row['path'], run: number | undefined, mbPerSecond: number, cpuSeconds: number, extra: Partial<Row> = {}): Row {
+function row(
+  path: Row['path'],
+  run: number | undefined,
+  mbPerSecond: number,
+  cpuSeconds: number,
+  extra: Partial<Row> = {},
+): Row {
   return { sizeBytes: GB, path, ok: true, mbPerSecond, cpuSeconds, ...(run === undefined ? {} : { run }), ...extra };
 }
 
@@ -30,14 +36,28 @@ describe('bench goals', () => {
   });
 
   it('judges a single run as before, and reports nothing without an rclone row', () => {
-    expect(judgeGoals([row('ingest', undefined, 50, 7.5), row('rclone', undefined, 70, 7)])).toMatchObject({ pairedRuns: 1, speedGoalMet: false, cpuGoalMet: false });
-    expect(judgeGoals([row('ingest', undefined, 50, 7.5)])).toMatchObject({ pairedRuns: 0, cpuPerGbVsRclone: null, cpuGoalMet: null, speedGoalMet: null });
+    expect(judgeGoals([row('ingest', undefined, 50, 7.5), row('rclone', undefined, 70, 7)])).toMatchObject({
+      pairedRuns: 1,
+      speedGoalMet: false,
+      cpuGoalMet: false,
+    });
+    expect(judgeGoals([row('ingest', undefined, 50, 7.5)])).toMatchObject({
+      pairedRuns: 0,
+      cpuPerGbVsRclone: null,
+      cpuGoalMet: null,
+      speedGoalMet: null,
+    });
   });
 
   it('takes the median of an even count as the mean of the middle two, and charts one median row per size and path', () => {
     expect(median([4, 1, 3, 2])).toBe(2.5);
     expect(median([])).toBeNull();
-    const charted = medianRows([row('ingest', 1, 80, 7), row('ingest', 2, 100, 6), row('ingest', 3, 90, 9), row('rclone', 1, 70, 6)]);
+    const charted = medianRows([
+      row('ingest', 1, 80, 7),
+      row('ingest', 2, 100, 6),
+      row('ingest', 3, 90, 9),
+      row('rclone', 1, 70, 6),
+    ]);
     expect(charted).toHaveLength(2);
     expect(charted[0]).toMatchObject({ path: 'ingest', mbPerSecond: 90, cpuSeconds: 7 });
     expect(charted[0]).not.toHaveProperty('run');

@@ -27,13 +27,15 @@ describe('byte streams read with data events', () => {
 
   it('resolves only after the consumer finished with the last chunk', async () => {
     let finished = false;
-    await readByteStream(byteStreamFromReadable(Readable.from([Buffer.from('last')]), mapped), () =>
-      new Promise<void>((resolve) =>
-        setTimeout(() => {
-          finished = true;
-          resolve();
-        }, 20),
-      ),
+    await readByteStream(
+      byteStreamFromReadable(Readable.from([Buffer.from('last')]), mapped),
+      () =>
+        new Promise<void>((resolve) =>
+          setTimeout(() => {
+            finished = true;
+            resolve();
+          }, 20),
+        ),
     );
     expect(finished).toBe(true);
   });
@@ -42,7 +44,9 @@ describe('byte streams read with data events', () => {
     const broken = new Readable({ read() {} });
     broken.push(Buffer.from('a'));
     setTimeout(() => broken.destroy(new Error('socket hang up')), 5);
-    await expect(readByteStream(byteStreamFromReadable(broken, mapped), () => undefined)).rejects.toThrow('mapped: socket hang up');
+    await expect(readByteStream(byteStreamFromReadable(broken, mapped), () => undefined)).rejects.toThrow(
+      'mapped: socket hang up',
+    );
 
     const healthy = new Readable({ read() {} });
     healthy.push(Buffer.from('too long'));

@@ -10,14 +10,19 @@ const now = Date.parse('2025-06-10T00:00:00Z');
 describe('date options', () => {
   it('accepts a date, a date-time with a zone, and an age', () => {
     expect(new Date(parseDateOption('2025-06-01', '--since', now)).toISOString()).toBe('2025-06-01T00:00:00.000Z');
-    expect(new Date(parseDateOption('2025-06-01T12:30:00+02:00', '--since', now)).toISOString()).toBe('2025-06-01T10:30:00.000Z');
+    expect(new Date(parseDateOption('2025-06-01T12:30:00+02:00', '--since', now)).toISOString()).toBe(
+      '2025-06-01T10:30:00.000Z',
+    );
     expect(parseDateOption('36h', '--since', now)).toBe(now - 36 * 3_600_000);
     expect(parseDateOption('7d', '--since', now)).toBe(now - 7 * 86_400_000);
   });
 
-  it.each(['yesterday', '2025-02-30', '2025-06-01T12:00:00', '12', '-1d', ''])('refuses %j as a usage error', (value) => {
-    expect(() => parseDateOption(value, '--since', now)).toThrow(UsageError);
-  });
+  it.each(['yesterday', '2025-02-30', '2025-06-01T12:00:00', '12', '-1d', ''])(
+    'refuses %j as a usage error',
+    (value) => {
+      expect(() => parseDateOption(value, '--since', now)).toThrow(UsageError);
+    },
+  );
 
   it('counts are whole numbers in range', () => {
     expect(parseCount('15', '--x', 100)).toBe(15);
@@ -43,7 +48,7 @@ function checkpointFactory(overrides: Partial<BackfillCheckpoint> = {}): Backfil
 }
 
 describe('backfill progress estimate', () => {
-  it('measures progress as the share of the period walked, and the ETA at this session\'s pace', () => {
+  it("measures progress as the share of the period walked, and the ETA at this session's pace", () => {
     const cp = checkpointFactory({ lastChatCreatedAt: '2025-01-03T12:00:00.000Z', chatsScanned: 50 });
     expect(fractionOf(cp)).toBeCloseTo(0.25);
     // A session that began at 0% 100 s ago: 25% in 100 s, 75% left → 300 s.
@@ -56,7 +61,11 @@ describe('backfill progress estimate', () => {
     const open = checkpointFactory({ query: { since: null, until: '2025-01-11T00:00:00.000Z', userIds: [] } });
     expect(fractionOf(open)).toBeNull();
     expect(estimate(open, { atMs: now - 1000, chats: 0, fraction: null }, now).etaSeconds).toBeNull();
-    const read = { ...open, firstChatCreatedAt: '2025-01-01T00:00:00.000Z', lastChatCreatedAt: '2025-01-06T00:00:00.000Z' };
+    const read = {
+      ...open,
+      firstChatCreatedAt: '2025-01-01T00:00:00.000Z',
+      lastChatCreatedAt: '2025-01-06T00:00:00.000Z',
+    };
     expect(fractionOf(read)).toBeCloseTo(0.5);
   });
 
@@ -75,7 +84,8 @@ describe('download helpers', () => {
     expect(safeFileName('q3 report.csv', 'id')).toBe('q3 report.csv');
     expect(safeFileName('../../etc/passwd', 'id')).toBe('.._.._etc_passwd');
     expect(safeFileName('a\\b\u0000c\u202e.txt', 'id')).toBe('a_bc.txt');
-    for (const empty of [null, '', '..', ' . ', '\u0007']) expect(safeFileName(empty, 'claude_file_01X')).toBe('claude_file_01X');
+    for (const empty of [null, '', '..', ' . ', '\u0007'])
+      expect(safeFileName(empty, 'claude_file_01X')).toBe('claude_file_01X');
   });
 
   it('names every check that failed', () => {

@@ -8,27 +8,60 @@ const at = (minutes: number) => new Date(t0 + minutes * 60_000).toISOString();
 const rules = { maxIntervalSeconds: 15 * 60, nowMs: t0 + 60 * 60_000 };
 
 function runFactory(i: number, overrides: Partial<ChainedRun> = {}): ChainedRun {
-  return { runId: `run-${i}`, startedAt: at(i * 10), endedAt: at(i * 10 + 1), ending: 'completed', cursorStart: null, cursorEnd: null, windowStart: null, windowEnd: null, ...overrides };
+  return {
+    runId: `run-${i}`,
+    startedAt: at(i * 10),
+    endedAt: at(i * 10 + 1),
+    ending: 'completed',
+    cursorStart: null,
+    cursorEnd: null,
+    windowStart: null,
+    windowEnd: null,
+    ...overrides,
+  };
 }
 
 describe('findGaps', () => {
   it('finds none in a chain where each run starts at the cursor the previous one ended at', () => {
-    const runs = [runFactory(1, { cursorEnd: 'a' }), runFactory(2, { cursorStart: 'a', cursorEnd: 'b', ending: 'deadline' }), runFactory(3, { cursorStart: 'b', cursorEnd: 'c', ending: 'failed' }), runFactory(4, { cursorStart: 'c', cursorEnd: 'c' })];
+    const runs = [
+      runFactory(1, { cursorEnd: 'a' }),
+      runFactory(2, { cursorStart: 'a', cursorEnd: 'b', ending: 'deadline' }),
+      runFactory(3, { cursorStart: 'b', cursorEnd: 'c', ending: 'failed' }),
+      runFactory(4, { cursorStart: 'c', cursorEnd: 'c' }),
+    ];
     expect(findGaps('chats', runs, { ...rules, nowMs: t0 + 45 * 60_000 })).toEqual([]);
   });
 
   it('sorts by start time before chaining (the API lists newest first)', () => {
-    const runs = [runFactory(3, { cursorStart: 'b', cursorEnd: 'c' }), runFactory(1, { cursorEnd: 'a' }), runFactory(2, { cursorStart: 'a', cursorEnd: 'b' })];
+    const runs = [
+      runFactory(3, { cursorStart: 'b', cursorEnd: 'c' }),
+      runFactory(1, { cursorEnd: 'a' }),
+      runFactory(2, { cursorStart: 'a', cursorEnd: 'b' }),
+    ];
     expect(findGaps('chats', runs, { ...rules, nowMs: t0 + 35 * 60_000 })).toEqual([]);
   });
 
   it('reports a run that starts from a cursor no run ended at', () => {
-    const gaps = findGaps('chats', [runFactory(1, { cursorEnd: 'a' }), runFactory(2, { cursorStart: 'x', cursorEnd: 'y' })], { ...rules, nowMs: t0 + 25 * 60_000 });
-    expect(gaps).toEqual([expect.objectContaining({ kind: 'cursor_break', afterRunId: 'run-1', beforeRunId: 'run-2', detail: 'run started from cursor x but the previous run ended at a' })]);
+    const gaps = findGaps(
+      'chats',
+      [runFactory(1, { cursorEnd: 'a' }), runFactory(2, { cursorStart: 'x', cursorEnd: 'y' })],
+      { ...rules, nowMs: t0 + 25 * 60_000 },
+    );
+    expect(gaps).toEqual([
+      expect.objectContaining({
+        kind: 'cursor_break',
+        afterRunId: 'run-1',
+        beforeRunId: 'run-2',
+        detail: 'run started from cursor x but the previous run ended at a',
+      }),
+    ]);
   });
 
   it('reports a pause between runs longer than the allowed interval, and a ledger that stopped', () => {
-    const gaps = findGaps('files_api', [runFactory(0), runFactory(4)], { maxIntervalSeconds: 15 * 60, nowMs: t0 + 70 * 60_000 });
+    const gaps = findGaps('files_api', [runFactory(0), runFactory(4)], {
+      maxIntervalSeconds: 15 * 60,
+      nowMs: t0 + 70 * 60_000,
+    });
     expect(gaps.map((g) => g.kind)).toEqual(['pause', 'stale']);
     expect(gaps[0]).toMatchObject({ from: at(1), to: at(40), detail: 'no run for 39 min' });
     expect(gaps[1]).toMatchObject({ from: at(41), detail: `no run since ${at(41)} (29 min)` });
@@ -44,11 +77,19 @@ describe('findGaps', () => {
     ];
     expect(findGaps('activities', ok, { ...rules, nowMs: t0 + 45 * 60_000 })).toEqual([]);
     const broken = [...ok, runFactory(5, { windowStart: at(40), windowEnd: at(45) })];
-    expect(findGaps('activities', broken, { ...rules, nowMs: t0 + 55 * 60_000 })).toEqual([expect.objectContaining({ kind: 'window_break', from: at(35), to: at(40) })]);
+    expect(findGaps('activities', broken, { ...rules, nowMs: t0 + 55 * 60_000 })).toEqual([
+      expect.objectContaining({ kind: 'window_break', from: at(35), to: at(40) }),
+    ]);
   });
 
   it('reports a rejected cursor and a poller with no runs', () => {
-    expect(findGaps('chats', [runFactory(5, { ending: 'cursor_rejected', cursorStart: 'a', cursorEnd: 'a' })], rules).map((g) => g.kind)).toEqual(['cursor_rejected']);
-    expect(findGaps('chats', [], rules)).toEqual([expect.objectContaining({ kind: 'stale', detail: 'no run recorded' })]);
+    expect(
+      findGaps('chats', [runFactory(5, { ending: 'cursor_rejected', cursorStart: 'a', cursorEnd: 'a' })], rules).map(
+        (g) => g.kind,
+      ),
+    ).toEqual(['cursor_rejected']);
+    expect(findGaps('chats', [], rules)).toEqual([
+      expect.objectContaining({ kind: 'stale', detail: 'no run recorded' }),
+    ]);
   });
 });

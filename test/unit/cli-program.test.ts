@@ -24,7 +24,12 @@ function ioFactory(): Captured {
   const io: CliIo = {
     out: (t) => void stdout.push(t),
     err: (t) => void stderr.push(t),
-    stdout: { write: (s: string) => (stdout.push(s), true) } as unknown as CliIo['stdout'],
+    stdout: {
+      write: (s: string) => {
+        stdout.push(s);
+        return true;
+      },
+    } as unknown as CliIo['stdout'],
     signal: new AbortController().signal,
     now: () => Date.parse('2025-06-10T00:00:00Z'),
   };
@@ -78,9 +83,18 @@ describe('the archiver command line', () => {
   });
 
   it('answers an unknown option, a missing argument and an unknown command with one line and exit 2', async () => {
-    for (const argv of [['status', '--bogus'], ['download'], ['frobnicate'], ['status', '--stale-after', 'soon'], ['backfill', '--progress', 'fancy']]) {
+    for (const argv of [
+      ['status', '--bogus'],
+      ['download'],
+      ['frobnicate'],
+      ['status', '--stale-after', 'soon'],
+      ['backfill', '--progress', 'fancy'],
+    ]) {
       const c = ioFactory();
-      const code = await runProgram(argv, { io: c.io, target: targetDepsFactory({ env: { ARCHIVER_DATA_DIR: emptyDir } }) });
+      const code = await runProgram(argv, {
+        io: c.io,
+        target: targetDepsFactory({ env: { ARCHIVER_DATA_DIR: emptyDir } }),
+      });
       expect(code, argv.join(' ')).toBe(2);
       expect(c.stderr, argv.join(' ')).toHaveLength(1);
       expect(c.stderr[0]).toMatch(/^archiver: /);
@@ -89,16 +103,25 @@ describe('the archiver command line', () => {
 
   it('without a running local stack or --stack, says how to get one (exit 2)', async () => {
     const c = ioFactory();
-    const code = await runProgram(['status'], { io: c.io, target: targetDepsFactory({ env: { ARCHIVER_DATA_DIR: emptyDir } }) });
+    const code = await runProgram(['status'], {
+      io: c.io,
+      target: targetDepsFactory({ env: { ARCHIVER_DATA_DIR: emptyDir } }),
+    });
     expect(code).toBe(2);
-    expect(c.stderr).toEqual([expect.stringMatching(/^archiver: no local stack is running \(.*stack\.json is missing\) and no --stack was given: start one with "npm start", or name a deployed stack with --stack ENV$/)]);
+    expect(c.stderr).toEqual([
+      expect.stringMatching(
+        /^archiver: no local stack is running \(.*stack\.json is missing\) and no --stack was given: start one with "npm start", or name a deployed stack with --stack ENV$/,
+      ),
+    ]);
   });
 
   it('maps an unexpected error to one line and exit 1, never a stack trace', async () => {
     const c = ioFactory();
     const code = await runProgram(['--stack', 'prod', 'lookup', '--file', 'claude_file_01X'], {
       io: c.io,
-      target: targetDepsFactory({ readOutputs: async () => Promise.reject(new TypeError('socket hang up\n    at Object.<anonymous> (x.js:1:1)')) }),
+      target: targetDepsFactory({
+        readOutputs: async () => Promise.reject(new TypeError('socket hang up\n    at Object.<anonymous> (x.js:1:1)')),
+      }),
     });
     expect(code).toBe(1);
     expect(c.stderr).toEqual(['archiver: TypeError: socket hang up']);
@@ -118,9 +141,20 @@ describe('which stack a command talks to', () => {
       },
       'claude-file-archiver-prod-service': { LookupApiUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/v1/' },
     };
-    const target = resolveTarget({ stack: 'prod' }, targetDepsFactory({ readOutputs: async (name) => (asked.push(name), outputs[name] ?? {}) }));
+    const target = resolveTarget(
+      { stack: 'prod' },
+      targetDepsFactory({
+        readOutputs: async (name) => {
+          asked.push(name);
+          return outputs[name] ?? {};
+        },
+      }),
+    );
     expect(target.kind).toBe('deployed');
-    expect(await target.lookup()).toEqual({ url: 'https://abc123.execute-api.eu-west-1.amazonaws.com/v1/', signWithRegion: 'eu-west-1' });
+    expect(await target.lookup()).toEqual({
+      url: 'https://abc123.execute-api.eu-west-1.amazonaws.com/v1/',
+      signWithRegion: 'eu-west-1',
+    });
     expect(await target.resources()).toEqual({
       region: 'eu-west-1',
       table: 'table',
@@ -137,17 +171,29 @@ describe('which stack a command talks to', () => {
 
   it('names a missing output, and refuses a stack name that is not an environment name', async () => {
     const target = resolveTarget({ stack: 'claude-file-archiver-dev' }, targetDepsFactory());
-    await expect(target.lookup()).rejects.toThrow(new CliError('stack claude-file-archiver-dev-service has no output LookupApiUrl: is it deployed from this version?'));
+    await expect(target.lookup()).rejects.toThrow(
+      new CliError(
+        'stack claude-file-archiver-dev-service has no output LookupApiUrl: is it deployed from this version?',
+      ),
+    );
     expect(() => resolveTarget({ stack: 'Prod!' }, targetDepsFactory())).toThrow(UsageError);
   });
 
   it('with --lookup-url serves the lookup API only, signed for its region; plain http only on loopback', async () => {
-    const target = resolveTarget({ lookupUrl: 'https://abc123.execute-api.us-west-2.amazonaws.com/v1/' }, targetDepsFactory());
+    const target = resolveTarget(
+      { lookupUrl: 'https://abc123.execute-api.us-west-2.amazonaws.com/v1/' },
+      targetDepsFactory(),
+    );
     expect(await target.lookup()).toMatchObject({ signWithRegion: 'us-west-2' });
     await expect(target.resources()).rejects.toThrow(UsageError);
     expect(() => resolveTarget({ lookupUrl: 'http://api.example.com/v1/' }, targetDepsFactory())).toThrow(UsageError);
-    expect(() => resolveTarget({ lookupUrl: 'https://api.example.com/v1/' }, targetDepsFactory())).toThrow('give --region');
-    expect(await resolveTarget({ lookupUrl: 'http://127.0.0.1:8787' }, targetDepsFactory()).lookup()).toEqual({ url: 'http://127.0.0.1:8787', signWithRegion: undefined });
+    expect(() => resolveTarget({ lookupUrl: 'https://api.example.com/v1/' }, targetDepsFactory())).toThrow(
+      'give --region',
+    );
+    expect(await resolveTarget({ lookupUrl: 'http://127.0.0.1:8787' }, targetDepsFactory()).lookup()).toEqual({
+      url: 'http://127.0.0.1:8787',
+      signWithRegion: undefined,
+    });
   });
 
   it('refuses a stack file whose process is gone, and takes the sample key only from a sample stack', async () => {
@@ -158,17 +204,26 @@ describe('which stack a command talks to', () => {
       region: 'us-east-1',
       s3: { endpoint: 'http://127.0.0.1:3', server: 's3rver', bucket: 'b' },
       dynamodb: { endpoint: 'http://127.0.0.1:4', table: 't' },
-      sqs: { endpoint: 'http://127.0.0.1:5', queueUrl: 'http://127.0.0.1:5/q', deadLetterQueueUrl: 'http://127.0.0.1:5/q-dlq' },
+      sqs: {
+        endpoint: 'http://127.0.0.1:5',
+        queueUrl: 'http://127.0.0.1:5/q',
+        deadLetterQueueUrl: 'http://127.0.0.1:5/q-dlq',
+      },
       webhook: { url: 'http://127.0.0.1:6/events', secret: 'whsec_dGVzdA==', replayTable: 't' },
       dataDir: dir,
       pid: 424242,
     };
     await writeFile(join(dir, 'stack.json'), JSON.stringify(info));
     try {
-      await expect(resolveTarget({ dataDir: dir }, targetDepsFactory({ isRunning: () => false })).lookup()).rejects.toThrow(/is not running/);
+      await expect(
+        resolveTarget({ dataDir: dir }, targetDepsFactory({ isRunning: () => false })).lookup(),
+      ).rejects.toThrow(/is not running/);
       const real = resolveTarget({ dataDir: dir }, targetDepsFactory());
       await expect(real.upstream()).rejects.toThrow('set ANTHROPIC_API_KEY');
-      await writeFile(join(dir, 'stack.json'), JSON.stringify({ ...info, upstream: { url: 'http://127.0.0.1:2', sample: true } }));
+      await writeFile(
+        join(dir, 'stack.json'),
+        JSON.stringify({ ...info, upstream: { url: 'http://127.0.0.1:2', sample: true } }),
+      );
       expect(await (await resolveTarget({ dataDir: dir }, targetDepsFactory()).upstream()).apiKey()).toBe('sample-key');
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -184,7 +239,9 @@ describe('README and --help agree', () => {
   it('the README documents every command with each of its options, and no option that does not exist', () => {
     const known = new Set<string>(program.options.map((o) => o.long ?? ''));
     for (const { path, cmd } of allCommands(program)) {
-      const row = section.split('\n').find((line) => line.startsWith(`| \`archiver ${path} `) || line.startsWith(`| \`archiver ${path}\``));
+      const row = section
+        .split('\n')
+        .find((line) => line.startsWith(`| \`archiver ${path} `) || line.startsWith(`| \`archiver ${path}\``));
       expect(row, `README row for archiver ${path}`).toBeDefined();
       for (const option of cmd.options) {
         known.add(option.long ?? '');

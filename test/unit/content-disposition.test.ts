@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { contentDisposition, encodeRfc5987, safeContentType, sanitizeFilename } from '../../shared/archive/content-disposition.js';
+import {
+  contentDisposition,
+  encodeRfc5987,
+  safeContentType,
+  sanitizeFilename,
+} from '../../shared/archive/content-disposition.js';
 
 describe('filename handling', () => {
   it('removes paths, control characters and bidi overrides from hostile names', () => {

@@ -23,16 +23,20 @@ describe('CRC-32 for S3 FULL_OBJECT checksums', () => {
 
   it('folds the CRCs of any split into parts back into the CRC of the whole', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 1, maxLength: 20_000 }), fc.array(fc.nat(), { maxLength: 12 }), (bytes, cuts) => {
-        const points = [...new Set(cuts.map((c) => c % bytes.byteLength))].sort((x, y) => x - y);
-        const bounds = [0, ...points, bytes.byteLength];
-        let combined = 0;
-        for (let i = 0; i + 1 < bounds.length; i++) {
-          const part = bytes.subarray(bounds[i], bounds[i + 1]);
-          combined = i === 0 ? crc32(part) : combineCrc32(combined, crc32(part), part.byteLength);
-        }
-        expect(combined).toBe(crc32(bytes));
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 20_000 }),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        (bytes, cuts) => {
+          const points = [...new Set(cuts.map((c) => c % bytes.byteLength))].sort((x, y) => x - y);
+          const bounds = [0, ...points, bytes.byteLength];
+          let combined = 0;
+          for (let i = 0; i + 1 < bounds.length; i++) {
+            const part = bytes.subarray(bounds[i], bounds[i + 1]);
+            combined = i === 0 ? crc32(part) : combineCrc32(combined, crc32(part), part.byteLength);
+          }
+          expect(combined).toBe(crc32(bytes));
+        },
+      ),
     );
   });
 

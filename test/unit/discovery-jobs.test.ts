@@ -1,15 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { jobsOf } from '../../shared/discovery/chat-poller.js';
 import { parseJob, serializeJob } from '../../shared/contracts/job.js';
-import { ChatMessagesPageSchema, ChatMessageSchema, checkItems, MessageGeneratedFileSchema } from '../../shared/upstream/listing-schemas.js';
+import {
+  ChatMessagesPageSchema,
+  ChatMessageSchema,
+  checkItems,
+  MessageGeneratedFileSchema,
+} from '../../shared/upstream/listing-schemas.js';
 
 const chatId = 'claude_chat_01abc';
 
 describe('chat messages as upstream sends them', () => {
   it('accepts null files, generated_files and artifacts arrays', () => {
-    const page = ChatMessagesPageSchema.parse({ id: chatId, chat_messages: [{ id: 'claude_chat_msg_01a', files: null, generated_files: null, artifacts: null }], has_more: false, last_id: null });
+    const page = ChatMessagesPageSchema.parse({
+      id: chatId,
+      chat_messages: [{ id: 'claude_chat_msg_01a', files: null, generated_files: null, artifacts: null }],
+      has_more: false,
+      last_id: null,
+    });
     const messages = checkItems(ChatMessageSchema, page.chat_messages);
-    expect(messages).toEqual({ items: [expect.objectContaining({ id: 'claude_chat_msg_01a', files: null, generated_files: null })], invalid: 0 });
+    expect(messages).toEqual({
+      items: [expect.objectContaining({ id: 'claude_chat_msg_01a', files: null, generated_files: null })],
+      invalid: 0,
+    });
   });
 
   it('counts items that do not match (a hostile id, a negative size) instead of dropping them silently', () => {
@@ -34,13 +47,38 @@ describe('jobs built from messages', () => {
       {
         id: 'claude_chat_msg_01a',
         createdAt: '2025-06-01T00:00:00Z',
-        uploaded: [{ id: 'claude_file_01u', filename: 'u.pdf', md5: 'd41d8cd98f00b204e9800998ecf8427e', mime_type: 'application/pdf', size_bytes: 0, created_at: '2025-06-01T00:00:00Z' }],
+        uploaded: [
+          {
+            id: 'claude_file_01u',
+            filename: 'u.pdf',
+            md5: 'd41d8cd98f00b204e9800998ecf8427e',
+            mime_type: 'application/pdf',
+            size_bytes: 0,
+            created_at: '2025-06-01T00:00:00Z',
+          },
+        ],
         generated: [{ id: 'claude_gen_file_01g', filename: 'g.csv', md5: null, mime_type: '', size_bytes: null }],
       },
     ]);
     expect(jobs).toEqual([
-      { v: 1, fileId: 'claude_gen_file_01g', chatId, file: { filename: 'g.csv', md5: null, mime_type: null, size_bytes: null, created_at: null } },
-      { v: 1, fileId: 'claude_file_01u', chatId, file: { filename: 'u.pdf', md5: 'd41d8cd98f00b204e9800998ecf8427e', mime_type: 'application/pdf', size_bytes: 0, created_at: '2025-06-01T00:00:00Z' } },
+      {
+        v: 1,
+        fileId: 'claude_gen_file_01g',
+        chatId,
+        file: { filename: 'g.csv', md5: null, mime_type: null, size_bytes: null, created_at: null },
+      },
+      {
+        v: 1,
+        fileId: 'claude_file_01u',
+        chatId,
+        file: {
+          filename: 'u.pdf',
+          md5: 'd41d8cd98f00b204e9800998ecf8427e',
+          mime_type: 'application/pdf',
+          size_bytes: 0,
+          created_at: '2025-06-01T00:00:00Z',
+        },
+      },
     ]);
     for (const job of jobs) expect(parseJob(serializeJob(job)).ok).toBe(true);
   });
@@ -59,7 +97,11 @@ describe('the listing client', () => {
   it('refuses a plain-http upstream that is not on loopback: the key travels with every request', async () => {
     const { createListingClient } = await import('../../shared/upstream/listing-client.js');
     const { Agent } = await import('undici');
-    expect(() => createListingClient({ baseUrl: 'http://upstream.example.com', apiKey: 'k', dispatcher: new Agent() })).toThrow(/https/);
-    expect(() => createListingClient({ baseUrl: 'http://127.0.0.1:9', apiKey: 'k', dispatcher: new Agent() })).not.toThrow();
+    expect(() =>
+      createListingClient({ baseUrl: 'http://upstream.example.com', apiKey: 'k', dispatcher: new Agent() }),
+    ).toThrow(/https/);
+    expect(() =>
+      createListingClient({ baseUrl: 'http://127.0.0.1:9', apiKey: 'k', dispatcher: new Agent() }),
+    ).not.toThrow();
   });
 });

@@ -32,7 +32,11 @@ describe('x-should-retry: false is final (D7)', () => {
   it('records the file failed with the error type, status and request id, and acknowledges at once', async () => {
     const h = ingestHarness({ maxReceiveCount: MAX_RECEIVES });
     h.upstream.add(generatedFile(GEN, CONTENT, { chatIds: [CHAT] }));
-    h.upstream.fail(GEN, 'content', new UpstreamHttpError(500, 'api_error', 'req_final', { retryable: false, shouldRetry: false }));
+    h.upstream.fail(
+      GEN,
+      'content',
+      new UpstreamHttpError(500, 'api_error', 'req_final', { retryable: false, shouldRetry: false }),
+    );
 
     expect(await process(h, message())).toBe(true);
 
@@ -48,14 +52,23 @@ describe('x-should-retry: false is final (D7)', () => {
     };
     expect(await h.index.get(GEN)).toMatchObject(failed);
     expect((await h.index.listChat(CHAT, 10, undefined)).items).toMatchObject([failed]);
-    expect(h.metrics.filter((m) => m.name === METRIC.finalOutcomes)).toEqual([{ name: METRIC.finalOutcomes, value: 1, dimension: { name: 'reason', value: 'not_retryable' } }]);
-    expect(h.logs.find((l) => l.attributes['outcome'] === 'failed')?.attributes).toMatchObject({ upstreamRequestId: 'req_final', upstreamErrorType: 'api_error' });
+    expect(h.metrics.filter((m) => m.name === METRIC.finalOutcomes)).toEqual([
+      { name: METRIC.finalOutcomes, value: 1, dimension: { name: 'reason', value: 'not_retryable' } },
+    ]);
+    expect(h.logs.find((l) => l.attributes['outcome'] === 'failed')?.attributes).toMatchObject({
+      upstreamRequestId: 'req_final',
+      upstreamErrorType: 'api_error',
+    });
     expect(h.queue.visibilityChanges).toEqual([]);
   });
 
   it('still counts an auth failure for its alarm when upstream calls a 401 or 403 final', async () => {
     const h = ingestHarness();
-    h.upstream.fail(GEN, 'metadata', new UpstreamAuthError(403, 'permission_error', 'req_403', { retryable: false, shouldRetry: false }));
+    h.upstream.fail(
+      GEN,
+      'metadata',
+      new UpstreamAuthError(403, 'permission_error', 'req_403', { retryable: false, shouldRetry: false }),
+    );
     expect(await process(h, message())).toBe(true);
     expect(await h.index.get(GEN)).toMatchObject({ status: 'failed', reason: 'not_retryable', upstreamStatus: 403 });
     expect(h.metrics.filter((m) => m.name === METRIC.upstreamAuthFailures)).toHaveLength(1);
@@ -63,7 +76,15 @@ describe('x-should-retry: false is final (D7)', () => {
 
   it('takes a 429 with x-should-retry: false as final too: no deferral', async () => {
     const h = ingestHarness();
-    h.upstream.fail(GEN, 'metadata', new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_429', { retryable: false, shouldRetry: false, retryAfterMs: 1_000 }));
+    h.upstream.fail(
+      GEN,
+      'metadata',
+      new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_429', {
+        retryable: false,
+        shouldRetry: false,
+        retryAfterMs: 1_000,
+      }),
+    );
     expect(await process(h, message())).toBe(true);
     expect(h.queue.delayedCopies).toEqual([]);
     expect(await h.index.get(GEN)).toMatchObject({ status: 'failed', reason: 'not_retryable', upstreamStatus: 429 });
@@ -79,22 +100,47 @@ describe('a job on its last receive records its file failed (D8)', () => {
 
     expect(await process(h, message(MAX_RECEIVES))).toBe(false);
 
-    const failed = { status: 'failed', reason: 'dead_lettered', detail: 'InternalError', upstreamRequestId: 'req_content', upstreamStatus: null, chatIds: [CHAT] };
+    const failed = {
+      status: 'failed',
+      reason: 'dead_lettered',
+      detail: 'InternalError',
+      upstreamRequestId: 'req_content',
+      upstreamStatus: null,
+      chatIds: [CHAT],
+    };
     expect(await h.index.get(GEN)).toMatchObject(failed);
     expect((await h.index.listChat(CHAT, 10, undefined)).items).toMatchObject([failed]);
-    expect(h.logs.find((l) => l.attributes['outcome'] === 'dead-lettered')?.attributes).toMatchObject({ receiveCount: 5, maxReceiveCount: 5, upstreamRequestId: 'req_content' });
+    expect(h.logs.find((l) => l.attributes['outcome'] === 'dead-lettered')?.attributes).toMatchObject({
+      receiveCount: 5,
+      maxReceiveCount: 5,
+      upstreamRequestId: 'req_content',
+    });
   });
 
   it('keeps the upstream error of a job dead-lettered by redrive (401)', async () => {
     const h = ingestHarness({ maxReceiveCount: 3 });
-    h.upstream.fail(GEN, 'metadata', new UpstreamAuthError(401, 'authentication_error', 'req_401', { retryable: false }));
+    h.upstream.fail(
+      GEN,
+      'metadata',
+      new UpstreamAuthError(401, 'authentication_error', 'req_401', { retryable: false }),
+    );
     expect(await process(h, message(3))).toBe(false);
-    expect(await h.index.get(GEN)).toMatchObject({ status: 'failed', reason: 'dead_lettered', upstreamStatus: 401, upstreamErrorType: 'authentication_error', upstreamRequestId: 'req_401' });
+    expect(await h.index.get(GEN)).toMatchObject({
+      status: 'failed',
+      reason: 'dead_lettered',
+      upstreamStatus: 401,
+      upstreamErrorType: 'authentication_error',
+      upstreamRequestId: 'req_401',
+    });
   });
 
   it('leaves the file pending before the last receive', async () => {
     const h = ingestHarness({ maxReceiveCount: MAX_RECEIVES });
-    h.upstream.fail(GEN, 'metadata', new UpstreamAuthError(401, 'authentication_error', 'req_401', { retryable: false }));
+    h.upstream.fail(
+      GEN,
+      'metadata',
+      new UpstreamAuthError(401, 'authentication_error', 'req_401', { retryable: false }),
+    );
     expect(await process(h, message(MAX_RECEIVES - 1))).toBe(false);
     expect(await h.index.get(GEN)).toMatchObject({ status: 'pending', lastUpstreamRequestId: 'req_401' });
   });

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { decideFailure, MAX_DEFERRALS, MAX_VISIBILITY_SECONDS, queueRetryDelaySeconds, toQueueActions } from '../../shared/ingest/failure-decision.js';
-import type { FailureDecision, InProcessAttempt, QueueActions, QueueDecision } from '../../shared/ingest/failure-decision.js';
+import {
+  decideFailure,
+  MAX_DEFERRALS,
+  MAX_VISIBILITY_SECONDS,
+  queueRetryDelaySeconds,
+  toQueueActions,
+} from '../../shared/ingest/failure-decision.js';
+import type {
+  FailureDecision,
+  InProcessAttempt,
+  QueueActions,
+  QueueDecision,
+} from '../../shared/ingest/failure-decision.js';
 import {
   BudgetExhaustedError,
   ClaimHeldError,
@@ -17,9 +28,13 @@ import {
 import { QUEUE_PHRASES, readFailureTable } from './fakes/readme-failures.js';
 
 const http = (status: number, retryable: boolean, retryAfterMs?: number) =>
-  new UpstreamHttpError(status, undefined, 'req_1', { retryable, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
+  new UpstreamHttpError(status, undefined, 'req_1', {
+    retryable,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  });
 /** An answer carrying `x-should-retry: false`, as the upstream client builds it. */
-const refused = (status: number) => new UpstreamHttpError(status, 'api_error', 'req_1', { retryable: false, shouldRetry: false });
+const refused = (status: number) =>
+  new UpstreamHttpError(status, 'api_error', 'req_1', { retryable: false, shouldRetry: false });
 const firstOfThree: InProcessAttempt = { attempt: 1, maxAttempts: 3, aborted: false, random: () => 0 };
 const lastOfThree: InProcessAttempt = { ...firstOfThree, attempt: 3 };
 
@@ -42,10 +57,22 @@ const ROWS: Record<string, Row> = {
     err: new UpstreamTransportError('the response body broke off (ECONNRESET)', 'ECONNRESET'),
     inProcess: firstOfThree,
   },
-  'the same once `UPSTREAM_MAX_ATTEMPTS` (default 3) attempts are spent': { err: http(529, true), inProcess: lastOfThree, receiveCount: 2, visibilitySeconds: 60 },
-  '429': { err: new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_1', { retryable: true, retryAfterMs: 12_300 }), deferrals: 3, visibilitySeconds: 13 },
+  'the same once `UPSTREAM_MAX_ATTEMPTS` (default 3) attempts are spent': {
+    err: http(529, true),
+    inProcess: lastOfThree,
+    receiveCount: 2,
+    visibilitySeconds: 60,
+  },
+  '429': {
+    err: new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_1', { retryable: true, retryAfterMs: 12_300 }),
+    deferrals: 3,
+    visibilitySeconds: 13,
+  },
   "another delivery holds the file's claim": { err: new ClaimHeldError(90_000), visibilitySeconds: 90 },
-  'no grant from the shared request budget within `BUDGET_MAX_WAIT_MS` (default 20 s)': { err: new BudgetExhaustedError('compliance', 400), visibilitySeconds: 1 },
+  'no grant from the shared request budget within `BUDGET_MAX_WAIT_MS` (default 20 s)': {
+    err: new BudgetExhaustedError('compliance', 400),
+    visibilitySeconds: 1,
+  },
   'any of these three waits once the job has been deferred 100 times (`MAX_DEFERRALS`)': {
     err: new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_1', { retryable: true, retryAfterMs: 5_000 }),
     deferrals: MAX_DEFERRALS,
@@ -53,15 +80,39 @@ const ROWS: Record<string, Row> = {
   },
   '404 for a file with a published size (deleted)': { err: http(404, false) },
   // The use case tells an expired file by its null size; the decision for the 404 is the same.
-  '404 for a file whose `size_bytes` is null (expired)': { decided: { kind: 'record-outcome', status: 'unavailable', reason: 'expired' } },
-  'Files API file not downloadable': { decided: { kind: 'record-outcome', status: 'unavailable', reason: 'not_downloadable' } },
-  '`x-should-retry: false` with any status but 404 (429, 401 and 403 included)': { err: refused(500), inProcess: firstOfThree },
-  'no `size_bytes`, and more than `UNSIZED_MAX_MIB` (default 500) served': { err: new UnsizedFileTooLargeError(500 * 1024 * 1024) },
-  '401 / 403 without `x-should-retry`': { err: new UpstreamAuthError(403, 'permission_error', 'req_1', { retryable: false }) },
+  '404 for a file whose `size_bytes` is null (expired)': {
+    decided: { kind: 'record-outcome', status: 'unavailable', reason: 'expired' },
+  },
+  'Files API file not downloadable': {
+    decided: { kind: 'record-outcome', status: 'unavailable', reason: 'not_downloadable' },
+  },
+  '`x-should-retry: false` with any status but 404 (429, 401 and 403 included)': {
+    err: refused(500),
+    inProcess: firstOfThree,
+  },
+  'no `size_bytes`, and more than `UNSIZED_MAX_MIB` (default 500) served': {
+    err: new UnsizedFileTooLargeError(500 * 1024 * 1024),
+  },
+  '401 / 403 without `x-should-retry`': {
+    err: new UpstreamAuthError(403, 'permission_error', 'req_1', { retryable: false }),
+  },
   'another 4xx (400, 413, …), metadata not in the documented shape': { err: http(400, false), inProcess: firstOfThree },
-  'size mismatch, or bytes that do not match `Content-MD5` (the metadata `md5` when that header is absent)': { err: new IntegrityError('content-md5', 'a', 'b'), inProcess: firstOfThree, receiveCount: 3, visibilitySeconds: 120 },
-  "the Lambda's remaining time runs out": { err: new DeadlineError(), inProcess: { ...firstOfThree, aborted: true }, visibilitySeconds: 30 },
-  'any other error (S3, DynamoDB)': { err: Object.assign(new Error('We encountered an internal error'), { name: 'InternalError' }), receiveCount: 10, visibilitySeconds: 900 },
+  'size mismatch, or bytes that do not match `Content-MD5` (the metadata `md5` when that header is absent)': {
+    err: new IntegrityError('content-md5', 'a', 'b'),
+    inProcess: firstOfThree,
+    receiveCount: 3,
+    visibilitySeconds: 120,
+  },
+  "the Lambda's remaining time runs out": {
+    err: new DeadlineError(),
+    inProcess: { ...firstOfThree, aborted: true },
+    visibilitySeconds: 30,
+  },
+  'any other error (S3, DynamoDB)': {
+    err: Object.assign(new Error('We encountered an internal error'), { name: 'InternalError' }),
+    receiveCount: 10,
+    visibilitySeconds: 900,
+  },
   'a body that is not JSON or not a valid job': { err: new MalformedJobError('body is not valid JSON') },
 };
 
@@ -82,9 +133,15 @@ function promisedActions(phrase: string, row: Row, decision: QueueDecision): Que
     case QUEUE_PHRASES.redrive:
       return { ack: false };
     case QUEUE_PHRASES.deferCopy:
-      return { ack: true, sendDelayedCopy: { delaySeconds: row.visibilitySeconds ?? -1, deferrals: (row.deferrals ?? 0) + 1 } };
+      return {
+        ack: true,
+        sendDelayedCopy: { delaySeconds: row.visibilitySeconds ?? -1, deferrals: (row.deferrals ?? 0) + 1 },
+      };
     case QUEUE_PHRASES.deadLetterNow:
-      return { ack: true, sendToDeadLetterQueue: { reason: decision.kind === 'dead-letter-now' ? decision.reason : '' } };
+      return {
+        ack: true,
+        sendToDeadLetterQueue: { reason: decision.kind === 'dead-letter-now' ? decision.reason : '' },
+      };
     default:
       throw new Error(`the README names queue actions this test does not know: ${phrase}`);
   }
@@ -112,21 +169,42 @@ describe("the README's failure table", () => {
 
 describe('decideFailure', () => {
   it('retries in process after the wait upstream asked for, at most 8 s, else after capped backoff', () => {
-    expect(decideFailure(http(503, true, 2_500), { receiveCount: 1, inProcess: firstOfThree })).toEqual({ kind: 'retry-in-process', delayMs: 2_500 });
-    expect(decideFailure(http(503, true, 60_000), { receiveCount: 1, inProcess: firstOfThree })).toEqual({ kind: 'retry-in-process', delayMs: 8_000 });
-    expect(decideFailure(http(503, true), { receiveCount: 1, inProcess: { ...firstOfThree, attempt: 2 } })).toEqual({ kind: 'retry-in-process', delayMs: 1_000 });
+    expect(decideFailure(http(503, true, 2_500), { receiveCount: 1, inProcess: firstOfThree })).toEqual({
+      kind: 'retry-in-process',
+      delayMs: 2_500,
+    });
+    expect(decideFailure(http(503, true, 60_000), { receiveCount: 1, inProcess: firstOfThree })).toEqual({
+      kind: 'retry-in-process',
+      delayMs: 8_000,
+    });
+    expect(decideFailure(http(503, true), { receiveCount: 1, inProcess: { ...firstOfThree, attempt: 2 } })).toEqual({
+      kind: 'retry-in-process',
+      delayMs: 1_000,
+    });
   });
 
   it('never retries a 429 in process: the message waits in the queue, 60 s when upstream named no delay', () => {
     const limited = new UpstreamRateLimitedError(429, undefined, undefined, { retryable: true });
-    expect(decideFailure(limited, { receiveCount: 1, inProcess: firstOfThree })).toEqual({ kind: 'requeue-after', cause: 'rate-limited', delaySeconds: 60, deferral: 1 });
+    expect(decideFailure(limited, { receiveCount: 1, inProcess: firstOfThree })).toEqual({
+      kind: 'requeue-after',
+      cause: 'rate-limited',
+      delaySeconds: 60,
+      deferral: 1,
+    });
   });
 
   it('defers a wait by a delayed copy carrying the next deferral count, until MAX_DEFERRALS are spent', () => {
     const limited = new UpstreamRateLimitedError(429, undefined, undefined, { retryable: true, retryAfterMs: 2_000 });
-    expect(decideFailure(limited, { receiveCount: 1, deferrals: 19 })).toMatchObject({ kind: 'requeue-after', deferral: 20 });
-    expect(decideFailure(new ClaimHeldError(5_000), { receiveCount: 1, deferrals: MAX_DEFERRALS - 1 })).toMatchObject({ deferral: MAX_DEFERRALS });
-    expect(decideFailure(new ClaimHeldError(5_000), { receiveCount: 1, deferrals: MAX_DEFERRALS })).toMatchObject({ deferral: null });
+    expect(decideFailure(limited, { receiveCount: 1, deferrals: 19 })).toMatchObject({
+      kind: 'requeue-after',
+      deferral: 20,
+    });
+    expect(decideFailure(new ClaimHeldError(5_000), { receiveCount: 1, deferrals: MAX_DEFERRALS - 1 })).toMatchObject({
+      deferral: MAX_DEFERRALS,
+    });
+    expect(decideFailure(new ClaimHeldError(5_000), { receiveCount: 1, deferrals: MAX_DEFERRALS })).toMatchObject({
+      deferral: null,
+    });
   });
 
   it('takes x-should-retry: false as final for every status but 404, a 429, 401 and 403 included', () => {
@@ -137,46 +215,94 @@ describe('decideFailure', () => {
         reason: 'not_retryable',
       });
     }
-    const limited = new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_1', { retryable: false, shouldRetry: false, retryAfterMs: 1_000 });
-    const unauthorized = new UpstreamAuthError(401, 'authentication_error', 'req_1', { retryable: false, shouldRetry: false });
+    const limited = new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_1', {
+      retryable: false,
+      shouldRetry: false,
+      retryAfterMs: 1_000,
+    });
+    const unauthorized = new UpstreamAuthError(401, 'authentication_error', 'req_1', {
+      retryable: false,
+      shouldRetry: false,
+    });
     const forbidden = new UpstreamAuthError(403, 'permission_error', 'req_1', { retryable: false, shouldRetry: false });
     for (const err of [limited, unauthorized, forbidden]) {
-      expect(decideFailure(err, { receiveCount: 1, inProcess: firstOfThree })).toEqual({ kind: 'record-outcome', status: 'failed', reason: 'not_retryable' });
+      expect(decideFailure(err, { receiveCount: 1, inProcess: firstOfThree })).toEqual({
+        kind: 'record-outcome',
+        status: 'failed',
+        reason: 'not_retryable',
+      });
     }
-    expect(decideFailure(refused(404), { receiveCount: 1 })).toEqual({ kind: 'record-outcome', status: 'unavailable', reason: 'not_found' });
+    expect(decideFailure(refused(404), { receiveCount: 1 })).toEqual({
+      kind: 'record-outcome',
+      status: 'unavailable',
+      reason: 'not_found',
+    });
   });
 
   it('retries a 401 or 403 that upstream calls retryable (x-should-retry: true) like a 5xx', () => {
-    const retryable = new UpstreamAuthError(401, 'authentication_error', 'req_1', { retryable: true, shouldRetry: true });
+    const retryable = new UpstreamAuthError(401, 'authentication_error', 'req_1', {
+      retryable: true,
+      shouldRetry: true,
+    });
     expect(decideFailure(retryable, { receiveCount: 1, inProcess: firstOfThree }).kind).toBe('retry-in-process');
-    expect(decideFailure(retryable, { receiveCount: 2, inProcess: lastOfThree })).toMatchObject({ kind: 'requeue-with-backoff', cause: 'transient' });
+    expect(decideFailure(retryable, { receiveCount: 2, inProcess: lastOfThree })).toMatchObject({
+      kind: 'requeue-with-backoff',
+      cause: 'transient',
+    });
   });
 
   it('lets x-should-retry decide: a retryable 404 is tried again in process, and only then recorded', () => {
     expect(decideFailure(http(404, true), { receiveCount: 1, inProcess: firstOfThree }).kind).toBe('retry-in-process');
-    expect(decideFailure(http(404, true), { receiveCount: 1, inProcess: lastOfThree })).toEqual({ kind: 'record-outcome', status: 'unavailable', reason: 'not_found' });
+    expect(decideFailure(http(404, true), { receiveCount: 1, inProcess: lastOfThree })).toEqual({
+      kind: 'record-outcome',
+      status: 'unavailable',
+      reason: 'not_found',
+    });
     expect(decideFailure(http(400, true), { receiveCount: 1, inProcess: firstOfThree }).kind).toBe('retry-in-process');
-    expect(decideFailure(http(400, true), { receiveCount: 1 })).toMatchObject({ kind: 'requeue-with-backoff', cause: 'transient' });
+    expect(decideFailure(http(400, true), { receiveCount: 1 })).toMatchObject({
+      kind: 'requeue-with-backoff',
+      cause: 'transient',
+    });
   });
 
   it('stops retrying in process once the deadline has passed', () => {
-    expect(decideFailure(new UpstreamTransportError('aborted', undefined), { receiveCount: 1, inProcess: { ...firstOfThree, aborted: true } })).toMatchObject({
+    expect(
+      decideFailure(new UpstreamTransportError('aborted', undefined), {
+        receiveCount: 1,
+        inProcess: { ...firstOfThree, aborted: true },
+      }),
+    ).toMatchObject({
       kind: 'requeue-with-backoff',
     });
   });
 
   it('dead-letters by redrive what retrying cannot fix, naming the auth case for its alarm', () => {
-    expect(decideFailure(new UpstreamAuthError(401, undefined, undefined, { retryable: false }), { receiveCount: 1 })).toEqual({ kind: 'dead-letter-by-redrive', cause: 'auth' });
-    expect(decideFailure(new UpstreamContractError('metadata response is not JSON'), { receiveCount: 1 })).toEqual({ kind: 'dead-letter-by-redrive', cause: 'permanent' });
-    expect(decideFailure(http(400, false), { receiveCount: 1 })).toEqual({ kind: 'dead-letter-by-redrive', cause: 'permanent' });
+    expect(
+      decideFailure(new UpstreamAuthError(401, undefined, undefined, { retryable: false }), { receiveCount: 1 }),
+    ).toEqual({ kind: 'dead-letter-by-redrive', cause: 'auth' });
+    expect(decideFailure(new UpstreamContractError('metadata response is not JSON'), { receiveCount: 1 })).toEqual({
+      kind: 'dead-letter-by-redrive',
+      cause: 'permanent',
+    });
+    expect(decideFailure(http(400, false), { receiveCount: 1 })).toEqual({
+      kind: 'dead-letter-by-redrive',
+      cause: 'permanent',
+    });
   });
 
   it('waits at least until a held claim can have ended, rounded up to whole seconds', () => {
-    expect(decideFailure(new ClaimHeldError(1_001), { receiveCount: 1 })).toEqual({ kind: 'requeue-after', cause: 'claim-held', delaySeconds: 2, deferral: 1 });
+    expect(decideFailure(new ClaimHeldError(1_001), { receiveCount: 1 })).toEqual({
+      kind: 'requeue-after',
+      cause: 'claim-held',
+      delaySeconds: 2,
+      deferral: 1,
+    });
   });
 
   it('names the cause of a backoff, for the logs and metrics', () => {
-    expect(decideFailure(new IntegrityError('size', '1', '2'), { receiveCount: 1 })).toMatchObject({ cause: 'integrity' });
+    expect(decideFailure(new IntegrityError('size', '1', '2'), { receiveCount: 1 })).toMatchObject({
+      cause: 'integrity',
+    });
     expect(decideFailure(new DeadlineError(), { receiveCount: 1 })).toMatchObject({ cause: 'deadline' });
     expect(decideFailure('a string', { receiveCount: 1 })).toMatchObject({ cause: 'transient' });
   });
@@ -184,8 +310,13 @@ describe('decideFailure', () => {
 
 describe('toQueueActions', () => {
   it('keeps a visibility change within what SQS accepts', () => {
-    expect(toQueueActions({ kind: 'requeue-after', cause: 'rate-limited', delaySeconds: 86_400, deferral: null })).toEqual({ ack: false, changeVisibilitySeconds: MAX_VISIBILITY_SECONDS });
-    expect(toQueueActions({ kind: 'requeue-after', cause: 'claim-held', delaySeconds: -5, deferral: null })).toEqual({ ack: false, changeVisibilitySeconds: 0 });
+    expect(
+      toQueueActions({ kind: 'requeue-after', cause: 'rate-limited', delaySeconds: 86_400, deferral: null }),
+    ).toEqual({ ack: false, changeVisibilitySeconds: MAX_VISIBILITY_SECONDS });
+    expect(toQueueActions({ kind: 'requeue-after', cause: 'claim-held', delaySeconds: -5, deferral: null })).toEqual({
+      ack: false,
+      changeVisibilitySeconds: 0,
+    });
   });
 
   it('keeps the delay of a deferred copy within what SQS accepts (at most 900 s)', () => {
@@ -193,7 +324,10 @@ describe('toQueueActions', () => {
       ack: true,
       sendDelayedCopy: { delaySeconds: 900, deferrals: 4 },
     });
-    expect(toQueueActions({ kind: 'requeue-after', cause: 'claim-held', delaySeconds: -1, deferral: 1 })).toEqual({ ack: true, sendDelayedCopy: { delaySeconds: 0, deferrals: 1 } });
+    expect(toQueueActions({ kind: 'requeue-after', cause: 'claim-held', delaySeconds: -1, deferral: 1 })).toEqual({
+      ack: true,
+      sendDelayedCopy: { delaySeconds: 0, deferrals: 1 },
+    });
   });
 });
 

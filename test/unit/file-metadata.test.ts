@@ -20,7 +20,11 @@ describe('upstream metadata normalisation', () => {
   });
 
   it('keeps a file whose upstream name is empty; the download name falls back to "file"', () => {
-    const m = normaliseMetadata('claude_gen_file_a', 'generated', { id: 'claude_gen_file_a', claude_chat_id: 'claude_chat_c', filename: '' });
+    const m = normaliseMetadata('claude_gen_file_a', 'generated', {
+      id: 'claude_gen_file_a',
+      claude_chat_id: 'claude_chat_c',
+      filename: '',
+    });
     expect(m.filename).toBe('');
     expect(contentDisposition(m.filename)).toBe(`attachment; filename="file"; filename*=UTF-8''file`);
   });
@@ -33,7 +37,8 @@ describe('upstream metadata normalisation', () => {
 
   it('puts created_at in canonical form, keeps one that does not parse verbatim as evidence, drops a non-string', () => {
     const gen = { id: 'claude_gen_file_a', claude_chat_id: 'claude_chat_c', filename: 'f', md5: null, size_bytes: 1 };
-    const createdAt = (created_at: unknown) => normaliseMetadata('claude_gen_file_a', 'generated', { ...gen, created_at }).createdAt;
+    const createdAt = (created_at: unknown) =>
+      normaliseMetadata('claude_gen_file_a', 'generated', { ...gen, created_at }).createdAt;
     expect(createdAt('2025-06-01T00:00:00.5+02:00')).toBe('2025-05-31T22:00:00.500Z');
     expect(createdAt(`2025-06-01T00:00:00.${'7'.repeat(60)}+00:00`)).toBe('2025-06-01T00:00:00.777Z');
     // Not a timestamp: kept as upstream said it; it never reaches a key (the file sorts by its archive time).

@@ -48,9 +48,14 @@ describe('hostile input, property-based', () => {
     const bodies = fc.oneof(
       anyText,
       fc.json(),
-      fc.record({ fileId: fc.oneof(anyText, fc.constantFrom('file_', 'claude_file_', 'claude_gen_file_').chain((p) => fc.string().map((s) => p + s))) }).map((o) =>
-        JSON.stringify(o),
-      ),
+      fc
+        .record({
+          fileId: fc.oneof(
+            anyText,
+            fc.constantFrom('file_', 'claude_file_', 'claude_gen_file_').chain((p) => fc.string().map((s) => p + s)),
+          ),
+        })
+        .map((o) => JSON.stringify(o)),
     );
     fc.assert(
       fc.property(bodies, (body) => {

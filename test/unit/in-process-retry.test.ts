@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { withInProcessRetries } from '../../shared/ingest/in-process-retry.js';
 import { sleepFor } from '../../shared/platform/abortable-sleep.js';
-import { DeadlineError, IntegrityError, UpstreamHttpError, UpstreamRateLimitedError, UpstreamTransportError } from '../../shared/platform/errors.js';
+import {
+  DeadlineError,
+  IntegrityError,
+  UpstreamHttpError,
+  UpstreamRateLimitedError,
+  UpstreamTransportError,
+} from '../../shared/platform/errors.js';
 import { recordingTelemetry } from './fakes/recording-telemetry.js';
 
 /** An attempt that throws the given errors in turn, then answers 'done'. */

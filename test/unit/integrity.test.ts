@@ -22,15 +22,24 @@ describe('integrity checks', () => {
 
   it('passes when size, Content-MD5 and metadata md5 all match', () => {
     expect(() =>
-      verifyIntegrity({ sizeBytes: body.length, contentMd5Base64: md5.toString('base64'), metadataMd5Hex: md5.toString('hex') }, digests),
+      verifyIntegrity(
+        { sizeBytes: body.length, contentMd5Base64: md5.toString('base64'), metadataMd5Hex: md5.toString('hex') },
+        digests,
+      ),
     ).not.toThrow();
   });
 
   it.each([
     ['size', { sizeBytes: body.length + 1, contentMd5Base64: undefined, metadataMd5Hex: null }],
-    ['content-md5', { sizeBytes: null, contentMd5Base64: createHash('md5').update('x').digest('base64'), metadataMd5Hex: null }],
+    [
+      'content-md5',
+      { sizeBytes: null, contentMd5Base64: createHash('md5').update('x').digest('base64'), metadataMd5Hex: null },
+    ],
     ['content-md5', { sizeBytes: null, contentMd5Base64: 'not base64 at all', metadataMd5Hex: null }],
-    ['metadata-md5', { sizeBytes: null, contentMd5Base64: undefined, metadataMd5Hex: 'd41d8cd98f00b204e9800998ecf8427e' }],
+    [
+      'metadata-md5',
+      { sizeBytes: null, contentMd5Base64: undefined, metadataMd5Hex: 'd41d8cd98f00b204e9800998ecf8427e' },
+    ],
   ] as const)('fails the %s check', (check, expected) => {
     try {
       verifyIntegrity(expected, digests);
@@ -42,7 +51,11 @@ describe('integrity checks', () => {
   });
 
   it('takes Content-MD5 as the authority: bytes that match it pass whatever the metadata md5 says', () => {
-    const disagreeing = { sizeBytes: body.length, contentMd5Base64: md5.toString('base64'), metadataMd5Hex: 'd41d8cd98f00b204e9800998ecf8427e' };
+    const disagreeing = {
+      sizeBytes: body.length,
+      contentMd5Base64: md5.toString('base64'),
+      metadataMd5Hex: 'd41d8cd98f00b204e9800998ecf8427e',
+    };
     expect(() => verifyIntegrity(disagreeing, digests)).not.toThrow();
   });
 

@@ -18,7 +18,13 @@ describe('ingest job schema v1', () => {
     const body = serializeJob({
       fileId: 'claude_gen_file_x1',
       chatId: 'claude_chat_c1',
-      file: { filename: 'report.csv', md5: 'd41d8cd98f00b204e9800998ecf8427e', mime_type: 'text/csv', size_bytes: 0, created_at: '2026-01-02T03:04:05Z' },
+      file: {
+        filename: 'report.csv',
+        md5: 'd41d8cd98f00b204e9800998ecf8427e',
+        mime_type: 'text/csv',
+        size_bytes: 0,
+        created_at: '2026-01-02T03:04:05Z',
+      },
     });
     const parsed = parseJob(body);
     expect(parsed.ok && parsed.job.file?.size_bytes).toBe(0);
@@ -33,9 +39,21 @@ describe('ingest job schema v1', () => {
     ['a path in the id', JSON.stringify({ fileId: 'file_../../etc' }), 'fileId'],
     ['an over-long id', JSON.stringify({ fileId: `file_${'a'.repeat(201)}` }), 'fileId'],
     ['a bad chat id', JSON.stringify({ fileId: 'file_a', chatId: 'chat_1' }), 'chatId'],
-    ['an uppercase md5', JSON.stringify({ fileId: 'claude_file_a', file: { filename: 'x', md5: 'D41D8CD98F00B204E9800998ECF8427E' } }), 'file.md5'],
-    ['a field the worker would ignore', JSON.stringify({ fileId: 'file_a', file: { filename: 'x', downloadable: true } }), 'file'],
-    ['a negative size', JSON.stringify({ fileId: 'claude_file_a', file: { filename: 'x', size_bytes: -1 } }), 'file.size_bytes'],
+    [
+      'an uppercase md5',
+      JSON.stringify({ fileId: 'claude_file_a', file: { filename: 'x', md5: 'D41D8CD98F00B204E9800998ECF8427E' } }),
+      'file.md5',
+    ],
+    [
+      'a field the worker would ignore',
+      JSON.stringify({ fileId: 'file_a', file: { filename: 'x', downloadable: true } }),
+      'file',
+    ],
+    [
+      'a negative size',
+      JSON.stringify({ fileId: 'claude_file_a', file: { filename: 'x', size_bytes: -1 } }),
+      'file.size_bytes',
+    ],
   ])('rejects %s with a reason naming the problem', (_name, body, fragment) => {
     const parsed = parseJob(body);
     expect(parsed.ok).toBe(false);

@@ -47,7 +47,13 @@ describe('layout: use cases import no AWS SDK', () => {
         "const m = await import('@aws-sdk/client-s3');",
       ].join('\n'),
     );
-    expect(found).toEqual(['@aws-sdk/lib-dynamodb', '@aws-sdk/client-sqs', './adapter.js', './side-effect.js', '@aws-sdk/client-s3']);
+    expect(found).toEqual([
+      '@aws-sdk/lib-dynamodb',
+      '@aws-sdk/client-sqs',
+      './adapter.js',
+      './side-effect.js',
+      '@aws-sdk/client-s3',
+    ]);
   });
 
   it('flags a chain through a relative import (an adapter reached from a use case)', () => {

@@ -20,7 +20,9 @@ describe('sample data for npm start', () => {
 
   it('holds a backlog that pages: several hundred chats, some soft-deleted, upload and deletion activities', () => {
     const backlog = sampleBacklog();
-    const chats = new Set(backlog.files.flatMap((f) => (f.source === 'generated' ? [f.chatId] : f.source === 'uploaded' ? f.chatIds : [])));
+    const chats = new Set(
+      backlog.files.flatMap((f) => (f.source === 'generated' ? [f.chatId] : f.source === 'uploaded' ? f.chatIds : [])),
+    );
     expect(chats.size).toBeGreaterThanOrEqual(300);
     expect(backlog.chatFacts.length).toBeGreaterThanOrEqual(10);
     for (const [chatId, facts] of backlog.chatFacts) {
@@ -32,7 +34,11 @@ describe('sample data for npm start', () => {
     expect(uploads.sort()).toEqual(uploaded.sort());
     const types = new Set(backlog.activities.map((a) => a.type));
     expect([...types].sort()).toEqual(['claude_chat_deleted', 'claude_file_deleted', 'claude_file_uploaded']);
-    const ids = [...backlog.files.map((f) => f.id), ...backlog.activities.map((a) => a.id), ...sampleFiles().map((f) => f.id)];
+    const ids = [
+      ...backlog.files.map((f) => f.id),
+      ...backlog.activities.map((a) => a.id),
+      ...sampleFiles().map((f) => f.id),
+    ];
     expect(new Set(ids).size).toBe(ids.length);
     for (const f of backlog.files) expect(FileIdSchema.safeParse(f.id).success).toBe(true);
   });

@@ -29,7 +29,12 @@ const LEDGER_RUN: LedgerRecord = {
   error: null,
 };
 
-function event(httpMethod: string, resource: string, pathParameters: Record<string, string> | null, query: Record<string, string> | null = null) {
+function event(
+  httpMethod: string,
+  resource: string,
+  pathParameters: Record<string, string> | null,
+  query: Record<string, string> | null = null,
+) {
   return {
     httpMethod,
     resource,
@@ -64,7 +69,15 @@ async function lookup() {
   };
   await index.markArchived(record, 'seed');
   const telemetry = recordingTelemetry();
-  const deletion = { id: CHAT, kind: 'chat' as const, deletedAt: '2026-02-01T00:00:00Z', via: 'activity' as const, activityId: 'activity_01x', actor: null, recordedAt: '2026-02-01T00:01:00Z' };
+  const deletion = {
+    id: CHAT,
+    kind: 'chat' as const,
+    deletedAt: '2026-02-01T00:00:00Z',
+    via: 'activity' as const,
+    activityId: 'activity_01x',
+    actor: null,
+    recordedAt: '2026-02-01T00:01:00Z',
+  };
   const discovery: DiscoveryReads = {
     listLedger: async (source, _limit, cursor) => {
       if (cursor !== undefined) throw new InvalidCursorError();
@@ -72,7 +85,18 @@ async function lookup() {
     },
     getUpstreamDeletions: async (ids) => (ids.includes(CHAT) ? [deletion] : []),
   };
-  return { handler: createLookupHandler({ index, discovery, downloads: new MemoryArchiveStore(), presignTtlSeconds: 300, log: telemetry.log }), index, deletion, ...telemetry };
+  return {
+    handler: createLookupHandler({
+      index,
+      discovery,
+      downloads: new MemoryArchiveStore(),
+      presignTtlSeconds: 300,
+      log: telemetry.log,
+    }),
+    index,
+    deletion,
+    ...telemetry,
+  };
 }
 
 describe('lookup over HTTP', () => {
@@ -82,7 +106,10 @@ describe('lookup over HTTP', () => {
     expect(JSON.parse(list.body)).toMatchObject({ chatId: CHAT, files: [{ fileId: FILE }] });
     expect((await handler(event('GET', '/files/{fileId}', { fileId: FILE }))).statusCode).toBe(200);
     const content = await handler(event('GET', '/files/{fileId}/content', { fileId: FILE }));
-    expect(content).toMatchObject({ statusCode: 302, headers: { Location: expect.stringContaining('versionId=v1&ttl=300') } });
+    expect(content).toMatchObject({
+      statusCode: 302,
+      headers: { Location: expect.stringContaining('versionId=v1&ttl=300') },
+    });
     const runs = await handler(event('GET', '/discovery/{source}/runs', { source: 'activities' }));
     expect(JSON.parse(runs.body)).toEqual({ source: 'activities', runs: [{ ...LEDGER_RUN, source: 'activities' }] });
   });
@@ -100,9 +127,19 @@ describe('lookup over HTTP', () => {
     ['another method', event('DELETE', '/files/{fileId}', { fileId: FILE }), 405, 'method_not_allowed'],
     ['an unknown file', event('GET', '/files/{fileId}', { fileId: 'claude_gen_file_nope' }), 404, 'not_found'],
     ['a malformed id, named', event('GET', '/files/{fileId}', { fileId: '../etc' }), 400, 'invalid_request'],
-    ['a forged cursor', event('GET', '/chats/{chatId}/files', { chatId: CHAT }, { cursor: 'eyJ4IjoxfQ' }), 400, 'invalid_request'],
+    [
+      'a forged cursor',
+      event('GET', '/chats/{chatId}/files', { chatId: CHAT }, { cursor: 'eyJ4IjoxfQ' }),
+      400,
+      'invalid_request',
+    ],
     ['an unknown poller', event('GET', '/discovery/{source}/runs', { source: 'everything' }), 400, 'invalid_request'],
-    ['a forged ledger cursor', event('GET', '/discovery/{source}/runs', { source: 'chats' }, { cursor: 'abc' }), 400, 'invalid_request'],
+    [
+      'a forged ledger cursor',
+      event('GET', '/discovery/{source}/runs', { source: 'chats' }, { cursor: 'abc' }),
+      400,
+      'invalid_request',
+    ],
   ])('answers %s with a JSON error', async (_name, request, status, type) => {
     const { handler } = await lookup();
     const res = await handler(request);
@@ -113,7 +150,9 @@ describe('lookup over HTTP', () => {
   it('validates the path before the query, naming the parameter', async () => {
     const { handler } = await lookup();
     const res = await handler(event('GET', '/chats/{chatId}/files', { chatId: 'nope' }, { limit: '0' }));
-    expect(JSON.parse(res.body)).toEqual({ error: { type: 'invalid_request', message: 'chatId must be a claude_chat_… id' } });
+    expect(JSON.parse(res.body)).toEqual({
+      error: { type: 'invalid_request', message: 'chatId must be a claude_chat_… id' },
+    });
   });
 
   it('hides an internal failure behind a generic 500 and logs it with the access trail', async () => {
@@ -126,6 +165,9 @@ describe('lookup over HTTP', () => {
       ['lookup failed', null],
       ['lookup', 500],
     ]);
-    expect(logs[1]?.attributes).toMatchObject({ caller: 'arn:aws:iam::123456789012:user/auditor', resource: '/files/{fileId}' });
+    expect(logs[1]?.attributes).toMatchObject({
+      caller: 'arn:aws:iam::123456789012:user/auditor',
+      resource: '/files/{fileId}',
+    });
   });
 });

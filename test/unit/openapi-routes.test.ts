@@ -11,7 +11,10 @@ describe('OpenAPI document of the lookup API', () => {
     paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }>>;
   };
   const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
-    Object.entries(ops).map(([method, op]) => ({ key: `${method.toUpperCase()} ${path}`, parameters: op.parameters ?? [] })),
+    Object.entries(ops).map(([method, op]) => ({
+      key: `${method.toUpperCase()} ${path}`,
+      parameters: op.parameters ?? [],
+    })),
   );
 
   it("documents exactly the routes in the handler's dispatch table", () => {
@@ -27,9 +30,15 @@ describe('OpenAPI document of the lookup API', () => {
       const handler = LOOKUP_HANDLERS[key as RouteKey];
       const resource = key.split(' ')[1] ?? '';
       const templateParams = [...resource.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
-      expect(parameters.filter((p) => p.in === 'path').map((p) => p.name), key).toEqual(Object.keys(handler.path.shape));
+      expect(
+        parameters.filter((p) => p.in === 'path').map((p) => p.name),
+        key,
+      ).toEqual(Object.keys(handler.path.shape));
       expect(Object.keys(handler.path.shape), key).toEqual(templateParams);
-      expect(parameters.filter((p) => p.in === 'query').map((p) => p.name), key).toEqual(Object.keys(handler.query.shape));
+      expect(
+        parameters.filter((p) => p.in === 'query').map((p) => p.name),
+        key,
+      ).toEqual(Object.keys(handler.query.shape));
     }
   });
 

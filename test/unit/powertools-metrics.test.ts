@@ -3,7 +3,9 @@ import { createPowertools } from '../../shared/platform/powertools.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES } from '../../shared/contracts/metric-names.js';
 
 interface Emf {
-  _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+  _aws: {
+    CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[];
+  };
   [key: string]: unknown;
 }
 
@@ -48,7 +50,9 @@ describe('Powertools metrics adapter', () => {
 
   it('emits a final outcome with its reason as an extra dimension, apart from the other metrics', () => {
     const { counters } = createPowertools(SERVICE_NAMES.ingest);
-    const docs = captureEmf(() => counters.record(METRIC.finalOutcomes, 1, 'Count', { name: 'reason', value: 'not_found' }));
+    const docs = captureEmf(() =>
+      counters.record(METRIC.finalOutcomes, 1, 'Count', { name: 'reason', value: 'not_found' }),
+    );
     expect(docs).toHaveLength(1);
     expect(docs[0]?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service', 'reason']]);
     expect(docs[0]?.['reason']).toBe('not_found');

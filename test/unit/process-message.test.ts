@@ -6,7 +6,13 @@ import { parseDeferrals } from '../../shared/ingest/ingest-queue.js';
 import type { IngestMessage } from '../../shared/ingest/ingest-queue.js';
 import { MAX_DEFERRALS } from '../../shared/ingest/failure-decision.js';
 import { processIngestMessage } from '../../shared/ingest/process-message.js';
-import { BudgetExhaustedError, DeadlineError, UpstreamAuthError, UpstreamHttpError, UpstreamRateLimitedError } from '../../shared/platform/errors.js';
+import {
+  BudgetExhaustedError,
+  DeadlineError,
+  UpstreamAuthError,
+  UpstreamHttpError,
+  UpstreamRateLimitedError,
+} from '../../shared/platform/errors.js';
 import { ingestHarness, NOW_MS } from './fakes/ingest-harness.js';
 import { QUEUE_PHRASES, readFailureTable } from './fakes/readme-failures.js';
 import { generatedFile } from './fakes/scripted-upstream.js';
@@ -16,7 +22,13 @@ const FILES_API = 'file_01Unit';
 const CHAT = 'claude_chat_01Unit';
 const CONTENT = Buffer.from('quarter,revenue\nq3,1350000\n');
 /** The metrics that tell failures apart (the README's metric column). */
-const FAILURE_METRICS: string[] = [METRIC.upstreamThrottled, METRIC.upstreamAuthFailures, METRIC.integrityFailures, METRIC.finalOutcomes, METRIC.malformedJobs];
+const FAILURE_METRICS: string[] = [
+  METRIC.upstreamThrottled,
+  METRIC.upstreamAuthFailures,
+  METRIC.integrityFailures,
+  METRIC.finalOutcomes,
+  METRIC.malformedJobs,
+];
 
 function message(body: string, receiveCount = 1, deferrals = 0): IngestMessage {
   return { messageId: 'msg-1', body, receiptHandle: 'rh-1', receiveCount, deferrals };
@@ -53,7 +65,11 @@ const SCENARIOS: Record<string, Scenario> = {
   },
   '429': {
     arrange(h) {
-      h.upstream.fail(GEN, 'metadata', new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_429', { retryable: true, retryAfterMs: 7_000 }));
+      h.upstream.fail(
+        GEN,
+        'metadata',
+        new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_429', { retryable: true, retryAfterMs: 7_000 }),
+      );
       return message(job, 1, 2);
     },
     visibilitySeconds: 7,
@@ -74,12 +90,18 @@ const SCENARIOS: Record<string, Scenario> = {
   },
   'any of these three waits once the job has been deferred 100 times (`MAX_DEFERRALS`)': {
     arrange(h) {
-      h.upstream.fail(GEN, 'metadata', new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_429', { retryable: true, retryAfterMs: 7_000 }));
+      h.upstream.fail(
+        GEN,
+        'metadata',
+        new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_429', { retryable: true, retryAfterMs: 7_000 }),
+      );
       return message(job, 1, MAX_DEFERRALS);
     },
     visibilitySeconds: 7,
   },
-  '404 for a file with a published size (deleted)': { arrange: () => message(serializeJob({ fileId: GEN, chatId: CHAT })) },
+  '404 for a file with a published size (deleted)': {
+    arrange: () => message(serializeJob({ fileId: GEN, chatId: CHAT })),
+  },
   '404 for a file whose `size_bytes` is null (expired)': {
     arrange(h) {
       h.upstream.add(generatedFile(GEN, CONTENT, { sizeBytes: null }));
@@ -89,13 +111,19 @@ const SCENARIOS: Record<string, Scenario> = {
   },
   'Files API file not downloadable': {
     arrange(h) {
-      h.upstream.add(generatedFile(FILES_API, CONTENT, { source: 'files_api', chatIds: [], md5Hex: null, downloadable: false }));
+      h.upstream.add(
+        generatedFile(FILES_API, CONTENT, { source: 'files_api', chatIds: [], md5Hex: null, downloadable: false }),
+      );
       return message(serializeJob({ fileId: FILES_API }));
     },
   },
   '`x-should-retry: false` with any status but 404 (429, 401 and 403 included)': {
     arrange(h) {
-      h.upstream.fail(GEN, 'metadata', new UpstreamHttpError(500, 'api_error', 'req_500', { retryable: false, shouldRetry: false }));
+      h.upstream.fail(
+        GEN,
+        'metadata',
+        new UpstreamHttpError(500, 'api_error', 'req_500', { retryable: false, shouldRetry: false }),
+      );
       return message(job);
     },
   },
@@ -108,13 +136,21 @@ const SCENARIOS: Record<string, Scenario> = {
   },
   '401 / 403 without `x-should-retry`': {
     arrange(h) {
-      h.upstream.fail(GEN, 'metadata', new UpstreamAuthError(401, 'authentication_error', 'req_401', { retryable: false }));
+      h.upstream.fail(
+        GEN,
+        'metadata',
+        new UpstreamAuthError(401, 'authentication_error', 'req_401', { retryable: false }),
+      );
       return message(job);
     },
   },
   'another 4xx (400, 413, …), metadata not in the documented shape': {
     arrange(h) {
-      h.upstream.fail(GEN, 'metadata', new UpstreamHttpError(400, 'invalid_request_error', 'req_400', { retryable: false }));
+      h.upstream.fail(
+        GEN,
+        'metadata',
+        new UpstreamHttpError(400, 'invalid_request_error', 'req_400', { retryable: false }),
+      );
       return message(job);
     },
   },
@@ -171,11 +207,19 @@ describe("the README's failure table, through the ingest use case", () => {
     if (readme.queue !== QUEUE_PHRASES.deferCopy) expect(copies).toEqual([]);
     switch (readme.queue) {
       case QUEUE_PHRASES.inProcess:
-        expect({ visibility, deadLettered, sleeps: h.sleeps.length }).toEqual({ visibility: [], deadLettered: [], sleeps: 1 });
+        expect({ visibility, deadLettered, sleeps: h.sleeps.length }).toEqual({
+          visibility: [],
+          deadLettered: [],
+          sleeps: 1,
+        });
         break;
       case QUEUE_PHRASES.delay:
       case QUEUE_PHRASES.backoff:
-        expect({ acked, visibility, deadLettered }).toEqual({ acked: false, visibility: [scenario.visibilitySeconds], deadLettered: [] });
+        expect({ acked, visibility, deadLettered }).toEqual({
+          acked: false,
+          visibility: [scenario.visibilitySeconds],
+          deadLettered: [],
+        });
         break;
       case QUEUE_PHRASES.deferCopy:
         expect({ acked, visibility, deadLettered, copies }).toEqual({
@@ -193,7 +237,11 @@ describe("the README's failure table, through the ingest use case", () => {
         expect({ acked, visibility, deadLettered }).toEqual({ acked: false, visibility: [], deadLettered: [] });
         break;
       case QUEUE_PHRASES.deadLetterNow:
-        expect({ acked, visibility, deadLettered }).toEqual({ acked: true, visibility: [], deadLettered: [msg.messageId] });
+        expect({ acked, visibility, deadLettered }).toEqual({
+          acked: true,
+          visibility: [],
+          deadLettered: [msg.messageId],
+        });
         expect(h.queue.deadLetters[0]?.reason).toMatch(/^body is not valid JSON$|^not a valid job/);
         break;
       default:
@@ -207,8 +255,14 @@ describe('processIngestMessage', () => {
     const h = ingestHarness();
     h.upstream.add(generatedFile(GEN, CONTENT));
     await processIngestMessage(message(job), new AbortController().signal, h.deps);
-    expect(h.metrics.filter((m) => m.name === METRIC.filesArchived || m.name === METRIC.bytesArchived).map((m) => m.value)).toEqual([1, CONTENT.length]);
-    expect(h.logs.find((l) => l.attributes['outcome'] === 'archived')?.attributes).toMatchObject({ messageId: 'msg-1', fileId: GEN, source: 'generated' });
+    expect(
+      h.metrics.filter((m) => m.name === METRIC.filesArchived || m.name === METRIC.bytesArchived).map((m) => m.value),
+    ).toEqual([1, CONTENT.length]);
+    expect(h.logs.find((l) => l.attributes['outcome'] === 'archived')?.attributes).toMatchObject({
+      messageId: 'msg-1',
+      fileId: GEN,
+      source: 'generated',
+    });
   });
 
   it('acknowledges a duplicate delivery without downloading again', async () => {
@@ -223,7 +277,9 @@ describe('processIngestMessage', () => {
   it('leaves a malformed job in the queue when it cannot be copied to the DLQ, to reject it next time', async () => {
     const h = ingestHarness();
     h.queue.failNext = Object.assign(new Error('queue unavailable'), { name: 'QueueDoesNotExist' });
-    await expect(processIngestMessage(message('[]'), new AbortController().signal, h.deps)).rejects.toThrow('queue unavailable');
+    await expect(processIngestMessage(message('[]'), new AbortController().signal, h.deps)).rejects.toThrow(
+      'queue unavailable',
+    );
     expect(h.metrics).toEqual([]);
   });
 
@@ -231,29 +287,49 @@ describe('processIngestMessage', () => {
     const h = ingestHarness();
     h.upstream.fail(GEN, 'metadata', new UpstreamRateLimitedError(429, undefined, undefined, { retryable: true }));
     h.queue.failNext = new Error('throttled');
-    await expect(processIngestMessage(message(job, 1, MAX_DEFERRALS), new AbortController().signal, h.deps)).rejects.toBeInstanceOf(UpstreamRateLimitedError);
+    await expect(
+      processIngestMessage(message(job, 1, MAX_DEFERRALS), new AbortController().signal, h.deps),
+    ).rejects.toBeInstanceOf(UpstreamRateLimitedError);
     expect(h.logs.some((l) => l.message === 'could not change the message visibility')).toBe(true);
   });
 
   it('lets the message itself wait when its delayed copy cannot be sent: not acknowledged, hidden for the delay', async () => {
     const h = ingestHarness();
-    h.upstream.fail(GEN, 'metadata', new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_429', { retryable: true, retryAfterMs: 30_000 }));
+    h.upstream.fail(
+      GEN,
+      'metadata',
+      new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_429', { retryable: true, retryAfterMs: 30_000 }),
+    );
     h.queue.failNext = new Error('throttled');
-    await expect(processIngestMessage(message(job), new AbortController().signal, h.deps)).rejects.toBeInstanceOf(UpstreamRateLimitedError);
+    await expect(processIngestMessage(message(job), new AbortController().signal, h.deps)).rejects.toBeInstanceOf(
+      UpstreamRateLimitedError,
+    );
     expect(h.queue.delayedCopies).toEqual([]);
     expect(h.queue.visibilityChanges).toEqual([{ receiptHandle: 'rh-1', seconds: 30 }]);
   });
 
   it('copies the body and the reason of a malformed job to the DLQ', async () => {
     const h = ingestHarness();
-    await processIngestMessage(message(JSON.stringify({ fileId: 'claude_gen_file_x', extra: 1 })), new AbortController().signal, h.deps);
-    expect(h.queue.deadLetters).toEqual([{ messageId: 'msg-1', body: '{"fileId":"claude_gen_file_x","extra":1}', reason: expect.stringContaining('not a valid job') }]);
+    await processIngestMessage(
+      message(JSON.stringify({ fileId: 'claude_gen_file_x', extra: 1 })),
+      new AbortController().signal,
+      h.deps,
+    );
+    expect(h.queue.deadLetters).toEqual([
+      {
+        messageId: 'msg-1',
+        body: '{"fileId":"claude_gen_file_x","extra":1}',
+        reason: expect.stringContaining('not a valid job'),
+      },
+    ]);
     expect(h.store.commits(objectKeyFor('generated', 'claude_gen_file_x'))).toBe(0);
   });
 });
 
 describe('parseDeferrals', () => {
   it('reads the deferrals attribute as a whole number from 0, and anything else as 0', () => {
-    expect(['3', ' 20 ', '0', undefined, '', '-1', '1.5', '1e3', 'x', '9999999999'].map(parseDeferrals)).toEqual([3, 20, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(['3', ' 20 ', '0', undefined, '', '-1', '1.5', '1e3', 'x', '9999999999'].map(parseDeferrals)).toEqual([
+      3, 20, 0, 0, 0, 0, 0, 0, 0, 0,
+    ]);
   });
 });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { createBudgetGate, BudgetExhaustedError, DEFAULT_SIZING, factorAt, FULL_BUDGET, shrunkState, windowLimits } from '../../shared/discovery/rate-budget.js';
+import {
+  createBudgetGate,
+  BudgetExhaustedError,
+  DEFAULT_SIZING,
+  factorAt,
+  FULL_BUDGET,
+  shrunkState,
+  windowLimits,
+} from '../../shared/discovery/rate-budget.js';
 import type { RateBudget } from '../../shared/discovery/rate-budget.js';
 import { noCounters } from '../../shared/platform/telemetry.js';
 
@@ -29,7 +37,10 @@ describe('rate budget sizing', () => {
 
 describe('budget gate', () => {
   it('waits for the next window, then gives up with BudgetExhaustedError past its longest wait', async () => {
-    const refusals: RateBudget = { tryTake: async () => ({ granted: false, windowStart: 0, retryInMs: 400 }), shrink: async () => {} };
+    const refusals: RateBudget = {
+      tryTake: async () => ({ granted: false, windowStart: 0, retryInMs: 400 }),
+      shrink: async () => {},
+    };
     let clock = 0;
     const slept: number[] = [];
     const gate = createBudgetGate({

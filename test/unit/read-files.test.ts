@@ -56,15 +56,25 @@ async function indexWith(...records: (ArchivedRecord | UnavailableRecord)[]): Pr
 
 describe('lookup read use cases', () => {
   it("lists a chat's files in creation order, a page at a time", async () => {
-    const index = await indexWith(archived('claude_gen_file_b', '2026-01-02T00:00:00Z'), archived('claude_gen_file_a', '2026-01-01T00:00:00Z'), unavailable);
+    const index = await indexWith(
+      archived('claude_gen_file_b', '2026-01-02T00:00:00Z'),
+      archived('claude_gen_file_a', '2026-01-01T00:00:00Z'),
+      unavailable,
+    );
     const first = await listChatFiles(index, CHAT, 2, undefined);
     expect(first.items.map((r) => r.fileId)).toEqual(['claude_gen_file_a', 'claude_gen_file_b']);
     const second = await listChatFiles(index, CHAT, 2, first.nextCursor);
-    expect(second).toEqual({ items: [expect.objectContaining({ fileId: 'claude_gen_file_gone', status: 'unavailable' })], nextCursor: undefined });
+    expect(second).toEqual({
+      items: [expect.objectContaining({ fileId: 'claude_gen_file_gone', status: 'unavailable' })],
+      nextCursor: undefined,
+    });
   });
 
   it("refuses another chat's cursor as an invalid request", async () => {
-    const index = await indexWith(archived('claude_gen_file_a', '2026-01-01T00:00:00Z'), archived('claude_gen_file_b', '2026-01-02T00:00:00Z'));
+    const index = await indexWith(
+      archived('claude_gen_file_a', '2026-01-01T00:00:00Z'),
+      archived('claude_gen_file_b', '2026-01-02T00:00:00Z'),
+    );
     const { nextCursor } = await listChatFiles(index, CHAT, 1, undefined);
     const err = await listChatFiles(index, 'claude_chat_01Other', 1, nextCursor).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidCursorError);
@@ -73,7 +83,11 @@ describe('lookup read use cases', () => {
 
   it('reads one record whatever its status, and rejects an unknown file as not found', async () => {
     const index = await indexWith(unavailable);
-    expect(await readFileRecord(index, unavailable.fileId)).toMatchObject({ status: 'unavailable', reason: 'not_found', sizeBytes: null });
+    expect(await readFileRecord(index, unavailable.fileId)).toMatchObject({
+      status: 'unavailable',
+      reason: 'not_found',
+      sizeBytes: null,
+    });
     await expect(readFileRecord(index, 'claude_gen_file_never')).rejects.toMatchObject({ kind: 'not_found' });
   });
 
@@ -82,12 +96,19 @@ describe('lookup read use cases', () => {
     const store = new MemoryArchiveStore();
     const url = await presignFileDownload(await indexWith(record), store, record.fileId, 300);
     expect(url).toBe('memory://archive-bucket/archive/generated/claude_gen_file_a?versionId=v7&ttl=300');
-    expect(store.presigned[0]?.ref).toMatchObject({ bucket: 'archive-bucket', key: record.key, versionId: 'v7', contentDisposition: record.contentDisposition });
+    expect(store.presigned[0]?.ref).toMatchObject({
+      bucket: 'archive-bucket',
+      key: record.key,
+      versionId: 'v7',
+      contentDisposition: record.contentDisposition,
+    });
   });
 
   it('offers no download of a file with no archived copy', async () => {
     const store = new MemoryArchiveStore();
-    const err = await presignFileDownload(await indexWith(unavailable), store, unavailable.fileId, 300).catch((e: unknown) => e);
+    const err = await presignFileDownload(await indexWith(unavailable), store, unavailable.fileId, 300).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(RequestRejectedError);
     expect(err).toMatchObject({ kind: 'not_archived', message: 'No archived copy exists (status: unavailable).' });
     expect(store.presigned).toEqual([]);

@@ -23,7 +23,12 @@ async function signedRequestOf(s3: S3Client, send: (s3: S3Client) => Promise<unk
   const capture: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = () => async (args) => {
     throw new Captured(args.request as SignedRequest);
   };
-  s3.middlewareStack.addRelativeTo(capture, { relation: 'after', toMiddleware: 'httpSigningMiddleware', name: 'captureSignedRequest', override: true });
+  s3.middlewareStack.addRelativeTo(capture, {
+    relation: 'after',
+    toMiddleware: 'httpSigningMiddleware',
+    name: 'captureSignedRequest',
+    override: true,
+  });
   try {
     await send(s3);
   } catch (err) {
@@ -35,8 +40,17 @@ async function signedRequestOf(s3: S3Client, send: (s3: S3Client) => Promise<unk
   throw new Error('the request was sent');
 }
 
-const part = { Bucket: 'archive', Key: 'archive/generated/f', UploadId: 'u1', PartNumber: 1, Body: Buffer.from('part bytes'), ChecksumAlgorithm: 'CRC32' as const, ChecksumCRC32: 'AAAAAA==' };
-const signedHeaders = (r: SignedRequest) => /SignedHeaders=([^,]+)/.exec(r.headers['authorization'] ?? '')?.[1]?.split(';') ?? [];
+const part = {
+  Bucket: 'archive',
+  Key: 'archive/generated/f',
+  UploadId: 'u1',
+  PartNumber: 1,
+  Body: Buffer.from('part bytes'),
+  ChecksumAlgorithm: 'CRC32' as const,
+  ChecksumCRC32: 'AAAAAA==',
+};
+const signedHeaders = (r: SignedRequest) =>
+  /SignedHeaders=([^,]+)/.exec(r.headers['authorization'] ?? '')?.[1]?.split(';') ?? [];
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 describe('one S3 client configuration for AWS, the local stack and the tests', () => {
@@ -53,38 +67,52 @@ describe('one S3 client configuration for AWS, the local stack and the tests', (
   });
 
   it('in AWS (TLS): a part goes with its own CRC-32 only, unsigned payload, the checksum header signed', async () => {
-    const r = await signedRequestOf(createS3Client({ region: 'eu-west-1', credentials }), (s3) => s3.send(new UploadPartCommand(part)));
+    const r = await signedRequestOf(createS3Client({ region: 'eu-west-1', credentials }), (s3) =>
+      s3.send(new UploadPartCommand(part)),
+    );
 
     expect(r.protocol).toBe('https:');
     expect(r.headers['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
     expect(r.headers['x-amz-checksum-crc32']).toBe('AAAAAA==');
-    expect(Object.keys(r.headers).filter((h) => /^x-amz-checksum-|^content-md5$/i.test(h))).toEqual(['x-amz-checksum-crc32']);
+    expect(Object.keys(r.headers).filter((h) => /^x-amz-checksum-|^content-md5$/i.test(h))).toEqual([
+      'x-amz-checksum-crc32',
+    ]);
     expect(r.headers['content-encoding']).toBeUndefined();
     expect(signedHeaders(r)).toEqual(expect.arrayContaining(['x-amz-checksum-crc32', 'x-amz-content-sha256']));
   });
 
   it('keeps the payload signed where no checksum covers it: CompleteMultipartUpload, and a PutObject without one', async () => {
-    const complete = await signedRequestOf(createS3Client({ region: 'eu-west-1', credentials }), (s3) => s3.send(new CompleteMultipartUploadCommand({
-        Bucket: 'archive',
-        Key: 'k',
-        UploadId: 'u1',
-        ChecksumType: 'FULL_OBJECT',
-        ChecksumCRC32: 'AAAAAA==',
-        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"e"', ChecksumCRC32: 'AAAAAA==' }] },
-      })),
+    const complete = await signedRequestOf(createS3Client({ region: 'eu-west-1', credentials }), (s3) =>
+      s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: 'archive',
+          Key: 'k',
+          UploadId: 'u1',
+          ChecksumType: 'FULL_OBJECT',
+          ChecksumCRC32: 'AAAAAA==',
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"e"', ChecksumCRC32: 'AAAAAA==' }] },
+        }),
+      ),
     );
     // Its x-amz-checksum-crc32 is the object's, not a checksum of this XML body.
     expect(complete.headers['x-amz-content-sha256']).toMatch(SHA256_HEX);
 
-    const bare = await signedRequestOf(createS3Client({ region: 'eu-west-1', credentials }), (s3) => s3.send(new PutObjectCommand({ Bucket: 'archive', Key: 'k', Body: 'x' })));
+    const bare = await signedRequestOf(createS3Client({ region: 'eu-west-1', credentials }), (s3) =>
+      s3.send(new PutObjectCommand({ Bucket: 'archive', Key: 'k', Body: 'x' })),
+    );
     expect(bare.headers['x-amz-content-sha256']).toMatch(SHA256_HEX);
   });
 
   it('leaves a checksummed body unsigned over plain HTTP only to a loopback server', async () => {
-    const local = await signedRequestOf(createS3Client({ endpoint: 'http://127.0.0.1:9000', credentials }), (s3) => s3.send(new UploadPartCommand(part)));
+    const local = await signedRequestOf(createS3Client({ endpoint: 'http://127.0.0.1:9000', credentials }), (s3) =>
+      s3.send(new UploadPartCommand(part)),
+    );
     expect(local.headers['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
 
-    const remote = await signedRequestOf(createS3Client({ endpoint: 'http://s3.internal.example:9000', credentials }), (s3) => s3.send(new UploadPartCommand(part)));
+    const remote = await signedRequestOf(
+      createS3Client({ endpoint: 'http://s3.internal.example:9000', credentials }),
+      (s3) => s3.send(new UploadPartCommand(part)),
+    );
     expect(remote.headers['x-amz-content-sha256']).toMatch(SHA256_HEX);
   });
 });

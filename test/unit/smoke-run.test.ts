@@ -73,8 +73,10 @@ function target(kind: SmokeTarget['kind'] = 'deployed'): SmokeTarget & { sent: s
 
 async function run(t = target(), opts: { timeoutMs?: number; sha256?: string } = {}) {
   const lines: string[] = [];
-  const ok = await runSmoke(t, { fileId: FILE, timeoutMs: opts.timeoutMs ?? 5_000, pollMs: 10, sha256: opts.sha256 }, (step, pass, detail) =>
-    lines.push(`${pass ? 'PASS' : 'FAIL'} ${step}: ${detail}`),
+  const ok = await runSmoke(
+    t,
+    { fileId: FILE, timeoutMs: opts.timeoutMs ?? 5_000, pollMs: 10, sha256: opts.sha256 },
+    (step, pass, detail) => lines.push(`${pass ? 'PASS' : 'FAIL'} ${step}: ${detail}`),
   );
   return { ok, lines };
 }
@@ -97,12 +99,20 @@ describe('the smoke run', () => {
     const t = target();
     const { ok, lines } = await run(t);
     expect(ok).toBe(true);
-    expect(lines.map((l) => l.split(':')[0])).toEqual(['PASS send job', 'PASS wait for record', 'PASS record hashes', 'PASS download', 'PASS verify download']);
+    expect(lines.map((l) => l.split(':')[0])).toEqual([
+      'PASS send job',
+      'PASS wait for record',
+      'PASS record hashes',
+      'PASS download',
+      'PASS verify download',
+    ]);
     expect(JSON.parse(t.sent[0] ?? '')).toEqual({ v: 1, fileId: FILE });
     const api = seen.filter((s) => s.path.startsWith('/v1/'));
     expect(api.length).toBeGreaterThanOrEqual(2);
     for (const { headers } of api) {
-      expect(headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=S3RVER\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=host;(x-amz-content-sha256;)?x-amz-date, Signature=[0-9a-f]{64}$/);
+      expect(headers.authorization).toMatch(
+        /^AWS4-HMAC-SHA256 Credential=S3RVER\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=host;(x-amz-content-sha256;)?x-amz-date, Signature=[0-9a-f]{64}$/,
+      );
     }
     // The presigned URL carries its own signature: a SigV4 header of ours would make S3 refuse it.
     const object = seen.find((s) => s.path.startsWith('/bucket/'));
@@ -123,27 +133,41 @@ describe('the smoke run', () => {
   });
 
   it('fails when the record stays pending past the timeout, showing the last state', async () => {
-    script.record = () => ({ status: 200, body: { status: 'pending', fileId: FILE, lastError: 'upstream answered 503' } });
+    script.record = () => ({
+      status: 200,
+      body: { status: 'pending', fileId: FILE, lastError: 'upstream answered 503' },
+    });
     const { ok, lines } = await run(target(), { timeoutMs: 100 });
     expect(ok).toBe(false);
-    expect(lines.at(-1)).toMatch(/^FAIL wait for record: no final record after 0 s; last seen: pending .*upstream answered 503/);
+    expect(lines.at(-1)).toMatch(
+      /^FAIL wait for record: no final record after 0 s; last seen: pending .*upstream answered 503/,
+    );
   });
 
   it('fails on an unavailable or failed record with its reason', async () => {
-    script.record = () => ({ status: 200, body: { status: 'failed', fileId: FILE, reason: 'dead_lettered', upstreamRequestId: 'req_1' } });
+    script.record = () => ({
+      status: 200,
+      body: { status: 'failed', fileId: FILE, reason: 'dead_lettered', upstreamRequestId: 'req_1' },
+    });
     const { lines } = await run();
-    expect(lines.at(-1)).toBe('FAIL wait for record: the file was not archived: status failed, reason "dead_lettered", upstreamRequestId "req_1"');
+    expect(lines.at(-1)).toBe(
+      'FAIL wait for record: the file was not archived: status failed, reason "dead_lettered", upstreamRequestId "req_1"',
+    );
   });
 
   it('explains a 403 from API Gateway: the caller lacks the auditor policy', async () => {
     script.record = () => ({ status: 403, body: { message: 'User is not authorized to access this resource' } });
     const { lines } = await run();
-    expect(lines.at(-1)).toMatch(/^FAIL wait for record: the lookup API answered 403 \(User is not authorized.*\): .*AuditorPolicyArn/);
+    expect(lines.at(-1)).toMatch(
+      /^FAIL wait for record: the lookup API answered 403 \(User is not authorized.*\): .*AuditorPolicyArn/,
+    );
   });
 
   it('requires a version id from a deployed (versioned) bucket, not from the local one', async () => {
     script.record = () => archived({ versionId: null });
-    expect((await run(target('deployed'))).lines.at(-1)).toMatch(/^FAIL record hashes: the record has no S3 version id/);
+    expect((await run(target('deployed'))).lines.at(-1)).toMatch(
+      /^FAIL record hashes: the record has no S3 version id/,
+    );
     expect((await run(target('local'))).ok).toBe(true);
   });
 
@@ -153,14 +177,19 @@ describe('the smoke run', () => {
   });
 
   it('fails the download when the presigned URL is refused', async () => {
-    script.object = () => ({ status: 403, body: Buffer.from('<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>') });
+    script.object = () => ({
+      status: 403,
+      body: Buffer.from('<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>'),
+    });
     const { lines } = await run();
     expect(lines.at(-1)).toBe('FAIL download: the presigned download URL answered 403 (AccessDenied)');
   });
 
   it('fails the verification on bytes that differ from the record, and stops reading past its size', async () => {
     script.object = () => ({ status: 200, body: Buffer.from('smoke test bytez') });
-    expect((await run()).lines.at(-1)).toMatch(/^FAIL verify download: the downloaded bytes do not match the record: sha256 [0-9a-f]{64}, record [0-9a-f]{64}; md5/);
+    expect((await run()).lines.at(-1)).toMatch(
+      /^FAIL verify download: the downloaded bytes do not match the record: sha256 [0-9a-f]{64}, record [0-9a-f]{64}; md5/,
+    );
     script.object = () => ({ status: 200, body: Buffer.alloc(1024 * 1024) });
     expect((await run()).lines.at(-1)).toMatch(/^FAIL verify download: .*more than 16 bytes, record 16/);
   });

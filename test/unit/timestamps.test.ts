@@ -61,7 +61,9 @@ describe('canonicalTimestamp', () => {
 
 describe('the listing sort key', () => {
   it('sorts by upstream created_at when it parses, else by the time the archive recorded the file', () => {
-    expect(listingSortTime('2025-06-02T11:15:00.123456+02:00', '2026-01-01T00:00:00.000Z')).toBe('2025-06-02T09:15:00.123Z');
+    expect(listingSortTime('2025-06-02T11:15:00.123456+02:00', '2026-01-01T00:00:00.000Z')).toBe(
+      '2025-06-02T09:15:00.123Z',
+    );
     expect(listingSortTime('next tuesday', '2026-01-01T00:00:00.000Z')).toBe('2026-01-01T00:00:00.000Z');
     expect(listingSortTime(null, '2026-01-01T00:00:00.000Z')).toBe('2026-01-01T00:00:00.000Z');
     expect(chatListingSortKey(listingSortTime(`2025-06-02T09:15:00.${'9'.repeat(60)}Z`, ''), 'claude_gen_file_a')).toBe(

@@ -70,9 +70,9 @@ describe('the ingest Lambda configuration', () => {
 
   it('accepts https and a loopback test upstream, and defaults to the real API', () => {
     expect(loadConfig(IngestConfigSchema, base).ANTHROPIC_BASE_URL).toBe('https://api.anthropic.com');
-    expect(loadConfig(IngestConfigSchema, { ...base, ANTHROPIC_BASE_URL: 'http://127.0.0.1:4010' }).ANTHROPIC_BASE_URL).toBe(
-      'http://127.0.0.1:4010',
-    );
+    expect(
+      loadConfig(IngestConfigSchema, { ...base, ANTHROPIC_BASE_URL: 'http://127.0.0.1:4010' }).ANTHROPIC_BASE_URL,
+    ).toBe('http://127.0.0.1:4010');
   });
 });
 
@@ -80,7 +80,9 @@ describe('the deployment configuration', () => {
   it.each(['http://api.anthropic.com', 'http://127.0.0.1:8080', 'http://localhost'])(
     'refuses archiver:upstreamBaseUrl=%s (a deployed function has no loopback upstream)',
     (url) => {
-      expect(() => parseDeploymentConfig({ 'archiver:upstreamBaseUrl': url })).toThrow(/archiver:upstreamBaseUrl: must be an https:\/\/ URL/);
+      expect(() => parseDeploymentConfig({ 'archiver:upstreamBaseUrl': url })).toThrow(
+        /archiver:upstreamBaseUrl: must be an https:\/\/ URL/,
+      );
     },
   );
 });
@@ -93,7 +95,11 @@ describe('the local stack (npm start)', () => {
   });
 
   it('uses the real API over https, a loopback upstream as given, and the sample upstream without a key', () => {
-    expect(chooseUpstream({ ANTHROPIC_API_KEY: 'k' })).toEqual({ kind: 'real', baseUrl: 'https://api.anthropic.com', apiKey: 'k' });
+    expect(chooseUpstream({ ANTHROPIC_API_KEY: 'k' })).toEqual({
+      kind: 'real',
+      baseUrl: 'https://api.anthropic.com',
+      apiKey: 'k',
+    });
     expect(chooseUpstream({ ANTHROPIC_API_KEY: 'k', ANTHROPIC_BASE_URL: 'http://localhost:4010' })).toMatchObject({
       baseUrl: 'http://localhost:4010',
     });
@@ -106,7 +112,11 @@ describe('the upstream client', () => {
   afterAll(() => agent.close());
 
   it('cannot be built for a plain-http upstream that is not loopback, whoever configured it', () => {
-    expect(() => createUpstreamClient({ baseUrl: 'http://api.anthropic.com', apiKey: 'k', dispatcher: agent })).toThrow(ConfigurationError);
-    expect(() => createUpstreamClient({ baseUrl: 'http://127.0.0.1:4010', apiKey: 'k', dispatcher: agent })).not.toThrow();
+    expect(() => createUpstreamClient({ baseUrl: 'http://api.anthropic.com', apiKey: 'k', dispatcher: agent })).toThrow(
+      ConfigurationError,
+    );
+    expect(() =>
+      createUpstreamClient({ baseUrl: 'http://127.0.0.1:4010', apiKey: 'k', dispatcher: agent }),
+    ).not.toThrow();
   });
 });

@@ -9,7 +9,9 @@ import { signedDelivery, testWebhookSecret } from '../support/webhook-signing.js
 const SECRET = testWebhookSecret();
 
 /** Follows the ReplayGuard contract: claim / complete / release with a fencing token and a lease. */
-function memoryReplays(leaseMs = 60_000): ReplayGuard & { items: Map<string, { state: string; token: string; leaseUntil: number; outcome?: StoredOutcome }> } {
+function memoryReplays(
+  leaseMs = 60_000,
+): ReplayGuard & { items: Map<string, { state: string; token: string; leaseUntil: number; outcome?: StoredOutcome }> } {
   const items = new Map<string, { state: string; token: string; leaseUntil: number; outcome?: StoredOutcome }>();
   let n = 0;
   return {
@@ -17,7 +19,8 @@ function memoryReplays(leaseMs = 60_000): ReplayGuard & { items: Map<string, { s
     async claim(id, now): Promise<ReplayClaim> {
       const item = items.get(id);
       if (item?.state === 'done' && item.outcome) return { kind: 'duplicate', outcome: item.outcome };
-      if (item?.state === 'pending' && item.leaseUntil >= now) return { kind: 'in_progress', retryAfterSeconds: Math.ceil((item.leaseUntil - now) / 1000) };
+      if (item?.state === 'pending' && item.leaseUntil >= now)
+        return { kind: 'in_progress', retryAfterSeconds: Math.ceil((item.leaseUntil - now) / 1000) };
       const token = `t${++n}`;
       items.set(id, { state: 'pending', token, leaseUntil: now + leaseMs });
       return { kind: 'claimed', token };
@@ -34,7 +37,10 @@ function memoryReplays(leaseMs = 60_000): ReplayGuard & { items: Map<string, { s
 function setup(overrides: { jobs?: JobSender; chats?: ChatFanOut; replays?: ReplayGuard } = {}) {
   const sent: string[] = [];
   const logs: { level: string; message: string; attributes: Record<string, unknown> }[] = [];
-  const entry = (level: string) => (message: string, attributes: Record<string, unknown> = {}) => void logs.push({ level, message, attributes });
+  const entry =
+    (level: string) =>
+    (message: string, attributes: Record<string, unknown> = {}) =>
+      void logs.push({ level, message, attributes });
   const replays = overrides.replays ?? memoryReplays();
   const handler = createWebhookHandler({
     secrets: { active: async () => [SECRET] },
@@ -46,7 +52,10 @@ function setup(overrides: { jobs?: JobSender; chats?: ChatFanOut; replays?: Repl
     now: Date.now,
   });
   const call = (delivery: ReturnType<typeof signedDelivery>, signal?: AbortSignal) =>
-    handler(eventOf(delivery), signal ? { signal } : {}).then((r) => ({ ...r, json: JSON.parse(r.body) as Record<string, unknown> }));
+    handler(eventOf(delivery), signal ? { signal } : {}).then((r) => ({
+      ...r,
+      json: JSON.parse(r.body) as Record<string, unknown>,
+    }));
   return { handler, call, sent, logs, replays };
 }
 
@@ -63,7 +72,10 @@ function eventOf(d: ReturnType<typeof signedDelivery>): APIGatewayProxyEvent {
     stageVariables: null,
     body: d.body.toString('base64'),
     isBase64Encoded: true,
-    requestContext: { requestId: 'r1', identity: { sourceIp: '198.51.100.7' } } as APIGatewayProxyEvent['requestContext'],
+    requestContext: {
+      requestId: 'r1',
+      identity: { sourceIp: '198.51.100.7' },
+    } as APIGatewayProxyEvent['requestContext'],
   };
 }
 
@@ -85,7 +97,9 @@ describe('webhook use case', () => {
     const first = await call(delivery);
     expect(first.statusCode).toBe(503);
     expect(first.headers?.['Retry-After']).toBe('10');
-    expect(first.json).toEqual({ error: { type: 'service_unavailable', message: expect.stringContaining('send the same delivery again') } });
+    expect(first.json).toEqual({
+      error: { type: 'service_unavailable', message: expect.stringContaining('send the same delivery again') },
+    });
     const retry = await call(delivery);
     expect(retry.statusCode).toBe(202);
     expect(retry.json).toMatchObject({ duplicate: false, fileIds: ['claude_gen_file_01a'] });
@@ -105,7 +119,12 @@ describe('webhook use case', () => {
 
   it('passes upstream’s retry-after on when the chat fan-out is throttled', async () => {
     const { call } = setup({
-      chats: { enqueueChatFiles: () => Promise.reject(new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_1', { retryable: true, retryAfterMs: 42_000 })) },
+      chats: {
+        enqueueChatFiles: () =>
+          Promise.reject(
+            new UpstreamRateLimitedError(429, 'rate_limit_error', 'req_1', { retryable: true, retryAfterMs: 42_000 }),
+          ),
+      },
     });
     const res = await call(signedDelivery(event, [SECRET]));
     expect(res.statusCode).toBe(503);

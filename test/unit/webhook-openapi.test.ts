@@ -18,7 +18,11 @@ const doc = JSON.parse(readFileSync(new URL('../../docs/webhook-openapi.json', i
 };
 const Operation = z.object({
   parameters: z.array(z.object({ name: z.string(), in: z.string(), required: z.boolean() })),
-  requestBody: z.object({ content: z.object({ 'application/json': z.object({ examples: z.record(z.string(), z.object({ value: z.unknown() })) }) }) }),
+  requestBody: z.object({
+    content: z.object({
+      'application/json': z.object({ examples: z.record(z.string(), z.object({ value: z.unknown() })) }),
+    }),
+  }),
   responses: z.record(z.string(), z.unknown()),
 });
 
@@ -26,14 +30,16 @@ describe('OpenAPI document of the webhook', () => {
   const operation = Operation.parse(doc.paths[WEBHOOK_ROUTE.resource]?.[WEBHOOK_ROUTE.method.toLowerCase()]);
 
   it('documents exactly the route the handler and API Gateway serve', () => {
-    expect(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))).toEqual([
-      `${WEBHOOK_ROUTE.method} ${WEBHOOK_ROUTE.resource}`,
-    ]);
+    expect(
+      Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)),
+    ).toEqual([`${WEBHOOK_ROUTE.method} ${WEBHOOK_ROUTE.resource}`]);
   });
 
   it('requires exactly the three Standard Webhooks headers', () => {
     expect(operation.parameters.map((p) => [p.in, p.name, p.required]).sort()).toEqual(
-      Object.values(WEBHOOK_HEADERS).map((h) => ['header', h, true]).sort(),
+      Object.values(WEBHOOK_HEADERS)
+        .map((h) => ['header', h, true])
+        .sort(),
     );
   });
 
@@ -41,12 +47,14 @@ describe('OpenAPI document of the webhook', () => {
     const event = z
       .object({
         additionalProperties: z.literal(false),
-        properties: z.object({
-          v: z.object({ enum: z.array(z.number()) }),
-          fileIds: z.object({ maxItems: z.number() }),
-          chatIds: z.object({ maxItems: z.number() }),
-          reason: z.object({ maxLength: z.number() }),
-        }).strict(),
+        properties: z
+          .object({
+            v: z.object({ enum: z.array(z.number()) }),
+            fileIds: z.object({ maxItems: z.number() }),
+            chatIds: z.object({ maxItems: z.number() }),
+            reason: z.object({ maxLength: z.number() }),
+          })
+          .strict(),
         description: z.string(),
       })
       .passthrough()
@@ -67,7 +75,11 @@ describe('OpenAPI document of the webhook', () => {
   it('documents every answer the endpoint gives, and every error type', () => {
     expect(Object.keys(operation.responses).sort()).toEqual(['202', '400', '401', '404', '409', '413', '429', '503']);
     const error = z
-      .object({ properties: z.object({ error: z.object({ properties: z.object({ type: z.object({ enum: z.array(z.string()) }) }) }) }) })
+      .object({
+        properties: z.object({
+          error: z.object({ properties: z.object({ type: z.object({ enum: z.array(z.string()) }) }) }),
+        }),
+      })
       .parse(doc.components.schemas['Error']);
     expect(error.properties.error.properties.type.enum).toEqual([...WEBHOOK_ERROR_TYPES]);
   });

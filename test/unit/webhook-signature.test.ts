@@ -1,11 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { createWebhookSecrets, parseSecretDocument, verifySignature, WebhookSecretError } from '../../shared/webhook/signature.js';
+import {
+  createWebhookSecrets,
+  parseSecretDocument,
+  verifySignature,
+  WebhookSecretError,
+} from '../../shared/webhook/signature.js';
 import { signWebhook, signedDelivery, testWebhookSecret } from '../support/webhook-signing.js';
 
 const body = Buffer.from(JSON.stringify({ v: 1, fileIds: ['claude_gen_file_01a'] }));
 
 function headersOf(d: ReturnType<typeof signedDelivery>) {
-  return { id: d.headers['webhook-id'], timestamp: d.headers['webhook-timestamp'], signature: d.headers['webhook-signature'] };
+  return {
+    id: d.headers['webhook-id'],
+    timestamp: d.headers['webhook-timestamp'],
+    signature: d.headers['webhook-signature'],
+  };
 }
 
 describe('verifySignature (Standard Webhooks via the standardwebhooks package)', () => {
@@ -13,13 +22,20 @@ describe('verifySignature (Standard Webhooks via the standardwebhooks package)',
 
   it('accepts a signature made from the spec with node:crypto, over the exact bytes', () => {
     const d = signedDelivery(body, [secret]);
-    expect(verifySignature(d.body, headersOf(d), [secret])).toEqual({ ok: true, webhookId: d.id, timestamp: Number(d.headers['webhook-timestamp']) });
+    expect(verifySignature(d.body, headersOf(d), [secret])).toEqual({
+      ok: true,
+      webhookId: d.id,
+      timestamp: Number(d.headers['webhook-timestamp']),
+    });
   });
 
   it('refuses the same signature over re-serialised JSON (one byte of whitespace differs)', () => {
     const d = signedDelivery(body, [secret]);
     const reserialised = Buffer.from(JSON.stringify(JSON.parse(d.body.toString()), null, 1));
-    expect(verifySignature(reserialised, headersOf(d), [secret])).toEqual({ ok: false, refusal: 'no_matching_signature' });
+    expect(verifySignature(reserialised, headersOf(d), [secret])).toEqual({
+      ok: false,
+      refusal: 'no_matching_signature',
+    });
   });
 
   it('refuses a signature by another secret, or over another id or timestamp', () => {
@@ -55,13 +71,31 @@ describe('verifySignature (Standard Webhooks via the standardwebhooks package)',
   it('refuses missing and malformed headers without computing anything', () => {
     const d = signedDelivery(body, [secret]);
     const h = headersOf(d);
-    expect(verifySignature(body, { ...h, signature: undefined }, [secret])).toEqual({ ok: false, refusal: 'missing_headers' });
+    expect(verifySignature(body, { ...h, signature: undefined }, [secret])).toEqual({
+      ok: false,
+      refusal: 'missing_headers',
+    });
     expect(verifySignature(body, { ...h, id: '' }, [secret])).toEqual({ ok: false, refusal: 'missing_headers' });
-    expect(verifySignature(body, { ...h, timestamp: `${h.timestamp}abc` }, [secret])).toEqual({ ok: false, refusal: 'malformed_headers' });
-    expect(verifySignature(body, { ...h, id: 'has space' }, [secret])).toEqual({ ok: false, refusal: 'malformed_headers' });
-    expect(verifySignature(body, { ...h, id: 'x'.repeat(257) }, [secret])).toEqual({ ok: false, refusal: 'malformed_headers' });
-    expect(verifySignature(body, { ...h, signature: 'v1,'.padEnd(5000, 'a') }, [secret])).toEqual({ ok: false, refusal: 'malformed_headers' });
-    expect(verifySignature(body, { ...h, signature: 'v2,abc v1a' }, [secret])).toEqual({ ok: false, refusal: 'no_matching_signature' });
+    expect(verifySignature(body, { ...h, timestamp: `${h.timestamp}abc` }, [secret])).toEqual({
+      ok: false,
+      refusal: 'malformed_headers',
+    });
+    expect(verifySignature(body, { ...h, id: 'has space' }, [secret])).toEqual({
+      ok: false,
+      refusal: 'malformed_headers',
+    });
+    expect(verifySignature(body, { ...h, id: 'x'.repeat(257) }, [secret])).toEqual({
+      ok: false,
+      refusal: 'malformed_headers',
+    });
+    expect(verifySignature(body, { ...h, signature: 'v1,'.padEnd(5000, 'a') }, [secret])).toEqual({
+      ok: false,
+      refusal: 'malformed_headers',
+    });
+    expect(verifySignature(body, { ...h, signature: 'v2,abc v1a' }, [secret])).toEqual({
+      ok: false,
+      refusal: 'no_matching_signature',
+    });
   });
 });
 

@@ -35,13 +35,26 @@ export interface RecordedCall {
 interface MiddlewareClient {
   middlewareStack: {
     add(
-      middleware: (next: (args: { input: unknown }) => Promise<unknown>, context: { clientName?: string; commandName?: string }) => (args: { input: unknown }) => Promise<unknown>,
+      middleware: (
+        next: (args: { input: unknown }) => Promise<unknown>,
+        context: { clientName?: string; commandName?: string },
+      ) => (args: { input: unknown }) => Promise<unknown>,
       options: { step: 'initialize'; name: string; override?: boolean },
     ): void;
   };
 }
 
-const TARGET_FIELDS = ['Bucket', 'Key', 'VersionId', 'Prefix', 'TableName', 'IndexName', 'QueueUrl', 'QueueName', 'SecretId'] as const;
+const TARGET_FIELDS = [
+  'Bucket',
+  'Key',
+  'VersionId',
+  'Prefix',
+  'TableName',
+  'IndexName',
+  'QueueUrl',
+  'QueueName',
+  'SecretId',
+] as const;
 
 const recorded: RecordedCall[] = [];
 let checkedUpTo = 0;
@@ -51,7 +64,12 @@ let checkedUpTo = 0;
  * middleware stack), as made by `principal` on the deployed resources `bindings` names. The handler
  * code is untouched: the middleware only observes and passes the call on.
  */
-export function recordCallsOf<C extends object>(client: C, principal: PrincipalName, bindings: ResourceBindings, via?: string): C {
+export function recordCallsOf<C extends object>(
+  client: C,
+  principal: PrincipalName,
+  bindings: ResourceBindings,
+  via?: string,
+): C {
   const stack = (client as unknown as MiddlewareClient).middlewareStack;
   stack.add(
     (next, context) => async (args) => {
@@ -92,7 +110,8 @@ function targetOf(input: unknown, dynamo: ResourceBindings | undefined, operatio
   const target: Record<string, unknown> = {};
   for (const field of TARGET_FIELDS) if (typeof source[field] === 'string') target[field] = source[field];
   // Multi-table DynamoDB calls: the tables (and, for transactions, each item's operation).
-  if (typeof source['RequestItems'] === 'object' && source['RequestItems'] !== null) target['Tables'] = Object.keys(source['RequestItems']);
+  if (typeof source['RequestItems'] === 'object' && source['RequestItems'] !== null)
+    target['Tables'] = Object.keys(source['RequestItems']);
   const leading = dynamo
     ? leadingKeysOf(operation, source, (table) => {
         const deployed = dynamo.tables?.[table];
@@ -103,7 +122,11 @@ function targetOf(input: unknown, dynamo: ResourceBindings | undefined, operatio
   if (Array.isArray(source['TransactItems'])) {
     target['TransactItems'] = source['TransactItems'].map((item: Record<string, { TableName?: string }>, i) => {
       const [op, body] = Object.entries(item)[0] ?? ['unknown', {}];
-      return { op, TableName: body.TableName, ...(leading.transactItems?.[i] ? { LeadingKeys: leading.transactItems[i] } : {}) };
+      return {
+        op,
+        TableName: body.TableName,
+        ...(leading.transactItems?.[i] ? { LeadingKeys: leading.transactItems[i] } : {}),
+      };
     });
   }
   return target;

@@ -40,7 +40,8 @@ export class CloudFormationResolver {
   /** Like resolve, for a value that must come out as a string (a name or an ARN). */
   resolveString(stackName: string, value: unknown): string {
     const resolved = this.resolve(stackName, value);
-    if (typeof resolved !== 'string') throw new Error(`expected a string, resolved ${JSON.stringify(value)} to ${JSON.stringify(resolved)}`);
+    if (typeof resolved !== 'string')
+      throw new Error(`expected a string, resolved ${JSON.stringify(value)} to ${JSON.stringify(resolved)}`);
     return resolved;
   }
 
@@ -64,7 +65,8 @@ export class CloudFormationResolver {
         return this.attribute(stackName, stringArg(fn, id), stringArg(fn, attr));
       }
       case 'Fn::Join': {
-        if (!Array.isArray(arg) || arg.length !== 2 || !Array.isArray(arg[1])) throw new Error(`malformed Fn::Join ${JSON.stringify(arg)}`);
+        if (!Array.isArray(arg) || arg.length !== 2 || !Array.isArray(arg[1]))
+          throw new Error(`malformed Fn::Join ${JSON.stringify(arg)}`);
         const parts = (arg[1] as unknown[]).map((p) => this.resolveString(stackName, p));
         return parts.join(stringArg(fn, arg[0]));
       }
@@ -164,7 +166,8 @@ export class CloudFormationResolver {
     const resource = this.template(stackName).Resources[logicalId];
     if (!resource) throw new Error(`stack ${stackName} has no resource ${logicalId}`);
     const nameProperty = PHYSICAL_NAME_PROPERTY[resource.Type];
-    if (nameProperty === undefined) throw new Error(`the permission checks' resolver does not name ${resource.Type} (${logicalId})`);
+    if (nameProperty === undefined)
+      throw new Error(`the permission checks' resolver does not name ${resource.Type} (${logicalId})`);
     const explicit = resource.Properties?.[nameProperty];
     if (explicit !== undefined) return this.resolveString(stackName, explicit);
     const generated = `${stackName}-${logicalId}-${fakeUuid(`${stackName}/${logicalId}`).replace(/-/g, '').slice(0, 12).toUpperCase()}`;

@@ -94,34 +94,46 @@ export function deployedPermissionsOf(app: SynthesizedArchiver): DeployedPermiss
 
   function principalOfRole(role: IConstruct): DeployedPrincipal {
     const id = logicalIdOf(role);
-    const refersToRole = (roles: unknown) => Array.isArray(roles) && roles.some((r) => JSON.stringify(r) === JSON.stringify({ Ref: id }));
+    const refersToRole = (roles: unknown) =>
+      Array.isArray(roles) && roles.some((r) => JSON.stringify(r) === JSON.stringify({ Ref: id }));
     const policies: DeployedPrincipal['policies'] = [];
     const roleProps = serviceResources[id]?.Properties ?? {};
-    if (roleProps['ManagedPolicyArns'] !== undefined) throw new Error(`role ${id} attaches managed policies, which the permission checks do not read`);
+    if (roleProps['ManagedPolicyArns'] !== undefined)
+      throw new Error(`role ${id} attaches managed policies, which the permission checks do not read`);
     for (const inline of (roleProps['Policies'] ?? []) as { PolicyName: string; PolicyDocument: unknown }[]) {
       policies.push({ name: inline.PolicyName, policy: policy(serviceStack, inline.PolicyDocument) });
     }
     for (const [pid, r] of Object.entries(serviceResources)) {
-      if ((r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') && refersToRole(r.Properties?.['Roles'])) {
+      if (
+        (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') &&
+        refersToRole(r.Properties?.['Roles'])
+      ) {
         policies.push({ name: pid, policy: policy(serviceStack, r.Properties?.['PolicyDocument']) });
       }
     }
     if (policies.length === 0) throw new Error(`role ${id} has no policy`);
     const roleArn = JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] });
-    const fn = Object.values(serviceResources).find((r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r.Properties?.['Role']) === roleArn);
+    const fn = Object.values(serviceResources).find(
+      (r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r.Properties?.['Role']) === roleArn,
+    );
     const variables = (fn?.Properties?.['Environment'] as { Variables?: unknown } | undefined)?.Variables;
-    const environment = variables === undefined ? undefined : (cfn.resolve(serviceStack, variables) as Record<string, string>);
+    const environment =
+      variables === undefined ? undefined : (cfn.resolve(serviceStack, variables) as Record<string, string>);
     return { arn: cfn.arnOf(serviceStack, id), policies, environment };
   }
 
-  const producerPolicies = Object.entries(serviceResources).filter(([pid, r]) => r.Type === 'AWS::IAM::ManagedPolicy' && pid.startsWith('JobProducerPolicy'));
-  if (producerPolicies.length !== 1) throw new Error(`expected one JobProducerPolicy, found ${producerPolicies.length}`);
+  const producerPolicies = Object.entries(serviceResources).filter(
+    ([pid, r]) => r.Type === 'AWS::IAM::ManagedPolicy' && pid.startsWith('JobProducerPolicy'),
+  );
+  if (producerPolicies.length !== 1)
+    throw new Error(`expected one JobProducerPolicy, found ${producerPolicies.length}`);
   const [producerId, producer] = producerPolicies[0] as [string, { Properties?: Record<string, unknown> }];
 
   function keyOf(stack: string, raw: unknown): string | undefined {
     if (raw === undefined) return undefined;
     const arn = cfn.resolveString(stack, raw);
-    if (!arn.startsWith('arn:aws:kms:')) throw new Error(`encryption key ${arn} is not a key ARN: the permission checks cannot follow it`);
+    if (!arn.startsWith('arn:aws:kms:'))
+      throw new Error(`encryption key ${arn} is not a key ARN: the permission checks cannot follow it`);
     return arn;
   }
   /** The single resource policy of `type` whose `property` refers to the resource (by Ref). */
@@ -135,14 +147,26 @@ export function deployedPermissionsOf(app: SynthesizedArchiver): DeployedPermiss
     if (found.length > 1) throw new Error(`more than one ${type} for ${id}`);
     return found[0] ? policy(dataStack, found[0].Properties?.['PolicyDocument']) : undefined;
   }
-  function dataResource(construct: IConstruct, name: string, keyArn: string | undefined, resourcePolicy: PolicyDocument | undefined): DeployedResource {
+  function dataResource(
+    construct: IConstruct,
+    name: string,
+    keyArn: string | undefined,
+    resourcePolicy: PolicyDocument | undefined,
+  ): DeployedResource {
     return { arn: cfn.arnOf(dataStack, logicalIdOf(construct)), name, keyArn, resourcePolicy };
   }
 
   const bucketId = logicalIdOf(app.data.archive.bucket);
   const bucketProps = dataResources[bucketId]?.Properties ?? {};
-  const sse = (bucketProps['BucketEncryption'] as { ServerSideEncryptionConfiguration?: { ServerSideEncryptionByDefault?: { SSEAlgorithm?: string; KMSMasterKeyID?: unknown } }[] } | undefined)
-    ?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault;
+  const sse = (
+    bucketProps['BucketEncryption'] as
+      | {
+          ServerSideEncryptionConfiguration?: {
+            ServerSideEncryptionByDefault?: { SSEAlgorithm?: string; KMSMasterKeyID?: unknown };
+          }[];
+        }
+      | undefined
+  )?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault;
   const queueOf = (construct: IConstruct): DeployedResource => {
     const id = logicalIdOf(construct);
     return dataResource(
@@ -156,14 +180,18 @@ export function deployedPermissionsOf(app: SynthesizedArchiver): DeployedPermiss
     const id = logicalIdOf(construct);
     const props = dataResources[id]?.Properties ?? {};
     const sseSpec = props['SSESpecification'] as { SSEType?: string; KMSMasterKeyId?: unknown } | undefined;
-    const hash = (props['KeySchema'] as { AttributeName: string; KeyType: string }[] | undefined)?.find((k) => k.KeyType === 'HASH');
+    const hash = (props['KeySchema'] as { AttributeName: string; KeyType: string }[] | undefined)?.find(
+      (k) => k.KeyType === 'HASH',
+    );
     if (!hash) throw new Error(`table ${id} has no partition key in its KeySchema`);
     return {
       ...dataResource(
         construct,
         cfn.resolveString(dataStack, { Ref: id }),
         sseSpec?.SSEType === 'KMS' ? keyOf(dataStack, sseSpec.KMSMasterKeyId) : undefined,
-        props['ResourcePolicy'] === undefined ? undefined : policy(dataStack, (props['ResourcePolicy'] as { PolicyDocument: unknown }).PolicyDocument),
+        props['ResourcePolicy'] === undefined
+          ? undefined
+          : policy(dataStack, (props['ResourcePolicy'] as { PolicyDocument: unknown }).PolicyDocument),
       ),
       partitionKey: hash.AttributeName,
     };
@@ -196,7 +224,8 @@ export function deployedPermissionsOf(app: SynthesizedArchiver): DeployedPermiss
 
   const keyPolicies: Record<string, PolicyDocument> = {};
   for (const [id, r] of Object.entries(dataResources)) {
-    if (r.Type === 'AWS::KMS::Key') keyPolicies[cfn.arnOf(dataStack, id)] = policy(dataStack, r.Properties?.['KeyPolicy']);
+    if (r.Type === 'AWS::KMS::Key')
+      keyPolicies[cfn.arnOf(dataStack, id)] = policy(dataStack, r.Properties?.['KeyPolicy']);
   }
   for (const r of Object.values(resources)) {
     if (r.keyArn && !keyPolicies[r.keyArn]) throw new Error(`no key policy for ${r.keyArn}`);
@@ -209,10 +238,12 @@ export function deployedPermissionsOf(app: SynthesizedArchiver): DeployedPermiss
       ingest: principalOfRole(app.service.ingest.role),
       lookup: principalOfRole(app.service.lookup.role),
       webhook: principalOfRole(app.service.webhook.function.role),
-      ...(Object.fromEntries(POLLER_SOURCES.map((source) => [pollerPrincipal(source), principalOfRole(app.service.discovery.functions[source].role)])) as Record<
-        PollerPrincipal,
-        DeployedPrincipal
-      >),
+      ...(Object.fromEntries(
+        POLLER_SOURCES.map((source) => [
+          pollerPrincipal(source),
+          principalOfRole(app.service.discovery.functions[source].role),
+        ]),
+      ) as Record<PollerPrincipal, DeployedPrincipal>),
       jobProducer: {
         arn: `arn:aws:iam::${FAKE_ACCOUNT}:role/job-producer`,
         policies: [{ name: producerId, policy: policy(serviceStack, producer.Properties?.['PolicyDocument']) }],

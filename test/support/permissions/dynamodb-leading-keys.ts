@@ -71,7 +71,9 @@ export function leadingKeysOf(
                 const write = asRecord(r);
                 return asRecord(write['PutRequest'])['Item'] ?? asRecord(write['DeleteRequest'])['Key'];
               });
-        byTable[t] = [...new Set(keys.map((k) => keyValue(asRecord(k)[pk])).filter((v): v is string => v !== undefined))];
+        byTable[t] = [
+          ...new Set(keys.map((k) => keyValue(asRecord(k)[pk])).filter((v): v is string => v !== undefined)),
+        ];
       }
       return { byTable };
     }

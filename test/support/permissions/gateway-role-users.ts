@@ -14,7 +14,11 @@ import { uniqueName } from '../local-aws.js';
  * archive bucket to the test bucket, nothing added. A resource elsewhere, NotAction or NotResource
  * fails here rather than being silently widened or dropped.
  */
-export function s3StatementsFor(principal: PrincipalName, testBucket: string, deployed: DeployedPermissions): PolicyDocument {
+export function s3StatementsFor(
+  principal: PrincipalName,
+  testBucket: string,
+  deployed: DeployedPermissions,
+): PolicyDocument {
   const deployedBucket = deployed.resources.archiveBucket.arn;
   const statements: PolicyStatement[] = [];
   for (const { policy } of deployed.principals[principal].policies) {
@@ -22,13 +26,21 @@ export function s3StatementsFor(principal: PrincipalName, testBucket: string, de
       const actions = asArray(s.Action).filter((a) => a.startsWith('s3:'));
       if (actions.length === 0) continue;
       if (s.NotAction !== undefined || s.NotResource !== undefined) {
-        throw new Error(`${principal}: an S3 statement with NotAction or NotResource is not mirrored on the gateway: ${JSON.stringify(s)}`);
+        throw new Error(
+          `${principal}: an S3 statement with NotAction or NotResource is not mirrored on the gateway: ${JSON.stringify(s)}`,
+        );
       }
       const resources = asArray(s.Resource).map((r) => {
-        if (r !== deployedBucket && !r.startsWith(`${deployedBucket}/`)) throw new Error(`${principal}: S3 grant on ${r}, outside the archive bucket`);
+        if (r !== deployedBucket && !r.startsWith(`${deployedBucket}/`))
+          throw new Error(`${principal}: S3 grant on ${r}, outside the archive bucket`);
         return `arn:aws:s3:::${testBucket}${r.slice(deployedBucket.length)}`;
       });
-      statements.push({ Effect: s.Effect, Action: actions, Resource: resources, ...(s.Condition ? { Condition: s.Condition } : {}) });
+      statements.push({
+        Effect: s.Effect,
+        Action: actions,
+        Resource: resources,
+        ...(s.Condition ? { Condition: s.Condition } : {}),
+      });
     }
   }
   if (statements.length === 0) throw new Error(`${principal} holds no S3 statement`);
@@ -60,7 +72,10 @@ export async function createArchiveBucketOnGateway(admin: S3Client, bucket: stri
   await admin.send(
     new PutObjectLockConfigurationCommand({
       Bucket: bucket,
-      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } } },
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } },
+      },
     }),
   );
 }

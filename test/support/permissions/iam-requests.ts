@@ -52,7 +52,13 @@ export function iamRequestsFor(call: RecordedCall, deployed: DeployedPermissions
           context: { ...secure, 'kms:ViaService': `${service}.${region}.amazonaws.com`, 'kms:CallerAccount': account },
           because: `${label} on ${resource.arn}: ${service} uses the key on the caller's behalf`,
         }));
-  const plain = (action: string, resource: string, on: ResourceName, context: Record<string, string | string[]> = {}, because = label): IamRequest => ({
+  const plain = (
+    action: string,
+    resource: string,
+    on: ResourceName,
+    context: Record<string, string | string[]> = {},
+    because = label,
+  ): IamRequest => ({
     action,
     resource,
     on,
@@ -72,7 +78,15 @@ export function iamRequestsFor(call: RecordedCall, deployed: DeployedPermissions
       const read = (withData: boolean) => [
         plain(versioned ? 's3:GetObjectVersion' : 's3:GetObject', object, on, tls),
         ...(call.outcome === 'not-found'
-          ? [plain('s3:ListBucket', res.arn, on, tls, `${label} of a missing key relied on a 404, which S3 gives only to a caller with s3:ListBucket (403 otherwise)`)]
+          ? [
+              plain(
+                's3:ListBucket',
+                res.arn,
+                on,
+                tls,
+                `${label} of a missing key relied on a 404, which S3 gives only to a caller with s3:ListBucket (403 otherwise)`,
+              ),
+            ]
           : []),
         ...(withData ? kms(res, on, 's3', 'kms:Decrypt') : []),
       ];
@@ -111,14 +125,27 @@ export function iamRequestsFor(call: RecordedCall, deployed: DeployedPermissions
         const on = bound(call.bindings.tables, table, 'table', call);
         const res = deployed.resources[on];
         if (res.partitionKey === undefined || PARTITION_KEY_OF[on] !== res.partitionKey) {
-          throw new Error(`${label}: table ${on} is keyed by ${res.partitionKey ?? 'nothing'} when deployed, but the recorder reads ${PARTITION_KEY_OF[on] ?? 'nothing'} (dynamodb-leading-keys.ts)`);
+          throw new Error(
+            `${label}: table ${on} is keyed by ${res.partitionKey ?? 'nothing'} when deployed, but the recorder reads ${PARTITION_KEY_OF[on] ?? 'nothing'} (dynamodb-leading-keys.ts)`,
+          );
         }
         const index = typeof call.target['IndexName'] === 'string' ? `/index/${call.target['IndexName']}` : '';
         if (action !== 'dynamodb:Scan' && (keys === undefined || keys.length === 0)) {
-          throw new Error(`${label} on table "${table}" without the partition key values it touches: dynamodb:LeadingKeys cannot be evaluated`);
+          throw new Error(
+            `${label} on table "${table}" without the partition key values it touches: dynamodb:LeadingKeys cannot be evaluated`,
+          );
         }
         const context = keys === undefined ? {} : { 'dynamodb:LeadingKeys': keys };
-        return [plain(action, `${res.arn}${index}`, on, context, keys === undefined ? label : `${label} of ${keys.join(', ')}`), ...kms(res, on, 'dynamodb', 'kms:Decrypt')];
+        return [
+          plain(
+            action,
+            `${res.arn}${index}`,
+            on,
+            context,
+            keys === undefined ? label : `${label} of ${keys.join(', ')}`,
+          ),
+          ...kms(res, on, 'dynamodb', 'kms:Decrypt'),
+        ];
       };
       const single: Record<string, string> = {
         GetItem: 'dynamodb:GetItem',
@@ -134,19 +161,29 @@ export function iamRequestsFor(call: RecordedCall, deployed: DeployedPermissions
         return onTable(table, action, action === 'dynamodb:Scan' ? undefined : leading[table]);
       }
       if (call.operation === 'BatchGetItem' || call.operation === 'BatchWriteItem') {
-        return ((call.target['Tables'] ?? []) as string[]).flatMap((t) => onTable(t, `dynamodb:${call.operation}`, leading[t]));
+        return ((call.target['Tables'] ?? []) as string[]).flatMap((t) =>
+          onTable(t, `dynamodb:${call.operation}`, leading[t]),
+        );
       }
       if (call.operation === 'TransactWriteItems' || call.operation === 'TransactGetItems') {
-        const itemAction: Record<string, string> = { Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem', Get: 'GetItem' };
-        return ((call.target['TransactItems'] ?? []) as { op: string; TableName: string; LeadingKeys?: string[] }[]).flatMap((i) =>
-          onTable(i.TableName, `dynamodb:${itemAction[i.op] ?? i.op}`, i.LeadingKeys),
-        );
+        const itemAction: Record<string, string> = {
+          Put: 'PutItem',
+          Update: 'UpdateItem',
+          Delete: 'DeleteItem',
+          ConditionCheck: 'ConditionCheckItem',
+          Get: 'GetItem',
+        };
+        return (
+          (call.target['TransactItems'] ?? []) as { op: string; TableName: string; LeadingKeys?: string[] }[]
+        ).flatMap((i) => onTable(i.TableName, `dynamodb:${itemAction[i.op] ?? i.op}`, i.LeadingKeys));
       }
       break;
     }
     case 'SQS': {
       const name =
-        typeof call.target['QueueUrl'] === 'string' ? (new URL(call.target['QueueUrl']).pathname.split('/').pop() ?? '') : stringField(call, 'QueueName');
+        typeof call.target['QueueUrl'] === 'string'
+          ? (new URL(call.target['QueueUrl']).pathname.split('/').pop() ?? '')
+          : stringField(call, 'QueueName');
       const on = bound(call.bindings.queues, name, 'queue', call);
       const res = deployed.resources[on];
       switch (call.operation) {
@@ -174,10 +211,17 @@ export function iamRequestsFor(call: RecordedCall, deployed: DeployedPermissions
       return [plain('secretsmanager:GetSecretValue', res.arn, on), ...kms(res, on, 'secretsmanager', 'kms:Decrypt')];
     }
   }
-  throw new Error(`${label}: the permission checks do not know which IAM actions this call needs; describe it in test/support/permissions/iam-requests.ts`);
+  throw new Error(
+    `${label}: the permission checks do not know which IAM actions this call needs; describe it in test/support/permissions/iam-requests.ts`,
+  );
 }
 
-function bound(bindings: Record<string, ResourceName> | undefined, localName: string, kind: string, call: RecordedCall): ResourceName {
+function bound(
+  bindings: Record<string, ResourceName> | undefined,
+  localName: string,
+  kind: string,
+  call: RecordedCall,
+): ResourceName {
   const name = bindings?.[localName];
   if (!name) {
     throw new Error(

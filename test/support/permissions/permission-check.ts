@@ -44,7 +44,11 @@ export async function checkCalls(calls: RecordedCall[], deployed: DeployedPermis
   return { denials: [...new Set(denials)], used };
 }
 
-function decide(principal: PrincipalName, request: IamRequest, deployed: DeployedPermissions): Promise<string | undefined> {
+function decide(
+  principal: PrincipalName,
+  request: IamRequest,
+  deployed: DeployedPermissions,
+): Promise<string | undefined> {
   const cacheKey = JSON.stringify([principal, request.action, request.resource, request.context]);
   let decision = decisions.get(cacheKey);
   if (!decision) {
@@ -54,7 +58,11 @@ function decide(principal: PrincipalName, request: IamRequest, deployed: Deploye
   return decision.then((d) => d && `${d} — needed by ${request.because}`);
 }
 
-async function simulate(principal: PrincipalName, request: IamRequest, deployed: DeployedPermissions): Promise<string | undefined> {
+async function simulate(
+  principal: PrincipalName,
+  request: IamRequest,
+  deployed: DeployedPermissions,
+): Promise<string | undefined> {
   const who = deployed.principals[principal];
   const resource = deployed.resources[request.on];
   const resourcePolicy = request.kmsKey ? deployed.keyPolicies[request.resource] : resource.resourcePolicy;

@@ -17,18 +17,28 @@ export interface GrantUse {
  * call needed printed) when ARCHIVER_PERMISSIONS_REPORT names a file; meaningful after a full
  * integration run, since a filtered run exercises fewer calls.
  */
-export async function reportUnusedGrants(deployed: DeployedPermissions, usageDir: string, target: string | undefined): Promise<void> {
+export async function reportUnusedGrants(
+  deployed: DeployedPermissions,
+  usageDir: string,
+  target: string | undefined,
+): Promise<void> {
   if (!target) return;
   const used: ActionUse[] = [];
-  for (const file of await readdir(usageDir)) used.push(...(JSON.parse(await readFile(join(usageDir, file), 'utf8')) as ActionUse[]));
+  for (const file of await readdir(usageDir))
+    used.push(...(JSON.parse(await readFile(join(usageDir, file), 'utf8')) as ActionUse[]));
   const grants: GrantUse[] = [];
-  for (const [principal, { policies }] of Object.entries(deployed.principals) as [PrincipalName, DeployedPermissions['principals'][PrincipalName]][]) {
+  for (const [principal, { policies }] of Object.entries(deployed.principals) as [
+    PrincipalName,
+    DeployedPermissions['principals'][PrincipalName],
+  ][]) {
     for (const { policy } of policies) {
       for (const s of policy.Statement) {
         if (s.Effect !== 'Allow') continue;
         for (const action of asArray(s.Action)) {
           for (const resource of asArray(s.Resource)) {
-            const matching = used.filter((u) => u.principal === principal && u.action === action && globMatches(resource, u.resource));
+            const matching = used.filter(
+              (u) => u.principal === principal && u.action === action && globMatches(resource, u.resource),
+            );
             grants.push({ principal, action, resource, uses: new Set(matching.map((u) => u.resource)).size });
           }
         }
@@ -37,7 +47,9 @@ export async function reportUnusedGrants(deployed: DeployedPermissions, usageDir
   }
   await writeFile(target, JSON.stringify(grants, null, 2));
   const unused = grants.filter((g) => g.uses === 0).map((g) => `${g.principal} ${g.action} on ${g.resource}`);
-  console.log(`deployed permissions: ${grants.length - unused.length} of ${grants.length} grants used; never needed by a recorded call:\n  ${unused.join('\n  ')}`);
+  console.log(
+    `deployed permissions: ${grants.length - unused.length} of ${grants.length} grants used; never needed by a recorded call:\n  ${unused.join('\n  ')}`,
+  );
 }
 
 function asArray(v: string | string[] | undefined): string[] {
@@ -45,6 +57,11 @@ function asArray(v: string | string[] | undefined): string[] {
 }
 
 function globMatches(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
   return re.test(value);
 }

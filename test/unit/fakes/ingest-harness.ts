@@ -30,6 +30,12 @@ export function ingestHarness(opts: { maxAttempts?: number; maxReceiveCount?: nu
     },
     random: () => 0,
   };
-  const deps: IngestDeps = { archive, queue, maxReceiveCount: opts.maxReceiveCount ?? 5, log: telemetry.log, counters: telemetry.counters };
+  const deps: IngestDeps = {
+    archive,
+    queue,
+    maxReceiveCount: opts.maxReceiveCount ?? 5,
+    log: telemetry.log,
+    counters: telemetry.counters,
+  };
   return { index, store, upstream, queue, sleeps, archive, deps, ...telemetry };
 }

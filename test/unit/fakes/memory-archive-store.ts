@@ -1,5 +1,11 @@
 import { judgeReadBack } from '../../../shared/archive/archive-store.js';
-import type { ArchivedObjectRef, ArchiveObject, ArchiveStore, ReadBack, StoredObject } from '../../../shared/archive/archive-store.js';
+import type {
+  ArchivedObjectRef,
+  ArchiveObject,
+  ArchiveStore,
+  ReadBack,
+  StoredObject,
+} from '../../../shared/archive/archive-store.js';
 import { IntegrityMeter, verifyIntegrity } from '../../../shared/archive/integrity.js';
 import type { ExpectedIntegrity } from '../../../shared/archive/integrity.js';
 
@@ -21,7 +27,10 @@ export class MemoryArchiveStore implements ArchiveStore {
 
   /** Puts an object as a delivery that died before indexing would have left it (its claim is the test's to make). */
   leaveBehind(key: string, bytes: Buffer): void {
-    this.commit({ key, contentType: 'application/octet-stream', contentDisposition: 'attachment', metadata: {} }, bytes);
+    this.commit(
+      { key, contentType: 'application/octet-stream', contentDisposition: 'attachment', metadata: {} },
+      bytes,
+    );
   }
 
   commits(key: string): number {
@@ -32,7 +41,12 @@ export class MemoryArchiveStore implements ArchiveStore {
     return this.versions.get(key)?.at(-1);
   }
 
-  async writeVerified(body: AsyncIterable<Uint8Array>, object: ArchiveObject, expected: ExpectedIntegrity, signal: AbortSignal): Promise<StoredObject> {
+  async writeVerified(
+    body: AsyncIterable<Uint8Array>,
+    object: ArchiveObject,
+    expected: ExpectedIntegrity,
+    signal: AbortSignal,
+  ): Promise<StoredObject> {
     if (this.failNextWrite !== undefined) {
       const err = this.failNextWrite;
       this.failNextWrite = undefined;

@@ -1,5 +1,10 @@
 import { STATUS_FIELDS } from '../../../shared/contracts/file-records.js';
-import type { ArchivedRecord, FailedRecord, FileRecord, UnavailableRecord } from '../../../shared/contracts/file-records.js';
+import type {
+  ArchivedRecord,
+  FailedRecord,
+  FileRecord,
+  UnavailableRecord,
+} from '../../../shared/contracts/file-records.js';
 import type { ChatPage, ClaimResult, FailureNote, FileIndex } from '../../../shared/index/file-index.js';
 import { InvalidCursorError } from '../../../shared/platform/errors.js';
 import { listingSortTime } from '../../../shared/contracts/table-keys.js';
@@ -24,7 +29,13 @@ export class MemoryFileIndex implements FileIndex {
     const lease = item?.['leaseExpiresAtMs'];
     if (!item || (item['status'] !== 'archived' && (typeof lease !== 'number' || lease < nowMs))) {
       const next: Item = { status: 'pending', firstSeenAt: new Date(nowMs).toISOString(), attempts: 0, ...item };
-      Object.assign(next, { fileId, source, leaseOwner: owner, leaseExpiresAtMs: nowMs + leaseMs, attempts: Number(next['attempts']) + 1 });
+      Object.assign(next, {
+        fileId,
+        source,
+        leaseOwner: owner,
+        leaseExpiresAtMs: nowMs + leaseMs,
+        attempts: Number(next['attempts']) + 1,
+      });
       this.items.set(fileId, next);
       if (next['status'] === 'failed') {
         next['status'] = 'pending';
@@ -86,7 +97,9 @@ export class MemoryFileIndex implements FileIndex {
   }
 
   async listChat(chatId: string, limit: number, cursor: string | undefined): Promise<ChatPage> {
-    const listing = [...(this.listings.get(chatId) ?? new Map<string, FileRecord>()).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const listing = [...(this.listings.get(chatId) ?? new Map<string, FileRecord>()).entries()].sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
     let start = 0;
     if (cursor !== undefined) {
       let after: { chatId?: unknown; sk?: unknown };
@@ -110,10 +123,13 @@ export class MemoryFileIndex implements FileIndex {
 
   private finish(record: ArchivedRecord | UnavailableRecord | FailedRecord, owner: string, sortAt: string): FileRecord {
     const item = this.items.get(record.fileId);
-    if (!item || item['leaseOwner'] !== owner) throw new Error('ConditionalCheckFailedException: the lease is not held by this owner');
+    if (!item || item['leaseOwner'] !== owner)
+      throw new Error('ConditionalCheckFailedException: the lease is not held by this owner');
     const { chatIds, ...fields } = record;
     for (const k of STATUS_FIELDS) if ((fields as Item)[k] === undefined) delete item[k];
-    Object.assign(item, Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)), { chatIds: [...new Set([...chatsOf(item), ...chatIds])].sort() });
+    Object.assign(item, Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)), {
+      chatIds: [...new Set([...chatsOf(item), ...chatIds])].sort(),
+    });
     item['sortAt'] ??= sortAt;
     for (const k of ['leaseOwner', 'leaseExpiresAtMs']) delete item[k];
     const stored = toRecord(item);

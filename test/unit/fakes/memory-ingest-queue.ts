@@ -13,7 +13,11 @@ export class MemoryIngestQueue implements IngestQueue {
     this.visibilityChanges.push({ receiptHandle, seconds });
   }
 
-  async sendDelayedCopy(message: { messageId: string; body: string }, delaySeconds: number, deferrals: number): Promise<void> {
+  async sendDelayedCopy(
+    message: { messageId: string; body: string },
+    delaySeconds: number,
+    deferrals: number,
+  ): Promise<void> {
     this.maybeFail();
     this.delayedCopies.push({ messageId: message.messageId, body: message.body, delaySeconds, deferrals });
   }

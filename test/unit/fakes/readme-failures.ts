@@ -31,7 +31,10 @@ export function readFailureTable(): FailureRow[] {
   const rows: FailureRow[] = [];
   for (const line of lines.slice(first + 2)) {
     if (!line.startsWith('|')) break;
-    const cells = line.slice(1, -1).split(' | ').map((c) => c.trim());
+    const cells = line
+      .slice(1, -1)
+      .split(' | ')
+      .map((c) => c.trim());
     if (cells.length !== 4) throw new Error(`a Failures row without four cells: ${line}`);
     const [failure = '', decisionCell = '', queue = '', metricCell = ''] = cells;
     const decision = /`([^`]+)`/.exec(decisionCell)?.[1];

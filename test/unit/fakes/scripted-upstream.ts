@@ -36,14 +36,21 @@ export class ScriptedUpstream implements UpstreamClient {
     return this.calls.get(`${fileId}:${call}`) ?? 0;
   }
 
-  async fetchMetadata(fileId: string, _source: FileSource, signal: AbortSignal): Promise<{ metadata: FileMetadata; requestId: string | undefined }> {
+  async fetchMetadata(
+    fileId: string,
+    _source: FileSource,
+    signal: AbortSignal,
+  ): Promise<{ metadata: FileMetadata; requestId: string | undefined }> {
     const file = this.answer(fileId, 'metadata', signal);
     return { metadata: structuredClone(file.metadata), requestId: 'req_metadata' };
   }
 
   async openContent(fileId: string, _source: FileSource, signal: AbortSignal): Promise<ContentResponse> {
     const file = this.answer(fileId, 'content', signal);
-    const md5 = file.contentMd5 === undefined ? createHash('md5').update(file.content).digest('base64') : (file.contentMd5 ?? undefined);
+    const md5 =
+      file.contentMd5 === undefined
+        ? createHash('md5').update(file.content).digest('base64')
+        : (file.contentMd5 ?? undefined);
     const content = file.content;
     return {
       body: (async function* () {
