@@ -11,7 +11,30 @@ export type UnavailableReason = 'not_found' | 'expired' | 'not_downloadable';
  */
 export type FailedReason = 'not_retryable' | 'too_large' | 'dead_lettered';
 
-interface RecordBase {
+/** A person upstream names (`user {id, email_address}`): the creator of a chat, project or document. */
+export interface UpstreamUser {
+  id: string;
+  /** Null where upstream gives no address. */
+  emailAddress: string | null;
+}
+
+/**
+ * Who and where a file came from, as upstream said when discovery read it. Every field is optional so
+ * records written before they were kept still parse; a record gains them when its file is seen again.
+ * `null` means upstream said null (or did not say), absent means not yet read.
+ */
+export interface RecordProvenance {
+  /** The creator of the chat, project or document the file was found in. */
+  creator?: UpstreamUser | null;
+  /** The organization whose Compliance data the file was read from (`org_…`). */
+  organizationId?: string | null;
+  /** The project the file's chat belongs to, or the project it is attached to (`claude_proj_…`). */
+  projectId?: string | null;
+  /** For chat files: the ids of the messages the file appeared in. */
+  messageIds?: string[];
+}
+
+interface RecordBase extends RecordProvenance {
   fileId: string;
   source: FileSource;
   /** Chats the file is listed under (uploaded files can belong to several; Files API files to none). */
