@@ -1,10 +1,17 @@
 /**
- * Measures the Lambda bundles exactly as `cdk synth` built them (cdk.out), not a re-bundle:
- * size of index.mjs and its source map, the approximate zip size, and the module initialisation
- * time of a cold `import` of the bundle in a fresh Node process.
+ * Measures the Lambda bundles exactly as `cdk synth` built them (cdk.out), not a re-bundle: the
+ * size of every function's index.mjs (exact) and, for ingest and lookup, the size of its source
+ * map, the approximate zip size, and the module initialisation time of a cold `import` of the
+ * bundle in a fresh Node process. With `--baseline` it measures a second cloud assembly (say,
+ * main's, synthesized in another worktree) in the same run, alternating the two import for import
+ * so the machine's load falls on both alike, and prints each figure next to the baseline's with
+ * their ratio.
  *
- *   npm run measure:bundle            # synth, then measure (10 cold imports per function)
- *   npx tsx infra/measure-bundle.ts [cdk.out] [runs]
+ *   npm run measure:bundle                                     # synth, then measure (10 cold imports per function)
+ *   npx tsx infra/measure-bundle.ts [cdk.out] [--runs 10] [--baseline ../main/cdk.out]
+ *
+ * The sizes are checked against the budgets below (exit code 1 when one is over); timings are
+ * printed, never asserted: on a shared machine they are noisy, read their ratios.
  *
  * A cold import runs everything a Lambda cold start runs in the handler module: configuration
  * validation, client construction and, for ingest, the upstream key read from Secrets Manager
@@ -14,14 +21,44 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { deflateRawSync } from 'node:zlib';
 import { z } from 'zod';
-import { SERVICE_NAMES } from '../shared/contracts/metric-names.js';
+import { DISCOVERY_SERVICE_NAMES, SERVICE_NAMES } from '../shared/contracts/metric-names.js';
 
-const outDir = resolve(process.argv[2] ?? 'cdk.out');
-const runs = Number(process.argv[3] ?? 10);
+const { values: options, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { runs: { type: 'string' }, baseline: { type: 'string' } },
+});
+const outDir = resolve(positionals[0] ?? 'cdk.out');
+// The second positional is the older spelling of --runs.
+const runs = Number(options.runs ?? positionals[1] ?? 10);
+const baselineDir = options.baseline === undefined ? undefined : resolve(options.baseline);
+if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${runs}`);
+
+const KiB = 1024;
+/**
+ * Upper bounds of index.mjs per function (issue 17): every function within 1 MiB, ingest and lookup
+ * (the two on a latency-sensitive path: a queue's backlog, an auditor's request) well below.
+ */
+export const BUNDLE_BUDGET_BYTES: Record<string, number> = {
+  [SERVICE_NAMES.ingest]: 900 * KiB,
+  [SERVICE_NAMES.lookup]: 600 * KiB,
+};
+const DEFAULT_BUDGET_BYTES = 1024 * KiB;
+
+/** Every function, in the order the tables list them. */
+const ALL_SERVICES = [
+  SERVICE_NAMES.ingest,
+  SERVICE_NAMES.lookup,
+  SERVICE_NAMES.webhook,
+  ...Object.values(DISCOVERY_SERVICE_NAMES),
+];
+/** The functions whose cold import this script can run (it knows their environment). */
+const TIMED_SERVICES = [SERVICE_NAMES.ingest, SERVICE_NAMES.lookup];
 
 const ManifestSchema = z.object({
   artifacts: z.record(
@@ -44,7 +81,7 @@ const TemplateSchema = z.object({
 });
 
 /** Finds each function's bundle directory in the cloud assembly by its Powertools service name. */
-function findBundles(): Map<string, string> {
+function findBundles(outDir: string): Map<string, string> {
   const manifest = ManifestSchema.parse(JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')));
   const bundles = new Map<string, string>();
   for (const artifact of Object.values(manifest.artifacts)) {
@@ -143,41 +180,114 @@ function median(values: number[]): number {
   return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
-const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+const kb = (bytes: number) => `${(bytes / KiB).toFixed(0)} KiB`;
+const ms = (xs: number[]) =>
+  `${median(xs).toFixed(0)} ms (${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)})`;
+const ratio = (after: number, before: number) => `×${(after / before).toFixed(2)}`;
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+
+interface Tree {
+  readonly label: string;
+  readonly bundles: Map<string, string>;
+}
+
+interface Timings {
+  plain: number[];
+  withMaps: number[];
+}
+
+function bundleSizes(dir: string): { code: number; map: number; zipped: number } {
+  const code = readFileSync(join(dir, 'index.mjs'));
+  const map = readFileSync(join(dir, 'index.mjs.map'));
+  return {
+    code: code.length,
+    map: map.length,
+    zipped: deflateRawSync(code, { level: 9 }).length + deflateRawSync(map, { level: 9 }).length,
+  };
+}
 
 async function main(): Promise<void> {
-  const bundles = findBundles();
-  if (bundles.size === 0) throw new Error(`no bundled functions found in ${outDir}; run \`npm run synth\` first`);
+  const trees: Tree[] = [];
+  if (baselineDir) trees.push({ label: 'baseline', bundles: findBundles(baselineDir) });
+  const measured: Tree = { label: baselineDir ? 'this tree' : 'bundle', bundles: findBundles(outDir) };
+  trees.push(measured);
+  for (const tree of trees) {
+    if (tree.bundles.size === 0)
+      throw new Error(`no bundled functions found for ${tree.label}; run \`npm run synth\` first`);
+  }
   const stub = await startSecretsStub();
   const address = stub.address();
   if (address === null || typeof address === 'string') throw new Error('the Secrets Manager stub has no TCP address');
   const { port } = address;
   try {
-    console.log(`node ${process.version}, ${runs} cold imports per function and setting (Lambda runs nodejs24.x)\n`);
     console.log(
-      '| function | index.mjs | source map | zip (≈) | cold import, median (min-max) | same with --enable-source-maps |',
+      `node ${process.version}, ${runs} cold imports per function, tree and setting (Lambda runs nodejs24.x); load average ${load()}`,
     );
-    console.log('| --- | --- | --- | --- | --- | --- |');
-    for (const service of [SERVICE_NAMES.ingest, SERVICE_NAMES.lookup]) {
-      const dir = bundles.get(service);
+    if (baselineDir) console.log(`baseline: ${baselineDir}\nthis tree: ${outDir}`);
+
+    console.log(`\n| function | index.mjs | budget |${baselineDir ? ' baseline index.mjs | ratio |' : ''}`);
+    console.log(`| --- | --- | --- |${baselineDir ? ' --- | --- |' : ''}`);
+    const overBudget: string[] = [];
+    for (const service of ALL_SERVICES) {
+      const dir = measured.bundles.get(service);
       if (!dir) continue;
-      const file = join(dir, 'index.mjs');
-      const map = join(dir, 'index.mjs.map');
-      const code = readFileSync(file);
-      const zipped = deflateRawSync(code, { level: 9 }).length + deflateRawSync(readFileSync(map), { level: 9 }).length;
-      const env = environmentFor(service, `http://127.0.0.1:${port}`);
-      const plain: number[] = [];
-      const withMaps: number[] = [];
-      // Alternate the two settings so machine noise spreads evenly over both.
-      for (let i = 0; i < runs; i++) {
-        plain.push(await coldImport(file, env, []));
-        withMaps.push(await coldImport(file, env, ['--enable-source-maps']));
+      const size = statSync(join(dir, 'index.mjs')).size;
+      const budget = BUNDLE_BUDGET_BYTES[service] ?? DEFAULT_BUDGET_BYTES;
+      if (size > budget) overBudget.push(`${service}: ${kb(size)} > ${kb(budget)}`);
+      let row = `| ${service} | ${kb(size)} | ${size <= budget ? '≤' : '**over**'} ${kb(budget)} |`;
+      const baseDir = trees[0] !== measured ? trees[0]?.bundles.get(service) : undefined;
+      if (baseDir) {
+        const baseSize = statSync(join(baseDir, 'index.mjs')).size;
+        row += ` ${kb(baseSize)} | ${ratio(size, baseSize)} |`;
       }
-      const fmt = (xs: number[]) =>
-        `${median(xs).toFixed(0)} ms (${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)})`;
-      console.log(
-        `| ${service} | ${kb(code.length)} | ${kb(statSync(map).size)} | ${kb(zipped)} | ${fmt(plain)} | ${fmt(withMaps)} |`,
-      );
+      console.log(row);
+    }
+
+    console.log(
+      '\n| function | tree | index.mjs | source map | zip (≈) | cold import, median (min-max) | same with --enable-source-maps (as deployed) |',
+    );
+    console.log('| --- | --- | --- | --- | --- | --- | --- |');
+    for (const service of TIMED_SERVICES) {
+      const env = environmentFor(service, `http://127.0.0.1:${port}`);
+      const present = trees.filter((t) => t.bundles.has(service));
+      const timings = new Map<Tree, Timings>(present.map((t) => [t, { plain: [], withMaps: [] }]));
+      // Alternate trees and settings so machine noise spreads evenly over all of them.
+      for (let i = 0; i < runs; i++) {
+        for (const withMaps of [false, true]) {
+          for (const tree of present) {
+            const file = join(tree.bundles.get(service) ?? '', 'index.mjs');
+            const t = timings.get(tree);
+            const took = await coldImport(file, env, withMaps ? ['--enable-source-maps'] : []);
+            (withMaps ? t?.withMaps : t?.plain)?.push(took);
+          }
+        }
+      }
+      for (const tree of present) {
+        const sizes = bundleSizes(tree.bundles.get(service) ?? '');
+        const t = timings.get(tree) ?? { plain: [], withMaps: [] };
+        console.log(
+          `| ${service} | ${tree.label} | ${kb(sizes.code)} | ${kb(sizes.map)} | ${kb(sizes.zipped)} | ${ms(t.plain)} | ${ms(t.withMaps)} |`,
+        );
+      }
+      const base = present[0];
+      const after = present[1];
+      if (base && after) {
+        const b = timings.get(base);
+        const a = timings.get(after);
+        if (a && b) {
+          console.log(
+            `| ${service} | ratio | | | | ${ratio(median(a.plain), median(b.plain))} | ${ratio(median(a.withMaps), median(b.withMaps))} |`,
+          );
+        }
+      }
+    }
+    console.log(`\nload average at the end: ${load()}`);
+    if (overBudget.length > 0) {
+      console.error(`\nover budget: ${overBudget.join('; ')}`);
+      process.exitCode = 1;
     }
   } finally {
     stub.close();
