@@ -122,6 +122,9 @@ export class CloudFormationResolver {
         return this.attribute(stackName, name, 'KeyId');
       case 'AWS::SecretsManager::Secret':
         return this.attribute(stackName, name, 'Id');
+      case 'AWS::SNS::Topic':
+        // A topic's Ref is its ARN.
+        return `arn:aws:sns:${region}:${account}:${this.physicalName(stackName, name)}`;
       default:
         return this.physicalName(stackName, name);
     }
@@ -189,6 +192,8 @@ const PHYSICAL_NAME_PROPERTY: Record<string, string> = {
   'AWS::Logs::LogGroup': 'LogGroupName',
   'AWS::IAM::Role': 'RoleName',
   'AWS::IAM::ManagedPolicy': 'ManagedPolicyName',
+  'AWS::SNS::Topic': 'TopicName',
+  'AWS::CloudWatch::Alarm': 'AlarmName',
 };
 
 function stringArg(fn: string, value: unknown): string {
