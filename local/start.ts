@@ -287,7 +287,7 @@ function parsePort(value: string): number {
   return port;
 }
 
-/** The shared request budget's settings (README: configuration), read by the pollers and the worker. */
+/** The shared request budget's settings (docs/configuration.md), read by the pollers and the worker. */
 const BUDGET_VARIABLES = [
   'COMPLIANCE_REQUESTS_PER_MINUTE',
   'FILES_API_REQUESTS_PER_MINUTE',

@@ -17,8 +17,9 @@ import {
 import { backoffDelayMs } from '../upstream/retry-rules.js';
 
 /**
- * The failure model of the ingest path, in one place: what happens next after an error. The README's
- * "Failures" table lists the same rows, and test/unit/failure-decision.test.ts holds the two together.
+ * The failure model of the ingest path, in one place: what happens next after an error. The failure
+ * table in docs/failures.md lists the same rows, and test/unit/failure-decision.test.ts holds the two
+ * together.
  *
  * - retry-in-process: try the failed upstream call again in this invocation, after `delayMs`;
  * - requeue-after: the message comes back after a delay someone named (upstream's retry-after, the
@@ -170,7 +171,7 @@ export interface QueueActions {
   sendToDeadLetterQueue?: { reason: string };
 }
 
-/** Turns a decision into queue actions. Pure; one row of the README's failure table per decision kind. */
+/** Turns a decision into queue actions. Pure; one row of the failure table (docs/failures.md) per decision kind. */
 export function toQueueActions(decision: QueueDecision): QueueActions {
   switch (decision.kind) {
     case 'requeue-after':
