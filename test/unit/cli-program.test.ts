@@ -254,6 +254,6 @@ describe('docs/cli.md and --help agree', () => {
   });
 
   it('docs/cli.md lists the same exit codes as --help', () => {
-    for (const code of ['0', '1', '2', '3', '130']) expect(section).toMatch(new RegExp(`\\|\\s*${code} \\|`));
+    for (const code of ['0', '1', '2', '3', '130']) expect(section).toMatch(new RegExp(`\\|\\s*${code}\\s+\\|`));
   });
 });

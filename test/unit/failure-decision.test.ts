@@ -147,7 +147,7 @@ function promisedActions(phrase: string, row: Row, decision: QueueDecision): Que
   }
 }
 
-describe("the failure table in docs/failures.md", () => {
+describe('the failure table in docs/failures.md', () => {
   const table = readFailureTable();
 
   it('has exactly the rows this test checks', () => {

@@ -179,7 +179,7 @@ const SCENARIOS: Record<string, Scenario> = {
   'a body that is not JSON or not a valid job': { arrange: () => message('{"fileId":') },
 };
 
-describe("the failure table in docs/failures.md, through the ingest use case", () => {
+describe('the failure table in docs/failures.md, through the ingest use case', () => {
   const table = readFailureTable();
 
   it('has a scenario for every row and a row for every scenario', () => {
