@@ -46,7 +46,10 @@ const WEBHOOK_REPLAY_TABLE = 'claude-file-webhook-replays';
 const FUNCTION_TIMEOUT_SECONDS = 900;
 /** Deliveries of a job before the queue moves it to the dead-letter queue (the deployed default). */
 const MAX_RECEIVE_COUNT = 5;
-/** The pollers' timeout and schedules in the deployed stack (infra/constructs/discovery-pollers.ts, infra/config.ts). */
+/**
+ * The pollers' timeout and schedules in the deployed stack: POLLER_TIMEOUT in
+ * infra/constructs/discovery-pollers.ts, the schedule defaults in infra/deployment-config.ts.
+ */
 const POLLER_TIMEOUT_SECONDS = 300;
 const POLLER_SCHEDULE_MINUTES = { chats: 1, activities: 1, files_api: 15 } as const;
 
