@@ -14,7 +14,8 @@ import { ConfigurationError } from '../platform/errors.js';
  */
 
 export const UPSTREAM_URL_RULE =
-  'must be an https:// URL (plain http:// only for a loopback host: 127.0.0.0/8, ::1, localhost), because the API key travels with every request';
+  'must be an https:// URL (plain http:// only for a loopback host: 127.0.0.0/8, ::1, localhost), ' +
+  'because the API key travels with every request';
 
 /**
  * Whether a URL's host is loopback. Takes the WHATWG-normalised `hostname` of a parsed URL, in which

@@ -23,8 +23,9 @@ import { backoffDelayMs } from '../upstream/retry-rules.js';
  *
  * - retry-in-process: try the failed upstream call again in this invocation, after `delayMs`;
  * - requeue-after: the message comes back after a delay someone named (upstream's retry-after, the
- *   end of another delivery's lease, the next window of the shared request budget). Waiting is not failing: a copy of the message is sent back
- *   delayed, carrying its deferral count, and the delivery is acknowledged, so waits never use up
+ *   end of another delivery's lease, the next window of the shared request budget). Waiting is not
+ *   failing: a copy of the message is sent back delayed, carrying its deferral count, and the
+ *   delivery is acknowledged, so waits never use up
  *   the queue's receives. After MAX_DEFERRALS the message itself is hidden for the delay instead,
  *   so an endless wait ends in the dead-letter queue like any other repeated failure;
  * - requeue-with-backoff: the message comes back after a delay that grows with its receive count;

@@ -5,8 +5,9 @@ import GithubSlugger from 'github-slugger';
 /**
  * Finds what a Markdown document says exists in the repository, so a test can check it still does:
  * - backticked repository paths: `shared/ingest/failure-decision.ts`, `infra/constructs/`,
- *   `infra/constructs/webhook-*.ts` (a glob: at least one file matches); only spans that start with one of the repository's top-level
- *   folders and contain a `/` count, so `archive/` (an S3 prefix) or `FILE#<id>` (a key) do not;
+ *   `infra/constructs/webhook-*.ts` (a glob: at least one file matches); only spans that start with
+ *   one of the repository's top-level folders and contain a `/` count, so `archive/` (an S3 prefix)
+ *   or `FILE#<id>` (a key) do not;
  * - relative Markdown links, `[text](deployment.md#alarms)`: the file, and the heading the anchor names.
  * Fenced code blocks are commands and sample output, not references, and are skipped.
  */

@@ -38,17 +38,23 @@ describe('repository paths named in the docs', () => {
   });
 
   it('reports a missing file, a glob that matches nothing and a missing heading, naming each', () => {
-    const broken = brokenReferences(ROOT, ['test/unit/fixtures/doc-with-broken-paths.md']);
-    expect(broken).toEqual([
-      'test/unit/fixtures/doc-with-broken-paths.md:3: shared/ingest/no-such-file.ts (no such file: shared/ingest/no-such-file.ts)',
-      'test/unit/fixtures/doc-with-broken-paths.md:4: lambdas/*/no-such-handler.ts (no such file: lambdas/*/no-such-handler.ts)',
-      'test/unit/fixtures/doc-with-broken-paths.md:5: ../../../docs/nowhere.md (no such file: docs/nowhere.md)',
-      'test/unit/fixtures/doc-with-broken-paths.md:6: ../../../docs/failures.md#no-such-heading (no heading #no-such-heading in docs/failures.md)',
+    const fixture = 'test/support/fixtures/doc-with-broken-paths.md';
+    expect(brokenReferences(ROOT, [fixture])).toEqual([
+      `${fixture}:3: shared/ingest/no-such-file.ts (no such file: shared/ingest/no-such-file.ts)`,
+      `${fixture}:4: lambdas/*/no-such-handler.ts (no such file: lambdas/*/no-such-handler.ts)`,
+      `${fixture}:5: ../../../docs/nowhere.md (no such file: docs/nowhere.md)`,
+      `${fixture}:6: ../../../docs/failures.md#no-such-heading (no heading #no-such-heading in docs/failures.md)`,
     ]);
   });
 
   it('computes heading anchors as GitHub does', () => {
-    const anchors = anchorsOf('# The `archiver` CLI\n## Webhook: create and rotate the secret\n## Webhook: create and rotate the secret\n');
-    expect([...anchors]).toEqual(['the-archiver-cli', 'webhook-create-and-rotate-the-secret', 'webhook-create-and-rotate-the-secret-1']);
+    const anchors = anchorsOf(
+      '# The `archiver` CLI\n## Webhook: create and rotate the secret\n## Webhook: create and rotate the secret\n',
+    );
+    expect([...anchors]).toEqual([
+      'the-archiver-cli',
+      'webhook-create-and-rotate-the-secret',
+      'webhook-create-and-rotate-the-secret-1',
+    ]);
   });
 });

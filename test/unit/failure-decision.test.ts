@@ -47,7 +47,10 @@ interface Row {
   receiveCount?: number;
   /** Times the job was deferred before this message. */
   deferrals?: number;
-  /** For "hidden for that delay" and the backoff rows: the visibility expected, in seconds. For the deferral rows: the copy's delay. */
+  /**
+   * For "hidden for that delay" and the backoff rows: the visibility expected, in seconds. For the
+   * deferral rows: the copy's delay.
+   */
   visibilitySeconds?: number;
 }
 

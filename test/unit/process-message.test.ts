@@ -283,7 +283,7 @@ describe('processIngestMessage', () => {
     expect(h.metrics).toEqual([]);
   });
 
-  it('still reports a failure when the visibility change fails: the queue timeout brings the message back', async () => {
+  it('reports a failure when the visibility change fails: the queue timeout brings the message back', async () => {
     const h = ingestHarness();
     h.upstream.fail(GEN, 'metadata', new UpstreamRateLimitedError(429, undefined, undefined, { retryable: true }));
     h.queue.failNext = new Error('throttled');
@@ -293,7 +293,7 @@ describe('processIngestMessage', () => {
     expect(h.logs.some((l) => l.message === 'could not change the message visibility')).toBe(true);
   });
 
-  it('lets the message itself wait when its delayed copy cannot be sent: not acknowledged, hidden for the delay', async () => {
+  it('lets the message wait when its delayed copy cannot be sent: not acknowledged, hidden for the delay', async () => {
     const h = ingestHarness();
     h.upstream.fail(
       GEN,
