@@ -8,7 +8,8 @@ import GithubSlugger from 'github-slugger';
  *   `infra/constructs/webhook-*.ts` (a glob: at least one file matches); only spans that start with
  *   one of the repository's top-level folders and contain a `/` count, so `archive/` (an S3 prefix)
  *   or `FILE#<id>` (a key) do not;
- * - relative Markdown links, `[text](deployment.md#alarms)`: the file, and the heading the anchor names.
+ * - relative Markdown links, `[text](deployment.md#alarms)` or `[text](#alarms)`: the file, and the heading
+ *   the anchor names.
  * Fenced code blocks are commands and sample output, not references, and are skipped.
  */
 
@@ -61,14 +62,15 @@ export function referencesIn(markdown: string, docPath: string, folders: readonl
     if (fenced) return;
     for (const m of line.matchAll(LINK)) {
       const target = m[1] ?? '';
-      if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('#')) continue;
+      if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue;
       const [file = '', anchor] = target.split('#', 2);
       refs.push({
         doc: docPath,
         line: i + 1,
         kind: 'link',
         text: target,
-        path: join(docDir, decodeURI(file)),
+        // `#heading` alone is a heading of this document.
+        path: file ? join(docDir, decodeURI(file)) : docPath,
         ...(anchor ? { anchor } : {}),
       });
     }

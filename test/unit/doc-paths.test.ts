@@ -19,7 +19,7 @@ describe('repository paths named in the docs', () => {
     expect(brokenReferences(ROOT, DOCS)).toEqual([]);
   });
 
-  it('finds backticked paths and relative links, and leaves commands, placeholders and URLs alone', () => {
+  it('finds backticked paths and relative links (a bare #heading too), not commands, placeholders or URLs', () => {
     const md = [
       'The use case is `shared/ingest/archive-file.ts`; the boxes are `shared/<box>/`; S3 keys start `archive/`.',
       'See [the alarms](deployment.md#alarms), [the API](https://example.com/x) and [above](#top).',
@@ -32,6 +32,7 @@ describe('repository paths named in the docs', () => {
     expect(refs.map((r) => [r.kind, r.path, r.anchor, r.line])).toEqual([
       ['code', 'shared/ingest/archive-file.ts', undefined, 1],
       ['link', 'docs/deployment.md', 'alarms', 2],
+      ['link', 'docs/x.md', 'top', 2],
       ['code', 'lambdas/*/handler.ts', undefined, 6],
       ['code', 'local/start.ts', undefined, 6],
     ]);
@@ -44,6 +45,7 @@ describe('repository paths named in the docs', () => {
       `${fixture}:4: lambdas/*/no-such-handler.ts (no such file: lambdas/*/no-such-handler.ts)`,
       `${fixture}:5: ../../../docs/nowhere.md (no such file: docs/nowhere.md)`,
       `${fixture}:6: ../../../docs/failures.md#no-such-heading (no heading #no-such-heading in docs/failures.md)`,
+      `${fixture}:7: #nowhere-here (no heading #nowhere-here in ${fixture})`,
     ]);
   });
 
