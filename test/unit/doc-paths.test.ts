@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { anchorsOf, brokenReferences, referencesIn } from '../support/doc-references.js';
@@ -17,6 +18,14 @@ const DOCS = [
 describe('repository paths named in the docs', () => {
   it('every backticked path and relative link in README.md and docs/*.md exists', () => {
     expect(brokenReferences(ROOT, DOCS)).toEqual([]);
+  });
+
+  it('every docs/*.md opens with its title and then one line saying who it is for', () => {
+    const openings = DOCS.filter((d) => d.startsWith('docs/')).map((doc) => {
+      const [title = '', blank = '', reader = ''] = readFileSync(join(ROOT, doc), 'utf8').split('\n');
+      return { doc, opens: title.startsWith('# ') && blank === '' && /^For [^\n]+$/.test(reader) };
+    });
+    expect(openings.filter((o) => !o.opens).map((o) => o.doc)).toEqual([]);
   });
 
   it('finds backticked paths and relative links (a bare #heading too), not commands, placeholders or URLs', () => {
