@@ -8,7 +8,7 @@
  * their ratio.
  *
  *   npm run measure:bundle                                     # synth, then measure (10 cold imports per function)
- *   npx tsx infra/measure-bundle.ts [cdk.out] [--runs 10] [--baseline ../main/cdk.out]
+ *   npx tsx infra/measure-bundle.ts [cdk.out] [--runs 10] [--baseline ../main/cdk.out] [--plain-http-secrets]
  *
  * The sizes are checked against the budgets below (exit code 1 when one is over); timings are
  * printed, never asserted: on a shared machine they are noisy, read their ratios.
@@ -18,10 +18,11 @@
  * (answered here by a loopback stub, so the figure excludes the real network round trip). It does
  * not include the Lambda runtime's own start-up or the download of the code.
  */
-import { spawn } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { loadavg } from 'node:os';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -31,7 +32,7 @@ import { DISCOVERY_SERVICE_NAMES, SERVICE_NAMES } from '../shared/contracts/metr
 
 const { values: options, positionals } = parseArgs({
   allowPositionals: true,
-  options: { runs: { type: 'string' }, baseline: { type: 'string' } },
+  options: { runs: { type: 'string' }, baseline: { type: 'string' }, 'plain-http-secrets': { type: 'boolean' } },
 });
 const outDir = resolve(positionals[0] ?? 'cdk.out');
 // The second positional is the older spelling of --runs.
@@ -98,9 +99,59 @@ function findBundles(outDir: string): Map<string, string> {
   return bundles;
 }
 
-/** A Secrets Manager stand-in answering GetSecretValue, so the ingest module's cold start completes. */
-async function startSecretsStub(): Promise<Server> {
-  const server = createServer((req, res) => {
+/**
+ * A throwaway certificate for 127.0.0.1, made with the openssl command line (Node can make keys but
+ * not certificates), so the stub can answer over TLS as Secrets Manager does. Undefined when openssl
+ * is not installed.
+ */
+function loopbackCertificate(): { cert: string; key: string; certFile: string; cleanup: () => void } | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'measure-bundle-'));
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    return {
+      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+      certFile: join(dir, 'cert.pem'),
+      cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    };
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+}
+
+/**
+ * A Secrets Manager stand-in answering GetSecretValue, so the ingest module's cold start completes.
+ * Over TLS when it can, as in Lambda: over plain HTTP the SDK's HTTP handler loads `node:http` as an
+ * ES module, whose namespace makes Node load its own bundled undici (its WebSocket getters), tens of
+ * milliseconds that a function calling the HTTPS endpoint never spends.
+ */
+async function startSecretsStub(
+  tls: { cert: string; key: string } | undefined,
+): Promise<{ server: Server; endpoint: (port: number) => string }> {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     req.resume();
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
@@ -113,13 +164,16 @@ async function startSecretsStub(): Promise<Server> {
         }),
       );
     });
-  });
+  };
+  const server = tls ? createHttpsServer(tls, handler) : createHttpServer(handler);
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  return server;
+  return { server, endpoint: (port) => `${tls ? 'https' : 'http'}://127.0.0.1:${port}` };
 }
 
-function environmentFor(service: string, secretsEndpoint: string): NodeJS.ProcessEnv {
+function environmentFor(service: string, secretsEndpoint: string, caFile: string | undefined): NodeJS.ProcessEnv {
   const common = {
+    // The stub's certificate is trusted as an extra CA, as Lambda trusts the real endpoint's.
+    ...(caFile ? { NODE_EXTRA_CA_CERTS: caFile } : {}),
     PATH: process.env['PATH'],
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'measurement',
@@ -218,13 +272,19 @@ async function main(): Promise<void> {
     if (tree.bundles.size === 0)
       throw new Error(`no bundled functions found for ${tree.label}; run \`npm run synth\` first`);
   }
-  const stub = await startSecretsStub();
+  const certificate = options['plain-http-secrets'] ? undefined : loopbackCertificate();
+  const { server: stub, endpoint } = await startSecretsStub(certificate);
   const address = stub.address();
   if (address === null || typeof address === 'string') throw new Error('the Secrets Manager stub has no TCP address');
   const { port } = address;
   try {
     console.log(
       `node ${process.version}, ${runs} cold imports per function, tree and setting (Lambda runs nodejs24.x); load average ${load()}`,
+    );
+    console.log(
+      certificate
+        ? 'the Secrets Manager stub answers over TLS, as the real endpoint does'
+        : 'the Secrets Manager stub answers over plain HTTP (openssl missing, or --plain-http-secrets): the ingest import also loads node:http as an ES module, which Lambda does not',
     );
     if (baselineDir) console.log(`baseline: ${baselineDir}\nthis tree: ${outDir}`);
 
@@ -251,7 +311,7 @@ async function main(): Promise<void> {
     );
     console.log('| --- | --- | --- | --- | --- | --- | --- |');
     for (const service of TIMED_SERVICES) {
-      const env = environmentFor(service, `http://127.0.0.1:${port}`);
+      const env = environmentFor(service, endpoint(port), certificate?.certFile);
       const present = trees.filter((t) => t.bundles.has(service));
       const timings = new Map<Tree, Timings>(present.map((t) => [t, { plain: [], withMaps: [] }]));
       // Alternate trees and settings so machine noise spreads evenly over all of them.
@@ -291,6 +351,7 @@ async function main(): Promise<void> {
     }
   } finally {
     stub.close();
+    certificate?.cleanup();
   }
 }
 
