@@ -125,6 +125,9 @@ export class CloudFormationResolver {
       case 'AWS::SNS::Topic':
         // A topic's Ref is its ARN.
         return `arn:aws:sns:${region}:${account}:${this.physicalName(stackName, name)}`;
+      case 'AWS::ApiGateway::RestApi':
+        // A REST API's Ref is its id: ten lowercase letters and digits, the first part of its execute-api ARN.
+        return fakeUuid(`${stackName}/${name}`).replace(/-/g, '').slice(0, 10);
       default:
         return this.physicalName(stackName, name);
     }
