@@ -1,0 +1,48 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { RunOutcome } from './poller-run.js';
+
+export interface RepeatOptions {
+  /** Time between the starts of two polls (ms). */
+  everyMs: number;
+  /** How long after the invocation's start a poll may still begin (ms); 0 = one pass. */
+  windowMs: number;
+  now: () => number;
+  /** Sleeps (default: a timer); a test passes a clock's. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Called after each poll, e.g. to log it. */
+  onRun?: (outcome: RunOutcome) => void;
+}
+
+/**
+ * Polls a source several times within one invocation: a run, then another every `everyMs` while the
+ * invocation's window lasts, so a file is found within about `everyMs` of its appearance rather than
+ * within a schedule period, and an idle poll costs one listing request. Each poll is a whole poller
+ * run (lease, checkpoint, ledger record), so a crash between polls loses nothing and the ledger
+ * shows every poll. Polling stops early when a run did not complete (stopped at its deadline,
+ * throttled, failed, or its cursor rejected: the next scheduled invocation continues from the
+ * checkpoint) or found the lease held (another invocation polls now). The next poll must also fit in
+ * what is left of the function's time. Returns the last outcome and how many polls ran.
+ */
+export async function repeatPolls(
+  poll: (context: { getRemainingTimeInMillis(): number }) => Promise<RunOutcome>,
+  context: { getRemainingTimeInMillis(): number },
+  opts: RepeatOptions,
+): Promise<{ last: RunOutcome; polls: number }> {
+  const sleep = opts.sleep ?? ((ms: number) => delay(ms));
+  const started = opts.now();
+  const endsAt = started + opts.windowMs;
+  let polls = 0;
+  for (;;) {
+    const pollStarted = opts.now();
+    const outcome = await poll(context);
+    polls += 1;
+    opts.onRun?.(outcome);
+    if (outcome.kind !== 'ran' || outcome.ledger.ending !== 'completed') return { last: outcome, polls };
+    const next = Math.max(pollStarted + opts.everyMs, opts.now());
+    // The next poll needs the time it starts at plus as long as this one took, left in the function.
+    const spent = opts.now() - pollStarted;
+    if (next > endsAt || context.getRemainingTimeInMillis() - (next - opts.now()) < spent + opts.everyMs)
+      return { last: outcome, polls };
+    await sleep(next - opts.now());
+  }
+}
