@@ -44,5 +44,7 @@ export async function repeatPolls(
     if (next > endsAt || context.getRemainingTimeInMillis() - (next - opts.now()) < spent + opts.everyMs)
       return { last: outcome, polls };
     await sleep(next - opts.now());
+    // The invocation may have been told to stop while this one slept (the local stack's Ctrl-C).
+    if (context.getRemainingTimeInMillis() <= 0) return { last: outcome, polls };
   }
 }
