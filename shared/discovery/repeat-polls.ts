@@ -20,8 +20,8 @@ export interface RepeatOptions {
  * run (lease, checkpoint, ledger record), so a crash between polls loses nothing and the ledger
  * shows every poll. Polling stops early when a run did not complete (stopped at its deadline,
  * throttled, failed, or its cursor rejected: the next scheduled invocation continues from the
- * checkpoint) or found the lease held (another invocation polls now). The next poll must also fit in
- * what is left of the function's time. Returns the last outcome and how many polls ran.
+ * checkpoint) or found the lease held (another invocation polls now). A poll starts only with at least
+ * `everyMs` of the function's time ahead of it. Returns the last outcome and how many polls ran.
  */
 export async function repeatPolls(
   poll: (context: { getRemainingTimeInMillis(): number }) => Promise<RunOutcome>,
@@ -39,9 +39,8 @@ export async function repeatPolls(
     opts.onRun?.(outcome);
     if (outcome.kind !== 'ran' || outcome.ledger.ending !== 'completed') return { last: outcome, polls };
     const next = Math.max(pollStarted + opts.everyMs, opts.now());
-    // The next poll needs the time it starts at plus as long as this one took, left in the function.
-    const spent = opts.now() - pollStarted;
-    if (next > endsAt || context.getRemainingTimeInMillis() - (next - opts.now()) < spent + opts.everyMs)
+    // A poll starts only with at least an interval of the function's time still ahead of it.
+    if (next > endsAt || context.getRemainingTimeInMillis() - (next - opts.now()) < opts.everyMs)
       return { last: outcome, polls };
     await sleep(next - opts.now());
     // The invocation may have been told to stop while this one slept (the local stack's Ctrl-C).
