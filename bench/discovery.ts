@@ -441,7 +441,6 @@ async function arrive(
   kind: ArrivalKind,
   n: number,
   oldChats: string[],
-  duringSurge: boolean,
 ): Promise<Arrival> {
   const now = new Date();
   const createdAt = now.toISOString();
