@@ -19,10 +19,12 @@ export function startPollerSchedule(
   opts: { timeoutMs: number; log: Log },
 ): { stop(graceMs?: number): Promise<void> } {
   const running = new Set<Promise<unknown>>();
+  // Once stopping, every running invocation is told its time is up, as Lambda's clock would at the end of
+  // its limit: the poller stops at its next check and still writes its ledger record and releases its
+  // lease, before the stack closes the servers under it; one that polls repeatedly starts no further poll.
   let stopping = false;
   const invoke = (p: ScheduledPoller) => {
     const deadline = Date.now() + opts.timeoutMs;
-    // Once stopping, an invocation that polls repeatedly sees no time left and starts no further poll.
     const run = p
       .run({ getRemainingTimeInMillis: () => (stopping ? 0 : Math.max(0, deadline - Date.now())) })
       .then((outcome) => {

@@ -28,7 +28,14 @@ export async function repeatPolls(
   context: { getRemainingTimeInMillis(): number },
   opts: RepeatOptions,
 ): Promise<{ last: RunOutcome; polls: number }> {
-  const sleep = opts.sleep ?? ((ms: number) => delay(ms));
+  // In slices, so an invocation told its time is up (the local stack's Ctrl-C) ends within a slice.
+  const sleep =
+    opts.sleep ??
+    (async (ms: number) => {
+      const until = opts.now() + ms;
+      while (opts.now() < until && context.getRemainingTimeInMillis() > 0)
+        await delay(Math.min(250, until - opts.now()));
+    });
   const started = opts.now();
   const endsAt = started + opts.windowMs;
   let polls = 0;
