@@ -436,12 +436,7 @@ function benchChatId(c: number): string {
 }
 
 /** One file appearing upstream now, of the given kind. */
-async function arrive(
-  upstream: Upstream,
-  kind: ArrivalKind,
-  n: number,
-  oldChats: string[],
-): Promise<Arrival> {
+async function arrive(upstream: Upstream, kind: ArrivalKind, n: number, oldChats: string[]): Promise<Arrival> {
   const now = new Date();
   const createdAt = now.toISOString();
   const tag = `Steady${String(n).padStart(5, '0')}`;
