@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createIngestRuntime } from '../lambdas/ingest/runtime.js';
 import { createPollerRuntime } from '../lambdas/discovery/runtime.js';
-import { useLocalAwsEnvironment } from '../local/aws/local-account.js';
+import { useLocalAwsEnvironment } from '../shared/platform/local-account.js';
 import { ensureBucket, ensureQueues, ensureTable } from '../local/aws/resources.js';
 import { startLocalAws } from '../local/aws/servers.js';
 import { startSqsEventSource } from '../local/sqs-event-source.js';

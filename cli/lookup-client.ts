@@ -7,8 +7,8 @@ import { request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { CliError, EXIT } from './exit-codes.js';
-import { createSignedLookupApi } from '../smoke/signed-lookup.js';
-import type { LookupApi, LookupResponse } from '../smoke/signed-lookup.js';
+import { createSignedLookupApi } from '../shared/platform/signed-lookup.js';
+import type { LookupApi, LookupResponse } from '../shared/platform/signed-lookup.js';
 import type { LookupAccess } from './stack-target.js';
 
 /** Upstream deleted the chat or file; the archived copy stays, and lookups say so. */

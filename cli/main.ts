@@ -3,8 +3,7 @@
  * through tsx). Wires the real process: stdout/stderr, Ctrl-C, AWS credentials, the local stack.
  */
 import { fileURLToPath } from 'node:url';
-import { useLocalAwsEnvironment } from '../local/aws/local-account.js';
-import { SAMPLE_API_KEY } from '../local/sample-data.js';
+import { SAMPLE_API_KEY, useLocalAwsEnvironment } from '../shared/platform/local-account.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { runProgram } from './program.js';

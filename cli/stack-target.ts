@@ -9,8 +9,8 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { readStackInfo, stackFilePath } from '../local/stack-file.js';
-import type { StackInfo } from '../local/stack-file.js';
+import { readStackInfo, stackFilePath } from '../shared/platform/local-stack-file.js';
+import type { StackInfo } from '../shared/platform/local-stack-file.js';
 import { CliError, UsageError } from './exit-codes.js';
 
 /** The AWS resources an operator command reads or writes. */

@@ -5,8 +5,8 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createSqsClient } from '../shared/platform/aws-clients.js';
 import { parseJob, serializeJob } from '../shared/contracts/job.js';
-import { useLocalAwsEnvironment } from './aws/local-account.js';
-import { readStackInfo } from './stack-file.js';
+import { useLocalAwsEnvironment } from '../shared/platform/local-account.js';
+import { readStackInfo } from '../shared/platform/local-stack-file.js';
 
 async function main(argv: string[]): Promise<void> {
   const fileIds: string[] = [];

@@ -7,11 +7,11 @@
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { useLocalAwsEnvironment } from '../local/aws/local-account.js';
+import { useLocalAwsEnvironment } from '../shared/platform/local-account.js';
 import { sampleFiles } from '../local/sample-data.js';
-import { readStackInfo, stackFilePath } from '../local/stack-file.js';
+import { readStackInfo, stackFilePath } from '../shared/platform/local-stack-file.js';
 import { createSqsClient } from '../shared/platform/aws-clients.js';
-import { createSignedLookupApi, type LookupApi } from './signed-lookup.js';
+import { createSignedLookupApi, type LookupApi } from '../shared/platform/signed-lookup.js';
 
 export interface SmokeTarget {
   kind: 'local' | 'deployed';

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { readStackInfo, type StackInfo } from '../../local/stack-file.js';
+import { readStackInfo, type StackInfo } from '../../shared/platform/local-stack-file.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;

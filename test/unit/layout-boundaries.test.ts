@@ -69,3 +69,31 @@ describe('layout: use cases import no AWS SDK', () => {
     });
   }
 });
+
+/** The chain of files from `file` to one under one of `folders` (relative paths), following relative imports. */
+function chainInto(file: string, folders: string[], seen = new Set<string>()): string[] | undefined {
+  if (seen.has(file)) return undefined;
+  seen.add(file);
+  const rel = relative(repoRoot, file);
+  if (folders.some((f) => rel.startsWith(`${f}/`))) return [rel];
+  for (const spec of importsOf(readFileSync(file, 'utf8'))) {
+    if (!spec.startsWith('.')) continue;
+    const chain = chainInto(resolve(dirname(file), spec.replace(/\.js$/, '.ts')), folders, seen);
+    if (chain) return [rel, ...chain];
+  }
+  return undefined;
+}
+
+describe('layout: the CLI stands on shared/ alone', () => {
+  it('flags a chain into a forbidden folder', () => {
+    expect(chainInto(join(repoRoot, 'smoke/smoke-target.ts'), ['local'])?.at(-1)).toMatch(/^local\//);
+    expect(chainInto(join(repoRoot, 'shared/contracts/ids.ts'), ['local', 'smoke'])).toBeUndefined();
+  });
+
+  it('cli/ reaches nothing under smoke/ or local/, directly or through its imports', () => {
+    const files = tsFilesUnder('cli');
+    expect(files.length).toBeGreaterThan(0);
+    const offenders = files.map((f) => chainInto(f, ['smoke', 'local'])).filter((chain) => chain !== undefined);
+    expect(offenders.map((chain) => chain.join(' -> '))).toEqual([]);
+  });
+});
