@@ -46,7 +46,11 @@ const code = await runProgram(process.argv.slice(2), {
     },
     useLocalCredentials: () => useLocalAwsEnvironment(),
     // `npm start` writes .archiver/ in the repository; the CLI may be run from anywhere below it.
-    defaultDataDirs: ['.archiver', fileURLToPath(new URL('../.archiver', import.meta.url))],
+    // One in the current folder is trusted only for loopback URLs (stack-target.ts); the repository's own is trusted.
+    defaultDataDirs: [
+      { path: '.archiver', trusted: false },
+      { path: fileURLToPath(new URL('../.archiver', import.meta.url)), trusted: true },
+    ],
   },
 });
 // Let stdout drain (a piped `download -o -`, a long --json) before the exit code is set.

@@ -26,7 +26,11 @@ Which stack:
   by default the local stack that "npm start" runs (its .archiver/stack.json, or --data-dir,
   or ARCHIVER_DATA_DIR); --stack ENV for a deployed one (CloudFormation stacks
   claude-file-archiver-ENV-data and -service, read with your AWS credentials); --lookup-url URL for
-  the lookup API alone (lookup, download), for auditors who may call the API but not CloudFormation.`;
+  the lookup API alone (lookup, download), for auditors who may call the API but not CloudFormation.
+  A flag beats its variable (ARCHIVER_STACK, ARCHIVER_LOOKUP_URL). A .archiver/stack.json found in
+  the current folder is used only if every URL in it is on this machine (loopback).
+  The upstream (backfill, enqueue <chatId>) is the stack's own: its UpstreamBaseUrl output or the
+  local stack file; only --upstream-url changes it.`;
 
 export function buildProgram(deps: ProgramDeps): Command {
   const program = new Command('archiver');
@@ -48,6 +52,12 @@ export function buildProgram(deps: ProgramDeps): Command {
     .addOption(
       new Option('--data-dir <dir>', "the local stack's data folder (default: ARCHIVER_DATA_DIR or .archiver)"),
     )
+    .addOption(
+      new Option(
+        '--upstream-url <url>',
+        "where backfill and enqueue <chatId> send the stack's API key (default: the stack's own upstream, never ANTHROPIC_BASE_URL)",
+      ),
+    )
     .configureOutput({
       writeOut: (s) => deps.io.stdout.write(s),
       writeErr: (s) => deps.io.err(s.replace(/\n$/, '')),
@@ -60,13 +70,27 @@ export function buildProgram(deps: ProgramDeps): Command {
   let target: StackTarget | undefined;
   const ctx = (cmd: Command): CommandContext => ({
     io: deps.io,
-    target: () => (target ??= resolveTarget(cmd.optsWithGlobals<TargetOptions>(), deps.target)),
+    target: () =>
+      (target ??= resolveTarget(
+        {
+          ...cmd.optsWithGlobals<TargetOptions>(),
+          stackSource: sourceOf(cmd, 'stack'),
+          lookupUrlSource: sourceOf(cmd, 'lookupUrl'),
+        },
+        deps.target,
+      )),
   });
   registerCommands(program, ctx, deps.target.env);
   for (const cmd of allCommands(program)) {
     if (cmd !== program) cmd.addHelpText('after', EXIT_CODES_HELP);
   }
   return program;
+}
+
+/** Whether an option's value was typed (`cli`) or taken from its environment variable (`env`). */
+function sourceOf(cmd: Command, key: string): 'cli' | 'env' | undefined {
+  const source = cmd.getOptionValueSourceWithGlobals(key);
+  return source === 'env' ? 'env' : source === 'cli' ? 'cli' : undefined;
 }
 
 function allCommands(cmd: Command): Command[] {
