@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CliIo } from '../../cli/io.js';
 import { buildProgram, runProgram } from '../../cli/program.js';
 import type { TargetDeps } from '../../cli/stack-target.js';
@@ -297,16 +297,22 @@ describe('which way in wins', () => {
   it('an explicit --stack beats ARCHIVER_LOOKUP_URL from the environment', async () => {
     const asked: string[] = [];
     const c = ioFactory();
-    const code = await runProgram(['--stack', 'prod', 'lookup', '--file', 'claude_file_01X'], {
-      io: c.io,
-      target: targetDepsFactory({
-        env: { ARCHIVER_LOOKUP_URL: lookupUrl },
-        readOutputs: async (name) => {
-          asked.push(name);
-          throw new CliError('outputs read');
-        },
-      }),
-    });
+    // commander reads an option's variable from process.env.
+    vi.stubEnv('ARCHIVER_LOOKUP_URL', lookupUrl);
+    let code: number;
+    try {
+      code = await runProgram(['--stack', 'prod', 'lookup', '--file', 'claude_file_01X'], {
+        io: c.io,
+        target: targetDepsFactory({
+          readOutputs: async (name) => {
+            asked.push(name);
+            throw new CliError('outputs read');
+          },
+        }),
+      });
+    } finally {
+      vi.unstubAllEnvs();
+    }
     expect(code).toBe(1);
     expect(c.stderr).toEqual(['archiver: outputs read']);
     expect(asked).toEqual(['claude-file-archiver-prod-service']);
