@@ -9,6 +9,7 @@ import type { CliIo } from './io.js';
 import { resolveTarget } from './stack-target.js';
 import type { StackTarget, TargetDeps, TargetOptions } from './stack-target.js';
 import { registerCommands } from './commands/index.js';
+import { safeBlock } from './terminal-text.js';
 
 export interface ProgramDeps {
   io: CliIo;
@@ -32,7 +33,18 @@ Which stack:
   The upstream (backfill, enqueue <chatId>) is the stack's own: its UpstreamBaseUrl output or the
   local stack file; only --upstream-url changes it.`;
 
-export function buildProgram(deps: ProgramDeps): Command {
+/**
+ * The io every command gets: each line of text through safeBlock (terminal-text.ts), so whatever a
+ * command prints (a file name, a name inside an error, a dead letter's reason) reaches the terminal
+ * with its control characters escaped. Only the raw stream (`download -o -`, the progress display,
+ * commander's help) is written as is.
+ */
+function terminalSafe(io: CliIo): CliIo {
+  return { ...io, out: (text) => io.out(safeBlock(text)), err: (text) => io.err(safeBlock(text)) };
+}
+
+export function buildProgram(rawDeps: ProgramDeps): Command {
+  const deps: ProgramDeps = { ...rawDeps, io: terminalSafe(rawDeps.io) };
   const program = new Command('archiver');
   program
     .description(
@@ -104,7 +116,7 @@ export async function runProgram(argv: string[], deps: ProgramDeps): Promise<Exi
     await program.parseAsync(argv, { from: 'user' });
     return EXIT.ok;
   } catch (err) {
-    return exitCodeOf(err, deps.io);
+    return exitCodeOf(err, terminalSafe(deps.io));
   }
 }
 

@@ -258,7 +258,7 @@ describe("the upstream a deployed stack's key goes to", () => {
     expect(() => resolveTarget({ stack: 'prod', upstreamUrl: 'http://proxy.example.com' }, deps)).toThrow(UsageError);
   });
 
-  it('is the local stack file\'s unless --upstream-url names another', async () => {
+  it("is the local stack file's unless --upstream-url names another", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'archiver-cli-upstream-'));
     try {
       await writeFile(join(dir, 'stack.json'), JSON.stringify(localStackInfo(dir)));
@@ -323,9 +323,9 @@ describe('which way in wins', () => {
     expect(resolveTarget({ stack: 'prod', stackSource: 'env', lookupUrl, lookupUrlSource: 'cli' }, deps).label).toBe(
       'lookup API https://abc123.execute-api.us-west-2.amazonaws.com',
     );
-    expect(() =>
-      resolveTarget({ stack: 'prod', stackSource: 'cli', lookupUrl, lookupUrlSource: 'cli' }, deps),
-    ).toThrow('give either --stack or --lookup-url, not both');
+    expect(() => resolveTarget({ stack: 'prod', stackSource: 'cli', lookupUrl, lookupUrlSource: 'cli' }, deps)).toThrow(
+      'give either --stack or --lookup-url, not both',
+    );
   });
 
   it('a stack file found in the current folder is used only when every URL in it is loopback', async () => {
