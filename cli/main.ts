@@ -4,26 +4,17 @@
  */
 import { fileURLToPath } from 'node:url';
 import { SAMPLE_API_KEY, useLocalAwsEnvironment } from '../shared/platform/local-account.js';
-import { EXIT } from './exit-codes.js';
+import { installInterruptHandlers } from './interrupts.js';
 import type { CliIo } from './io.js';
 import { runProgram } from './program.js';
 
-const interrupt = new AbortController();
-let interrupts = 0;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    interrupts += 1;
-    // A second Ctrl-C does not wait for the command to stop cleanly.
-    if (interrupts > 1) process.exit(EXIT.interrupted);
-    interrupt.abort(new Error(`interrupted by ${signal}`));
-  });
-}
+const signal = installInterruptHandlers(process);
 
 const io: CliIo = {
   out: (text) => void process.stdout.write(`${text}\n`),
   err: (text) => void process.stderr.write(`${text}\n`),
   stdout: process.stdout,
-  signal: interrupt.signal,
+  signal,
   now: Date.now,
 };
 
