@@ -12,10 +12,9 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import type { Message } from '@aws-sdk/client-sqs';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { parseJob } from '../shared/contracts/job.js';
 import type { StackQueuesAndIndex } from './aws-access.js';
-import { fileItemKey } from '../shared/contracts/table-keys.js';
+import { DynamoDbFileIndex } from '../shared/index/dynamodb-file-index.js';
 import { resetForRedrive } from '../shared/index/dynamodb-redrive-reset.js';
 import type { RedriveReset } from '../shared/index/dynamodb-redrive-reset.js';
 
@@ -111,14 +110,12 @@ async function describeDeadLetter(deps: DeadLetterDeps, m: Message): Promise<Dea
   };
   if (!parsed.ok)
     return { ...base, fileId: null, chatId: null, reason: rejectReason ?? parsed.reason, recordStatus: null };
-  const item = (await deps.doc.send(new GetCommand({ TableName: deps.table, Key: fileItemKey(parsed.job.fileId) })))
-    .Item;
-  const status = typeof item?.['status'] === 'string' ? item['status'] : null;
+  const record = await new DynamoDbFileIndex(deps.doc, deps.table).get(parsed.job.fileId);
+  const status = record?.status ?? null;
   // A pending record keeps its last error in `lastError`; a failed one (dead-lettered, or given up
   // on) its reason and the last error's words in `reason` and `detail`.
-  const lastError = typeof item?.['lastError'] === 'string' ? item['lastError'] : null;
-  const failure =
-    status === 'failed' && typeof item?.['detail'] === 'string' ? `${String(item['reason'])}: ${item['detail']}` : null;
+  const lastError = record?.status === 'pending' ? record.lastError : null;
+  const failure = record?.status === 'failed' ? `${record.reason}: ${record.detail}` : null;
   const reason =
     rejectReason ??
     lastError ??

@@ -75,6 +75,13 @@ export class DynamoDbDiscoveryStore implements DiscoveryStore {
     );
   }
 
+  /** When the poller's lease ends (ms since the epoch), or undefined when no run holds it; for `archiver status`. */
+  async leaseExpiresAt(source: PollerSource): Promise<number | undefined> {
+    const res = await this.doc.send(new GetCommand({ TableName: this.table, Key: DISCOVERY_KEYS.lease(source) }));
+    const v = res.Item?.['leaseExpiresAtMs'];
+    return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+  }
+
   async getCheckpoint(source: PollerSource): Promise<PollerCheckpoint | undefined> {
     const res = await this.doc.send(
       new GetCommand({ TableName: this.table, Key: DISCOVERY_KEYS.checkpoint(source), ConsistentRead: true }),
