@@ -1,7 +1,7 @@
 /**
  * Reading and redriving the dead-letter queue. SQS has no "peek": listing receives every message
  * (hidden for a moment so one pass sees each once), then hands them straight back by setting their
- * visibility to 0. A redrive resets the file's record to pending (resetForRedrive), sends the same
+ * visibility to 0. A redrive resets the file's record to pending (DynamoDbRedriveReset), sends the same
  * body to the ingest queue, and only then deletes the dead letter: a crash in between leaves a
  * duplicate job, which ingest absorbs, never a lost one.
  */
@@ -15,7 +15,7 @@ import type { Message } from '@aws-sdk/client-sqs';
 import { parseJob } from '../shared/contracts/job.js';
 import type { StackQueuesAndIndex } from './aws-access.js';
 import { DynamoDbFileIndex } from '../shared/index/dynamodb-file-index.js';
-import { resetForRedrive } from '../shared/index/dynamodb-redrive-reset.js';
+import { DynamoDbRedriveReset } from '../shared/index/dynamodb-redrive-reset.js';
 import type { RedriveReset } from '../shared/index/dynamodb-redrive-reset.js';
 
 export type DeadLetterDeps = StackQueuesAndIndex;
@@ -155,7 +155,7 @@ export async function redriveDeadLetters(
         });
         continue;
       }
-      const record = await resetForRedrive(deps.doc, deps.table, parsed.job.fileId, deps.now());
+      const record = await new DynamoDbRedriveReset(deps.doc, deps.table).reset(parsed.job.fileId, deps.now());
       await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.queueUrl, MessageBody: m.Body ?? '' }));
       await deps.sqs.send(
         new DeleteMessageCommand({ QueueUrl: deps.deadLetterQueueUrl, ReceiptHandle: m.ReceiptHandle ?? '' }),

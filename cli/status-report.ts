@@ -1,6 +1,6 @@
 /**
  * `archiver status`: one read of the stack's health. Queue depths from SQS, file states from the
- * index (a Scan: see countFiles), poller health from discovery's checkpoints and ledger, budget use
+ * index (a Scan: see DynamoDbFileCounts), poller health from discovery's checkpoints and ledger, budget use
  * from the shared budget's items. Every problem found is listed in `problems` (exit code 3).
  */
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
@@ -11,7 +11,7 @@ import type { PollerSource, RunEnding } from '../shared/contracts/discovery-ledg
 import { DynamoDbDiscoveryStore } from '../shared/index/dynamodb-discovery-store.js';
 import { factorAt, windowLimits } from '../shared/discovery/rate-budget.js';
 import type { BudgetSizing } from '../shared/discovery/rate-budget.js';
-import { countFiles } from '../shared/index/dynamodb-file-counts.js';
+import { DynamoDbFileCounts } from '../shared/index/dynamodb-file-counts.js';
 import { DynamoDbRateBudget } from '../shared/index/dynamodb-rate-budget.js';
 import type { StackQueuesAndIndex } from './aws-access.js';
 import type { FileCounts } from '../shared/index/dynamodb-file-counts.js';
@@ -80,7 +80,7 @@ export async function collectStatus(deps: StatusDeps, opts: StatusOptions): Prom
     queueDepth(deps.sqs, deps.queueUrl),
     queueDepth(deps.sqs, deps.deadLetterQueueUrl),
     opts.countFiles
-      ? countFiles(deps.doc, deps.table, opts.signal ? { signal: opts.signal } : {})
+      ? new DynamoDbFileCounts(deps.doc, deps.table).count(opts.signal ? { signal: opts.signal } : {})
       : Promise.resolve(null),
     Promise.all(POLLER_SOURCES.map((source) => pollerHealth(store, source, nowMs, opts.staleAfterSeconds))),
     Promise.all(BUDGET_NAMES.map((name) => budgetUse(deps.doc, deps.table, name, opts.sizing[name], nowMs))),

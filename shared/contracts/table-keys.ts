@@ -1,12 +1,18 @@
+import type { PollerSource } from './discovery-ledger.js';
 import { canonicalTimestamp } from './timestamps.js';
 
 /**
- * The index table's key schema, defined once: the CDK table construct and the repository both read it.
+ * The index table's key schema and every key prefix in it, defined once, here: the CDK constructs
+ * (and their IAM LeadingKeys conditions), the adapters of shared/index/ and the tests all read them.
  *
  * Single-table design, no transactions, no secondary index:
  * - one file item   pk = FILE#<fileId>  sk = FILE                    (state, lease, evidence)
  * - one listing item per chat the file belongs to
  *                   pk = CHAT#<chatId>  sk = F#<sortAt>#<fileId>     (a copy of the record)
+ * - discovery (DISCOVERY_KEYS): POLLER#<source> LEASE|CHECKPOINT, CHATCP#<chatId> CHECKPOINT,
+ *   ACTIVITY#<id> SEEN, LEDGER#<source> RUN#<startedAt>#<runId>, BUDGET#<name> WINDOW|STATE,
+ *   DELETION#<id> UPSTREAM
+ * - backfills (BACKFILL_KEYS): BACKFILL#<options hash> CHECKPOINT
  * A chat's files are one Query on its partition, ordered by upstream created_at (listingSortTime).
  */
 export const INDEX_TABLE_KEYS = {
@@ -42,6 +48,25 @@ export function listingSortTime(createdAt: string | null, recordedAt: string): s
 export function chatListingSortKey(sortAt: string, fileId: string): string {
   return `F#${sortAt}#${fileId}`;
 }
+
+/** Keys of discovery's items in the index table (see README: why the index table). */
+export const DISCOVERY_KEYS = {
+  lease: (source: PollerSource) => ({ pk: `POLLER#${source}`, sk: 'LEASE' }),
+  checkpoint: (source: PollerSource) => ({ pk: `POLLER#${source}`, sk: 'CHECKPOINT' }),
+  chatCheckpoint: (chatId: string) => ({ pk: `CHATCP#${chatId}`, sk: 'CHECKPOINT' }),
+  activitySeen: (activityId: string) => ({ pk: `ACTIVITY#${activityId}`, sk: 'SEEN' }),
+  ledgerPartition: (source: PollerSource) => `LEDGER#${source}`,
+  /** Sorts runs by start time; the run id makes it unique. */
+  ledgerSortKey: (startedAt: string, runId: string) => `RUN#${startedAt}#${runId}`,
+  budgetWindow: (name: string) => ({ pk: `BUDGET#${name}`, sk: 'WINDOW' }),
+  budgetState: (name: string) => ({ pk: `BUDGET#${name}`, sk: 'STATE' }),
+  upstreamDeletion: (id: string) => ({ pk: `DELETION#${id}`, sk: 'UPSTREAM' }),
+} as const;
+
+/** The checkpoint of one backfill (`archiver backfill`), by the hash of its options (backfill-checkpoint.ts). */
+export const BACKFILL_KEYS = {
+  checkpoint: (key: string) => ({ pk: `BACKFILL#${key}`, sk: 'CHECKPOINT' }),
+} as const;
 
 /**
  * The webhook replay table: one item per webhook-id seen, keyed by the id itself. `expiresAt` (Unix

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DISCOVERY_KEYS } from '../contracts/discovery-ledger.js';
+import { DISCOVERY_KEYS } from '../contracts/table-keys.js';
 import { FULL_BUDGET, shrunkState, windowLimits } from '../discovery/rate-budget.js';
 import type { BudgetClass, BudgetSizing, BudgetState, RateBudget, TakeResult } from '../discovery/rate-budget.js';
 

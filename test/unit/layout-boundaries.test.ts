@@ -97,3 +97,26 @@ describe('layout: the CLI stands on shared/ alone', () => {
     expect(offenders.map((chain) => chain.join(' -> '))).toEqual([]);
   });
 });
+
+describe('layout: shared/index/ names its DynamoDB side one way', () => {
+  it('every module is a port (file-index.ts) or dynamodb-*.ts, and every adapter class is DynamoDb*', () => {
+    const files = readdirSync(join(repoRoot, 'shared/index')).filter((f) => f.endsWith('.ts'));
+    expect(files.filter((f) => f !== 'file-index.ts' && !f.startsWith('dynamodb-'))).toEqual([]);
+    const classes = files.flatMap((f) =>
+      [...readFileSync(join(repoRoot, 'shared/index', f), 'utf8').matchAll(/export class (\w+)/g)].map((m) => m[1]),
+    );
+    expect(classes.length).toBeGreaterThan(5);
+    expect(classes.filter((c) => !c?.startsWith('DynamoDb') && !c?.endsWith('Error'))).toEqual([]);
+  });
+
+  it('every index-table key prefix is written in shared/contracts/table-keys.ts alone', () => {
+    const prefix = /[`'](?:FILE|CHAT|POLLER|CHATCP|ACTIVITY|LEDGER|BUDGET|DELETION|BACKFILL)#/;
+    const offenders = ['shared', 'lambdas', 'infra', 'cli', 'local']
+      .flatMap((folder) => tsFilesUnder(folder))
+      .filter((f) => !f.endsWith('shared/contracts/table-keys.ts'))
+      // Comments may name a prefix; code must build keys through table-keys.ts.
+      .filter((f) => prefix.test(readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')))
+      .map((f) => relative(repoRoot, f));
+    expect(offenders).toEqual([]);
+  });
+});
