@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -118,5 +119,51 @@ describe('layout: shared/index/ names its DynamoDB side one way', () => {
       .filter((f) => prefix.test(readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')))
       .map((f) => relative(repoRoot, f));
     expect(offenders).toEqual([]);
+  });
+});
+
+/** The import cycles among `files` (relative imports, type-only ones included), each as a list of paths. */
+function importCycles(files: string[], root = join(repoRoot, 'shared')): string[][] {
+  const cycles: string[][] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (file: string): void => {
+    state.set(file, 'open');
+    stack.push(file);
+    for (const spec of importsOf(readFileSync(file, 'utf8'))) {
+      if (!spec.startsWith('.')) continue;
+      const next = resolve(dirname(file), spec.replace(/\.js$/, '.ts'));
+      if (!next.startsWith(root)) continue;
+      if (state.get(next) === 'open')
+        cycles.push([...stack.slice(stack.indexOf(next)), next].map((f) => relative(repoRoot, f)));
+      else if (!state.has(next)) visit(next);
+    }
+    stack.pop();
+    state.set(file, 'done');
+  };
+  for (const f of files) if (!state.has(f)) visit(f);
+  return cycles;
+}
+
+describe('layout: shared/ has no import cycle', () => {
+  it('finds a cycle when there is one, a type-only import included', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'layout-cycle-'));
+    try {
+      writeFileSync(join(dir, 'a.ts'), "import { b } from './b.js';\nexport const a = b;\n");
+      writeFileSync(join(dir, 'b.ts'), "import type { A } from './a.js';\nexport const b = 1;\n");
+      expect(importCycles([join(dir, 'a.ts')], dir)).toEqual([
+        [
+          relative(repoRoot, join(dir, 'a.ts')),
+          relative(repoRoot, join(dir, 'b.ts')),
+          relative(repoRoot, join(dir, 'a.ts')),
+        ],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('no module of shared/ reaches itself through its imports', () => {
+    expect(importCycles(tsFilesUnder('shared')).map((c) => c.join(' -> '))).toEqual([]);
   });
 });
