@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `archiver` bin: runs the TypeScript entry point through tsx's loader, as `npm start` does.
-// Everything here runs on Node 24 (README). On an older `node` it says so in one line and exits 1,
+// Everything here runs on Node 24 (docs/local-stack.md). On an older `node` it says so in one line and exits 1,
 // rather than start: `npx archiver` there also buries every answer under npm's engine warnings, and
 // `npm run --silent archiver -- …` runs the same CLI quietly on the Node 24 that `npm ci` installed
 // with the repository (npm puts node_modules/.bin, holding the `node` dev dependency, first on the

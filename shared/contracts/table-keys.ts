@@ -49,7 +49,7 @@ export function chatListingSortKey(sortAt: string, fileId: string): string {
   return `F#${sortAt}#${fileId}`;
 }
 
-/** Keys of discovery's items in the index table (see README: why the index table). */
+/** Keys of discovery's items in the index table (why the index table: docs/discovery.md, "Where the state lives"). */
 export const DISCOVERY_KEYS = {
   lease: (source: PollerSource) => ({ pk: `POLLER#${source}`, sk: 'LEASE' }),
   checkpoint: (source: PollerSource) => ({ pk: `POLLER#${source}`, sk: 'CHECKPOINT' }),
