@@ -17,6 +17,12 @@ import { MAX_NAME_BYTES, downloadToFile, safeFileName } from '../../cli/verified
 // never replaces a file without --force, and that no `.partial` outlives it, even on a second Ctrl-C.
 const ID = 'claude_file_01X';
 
+/** Any code point but lone surrogates (fc's 'binary' unit costs seconds to set up). */
+const anyCodePoint = fc
+  .integer({ min: 0, max: 0x10ffff })
+  .filter((c) => c < 0xd800 || c > 0xdfff)
+  .map((c) => String.fromCodePoint(c));
+
 /** Names built from the pieces that break naive sanitizers, and random text between them. */
 const hostileName = fc
   .array(
@@ -38,7 +44,7 @@ const hostileName = fc
         '\u009b',
         '.txt',
       ),
-      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc.string({ unit: anyCodePoint, maxLength: 40 }),
     ),
     { maxLength: 60 },
   )
