@@ -12,6 +12,7 @@ import type { LookupApi, LookupResponse } from '../shared/platform/signed-lookup
 import type { LookupAccess } from './stack-target.js';
 import { FileRecordJsonSchema, UpstreamDeletionJsonSchema } from '../shared/contracts/file-record-schema.js';
 import type { FileRecordJson, UpstreamDeletionJson } from '../shared/contracts/file-record-schema.js';
+import { POLLER_SOURCES } from '../shared/contracts/discovery-sources.js';
 
 // The record schema is the contract's own (shared/contracts/file-record-schema.ts), so a status or
 // field the stack gains cannot make the CLI refuse its records as "of an unexpected shape".
@@ -27,7 +28,7 @@ const ChatPageSchema = z.looseObject({
 });
 
 const LedgerRunSchema = z.looseObject({
-  source: z.enum(['chats', 'activities', 'files_api']),
+  source: z.enum(POLLER_SOURCES),
   runId: z.string(),
   startedAt: z.string(),
   endedAt: z.string(),

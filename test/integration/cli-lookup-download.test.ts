@@ -19,6 +19,8 @@ const report = generatedFileFactory({
 });
 const notes = uploadedFileFactory({ chatIds: [chatId], filename: 'notes.md', content: Buffer.from('# notes\n') });
 const single = generatedFileFactory({ filename: 'single.txt', content: Buffer.from('archived by id\n') });
+// Upstream lists it in no chat of this test: only `--chat` can put one on its record.
+const found = generatedFileFactory({ filename: 'found.txt', content: Buffer.from('found in a chat export\n') });
 // A second chat: one file upstream refuses for good (a failed record), one whose name carries an OSC
 // title sequence, a C1 CSI, a carriage return and a right-to-left override.
 const otherChatId = 'claude_chat_01CliLookupOtherChat';
@@ -32,7 +34,7 @@ let stack: CliStack;
 let workDir: string;
 
 beforeAll(async () => {
-  stack = await createCliStack({ files: [report, notes, single, broken, hostile] });
+  stack = await createCliStack({ files: [report, notes, single, found, broken, hostile] });
   workDir = await mkdtemp(join(tmpdir(), 'archiver-cli-work-'));
 });
 
@@ -56,6 +58,23 @@ describe('archiver enqueue', () => {
     // The chat's jobs carried the message's metadata: the worker asked upstream for content only.
     expect(stack.upstream.requestCount(report.id, 'metadata')).toBe(0);
     expect(stack.upstream.requestCount(report.id, 'content')).toBeGreaterThan(0);
+  });
+
+  it("puts the --chat chat on the file ids' jobs, so the archived record lists it beside upstream's", async () => {
+    const res = await stack.run(['enqueue', found.id, '--chat', 'claude_chat_01CliFoundInChat']);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const record = await stack.waitForFinal(found.id);
+    expect(record.status).toBe('archived');
+    expect(record.chatIds).toContain('claude_chat_01CliFoundInChat');
+    expect(record.chatIds).toContain(found.chatId);
+  });
+
+  it('refuses a --chat that is not a chat id with exit 2 before sending anything', async () => {
+    const res = await stack.run(['enqueue', single.id, '--chat', 'claude_file_01NotAChat']);
+    expect(res.code).toBe(2);
+    expect(res.stdout).toBe('');
+    expect(res.stderr.trim()).toBe('archiver: --chat "claude_file_01NotAChat" is not a chat id (claude_chat_…)');
   });
 
   it('exits 1 naming a chat upstream does not have, after enqueueing the rest', async () => {
