@@ -11,7 +11,6 @@ import { startS3rver } from '../../local/aws/s3rver-server.js';
 const directory = process.argv[2];
 if (!directory) throw new Error('usage: s3rver-parent-process.ts <directory> [--drain]');
 const server = await startS3rver({ directory });
-process.stdout.write(`${JSON.stringify({ pid: server.pid, port: server.port })}\n`);
 const idle = setInterval(() => {}, 60_000);
 
 if (process.argv[3] === '--drain') {
@@ -36,3 +35,5 @@ if (process.argv[3] === '--drain') {
   process.on('SIGINT', () => void drain());
   process.on('SIGTERM', () => void drain());
 }
+// Only now, with the handlers in place: the test signals as soon as it reads this line.
+process.stdout.write(`${JSON.stringify({ pid: server.pid, port: server.port })}\n`);
