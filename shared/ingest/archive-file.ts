@@ -1,4 +1,4 @@
-import type { ArchiveStore, StoredObject } from '../archive/archive-store.js';
+import type { StoredObject } from '../archive/archive-store.js';
 import {
   contentDisposition,
   encodeRfc5987,
@@ -7,16 +7,10 @@ import {
   toWellFormed,
 } from '../archive/content-disposition.js';
 import type { ExpectedIntegrity } from '../archive/integrity.js';
-import type {
-  ArchivedRecord,
-  FailedRecord,
-  PublishedMd5Mismatch,
-  UnavailableRecord,
-} from '../contracts/file-records.js';
+import type { ArchivedRecord, PublishedMd5Mismatch } from '../contracts/file-records.js';
 import type { FileSource } from '../contracts/ids.js';
 import type { IngestJob } from '../contracts/job.js';
 import { objectKeyFor } from '../contracts/object-keys.js';
-import type { FileIndex } from '../index/file-index.js';
 import {
   ClaimHeldError,
   describeError,
@@ -25,10 +19,8 @@ import {
   UnsizedFileTooLargeError,
   upstreamRequestIdOf,
 } from '../platform/errors.js';
-import type { Log } from '../platform/telemetry.js';
 import { recordedCreatedAt } from '../upstream/file-metadata.js';
 import type { FileMetadata } from '../upstream/file-metadata.js';
-import type { UpstreamClient } from '../upstream/upstream-client.js';
 import type { ArchiveDeps, ArchiveOutcome, Delivery } from './archive-types.js';
 import { recordFinalOutcome, recordIfFinal } from './final-outcome.js';
 import { withInProcessRetries } from './in-process-retry.js';
