@@ -7,7 +7,7 @@ import type { ArchivedRecord, FailedRecord, FileRecord, UnavailableRecord } from
 import { InvalidCursorError } from '../platform/errors.js';
 import type { ChatPage, ClaimResult, FileIndex, FailureNote } from './file-index.js';
 import { chatPartition, fileItemKey, listingSortTime } from '../contracts/table-keys.js';
-import { sortAtOf, toRecord, writeChatListings } from './file-items.js';
+import { sortAtOf, toRecord, writeChatListings } from './dynamodb-file-items.js';
 
 /**
  * The file index over DynamoDB (table layout: shared/contracts/table-keys.ts). Every write is a

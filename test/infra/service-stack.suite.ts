@@ -13,6 +13,7 @@ import { POLLER_SOURCES } from '../../shared/contracts/discovery-sources.js';
 import { LOOKUP_ROUTES, LOOKUP_STAGE } from '../../infra/constructs/lookup-rest-api.js';
 import type { LookupRole } from '../../shared/contracts/lookup-routes.js';
 import { SMOKE_STACK_OUTPUTS, stackNamesOf } from '../../smoke/smoke-target.js';
+import { DATA_STACK_OUTPUTS, SERVICE_STACK_OUTPUTS } from '../../shared/contracts/stack-outputs.js';
 import {
   asArray,
   logicalIdOf,
@@ -649,6 +650,22 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
         SMOKE_STACK_OUTPUTS.data,
       ]);
       expect(Object.keys(t.findOutputs(SMOKE_STACK_OUTPUTS.service))).toEqual([SMOKE_STACK_OUTPUTS.service]);
+    });
+
+    it('exposes every output the archiver CLI reads (shared/contracts/stack-outputs.ts)', () => {
+      for (const synth of [defaults, custom]) {
+        const data = Object.keys(synth.dataTemplate.toJSON()['Outputs'] ?? {});
+        const service = Object.keys(synth.serviceTemplate.toJSON()['Outputs'] ?? {});
+        expect(data).toEqual(expect.arrayContaining(Object.values(DATA_STACK_OUTPUTS)));
+        expect(service).toEqual(expect.arrayContaining(Object.values(SERVICE_STACK_OUTPUTS)));
+      }
+    });
+
+    it("outputs the deployment's own upstream base URL, where the CLI may send the Compliance key", () => {
+      const value = (synth: typeof defaults) =>
+        synth.serviceTemplate.toJSON()['Outputs'][SERVICE_STACK_OUTPUTS.upstreamBaseUrl]['Value'];
+      expect(value(defaults)).toBe('https://api.anthropic.com');
+      expect(value(custom)).toBe('https://upstream.example.com');
     });
   });
 }
