@@ -21,7 +21,7 @@ import {
 } from '../../shared/contracts/metric-names.js';
 import { fileItemKey } from '../../shared/contracts/table-keys.js';
 import { ArchiverFunction } from './archiver-function.js';
-import { grantItemAccess } from './index-table.js';
+import { denyTrailWrites, grantItemAccess } from './index-table.js';
 
 type DiscoveryEnv = Exclude<keyof DiscoveryConfig & string, `LOCAL_${string}` | 'ANTHROPIC_API_KEY'>;
 
@@ -93,6 +93,7 @@ export class DiscoveryPollers extends Construct {
         // Checkpoints, lease, ledger and budget items are single-item reads and conditional writes;
         // deletions are UpdateItem.
         grantItemAccess(props.table, g, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+        denyTrailWrites(props.table, g);
         if (source === 'files_api') {
           // Whether a listing page's files are final: BatchGetItem of file items only (the
           // leading-keys condition keeps every other item out of this grant's reach).

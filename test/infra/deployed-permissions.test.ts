@@ -397,7 +397,46 @@ describe('deployed permission checks of the webhook role', () => {
     ]);
   });
 
-  it("only the webhook role and the Files API poller (its file-item batch reads: see the pollers' test) carry a dynamodb:LeadingKeys condition (a new one needs its own test)", () => {
+  it('let the lookup role append to the access trail and nothing more: PutItem on TRAIL# partitions only, never an update or a delete', async () => {
+    const trail = 'TRAIL#2026-03-01';
+    const allowed = await checkCalls([call('lookup', 'DynamoDB', 'PutItem', items([trail]))], deployed);
+    expect(allowed.denials).toEqual([]);
+    const refused = await checkCalls(
+      [
+        call('lookup', 'DynamoDB', 'PutItem', items([FILE])),
+        call('lookup', 'DynamoDB', 'UpdateItem', items([trail])),
+        call('lookup', 'DynamoDB', 'DeleteItem', items([trail])),
+        call('lookup', 'DynamoDB', 'BatchWriteItem', { ...items([trail]), Tables: ['local-table'] }),
+      ],
+      deployed,
+    );
+    expect(refused.denials).toEqual([
+      expect.stringMatching(/lookup role is not allowed dynamodb:PutItem on .* of FILE#file_1/),
+      expect.stringMatching(/lookup role is not allowed dynamodb:UpdateItem on .* of TRAIL#/),
+      expect.stringMatching(/lookup role is not allowed dynamodb:DeleteItem on .* of TRAIL#/),
+      expect.stringMatching(/lookup role is not allowed dynamodb:BatchWriteItem on .* of TRAIL#/),
+    ]);
+  });
+
+  it('let no role or person holding a policy of the app update or delete an access trail event', async () => {
+    const trail = 'TRAIL#2026-03-01';
+    const principals = Object.keys(deployed.principals) as PrincipalName[];
+    const result = await checkCalls(
+      principals.flatMap((p) => [
+        call(p, 'DynamoDB', 'UpdateItem', items([trail])),
+        call(p, 'DynamoDB', 'DeleteItem', items([trail])),
+      ]),
+      deployed,
+    );
+    // Every one of these calls is refused: two denials per principal. The writers of file items and the
+    // operator hold UpdateItem on the table, and an explicit Deny on TRAIL# partitions (denyTrailWrites).
+    expect(result.used.filter((u) => u.action.startsWith('dynamodb:'))).toEqual([]);
+    expect(result.denials.filter((d) => /not allowed dynamodb:(UpdateItem|DeleteItem) /.test(d))).toHaveLength(
+      principals.length * 2,
+    );
+  });
+
+  it('only these carry a dynamodb:LeadingKeys condition: the webhook role, the lookup role and the Files API poller (grants), and the trail Deny of every other writer (a new one needs its own test)', () => {
     const conditioned = Object.entries(deployed.principals)
       .filter(([, p]) =>
         p.policies.some(({ policy }) =>
@@ -405,6 +444,10 @@ describe('deployed permission checks of the webhook role', () => {
         ),
       )
       .map(([name]) => name);
-    expect(conditioned).toEqual(['webhook', 'poller:files_api']);
+    // The lookup role's trail grant, the webhook's budget items, the Files API poller's batch reads; and
+    // the Deny on the trail's partitions of every other writer of the index table (tested above).
+    expect(conditioned.sort()).toEqual(
+      ['ingest', 'lookup', 'webhook', 'poller:chats', 'poller:activities', 'poller:files_api', 'operator'].sort(),
+    );
   });
 });

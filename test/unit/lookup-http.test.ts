@@ -8,6 +8,7 @@ import { InvalidCursorError } from '../../shared/platform/errors.js';
 import { MemoryArchiveStore } from './fakes/memory-archive-store.js';
 import { MemoryFileIndex } from './fakes/memory-file-index.js';
 import { recordingTelemetry } from './fakes/recording-telemetry.js';
+import { MemoryAccessTrail, RecordingSearchIndex } from './fakes/memory-access-trail.js';
 
 const FILE = 'claude_gen_file_01Http';
 const CHAT = 'claude_chat_01Http';
@@ -78,6 +79,8 @@ async function lookup() {
     actor: null,
     recordedAt: '2026-02-01T00:01:00Z',
   };
+  const trail = new MemoryAccessTrail();
+  const search = new RecordingSearchIndex();
   const discovery: DiscoveryReads = {
     listLedger: async (source, _limit, cursor) => {
       if (cursor !== undefined) throw new InvalidCursorError();
@@ -90,11 +93,16 @@ async function lookup() {
       index,
       discovery,
       downloads: new MemoryArchiveStore(),
+      search,
+      trail,
       presignTtlSeconds: 300,
       log: telemetry.log,
+      now: () => new Date('2026-03-01T12:00:00.000Z'),
     }),
     index,
     deletion,
+    trail,
+    search,
     ...telemetry,
   };
 }
