@@ -149,7 +149,7 @@ const CursorSchema = z.strictObject({
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/)
     .optional(),
-  k: z.record(z.enum(['pk', 'sk', 'tPrincipal', 'tFile']), z.string().min(1).max(2200)).optional(),
+  k: z.partialRecord(z.enum(['pk', 'sk', 'tPrincipal', 'tFile']), z.string().min(1).max(2200)).optional(),
 });
 type Cursor = z.infer<typeof CursorSchema>;
 
