@@ -119,3 +119,29 @@ export function denyTrailWrites(table: dynamodb.Table, grantee: iam.IGrantable):
   if (grantee instanceof iam.ManagedPolicy) grantee.addStatements(statement);
   else grantee.grantPrincipal.addToPrincipalPolicy(statement);
 }
+
+/**
+ * As grantItemAccess, but only on items whose partition key starts with one of `keyPrefixes`: the
+ * grant carries `ForAllValues:StringLike` on `dynamodb:LeadingKeys`, so a call touching any other
+ * partition is refused. (The condition limits item access by partition key:
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html.)
+ */
+export function grantLeadingKeys(
+  table: dynamodb.Table,
+  grantee: iam.IGrantable,
+  actions: `dynamodb:${string}`[],
+  keyPrefixes: readonly string[],
+): void {
+  const key = table.encryptionKey;
+  if (!(key instanceof kms.Key))
+    throw new Error('the index table is encrypted with a customer-managed key of this app');
+  if (keyPrefixes.length === 0) throw new Error('a leading-keys grant needs at least one key prefix');
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions,
+      resources: [table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keyPrefixes.map((p) => `${p}*`) } },
+    }),
+  );
+  key.grants.actions(grantee, 'kms:Decrypt');
+}

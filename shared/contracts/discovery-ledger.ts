@@ -3,8 +3,10 @@
  * without a gap (upstream publishes no totals or checksums of its listings). Written by the pollers,
  * listed by the lookup API (`GET /discovery/{source}/runs`), newest first.
  */
-export const POLLER_SOURCES = ['chats', 'activities', 'files_api'] as const;
-export type PollerSource = (typeof POLLER_SOURCES)[number];
+import type { PollerSource } from './discovery-sources.js';
+
+/** The sources come from the poller registry (discovery-sources.ts). */
+export { POLLER_SOURCES, type PollerSource } from './discovery-sources.js';
 
 /** How a run ended. */
 export type RunEnding =
@@ -56,7 +58,7 @@ export interface UpstreamDeletionRecord {
   recordedAt: string;
 }
 
-/** Keys of discovery's items in the index table (see README: why the index table). */
+/** Keys of discovery's items in the index table (why the index table: docs/discovery.md, "Where the state lives"). */
 export const DISCOVERY_KEYS = {
   lease: (source: PollerSource) => ({ pk: `POLLER#${source}`, sk: 'LEASE' }),
   checkpoint: (source: PollerSource) => ({ pk: `POLLER#${source}`, sk: 'CHECKPOINT' }),

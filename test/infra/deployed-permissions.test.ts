@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RecordedCall, ResourceBindings } from '../support/permissions/aws-call-recorder.js';
-import { POLLER_SOURCES } from '../../shared/contracts/discovery-ledger.js';
+import { DISCOVERY_SOURCES, POLLER_SOURCES } from '../../shared/contracts/discovery-sources.js';
 import {
   pollerPrincipal,
   synthesizeDeployedPermissions,
@@ -120,11 +120,12 @@ describe('deployed permission checks', () => {
         Tables: ['local-table'],
         LeadingKeys: { 'local-table': [FILE, 'FILE#file_2'] },
       });
+      // Every partition the registry names for it, with every single-item action.
+      const own = DISCOVERY_SOURCES[source].tableKeyPrefixes.items.map((prefix) => `${prefix}${source}_1`);
       const allowed = await checkCalls(
         [
-          call(poller, 'DynamoDB', 'GetItem', items(['POLLER#chats'])),
+          ...['GetItem', 'PutItem', 'UpdateItem'].map((op) => call(poller, 'DynamoDB', op, items(own))),
           call(poller, 'DynamoDB', 'PutItem', items(['BUDGET#compliance'])),
-          call(poller, 'DynamoDB', 'UpdateItem', items([FILE])),
           call(poller, 'SQS', 'SendMessageBatch', { QueueUrl: QUEUE }),
           call(poller, 'SecretsManager', 'GetSecretValue', { SecretId: 'local-secret' }),
           ...(source === 'files_api' ? [batchRead] : []),
@@ -135,6 +136,9 @@ describe('deployed permission checks', () => {
       const refused = await checkCalls(
         [
           call(poller, 'DynamoDB', 'Query', items(['CHAT#chat_1'])),
+          // No poller writes a file's record or a chat's listing: that is ingest's.
+          call(poller, 'DynamoDB', 'UpdateItem', items([FILE])),
+          call(poller, 'DynamoDB', 'PutItem', items(['CHAT#chat_1'])),
           // Other pollers may not batch-read at all; the Files API poller only file items.
           source === 'files_api'
             ? call(poller, 'DynamoDB', 'BatchGetItem', {
@@ -149,6 +153,8 @@ describe('deployed permission checks', () => {
       );
       expect(refused.denials, source).toEqual([
         expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:Query on arn:aws:dynamodb:`)),
+        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of FILE#file_1$`)),
+        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:PutItem on .* of CHAT#chat_1$`)),
         expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:BatchGetItem on arn:aws:dynamodb:`)),
         expect.stringMatching(new RegExp(`${poller} role is not allowed s3:GetObject on arn:aws:s3:::`)),
         expect.stringMatching(
@@ -436,7 +442,7 @@ describe('deployed permission checks of the webhook role', () => {
     );
   });
 
-  it('only these carry a dynamodb:LeadingKeys condition: the webhook role, the lookup role and the Files API poller (grants), and the trail Deny of every other writer (a new one needs its own test)', () => {
+  it("only these carry a dynamodb:LeadingKeys condition: the webhook role, the pollers (their registry's partitions: see the pollers' test) and the lookup role (grants), and the trail Deny of the other writers (a new one needs its own test)", () => {
     const conditioned = Object.entries(deployed.principals)
       .filter(([, p]) =>
         p.policies.some(({ policy }) =>
@@ -444,10 +450,10 @@ describe('deployed permission checks of the webhook role', () => {
         ),
       )
       .map(([name]) => name);
-    // The lookup role's trail grant, the webhook's budget items, the Files API poller's batch reads; and
-    // the Deny on the trail's partitions of every other writer of the index table (tested above).
+    // The lookup role's trail grant, the webhook's budget items, the pollers' registry partitions; and
+    // the Deny on the trail's partitions of the other writers of the index table (tested above).
     expect(conditioned.sort()).toEqual(
-      ['ingest', 'lookup', 'webhook', 'poller:chats', 'poller:activities', 'poller:files_api', 'operator'].sort(),
+      ['ingest', 'lookup', 'webhook', ...POLLER_SOURCES.map(pollerPrincipal), 'operator'].sort(),
     );
   });
 });
