@@ -127,14 +127,26 @@ export class DynamoDbAccessTrail implements AccessTrail {
         },
         ...(input.FilterExpression ? { FilterExpression: input.FilterExpression } : {}),
         ScanIndexForward: false,
-        Limit: input.limit,
+        // One more than the page: its presence says another page follows (a cursor from DynamoDB's own
+        // LastEvaluatedKey after exactly `limit` items could lead to an empty page).
+        Limit: input.limit + 1,
         ...(input.startKey ? { ExclusiveStartKey: input.startKey } : {}),
       }),
     );
-    return {
-      events: (res.Items ?? []).map(toEvent),
-      lastKey: res.LastEvaluatedKey as Record<string, string> | undefined,
-    };
+    const items = res.Items ?? [];
+    const page = items.slice(0, input.limit);
+    const last = page[page.length - 1];
+    let lastKey = res.LastEvaluatedKey as Record<string, string> | undefined;
+    if (items.length > input.limit && last) {
+      const names = [
+        'pk',
+        'sk',
+        ...(input.IndexName === TRAIL_INDEXES.principal.name ? ['tPrincipal'] : []),
+        ...(input.IndexName === TRAIL_INDEXES.file.name ? ['tFile'] : []),
+      ];
+      lastKey = Object.fromEntries(names.map((n) => [n, String(last[n])]));
+    }
+    return { events: page.map(toEvent), lastKey };
   }
 }
 
