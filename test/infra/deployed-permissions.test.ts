@@ -403,6 +403,42 @@ describe('deployed permission checks of the webhook role', () => {
     ]);
   });
 
+  it('allow the operator policy what archiver status, dlq and reindex do, and refuse it the trail and deletes', async () => {
+    const allowed = await checkCalls(
+      [
+        call('operator', 'SQS', 'GetQueueAttributes', { QueueUrl: QUEUE }),
+        call('operator', 'SQS', 'GetQueueAttributes', { QueueUrl: DLQ }),
+        call('operator', 'SQS', 'ReceiveMessage', { QueueUrl: DLQ }),
+        call('operator', 'SQS', 'ChangeMessageVisibilityBatch', { QueueUrl: DLQ }),
+        call('operator', 'SQS', 'DeleteMessage', { QueueUrl: DLQ }),
+        call('operator', 'SQS', 'SendMessage', { QueueUrl: QUEUE }),
+        call('operator', 'DynamoDB', 'GetItem', items([FILE])),
+        call('operator', 'DynamoDB', 'UpdateItem', items([FILE])),
+        call('operator', 'DynamoDB', 'Scan', { TableName: 'local-table' }),
+        call('operator', 'DynamoDB', 'GetItem', items(['REINDEX'])),
+        call('operator', 'DynamoDB', 'PutItem', items(['REINDEX'])),
+      ],
+      deployed,
+    );
+    expect(allowed.denials).toEqual([]);
+    const refused = await checkCalls(
+      [
+        call('operator', 'DynamoDB', 'PutItem', items(['TRAIL#2026-03-01'])),
+        call('operator', 'DynamoDB', 'DeleteItem', items([FILE])),
+        call('operator', 'SQS', 'ReceiveMessage', { QueueUrl: QUEUE }),
+        call('auditor', 'DynamoDB', 'Scan', { TableName: 'local-table' }),
+      ],
+      deployed,
+    );
+    expect(refused.denials).toEqual([
+      expect.stringMatching(/operator role is not allowed dynamodb:PutItem on .* of TRAIL#/),
+      expect.stringMatching(/operator role is not allowed dynamodb:DeleteItem on /),
+      expect.stringMatching(/operator role is not allowed sqs:ReceiveMessage on arn:aws:sqs:.*IngestQueue/),
+      expect.stringMatching(/auditor role is not allowed dynamodb:Scan on /),
+      expect.stringMatching(/auditor role is not allowed kms:Decrypt on /),
+    ]);
+  });
+
   it('let the lookup role append to the access trail and nothing more: PutItem on TRAIL# partitions only, never an update or a delete', async () => {
     const trail = 'TRAIL#2026-03-01';
     const allowed = await checkCalls([call('lookup', 'DynamoDB', 'PutItem', items([trail]))], deployed);
