@@ -303,6 +303,7 @@ export class ServiceStack extends Stack {
       webhook: {
         function: this.webhook.function.function,
         stage: this.webhook.api.api.deploymentStage,
+        accessLogGroup: this.webhook.api.accessLogGroup,
         waf: this.webhook.api.webAcl?.metricNames,
       },
       oldestMessageAlarmAge: Duration.minutes(config.oldestMessageAlarmMinutes),

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DISCOVERY_KEYS } from '../contracts/discovery-ledger.js';
 import { InvalidCursorError } from '../platform/errors.js';
 import type { LedgerRecord, PollerSource } from '../contracts/discovery-ledger.js';

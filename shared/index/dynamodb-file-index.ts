@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { STATUS_FIELDS } from '../contracts/file-records.js';
 import type { ArchivedRecord, FailedRecord, FileRecord, UnavailableRecord } from '../contracts/file-records.js';
 import { InvalidCursorError } from '../platform/errors.js';
