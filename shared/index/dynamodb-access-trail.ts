@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TRAIL_INDEXES, trailPartition, trailSortKey } from '../contracts/search-index.js';
 import type { AccessTrail, TrailEvent, TrailPage, TrailQuery } from '../lookup/access-trail.js';
 import { InvalidCursorError } from '../platform/errors.js';

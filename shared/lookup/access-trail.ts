@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { FileIdSchema } from '../contracts/ids.js';
 import { RequestRejectedError } from '../platform/errors.js';
 

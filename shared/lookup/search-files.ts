@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ChatIdSchema } from '../contracts/ids.js';
 import type { FileRecord } from '../contracts/file-records.js';
 import { indexedName, nameShard, SEARCH_INDEXES, type SearchIndexKey } from '../contracts/search-index.js';
