@@ -30,6 +30,8 @@ async function start(root: HTMLElement): Promise<void> {
     caller = session.caller;
     onSignOut = () => signOut(auth);
   }
+  // The placeholder goes: Preact renders into the element, it does not replace what is there.
+  root.replaceChildren();
   render(<App api={api} caller={caller} {...(onSignOut ? { onSignOut } : {})} />, root);
 }
 

@@ -151,9 +151,15 @@ function CoverageChart({ coverages, now }: { coverages: SourceCoverage[]; now: n
             </g>
           );
         })}
-        {ticks.map((t) => (
-          <text key={t} x={x(t)} y={h - 6} class="chart-axis" text-anchor="middle">
-            {new Date(t).toISOString().slice(5, 16).replace('T', ' ')}
+        {ticks.map((t, i) => (
+          <text
+            key={t}
+            x={x(t)}
+            y={h - 6}
+            class="chart-axis"
+            text-anchor={i === 0 ? 'start' : i === ticks.length - 1 ? 'end' : 'middle'}
+          >
+            {tickLabel(t, range.to - range.from)}
           </text>
         ))}
       </svg>
@@ -201,4 +207,12 @@ function SourceDetail({ c }: { c: SourceCoverage }) {
       ) : null}
     </section>
   );
+}
+
+/** Axis labels in UTC, as fine as the span needs: seconds within an hour, minutes within two days. */
+function tickLabel(t: number, spanMs: number): string {
+  const iso = new Date(t).toISOString();
+  if (spanMs <= 3_600_000) return iso.slice(11, 19);
+  if (spanMs <= 2 * 86_400_000) return iso.slice(5, 16).replace('T', ' ');
+  return iso.slice(0, 10);
 }
