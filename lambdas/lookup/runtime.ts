@@ -42,6 +42,7 @@ export function createLookupRuntime(
     },
     downloads: new S3DownloadSigner(clients.s3),
     presignTtlSeconds: config.PRESIGN_TTL_SECONDS,
+    ...(config.CONSOLE_ORIGIN ? { corsOrigin: config.CONSOLE_ORIGIN } : {}),
     log,
   });
 }

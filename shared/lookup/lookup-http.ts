@@ -29,6 +29,13 @@ export interface LookupDeps {
   discovery: DiscoveryReads;
   downloads: DownloadSigner;
   presignTtlSeconds: number;
+  /**
+   * The auditor console's origin: every answer names it in Access-Control-Allow-Origin, so the
+   * browser lets the console read it (API Gateway answers the preflight; a proxy integration's
+   * answers carry the headers the function sets).
+   * https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-cors.html
+   */
+  corsOrigin?: string;
   log: Log;
 }
 
@@ -151,6 +158,8 @@ export function createLookupHandler(deps: LookupDeps): (event: APIGatewayProxyEv
         result = errorResponse(500, 'internal_error', 'The request could not be completed.');
       }
     }
+    if (deps.corsOrigin !== undefined)
+      result = { ...result, headers: { ...result.headers, 'Access-Control-Allow-Origin': deps.corsOrigin, Vary: 'Origin' } };
     // The access trail: who looked at what, and what they were told.
     deps.log.info('lookup', {
       caller,

@@ -45,7 +45,7 @@ function event(
   } as unknown as APIGatewayProxyEvent;
 }
 
-async function lookup() {
+async function lookup(opts: { corsOrigin?: string } = {}) {
   const index = new MemoryFileIndex();
   await index.claim(FILE, 'generated', 'seed', 0, 1_000);
   const record: ArchivedRecord = {
@@ -91,6 +91,7 @@ async function lookup() {
       discovery,
       downloads: new MemoryArchiveStore(),
       presignTtlSeconds: 300,
+      ...opts,
       log: telemetry.log,
     }),
     index,
@@ -112,6 +113,40 @@ describe('lookup over HTTP', () => {
     });
     const runs = await handler(event('GET', '/discovery/{source}/runs', { source: 'activities' }));
     expect(JSON.parse(runs.body)).toEqual({ source: 'activities', runs: [{ ...LEDGER_RUN, source: 'activities' }] });
+  });
+
+  it('answers the download route with the presigned URL as JSON when the caller prefers JSON (a browser)', async () => {
+    const { handler } = await lookup();
+    const asJson = {
+      ...event('GET', '/files/{fileId}/content', { fileId: FILE }),
+      headers: { Accept: 'application/json' },
+    };
+    const res = await handler(asJson);
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({
+      url: expect.stringContaining('versionId=v1&ttl=300'),
+      expiresInSeconds: 300,
+    });
+    // curl's default (any type) and a JSON preference after another type keep the redirect.
+    for (const accept of ['*/*', 'text/html, application/json']) {
+      const other = { ...event('GET', '/files/{fileId}/content', { fileId: FILE }), headers: { accept } };
+      expect((await handler(other)).statusCode).toBe(302);
+    }
+  });
+
+  it("names the console's origin in every answer when one is configured, errors included, and no origin otherwise", async () => {
+    const { handler } = await lookup({ corsOrigin: 'https://d111.cloudfront.net' });
+    for (const e of [
+      event('GET', '/files/{fileId}', { fileId: FILE }),
+      event('GET', '/files/{fileId}', { fileId: 'claude_gen_file_nope' }),
+    ]) {
+      expect((await handler(e)).headers).toMatchObject({
+        'Access-Control-Allow-Origin': 'https://d111.cloudfront.net',
+        Vary: 'Origin',
+      });
+    }
+    const plain = await (await lookup()).handler(event('GET', '/files/{fileId}', { fileId: FILE }));
+    expect(plain.headers?.['Access-Control-Allow-Origin']).toBeUndefined();
   });
 
   it('shows a deletion upstream on the chat listing and on the records of its files', async () => {
