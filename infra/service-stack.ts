@@ -10,9 +10,10 @@ import { SERVICE_NAMES } from '../shared/contracts/metric-names.js';
 import { ARCHIVE_KEY_PREFIX } from '../shared/contracts/object-keys.js';
 import type { DeploymentConfig } from './deployment-config.js';
 import { ArchiverFunction } from './constructs/archiver-function.js';
+import { AuditorConsole } from './constructs/auditor-console.js';
 import { DiscoveryPollers } from './constructs/discovery-pollers.js';
 import { grantItemAccess } from './constructs/index-table.js';
-import { LookupApi } from './constructs/lookup-rest-api.js';
+import { allowBrowserOrigin, LookupApi } from './constructs/lookup-rest-api.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { WebhookIngress } from './constructs/webhook-ingress.js';
 import { archiveBucketName } from './naming.js';
@@ -53,6 +54,8 @@ export class ServiceStack extends Stack {
   readonly webhook: WebhookIngress;
   readonly monitoring: Monitoring;
   readonly discovery: DiscoveryPollers;
+  /** Absent when the deployment sets `console` to `none`. */
+  readonly auditorConsole: AuditorConsole | undefined;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -218,6 +221,26 @@ export class ServiceStack extends Stack {
       burstLimit: config.apiBurstLimit,
       logRetention: props.logRetention,
     });
+
+    this.auditorConsole =
+      config.console === 'create'
+        ? new AuditorConsole(this, 'Console', {
+            namePrefix,
+            config,
+            apiId: this.lookupApi.api.restApiId,
+            apiUrl: this.lookupApi.api.url,
+            archiveBucketDomain: bucket.bucketRegionalDomainName,
+            auditorPolicies: [this.lookupApi.auditorPolicy],
+            // Holds and exports (issue 15) will add their legal admin policy here.
+            legalAdminPolicies: [this.lookupApi.auditorPolicy],
+          })
+        : undefined;
+    if (this.auditorConsole) {
+      const origin = this.auditorConsole.origin;
+      allowBrowserOrigin(this.lookupApi.api, origin);
+      this.lookup.setEnv('CONSOLE_ORIGIN', origin);
+      new CfnOutput(this, 'ConsoleUrl', { value: `${origin}/`, description: 'The auditor console' });
+    }
 
     this.webhook = new WebhookIngress(this, 'Webhook', {
       entry: HANDLER_ENTRIES.webhook,
