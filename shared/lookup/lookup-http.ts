@@ -159,7 +159,10 @@ export function createLookupHandler(deps: LookupDeps): (event: APIGatewayProxyEv
       }
     }
     if (deps.corsOrigin !== undefined)
-      result = { ...result, headers: { ...result.headers, 'Access-Control-Allow-Origin': deps.corsOrigin, Vary: 'Origin' } };
+      result = {
+        ...result,
+        headers: { ...result.headers, 'Access-Control-Allow-Origin': deps.corsOrigin, Vary: 'Origin' },
+      };
     // The access trail: who looked at what, and what they were told.
     deps.log.info('lookup', {
       caller,

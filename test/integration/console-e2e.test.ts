@@ -129,12 +129,12 @@ describe('the auditor console on the local stack', () => {
     const { body: record } = await getJson(`/files/${SAMPLE_FILE}`);
     const page = await openPage(`#/files/${SAMPLE_FILE}`);
     await page.getByRole('heading', { name: 'Integrity evidence' }).waitFor();
-    const hashes = await page.getByTestId('hashes').innerText();
+    const hashes = await page.getByTestId('hashes').textContent();
     expect(hashes).toContain(String(record['sha256']));
     expect(hashes).toContain(String(record['md5']));
     expect(hashes).toContain(String(record['crc32']));
-    expect(await page.locator('main').innerText()).toContain(String(record['upstreamRequestId']));
-    expect(await page.getByTestId('caller').innerText()).toMatch(/^local:/);
+    expect(await page.locator('main').textContent()).toContain(String(record['upstreamRequestId']));
+    expect(await page.getByTestId('caller').textContent()).toMatch(/^local:/);
     // The workbench sections say in words that this API does not offer them yet (or list what it has).
     await page.getByRole('heading', { name: 'Who accessed it' }).waitFor();
     await page.locator('main [role="status"]:not(:has-text("Loading"))').first().waitFor();
@@ -152,7 +152,7 @@ describe('the auditor console on the local stack', () => {
     const verdict = page.locator('[data-verified]');
     await verdict.waitFor();
     expect(await verdict.getAttribute('data-verified')).toBe('true');
-    expect(await verdict.innerText()).toContain('Verified');
+    expect(await verdict.textContent()).toContain('Verified');
     expect(await seriousViolations(page)).toEqual([]);
     await shot(page, 'download-verified');
     await page.close();
@@ -171,7 +171,7 @@ describe('the auditor console on the local stack', () => {
       const verdict = page.locator('[data-verified]');
       await verdict.waitFor();
       expect(await verdict.getAttribute('data-verified')).toBe('false');
-      expect(await verdict.innerText()).toContain('NOT verified');
+      expect(await verdict.textContent()).toContain('NOT verified');
       expect(await seriousViolations(page)).toEqual([]);
       await shot(page, 'download-not-verified');
       await page.close();
@@ -239,7 +239,7 @@ describe('the auditor console on the local stack', () => {
       if (served) expect(await state.getAttribute('data-state')).not.toBe('error');
       else {
         expect(await state.getAttribute('data-state')).toBe('unavailable');
-        expect(await state.innerText()).toContain('Not available on this API');
+        expect(await state.textContent()).toContain('Not available on this API');
       }
       expect(await seriousViolations(page)).toEqual([]);
       await shot(page, name);
