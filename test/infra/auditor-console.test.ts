@@ -124,7 +124,10 @@ describe('the auditor console, deployed', () => {
   });
 
   it("lets only this identity pool's signed-in identities take the roles, which hold the lookup API's policies", () => {
-    for (const role of [consoleConstruct.auditorRole, consoleConstruct.legalAdminRole]) {
+    for (const [role, policy] of [
+      [consoleConstruct.auditorRole, archiver.service.lookupApi.auditorPolicy],
+      [consoleConstruct.legalAdminRole, archiver.service.lookupApi.legalAdminPolicy],
+    ] as const) {
       const props = resourcesOf(t, 'AWS::IAM::Role')[logicalIdOf(role)]?.Properties;
       expect(props?.['AssumeRolePolicyDocument']['Statement']).toEqual([
         {
@@ -137,7 +140,7 @@ describe('the auditor console, deployed', () => {
           },
         },
       ]);
-      expect(props?.['ManagedPolicyArns']).toEqual([{ Ref: logicalIdOf(archiver.service.lookupApi.auditorPolicy) }]);
+      expect(props?.['ManagedPolicyArns']).toEqual([{ Ref: logicalIdOf(policy) }]);
       expect(props?.['MaxSessionDuration']).toBe(3600);
     }
   });

@@ -212,7 +212,9 @@ export function createApiClient(baseUrl: string, send: Send): ApiClient {
       if (typeof body.url !== 'string') throw new ApiError('server', 'The download answer carried no URL.', 200);
       return body.url;
     },
-    listRuns: (source, page = {}) => call('GET', `/discovery/${seg(source)}/runs`, { query: { ...page } }),
+    // The operator's route (shared/contracts/lookup-routes.ts): an auditor's role is refused it (403).
+    listRuns: (source, page = {}) =>
+      call('GET', `/discovery/${seg(source)}/runs`, { query: { ...page }, workbench: true }),
     searchFiles: (filters, page = {}) =>
       call('GET', '/search/files', { query: { ...filters, ...page }, workbench: true }),
     listAudit: (filters, page = {}) => call('GET', '/audit', { query: { ...filters, ...page }, workbench: true }),
