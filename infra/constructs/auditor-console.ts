@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { AssetHashType, Aws, DockerImage, Duration, RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
-import type { BundlingOptions } from 'aws-cdk-lib';
+import { Token } from 'aws-cdk-lib';
+import type { BundlingOptions, CfnElement } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -287,7 +288,7 @@ export class AuditorConsole extends Construct {
       prune: true,
       memoryLimit: 256,
     });
-    acknowledgeBucketDeploymentProvider(Stack.of(this));
+    acknowledgeBucketDeploymentProvider(Stack.of(this), this.siteBucket);
   }
 
   /** The federated IdP, mapping its groups attribute into custom:groups, or none (pool users). */
@@ -337,7 +338,7 @@ export class AuditorConsole extends Construct {
  * cdk-nag findings on the CDK's BucketDeployment provider (one function per stack and memory size,
  * made by the CDK): each acknowledged by its finding id, on the provider's own constructs.
  */
-function acknowledgeBucketDeploymentProvider(stack: Stack): void {
+function acknowledgeBucketDeploymentProvider(stack: Stack, siteBucket: s3.Bucket): void {
   const provider = stack.node.children.find((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'));
   if (!provider) return;
   const reason =
@@ -355,12 +356,18 @@ function acknowledgeBucketDeploymentProvider(stack: Stack): void {
     'Action::s3:List*',
     'Action::s3:Abort*',
     'Action::s3:DeleteObject*',
-    'Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*',
-    'Resource::<ConsoleSiteBucket0686DAE8.Arn>/*',
+    // The CDK asset bucket, named as cdk-nag prints it: a concrete region or account when the stack has one.
+    `Resource::arn:${shown(stack.partition, '<AWS::Partition>')}:s3:::cdk-hnb659fds-assets-${shown(stack.account, '<AWS::AccountId>')}-${shown(stack.region, '<AWS::Region>')}/*`,
+    `Resource::<${stack.getLogicalId(siteBucket.node.defaultChild as CfnElement)}.Arn>/*`,
     'Resource::*',
   ]) {
     Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
   }
+}
+
+/** A stack attribute as cdk-nag prints it: its value, or the pseudo parameter's name while it is a token. */
+function shown(value: string, pseudo: string): string {
+  return Token.isUnresolved(value) ? pseudo : value;
 }
 
 /** Builds the console with Vite at synth, into the asset's output folder (no container). */
