@@ -20,7 +20,10 @@ import { startLocalStackProcess, type LocalStackProcess } from '../support/local
  * and any CSP violation the app itself causes fails the test.
  */
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const SHOTS = join(repoRoot, 'docs/console');
+// Screenshots go to a scratch folder unless asked for (`npm run screenshots:console` writes docs/console/).
+const SHOTS = process.env['CONSOLE_SCREENSHOTS_DIR']
+  ? join(repoRoot, process.env['CONSOLE_SCREENSHOTS_DIR'])
+  : join(tmpdir(), 'archiver-console-screenshots');
 const SAMPLE_FILE = 'claude_gen_file_01SampleQ3Summary';
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const axeSource = readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
