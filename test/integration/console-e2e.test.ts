@@ -228,7 +228,7 @@ describe('the auditor console on the local stack', () => {
   // The workbench screens: until the lookup API serves their routes they must say so in words; once
   // it does, they must render without an error.
   for (const [name, hash, probe] of [
-    ['search', '#/search?creator=user_01Sample&from=2025-01-01', '/search/files?creator=user_01Sample'],
+    ['search', '#/search?creator=user_01Sample&from=2025-01-01', '/search/files?creator=user_01Sample&from=2025-01-01'],
     ['holds', '#/holds', '/holds'],
     ['exports', '#/exports', '/exports'],
     ['audit', `#/audit?fileId=${SAMPLE_FILE}`, `/audit?fileId=${SAMPLE_FILE}`],

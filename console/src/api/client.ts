@@ -32,10 +32,12 @@ export interface LedgerPage {
 /** GET /search/files (issue 15): every filter optional; `creator` is a user id or an e-mail address. */
 export interface SearchFilters {
   creator?: string;
+  /** Dates (YYYY-MM-DD) or RFC 3339 timestamps, on upstream creation time. */
   from?: string;
   to?: string;
-  chatId?: string;
-  projectId?: string;
+  chat?: string;
+  project?: string;
+  /** A prefix of the file name. */
   filename?: string;
   sha256?: string;
   md5?: string;
@@ -49,14 +51,20 @@ export interface FilesPage {
   nextCursor?: string;
 }
 
-/** GET /audit (issue 15): one access-trail event. */
+/** GET /audit (issue 15): one access-trail event, as the lookup API records it for every request. */
 export interface AuditEvent {
   at: string;
+  eventId?: string;
+  /** The signing principal's ARN. */
   principal: string;
+  /** The route, e.g. `GET /files/{fileId}`. */
   action: string;
-  result: string | number;
-  fileId?: string | null;
-  scope?: unknown;
+  scope?: Record<string, string>;
+  fileId?: string;
+  resultFileIds?: string[];
+  /** The HTTP status answered, and the error type of a refusal. */
+  status: number;
+  errorType?: string;
   sourceIp?: string | null;
   userAgent?: string | null;
 }

@@ -68,7 +68,7 @@ function Trail({ api, filters }: { api: ApiClient; filters: AuditFilters }) {
   if (first.state === 'error') return <ErrorNote error={first.error} what="The access trail" />;
   if (events.length === 0) return <p data-state="empty">No access matches these filters.</p>;
   return (
-    <>
+    <div data-state="results">
       <div class="table-wrap">
         <table>
           <caption>{events.length} event(s)</caption>
@@ -91,7 +91,10 @@ function Trail({ api, filters }: { api: ApiClient; filters: AuditFilters }) {
                 <td>{e.principal}</td>
                 <td>{e.action}</td>
                 <td>{e.fileId ? <a href={fileHref(e.fileId)}>{e.fileId}</a> : <span class="muted">—</span>}</td>
-                <td>{String(e.result)}</td>
+                <td>
+                  {e.status}
+                  {e.errorType ? ` ${e.errorType}` : ''}
+                </td>
                 <td>{e.sourceIp ?? ''}</td>
               </tr>
             ))}
@@ -112,6 +115,6 @@ function Trail({ api, filters }: { api: ApiClient; filters: AuditFilters }) {
             .finally(() => setBusy(false));
         }}
       />
-    </>
+    </div>
   );
 }

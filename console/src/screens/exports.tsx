@@ -25,7 +25,7 @@ export function ExportsScreen({
           {exports.value.exports.length === 0 ? (
             <p data-state="empty">No export has been started.</p>
           ) : (
-            <ul>
+            <ul data-state="results">
               {exports.value.exports.map((x) => (
                 <li key={x.exportId}>
                   <a href={`#/exports/${encodeURIComponent(x.exportId)}`}>{x.name ?? x.exportId}</a> ·{' '}

@@ -299,7 +299,7 @@ function Accesses({ api, fileId }: { api: ApiClient; fileId: string }) {
           <ul>
             {trail.value.events.map((e, i) => (
               <li key={`${e.at}-${i}`}>
-                <When at={e.at} /> · {e.principal} · {e.action} · {String(e.result)}
+                <When at={e.at} /> · {e.principal} · {e.action} · {e.status}
               </li>
             ))}
             {trail.value.nextCursor ? (

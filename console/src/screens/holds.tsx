@@ -51,7 +51,7 @@ export function HoldsScreen({
 
 function HoldTable({ holds, onRelease }: { holds: Hold[]; onRelease: (holdId: string) => void }) {
   return (
-    <div class="table-wrap">
+    <div class="table-wrap" data-state="results">
       <table>
         <caption>{holds.length} hold(s)</caption>
         <thead>

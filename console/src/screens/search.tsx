@@ -8,8 +8,8 @@ const FIELDS = [
   'creator',
   'from',
   'to',
-  'chatId',
-  'projectId',
+  'chat',
+  'project',
   'filename',
   'sha256',
   'md5',
@@ -66,8 +66,8 @@ export function SearchScreen({
         <Field label="Person (user id or e-mail)">{input('creator', 'text', 'user_… or name@example.com')}</Field>
         <Field label="From (created at or after)">{input('from', 'date')}</Field>
         <Field label="To (created before)">{input('to', 'date')}</Field>
-        <Field label="Chat id">{input('chatId', 'text', 'claude_chat_…')}</Field>
-        <Field label="Project id">{input('projectId', 'text', 'claude_proj_…')}</Field>
+        <Field label="Chat id">{input('chat', 'text', 'claude_chat_…')}</Field>
+        <Field label="Project id">{input('project', 'text', 'claude_proj_…')}</Field>
         <Field label="File name starts with">{input('filename')}</Field>
         <Field label="SHA-256">{input('sha256', 'text', '64 hex digits')}</Field>
         <Field label="MD5">{input('md5', 'text', '32 hex digits')}</Field>
@@ -164,14 +164,14 @@ function Results({ api, filters }: { api: ApiClient; filters: SearchFilters }) {
     }
   };
   return (
-    <>
+    <div data-state="results">
       <FileTable
         files={files}
         caption={`${files.length} file${files.length === 1 ? '' : 's'}${cursor ? ' (more on the next page)' : ''}`}
       />
       {moreError ? <ErrorNote error={moreError} what="the next page" /> : null}
       <Pager hasMore={cursor !== undefined} onMore={() => void more()} busy={busy} />
-    </>
+    </div>
   );
 }
 
