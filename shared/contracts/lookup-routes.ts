@@ -21,7 +21,7 @@ const AUDIT_READ = ['auditor', 'legalAdmin'] as const;
 export const LOOKUP_ROUTES = [
   { method: 'GET', resource: '/chats/{chatId}/files', query: ['limit', 'cursor'], roles: AUDIT_READ },
   { method: 'GET', resource: '/files/{fileId}', query: [], roles: AUDIT_READ },
-  { method: 'GET', resource: '/files/{fileId}/content', query: [], roles: AUDIT_READ },
+  { method: 'GET', resource: '/files/{fileId}/content', query: ['redirect'], roles: AUDIT_READ },
   { method: 'GET', resource: '/discovery/{source}/runs', query: ['limit', 'cursor'], roles: ['operator'] },
 ] as const satisfies readonly {
   method: string;

@@ -56,17 +56,14 @@ export interface RouteHandler {
   path: z.ZodObject;
   /** Query parameters the route reads; unknown ones are ignored. */
   query: z.ZodObject;
-  handle(input: { path: never; query: never; accept: string }, deps: LookupDeps): Promise<APIGatewayProxyResult>;
+  handle(input: { path: never; query: never }, deps: LookupDeps): Promise<APIGatewayProxyResult>;
 }
 
 /** Ties a handler's input type to its schemas. */
 function defineRoute<P extends z.ZodObject, Q extends z.ZodObject>(route: {
   path: P;
   query: Q;
-  handle(
-    input: { path: z.infer<P>; query: z.infer<Q>; accept: string },
-    deps: LookupDeps,
-  ): Promise<APIGatewayProxyResult>;
+  handle(input: { path: z.infer<P>; query: z.infer<Q> }, deps: LookupDeps): Promise<APIGatewayProxyResult>;
 }): RouteHandler {
   return route;
 }
@@ -89,6 +86,9 @@ const ListQuerySchema = z.object({
 const ChatPath = z.object({ chatId: ChatIdSchema });
 const FilePath = z.object({ fileId: FileIdSchema });
 const NoQuery = z.object({});
+const DownloadQuery = z.object({
+  redirect: z.enum(['true', 'false'], { error: 'redirect must be true or false' }).optional(),
+});
 const SourcePath = z.object({
   source: z.enum(POLLER_SOURCES, { error: `must be one of ${POLLER_SOURCES.join(', ')}` }),
 });
@@ -122,12 +122,12 @@ export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
   }),
   'GET /files/{fileId}/content': defineRoute({
     path: FilePath,
-    query: NoQuery,
-    async handle({ path: { fileId }, accept }, deps) {
+    query: DownloadQuery,
+    async handle({ path: { fileId }, query: { redirect } }, deps) {
       const url = await presignFileDownload(deps.index, deps.downloads, fileId, deps.presignTtlSeconds);
       // A browser cannot follow the redirect: the cross-origin hop to S3 would carry a null Origin and
-      // drop the SigV4 headers. The console asks for JSON and fetches the presigned URL itself.
-      if (prefersJson(accept)) return json(200, { url, expiresInSeconds: deps.presignTtlSeconds });
+      // drop the SigV4 headers. The console asks with redirect=false and fetches the URL itself.
+      if (redirect === 'false') return json(200, { url, expiresInSeconds: deps.presignTtlSeconds });
       return { statusCode: 302, headers: { Location: url, 'Cache-Control': 'no-store' }, body: '' };
     },
   }),
@@ -185,23 +185,7 @@ async function dispatch(event: APIGatewayProxyEvent, deps: LookupDeps): Promise<
   const route = LOOKUP_HANDLERS[key as RouteKey];
   const path = parseInput(route.path, event.pathParameters ?? {}, true);
   const query = parseInput(route.query, event.queryStringParameters ?? {}, false);
-  return route.handle(
-    { path, query, accept: headerOf(event, 'accept') } as { path: never; query: never; accept: string },
-    deps,
-  );
-}
-
-/** A request header by name: API Gateway passes header names as the client sent them. */
-function headerOf(event: APIGatewayProxyEvent, name: string): string {
-  for (const [k, v] of Object.entries(event.headers ?? {}))
-    if (k.toLowerCase() === name && typeof v === 'string') return v;
-  return '';
-}
-
-/** True when application/json is the client's first choice; curl's default (any type) keeps the redirect. */
-function prefersJson(accept: string): boolean {
-  const first = accept.split(',')[0]?.split(';')[0]?.trim().toLowerCase();
-  return first === 'application/json';
+  return route.handle({ path, query } as { path: never; query: never }, deps);
 }
 
 /** Validates untrusted input; a path parameter's message is prefixed with its name, as in `chatId must be…`. */

@@ -115,23 +115,20 @@ describe('lookup over HTTP', () => {
     expect(JSON.parse(runs.body)).toEqual({ source: 'activities', runs: [{ ...LEDGER_RUN, source: 'activities' }] });
   });
 
-  it('answers the download route with the presigned URL as JSON when the caller prefers JSON (a browser)', async () => {
+  it('answers the download route with the presigned URL as JSON when asked with redirect=false (a browser)', async () => {
     const { handler } = await lookup();
-    const asJson = {
-      ...event('GET', '/files/{fileId}/content', { fileId: FILE }),
-      headers: { Accept: 'application/json' },
-    };
-    const res = await handler(asJson);
+    const res = await handler(event('GET', '/files/{fileId}/content', { fileId: FILE }, { redirect: 'false' }));
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(res.body)).toEqual({
       url: expect.stringContaining('versionId=v1&ttl=300'),
       expiresInSeconds: 300,
     });
-    // curl's default (any type) and a JSON preference after another type keep the redirect.
-    for (const accept of ['*/*', 'text/html, application/json']) {
-      const other = { ...event('GET', '/files/{fileId}/content', { fileId: FILE }), headers: { accept } };
-      expect((await handler(other)).statusCode).toBe(302);
-    }
+    // Without it, or with redirect=true, the redirect stays (curl -L, the CLI, the smoke test).
+    for (const query of [null, { redirect: 'true' }])
+      expect((await handler(event('GET', '/files/{fileId}/content', { fileId: FILE }, query))).statusCode).toBe(302);
+    expect(
+      (await handler(event('GET', '/files/{fileId}/content', { fileId: FILE }, { redirect: 'no' }))).statusCode,
+    ).toBe(400);
   });
 
   it("names the console's origin in every answer when one is configured, errors included, and no origin otherwise", async () => {

@@ -216,7 +216,9 @@ export function createApiClient(baseUrl: string, send: Send): ApiClient {
     getFile: (fileId) => call('GET', `/files/${seg(fileId)}`),
     listChatFiles: (chatId, page = {}) => call('GET', `/chats/${seg(chatId)}/files`, { query: { ...page } }),
     async downloadUrl(fileId) {
-      const body = await call<{ url?: unknown }>('GET', `/files/${seg(fileId)}/content`);
+      const body = await call<{ url?: unknown }>('GET', `/files/${seg(fileId)}/content`, {
+        query: { redirect: 'false' },
+      });
       if (typeof body.url !== 'string') throw new ApiError('server', 'The download answer carried no URL.', 200);
       return body.url;
     },
