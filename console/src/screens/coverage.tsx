@@ -143,6 +143,7 @@ function CoverageChart({ coverages, now }: { coverages: SourceCoverage[]; now: n
                   </title>
                 </rect>
               ))}
+              {c.runs.length === 0 ? <rect x={LEFT + 4} y={y + 11} width={110} height={16} fill="#fff" /> : null}
               {c.runs.length === 0 ? (
                 <text x={LEFT + 8} y={y + 23} class="chart-note">
                   no run recorded
