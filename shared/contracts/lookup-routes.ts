@@ -23,7 +23,12 @@ export const LOOKUP_ROUTES = [
   { method: 'GET', resource: '/chats/{chatId}/files', query: ['limit', 'cursor'], roles: AUDIT_READ },
   { method: 'GET', resource: '/files/{fileId}', query: [], roles: AUDIT_READ },
   { method: 'GET', resource: '/files/{fileId}/content', query: ['redirect'], roles: AUDIT_READ },
-  { method: 'GET', resource: '/discovery/{source}/runs', query: ['limit', 'cursor'], roles: [...AUDIT_READ, 'operator'] },
+  {
+    method: 'GET',
+    resource: '/discovery/{source}/runs',
+    query: ['limit', 'cursor'],
+    roles: [...AUDIT_READ, 'operator'],
+  },
   {
     method: 'GET',
     resource: '/search/files',
