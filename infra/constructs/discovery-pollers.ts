@@ -21,12 +21,58 @@ import {
 } from '../../shared/contracts/metric-names.js';
 import { fileItemKey } from '../../shared/contracts/table-keys.js';
 import { ArchiverFunction } from './archiver-function.js';
-import { grantItemAccess } from './index-table.js';
+import { grantPartitionAccess } from './index-table.js';
+import { DISCOVERY_KEYS } from '../../shared/contracts/discovery-ledger.js';
 
 type DiscoveryEnv = Exclude<keyof DiscoveryConfig & string, `LOCAL_${string}` | 'ANTHROPIC_API_KEY'>;
 
 /** The partition keys of the file items in the index table (`FILE#…`): all the Files API poller batch-reads. */
 export const FILE_ITEM_LEADING_KEYS = `${fileItemKey('').pk}*`;
+
+/**
+ * The index-table partitions each poller works in, and what it may do there: its own lease and
+ * checkpoint, its own ledger (put only: records are written once, conditionally), the shared budget
+ * items, and its source's own items. No poller reaches file or chat-listing evidence (`FILE#`,
+ * `CHAT#`) with a write, nor another poller's ledger or checkpoint.
+ */
+export function pollerPartitionGrants(source: PollerSource): { actions: `dynamodb:${string}`[]; keys: string[] }[] {
+  const budget = [DISCOVERY_KEYS.budgetWindow('compliance').pk, DISCOVERY_KEYS.budgetWindow('files_api').pk];
+  const grants = [
+    {
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as `dynamodb:${string}`[],
+      keys: [DISCOVERY_KEYS.lease(source).pk, ...budget],
+    },
+    { actions: ['dynamodb:PutItem'] as `dynamodb:${string}`[], keys: [DISCOVERY_KEYS.ledgerPartition(source)] },
+  ];
+  const deletions = {
+    actions: ['dynamodb:UpdateItem'] as `dynamodb:${string}`[],
+    keys: [DISCOVERY_KEYS.upstreamDeletion('*').pk],
+  };
+  switch (source) {
+    case 'chats':
+      return [
+        ...grants,
+        deletions,
+        {
+          actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+          keys: [DISCOVERY_KEYS.chatCheckpoint('*').pk],
+        },
+        {
+          actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+          keys: [DISCOVERY_KEYS.retryPartition(source)],
+        },
+      ];
+    case 'activities':
+      return [
+        ...grants,
+        deletions,
+        { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], keys: [DISCOVERY_KEYS.activitySeen('*').pk] },
+      ];
+    case 'files_api':
+      // Whether a listing page's files are final: BatchGetItem of file items only.
+      return [...grants, { actions: ['dynamodb:BatchGetItem'], keys: [FILE_ITEM_LEADING_KEYS] }];
+  }
+}
 
 /** A poller run may take this long; the lease outlives it by a minute so runs never overlap. */
 export const POLLER_TIMEOUT = Duration.minutes(5);
@@ -90,20 +136,9 @@ export class DiscoveryPollers extends Construct {
         logRetention: props.logRetention,
       });
       fn.bind('INDEX_TABLE', props.table.tableName, (g) => {
-        // Checkpoints, lease, ledger and budget items are single-item reads and conditional writes;
-        // deletions are UpdateItem.
-        grantItemAccess(props.table, g, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
-        if (source === 'files_api') {
-          // Whether a listing page's files are final: BatchGetItem of file items only (the
-          // leading-keys condition keeps every other item out of this grant's reach).
-          g.grantPrincipal.addToPrincipalPolicy(
-            new iam.PolicyStatement({
-              actions: ['dynamodb:BatchGetItem'],
-              resources: [props.table.tableArn],
-              conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [FILE_ITEM_LEADING_KEYS] } },
-            }),
-          );
-        }
+        // Each grant limited to the poller's own partitions (pollerPartitionGrants).
+        for (const grant of pollerPartitionGrants(source))
+          grantPartitionAccess(props.table, g, grant.keys, ...grant.actions);
       })
         .bind('INGEST_QUEUE_URL', props.queue.queueUrl, (g) =>
           props.queue.grants.actions(g, ['sqs:SendMessage'], { keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'] }),

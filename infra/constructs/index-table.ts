@@ -1,6 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { INDEX_TABLE_KEYS } from '../../shared/contracts/table-keys.js';
@@ -41,6 +41,8 @@ export class IndexTable extends Construct {
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: props.encryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
+      // Working-memory items (seen activity ids) carry an expiry; evidence never does (table-keys.ts).
+      timeToLiveAttribute: INDEX_TABLE_KEYS.timeToLiveAttribute,
     });
   }
 }
@@ -64,5 +66,34 @@ export function grantItemAccess(
   if (!(key instanceof kms.Key))
     throw new Error('the index table is encrypted with a customer-managed key of this app');
   table.grants.actions(grantee, ...actions);
+  key.grants.actions(grantee, 'kms:Decrypt');
+}
+
+/**
+ * Grants `actions` on the items of the partitions `leadingKeys` names (StringLike patterns: `*`
+ * matches any run of characters) and kms:Decrypt on the table's key (as grantItemAccess). The
+ * condition key `dynamodb:LeadingKeys` holds the partition key of every item a request touches, is
+ * tested with ForAllValues, and governs GetItem, PutItem, UpdateItem, DeleteItem, Query and
+ * BatchGetItem alike ("Using IAM policy conditions for fine-grained access control",
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html). A
+ * request without the key (Scan) passes a ForAllValues test, so Scan must never be granted this way.
+ */
+export function grantPartitionAccess(
+  table: dynamodb.Table,
+  grantee: iam.IGrantable,
+  leadingKeys: readonly string[],
+  ...actions: `dynamodb:${string}`[]
+): void {
+  if (actions.includes('dynamodb:Scan')) throw new Error('a leading-keys grant cannot limit a Scan');
+  const key = table.encryptionKey;
+  if (!(key instanceof kms.Key))
+    throw new Error('the index table is encrypted with a customer-managed key of this app');
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions,
+      resources: [table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...leadingKeys] } },
+    }),
+  );
   key.grants.actions(grantee, 'kms:Decrypt');
 }

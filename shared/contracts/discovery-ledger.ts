@@ -40,7 +40,27 @@ export interface LedgerRecord {
   /** `request-id` of the last page read. */
   lastRequestId: string | null;
   error: string | null;
+  /**
+   * Units (chats) this run could not read; each went to the retry list, and the run moved on. Capped
+   * at MAX_LEDGER_UNIT_FAILURES entries; `unitFailureCount` is the full count. Absent on records
+   * written before per-chat isolation.
+   */
+  unitFailures?: UnitFailure[] | undefined;
+  unitFailureCount?: number | undefined;
+  /** Chats whose message cursor upstream refused (400): each was read again from its first message. */
+  unitsRestarted?: string[] | undefined;
+  /** Entries on the source's retry list when the run ended (failures not yet resolved). */
+  retriesPending?: number | undefined;
 }
+
+/** One unit (a chat) a run could not read: what failed, and upstream's `request-id` when it answered. */
+export interface UnitFailure {
+  id: string;
+  error: string;
+  requestId: string | null;
+}
+
+export const MAX_LEDGER_UNIT_FAILURES = 50;
 
 /** A deletion upstream of a file or chat, as lookups show it. Our archived copy stays. */
 export interface UpstreamDeletionRecord {
@@ -68,4 +88,7 @@ export const DISCOVERY_KEYS = {
   budgetWindow: (name: string) => ({ pk: `BUDGET#${name}`, sk: 'WINDOW' }),
   budgetState: (name: string) => ({ pk: `BUDGET#${name}`, sk: 'STATE' }),
   upstreamDeletion: (id: string) => ({ pk: `DELETION#${id}`, sk: 'UPSTREAM' }),
+  /** The retry list of a source: one item per unit (chat) a run could not read, until a run reads it. */
+  retryPartition: (source: PollerSource) => `RETRY#${source}`,
+  retry: (source: PollerSource, unitId: string) => ({ pk: `RETRY#${source}`, sk: `UNIT#${unitId}` }),
 } as const;

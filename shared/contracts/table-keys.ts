@@ -12,6 +12,13 @@ import { canonicalTimestamp } from './timestamps.js';
 export const INDEX_TABLE_KEYS = {
   partitionKey: { name: 'pk', type: 'S' },
   sortKey: { name: 'sk', type: 'S' },
+  /**
+   * Unix seconds after which DynamoDB may delete an item. Only items that are working memory carry
+   * it (the activity poller's seen activity ids); evidence (file items, chat listings, the ledger,
+   * deletions) never does. The code never relies on the deletion (it may come days late, and never
+   * on dynalite): https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html
+   */
+  timeToLiveAttribute: 'expiresAt',
 } as const;
 
 export const FILE_ITEM_SK = 'FILE';

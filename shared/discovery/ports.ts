@@ -35,6 +35,23 @@ export interface PollerLease {
   generation: number;
 }
 
+/**
+ * A unit (a chat) a run could not read, on its source's retry list until a later run reads it.
+ * Later runs take the due entries first, and a failure again pushes `nextAttemptAtMs` back
+ * (shared/platform/backoff.ts).
+ */
+export interface RetryEntry {
+  unitId: string;
+  /** The chat's `updated_at` when it was listed (a retry reads it as of then, or later). */
+  updatedAt: string | null;
+  attempts: number;
+  nextAttemptAtMs: number;
+  firstFailedAt: string;
+  lastError: string;
+  lastRequestId: string | null;
+  lastRunId: string;
+}
+
 export interface DiscoveryStore {
   /** Takes the poller's lease unless a live one is held by another run. */
   acquireLease(source: PollerSource, owner: string, nowMs: number, leaseMs: number): Promise<PollerLease | undefined>;
@@ -48,7 +65,13 @@ export interface DiscoveryStore {
   hasSeenActivity(activityId: string): Promise<boolean>;
   /** Remembers activity ids once their jobs were accepted and their deletions recorded. */
   markActivitiesSeen(activityIds: readonly string[], nowMs: number): Promise<void>;
+  /** Writes the run's ledger record; never overwrites one (a run id is written once). */
   putLedger(record: LedgerRecord): Promise<void>;
+  /** The source's retry list (at most `limit` entries, in unit id order). */
+  listRetries(source: PollerSource, limit: number): Promise<RetryEntry[]>;
+  putRetry(source: PollerSource, entry: RetryEntry): Promise<void>;
+  /** Takes a unit off the retry list once a run has read it. */
+  deleteRetry(source: PollerSource, unitId: string): Promise<void>;
 }
 
 /** Sends ingest job bodies; resolves only once the queue accepted every one of them. */

@@ -1,5 +1,5 @@
 import { serializeJob } from '../contracts/job.js';
-import { jobsOf } from '../discovery/chat-poller.js';
+import { jobsOf } from '../discovery/read-chat.js';
 import { UpstreamHttpError } from '../platform/errors.js';
 import type { Log } from '../platform/telemetry.js';
 import type { ListingClient } from '../upstream/listing-client.js';

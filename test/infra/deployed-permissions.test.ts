@@ -112,43 +112,74 @@ describe('deployed permission checks', () => {
     ]);
   });
 
-  it("allow each poller its items, its jobs and its secret, and refuse it queries, batch reads (the Files API poller's of anything but file items) and the archive", async () => {
+  it("allow each poller its own partitions, its jobs and its secret, and refuse it evidence, other pollers' items, batch reads (the Files API poller's of anything but file items) and the archive", async () => {
+    const own: Record<(typeof POLLER_SOURCES)[number], RecordedCall[]> = {
+      chats: [
+        call('poller:chats', 'DynamoDB', 'GetItem', items(['CHATCP#chat_1'])),
+        call('poller:chats', 'DynamoDB', 'PutItem', items(['CHATCP#chat_1'])),
+        call('poller:chats', 'DynamoDB', 'UpdateItem', items(['DELETION#chat_1'])),
+        call('poller:chats', 'DynamoDB', 'Query', items(['RETRY#chats'])),
+        call('poller:chats', 'DynamoDB', 'PutItem', items(['RETRY#chats'])),
+        call('poller:chats', 'DynamoDB', 'DeleteItem', items(['RETRY#chats'])),
+      ],
+      activities: [
+        call('poller:activities', 'DynamoDB', 'GetItem', items(['ACTIVITY#act_1'])),
+        call('poller:activities', 'DynamoDB', 'PutItem', items(['ACTIVITY#act_1'])),
+        call('poller:activities', 'DynamoDB', 'UpdateItem', items(['DELETION#file_1'])),
+      ],
+      files_api: [
+        call('poller:files_api', 'DynamoDB', 'BatchGetItem', {
+          Tables: ['local-table'],
+          LeadingKeys: { 'local-table': [FILE, 'FILE#file_2'] },
+        }),
+      ],
+    };
     for (const source of POLLER_SOURCES) {
       const poller = pollerPrincipal(source);
-      // Only the Files API poller batch-reads (whether a listing page's files are final).
-      const batchRead = call(poller, 'DynamoDB', 'BatchGetItem', {
-        Tables: ['local-table'],
-        LeadingKeys: { 'local-table': [FILE, 'FILE#file_2'] },
-      });
+      const other = POLLER_SOURCES.find((s) => s !== source) ?? 'chats';
       const allowed = await checkCalls(
         [
-          call(poller, 'DynamoDB', 'GetItem', items(['POLLER#chats'])),
-          call(poller, 'DynamoDB', 'PutItem', items(['BUDGET#compliance'])),
-          call(poller, 'DynamoDB', 'UpdateItem', items([FILE])),
+          call(poller, 'DynamoDB', 'GetItem', items([`POLLER#${source}`])),
+          call(poller, 'DynamoDB', 'UpdateItem', items([`POLLER#${source}`])),
+          call(poller, 'DynamoDB', 'PutItem', items([`POLLER#${source}`])),
+          call(poller, 'DynamoDB', 'PutItem', items([`LEDGER#${source}`])),
+          call(poller, 'DynamoDB', 'UpdateItem', items(['BUDGET#compliance'])),
+          call(poller, 'DynamoDB', 'PutItem', items(['BUDGET#files_api'])),
+          call(poller, 'DynamoDB', 'GetItem', items(['BUDGET#files_api'])),
           call(poller, 'SQS', 'SendMessageBatch', { QueueUrl: QUEUE }),
           call(poller, 'SecretsManager', 'GetSecretValue', { SecretId: 'local-secret' }),
-          ...(source === 'files_api' ? [batchRead] : []),
+          ...own[source],
         ],
         deployed,
       );
       expect(allowed.denials, source).toEqual([]);
       const refused = await checkCalls(
         [
+          // Evidence: file items and chat listings.
+          call(poller, 'DynamoDB', 'UpdateItem', items([FILE])),
+          call(poller, 'DynamoDB', 'PutItem', items(['CHAT#chat_1'])),
           call(poller, 'DynamoDB', 'Query', items(['CHAT#chat_1'])),
+          // Another poller's ledger and lease; its own ledger records are never updated.
+          call(poller, 'DynamoDB', 'PutItem', items([`LEDGER#${other}`])),
+          call(poller, 'DynamoDB', 'UpdateItem', items([`POLLER#${other}`])),
+          call(poller, 'DynamoDB', 'UpdateItem', items([`LEDGER#${source}`])),
           // Other pollers may not batch-read at all; the Files API poller only file items.
-          source === 'files_api'
-            ? call(poller, 'DynamoDB', 'BatchGetItem', {
-                Tables: ['local-table'],
-                LeadingKeys: { 'local-table': [FILE, 'BUDGET#compliance'] },
-              })
-            : batchRead,
+          call(poller, 'DynamoDB', 'BatchGetItem', {
+            Tables: ['local-table'],
+            LeadingKeys: { 'local-table': [FILE, 'BUDGET#compliance'] },
+          }),
           call(poller, 'S3', 'GetObject', object),
           call(poller, 'SQS', 'SendMessage', { QueueUrl: DLQ }),
         ],
         deployed,
       );
       expect(refused.denials, source).toEqual([
+        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on arn:aws:dynamodb:`)),
+        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:PutItem on arn:aws:dynamodb:`)),
         expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:Query on arn:aws:dynamodb:`)),
+        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:PutItem on arn:aws:dynamodb:`)),
+        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on arn:aws:dynamodb:`)),
+        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on arn:aws:dynamodb:`)),
         expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:BatchGetItem on arn:aws:dynamodb:`)),
         expect.stringMatching(new RegExp(`${poller} role is not allowed s3:GetObject on arn:aws:s3:::`)),
         expect.stringMatching(
@@ -397,7 +428,7 @@ describe('deployed permission checks of the webhook role', () => {
     ]);
   });
 
-  it("only the webhook role and the Files API poller (its file-item batch reads: see the pollers' test) carry a dynamodb:LeadingKeys condition (a new one needs its own test)", () => {
+  it("only the webhook role and the pollers (their own partitions: see the pollers' test) carry a dynamodb:LeadingKeys condition (a new one needs its own test)", () => {
     const conditioned = Object.entries(deployed.principals)
       .filter(([, p]) =>
         p.policies.some(({ policy }) =>
@@ -405,6 +436,6 @@ describe('deployed permission checks of the webhook role', () => {
         ),
       )
       .map(([name]) => name);
-    expect(conditioned).toEqual(['webhook', 'poller:files_api']);
+    expect(conditioned.sort()).toEqual(['poller:activities', 'poller:chats', 'poller:files_api', 'webhook']);
   });
 });

@@ -1,0 +1,163 @@
+import { CarriedMetadataSchema, IngestJobSchema, serializeJob } from '../contracts/job.js';
+import type { IngestJob } from '../contracts/job.js';
+import { UpstreamHttpError } from '../platform/errors.js';
+import type { ChatSummary } from '../upstream/listing-schemas.js';
+import type { ChatMessage, ListingClient } from '../upstream/listing-client.js';
+import type { RunContext } from './poller-run.js';
+import type { DeletionRecorder, DiscoveryStore, JobSender } from './ports.js';
+import type { Log } from '../platform/telemetry.js';
+
+/**
+ * Reading one chat, for every caller: the chat poller and `archiver backfill` read a chat after its
+ * checkpoint (readChat); the webhook and `archiver enqueue --chat` read a whole chat from its first
+ * message, resumably (readWholeChat). Both turn its files into ingest jobs with jobsOf.
+ */
+export interface ReadChatDeps {
+  upstream: Pick<ListingClient, 'listChatMessages'>;
+  store: Pick<DiscoveryStore, 'getChatCheckpoint' | 'putChatCheckpoint'>;
+  jobs: JobSender;
+  deletions: DeletionRecorder;
+  log: Log;
+  now: () => number;
+  /** Messages per page of a chat's messages (upstream max 1000). */
+  messagePageSize: number;
+}
+
+/** How a chat's reading ended: read to its last message, or stopped between pages (deadline, Ctrl-C). */
+export type ChatReadEnding = 'done' | 'stopped';
+
+/** What reading a chat reports to its run. */
+export type ChatReadContext = Pick<RunContext, 'signal' | 'shouldStop' | 'page' | 'jobsEnqueued' | 'unitRestarted'>;
+
+/**
+ * Reads a chat's messages after its checkpoint, enqueues their files, then moves its checkpoint.
+ * Also the step of `archiver backfill` (cli/), so that a chat read by either is not read again by the
+ * other. Resolves 'stopped' when `ctx.shouldStop()` ended it between pages: the chat is read in part
+ * and its caller must not pass over it (the listing cursor stays, or the chat goes to the retry list).
+ * A 400 on the chat's stored message cursor restarts the chat from its first message (ingest absorbs
+ * the duplicates) and is reported with `ctx.unitRestarted`; it never touches the poller's cursor.
+ */
+export async function readChat(chat: ChatSummary, ctx: ChatReadContext, deps: ReadChatDeps): Promise<ChatReadEnding> {
+  const seen = await deps.store.getChatCheckpoint(chat.id);
+  const updatedAt = chat.updated_at ?? null;
+  // Unchanged since its last reading: nothing new can be in it (a new message bumps updated_at).
+  if (seen && updatedAt !== null && seen.updatedAt === updatedAt) return 'done';
+  let after = seen?.lastMessageId ?? null;
+  let deletionRecorded = false;
+  let restarted = false;
+  for (;;) {
+    let page;
+    try {
+      page = await deps.upstream.listChatMessages(
+        chat.id,
+        { afterId: after ?? undefined, limit: deps.messagePageSize },
+        ctx.signal,
+      );
+    } catch (err) {
+      if (err instanceof UpstreamHttpError && err.status === 404) {
+        // Hard-deleted between the listing and now: nothing is left to read.
+        deps.log.warn('chat listed but gone when its messages were read', {
+          chatId: chat.id,
+          requestId: err.requestId,
+        });
+        return 'done';
+      }
+      if (err instanceof UpstreamHttpError && err.status === 400 && after !== null && !restarted) {
+        // The stored message id no longer works as a cursor (the message was deleted, say): read the
+        // chat again from its start. Once only: a 400 without a cursor is the chat's failure.
+        deps.log.warn('upstream rejected the chat message cursor; reading the chat from its first message', {
+          chatId: chat.id,
+          cursor: after,
+          requestId: err.requestId,
+        });
+        ctx.unitRestarted(chat.id);
+        restarted = true;
+        after = null;
+        continue;
+      }
+      throw err;
+    }
+    ctx.page(page);
+    const deletedAt = page.chatDeletedAt ?? chat.deleted_at ?? null;
+    if (deletedAt !== null && !deletionRecorded) {
+      // Soft-deleted in the app: still readable, still archived; the index notes the deletion.
+      await deps.deletions.recordUpstreamDeletion(
+        { id: chat.id, kind: 'chat', deletedAt, via: 'chat_soft_delete' },
+        deps.now(),
+      );
+      deletionRecorded = true;
+    }
+    const bodies = jobsOf(chat.id, page.items).map((job) => serializeJob(job));
+    if (bodies.length > 0) {
+      await deps.jobs.send(bodies, ctx.signal);
+      ctx.jobsEnqueued(bodies.length);
+    }
+    const last = page.lastId ?? page.items.at(-1)?.id ?? null;
+    if (last !== null) after = last;
+    // The chat counts as read up to `updatedAt` only once its last page is handled.
+    const done = !page.hasMore || last === null;
+    await deps.store.putChatCheckpoint(chat.id, {
+      lastMessageId: after,
+      updatedAt: done ? updatedAt : (seen?.updatedAt ?? null),
+    });
+    if (done) return 'done';
+    if (ctx.shouldStop()) return 'stopped';
+  }
+}
+
+/**
+ * One job per generated and uploaded file of the messages (a file listed twice is sent once). Each
+ * carries the chat id and every metadata field, so the worker skips the metadata request. The
+ * message lists no `created_at` for generated files: the job says null rather than guess.
+ */
+export function jobsOf(chatId: string, messages: readonly ChatMessage[]): IngestJob[] {
+  const jobs = new Map<string, IngestJob>();
+  for (const m of messages) {
+    for (const f of m.generated) {
+      jobs.set(
+        f.id,
+        withFallback({
+          v: 1,
+          fileId: f.id,
+          chatId,
+          file: {
+            filename: f.filename,
+            md5: f.md5 ?? null,
+            mime_type: f.mime_type || null,
+            size_bytes: f.size_bytes ?? null,
+            created_at: null,
+          },
+        }),
+      );
+    }
+    for (const f of m.uploaded) {
+      jobs.set(
+        f.id,
+        withFallback({
+          v: 1,
+          fileId: f.id,
+          chatId,
+          file: {
+            filename: f.filename,
+            md5: f.md5 ?? null,
+            mime_type: f.mime_type || null,
+            size_bytes: f.size_bytes ?? null,
+            created_at: validTimestamp(f.created_at),
+          },
+        }),
+      );
+    }
+  }
+  return [...jobs.values()];
+}
+
+/** A job whose carried metadata the job schema refuses (an empty or overlong filename) goes without it. */
+function withFallback(job: IngestJob): IngestJob {
+  if (IngestJobSchema.safeParse(job).success) return job;
+  return { v: 1, fileId: job.fileId, ...(job.chatId ? { chatId: job.chatId } : {}) };
+}
+
+function validTimestamp(value: string | null | undefined): string | null {
+  if (!value) return null;
+  return CarriedMetadataSchema.shape.created_at.safeParse(value).success ? value : null;
+}
