@@ -240,15 +240,14 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
         `${source} poller role`,
         [
           ...LOGS_AND_TRACES(source),
-          // Checkpoints, lease, ledger, budget and deletion items: single-item reads and conditional
-          // writes.
-          'index table dynamodb:GetItem',
-          'index table dynamodb:PutItem',
-          'index table dynamodb:UpdateItem',
-          // The Files API poller asks whether a page's files are final: file items only, in batches.
-          ...(source === 'files_api'
-            ? ['index table dynamodb:BatchGetItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["FILE#*"]}}']
-            : []),
+          // Its own lease and checkpoint and the shared budget items; its own ledger, put only; then
+          // its source's own items. Never file or chat-listing evidence, nor another poller's items.
+          ...['GetItem', 'PutItem', 'UpdateItem'].map(
+            (a) =>
+              `index table dynamodb:${a} if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["POLLER#${source}","BUDGET#compliance","BUDGET#files_api"]}}`,
+          ),
+          `index table dynamodb:PutItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["LEDGER#${source}"]}}`,
+          ...OWN_ITEMS[source],
           'archive key kms:Decrypt',
           // Jobs (SendMessageBatch is authorized as sqs:SendMessage), encrypted under the pipeline key.
           'ingest queue sqs:SendMessage',
@@ -335,6 +334,26 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
 }
 
 const POLLERS: readonly PollerSource[] = POLLER_SOURCES;
+
+const leading = (keys: string[]) => `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":${JSON.stringify(keys)}}}`;
+/** Each poller's grants on its source's own items (beside its lease, checkpoint, ledger and the budget). */
+const OWN_ITEMS: Record<PollerSource, string[]> = {
+  chats: [
+    `index table dynamodb:UpdateItem if ${leading(['DELETION#*'])}`,
+    `index table dynamodb:GetItem if ${leading(['CHATCP#*'])}`,
+    `index table dynamodb:PutItem if ${leading(['CHATCP#*'])}`,
+    `index table dynamodb:Query if ${leading(['RETRY#chats'])}`,
+    `index table dynamodb:PutItem if ${leading(['RETRY#chats'])}`,
+    `index table dynamodb:DeleteItem if ${leading(['RETRY#chats'])}`,
+  ],
+  activities: [
+    `index table dynamodb:UpdateItem if ${leading(['DELETION#*'])}`,
+    `index table dynamodb:GetItem if ${leading(['ACTIVITY#*'])}`,
+    `index table dynamodb:PutItem if ${leading(['ACTIVITY#*'])}`,
+  ],
+  // Whether a listing page's files are final: file items only, in batches.
+  files_api: [`index table dynamodb:BatchGetItem if ${leading(['FILE#*'])}`],
+};
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
