@@ -44,6 +44,7 @@ export const WEBHOOK_OUTCOMES = [
   'accepted',
   'duplicate',
   'in_progress',
+  'id_reused',
   'invalid',
   'unauthorized',
   'too_large',

@@ -17,7 +17,9 @@ export interface AcceptDeps {
 export type AcceptResult =
   | { kind: 'accepted'; body: WebhookAccepted }
   /** Another delivery of this id is being processed right now. */
-  | { kind: 'in_progress'; retryAfterSeconds: number };
+  | { kind: 'in_progress'; retryAfterSeconds: number }
+  /** This webhook-id was already used for another body. */
+  | { kind: 'body_mismatch' };
 
 /** What the webhook depends on and the answer it gives when that fails. */
 export type Dependency = 'secret' | 'replay store' | 'queue' | 'upstream';
@@ -51,8 +53,10 @@ export async function acceptEvent(
   event: WebhookEvent,
   deps: AcceptDeps,
   signal: AbortSignal,
+  bodySha256?: string,
 ): Promise<AcceptResult> {
-  const claim = await guard('replay store', () => deps.replays.claim(webhookId, deps.now()), signal);
+  const claim = await guard('replay store', () => deps.replays.claim(webhookId, deps.now(), bodySha256), signal);
+  if (claim.kind === 'body_mismatch') return claim;
   if (claim.kind === 'duplicate') {
     return { kind: 'accepted', body: { webhookId, duplicate: true, ...claim.outcome } };
   }
@@ -72,7 +76,7 @@ export async function acceptEvent(
     throw err;
   }
   try {
-    await deps.replays.complete(webhookId, claim.token, outcome, deps.now());
+    await deps.replays.complete(webhookId, claim.token, outcome, deps.now(), bodySha256);
   } catch (err) {
     // Every job is on the queue, so the answer is still 202. Only deduplication is weaker: once the
     // lease ends, a redelivery of this id is processed again, which costs duplicate jobs only.

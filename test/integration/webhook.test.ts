@@ -128,6 +128,21 @@ describe('POST /events: replays', () => {
     expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual(['claude_gen_file_01Replayed']);
   });
 
+  it('answers 409 to a webhook-id reused for another body, enqueues nothing for it, and still answers the first body as a duplicate', async () => {
+    const first = sign(fileEvent('claude_gen_file_01First'));
+    expect((await stack.post(first)).status).toBe(202);
+
+    const reused = await stack.post(sign(fileEvent('claude_gen_file_01Other'), { id: first.id }));
+
+    expect(reused.status).toBe(409);
+    expect(reused.json).toEqual({
+      error: { type: 'conflict', message: expect.stringContaining('already used for a different body') },
+    });
+    expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual(['claude_gen_file_01First']);
+    const again = await stack.post(sign(fileEvent('claude_gen_file_01First'), { id: first.id }));
+    expect([again.status, again.json?.['duplicate']]).toEqual([202, true]);
+  });
+
   it('treats the same body under a new webhook-id as a new event', async () => {
     expect((await stack.post(sign(fileEvent('file_01Twice')))).json?.['duplicate']).toBe(false);
     expect((await stack.post(sign(fileEvent('file_01Twice')))).json?.['duplicate']).toBe(false);
