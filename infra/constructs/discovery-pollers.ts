@@ -59,7 +59,7 @@ export function pollerPartitionGrants(source: PollerSource): { actions: `dynamod
         },
         {
           actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
-          keys: [DISCOVERY_KEYS.retryPartition(source)],
+          keys: [DISCOVERY_KEYS.retryPartition(source), DISCOVERY_KEYS.chatRequestPartition],
         },
       ];
     case 'activities':

@@ -89,9 +89,10 @@ export function createPollerRuntime(
     onResponse: ({ latencyMs }) => opts.counters.record(METRIC.upstreamLatency, latencyMs, 'Milliseconds'),
   });
   const now = opts.now ?? Date.now;
+  const store = new DynamoDbDiscoveryStore(doc, config.INDEX_TABLE);
   const deps: PollerDeps = {
     upstream,
-    store: new DynamoDbDiscoveryStore(doc, config.INDEX_TABLE),
+    store,
     jobs: createSqsJobSender(sqs, config.INGEST_QUEUE_URL),
     log: opts.log,
     counters: opts.counters,
@@ -107,7 +108,10 @@ export function createPollerRuntime(
     };
     switch (source) {
       case 'chats':
-        return runChatPoller({ ...deps, deletions, messagePageSize: config.MESSAGE_PAGE_SIZE }, runOptions);
+        return runChatPoller(
+          { ...deps, deletions, messagePageSize: config.MESSAGE_PAGE_SIZE, requests: store },
+          runOptions,
+        );
       case 'activities':
         return runActivityPoller(
           {

@@ -91,4 +91,7 @@ export const DISCOVERY_KEYS = {
   /** The retry list of a source: one item per unit (chat) a run could not read, until a run reads it. */
   retryPartition: (source: PollerSource) => `RETRY#${source}`,
   retry: (source: PollerSource, unitId: string) => ({ pk: `RETRY#${source}`, sk: `UNIT#${unitId}` }),
+  /** Whole-chat reads asked for (webhook) and not finished yet: the chat poller finishes them. */
+  chatRequestPartition: 'CHATREQ#chats',
+  chatRequest: (webhookId: string, chatId: string) => ({ pk: 'CHATREQ#chats', sk: `REQ#${webhookId}#${chatId}` }),
 } as const;

@@ -11,8 +11,8 @@ import { backoffMs, RETRY_LIST_BACKOFF } from '../platform/backoff.js';
 import type { ChatSummary } from '../upstream/listing-schemas.js';
 import { asCursorRejection, runPoller } from './poller-run.js';
 import type { RunContext, RunOptions, RunOutcome } from './poller-run.js';
-import type { DeletionRecorder, PollerDeps, RetryEntry } from './ports.js';
-import { readChat } from './read-chat.js';
+import type { ChatRequest, ChatRequestStore, DeletionRecorder, PollerDeps, RetryEntry } from './ports.js';
+import { readChat, readWholeChat } from './read-chat.js';
 import type { ChatReadEnding } from './read-chat.js';
 
 export { jobsOf } from './read-chat.js';
@@ -29,6 +29,8 @@ export interface ChatPollerDeps extends PollerDeps {
   chatConcurrency?: number;
   /** Retry-list entries read per run (default 100). */
   retryBatch?: number;
+  /** Whole-chat reads the webhook could not finish; the poller finishes them first. */
+  requests?: ChatRequestStore | undefined;
   random?: () => number;
 }
 
@@ -52,12 +54,19 @@ export function runChatPoller(deps: ChatPollerDeps, opts: RunOptions): Promise<R
 
 async function pollChats(ctx: RunContext, deps: ChatPollerDeps): Promise<'completed' | 'deadline'> {
   const retries = new Map((await deps.store.listRetries('chats', 1_000)).map((r) => [r.unitId, r]));
+  let requestsOpen = 0;
   const settle = async (chat: ChatSummary): Promise<ChatReadEnding> => {
     const ending = await readIsolated(chat, ctx, deps, retries);
     return ending;
   };
   try {
-    // The retry list first: entries whose wait is over, oldest failures first.
+    // Chats someone asked for first (the webhook's unfinished reads), then the retry list.
+    if (deps.requests) {
+      const requests = await finishRequests(ctx, deps, deps.requests);
+      requestsOpen = requests.open;
+      if (requests.stopped) return 'deadline';
+    }
+    // The retry list: entries whose wait is over, oldest failures first.
     const due = [...retries.values()]
       .filter((r) => r.nextAttemptAtMs <= deps.now())
       .sort((a, b) => a.firstFailedAt.localeCompare(b.firstFailedAt))
@@ -96,8 +105,59 @@ async function pollChats(ctx: RunContext, deps: ChatPollerDeps): Promise<'comple
       if (!page.hasMore) return 'completed';
     }
   } finally {
-    ctx.setRetriesPending(retries.size);
+    ctx.setRetriesPending(retries.size + requestsOpen);
   }
+}
+
+/**
+ * Finishes the whole-chat reads the webhook left (shared/webhook/chat-fan-out.ts): each from where
+ * it stopped, with its reason, its checkpoint moved after every page the queue accepted. A read that
+ * fails with the chat's own failure waits (backoff) and is recorded as the run's unit failure.
+ */
+async function finishRequests(
+  ctx: RunContext,
+  deps: ChatPollerDeps,
+  store: ChatRequestStore,
+): Promise<{ open: number; stopped: boolean }> {
+  const all = await store.listChatRequests(100);
+  let open = all.length;
+  for (const request of all) {
+    if (request.nextAttemptAtMs > deps.now()) continue;
+    if (ctx.shouldStop()) return { open, stopped: true };
+    let reached: ChatRequest = request;
+    const save = async (after: string | null, jobs: number) => {
+      ctx.jobsEnqueued(jobs - reached.jobs);
+      reached = { ...reached, after, jobs };
+      await store.putChatRequest(reached);
+    };
+    try {
+      const result = await readWholeChat(
+        request.chatId,
+        request.reason,
+        { after: request.after, jobs: request.jobs },
+        deps,
+        ctx.signal,
+        { shouldStop: () => ctx.shouldStop(), onPage: save },
+      );
+      if (result.kind === 'stopped') return { open, stopped: true };
+      if (result.kind === 'done') ctx.jobsEnqueued(result.jobs - reached.jobs);
+      await store.deleteChatRequest(request.webhookId, request.chatId);
+      open -= 1;
+    } catch (err) {
+      if (ctx.signal.aborted) return { open, stopped: true };
+      if (!isChatsOwnFailure(err)) throw err;
+      ctx.unitFailed(request.chatId, err);
+      const nowMs = deps.now();
+      await store.putChatRequest({
+        ...reached,
+        attempts: reached.attempts + 1,
+        nextAttemptAtMs: nowMs + backoffMs(RETRY_LIST_BACKOFF, reached.attempts, deps.random),
+        lastError: describeForRecord(err),
+        lastRequestId: err instanceof UpstreamHttpError ? (err.requestId ?? null) : null,
+      });
+    }
+  }
+  return { open, stopped: false };
 }
 
 /**

@@ -74,6 +74,31 @@ export interface DiscoveryStore {
   deleteRetry(source: PollerSource, unitId: string): Promise<void>;
 }
 
+/**
+ * A whole chat someone asked for (the webhook) whose reading did not finish in their request: it
+ * continues from `after` (the last message read), checkpointed per page, in the chat poller's runs.
+ */
+export interface ChatRequest {
+  webhookId: string;
+  chatId: string;
+  reason?: string | undefined;
+  /** The last message whose files were enqueued; null = from the first message. */
+  after: string | null;
+  jobs: number;
+  requestedAt: string;
+  attempts: number;
+  nextAttemptAtMs: number;
+  lastError: string | null;
+  lastRequestId: string | null;
+}
+
+export interface ChatRequestStore {
+  putChatRequest(request: ChatRequest): Promise<void>;
+  /** At most `limit` open requests, oldest webhook id first (sort key order). */
+  listChatRequests(limit: number): Promise<ChatRequest[]>;
+  deleteChatRequest(webhookId: string, chatId: string): Promise<void>;
+}
+
 /** Sends ingest job bodies; resolves only once the queue accepted every one of them. */
 export interface JobSender {
   /** `delaySeconds` (0-900) keeps the jobs invisible for a while (SQS DelaySeconds). */

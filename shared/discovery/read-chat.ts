@@ -105,6 +105,92 @@ export async function readChat(chat: ChatSummary, ctx: ChatReadContext, deps: Re
   }
 }
 
+/** How reading a whole chat ended. */
+export type WholeChatResult =
+  | { kind: 'done'; jobs: number }
+  /** Upstream has no such chat (404, or 400 on its first page: the id itself is refused). */
+  | { kind: 'not_found' }
+  | { kind: 'stopped'; after: string | null; jobs: number };
+
+export interface WholeChatDeps {
+  upstream: Pick<ListingClient, 'listChatMessages'>;
+  jobs: JobSender;
+  log: Log;
+  /** Messages per page (upstream allows up to 1000). */
+  messagePageSize: number;
+}
+
+/**
+ * "Archive this chat now" (the webhook, `archiver enqueue --chat`, and the chat poller finishing a
+ * webhook's request): reads every message of the chat from `from.after` (null = its first message)
+ * and turns its files into ingest jobs with jobsOf, each with the caller's reason. Jobs go page by
+ * page; `onPage` is told where the reading is after each page's jobs were accepted, so a caller can
+ * checkpoint it and resume there. Unlike readChat it keeps no chat checkpoint: the caller asked for the
+ * whole chat, and ingest skips files already archived. A 400 on a stored cursor restarts from the
+ * first message once. Throws when upstream or the queue fails.
+ */
+export async function readWholeChat(
+  chatId: string,
+  reason: string | undefined,
+  from: { after: string | null; jobs: number },
+  deps: WholeChatDeps,
+  signal: AbortSignal,
+  opts: { shouldStop?: () => boolean; onPage?: (after: string | null, jobs: number) => Promise<void> } = {},
+): Promise<WholeChatResult> {
+  const sent = new Set<string>();
+  let after = from.after;
+  let jobs = from.jobs;
+  let restarted = false;
+  for (;;) {
+    if (opts.shouldStop?.()) return { kind: 'stopped', after, jobs };
+    let page;
+    try {
+      page = await deps.upstream.listChatMessages(
+        chatId,
+        { afterId: after ?? undefined, limit: deps.messagePageSize },
+        signal,
+      );
+    } catch (err) {
+      if (err instanceof UpstreamHttpError && (err.status === 404 || (err.status === 400 && after === null))) {
+        deps.log.info('requested chat not found upstream', { chatId, status: err.status, requestId: err.requestId });
+        return { kind: 'not_found' };
+      }
+      if (err instanceof UpstreamHttpError && err.status === 400 && !restarted) {
+        deps.log.warn('upstream rejected the chat message cursor; reading the chat from its first message', {
+          chatId,
+          cursor: after,
+          requestId: err.requestId,
+        });
+        restarted = true;
+        after = null;
+        continue;
+      }
+      throw err;
+    }
+    if (page.invalid > 0) {
+      deps.log.warn('chat messages listing held entries that do not match the documented shape', {
+        chatId,
+        invalid: page.invalid,
+        requestId: page.requestId,
+      });
+    }
+    const fresh = jobsOf(chatId, page.items).filter((job) => !sent.has(job.fileId));
+    if (fresh.length > 0) {
+      await deps.jobs.send(
+        fresh.map((job) => serializeJob({ ...job, ...(reason === undefined ? {} : { reason }) })),
+        signal,
+      );
+      for (const job of fresh) sent.add(job.fileId);
+      jobs += fresh.length;
+    }
+    const last = page.lastId ?? page.items.at(-1)?.id ?? null;
+    const done = !page.hasMore || last === null || last === after;
+    if (last !== null) after = last;
+    if (done) return { kind: 'done', jobs };
+    await opts.onPage?.(after, jobs);
+  }
+}
+
 /**
  * One job per generated and uploaded file of the messages (a file listed twice is sent once). Each
  * carries the chat id and every metadata field, so the worker skips the metadata request. The

@@ -5,7 +5,15 @@ import { z } from 'zod';
 import { DISCOVERY_KEYS } from '../contracts/discovery-ledger.js';
 import { InvalidCursorError } from '../platform/errors.js';
 import type { LedgerRecord, PollerSource } from '../contracts/discovery-ledger.js';
-import type { ChatCheckpoint, DiscoveryStore, PollerCheckpoint, PollerLease, RetryEntry } from '../discovery/ports.js';
+import type {
+  ChatCheckpoint,
+  ChatRequest,
+  ChatRequestStore,
+  DiscoveryStore,
+  PollerCheckpoint,
+  PollerLease,
+  RetryEntry,
+} from '../discovery/ports.js';
 
 /** How long a seen activity id is remembered (the index table's TTL attribute, INDEX_TABLE_KEYS). */
 const ACTIVITY_SEEN_DAYS = 30;
@@ -14,7 +22,7 @@ const ACTIVITY_SEEN_DAYS = 30;
  * Discovery's state in the index table: leases, checkpoints, per-chat checkpoints, seen activity ids
  * and the ledger. Single-item conditional writes only (no transactions), so it runs on dynalite.
  */
-export class DynamoDbDiscoveryStore implements DiscoveryStore {
+export class DynamoDbDiscoveryStore implements DiscoveryStore, ChatRequestStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,
@@ -182,6 +190,37 @@ export class DynamoDbDiscoveryStore implements DiscoveryStore {
     await this.doc.send(new DeleteCommand({ TableName: this.table, Key: DISCOVERY_KEYS.retry(source, unitId) }));
   }
 
+  async putChatRequest(request: ChatRequest): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { ...DISCOVERY_KEYS.chatRequest(request.webhookId, request.chatId), ...request },
+      }),
+    );
+  }
+
+  async listChatRequests(limit: number): Promise<ChatRequest[]> {
+    const res = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': DISCOVERY_KEYS.chatRequestPartition },
+        ConsistentRead: true,
+        Limit: limit,
+      }),
+    );
+    return (res.Items ?? []).flatMap((item) => {
+      const parsed = ChatRequestSchema.safeParse(item);
+      return parsed.success ? [parsed.data] : [];
+    });
+  }
+
+  async deleteChatRequest(webhookId: string, chatId: string): Promise<void> {
+    await this.doc.send(
+      new DeleteCommand({ TableName: this.table, Key: DISCOVERY_KEYS.chatRequest(webhookId, chatId) }),
+    );
+  }
+
   /** A page of a poller's ledger, newest run first. */
   async listLedger(
     source: PollerSource,
@@ -231,5 +270,17 @@ const RetryEntrySchema = z.object({
   lastError: z.string(),
   lastRequestId: z.string().nullable(),
   lastRunId: z.string(),
+});
+const ChatRequestSchema = z.object({
+  webhookId: z.string(),
+  chatId: z.string(),
+  reason: z.string().optional(),
+  after: z.string().nullable(),
+  jobs: z.number(),
+  requestedAt: z.string(),
+  attempts: z.number(),
+  nextAttemptAtMs: z.number(),
+  lastError: z.string().nullable(),
+  lastRequestId: z.string().nullable(),
 });
 const ChatCheckpointSchema = z.object({ lastMessageId: z.string().nullable(), updatedAt: z.string().nullable() });

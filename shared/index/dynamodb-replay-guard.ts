@@ -25,7 +25,7 @@ const StoredItemSchema = z.object({
   outcome: z
     .object({
       fileIds: z.array(z.string()),
-      chats: z.array(z.object({ chatId: z.string(), jobs: z.number() })),
+      chats: z.array(z.object({ chatId: z.string(), jobs: z.number(), queued: z.boolean().optional() })),
       chatsNotFound: z.array(z.string()),
       reason: z.string().optional(),
     })

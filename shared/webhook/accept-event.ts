@@ -64,7 +64,7 @@ export async function acceptEvent(
 
   let outcome: StoredOutcome;
   try {
-    outcome = await enqueueAll(event, deps, signal);
+    outcome = await enqueueAll(webhookId, event, deps, signal);
   } catch (err) {
     await deps.replays.release(webhookId, claim.token, deps.now()).catch((releaseErr: unknown) => {
       // The claim's lease ends by itself; until then a retry is told "in progress".
@@ -85,7 +85,12 @@ export async function acceptEvent(
   return { kind: 'accepted', body: { webhookId, duplicate: false, ...outcome } };
 }
 
-async function enqueueAll(event: WebhookEvent, deps: AcceptDeps, signal: AbortSignal): Promise<StoredOutcome> {
+async function enqueueAll(
+  webhookId: string,
+  event: WebhookEvent,
+  deps: AcceptDeps,
+  signal: AbortSignal,
+): Promise<StoredOutcome> {
   const { reason } = event;
   if (event.fileIds.length > 0) {
     const bodies = event.fileIds.map((fileId) => serializeJob({ fileId, ...(reason === undefined ? {} : { reason }) }));
@@ -94,11 +99,17 @@ async function enqueueAll(event: WebhookEvent, deps: AcceptDeps, signal: AbortSi
   }
   const chats: StoredOutcome['chats'] = [];
   const chatsNotFound: string[] = [];
-  // One chat at a time: each costs upstream listing requests from the organization's shared budget.
+  // One chat at a time: each costs upstream listing requests from the organization's shared budget. A
+  // chat that cannot be read to its end now (time runs out included) is left for the chat poller to
+  // finish (`queued`), so no pre-check of the signal here: the fan-out decides.
   for (const chatId of event.chatIds) {
-    const result = await guard('upstream', () => deps.chats.enqueueChatFiles(chatId, reason, signal), signal);
+    const result = await guard(
+      'upstream',
+      () => deps.chats.enqueueChatFiles(chatId, reason, signal, webhookId),
+      new AbortController().signal,
+    );
     if (result.found) {
-      chats.push({ chatId, jobs: result.jobs });
+      chats.push({ chatId, jobs: result.jobs, ...(result.queued ? { queued: true } : {}) });
       if (result.jobs > 0) deps.counters.record(METRIC.webhookJobsEnqueued, result.jobs, 'Count');
     } else {
       chatsNotFound.push(chatId);

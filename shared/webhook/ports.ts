@@ -52,11 +52,14 @@ export type { JobSender } from '../discovery/ports.js';
 export interface ChatFanOut {
   /**
    * Resolves once every job was accepted by the queue, with how many there were; `found: false` when
-   * upstream has no such chat. Throws when upstream or the queue fails (the caller answers "retry").
+   * upstream has no such chat; `queued: true` when the reading could not finish now and was left,
+   * checkpointed under `webhookId`, for the chat poller to finish. Throws when upstream or the queue
+   * fails and nothing could be left to finish later (the caller answers "retry").
    */
   enqueueChatFiles(
     chatId: string,
     reason: string | undefined,
     signal: AbortSignal,
-  ): Promise<{ found: true; jobs: number } | { found: false }>;
+    webhookId?: string,
+  ): Promise<{ found: true; jobs: number; queued?: true } | { found: false }>;
 }

@@ -121,6 +121,9 @@ describe('deployed permission checks', () => {
         call('poller:chats', 'DynamoDB', 'Query', items(['RETRY#chats'])),
         call('poller:chats', 'DynamoDB', 'PutItem', items(['RETRY#chats'])),
         call('poller:chats', 'DynamoDB', 'DeleteItem', items(['RETRY#chats'])),
+        call('poller:chats', 'DynamoDB', 'Query', items(['CHATREQ#chats'])),
+        call('poller:chats', 'DynamoDB', 'PutItem', items(['CHATREQ#chats'])),
+        call('poller:chats', 'DynamoDB', 'DeleteItem', items(['CHATREQ#chats'])),
       ],
       activities: [
         call('poller:activities', 'DynamoDB', 'GetItem', items(['ACTIVITY#act_1'])),
@@ -375,9 +378,10 @@ describe('deployed permission checks of the webhook role', () => {
     });
   });
 
-  it('allow what the webhook does: replay ids, the shared budget\u2019s items, jobs, its two secrets', async () => {
+  it('allow what the webhook does: replay ids, the shared budget\u2019s items, chats left for the chat poller, jobs, its two secrets', async () => {
     const result = await checkCalls(
       [
+        webhook('DynamoDB', 'PutItem', items(['CHATREQ#chats'])),
         webhook('DynamoDB', 'PutItem', items(['msg_2Yh7'], 'local-replay')),
         webhook('DynamoDB', 'GetItem', items(['msg_2Yh7'], 'local-replay')),
         ...['GetItem', 'PutItem', 'UpdateItem'].flatMap((op) => [
@@ -406,6 +410,8 @@ describe('deployed permission checks of the webhook role', () => {
         // Actions it holds on no partition.
         webhook('DynamoDB', 'Query', items(['BUDGET#compliance'])),
         webhook('DynamoDB', 'DeleteItem', items(['BUDGET#compliance'])),
+        // Chats left for the chat poller: put only.
+        webhook('DynamoDB', 'GetItem', items(['CHATREQ#chats'])),
         webhook('DynamoDB', 'UpdateItem', items(['msg_2Yh7'], 'local-replay')),
         webhook('SQS', 'SendMessage', { QueueUrl: DLQ }),
         webhook('S3', 'GetObject', object),
@@ -422,6 +428,7 @@ describe('deployed permission checks of the webhook role', () => {
       expect.stringMatching(/webhook role is not allowed dynamodb:GetItem on .* of XBUDGET#compliance$/),
       expect.stringMatching(/webhook role is not allowed dynamodb:Query on /),
       expect.stringMatching(/webhook role is not allowed dynamodb:DeleteItem on /),
+      expect.stringMatching(/webhook role is not allowed dynamodb:GetItem on .* of CHATREQ#chats$/),
       expect.stringMatching(/webhook role is not allowed dynamodb:UpdateItem on .*ReplayTable/),
       expect.stringMatching(/webhook role is not allowed sqs:SendMessage on arn:aws:sqs:.*DeadLetterQueue/),
       expect.stringMatching(/webhook role is not allowed s3:GetObject on /),

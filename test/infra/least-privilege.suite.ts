@@ -225,6 +225,8 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       ...['GetItem', 'PutItem', 'UpdateItem'].map(
         (a) => `index table dynamodb:${a} if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["BUDGET#*"]}}`,
       ),
+      // A chat it could not read to its end, left for the chat poller: put only.
+      'index table dynamodb:PutItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["CHATREQ#chats"]}}',
       'archive key kms:Decrypt',
       // Replay ids: conditional puts, a failed claim read back; the replay table is under the pipeline key.
       'replay table dynamodb:PutItem',
@@ -342,9 +344,9 @@ const OWN_ITEMS: Record<PollerSource, string[]> = {
     `index table dynamodb:UpdateItem if ${leading(['DELETION#*'])}`,
     `index table dynamodb:GetItem if ${leading(['CHATCP#*'])}`,
     `index table dynamodb:PutItem if ${leading(['CHATCP#*'])}`,
-    `index table dynamodb:Query if ${leading(['RETRY#chats'])}`,
-    `index table dynamodb:PutItem if ${leading(['RETRY#chats'])}`,
-    `index table dynamodb:DeleteItem if ${leading(['RETRY#chats'])}`,
+    `index table dynamodb:Query if ${leading(['RETRY#chats', 'CHATREQ#chats'])}`,
+    `index table dynamodb:PutItem if ${leading(['RETRY#chats', 'CHATREQ#chats'])}`,
+    `index table dynamodb:DeleteItem if ${leading(['RETRY#chats', 'CHATREQ#chats'])}`,
   ],
   activities: [
     `index table dynamodb:UpdateItem if ${leading(['DELETION#*'])}`,

@@ -12,6 +12,8 @@ import { UpstreamHttpError } from '../../shared/platform/errors.js';
 import type { Counters, Log } from '../../shared/platform/telemetry.js';
 import type {
   ChatCheckpoint,
+  ChatRequest,
+  ChatRequestStore,
   DeletionRecorder,
   DiscoveryStore,
   JobSender,
@@ -28,7 +30,24 @@ import type {
 } from '../../shared/upstream/listing-client.js';
 import type { ChatSummary } from '../../shared/upstream/listing-schemas.js';
 
-export class MemoryDiscoveryStore implements DiscoveryStore {
+export class MemoryDiscoveryStore implements DiscoveryStore, ChatRequestStore {
+  readonly chatRequests = new Map<string, ChatRequest>();
+
+  async putChatRequest(request: ChatRequest) {
+    this.chatRequests.set(`${request.webhookId}#${request.chatId}`, { ...request });
+  }
+
+  async listChatRequests(limit: number) {
+    return [...this.chatRequests.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .slice(0, limit)
+      .map(([, r]) => ({ ...r }));
+  }
+
+  async deleteChatRequest(webhookId: string, chatId: string) {
+    this.chatRequests.delete(`${webhookId}#${chatId}`);
+  }
+
   readonly leases = new Map<PollerSource, { owner: string; expiresAtMs: number; generation: number }>();
   readonly checkpoints = new Map<PollerSource, PollerCheckpoint & { generation: number }>();
   readonly chatCheckpoints = new Map<string, ChatCheckpoint>();
