@@ -6,8 +6,9 @@
  * dynamodb-backfill-store.ts, dynamodb-file-index.ts; shared/platform/sqs-job-sender.ts). The pollers
  * are tested over those real adapters against local servers (test/support/discovery-stack.ts wires
  * them to dynalite and fauxqs for test/integration/discovery-*.test.ts), with a test wrapping one
- * adapter where it needs a fault (a store that crashes mid-run); no in-memory implementation of these
- * ports exists yet.
+ * adapter where it needs a fault (a store that crashes mid-run); the use cases' own rules (per-chat
+ * isolation, the retry list, stops, resumable chat requests) are unit-tested on the in-memory fakes
+ * of test/support/memory-discovery.ts.
  */
 import type { LedgerRecord, PollerSource } from '../contracts/discovery-ledger.js';
 import type { Log, Counters } from '../platform/telemetry.js';
