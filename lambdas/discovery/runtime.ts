@@ -8,12 +8,10 @@ import { METRIC } from '../../shared/contracts/metric-names.js';
 import { runActivityPoller } from '../../shared/discovery/activity-poller.js';
 import { runChatPoller } from '../../shared/discovery/chat-poller.js';
 import { DynamoDbDiscoveryStore } from '../../shared/index/dynamodb-discovery-store.js';
-import { DynamoDbRateBudget } from '../../shared/index/dynamodb-rate-budget.js';
 import { runFilesApiPoller } from '../../shared/discovery/files-api-poller.js';
 import type { RunOutcome } from '../../shared/discovery/poller-run.js';
 import type { PollerDeps } from '../../shared/discovery/ports.js';
-import { createBudgetGate, DEFAULT_SIZING } from '../../shared/discovery/rate-budget.js';
-import type { BudgetClass } from '../../shared/discovery/rate-budget.js';
+import { createSharedBudgetGate } from '../../shared/index/shared-budget-gate.js';
 import { createSqsJobSender } from '../../shared/platform/sqs-job-sender.js';
 import { DynamoDbArchivedFiles } from '../../shared/index/dynamodb-archived-files.js';
 import { UpstreamDeletionIndex } from '../../shared/index/dynamodb-upstream-deletions.js';
@@ -24,30 +22,8 @@ import { createListingClient } from '../../shared/upstream/listing-client.js';
 import type { RequestGate } from '../../shared/upstream/request-gate.js';
 import { createUpstreamAgent } from '../../shared/upstream/upstream-client.js';
 
-/** The shared budgets' gate for a caller class; used by the pollers and by the ingest worker. */
-export function createSharedBudgetGate(
-  config: WorkerBudgetConfig & { COMPLIANCE_REQUESTS_PER_MINUTE: number },
-  doc: DynamoDBDocumentClient,
-  table: string,
-  cls: BudgetClass,
-  opts: { log: Log; counters: Counters },
-): RequestGate {
-  const sizing = (requestsPerMinute: number) => ({
-    ...DEFAULT_SIZING,
-    requestsPerMinute,
-    windowMs: config.BUDGET_WINDOW_MS,
-    pollerShare: config.POLLER_BUDGET_SHARE,
-  });
-  return createBudgetGate({
-    budgets: {
-      compliance: new DynamoDbRateBudget(doc, table, 'compliance', sizing(config.COMPLIANCE_REQUESTS_PER_MINUTE)),
-      files_api: new DynamoDbRateBudget(doc, table, 'files_api', sizing(config.FILES_API_REQUESTS_PER_MINUTE)),
-    },
-    cls,
-    maxWaitMs: config.BUDGET_MAX_WAIT_MS,
-    ...opts,
-  });
-}
+/** Moved to shared/index/shared-budget-gate.ts (the pollers, the worker, the webhook and the CLI build it). */
+export { createSharedBudgetGate } from '../../shared/index/shared-budget-gate.js';
 
 export interface PollerClients {
   doc: DynamoDBDocumentClient;
