@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Dispatcher } from 'undici';
-import type { DiscoveryConfig, WorkerBudgetConfig } from '../../shared/contracts/lambda-environment.js';
+import type { DiscoveryConfig } from '../../shared/contracts/lambda-environment.js';
 import type { PollerSource } from '../../shared/contracts/discovery-ledger.js';
 import { METRIC } from '../../shared/contracts/metric-names.js';
 import { runActivityPoller } from '../../shared/discovery/activity-poller.js';
@@ -19,7 +19,6 @@ import { createDocumentClient, createSqsClient } from '../../shared/platform/aws
 import type { Counters, Log } from '../../shared/platform/telemetry.js';
 import type { ApiKeyProvider } from '../../shared/upstream/api-key.js';
 import { createListingClient } from '../../shared/upstream/listing-client.js';
-import type { RequestGate } from '../../shared/upstream/request-gate.js';
 import { createUpstreamAgent } from '../../shared/upstream/upstream-client.js';
 
 /** Moved to shared/index/shared-budget-gate.ts (the pollers, the worker, the webhook and the CLI build it). */
