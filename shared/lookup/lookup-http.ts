@@ -10,6 +10,7 @@ import type { Log } from '../platform/telemetry.js';
 import { listChatFiles, presignFileDownload, readFileRecord } from './read-files.js';
 import type { FileReader } from './read-files.js';
 import { POLLER_SOURCES } from '../contracts/discovery-ledger.js';
+import { findGaps } from '../discovery/ledger-gaps.js';
 import type { LedgerRecord, PollerSource, UpstreamDeletionRecord } from '../contracts/discovery-ledger.js';
 
 /** The discovery ledger and upstream deletions as the lookup API reads them (a port). */
@@ -30,7 +31,12 @@ export interface LookupDeps {
   downloads: DownloadSigner;
   presignTtlSeconds: number;
   log: Log;
+  /** The clock the runs route judges staleness by (default Date.now). */
+  now?: () => number;
 }
+
+/** The runs route's interval without a run that ended on its own terms: the stalled alarms' 30 minutes. */
+export const LEDGER_MAX_INTERVAL_SECONDS = 30 * 60;
 
 export const DEFAULT_PAGE_SIZE = 25;
 export const MAX_PAGE_SIZE = 100;
@@ -123,7 +129,17 @@ export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
     query: ListQuerySchema,
     async handle({ path: { source }, query: { limit, cursor } }, deps) {
       const page = await deps.discovery.listLedger(source, limit ?? DEFAULT_PAGE_SIZE, cursor);
-      return json(200, { source, runs: page.runs, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
+      // The gaps among this page's runs (archiver ledger's rules); staleness only on the newest page.
+      const gaps = findGaps(source, page.runs, {
+        maxIntervalSeconds: LEDGER_MAX_INTERVAL_SECONDS,
+        nowMs: (deps.now ?? Date.now)(),
+      }).filter((g) => cursor === undefined || g.kind !== 'stale');
+      return json(200, {
+        source,
+        runs: page.runs,
+        gaps,
+        ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+      });
     },
   }),
 };

@@ -45,7 +45,7 @@ function event(
   } as unknown as APIGatewayProxyEvent;
 }
 
-async function lookup() {
+async function lookup(nowIso = '2026-01-01T00:10:00Z') {
   const index = new MemoryFileIndex();
   await index.claim(FILE, 'generated', 'seed', 0, 1_000);
   const record: ArchivedRecord = {
@@ -92,6 +92,7 @@ async function lookup() {
       downloads: new MemoryArchiveStore(),
       presignTtlSeconds: 300,
       log: telemetry.log,
+      now: () => Date.parse(nowIso),
     }),
     index,
     deletion,
@@ -111,7 +112,19 @@ describe('lookup over HTTP', () => {
       headers: { Location: expect.stringContaining('versionId=v1&ttl=300') },
     });
     const runs = await handler(event('GET', '/discovery/{source}/runs', { source: 'activities' }));
-    expect(JSON.parse(runs.body)).toEqual({ source: 'activities', runs: [{ ...LEDGER_RUN, source: 'activities' }] });
+    expect(JSON.parse(runs.body)).toEqual({
+      source: 'activities',
+      runs: [{ ...LEDGER_RUN, source: 'activities' }],
+      gaps: [],
+    });
+  });
+
+  it('reports the gaps among the runs it lists: no run that ended on its own terms for longer than 30 minutes', async () => {
+    const { handler } = await lookup('2026-01-01T02:00:00Z');
+    const runs = await handler(event('GET', '/discovery/{source}/runs', { source: 'chats' }));
+    expect(JSON.parse(runs.body).gaps).toEqual([
+      expect.objectContaining({ source: 'chats', kind: 'stale', afterRunId: 'run-1', from: LEDGER_RUN.endedAt }),
+    ]);
   });
 
   it('shows a deletion upstream on the chat listing and on the records of its files', async () => {
