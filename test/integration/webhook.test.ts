@@ -266,9 +266,14 @@ describe('POST /events: chat fan-out', () => {
   });
 
   it('answers 202 when the shared upstream budget has no room, leaving the chat it could not start for the chat poller', async () => {
-    // One request per minute in all: the first chat takes it, the second finds none within 0 ms.
+    // One poller request per minute (10 % of 10): the first chat takes it, the second finds none within 0 ms.
     const starved = await createWebhookStack({
-      budget: { COMPLIANCE_REQUESTS_PER_MINUTE: '1', BUDGET_WINDOW_MS: '60000', BUDGET_MAX_WAIT_MS: '0' },
+      budget: {
+        COMPLIANCE_REQUESTS_PER_MINUTE: '10',
+        POLLER_BUDGET_SHARE: '0.1',
+        BUDGET_WINDOW_MS: '60000',
+        BUDGET_MAX_WAIT_MS: '0',
+      },
     });
     try {
       for (const f of chatFiles) await starved.upstream.addFile(f);
