@@ -70,29 +70,26 @@ export function grantItemAccess(
 }
 
 /**
- * Grants `actions` on the items of the partitions `leadingKeys` names (StringLike patterns: `*`
- * matches any run of characters) and kms:Decrypt on the table's key (as grantItemAccess). The
- * condition key `dynamodb:LeadingKeys` holds the partition key of every item a request touches, is
- * tested with ForAllValues, and governs GetItem, PutItem, UpdateItem, DeleteItem, Query and
- * BatchGetItem alike ("Using IAM policy conditions for fine-grained access control",
- * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html). A
- * request without the key (Scan) passes a ForAllValues test, so Scan must never be granted this way.
+ * As grantItemAccess, but only on items whose partition key starts with one of `keyPrefixes`: the
+ * grant carries `ForAllValues:StringLike` on `dynamodb:LeadingKeys`, so a call touching any other
+ * partition is refused. (The condition limits item access by partition key:
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html.)
  */
-export function grantPartitionAccess(
+export function grantLeadingKeys(
   table: dynamodb.Table,
   grantee: iam.IGrantable,
-  leadingKeys: readonly string[],
-  ...actions: `dynamodb:${string}`[]
+  actions: `dynamodb:${string}`[],
+  keyPrefixes: readonly string[],
 ): void {
-  if (actions.includes('dynamodb:Scan')) throw new Error('a leading-keys grant cannot limit a Scan');
   const key = table.encryptionKey;
   if (!(key instanceof kms.Key))
     throw new Error('the index table is encrypted with a customer-managed key of this app');
+  if (keyPrefixes.length === 0) throw new Error('a leading-keys grant needs at least one key prefix');
   grantee.grantPrincipal.addToPrincipalPolicy(
     new iam.PolicyStatement({
       actions,
       resources: [table.tableArn],
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...leadingKeys] } },
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keyPrefixes.map((p) => `${p}*`) } },
     }),
   );
   key.grants.actions(grantee, 'kms:Decrypt');

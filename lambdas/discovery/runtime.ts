@@ -10,6 +10,7 @@ import { runChatPoller } from '../../shared/discovery/chat-poller.js';
 import { DynamoDbDiscoveryStore } from '../../shared/index/dynamodb-discovery-store.js';
 import { runFilesApiPoller } from '../../shared/discovery/files-api-poller.js';
 import type { RunOutcome } from '../../shared/discovery/poller-run.js';
+import { repeatPolls } from '../../shared/discovery/repeat-polls.js';
 import type { PollerDeps } from '../../shared/discovery/ports.js';
 import { createSharedBudgetGate } from '../../shared/index/shared-budget-gate.js';
 import { createSqsJobSender } from '../../shared/platform/sqs-job-sender.js';
@@ -38,7 +39,9 @@ export function createPollerClients(config: DiscoveryConfig): PollerClients {
 }
 
 /**
- * Builds a poller's handler from validated configuration, once per process. The three poller
+ * Builds a poller's handler from validated configuration, once per process. With POLL_EVERY_SECONDS
+ * and POLL_WINDOW_SECONDS set (as deployed, from the poller registry) an invocation polls repeatedly
+ * (shared/discovery/repeat-polls.ts) and returns its last poll's outcome; without them, one pass. The three poller
  * Lambdas and the local stack come through here, so they run the same code. A caller that already
  * holds clients built by createPollerClients (the test stack, which observes their calls) passes them.
  */
@@ -52,6 +55,8 @@ export function createPollerRuntime(
     dispatcher?: Dispatcher;
     now?: () => number;
     clients?: PollerClients;
+    /** Called after each poll (an invocation may poll several times: POLL_EVERY_SECONDS). */
+    onRun?: (outcome: RunOutcome) => void;
   },
 ): (context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<RunOutcome> {
   const { doc, sqs } = opts.clients ?? createPollerClients(config);
@@ -75,7 +80,7 @@ export function createPollerRuntime(
     pageSize: config.PAGE_SIZE,
   };
   const deletions = new UpstreamDeletionIndex(doc, config.INDEX_TABLE);
-  return (context) => {
+  const runOnce = (context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<RunOutcome> => {
     const runOptions = {
       deadlineMs: now() + context.getRemainingTimeInMillis(),
       stopMarginMs: config.POLLER_STOP_MARGIN_SECONDS * 1000,
@@ -84,7 +89,7 @@ export function createPollerRuntime(
     switch (source) {
       case 'chats':
         return runChatPoller(
-          { ...deps, deletions, messagePageSize: config.MESSAGE_PAGE_SIZE, requests: store },
+          { ...deps, deletions, messagePageSize: config.MESSAGE_PAGE_SIZE, stampAppearance: true, requests: store },
           runOptions,
         );
       case 'activities':
@@ -102,4 +107,18 @@ export function createPollerRuntime(
         return runFilesApiPoller({ ...deps, archived: new DynamoDbArchivedFiles(doc, config.INDEX_TABLE) }, runOptions);
     }
   };
+  if (config.POLL_EVERY_SECONDS === 0 || config.POLL_WINDOW_SECONDS === 0) {
+    return async (context) => {
+      const outcome = await runOnce(context);
+      opts.onRun?.(outcome);
+      return outcome;
+    };
+  }
+  const repeat = {
+    everyMs: config.POLL_EVERY_SECONDS * 1000,
+    windowMs: config.POLL_WINDOW_SECONDS * 1000,
+    now,
+    ...(opts.onRun ? { onRun: opts.onRun } : {}),
+  };
+  return async (context) => (await repeatPolls(runOnce, context, repeat)).last;
 }

@@ -27,6 +27,11 @@ export interface ChatPollerDeps extends PollerDeps {
    * share of the budget in use. The listing's cursor still moves only after the whole page.
    */
   chatConcurrency?: number;
+  /**
+   * Stamp each job with its message's time (`appearedAt`), so ingest reports the capture latency.
+   * The scheduled poller does; `archiver backfill`, which reads the past on purpose, does not.
+   */
+  stampAppearance?: boolean;
   /** Retry-list entries read per run (default 100). */
   retryBatch?: number;
   /** Whole-chat reads the webhook could not finish; the poller finishes them first. */

@@ -21,6 +21,8 @@ export interface ReadChatDeps {
   now: () => number;
   /** Messages per page of a chat's messages (upstream max 1000). */
   messagePageSize: number;
+  /** Stamp each job with its message's time (`appearedAt`) for the capture latency (the scheduled poller). */
+  stampAppearance?: boolean | undefined;
 }
 
 /** How a chat's reading ended: read to its last message, or stopped between pages (deadline, Ctrl-C). */
@@ -87,7 +89,9 @@ export async function readChat(chat: ChatSummary, ctx: ChatReadContext, deps: Re
       );
       deletionRecorded = true;
     }
-    const bodies = jobsOf(chat.id, page.items).map((job) => serializeJob(job));
+    const bodies = jobsOf(chat.id, page.items, { stampAppearance: deps.stampAppearance === true }).map((job) =>
+      serializeJob(job),
+    );
     if (bodies.length > 0) {
       await deps.jobs.send(bodies, ctx.signal);
       ctx.jobsEnqueued(bodies.length);
@@ -196,9 +200,16 @@ export async function readWholeChat(
  * carries the chat id and every metadata field, so the worker skips the metadata request. The
  * message lists no `created_at` for generated files: the job says null rather than guess.
  */
-export function jobsOf(chatId: string, messages: readonly ChatMessage[]): IngestJob[] {
+export function jobsOf(
+  chatId: string,
+  messages: readonly ChatMessage[],
+  opts: { stampAppearance?: boolean } = {},
+): IngestJob[] {
   const jobs = new Map<string, IngestJob>();
   for (const m of messages) {
+    // A file listed twice keeps the time of the message read last; both are within one page.
+    const appearedAt = opts.stampAppearance ? validTimestamp(m.createdAt) : null;
+    const stamp = appearedAt === null ? {} : { appearedAt };
     for (const f of m.generated) {
       jobs.set(
         f.id,
@@ -213,6 +224,7 @@ export function jobsOf(chatId: string, messages: readonly ChatMessage[]): Ingest
             size_bytes: f.size_bytes ?? null,
             created_at: null,
           },
+          ...stamp,
         }),
       );
     }
@@ -230,6 +242,7 @@ export function jobsOf(chatId: string, messages: readonly ChatMessage[]): Ingest
             size_bytes: f.size_bytes ?? null,
             created_at: validTimestamp(f.created_at),
           },
+          ...stamp,
         }),
       );
     }
@@ -240,7 +253,12 @@ export function jobsOf(chatId: string, messages: readonly ChatMessage[]): Ingest
 /** A job whose carried metadata the job schema refuses (an empty or overlong filename) goes without it. */
 function withFallback(job: IngestJob): IngestJob {
   if (IngestJobSchema.safeParse(job).success) return job;
-  return { v: 1, fileId: job.fileId, ...(job.chatId ? { chatId: job.chatId } : {}) };
+  return {
+    v: 1,
+    fileId: job.fileId,
+    ...(job.chatId ? { chatId: job.chatId } : {}),
+    ...(job.appearedAt ? { appearedAt: job.appearedAt } : {}),
+  };
 }
 
 function validTimestamp(value: string | null | undefined): string | null {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RecordedCall, ResourceBindings } from '../support/permissions/aws-call-recorder.js';
-import { POLLER_SOURCES } from '../../shared/contracts/discovery-ledger.js';
+import { DISCOVERY_SOURCES, POLLER_SOURCES } from '../../shared/contracts/discovery-sources.js';
 import {
   pollerPrincipal,
   synthesizeDeployedPermissions,
@@ -112,77 +112,49 @@ describe('deployed permission checks', () => {
     ]);
   });
 
-  it("allow each poller its own partitions, its jobs and its secret, and refuse it evidence, other pollers' items, batch reads (the Files API poller's of anything but file items) and the archive", async () => {
-    const own: Record<(typeof POLLER_SOURCES)[number], RecordedCall[]> = {
-      chats: [
-        call('poller:chats', 'DynamoDB', 'GetItem', items(['CHATCP#chat_1'])),
-        call('poller:chats', 'DynamoDB', 'PutItem', items(['CHATCP#chat_1'])),
-        call('poller:chats', 'DynamoDB', 'UpdateItem', items(['DELETION#chat_1'])),
-        call('poller:chats', 'DynamoDB', 'Query', items(['RETRY#chats'])),
-        call('poller:chats', 'DynamoDB', 'PutItem', items(['RETRY#chats'])),
-        call('poller:chats', 'DynamoDB', 'DeleteItem', items(['RETRY#chats'])),
-        call('poller:chats', 'DynamoDB', 'Query', items(['CHATREQ#chats'])),
-        call('poller:chats', 'DynamoDB', 'PutItem', items(['CHATREQ#chats'])),
-        call('poller:chats', 'DynamoDB', 'DeleteItem', items(['CHATREQ#chats'])),
-      ],
-      activities: [
-        call('poller:activities', 'DynamoDB', 'GetItem', items(['ACTIVITY#act_1'])),
-        call('poller:activities', 'DynamoDB', 'PutItem', items(['ACTIVITY#act_1'])),
-        call('poller:activities', 'DynamoDB', 'UpdateItem', items(['DELETION#file_1'])),
-      ],
-      files_api: [
-        call('poller:files_api', 'DynamoDB', 'BatchGetItem', {
-          Tables: ['local-table'],
-          LeadingKeys: { 'local-table': [FILE, 'FILE#file_2'] },
-        }),
-      ],
-    };
+  it("allow each poller its items, its jobs and its secret, and refuse it queries, batch reads (the Files API poller's of anything but file items) and the archive", async () => {
     for (const source of POLLER_SOURCES) {
       const poller = pollerPrincipal(source);
-      const other = POLLER_SOURCES.find((s) => s !== source) ?? 'chats';
+      // Only the Files API poller batch-reads (whether a listing page's files are final).
+      const batchRead = call(poller, 'DynamoDB', 'BatchGetItem', {
+        Tables: ['local-table'],
+        LeadingKeys: { 'local-table': [FILE, 'FILE#file_2'] },
+      });
+      // Every partition the registry names for it, with every single-item action.
+      const own = DISCOVERY_SOURCES[source].tableKeyPrefixes.items.map((prefix) => `${prefix}${source}_1`);
       const allowed = await checkCalls(
         [
-          call(poller, 'DynamoDB', 'GetItem', items([`POLLER#${source}`])),
-          call(poller, 'DynamoDB', 'UpdateItem', items([`POLLER#${source}`])),
-          call(poller, 'DynamoDB', 'PutItem', items([`POLLER#${source}`])),
-          call(poller, 'DynamoDB', 'PutItem', items([`LEDGER#${source}`])),
-          call(poller, 'DynamoDB', 'UpdateItem', items(['BUDGET#compliance'])),
-          call(poller, 'DynamoDB', 'PutItem', items(['BUDGET#files_api'])),
-          call(poller, 'DynamoDB', 'GetItem', items(['BUDGET#files_api'])),
+          ...['GetItem', 'PutItem', 'UpdateItem'].map((op) => call(poller, 'DynamoDB', op, items(own))),
+          call(poller, 'DynamoDB', 'PutItem', items(['BUDGET#compliance'])),
           call(poller, 'SQS', 'SendMessageBatch', { QueueUrl: QUEUE }),
           call(poller, 'SecretsManager', 'GetSecretValue', { SecretId: 'local-secret' }),
-          ...own[source],
+          ...(source === 'files_api' ? [batchRead] : []),
         ],
         deployed,
       );
       expect(allowed.denials, source).toEqual([]);
       const refused = await checkCalls(
         [
-          // Evidence: file items and chat listings.
+          call(poller, 'DynamoDB', 'Query', items(['CHAT#chat_1'])),
+          // No poller writes a file's record or a chat's listing: that is ingest's.
           call(poller, 'DynamoDB', 'UpdateItem', items([FILE])),
           call(poller, 'DynamoDB', 'PutItem', items(['CHAT#chat_1'])),
-          call(poller, 'DynamoDB', 'Query', items(['CHAT#chat_1'])),
-          // Another poller's ledger and lease; its own ledger records are never updated.
-          call(poller, 'DynamoDB', 'PutItem', items([`LEDGER#${other}`])),
-          call(poller, 'DynamoDB', 'UpdateItem', items([`POLLER#${other}`])),
-          call(poller, 'DynamoDB', 'UpdateItem', items([`LEDGER#${source}`])),
           // Other pollers may not batch-read at all; the Files API poller only file items.
-          call(poller, 'DynamoDB', 'BatchGetItem', {
-            Tables: ['local-table'],
-            LeadingKeys: { 'local-table': [FILE, 'BUDGET#compliance'] },
-          }),
+          source === 'files_api'
+            ? call(poller, 'DynamoDB', 'BatchGetItem', {
+                Tables: ['local-table'],
+                LeadingKeys: { 'local-table': [FILE, 'BUDGET#compliance'] },
+              })
+            : batchRead,
           call(poller, 'S3', 'GetObject', object),
           call(poller, 'SQS', 'SendMessage', { QueueUrl: DLQ }),
         ],
         deployed,
       );
       expect(refused.denials, source).toEqual([
-        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on arn:aws:dynamodb:`)),
-        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:PutItem on arn:aws:dynamodb:`)),
         expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:Query on arn:aws:dynamodb:`)),
-        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:PutItem on arn:aws:dynamodb:`)),
-        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on arn:aws:dynamodb:`)),
-        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on arn:aws:dynamodb:`)),
+        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of FILE#file_1$`)),
+        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:PutItem on .* of CHAT#chat_1$`)),
         expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:BatchGetItem on arn:aws:dynamodb:`)),
         expect.stringMatching(new RegExp(`${poller} role is not allowed s3:GetObject on arn:aws:s3:::`)),
         expect.stringMatching(
@@ -190,6 +162,23 @@ describe('deployed permission checks', () => {
         ),
       ]);
     }
+  });
+
+  it('allow the chat poller its work lists (retry list, webhook chat requests) by exact partition, and no other poller', async () => {
+    const listCalls = (poller: ReturnType<typeof pollerPrincipal>) =>
+      ['RETRY#chats', 'CHATREQ#chats'].flatMap((pk) =>
+        ['Query', 'PutItem', 'DeleteItem'].map((op) => call(poller, 'DynamoDB', op, items([pk]))),
+      );
+    expect((await checkCalls(listCalls(pollerPrincipal('chats')), deployed)).denials).toEqual([]);
+    const refused = await checkCalls(
+      [
+        call(pollerPrincipal('chats'), 'DynamoDB', 'Query', items(['RETRY#chatsX'])),
+        call(pollerPrincipal('chats'), 'DynamoDB', 'DeleteItem', items([FILE])),
+        ...listCalls(pollerPrincipal('activities')).slice(0, 1),
+      ],
+      deployed,
+    );
+    expect(refused.denials).toHaveLength(3);
   });
 
   it('refuse what a role does not hold, naming the action, the ARN and the call', async () => {
@@ -378,12 +367,13 @@ describe('deployed permission checks of the webhook role', () => {
     });
   });
 
-  it('allow what the webhook does: replay ids, the shared budget\u2019s items, chats left for the chat poller, jobs, its two secrets', async () => {
+  it('allow what the webhook does: replay ids, the shared budget\u2019s items, jobs, its two secrets', async () => {
     const result = await checkCalls(
       [
-        webhook('DynamoDB', 'PutItem', items(['CHATREQ#chats'])),
         webhook('DynamoDB', 'PutItem', items(['msg_2Yh7'], 'local-replay')),
         webhook('DynamoDB', 'GetItem', items(['msg_2Yh7'], 'local-replay')),
+        // A chat it could not read to its end, left for the chat poller.
+        webhook('DynamoDB', 'PutItem', items(['CHATREQ#chats'])),
         ...['GetItem', 'PutItem', 'UpdateItem'].flatMap((op) => [
           webhook('DynamoDB', op, items(['BUDGET#compliance'])),
           webhook('DynamoDB', op, items(['BUDGET#files_api'])),
@@ -410,8 +400,6 @@ describe('deployed permission checks of the webhook role', () => {
         // Actions it holds on no partition.
         webhook('DynamoDB', 'Query', items(['BUDGET#compliance'])),
         webhook('DynamoDB', 'DeleteItem', items(['BUDGET#compliance'])),
-        // Chats left for the chat poller: put only.
-        webhook('DynamoDB', 'GetItem', items(['CHATREQ#chats'])),
         webhook('DynamoDB', 'UpdateItem', items(['msg_2Yh7'], 'local-replay')),
         webhook('SQS', 'SendMessage', { QueueUrl: DLQ }),
         webhook('S3', 'GetObject', object),
@@ -428,14 +416,13 @@ describe('deployed permission checks of the webhook role', () => {
       expect.stringMatching(/webhook role is not allowed dynamodb:GetItem on .* of XBUDGET#compliance$/),
       expect.stringMatching(/webhook role is not allowed dynamodb:Query on /),
       expect.stringMatching(/webhook role is not allowed dynamodb:DeleteItem on /),
-      expect.stringMatching(/webhook role is not allowed dynamodb:GetItem on .* of CHATREQ#chats$/),
       expect.stringMatching(/webhook role is not allowed dynamodb:UpdateItem on .*ReplayTable/),
       expect.stringMatching(/webhook role is not allowed sqs:SendMessage on arn:aws:sqs:.*DeadLetterQueue/),
       expect.stringMatching(/webhook role is not allowed s3:GetObject on /),
     ]);
   });
 
-  it("only the webhook role and the pollers (their own partitions: see the pollers' test) carry a dynamodb:LeadingKeys condition (a new one needs its own test)", () => {
+  it("only the webhook role and the pollers (their registry's partitions: see the pollers' test) carry a dynamodb:LeadingKeys condition (a new one needs its own test)", () => {
     const conditioned = Object.entries(deployed.principals)
       .filter(([, p]) =>
         p.policies.some(({ policy }) =>
@@ -443,6 +430,6 @@ describe('deployed permission checks of the webhook role', () => {
         ),
       )
       .map(([name]) => name);
-    expect(conditioned.sort()).toEqual(['poller:activities', 'poller:chats', 'poller:files_api', 'webhook']);
+    expect(conditioned).toEqual(['webhook', ...POLLER_SOURCES.map(pollerPrincipal)]);
   });
 });

@@ -251,14 +251,26 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
         `${source} poller role`,
         [
           ...LOGS_AND_TRACES(source),
-          // Its own lease and checkpoint and the shared budget items; its own ledger, put only; then
-          // its source's own items. Never file or chat-listing evidence, nor another poller's items.
+          // Checkpoints, lease, ledger, budget and what its use case keeps (chat checkpoints, seen
+          // activities, deletions): single-item reads and conditional writes, on the partitions the
+          // poller registry names for it only.
           ...['GetItem', 'PutItem', 'UpdateItem'].map(
             (a) =>
-              `index table dynamodb:${a} if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["POLLER#${source}","BUDGET#compliance","BUDGET#files_api"]}}`,
+              `index table dynamodb:${a} if ${JSON.stringify({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': POLLER_ITEM_KEYS[source] } })}`,
           ),
-          `index table dynamodb:PutItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["LEDGER#${source}"]}}`,
-          ...OWN_ITEMS[source],
+          // The Files API poller asks whether a page's files are final: file items only, in batches.
+          ...(source === 'files_api'
+            ? ['index table dynamodb:BatchGetItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["FILE#*"]}}']
+            : []),
+          // The chat poller's work lists (its retry list, the webhook's unfinished chat requests): exact partitions.
+          ...(source === 'chats'
+            ? ['RETRY#chats', 'CHATREQ#chats'].flatMap((list) =>
+                ['Query', 'PutItem', 'DeleteItem'].map(
+                  (a) =>
+                    `index table dynamodb:${a} if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["${list}"]}}`,
+                ),
+              )
+            : []),
           'archive key kms:Decrypt',
           // Jobs (SendMessageBatch is authorized as sqs:SendMessage), encrypted under the pipeline key.
           'ingest queue sqs:SendMessage',
@@ -361,24 +373,11 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
 
 const POLLERS: readonly PollerSource[] = POLLER_SOURCES;
 
-const leading = (keys: string[]) => `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":${JSON.stringify(keys)}}}`;
-/** Each poller's grants on its source's own items (beside its lease, checkpoint, ledger and the budget). */
-const OWN_ITEMS: Record<PollerSource, string[]> = {
-  chats: [
-    `index table dynamodb:UpdateItem if ${leading(['DELETION#*'])}`,
-    `index table dynamodb:GetItem if ${leading(['CHATCP#*'])}`,
-    `index table dynamodb:PutItem if ${leading(['CHATCP#*'])}`,
-    `index table dynamodb:Query if ${leading(['RETRY#chats', 'CHATREQ#chats'])}`,
-    `index table dynamodb:PutItem if ${leading(['RETRY#chats', 'CHATREQ#chats'])}`,
-    `index table dynamodb:DeleteItem if ${leading(['RETRY#chats', 'CHATREQ#chats'])}`,
-  ],
-  activities: [
-    `index table dynamodb:UpdateItem if ${leading(['DELETION#*'])}`,
-    `index table dynamodb:GetItem if ${leading(['ACTIVITY#*'])}`,
-    `index table dynamodb:PutItem if ${leading(['ACTIVITY#*'])}`,
-  ],
-  // Whether a listing page's files are final: file items only, in batches.
-  files_api: [`index table dynamodb:BatchGetItem if ${leading(['FILE#*'])}`],
+/** The partitions each poller may read and write, spelled out (the registry must produce exactly these). */
+const POLLER_ITEM_KEYS: Record<PollerSource, string[]> = {
+  chats: ['POLLER#*', 'LEDGER#*', 'BUDGET#*', 'CHATCP#*', 'DELETION#*'],
+  activities: ['POLLER#*', 'LEDGER#*', 'BUDGET#*', 'ACTIVITY#*', 'DELETION#*'],
+  files_api: ['POLLER#*', 'LEDGER#*', 'BUDGET#*'],
 };
 
 function escapeRegExp(text: string): string {
