@@ -27,5 +27,5 @@ export function budgetConfigFromEnv(env: NodeJS.ProcessEnv): CliBudgetConfig {
   };
 }
 
-/** Each budget's sizing, as the Lambdas size them (shared/index/shared-budget-gate.ts). */
-export { budgetSizings } from '../shared/index/shared-budget-gate.js';
+/** Each budget's sizing, as the Lambdas size them (shared/index/dynamodb-shared-budget-gate.ts). */
+export { budgetSizings } from '../shared/index/dynamodb-shared-budget-gate.js';

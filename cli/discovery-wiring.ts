@@ -5,7 +5,7 @@
  * stack's own table and queue.
  */
 import type { Agent } from 'undici';
-import { createSharedBudgetGate, trackServerClock } from '../shared/index/shared-budget-gate.js';
+import { createSharedBudgetGate, trackServerClock } from '../shared/index/dynamodb-shared-budget-gate.js';
 import type { BackfillDeps } from '../shared/discovery/backfill.js';
 import { DynamoDbBackfillStore } from '../shared/index/dynamodb-backfill-store.js';
 import { DynamoDbDiscoveryStore } from '../shared/index/dynamodb-discovery-store.js';

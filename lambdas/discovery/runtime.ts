@@ -12,7 +12,7 @@ import { runFilesApiPoller } from '../../shared/discovery/files-api-poller.js';
 import type { RunOutcome } from '../../shared/discovery/poller-run.js';
 import { repeatPolls } from '../../shared/discovery/repeat-polls.js';
 import type { PollerDeps } from '../../shared/discovery/ports.js';
-import { createSharedBudgetGate } from '../../shared/index/shared-budget-gate.js';
+import { createSharedBudgetGate } from '../../shared/index/dynamodb-shared-budget-gate.js';
 import { createSqsJobSender } from '../../shared/platform/sqs-job-sender.js';
 import { DynamoDbArchivedFiles } from '../../shared/index/dynamodb-archived-files.js';
 import { DynamoDbUpstreamDeletions } from '../../shared/index/dynamodb-upstream-deletions.js';
@@ -22,8 +22,8 @@ import type { ApiKeyProvider } from '../../shared/upstream/api-key.js';
 import { createListingClient } from '../../shared/upstream/listing-client.js';
 import { createUpstreamAgent } from '../../shared/upstream/upstream-client.js';
 
-/** Moved to shared/index/shared-budget-gate.ts (the pollers, the worker, the webhook and the CLI build it). */
-export { createSharedBudgetGate } from '../../shared/index/shared-budget-gate.js';
+/** Moved to shared/index/dynamodb-shared-budget-gate.ts (the pollers, the worker, the webhook and the CLI build it). */
+export { createSharedBudgetGate } from '../../shared/index/dynamodb-shared-budget-gate.js';
 
 export interface PollerClients {
   doc: DynamoDBDocumentClient;

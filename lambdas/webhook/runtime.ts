@@ -13,7 +13,7 @@ import { createUpstreamAgent } from '../../shared/upstream/upstream-client.js';
 import { createChatFanOut } from '../../shared/webhook/chat-fan-out.js';
 import type { WebhookSecrets } from '../../shared/webhook/ports.js';
 import { createWebhookHandler, type WebhookRequestOptions } from '../../shared/webhook/webhook-http.js';
-import { createSharedBudgetGate } from '../../shared/index/shared-budget-gate.js';
+import { createSharedBudgetGate } from '../../shared/index/dynamodb-shared-budget-gate.js';
 
 /** Messages per listing page when a chat is fanned out: few, large pages spend little of the budget. */
 const MESSAGE_PAGE_SIZE = 500;

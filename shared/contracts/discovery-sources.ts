@@ -6,7 +6,7 @@
  * poller is one entry here plus its use case and its Lambda entry file. No SDK: everything that
  * imports the contracts may import it.
  */
-import { fileItemKey, KEY_PREFIXES } from './table-keys.js';
+import { DISCOVERY_KEYS, fileItemKey, KEY_PREFIXES } from './table-keys.js';
 
 /** Which shared request budget a poller draws from (shared/discovery/rate-budget.ts). */
 export type BudgetPool = 'compliance' | 'files_api';
@@ -69,7 +69,7 @@ export const DISCOVERY_SOURCES = {
       items: [...POLLER_ITEMS, KEY_PREFIXES.chatCheckpoint, KEY_PREFIXES.deletion],
       batchGet: [],
       // Its retry list and the webhook's unfinished chat requests (shared/contracts/discovery-ledger.ts).
-      lists: ['RETRY#chats', 'CHATREQ#chats'],
+      lists: [DISCOVERY_KEYS.retryPartition('chats'), DISCOVERY_KEYS.chatRequestPartition],
     },
   },
   activities: {

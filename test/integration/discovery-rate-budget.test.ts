@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { trackServerClock } from '../../shared/index/shared-budget-gate.js';
+import { trackServerClock } from '../../shared/index/dynamodb-shared-budget-gate.js';
 import { ensureTable } from '../../local/aws/resources.js';
 import { DynamoDbRateBudget } from '../../shared/index/dynamodb-rate-budget.js';
 import { createBudgetGate, DEFAULT_SIZING } from '../../shared/discovery/rate-budget.js';
