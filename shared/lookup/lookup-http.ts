@@ -10,6 +10,7 @@ import type { Log } from '../platform/telemetry.js';
 import { listChatFiles, presignFileDownload, readFileRecord } from './read-files.js';
 import type { FileReader } from './read-files.js';
 import { POLLER_SOURCES } from '../contracts/discovery-ledger.js';
+import { findGaps } from '../discovery/ledger-gaps.js';
 import type { LedgerRecord, PollerSource, UpstreamDeletionRecord } from '../contracts/discovery-ledger.js';
 import { AuditQuerySchema, readTrail, trailEventOf } from './access-trail.js';
 import type { AccessTrail } from './access-trail.js';
@@ -43,12 +44,15 @@ export interface LookupDeps {
    */
   corsOrigin?: string;
   log: Log;
-  /** The clock (a period without an end, the trail's times); the system clock by default. */
+  /** The clock (a period without an end, the trail's times, the ledger's staleness); the system clock by default. */
   now?: () => Date;
 }
 
 /** What a route answers, and what it adds to its access trail event (the files it showed). */
 export type RouteResult = APIGatewayProxyResult & { trailNote?: { resultFileIds?: string[] } };
+
+/** The runs route's interval without a run that ended on its own terms: the stalled alarms' 30 minutes. */
+export const LEDGER_MAX_INTERVAL_SECONDS = 30 * 60;
 
 export const DEFAULT_PAGE_SIZE = 25;
 export const MAX_PAGE_SIZE = 100;
@@ -151,7 +155,17 @@ export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
     query: ListQuerySchema,
     async handle({ path: { source }, query: { limit, cursor } }, deps) {
       const page = await deps.discovery.listLedger(source, limit ?? DEFAULT_PAGE_SIZE, cursor);
-      return json(200, { source, runs: page.runs, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
+      // The gaps among this page's runs (archiver ledger's rules); staleness only on the newest page.
+      const gaps = findGaps(source, page.runs, {
+        maxIntervalSeconds: LEDGER_MAX_INTERVAL_SECONDS,
+        nowMs: (deps.now?.() ?? new Date()).getTime(),
+      }).filter((g) => cursor === undefined || g.kind !== 'stale');
+      return json(200, {
+        source,
+        runs: page.runs,
+        gaps,
+        ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+      });
     },
   }),
   'GET /search/files': defineRoute({
