@@ -25,6 +25,10 @@ export interface ListingChatFacts {
   updatedAt?: string;
   /** The chat's owner, for `user_ids[]` filters (default user_01LocalSampleUser). */
   userId?: string;
+  /** The chat's creator left the organization: `user` is null (its `userId` still filters). */
+  creatorGone?: boolean;
+  /** The project the chat belongs to (`project_id`; default null). */
+  projectId?: string | null;
 }
 
 export interface ListingActivity {
@@ -88,6 +92,8 @@ export class UpstreamListings {
     updated_at: string;
     deleted_at: string | null;
     userId: string;
+    projectId: string | null;
+    creatorGone: boolean;
     messages: Message[];
   }[] {
     const byChat = new Map<string, Map<string, Message>>();
@@ -150,6 +156,8 @@ export class UpstreamListings {
         updated_at: updatedAt,
         deleted_at: facts.deletedAt ?? null,
         userId: facts.userId ?? DEFAULT_USER_ID,
+        projectId: facts.projectId ?? null,
+        creatorGone: facts.creatorGone ?? false,
         messages: ordered,
       };
     });
@@ -196,9 +204,7 @@ export class UpstreamListings {
         deleted_at: c.deleted_at,
         href: `https://claude.ai/chat/${c.id}`,
         model: 'claude-sonnet-4-5',
-        organization_uuid: ORG_UUID,
-        project_id: null,
-        user: { id: c.userId, email_address: `${c.userId.slice('user_'.length).toLowerCase()}@example.com` },
+        ...chatOwner(c),
       })),
       has_more: rest.length > page.length,
       first_id: page[0]?.id ?? null,
@@ -225,6 +231,7 @@ export class UpstreamListings {
       created_at: chat.created_at,
       updated_at: chat.updated_at,
       deleted_at: chat.deleted_at,
+      ...chatOwner(chat),
       chat_messages: page,
       has_more: start + page.length < chat.messages.length,
       first_id: page[0]?.id ?? null,
@@ -260,7 +267,7 @@ export class UpstreamListings {
     const page = matching.slice(0, limit);
     return ok({
       data: page.map((a) => ({
-        organization_id: 'org_01Local',
+        organization_id: SAMPLE_ORG_ID,
         organization_uuid: ORG_UUID,
         actor: { type: 'user_actor', user_id: 'user_01LocalSampleUser' },
         ...a,
@@ -306,6 +313,24 @@ export class UpstreamListings {
       last_id: page.at(-1)?.id ?? null,
     });
   }
+}
+
+/** The organization the sample upstream's data belongs to (`org_…` id and UUID). */
+export const SAMPLE_ORG_ID = 'org_01Local';
+
+/** A user as upstream lists one: `{id, email_address}` (the address derived from the id). */
+export function sampleUser(userId: string): { id: string; email_address: string } {
+  return { id: userId, email_address: `${userId.slice('user_'.length).toLowerCase()}@example.com` };
+}
+
+/** Who and where of a chat, as the chats listing and the messages page send them. */
+function chatOwner(c: { userId: string; projectId: string | null; creatorGone: boolean }) {
+  return {
+    organization_id: SAMPLE_ORG_ID,
+    organization_uuid: ORG_UUID,
+    project_id: c.projectId,
+    user: c.creatorGone ? null : sampleUser(c.userId),
+  };
 }
 
 function clampLimit(value: string | null, fallback: number, max: number): number | undefined {

@@ -15,6 +15,12 @@ export const GeneratedFileIdSchema = taggedId('claude_gen_file_');
 export const UploadedFileIdSchema = taggedId('claude_file_');
 export const FilesApiFileIdSchema = taggedId('file_');
 export const ChatIdSchema = taggedId('claude_chat_');
+export const MessageIdSchema = taggedId('claude_chat_msg_');
+export const ProjectIdSchema = taggedId('claude_proj_').refine((id) => !id.startsWith('claude_proj_doc_'), {
+  message: 'must be a claude_proj_… id, not a document id',
+});
+/** A project document (`claude_proj_doc_…`): text whose content comes in a JSON answer, archived as a file. */
+export const ProjectDocumentIdSchema = taggedId('claude_proj_doc_');
 
 /** Which upstream API holds a file; selected by the id's prefix. */
 export type FileSource = 'generated' | 'uploaded' | 'files_api';

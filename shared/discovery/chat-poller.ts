@@ -1,6 +1,8 @@
 import { CarriedMetadataSchema, IngestJobSchema, serializeJob } from '../contracts/job.js';
-import type { IngestJob } from '../contracts/job.js';
+import type { IngestJob, JobProvenance } from '../contracts/job.js';
+import { JobProvenanceSchema } from '../contracts/job.js';
 import { UpstreamHttpError } from '../platform/errors.js';
+import { ownerProvenance } from '../upstream/listing-schemas.js';
 import type { ChatSummary } from '../upstream/listing-schemas.js';
 import type { ChatMessage } from '../upstream/listing-client.js';
 import { asCursorRejection, runPoller } from './poller-run.js';
@@ -103,7 +105,9 @@ export async function pollChat(chat: ChatSummary, ctx: RunContext, deps: ChatPol
       );
       deletionRecorded = true;
     }
-    const bodies = jobsOf(chat.id, page.items).map((job) => serializeJob(job));
+    // The listing's word on the chat first; the messages page fills what the listing did not say.
+    const provenance = { ...page.chatProvenance, ...ownerProvenance(chat) };
+    const bodies = jobsOf(chat.id, page.items, provenance).map((job) => serializeJob(job));
     if (bodies.length > 0) {
       await deps.jobs.send(bodies, ctx.signal);
       ctx.jobsEnqueued(bodies.length);
@@ -124,12 +128,21 @@ export async function pollChat(chat: ChatSummary, ctx: RunContext, deps: ChatPol
 /**
  * One job per generated and uploaded file of the messages (a file listed twice is sent once). Each
  * carries the chat id and every metadata field, so the worker skips the metadata request. The
- * message lists no `created_at` for generated files: the job says null rather than guess.
+ * message lists no `created_at` for generated files: the job says null rather than guess. Each job
+ * also carries the chat's provenance (its creator, organization and project, as far as upstream said)
+ * and the ids of the messages of this page the file appears in.
  */
-export function jobsOf(chatId: string, messages: readonly ChatMessage[]): IngestJob[] {
+export function jobsOf(chatId: string, messages: readonly ChatMessage[], chat: JobProvenance = {}): IngestJob[] {
   const jobs = new Map<string, IngestJob>();
+  const messageIds = new Map<string, string[]>();
+  const seenIn = (fileId: string, messageId: string) => {
+    const ids = messageIds.get(fileId) ?? [];
+    if (!ids.includes(messageId)) ids.push(messageId);
+    messageIds.set(fileId, ids);
+  };
   for (const m of messages) {
     for (const f of m.generated) {
+      seenIn(f.id, m.id);
       jobs.set(
         f.id,
         withFallback({
@@ -147,6 +160,7 @@ export function jobsOf(chatId: string, messages: readonly ChatMessage[]): Ingest
       );
     }
     for (const f of m.uploaded) {
+      seenIn(f.id, m.id);
       jobs.set(
         f.id,
         withFallback({
@@ -164,13 +178,29 @@ export function jobsOf(chatId: string, messages: readonly ChatMessage[]): Ingest
       );
     }
   }
-  return [...jobs.values()];
+  return [...jobs.values()].map((job) =>
+    withProvenance(job, { ...chat, messageIds: messageIds.get(job.fileId) ?? [] }),
+  );
 }
 
 /** A job whose carried metadata the job schema refuses (an empty or overlong filename) goes without it. */
 function withFallback(job: IngestJob): IngestJob {
   if (IngestJobSchema.safeParse(job).success) return job;
   return { v: 1, fileId: job.fileId, ...(job.chatId ? { chatId: job.chatId } : {}) };
+}
+
+/**
+ * Adds provenance to a job, field by field: a field the job schema refuses is left out (the file is
+ * still archived, and the record simply does not say it) rather than losing the job over it.
+ */
+export function withProvenance(job: IngestJob, provenance: JobProvenance): IngestJob {
+  const kept: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(provenance)) {
+    if (v === undefined) continue;
+    if (k === 'messageIds' && Array.isArray(v) && v.length === 0) continue;
+    if (JobProvenanceSchema.safeParse({ [k]: v }).success) kept[k] = v;
+  }
+  return Object.keys(kept).length > 0 ? { ...job, provenance: kept as JobProvenance } : job;
 }
 
 function validTimestamp(value: string | null | undefined): string | null {

@@ -3,7 +3,13 @@ import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { STATUS_FIELDS } from '../contracts/file-records.js';
-import type { ArchivedRecord, FailedRecord, FileRecord, UnavailableRecord } from '../contracts/file-records.js';
+import type {
+  ArchivedRecord,
+  FailedRecord,
+  FileRecord,
+  RecordProvenance,
+  UnavailableRecord,
+} from '../contracts/file-records.js';
 import { InvalidCursorError } from '../platform/errors.js';
 import type { ChatPage, ClaimResult, FileIndex, FailureNote } from './file-index.js';
 import { chatPartition, fileItemKey, listingSortTime } from '../contracts/table-keys.js';
@@ -123,22 +129,51 @@ export class DynamoDbFileIndex implements FileIndex {
    * every chat it belongs to. Listing writes are idempotent, so a redelivery also repairs a listing
    * that a crash after the final update left unwritten.
    */
-  async ensureListed(fileId: string, chatIds: string[]): Promise<FileRecord | undefined> {
-    const item =
-      chatIds.length > 0
-        ? (
-            await this.doc.send(
-              new UpdateCommand({
-                TableName: this.table,
-                Key: fileItemKey(fileId),
-                UpdateExpression: 'ADD chatIds :chats',
-                ConditionExpression: 'attribute_exists(pk)',
-                ExpressionAttributeValues: { ':chats': new Set(chatIds) },
-                ReturnValues: 'ALL_NEW',
-              }),
-            )
-          ).Attributes
-        : await this.getRawItem(fileId);
+  async ensureListed(
+    fileId: string,
+    chatIds: string[],
+    provenance: RecordProvenance = {},
+  ): Promise<FileRecord | undefined> {
+    const { messageIds, ...fields } = provenance;
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const sets = Object.entries(fields)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v], i) => {
+        names[`#p${i}`] = k;
+        values[`:p${i}`] = v;
+        return `#p${i} = :p${i}`;
+      });
+    const adds: string[] = [];
+    if (chatIds.length > 0) {
+      adds.push('chatIds :chats');
+      values[':chats'] = new Set(chatIds);
+    }
+    if (messageIds && messageIds.length > 0) {
+      adds.push('messageIds :mids');
+      values[':mids'] = new Set(messageIds);
+    }
+    let item: Record<string, unknown> | undefined;
+    if (sets.length > 0 || adds.length > 0) {
+      const update = [sets.length > 0 ? `SET ${sets.join(', ')}` : '', adds.length > 0 ? `ADD ${adds.join(', ')}` : '']
+        .filter(Boolean)
+        .join(' ');
+      item = (
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: fileItemKey(fileId),
+            UpdateExpression: update,
+            ConditionExpression: 'attribute_exists(pk)',
+            ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+            ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_NEW',
+          }),
+        )
+      ).Attributes;
+    } else {
+      item = await this.getRawItem(fileId);
+    }
     const record = toRecord(item);
     if (record && record.status !== 'pending')
       await writeChatListings(this.doc, this.table, record, sortAtOf(item, record));
@@ -175,7 +210,8 @@ export class DynamoDbFileIndex implements FileIndex {
     sortAt: string,
     when: { condition: string; values: Record<string, unknown>; names?: Record<string, string> },
   ): Promise<FileRecord> {
-    const { chatIds, ...fields } = record;
+    // Message ids are a set on the item, added to (a file seen in more messages keeps every one).
+    const { chatIds, messageIds, ...fields } = record;
     const names: Record<string, string> = { ...when.names };
     const values: Record<string, unknown> = { ...when.values, ':sortAt': sortAt };
     const written = Object.entries(fields).filter(([, v]) => v !== undefined);
@@ -190,10 +226,16 @@ export class DynamoDbFileIndex implements FileIndex {
       return `#r${i}`;
     });
     let update = `SET ${sets.join(', ')} REMOVE ${['leaseOwner', 'leaseExpiresAtMs', ...stale].join(', ')}`;
+    const adds: string[] = [];
     if (chatIds.length > 0) {
-      update += ' ADD chatIds :chats';
+      adds.push('chatIds :chats');
       values[':chats'] = new Set(chatIds);
     }
+    if (messageIds && messageIds.length > 0) {
+      adds.push('messageIds :mids');
+      values[':mids'] = new Set(messageIds);
+    }
+    if (adds.length > 0) update += ` ADD ${adds.join(', ')}`;
     const res = await this.doc.send(
       new UpdateCommand({
         TableName: this.table,

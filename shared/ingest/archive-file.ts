@@ -30,6 +30,7 @@ import { recordedCreatedAt } from '../upstream/file-metadata.js';
 import type { FileMetadata } from '../upstream/file-metadata.js';
 import type { UpstreamClient } from '../upstream/upstream-client.js';
 import { recordFinalOutcome, recordIfFinal } from './final-outcome.js';
+import { provenanceOf } from './provenance.js';
 import { withInProcessRetries } from './in-process-retry.js';
 
 export interface ArchiveDeps {
@@ -80,7 +81,8 @@ export async function archiveFile(
   const now = deps.now ?? Date.now;
   const claim = await deps.index.claim(job.fileId, source, delivery.owner, now(), deps.leaseMs);
   if (claim.kind === 'archived') {
-    const record = await deps.index.ensureListed(job.fileId, job.chatId ? [job.chatId] : []);
+    // Seen again: the record gains any provenance this job carries, without a download.
+    const record = await deps.index.ensureListed(job.fileId, job.chatId ? [job.chatId] : [], provenanceOf(job));
     return { kind: 'duplicate', record: record?.status === 'archived' ? record : claim.record };
   }
   if (claim.kind === 'held') throw new ClaimHeldError(Math.max(1_000, claim.leaseExpiresAtMs - now()));
@@ -237,6 +239,7 @@ async function archiveClaimed(
     contentDisposition: object.contentDisposition,
     archivedAt: new Date((deps.now ?? Date.now)()).toISOString(),
     ...(mismatch ? { publishedMd5Mismatch: mismatch } : {}),
+    ...provenanceOf(job),
   };
   return {
     kind: 'archived',

@@ -14,7 +14,9 @@ import {
   FilesApiListPageSchema,
   MessageGeneratedFileSchema,
   MessageUploadedFileSchema,
+  ownerProvenance,
 } from './listing-schemas.js';
+import type { JobProvenance } from '../contracts/job.js';
 import type {
   Activity,
   ChatSummary,
@@ -41,6 +43,8 @@ export interface ChatMessage {
 
 export interface ChatMessagesPage extends ListingPage<ChatMessage> {
   chatDeletedAt: string | null;
+  /** What the page says of the chat's creator, organization and project (only what it says). */
+  chatProvenance: JobProvenance;
 }
 
 /** A bounded walk of chats ordered by `created_at` (the backfill's listing), optionally for some users only. */
@@ -179,6 +183,7 @@ export function createListingClient(opts: ListingClientOptions): ListingClient {
         lastId: body.last_id ?? null,
         requestId,
         chatDeletedAt: body.deleted_at ?? null,
+        chatProvenance: ownerProvenance(body),
       };
     },
 

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { ChatIdSchema } from '../contracts/ids.js';
+import { JobProvenanceSchema, UpstreamUserSchema } from '../contracts/job.js';
+import type { JobProvenance } from '../contracts/job.js';
 
 /**
  * The listing endpoints discovery reads, validated at the boundary: upstream JSON is untrusted.
@@ -31,12 +33,55 @@ const Filename = z.string().max(4096);
 const MimeType = z.string().max(255);
 const Size = z.number().int().nonnegative();
 
+/**
+ * `user {id, email_address}` as upstream sends it (null when the creator's account was deleted or
+ * left the organization), turned into the record's shape. A user that does not match is read as
+ * "not said" (undefined) rather than losing the chat, project or document over it.
+ */
+const WireUserSchema = z
+  .looseObject({ id: z.string(), email_address: z.string().nullish() })
+  .transform((u) => ({ id: u.id, emailAddress: u.email_address ?? null }))
+  .pipe(UpstreamUserSchema)
+  .nullish()
+  .catch(undefined);
+/** Bounded like every id; a value that does not match is read as "not said". */
+const OrgIdWire = JobProvenanceSchema.shape.organizationId.catch(undefined);
+const ProjectIdWire = JobProvenanceSchema.shape.projectId.catch(undefined);
+
+/** The who-and-where fields upstream puts on a chat and a project (and the messages page's chat). */
+const OwnerFields = {
+  user: WireUserSchema,
+  organization_id: OrgIdWire,
+  organization_uuid: OrgIdWire,
+};
+
 export const ChatSummarySchema = z.looseObject({
   id: ChatIdSchema,
   created_at: Timestamp.nullish(),
   updated_at: Timestamp.nullish(),
   deleted_at: Timestamp.nullish(),
+  project_id: ProjectIdWire,
+  ...OwnerFields,
 });
+
+/**
+ * The provenance of what a chat or project holds: its creator, its organization (the `org_…` id when
+ * upstream sends one, else the organization UUID: chats list `organization_id` as deprecated beside
+ * `organization_uuid`), and for a chat its project. Only what upstream said is set.
+ */
+export function ownerProvenance(o: {
+  user?: { id: string; emailAddress: string | null } | null | undefined;
+  organization_id?: string | null | undefined;
+  organization_uuid?: string | null | undefined;
+  project_id?: string | null | undefined;
+}): JobProvenance {
+  const p: JobProvenance = {};
+  if (o.user !== undefined) p.creator = o.user;
+  const org = o.organization_id ?? o.organization_uuid;
+  if (org !== undefined) p.organizationId = org;
+  if (o.project_id !== undefined) p.projectId = o.project_id;
+  return p;
+}
 export type ChatSummary = z.infer<typeof ChatSummarySchema>;
 
 /** `files[]` of a message: an uploaded file. */
@@ -78,6 +123,8 @@ export const ChatListPageSchema = z.looseObject({ data: z.array(z.unknown()).max
 export const ChatMessagesPageSchema = z.looseObject({
   id: ChatIdSchema,
   deleted_at: Timestamp.nullish(),
+  project_id: ProjectIdWire,
+  ...OwnerFields,
   chat_messages: z.array(z.unknown()).max(10_000),
   ...ListEnvelope,
 });

@@ -47,7 +47,7 @@ export function createChatFanOut(deps: ChatFanOutDeps): ChatFanOut {
             requestId: page.requestId,
           });
         }
-        const jobs = jobsOf(chatId, page.items).filter((job) => !sent.has(job.fileId));
+        const jobs = jobsOf(chatId, page.items, page.chatProvenance).filter((job) => !sent.has(job.fileId));
         if (jobs.length > 0) {
           await deps.jobs.send(
             jobs.map((job) => serializeJob({ ...job, ...(reason === undefined ? {} : { reason }) })),

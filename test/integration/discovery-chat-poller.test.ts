@@ -68,6 +68,13 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
         size_bytes: 23,
         created_at: null,
       },
+      // Who and where, from the chats listing; the message the file was generated in.
+      provenance: {
+        creator: { id: 'user_01LocalSampleUser', emailAddress: '01localsampleuser@example.com' },
+        organizationId: 'org_01Local',
+        projectId: null,
+        messageIds: [expect.stringMatching(/^claude_chat_msg_/)],
+      },
     });
     const uploaded = jobs.find((j) => j.fileId.startsWith('claude_file_'));
     expect(uploaded?.file).toMatchObject({
@@ -160,6 +167,29 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
     const jobs = await stack.drainJobs();
     expect(new Set(jobs.map((j) => j.fileId))).toEqual(new Set(files.map((f) => f.id)));
     expect(jobs.length).toBe(files.length);
+  });
+
+  it("carries each chat's creator, organization and project into its files' jobs (null where upstream says null)", async () => {
+    const [inProject, ...rest] = chatsWithFiles(2, 1);
+    await stack.addFiles(inProject as UploadedUpstreamFile, ...rest);
+    const projectChat = (inProject as UploadedUpstreamFile).chatIds[0] ?? '';
+    const otherChat = (rest[1] as UploadedUpstreamFile).chatIds[0] ?? '';
+    stack.upstream.listings.setChat(projectChat, { projectId: 'claude_proj_01Plan', userId: 'user_01Bob' });
+    stack.upstream.listings.setChat(otherChat, { creatorGone: true });
+
+    await runChatPoller(chatPollerDeps(), stack.runOptions());
+
+    const jobs = await stack.drainJobs();
+    expect(jobs).toHaveLength(4);
+    for (const job of jobs) {
+      const inTheProject = job.chatId === projectChat;
+      expect(job.provenance).toEqual({
+        creator: inTheProject ? { id: 'user_01Bob', emailAddress: '01bob@example.com' } : null,
+        organizationId: 'org_01Local',
+        projectId: inTheProject ? 'claude_proj_01Plan' : null,
+        messageIds: [expect.stringMatching(/^claude_chat_msg_/)],
+      });
+    }
   });
 
   it('archives a soft-deleted chat and records its deletion on the index', async () => {
