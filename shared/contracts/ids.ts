@@ -22,17 +22,22 @@ export const ProjectIdSchema = taggedId('claude_proj_').refine((id) => !id.start
 /** A project document (`claude_proj_doc_…`): text whose content comes in a JSON answer, archived as a file. */
 export const ProjectDocumentIdSchema = taggedId('claude_proj_doc_');
 
-/** Which upstream API holds a file; selected by the id's prefix. */
-export type FileSource = 'generated' | 'uploaded' | 'files_api';
+/**
+ * Which upstream API holds a file; selected by the id's prefix. `project_document` is a project's
+ * text document, whose content comes in the JSON of the documents endpoint (archived as its UTF-8 bytes).
+ */
+export type FileSource = 'generated' | 'uploaded' | 'files_api' | 'project_document';
 
-export const FileIdSchema = z.union([GeneratedFileIdSchema, UploadedFileIdSchema, FilesApiFileIdSchema], {
-  error: 'must be a claude_gen_file_…, claude_file_… or file_… id',
-});
+export const FileIdSchema = z.union(
+  [GeneratedFileIdSchema, UploadedFileIdSchema, FilesApiFileIdSchema, ProjectDocumentIdSchema],
+  { error: 'must be a claude_gen_file_…, claude_file_…, file_… or claude_proj_doc_… id' },
+);
 
 /** Returns the source a valid file id belongs to. The prefixes do not overlap. */
 export function sourceOfFileId(fileId: string): FileSource {
   if (fileId.startsWith('claude_gen_file_')) return 'generated';
   if (fileId.startsWith('claude_file_')) return 'uploaded';
   if (fileId.startsWith('file_')) return 'files_api';
+  if (fileId.startsWith('claude_proj_doc_')) return 'project_document';
   throw new Error('unknown file id prefix');
 }

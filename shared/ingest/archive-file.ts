@@ -31,6 +31,7 @@ import type { FileMetadata } from '../upstream/file-metadata.js';
 import type { UpstreamClient } from '../upstream/upstream-client.js';
 import { recordFinalOutcome, recordIfFinal } from './final-outcome.js';
 import { provenanceOf } from './provenance.js';
+import { archiveDocument } from './archive-document.js';
 import { withInProcessRetries } from './in-process-retry.js';
 
 export interface ArchiveDeps {
@@ -109,6 +110,7 @@ async function archiveClaimed(
   claims: number,
   deps: ArchiveDeps,
 ): Promise<ArchiveOutcome> {
+  if (source === 'project_document') return archiveDocument(job, delivery, claims, deps);
   const { signal } = delivery;
   const retrying = {
     signal,
@@ -295,7 +297,7 @@ export function carriedMetadata(job: IngestJob, source: FileSource): FileMetadat
 }
 
 /** The object a crashed delivery left at `key`, when its bytes still match upstream's. */
-async function adoptExisting(
+export async function adoptExisting(
   key: string,
   expected: ExpectedIntegrity,
   signal: AbortSignal,
@@ -318,7 +320,7 @@ async function adoptExisting(
 }
 
 /** S3 user metadata must be ASCII and small: the filename goes in RFC 5987-encoded and bounded. */
-function objectMetadata(fileId: string, source: FileSource, filename: string): Record<string, string> {
+export function objectMetadata(fileId: string, source: FileSource, filename: string): Record<string, string> {
   let encoded = encodeRfc5987(filename);
   if (encoded.length > 1024) encoded = encoded.slice(0, 1024).replace(/%[0-9A-F]?$/, '');
   return { 'file-id': fileId, source, filename: encoded };

@@ -3,6 +3,8 @@ import { toWellFormed } from '../archive/content-disposition.js';
 import { ChatIdSchema } from '../contracts/ids.js';
 import type { FileSource } from '../contracts/ids.js';
 import { canonicalTimestamp } from '../contracts/timestamps.js';
+import type { ProjectDocument } from './upstream-client.js';
+import { WireUserSchema } from './upstream-user.js';
 
 /**
  * Upstream metadata, validated before use and normalised to one shape for every source. Upstream
@@ -108,6 +110,24 @@ function commonFields(
     sizeBytes: m.size_bytes ?? null,
     createdAt: m.created_at ?? null,
   };
+}
+
+const ProjectDocumentSchema = z.looseObject({
+  id: z.string(),
+  content: z.string(),
+  created_at: Timestamp.nullish(),
+  filename: Filename,
+  user: WireUserSchema,
+});
+
+/**
+ * Validates a project document's JSON for `documentId`. The content must be a string: it is the
+ * document (a missing or non-string content is a contract error, never an empty archive).
+ */
+export function normaliseDocument(documentId: string, json: unknown): ProjectDocument {
+  const d = ProjectDocumentSchema.parse(json);
+  assertSameId(documentId, d.id);
+  return { id: d.id, content: d.content, filename: d.filename, createdAt: d.created_at ?? null, creator: d.user };
 }
 
 /** `created_at` as a record keeps it: canonical when it parses, else upstream's string (well-formed). */

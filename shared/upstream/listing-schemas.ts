@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ChatIdSchema } from '../contracts/ids.js';
-import { JobProvenanceSchema, UpstreamUserSchema } from '../contracts/job.js';
+import { JobProvenanceSchema } from '../contracts/job.js';
+import { WireUserSchema } from './upstream-user.js';
 import type { JobProvenance } from '../contracts/job.js';
 
 /**
@@ -33,17 +34,6 @@ const Filename = z.string().max(4096);
 const MimeType = z.string().max(255);
 const Size = z.number().int().nonnegative();
 
-/**
- * `user {id, email_address}` as upstream sends it (null when the creator's account was deleted or
- * left the organization), turned into the record's shape. A user that does not match is read as
- * "not said" (undefined) rather than losing the chat, project or document over it.
- */
-const WireUserSchema = z
-  .looseObject({ id: z.string(), email_address: z.string().nullish() })
-  .transform((u) => ({ id: u.id, emailAddress: u.email_address ?? null }))
-  .pipe(UpstreamUserSchema)
-  .nullish()
-  .catch(undefined);
 /** Bounded like every id; a value that does not match is read as "not said". */
 const OrgIdWire = JobProvenanceSchema.shape.organizationId.catch(undefined);
 const ProjectIdWire = JobProvenanceSchema.shape.projectId.catch(undefined);
