@@ -26,7 +26,7 @@ export function readFailureTable(): FailureRow[] {
   const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
   const section = readme.slice(readme.indexOf('### Failures'));
   const lines = section.split('\n');
-  const first = lines.findIndex((l) => l.startsWith('| failure |'));
+  const first = lines.findIndex((l) => /^\|\s*failure\s*\|/.test(l));
   if (first < 0) throw new Error('README.md has no Failures table');
   const rows: FailureRow[] = [];
   for (const line of lines.slice(first + 2)) {
