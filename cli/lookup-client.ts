@@ -13,7 +13,7 @@ import type { LookupAccess } from './stack-target.js';
 
 /** Upstream deleted the chat or file; the archived copy stays, and lookups say so. */
 const UpstreamDeletionSchema = z.looseObject({
-  kind: z.enum(['file', 'chat']),
+  kind: z.enum(['file', 'chat', 'project', 'document']),
   deletedAt: z.string().nullable(),
   via: z.string(),
 });
@@ -39,7 +39,7 @@ const ChatPageSchema = z.looseObject({
 });
 
 const LedgerRunSchema = z.looseObject({
-  source: z.enum(['chats', 'activities', 'files_api']),
+  source: z.enum(['chats', 'activities', 'files_api', 'projects']),
   runId: z.string(),
   startedAt: z.string(),
   endedAt: z.string(),

@@ -145,6 +145,8 @@ export const DeploymentConfigSchema = z
     chatPollerMinutes: int(1, 1440).default(1),
     activityPollerMinutes: int(1, 1440).default(1),
     filesApiPollerMinutes: int(1, 1440).default(15),
+    /** Each run walks every project and its attachments (neither can be listed by change). */
+    projectsPollerMinutes: int(1, 1440).default(15),
     /** Alarm when a poller has completed no run for this long (minutes; at least twice its schedule). */
     stalledPollerMinutes: int(5, 1440).default(30),
   })
@@ -162,7 +164,8 @@ export const DeploymentConfigSchema = z
   })
   .refine(
     (c) =>
-      c.stalledPollerMinutes >= 2 * Math.max(c.chatPollerMinutes, c.activityPollerMinutes, c.filesApiPollerMinutes),
+      c.stalledPollerMinutes >=
+      2 * Math.max(c.chatPollerMinutes, c.activityPollerMinutes, c.filesApiPollerMinutes, c.projectsPollerMinutes),
     {
       message: 'must be at least twice the longest poller schedule',
       path: ['stalledPollerMinutes'],

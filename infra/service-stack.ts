@@ -30,6 +30,7 @@ export const HANDLER_ENTRIES = {
   chats: `${PROJECT_ROOT}/lambdas/chat-poller/handler.ts`,
   activities: `${PROJECT_ROOT}/lambdas/activity-poller/handler.ts`,
   files_api: `${PROJECT_ROOT}/lambdas/files-api-poller/handler.ts`,
+  projects: `${PROJECT_ROOT}/lambdas/projects-poller/handler.ts`,
 } as const;
 
 /** Variables the infrastructure may set: the schema's keys minus the local-only ones. */
@@ -259,6 +260,7 @@ export class ServiceStack extends Stack {
         chats: HANDLER_ENTRIES.chats,
         activities: HANDLER_ENTRIES.activities,
         files_api: HANDLER_ENTRIES.files_api,
+        projects: HANDLER_ENTRIES.projects,
       },
       projectRoot: PROJECT_ROOT,
       table,
@@ -270,6 +272,7 @@ export class ServiceStack extends Stack {
         chats: config.chatPollerMinutes,
         activities: config.activityPollerMinutes,
         files_api: config.filesApiPollerMinutes,
+        projects: config.projectsPollerMinutes,
       },
       complianceRequestsPerMinute: config.complianceRequestsPerMinute,
       filesApiRequestsPerMinute: config.filesApiRequestsPerMinute,

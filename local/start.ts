@@ -48,7 +48,7 @@ const FUNCTION_TIMEOUT_SECONDS = 900;
 const MAX_RECEIVE_COUNT = 5;
 /** The pollers' timeout and schedules in the deployed stack (infra/constructs/discovery-pollers.ts, infra/config.ts). */
 const POLLER_TIMEOUT_SECONDS = 300;
-const POLLER_SCHEDULE_MINUTES = { chats: 1, activities: 1, files_api: 15 } as const;
+const POLLER_SCHEDULE_MINUTES = { chats: 1, activities: 1, files_api: 15, projects: 15 } as const;
 
 /** How long Ctrl-C lets running jobs finish before the stack stops anyway (they are retried at the next start). */
 const SHUTDOWN_GRACE_MS = 30_000;
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
     ...pick(env, [...BUDGET_VARIABLES, 'ACTIVITY_START_AT', 'ACTIVITY_UPLOAD_JOB_DELAY_SECONDS']),
   });
   const pollerLog = createConsoleLog('discovery');
-  const pollers = (['chats', 'activities', 'files_api'] as const).map((source) => ({
+  const pollers = (['chats', 'activities', 'files_api', 'projects'] as const).map((source) => ({
     source,
     everyMinutes: POLLER_SCHEDULE_MINUTES[source],
     run: createPollerRuntime(source, discoveryConfig, { apiKey, log: pollerLog, counters: noCounters }),

@@ -57,12 +57,15 @@ const DESCRIPTIONS: Record<PollerSource, string> = {
   chats: 'Discovery: walks chats by updated_at and enqueues one job per generated and uploaded file',
   activities: 'Discovery: reads the activity feed, enqueues uploads and records deletions on the index',
   files_api: 'Discovery: lists the Files API and enqueues files not yet archived',
+  projects:
+    'Discovery: walks projects and their attachments and enqueues files and documents not yet archived with their project',
 };
 
 const IDS: Record<PollerSource, string> = {
   chats: 'ChatPoller',
   activities: 'ActivityPoller',
   files_api: 'FilesApiPoller',
+  projects: 'ProjectsPoller',
 };
 
 /**
@@ -78,7 +81,7 @@ export class DiscoveryPollers extends Construct {
 
   constructor(scope: Construct, id: string, props: DiscoveryPollersProps) {
     super(scope, id);
-    for (const source of ['chats', 'activities', 'files_api'] as const) {
+    for (const source of ['chats', 'activities', 'files_api', 'projects'] as const) {
       const fn = new ArchiverFunction<DiscoveryEnv>(this, IDS[source], {
         entry: props.entries[source],
         projectRoot: props.projectRoot,
@@ -93,7 +96,7 @@ export class DiscoveryPollers extends Construct {
         // Checkpoints, lease, ledger and budget items are single-item reads and conditional writes;
         // deletions are UpdateItem.
         grantItemAccess(props.table, g, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
-        if (source === 'files_api') {
+        if (source === 'files_api' || source === 'projects') {
           // Whether a listing page's files are final: BatchGetItem of file items only (the
           // leading-keys condition keeps every other item out of this grant's reach).
           g.grantPrincipal.addToPrincipalPolicy(

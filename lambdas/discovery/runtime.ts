@@ -10,6 +10,7 @@ import { runChatPoller } from '../../shared/discovery/chat-poller.js';
 import { DynamoDbDiscoveryStore } from '../../shared/index/dynamodb-discovery-store.js';
 import { DynamoDbRateBudget } from '../../shared/index/dynamodb-rate-budget.js';
 import { runFilesApiPoller } from '../../shared/discovery/files-api-poller.js';
+import { runProjectsPoller } from '../../shared/discovery/projects-poller.js';
 import type { RunOutcome } from '../../shared/discovery/poller-run.js';
 import type { PollerDeps } from '../../shared/discovery/ports.js';
 import { createBudgetGate, DEFAULT_SIZING } from '../../shared/discovery/rate-budget.js';
@@ -121,6 +122,11 @@ export function createPollerRuntime(
         );
       case 'files_api':
         return runFilesApiPoller({ ...deps, archived: new DynamoDbArchivedFiles(doc, config.INDEX_TABLE) }, runOptions);
+      case 'projects':
+        return runProjectsPoller(
+          { ...deps, deletions, archived: new DynamoDbArchivedFiles(doc, config.INDEX_TABLE) },
+          runOptions,
+        );
     }
   };
 }

@@ -16,6 +16,7 @@ import {
   type FileCatalogue,
 } from './catalogue.js';
 import type { RouteContext } from './routes.js';
+import { UpstreamProjects } from './projects.js';
 
 const DEFAULT_USER_ID = 'user_01LocalSampleUser';
 
@@ -59,8 +60,12 @@ export class UpstreamListings {
   private readonly chatFacts = new Map<string, ListingChatFacts>();
   private readonly activities: ListingActivity[] = [];
   private readonly issued = new Map<string, { orderBy: string; key: string }>();
+  /** Projects, their attachments and documents (projects.ts). */
+  readonly projects: UpstreamProjects;
 
-  constructor(private readonly catalogue: FileCatalogue) {}
+  constructor(private readonly catalogue: FileCatalogue) {
+    this.projects = new UpstreamProjects(catalogue);
+  }
 
   setChat(chatId: string, facts: ListingChatFacts): void {
     this.chatFacts.set(chatId, { ...this.chatFacts.get(chatId), ...facts });

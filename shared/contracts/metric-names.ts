@@ -59,6 +59,7 @@ export const DISCOVERY_SERVICE_NAMES = {
   chats: 'archiver-chat-poller',
   activities: 'archiver-activity-poller',
   files_api: 'archiver-files-api-poller',
+  projects: 'archiver-projects-poller',
 } as const;
 
 export const DISCOVERY_METRIC = {

@@ -15,6 +15,10 @@ import {
   MessageGeneratedFileSchema,
   MessageUploadedFileSchema,
   ownerProvenance,
+  ProjectAttachmentPageSchema,
+  ProjectAttachmentSchema,
+  ProjectListPageSchema,
+  ProjectSchema,
 } from './listing-schemas.js';
 import type { JobProvenance } from '../contracts/job.js';
 import type {
@@ -23,15 +27,28 @@ import type {
   FilesApiListItem,
   MessageGeneratedFile,
   MessageUploadedFile,
+  Project,
+  ProjectAttachment,
 } from './listing-schemas.js';
 
-/** One page of a cursor listing, validated; `invalid` counts items that did not match their schema. */
+/**
+ * One page of a listing, validated; `invalid` counts items that did not match their schema.
+ * `lastId` is where the next page starts: the cursor (`last_id`) of cursor listings, the `next_page`
+ * token of page-token listings (projects, attachments).
+ */
 export interface ListingPage<T> {
   items: T[];
   invalid: number;
   hasMore: boolean;
   lastId: string | null;
   requestId: string | undefined;
+}
+
+/** A page-token listing's query: `page` is the previous answer's `next_page`. */
+export interface PageTokenQuery {
+  page?: string | undefined;
+  /** Upstream accepts 1-100. */
+  limit: number;
 }
 
 export interface ChatMessage {
@@ -84,6 +101,14 @@ export interface ListingClient {
   ): Promise<ChatMessagesPage>;
   /** The activity feed in ascending order. */
   listActivities(query: ActivityQuery, signal: AbortSignal): Promise<ListingPage<Activity>>;
+  /** Projects of every organization the key reads, ascending by `created_at`. */
+  listProjects(query: PageTokenQuery, signal: AbortSignal): Promise<ListingPage<Project>>;
+  /** The files and documents attached to a project, ascending by `created_at` (ties by id). */
+  listProjectAttachments(
+    projectId: string,
+    query: PageTokenQuery,
+    signal: AbortSignal,
+  ): Promise<ListingPage<ProjectAttachment>>;
   /** Files API files of the configured key (beta header), after `afterId`. */
   listFiles(
     query: { afterId?: string | undefined; limit: number },
@@ -127,6 +152,11 @@ export function createListingClient(opts: ListingClientOptions): ListingClient {
   const cursorQuery = (q: { afterId?: string | undefined; limit: number }): [string, string][] => [
     ['limit', String(q.limit)],
     ...(q.afterId ? ([['after_id', q.afterId]] as [string, string][]) : []),
+  ];
+
+  const pageTokenQuery = (q: PageTokenQuery): [string, string][] => [
+    ['limit', String(Math.min(100, Math.max(1, q.limit)))],
+    ...(q.page ? ([['page', q.page]] as [string, string][]) : []),
   ];
 
   return {
@@ -201,6 +231,32 @@ export function createListingClient(opts: ListingClientOptions): ListingClient {
         ...checkItems(ActivitySchema, body.data),
         hasMore: body.has_more,
         lastId: body.last_id ?? null,
+        requestId,
+      };
+    },
+
+    async listProjects(q, signal) {
+      const { body, requestId } = await getJson(
+        '/v1/compliance/apps/projects',
+        pageTokenQuery(q),
+        ProjectListPageSchema,
+        signal,
+      );
+      return {
+        ...checkItems(ProjectSchema, body.data),
+        hasMore: body.has_more,
+        lastId: body.next_page ?? null,
+        requestId,
+      };
+    },
+
+    async listProjectAttachments(projectId, q, signal) {
+      const path = `/v1/compliance/apps/projects/${encodeURIComponent(projectId)}/attachments`;
+      const { body, requestId } = await getJson(path, pageTokenQuery(q), ProjectAttachmentPageSchema, signal);
+      return {
+        ...checkItems(ProjectAttachmentSchema, body.data),
+        hasMore: body.has_more,
+        lastId: body.next_page ?? null,
         requestId,
       };
     },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ChatIdSchema } from '../contracts/ids.js';
+import { ChatIdSchema, ProjectDocumentIdSchema, ProjectIdSchema } from '../contracts/ids.js';
 import { JobProvenanceSchema } from '../contracts/job.js';
 import { WireUserSchema } from './upstream-user.js';
 import type { JobProvenance } from '../contracts/job.js';
@@ -141,6 +141,56 @@ export const FilesApiListItemSchema = z.looseObject({
 export type FilesApiListItem = z.infer<typeof FilesApiListItemSchema>;
 
 export const FilesApiListPageSchema = z.looseObject({ data: z.array(z.unknown()).max(10_000), ...ListEnvelope });
+
+/**
+ * A project (`GET /v1/compliance/apps/projects`): its id, creation and deletion times, its creator
+ * and organization. Deleted in the app: `deleted_at` is set (the project is still listed).
+ */
+export const ProjectSchema = z.looseObject({
+  id: ProjectIdSchema,
+  created_at: Timestamp.nullish(),
+  updated_at: Timestamp.nullish(),
+  deleted_at: Timestamp.nullish(),
+  ...OwnerFields,
+});
+export type Project = z.infer<typeof ProjectSchema>;
+
+/** The page-token listings (projects, attachments): `has_more` and an opaque `next_page`. */
+const PageTokenEnvelope = {
+  has_more: z.boolean(),
+  next_page: CursorSchema.nullish(),
+};
+export const ProjectListPageSchema = z.looseObject({ data: z.array(z.unknown()).max(10_000), ...PageTokenEnvelope });
+
+/**
+ * An attachment of a project, discriminated by `type`: an attached file (`project_file`, a
+ * `claude_file_…` whose bytes come from the uploaded-files content endpoint) or a project document
+ * (`project_doc`, a `claude_proj_doc_…` whose text comes from the documents endpoint). Any other
+ * type does not match and is counted, never guessed at.
+ */
+export const ProjectAttachmentSchema = z.discriminatedUnion('type', [
+  z.looseObject({
+    type: z.literal('project_file'),
+    id: UploadedFileIdSchema,
+    created_at: Timestamp.nullish(),
+    filename: Filename.nullish(),
+    md5: Md5.nullish(),
+    mime_type: MimeType.nullish(),
+    size_bytes: Size.nullish(),
+  }),
+  z.looseObject({
+    type: z.literal('project_doc'),
+    id: ProjectDocumentIdSchema,
+    created_at: Timestamp.nullish(),
+    filename: Filename.nullish(),
+  }),
+]);
+export type ProjectAttachment = z.infer<typeof ProjectAttachmentSchema>;
+
+export const ProjectAttachmentPageSchema = z.looseObject({
+  data: z.array(z.unknown()).max(10_000),
+  ...PageTokenEnvelope,
+});
 
 /** Items of a page that matched their schema, and how many did not. */
 export interface CheckedItems<T> {

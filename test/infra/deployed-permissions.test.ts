@@ -115,7 +115,8 @@ describe('deployed permission checks', () => {
   it("allow each poller its items, its jobs and its secret, and refuse it queries, batch reads (the Files API poller's of anything but file items) and the archive", async () => {
     for (const source of POLLER_SOURCES) {
       const poller = pollerPrincipal(source);
-      // Only the Files API poller batch-reads (whether a listing page's files are final).
+      // Only the Files API and projects pollers batch-read (whether a listing page's files are final).
+      const batchReads = source === 'files_api' || source === 'projects';
       const batchRead = call(poller, 'DynamoDB', 'BatchGetItem', {
         Tables: ['local-table'],
         LeadingKeys: { 'local-table': [FILE, 'FILE#file_2'] },
@@ -127,7 +128,7 @@ describe('deployed permission checks', () => {
           call(poller, 'DynamoDB', 'UpdateItem', items([FILE])),
           call(poller, 'SQS', 'SendMessageBatch', { QueueUrl: QUEUE }),
           call(poller, 'SecretsManager', 'GetSecretValue', { SecretId: 'local-secret' }),
-          ...(source === 'files_api' ? [batchRead] : []),
+          ...(batchReads ? [batchRead] : []),
         ],
         deployed,
       );
@@ -135,8 +136,8 @@ describe('deployed permission checks', () => {
       const refused = await checkCalls(
         [
           call(poller, 'DynamoDB', 'Query', items(['CHAT#chat_1'])),
-          // Other pollers may not batch-read at all; the Files API poller only file items.
-          source === 'files_api'
+          // Other pollers may not batch-read at all; the Files API and projects pollers only file items.
+          batchReads
             ? call(poller, 'DynamoDB', 'BatchGetItem', {
                 Tables: ['local-table'],
                 LeadingKeys: { 'local-table': [FILE, 'BUDGET#compliance'] },
@@ -397,7 +398,7 @@ describe('deployed permission checks of the webhook role', () => {
     ]);
   });
 
-  it("only the webhook role and the Files API poller (its file-item batch reads: see the pollers' test) carry a dynamodb:LeadingKeys condition (a new one needs its own test)", () => {
+  it("only the webhook role and the Files API and projects pollers (their file-item batch reads: see the pollers' test) carry a dynamodb:LeadingKeys condition (a new one needs its own test)", () => {
     const conditioned = Object.entries(deployed.principals)
       .filter(([, p]) =>
         p.policies.some(({ policy }) =>
@@ -405,6 +406,6 @@ describe('deployed permission checks of the webhook role', () => {
         ),
       )
       .map(([name]) => name);
-    expect(conditioned).toEqual(['webhook', 'poller:files_api']);
+    expect(conditioned).toEqual(['webhook', 'poller:files_api', 'poller:projects']);
   });
 });

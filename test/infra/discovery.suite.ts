@@ -4,7 +4,7 @@ import { DiscoveryConfigSchema } from '../../shared/contracts/lambda-environment
 import { DISCOVERY_METRIC, DISCOVERY_SERVICE_NAMES, METRICS_NAMESPACE } from '../../shared/contracts/metric-names.js';
 import { logicalIdOf, onlyResource, resourcesOf, type ArchiverSynths } from './archiver-fixture.js';
 
-const SOURCES = ['chats', 'activities', 'files_api'] as const;
+const SOURCES = ['chats', 'activities', 'files_api', 'projects'] as const;
 
 /** The discovery pollers: functions, schedules, configuration, alarms and dashboard. */
 export function describeDiscovery({ defaults, custom }: ArchiverSynths): void {
@@ -124,6 +124,7 @@ export function describeDiscovery({ defaults, custom }: ArchiverSynths): void {
         ['ChatPollerCursorRejected', 'chats'],
         ['ActivityPollerCursorRejected', 'activities'],
         ['FilesApiPollerCursorRejected', 'files_api'],
+        ['ProjectsPollerCursorRejected', 'projects'],
       ] as const) {
         expect(alarm(name)).toMatchObject({
           MetricName: DISCOVERY_METRIC.cursorRejected,

@@ -245,8 +245,8 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
           'index table dynamodb:GetItem',
           'index table dynamodb:PutItem',
           'index table dynamodb:UpdateItem',
-          // The Files API poller asks whether a page's files are final: file items only, in batches.
-          ...(source === 'files_api'
+          // The Files API and projects pollers ask whether a page's files are final: file items only, in batches.
+          ...(source === 'files_api' || source === 'projects'
             ? ['index table dynamodb:BatchGetItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["FILE#*"]}}']
             : []),
           'archive key kms:Decrypt',
