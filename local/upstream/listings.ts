@@ -39,6 +39,8 @@ export interface ListingActivity {
   actor?: Record<string, unknown>;
   claude_file_id?: string;
   claude_chat_id?: string;
+  claude_project_id?: string;
+  claude_project_document_id?: string;
   filename?: string;
 }
 

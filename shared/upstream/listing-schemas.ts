@@ -126,6 +126,10 @@ export const ActivitySchema = z.looseObject({
   actor: z.looseObject({ type: z.string().max(200) }).nullish(),
   claude_file_id: UploadedFileIdSchema.nullish(),
   claude_chat_id: ChatIdSchema.nullish(),
+  claude_project_id: ProjectIdWire,
+  claude_project_document_id: ProjectDocumentIdSchema.nullish().catch(undefined),
+  organization_id: OrgIdWire,
+  organization_uuid: OrgIdWire,
   filename: Filename.nullish(),
 });
 export type Activity = z.infer<typeof ActivitySchema>;

@@ -68,6 +68,8 @@ describe('activity poller', () => {
       v: 1,
       fileId: uploads[0]?.claude_file_id,
       chatId: uploads[0]?.claude_chat_id,
+      // The activity's organization (its actor is the uploader, not the chat's creator: not recorded).
+      provenance: { organizationId: 'org_01Local' },
     });
     expect(
       stack.upstream.requests.every((r: { path: string; query: URLSearchParams; status?: number | undefined }) =>
@@ -102,6 +104,34 @@ describe('activity poller', () => {
     const again = await runActivityPoller(activityDeps(), stack.runOptions());
     expect(again.kind === 'ran' && again.ledger).toMatchObject({ records: 1, jobsEnqueued: 0 });
     expect(await stack.drainJobs()).toEqual([]);
+  });
+
+  it('archives project documents as they are uploaded, with their project, and records project and document deletions', async () => {
+    const projectId = `claude_proj_${randomIdBody()}`;
+    const documentId = `claude_proj_doc_${randomIdBody()}`;
+    const deletedDocument = `claude_proj_doc_${randomIdBody()}`;
+    const activity = (type: string, minutes: number, extra: Partial<ListingActivity>): ListingActivity => ({
+      id: `activity_${randomIdBody()}`,
+      type,
+      created_at: minutesAgo(minutes),
+      claude_project_id: projectId,
+      ...extra,
+    });
+    stack.upstream.listings.addActivities(
+      activity('claude_project_document_uploaded', 12, { claude_project_document_id: documentId, filename: 'a.md' }),
+      activity('claude_project_document_deleted', 11, { claude_project_document_id: deletedDocument }),
+      activity('claude_project_deleted', 10, {}),
+    );
+
+    await runActivityPoller(activityDeps(), stack.runOptions());
+
+    expect(await stack.drainJobs()).toEqual([
+      { v: 1, fileId: documentId, provenance: { organizationId: 'org_01Local', projectId } },
+    ]);
+    expect(await stack.deletions.getUpstreamDeletions([projectId, deletedDocument])).toEqual([
+      expect.objectContaining({ id: projectId, kind: 'project', via: 'activity' }),
+      expect.objectContaining({ id: deletedDocument, kind: 'document', via: 'activity' }),
+    ]);
   });
 
   it('records file and chat deletions on the index, with when and by whom', async () => {
