@@ -5,6 +5,7 @@ import { startLookupServer } from '../../local/lookup-server.js';
 import { LookupConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
 import { runChatPoller } from '../../shared/discovery/chat-poller.js';
 import { runProjectsPoller } from '../../shared/discovery/projects-poller.js';
+import { provenanceOf } from '../../shared/ingest/provenance.js';
 import { createDiscoveryStack } from '../support/discovery-stack.js';
 import type { DiscoveryStack } from '../support/discovery-stack.js';
 import { recordCallsOf } from '../support/permissions/aws-call-recorder.js';
@@ -79,7 +80,7 @@ beforeAll(async () => {
       reason: 'not_found',
       detail: 'x',
       recordedAt: new Date().toISOString(),
-      ...job?.provenance,
+      ...(job ? provenanceOf(job) : {}),
     },
     'test',
   );
