@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `archiver` bin: runs the TypeScript entry point through tsx's loader, as `npm start` does.
-// Everything here runs on Node 24 (README): an older `node` on the PATH hands over to the Node 24
+// Everything here runs on Node 24 (docs/local-stack.md): an older `node` on the PATH hands over to the Node 24
 // that `npm ci` installed with the repository (the `node` dev dependency).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';

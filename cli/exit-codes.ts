@@ -1,6 +1,6 @@
 /**
- * The CLI's exit codes, one meaning each, so scripts can branch on them (README "The archiver CLI"
- * lists them, and every command's --help repeats them).
+ * The CLI's exit codes, one meaning each, so scripts can branch on them (docs/cli.md lists
+ * them, and every command's --help repeats them).
  */
 export const EXIT = {
   /** Done, nothing wrong found. */

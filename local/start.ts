@@ -46,7 +46,10 @@ const WEBHOOK_REPLAY_TABLE = 'claude-file-webhook-replays';
 const FUNCTION_TIMEOUT_SECONDS = 900;
 /** Deliveries of a job before the queue moves it to the dead-letter queue (the deployed default). */
 const MAX_RECEIVE_COUNT = 5;
-/** The pollers' timeout and schedules in the deployed stack (infra/constructs/discovery-pollers.ts, infra/config.ts). */
+/**
+ * The pollers' timeout and schedules in the deployed stack: POLLER_TIMEOUT in
+ * infra/constructs/discovery-pollers.ts, the schedule defaults in infra/deployment-config.ts.
+ */
 const POLLER_TIMEOUT_SECONDS = 300;
 const POLLER_SCHEDULE_MINUTES = { chats: 1, activities: 1, files_api: 15, projects: 15 } as const;
 
@@ -86,7 +89,8 @@ async function main(): Promise<void> {
   });
   if (resumed.resumed > 0) {
     log.info(
-      `resumed ${resumed.resumed} job(s) the previous run left unfinished (${resumed.leasesReleased} lease(s) released)`,
+      `resumed ${resumed.resumed} job(s) the previous run left unfinished ` +
+        `(${resumed.leasesReleased} lease(s) released)`,
     );
   }
 
@@ -213,16 +217,23 @@ async function main(): Promise<void> {
   const schedule = startPollerSchedule(pollers, { timeoutMs: POLLER_TIMEOUT_SECONDS * 1000, log: pollerLog });
   log.info(
     upstream
-      ? `discovery is polling the sample upstream (${backlog.files.length + sampleFiles().length} files, ${upstream.listings.chats().length} chats of which ${backlog.chatFacts.length} soft-deleted, ${backlog.activities.length} activities); watch them being found and archived below`
+      ? `discovery is polling the sample upstream (${backlog.files.length + sampleFiles().length} files, ` +
+          `${upstream.listings.chats().length} chats of which ${backlog.chatFacts.length} soft-deleted, ` +
+          `${backlog.activities.length} activities); watch them being found and archived below`
       : 'discovery is polling the upstream on the deployed schedule',
   );
 
   lifecycle.setStop(async (reason) => {
     log.info(
-      `${reason}: stopping; running jobs may finish for up to ${SHUTDOWN_GRACE_MS / 1000} s (Ctrl-C again stops at once)`,
+      `${reason}: stopping; running jobs may finish for up to ${SHUTDOWN_GRACE_MS / 1000} s ` +
+        '(Ctrl-C again stops at once)',
     );
-    await schedule.stop();
-    const { unfinishedBatches } = await eventSource.stop({ graceMs: SHUTDOWN_GRACE_MS });
+    // Both stop taking work at once: waiting for the pollers first would let the event source take new
+    // jobs for as long as a poller run takes to end.
+    const [, { unfinishedBatches }] = await Promise.all([
+      schedule.stop(),
+      eventSource.stop({ graceMs: SHUTDOWN_GRACE_MS }),
+    ]);
     if (unfinishedBatches > 0) {
       log.warn(
         `${unfinishedBatches} batch(es) still running: their jobs stay queued and are retried at the next start`,
@@ -239,13 +250,17 @@ async function main(): Promise<void> {
 
 function printBanner(info: StackInfo): void {
   const sampleChat = 'claude_chat_01SampleQuarterlyReview';
+  const secretNote = info.webhook.previousSecret
+    ? '  (and the previous one, WEBHOOK_PREVIOUS_SECRET)'
+    : '  (new at each start; WEBHOOK_SECRET keeps one)';
+  const upstreamNote = info.upstream.sample ? '  (BUILT-IN SAMPLE upstream: no ANTHROPIC_API_KEY set)' : '  (real API)';
   const lines = [
     '',
     `claude-file-archiver is running locally (node ${process.version})`,
     `  lookup API       ${info.lookupUrl}`,
     `  webhook          POST ${info.webhook.url}  (Standard Webhooks signatures)`,
-    `    secret         ${info.webhook.secret}${info.webhook.previousSecret ? `  (and the previous one, WEBHOOK_PREVIOUS_SECRET)` : '  (new at each start; WEBHOOK_SECRET keeps one)'}`,
-    `  upstream         ${info.upstream.url}${info.upstream.sample ? '  (BUILT-IN SAMPLE upstream: no ANTHROPIC_API_KEY set)' : '  (real API)'}`,
+    `    secret         ${info.webhook.secret}${secretNote}`,
+    `  upstream         ${info.upstream.url}${upstreamNote}`,
     `  S3               ${info.s3.endpoint}  bucket ${info.s3.bucket} (${info.s3.server}, on disk)`,
     `  DynamoDB         ${info.dynamodb.endpoint}  table ${info.dynamodb.table} (dynalite, on disk)`,
     `  SQS              ${info.sqs.endpoint}  (fauxqs, on disk)`,
@@ -289,7 +304,7 @@ function parsePort(value: string): number {
   return port;
 }
 
-/** The shared request budget's settings (README: configuration), read by the pollers and the worker. */
+/** The shared request budget's settings (docs/configuration.md), read by the pollers and the worker. */
 const BUDGET_VARIABLES = [
   'COMPLIANCE_REQUESTS_PER_MINUTE',
   'FILES_API_REQUESTS_PER_MINUTE',

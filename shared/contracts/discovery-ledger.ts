@@ -61,7 +61,7 @@ export interface UpstreamDeletionRecord {
   recordedAt: string;
 }
 
-/** Keys of discovery's items in the index table (see README: why the index table). */
+/** Keys of discovery's items in the index table (why the index table: docs/discovery.md, "Where the state lives"). */
 export const DISCOVERY_KEYS = {
   lease: (source: PollerSource) => ({ pk: `POLLER#${source}`, sk: 'LEASE' }),
   checkpoint: (source: PollerSource) => ({ pk: `POLLER#${source}`, sk: 'CHECKPOINT' }),

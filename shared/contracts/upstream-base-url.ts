@@ -8,12 +8,14 @@ import { ConfigurationError } from '../platform/errors.js';
  * stack's sample upstream and the tests' upstream listen on 127.0.0.1 over plain HTTP).
  *
  * One rule, applied wherever a base URL enters: the Lambda environment schema
- * (lambda-environment.ts), the deployment configuration (infra/deployment-config.ts), the local stack
- * (local/start.ts) and the upstream client itself (shared/upstream/upstream-client.ts).
+ * (lambda-environment.ts), the deployment configuration (infra/deployment-config.ts), the local stack's
+ * choice of upstream (local/upstream-settings.ts) and every upstream request itself
+ * (shared/upstream/upstream-request.ts, which the upstream and listing clients send through).
  */
 
 export const UPSTREAM_URL_RULE =
-  'must be an https:// URL (plain http:// only for a loopback host: 127.0.0.0/8, ::1, localhost), because the API key travels with every request';
+  'must be an https:// URL (plain http:// only for a loopback host: 127.0.0.0/8, ::1, localhost), ' +
+  'because the API key travels with every request';
 
 /**
  * Whether a URL's host is loopback. Takes the WHATWG-normalised `hostname` of a parsed URL, in which

@@ -3,8 +3,11 @@
  * activity-poller.ts, files-api-poller.ts, poller-run.ts) import these shapes only, never an AWS
  * SDK (test/unit/layout-boundaries.test.ts checks it); the adapters live with their technology, as
  * ingest's do (shared/index/dynamodb-discovery-store.ts, dynamodb-rate-budget.ts,
- * dynamodb-backfill-store.ts, dynamodb-file-index.ts; shared/platform/sqs-job-sender.ts), and
- * in-memory fakes in tests implement them.
+ * dynamodb-backfill-store.ts, dynamodb-file-index.ts; shared/platform/sqs-job-sender.ts). The pollers
+ * are tested over those real adapters against local servers (test/support/discovery-stack.ts wires
+ * them to dynalite and fauxqs for test/integration/discovery-*.test.ts), with a test wrapping one
+ * adapter where it needs a fault (a store that crashes mid-run); no in-memory implementation of these
+ * ports exists yet.
  */
 import type {
   LedgerRecord,

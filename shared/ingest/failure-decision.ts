@@ -17,13 +17,15 @@ import {
 import { backoffDelayMs } from '../upstream/retry-rules.js';
 
 /**
- * The failure model of the ingest path, in one place: what happens next after an error. The README's
- * "Failures" table lists the same rows, and test/unit/failure-decision.test.ts holds the two together.
+ * The failure model of the ingest path, in one place: what happens next after an error. The failure
+ * table in docs/failures.md lists the same rows, and test/unit/failure-decision.test.ts holds the two
+ * together.
  *
  * - retry-in-process: try the failed upstream call again in this invocation, after `delayMs`;
  * - requeue-after: the message comes back after a delay someone named (upstream's retry-after, the
- *   end of another delivery's lease, the next window of the shared request budget). Waiting is not failing: a copy of the message is sent back
- *   delayed, carrying its deferral count, and the delivery is acknowledged, so waits never use up
+ *   end of another delivery's lease, the next window of the shared request budget). Waiting is not
+ *   failing: a copy of the message is sent back delayed, carrying its deferral count, and the
+ *   delivery is acknowledged, so waits never use up
  *   the queue's receives. After MAX_DEFERRALS the message itself is hidden for the delay instead,
  *   so an endless wait ends in the dead-letter queue like any other repeated failure;
  * - requeue-with-backoff: the message comes back after a delay that grows with its receive count;
@@ -170,7 +172,7 @@ export interface QueueActions {
   sendToDeadLetterQueue?: { reason: string };
 }
 
-/** Turns a decision into queue actions. Pure; one row of the README's failure table per decision kind. */
+/** Turns a decision into queue actions. Pure; one row of the failure table (docs/failures.md) per decision kind. */
 export function toQueueActions(decision: QueueDecision): QueueActions {
   switch (decision.kind) {
     case 'requeue-after':

@@ -11,7 +11,7 @@ import { resolveTarget } from '../../cli/stack-target.js';
 import { CliError, UsageError } from '../../cli/exit-codes.js';
 
 // The command line itself, in process: help, usage errors and exit codes, which stack a command
-// talks to, and the README's CLI section agreeing with the commands' definitions.
+// talks to, and docs/cli.md agreeing with the commands' definitions.
 interface Captured {
   io: CliIo;
   stdout: string[];
@@ -231,18 +231,17 @@ describe('which stack a command talks to', () => {
   });
 });
 
-describe('README and --help agree', () => {
-  const readme = readFileSync('README.md', 'utf8');
-  const section = readme.slice(readme.indexOf('## The `archiver` CLI'), readme.indexOf('## Running locally'));
+describe('docs/cli.md and --help agree', () => {
+  const section = readFileSync('docs/cli.md', 'utf8');
   const program = buildProgram({ io: ioFactory().io, target: targetDepsFactory() });
 
-  it('the README documents every command with each of its options, and no option that does not exist', () => {
+  it('docs/cli.md documents every command with each of its options, and no option that does not exist', () => {
     const known = new Set<string>(program.options.map((o) => o.long ?? ''));
     for (const { path, cmd } of allCommands(program)) {
       const row = section
         .split('\n')
         .find((line) => line.startsWith(`| \`archiver ${path} `) || line.startsWith(`| \`archiver ${path}\``));
-      expect(row, `README row for archiver ${path}`).toBeDefined();
+      expect(row, `docs/cli.md row for archiver ${path}`).toBeDefined();
       for (const option of cmd.options) {
         known.add(option.long ?? '');
         expect(row, `${path} ${option.long}`).toContain(option.long);
@@ -250,11 +249,11 @@ describe('README and --help agree', () => {
     }
     for (const mentioned of section.match(/--[a-z][a-z-]*/g) ?? []) {
       if (mentioned === '--help') continue;
-      expect(known.has(mentioned), `README mentions ${mentioned}`).toBe(true);
+      expect(known.has(mentioned), `docs/cli.md mentions ${mentioned}`).toBe(true);
     }
   });
 
-  it('the README lists the same exit codes as --help', () => {
+  it('docs/cli.md lists the same exit codes as --help', () => {
     for (const code of ['0', '1', '2', '3', '130']) expect(section).toMatch(new RegExp(`\\|\\s*${code}\\s+\\|`));
   });
 });

@@ -25,7 +25,7 @@ import {
   UpstreamRateLimitedError,
   UpstreamTransportError,
 } from '../../shared/platform/errors.js';
-import { QUEUE_PHRASES, readFailureTable } from './fakes/readme-failures.js';
+import { QUEUE_PHRASES, readFailureTable } from '../support/doc-failures.js';
 
 const http = (status: number, retryable: boolean, retryAfterMs?: number) =>
   new UpstreamHttpError(status, undefined, 'req_1', {
@@ -47,11 +47,14 @@ interface Row {
   receiveCount?: number;
   /** Times the job was deferred before this message. */
   deferrals?: number;
-  /** For "hidden for that delay" and the backoff rows: the visibility expected, in seconds. For the deferral rows: the copy's delay. */
+  /**
+   * For "hidden for that delay" and the backoff rows: the visibility expected, in seconds. For the
+   * deferral rows: the copy's delay.
+   */
   visibilitySeconds?: number;
 }
 
-/** One entry per row of the README's Failures table, keyed by its first cell. */
+/** One entry per row of the failure table in docs/failures.md, keyed by its first cell. */
 const ROWS: Record<string, Row> = {
   '5xx, 529, 408, 409, connection failure, timeout, body broken mid-stream, with attempts left': {
     err: new UpstreamTransportError('the response body broke off (ECONNRESET)', 'ECONNRESET'),
@@ -122,7 +125,7 @@ function decide(row: Row): FailureDecision {
   return row.inProcess ? decideFailure(row.err, { ...ctx, inProcess: row.inProcess }) : decideFailure(row.err, ctx);
 }
 
-/** What the README's queue phrase promises, for this row. */
+/** What the failure table's queue phrase promises, for this row. */
 function promisedActions(phrase: string, row: Row, decision: QueueDecision): QueueActions {
   switch (phrase) {
     case QUEUE_PHRASES.ack:
@@ -143,27 +146,27 @@ function promisedActions(phrase: string, row: Row, decision: QueueDecision): Que
         sendToDeadLetterQueue: { reason: decision.kind === 'dead-letter-now' ? decision.reason : '' },
       };
     default:
-      throw new Error(`the README names queue actions this test does not know: ${phrase}`);
+      throw new Error(`docs/failures.md names queue actions this test does not know: ${phrase}`);
   }
 }
 
-describe("the README's failure table", () => {
+describe('the failure table in docs/failures.md', () => {
   const table = readFailureTable();
 
   it('has exactly the rows this test checks', () => {
     expect(table.map((r) => r.failure).sort()).toEqual(Object.keys(ROWS).sort());
   });
 
-  it.each(table.map((r) => [r.failure, r] as const))('%s', (_failure, readme) => {
-    const row = ROWS[readme.failure];
+  it.each(table.map((r) => [r.failure, r] as const))('%s', (_failure, documented) => {
+    const row = ROWS[documented.failure];
     if (!row) throw new Error('no such row');
     const decision = decide(row);
-    expect(decision.kind).toBe(readme.decision);
+    expect(decision.kind).toBe(documented.decision);
     if (decision.kind === 'retry-in-process') {
-      expect(readme.queue).toBe(QUEUE_PHRASES.inProcess);
+      expect(documented.queue).toBe(QUEUE_PHRASES.inProcess);
       return;
     }
-    expect(toQueueActions(decision)).toEqual(promisedActions(readme.queue, row, decision));
+    expect(toQueueActions(decision)).toEqual(promisedActions(documented.queue, row, decision));
   });
 });
 

@@ -14,14 +14,14 @@ import {
   UpstreamRateLimitedError,
 } from '../../shared/platform/errors.js';
 import { ingestHarness, NOW_MS } from './fakes/ingest-harness.js';
-import { QUEUE_PHRASES, readFailureTable } from './fakes/readme-failures.js';
+import { QUEUE_PHRASES, readFailureTable } from '../support/doc-failures.js';
 import { generatedFile } from './fakes/scripted-upstream.js';
 
 const GEN = 'claude_gen_file_01Unit';
 const FILES_API = 'file_01Unit';
 const CHAT = 'claude_chat_01Unit';
 const CONTENT = Buffer.from('quarter,revenue\nq3,1350000\n');
-/** The metrics that tell failures apart (the README's metric column). */
+/** The metrics that tell failures apart (the failure table's metric column). */
 const FAILURE_METRICS: string[] = [
   METRIC.upstreamThrottled,
   METRIC.upstreamAuthFailures,
@@ -39,13 +39,13 @@ type Harness = ReturnType<typeof ingestHarness>;
 interface Scenario {
   /** Sets the harness up for the failure; returns the message to deliver. */
   arrange(h: Harness): IngestMessage;
-  /** The visibility the README's delay phrases come to for this scenario, in seconds. */
+  /** The visibility the failure table's delay phrases come to for this scenario, in seconds. */
   visibilitySeconds?: number;
 }
 
 const job = serializeJob({ fileId: GEN });
 
-/** One scenario per row of the README's Failures table, run through the real use case over fakes. */
+/** One scenario per row of the failure table in docs/failures.md, run through the real use case over fakes. */
 const SCENARIOS: Record<string, Scenario> = {
   '5xx, 529, 408, 409, connection failure, timeout, body broken mid-stream, with attempts left': {
     arrange(h) {
@@ -179,15 +179,15 @@ const SCENARIOS: Record<string, Scenario> = {
   'a body that is not JSON or not a valid job': { arrange: () => message('{"fileId":') },
 };
 
-describe("the README's failure table, through the ingest use case", () => {
+describe('the failure table in docs/failures.md, through the ingest use case', () => {
   const table = readFailureTable();
 
   it('has a scenario for every row and a row for every scenario', () => {
     expect(table.map((r) => r.failure).sort()).toEqual(Object.keys(SCENARIOS).sort());
   });
 
-  it.each(table.map((r) => [r.failure, r] as const))('%s', async (_failure, readme) => {
-    const scenario = SCENARIOS[readme.failure];
+  it.each(table.map((r) => [r.failure, r] as const))('%s', async (_failure, documented) => {
+    const scenario = SCENARIOS[documented.failure];
     if (!scenario) throw new Error('no such scenario');
     const h = ingestHarness();
     const msg = scenario.arrange(h);
@@ -197,15 +197,15 @@ describe("the README's failure table, through the ingest use case", () => {
     );
 
     const decisions = h.logs.map((l) => l.attributes['decision']).filter((d) => d !== undefined);
-    expect(decisions.at(-1)).toBe(readme.decision);
+    expect(decisions.at(-1)).toBe(documented.decision);
     const failureMetrics = h.metrics.map((m) => m.name).filter((n) => FAILURE_METRICS.includes(n));
-    expect(failureMetrics).toEqual(readme.metric ? [readme.metric] : []);
+    expect(failureMetrics).toEqual(documented.metric ? [documented.metric] : []);
 
     const visibility = h.queue.visibilityChanges.map((v) => v.seconds);
     const deadLettered = h.queue.deadLetters.map((d) => d.messageId);
     const copies = h.queue.delayedCopies.map((c) => ({ delaySeconds: c.delaySeconds, deferrals: c.deferrals }));
-    if (readme.queue !== QUEUE_PHRASES.deferCopy) expect(copies).toEqual([]);
-    switch (readme.queue) {
+    if (documented.queue !== QUEUE_PHRASES.deferCopy) expect(copies).toEqual([]);
+    switch (documented.queue) {
       case QUEUE_PHRASES.inProcess:
         expect({ visibility, deadLettered, sleeps: h.sleeps.length }).toEqual({
           visibility: [],
@@ -245,7 +245,7 @@ describe("the README's failure table, through the ingest use case", () => {
         expect(h.queue.deadLetters[0]?.reason).toMatch(/^body is not valid JSON$|^not a valid job/);
         break;
       default:
-        throw new Error(`the README names queue actions this test does not know: ${readme.queue}`);
+        throw new Error(`docs/failures.md names queue actions this test does not know: ${documented.queue}`);
     }
   });
 });
@@ -283,7 +283,7 @@ describe('processIngestMessage', () => {
     expect(h.metrics).toEqual([]);
   });
 
-  it('still reports a failure when the visibility change fails: the queue timeout brings the message back', async () => {
+  it('reports a failure when the visibility change fails: the queue timeout brings the message back', async () => {
     const h = ingestHarness();
     h.upstream.fail(GEN, 'metadata', new UpstreamRateLimitedError(429, undefined, undefined, { retryable: true }));
     h.queue.failNext = new Error('throttled');
@@ -293,7 +293,7 @@ describe('processIngestMessage', () => {
     expect(h.logs.some((l) => l.message === 'could not change the message visibility')).toBe(true);
   });
 
-  it('lets the message itself wait when its delayed copy cannot be sent: not acknowledged, hidden for the delay', async () => {
+  it('lets the message wait when its delayed copy cannot be sent: not acknowledged, hidden for the delay', async () => {
     const h = ingestHarness();
     h.upstream.fail(
       GEN,
