@@ -141,7 +141,7 @@ export const DeploymentConfigSchema = z
     filesApiRequestsPerMinute: int(1, 100_000).default(100),
     /** Share of each budget window the pollers may use (percent), so discovery never starves the workers. */
     pollerBudgetPercent: int(5, 100).default(30),
-    /** Minutes between runs of the chat, activity and Files API pollers. */
+    /** Minutes between runs of the chat, activity, Files API and projects pollers. */
     chatPollerMinutes: int(1, 1440).default(1),
     activityPollerMinutes: int(1, 1440).default(1),
     filesApiPollerMinutes: int(1, 1440).default(15),

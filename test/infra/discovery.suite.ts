@@ -64,7 +64,7 @@ export function describeDiscovery({ defaults, custom }: ArchiverSynths): void {
       });
     });
 
-    it('are scheduled by configuration (1, 1 and 15 minutes by default), without retries of a missed run', () => {
+    it('are scheduled by configuration (1, 1, 15 and 15 minutes by default), without retries of a missed run', () => {
       const rules = (app: typeof defaults) => Object.values(resourcesOf(app.serviceTemplate, 'AWS::Events::Rule'));
       const scheduleOf = (app: typeof defaults, source: (typeof SOURCES)[number]) => {
         const id = logicalIdOf(app.service.discovery.functions[source].function);
@@ -74,13 +74,19 @@ export function describeDiscovery({ defaults, custom }: ArchiverSynths): void {
         ]);
         return rule?.Properties['ScheduleExpression'];
       };
-      expect(rules(defaults)).toHaveLength(3);
+      expect(rules(defaults)).toHaveLength(4);
       expect(SOURCES.map((s) => scheduleOf(defaults, s))).toEqual([
         'rate(1 minute)',
         'rate(1 minute)',
         'rate(15 minutes)',
+        'rate(15 minutes)',
       ]);
-      expect(SOURCES.map((s) => scheduleOf(custom, s))).toEqual(['rate(2 minutes)', 'rate(1 minute)', 'rate(1 hour)']);
+      expect(SOURCES.map((s) => scheduleOf(custom, s))).toEqual([
+        'rate(2 minutes)',
+        'rate(1 minute)',
+        'rate(1 hour)',
+        'rate(30 minutes)',
+      ]);
     });
 
     it('may be invoked by their own schedule only', () => {
@@ -103,7 +109,12 @@ export function describeDiscovery({ defaults, custom }: ArchiverSynths): void {
 
   describe('discovery alarms', () => {
     it('fire when a poller completes no run for the configured time, counting no data as stalled', () => {
-      for (const name of ['ChatPollerStalled', 'ActivityPollerStalled', 'FilesApiPollerStalled']) {
+      for (const name of [
+        'ChatPollerStalled',
+        'ActivityPollerStalled',
+        'FilesApiPollerStalled',
+        'ProjectsPollerStalled',
+      ]) {
         expect(alarm(name)).toMatchObject({
           MetricName: DISCOVERY_METRIC.runsCompleted,
           Namespace: METRICS_NAMESPACE,

@@ -215,8 +215,8 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       ] as const) {
         const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
         const groups = resourcesOf(template, 'AWS::Logs::LogGroup');
-        // ingest, lookup, webhook and the three discovery pollers
-        expect(functions).toHaveLength(6);
+        // ingest, lookup, webhook and the four discovery pollers
+        expect(functions).toHaveLength(7);
         for (const fn of functions) {
           const groupId: string = fn.Properties['LoggingConfig'].LogGroup.Ref;
           expect(groups[groupId]?.Properties['RetentionInDays']).toBe(days);
@@ -355,7 +355,7 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
 
     it('all notify the alarm topic on alarm and on recovery', () => {
       // 8 for ingest and lookup; 3 for the webhook; per poller a stalled and a rejected-cursor alarm; one for the budget.
-      expect(Object.keys(alarms()).length).toBe(8 + 3 + 3 * 2 + 1);
+      expect(Object.keys(alarms()).length).toBe(8 + 3 + 4 * 2 + 1);
       for (const a of Object.values(alarms())) {
         expect(a.Properties['AlarmActions']).toEqual([topicRef()]);
         expect(a.Properties['OKActions']).toEqual([topicRef()]);
