@@ -379,7 +379,8 @@ describe('projects, attachments and documents', () => {
   });
 
   it("lists a project's files and documents by creation, discriminated by type, and serves a document's text and metadata", async () => {
-    const file = uploadedFileFactory({ chatIds: [], createdAt: '2025-01-02T00:00:00Z' });
+    const content = Buffer.from('attached to a project\n');
+    const file = uploadedFileFactory({ chatIds: [], createdAt: '2025-01-02T00:00:00Z', content });
     await upstream.addFile(file);
     const text = 'Plan — naïve ✓\n';
     upstream.listings.projects.set({
@@ -396,7 +397,7 @@ describe('projects, attachments and documents', () => {
         id: file.id,
         type: 'project_file',
         md5: expect.stringMatching(/^[0-9a-f]{32}$/),
-        size_bytes: file.content.length,
+        size_bytes: content.length,
       }),
     ]);
     const doc = (await get(`${PROJECTS}/documents/claude_proj_doc_01Plan`)).json();
