@@ -357,7 +357,7 @@ describe('projects, attachments and documents', () => {
       upstream.listings.projects.set({
         id,
         createdAt: `2024-01-0${i + 1}T00:00:00Z`,
-        userId: i === 4 ? null : undefined,
+        ...(i === 4 ? { userId: null } : {}),
       });
     }
     const first = PageSchema.parse((await get(`${PROJECTS}?limit=3`)).json());
