@@ -2,7 +2,8 @@
  * The built-in sample upstream for `npm start` (no ANTHROPIC_API_KEY): three chats with generated
  * files (text, CSV, a PNG drawn here, a 5 MiB binary), uploaded files (one attached to two chats),
  * and two Files API files, one downloadable and one not; two projects with an attached file and
- * documents (one project deleted in the app), the quarterly review chat belonging to the first.
+ * documents (one project deleted in the app), the quarterly review chat belonging to the first; an
+ * artifact Claude wrote in the offsite chat.
  * Discovery finds them (and the backlog of sample-backlog.ts) by polling; nothing is enqueued by hand.
  */
 import { crc32, deflateSync } from 'node:zlib';
@@ -185,6 +186,16 @@ export function sampleFiles(): UpstreamFile[] {
       mimeType: 'text/csv',
       createdAt: '2025-06-03T14:00:00.000000Z',
       content: RAW_DATA_CSV,
+    },
+    {
+      source: 'artifact',
+      id: 'claude_artifact_version_01SampleOffsitePlanV1',
+      artifactId: 'claude_artifact_01SampleOffsitePlan',
+      chatId: SAMPLE_CHATS.teamOffsite,
+      filename: 'Offsite plan',
+      mimeType: 'text/markdown',
+      createdAt: '2025-06-04T08:05:00.000000Z',
+      content: Buffer.from('# Offsite plan\n\n- Morning: retrospective\n- Afternoon: roadmap\n'),
     },
     {
       source: 'uploaded',

@@ -8,6 +8,7 @@
  * server did not issue, or issued under another `order_by`, answers 400.
  */
 import {
+  artifactMessageId,
   DEFAULT_CREATED_AT,
   generatedMessageId,
   publishedMd5,
@@ -53,7 +54,7 @@ interface Message {
   content: { type: 'text'; text: string }[];
   files: Record<string, unknown>[] | null;
   generated_files: Record<string, unknown>[] | null;
-  artifacts: unknown[] | null;
+  artifacts: Record<string, unknown>[] | null;
 }
 
 const ORG_UUID = '00000000-0000-4000-8000-000000000001';
@@ -131,6 +132,13 @@ export class UpstreamListings {
           md5: publishedMd5(file, digest),
           mime_type: file.mimeType,
           size_bytes: publishedSize(file, digest),
+        });
+      } else if (file.source === 'artifact') {
+        messageFor(file.chatId, artifactMessageId(file), 'assistant', createdAt).artifacts?.push({
+          id: file.artifactId,
+          version_id: file.id,
+          title: file.filename,
+          artifact_type: file.mimeType,
         });
       } else if (file.source === 'uploaded') {
         file.chatIds.forEach((chatId, i) => {

@@ -104,6 +104,18 @@ export const ROUTES: readonly UpstreamRoute[] = [
     handle: (ctx) => serveFileContent(ctx, 'files_api'),
   },
   {
+    pattern: /^\/v1\/compliance\/apps\/artifacts\/([^/]+)$/,
+    api: 'compliance',
+    endpoint: 'metadata',
+    handle: (ctx) => serveFileMetadata(ctx, 'artifact'),
+  },
+  {
+    pattern: /^\/v1\/compliance\/apps\/artifacts\/([^/]+)\/content$/,
+    api: 'compliance',
+    endpoint: 'content',
+    handle: (ctx) => serveFileContent(ctx, 'artifact'),
+  },
+  {
     pattern: /^\/v1\/compliance\/apps\/projects$/,
     api: 'compliance',
     endpoint: 'projects',

@@ -126,9 +126,11 @@ export async function pollChat(chat: ChatSummary, ctx: RunContext, deps: ChatPol
 }
 
 /**
- * One job per generated and uploaded file of the messages (a file listed twice is sent once). Each
- * carries the chat id and every metadata field, so the worker skips the metadata request. The
- * message lists no `created_at` for generated files: the job says null rather than guess. Each job
+ * One job per generated and uploaded file and per artifact version of the messages (a file listed
+ * twice is sent once). Each generated or uploaded file's job carries the chat id and every metadata
+ * field, so the worker skips the metadata request. The message lists no `created_at` for generated
+ * files: the job says null rather than guess. An artifact version's job carries its title only (the
+ * message lists no hash or size for it), so the worker reads its metadata. Each job
  * also carries the chat's provenance (its creator, organization and project, as far as upstream said)
  * and the ids of the messages of this page the file appears in.
  */
@@ -157,6 +159,14 @@ export function jobsOf(chatId: string, messages: readonly ChatMessage[], chat: J
             created_at: null,
           },
         }),
+      );
+    }
+    for (const a of m.artifacts ?? []) {
+      // Each version is its own file; its metadata (hash, size, time) comes from the artifacts endpoint.
+      seenIn(a.version_id, m.id);
+      jobs.set(
+        a.version_id,
+        withFallback({ v: 1, fileId: a.version_id, chatId, ...(a.title ? { file: { filename: a.title } } : {}) }),
       );
     }
     for (const f of m.uploaded) {

@@ -68,6 +68,22 @@ const FilesApiFileSchema = z.looseObject({
   downloadable: z.boolean().optional(),
 });
 
+/**
+ * An artifact version's metadata (`GET /v1/compliance/apps/artifacts/{version_id}`): `id` is the
+ * artifact's, `version_id` the version's (the file archived); `md5` and `size_bytes` are over the
+ * UTF-8 encoding of its text.
+ */
+const ArtifactSchema = z.looseObject({
+  id: z.string(),
+  version_id: z.string(),
+  claude_chat_id: ChatIdSchema.nullish(),
+  created_at: Timestamp.nullish(),
+  title: Filename.nullish(),
+  artifact_type: z.string().max(255).nullish(),
+  md5: Md5.nullish(),
+  size_bytes: Size.nullish(),
+});
+
 /** Validates a metadata response for `fileId` and normalises it. Throws a ZodError or an Error. */
 export function normaliseMetadata(fileId: string, source: FileSource, json: unknown): FileMetadata {
   if (source === 'files_api') {
@@ -75,6 +91,23 @@ export function normaliseMetadata(fileId: string, source: FileSource, json: unkn
     assertSameId(fileId, m.id);
     // Absent `downloadable` means the API did not say so; only skill/code-execution files are.
     return { ...commonFields(fileId, source, m), chatIds: [], md5Hex: null, downloadable: m.downloadable === true };
+  }
+  if (source === 'artifact') {
+    const m = ArtifactSchema.parse(json);
+    assertSameId(fileId, m.version_id);
+    return {
+      fileId,
+      source,
+      chatIds: m.claude_chat_id ? [m.claude_chat_id] : [],
+      // An artifact has a title (may be null), not a filename: the title names the archived copy.
+      filename: m.title || fileId,
+      md5Hex: m.md5 ?? null,
+      // `artifact_type` is MIME-like (`application/vnd.ant.code`): kept as upstream said it.
+      mimeType: m.artifact_type ?? null,
+      sizeBytes: m.size_bytes ?? null,
+      createdAt: m.created_at ?? null,
+      downloadable: true,
+    };
   }
   if (source === 'generated') {
     const m = GeneratedFileSchema.parse(json);

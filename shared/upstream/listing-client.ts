@@ -14,6 +14,7 @@ import {
   FilesApiListPageSchema,
   MessageGeneratedFileSchema,
   MessageUploadedFileSchema,
+  MessageArtifactSchema,
   ownerProvenance,
   ProjectAttachmentPageSchema,
   ProjectAttachmentSchema,
@@ -27,6 +28,7 @@ import type {
   FilesApiListItem,
   MessageGeneratedFile,
   MessageUploadedFile,
+  MessageArtifact,
   Project,
   ProjectAttachment,
 } from './listing-schemas.js';
@@ -56,6 +58,8 @@ export interface ChatMessage {
   createdAt: string | null;
   uploaded: MessageUploadedFile[];
   generated: MessageGeneratedFile[];
+  /** Versions of artifacts written or updated in the message (absent: none read). */
+  artifacts?: MessageArtifact[];
 }
 
 export interface ChatMessagesPage extends ListingPage<ChatMessage> {
@@ -203,8 +207,15 @@ export function createListingClient(opts: ListingClientOptions): ListingClient {
       const items = messages.items.map((m): ChatMessage => {
         const uploaded = checkItems(MessageUploadedFileSchema, m.files);
         const generated = checkItems(MessageGeneratedFileSchema, m.generated_files);
-        invalid += uploaded.invalid + generated.invalid;
-        return { id: m.id, createdAt: m.created_at ?? null, uploaded: uploaded.items, generated: generated.items };
+        const artifacts = checkItems(MessageArtifactSchema, m.artifacts);
+        invalid += uploaded.invalid + generated.invalid + artifacts.invalid;
+        return {
+          id: m.id,
+          createdAt: m.created_at ?? null,
+          uploaded: uploaded.items,
+          generated: generated.items,
+          artifacts: artifacts.items,
+        };
       });
       return {
         items,

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { ChatIdSchema, ProjectDocumentIdSchema, ProjectIdSchema } from '../contracts/ids.js';
+import {
+  ArtifactIdSchema,
+  ArtifactVersionIdSchema,
+  ChatIdSchema,
+  ProjectDocumentIdSchema,
+  ProjectIdSchema,
+} from '../contracts/ids.js';
 import { JobProvenanceSchema } from '../contracts/job.js';
 import { WireUserSchema } from './upstream-user.js';
 import type { JobProvenance } from '../contracts/job.js';
@@ -91,6 +97,14 @@ export const MessageGeneratedFileSchema = z.looseObject({
   mime_type: MimeType.nullish(),
   size_bytes: Size.nullish(),
 });
+/** `artifacts[]` of a message: a version of an artifact Claude wrote or updated in it. */
+export const MessageArtifactSchema = z.looseObject({
+  id: ArtifactIdSchema,
+  version_id: ArtifactVersionIdSchema,
+  title: Filename.nullish(),
+  artifact_type: MimeType.nullish(),
+});
+export type MessageArtifact = z.infer<typeof MessageArtifactSchema>;
 export type MessageUploadedFile = z.infer<typeof MessageUploadedFileSchema>;
 export type MessageGeneratedFile = z.infer<typeof MessageGeneratedFileSchema>;
 
@@ -100,6 +114,7 @@ export const ChatMessageSchema = z.looseObject({
   // Each of the three arrays may be null (documented); the items are checked one by one later.
   files: z.array(z.unknown()).max(10_000).nullish(),
   generated_files: z.array(z.unknown()).max(10_000).nullish(),
+  artifacts: z.array(z.unknown()).max(10_000).nullish(),
 });
 
 const ListEnvelope = {

@@ -83,6 +83,8 @@ export function metadataPath(fileId: string, source: FileSource): string {
       return `/v1/files/${id}`;
     case 'project_document':
       return `/v1/compliance/apps/projects/documents/${id}`;
+    case 'artifact':
+      return `/v1/compliance/apps/artifacts/${id}`;
   }
 }
 

@@ -6,7 +6,7 @@ import { DISCOVERY_METRIC } from '../../shared/contracts/metric-names.js';
 import type { GeneratedUpstreamFile, UploadedUpstreamFile } from '../../local/upstream/catalogue.js';
 import { createDiscoveryStack } from '../support/discovery-stack.js';
 import type { DiscoveryStack } from '../support/discovery-stack.js';
-import { generatedFileFactory, randomIdBody, uploadedFileFactory } from '../support/upstream.js';
+import { artifactFileFactory, generatedFileFactory, randomIdBody, uploadedFileFactory } from '../support/upstream.js';
 
 let stack: DiscoveryStack;
 beforeEach(async () => {
@@ -190,6 +190,28 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
         messageIds: [expect.stringMatching(/^claude_chat_msg_/)],
       });
     }
+  });
+
+  it("enqueues each version of a chat's artifacts as a file, with its message and the chat's provenance", async () => {
+    const chatId = `claude_chat_${randomIdBody()}`;
+    const v1 = artifactFileFactory({ chatId, createdAt: '2025-06-02T10:00:00.000000Z' });
+    const v2 = artifactFileFactory({ chatId, artifactId: v1.artifactId, createdAt: '2025-06-02T10:05:00.000000Z' });
+    await stack.addFiles(v1, v2);
+
+    await runChatPoller(chatPollerDeps(), stack.runOptions());
+
+    const jobs = await stack.drainJobs();
+    expect(jobs.map((j) => j.fileId).sort()).toEqual([v1.id, v2.id].sort());
+    expect(jobs.find((j) => j.fileId === v1.id)).toEqual({
+      v: 1,
+      fileId: v1.id,
+      chatId,
+      file: { filename: 'Launch plan' },
+      provenance: expect.objectContaining({
+        organizationId: 'org_01Local',
+        messageIds: [`claude_chat_msg_${v1.id.slice('claude_artifact_version_'.length)}_a`],
+      }),
+    });
   });
 
   it('archives a soft-deleted chat and records its deletion on the index', async () => {

@@ -5,7 +5,7 @@ import { objectKeyFor } from '../../shared/contracts/object-keys.js';
 import { attachmentJob } from '../../shared/discovery/projects-poller.js';
 import { createIngestStack } from '../support/ingest-stack.js';
 import type { IngestStack } from '../support/ingest-stack.js';
-import { randomIdBody, uploadedFileFactory } from '../support/upstream.js';
+import { artifactFileFactory, randomIdBody, uploadedFileFactory } from '../support/upstream.js';
 
 /**
  * A project's attachments through the ingest worker, on the wire: the sample upstream's documents
@@ -74,5 +74,38 @@ describe('a project document through the ingest worker', () => {
     for (const id of [goneId, goneDoc]) {
       expect(await stack.index.get(id)).toMatchObject({ status: 'unavailable', reason: 'not_found', ...project });
     }
+  });
+});
+
+describe('an artifact version through the ingest worker', () => {
+  it('archives its text, verified against the md5 its metadata publishes (no Content-MD5 is documented)', async () => {
+    const artifact = artifactFileFactory();
+    await stack.upstream.addFile(artifact);
+
+    const { failed } = await stack.deliver([serializeJob({ fileId: artifact.id, chatId: artifact.chatId })]);
+
+    expect(failed).toEqual([]);
+    const bytes = artifact.content as Buffer;
+    expect((await stack.readObject(objectKeyFor('artifact', artifact.id))).body.equals(bytes)).toBe(true);
+    expect(await stack.index.get(artifact.id)).toMatchObject({
+      status: 'archived',
+      source: 'artifact',
+      chatIds: [artifact.chatId],
+      filename: 'Launch plan',
+      mimeType: 'text/markdown',
+      md5: hex('md5', bytes),
+      sha256: hex('sha256', bytes),
+      sizeBytes: bytes.length,
+    });
+  });
+
+  it('refuses to archive artifact text that does not match the published md5', async () => {
+    const artifact = artifactFileFactory({ publishedMd5: 'f'.repeat(32) });
+    await stack.upstream.addFile(artifact);
+
+    await stack.deliver([serializeJob({ fileId: artifact.id, chatId: artifact.chatId })]);
+
+    expect(await stack.index.get(artifact.id)).toMatchObject({ status: 'pending' });
+    expect(await stack.objectExists(objectKeyFor('artifact', artifact.id))).toBe(false);
   });
 });
