@@ -14,7 +14,7 @@ import {
  *   { "v": 1, "fileId": "claude_gen_file_…", "chatId": "claude_chat_…",
  *     "file": { "filename": "…", "md5": "…" | null, "mime_type": "…" | null,
  *               "size_bytes": 123 | null, "created_at": "…" | null },
- *     "reason": "legal hold 2026-114" }
+ *     "reason": "legal hold 2026-114", "appearedAt": "2026-12-06T10:15:00.000Z" }
  *
  * Only `fileId` is required; `v` defaults to 1 and any other version is rejected, as is any unknown
  * field. `chatId` and `file` let discovery pass what it already read from
@@ -23,7 +23,10 @@ import {
  * caller says it); optional, so every job written before it existed still parses. `provenance` is who
  * and where upstream said the file came from (the creator of its chat, project or document, the
  * organization, the project, the messages it appeared in), with the record's own field names
- * (shared/contracts/file-records.ts RecordProvenance); optional for the same reason.
+ * (shared/contracts/file-records.ts RecordProvenance); optional for the same reason. `appearedAt` is
+ * when the file appeared upstream as discovery saw it (the time of its message, activity or listing
+ * entry); ingest reports the time from it to the archived copy (CaptureLatency). Optional for the same reason;
+ * a job without it is archived the same way and reports no latency.
  */
 export const JOB_SCHEMA_VERSION = 1;
 
@@ -90,6 +93,7 @@ export const IngestJobSchema = z.strictObject({
   file: CarriedMetadataSchema.optional(),
   reason: ReasonSchema.optional(),
   provenance: JobProvenanceSchema.optional(),
+  appearedAt: TimestampSchema.optional(),
 });
 export type IngestJob = z.infer<typeof IngestJobSchema>;
 

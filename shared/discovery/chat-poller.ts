@@ -19,6 +19,11 @@ export interface ChatPollerDeps extends PollerDeps {
    * share of the budget in use. The listing's cursor still moves only after the whole page.
    */
   chatConcurrency?: number;
+  /**
+   * Stamp each job with its message's time (`appearedAt`), so ingest reports the capture latency.
+   * The scheduled poller does; `archiver backfill`, which reads the past on purpose, does not.
+   */
+  stampAppearance?: boolean;
 }
 
 /**
@@ -107,7 +112,9 @@ export async function pollChat(chat: ChatSummary, ctx: RunContext, deps: ChatPol
     }
     // The listing's word on the chat first; the messages page fills what the listing did not say.
     const provenance = { ...page.chatProvenance, ...ownerProvenance(chat) };
-    const bodies = jobsOf(chat.id, page.items, provenance).map((job) => serializeJob(job));
+    const bodies = jobsOf(chat.id, page.items, { stampAppearance: deps.stampAppearance === true, provenance }).map(
+      (job) => serializeJob(job),
+    );
     if (bodies.length > 0) {
       await deps.jobs.send(bodies, ctx.signal);
       ctx.jobsEnqueued(bodies.length);
@@ -134,7 +141,12 @@ export async function pollChat(chat: ChatSummary, ctx: RunContext, deps: ChatPol
  * also carries the chat's provenance (its creator, organization and project, as far as upstream said)
  * and the ids of the messages of this page the file appears in.
  */
-export function jobsOf(chatId: string, messages: readonly ChatMessage[], chat: JobProvenance = {}): IngestJob[] {
+export function jobsOf(
+  chatId: string,
+  messages: readonly ChatMessage[],
+  opts: { stampAppearance?: boolean; provenance?: JobProvenance } = {},
+): IngestJob[] {
+  const chat = opts.provenance ?? {};
   const jobs = new Map<string, IngestJob>();
   const messageIds = new Map<string, string[]>();
   const seenIn = (fileId: string, messageId: string) => {
@@ -143,6 +155,9 @@ export function jobsOf(chatId: string, messages: readonly ChatMessage[], chat: J
     messageIds.set(fileId, ids);
   };
   for (const m of messages) {
+    // A file listed twice keeps the time of the message read last; both are within one page.
+    const appearedAt = opts.stampAppearance ? validTimestamp(m.createdAt) : null;
+    const stamp = appearedAt === null ? {} : { appearedAt };
     for (const f of m.generated) {
       seenIn(f.id, m.id);
       jobs.set(
@@ -158,6 +173,7 @@ export function jobsOf(chatId: string, messages: readonly ChatMessage[], chat: J
             size_bytes: f.size_bytes ?? null,
             created_at: null,
           },
+          ...stamp,
         }),
       );
     }
@@ -166,7 +182,13 @@ export function jobsOf(chatId: string, messages: readonly ChatMessage[], chat: J
       seenIn(a.version_id, m.id);
       jobs.set(
         a.version_id,
-        withFallback({ v: 1, fileId: a.version_id, chatId, ...(a.title ? { file: { filename: a.title } } : {}) }),
+        withFallback({
+          v: 1,
+          fileId: a.version_id,
+          chatId,
+          ...(a.title ? { file: { filename: a.title } } : {}),
+          ...stamp,
+        }),
       );
     }
     for (const f of m.uploaded) {
@@ -184,6 +206,7 @@ export function jobsOf(chatId: string, messages: readonly ChatMessage[], chat: J
             size_bytes: f.size_bytes ?? null,
             created_at: validTimestamp(f.created_at),
           },
+          ...stamp,
         }),
       );
     }
@@ -196,7 +219,12 @@ export function jobsOf(chatId: string, messages: readonly ChatMessage[], chat: J
 /** A job whose carried metadata the job schema refuses (an empty or overlong filename) goes without it. */
 function withFallback(job: IngestJob): IngestJob {
   if (IngestJobSchema.safeParse(job).success) return job;
-  return { v: 1, fileId: job.fileId, ...(job.chatId ? { chatId: job.chatId } : {}) };
+  return {
+    v: 1,
+    fileId: job.fileId,
+    ...(job.chatId ? { chatId: job.chatId } : {}),
+    ...(job.appearedAt ? { appearedAt: job.appearedAt } : {}),
+  };
 }
 
 /**

@@ -10,7 +10,7 @@ import { decideFailure, toQueueActions } from './failure-decision.js';
 import type { QueueActions } from './failure-decision.js';
 import { deadLetteredRecord } from './final-outcome.js';
 import type { IngestMessage, IngestQueue } from './ingest-queue.js';
-import { reportFailure, reportOutcome } from './ingest-report.js';
+import { reportCaptureLatency, reportFailure, reportOutcome } from './ingest-report.js';
 
 export interface IngestDeps {
   archive: Omit<ArchiveDeps, 'log'>;
@@ -46,7 +46,9 @@ export async function processIngestMessage(
   const log = withContext(deps.log, { messageId: message.messageId, fileId: job.fileId, source });
   const delivery = { owner: `${message.messageId}:${randomUUID()}`, receiveCount: message.receiveCount, signal };
   try {
-    reportOutcome(await archiveFile(job, source, delivery, { ...deps.archive, log }), log, deps.counters);
+    const outcome = await archiveFile(job, source, delivery, { ...deps.archive, log });
+    reportOutcome(outcome, log, deps.counters);
+    reportCaptureLatency(job, outcome, deps.counters);
   } catch (err) {
     await settleFailure(err, message, parsed, log, deps);
   }

@@ -47,7 +47,9 @@ export function createChatFanOut(deps: ChatFanOutDeps): ChatFanOut {
             requestId: page.requestId,
           });
         }
-        const jobs = jobsOf(chatId, page.items, page.chatProvenance).filter((job) => !sent.has(job.fileId));
+        const jobs = jobsOf(chatId, page.items, { provenance: page.chatProvenance }).filter(
+          (job) => !sent.has(job.fileId),
+        );
         if (jobs.length > 0) {
           await deps.jobs.send(
             jobs.map((job) => serializeJob({ ...job, ...(reason === undefined ? {} : { reason }) })),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RecordedCall, ResourceBindings } from '../support/permissions/aws-call-recorder.js';
-import { POLLER_SOURCES } from '../../shared/contracts/discovery-ledger.js';
+import { DISCOVERY_SOURCES, POLLER_SOURCES } from '../../shared/contracts/discovery-sources.js';
 import {
   pollerPrincipal,
   synthesizeDeployedPermissions,
@@ -115,17 +115,19 @@ describe('deployed permission checks', () => {
   it("allow each poller its items, its jobs and its secret, and refuse it queries, batch reads (the Files API poller's of anything but file items) and the archive", async () => {
     for (const source of POLLER_SOURCES) {
       const poller = pollerPrincipal(source);
-      // Only the Files API and projects pollers batch-read (whether a listing page's files are final).
-      const batchReads = source === 'files_api' || source === 'projects';
+      // Only the pollers the registry gives batch reads (the Files API and projects pollers: whether a
+      // listing page's files are final) batch-read.
+      const batchReads = DISCOVERY_SOURCES[source].tableKeyPrefixes.batchGet.length > 0;
       const batchRead = call(poller, 'DynamoDB', 'BatchGetItem', {
         Tables: ['local-table'],
         LeadingKeys: { 'local-table': [FILE, 'FILE#file_2'] },
       });
+      // Every partition the registry names for it, with every single-item action.
+      const own = DISCOVERY_SOURCES[source].tableKeyPrefixes.items.map((prefix) => `${prefix}${source}_1`);
       const allowed = await checkCalls(
         [
-          call(poller, 'DynamoDB', 'GetItem', items(['POLLER#chats'])),
+          ...['GetItem', 'PutItem', 'UpdateItem'].map((op) => call(poller, 'DynamoDB', op, items(own))),
           call(poller, 'DynamoDB', 'PutItem', items(['BUDGET#compliance'])),
-          call(poller, 'DynamoDB', 'UpdateItem', items([FILE])),
           call(poller, 'SQS', 'SendMessageBatch', { QueueUrl: QUEUE }),
           call(poller, 'SecretsManager', 'GetSecretValue', { SecretId: 'local-secret' }),
           ...(batchReads ? [batchRead] : []),
@@ -136,7 +138,10 @@ describe('deployed permission checks', () => {
       const refused = await checkCalls(
         [
           call(poller, 'DynamoDB', 'Query', items(['CHAT#chat_1'])),
-          // Other pollers may not batch-read at all; the Files API and projects pollers only file items.
+          // No poller writes a file's record or a chat's listing: that is ingest's.
+          call(poller, 'DynamoDB', 'UpdateItem', items([FILE])),
+          call(poller, 'DynamoDB', 'PutItem', items(['CHAT#chat_1'])),
+          // Other pollers may not batch-read at all; those that do, only file items.
           batchReads
             ? call(poller, 'DynamoDB', 'BatchGetItem', {
                 Tables: ['local-table'],
@@ -150,6 +155,8 @@ describe('deployed permission checks', () => {
       );
       expect(refused.denials, source).toEqual([
         expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:Query on arn:aws:dynamodb:`)),
+        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of FILE#file_1$`)),
+        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:PutItem on .* of CHAT#chat_1$`)),
         expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:BatchGetItem on arn:aws:dynamodb:`)),
         expect.stringMatching(new RegExp(`${poller} role is not allowed s3:GetObject on arn:aws:s3:::`)),
         expect.stringMatching(
@@ -398,7 +405,7 @@ describe('deployed permission checks of the webhook role', () => {
     ]);
   });
 
-  it("only the webhook role and the Files API and projects pollers (their file-item batch reads: see the pollers' test) carry a dynamodb:LeadingKeys condition (a new one needs its own test)", () => {
+  it("only the webhook role and the pollers (their registry's partitions: see the pollers' test) carry a dynamodb:LeadingKeys condition (a new one needs its own test)", () => {
     const conditioned = Object.entries(deployed.principals)
       .filter(([, p]) =>
         p.policies.some(({ policy }) =>
@@ -406,6 +413,6 @@ describe('deployed permission checks of the webhook role', () => {
         ),
       )
       .map(([name]) => name);
-    expect(conditioned).toEqual(['webhook', 'poller:files_api', 'poller:projects']);
+    expect(conditioned).toEqual(['webhook', ...POLLER_SOURCES.map(pollerPrincipal)]);
   });
 });

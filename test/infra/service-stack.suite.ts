@@ -9,6 +9,7 @@ import {
   WorkerBudgetConfigSchema,
 } from '../../shared/contracts/lambda-environment.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES, WEBHOOK_OUTCOMES } from '../../shared/contracts/metric-names.js';
+import { POLLER_SOURCES } from '../../shared/contracts/discovery-sources.js';
 import { LOOKUP_ROUTES, LOOKUP_STAGE } from '../../infra/constructs/lookup-rest-api.js';
 import type { LookupRole } from '../../shared/contracts/lookup-routes.js';
 import { SMOKE_STACK_OUTPUTS, stackNamesOf } from '../../smoke/smoke-target.js';
@@ -215,8 +216,8 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       ] as const) {
         const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
         const groups = resourcesOf(template, 'AWS::Logs::LogGroup');
-        // ingest, lookup, webhook and the four discovery pollers
-        expect(functions).toHaveLength(7);
+        // ingest, lookup, webhook and the three discovery pollers
+        expect(functions).toHaveLength(6);
         for (const fn of functions) {
           const groupId: string = fn.Properties['LoggingConfig'].LogGroup.Ref;
           expect(groups[groupId]?.Properties['RetentionInDays']).toBe(days);
@@ -354,8 +355,9 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
     };
 
     it('all notify the alarm topic on alarm and on recovery', () => {
-      // 8 for ingest and lookup; 3 for the webhook; per poller a stalled and a rejected-cursor alarm; one for the budget.
-      expect(Object.keys(alarms()).length).toBe(8 + 3 + 4 * 2 + 1);
+      // 8 for ingest and lookup; one for capture latency; 3 for the webhook; per poller a stalled and a
+      // rejected-cursor alarm; one for the budget.
+      expect(Object.keys(alarms()).length).toBe(8 + 1 + 3 + POLLER_SOURCES.length * 2 + 1);
       for (const a of Object.values(alarms())) {
         expect(a.Properties['AlarmActions']).toEqual([topicRef()]);
         expect(a.Properties['OKActions']).toEqual([topicRef()]);

@@ -82,17 +82,20 @@ describe('hostile input, property-based', () => {
       fc.integer(),
       fc.json().map((j) => JSON.parse(j) as unknown),
     );
-    // Valid ids often enough that the job path is exercised, and near-misses and junk besides.
+    // Each field valid most of the time (so the job path is exercised), else a near-miss or junk.
+    const mostly = <T>(valid: fc.Arbitrary<T>) =>
+      fc.oneof({ arbitrary: valid, weight: 6 }, { arbitrary: anyValue, weight: 1 });
     const idLike = (prefix: string) =>
       fc.oneof(
-        fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/).map((s) => prefix + s),
-        fc.string().map((s) => prefix + s),
-        anyValue,
+        { arbitrary: fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/).map((s) => prefix + s), weight: 6 },
+        { arbitrary: fc.string().map((s) => prefix + s), weight: 1 },
+        { arbitrary: anyValue, weight: 1 },
       );
+    const time = fc.constantFrom(null, '2025-07-01T00:00:00Z', '2025-07-01T00:00:00.123456+02:00');
     const user = fc.oneof(anyValue, fc.record({ id: idLike('user_'), email_address: anyValue }));
     const project = fc.record({
       id: idLike('claude_proj_'),
-      deleted_at: anyValue,
+      deleted_at: mostly(time),
       organization_id: idLike('org_'),
       organization_uuid: anyValue,
       user,
@@ -100,11 +103,11 @@ describe('hostile input, property-based', () => {
     const attachment = fc.record({
       type: fc.oneof(fc.constantFrom('project_file', 'project_doc'), anyText),
       id: fc.oneof(idLike('claude_file_'), idLike('claude_proj_doc_')),
-      created_at: anyValue,
-      filename: anyValue,
-      md5: anyValue,
-      mime_type: anyValue,
-      size_bytes: anyValue,
+      created_at: mostly(time),
+      filename: mostly(fc.string({ maxLength: 40 })),
+      md5: mostly(fc.constantFrom(null, 'D41D8CD98F00B204E9800998ECF8427E')),
+      mime_type: mostly(fc.constantFrom(null, '', 'text/plain')),
+      size_bytes: mostly(fc.nat()),
     });
     let jobsBuilt = 0;
     const items0 = (a: unknown[]) => checkItems(ProjectAttachmentSchema, a).items.length > 0;
