@@ -100,7 +100,14 @@ describe('activity poller', () => {
 
     expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({ ending: 'completed', jobsEnqueued: 2 });
     // Only the project's job is visible now; the chat upload's waits out its delay in the queue.
-    expect(await stack.drainJobs()).toEqual([{ v: 1, fileId: project.claude_file_id, appearedAt: project.created_at }]);
+    expect(await stack.drainJobs()).toEqual([
+      {
+        v: 1,
+        fileId: project.claude_file_id,
+        appearedAt: project.created_at,
+        provenance: { organizationId: 'org_01Local' },
+      },
+    ]);
   });
 
   it('deduplicates on activity id: a duplicate delivery in the same page, a later page or a later run enqueues nothing', async () => {
@@ -131,8 +138,12 @@ describe('activity poller', () => {
       claude_project_id: projectId,
       ...extra,
     });
+    const uploaded = activity('claude_project_document_uploaded', 12, {
+      claude_project_document_id: documentId,
+      filename: 'a.md',
+    });
     stack.upstream.listings.addActivities(
-      activity('claude_project_document_uploaded', 12, { claude_project_document_id: documentId, filename: 'a.md' }),
+      uploaded,
       activity('claude_project_document_deleted', 11, { claude_project_document_id: deletedDocument }),
       activity('claude_project_deleted', 10, {}),
     );
@@ -140,7 +151,12 @@ describe('activity poller', () => {
     await runActivityPoller(activityDeps(), stack.runOptions());
 
     expect(await stack.drainJobs()).toEqual([
-      { v: 1, fileId: documentId, provenance: { organizationId: 'org_01Local', projectId } },
+      {
+        v: 1,
+        fileId: documentId,
+        appearedAt: uploaded.created_at,
+        provenance: { organizationId: 'org_01Local', projectId },
+      },
     ]);
     expect(await stack.deletions.getUpstreamDeletions([projectId, deletedDocument])).toEqual([
       expect.objectContaining({ id: projectId, kind: 'project', via: 'activity' }),
