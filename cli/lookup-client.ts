@@ -7,30 +7,18 @@ import { request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { CliError, EXIT } from './exit-codes.js';
-import { createSignedLookupApi } from '../smoke/signed-lookup.js';
-import type { LookupApi, LookupResponse } from '../smoke/signed-lookup.js';
+import { createSignedLookupApi } from '../shared/platform/signed-lookup.js';
+import type { LookupApi, LookupResponse } from '../shared/platform/signed-lookup.js';
 import type { LookupAccess } from './stack-target.js';
+import { FileRecordJsonSchema, UpstreamDeletionJsonSchema } from '../shared/contracts/file-record-schema.js';
+import type { FileRecordJson, UpstreamDeletionJson } from '../shared/contracts/file-record-schema.js';
 import { POLLER_SOURCES } from '../shared/contracts/discovery-sources.js';
 
-/** Upstream deleted the chat or file; the archived copy stays, and lookups say so. */
-const UpstreamDeletionSchema = z.looseObject({
-  kind: z.enum(['file', 'chat', 'project', 'document']),
-  deletedAt: z.string().nullable(),
-  via: z.string(),
-});
-export type UpstreamDeletion = z.infer<typeof UpstreamDeletionSchema>;
-
-/** A file record as the API returns it; only the fields the CLI acts on are checked. */
-export const FileRecordSchema = z.looseObject({
-  fileId: z.string(),
-  status: z.enum(['archived', 'unavailable', 'pending']),
-  filename: z.string().nullable().optional(),
-  sizeBytes: z.number().nullable().optional(),
-  sha256: z.string().optional(),
-  md5: z.string().optional(),
-  upstreamDeletions: z.array(UpstreamDeletionSchema).optional(),
-});
-export type FileRecordJson = z.infer<typeof FileRecordSchema>;
+// The record schema is the contract's own (shared/contracts/file-record-schema.ts), so a status or
+// field the stack gains cannot make the CLI refuse its records as "of an unexpected shape".
+export const FileRecordSchema = FileRecordJsonSchema;
+export type { FileRecordJson, UpstreamDeletionJson as UpstreamDeletion };
+const UpstreamDeletionSchema = UpstreamDeletionJsonSchema;
 
 const ChatPageSchema = z.looseObject({
   chatId: z.string(),
@@ -72,7 +60,7 @@ export class NotFoundError extends CliError {}
 export interface LookupClient {
   getFile(fileId: string): Promise<FileRecordJson>;
   /** Every record of the chat, following `nextCursor` to the last page. */
-  listChat(chatId: string): Promise<{ chatId: string; chatDeletion?: UpstreamDeletion; files: FileRecordJson[] }>;
+  listChat(chatId: string): Promise<{ chatId: string; chatDeletion?: UpstreamDeletionJson; files: FileRecordJson[] }>;
   /** The presigned URL the content route redirects to. */
   contentUrl(fileId: string): Promise<string>;
   /** A poller's ledger, newest run first, down to and including the first run that started before `sinceMs`. */
@@ -113,7 +101,7 @@ export function createLookupClient(access: LookupAccess, dispatcher?: Dispatcher
     },
     async listChat(chatId) {
       const files: FileRecordJson[] = [];
-      let chatDeletion: UpstreamDeletion | undefined;
+      let chatDeletion: UpstreamDeletionJson | undefined;
       let cursor: string | undefined;
       for (let page = 0; page < 100_000; page++) {
         const res = await get(`/chats/${encodeURIComponent(chatId)}/files`, {

@@ -25,6 +25,7 @@ import { archiveBucketName } from './naming.js';
 import { acknowledgeWildcardResource } from './nag.js';
 import type { DataStack } from './data-stack.js';
 import { INGEST_LEASE_SECONDS, INGEST_TIMEOUT, LOOKUP_MEMORY_MB, LOOKUP_TIMEOUT } from './sizing.js';
+import { SERVICE_STACK_OUTPUTS } from '../shared/contracts/stack-outputs.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 
@@ -283,6 +284,7 @@ export class ServiceStack extends Stack {
       webhook: {
         function: this.webhook.function.function,
         stage: this.webhook.api.api.deploymentStage,
+        accessLogGroup: this.webhook.api.accessLogGroup,
         waf: this.webhook.api.webAcl?.metricNames,
       },
       oldestMessageAlarmAge: Duration.minutes(config.oldestMessageAlarmMinutes),
@@ -316,7 +318,11 @@ export class ServiceStack extends Stack {
       }),
     );
 
-    new CfnOutput(this, 'LookupApiUrl', { value: this.lookupApi.api.url });
+    new CfnOutput(this, SERVICE_STACK_OUTPUTS.lookupUrl, { value: this.lookupApi.api.url });
+    new CfnOutput(this, SERVICE_STACK_OUTPUTS.upstreamBaseUrl, {
+      value: config.upstreamBaseUrl,
+      description: 'Where the functions call the Compliance and Files APIs; the archiver CLI sends the key only here',
+    });
     new CfnOutput(this, 'AuditorPolicyArn', {
       value: this.lookupApi.auditorPolicy.managedPolicyArn,
       exportName: `${namePrefix}-auditor-policy-arn`,

@@ -47,13 +47,21 @@ export class IndexTable extends Construct {
 
 /**
  * Grants `actions` on the table and the one key action a caller of a table encrypted with a
- * customer-managed key needs: kms:Decrypt. DynamoDB decrypts the table key on the caller's behalf
- * when the caller first reaches the table and again after five minutes without use (the CloudTrail
- * Decrypt event names the caller). The other key permissions DynamoDB's documentation lists for a
- * customer-managed key (Encrypt, ReEncrypt*, GenerateDataKey*, DescribeKey, CreateGrant) are used
- * on behalf of the principal that selects the key, i.e. creates or updates the table (CloudFormation
- * here), and by DynamoDB itself under the grant it creates then: DescribeKey to check the selected
- * key, GenerateDataKey to make the table key. No item read or write asks for them.
+ * customer-managed key needs, for reads and writes alike: kms:Decrypt. DynamoDB encrypts items with
+ * data keys protected by a table key, which it generated once, when the table was created, with a
+ * GenerateDataKey call made by the DynamoDB service itself (CloudTrail: userIdentity AWSService). An
+ * item read or write only needs the plaintext table key: "When you access an encrypted table,
+ * DynamoDB needs to decrypt the table key ... DynamoDB sends a Decrypt request to AWS KMS", and in
+ * that event "the user is the principal in your AWS account who is accessing the table"; DynamoDB
+ * caches the table key and asks again after five minutes without use
+ * (https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html, "Table keys",
+ * "Table key caching" and "Monitoring DynamoDB interaction with AWS KMS"). The other key
+ * permissions listed there for a customer-managed key (Encrypt, ReEncrypt*, GenerateDataKey*,
+ * DescribeKey, CreateGrant) are for the principal that selects the key, i.e. creates or updates the
+ * table (CloudFormation here), and for DynamoDB itself under the grant it creates then. The
+ * integration suite checks every recorded DynamoDB call of each role against this grant with the
+ * policy simulator (test/support/permissions/iam-requests.ts maps each call to kms:Decrypt via
+ * DynamoDB).
  */
 export function grantItemAccess(
   table: dynamodb.Table,

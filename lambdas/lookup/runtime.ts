@@ -5,7 +5,7 @@ import { S3DownloadSigner } from '../../shared/archive/s3-archive-store.js';
 import { createDocumentClient, createS3Client } from '../../shared/platform/aws-clients.js';
 import type { LookupConfig } from '../../shared/contracts/lambda-environment.js';
 import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
-import { UpstreamDeletionIndex } from '../../shared/index/dynamodb-upstream-deletions.js';
+import { DynamoDbUpstreamDeletions } from '../../shared/index/dynamodb-upstream-deletions.js';
 import { DynamoDbDiscoveryStore } from '../../shared/index/dynamodb-discovery-store.js';
 import type { Log } from '../../shared/platform/telemetry.js';
 import { createLookupHandler } from '../../shared/lookup/lookup-http.js';
@@ -33,7 +33,7 @@ export function createLookupRuntime(
   clients: LookupClients = createLookupClients(config),
 ): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
   const ledger = new DynamoDbDiscoveryStore(clients.doc, config.INDEX_TABLE);
-  const deletions = new UpstreamDeletionIndex(clients.doc, config.INDEX_TABLE);
+  const deletions = new DynamoDbUpstreamDeletions(clients.doc, config.INDEX_TABLE);
   return createLookupHandler({
     index: new DynamoDbFileIndex(clients.doc, config.INDEX_TABLE),
     discovery: {

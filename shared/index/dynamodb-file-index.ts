@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { STATUS_FIELDS } from '../contracts/file-records.js';
 import type {
   ArchivedRecord,
@@ -13,7 +13,7 @@ import type {
 import { InvalidCursorError } from '../platform/errors.js';
 import type { ChatPage, ClaimResult, FileIndex, FailureNote } from './file-index.js';
 import { chatPartition, fileItemKey, listingSortTime } from '../contracts/table-keys.js';
-import { sortAtOf, toRecord, writeChatListings } from './file-items.js';
+import { sortAtOf, toRecord, writeChatListings } from './dynamodb-file-items.js';
 
 /**
  * The file index over DynamoDB (table layout: shared/contracts/table-keys.ts). Every write is a

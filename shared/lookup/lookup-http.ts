@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DownloadSigner } from '../archive/archive-store.js';
 import { ChatIdSchema, FileIdSchema } from '../contracts/ids.js';
 import { LOOKUP_ROUTES } from '../contracts/lookup-routes.js';
