@@ -6,7 +6,7 @@ import { objectKeyFor } from '../contracts/object-keys.js';
 import { noteUpstreamRequestId } from '../platform/errors.js';
 import type { FileMetadata } from '../upstream/file-metadata.js';
 import type { ProjectDocument } from '../upstream/upstream-client.js';
-import { adoptExisting, objectMetadata } from './archive-file.js';
+import { adoptExisting, objectMetadata } from './archive-object.js';
 import type { ArchiveDeps, ArchiveOutcome, Delivery } from './archive-types.js';
 import type { IngestJob } from '../contracts/job.js';
 import { recordIfFinal } from './final-outcome.js';

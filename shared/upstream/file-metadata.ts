@@ -3,7 +3,6 @@ import { toWellFormed } from '../archive/content-disposition.js';
 import { ChatIdSchema } from '../contracts/ids.js';
 import type { FileSource } from '../contracts/ids.js';
 import { canonicalTimestamp } from '../contracts/timestamps.js';
-import type { ProjectDocument } from './upstream-client.js';
 import { WireUserSchema } from './upstream-user.js';
 
 /**
@@ -22,6 +21,18 @@ export interface FileMetadata {
   sizeBytes: number | null;
   createdAt: string | null;
   downloadable: boolean;
+}
+
+/** A project document as the documents endpoint answers: its text and who created it. */
+export interface ProjectDocument {
+  id: string;
+  /** The document's text; archived as its UTF-8 bytes. */
+  content: string;
+  filename: string;
+  /** RFC 3339 UTC with milliseconds when upstream's value parses, else upstream's string. */
+  createdAt: string | null;
+  /** The creator (`user`); null when upstream says null, undefined when it did not say. */
+  creator: { id: string; emailAddress: string | null } | null | undefined;
 }
 
 const Md5 = z

@@ -8,6 +8,7 @@ import { headerValue } from './retry-rules.js';
 import { createUpstreamGet, toTransportError } from './upstream-request.js';
 import type { UpstreamRequestOptions } from './upstream-request.js';
 import { normaliseDocument, normaliseMetadata } from './file-metadata.js';
+import type { ProjectDocument } from './file-metadata.js';
 import type { FileMetadata } from './file-metadata.js';
 
 export { ANTHROPIC_VERSION, FILES_API_BETA } from './upstream-request.js';
@@ -27,17 +28,7 @@ export interface ContentResponse {
   discard(): void;
 }
 
-/** A project document as the documents endpoint answers: its text and who created it. */
-export interface ProjectDocument {
-  id: string;
-  /** The document's text; archived as its UTF-8 bytes. */
-  content: string;
-  filename: string;
-  /** RFC 3339 UTC with milliseconds when upstream's value parses, else upstream's string. */
-  createdAt: string | null;
-  /** The creator (`user`); null when upstream says null, undefined when it did not say. */
-  creator: { id: string; emailAddress: string | null } | null | undefined;
-}
+export type { ProjectDocument };
 
 export interface UpstreamClient {
   fetchMetadata(
