@@ -52,6 +52,27 @@ const LedgerPageSchema = z.looseObject({
   nextCursor: z.string().optional(),
 });
 
+const SearchPageSchema = z.looseObject({
+  accessPattern: z.string(),
+  files: z.array(FileRecordSchema),
+  nextCursor: z.string().optional(),
+});
+
+const TrailEventSchema = z.looseObject({
+  at: z.string(),
+  principal: z.string(),
+  action: z.string(),
+  scope: z.record(z.string(), z.string()),
+  status: z.number(),
+  fileId: z.string().optional(),
+  resultFileIds: z.array(z.string()).optional(),
+  errorType: z.string().optional(),
+  sourceIp: z.string().nullable(),
+  userAgent: z.string().nullable(),
+});
+export type TrailEventJson = z.infer<typeof TrailEventSchema>;
+const TrailPageSchema = z.looseObject({ events: z.array(TrailEventSchema), nextCursor: z.string().optional() });
+
 const ErrorBodySchema = z.object({ error: z.object({ type: z.string(), message: z.string() }) });
 
 /** The API answered 404 for the thing asked about. */
@@ -65,6 +86,13 @@ export interface LookupClient {
   contentUrl(fileId: string): Promise<string>;
   /** A poller's ledger, newest run first, down to and including the first run that started before `sinceMs`. */
   listLedger(source: LedgerRun['source'], sinceMs: number): Promise<LedgerRun[]>;
+  /** GET /search/files with these filters, following `nextCursor` until `max` records. */
+  search(
+    filters: Record<string, string>,
+    max: number,
+  ): Promise<{ accessPattern: string; files: FileRecordJson[]; more: boolean }>;
+  /** GET /audit with these filters, following `nextCursor` until `max` events. */
+  audit(filters: Record<string, string>, max: number): Promise<{ events: TrailEventJson[]; more: boolean }>;
 }
 
 export function createLookupClient(access: LookupAccess, dispatcher?: Dispatcher): LookupClient {
@@ -130,6 +158,34 @@ export function createLookupClient(access: LookupAccess, dispatcher?: Dispatcher
       const firstBefore = runs.findIndex((r) => Date.parse(r.startedAt) < sinceMs);
       return firstBefore < 0 ? runs : runs.slice(0, firstBefore + 1);
     },
+    async search(filters, max) {
+      const files: FileRecordJson[] = [];
+      let accessPattern = '';
+      let cursor: string | undefined;
+      while (files.length < max) {
+        const limit = String(Math.min(100, max - files.length));
+        const res = await get('/search/files', { ...filters, limit, ...(cursor ? { cursor } : {}) });
+        const body = parse(SearchPageSchema, res.body, 'search page');
+        accessPattern = body.accessPattern;
+        files.push(...body.files);
+        cursor = body.nextCursor;
+        if (!cursor) break;
+      }
+      return { accessPattern, files, more: cursor !== undefined };
+    },
+    async audit(filters, max) {
+      const events: TrailEventJson[] = [];
+      let cursor: string | undefined;
+      while (events.length < max) {
+        const limit = String(Math.min(200, max - events.length));
+        const res = await get('/audit', { ...filters, limit, ...(cursor ? { cursor } : {}) });
+        const body = parse(TrailPageSchema, res.body, 'audit page');
+        events.push(...body.events);
+        cursor = body.nextCursor;
+        if (!cursor) break;
+      }
+      return { events, more: cursor !== undefined };
+    },
     async contentUrl(fileId) {
       const res = await get(`/files/${encodeURIComponent(fileId)}/content`);
       const location = res.headers['location'];
@@ -153,7 +209,7 @@ function apiError(status: number, body: unknown, url: URL): CliError {
   if (status === 400) return new CliError(`the lookup API refused the request: ${message}`, EXIT.usage);
   if (status === 403)
     return new CliError(
-      `the lookup API denied access (403): ${message}; the caller needs the auditor policy (execute-api:Invoke)`,
+      `the lookup API denied access (403): ${message}; the caller needs the stack's auditor, legal admin or operator policy for this route (execute-api:Invoke)`,
     );
   return new CliError(`the lookup API answered ${status} for ${url.pathname}: ${message}`);
 }

@@ -14,10 +14,11 @@ import {
 } from '../shared/contracts/discovery-sources.js';
 import { SERVICE_NAMES } from '../shared/contracts/metric-names.js';
 import { ARCHIVE_KEY_PREFIX } from '../shared/contracts/object-keys.js';
+import { ALL_INDEXES, TRAIL_PARTITION_PREFIX } from '../shared/contracts/search-index.js';
 import type { DeploymentConfig } from './deployment-config.js';
 import { ArchiverFunction } from './constructs/archiver-function.js';
 import { DiscoveryPollers } from './constructs/discovery-pollers.js';
-import { grantItemAccess } from './constructs/index-table.js';
+import { denyTrailWrites, grantIndexQuery, grantItemAccess } from './constructs/index-table.js';
 import { LookupApi } from './constructs/lookup-rest-api.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { WebhookIngress } from './constructs/webhook-ingress.js';
@@ -130,6 +131,7 @@ export class ServiceStack extends Stack {
       .bind('INDEX_TABLE', table.tableName, (g) => {
         // Single items only: ingest never queries.
         grantItemAccess(table, g, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+        denyTrailWrites(table, g);
       })
       .bind('INGEST_QUEUE_URL', queue.queueUrl, (g) => {
         // The mapping, not SqsEventSource: that one also grants sqs:GetQueueUrl, which nothing here
@@ -212,9 +214,26 @@ export class ServiceStack extends Stack {
         bucketGrants.actionsOnObjectKeys(g, '*', 's3:GetObject', 's3:GetObjectVersion', 'kms:Decrypt'),
       )
       // BatchGetItem: the upstream deletions of a file and its chats, in one call.
-      .bind('INDEX_TABLE', table.tableName, (g) =>
-        grantItemAccess(table, g, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'),
-      )
+      .bind('INDEX_TABLE', table.tableName, (g) => {
+        // Query: a chat's files and the discovery ledger on the table; the search and trail indexes.
+        grantItemAccess(table, g, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query');
+        grantIndexQuery(
+          table,
+          g,
+          ALL_INDEXES.map((i) => i.name),
+        );
+        // The access trail: create events, nothing else. PutItem only, and only on TRAIL# partitions
+        // (dynamodb:LeadingKeys is the partition key of the item written; ForAllValues because the key
+        // is multivalued: "Using IAM policy conditions for fine-grained access control", DynamoDB
+        // Developer Guide). No UpdateItem or DeleteItem anywhere for this role, so an event, once
+        // written, cannot be changed or removed by it; the code writes each with attribute_not_exists.
+        iam.Grant.addToPrincipal({
+          grantee: g,
+          actions: ['dynamodb:PutItem'],
+          resourceArns: [table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${TRAIL_PARTITION_PREFIX}*`] } },
+        });
+      })
       .setEnv('PRESIGN_TTL_SECONDS', String(config.presignTtlSeconds));
 
     for (const fn of [this.ingest, this.lookup]) {
@@ -246,6 +265,7 @@ export class ServiceStack extends Stack {
     // Never DeleteItem: the access trail and the index are evidence.
     const operator = this.lookupApi.operatorPolicy;
     grantItemAccess(table, operator, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Scan');
+    denyTrailWrites(table, operator);
     queue.grants.actions(operator, ['sqs:GetQueueAttributes', 'sqs:SendMessage'], {
       keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'],
     });

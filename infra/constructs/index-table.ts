@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { INDEX_TABLE_KEYS } from '../../shared/contracts/table-keys.js';
+import { ALL_INDEXES, TRAIL_PARTITION_PREFIX } from '../../shared/contracts/search-index.js';
 
 export interface IndexTableProps {
   readonly encryptionKey: kms.IKey;
@@ -42,6 +43,19 @@ export class IndexTable extends Construct {
       encryptionKey: props.encryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Search and access-trail indexes (shared/contracts/search-index.ts): sparse, all attributes
+    // projected so a page of results is one Query. Adding indexes to a deployed table builds each from
+    // the existing items (CloudFormation updates one GSI at a time; "Adding a global secondary index
+    // to an existing table", DynamoDB Developer Guide); `archiver reindex` then writes the search keys
+    // of file items written before they existed.
+    for (const index of ALL_INDEXES) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
   }
 }
 
@@ -71,8 +85,47 @@ export function grantItemAccess(
   const key = table.encryptionKey;
   if (!(key instanceof kms.Key))
     throw new Error('the index table is encrypted with a customer-managed key of this app');
-  table.grants.actions(grantee, ...actions);
+  // On the table alone: Table.grants would add table/<name>/index/* to every grant once the table has
+  // indexes, and only the lookup role reads them (grantIndexQuery).
+  iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [table.tableArn] });
   key.grants.actions(grantee, 'kms:Decrypt');
+}
+
+/**
+ * dynamodb:Query on the named indexes of the table, each by its ARN (table/<name>/index/<index>: a
+ * Query of an index is authorized on the index's ARN, "Amazon DynamoDB: Allows access to a specific
+ * table and all its indexes", IAM User Guide), and the table key's kms:Decrypt.
+ */
+export function grantIndexQuery(table: dynamodb.Table, grantee: iam.IGrantable, indexNames: readonly string[]): void {
+  const key = table.encryptionKey;
+  if (!(key instanceof kms.Key))
+    throw new Error('the index table is encrypted with a customer-managed key of this app');
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['dynamodb:Query'],
+    resourceArns: indexNames.map((name) => `${table.tableArn}/index/${name}`),
+  });
+  key.grants.actions(grantee, 'kms:Decrypt');
+}
+
+/**
+ * Denies `grantee` every item write on the access trail's partitions (TRAIL#…), which its item grant
+ * would otherwise cover: only the lookup role writes the trail, and only by creating events. An
+ * explicit Deny wins over any Allow ("Policy evaluation logic", IAM User Guide); ForAnyValue matches a
+ * request touching any TRAIL# partition (dynamodb:LeadingKeys is multivalued) and, having no values,
+ * never matches a Scan, which writes nothing.
+ */
+export function denyTrailWrites(table: dynamodb.Table, grantee: iam.IGrantable): void {
+  const statement = new iam.PolicyStatement({
+    sid: 'NoAccessTrailWrites',
+    effect: iam.Effect.DENY,
+    actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+    resources: [table.tableArn],
+    conditions: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [`${TRAIL_PARTITION_PREFIX}*`] } },
+  });
+  // A managed policy takes the statement itself (its grant principal would not add a Deny to it).
+  if (grantee instanceof iam.ManagedPolicy) grantee.addStatements(statement);
+  else grantee.grantPrincipal.addToPrincipalPolicy(statement);
 }
 
 /**

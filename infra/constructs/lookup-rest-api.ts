@@ -122,7 +122,7 @@ export class LookupApi extends Construct {
           new iam.PolicyStatement({ sid: 'InvokeLookupRoutes', actions: ['execute-api:Invoke'], resources: routeArns }),
         ],
       });
-      for (const arn of routeArns) {
+      for (const arn of routeArns.filter((a) => a.includes('*'))) {
         acknowledgeWildcardResource(
           policy,
           arn,

@@ -7,6 +7,8 @@ import type { LookupConfig } from '../../shared/contracts/lambda-environment.js'
 import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
 import { DynamoDbUpstreamDeletions } from '../../shared/index/dynamodb-upstream-deletions.js';
 import { DynamoDbDiscoveryStore } from '../../shared/index/dynamodb-discovery-store.js';
+import { DynamoDbAccessTrail } from '../../shared/index/dynamodb-access-trail.js';
+import { DynamoDbFileSearch } from '../../shared/index/dynamodb-file-search.js';
 import type { Log } from '../../shared/platform/telemetry.js';
 import { createLookupHandler } from '../../shared/lookup/lookup-http.js';
 
@@ -41,6 +43,8 @@ export function createLookupRuntime(
       getUpstreamDeletions: (ids) => deletions.getUpstreamDeletions(ids),
     },
     downloads: new S3DownloadSigner(clients.s3),
+    search: new DynamoDbFileSearch(clients.doc, config.INDEX_TABLE),
+    trail: new DynamoDbAccessTrail(clients.doc, config.INDEX_TABLE),
     presignTtlSeconds: config.PRESIGN_TTL_SECONDS,
     log,
   });

@@ -23,6 +23,32 @@ export const LOOKUP_ROUTES = [
   { method: 'GET', resource: '/files/{fileId}', query: [], roles: AUDIT_READ },
   { method: 'GET', resource: '/files/{fileId}/content', query: [], roles: AUDIT_READ },
   { method: 'GET', resource: '/discovery/{source}/runs', query: ['limit', 'cursor'], roles: ['operator'] },
+  {
+    method: 'GET',
+    resource: '/search/files',
+    query: [
+      'creator',
+      'chat',
+      'project',
+      'filename',
+      'sha256',
+      'md5',
+      'status',
+      'source',
+      'from',
+      'to',
+      'order',
+      'limit',
+      'cursor',
+    ],
+    roles: AUDIT_READ,
+  },
+  {
+    method: 'GET',
+    resource: '/audit',
+    query: ['from', 'to', 'principal', 'fileId', 'limit', 'cursor'],
+    roles: AUDIT_READ,
+  },
 ] as const satisfies readonly {
   method: string;
   resource: string;

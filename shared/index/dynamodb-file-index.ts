@@ -13,7 +13,8 @@ import type {
 import { InvalidCursorError } from '../platform/errors.js';
 import type { ChatPage, ClaimResult, FileIndex, FailureNote } from './file-index.js';
 import { chatPartition, fileItemKey, listingSortTime } from '../contracts/table-keys.js';
-import { sortAtOf, toRecord, writeChatListings } from './dynamodb-file-items.js';
+import { sortAtOf, toRecord, withSearchAttributes, writeChatListings } from './dynamodb-file-items.js';
+import { searchAttributesOf } from '../contracts/search-index.js';
 
 /**
  * The file index over DynamoDB (table layout: shared/contracts/table-keys.ts). Every write is a
@@ -34,7 +35,10 @@ export class DynamoDbFileIndex implements FileIndex {
           TableName: this.table,
           Key: fileItemKey(fileId),
           UpdateExpression:
-            'SET #status = if_not_exists(#status, :pending), fileId = :fileId, #source = :source, leaseOwner = :owner, leaseExpiresAtMs = :expires, firstSeenAt = if_not_exists(firstSeenAt, :now) ADD attempts :one',
+            // The search keys a claim knows (shared/contracts/search-index.ts): the status it leaves
+            // (the stored one, else pending), the source, and a first search time; a finished record
+            // rewrites them all.
+            'SET #status = if_not_exists(#status, :pending), fileId = :fileId, #source = :source, leaseOwner = :owner, leaseExpiresAtMs = :expires, firstSeenAt = if_not_exists(firstSeenAt, :now), sStatus = if_not_exists(#status, :pending), sSource = :source, searchAt = if_not_exists(searchAt, :now), sMonth = if_not_exists(sMonth, :month) ADD attempts :one',
           ConditionExpression:
             'attribute_not_exists(pk) OR (#status <> :archived AND (attribute_not_exists(leaseExpiresAtMs) OR leaseExpiresAtMs < :nowMs))',
           ExpressionAttributeNames: { '#status': 'status', '#source': 'source' },
@@ -46,6 +50,7 @@ export class DynamoDbFileIndex implements FileIndex {
             ':owner': owner,
             ':expires': nowMs + leaseMs,
             ':now': new Date(nowMs).toISOString(),
+            ':month': new Date(nowMs).toISOString().slice(0, 7),
             ':nowMs': nowMs,
             ':one': 1,
           },
@@ -175,9 +180,40 @@ export class DynamoDbFileIndex implements FileIndex {
       item = await this.getRawItem(fileId);
     }
     const record = toRecord(item);
-    if (record && record.status !== 'pending')
+    if (record && record.status !== 'pending') {
+      // Provenance gained: the search keys follow it (the auditor's search by creator or project).
+      if (sets.length > 0) await this.refreshSearchAttributes(record, sortAtOf(item, record));
       await writeChatListings(this.doc, this.table, record, sortAtOf(item, record));
+    }
     return record;
+  }
+
+  /** Rewrites a finished file's search attributes from its record (after its provenance changed). */
+  private async refreshSearchAttributes(record: FileRecord, sortAt: string): Promise<void> {
+    const expression = {
+      sets: [] as string[],
+      removes: [] as string[],
+      names: {} as Record<string, string>,
+      values: {} as Record<string, unknown>,
+    };
+    withSearchAttributes(searchAttributesOf(record, sortAt), expression);
+    if (expression.sets.length === 0 && expression.removes.length === 0) return;
+    const update = [
+      expression.sets.length > 0 ? `SET ${expression.sets.join(', ')}` : '',
+      expression.removes.length > 0 ? `REMOVE ${expression.removes.join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: fileItemKey(record.fileId),
+        UpdateExpression: update,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: expression.names,
+        ...(Object.keys(expression.values).length > 0 ? { ExpressionAttributeValues: expression.values } : {}),
+      }),
+    );
   }
 
   async get(fileId: string): Promise<FileRecord | undefined> {
@@ -225,7 +261,10 @@ export class DynamoDbFileIndex implements FileIndex {
       names[`#r${i}`] = f;
       return `#r${i}`;
     });
-    let update = `SET ${sets.join(', ')} REMOVE ${['leaseOwner', 'leaseExpiresAtMs', ...stale].join(', ')}`;
+    const removes = ['leaseOwner', 'leaseExpiresAtMs', ...stale];
+    // The search keys, in the same write (GSIs follow the item: one conditional update, no transaction).
+    withSearchAttributes(searchAttributesOf(record, sortAt), { sets, removes, names, values });
+    let update = `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`;
     const adds: string[] = [];
     if (chatIds.length > 0) {
       adds.push('chatIds :chats');
@@ -265,7 +304,7 @@ export class DynamoDbFileIndex implements FileIndex {
       new UpdateCommand({
         TableName: this.table,
         Key: fileItemKey(fileId),
-        UpdateExpression: `SET #status = :pending${stale.length > 0 ? ` REMOVE ${stale.map((_, i) => `#r${i}`).join(', ')}` : ''}`,
+        UpdateExpression: `SET #status = :pending, sStatus = :pending REMOVE sSha256, sMd5${stale.map((_, i) => `, #r${i}`).join('')}`,
         ConditionExpression: 'leaseOwner = :owner AND #status = :failed',
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: { ':owner': owner, ':pending': 'pending', ':failed': 'failed' },

@@ -46,7 +46,8 @@ async function resetForRedrive(
       new UpdateCommand({
         TableName: table,
         Key: fileItemKey(fileId),
-        UpdateExpression: `SET #status = :pending, attempts = :zero REMOVE leaseOwner, leaseExpiresAtMs, ${STATUS_FIELDS.map((_, i) => `#r${i}`).join(', ')}`,
+        // sStatus: the status index follows the status (shared/contracts/search-index.ts).
+        UpdateExpression: `SET #status = :pending, sStatus = :pending, attempts = :zero REMOVE leaseOwner, leaseExpiresAtMs, sSha256, sMd5, ${STATUS_FIELDS.map((_, i) => `#r${i}`).join(', ')}`,
         ConditionExpression:
           'attribute_exists(pk) AND (#status = :pending OR #status = :failed) AND (attribute_not_exists(leaseExpiresAtMs) OR leaseExpiresAtMs < :now)',
         ExpressionAttributeNames: names,

@@ -267,9 +267,13 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       for (const m of methods()) {
         const validator = validators[m.Properties['RequestValidatorId'].Ref];
         expect(validator?.Properties['ValidateRequestParameters']).toBe(true);
-        const required = Object.entries(m.Properties['RequestParameters']).filter(([, req]) => req === true);
-        expect(required.length).toBeGreaterThan(0);
+        const required = Object.entries(m.Properties['RequestParameters'] ?? {}).filter(([, req]) => req === true);
+        // Every path parameter is required (a route without one, like /search/files, requires none).
         for (const [name] of required) expect(name).toMatch(/^method\.request\.path\./);
+        const pathParams = Object.keys(m.Properties['RequestParameters'] ?? {}).filter((n) =>
+          n.startsWith('method.request.path.'),
+        );
+        expect(required.map(([n]) => n).sort()).toEqual(pathParams.sort());
       }
     });
 

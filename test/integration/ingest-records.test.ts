@@ -268,5 +268,20 @@ describe('who and where: provenance on the record, on the wire', () => {
       organizationId: 'org_01acme',
     });
     expect(requestIds(stack, file.id, 'content')).toHaveLength(1);
+
+    // A later job naming the creator and project: the search keys follow (found by the auditor's search).
+    await stack.deliver([
+      job(file.id, {
+        provenance: {
+          creator: { id: 'user_01Later', emailAddress: 'Later@Example.com' },
+          projectId: 'claude_proj_01late',
+        },
+      }),
+    ]);
+    expect(await fileItem(file.id)).toMatchObject({
+      sCreator: 'user_01Later',
+      sEmail: 'later@example.com',
+      sProject: 'claude_proj_01late',
+    });
   });
 });
