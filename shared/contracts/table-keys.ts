@@ -28,7 +28,17 @@ export const KEY_PREFIXES = {
   budget: 'BUDGET#',
   deletion: 'DELETION#',
   backfill: 'BACKFILL#',
+  /** The access trail: one partition per day (`TRAIL#<yyyy-mm-dd>`), shared/contracts/search-index.ts. */
+  trail: 'TRAIL#',
 } as const;
+
+/** The sort-key prefix of a chat listing item (`F#<sortAt>#<fileId>`). */
+export const LISTING_SK_PREFIX = 'F#';
+
+/** `archiver reindex`'s checkpoint, one per version of the search keys. */
+export function reindexCheckpointKey(searchKeysVersion: number): { pk: string; sk: string } {
+  return { pk: 'REINDEX', sk: `SEARCH#v${searchKeysVersion}` };
+}
 
 export const INDEX_TABLE_KEYS = {
   partitionKey: { name: 'pk', type: 'S' },
@@ -61,7 +71,7 @@ export function listingSortTime(createdAt: string | null, recordedAt: string): s
  * within the listing cursor's bounds (shared/index/dynamodb-file-index.ts).
  */
 export function chatListingSortKey(sortAt: string, fileId: string): string {
-  return `F#${sortAt}#${fileId}`;
+  return `${LISTING_SK_PREFIX}${sortAt}#${fileId}`;
 }
 
 /**

@@ -48,6 +48,11 @@ describe('deployment configuration', () => {
       activityPollerMinutes: 1,
       filesApiPollerMinutes: 15,
       projectsPollerMinutes: 15,
+      console: 'none',
+      consoleIdp: 'none',
+      consoleGroupsAttribute: 'groups',
+      consoleAuditorGroup: 'archiver-auditors',
+      consoleLegalAdminGroup: 'archiver-legal-admins',
       stalledPollerMinutes: 30,
     });
   });

@@ -46,7 +46,7 @@ function event(
   } as unknown as APIGatewayProxyEvent;
 }
 
-async function lookup() {
+async function lookup(opts: { corsOrigin?: string } = {}) {
   const index = new MemoryFileIndex();
   await index.claim(FILE, 'generated', 'seed', 0, 1_000);
   const record: ArchivedRecord = {
@@ -96,6 +96,7 @@ async function lookup() {
       search,
       trail,
       presignTtlSeconds: 300,
+      ...opts,
       log: telemetry.log,
       now: () => new Date('2026-03-01T12:00:00.000Z'),
     }),
@@ -120,6 +121,37 @@ describe('lookup over HTTP', () => {
     });
     const runs = await handler(event('GET', '/discovery/{source}/runs', { source: 'activities' }));
     expect(JSON.parse(runs.body)).toEqual({ source: 'activities', runs: [{ ...LEDGER_RUN, source: 'activities' }] });
+  });
+
+  it('answers the download route with the presigned URL as JSON when asked with redirect=false (a browser)', async () => {
+    const { handler } = await lookup();
+    const res = await handler(event('GET', '/files/{fileId}/content', { fileId: FILE }, { redirect: 'false' }));
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({
+      url: expect.stringContaining('versionId=v1&ttl=300'),
+      expiresInSeconds: 300,
+    });
+    // Without it, or with redirect=true, the redirect stays (curl -L, the CLI, the smoke test).
+    for (const query of [null, { redirect: 'true' }])
+      expect((await handler(event('GET', '/files/{fileId}/content', { fileId: FILE }, query))).statusCode).toBe(302);
+    expect(
+      (await handler(event('GET', '/files/{fileId}/content', { fileId: FILE }, { redirect: 'no' }))).statusCode,
+    ).toBe(400);
+  });
+
+  it("names the console's origin in every answer when one is configured, errors included, and no origin otherwise", async () => {
+    const { handler } = await lookup({ corsOrigin: 'https://d111.cloudfront.net' });
+    for (const e of [
+      event('GET', '/files/{fileId}', { fileId: FILE }),
+      event('GET', '/files/{fileId}', { fileId: 'claude_gen_file_nope' }),
+    ]) {
+      expect((await handler(e)).headers).toMatchObject({
+        'Access-Control-Allow-Origin': 'https://d111.cloudfront.net',
+        Vary: 'Origin',
+      });
+    }
+    const plain = await (await lookup()).handler(event('GET', '/files/{fileId}', { fileId: FILE }));
+    expect(plain.headers?.['Access-Control-Allow-Origin']).toBeUndefined();
   });
 
   it('shows a deletion upstream on the chat listing and on the records of its files', async () => {
