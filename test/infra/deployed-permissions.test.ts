@@ -196,12 +196,22 @@ describe('deployed permission checks', () => {
       );
       expect(result.denials, source).toEqual([
         expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:PutItem on .* of POLLER#${other}$`)),
-        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of POLLER#${other}$`)),
+        expect.stringMatching(
+          new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of POLLER#${other}$`),
+        ),
         expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:PutItem on .* of LEDGER#${other}$`)),
-        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of LEDGER#${other}$`)),
-        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of LEDGER#${source}$`)),
-        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:DeleteItem on .* of LEDGER#${source}$`)),
-        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of POLLER#${source}X$`)),
+        expect.stringMatching(
+          new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of LEDGER#${other}$`),
+        ),
+        expect.stringMatching(
+          new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of LEDGER#${source}$`),
+        ),
+        expect.stringMatching(
+          new RegExp(`${poller} role is not allowed dynamodb:DeleteItem on .* of LEDGER#${source}$`),
+        ),
+        expect.stringMatching(
+          new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of POLLER#${source}X$`),
+        ),
         expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:PutItem on .* of LEDGER#${source}X$`)),
         expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:GetItem on .* of POLLER#${source}`)),
       ]);

@@ -275,7 +275,8 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
           ),
           // Its own lease and checkpoint, exactly its partition (no other poller's).
           ...['GetItem', 'PutItem', 'UpdateItem'].map(
-            (a) => `index table dynamodb:${a} if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["POLLER#${source}"]}}`,
+            (a) =>
+              `index table dynamodb:${a} if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["POLLER#${source}"]}}`,
           ),
           // Its own ledger, written once: PutItem only (no UpdateItem, no DeleteItem), exactly its partition.
           `index table dynamodb:PutItem if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["LEDGER#${source}"]}}`,
