@@ -267,13 +267,19 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
         `${source} poller role`,
         [
           ...LOGS_AND_TRACES(source),
-          // Checkpoints, lease, ledger, budget and what its use case keeps (chat checkpoints, seen
-          // activities, deletions): single-item reads and conditional writes, on the partitions the
-          // poller registry names for it only.
+          // The budget and what its use case keeps (chat checkpoints, seen activities, deletions):
+          // single-item reads and conditional writes, on the partitions the poller registry names for it only.
           ...['GetItem', 'PutItem', 'UpdateItem'].map(
             (a) =>
               `index table dynamodb:${a} if ${JSON.stringify({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': POLLER_ITEM_KEYS[source] } })}`,
           ),
+          // Its own lease and checkpoint, exactly its partition (no other poller's).
+          ...['GetItem', 'PutItem', 'UpdateItem'].map(
+            (a) =>
+              `index table dynamodb:${a} if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["POLLER#${source}"]}}`,
+          ),
+          // Its own ledger, written once: PutItem only (no UpdateItem, no DeleteItem), exactly its partition.
+          `index table dynamodb:PutItem if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["LEDGER#${source}"]}}`,
           // The Files API and projects pollers ask whether a page's files are final: file items only, in batches.
           ...(source === 'files_api' || source === 'projects'
             ? ['index table dynamodb:BatchGetItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["FILE#*"]}}']
@@ -390,13 +396,16 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
 
 const POLLERS: readonly PollerSource[] = POLLER_SOURCES;
 
-/** The partitions each poller may read and write, spelled out (the registry must produce exactly these). */
+/**
+ * The partitions by prefix each poller may read and write, spelled out (the registry must produce
+ * exactly these); its own POLLER# and LEDGER# partitions are granted by exact value, above.
+ */
 const POLLER_ITEM_KEYS: Record<PollerSource, string[]> = {
-  chats: ['POLLER#*', 'LEDGER#*', 'BUDGET#*', 'CHATCP#*', 'DELETION#*'],
-  activities: ['POLLER#*', 'LEDGER#*', 'BUDGET#*', 'ACTIVITY#*', 'DELETION#*'],
-  files_api: ['POLLER#*', 'LEDGER#*', 'BUDGET#*'],
+  chats: ['BUDGET#*', 'CHATCP#*', 'DELETION#*'],
+  activities: ['BUDGET#*', 'ACTIVITY#*', 'DELETION#*'],
+  files_api: ['BUDGET#*'],
   // Deletions of projects deleted in the app.
-  projects: ['POLLER#*', 'LEDGER#*', 'BUDGET#*', 'DELETION#*'],
+  projects: ['BUDGET#*', 'DELETION#*'],
 };
 
 function escapeRegExp(text: string): string {
