@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { IngestConfig, LookupConfig, WorkerBudgetConfig } from '../shared/contracts/lambda-environment.js';
 import { SERVICE_NAMES } from '../shared/contracts/metric-names.js';
 import { ARCHIVE_KEY_PREFIX } from '../shared/contracts/object-keys.js';
+import { MATTER_PARTITION } from '../shared/contracts/table-keys.js';
 import type { DeploymentConfig } from './deployment-config.js';
 import { ArchiverFunction } from './constructs/archiver-function.js';
 import { DiscoveryPollers } from './constructs/discovery-pollers.js';
@@ -112,10 +113,25 @@ export class ServiceStack extends Stack {
           resourceArns: [bucket.bucketArn],
           conditions: { StringLike: { 's3:prefix': `${ARCHIVE_KEY_PREFIX}*` } },
         });
+        // Legal holds (shared/holds/): the sweep of a matter's hold-work messages and the hold of a
+        // file archived in an active matter's scope turn a version's legal hold ON and, on release,
+        // OFF. s3:PutObjectLegalHold does both, for a given VersionId too (there is no separate
+        // version action); on the archive's keys only
+        // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html#object-lock-managing-permissions).
+        bucketGrants.actionsOnObjectKeys(g, `${ARCHIVE_KEY_PREFIX}*`, 's3:PutObjectLegalHold');
       })
       .bind('INDEX_TABLE', table.tableName, (g) => {
-        // Single items only: ingest never queries.
-        grantItemAccess(table, g, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+        // Single items, and for legal holds: a matter's sweep reads the table a Scan page at a time
+        // (there is no index by creator, project or time to query instead).
+        grantItemAccess(table, g, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Scan');
+        // The active matters, read once per invocation: a Query of the matters' partition only.
+        g.grantPrincipal.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ['dynamodb:Query'],
+            resources: [table.tableArn],
+            conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [MATTER_PARTITION] } },
+          }),
+        );
       })
       .bind('INGEST_QUEUE_URL', queue.queueUrl, (g) => {
         // The mapping, not SqsEventSource: that one also grants sqs:GetQueueUrl, which nothing here
@@ -198,10 +214,25 @@ export class ServiceStack extends Stack {
         bucketGrants.actionsOnObjectKeys(g, '*', 's3:GetObject', 's3:GetObjectVersion', 'kms:Decrypt'),
       )
       // BatchGetItem: the upstream deletions of a file and its chats, in one call.
-      .bind('INDEX_TABLE', table.tableName, (g) =>
-        grantItemAccess(table, g, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'),
+      .bind('INDEX_TABLE', table.tableName, (g) => {
+        grantItemAccess(table, g, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query');
+        // Placing and releasing a legal-hold matter writes the matter's item, and nothing else.
+        g.grantPrincipal.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+            resources: [table.tableArn],
+            conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [MATTER_PARTITION] } },
+          }),
+        );
+      })
+      // A matter's sweep runs on the ingest queue: the lookup sends its first page (and sending under
+      // the queue's key needs kms:GenerateDataKey and kms:Decrypt).
+      .bind('HOLD_WORK_QUEUE_URL', queue.queueUrl, (g) =>
+        queue.grants.actions(g, ['sqs:SendMessage'], { keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'] }),
       )
-      .setEnv('PRESIGN_TTL_SECONDS', String(config.presignTtlSeconds));
+      .setEnv('PRESIGN_TTL_SECONDS', String(config.presignTtlSeconds))
+      // A release waits out the ingest function's timeout (shared/holds/matters.ts): 900 s, SQS's longest delay.
+      .setEnv('HOLD_RELEASE_DELAY_SECONDS', String(Math.min(900, INGEST_TIMEOUT.toSeconds())));
 
     for (const fn of [this.ingest, this.lookup]) {
       acknowledgeWildcardResource(
@@ -295,6 +326,16 @@ export class ServiceStack extends Stack {
       value: this.lookupApi.auditorPolicy.managedPolicyArn,
       exportName: `${namePrefix}-auditor-policy-arn`,
       description: 'Attach to an auditor role or permission set to allow calling the lookup API',
+    });
+    new CfnOutput(this, 'LegalAdminPolicyArn', {
+      value: this.lookupApi.legalAdminPolicy.managedPolicyArn,
+      exportName: `${namePrefix}-legal-admin-policy-arn`,
+      description: 'Attach to the role of whoever places and releases legal holds (POST/DELETE /holds)',
+    });
+    new CfnOutput(this, 'OperatorPolicyArn', {
+      value: this.lookupApi.operatorPolicy.managedPolicyArn,
+      exportName: `${namePrefix}-operator-policy-arn`,
+      description: 'Attach to an operator role to allow reading the discovery ledger through the lookup API',
     });
     new CfnOutput(this, 'JobProducerPolicyArn', {
       value: jobProducerPolicy.managedPolicyArn,

@@ -70,6 +70,7 @@ export function toProxyEvent(
   target: RequestTarget,
   headers: Record<string, string>,
   caller: string,
+  body: string | null = null,
 ): APIGatewayProxyEvent {
   let resource = target.path;
   let pathParameters: Record<string, string> | null = null;
@@ -110,7 +111,7 @@ export function toProxyEvent(
     multiValueQueryStringParameters: hasQuery ? multi : null,
     pathParameters,
     stageVariables: null,
-    body: null,
+    body,
     isBase64Encoded: false,
     requestContext: {
       accountId: '000000000000',
@@ -144,7 +145,7 @@ export async function startLookupServer(
     send(res, errorResult(417, 'invalid_request', 'Only "Expect: 100-continue" is supported.')),
   );
   server.on('connect', (_req: IncomingMessage, socket: Duplex) =>
-    writeRawError(socket, 405, 'method_not_allowed', 'Only GET is supported.'),
+    writeRawError(socket, 405, 'method_not_allowed', 'CONNECT is not supported.'),
   );
   const port = await listenOnLoopback(server, opts.port ?? 0);
   server.on('error', (err) => log.error('lookup server error', { error: describeError(err) }));
@@ -171,7 +172,11 @@ async function serve(
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
       const caller = headers[LOCAL_CALLER_HEADER] ?? defaultCaller ?? 'local:anonymous';
-      result = await handler(toProxyEvent(req.method ?? 'GET', target, headers, caller));
+      const body = await readBody(req);
+      result =
+        body === undefined
+          ? errorResult(413, 'invalid_request', `The request body is larger than ${MAX_BODY_BYTES} bytes.`)
+          : await handler(toProxyEvent(req.method ?? 'GET', target, headers, caller, body));
     }
   } catch (err) {
     log.error('lookup request failed unexpectedly', {
@@ -193,6 +198,21 @@ async function serve(
     if (res.headersSent) res.destroy();
     else send(res, errorResult(500, 'internal_error', 'The request could not be completed.'));
   }
+}
+
+/** API Gateway REST refuses payloads over 10 MB; the lookup's bodies are small JSON documents. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** The request body as text (null when there is none), or undefined when it is over MAX_BODY_BYTES. */
+async function readBody(req: IncomingMessage): Promise<string | null | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).byteLength;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return size === 0 ? null : Buffer.concat(chunks).toString('utf8');
 }
 
 function send(res: ServerResponse, result: APIGatewayProxyResult): void {

@@ -5,11 +5,13 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { LOOKUP_ROUTES } from '../../shared/contracts/lookup-routes.js';
+import type { LookupRole } from '../../shared/contracts/lookup-routes.js';
 import { acknowledgeWildcardResource } from '../nag.js';
 import { createLoggedStage } from './rest-api-stage.js';
 
-// The routes (one GET method each, proxied to the lookup function) come from shared/contracts/lookup-routes.ts,
-// which the handler serves; the auditor policy and request validation are derived from them.
+// The routes (one method each, proxied to the lookup function) come from shared/contracts/lookup-routes.ts,
+// which the handler serves; the callers' policies (one per role a route names) and request validation
+// are derived from them.
 export { LOOKUP_ROUTES } from '../../shared/contracts/lookup-routes.js';
 
 export const LOOKUP_STAGE = 'v1';
@@ -33,8 +35,12 @@ export interface LookupApiProps {
 export class LookupApi extends Construct {
   readonly api: apigw.RestApi;
   readonly accessLogGroup: logs.LogGroup;
-  /** Grants execute-api:Invoke on exactly the lookup routes of the deployed stage. */
+  /** Grants execute-api:Invoke on exactly the routes naming the `auditor` role, on the deployed stage. */
   readonly auditorPolicy: iam.ManagedPolicy;
+  /** The same for `legalAdmin`: place, list, read and release legal-hold matters. */
+  readonly legalAdminPolicy: iam.ManagedPolicy;
+  /** The same for `operator`: the discovery ledger. */
+  readonly operatorPolicy: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: LookupApiProps) {
     super(scope, id);
@@ -51,7 +57,7 @@ export class LookupApi extends Construct {
 
     this.api = new apigw.RestApi(this, 'Api', {
       restApiName: `${props.namePrefix}-lookup`,
-      description: 'Claude file archiver lookup API (IAM-authenticated, read-only)',
+      description: 'Claude file archiver lookup API (IAM-authenticated; reads, and legal-hold matters)',
       endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
       defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
       // Access and execution logs need the account-level API Gateway CloudWatch role. It is an
@@ -101,23 +107,36 @@ export class LookupApi extends Construct {
       });
     }
 
-    const routeArns = LOOKUP_ROUTES.map((route) =>
-      // A path parameter becomes "*": one route and method on one stage, any chat or file id.
-      this.api.arnForExecuteApi(route.method, route.resource.replace(/\{[^}]+\}/g, '*'), LOOKUP_STAGE),
+    this.auditorPolicy = this.rolePolicy('AuditorPolicy', 'auditor', 'read the archive: chats, files, downloads');
+    this.legalAdminPolicy = this.rolePolicy(
+      'LegalAdminPolicy',
+      'legalAdmin',
+      'place, list, read and release legal-hold matters',
     );
-    this.auditorPolicy = new iam.ManagedPolicy(this, 'AuditorPolicy', {
-      description: 'Call the Claude file archiver lookup API (read-only routes, this stage only)',
+    this.operatorPolicy = this.rolePolicy('OperatorPolicy', 'operator', 'read the discovery ledger');
+  }
+
+  /** execute-api:Invoke on exactly the routes naming `role`, on this stage. */
+  private rolePolicy(id: string, role: LookupRole, what: string): iam.ManagedPolicy {
+    const routeArns = LOOKUP_ROUTES.filter((route) => (route.roles as readonly LookupRole[]).includes(role)).map(
+      (route) =>
+        // A path parameter becomes "*": one route and method on one stage, any chat, file or matter id.
+        this.api.arnForExecuteApi(route.method, route.resource.replace(/\{[^}]+\}/g, '*'), LOOKUP_STAGE),
+    );
+    const policy = new iam.ManagedPolicy(this, id, {
+      description: `Call the Claude file archiver lookup API as ${role}: ${what} (this stage only)`,
       statements: [
         new iam.PolicyStatement({ sid: 'InvokeLookupRoutes', actions: ['execute-api:Invoke'], resources: routeArns }),
       ],
     });
     for (const arn of routeArns) {
       acknowledgeWildcardResource(
-        this.auditorPolicy,
+        policy,
         arn,
-        'The "*" stands for a path parameter (a chat or file id); the grant is one GET route on one stage of this API.',
+        'The "*" stands for a path parameter (a chat, file or matter id); the grant is one method of one route on one stage of this API.',
       );
     }
+    return policy;
   }
 }
 

@@ -1,8 +1,11 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3DownloadSigner } from '../../shared/archive/s3-archive-store.js';
-import { createDocumentClient, createS3Client } from '../../shared/platform/aws-clients.js';
+import { createDocumentClient, createS3Client, createSqsClient } from '../../shared/platform/aws-clients.js';
+import { DynamoDbMatterStore } from '../../shared/index/dynamodb-holds.js';
+import { createSqsJobSender } from '../../shared/platform/sqs-job-sender.js';
 import type { LookupConfig } from '../../shared/contracts/lambda-environment.js';
 import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
 import { UpstreamDeletionIndex } from '../../shared/index/dynamodb-upstream-deletions.js';
@@ -13,6 +16,7 @@ import { createLookupHandler } from '../../shared/lookup/lookup-http.js';
 export interface LookupClients {
   s3: S3Client;
   doc: DynamoDBDocumentClient;
+  sqs: SQSClient;
 }
 
 /** The lookup function's AWS clients, as configured (SDK defaults in AWS, the endpoint overrides locally). */
@@ -20,6 +24,7 @@ export function createLookupClients(config: LookupConfig): LookupClients {
   return {
     s3: createS3Client({ endpoint: config.LOCAL_S3_ENDPOINT }),
     doc: createDocumentClient({ endpoint: config.LOCAL_DYNAMODB_ENDPOINT }),
+    sqs: createSqsClient({ endpoint: config.LOCAL_SQS_ENDPOINT }),
   };
 }
 
@@ -42,6 +47,12 @@ export function createLookupRuntime(
     },
     downloads: new S3DownloadSigner(clients.s3),
     presignTtlSeconds: config.PRESIGN_TTL_SECONDS,
+    holds: {
+      matters: new DynamoDbMatterStore(clients.doc, config.INDEX_TABLE),
+      work: createSqsJobSender(clients.sqs, config.HOLD_WORK_QUEUE_URL, { maxAttempts: 2 }),
+      releaseDelaySeconds: config.HOLD_RELEASE_DELAY_SECONDS,
+      now: Date.now,
+    },
     log,
   });
 }

@@ -1,3 +1,4 @@
+import type { LegalHoldEntry } from './holds.js';
 import type { FileSource } from './ids.js';
 
 /** Why no copy of a file exists. These are final: retrying cannot produce one. */
@@ -81,6 +82,11 @@ export interface ArchivedRecord extends RecordBase {
   archivedAt: string;
   /** Present only when upstream published two different MD5s; the bytes matched `Content-MD5`. */
   publishedMd5Mismatch?: PublishedMd5Mismatch;
+  /**
+   * The matters holding this version (S3 Object Lock legal hold ON), by matter id. The S3 legal hold
+   * is turned off only when the last one is released (shared/holds/). Absent when none ever held it.
+   */
+  legalHolds?: Record<string, LegalHoldEntry>;
 }
 
 /** Upstream said the file cannot be had; the record is the evidence that it existed and why. */

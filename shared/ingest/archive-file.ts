@@ -29,6 +29,8 @@ import type { Log } from '../platform/telemetry.js';
 import { recordedCreatedAt } from '../upstream/file-metadata.js';
 import type { FileMetadata } from '../upstream/file-metadata.js';
 import type { UpstreamClient } from '../upstream/upstream-client.js';
+import { holdNewCopy } from '../holds/hold-at-ingest.js';
+import type { IngestHolds } from '../holds/hold-at-ingest.js';
 import { recordFinalOutcome, recordIfFinal } from './final-outcome.js';
 import { withInProcessRetries } from './in-process-retry.js';
 
@@ -42,6 +44,8 @@ export interface ArchiveDeps {
   maxAttempts: number;
   /** The most bytes read of a file whose size upstream did not publish (UNSIZED_MAX_MIB). */
   maxUnsizedBytes: number;
+  /** Legal holds at ingest: a copy an active matter selects is held before its record is written. */
+  holds?: IngestHolds;
   log: Log;
   now?: () => number;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -238,6 +242,13 @@ async function archiveClaimed(
     archivedAt: new Date((deps.now ?? Date.now)()).toISOString(),
     ...(mismatch ? { publishedMd5Mismatch: mismatch } : {}),
   };
+  // The object is committed: hold it for every active matter that selects it, then record it with
+  // its holds. A failure here leaves the file claimed and retried; the retry adopts the object.
+  const legalHolds = deps.holds ? await holdNewCopy(record, record, deps.holds, record.archivedAt, signal) : undefined;
+  if (legalHolds) {
+    record.legalHolds = legalHolds;
+    deps.log.info('held at ingest for active matters', { key, matters: Object.keys(legalHolds) });
+  }
   return {
     kind: 'archived',
     record: await deps.index.markArchived(record, delivery.owner),

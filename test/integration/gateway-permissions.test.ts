@@ -181,8 +181,10 @@ describe('the lookup role on a real S3 (RADOS Gateway)', () => {
     const config = loadConfig(LookupConfigSchema, {
       ARCHIVE_BUCKET: stack.bucket,
       INDEX_TABLE: stack.table,
+      HOLD_WORK_QUEUE_URL: stack.queues.queueUrl,
       LOCAL_S3_ENDPOINT: stack.archive.endpoint,
       LOCAL_DYNAMODB_ENDPOINT: stack.aws.dynamodbEndpoint,
+      LOCAL_SQS_ENDPOINT: stack.aws.sqsEndpoint,
     });
     const clients = createLookupClients(config);
     clients.s3.destroy();

@@ -3,6 +3,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLookupHandler } from '../../shared/lookup/lookup-http.js';
 import { LOCAL_CALLER_HEADER, startLookupServer } from '../../local/lookup-server.js';
+import { DynamoDbMatterStore } from '../../shared/index/dynamodb-holds.js';
 import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
 import { S3DownloadSigner } from '../../shared/archive/s3-archive-store.js';
 import { serializeJob } from '../../shared/contracts/job.js';
@@ -53,6 +54,13 @@ const noDiscovery = {
   listLedger: async () => ({ runs: [], nextCursor: undefined }),
   getUpstreamDeletions: async () => [],
 };
+/** The holds of the handlers built here, which serve only the file routes: a send would be a bug. */
+const unusedHolds = () => ({
+  matters: new DynamoDbMatterStore(stack.aws.ddb, stack.table),
+  work: { send: () => Promise.reject(new Error('these tests queue no hold work')) },
+  releaseDelaySeconds: 0,
+  now: Date.now,
+});
 
 async function get(path: string, caller = AUDITOR) {
   const res = await request(`${server.url}${path}`, { headers: { [LOCAL_CALLER_HEADER]: caller } });
@@ -180,6 +188,7 @@ describe('GET /files/{fileId}/content', () => {
       discovery: noDiscovery,
       downloads: new S3DownloadSigner(stack.aws.s3rver),
       presignTtlSeconds: 1,
+      holds: unusedHolds(),
       log: captureLog,
     });
     const res = await shortLived({
@@ -208,6 +217,7 @@ describe('errors and the access trail', () => {
       discovery: noDiscovery,
       downloads: new S3DownloadSigner(stack.aws.s3rver),
       presignTtlSeconds: 300,
+      holds: unusedHolds(),
       log: captureLog,
     });
     const res = await broken({

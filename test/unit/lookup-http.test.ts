@@ -7,6 +7,7 @@ import type { LedgerRecord } from '../../shared/contracts/discovery-ledger.js';
 import { InvalidCursorError } from '../../shared/platform/errors.js';
 import { MemoryArchiveStore } from './fakes/memory-archive-store.js';
 import { MemoryFileIndex } from './fakes/memory-file-index.js';
+import { memoryMatterDeps } from './fakes/memory-holds.js';
 import { recordingTelemetry } from './fakes/recording-telemetry.js';
 
 const FILE = 'claude_gen_file_01Http';
@@ -69,6 +70,7 @@ async function lookup() {
   };
   await index.markArchived(record, 'seed');
   const telemetry = recordingTelemetry();
+  const holds = memoryMatterDeps();
   const deletion = {
     id: CHAT,
     kind: 'chat' as const,
@@ -91,10 +93,12 @@ async function lookup() {
       discovery,
       downloads: new MemoryArchiveStore(),
       presignTtlSeconds: 300,
+      holds,
       log: telemetry.log,
     }),
     index,
     deletion,
+    holds,
     ...telemetry,
   };
 }
