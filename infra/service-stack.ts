@@ -250,6 +250,28 @@ export class ServiceStack extends Stack {
       logRetention: props.logRetention,
     });
 
+    // The operator's direct AWS calls (the archiver CLI's status, dlq and reindex commands), next to
+    // its lookup routes (the discovery runs) that LookupApi put in the same policy:
+    // - status: queue depths (sqs:GetQueueAttributes on both queues), poller leases and budget items
+    //   (GetItem) and, with --files, the file counts (a Scan: dynamodb-file-counts.ts);
+    // - dlq list / redrive: receive and release dead letters (ReceiveMessage; ChangeMessageVisibilityBatch
+    //   is authorized as sqs:ChangeMessageVisibility), read the file's record (GetItem), reset it to
+    //   pending (UpdateItem), send the job back (ingest queue SendMessage), delete the dead letter;
+    //   both queues are under the pipeline key (receive: kms:Decrypt; send: kms:GenerateDataKey);
+    // - reindex: reads file items page by page (Scan), writes their search keys (UpdateItem) and its
+    //   checkpoint item (PutItem, GetItem).
+    // Never DeleteItem: the access trail and the index are evidence.
+    const operator = this.lookupApi.operatorPolicy;
+    grantItemAccess(table, operator, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Scan');
+    queue.grants.actions(operator, ['sqs:GetQueueAttributes', 'sqs:SendMessage'], {
+      keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    });
+    deadLetterQueue.grants.actions(
+      operator,
+      ['sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage'],
+      { keyActions: ['kms:Decrypt'] },
+    );
+
     this.webhook = new WebhookIngress(this, 'Webhook', {
       entry: HANDLER_ENTRIES.webhook,
       projectRoot: PROJECT_ROOT,
@@ -325,17 +347,18 @@ export class ServiceStack extends Stack {
     new CfnOutput(this, 'AuditorPolicyArn', {
       value: this.lookupApi.auditorPolicy.managedPolicyArn,
       exportName: `${namePrefix}-auditor-policy-arn`,
-      description: 'Attach to an auditor role or permission set to allow calling the lookup API',
+      description: "Attach to an auditor's role or permission set: search, read, download, verify, the access trail",
     });
     new CfnOutput(this, 'LegalAdminPolicyArn', {
       value: this.lookupApi.legalAdminPolicy.managedPolicyArn,
       exportName: `${namePrefix}-legal-admin-policy-arn`,
-      description: 'Attach to the role of whoever places and releases legal holds (POST/DELETE /holds)',
+      description: "Attach to a legal admin's role or permission set: the auditor's routes plus holds and exports",
     });
     new CfnOutput(this, 'OperatorPolicyArn', {
       value: this.lookupApi.operatorPolicy.managedPolicyArn,
       exportName: `${namePrefix}-operator-policy-arn`,
-      description: 'Attach to an operator role to allow reading the discovery ledger through the lookup API',
+      description:
+        "Attach to an operator's role or permission set: status, dead letters, redrive, reindex, discovery runs",
     });
     new CfnOutput(this, 'JobProducerPolicyArn', {
       value: jobProducerPolicy.managedPolicyArn,

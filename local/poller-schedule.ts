@@ -18,10 +18,14 @@ export function startPollerSchedule(
   opts: { timeoutMs: number; log: Log },
 ): { stop(graceMs?: number): Promise<void> } {
   const running = new Set<Promise<unknown>>();
+  // Once stopping, every running invocation is told its time is up, as Lambda's clock would at the end of
+  // its limit: the poller stops at its next check and still writes its ledger record and releases its
+  // lease, before the stack closes the servers under it.
+  let stopping = false;
   const invoke = (p: ScheduledPoller) => {
     const deadline = Date.now() + opts.timeoutMs;
     const run = p
-      .run({ getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) })
+      .run({ getRemainingTimeInMillis: () => (stopping ? 0 : Math.max(0, deadline - Date.now())) })
       .then((outcome) => {
         if (outcome.kind === 'ran') {
           const l = outcome.ledger;
@@ -43,6 +47,7 @@ export function startPollerSchedule(
   return {
     /** Stops scheduling; waits up to `graceMs` for running runs (a run cut short resumes at the next start). */
     async stop(graceMs = 10_000) {
+      stopping = true;
       for (const t of timers) clearInterval(t);
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([Promise.allSettled([...running]), new Promise((r) => (timer = setTimeout(r, graceMs)))]);

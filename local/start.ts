@@ -232,8 +232,12 @@ async function main(): Promise<void> {
       `${reason}: stopping; running jobs may finish for up to ${SHUTDOWN_GRACE_MS / 1000} s ` +
         '(Ctrl-C again stops at once)',
     );
-    await schedule.stop();
-    const { unfinishedBatches } = await eventSource.stop({ graceMs: SHUTDOWN_GRACE_MS });
+    // Both stop taking work at once: waiting for the pollers first would let the event source take new
+    // jobs for as long as a poller run takes to end.
+    const [, { unfinishedBatches }] = await Promise.all([
+      schedule.stop(),
+      eventSource.stop({ graceMs: SHUTDOWN_GRACE_MS }),
+    ]);
     if (unfinishedBatches > 0) {
       log.warn(
         `${unfinishedBatches} batch(es) still running: their jobs stay queued and are retried at the next start`,

@@ -4,14 +4,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { LOOKUP_ROUTES } from '../../shared/contracts/lookup-routes.js';
-import type { LookupRole } from '../../shared/contracts/lookup-routes.js';
+import { LOOKUP_ROUTES, type LookupRole } from '../../shared/contracts/lookup-routes.js';
 import { acknowledgeWildcardResource } from '../nag.js';
 import { createLoggedStage } from './rest-api-stage.js';
 
 // The routes (one method each, proxied to the lookup function) come from shared/contracts/lookup-routes.ts,
-// which the handler serves; the callers' policies (one per role a route names) and request validation
-// are derived from them.
+// which the handler serves; the role policies and request validation are derived from them.
 export { LOOKUP_ROUTES } from '../../shared/contracts/lookup-routes.js';
 
 export const LOOKUP_STAGE = 'v1';
@@ -35,11 +33,11 @@ export interface LookupApiProps {
 export class LookupApi extends Construct {
   readonly api: apigw.RestApi;
   readonly accessLogGroup: logs.LogGroup;
-  /** Grants execute-api:Invoke on exactly the routes naming the `auditor` role, on the deployed stage. */
+  /** Grants execute-api:Invoke on exactly the routes whose roles include `auditor`, on the deployed stage. */
   readonly auditorPolicy: iam.ManagedPolicy;
-  /** The same for `legalAdmin`: place, list, read and release legal-hold matters. */
+  /** The same for `legalAdmin`. */
   readonly legalAdminPolicy: iam.ManagedPolicy;
-  /** The same for `operator`: the discovery ledger. */
+  /** The same for `operator`; the service stack adds the operator's queue and table grants to it. */
   readonly operatorPolicy: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: LookupApiProps) {
@@ -107,36 +105,44 @@ export class LookupApi extends Construct {
       });
     }
 
-    this.auditorPolicy = this.rolePolicy('AuditorPolicy', 'auditor', 'read the archive: chats, files, downloads');
-    this.legalAdminPolicy = this.rolePolicy(
-      'LegalAdminPolicy',
-      'legalAdmin',
-      'place, list, read and release legal-hold matters',
-    );
-    this.operatorPolicy = this.rolePolicy('OperatorPolicy', 'operator', 'read the discovery ledger');
-  }
-
-  /** execute-api:Invoke on exactly the routes naming `role`, on this stage. */
-  private rolePolicy(id: string, role: LookupRole, what: string): iam.ManagedPolicy {
-    const routeArns = LOOKUP_ROUTES.filter((route) => (route.roles as readonly LookupRole[]).includes(role)).map(
-      (route) =>
-        // A path parameter becomes "*": one route and method on one stage, any chat, file or matter id.
-        this.api.arnForExecuteApi(route.method, route.resource.replace(/\{[^}]+\}/g, '*'), LOOKUP_STAGE),
-    );
-    const policy = new iam.ManagedPolicy(this, id, {
-      description: `Call the Claude file archiver lookup API as ${role}: ${what} (this stage only)`,
-      statements: [
-        new iam.PolicyStatement({ sid: 'InvokeLookupRoutes', actions: ['execute-api:Invoke'], resources: routeArns }),
-      ],
-    });
-    for (const arn of routeArns) {
-      acknowledgeWildcardResource(
-        policy,
-        arn,
-        'The "*" stands for a path parameter (a chat, file or matter id); the grant is one method of one route on one stage of this API.',
+    // One managed policy per role (shared/contracts/lookup-routes.ts): execute-api:Invoke on exactly the
+    // routes that list the role. A path parameter becomes "*": one route and method on one stage, any id.
+    // IAM for API Gateway: execute-api:Invoke on arn:aws:execute-api:region:account:api-id/stage/METHOD/path
+    // ("Control access for invoking an API", API Gateway Developer Guide).
+    const policyFor = (role: LookupRole, id: string, description: string): iam.ManagedPolicy => {
+      const routeArns = LOOKUP_ROUTES.filter((route) => (route.roles as readonly LookupRole[]).includes(role)).map(
+        (route) => this.api.arnForExecuteApi(route.method, route.resource.replace(/\{[^}]+\}/g, '*'), LOOKUP_STAGE),
       );
-    }
-    return policy;
+      const policy = new iam.ManagedPolicy(this, id, {
+        description,
+        statements: [
+          new iam.PolicyStatement({ sid: 'InvokeLookupRoutes', actions: ['execute-api:Invoke'], resources: routeArns }),
+        ],
+      });
+      for (const arn of routeArns) {
+        acknowledgeWildcardResource(
+          policy,
+          arn,
+          'The "*" stands for a path parameter (a chat, file or matter id); the grant is one route on one stage of this API.',
+        );
+      }
+      return policy;
+    };
+    this.auditorPolicy = policyFor(
+      'auditor',
+      'AuditorPolicy',
+      'Auditor: search, read, download and verify archived files, read the access trail (lookup API, this stage only)',
+    );
+    this.legalAdminPolicy = policyFor(
+      'legalAdmin',
+      'LegalAdminPolicy',
+      "Legal admin: the auditor's lookup routes plus legal holds and exports (lookup API, this stage only)",
+    );
+    this.operatorPolicy = policyFor(
+      'operator',
+      'OperatorPolicy',
+      'Operator: discovery runs on the lookup API; status, dead letters, redrive and reindex on the queues and index',
+    );
   }
 }
 

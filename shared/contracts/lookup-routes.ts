@@ -1,30 +1,40 @@
 /**
+ * Who may call a route. The stack ships one IAM managed policy per role, built from this table
+ * (infra/constructs/lookup-rest-api.ts), so a new route only declares its roles:
+ * - `auditor`: search, read, download, verify, the access trail;
+ * - `legalAdmin`: everything an auditor may call, plus holds and exports (a route an auditor may call
+ *   lists `legalAdmin` too: test/unit/lookup-routes.test.ts checks it);
+ * - `operator`: the discovery runs (status, dead letters, redrive and reindex are direct AWS calls of
+ *   the CLI, granted by the operator policy in infra/service-stack.ts).
+ */
+export const LOOKUP_ROLES = ['auditor', 'legalAdmin', 'operator'] as const;
+export type LookupRole = (typeof LOOKUP_ROLES)[number];
+
+const AUDIT_READ = ['auditor', 'legalAdmin'] as const;
+
+/**
  * The lookup API's routes, defined once: the handler's dispatch table is keyed by them (a route
  * without a handler does not compile), the CDK app creates one IAM-authorized method per route (and
- * the auditor policy from them), the local server matches them, and a test keeps the OpenAPI
+ * the role policies from them), the local server matches them, and a test keeps the OpenAPI
  * document in step with the handler's table.
  */
 export const LOOKUP_ROUTES = [
-  { method: 'GET', resource: '/chats/{chatId}/files', query: ['limit', 'cursor'], roles: ['auditor'] },
-  { method: 'GET', resource: '/files/{fileId}', query: [], roles: ['auditor'] },
-  { method: 'GET', resource: '/files/{fileId}/content', query: [], roles: ['auditor'] },
-  { method: 'GET', resource: '/discovery/{source}/runs', query: ['limit', 'cursor'], roles: ['auditor', 'operator'] },
-  // Legal holds (shared/holds/): placing and releasing a matter is the legal admin's; anyone who may
-  // read the archive may see which matters hold it.
+  { method: 'GET', resource: '/chats/{chatId}/files', query: ['limit', 'cursor'], roles: AUDIT_READ },
+  { method: 'GET', resource: '/files/{fileId}', query: [], roles: AUDIT_READ },
+  { method: 'GET', resource: '/files/{fileId}/content', query: [], roles: AUDIT_READ },
+  { method: 'GET', resource: '/discovery/{source}/runs', query: ['limit', 'cursor'], roles: ['operator'] },
+  // Legal holds (shared/holds/): placing and releasing a matter is the legal admin's; whoever may
+  // read the archive may see which matters hold it, and why.
   { method: 'POST', resource: '/holds', query: [], roles: ['legalAdmin'] },
-  { method: 'GET', resource: '/holds', query: [], roles: ['auditor', 'legalAdmin'] },
-  { method: 'GET', resource: '/holds/{matterId}', query: [], roles: ['auditor', 'legalAdmin'] },
+  { method: 'GET', resource: '/holds', query: [], roles: AUDIT_READ },
+  { method: 'GET', resource: '/holds/{matterId}', query: [], roles: AUDIT_READ },
   { method: 'DELETE', resource: '/holds/{matterId}', query: [], roles: ['legalAdmin'] },
 ] as const satisfies readonly {
   method: 'GET' | 'POST' | 'DELETE';
   resource: string;
   query: readonly string[];
-  /** Who may call the route: each role's IAM managed policy is built from the routes naming it. */
   roles: readonly LookupRole[];
 }[];
-
-/** The callers of the lookup API, one IAM managed policy each (infra/constructs/lookup-rest-api.ts). */
-export type LookupRole = 'auditor' | 'legalAdmin' | 'operator';
 
 export type LookupRoute = (typeof LOOKUP_ROUTES)[number];
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { POLLER_SOURCES, type PollerSource } from '../../shared/contracts/discovery-ledger.js';
+import { LOOKUP_ROUTES, type LookupRole } from '../../shared/contracts/lookup-routes.js';
 import {
   asArray,
   logicalIdOf,
@@ -59,6 +60,8 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       ),
       [logicalIdOf(service.lookupApi.api.node.findChild('CloudWatchRole'))]: 'API Gateway logging role',
       [logicalIdOf(service.lookupApi.auditorPolicy)]: 'auditor policy',
+      [logicalIdOf(service.lookupApi.legalAdminPolicy)]: 'legal admin policy',
+      [logicalIdOf(service.lookupApi.operatorPolicy)]: 'operator policy',
       [logicalIdOf(service.node.findChild('JobProducerPolicy'))]: 'job producer policy',
     };
     const restApiId = logicalIdOf(service.lookupApi.api);
@@ -84,7 +87,7 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       )
         return 'archive objects';
       const route = new RegExp(
-        `^${escapeRegExp(partitionJoin(':execute-api:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':', { Ref: restApiId }, 'ROUTE')).replace('ROUTE', '(/v1/GET/[^"]+)')}$`,
+        `^${escapeRegExp(partitionJoin(':execute-api:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':', { Ref: restApiId }, 'ROUTE')).replace('ROUTE', '(/v1/[A-Z]+/[^"]+)')}$`,
       ).exec(text)?.[1];
       if (route) return `lookup API ${route}`;
       const awsManaged =
@@ -169,6 +172,12 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
     ];
     return docs.flatMap(statementsOf);
   }
+
+  /** `lookup API /v1/GET/files/* execute-api:Invoke` for each route whose roles include `role`. */
+  const routeGrants = (role: LookupRole) =>
+    LOOKUP_ROUTES.filter((r) => (r.roles as readonly LookupRole[]).includes(role)).map(
+      (r) => `lookup API /v1/${r.method}${r.resource.replace(/\{[^}]+\}/g, '*')} execute-api:Invoke`,
+    );
 
   const LOGS_AND_TRACES = (fn: 'ingest' | 'lookup' | 'webhook' | PollerSource) => [
     `${fn} log group logs:CreateLogStream`,
@@ -260,11 +269,26 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       ]),
     ),
     'API Gateway logging role': ['attaches AWS managed policy service-role/AmazonAPIGatewayPushToCloudWatchLogs'],
-    'auditor policy': [
-      'lookup API /v1/GET/chats/*/files execute-api:Invoke',
-      'lookup API /v1/GET/discovery/*/runs execute-api:Invoke',
-      'lookup API /v1/GET/files/* execute-api:Invoke',
-      'lookup API /v1/GET/files/*/content execute-api:Invoke',
+    // The role policies: execute-api:Invoke on the routes that list the role (shared/contracts/lookup-routes.ts;
+    // test/infra/role-policies.test.ts runs them through the IAM policy simulator route by route).
+    'auditor policy': routeGrants('auditor'),
+    'legal admin policy': routeGrants('legalAdmin'),
+    'operator policy': [
+      ...routeGrants('operator'),
+      // status, dlq list / redrive, reindex (see the operator policy in infra/service-stack.ts).
+      'index table dynamodb:GetItem',
+      'index table dynamodb:PutItem',
+      'index table dynamodb:UpdateItem',
+      'index table dynamodb:Scan',
+      'archive key kms:Decrypt',
+      'ingest queue sqs:GetQueueAttributes',
+      'ingest queue sqs:SendMessage',
+      'dead-letter queue sqs:GetQueueAttributes',
+      'dead-letter queue sqs:ReceiveMessage',
+      'dead-letter queue sqs:ChangeMessageVisibility',
+      'dead-letter queue sqs:DeleteMessage',
+      'pipeline key kms:Decrypt',
+      'pipeline key kms:GenerateDataKey',
     ],
     'job producer policy': [
       'ingest queue sqs:SendMessage',

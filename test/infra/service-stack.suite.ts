@@ -10,8 +10,16 @@ import {
 } from '../../shared/contracts/lambda-environment.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES, WEBHOOK_OUTCOMES } from '../../shared/contracts/metric-names.js';
 import { LOOKUP_ROUTES, LOOKUP_STAGE } from '../../infra/constructs/lookup-rest-api.js';
+import type { LookupRole } from '../../shared/contracts/lookup-routes.js';
 import { SMOKE_STACK_OUTPUTS, stackNamesOf } from '../../smoke/smoke-target.js';
-import { logicalIdOf, onlyResource, resourcesOf, statementsOf, type ArchiverSynths } from './archiver-fixture.js';
+import {
+  asArray,
+  logicalIdOf,
+  onlyResource,
+  resourcesOf,
+  statementsOf,
+  type ArchiverSynths,
+} from './archiver-fixture.js';
 
 /** Template properties of the stateless stack: functions, API, auditor access, alarms, dashboard. */
 export function describeServiceStack({ defaults, custom }: ArchiverSynths): void {
@@ -292,31 +300,46 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       const routes = permissions.map((p) => {
         expect(p.Properties['Principal']).toBe('apigateway.amazonaws.com');
         const arn = JSON.stringify(p.Properties['SourceArn']);
-        expect(arn).toContain(`${stageRef},"/GET/`);
-        return arn.slice(arn.indexOf('/GET/') + 4, arn.lastIndexOf('"'));
+        const route = new RegExp(`${escapeRegExp(stageRef)},"/([A-Z]+)(/[^"]*)"`).exec(arn);
+        expect(route, arn).not.toBeNull();
+        return `${route?.[1]} ${route?.[2]}`;
       });
-      expect(routes.sort()).toEqual(LOOKUP_ROUTES.map((r) => r.resource.replace(/\{[^}]+\}/g, '*')).sort());
+      expect(routes.sort()).toEqual(
+        LOOKUP_ROUTES.map((r) => `${r.method} ${r.resource.replace(/\{[^}]+\}/g, '*')}`).sort(),
+      );
     });
   });
 
-  describe('auditor access', () => {
-    it('is a managed policy allowing execute-api:Invoke on exactly the lookup routes of the stage, exported', () => {
-      const policy = onlyResource(t, 'AWS::IAM::ManagedPolicy', 'LookupApiAuditorPolicy').Properties;
-      const statements = statementsOf(policy['PolicyDocument']);
-      expect(statements).toHaveLength(1);
-      expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: 'execute-api:Invoke' });
-      const suffixes = ((statements[0] ?? {})['Resource'] as unknown[]).map((arn) => {
-        const parts = JSON.stringify(arn);
-        return parts.slice(parts.lastIndexOf('"/') + 1, parts.lastIndexOf('"'));
-      });
-      expect(suffixes.sort()).toEqual(
-        LOOKUP_ROUTES.map((r) => `/${LOOKUP_STAGE}/GET${r.resource.replace(/\{[^}]+\}/g, '*')}`).sort(),
-      );
-      t.hasOutput('AuditorPolicyArn', {
-        Value: { Ref: logicalIdOf(defaults.service.lookupApi.auditorPolicy) },
-        Export: { Name: 'claude-file-archiver-dev-auditor-policy-arn' },
-      });
-    });
+  describe('role policies', () => {
+    it.each([
+      ['auditor', 'LookupApiAuditorPolicy', 'AuditorPolicyArn', 'auditor-policy-arn'],
+      ['legalAdmin', 'LookupApiLegalAdminPolicy', 'LegalAdminPolicyArn', 'legal-admin-policy-arn'],
+      ['operator', 'LookupApiOperatorPolicy', 'OperatorPolicyArn', 'operator-policy-arn'],
+    ] as const)(
+      '%s: a managed policy allowing execute-api:Invoke on exactly the routes of its role on the stage, exported',
+      (role, id, output, exportName) => {
+        const policy = onlyResource(t, 'AWS::IAM::ManagedPolicy', id);
+        const statements = statementsOf(policy.Properties['PolicyDocument']).filter((s) =>
+          asArray(s.Action).includes('execute-api:Invoke'),
+        );
+        expect(statements).toHaveLength(1);
+        expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: 'execute-api:Invoke' });
+        const suffixes = asArray(statements[0]?.['Resource'] ?? []).map((arn) => {
+          const parts = JSON.stringify(arn);
+          return parts.slice(parts.lastIndexOf('"/') + 1, parts.lastIndexOf('"'));
+        });
+        const expected = LOOKUP_ROUTES.filter((r) => (r.roles as readonly LookupRole[]).includes(role)).map(
+          (r) => `/${LOOKUP_STAGE}/${r.method}${r.resource.replace(/\{[^}]+\}/g, '*')}`,
+        );
+        expect(expected.length).toBeGreaterThan(0);
+        expect(suffixes.sort()).toEqual(expected.sort());
+        const logicalId = Object.keys(resourcesOf(t, 'AWS::IAM::ManagedPolicy')).find((k) => k.startsWith(id));
+        t.hasOutput(output, {
+          Value: { Ref: logicalId },
+          Export: { Name: `claude-file-archiver-dev-${exportName}` },
+        });
+      },
+    );
   });
 
   describe('alarms', () => {
@@ -551,4 +574,8 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       expect(Object.keys(t.findOutputs(SMOKE_STACK_OUTPUTS.service))).toEqual([SMOKE_STACK_OUTPUTS.service]);
     });
   });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -122,6 +122,9 @@ export class CloudFormationResolver {
         return this.attribute(stackName, name, 'KeyId');
       case 'AWS::SecretsManager::Secret':
         return this.attribute(stackName, name, 'Id');
+      case 'AWS::ApiGateway::RestApi':
+        // A REST API's Ref is its id: ten lowercase letters and digits, the first part of its execute-api ARN.
+        return fakeUuid(`${stackName}/${name}`).replace(/-/g, '').slice(0, 10);
       default:
         return this.physicalName(stackName, name);
     }

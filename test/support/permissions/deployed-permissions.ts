@@ -2,6 +2,7 @@ import type { IConstruct } from 'constructs';
 import { logicalIdOf, synthArchiver, type SynthesizedArchiver } from '../../infra/archiver-fixture.js';
 import { POLLER_SOURCES, type PollerSource } from '../../../shared/contracts/discovery-ledger.js';
 import { CloudFormationResolver, type CfnTemplate } from './cloudformation-resolver.js';
+import type { LookupRole } from '../../../shared/contracts/lookup-routes.js';
 
 /**
  * What the CDK app grants, as a deployment would have it: the identity policies of each function's
@@ -16,12 +17,17 @@ export interface DeployedPermissions {
   resources: Record<ResourceName, DeployedResource>;
   /** Key policies by key ARN. */
   keyPolicies: Record<string, PolicyDocument>;
+  /** The lookup API's execute-api ARN prefix, `arn:aws:execute-api:<region>:<account>:<api id>`. */
+  lookupApiArn: string;
 }
 
 /** A discovery poller function's role, by the poller's source. */
 export type PollerPrincipal = `poller:${PollerSource}`;
-/** The identities whose calls the suite checks: the functions' roles and a job producer holding JobProducerPolicy. */
-export type PrincipalName = 'ingest' | 'lookup' | 'webhook' | 'jobProducer' | PollerPrincipal;
+/**
+ * The identities whose calls the suite checks: the functions' roles, a job producer holding
+ * JobProducerPolicy, and people holding one of the role policies (LookupApi: auditor, legal admin, operator).
+ */
+export type PrincipalName = 'ingest' | 'lookup' | 'webhook' | 'jobProducer' | PollerPrincipal | LookupRole;
 
 export const pollerPrincipal = (source: PollerSource): PollerPrincipal => `poller:${source}`;
 /** The data stack's resources the functions are given (by environment variable) and use. */
@@ -128,6 +134,16 @@ export function deployedPermissionsOf(app: SynthesizedArchiver): DeployedPermiss
   if (producerPolicies.length !== 1)
     throw new Error(`expected one JobProducerPolicy, found ${producerPolicies.length}`);
   const [producerId, producer] = producerPolicies[0] as [string, { Properties?: Record<string, unknown> }];
+
+  /** A person (an assumed role) whose only policy is the managed policy `construct`. */
+  function holderOf(construct: IConstruct, roleName: string): DeployedPrincipal {
+    const id = logicalIdOf(construct);
+    return {
+      arn: `arn:aws:iam::${FAKE_ACCOUNT}:role/${roleName}`,
+      policies: [{ name: id, policy: policy(serviceStack, serviceResources[id]?.Properties?.['PolicyDocument']) }],
+      environment: undefined,
+    };
+  }
 
   function keyOf(stack: string, raw: unknown): string | undefined {
     if (raw === undefined) return undefined;
@@ -249,8 +265,12 @@ export function deployedPermissionsOf(app: SynthesizedArchiver): DeployedPermiss
         policies: [{ name: producerId, policy: policy(serviceStack, producer.Properties?.['PolicyDocument']) }],
         environment: undefined,
       },
+      auditor: holderOf(app.service.lookupApi.auditorPolicy, 'auditor'),
+      legalAdmin: holderOf(app.service.lookupApi.legalAdminPolicy, 'legal-admin'),
+      operator: holderOf(app.service.lookupApi.operatorPolicy, 'operator'),
     },
     resources,
     keyPolicies,
+    lookupApiArn: `arn:aws:execute-api:${FAKE_REGION}:${FAKE_ACCOUNT}:${cfn.resolveString(serviceStack, { Ref: logicalIdOf(app.service.lookupApi.api) })}`,
   };
 }
