@@ -110,16 +110,18 @@ export class LookupApi extends Construct {
     // IAM for API Gateway: execute-api:Invoke on arn:aws:execute-api:region:account:api-id/stage/METHOD/path
     // ("Control access for invoking an API", API Gateway Developer Guide).
     const policyFor = (role: LookupRole, id: string, description: string): iam.ManagedPolicy => {
-      const routeArns = LOOKUP_ROUTES.filter((route) => (route.roles as readonly LookupRole[]).includes(role)).map(
-        (route) => this.api.arnForExecuteApi(route.method, route.resource.replace(/\{[^}]+\}/g, '*'), LOOKUP_STAGE),
-      );
+      const routes = LOOKUP_ROUTES.filter((route) => (route.roles as readonly LookupRole[]).includes(role));
+      const arnOf = (route: (typeof routes)[number]) =>
+        this.api.arnForExecuteApi(route.method, route.resource.replace(/\{[^}]+\}/g, '*'), LOOKUP_STAGE);
+      const routeArns = routes.map(arnOf);
       const policy = new iam.ManagedPolicy(this, id, {
         description,
         statements: [
           new iam.PolicyStatement({ sid: 'InvokeLookupRoutes', actions: ['execute-api:Invoke'], resources: routeArns }),
         ],
       });
-      for (const arn of routeArns) {
+      // Only a route with a path parameter has a "*" to acknowledge (`/holds` has none).
+      for (const arn of routes.filter((route) => route.resource.includes('{')).map(arnOf)) {
         acknowledgeWildcardResource(
           policy,
           arn,

@@ -224,7 +224,13 @@ async function dispatch(event: APIGatewayProxyEvent, deps: LookupDeps): Promise<
     throw new RequestRejectedError('method_not_allowed', `Only ${METHODS.join(', ')} is supported.`);
   }
   const key = `${event.httpMethod} ${event.resource}`;
-  if (!Object.hasOwn(LOOKUP_HANDLERS, key)) throw new RequestRejectedError('not_found', 'No such route.');
+  if (!Object.hasOwn(LOOKUP_HANDLERS, key)) {
+    const allowed = LOOKUP_ROUTES.filter((r) => r.resource === event.resource).map((r) => r.method);
+    if (allowed.length > 0) {
+      throw new RequestRejectedError('method_not_allowed', `Only ${allowed.join(', ')} is supported here.`);
+    }
+    throw new RequestRejectedError('not_found', 'No such route.');
+  }
   const route = LOOKUP_HANDLERS[key as RouteKey];
   const path = parseInput(route.path, event.pathParameters ?? {}, true);
   const query = parseInput(route.query, event.queryStringParameters ?? {}, false);

@@ -176,8 +176,8 @@ describe('deployed permission checks', () => {
       expect.stringMatching(
         /lookup role is not allowed dynamodb:UpdateItem on arn:aws:dynamodb:us-east-1:111122223333:table\//,
       ),
+      // (kms:Decrypt on the pipeline key it holds: it sends legal-hold work to the queue.)
       expect.stringMatching(/lookup role is not allowed sqs:ReceiveMessage on arn:aws:sqs:/),
-      expect.stringMatching(/lookup role is not allowed kms:Decrypt on arn:aws:kms:.* SQS ReceiveMessage/),
       expect.stringMatching(/jobProducer role is not allowed sqs:SendMessage on arn:aws:sqs:.*DeadLetterQueue/),
     ]);
   });
@@ -397,7 +397,7 @@ describe('deployed permission checks of the webhook role', () => {
     ]);
   });
 
-  it("only the webhook role and the Files API poller (its file-item batch reads: see the pollers' test) carry a dynamodb:LeadingKeys condition (a new one needs its own test)", () => {
+  it("only the webhook role, the Files API poller (its file-item batch reads: see the pollers' test), and the ingest and lookup roles (legal-hold matters: see the holds test) carry a dynamodb:LeadingKeys condition (a new one needs its own test)", () => {
     const conditioned = Object.entries(deployed.principals)
       .filter(([, p]) =>
         p.policies.some(({ policy }) =>
@@ -405,6 +405,66 @@ describe('deployed permission checks of the webhook role', () => {
         ),
       )
       .map(([name]) => name);
-    expect(conditioned).toEqual(['webhook', 'poller:files_api']);
+    expect(conditioned).toEqual(['ingest', 'lookup', 'webhook', 'poller:files_api']);
+  });
+});
+
+describe('deployed permission checks of legal holds', () => {
+  const MATTER = 'MATTER';
+  it('allow the ingest role what a sweep and a hold at ingest do: a Scan page, the matters, a legal hold on an archived version', async () => {
+    const result = await checkCalls(
+      [
+        call('ingest', 'DynamoDB', 'Scan', { TableName: 'local-table' }),
+        call('ingest', 'DynamoDB', 'Query', items([MATTER])),
+        call('ingest', 'S3', 'PutObjectLegalHold', { ...object, VersionId: 'v1' }),
+        call('ingest', 'S3', 'PutObjectLegalHold', object),
+      ],
+      deployed,
+    );
+    expect(result.denials).toEqual([]);
+  });
+
+  it('refuse the ingest role a legal hold outside the archive layout, reading one, and a Query of any other partition', async () => {
+    const result = await checkCalls(
+      [
+        call('ingest', 'S3', 'PutObjectLegalHold', { Bucket: 'local-bucket', Key: 'elsewhere/file_1' }),
+        call('ingest', 'S3', 'GetObjectLegalHold', object),
+        call('ingest', 'DynamoDB', 'Query', items(['FILE#file_1'])),
+      ],
+      deployed,
+    );
+    expect(result.denials).toEqual([
+      expect.stringMatching(/ingest role is not allowed s3:PutObjectLegalHold on arn:aws:s3:::.*\/elsewhere\/file_1/),
+      expect.stringMatching(/ingest role is not allowed s3:GetObjectLegalHold on arn:aws:s3:::/),
+      expect.stringMatching(/ingest role is not allowed dynamodb:Query on arn:aws:dynamodb:/),
+    ]);
+  });
+
+  it('allow the lookup role to write a matter and queue its sweep, and nothing more: no other item, no legal hold, no dead-letter queue', async () => {
+    const allowed = await checkCalls(
+      [
+        call('lookup', 'DynamoDB', 'PutItem', items([MATTER])),
+        call('lookup', 'DynamoDB', 'UpdateItem', items([MATTER])),
+        call('lookup', 'DynamoDB', 'Query', items([MATTER])),
+        call('lookup', 'SQS', 'SendMessage', { QueueUrl: QUEUE }),
+      ],
+      deployed,
+    );
+    expect(allowed.denials).toEqual([]);
+    const refused = await checkCalls(
+      [
+        call('lookup', 'DynamoDB', 'PutItem', items(['FILE#file_1'])),
+        call('lookup', 'DynamoDB', 'UpdateItem', items([MATTER, 'FILE#file_1'])),
+        call('lookup', 'S3', 'PutObjectLegalHold', object),
+        call('lookup', 'SQS', 'SendMessage', { QueueUrl: DLQ }),
+      ],
+      deployed,
+    );
+    expect(refused.denials).toEqual([
+      expect.stringMatching(/lookup role is not allowed dynamodb:PutItem on arn:aws:dynamodb:/),
+      expect.stringMatching(/lookup role is not allowed dynamodb:UpdateItem on arn:aws:dynamodb:/),
+      expect.stringMatching(/lookup role is not allowed s3:PutObjectLegalHold on arn:aws:s3:::/),
+      expect.stringMatching(/lookup role is not allowed sqs:SendMessage on arn:aws:sqs:.*DeadLetterQueue/),
+    ]);
   });
 });

@@ -48,6 +48,12 @@ describe('the ingest role on a real S3 (RADOS Gateway)', () => {
         Resource: [`arn:aws:s3:::${stack.bucket}`],
         Condition: { StringLike: { 's3:prefix': 'archive/*' } },
       },
+      // Legal holds (test/integration/legal-holds.test.ts places and releases them as this user).
+      {
+        Effect: 'Allow',
+        Action: ['s3:PutObjectLegalHold'],
+        Resource: [`arn:aws:s3:::${stack.bucket}/archive/*`],
+      },
     ]);
   });
 
