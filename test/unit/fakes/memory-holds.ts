@@ -1,6 +1,15 @@
-import type { HoldAction, HoldProgress, Matter } from '../../../shared/contracts/holds.js';
+import type { ArchivedRecord } from '../../../shared/contracts/file-records.js';
+import type { HoldAction, HoldProgress, LegalHoldEntry, Matter } from '../../../shared/contracts/holds.js';
 import type { MatterDeps } from '../../../shared/holds/matters.js';
-import type { HoldWorkSender, MatterStore } from '../../../shared/holds/ports.js';
+import type {
+  HeldFiles,
+  HeldVersion,
+  HoldScanPage,
+  HoldWorkSender,
+  LegalHoldSwitch,
+  MatterStore,
+} from '../../../shared/holds/ports.js';
+import { InvalidCursorError } from '../../../shared/platform/errors.js';
 
 /** The matters in memory, with the DynamoDB store's rules (conditional create, release, checkpoint). */
 export class MemoryMatterStore implements MatterStore {
@@ -61,4 +70,57 @@ export function memoryMatterDeps(overrides: Partial<MatterDeps> = {}): MatterDep
     now: () => Date.parse('2026-03-01T10:00:00Z'),
     ...overrides,
   } as MatterDeps & { matters: MemoryMatterStore; work: RecordingSender };
+}
+
+/** Archived records in memory, paged `limit` at a time in insertion order, with the DynamoDB side's hold rules. */
+export class MemoryHeldFiles implements HeldFiles {
+  readonly records = new Map<string, ArchivedRecord>();
+  /** Items that are not archived file records (listings, matters…): they count as read, like a Scan's. */
+  otherItems = 0;
+
+  put(record: ArchivedRecord): void {
+    this.records.set(record.fileId, structuredClone(record));
+  }
+  async scanArchived(cursor: string | undefined, limit: number, holdingMatter?: string): Promise<HoldScanPage> {
+    const all = [...this.records.values()];
+    const total = all.length + this.otherItems;
+    const start = cursor === undefined ? 0 : Number(cursor);
+    if (!Number.isInteger(start) || start < 0 || start > total) throw new InvalidCursorError();
+    const end = Math.min(total, start + limit);
+    const records = all
+      .slice(start, Math.min(end, all.length))
+      .filter((r) => holdingMatter === undefined || r.legalHolds?.[holdingMatter] !== undefined)
+      .map((r) => structuredClone(r));
+    return { scanned: end - start, records, nextCursor: end < total ? String(end) : undefined };
+  }
+  async addHold(fileId: string, entry: LegalHoldEntry): Promise<ArchivedRecord | undefined> {
+    const r = this.records.get(fileId);
+    if (!r) return undefined;
+    r.legalHolds = { ...r.legalHolds, [entry.matterId]: entry };
+    return structuredClone(r);
+  }
+  async removeHold(fileId: string, matterId: string): Promise<ArchivedRecord | undefined> {
+    const r = this.records.get(fileId);
+    if (!r?.legalHolds?.[matterId]) return undefined;
+    delete r.legalHolds[matterId];
+    return structuredClone(r);
+  }
+  async getArchived(fileId: string): Promise<ArchivedRecord | undefined> {
+    const r = this.records.get(fileId);
+    return r ? structuredClone(r) : undefined;
+  }
+}
+
+/** S3 legal holds in memory: the status of each version, and every call in order. */
+export class MemoryLegalHolds implements LegalHoldSwitch {
+  readonly status = new Map<string, boolean>();
+  readonly calls: { key: string; on: boolean }[] = [];
+  async set(version: HeldVersion, on: boolean): Promise<void> {
+    const key = `${version.key}@${version.versionId}`;
+    this.calls.push({ key, on });
+    this.status.set(key, on);
+  }
+  async get(version: HeldVersion): Promise<boolean> {
+    return this.status.get(`${version.key}@${version.versionId}`) ?? false;
+  }
 }
