@@ -172,11 +172,14 @@ async function serve(
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
       const caller = headers[LOCAL_CALLER_HEADER] ?? defaultCaller ?? 'local:anonymous';
-      const body = await readBody(req);
+      const body = await readBody(req).catch(() => 'aborted' as const);
       result =
-        body === undefined
-          ? errorResult(413, 'invalid_request', `The request body is larger than ${MAX_BODY_BYTES} bytes.`)
-          : await handler(toProxyEvent(req.method ?? 'GET', target, headers, caller, body));
+        body === 'aborted'
+          ? // The client went away mid-body: nobody is left to read the answer.
+            errorResult(400, 'invalid_request', 'The request body did not arrive.')
+          : body === undefined
+            ? errorResult(413, 'invalid_request', `The request body is larger than ${MAX_BODY_BYTES} bytes.`)
+            : await handler(toProxyEvent(req.method ?? 'GET', target, headers, caller, body));
     }
   } catch (err) {
     log.error('lookup request failed unexpectedly', {

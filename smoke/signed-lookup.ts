@@ -20,6 +20,8 @@ export interface LookupResponse {
 export interface LookupApi {
   /** Sends a signed GET for `path` (e.g. `/files/<id>`) under the API's base URL; never follows redirects. */
   get(path: string): Promise<LookupResponse>;
+  /** Sends a signed request with a JSON body (the body's SHA-256 is part of the signature). */
+  send(method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<LookupResponse>;
 }
 
 /** Most of a response body read: lookup answers are small JSON documents. */
@@ -34,40 +36,49 @@ export function createSignedLookupApi(baseUrl: string, region: string): LookupAp
     sha256: Hash.bind(null, 'sha256'),
   });
 
+  async function call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<LookupResponse> {
+    const url = new URL(path.replace(/^\//, ''), base);
+    const query: Record<string, string> = {};
+    for (const [k, v] of url.searchParams) query[k] = v;
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const signed = await signer.sign({
+      method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port ? { port: Number(url.port) } : {}),
+      // As it goes on the wire; the signer encodes it once more, as SigV4 wants for every service but S3.
+      path: url.pathname,
+      query,
+      headers: { host: url.host, ...(text === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(text === undefined ? {} : { body: text }),
+    });
+    const { host: _host, ...headers } = signed.headers;
+    const res = await request(url, {
+      method,
+      headers: { accept: 'application/json', ...headers },
+      ...(text === undefined ? {} : { body: text }),
+    });
+    let responseText = '';
+    for await (const chunk of res.body) {
+      responseText += Buffer.from(chunk as Uint8Array).toString('utf8');
+      if (responseText.length > MAX_BODY_CHARS) {
+        res.body.destroy();
+        break;
+      }
+    }
+    const flat: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') flat[k.toLowerCase()] = v;
+    let json: unknown;
+    try {
+      json = responseText.length > 0 ? JSON.parse(responseText) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.statusCode, headers: flat, json };
+  }
+
   return {
-    async get(path) {
-      const url = new URL(path.replace(/^\//, ''), base);
-      const query: Record<string, string> = {};
-      for (const [k, v] of url.searchParams) query[k] = v;
-      const signed = await signer.sign({
-        method: 'GET',
-        protocol: url.protocol,
-        hostname: url.hostname,
-        ...(url.port ? { port: Number(url.port) } : {}),
-        // As it goes on the wire; the signer encodes it once more, as SigV4 wants for every service but S3.
-        path: url.pathname,
-        query,
-        headers: { host: url.host },
-      });
-      const { host: _host, ...headers } = signed.headers;
-      const res = await request(url, { method: 'GET', headers: { accept: 'application/json', ...headers } });
-      let text = '';
-      for await (const chunk of res.body) {
-        text += Buffer.from(chunk as Uint8Array).toString('utf8');
-        if (text.length > MAX_BODY_CHARS) {
-          res.body.destroy();
-          break;
-        }
-      }
-      const flat: Record<string, string> = {};
-      for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') flat[k.toLowerCase()] = v;
-      let json: unknown;
-      try {
-        json = text.length > 0 ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
-      return { status: res.statusCode, headers: flat, json };
-    },
+    get: (path) => call('GET', path),
+    send: (method, path, body) => call(method, path, body),
   };
 }

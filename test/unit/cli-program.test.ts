@@ -64,7 +64,20 @@ function allCommands(cmd: Command, path: string[] = []): { path: string; cmd: Co
   });
 }
 
-const commandPaths = ['enqueue', 'backfill', 'status', 'dlq list', 'dlq redrive', 'lookup', 'download', 'ledger'];
+const commandPaths = [
+  'enqueue',
+  'backfill',
+  'status',
+  'dlq list',
+  'dlq redrive',
+  'lookup',
+  'download',
+  'ledger',
+  'hold place',
+  'hold release',
+  'hold list',
+  'hold show',
+];
 
 describe('the archiver command line', () => {
   it('has exactly the documented commands', () => {
