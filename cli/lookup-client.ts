@@ -10,6 +10,7 @@ import { CliError, EXIT } from './exit-codes.js';
 import { createSignedLookupApi } from '../smoke/signed-lookup.js';
 import type { LookupApi, LookupResponse } from '../smoke/signed-lookup.js';
 import type { LookupAccess } from './stack-target.js';
+import { POLLER_SOURCES } from '../shared/contracts/discovery-sources.js';
 
 /** Upstream deleted the chat or file; the archived copy stays, and lookups say so. */
 const UpstreamDeletionSchema = z.looseObject({
@@ -39,7 +40,7 @@ const ChatPageSchema = z.looseObject({
 });
 
 const LedgerRunSchema = z.looseObject({
-  source: z.enum(['chats', 'activities', 'files_api']),
+  source: z.enum(POLLER_SOURCES),
   runId: z.string(),
   startedAt: z.string(),
   endedAt: z.string(),

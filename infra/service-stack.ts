@@ -6,6 +6,12 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import type { IngestConfig, LookupConfig, WorkerBudgetConfig } from '../shared/contracts/lambda-environment.js';
+import {
+  DISCOVERY_SOURCES,
+  type DiscoverySource,
+  POLLER_SOURCES,
+  type PollerSource,
+} from '../shared/contracts/discovery-sources.js';
 import { SERVICE_NAMES } from '../shared/contracts/metric-names.js';
 import { ARCHIVE_KEY_PREFIX } from '../shared/contracts/object-keys.js';
 import { MATTER_PARTITION } from '../shared/contracts/table-keys.js';
@@ -28,10 +34,17 @@ export const HANDLER_ENTRIES = {
   ingest: `${PROJECT_ROOT}/lambdas/ingest/handler.ts`,
   lookup: `${PROJECT_ROOT}/lambdas/lookup/handler.ts`,
   webhook: `${PROJECT_ROOT}/lambdas/webhook/handler.ts`,
-  chats: `${PROJECT_ROOT}/lambdas/chat-poller/handler.ts`,
-  activities: `${PROJECT_ROOT}/lambdas/activity-poller/handler.ts`,
-  files_api: `${PROJECT_ROOT}/lambdas/files-api-poller/handler.ts`,
 } as const;
+
+/** Each poller's schedule: its deployment context key when the registry names one, else the registry's default. */
+export function pollerScheduleMinutes(config: DeploymentConfig): Record<PollerSource, number> {
+  return Object.fromEntries(
+    POLLER_SOURCES.map((source) => {
+      const spec: DiscoverySource = DISCOVERY_SOURCES[source];
+      return [source, spec.scheduleConfigKey ? config[spec.scheduleConfigKey] : spec.scheduleMinutes];
+    }),
+  ) as Record<PollerSource, number>;
+}
 
 /** Variables the infrastructure may set: the schema's keys minus the local-only ones. */
 type DeployedEnv<C> = Exclude<keyof C & string, `LOCAL_${string}` | 'ANTHROPIC_API_KEY'>;
@@ -313,22 +326,13 @@ export class ServiceStack extends Stack {
     });
 
     this.discovery = new DiscoveryPollers(this, 'Discovery', {
-      entries: {
-        chats: HANDLER_ENTRIES.chats,
-        activities: HANDLER_ENTRIES.activities,
-        files_api: HANDLER_ENTRIES.files_api,
-      },
       projectRoot: PROJECT_ROOT,
       table,
       queue,
       pipelineKey: data.pipelineKey,
       apiKeySecret: data.upstreamApiKey,
       upstreamBaseUrl: config.upstreamBaseUrl,
-      scheduleMinutes: {
-        chats: config.chatPollerMinutes,
-        activities: config.activityPollerMinutes,
-        files_api: config.filesApiPollerMinutes,
-      },
+      scheduleMinutes: pollerScheduleMinutes(config),
       complianceRequestsPerMinute: config.complianceRequestsPerMinute,
       filesApiRequestsPerMinute: config.filesApiRequestsPerMinute,
       pollerBudgetPercent: config.pollerBudgetPercent,

@@ -172,10 +172,14 @@ async function serve(
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
       const caller = headers[LOCAL_CALLER_HEADER] ?? defaultCaller ?? 'local:anonymous';
-      const body = await readBody(req).catch(() => 'aborted' as const);
+      // Only a route that takes a body (POST) has one read: any other request is answered at once,
+      // as before, whatever framing it announces.
+      const body = takesBody(req.method ?? '', target.path)
+        ? await readBody(req).catch(() => 'aborted' as const)
+        : null;
       result =
         body === 'aborted'
-          ? // The client went away mid-body: nobody is left to read the answer.
+          ? // The client went away mid-body (or stalled): nobody may be left to read the answer.
             errorResult(400, 'invalid_request', 'The request body did not arrive.')
           : body === undefined
             ? errorResult(413, 'invalid_request', `The request body is larger than ${MAX_BODY_BYTES} bytes.`)
@@ -206,14 +210,29 @@ async function serve(
 /** API Gateway REST refuses payloads over 10 MB; the lookup's bodies are small JSON documents. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-/** The request body as text (null when there is none), or undefined when it is over MAX_BODY_BYTES. */
+/** How long the whole body may take to arrive. */
+const BODY_TIMEOUT_MS = 5_000;
+
+function takesBody(method: string, path: string): boolean {
+  return compiled.some((route) => route.method === method && route.method === 'POST' && route.regex.test(path));
+}
+
+/**
+ * The request body as text (null when there is none), or undefined when it is over MAX_BODY_BYTES;
+ * rejects when the client goes away or the body is not complete within BODY_TIMEOUT_MS.
+ */
 async function readBody(req: IncomingMessage): Promise<string | null | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).byteLength;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
+  const timer = setTimeout(() => req.destroy(new Error('the body did not arrive in time')), BODY_TIMEOUT_MS);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).byteLength;
+      if (size > MAX_BODY_BYTES) return undefined;
+      chunks.push(chunk as Buffer);
+    }
+  } finally {
+    clearTimeout(timer);
   }
   return size === 0 ? null : Buffer.concat(chunks).toString('utf8');
 }

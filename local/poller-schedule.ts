@@ -10,7 +10,8 @@ export interface ScheduledPoller {
 
 /**
  * Runs the pollers as their EventBridge schedules do in AWS: once at start, then every
- * `everyMinutes`, each invocation with the deployed function's time limit. A run still going when
+ * `everyMinutes`, each invocation with the deployed function's time limit (an invocation may poll
+ * several times: the registry's `pollEverySeconds`). A run still going when
  * the next is due overlaps it, as Lambda would; the poller's lease turns the newcomer away.
  */
 export function startPollerSchedule(
@@ -20,14 +21,15 @@ export function startPollerSchedule(
   const running = new Set<Promise<unknown>>();
   // Once stopping, every running invocation is told its time is up, as Lambda's clock would at the end of
   // its limit: the poller stops at its next check and still writes its ledger record and releases its
-  // lease, before the stack closes the servers under it.
+  // lease, before the stack closes the servers under it; one that polls repeatedly starts no further poll.
   let stopping = false;
   const invoke = (p: ScheduledPoller) => {
     const deadline = Date.now() + opts.timeoutMs;
     const run = p
       .run({ getRemainingTimeInMillis: () => (stopping ? 0 : Math.max(0, deadline - Date.now())) })
       .then((outcome) => {
-        if (outcome.kind === 'ran') {
+        // An idle invocation (read to the end, found nothing) is not worth a line every minute.
+        if (outcome.kind === 'ran' && (outcome.ledger.records > 0 || outcome.ledger.ending !== 'completed')) {
           const l = outcome.ledger;
           opts.log.info(
             `${p.source} poller: ${l.ending}, ${l.pages} pages, ${l.records} records, ${l.jobsEnqueued} jobs enqueued`,

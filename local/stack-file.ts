@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
-/** Where the running local stack writes its endpoints for scripts (`npm run enqueue`, curl). */
+/** Where the running local stack writes its endpoints for scripts (the `archiver` CLI, curl). */
 export const DEFAULT_DATA_DIR = resolve(process.env['ARCHIVER_DATA_DIR'] ?? '.archiver');
 
 export const StackInfoSchema = z.object({

@@ -18,6 +18,12 @@ import {
   loadConfig,
 } from '../shared/contracts/lambda-environment.js';
 import { createPollerRuntime } from '../lambdas/discovery/runtime.js';
+import {
+  DISCOVERY_SOURCES,
+  type DiscoverySource,
+  POLLER_SOURCES,
+  repeatWindowMs,
+} from '../shared/contracts/discovery-sources.js';
 import { DynamoDbDiscoveryStore } from '../shared/index/dynamodb-discovery-store.js';
 import { describeError } from '../shared/platform/errors.js';
 import { noCounters } from '../shared/platform/telemetry.js';
@@ -47,11 +53,10 @@ const FUNCTION_TIMEOUT_SECONDS = 900;
 /** Deliveries of a job before the queue moves it to the dead-letter queue (the deployed default). */
 const MAX_RECEIVE_COUNT = 5;
 /**
- * The pollers' timeout and schedules in the deployed stack: POLLER_TIMEOUT in
- * infra/constructs/discovery-pollers.ts, the schedule defaults in infra/deployment-config.ts.
+ * The pollers' timeout in the deployed stack (POLLER_TIMEOUT in infra/constructs/discovery-pollers.ts);
+ * their schedules and repeat polling come from the poller registry (shared/contracts/discovery-sources.ts).
  */
 const POLLER_TIMEOUT_SECONDS = 300;
-const POLLER_SCHEDULE_MINUTES = { chats: 1, activities: 1, files_api: 15 } as const;
 
 /** How long Ctrl-C lets running jobs finish before the stack stops anyway (they are retried at the next start). */
 const SHUTDOWN_GRACE_MS = 30_000;
@@ -145,11 +150,20 @@ async function main(): Promise<void> {
     ...pick(env, [...BUDGET_VARIABLES, 'ACTIVITY_START_AT', 'ACTIVITY_UPLOAD_JOB_DELAY_SECONDS']),
   });
   const pollerLog = createConsoleLog('discovery');
-  const pollers = (['chats', 'activities', 'files_api'] as const).map((source) => ({
-    source,
-    everyMinutes: POLLER_SCHEDULE_MINUTES[source],
-    run: createPollerRuntime(source, discoveryConfig, { apiKey, log: pollerLog, counters: noCounters }),
-  }));
+  const pollers = POLLER_SOURCES.map((source) => {
+    // The deployed defaults: each source's schedule and repeat polling from the poller registry.
+    const { scheduleMinutes, pollEverySeconds }: DiscoverySource = DISCOVERY_SOURCES[source];
+    const config = {
+      ...discoveryConfig,
+      POLL_EVERY_SECONDS: pollEverySeconds ?? 0,
+      POLL_WINDOW_SECONDS: repeatWindowMs(scheduleMinutes, pollEverySeconds) / 1000,
+    };
+    return {
+      source,
+      everyMinutes: scheduleMinutes,
+      run: createPollerRuntime(source, config, { apiKey, log: pollerLog, counters: noCounters }),
+    };
+  });
   const lookup = createLookupRuntime(
     loadConfig(LookupConfigSchema, {
       ARCHIVE_BUCKET: BUCKET,
@@ -276,7 +290,7 @@ function printBanner(info: StackInfo): void {
     `  curl -s ${info.lookupUrl}/chats/${sampleChat}/files`,
     `  curl -s ${info.lookupUrl}/files/<fileId>`,
     `  curl -sL ${info.lookupUrl}/files/<fileId>/content -o file`,
-    '  npm run enqueue -- <fileId> [--chat <chatId>]',
+    '  npm run archiver -- enqueue <fileId>... [--chat <chatId>]   (or a chat id: all its files)',
     `  npm run webhook -- ${sampleChat} --reason "legal hold"   (signs and posts an event)`,
     '',
   ];

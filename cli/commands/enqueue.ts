@@ -16,11 +16,12 @@ type ChatFanOutResult = { found: true; jobs: number } | { found: false };
 /**
  * `archiver enqueue <id>...`: file ids become one job each; chat ids fan out into their files' jobs
  * through the same use case as the webhook's "archive this chat now" (shared/webhook/chat-fan-out.ts:
- * every message of the chat, discovery's jobsOf, the shared budget). `--reason` goes on every job.
+ * every message of the chat, discovery's jobsOf, the shared budget). `--reason` goes on every job;
+ * `--chat` on the file ids' jobs (the chat they were found in, so their records list it).
  */
 export async function runEnqueue(
   ids: string[],
-  opts: { json?: boolean | undefined; reason?: string | undefined },
+  opts: { json?: boolean | undefined; reason?: string | undefined; chat?: string | undefined },
   target: StackTarget,
   io: CliIo,
   env: NodeJS.ProcessEnv,
@@ -29,6 +30,8 @@ export async function runEnqueue(
     const reason = ReasonSchema.safeParse(opts.reason);
     if (!reason.success) throw new UsageError(`--reason ${reason.error.issues[0]?.message ?? 'is not valid'}`);
   }
+  if (opts.chat !== undefined && !ChatIdSchema.safeParse(opts.chat).success)
+    throw new UsageError(`--chat "${opts.chat.slice(0, 80)}" is not a chat id (claude_chat_…)`);
   const fileIds: string[] = [];
   const chatIds: string[] = [];
   for (const id of ids) {
@@ -53,7 +56,11 @@ export async function runEnqueue(
             QueueUrl: resources.queueUrl,
             Entries: batch.map((fileId, j) => ({
               Id: String(j),
-              MessageBody: serializeJob({ fileId, ...(opts.reason === undefined ? {} : { reason: opts.reason }) }),
+              MessageBody: serializeJob({
+                fileId,
+                ...(opts.chat === undefined ? {} : { chatId: opts.chat }),
+                ...(opts.reason === undefined ? {} : { reason: opts.reason }),
+              }),
             })),
           }),
         );

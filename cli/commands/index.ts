@@ -20,12 +20,13 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
       '--reason <text>',
       'why, recorded on every job (e.g. "legal hold LH-114"; up to 500 letters, digits, punctuation, spaces)',
     )
+    .option('--chat <chatId>', "the chat the file ids belong to: their jobs carry it, so each file's record lists it")
     .option('--json', 'print {"files": [{fileId, messageId}], "chats": [{chatId, found, jobs}]}')
     .addHelpText(
       'after',
-      "\nFile ids need only the ingest queue. Chat ids also read the chat's messages upstream (the stack's\nAPI key; requests draw from the shared budget), as the webhook's chat fan-out does.\n\nExamples:\n  archiver enqueue claude_file_01SampleRawDataCsv\n  archiver enqueue claude_chat_01SampleQuarterlyReview --json",
+      "\nFile ids need only the ingest queue. Chat ids also read the chat's messages upstream (the stack's\nAPI key; requests draw from the shared budget), as the webhook's chat fan-out does.\n\nExamples:\n  archiver enqueue claude_file_01SampleRawDataCsv\n  archiver enqueue claude_file_01SampleRawDataCsv --chat claude_chat_01SampleQuarterlyReview\n  archiver enqueue claude_chat_01SampleQuarterlyReview --json",
     )
-    .action(async (ids: string[], opts: { json?: boolean; reason?: string }, cmd: Command) => {
+    .action(async (ids: string[], opts: { json?: boolean; reason?: string; chat?: string }, cmd: Command) => {
       const c = ctx(cmd);
       const { runEnqueue } = await import('./enqueue.js');
       await runEnqueue(ids, opts, c.target(), c.io, env);

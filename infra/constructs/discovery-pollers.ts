@@ -11,7 +11,14 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { PollerSource } from '../../shared/contracts/discovery-ledger.js';
+import * as path from 'node:path';
+import {
+  DISCOVERY_SOURCES,
+  type DiscoverySource,
+  POLLER_SOURCES,
+  type PollerSource,
+  repeatWindowMs,
+} from '../../shared/contracts/discovery-sources.js';
 import type { DiscoveryConfig } from '../../shared/contracts/lambda-environment.js';
 import {
   DISCOVERY_METRIC,
@@ -19,21 +26,20 @@ import {
   METRICS_NAMESPACE,
   SERVICE_NAMES,
 } from '../../shared/contracts/metric-names.js';
-import { fileItemKey } from '../../shared/contracts/table-keys.js';
 import { ArchiverFunction } from './archiver-function.js';
-import { grantItemAccess } from './index-table.js';
+import { grantLeadingKeys } from './index-table.js';
 
 type DiscoveryEnv = Exclude<keyof DiscoveryConfig & string, `LOCAL_${string}` | 'ANTHROPIC_API_KEY'>;
 
 /** The partition keys of the file items in the index table (`FILE#…`): all the Files API poller batch-reads. */
-export const FILE_ITEM_LEADING_KEYS = `${fileItemKey('').pk}*`;
+export const FILE_ITEM_LEADING_KEYS = `${DISCOVERY_SOURCES.files_api.tableKeyPrefixes.batchGet[0]}*`;
 
 /** A poller run may take this long; the lease outlives it by a minute so runs never overlap. */
 export const POLLER_TIMEOUT = Duration.minutes(5);
 export const POLLER_MEMORY_MB = 512;
 
 export interface DiscoveryPollersProps {
-  readonly entries: Record<PollerSource, string>;
+  /** The registry's `lambdaEntry` paths are relative to it. */
   readonly projectRoot: string;
   readonly table: dynamodb.Table;
   readonly queue: sqs.Queue;
@@ -53,23 +59,13 @@ export interface DiscoveryPollersProps {
   readonly namePrefix: string;
 }
 
-const DESCRIPTIONS: Record<PollerSource, string> = {
-  chats: 'Discovery: walks chats by updated_at and enqueues one job per generated and uploaded file',
-  activities: 'Discovery: reads the activity feed, enqueues uploads and records deletions on the index',
-  files_api: 'Discovery: lists the Files API and enqueues files not yet archived',
-};
-
-const IDS: Record<PollerSource, string> = {
-  chats: 'ChatPoller',
-  activities: 'ActivityPoller',
-  files_api: 'FilesApiPoller',
-};
-
 /**
- * The three discovery pollers: a function each (the project's defaults), a schedule each (an
- * EventBridge rule; a run that overlaps the next one finds the lease held and ends at once), grants
- * bound to their environment, and the alarms an operator acts on: a poller that has completed no
- * run for a while, a cursor upstream rejected, and callers finding no request budget over time.
+ * The discovery pollers of the poller registry (shared/contracts/discovery-sources.ts): a function
+ * each (the project's defaults), a schedule each (an EventBridge rule; a run that overlaps the next
+ * one finds the lease held and ends at once), the registry's repeat polling as environment, grants
+ * bound to their environment and scoped to the registry's key prefixes, and the alarms an operator
+ * acts on: a poller that has completed no run for a while, a cursor upstream rejected, and callers
+ * finding no request budget over time.
  */
 export class DiscoveryPollers extends Construct {
   readonly functions = {} as Record<PollerSource, ArchiverFunction<DiscoveryEnv>>;
@@ -78,11 +74,14 @@ export class DiscoveryPollers extends Construct {
 
   constructor(scope: Construct, id: string, props: DiscoveryPollersProps) {
     super(scope, id);
-    for (const source of ['chats', 'activities', 'files_api'] as const) {
-      const fn = new ArchiverFunction<DiscoveryEnv>(this, IDS[source], {
-        entry: props.entries[source],
+    for (const source of POLLER_SOURCES) {
+      const spec: DiscoverySource = DISCOVERY_SOURCES[source];
+      const id = spec.constructId;
+      const scheduleMinutes = props.scheduleMinutes[source];
+      const fn = new ArchiverFunction<DiscoveryEnv>(this, id, {
+        entry: path.join(props.projectRoot, spec.lambdaEntry),
         projectRoot: props.projectRoot,
-        description: DESCRIPTIONS[source],
+        description: spec.description,
         serviceName: DISCOVERY_SERVICE_NAMES[source],
         memorySize: POLLER_MEMORY_MB,
         timeout: POLLER_TIMEOUT,
@@ -90,20 +89,19 @@ export class DiscoveryPollers extends Construct {
         logRetention: props.logRetention,
       });
       fn.bind('INDEX_TABLE', props.table.tableName, (g) => {
-        // Checkpoints, lease, ledger and budget items are single-item reads and conditional writes;
-        // deletions are UpdateItem.
-        grantItemAccess(props.table, g, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
-        if (source === 'files_api') {
-          // Whether a listing page's files are final: BatchGetItem of file items only (the
-          // leading-keys condition keeps every other item out of this grant's reach).
-          g.grantPrincipal.addToPrincipalPolicy(
-            new iam.PolicyStatement({
-              actions: ['dynamodb:BatchGetItem'],
-              resources: [props.table.tableArn],
-              conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [FILE_ITEM_LEADING_KEYS] } },
-            }),
-          );
-        }
+        // Checkpoints, lease, ledger and budget items (and what the source's use case keeps) are
+        // single-item reads and conditional writes; deletions are UpdateItem. Only the partitions the
+        // registry names: dynamodb:LeadingKeys is the partition key of every item a call touches
+        // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html).
+        grantLeadingKeys(
+          props.table,
+          g,
+          ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          spec.tableKeyPrefixes.items,
+        );
+        // The Files API poller's "already final?" per listing page: BatchGetItem of file items only.
+        if (spec.tableKeyPrefixes.batchGet.length > 0)
+          grantLeadingKeys(props.table, g, ['dynamodb:BatchGetItem'], spec.tableKeyPrefixes.batchGet);
       })
         .bind('INGEST_QUEUE_URL', props.queue.queueUrl, (g) =>
           props.queue.grants.actions(g, ['sqs:SendMessage'], { keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'] }),
@@ -121,10 +119,12 @@ export class DiscoveryPollers extends Construct {
         .setEnv('COMPLIANCE_REQUESTS_PER_MINUTE', String(props.complianceRequestsPerMinute))
         .setEnv('FILES_API_REQUESTS_PER_MINUTE', String(props.filesApiRequestsPerMinute))
         .setEnv('POLLER_BUDGET_SHARE', String(props.pollerBudgetPercent / 100))
-        .setEnv('POLLER_LEASE_SECONDS', String(POLLER_TIMEOUT.toSeconds() + 60));
-      new events.Rule(this, `${IDS[source]}Schedule`, {
+        .setEnv('POLLER_LEASE_SECONDS', String(POLLER_TIMEOUT.toSeconds() + 60))
+        .setEnv('POLL_EVERY_SECONDS', String(spec.pollEverySeconds ?? 0))
+        .setEnv('POLL_WINDOW_SECONDS', String(repeatWindowMs(scheduleMinutes, spec.pollEverySeconds) / 1000));
+      new events.Rule(this, `${id}Schedule`, {
         description: `Runs the ${source} poller`,
-        schedule: events.Schedule.rate(Duration.minutes(props.scheduleMinutes[source])),
+        schedule: events.Schedule.rate(Duration.minutes(scheduleMinutes)),
         // No retry: the next scheduled run continues from the checkpoint anyway.
         targets: [new targets.LambdaFunction(fn.function, { retryAttempts: 0, maxEventAge: Duration.minutes(5) })],
       });
@@ -138,14 +138,14 @@ export class DiscoveryPollers extends Construct {
           statistic,
           period,
         });
-      this.addAlarm(props, `${IDS[source]}Stalled`, {
+      this.addAlarm(props, `${id}Stalled`, {
         description: `The ${source} poller has completed no run for ${props.stalledAfter.toMinutes()} minutes (no data counts as stalled).`,
         metric: metric(DISCOVERY_METRIC.runsCompleted, 'Sum', props.stalledAfter),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       });
-      this.addAlarm(props, `${IDS[source]}CursorRejected`, {
+      this.addAlarm(props, `${id}CursorRejected`, {
         description: `Upstream rejected the ${source} poller's stored cursor (400); the poller stays on it and reports every run until an operator acts.`,
         metric: metric(DISCOVERY_METRIC.cursorRejected),
         threshold: 0,

@@ -1,6 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { INDEX_TABLE_KEYS } from '../../shared/contracts/table-keys.js';
@@ -64,5 +64,31 @@ export function grantItemAccess(
   if (!(key instanceof kms.Key))
     throw new Error('the index table is encrypted with a customer-managed key of this app');
   table.grants.actions(grantee, ...actions);
+  key.grants.actions(grantee, 'kms:Decrypt');
+}
+
+/**
+ * As grantItemAccess, but only on items whose partition key starts with one of `keyPrefixes`: the
+ * grant carries `ForAllValues:StringLike` on `dynamodb:LeadingKeys`, so a call touching any other
+ * partition is refused. (The condition limits item access by partition key:
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html.)
+ */
+export function grantLeadingKeys(
+  table: dynamodb.Table,
+  grantee: iam.IGrantable,
+  actions: `dynamodb:${string}`[],
+  keyPrefixes: readonly string[],
+): void {
+  const key = table.encryptionKey;
+  if (!(key instanceof kms.Key))
+    throw new Error('the index table is encrypted with a customer-managed key of this app');
+  if (keyPrefixes.length === 0) throw new Error('a leading-keys grant needs at least one key prefix');
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions,
+      resources: [table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keyPrefixes.map((p) => `${p}*`) } },
+    }),
+  );
   key.grants.actions(grantee, 'kms:Decrypt');
 }

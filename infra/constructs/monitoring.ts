@@ -25,6 +25,12 @@ import {
  */
 export const WEBHOOK_REFUSED_SIGNATURES_THRESHOLD = 10;
 
+/**
+ * The capture-latency goal: 95% of files archived within this many seconds of their appearance
+ * upstream (the CaptureLatencyHigh alarm's threshold, on the metric's p95 over 15 minutes).
+ */
+export const CAPTURE_LATENCY_P95_SECONDS = 60;
+
 export interface MonitoringProps {
   readonly namePrefix: string;
   readonly ingestFunction: lambda.IFunction;
@@ -133,6 +139,17 @@ export class Monitoring extends Construct {
       threshold: 0,
     });
 
+    // p95 over 15 minutes: a few slow files (a large one, a retried one) do not page anyone; a poller
+    // that falls behind or stops does. EMF values keep their distribution, so percentiles apply
+    // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Percentiles).
+    const captureLatency = (statistic: string) =>
+      ingestMetric(METRIC.captureLatency, statistic).with({ period: Duration.minutes(15) });
+    this.addAlarm('CaptureLatencyHigh', {
+      description: `For 15 minutes, the 95th percentile of the time from a file's appearance upstream to its archived copy was above ${CAPTURE_LATENCY_P95_SECONDS} s: a file deleted upstream before capture is lost.`,
+      metric: captureLatency('p95'),
+      threshold: CAPTURE_LATENCY_P95_SECONDS * 1000,
+    });
+
     const webhookMetric = (outcome: WebhookOutcome) =>
       new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
@@ -192,6 +209,19 @@ export class Monitoring extends Construct {
           ingestMetric(METRIC.upstreamLatency, 'p99'),
         ],
         ...wide,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Capture latency (ms from appearance upstream to archived copy)',
+        left: [
+          captureLatency('p50').with({ label: 'p50' }),
+          captureLatency('p95').with({ label: 'p95' }),
+          captureLatency('p99').with({ label: 'p99' }),
+        ],
+        leftAnnotations: [{ value: CAPTURE_LATENCY_P95_SECONDS * 1000, label: 'p95 goal' }],
+        width: 24,
+        height: 6,
       }),
     );
     this.dashboard.addWidgets(

@@ -11,6 +11,7 @@ import { DynamoDbDiscoveryStore } from '../../shared/index/dynamodb-discovery-st
 import { DynamoDbRateBudget } from '../../shared/index/dynamodb-rate-budget.js';
 import { runFilesApiPoller } from '../../shared/discovery/files-api-poller.js';
 import type { RunOutcome } from '../../shared/discovery/poller-run.js';
+import { repeatPolls } from '../../shared/discovery/repeat-polls.js';
 import type { PollerDeps } from '../../shared/discovery/ports.js';
 import { createBudgetGate, DEFAULT_SIZING } from '../../shared/discovery/rate-budget.js';
 import type { BudgetClass } from '../../shared/discovery/rate-budget.js';
@@ -63,7 +64,9 @@ export function createPollerClients(config: DiscoveryConfig): PollerClients {
 }
 
 /**
- * Builds a poller's handler from validated configuration, once per process. The three poller
+ * Builds a poller's handler from validated configuration, once per process. With POLL_EVERY_SECONDS
+ * and POLL_WINDOW_SECONDS set (as deployed, from the poller registry) an invocation polls repeatedly
+ * (shared/discovery/repeat-polls.ts) and returns its last poll's outcome; without them, one pass. The three poller
  * Lambdas and the local stack come through here, so they run the same code. A caller that already
  * holds clients built by createPollerClients (the test stack, which observes their calls) passes them.
  */
@@ -77,6 +80,8 @@ export function createPollerRuntime(
     dispatcher?: Dispatcher;
     now?: () => number;
     clients?: PollerClients;
+    /** Called after each poll (an invocation may poll several times: POLL_EVERY_SECONDS). */
+    onRun?: (outcome: RunOutcome) => void;
   },
 ): (context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<RunOutcome> {
   const { doc, sqs } = opts.clients ?? createPollerClients(config);
@@ -99,7 +104,7 @@ export function createPollerRuntime(
     pageSize: config.PAGE_SIZE,
   };
   const deletions = new UpstreamDeletionIndex(doc, config.INDEX_TABLE);
-  return (context) => {
+  const runOnce = (context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<RunOutcome> => {
     const runOptions = {
       deadlineMs: now() + context.getRemainingTimeInMillis(),
       stopMarginMs: config.POLLER_STOP_MARGIN_SECONDS * 1000,
@@ -107,7 +112,10 @@ export function createPollerRuntime(
     };
     switch (source) {
       case 'chats':
-        return runChatPoller({ ...deps, deletions, messagePageSize: config.MESSAGE_PAGE_SIZE }, runOptions);
+        return runChatPoller(
+          { ...deps, deletions, messagePageSize: config.MESSAGE_PAGE_SIZE, stampAppearance: true },
+          runOptions,
+        );
       case 'activities':
         return runActivityPoller(
           {
@@ -123,4 +131,18 @@ export function createPollerRuntime(
         return runFilesApiPoller({ ...deps, archived: new DynamoDbArchivedFiles(doc, config.INDEX_TABLE) }, runOptions);
     }
   };
+  if (config.POLL_EVERY_SECONDS === 0 || config.POLL_WINDOW_SECONDS === 0) {
+    return async (context) => {
+      const outcome = await runOnce(context);
+      opts.onRun?.(outcome);
+      return outcome;
+    };
+  }
+  const repeat = {
+    everyMs: config.POLL_EVERY_SECONDS * 1000,
+    windowMs: config.POLL_WINDOW_SECONDS * 1000,
+    now,
+    ...(opts.onRun ? { onRun: opts.onRun } : {}),
+  };
+  return async (context) => (await repeatPolls(runOnce, context, repeat)).last;
 }

@@ -3,8 +3,10 @@
  * without a gap (upstream publishes no totals or checksums of its listings). Written by the pollers,
  * listed by the lookup API (`GET /discovery/{source}/runs`), newest first.
  */
-export const POLLER_SOURCES = ['chats', 'activities', 'files_api'] as const;
-export type PollerSource = (typeof POLLER_SOURCES)[number];
+import type { PollerSource } from './discovery-sources.js';
+
+/** The sources come from the poller registry (discovery-sources.ts). */
+export { POLLER_SOURCES, type PollerSource } from './discovery-sources.js';
 
 /** How a run ended. */
 export type RunEnding =

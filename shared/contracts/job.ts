@@ -7,13 +7,16 @@ import { ChatIdSchema, FileIdSchema, sourceOfFileId, type FileSource } from './i
  *   { "v": 1, "fileId": "claude_gen_file_…", "chatId": "claude_chat_…",
  *     "file": { "filename": "…", "md5": "…" | null, "mime_type": "…" | null,
  *               "size_bytes": 123 | null, "created_at": "…" | null },
- *     "reason": "legal hold 2026-114" }
+ *     "reason": "legal hold 2026-114", "appearedAt": "2026-12-06T10:15:00.000Z" }
  *
  * Only `fileId` is required; `v` defaults to 1 and any other version is rejected, as is any unknown
  * field. `chatId` and `file` let discovery pass what it already read from
  * `chat_messages[].generated_files[]` / `files[]`: a job that carries the chat id and complete metadata
  * costs one upstream request instead of two. `reason` is why someone asked for the file (the webhook's
- * caller says it); optional, so every job written before it existed still parses.
+ * caller says it); optional, so every job written before it existed still parses. `appearedAt` is when
+ * the file appeared upstream as discovery saw it (the time of its message, activity or listing entry);
+ * ingest reports the time from it to the archived copy (CaptureLatency). Optional for the same reason;
+ * a job without it is archived the same way and reports no latency.
  */
 export const JOB_SCHEMA_VERSION = 1;
 
@@ -52,6 +55,7 @@ export const IngestJobSchema = z.strictObject({
   chatId: ChatIdSchema.optional(),
   file: CarriedMetadataSchema.optional(),
   reason: ReasonSchema.optional(),
+  appearedAt: TimestampSchema.optional(),
 });
 export type IngestJob = z.infer<typeof IngestJobSchema>;
 

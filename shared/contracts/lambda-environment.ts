@@ -188,6 +188,13 @@ export const DiscoveryConfigSchema = z
     POLLER_STOP_MARGIN_SECONDS: z.coerce.number().int().min(1).max(300).default(20),
     /** How long a run's lease protects it from an overlapping run (longer than the function timeout). */
     POLLER_LEASE_SECONDS: z.coerce.number().int().min(10).max(3_600).default(960),
+    /**
+     * Polls again this many seconds after the last poll began, within one invocation (the poller
+     * registry's `pollEverySeconds`); 0 = one pass per invocation.
+     */
+    POLL_EVERY_SECONDS: z.coerce.number().int().min(0).max(900).default(0),
+    /** An invocation begins no poll later than this many seconds after its start (0 = one pass). */
+    POLL_WINDOW_SECONDS: z.coerce.number().int().min(0).max(86_400).default(0),
     LOCAL_DYNAMODB_ENDPOINT: optionalUrl,
     LOCAL_SQS_ENDPOINT: optionalUrl,
   })

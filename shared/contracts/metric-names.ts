@@ -2,6 +2,8 @@
  * Names shared by the code that emits metrics and the infrastructure that alarms on them. Powertools
  * Metrics adds one dimension, `service`, whose value is POWERTOOLS_SERVICE_NAME of the function.
  */
+import { DISCOVERY_SOURCES, POLLER_SOURCES, type PollerSource } from './discovery-sources.js';
+
 export const METRICS_NAMESPACE = 'ClaudeFileArchiver';
 
 export const SERVICE_NAMES = {
@@ -29,6 +31,12 @@ export const METRIC = {
   malformedJobs: 'MalformedJobs',
   /** A delivery of a file that was already archived. */
   duplicateDeliveries: 'DuplicateDeliveries',
+  /**
+   * Milliseconds from a file's appearance upstream (the time of the message or activity that showed
+   * it, carried on the job as `appearedAt`) to its archived copy; one value per newly archived file
+   * whose job carried the time. Alarmed on its p95.
+   */
+  captureLatency: 'CaptureLatency',
   /** Webhook requests by answer; extra dimension `outcome` (one of WEBHOOK_OUTCOMES). */
   webhookRequests: 'WebhookRequests',
   /** Ingest jobs the webhook put on the queue (files named directly plus files of fanned-out chats). */
@@ -54,12 +62,10 @@ export const WEBHOOK_OUTCOMES = [
 ] as const;
 export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 
-/** Service names (the `service` dimension) of the discovery pollers. */
-export const DISCOVERY_SERVICE_NAMES = {
-  chats: 'archiver-chat-poller',
-  activities: 'archiver-activity-poller',
-  files_api: 'archiver-files-api-poller',
-} as const;
+/** Service names (the `service` dimension) of the discovery pollers, from the poller registry. */
+export const DISCOVERY_SERVICE_NAMES = Object.fromEntries(
+  POLLER_SOURCES.map((source) => [source, DISCOVERY_SOURCES[source].serviceName]),
+) as { readonly [S in PollerSource]: (typeof DISCOVERY_SOURCES)[S]['serviceName'] };
 
 export const DISCOVERY_METRIC = {
   /** Listing pages read by a poller run. */

@@ -1,4 +1,4 @@
-import { serializeJob } from '../contracts/job.js';
+import { IngestJobSchema, serializeJob } from '../contracts/job.js';
 import type { IngestJob } from '../contracts/job.js';
 import type { Activity } from '../upstream/listing-schemas.js';
 import { asCursorRejection, runPoller } from './poller-run.js';
@@ -67,14 +67,22 @@ async function pollActivities(ctx: RunContext, deps: ActivityPollerDeps): Promis
       fresh.push(activity);
     }
     const jobs = fresh.map(jobOf).filter((j): j is IngestJob => j !== undefined);
-    if (jobs.length > 0) {
+    // An upload to a chat waits for the chat poller; one outside any chat (a project's file) has no
+    // other poller to find it, so it goes at once: the visibility lag already delays it.
+    const inChats = jobs.filter((j) => j.chatId !== undefined);
+    const elsewhere = jobs.filter((j) => j.chatId === undefined);
+    if (inChats.length > 0)
       await deps.jobs.send(
-        jobs.map((j) => serializeJob(j)),
+        inChats.map((j) => serializeJob(j)),
         ctx.signal,
         { delaySeconds: deps.uploadJobDelaySeconds },
       );
-      ctx.jobsEnqueued(jobs.length);
-    }
+    if (elsewhere.length > 0)
+      await deps.jobs.send(
+        elsewhere.map((j) => serializeJob(j)),
+        ctx.signal,
+      );
+    if (jobs.length > 0) ctx.jobsEnqueued(jobs.length);
     for (const activity of fresh) {
       const deletion = deletionOf(activity);
       if (deletion) await deps.deletions.recordUpstreamDeletion(deletion, deps.now());
@@ -97,10 +105,13 @@ async function pollActivities(ctx: RunContext, deps: ActivityPollerDeps): Promis
 function jobOf(activity: Activity): IngestJob | undefined {
   if (activity.type !== 'claude_file_uploaded' && activity.type !== 'claude_project_file_uploaded') return undefined;
   if (!activity.claude_file_id) return undefined;
+  const appearedAt = activity.created_at ? IngestJobSchema.shape.appearedAt.safeParse(activity.created_at) : undefined;
   return {
     v: 1,
     fileId: activity.claude_file_id,
     ...(activity.claude_chat_id ? { chatId: activity.claude_chat_id } : {}),
+    // The activity's time is when the upload happened: ingest reports the capture latency from it.
+    ...(appearedAt?.success && appearedAt.data ? { appearedAt: appearedAt.data } : {}),
   };
 }
 

@@ -17,6 +17,11 @@ export interface ChatPollerDeps extends PollerDeps {
    * share of the budget in use. The listing's cursor still moves only after the whole page.
    */
   chatConcurrency?: number;
+  /**
+   * Stamp each job with its message's time (`appearedAt`), so ingest reports the capture latency.
+   * The scheduled poller does; `archiver backfill`, which reads the past on purpose, does not.
+   */
+  stampAppearance?: boolean;
 }
 
 /**
@@ -103,7 +108,9 @@ export async function pollChat(chat: ChatSummary, ctx: RunContext, deps: ChatPol
       );
       deletionRecorded = true;
     }
-    const bodies = jobsOf(chat.id, page.items).map((job) => serializeJob(job));
+    const bodies = jobsOf(chat.id, page.items, { stampAppearance: deps.stampAppearance === true }).map((job) =>
+      serializeJob(job),
+    );
     if (bodies.length > 0) {
       await deps.jobs.send(bodies, ctx.signal);
       ctx.jobsEnqueued(bodies.length);
@@ -126,9 +133,16 @@ export async function pollChat(chat: ChatSummary, ctx: RunContext, deps: ChatPol
  * carries the chat id and every metadata field, so the worker skips the metadata request. The
  * message lists no `created_at` for generated files: the job says null rather than guess.
  */
-export function jobsOf(chatId: string, messages: readonly ChatMessage[]): IngestJob[] {
+export function jobsOf(
+  chatId: string,
+  messages: readonly ChatMessage[],
+  opts: { stampAppearance?: boolean } = {},
+): IngestJob[] {
   const jobs = new Map<string, IngestJob>();
   for (const m of messages) {
+    // A file listed twice keeps the time of the message read last; both are within one page.
+    const appearedAt = opts.stampAppearance ? validTimestamp(m.createdAt) : null;
+    const stamp = appearedAt === null ? {} : { appearedAt };
     for (const f of m.generated) {
       jobs.set(
         f.id,
@@ -143,6 +157,7 @@ export function jobsOf(chatId: string, messages: readonly ChatMessage[]): Ingest
             size_bytes: f.size_bytes ?? null,
             created_at: null,
           },
+          ...stamp,
         }),
       );
     }
@@ -160,6 +175,7 @@ export function jobsOf(chatId: string, messages: readonly ChatMessage[]): Ingest
             size_bytes: f.size_bytes ?? null,
             created_at: validTimestamp(f.created_at),
           },
+          ...stamp,
         }),
       );
     }
@@ -170,7 +186,12 @@ export function jobsOf(chatId: string, messages: readonly ChatMessage[]): Ingest
 /** A job whose carried metadata the job schema refuses (an empty or overlong filename) goes without it. */
 function withFallback(job: IngestJob): IngestJob {
   if (IngestJobSchema.safeParse(job).success) return job;
-  return { v: 1, fileId: job.fileId, ...(job.chatId ? { chatId: job.chatId } : {}) };
+  return {
+    v: 1,
+    fileId: job.fileId,
+    ...(job.chatId ? { chatId: job.chatId } : {}),
+    ...(job.appearedAt ? { appearedAt: job.appearedAt } : {}),
+  };
 }
 
 function validTimestamp(value: string | null | undefined): string | null {

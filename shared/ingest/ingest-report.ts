@@ -1,3 +1,4 @@
+import type { IngestJob } from '../contracts/job.js';
 import { METRIC } from '../contracts/metric-names.js';
 import { describeError, IntegrityError, UpstreamHttpError, upstreamRequestIdOf } from '../platform/errors.js';
 import type { Counters, Log } from '../platform/telemetry.js';
@@ -49,6 +50,18 @@ export function reportOutcome(outcome: ArchiveOutcome, log: Log, counters: Count
       });
       return;
   }
+}
+
+/**
+ * Reports how long a newly archived file took from its appearance upstream (`appearedAt` on its job)
+ * to its archived copy. Only a first archiving counts (a duplicate delivery says nothing about capture),
+ * and only a job that carries the time; a clock ahead of the archive's counts as 0.
+ */
+export function reportCaptureLatency(job: IngestJob, outcome: ArchiveOutcome, counters: Counters): void {
+  if (outcome.kind !== 'archived' || job.appearedAt === undefined) return;
+  const latencyMs = Date.parse(outcome.record.archivedAt) - Date.parse(job.appearedAt);
+  if (!Number.isFinite(latencyMs)) return;
+  counters.record(METRIC.captureLatency, Math.max(0, latencyMs), 'Milliseconds');
 }
 
 type FailureCause = 'malformed' | Extract<QueueDecision, { cause: string }>['cause'];

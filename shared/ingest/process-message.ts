@@ -15,7 +15,7 @@ import { decideFailure, toQueueActions } from './failure-decision.js';
 import type { QueueActions } from './failure-decision.js';
 import { deadLetteredRecord } from './final-outcome.js';
 import type { IngestMessage, IngestQueue } from './ingest-queue.js';
-import { reportFailure, reportOutcome } from './ingest-report.js';
+import { reportCaptureLatency, reportFailure, reportOutcome } from './ingest-report.js';
 
 export interface IngestDeps {
   archive: Omit<ArchiveDeps, 'log' | 'holds'>;
@@ -63,11 +63,9 @@ export async function processIngestMessage(
   const delivery = { owner: `${message.messageId}:${randomUUID()}`, receiveCount: message.receiveCount, signal };
   const holds = deps.holds && activeMatters ? { activeMatters, legalHolds: deps.holds.legalHolds } : undefined;
   try {
-    reportOutcome(
-      await archiveFile(job, source, delivery, { ...deps.archive, log, ...(holds ? { holds } : {}) }),
-      log,
-      deps.counters,
-    );
+    const outcome = await archiveFile(job, source, delivery, { ...deps.archive, log, ...(holds ? { holds } : {}) });
+    reportOutcome(outcome, log, deps.counters);
+    reportCaptureLatency(job, outcome, deps.counters);
   } catch (err) {
     await settleFailure(err, message, parsed, log, deps);
   }

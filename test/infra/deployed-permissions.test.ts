@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RecordedCall, ResourceBindings } from '../support/permissions/aws-call-recorder.js';
-import { POLLER_SOURCES } from '../../shared/contracts/discovery-ledger.js';
+import { DISCOVERY_SOURCES, POLLER_SOURCES } from '../../shared/contracts/discovery-sources.js';
 import {
   pollerPrincipal,
   synthesizeDeployedPermissions,
@@ -120,11 +120,12 @@ describe('deployed permission checks', () => {
         Tables: ['local-table'],
         LeadingKeys: { 'local-table': [FILE, 'FILE#file_2'] },
       });
+      // Every partition the registry names for it, with every single-item action.
+      const own = DISCOVERY_SOURCES[source].tableKeyPrefixes.items.map((prefix) => `${prefix}${source}_1`);
       const allowed = await checkCalls(
         [
-          call(poller, 'DynamoDB', 'GetItem', items(['POLLER#chats'])),
+          ...['GetItem', 'PutItem', 'UpdateItem'].map((op) => call(poller, 'DynamoDB', op, items(own))),
           call(poller, 'DynamoDB', 'PutItem', items(['BUDGET#compliance'])),
-          call(poller, 'DynamoDB', 'UpdateItem', items([FILE])),
           call(poller, 'SQS', 'SendMessageBatch', { QueueUrl: QUEUE }),
           call(poller, 'SecretsManager', 'GetSecretValue', { SecretId: 'local-secret' }),
           ...(source === 'files_api' ? [batchRead] : []),
@@ -135,6 +136,9 @@ describe('deployed permission checks', () => {
       const refused = await checkCalls(
         [
           call(poller, 'DynamoDB', 'Query', items(['CHAT#chat_1'])),
+          // No poller writes a file's record or a chat's listing: that is ingest's.
+          call(poller, 'DynamoDB', 'UpdateItem', items([FILE])),
+          call(poller, 'DynamoDB', 'PutItem', items(['CHAT#chat_1'])),
           // Other pollers may not batch-read at all; the Files API poller only file items.
           source === 'files_api'
             ? call(poller, 'DynamoDB', 'BatchGetItem', {
@@ -149,6 +153,8 @@ describe('deployed permission checks', () => {
       );
       expect(refused.denials, source).toEqual([
         expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:Query on arn:aws:dynamodb:`)),
+        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of FILE#file_1$`)),
+        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:PutItem on .* of CHAT#chat_1$`)),
         expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:BatchGetItem on arn:aws:dynamodb:`)),
         expect.stringMatching(new RegExp(`${poller} role is not allowed s3:GetObject on arn:aws:s3:::`)),
         expect.stringMatching(
@@ -397,7 +403,7 @@ describe('deployed permission checks of the webhook role', () => {
     ]);
   });
 
-  it("only the webhook role, the Files API poller (its file-item batch reads: see the pollers' test), and the ingest and lookup roles (legal-hold matters: see the holds test) carry a dynamodb:LeadingKeys condition (a new one needs its own test)", () => {
+  it("only the webhook role, the pollers (their registry's partitions: see the pollers' test), and the ingest and lookup roles (legal-hold matters: see the holds test) carry a dynamodb:LeadingKeys condition (a new one needs its own test)", () => {
     const conditioned = Object.entries(deployed.principals)
       .filter(([, p]) =>
         p.policies.some(({ policy }) =>
@@ -405,7 +411,7 @@ describe('deployed permission checks of the webhook role', () => {
         ),
       )
       .map(([name]) => name);
-    expect(conditioned).toEqual(['ingest', 'lookup', 'webhook', 'poller:files_api']);
+    expect(conditioned).toEqual(['ingest', 'lookup', 'webhook', ...POLLER_SOURCES.map(pollerPrincipal)]);
   });
 });
 

@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DiscoveryConfigSchema } from '../../shared/contracts/lambda-environment.js';
-import { DISCOVERY_METRIC, DISCOVERY_SERVICE_NAMES, METRICS_NAMESPACE } from '../../shared/contracts/metric-names.js';
+import { DISCOVERY_SOURCES, POLLER_SOURCES } from '../../shared/contracts/discovery-sources.js';
+import {
+  DISCOVERY_METRIC,
+  DISCOVERY_SERVICE_NAMES,
+  METRIC,
+  METRICS_NAMESPACE,
+  SERVICE_NAMES,
+} from '../../shared/contracts/metric-names.js';
 import { logicalIdOf, onlyResource, resourcesOf, type ArchiverSynths } from './archiver-fixture.js';
 
-const SOURCES = ['chats', 'activities', 'files_api'] as const;
+const SOURCES = POLLER_SOURCES;
 
 /** The discovery pollers: functions, schedules, configuration, alarms and dashboard. */
 export function describeDiscovery({ defaults, custom }: ArchiverSynths): void {
@@ -83,6 +90,25 @@ export function describeDiscovery({ defaults, custom }: ArchiverSynths): void {
       expect(SOURCES.map((s) => scheduleOf(custom, s))).toEqual(['rate(2 minutes)', 'rate(1 minute)', 'rate(1 hour)']);
     });
 
+    it('poll repeatedly within an invocation as the registry says, until shortly before the next scheduled one', () => {
+      const polling = (app: typeof defaults) =>
+        SOURCES.map((s) => {
+          const env = envOf(fnOf(app, s));
+          return [s, env['POLL_EVERY_SECONDS'], env['POLL_WINDOW_SECONDS']];
+        });
+      // Chats every 15 s and activities every 30 s for 55 s of each 1-minute invocation; the Files API
+      // walk once per invocation.
+      expect(polling(defaults)).toEqual([
+        ['chats', '15', '55'],
+        ['activities', '30', '55'],
+        ['files_api', '0', '0'],
+      ]);
+      // A longer schedule keeps its invocation polling longer (custom: chats every 2 minutes).
+      expect(polling(custom)[0]).toEqual(['chats', '15', '115']);
+      for (const s of SOURCES)
+        expect(envOf(fnOf(defaults, s))['POLL_EVERY_SECONDS']).toBe(String(DISCOVERY_SOURCES[s].pollEverySeconds ?? 0));
+    });
+
     it('may be invoked by their own schedule only', () => {
       for (const source of SOURCES) {
         const fnId = logicalIdOf(defaults.service.discovery.functions[source].function);
@@ -141,6 +167,33 @@ export function describeDiscovery({ defaults, custom }: ArchiverSynths): void {
       for (const service of ['archiver-ingest', ...Object.values(DISCOVERY_SERVICE_NAMES)])
         expect(metrics).toContain(`"Value":"${service}"`);
       expect(metrics).toContain(`"MetricName":"${DISCOVERY_METRIC.budgetExhausted}"`);
+    });
+  });
+
+  describe('capture latency', () => {
+    it('alarms when the p95 of CaptureLatency, as the ingest function emits it, is above 60 s for 15 minutes', () => {
+      expect(alarm('CaptureLatencyHigh')).toMatchObject({
+        Namespace: METRICS_NAMESPACE,
+        MetricName: METRIC.captureLatency,
+        Dimensions: [{ Name: 'service', Value: SERVICE_NAMES.ingest }],
+        ExtendedStatistic: 'p95',
+        Period: 900,
+        EvaluationPeriods: 1,
+        Threshold: 60_000,
+        ComparisonOperator: 'GreaterThanThreshold',
+        // No files archived means nothing to measure, not a slow capture.
+        TreatMissingData: 'notBreaching',
+      });
+    });
+
+    it('is charted on the dashboard at p50, p95 and p99', () => {
+      const body = JSON.stringify(
+        onlyResource(t, 'AWS::CloudWatch::Dashboard', 'MonitoringDashboard').Properties['DashboardBody'],
+      );
+      for (const stat of ['p50', 'p95', 'p99'])
+        expect(body).toContain(
+          `[\\"${METRICS_NAMESPACE}\\",\\"${METRIC.captureLatency}\\",\\"service\\",\\"${SERVICE_NAMES.ingest}\\",{\\"label\\":\\"${stat}\\",\\"period\\":900,\\"stat\\":\\"${stat}\\"}]`,
+        );
     });
   });
 

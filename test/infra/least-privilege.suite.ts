@@ -273,11 +273,13 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
         `${source} poller role`,
         [
           ...LOGS_AND_TRACES(source),
-          // Checkpoints, lease, ledger, budget and deletion items: single-item reads and conditional
-          // writes.
-          'index table dynamodb:GetItem',
-          'index table dynamodb:PutItem',
-          'index table dynamodb:UpdateItem',
+          // Checkpoints, lease, ledger, budget and what its use case keeps (chat checkpoints, seen
+          // activities, deletions): single-item reads and conditional writes, on the partitions the
+          // poller registry names for it only.
+          ...['GetItem', 'PutItem', 'UpdateItem'].map(
+            (a) =>
+              `index table dynamodb:${a} if ${JSON.stringify({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': POLLER_ITEM_KEYS[source] } })}`,
+          ),
           // The Files API poller asks whether a page's files are final: file items only, in batches.
           ...(source === 'files_api'
             ? ['index table dynamodb:BatchGetItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["FILE#*"]}}']
@@ -383,6 +385,13 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
 }
 
 const POLLERS: readonly PollerSource[] = POLLER_SOURCES;
+
+/** The partitions each poller may read and write, spelled out (the registry must produce exactly these). */
+const POLLER_ITEM_KEYS: Record<PollerSource, string[]> = {
+  chats: ['POLLER#*', 'LEDGER#*', 'BUDGET#*', 'CHATCP#*', 'DELETION#*'],
+  activities: ['POLLER#*', 'LEDGER#*', 'BUDGET#*', 'ACTIVITY#*', 'DELETION#*'],
+  files_api: ['POLLER#*', 'LEDGER#*', 'BUDGET#*'],
+};
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

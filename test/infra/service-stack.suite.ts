@@ -9,6 +9,7 @@ import {
   WorkerBudgetConfigSchema,
 } from '../../shared/contracts/lambda-environment.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES, WEBHOOK_OUTCOMES } from '../../shared/contracts/metric-names.js';
+import { POLLER_SOURCES } from '../../shared/contracts/discovery-sources.js';
 import { LOOKUP_ROUTES, LOOKUP_STAGE } from '../../infra/constructs/lookup-rest-api.js';
 import type { LookupRole } from '../../shared/contracts/lookup-routes.js';
 import { SMOKE_STACK_OUTPUTS, stackNamesOf } from '../../smoke/smoke-target.js';
@@ -368,8 +369,9 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
     };
 
     it('all notify the alarm topic on alarm and on recovery', () => {
-      // 8 for ingest and lookup; 3 for the webhook; per poller a stalled and a rejected-cursor alarm; one for the budget.
-      expect(Object.keys(alarms()).length).toBe(8 + 3 + 3 * 2 + 1);
+      // 8 for ingest and lookup; one for capture latency; 3 for the webhook; per poller a stalled and a
+      // rejected-cursor alarm; one for the budget.
+      expect(Object.keys(alarms()).length).toBe(8 + 1 + 3 + POLLER_SOURCES.length * 2 + 1);
       for (const a of Object.values(alarms())) {
         expect(a.Properties['AlarmActions']).toEqual([topicRef()]);
         expect(a.Properties['OKActions']).toEqual([topicRef()]);

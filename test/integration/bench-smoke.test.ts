@@ -50,3 +50,31 @@ describe('npm run bench, smallest run', () => {
     expect((await readFile(join(dir, 'r.svg'), 'utf8')).startsWith('<svg')).toBe(true);
   }, 120_000);
 });
+
+describe('npm run bench:discovery, smallest run', () => {
+  it('drains a tiny backlog, then captures files arriving at a steady rate with the registered pollers as deployed', async () => {
+    // Project uploads are left out: they wait out the activity feed's 2-minute visibility lag.
+    const run = await runScript('bench/discovery.ts', [
+      '--chats',
+      '2',
+      '--files-per-chat',
+      '2',
+      '--idle-seconds',
+      '0',
+      '--steady-seconds',
+      '8',
+      '--arrivals-per-minute',
+      '60',
+      '--surge-chats',
+      '1',
+      '--kinds',
+      'new-chat,old-chat,chat-upload',
+    ]);
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain('files archived                                                 4 of 4');
+    // Every arrival captured (a latency for each), none left out.
+    expect(run.output).toMatch(/capture latency, steady \(no backlog\), all kinds\s+p50 [\d.]+ s, p95 [\d.]+ s/);
+    expect(run.output).not.toContain('not captured');
+    expect(run.output).toMatch(/the surge itself \(1 chats × 2 files\)\s+p50 [\d.]+ s/);
+  }, 180_000);
+});

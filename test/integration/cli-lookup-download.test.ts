@@ -19,13 +19,15 @@ const report = generatedFileFactory({
 });
 const notes = uploadedFileFactory({ chatIds: [chatId], filename: 'notes.md', content: Buffer.from('# notes\n') });
 const single = generatedFileFactory({ filename: 'single.txt', content: Buffer.from('archived by id\n') });
+// Upstream lists it in no chat of this test: only `--chat` can put one on its record.
+const found = generatedFileFactory({ filename: 'found.txt', content: Buffer.from('found in a chat export\n') });
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 let stack: CliStack;
 let workDir: string;
 
 beforeAll(async () => {
-  stack = await createCliStack({ files: [report, notes, single] });
+  stack = await createCliStack({ files: [report, notes, single, found] });
   workDir = await mkdtemp(join(tmpdir(), 'archiver-cli-work-'));
 });
 
@@ -49,6 +51,23 @@ describe('archiver enqueue', () => {
     // The chat's jobs carried the message's metadata: the worker asked upstream for content only.
     expect(stack.upstream.requestCount(report.id, 'metadata')).toBe(0);
     expect(stack.upstream.requestCount(report.id, 'content')).toBeGreaterThan(0);
+  });
+
+  it("puts the --chat chat on the file ids' jobs, so the archived record lists it beside upstream's", async () => {
+    const res = await stack.run(['enqueue', found.id, '--chat', 'claude_chat_01CliFoundInChat']);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const record = await stack.waitForFinal(found.id);
+    expect(record.status).toBe('archived');
+    expect(record.chatIds).toContain('claude_chat_01CliFoundInChat');
+    expect(record.chatIds).toContain(found.chatId);
+  });
+
+  it('refuses a --chat that is not a chat id with exit 2 before sending anything', async () => {
+    const res = await stack.run(['enqueue', single.id, '--chat', 'claude_file_01NotAChat']);
+    expect(res.code).toBe(2);
+    expect(res.stdout).toBe('');
+    expect(res.stderr.trim()).toBe('archiver: --chat "claude_file_01NotAChat" is not a chat id (claude_chat_…)');
   });
 
   it('exits 1 naming a chat upstream does not have, after enqueueing the rest', async () => {

@@ -64,10 +64,12 @@ describe('activity poller', () => {
     expect(Date.now() - windowEnd).toBeGreaterThanOrEqual(60_000);
     const jobs = await stack.drainJobs();
     expect(jobs.map((j) => j.fileId).sort()).toEqual([...uploads, project].map((a) => a.claude_file_id).sort());
+    // The activity's time goes with the job: ingest reports the capture latency from it.
     expect(jobs.find((j) => j.fileId === uploads[0]?.claude_file_id)).toEqual({
       v: 1,
       fileId: uploads[0]?.claude_file_id,
       chatId: uploads[0]?.claude_chat_id,
+      appearedAt: uploads[0]?.created_at,
     });
     expect(
       stack.upstream.requests.every((r: { path: string; query: URLSearchParams; status?: number | undefined }) =>
@@ -85,6 +87,18 @@ describe('activity poller', () => {
       windowStart: outcome.kind === 'ran' ? outcome.ledger.windowEnd : '',
     });
     expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual([tooRecent.claude_file_id]);
+  });
+
+  it('holds back an upload to a chat (the chat poller finds it with metadata) but sends an upload outside any chat at once', async () => {
+    const inChat = upload(minutesAgo(10));
+    const project: ListingActivity = { ...upload(minutesAgo(9), false), type: 'claude_project_file_uploaded' };
+    stack.upstream.listings.addActivities(inChat, project);
+
+    const outcome = await runActivityPoller(activityDeps({ uploadJobDelaySeconds: 900 }), stack.runOptions());
+
+    expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({ ending: 'completed', jobsEnqueued: 2 });
+    // Only the project's job is visible now; the chat upload's waits out its delay in the queue.
+    expect(await stack.drainJobs()).toEqual([{ v: 1, fileId: project.claude_file_id, appearedAt: project.created_at }]);
   });
 
   it('deduplicates on activity id: a duplicate delivery in the same page, a later page or a later run enqueues nothing', async () => {

@@ -4,7 +4,7 @@ import { ensureQueues, ensureTable } from '../../local/aws/resources.js';
 import type { UpstreamFile } from '../../local/upstream/catalogue.js';
 import type { UpstreamServer } from '../../local/upstream/server.js';
 import type { PollerSource } from '../../shared/contracts/discovery-ledger.js';
-import { DiscoveryConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
+import { type DiscoveryConfig, DiscoveryConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
 import { parseJob } from '../../shared/contracts/job.js';
 import type { IngestJob } from '../../shared/contracts/job.js';
 import { DynamoDbDiscoveryStore } from '../../shared/index/dynamodb-discovery-store.js';
@@ -56,7 +56,8 @@ export interface DiscoveryStack {
   /** Poller dependencies on the real servers, as the `source` poller's role; `jobs` may be swapped to inject failures. */
   deps(source: PollerSource, overrides?: Partial<PollerDeps>): PollerDeps;
   /** The `source` poller built as its Lambda builds it (createPollerRuntime), on the poller's recorded clients. */
-  runtime(source: PollerSource): ReturnType<typeof createPollerRuntime>;
+  /** The poller as its Lambda builds it; `overrides` change its configuration (e.g. repeat polling). */
+  runtime(source: PollerSource, overrides?: Partial<DiscoveryConfig>): ReturnType<typeof createPollerRuntime>;
   /** A run that may last `ms` from now. */
   runOptions(ms?: number): RunOptions;
   /** Receives and deletes every job in the queue. */
@@ -154,14 +155,18 @@ export async function createDiscoveryStack(): Promise<DiscoveryStack> {
     metrics,
     poller,
     deps: (source, overrides = {}) => ({ ...poller(source).deps, ...overrides }),
-    runtime: (source) =>
-      createPollerRuntime(source, config, {
-        apiKey: TEST_UPSTREAM_API_KEY,
-        log,
-        counters,
-        dispatcher: agent,
-        clients: poller(source).clients,
-      }),
+    runtime: (source, overrides = {}) =>
+      createPollerRuntime(
+        source,
+        { ...config, ...overrides },
+        {
+          apiKey: TEST_UPSTREAM_API_KEY,
+          log,
+          counters,
+          dispatcher: agent,
+          clients: poller(source).clients,
+        },
+      ),
     runOptions: (ms = 60_000) => ({ deadlineMs: Date.now() + ms, stopMarginMs: 0, leaseMs: 120_000 }),
     async drainJobs() {
       const out: IngestJob[] = [];

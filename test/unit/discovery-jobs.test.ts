@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { jobsOf } from '../../shared/discovery/chat-poller.js';
 import { parseJob, serializeJob } from '../../shared/contracts/job.js';
@@ -90,6 +91,59 @@ describe('jobs built from messages', () => {
       { id: 'claude_chat_msg_01b', createdAt: null, uploaded: [], generated: [generated] },
     ]);
     expect(jobs).toEqual([{ v: 1, fileId: 'claude_gen_file_01g', chatId }]);
+  });
+});
+
+describe("jobs stamped with their message's time (the scheduled chat poller)", () => {
+  const generated = { id: 'claude_gen_file_01g', filename: 'g.csv', md5: null, mime_type: 'text/csv', size_bytes: 1 };
+
+  it("carry the message's created_at as appearedAt only when asked to (backfill and the webhook do not ask)", () => {
+    const messages = [
+      { id: 'claude_chat_msg_01a', createdAt: '2026-12-06T10:00:00Z', uploaded: [], generated: [generated] },
+    ];
+    expect(jobsOf(chatId, messages, { stampAppearance: true })[0]?.appearedAt).toBe('2026-12-06T10:00:00Z');
+    expect(jobsOf(chatId, messages)[0]).not.toHaveProperty('appearedAt');
+  });
+
+  it('keep the time through the fallback that drops refused metadata', () => {
+    const messages = [
+      {
+        id: 'claude_chat_msg_01a',
+        createdAt: '2026-12-06T10:00:00Z',
+        uploaded: [],
+        generated: [{ ...generated, filename: '' }],
+      },
+    ];
+    expect(jobsOf(chatId, messages, { stampAppearance: true })).toEqual([
+      { v: 1, fileId: generated.id, chatId, appearedAt: '2026-12-06T10:00:00Z' },
+    ]);
+  });
+
+  it('are valid jobs whatever time upstream sends (a hostile or malformed created_at goes without a stamp)', () => {
+    fc.assert(
+      fc.property(
+        fc.option(
+          fc.oneof(
+            fc.string(),
+            fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+          ),
+        ),
+        (createdAt) => {
+          const jobs = jobsOf(
+            chatId,
+            [{ id: 'claude_chat_msg_01a', createdAt, uploaded: [], generated: [generated] }],
+            {
+              stampAppearance: true,
+            },
+          );
+          for (const job of jobs) {
+            const parsed = parseJob(serializeJob(job));
+            expect(parsed.ok).toBe(true);
+            if (parsed.ok && parsed.job.appearedAt !== undefined) expect(parsed.job.appearedAt).toBe(createdAt);
+          }
+        },
+      ),
+    );
   });
 });
 

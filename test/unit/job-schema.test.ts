@@ -50,6 +50,11 @@ describe('ingest job schema v1', () => {
       'file',
     ],
     [
+      'an appearance time that is not a timestamp',
+      JSON.stringify({ fileId: 'file_a', appearedAt: 'yesterday' }),
+      'appearedAt',
+    ],
+    [
       'a negative size',
       JSON.stringify({ fileId: 'claude_file_a', file: { filename: 'x', size_bytes: -1 } }),
       'file.size_bytes',
@@ -70,5 +75,13 @@ describe('serializeJob beyond the Basic Multilingual Plane', () => {
     expect(body).toContain('쬞');
     const parsed = parseJob(body);
     expect(parsed.ok && parsed.job).toEqual({ v: 1, ...job });
+  });
+});
+
+describe('appearedAt', () => {
+  it('is optional: a job written before it existed parses as before, and one with it keeps it', () => {
+    expect(parseJob(JSON.stringify({ fileId: 'file_a' }))).toMatchObject({ ok: true, job: { v: 1, fileId: 'file_a' } });
+    const parsed = parseJob(serializeJob({ fileId: 'file_a', appearedAt: '2026-12-06T10:15:00.000Z' }));
+    expect(parsed.ok && parsed.job.appearedAt).toBe('2026-12-06T10:15:00.000Z');
   });
 });
