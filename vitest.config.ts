@@ -21,6 +21,7 @@ const realS3TestFiles = [
   'test/integration/rados-gateway.test.ts',
   'test/integration/gateway-permissions.test.ts',
   'test/integration/legal-holds.test.ts',
+  'test/integration/fixity-gateway.test.ts',
 ];
 
 // Three tiers, each runnable alone with `npx vitest run --project <name>`:

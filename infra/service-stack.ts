@@ -229,6 +229,21 @@ export class ServiceStack extends Stack {
       // BatchGetItem: the upstream deletions of a file and its chats, in one call.
       .bind('INDEX_TABLE', table.tableName, (g) => {
         grantItemAccess(table, g, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query');
+        // A fixity check on demand records its event on the file item and its chat listings.
+        g.grantPrincipal.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ['dynamodb:UpdateItem'],
+            resources: [table.tableArn],
+            conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['FILE#*'] } },
+          }),
+        );
+        g.grantPrincipal.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ['dynamodb:PutItem'],
+            resources: [table.tableArn],
+            conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CHAT#*'] } },
+          }),
+        );
         // Placing and releasing a legal-hold matter writes the matter's item, and nothing else.
         g.grantPrincipal.addToPrincipalPolicy(
           new iam.PolicyStatement({

@@ -5,6 +5,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3DownloadSigner } from '../../shared/archive/s3-archive-store.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../../shared/platform/aws-clients.js';
 import { DynamoDbMatterStore } from '../../shared/index/dynamodb-holds.js';
+import { DynamoDbFixityRecords } from '../../shared/index/dynamodb-fixity.js';
+import { S3StoredCopies } from '../../shared/archive/s3-stored-copies.js';
 import { createSqsJobSender } from '../../shared/platform/sqs-job-sender.js';
 import type { LookupConfig } from '../../shared/contracts/lambda-environment.js';
 import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
@@ -51,6 +53,11 @@ export function createLookupRuntime(
       matters: new DynamoDbMatterStore(clients.doc, config.INDEX_TABLE),
       work: createSqsJobSender(clients.sqs, config.HOLD_WORK_QUEUE_URL, { maxAttempts: 2 }),
       releaseDelaySeconds: config.HOLD_RELEASE_DELAY_SECONDS,
+      now: Date.now,
+    },
+    fixity: {
+      copies: new S3StoredCopies(clients.s3),
+      records: new DynamoDbFixityRecords(clients.doc, config.INDEX_TABLE),
       now: Date.now,
     },
     log,

@@ -1,3 +1,4 @@
+import type { FixityEvent, FixitySummary } from './fixity.js';
 import type { LegalHoldEntry } from './holds.js';
 import type { FileSource } from './ids.js';
 
@@ -87,6 +88,10 @@ export interface ArchivedRecord extends RecordBase {
    * is turned off only when the last one is released (shared/holds/). Absent when none ever held it.
    */
   legalHolds?: Record<string, LegalHoldEntry>;
+  /** The latest fixity check's outcome (shared/fixity/); absent until the copy was first checked. */
+  fixity?: FixitySummary;
+  /** The latest fixity checks, oldest first (at most MAX_FIXITY_EVENTS). */
+  fixityEvents?: FixityEvent[];
 }
 
 /** Upstream said the file cannot be had; the record is the evidence that it existed and why. */

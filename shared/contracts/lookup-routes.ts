@@ -22,6 +22,8 @@ export const LOOKUP_ROUTES = [
   { method: 'GET', resource: '/chats/{chatId}/files', query: ['limit', 'cursor'], roles: AUDIT_READ },
   { method: 'GET', resource: '/files/{fileId}', query: [], roles: AUDIT_READ },
   { method: 'GET', resource: '/files/{fileId}/content', query: [], roles: AUDIT_READ },
+  // Fixity on demand (shared/fixity/): re-proves the archived copy and records the check on the record.
+  { method: 'POST', resource: '/files/{fileId}/verify', query: ['tier'], roles: AUDIT_READ },
   { method: 'GET', resource: '/discovery/{source}/runs', query: ['limit', 'cursor'], roles: ['operator'] },
   // Legal holds (shared/holds/): placing and releasing a matter is the legal admin's; whoever may
   // read the archive may see which matters hold it, and why.

@@ -10,7 +10,10 @@ import type { Log } from '../platform/telemetry.js';
 import { listChatFiles, presignFileDownload, readFileRecord } from './read-files.js';
 import type { FileReader } from './read-files.js';
 import { POLLER_SOURCES } from '../contracts/discovery-ledger.js';
+import { FIXITY_TIERS } from '../contracts/fixity.js';
 import { MatterIdSchema, PlaceHoldRequestSchema } from '../contracts/holds.js';
+import { verifyFile } from '../fixity/check-copy.js';
+import type { FixityDeps } from '../fixity/check-copy.js';
 import { placeMatter, releaseMatter } from '../holds/matters.js';
 import type { MatterDeps } from '../holds/matters.js';
 import type { LedgerRecord, PollerSource, UpstreamDeletionRecord } from '../contracts/discovery-ledger.js';
@@ -34,6 +37,8 @@ export interface LookupDeps {
   presignTtlSeconds: number;
   /** Legal holds: the matters, and the queue their sweeps run on. */
   holds: MatterDeps;
+  /** Fixity checks on demand: the stored copies, and the records the events go on. */
+  fixity: FixityDeps;
   log: Log;
 }
 
@@ -144,6 +149,16 @@ export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
     async handle({ path: { fileId } }, deps) {
       const url = await presignFileDownload(deps.index, deps.downloads, fileId, deps.presignTtlSeconds);
       return { statusCode: 302, headers: { Location: url, 'Cache-Control': 'no-store' }, body: '' };
+    },
+  }),
+  'POST /files/{fileId}/verify': defineRoute({
+    path: FilePath,
+    query: z.object({ tier: z.enum(FIXITY_TIERS, { error: `must be one of ${FIXITY_TIERS.join(', ')}` }).optional() }),
+    async handle({ path: { fileId }, query: { tier } }, deps, { signal }) {
+      const { event, record } = await verifyFile(fileId, tier ?? 'cheap', deps.fixity, signal);
+      if (event.outcome === 'failed')
+        deps.log.error('fixity check failed', { fileId, tier: event.tier, detail: event.detail, key: record.key });
+      return json(200, { fileId, event, fixity: record.fixity });
     },
   }),
   'GET /discovery/{source}/runs': defineRoute({

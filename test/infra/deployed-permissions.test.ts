@@ -168,7 +168,8 @@ describe('deployed permission checks', () => {
     const result = await checkCalls(
       [
         call('lookup', 'S3', 'PutObject', object),
-        call('lookup', 'DynamoDB', 'UpdateItem', items([FILE])),
+        // (A file item it may update: a fixity check's event. Nothing else.)
+        call('lookup', 'DynamoDB', 'UpdateItem', items(['POLLER#chats'])),
         call('lookup', 'SQS', 'ReceiveMessage', { QueueUrl: QUEUE }),
         call('jobProducer', 'SQS', 'SendMessage', { QueueUrl: DLQ }),
       ],
@@ -446,13 +447,16 @@ describe('deployed permission checks of legal holds', () => {
     ]);
   });
 
-  it('allow the lookup role to write a matter and queue its sweep, and nothing more: no other item, no legal hold, no dead-letter queue', async () => {
+  it('allow the lookup role to write a matter, queue its sweep and record a fixity check, and nothing more: no other item, no legal hold, no dead-letter queue', async () => {
     const allowed = await checkCalls(
       [
         call('lookup', 'DynamoDB', 'PutItem', items([MATTER])),
         call('lookup', 'DynamoDB', 'UpdateItem', items([MATTER])),
         call('lookup', 'DynamoDB', 'Query', items([MATTER])),
         call('lookup', 'SQS', 'SendMessage', { QueueUrl: QUEUE }),
+        call('lookup', 'DynamoDB', 'UpdateItem', items([FILE])),
+        call('lookup', 'DynamoDB', 'PutItem', items(['CHAT#chat_1'])),
+        call('lookup', 'S3', 'HeadObject', { ...object, VersionId: 'v1' }),
       ],
       deployed,
     );

@@ -244,6 +244,9 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       'index table dynamodb:BatchGetItem',
       // A chat's files; the discovery ledger; the legal-hold matters.
       'index table dynamodb:Query',
+      // A fixity check on demand records its event on the file item and its chat listings.
+      'index table dynamodb:UpdateItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["FILE#*"]}}',
+      'index table dynamodb:PutItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["CHAT#*"]}}',
       // Placing and releasing a legal-hold matter: its own item only.
       'index table dynamodb:PutItem if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["MATTER"]}}',
       'index table dynamodb:UpdateItem if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["MATTER"]}}',

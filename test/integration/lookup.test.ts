@@ -54,6 +54,11 @@ const noDiscovery = {
   listLedger: async () => ({ runs: [], nextCursor: undefined }),
   getUpstreamDeletions: async () => [],
 };
+/** Nor do they verify copies. */
+const unusedFixity = () => {
+  const unused = () => Promise.reject(new Error('these tests verify no copy'));
+  return { copies: { head: unused, digest: unused }, records: { get: unused, record: unused }, now: Date.now };
+};
 /** The holds of the handlers built here, which serve only the file routes: a send would be a bug. */
 const unusedHolds = () => ({
   matters: new DynamoDbMatterStore(stack.aws.ddb, stack.table),
@@ -189,6 +194,7 @@ describe('GET /files/{fileId}/content', () => {
       downloads: new S3DownloadSigner(stack.aws.s3rver),
       presignTtlSeconds: 1,
       holds: unusedHolds(),
+      fixity: unusedFixity(),
       log: captureLog,
     });
     const res = await shortLived({
@@ -218,6 +224,7 @@ describe('errors and the access trail', () => {
       downloads: new S3DownloadSigner(stack.aws.s3rver),
       presignTtlSeconds: 300,
       holds: unusedHolds(),
+      fixity: unusedFixity(),
       log: captureLog,
     });
     const res = await broken({

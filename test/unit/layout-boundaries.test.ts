@@ -15,6 +15,7 @@ const SDK_FREE_FOLDERS = [
   'shared/discovery',
   'shared/webhook',
   'shared/holds',
+  'shared/fixity',
 ];
 
 const IMPORT_SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g;

@@ -11,7 +11,7 @@ import { placeMatter, releaseMatter } from '../../shared/holds/matters.js';
 import { createLookupHandler } from '../../shared/lookup/lookup-http.js';
 import { MemoryArchiveStore } from './fakes/memory-archive-store.js';
 import { MemoryFileIndex } from './fakes/memory-file-index.js';
-import { MemoryHeldFiles, MemoryLegalHolds, memoryMatterDeps } from './fakes/memory-holds.js';
+import { MemoryHeldFiles, MemoryLegalHolds, memoryMatterDeps, unusedFixity } from './fakes/memory-holds.js';
 import { recordingTelemetry } from './fakes/recording-telemetry.js';
 
 const CHAT = 'claude_chat_01Scope';
@@ -225,6 +225,7 @@ describe('hold routes over HTTP', () => {
       downloads: new MemoryArchiveStore(),
       presignTtlSeconds: 300,
       holds,
+      fixity: unusedFixity(),
       log: telemetry.log,
     });
     const call = (method: string, resource: string, body: string | null, path: Record<string, string> | null = null) =>

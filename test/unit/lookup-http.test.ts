@@ -7,7 +7,7 @@ import type { LedgerRecord } from '../../shared/contracts/discovery-ledger.js';
 import { InvalidCursorError } from '../../shared/platform/errors.js';
 import { MemoryArchiveStore } from './fakes/memory-archive-store.js';
 import { MemoryFileIndex } from './fakes/memory-file-index.js';
-import { memoryMatterDeps } from './fakes/memory-holds.js';
+import { memoryMatterDeps, unusedFixity } from './fakes/memory-holds.js';
 import { recordingTelemetry } from './fakes/recording-telemetry.js';
 
 const FILE = 'claude_gen_file_01Http';
@@ -94,6 +94,7 @@ async function lookup() {
       downloads: new MemoryArchiveStore(),
       presignTtlSeconds: 300,
       holds,
+      fixity: unusedFixity(),
       log: telemetry.log,
     }),
     index,

@@ -1,5 +1,6 @@
 import type { ArchivedRecord } from '../../../shared/contracts/file-records.js';
 import type { HoldAction, HoldProgress, LegalHoldEntry, Matter } from '../../../shared/contracts/holds.js';
+import type { FixityDeps } from '../../../shared/fixity/check-copy.js';
 import type { MatterDeps } from '../../../shared/holds/matters.js';
 import type {
   HeldFiles,
@@ -123,4 +124,10 @@ export class MemoryLegalHolds implements LegalHoldSwitch {
   async get(version: HeldVersion): Promise<boolean> {
     return this.status.get(`${version.key}@${version.versionId}`) ?? false;
   }
+}
+
+/** Fixity deps for handlers whose tests never verify a copy: any use is a bug, and says so. */
+export function unusedFixity(): FixityDeps {
+  const unused = () => Promise.reject(new Error('this test verifies no copy'));
+  return { copies: { head: unused, digest: unused }, records: { get: unused, record: unused }, now: Date.now };
 }
