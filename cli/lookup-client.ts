@@ -83,7 +83,20 @@ export interface LookupClient {
   releaseHold(matterId: string): Promise<MatterJson>;
   listHolds(): Promise<MatterJson[]>;
   getHold(matterId: string): Promise<MatterJson>;
+  /** `POST /files/{fileId}/verify`: the fixity check the API made and recorded. */
+  verifyFile(fileId: string, tier: 'cheap' | 'deep'): Promise<FixityCheckJson>;
 }
+
+const FixityCheckSchema = z.looseObject({
+  fileId: z.string(),
+  event: z.looseObject({
+    tier: z.enum(['cheap', 'deep']),
+    outcome: z.enum(['passed', 'failed']),
+    detail: z.string(),
+    at: z.string(),
+  }),
+});
+export type FixityCheckJson = z.infer<typeof FixityCheckSchema>;
 
 /** A legal-hold matter as the API returns it; only the fields the CLI shows are checked. */
 export const MatterSchema = z.looseObject({
@@ -168,6 +181,10 @@ export function createLookupClient(access: LookupAccess, dispatcher?: Dispatcher
       }
       const firstBefore = runs.findIndex((r) => Date.parse(r.startedAt) < sinceMs);
       return firstBefore < 0 ? runs : runs.slice(0, firstBefore + 1);
+    },
+    async verifyFile(fileId, tier) {
+      const res = await get(`/files/${encodeURIComponent(fileId)}/verify`, { tier }, { method: 'POST' });
+      return parse(FixityCheckSchema, res.body, 'fixity check');
     },
     async placeHold(request) {
       const res = await get('/holds', {}, { method: 'POST', body: request });

@@ -287,4 +287,24 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
       const { runHoldShow } = await import('./hold.js');
       await runHoldShow(matterId, opts, c.target(), c.io);
     });
+
+  program
+    .command('verify')
+    .description('fixity: re-prove archived copies now and record each check on its record (exit 3 if one fails)')
+    .option('--file <fileId>', 'one file')
+    .option('--chat <chatId>', 'every archived file of a chat')
+    .addOption(
+      new Option(
+        '--tier <tier>',
+        'cheap: the version, its size and the CRC-32 S3 keeps; deep: re-read and re-hash the bytes',
+      )
+        .choices(['cheap', 'deep'])
+        .default('cheap'),
+    )
+    .option('--json', 'print {tier, checked, failed, checks: [{fileId, event, fixity}]}')
+    .action(async (opts: { file?: string; chat?: string; tier: string; json?: boolean }, cmd: Command) => {
+      const c = ctx(cmd);
+      const { runVerify } = await import('./verify.js');
+      await runVerify(opts, c.target(), c.io);
+    });
 }

@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createCliStack } from '../support/cli-stack.js';
 import type { CliStack } from '../support/cli-stack.js';
 import { generatedFileFactory } from '../support/upstream.js';
@@ -86,5 +88,36 @@ describe('archiver hold', () => {
     const res = await stack.run(['hold', 'place', '--matter', 'LH-2026-1', '--reason', 'other', '--file', other.id]);
     expect(res.code).toBe(2);
     expect(res.stderr).toContain('already exists');
+  });
+});
+
+describe('archiver verify', () => {
+  it('checks each archived file of a chat (deep tier), records it, and exits 0 when all pass', async () => {
+    const res = await stack.run(['verify', '--chat', chatId, '--tier', 'deep', '--json']);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({
+      tier: 'deep',
+      checked: 1,
+      failed: 0,
+      checks: [{ fileId: held.id, event: { outcome: 'passed', tier: 'deep' } }],
+    });
+    const record = await stack.run(['lookup', '--file', held.id, '--json']);
+    expect(JSON.parse(record.stdout)).toMatchObject({ fixity: { status: 'passed', lastTier: 'deep', checks: 1 } });
+  });
+
+  it('exits 3 naming the file whose stored bytes changed behind the archiver\u2019s back', async () => {
+    const onDisk = join(
+      inject('localAws').s3rverDirectory,
+      stack.bucket,
+      `archive/generated/${other.id}._S3rver_object`,
+    );
+    const bytes = await readFile(onDisk);
+    bytes[0] = (bytes[0] ?? 0) ^ 0x01;
+    await writeFile(onDisk, bytes);
+    const res = await stack.run(['verify', '--file', other.id, '--tier', 'deep']);
+    expect(res.code).toBe(3);
+    expect(res.stdout).toContain(`${other.id} failed: MD5`);
+    expect(res.stderr.trim()).toBe('archiver: 1 of 1 fixity check(s) failed');
   });
 });

@@ -77,6 +77,7 @@ const commandPaths = [
   'hold release',
   'hold list',
   'hold show',
+  'verify',
 ];
 
 describe('the archiver command line', () => {
