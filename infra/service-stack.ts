@@ -14,11 +14,12 @@ import {
 } from '../shared/contracts/discovery-sources.js';
 import { SERVICE_NAMES } from '../shared/contracts/metric-names.js';
 import { ARCHIVE_KEY_PREFIX } from '../shared/contracts/object-keys.js';
-import { MATTER_PARTITION } from '../shared/contracts/table-keys.js';
+import { ALL_INDEXES, TRAIL_PARTITION_PREFIX } from '../shared/contracts/search-index.js';
+import { KEY_PREFIXES, MATTER_PARTITION } from '../shared/contracts/table-keys.js';
 import type { DeploymentConfig } from './deployment-config.js';
 import { ArchiverFunction } from './constructs/archiver-function.js';
 import { DiscoveryPollers } from './constructs/discovery-pollers.js';
-import { grantItemAccess } from './constructs/index-table.js';
+import { denyTrailWrites, grantIndexQuery, grantItemAccess } from './constructs/index-table.js';
 import { LookupApi } from './constructs/lookup-rest-api.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { WebhookIngress } from './constructs/webhook-ingress.js';
@@ -26,6 +27,7 @@ import { archiveBucketName } from './naming.js';
 import { acknowledgeWildcardResource } from './nag.js';
 import type { DataStack } from './data-stack.js';
 import { INGEST_LEASE_SECONDS, INGEST_TIMEOUT, LOOKUP_MEMORY_MB, LOOKUP_TIMEOUT } from './sizing.js';
+import { SERVICE_STACK_OUTPUTS } from '../shared/contracts/stack-outputs.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 
@@ -145,6 +147,7 @@ export class ServiceStack extends Stack {
             conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [MATTER_PARTITION] } },
           }),
         );
+        denyTrailWrites(table, g);
       })
       .bind('INGEST_QUEUE_URL', queue.queueUrl, (g) => {
         // The mapping, not SqsEventSource: that one also grants sqs:GetQueueUrl, which nothing here
@@ -228,20 +231,37 @@ export class ServiceStack extends Stack {
       )
       // BatchGetItem: the upstream deletions of a file and its chats, in one call.
       .bind('INDEX_TABLE', table.tableName, (g) => {
+        // Query: a chat's files and the discovery ledger on the table; the search and trail indexes.
         grantItemAccess(table, g, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query');
+        grantIndexQuery(
+          table,
+          g,
+          ALL_INDEXES.map((i) => i.name),
+        );
+        // The access trail: create events, nothing else. PutItem only, and only on TRAIL# partitions
+        // (dynamodb:LeadingKeys is the partition key of the item written; ForAllValues because the key
+        // is multivalued: "Using IAM policy conditions for fine-grained access control", DynamoDB
+        // Developer Guide). No UpdateItem or DeleteItem on TRAIL# partitions for this role, so an event, once
+        // written, cannot be changed or removed by it; the code writes each with attribute_not_exists.
+        iam.Grant.addToPrincipal({
+          grantee: g,
+          actions: ['dynamodb:PutItem'],
+          resourceArns: [table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${TRAIL_PARTITION_PREFIX}*`] } },
+        });
         // A fixity check on demand records its event on the file item and its chat listings.
         g.grantPrincipal.addToPrincipalPolicy(
           new iam.PolicyStatement({
             actions: ['dynamodb:UpdateItem'],
             resources: [table.tableArn],
-            conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['FILE#*'] } },
+            conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${KEY_PREFIXES.file}*`] } },
           }),
         );
         g.grantPrincipal.addToPrincipalPolicy(
           new iam.PolicyStatement({
             actions: ['dynamodb:PutItem'],
             resources: [table.tableArn],
-            conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CHAT#*'] } },
+            conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${KEY_PREFIXES.chat}*`] } },
           }),
         );
         // Placing and releasing a legal-hold matter writes the matter's item, and nothing else.
@@ -296,6 +316,7 @@ export class ServiceStack extends Stack {
     // Never DeleteItem: the access trail and the index are evidence.
     const operator = this.lookupApi.operatorPolicy;
     grantItemAccess(table, operator, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Scan');
+    denyTrailWrites(table, operator);
     queue.grants.actions(operator, ['sqs:GetQueueAttributes', 'sqs:SendMessage'], {
       keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'],
     });
@@ -334,6 +355,7 @@ export class ServiceStack extends Stack {
       webhook: {
         function: this.webhook.function.function,
         stage: this.webhook.api.api.deploymentStage,
+        accessLogGroup: this.webhook.api.accessLogGroup,
         waf: this.webhook.api.webAcl?.metricNames,
       },
       oldestMessageAlarmAge: Duration.minutes(config.oldestMessageAlarmMinutes),
@@ -367,7 +389,11 @@ export class ServiceStack extends Stack {
       }),
     );
 
-    new CfnOutput(this, 'LookupApiUrl', { value: this.lookupApi.api.url });
+    new CfnOutput(this, SERVICE_STACK_OUTPUTS.lookupUrl, { value: this.lookupApi.api.url });
+    new CfnOutput(this, SERVICE_STACK_OUTPUTS.upstreamBaseUrl, {
+      value: config.upstreamBaseUrl,
+      description: 'Where the functions call the Compliance and Files APIs; the archiver CLI sends the key only here',
+    });
     new CfnOutput(this, 'AuditorPolicyArn', {
       value: this.lookupApi.auditorPolicy.managedPolicyArn,
       exportName: `${namePrefix}-auditor-policy-arn`,

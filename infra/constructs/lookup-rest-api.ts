@@ -6,7 +6,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { LOOKUP_ROUTES, type LookupRole } from '../../shared/contracts/lookup-routes.js';
 import { acknowledgeWildcardResource } from '../nag.js';
-import { createLoggedStage } from './rest-api-stage.js';
+import { createExecutionLogGroup, createLoggedStage } from './rest-api-stage.js';
 
 // The routes (one method each, proxied to the lookup function) come from shared/contracts/lookup-routes.ts,
 // which the handler serves; the role policies and request validation are derived from them.
@@ -33,6 +33,8 @@ export interface LookupApiProps {
 export class LookupApi extends Construct {
   readonly api: apigw.RestApi;
   readonly accessLogGroup: logs.LogGroup;
+  /** API Gateway's execution log group of the stage (createExecutionLogGroup). */
+  readonly executionLogGroup: logs.LogGroup;
   /** Grants execute-api:Invoke on exactly the routes whose roles include `auditor`, on the deployed stage. */
   readonly auditorPolicy: iam.ManagedPolicy;
   /** The same for `legalAdmin`. */
@@ -64,6 +66,7 @@ export class LookupApi extends Construct {
       cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
       deployOptions: stage.deployOptions,
     });
+    this.executionLogGroup = createExecutionLogGroup(this, this.api, LOOKUP_STAGE, props.logRetention);
     Validations.of(this.api.deploymentStage).acknowledge({
       id: 'AwsSolutions-APIG3',
       reason:
@@ -120,8 +123,7 @@ export class LookupApi extends Construct {
           new iam.PolicyStatement({ sid: 'InvokeLookupRoutes', actions: ['execute-api:Invoke'], resources: routeArns }),
         ],
       });
-      // Only a route with a path parameter has a "*" to acknowledge (`/holds` has none).
-      for (const arn of routes.filter((route) => route.resource.includes('{')).map(arnOf)) {
+      for (const arn of routeArns.filter((a) => a.includes('*'))) {
         acknowledgeWildcardResource(
           policy,
           arn,

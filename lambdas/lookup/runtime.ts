@@ -10,8 +10,10 @@ import { S3StoredCopies } from '../../shared/archive/s3-stored-copies.js';
 import { createSqsJobSender } from '../../shared/platform/sqs-job-sender.js';
 import type { LookupConfig } from '../../shared/contracts/lambda-environment.js';
 import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
-import { UpstreamDeletionIndex } from '../../shared/index/dynamodb-upstream-deletions.js';
+import { DynamoDbUpstreamDeletions } from '../../shared/index/dynamodb-upstream-deletions.js';
 import { DynamoDbDiscoveryStore } from '../../shared/index/dynamodb-discovery-store.js';
+import { DynamoDbAccessTrail } from '../../shared/index/dynamodb-access-trail.js';
+import { DynamoDbFileSearch } from '../../shared/index/dynamodb-file-search.js';
 import type { Log } from '../../shared/platform/telemetry.js';
 import { createLookupHandler } from '../../shared/lookup/lookup-http.js';
 
@@ -40,7 +42,7 @@ export function createLookupRuntime(
   clients: LookupClients = createLookupClients(config),
 ): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
   const ledger = new DynamoDbDiscoveryStore(clients.doc, config.INDEX_TABLE);
-  const deletions = new UpstreamDeletionIndex(clients.doc, config.INDEX_TABLE);
+  const deletions = new DynamoDbUpstreamDeletions(clients.doc, config.INDEX_TABLE);
   return createLookupHandler({
     index: new DynamoDbFileIndex(clients.doc, config.INDEX_TABLE),
     discovery: {
@@ -48,6 +50,8 @@ export function createLookupRuntime(
       getUpstreamDeletions: (ids) => deletions.getUpstreamDeletions(ids),
     },
     downloads: new S3DownloadSigner(clients.s3),
+    search: new DynamoDbFileSearch(clients.doc, config.INDEX_TABLE),
+    trail: new DynamoDbAccessTrail(clients.doc, config.INDEX_TABLE),
     presignTtlSeconds: config.PRESIGN_TTL_SECONDS,
     holds: {
       matters: new DynamoDbMatterStore(clients.doc, config.INDEX_TABLE),

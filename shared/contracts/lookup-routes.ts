@@ -25,6 +25,32 @@ export const LOOKUP_ROUTES = [
   // Fixity on demand (shared/fixity/): re-proves the archived copy and records the check on the record.
   { method: 'POST', resource: '/files/{fileId}/verify', query: ['tier'], roles: AUDIT_READ },
   { method: 'GET', resource: '/discovery/{source}/runs', query: ['limit', 'cursor'], roles: ['operator'] },
+  {
+    method: 'GET',
+    resource: '/search/files',
+    query: [
+      'creator',
+      'chat',
+      'project',
+      'filename',
+      'sha256',
+      'md5',
+      'status',
+      'source',
+      'from',
+      'to',
+      'order',
+      'limit',
+      'cursor',
+    ],
+    roles: AUDIT_READ,
+  },
+  {
+    method: 'GET',
+    resource: '/audit',
+    query: ['from', 'to', 'principal', 'fileId', 'limit', 'cursor'],
+    roles: AUDIT_READ,
+  },
   // Legal holds (shared/holds/): placing and releasing a matter is the legal admin's; whoever may
   // read the archive may see which matters hold it, and why.
   { method: 'POST', resource: '/holds', query: [], roles: ['legalAdmin'] },

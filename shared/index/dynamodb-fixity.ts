@@ -6,7 +6,7 @@ import type { FixityEvent, FixitySummary } from '../contracts/fixity.js';
 import { fileItemKey } from '../contracts/table-keys.js';
 import { appendEvent } from '../fixity/check-copy.js';
 import type { FixityRecords } from '../fixity/check-copy.js';
-import { sortAtOf, toRecord, writeChatListings } from './file-items.js';
+import { sortAtOf, toRecord, writeChatListings } from './dynamodb-file-items.js';
 
 /** Fixity events on the file item (and its chat listings, which are copies of it). */
 export class DynamoDbFixityRecords implements FixityRecords {

@@ -1,13 +1,13 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ArchivedRecord } from '../contracts/file-records.js';
 import type { HoldAction, HoldProgress, LegalHoldEntry, Matter } from '../contracts/holds.js';
 import { FILE_ITEM_SK, fileItemKey, MATTER_PARTITION, matterItemKey } from '../contracts/table-keys.js';
 import { InvalidCursorError } from '../platform/errors.js';
 import type { HeldFiles, HoldScanPage, MatterStore } from '../holds/ports.js';
-import { sortAtOf, toRecord, writeChatListings } from './file-items.js';
+import { sortAtOf, toRecord, writeChatListings } from './dynamodb-file-items.js';
 
 /**
  * Matters and the holds on file records, in the index table (layout: shared/contracts/table-keys.ts).

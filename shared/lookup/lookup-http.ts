@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DownloadSigner } from '../archive/archive-store.js';
 import { ChatIdSchema, FileIdSchema } from '../contracts/ids.js';
 import { LOOKUP_ROUTES } from '../contracts/lookup-routes.js';
@@ -17,6 +17,10 @@ import type { FixityDeps } from '../fixity/check-copy.js';
 import { placeMatter, releaseMatter } from '../holds/matters.js';
 import type { MatterDeps } from '../holds/matters.js';
 import type { LedgerRecord, PollerSource, UpstreamDeletionRecord } from '../contracts/discovery-ledger.js';
+import { AuditQuerySchema, readTrail, trailEventOf } from './access-trail.js';
+import type { AccessTrail } from './access-trail.js';
+import { SearchQuerySchema, searchFiles } from './search-files.js';
+import type { FileSearchIndex } from './search-files.js';
 
 /** The discovery ledger and upstream deletions as the lookup API reads them (a port). */
 export interface DiscoveryReads {
@@ -34,13 +38,20 @@ export interface LookupDeps {
   index: FileReader;
   discovery: DiscoveryReads;
   downloads: DownloadSigner;
+  search: FileSearchIndex;
+  trail: AccessTrail;
   presignTtlSeconds: number;
   /** Legal holds: the matters, and the queue their sweeps run on. */
   holds: MatterDeps;
   /** Fixity checks on demand: the stored copies, and the records the events go on. */
   fixity: FixityDeps;
   log: Log;
+  /** The clock (a period without an end, the trail's times); the system clock by default. */
+  now?: () => Date;
 }
+
+/** What a route answers, and what it adds to its access trail event (the files it showed). */
+export type RouteResult = APIGatewayProxyResult & { trailNote?: { resultFileIds?: string[] } };
 
 export const DEFAULT_PAGE_SIZE = 25;
 export const MAX_PAGE_SIZE = 100;
@@ -72,11 +83,7 @@ export interface RouteHandler {
   query: z.ZodObject;
   /** The JSON body, for the routes that take one (required there). */
   body?: z.ZodType;
-  handle(
-    input: { path: never; query: never; body: never },
-    deps: LookupDeps,
-    call: CallContext,
-  ): Promise<APIGatewayProxyResult>;
+  handle(input: { path: never; query: never; body: never }, deps: LookupDeps, call: CallContext): Promise<RouteResult>;
 }
 
 /** Ties a handler's input type to its schemas. */
@@ -88,7 +95,7 @@ function defineRoute<P extends z.ZodObject, Q extends z.ZodObject, B extends z.Z
     input: { path: z.infer<P>; query: z.infer<Q>; body: z.infer<B> },
     deps: LookupDeps,
     call: CallContext,
-  ): Promise<APIGatewayProxyResult>;
+  ): Promise<RouteResult>;
 }): RouteHandler {
   return route as RouteHandler;
 }
@@ -112,6 +119,7 @@ const ChatPath = z.object({ chatId: ChatIdSchema });
 const FilePath = z.object({ fileId: FileIdSchema });
 const NoQuery = z.object({});
 const MatterPath = z.object({ matterId: MatterIdSchema });
+const NoPath = z.object({});
 const SourcePath = z.object({
   source: z.enum(POLLER_SOURCES, { error: `must be one of ${POLLER_SOURCES.join(', ')}` }),
 });
@@ -125,12 +133,15 @@ export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
       const page = await listChatFiles(deps.index, chatId, limit ?? DEFAULT_PAGE_SIZE, cursor);
       // Deleted upstream: the archived copies stay, and the listing says so.
       const [chatDeletion] = await deps.discovery.getUpstreamDeletions([chatId]);
-      return json(200, {
-        chatId,
-        ...(chatDeletion ? { chatDeletion } : {}),
-        files: page.items,
-        ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
-      });
+      return {
+        ...json(200, {
+          chatId,
+          ...(chatDeletion ? { chatDeletion } : {}),
+          files: page.items,
+          ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+        }),
+        trailNote: { resultFileIds: page.items.map((f) => f.fileId) },
+      };
     },
   }),
   'GET /files/{fileId}': defineRoute({
@@ -202,39 +213,93 @@ export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
       return json(202, await releaseMatter(matterId, caller, deps.holds, signal));
     },
   }),
+  'GET /search/files': defineRoute({
+    path: NoPath,
+    query: SearchQuerySchema,
+    async handle({ query }, deps) {
+      const result = await searchFiles(deps.search, query, clockOf(deps)());
+      deps.log.info('search', {
+        accessPattern: result.accessPattern,
+        readUnits: result.readUnits,
+        found: result.files.length,
+      });
+      return {
+        ...json(200, {
+          accessPattern: result.accessPattern,
+          files: result.files,
+          ...(result.nextCursor ? { nextCursor: result.nextCursor } : {}),
+        }),
+        trailNote: { resultFileIds: result.files.map((f) => f.fileId) },
+      };
+    },
+  }),
+  'GET /audit': defineRoute({
+    path: NoPath,
+    query: AuditQuerySchema,
+    async handle({ query }, deps) {
+      const page = await readTrail(deps.trail, query, clockOf(deps)());
+      return json(200, { events: page.events, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
+    },
+  }),
 };
+
+function clockOf(deps: LookupDeps): () => Date {
+  return deps.now ?? (() => new Date());
+}
 
 const METHODS = [...new Set(LOOKUP_ROUTES.map((r) => r.method))];
 
-/** API Gateway REST (proxy integration) handler for the auditors' lookup API. */
+/**
+ * API Gateway REST (proxy integration) handler for the auditors' lookup API. Every request, whatever
+ * its route and outcome, is recorded in the access trail before it is answered (a route added to the
+ * contract is trailed without code of its own); when the trail cannot be written the answer is a 503,
+ * never an answer nobody can account for.
+ */
 export function createLookupHandler(deps: LookupDeps): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
   return async (event) => {
     const caller = callerOf(event);
-    let result: APIGatewayProxyResult;
+    let result: RouteResult;
+    let errorType: string | undefined;
     try {
       result = await dispatch(event, deps);
     } catch (err) {
       if (err instanceof RequestRejectedError) {
+        errorType = err.kind;
         result = errorResponse(STATUS_OF[err.kind], err.kind, err.message);
       } else {
         deps.log.error('lookup failed', { resource: event.resource, error: describeError(err) });
+        errorType = 'internal_error';
         result = errorResponse(500, 'internal_error', 'The request could not be completed.');
       }
     }
-    // The access trail: who looked at what, and what they were told.
+    const { trailNote, ...response } = result;
+    const key = `${event.httpMethod} ${event.resource}`;
+    const matchedRoute = Object.hasOwn(LOOKUP_HANDLERS, key) ? key : undefined;
+    try {
+      await deps.trail.record(
+        trailEventOf(event, { status: response.statusCode, errorType, matchedRoute }, trailNote, clockOf(deps)()),
+      );
+    } catch (err) {
+      deps.log.error('access trail write failed', { resource: event.resource, error: describeError(err) });
+      return errorResponse(
+        503,
+        'trail_unavailable',
+        'The request could not be recorded in the access trail; try again.',
+      );
+    }
     deps.log.info('lookup', {
       caller,
       method: event.httpMethod,
       resource: event.resource,
       path: event.path,
-      status: result.statusCode,
+      status: response.statusCode,
       requestId: event.requestContext?.requestId,
     });
-    return result;
+    return response;
   };
 }
 
-async function dispatch(event: APIGatewayProxyEvent, deps: LookupDeps): Promise<APIGatewayProxyResult> {
+async function dispatch(event: APIGatewayProxyEvent, deps: LookupDeps): Promise<RouteResult> {
   if (!(METHODS as string[]).includes(event.httpMethod)) {
     throw new RequestRejectedError('method_not_allowed', `Only ${METHODS.join(', ')} is supported.`);
   }

@@ -13,6 +13,7 @@ import { MemoryArchiveStore } from './fakes/memory-archive-store.js';
 import { MemoryFileIndex } from './fakes/memory-file-index.js';
 import { MemoryHeldFiles, MemoryLegalHolds, memoryMatterDeps, unusedFixity } from './fakes/memory-holds.js';
 import { recordingTelemetry } from './fakes/recording-telemetry.js';
+import { MemoryAccessTrail, RecordingSearchIndex } from './fakes/memory-access-trail.js';
 
 const CHAT = 'claude_chat_01Scope';
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -223,6 +224,8 @@ describe('hold routes over HTTP', () => {
         getUpstreamDeletions: async () => [],
       },
       downloads: new MemoryArchiveStore(),
+      search: new RecordingSearchIndex(),
+      trail: new MemoryAccessTrail(),
       presignTtlSeconds: 300,
       holds,
       fixity: unusedFixity(),

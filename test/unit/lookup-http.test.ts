@@ -9,6 +9,7 @@ import { MemoryArchiveStore } from './fakes/memory-archive-store.js';
 import { MemoryFileIndex } from './fakes/memory-file-index.js';
 import { memoryMatterDeps, unusedFixity } from './fakes/memory-holds.js';
 import { recordingTelemetry } from './fakes/recording-telemetry.js';
+import { MemoryAccessTrail, RecordingSearchIndex } from './fakes/memory-access-trail.js';
 
 const FILE = 'claude_gen_file_01Http';
 const CHAT = 'claude_chat_01Http';
@@ -80,6 +81,8 @@ async function lookup() {
     actor: null,
     recordedAt: '2026-02-01T00:01:00Z',
   };
+  const trail = new MemoryAccessTrail();
+  const search = new RecordingSearchIndex();
   const discovery: DiscoveryReads = {
     listLedger: async (source, _limit, cursor) => {
       if (cursor !== undefined) throw new InvalidCursorError();
@@ -92,14 +95,19 @@ async function lookup() {
       index,
       discovery,
       downloads: new MemoryArchiveStore(),
+      search,
+      trail,
       presignTtlSeconds: 300,
       holds,
       fixity: unusedFixity(),
       log: telemetry.log,
+      now: () => new Date('2026-03-01T12:00:00.000Z'),
     }),
     index,
     deletion,
     holds,
+    trail,
+    search,
     ...telemetry,
   };
 }
@@ -174,5 +182,35 @@ describe('lookup over HTTP', () => {
       caller: 'arn:aws:iam::123456789012:user/auditor',
       resource: '/files/{fileId}',
     });
+  });
+
+  it('answers 503, not the result, when the access trail cannot be written (no untrailed access)', async () => {
+    const { handler, trail, logs } = await lookup();
+    trail.failWrites = true;
+    const res = await handler(event('GET', '/files/{fileId}/content', { fileId: FILE }));
+    expect(res.statusCode).toBe(503);
+    expect(res.headers?.['Location']).toBeUndefined();
+    expect(JSON.parse(res.body)).toMatchObject({ error: { type: 'trail_unavailable' } });
+    expect(logs.map((l) => l.message)).toEqual(['access trail write failed']);
+  });
+
+  it('trails every request with the route, its scope, the outcome, and the files a listing showed', async () => {
+    const { handler, trail } = await lookup();
+    await handler(event('GET', '/chats/{chatId}/files', { chatId: CHAT }, { limit: '5', cursor: 'c'.repeat(40) }));
+    await handler(event('GET', '/files/{fileId}', { fileId: 'claude_gen_file_nope' }));
+    expect(trail.events).toEqual([
+      expect.objectContaining({
+        action: 'GET /chats/{chatId}/files',
+        principal: 'arn:aws:iam::123456789012:user/auditor',
+        scope: { chatId: CHAT, limit: '5' },
+        status: 400,
+        errorType: 'invalid_request',
+        at: '2026-03-01T12:00:00.000Z',
+      }),
+      expect.objectContaining({ action: 'GET /files/{fileId}', fileId: 'claude_gen_file_nope', status: 404 }),
+    ]);
+    trail.events.length = 0;
+    await handler(event('GET', '/chats/{chatId}/files', { chatId: CHAT }));
+    expect(trail.events[0]).toMatchObject({ status: 200, resultFileIds: [FILE] });
   });
 });

@@ -24,8 +24,8 @@ export interface LookupApi {
   send(method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<LookupResponse>;
 }
 
-/** Most of a response body read: lookup answers are small JSON documents. */
-const MAX_BODY_CHARS = 1024 * 1024;
+/** Most of a response body read, in bytes: lookup answers are small JSON documents. */
+const MAX_BODY_BYTES = 1024 * 1024;
 
 export function createSignedLookupApi(baseUrl: string, region: string): LookupApi {
   const base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
@@ -40,7 +40,7 @@ export function createSignedLookupApi(baseUrl: string, region: string): LookupAp
     const url = new URL(path.replace(/^\//, ''), base);
     const query: Record<string, string> = {};
     for (const [k, v] of url.searchParams) query[k] = v;
-    const text = body === undefined ? undefined : JSON.stringify(body);
+    const sent = body === undefined ? undefined : JSON.stringify(body);
     const signed = await signer.sign({
       method,
       protocol: url.protocol,
@@ -49,28 +49,34 @@ export function createSignedLookupApi(baseUrl: string, region: string): LookupAp
       // As it goes on the wire; the signer encodes it once more, as SigV4 wants for every service but S3.
       path: url.pathname,
       query,
-      headers: { host: url.host, ...(text === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(text === undefined ? {} : { body: text }),
+      headers: { host: url.host, ...(sent === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(sent === undefined ? {} : { body: sent }),
     });
     const { host: _host, ...headers } = signed.headers;
     const res = await request(url, {
       method,
       headers: { accept: 'application/json', ...headers },
-      ...(text === undefined ? {} : { body: text }),
+      ...(sent === undefined ? {} : { body: sent }),
     });
-    let responseText = '';
+    // The bytes are gathered and decoded once: a chunk boundary may fall inside a multi-byte UTF-8
+    // character, which decoding chunk by chunk would turn into two U+FFFD.
+    const chunks: Buffer[] = [];
+    let size = 0;
     for await (const chunk of res.body) {
-      responseText += Buffer.from(chunk as Uint8Array).toString('utf8');
-      if (responseText.length > MAX_BODY_CHARS) {
+      const buf = Buffer.from(chunk as Uint8Array);
+      chunks.push(buf);
+      size += buf.byteLength;
+      if (size > MAX_BODY_BYTES) {
         res.body.destroy();
         break;
       }
     }
+    const text = Buffer.concat(chunks).toString('utf8');
     const flat: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') flat[k.toLowerCase()] = v;
     let json: unknown;
     try {
-      json = responseText.length > 0 ? JSON.parse(responseText) : undefined;
+      json = text.length > 0 ? JSON.parse(text) : undefined;
     } catch {
       json = undefined;
     }
