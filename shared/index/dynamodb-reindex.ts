@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SEARCH_KEYS_VERSION, searchAttributesOf } from '../contracts/search-index.js';
-import { FILE_ITEM_SK } from '../contracts/table-keys.js';
+import { FILE_ITEM_SK, KEY_PREFIXES } from '../contracts/table-keys.js';
 import { toRecord, withSearchAttributes } from './dynamodb-file-items.js';
 
 /** Where `archiver reindex` keeps its place: one item, rewritten after every page. */
@@ -68,7 +68,8 @@ export async function reindexSearchKeys(
     );
     for (const item of page.Items ?? []) {
       progress.scanned++;
-      if (item['sk'] !== FILE_ITEM_SK || typeof item['pk'] !== 'string' || !item['pk'].startsWith('FILE#')) continue;
+      if (item['sk'] !== FILE_ITEM_SK || typeof item['pk'] !== 'string' || !item['pk'].startsWith(KEY_PREFIXES.file))
+        continue;
       progress.fileItems++;
       if (item['searchV'] === SEARCH_KEYS_VERSION) continue;
       if ((await writeKeys(doc, table, item, now)) === 'updated') progress.updated++;
