@@ -92,7 +92,11 @@ describe('the access trail on dynalite', () => {
       expect(e.requestId).toMatch(/^req-/);
     }
     const fileEvents = events.filter((e) => e.fileId === FILE).map((e) => e.action);
-    expect(fileEvents.sort()).toEqual(['GET /files/{fileId}', 'GET /files/{fileId}/content']);
+    expect(fileEvents.sort()).toEqual([
+      'GET /files/{fileId}',
+      'GET /files/{fileId}/content',
+      'POST /files/{fileId}/verify',
+    ]);
     const search = events.find((e) => e.action === 'GET /search/files');
     expect(search?.scope).toEqual({ creator: 'user_01Trail' });
   });
