@@ -64,6 +64,7 @@ export function createLookupRuntime(
       records: new DynamoDbFixityRecords(clients.doc, config.INDEX_TABLE),
       now: Date.now,
     },
+    ...(config.CONSOLE_ORIGIN ? { corsOrigin: config.CONSOLE_ORIGIN } : {}),
     log,
   });
 }

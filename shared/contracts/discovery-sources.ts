@@ -6,7 +6,7 @@
  * poller is one entry here plus its use case and its Lambda entry file. No SDK: everything that
  * imports the contracts may import it.
  */
-import { fileItemKey, KEY_PREFIXES } from './table-keys.js';
+import { DISCOVERY_KEYS, fileItemKey, KEY_PREFIXES } from './table-keys.js';
 
 /** Which shared request budget a poller draws from (shared/discovery/rate-budget.ts). */
 export type BudgetPool = 'compliance' | 'files_api';
@@ -25,7 +25,11 @@ export interface DiscoverySource {
    * context key `scheduleConfigKey` (infra/deployment-config.ts), when the source has one.
    */
   readonly scheduleMinutes: number;
-  readonly scheduleConfigKey?: 'chatPollerMinutes' | 'activityPollerMinutes' | 'filesApiPollerMinutes';
+  readonly scheduleConfigKey?:
+    | 'chatPollerMinutes'
+    | 'activityPollerMinutes'
+    | 'filesApiPollerMinutes'
+    | 'projectsPollerMinutes';
   /**
    * Seconds between polls within one invocation, or null for one pass per invocation. An invocation
    * that polls repeatedly keeps polling for `scheduleMinutes` less REPEAT_MARGIN_SECONDS, so the
@@ -42,6 +46,8 @@ export interface DiscoverySource {
     readonly items: readonly string[];
     /** BatchGetItem, restricted to these leading keys with dynamodb:LeadingKeys. */
     readonly batchGet: readonly string[];
+    /** Work lists it reads whole and takes entries off: Query, PutItem and DeleteItem (exact partitions). */
+    readonly lists: readonly string[];
   };
 }
 
@@ -63,7 +69,12 @@ export const DISCOVERY_SOURCES = {
     pollEverySeconds: 15,
     idleRequestsPerPoll: 1,
     budgetPool: 'compliance',
-    tableKeyPrefixes: { items: [...POLLER_ITEMS, KEY_PREFIXES.chatCheckpoint, KEY_PREFIXES.deletion], batchGet: [] },
+    tableKeyPrefixes: {
+      items: [...POLLER_ITEMS, KEY_PREFIXES.chatCheckpoint, KEY_PREFIXES.deletion],
+      batchGet: [],
+      // Its retry list and the webhook's unfinished chat requests (shared/contracts/discovery-ledger.ts).
+      lists: [DISCOVERY_KEYS.retryPartition('chats'), DISCOVERY_KEYS.chatRequestPartition],
+    },
   },
   activities: {
     constructId: 'ActivityPoller',
@@ -76,7 +87,11 @@ export const DISCOVERY_SOURCES = {
     pollEverySeconds: 30,
     idleRequestsPerPoll: 1,
     budgetPool: 'compliance',
-    tableKeyPrefixes: { items: [...POLLER_ITEMS, KEY_PREFIXES.activity, KEY_PREFIXES.deletion], batchGet: [] },
+    tableKeyPrefixes: {
+      items: [...POLLER_ITEMS, KEY_PREFIXES.activity, KEY_PREFIXES.deletion],
+      batchGet: [],
+      lists: [],
+    },
   },
   files_api: {
     constructId: 'FilesApiPoller',
@@ -89,7 +104,24 @@ export const DISCOVERY_SOURCES = {
     pollEverySeconds: null,
     idleRequestsPerPoll: 1,
     budgetPool: 'files_api',
-    tableKeyPrefixes: { items: [...POLLER_ITEMS], batchGet: [fileItemKey('').pk] },
+    tableKeyPrefixes: { items: [...POLLER_ITEMS], batchGet: [fileItemKey('').pk], lists: [] },
+  },
+  projects: {
+    constructId: 'ProjectsPoller',
+    lambdaEntry: 'lambdas/projects-poller/handler.ts',
+    serviceName: 'archiver-projects-poller',
+    description:
+      'Discovery: walks projects and their attachments and enqueues files and documents not yet archived with their project',
+    scheduleMinutes: 15,
+    scheduleConfigKey: 'projectsPollerMinutes',
+    // Each run walks every project and its attachments (neither listing has a change order): one pass
+    // per invocation. An idle walk costs one projects page plus one attachments page per project, so
+    // this figure is its floor, reached with no project at all.
+    pollEverySeconds: null,
+    idleRequestsPerPoll: 1,
+    budgetPool: 'compliance',
+    // Deletions of projects deleted in the app; "already final with a project?" of attachments in batches.
+    tableKeyPrefixes: { items: [...POLLER_ITEMS, KEY_PREFIXES.deletion], batchGet: [KEY_PREFIXES.file], lists: [] },
   },
 } as const satisfies Record<string, DiscoverySource>;
 

@@ -82,6 +82,11 @@ export const LookupConfigSchema = z.object({
    * a file for it when the sweep passes (shared/holds/matters.ts).
    */
   HOLD_RELEASE_DELAY_SECONDS: z.coerce.number().int().min(0).max(900).default(900),
+  /** The auditor console's origin (https://<distribution>): answers carry CORS headers for it alone. */
+  CONSOLE_ORIGIN: z
+    .string()
+    .regex(/^https:\/\/[a-z0-9.-]+$/, { message: 'must be an https origin without a path' })
+    .optional(),
   LOCAL_S3_ENDPOINT: optionalUrl,
   LOCAL_DYNAMODB_ENDPOINT: optionalUrl,
   LOCAL_SQS_ENDPOINT: optionalUrl,

@@ -6,10 +6,16 @@
  * dynamodb-backfill-store.ts, dynamodb-file-index.ts; shared/platform/sqs-job-sender.ts). The pollers
  * are tested over those real adapters against local servers (test/support/discovery-stack.ts wires
  * them to dynalite and fauxqs for test/integration/discovery-*.test.ts), with a test wrapping one
- * adapter where it needs a fault (a store that crashes mid-run); no in-memory implementation of these
- * ports exists yet.
+ * adapter where it needs a fault (a store that crashes mid-run); the use cases' own rules (per-chat
+ * isolation, the retry list, stops, resumable chat requests) are unit-tested on the in-memory fakes
+ * of test/support/memory-discovery.ts.
  */
-import type { LedgerRecord, PollerSource } from '../contracts/discovery-ledger.js';
+import type {
+  LedgerRecord,
+  PollerSource,
+  UpstreamDeletionKind,
+  UpstreamDeletionVia,
+} from '../contracts/discovery-ledger.js';
 import type { Log, Counters } from '../platform/telemetry.js';
 import type { ListingClient } from '../upstream/listing-client.js';
 
@@ -38,6 +44,23 @@ export interface PollerLease {
   generation: number;
 }
 
+/**
+ * A unit (a chat) a run could not read, on its source's retry list until a later run reads it.
+ * Later runs take the due entries first, and a failure again pushes `nextAttemptAtMs` back
+ * (shared/platform/backoff.ts).
+ */
+export interface RetryEntry {
+  unitId: string;
+  /** The chat's `updated_at` when it was listed (a retry reads it as of then, or later). */
+  updatedAt: string | null;
+  attempts: number;
+  nextAttemptAtMs: number;
+  firstFailedAt: string;
+  lastError: string;
+  lastRequestId: string | null;
+  lastRunId: string;
+}
+
 export interface DiscoveryStore {
   /** Takes the poller's lease unless a live one is held by another run. */
   acquireLease(source: PollerSource, owner: string, nowMs: number, leaseMs: number): Promise<PollerLease | undefined>;
@@ -51,7 +74,38 @@ export interface DiscoveryStore {
   hasSeenActivity(activityId: string): Promise<boolean>;
   /** Remembers activity ids once their jobs were accepted and their deletions recorded. */
   markActivitiesSeen(activityIds: readonly string[], nowMs: number): Promise<void>;
+  /** Writes the run's ledger record; never overwrites one (a run id is written once). */
   putLedger(record: LedgerRecord): Promise<void>;
+  /** The source's retry list (at most `limit` entries, in unit id order). */
+  listRetries(source: PollerSource, limit: number): Promise<RetryEntry[]>;
+  putRetry(source: PollerSource, entry: RetryEntry): Promise<void>;
+  /** Takes a unit off the retry list once a run has read it. */
+  deleteRetry(source: PollerSource, unitId: string): Promise<void>;
+}
+
+/**
+ * A whole chat someone asked for (the webhook) whose reading did not finish in their request: it
+ * continues from `after` (the last message read), checkpointed per page, in the chat poller's runs.
+ */
+export interface ChatRequest {
+  webhookId: string;
+  chatId: string;
+  reason?: string | undefined;
+  /** The last message whose files were enqueued; null = from the first message. */
+  after: string | null;
+  jobs: number;
+  requestedAt: string;
+  attempts: number;
+  nextAttemptAtMs: number;
+  lastError: string | null;
+  lastRequestId: string | null;
+}
+
+export interface ChatRequestStore {
+  putChatRequest(request: ChatRequest): Promise<void>;
+  /** At most `limit` open requests, oldest webhook id first (sort key order). */
+  listChatRequests(limit: number): Promise<ChatRequest[]>;
+  deleteChatRequest(webhookId: string, chatId: string): Promise<void>;
 }
 
 /** Sends ingest job bodies; resolves only once the queue accepted every one of them. */
@@ -62,12 +116,15 @@ export interface JobSender {
 
 /** A deletion upstream, recorded on the index so that lookups show it. */
 export interface UpstreamDeletion {
-  /** A file id or a chat id. */
+  /** A file, chat, project or project document id. */
   id: string;
-  kind: 'file' | 'chat';
+  kind: UpstreamDeletionKind;
   deletedAt: string | null;
-  /** `activity` for claude_*_deleted activities; `chat_soft_delete` for a chat's `deleted_at`. */
-  via: 'activity' | 'chat_soft_delete';
+  /**
+   * `activity` for claude_*_deleted activities; `chat_soft_delete` / `project_soft_delete` for a
+   * chat's or a project's `deleted_at` (deleted in the app, still readable).
+   */
+  via: UpstreamDeletionVia;
   activityId?: string | undefined;
   actor?: Record<string, unknown> | undefined;
 }
@@ -78,8 +135,16 @@ export interface DeletionRecorder {
 
 /** Which files already have a final record (archived, unavailable or failed): the Files API poller skips them. */
 export interface ArchivedFiles {
-  /** The ids among `fileIds` (one listing page) that have a final record, asked in as few calls as the store allows. */
-  finalAmong(fileIds: readonly string[], signal: AbortSignal): Promise<ReadonlySet<string>>;
+  /**
+   * The ids among `fileIds` (one listing page) that have a final record, asked in as few calls as the
+   * store allows. With `withProject`, only those whose record also names a project: a file archived
+   * before (or through a chat outside any project) is enqueued again, so its record gains the project.
+   */
+  finalAmong(
+    fileIds: readonly string[],
+    signal: AbortSignal,
+    opts?: { withProject?: boolean },
+  ): Promise<ReadonlySet<string>>;
 }
 
 /** What every poller run is given. */

@@ -16,6 +16,7 @@ import { verifyFile } from '../fixity/check-copy.js';
 import type { FixityDeps } from '../fixity/check-copy.js';
 import { placeMatter, releaseMatter } from '../holds/matters.js';
 import type { MatterDeps } from '../holds/matters.js';
+import { findGaps } from '../discovery/ledger-gaps.js';
 import type { LedgerRecord, PollerSource, UpstreamDeletionRecord } from '../contracts/discovery-ledger.js';
 import { AuditQuerySchema, readTrail, trailEventOf } from './access-trail.js';
 import type { AccessTrail } from './access-trail.js';
@@ -45,13 +46,23 @@ export interface LookupDeps {
   holds: MatterDeps;
   /** Fixity checks on demand: the stored copies, and the records the events go on. */
   fixity: FixityDeps;
+  /**
+   * The auditor console's origin: every answer names it in Access-Control-Allow-Origin, so the
+   * browser lets the console read it (API Gateway answers the preflight; a proxy integration's
+   * answers carry the headers the function sets).
+   * https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-cors.html
+   */
+  corsOrigin?: string;
   log: Log;
-  /** The clock (a period without an end, the trail's times); the system clock by default. */
+  /** The clock (a period without an end, the trail's times, the ledger's staleness); the system clock by default. */
   now?: () => Date;
 }
 
 /** What a route answers, and what it adds to its access trail event (the files it showed). */
 export type RouteResult = APIGatewayProxyResult & { trailNote?: { resultFileIds?: string[] } };
+
+/** The runs route's interval without a run that ended on its own terms: the stalled alarms' 30 minutes. */
+export const LEDGER_MAX_INTERVAL_SECONDS = 30 * 60;
 
 export const DEFAULT_PAGE_SIZE = 25;
 export const MAX_PAGE_SIZE = 100;
@@ -120,6 +131,9 @@ const FilePath = z.object({ fileId: FileIdSchema });
 const NoQuery = z.object({});
 const MatterPath = z.object({ matterId: MatterIdSchema });
 const NoPath = z.object({});
+const DownloadQuery = z.object({
+  redirect: z.enum(['true', 'false'], { error: 'redirect must be true or false' }).optional(),
+});
 const SourcePath = z.object({
   source: z.enum(POLLER_SOURCES, { error: `must be one of ${POLLER_SOURCES.join(', ')}` }),
 });
@@ -149,16 +163,23 @@ export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
     query: NoQuery,
     async handle({ path: { fileId } }, deps) {
       const record = await readFileRecord(deps.index, fileId);
-      // Deleted upstream (the file, or a chat it belongs to): our copy stays, and the record says so.
-      const upstreamDeletions = await deps.discovery.getUpstreamDeletions([fileId, ...record.chatIds]);
+      // Deleted upstream (the file, a chat it belongs to, or its project): our copy stays, and the record says so.
+      const upstreamDeletions = await deps.discovery.getUpstreamDeletions([
+        fileId,
+        ...record.chatIds,
+        ...(record.projectId ? [record.projectId] : []),
+      ]);
       return json(200, upstreamDeletions.length > 0 ? { ...record, upstreamDeletions } : record);
     },
   }),
   'GET /files/{fileId}/content': defineRoute({
     path: FilePath,
-    query: NoQuery,
-    async handle({ path: { fileId } }, deps) {
+    query: DownloadQuery,
+    async handle({ path: { fileId }, query: { redirect } }, deps) {
       const url = await presignFileDownload(deps.index, deps.downloads, fileId, deps.presignTtlSeconds);
+      // A browser cannot follow the redirect: the cross-origin hop to S3 would carry a null Origin and
+      // drop the SigV4 headers. The console asks with redirect=false and fetches the URL itself.
+      if (redirect === 'false') return json(200, { url, expiresInSeconds: deps.presignTtlSeconds });
       return { statusCode: 302, headers: { Location: url, 'Cache-Control': 'no-store' }, body: '' };
     },
   }),
@@ -177,7 +198,17 @@ export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
     query: ListQuerySchema,
     async handle({ path: { source }, query: { limit, cursor } }, deps) {
       const page = await deps.discovery.listLedger(source, limit ?? DEFAULT_PAGE_SIZE, cursor);
-      return json(200, { source, runs: page.runs, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
+      // The gaps among this page's runs (archiver ledger's rules); staleness only on the newest page.
+      const gaps = findGaps(source, page.runs, {
+        maxIntervalSeconds: LEDGER_MAX_INTERVAL_SECONDS,
+        nowMs: (deps.now?.() ?? new Date()).getTime(),
+      }).filter((g) => cursor === undefined || g.kind !== 'stale');
+      return json(200, {
+        source,
+        runs: page.runs,
+        gaps,
+        ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+      });
     },
   }),
   'POST /holds': defineRoute({
@@ -281,10 +312,9 @@ export function createLookupHandler(deps: LookupDeps): (event: APIGatewayProxyEv
       );
     } catch (err) {
       deps.log.error('access trail write failed', { resource: event.resource, error: describeError(err) });
-      return errorResponse(
-        503,
-        'trail_unavailable',
-        'The request could not be recorded in the access trail; try again.',
+      return withCors(
+        errorResponse(503, 'trail_unavailable', 'The request could not be recorded in the access trail; try again.'),
+        deps.corsOrigin,
       );
     }
     deps.log.info('lookup', {
@@ -295,8 +325,14 @@ export function createLookupHandler(deps: LookupDeps): (event: APIGatewayProxyEv
       status: response.statusCode,
       requestId: event.requestContext?.requestId,
     });
-    return response;
+    return withCors(response, deps.corsOrigin);
   };
+}
+
+/** Names the console's origin on an answer, so the browser lets the console read it. */
+function withCors(response: APIGatewayProxyResult, origin: string | undefined): APIGatewayProxyResult {
+  if (origin === undefined) return response;
+  return { ...response, headers: { ...response.headers, 'Access-Control-Allow-Origin': origin, Vary: 'Origin' } };
 }
 
 async function dispatch(event: APIGatewayProxyEvent, deps: LookupDeps): Promise<RouteResult> {

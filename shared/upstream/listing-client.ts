@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici';
 import type * as z from 'zod';
 import { UpstreamContractError } from '../platform/errors.js';
 import { createUpstreamGet } from './upstream-request.js';
@@ -14,16 +15,30 @@ import {
   FilesApiListPageSchema,
   MessageGeneratedFileSchema,
   MessageUploadedFileSchema,
+  MessageArtifactSchema,
+  ownerProvenance,
+  ProjectAttachmentPageSchema,
+  ProjectAttachmentSchema,
+  ProjectListPageSchema,
+  ProjectSchema,
 } from './listing-schemas.js';
+import type { JobProvenance } from '../contracts/job.js';
 import type {
   Activity,
   ChatSummary,
   FilesApiListItem,
   MessageGeneratedFile,
   MessageUploadedFile,
+  MessageArtifact,
+  Project,
+  ProjectAttachment,
 } from './listing-schemas.js';
 
-/** One page of a cursor listing, validated; `invalid` counts items that did not match their schema. */
+/**
+ * One page of a listing, validated; `invalid` counts items that did not match their schema.
+ * `lastId` is where the next page starts: the cursor (`last_id`) of cursor listings, the `next_page`
+ * token of page-token listings (projects, attachments).
+ */
 export interface ListingPage<T> {
   items: T[];
   invalid: number;
@@ -32,15 +47,26 @@ export interface ListingPage<T> {
   requestId: string | undefined;
 }
 
+/** A page-token listing's query: `page` is the previous answer's `next_page`. */
+export interface PageTokenQuery {
+  page?: string | undefined;
+  /** Upstream accepts 1-100. */
+  limit: number;
+}
+
 export interface ChatMessage {
   id: string;
   createdAt: string | null;
   uploaded: MessageUploadedFile[];
   generated: MessageGeneratedFile[];
+  /** Versions of artifacts written or updated in the message (absent: none read). */
+  artifacts?: MessageArtifact[];
 }
 
 export interface ChatMessagesPage extends ListingPage<ChatMessage> {
   chatDeletedAt: string | null;
+  /** What the page says of the chat's creator, organization and project (only what it says). */
+  chatProvenance: JobProvenance;
 }
 
 /** A bounded walk of chats ordered by `created_at` (the backfill's listing), optionally for some users only. */
@@ -80,6 +106,14 @@ export interface ListingClient {
   ): Promise<ChatMessagesPage>;
   /** The activity feed in ascending order. */
   listActivities(query: ActivityQuery, signal: AbortSignal): Promise<ListingPage<Activity>>;
+  /** Projects of every organization the key reads, ascending by `created_at`. */
+  listProjects(query: PageTokenQuery, signal: AbortSignal): Promise<ListingPage<Project>>;
+  /** The files and documents attached to a project, ascending by `created_at` (ties by id). */
+  listProjectAttachments(
+    projectId: string,
+    query: PageTokenQuery,
+    signal: AbortSignal,
+  ): Promise<ListingPage<ProjectAttachment>>;
   /** Files API files of the configured key (beta header), after `afterId`. */
   listFiles(
     query: { afterId?: string | undefined; limit: number },
@@ -88,13 +122,17 @@ export interface ListingClient {
 }
 
 /** How requests are sent (headers, gate, errors): upstream-request.ts, shared with the ingest client. */
-export type ListingClientOptions = UpstreamRequestOptions;
+export type ListingClientOptions = UpstreamRequestOptions & {
+  /** The largest listing page read (default 32 MiB); a larger one is refused, read no further than this. */
+  maxListingBytes?: number;
+};
 
 const MAX_LISTING_BYTES = 32 * 1024 * 1024;
 
 /** Builds the listing client; it sends its requests as the ingest client does (upstream-request.ts). */
 export function createListingClient(opts: ListingClientOptions): ListingClient {
   const get = createUpstreamGet(opts);
+  const maxBytes = opts.maxListingBytes ?? MAX_LISTING_BYTES;
 
   async function getJson<S extends z.ZodType>(
     path: string,
@@ -105,11 +143,10 @@ export function createListingClient(opts: ListingClientOptions): ListingClient {
     const { res, requestId } = await get(path, query, signal);
     let json: unknown;
     try {
-      const text = await res.body.text();
-      if (text.length > MAX_LISTING_BYTES) throw new Error('listing too large');
-      json = JSON.parse(text);
+      json = JSON.parse(await readCapped(res.body, maxBytes, path));
     } catch (err) {
       if (signal.aborted) throw signal.reason;
+      if (err instanceof UpstreamContractError) throw err;
       throw new UpstreamContractError(`listing ${path} is not JSON`, err);
     }
     const parsed = schema.safeParse(json);
@@ -123,6 +160,11 @@ export function createListingClient(opts: ListingClientOptions): ListingClient {
   const cursorQuery = (q: { afterId?: string | undefined; limit: number }): [string, string][] => [
     ['limit', String(q.limit)],
     ...(q.afterId ? ([['after_id', q.afterId]] as [string, string][]) : []),
+  ];
+
+  const pageTokenQuery = (q: PageTokenQuery): [string, string][] => [
+    ['limit', String(Math.min(100, Math.max(1, q.limit)))],
+    ...(q.page ? ([['page', q.page]] as [string, string][]) : []),
   ];
 
   return {
@@ -169,8 +211,15 @@ export function createListingClient(opts: ListingClientOptions): ListingClient {
       const items = messages.items.map((m): ChatMessage => {
         const uploaded = checkItems(MessageUploadedFileSchema, m.files);
         const generated = checkItems(MessageGeneratedFileSchema, m.generated_files);
-        invalid += uploaded.invalid + generated.invalid;
-        return { id: m.id, createdAt: m.created_at ?? null, uploaded: uploaded.items, generated: generated.items };
+        const artifacts = checkItems(MessageArtifactSchema, m.artifacts);
+        invalid += uploaded.invalid + generated.invalid + artifacts.invalid;
+        return {
+          id: m.id,
+          createdAt: m.created_at ?? null,
+          uploaded: uploaded.items,
+          generated: generated.items,
+          artifacts: artifacts.items,
+        };
       });
       return {
         items,
@@ -179,6 +228,7 @@ export function createListingClient(opts: ListingClientOptions): ListingClient {
         lastId: body.last_id ?? null,
         requestId,
         chatDeletedAt: body.deleted_at ?? null,
+        chatProvenance: ownerProvenance(body),
       };
     },
 
@@ -200,6 +250,32 @@ export function createListingClient(opts: ListingClientOptions): ListingClient {
       };
     },
 
+    async listProjects(q, signal) {
+      const { body, requestId } = await getJson(
+        '/v1/compliance/apps/projects',
+        pageTokenQuery(q),
+        ProjectListPageSchema,
+        signal,
+      );
+      return {
+        ...checkItems(ProjectSchema, body.data),
+        hasMore: body.has_more,
+        lastId: body.next_page ?? null,
+        requestId,
+      };
+    },
+
+    async listProjectAttachments(projectId, q, signal) {
+      const path = `/v1/compliance/apps/projects/${encodeURIComponent(projectId)}/attachments`;
+      const { body, requestId } = await getJson(path, pageTokenQuery(q), ProjectAttachmentPageSchema, signal);
+      return {
+        ...checkItems(ProjectAttachmentSchema, body.data),
+        hasMore: body.has_more,
+        lastId: body.next_page ?? null,
+        requestId,
+      };
+    },
+
     async listFiles(q, signal) {
       const { body, requestId } = await getJson('/v1/files', cursorQuery(q), FilesApiListPageSchema, signal);
       return {
@@ -210,4 +286,23 @@ export function createListingClient(opts: ListingClientOptions): ListingClient {
       };
     },
   };
+}
+
+/**
+ * Reads a listing body up to `maxBytes` and stops there: a larger page is refused after at most
+ * `maxBytes` (plus one chunk) were buffered, never read whole first. The connection is destroyed.
+ */
+async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number, path: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    size += buf.length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw new UpstreamContractError(`listing ${path} is larger than ${maxBytes} bytes`);
+    }
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
 }

@@ -115,7 +115,9 @@ describe('deployed permission checks', () => {
   it("allow each poller its items, its jobs and its secret, and refuse it queries, batch reads (the Files API poller's of anything but file items) and the archive", async () => {
     for (const source of POLLER_SOURCES) {
       const poller = pollerPrincipal(source);
-      // Only the Files API poller batch-reads (whether a listing page's files are final).
+      // Only the pollers the registry gives batch reads (the Files API and projects pollers: whether a
+      // listing page's files are final) batch-read.
+      const batchReads = DISCOVERY_SOURCES[source].tableKeyPrefixes.batchGet.length > 0;
       const batchRead = call(poller, 'DynamoDB', 'BatchGetItem', {
         Tables: ['local-table'],
         LeadingKeys: { 'local-table': [FILE, 'FILE#file_2'] },
@@ -128,7 +130,7 @@ describe('deployed permission checks', () => {
           call(poller, 'DynamoDB', 'PutItem', items(['BUDGET#compliance'])),
           call(poller, 'SQS', 'SendMessageBatch', { QueueUrl: QUEUE }),
           call(poller, 'SecretsManager', 'GetSecretValue', { SecretId: 'local-secret' }),
-          ...(source === 'files_api' ? [batchRead] : []),
+          ...(batchReads ? [batchRead] : []),
         ],
         deployed,
       );
@@ -139,8 +141,8 @@ describe('deployed permission checks', () => {
           // No poller writes a file's record or a chat's listing: that is ingest's.
           call(poller, 'DynamoDB', 'UpdateItem', items([FILE])),
           call(poller, 'DynamoDB', 'PutItem', items(['CHAT#chat_1'])),
-          // Other pollers may not batch-read at all; the Files API poller only file items.
-          source === 'files_api'
+          // Other pollers may not batch-read at all; those that do, only file items.
+          batchReads
             ? call(poller, 'DynamoDB', 'BatchGetItem', {
                 Tables: ['local-table'],
                 LeadingKeys: { 'local-table': [FILE, 'BUDGET#compliance'] },
@@ -162,6 +164,23 @@ describe('deployed permission checks', () => {
         ),
       ]);
     }
+  });
+
+  it('allow the chat poller its work lists (retry list, webhook chat requests) by exact partition, and no other poller', async () => {
+    const listCalls = (poller: ReturnType<typeof pollerPrincipal>) =>
+      ['RETRY#chats', 'CHATREQ#chats'].flatMap((pk) =>
+        ['Query', 'PutItem', 'DeleteItem'].map((op) => call(poller, 'DynamoDB', op, items([pk]))),
+      );
+    expect((await checkCalls(listCalls(pollerPrincipal('chats')), deployed)).denials).toEqual([]);
+    const refused = await checkCalls(
+      [
+        call(pollerPrincipal('chats'), 'DynamoDB', 'Query', items(['RETRY#chatsX'])),
+        call(pollerPrincipal('chats'), 'DynamoDB', 'DeleteItem', items([FILE])),
+        ...listCalls(pollerPrincipal('activities')).slice(0, 1),
+      ],
+      deployed,
+    );
+    expect(refused.denials).toHaveLength(3);
   });
 
   it('refuse what a role does not hold, naming the action, the ARN and the call', async () => {
@@ -356,6 +375,8 @@ describe('deployed permission checks of the webhook role', () => {
       [
         webhook('DynamoDB', 'PutItem', items(['msg_2Yh7'], 'local-replay')),
         webhook('DynamoDB', 'GetItem', items(['msg_2Yh7'], 'local-replay')),
+        // A chat it could not read to its end, left for the chat poller.
+        webhook('DynamoDB', 'PutItem', items(['CHATREQ#chats'])),
         ...['GetItem', 'PutItem', 'UpdateItem'].flatMap((op) => [
           webhook('DynamoDB', op, items(['BUDGET#compliance'])),
           webhook('DynamoDB', op, items(['BUDGET#files_api'])),

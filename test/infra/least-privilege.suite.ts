@@ -277,6 +277,8 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       ...['GetItem', 'PutItem', 'UpdateItem'].map(
         (a) => `index table dynamodb:${a} if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["BUDGET#*"]}}`,
       ),
+      // A chat it could not read to its end, left for the chat poller: put only.
+      'index table dynamodb:PutItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["CHATREQ#chats"]}}',
       'archive key kms:Decrypt',
       // Replay ids: conditional puts, a failed claim read back; the replay table is under the pipeline key.
       'replay table dynamodb:PutItem',
@@ -299,9 +301,18 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
             (a) =>
               `index table dynamodb:${a} if ${JSON.stringify({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': POLLER_ITEM_KEYS[source] } })}`,
           ),
-          // The Files API poller asks whether a page's files are final: file items only, in batches.
-          ...(source === 'files_api'
+          // The Files API and projects pollers ask whether a page's files are final: file items only, in batches.
+          ...(source === 'files_api' || source === 'projects'
             ? ['index table dynamodb:BatchGetItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["FILE#*"]}}']
+            : []),
+          // The chat poller's work lists (its retry list, the webhook's unfinished chat requests): exact partitions.
+          ...(source === 'chats'
+            ? ['RETRY#chats', 'CHATREQ#chats'].flatMap((list) =>
+                ['Query', 'PutItem', 'DeleteItem'].map(
+                  (a) =>
+                    `index table dynamodb:${a} if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["${list}"]}}`,
+                ),
+              )
             : []),
           'archive key kms:Decrypt',
           // Jobs (SendMessageBatch is authorized as sqs:SendMessage), encrypted under the pipeline key.
@@ -411,6 +422,8 @@ const POLLER_ITEM_KEYS: Record<PollerSource, string[]> = {
   chats: ['POLLER#*', 'LEDGER#*', 'BUDGET#*', 'CHATCP#*', 'DELETION#*'],
   activities: ['POLLER#*', 'LEDGER#*', 'BUDGET#*', 'ACTIVITY#*', 'DELETION#*'],
   files_api: ['POLLER#*', 'LEDGER#*', 'BUDGET#*'],
+  // Deletions of projects deleted in the app.
+  projects: ['POLLER#*', 'LEDGER#*', 'BUDGET#*', 'DELETION#*'],
 };
 
 function escapeRegExp(text: string): string {

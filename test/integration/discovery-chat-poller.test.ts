@@ -6,7 +6,7 @@ import { DISCOVERY_METRIC } from '../../shared/contracts/metric-names.js';
 import type { GeneratedUpstreamFile, UploadedUpstreamFile } from '../../local/upstream/catalogue.js';
 import { createDiscoveryStack } from '../support/discovery-stack.js';
 import type { DiscoveryStack } from '../support/discovery-stack.js';
-import { generatedFileFactory, randomIdBody, uploadedFileFactory } from '../support/upstream.js';
+import { artifactFileFactory, generatedFileFactory, randomIdBody, uploadedFileFactory } from '../support/upstream.js';
 
 let stack: DiscoveryStack;
 beforeEach(async () => {
@@ -67,6 +67,13 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
         mime_type: 'text/plain',
         size_bytes: 23,
         created_at: null,
+      },
+      // Who and where, from the chats listing; the message the file was generated in.
+      provenance: {
+        creator: { id: 'user_01LocalSampleUser', emailAddress: '01localsampleuser@example.com' },
+        organizationId: 'org_01Local',
+        projectId: null,
+        messageIds: [expect.stringMatching(/^claude_chat_msg_/)],
       },
     });
     const uploaded = jobs.find((j) => j.fileId.startsWith('claude_file_'));
@@ -162,6 +169,51 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
     expect(jobs.length).toBe(files.length);
   });
 
+  it("carries each chat's creator, organization and project into its files' jobs (null where upstream says null)", async () => {
+    const [inProject, ...rest] = chatsWithFiles(2, 1);
+    await stack.addFiles(inProject as UploadedUpstreamFile, ...rest);
+    const projectChat = (inProject as UploadedUpstreamFile).chatIds[0] ?? '';
+    const otherChat = (rest[1] as UploadedUpstreamFile).chatIds[0] ?? '';
+    stack.upstream.listings.setChat(projectChat, { projectId: 'claude_proj_01Plan', userId: 'user_01Bob' });
+    stack.upstream.listings.setChat(otherChat, { creatorGone: true });
+
+    await runChatPoller(chatPollerDeps(), stack.runOptions());
+
+    const jobs = await stack.drainJobs();
+    expect(jobs).toHaveLength(4);
+    for (const job of jobs) {
+      const inTheProject = job.chatId === projectChat;
+      expect(job.provenance).toEqual({
+        creator: inTheProject ? { id: 'user_01Bob', emailAddress: '01bob@example.com' } : null,
+        organizationId: 'org_01Local',
+        projectId: inTheProject ? 'claude_proj_01Plan' : null,
+        messageIds: [expect.stringMatching(/^claude_chat_msg_/)],
+      });
+    }
+  });
+
+  it("enqueues each version of a chat's artifacts as a file, with its message and the chat's provenance", async () => {
+    const chatId = `claude_chat_${randomIdBody()}`;
+    const v1 = artifactFileFactory({ chatId, createdAt: '2025-06-02T10:00:00.000000Z' });
+    const v2 = artifactFileFactory({ chatId, artifactId: v1.artifactId, createdAt: '2025-06-02T10:05:00.000000Z' });
+    await stack.addFiles(v1, v2);
+
+    await runChatPoller(chatPollerDeps(), stack.runOptions());
+
+    const jobs = await stack.drainJobs();
+    expect(jobs.map((j) => j.fileId).sort()).toEqual([v1.id, v2.id].sort());
+    expect(jobs.find((j) => j.fileId === v1.id)).toEqual({
+      v: 1,
+      fileId: v1.id,
+      chatId,
+      file: { filename: 'Launch plan' },
+      provenance: expect.objectContaining({
+        organizationId: 'org_01Local',
+        messageIds: [`claude_chat_msg_${v1.id.slice('claude_artifact_version_'.length)}_a`],
+      }),
+    });
+  });
+
   it('archives a soft-deleted chat and records its deletion on the index', async () => {
     const [upload, ...generated] = chatsWithFiles(1);
     const chatId = (upload as UploadedUpstreamFile).chatIds[0] ?? '';
@@ -206,6 +258,43 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
     const next = await runChatPoller(chatPollerDeps(), stack.runOptions());
     expect(next.kind === 'ran' && next.ledger.ending).toBe('completed');
     expect((await stack.store.getCheckpoint('chats'))?.rejectedCursor).toBeNull();
+  });
+
+  it('reads every other chat past one whose messages answer 403, archives a filename SQS would refuse, and retries the 403 chat later', async () => {
+    const files = chatsWithFiles(6, 0) as UploadedUpstreamFile[];
+    const odd = uploadedFileFactory({ filename: 'odd\ufffename\uffff.txt', createdAt: '2025-06-02T10:30:00.000000Z' });
+    await stack.addFiles(...files, odd);
+    const forbidden = files[2]?.chatIds[0] ?? '';
+    stack.upstream.injectFault(forbidden, 'messages', { status: 403 });
+
+    const first = await runChatPoller(chatPollerDeps(), stack.runOptions());
+
+    expect(first.kind === 'ran' && first.ledger).toMatchObject({
+      ending: 'completed',
+      unitFailureCount: 1,
+      unitFailures: [{ id: forbidden, requestId: expect.stringMatching(/^req_/) }],
+      retriesPending: 1,
+      jobsEnqueued: files.length,
+    });
+    const jobs = await stack.drainJobs();
+    expect(jobs.map((j) => j.fileId).sort()).toEqual(
+      [...files.filter((f) => f.chatIds[0] !== forbidden), odd].map((f) => f.id).sort(),
+    );
+    expect(jobs.find((j) => j.fileId === odd.id)?.file?.filename).toBe('odd\ufffename\uffff.txt');
+    expect(await stack.store.listRetries('chats', 10)).toEqual([
+      expect.objectContaining({ unitId: forbidden, attempts: 1 }),
+    ]);
+    expect(stack.metricTotal(DISCOVERY_METRIC.unitFailures)).toBe(1);
+
+    // Its wait over, a later run reads it and takes it off the list.
+    const later = Date.now() + 61_000;
+    const retried = await runChatPoller(chatPollerDeps({ now: () => later }), stack.runOptions(120_000));
+
+    expect(retried.kind === 'ran' && retried.ledger).toMatchObject({ ending: 'completed', retriesPending: 0 });
+    expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual(
+      files.filter((f) => f.chatIds[0] === forbidden).map((f) => f.id),
+    );
+    expect(await stack.store.listRetries('chats', 10)).toEqual([]);
   });
 
   it('lets only one of two overlapping runs proceed', async () => {
