@@ -1,4 +1,4 @@
-import { GetObjectLegalHoldCommand, PutObjectLegalHoldCommand } from '@aws-sdk/client-s3';
+import { PutObjectLegalHoldCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { HeldVersion, LegalHoldSwitch } from '../holds/ports.js';
 
@@ -6,7 +6,7 @@ import type { HeldVersion, LegalHoldSwitch } from '../holds/ports.js';
  * S3 Object Lock legal holds, one exact version at a time (VersionId from the record). A legal hold
  * keeps a version from being deleted or overwritten until it is removed, whatever its retention
  * period, and even a caller allowed s3:BypassGovernanceRetention cannot delete it; placing and
- * removing one takes s3:PutObjectLegalHold, reading it s3:GetObjectLegalHold
+ * removing one takes s3:PutObjectLegalHold (reading one, s3:GetObjectLegalHold, is not needed here)
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html#object-lock-legal-holds).
  * PutObjectLegalHold requires a body checksum, which the SDK adds (the operation is marked
  * checksum-required, so even the clients' WHEN_REQUIRED setting sends it).
@@ -25,24 +25,6 @@ export class S3LegalHolds implements LegalHoldSwitch {
       signal ? { abortSignal: signal } : {},
     );
   }
-
-  async get(version: HeldVersion, signal?: AbortSignal): Promise<boolean> {
-    try {
-      const res = await this.s3.send(
-        new GetObjectLegalHoldCommand({
-          Bucket: version.bucket,
-          Key: version.key,
-          ...(version.versionId ? { VersionId: version.versionId } : {}),
-        }),
-        signal ? { abortSignal: signal } : {},
-      );
-      return res.LegalHold?.Status === 'ON';
-    } catch (err) {
-      // A version that never had a legal hold has no Object Lock configuration to answer with.
-      if (err instanceof Error && err.name === 'ObjectLockConfigurationNotFoundError') return false;
-      throw err;
-    }
-  }
 }
 
 /**
@@ -53,8 +35,5 @@ export class S3LegalHolds implements LegalHoldSwitch {
 export class NoObjectLockLegalHolds implements LegalHoldSwitch {
   set(): Promise<void> {
     return Promise.resolve();
-  }
-  get(): Promise<boolean> {
-    return Promise.resolve(false);
   }
 }

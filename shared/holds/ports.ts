@@ -53,8 +53,6 @@ export type HeldVersion = Pick<ArchivedRecord, 'bucket' | 'key' | 'versionId'>;
 /** S3 Object Lock legal holds, per version. */
 export interface LegalHoldSwitch {
   set(version: HeldVersion, on: boolean, signal?: AbortSignal): Promise<void>;
-  /** Whether the version's legal hold is ON. */
-  get(version: HeldVersion, signal?: AbortSignal): Promise<boolean>;
 }
 
 /** Sends hold-work messages (the ingest queue). */

@@ -121,9 +121,6 @@ export class MemoryLegalHolds implements LegalHoldSwitch {
     this.calls.push({ key, on });
     this.status.set(key, on);
   }
-  async get(version: HeldVersion): Promise<boolean> {
-    return this.status.get(`${version.key}@${version.versionId}`) ?? false;
-  }
 }
 
 /** Fixity deps for handlers whose tests never verify a copy: any use is a bug, and says so. */
