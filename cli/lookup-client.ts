@@ -64,6 +64,21 @@ const LedgerPageSchema = z.looseObject({
   nextCursor: z.string().optional(),
 });
 
+/** An export job as the API returns it (docs/lookup-api.md); only the fields the CLI acts on are checked. */
+export const ExportJobSchema = z.looseObject({
+  exportId: z.string(),
+  status: z.enum(['queued', 'running', 'completed', 'failed']),
+  counts: z.looseObject({
+    matched: z.number(),
+    exported: z.number(),
+    notArchived: z.number(),
+    payloadBytes: z.number(),
+  }),
+  error: z.string().nullable(),
+  download: z.looseObject({ url: z.string(), sha256: z.string(), bytes: z.number() }).optional(),
+});
+export type ExportJobJson = z.infer<typeof ExportJobSchema>;
+
 const ErrorBodySchema = z.object({ error: z.object({ type: z.string(), message: z.string() }) });
 
 /** The API answered 404 for the thing asked about. */
@@ -77,6 +92,9 @@ export interface LookupClient {
   contentUrl(fileId: string): Promise<string>;
   /** A poller's ledger, newest run first, down to and including the first run that started before `sinceMs`. */
   listLedger(source: LedgerRun['source'], sinceMs: number): Promise<LedgerRun[]>;
+  /** Starts an export (POST /exports); the job as the API answered. */
+  startExport(request: unknown): Promise<ExportJobJson>;
+  getExport(exportId: string): Promise<ExportJobJson>;
 }
 
 export function createLookupClient(access: LookupAccess, dispatcher?: Dispatcher): LookupClient {
@@ -89,12 +107,13 @@ export function createLookupClient(access: LookupAccess, dispatcher?: Dispatcher
   async function get(
     path: string,
     query: Record<string, string> = {},
+    post?: { body: unknown },
   ): Promise<{ status: number; headers: Record<string, string>; body: unknown }> {
     const qs = new URLSearchParams(query).toString();
     const target = `${path.replace(/^\//, '')}${qs ? `?${qs}` : ''}`;
     let res: LookupResponse;
     try {
-      res = await transport.get(target);
+      res = post ? await transport.post(target, post.body) : await transport.get(target);
     } catch (err) {
       if (err instanceof Error && err.name === 'CredentialsProviderError')
         throw new CliError(`cannot sign the request: ${describeCredentialsError(err)}`);
@@ -142,6 +161,14 @@ export function createLookupClient(access: LookupAccess, dispatcher?: Dispatcher
       const firstBefore = runs.findIndex((r) => Date.parse(r.startedAt) < sinceMs);
       return firstBefore < 0 ? runs : runs.slice(0, firstBefore + 1);
     },
+    async startExport(request) {
+      const res = await get('/exports', {}, { body: request });
+      return parse(ExportJobSchema, res.body, 'export job');
+    },
+    async getExport(exportId) {
+      const res = await get(`/exports/${encodeURIComponent(exportId)}`);
+      return parse(ExportJobSchema, res.body, 'export job');
+    },
     async contentUrl(fileId) {
       const res = await get(`/files/${encodeURIComponent(fileId)}/content`);
       const location = res.headers['location'];
@@ -178,26 +205,26 @@ function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
 
 /** The local lookup server takes unsigned requests. */
 function plainLookupApi(base: URL, dispatcher: Dispatcher | undefined): LookupApi {
-  return {
-    async get(path) {
-      const url = new URL(path, base);
-      const res = await request(url, {
-        method: 'GET',
-        headers: { accept: 'application/json' },
-        ...(dispatcher ? { dispatcher } : {}),
-      });
-      const text = await res.body.text();
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers[k.toLowerCase()] = v;
-      let json: unknown;
-      try {
-        json = text.length > 0 ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
-      return { status: res.statusCode, headers, json };
-    },
-  };
+  async function send(method: 'GET' | 'POST', path: string, body?: unknown) {
+    const url = new URL(path, base);
+    const res = await request(url, {
+      method,
+      headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(dispatcher ? { dispatcher } : {}),
+    });
+    const text = await res.body.text();
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers[k.toLowerCase()] = v;
+    let json: unknown;
+    try {
+      json = text.length > 0 ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.statusCode, headers, json };
+  }
+  return { get: (path) => send('GET', path), post: (path, body) => send('POST', path, body) };
 }
 
 export function describeCredentialsError(err: unknown): string {

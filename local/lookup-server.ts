@@ -12,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { LOOKUP_ROUTES } from '../shared/contracts/lookup-routes.js';
+import { MAX_BODY_BYTES } from '../shared/lookup/lookup-http.js';
 import { describeError } from '../shared/platform/errors.js';
 import type { Log } from '../shared/platform/telemetry.js';
 import { localIdentity } from './api-gateway-identity.js';
@@ -70,6 +71,7 @@ export function toProxyEvent(
   target: RequestTarget,
   headers: Record<string, string>,
   caller: string,
+  body: string | null = null,
 ): APIGatewayProxyEvent {
   let resource = target.path;
   let pathParameters: Record<string, string> | null = null;
@@ -110,7 +112,7 @@ export function toProxyEvent(
     multiValueQueryStringParameters: hasQuery ? multi : null,
     pathParameters,
     stageVariables: null,
-    body: null,
+    body,
     isBase64Encoded: false,
     requestContext: {
       accountId: '000000000000',
@@ -171,7 +173,11 @@ async function serve(
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
       const caller = headers[LOCAL_CALLER_HEADER] ?? defaultCaller ?? 'local:anonymous';
-      result = await handler(toProxyEvent(req.method ?? 'GET', target, headers, caller));
+      const body = await readBody(req);
+      result =
+        body === 'too_large'
+          ? errorResult(413, 'payload_too_large', `The body must be at most ${MAX_BODY_BYTES} bytes.`)
+          : await handler(toProxyEvent(req.method ?? 'GET', target, headers, caller, body));
     }
   } catch (err) {
     log.error('lookup request failed unexpectedly', {
@@ -193,6 +199,26 @@ async function serve(
     if (res.headersSent) res.destroy();
     else send(res, errorResult(500, 'internal_error', 'The request could not be completed.'));
   }
+}
+
+/**
+ * The request body as API Gateway passes it to the function (a string, null when empty), read up to
+ * the handler's limit: a larger one is not read further.
+ */
+function readBody(req: IncomingMessage): Promise<string | null | 'too_large'> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.byteLength;
+      // The rest is read and dropped, so that the answer can still be written on this connection.
+      if (size > MAX_BODY_BYTES) over = true;
+      else chunks.push(chunk);
+    });
+    req.once('end', () => resolve(over ? 'too_large' : size === 0 ? null : Buffer.concat(chunks).toString('utf8')));
+    req.once('error', () => resolve(null));
+  });
 }
 
 function send(res: ServerResponse, result: APIGatewayProxyResult): void {

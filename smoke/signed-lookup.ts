@@ -1,5 +1,5 @@
 /**
- * GET requests to the lookup API, SigV4-signed for `execute-api` (the API is AWS_IAM-authorised), with
+ * Requests to the lookup API (GET, and POST with a JSON body), SigV4-signed for `execute-api` (the API is AWS_IAM-authorised), with
  * credentials from the standard AWS provider chain: environment, profile, SSO, instance or task role.
  * The local lookup server accepts unsigned requests; they are signed anyway (with the local stack's
  * dummy credentials), so the smoke test runs the same code against both.
@@ -20,6 +20,8 @@ export interface LookupResponse {
 export interface LookupApi {
   /** Sends a signed GET for `path` (e.g. `/files/<id>`) under the API's base URL; never follows redirects. */
   get(path: string): Promise<LookupResponse>;
+  /** Sends a signed POST of `body` as JSON. */
+  post(path: string, body: unknown): Promise<LookupResponse>;
 }
 
 /** Most of a response body read: lookup answers are small JSON documents. */
@@ -34,40 +36,49 @@ export function createSignedLookupApi(baseUrl: string, region: string): LookupAp
     sha256: Hash.bind(null, 'sha256'),
   });
 
+  async function send(method: 'GET' | 'POST', path: string, body?: unknown): Promise<LookupResponse> {
+    const url = new URL(path.replace(/^\//, ''), base);
+    const query: Record<string, string> = {};
+    for (const [k, v] of url.searchParams) query[k] = v;
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const signed = await signer.sign({
+      method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port ? { port: Number(url.port) } : {}),
+      // As it goes on the wire; the signer encodes it once more, as SigV4 wants for every service but S3.
+      path: url.pathname,
+      query,
+      headers: { host: url.host, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(payload === undefined ? {} : { body: payload }),
+    });
+    const { host: _host, ...headers } = signed.headers;
+    const res = await request(url, {
+      method,
+      headers: { accept: 'application/json', ...headers },
+      ...(payload === undefined ? {} : { body: payload }),
+    });
+    let text = '';
+    for await (const chunk of res.body) {
+      text += Buffer.from(chunk as Uint8Array).toString('utf8');
+      if (text.length > MAX_BODY_CHARS) {
+        res.body.destroy();
+        break;
+      }
+    }
+    const flat: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') flat[k.toLowerCase()] = v;
+    let json: unknown;
+    try {
+      json = text.length > 0 ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.statusCode, headers: flat, json };
+  }
+
   return {
-    async get(path) {
-      const url = new URL(path.replace(/^\//, ''), base);
-      const query: Record<string, string> = {};
-      for (const [k, v] of url.searchParams) query[k] = v;
-      const signed = await signer.sign({
-        method: 'GET',
-        protocol: url.protocol,
-        hostname: url.hostname,
-        ...(url.port ? { port: Number(url.port) } : {}),
-        // As it goes on the wire; the signer encodes it once more, as SigV4 wants for every service but S3.
-        path: url.pathname,
-        query,
-        headers: { host: url.host },
-      });
-      const { host: _host, ...headers } = signed.headers;
-      const res = await request(url, { method: 'GET', headers: { accept: 'application/json', ...headers } });
-      let text = '';
-      for await (const chunk of res.body) {
-        text += Buffer.from(chunk as Uint8Array).toString('utf8');
-        if (text.length > MAX_BODY_CHARS) {
-          res.body.destroy();
-          break;
-        }
-      }
-      const flat: Record<string, string> = {};
-      for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') flat[k.toLowerCase()] = v;
-      let json: unknown;
-      try {
-        json = text.length > 0 ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
-      return { status: res.statusCode, headers: flat, json };
-    },
+    get: (path) => send('GET', path),
+    post: (path, body) => send('POST', path, body),
   };
 }

@@ -2,17 +2,23 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3DownloadSigner } from '../../shared/archive/s3-archive-store.js';
-import { createDocumentClient, createS3Client } from '../../shared/platform/aws-clients.js';
+import { createDocumentClient, createS3Client, createSqsClient } from '../../shared/platform/aws-clients.js';
 import type { LookupConfig } from '../../shared/contracts/lambda-environment.js';
 import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
 import { UpstreamDeletionIndex } from '../../shared/index/dynamodb-upstream-deletions.js';
 import { DynamoDbDiscoveryStore } from '../../shared/index/dynamodb-discovery-store.js';
 import type { Log } from '../../shared/platform/telemetry.js';
 import { createLookupHandler } from '../../shared/lookup/lookup-http.js';
+import { S3ExportStorage } from '../../shared/archive/s3-export-storage.js';
+import type { ExportRequests } from '../../shared/export/export-requests.js';
+import { DynamoDbExportJobs } from '../../shared/index/dynamodb-export-jobs.js';
+import { createSqsExportQueue } from '../../shared/platform/sqs-export-queue.js';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 
 export interface LookupClients {
   s3: S3Client;
   doc: DynamoDBDocumentClient;
+  sqs?: SQSClient;
 }
 
 /** The lookup function's AWS clients, as configured (SDK defaults in AWS, the endpoint overrides locally). */
@@ -20,6 +26,7 @@ export function createLookupClients(config: LookupConfig): LookupClients {
   return {
     s3: createS3Client({ endpoint: config.LOCAL_S3_ENDPOINT }),
     doc: createDocumentClient({ endpoint: config.LOCAL_DYNAMODB_ENDPOINT }),
+    ...(config.EXPORT_QUEUE_URL ? { sqs: createSqsClient({ endpoint: config.LOCAL_SQS_ENDPOINT }) } : {}),
   };
 }
 
@@ -41,7 +48,22 @@ export function createLookupRuntime(
       getUpstreamDeletions: (ids) => deletions.getUpstreamDeletions(ids),
     },
     downloads: new S3DownloadSigner(clients.s3),
+    exports: exportRequests(config, clients),
     presignTtlSeconds: config.PRESIGN_TTL_SECONDS,
     log,
   });
+}
+
+/** The export routes' port, when the deployment has exports (EXPORTS_BUCKET and EXPORT_QUEUE_URL). */
+function exportRequests(config: LookupConfig, clients: LookupClients): ExportRequests | undefined {
+  if (!config.EXPORTS_BUCKET || !config.EXPORT_QUEUE_URL) return undefined;
+  const bags = new S3ExportStorage(clients.s3, config.EXPORTS_BUCKET);
+  const sqs = clients.sqs ?? createSqsClient({ endpoint: config.LOCAL_SQS_ENDPOINT });
+  return {
+    jobs: new DynamoDbExportJobs(clients.doc, config.INDEX_TABLE),
+    queue: createSqsExportQueue(sqs, config.EXPORT_QUEUE_URL),
+    presignBag: (key, ttl, filename) => bags.presign(key, ttl, filename),
+    // Not wired until legal holds land: a request naming only a matter is refused with a 400.
+    matters: undefined,
+  };
 }

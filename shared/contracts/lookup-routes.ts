@@ -23,6 +23,8 @@ export const LOOKUP_ROUTES = [
   { method: 'GET', resource: '/files/{fileId}', query: [], roles: AUDIT_READ },
   { method: 'GET', resource: '/files/{fileId}/content', query: [], roles: AUDIT_READ },
   { method: 'GET', resource: '/discovery/{source}/runs', query: ['limit', 'cursor'], roles: ['operator'] },
+  { method: 'POST', resource: '/exports', query: [], roles: ['legalAdmin'] },
+  { method: 'GET', resource: '/exports/{exportId}', query: [], roles: ['legalAdmin'] },
 ] as const satisfies readonly {
   method: string;
   resource: string;
@@ -33,4 +35,8 @@ export const LOOKUP_ROUTES = [
 export type LookupRoute = (typeof LOOKUP_ROUTES)[number];
 
 /** `METHOD /resource`, as API Gateway reports them in a proxy event (`httpMethod`, `resource`). */
-export type RouteKey = `${LookupRoute['method']} ${LookupRoute['resource']}`;
+export type RouteKey = LookupRoute extends infer R
+  ? R extends { method: infer M extends string; resource: infer P extends string }
+    ? `${M} ${P}`
+    : never
+  : never;

@@ -12,7 +12,7 @@
  * followed by another (the queue redelivers, or the worker queues a continuation) that reads the
  * segments back and goes on from the file after the last checkpoint.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Hash } from 'node:crypto';
 import { z } from 'zod';
 import { combineCrc32, crc32, crc32ToBase64 } from '../archive/crc32.js';
@@ -109,8 +109,14 @@ export async function runExport(
   const job = await deps.jobs.get(exportId);
   if (!job) return { kind: 'skipped', reason: 'no such export' };
   if (job.status === 'completed' || job.status === 'failed') return { kind: 'skipped', reason: `export ${job.status}` };
-  await deps.jobs.update(exportId, { status: 'running', runs: job.runs + 1, updatedAt: now().toISOString() });
+  const owner = randomUUID();
+  // The lease outlives the run by a minute, so a run that dies leaves the job to the next delivery soon after.
+  const leaseUntil = Math.max(deadlineMs, Date.now()) + 60_000;
+  if (!(await deps.jobs.claim(exportId, owner, Date.now(), leaseUntil))) {
+    return { kind: 'skipped', reason: 'another run holds the export' };
+  }
   try {
+    await deps.jobs.update(exportId, { status: 'running', runs: job.runs + 1, updatedAt: now().toISOString() });
     return await new ExportRun(job, deps, settings, deadlineMs, signal, now).run();
   } catch (err) {
     if (err instanceof ExportFailedError) {
@@ -119,6 +125,8 @@ export async function runExport(
       return { kind: 'failed', error: err.message };
     }
     throw err;
+  } finally {
+    await deps.jobs.release(exportId, owner);
   }
 }
 

@@ -15,6 +15,12 @@ export interface ExportJobStore {
     exportId: string,
     patch: Partial<Pick<ExportJob, 'status' | 'counts' | 'runs' | 'bag' | 'error'>> & { updatedAt: string },
   ): Promise<void>;
+  /**
+   * Takes the job for one run (a lease until `untilMs`), unless another run holds a live lease: a
+   * duplicate delivery of the queue message must not write the same bag at the same time.
+   */
+  claim(exportId: string, owner: string, nowMs: number, untilMs: number): Promise<boolean>;
+  release(exportId: string, owner: string): Promise<void>;
 }
 
 /** Which files a scope takes (the file records, in a stable order), read from the index. */

@@ -38,8 +38,42 @@ export class DynamoDbExportJobs implements ExportJobStore {
       new GetCommand({ TableName: this.table, Key: EXPORT_KEYS.job(exportId), ConsistentRead: true }),
     );
     if (!res.Item) return undefined;
-    const { pk: _pk, sk: _sk, ...job } = res.Item;
+    const { pk: _pk, sk: _sk, leaseOwner: _owner, leaseUntilMs: _until, ...job } = res.Item;
     return job as ExportJob; // written only by create/update, from an ExportJob
+  }
+
+  async claim(exportId: string, owner: string, nowMs: number, untilMs: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: EXPORT_KEYS.job(exportId),
+          UpdateExpression: 'SET leaseOwner = :owner, leaseUntilMs = :until',
+          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(leaseUntilMs) OR leaseUntilMs < :now)',
+          ExpressionAttributeValues: { ':owner': owner, ':until': untilMs, ':now': nowMs },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+
+  async release(exportId: string, owner: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: EXPORT_KEYS.job(exportId),
+          UpdateExpression: 'REMOVE leaseOwner, leaseUntilMs',
+          ConditionExpression: 'leaseOwner = :owner',
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
   }
 
   async update(exportId: string, patch: Partial<ExportJob> & { updatedAt: string }): Promise<void> {

@@ -10,6 +10,9 @@ import type { Log } from '../platform/telemetry.js';
 import { listChatFiles, presignFileDownload, readFileRecord } from './read-files.js';
 import type { FileReader } from './read-files.js';
 import { POLLER_SOURCES } from '../contracts/discovery-ledger.js';
+import { ExportIdSchema, ExportRequestSchema } from '../contracts/exports.js';
+import { readExport, startExport } from '../export/export-requests.js';
+import type { ExportRequests } from '../export/export-requests.js';
 import type { LedgerRecord, PollerSource, UpstreamDeletionRecord } from '../contracts/discovery-ledger.js';
 
 /** The discovery ledger and upstream deletions as the lookup API reads them (a port). */
@@ -29,8 +32,13 @@ export interface LookupDeps {
   discovery: DiscoveryReads;
   downloads: DownloadSigner;
   presignTtlSeconds: number;
+  /** Exports (POST /exports, GET /exports/{id}); absent where the deployment has no export worker. */
+  exports?: ExportRequests | undefined;
   log: Log;
 }
+
+/** The largest request body read (an export request's scope lists at most 1000 ids of each kind). */
+export const MAX_BODY_BYTES = 256 * 1024;
 
 export const DEFAULT_PAGE_SIZE = 25;
 export const MAX_PAGE_SIZE = 100;
@@ -41,6 +49,8 @@ const STATUS_OF: Record<RejectionKind, number> = {
   not_found: 404,
   method_not_allowed: 405,
   not_archived: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
 };
 
 /** A route of the contract: its path and query parameters (validated in that order), and what it answers. */
@@ -49,16 +59,25 @@ export interface RouteHandler {
   path: z.ZodObject;
   /** Query parameters the route reads; unknown ones are ignored. */
   query: z.ZodObject;
-  handle(input: { path: never; query: never }, deps: LookupDeps): Promise<APIGatewayProxyResult>;
+  /** The JSON body a POST route reads (validated after the path and query); absent for GETs. */
+  body?: z.ZodType;
+  handle(
+    input: { path: never; query: never; body: never; caller: string },
+    deps: LookupDeps,
+  ): Promise<APIGatewayProxyResult>;
 }
 
 /** Ties a handler's input type to its schemas. */
-function defineRoute<P extends z.ZodObject, Q extends z.ZodObject>(route: {
+function defineRoute<P extends z.ZodObject, Q extends z.ZodObject, B extends z.ZodType = z.ZodUndefined>(route: {
   path: P;
   query: Q;
-  handle(input: { path: z.infer<P>; query: z.infer<Q> }, deps: LookupDeps): Promise<APIGatewayProxyResult>;
+  body?: B;
+  handle(
+    input: { path: z.infer<P>; query: z.infer<Q>; body: z.infer<B>; caller: string },
+    deps: LookupDeps,
+  ): Promise<APIGatewayProxyResult>;
 }): RouteHandler {
-  return route;
+  return route as RouteHandler;
 }
 
 const ListQuerySchema = z.object({
@@ -79,6 +98,13 @@ const ListQuerySchema = z.object({
 const ChatPath = z.object({ chatId: ChatIdSchema });
 const FilePath = z.object({ fileId: FileIdSchema });
 const NoQuery = z.object({});
+const NoPath = z.object({});
+const ExportPath = z.object({ exportId: ExportIdSchema });
+
+function exportsOf(deps: LookupDeps): ExportRequests {
+  if (!deps.exports) throw new RequestRejectedError('not_found', 'Exports are not enabled on this deployment.');
+  return deps.exports;
+}
 const SourcePath = z.object({
   source: z.enum(POLLER_SOURCES, { error: `must be one of ${POLLER_SOURCES.join(', ')}` }),
 });
@@ -126,6 +152,29 @@ export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
       return json(200, { source, runs: page.runs, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
     },
   }),
+  'POST /exports': defineRoute({
+    path: NoPath,
+    query: NoQuery,
+    body: ExportRequestSchema,
+    async handle({ body, caller }, deps) {
+      const job = await startExport(exportsOf(deps), body, caller, new Date());
+      return {
+        ...json(202, job),
+        headers: {
+          'Content-Type': 'application/json',
+          'Cache-Control': 'no-store',
+          Location: `/exports/${job.exportId}`,
+        },
+      };
+    },
+  }),
+  'GET /exports/{exportId}': defineRoute({
+    path: ExportPath,
+    query: NoQuery,
+    async handle({ path: { exportId } }, deps) {
+      return json(200, await readExport(exportsOf(deps), exportId, deps.presignTtlSeconds));
+    },
+  }),
 };
 
 const METHODS = [...new Set(LOOKUP_ROUTES.map((r) => r.method))];
@@ -167,7 +216,31 @@ async function dispatch(event: APIGatewayProxyEvent, deps: LookupDeps): Promise<
   const route = LOOKUP_HANDLERS[key as RouteKey];
   const path = parseInput(route.path, event.pathParameters ?? {}, true);
   const query = parseInput(route.query, event.queryStringParameters ?? {}, false);
-  return route.handle({ path, query } as { path: never; query: never }, deps);
+  const body = route.body ? parseBody(route.body, readJsonBody(event)) : undefined;
+  const caller = callerOf(event) ?? 'unknown';
+  return route.handle(
+    { path, query, body, caller } as { path: never; query: never; body: never; caller: string },
+    deps,
+  );
+}
+
+/** The request body as JSON: bounded, `application/json` (when a type is given), well-formed. */
+function readJsonBody(event: APIGatewayProxyEvent): unknown {
+  const type = Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === 'content-type')?.[1];
+  if (type && !/^application\/json\s*(;|$)/i.test(type)) {
+    throw new RequestRejectedError('unsupported_media_type', 'The body must be application/json.');
+  }
+  const raw = event.body ?? '';
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
+    throw new RequestRejectedError('payload_too_large', `The body must be at most ${MAX_BODY_BYTES} bytes.`);
+  }
+  if (text.trim() === '') throw new RequestRejectedError('invalid_request', 'A JSON body is required.');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new RequestRejectedError('invalid_request', 'The body is not valid JSON.');
+  }
 }
 
 /** Validates untrusted input; a path parameter's message is prefixed with its name, as in `chatId must be…`. */
@@ -180,6 +253,15 @@ function parseInput(schema: z.ZodObject, value: unknown, nameTheField: boolean):
     'invalid_request',
     nameTheField && issue ? `${issue.path.join('.')} ${message}` : message,
   );
+}
+
+/** Validates a JSON body; the message names where in the body the first problem is (`scope.chats.0: …`). */
+function parseBody(schema: z.ZodType, value: unknown): unknown {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+  throw new RequestRejectedError('invalid_request', `${where}${firstMessage(parsed.error)}`);
 }
 
 function firstMessage(error: z.ZodError): string {
