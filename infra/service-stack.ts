@@ -5,12 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
-import type {
-  ExportConfig,
-  IngestConfig,
-  LookupConfig,
-  WorkerBudgetConfig,
-} from '../shared/contracts/lambda-environment.js';
+import type { IngestConfig, LookupConfig, WorkerBudgetConfig } from '../shared/contracts/lambda-environment.js';
 import {
   DISCOVERY_SOURCES,
   type DiscoverySource,
@@ -29,16 +24,7 @@ import { WebhookIngress } from './constructs/webhook-ingress.js';
 import { archiveBucketName } from './naming.js';
 import { acknowledgeWildcardResource } from './nag.js';
 import type { DataStack } from './data-stack.js';
-import {
-  EXPORT_MEMORY_MB,
-  EXPORT_TIMEOUT,
-  INGEST_LEASE_SECONDS,
-  INGEST_TIMEOUT,
-  LOOKUP_MEMORY_MB,
-  LOOKUP_TIMEOUT,
-} from './sizing.js';
-import { EXPORT_KEY_PREFIX } from '../shared/contracts/exports.js';
-import { grantLeadingKeys } from './constructs/index-table.js';
+import { INGEST_LEASE_SECONDS, INGEST_TIMEOUT, LOOKUP_MEMORY_MB, LOOKUP_TIMEOUT } from './sizing.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 
@@ -47,7 +33,6 @@ export const HANDLER_ENTRIES = {
   ingest: `${PROJECT_ROOT}/lambdas/ingest/handler.ts`,
   lookup: `${PROJECT_ROOT}/lambdas/lookup/handler.ts`,
   webhook: `${PROJECT_ROOT}/lambdas/webhook/handler.ts`,
-  export: `${PROJECT_ROOT}/lambdas/export/handler.ts`,
 } as const;
 
 /** Each poller's schedule: its deployment context key when the registry names one, else the registry's default. */
@@ -77,7 +62,6 @@ export interface ServiceStackProps extends StackProps {
 export class ServiceStack extends Stack {
   readonly ingest: ArchiverFunction<DeployedEnv<IngestConfig & WorkerBudgetConfig>>;
   readonly lookup: ArchiverFunction<DeployedEnv<LookupConfig>>;
-  readonly exportWorker: ArchiverFunction<DeployedEnv<ExportConfig>>;
   readonly lookupApi: LookupApi;
   readonly webhook: WebhookIngress;
   readonly monitoring: Monitoring;
@@ -231,96 +215,6 @@ export class ServiceStack extends Stack {
         grantItemAccess(table, g, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'),
       )
       .setEnv('PRESIGN_TTL_SECONDS', String(config.presignTtlSeconds));
-
-    // Exports (docs/exports.md). The lookup function starts and reads export jobs (their own
-    // partition, EXPORT#…), queues them, and presigns a completed bag, which needs s3:GetObject on the
-    // bag for the signer and kms:Decrypt of the archive key (already held) for the download.
-    const exportsBucket = data.exports.bucket;
-    const exportQueue = data.exportQueues.queue;
-    const exportObjects = exportsBucket.arnForObjects(`${EXPORT_KEY_PREFIX}*`);
-    this.lookup
-      .bind('EXPORTS_BUCKET', exportsBucket.bucketName, (g) => {
-        iam.Grant.addToPrincipal({ grantee: g, actions: ['s3:GetObject'], resourceArns: [exportObjects] });
-        grantLeadingKeys(table, g, ['dynamodb:PutItem', 'dynamodb:UpdateItem'], ['EXPORT#']);
-      })
-      .bind('EXPORT_QUEUE_URL', exportQueue.queueUrl, (g) =>
-        exportQueue.grants.actions(g, ['sqs:SendMessage'], { keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'] }),
-      );
-
-    this.exportWorker = new ArchiverFunction<DeployedEnv<ExportConfig>>(this, 'Export', {
-      entry: HANDLER_ENTRIES.export,
-      projectRoot: PROJECT_ROOT,
-      description: 'Writes eDiscovery exports: BagIt bags streamed from the archive into the exports bucket',
-      serviceName: SERVICE_NAMES.export,
-      memorySize: EXPORT_MEMORY_MB,
-      timeout: EXPORT_TIMEOUT,
-      logLevel: config.logLevel,
-      logRetention: props.logRetention,
-    });
-    this.exportWorker
-      // Reads archived versions (the records name them) and never writes the archive.
-      .bind('INDEX_TABLE', table.tableName, (g) => {
-        grantItemAccess(table, g, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan');
-        grantLeadingKeys(table, g, ['dynamodb:UpdateItem'], ['EXPORT#']);
-        bucketGrants.actionsOnObjectKeys(
-          g,
-          `${ARCHIVE_KEY_PREFIX}*`,
-          's3:GetObject',
-          's3:GetObjectVersion',
-          'kms:Decrypt',
-        );
-      })
-      .bind('EXPORTS_BUCKET', exportsBucket.bucketName, (g) => {
-        iam.Grant.addToPrincipal({
-          grantee: g,
-          actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
-          resourceArns: [exportObjects],
-        });
-        // Listing the checkpoints of an export: only under the exports prefix.
-        iam.Grant.addToPrincipal({
-          grantee: g,
-          actions: ['s3:ListBucket'],
-          resourceArns: [exportsBucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': `${EXPORT_KEY_PREFIX}*` } },
-        });
-        data.archiveKey.grants.actions(g, 'kms:GenerateDataKey', 'kms:Decrypt');
-      })
-      .bind('EXPORT_QUEUE_URL', exportQueue.queueUrl, (g) => {
-        this.exportWorker.function.addEventSourceMapping(`SqsEventSource:${Names.nodeUniqueId(exportQueue.node)}`, {
-          eventSourceArn: exportQueue.queueArn,
-          batchSize: 1,
-          reportBatchItemFailures: true,
-        });
-        // Receives its jobs, and sends the continuation of an export that reached the deadline.
-        exportQueue.grants.actions(
-          g,
-          [
-            'sqs:ReceiveMessage',
-            'sqs:DeleteMessage',
-            'sqs:GetQueueAttributes',
-            'sqs:ChangeMessageVisibility',
-            'sqs:SendMessage',
-          ],
-          { keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'] },
-        );
-      })
-      .setEnv('MAX_RECEIVE_COUNT', String(data.exportQueues.maxReceiveCount))
-      .setEnv('SOURCE_ORGANIZATION', config.sourceOrganization);
-    acknowledgeWildcardResource(
-      this.exportWorker.role.node.findChild('DefaultPolicy'),
-      exportObjects,
-      'Export keys are made from export ids at run time; the grant covers the exports prefix of the exports bucket only.',
-    );
-    acknowledgeWildcardResource(
-      this.exportWorker.role.node.findChild('DefaultPolicy'),
-      bucket.arnForObjects(`${ARCHIVE_KEY_PREFIX}*`),
-      'Archived object keys are derived from file ids; read-only actions on the archive prefix of this one bucket.',
-    );
-    acknowledgeWildcardResource(
-      this.lookup.role.node.findChild('DefaultPolicy'),
-      exportObjects,
-      'Export keys are made from export ids at run time; s3:GetObject (for the presigned link) on the exports prefix only.',
-    );
 
     for (const fn of [this.ingest, this.lookup]) {
       acknowledgeWildcardResource(
