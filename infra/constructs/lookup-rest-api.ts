@@ -119,7 +119,13 @@ export class LookupApi extends Construct {
           new iam.PolicyStatement({ sid: 'InvokeLookupRoutes', actions: ['execute-api:Invoke'], resources: routeArns }),
         ],
       });
-      for (const arn of routeArns) {
+      // Only a route with a path parameter has a "*" in its ARN (POST /exports has none).
+      const withParameters = LOOKUP_ROUTES.filter(
+        (route) => (route.roles as readonly LookupRole[]).includes(role) && route.resource.includes('{'),
+      ).map((route) =>
+        this.api.arnForExecuteApi(route.method, route.resource.replace(/\{[^}]+\}/g, '*'), LOOKUP_STAGE),
+      );
+      for (const arn of withParameters) {
         acknowledgeWildcardResource(
           policy,
           arn,

@@ -5,10 +5,11 @@
  * central directory. Memory stays flat in the bytes exported: one file's bytes are never held whole,
  * only the parts in flight (`concurrency` + 1 part buffers).
  *
- * Resumable: at file boundaries the run writes a checkpoint segment to the exports bucket (what the
- * ZIP holds so far, the parts uploaded, the files done) whenever a part was just cut there (at least
- * MIN_PART_BYTES waited), and at least every `checkpointEverySeconds` otherwise (the bytes of the
- * unfinished part go with it, as a small object). A run that fails or reaches its deadline is
+ * Resumable: at the first file boundary after every `checkpointEverySeconds` (and at the run's
+ * deadline) the run writes a checkpoint segment to the exports bucket: what the ZIP holds so far, the
+ * parts uploaded, the files done, and the bytes of the unfinished part (as a small object, unless at
+ * least MIN_PART_BYTES waited and a part was cut there). Checkpoints wait for the parts in flight, so
+ * they are kept rare: a failed run loses at most that much work. A run that fails or reaches its deadline is
  * followed by another (the queue redelivers, or the worker queues a continuation) that reads the
  * segments back and goes on from the file after the last checkpoint.
  */
@@ -25,6 +26,7 @@ import type { Log } from '../platform/telemetry.js';
 import { BAGIT_TXT, bagInfoTxt, custodyHtml, loadFileCsv, loadFileDat, manifest, payloadPath } from './bag-files.js';
 import type { BagInfo, ExportedFile } from './bag-files.js';
 import { custodySourceNames, custodyReport } from './custody.js';
+import type { CustodyEvidence } from './custody.js';
 import type {
   CustodySources,
   ExportJobStore,
@@ -96,6 +98,12 @@ const SegmentSchema = z.object({
 type Segment = z.infer<typeof SegmentSchema>;
 
 type Done = ExportedFile & { custodySha256: string };
+
+interface Prefetched {
+  record: FileRecord | undefined;
+  evidence?: Promise<CustodyEvidence>;
+  error?: unknown;
+}
 
 /** Runs (or resumes) the export until it completes or `deadlineMs` (epoch ms) comes. */
 export async function runExport(
@@ -171,15 +179,17 @@ class ExportRun {
   async run(): Promise<RunOutcome> {
     const resumed = await this.restore();
     if (!resumed) await this.start();
+    // The next file's record and custody evidence are read while this one streams.
+    let next = this.prefetch(this.nextIndex);
     for (; this.nextIndex < this.fileIds.length; ) {
-      const fileId = this.fileIds[this.nextIndex] as string;
-      await this.exportFile(fileId);
+      const current = await next;
+      next = this.prefetch(this.nextIndex + 1);
+      await this.exportFile(this.fileIds[this.nextIndex] as string, current);
       this.nextIndex += 1;
-      const elapsed = Date.now() - this.lastCheckpointMs;
-      if (this.partFill >= MIN_PART_BYTES) {
-        this.cutPart();
-        await this.checkpoint(false);
-      } else if (elapsed >= this.settings.checkpointEverySeconds * 1000 || Date.now() >= this.deadlineMs) {
+      const due = Date.now() - this.lastCheckpointMs >= this.settings.checkpointEverySeconds * 1000;
+      if (due || Date.now() >= this.deadlineMs) {
+        // A part cut here when S3 allows one of this size; otherwise the unfinished part goes with the checkpoint.
+        if (this.partFill >= MIN_PART_BYTES) this.cutPart();
         await this.checkpoint(true);
       }
       if (Date.now() >= this.deadlineMs && this.nextIndex < this.fileIds.length) {
@@ -269,15 +279,28 @@ class ExportRun {
     return true;
   }
 
-  private async exportFile(fileId: string): Promise<void> {
-    const record = await this.deps.scope.get(fileId);
-    if (record?.status !== 'archived') {
+  /** Reads a file's record and starts reading its custody evidence; settles without throwing. */
+  private prefetch(index: number): Promise<Prefetched> {
+    const fileId = this.fileIds[index];
+    if (fileId === undefined) return Promise.resolve({ record: undefined });
+    return this.deps.scope.get(fileId).then(
+      (record): Prefetched => {
+        if (record?.status !== 'archived') return { record };
+        const evidence = this.gatherEvidence(record);
+        evidence.catch(() => {});
+        return { record, evidence };
+      },
+      (error: unknown): Prefetched => ({ record: undefined, error }),
+    );
+  }
+
+  private async exportFile(fileId: string, prefetched: Prefetched): Promise<void> {
+    if (prefetched.error !== undefined) throw prefetched.error;
+    const { record, evidence } = prefetched;
+    if (record?.status !== 'archived' || !evidence) {
       this.notArchived.push({ fileId, status: record?.status ?? 'not_found' });
       return;
     }
-    // The custody evidence is read while the bytes stream.
-    const evidence = this.gatherEvidence(record);
-    evidence.catch(() => {});
     const bagPath = payloadPath(record.fileId, record.filename);
     const body = await this.deps.storage.readArchived(record, this.signal);
     const meter = new IntegrityMeter();
@@ -332,7 +355,7 @@ class ExportRun {
     });
   }
 
-  private async gatherEvidence(record: ArchivedRecord) {
+  private async gatherEvidence(record: ArchivedRecord): Promise<CustodyEvidence> {
     const c = this.deps.custody;
     const [upstreamDeletions, discoveryRuns, holds, fixityEvents, accessTrail] = await Promise.all([
       c.upstreamDeletions([record.fileId, ...record.chatIds]),

@@ -229,27 +229,27 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
   describe('lookup API', () => {
     // The webhook's API is a separate RestApi in the same stack (webhook.suite.ts).
     const lookupApiId = () => logicalIdOf(defaults.service.lookupApi.api);
+    const pathOf = (id: string): string => {
+      const r = resourcesOf(t, 'AWS::ApiGateway::Resource')[id];
+      if (!r) return '';
+      const parent = r.Properties['ParentId'];
+      return `${parent.Ref ? pathOf(parent.Ref) : ''}/${r.Properties['PathPart']}`;
+    };
+    const pathOfMethod = (m: { Properties: Record<string, { Ref: string }> }): string =>
+      pathOf(m.Properties['ResourceId']?.Ref ?? '');
     const methods = () =>
       Object.values(resourcesOf(t, 'AWS::ApiGateway::Method')).filter(
         (m) => m.Properties['RestApiId']?.Ref === lookupApiId(),
       );
 
-    it('has exactly one GET method per lookup route, all proxied to the lookup function', () => {
+    it("has exactly one method per lookup route, the route's own, all proxied to the lookup function", () => {
       expect(methods()).toHaveLength(LOOKUP_ROUTES.length);
-      const resources = resourcesOf(t, 'AWS::ApiGateway::Resource');
-      const pathOf = (id: string): string => {
-        const r = resources[id];
-        if (!r) return '';
-        const parent = r.Properties['ParentId'];
-        return `${parent.Ref ? pathOf(parent.Ref) : ''}/${r.Properties['PathPart']}`;
-      };
       expect(
         methods()
-          .map((m) => pathOf(m.Properties['ResourceId'].Ref))
+          .map((m) => `${m.Properties['HttpMethod']} ${pathOf(m.Properties['ResourceId'].Ref)}`)
           .sort(),
-      ).toEqual(LOOKUP_ROUTES.map((r) => r.resource).sort());
+      ).toEqual(LOOKUP_ROUTES.map((r) => `${r.method} ${r.resource}`).sort());
       for (const m of methods()) {
-        expect(m.Properties['HttpMethod']).toBe('GET');
         expect(m.Properties['Integration']).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
         expect(JSON.stringify(m.Properties['Integration'].Uri)).toContain(
           logicalIdOf(defaults.service.lookup.function),
@@ -266,8 +266,12 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       for (const m of methods()) {
         const validator = validators[m.Properties['RequestValidatorId'].Ref];
         expect(validator?.Properties['ValidateRequestParameters']).toBe(true);
-        const required = Object.entries(m.Properties['RequestParameters']).filter(([, req]) => req === true);
-        expect(required.length).toBeGreaterThan(0);
+        const required = Object.entries(m.Properties['RequestParameters'] ?? {}).filter(([, req]) => req === true);
+        // Every path parameter of the route is required (POST /exports has none: its body is validated by the function).
+        const route = LOOKUP_ROUTES.find(
+          (r) => r.method === m.Properties['HttpMethod'] && r.resource === pathOfMethod(m),
+        );
+        expect(required.length).toBe([...(route?.resource ?? '').matchAll(/\{/g)].length);
         for (const [name] of required) expect(name).toMatch(/^method\.request\.path\./);
       }
     });
