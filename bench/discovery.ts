@@ -29,7 +29,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createIngestRuntime } from '../lambdas/ingest/runtime.js';
 import { createPollerRuntime } from '../lambdas/discovery/runtime.js';
-import { useLocalAwsEnvironment } from '../local/aws/local-account.js';
+import { useLocalAwsEnvironment } from '../shared/platform/local-account.js';
 import { ensureBucket, ensureQueues, ensureTable } from '../local/aws/resources.js';
 import { startLocalAws } from '../local/aws/servers.js';
 import { startSqsEventSource } from '../local/sqs-event-source.js';
@@ -54,7 +54,7 @@ import {
 } from '../shared/contracts/discovery-sources.js';
 import { fileItemKey } from '../shared/contracts/table-keys.js';
 import type { RunOutcome } from '../shared/discovery/poller-run.js';
-import { toRecord } from '../shared/index/file-items.js';
+import { toRecord } from '../shared/index/dynamodb-file-items.js';
 import type { Counters, Log } from '../shared/platform/telemetry.js';
 
 const API_KEY = 'sk-ant-api01-bench-discovery';

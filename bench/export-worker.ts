@@ -8,7 +8,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { S3ExportStorage } from '../shared/archive/s3-export-storage.js';
 import { runExport } from '../shared/export/export-run.js';
 import { DynamoDbExportJobs, DynamoDbScopeReader, discoveryRunsFor } from '../shared/index/dynamodb-export-jobs.js';
-import { UpstreamDeletionIndex } from '../shared/index/dynamodb-upstream-deletions.js';
+import { DynamoDbUpstreamDeletions } from '../shared/index/dynamodb-upstream-deletions.js';
 import { createDocumentClient, createS3Client } from '../shared/platform/aws-clients.js';
 import { readStatusBytes, resetPeakRss } from './memory.js';
 
@@ -46,7 +46,7 @@ async function copy(): Promise<number> {
 }
 
 async function exportAll(): Promise<number> {
-  const deletions = new UpstreamDeletionIndex(doc, table as string);
+  const deletions = new DynamoDbUpstreamDeletions(doc, table as string);
   const outcome = await runExport(
     exportId as string,
     {

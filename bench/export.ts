@@ -14,7 +14,7 @@ import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { useLocalAwsEnvironment } from '../local/aws/local-account.js';
+import { useLocalAwsEnvironment } from '../shared/platform/local-account.js';
 import { ensureBucket, ensureTable } from '../local/aws/resources.js';
 import { startLocalAws } from '../local/aws/servers.js';
 import type { LocalS3Server } from '../local/aws/servers.js';

@@ -25,7 +25,7 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from 
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { request } from 'undici';
 import { createIngestRuntime } from '../lambdas/ingest/runtime.js';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../local/aws/local-account.js';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../shared/platform/local-account.js';
 import { createLambdaContext, toSqsRecord } from '../local/lambda-sqs-shapes.js';
 import { objectKeyFor } from '../shared/contracts/object-keys.js';
 import { choosePartSize } from '../shared/archive/verified-writer.js';

@@ -1,7 +1,7 @@
 /**
  * Reading and redriving the dead-letter queue. SQS has no "peek": listing receives every message
  * (hidden for a moment so one pass sees each once), then hands them straight back by setting their
- * visibility to 0. A redrive resets the file's record to pending (resetForRedrive), sends the same
+ * visibility to 0. A redrive resets the file's record to pending (DynamoDbRedriveReset), sends the same
  * body to the ingest queue, and only then deletes the dead letter: a crash in between leaves a
  * duplicate job, which ingest absorbs, never a lost one.
  */
@@ -12,11 +12,10 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import type { Message } from '@aws-sdk/client-sqs';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { parseJob } from '../shared/contracts/job.js';
 import type { StackQueuesAndIndex } from './aws-access.js';
-import { fileItemKey } from '../shared/contracts/table-keys.js';
-import { resetForRedrive } from '../shared/index/dynamodb-redrive-reset.js';
+import { DynamoDbFileIndex } from '../shared/index/dynamodb-file-index.js';
+import { DynamoDbRedriveReset } from '../shared/index/dynamodb-redrive-reset.js';
 import type { RedriveReset } from '../shared/index/dynamodb-redrive-reset.js';
 
 export type DeadLetterDeps = StackQueuesAndIndex;
@@ -111,14 +110,12 @@ async function describeDeadLetter(deps: DeadLetterDeps, m: Message): Promise<Dea
   };
   if (!parsed.ok)
     return { ...base, fileId: null, chatId: null, reason: rejectReason ?? parsed.reason, recordStatus: null };
-  const item = (await deps.doc.send(new GetCommand({ TableName: deps.table, Key: fileItemKey(parsed.job.fileId) })))
-    .Item;
-  const status = typeof item?.['status'] === 'string' ? item['status'] : null;
+  const record = await new DynamoDbFileIndex(deps.doc, deps.table).get(parsed.job.fileId);
+  const status = record?.status ?? null;
   // A pending record keeps its last error in `lastError`; a failed one (dead-lettered, or given up
   // on) its reason and the last error's words in `reason` and `detail`.
-  const lastError = typeof item?.['lastError'] === 'string' ? item['lastError'] : null;
-  const failure =
-    status === 'failed' && typeof item?.['detail'] === 'string' ? `${String(item['reason'])}: ${item['detail']}` : null;
+  const lastError = record?.status === 'pending' ? record.lastError : null;
+  const failure = record?.status === 'failed' ? `${record.reason}: ${record.detail}` : null;
   const reason =
     rejectReason ??
     lastError ??
@@ -158,7 +155,7 @@ export async function redriveDeadLetters(
         });
         continue;
       }
-      const record = await resetForRedrive(deps.doc, deps.table, parsed.job.fileId, deps.now());
+      const record = await new DynamoDbRedriveReset(deps.doc, deps.table).reset(parsed.job.fileId, deps.now());
       await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.queueUrl, MessageBody: m.Body ?? '' }));
       await deps.sqs.send(
         new DeleteMessageCommand({ QueueUrl: deps.deadLetterQueueUrl, ReceiptHandle: m.ReceiptHandle ?? '' }),

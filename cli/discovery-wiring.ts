@@ -10,7 +10,7 @@ import type { BackfillDeps } from '../shared/discovery/backfill.js';
 import { DynamoDbBackfillStore } from '../shared/index/dynamodb-backfill-store.js';
 import { DynamoDbDiscoveryStore } from '../shared/index/dynamodb-discovery-store.js';
 import { createSqsJobSender } from '../shared/platform/sqs-job-sender.js';
-import { UpstreamDeletionIndex } from '../shared/index/dynamodb-upstream-deletions.js';
+import { DynamoDbUpstreamDeletions } from '../shared/index/dynamodb-upstream-deletions.js';
 import { noCounters } from '../shared/platform/telemetry.js';
 import type { Log } from '../shared/platform/telemetry.js';
 import { createListingClient } from '../shared/upstream/listing-client.js';
@@ -46,7 +46,7 @@ export async function wireDiscovery(
     upstream,
     store: new DynamoDbDiscoveryStore(clients.doc, resources.table),
     jobs: createSqsJobSender(clients.sqs, resources.queueUrl),
-    deletions: new UpstreamDeletionIndex(clients.doc, resources.table),
+    deletions: new DynamoDbUpstreamDeletions(clients.doc, resources.table),
     backfills: new DynamoDbBackfillStore(clients.doc, resources.table),
     log,
     counters: noCounters,

@@ -7,30 +7,18 @@ import { request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { CliError, EXIT } from './exit-codes.js';
-import { createSignedLookupApi } from '../smoke/signed-lookup.js';
-import type { LookupApi, LookupResponse } from '../smoke/signed-lookup.js';
+import { createSignedLookupApi } from '../shared/platform/signed-lookup.js';
+import type { LookupApi, LookupResponse } from '../shared/platform/signed-lookup.js';
 import type { LookupAccess } from './stack-target.js';
+import { FileRecordJsonSchema, UpstreamDeletionJsonSchema } from '../shared/contracts/file-record-schema.js';
+import type { FileRecordJson, UpstreamDeletionJson } from '../shared/contracts/file-record-schema.js';
 import { POLLER_SOURCES } from '../shared/contracts/discovery-sources.js';
 
-/** Upstream deleted the chat or file; the archived copy stays, and lookups say so. */
-const UpstreamDeletionSchema = z.looseObject({
-  kind: z.enum(['file', 'chat']),
-  deletedAt: z.string().nullable(),
-  via: z.string(),
-});
-export type UpstreamDeletion = z.infer<typeof UpstreamDeletionSchema>;
-
-/** A file record as the API returns it; only the fields the CLI acts on are checked. */
-export const FileRecordSchema = z.looseObject({
-  fileId: z.string(),
-  status: z.enum(['archived', 'unavailable', 'pending']),
-  filename: z.string().nullable().optional(),
-  sizeBytes: z.number().nullable().optional(),
-  sha256: z.string().optional(),
-  md5: z.string().optional(),
-  upstreamDeletions: z.array(UpstreamDeletionSchema).optional(),
-});
-export type FileRecordJson = z.infer<typeof FileRecordSchema>;
+// The record schema is the contract's own (shared/contracts/file-record-schema.ts), so a status or
+// field the stack gains cannot make the CLI refuse its records as "of an unexpected shape".
+export const FileRecordSchema = FileRecordJsonSchema;
+export type { FileRecordJson, UpstreamDeletionJson as UpstreamDeletion };
+const UpstreamDeletionSchema = UpstreamDeletionJsonSchema;
 
 const ChatPageSchema = z.looseObject({
   chatId: z.string(),
@@ -78,6 +66,26 @@ export const ExportJobSchema = z.looseObject({
   download: z.looseObject({ url: z.string(), sha256: z.string(), bytes: z.number() }).optional(),
 });
 export type ExportJobJson = z.infer<typeof ExportJobSchema>;
+const SearchPageSchema = z.looseObject({
+  accessPattern: z.string(),
+  files: z.array(FileRecordSchema),
+  nextCursor: z.string().optional(),
+});
+
+const TrailEventSchema = z.looseObject({
+  at: z.string(),
+  principal: z.string(),
+  action: z.string(),
+  scope: z.record(z.string(), z.string()),
+  status: z.number(),
+  fileId: z.string().optional(),
+  resultFileIds: z.array(z.string()).optional(),
+  errorType: z.string().optional(),
+  sourceIp: z.string().nullable(),
+  userAgent: z.string().nullable(),
+});
+export type TrailEventJson = z.infer<typeof TrailEventSchema>;
+const TrailPageSchema = z.looseObject({ events: z.array(TrailEventSchema), nextCursor: z.string().optional() });
 
 const ErrorBodySchema = z.object({ error: z.object({ type: z.string(), message: z.string() }) });
 
@@ -87,7 +95,7 @@ export class NotFoundError extends CliError {}
 export interface LookupClient {
   getFile(fileId: string): Promise<FileRecordJson>;
   /** Every record of the chat, following `nextCursor` to the last page. */
-  listChat(chatId: string): Promise<{ chatId: string; chatDeletion?: UpstreamDeletion; files: FileRecordJson[] }>;
+  listChat(chatId: string): Promise<{ chatId: string; chatDeletion?: UpstreamDeletionJson; files: FileRecordJson[] }>;
   /** The presigned URL the content route redirects to. */
   contentUrl(fileId: string): Promise<string>;
   /** A poller's ledger, newest run first, down to and including the first run that started before `sinceMs`. */
@@ -95,6 +103,13 @@ export interface LookupClient {
   /** Starts an export (POST /exports); the job as the API answered. */
   startExport(request: unknown): Promise<ExportJobJson>;
   getExport(exportId: string): Promise<ExportJobJson>;
+  /** GET /search/files with these filters, following `nextCursor` until `max` records. */
+  search(
+    filters: Record<string, string>,
+    max: number,
+  ): Promise<{ accessPattern: string; files: FileRecordJson[]; more: boolean }>;
+  /** GET /audit with these filters, following `nextCursor` until `max` events. */
+  audit(filters: Record<string, string>, max: number): Promise<{ events: TrailEventJson[]; more: boolean }>;
 }
 
 export function createLookupClient(access: LookupAccess, dispatcher?: Dispatcher): LookupClient {
@@ -132,7 +147,7 @@ export function createLookupClient(access: LookupAccess, dispatcher?: Dispatcher
     },
     async listChat(chatId) {
       const files: FileRecordJson[] = [];
-      let chatDeletion: UpstreamDeletion | undefined;
+      let chatDeletion: UpstreamDeletionJson | undefined;
       let cursor: string | undefined;
       for (let page = 0; page < 100_000; page++) {
         const res = await get(`/chats/${encodeURIComponent(chatId)}/files`, {
@@ -169,6 +184,34 @@ export function createLookupClient(access: LookupAccess, dispatcher?: Dispatcher
       const res = await get(`/exports/${encodeURIComponent(exportId)}`);
       return parse(ExportJobSchema, res.body, 'export job');
     },
+    async search(filters, max) {
+      const files: FileRecordJson[] = [];
+      let accessPattern = '';
+      let cursor: string | undefined;
+      while (files.length < max) {
+        const limit = String(Math.min(100, max - files.length));
+        const res = await get('/search/files', { ...filters, limit, ...(cursor ? { cursor } : {}) });
+        const body = parse(SearchPageSchema, res.body, 'search page');
+        accessPattern = body.accessPattern;
+        files.push(...body.files);
+        cursor = body.nextCursor;
+        if (!cursor) break;
+      }
+      return { accessPattern, files, more: cursor !== undefined };
+    },
+    async audit(filters, max) {
+      const events: TrailEventJson[] = [];
+      let cursor: string | undefined;
+      while (events.length < max) {
+        const limit = String(Math.min(200, max - events.length));
+        const res = await get('/audit', { ...filters, limit, ...(cursor ? { cursor } : {}) });
+        const body = parse(TrailPageSchema, res.body, 'audit page');
+        events.push(...body.events);
+        cursor = body.nextCursor;
+        if (!cursor) break;
+      }
+      return { events, more: cursor !== undefined };
+    },
     async contentUrl(fileId) {
       const res = await get(`/files/${encodeURIComponent(fileId)}/content`);
       const location = res.headers['location'];
@@ -192,7 +235,7 @@ function apiError(status: number, body: unknown, url: URL): CliError {
   if (status === 400) return new CliError(`the lookup API refused the request: ${message}`, EXIT.usage);
   if (status === 403)
     return new CliError(
-      `the lookup API denied access (403): ${message}; the caller needs the auditor policy (execute-api:Invoke)`,
+      `the lookup API denied access (403): ${message}; the caller needs the stack's auditor, legal admin or operator policy for this route (execute-api:Invoke)`,
     );
   return new CliError(`the lookup API answered ${status} for ${url.pathname}: ${message}`);
 }

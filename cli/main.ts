@@ -3,28 +3,18 @@
  * through tsx). Wires the real process: stdout/stderr, Ctrl-C, AWS credentials, the local stack.
  */
 import { fileURLToPath } from 'node:url';
-import { useLocalAwsEnvironment } from '../local/aws/local-account.js';
-import { SAMPLE_API_KEY } from '../local/sample-data.js';
-import { EXIT } from './exit-codes.js';
+import { SAMPLE_API_KEY, useLocalAwsEnvironment } from '../shared/platform/local-account.js';
+import { installInterruptHandlers } from './interrupts.js';
 import type { CliIo } from './io.js';
 import { runProgram } from './program.js';
 
-const interrupt = new AbortController();
-let interrupts = 0;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    interrupts += 1;
-    // A second Ctrl-C does not wait for the command to stop cleanly.
-    if (interrupts > 1) process.exit(EXIT.interrupted);
-    interrupt.abort(new Error(`interrupted by ${signal}`));
-  });
-}
+const signal = installInterruptHandlers(process);
 
 const io: CliIo = {
   out: (text) => void process.stdout.write(`${text}\n`),
   err: (text) => void process.stderr.write(`${text}\n`),
   stdout: process.stdout,
-  signal: interrupt.signal,
+  signal,
   now: Date.now,
 };
 
@@ -47,7 +37,11 @@ const code = await runProgram(process.argv.slice(2), {
     },
     useLocalCredentials: () => useLocalAwsEnvironment(),
     // `npm start` writes .archiver/ in the repository; the CLI may be run from anywhere below it.
-    defaultDataDirs: ['.archiver', fileURLToPath(new URL('../.archiver', import.meta.url))],
+    // One in the current folder is trusted only for loopback URLs (stack-target.ts); the repository's own is trusted.
+    defaultDataDirs: [
+      { path: '.archiver', trusted: false },
+      { path: fileURLToPath(new URL('../.archiver', import.meta.url)), trusted: true },
+    ],
   },
 });
 // Let stdout drain (a piped `download -o -`, a long --json) before the exit code is set.

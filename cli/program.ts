@@ -9,6 +9,7 @@ import type { CliIo } from './io.js';
 import { resolveTarget } from './stack-target.js';
 import type { StackTarget, TargetDeps, TargetOptions } from './stack-target.js';
 import { registerCommands } from './commands/index.js';
+import { safeBlock } from './terminal-text.js';
 
 export interface ProgramDeps {
   io: CliIo;
@@ -26,9 +27,24 @@ Which stack:
   by default the local stack that "npm start" runs (its .archiver/stack.json, or --data-dir,
   or ARCHIVER_DATA_DIR); --stack ENV for a deployed one (CloudFormation stacks
   claude-file-archiver-ENV-data and -service, read with your AWS credentials); --lookup-url URL for
-  the lookup API alone (lookup, download), for auditors who may call the API but not CloudFormation.`;
+  the lookup API alone (lookup, download), for auditors who may call the API but not CloudFormation.
+  A flag beats its variable (ARCHIVER_STACK, ARCHIVER_LOOKUP_URL). A .archiver/stack.json found in
+  the current folder is used only if every URL in it is on this machine (loopback).
+  The upstream (backfill, enqueue <chatId>) is the stack's own: its UpstreamBaseUrl output or the
+  local stack file; only --upstream-url changes it.`;
 
-export function buildProgram(deps: ProgramDeps): Command {
+/**
+ * The io every command gets: each line of text through safeBlock (terminal-text.ts), so whatever a
+ * command prints (a file name, a name inside an error, a dead letter's reason) reaches the terminal
+ * with its control characters escaped. Only the raw stream (`download -o -`, the progress display,
+ * commander's help) is written as is.
+ */
+function terminalSafe(io: CliIo): CliIo {
+  return { ...io, out: (text) => io.out(safeBlock(text)), err: (text) => io.err(safeBlock(text)) };
+}
+
+export function buildProgram(rawDeps: ProgramDeps): Command {
+  const deps: ProgramDeps = { ...rawDeps, io: terminalSafe(rawDeps.io) };
   const program = new Command('archiver');
   program
     .description(
@@ -48,6 +64,12 @@ export function buildProgram(deps: ProgramDeps): Command {
     .addOption(
       new Option('--data-dir <dir>', "the local stack's data folder (default: ARCHIVER_DATA_DIR or .archiver)"),
     )
+    .addOption(
+      new Option(
+        '--upstream-url <url>',
+        "where backfill and enqueue <chatId> send the stack's API key (default: the stack's own upstream, never ANTHROPIC_BASE_URL)",
+      ),
+    )
     .configureOutput({
       writeOut: (s) => deps.io.stdout.write(s),
       writeErr: (s) => deps.io.err(s.replace(/\n$/, '')),
@@ -60,13 +82,27 @@ export function buildProgram(deps: ProgramDeps): Command {
   let target: StackTarget | undefined;
   const ctx = (cmd: Command): CommandContext => ({
     io: deps.io,
-    target: () => (target ??= resolveTarget(cmd.optsWithGlobals<TargetOptions>(), deps.target)),
+    target: () =>
+      (target ??= resolveTarget(
+        {
+          ...cmd.optsWithGlobals<TargetOptions>(),
+          stackSource: sourceOf(cmd, 'stack'),
+          lookupUrlSource: sourceOf(cmd, 'lookupUrl'),
+        },
+        deps.target,
+      )),
   });
   registerCommands(program, ctx, deps.target.env);
   for (const cmd of allCommands(program)) {
     if (cmd !== program) cmd.addHelpText('after', EXIT_CODES_HELP);
   }
   return program;
+}
+
+/** Whether an option's value was typed (`cli`) or taken from its environment variable (`env`). */
+function sourceOf(cmd: Command, key: string): 'cli' | 'env' | undefined {
+  const source = cmd.getOptionValueSourceWithGlobals(key);
+  return source === 'env' ? 'env' : source === 'cli' ? 'cli' : undefined;
 }
 
 function allCommands(cmd: Command): Command[] {
@@ -80,7 +116,7 @@ export async function runProgram(argv: string[], deps: ProgramDeps): Promise<Exi
     await program.parseAsync(argv, { from: 'user' });
     return EXIT.ok;
   } catch (err) {
-    return exitCodeOf(err, deps.io);
+    return exitCodeOf(err, terminalSafe(deps.io));
   }
 }
 

@@ -1,16 +1,19 @@
 /** Plain-text rendering shared by the commands: tables (cli-table3, no colour) and small formats. */
 import Table from 'cli-table3';
+import { safeLine } from './terminal-text.js';
 
+/** A table; each cell is one line with its control characters escaped (terminal-text.ts). */
 export function renderTable(head: string[], rows: (string | number)[][]): string {
-  const table = new Table({ head, style: { head: [], border: [] } });
-  for (const row of rows) table.push(row.map(String));
+  const table = new Table({ head: head.map(safeLine), style: { head: [], border: [] } });
+  for (const row of rows) table.push(row.map((cell) => safeLine(String(cell))));
   return table.toString();
 }
 
-/** Key/value lines, keys padded to one column. */
+/** Key/value lines, keys padded to one column; keys and values escaped as table cells are. */
 export function renderPairs(pairs: [string, string | number | null | undefined][]): string {
-  const width = Math.max(...pairs.map(([k]) => k.length));
-  return pairs.map(([k, v]) => `${k.padEnd(width)}  ${v ?? '-'}`).join('\n');
+  const safe = pairs.map(([k, v]): [string, string] => [safeLine(k), safeLine(String(v ?? '-'))]);
+  const width = Math.max(...safe.map(([k]) => k.length));
+  return safe.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
 }
 
 export function formatBytes(n: number | null | undefined): string {

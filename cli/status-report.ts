@@ -1,18 +1,18 @@
 /**
  * `archiver status`: one read of the stack's health. Queue depths from SQS, file states from the
- * index (a Scan: see countFiles), poller health from discovery's checkpoints and ledger, budget use
+ * index (a Scan: see DynamoDbFileCounts), poller health from discovery's checkpoints and ledger, budget use
  * from the shared budget's items. Every problem found is listed in `problems` (exit code 3).
  */
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DISCOVERY_KEYS, POLLER_SOURCES } from '../shared/contracts/discovery-ledger.js';
+import { POLLER_SOURCES } from '../shared/contracts/discovery-ledger.js';
 import type { PollerSource, RunEnding } from '../shared/contracts/discovery-ledger.js';
 import { DynamoDbDiscoveryStore } from '../shared/index/dynamodb-discovery-store.js';
 import { factorAt, windowLimits } from '../shared/discovery/rate-budget.js';
 import type { BudgetSizing } from '../shared/discovery/rate-budget.js';
-import { countFiles } from '../shared/index/dynamodb-file-counts.js';
+import { DynamoDbFileCounts } from '../shared/index/dynamodb-file-counts.js';
+import { DynamoDbRateBudget } from '../shared/index/dynamodb-rate-budget.js';
 import type { StackQueuesAndIndex } from './aws-access.js';
 import type { FileCounts } from '../shared/index/dynamodb-file-counts.js';
 
@@ -80,11 +80,9 @@ export async function collectStatus(deps: StatusDeps, opts: StatusOptions): Prom
     queueDepth(deps.sqs, deps.queueUrl),
     queueDepth(deps.sqs, deps.deadLetterQueueUrl),
     opts.countFiles
-      ? countFiles(deps.doc, deps.table, opts.signal ? { signal: opts.signal } : {})
+      ? new DynamoDbFileCounts(deps.doc, deps.table).count(opts.signal ? { signal: opts.signal } : {})
       : Promise.resolve(null),
-    Promise.all(
-      POLLER_SOURCES.map((source) => pollerHealth(deps.doc, deps.table, store, source, nowMs, opts.staleAfterSeconds)),
-    ),
+    Promise.all(POLLER_SOURCES.map((source) => pollerHealth(store, source, nowMs, opts.staleAfterSeconds))),
     Promise.all(BUDGET_NAMES.map((name) => budgetUse(deps.doc, deps.table, name, opts.sizing[name], nowMs))),
   ]);
   const problems: string[] = [];
@@ -135,20 +133,17 @@ async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<QueueDepth>
 }
 
 async function pollerHealth(
-  doc: DynamoDBDocumentClient,
-  table: string,
   store: DynamoDbDiscoveryStore,
   source: PollerSource,
   nowMs: number,
   staleAfterSeconds: number,
 ): Promise<PollerHealth> {
-  const [checkpoint, ledger, lease] = await Promise.all([
+  const [checkpoint, ledger, leaseExpiresAtMs] = await Promise.all([
     store.getCheckpoint(source),
     store.listLedger(source, 1, undefined),
-    doc.send(new GetCommand({ TableName: table, Key: DISCOVERY_KEYS.lease(source) })),
+    store.leaseExpiresAt(source),
   ]);
-  const leaseExpiresAtMs = lease.Item?.['leaseExpiresAtMs'];
-  const running = typeof leaseExpiresAtMs === 'number' && leaseExpiresAtMs > nowMs;
+  const running = leaseExpiresAtMs !== undefined && leaseExpiresAtMs > nowMs;
   const last = ledger.runs[0];
   const lastCompletedAt = checkpoint?.lastCompletedAt ?? null;
   const lagSeconds = lastCompletedAt ? Math.max(0, Math.round((nowMs - Date.parse(lastCompletedAt)) / 1000)) : null;
@@ -179,27 +174,17 @@ async function budgetUse(
   sizing: BudgetSizing,
   nowMs: number,
 ): Promise<BudgetUse> {
-  const [windowItem, stateItem] = await Promise.all([
-    doc.send(new GetCommand({ TableName: table, Key: DISCOVERY_KEYS.budgetWindow(name) })),
-    doc.send(new GetCommand({ TableName: table, Key: DISCOVERY_KEYS.budgetState(name) })),
-  ]);
-  const w = windowItem.Item ?? {};
-  const s = stateItem.Item ?? {};
-  const num = (o: Record<string, unknown>, k: string): number | undefined =>
-    typeof o[k] === 'number' && Number.isFinite(o[k]) ? o[k] : undefined;
-  const windowStart = num(w, 'windowStart');
-  const pausedUntilMs = num(s, 'pausedUntilMs') ?? 0;
-  const shrunkAtMs = num(s, 'shrunkAtMs') ?? 0;
-  const state = { factor: num(s, 'factor') ?? 1, shrunkAtMs, pausedUntilMs };
+  const { state, lastWindow } = await new DynamoDbRateBudget(doc, table, name, sizing).readUse();
+  const { pausedUntilMs, shrunkAtMs } = state;
   return {
     name,
     lastWindow:
-      windowStart === undefined
+      lastWindow === null
         ? null
         : {
-            startedAt: new Date(windowStart).toISOString(),
-            used: num(w, 'used') ?? 0,
-            pollerUsed: num(w, 'pollerUsed') ?? 0,
+            startedAt: new Date(lastWindow.windowStart).toISOString(),
+            used: lastWindow.used,
+            pollerUsed: lastWindow.pollerUsed,
           },
     limitPerWindow: { ...windowLimits(state, sizing, nowMs), windowMs: sizing.windowMs },
     factor: Math.round(factorAt(state, sizing, nowMs) * 100) / 100,

@@ -1,27 +1,74 @@
 /**
- * Measures the Lambda bundles exactly as `cdk synth` built them (cdk.out), not a re-bundle:
- * size of index.mjs and its source map, the approximate zip size, and the module initialisation
- * time of a cold `import` of the bundle in a fresh Node process.
+ * Measures the Lambda bundles exactly as `cdk synth` built them (cdk.out), not a re-bundle: the
+ * size of every function's index.mjs (exact) and, for ingest and lookup, the size of its source
+ * map, the approximate zip size, and the module initialisation time of a cold `import` of the
+ * bundle in a fresh Node process. With `--baseline` it measures a second cloud assembly (say,
+ * main's, synthesized in another worktree) in the same run, alternating the two import for import
+ * so the machine's load falls on both alike, and prints each figure next to the baseline's with
+ * their ratio.
  *
- *   npm run measure:bundle            # synth, then measure (10 cold imports per function)
- *   npx tsx infra/measure-bundle.ts [cdk.out] [runs]
+ *   npm run measure:bundle                                     # synth, then measure (10 cold imports per function)
+ *   npx tsx infra/measure-bundle.ts [cdk.out] [--runs 10] [--baseline ../main/cdk.out] [--plain-http-secrets] [--cpu]
+ *
+ * `--cpu` reports the CPU time the import used (user + system, all threads of the process) instead of
+ * its wall time: on a machine shared with other work, wall time mostly measures the wait for a core,
+ * CPU time much less so.
+ *
+ * The sizes are checked against the budgets below (exit code 1 when one is over); timings are
+ * printed, never asserted: on a shared machine they are noisy, read their ratios.
  *
  * A cold import runs everything a Lambda cold start runs in the handler module: configuration
  * validation, client construction and, for ingest, the upstream key read from Secrets Manager
  * (answered here by a loopback stub, so the figure excludes the real network round trip). It does
  * not include the Lambda runtime's own start-up or the download of the code.
  */
-import { spawn } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { deflateRawSync } from 'node:zlib';
 import { z } from 'zod';
-import { SERVICE_NAMES } from '../shared/contracts/metric-names.js';
+import { DISCOVERY_SERVICE_NAMES, SERVICE_NAMES } from '../shared/contracts/metric-names.js';
 
-const outDir = resolve(process.argv[2] ?? 'cdk.out');
-const runs = Number(process.argv[3] ?? 10);
+const { values: options, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    runs: { type: 'string' },
+    baseline: { type: 'string' },
+    'plain-http-secrets': { type: 'boolean' },
+    cpu: { type: 'boolean' },
+  },
+});
+const outDir = resolve(positionals[0] ?? 'cdk.out');
+// The second positional is the older spelling of --runs.
+const runs = Number(options.runs ?? positionals[1] ?? 10);
+const baselineDir = options.baseline === undefined ? undefined : resolve(options.baseline);
+if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${runs}`);
+
+const KiB = 1024;
+/**
+ * Upper bounds of index.mjs per function (issue 17): every function within 1 MiB, ingest and lookup
+ * (the two on a latency-sensitive path: a queue's backlog, an auditor's request) well below.
+ */
+export const BUNDLE_BUDGET_BYTES: Record<string, number> = {
+  [SERVICE_NAMES.ingest]: 900 * KiB,
+  [SERVICE_NAMES.lookup]: 600 * KiB,
+};
+const DEFAULT_BUDGET_BYTES = 1024 * KiB;
+
+/** Every function, in the order the tables list them. */
+const ALL_SERVICES = [
+  SERVICE_NAMES.ingest,
+  SERVICE_NAMES.lookup,
+  SERVICE_NAMES.webhook,
+  ...Object.values(DISCOVERY_SERVICE_NAMES),
+];
+/** The functions whose cold import this script can run (it knows their environment). */
+const TIMED_SERVICES = [SERVICE_NAMES.ingest, SERVICE_NAMES.lookup];
 
 const ManifestSchema = z.object({
   artifacts: z.record(
@@ -44,7 +91,7 @@ const TemplateSchema = z.object({
 });
 
 /** Finds each function's bundle directory in the cloud assembly by its Powertools service name. */
-function findBundles(): Map<string, string> {
+function findBundles(outDir: string): Map<string, string> {
   const manifest = ManifestSchema.parse(JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')));
   const bundles = new Map<string, string>();
   for (const artifact of Object.values(manifest.artifacts)) {
@@ -61,9 +108,59 @@ function findBundles(): Map<string, string> {
   return bundles;
 }
 
-/** A Secrets Manager stand-in answering GetSecretValue, so the ingest module's cold start completes. */
-async function startSecretsStub(): Promise<Server> {
-  const server = createServer((req, res) => {
+/**
+ * A throwaway certificate for 127.0.0.1, made with the openssl command line (Node can make keys but
+ * not certificates), so the stub can answer over TLS as Secrets Manager does. Undefined when openssl
+ * is not installed.
+ */
+function loopbackCertificate(): { cert: string; key: string; certFile: string; cleanup: () => void } | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'measure-bundle-'));
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    return {
+      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+      certFile: join(dir, 'cert.pem'),
+      cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    };
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+}
+
+/**
+ * A Secrets Manager stand-in answering GetSecretValue, so the ingest module's cold start completes.
+ * Over TLS when it can, as in Lambda: over plain HTTP the SDK's HTTP handler loads `node:http` as an
+ * ES module, whose namespace makes Node load its own bundled undici (its WebSocket getters), tens of
+ * milliseconds that a function calling the HTTPS endpoint never spends.
+ */
+async function startSecretsStub(
+  tls: { cert: string; key: string } | undefined,
+): Promise<{ server: Server; endpoint: (port: number) => string }> {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     req.resume();
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
@@ -76,13 +173,16 @@ async function startSecretsStub(): Promise<Server> {
         }),
       );
     });
-  });
+  };
+  const server = tls ? createHttpsServer(tls, handler) : createHttpServer(handler);
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  return server;
+  return { server, endpoint: (port) => `${tls ? 'https' : 'http'}://127.0.0.1:${port}` };
 }
 
-function environmentFor(service: string, secretsEndpoint: string): NodeJS.ProcessEnv {
+function environmentFor(service: string, secretsEndpoint: string, caFile: string | undefined): NodeJS.ProcessEnv {
   const common = {
+    // The stub's certificate is trusted as an extra CA, as Lambda trusts the real endpoint's.
+    ...(caFile ? { NODE_EXTRA_CA_CERTS: caFile } : {}),
     PATH: process.env['PATH'],
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'measurement',
@@ -109,9 +209,12 @@ function environmentFor(service: string, secretsEndpoint: string): NodeJS.Proces
 }
 
 const CHILD = `
+const c0 = process.cpuUsage();
 const t0 = performance.now();
 await import(process.argv[1]);
-process.stdout.write(String(performance.now() - t0));
+const wall = performance.now() - t0;
+const cpu = process.cpuUsage(c0);
+process.stdout.write(String(measureCpu ? (cpu.user + cpu.system) / 1000 : wall));
 `;
 
 /** One cold import in a fresh process; returns milliseconds spent in `import()`. */
@@ -119,7 +222,13 @@ function coldImport(file: string, env: NodeJS.ProcessEnv, nodeOptions: string[])
   return new Promise((ok, fail) => {
     const child = spawn(
       process.execPath,
-      [...nodeOptions, '--input-type=module', '-e', CHILD, pathToFileURL(file).href],
+      [
+        ...nodeOptions,
+        '--input-type=module',
+        '-e',
+        `const measureCpu = ${options.cpu === true};${CHILD}`,
+        pathToFileURL(file).href,
+      ],
       {
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -143,44 +252,130 @@ function median(values: number[]): number {
   return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
-const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+const kb = (bytes: number) => `${(bytes / KiB).toFixed(0)} KiB`;
+const ms = (xs: number[]) =>
+  `${median(xs).toFixed(0)} ms (${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)})`;
+const ratio = (after: number, before: number) => `×${(after / before).toFixed(2)}`;
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+
+interface Tree {
+  readonly label: string;
+  readonly bundles: Map<string, string>;
+}
+
+interface Timings {
+  plain: number[];
+  withMaps: number[];
+}
+
+function bundleSizes(dir: string): { code: number; map: number; zipped: number } {
+  const code = readFileSync(join(dir, 'index.mjs'));
+  const map = readFileSync(join(dir, 'index.mjs.map'));
+  return {
+    code: code.length,
+    map: map.length,
+    zipped: deflateRawSync(code, { level: 9 }).length + deflateRawSync(map, { level: 9 }).length,
+  };
+}
 
 async function main(): Promise<void> {
-  const bundles = findBundles();
-  if (bundles.size === 0) throw new Error(`no bundled functions found in ${outDir}; run \`npm run synth\` first`);
-  const stub = await startSecretsStub();
+  const trees: Tree[] = [];
+  if (baselineDir) trees.push({ label: 'baseline', bundles: findBundles(baselineDir) });
+  const measured: Tree = { label: baselineDir ? 'this tree' : 'bundle', bundles: findBundles(outDir) };
+  trees.push(measured);
+  for (const tree of trees) {
+    if (tree.bundles.size === 0)
+      throw new Error(`no bundled functions found for ${tree.label}; run \`npm run synth\` first`);
+  }
+  const certificate = options['plain-http-secrets'] ? undefined : loopbackCertificate();
+  const { server: stub, endpoint } = await startSecretsStub(certificate);
   const address = stub.address();
   if (address === null || typeof address === 'string') throw new Error('the Secrets Manager stub has no TCP address');
   const { port } = address;
   try {
-    console.log(`node ${process.version}, ${runs} cold imports per function and setting (Lambda runs nodejs24.x)\n`);
     console.log(
-      '| function | index.mjs | source map | zip (≈) | cold import, median (min-max) | same with --enable-source-maps |',
+      `node ${process.version}, ${runs} cold imports per function, tree and setting (Lambda runs nodejs24.x), ${options.cpu ? 'CPU time' : 'wall time'} of each import; load average ${load()}`,
     );
-    console.log('| --- | --- | --- | --- | --- | --- |');
-    for (const service of [SERVICE_NAMES.ingest, SERVICE_NAMES.lookup]) {
-      const dir = bundles.get(service);
+    console.log(
+      certificate
+        ? 'the Secrets Manager stub answers over TLS, as the real endpoint does'
+        : 'the Secrets Manager stub answers over plain HTTP (openssl missing, or --plain-http-secrets): the ingest import also loads node:http as an ES module, which Lambda does not',
+    );
+    if (baselineDir) console.log(`baseline: ${baselineDir}\nthis tree: ${outDir}`);
+
+    console.log(`\n| function | index.mjs | budget |${baselineDir ? ' baseline index.mjs | ratio |' : ''}`);
+    console.log(`| --- | --- | --- |${baselineDir ? ' --- | --- |' : ''}`);
+    const overBudget: string[] = [];
+    for (const service of ALL_SERVICES) {
+      const dir = measured.bundles.get(service);
       if (!dir) continue;
-      const file = join(dir, 'index.mjs');
-      const map = join(dir, 'index.mjs.map');
-      const code = readFileSync(file);
-      const zipped = deflateRawSync(code, { level: 9 }).length + deflateRawSync(readFileSync(map), { level: 9 }).length;
-      const env = environmentFor(service, `http://127.0.0.1:${port}`);
-      const plain: number[] = [];
-      const withMaps: number[] = [];
-      // Alternate the two settings so machine noise spreads evenly over both.
-      for (let i = 0; i < runs; i++) {
-        plain.push(await coldImport(file, env, []));
-        withMaps.push(await coldImport(file, env, ['--enable-source-maps']));
+      const size = statSync(join(dir, 'index.mjs')).size;
+      const budget = BUNDLE_BUDGET_BYTES[service] ?? DEFAULT_BUDGET_BYTES;
+      if (size > budget) overBudget.push(`${service}: ${kb(size)} > ${kb(budget)}`);
+      let row = `| ${service} | ${kb(size)} | ${size <= budget ? '≤' : '**over**'} ${kb(budget)} |`;
+      const baseDir = trees[0] !== measured ? trees[0]?.bundles.get(service) : undefined;
+      if (baseDir) {
+        const baseSize = statSync(join(baseDir, 'index.mjs')).size;
+        row += ` ${kb(baseSize)} | ${ratio(size, baseSize)} |`;
       }
-      const fmt = (xs: number[]) =>
-        `${median(xs).toFixed(0)} ms (${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)})`;
-      console.log(
-        `| ${service} | ${kb(code.length)} | ${kb(statSync(map).size)} | ${kb(zipped)} | ${fmt(plain)} | ${fmt(withMaps)} |`,
-      );
+      console.log(row);
+    }
+
+    console.log(
+      '\n| function | tree | index.mjs | source map | zip (≈) | cold import, median (min-max) | same with --enable-source-maps (as deployed) |',
+    );
+    console.log('| --- | --- | --- | --- | --- | --- | --- |');
+    for (const service of TIMED_SERVICES) {
+      const env = environmentFor(service, endpoint(port), certificate?.certFile);
+      const present = trees.filter((t) => t.bundles.has(service));
+      const timings = new Map<Tree, Timings>(present.map((t) => [t, { plain: [], withMaps: [] }]));
+      // Alternate trees and settings so machine noise spreads evenly over all of them.
+      for (let i = 0; i < runs; i++) {
+        for (const withMaps of [false, true]) {
+          for (const tree of present) {
+            const file = join(tree.bundles.get(service) ?? '', 'index.mjs');
+            const t = timings.get(tree);
+            const took = await coldImport(file, env, withMaps ? ['--enable-source-maps'] : []);
+            (withMaps ? t?.withMaps : t?.plain)?.push(took);
+          }
+        }
+      }
+      for (const tree of present) {
+        const sizes = bundleSizes(tree.bundles.get(service) ?? '');
+        const t = timings.get(tree) ?? { plain: [], withMaps: [] };
+        console.log(
+          `| ${service} | ${tree.label} | ${kb(sizes.code)} | ${kb(sizes.map)} | ${kb(sizes.zipped)} | ${ms(t.plain)} | ${ms(t.withMaps)} |`,
+        );
+      }
+      const base = present[0];
+      const after = present[1];
+      if (base && after) {
+        const b = timings.get(base);
+        const a = timings.get(after);
+        if (a && b) {
+          console.log(
+            `| ${service} | ratio of medians | | | | ${ratio(median(a.plain), median(b.plain))} | ${ratio(median(a.withMaps), median(b.withMaps))} |`,
+          );
+          // Each run imports both trees back to back, so a burst of load hits a pair alike: the
+          // median of the per-run ratios is steadier than the ratio of the medians.
+          const paired = (xs: number[], ys: number[]) => `×${median(xs.map((x, i) => x / (ys[i] ?? x))).toFixed(2)}`;
+          console.log(
+            `| ${service} | median of paired ratios | | | | ${paired(a.plain, b.plain)} | ${paired(a.withMaps, b.withMaps)} |`,
+          );
+        }
+      }
+    }
+    console.log(`\nload average at the end: ${load()}`);
+    if (overBudget.length > 0) {
+      console.error(`\nover budget: ${overBudget.join('; ')}`);
+      process.exitCode = 1;
     }
   } finally {
     stub.close();
+    certificate?.cleanup();
   }
 }
 

@@ -14,17 +14,20 @@ import {
 } from '../shared/contracts/discovery-sources.js';
 import { SERVICE_NAMES } from '../shared/contracts/metric-names.js';
 import { ARCHIVE_KEY_PREFIX } from '../shared/contracts/object-keys.js';
+import { ALL_INDEXES, TRAIL_PARTITION_PREFIX } from '../shared/contracts/search-index.js';
 import type { DeploymentConfig } from './deployment-config.js';
 import { ArchiverFunction } from './constructs/archiver-function.js';
+import { AuditorConsole } from './constructs/auditor-console.js';
 import { DiscoveryPollers } from './constructs/discovery-pollers.js';
-import { grantItemAccess } from './constructs/index-table.js';
-import { LookupApi } from './constructs/lookup-rest-api.js';
+import { denyTrailWrites, grantIndexQuery, grantItemAccess } from './constructs/index-table.js';
+import { allowBrowserOrigin, LookupApi } from './constructs/lookup-rest-api.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { WebhookIngress } from './constructs/webhook-ingress.js';
 import { archiveBucketName } from './naming.js';
 import { acknowledgeWildcardResource } from './nag.js';
 import type { DataStack } from './data-stack.js';
 import { INGEST_LEASE_SECONDS, INGEST_TIMEOUT, LOOKUP_MEMORY_MB, LOOKUP_TIMEOUT } from './sizing.js';
+import { SERVICE_STACK_OUTPUTS } from '../shared/contracts/stack-outputs.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 
@@ -66,6 +69,8 @@ export class ServiceStack extends Stack {
   readonly webhook: WebhookIngress;
   readonly monitoring: Monitoring;
   readonly discovery: DiscoveryPollers;
+  /** Absent when the deployment sets `console` to `none`. */
+  readonly auditorConsole: AuditorConsole | undefined;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -129,6 +134,7 @@ export class ServiceStack extends Stack {
       .bind('INDEX_TABLE', table.tableName, (g) => {
         // Single items only: ingest never queries.
         grantItemAccess(table, g, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+        denyTrailWrites(table, g);
       })
       .bind('INGEST_QUEUE_URL', queue.queueUrl, (g) => {
         // The mapping, not SqsEventSource: that one also grants sqs:GetQueueUrl, which nothing here
@@ -211,9 +217,26 @@ export class ServiceStack extends Stack {
         bucketGrants.actionsOnObjectKeys(g, '*', 's3:GetObject', 's3:GetObjectVersion', 'kms:Decrypt'),
       )
       // BatchGetItem: the upstream deletions of a file and its chats, in one call.
-      .bind('INDEX_TABLE', table.tableName, (g) =>
-        grantItemAccess(table, g, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'),
-      )
+      .bind('INDEX_TABLE', table.tableName, (g) => {
+        // Query: a chat's files and the discovery ledger on the table; the search and trail indexes.
+        grantItemAccess(table, g, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query');
+        grantIndexQuery(
+          table,
+          g,
+          ALL_INDEXES.map((i) => i.name),
+        );
+        // The access trail: create events, nothing else. PutItem only, and only on TRAIL# partitions
+        // (dynamodb:LeadingKeys is the partition key of the item written; ForAllValues because the key
+        // is multivalued: "Using IAM policy conditions for fine-grained access control", DynamoDB
+        // Developer Guide). No UpdateItem or DeleteItem anywhere for this role, so an event, once
+        // written, cannot be changed or removed by it; the code writes each with attribute_not_exists.
+        iam.Grant.addToPrincipal({
+          grantee: g,
+          actions: ['dynamodb:PutItem'],
+          resourceArns: [table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${TRAIL_PARTITION_PREFIX}*`] } },
+        });
+      })
       .setEnv('PRESIGN_TTL_SECONDS', String(config.presignTtlSeconds));
 
     for (const fn of [this.ingest, this.lookup]) {
@@ -245,6 +268,7 @@ export class ServiceStack extends Stack {
     // Never DeleteItem: the access trail and the index are evidence.
     const operator = this.lookupApi.operatorPolicy;
     grantItemAccess(table, operator, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Scan');
+    denyTrailWrites(table, operator);
     queue.grants.actions(operator, ['sqs:GetQueueAttributes', 'sqs:SendMessage'], {
       keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'],
     });
@@ -253,6 +277,25 @@ export class ServiceStack extends Stack {
       ['sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage'],
       { keyActions: ['kms:Decrypt'] },
     );
+
+    this.auditorConsole =
+      config.console === 'create'
+        ? new AuditorConsole(this, 'Console', {
+            namePrefix,
+            config,
+            apiId: this.lookupApi.api.restApiId,
+            apiUrl: this.lookupApi.api.url,
+            archiveBucketDomain: bucket.bucketRegionalDomainName,
+            auditorPolicies: [this.lookupApi.auditorPolicy],
+            legalAdminPolicies: [this.lookupApi.legalAdminPolicy],
+          })
+        : undefined;
+    if (this.auditorConsole) {
+      const origin = this.auditorConsole.origin;
+      allowBrowserOrigin(this.lookupApi.api, origin);
+      this.lookup.setEnv('CONSOLE_ORIGIN', origin);
+      new CfnOutput(this, 'ConsoleUrl', { value: `${origin}/`, description: 'The auditor console' });
+    }
 
     this.webhook = new WebhookIngress(this, 'Webhook', {
       entry: HANDLER_ENTRIES.webhook,
@@ -283,6 +326,7 @@ export class ServiceStack extends Stack {
       webhook: {
         function: this.webhook.function.function,
         stage: this.webhook.api.api.deploymentStage,
+        accessLogGroup: this.webhook.api.accessLogGroup,
         waf: this.webhook.api.webAcl?.metricNames,
       },
       oldestMessageAlarmAge: Duration.minutes(config.oldestMessageAlarmMinutes),
@@ -316,7 +360,11 @@ export class ServiceStack extends Stack {
       }),
     );
 
-    new CfnOutput(this, 'LookupApiUrl', { value: this.lookupApi.api.url });
+    new CfnOutput(this, SERVICE_STACK_OUTPUTS.lookupUrl, { value: this.lookupApi.api.url });
+    new CfnOutput(this, SERVICE_STACK_OUTPUTS.upstreamBaseUrl, {
+      value: config.upstreamBaseUrl,
+      description: 'Where the functions call the Compliance and Files APIs; the archiver CLI sends the key only here',
+    });
     new CfnOutput(this, 'AuditorPolicyArn', {
       value: this.lookupApi.auditorPolicy.managedPolicyArn,
       exportName: `${namePrefix}-auditor-policy-arn`,

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Message, MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { Context, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
-import { LOCAL_ACCOUNT_ID } from './aws/local-account.js';
+import { LOCAL_ACCOUNT_ID } from '../shared/platform/local-account.js';
 
 type ParsedBatchResponse = { ok: true; failedIds: Set<string> } | { ok: false; reason: string };
 

@@ -5,11 +5,12 @@
  * sample-backlog.ts) by polling; nothing is enqueued by hand.
  */
 import { crc32, deflateSync } from 'node:zlib';
+import { SAMPLE_API_KEY } from '../shared/platform/local-account.js';
 import type { UpstreamFile } from './upstream/catalogue.js';
 import type { SampleContent } from './upstream/content.js';
 
-/** The API key the sample upstream accepts. Not a secret: it only opens the local sample. */
-export const SAMPLE_API_KEY = 'sk-ant-api01-local-sample-key';
+/** The API key the sample upstream accepts (defined with the local identity, which the CLI reads too). */
+export { SAMPLE_API_KEY };
 
 export const SAMPLE_CHATS = {
   quarterlyReview: 'claude_chat_01SampleQuarterlyReview',

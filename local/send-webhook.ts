@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { request } from 'undici';
-import { readStackInfo } from './stack-file.js';
+import { readStackInfo } from '../shared/platform/local-stack-file.js';
 
 const USAGE = 'usage: npm run webhook -- <fileId|chatId>... [--reason TEXT] [--id WEBHOOK_ID]';
 

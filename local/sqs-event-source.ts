@@ -16,7 +16,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './aws/local-account.js';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../shared/platform/local-account.js';
 import { createLambdaContext, parseBatchResponse, toSqsRecord } from './lambda-sqs-shapes.js';
 
 /** An SQS-triggered Lambda handler. */

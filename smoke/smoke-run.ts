@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { request } from 'undici';
 import { z } from 'zod';
 import { parseJob, serializeJob } from '../shared/contracts/job.js';
-import type { LookupApi } from './signed-lookup.js';
+import type { LookupApi } from '../shared/platform/signed-lookup.js';
 import type { SmokeTarget } from './smoke-target.js';
 
 export interface SmokeOptions {
@@ -60,11 +60,18 @@ export async function runSmoke(target: SmokeTarget, opts: SmokeOptions, report: 
     const raw = await waitForFinalRecord(target.lookup, opts, now);
     const record = ArchivedRecordSchema.safeParse(raw);
     if (!record.success) throw new StepFailed(describeNotArchived(raw));
-    // A file archived before this run (an earlier smoke test, discovery) is acknowledged at once; the
+    // A file archived before this run (an earlier smoke test, discovery) is acknowledged at once, so
+    // its record says nothing about the ingest path just deployed: a deployed run fails on it. The
+    // local stack archives its sample files as soon as it starts, so there it is acknowledged and the
     // rest of the run still checks the stored copy. Two seconds allow for this machine's clock.
     const archivedAt = Date.parse(record.data.archivedAt);
+    const archivedNow = Number.isFinite(archivedAt) && archivedAt >= sentAt - CLOCK_SKEW_MS;
+    if (!archivedNow && target.kind === 'deployed')
+      throw new StepFailed(
+        `the file was archived earlier, at ${record.data.archivedAt}, before this job was sent: the run would not exercise ingest; smoke-test a file this stack has not archived yet`,
+      );
     pass(
-      archivedAt >= sentAt - CLOCK_SKEW_MS
+      archivedNow
         ? `archived at ${record.data.archivedAt}, ${((now() - sentAt) / 1000).toFixed(1)} s after the job was sent`
         : `archived earlier, at ${record.data.archivedAt}: the job was acknowledged as already done`,
     );

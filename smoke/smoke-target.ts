@@ -7,11 +7,12 @@
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { useLocalAwsEnvironment } from '../local/aws/local-account.js';
+import { useLocalAwsEnvironment } from '../shared/platform/local-account.js';
 import { sampleFiles } from '../local/sample-data.js';
-import { readStackInfo, stackFilePath } from '../local/stack-file.js';
+import { readStackInfo, stackFilePath } from '../shared/platform/local-stack-file.js';
+import { DATA_STACK_OUTPUTS, SERVICE_STACK_OUTPUTS, stackNamesOf } from '../shared/contracts/stack-outputs.js';
 import { createSqsClient } from '../shared/platform/aws-clients.js';
-import { createSignedLookupApi, type LookupApi } from './signed-lookup.js';
+import { createSignedLookupApi, type LookupApi } from '../shared/platform/signed-lookup.js';
 
 export interface SmokeTarget {
   kind: 'local' | 'deployed';
@@ -27,13 +28,12 @@ export interface SmokeTarget {
 }
 
 /** The CloudFormation outputs the smoke test reads (pinned against the templates by the infra tests). */
-export const SMOKE_STACK_OUTPUTS = { data: 'IngestQueueUrl', service: 'LookupApiUrl' } as const;
+export const SMOKE_STACK_OUTPUTS = {
+  data: DATA_STACK_OUTPUTS.queueUrl,
+  service: SERVICE_STACK_OUTPUTS.lookupUrl,
+} as const;
 
-/** CloudFormation names of an environment's two stacks (infra/archiver-app.ts). */
-export function stackNamesOf(environment: string): { data: string; service: string } {
-  const prefix = `claude-file-archiver-${environment}`;
-  return { data: `${prefix}-data`, service: `${prefix}-service` };
-}
+export { stackNamesOf };
 
 export async function resolveDeployedTarget(environment: string, region: string | undefined): Promise<SmokeTarget> {
   if (!/^[a-z][a-z0-9-]{0,11}$/.test(environment)) {

@@ -43,13 +43,18 @@ export async function runDownload(
   let measured;
   let mismatches: string[];
   let path = destination;
+  let kept = false;
   if (toStdout) {
     // Bytes reach stdout before the end is checked; the exit code still says whether they were intact.
-    measured = await streamHashed(url, io.stdout);
+    measured = await streamHashed(url, io.stdout, io.signal);
     mismatches = compareWithRecord(expected, measured);
   } else {
-    const result = await downloadToFile(url, expected, destination, opts.keepUnverified ?? false);
-    ({ measured, mismatches, path } = result);
+    const result = await downloadToFile(url, expected, destination, {
+      keepMismatch: opts.keepUnverified ?? false,
+      overwrite: opts.force ?? false,
+      signal: io.signal,
+    });
+    ({ measured, mismatches, path, kept } = result);
   }
   const verified = mismatches.length === 0;
   if (opts.json) {
@@ -69,12 +74,10 @@ export async function runDownload(
     io.out(`${path}: ${measured.bytes} bytes, sha256 ${measured.sha256} verified against the index`);
   }
   if (!verified) {
-    const kept =
-      opts.keepUnverified && !toStdout
-        ? ` (the bytes are kept in ${path} for inspection)`
-        : ' (nothing was written under that name)';
+    const where =
+      kept && !toStdout ? ` (the bytes are kept in ${path} for inspection)` : ' (nothing was written under that name)';
     throw new CliError(
-      `verification failed for ${fileId}: ${mismatches.join('; ')}${toStdout ? '' : kept}`,
+      `verification failed for ${fileId}: ${mismatches.join('; ')}${toStdout ? '' : where}`,
       EXIT.problem,
     );
   }

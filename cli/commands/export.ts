@@ -60,7 +60,7 @@ export async function runExport(opts: ExportOptions, target: StackTarget, io: Cl
       job.download.url,
       { sha256: job.download.sha256, sizeBytes: job.download.bytes },
       destination,
-      false,
+      { keepMismatch: false, overwrite: opts.force ?? false, signal: io.signal },
     );
     if (mismatches.length > 0) {
       throw new CliError(

@@ -257,4 +257,76 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
         );
       },
     );
+
+  program
+    .command('search')
+    .description('find archived files by person, period, chat, project, filename, hash, status or source (lookup API)')
+    .option('--creator <idOrEmail>', "the creator's upstream user id (user_…) or email address")
+    .option('--chat <chatId>', 'files listed under this chat')
+    .option('--project <projectId>', 'files of this project')
+    .option('--filename <prefix>', 'filename prefix, case-insensitive (alone; results in filename order)')
+    .option('--sha256 <hex>', 'SHA-256 of the archived bytes')
+    .option('--md5 <hex>', 'MD5 of the archived bytes')
+    .addOption(
+      new Option('--status <status>', 'record status').choices(['pending', 'archived', 'unavailable', 'failed']),
+    )
+    .addOption(
+      new Option('--source <source>', 'where upstream holds the file').choices(['generated', 'uploaded', 'files_api']),
+    )
+    .option('--from <date>', 'created at or after (2025-06-01 or an RFC 3339 time)')
+    .option('--to <date>', 'created at or before (a date means its whole day)')
+    .addOption(new Option('--order <order>', 'newest or oldest first').choices(['newest', 'oldest']))
+    .option('--max <n>', 'list at most this many', '1000')
+    .option('--json', 'print {accessPattern, files: [records], more}')
+    .addHelpText(
+      'after',
+      '\nSupported combinations: one of --creator, --chat, --project, --status, --source, --sha256 or --md5,\neach optionally with --from/--to; --from/--to alone; --filename alone. Each is one index query\n(docs/lookup-api.md). Needs the auditor (or legal admin) policy.\n\nExamples:\n  archiver search --creator alice@example.com --from 2025-01-01 --to 2025-03-31\n  archiver search --sha256 9f86d081884c7d65… --json',
+    )
+    .action(async (opts: Record<string, string | boolean | undefined> & { max: string }, cmd: Command) => {
+      const c = ctx(cmd);
+      const { runSearch } = await import('./search.js');
+      await runSearch({ ...opts, max: parseCount(opts.max, '--max', 100_000) }, c.target(), c.io);
+    });
+
+  program
+    .command('audit')
+    .description('the access trail: who searched, read, downloaded or verified what, and when (lookup API)')
+    .option('--from <date>', 'from this time (default: 7 days before --to, or the beginning with --principal/--file)')
+    .option('--to <date>', 'up to this time (default: now)')
+    .option('--principal <arn>', "one caller's requests (an IAM principal ARN, as API Gateway reports it)")
+    .option('--file <fileId>', 'the requests that named this file')
+    .option('--max <n>', 'list at most this many', '1000')
+    .option(
+      '--json',
+      'print {events: [{at, principal, action, scope, fileId, resultFileIds, status, sourceIp, userAgent}], more}',
+    )
+    .addHelpText(
+      'after',
+      '\nNewest first. Every request to the lookup API is in the trail, refused ones too. Needs the auditor\n(or legal admin) policy.\n\nExamples:\n  archiver audit --principal arn:aws:sts::123456789012:assumed-role/Auditor/alice --from 2025-06-01\n  archiver audit --file claude_gen_file_01SampleQ3RevenueCsv --json',
+    )
+    .action(
+      async (
+        opts: { from?: string; to?: string; principal?: string; file?: string; max: string; json?: boolean },
+        cmd: Command,
+      ) => {
+        const c = ctx(cmd);
+        const { runAudit } = await import('./search.js');
+        await runAudit({ ...opts, max: parseCount(opts.max, '--max', 100_000) }, c.target(), c.io);
+      },
+    );
+
+  program
+    .command('reindex')
+    .description("give files archived before search existed their search keys (resumable; the operator's policy)")
+    .option('--restart', 'start over instead of resuming from the checkpoint (or after a completed run)')
+    .option('--json', 'print {scanned, fileItems, updated, skipped, startedAt, completedAt, resumed}')
+    .addHelpText(
+      'after',
+      "\nReads the index table page by page (a Scan, the only command that scans it besides status) and\nwrites each old file item's search keys; its place is checkpointed after every page, so Ctrl-C and\nthe same command again resumes. Items written meanwhile by ingest already carry their keys.\n\nExample:\n  archiver reindex --stack prod",
+    )
+    .action(async (opts: { restart?: boolean; json?: boolean }, cmd: Command) => {
+      const c = ctx(cmd);
+      const { runReindex } = await import('./reindex.js');
+      await runReindex(opts, c.target(), c.io);
+    });
 }

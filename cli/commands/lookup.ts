@@ -57,23 +57,32 @@ function rowOf(r: FileRecordJson): string[] {
     r.status,
     r.filename ?? '-',
     formatBytes(r.sizeBytes),
-    r.sha256 ? `${r.sha256.slice(0, 12)}…` : '-',
+    r.status === 'archived' ? `${r.sha256.slice(0, 12)}…` : '-',
     whenOf(r),
     noteOf(r),
   ];
 }
 
 function whenOf(r: FileRecordJson): string {
-  const v = r['archivedAt'] ?? r['recordedAt'] ?? r['firstSeenAt'];
-  return typeof v === 'string' ? v : '-';
+  switch (r.status) {
+    case 'archived':
+      return r.archivedAt;
+    case 'unavailable':
+      return r.recordedAt;
+    case 'failed':
+      return r.failedAt;
+    case 'pending':
+      return r.firstSeenAt;
+  }
 }
 
 function noteOf(r: FileRecordJson): string {
   const parts: string[] = [];
-  if (r.status === 'unavailable' && typeof r['reason'] === 'string') parts.push(r['reason']);
+  if (r.status === 'unavailable') parts.push(r.reason);
+  if (r.status === 'failed') parts.push(`${r.reason}: ${r.detail}`);
   if (r.status === 'pending') {
-    if (typeof r['attempts'] === 'number') parts.push(`${r['attempts']} attempt(s)`);
-    if (typeof r['lastError'] === 'string') parts.push(r['lastError']);
+    parts.push(`${r.attempts} attempt(s)`);
+    if (r.lastError) parts.push(r.lastError);
   }
   for (const d of r.upstreamDeletions ?? [])
     parts.push(`${d.kind} deleted upstream${d.deletedAt ? ` ${d.deletedAt}` : ''}`);

@@ -13,6 +13,9 @@ import { METRICS_NAMESPACE } from '../../shared/contracts/metric-names.js';
 const CREATE_REQUIRE_BANNER =
   "import { createRequire as __archiverCreateRequire } from 'node:module'; const require = __archiverCreateRequire(import.meta.url);";
 
+/** The module that stands in for the SDK's node credential chain in every Lambda bundle. */
+export const LAMBDA_CREDENTIAL_PROVIDER = 'shared/platform/lambda-credential-provider.ts';
+
 /** esbuild options shared by every function; exported so the bundle measurement uses the same ones. */
 export const BUNDLING: nodejs.BundlingOptions = {
   format: nodejs.OutputFormat.ESM,
@@ -27,6 +30,10 @@ export const BUNDLING: nodejs.BundlingOptions = {
   // Bundle the SDK clients pinned in package.json rather than use whatever version the runtime has.
   bundleAwsSDK: true,
   externalModules: [],
+  // In Lambda the credentials are in the environment: the SDK's node credential chain is replaced
+  // by its environment provider alone (why, and the AWS documentation: that module's comment).
+  // Relative to the project root, esbuild's working directory.
+  esbuildArgs: { '--alias': [`@aws-sdk/credential-provider-node=./${LAMBDA_CREDENTIAL_PROVIDER}`] },
 };
 
 export interface ArchiverFunctionProps {

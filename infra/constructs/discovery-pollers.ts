@@ -128,6 +128,12 @@ export class DiscoveryPollers extends Construct {
         // No retry: the next scheduled run continues from the checkpoint anyway.
         targets: [new targets.LambdaFunction(fn.function, { retryAttempts: 0, maxEventAge: Duration.minutes(5) })],
       });
+      // EventBridge invokes the function asynchronously, and Lambda retries a failed asynchronous
+      // invocation twice by default, on its own, whatever the rule's retry policy says
+      // (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html). A
+      // retried run would find its own lease still held and end at once, or overlap the next
+      // scheduled run: no retries.
+      fn.function.configureAsyncInvoke({ retryAttempts: 0 });
       this.functions[source] = fn;
 
       const metric = (name: string, statistic = 'Sum', period = Duration.minutes(5)) =>
@@ -168,8 +174,9 @@ export class DiscoveryPollers extends Construct {
     }
 
     // Callers that found no request budget within their wait, over 15 minutes: the budget is too
-    // small for the load (or upstream keeps answering 429 and the budget stays shrunk).
-    const exhausted = [SERVICE_NAMES.ingest, ...Object.values(DISCOVERY_SERVICE_NAMES)].map(
+    // small for the load (or upstream keeps answering 429 and the budget stays shrunk). Every caller
+    // of the shared Compliance API budget counts: ingest, the pollers and the webhook's chat fan-out.
+    const exhausted = [SERVICE_NAMES.ingest, SERVICE_NAMES.webhook, ...Object.values(DISCOVERY_SERVICE_NAMES)].map(
       (service, i) =>
         [
           `e${i}`,

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { INDEX_TABLE_KEYS } from '../../shared/contracts/table-keys.js';
+import { ALL_INDEXES, TRAIL_PARTITION_PREFIX } from '../../shared/contracts/search-index.js';
 
 export interface IndexTableProps {
   readonly encryptionKey: kms.IKey;
@@ -42,18 +43,39 @@ export class IndexTable extends Construct {
       encryptionKey: props.encryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Search and access-trail indexes (shared/contracts/search-index.ts): sparse, all attributes
+    // projected so a page of results is one Query. Adding indexes to a deployed table builds each from
+    // the existing items (CloudFormation updates one GSI at a time; "Adding a global secondary index
+    // to an existing table", DynamoDB Developer Guide); `archiver reindex` then writes the search keys
+    // of file items written before they existed.
+    for (const index of ALL_INDEXES) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
   }
 }
 
 /**
  * Grants `actions` on the table and the one key action a caller of a table encrypted with a
- * customer-managed key needs: kms:Decrypt. DynamoDB decrypts the table key on the caller's behalf
- * when the caller first reaches the table and again after five minutes without use (the CloudTrail
- * Decrypt event names the caller). The other key permissions DynamoDB's documentation lists for a
- * customer-managed key (Encrypt, ReEncrypt*, GenerateDataKey*, DescribeKey, CreateGrant) are used
- * on behalf of the principal that selects the key, i.e. creates or updates the table (CloudFormation
- * here), and by DynamoDB itself under the grant it creates then: DescribeKey to check the selected
- * key, GenerateDataKey to make the table key. No item read or write asks for them.
+ * customer-managed key needs, for reads and writes alike: kms:Decrypt. DynamoDB encrypts items with
+ * data keys protected by a table key, which it generated once, when the table was created, with a
+ * GenerateDataKey call made by the DynamoDB service itself (CloudTrail: userIdentity AWSService). An
+ * item read or write only needs the plaintext table key: "When you access an encrypted table,
+ * DynamoDB needs to decrypt the table key ... DynamoDB sends a Decrypt request to AWS KMS", and in
+ * that event "the user is the principal in your AWS account who is accessing the table"; DynamoDB
+ * caches the table key and asks again after five minutes without use
+ * (https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html, "Table keys",
+ * "Table key caching" and "Monitoring DynamoDB interaction with AWS KMS"). The other key
+ * permissions listed there for a customer-managed key (Encrypt, ReEncrypt*, GenerateDataKey*,
+ * DescribeKey, CreateGrant) are for the principal that selects the key, i.e. creates or updates the
+ * table (CloudFormation here), and for DynamoDB itself under the grant it creates then. The
+ * integration suite checks every recorded DynamoDB call of each role against this grant with the
+ * policy simulator (test/support/permissions/iam-requests.ts maps each call to kms:Decrypt via
+ * DynamoDB).
  */
 export function grantItemAccess(
   table: dynamodb.Table,
@@ -63,8 +85,47 @@ export function grantItemAccess(
   const key = table.encryptionKey;
   if (!(key instanceof kms.Key))
     throw new Error('the index table is encrypted with a customer-managed key of this app');
-  table.grants.actions(grantee, ...actions);
+  // On the table alone: Table.grants would add table/<name>/index/* to every grant once the table has
+  // indexes, and only the lookup role reads them (grantIndexQuery).
+  iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [table.tableArn] });
   key.grants.actions(grantee, 'kms:Decrypt');
+}
+
+/**
+ * dynamodb:Query on the named indexes of the table, each by its ARN (table/<name>/index/<index>: a
+ * Query of an index is authorized on the index's ARN, "Amazon DynamoDB: Allows access to a specific
+ * table and all its indexes", IAM User Guide), and the table key's kms:Decrypt.
+ */
+export function grantIndexQuery(table: dynamodb.Table, grantee: iam.IGrantable, indexNames: readonly string[]): void {
+  const key = table.encryptionKey;
+  if (!(key instanceof kms.Key))
+    throw new Error('the index table is encrypted with a customer-managed key of this app');
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['dynamodb:Query'],
+    resourceArns: indexNames.map((name) => `${table.tableArn}/index/${name}`),
+  });
+  key.grants.actions(grantee, 'kms:Decrypt');
+}
+
+/**
+ * Denies `grantee` every item write on the access trail's partitions (TRAIL#…), which its item grant
+ * would otherwise cover: only the lookup role writes the trail, and only by creating events. An
+ * explicit Deny wins over any Allow ("Policy evaluation logic", IAM User Guide); ForAnyValue matches a
+ * request touching any TRAIL# partition (dynamodb:LeadingKeys is multivalued) and, having no values,
+ * never matches a Scan, which writes nothing.
+ */
+export function denyTrailWrites(table: dynamodb.Table, grantee: iam.IGrantable): void {
+  const statement = new iam.PolicyStatement({
+    sid: 'NoAccessTrailWrites',
+    effect: iam.Effect.DENY,
+    actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+    resources: [table.tableArn],
+    conditions: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [`${TRAIL_PARTITION_PREFIX}*`] } },
+  });
+  // A managed policy takes the statement itself (its grant principal would not add a Deny to it).
+  if (grantee instanceof iam.ManagedPolicy) grantee.addStatements(statement);
+  else grantee.grantPrincipal.addToPrincipalPolicy(statement);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -6,7 +6,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { LOOKUP_ROUTES, type LookupRole } from '../../shared/contracts/lookup-routes.js';
 import { acknowledgeWildcardResource } from '../nag.js';
-import { createLoggedStage } from './rest-api-stage.js';
+import { createExecutionLogGroup, createLoggedStage } from './rest-api-stage.js';
 
 // The routes (one method each, proxied to the lookup function) come from shared/contracts/lookup-routes.ts,
 // which the handler serves; the role policies and request validation are derived from them.
@@ -33,6 +33,8 @@ export interface LookupApiProps {
 export class LookupApi extends Construct {
   readonly api: apigw.RestApi;
   readonly accessLogGroup: logs.LogGroup;
+  /** API Gateway's execution log group of the stage (createExecutionLogGroup). */
+  readonly executionLogGroup: logs.LogGroup;
   /** Grants execute-api:Invoke on exactly the routes whose roles include `auditor`, on the deployed stage. */
   readonly auditorPolicy: iam.ManagedPolicy;
   /** The same for `legalAdmin`. */
@@ -64,6 +66,7 @@ export class LookupApi extends Construct {
       cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
       deployOptions: stage.deployOptions,
     });
+    this.executionLogGroup = createExecutionLogGroup(this, this.api, LOOKUP_STAGE, props.logRetention);
     Validations.of(this.api.deploymentStage).acknowledge({
       id: 'AwsSolutions-APIG3',
       reason:
@@ -119,13 +122,7 @@ export class LookupApi extends Construct {
           new iam.PolicyStatement({ sid: 'InvokeLookupRoutes', actions: ['execute-api:Invoke'], resources: routeArns }),
         ],
       });
-      // Only a route with a path parameter has a "*" in its ARN (POST /exports has none).
-      const withParameters = LOOKUP_ROUTES.filter(
-        (route) => (route.roles as readonly LookupRole[]).includes(role) && route.resource.includes('{'),
-      ).map((route) =>
-        this.api.arnForExecuteApi(route.method, route.resource.replace(/\{[^}]+\}/g, '*'), LOOKUP_STAGE),
-      );
-      for (const arn of withParameters) {
+      for (const arn of routeArns.filter((a) => a.includes('*'))) {
         acknowledgeWildcardResource(
           policy,
           arn,
@@ -151,6 +148,50 @@ export class LookupApi extends Construct {
     );
   }
 }
+
+/**
+ * Lets one browser origin (the auditor console) call the API: an unauthenticated OPTIONS preflight on
+ * each route's resource naming only that origin, and the same header on API Gateway's own error
+ * answers (a refused signature, a missing grant), so the console can read why it was refused. The
+ * function's answers carry it themselves (CONSOLE_ORIGIN).
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-cors.html
+ */
+export function allowBrowserOrigin(api: apigw.RestApi, origin: string): void {
+  for (const route of LOOKUP_ROUTES) {
+    const resource = api.root.resourceForPath(route.resource);
+    if (resource.node.tryFindChild('OPTIONS')) continue;
+    const preflight = resource.addCorsPreflight({
+      allowOrigins: [origin],
+      allowMethods: [...CORS_ALLOWED_METHODS],
+      allowHeaders: [...CORS_ALLOWED_HEADERS],
+      maxAge: Duration.minutes(10),
+    });
+    Validations.of(preflight).acknowledge(
+      {
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'A CORS preflight (OPTIONS, mock integration) must be unauthenticated: browsers send it without credentials. It reaches no function or data.',
+      },
+      {
+        id: 'AwsSolutions-COG4',
+        reason: 'A CORS preflight carries no credentials by design; the routes themselves require SigV4.',
+      },
+    );
+  }
+  for (const [id, type] of [
+    ['Default4xx', apigw.ResponseType.DEFAULT_4XX],
+    ['Default5xx', apigw.ResponseType.DEFAULT_5XX],
+  ] as const) {
+    api.addGatewayResponse(id, {
+      type,
+      responseHeaders: { 'Access-Control-Allow-Origin': `'${origin}'`, Vary: "'Origin'" },
+    });
+  }
+}
+
+/** What the console sends: reads, and the workbench's writes (holds, exports); JSON bodies and SigV4 headers. */
+export const CORS_ALLOWED_METHODS = ['GET', 'POST', 'DELETE'] as const;
+export const CORS_ALLOWED_HEADERS = ['Content-Type', 'Authorization', 'X-Amz-Date', 'X-Amz-Security-Token'] as const;
 
 /** `/chats/{chatId}/files` → `['chatId']`. */
 function pathParameters(path: string): string[] {

@@ -1,9 +1,10 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -18,7 +19,7 @@ import {
 } from '../../shared/contracts/metric-names.js';
 
 /**
- * Refused signatures (401 answers of the webhook function) in 5 minutes above which someone is
+ * Refused signatures (401 answers of the webhook stage) in 5 minutes above which someone is
  * alerted: a sender whose secret is stale after a rotation, or someone probing the public endpoint.
  * A handful is normal (a clock drifting past the 5-minute tolerance, a retried delivery); a sender
  * with a wrong secret refuses every delivery, and Standard Webhooks senders retry each one.
@@ -40,6 +41,8 @@ export interface MonitoringProps {
   readonly webhook: {
     readonly function: lambda.IFunction;
     readonly stage: apigw.Stage;
+    /** The stage's access log: every answer's status, whoever gave it (the function or API Gateway). */
+    readonly accessLogGroup: logs.ILogGroup;
     /** The `MetricName` of the stage's web ACL and its rules, when the stack created the ACL. */
     readonly waf?: { readonly acl: string; readonly rateLimit: string; readonly bodyTooLarge: string } | undefined;
   };
@@ -61,9 +64,35 @@ export class Monitoring extends Construct {
     super(scope, id);
     this.namePrefix = props.namePrefix;
 
-    // CloudWatch cannot publish to a topic encrypted with the AWS-managed SNS key, so the topic gets
-    // its own key whose policy lets the CloudWatch service use it. It protects only alarm messages
-    // in flight, which is why it lives here with the topic and not with the data.
+    // CloudWatch publishes alarm notifications as the CloudWatch service (cloudwatch.amazonaws.com),
+    // not as an IAM identity of this account, so both the topic policy and the key policy must name
+    // it. Each grant is limited to this stack's alarms, by the confused-deputy condition keys a
+    // service sets when it acts for a resource: aws:SourceAccount (this account) and aws:SourceArn
+    // (an alarm whose name starts with this deployment's prefix; every alarm of the app is named so).
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourcearn
+    // https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger (the statement
+    // CloudWatch needs on a topic, restricted with aws:SourceArn)
+    const stack = Stack.of(this);
+    const fromThisStacksAlarms = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: {
+        'aws:SourceArn': stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: `${props.namePrefix}-*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+    };
+    const cloudWatch = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
+
+    // CloudWatch cannot publish to a topic encrypted with the AWS-managed SNS key (its key policy
+    // cannot be changed to admit the service), so the topic gets its own key whose policy lets the
+    // CloudWatch service use it: kms:Decrypt and kms:GenerateDataKey*, as SNS documents for AWS
+    // services publishing to an encrypted topic
+    // (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+    // It protects only alarm messages in flight, which is why it lives here with the topic and not
+    // with the data.
     const key = new kms.Key(this, 'AlarmTopicKey', {
       description: 'Claude file archiver: alarm notifications',
       enableKeyRotation: true,
@@ -72,10 +101,11 @@ export class Monitoring extends Construct {
     });
     key.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublish',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        sid: 'AllowThisStacksAlarmsToUseTheKey',
+        principals: [cloudWatch],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        conditions: fromThisStacksAlarms,
       }),
     );
     this.topic = new sns.Topic(this, 'AlarmTopic', {
@@ -83,6 +113,18 @@ export class Monitoring extends Construct {
       masterKey: key,
       enforceSSL: true,
     });
+    // A topic policy replaces SNS's default one (which lets the owning account's identities publish);
+    // with only the TLS deny in it, no alarm action could ever publish.
+    // https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowThisStacksAlarmsToPublish',
+        principals: [cloudWatch],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: fromThisStacksAlarms,
+      }),
+    );
     if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
 
     const ingestMetric = (metricName: string, statistic = 'Sum') =>
@@ -171,9 +213,21 @@ export class Monitoring extends Construct {
       metric: webhookStage.metricServerError({ ...fiveMinutes, statistic: 'Sum' }),
       threshold: 0,
     });
+    // Every 401 the stage answered, counted from its access log: the function's (a bad or expired
+    // signature) and API Gateway's own (the webhook headers missing, refused before the function
+    // runs, so the function's WebhookRequests metric never sees them).
+    const unauthorizedAnswers = new logs.MetricFilter(this, 'WebhookUnauthorizedAnswers', {
+      logGroup: props.webhook.accessLogGroup,
+      filterPattern: logs.FilterPattern.stringValue('$.status', '=', '401'),
+      metricNamespace: METRICS_NAMESPACE,
+      metricName: METRIC.webhookUnauthorizedAnswers,
+      metricValue: '1',
+      // No 401 in a period is a zero, not missing data.
+      defaultValue: 0,
+    });
     this.addAlarm('WebhookSignatureRefusals', {
-      description: `More than ${WEBHOOK_REFUSED_SIGNATURES_THRESHOLD} webhook requests in 5 minutes had a bad, missing or expired signature (401).`,
-      metric: webhookMetric('unauthorized'),
+      description: `More than ${WEBHOOK_REFUSED_SIGNATURES_THRESHOLD} webhook requests in 5 minutes were answered 401: a bad, missing or expired signature, or no webhook headers at all.`,
+      metric: unauthorizedAnswers.metric({ statistic: 'Sum', period: Duration.minutes(5) }),
       threshold: WEBHOOK_REFUSED_SIGNATURES_THRESHOLD,
     });
 

@@ -54,3 +54,28 @@ export function createLoggedStage(
   };
   return { accessLogGroup, deployOptions };
 }
+
+/**
+ * The stage's execution log group, created by the stack with the configured retention. API Gateway
+ * writes execution logs (the stage logs at ERROR) to `API-Gateway-Execution-Logs_<api id>/<stage>`
+ * and creates that group itself, outside any stack and without a retention, when it first logs
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html: "API Gateway
+ * ... creates a log group with a name of API-Gateway-Execution-Logs_{rest-api-id}/{stage_name}").
+ * The stage depends on the group, so the group exists before API Gateway could create it. Retained
+ * like the access log: an error line may be evidence.
+ */
+export function createExecutionLogGroup(
+  scope: Construct,
+  api: apigw.RestApi,
+  /** The stage's name as configured (the stage's own `stageName` is a reference to the stage itself). */
+  stageName: string,
+  retention: logs.RetentionDays,
+): logs.LogGroup {
+  const group = new logs.LogGroup(scope, 'ExecutionLogs', {
+    logGroupName: `API-Gateway-Execution-Logs_${api.restApiId}/${stageName}`,
+    retention,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  api.deploymentStage.node.addDependency(group);
+  return group;
+}

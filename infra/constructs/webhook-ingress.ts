@@ -1,7 +1,7 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, type IDependable } from 'constructs';
-import { DISCOVERY_KEYS } from '../../shared/contracts/discovery-ledger.js';
+import { DISCOVERY_KEYS } from '../../shared/contracts/table-keys.js';
 import type { WebhookConfig, WorkerBudgetConfig } from '../../shared/contracts/lambda-environment.js';
 import { SERVICE_NAMES } from '../../shared/contracts/metric-names.js';
 import type { DeploymentConfig } from '../deployment-config.js';

@@ -5,7 +5,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct, type IDependable } from 'constructs';
 import { WEBHOOK_HEADERS, WEBHOOK_ROUTE } from '../../shared/contracts/webhook.js';
-import { createLoggedStage } from './rest-api-stage.js';
+import { createExecutionLogGroup, createLoggedStage } from './rest-api-stage.js';
 import { WebhookWebAcl } from './webhook-web-acl.js';
 
 export const WEBHOOK_STAGE = 'v1';
@@ -101,6 +101,8 @@ const GATEWAY_RESPONSES: {
 export class WebhookApi extends Construct {
   readonly api: apigw.RestApi;
   readonly accessLogGroup: logs.LogGroup;
+  /** API Gateway's execution log group of the stage (createExecutionLogGroup). */
+  readonly executionLogGroup: logs.LogGroup;
   /** The URL senders post to. */
   readonly eventsUrl: string;
   /** The web ACL this API created (archiver:webhookWebAcl=create without an existing ARN). */
@@ -129,6 +131,7 @@ export class WebhookApi extends Construct {
       deployOptions: stage.deployOptions,
     });
     if (props.cloudWatchAccount) this.api.deploymentStage.node.addDependency(props.cloudWatchAccount);
+    this.executionLogGroup = createExecutionLogGroup(this, this.api, WEBHOOK_STAGE, props.logRetention);
 
     for (const r of GATEWAY_RESPONSES) {
       this.api.addGatewayResponse(r.id, {

@@ -46,12 +46,15 @@ export class WebhookStore extends Construct {
     });
 
     // Replay ids are bookkeeping, not evidence, but they are kept like every stateful resource here
-    // (retained, point-in-time recovery) so that a restore never re-opens a window of duplicates.
+    // (retained, point-in-time recovery, deletion protection) so that a restore or a stray
+    // DeleteTable never re-opens a window of duplicates. Deletion protection makes DeleteTable fail
+    // until it is turned off (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithTables.Basics.html#WorkingWithTables.Basics.DeletionProtection).
     this.replayTable = new dynamodb.Table(this, 'ReplayTable', {
       partitionKey: { name: WEBHOOK_REPLAY_TABLE_KEYS.partitionKey.name, type: dynamodb.AttributeType.STRING },
       timeToLiveAttribute: WEBHOOK_REPLAY_TABLE_KEYS.timeToLiveAttribute,
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: props.encryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,

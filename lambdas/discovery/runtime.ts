@@ -17,7 +17,7 @@ import { createBudgetGate, DEFAULT_SIZING } from '../../shared/discovery/rate-bu
 import type { BudgetClass } from '../../shared/discovery/rate-budget.js';
 import { createSqsJobSender } from '../../shared/platform/sqs-job-sender.js';
 import { DynamoDbArchivedFiles } from '../../shared/index/dynamodb-archived-files.js';
-import { UpstreamDeletionIndex } from '../../shared/index/dynamodb-upstream-deletions.js';
+import { DynamoDbUpstreamDeletions } from '../../shared/index/dynamodb-upstream-deletions.js';
 import { createDocumentClient, createSqsClient } from '../../shared/platform/aws-clients.js';
 import type { Counters, Log } from '../../shared/platform/telemetry.js';
 import type { ApiKeyProvider } from '../../shared/upstream/api-key.js';
@@ -103,7 +103,7 @@ export function createPollerRuntime(
     now,
     pageSize: config.PAGE_SIZE,
   };
-  const deletions = new UpstreamDeletionIndex(doc, config.INDEX_TABLE);
+  const deletions = new DynamoDbUpstreamDeletions(doc, config.INDEX_TABLE);
   const runOnce = (context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<RunOutcome> => {
     const runOptions = {
       deadlineMs: now() + context.getRemainingTimeInMillis(),

@@ -5,7 +5,7 @@ import { ExportMessageSchema } from '../../shared/contracts/exports.js';
 import { runExport } from '../../shared/export/export-run.js';
 import type { ExportDeps } from '../../shared/export/export-run.js';
 import { DynamoDbExportJobs, DynamoDbScopeReader, discoveryRunsFor } from '../../shared/index/dynamodb-export-jobs.js';
-import { UpstreamDeletionIndex } from '../../shared/index/dynamodb-upstream-deletions.js';
+import { DynamoDbUpstreamDeletions } from '../../shared/index/dynamodb-upstream-deletions.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../../shared/platform/aws-clients.js';
 import { describeError } from '../../shared/platform/errors.js';
 import { createSqsExportQueue } from '../../shared/platform/sqs-export-queue.js';
@@ -27,7 +27,7 @@ export function createExportRuntime(
   const s3 = createS3Client({ endpoint: config.LOCAL_S3_ENDPOINT });
   const sqs = createSqsClient({ endpoint: config.LOCAL_SQS_ENDPOINT });
   const jobs = new DynamoDbExportJobs(doc, config.INDEX_TABLE);
-  const deletions = new UpstreamDeletionIndex(doc, config.INDEX_TABLE);
+  const deletions = new DynamoDbUpstreamDeletions(doc, config.INDEX_TABLE);
   const queue = createSqsExportQueue(sqs, config.EXPORT_QUEUE_URL);
   const deps: ExportDeps = {
     jobs,

@@ -5,8 +5,10 @@ import { S3DownloadSigner } from '../../shared/archive/s3-archive-store.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../../shared/platform/aws-clients.js';
 import type { LookupConfig } from '../../shared/contracts/lambda-environment.js';
 import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
-import { UpstreamDeletionIndex } from '../../shared/index/dynamodb-upstream-deletions.js';
+import { DynamoDbUpstreamDeletions } from '../../shared/index/dynamodb-upstream-deletions.js';
 import { DynamoDbDiscoveryStore } from '../../shared/index/dynamodb-discovery-store.js';
+import { DynamoDbAccessTrail } from '../../shared/index/dynamodb-access-trail.js';
+import { DynamoDbFileSearch } from '../../shared/index/dynamodb-file-search.js';
 import type { Log } from '../../shared/platform/telemetry.js';
 import { createLookupHandler } from '../../shared/lookup/lookup-http.js';
 import { S3ExportStorage } from '../../shared/archive/s3-export-storage.js';
@@ -40,7 +42,7 @@ export function createLookupRuntime(
   clients: LookupClients = createLookupClients(config),
 ): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
   const ledger = new DynamoDbDiscoveryStore(clients.doc, config.INDEX_TABLE);
-  const deletions = new UpstreamDeletionIndex(clients.doc, config.INDEX_TABLE);
+  const deletions = new DynamoDbUpstreamDeletions(clients.doc, config.INDEX_TABLE);
   return createLookupHandler({
     index: new DynamoDbFileIndex(clients.doc, config.INDEX_TABLE),
     discovery: {
@@ -48,8 +50,11 @@ export function createLookupRuntime(
       getUpstreamDeletions: (ids) => deletions.getUpstreamDeletions(ids),
     },
     downloads: new S3DownloadSigner(clients.s3),
+    search: new DynamoDbFileSearch(clients.doc, config.INDEX_TABLE),
+    trail: new DynamoDbAccessTrail(clients.doc, config.INDEX_TABLE),
     exports: exportRequests(config, clients),
     presignTtlSeconds: config.PRESIGN_TTL_SECONDS,
+    ...(config.CONSOLE_ORIGIN ? { corsOrigin: config.CONSOLE_ORIGIN } : {}),
     log,
   });
 }

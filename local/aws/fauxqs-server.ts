@@ -20,7 +20,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { pathToFileURL } from 'node:url';
 import { buildApp, type BuildAppOptions } from 'fauxqs';
 import { LOOPBACK_HOST } from '../loopback.js';
-import { LOCAL_REGION } from './local-account.js';
+import { LOCAL_REGION } from '../../shared/platform/local-account.js';
 import { callOnce, type RunningServer } from './running-server.js';
 
 type Stores = NonNullable<BuildAppOptions['stores']>;

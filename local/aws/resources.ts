@@ -7,11 +7,13 @@ import {
   CreateBucketCommand,
   GetBucketVersioningCommand,
   HeadBucketCommand,
+  PutBucketCorsCommand,
   PutBucketVersioningCommand,
   S3ServiceException,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
+import { ALL_INDEXES } from '../../shared/contracts/search-index.js';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   CreateQueueCommand,
@@ -132,7 +134,6 @@ function isServiceError(err: unknown, ...names: string[]): boolean {
  * wrap a plain DynamoDBClient with `DynamoDBDocumentClient.from`.
  */
 export async function ensureTable(ddb: DynamoDBDocumentClient, name: string): Promise<{ created: boolean }> {
-  const { partitionKey, sortKey } = INDEX_TABLE_KEYS;
   let created = false;
   if (!(await describeTableStatus(ddb, name))) {
     try {
@@ -140,14 +141,12 @@ export async function ensureTable(ddb: DynamoDBDocumentClient, name: string): Pr
         new CreateTableCommand({
           TableName: name,
           BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: partitionKey.name, AttributeType: partitionKey.type },
-            { AttributeName: sortKey.name, AttributeType: sortKey.type },
-          ],
+          AttributeDefinitions: indexAttributeDefinitions(),
           KeySchema: [
-            { AttributeName: partitionKey.name, KeyType: 'HASH' },
-            { AttributeName: sortKey.name, KeyType: 'RANGE' },
+            { AttributeName: INDEX_TABLE_KEYS.partitionKey.name, KeyType: 'HASH' },
+            { AttributeName: INDEX_TABLE_KEYS.sortKey.name, KeyType: 'RANGE' },
           ],
+          GlobalSecondaryIndexes: ALL_INDEXES.map(indexDefinition),
         }),
       );
       created = true;
@@ -156,13 +155,52 @@ export async function ensureTable(ddb: DynamoDBDocumentClient, name: string): Pr
       if (!isServiceError(err, 'ResourceInUseException')) throw err;
     }
   }
+  await waitForActive(ddb, name);
+  // A table kept from before the search and trail indexes existed (a local stack's data directory)
+  // gains them; DynamoDB creates one index per UpdateTable.
+  if (!created) {
+    const { Table } = await ddb.send(new DescribeTableCommand({ TableName: name }));
+    const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+    for (const index of ALL_INDEXES.filter((i) => !present.has(i.name))) {
+      await ddb.send(
+        new UpdateTableCommand({
+          TableName: name,
+          AttributeDefinitions: indexAttributeDefinitions(),
+          GlobalSecondaryIndexUpdates: [{ Create: indexDefinition(index) }],
+        }),
+      );
+      await waitForActive(ddb, name);
+    }
+  }
+  return { created };
+}
+
+async function waitForActive(ddb: DynamoDBDocumentClient, name: string): Promise<void> {
   // dynalite runs with createTableMs 0, but DynamoDB Local or a real table takes a moment.
   const deadline = Date.now() + 30_000;
   while ((await describeTableStatus(ddb, name)) !== 'ACTIVE') {
     if (Date.now() > deadline) throw new Error(`table ${name} did not become ACTIVE`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { created };
+}
+
+/** The table's key attributes and every index's (shared/contracts/search-index.ts), all strings. */
+function indexAttributeDefinitions(): { AttributeName: string; AttributeType: 'S' }[] {
+  const { partitionKey, sortKey } = INDEX_TABLE_KEYS;
+  const names = new Set<string>([partitionKey.name, sortKey.name]);
+  for (const index of ALL_INDEXES) names.add(index.partitionKey).add(index.sortKey);
+  return [...names].map((AttributeName) => ({ AttributeName, AttributeType: 'S' }));
+}
+
+function indexDefinition(index: (typeof ALL_INDEXES)[number]) {
+  return {
+    IndexName: index.name,
+    KeySchema: [
+      { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'ALL' as const },
+  };
 }
 
 async function describeTableStatus(ddb: DynamoDBDocumentClient, name: string): Promise<string | undefined> {
@@ -173,4 +211,22 @@ async function describeTableStatus(ddb: DynamoDBDocumentClient, name: string): P
     if (isServiceError(err, 'ResourceNotFoundException')) return undefined;
     throw err;
   }
+}
+
+/**
+ * Lets the local console read presigned downloads from the bucket (a cross-origin GET from its page),
+ * as the deployed archive bucket's CORS rule does for the console's CloudFront origin.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/cors.html
+ */
+export async function allowConsoleDownloads(s3: S3Client, bucket: string, consoleOrigin: string): Promise<void> {
+  await s3.send(
+    new PutBucketCorsCommand({
+      Bucket: bucket,
+      CORSConfiguration: {
+        CORSRules: [
+          { AllowedOrigins: [consoleOrigin], AllowedMethods: ['GET', 'HEAD'], AllowedHeaders: [], MaxAgeSeconds: 600 },
+        ],
+      },
+    }),
+  );
 }

@@ -55,9 +55,11 @@ async function runS3rverProcess(): Promise<void> {
     );
   };
   process.on('disconnect', shutDown);
+  // The parent starts this process in its own process group (s3rver-server.ts), so a terminal's
+  // Ctrl-C or a group-wide SIGTERM does not reach it: the parent decides when S3 stops (after
+  // running jobs finished) and closes the IPC channel then. A signal sent to this pid alone still
+  // stops it (SIGTERM) or is ignored (SIGINT), in case it is ever started in the parent's group.
   process.on('SIGTERM', shutDown);
-  // Ctrl-C in a terminal reaches the whole process group: the parent decides when S3 stops (it lets
-  // running jobs finish first), and closes the IPC channel then.
   process.on('SIGINT', () => {});
 
   const ready: S3rverReadyMessage = { type: 's3rver-ready', port: address.port };

@@ -51,6 +51,10 @@ export async function startS3rver(
       NODE_OPTIONS: [process.env.NODE_OPTIONS, '--openssl-legacy-provider'].filter(Boolean).join(' '),
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // Its own process group: Ctrl-C in a terminal (or `kill -TERM -- -PID`) signals the whole
+    // foreground group, and the S3 server must outlive the parent's drain of running jobs. It stops
+    // when the parent stops it, or when the IPC channel closes (the parent exited or died).
+    detached: true,
   });
 
   let port: number;

@@ -23,7 +23,7 @@
 import { join } from 'node:path';
 import { startDynalite } from './dynalite-server.js';
 import { startFauxqsServer, type InFlightMessage } from './fauxqs-server.js';
-import { LOCAL_REGION } from './local-account.js';
+import { LOCAL_REGION } from '../../shared/platform/local-account.js';
 import type { RunningServer } from './running-server.js';
 import { startS3rver } from './s3rver-server.js';
 

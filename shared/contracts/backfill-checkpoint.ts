@@ -1,7 +1,7 @@
 /**
  * A backfill's checkpoint (`archiver backfill`): where the walk of chats is, for one set of options,
  * so that an interrupted backfill resumes where it stopped. Stored in the index table beside
- * discovery's items: pk `BACKFILL#<key>`, sk `CHECKPOINT`, where the key is a hash of the options.
+ * discovery's items (BACKFILL_KEYS in table-keys.ts), where the key is a hash of the options.
  */
 export interface BackfillQuery {
   /** Inclusive lower bound on the chats' `created_at` (ISO), or null for the start. */
@@ -28,7 +28,3 @@ export interface BackfillCheckpoint {
   updatedAt: string;
   completedAt: string | null;
 }
-
-export const BACKFILL_KEYS = {
-  checkpoint: (key: string) => ({ pk: `BACKFILL#${key}`, sk: 'CHECKPOINT' }),
-} as const;

@@ -57,17 +57,3 @@ export interface UpstreamDeletionRecord {
   actor: Record<string, unknown> | null;
   recordedAt: string;
 }
-
-/** Keys of discovery's items in the index table (why the index table: docs/discovery.md, "Where the state lives"). */
-export const DISCOVERY_KEYS = {
-  lease: (source: PollerSource) => ({ pk: `POLLER#${source}`, sk: 'LEASE' }),
-  checkpoint: (source: PollerSource) => ({ pk: `POLLER#${source}`, sk: 'CHECKPOINT' }),
-  chatCheckpoint: (chatId: string) => ({ pk: `CHATCP#${chatId}`, sk: 'CHECKPOINT' }),
-  activitySeen: (activityId: string) => ({ pk: `ACTIVITY#${activityId}`, sk: 'SEEN' }),
-  ledgerPartition: (source: PollerSource) => `LEDGER#${source}`,
-  /** Sorts runs by start time; the run id makes it unique. */
-  ledgerSortKey: (startedAt: string, runId: string) => `RUN#${startedAt}#${runId}`,
-  budgetWindow: (name: string) => ({ pk: `BUDGET#${name}`, sk: 'WINDOW' }),
-  budgetState: (name: string) => ({ pk: `BUDGET#${name}`, sk: 'STATE' }),
-  upstreamDeletion: (id: string) => ({ pk: `DELETION#${id}`, sk: 'UPSTREAM' }),
-} as const;

@@ -6,7 +6,7 @@
  * poller is one entry here plus its use case and its Lambda entry file. No SDK: everything that
  * imports the contracts may import it.
  */
-import { fileItemKey } from './table-keys.js';
+import { fileItemKey, KEY_PREFIXES } from './table-keys.js';
 
 /** Which shared request budget a poller draws from (shared/discovery/rate-budget.ts). */
 export type BudgetPool = 'compliance' | 'files_api';
@@ -46,7 +46,7 @@ export interface DiscoverySource {
 }
 
 /** The items every poller touches: its lease, checkpoint and ledger, the budget, and what its use case names below. */
-const POLLER_ITEMS = ['POLLER#', 'LEDGER#', 'BUDGET#'] as const;
+const POLLER_ITEMS = [KEY_PREFIXES.poller, KEY_PREFIXES.ledger, KEY_PREFIXES.budget] as const;
 
 /** Kept back from an invocation's polling so that the next scheduled invocation finds the lease free. */
 export const REPEAT_MARGIN_SECONDS = 5;
@@ -63,7 +63,7 @@ export const DISCOVERY_SOURCES = {
     pollEverySeconds: 15,
     idleRequestsPerPoll: 1,
     budgetPool: 'compliance',
-    tableKeyPrefixes: { items: [...POLLER_ITEMS, 'CHATCP#', 'DELETION#'], batchGet: [] },
+    tableKeyPrefixes: { items: [...POLLER_ITEMS, KEY_PREFIXES.chatCheckpoint, KEY_PREFIXES.deletion], batchGet: [] },
   },
   activities: {
     constructId: 'ActivityPoller',
@@ -76,7 +76,7 @@ export const DISCOVERY_SOURCES = {
     pollEverySeconds: 30,
     idleRequestsPerPoll: 1,
     budgetPool: 'compliance',
-    tableKeyPrefixes: { items: [...POLLER_ITEMS, 'ACTIVITY#', 'DELETION#'], batchGet: [] },
+    tableKeyPrefixes: { items: [...POLLER_ITEMS, KEY_PREFIXES.activity, KEY_PREFIXES.deletion], batchGet: [] },
   },
   files_api: {
     constructId: 'FilesApiPoller',

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { ChatIdSchema, FileIdSchema } from './ids.js';
+import { KEY_PREFIXES } from './table-keys.js';
 
 /** `exp_` and 32 lowercase hex digits: made by the API, never by the caller. */
 export const ExportIdSchema = z.string().regex(/^exp_[0-9a-f]{32}$/, { message: 'must be an export id (exp_…)' });
@@ -97,7 +98,7 @@ export const ExportMessageSchema = z.strictObject({ exportId: ExportIdSchema });
 export type ExportMessage = z.infer<typeof ExportMessageSchema>;
 
 export const EXPORT_KEYS = {
-  job: (exportId: string) => ({ pk: `EXPORT#${exportId}`, sk: 'JOB' }),
+  job: (exportId: string) => ({ pk: `${KEY_PREFIXES.export}${exportId}`, sk: 'JOB' }),
 } as const;
 
 /** Every export object lives under this prefix of the exports bucket. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Upstream ids are opaque "tagged ids" (a prefix plus letters and digits). No length or alphabet is

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ChatIdSchema, FileIdSchema, sourceOfFileId, type FileSource } from './ids.js';
 
 /**

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationError } from '../platform/errors.js';
 import { UpstreamBaseUrlSchema } from './upstream-base-url.js';
 
@@ -68,6 +68,11 @@ export const LookupConfigSchema = z
     INDEX_TABLE: z.string().min(3),
     /** Lifetime of a download URL, seconds (1 minute to 1 hour). */
     PRESIGN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(300),
+    /** The auditor console's origin (https://<distribution>): answers carry CORS headers for it alone. */
+    CONSOLE_ORIGIN: z
+      .string()
+      .regex(/^https:\/\/[a-z0-9.-]+$/, { message: 'must be an https origin without a path' })
+      .optional(),
     /** Exports: the bucket the bags are in and the queue export jobs go to (both, or neither: no export routes). */
     EXPORTS_BUCKET: z.string().min(3).optional(),
     EXPORT_QUEUE_URL: z.url().optional(),

@@ -42,6 +42,11 @@ export const METRIC = {
   webhookRequests: 'WebhookRequests',
   /** Ingest jobs the webhook put on the queue (files named directly plus files of fanned-out chats). */
   webhookJobsEnqueued: 'WebhookJobsEnqueued',
+  /**
+   * 401 answers of the webhook stage, the function's and API Gateway's alike: a CloudWatch Logs
+   * metric filter on the stage's access log emits it (no dimension), not Powertools.
+   */
+  webhookUnauthorizedAnswers: 'WebhookUnauthorizedAnswers',
 } as const;
 
 /**

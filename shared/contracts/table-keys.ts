@@ -1,14 +1,37 @@
 import { canonicalTimestamp } from './timestamps.js';
 
 /**
- * The index table's key schema, defined once: the CDK table construct and the repository both read it.
+ * The index table's key schema and every key prefix in it, defined once, here: the CDK constructs
+ * (and their IAM LeadingKeys conditions), the adapters of shared/index/ and the tests all read them.
  *
  * Single-table design, no transactions, no secondary index:
  * - one file item   pk = FILE#<fileId>  sk = FILE                    (state, lease, evidence)
  * - one listing item per chat the file belongs to
  *                   pk = CHAT#<chatId>  sk = F#<sortAt>#<fileId>     (a copy of the record)
+ * - discovery (DISCOVERY_KEYS): POLLER#<source> LEASE|CHECKPOINT, CHATCP#<chatId> CHECKPOINT,
+ *   ACTIVITY#<id> SEEN, LEDGER#<source> RUN#<startedAt>#<runId>, BUDGET#<name> WINDOW|STATE,
+ *   DELETION#<id> UPSTREAM
+ * - backfills (BACKFILL_KEYS): BACKFILL#<options hash> CHECKPOINT
  * A chat's files are one Query on its partition, ordered by upstream created_at (listingSortTime).
  */
+/**
+ * The partition-key prefix of each kind of item, for the key functions below and for whatever must
+ * name a kind by its prefix (the pollers' IAM LeadingKeys scopes in discovery-sources.ts).
+ */
+export const KEY_PREFIXES = {
+  file: 'FILE#',
+  chat: 'CHAT#',
+  poller: 'POLLER#',
+  chatCheckpoint: 'CHATCP#',
+  activity: 'ACTIVITY#',
+  ledger: 'LEDGER#',
+  budget: 'BUDGET#',
+  deletion: 'DELETION#',
+  backfill: 'BACKFILL#',
+  /** eDiscovery export jobs (shared/contracts/exports.ts). */
+  export: 'EXPORT#',
+} as const;
+
 export const INDEX_TABLE_KEYS = {
   partitionKey: { name: 'pk', type: 'S' },
   sortKey: { name: 'sk', type: 'S' },
@@ -17,11 +40,11 @@ export const INDEX_TABLE_KEYS = {
 export const FILE_ITEM_SK = 'FILE';
 
 export function fileItemKey(fileId: string): { pk: string; sk: string } {
-  return { pk: `FILE#${fileId}`, sk: FILE_ITEM_SK };
+  return { pk: `${KEY_PREFIXES.file}${fileId}`, sk: FILE_ITEM_SK };
 }
 
 export function chatPartition(chatId: string): string {
-  return `CHAT#${chatId}`;
+  return `${KEY_PREFIXES.chat}${chatId}`;
 }
 
 /**
@@ -42,6 +65,29 @@ export function listingSortTime(createdAt: string | null, recordedAt: string): s
 export function chatListingSortKey(sortAt: string, fileId: string): string {
   return `F#${sortAt}#${fileId}`;
 }
+
+/**
+ * Keys of discovery's items in the index table (why the index table: docs/discovery.md, "Where the
+ * state lives"). A poller is named by its source (discovery-sources.ts), typed `string` here so that
+ * this module imports nothing of the registry, which imports it.
+ */
+export const DISCOVERY_KEYS = {
+  lease: (source: string) => ({ pk: `${KEY_PREFIXES.poller}${source}`, sk: 'LEASE' }),
+  checkpoint: (source: string) => ({ pk: `${KEY_PREFIXES.poller}${source}`, sk: 'CHECKPOINT' }),
+  chatCheckpoint: (chatId: string) => ({ pk: `${KEY_PREFIXES.chatCheckpoint}${chatId}`, sk: 'CHECKPOINT' }),
+  activitySeen: (activityId: string) => ({ pk: `${KEY_PREFIXES.activity}${activityId}`, sk: 'SEEN' }),
+  ledgerPartition: (source: string) => `${KEY_PREFIXES.ledger}${source}`,
+  /** Sorts runs by start time; the run id makes it unique. */
+  ledgerSortKey: (startedAt: string, runId: string) => `RUN#${startedAt}#${runId}`,
+  budgetWindow: (name: string) => ({ pk: `${KEY_PREFIXES.budget}${name}`, sk: 'WINDOW' }),
+  budgetState: (name: string) => ({ pk: `${KEY_PREFIXES.budget}${name}`, sk: 'STATE' }),
+  upstreamDeletion: (id: string) => ({ pk: `${KEY_PREFIXES.deletion}${id}`, sk: 'UPSTREAM' }),
+} as const;
+
+/** The checkpoint of one backfill (`archiver backfill`), by the hash of its options (backfill-checkpoint.ts). */
+export const BACKFILL_KEYS = {
+  checkpoint: (key: string) => ({ pk: `${KEY_PREFIXES.backfill}${key}`, sk: 'CHECKPOINT' }),
+} as const;
 
 /**
  * The webhook replay table: one item per webhook-id seen, keyed by the id itself. `expiresAt` (Unix

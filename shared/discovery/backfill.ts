@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { BackfillCheckpoint, BackfillQuery } from '../contracts/backfill-checkpoint.js';
-import { ArchiverError, EnqueueFailedError, UpstreamHttpError, UpstreamTransportError } from '../platform/errors.js';
+import { isTransientFailure } from '../ingest/failure-decision.js';
+import { ArchiverError, UpstreamHttpError } from '../platform/errors.js';
 import type { ChatSummary } from '../upstream/listing-schemas.js';
 import { pollChat } from './chat-poller.js';
 import { BudgetExhaustedError } from './rate-budget.js';
@@ -165,21 +166,13 @@ async function readChat(chat: ChatSummary, deps: BackfillDeps, signal: AbortSign
   return jobs;
 }
 
-/** Worth another attempt: a 429 or 5xx upstream allows again, a transport failure, no budget yet, the queue refusing jobs. */
-function isTransient(err: unknown): boolean {
-  if (err instanceof UpstreamHttpError) return err.retryable;
-  return (
-    err instanceof UpstreamTransportError || err instanceof BudgetExhaustedError || err instanceof EnqueueFailedError
-  );
-}
-
 /** Retries a step on transient failures, waiting as told (retry-after, the next budget window) or backing off. */
 async function withRetries<T>(deps: BackfillDeps, opts: BackfillOptions, step: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await step();
     } catch (err) {
-      if (opts.signal.aborted || attempt >= opts.maxAttempts || !isTransient(err)) throw err;
+      if (opts.signal.aborted || attempt >= opts.maxAttempts || !isTransientFailure(err)) throw err;
       const told =
         err instanceof UpstreamHttpError || err instanceof BudgetExhaustedError ? err.retryAfterMs : undefined;
       const wait = told ?? Math.min(30_000, 1_000 * 2 ** (attempt - 1));

@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { fileItemKey } from '../contracts/table-keys.js';
 import type { ArchivedFiles } from '../discovery/ports.js';
-import { batchGetItems } from './batch-get.js';
+import { batchGetItems } from './dynamodb-batch-get.js';
 
 /**
  * The index as the Files API poller asks it: which of a listing page's files already have a final

@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
-import { BACKFILL_KEYS } from '../contracts/backfill-checkpoint.js';
+import * as z from 'zod';
+import { BACKFILL_KEYS } from '../contracts/table-keys.js';
 import type { BackfillCheckpoint } from '../contracts/backfill-checkpoint.js';
 import type { BackfillStore } from '../discovery/backfill.js';
 

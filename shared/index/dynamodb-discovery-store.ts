@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
-import { DISCOVERY_KEYS } from '../contracts/discovery-ledger.js';
+import * as z from 'zod';
+import { DISCOVERY_KEYS } from '../contracts/table-keys.js';
 import { InvalidCursorError } from '../platform/errors.js';
 import type { LedgerRecord, PollerSource } from '../contracts/discovery-ledger.js';
 import type { ChatCheckpoint, DiscoveryStore, PollerCheckpoint, PollerLease } from '../discovery/ports.js';
@@ -73,6 +73,13 @@ export class DynamoDbDiscoveryStore implements DiscoveryStore {
         UpdateExpression: 'REMOVE leaseOwner, leaseExpiresAtMs',
       }),
     );
+  }
+
+  /** When the poller's lease ends (ms since the epoch), or undefined when no run holds it; for `archiver status`. */
+  async leaseExpiresAt(source: PollerSource): Promise<number | undefined> {
+    const res = await this.doc.send(new GetCommand({ TableName: this.table, Key: DISCOVERY_KEYS.lease(source) }));
+    const v = res.Item?.['leaseExpiresAtMs'];
+    return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
   }
 
   async getCheckpoint(source: PollerSource): Promise<PollerCheckpoint | undefined> {

@@ -1,14 +1,14 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DISCOVERY_KEYS, POLLER_SOURCES } from '../contracts/discovery-ledger.js';
+import { POLLER_SOURCES } from '../contracts/discovery-ledger.js';
 import type { LedgerRecord } from '../contracts/discovery-ledger.js';
 import { EXPORT_KEYS } from '../contracts/exports.js';
 import type { ExportJob, ExportScope } from '../contracts/exports.js';
 import type { ArchivedRecord, FileRecord } from '../contracts/file-records.js';
-import { FILE_ITEM_SK, fileItemKey } from '../contracts/table-keys.js';
+import { chatPartition, DISCOVERY_KEYS, FILE_ITEM_SK, fileItemKey, KEY_PREFIXES } from '../contracts/table-keys.js';
 import type { ExportJobStore, ScopeReader } from '../export/ports.js';
-import { toRecord } from './file-items.js';
+import { toRecord } from './dynamodb-file-items.js';
 
 /** Export jobs in the index table, one item each (`EXPORT#<id>`, `JOB`); only single-item writes. */
 export class DynamoDbExportJobs implements ExportJobStore {
@@ -124,7 +124,7 @@ export class DynamoDbScopeReader implements ScopeReader {
         new ScanCommand({
           TableName: this.table,
           FilterExpression: 'sk = :file AND begins_with(pk, :prefix)',
-          ExpressionAttributeValues: { ':file': FILE_ITEM_SK, ':prefix': 'FILE#' },
+          ExpressionAttributeValues: { ':file': FILE_ITEM_SK, ':prefix': KEY_PREFIXES.file },
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
@@ -143,7 +143,7 @@ export class DynamoDbScopeReader implements ScopeReader {
         new QueryCommand({
           TableName: this.table,
           KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': `CHAT#${chatId}` },
+          ExpressionAttributeValues: { ':pk': chatPartition(chatId) },
           ProjectionExpression: 'fileId',
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),

@@ -19,10 +19,21 @@ export interface FileCounts {
  * fields. The index has no per-state counter, so this reads the whole table: about one read unit per
  * 4 KB of items, eventually consistent. Meant for an operator's occasional `archiver status`.
  */
-export async function countFiles(
+export class DynamoDbFileCounts {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  count(opts: { segments?: number; signal?: AbortSignal } = {}): Promise<FileCounts> {
+    return countFileItems(this.doc, this.table, opts);
+  }
+}
+
+async function countFileItems(
   doc: DynamoDBDocumentClient,
   table: string,
-  opts: { segments?: number; signal?: AbortSignal } = {},
+  opts: { segments?: number; signal?: AbortSignal },
 ): Promise<FileCounts> {
   const segments = opts.segments ?? 4;
   const counts: FileCounts = { archived: 0, unavailable: {}, failed: {}, failing: {}, pending: 0 };

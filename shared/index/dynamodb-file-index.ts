@@ -1,13 +1,14 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { STATUS_FIELDS } from '../contracts/file-records.js';
 import type { ArchivedRecord, FailedRecord, FileRecord, UnavailableRecord } from '../contracts/file-records.js';
 import { InvalidCursorError } from '../platform/errors.js';
 import type { ChatPage, ClaimResult, FileIndex, FailureNote } from './file-index.js';
 import { chatPartition, fileItemKey, listingSortTime } from '../contracts/table-keys.js';
-import { sortAtOf, toRecord, writeChatListings } from './file-items.js';
+import { sortAtOf, toRecord, withSearchAttributes, writeChatListings } from './dynamodb-file-items.js';
+import { searchAttributesOf } from '../contracts/search-index.js';
 
 /**
  * The file index over DynamoDB (table layout: shared/contracts/table-keys.ts). Every write is a
@@ -28,7 +29,10 @@ export class DynamoDbFileIndex implements FileIndex {
           TableName: this.table,
           Key: fileItemKey(fileId),
           UpdateExpression:
-            'SET #status = if_not_exists(#status, :pending), fileId = :fileId, #source = :source, leaseOwner = :owner, leaseExpiresAtMs = :expires, firstSeenAt = if_not_exists(firstSeenAt, :now) ADD attempts :one',
+            // The search keys a claim knows (shared/contracts/search-index.ts): the status it leaves
+            // (the stored one, else pending), the source, and a first search time; a finished record
+            // rewrites them all.
+            'SET #status = if_not_exists(#status, :pending), fileId = :fileId, #source = :source, leaseOwner = :owner, leaseExpiresAtMs = :expires, firstSeenAt = if_not_exists(firstSeenAt, :now), sStatus = if_not_exists(#status, :pending), sSource = :source, searchAt = if_not_exists(searchAt, :now), sMonth = if_not_exists(sMonth, :month) ADD attempts :one',
           ConditionExpression:
             'attribute_not_exists(pk) OR (#status <> :archived AND (attribute_not_exists(leaseExpiresAtMs) OR leaseExpiresAtMs < :nowMs))',
           ExpressionAttributeNames: { '#status': 'status', '#source': 'source' },
@@ -40,6 +44,7 @@ export class DynamoDbFileIndex implements FileIndex {
             ':owner': owner,
             ':expires': nowMs + leaseMs,
             ':now': new Date(nowMs).toISOString(),
+            ':month': new Date(nowMs).toISOString().slice(0, 7),
             ':nowMs': nowMs,
             ':one': 1,
           },
@@ -189,7 +194,10 @@ export class DynamoDbFileIndex implements FileIndex {
       names[`#r${i}`] = f;
       return `#r${i}`;
     });
-    let update = `SET ${sets.join(', ')} REMOVE ${['leaseOwner', 'leaseExpiresAtMs', ...stale].join(', ')}`;
+    const removes = ['leaseOwner', 'leaseExpiresAtMs', ...stale];
+    // The search keys, in the same write (GSIs follow the item: one conditional update, no transaction).
+    withSearchAttributes(searchAttributesOf(record, sortAt), { sets, removes, names, values });
+    let update = `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`;
     if (chatIds.length > 0) {
       update += ' ADD chatIds :chats';
       values[':chats'] = new Set(chatIds);
@@ -223,7 +231,7 @@ export class DynamoDbFileIndex implements FileIndex {
       new UpdateCommand({
         TableName: this.table,
         Key: fileItemKey(fileId),
-        UpdateExpression: `SET #status = :pending${stale.length > 0 ? ` REMOVE ${stale.map((_, i) => `#r${i}`).join(', ')}` : ''}`,
+        UpdateExpression: `SET #status = :pending, sStatus = :pending REMOVE sSha256, sMd5${stale.map((_, i) => `, #r${i}`).join('')}`,
         ConditionExpression: 'leaseOwner = :owner AND #status = :failed',
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: { ':owner': owner, ':pending': 'pending', ':failed': 'failed' },

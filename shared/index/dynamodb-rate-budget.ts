@@ -1,9 +1,15 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DISCOVERY_KEYS } from '../contracts/discovery-ledger.js';
+import { DISCOVERY_KEYS } from '../contracts/table-keys.js';
 import { FULL_BUDGET, shrunkState, windowLimits } from '../discovery/rate-budget.js';
 import type { BudgetClass, BudgetSizing, BudgetState, RateBudget, TakeResult } from '../discovery/rate-budget.js';
+
+/** A budget's stored use: its 429 state and its latest window (start, grants in all and to pollers). */
+export interface BudgetUseItems {
+  state: BudgetState;
+  lastWindow: { windowStart: number; used: number; pollerUsed: number } | null;
+}
 
 /**
  * A shared request budget in one DynamoDB item per upstream limit: fixed windows (1 s by default),
@@ -83,6 +89,26 @@ export class DynamoDbRateBudget implements RateBudget {
         if (!(err instanceof ConditionalCheckFailedException)) throw err;
       }
     }
+  }
+
+  /**
+   * What the budget's two items hold now, for `archiver status`: the 429 state, and the latest window
+   * anyone drew from (null when none has). The item layout stays in this module.
+   */
+  async readUse(): Promise<BudgetUseItems> {
+    const [windowItem, stateItem] = await Promise.all([
+      this.doc.send(new GetCommand({ TableName: this.table, Key: DISCOVERY_KEYS.budgetWindow(this.name) })),
+      this.doc.send(new GetCommand({ TableName: this.table, Key: DISCOVERY_KEYS.budgetState(this.name) })),
+    ]);
+    const w = windowItem.Item ?? {};
+    const num = (k: string): number | undefined =>
+      typeof w[k] === 'number' && Number.isFinite(w[k]) ? (w[k] as number) : undefined;
+    const windowStart = num('windowStart');
+    return {
+      state: toState(stateItem.Item),
+      lastWindow:
+        windowStart === undefined ? null : { windowStart, used: num('used') ?? 0, pollerUsed: num('pollerUsed') ?? 0 },
+    };
   }
 
   private async state(nowMs: number): Promise<BudgetState> {

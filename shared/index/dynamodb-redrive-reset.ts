@@ -3,7 +3,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { STATUS_FIELDS } from '../contracts/file-records.js';
 import { fileItemKey } from '../contracts/table-keys.js';
-import { sortAtOf, toRecord, writeChatListings } from './file-items.js';
+import { sortAtOf, toRecord, writeChatListings } from './dynamodb-file-items.js';
 
 /**
  * What happened to a file's record when its dead letter was sent back:
@@ -21,7 +21,18 @@ export type RedriveReset = 'reset' | 'final' | 'absent' | 'leased';
  * fields (one conditional write), and a failed file's chat listings show it pending again. Never
  * touches a final record (archived, unavailable), never takes a live lease from a delivery.
  */
-export async function resetForRedrive(
+export class DynamoDbRedriveReset {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  reset(fileId: string, nowMs: number): Promise<RedriveReset> {
+    return resetForRedrive(this.doc, this.table, fileId, nowMs);
+  }
+}
+
+async function resetForRedrive(
   doc: DynamoDBDocumentClient,
   table: string,
   fileId: string,
@@ -35,7 +46,8 @@ export async function resetForRedrive(
       new UpdateCommand({
         TableName: table,
         Key: fileItemKey(fileId),
-        UpdateExpression: `SET #status = :pending, attempts = :zero REMOVE leaseOwner, leaseExpiresAtMs, ${STATUS_FIELDS.map((_, i) => `#r${i}`).join(', ')}`,
+        // sStatus: the status index follows the status (shared/contracts/search-index.ts).
+        UpdateExpression: `SET #status = :pending, sStatus = :pending, attempts = :zero REMOVE leaseOwner, leaseExpiresAtMs, sSha256, sMd5, ${STATUS_FIELDS.map((_, i) => `#r${i}`).join(', ')}`,
         ConditionExpression:
           'attribute_exists(pk) AND (#status = :pending OR #status = :failed) AND (attribute_not_exists(leaseExpiresAtMs) OR leaseExpiresAtMs < :now)',
         ExpressionAttributeNames: names,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { WEBHOOK_REPLAY_TABLE_KEYS } from '../contracts/table-keys.js';
 import type { ReplayClaim, ReplayGuard, StoredOutcome } from '../webhook/ports.js';
 

@@ -1,8 +1,8 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DISCOVERY_KEYS } from '../contracts/discovery-ledger.js';
+import { DISCOVERY_KEYS } from '../contracts/table-keys.js';
 import type { UpstreamDeletionRecord } from '../contracts/discovery-ledger.js';
-import { batchGetItems } from './batch-get.js';
+import { batchGetItems } from './dynamodb-batch-get.js';
 
 export type { UpstreamDeletionRecord };
 
@@ -11,7 +11,7 @@ export type { UpstreamDeletionRecord };
  * beside the file items rather than inside them: a deletion may be seen before the file is archived
  * (or for a chat with many files), and the file item's writes stay the ingest path's alone.
  */
-export class UpstreamDeletionIndex {
+export class DynamoDbUpstreamDeletions {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,

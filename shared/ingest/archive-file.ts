@@ -1,4 +1,4 @@
-import type { ArchiveStore, StoredObject } from '../archive/archive-store.js';
+import type { StoredObject } from '../archive/archive-store.js';
 import {
   contentDisposition,
   encodeRfc5987,
@@ -7,16 +7,10 @@ import {
   toWellFormed,
 } from '../archive/content-disposition.js';
 import type { ExpectedIntegrity } from '../archive/integrity.js';
-import type {
-  ArchivedRecord,
-  FailedRecord,
-  PublishedMd5Mismatch,
-  UnavailableRecord,
-} from '../contracts/file-records.js';
+import type { ArchivedRecord, PublishedMd5Mismatch } from '../contracts/file-records.js';
 import type { FileSource } from '../contracts/ids.js';
 import type { IngestJob } from '../contracts/job.js';
 import { objectKeyFor } from '../contracts/object-keys.js';
-import type { FileIndex } from '../index/file-index.js';
 import {
   ClaimHeldError,
   describeError,
@@ -25,44 +19,11 @@ import {
   UnsizedFileTooLargeError,
   upstreamRequestIdOf,
 } from '../platform/errors.js';
-import type { Log } from '../platform/telemetry.js';
 import { recordedCreatedAt } from '../upstream/file-metadata.js';
 import type { FileMetadata } from '../upstream/file-metadata.js';
-import type { UpstreamClient } from '../upstream/upstream-client.js';
+import type { ArchiveDeps, ArchiveOutcome, Delivery } from './archive-types.js';
 import { recordFinalOutcome, recordIfFinal } from './final-outcome.js';
 import { withInProcessRetries } from './in-process-retry.js';
-
-export interface ArchiveDeps {
-  upstream: UpstreamClient;
-  index: FileIndex;
-  store: ArchiveStore;
-  /** How long a claim protects an archive in progress; longer than one invocation can run. */
-  leaseMs: number;
-  /** In-process attempts for a retryable upstream failure (the first included). */
-  maxAttempts: number;
-  /** The most bytes read of a file whose size upstream did not publish (UNSIZED_MAX_MIB). */
-  maxUnsizedBytes: number;
-  log: Log;
-  now?: () => number;
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
-  random?: () => number;
-}
-
-/** The delivery of the job being archived. */
-export interface Delivery {
-  /** Unique to this delivery: the claim on the file is held in its name. */
-  owner: string;
-  /** Deliveries of the message so far (1 on the first). */
-  receiveCount: number;
-  /** Aborts at the invocation's deadline. */
-  signal: AbortSignal;
-}
-
-export type ArchiveOutcome =
-  | { kind: 'archived'; record: ArchivedRecord; metadataRequested: boolean }
-  | { kind: 'duplicate'; record: ArchivedRecord }
-  | { kind: 'unavailable'; record: UnavailableRecord }
-  | { kind: 'failed'; record: FailedRecord };
 
 /**
  * Archives one file: claims it, learns its metadata (from the job when complete, else upstream),

@@ -2,6 +2,7 @@ import type { FailedReason, UnavailableReason } from '../contracts/file-records.
 import {
   BudgetExhaustedError,
   ClaimHeldError,
+  EnqueueFailedError,
   DeadlineError,
   IntegrityError,
   MalformedJobError,
@@ -62,6 +63,11 @@ export type RecordOutcome = { kind: 'record-outcome' } & FinalOutcome;
 export interface FailureContext {
   /** Deliveries of this message so far (SQS ApproximateReceiveCount; 1 on the first). */
   receiveCount: number;
+  /**
+   * The size the file's metadata published: null when upstream published none, absent when the
+   * metadata was not read. Upstream reports an expired file as a 404 on a file it gave no size for.
+   */
+  publishedSizeBytes?: number | null;
   /** Times this job was deferred (sent back delayed) before this message; 0 when never. */
   deferrals?: number;
 }
@@ -115,9 +121,14 @@ export function decideFailure(err: unknown, ctx: FailureContext & { inProcess?: 
       deferral,
     };
   }
-  // 404 is final: the file was deleted or has expired upstream (the use case tells the two apart).
+  // 404 is final: the file was deleted, or has expired upstream: that is how upstream reports a file
+  // it published no size for.
   if (err instanceof UpstreamHttpError && err.status === 404)
-    return { kind: 'record-outcome', status: 'unavailable', reason: 'not_found' };
+    return {
+      kind: 'record-outcome',
+      status: 'unavailable',
+      reason: ctx.publishedSizeBytes === null ? 'expired' : 'not_found',
+    };
   // `x-should-retry: false` is upstream saying no retry can succeed, whatever the status (429 included).
   if (err instanceof UpstreamHttpError && err.shouldRetry === false)
     return { kind: 'record-outcome', status: 'failed', reason: 'not_retryable' };
@@ -135,6 +146,19 @@ export function decideFailure(err: unknown, ctx: FailureContext & { inProcess?: 
   }
   // Upstream 5xx and transport failures whose attempts are spent, and anything unforeseen (S3, DynamoDB).
   return requeueWithBackoff('transient', ctx.receiveCount);
+}
+
+/**
+ * Worth another attempt, for a caller that retries a step itself (the CLI's backfill): a status
+ * upstream's rules call retryable (a 429 or 5xx), a transport failure, no budget yet, the queue
+ * refusing jobs. The ingest path refines it (isRetryableInProcess: a 429 or a budget wait goes to the
+ * queue instead), so both sides read the same error classes the same way.
+ */
+export function isTransientFailure(err: unknown): boolean {
+  if (err instanceof UpstreamHttpError) return err.retryable;
+  return (
+    err instanceof UpstreamTransportError || err instanceof BudgetExhaustedError || err instanceof EnqueueFailedError
+  );
 }
 
 /**

@@ -3,14 +3,14 @@ import type { FileSource } from '../contracts/ids.js';
 import type { IngestJob } from '../contracts/job.js';
 import { describeForRecord, UpstreamHttpError, upstreamRequestIdOf } from '../platform/errors.js';
 import type { FileMetadata } from '../upstream/file-metadata.js';
-import type { ArchiveDeps, ArchiveOutcome, Delivery } from './archive-file.js';
+import type { ArchiveDeps, ArchiveOutcome, Delivery } from './archive-types.js';
 import { decideFailure } from './failure-decision.js';
 import type { FinalOutcome } from './failure-decision.js';
 
 /**
  * Records a final outcome when the failure decision says so (a 404, `x-should-retry: false`, an
- * unsized file over the cap); rethrows anything else. A 404 for a file upstream published no size for
- * is recorded as `expired`: that is how upstream reports an expired file.
+ * unsized file over the cap); rethrows anything else. Which outcome (`expired` for a 404 on a file
+ * upstream published no size for) is decideFailure's to say (failure-decision.ts).
  */
 export async function recordIfFinal(
   err: unknown,
@@ -20,11 +20,11 @@ export async function recordIfFinal(
   metadata: FileMetadata | null,
   deps: ArchiveDeps,
 ): Promise<ArchiveOutcome> {
-  const decision = decideFailure(err, { receiveCount: delivery.receiveCount });
+  const decision = decideFailure(err, {
+    receiveCount: delivery.receiveCount,
+    ...(metadata ? { publishedSizeBytes: metadata.sizeBytes } : {}),
+  });
   if (decision.kind !== 'record-outcome') throw err;
-  if (decision.status === 'unavailable' && decision.reason === 'not_found' && metadata?.sizeBytes === null) {
-    return recordFinalOutcome(job, source, delivery, { status: 'unavailable', reason: 'expired' }, metadata, err, deps);
-  }
   const { kind: _kind, ...outcome } = decision;
   return recordFinalOutcome(job, source, delivery, outcome, metadata, err, deps);
 }

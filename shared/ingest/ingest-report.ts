@@ -2,7 +2,7 @@ import type { IngestJob } from '../contracts/job.js';
 import { METRIC } from '../contracts/metric-names.js';
 import { describeError, IntegrityError, UpstreamHttpError, upstreamRequestIdOf } from '../platform/errors.js';
 import type { Counters, Log } from '../platform/telemetry.js';
-import type { ArchiveOutcome } from './archive-file.js';
+import type { ArchiveOutcome } from './archive-types.js';
 import type { QueueDecision } from './failure-decision.js';
 
 /** Logs and counts a delivery that ended well: archived, already archived, or recorded as unavailable. */

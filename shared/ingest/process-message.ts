@@ -5,7 +5,7 @@ import type { IngestJob } from '../contracts/job.js';
 import { describeError, MalformedJobError, upstreamRequestIdOf } from '../platform/errors.js';
 import type { Counters, Log } from '../platform/telemetry.js';
 import { archiveFile } from './archive-file.js';
-import type { ArchiveDeps } from './archive-file.js';
+import type { ArchiveDeps } from './archive-types.js';
 import { decideFailure, toQueueActions } from './failure-decision.js';
 import type { QueueActions } from './failure-decision.js';
 import { deadLetteredRecord } from './final-outcome.js';

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DownloadSigner } from '../archive/archive-store.js';
 import { ChatIdSchema, FileIdSchema } from '../contracts/ids.js';
 import { LOOKUP_ROUTES } from '../contracts/lookup-routes.js';
@@ -14,6 +14,10 @@ import { ExportIdSchema, ExportRequestSchema } from '../contracts/exports.js';
 import { readExport, startExport } from '../export/export-requests.js';
 import type { ExportRequests } from '../export/export-requests.js';
 import type { LedgerRecord, PollerSource, UpstreamDeletionRecord } from '../contracts/discovery-ledger.js';
+import { AuditQuerySchema, readTrail, trailEventOf } from './access-trail.js';
+import type { AccessTrail } from './access-trail.js';
+import { SearchQuerySchema, searchFiles } from './search-files.js';
+import type { FileSearchIndex } from './search-files.js';
 
 /** The discovery ledger and upstream deletions as the lookup API reads them (a port). */
 export interface DiscoveryReads {
@@ -31,14 +35,28 @@ export interface LookupDeps {
   index: FileReader;
   discovery: DiscoveryReads;
   downloads: DownloadSigner;
+  search: FileSearchIndex;
+  trail: AccessTrail;
   presignTtlSeconds: number;
   /** Exports (POST /exports, GET /exports/{id}); absent where the deployment has no export worker. */
   exports?: ExportRequests | undefined;
+  /**
+   * The auditor console's origin: every answer names it in Access-Control-Allow-Origin, so the
+   * browser lets the console read it (API Gateway answers the preflight; a proxy integration's
+   * answers carry the headers the function sets).
+   * https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-cors.html
+   */
+  corsOrigin?: string;
   log: Log;
+  /** The clock (a period without an end, the trail's times); the system clock by default. */
+  now?: () => Date;
 }
 
 /** The largest request body read (an export request's scope lists at most 1000 ids of each kind). */
 export const MAX_BODY_BYTES = 256 * 1024;
+
+/** What a route answers, and what it adds to its access trail event (the files it showed). */
+export type RouteResult = APIGatewayProxyResult & { trailNote?: { resultFileIds?: string[] } };
 
 export const DEFAULT_PAGE_SIZE = 25;
 export const MAX_PAGE_SIZE = 100;
@@ -61,10 +79,7 @@ export interface RouteHandler {
   query: z.ZodObject;
   /** The JSON body a POST route reads (validated after the path and query); absent for GETs. */
   body?: z.ZodType;
-  handle(
-    input: { path: never; query: never; body: never; caller: string },
-    deps: LookupDeps,
-  ): Promise<APIGatewayProxyResult>;
+  handle(input: { path: never; query: never; body: never; caller: string }, deps: LookupDeps): Promise<RouteResult>;
 }
 
 /** Ties a handler's input type to its schemas. */
@@ -75,7 +90,7 @@ function defineRoute<P extends z.ZodObject, Q extends z.ZodObject, B extends z.Z
   handle(
     input: { path: z.infer<P>; query: z.infer<Q>; body: z.infer<B>; caller: string },
     deps: LookupDeps,
-  ): Promise<APIGatewayProxyResult>;
+  ): Promise<RouteResult>;
 }): RouteHandler {
   return route as RouteHandler;
 }
@@ -105,6 +120,9 @@ function exportsOf(deps: LookupDeps): ExportRequests {
   if (!deps.exports) throw new RequestRejectedError('not_found', 'Exports are not enabled on this deployment.');
   return deps.exports;
 }
+const DownloadQuery = z.object({
+  redirect: z.enum(['true', 'false'], { error: 'redirect must be true or false' }).optional(),
+});
 const SourcePath = z.object({
   source: z.enum(POLLER_SOURCES, { error: `must be one of ${POLLER_SOURCES.join(', ')}` }),
 });
@@ -118,12 +136,15 @@ export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
       const page = await listChatFiles(deps.index, chatId, limit ?? DEFAULT_PAGE_SIZE, cursor);
       // Deleted upstream: the archived copies stay, and the listing says so.
       const [chatDeletion] = await deps.discovery.getUpstreamDeletions([chatId]);
-      return json(200, {
-        chatId,
-        ...(chatDeletion ? { chatDeletion } : {}),
-        files: page.items,
-        ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
-      });
+      return {
+        ...json(200, {
+          chatId,
+          ...(chatDeletion ? { chatDeletion } : {}),
+          files: page.items,
+          ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+        }),
+        trailNote: { resultFileIds: page.items.map((f) => f.fileId) },
+      };
     },
   }),
   'GET /files/{fileId}': defineRoute({
@@ -138,9 +159,12 @@ export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
   }),
   'GET /files/{fileId}/content': defineRoute({
     path: FilePath,
-    query: NoQuery,
-    async handle({ path: { fileId } }, deps) {
+    query: DownloadQuery,
+    async handle({ path: { fileId }, query: { redirect } }, deps) {
       const url = await presignFileDownload(deps.index, deps.downloads, fileId, deps.presignTtlSeconds);
+      // A browser cannot follow the redirect: the cross-origin hop to S3 would carry a null Origin and
+      // drop the SigV4 headers. The console asks with redirect=false and fetches the URL itself.
+      if (redirect === 'false') return json(200, { url, expiresInSeconds: deps.presignTtlSeconds });
       return { statusCode: 302, headers: { Location: url, 'Cache-Control': 'no-store' }, body: '' };
     },
   }),
@@ -150,6 +174,34 @@ export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
     async handle({ path: { source }, query: { limit, cursor } }, deps) {
       const page = await deps.discovery.listLedger(source, limit ?? DEFAULT_PAGE_SIZE, cursor);
       return json(200, { source, runs: page.runs, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
+    },
+  }),
+  'GET /search/files': defineRoute({
+    path: NoPath,
+    query: SearchQuerySchema,
+    async handle({ query }, deps) {
+      const result = await searchFiles(deps.search, query, clockOf(deps)());
+      deps.log.info('search', {
+        accessPattern: result.accessPattern,
+        readUnits: result.readUnits,
+        found: result.files.length,
+      });
+      return {
+        ...json(200, {
+          accessPattern: result.accessPattern,
+          files: result.files,
+          ...(result.nextCursor ? { nextCursor: result.nextCursor } : {}),
+        }),
+        trailNote: { resultFileIds: result.files.map((f) => f.fileId) },
+      };
+    },
+  }),
+  'GET /audit': defineRoute({
+    path: NoPath,
+    query: AuditQuerySchema,
+    async handle({ query }, deps) {
+      const page = await readTrail(deps.trail, query, clockOf(deps)());
+      return json(200, { events: page.events, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
     },
   }),
   'POST /exports': defineRoute({
@@ -177,37 +229,68 @@ export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
   }),
 };
 
+function clockOf(deps: LookupDeps): () => Date {
+  return deps.now ?? (() => new Date());
+}
+
 const METHODS = [...new Set(LOOKUP_ROUTES.map((r) => r.method))];
 
-/** API Gateway REST (proxy integration) handler for the auditors' lookup API. */
+/**
+ * API Gateway REST (proxy integration) handler for the auditors' lookup API. Every request, whatever
+ * its route and outcome, is recorded in the access trail before it is answered (a route added to the
+ * contract is trailed without code of its own); when the trail cannot be written the answer is a 503,
+ * never an answer nobody can account for.
+ */
 export function createLookupHandler(deps: LookupDeps): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
   return async (event) => {
     const caller = callerOf(event);
-    let result: APIGatewayProxyResult;
+    let result: RouteResult;
+    let errorType: string | undefined;
     try {
       result = await dispatch(event, deps);
     } catch (err) {
       if (err instanceof RequestRejectedError) {
+        errorType = err.kind;
         result = errorResponse(STATUS_OF[err.kind], err.kind, err.message);
       } else {
         deps.log.error('lookup failed', { resource: event.resource, error: describeError(err) });
+        errorType = 'internal_error';
         result = errorResponse(500, 'internal_error', 'The request could not be completed.');
       }
     }
-    // The access trail: who looked at what, and what they were told.
+    const { trailNote, ...response } = result;
+    const key = `${event.httpMethod} ${event.resource}`;
+    const matchedRoute = Object.hasOwn(LOOKUP_HANDLERS, key) ? key : undefined;
+    try {
+      await deps.trail.record(
+        trailEventOf(event, { status: response.statusCode, errorType, matchedRoute }, trailNote, clockOf(deps)()),
+      );
+    } catch (err) {
+      deps.log.error('access trail write failed', { resource: event.resource, error: describeError(err) });
+      return withCors(
+        errorResponse(503, 'trail_unavailable', 'The request could not be recorded in the access trail; try again.'),
+        deps.corsOrigin,
+      );
+    }
     deps.log.info('lookup', {
       caller,
       method: event.httpMethod,
       resource: event.resource,
       path: event.path,
-      status: result.statusCode,
+      status: response.statusCode,
       requestId: event.requestContext?.requestId,
     });
-    return result;
+    return withCors(response, deps.corsOrigin);
   };
 }
 
-async function dispatch(event: APIGatewayProxyEvent, deps: LookupDeps): Promise<APIGatewayProxyResult> {
+/** Names the console's origin on an answer, so the browser lets the console read it. */
+function withCors(response: APIGatewayProxyResult, origin: string | undefined): APIGatewayProxyResult {
+  if (origin === undefined) return response;
+  return { ...response, headers: { ...response.headers, 'Access-Control-Allow-Origin': origin, Vary: 'Origin' } };
+}
+
+async function dispatch(event: APIGatewayProxyEvent, deps: LookupDeps): Promise<RouteResult> {
   if (!(METHODS as string[]).includes(event.httpMethod)) {
     throw new RequestRejectedError('method_not_allowed', `Only ${METHODS.join(', ')} is supported.`);
   }

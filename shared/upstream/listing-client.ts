@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { UpstreamContractError } from '../platform/errors.js';
 import { createUpstreamGet } from './upstream-request.js';
 import type { UpstreamRequestOptions } from './upstream-request.js';

@@ -1,4 +1,4 @@
-import { Agent } from 'undici';
+import { Agent } from './undici-parts.js';
 import { ZodError } from 'zod';
 import { noteUpstreamRequestId, UpstreamContractError } from '../platform/errors.js';
 import type { FileSource } from '../contracts/ids.js';

@@ -1,5 +1,5 @@
-import { request } from 'undici';
 import type { Dispatcher } from 'undici';
+import { request } from './undici-parts.js';
 import { assertUpstreamBaseUrl } from '../contracts/upstream-base-url.js';
 import {
   UpstreamAuthError,
@@ -61,7 +61,7 @@ export function createUpstreamGet(opts: UpstreamRequestOptions): UpstreamGet {
     const started = now();
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(url, { method: 'GET', headers, dispatcher: opts.dispatcher, signal });
+      res = await request(opts.dispatcher, url, { method: 'GET', headers, signal });
     } catch (err) {
       throw toTransportError(err, signal);
     }

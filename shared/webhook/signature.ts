@@ -5,7 +5,7 @@
  * before anything is computed, two active secrets for rotation, and a reason for each refusal.
  */
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ArchiverError } from '../platform/errors.js';
 import type { WebhookSecrets } from './ports.js';
 

@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { ALL_INDEXES } from '../../shared/contracts/search-index.js';
 import { INDEX_TABLE_KEYS } from '../../shared/contracts/table-keys.js';
 import {
   asArray,
@@ -140,11 +141,36 @@ export function describeDataStack({ defaults, custom }: ArchiverSynths): void {
         { AttributeName: partitionKey.name, KeyType: 'HASH' },
         { AttributeName: sortKey.name, KeyType: 'RANGE' },
       ]);
-      expect(table()['AttributeDefinitions']).toEqual([
-        { AttributeName: partitionKey.name, AttributeType: partitionKey.type },
-        { AttributeName: sortKey.name, AttributeType: sortKey.type },
-      ]);
-      expect(table()['GlobalSecondaryIndexes']).toBeUndefined();
+      expect(table()['AttributeDefinitions']).toEqual(
+        expect.arrayContaining([
+          { AttributeName: partitionKey.name, AttributeType: partitionKey.type },
+          { AttributeName: sortKey.name, AttributeType: sortKey.type },
+        ]),
+      );
+    });
+
+    it('has the search and access-trail indexes of shared/contracts/search-index.ts, all attributes projected', () => {
+      const indexes = table()['GlobalSecondaryIndexes'] as {
+        IndexName: string;
+        KeySchema: { AttributeName: string; KeyType: string }[];
+        Projection: { ProjectionType: string };
+      }[];
+      expect(indexes.map((i) => i.IndexName).sort()).toEqual(ALL_INDEXES.map((i) => i.name).sort());
+      for (const contract of ALL_INDEXES) {
+        const index = indexes.find((i) => i.IndexName === contract.name);
+        expect(index?.KeySchema).toEqual([
+          { AttributeName: contract.partitionKey, KeyType: 'HASH' },
+          { AttributeName: contract.sortKey, KeyType: 'RANGE' },
+        ]);
+        expect(index?.Projection).toEqual({ ProjectionType: 'ALL' });
+      }
+      // Every key attribute is a string, and DynamoDB's limit of 20 indexes per table holds.
+      const defined = (table()['AttributeDefinitions'] as { AttributeName: string; AttributeType: string }[]).map(
+        (d) => `${d.AttributeName}:${d.AttributeType}`,
+      );
+      for (const contract of ALL_INDEXES)
+        expect(defined).toEqual(expect.arrayContaining([`${contract.partitionKey}:S`, `${contract.sortKey}:S`]));
+      expect(indexes.length).toBeLessThanOrEqual(20);
     });
 
     it('bills on demand', () => {

@@ -403,7 +403,82 @@ describe('deployed permission checks of the webhook role', () => {
     ]);
   });
 
-  it("only the webhook role and the pollers (their registry's partitions: see the pollers' test) carry a dynamodb:LeadingKeys condition (a new one needs its own test)", () => {
+  it('allow the operator policy what archiver status, dlq and reindex do, and refuse it the trail and deletes', async () => {
+    const allowed = await checkCalls(
+      [
+        call('operator', 'SQS', 'GetQueueAttributes', { QueueUrl: QUEUE }),
+        call('operator', 'SQS', 'GetQueueAttributes', { QueueUrl: DLQ }),
+        call('operator', 'SQS', 'ReceiveMessage', { QueueUrl: DLQ }),
+        call('operator', 'SQS', 'ChangeMessageVisibilityBatch', { QueueUrl: DLQ }),
+        call('operator', 'SQS', 'DeleteMessage', { QueueUrl: DLQ }),
+        call('operator', 'SQS', 'SendMessage', { QueueUrl: QUEUE }),
+        call('operator', 'DynamoDB', 'GetItem', items([FILE])),
+        call('operator', 'DynamoDB', 'UpdateItem', items([FILE])),
+        call('operator', 'DynamoDB', 'Scan', { TableName: 'local-table' }),
+        call('operator', 'DynamoDB', 'GetItem', items(['REINDEX'])),
+        call('operator', 'DynamoDB', 'PutItem', items(['REINDEX'])),
+      ],
+      deployed,
+    );
+    expect(allowed.denials).toEqual([]);
+    const refused = await checkCalls(
+      [
+        call('operator', 'DynamoDB', 'PutItem', items(['TRAIL#2026-03-01'])),
+        call('operator', 'DynamoDB', 'DeleteItem', items([FILE])),
+        call('operator', 'SQS', 'ReceiveMessage', { QueueUrl: QUEUE }),
+        call('auditor', 'DynamoDB', 'Scan', { TableName: 'local-table' }),
+      ],
+      deployed,
+    );
+    expect(refused.denials).toEqual([
+      expect.stringMatching(/operator role is not allowed dynamodb:PutItem on .* of TRAIL#/),
+      expect.stringMatching(/operator role is not allowed dynamodb:DeleteItem on /),
+      expect.stringMatching(/operator role is not allowed sqs:ReceiveMessage on arn:aws:sqs:.*IngestQueue/),
+      expect.stringMatching(/auditor role is not allowed dynamodb:Scan on /),
+      expect.stringMatching(/auditor role is not allowed kms:Decrypt on /),
+    ]);
+  });
+
+  it('let the lookup role append to the access trail and nothing more: PutItem on TRAIL# partitions only, never an update or a delete', async () => {
+    const trail = 'TRAIL#2026-03-01';
+    const allowed = await checkCalls([call('lookup', 'DynamoDB', 'PutItem', items([trail]))], deployed);
+    expect(allowed.denials).toEqual([]);
+    const refused = await checkCalls(
+      [
+        call('lookup', 'DynamoDB', 'PutItem', items([FILE])),
+        call('lookup', 'DynamoDB', 'UpdateItem', items([trail])),
+        call('lookup', 'DynamoDB', 'DeleteItem', items([trail])),
+        call('lookup', 'DynamoDB', 'BatchWriteItem', { ...items([trail]), Tables: ['local-table'] }),
+      ],
+      deployed,
+    );
+    expect(refused.denials).toEqual([
+      expect.stringMatching(/lookup role is not allowed dynamodb:PutItem on .* of FILE#file_1/),
+      expect.stringMatching(/lookup role is not allowed dynamodb:UpdateItem on .* of TRAIL#/),
+      expect.stringMatching(/lookup role is not allowed dynamodb:DeleteItem on .* of TRAIL#/),
+      expect.stringMatching(/lookup role is not allowed dynamodb:BatchWriteItem on .* of TRAIL#/),
+    ]);
+  });
+
+  it('let no role or person holding a policy of the app update or delete an access trail event', async () => {
+    const trail = 'TRAIL#2026-03-01';
+    const principals = Object.keys(deployed.principals) as PrincipalName[];
+    const result = await checkCalls(
+      principals.flatMap((p) => [
+        call(p, 'DynamoDB', 'UpdateItem', items([trail])),
+        call(p, 'DynamoDB', 'DeleteItem', items([trail])),
+      ]),
+      deployed,
+    );
+    // Every one of these calls is refused: two denials per principal. The writers of file items and the
+    // operator hold UpdateItem on the table, and an explicit Deny on TRAIL# partitions (denyTrailWrites).
+    expect(result.used.filter((u) => u.action.startsWith('dynamodb:'))).toEqual([]);
+    expect(result.denials.filter((d) => /not allowed dynamodb:(UpdateItem|DeleteItem) /.test(d))).toHaveLength(
+      principals.length * 2,
+    );
+  });
+
+  it("only these carry a dynamodb:LeadingKeys condition: the webhook role, the pollers (their registry's partitions: see the pollers' test) and the lookup role (grants), and the trail Deny of the other writers (a new one needs its own test)", () => {
     const conditioned = Object.entries(deployed.principals)
       .filter(([, p]) =>
         p.policies.some(({ policy }) =>
@@ -411,6 +486,10 @@ describe('deployed permission checks of the webhook role', () => {
         ),
       )
       .map(([name]) => name);
-    expect(conditioned).toEqual(['webhook', ...POLLER_SOURCES.map(pollerPrincipal)]);
+    // The lookup role's trail grant, the webhook's budget items, the pollers' registry partitions; and
+    // the Deny on the trail's partitions of the other writers of the index table (tested above).
+    expect(conditioned.sort()).toEqual(
+      ['ingest', 'lookup', 'webhook', ...POLLER_SOURCES.map(pollerPrincipal), 'operator'].sort(),
+    );
   });
 });

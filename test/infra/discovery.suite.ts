@@ -71,6 +71,18 @@ export function describeDiscovery({ defaults, custom }: ArchiverSynths): void {
       });
     });
 
+    it("are invoked without Lambda's own asynchronous retries (the rule's retry policy does not cover them)", () => {
+      const configs = Object.values(resourcesOf(t, 'AWS::Lambda::EventInvokeConfig'));
+      for (const source of SOURCES) {
+        const id = logicalIdOf(defaults.service.discovery.functions[source].function);
+        const config = configs.filter(
+          (c) => JSON.stringify(c.Properties['FunctionName']) === JSON.stringify({ Ref: id }),
+        );
+        expect(config, source).toHaveLength(1);
+        expect(config[0]?.Properties, source).toMatchObject({ MaximumRetryAttempts: 0, Qualifier: '$LATEST' });
+      }
+    });
+
     it('are scheduled by configuration (1, 1 and 15 minutes by default), without retries of a missed run', () => {
       const rules = (app: typeof defaults) => Object.values(resourcesOf(app.serviceTemplate, 'AWS::Events::Rule'));
       const scheduleOf = (app: typeof defaults, source: (typeof SOURCES)[number]) => {
@@ -164,7 +176,8 @@ export function describeDiscovery({ defaults, custom }: ArchiverSynths): void {
       const a = alarm('BudgetExhausted');
       expect(a).toMatchObject({ EvaluationPeriods: 3, ComparisonOperator: 'GreaterThanThreshold', Threshold: 0 });
       const metrics = JSON.stringify(a['Metrics']);
-      for (const service of ['archiver-ingest', ...Object.values(DISCOVERY_SERVICE_NAMES)])
+      // Every caller of the shared budget: ingest, the pollers, and the webhook's chat fan-out.
+      for (const service of ['archiver-ingest', 'archiver-webhook', ...Object.values(DISCOVERY_SERVICE_NAMES)])
         expect(metrics).toContain(`"Value":"${service}"`);
       expect(metrics).toContain(`"MetricName":"${DISCOVERY_METRIC.budgetExhausted}"`);
     });

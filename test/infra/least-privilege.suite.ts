@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { POLLER_SOURCES, type PollerSource } from '../../shared/contracts/discovery-ledger.js';
 import { LOOKUP_ROUTES, type LookupRole } from '../../shared/contracts/lookup-routes.js';
+import { ALL_INDEXES } from '../../shared/contracts/search-index.js';
 import {
   asArray,
   logicalIdOf,
@@ -81,6 +82,11 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       for (const [id, label] of Object.entries(LOCAL_RESOURCES))
         if (text === json({ 'Fn::GetAtt': [id, 'Arn'] })) return label;
       if (text === archiveBucketArn) return 'archive bucket';
+      const indexArn =
+        /^\{"Fn::Join":\["",\[\{"Fn::GetStackOutput":\{.*"OutputName":"([A-Za-z0-9]+)"\}\},"\/index\/([a-z0-9-]+)"\]\]\}$/.exec(
+          text,
+        );
+      if (indexArn?.[1]?.includes(logicalIdOf(data.index.table))) return `index ${indexArn[2]}`;
       if (
         text ===
         partitionJoin(':s3:::claude-file-archiver-dev-', { Ref: 'AWS::AccountId' }, '-', { Ref: 'AWS::Region' }, '/*')
@@ -179,6 +185,11 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       (r) => `lookup API /v1/${r.method}${r.resource.replace(/\{[^}]+\}/g, '*')} execute-api:Invoke`,
     );
 
+  /** The explicit Deny on the access trail's partitions every other writer of the index table carries. */
+  const NO_TRAIL_WRITES = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'].map(
+    (a) => `Deny index table dynamodb:${a} if {"ForAnyValue:StringLike":{"dynamodb:LeadingKeys":["TRAIL#*"]}}`,
+  );
+
   const LOGS_AND_TRACES = (fn: 'ingest' | 'lookup' | 'webhook' | PollerSource) => [
     `${fn} log group logs:CreateLogStream`,
     `${fn} log group logs:PutLogEvents`,
@@ -203,6 +214,7 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       'index table dynamodb:GetItem',
       'index table dynamodb:PutItem',
       'index table dynamodb:UpdateItem',
+      ...NO_TRAIL_WRITES,
       // The event source mapping polls with these; the core hands a message back (visibility) or
       // defers a job by sending a delayed copy to the same queue.
       'ingest queue sqs:ReceiveMessage',
@@ -227,6 +239,10 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       'index table dynamodb:BatchGetItem',
       // A chat's files; the discovery ledger.
       'index table dynamodb:Query',
+      // Search and the access trail: each index by name.
+      ...ALL_INDEXES.map((i) => `index ${i.name} dynamodb:Query`),
+      // The access trail: create events on TRAIL# partitions, nothing else.
+      'index table dynamodb:PutItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["TRAIL#*"]}}',
     ],
     'webhook role': [
       ...LOGS_AND_TRACES('webhook'),
@@ -282,6 +298,7 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       'index table dynamodb:PutItem',
       'index table dynamodb:UpdateItem',
       'index table dynamodb:Scan',
+      ...NO_TRAIL_WRITES,
       'archive key kms:Decrypt',
       'ingest queue sqs:GetQueueAttributes',
       'ingest queue sqs:SendMessage',

@@ -13,6 +13,7 @@ import { POLLER_SOURCES } from '../../shared/contracts/discovery-sources.js';
 import { LOOKUP_ROUTES, LOOKUP_STAGE } from '../../infra/constructs/lookup-rest-api.js';
 import type { LookupRole } from '../../shared/contracts/lookup-routes.js';
 import { SMOKE_STACK_OUTPUTS, stackNamesOf } from '../../smoke/smoke-target.js';
+import { DATA_STACK_OUTPUTS, SERVICE_STACK_OUTPUTS } from '../../shared/contracts/stack-outputs.js';
 import {
   asArray,
   logicalIdOf,
@@ -235,8 +236,6 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       const parent = r.Properties['ParentId'];
       return `${parent.Ref ? pathOf(parent.Ref) : ''}/${r.Properties['PathPart']}`;
     };
-    const pathOfMethod = (m: { Properties: Record<string, { Ref: string }> }): string =>
-      pathOf(m.Properties['ResourceId']?.Ref ?? '');
     const methods = () =>
       Object.values(resourcesOf(t, 'AWS::ApiGateway::Method')).filter(
         (m) => m.Properties['RestApiId']?.Ref === lookupApiId(),
@@ -267,12 +266,12 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
         const validator = validators[m.Properties['RequestValidatorId'].Ref];
         expect(validator?.Properties['ValidateRequestParameters']).toBe(true);
         const required = Object.entries(m.Properties['RequestParameters'] ?? {}).filter(([, req]) => req === true);
-        // Every path parameter of the route is required (POST /exports has none: its body is validated by the function).
-        const route = LOOKUP_ROUTES.find(
-          (r) => r.method === m.Properties['HttpMethod'] && r.resource === pathOfMethod(m),
-        );
-        expect(required.length).toBe([...(route?.resource ?? '').matchAll(/\{/g)].length);
+        // Every path parameter is required (a route without one, like /search/files, requires none).
         for (const [name] of required) expect(name).toMatch(/^method\.request\.path\./);
+        const pathParams = Object.keys(m.Properties['RequestParameters'] ?? {}).filter((n) =>
+          n.startsWith('method.request.path.'),
+        );
+        expect(required.map(([n]) => n).sort()).toEqual(pathParams.sort());
       }
     });
 
@@ -295,6 +294,30 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
           DataTraceEnabled: false,
         }),
       ]);
+    });
+
+    it('has its execution log group, and the webhook API’s, created by the stack with the configured retention', () => {
+      // API Gateway would otherwise create API-Gateway-Execution-Logs_<api id>/<stage> itself, without a retention.
+      for (const [app, days] of [
+        [defaults, 365],
+        [custom, 731],
+      ] as const) {
+        const template = app.serviceTemplate;
+        for (const api of [app.service.lookupApi, app.service.webhook.api]) {
+          const groupId = logicalIdOf(api.executionLogGroup);
+          const group = resourcesOf(template, 'AWS::Logs::LogGroup')[groupId];
+          expect(group?.Properties).toMatchObject({
+            LogGroupName: {
+              'Fn::Join': ['', ['API-Gateway-Execution-Logs_', { Ref: logicalIdOf(api.api) }, '/v1']],
+            },
+            RetentionInDays: days,
+          });
+          expect(group?.DeletionPolicy).toBe('Retain');
+          const stage = resourcesOf(template, 'AWS::ApiGateway::Stage')[logicalIdOf(api.api.deploymentStage)];
+          expect(stage?.Properties['StageName']).toBe('v1');
+          expect(stage?.DependsOn).toContain(groupId);
+        }
+      }
     });
 
     it('lets the lookup function be invoked only by these methods of this stage (no test-invoke)', () => {
@@ -457,20 +480,38 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       });
     });
 
-    it('fire on more than 10 refused webhook signatures in 5 minutes, the function’s WebhookRequests outcome=unauthorized', () => {
-      expect(WEBHOOK_OUTCOMES).toContain('unauthorized');
+    it('fire on more than 10 webhook 401s in 5 minutes, API Gateway’s own (missing headers) included', () => {
       expect(alarm('WebhookSignatureRefusals')).toMatchObject({
         Namespace: METRICS_NAMESPACE,
-        MetricName: METRIC.webhookRequests,
-        // Powertools' single metric: the service dimension plus the outcome.
-        Dimensions: [
-          { Name: 'outcome', Value: 'unauthorized' },
-          { Name: 'service', Value: SERVICE_NAMES.webhook },
-        ],
+        MetricName: METRIC.webhookUnauthorizedAnswers,
         Statistic: 'Sum',
         Period: 300,
         Threshold: 10,
         ComparisonOperator: 'GreaterThanThreshold',
+      });
+      // The metric counts the 401s in the stage's access log, which records every answer: the
+      // function's and the gateway's (a request without the webhook headers never reaches the function).
+      const filters = Object.values(resourcesOf(t, 'AWS::Logs::MetricFilter'));
+      expect(filters).toHaveLength(1);
+      expect(filters[0]?.Properties).toEqual({
+        LogGroupName: { Ref: logicalIdOf(defaults.service.webhook.api.accessLogGroup) },
+        FilterPattern: '{ $.status = "401" }',
+        MetricTransformations: [
+          {
+            MetricNamespace: METRICS_NAMESPACE,
+            MetricName: METRIC.webhookUnauthorizedAnswers,
+            MetricValue: '1',
+            DefaultValue: 0,
+          },
+        ],
+      });
+      const stage = onlyResource(t, 'AWS::ApiGateway::Stage', 'WebhookApiDeploymentStage').Properties;
+      expect(JSON.stringify(stage['AccessLogSetting'])).toContain('\\"status\\":\\"$context.status\\"');
+      // The gateway's answer to missing headers is a 401, so the filter counts it.
+      t.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'BAD_REQUEST_PARAMETERS',
+        StatusCode: '401',
+        RestApiId: { Ref: logicalIdOf(defaults.service.webhook.api.api) },
       });
     });
 
@@ -503,15 +544,48 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       });
     });
 
-    it('can be published by CloudWatch: the topic key lets cloudwatch.amazonaws.com use it', () => {
+    it('can be published by this stack’s alarms only: the topic policy and the topic key admit CloudWatch for them', () => {
+      // What each statement allows is proven with the policy simulator in alarm-delivery.test.ts.
+      const fromThisStacksAlarms = {
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        ArnLike: {
+          'aws:SourceArn': {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':cloudwatch:',
+                { Ref: 'AWS::Region' },
+                ':',
+                { Ref: 'AWS::AccountId' },
+                ':alarm:claude-file-archiver-dev-*',
+              ],
+            ],
+          },
+        },
+      };
       const key = onlyResource(t, 'AWS::KMS::Key', 'MonitoringAlarmTopicKey').Properties;
-      expect(statementsOf(key['KeyPolicy'])).toContainEqual(
-        expect.objectContaining({
-          Effect: 'Allow',
-          Principal: { Service: 'cloudwatch.amazonaws.com' },
-          Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        }),
-      );
+      expect(statementsOf(key['KeyPolicy'])).toContainEqual({
+        Sid: 'AllowThisStacksAlarmsToUseTheKey',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: '*',
+        Condition: fromThisStacksAlarms,
+      });
+      const policy = onlyResource(t, 'AWS::SNS::TopicPolicy', 'MonitoringAlarmTopicPolicy').Properties;
+      expect(statementsOf(policy['PolicyDocument'])).toContainEqual({
+        Sid: 'AllowThisStacksAlarmsToPublish',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: logicalIdOf(defaults.service.monitoring.topic) },
+        Condition: fromThisStacksAlarms,
+      });
+      // Every alarm of the app carries the prefix the condition matches.
+      for (const a of Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm')))
+        expect(String(a.Properties['AlarmName'])).toMatch(/^claude-file-archiver-dev-/);
     });
   });
 
@@ -578,6 +652,22 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
         SMOKE_STACK_OUTPUTS.data,
       ]);
       expect(Object.keys(t.findOutputs(SMOKE_STACK_OUTPUTS.service))).toEqual([SMOKE_STACK_OUTPUTS.service]);
+    });
+
+    it('exposes every output the archiver CLI reads (shared/contracts/stack-outputs.ts)', () => {
+      for (const synth of [defaults, custom]) {
+        const data = Object.keys(synth.dataTemplate.toJSON()['Outputs'] ?? {});
+        const service = Object.keys(synth.serviceTemplate.toJSON()['Outputs'] ?? {});
+        expect(data).toEqual(expect.arrayContaining(Object.values(DATA_STACK_OUTPUTS)));
+        expect(service).toEqual(expect.arrayContaining(Object.values(SERVICE_STACK_OUTPUTS)));
+      }
+    });
+
+    it("outputs the deployment's own upstream base URL, where the CLI may send the Compliance key", () => {
+      const value = (synth: typeof defaults) =>
+        synth.serviceTemplate.toJSON()['Outputs'][SERVICE_STACK_OUTPUTS.upstreamBaseUrl]['Value'];
+      expect(value(defaults)).toBe('https://api.anthropic.com');
+      expect(value(custom)).toBe('https://upstream.example.com');
     });
   });
 }

@@ -366,6 +366,17 @@ export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
       expect(table['PointInTimeRecoverySpecification']).toEqual({ PointInTimeRecoveryEnabled: true });
     });
 
+    it('every stateful table, the replay table included, refuses DeleteTable (deletion protection)', () => {
+      for (const synth of [defaults, custom]) {
+        const tables = Object.entries(synth.dataTemplate.findResources('AWS::DynamoDB::Table'));
+        expect(tables.length).toBeGreaterThanOrEqual(2);
+        for (const [id, table] of tables)
+          expect((table as { Properties: Record<string, unknown> }).Properties['DeletionProtectionEnabled'], id).toBe(
+            true,
+          );
+      }
+    });
+
     it('the stacks output the webhook URL and the secret’s ARN for operators', () => {
       expect(Object.keys(defaults.serviceTemplate.toJSON()['Outputs'])).toContain('WebhookUrl');
       expect(Object.keys(defaults.dataTemplate.toJSON()['Outputs'])).toEqual(

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DISCOVERY_KEYS } from '../../shared/contracts/discovery-ledger.js';
+import { DISCOVERY_KEYS } from '../../shared/contracts/table-keys.js';
 import type { UpstreamFile } from '../../local/upstream/catalogue.js';
 import { CLI_ENTRY, createCliStack, runCli } from '../support/cli-stack.js';
 import type { CliStack } from '../support/cli-stack.js';

@@ -21,13 +21,20 @@ const notes = uploadedFileFactory({ chatIds: [chatId], filename: 'notes.md', con
 const single = generatedFileFactory({ filename: 'single.txt', content: Buffer.from('archived by id\n') });
 // Upstream lists it in no chat of this test: only `--chat` can put one on its record.
 const found = generatedFileFactory({ filename: 'found.txt', content: Buffer.from('found in a chat export\n') });
+// A second chat: one file upstream refuses for good (a failed record), one whose name carries an OSC
+// title sequence, a C1 CSI, a carriage return and a right-to-left override.
+const otherChatId = 'claude_chat_01CliLookupOtherChat';
+const broken = generatedFileFactory({ chatId: otherChatId, filename: 'gone.txt' });
+const HOSTILE_NAME = 'evil\u001b]0;owned\u0007\u009b31m\rfake\u202etxt.exe';
+const hostile = generatedFileFactory({ chatId: otherChatId, filename: HOSTILE_NAME, content: Buffer.from('x\n') });
+const RAW_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 let stack: CliStack;
 let workDir: string;
 
 beforeAll(async () => {
-  stack = await createCliStack({ files: [report, notes, single, found] });
+  stack = await createCliStack({ files: [report, notes, single, found, broken, hostile] });
   workDir = await mkdtemp(join(tmpdir(), 'archiver-cli-work-'));
 });
 
@@ -125,6 +132,46 @@ describe('archiver lookup', () => {
     expect(bad.code).toBe(2);
     const both = await stack.run(['lookup', '--file', report.id, '--chat', chatId]);
     expect(both.code).toBe(2);
+  });
+});
+
+describe('archiver lookup of a failed file and of a hostile name', () => {
+  it('prints a failed file, and a chat holding one, with its reason (exit 0, not "unexpected shape")', async () => {
+    // Upstream says no retry can succeed. The chat's jobs carry its files' metadata: only content is asked.
+    stack.upstream.injectFault(broken.id, 'content', { status: 403, shouldRetry: false });
+    const sent = await stack.run(['enqueue', otherChatId]);
+    expect(sent.code).toBe(0);
+    expect((await stack.waitForFinal(broken.id)).status).toBe('failed');
+    await stack.waitForFinal(hostile.id);
+    const one = await stack.run(['lookup', '--file', broken.id]);
+    expect(one.stderr).toBe('');
+    expect(one.code).toBe(0);
+    expect(one.stdout).toMatch(/^status +failed$/m);
+    expect(one.stdout).toMatch(/^reason +not_retryable$/m);
+    const json = await stack.run(['lookup', '--file', broken.id, '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ fileId: broken.id, status: 'failed', reason: 'not_retryable' });
+    const chat = await stack.run(['lookup', '--chat', otherChatId]);
+    expect(chat.stderr).toBe('');
+    expect(chat.code).toBe(0);
+    expect(chat.stdout).toMatch(new RegExp(`${broken.id} +│ failed +│ gone\\.txt .*not_retryable`));
+  });
+
+  it('never writes a control character of a file name to the terminal, in tables, records or JSON', async () => {
+    await stack.waitForFinal(hostile.id);
+    for (const argv of [
+      ['lookup', '--file', hostile.id],
+      ['lookup', '--chat', otherChatId],
+    ]) {
+      const res = await stack.run(argv);
+      expect(res.code, argv.join(' ')).toBe(0);
+      expect(res.stdout, argv.join(' ')).not.toMatch(RAW_CONTROLS);
+      // Escaped visibly, not dropped: the auditor sees that the name holds them.
+      expect(res.stdout).toContain('evil\\u001b]0;owned\\u0007\\u009b31m\\u000dfake\\u202etxt.exe');
+    }
+    const json = await stack.run(['lookup', '--file', hostile.id, '--json']);
+    expect(json.stdout).not.toMatch(RAW_CONTROLS);
+    // The escapes are JSON's own: the name decodes back exactly.
+    expect((JSON.parse(json.stdout) as { filename: string }).filename).toBe(HOSTILE_NAME);
   });
 });
 

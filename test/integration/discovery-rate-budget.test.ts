@@ -153,3 +153,23 @@ describe('shared rate budget on dynalite', () => {
     }
   });
 });
+
+describe("the budget's stored use, as `archiver status` reads it", () => {
+  it('readUse returns the latest window (grants in all and to pollers) and the 429 state', async () => {
+    const name = uniqueName('use');
+    const budget = new DynamoDbRateBudget(doc, table, name, sizing);
+    expect(await budget.readUse()).toEqual({
+      state: { factor: 1, shrunkAtMs: 0, pausedUntilMs: 0 },
+      lastWindow: null,
+    });
+    const now = Date.now();
+    const first = await budget.tryTake('poller', now);
+    await budget.tryTake('worker', now);
+    await budget.shrink(2_000, now);
+    const use = await budget.readUse();
+    expect(use.lastWindow).toEqual({ windowStart: first.windowStart, used: 2, pollerUsed: 1 });
+    expect(use.state.factor).toBeLessThan(1);
+    expect(use.state.shrunkAtMs).toBe(now);
+    expect(use.state.pausedUntilMs).toBe(now + 2_000);
+  });
+});

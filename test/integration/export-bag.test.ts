@@ -15,7 +15,7 @@ import { runExport } from '../../shared/export/export-run.js';
 import type { ExportDeps, ExportSettings } from '../../shared/export/export-run.js';
 import type { ExportStorage } from '../../shared/export/ports.js';
 import { DynamoDbExportJobs, DynamoDbScopeReader, discoveryRunsFor } from '../../shared/index/dynamodb-export-jobs.js';
-import { UpstreamDeletionIndex } from '../../shared/index/dynamodb-upstream-deletions.js';
+import { DynamoDbUpstreamDeletions } from '../../shared/index/dynamodb-upstream-deletions.js';
 import type { Log } from '../../shared/platform/telemetry.js';
 import { checkBag, downloadObject, putRecord, seedArchived } from '../support/export-fixture.js';
 import type { SeedFile } from '../support/export-fixture.js';
@@ -64,7 +64,7 @@ const settings: ExportSettings = {
 };
 
 function deps(storage: ExportStorage = new S3ExportStorage(aws.s3, exportsBucket)): ExportDeps {
-  const deletions = new UpstreamDeletionIndex(aws.ddb, table);
+  const deletions = new DynamoDbUpstreamDeletions(aws.ddb, table);
   return {
     jobs: new DynamoDbExportJobs(aws.ddb, table),
     scope: new DynamoDbScopeReader(aws.ddb, table),

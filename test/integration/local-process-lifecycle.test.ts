@@ -1,5 +1,9 @@
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -88,4 +92,49 @@ describe.concurrent('local stack process lifecycle', () => {
     expect(run.stderr).toContain('SIGINT again: exiting now');
     expect(run.code).toBe(130);
   });
+});
+
+/**
+ * Ctrl-C (or `kill -TERM -- -PID`) signals the whole foreground process group, not one process. The
+ * S3 server runs as a child of the local stack; it must stay up while the stack drains its running
+ * jobs, and stop only when the stack stops it. The stand-in parent is spawned as the leader of its
+ * own group, as a shell starts a foreground job, and the signal goes to the group.
+ */
+describe.concurrent('the S3 server child and a signal to the process group', () => {
+  const parentScript = fileURLToPath(new URL('../support/s3rver-parent-process.ts', import.meta.url));
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`outlives the parent's drain when ${signal} reaches the whole group, then stops with it`, async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'archiver-s3rver-group-'));
+      const parent = spawn(process.execPath, ['--import', tsx, parentScript, dir, '--drain'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        detached: true,
+      });
+      const killer = setTimeout(() => parent.kill('SIGKILL'), 20_000);
+      try {
+        const lines = createInterface({ input: parent.stdout });
+        const exited = new Promise<number | null>((resolve) => parent.once('exit', (code) => resolve(code)));
+        const iterator = lines[Symbol.asyncIterator]();
+        const first = JSON.parse(String((await iterator.next()).value)) as { pid: number; port: number };
+        process.kill(-(parent.pid ?? 0), signal);
+        const second = JSON.parse(String((await iterator.next()).value)) as { duringDrain: string };
+        expect(second.duringDrain).toBe('open');
+        expect(await exited).toBe(0);
+        // Stopped by its parent after the drain: nothing left running.
+        let alive = true;
+        for (let i = 0; i < 100 && alive; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          try {
+            process.kill(first.pid, 0);
+          } catch {
+            alive = false;
+          }
+        }
+        expect(alive).toBe(false);
+      } finally {
+        clearTimeout(killer);
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });

@@ -178,3 +178,46 @@ describe('local stack crash and restart', () => {
     await expect(stat(join(dataDir, 'stack.json'))).rejects.toThrow();
   });
 });
+
+describe('local stack stopped by a signal to its process group', () => {
+  it('drains the running jobs with S3 still up when SIGTERM reaches every process of the group', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'archiver-group-stop-'));
+    const upstream = await startTestUpstream();
+    cleanup.push(
+      () => upstream.close(),
+      () => rm(dataDir, { recursive: true, force: true }),
+    );
+    // Each download stalls long enough for the signal to arrive while it runs.
+    const files = Array.from({ length: 3 }, (_, i) =>
+      generatedFileFactory({ filename: `group-${i}.txt`, content: Buffer.from(`group stop ${i}\n`) }),
+    );
+    for (const f of files) {
+      await upstream.addFile(f);
+      upstream.injectFault(f.id, 'content', { kind: 'stall', ms: 1_500 });
+    }
+    const env = { ANTHROPIC_API_KEY: TEST_UPSTREAM_API_KEY, ANTHROPIC_BASE_URL: upstream.url };
+    const stack = await startLocalStackProcess({ dataDir, env, ownGroup: true });
+    running.push(stack);
+    const sqs = createSqsClient({ endpoint: stack.info.sqs.endpoint });
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: stack.info.sqs.queueUrl,
+        Entries: files.map((f, j) => ({
+          Id: String(j),
+          MessageBody: serializeJob({ fileId: f.id, chatId: f.chatId }),
+        })),
+      }),
+    );
+    sqs.destroy();
+    const by = Date.now() + 30_000;
+    while (!upstream.requests.some((r) => r.endpoint === 'content') && Date.now() < by)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(upstream.requests.some((r) => r.endpoint === 'content')).toBe(true);
+
+    const code = await stack.stopGroup('SIGTERM');
+    expect(stack.output()).not.toMatch(/S3 server exited unexpectedly|ECONNREFUSED/);
+    expect(code).toBe(0);
+    // The jobs that were running when the signal came finished: archived, not failed mid-way.
+    expect(stack.output()).toMatch(/INFO {2}\[ingest\] archived /);
+  });
+});

@@ -288,3 +288,79 @@ describe('local lookup server: fuzzed requests', () => {
     expect(errors).toEqual([]);
   });
 });
+
+// The search and audit routes' query parameters: each one given values that stress its validation
+// (wrong shapes, huge, unicode, control characters, repeated, every supported and unsupported
+// combination); every answer is below 500 with a JSON error on refusal, and the server keeps serving.
+const SEARCH_PARAMS = [
+  'creator',
+  'chat',
+  'project',
+  'filename',
+  'sha256',
+  'md5',
+  'status',
+  'source',
+  'from',
+  'to',
+  'order',
+  'limit',
+  'cursor',
+];
+const AUDIT_PARAMS = ['from', 'to', 'principal', 'fileId', 'limit', 'cursor'];
+const paramValue = fc.oneof(
+  fc.constantFrom(
+    'user_01Fuzz',
+    'a@b.c',
+    'ALICE@EXAMPLE.COM',
+    'claude_chat_01Fuzz',
+    'claude_proj_01Fuzz',
+    file.id,
+    'a'.repeat(64),
+    'A'.repeat(32),
+    'archived',
+    'failed',
+    'generated',
+    'files_api',
+    '2025-01-01',
+    '2025-02-30',
+    '2025-01-01T00:00:00Z',
+    '2025-01-01T00:00:00+05:30',
+    '9999-12-31',
+    '0000-01-01',
+    'newest',
+    'oldest',
+    '0',
+    '100',
+    '101',
+    '-1',
+    'eyJmIjoiYWFhYWFhYWFhYWFhYWFhYSJ9',
+    'arn:aws:iam::111122223333:user/x',
+    '',
+    'x'.repeat(3000),
+  ),
+  fc.string({ maxLength: 40 }),
+  fc.string({ unit: 'binary', maxLength: 20 }),
+  fc.string({ unit: piece, maxLength: 8 }),
+);
+
+describe('local lookup server: the search and audit parameters', () => {
+  it.each([
+    ['/search/files', SEARCH_PARAMS],
+    ['/audit', AUDIT_PARAMS],
+  ])('%s answers any combination of its parameters below 500, and keeps serving', async (route, params) => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.constantFrom(...params), paramValue), { minLength: 0, maxLength: 5 }),
+        async (pairs) => {
+          const query = pairs.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+          const res = await sendRawHttp(port, rawRequest('GET', `${route}?${query}`));
+          expectWellFormedAnswer('GET', res, `GET ${route}?${query}`);
+        },
+      ),
+      { numRuns: 150 },
+    );
+    await expectStillServing();
+    expect(errors).toEqual([]);
+  });
+});

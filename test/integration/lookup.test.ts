@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLookupHandler } from '../../shared/lookup/lookup-http.js';
+import { DynamoDbAccessTrail } from '../../shared/index/dynamodb-access-trail.js';
+import { DynamoDbFileSearch } from '../../shared/index/dynamodb-file-search.js';
 import { LOCAL_CALLER_HEADER, startLookupServer } from '../../local/lookup-server.js';
 import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
 import { S3DownloadSigner } from '../../shared/archive/s3-archive-store.js';
@@ -179,6 +181,8 @@ describe('GET /files/{fileId}/content', () => {
       index: new DynamoDbFileIndex(stack.aws.ddb, stack.table),
       discovery: noDiscovery,
       downloads: new S3DownloadSigner(stack.aws.s3rver),
+      search: new DynamoDbFileSearch(stack.aws.ddb, stack.table),
+      trail: new DynamoDbAccessTrail(stack.aws.ddb, stack.table),
       presignTtlSeconds: 1,
       log: captureLog,
     });
@@ -207,6 +211,8 @@ describe('errors and the access trail', () => {
       index: new DynamoDbFileIndex(stack.aws.ddb, 'no-such-table'),
       discovery: noDiscovery,
       downloads: new S3DownloadSigner(stack.aws.s3rver),
+      search: new DynamoDbFileSearch(stack.aws.ddb, stack.table),
+      trail: new DynamoDbAccessTrail(stack.aws.ddb, stack.table),
       presignTtlSeconds: 300,
       log: captureLog,
     });

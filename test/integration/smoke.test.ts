@@ -5,7 +5,7 @@ import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_CHATS } from '../../local/sample-data.js';
-import { stackFilePath } from '../../local/stack-file.js';
+import { stackFilePath } from '../../shared/platform/local-stack-file.js';
 import { fileItemKey } from '../../shared/contracts/table-keys.js';
 import { createDocumentClient, createS3Client } from '../../shared/platform/aws-clients.js';
 import { startLocalStackProcess, type LocalStackProcess } from '../support/local-stack-process.js';

@@ -1,6 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DISCOVERY_KEYS } from '../../shared/contracts/discovery-ledger.js';
+import { DISCOVERY_KEYS } from '../../shared/contracts/table-keys.js';
 import { MAX_WEBHOOK_BODY_BYTES, MAX_WEBHOOK_IDS } from '../../shared/contracts/webhook.js';
 import { generatedFileFactory, uploadedFileFactory } from '../support/upstream.js';
 import { createWebhookStack, type WebhookStack } from '../support/webhook-stack.js';

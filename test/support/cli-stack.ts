@@ -17,8 +17,8 @@ import { ensureBucket, ensureQueues, ensureTable } from '../../local/aws/resourc
 import type { EnsuredQueues } from '../../local/aws/resources.js';
 import { startLookupServer } from '../../local/lookup-server.js';
 import { startSqsEventSource } from '../../local/sqs-event-source.js';
-import { stackFilePath } from '../../local/stack-file.js';
-import type { StackInfo } from '../../local/stack-file.js';
+import { stackFilePath } from '../../shared/platform/local-stack-file.js';
+import type { StackInfo } from '../../shared/platform/local-stack-file.js';
 import type { UpstreamFile } from '../../local/upstream/catalogue.js';
 import type { UpstreamServer } from '../../local/upstream/server.js';
 import { IngestConfigSchema, LookupConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';

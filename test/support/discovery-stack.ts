@@ -13,7 +13,7 @@ import { createBudgetGate, DEFAULT_SIZING } from '../../shared/discovery/rate-bu
 import { createSqsJobSender } from '../../shared/platform/sqs-job-sender.js';
 import type { JobSender, PollerDeps } from '../../shared/discovery/ports.js';
 import type { RunOptions } from '../../shared/discovery/poller-run.js';
-import { UpstreamDeletionIndex } from '../../shared/index/dynamodb-upstream-deletions.js';
+import { DynamoDbUpstreamDeletions } from '../../shared/index/dynamodb-upstream-deletions.js';
 import { DynamoDbArchivedFiles } from '../../shared/index/dynamodb-archived-files.js';
 import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
 import type { Counters, Log } from '../../shared/platform/telemetry.js';
@@ -30,7 +30,7 @@ import { startTestUpstream, TEST_UPSTREAM_API_KEY } from './upstream.js';
 export interface PollerSide {
   deps: PollerDeps;
   store: DynamoDbDiscoveryStore;
-  deletions: UpstreamDeletionIndex;
+  deletions: DynamoDbUpstreamDeletions;
   files: DynamoDbFileIndex;
   /** The Files API poller's batched "already final?" reads, as its Lambda wires them. */
   archived: DynamoDbArchivedFiles;
@@ -47,7 +47,7 @@ export interface DiscoveryStack {
   addFiles(...files: UpstreamFile[]): Promise<void>;
   /** The test's own view of the table (arranging and asserting; not a poller's calls). */
   store: DynamoDbDiscoveryStore;
-  deletions: UpstreamDeletionIndex;
+  deletions: DynamoDbUpstreamDeletions;
   files: DynamoDbFileIndex;
   logs: LogEntry[];
   metrics: { name: string; value: number }[];
@@ -129,7 +129,7 @@ export async function createDiscoveryStack(): Promise<DiscoveryStack> {
       side = {
         deps: { upstream: upstreamClient, store, jobs, log, counters, now: Date.now, pageSize: 10 },
         store,
-        deletions: new UpstreamDeletionIndex(clients.doc, name),
+        deletions: new DynamoDbUpstreamDeletions(clients.doc, name),
         files: new DynamoDbFileIndex(clients.doc, name),
         archived: new DynamoDbArchivedFiles(clients.doc, name),
         clients,
@@ -149,7 +149,7 @@ export async function createDiscoveryStack(): Promise<DiscoveryStack> {
       for (const f of files) await upstream.addFile(f);
     },
     store: new DynamoDbDiscoveryStore(aws.ddb, name),
-    deletions: new UpstreamDeletionIndex(aws.ddb, name),
+    deletions: new DynamoDbUpstreamDeletions(aws.ddb, name),
     files: new DynamoDbFileIndex(aws.ddb, name),
     logs,
     metrics,

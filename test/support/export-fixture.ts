@@ -17,7 +17,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ArchivedRecord, FileRecord } from '../../shared/contracts/file-records.js';
 import { objectKeyFor } from '../../shared/contracts/object-keys.js';
 import { chatListingSortKey, chatPartition, fileItemKey, listingSortTime } from '../../shared/contracts/table-keys.js';
-import { writeChatListings } from '../../shared/index/file-items.js';
+import { writeChatListings } from '../../shared/index/dynamodb-file-items.js';
 import { contentDisposition } from '../../shared/archive/content-disposition.js';
 
 const run = promisify(execFile);

@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { LOCAL_REGION, useLocalAwsEnvironment } from '../../local/aws/local-account.js';
+import { LOCAL_REGION, useLocalAwsEnvironment } from '../../shared/platform/local-account.js';
 import { startS3rver } from '../../local/aws/s3rver-server.js';
 import { startLocalAws } from '../../local/aws/servers.js';
 import {

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { readStackInfo, type StackInfo } from '../../local/stack-file.js';
+import { readStackInfo, type StackInfo } from '../../shared/platform/local-stack-file.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -22,6 +22,11 @@ export interface LocalStackProcess {
   kill(): Promise<void>;
   /** Sends `signal` and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /**
+   * Sends `signal` to the stack's whole process group, as a terminal's Ctrl-C or `kill -TERM -- -PID`
+   * does (only for a stack started with `ownGroup`), and resolves with the exit code.
+   */
+  stopGroup(signal: NodeJS.Signals): Promise<number | null>;
 }
 
 /** Starts the stack and resolves once it printed its banner and wrote its stack file. */
@@ -29,11 +34,21 @@ export async function startLocalStackProcess(opts: {
   dataDir: string;
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Start it as the leader of its own process group, as a shell starts a foreground job. */
+  ownGroup?: boolean;
 }): Promise<LocalStackProcess> {
   const child = spawn(process.execPath, ['--import', tsx, 'local/start.ts'], {
     cwd: repoRoot,
-    env: { ...process.env, ARCHIVER_DATA_DIR: opts.dataDir, LOOKUP_PORT: '0', WEBHOOK_PORT: '0', ...opts.env },
+    env: {
+      ...process.env,
+      ARCHIVER_DATA_DIR: opts.dataDir,
+      LOOKUP_PORT: '0',
+      WEBHOOK_PORT: '0',
+      CONSOLE_PORT: '0',
+      ...opts.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.ownGroup ?? false,
   });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
@@ -60,6 +75,12 @@ export async function startLocalStackProcess(opts: {
     },
     async stop(signal = 'SIGINT') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const [code] = (await exited) as [number | null];
+      return code;
+    },
+    async stopGroup(signal) {
+      if (!opts.ownGroup || child.pid === undefined) throw new Error('stopGroup needs a stack started with ownGroup');
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid, signal);
       const [code] = (await exited) as [number | null];
       return code;
     },

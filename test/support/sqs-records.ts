@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../local/aws/local-account.js';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../shared/platform/local-account.js';
 import { createLambdaContext } from '../../local/lambda-sqs-shapes.js';
 
 /**

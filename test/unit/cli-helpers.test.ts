@@ -82,7 +82,7 @@ describe('backfill progress estimate', () => {
 describe('download helpers', () => {
   it('reduces an untrusted filename to one safe path segment', () => {
     expect(safeFileName('q3 report.csv', 'id')).toBe('q3 report.csv');
-    expect(safeFileName('../../etc/passwd', 'id')).toBe('.._.._etc_passwd');
+    expect(safeFileName('../../etc/passwd', 'id')).toBe('_.._etc_passwd');
     expect(safeFileName('a\\b\u0000c\u202e.txt', 'id')).toBe('a_bc.txt');
     for (const empty of [null, '', '..', ' . ', '\u0007'])
       expect(safeFileName(empty, 'claude_file_01X')).toBe('claude_file_01X');

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CliIo } from '../../cli/io.js';
 import { buildProgram, runProgram } from '../../cli/program.js';
 import type { TargetDeps } from '../../cli/stack-target.js';
@@ -44,7 +44,7 @@ function targetDepsFactory(overrides: Partial<TargetDeps> = {}): TargetDeps {
     sampleApiKey: 'sample-key',
     isRunning: () => true,
     useLocalCredentials: () => undefined,
-    defaultDataDirs: ['.archiver'],
+    defaultDataDirs: [{ path: '.archiver', trusted: false }],
     ...overrides,
   };
 }
@@ -64,7 +64,19 @@ function allCommands(cmd: Command, path: string[] = []): { path: string; cmd: Co
   });
 }
 
-const commandPaths = ['enqueue', 'backfill', 'status', 'dlq list', 'dlq redrive', 'lookup', 'download', 'ledger'];
+const commandPaths = [
+  'enqueue',
+  'backfill',
+  'status',
+  'dlq list',
+  'dlq redrive',
+  'lookup',
+  'download',
+  'ledger',
+  'search',
+  'audit',
+  'reindex',
+];
 
 describe('the archiver command line', () => {
   it('has exactly the documented commands', () => {
@@ -139,11 +151,16 @@ describe('which stack a command talks to', () => {
         DeadLetterQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ingest-dlq',
         UpstreamApiKeySecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:key',
       },
-      'claude-file-archiver-prod-service': { LookupApiUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/v1/' },
+      'claude-file-archiver-prod-service': {
+        LookupApiUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/v1/',
+        UpstreamBaseUrl: 'https://upstream.example.com',
+      },
     };
     const target = resolveTarget(
       { stack: 'prod' },
       targetDepsFactory({
+        // Set in the operator's shell for some other tool: it must not receive the organization's key.
+        env: { ANTHROPIC_BASE_URL: 'https://elsewhere.example.net' },
         readOutputs: async (name) => {
           asked.push(name);
           return outputs[name] ?? {};
@@ -163,7 +180,7 @@ describe('which stack a command talks to', () => {
       deadLetterQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ingest-dlq',
     });
     const upstream = await target.upstream();
-    expect(upstream.baseUrl).toBe('https://api.anthropic.com');
+    expect(upstream.baseUrl).toBe('https://upstream.example.com');
     expect(await upstream.apiKey()).toBe('sk-ant-api01-test');
     // Each stack's outputs are read once.
     expect(asked.sort()).toEqual(['claude-file-archiver-prod-data', 'claude-file-archiver-prod-service']);
@@ -231,6 +248,123 @@ describe('which stack a command talks to', () => {
   });
 });
 
+describe("the upstream a deployed stack's key goes to", () => {
+  const outputs = (service: Record<string, string>) => async (name: string) =>
+    name.endsWith('-service') ? service : { UpstreamApiKeySecretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:k' };
+
+  it("is the stack's UpstreamBaseUrl output whatever ANTHROPIC_BASE_URL says; only --upstream-url overrides it", async () => {
+    const deps = targetDepsFactory({
+      env: { ANTHROPIC_BASE_URL: 'https://attacker.example.net' },
+      readOutputs: outputs({ UpstreamBaseUrl: 'https://api.anthropic.com' }),
+    });
+    expect((await resolveTarget({ stack: 'prod' }, deps).upstream()).baseUrl).toBe('https://api.anthropic.com');
+    const overridden = resolveTarget({ stack: 'prod', upstreamUrl: 'https://proxy.example.com' }, deps);
+    expect((await overridden.upstream()).baseUrl).toBe('https://proxy.example.com');
+  });
+
+  it('is refused when the stack does not say it (an older deployment), unless --upstream-url names it', async () => {
+    const deps = targetDepsFactory({ env: { ANTHROPIC_BASE_URL: 'https://x.example' }, readOutputs: outputs({}) });
+    await expect(resolveTarget({ stack: 'prod' }, deps).upstream()).rejects.toThrow(
+      /has no output UpstreamBaseUrl .*give --upstream-url/,
+    );
+    expect(() => resolveTarget({ stack: 'prod', upstreamUrl: 'http://proxy.example.com' }, deps)).toThrow(UsageError);
+  });
+
+  it("is the local stack file's unless --upstream-url names another", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'archiver-cli-upstream-'));
+    try {
+      await writeFile(join(dir, 'stack.json'), JSON.stringify(localStackInfo(dir)));
+      const deps = targetDepsFactory({ env: { ANTHROPIC_BASE_URL: 'https://x.example', ANTHROPIC_API_KEY: 'k' } });
+      expect((await resolveTarget({ dataDir: dir }, deps).upstream()).baseUrl).toBe('http://127.0.0.1:2');
+      const other = await resolveTarget({ dataDir: dir, upstreamUrl: 'http://127.0.0.1:9' }, deps).upstream();
+      expect(other.baseUrl).toBe('http://127.0.0.1:9');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+function localStackInfo(dir: string, overrides: Record<string, unknown> = {}) {
+  return {
+    lookupUrl: 'http://127.0.0.1:1',
+    upstream: { url: 'http://127.0.0.1:2', sample: false },
+    region: 'us-east-1',
+    s3: { endpoint: 'http://127.0.0.1:3', server: 's3rver', bucket: 'b' },
+    dynamodb: { endpoint: 'http://127.0.0.1:4', table: 't' },
+    sqs: {
+      endpoint: 'http://127.0.0.1:5',
+      queueUrl: 'http://127.0.0.1:5/q',
+      deadLetterQueueUrl: 'http://127.0.0.1:5/q-dlq',
+    },
+    webhook: { url: 'http://127.0.0.1:6/events', secret: 'whsec_dGVzdA==', replayTable: 't' },
+    dataDir: dir,
+    pid: 424242,
+    ...overrides,
+  };
+}
+
+describe('which way in wins', () => {
+  const lookupUrl = 'https://abc123.execute-api.us-west-2.amazonaws.com/v1/';
+
+  it('an explicit --stack beats ARCHIVER_LOOKUP_URL from the environment', async () => {
+    const asked: string[] = [];
+    const c = ioFactory();
+    // commander reads an option's variable from process.env.
+    vi.stubEnv('ARCHIVER_LOOKUP_URL', lookupUrl);
+    let code: number;
+    try {
+      code = await runProgram(['--stack', 'prod', 'lookup', '--file', 'claude_file_01X'], {
+        io: c.io,
+        target: targetDepsFactory({
+          readOutputs: async (name) => {
+            asked.push(name);
+            throw new CliError('outputs read');
+          },
+        }),
+      });
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    expect(code).toBe(1);
+    expect(c.stderr).toEqual(['archiver: outputs read']);
+    expect(asked).toEqual(['claude-file-archiver-prod-service']);
+  });
+
+  it('--lookup-url beats ARCHIVER_STACK; the two flags together are a usage error', async () => {
+    const deps = targetDepsFactory();
+    expect(resolveTarget({ stack: 'prod', stackSource: 'env', lookupUrl, lookupUrlSource: 'cli' }, deps).label).toBe(
+      'lookup API https://abc123.execute-api.us-west-2.amazonaws.com',
+    );
+    expect(() => resolveTarget({ stack: 'prod', stackSource: 'cli', lookupUrl, lookupUrlSource: 'cli' }, deps)).toThrow(
+      'give either --stack or --lookup-url, not both',
+    );
+  });
+
+  it('a stack file found in the current folder is used only when every URL in it is loopback', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'archiver-cli-cwd-'));
+    try {
+      const planted = localStackInfo(dir, {
+        upstream: { url: 'https://collector.example.net', sample: false },
+      });
+      await writeFile(join(dir, 'stack.json'), JSON.stringify(planted));
+      const env = { ANTHROPIC_API_KEY: 'sk-ant-api01-operator' };
+      const found = targetDepsFactory({ env, defaultDataDirs: [{ path: dir, trusted: false }] });
+      await expect(resolveTarget({}, found).upstream()).rejects.toThrow(
+        /found in the current folder and names a URL that is not on this machine \(https:\/\/collector\.example\.net\)/,
+      );
+      // Named explicitly, it is the operator's choice.
+      expect((await resolveTarget({ dataDir: dir }, targetDepsFactory({ env })).upstream()).baseUrl).toBe(
+        'https://collector.example.net',
+      );
+      // A loopback-only stack file in the current folder is used as before.
+      await writeFile(join(dir, 'stack.json'), JSON.stringify(localStackInfo(dir)));
+      expect((await resolveTarget({}, found).lookup()).url).toBe('http://127.0.0.1:1');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('docs/cli.md and --help agree', () => {
   const section = readFileSync('docs/cli.md', 'utf8');
   const program = buildProgram({ io: ioFactory().io, target: targetDepsFactory() });
@@ -247,8 +381,9 @@ describe('docs/cli.md and --help agree', () => {
         expect(row, `${path} ${option.long}`).toContain(option.long);
       }
     }
-    for (const mentioned of section.match(/--[a-z][a-z-]*/g) ?? []) {
-      if (mentioned === '--help') continue;
+    for (const mentioned of section.match(/--[a-z][a-z0-9-]*/g) ?? []) {
+      // --silent is npm's own, in `npm run --silent archiver -- …`.
+      if (mentioned === '--help' || mentioned === '--silent') continue;
       expect(known.has(mentioned), `docs/cli.md mentions ${mentioned}`).toBe(true);
     }
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   decideFailure,
+  isTransientFailure,
   MAX_DEFERRALS,
   MAX_VISIBILITY_SECONDS,
   queueRetryDelaySeconds,
@@ -16,6 +17,7 @@ import {
   BudgetExhaustedError,
   ClaimHeldError,
   DeadlineError,
+  EnqueueFailedError,
   IntegrityError,
   MalformedJobError,
   UnsizedFileTooLargeError,
@@ -47,6 +49,8 @@ interface Row {
   receiveCount?: number;
   /** Times the job was deferred before this message. */
   deferrals?: number;
+  /** What the file's metadata published as its size (null: none), when it was read. */
+  publishedSizeBytes?: number | null;
   /**
    * For "hidden for that delay" and the backoff rows: the visibility expected, in seconds. For the
    * deferral rows: the copy's delay.
@@ -81,11 +85,9 @@ const ROWS: Record<string, Row> = {
     deferrals: MAX_DEFERRALS,
     visibilitySeconds: 5,
   },
-  '404 for a file with a published size (deleted)': { err: http(404, false) },
-  // The use case tells an expired file by its null size; the decision for the 404 is the same.
-  '404 for a file whose `size_bytes` is null (expired)': {
-    decided: { kind: 'record-outcome', status: 'unavailable', reason: 'expired' },
-  },
+  '404 for a file with a published size (deleted)': { err: http(404, false), publishedSizeBytes: 12 },
+  // Upstream reports an expired file as a 404 on a file it published no size for.
+  '404 for a file whose `size_bytes` is null (expired)': { err: http(404, false), publishedSizeBytes: null },
   'Files API file not downloadable': {
     decided: { kind: 'record-outcome', status: 'unavailable', reason: 'not_downloadable' },
   },
@@ -121,7 +123,11 @@ const ROWS: Record<string, Row> = {
 
 function decide(row: Row): FailureDecision {
   if (row.decided) return row.decided;
-  const ctx = { receiveCount: row.receiveCount ?? 1, deferrals: row.deferrals ?? 0 };
+  const ctx = {
+    receiveCount: row.receiveCount ?? 1,
+    deferrals: row.deferrals ?? 0,
+    ...(row.publishedSizeBytes !== undefined ? { publishedSizeBytes: row.publishedSizeBytes } : {}),
+  };
   return row.inProcess ? decideFailure(row.err, { ...ctx, inProcess: row.inProcess }) : decideFailure(row.err, ctx);
 }
 
@@ -308,6 +314,43 @@ describe('decideFailure', () => {
     });
     expect(decideFailure(new DeadlineError(), { receiveCount: 1 })).toMatchObject({ cause: 'deadline' });
     expect(decideFailure('a string', { receiveCount: 1 })).toMatchObject({ cause: 'transient' });
+  });
+});
+
+describe('the 404 and its size: one rule, here', () => {
+  it('a 404 is expired when the metadata published no size, not found when it did or was not read', () => {
+    const outcome = (publishedSizeBytes?: number | null) =>
+      decideFailure(http(404, false), {
+        receiveCount: 1,
+        ...(publishedSizeBytes !== undefined ? { publishedSizeBytes } : {}),
+      });
+    expect(outcome(null)).toEqual({ kind: 'record-outcome', status: 'unavailable', reason: 'expired' });
+    expect(outcome(0)).toEqual({ kind: 'record-outcome', status: 'unavailable', reason: 'not_found' });
+    expect(outcome(2048)).toEqual({ kind: 'record-outcome', status: 'unavailable', reason: 'not_found' });
+    expect(outcome()).toEqual({ kind: 'record-outcome', status: 'unavailable', reason: 'not_found' });
+  });
+});
+
+describe('isTransientFailure (the backfill retries what it says)', () => {
+  it('is true for a retryable status (a 429 too), a transport failure, a budget wait and a refused enqueue', () => {
+    expect(isTransientFailure(http(503, true))).toBe(true);
+    expect(
+      isTransientFailure(
+        new UpstreamRateLimitedError(429, 'rate_limit_error', 'r', { retryable: true, retryAfterMs: 1 }),
+      ),
+    ).toBe(true);
+    expect(isTransientFailure(new UpstreamTransportError('socket hang up', 'ECONNRESET'))).toBe(true);
+    expect(isTransientFailure(new BudgetExhaustedError('compliance', 400))).toBe(true);
+    expect(isTransientFailure(new EnqueueFailedError(2))).toBe(true);
+  });
+
+  it('is false for what retrying cannot fix', () => {
+    expect(isTransientFailure(http(400, false))).toBe(false);
+    expect(isTransientFailure(refused(500))).toBe(false);
+    expect(isTransientFailure(new UpstreamAuthError(401, 'authentication_error', 'r', { retryable: false }))).toBe(
+      false,
+    );
+    expect(isTransientFailure(new Error('bug'))).toBe(false);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { useLocalAwsEnvironment } from '../../local/aws/local-account.js';
+import { useLocalAwsEnvironment } from '../../shared/platform/local-account.js';
 
 describe('useLocalAwsEnvironment', () => {
   it('sets dummy credentials s3rver accepts, the region and disables the metadata service', () => {

@@ -8,6 +8,7 @@ import { InvalidCursorError } from '../../shared/platform/errors.js';
 import { MemoryArchiveStore } from './fakes/memory-archive-store.js';
 import { MemoryFileIndex } from './fakes/memory-file-index.js';
 import { recordingTelemetry } from './fakes/recording-telemetry.js';
+import { MemoryAccessTrail, RecordingSearchIndex } from './fakes/memory-access-trail.js';
 
 const FILE = 'claude_gen_file_01Http';
 const CHAT = 'claude_chat_01Http';
@@ -45,7 +46,7 @@ function event(
   } as unknown as APIGatewayProxyEvent;
 }
 
-async function lookup() {
+async function lookup(opts: { corsOrigin?: string } = {}) {
   const index = new MemoryFileIndex();
   await index.claim(FILE, 'generated', 'seed', 0, 1_000);
   const record: ArchivedRecord = {
@@ -78,6 +79,8 @@ async function lookup() {
     actor: null,
     recordedAt: '2026-02-01T00:01:00Z',
   };
+  const trail = new MemoryAccessTrail();
+  const search = new RecordingSearchIndex();
   const discovery: DiscoveryReads = {
     listLedger: async (source, _limit, cursor) => {
       if (cursor !== undefined) throw new InvalidCursorError();
@@ -90,11 +93,17 @@ async function lookup() {
       index,
       discovery,
       downloads: new MemoryArchiveStore(),
+      search,
+      trail,
       presignTtlSeconds: 300,
+      ...opts,
       log: telemetry.log,
+      now: () => new Date('2026-03-01T12:00:00.000Z'),
     }),
     index,
     deletion,
+    trail,
+    search,
     ...telemetry,
   };
 }
@@ -112,6 +121,37 @@ describe('lookup over HTTP', () => {
     });
     const runs = await handler(event('GET', '/discovery/{source}/runs', { source: 'activities' }));
     expect(JSON.parse(runs.body)).toEqual({ source: 'activities', runs: [{ ...LEDGER_RUN, source: 'activities' }] });
+  });
+
+  it('answers the download route with the presigned URL as JSON when asked with redirect=false (a browser)', async () => {
+    const { handler } = await lookup();
+    const res = await handler(event('GET', '/files/{fileId}/content', { fileId: FILE }, { redirect: 'false' }));
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({
+      url: expect.stringContaining('versionId=v1&ttl=300'),
+      expiresInSeconds: 300,
+    });
+    // Without it, or with redirect=true, the redirect stays (curl -L, the CLI, the smoke test).
+    for (const query of [null, { redirect: 'true' }])
+      expect((await handler(event('GET', '/files/{fileId}/content', { fileId: FILE }, query))).statusCode).toBe(302);
+    expect(
+      (await handler(event('GET', '/files/{fileId}/content', { fileId: FILE }, { redirect: 'no' }))).statusCode,
+    ).toBe(400);
+  });
+
+  it("names the console's origin in every answer when one is configured, errors included, and no origin otherwise", async () => {
+    const { handler } = await lookup({ corsOrigin: 'https://d111.cloudfront.net' });
+    for (const e of [
+      event('GET', '/files/{fileId}', { fileId: FILE }),
+      event('GET', '/files/{fileId}', { fileId: 'claude_gen_file_nope' }),
+    ]) {
+      expect((await handler(e)).headers).toMatchObject({
+        'Access-Control-Allow-Origin': 'https://d111.cloudfront.net',
+        Vary: 'Origin',
+      });
+    }
+    const plain = await (await lookup()).handler(event('GET', '/files/{fileId}', { fileId: FILE }));
+    expect(plain.headers?.['Access-Control-Allow-Origin']).toBeUndefined();
   });
 
   it('shows a deletion upstream on the chat listing and on the records of its files', async () => {
@@ -169,5 +209,35 @@ describe('lookup over HTTP', () => {
       caller: 'arn:aws:iam::123456789012:user/auditor',
       resource: '/files/{fileId}',
     });
+  });
+
+  it('answers 503, not the result, when the access trail cannot be written (no untrailed access)', async () => {
+    const { handler, trail, logs } = await lookup();
+    trail.failWrites = true;
+    const res = await handler(event('GET', '/files/{fileId}/content', { fileId: FILE }));
+    expect(res.statusCode).toBe(503);
+    expect(res.headers?.['Location']).toBeUndefined();
+    expect(JSON.parse(res.body)).toMatchObject({ error: { type: 'trail_unavailable' } });
+    expect(logs.map((l) => l.message)).toEqual(['access trail write failed']);
+  });
+
+  it('trails every request with the route, its scope, the outcome, and the files a listing showed', async () => {
+    const { handler, trail } = await lookup();
+    await handler(event('GET', '/chats/{chatId}/files', { chatId: CHAT }, { limit: '5', cursor: 'c'.repeat(40) }));
+    await handler(event('GET', '/files/{fileId}', { fileId: 'claude_gen_file_nope' }));
+    expect(trail.events).toEqual([
+      expect.objectContaining({
+        action: 'GET /chats/{chatId}/files',
+        principal: 'arn:aws:iam::123456789012:user/auditor',
+        scope: { chatId: CHAT, limit: '5' },
+        status: 400,
+        errorType: 'invalid_request',
+        at: '2026-03-01T12:00:00.000Z',
+      }),
+      expect.objectContaining({ action: 'GET /files/{fileId}', fileId: 'claude_gen_file_nope', status: 404 }),
+    ]);
+    trail.events.length = 0;
+    await handler(event('GET', '/chats/{chatId}/files', { chatId: CHAT }));
+    expect(trail.events[0]).toMatchObject({ status: 200, resultFileIds: [FILE] });
   });
 });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { closeHttpServer, listenOnLoopback } from '../../local/loopback.js';
-import { createSignedLookupApi } from '../../smoke/signed-lookup.js';
+import { createSignedLookupApi } from '../../shared/platform/signed-lookup.js';
 import { runSmoke } from '../../smoke/smoke-run.js';
 import type { SmokeTarget } from '../../smoke/smoke-target.js';
 
@@ -25,6 +25,15 @@ const seen: { path: string; headers: IncomingHttpHeaders }[] = [];
 const server = createServer((req, res) => {
   const path = req.url ?? '';
   seen.push({ path, headers: req.headers });
+  if (path === '/v1/split') {
+    // A JSON body whose multi-byte characters straddle two writes, flushed apart, so the client reads
+    // them as separate chunks.
+    const body = Buffer.from(JSON.stringify({ filename: 'résumé-日本.txt' }));
+    const cut = body.indexOf(Buffer.from('é')) + 1;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write(body.subarray(0, cut), () => setTimeout(() => res.end(body.subarray(cut)), 20));
+    return;
+  }
   const answer =
     path === `/v1/files/${FILE}`
       ? script.record()
@@ -163,6 +172,19 @@ describe('the smoke run', () => {
     );
   });
 
+  it('fails a deployed run whose record was archived before the job was sent: it proves nothing about ingest', async () => {
+    script.record = () => archived({ archivedAt: '2020-01-01T00:00:00.000Z' });
+    const deployed = await run(target('deployed'));
+    expect(deployed.ok).toBe(false);
+    expect(deployed.lines.at(-1)).toMatch(
+      /^FAIL wait for record: the file was archived earlier, at 2020-01-01T00:00:00.000Z, before this job was sent/,
+    );
+    // The local stack's sample files are archived by discovery as soon as it starts: acknowledged.
+    const local = await run(target('local'));
+    expect(local.ok).toBe(true);
+    expect(local.lines[1]).toMatch(/^PASS wait for record: archived earlier, at 2020-01-01/);
+  });
+
   it('requires a version id from a deployed (versioned) bucket, not from the local one', async () => {
     script.record = () => archived({ versionId: null });
     expect((await run(target('deployed'))).lines.at(-1)).toMatch(
@@ -192,5 +214,13 @@ describe('the smoke run', () => {
     );
     script.object = () => ({ status: 200, body: Buffer.alloc(1024 * 1024) });
     expect((await run()).lines.at(-1)).toMatch(/^FAIL verify download: .*more than 16 bytes, record 16/);
+  });
+});
+
+describe('the signed lookup transport', () => {
+  it('decodes a body whose multi-byte characters are split across chunks without U+FFFD', async () => {
+    const res = await createSignedLookupApi(`${base}/v1/`, 'eu-west-1').get('/split');
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ filename: 'résumé-日本.txt' });
   });
 });

@@ -122,6 +122,9 @@ export class CloudFormationResolver {
         return this.attribute(stackName, name, 'KeyId');
       case 'AWS::SecretsManager::Secret':
         return this.attribute(stackName, name, 'Id');
+      case 'AWS::SNS::Topic':
+        // A topic's Ref is its ARN.
+        return `arn:aws:sns:${region}:${account}:${this.physicalName(stackName, name)}`;
       case 'AWS::ApiGateway::RestApi':
         // A REST API's Ref is its id: ten lowercase letters and digits, the first part of its execute-api ARN.
         return fakeUuid(`${stackName}/${name}`).replace(/-/g, '').slice(0, 10);
@@ -192,6 +195,8 @@ const PHYSICAL_NAME_PROPERTY: Record<string, string> = {
   'AWS::Logs::LogGroup': 'LogGroupName',
   'AWS::IAM::Role': 'RoleName',
   'AWS::IAM::ManagedPolicy': 'ManagedPolicyName',
+  'AWS::SNS::Topic': 'TopicName',
+  'AWS::CloudWatch::Alarm': 'AlarmName',
 };
 
 function stringArg(fn: string, value: unknown): string {

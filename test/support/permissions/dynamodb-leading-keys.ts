@@ -54,8 +54,12 @@ export function leadingKeysOf(
       return single('Item');
     case 'Query': {
       const pk = pkOf(table);
-      if (table === undefined || pk === undefined || typeof input['IndexName'] === 'string') return {};
-      const value = queryPartition(input, pk);
+      if (table === undefined || pk === undefined) return {};
+      // A Query of an index names the index's partition key in its key condition (the one equality
+      // test a key condition must have). AWS documents dynamodb:LeadingKeys as the table's partition
+      // key, and says nothing of indexes; the value recorded is the index partition the query reads,
+      // and no grant of this app conditions an index query on it.
+      const value = typeof input['IndexName'] === 'string' ? firstEquality(input) : queryPartition(input, pk);
       return value === undefined ? {} : { byTable: { [table]: [value] } };
     }
     case 'BatchGetItem':
@@ -108,6 +112,17 @@ function queryPartition(input: Record<string, unknown>, pk: string): string | un
   }
   const legacy = asRecord(asRecord(input['KeyConditions'])[pk]);
   return legacy['ComparisonOperator'] === 'EQ' ? keyValue(asArray(legacy['AttributeValueList'])[0]) : undefined;
+}
+
+/** The value of the first `name = :value` test of a key condition expression. */
+function firstEquality(input: Record<string, unknown>): string | undefined {
+  const values = asRecord(input['ExpressionAttributeValues']);
+  const expression = input['KeyConditionExpression'];
+  if (typeof expression !== 'string') return undefined;
+  const m = /([#:]?[A-Za-z_]\w*)\s*=\s*([#:]?[A-Za-z_]\w*)/.exec(expression);
+  if (!m) return undefined;
+  const token = [m[1] ?? '', m[2] ?? ''].find((t) => t.startsWith(':'));
+  return token === undefined ? undefined : keyValue(values[token]);
 }
 
 /** A key value as IAM compares it: the document client's plain value, or a marshalled `{S}` / `{N}`. */

@@ -1,4 +1,4 @@
-import type { ArchiveDeps } from '../../../shared/ingest/archive-file.js';
+import type { ArchiveDeps } from '../../../shared/ingest/archive-types.js';
 import type { IngestDeps } from '../../../shared/ingest/process-message.js';
 import { MemoryArchiveStore } from './memory-archive-store.js';
 import { MemoryFileIndex } from './memory-file-index.js';

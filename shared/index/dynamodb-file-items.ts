@@ -2,14 +2,41 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FileRecord } from '../contracts/file-records.js';
 import { chatListingSortKey, chatPartition, listingSortTime } from '../contracts/table-keys.js';
+import { SEARCH_ATTRIBUTES, type SearchAttributeUpdate } from '../contracts/search-index.js';
 
 /**
  * The file item and its chat listings as stored (layout: shared/contracts/table-keys.ts), shared by
  * the writers of the index: the file index (dynamodb-file-index.ts) and the redrive reset.
  */
 
-/** The attributes of the file item that are bookkeeping, not part of the record. */
-const BOOKKEEPING = ['pk', 'sk', 'leaseOwner', 'leaseExpiresAtMs', 'sortAt'] as const;
+/**
+ * The attributes of the file item that are bookkeeping, not part of the record: its key, lease and
+ * listing time, and the search keys (shared/contracts/search-index.ts), which must not be copied onto
+ * the chat listings (a copy carrying them would be found twice by every search).
+ */
+const BOOKKEEPING = ['pk', 'sk', 'leaseOwner', 'leaseExpiresAtMs', 'sortAt', ...SEARCH_ATTRIBUTES] as const;
+
+/**
+ * Adds a search attribute update to an UpdateExpression under construction: `#sa<i>` names and `:sa<i>`
+ * values, so they cannot collide with the caller's placeholders.
+ */
+export function withSearchAttributes(
+  update: SearchAttributeUpdate,
+  expression: { sets: string[]; removes: string[]; names: Record<string, string>; values: Record<string, unknown> },
+): void {
+  let i = 0;
+  for (const [name, value] of Object.entries(update.set)) {
+    expression.names[`#sa${i}`] = name;
+    expression.values[`:sa${i}`] = value;
+    expression.sets.push(`#sa${i} = :sa${i}`);
+    i++;
+  }
+  for (const name of update.remove) {
+    expression.names[`#sa${i}`] = name;
+    expression.removes.push(`#sa${i}`);
+    i++;
+  }
+}
 
 /** Turns a stored item into a record: bookkeeping removed, the chat set as a sorted list. */
 export function toRecord(item: Record<string, unknown> | undefined): FileRecord | undefined {

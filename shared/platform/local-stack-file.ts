@@ -1,12 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Where the running local stack writes its endpoints for scripts (the `archiver` CLI, curl). */
 export const DEFAULT_DATA_DIR = resolve(process.env['ARCHIVER_DATA_DIR'] ?? '.archiver');
 
 export const StackInfoSchema = z.object({
   lookupUrl: z.url(),
+  /** The auditor console (absent in stack files written before it was served). */
+  consoleUrl: z.url().optional(),
   upstream: z.object({ url: z.url(), sample: z.boolean() }),
   region: z.string(),
   s3: z.object({ endpoint: z.url(), server: z.string(), bucket: z.string() }),

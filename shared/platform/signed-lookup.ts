@@ -24,8 +24,8 @@ export interface LookupApi {
   post(path: string, body: unknown): Promise<LookupResponse>;
 }
 
-/** Most of a response body read: lookup answers are small JSON documents. */
-const MAX_BODY_CHARS = 1024 * 1024;
+/** Most of a response body read, in bytes: lookup answers are small JSON documents. */
+const MAX_BODY_BYTES = 1024 * 1024;
 
 export function createSignedLookupApi(baseUrl: string, region: string): LookupApi {
   const base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
@@ -38,9 +38,9 @@ export function createSignedLookupApi(baseUrl: string, region: string): LookupAp
 
   async function send(method: 'GET' | 'POST', path: string, body?: unknown): Promise<LookupResponse> {
     const url = new URL(path.replace(/^\//, ''), base);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
     const query: Record<string, string> = {};
     for (const [k, v] of url.searchParams) query[k] = v;
-    const payload = body === undefined ? undefined : JSON.stringify(body);
     const signed = await signer.sign({
       method,
       protocol: url.protocol,
@@ -58,14 +58,20 @@ export function createSignedLookupApi(baseUrl: string, region: string): LookupAp
       headers: { accept: 'application/json', ...headers },
       ...(payload === undefined ? {} : { body: payload }),
     });
-    let text = '';
+    // The bytes are gathered and decoded once: a chunk boundary may fall inside a multi-byte UTF-8
+    // character, which decoding chunk by chunk would turn into two U+FFFD.
+    const chunks: Buffer[] = [];
+    let size = 0;
     for await (const chunk of res.body) {
-      text += Buffer.from(chunk as Uint8Array).toString('utf8');
-      if (text.length > MAX_BODY_CHARS) {
+      const buf = Buffer.from(chunk as Uint8Array);
+      chunks.push(buf);
+      size += buf.byteLength;
+      if (size > MAX_BODY_BYTES) {
         res.body.destroy();
         break;
       }
     }
+    const text = Buffer.concat(chunks).toString('utf8');
     const flat: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') flat[k.toLowerCase()] = v;
     let json: unknown;

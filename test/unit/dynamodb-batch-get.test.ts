@@ -1,6 +1,6 @@
 import type { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { batchGetItems, BatchGetIncompleteError } from '../../shared/index/batch-get.js';
+import { batchGetItems, BatchGetIncompleteError } from '../../shared/index/dynamodb-batch-get.js';
 
 type Key = { pk: string; sk: string };
 type Request = {

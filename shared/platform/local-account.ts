@@ -6,6 +6,13 @@ export const LOCAL_REGION = 'us-east-1';
 /** The account id the local servers (fauxqs, the event source) put in ARNs. */
 export const LOCAL_ACCOUNT_ID = '000000000000';
 
+/**
+ * The API key the local stack's sample upstream accepts. Not a secret: it only opens the local
+ * sample. Here, beside the local servers' identity, because the `archiver` CLI needs it too and the
+ * CLI imports nothing from local/.
+ */
+export const SAMPLE_API_KEY = 'sk-ant-api01-local-sample-key';
+
 /** s3rver accepts only this access key; the other servers accept anything. */
 const LOCAL_ACCESS_KEY = 'S3RVER';
 
