@@ -4,7 +4,7 @@
  * docs/exports.md.
  */
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ChatIdSchema, FileIdSchema } from './ids.js';
 import { KEY_PREFIXES } from './table-keys.js';
 

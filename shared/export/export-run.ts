@@ -15,7 +15,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Hash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { combineCrc32, crc32, crc32ToBase64 } from '../archive/crc32.js';
 import { IntegrityMeter } from '../archive/integrity.js';
 import type { ArchivedRecord, FileRecord } from '../contracts/file-records.js';
