@@ -186,7 +186,7 @@ export async function discoveryRunsFor(
           KeyConditionExpression: 'pk = :pk AND sk <= :upTo',
           ExpressionAttributeValues: {
             ':pk': DISCOVERY_KEYS.ledgerPartition(source),
-            ':upTo': `RUN#${record.archivedAt}~`,
+            ':upTo': DISCOVERY_KEYS.ledgerSortKey(record.archivedAt, '~'),
           },
           ScanIndexForward: false,
           Limit: 50,

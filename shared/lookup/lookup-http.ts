@@ -13,6 +13,7 @@ import { POLLER_SOURCES } from '../contracts/discovery-ledger.js';
 import { ExportIdSchema, ExportRequestSchema } from '../contracts/exports.js';
 import { readExport, startExport } from '../export/export-requests.js';
 import type { ExportRequests } from '../export/export-requests.js';
+import { findGaps } from '../discovery/ledger-gaps.js';
 import type { LedgerRecord, PollerSource, UpstreamDeletionRecord } from '../contracts/discovery-ledger.js';
 import { AuditQuerySchema, readTrail, trailEventOf } from './access-trail.js';
 import type { AccessTrail } from './access-trail.js';
@@ -48,7 +49,7 @@ export interface LookupDeps {
    */
   corsOrigin?: string;
   log: Log;
-  /** The clock (a period without an end, the trail's times); the system clock by default. */
+  /** The clock (a period without an end, the trail's times, the ledger's staleness); the system clock by default. */
   now?: () => Date;
 }
 
@@ -57,6 +58,9 @@ export const MAX_BODY_BYTES = 256 * 1024;
 
 /** What a route answers, and what it adds to its access trail event (the files it showed). */
 export type RouteResult = APIGatewayProxyResult & { trailNote?: { resultFileIds?: string[] } };
+
+/** The runs route's interval without a run that ended on its own terms: the stalled alarms' 30 minutes. */
+export const LEDGER_MAX_INTERVAL_SECONDS = 30 * 60;
 
 export const DEFAULT_PAGE_SIZE = 25;
 export const MAX_PAGE_SIZE = 100;
@@ -173,7 +177,17 @@ export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
     query: ListQuerySchema,
     async handle({ path: { source }, query: { limit, cursor } }, deps) {
       const page = await deps.discovery.listLedger(source, limit ?? DEFAULT_PAGE_SIZE, cursor);
-      return json(200, { source, runs: page.runs, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
+      // The gaps among this page's runs (archiver ledger's rules); staleness only on the newest page.
+      const gaps = findGaps(source, page.runs, {
+        maxIntervalSeconds: LEDGER_MAX_INTERVAL_SECONDS,
+        nowMs: (deps.now?.() ?? new Date()).getTime(),
+      }).filter((g) => cursor === undefined || g.kind !== 'stale');
+      return json(200, {
+        source,
+        runs: page.runs,
+        gaps,
+        ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+      });
     },
   }),
   'GET /search/files': defineRoute({

@@ -46,7 +46,7 @@ function event(
   } as unknown as APIGatewayProxyEvent;
 }
 
-async function lookup(opts: { corsOrigin?: string } = {}) {
+async function lookup(opts: { corsOrigin?: string; nowIso?: string } = {}) {
   const index = new MemoryFileIndex();
   await index.claim(FILE, 'generated', 'seed', 0, 1_000);
   const record: ArchivedRecord = {
@@ -96,9 +96,9 @@ async function lookup(opts: { corsOrigin?: string } = {}) {
       search,
       trail,
       presignTtlSeconds: 300,
-      ...opts,
+      ...(opts.corsOrigin === undefined ? {} : { corsOrigin: opts.corsOrigin }),
       log: telemetry.log,
-      now: () => new Date('2026-03-01T12:00:00.000Z'),
+      now: () => new Date(opts.nowIso ?? '2026-03-01T12:00:00.000Z'),
     }),
     index,
     deletion,
@@ -120,7 +120,25 @@ describe('lookup over HTTP', () => {
       headers: { Location: expect.stringContaining('versionId=v1&ttl=300') },
     });
     const runs = await handler(event('GET', '/discovery/{source}/runs', { source: 'activities' }));
-    expect(JSON.parse(runs.body)).toEqual({ source: 'activities', runs: [{ ...LEDGER_RUN, source: 'activities' }] });
+    expect(JSON.parse(runs.body)).toEqual({
+      source: 'activities',
+      runs: [{ ...LEDGER_RUN, source: 'activities' }],
+      gaps: expect.any(Array),
+    });
+  });
+
+  it('reports no gap among runs that end on their own terms within 30 minutes of each other and of now', async () => {
+    const { handler } = await lookup({ nowIso: '2026-01-01T00:10:00Z' });
+    const runs = await handler(event('GET', '/discovery/{source}/runs', { source: 'chats' }));
+    expect(JSON.parse(runs.body).gaps).toEqual([]);
+  });
+
+  it('reports the gaps among the runs it lists: no run that ended on its own terms for longer than 30 minutes', async () => {
+    const { handler } = await lookup({ nowIso: '2026-01-01T02:00:00Z' });
+    const runs = await handler(event('GET', '/discovery/{source}/runs', { source: 'chats' }));
+    expect(JSON.parse(runs.body).gaps).toEqual([
+      expect.objectContaining({ source: 'chats', kind: 'stale', afterRunId: 'run-1', from: LEDGER_RUN.endedAt }),
+    ]);
   });
 
   it('answers the download route with the presigned URL as JSON when asked with redirect=false (a browser)', async () => {
