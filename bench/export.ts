@@ -75,9 +75,9 @@ function mixedSizes(totalBytes: number, maxLarge: number): number[] {
     [10 * MB, maxLarge],
   ];
   for (const [lo, hi] of classes) {
-    let budget = totalBytes / 3;
-    while (budget > lo) {
-      const size = Math.min(Math.floor(lo + rand() * (hi - lo)), Math.floor(budget));
+    let budget = Math.floor(totalBytes / 3);
+    while (budget > 0) {
+      const size = Math.min(Math.floor(lo + rand() * (hi - lo)), budget);
       sizes.push(size);
       budget -= size;
     }
