@@ -39,7 +39,7 @@ import { startLookupServer } from './lookup-server.js';
 import { manageProcessLifecycle } from './process-lifecycle.js';
 import { startPollerSchedule } from './poller-schedule.js';
 import { sampleBacklog } from './sample-backlog.js';
-import { SAMPLE_API_KEY, sampleFiles } from './sample-data.js';
+import { SAMPLE_API_KEY, sampleChatFacts, sampleFiles, sampleProjects } from './sample-data.js';
 import { startSqsEventSource } from './sqs-event-source.js';
 import { DEFAULT_DATA_DIR, readStackInfo, stackFilePath } from '../shared/platform/local-stack-file.js';
 import type { StackInfo } from '../shared/platform/local-stack-file.js';
@@ -117,7 +117,9 @@ async function main(): Promise<void> {
       ? await startUpstreamServer({ apiKey: SAMPLE_API_KEY, files: [...sampleFiles(), ...backlog.files] })
       : undefined;
   if (upstream) {
-    for (const [chatId, facts] of backlog.chatFacts) upstream.listings.setChat(chatId, facts);
+    for (const [chatId, facts] of [...backlog.chatFacts, ...sampleChatFacts()])
+      upstream.listings.setChat(chatId, facts);
+    for (const project of sampleProjects()) upstream.listings.projects.set(project);
     upstream.listings.addActivities(...backlog.activities);
   }
   const { baseUrl: upstreamUrl, apiKey } =

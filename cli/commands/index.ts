@@ -230,7 +230,7 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
     .command('ledger')
     .description("the discovery ledger: each poller's runs, and the gaps in their chain")
     .option('--since <date>', 'from this date (2025-06-01, 2025-06-01T12:00:00Z, or an age: 36h, 7d); default 24h')
-    .option('--source <poller>', 'one poller only: chats, activities or files_api')
+    .option('--source <poller>', 'one poller only: chats, activities, files_api or projects')
     .option(
       '--max-interval <minutes>',
       'a pause between runs longer than this is a gap (the default of the …PollerStalled alarms)',

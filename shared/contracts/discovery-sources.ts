@@ -25,7 +25,11 @@ export interface DiscoverySource {
    * context key `scheduleConfigKey` (infra/deployment-config.ts), when the source has one.
    */
   readonly scheduleMinutes: number;
-  readonly scheduleConfigKey?: 'chatPollerMinutes' | 'activityPollerMinutes' | 'filesApiPollerMinutes';
+  readonly scheduleConfigKey?:
+    | 'chatPollerMinutes'
+    | 'activityPollerMinutes'
+    | 'filesApiPollerMinutes'
+    | 'projectsPollerMinutes';
   /**
    * Seconds between polls within one invocation, or null for one pass per invocation. An invocation
    * that polls repeatedly keeps polling for `scheduleMinutes` less REPEAT_MARGIN_SECONDS, so the
@@ -101,6 +105,23 @@ export const DISCOVERY_SOURCES = {
     idleRequestsPerPoll: 1,
     budgetPool: 'files_api',
     tableKeyPrefixes: { items: [...POLLER_ITEMS], batchGet: [fileItemKey('').pk], lists: [] },
+  },
+  projects: {
+    constructId: 'ProjectsPoller',
+    lambdaEntry: 'lambdas/projects-poller/handler.ts',
+    serviceName: 'archiver-projects-poller',
+    description:
+      'Discovery: walks projects and their attachments and enqueues files and documents not yet archived with their project',
+    scheduleMinutes: 15,
+    scheduleConfigKey: 'projectsPollerMinutes',
+    // Each run walks every project and its attachments (neither listing has a change order): one pass
+    // per invocation. An idle walk costs one projects page plus one attachments page per project, so
+    // this figure is its floor, reached with no project at all.
+    pollEverySeconds: null,
+    idleRequestsPerPoll: 1,
+    budgetPool: 'compliance',
+    // Deletions of projects deleted in the app; "already final with a project?" of attachments in batches.
+    tableKeyPrefixes: { items: [...POLLER_ITEMS, KEY_PREFIXES.deletion], batchGet: [KEY_PREFIXES.file], lists: [] },
   },
 } as const satisfies Record<string, DiscoverySource>;
 

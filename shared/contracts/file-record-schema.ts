@@ -23,7 +23,7 @@ const provenanceShape = {
 const baseShape = {
   ...provenanceShape,
   fileId: z.string(),
-  source: z.enum(['generated', 'uploaded', 'files_api']),
+  source: z.enum(['generated', 'uploaded', 'files_api', 'project_document', 'artifact']),
   chatIds: z.array(z.string()),
   filename: z.string().nullable(),
   mimeType: z.string().nullable(),
@@ -47,6 +47,7 @@ const archivedShape = {
   contentDisposition: z.string(),
   archivedAt: z.string(),
   publishedMd5Mismatch: z.object({ metadataMd5: z.string(), contentMd5: z.string() }).optional(),
+  upstreamHash: z.literal('none').optional(),
 };
 
 const unavailableShape = {
@@ -76,9 +77,9 @@ const pendingShape = {
   firstSeenAt: z.string(),
 };
 
-/** A deletion upstream of the file or of a chat it belongs to; the archived copy stays. */
+/** A deletion upstream of the file, a chat it belongs to or its project; the archived copy stays. */
 export const UpstreamDeletionJsonSchema = z.looseObject({
-  kind: z.enum(['file', 'chat']),
+  kind: z.enum(['file', 'chat', 'project', 'document']),
   deletedAt: z.string().nullable(),
   via: z.string(),
 });

@@ -81,6 +81,13 @@ export interface ArchivedRecord extends RecordBase {
   archivedAt: string;
   /** Present only when upstream published two different MD5s; the bytes matched `Content-MD5`. */
   publishedMd5Mismatch?: PublishedMd5Mismatch;
+  /**
+   * `none` when upstream published no hash to verify the bytes against: a project document, whose
+   * text arrives inside JSON (source `project_document`). Its md5, sha256 and crc32 are the archiver's
+   * own, over the stored bytes (the UTF-8 encoding of the text), which S3 checked again at the write;
+   * `upstreamRequestId` names the answer they came from. Absent for every other file.
+   */
+  upstreamHash?: 'none';
 }
 
 /** Upstream said the file cannot be had; the record is the evidence that it existed and why. */
@@ -131,6 +138,7 @@ export const STATUS_FIELDS = [
   'contentDisposition',
   'archivedAt',
   'publishedMd5Mismatch',
+  'upstreamHash',
   'reason',
   'detail',
   'recordedAt',

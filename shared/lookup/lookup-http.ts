@@ -156,8 +156,12 @@ export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
     query: NoQuery,
     async handle({ path: { fileId } }, deps) {
       const record = await readFileRecord(deps.index, fileId);
-      // Deleted upstream (the file, or a chat it belongs to): our copy stays, and the record says so.
-      const upstreamDeletions = await deps.discovery.getUpstreamDeletions([fileId, ...record.chatIds]);
+      // Deleted upstream (the file, a chat it belongs to, or its project): our copy stays, and the record says so.
+      const upstreamDeletions = await deps.discovery.getUpstreamDeletions([
+        fileId,
+        ...record.chatIds,
+        ...(record.projectId ? [record.projectId] : []),
+      ]);
       return json(200, upstreamDeletions.length > 0 ? { ...record, upstreamDeletions } : record);
     },
   }),

@@ -115,7 +115,9 @@ describe('deployed permission checks', () => {
   it("allow each poller its items, its jobs and its secret, and refuse it queries, batch reads (the Files API poller's of anything but file items) and the archive", async () => {
     for (const source of POLLER_SOURCES) {
       const poller = pollerPrincipal(source);
-      // Only the Files API poller batch-reads (whether a listing page's files are final).
+      // Only the pollers the registry gives batch reads (the Files API and projects pollers: whether a
+      // listing page's files are final) batch-read.
+      const batchReads = DISCOVERY_SOURCES[source].tableKeyPrefixes.batchGet.length > 0;
       const batchRead = call(poller, 'DynamoDB', 'BatchGetItem', {
         Tables: ['local-table'],
         LeadingKeys: { 'local-table': [FILE, 'FILE#file_2'] },
@@ -128,7 +130,7 @@ describe('deployed permission checks', () => {
           call(poller, 'DynamoDB', 'PutItem', items(['BUDGET#compliance'])),
           call(poller, 'SQS', 'SendMessageBatch', { QueueUrl: QUEUE }),
           call(poller, 'SecretsManager', 'GetSecretValue', { SecretId: 'local-secret' }),
-          ...(source === 'files_api' ? [batchRead] : []),
+          ...(batchReads ? [batchRead] : []),
         ],
         deployed,
       );
@@ -139,8 +141,8 @@ describe('deployed permission checks', () => {
           // No poller writes a file's record or a chat's listing: that is ingest's.
           call(poller, 'DynamoDB', 'UpdateItem', items([FILE])),
           call(poller, 'DynamoDB', 'PutItem', items(['CHAT#chat_1'])),
-          // Other pollers may not batch-read at all; the Files API poller only file items.
-          source === 'files_api'
+          // Other pollers may not batch-read at all; those that do, only file items.
+          batchReads
             ? call(poller, 'DynamoDB', 'BatchGetItem', {
                 Tables: ['local-table'],
                 LeadingKeys: { 'local-table': [FILE, 'BUDGET#compliance'] },

@@ -274,8 +274,8 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
             (a) =>
               `index table dynamodb:${a} if ${JSON.stringify({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': POLLER_ITEM_KEYS[source] } })}`,
           ),
-          // The Files API poller asks whether a page's files are final: file items only, in batches.
-          ...(source === 'files_api'
+          // The Files API and projects pollers ask whether a page's files are final: file items only, in batches.
+          ...(source === 'files_api' || source === 'projects'
             ? ['index table dynamodb:BatchGetItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["FILE#*"]}}']
             : []),
           // The chat poller's work lists (its retry list, the webhook's unfinished chat requests): exact partitions.
@@ -395,6 +395,8 @@ const POLLER_ITEM_KEYS: Record<PollerSource, string[]> = {
   chats: ['POLLER#*', 'LEDGER#*', 'BUDGET#*', 'CHATCP#*', 'DELETION#*'],
   activities: ['POLLER#*', 'LEDGER#*', 'BUDGET#*', 'ACTIVITY#*', 'DELETION#*'],
   files_api: ['POLLER#*', 'LEDGER#*', 'BUDGET#*'],
+  // Deletions of projects deleted in the app.
+  projects: ['POLLER#*', 'LEDGER#*', 'BUDGET#*', 'DELETION#*'],
 };
 
 function escapeRegExp(text: string): string {

@@ -217,8 +217,8 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       ] as const) {
         const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
         const groups = resourcesOf(template, 'AWS::Logs::LogGroup');
-        // ingest, lookup, webhook and the three discovery pollers
-        expect(functions).toHaveLength(6);
+        // ingest, lookup, webhook and one function per discovery poller
+        expect(functions).toHaveLength(3 + POLLER_SOURCES.length);
         for (const fn of functions) {
           const groupId: string = fn.Properties['LoggingConfig'].LogGroup.Ref;
           expect(groups[groupId]?.Properties['RetentionInDays']).toBe(days);
