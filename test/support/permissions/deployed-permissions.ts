@@ -27,7 +27,14 @@ export type PollerPrincipal = `poller:${PollerSource}`;
  * The identities whose calls the suite checks: the functions' roles, a job producer holding
  * JobProducerPolicy, and people holding one of the role policies (LookupApi: auditor, legal admin, operator).
  */
-export type PrincipalName = 'ingest' | 'lookup' | 'webhook' | 'jobProducer' | PollerPrincipal | LookupRole;
+export type PrincipalName =
+  | 'ingest'
+  | 'lookup'
+  | 'webhook'
+  | 'fixity'
+  | 'jobProducer'
+  | PollerPrincipal
+  | LookupRole;
 
 export const pollerPrincipal = (source: PollerSource): PollerPrincipal => `poller:${source}`;
 /** The data stack's resources the functions are given (by environment variable) and use. */
@@ -254,6 +261,7 @@ export function deployedPermissionsOf(app: SynthesizedArchiver): DeployedPermiss
       ingest: principalOfRole(app.service.ingest.role),
       lookup: principalOfRole(app.service.lookup.role),
       webhook: principalOfRole(app.service.webhook.function.role),
+      fixity: principalOfRole(app.service.fixity.function.role),
       ...(Object.fromEntries(
         POLLER_SOURCES.map((source) => [
           pollerPrincipal(source),
