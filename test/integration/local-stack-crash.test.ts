@@ -251,14 +251,19 @@ describe('npm start stopped by Ctrl-C', () => {
     // No process but the stack runs local/start.ts (the shell that npm starts only waits for it), so
     // nothing stands between the terminal's signal and the stack to relay it a second time.
     const group = execFileSync('ps', ['-o', 'comm=,args=', '-g', String(stack.child.pid)], { encoding: 'utf8' });
-    const runners = group.split('\n').filter((line) => line.includes('local/start.ts') && !/^(sh|bash|dash)\s/.test(line));
+    const runners = group
+      .split('\n')
+      .filter((line) => line.includes('local/start.ts') && !/^(sh|bash|dash)\s/.test(line));
     expect(runners, group).toHaveLength(1);
 
     const sqs = createSqsClient({ endpoint: stack.info.sqs.endpoint });
     await sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: stack.info.sqs.queueUrl,
-        Entries: files.map((f, j) => ({ Id: String(j), MessageBody: serializeJob({ fileId: f.id, chatId: f.chatId }) })),
+        Entries: files.map((f, j) => ({
+          Id: String(j),
+          MessageBody: serializeJob({ fileId: f.id, chatId: f.chatId }),
+        })),
       }),
     );
     sqs.destroy();
