@@ -1,4 +1,5 @@
 import type { FileRecord } from './file-records.js';
+import { KEY_PREFIXES } from './table-keys.js';
 import { canonicalTimestamp } from './timestamps.js';
 
 /**
@@ -125,7 +126,7 @@ export function nameShard(lowercasedName: string): string {
 // so a period is a key condition on one day partition each; tPrincipal and tFile (a file route's
 // file id) feed the two trail indexes with the same sort key.
 
-export const TRAIL_PARTITION_PREFIX = 'TRAIL#';
+export const TRAIL_PARTITION_PREFIX = KEY_PREFIXES.trail;
 
 export function trailPartition(day: string): string {
   return `${TRAIL_PARTITION_PREFIX}${day}`;

@@ -12,6 +12,8 @@ import { canonicalTimestamp } from './timestamps.js';
  *   ACTIVITY#<id> SEEN, LEDGER#<source> RUN#<startedAt>#<runId>, BUDGET#<name> WINDOW|STATE,
  *   DELETION#<id> UPSTREAM
  * - backfills (BACKFILL_KEYS): BACKFILL#<options hash> CHECKPOINT
+ * - the access trail (search-index.ts builds its keys on KEY_PREFIXES.trail): TRAIL#<day> <time>#<id>
+ * - the search reindex (REINDEX_KEYS): REINDEX SEARCH#v<version>
  * A chat's files are one Query on its partition, ordered by upstream created_at (listingSortTime).
  */
 /**
@@ -28,6 +30,8 @@ export const KEY_PREFIXES = {
   budget: 'BUDGET#',
   deletion: 'DELETION#',
   backfill: 'BACKFILL#',
+  trail: 'TRAIL#',
+  reindex: 'REINDEX',
 } as const;
 
 export const INDEX_TABLE_KEYS = {
@@ -85,6 +89,11 @@ export const DISCOVERY_KEYS = {
 /** The checkpoint of one backfill (`archiver backfill`), by the hash of its options (backfill-checkpoint.ts). */
 export const BACKFILL_KEYS = {
   checkpoint: (key: string) => ({ pk: `${KEY_PREFIXES.backfill}${key}`, sk: 'CHECKPOINT' }),
+} as const;
+
+/** Where `archiver reindex` keeps its place for one version of the search keys: one item. */
+export const REINDEX_KEYS = {
+  checkpoint: (searchKeysVersion: number) => ({ pk: KEY_PREFIXES.reindex, sk: `SEARCH#v${searchKeysVersion}` }),
 } as const;
 
 /**
