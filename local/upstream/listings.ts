@@ -54,7 +54,8 @@ const ORG_UUID = '00000000-0000-4000-8000-000000000001';
 export class UpstreamListings {
   private readonly chatFacts = new Map<string, ListingChatFacts>();
   private readonly activities: ListingActivity[] = [];
-  private readonly issued = new Map<string, { orderBy: string; key: string }>();
+  /** Chat cursors handed out, `<order_by>|<chat id>` → the sort key the page ended at. */
+  private readonly issued = new Map<string, string>();
 
   constructor(private readonly catalogue: FileCatalogue) {}
 
@@ -179,14 +180,15 @@ export class UpstreamListings {
     let after = '';
     const afterId = query.get('after_id');
     if (afterId !== null) {
-      const cursor = this.issued.get(afterId);
-      if (!cursor || cursor.orderBy !== orderBy) return badRequest('after_id is not a valid cursor for this query');
-      after = cursor.key;
+      const key = this.issued.get(`${orderBy}|${afterId}`);
+      if (key === undefined) return badRequest('after_id is not a valid cursor for this query');
+      after = key;
     }
     const rest = chats.filter((c) => keyOf(c) > after);
     const page = rest.slice(0, limit);
     const last = page.at(-1);
-    if (last) this.issued.set(last.id, { orderBy, key: keyOf(last) });
+    // Per order: the chat poller (updated_at) and a backfill (created_at) may both hold the same id.
+    if (last) this.issued.set(`${orderBy}|${last.id}`, keyOf(last));
     return ok({
       data: page.map((c) => ({
         id: c.id,

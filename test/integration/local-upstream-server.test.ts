@@ -342,6 +342,34 @@ describe('chat messages', () => {
   });
 });
 
+describe('chat listing cursors', () => {
+  // A chat's id is the cursor under either order. The chat poller reads by updated_at while
+  // `archiver backfill` reads by created_at; when both pages end at the same chat, the backfill's
+  // cursor must not replace the poller's, or the poller's next page is refused as a foreign cursor
+  // (on the local stack: the chat poller stuck on "cursor rejected" after the README's backfill).
+  it('keeps a cursor issued under updated_at valid after the same chat id is issued under created_at', async () => {
+    for (const [i, chatId] of ['claude_chat_01CursorA', 'claude_chat_01CursorB'].entries())
+      await upstream.addFile(generatedFileFactory({ chatId, createdAt: `2025-06-0${i + 3}T10:00:00Z` }));
+    const CHATS = '/v1/compliance/apps/chats';
+    const Page = z.object({ data: z.array(z.object({ id: z.string() })), last_id: z.string().nullable() });
+    const byCreated = Page.parse((await get(`${CHATS}?order_by=created_at&limit=1000`)).json()).data.map((c) => c.id);
+    const last = byCreated.at(-1) ?? '';
+    const byUpdated = Page.parse((await get(`${CHATS}?order_by=updated_at&limit=1000`)).json()).data.map((c) => c.id);
+    // An updated_at page that ends at that chat, then a created_at page that ends at it too.
+    const updatedPage = Page.parse(
+      (await get(`${CHATS}?order_by=updated_at&limit=${byUpdated.indexOf(last) + 1}`)).json(),
+    );
+    expect(updatedPage.last_id).toBe(last);
+    expect(Page.parse((await get(`${CHATS}?order_by=created_at&limit=1000`)).json()).last_id).toBe(last);
+
+    const next = await get(`${CHATS}?order_by=updated_at&after_id=${last}`);
+    expect(next.status, next.body.toString()).toBe(200);
+    expect(Page.parse(next.json()).data.map((c) => c.id)).toEqual(byUpdated.slice(byUpdated.indexOf(last) + 1));
+    // A cursor this server never issued is still refused.
+    expect((await get(`${CHATS}?order_by=updated_at&after_id=claude_chat_01NeverIssued`)).status).toBe(400);
+  });
+});
+
 describe('faults', () => {
   it('429 then success: the first request is throttled with retry-after, the next one succeeds', async () => {
     const file = generatedFileFactory();
