@@ -1,7 +1,5 @@
 import { loadConfig, WorkerBudgetConfigSchema } from '../shared/contracts/lambda-environment.js';
 import type { WorkerBudgetConfig } from '../shared/contracts/lambda-environment.js';
-import { DEFAULT_SIZING } from '../shared/discovery/rate-budget.js';
-import type { BudgetSizing } from '../shared/discovery/rate-budget.js';
 import { UsageError } from './exit-codes.js';
 
 /** The Compliance API's documented limit per organization, the pollers' default too. */
@@ -29,16 +27,5 @@ export function budgetConfigFromEnv(env: NodeJS.ProcessEnv): CliBudgetConfig {
   };
 }
 
-/** Each budget's sizing, as lambdas/discovery/runtime.ts sizes them. */
-export function budgetSizings(config: CliBudgetConfig): { compliance: BudgetSizing; files_api: BudgetSizing } {
-  const sizing = (requestsPerMinute: number): BudgetSizing => ({
-    ...DEFAULT_SIZING,
-    requestsPerMinute,
-    windowMs: config.BUDGET_WINDOW_MS,
-    pollerShare: config.POLLER_BUDGET_SHARE,
-  });
-  return {
-    compliance: sizing(config.COMPLIANCE_REQUESTS_PER_MINUTE),
-    files_api: sizing(config.FILES_API_REQUESTS_PER_MINUTE),
-  };
-}
+/** Each budget's sizing, as the Lambdas size them (shared/index/dynamodb-shared-budget-gate.ts). */
+export { budgetSizings } from '../shared/index/dynamodb-shared-budget-gate.js';

@@ -5,7 +5,7 @@
  * stack's own table and queue.
  */
 import type { Agent } from 'undici';
-import { createSharedBudgetGate } from '../lambdas/discovery/runtime.js';
+import { createSharedBudgetGate, trackServerClock } from '../shared/index/dynamodb-shared-budget-gate.js';
 import type { BackfillDeps } from '../shared/discovery/backfill.js';
 import { DynamoDbBackfillStore } from '../shared/index/dynamodb-backfill-store.js';
 import { DynamoDbDiscoveryStore } from '../shared/index/dynamodb-discovery-store.js';
@@ -40,7 +40,13 @@ export async function wireDiscovery(
   const apiKey = await upstreamAccess.apiKey();
   const clients = createStackClients(resources);
   const agent: Agent = createUpstreamAgent();
-  const gate = createSharedBudgetGate(budget, clients.doc, resources.table, 'poller', { log, counters: noCounters });
+  // A reader of the deployment's budget: its stored sizing, on the table's clock (not this machine's).
+  const gate = createSharedBudgetGate(budget, clients.doc, resources.table, 'poller', {
+    log,
+    counters: noCounters,
+    role: 'reader',
+    now: trackServerClock(clients.doc),
+  });
   const upstream = createListingClient({ baseUrl: upstreamAccess.baseUrl, apiKey, dispatcher: agent, gate });
   const deps: BackfillDeps = {
     upstream,

@@ -2,6 +2,7 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { CONSOLE_DOWNLOAD_ORIGIN } from './constructs/auditor-console.js';
 import type { DeploymentConfig } from './deployment-config.js';
 import { ArchiveBucket } from './constructs/archive-bucket.js';
 import { IndexTable } from './constructs/index-table.js';
@@ -63,6 +64,9 @@ export class DataStack extends Stack {
         config.archiveTransitionDays === undefined
           ? undefined
           : { afterDays: config.archiveTransitionDays, storageClass: config.archiveStorageClass },
+      // The console's CloudFront domain is made by the service stack, which deploys after this one,
+      // so the rule names CloudFront's domain, one "*" as S3 allows; the signature is the control.
+      browserDownloadOrigins: config.console === 'create' ? [CONSOLE_DOWNLOAD_ORIGIN] : [],
     });
     this.index = new IndexTable(this, 'Index', { encryptionKey: this.archiveKey });
     this.queues = new IngestQueues(this, 'Ingest', {

@@ -147,7 +147,63 @@ export const DeploymentConfigSchema = z
     filesApiPollerMinutes: int(1, 1440).default(15),
     /** Alarm when a poller has completed no run for this long (minutes; at least twice its schedule). */
     stalledPollerMinutes: int(5, 1440).default(30),
+    /**
+     * The auditor console (docs/console.md): `create` deploys it behind CloudFront with a Cognito
+     * sign-in and lets its origin call the lookup API; `none` (default for now) leaves it out (the
+     * lookup API and the CLI work without it).
+     */
+    console: z.enum(['create', 'none']).default('none'),
+    /**
+     * The sign-in page's Cognito domain prefix (https://<prefix>.auth.<region>.amazoncognito.com):
+     * unique in the region, without "aws", "amazon" or "cognito". Default: `<prefix of the stacks>-auditors`.
+     */
+    consoleDomainPrefix: z
+      .string()
+      .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, { message: 'must be lowercase letters, digits and hyphens' })
+      .refine((v) => !/aws|amazon|cognito/.test(v), { message: 'may not contain aws, amazon or cognito' })
+      .optional(),
+    /**
+     * The organization's identity provider the sign-in federates to. `saml` needs consoleSamlMetadataUrl;
+     * `oidc` needs consoleOidcIssuer, consoleOidcClientId and consoleOidcClientSecretName (a Secrets
+     * Manager secret holding the client secret); `none`: users are created in the user pool itself.
+     */
+    consoleIdp: z.enum(['saml', 'oidc', 'none']).default('none'),
+    consoleSamlMetadataUrl: z.url({ protocol: /^https$/, message: 'must be an https URL' }).optional(),
+    consoleOidcIssuer: z.url({ protocol: /^https$/, message: 'must be an https URL' }).optional(),
+    consoleOidcClientId: z.string().min(1).optional(),
+    consoleOidcClientSecretName: z.string().min(1).optional(),
+    /** The IdP's attribute (SAML) or claim (OIDC) listing the user's groups. */
+    consoleGroupsAttribute: z.string().min(1).default('groups'),
+    /** IdP groups mapped to the auditor and legal admin roles (a user in both gets legal admin). */
+    consoleAuditorGroup: z.string().min(1).default('archiver-auditors'),
+    consoleLegalAdminGroup: z.string().min(1).default('archiver-legal-admins'),
   })
+  .refine((c) => c.consoleIdp !== 'saml' || c.consoleSamlMetadataUrl !== undefined, {
+    message: 'is required when consoleIdp is saml',
+    path: ['consoleSamlMetadataUrl'],
+  })
+  .refine(
+    (c) =>
+      c.consoleIdp !== 'oidc' ||
+      (c.consoleOidcIssuer !== undefined &&
+        c.consoleOidcClientId !== undefined &&
+        c.consoleOidcClientSecretName !== undefined),
+    {
+      message:
+        'consoleOidcIssuer, consoleOidcClientId and consoleOidcClientSecretName are required when consoleIdp is oidc',
+      path: ['consoleIdp'],
+    },
+  )
+  .refine(
+    (c) =>
+      !c.consoleAuditorGroup.includes(c.consoleLegalAdminGroup) &&
+      !c.consoleLegalAdminGroup.includes(c.consoleAuditorGroup),
+    {
+      // The identity pool's rules match with "Contains": one name inside the other would match both.
+      message: 'neither group name may contain the other',
+      path: ['consoleLegalAdminGroup'],
+    },
+  )
   .refine((c) => c.apiBurstLimit >= c.apiRateLimit, {
     message: 'must be at least apiRateLimit',
     path: ['apiBurstLimit'],

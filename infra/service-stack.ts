@@ -17,9 +17,10 @@ import { ARCHIVE_KEY_PREFIX } from '../shared/contracts/object-keys.js';
 import { ALL_INDEXES, TRAIL_PARTITION_PREFIX } from '../shared/contracts/search-index.js';
 import type { DeploymentConfig } from './deployment-config.js';
 import { ArchiverFunction } from './constructs/archiver-function.js';
+import { AuditorConsole } from './constructs/auditor-console.js';
 import { DiscoveryPollers } from './constructs/discovery-pollers.js';
 import { denyTrailWrites, grantIndexQuery, grantItemAccess } from './constructs/index-table.js';
-import { LookupApi } from './constructs/lookup-rest-api.js';
+import { allowBrowserOrigin, LookupApi } from './constructs/lookup-rest-api.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { WebhookIngress } from './constructs/webhook-ingress.js';
 import { archiveBucketName } from './naming.js';
@@ -68,6 +69,8 @@ export class ServiceStack extends Stack {
   readonly webhook: WebhookIngress;
   readonly monitoring: Monitoring;
   readonly discovery: DiscoveryPollers;
+  /** Absent when the deployment sets `console` to `none`. */
+  readonly auditorConsole: AuditorConsole | undefined;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -274,6 +277,25 @@ export class ServiceStack extends Stack {
       ['sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage'],
       { keyActions: ['kms:Decrypt'] },
     );
+
+    this.auditorConsole =
+      config.console === 'create'
+        ? new AuditorConsole(this, 'Console', {
+            namePrefix,
+            config,
+            apiId: this.lookupApi.api.restApiId,
+            apiUrl: this.lookupApi.api.url,
+            archiveBucketDomain: bucket.bucketRegionalDomainName,
+            auditorPolicies: [this.lookupApi.auditorPolicy],
+            legalAdminPolicies: [this.lookupApi.legalAdminPolicy],
+          })
+        : undefined;
+    if (this.auditorConsole) {
+      const origin = this.auditorConsole.origin;
+      allowBrowserOrigin(this.lookupApi.api, origin);
+      this.lookup.setEnv('CONSOLE_ORIGIN', origin);
+      new CfnOutput(this, 'ConsoleUrl', { value: `${origin}/`, description: 'The auditor console' });
+    }
 
     this.webhook = new WebhookIngress(this, 'Webhook', {
       entry: HANDLER_ENTRIES.webhook,

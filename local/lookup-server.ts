@@ -134,10 +134,19 @@ type LookupHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyRes
 /** Serves the lookup handler over HTTP on 127.0.0.1, like API Gateway in front of the Lambda. */
 export async function startLookupServer(
   handler: LookupHandler,
-  opts: { port?: number; defaultCaller?: string; log?: Log } = {},
+  opts: {
+    port?: number;
+    defaultCaller?: string;
+    log?: Log;
+    /** The one browser origin allowed to call (the local console); others get no CORS headers. */
+    corsOrigin?: string;
+  } = {},
 ): Promise<{ url: string; close(): Promise<void> }> {
   const log = opts.log ?? createConsoleLog('lookup');
-  const server = createServer((req, res) => void serve(req, res, handler, opts.defaultCaller, log));
+  const server = createServer((req, res) => {
+    if (opts.corsOrigin !== undefined && applyCors(req, res, opts.corsOrigin)) return;
+    void serve(req, res, handler, opts.defaultCaller, log);
+  });
   // Requests Node refuses before they reach the handler get the same JSON error shape.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket));
   server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) =>
@@ -150,6 +159,33 @@ export async function startLookupServer(
   server.on('error', (err) => log.error('lookup server error', { error: describeError(err) }));
   return { url: `http://127.0.0.1:${port}`, close: () => closeHttpServer(server) };
 }
+
+/**
+ * CORS for the local console, as API Gateway does it for the deployed one: the console's exact
+ * origin, never a wildcard, and a preflight answered without reaching the handler. Returns true when
+ * the request was a preflight and has been answered.
+ * https://fetch.spec.whatwg.org/#http-cors-protocol
+ */
+export function applyCors(req: IncomingMessage, res: ServerResponse, allowedOrigin: string): boolean {
+  const origin = req.headers.origin;
+  res.setHeader('Vary', 'Origin');
+  if (origin !== allowedOrigin) return false;
+  res.setHeader('Access-Control-Allow-Origin', allowedOrigin);
+  if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
+    res.writeHead(204, {
+      'Access-Control-Allow-Methods': CORS_METHODS,
+      'Access-Control-Allow-Headers': CORS_HEADERS,
+      'Access-Control-Max-Age': '600',
+    });
+    res.end();
+    return true;
+  }
+  return false;
+}
+
+/** What the console sends: its reads, and the workbench's writes (holds, exports); JSON bodies and SigV4 headers. */
+export const CORS_METHODS = 'GET, POST, DELETE';
+export const CORS_HEADERS = 'content-type, authorization, x-amz-date, x-amz-security-token, x-amz-content-sha256';
 
 async function serve(
   req: IncomingMessage,

@@ -2,8 +2,8 @@
  * `npm run webhook -- <fileId|chatId>... [--reason TEXT] [--id WEBHOOK_ID]`: signs an event with the
  * running local stack's webhook secret (Standard Webhooks, via the standardwebhooks package, as a
  * sender would) and posts it to its `POST /events`; prints the status and the answer. Ids starting
- * `claude_chat_` go in `chatIds`, the others in `fileIds`. Repeat `--id` to see a duplicate. A `503` or
- * `409` is sent again as the endpoint asks (local/webhook-sender.ts), each such answer printed.
+ * `claude_chat_` go in `chatIds`, the others in `fileIds`. Repeat `--id` to see a duplicate. A `503`, or a
+ * `409` with Retry-After, is sent again as the endpoint asks (local/webhook-sender.ts), each printed.
  */
 import { randomUUID } from 'node:crypto';
 import { readStackInfo } from '../shared/platform/local-stack-file.js';

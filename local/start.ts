@@ -28,7 +28,8 @@ import { DynamoDbDiscoveryStore } from '../shared/index/dynamodb-discovery-store
 import { describeError } from '../shared/platform/errors.js';
 import { noCounters } from '../shared/platform/telemetry.js';
 import { useLocalAwsEnvironment } from '../shared/platform/local-account.js';
-import { ensureBucket, ensureQueues, ensureTable } from './aws/resources.js';
+import { allowConsoleDownloads, ensureBucket, ensureQueues, ensureTable } from './aws/resources.js';
+import { startConsoleServer } from './console-server.js';
 import { startLocalAws } from './aws/servers.js';
 import { createConsoleLog } from './console-log.js';
 import { resumeAbandonedJobs } from './crash-recovery.js';
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
   const dataDir = DEFAULT_DATA_DIR;
   await mkdir(dataDir, { recursive: true });
   await refuseIfRunning(dataDir);
-  const lookupPort = parsePort(env['LOOKUP_PORT'] ?? '8787');
+  const lookupPort = parsePort(env['LOOKUP_PORT'] ?? '8787', 'LOOKUP_PORT');
   const upstreamChoice = chooseUpstream(env);
 
   const aws = await startLocalAws({ s3: 's3rver', dataDir, onUnexpectedExit: (reason) => lifecycle.fail(reason) });
@@ -185,9 +186,20 @@ async function main(): Promise<void> {
       createConsoleLog('sqs')[level](message, rest);
     },
   });
+  const localCaller = `local:${env['USER'] ?? 'auditor'}`;
+  // The console first: its origin is the one the lookup API and the bucket allow (CORS).
+  const consoleServer = await startConsoleServer({ port: parsePort(env['CONSOLE_PORT'] ?? '8789', 'CONSOLE_PORT') });
+  await allowConsoleDownloads(s3, BUCKET, consoleServer.origin);
   const lookupServer = await startLookupServer(lookup, {
     port: lookupPort,
-    defaultCaller: `local:${env['USER'] ?? 'auditor'}`,
+    defaultCaller: localCaller,
+    corsOrigin: consoleServer.origin,
+  });
+  consoleServer.configure({
+    apiUrl: lookupServer.url,
+    region: aws.region,
+    caller: localCaller,
+    connectOrigins: [aws.s3Endpoint],
   });
   const webhook = await startLocalWebhook({
     env,
@@ -204,6 +216,7 @@ async function main(): Promise<void> {
 
   const info: StackInfo = {
     lookupUrl: lookupServer.url,
+    consoleUrl: consoleServer.url,
     upstream: { url: upstreamUrl, sample: upstream !== undefined },
     region: aws.region,
     s3: { endpoint: aws.s3Endpoint, server: aws.s3Server, bucket: BUCKET },
@@ -221,7 +234,7 @@ async function main(): Promise<void> {
   // The file holds the local webhook secret: readable by its owner only, recreated at each start.
   await rm(stackFilePath(dataDir), { force: true });
   await writeFile(stackFilePath(dataDir), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
-  printBanner(info);
+  printBanner(info, consoleServer.built);
 
   // A run of a stack that was killed still holds its poller's lease; nothing else can be running now.
   const discoveryStore = new DynamoDbDiscoveryStore(doc, TABLE);
@@ -252,6 +265,7 @@ async function main(): Promise<void> {
       );
     }
     await lookupServer.close();
+    await consoleServer.close();
     await webhook.close();
     await upstream?.close();
     await aws.stop();
@@ -260,7 +274,7 @@ async function main(): Promise<void> {
   });
 }
 
-function printBanner(info: StackInfo): void {
+function printBanner(info: StackInfo, consoleBuilt: boolean): void {
   const sampleChat = 'claude_chat_01SampleQuarterlyReview';
   const secretNote = info.webhook.previousSecret
     ? '  (and the previous one, WEBHOOK_PREVIOUS_SECRET)'
@@ -270,6 +284,7 @@ function printBanner(info: StackInfo): void {
     '',
     `claude-file-archiver is running locally (node ${process.version})`,
     `  lookup API       ${info.lookupUrl}`,
+    `  auditor console  ${info.consoleUrl}${consoleBuilt ? '' : '  (NOT BUILT: run npm run build:console)'}`,
     `  webhook          POST ${info.webhook.url}  (Standard Webhooks signatures)`,
     `    secret         ${info.webhook.secret}${secretNote}`,
     `  upstream         ${info.upstream.url}${upstreamNote}`,
@@ -309,10 +324,10 @@ async function refuseIfRunning(dataDir: string): Promise<void> {
   );
 }
 
-function parsePort(value: string): number {
+function parsePort(value: string, name: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
-    throw new Error(`LOOKUP_PORT must be a port number, not "${value}"`);
+    throw new Error(`${name} must be a port number, not "${value}"`);
   return port;
 }
 

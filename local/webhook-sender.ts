@@ -1,11 +1,11 @@
 /**
  * The sender side of the local webhook, as a Standard Webhooks sender behaves: it signs the event
  * with the stack's secret (the maintained standardwebhooks package) and posts it; when the endpoint
- * answers `503` (a dependency or the shared request budget had no room: nothing was acknowledged) or
- * `409` (the same id is being processed), it sends the same delivery again — same `webhook-id`, a
- * fresh timestamp and signature — after the answer's `Retry-After`, a few times. Discovery walking
- * a backlog in the first minutes after `npm start` uses the pollers' share of the budget, which a
- * chat fan-out draws from, so a first delivery answered 503 is expected then (docs/discovery.md).
+ * answers `503` (the queue, the replay table or the secret failed: nothing was acknowledged) or `409`
+ * with `Retry-After` (the same id is being processed), it sends the same delivery again — same
+ * `webhook-id`, a fresh timestamp and signature — after that `Retry-After`, a few times. A `409`
+ * without `Retry-After` (the id was already used for another body) is final: sending it again
+ * cannot change the answer.
  */
 import { Webhook } from 'standardwebhooks';
 import { request } from 'undici';
@@ -35,7 +35,9 @@ export interface SendResult {
 }
 
 /** Answers that mean "nothing was done; send the same delivery again". */
-const RETRYABLE = new Set([409, 503]);
+function sendAgain(status: number, retryAfter: string | string[] | undefined): boolean {
+  return status === 503 || (status === 409 && retryAfter !== undefined);
+}
 
 export async function sendWebhookDelivery(delivery: WebhookDelivery, opts: SendOptions = {}): Promise<SendResult> {
   const maxAttempts = opts.maxAttempts ?? 5;
@@ -55,7 +57,7 @@ export async function sendWebhookDelivery(delivery: WebhookDelivery, opts: SendO
       body: delivery.body,
     });
     const body = await res.body.text();
-    if (!RETRYABLE.has(res.statusCode) || attempt >= maxAttempts)
+    if (!sendAgain(res.statusCode, res.headers['retry-after']) || attempt >= maxAttempts)
       return { status: res.statusCode, body, attempts: attempt };
     const seconds = retryAfterSeconds(res.headers['retry-after'], maxRetryAfter);
     opts.report?.(

@@ -14,6 +14,8 @@ export interface ArchiveBucketProps {
   readonly transition?:
     | { readonly afterDays: number; readonly storageClass: 'GLACIER_IR' | 'GLACIER' | 'DEEP_ARCHIVE' }
     | undefined;
+  /** Browser origins that may read presigned downloads (the auditor console verifies them); none: no CORS. */
+  readonly browserDownloadOrigins?: readonly string[];
 }
 
 /**
@@ -90,6 +92,20 @@ export class ArchiveBucket extends Construct {
       // `boolean | undefined`, which IBucket's optional property rejects under
       // exactOptionalPropertyTypes. It is the same object.
       serverAccessLogsBucket: this.accessLogsBucket as s3.IBucket,
+      // CORS only lets a page read what a presigned URL already grants: every GET still needs the
+      // URL's signature, issued by the lookup API to a caller IAM allowed. GET and HEAD, no headers.
+      // https://docs.aws.amazon.com/AmazonS3/latest/userguide/cors.html
+      ...(props.browserDownloadOrigins?.length
+        ? {
+            cors: [
+              {
+                allowedOrigins: [...props.browserDownloadOrigins],
+                allowedMethods: [s3.HttpMethods.GET, s3.HttpMethods.HEAD],
+                maxAge: 600,
+              },
+            ],
+          }
+        : {}),
       serverAccessLogsPrefix: 'archive-bucket/',
       lifecycleRules,
       removalPolicy: RemovalPolicy.RETAIN,

@@ -102,6 +102,16 @@ export class DiscoveryPollers extends Construct {
         // The Files API poller's "already final?" per listing page: BatchGetItem of file items only.
         if (spec.tableKeyPrefixes.batchGet.length > 0)
           grantLeadingKeys(props.table, g, ['dynamodb:BatchGetItem'], spec.tableKeyPrefixes.batchGet);
+        // Work lists (the chat poller's retry list and webhook chat requests): read whole, entries
+        // taken off. Exact partitions (a prefix grant would reach `RETRY#chatsX`).
+        for (const list of spec.tableKeyPrefixes.lists)
+          g.grantPrincipal.addToPrincipalPolicy(
+            new iam.PolicyStatement({
+              actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+              resources: [props.table.tableArn],
+              conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [list] } },
+            }),
+          );
       })
         .bind('INGEST_QUEUE_URL', props.queue.queueUrl, (g) =>
           props.queue.grants.actions(g, ['sqs:SendMessage'], { keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'] }),

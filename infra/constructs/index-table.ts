@@ -42,6 +42,8 @@ export class IndexTable extends Construct {
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: props.encryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
+      // Working-memory items (seen activity ids) carry an expiry; evidence never does (table-keys.ts).
+      timeToLiveAttribute: INDEX_TABLE_KEYS.timeToLiveAttribute,
     });
     // Search and access-trail indexes (shared/contracts/search-index.ts): sparse, all attributes
     // projected so a page of results is one Query. Adding indexes to a deployed table builds each from

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -148,6 +148,50 @@ export class LookupApi extends Construct {
     );
   }
 }
+
+/**
+ * Lets one browser origin (the auditor console) call the API: an unauthenticated OPTIONS preflight on
+ * each route's resource naming only that origin, and the same header on API Gateway's own error
+ * answers (a refused signature, a missing grant), so the console can read why it was refused. The
+ * function's answers carry it themselves (CONSOLE_ORIGIN).
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-cors.html
+ */
+export function allowBrowserOrigin(api: apigw.RestApi, origin: string): void {
+  for (const route of LOOKUP_ROUTES) {
+    const resource = api.root.resourceForPath(route.resource);
+    if (resource.node.tryFindChild('OPTIONS')) continue;
+    const preflight = resource.addCorsPreflight({
+      allowOrigins: [origin],
+      allowMethods: [...CORS_ALLOWED_METHODS],
+      allowHeaders: [...CORS_ALLOWED_HEADERS],
+      maxAge: Duration.minutes(10),
+    });
+    Validations.of(preflight).acknowledge(
+      {
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'A CORS preflight (OPTIONS, mock integration) must be unauthenticated: browsers send it without credentials. It reaches no function or data.',
+      },
+      {
+        id: 'AwsSolutions-COG4',
+        reason: 'A CORS preflight carries no credentials by design; the routes themselves require SigV4.',
+      },
+    );
+  }
+  for (const [id, type] of [
+    ['Default4xx', apigw.ResponseType.DEFAULT_4XX],
+    ['Default5xx', apigw.ResponseType.DEFAULT_5XX],
+  ] as const) {
+    api.addGatewayResponse(id, {
+      type,
+      responseHeaders: { 'Access-Control-Allow-Origin': `'${origin}'`, Vary: "'Origin'" },
+    });
+  }
+}
+
+/** What the console sends: reads, and the workbench's writes (holds, exports); JSON bodies and SigV4 headers. */
+export const CORS_ALLOWED_METHODS = ['GET', 'POST', 'DELETE'] as const;
+export const CORS_ALLOWED_HEADERS = ['Content-Type', 'Authorization', 'X-Amz-Date', 'X-Amz-Security-Token'] as const;
 
 /** `/chats/{chatId}/files` → `['chatId']`. */
 function pathParameters(path: string): string[] {

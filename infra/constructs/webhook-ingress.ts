@@ -90,6 +90,16 @@ export class WebhookIngress extends Construct {
             conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [BUDGET_LEADING_KEYS] } },
           }),
         );
+        // A chat it could not read to its end is left for the chat poller: put only, its one partition.
+        g.grantPrincipal.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ['dynamodb:PutItem'],
+            resources: [data.index.table.tableArn],
+            conditions: {
+              'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [DISCOVERY_KEYS.chatRequestPartition] },
+            },
+          }),
+        );
         // The table key, which DynamoDB decrypts for the caller: kms:Decrypt only (see grantItemAccess).
         data.archiveKey.grants.actions(g, 'kms:Decrypt');
       })

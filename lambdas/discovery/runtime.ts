@@ -2,19 +2,17 @@ import type { Context } from 'aws-lambda';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Dispatcher } from 'undici';
-import type { DiscoveryConfig, WorkerBudgetConfig } from '../../shared/contracts/lambda-environment.js';
+import type { DiscoveryConfig } from '../../shared/contracts/lambda-environment.js';
 import type { PollerSource } from '../../shared/contracts/discovery-ledger.js';
 import { METRIC } from '../../shared/contracts/metric-names.js';
 import { runActivityPoller } from '../../shared/discovery/activity-poller.js';
 import { runChatPoller } from '../../shared/discovery/chat-poller.js';
 import { DynamoDbDiscoveryStore } from '../../shared/index/dynamodb-discovery-store.js';
-import { DynamoDbRateBudget } from '../../shared/index/dynamodb-rate-budget.js';
 import { runFilesApiPoller } from '../../shared/discovery/files-api-poller.js';
 import type { RunOutcome } from '../../shared/discovery/poller-run.js';
 import { repeatPolls } from '../../shared/discovery/repeat-polls.js';
 import type { PollerDeps } from '../../shared/discovery/ports.js';
-import { createBudgetGate, DEFAULT_SIZING } from '../../shared/discovery/rate-budget.js';
-import type { BudgetClass } from '../../shared/discovery/rate-budget.js';
+import { createSharedBudgetGate } from '../../shared/index/dynamodb-shared-budget-gate.js';
 import { createSqsJobSender } from '../../shared/platform/sqs-job-sender.js';
 import { DynamoDbArchivedFiles } from '../../shared/index/dynamodb-archived-files.js';
 import { DynamoDbUpstreamDeletions } from '../../shared/index/dynamodb-upstream-deletions.js';
@@ -22,33 +20,10 @@ import { createDocumentClient, createSqsClient } from '../../shared/platform/aws
 import type { Counters, Log } from '../../shared/platform/telemetry.js';
 import type { ApiKeyProvider } from '../../shared/upstream/api-key.js';
 import { createListingClient } from '../../shared/upstream/listing-client.js';
-import type { RequestGate } from '../../shared/upstream/request-gate.js';
 import { createUpstreamAgent } from '../../shared/upstream/upstream-client.js';
 
-/** The shared budgets' gate for a caller class; used by the pollers and by the ingest worker. */
-export function createSharedBudgetGate(
-  config: WorkerBudgetConfig & { COMPLIANCE_REQUESTS_PER_MINUTE: number },
-  doc: DynamoDBDocumentClient,
-  table: string,
-  cls: BudgetClass,
-  opts: { log: Log; counters: Counters },
-): RequestGate {
-  const sizing = (requestsPerMinute: number) => ({
-    ...DEFAULT_SIZING,
-    requestsPerMinute,
-    windowMs: config.BUDGET_WINDOW_MS,
-    pollerShare: config.POLLER_BUDGET_SHARE,
-  });
-  return createBudgetGate({
-    budgets: {
-      compliance: new DynamoDbRateBudget(doc, table, 'compliance', sizing(config.COMPLIANCE_REQUESTS_PER_MINUTE)),
-      files_api: new DynamoDbRateBudget(doc, table, 'files_api', sizing(config.FILES_API_REQUESTS_PER_MINUTE)),
-    },
-    cls,
-    maxWaitMs: config.BUDGET_MAX_WAIT_MS,
-    ...opts,
-  });
-}
+/** Moved to shared/index/dynamodb-shared-budget-gate.ts (the pollers, the worker, the webhook and the CLI build it). */
+export { createSharedBudgetGate } from '../../shared/index/dynamodb-shared-budget-gate.js';
 
 export interface PollerClients {
   doc: DynamoDBDocumentClient;
@@ -94,9 +69,10 @@ export function createPollerRuntime(
     onResponse: ({ latencyMs }) => opts.counters.record(METRIC.upstreamLatency, latencyMs, 'Milliseconds'),
   });
   const now = opts.now ?? Date.now;
+  const store = new DynamoDbDiscoveryStore(doc, config.INDEX_TABLE);
   const deps: PollerDeps = {
     upstream,
-    store: new DynamoDbDiscoveryStore(doc, config.INDEX_TABLE),
+    store,
     jobs: createSqsJobSender(sqs, config.INGEST_QUEUE_URL),
     log: opts.log,
     counters: opts.counters,
@@ -113,7 +89,7 @@ export function createPollerRuntime(
     switch (source) {
       case 'chats':
         return runChatPoller(
-          { ...deps, deletions, messagePageSize: config.MESSAGE_PAGE_SIZE, stampAppearance: true },
+          { ...deps, deletions, messagePageSize: config.MESSAGE_PAGE_SIZE, stampAppearance: true, requests: store },
           runOptions,
         );
       case 'activities':

@@ -6,7 +6,7 @@ import { S3ArchiveStore } from '../../shared/archive/s3-archive-store.js';
 import type { ApiKeyProvider } from '../../shared/upstream/api-key.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../../shared/platform/aws-clients.js';
 import type { IngestConfig, WorkerBudgetConfig } from '../../shared/contracts/lambda-environment.js';
-import { createSharedBudgetGate } from '../discovery/runtime.js';
+import { createSharedBudgetGate } from '../../shared/index/dynamodb-shared-budget-gate.js';
 import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
 import { METRIC } from '../../shared/contracts/metric-names.js';
 import { SqsIngestQueue } from '../../shared/platform/sqs-ingest-queue.js';

@@ -46,6 +46,7 @@ export function createLookupRuntime(
     search: new DynamoDbFileSearch(clients.doc, config.INDEX_TABLE),
     trail: new DynamoDbAccessTrail(clients.doc, config.INDEX_TABLE),
     presignTtlSeconds: config.PRESIGN_TTL_SECONDS,
+    ...(config.CONSOLE_ORIGIN ? { corsOrigin: config.CONSOLE_ORIGIN } : {}),
     log,
   });
 }

@@ -4,6 +4,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { WebhookConfig, WorkerBudgetConfig } from '../../shared/contracts/lambda-environment.js';
 import { createSqsJobSender } from '../../shared/platform/sqs-job-sender.js';
 import { DynamoDbReplayGuard } from '../../shared/index/dynamodb-replay-guard.js';
+import { DynamoDbDiscoveryStore } from '../../shared/index/dynamodb-discovery-store.js';
 import { createDocumentClient, createSqsClient } from '../../shared/platform/aws-clients.js';
 import type { Counters, Log } from '../../shared/platform/telemetry.js';
 import type { ApiKeyProvider } from '../../shared/upstream/api-key.js';
@@ -12,7 +13,7 @@ import { createUpstreamAgent } from '../../shared/upstream/upstream-client.js';
 import { createChatFanOut } from '../../shared/webhook/chat-fan-out.js';
 import type { WebhookSecrets } from '../../shared/webhook/ports.js';
 import { createWebhookHandler, type WebhookRequestOptions } from '../../shared/webhook/webhook-http.js';
-import { createSharedBudgetGate } from '../discovery/runtime.js';
+import { createSharedBudgetGate } from '../../shared/index/dynamodb-shared-budget-gate.js';
 
 /** Messages per listing page when a chat is fanned out: few, large pages spend little of the budget. */
 const MESSAGE_PAGE_SIZE = 500;
@@ -85,7 +86,15 @@ export function createWebhookRuntime(
       leaseMs: config.CLAIM_LEASE_SECONDS * 1000,
     }),
     jobs,
-    chats: createChatFanOut({ upstream, jobs, log: opts.log, messagePageSize: MESSAGE_PAGE_SIZE }),
+    chats: createChatFanOut({
+      upstream,
+      jobs,
+      log: opts.log,
+      messagePageSize: MESSAGE_PAGE_SIZE,
+      // A chat not read to its end in the request is left for the chat poller (in the index table).
+      requests: config.INDEX_TABLE ? new DynamoDbDiscoveryStore(doc, config.INDEX_TABLE) : undefined,
+      ...(opts.now ? { now: opts.now } : {}),
+    }),
     log: opts.log,
     counters: opts.counters,
     now: opts.now ?? Date.now,

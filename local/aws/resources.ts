@@ -7,6 +7,7 @@ import {
   CreateBucketCommand,
   GetBucketVersioningCommand,
   HeadBucketCommand,
+  PutBucketCorsCommand,
   PutBucketVersioningCommand,
   S3ServiceException,
   type S3Client,
@@ -210,4 +211,22 @@ async function describeTableStatus(ddb: DynamoDBDocumentClient, name: string): P
     if (isServiceError(err, 'ResourceNotFoundException')) return undefined;
     throw err;
   }
+}
+
+/**
+ * Lets the local console read presigned downloads from the bucket (a cross-origin GET from its page),
+ * as the deployed archive bucket's CORS rule does for the console's CloudFront origin.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/cors.html
+ */
+export async function allowConsoleDownloads(s3: S3Client, bucket: string, consoleOrigin: string): Promise<void> {
+  await s3.send(
+    new PutBucketCorsCommand({
+      Bucket: bucket,
+      CORSConfiguration: {
+        CORSRules: [
+          { AllowedOrigins: [consoleOrigin], AllowedMethods: ['GET', 'HEAD'], AllowedHeaders: [], MaxAgeSeconds: 600 },
+        ],
+      },
+    }),
+  );
 }

@@ -24,6 +24,11 @@ export interface BackfillCheckpoint {
   lastChatCreatedAt: string | null;
   chatsScanned: number;
   filesEnqueued: number;
+  /**
+   * Chats that could not be read (after the step's retries) and went to the chat poller's retry list,
+   * which its runs work through. Absent on checkpoints written before per-chat isolation.
+   */
+  chatsFailed?: string[] | undefined;
   startedAt: string;
   updatedAt: string;
   completedAt: string | null;

@@ -42,7 +42,27 @@ export interface LedgerRecord {
   /** `request-id` of the last page read. */
   lastRequestId: string | null;
   error: string | null;
+  /**
+   * Units (chats) this run could not read; each went to the retry list, and the run moved on. Capped
+   * at MAX_LEDGER_UNIT_FAILURES entries; `unitFailureCount` is the full count. Absent on records
+   * written before per-chat isolation.
+   */
+  unitFailures?: UnitFailure[] | undefined;
+  unitFailureCount?: number | undefined;
+  /** Chats whose message cursor upstream refused (400): each was read again from its first message. */
+  unitsRestarted?: string[] | undefined;
+  /** Entries on the source's retry list when the run ended (failures not yet resolved). */
+  retriesPending?: number | undefined;
 }
+
+/** One unit (a chat) a run could not read: what failed, and upstream's `request-id` when it answered. */
+export interface UnitFailure {
+  id: string;
+  error: string;
+  requestId: string | null;
+}
+
+export const MAX_LEDGER_UNIT_FAILURES = 50;
 
 /** A deletion upstream of a file or chat, as lookups show it. Our archived copy stays. */
 export interface UpstreamDeletionRecord {

@@ -6,7 +6,7 @@
  * poller is one entry here plus its use case and its Lambda entry file. No SDK: everything that
  * imports the contracts may import it.
  */
-import { fileItemKey, KEY_PREFIXES } from './table-keys.js';
+import { DISCOVERY_KEYS, fileItemKey, KEY_PREFIXES } from './table-keys.js';
 
 /** Which shared request budget a poller draws from (shared/discovery/rate-budget.ts). */
 export type BudgetPool = 'compliance' | 'files_api';
@@ -42,6 +42,8 @@ export interface DiscoverySource {
     readonly items: readonly string[];
     /** BatchGetItem, restricted to these leading keys with dynamodb:LeadingKeys. */
     readonly batchGet: readonly string[];
+    /** Work lists it reads whole and takes entries off: Query, PutItem and DeleteItem (exact partitions). */
+    readonly lists: readonly string[];
   };
 }
 
@@ -63,7 +65,12 @@ export const DISCOVERY_SOURCES = {
     pollEverySeconds: 15,
     idleRequestsPerPoll: 1,
     budgetPool: 'compliance',
-    tableKeyPrefixes: { items: [...POLLER_ITEMS, KEY_PREFIXES.chatCheckpoint, KEY_PREFIXES.deletion], batchGet: [] },
+    tableKeyPrefixes: {
+      items: [...POLLER_ITEMS, KEY_PREFIXES.chatCheckpoint, KEY_PREFIXES.deletion],
+      batchGet: [],
+      // Its retry list and the webhook's unfinished chat requests (shared/contracts/discovery-ledger.ts).
+      lists: [DISCOVERY_KEYS.retryPartition('chats'), DISCOVERY_KEYS.chatRequestPartition],
+    },
   },
   activities: {
     constructId: 'ActivityPoller',
@@ -76,7 +83,11 @@ export const DISCOVERY_SOURCES = {
     pollEverySeconds: 30,
     idleRequestsPerPoll: 1,
     budgetPool: 'compliance',
-    tableKeyPrefixes: { items: [...POLLER_ITEMS, KEY_PREFIXES.activity, KEY_PREFIXES.deletion], batchGet: [] },
+    tableKeyPrefixes: {
+      items: [...POLLER_ITEMS, KEY_PREFIXES.activity, KEY_PREFIXES.deletion],
+      batchGet: [],
+      lists: [],
+    },
   },
   files_api: {
     constructId: 'FilesApiPoller',
@@ -89,7 +100,7 @@ export const DISCOVERY_SOURCES = {
     pollEverySeconds: null,
     idleRequestsPerPoll: 1,
     budgetPool: 'files_api',
-    tableKeyPrefixes: { items: [...POLLER_ITEMS], batchGet: [fileItemKey('').pk] },
+    tableKeyPrefixes: { items: [...POLLER_ITEMS], batchGet: [fileItemKey('').pk], lists: [] },
   },
 } as const satisfies Record<string, DiscoverySource>;
 

@@ -79,11 +79,16 @@ export function parseJob(body: string): ParsedJob {
 
 /** Serialises a job for the queue (discovery, enqueue CLI, sample stack). */
 export function serializeJob(job: Omit<IngestJob, 'v'> & { v?: 1 }): string {
-  // Characters beyond the Basic Multilingual Plane (emoji in a filename, CJK extension letters in a
-  // reason) go as JSON \u escapes of their surrogate pairs: the same job once parsed, and a body any
-  // SQS accepts (the local fauxqs refuses #x10000-#x10FFFF, which AWS allows).
+  // SQS accepts only #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF in a message
+  // body and refuses the whole message otherwise (SendMessage, MessageBody:
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html).
+  // JSON.stringify already escapes #x0-#x1F; the noncharacters U+FFFE and U+FFFF (which upstream may
+  // put in a filename) and everything beyond the Basic Multilingual Plane (emoji in a filename, CJK
+  // extension letters in a reason, as the surrogates of its pair; the local fauxqs refuses
+  // #x10000-#x10FFFF, which AWS allows) go as JSON \u escapes: the same job once parsed, and a body
+  // every SQS accepts, so the file is archived rather than refused.
   return JSON.stringify({ v: JOB_SCHEMA_VERSION, ...job }).replace(
-    /[\ud800-\udfff]/g,
+    /[\ud800-\udfff\ufffe\uffff]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16)}`,
   );
 }

@@ -67,6 +67,11 @@ export const LookupConfigSchema = z.object({
   INDEX_TABLE: z.string().min(3),
   /** Lifetime of a download URL, seconds (1 minute to 1 hour). */
   PRESIGN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(300),
+  /** The auditor console's origin (https://<distribution>): answers carry CORS headers for it alone. */
+  CONSOLE_ORIGIN: z
+    .string()
+    .regex(/^https:\/\/[a-z0-9.-]+$/, { message: 'must be an https origin without a path' })
+    .optional(),
   LOCAL_S3_ENDPOINT: optionalUrl,
   LOCAL_DYNAMODB_ENDPOINT: optionalUrl,
 });

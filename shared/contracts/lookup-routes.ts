@@ -1,11 +1,12 @@
 /**
  * Who may call a route. The stack ships one IAM managed policy per role, built from this table
  * (infra/constructs/lookup-rest-api.ts), so a new route only declares its roles:
- * - `auditor`: search, read, download, verify, the access trail;
+ * - `auditor`: search, read, download, verify, the access trail, and the discovery ledger (the evidence that
+ *   nothing was skipped is the auditor's to read: the console's coverage screen draws it);
  * - `legalAdmin`: everything an auditor may call, plus holds and exports (a route an auditor may call
  *   lists `legalAdmin` too: test/unit/lookup-routes.test.ts checks it);
- * - `operator`: the discovery runs (status, dead letters, redrive and reindex are direct AWS calls of
- *   the CLI, granted by the operator policy in infra/service-stack.ts).
+ * - `operator`: the discovery ledger too (status, dead letters, redrive and reindex are direct AWS calls
+ *   of the CLI, granted by the operator policy in infra/service-stack.ts).
  */
 export const LOOKUP_ROLES = ['auditor', 'legalAdmin', 'operator'] as const;
 export type LookupRole = (typeof LOOKUP_ROLES)[number];
@@ -21,8 +22,13 @@ const AUDIT_READ = ['auditor', 'legalAdmin'] as const;
 export const LOOKUP_ROUTES = [
   { method: 'GET', resource: '/chats/{chatId}/files', query: ['limit', 'cursor'], roles: AUDIT_READ },
   { method: 'GET', resource: '/files/{fileId}', query: [], roles: AUDIT_READ },
-  { method: 'GET', resource: '/files/{fileId}/content', query: [], roles: AUDIT_READ },
-  { method: 'GET', resource: '/discovery/{source}/runs', query: ['limit', 'cursor'], roles: ['operator'] },
+  { method: 'GET', resource: '/files/{fileId}/content', query: ['redirect'], roles: AUDIT_READ },
+  {
+    method: 'GET',
+    resource: '/discovery/{source}/runs',
+    query: ['limit', 'cursor'],
+    roles: [...AUDIT_READ, 'operator'],
+  },
   {
     method: 'GET',
     resource: '/search/files',

@@ -57,6 +57,7 @@ export const WEBHOOK_OUTCOMES = [
   'accepted',
   'duplicate',
   'in_progress',
+  'id_reused',
   'invalid',
   'unauthorized',
   'too_large',
@@ -85,6 +86,8 @@ export const DISCOVERY_METRIC = {
   runsCompleted: 'DiscoveryRunsCompleted',
   /** Upstream refused the stored cursor (400). */
   cursorRejected: 'DiscoveryCursorRejected',
+  /** A unit (a chat) a run could not read and put on the retry list. */
+  unitFailures: 'DiscoveryUnitFailures',
   /** A caller found no budget within its wait; extra dimension `api`. */
   budgetExhausted: 'BudgetExhausted',
 } as const;

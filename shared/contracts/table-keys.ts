@@ -12,8 +12,6 @@ import { canonicalTimestamp } from './timestamps.js';
  *   ACTIVITY#<id> SEEN, LEDGER#<source> RUN#<startedAt>#<runId>, BUDGET#<name> WINDOW|STATE,
  *   DELETION#<id> UPSTREAM
  * - backfills (BACKFILL_KEYS): BACKFILL#<options hash> CHECKPOINT
- * - the access trail (search-index.ts builds its keys on KEY_PREFIXES.trail): TRAIL#<day> <time>#<id>
- * - the search reindex (REINDEX_KEYS): REINDEX SEARCH#v<version>
  * A chat's files are one Query on its partition, ordered by upstream created_at (listingSortTime).
  */
 /**
@@ -30,13 +28,30 @@ export const KEY_PREFIXES = {
   budget: 'BUDGET#',
   deletion: 'DELETION#',
   backfill: 'BACKFILL#',
+  /** The access trail: one partition per day (`TRAIL#<yyyy-mm-dd>`), shared/contracts/search-index.ts. */
   trail: 'TRAIL#',
-  reindex: 'REINDEX',
+  retry: 'RETRY#',
+  chatRequest: 'CHATREQ#',
 } as const;
+
+/** The sort-key prefix of a chat listing item (`F#<sortAt>#<fileId>`). */
+export const LISTING_SK_PREFIX = 'F#';
+
+/** `archiver reindex`'s checkpoint, one per version of the search keys. */
+export function reindexCheckpointKey(searchKeysVersion: number): { pk: string; sk: string } {
+  return { pk: 'REINDEX', sk: `SEARCH#v${searchKeysVersion}` };
+}
 
 export const INDEX_TABLE_KEYS = {
   partitionKey: { name: 'pk', type: 'S' },
   sortKey: { name: 'sk', type: 'S' },
+  /**
+   * Unix seconds after which DynamoDB may delete an item. Only items that are working memory carry
+   * it (the activity poller's seen activity ids); evidence (file items, chat listings, the ledger,
+   * deletions) never does. The code never relies on the deletion (it may come days late, and never
+   * on dynalite): https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html
+   */
+  timeToLiveAttribute: 'expiresAt',
 } as const;
 
 export const FILE_ITEM_SK = 'FILE';
@@ -65,7 +80,7 @@ export function listingSortTime(createdAt: string | null, recordedAt: string): s
  * within the listing cursor's bounds (shared/index/dynamodb-file-index.ts).
  */
 export function chatListingSortKey(sortAt: string, fileId: string): string {
-  return `F#${sortAt}#${fileId}`;
+  return `${LISTING_SK_PREFIX}${sortAt}#${fileId}`;
 }
 
 /**
@@ -84,16 +99,20 @@ export const DISCOVERY_KEYS = {
   budgetWindow: (name: string) => ({ pk: `${KEY_PREFIXES.budget}${name}`, sk: 'WINDOW' }),
   budgetState: (name: string) => ({ pk: `${KEY_PREFIXES.budget}${name}`, sk: 'STATE' }),
   upstreamDeletion: (id: string) => ({ pk: `${KEY_PREFIXES.deletion}${id}`, sk: 'UPSTREAM' }),
+  /** The retry list of a source: one item per unit (chat) a run could not read, until a run reads it. */
+  retryPartition: (source: string) => `${KEY_PREFIXES.retry}${source}`,
+  retry: (source: string, unitId: string) => ({ pk: `${KEY_PREFIXES.retry}${source}`, sk: `UNIT#${unitId}` }),
+  /** Whole-chat reads asked for (webhook) and not finished yet: the chat poller finishes them. */
+  chatRequestPartition: `${KEY_PREFIXES.chatRequest}chats`,
+  chatRequest: (webhookId: string, chatId: string) => ({
+    pk: `${KEY_PREFIXES.chatRequest}chats`,
+    sk: `REQ#${webhookId}#${chatId}`,
+  }),
 } as const;
 
 /** The checkpoint of one backfill (`archiver backfill`), by the hash of its options (backfill-checkpoint.ts). */
 export const BACKFILL_KEYS = {
   checkpoint: (key: string) => ({ pk: `${KEY_PREFIXES.backfill}${key}`, sk: 'CHECKPOINT' }),
-} as const;
-
-/** Where `archiver reindex` keeps its place for one version of the search keys: one item. */
-export const REINDEX_KEYS = {
-  checkpoint: (searchKeysVersion: number) => ({ pk: KEY_PREFIXES.reindex, sk: `SEARCH#v${searchKeysVersion}` }),
 } as const;
 
 /**

@@ -58,7 +58,14 @@ export type WebhookEvent = z.output<typeof WebhookEventSchema>;
 /** One chat fanned out: how many ingest jobs its messages produced. */
 export interface FannedOutChat {
   chatId: string;
+  /** Jobs the queue accepted so far. */
   jobs: number;
+  /**
+   * The chat could not be read to its end within this request (upstream or the budget said wait, or
+   * time ran out): the reading continues from where it stopped in the chat poller's next runs, with
+   * the same reason. The delivery is done; do not send it again.
+   */
+  queued?: boolean | undefined;
 }
 
 /**

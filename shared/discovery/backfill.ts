@@ -3,10 +3,12 @@ import type { BackfillCheckpoint, BackfillQuery } from '../contracts/backfill-ch
 import { isTransientFailure } from '../ingest/failure-decision.js';
 import { ArchiverError, UpstreamHttpError } from '../platform/errors.js';
 import type { ChatSummary } from '../upstream/listing-schemas.js';
-import { pollChat } from './chat-poller.js';
+import { describeForRecord } from '../platform/errors.js';
+import { backoffMs, RETRY_LIST_BACKOFF } from '../platform/backoff.js';
+import { isChatsOwnFailure } from './chat-poller.js';
+import { readChat } from './read-chat.js';
 import { BudgetExhaustedError } from './rate-budget.js';
 import type { ChatPollerDeps } from './chat-poller.js';
-import type { RunContext } from './poller-run.js';
 
 /** Where backfills keep their checkpoints; one lease per set of options, so two runs never interleave. */
 export interface BackfillStore {
@@ -61,6 +63,9 @@ export function backfillKey(query: BackfillQuery): string {
  * accepted them. Every upstream request draws from the shared budget through the listing client's
  * gate. Progress is checkpointed after every chat, so an interrupted backfill resumes where it
  * stopped; a chat the poller already read (or an earlier backfill did) costs no upstream request.
+ * A chat that still fails after its retries with a failure of its own (403, a page over the cap) is
+ * put on the chat poller's retry list and named in the checkpoint, and the walk goes on; a chat
+ * stopped between its pages (Ctrl-C) is not counted as handled, so a resumed walk reads it again.
  */
 export async function runBackfill(
   deps: BackfillDeps,
@@ -115,13 +120,23 @@ export async function runBackfill(
       for (const chat of page.items) {
         if (cp.doneInPage.includes(chat.id)) continue;
         if (opts.signal.aborted) return { ending: 'interrupted', checkpoint: cp, resumed };
-        const files = await withRetries(deps, opts, () => readChat(chat, deps, opts.signal));
+        let read: { ending: 'done' | 'stopped'; jobs: number };
+        try {
+          read = await withRetries(deps, opts, () => readOneChat(chat, deps, opts.signal));
+        } catch (err) {
+          if (opts.signal.aborted || !isChatsOwnFailure(err)) throw err;
+          await putOnRetryList(chat, err, key, deps);
+          read = { ending: 'done', jobs: 0 };
+          cp = { ...cp, chatsFailed: [...(cp.chatsFailed ?? []), chat.id] };
+        }
+        // Stopped between the chat's pages: read in part, so not handled; a resumed walk reads it again.
+        if (read.ending === 'stopped') return { ending: 'interrupted', checkpoint: cp, resumed };
         const created = chat.created_at ?? null;
         await save({
           ...cp,
           doneInPage: [...cp.doneInPage, chat.id],
           chatsScanned: cp.chatsScanned + 1,
-          filesEnqueued: cp.filesEnqueued + files,
+          filesEnqueued: cp.filesEnqueued + read.jobs,
           firstChatCreatedAt: cp.firstChatCreatedAt ?? created,
           lastChatCreatedAt: created ?? cp.lastChatCreatedAt,
         });
@@ -146,24 +161,48 @@ export async function runBackfill(
   }
 }
 
-/** One chat through the poller's step; resolves with the number of jobs it enqueued. */
-async function readChat(chat: ChatSummary, deps: BackfillDeps, signal: AbortSignal): Promise<number> {
+/** One chat through the poller's step; resolves with how it ended and the number of jobs it enqueued. */
+async function readOneChat(
+  chat: ChatSummary,
+  deps: BackfillDeps,
+  signal: AbortSignal,
+): Promise<{ ending: 'done' | 'stopped'; jobs: number }> {
   let jobs = 0;
-  const ctx: RunContext = {
-    runId: 'backfill',
-    checkpoint: undefined,
-    signal,
-    shouldStop: () => signal.aborted,
-    page: () => undefined,
-    jobsEnqueued: (n) => {
-      jobs += n;
+  const ending = await readChat(
+    chat,
+    {
+      signal,
+      shouldStop: () => signal.aborted,
+      page: () => undefined,
+      jobsEnqueued: (n) => {
+        jobs += n;
+      },
+      unitRestarted: (chatId) => deps.log.warn('backfill read a chat again from its first message', { chatId }),
     },
-    saveCheckpoint: async () => undefined,
-    setWindow: () => undefined,
-    setLagSeconds: () => undefined,
-  };
-  await pollChat(chat, ctx, deps);
-  return jobs;
+    deps,
+  );
+  return { ending, jobs };
+}
+
+/** A chat the backfill could not read goes to the chat poller's retry list, which its runs work through. */
+async function putOnRetryList(chat: ChatSummary, err: unknown, key: string, deps: BackfillDeps): Promise<void> {
+  const nowMs = deps.now();
+  const requestId = err instanceof UpstreamHttpError ? (err.requestId ?? null) : null;
+  deps.log.error('backfill could not read a chat; it goes to the retry list and the walk moves on', {
+    chatId: chat.id,
+    requestId,
+    error: describeForRecord(err),
+  });
+  await deps.store.putRetry('chats', {
+    unitId: chat.id,
+    updatedAt: chat.updated_at ?? null,
+    attempts: 1,
+    nextAttemptAtMs: nowMs + backoffMs(RETRY_LIST_BACKOFF, 0),
+    firstFailedAt: new Date(nowMs).toISOString(),
+    lastError: describeForRecord(err),
+    lastRequestId: requestId,
+    lastRunId: `backfill:${key}`,
+  });
 }
 
 /** Retries a step on transient failures, waiting as told (retry-after, the next budget window) or backing off. */

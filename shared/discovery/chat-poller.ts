@@ -1,11 +1,21 @@
-import { CarriedMetadataSchema, IngestJobSchema, serializeJob } from '../contracts/job.js';
-import type { IngestJob } from '../contracts/job.js';
-import { UpstreamHttpError } from '../platform/errors.js';
+import {
+  EnqueueFailedError,
+  UpstreamAuthError,
+  UpstreamContractError,
+  UpstreamHttpError,
+  UpstreamRateLimitedError,
+  UpstreamTransportError,
+  describeForRecord,
+} from '../platform/errors.js';
+import { backoffMs, RETRY_LIST_BACKOFF } from '../platform/backoff.js';
 import type { ChatSummary } from '../upstream/listing-schemas.js';
-import type { ChatMessage } from '../upstream/listing-client.js';
 import { asCursorRejection, runPoller } from './poller-run.js';
 import type { RunContext, RunOptions, RunOutcome } from './poller-run.js';
-import type { DeletionRecorder, PollerDeps } from './ports.js';
+import type { ChatRequest, ChatRequestStore, DeletionRecorder, PollerDeps, RetryEntry } from './ports.js';
+import { readChat, readWholeChat } from './read-chat.js';
+import type { ChatReadEnding } from './read-chat.js';
+
+export { jobsOf } from './read-chat.js';
 
 export interface ChatPollerDeps extends PollerDeps {
   deletions: DeletionRecorder;
@@ -22,6 +32,11 @@ export interface ChatPollerDeps extends PollerDeps {
    * The scheduled poller does; `archiver backfill`, which reads the past on purpose, does not.
    */
   stampAppearance?: boolean;
+  /** Retry-list entries read per run (default 100). */
+  retryBatch?: number;
+  /** Whole-chat reads the webhook could not finish; the poller finishes them first. */
+  requests?: ChatRequestStore | undefined;
+  random?: () => number;
 }
 
 /**
@@ -30,171 +45,188 @@ export interface ChatPollerDeps extends PollerDeps {
  * generated and uploaded file becomes one ingest job carrying the chat id and the metadata the
  * message lists, so the worker needs no metadata request. A chat's checkpoint moves only after its
  * jobs were accepted by the queue, and the listing's cursor only after every chat of the page was
- * handled: a crash re-reads, never skips (ingest is idempotent, so a re-read costs duplicates only).
+ * read or put on the retry list: a crash re-reads, never skips (ingest is idempotent, so a re-read
+ * costs duplicates only).
+ *
+ * One chat never stops the others: a chat that fails (403 on its messages, a page over the size cap,
+ * an answer that does not parse) is recorded on the run's ledger record with upstream's request id and
+ * put on the retry list, which every later run works through first, with backoff. Failures that are
+ * not the chat's (the budget, a 429, the queue, the store, the lease) end the run as before.
  */
 export function runChatPoller(deps: ChatPollerDeps, opts: RunOptions): Promise<RunOutcome> {
   return runPoller('chats', deps, opts, (ctx) => pollChats(ctx, deps));
 }
 
 async function pollChats(ctx: RunContext, deps: ChatPollerDeps): Promise<'completed' | 'deadline'> {
-  let cursor = ctx.checkpoint?.cursor ?? null;
-  for (;;) {
-    if (ctx.shouldStop()) return 'deadline';
-    let page;
-    try {
-      page = await deps.upstream.listChats({ afterId: cursor ?? undefined, limit: deps.pageSize }, ctx.signal);
-    } catch (err) {
-      throw asCursorRejection(err, cursor);
-    }
-    ctx.page(page);
-    const pending = [...page.items];
-    let stopped = false;
-    await Promise.all(
-      Array.from({ length: Math.max(1, deps.chatConcurrency ?? 8) }, async () => {
-        for (let chat = pending.shift(); chat !== undefined && !stopped; chat = pending.shift()) {
-          if (ctx.shouldStop()) stopped = true;
-          else await pollChat(chat, ctx, deps);
-        }
-      }),
-    );
-    if (stopped) return 'deadline';
-    const newest = page.items.at(-1)?.updated_at;
-    if (newest) ctx.setLagSeconds(Math.max(0, Math.round((deps.now() - Date.parse(newest)) / 1000)));
-    if (page.lastId && page.lastId !== cursor) {
-      cursor = page.lastId;
-      await ctx.saveCheckpoint({ ...ctx.checkpoint, cursor });
-    }
-    if (!page.hasMore) return 'completed';
-  }
-}
-
-/**
- * Reads a chat's messages after its checkpoint, enqueues their files, then moves its checkpoint.
- * Also the step of `archiver backfill` (cli/), so that a chat read by either is not read again by the other.
- */
-export async function pollChat(chat: ChatSummary, ctx: RunContext, deps: ChatPollerDeps): Promise<void> {
-  const seen = await deps.store.getChatCheckpoint(chat.id);
-  const updatedAt = chat.updated_at ?? null;
-  // Unchanged since its last reading: nothing new can be in it (a new message bumps updated_at).
-  if (seen && updatedAt !== null && seen.updatedAt === updatedAt) return;
-  let after = seen?.lastMessageId ?? null;
-  let deletionRecorded = false;
-  for (;;) {
-    let page;
-    try {
-      page = await deps.upstream.listChatMessages(
-        chat.id,
-        { afterId: after ?? undefined, limit: deps.messagePageSize },
-        ctx.signal,
-      );
-    } catch (err) {
-      if (err instanceof UpstreamHttpError && err.status === 404) {
-        // Hard-deleted between the listing and now: nothing is left to read.
-        deps.log.warn('chat listed but gone when its messages were read', {
-          chatId: chat.id,
-          requestId: err.requestId,
-        });
-        return;
-      }
-      throw asCursorRejection(err, after);
-    }
-    ctx.page(page);
-    const deletedAt = page.chatDeletedAt ?? chat.deleted_at ?? null;
-    if (deletedAt !== null && !deletionRecorded) {
-      // Soft-deleted in the app: still readable, still archived; the index notes the deletion.
-      await deps.deletions.recordUpstreamDeletion(
-        { id: chat.id, kind: 'chat', deletedAt, via: 'chat_soft_delete' },
-        deps.now(),
-      );
-      deletionRecorded = true;
-    }
-    const bodies = jobsOf(chat.id, page.items, { stampAppearance: deps.stampAppearance === true }).map((job) =>
-      serializeJob(job),
-    );
-    if (bodies.length > 0) {
-      await deps.jobs.send(bodies, ctx.signal);
-      ctx.jobsEnqueued(bodies.length);
-    }
-    const last = page.lastId ?? page.items.at(-1)?.id ?? null;
-    if (last !== null) after = last;
-    // The chat counts as read up to `updatedAt` only once its last page is handled.
-    const done = !page.hasMore || last === null;
-    await deps.store.putChatCheckpoint(chat.id, {
-      lastMessageId: after,
-      updatedAt: done ? updatedAt : (seen?.updatedAt ?? null),
-    });
-    if (done) return;
-    if (ctx.shouldStop()) return;
-  }
-}
-
-/**
- * One job per generated and uploaded file of the messages (a file listed twice is sent once). Each
- * carries the chat id and every metadata field, so the worker skips the metadata request. The
- * message lists no `created_at` for generated files: the job says null rather than guess.
- */
-export function jobsOf(
-  chatId: string,
-  messages: readonly ChatMessage[],
-  opts: { stampAppearance?: boolean } = {},
-): IngestJob[] {
-  const jobs = new Map<string, IngestJob>();
-  for (const m of messages) {
-    // A file listed twice keeps the time of the message read last; both are within one page.
-    const appearedAt = opts.stampAppearance ? validTimestamp(m.createdAt) : null;
-    const stamp = appearedAt === null ? {} : { appearedAt };
-    for (const f of m.generated) {
-      jobs.set(
-        f.id,
-        withFallback({
-          v: 1,
-          fileId: f.id,
-          chatId,
-          file: {
-            filename: f.filename,
-            md5: f.md5 ?? null,
-            mime_type: f.mime_type || null,
-            size_bytes: f.size_bytes ?? null,
-            created_at: null,
-          },
-          ...stamp,
-        }),
-      );
-    }
-    for (const f of m.uploaded) {
-      jobs.set(
-        f.id,
-        withFallback({
-          v: 1,
-          fileId: f.id,
-          chatId,
-          file: {
-            filename: f.filename,
-            md5: f.md5 ?? null,
-            mime_type: f.mime_type || null,
-            size_bytes: f.size_bytes ?? null,
-            created_at: validTimestamp(f.created_at),
-          },
-          ...stamp,
-        }),
-      );
-    }
-  }
-  return [...jobs.values()];
-}
-
-/** A job whose carried metadata the job schema refuses (an empty or overlong filename) goes without it. */
-function withFallback(job: IngestJob): IngestJob {
-  if (IngestJobSchema.safeParse(job).success) return job;
-  return {
-    v: 1,
-    fileId: job.fileId,
-    ...(job.chatId ? { chatId: job.chatId } : {}),
-    ...(job.appearedAt ? { appearedAt: job.appearedAt } : {}),
+  const retries = new Map((await deps.store.listRetries('chats', 1_000)).map((r) => [r.unitId, r]));
+  let requestsOpen = 0;
+  const settle = async (chat: ChatSummary): Promise<ChatReadEnding> => {
+    const ending = await readIsolated(chat, ctx, deps, retries);
+    return ending;
   };
+  try {
+    // Chats someone asked for first (the webhook's unfinished reads), then the retry list.
+    if (deps.requests) {
+      const requests = await finishRequests(ctx, deps, deps.requests);
+      requestsOpen = requests.open;
+      if (requests.stopped) return 'deadline';
+    }
+    // The retry list: entries whose wait is over, oldest failures first.
+    const due = [...retries.values()]
+      .filter((r) => r.nextAttemptAtMs <= deps.now())
+      .sort((a, b) => a.firstFailedAt.localeCompare(b.firstFailedAt))
+      .slice(0, deps.retryBatch ?? 100);
+    for (const entry of due) {
+      if (ctx.shouldStop()) return 'deadline';
+      if ((await settle({ id: entry.unitId, updated_at: entry.updatedAt })) === 'stopped') return 'deadline';
+    }
+    let cursor = ctx.checkpoint?.cursor ?? null;
+    for (;;) {
+      if (ctx.shouldStop()) return 'deadline';
+      let page;
+      try {
+        page = await deps.upstream.listChats({ afterId: cursor ?? undefined, limit: deps.pageSize }, ctx.signal);
+      } catch (err) {
+        throw asCursorRejection(err, cursor);
+      }
+      ctx.page(page);
+      const pending = [...page.items];
+      let stopped = false;
+      await Promise.all(
+        Array.from({ length: Math.max(1, deps.chatConcurrency ?? 8) }, async () => {
+          for (let chat = pending.shift(); chat !== undefined && !stopped; chat = pending.shift()) {
+            // A chat stopped between its pages is read in part: the cursor must not pass it.
+            if (ctx.shouldStop() || (await settle(chat)) === 'stopped') stopped = true;
+          }
+        }),
+      );
+      if (stopped) return 'deadline';
+      const newest = page.items.at(-1)?.updated_at;
+      if (newest) ctx.setLagSeconds(Math.max(0, Math.round((deps.now() - Date.parse(newest)) / 1000)));
+      if (page.lastId && page.lastId !== cursor) {
+        cursor = page.lastId;
+        await ctx.saveCheckpoint({ ...ctx.checkpoint, cursor });
+      }
+      if (!page.hasMore) return 'completed';
+    }
+  } finally {
+    ctx.setRetriesPending(retries.size + requestsOpen);
+  }
 }
 
-function validTimestamp(value: string | null | undefined): string | null {
-  if (!value) return null;
-  return CarriedMetadataSchema.shape.created_at.safeParse(value).success ? value : null;
+/**
+ * Finishes the whole-chat reads the webhook left (shared/webhook/chat-fan-out.ts): each from where
+ * it stopped, with its reason, its checkpoint moved after every page the queue accepted. A read that
+ * fails with the chat's own failure waits (backoff) and is recorded as the run's unit failure.
+ */
+async function finishRequests(
+  ctx: RunContext,
+  deps: ChatPollerDeps,
+  store: ChatRequestStore,
+): Promise<{ open: number; stopped: boolean }> {
+  const all = await store.listChatRequests(100);
+  let open = all.length;
+  for (const request of all) {
+    if (request.nextAttemptAtMs > deps.now()) continue;
+    if (ctx.shouldStop()) return { open, stopped: true };
+    let reached: ChatRequest = request;
+    const save = async (after: string | null, jobs: number) => {
+      ctx.jobsEnqueued(jobs - reached.jobs);
+      reached = { ...reached, after, jobs };
+      await store.putChatRequest(reached);
+    };
+    try {
+      const result = await readWholeChat(
+        request.chatId,
+        request.reason,
+        { after: request.after, jobs: request.jobs },
+        deps,
+        ctx.signal,
+        { shouldStop: () => ctx.shouldStop(), onPage: save },
+      );
+      if (result.kind === 'stopped') return { open, stopped: true };
+      if (result.kind === 'done') ctx.jobsEnqueued(result.jobs - reached.jobs);
+      await store.deleteChatRequest(request.webhookId, request.chatId);
+      open -= 1;
+    } catch (err) {
+      if (ctx.signal.aborted) return { open, stopped: true };
+      if (!isChatsOwnFailure(err)) throw err;
+      ctx.unitFailed(request.chatId, err);
+      const nowMs = deps.now();
+      await store.putChatRequest({
+        ...reached,
+        attempts: reached.attempts + 1,
+        nextAttemptAtMs: nowMs + backoffMs(RETRY_LIST_BACKOFF, reached.attempts, deps.random),
+        lastError: describeForRecord(err),
+        lastRequestId: err instanceof UpstreamHttpError ? (err.requestId ?? null) : null,
+      });
+    }
+  }
+  return { open, stopped: false };
+}
+
+/**
+ * Reads one chat; a failure that is the chat's own goes to the retry list (and the ledger) instead of
+ * ending the run. A chat read in full comes off the retry list.
+ */
+async function readIsolated(
+  chat: ChatSummary,
+  ctx: RunContext,
+  deps: ChatPollerDeps,
+  retries: Map<string, RetryEntry>,
+): Promise<ChatReadEnding> {
+  try {
+    const ending = await readChat(chat, ctx, deps);
+    if (ending === 'done' && retries.has(chat.id)) {
+      await deps.store.deleteRetry('chats', chat.id);
+      retries.delete(chat.id);
+    }
+    return ending;
+  } catch (err) {
+    // Stopped by the run's signal mid-request: read in part, as above.
+    if (ctx.signal.aborted) return 'stopped';
+    if (!isChatsOwnFailure(err)) throw err;
+    ctx.unitFailed(chat.id, err);
+    const entry = nextRetry(retries.get(chat.id), chat, err, ctx.runId, deps);
+    await deps.store.putRetry('chats', entry);
+    retries.set(chat.id, entry);
+    return 'done';
+  }
+}
+
+/**
+ * What one chat can fail with without saying anything about the others: an upstream answer for this
+ * chat (a status other than 429, a body over the cap or off the documented shape) or a broken
+ * connection while reading it. The budget, a 429, the queue and the store are every chat's: the run
+ * ends and the cursor stays.
+ */
+export function isChatsOwnFailure(err: unknown): boolean {
+  // 401: upstream refuses our key, for every chat alike.
+  if (err instanceof UpstreamRateLimitedError || err instanceof EnqueueFailedError) return false;
+  if (err instanceof UpstreamAuthError && err.status === 401) return false;
+  return (
+    err instanceof UpstreamHttpError || err instanceof UpstreamContractError || err instanceof UpstreamTransportError
+  );
+}
+
+function nextRetry(
+  previous: RetryEntry | undefined,
+  chat: ChatSummary,
+  err: unknown,
+  runId: string,
+  deps: ChatPollerDeps,
+): RetryEntry {
+  const attempts = (previous?.attempts ?? 0) + 1;
+  const nowMs = deps.now();
+  return {
+    unitId: chat.id,
+    // Keep the older `updated_at`: a retry must read at least what the first failure missed.
+    updatedAt: previous?.updatedAt ?? chat.updated_at ?? null,
+    attempts,
+    nextAttemptAtMs: nowMs + backoffMs(RETRY_LIST_BACKOFF, attempts - 1, deps.random),
+    firstFailedAt: previous?.firstFailedAt ?? new Date(nowMs).toISOString(),
+    lastError: describeForRecord(err),
+    lastRequestId: err instanceof UpstreamHttpError ? (err.requestId ?? null) : null,
+    lastRunId: runId,
+  };
 }

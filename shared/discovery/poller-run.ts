@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { LedgerRecord, PollerSource, RunEnding } from '../contracts/discovery-ledger.js';
+import { MAX_LEDGER_UNIT_FAILURES } from '../contracts/discovery-ledger.js';
+import type { LedgerRecord, PollerSource, RunEnding, UnitFailure } from '../contracts/discovery-ledger.js';
 import { DISCOVERY_METRIC } from '../contracts/metric-names.js';
 import {
   ArchiverError,
@@ -21,6 +22,13 @@ export class CursorRejectedError extends ArchiverError {
   }
 }
 
+/** The run reached its stop margin: the reason its signal aborts with. */
+export class PollerDeadlineError extends ArchiverError {
+  constructor() {
+    super('poller run reached its stop margin');
+  }
+}
+
 /** Another run took the lease over (this one overran it): stop without writing anything more. */
 export class LeaseLostError extends ArchiverError {
   constructor() {
@@ -32,7 +40,11 @@ export class LeaseLostError extends ArchiverError {
 export interface RunContext {
   readonly runId: string;
   readonly checkpoint: PollerCheckpoint | undefined;
-  /** Aborted at the deadline; pass it to every I/O call. */
+  /**
+   * Aborted at the stop margin (deadline minus stopMarginMs): every wait and request ends there, so
+   * the run always has the margin left to write its ledger record and release its lease. Pass it to
+   * every I/O call.
+   */
   readonly signal: AbortSignal;
   /** True once too little time is left to read and enqueue another page. */
   shouldStop(): boolean;
@@ -45,12 +57,21 @@ export interface RunContext {
   setWindow(start: string | null, end: string | null): void;
   /** How far behind now the poller has caught up, for the lag metric. */
   setLagSeconds(seconds: number): void;
+  /** A unit (a chat) could not be read; the run goes on. Recorded on the ledger with upstream's request id. */
+  unitFailed(unitId: string, err: unknown): void;
+  /** A unit's own cursor was refused (400) and the unit was read again from its start. */
+  unitRestarted(unitId: string): void;
+  /** Entries left on the source's retry list, for the ledger. */
+  setRetriesPending(count: number): void;
 }
 
 export interface RunOptions {
   /** Epoch ms by which the run must have stopped (the Lambda's deadline minus a margin). */
   deadlineMs: number;
-  /** Time kept in hand for one more page and the ledger write. */
+  /**
+   * Time kept in hand for the ledger write and the lease release: at deadlineMs - stopMarginMs no new
+   * page starts and the run's signal aborts whatever wait or request is under way.
+   */
   stopMarginMs: number;
   leaseMs: number;
 }
@@ -75,21 +96,23 @@ export async function runPoller(
     return { kind: 'lease_held' };
   }
   const checkpoint = await deps.store.getCheckpoint(source);
+  const stopAtMs = opts.deadlineMs - opts.stopMarginMs;
   const deadline = new AbortController();
-  const timer = setTimeout(
-    () => deadline.abort(new Error('poller deadline')),
-    Math.max(0, opts.deadlineMs - startedMs),
-  );
+  const timer = setTimeout(() => deadline.abort(new PollerDeadlineError()), Math.max(0, stopAtMs - startedMs));
   const stats = { pages: 0, records: 0, invalid: 0, jobs: 0, lastRequestId: null as string | null };
   let cursorEnd = checkpoint?.cursor ?? null;
   let window: [string | null, string | null] = [new Date(startedMs).toISOString(), null];
   let lagSeconds: number | undefined;
+  const failures: UnitFailure[] = [];
+  let failureCount = 0;
+  const restarted: string[] = [];
+  let retriesPending: number | undefined;
 
   const ctx: RunContext = {
     runId,
     checkpoint,
     signal: deadline.signal,
-    shouldStop: () => deps.now() >= opts.deadlineMs - opts.stopMarginMs,
+    shouldStop: () => deadline.signal.aborted || deps.now() >= stopAtMs,
     page(page) {
       stats.pages += 1;
       stats.records += page.items.length;
@@ -115,6 +138,25 @@ export async function runPoller(
     setLagSeconds(seconds) {
       lagSeconds = seconds;
     },
+    unitFailed(unitId, err) {
+      failureCount += 1;
+      const requestId = requestIdOf(err);
+      if (failures.length < MAX_LEDGER_UNIT_FAILURES)
+        failures.push({ id: unitId, error: describeForRecord(err), requestId: requestId ?? null });
+      deps.counters.record(DISCOVERY_METRIC.unitFailures, 1, 'Count');
+      deps.log.error('could not read a unit; it goes to the retry list and the run moves on', {
+        source,
+        unitId,
+        requestId,
+        error: describe(err),
+      });
+    },
+    unitRestarted(unitId) {
+      if (restarted.length < MAX_LEDGER_UNIT_FAILURES) restarted.push(unitId);
+    },
+    setRetriesPending(count) {
+      retriesPending = count;
+    },
   };
 
   let ending: RunEnding;
@@ -123,7 +165,9 @@ export async function runPoller(
     ending = await body(ctx);
   } catch (err) {
     error = err;
-    ending = endingOf(err);
+    // Stopped by the run's own signal at the stop margin: a clean stop, the checkpoint holds.
+    ending = deadline.signal.aborted && !(err instanceof LeaseLostError) ? 'deadline' : endingOf(err);
+    if (ending === 'deadline') error = undefined;
   } finally {
     clearTimeout(timer);
   }
@@ -187,6 +231,10 @@ export async function runPoller(
     windowEnd: window[1] ?? new Date(endedMs).toISOString(),
     lastRequestId: stats.lastRequestId,
     error: error === undefined ? null : describeForRecord(error),
+    unitFailures: failures,
+    unitFailureCount: failureCount,
+    unitsRestarted: restarted,
+    ...(retriesPending === undefined ? {} : { retriesPending }),
   };
   try {
     await deps.store.putLedger(ledger);
@@ -200,6 +248,11 @@ export async function runPoller(
 /** Activity windows are complete only when the run read to the end of them. */
 function windowEndOf(ending: RunEnding, window: [string | null, string | null]): Partial<PollerCheckpoint> {
   return ending === 'completed' && window[1] !== null ? { windowEnd: window[1] } : {};
+}
+
+function requestIdOf(err: unknown): string | undefined {
+  if (err instanceof UpstreamHttpError) return err.requestId;
+  return undefined;
 }
 
 function endingOf(err: unknown): RunEnding {

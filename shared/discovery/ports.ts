@@ -6,8 +6,9 @@
  * dynamodb-backfill-store.ts, dynamodb-file-index.ts; shared/platform/sqs-job-sender.ts). The pollers
  * are tested over those real adapters against local servers (test/support/discovery-stack.ts wires
  * them to dynalite and fauxqs for test/integration/discovery-*.test.ts), with a test wrapping one
- * adapter where it needs a fault (a store that crashes mid-run); no in-memory implementation of these
- * ports exists yet.
+ * adapter where it needs a fault (a store that crashes mid-run); the use cases' own rules (per-chat
+ * isolation, the retry list, stops, resumable chat requests) are unit-tested on the in-memory fakes
+ * of test/support/memory-discovery.ts.
  */
 import type { LedgerRecord, PollerSource } from '../contracts/discovery-ledger.js';
 import type { Log, Counters } from '../platform/telemetry.js';
@@ -38,6 +39,23 @@ export interface PollerLease {
   generation: number;
 }
 
+/**
+ * A unit (a chat) a run could not read, on its source's retry list until a later run reads it.
+ * Later runs take the due entries first, and a failure again pushes `nextAttemptAtMs` back
+ * (shared/platform/backoff.ts).
+ */
+export interface RetryEntry {
+  unitId: string;
+  /** The chat's `updated_at` when it was listed (a retry reads it as of then, or later). */
+  updatedAt: string | null;
+  attempts: number;
+  nextAttemptAtMs: number;
+  firstFailedAt: string;
+  lastError: string;
+  lastRequestId: string | null;
+  lastRunId: string;
+}
+
 export interface DiscoveryStore {
   /** Takes the poller's lease unless a live one is held by another run. */
   acquireLease(source: PollerSource, owner: string, nowMs: number, leaseMs: number): Promise<PollerLease | undefined>;
@@ -51,7 +69,38 @@ export interface DiscoveryStore {
   hasSeenActivity(activityId: string): Promise<boolean>;
   /** Remembers activity ids once their jobs were accepted and their deletions recorded. */
   markActivitiesSeen(activityIds: readonly string[], nowMs: number): Promise<void>;
+  /** Writes the run's ledger record; never overwrites one (a run id is written once). */
   putLedger(record: LedgerRecord): Promise<void>;
+  /** The source's retry list (at most `limit` entries, in unit id order). */
+  listRetries(source: PollerSource, limit: number): Promise<RetryEntry[]>;
+  putRetry(source: PollerSource, entry: RetryEntry): Promise<void>;
+  /** Takes a unit off the retry list once a run has read it. */
+  deleteRetry(source: PollerSource, unitId: string): Promise<void>;
+}
+
+/**
+ * A whole chat someone asked for (the webhook) whose reading did not finish in their request: it
+ * continues from `after` (the last message read), checkpointed per page, in the chat poller's runs.
+ */
+export interface ChatRequest {
+  webhookId: string;
+  chatId: string;
+  reason?: string | undefined;
+  /** The last message whose files were enqueued; null = from the first message. */
+  after: string | null;
+  jobs: number;
+  requestedAt: string;
+  attempts: number;
+  nextAttemptAtMs: number;
+  lastError: string | null;
+  lastRequestId: string | null;
+}
+
+export interface ChatRequestStore {
+  putChatRequest(request: ChatRequest): Promise<void>;
+  /** At most `limit` open requests, oldest webhook id first (sort key order). */
+  listChatRequests(limit: number): Promise<ChatRequest[]>;
+  deleteChatRequest(webhookId: string, chatId: string): Promise<void>;
 }
 
 /** Sends ingest job bodies; resolves only once the queue accepted every one of them. */

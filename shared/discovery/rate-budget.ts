@@ -62,17 +62,30 @@ export function factorAt(state: BudgetState, sizing: BudgetSizing, nowMs: number
   return Math.min(1, Math.max(sizing.minFactor, state.factor + Math.max(0, recovered)));
 }
 
-/** Requests one window grants in all, and to pollers, at `nowMs`. Never zero. */
+/**
+ * Requests the window holding `nowMs` grants in all, and to pollers. A budget is honoured exactly,
+ * however small: a window's share of a minute (requestsPerMinute × windowMs / 60 000 × the factor in
+ * force) is usually fractional, so each window grants the whole requests its credit reaches
+ * (fractional credits): window n grants floor((n + 1) × x) − floor(n × x) of x per window. 30/min in
+ * 1 s windows grants 0, 1, 0, 1 …; the Files API's 100/min grants 1, 2, 2 … with pollers at 30 % of
+ * it getting 0, 0, 1 … (30/min); and a 429's shrink slows even a 1-request budget. No window is
+ * granted "at least one" (which gave pollers every request of a 1-request window and let a budget
+ * under 60/min overdraw). Stateless: the credit is a function of the window's index.
+ */
 export function windowLimits(
   state: BudgetState,
   sizing: BudgetSizing,
   nowMs: number,
 ): { total: number; poller: number } {
-  const total = Math.max(
-    1,
-    Math.floor(((sizing.requestsPerMinute * sizing.windowMs) / 60_000) * factorAt(state, sizing, nowMs)),
-  );
-  return { total, poller: Math.max(1, Math.floor(total * sizing.pollerShare)) };
+  const n = Math.floor(nowMs / sizing.windowMs);
+  const perWindow = ((sizing.requestsPerMinute * sizing.windowMs) / 60_000) * factorAt(state, sizing, nowMs);
+  const credit = (x: number) => Math.floor(roundOff((n + 1) * x)) - Math.floor(roundOff(n * x));
+  return { total: credit(perWindow), poller: credit(perWindow * sizing.pollerShare) };
+}
+
+/** Clears floating-point noise (3 × 0.1 = 0.30000000000000004) before flooring. */
+function roundOff(x: number): number {
+  return Math.round(x * 1e9) / 1e9;
 }
 
 /** The state after a 429 at `nowMs`. */

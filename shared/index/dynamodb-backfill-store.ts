@@ -15,6 +15,7 @@ const CheckpointSchema = z.object({
   lastChatCreatedAt: z.string().nullable(),
   chatsScanned: z.number(),
   filesEnqueued: z.number(),
+  chatsFailed: z.array(z.string()).optional(),
   startedAt: z.string(),
   updatedAt: z.string(),
   completedAt: z.string().nullable(),

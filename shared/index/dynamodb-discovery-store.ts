@@ -1,20 +1,28 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { DISCOVERY_KEYS } from '../contracts/table-keys.js';
 import { InvalidCursorError } from '../platform/errors.js';
 import type { LedgerRecord, PollerSource } from '../contracts/discovery-ledger.js';
-import type { ChatCheckpoint, DiscoveryStore, PollerCheckpoint, PollerLease } from '../discovery/ports.js';
+import type {
+  ChatCheckpoint,
+  ChatRequest,
+  ChatRequestStore,
+  DiscoveryStore,
+  PollerCheckpoint,
+  PollerLease,
+  RetryEntry,
+} from '../discovery/ports.js';
 
-/** How long a seen activity id is remembered (TTL attribute `expiresAt`, where the table has TTL on). */
+/** How long a seen activity id is remembered (the index table's TTL attribute, INDEX_TABLE_KEYS). */
 const ACTIVITY_SEEN_DAYS = 30;
 
 /**
  * Discovery's state in the index table: leases, checkpoints, per-chat checkpoints, seen activity ids
  * and the ledger. Single-item conditional writes only (no transactions), so it runs on dynalite.
  */
-export class DynamoDbDiscoveryStore implements DiscoveryStore {
+export class DynamoDbDiscoveryStore implements DiscoveryStore, ChatRequestStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,
@@ -150,7 +158,73 @@ export class DynamoDbDiscoveryStore implements DiscoveryStore {
           sk: DISCOVERY_KEYS.ledgerSortKey(record.startedAt, record.runId),
           ...record,
         },
+        // Evidence is written once: a run never replaces another run's record (nor its own).
+        ConditionExpression: 'attribute_not_exists(pk)',
       }),
+    );
+  }
+
+  async listRetries(source: PollerSource, limit: number): Promise<RetryEntry[]> {
+    const entries: RetryEntry[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': DISCOVERY_KEYS.retryPartition(source) },
+          ConsistentRead: true,
+          Limit: Math.min(1_000, limit - entries.length),
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of res.Items ?? []) {
+        const parsed = RetryEntrySchema.safeParse(item);
+        if (parsed.success) entries.push(parsed.data);
+      }
+      start = res.LastEvaluatedKey;
+    } while (start && entries.length < limit);
+    return entries;
+  }
+
+  async putRetry(source: PollerSource, entry: RetryEntry): Promise<void> {
+    await this.doc.send(
+      new PutCommand({ TableName: this.table, Item: { ...DISCOVERY_KEYS.retry(source, entry.unitId), ...entry } }),
+    );
+  }
+
+  async deleteRetry(source: PollerSource, unitId: string): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.table, Key: DISCOVERY_KEYS.retry(source, unitId) }));
+  }
+
+  async putChatRequest(request: ChatRequest): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { ...DISCOVERY_KEYS.chatRequest(request.webhookId, request.chatId), ...request },
+      }),
+    );
+  }
+
+  async listChatRequests(limit: number): Promise<ChatRequest[]> {
+    const res = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': DISCOVERY_KEYS.chatRequestPartition },
+        ConsistentRead: true,
+        Limit: limit,
+      }),
+    );
+    return (res.Items ?? []).flatMap((item) => {
+      const parsed = ChatRequestSchema.safeParse(item);
+      return parsed.success ? [parsed.data] : [];
+    });
+  }
+
+  async deleteChatRequest(webhookId: string, chatId: string): Promise<void> {
+    await this.doc.send(
+      new DeleteCommand({ TableName: this.table, Key: DISCOVERY_KEYS.chatRequest(webhookId, chatId) }),
     );
   }
 
@@ -193,5 +267,27 @@ const CheckpointSchema = z.object({
   windowEnd: nullableString,
   lastCompletedAt: nullableString,
   rejectedCursor: nullableString,
+});
+const RetryEntrySchema = z.object({
+  unitId: z.string(),
+  updatedAt: z.string().nullable(),
+  attempts: z.number(),
+  nextAttemptAtMs: z.number(),
+  firstFailedAt: z.string(),
+  lastError: z.string(),
+  lastRequestId: z.string().nullable(),
+  lastRunId: z.string(),
+});
+const ChatRequestSchema = z.object({
+  webhookId: z.string(),
+  chatId: z.string(),
+  reason: z.string().optional(),
+  after: z.string().nullable(),
+  jobs: z.number(),
+  requestedAt: z.string(),
+  attempts: z.number(),
+  nextAttemptAtMs: z.number(),
+  lastError: z.string().nullable(),
+  lastRequestId: z.string().nullable(),
 });
 const ChatCheckpointSchema = z.object({ lastMessageId: z.string().nullable(), updatedAt: z.string().nullable() });

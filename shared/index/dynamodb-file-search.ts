@@ -2,7 +2,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FileRecord } from '../contracts/file-records.js';
 import { SEARCH_INDEXES } from '../contracts/search-index.js';
-import { chatPartition } from '../contracts/table-keys.js';
+import { chatPartition, LISTING_SK_PREFIX } from '../contracts/table-keys.js';
 import type { FileSearchIndex, IndexPage, IndexQuery } from '../lookup/search-files.js';
 import { toRecord } from './dynamodb-file-items.js';
 
@@ -65,7 +65,11 @@ function keyCondition(q: IndexQuery): {
     return {
       KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
       ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
-      ExpressionAttributeValues: { ':pk': chatPartition(q.partition), ':from': `F#${from}`, ':to': `F#${to}#~` },
+      ExpressionAttributeValues: {
+        ':pk': chatPartition(q.partition),
+        ':from': `${LISTING_SK_PREFIX}${from}`,
+        ':to': `${LISTING_SK_PREFIX}${to}#~`,
+      },
     };
   }
   const index = SEARCH_INDEXES[q.index];

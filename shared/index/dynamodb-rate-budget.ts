@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DISCOVERY_KEYS } from '../contracts/table-keys.js';
 import { FULL_BUDGET, shrunkState, windowLimits } from '../discovery/rate-budget.js';
@@ -32,13 +32,28 @@ export class DynamoDbRateBudget implements RateBudget {
   private cached: { state: BudgetState; fetchedAtMs: number } | undefined;
   private readonly fullWindow: Record<BudgetClass, number> = { worker: -1, poller: -1 };
   private queue: Promise<unknown> = Promise.resolve();
+  private sizing: BudgetSizing;
+  private sizingStored = false;
 
+  /**
+   * `owner`: the deployment's functions own the budget's sizing and store it on the state item (once
+   * per process); a reader (the CLI, whose settings may differ from the deployment's) takes the
+   * stored sizing over its own, so it can never draw at another rate than the deployment set.
+   */
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,
     private readonly name: string,
-    private readonly sizing: BudgetSizing,
-  ) {}
+    sizing: BudgetSizing,
+    private readonly role: 'owner' | 'reader' = 'owner',
+  ) {
+    this.sizing = sizing;
+  }
+
+  /** The sizing in force (the stored one, for a reader that has read it). */
+  currentSizing(): BudgetSizing {
+    return this.sizing;
+  }
 
   tryTake(cls: BudgetClass, nowMs: number): Promise<TakeResult> {
     // Time spent queued behind this process's other takes counts: take at the later of the two.
@@ -49,12 +64,15 @@ export class DynamoDbRateBudget implements RateBudget {
   }
 
   private async take(cls: BudgetClass, nowMs: number): Promise<TakeResult> {
+    if (this.role === 'owner' && !this.sizingStored) await this.storeSizing();
     const state = await this.state(nowMs);
     const windowStart = Math.floor(nowMs / this.sizing.windowMs) * this.sizing.windowMs;
     if (nowMs < state.pausedUntilMs) return { granted: false, windowStart, retryInMs: state.pausedUntilMs - nowMs };
     const limits = windowLimits(state, this.sizing, nowMs);
-    if (this.fullWindow[cls] === windowStart)
-      return { granted: false, windowStart, retryInMs: windowStart + this.sizing.windowMs - nowMs };
+    const nextWindow = { granted: false, windowStart, retryInMs: windowStart + this.sizing.windowMs - nowMs };
+    // This window's credit holds no whole request for this class (a budget under one a window).
+    if (limits.total === 0 || (cls === 'poller' && limits.poller === 0)) return nextWindow;
+    if (this.fullWindow[cls] === windowStart) return nextWindow;
     // Add to the current window; if the window is stale, move it; if another taker moved it first,
     // add once more. Anything else means the window is full (or ahead of this clock): wait for the next.
     if (await this.add(cls, windowStart, limits)) return { granted: true, windowStart, retryInMs: 0 };
@@ -75,12 +93,19 @@ export class DynamoDbRateBudget implements RateBudget {
       const next = shrunkState(current, this.sizing, retryAfterMs, nowMs);
       try {
         await this.doc.send(
-          new PutCommand({
+          new UpdateCommand({
             TableName: this.table,
-            Item: { ...DISCOVERY_KEYS.budgetState(this.name), ...next },
+            Key: DISCOVERY_KEYS.budgetState(this.name),
+            // An update, not a put: the stored sizing stays.
+            UpdateExpression: 'SET factor = :f, shrunkAtMs = :s, pausedUntilMs = :p',
             // Optimistic: a concurrent 429 recorded in between is read again, not overwritten.
-            ConditionExpression: 'attribute_not_exists(pk) OR shrunkAtMs = :prev',
-            ExpressionAttributeValues: { ':prev': current.shrunkAtMs },
+            ConditionExpression: 'attribute_not_exists(shrunkAtMs) OR shrunkAtMs = :prev',
+            ExpressionAttributeValues: {
+              ':prev': current.shrunkAtMs,
+              ':f': next.factor,
+              ':s': next.shrunkAtMs,
+              ':p': next.pausedUntilMs,
+            },
           }),
         );
         this.cached = { state: next, fetchedAtMs: nowMs };
@@ -117,8 +142,26 @@ export class DynamoDbRateBudget implements RateBudget {
       new GetCommand({ TableName: this.table, Key: DISCOVERY_KEYS.budgetState(this.name) }),
     );
     const state = toState(res.Item);
+    if (this.role === 'reader') this.sizing = { ...this.sizing, ...storedSizing(res.Item) };
     this.cached = { state, fetchedAtMs: nowMs };
     return state;
+  }
+
+  /** The owner writes the deployment's sizing on the state item, leaving the shrink state alone. */
+  private async storeSizing(): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: DISCOVERY_KEYS.budgetState(this.name),
+        UpdateExpression: 'SET requestsPerMinute = :r, windowMs = :w, pollerShare = :p',
+        ExpressionAttributeValues: {
+          ':r': this.sizing.requestsPerMinute,
+          ':w': this.sizing.windowMs,
+          ':p': this.sizing.pollerShare,
+        },
+      }),
+    );
+    this.sizingStored = true;
   }
 
   private async add(
@@ -151,8 +194,15 @@ export class DynamoDbRateBudget implements RateBudget {
         TableName: this.table,
         Key: DISCOVERY_KEYS.budgetWindow(this.name),
         UpdateExpression: 'SET windowStart = :ws, used = :one, pollerUsed = :p',
-        ConditionExpression: 'attribute_not_exists(windowStart) OR windowStart < :ws',
-        ExpressionAttributeValues: { ':ws': windowStart, ':one': 1, ':p': cls === 'poller' ? 1 : 0 },
+        // A stored window more than one window ahead of this clock is stale (a caller whose clock ran
+        // fast put it there): moved back, so it cannot refuse everyone until real time catches up.
+        ConditionExpression: 'attribute_not_exists(windowStart) OR windowStart < :ws OR windowStart > :ahead',
+        ExpressionAttributeValues: {
+          ':ws': windowStart,
+          ':ahead': windowStart + this.sizing.windowMs,
+          ':one': 1,
+          ':p': cls === 'poller' ? 1 : 0,
+        },
       }),
     );
   }
@@ -166,6 +216,21 @@ export class DynamoDbRateBudget implements RateBudget {
       throw err;
     }
   }
+}
+
+/** The sizing the deployment stored on the state item, where it did (each field checked). */
+function storedSizing(item: Record<string, unknown> | undefined): Partial<BudgetSizing> {
+  if (!item) return {};
+  const positive = (k: string) =>
+    typeof item[k] === 'number' && Number.isFinite(item[k]) && item[k] > 0 ? item[k] : undefined;
+  const rpm = positive('requestsPerMinute');
+  const windowMs = positive('windowMs');
+  const share = positive('pollerShare');
+  return {
+    ...(rpm === undefined ? {} : { requestsPerMinute: rpm }),
+    ...(windowMs === undefined ? {} : { windowMs }),
+    ...(share === undefined || share > 1 ? {} : { pollerShare: share }),
+  };
 }
 
 function toState(item: Record<string, unknown> | undefined): BudgetState {

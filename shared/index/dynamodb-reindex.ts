@@ -2,11 +2,11 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SEARCH_KEYS_VERSION, searchAttributesOf } from '../contracts/search-index.js';
-import { FILE_ITEM_SK, KEY_PREFIXES, REINDEX_KEYS } from '../contracts/table-keys.js';
+import { FILE_ITEM_SK, KEY_PREFIXES, reindexCheckpointKey } from '../contracts/table-keys.js';
 import { toRecord, withSearchAttributes } from './dynamodb-file-items.js';
 
 /** Where `archiver reindex` keeps its place: one item, rewritten after every page. */
-export const REINDEX_CHECKPOINT_KEY = REINDEX_KEYS.checkpoint(SEARCH_KEYS_VERSION);
+export const REINDEX_CHECKPOINT_KEY = reindexCheckpointKey(SEARCH_KEYS_VERSION);
 
 export interface ReindexProgress {
   /** Items the scan has read so far (all kinds), file items among them, and those given search keys. */

@@ -21,10 +21,11 @@ const StoredItemSchema = z.object({
   token: z.string(),
   leaseUntilMs: z.number(),
   [TTL]: z.number(),
+  bodySha256: z.string().optional(),
   outcome: z
     .object({
       fileIds: z.array(z.string()),
-      chats: z.array(z.object({ chatId: z.string(), jobs: z.number() })),
+      chats: z.array(z.object({ chatId: z.string(), jobs: z.number(), queued: z.boolean().optional() })),
       chatsNotFound: z.array(z.string()),
       reason: z.string().optional(),
     })
@@ -45,7 +46,7 @@ export class DynamoDbReplayGuard implements ReplayGuard {
     private readonly opts: ReplayGuardOptions,
   ) {}
 
-  async claim(webhookId: string, nowMs: number): Promise<ReplayClaim> {
+  async claim(webhookId: string, nowMs: number, bodySha256?: string): Promise<ReplayClaim> {
     // A second round only when the item changed between the failed put and the read.
     for (let round = 0; round < 3; round++) {
       const token = randomUUID();
@@ -60,6 +61,7 @@ export class DynamoDbReplayGuard implements ReplayGuard {
               leaseUntilMs: nowMs + this.opts.leaseMs,
               firstSeenAt: new Date(nowMs).toISOString(),
               [TTL]: this.expiresAt(nowMs),
+              ...(bodySha256 === undefined ? {} : { bodySha256 }),
             },
             ConditionExpression: `attribute_not_exists(#key) OR #ttl < :nowSec OR (#state <> :done AND leaseUntilMs < :nowMs)`,
             ExpressionAttributeNames: { '#key': KEY, '#ttl': TTL, '#state': 'state' },
@@ -77,6 +79,12 @@ export class DynamoDbReplayGuard implements ReplayGuard {
       if (!item.success) continue;
       const { state, leaseUntilMs, outcome } = item.data;
       if (item.data[TTL] < Math.floor(nowMs / 1000)) continue;
+      const live = state === 'done' || (state === 'pending' && leaseUntilMs >= nowMs);
+      // Records written before bodies were hashed have none: they match any body.
+      const stored = item.data.bodySha256;
+      if (live && bodySha256 !== undefined && stored !== undefined && stored !== bodySha256) {
+        return { kind: 'body_mismatch' };
+      }
       if (state === 'done' && outcome) {
         const { reason, ...rest } = outcome;
         return { kind: 'duplicate', outcome: { ...rest, ...(reason === undefined ? {} : { reason }) } };
@@ -88,11 +96,23 @@ export class DynamoDbReplayGuard implements ReplayGuard {
     throw new Error(`the replay record of webhook id could not be claimed or read consistently`);
   }
 
-  async complete(webhookId: string, token: string, outcome: StoredOutcome, nowMs: number): Promise<void> {
+  async complete(
+    webhookId: string,
+    token: string,
+    outcome: StoredOutcome,
+    nowMs: number,
+    bodySha256?: string,
+  ): Promise<void> {
     await this.putOwned(
       webhookId,
       token,
-      { state: 'done', leaseUntilMs: 0, outcome, [TTL]: this.expiresAt(nowMs) },
+      {
+        state: 'done',
+        leaseUntilMs: 0,
+        outcome,
+        [TTL]: this.expiresAt(nowMs),
+        ...(bodySha256 === undefined ? {} : { bodySha256 }),
+      },
       nowMs,
     );
   }

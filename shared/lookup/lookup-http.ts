@@ -10,6 +10,7 @@ import type { Log } from '../platform/telemetry.js';
 import { listChatFiles, presignFileDownload, readFileRecord } from './read-files.js';
 import type { FileReader } from './read-files.js';
 import { POLLER_SOURCES } from '../contracts/discovery-ledger.js';
+import { findGaps } from '../discovery/ledger-gaps.js';
 import type { LedgerRecord, PollerSource, UpstreamDeletionRecord } from '../contracts/discovery-ledger.js';
 import { AuditQuerySchema, readTrail, trailEventOf } from './access-trail.js';
 import type { AccessTrail } from './access-trail.js';
@@ -35,13 +36,23 @@ export interface LookupDeps {
   search: FileSearchIndex;
   trail: AccessTrail;
   presignTtlSeconds: number;
+  /**
+   * The auditor console's origin: every answer names it in Access-Control-Allow-Origin, so the
+   * browser lets the console read it (API Gateway answers the preflight; a proxy integration's
+   * answers carry the headers the function sets).
+   * https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-cors.html
+   */
+  corsOrigin?: string;
   log: Log;
-  /** The clock (a period without an end, the trail's times); the system clock by default. */
+  /** The clock (a period without an end, the trail's times, the ledger's staleness); the system clock by default. */
   now?: () => Date;
 }
 
 /** What a route answers, and what it adds to its access trail event (the files it showed). */
 export type RouteResult = APIGatewayProxyResult & { trailNote?: { resultFileIds?: string[] } };
+
+/** The runs route's interval without a run that ended on its own terms: the stalled alarms' 30 minutes. */
+export const LEDGER_MAX_INTERVAL_SECONDS = 30 * 60;
 
 export const DEFAULT_PAGE_SIZE = 25;
 export const MAX_PAGE_SIZE = 100;
@@ -91,6 +102,9 @@ const ChatPath = z.object({ chatId: ChatIdSchema });
 const FilePath = z.object({ fileId: FileIdSchema });
 const NoQuery = z.object({});
 const NoPath = z.object({});
+const DownloadQuery = z.object({
+  redirect: z.enum(['true', 'false'], { error: 'redirect must be true or false' }).optional(),
+});
 const SourcePath = z.object({
   source: z.enum(POLLER_SOURCES, { error: `must be one of ${POLLER_SOURCES.join(', ')}` }),
 });
@@ -127,9 +141,12 @@ export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
   }),
   'GET /files/{fileId}/content': defineRoute({
     path: FilePath,
-    query: NoQuery,
-    async handle({ path: { fileId } }, deps) {
+    query: DownloadQuery,
+    async handle({ path: { fileId }, query: { redirect } }, deps) {
       const url = await presignFileDownload(deps.index, deps.downloads, fileId, deps.presignTtlSeconds);
+      // A browser cannot follow the redirect: the cross-origin hop to S3 would carry a null Origin and
+      // drop the SigV4 headers. The console asks with redirect=false and fetches the URL itself.
+      if (redirect === 'false') return json(200, { url, expiresInSeconds: deps.presignTtlSeconds });
       return { statusCode: 302, headers: { Location: url, 'Cache-Control': 'no-store' }, body: '' };
     },
   }),
@@ -138,7 +155,17 @@ export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
     query: ListQuerySchema,
     async handle({ path: { source }, query: { limit, cursor } }, deps) {
       const page = await deps.discovery.listLedger(source, limit ?? DEFAULT_PAGE_SIZE, cursor);
-      return json(200, { source, runs: page.runs, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
+      // The gaps among this page's runs (archiver ledger's rules); staleness only on the newest page.
+      const gaps = findGaps(source, page.runs, {
+        maxIntervalSeconds: LEDGER_MAX_INTERVAL_SECONDS,
+        nowMs: (deps.now?.() ?? new Date()).getTime(),
+      }).filter((g) => cursor === undefined || g.kind !== 'stale');
+      return json(200, {
+        source,
+        runs: page.runs,
+        gaps,
+        ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+      });
     },
   }),
   'GET /search/files': defineRoute({
@@ -209,10 +236,9 @@ export function createLookupHandler(deps: LookupDeps): (event: APIGatewayProxyEv
       );
     } catch (err) {
       deps.log.error('access trail write failed', { resource: event.resource, error: describeError(err) });
-      return errorResponse(
-        503,
-        'trail_unavailable',
-        'The request could not be recorded in the access trail; try again.',
+      return withCors(
+        errorResponse(503, 'trail_unavailable', 'The request could not be recorded in the access trail; try again.'),
+        deps.corsOrigin,
       );
     }
     deps.log.info('lookup', {
@@ -223,8 +249,14 @@ export function createLookupHandler(deps: LookupDeps): (event: APIGatewayProxyEv
       status: response.statusCode,
       requestId: event.requestContext?.requestId,
     });
-    return response;
+    return withCors(response, deps.corsOrigin);
   };
+}
+
+/** Names the console's origin on an answer, so the browser lets the console read it. */
+function withCors(response: APIGatewayProxyResult, origin: string | undefined): APIGatewayProxyResult {
+  if (origin === undefined) return response;
+  return { ...response, headers: { ...response.headers, 'Access-Control-Allow-Origin': origin, Vary: 'Origin' } };
 }
 
 async function dispatch(event: APIGatewayProxyEvent, deps: LookupDeps): Promise<RouteResult> {

@@ -7,6 +7,8 @@ export const DEFAULT_DATA_DIR = resolve(process.env['ARCHIVER_DATA_DIR'] ?? '.ar
 
 export const StackInfoSchema = z.object({
   lookupUrl: z.url(),
+  /** The auditor console (absent in stack files written before it was served). */
+  consoleUrl: z.url().optional(),
   upstream: z.object({ url: z.url(), sample: z.boolean() }),
   region: z.string(),
   s3: z.object({ endpoint: z.url(), server: z.string(), bucket: z.string() }),

@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici';
 import type * as z from 'zod';
 import { UpstreamContractError } from '../platform/errors.js';
 import { createUpstreamGet } from './upstream-request.js';
@@ -88,13 +89,17 @@ export interface ListingClient {
 }
 
 /** How requests are sent (headers, gate, errors): upstream-request.ts, shared with the ingest client. */
-export type ListingClientOptions = UpstreamRequestOptions;
+export type ListingClientOptions = UpstreamRequestOptions & {
+  /** The largest listing page read (default 32 MiB); a larger one is refused, read no further than this. */
+  maxListingBytes?: number;
+};
 
 const MAX_LISTING_BYTES = 32 * 1024 * 1024;
 
 /** Builds the listing client; it sends its requests as the ingest client does (upstream-request.ts). */
 export function createListingClient(opts: ListingClientOptions): ListingClient {
   const get = createUpstreamGet(opts);
+  const maxBytes = opts.maxListingBytes ?? MAX_LISTING_BYTES;
 
   async function getJson<S extends z.ZodType>(
     path: string,
@@ -105,11 +110,10 @@ export function createListingClient(opts: ListingClientOptions): ListingClient {
     const { res, requestId } = await get(path, query, signal);
     let json: unknown;
     try {
-      const text = await res.body.text();
-      if (text.length > MAX_LISTING_BYTES) throw new Error('listing too large');
-      json = JSON.parse(text);
+      json = JSON.parse(await readCapped(res.body, maxBytes, path));
     } catch (err) {
       if (signal.aborted) throw signal.reason;
+      if (err instanceof UpstreamContractError) throw err;
       throw new UpstreamContractError(`listing ${path} is not JSON`, err);
     }
     const parsed = schema.safeParse(json);
@@ -210,4 +214,23 @@ export function createListingClient(opts: ListingClientOptions): ListingClient {
       };
     },
   };
+}
+
+/**
+ * Reads a listing body up to `maxBytes` and stops there: a larger page is refused after at most
+ * `maxBytes` (plus one chunk) were buffered, never read whole first. The connection is destroyed.
+ */
+async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number, path: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    size += buf.length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw new UpstreamContractError(`listing ${path} is larger than ${maxBytes} bytes`);
+    }
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
 }

@@ -17,7 +17,9 @@ export interface AcceptDeps {
 export type AcceptResult =
   | { kind: 'accepted'; body: WebhookAccepted }
   /** Another delivery of this id is being processed right now. */
-  | { kind: 'in_progress'; retryAfterSeconds: number };
+  | { kind: 'in_progress'; retryAfterSeconds: number }
+  /** This webhook-id was already used for another body. */
+  | { kind: 'body_mismatch' };
 
 /** What the webhook depends on and the answer it gives when that fails. */
 export type Dependency = 'secret' | 'replay store' | 'queue' | 'upstream';
@@ -51,8 +53,10 @@ export async function acceptEvent(
   event: WebhookEvent,
   deps: AcceptDeps,
   signal: AbortSignal,
+  bodySha256?: string,
 ): Promise<AcceptResult> {
-  const claim = await guard('replay store', () => deps.replays.claim(webhookId, deps.now()), signal);
+  const claim = await guard('replay store', () => deps.replays.claim(webhookId, deps.now(), bodySha256), signal);
+  if (claim.kind === 'body_mismatch') return claim;
   if (claim.kind === 'duplicate') {
     return { kind: 'accepted', body: { webhookId, duplicate: true, ...claim.outcome } };
   }
@@ -60,7 +64,7 @@ export async function acceptEvent(
 
   let outcome: StoredOutcome;
   try {
-    outcome = await enqueueAll(event, deps, signal);
+    outcome = await enqueueAll(webhookId, event, deps, signal);
   } catch (err) {
     await deps.replays.release(webhookId, claim.token, deps.now()).catch((releaseErr: unknown) => {
       // The claim's lease ends by itself; until then a retry is told "in progress".
@@ -72,7 +76,7 @@ export async function acceptEvent(
     throw err;
   }
   try {
-    await deps.replays.complete(webhookId, claim.token, outcome, deps.now());
+    await deps.replays.complete(webhookId, claim.token, outcome, deps.now(), bodySha256);
   } catch (err) {
     // Every job is on the queue, so the answer is still 202. Only deduplication is weaker: once the
     // lease ends, a redelivery of this id is processed again, which costs duplicate jobs only.
@@ -81,7 +85,12 @@ export async function acceptEvent(
   return { kind: 'accepted', body: { webhookId, duplicate: false, ...outcome } };
 }
 
-async function enqueueAll(event: WebhookEvent, deps: AcceptDeps, signal: AbortSignal): Promise<StoredOutcome> {
+async function enqueueAll(
+  webhookId: string,
+  event: WebhookEvent,
+  deps: AcceptDeps,
+  signal: AbortSignal,
+): Promise<StoredOutcome> {
   const { reason } = event;
   if (event.fileIds.length > 0) {
     const bodies = event.fileIds.map((fileId) => serializeJob({ fileId, ...(reason === undefined ? {} : { reason }) }));
@@ -90,11 +99,17 @@ async function enqueueAll(event: WebhookEvent, deps: AcceptDeps, signal: AbortSi
   }
   const chats: StoredOutcome['chats'] = [];
   const chatsNotFound: string[] = [];
-  // One chat at a time: each costs upstream listing requests from the organization's shared budget.
+  // One chat at a time: each costs upstream listing requests from the organization's shared budget. A
+  // chat that cannot be read to its end now (time runs out included) is left for the chat poller to
+  // finish (`queued`), so no pre-check of the signal here: the fan-out decides.
   for (const chatId of event.chatIds) {
-    const result = await guard('upstream', () => deps.chats.enqueueChatFiles(chatId, reason, signal), signal);
+    const result = await guard(
+      'upstream',
+      () => deps.chats.enqueueChatFiles(chatId, reason, signal, webhookId),
+      new AbortController().signal,
+    );
     if (result.found) {
-      chats.push({ chatId, jobs: result.jobs });
+      chats.push({ chatId, jobs: result.jobs, ...(result.queued ? { queued: true } : {}) });
       if (result.jobs > 0) deps.counters.record(METRIC.webhookJobsEnqueued, result.jobs, 'Count');
     } else {
       chatsNotFound.push(chatId);

@@ -1,6 +1,6 @@
-import { serializeJob } from '../contracts/job.js';
-import { jobsOf } from '../discovery/chat-poller.js';
-import { UpstreamHttpError } from '../platform/errors.js';
+import { readWholeChat } from '../discovery/read-chat.js';
+import type { ChatRequestStore } from '../discovery/ports.js';
+import { describeForRecord, UpstreamHttpError } from '../platform/errors.js';
 import type { Log } from '../platform/telemetry.js';
 import type { ListingClient } from '../upstream/listing-client.js';
 import type { ChatFanOut, JobSender } from './ports.js';
@@ -12,53 +12,65 @@ export interface ChatFanOutDeps {
   log: Log;
   /** Messages per page (upstream allows up to 1000). */
   messagePageSize: number;
+  /**
+   * Where a chat whose reading could not finish now is left for the chat poller to finish (the
+   * webhook's). Without it (`archiver enqueue --chat`, where the operator is waiting), a failure throws.
+   */
+  requests?: ChatRequestStore | undefined;
+  now?: () => number;
 }
 
 /**
- * "Archive this chat now": reads every message of the chat from the start, with discovery's listing
- * client, and turns its files into ingest jobs with discovery's `jobsOf` (chat id and the metadata
- * the message lists carried, so a worker needs no metadata request), each with the caller's reason.
- * Jobs go page by page; a file listed on two pages is sent once. Unlike the chat poller it keeps no
- * checkpoint: the caller asked for the whole chat, and ingest skips files already archived.
+ * "Archive this chat now", for the webhook and `archiver enqueue --chat`: reads the whole chat with
+ * discovery's readWholeChat (shared/discovery/read-chat.ts). With a request store, a chat that cannot
+ * be read to its end now (upstream throttles or fails, the budget has no room, the caller's deadline
+ * comes) is not an error: it is left as a request checkpointed at the last page whose jobs the queue
+ * accepted, the chat poller's next runs finish it (with the same reason), and the answer says
+ * `queued`. So a chat of any size is answered 202 and never read from page 1 again by a retry.
  */
 export function createChatFanOut(deps: ChatFanOutDeps): ChatFanOut {
+  const now = deps.now ?? Date.now;
   return {
-    async enqueueChatFiles(chatId, reason, signal) {
-      const sent = new Set<string>();
-      let after: string | undefined;
-      for (;;) {
-        let page;
-        try {
-          page = await deps.upstream.listChatMessages(chatId, { afterId: after, limit: deps.messagePageSize }, signal);
-        } catch (err) {
-          // 404: never existed or hard-deleted. 400 on the first page: upstream refuses the id
-          // itself (it passed our format check). Either way there is nothing to enqueue; any other
-          // failure, or a 400 on a later page (a cursor), is ours to retry.
-          if (err instanceof UpstreamHttpError && (err.status === 404 || (err.status === 400 && after === undefined))) {
-            deps.log.info('webhook chat not found upstream', { chatId, status: err.status, requestId: err.requestId });
-            return { found: false };
-          }
-          throw err;
-        }
-        if (page.invalid > 0) {
-          deps.log.warn('chat messages listing held entries that do not match the documented shape', {
-            chatId,
-            invalid: page.invalid,
-            requestId: page.requestId,
-          });
-        }
-        const jobs = jobsOf(chatId, page.items).filter((job) => !sent.has(job.fileId));
-        if (jobs.length > 0) {
-          await deps.jobs.send(
-            jobs.map((job) => serializeJob({ ...job, ...(reason === undefined ? {} : { reason }) })),
-            signal,
-          );
-          for (const job of jobs) sent.add(job.fileId);
-        }
-        const last = page.lastId ?? page.items.at(-1)?.id;
-        if (!page.hasMore || last === undefined || last === after) return { found: true, jobs: sent.size };
-        after = last;
+    async enqueueChatFiles(chatId, reason, signal, webhookId) {
+      let reached = { after: null as string | null, jobs: 0 };
+      let failure: unknown;
+      try {
+        const result = await readWholeChat(chatId, reason, reached, deps, signal, {
+          onPage: async (after, jobs) => {
+            reached = { after, jobs };
+          },
+        });
+        if (result.kind === 'not_found') return { found: false };
+        if (result.kind === 'done') return { found: true, jobs: result.jobs };
+        reached = { after: result.after, jobs: result.jobs };
+      } catch (err) {
+        if (!deps.requests || webhookId === undefined) throw err;
+        failure = err;
       }
+      // Stopped or failed part-way: leave the rest for the chat poller, checkpointed where it got to.
+      const err = failure;
+      if (!deps.requests || webhookId === undefined) throw err ?? new Error('chat reading stopped');
+      const nowMs = now();
+      await deps.requests.putChatRequest({
+        webhookId,
+        chatId,
+        ...(reason === undefined ? {} : { reason }),
+        after: reached.after,
+        jobs: reached.jobs,
+        requestedAt: new Date(nowMs).toISOString(),
+        attempts: 0,
+        nextAttemptAtMs: nowMs,
+        lastError: err === undefined ? null : describeForRecord(err),
+        lastRequestId: err instanceof UpstreamHttpError ? (err.requestId ?? null) : null,
+      });
+      deps.log.warn('chat not read to its end now; the chat poller finishes it', {
+        webhookId,
+        chatId,
+        after: reached.after,
+        jobs: reached.jobs,
+        error: err === undefined ? 'stopped' : describeForRecord(err),
+      });
+      return { found: true, jobs: reached.jobs, queued: true };
     },
   };
 }

@@ -24,7 +24,9 @@ export type ReplayClaim =
   /** The id was processed inside the replay window: answer with the stored outcome, do nothing. */
   | { kind: 'duplicate'; outcome: StoredOutcome }
   /** Another delivery of the same id is being processed now. */
-  | { kind: 'in_progress'; retryAfterSeconds: number };
+  | { kind: 'in_progress'; retryAfterSeconds: number }
+  /** The id was claimed (done, or in progress) with another body: a new event that reuses an id. */
+  | { kind: 'body_mismatch' };
 
 /**
  * Remembers webhook ids. Every write is a single conditional put, so the guard is correct on a store
@@ -32,9 +34,13 @@ export type ReplayClaim =
  * expiry is decided by comparing a stored time with now, never by an item's absence.
  */
 export interface ReplayGuard {
-  claim(webhookId: string, nowMs: number): Promise<ReplayClaim>;
+  /**
+   * Claims the id for this delivery. `bodySha256` (hex) is stored with the claim: a later delivery
+   * of the same id with another body is `body_mismatch`, never a silent duplicate.
+   */
+  claim(webhookId: string, nowMs: number, bodySha256?: string): Promise<ReplayClaim>;
   /** Records the outcome; a later delivery of the id is a duplicate until the window ends. */
-  complete(webhookId: string, token: string, outcome: StoredOutcome, nowMs: number): Promise<void>;
+  complete(webhookId: string, token: string, outcome: StoredOutcome, nowMs: number, bodySha256?: string): Promise<void>;
   /** Gives the id up after a failure, so that the sender's retry is processed, not called a duplicate. */
   release(webhookId: string, token: string, nowMs: number): Promise<void>;
 }
@@ -46,11 +52,14 @@ export type { JobSender } from '../discovery/ports.js';
 export interface ChatFanOut {
   /**
    * Resolves once every job was accepted by the queue, with how many there were; `found: false` when
-   * upstream has no such chat. Throws when upstream or the queue fails (the caller answers "retry").
+   * upstream has no such chat; `queued: true` when the reading could not finish now and was left,
+   * checkpointed under `webhookId`, for the chat poller to finish. Throws when upstream or the queue
+   * fails and nothing could be left to finish later (the caller answers "retry").
    */
   enqueueChatFiles(
     chatId: string,
     reason: string | undefined,
     signal: AbortSignal,
-  ): Promise<{ found: true; jobs: number } | { found: false }>;
+    webhookId?: string,
+  ): Promise<{ found: true; jobs: number; queued?: true } | { found: false }>;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { METRIC, type WebhookOutcome } from '../contracts/metric-names.js';
 import {
@@ -122,7 +123,19 @@ async function handle(
   trail['fileIds'] = parsed.event.fileIds.length;
   trail['chatIds'] = parsed.event.chatIds.length;
 
-  const accepted = await acceptEvent(check.webhookId, parsed.event, deps, signal);
+  const bodySha256 = createHash('sha256').update(body).digest('hex');
+  const accepted = await acceptEvent(check.webhookId, parsed.event, deps, signal, bodySha256);
+  if (accepted.kind === 'body_mismatch') {
+    deps.log.warn('webhook-id reused with another body', trail);
+    return {
+      result: errorResponse(
+        409,
+        'conflict',
+        'This webhook-id was already used for a different body; send a new event with a new webhook-id.',
+      ),
+      outcome: 'id_reused',
+    };
+  }
   if (accepted.kind === 'in_progress') {
     return {
       result: errorResponse(

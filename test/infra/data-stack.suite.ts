@@ -185,6 +185,13 @@ export function describeDataStack({ defaults, custom }: ArchiverSynths): void {
       expect(table()['DeletionProtectionEnabled']).toBe(true);
     });
 
+    it('expires working-memory items (seen activity ids) on the attribute the store writes', () => {
+      expect(table()['TimeToLiveSpecification']).toEqual({
+        AttributeName: INDEX_TABLE_KEYS.timeToLiveAttribute,
+        Enabled: true,
+      });
+    });
+
     it('is encrypted with the customer-managed archive key', () => {
       expect(table()['SSESpecification']).toEqual({ SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: archiveKeyArn });
     });

@@ -164,6 +164,23 @@ describe('deployed permission checks', () => {
     }
   });
 
+  it('allow the chat poller its work lists (retry list, webhook chat requests) by exact partition, and no other poller', async () => {
+    const listCalls = (poller: ReturnType<typeof pollerPrincipal>) =>
+      ['RETRY#chats', 'CHATREQ#chats'].flatMap((pk) =>
+        ['Query', 'PutItem', 'DeleteItem'].map((op) => call(poller, 'DynamoDB', op, items([pk]))),
+      );
+    expect((await checkCalls(listCalls(pollerPrincipal('chats')), deployed)).denials).toEqual([]);
+    const refused = await checkCalls(
+      [
+        call(pollerPrincipal('chats'), 'DynamoDB', 'Query', items(['RETRY#chatsX'])),
+        call(pollerPrincipal('chats'), 'DynamoDB', 'DeleteItem', items([FILE])),
+        ...listCalls(pollerPrincipal('activities')).slice(0, 1),
+      ],
+      deployed,
+    );
+    expect(refused.denials).toHaveLength(3);
+  });
+
   it('refuse what a role does not hold, naming the action, the ARN and the call', async () => {
     const result = await checkCalls(
       [
@@ -355,6 +372,8 @@ describe('deployed permission checks of the webhook role', () => {
       [
         webhook('DynamoDB', 'PutItem', items(['msg_2Yh7'], 'local-replay')),
         webhook('DynamoDB', 'GetItem', items(['msg_2Yh7'], 'local-replay')),
+        // A chat it could not read to its end, left for the chat poller.
+        webhook('DynamoDB', 'PutItem', items(['CHATREQ#chats'])),
         ...['GetItem', 'PutItem', 'UpdateItem'].flatMap((op) => [
           webhook('DynamoDB', op, items(['BUDGET#compliance'])),
           webhook('DynamoDB', op, items(['BUDGET#files_api'])),

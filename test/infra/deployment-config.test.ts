@@ -47,6 +47,11 @@ describe('deployment configuration', () => {
       chatPollerMinutes: 1,
       activityPollerMinutes: 1,
       filesApiPollerMinutes: 15,
+      console: 'none',
+      consoleIdp: 'none',
+      consoleGroupsAttribute: 'groups',
+      consoleAuditorGroup: 'archiver-auditors',
+      consoleLegalAdminGroup: 'archiver-legal-admins',
       stalledPollerMinutes: 30,
     });
   });

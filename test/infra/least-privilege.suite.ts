@@ -250,6 +250,8 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       ...['GetItem', 'PutItem', 'UpdateItem'].map(
         (a) => `index table dynamodb:${a} if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["BUDGET#*"]}}`,
       ),
+      // A chat it could not read to its end, left for the chat poller: put only.
+      'index table dynamodb:PutItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["CHATREQ#chats"]}}',
       'archive key kms:Decrypt',
       // Replay ids: conditional puts, a failed claim read back; the replay table is under the pipeline key.
       'replay table dynamodb:PutItem',
@@ -275,6 +277,15 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
           // The Files API poller asks whether a page's files are final: file items only, in batches.
           ...(source === 'files_api'
             ? ['index table dynamodb:BatchGetItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["FILE#*"]}}']
+            : []),
+          // The chat poller's work lists (its retry list, the webhook's unfinished chat requests): exact partitions.
+          ...(source === 'chats'
+            ? ['RETRY#chats', 'CHATREQ#chats'].flatMap((list) =>
+                ['Query', 'PutItem', 'DeleteItem'].map(
+                  (a) =>
+                    `index table dynamodb:${a} if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["${list}"]}}`,
+                ),
+              )
             : []),
           'archive key kms:Decrypt',
           // Jobs (SendMessageBatch is authorized as sqs:SendMessage), encrypted under the pipeline key.

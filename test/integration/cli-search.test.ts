@@ -108,6 +108,15 @@ describe('archiver reindex', () => {
           creator: ALICE,
           md5: '0'.repeat(32),
           sha256: 'a'.repeat(64),
+          sizeBytes: 3,
+          mimeType: 'text/plain',
+          upstreamRequestId: null,
+          bucket: 'archive',
+          key: 'archive/claude_gen_file_01CliOld',
+          versionId: null,
+          contentType: 'text/plain',
+          contentDisposition: 'attachment; filename="Old.txt"',
+          archivedAt: '2024-05-05T05:06:00.000Z',
           sortAt: '2024-05-05T05:05:05.000Z',
         },
       }),
@@ -121,10 +130,18 @@ describe('archiver reindex', () => {
     expect(progress).toMatchObject({ updated: 1, fileItems: 5, resumed: false });
     expect(progress.completedAt).not.toBeNull();
 
-    const after = JSON.parse(
-      (await stack.run(['search', '--creator', ALICE.id, '--from', '2024-01-01', '--to', '2024-12-31', '--json']))
-        .stdout,
-    );
+    const found = await stack.run([
+      'search',
+      '--creator',
+      ALICE.id,
+      '--from',
+      '2024-01-01',
+      '--to',
+      '2024-12-31',
+      '--json',
+    ]);
+    expect(found.stderr).toBe('');
+    const after = JSON.parse(found.stdout);
     expect(after.files.map((f: { fileId: string }) => f.fileId)).toEqual(['claude_gen_file_01CliOld']);
 
     // Completed: a second run does nothing until --restart.

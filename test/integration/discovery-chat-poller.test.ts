@@ -208,6 +208,43 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
     expect((await stack.store.getCheckpoint('chats'))?.rejectedCursor).toBeNull();
   });
 
+  it('reads every other chat past one whose messages answer 403, archives a filename SQS would refuse, and retries the 403 chat later', async () => {
+    const files = chatsWithFiles(6, 0) as UploadedUpstreamFile[];
+    const odd = uploadedFileFactory({ filename: 'odd\ufffename\uffff.txt', createdAt: '2025-06-02T10:30:00.000000Z' });
+    await stack.addFiles(...files, odd);
+    const forbidden = files[2]?.chatIds[0] ?? '';
+    stack.upstream.injectFault(forbidden, 'messages', { status: 403 });
+
+    const first = await runChatPoller(chatPollerDeps(), stack.runOptions());
+
+    expect(first.kind === 'ran' && first.ledger).toMatchObject({
+      ending: 'completed',
+      unitFailureCount: 1,
+      unitFailures: [{ id: forbidden, requestId: expect.stringMatching(/^req_/) }],
+      retriesPending: 1,
+      jobsEnqueued: files.length,
+    });
+    const jobs = await stack.drainJobs();
+    expect(jobs.map((j) => j.fileId).sort()).toEqual(
+      [...files.filter((f) => f.chatIds[0] !== forbidden), odd].map((f) => f.id).sort(),
+    );
+    expect(jobs.find((j) => j.fileId === odd.id)?.file?.filename).toBe('odd\ufffename\uffff.txt');
+    expect(await stack.store.listRetries('chats', 10)).toEqual([
+      expect.objectContaining({ unitId: forbidden, attempts: 1 }),
+    ]);
+    expect(stack.metricTotal(DISCOVERY_METRIC.unitFailures)).toBe(1);
+
+    // Its wait over, a later run reads it and takes it off the list.
+    const later = Date.now() + 61_000;
+    const retried = await runChatPoller(chatPollerDeps({ now: () => later }), stack.runOptions(120_000));
+
+    expect(retried.kind === 'ran' && retried.ledger).toMatchObject({ ending: 'completed', retriesPending: 0 });
+    expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual(
+      files.filter((f) => f.chatIds[0] === forbidden).map((f) => f.id),
+    );
+    expect(await stack.store.listRetries('chats', 10)).toEqual([]);
+  });
+
   it('lets only one of two overlapping runs proceed', async () => {
     await stack.addFiles(...chatsWithFiles(10));
 

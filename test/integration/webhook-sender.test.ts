@@ -1,8 +1,8 @@
 /**
  * The local webhook sender (`npm run webhook`) behaves as a Standard Webhooks sender: a `503` or `409`
  * means nothing was acknowledged, so it sends the same delivery again (same webhook-id, a fresh valid
- * signature) after Retry-After, and gives up after a few attempts. Without this, the documented
- * example answered 503 and stopped while discovery was walking the sample backlog after `npm start`.
+ * signature) after Retry-After, and gives up after a few attempts; a 409 without Retry-After (the id
+ * was used for another body) is final.
  * The endpoint here is a real HTTP server on loopback that checks each signature and answers a script.
  */
 import { createServer, type IncomingMessage } from 'node:http';
@@ -97,9 +97,15 @@ describe('the local webhook sender', () => {
     expect(waits).toEqual([1000, 1000]);
   });
 
-  it('does not send a refusal (4xx other than 409) or an acceptance again', async () => {
-    for (const status of [202, 400, 401, 413]) {
-      const endpoint = await scriptedEndpoint([{ status, retryAfter: '1' }]);
+  it('does not send an acceptance, a refusal or a 409 without Retry-After (an id reused for another body) again', async () => {
+    for (const [status, retryAfter] of [
+      [202, '1'],
+      [400, '1'],
+      [401, '1'],
+      [413, '1'],
+      [409, undefined],
+    ] as const) {
+      const endpoint = await scriptedEndpoint([{ status, ...(retryAfter === undefined ? {} : { retryAfter }) }]);
       const result = await sendWebhookDelivery(delivery(endpoint.url), { sleep: async () => {} });
       expect(result).toMatchObject({ status, attempts: 1 });
       expect(endpoint.seen).toHaveLength(1);

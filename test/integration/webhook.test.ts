@@ -2,7 +2,12 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DISCOVERY_KEYS } from '../../shared/contracts/table-keys.js';
 import { MAX_WEBHOOK_BODY_BYTES, MAX_WEBHOOK_IDS } from '../../shared/contracts/webhook.js';
-import { generatedFileFactory, uploadedFileFactory } from '../support/upstream.js';
+import { runChatPoller } from '../../shared/discovery/chat-poller.js';
+import { DynamoDbDiscoveryStore } from '../../shared/index/dynamodb-discovery-store.js';
+import { createSqsJobSender } from '../../shared/platform/sqs-job-sender.js';
+import { createListingClient } from '../../shared/upstream/listing-client.js';
+import { createUpstreamAgent } from '../../shared/upstream/upstream-client.js';
+import { generatedFileFactory, TEST_UPSTREAM_API_KEY, uploadedFileFactory } from '../support/upstream.js';
 import { createWebhookStack, type WebhookStack } from '../support/webhook-stack.js';
 import { signedDelivery, testWebhookSecret } from '../support/webhook-signing.js';
 
@@ -128,6 +133,21 @@ describe('POST /events: replays', () => {
     expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual(['claude_gen_file_01Replayed']);
   });
 
+  it('answers 409 to a webhook-id reused for another body, enqueues nothing for it, and still answers the first body as a duplicate', async () => {
+    const first = sign(fileEvent('claude_gen_file_01First'));
+    expect((await stack.post(first)).status).toBe(202);
+
+    const reused = await stack.post(sign(fileEvent('claude_gen_file_01Other'), { id: first.id }));
+
+    expect(reused.status).toBe(409);
+    expect(reused.json).toEqual({
+      error: { type: 'conflict', message: expect.stringContaining('already used for a different body') },
+    });
+    expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual(['claude_gen_file_01First']);
+    const again = await stack.post(sign(fileEvent('claude_gen_file_01First'), { id: first.id }));
+    expect([again.status, again.json?.['duplicate']]).toEqual([202, true]);
+  });
+
   it('treats the same body under a new webhook-id as a new event', async () => {
     expect((await stack.post(sign(fileEvent('file_01Twice')))).json?.['duplicate']).toBe(false);
     expect((await stack.post(sign(fileEvent('file_01Twice')))).json?.['duplicate']).toBe(false);
@@ -195,37 +215,81 @@ describe('POST /events: chat fan-out', () => {
     expect(window.Item?.['pollerUsed']).toBeGreaterThan(0);
   });
 
-  it('answers 503 with upstream’s Retry-After when upstream is throttled; after that wait the same delivery is processed in full', async () => {
+  it('answers 202 when upstream throttles a chat, leaves the chat checkpointed for the chat poller, which finishes it with the reason', async () => {
     stack.upstream.injectFault(CHAT, 'messages', { status: 429, retryAfterSeconds: 1 });
-    const delivery = sign({ v: 1, fileIds: ['file_01WithChat'], chatIds: [CHAT] });
+    const delivery = sign({ v: 1, fileIds: ['file_01WithChat'], chatIds: [CHAT], reason: 'hold 9' });
+
     const first = await stack.post(delivery);
-    expect(first.status).toBe(503);
-    expect(first.headers['retry-after']).toBe('1');
-    // The 429 also paused the shared budget for that long, so an immediate retry would be told to wait.
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
-    const retry = await stack.post(delivery);
-    expect(retry.status).toBe(202);
-    expect(retry.json).toMatchObject({
+
+    expect(first.status).toBe(202);
+    expect(first.json).toMatchObject({
       duplicate: false,
       fileIds: ['file_01WithChat'],
-      chats: [{ chatId: CHAT, jobs: 3 }],
+      chats: [{ chatId: CHAT, jobs: 0, queued: true }],
     });
+    expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual(['file_01WithChat']);
+    const store = new DynamoDbDiscoveryStore(stack.aws.ddb, stack.indexTable);
+    expect(await store.listChatRequests(10)).toEqual([
+      expect.objectContaining({ webhookId: delivery.id, chatId: CHAT, after: null, reason: 'hold 9' }),
+    ]);
+    // A retry of the same delivery is a duplicate: the chat is not read from page 1 again.
+    expect((await stack.post(delivery)).json?.['duplicate']).toBe(true);
+
+    // The 429 paused the shared budget for a second; then the chat poller's run finishes the chat.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const run = await runChatPoller(
+      {
+        upstream: createListingClient({
+          baseUrl: stack.upstream.url,
+          apiKey: TEST_UPSTREAM_API_KEY,
+          dispatcher: createUpstreamAgent(),
+        }),
+        store,
+        requests: store,
+        jobs: createSqsJobSender(stack.aws.sqs, stack.queueUrl),
+        deletions: { recordUpstreamDeletion: async () => undefined },
+        log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+        counters: { record: () => undefined },
+        now: Date.now,
+        pageSize: 10,
+        messagePageSize: 1,
+      },
+      { deadlineMs: Date.now() + 60_000, stopMarginMs: 0, leaseMs: 120_000 },
+    );
+
+    expect(run.kind === 'ran' && run.ledger.ending).toBe('completed');
+    // (The run's own walk of the org's chats enqueues them too, without a reason: duplicates ingest absorbs.)
+    const requested = (await stack.drainJobs()).filter((j) => j.reason === 'hold 9');
+    expect(requested.map((j) => j.fileId).sort()).toEqual(chatFiles.map((f) => f.id).sort());
+    for (const job of requested) expect(job.chatId).toBe(CHAT);
+    expect(await store.listChatRequests(10)).toEqual([]);
   });
 
-  it('answers 503 with Retry-After when the shared upstream budget has no room, and lists nothing more', async () => {
-    // One request per minute in all: the first chat takes it, the second finds none within 0 ms.
+  it('answers 202 when the shared upstream budget has no room, leaving the chat it could not start for the chat poller', async () => {
+    // One poller request per minute (10 % of 10): the first chat takes it, the second finds none within 0 ms.
     const starved = await createWebhookStack({
-      budget: { COMPLIANCE_REQUESTS_PER_MINUTE: '1', BUDGET_WINDOW_MS: '60000', BUDGET_MAX_WAIT_MS: '0' },
+      budget: {
+        COMPLIANCE_REQUESTS_PER_MINUTE: '10',
+        POLLER_BUDGET_SHARE: '0.1',
+        BUDGET_WINDOW_MS: '60000',
+        BUDGET_MAX_WAIT_MS: '0',
+      },
     });
     try {
       for (const f of chatFiles) await starved.upstream.addFile(f);
       const res = await starved.post(
         signedDelivery({ v: 1, chatIds: [CHAT, 'claude_chat_01Second'] }, [starved.secret.current]),
       );
-      expect(res.status).toBe(503);
-      expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-      expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(60);
+      expect(res.status).toBe(202);
+      expect(res.json).toMatchObject({
+        chats: [
+          { chatId: CHAT, jobs: 3 },
+          { chatId: 'claude_chat_01Second', jobs: 0, queued: true },
+        ],
+      });
       expect(starved.upstream.requestCount('claude_chat_01Second', 'messages')).toBe(0);
+      const store = new DynamoDbDiscoveryStore(starved.aws.ddb, starved.indexTable);
+      expect((await store.listChatRequests(10)).map((r) => r.chatId)).toEqual(['claude_chat_01Second']);
     } finally {
       await starved.close();
     }

@@ -52,7 +52,14 @@ export async function startLocalStackProcess(opts: {
     : [process.execPath, ['--import', tsx, 'local/start.ts']];
   const child = spawn(command, args, {
     cwd: repoRoot,
-    env: { ...process.env, ARCHIVER_DATA_DIR: opts.dataDir, LOOKUP_PORT: '0', WEBHOOK_PORT: '0', ...opts.env },
+    env: {
+      ...process.env,
+      ARCHIVER_DATA_DIR: opts.dataDir,
+      LOOKUP_PORT: '0',
+      WEBHOOK_PORT: '0',
+      CONSOLE_PORT: '0',
+      ...opts.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: opts.ownGroup ?? false,
   });

@@ -29,7 +29,62 @@ describe('findGaps', () => {
       runFactory(3, { cursorStart: 'b', cursorEnd: 'c', ending: 'failed' }),
       runFactory(4, { cursorStart: 'c', cursorEnd: 'c' }),
     ];
-    expect(findGaps('chats', runs, { ...rules, nowMs: t0 + 45 * 60_000 })).toEqual([]);
+    // The failed run is not coverage: 21 → 40 min without a run that ended on its own terms.
+    expect(findGaps('chats', runs, { maxIntervalSeconds: 20 * 60, nowMs: t0 + 45 * 60_000 })).toEqual([]);
+  });
+
+  it('does not count failed or throttled runs as coverage: 60 failed runs in a row are a gap', () => {
+    const runs = [
+      runFactory(0, { cursorEnd: 'a' }),
+      ...Array.from({ length: 60 }, (_, i) =>
+        runFactory(i + 1, { cursorStart: 'a', cursorEnd: 'a', ending: i % 2 === 0 ? 'failed' : 'throttled' }),
+      ),
+    ];
+    const gaps = findGaps('chats', runs, { maxIntervalSeconds: 15 * 60, nowMs: t0 + 605 * 60_000 });
+    expect(gaps).toEqual([
+      expect.objectContaining({
+        kind: 'stale',
+        afterRunId: 'run-0',
+        from: at(1),
+        detail: expect.stringContaining('60 failed, throttled or cursor-rejected in between'),
+      }),
+    ]);
+    // A run that ends on its own terms afterwards closes it, as a pause.
+    const recovered = [...runs, runFactory(61, { cursorStart: 'a', cursorEnd: 'b' })];
+    expect(
+      findGaps('chats', recovered, { maxIntervalSeconds: 15 * 60, nowMs: t0 + 612 * 60_000 }).map((g) => g.kind),
+    ).toEqual(['pause']);
+  });
+
+  it('reports chats a run could not read until a later run finds the retry list empty', () => {
+    const failed = runFactory(1, {
+      unitFailureCount: 1,
+      unitFailures: [{ id: 'claude_chat_x', error: 'UpstreamAuthError: 403', requestId: 'req_1' }],
+      retriesPending: 1,
+    });
+    const still = runFactory(2, { unitFailureCount: 0, retriesPending: 1 });
+    const nowMs = t0 + 25 * 60_000;
+    expect(findGaps('chats', [failed, still], { ...rules, nowMs })).toEqual([
+      expect.objectContaining({
+        kind: 'unresolved_failures',
+        beforeRunId: 'run-1',
+        detail: '1 unit(s) not yet read, on the retry list: claude_chat_x',
+      }),
+    ]);
+    const resolved = runFactory(3, { unitFailureCount: 0, retriesPending: 0 });
+    expect(findGaps('chats', [failed, still, resolved], { ...rules, nowMs: t0 + 35 * 60_000 })).toEqual([]);
+  });
+
+  it('reports a run that received items off the documented shape', () => {
+    expect(
+      findGaps('activities', [runFactory(1, { invalidRecords: 2 })], { ...rules, nowMs: t0 + 15 * 60_000 }),
+    ).toEqual([
+      expect.objectContaining({
+        kind: 'invalid_records',
+        beforeRunId: 'run-1',
+        detail: expect.stringMatching(/^2 item/),
+      }),
+    ]);
   });
 
   it('sorts by start time before chaining (the API lists newest first)', () => {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseJob, serializeJob } from '../../shared/contracts/job.js';
 
@@ -75,6 +76,43 @@ describe('serializeJob beyond the Basic Multilingual Plane', () => {
     expect(body).toContain('쬞');
     const parsed = parseJob(body);
     expect(parsed.ok && parsed.job).toEqual({ v: 1, ...job });
+  });
+});
+
+describe('serializeJob and the characters SQS accepts', () => {
+  // SendMessage's MessageBody: #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF only.
+  const SQS_ALLOWED = /^[\t\n\r\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]*$/u;
+
+  it('escapes the noncharacters U+FFFE and U+FFFF of a filename, so the file is archived rather than refused', () => {
+    const job = { fileId: 'claude_file_01Nonchar', file: { filename: 'odd\ufffename\uffff.txt' } };
+    const body = serializeJob(job);
+    expect(body).toMatch(SQS_ALLOWED);
+    expect(body).toContain('\\ufffe');
+    const parsed = parseJob(body);
+    expect(parsed.ok && parsed.job).toEqual({ v: 1, ...job });
+  });
+
+  it('gives a body SQS accepts for any filename the job schema allows (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.string({
+          // Any code point (lone surrogates included), with the ones SQS refuses made likely.
+          unit: fc.oneof(
+            fc.constantFrom('\ufffe', '\uffff', '\u0000', '\u001f', '\ud800', '\udfff'),
+            fc.integer({ min: 0, max: 0x10ffff }).map((cp) => String.fromCodePoint(cp)),
+          ),
+          minLength: 1,
+          maxLength: 50,
+        }),
+        (filename) => {
+          const job = { fileId: 'claude_file_01Any', file: { filename } };
+          const body = serializeJob(job);
+          expect(body).toMatch(SQS_ALLOWED);
+          expect(JSON.parse(body)).toEqual({ v: 1, ...job });
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 

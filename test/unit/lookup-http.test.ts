@@ -46,7 +46,7 @@ function event(
   } as unknown as APIGatewayProxyEvent;
 }
 
-async function lookup() {
+async function lookup(opts: { corsOrigin?: string; nowIso?: string } = {}) {
   const index = new MemoryFileIndex();
   await index.claim(FILE, 'generated', 'seed', 0, 1_000);
   const record: ArchivedRecord = {
@@ -96,8 +96,9 @@ async function lookup() {
       search,
       trail,
       presignTtlSeconds: 300,
+      ...(opts.corsOrigin === undefined ? {} : { corsOrigin: opts.corsOrigin }),
       log: telemetry.log,
-      now: () => new Date('2026-03-01T12:00:00.000Z'),
+      now: () => new Date(opts.nowIso ?? '2026-03-01T12:00:00.000Z'),
     }),
     index,
     deletion,
@@ -119,7 +120,56 @@ describe('lookup over HTTP', () => {
       headers: { Location: expect.stringContaining('versionId=v1&ttl=300') },
     });
     const runs = await handler(event('GET', '/discovery/{source}/runs', { source: 'activities' }));
-    expect(JSON.parse(runs.body)).toEqual({ source: 'activities', runs: [{ ...LEDGER_RUN, source: 'activities' }] });
+    expect(JSON.parse(runs.body)).toEqual({
+      source: 'activities',
+      runs: [{ ...LEDGER_RUN, source: 'activities' }],
+      gaps: expect.any(Array),
+    });
+  });
+
+  it('reports no gap among runs that end on their own terms within 30 minutes of each other and of now', async () => {
+    const { handler } = await lookup({ nowIso: '2026-01-01T00:10:00Z' });
+    const runs = await handler(event('GET', '/discovery/{source}/runs', { source: 'chats' }));
+    expect(JSON.parse(runs.body).gaps).toEqual([]);
+  });
+
+  it('reports the gaps among the runs it lists: no run that ended on its own terms for longer than 30 minutes', async () => {
+    const { handler } = await lookup({ nowIso: '2026-01-01T02:00:00Z' });
+    const runs = await handler(event('GET', '/discovery/{source}/runs', { source: 'chats' }));
+    expect(JSON.parse(runs.body).gaps).toEqual([
+      expect.objectContaining({ source: 'chats', kind: 'stale', afterRunId: 'run-1', from: LEDGER_RUN.endedAt }),
+    ]);
+  });
+
+  it('answers the download route with the presigned URL as JSON when asked with redirect=false (a browser)', async () => {
+    const { handler } = await lookup();
+    const res = await handler(event('GET', '/files/{fileId}/content', { fileId: FILE }, { redirect: 'false' }));
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({
+      url: expect.stringContaining('versionId=v1&ttl=300'),
+      expiresInSeconds: 300,
+    });
+    // Without it, or with redirect=true, the redirect stays (curl -L, the CLI, the smoke test).
+    for (const query of [null, { redirect: 'true' }])
+      expect((await handler(event('GET', '/files/{fileId}/content', { fileId: FILE }, query))).statusCode).toBe(302);
+    expect(
+      (await handler(event('GET', '/files/{fileId}/content', { fileId: FILE }, { redirect: 'no' }))).statusCode,
+    ).toBe(400);
+  });
+
+  it("names the console's origin in every answer when one is configured, errors included, and no origin otherwise", async () => {
+    const { handler } = await lookup({ corsOrigin: 'https://d111.cloudfront.net' });
+    for (const e of [
+      event('GET', '/files/{fileId}', { fileId: FILE }),
+      event('GET', '/files/{fileId}', { fileId: 'claude_gen_file_nope' }),
+    ]) {
+      expect((await handler(e)).headers).toMatchObject({
+        'Access-Control-Allow-Origin': 'https://d111.cloudfront.net',
+        Vary: 'Origin',
+      });
+    }
+    const plain = await (await lookup()).handler(event('GET', '/files/{fileId}', { fileId: FILE }));
+    expect(plain.headers?.['Access-Control-Allow-Origin']).toBeUndefined();
   });
 
   it('shows a deletion upstream on the chat listing and on the records of its files', async () => {

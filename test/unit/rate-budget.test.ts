@@ -31,7 +31,32 @@ describe('rate budget sizing', () => {
     let state = FULL_BUDGET;
     for (let i = 0; i < 20; i++) state = shrunkState(state, sizing, undefined, 1_000);
     expect(state.factor).toBe(sizing.minFactor);
-    expect(windowLimits(state, sizing, 1_000).total).toBe(2);
+    // A quarter of 10 a window: 2.5 on average, 150 a minute.
+    expect(grantsPerMinute(state, { ...sizing, recoveryPerMinute: 0 }, 1_000)).toEqual({ total: 150, poller: 45 });
+  });
+
+  /** What 60 consecutive 1 s windows grant, from `startMs`. */
+  function grantsPerMinute(state: typeof FULL_BUDGET, s: typeof sizing, startMs = 0) {
+    let total = 0;
+    let poller = 0;
+    for (let w = 0; w < 60; w++) {
+      const limits = windowLimits(state, s, startMs + w * s.windowMs);
+      total += limits.total;
+      poller += limits.poller;
+    }
+    return { total, poller };
+  }
+
+  it('honours a budget under 60/min exactly (fractional credits), instead of one request every window', () => {
+    expect(grantsPerMinute(FULL_BUDGET, { ...sizing, requestsPerMinute: 30 })).toEqual({ total: 30, poller: 9 });
+    expect(grantsPerMinute(FULL_BUDGET, { ...sizing, requestsPerMinute: 1 })).toEqual({ total: 1, poller: 0 });
+  });
+
+  it('gives pollers their share of the Files API’s 100/min, not every request of a 1-request window, and a 429 slows it', () => {
+    const files = { ...sizing, requestsPerMinute: 100 };
+    expect(grantsPerMinute(FULL_BUDGET, files)).toEqual({ total: 100, poller: 30 });
+    const shrunk = shrunkState(FULL_BUDGET, files, 0, 0);
+    expect(grantsPerMinute(shrunk, { ...files, recoveryPerMinute: 0 })).toEqual({ total: 75, poller: 22 });
   });
 });
 
