@@ -246,7 +246,8 @@ describe('npm start stopped by Ctrl-C', () => {
       upstream.injectFault(f.id, 'content', { kind: 'stall', ms: 1_500 });
     }
     const env = { ANTHROPIC_API_KEY: TEST_UPSTREAM_API_KEY, ANTHROPIC_BASE_URL: upstream.url };
-    const stack = await startLocalStackProcess({ dataDir, env, ownGroup: true, viaNpmStart: true });
+    // npm start builds the console first (prestart): give it time under load.
+    const stack = await startLocalStackProcess({ dataDir, env, ownGroup: true, viaNpmStart: true, timeoutMs: 180_000 });
     running.push(stack);
     // No process but the stack runs local/start.ts (the shell that npm starts only waits for it), so
     // nothing stands between the terminal's signal and the stack to relay it a second time.
