@@ -4,8 +4,9 @@
  * listing; chats also by `created_at` with time bounds and `user_ids[]` (the CLI's backfill). Chats and messages are derived from the upstream's files (generated files on assistant
  * messages, uploaded files on user messages), plus chat facts (soft deletion, extra updates) and
  * activities given here. Cursors behave as opaque: a `last_id` remembers where it was issued, so a
- * chat updated after its id was handed out as a cursor does not move the reader; a cursor this
- * server did not issue, or issued under another `order_by`, answers 400.
+ * chat updated after its id was handed out as a cursor does not move the reader; the id of a chat
+ * it serves but did not hand out (a cursor kept across a restart) reads on from that chat; any other
+ * cursor answers 400.
  */
 import {
   DEFAULT_CREATED_AT,
@@ -180,7 +181,10 @@ export class UpstreamListings {
     let after = '';
     const afterId = query.get('after_id');
     if (afterId !== null) {
-      const key = this.issued.get(`${orderBy}|${afterId}`);
+      // A cursor issued before this server started (npm start restarted on a kept data folder: the
+      // chat poller's stored cursor) names a chat it serves: read on from that chat's place now.
+      const known = this.chats().find((c) => c.id === afterId);
+      const key = this.issued.get(`${orderBy}|${afterId}`) ?? (known ? keyOf(known) : undefined);
       if (key === undefined) return badRequest('after_id is not a valid cursor for this query');
       after = key;
     }

@@ -368,6 +368,26 @@ describe('chat listing cursors', () => {
     // A cursor this server never issued is still refused.
     expect((await get(`${CHATS}?order_by=updated_at&after_id=claude_chat_01NeverIssued`)).status).toBe(400);
   });
+
+  it('reads on from a chat id handed out before a restart (a kept cursor), and refuses an unknown id', async () => {
+    // A second server over the same catalogue stands for `npm start` started again: it issued nothing.
+    const restarted = await startTestUpstream();
+    try {
+      for (const [i, chatId] of ['claude_chat_01RestartA', 'claude_chat_01RestartB'].entries())
+        await restarted.addFile(generatedFileFactory({ chatId, createdAt: `2025-06-0${i + 3}T10:00:00Z` }));
+      const CHATS = `${restarted.url}/v1/compliance/apps/chats`;
+      const page = async (query: string) => {
+        const res = await request(`${CHATS}?${query}`, { headers: upstreamHeaders(), dispatcher: agent });
+        return { status: res.statusCode, body: (await res.body.json()) as { data?: { id: string }[] } };
+      };
+      const kept = await page('order_by=updated_at&after_id=claude_chat_01RestartA');
+      expect(kept.status).toBe(200);
+      expect(kept.body.data?.map((c) => c.id)).toEqual(['claude_chat_01RestartB']);
+      expect((await page('order_by=updated_at&after_id=claude_chat_01NoSuchChat')).status).toBe(400);
+    } finally {
+      await restarted.close();
+    }
+  });
 });
 
 describe('faults', () => {
