@@ -183,7 +183,11 @@ export class UpstreamListings {
     if (afterId !== null) {
       // A cursor issued before this server started (npm start restarted on a kept data folder: the
       // chat poller's stored cursor) names a chat it serves: read on from that chat's place now.
-      const known = this.chats().find((c) => c.id === afterId);
+      // One handed out under the other order only stays refused, as upstream refuses it.
+      const otherOrder = orderBy === 'updated_at' ? 'created_at' : 'updated_at';
+      const known = this.issued.has(`${otherOrder}|${afterId}`)
+        ? undefined
+        : this.chats().find((c) => c.id === afterId);
       const key = this.issued.get(`${orderBy}|${afterId}`) ?? (known ? keyOf(known) : undefined);
       if (key === undefined) return badRequest('after_id is not a valid cursor for this query');
       after = key;

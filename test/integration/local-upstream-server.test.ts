@@ -365,7 +365,12 @@ describe('chat listing cursors', () => {
     const next = await get(`${CHATS}?order_by=updated_at&after_id=${last}`);
     expect(next.status, next.body.toString()).toBe(200);
     expect(Page.parse(next.json()).data.map((c) => c.id)).toEqual(byUpdated.slice(byUpdated.indexOf(last) + 1));
-    // A cursor this server never issued is still refused.
+    // A cursor handed out under created_at only is refused under updated_at (upstream-api-facts.md),
+    // and an id that names no chat is refused.
+    const createdOnly = byCreated[0] ?? '';
+    expect([last, byUpdated.at(-1)]).not.toContain(createdOnly);
+    expect(Page.parse((await get(`${CHATS}?order_by=created_at&limit=1`)).json()).last_id).toBe(createdOnly);
+    expect((await get(`${CHATS}?order_by=updated_at&after_id=${createdOnly}`)).status).toBe(400);
     expect((await get(`${CHATS}?order_by=updated_at&after_id=claude_chat_01NeverIssued`)).status).toBe(400);
   });
 
