@@ -141,10 +141,12 @@ export const DeploymentConfigSchema = z
     filesApiRequestsPerMinute: int(1, 100_000).default(100),
     /** Share of each budget window the pollers may use (percent), so discovery never starves the workers. */
     pollerBudgetPercent: int(5, 100).default(30),
-    /** Minutes between runs of the chat, activity and Files API pollers. */
+    /** Minutes between runs of the chat, activity, Files API and projects pollers. */
     chatPollerMinutes: int(1, 1440).default(1),
     activityPollerMinutes: int(1, 1440).default(1),
     filesApiPollerMinutes: int(1, 1440).default(15),
+    /** Each run walks every project and its attachments (neither can be listed by change). */
+    projectsPollerMinutes: int(1, 1440).default(15),
     /** Alarm when a poller has completed no run for this long (minutes; at least twice its schedule). */
     stalledPollerMinutes: int(5, 1440).default(30),
     /**
@@ -218,7 +220,8 @@ export const DeploymentConfigSchema = z
   })
   .refine(
     (c) =>
-      c.stalledPollerMinutes >= 2 * Math.max(c.chatPollerMinutes, c.activityPollerMinutes, c.filesApiPollerMinutes),
+      c.stalledPollerMinutes >=
+      2 * Math.max(c.chatPollerMinutes, c.activityPollerMinutes, c.filesApiPollerMinutes, c.projectsPollerMinutes),
     {
       message: 'must be at least twice the longest poller schedule',
       path: ['stalledPollerMinutes'],

@@ -1,13 +1,17 @@
 /**
  * The built-in sample upstream for `npm start` (no ANTHROPIC_API_KEY): three chats with generated
  * files (text, CSV, a PNG drawn here, a 5 MiB binary), uploaded files (one attached to two chats),
- * and two Files API files, one downloadable and one not. Discovery finds them (and the backlog of
- * sample-backlog.ts) by polling; nothing is enqueued by hand.
+ * and two Files API files, one downloadable and one not; two projects with an attached file and
+ * documents (one project deleted in the app), the quarterly review chat belonging to the first; an
+ * artifact Claude wrote in the offsite chat.
+ * Discovery finds them (and the backlog of sample-backlog.ts) by polling; nothing is enqueued by hand.
  */
 import { crc32, deflateSync } from 'node:zlib';
 import { SAMPLE_API_KEY } from '../shared/platform/local-account.js';
 import type { UpstreamFile } from './upstream/catalogue.js';
 import type { SampleContent } from './upstream/content.js';
+import type { ListingChatFacts } from './upstream/listings.js';
+import type { SampleProject } from './upstream/projects.js';
 
 /** The API key the sample upstream accepts (defined with the local identity, which the CLI reads too). */
 export { SAMPLE_API_KEY };
@@ -48,6 +52,69 @@ const SKILL_OUTPUT_JSON = Buffer.from(
   `${JSON.stringify({ chart: 'growth', points: [1520, 1588, 1603, 1710] }, null, 2)}\n`,
 );
 const USER_UPLOAD_PDF = Buffer.from('%PDF-1.4\n% sample placeholder, not downloadable through the Files API\n%%EOF\n');
+
+const PROJECT_BRIEF_MD = Buffer.from(
+  '# Q3 planning brief\n\nScope: the enterprise push and the two regions behind plan.\n',
+);
+
+export const SAMPLE_PROJECTS = {
+  q3Planning: 'claude_proj_01SampleQ3Planning',
+  retiredPilot: 'claude_proj_01SampleRetiredPilot',
+} as const;
+
+/**
+ * The sample projects: Q3 planning (created by the sample user) with an uploaded brief attached and
+ * two documents, one of them written by someone who has since left (its `user` is null); and a pilot
+ * project deleted in the app, still listed with `deleted_at`, with one document.
+ */
+export function sampleProjects(): SampleProject[] {
+  return [
+    {
+      id: SAMPLE_PROJECTS.q3Planning,
+      name: 'Q3 planning',
+      createdAt: '2025-05-30T08:00:00.000000Z',
+      userId: 'user_01LocalSampleUser',
+      fileIds: ['claude_file_01SampleProjectBrief'],
+      documents: [
+        {
+          id: 'claude_proj_doc_01SampleGoals',
+          filename: 'goals.md',
+          content:
+            '# Goals\n\n- Enterprise revenue +10%\n- Churn under 2%\n- Café-level service: naïve questions welcome ✓\n',
+          createdAt: '2025-05-30T08:10:00.000000Z',
+        },
+        {
+          id: 'claude_proj_doc_01SampleGlossary',
+          filename: 'glossary.txt',
+          content: 'ARR: annual recurring revenue\nNRR: net revenue retention\n',
+          createdAt: '2025-05-30T08:20:00.000000Z',
+          userId: null,
+        },
+      ],
+    },
+    {
+      id: SAMPLE_PROJECTS.retiredPilot,
+      name: 'Retired pilot',
+      createdAt: '2025-04-01T08:00:00.000000Z',
+      deletedAt: '2025-05-15T17:00:00.000000Z',
+      userId: 'user_01LocalPilotLead',
+      documents: [
+        {
+          id: 'claude_proj_doc_01SamplePilotNotes',
+          filename: 'pilot-notes.md',
+          content: '# Pilot notes\n\nWound down in May.\n',
+          createdAt: '2025-04-02T08:00:00.000000Z',
+          userId: 'user_01LocalPilotLead',
+        },
+      ],
+    },
+  ];
+}
+
+/** Chat facts of the sample chats: the quarterly review belongs to the Q3 planning project. */
+export function sampleChatFacts(): [string, ListingChatFacts][] {
+  return [[SAMPLE_CHATS.quarterlyReview, { projectId: SAMPLE_PROJECTS.q3Planning }]];
+}
 
 /** A 5 MiB generated file: big enough for a multipart upload at the smallest part size. */
 const SIMULATION_OUTPUT: SampleContent = { size: 5 * 1024 * 1024 + 123, seed: 20250601 };
@@ -120,6 +187,26 @@ export function sampleFiles(): UpstreamFile[] {
       mimeType: 'text/csv',
       createdAt: '2025-06-03T14:00:00.000000Z',
       content: RAW_DATA_CSV,
+    },
+    {
+      source: 'artifact',
+      id: 'claude_artifact_version_01SampleOffsitePlanV1',
+      artifactId: 'claude_artifact_01SampleOffsitePlan',
+      chatId: SAMPLE_CHATS.teamOffsite,
+      filename: 'Offsite plan',
+      mimeType: 'text/markdown',
+      createdAt: '2025-06-04T08:05:00.000000Z',
+      content: Buffer.from('# Offsite plan\n\n- Morning: retrospective\n- Afternoon: roadmap\n'),
+    },
+    {
+      source: 'uploaded',
+      id: 'claude_file_01SampleProjectBrief',
+      // Attached to the Q3 planning project, in no chat: only the projects poller finds it.
+      chatIds: [],
+      filename: 'q3-brief.md',
+      mimeType: 'text/markdown',
+      createdAt: '2025-05-30T08:05:00.000000Z',
+      content: PROJECT_BRIEF_MD,
     },
     {
       source: 'files_api',

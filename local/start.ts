@@ -37,7 +37,7 @@ import { startLookupServer } from './lookup-server.js';
 import { manageProcessLifecycle } from './process-lifecycle.js';
 import { startPollerSchedule } from './poller-schedule.js';
 import { sampleBacklog } from './sample-backlog.js';
-import { SAMPLE_API_KEY, sampleFiles } from './sample-data.js';
+import { SAMPLE_API_KEY, sampleChatFacts, sampleFiles, sampleProjects } from './sample-data.js';
 import { startSqsEventSource } from './sqs-event-source.js';
 import { DEFAULT_DATA_DIR, readStackInfo, stackFilePath } from '../shared/platform/local-stack-file.js';
 import type { StackInfo } from '../shared/platform/local-stack-file.js';
@@ -106,7 +106,9 @@ async function main(): Promise<void> {
       ? await startUpstreamServer({ apiKey: SAMPLE_API_KEY, files: [...sampleFiles(), ...backlog.files] })
       : undefined;
   if (upstream) {
-    for (const [chatId, facts] of backlog.chatFacts) upstream.listings.setChat(chatId, facts);
+    for (const [chatId, facts] of [...backlog.chatFacts, ...sampleChatFacts()])
+      upstream.listings.setChat(chatId, facts);
+    for (const project of sampleProjects()) upstream.listings.projects.set(project);
     upstream.listings.addActivities(...backlog.activities);
   }
   const { baseUrl: upstreamUrl, apiKey } =
@@ -125,6 +127,8 @@ async function main(): Promise<void> {
       LOCAL_S3_ENDPOINT: aws.s3Endpoint,
       LOCAL_SQS_ENDPOINT: aws.sqsEndpoint,
       LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
+      // fauxqs's S3 has no Object Lock: legal holds are recorded on the index only.
+      LOCAL_S3_WITHOUT_OBJECT_LOCK: 'true',
       ...pick(env, ['PART_SIZE_MIB', 'UPLOAD_CONCURRENCY', 'UPSTREAM_MAX_ATTEMPTS', 'UNSIZED_MAX_MIB']),
     }),
     {
@@ -167,8 +171,12 @@ async function main(): Promise<void> {
     loadConfig(LookupConfigSchema, {
       ARCHIVE_BUCKET: BUCKET,
       INDEX_TABLE: TABLE,
+      HOLD_WORK_QUEUE_URL: queues.queueUrl,
+      // A release sweep waits out the local function timeout, as deployed it waits out the ingest one.
+      HOLD_RELEASE_DELAY_SECONDS: String(Math.min(900, FUNCTION_TIMEOUT_SECONDS)),
       LOCAL_S3_ENDPOINT: aws.s3Endpoint,
       LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
+      LOCAL_SQS_ENDPOINT: aws.sqsEndpoint,
       ...pick(env, ['PRESIGN_TTL_SECONDS']),
     }),
     createConsoleLog('lookup'),

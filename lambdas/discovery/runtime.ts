@@ -9,6 +9,7 @@ import { runActivityPoller } from '../../shared/discovery/activity-poller.js';
 import { runChatPoller } from '../../shared/discovery/chat-poller.js';
 import { DynamoDbDiscoveryStore } from '../../shared/index/dynamodb-discovery-store.js';
 import { runFilesApiPoller } from '../../shared/discovery/files-api-poller.js';
+import { runProjectsPoller } from '../../shared/discovery/projects-poller.js';
 import type { RunOutcome } from '../../shared/discovery/poller-run.js';
 import { repeatPolls } from '../../shared/discovery/repeat-polls.js';
 import type { PollerDeps } from '../../shared/discovery/ports.js';
@@ -105,6 +106,11 @@ export function createPollerRuntime(
         );
       case 'files_api':
         return runFilesApiPoller({ ...deps, archived: new DynamoDbArchivedFiles(doc, config.INDEX_TABLE) }, runOptions);
+      case 'projects':
+        return runProjectsPoller(
+          { ...deps, deletions, archived: new DynamoDbArchivedFiles(doc, config.INDEX_TABLE) },
+          runOptions,
+        );
     }
   };
   if (config.POLL_EVERY_SECONDS === 0 || config.POLL_WINDOW_SECONDS === 0) {

@@ -3,6 +3,8 @@
  * them that more than one endpoint publishes (the `md5` field, message ids, the creation time).
  */
 import {
+  ArtifactIdSchema,
+  ArtifactVersionIdSchema,
   ChatIdSchema,
   FilesApiFileIdSchema,
   GeneratedFileIdSchema,
@@ -52,7 +54,21 @@ export interface FilesApiUpstreamFile extends UpstreamFileBase {
   scope?: { id: string; type: 'session' };
 }
 
-export type UpstreamFile = GeneratedUpstreamFile | UploadedUpstreamFile | FilesApiUpstreamFile;
+/**
+ * One version of an artifact Claude wrote in a chat (`id` is the version id). Its metadata's `id` is
+ * the artifact's; `filename` is its title; `mimeType` its `artifact_type`.
+ */
+export interface ArtifactUpstreamFile extends UpstreamFileBase {
+  source: 'artifact';
+  artifactId: string;
+  chatId: string;
+  /** The assistant message it was written in; derived when absent. */
+  messageId?: string;
+  /** The metadata `md5`, when it should not be the true hash of the text. */
+  publishedMd5?: string;
+}
+
+export type UpstreamFile = GeneratedUpstreamFile | UploadedUpstreamFile | FilesApiUpstreamFile | ArtifactUpstreamFile;
 
 /** A file with the digest of its full content, computed when it was added. */
 export interface StoredFile {
@@ -91,9 +107,17 @@ function validateFile(file: UpstreamFile): void {
     generated: GeneratedFileIdSchema,
     uploaded: UploadedFileIdSchema,
     files_api: FilesApiFileIdSchema,
+    artifact: ArtifactVersionIdSchema,
   }[file.source];
+  if (file.source === 'artifact' && !ArtifactIdSchema.safeParse(file.artifactId).success)
+    throw new Error(`${file.artifactId} is not a valid artifact id`);
   if (!idSchema.safeParse(file.id).success) throw new Error(`${file.id} is not a valid ${file.source} file id`);
-  const chatIds = file.source === 'generated' ? [file.chatId] : file.source === 'uploaded' ? file.chatIds : [];
+  const chatIds =
+    file.source === 'generated' || file.source === 'artifact'
+      ? [file.chatId]
+      : file.source === 'uploaded'
+        ? file.chatIds
+        : [];
   for (const chatId of chatIds) {
     if (!ChatIdSchema.safeParse(chatId).success) throw new Error(`${chatId} is not a valid chat id`);
   }
@@ -122,6 +146,11 @@ export function publishedSize(
 /** The user message of `chatId` an uploaded file is attached to (`index` is the chat's position). */
 export function uploadMessageId(file: UploadedUpstreamFile, chatId: string, index: number): string {
   return file.messageIds?.[index] ?? `claude_chat_msg_${chatId.slice('claude_chat_'.length)}_u${index}`;
+}
+
+/** The assistant message an artifact version was written in. */
+export function artifactMessageId(file: ArtifactUpstreamFile): string {
+  return file.messageId ?? `claude_chat_msg_${file.id.slice('claude_artifact_version_'.length)}_a`;
 }
 
 /** The assistant message that produced a generated file. */

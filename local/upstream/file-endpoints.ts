@@ -49,7 +49,9 @@ export async function serveFileContent(ctx: RouteContext, source: FileSource): P
     return;
   }
   const headers: Record<string, string> = { 'content-type': file.mimeType };
-  if (contentFault?.kind !== 'no-content-md5') {
+  // No Content-MD5 is documented for artifact content: the sample sends none, so the metadata md5
+  // (over the UTF-8 text) is what the archiver verifies artifacts against.
+  if (contentFault?.kind !== 'no-content-md5' && file.source !== 'artifact') {
     headers['content-md5'] =
       contentFault?.kind === 'wrong-content-md5'
         ? createHash('md5').update('not the served bytes').digest('base64')
@@ -100,6 +102,17 @@ function describeFile(file: UpstreamFile, digest: ContentDigest): Record<string,
         message_ids: file.chatIds.map((chatId, i) => uploadMessageId(file, chatId, i)),
         mime_type: file.mimeType,
         size_bytes: publishedSize(file, digest),
+      };
+    case 'artifact':
+      return {
+        id: file.artifactId,
+        version_id: file.id,
+        claude_chat_id: file.chatId,
+        created_at: createdAt,
+        title: file.filename,
+        artifact_type: file.mimeType,
+        md5: file.publishedMd5 ?? digest.md5Hex,
+        size_bytes: digest.sizeBytes,
       };
     case 'files_api':
       return {

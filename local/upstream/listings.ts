@@ -9,6 +9,7 @@
  * cursor answers 400.
  */
 import {
+  artifactMessageId,
   DEFAULT_CREATED_AT,
   generatedMessageId,
   publishedMd5,
@@ -17,6 +18,7 @@ import {
   type FileCatalogue,
 } from './catalogue.js';
 import type { RouteContext } from './routes.js';
+import { UpstreamProjects } from './projects.js';
 
 const DEFAULT_USER_ID = 'user_01LocalSampleUser';
 
@@ -26,6 +28,10 @@ export interface ListingChatFacts {
   updatedAt?: string;
   /** The chat's owner, for `user_ids[]` filters (default user_01LocalSampleUser). */
   userId?: string;
+  /** The chat's creator left the organization: `user` is null (its `userId` still filters). */
+  creatorGone?: boolean;
+  /** The project the chat belongs to (`project_id`; default null). */
+  projectId?: string | null;
 }
 
 export interface ListingActivity {
@@ -35,6 +41,8 @@ export interface ListingActivity {
   actor?: Record<string, unknown>;
   claude_file_id?: string;
   claude_chat_id?: string;
+  claude_project_id?: string;
+  claude_project_document_id?: string;
   filename?: string;
 }
 
@@ -47,7 +55,7 @@ interface Message {
   content: { type: 'text'; text: string }[];
   files: Record<string, unknown>[] | null;
   generated_files: Record<string, unknown>[] | null;
-  artifacts: unknown[] | null;
+  artifacts: Record<string, unknown>[] | null;
 }
 
 const ORG_UUID = '00000000-0000-4000-8000-000000000001';
@@ -57,8 +65,12 @@ export class UpstreamListings {
   private readonly activities: ListingActivity[] = [];
   /** Chat cursors handed out, `<order_by>|<chat id>` → the sort key the page ended at. */
   private readonly issued = new Map<string, string>();
+  /** Projects, their attachments and documents (projects.ts). */
+  readonly projects: UpstreamProjects;
 
-  constructor(private readonly catalogue: FileCatalogue) {}
+  constructor(private readonly catalogue: FileCatalogue) {
+    this.projects = new UpstreamProjects(catalogue);
+  }
 
   setChat(chatId: string, facts: ListingChatFacts): void {
     this.chatFacts.set(chatId, { ...this.chatFacts.get(chatId), ...facts });
@@ -90,6 +102,8 @@ export class UpstreamListings {
     updated_at: string;
     deleted_at: string | null;
     userId: string;
+    projectId: string | null;
+    creatorGone: boolean;
     messages: Message[];
   }[] {
     const byChat = new Map<string, Map<string, Message>>();
@@ -120,6 +134,13 @@ export class UpstreamListings {
           md5: publishedMd5(file, digest),
           mime_type: file.mimeType,
           size_bytes: publishedSize(file, digest),
+        });
+      } else if (file.source === 'artifact') {
+        messageFor(file.chatId, artifactMessageId(file), 'assistant', createdAt).artifacts?.push({
+          id: file.artifactId,
+          version_id: file.id,
+          title: file.filename,
+          artifact_type: file.mimeType,
         });
       } else if (file.source === 'uploaded') {
         file.chatIds.forEach((chatId, i) => {
@@ -152,6 +173,8 @@ export class UpstreamListings {
         updated_at: updatedAt,
         deleted_at: facts.deletedAt ?? null,
         userId: facts.userId ?? DEFAULT_USER_ID,
+        projectId: facts.projectId ?? null,
+        creatorGone: facts.creatorGone ?? false,
         messages: ordered,
       };
     });
@@ -206,9 +229,7 @@ export class UpstreamListings {
         deleted_at: c.deleted_at,
         href: `https://claude.ai/chat/${c.id}`,
         model: 'claude-sonnet-4-5',
-        organization_uuid: ORG_UUID,
-        project_id: null,
-        user: { id: c.userId, email_address: `${c.userId.slice('user_'.length).toLowerCase()}@example.com` },
+        ...chatOwner(c),
       })),
       has_more: rest.length > page.length,
       first_id: page[0]?.id ?? null,
@@ -235,6 +256,7 @@ export class UpstreamListings {
       created_at: chat.created_at,
       updated_at: chat.updated_at,
       deleted_at: chat.deleted_at,
+      ...chatOwner(chat),
       chat_messages: page,
       has_more: start + page.length < chat.messages.length,
       first_id: page[0]?.id ?? null,
@@ -270,7 +292,7 @@ export class UpstreamListings {
     const page = matching.slice(0, limit);
     return ok({
       data: page.map((a) => ({
-        organization_id: 'org_01Local',
+        organization_id: SAMPLE_ORG_ID,
         organization_uuid: ORG_UUID,
         actor: { type: 'user_actor', user_id: 'user_01LocalSampleUser' },
         ...a,
@@ -316,6 +338,24 @@ export class UpstreamListings {
       last_id: page.at(-1)?.id ?? null,
     });
   }
+}
+
+/** The organization the sample upstream's data belongs to (`org_…` id and UUID). */
+export const SAMPLE_ORG_ID = 'org_01Local';
+
+/** A user as upstream lists one: `{id, email_address}` (the address derived from the id). */
+export function sampleUser(userId: string): { id: string; email_address: string } {
+  return { id: userId, email_address: `${userId.slice('user_'.length).toLowerCase()}@example.com` };
+}
+
+/** Who and where of a chat, as the chats listing and the messages page send them. */
+function chatOwner(c: { userId: string; projectId: string | null; creatorGone: boolean }) {
+  return {
+    organization_id: SAMPLE_ORG_ID,
+    organization_uuid: ORG_UUID,
+    project_id: c.projectId,
+    user: c.creatorGone ? null : sampleUser(c.userId),
+  };
 }
 
 function clampLimit(value: string | null, fallback: number, max: number): number | undefined {

@@ -9,15 +9,24 @@
  */
 import type { FileCatalogue } from './catalogue.js';
 import type { UpstreamListings } from './listings.js';
+import type { ProjectEndpoint } from './projects.js';
 import type { Exchange } from './exchange.js';
 import type { ContentFault } from './faults.js';
 import { serveFileContent, serveFileMetadata } from './file-endpoints.js';
 
 /**
  * Which request a fault applies to: `metadata` and `content` are keyed by file id, `messages` by chat
- * id, and the listings (`chats`, `activities`, `files-list`) by '' (they have no id).
+ * id, `attachments` by project id, `document` and `document-metadata` by document id, and the
+ * listings (`chats`, `activities`, `files-list`, `projects`) by '' (they have no id).
  */
-export type UpstreamEndpoint = 'metadata' | 'content' | 'messages' | 'chats' | 'activities' | 'files-list';
+export type UpstreamEndpoint =
+  | 'metadata'
+  | 'content'
+  | 'messages'
+  | 'chats'
+  | 'activities'
+  | 'files-list'
+  | ProjectEndpoint;
 
 /** What a handler is given. */
 export interface RouteContext {
@@ -93,6 +102,43 @@ export const ROUTES: readonly UpstreamRoute[] = [
     api: 'files',
     endpoint: 'content',
     handle: (ctx) => serveFileContent(ctx, 'files_api'),
+  },
+  {
+    pattern: /^\/v1\/compliance\/apps\/artifacts\/([^/]+)$/,
+    api: 'compliance',
+    endpoint: 'metadata',
+    handle: (ctx) => serveFileMetadata(ctx, 'artifact'),
+  },
+  {
+    pattern: /^\/v1\/compliance\/apps\/artifacts\/([^/]+)\/content$/,
+    api: 'compliance',
+    endpoint: 'content',
+    handle: (ctx) => serveFileContent(ctx, 'artifact'),
+  },
+  {
+    pattern: /^\/v1\/compliance\/apps\/projects$/,
+    api: 'compliance',
+    endpoint: 'projects',
+    handle: (ctx) => ctx.listings.projects.serve(ctx, 'projects'),
+  },
+  // Documents before attachments: `projects/documents/attachments` is the document named "attachments".
+  {
+    pattern: /^\/v1\/compliance\/apps\/projects\/documents\/([^/]+)$/,
+    api: 'compliance',
+    endpoint: 'document',
+    handle: (ctx) => ctx.listings.projects.serve(ctx, 'document'),
+  },
+  {
+    pattern: /^\/v1\/compliance\/apps\/projects\/documents\/([^/]+)\/metadata$/,
+    api: 'compliance',
+    endpoint: 'document-metadata',
+    handle: (ctx) => ctx.listings.projects.serve(ctx, 'document-metadata'),
+  },
+  {
+    pattern: /^\/v1\/compliance\/apps\/projects\/([^/]+)\/attachments$/,
+    api: 'compliance',
+    endpoint: 'attachments',
+    handle: (ctx) => ctx.listings.projects.serve(ctx, 'attachments'),
   },
   // After the file routes: `chats/files/messages` is the metadata of an uploaded file named "messages".
   {

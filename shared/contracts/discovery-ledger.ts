@@ -64,14 +64,19 @@ export interface UnitFailure {
 
 export const MAX_LEDGER_UNIT_FAILURES = 50;
 
-/** A deletion upstream of a file or chat, as lookups show it. Our archived copy stays. */
+/** What was deleted upstream: a file, a chat, a project or a project document. */
+export type UpstreamDeletionKind = 'file' | 'chat' | 'project' | 'document';
+/** How discovery learnt of a deletion: an activity, or a chat's or project's `deleted_at` (soft delete). */
+export type UpstreamDeletionVia = 'activity' | 'chat_soft_delete' | 'project_soft_delete';
+
+/** A deletion upstream of a file, chat, project or document, as lookups show it. Our archived copy stays. */
 export interface UpstreamDeletionRecord {
   id: string;
-  kind: 'file' | 'chat';
-  /** When upstream deleted it (the activity's or the chat's `deleted_at` time), if known. */
+  kind: UpstreamDeletionKind;
+  /** When upstream deleted it (the activity's, the chat's or the project's `deleted_at` time), if known. */
   deletedAt: string | null;
-  /** How discovery learnt of it: a claude_*_deleted activity, or a chat's `deleted_at` (soft delete). */
-  via: 'activity' | 'chat_soft_delete';
+  /** How discovery learnt of it: a claude_*_deleted activity, or a `deleted_at` (soft delete). */
+  via: UpstreamDeletionVia;
   activityId: string | null;
   /** The activity's actor, as upstream sent it. */
   actor: Record<string, unknown> | null;

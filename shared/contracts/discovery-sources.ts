@@ -25,7 +25,11 @@ export interface DiscoverySource {
    * context key `scheduleConfigKey` (infra/deployment-config.ts), when the source has one.
    */
   readonly scheduleMinutes: number;
-  readonly scheduleConfigKey?: 'chatPollerMinutes' | 'activityPollerMinutes' | 'filesApiPollerMinutes';
+  readonly scheduleConfigKey?:
+    | 'chatPollerMinutes'
+    | 'activityPollerMinutes'
+    | 'filesApiPollerMinutes'
+    | 'projectsPollerMinutes';
   /**
    * Seconds between polls within one invocation, or null for one pass per invocation. An invocation
    * that polls repeatedly keeps polling for `scheduleMinutes` less REPEAT_MARGIN_SECONDS, so the
@@ -38,7 +42,11 @@ export interface DiscoverySource {
   readonly budgetPool: BudgetPool;
   /** The index table's items it reads or writes, by partition-key prefix (the grants' scope). */
   readonly tableKeyPrefixes: {
-    /** Single-item GetItem, PutItem and UpdateItem. */
+    /**
+     * Single-item GetItem, PutItem and UpdateItem on partitions shared with other callers (the budget
+     * of its pool, deletions) or of many partitions (one per chat, per activity). Its own lease,
+     * checkpoint and ledger are not here: they are exact partitions (ownPartitions).
+     */
     readonly items: readonly string[];
     /** BatchGetItem, restricted to these leading keys with dynamodb:LeadingKeys. */
     readonly batchGet: readonly string[];
@@ -47,8 +55,22 @@ export interface DiscoverySource {
   };
 }
 
-/** The items every poller touches: its lease, checkpoint and ledger, the budget, and what its use case names below. */
-const POLLER_ITEMS = [KEY_PREFIXES.poller, KEY_PREFIXES.ledger, KEY_PREFIXES.budget] as const;
+/**
+ * The shared items every poller touches by prefix: the request budget (one item pair per pool, shared
+ * with the webhook and the other pollers of the pool). What its use case keeps is named per source below.
+ */
+const POLLER_ITEMS = [KEY_PREFIXES.budget] as const;
+
+/**
+ * The partitions that are a poller's alone, by exact partition key: `state` holds its lease and
+ * checkpoint (GetItem, conditional PutItem and UpdateItem), `ledger` its run records, which are
+ * evidence written once (a conditional PutItem, shared/index/dynamodb-discovery-store.ts putLedger)
+ * and never updated or deleted. Its grants name these values exactly, so no poller can take another's
+ * lease, move its checkpoint or write into its ledger (infra/constructs/discovery-pollers.ts).
+ */
+export function ownPartitions(source: PollerSource): { readonly state: string; readonly ledger: string } {
+  return { state: DISCOVERY_KEYS.lease(source).pk, ledger: DISCOVERY_KEYS.ledgerPartition(source) };
+}
 
 /** Kept back from an invocation's polling so that the next scheduled invocation finds the lease free. */
 export const REPEAT_MARGIN_SECONDS = 5;
@@ -101,6 +123,23 @@ export const DISCOVERY_SOURCES = {
     idleRequestsPerPoll: 1,
     budgetPool: 'files_api',
     tableKeyPrefixes: { items: [...POLLER_ITEMS], batchGet: [fileItemKey('').pk], lists: [] },
+  },
+  projects: {
+    constructId: 'ProjectsPoller',
+    lambdaEntry: 'lambdas/projects-poller/handler.ts',
+    serviceName: 'archiver-projects-poller',
+    description:
+      'Discovery: walks projects and their attachments and enqueues files and documents not yet archived with their project',
+    scheduleMinutes: 15,
+    scheduleConfigKey: 'projectsPollerMinutes',
+    // Each run walks every project and its attachments (neither listing has a change order): one pass
+    // per invocation. An idle walk costs one projects page plus one attachments page per project, so
+    // this figure is its floor, reached with no project at all.
+    pollEverySeconds: null,
+    idleRequestsPerPoll: 1,
+    budgetPool: 'compliance',
+    // Deletions of projects deleted in the app; "already final with a project?" of attachments in batches.
+    tableKeyPrefixes: { items: [...POLLER_ITEMS, KEY_PREFIXES.deletion], batchGet: [KEY_PREFIXES.file], lists: [] },
   },
 } as const satisfies Record<string, DiscoverySource>;
 

@@ -23,7 +23,7 @@ const provenanceShape = {
 const baseShape = {
   ...provenanceShape,
   fileId: z.string(),
-  source: z.enum(['generated', 'uploaded', 'files_api']),
+  source: z.enum(['generated', 'uploaded', 'files_api', 'project_document', 'artifact']),
   chatIds: z.array(z.string()),
   filename: z.string().nullable(),
   mimeType: z.string().nullable(),
@@ -47,6 +47,41 @@ const archivedShape = {
   contentDisposition: z.string(),
   archivedAt: z.string(),
   publishedMd5Mismatch: z.object({ metadataMd5: z.string(), contentMd5: z.string() }).optional(),
+  legalHolds: z
+    .record(
+      z.string(),
+      z.object({
+        matterId: z.string(),
+        placedBy: z.string(),
+        placedAt: z.string(),
+        reason: z.string(),
+        via: z.enum(['matter', 'ingest']),
+      }),
+    )
+    .optional(),
+  fixity: z
+    .object({
+      status: z.enum(['passed', 'failed']),
+      lastCheckedAt: z.string(),
+      lastTier: z.enum(['cheap', 'deep']),
+      checks: z.number(),
+    })
+    .optional(),
+  fixityEvents: z
+    .array(
+      z.object({
+        eventType: z.literal('fixity check'),
+        at: z.string(),
+        tier: z.enum(['cheap', 'deep']),
+        tool: z.string(),
+        toolVersion: z.string(),
+        outcome: z.enum(['passed', 'failed']),
+        detail: z.string(),
+        versionId: z.string().nullable(),
+      }),
+    )
+    .optional(),
+  upstreamHash: z.literal('none').optional(),
 };
 
 const unavailableShape = {
@@ -76,9 +111,9 @@ const pendingShape = {
   firstSeenAt: z.string(),
 };
 
-/** A deletion upstream of the file or of a chat it belongs to; the archived copy stays. */
+/** A deletion upstream of the file, a chat it belongs to or its project; the archived copy stays. */
 export const UpstreamDeletionJsonSchema = z.looseObject({
-  kind: z.enum(['file', 'chat']),
+  kind: z.enum(['file', 'chat', 'project', 'document']),
   deletedAt: z.string().nullable(),
   via: z.string(),
 });

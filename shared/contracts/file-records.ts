@@ -1,3 +1,5 @@
+import type { FixityEvent, FixitySummary } from './fixity.js';
+import type { LegalHoldEntry } from './holds.js';
 import type { FileSource } from './ids.js';
 
 /** Why no copy of a file exists. These are final: retrying cannot produce one. */
@@ -81,6 +83,22 @@ export interface ArchivedRecord extends RecordBase {
   archivedAt: string;
   /** Present only when upstream published two different MD5s; the bytes matched `Content-MD5`. */
   publishedMd5Mismatch?: PublishedMd5Mismatch;
+  /**
+   * `none` when upstream published no hash to verify the bytes against: a project document, whose
+   * text arrives inside JSON (source `project_document`). Its md5, sha256 and crc32 are the archiver's
+   * own, over the stored bytes (the UTF-8 encoding of the text), which S3 checked again at the write;
+   * `upstreamRequestId` names the answer they came from. Absent for every other file.
+   */
+  upstreamHash?: 'none';
+  /**
+   * The matters holding this version (S3 Object Lock legal hold ON), by matter id. The S3 legal hold
+   * is turned off only when the last one is released (shared/holds/). Absent when none ever held it.
+   */
+  legalHolds?: Record<string, LegalHoldEntry>;
+  /** The latest fixity check's outcome (shared/fixity/); absent until the copy was first checked. */
+  fixity?: FixitySummary;
+  /** The latest fixity checks, oldest first (at most MAX_FIXITY_EVENTS). */
+  fixityEvents?: FixityEvent[];
 }
 
 /** Upstream said the file cannot be had; the record is the evidence that it existed and why. */
@@ -131,6 +149,7 @@ export const STATUS_FIELDS = [
   'contentDisposition',
   'archivedAt',
   'publishedMd5Mismatch',
+  'upstreamHash',
   'reason',
   'detail',
   'recordedAt',

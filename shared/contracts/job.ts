@@ -1,5 +1,12 @@
 import * as z from 'zod';
-import { ChatIdSchema, FileIdSchema, sourceOfFileId, type FileSource } from './ids.js';
+import {
+  ChatIdSchema,
+  FileIdSchema,
+  MessageIdSchema,
+  ProjectIdSchema,
+  sourceOfFileId,
+  type FileSource,
+} from './ids.js';
 
 /**
  * The ingest job: the body of one queue message, naming one file. Version 1.
@@ -13,9 +20,12 @@ import { ChatIdSchema, FileIdSchema, sourceOfFileId, type FileSource } from './i
  * field. `chatId` and `file` let discovery pass what it already read from
  * `chat_messages[].generated_files[]` / `files[]`: a job that carries the chat id and complete metadata
  * costs one upstream request instead of two. `reason` is why someone asked for the file (the webhook's
- * caller says it); optional, so every job written before it existed still parses. `appearedAt` is when
- * the file appeared upstream as discovery saw it (the time of its message, activity or listing entry);
- * ingest reports the time from it to the archived copy (CaptureLatency). Optional for the same reason;
+ * caller says it); optional, so every job written before it existed still parses. `provenance` is who
+ * and where upstream said the file came from (the creator of its chat, project or document, the
+ * organization, the project, the messages it appeared in), with the record's own field names
+ * (shared/contracts/file-records.ts RecordProvenance); optional for the same reason. `appearedAt` is
+ * when the file appeared upstream as discovery saw it (the time of its message, activity or listing
+ * entry); ingest reports the time from it to the archived copy (CaptureLatency). Optional for the same reason;
  * a job without it is archived the same way and reports no latency.
  */
 export const JOB_SCHEMA_VERSION = 1;
@@ -49,12 +59,40 @@ export const CarriedMetadataSchema = z.strictObject({
 });
 export type CarriedMetadata = z.infer<typeof CarriedMetadataSchema>;
 
+/** Upstream's user ids are `user_…` tagged ids; bounded like every id. */
+const UserIdSchema = z.string().regex(/^user_[A-Za-z0-9_-]{1,200}$/, { message: 'must be a user_… id' });
+/**
+ * An address as upstream publishes it: displayed and indexed, never sent anywhere, so only bounded
+ * and kept free of control characters (no syntax check: upstream's word is the evidence).
+ */
+const EmailAddressSchema = z
+  .string()
+  .min(1)
+  .max(320)
+  .regex(/^[^\p{Cc}\p{Cs}\p{Co}\s\uFFFE\uFFFF]+$/u, {
+    message: 'must be an address without spaces or control characters',
+  });
+/** `org_…` tagged ids and organization UUIDs (upstream names an organization both ways). */
+const OrganizationIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, { message: 'must be an organization id' });
+
+export const UpstreamUserSchema = z.strictObject({ id: UserIdSchema, emailAddress: EmailAddressSchema.nullable() });
+
+/** Who and where, as the record keeps it (RecordProvenance). Every field optional; null = upstream said null. */
+export const JobProvenanceSchema = z.strictObject({
+  creator: UpstreamUserSchema.nullable().optional(),
+  organizationId: OrganizationIdSchema.nullable().optional(),
+  projectId: ProjectIdSchema.nullable().optional(),
+  messageIds: z.array(MessageIdSchema).max(1000).optional(),
+});
+export type JobProvenance = z.infer<typeof JobProvenanceSchema>;
+
 export const IngestJobSchema = z.strictObject({
   v: z.literal(JOB_SCHEMA_VERSION).default(JOB_SCHEMA_VERSION),
   fileId: FileIdSchema,
   chatId: ChatIdSchema.optional(),
   file: CarriedMetadataSchema.optional(),
   reason: ReasonSchema.optional(),
+  provenance: JobProvenanceSchema.optional(),
   appearedAt: TimestampSchema.optional(),
 });
 export type IngestJob = z.infer<typeof IngestJobSchema>;

@@ -1,6 +1,7 @@
 import { IngestJobSchema, serializeJob } from '../contracts/job.js';
 import type { IngestJob } from '../contracts/job.js';
 import type { Activity } from '../upstream/listing-schemas.js';
+import { withProvenance } from './chat-poller.js';
 import { asCursorRejection, runPoller } from './poller-run.js';
 import type { RunContext, RunOptions, RunOutcome } from './poller-run.js';
 import type { DeletionRecorder, PollerDeps, UpstreamDeletion } from './ports.js';
@@ -9,8 +10,11 @@ import type { DeletionRecorder, PollerDeps, UpstreamDeletion } from './ports.js'
 export const DISCOVERY_ACTIVITY_TYPES = [
   'claude_file_uploaded',
   'claude_project_file_uploaded',
+  'claude_project_document_uploaded',
   'claude_file_deleted',
   'claude_chat_deleted',
+  'claude_project_deleted',
+  'claude_project_document_deleted',
 ] as const;
 
 export interface ActivityPollerDeps extends PollerDeps {
@@ -103,16 +107,29 @@ async function pollActivities(ctx: RunContext, deps: ActivityPollerDeps): Promis
 }
 
 function jobOf(activity: Activity): IngestJob | undefined {
+  // The activity names the organization and, for project uploads, the project (never the creator of
+  // the chat or project: its actor is the uploader).
+  const provenance = {
+    organizationId: activity.organization_id ?? activity.organization_uuid ?? undefined,
+    ...(activity.claude_project_id ? { projectId: activity.claude_project_id } : {}),
+  };
+  const appearedAt = activity.created_at ? IngestJobSchema.shape.appearedAt.safeParse(activity.created_at) : undefined;
+  const appeared = appearedAt?.success && appearedAt.data ? { appearedAt: appearedAt.data } : {};
+  if (activity.type === 'claude_project_document_uploaded' && activity.claude_project_document_id) {
+    return withProvenance({ v: 1, fileId: activity.claude_project_document_id, ...appeared }, provenance);
+  }
   if (activity.type !== 'claude_file_uploaded' && activity.type !== 'claude_project_file_uploaded') return undefined;
   if (!activity.claude_file_id) return undefined;
-  const appearedAt = activity.created_at ? IngestJobSchema.shape.appearedAt.safeParse(activity.created_at) : undefined;
-  return {
-    v: 1,
-    fileId: activity.claude_file_id,
-    ...(activity.claude_chat_id ? { chatId: activity.claude_chat_id } : {}),
-    // The activity's time is when the upload happened: ingest reports the capture latency from it.
-    ...(appearedAt?.success && appearedAt.data ? { appearedAt: appearedAt.data } : {}),
-  };
+  return withProvenance(
+    {
+      v: 1,
+      fileId: activity.claude_file_id,
+      ...(activity.claude_chat_id ? { chatId: activity.claude_chat_id } : {}),
+      // The activity's time is when the upload happened: ingest reports the capture latency from it.
+      ...appeared,
+    },
+    provenance,
+  );
 }
 
 function deletionOf(activity: Activity): UpstreamDeletion | undefined {
@@ -126,5 +143,9 @@ function deletionOf(activity: Activity): UpstreamDeletion | undefined {
     return { id: activity.claude_file_id, kind: 'file', ...common };
   if (activity.type === 'claude_chat_deleted' && activity.claude_chat_id)
     return { id: activity.claude_chat_id, kind: 'chat', ...common };
+  if (activity.type === 'claude_project_deleted' && activity.claude_project_id)
+    return { id: activity.claude_project_id, kind: 'project', ...common };
+  if (activity.type === 'claude_project_document_deleted' && activity.claude_project_document_id)
+    return { id: activity.claude_project_document_id, kind: 'document', ...common };
   return undefined;
 }

@@ -15,7 +15,7 @@ import type { ChatRequest, ChatRequestStore, DeletionRecorder, PollerDeps, Retry
 import { readChat, readWholeChat } from './read-chat.js';
 import type { ChatReadEnding } from './read-chat.js';
 
-export { jobsOf } from './read-chat.js';
+export { jobsOf, withProvenance } from './read-chat.js';
 
 export interface ChatPollerDeps extends PollerDeps {
   deletions: DeletionRecorder;

@@ -10,7 +10,12 @@
  * isolation, the retry list, stops, resumable chat requests) are unit-tested on the in-memory fakes
  * of test/support/memory-discovery.ts.
  */
-import type { LedgerRecord, PollerSource } from '../contracts/discovery-ledger.js';
+import type {
+  LedgerRecord,
+  PollerSource,
+  UpstreamDeletionKind,
+  UpstreamDeletionVia,
+} from '../contracts/discovery-ledger.js';
 import type { Log, Counters } from '../platform/telemetry.js';
 import type { ListingClient } from '../upstream/listing-client.js';
 
@@ -111,12 +116,15 @@ export interface JobSender {
 
 /** A deletion upstream, recorded on the index so that lookups show it. */
 export interface UpstreamDeletion {
-  /** A file id or a chat id. */
+  /** A file, chat, project or project document id. */
   id: string;
-  kind: 'file' | 'chat';
+  kind: UpstreamDeletionKind;
   deletedAt: string | null;
-  /** `activity` for claude_*_deleted activities; `chat_soft_delete` for a chat's `deleted_at`. */
-  via: 'activity' | 'chat_soft_delete';
+  /**
+   * `activity` for claude_*_deleted activities; `chat_soft_delete` / `project_soft_delete` for a
+   * chat's or a project's `deleted_at` (deleted in the app, still readable).
+   */
+  via: UpstreamDeletionVia;
   activityId?: string | undefined;
   actor?: Record<string, unknown> | undefined;
 }
@@ -127,8 +135,16 @@ export interface DeletionRecorder {
 
 /** Which files already have a final record (archived, unavailable or failed): the Files API poller skips them. */
 export interface ArchivedFiles {
-  /** The ids among `fileIds` (one listing page) that have a final record, asked in as few calls as the store allows. */
-  finalAmong(fileIds: readonly string[], signal: AbortSignal): Promise<ReadonlySet<string>>;
+  /**
+   * The ids among `fileIds` (one listing page) that have a final record, asked in as few calls as the
+   * store allows. With `withProject`, only those whose record also names a project: a file archived
+   * before (or through a chat outside any project) is enqueued again, so its record gains the project.
+   */
+  finalAmong(
+    fileIds: readonly string[],
+    signal: AbortSignal,
+    opts?: { withProject?: boolean },
+  ): Promise<ReadonlySet<string>>;
 }
 
 /** What every poller run is given. */

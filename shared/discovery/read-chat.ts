@@ -1,6 +1,8 @@
 import { CarriedMetadataSchema, IngestJobSchema, serializeJob } from '../contracts/job.js';
-import type { IngestJob } from '../contracts/job.js';
+import type { IngestJob, JobProvenance } from '../contracts/job.js';
+import { JobProvenanceSchema } from '../contracts/job.js';
 import { UpstreamHttpError } from '../platform/errors.js';
+import { ownerProvenance } from '../upstream/listing-schemas.js';
 import type { ChatSummary } from '../upstream/listing-schemas.js';
 import type { ChatMessage, ListingClient } from '../upstream/listing-client.js';
 import type { RunContext } from './poller-run.js';
@@ -89,8 +91,10 @@ export async function readChat(chat: ChatSummary, ctx: ChatReadContext, deps: Re
       );
       deletionRecorded = true;
     }
-    const bodies = jobsOf(chat.id, page.items, { stampAppearance: deps.stampAppearance === true }).map((job) =>
-      serializeJob(job),
+    // The listing's word on the chat first; the messages page fills what the listing did not say.
+    const provenance = { ...page.chatProvenance, ...ownerProvenance(chat) };
+    const bodies = jobsOf(chat.id, page.items, { stampAppearance: deps.stampAppearance === true, provenance }).map(
+      (job) => serializeJob(job),
     );
     if (bodies.length > 0) {
       await deps.jobs.send(bodies, ctx.signal);
@@ -178,7 +182,9 @@ export async function readWholeChat(
         requestId: page.requestId,
       });
     }
-    const fresh = jobsOf(chatId, page.items).filter((job) => !sent.has(job.fileId));
+    const fresh = jobsOf(chatId, page.items, { provenance: page.chatProvenance }).filter(
+      (job) => !sent.has(job.fileId),
+    );
     if (fresh.length > 0) {
       await deps.jobs.send(
         fresh.map((job) => serializeJob({ ...job, ...(reason === undefined ? {} : { reason }) })),
@@ -196,21 +202,33 @@ export async function readWholeChat(
 }
 
 /**
- * One job per generated and uploaded file of the messages (a file listed twice is sent once). Each
- * carries the chat id and every metadata field, so the worker skips the metadata request. The
- * message lists no `created_at` for generated files: the job says null rather than guess.
+ * One job per generated and uploaded file and per artifact version of the messages (a file listed
+ * twice is sent once). Each generated or uploaded file's job carries the chat id and every metadata
+ * field, so the worker skips the metadata request. The message lists no `created_at` for generated
+ * files: the job says null rather than guess. An artifact version's job carries its title only (the
+ * message lists no hash or size for it), so the worker reads its metadata. Each job
+ * also carries the chat's provenance (its creator, organization and project, as far as upstream said)
+ * and the ids of the messages of this page the file appears in.
  */
 export function jobsOf(
   chatId: string,
   messages: readonly ChatMessage[],
-  opts: { stampAppearance?: boolean } = {},
+  opts: { stampAppearance?: boolean; provenance?: JobProvenance } = {},
 ): IngestJob[] {
+  const chat = opts.provenance ?? {};
   const jobs = new Map<string, IngestJob>();
+  const messageIds = new Map<string, string[]>();
+  const seenIn = (fileId: string, messageId: string) => {
+    const ids = messageIds.get(fileId) ?? [];
+    if (!ids.includes(messageId)) ids.push(messageId);
+    messageIds.set(fileId, ids);
+  };
   for (const m of messages) {
     // A file listed twice keeps the time of the message read last; both are within one page.
     const appearedAt = opts.stampAppearance ? validTimestamp(m.createdAt) : null;
     const stamp = appearedAt === null ? {} : { appearedAt };
     for (const f of m.generated) {
+      seenIn(f.id, m.id);
       jobs.set(
         f.id,
         withFallback({
@@ -228,7 +246,22 @@ export function jobsOf(
         }),
       );
     }
+    for (const a of m.artifacts ?? []) {
+      // Each version is its own file; its metadata (hash, size, time) comes from the artifacts endpoint.
+      seenIn(a.version_id, m.id);
+      jobs.set(
+        a.version_id,
+        withFallback({
+          v: 1,
+          fileId: a.version_id,
+          chatId,
+          ...(a.title ? { file: { filename: a.title } } : {}),
+          ...stamp,
+        }),
+      );
+    }
     for (const f of m.uploaded) {
+      seenIn(f.id, m.id);
       jobs.set(
         f.id,
         withFallback({
@@ -247,7 +280,9 @@ export function jobsOf(
       );
     }
   }
-  return [...jobs.values()];
+  return [...jobs.values()].map((job) =>
+    withProvenance(job, { ...chat, messageIds: messageIds.get(job.fileId) ?? [] }),
+  );
 }
 
 /** A job whose carried metadata the job schema refuses (an empty or overlong filename) goes without it. */
@@ -259,6 +294,20 @@ function withFallback(job: IngestJob): IngestJob {
     ...(job.chatId ? { chatId: job.chatId } : {}),
     ...(job.appearedAt ? { appearedAt: job.appearedAt } : {}),
   };
+}
+
+/**
+ * Adds provenance to a job, field by field: a field the job schema refuses is left out (the file is
+ * still archived, and the record simply does not say it) rather than losing the job over it.
+ */
+export function withProvenance(job: IngestJob, provenance: JobProvenance): IngestJob {
+  const kept: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(provenance)) {
+    if (v === undefined) continue;
+    if (k === 'messageIds' && Array.isArray(v) && v.length === 0) continue;
+    if (JobProvenanceSchema.safeParse({ [k]: v }).success) kept[k] = v;
+  }
+  return Object.keys(kept).length > 0 ? { ...job, provenance: kept as JobProvenance } : job;
 }
 
 function validTimestamp(value: string | null | undefined): string | null {

@@ -23,18 +23,31 @@ export class DynamoDbArchivedFiles implements ArchivedFiles {
     private readonly table: string,
   ) {}
 
-  async finalAmong(fileIds: readonly string[], signal: AbortSignal): Promise<ReadonlySet<string>> {
+  async finalAmong(
+    fileIds: readonly string[],
+    signal: AbortSignal,
+    opts: { withProject?: boolean } = {},
+  ): Promise<ReadonlySet<string>> {
     const idByPk = new Map([...new Set(fileIds)].map((id) => [fileItemKey(id).pk, id]));
     const items = await batchGetItems(
       this.doc,
       this.table,
       [...idByPk.values()].map((id) => fileItemKey(id)),
-      { projection: { expression: 'pk, #status', names: { '#status': 'status' } }, consistentRead: false, signal },
+      {
+        projection: {
+          expression: opts.withProject ? 'pk, #status, projectId' : 'pk, #status',
+          names: { '#status': 'status' },
+        },
+        consistentRead: false,
+        signal,
+      },
     );
     const final = new Set<string>();
     for (const item of items) {
       const id = idByPk.get(String(item['pk']));
-      if (id !== undefined && item['status'] !== 'pending') final.add(id);
+      if (id === undefined || item['status'] === 'pending') continue;
+      if (opts.withProject && typeof item['projectId'] !== 'string') continue;
+      final.add(id);
     }
     return final;
   }

@@ -3,7 +3,13 @@ import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { STATUS_FIELDS } from '../contracts/file-records.js';
-import type { ArchivedRecord, FailedRecord, FileRecord, UnavailableRecord } from '../contracts/file-records.js';
+import type {
+  ArchivedRecord,
+  FailedRecord,
+  FileRecord,
+  RecordProvenance,
+  UnavailableRecord,
+} from '../contracts/file-records.js';
 import { InvalidCursorError } from '../platform/errors.js';
 import type { ChatPage, ClaimResult, FileIndex, FailureNote } from './file-index.js';
 import { chatPartition, fileItemKey, listingSortTime } from '../contracts/table-keys.js';
@@ -128,26 +134,86 @@ export class DynamoDbFileIndex implements FileIndex {
    * every chat it belongs to. Listing writes are idempotent, so a redelivery also repairs a listing
    * that a crash after the final update left unwritten.
    */
-  async ensureListed(fileId: string, chatIds: string[]): Promise<FileRecord | undefined> {
-    const item =
-      chatIds.length > 0
-        ? (
-            await this.doc.send(
-              new UpdateCommand({
-                TableName: this.table,
-                Key: fileItemKey(fileId),
-                UpdateExpression: 'ADD chatIds :chats',
-                ConditionExpression: 'attribute_exists(pk)',
-                ExpressionAttributeValues: { ':chats': new Set(chatIds) },
-                ReturnValues: 'ALL_NEW',
-              }),
-            )
-          ).Attributes
-        : await this.getRawItem(fileId);
+  async ensureListed(
+    fileId: string,
+    chatIds: string[],
+    provenance: RecordProvenance = {},
+  ): Promise<FileRecord | undefined> {
+    const { messageIds, ...fields } = provenance;
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const sets = Object.entries(fields)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v], i) => {
+        names[`#p${i}`] = k;
+        values[`:p${i}`] = v;
+        return `#p${i} = :p${i}`;
+      });
+    const adds: string[] = [];
+    if (chatIds.length > 0) {
+      adds.push('chatIds :chats');
+      values[':chats'] = new Set(chatIds);
+    }
+    if (messageIds && messageIds.length > 0) {
+      adds.push('messageIds :mids');
+      values[':mids'] = new Set(messageIds);
+    }
+    let item: Record<string, unknown> | undefined;
+    if (sets.length > 0 || adds.length > 0) {
+      const update = [sets.length > 0 ? `SET ${sets.join(', ')}` : '', adds.length > 0 ? `ADD ${adds.join(', ')}` : '']
+        .filter(Boolean)
+        .join(' ');
+      item = (
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: fileItemKey(fileId),
+            UpdateExpression: update,
+            ConditionExpression: 'attribute_exists(pk)',
+            ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+            ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_NEW',
+          }),
+        )
+      ).Attributes;
+    } else {
+      item = await this.getRawItem(fileId);
+    }
     const record = toRecord(item);
-    if (record && record.status !== 'pending')
+    if (record && record.status !== 'pending') {
+      // Provenance gained: the search keys follow it (the auditor's search by creator or project).
+      if (sets.length > 0) await this.refreshSearchAttributes(record, sortAtOf(item, record));
       await writeChatListings(this.doc, this.table, record, sortAtOf(item, record));
+    }
     return record;
+  }
+
+  /** Rewrites a finished file's search attributes from its record (after its provenance changed). */
+  private async refreshSearchAttributes(record: FileRecord, sortAt: string): Promise<void> {
+    const expression = {
+      sets: [] as string[],
+      removes: [] as string[],
+      names: {} as Record<string, string>,
+      values: {} as Record<string, unknown>,
+    };
+    withSearchAttributes(searchAttributesOf(record, sortAt), expression);
+    if (expression.sets.length === 0 && expression.removes.length === 0) return;
+    const update = [
+      expression.sets.length > 0 ? `SET ${expression.sets.join(', ')}` : '',
+      expression.removes.length > 0 ? `REMOVE ${expression.removes.join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: fileItemKey(record.fileId),
+        UpdateExpression: update,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: expression.names,
+        ...(Object.keys(expression.values).length > 0 ? { ExpressionAttributeValues: expression.values } : {}),
+      }),
+    );
   }
 
   async get(fileId: string): Promise<FileRecord | undefined> {
@@ -180,7 +246,8 @@ export class DynamoDbFileIndex implements FileIndex {
     sortAt: string,
     when: { condition: string; values: Record<string, unknown>; names?: Record<string, string> },
   ): Promise<FileRecord> {
-    const { chatIds, ...fields } = record;
+    // Message ids are a set on the item, added to (a file seen in more messages keeps every one).
+    const { chatIds, messageIds, ...fields } = record;
     const names: Record<string, string> = { ...when.names };
     const values: Record<string, unknown> = { ...when.values, ':sortAt': sortAt };
     const written = Object.entries(fields).filter(([, v]) => v !== undefined);
@@ -198,10 +265,16 @@ export class DynamoDbFileIndex implements FileIndex {
     // The search keys, in the same write (GSIs follow the item: one conditional update, no transaction).
     withSearchAttributes(searchAttributesOf(record, sortAt), { sets, removes, names, values });
     let update = `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`;
+    const adds: string[] = [];
     if (chatIds.length > 0) {
-      update += ' ADD chatIds :chats';
+      adds.push('chatIds :chats');
       values[':chats'] = new Set(chatIds);
     }
+    if (messageIds && messageIds.length > 0) {
+      adds.push('messageIds :mids');
+      values[':mids'] = new Set(messageIds);
+    }
+    if (adds.length > 0) update += ` ADD ${adds.join(', ')}`;
     const res = await this.doc.send(
       new UpdateCommand({
         TableName: this.table,

@@ -45,6 +45,9 @@ export function toRecord(item: Record<string, unknown> | undefined): FileRecord 
   for (const k of BOOKKEEPING) delete copy[k];
   const chats = copy['chatIds'];
   copy['chatIds'] = chats instanceof Set ? [...chats].map(String).sort() : Array.isArray(chats) ? chats : [];
+  // Message ids are a string set on the item (added to as the file is seen in more messages).
+  const messages = copy['messageIds'];
+  if (messages instanceof Set) copy['messageIds'] = [...messages].map(String).sort();
   // Items are written only by the index's own modules, so their shape is the record's.
   return copy as unknown as FileRecord;
 }

@@ -1,7 +1,11 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DISCOVERY_KEYS } from '../contracts/table-keys.js';
-import type { UpstreamDeletionRecord } from '../contracts/discovery-ledger.js';
+import type {
+  UpstreamDeletionKind,
+  UpstreamDeletionRecord,
+  UpstreamDeletionVia,
+} from '../contracts/discovery-ledger.js';
 import { batchGetItems } from './dynamodb-batch-get.js';
 
 export type { UpstreamDeletionRecord };
@@ -21,9 +25,9 @@ export class DynamoDbUpstreamDeletions {
   async recordUpstreamDeletion(
     deletion: {
       id: string;
-      kind: 'file' | 'chat';
+      kind: UpstreamDeletionKind;
       deletedAt: string | null;
-      via: 'activity' | 'chat_soft_delete';
+      via: UpstreamDeletionVia;
       activityId?: string | undefined;
       actor?: Record<string, unknown> | undefined;
     },

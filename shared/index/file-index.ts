@@ -1,4 +1,10 @@
-import type { ArchivedRecord, FailedRecord, FileRecord, UnavailableRecord } from '../contracts/file-records.js';
+import type {
+  ArchivedRecord,
+  FailedRecord,
+  FileRecord,
+  RecordProvenance,
+  UnavailableRecord,
+} from '../contracts/file-records.js';
 
 /**
  * The file index as the use cases see it (a port): one record per file that doubles as a lease, and
@@ -32,8 +38,10 @@ export interface FileIndex {
   /**
    * Adds chats to a file already in the index and (re)writes its listing under every chat it belongs
    * to (not while it is pending); idempotent, so a redelivery repairs a listing a crash left unwritten.
+   * The provenance given is written over the record's (message ids are added to those it has), so a
+   * file archived before provenance was kept gains it when it is seen again.
    */
-  ensureListed(fileId: string, chatIds: string[]): Promise<FileRecord | undefined>;
+  ensureListed(fileId: string, chatIds: string[], provenance?: RecordProvenance): Promise<FileRecord | undefined>;
   /** One file's record, read consistently. */
   get(fileId: string): Promise<FileRecord | undefined>;
   /** A page of a chat's files in upstream creation order. Throws InvalidCursorError for a foreign or forged cursor. */

@@ -1,11 +1,4 @@
-import type { StoredObject } from '../archive/archive-store.js';
-import {
-  contentDisposition,
-  encodeRfc5987,
-  safeContentType,
-  sanitizeFilename,
-  toWellFormed,
-} from '../archive/content-disposition.js';
+import { contentDisposition, safeContentType, sanitizeFilename, toWellFormed } from '../archive/content-disposition.js';
 import type { ExpectedIntegrity } from '../archive/integrity.js';
 import type { ArchivedRecord, PublishedMd5Mismatch } from '../contracts/file-records.js';
 import type { FileSource } from '../contracts/ids.js';
@@ -22,7 +15,11 @@ import {
 import { recordedCreatedAt } from '../upstream/file-metadata.js';
 import type { FileMetadata } from '../upstream/file-metadata.js';
 import type { ArchiveDeps, ArchiveOutcome, Delivery } from './archive-types.js';
+import { holdNewCopy } from '../holds/hold-at-ingest.js';
 import { recordFinalOutcome, recordIfFinal } from './final-outcome.js';
+import { provenanceOf } from './provenance.js';
+import { archiveDocument } from './archive-document.js';
+import { adoptExisting, objectMetadata } from './archive-object.js';
 import { withInProcessRetries } from './in-process-retry.js';
 
 /**
@@ -41,7 +38,8 @@ export async function archiveFile(
   const now = deps.now ?? Date.now;
   const claim = await deps.index.claim(job.fileId, source, delivery.owner, now(), deps.leaseMs);
   if (claim.kind === 'archived') {
-    const record = await deps.index.ensureListed(job.fileId, job.chatId ? [job.chatId] : []);
+    // Seen again: the record gains any provenance this job carries, without a download.
+    const record = await deps.index.ensureListed(job.fileId, job.chatId ? [job.chatId] : [], provenanceOf(job));
     return { kind: 'duplicate', record: record?.status === 'archived' ? record : claim.record };
   }
   if (claim.kind === 'held') throw new ClaimHeldError(Math.max(1_000, claim.leaseExpiresAtMs - now()));
@@ -68,6 +66,7 @@ async function archiveClaimed(
   claims: number,
   deps: ArchiveDeps,
 ): Promise<ArchiveOutcome> {
+  if (source === 'project_document') return archiveDocument(job, delivery, claims, deps);
   const { signal } = delivery;
   const retrying = {
     signal,
@@ -198,7 +197,15 @@ async function archiveClaimed(
     contentDisposition: object.contentDisposition,
     archivedAt: new Date((deps.now ?? Date.now)()).toISOString(),
     ...(mismatch ? { publishedMd5Mismatch: mismatch } : {}),
+    ...provenanceOf(job),
   };
+  // The object is committed: hold it for every active matter that selects it, then record it with
+  // its holds. A failure here leaves the file claimed and retried; the retry adopts the object.
+  const legalHolds = deps.holds ? await holdNewCopy(record, record, deps.holds, record.archivedAt, signal) : undefined;
+  if (legalHolds) {
+    record.legalHolds = legalHolds;
+    deps.log.info('held at ingest for active matters', { key, matters: Object.keys(legalHolds) });
+  }
   return {
     kind: 'archived',
     record: await deps.index.markArchived(record, delivery.owner),
@@ -250,34 +257,4 @@ export function carriedMetadata(job: IngestJob, source: FileSource): FileMetadat
     createdAt: f.created_at === null ? null : recordedCreatedAt(f.created_at),
     downloadable: true,
   };
-}
-
-/** The object a crashed delivery left at `key`, when its bytes still match upstream's. */
-async function adoptExisting(
-  key: string,
-  expected: ExpectedIntegrity,
-  signal: AbortSignal,
-  deps: ArchiveDeps,
-): Promise<StoredObject | undefined> {
-  const found = await deps.store.readBackVerified(key, expected, signal);
-  switch (found.kind) {
-    case 'absent':
-      return undefined;
-    case 'mismatch':
-      deps.log.error('an object at the archive key does not match upstream; writing a new version', {
-        key,
-        error: describeError(found.error),
-      });
-      return undefined;
-    case 'verified':
-      deps.log.info('adopted an object committed by an earlier delivery', { key, versionId: found.object.versionId });
-      return found.object;
-  }
-}
-
-/** S3 user metadata must be ASCII and small: the filename goes in RFC 5987-encoded and bounded. */
-function objectMetadata(fileId: string, source: FileSource, filename: string): Record<string, string> {
-  let encoded = encodeRfc5987(filename);
-  if (encoded.length > 1024) encoded = encoded.slice(0, 1024).replace(/%[0-9A-F]?$/, '');
-  return { 'file-id': fileId, source, filename: encoded };
 }

@@ -5,6 +5,7 @@ import { describeForRecord, UpstreamHttpError, upstreamRequestIdOf } from '../pl
 import type { FileMetadata } from '../upstream/file-metadata.js';
 import type { ArchiveDeps, ArchiveOutcome, Delivery } from './archive-types.js';
 import { decideFailure } from './failure-decision.js';
+import { provenanceOf } from './provenance.js';
 import type { FinalOutcome } from './failure-decision.js';
 
 /**
@@ -50,6 +51,7 @@ export async function recordFinalOutcome(
     createdAt: metadata?.createdAt ?? null,
     upstreamRequestId: upstreamRequestIdOf(cause) ?? null,
     detail: typeof cause === 'string' ? cause : describeForRecord(cause),
+    ...provenanceOf(job),
   };
   if (outcome.status === 'failed') {
     const record: FailedRecord = {
@@ -92,5 +94,6 @@ export function deadLetteredRecord(
     upstreamErrorType: lastError instanceof UpstreamHttpError ? (lastError.errorType ?? null) : null,
     upstreamStatus: lastError instanceof UpstreamHttpError ? lastError.status : null,
     failedAt: new Date(nowMs).toISOString(),
+    ...provenanceOf(job),
   };
 }

@@ -3,6 +3,7 @@ import { toWellFormed } from '../archive/content-disposition.js';
 import { ChatIdSchema } from '../contracts/ids.js';
 import type { FileSource } from '../contracts/ids.js';
 import { canonicalTimestamp } from '../contracts/timestamps.js';
+import { WireUserSchema } from './upstream-user.js';
 
 /**
  * Upstream metadata, validated before use and normalised to one shape for every source. Upstream
@@ -20,6 +21,18 @@ export interface FileMetadata {
   sizeBytes: number | null;
   createdAt: string | null;
   downloadable: boolean;
+}
+
+/** A project document as the documents endpoint answers: its text and who created it. */
+export interface ProjectDocument {
+  id: string;
+  /** The document's text; archived as its UTF-8 bytes. */
+  content: string;
+  filename: string;
+  /** RFC 3339 UTC with milliseconds when upstream's value parses, else upstream's string. */
+  createdAt: string | null;
+  /** The creator (`user`); null when upstream says null, undefined when it did not say. */
+  creator: { id: string; emailAddress: string | null } | null | undefined;
 }
 
 const Md5 = z
@@ -66,6 +79,22 @@ const FilesApiFileSchema = z.looseObject({
   downloadable: z.boolean().optional(),
 });
 
+/**
+ * An artifact version's metadata (`GET /v1/compliance/apps/artifacts/{version_id}`): `id` is the
+ * artifact's, `version_id` the version's (the file archived); `md5` and `size_bytes` are over the
+ * UTF-8 encoding of its text.
+ */
+const ArtifactSchema = z.looseObject({
+  id: z.string(),
+  version_id: z.string(),
+  claude_chat_id: ChatIdSchema.nullish(),
+  created_at: Timestamp.nullish(),
+  title: Filename.nullish(),
+  artifact_type: z.string().max(255).nullish(),
+  md5: Md5.nullish(),
+  size_bytes: Size.nullish(),
+});
+
 /** Validates a metadata response for `fileId` and normalises it. Throws a ZodError or an Error. */
 export function normaliseMetadata(fileId: string, source: FileSource, json: unknown): FileMetadata {
   if (source === 'files_api') {
@@ -73,6 +102,23 @@ export function normaliseMetadata(fileId: string, source: FileSource, json: unkn
     assertSameId(fileId, m.id);
     // Absent `downloadable` means the API did not say so; only skill/code-execution files are.
     return { ...commonFields(fileId, source, m), chatIds: [], md5Hex: null, downloadable: m.downloadable === true };
+  }
+  if (source === 'artifact') {
+    const m = ArtifactSchema.parse(json);
+    assertSameId(fileId, m.version_id);
+    return {
+      fileId,
+      source,
+      chatIds: m.claude_chat_id ? [m.claude_chat_id] : [],
+      // An artifact has a title (may be null), not a filename: the title names the archived copy.
+      filename: m.title || fileId,
+      md5Hex: m.md5 ?? null,
+      // `artifact_type` is MIME-like (`application/vnd.ant.code`): kept as upstream said it.
+      mimeType: m.artifact_type ?? null,
+      sizeBytes: m.size_bytes ?? null,
+      createdAt: m.created_at ?? null,
+      downloadable: true,
+    };
   }
   if (source === 'generated') {
     const m = GeneratedFileSchema.parse(json);
@@ -108,6 +154,24 @@ function commonFields(
     sizeBytes: m.size_bytes ?? null,
     createdAt: m.created_at ?? null,
   };
+}
+
+const ProjectDocumentSchema = z.looseObject({
+  id: z.string(),
+  content: z.string(),
+  created_at: Timestamp.nullish(),
+  filename: Filename,
+  user: WireUserSchema,
+});
+
+/**
+ * Validates a project document's JSON for `documentId`. The content must be a string: it is the
+ * document (a missing or non-string content is a contract error, never an empty archive).
+ */
+export function normaliseDocument(documentId: string, json: unknown): ProjectDocument {
+  const d = ProjectDocumentSchema.parse(json);
+  assertSameId(documentId, d.id);
+  return { id: d.id, content: d.content, filename: d.filename, createdAt: d.created_at ?? null, creator: d.user };
 }
 
 /** `created_at` as a record keeps it: canonical when it parses, else upstream's string (well-formed). */

@@ -15,16 +15,30 @@ import {
   FilesApiListPageSchema,
   MessageGeneratedFileSchema,
   MessageUploadedFileSchema,
+  MessageArtifactSchema,
+  ownerProvenance,
+  ProjectAttachmentPageSchema,
+  ProjectAttachmentSchema,
+  ProjectListPageSchema,
+  ProjectSchema,
 } from './listing-schemas.js';
+import type { JobProvenance } from '../contracts/job.js';
 import type {
   Activity,
   ChatSummary,
   FilesApiListItem,
   MessageGeneratedFile,
   MessageUploadedFile,
+  MessageArtifact,
+  Project,
+  ProjectAttachment,
 } from './listing-schemas.js';
 
-/** One page of a cursor listing, validated; `invalid` counts items that did not match their schema. */
+/**
+ * One page of a listing, validated; `invalid` counts items that did not match their schema.
+ * `lastId` is where the next page starts: the cursor (`last_id`) of cursor listings, the `next_page`
+ * token of page-token listings (projects, attachments).
+ */
 export interface ListingPage<T> {
   items: T[];
   invalid: number;
@@ -33,15 +47,26 @@ export interface ListingPage<T> {
   requestId: string | undefined;
 }
 
+/** A page-token listing's query: `page` is the previous answer's `next_page`. */
+export interface PageTokenQuery {
+  page?: string | undefined;
+  /** Upstream accepts 1-100. */
+  limit: number;
+}
+
 export interface ChatMessage {
   id: string;
   createdAt: string | null;
   uploaded: MessageUploadedFile[];
   generated: MessageGeneratedFile[];
+  /** Versions of artifacts written or updated in the message (absent: none read). */
+  artifacts?: MessageArtifact[];
 }
 
 export interface ChatMessagesPage extends ListingPage<ChatMessage> {
   chatDeletedAt: string | null;
+  /** What the page says of the chat's creator, organization and project (only what it says). */
+  chatProvenance: JobProvenance;
 }
 
 /** A bounded walk of chats ordered by `created_at` (the backfill's listing), optionally for some users only. */
@@ -81,6 +106,14 @@ export interface ListingClient {
   ): Promise<ChatMessagesPage>;
   /** The activity feed in ascending order. */
   listActivities(query: ActivityQuery, signal: AbortSignal): Promise<ListingPage<Activity>>;
+  /** Projects of every organization the key reads, ascending by `created_at`. */
+  listProjects(query: PageTokenQuery, signal: AbortSignal): Promise<ListingPage<Project>>;
+  /** The files and documents attached to a project, ascending by `created_at` (ties by id). */
+  listProjectAttachments(
+    projectId: string,
+    query: PageTokenQuery,
+    signal: AbortSignal,
+  ): Promise<ListingPage<ProjectAttachment>>;
   /** Files API files of the configured key (beta header), after `afterId`. */
   listFiles(
     query: { afterId?: string | undefined; limit: number },
@@ -129,6 +162,11 @@ export function createListingClient(opts: ListingClientOptions): ListingClient {
     ...(q.afterId ? ([['after_id', q.afterId]] as [string, string][]) : []),
   ];
 
+  const pageTokenQuery = (q: PageTokenQuery): [string, string][] => [
+    ['limit', String(Math.min(100, Math.max(1, q.limit)))],
+    ...(q.page ? ([['page', q.page]] as [string, string][]) : []),
+  ];
+
   return {
     async listChats(q, signal) {
       const { body, requestId } = await getJson(
@@ -173,8 +211,15 @@ export function createListingClient(opts: ListingClientOptions): ListingClient {
       const items = messages.items.map((m): ChatMessage => {
         const uploaded = checkItems(MessageUploadedFileSchema, m.files);
         const generated = checkItems(MessageGeneratedFileSchema, m.generated_files);
-        invalid += uploaded.invalid + generated.invalid;
-        return { id: m.id, createdAt: m.created_at ?? null, uploaded: uploaded.items, generated: generated.items };
+        const artifacts = checkItems(MessageArtifactSchema, m.artifacts);
+        invalid += uploaded.invalid + generated.invalid + artifacts.invalid;
+        return {
+          id: m.id,
+          createdAt: m.created_at ?? null,
+          uploaded: uploaded.items,
+          generated: generated.items,
+          artifacts: artifacts.items,
+        };
       });
       return {
         items,
@@ -183,6 +228,7 @@ export function createListingClient(opts: ListingClientOptions): ListingClient {
         lastId: body.last_id ?? null,
         requestId,
         chatDeletedAt: body.deleted_at ?? null,
+        chatProvenance: ownerProvenance(body),
       };
     },
 
@@ -200,6 +246,32 @@ export function createListingClient(opts: ListingClientOptions): ListingClient {
         ...checkItems(ActivitySchema, body.data),
         hasMore: body.has_more,
         lastId: body.last_id ?? null,
+        requestId,
+      };
+    },
+
+    async listProjects(q, signal) {
+      const { body, requestId } = await getJson(
+        '/v1/compliance/apps/projects',
+        pageTokenQuery(q),
+        ProjectListPageSchema,
+        signal,
+      );
+      return {
+        ...checkItems(ProjectSchema, body.data),
+        hasMore: body.has_more,
+        lastId: body.next_page ?? null,
+        requestId,
+      };
+    },
+
+    async listProjectAttachments(projectId, q, signal) {
+      const path = `/v1/compliance/apps/projects/${encodeURIComponent(projectId)}/attachments`;
+      const { body, requestId } = await getJson(path, pageTokenQuery(q), ProjectAttachmentPageSchema, signal);
+      return {
+        ...checkItems(ProjectAttachmentSchema, body.data),
+        hasMore: body.has_more,
+        lastId: body.next_page ?? null,
         requestId,
       };
     },

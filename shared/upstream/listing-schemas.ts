@@ -1,5 +1,14 @@
 import * as z from 'zod';
-import { ChatIdSchema } from '../contracts/ids.js';
+import {
+  ArtifactIdSchema,
+  ArtifactVersionIdSchema,
+  ChatIdSchema,
+  ProjectDocumentIdSchema,
+  ProjectIdSchema,
+} from '../contracts/ids.js';
+import { JobProvenanceSchema } from '../contracts/job.js';
+import { WireUserSchema } from './upstream-user.js';
+import type { JobProvenance } from '../contracts/job.js';
 
 /**
  * The listing endpoints discovery reads, validated at the boundary: upstream JSON is untrusted.
@@ -31,12 +40,44 @@ const Filename = z.string().max(4096);
 const MimeType = z.string().max(255);
 const Size = z.number().int().nonnegative();
 
+/** Bounded like every id; a value that does not match is read as "not said". */
+const OrgIdWire = JobProvenanceSchema.shape.organizationId.catch(undefined);
+const ProjectIdWire = JobProvenanceSchema.shape.projectId.catch(undefined);
+
+/** The who-and-where fields upstream puts on a chat and a project (and the messages page's chat). */
+const OwnerFields = {
+  user: WireUserSchema,
+  organization_id: OrgIdWire,
+  organization_uuid: OrgIdWire,
+};
+
 export const ChatSummarySchema = z.looseObject({
   id: ChatIdSchema,
   created_at: Timestamp.nullish(),
   updated_at: Timestamp.nullish(),
   deleted_at: Timestamp.nullish(),
+  project_id: ProjectIdWire,
+  ...OwnerFields,
 });
+
+/**
+ * The provenance of what a chat or project holds: its creator, its organization (the `org_…` id when
+ * upstream sends one, else the organization UUID: chats list `organization_id` as deprecated beside
+ * `organization_uuid`), and for a chat its project. Only what upstream said is set.
+ */
+export function ownerProvenance(o: {
+  user?: { id: string; emailAddress: string | null } | null | undefined;
+  organization_id?: string | null | undefined;
+  organization_uuid?: string | null | undefined;
+  project_id?: string | null | undefined;
+}): JobProvenance {
+  const p: JobProvenance = {};
+  if (o.user !== undefined) p.creator = o.user;
+  const org = o.organization_id ?? o.organization_uuid;
+  if (org !== undefined) p.organizationId = org;
+  if (o.project_id !== undefined) p.projectId = o.project_id;
+  return p;
+}
 export type ChatSummary = z.infer<typeof ChatSummarySchema>;
 
 /** `files[]` of a message: an uploaded file. */
@@ -56,6 +97,14 @@ export const MessageGeneratedFileSchema = z.looseObject({
   mime_type: MimeType.nullish(),
   size_bytes: Size.nullish(),
 });
+/** `artifacts[]` of a message: a version of an artifact Claude wrote or updated in it. */
+export const MessageArtifactSchema = z.looseObject({
+  id: ArtifactIdSchema,
+  version_id: ArtifactVersionIdSchema,
+  title: Filename.nullish(),
+  artifact_type: MimeType.nullish(),
+});
+export type MessageArtifact = z.infer<typeof MessageArtifactSchema>;
 export type MessageUploadedFile = z.infer<typeof MessageUploadedFileSchema>;
 export type MessageGeneratedFile = z.infer<typeof MessageGeneratedFileSchema>;
 
@@ -65,6 +114,7 @@ export const ChatMessageSchema = z.looseObject({
   // Each of the three arrays may be null (documented); the items are checked one by one later.
   files: z.array(z.unknown()).max(10_000).nullish(),
   generated_files: z.array(z.unknown()).max(10_000).nullish(),
+  artifacts: z.array(z.unknown()).max(10_000).nullish(),
 });
 
 const ListEnvelope = {
@@ -78,6 +128,8 @@ export const ChatListPageSchema = z.looseObject({ data: z.array(z.unknown()).max
 export const ChatMessagesPageSchema = z.looseObject({
   id: ChatIdSchema,
   deleted_at: Timestamp.nullish(),
+  project_id: ProjectIdWire,
+  ...OwnerFields,
   chat_messages: z.array(z.unknown()).max(10_000),
   ...ListEnvelope,
 });
@@ -89,6 +141,10 @@ export const ActivitySchema = z.looseObject({
   actor: z.looseObject({ type: z.string().max(200) }).nullish(),
   claude_file_id: UploadedFileIdSchema.nullish(),
   claude_chat_id: ChatIdSchema.nullish(),
+  claude_project_id: ProjectIdWire,
+  claude_project_document_id: ProjectDocumentIdSchema.nullish().catch(undefined),
+  organization_id: OrgIdWire,
+  organization_uuid: OrgIdWire,
   filename: Filename.nullish(),
 });
 export type Activity = z.infer<typeof ActivitySchema>;
@@ -104,6 +160,56 @@ export const FilesApiListItemSchema = z.looseObject({
 export type FilesApiListItem = z.infer<typeof FilesApiListItemSchema>;
 
 export const FilesApiListPageSchema = z.looseObject({ data: z.array(z.unknown()).max(10_000), ...ListEnvelope });
+
+/**
+ * A project (`GET /v1/compliance/apps/projects`): its id, creation and deletion times, its creator
+ * and organization. Deleted in the app: `deleted_at` is set (the project is still listed).
+ */
+export const ProjectSchema = z.looseObject({
+  id: ProjectIdSchema,
+  created_at: Timestamp.nullish(),
+  updated_at: Timestamp.nullish(),
+  deleted_at: Timestamp.nullish(),
+  ...OwnerFields,
+});
+export type Project = z.infer<typeof ProjectSchema>;
+
+/** The page-token listings (projects, attachments): `has_more` and an opaque `next_page`. */
+const PageTokenEnvelope = {
+  has_more: z.boolean(),
+  next_page: CursorSchema.nullish(),
+};
+export const ProjectListPageSchema = z.looseObject({ data: z.array(z.unknown()).max(10_000), ...PageTokenEnvelope });
+
+/**
+ * An attachment of a project, discriminated by `type`: an attached file (`project_file`, a
+ * `claude_file_…` whose bytes come from the uploaded-files content endpoint) or a project document
+ * (`project_doc`, a `claude_proj_doc_…` whose text comes from the documents endpoint). Any other
+ * type does not match and is counted, never guessed at.
+ */
+export const ProjectAttachmentSchema = z.discriminatedUnion('type', [
+  z.looseObject({
+    type: z.literal('project_file'),
+    id: UploadedFileIdSchema,
+    created_at: Timestamp.nullish(),
+    filename: Filename.nullish(),
+    md5: Md5.nullish(),
+    mime_type: MimeType.nullish(),
+    size_bytes: Size.nullish(),
+  }),
+  z.looseObject({
+    type: z.literal('project_doc'),
+    id: ProjectDocumentIdSchema,
+    created_at: Timestamp.nullish(),
+    filename: Filename.nullish(),
+  }),
+]);
+export type ProjectAttachment = z.infer<typeof ProjectAttachmentSchema>;
+
+export const ProjectAttachmentPageSchema = z.looseObject({
+  data: z.array(z.unknown()).max(10_000),
+  ...PageTokenEnvelope,
+});
 
 /** Items of a page that matched their schema, and how many did not. */
 export interface CheckedItems<T> {

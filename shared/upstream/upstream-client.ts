@@ -1,13 +1,14 @@
 import { Agent } from './undici-parts.js';
 import { ZodError } from 'zod';
-import { noteUpstreamRequestId, UpstreamContractError } from '../platform/errors.js';
+import { noteUpstreamRequestId, UnsizedFileTooLargeError, UpstreamContractError } from '../platform/errors.js';
 import type { FileSource } from '../contracts/ids.js';
 import { byteStreamFromReadable } from '../platform/byte-stream.js';
 import type { ByteStream } from '../platform/byte-stream.js';
 import { headerValue } from './retry-rules.js';
 import { createUpstreamGet, toTransportError } from './upstream-request.js';
 import type { UpstreamRequestOptions } from './upstream-request.js';
-import { normaliseMetadata } from './file-metadata.js';
+import { normaliseDocument, normaliseMetadata } from './file-metadata.js';
+import type { ProjectDocument } from './file-metadata.js';
 import type { FileMetadata } from './file-metadata.js';
 
 export { ANTHROPIC_VERSION, FILES_API_BETA } from './upstream-request.js';
@@ -27,6 +28,8 @@ export interface ContentResponse {
   discard(): void;
 }
 
+export type { ProjectDocument };
+
 export interface UpstreamClient {
   fetchMetadata(
     fileId: string,
@@ -34,6 +37,16 @@ export interface UpstreamClient {
     signal: AbortSignal,
   ): Promise<{ metadata: FileMetadata; requestId: string | undefined }>;
   openContent(fileId: string, source: FileSource, signal: AbortSignal): Promise<ContentResponse>;
+  /**
+   * A project document's JSON (`GET /v1/compliance/apps/projects/documents/{id}`), whose `content` is
+   * the document. The answer is read up to `maxBytes` (UnsizedFileTooLargeError beyond: upstream
+   * publishes no size on this endpoint, so nothing else bounds it).
+   */
+  fetchDocument(
+    documentId: string,
+    signal: AbortSignal,
+    maxBytes: number,
+  ): Promise<{ document: ProjectDocument; requestId: string | undefined }>;
 }
 
 /** One keep-alive agent with explicit timeouts, reused for every upstream request. */
@@ -59,6 +72,10 @@ export function metadataPath(fileId: string, source: FileSource): string {
       return `/v1/compliance/apps/chats/files/${id}`;
     case 'files_api':
       return `/v1/files/${id}`;
+    case 'project_document':
+      return `/v1/compliance/apps/projects/documents/${id}`;
+    case 'artifact':
+      return `/v1/compliance/apps/artifacts/${id}`;
   }
 }
 
@@ -100,6 +117,39 @@ export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClien
         requestId,
         discard: () => body.destroy(),
       };
+    },
+
+    async fetchDocument(documentId, signal, maxBytes) {
+      const { res, requestId } = await get(metadataPath(documentId, 'project_document'), [], signal);
+      const chunks: Buffer[] = [];
+      let read = 0;
+      try {
+        for await (const chunk of res.body) {
+          read += (chunk as Buffer).byteLength;
+          // The text arrives inside JSON (escaped, so longer than the document): bound the whole answer.
+          if (read > maxBytes) throw noted(new UnsizedFileTooLargeError(maxBytes), requestId);
+          chunks.push(chunk as Buffer);
+        }
+      } catch (err) {
+        res.body.destroy();
+        if (err instanceof UnsizedFileTooLargeError) throw err;
+        throw noted(toTransportError(err, signal, 'the response body broke off'), requestId);
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch (err) {
+        throw noted(new UpstreamContractError('document response is not JSON', err), requestId);
+      }
+      try {
+        return { document: normaliseDocument(documentId, json), requestId };
+      } catch (err) {
+        const detail = err instanceof ZodError ? err.issues.map((i) => i.path.join('.')).join(', ') : String(err);
+        throw noted(
+          new UpstreamContractError(`document response does not match the documented shape: ${detail}`, err),
+          requestId,
+        );
+      }
     },
   };
 }

@@ -118,5 +118,6 @@ export const CUSTOM_CONTEXT = {
   'archiver:pollerBudgetPercent': '20',
   'archiver:chatPollerMinutes': '2',
   'archiver:filesApiPollerMinutes': '60',
+  'archiver:projectsPollerMinutes': '30',
   'archiver:stalledPollerMinutes': '120',
 } as const;

@@ -115,20 +115,27 @@ describe('deployed permission checks', () => {
   it("allow each poller its items, its jobs and its secret, and refuse it queries, batch reads (the Files API poller's of anything but file items) and the archive", async () => {
     for (const source of POLLER_SOURCES) {
       const poller = pollerPrincipal(source);
-      // Only the Files API poller batch-reads (whether a listing page's files are final).
+      // Only the pollers the registry gives batch reads (the Files API and projects pollers: whether a
+      // listing page's files are final) batch-read.
+      const batchReads = DISCOVERY_SOURCES[source].tableKeyPrefixes.batchGet.length > 0;
       const batchRead = call(poller, 'DynamoDB', 'BatchGetItem', {
         Tables: ['local-table'],
         LeadingKeys: { 'local-table': [FILE, 'FILE#file_2'] },
       });
-      // Every partition the registry names for it, with every single-item action.
+      // Every partition the registry names for it by prefix, and its own lease and checkpoint
+      // partition, with every single-item action; its own ledger with PutItem.
       const own = DISCOVERY_SOURCES[source].tableKeyPrefixes.items.map((prefix) => `${prefix}${source}_1`);
       const allowed = await checkCalls(
         [
-          ...['GetItem', 'PutItem', 'UpdateItem'].map((op) => call(poller, 'DynamoDB', op, items(own))),
+          ...['GetItem', 'PutItem', 'UpdateItem'].flatMap((op) => [
+            call(poller, 'DynamoDB', op, items(own)),
+            call(poller, 'DynamoDB', op, items([`POLLER#${source}`])),
+          ]),
+          call(poller, 'DynamoDB', 'PutItem', items([`LEDGER#${source}`])),
           call(poller, 'DynamoDB', 'PutItem', items(['BUDGET#compliance'])),
           call(poller, 'SQS', 'SendMessageBatch', { QueueUrl: QUEUE }),
           call(poller, 'SecretsManager', 'GetSecretValue', { SecretId: 'local-secret' }),
-          ...(source === 'files_api' ? [batchRead] : []),
+          ...(batchReads ? [batchRead] : []),
         ],
         deployed,
       );
@@ -139,8 +146,8 @@ describe('deployed permission checks', () => {
           // No poller writes a file's record or a chat's listing: that is ingest's.
           call(poller, 'DynamoDB', 'UpdateItem', items([FILE])),
           call(poller, 'DynamoDB', 'PutItem', items(['CHAT#chat_1'])),
-          // Other pollers may not batch-read at all; the Files API poller only file items.
-          source === 'files_api'
+          // Other pollers may not batch-read at all; those that do, only file items.
+          batchReads
             ? call(poller, 'DynamoDB', 'BatchGetItem', {
                 Tables: ['local-table'],
                 LeadingKeys: { 'local-table': [FILE, 'BUDGET#compliance'] },
@@ -160,6 +167,53 @@ describe('deployed permission checks', () => {
         expect.stringMatching(
           new RegExp(`${poller} role is not allowed sqs:SendMessage on arn:aws:sqs:.*DeadLetterQueue`),
         ),
+      ]);
+    }
+  });
+
+  it("refuse each poller another poller's lease, checkpoint and ledger, and any rewrite of its own ledger's write-once records", async () => {
+    for (const source of POLLER_SOURCES) {
+      const poller = pollerPrincipal(source);
+      const other = POLLER_SOURCES.find((s) => s !== source) ?? source;
+      const result = await checkCalls(
+        [
+          // Another poller's lease and checkpoint: it could take its lease or move its cursor.
+          call(poller, 'DynamoDB', 'PutItem', items([`POLLER#${other}`])),
+          call(poller, 'DynamoDB', 'UpdateItem', items([`POLLER#${other}`])),
+          // Another poller's ledger: it could forge or overwrite its runs.
+          call(poller, 'DynamoDB', 'PutItem', items([`LEDGER#${other}`])),
+          call(poller, 'DynamoDB', 'UpdateItem', items([`LEDGER#${other}`])),
+          // Its own ledger records are evidence written once: no update, no delete, no read either.
+          call(poller, 'DynamoDB', 'UpdateItem', items([`LEDGER#${source}`])),
+          call(poller, 'DynamoDB', 'DeleteItem', items([`LEDGER#${source}`])),
+          // Its own partitions are exact values: a longer key with its name as a prefix is another partition.
+          call(poller, 'DynamoDB', 'UpdateItem', items([`POLLER#${source}X`])),
+          call(poller, 'DynamoDB', 'PutItem', items([`LEDGER#${source}X`])),
+          // One call touching its own partition and another's is refused whole (ForAllValues).
+          call(poller, 'DynamoDB', 'GetItem', items([`POLLER#${source}`, `POLLER#${other}`])),
+        ],
+        deployed,
+      );
+      expect(result.denials, source).toEqual([
+        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:PutItem on .* of POLLER#${other}$`)),
+        expect.stringMatching(
+          new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of POLLER#${other}$`),
+        ),
+        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:PutItem on .* of LEDGER#${other}$`)),
+        expect.stringMatching(
+          new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of LEDGER#${other}$`),
+        ),
+        expect.stringMatching(
+          new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of LEDGER#${source}$`),
+        ),
+        expect.stringMatching(
+          new RegExp(`${poller} role is not allowed dynamodb:DeleteItem on .* of LEDGER#${source}$`),
+        ),
+        expect.stringMatching(
+          new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of POLLER#${source}X$`),
+        ),
+        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:PutItem on .* of LEDGER#${source}X$`)),
+        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:GetItem on .* of POLLER#${source}`)),
       ]);
     }
   });
@@ -185,7 +239,8 @@ describe('deployed permission checks', () => {
     const result = await checkCalls(
       [
         call('lookup', 'S3', 'PutObject', object),
-        call('lookup', 'DynamoDB', 'UpdateItem', items([FILE])),
+        // (A file item it may update: a fixity check's event. Nothing else.)
+        call('lookup', 'DynamoDB', 'UpdateItem', items(['POLLER#chats'])),
         call('lookup', 'SQS', 'ReceiveMessage', { QueueUrl: QUEUE }),
         call('jobProducer', 'SQS', 'SendMessage', { QueueUrl: DLQ }),
       ],
@@ -199,8 +254,8 @@ describe('deployed permission checks', () => {
       expect.stringMatching(
         /lookup role is not allowed dynamodb:UpdateItem on arn:aws:dynamodb:us-east-1:111122223333:table\//,
       ),
+      // (kms:Decrypt on the pipeline key it holds: it sends legal-hold work to the queue.)
       expect.stringMatching(/lookup role is not allowed sqs:ReceiveMessage on arn:aws:sqs:/),
-      expect.stringMatching(/lookup role is not allowed kms:Decrypt on arn:aws:kms:.* SQS ReceiveMessage/),
       expect.stringMatching(/jobProducer role is not allowed sqs:SendMessage on arn:aws:sqs:.*DeadLetterQueue/),
     ]);
   });

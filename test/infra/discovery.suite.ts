@@ -83,7 +83,7 @@ export function describeDiscovery({ defaults, custom }: ArchiverSynths): void {
       }
     });
 
-    it('are scheduled by configuration (1, 1 and 15 minutes by default), without retries of a missed run', () => {
+    it('are scheduled by configuration (1, 1, 15 and 15 minutes by default), without retries of a missed run', () => {
       const rules = (app: typeof defaults) => Object.values(resourcesOf(app.serviceTemplate, 'AWS::Events::Rule'));
       const scheduleOf = (app: typeof defaults, source: (typeof SOURCES)[number]) => {
         const id = logicalIdOf(app.service.discovery.functions[source].function);
@@ -93,13 +93,19 @@ export function describeDiscovery({ defaults, custom }: ArchiverSynths): void {
         ]);
         return rule?.Properties['ScheduleExpression'];
       };
-      expect(rules(defaults)).toHaveLength(3);
+      expect(rules(defaults)).toHaveLength(4);
       expect(SOURCES.map((s) => scheduleOf(defaults, s))).toEqual([
         'rate(1 minute)',
         'rate(1 minute)',
         'rate(15 minutes)',
+        'rate(15 minutes)',
       ]);
-      expect(SOURCES.map((s) => scheduleOf(custom, s))).toEqual(['rate(2 minutes)', 'rate(1 minute)', 'rate(1 hour)']);
+      expect(SOURCES.map((s) => scheduleOf(custom, s))).toEqual([
+        'rate(2 minutes)',
+        'rate(1 minute)',
+        'rate(1 hour)',
+        'rate(30 minutes)',
+      ]);
     });
 
     it('poll repeatedly within an invocation as the registry says, until shortly before the next scheduled one', () => {
@@ -109,11 +115,12 @@ export function describeDiscovery({ defaults, custom }: ArchiverSynths): void {
           return [s, env['POLL_EVERY_SECONDS'], env['POLL_WINDOW_SECONDS']];
         });
       // Chats every 15 s and activities every 30 s for 55 s of each 1-minute invocation; the Files API
-      // walk once per invocation.
+      // and projects walks once per invocation.
       expect(polling(defaults)).toEqual([
         ['chats', '15', '55'],
         ['activities', '30', '55'],
         ['files_api', '0', '0'],
+        ['projects', '0', '0'],
       ]);
       // A longer schedule keeps its invocation polling longer (custom: chats every 2 minutes).
       expect(polling(custom)[0]).toEqual(['chats', '15', '115']);

@@ -69,6 +69,8 @@ describe('activity poller', () => {
       v: 1,
       fileId: uploads[0]?.claude_file_id,
       chatId: uploads[0]?.claude_chat_id,
+      // The activity's organization (its actor is the uploader, not the chat's creator: not recorded).
+      provenance: { organizationId: 'org_01Local' },
       appearedAt: uploads[0]?.created_at,
     });
     expect(
@@ -98,7 +100,14 @@ describe('activity poller', () => {
 
     expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({ ending: 'completed', jobsEnqueued: 2 });
     // Only the project's job is visible now; the chat upload's waits out its delay in the queue.
-    expect(await stack.drainJobs()).toEqual([{ v: 1, fileId: project.claude_file_id, appearedAt: project.created_at }]);
+    expect(await stack.drainJobs()).toEqual([
+      {
+        v: 1,
+        fileId: project.claude_file_id,
+        appearedAt: project.created_at,
+        provenance: { organizationId: 'org_01Local' },
+      },
+    ]);
   });
 
   it('deduplicates on activity id: a duplicate delivery in the same page, a later page or a later run enqueues nothing', async () => {
@@ -116,6 +125,43 @@ describe('activity poller', () => {
     const again = await runActivityPoller(activityDeps(), stack.runOptions());
     expect(again.kind === 'ran' && again.ledger).toMatchObject({ records: 1, jobsEnqueued: 0 });
     expect(await stack.drainJobs()).toEqual([]);
+  });
+
+  it('archives project documents as they are uploaded, with their project, and records project and document deletions', async () => {
+    const projectId = `claude_proj_${randomIdBody()}`;
+    const documentId = `claude_proj_doc_${randomIdBody()}`;
+    const deletedDocument = `claude_proj_doc_${randomIdBody()}`;
+    const activity = (type: string, minutes: number, extra: Partial<ListingActivity>): ListingActivity => ({
+      id: `activity_${randomIdBody()}`,
+      type,
+      created_at: minutesAgo(minutes),
+      claude_project_id: projectId,
+      ...extra,
+    });
+    const uploaded = activity('claude_project_document_uploaded', 12, {
+      claude_project_document_id: documentId,
+      filename: 'a.md',
+    });
+    stack.upstream.listings.addActivities(
+      uploaded,
+      activity('claude_project_document_deleted', 11, { claude_project_document_id: deletedDocument }),
+      activity('claude_project_deleted', 10, {}),
+    );
+
+    await runActivityPoller(activityDeps(), stack.runOptions());
+
+    expect(await stack.drainJobs()).toEqual([
+      {
+        v: 1,
+        fileId: documentId,
+        appearedAt: uploaded.created_at,
+        provenance: { organizationId: 'org_01Local', projectId },
+      },
+    ]);
+    expect(await stack.deletions.getUpstreamDeletions([projectId, deletedDocument])).toEqual([
+      expect.objectContaining({ id: projectId, kind: 'project', via: 'activity' }),
+      expect.objectContaining({ id: deletedDocument, kind: 'document', via: 'activity' }),
+    ]);
   });
 
   it('records file and chat deletions on the index, with when and by whom', async () => {

@@ -6,7 +6,7 @@ import { DISCOVERY_METRIC } from '../../shared/contracts/metric-names.js';
 import type { GeneratedUpstreamFile, UploadedUpstreamFile } from '../../local/upstream/catalogue.js';
 import { createDiscoveryStack } from '../support/discovery-stack.js';
 import type { DiscoveryStack } from '../support/discovery-stack.js';
-import { generatedFileFactory, randomIdBody, uploadedFileFactory } from '../support/upstream.js';
+import { artifactFileFactory, generatedFileFactory, randomIdBody, uploadedFileFactory } from '../support/upstream.js';
 
 let stack: DiscoveryStack;
 beforeEach(async () => {
@@ -67,6 +67,13 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
         mime_type: 'text/plain',
         size_bytes: 23,
         created_at: null,
+      },
+      // Who and where, from the chats listing; the message the file was generated in.
+      provenance: {
+        creator: { id: 'user_01LocalSampleUser', emailAddress: '01localsampleuser@example.com' },
+        organizationId: 'org_01Local',
+        projectId: null,
+        messageIds: [expect.stringMatching(/^claude_chat_msg_/)],
       },
     });
     const uploaded = jobs.find((j) => j.fileId.startsWith('claude_file_'));
@@ -160,6 +167,51 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
     const jobs = await stack.drainJobs();
     expect(new Set(jobs.map((j) => j.fileId))).toEqual(new Set(files.map((f) => f.id)));
     expect(jobs.length).toBe(files.length);
+  });
+
+  it("carries each chat's creator, organization and project into its files' jobs (null where upstream says null)", async () => {
+    const [inProject, ...rest] = chatsWithFiles(2, 1);
+    await stack.addFiles(inProject as UploadedUpstreamFile, ...rest);
+    const projectChat = (inProject as UploadedUpstreamFile).chatIds[0] ?? '';
+    const otherChat = (rest[1] as UploadedUpstreamFile).chatIds[0] ?? '';
+    stack.upstream.listings.setChat(projectChat, { projectId: 'claude_proj_01Plan', userId: 'user_01Bob' });
+    stack.upstream.listings.setChat(otherChat, { creatorGone: true });
+
+    await runChatPoller(chatPollerDeps(), stack.runOptions());
+
+    const jobs = await stack.drainJobs();
+    expect(jobs).toHaveLength(4);
+    for (const job of jobs) {
+      const inTheProject = job.chatId === projectChat;
+      expect(job.provenance).toEqual({
+        creator: inTheProject ? { id: 'user_01Bob', emailAddress: '01bob@example.com' } : null,
+        organizationId: 'org_01Local',
+        projectId: inTheProject ? 'claude_proj_01Plan' : null,
+        messageIds: [expect.stringMatching(/^claude_chat_msg_/)],
+      });
+    }
+  });
+
+  it("enqueues each version of a chat's artifacts as a file, with its message and the chat's provenance", async () => {
+    const chatId = `claude_chat_${randomIdBody()}`;
+    const v1 = artifactFileFactory({ chatId, createdAt: '2025-06-02T10:00:00.000000Z' });
+    const v2 = artifactFileFactory({ chatId, artifactId: v1.artifactId, createdAt: '2025-06-02T10:05:00.000000Z' });
+    await stack.addFiles(v1, v2);
+
+    await runChatPoller(chatPollerDeps(), stack.runOptions());
+
+    const jobs = await stack.drainJobs();
+    expect(jobs.map((j) => j.fileId).sort()).toEqual([v1.id, v2.id].sort());
+    expect(jobs.find((j) => j.fileId === v1.id)).toEqual({
+      v: 1,
+      fileId: v1.id,
+      chatId,
+      file: { filename: 'Launch plan' },
+      provenance: expect.objectContaining({
+        organizationId: 'org_01Local',
+        messageIds: [`claude_chat_msg_${v1.id.slice('claude_artifact_version_'.length)}_a`],
+      }),
+    });
   });
 
   it('archives a soft-deleted chat and records its deletion on the index', async () => {

@@ -4,6 +4,8 @@ import { createLookupClients, createLookupRuntime, type LookupClients } from '..
 import { startLookupServer } from '../../local/lookup-server.js';
 import { LookupConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
 import { runChatPoller } from '../../shared/discovery/chat-poller.js';
+import { runProjectsPoller } from '../../shared/discovery/projects-poller.js';
+import { provenanceOf } from '../../shared/ingest/provenance.js';
 import { createDiscoveryStack } from '../support/discovery-stack.js';
 import type { DiscoveryStack } from '../support/discovery-stack.js';
 import { recordCallsOf } from '../support/permissions/aws-call-recorder.js';
@@ -14,6 +16,8 @@ let server: { url: string; close(): Promise<void> };
 let lookupClients: LookupClients;
 const chatId = `claude_chat_${randomIdBody()}`;
 const file = generatedFileFactory({ chatId });
+const projectId = `claude_proj_${randomIdBody()}`;
+const documentId = `claude_proj_doc_${randomIdBody()}`;
 
 async function get(path: string) {
   const res = await request(`${server.url}${path}`);
@@ -48,11 +52,45 @@ beforeAll(async () => {
     },
     'test',
   );
+  // A project deleted in the app, read by the projects poller, and its document as ingest records it.
+  stack.upstream.listings.projects.set({
+    id: projectId,
+    deletedAt: '2025-06-10T00:00:00.000000Z',
+    userId: 'user_01Owner',
+    documents: [{ id: documentId, filename: 'plan.md', content: '# plan\n' }],
+  });
+  const side = stack.poller('projects');
+  await runProjectsPoller(
+    { ...stack.deps('projects'), deletions: side.deletions, archived: side.archived },
+    stack.runOptions(),
+  );
+  const job = (await stack.drainJobs()).find((j) => j.fileId === documentId);
+  await stack.files.claim(documentId, 'project_document', 'test', Date.now(), 60_000);
+  await stack.files.markUnavailable(
+    {
+      status: 'unavailable',
+      fileId: documentId,
+      source: 'project_document',
+      chatIds: [],
+      filename: 'plan.md',
+      mimeType: 'text/plain',
+      sizeBytes: null,
+      createdAt: null,
+      upstreamRequestId: null,
+      reason: 'not_found',
+      detail: 'x',
+      recordedAt: new Date().toISOString(),
+      ...(job ? provenanceOf(job) : {}),
+    },
+    'test',
+  );
   const config = loadConfig(LookupConfigSchema, {
     ARCHIVE_BUCKET: 'unused',
     INDEX_TABLE: stack.table,
+    HOLD_WORK_QUEUE_URL: stack.queueUrl,
     LOCAL_S3_ENDPOINT: stack.aws.s3Endpoint,
     LOCAL_DYNAMODB_ENDPOINT: stack.aws.dynamodbEndpoint,
+    LOCAL_SQS_ENDPOINT: stack.aws.sqsEndpoint,
   });
   // The lookup function's calls (the ledger's Query, the deletions' BatchGetItem) are checked against its deployed role.
   lookupClients = createLookupClients(config);
@@ -104,6 +142,19 @@ describe('the discovery ledger and upstream deletions through the lookup API', (
     expect(record.json).toMatchObject({
       fileId: file.id,
       upstreamDeletions: [expect.objectContaining({ id: chatId, kind: 'chat' })],
+    });
+  });
+
+  it("shows who and where on a record: creator, organization, project, and the project's deletion upstream", async () => {
+    const record = await get(`/files/${documentId}`);
+    expect(record.status).toBe(200);
+    expect(record.json).toMatchObject({
+      fileId: documentId,
+      source: 'project_document',
+      creator: { id: 'user_01Owner', emailAddress: '01owner@example.com' },
+      organizationId: 'org_01Local',
+      projectId,
+      upstreamDeletions: [expect.objectContaining({ id: projectId, kind: 'project', via: 'project_soft_delete' })],
     });
   });
 });

@@ -218,3 +218,70 @@ describe('a record never carries evidence of an earlier status (D9)', () => {
       expect(listed[0], stale).not.toHaveProperty(stale);
   });
 });
+
+describe('who and where: provenance on the record, on the wire', () => {
+  const alice = { id: 'user_01alice', emailAddress: 'alice@example.com' };
+
+  it('keeps the provenance a job carries on the file item and on its chat listing; message ids are a set that grows', async () => {
+    const file = uploadedFileFactory({ content: Buffer.from('uploaded with provenance\n') });
+    const chatId = file.chatIds[0] ?? '';
+    await stack.upstream.addFile(file);
+    const provenance = {
+      creator: alice,
+      organizationId: 'org_01acme',
+      projectId: 'claude_proj_01plan',
+      messageIds: ['claude_chat_msg_01a'],
+    };
+
+    expect((await stack.deliver([job(file.id, { chatId, provenance })])).failed).toEqual([]);
+    // Seen again in another message: archived already, so no download, and the record gains the message.
+    const contentRequests = requestIds(stack, file.id, 'content').length;
+    await stack.deliver([job(file.id, { chatId, provenance: { messageIds: ['claude_chat_msg_01b'] } })]);
+
+    const item = await fileItem(file.id);
+    // DynamoDB keeps the message ids as a string set, so concurrent sightings add rather than overwrite.
+    expect(item?.['messageIds']).toEqual(new Set(['claude_chat_msg_01a', 'claude_chat_msg_01b']));
+    const expected = {
+      status: 'archived',
+      creator: alice,
+      organizationId: 'org_01acme',
+      projectId: 'claude_proj_01plan',
+      messageIds: ['claude_chat_msg_01a', 'claude_chat_msg_01b'],
+    };
+    expect(await stack.index.get(file.id)).toMatchObject(expected);
+    const [listed] = await listingItems(chatId);
+    expect(listed).toMatchObject({ creator: alice, organizationId: 'org_01acme', projectId: 'claude_proj_01plan' });
+    expect(requestIds(stack, file.id, 'content')).toHaveLength(contentRequests);
+  });
+
+  it('gives a record written before provenance existed the provenance of a later job, and keeps a null creator', async () => {
+    const file = generatedFileFactory({ content: Buffer.from('archived before provenance was kept\n') });
+    await stack.upstream.addFile(file);
+    await stack.deliver([job(file.id)]);
+    expect(await fileItem(file.id)).not.toHaveProperty('creator');
+
+    await stack.deliver([job(file.id, { provenance: { creator: null, organizationId: 'org_01acme' } })]);
+
+    expect(await stack.index.get(file.id)).toMatchObject({
+      status: 'archived',
+      creator: null,
+      organizationId: 'org_01acme',
+    });
+    expect(requestIds(stack, file.id, 'content')).toHaveLength(1);
+
+    // A later job naming the creator and project: the search keys follow (found by the auditor's search).
+    await stack.deliver([
+      job(file.id, {
+        provenance: {
+          creator: { id: 'user_01Later', emailAddress: 'Later@Example.com' },
+          projectId: 'claude_proj_01late',
+        },
+      }),
+    ]);
+    expect(await fileItem(file.id)).toMatchObject({
+      sCreator: 'user_01Later',
+      sEmail: 'later@example.com',
+      sProject: 'claude_proj_01late',
+    });
+  });
+});

@@ -395,6 +395,94 @@ describe('chat listing cursors', () => {
   });
 });
 
+describe('projects, attachments and documents', () => {
+  const PROJECTS = '/v1/compliance/apps/projects';
+  const PageSchema = z.object({
+    data: z.array(z.record(z.string(), z.unknown())),
+    has_more: z.boolean(),
+    next_page: z.string().nullable(),
+  });
+
+  it('lists projects ascending by creation, paged with an opaque next_page that only this listing accepts', async () => {
+    const ids = Array.from({ length: 5 }, (_, i) => `claude_proj_01PagedProject${i}`);
+    // Added out of order: the listing sorts by created_at.
+    for (const [i, id] of [...ids.entries()].reverse()) {
+      upstream.listings.projects.set({
+        id,
+        createdAt: `2024-01-0${i + 1}T00:00:00Z`,
+        ...(i === 4 ? { userId: null } : {}),
+      });
+    }
+    const first = PageSchema.parse((await get(`${PROJECTS}?limit=3`)).json());
+    expect(first.data.map((p) => p['id'])).toEqual(ids.slice(0, 3));
+    expect(first).toMatchObject({ has_more: true, next_page: expect.stringMatching(/^page_/) });
+    expect(first.data[0]).toMatchObject({
+      deleted_at: null,
+      organization_id: 'org_01Local',
+      organization_uuid: expect.any(String),
+      user: { id: 'user_01LocalSampleUser', email_address: '01localsampleuser@example.com' },
+    });
+    const second = PageSchema.parse((await get(`${PROJECTS}?limit=3&page=${first.next_page}`)).json());
+    // Other tests' projects may follow; these five come first.
+    expect(second.data.map((p) => p['id']).slice(0, 2)).toEqual(ids.slice(3));
+    expect(second.data[1]?.['user']).toBeNull();
+    expect((await get(`${PROJECTS}?page=page_forged`)).status).toBe(400);
+    expect((await get(`${PROJECTS}/${ids[0]}/attachments?page=${first.next_page}`)).status).toBe(400);
+    expect((await get(`${PROJECTS}?limit=101`)).status).toBe(400);
+  });
+
+  it("lists a project's files and documents by creation, discriminated by type, and serves a document's text and metadata", async () => {
+    const content = Buffer.from('attached to a project\n');
+    const file = uploadedFileFactory({ chatIds: [], createdAt: '2025-01-02T00:00:00Z', content });
+    await upstream.addFile(file);
+    const text = 'Plan — naïve ✓\n';
+    upstream.listings.projects.set({
+      id: 'claude_proj_01WithAttachments',
+      fileIds: [file.id],
+      documents: [
+        { id: 'claude_proj_doc_01Plan', filename: 'plan.md', content: text, createdAt: '2025-01-01T00:00:00Z' },
+      ],
+    });
+    const page = PageSchema.parse((await get(`${PROJECTS}/claude_proj_01WithAttachments/attachments`)).json());
+    expect(page.data).toEqual([
+      expect.objectContaining({ id: 'claude_proj_doc_01Plan', type: 'project_doc', mime_type: 'text/plain' }),
+      expect.objectContaining({
+        id: file.id,
+        type: 'project_file',
+        md5: expect.stringMatching(/^[0-9a-f]{32}$/),
+        size_bytes: content.length,
+      }),
+    ]);
+    const doc = (await get(`${PROJECTS}/documents/claude_proj_doc_01Plan`)).json();
+    expect(doc).toMatchObject({ id: 'claude_proj_doc_01Plan', content: text, filename: 'plan.md' });
+    const bytes = Buffer.from(text, 'utf8');
+    expect((await get(`${PROJECTS}/documents/claude_proj_doc_01Plan/metadata`)).json()).toMatchObject({
+      claude_project_id: 'claude_proj_01WithAttachments',
+      md5: createHash('md5').update(bytes).digest('hex'),
+      size_bytes: bytes.length,
+      mime_type: 'text/plain',
+    });
+  });
+
+  it('keeps a project deleted in the app listed with deleted_at, and answers 404 after hard deletes', async () => {
+    upstream.listings.projects.set({
+      id: 'claude_proj_01Deleted',
+      createdAt: '2020-01-01T00:00:00Z',
+      documents: [{ id: 'claude_proj_doc_01Gone', filename: 'g.md', content: 'g' }],
+    });
+    upstream.listings.projects.update('claude_proj_01Deleted', { deletedAt: '2025-02-01T00:00:00Z' });
+    const listed = PageSchema.parse((await get(`${PROJECTS}?limit=100`)).json());
+    expect(listed.data.find((p) => p['id'] === 'claude_proj_01Deleted')).toMatchObject({
+      deleted_at: '2025-02-01T00:00:00Z',
+    });
+    upstream.listings.projects.removeDocument('claude_proj_doc_01Gone');
+    const gone = await get(`${PROJECTS}/documents/claude_proj_doc_01Gone`);
+    expect([gone.status, ErrorBodySchema.parse(gone.json()).error.type]).toEqual([404, 'not_found_error']);
+    upstream.listings.projects.remove('claude_proj_01Deleted');
+    expect((await get(`${PROJECTS}/claude_proj_01Deleted/attachments`)).status).toBe(404);
+  });
+});
+
 describe('faults', () => {
   it('429 then success: the first request is throttled with retry-after, the next one succeeds', async () => {
     const file = generatedFileFactory();

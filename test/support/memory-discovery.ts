@@ -214,10 +214,18 @@ export class FakeListing implements ListingClient {
     if (!chat) throw new UpstreamHttpError(404, 'not_found_error', `req_404_${chatId}`, { retryable: false });
     if (query.afterId !== undefined && !chat.messages.some((m) => m.id === query.afterId))
       throw new UpstreamHttpError(400, 'invalid_request_error', `req_400_${chatId}`, { retryable: false });
-    return { ...page(chat.messages, query), chatDeletedAt: null };
+    return { ...page(chat.messages, query), chatDeletedAt: null, chatProvenance: {} };
   }
 
   async listActivities(): Promise<never> {
+    throw new Error('not used by these tests');
+  }
+
+  async listProjects(): Promise<never> {
+    throw new Error('not used by these tests');
+  }
+
+  async listProjectAttachments(): Promise<never> {
     throw new Error('not used by these tests');
   }
 

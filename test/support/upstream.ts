@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ANTHROPIC_VERSION, FILES_API_BETA } from '../../local/upstream/api-headers.js';
 import type {
+  ArtifactUpstreamFile,
   FilesApiUpstreamFile,
   GeneratedUpstreamFile,
   UploadedUpstreamFile,
@@ -58,6 +59,24 @@ export function uploadedFileFactory(
     mimeType: 'text/markdown',
     createdAt: '2025-06-02T09:00:00.000000Z',
     content: Buffer.from('# uploaded notes\n'),
+    ...overrides,
+  };
+}
+
+/** A version of an artifact written in one fresh chat unless overridden. */
+export function artifactFileFactory(
+  overrides: Partial<Omit<ArtifactUpstreamFile, 'source'>> = {},
+): ArtifactUpstreamFile {
+  const body = randomIdBody();
+  return {
+    source: 'artifact',
+    id: `claude_artifact_version_${body}`,
+    artifactId: `claude_artifact_${body}`,
+    chatId: `claude_chat_${randomIdBody()}`,
+    filename: 'Launch plan',
+    mimeType: 'text/markdown',
+    createdAt: '2025-06-02T09:30:00.000000Z',
+    content: Buffer.from('# Launch plan\n\n1. Beta — naïve users ✓\n'),
     ...overrides,
   };
 }

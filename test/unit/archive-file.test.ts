@@ -256,6 +256,66 @@ describe('archiveFile', () => {
     expect((await h.index.listChat(OTHER_CHAT, 10, undefined)).items.map((r) => r.fileId)).toEqual([GEN]);
   });
 
+  const ALICE = { id: 'user_01alice', emailAddress: 'alice@example.com' };
+
+  it('records the provenance the job carries: creator, organization, project and message ids', async () => {
+    const h = ingestHarness();
+    h.upstream.add(generatedFile(GEN, CONTENT, { chatIds: [CHAT] }));
+    const provenance = {
+      creator: ALICE,
+      organizationId: 'org_01acme',
+      projectId: 'claude_proj_01p',
+      messageIds: ['claude_chat_msg_01b', 'claude_chat_msg_01a'],
+    };
+
+    await deliver(h, { fileId: GEN, chatId: CHAT, provenance });
+
+    const expected = { ...provenance, messageIds: ['claude_chat_msg_01a', 'claude_chat_msg_01b'] };
+    expect(await h.index.get(GEN)).toMatchObject({ status: 'archived', ...expected });
+    // The chat's listing is a copy of the record: an auditor listing the chat sees who and where too.
+    expect((await h.index.listChat(CHAT, 10, undefined)).items[0]).toMatchObject(expected);
+  });
+
+  it('records the provenance on a file upstream says is gone, too', async () => {
+    const h = ingestHarness();
+    h.upstream.fail(GEN, 'metadata', new UpstreamHttpError(404, 'not_found_error', 'req_m404', { retryable: false }));
+
+    await deliver(h, { fileId: GEN, chatId: CHAT, provenance: { creator: null, organizationId: 'org_01acme' } });
+
+    expect(await h.index.get(GEN)).toMatchObject({
+      status: 'unavailable',
+      creator: null,
+      organizationId: 'org_01acme',
+    });
+  });
+
+  it('gives a file archived before provenance was kept its provenance when seen again, without downloading', async () => {
+    const h = ingestHarness();
+    h.upstream.add(generatedFile(GEN, CONTENT, { chatIds: [CHAT] }));
+    await deliver(h, { fileId: GEN, chatId: CHAT });
+    expect(await h.index.get(GEN)).not.toHaveProperty('creator');
+
+    const outcome = await deliver(
+      h,
+      {
+        fileId: GEN,
+        chatId: CHAT,
+        provenance: { creator: ALICE, projectId: null, messageIds: ['claude_chat_msg_01a'] },
+      },
+      'delivery-2',
+    );
+    await deliver(h, { fileId: GEN, chatId: CHAT, provenance: { messageIds: ['claude_chat_msg_01c'] } }, 'delivery-3');
+
+    expect(outcome).toMatchObject({ kind: 'duplicate', record: { creator: ALICE, projectId: null } });
+    expect(await h.index.get(GEN)).toMatchObject({
+      creator: ALICE,
+      projectId: null,
+      messageIds: ['claude_chat_msg_01a', 'claude_chat_msg_01c'],
+    });
+    expect(h.upstream.requests(GEN, 'content')).toBe(1);
+    expect((await h.index.listChat(CHAT, 10, undefined)).items[0]).toMatchObject({ creator: ALICE });
+  });
+
   it('downloads again from byte 0 after a body that broke mid-stream, within the same delivery', async () => {
     const h = ingestHarness();
     h.upstream.add(generatedFile(GEN, CONTENT));

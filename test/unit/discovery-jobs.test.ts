@@ -67,6 +67,7 @@ describe('jobs built from messages', () => {
         fileId: 'claude_gen_file_01g',
         chatId,
         file: { filename: 'g.csv', md5: null, mime_type: null, size_bytes: null, created_at: null },
+        provenance: { messageIds: ['claude_chat_msg_01a'] },
       },
       {
         v: 1,
@@ -79,6 +80,7 @@ describe('jobs built from messages', () => {
           size_bytes: 0,
           created_at: '2025-06-01T00:00:00Z',
         },
+        provenance: { messageIds: ['claude_chat_msg_01a'] },
       },
     ]);
     for (const job of jobs) expect(parseJob(serializeJob(job)).ok).toBe(true);
@@ -90,7 +92,108 @@ describe('jobs built from messages', () => {
       { id: 'claude_chat_msg_01a', createdAt: null, uploaded: [], generated: [generated] },
       { id: 'claude_chat_msg_01b', createdAt: null, uploaded: [], generated: [generated] },
     ]);
-    expect(jobs).toEqual([{ v: 1, fileId: 'claude_gen_file_01g', chatId }]);
+    expect(jobs).toEqual([
+      {
+        v: 1,
+        fileId: 'claude_gen_file_01g',
+        chatId,
+        provenance: { messageIds: ['claude_chat_msg_01a', 'claude_chat_msg_01b'] },
+      },
+    ]);
+  });
+
+  it("carries the chat's creator, organization and project, and each file's own message ids", () => {
+    const file = (id: string) => ({ id, filename: 'f.txt', md5: null, mime_type: 'text/plain', size_bytes: 1 });
+    const jobs = jobsOf(
+      chatId,
+      [
+        { id: 'claude_chat_msg_01a', createdAt: null, uploaded: [], generated: [file('claude_gen_file_01a')] },
+        { id: 'claude_chat_msg_01b', createdAt: null, uploaded: [], generated: [file('claude_gen_file_01b')] },
+      ],
+      {
+        provenance: {
+          creator: { id: 'user_01alice', emailAddress: 'alice@example.com' },
+          organizationId: 'org_01acme',
+          projectId: 'claude_proj_01p',
+        },
+      },
+    );
+    expect(jobs.map((j) => [j.fileId, j.provenance])).toEqual([
+      [
+        'claude_gen_file_01a',
+        {
+          creator: { id: 'user_01alice', emailAddress: 'alice@example.com' },
+          organizationId: 'org_01acme',
+          projectId: 'claude_proj_01p',
+          messageIds: ['claude_chat_msg_01a'],
+        },
+      ],
+      [
+        'claude_gen_file_01b',
+        {
+          creator: { id: 'user_01alice', emailAddress: 'alice@example.com' },
+          organizationId: 'org_01acme',
+          projectId: 'claude_proj_01p',
+          messageIds: ['claude_chat_msg_01b'],
+        },
+      ],
+    ]);
+    for (const job of jobs) expect(parseJob(serializeJob(job)).ok).toBe(true);
+  });
+
+  it('keeps null where upstream said null, and leaves out a provenance field the job schema refuses, not the file', () => {
+    const jobs = jobsOf(
+      chatId,
+      [
+        {
+          id: 'claude_chat_msg_01a',
+          createdAt: null,
+          uploaded: [],
+          generated: [{ id: 'claude_gen_file_01a', filename: 'f', md5: null, mime_type: null, size_bytes: null }],
+        },
+      ],
+      // A creator whose address carries a control character: unusable evidence, dropped alone.
+      {
+        provenance: {
+          creator: { id: 'user_01x', emailAddress: 'a\u0000b@example.com' },
+          organizationId: null,
+          projectId: null,
+        },
+      },
+    );
+    expect(jobs[0]?.provenance).toEqual({
+      organizationId: null,
+      projectId: null,
+      messageIds: ['claude_chat_msg_01a'],
+    });
+    expect(parseJob(serializeJob(jobs[0] as Parameters<typeof serializeJob>[0])).ok).toBe(true);
+  });
+});
+
+describe("a chat's who and where as upstream sends it", () => {
+  it('reads user, organization and project from a listed chat; a malformed user is "not said", not a lost chat', async () => {
+    const { ChatSummarySchema, ownerProvenance } = await import('../../shared/upstream/listing-schemas.js');
+    const chat = ChatSummarySchema.parse({
+      id: chatId,
+      organization_id: 'org_01acme',
+      organization_uuid: '00000000-0000-4000-8000-000000000001',
+      project_id: 'claude_proj_01p',
+      user: { id: 'user_01alice', email_address: 'alice@example.com' },
+    });
+    expect(ownerProvenance(chat)).toEqual({
+      creator: { id: 'user_01alice', emailAddress: 'alice@example.com' },
+      organizationId: 'org_01acme',
+      projectId: 'claude_proj_01p',
+    });
+    const deletedCreator = ChatSummarySchema.parse({ id: chatId, user: null, project_id: null });
+    expect(ownerProvenance(deletedCreator)).toEqual({ creator: null, projectId: null });
+    const hostile = ChatSummarySchema.parse({
+      id: chatId,
+      organization_uuid: '00000000-0000-4000-8000-000000000001',
+      user: { id: '../../etc', email_address: 'x' },
+      project_id: 'claude_proj_doc_01notaproject',
+    });
+    expect(ownerProvenance(hostile)).toEqual({ organizationId: '00000000-0000-4000-8000-000000000001' });
   });
 });
 
@@ -115,7 +218,13 @@ describe("jobs stamped with their message's time (the scheduled chat poller)", (
       },
     ];
     expect(jobsOf(chatId, messages, { stampAppearance: true })).toEqual([
-      { v: 1, fileId: generated.id, chatId, appearedAt: '2026-12-06T10:00:00Z' },
+      {
+        v: 1,
+        fileId: generated.id,
+        chatId,
+        appearedAt: '2026-12-06T10:00:00Z',
+        provenance: { messageIds: ['claude_chat_msg_01a'] },
+      },
     ]);
   });
 

@@ -3,6 +3,32 @@ import { contentDisposition } from '../../shared/archive/content-disposition.js'
 import { normaliseMetadata } from '../../shared/upstream/file-metadata.js';
 
 describe('upstream metadata normalisation', () => {
+  it("reads an artifact version: the version id is the file's, the title names it, an untitled one is named by its id", () => {
+    const answer = {
+      id: 'claude_artifact_01a',
+      version_id: 'claude_artifact_version_01v',
+      claude_chat_id: 'claude_chat_1',
+      created_at: '2026-01-01T00:00:00Z',
+      title: 'Plan',
+      artifact_type: 'application/vnd.ant.code',
+      md5: 'D41D8CD98F00B204E9800998ECF8427E',
+      size_bytes: 0,
+    };
+    expect(normaliseMetadata('claude_artifact_version_01v', 'artifact', answer)).toMatchObject({
+      chatIds: ['claude_chat_1'],
+      filename: 'Plan',
+      md5Hex: 'd41d8cd98f00b204e9800998ecf8427e',
+      mimeType: 'application/vnd.ant.code',
+      sizeBytes: 0,
+      downloadable: true,
+    });
+    expect(normaliseMetadata('claude_artifact_version_01v', 'artifact', { ...answer, title: null }).filename).toBe(
+      'claude_artifact_version_01v',
+    );
+    // The metadata of another version is refused, not archived under this one's id.
+    expect(() => normaliseMetadata('claude_artifact_version_01other', 'artifact', answer)).toThrow(/another file/);
+  });
+
   it('reads an uploaded file in several chats, deduplicating chat ids and lowercasing md5', () => {
     const m = normaliseMetadata('claude_file_a', 'uploaded', {
       id: 'claude_file_a',

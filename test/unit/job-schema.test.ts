@@ -31,6 +31,43 @@ describe('ingest job schema v1', () => {
     expect(parsed.ok && parsed.job.file?.size_bytes).toBe(0);
   });
 
+  it('accepts provenance with the record field names, and every job written before it still parses', () => {
+    const provenance = {
+      creator: { id: 'user_01alice', emailAddress: 'alice@example.com' },
+      organizationId: 'org_01acme',
+      projectId: 'claude_proj_01p',
+      messageIds: ['claude_chat_msg_01a', 'claude_chat_msg_01b'],
+    };
+    const parsed = parseJob(serializeJob({ fileId: 'claude_file_01u', chatId: 'claude_chat_c1', provenance }));
+    expect(parsed.ok && parsed.job.provenance).toEqual(provenance);
+    const unsaid = parseJob(JSON.stringify({ fileId: 'claude_file_01u', provenance: { creator: null } }));
+    expect(unsaid.ok && unsaid.job.provenance).toEqual({ creator: null });
+    // A body as discovery wrote it before provenance existed.
+    const old = parseJob('{"v":1,"fileId":"claude_gen_file_x1","chatId":"claude_chat_c1"}');
+    expect(old).toEqual({
+      ok: true,
+      job: { v: 1, fileId: 'claude_gen_file_x1', chatId: 'claude_chat_c1' },
+      source: 'generated',
+    });
+  });
+
+  it.each([
+    ['a creator without a user_ id', { creator: { id: 'alice', emailAddress: null } }, 'provenance.creator.id'],
+    [
+      'an address with a newline',
+      { creator: { id: 'user_1', emailAddress: 'a\nb@x' } },
+      'provenance.creator.emailAddress',
+    ],
+    ['a document id as project', { projectId: 'claude_proj_doc_01d' }, 'provenance.projectId'],
+    ['a chat id as message id', { messageIds: ['claude_chat_01c'] }, 'provenance.messageIds.0'],
+    ['an unknown provenance field', { owner: 'x' }, 'provenance'],
+    ['a wire-shaped user', { creator: { id: 'user_1', email_address: 'a@x' } }, 'provenance.creator'],
+  ])('rejects provenance with %s, naming the field', (_name, provenance, fragment) => {
+    const parsed = parseJob(JSON.stringify({ fileId: 'claude_file_01u', provenance }));
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.reason).toContain(fragment);
+  });
+
   it.each([
     ['not JSON', '{fileId:', 'not valid JSON'],
     ['an array', '[]', 'not a valid job'],

@@ -2,7 +2,9 @@ import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { FileIdSchema } from '../../shared/contracts/ids.js';
 import { sampleBacklog } from '../../local/sample-backlog.js';
-import { drawSamplePng, SAMPLE_CHATS, sampleFiles } from '../../local/sample-data.js';
+import { drawSamplePng, SAMPLE_CHATS, sampleChatFacts, sampleFiles, sampleProjects } from '../../local/sample-data.js';
+import { UpstreamProjects } from '../../local/upstream/projects.js';
+import { FileCatalogue } from '../../local/upstream/catalogue.js';
 
 describe('sample data for npm start', () => {
   it('covers every case the brief lists: chats with generated files, a shared upload, both Files API kinds, a multi-MB file', () => {
@@ -41,6 +43,23 @@ describe('sample data for npm start', () => {
     ];
     expect(new Set(ids).size).toBe(ids.length);
     for (const f of backlog.files) expect(FileIdSchema.safeParse(f.id).success).toBe(true);
+  });
+
+  it('holds projects with an attached uploaded file and documents, one project deleted in the app, one creator gone', () => {
+    const projects = sampleProjects();
+    const files = new Map(sampleFiles().map((f) => [f.id, f]));
+    const attached = projects.flatMap((p) => p.fileIds ?? []);
+    expect(attached.length).toBeGreaterThan(0);
+    for (const id of attached) expect(files.get(id)?.source).toBe('uploaded');
+    const documents = projects.flatMap((p) => p.documents ?? []);
+    expect(documents.length).toBeGreaterThanOrEqual(2);
+    for (const d of documents) expect(FileIdSchema.safeParse(d.id).success).toBe(true);
+    expect(documents.some((d) => d.userId === null)).toBe(true);
+    expect(projects.some((p) => p.deletedAt)).toBe(true);
+    // Every project is one the sample upstream accepts (ids checked as upstream's would be).
+    const upstream = new UpstreamProjects(new FileCatalogue());
+    for (const p of projects) expect(() => upstream.set(p)).not.toThrow();
+    expect(sampleChatFacts().map(([, f]) => f.projectId)).toEqual([projects[0]?.id]);
   });
 
   it('draws a structurally valid PNG (signature, IHDR size, IDAT inflating to the scanlines, IEND)', () => {

@@ -3,6 +3,7 @@ import type {
   ArchivedRecord,
   FailedRecord,
   FileRecord,
+  RecordProvenance,
   UnavailableRecord,
 } from '../../../shared/contracts/file-records.js';
 import type { ChatPage, ClaimResult, FailureNote, FileIndex } from '../../../shared/index/file-index.js';
@@ -79,13 +80,21 @@ export class MemoryFileIndex implements FileIndex {
     return this.finish(record, owner, record.createdAt ?? record.failedAt) as FailedRecord;
   }
 
-  async ensureListed(fileId: string, chatIds: string[]): Promise<FileRecord | undefined> {
+  async ensureListed(
+    fileId: string,
+    chatIds: string[],
+    provenance: RecordProvenance = {},
+  ): Promise<FileRecord | undefined> {
     const item = this.items.get(fileId);
+    const { messageIds, ...fields } = provenance;
+    const writes = chatIds.length > 0 || (messageIds?.length ?? 0) > 0 || Object.keys(fields).length > 0;
     if (!item) {
-      if (chatIds.length > 0) throw new Error('ConditionalCheckFailedException: the file item does not exist');
+      if (writes) throw new Error('ConditionalCheckFailedException: the file item does not exist');
       return undefined;
     }
     item['chatIds'] = [...new Set([...chatsOf(item), ...chatIds])].sort();
+    Object.assign(item, Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)));
+    if (messageIds && messageIds.length > 0) item['messageIds'] = mergedMessageIds(item, messageIds);
     const record = toRecord(item);
     if (record.status !== 'pending') this.writeListings(record, String(item['sortAt']));
     return record;
@@ -125,11 +134,12 @@ export class MemoryFileIndex implements FileIndex {
     const item = this.items.get(record.fileId);
     if (!item || item['leaseOwner'] !== owner)
       throw new Error('ConditionalCheckFailedException: the lease is not held by this owner');
-    const { chatIds, ...fields } = record;
+    const { chatIds, messageIds, ...fields } = record;
     for (const k of STATUS_FIELDS) if ((fields as Item)[k] === undefined) delete item[k];
     Object.assign(item, Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)), {
       chatIds: [...new Set([...chatsOf(item), ...chatIds])].sort(),
     });
+    if (messageIds && messageIds.length > 0) item['messageIds'] = mergedMessageIds(item, messageIds);
     item['sortAt'] ??= sortAt;
     for (const k of ['leaseOwner', 'leaseExpiresAtMs']) delete item[k];
     const stored = toRecord(item);
@@ -144,6 +154,12 @@ export class MemoryFileIndex implements FileIndex {
       this.listings.set(chatId, listing);
     }
   }
+}
+
+/** Message ids are a set in the DynamoDB item: added to, never replaced. */
+function mergedMessageIds(item: Item, added: readonly string[]): string[] {
+  const had = Array.isArray(item['messageIds']) ? (item['messageIds'] as unknown[]).map(String) : [];
+  return [...new Set([...had, ...added])].sort();
 }
 
 function chatsOf(item: Item): string[] {

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { FileSource } from '../../../shared/contracts/ids.js';
 import { UpstreamHttpError } from '../../../shared/platform/errors.js';
 import type { FileMetadata } from '../../../shared/upstream/file-metadata.js';
-import type { ContentResponse, UpstreamClient } from '../../../shared/upstream/upstream-client.js';
+import type { ContentResponse, ProjectDocument, UpstreamClient } from '../../../shared/upstream/upstream-client.js';
+import { UnsizedFileTooLargeError } from '../../../shared/platform/errors.js';
 
 export interface ScriptedFile {
   metadata: FileMetadata;
@@ -11,7 +12,7 @@ export interface ScriptedFile {
   contentMd5?: string | null;
 }
 
-type Call = 'metadata' | 'content';
+type Call = 'metadata' | 'content' | 'document';
 
 /**
  * The upstream as a script: files it knows, and errors to throw on the next calls for a file. An
@@ -19,12 +20,17 @@ type Call = 'metadata' | 'content';
  */
 export class ScriptedUpstream implements UpstreamClient {
   private readonly files = new Map<string, ScriptedFile>();
+  private readonly documents = new Map<string, ProjectDocument>();
   private readonly failures = new Map<string, unknown[]>();
   private readonly calls = new Map<string, number>();
   discarded = 0;
 
   add(file: ScriptedFile): void {
     this.files.set(file.metadata.fileId, file);
+  }
+
+  addDocument(document: ProjectDocument): void {
+    this.documents.set(document.id, document);
   }
 
   /** The next calls of this kind for `fileId` throw these errors, in order. */
@@ -67,12 +73,28 @@ export class ScriptedUpstream implements UpstreamClient {
     };
   }
 
-  private answer(fileId: string, call: Call, signal: AbortSignal): ScriptedFile {
+  async fetchDocument(
+    documentId: string,
+    signal: AbortSignal,
+    maxBytes: number,
+  ): Promise<{ document: ProjectDocument; requestId: string | undefined }> {
+    this.count(documentId, 'document', signal);
+    const document = this.documents.get(documentId);
+    if (!document) throw new UpstreamHttpError(404, 'not_found_error', 'req_document_404', { retryable: false });
+    if (Buffer.byteLength(JSON.stringify(document)) > maxBytes) throw new UnsizedFileTooLargeError(maxBytes);
+    return { document: structuredClone(document), requestId: 'req_document' };
+  }
+
+  private count(fileId: string, call: Call, signal: AbortSignal): void {
     signal.throwIfAborted();
     const key = `${fileId}:${call}`;
     this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
     const queued = this.failures.get(key);
     if (queued && queued.length > 0) throw queued.shift();
+  }
+
+  private answer(fileId: string, call: Call, signal: AbortSignal): ScriptedFile {
+    this.count(fileId, call, signal);
     const file = this.files.get(fileId);
     if (!file) throw new UpstreamHttpError(404, 'not_found_error', `req_${call}_404`, { retryable: false });
     return file;
