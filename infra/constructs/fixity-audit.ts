@@ -50,7 +50,8 @@ export class FixityAudit extends Construct {
     const fn = new ArchiverFunction<FixityEnv>(this, 'Function', {
       entry: path.join(props.projectRoot, 'lambdas/fixity/handler.ts'),
       projectRoot: props.projectRoot,
-      description: 'Scheduled fixity audit: cheap checks on a rotation over every archived copy, deep checks on a sample',
+      description:
+        'Scheduled fixity audit: cheap checks on a rotation over every archived copy, deep checks on a sample',
       serviceName: SERVICE_NAMES.fixity,
       memorySize: 512,
       timeout: FIXITY_TIMEOUT,

@@ -35,7 +35,15 @@ export function createFixityRuntime(
   const audit = new DynamoDbFixityAudit(clients.doc, config.INDEX_TABLE);
   return (remainingMs) =>
     runScheduledAudit(
-      { copies, records, audit, now, ...telemetry, archiveBucket: config.ARCHIVE_BUCKET, outOfTime: () => remainingMs() < FIXITY_RESERVE_MS },
+      {
+        copies,
+        records,
+        audit,
+        now,
+        ...telemetry,
+        archiveBucket: config.ARCHIVE_BUCKET,
+        outOfTime: () => remainingMs() < FIXITY_RESERVE_MS,
+      },
       { rotationDays: config.FIXITY_ROTATION_DAYS, samplePercent: config.FIXITY_DEEP_SAMPLE_PERCENT },
     );
 }

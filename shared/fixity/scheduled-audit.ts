@@ -101,9 +101,14 @@ export async function runScheduledAudit(
 ): Promise<AuditRunResult> {
   const today = dayNumber(deps.now());
   const saved = await deps.audit.loadCheckpoint();
-  let checkpoint: AuditCheckpoint =
-    saved && (!saved.done || saved.day >= today) ? saved : { day: today, done: false };
-  const result: AuditRunResult = { day: checkpoint.day, checked: { cheap: 0, deep: 0 }, failed: 0, errors: 0, done: checkpoint.done };
+  let checkpoint: AuditCheckpoint = saved && (!saved.done || saved.day >= today) ? saved : { day: today, done: false };
+  const result: AuditRunResult = {
+    day: checkpoint.day,
+    checked: { cheap: 0, deep: 0 },
+    failed: 0,
+    errors: 0,
+    done: checkpoint.done,
+  };
   if (checkpoint.done) return result;
   while (!deps.outOfTime()) {
     const page = await deps.audit.page(checkpoint.startKey);
@@ -124,7 +129,10 @@ export async function runScheduledAudit(
 async function checkOne(record: ArchivedRecord, tier: FixityTier, deps: AuditDeps, result: AuditRunResult) {
   if (record.bucket !== deps.archiveBucket) {
     result.errors += 1;
-    deps.log.warn('fixity check skipped: the record names another bucket', { fileId: record.fileId, bucket: record.bucket });
+    deps.log.warn('fixity check skipped: the record names another bucket', {
+      fileId: record.fileId,
+      bucket: record.bucket,
+    });
     return;
   }
   let event: FixityEvent;

@@ -61,7 +61,14 @@ describe('rotation math', () => {
 });
 
 const record = (fileId: string): ArchivedRecord =>
-  ({ fileId, status: 'archived', bucket: 'archive', key: `archive/${fileId}`, versionId: 'v1', sizeBytes: 3 }) as ArchivedRecord;
+  ({
+    fileId,
+    status: 'archived',
+    bucket: 'archive',
+    key: `archive/${fileId}`,
+    versionId: 'v1',
+    sizeBytes: 3,
+  }) as ArchivedRecord;
 
 function fakeDeps(files: string[], opts: { pageSize: number; pagesPerRun?: number; broken?: Set<string> }) {
   const checked: { fileId: string; tier: string }[] = [];

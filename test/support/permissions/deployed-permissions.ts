@@ -27,14 +27,7 @@ export type PollerPrincipal = `poller:${PollerSource}`;
  * The identities whose calls the suite checks: the functions' roles, a job producer holding
  * JobProducerPolicy, and people holding one of the role policies (LookupApi: auditor, legal admin, operator).
  */
-export type PrincipalName =
-  | 'ingest'
-  | 'lookup'
-  | 'webhook'
-  | 'fixity'
-  | 'jobProducer'
-  | PollerPrincipal
-  | LookupRole;
+export type PrincipalName = 'ingest' | 'lookup' | 'webhook' | 'fixity' | 'jobProducer' | PollerPrincipal | LookupRole;
 
 export const pollerPrincipal = (source: PollerSource): PollerPrincipal => `poller:${source}`;
 /** The data stack's resources the functions are given (by environment variable) and use. */
