@@ -18,6 +18,7 @@ import {
   runScheduledAudit,
   tiersFor,
 } from '../../shared/fixity/scheduled-audit.js';
+import { drawSample } from '../../cli/commands/verify.js';
 
 const ids = Array.from({ length: 3000 }, (_, i) => `claude_gen_file_${i.toString(36).padStart(6, '0')}`);
 
@@ -169,5 +170,23 @@ describe('a scheduled run', () => {
     expect(result.errors).toBe(1);
     expect(result.checked.cheap).toBe(todays.length - 1);
     expect(result.done).toBe(true);
+  });
+});
+
+describe('archiver verify --sample', () => {
+  it('draws n distinct items of the selection (all of them when n is larger), whatever the random source', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.string(), { maxLength: 50 }), fc.nat(60), fc.integer(), (items, n, seed) => {
+        let state = seed;
+        const rand = (max: number) => {
+          state = (state * 1_103_515_245 + 12_345) | 0;
+          return Math.abs(state) % max;
+        };
+        const drawn = drawSample(items, n, rand);
+        expect(drawn).toHaveLength(Math.min(n, items.length));
+        expect(new Set(drawn).size).toBe(drawn.length);
+        for (const d of drawn) expect(items).toContain(d);
+      }),
+    );
   });
 });
