@@ -17,7 +17,12 @@ const localAwsEnv = {
 // integration global setup). Where radosgw is not installed they are left out of the run rather than
 // skipped, so no run ever reports a skipped test; the global setup then prints one line saying so,
 // and under CI=true it fails instead (the tier is mandatory in CI).
-const realS3TestFiles = ['test/integration/rados-gateway.test.ts', 'test/integration/gateway-permissions.test.ts'];
+const realS3TestFiles = [
+  'test/integration/rados-gateway.test.ts',
+  'test/integration/gateway-permissions.test.ts',
+  'test/integration/legal-holds.test.ts',
+  'test/integration/fixity-gateway.test.ts',
+];
 
 // Three tiers, each runnable alone with `npx vitest run --project <name>`:
 // unit (pure logic), integration (handlers against real local AWS servers and a test upstream, plus

@@ -86,6 +86,14 @@ export interface LookupClient {
   contentUrl(fileId: string): Promise<string>;
   /** A poller's ledger, newest run first, down to and including the first run that started before `sinceMs`. */
   listLedger(source: LedgerRun['source'], sinceMs: number): Promise<LedgerRun[]>;
+  /** `POST /holds`: the matter as recorded, and whether this call created it (202) or found it (200). */
+  placeHold(request: unknown): Promise<{ created: boolean; matter: MatterJson }>;
+  /** `DELETE /holds/{matterId}`. */
+  releaseHold(matterId: string): Promise<MatterJson>;
+  listHolds(): Promise<MatterJson[]>;
+  getHold(matterId: string): Promise<MatterJson>;
+  /** `POST /files/{fileId}/verify`: the fixity check the API made and recorded. */
+  verifyFile(fileId: string, tier: 'cheap' | 'deep'): Promise<FixityCheckJson>;
   /** GET /search/files with these filters, following `nextCursor` until `max` records. */
   search(
     filters: Record<string, string>,
@@ -94,6 +102,37 @@ export interface LookupClient {
   /** GET /audit with these filters, following `nextCursor` until `max` events. */
   audit(filters: Record<string, string>, max: number): Promise<{ events: TrailEventJson[]; more: boolean }>;
 }
+
+const FixityCheckSchema = z.looseObject({
+  fileId: z.string(),
+  event: z.looseObject({
+    tier: z.enum(['cheap', 'deep']),
+    outcome: z.enum(['passed', 'failed']),
+    detail: z.string(),
+    at: z.string(),
+  }),
+});
+export type FixityCheckJson = z.infer<typeof FixityCheckSchema>;
+
+/** A legal-hold matter as the API returns it; only the fields the CLI shows are checked. */
+export const MatterSchema = z.looseObject({
+  matterId: z.string(),
+  reason: z.string(),
+  status: z.enum(['active', 'released']),
+  scope: z.record(z.string(), z.unknown()),
+  placedBy: z.string(),
+  placedAt: z.string(),
+  releasedBy: z.string().optional(),
+  releasedAt: z.string().optional(),
+  progress: z.looseObject({
+    action: z.enum(['place', 'release']),
+    scanned: z.number(),
+    matched: z.number(),
+    changed: z.number(),
+    done: z.boolean(),
+  }),
+});
+export type MatterJson = z.infer<typeof MatterSchema>;
 
 export function createLookupClient(access: LookupAccess, dispatcher?: Dispatcher): LookupClient {
   const base = new URL(access.url.endsWith('/') ? access.url : `${access.url}/`);
@@ -105,12 +144,13 @@ export function createLookupClient(access: LookupAccess, dispatcher?: Dispatcher
   async function get(
     path: string,
     query: Record<string, string> = {},
+    write?: { method: 'POST' | 'DELETE'; body?: unknown },
   ): Promise<{ status: number; headers: Record<string, string>; body: unknown }> {
     const qs = new URLSearchParams(query).toString();
     const target = `${path.replace(/^\//, '')}${qs ? `?${qs}` : ''}`;
     let res: LookupResponse;
     try {
-      res = await transport.get(target);
+      res = write ? await transport.send(write.method, target, write.body) : await transport.get(target);
     } catch (err) {
       if (err instanceof Error && err.name === 'CredentialsProviderError')
         throw new CliError(`cannot sign the request: ${describeCredentialsError(err)}`);
@@ -157,6 +197,26 @@ export function createLookupClient(access: LookupAccess, dispatcher?: Dispatcher
       }
       const firstBefore = runs.findIndex((r) => Date.parse(r.startedAt) < sinceMs);
       return firstBefore < 0 ? runs : runs.slice(0, firstBefore + 1);
+    },
+    async verifyFile(fileId, tier) {
+      const res = await get(`/files/${encodeURIComponent(fileId)}/verify`, { tier }, { method: 'POST' });
+      return parse(FixityCheckSchema, res.body, 'fixity check');
+    },
+    async placeHold(request) {
+      const res = await get('/holds', {}, { method: 'POST', body: request });
+      return { created: res.status === 202, matter: parse(MatterSchema, res.body, 'matter') };
+    },
+    async releaseHold(matterId) {
+      const res = await get(`/holds/${encodeURIComponent(matterId)}`, {}, { method: 'DELETE' });
+      return parse(MatterSchema, res.body, 'matter');
+    },
+    async listHolds() {
+      const res = await get('/holds');
+      return parse(z.looseObject({ matters: z.array(MatterSchema) }), res.body, 'matter list').matters;
+    },
+    async getHold(matterId) {
+      const res = await get(`/holds/${encodeURIComponent(matterId)}`);
+      return parse(MatterSchema, res.body, 'matter');
     },
     async search(filters, max) {
       const files: FileRecordJson[] = [];
@@ -206,6 +266,8 @@ function apiError(status: number, body: unknown, url: URL): CliError {
       ? gateway.data.message
       : `HTTP ${status}`;
   if (status === 404 && parsed.success) return new NotFoundError(message);
+  if (status === 409 && parsed.data?.error.type === 'conflict')
+    return new CliError(`the lookup API refused the request: ${message}`, EXIT.usage);
   if (status === 400) return new CliError(`the lookup API refused the request: ${message}`, EXIT.usage);
   if (status === 403)
     return new CliError(
@@ -222,26 +284,26 @@ function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
 
 /** The local lookup server takes unsigned requests. */
 function plainLookupApi(base: URL, dispatcher: Dispatcher | undefined): LookupApi {
-  return {
-    async get(path) {
-      const url = new URL(path, base);
-      const res = await request(url, {
-        method: 'GET',
-        headers: { accept: 'application/json' },
-        ...(dispatcher ? { dispatcher } : {}),
-      });
-      const text = await res.body.text();
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers[k.toLowerCase()] = v;
-      let json: unknown;
-      try {
-        json = text.length > 0 ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
-      return { status: res.statusCode, headers, json };
-    },
+  const call = async (method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<LookupResponse> => {
+    const url = new URL(path, base);
+    const res = await request(url, {
+      method,
+      headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(dispatcher ? { dispatcher } : {}),
+    });
+    const text = await res.body.text();
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers[k.toLowerCase()] = v;
+    let json: unknown;
+    try {
+      json = text.length > 0 ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.statusCode, headers, json };
   };
+  return { get: (path) => call('GET', path), send: (method, path, body) => call(method, path, body) };
 }
 
 export function describeCredentialsError(err: unknown): string {

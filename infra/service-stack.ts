@@ -15,6 +15,7 @@ import {
 import { SERVICE_NAMES } from '../shared/contracts/metric-names.js';
 import { ARCHIVE_KEY_PREFIX } from '../shared/contracts/object-keys.js';
 import { ALL_INDEXES, TRAIL_PARTITION_PREFIX } from '../shared/contracts/search-index.js';
+import { KEY_PREFIXES, MATTER_PARTITION } from '../shared/contracts/table-keys.js';
 import type { DeploymentConfig } from './deployment-config.js';
 import { ArchiverFunction } from './constructs/archiver-function.js';
 import { AuditorConsole } from './constructs/auditor-console.js';
@@ -130,10 +131,25 @@ export class ServiceStack extends Stack {
           resourceArns: [bucket.bucketArn],
           conditions: { StringLike: { 's3:prefix': `${ARCHIVE_KEY_PREFIX}*` } },
         });
+        // Legal holds (shared/holds/): the sweep of a matter's hold-work messages and the hold of a
+        // file archived in an active matter's scope turn a version's legal hold ON and, on release,
+        // OFF. s3:PutObjectLegalHold does both, for a given VersionId too (there is no separate
+        // version action); on the archive's keys only
+        // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html#object-lock-managing-permissions).
+        bucketGrants.actionsOnObjectKeys(g, `${ARCHIVE_KEY_PREFIX}*`, 's3:PutObjectLegalHold');
       })
       .bind('INDEX_TABLE', table.tableName, (g) => {
-        // Single items only: ingest never queries.
-        grantItemAccess(table, g, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+        // Single items, and for legal holds: a matter's sweep reads the table a Scan page at a time
+        // (there is no index by creator, project or time to query instead).
+        grantItemAccess(table, g, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Scan');
+        // The active matters, read once per invocation: a Query of the matters' partition only.
+        g.grantPrincipal.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ['dynamodb:Query'],
+            resources: [table.tableArn],
+            conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [MATTER_PARTITION] } },
+          }),
+        );
         denyTrailWrites(table, g);
       })
       .bind('INGEST_QUEUE_URL', queue.queueUrl, (g) => {
@@ -228,7 +244,7 @@ export class ServiceStack extends Stack {
         // The access trail: create events, nothing else. PutItem only, and only on TRAIL# partitions
         // (dynamodb:LeadingKeys is the partition key of the item written; ForAllValues because the key
         // is multivalued: "Using IAM policy conditions for fine-grained access control", DynamoDB
-        // Developer Guide). No UpdateItem or DeleteItem anywhere for this role, so an event, once
+        // Developer Guide). No UpdateItem or DeleteItem on TRAIL# partitions for this role, so an event, once
         // written, cannot be changed or removed by it; the code writes each with attribute_not_exists.
         iam.Grant.addToPrincipal({
           grantee: g,
@@ -236,8 +252,38 @@ export class ServiceStack extends Stack {
           resourceArns: [table.tableArn],
           conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${TRAIL_PARTITION_PREFIX}*`] } },
         });
+        // A fixity check on demand records its event on the file item and its chat listings.
+        g.grantPrincipal.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ['dynamodb:UpdateItem'],
+            resources: [table.tableArn],
+            conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${KEY_PREFIXES.file}*`] } },
+          }),
+        );
+        g.grantPrincipal.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ['dynamodb:PutItem'],
+            resources: [table.tableArn],
+            conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${KEY_PREFIXES.chat}*`] } },
+          }),
+        );
+        // Placing and releasing a legal-hold matter writes the matter's item, and nothing else.
+        g.grantPrincipal.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+            resources: [table.tableArn],
+            conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [MATTER_PARTITION] } },
+          }),
+        );
       })
-      .setEnv('PRESIGN_TTL_SECONDS', String(config.presignTtlSeconds));
+      // A matter's sweep runs on the ingest queue: the lookup sends its first page (and sending under
+      // the queue's key needs kms:GenerateDataKey and kms:Decrypt).
+      .bind('HOLD_WORK_QUEUE_URL', queue.queueUrl, (g) =>
+        queue.grants.actions(g, ['sqs:SendMessage'], { keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'] }),
+      )
+      .setEnv('PRESIGN_TTL_SECONDS', String(config.presignTtlSeconds))
+      // A release waits out the ingest function's timeout (shared/holds/matters.ts): 900 s, SQS's longest delay.
+      .setEnv('HOLD_RELEASE_DELAY_SECONDS', String(Math.min(900, INGEST_TIMEOUT.toSeconds())));
 
     for (const fn of [this.ingest, this.lookup]) {
       acknowledgeWildcardResource(
@@ -246,6 +292,11 @@ export class ServiceStack extends Stack {
         'Object keys are derived from file ids at run time, so the grant covers the objects of this one bucket; the actions are listed one by one (no s3:* or Delete*), and the bucket holds nothing but archived files.',
       );
     }
+    acknowledgeWildcardResource(
+      this.ingest.role.node.findChild('DefaultPolicy'),
+      bucket.arnForObjects(`${ARCHIVE_KEY_PREFIX}*`),
+      'Legal holds apply to archived versions, whose keys are derived from file ids at run time: the grant is s3:PutObjectLegalHold alone, on the archive layout of this one bucket.',
+    );
 
     this.lookupApi = new LookupApi(this, 'LookupApi', {
       handler: this.lookup.function,

@@ -70,6 +70,7 @@ export function toProxyEvent(
   target: RequestTarget,
   headers: Record<string, string>,
   caller: string,
+  body: string | null = null,
 ): APIGatewayProxyEvent {
   let resource = target.path;
   let pathParameters: Record<string, string> | null = null;
@@ -110,7 +111,7 @@ export function toProxyEvent(
     multiValueQueryStringParameters: hasQuery ? multi : null,
     pathParameters,
     stageVariables: null,
-    body: null,
+    body,
     isBase64Encoded: false,
     requestContext: {
       accountId: '000000000000',
@@ -153,7 +154,7 @@ export async function startLookupServer(
     send(res, errorResult(417, 'invalid_request', 'Only "Expect: 100-continue" is supported.')),
   );
   server.on('connect', (_req: IncomingMessage, socket: Duplex) =>
-    writeRawError(socket, 405, 'method_not_allowed', 'Only GET is supported.'),
+    writeRawError(socket, 405, 'method_not_allowed', 'CONNECT is not supported.'),
   );
   const port = await listenOnLoopback(server, opts.port ?? 0);
   server.on('error', (err) => log.error('lookup server error', { error: describeError(err) }));
@@ -207,7 +208,18 @@ async function serve(
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
       const caller = headers[LOCAL_CALLER_HEADER] ?? defaultCaller ?? 'local:anonymous';
-      result = await handler(toProxyEvent(req.method ?? 'GET', target, headers, caller));
+      // Only a route that takes a body (POST) has one read: any other request is answered at once,
+      // as before, whatever framing it announces.
+      const body = takesBody(req.method ?? '', target.path)
+        ? await readBody(req).catch(() => 'aborted' as const)
+        : null;
+      result =
+        body === 'aborted'
+          ? // The client went away mid-body (or stalled): nobody may be left to read the answer.
+            errorResult(400, 'invalid_request', 'The request body did not arrive.')
+          : body === undefined
+            ? errorResult(413, 'invalid_request', `The request body is larger than ${MAX_BODY_BYTES} bytes.`)
+            : await handler(toProxyEvent(req.method ?? 'GET', target, headers, caller, body));
     }
   } catch (err) {
     log.error('lookup request failed unexpectedly', {
@@ -229,6 +241,36 @@ async function serve(
     if (res.headersSent) res.destroy();
     else send(res, errorResult(500, 'internal_error', 'The request could not be completed.'));
   }
+}
+
+/** API Gateway REST refuses payloads over 10 MB; the lookup's bodies are small JSON documents. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** How long the whole body may take to arrive. */
+const BODY_TIMEOUT_MS = 5_000;
+
+function takesBody(method: string, path: string): boolean {
+  return compiled.some((route) => route.method === method && route.method === 'POST' && route.regex.test(path));
+}
+
+/**
+ * The request body as text (null when there is none), or undefined when it is over MAX_BODY_BYTES;
+ * rejects when the client goes away or the body is not complete within BODY_TIMEOUT_MS.
+ */
+async function readBody(req: IncomingMessage): Promise<string | null | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const timer = setTimeout(() => req.destroy(new Error('the body did not arrive in time')), BODY_TIMEOUT_MS);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).byteLength;
+      if (size > MAX_BODY_BYTES) return undefined;
+      chunks.push(chunk as Buffer);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  return size === 0 ? null : Buffer.concat(chunks).toString('utf8');
 }
 
 function send(res: ServerResponse, result: APIGatewayProxyResult): void {

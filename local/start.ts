@@ -127,6 +127,8 @@ async function main(): Promise<void> {
       LOCAL_S3_ENDPOINT: aws.s3Endpoint,
       LOCAL_SQS_ENDPOINT: aws.sqsEndpoint,
       LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
+      // fauxqs's S3 has no Object Lock: legal holds are recorded on the index only.
+      LOCAL_S3_WITHOUT_OBJECT_LOCK: 'true',
       ...pick(env, ['PART_SIZE_MIB', 'UPLOAD_CONCURRENCY', 'UPSTREAM_MAX_ATTEMPTS', 'UNSIZED_MAX_MIB']),
     }),
     {
@@ -169,8 +171,12 @@ async function main(): Promise<void> {
     loadConfig(LookupConfigSchema, {
       ARCHIVE_BUCKET: BUCKET,
       INDEX_TABLE: TABLE,
+      HOLD_WORK_QUEUE_URL: queues.queueUrl,
+      // A release sweep waits out the local function timeout, as deployed it waits out the ingest one.
+      HOLD_RELEASE_DELAY_SECONDS: String(Math.min(900, FUNCTION_TIMEOUT_SECONDS)),
       LOCAL_S3_ENDPOINT: aws.s3Endpoint,
       LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
+      LOCAL_SQS_ENDPOINT: aws.sqsEndpoint,
       ...pick(env, ['PRESIGN_TTL_SECONDS']),
     }),
     createConsoleLog('lookup'),

@@ -1,6 +1,6 @@
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { ChatIdSchema, FileIdSchema } from '../../shared/contracts/ids.js';
 import { ReasonSchema, serializeJob } from '../../shared/contracts/job.js';
+import { createSqsJobSender } from '../../shared/platform/sqs-job-sender.js';
 import { createChatFanOut } from '../../shared/webhook/chat-fan-out.js';
 import { awsFailure, createStackClients } from '../aws-access.js';
 import { budgetConfigFromEnv } from '../budget-config.js';
@@ -49,29 +49,18 @@ export async function runEnqueue(
     const resources = await target.resources();
     const { sqs, destroy } = createStackClients(resources);
     try {
-      for (let i = 0; i < fileIds.length; i += 10) {
-        const batch = fileIds.slice(i, i + 10);
-        const res = await sqs.send(
-          new SendMessageBatchCommand({
-            QueueUrl: resources.queueUrl,
-            Entries: batch.map((fileId, j) => ({
-              Id: String(j),
-              MessageBody: serializeJob({
-                fileId,
-                ...(opts.chat === undefined ? {} : { chatId: opts.chat }),
-                ...(opts.reason === undefined ? {} : { reason: opts.reason }),
-              }),
-            })),
+      // The one job sender of discovery and the webhook: entries the queue refuses are sent again.
+      const messageIds = await createSqsJobSender(sqs, resources.queueUrl).sendWithIds(
+        fileIds.map((fileId) =>
+          serializeJob({
+            fileId,
+            ...(opts.chat === undefined ? {} : { chatId: opts.chat }),
+            ...(opts.reason === undefined ? {} : { reason: opts.reason }),
           }),
-        );
-        const failed = res.Failed ?? [];
-        if (failed.length > 0)
-          throw new CliError(
-            `the queue refused ${failed.length} job(s): ${failed[0]?.Message ?? failed[0]?.Code ?? 'no reason given'}`,
-          );
-        for (const [j, fileId] of batch.entries())
-          files.push({ fileId, messageId: res.Successful?.find((s) => s.Id === String(j))?.MessageId ?? null });
-      }
+        ),
+        io.signal,
+      );
+      for (const [j, fileId] of fileIds.entries()) files.push({ fileId, messageId: messageIds[j] || null });
     } catch (err) {
       throw awsFailure('cannot enqueue', err);
     } finally {

@@ -207,6 +207,107 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
       },
     );
 
+  const hold = program
+    .command('hold')
+    .description(
+      'legal holds: place a matter (S3 Object Lock legal hold on every archived version in scope), release it, list them',
+    );
+  hold
+    .command('place')
+    .description(
+      'place a legal hold for a matter on every archived file in its scope, and on files archived later in it',
+    )
+    .requiredOption('--matter <id>', 'the matter id (a case or docket number: letters, digits, . _ -)')
+    .requiredOption('--reason <text>', 'why, recorded on every held record (up to 500 characters)')
+    .option(
+      '--user <idOrEmail>',
+      'a custodian: files whose chat, project or document this user created; repeatable',
+      collect,
+      [],
+    )
+    .option('--chat <chatId>', 'every file of this chat (claude_chat_…); repeatable', collect, [])
+    .option('--project <projectId>', 'every file of this project (claude_proj_…); repeatable', collect, [])
+    .option('--file <fileId>', 'this file; repeatable', collect, [])
+    .option('--from <time>', 'only files created at or after this RFC 3339 time')
+    .option('--to <time>', 'only files created before this RFC 3339 time')
+    .option('--wait', "follow the sweep's progress until every version in scope is held")
+    .option('--json', 'print the matter as JSON: {matterId, reason, scope, status, placedBy, placedAt, progress}')
+    .addHelpText(
+      'after',
+      '\nA file is in scope when it matches any --user, --chat, --project or --file; --from/--to narrow by its\ncreation time (alone, they select every file in the window). Needs the legal admin policy.\n\nExample:\n  archiver hold place --matter LH-2026-114 --reason "Doe v. Example" --chat claude_chat_01ABC --wait',
+    )
+    .action(
+      async (
+        opts: {
+          matter: string;
+          reason: string;
+          user: string[];
+          chat: string[];
+          project: string[];
+          file: string[];
+          from?: string;
+          to?: string;
+          wait?: boolean;
+          json?: boolean;
+        },
+        cmd: Command,
+      ) => {
+        const c = ctx(cmd);
+        const { runHoldPlace } = await import('./hold.js');
+        await runHoldPlace(opts, c.target(), c.io);
+      },
+    );
+  hold
+    .command('release')
+    .description('release one matter: a version stays held while another matter holds it')
+    .argument('<matterId>', 'the matter to release')
+    .option('--wait', "follow the release sweep's progress until it is done (it starts after the ingest timeout)")
+    .option('--json', 'print the matter as JSON')
+    .action(async (matterId: string, opts: { wait?: boolean; json?: boolean }, cmd: Command) => {
+      const c = ctx(cmd);
+      const { runHoldRelease } = await import('./hold.js');
+      await runHoldRelease(matterId, opts, c.target(), c.io);
+    });
+  hold
+    .command('list')
+    .description('every matter, active and released, with its sweep')
+    .option('--json', 'print {"matters": [...]}')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const c = ctx(cmd);
+      const { runHoldList } = await import('./hold.js');
+      await runHoldList(opts, c.target(), c.io);
+    });
+  hold
+    .command('show')
+    .description("one matter: scope, who placed and released it, its sweep's progress")
+    .argument('<matterId>', 'the matter')
+    .option('--json', 'print the matter as JSON')
+    .action(async (matterId: string, opts: { json?: boolean }, cmd: Command) => {
+      const c = ctx(cmd);
+      const { runHoldShow } = await import('./hold.js');
+      await runHoldShow(matterId, opts, c.target(), c.io);
+    });
+
+  program
+    .command('verify')
+    .description('fixity: re-prove archived copies now and record each check on its record (exit 3 if one fails)')
+    .option('--file <fileId>', 'one file')
+    .option('--chat <chatId>', 'every archived file of a chat')
+    .addOption(
+      new Option(
+        '--tier <tier>',
+        'cheap: the version, its size and the CRC-32 S3 keeps; deep: re-read and re-hash the bytes',
+      )
+        .choices(['cheap', 'deep'])
+        .default('cheap'),
+    )
+    .option('--json', 'print {tier, checked, failed, checks: [{fileId, event, fixity}]}')
+    .action(async (opts: { file?: string; chat?: string; tier: string; json?: boolean }, cmd: Command) => {
+      const c = ctx(cmd);
+      const { runVerify } = await import('./verify.js');
+      await runVerify(opts, c.target(), c.io);
+    });
+
   program
     .command('search')
     .description('find archived files by person, period, chat, project, filename, hash, status or source (lookup API)')

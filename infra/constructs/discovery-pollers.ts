@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import {
   DISCOVERY_SOURCES,
   type DiscoverySource,
+  ownPartitions,
   POLLER_SOURCES,
   type PollerSource,
   repeatWindowMs,
@@ -89,9 +90,9 @@ export class DiscoveryPollers extends Construct {
         logRetention: props.logRetention,
       });
       fn.bind('INDEX_TABLE', props.table.tableName, (g) => {
-        // Checkpoints, lease, ledger and budget items (and what the source's use case keeps) are
-        // single-item reads and conditional writes; deletions are UpdateItem. Only the partitions the
-        // registry names: dynamodb:LeadingKeys is the partition key of every item a call touches
+        // Budget items (and what the source's use case keeps) are single-item reads and conditional
+        // writes; deletions are UpdateItem. Only the partitions the registry names: dynamodb:LeadingKeys
+        // is the partition key of every item a call touches
         // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html).
         grantLeadingKeys(
           props.table,
@@ -99,6 +100,24 @@ export class DiscoveryPollers extends Construct {
           ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
           spec.tableKeyPrefixes.items,
         );
+        // Its own partitions by exact value (StringEquals: a prefix grant would reach another source
+        // whose name starts with this one's). Two statements, because one statement's actions all
+        // share its condition: the lease and checkpoint are read and written conditionally, while the
+        // ledger is evidence written once (PutItem with attribute_not_exists), so no UpdateItem or
+        // DeleteItem can rewrite or drop a run record ("Policy evaluation logic", IAM User Guide: an
+        // action is allowed only by a statement naming it whose conditions all hold).
+        const own = ownPartitions(source);
+        for (const [actions, partition] of [
+          [['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], own.state],
+          [['dynamodb:PutItem'], own.ledger],
+        ] as const)
+          g.grantPrincipal.addToPrincipalPolicy(
+            new iam.PolicyStatement({
+              actions: [...actions],
+              resources: [props.table.tableArn],
+              conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [partition] } },
+            }),
+          );
         // The Files API poller's "already final?" per listing page: BatchGetItem of file items only.
         if (spec.tableKeyPrefixes.batchGet.length > 0)
           grantLeadingKeys(props.table, g, ['dynamodb:BatchGetItem'], spec.tableKeyPrefixes.batchGet);

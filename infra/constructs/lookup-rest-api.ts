@@ -57,7 +57,7 @@ export class LookupApi extends Construct {
 
     this.api = new apigw.RestApi(this, 'Api', {
       restApiName: `${props.namePrefix}-lookup`,
-      description: 'Claude file archiver lookup API (IAM-authenticated, read-only)',
+      description: 'Claude file archiver lookup API (IAM-authenticated; reads, and legal-hold matters)',
       endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
       defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
       // Access and execution logs need the account-level API Gateway CloudWatch role. It is an
@@ -113,9 +113,10 @@ export class LookupApi extends Construct {
     // IAM for API Gateway: execute-api:Invoke on arn:aws:execute-api:region:account:api-id/stage/METHOD/path
     // ("Control access for invoking an API", API Gateway Developer Guide).
     const policyFor = (role: LookupRole, id: string, description: string): iam.ManagedPolicy => {
-      const routeArns = LOOKUP_ROUTES.filter((route) => (route.roles as readonly LookupRole[]).includes(role)).map(
-        (route) => this.api.arnForExecuteApi(route.method, route.resource.replace(/\{[^}]+\}/g, '*'), LOOKUP_STAGE),
-      );
+      const routes = LOOKUP_ROUTES.filter((route) => (route.roles as readonly LookupRole[]).includes(role));
+      const arnOf = (route: (typeof routes)[number]) =>
+        this.api.arnForExecuteApi(route.method, route.resource.replace(/\{[^}]+\}/g, '*'), LOOKUP_STAGE);
+      const routeArns = routes.map(arnOf);
       const policy = new iam.ManagedPolicy(this, id, {
         description,
         statements: [
@@ -126,7 +127,7 @@ export class LookupApi extends Construct {
         acknowledgeWildcardResource(
           policy,
           arn,
-          'The "*" stands for a path parameter (a chat or file id); the grant is one route on one stage of this API.',
+          'The "*" stands for a path parameter (a chat, file or matter id); the grant is one route on one stage of this API.',
         );
       }
       return policy;

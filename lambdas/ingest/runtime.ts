@@ -3,6 +3,9 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3ArchiveStore } from '../../shared/archive/s3-archive-store.js';
+import { NoObjectLockLegalHolds, S3LegalHolds } from '../../shared/archive/s3-legal-holds.js';
+import { DynamoDbHeldFiles, DynamoDbMatterStore } from '../../shared/index/dynamodb-holds.js';
+import { createSqsJobSender } from '../../shared/platform/sqs-job-sender.js';
 import type { ApiKeyProvider } from '../../shared/upstream/api-key.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../../shared/platform/aws-clients.js';
 import type { IngestConfig, WorkerBudgetConfig } from '../../shared/contracts/lambda-environment.js';
@@ -79,6 +82,15 @@ export function createIngestRuntime(
       leaseMs: config.LEASE_SECONDS * 1000,
       maxAttempts: config.UPSTREAM_MAX_ATTEMPTS,
       maxUnsizedBytes: config.UNSIZED_MAX_MIB * MIB,
+    },
+    holds: {
+      matters: new DynamoDbMatterStore(doc, config.INDEX_TABLE),
+      files: new DynamoDbHeldFiles(doc, config.INDEX_TABLE),
+      legalHolds: config.LOCAL_S3_WITHOUT_OBJECT_LOCK === 'true' ? new NoObjectLockLegalHolds() : new S3LegalHolds(s3),
+      // The sweep's next page goes back on this same queue.
+      work: createSqsJobSender(sqs, config.INGEST_QUEUE_URL),
+      pageSize: config.HOLD_PAGE_SIZE,
+      now: Date.now,
     },
     maxReceiveCount: config.MAX_RECEIVE_COUNT,
     queue: new SqsIngestQueue(sqs, {

@@ -5,6 +5,7 @@ import type { IngestMessage } from '../../shared/ingest/ingest-queue.js';
 import { processIngestMessage } from '../../shared/ingest/process-message.js';
 import type { IngestDeps } from '../../shared/ingest/process-message.js';
 import { DeadlineError } from '../../shared/platform/errors.js';
+import { activeMattersOnce } from '../../shared/holds/hold-at-ingest.js';
 
 /**
  * The ingest handler for an SQS event source: each record processed on its own, failures reported as
@@ -24,7 +25,10 @@ export function createIngestHandler(
     );
     try {
       const processor = new BatchProcessor(EventType.SQS);
-      const processRecord = (record: SQSRecord) => processIngestMessage(toIngestMessage(record), deadline.signal, deps);
+      // The active legal-hold matters are read once per invocation, on the first file archived.
+      const activeMatters = deps.holds ? activeMattersOnce(deps.holds.matters) : undefined;
+      const processRecord = (record: SQSRecord) =>
+        processIngestMessage(toIngestMessage(record), deadline.signal, deps, activeMatters);
       return await processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false });
     } finally {
       clearTimeout(timer);

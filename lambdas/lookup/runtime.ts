@@ -1,8 +1,13 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3DownloadSigner } from '../../shared/archive/s3-archive-store.js';
-import { createDocumentClient, createS3Client } from '../../shared/platform/aws-clients.js';
+import { createDocumentClient, createS3Client, createSqsClient } from '../../shared/platform/aws-clients.js';
+import { DynamoDbMatterStore } from '../../shared/index/dynamodb-holds.js';
+import { DynamoDbFixityRecords } from '../../shared/index/dynamodb-fixity.js';
+import { S3StoredCopies } from '../../shared/archive/s3-stored-copies.js';
+import { createSqsJobSender } from '../../shared/platform/sqs-job-sender.js';
 import type { LookupConfig } from '../../shared/contracts/lambda-environment.js';
 import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
 import { DynamoDbUpstreamDeletions } from '../../shared/index/dynamodb-upstream-deletions.js';
@@ -15,6 +20,7 @@ import { createLookupHandler } from '../../shared/lookup/lookup-http.js';
 export interface LookupClients {
   s3: S3Client;
   doc: DynamoDBDocumentClient;
+  sqs: SQSClient;
 }
 
 /** The lookup function's AWS clients, as configured (SDK defaults in AWS, the endpoint overrides locally). */
@@ -22,6 +28,7 @@ export function createLookupClients(config: LookupConfig): LookupClients {
   return {
     s3: createS3Client({ endpoint: config.LOCAL_S3_ENDPOINT }),
     doc: createDocumentClient({ endpoint: config.LOCAL_DYNAMODB_ENDPOINT }),
+    sqs: createSqsClient({ endpoint: config.LOCAL_SQS_ENDPOINT }),
   };
 }
 
@@ -46,6 +53,17 @@ export function createLookupRuntime(
     search: new DynamoDbFileSearch(clients.doc, config.INDEX_TABLE),
     trail: new DynamoDbAccessTrail(clients.doc, config.INDEX_TABLE),
     presignTtlSeconds: config.PRESIGN_TTL_SECONDS,
+    holds: {
+      matters: new DynamoDbMatterStore(clients.doc, config.INDEX_TABLE),
+      work: createSqsJobSender(clients.sqs, config.HOLD_WORK_QUEUE_URL, { maxAttempts: 2 }),
+      releaseDelaySeconds: config.HOLD_RELEASE_DELAY_SECONDS,
+      now: Date.now,
+    },
+    fixity: {
+      copies: new S3StoredCopies(clients.s3),
+      records: new DynamoDbFixityRecords(clients.doc, config.INDEX_TABLE),
+      now: Date.now,
+    },
     ...(config.CONSOLE_ORIGIN ? { corsOrigin: config.CONSOLE_ORIGIN } : {}),
     log,
   });

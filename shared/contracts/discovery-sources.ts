@@ -42,7 +42,11 @@ export interface DiscoverySource {
   readonly budgetPool: BudgetPool;
   /** The index table's items it reads or writes, by partition-key prefix (the grants' scope). */
   readonly tableKeyPrefixes: {
-    /** Single-item GetItem, PutItem and UpdateItem. */
+    /**
+     * Single-item GetItem, PutItem and UpdateItem on partitions shared with other callers (the budget
+     * of its pool, deletions) or of many partitions (one per chat, per activity). Its own lease,
+     * checkpoint and ledger are not here: they are exact partitions (ownPartitions).
+     */
     readonly items: readonly string[];
     /** BatchGetItem, restricted to these leading keys with dynamodb:LeadingKeys. */
     readonly batchGet: readonly string[];
@@ -51,8 +55,22 @@ export interface DiscoverySource {
   };
 }
 
-/** The items every poller touches: its lease, checkpoint and ledger, the budget, and what its use case names below. */
-const POLLER_ITEMS = [KEY_PREFIXES.poller, KEY_PREFIXES.ledger, KEY_PREFIXES.budget] as const;
+/**
+ * The shared items every poller touches by prefix: the request budget (one item pair per pool, shared
+ * with the webhook and the other pollers of the pool). What its use case keeps is named per source below.
+ */
+const POLLER_ITEMS = [KEY_PREFIXES.budget] as const;
+
+/**
+ * The partitions that are a poller's alone, by exact partition key: `state` holds its lease and
+ * checkpoint (GetItem, conditional PutItem and UpdateItem), `ledger` its run records, which are
+ * evidence written once (a conditional PutItem, shared/index/dynamodb-discovery-store.ts putLedger)
+ * and never updated or deleted. Its grants name these values exactly, so no poller can take another's
+ * lease, move its checkpoint or write into its ledger (infra/constructs/discovery-pollers.ts).
+ */
+export function ownPartitions(source: PollerSource): { readonly state: string; readonly ledger: string } {
+  return { state: DISCOVERY_KEYS.lease(source).pk, ledger: DISCOVERY_KEYS.ledgerPartition(source) };
+}
 
 /** Kept back from an invocation's polling so that the next scheduled invocation finds the lease free. */
 export const REPEAT_MARGIN_SECONDS = 5;

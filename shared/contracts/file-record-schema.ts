@@ -47,6 +47,40 @@ const archivedShape = {
   contentDisposition: z.string(),
   archivedAt: z.string(),
   publishedMd5Mismatch: z.object({ metadataMd5: z.string(), contentMd5: z.string() }).optional(),
+  legalHolds: z
+    .record(
+      z.string(),
+      z.object({
+        matterId: z.string(),
+        placedBy: z.string(),
+        placedAt: z.string(),
+        reason: z.string(),
+        via: z.enum(['matter', 'ingest']),
+      }),
+    )
+    .optional(),
+  fixity: z
+    .object({
+      status: z.enum(['passed', 'failed']),
+      lastCheckedAt: z.string(),
+      lastTier: z.enum(['cheap', 'deep']),
+      checks: z.number(),
+    })
+    .optional(),
+  fixityEvents: z
+    .array(
+      z.object({
+        eventType: z.literal('fixity check'),
+        at: z.string(),
+        tier: z.enum(['cheap', 'deep']),
+        tool: z.string(),
+        toolVersion: z.string(),
+        outcome: z.enum(['passed', 'failed']),
+        detail: z.string(),
+        versionId: z.string().nullable(),
+      }),
+    )
+    .optional(),
   upstreamHash: z.literal('none').optional(),
 };
 

@@ -1,3 +1,5 @@
+import type { FixityEvent, FixitySummary } from './fixity.js';
+import type { LegalHoldEntry } from './holds.js';
 import type { FileSource } from './ids.js';
 
 /** Why no copy of a file exists. These are final: retrying cannot produce one. */
@@ -88,6 +90,15 @@ export interface ArchivedRecord extends RecordBase {
    * `upstreamRequestId` names the answer they came from. Absent for every other file.
    */
   upstreamHash?: 'none';
+  /**
+   * The matters holding this version (S3 Object Lock legal hold ON), by matter id. The S3 legal hold
+   * is turned off only when the last one is released (shared/holds/). Absent when none ever held it.
+   */
+  legalHolds?: Record<string, LegalHoldEntry>;
+  /** The latest fixity check's outcome (shared/fixity/); absent until the copy was first checked. */
+  fixity?: FixitySummary;
+  /** The latest fixity checks, oldest first (at most MAX_FIXITY_EVENTS). */
+  fixityEvents?: FixityEvent[];
 }
 
 /** Upstream said the file cannot be had; the record is the evidence that it existed and why. */

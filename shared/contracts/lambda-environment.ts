@@ -52,6 +52,13 @@ export const IngestConfigSchema = z
      * default is the Files API's maximum file size, 500 MB, rounded up to MiB.
      */
     UNSIZED_MAX_MIB: z.coerce.number().int().min(1).max(51_200).default(500),
+    /** Index items a legal hold's sweep reads per hold-work message (one Scan page). */
+    HOLD_PAGE_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
+    /**
+     * Local emulators only (s3rver and fauxqs have no Object Lock): record legal holds on the index
+     * without asking S3. Never set by the infrastructure (a LOCAL_ variable).
+     */
+    LOCAL_S3_WITHOUT_OBJECT_LOCK: z.enum(['true', 'false']).default('false'),
     LOCAL_S3_ENDPOINT: optionalUrl,
     LOCAL_DYNAMODB_ENDPOINT: optionalUrl,
     LOCAL_SQS_ENDPOINT: optionalUrl,
@@ -67,6 +74,14 @@ export const LookupConfigSchema = z.object({
   INDEX_TABLE: z.string().min(3),
   /** Lifetime of a download URL, seconds (1 minute to 1 hour). */
   PRESIGN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(300),
+  /** Where a legal hold's sweep is queued: the ingest queue (its function runs the sweep's pages). */
+  HOLD_WORK_QUEUE_URL: z.url(),
+  /**
+   * How long a release sweep waits before it starts (SQS DelaySeconds, 0..900): at least the ingest
+   * function's timeout, so no ingest invocation that read the matter as active can still be holding
+   * a file for it when the sweep passes (shared/holds/matters.ts).
+   */
+  HOLD_RELEASE_DELAY_SECONDS: z.coerce.number().int().min(0).max(900).default(900),
   /** The auditor console's origin (https://<distribution>): answers carry CORS headers for it alone. */
   CONSOLE_ORIGIN: z
     .string()
@@ -74,6 +89,7 @@ export const LookupConfigSchema = z.object({
     .optional(),
   LOCAL_S3_ENDPOINT: optionalUrl,
   LOCAL_DYNAMODB_ENDPOINT: optionalUrl,
+  LOCAL_SQS_ENDPOINT: optionalUrl,
 });
 export type LookupConfig = z.infer<typeof LookupConfigSchema>;
 

@@ -23,6 +23,8 @@ export const LOOKUP_ROUTES = [
   { method: 'GET', resource: '/chats/{chatId}/files', query: ['limit', 'cursor'], roles: AUDIT_READ },
   { method: 'GET', resource: '/files/{fileId}', query: [], roles: AUDIT_READ },
   { method: 'GET', resource: '/files/{fileId}/content', query: ['redirect'], roles: AUDIT_READ },
+  // Fixity on demand (shared/fixity/): re-proves the archived copy and records the check on the record.
+  { method: 'POST', resource: '/files/{fileId}/verify', query: ['tier'], roles: AUDIT_READ },
   {
     method: 'GET',
     resource: '/discovery/{source}/runs',
@@ -55,8 +57,14 @@ export const LOOKUP_ROUTES = [
     query: ['from', 'to', 'principal', 'fileId', 'limit', 'cursor'],
     roles: AUDIT_READ,
   },
+  // Legal holds (shared/holds/): placing and releasing a matter is the legal admin's; whoever may
+  // read the archive may see which matters hold it, and why.
+  { method: 'POST', resource: '/holds', query: [], roles: ['legalAdmin'] },
+  { method: 'GET', resource: '/holds', query: [], roles: AUDIT_READ },
+  { method: 'GET', resource: '/holds/{matterId}', query: [], roles: AUDIT_READ },
+  { method: 'DELETE', resource: '/holds/{matterId}', query: [], roles: ['legalAdmin'] },
 ] as const satisfies readonly {
-  method: string;
+  method: 'GET' | 'POST' | 'DELETE';
   resource: string;
   query: readonly string[];
   roles: readonly LookupRole[];
@@ -65,4 +73,8 @@ export const LOOKUP_ROUTES = [
 export type LookupRoute = (typeof LOOKUP_ROUTES)[number];
 
 /** `METHOD /resource`, as API Gateway reports them in a proxy event (`httpMethod`, `resource`). */
-export type RouteKey = `${LookupRoute['method']} ${LookupRoute['resource']}`;
+export type RouteKey = LookupRoute extends infer R
+  ? R extends LookupRoute
+    ? `${R['method']} ${R['resource']}`
+    : never
+  : never;

@@ -125,3 +125,14 @@ export const WEBHOOK_REPLAY_TABLE_KEYS = {
   partitionKey: { name: 'webhookId', type: 'S' },
   timeToLiveAttribute: 'expiresAt',
 } as const;
+
+/**
+ * Legal-hold matters: one partition, one item per matter, so listing them (the lookup API, and the
+ * ingest path once per invocation) is one Query and the ingest role's Query grant can be held to
+ * this partition alone (dynamodb:LeadingKeys).
+ */
+export const MATTER_PARTITION = 'MATTER';
+
+export function matterItemKey(matterId: string): { pk: string; sk: string } {
+  return { pk: MATTER_PARTITION, sk: `MATTER#${matterId}` };
+}

@@ -15,6 +15,7 @@ import {
 import { recordedCreatedAt } from '../upstream/file-metadata.js';
 import type { FileMetadata } from '../upstream/file-metadata.js';
 import type { ArchiveDeps, ArchiveOutcome, Delivery } from './archive-types.js';
+import { holdNewCopy } from '../holds/hold-at-ingest.js';
 import { recordFinalOutcome, recordIfFinal } from './final-outcome.js';
 import { provenanceOf } from './provenance.js';
 import { archiveDocument } from './archive-document.js';
@@ -198,6 +199,13 @@ async function archiveClaimed(
     ...(mismatch ? { publishedMd5Mismatch: mismatch } : {}),
     ...provenanceOf(job),
   };
+  // The object is committed: hold it for every active matter that selects it, then record it with
+  // its holds. A failure here leaves the file claimed and retried; the retry adopts the object.
+  const legalHolds = deps.holds ? await holdNewCopy(record, record, deps.holds, record.archivedAt, signal) : undefined;
+  if (legalHolds) {
+    record.legalHolds = legalHolds;
+    deps.log.info('held at ingest for active matters', { key, matters: Object.keys(legalHolds) });
+  }
   return {
     kind: 'archived',
     record: await deps.index.markArchived(record, delivery.owner),

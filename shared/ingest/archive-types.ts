@@ -1,6 +1,7 @@
 import type { ArchiveStore } from '../archive/archive-store.js';
 import type { ArchivedRecord, FailedRecord, UnavailableRecord } from '../contracts/file-records.js';
 import type { FileIndex } from '../index/file-index.js';
+import type { IngestHolds } from '../holds/hold-at-ingest.js';
 import type { Log } from '../platform/telemetry.js';
 import type { UpstreamClient } from '../upstream/upstream-client.js';
 
@@ -20,6 +21,8 @@ export interface ArchiveDeps {
   maxAttempts: number;
   /** The most bytes read of a file whose size upstream did not publish (UNSIZED_MAX_MIB). */
   maxUnsizedBytes: number;
+  /** Legal holds at ingest: a copy an active matter selects is held before its record is written. */
+  holds?: IngestHolds;
   log: Log;
   now?: () => number;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { FileSource } from '../contracts/ids.js';
+import { HoldWorkSchema, looksLikeHoldWork } from '../contracts/holds.js';
+import type { HoldWork } from '../contracts/holds.js';
 import { parseJob } from '../contracts/job.js';
+import { processHoldWork } from '../holds/hold-work.js';
+import type { HoldWorkDeps } from '../holds/hold-work.js';
+import { activeMattersOnce } from '../holds/hold-at-ingest.js';
 import type { IngestJob } from '../contracts/job.js';
 import { describeError, MalformedJobError, upstreamRequestIdOf } from '../platform/errors.js';
 import type { Counters, Log } from '../platform/telemetry.js';
@@ -13,7 +18,12 @@ import type { IngestMessage, IngestQueue } from './ingest-queue.js';
 import { reportCaptureLatency, reportFailure, reportOutcome } from './ingest-report.js';
 
 export interface IngestDeps {
-  archive: Omit<ArchiveDeps, 'log'>;
+  archive: Omit<ArchiveDeps, 'log' | 'holds'>;
+  /**
+   * Legal holds: the sweep's pages arrive on this queue as hold-work messages, and a file archived
+   * while an active matter selects it is held at once. Absent in unit harnesses that test neither.
+   */
+  holds?: Omit<HoldWorkDeps, 'log'>;
   queue: IngestQueue;
   /** The queue's redrive maxReceiveCount: the delivery with this receive count is the job's last. */
   maxReceiveCount: number;
@@ -30,7 +40,13 @@ export async function processIngestMessage(
   message: IngestMessage,
   signal: AbortSignal,
   deps: IngestDeps,
+  activeMatters = deps.holds ? activeMattersOnce(deps.holds.matters) : undefined,
 ): Promise<void> {
+  const work = parseHoldWork(message.body);
+  if (work !== undefined) {
+    await processHoldWorkMessage(work, message, signal, deps);
+    return;
+  }
   const parsed = parseJob(message.body);
   if (!parsed.ok) {
     await settleFailure(
@@ -45,12 +61,50 @@ export async function processIngestMessage(
   const { job, source } = parsed;
   const log = withContext(deps.log, { messageId: message.messageId, fileId: job.fileId, source });
   const delivery = { owner: `${message.messageId}:${randomUUID()}`, receiveCount: message.receiveCount, signal };
+  const holds = deps.holds && activeMatters ? { activeMatters, legalHolds: deps.holds.legalHolds } : undefined;
   try {
-    const outcome = await archiveFile(job, source, delivery, { ...deps.archive, log });
+    const outcome = await archiveFile(job, source, delivery, { ...deps.archive, log, ...(holds ? { holds } : {}) });
     reportOutcome(outcome, log, deps.counters);
     reportCaptureLatency(job, outcome, deps.counters);
   } catch (err) {
     await settleFailure(err, message, parsed, log, deps);
+  }
+}
+
+/** A hold-work body, parsed; a malformed one as its reason; undefined for anything else (an ingest job). */
+function parseHoldWork(body: string): { ok: true; work: HoldWork } | { ok: false; reason: string } | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (!looksLikeHoldWork(json)) return undefined;
+  const parsed = HoldWorkSchema.safeParse(json);
+  if (parsed.success) return { ok: true, work: parsed.data };
+  const reason = parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ');
+  return { ok: false, reason: `not a valid hold-work message: ${reason}` };
+}
+
+/** One page of a legal hold's sweep; a failure leaves the message in the queue (redrive, then the DLQ). */
+async function processHoldWorkMessage(
+  work: { ok: true; work: HoldWork } | { ok: false; reason: string },
+  message: IngestMessage,
+  signal: AbortSignal,
+  deps: IngestDeps,
+): Promise<void> {
+  const log = withContext(deps.log, { messageId: message.messageId, kind: 'hold-work' });
+  if (!work.ok || !deps.holds) {
+    const reason = work.ok ? 'this worker is not wired for hold work' : work.reason;
+    await settleFailure(new MalformedJobError(reason), message, undefined, log, deps);
+    return;
+  }
+  const holdLog = withContext(log, { matterId: work.work.matterId, action: work.work.action, page: work.work.page });
+  try {
+    const outcome = await processHoldWork(work.work, { ...deps.holds, log: holdLog }, signal);
+    if (outcome.kind === 'skipped') holdLog.info('hold work skipped', { why: outcome.why });
+  } catch (err) {
+    await settleFailure(err, message, undefined, holdLog, deps);
   }
 }
 

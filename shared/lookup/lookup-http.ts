@@ -10,6 +10,12 @@ import type { Log } from '../platform/telemetry.js';
 import { listChatFiles, presignFileDownload, readFileRecord } from './read-files.js';
 import type { FileReader } from './read-files.js';
 import { POLLER_SOURCES } from '../contracts/discovery-ledger.js';
+import { FIXITY_TIERS } from '../contracts/fixity.js';
+import { MatterIdSchema, PlaceHoldRequestSchema } from '../contracts/holds.js';
+import { verifyFile } from '../fixity/check-copy.js';
+import type { FixityDeps } from '../fixity/check-copy.js';
+import { placeMatter, releaseMatter } from '../holds/matters.js';
+import type { MatterDeps } from '../holds/matters.js';
 import { findGaps } from '../discovery/ledger-gaps.js';
 import type { LedgerRecord, PollerSource, UpstreamDeletionRecord } from '../contracts/discovery-ledger.js';
 import { AuditQuerySchema, readTrail, trailEventOf } from './access-trail.js';
@@ -36,6 +42,10 @@ export interface LookupDeps {
   search: FileSearchIndex;
   trail: AccessTrail;
   presignTtlSeconds: number;
+  /** Legal holds: the matters, and the queue their sweeps run on. */
+  holds: MatterDeps;
+  /** Fixity checks on demand: the stored copies, and the records the events go on. */
+  fixity: FixityDeps;
   /**
    * The auditor console's origin: every answer names it in Access-Control-Allow-Origin, so the
    * browser lets the console read it (API Gateway answers the preflight; a proxy integration's
@@ -63,7 +73,18 @@ const STATUS_OF: Record<RejectionKind, number> = {
   not_found: 404,
   method_not_allowed: 405,
   not_archived: 409,
+  conflict: 409,
 };
+
+/** The largest request body read (a hold's scope lists at most 4 × 500 ids: well under this). */
+export const MAX_REQUEST_BODY_BYTES = 256 * 1024;
+
+/** What every handler learns besides its parameters: who called (the access trail's identity). */
+interface CallContext {
+  /** The caller's IAM identity (ARN), as API Gateway authenticated it; `unknown` when absent. */
+  caller: string;
+  signal: AbortSignal;
+}
 
 /** A route of the contract: its path and query parameters (validated in that order), and what it answers. */
 export interface RouteHandler {
@@ -71,16 +92,23 @@ export interface RouteHandler {
   path: z.ZodObject;
   /** Query parameters the route reads; unknown ones are ignored. */
   query: z.ZodObject;
-  handle(input: { path: never; query: never }, deps: LookupDeps): Promise<RouteResult>;
+  /** The JSON body, for the routes that take one (required there). */
+  body?: z.ZodType;
+  handle(input: { path: never; query: never; body: never }, deps: LookupDeps, call: CallContext): Promise<RouteResult>;
 }
 
 /** Ties a handler's input type to its schemas. */
-function defineRoute<P extends z.ZodObject, Q extends z.ZodObject>(route: {
+function defineRoute<P extends z.ZodObject, Q extends z.ZodObject, B extends z.ZodType = z.ZodUndefined>(route: {
   path: P;
   query: Q;
-  handle(input: { path: z.infer<P>; query: z.infer<Q> }, deps: LookupDeps): Promise<RouteResult>;
+  body?: B;
+  handle(
+    input: { path: z.infer<P>; query: z.infer<Q>; body: z.infer<B> },
+    deps: LookupDeps,
+    call: CallContext,
+  ): Promise<RouteResult>;
 }): RouteHandler {
-  return route;
+  return route as RouteHandler;
 }
 
 const ListQuerySchema = z.object({
@@ -101,6 +129,7 @@ const ListQuerySchema = z.object({
 const ChatPath = z.object({ chatId: ChatIdSchema });
 const FilePath = z.object({ fileId: FileIdSchema });
 const NoQuery = z.object({});
+const MatterPath = z.object({ matterId: MatterIdSchema });
 const NoPath = z.object({});
 const DownloadQuery = z.object({
   redirect: z.enum(['true', 'false'], { error: 'redirect must be true or false' }).optional(),
@@ -154,6 +183,16 @@ export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
       return { statusCode: 302, headers: { Location: url, 'Cache-Control': 'no-store' }, body: '' };
     },
   }),
+  'POST /files/{fileId}/verify': defineRoute({
+    path: FilePath,
+    query: z.object({ tier: z.enum(FIXITY_TIERS, { error: `must be one of ${FIXITY_TIERS.join(', ')}` }).optional() }),
+    async handle({ path: { fileId }, query: { tier } }, deps, { signal }) {
+      const { event, record } = await verifyFile(fileId, tier ?? 'cheap', deps.fixity, signal);
+      if (event.outcome === 'failed')
+        deps.log.error('fixity check failed', { fileId, tier: event.tier, detail: event.detail, key: record.key });
+      return json(200, { fileId, event, fixity: record.fixity });
+    },
+  }),
   'GET /discovery/{source}/runs': defineRoute({
     path: SourcePath,
     query: ListQuerySchema,
@@ -170,6 +209,39 @@ export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
         gaps,
         ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
       });
+    },
+  }),
+  'POST /holds': defineRoute({
+    path: z.object({}),
+    query: NoQuery,
+    body: PlaceHoldRequestSchema,
+    async handle({ body }, deps, { caller, signal }) {
+      const { created, matter } = await placeMatter(body, caller, deps.holds, signal);
+      // 202: the matter is recorded and its sweep queued; GET /holds/{matterId} shows its progress.
+      return json(created ? 202 : 200, matter);
+    },
+  }),
+  'GET /holds': defineRoute({
+    path: z.object({}),
+    query: NoQuery,
+    async handle(_input, deps) {
+      return json(200, { matters: await deps.holds.matters.list() });
+    },
+  }),
+  'GET /holds/{matterId}': defineRoute({
+    path: MatterPath,
+    query: NoQuery,
+    async handle({ path: { matterId } }, deps) {
+      const matter = await deps.holds.matters.get(matterId);
+      if (!matter) throw new RequestRejectedError('not_found', `No matter ${matterId}.`);
+      return json(200, matter);
+    },
+  }),
+  'DELETE /holds/{matterId}': defineRoute({
+    path: MatterPath,
+    query: NoQuery,
+    async handle({ path: { matterId } }, deps, { caller, signal }) {
+      return json(202, await releaseMatter(matterId, caller, deps.holds, signal));
     },
   }),
   'GET /search/files': defineRoute({
@@ -268,11 +340,43 @@ async function dispatch(event: APIGatewayProxyEvent, deps: LookupDeps): Promise<
     throw new RequestRejectedError('method_not_allowed', `Only ${METHODS.join(', ')} is supported.`);
   }
   const key = `${event.httpMethod} ${event.resource}`;
-  if (!Object.hasOwn(LOOKUP_HANDLERS, key)) throw new RequestRejectedError('not_found', 'No such route.');
+  if (!Object.hasOwn(LOOKUP_HANDLERS, key)) {
+    const allowed = LOOKUP_ROUTES.filter((r) => r.resource === event.resource).map((r) => r.method);
+    if (allowed.length > 0) {
+      throw new RequestRejectedError('method_not_allowed', `Only ${allowed.join(', ')} is supported here.`);
+    }
+    throw new RequestRejectedError('not_found', 'No such route.');
+  }
   const route = LOOKUP_HANDLERS[key as RouteKey];
   const path = parseInput(route.path, event.pathParameters ?? {}, true);
   const query = parseInput(route.query, event.queryStringParameters ?? {}, false);
-  return route.handle({ path, query } as { path: never; query: never }, deps);
+  const body = route.body ? parseBody(route.body, event) : undefined;
+  // Sends to the queue give up a second before the function's 10 s timeout (infra/sizing.ts).
+  const call = { caller: callerOf(event) ?? 'unknown', signal: AbortSignal.timeout(9_000) };
+  return route.handle({ path, query, body } as { path: never; query: never; body: never }, deps, call);
+}
+
+/** A route's JSON body: required, at most MAX_REQUEST_BODY_BYTES, valid against the route's schema. */
+function parseBody(schema: z.ZodType, event: APIGatewayProxyEvent): unknown {
+  const raw = event.body;
+  if (raw === null || raw === undefined || raw === '') {
+    throw new RequestRejectedError('invalid_request', 'A JSON request body is required.');
+  }
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  if (Buffer.byteLength(text) > MAX_REQUEST_BODY_BYTES) {
+    throw new RequestRejectedError('invalid_request', `The request body is over ${MAX_REQUEST_BODY_BYTES} bytes.`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new RequestRejectedError('invalid_request', 'The request body is not valid JSON.');
+  }
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+  throw new RequestRejectedError('invalid_request', `${where}${firstMessage(parsed.error)}`);
 }
 
 /** Validates untrusted input; a path parameter's message is prefixed with its name, as in `chatId must be…`. */

@@ -20,6 +20,8 @@ export interface LookupResponse {
 export interface LookupApi {
   /** Sends a signed GET for `path` (e.g. `/files/<id>`) under the API's base URL; never follows redirects. */
   get(path: string): Promise<LookupResponse>;
+  /** Sends a signed request with a JSON body (the body's SHA-256 is part of the signature). */
+  send(method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<LookupResponse>;
 }
 
 /** Most of a response body read, in bytes: lookup answers are small JSON documents. */
@@ -34,46 +36,55 @@ export function createSignedLookupApi(baseUrl: string, region: string): LookupAp
     sha256: Hash.bind(null, 'sha256'),
   });
 
+  async function call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<LookupResponse> {
+    const url = new URL(path.replace(/^\//, ''), base);
+    const query: Record<string, string> = {};
+    for (const [k, v] of url.searchParams) query[k] = v;
+    const sent = body === undefined ? undefined : JSON.stringify(body);
+    const signed = await signer.sign({
+      method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port ? { port: Number(url.port) } : {}),
+      // As it goes on the wire; the signer encodes it once more, as SigV4 wants for every service but S3.
+      path: url.pathname,
+      query,
+      headers: { host: url.host, ...(sent === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(sent === undefined ? {} : { body: sent }),
+    });
+    const { host: _host, ...headers } = signed.headers;
+    const res = await request(url, {
+      method,
+      headers: { accept: 'application/json', ...headers },
+      ...(sent === undefined ? {} : { body: sent }),
+    });
+    // The bytes are gathered and decoded once: a chunk boundary may fall inside a multi-byte UTF-8
+    // character, which decoding chunk by chunk would turn into two U+FFFD.
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      const buf = Buffer.from(chunk as Uint8Array);
+      chunks.push(buf);
+      size += buf.byteLength;
+      if (size > MAX_BODY_BYTES) {
+        res.body.destroy();
+        break;
+      }
+    }
+    const text = Buffer.concat(chunks).toString('utf8');
+    const flat: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') flat[k.toLowerCase()] = v;
+    let json: unknown;
+    try {
+      json = text.length > 0 ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.statusCode, headers: flat, json };
+  }
+
   return {
-    async get(path) {
-      const url = new URL(path.replace(/^\//, ''), base);
-      const query: Record<string, string> = {};
-      for (const [k, v] of url.searchParams) query[k] = v;
-      const signed = await signer.sign({
-        method: 'GET',
-        protocol: url.protocol,
-        hostname: url.hostname,
-        ...(url.port ? { port: Number(url.port) } : {}),
-        // As it goes on the wire; the signer encodes it once more, as SigV4 wants for every service but S3.
-        path: url.pathname,
-        query,
-        headers: { host: url.host },
-      });
-      const { host: _host, ...headers } = signed.headers;
-      const res = await request(url, { method: 'GET', headers: { accept: 'application/json', ...headers } });
-      // The bytes are gathered and decoded once: a chunk boundary may fall inside a multi-byte UTF-8
-      // character, which decoding chunk by chunk would turn into two U+FFFD.
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of res.body) {
-        const buf = Buffer.from(chunk as Uint8Array);
-        chunks.push(buf);
-        size += buf.byteLength;
-        if (size > MAX_BODY_BYTES) {
-          res.body.destroy();
-          break;
-        }
-      }
-      const text = Buffer.concat(chunks).toString('utf8');
-      const flat: Record<string, string> = {};
-      for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') flat[k.toLowerCase()] = v;
-      let json: unknown;
-      try {
-        json = text.length > 0 ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
-      return { status: res.statusCode, headers: flat, json };
-    },
+    get: (path) => call('GET', path),
+    send: (method, path, body) => call(method, path, body),
   };
 }

@@ -122,11 +122,16 @@ describe('deployed permission checks', () => {
         Tables: ['local-table'],
         LeadingKeys: { 'local-table': [FILE, 'FILE#file_2'] },
       });
-      // Every partition the registry names for it, with every single-item action.
+      // Every partition the registry names for it by prefix, and its own lease and checkpoint
+      // partition, with every single-item action; its own ledger with PutItem.
       const own = DISCOVERY_SOURCES[source].tableKeyPrefixes.items.map((prefix) => `${prefix}${source}_1`);
       const allowed = await checkCalls(
         [
-          ...['GetItem', 'PutItem', 'UpdateItem'].map((op) => call(poller, 'DynamoDB', op, items(own))),
+          ...['GetItem', 'PutItem', 'UpdateItem'].flatMap((op) => [
+            call(poller, 'DynamoDB', op, items(own)),
+            call(poller, 'DynamoDB', op, items([`POLLER#${source}`])),
+          ]),
+          call(poller, 'DynamoDB', 'PutItem', items([`LEDGER#${source}`])),
           call(poller, 'DynamoDB', 'PutItem', items(['BUDGET#compliance'])),
           call(poller, 'SQS', 'SendMessageBatch', { QueueUrl: QUEUE }),
           call(poller, 'SecretsManager', 'GetSecretValue', { SecretId: 'local-secret' }),
@@ -166,6 +171,53 @@ describe('deployed permission checks', () => {
     }
   });
 
+  it("refuse each poller another poller's lease, checkpoint and ledger, and any rewrite of its own ledger's write-once records", async () => {
+    for (const source of POLLER_SOURCES) {
+      const poller = pollerPrincipal(source);
+      const other = POLLER_SOURCES.find((s) => s !== source) ?? source;
+      const result = await checkCalls(
+        [
+          // Another poller's lease and checkpoint: it could take its lease or move its cursor.
+          call(poller, 'DynamoDB', 'PutItem', items([`POLLER#${other}`])),
+          call(poller, 'DynamoDB', 'UpdateItem', items([`POLLER#${other}`])),
+          // Another poller's ledger: it could forge or overwrite its runs.
+          call(poller, 'DynamoDB', 'PutItem', items([`LEDGER#${other}`])),
+          call(poller, 'DynamoDB', 'UpdateItem', items([`LEDGER#${other}`])),
+          // Its own ledger records are evidence written once: no update, no delete, no read either.
+          call(poller, 'DynamoDB', 'UpdateItem', items([`LEDGER#${source}`])),
+          call(poller, 'DynamoDB', 'DeleteItem', items([`LEDGER#${source}`])),
+          // Its own partitions are exact values: a longer key with its name as a prefix is another partition.
+          call(poller, 'DynamoDB', 'UpdateItem', items([`POLLER#${source}X`])),
+          call(poller, 'DynamoDB', 'PutItem', items([`LEDGER#${source}X`])),
+          // One call touching its own partition and another's is refused whole (ForAllValues).
+          call(poller, 'DynamoDB', 'GetItem', items([`POLLER#${source}`, `POLLER#${other}`])),
+        ],
+        deployed,
+      );
+      expect(result.denials, source).toEqual([
+        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:PutItem on .* of POLLER#${other}$`)),
+        expect.stringMatching(
+          new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of POLLER#${other}$`),
+        ),
+        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:PutItem on .* of LEDGER#${other}$`)),
+        expect.stringMatching(
+          new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of LEDGER#${other}$`),
+        ),
+        expect.stringMatching(
+          new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of LEDGER#${source}$`),
+        ),
+        expect.stringMatching(
+          new RegExp(`${poller} role is not allowed dynamodb:DeleteItem on .* of LEDGER#${source}$`),
+        ),
+        expect.stringMatching(
+          new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of POLLER#${source}X$`),
+        ),
+        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:PutItem on .* of LEDGER#${source}X$`)),
+        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:GetItem on .* of POLLER#${source}`)),
+      ]);
+    }
+  });
+
   it('allow the chat poller its work lists (retry list, webhook chat requests) by exact partition, and no other poller', async () => {
     const listCalls = (poller: ReturnType<typeof pollerPrincipal>) =>
       ['RETRY#chats', 'CHATREQ#chats'].flatMap((pk) =>
@@ -187,7 +239,8 @@ describe('deployed permission checks', () => {
     const result = await checkCalls(
       [
         call('lookup', 'S3', 'PutObject', object),
-        call('lookup', 'DynamoDB', 'UpdateItem', items([FILE])),
+        // (A file item it may update: a fixity check's event. Nothing else.)
+        call('lookup', 'DynamoDB', 'UpdateItem', items(['POLLER#chats'])),
         call('lookup', 'SQS', 'ReceiveMessage', { QueueUrl: QUEUE }),
         call('jobProducer', 'SQS', 'SendMessage', { QueueUrl: DLQ }),
       ],
@@ -201,8 +254,8 @@ describe('deployed permission checks', () => {
       expect.stringMatching(
         /lookup role is not allowed dynamodb:UpdateItem on arn:aws:dynamodb:us-east-1:111122223333:table\//,
       ),
+      // (kms:Decrypt on the pipeline key it holds: it sends legal-hold work to the queue.)
       expect.stringMatching(/lookup role is not allowed sqs:ReceiveMessage on arn:aws:sqs:/),
-      expect.stringMatching(/lookup role is not allowed kms:Decrypt on arn:aws:kms:.* SQS ReceiveMessage/),
       expect.stringMatching(/jobProducer role is not allowed sqs:SendMessage on arn:aws:sqs:.*DeadLetterQueue/),
     ]);
   });

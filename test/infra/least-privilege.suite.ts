@@ -92,6 +92,17 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
         partitionJoin(':s3:::claude-file-archiver-dev-', { Ref: 'AWS::AccountId' }, '-', { Ref: 'AWS::Region' }, '/*')
       )
         return 'archive objects';
+      if (
+        text ===
+        partitionJoin(
+          ':s3:::claude-file-archiver-dev-',
+          { Ref: 'AWS::AccountId' },
+          '-',
+          { Ref: 'AWS::Region' },
+          '/archive/*',
+        )
+      )
+        return 'archive keys';
       const route = new RegExp(
         `^${escapeRegExp(partitionJoin(':execute-api:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':', { Ref: restApiId }, 'ROUTE')).replace('ROUTE', '(/v1/[A-Z]+/[^"]+)')}$`,
       ).exec(text)?.[1];
@@ -214,6 +225,12 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       'index table dynamodb:GetItem',
       'index table dynamodb:PutItem',
       'index table dynamodb:UpdateItem',
+      // Legal holds: a matter's sweep reads the table a Scan page per hold-work message, the active
+      // matters are one Query of their own partition, and a version's legal hold is turned on and off
+      // under the archive layout only.
+      'index table dynamodb:Scan',
+      'index table dynamodb:Query if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["MATTER"]}}',
+      'archive keys s3:PutObjectLegalHold',
       ...NO_TRAIL_WRITES,
       // The event source mapping polls with these; the core hands a message back (visibility) or
       // defers a job by sending a delayed copy to the same queue.
@@ -237,8 +254,18 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       'index table dynamodb:GetItem',
       // The upstream deletions of a file and its chats, in one call.
       'index table dynamodb:BatchGetItem',
-      // A chat's files; the discovery ledger.
+      // A chat's files; the discovery ledger; the legal-hold matters.
       'index table dynamodb:Query',
+      // A fixity check on demand records its event on the file item and its chat listings.
+      'index table dynamodb:UpdateItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["FILE#*"]}}',
+      'index table dynamodb:PutItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["CHAT#*"]}}',
+      // Placing and releasing a legal-hold matter: its own item only.
+      'index table dynamodb:PutItem if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["MATTER"]}}',
+      'index table dynamodb:UpdateItem if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["MATTER"]}}',
+      // A matter's sweep is queued on the ingest queue, under the pipeline key.
+      'ingest queue sqs:SendMessage',
+      'pipeline key kms:Decrypt',
+      'pipeline key kms:GenerateDataKey',
       // Search and the access trail: each index by name.
       ...ALL_INDEXES.map((i) => `index ${i.name} dynamodb:Query`),
       // The access trail: create events on TRAIL# partitions, nothing else.
@@ -267,13 +294,19 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
         `${source} poller role`,
         [
           ...LOGS_AND_TRACES(source),
-          // Checkpoints, lease, ledger, budget and what its use case keeps (chat checkpoints, seen
-          // activities, deletions): single-item reads and conditional writes, on the partitions the
-          // poller registry names for it only.
+          // The budget and what its use case keeps (chat checkpoints, seen activities, deletions):
+          // single-item reads and conditional writes, on the partitions the poller registry names for it only.
           ...['GetItem', 'PutItem', 'UpdateItem'].map(
             (a) =>
               `index table dynamodb:${a} if ${JSON.stringify({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': POLLER_ITEM_KEYS[source] } })}`,
           ),
+          // Its own lease and checkpoint, exactly its partition (no other poller's).
+          ...['GetItem', 'PutItem', 'UpdateItem'].map(
+            (a) =>
+              `index table dynamodb:${a} if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["POLLER#${source}"]}}`,
+          ),
+          // Its own ledger, written once: PutItem only (no UpdateItem, no DeleteItem), exactly its partition.
+          `index table dynamodb:PutItem if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["LEDGER#${source}"]}}`,
           // The Files API and projects pollers ask whether a page's files are final: file items only, in batches.
           ...(source === 'files_api' || source === 'projects'
             ? ['index table dynamodb:BatchGetItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["FILE#*"]}}']
@@ -390,13 +423,16 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
 
 const POLLERS: readonly PollerSource[] = POLLER_SOURCES;
 
-/** The partitions each poller may read and write, spelled out (the registry must produce exactly these). */
+/**
+ * The partitions by prefix each poller may read and write, spelled out (the registry must produce
+ * exactly these); its own POLLER# and LEDGER# partitions are granted by exact value, above.
+ */
 const POLLER_ITEM_KEYS: Record<PollerSource, string[]> = {
-  chats: ['POLLER#*', 'LEDGER#*', 'BUDGET#*', 'CHATCP#*', 'DELETION#*'],
-  activities: ['POLLER#*', 'LEDGER#*', 'BUDGET#*', 'ACTIVITY#*', 'DELETION#*'],
-  files_api: ['POLLER#*', 'LEDGER#*', 'BUDGET#*'],
+  chats: ['BUDGET#*', 'CHATCP#*', 'DELETION#*'],
+  activities: ['BUDGET#*', 'ACTIVITY#*', 'DELETION#*'],
+  files_api: ['BUDGET#*'],
   // Deletions of projects deleted in the app.
-  projects: ['POLLER#*', 'LEDGER#*', 'BUDGET#*', 'DELETION#*'],
+  projects: ['BUDGET#*', 'DELETION#*'],
 };
 
 function escapeRegExp(text: string): string {

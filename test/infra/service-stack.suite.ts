@@ -42,6 +42,7 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
   function asDeployed(env: Record<string, unknown>): Record<string, string> {
     const sample: Record<string, string> = {
       INGEST_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ingest',
+      HOLD_WORK_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ingest',
       DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ingest-dlq',
       ANTHROPIC_API_KEY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:key-AbCdEf',
     };
@@ -183,9 +184,18 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
     it('is configured with exactly the variables the lookup schema reads in AWS, and they validate', () => {
       const env = envOf(lookupFn());
       expect(Object.keys(env).sort()).toEqual(
-        ['ARCHIVE_BUCKET', 'INDEX_TABLE', 'PRESIGN_TTL_SECONDS', ...RUNTIME_ENV].sort(),
+        [
+          'ARCHIVE_BUCKET',
+          'INDEX_TABLE',
+          'PRESIGN_TTL_SECONDS',
+          'HOLD_WORK_QUEUE_URL',
+          'HOLD_RELEASE_DELAY_SECONDS',
+          ...RUNTIME_ENV,
+        ].sort(),
       );
       expect(env).toHaveProperty('PRESIGN_TTL_SECONDS', '300');
+      // A release sweep waits out the ingest function's timeout before it starts (shared/holds/matters.ts).
+      expect(Number(env['HOLD_RELEASE_DELAY_SECONDS'])).toBeGreaterThanOrEqual(Math.min(900, ingestFn()['Timeout']));
       const parsed = LookupConfigSchema.safeParse(asDeployed(env));
       expect(parsed.error?.issues ?? []).toEqual([]);
     });
@@ -235,7 +245,7 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
         (m) => m.Properties['RestApiId']?.Ref === lookupApiId(),
       );
 
-    it('has exactly one GET method per lookup route, all proxied to the lookup function', () => {
+    it('has exactly one method per lookup route, with the route\u2019s verb, all proxied to the lookup function', () => {
       expect(methods()).toHaveLength(LOOKUP_ROUTES.length);
       const resources = resourcesOf(t, 'AWS::ApiGateway::Resource');
       const pathOf = (id: string): string => {
@@ -249,8 +259,12 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
           .map((m) => pathOf(m.Properties['ResourceId'].Ref))
           .sort(),
       ).toEqual(LOOKUP_ROUTES.map((r) => r.resource).sort());
+      expect(
+        methods()
+          .map((m) => `${m.Properties['HttpMethod']} ${pathOf(m.Properties['ResourceId'].Ref)}`)
+          .sort(),
+      ).toEqual(LOOKUP_ROUTES.map((r) => `${r.method} ${r.resource}`).sort());
       for (const m of methods()) {
-        expect(m.Properties['HttpMethod']).toBe('GET');
         expect(m.Properties['Integration']).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
         expect(JSON.stringify(m.Properties['Integration'].Uri)).toContain(
           logicalIdOf(defaults.service.lookup.function),

@@ -20,6 +20,7 @@ import { localAwsFromInject, uniqueName, type LocalAwsFixture } from '../support
 import { recordCallsOf } from '../support/permissions/aws-call-recorder.js';
 import { bodyOf, lookupEvent, seedFile } from '../support/search-fixture.js';
 import { MemoryArchiveStore } from '../unit/fakes/memory-archive-store.js';
+import { memoryMatterDeps, unusedFixity } from '../unit/fakes/memory-holds.js';
 
 const quiet: Log = { debug() {}, info() {}, warn() {}, error() {} };
 const ALICE = 'arn:aws:sts::111122223333:assumed-role/Auditor/alice';
@@ -54,6 +55,8 @@ beforeAll(async () => {
     search: new DynamoDbFileSearch(client, table),
     trail: new DynamoDbAccessTrail(client, table),
     presignTtlSeconds: 300,
+    holds: memoryMatterDeps(),
+    fixity: unusedFixity(),
     log: quiet,
     now: () => clock,
   });
@@ -89,7 +92,11 @@ describe('the access trail on dynalite', () => {
       expect(e.requestId).toMatch(/^req-/);
     }
     const fileEvents = events.filter((e) => e.fileId === FILE).map((e) => e.action);
-    expect(fileEvents.sort()).toEqual(['GET /files/{fileId}', 'GET /files/{fileId}/content']);
+    expect(fileEvents.sort()).toEqual([
+      'GET /files/{fileId}',
+      'GET /files/{fileId}/content',
+      'POST /files/{fileId}/verify',
+    ]);
     const search = events.find((e) => e.action === 'GET /search/files');
     expect(search?.scope).toEqual({ creator: 'user_01Trail' });
   });

@@ -87,8 +87,10 @@ beforeAll(async () => {
   const config = loadConfig(LookupConfigSchema, {
     ARCHIVE_BUCKET: 'unused',
     INDEX_TABLE: stack.table,
+    HOLD_WORK_QUEUE_URL: stack.queueUrl,
     LOCAL_S3_ENDPOINT: stack.aws.s3Endpoint,
     LOCAL_DYNAMODB_ENDPOINT: stack.aws.dynamodbEndpoint,
+    LOCAL_SQS_ENDPOINT: stack.aws.sqsEndpoint,
   });
   // The lookup function's calls (the ledger's Query, the deletions' BatchGetItem) are checked against its deployed role.
   lookupClients = createLookupClients(config);

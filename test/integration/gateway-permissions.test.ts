@@ -48,6 +48,12 @@ describe('the ingest role on a real S3 (RADOS Gateway)', () => {
         Resource: [`arn:aws:s3:::${stack.bucket}`],
         Condition: { StringLike: { 's3:prefix': 'archive/*' } },
       },
+      // Legal holds (test/integration/legal-holds.test.ts places and releases them as this user).
+      {
+        Effect: 'Allow',
+        Action: ['s3:PutObjectLegalHold'],
+        Resource: [`arn:aws:s3:::${stack.bucket}/archive/*`],
+      },
     ]);
   });
 
@@ -181,8 +187,10 @@ describe('the lookup role on a real S3 (RADOS Gateway)', () => {
     const config = loadConfig(LookupConfigSchema, {
       ARCHIVE_BUCKET: stack.bucket,
       INDEX_TABLE: stack.table,
+      HOLD_WORK_QUEUE_URL: stack.queues.queueUrl,
       LOCAL_S3_ENDPOINT: stack.archive.endpoint,
       LOCAL_DYNAMODB_ENDPOINT: stack.aws.dynamodbEndpoint,
+      LOCAL_SQS_ENDPOINT: stack.aws.sqsEndpoint,
     });
     const clients = createLookupClients(config);
     clients.s3.destroy();

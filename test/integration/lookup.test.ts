@@ -5,6 +5,7 @@ import { createLookupHandler } from '../../shared/lookup/lookup-http.js';
 import { DynamoDbAccessTrail } from '../../shared/index/dynamodb-access-trail.js';
 import { DynamoDbFileSearch } from '../../shared/index/dynamodb-file-search.js';
 import { LOCAL_CALLER_HEADER, startLookupServer } from '../../local/lookup-server.js';
+import { DynamoDbMatterStore } from '../../shared/index/dynamodb-holds.js';
 import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
 import { S3DownloadSigner } from '../../shared/archive/s3-archive-store.js';
 import { serializeJob } from '../../shared/contracts/job.js';
@@ -55,6 +56,18 @@ const noDiscovery = {
   listLedger: async () => ({ runs: [], nextCursor: undefined }),
   getUpstreamDeletions: async () => [],
 };
+/** Nor do they verify copies. */
+const unusedFixity = () => {
+  const unused = () => Promise.reject(new Error('these tests verify no copy'));
+  return { copies: { head: unused, digest: unused }, records: { get: unused, record: unused }, now: Date.now };
+};
+/** The holds of the handlers built here, which serve only the file routes: a send would be a bug. */
+const unusedHolds = () => ({
+  matters: new DynamoDbMatterStore(stack.aws.ddb, stack.table),
+  work: { send: () => Promise.reject(new Error('these tests queue no hold work')) },
+  releaseDelaySeconds: 0,
+  now: Date.now,
+});
 
 async function get(path: string, caller = AUDITOR) {
   const res = await request(`${server.url}${path}`, { headers: { [LOCAL_CALLER_HEADER]: caller } });
@@ -184,6 +197,8 @@ describe('GET /files/{fileId}/content', () => {
       search: new DynamoDbFileSearch(stack.aws.ddb, stack.table),
       trail: new DynamoDbAccessTrail(stack.aws.ddb, stack.table),
       presignTtlSeconds: 1,
+      holds: unusedHolds(),
+      fixity: unusedFixity(),
       log: captureLog,
     });
     const res = await shortLived({
@@ -214,6 +229,8 @@ describe('errors and the access trail', () => {
       search: new DynamoDbFileSearch(stack.aws.ddb, stack.table),
       trail: new DynamoDbAccessTrail(stack.aws.ddb, stack.table),
       presignTtlSeconds: 300,
+      holds: unusedHolds(),
+      fixity: unusedFixity(),
       log: captureLog,
     });
     const res = await broken({

@@ -13,6 +13,7 @@ import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
 import { DynamoDbFileSearch } from '../../shared/index/dynamodb-file-search.js';
 import { createLookupHandler } from '../../shared/lookup/lookup-http.js';
 import { MemoryArchiveStore } from '../unit/fakes/memory-archive-store.js';
+import { memoryMatterDeps, unusedFixity } from '../unit/fakes/memory-holds.js';
 import { createDocumentClient } from '../../shared/platform/aws-clients.js';
 import type { Log } from '../../shared/platform/telemetry.js';
 import { localAwsFromInject, uniqueName, type LocalAwsFixture } from '../support/local-aws.js';
@@ -130,6 +131,8 @@ beforeAll(async () => {
     search: new DynamoDbFileSearch(searchClient, table),
     trail: new DynamoDbAccessTrail(searchClient, table),
     presignTtlSeconds: 300,
+    holds: memoryMatterDeps(),
+    fixity: unusedFixity(),
     log: quiet,
     now: () => new Date('2026-01-10T00:00:00.000Z'),
   });

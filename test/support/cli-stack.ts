@@ -82,6 +82,8 @@ export async function createCliStack(opts: { files?: UpstreamFile[]; ingest?: bo
     ANTHROPIC_BASE_URL: upstream.url,
     ANTHROPIC_API_KEY: TEST_UPSTREAM_API_KEY,
     LEASE_SECONDS: '120',
+    // s3rver answers the legal-hold subresource NotImplemented: holds are recorded on the index only.
+    LOCAL_S3_WITHOUT_OBJECT_LOCK: 'true',
     LOCAL_S3_ENDPOINT: aws.s3rverEndpoint,
     LOCAL_SQS_ENDPOINT: aws.sqsEndpoint,
     LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
@@ -114,8 +116,11 @@ export async function createCliStack(opts: { files?: UpstreamFile[]; ingest?: bo
   const lookupConfig = loadConfig(LookupConfigSchema, {
     ARCHIVE_BUCKET: name,
     INDEX_TABLE: name,
+    HOLD_WORK_QUEUE_URL: queues.queueUrl,
+    HOLD_RELEASE_DELAY_SECONDS: '0',
     LOCAL_S3_ENDPOINT: aws.s3rverEndpoint,
     LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
+    LOCAL_SQS_ENDPOINT: aws.sqsEndpoint,
   });
   const lookupClients = createLookupClients(lookupConfig);
   for (const client of Object.values(lookupClients)) recordCallsOf(client, 'lookup', bindings);

@@ -95,6 +95,8 @@ export async function createIngestStack(
     maxReceiveCount?: number;
     /** UNSIZED_MAX_MIB (default 500). */
     unsizedMaxMib?: number;
+    /** HOLD_PAGE_SIZE (default 500): index items a legal hold's sweep reads per message. */
+    holdPageSize?: number;
   } = {},
 ): Promise<IngestStack> {
   const aws = localAwsFromInject();
@@ -136,6 +138,9 @@ export async function createIngestStack(
     UPSTREAM_MAX_ATTEMPTS: String(opts.maxAttempts ?? 3),
     LEASE_SECONDS: '120',
     ...(opts.unsizedMaxMib === undefined ? {} : { UNSIZED_MAX_MIB: String(opts.unsizedMaxMib) }),
+    ...(opts.holdPageSize === undefined ? {} : { HOLD_PAGE_SIZE: String(opts.holdPageSize) }),
+    // Only the gateway has Object Lock; on the emulators the holds are recorded on the index only.
+    LOCAL_S3_WITHOUT_OBJECT_LOCK: (opts.s3 ?? 'fauxqs') === 'rgw' ? 'false' : 'true',
     LOCAL_S3_ENDPOINT: writes.endpoint,
     LOCAL_SQS_ENDPOINT: aws.sqsEndpoint,
     LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,

@@ -20,8 +20,12 @@ export async function createRecordedLookup(
   const config = loadConfig(LookupConfigSchema, {
     ARCHIVE_BUCKET: stack.bucket,
     INDEX_TABLE: stack.table,
+    HOLD_WORK_QUEUE_URL: stack.queues.queueUrl,
+    // The ingest function's own timeout is what a release waits for; a test need not wait.
+    HOLD_RELEASE_DELAY_SECONDS: '0',
     LOCAL_S3_ENDPOINT: stack.archive.endpoint,
     LOCAL_DYNAMODB_ENDPOINT: stack.aws.dynamodbEndpoint,
+    LOCAL_SQS_ENDPOINT: stack.aws.sqsEndpoint,
   });
   const clients = createLookupClients(config);
   const credentials = await stack.archive.credentialsFor('lookup');

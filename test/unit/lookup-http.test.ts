@@ -7,6 +7,7 @@ import type { LedgerRecord } from '../../shared/contracts/discovery-ledger.js';
 import { InvalidCursorError } from '../../shared/platform/errors.js';
 import { MemoryArchiveStore } from './fakes/memory-archive-store.js';
 import { MemoryFileIndex } from './fakes/memory-file-index.js';
+import { memoryMatterDeps, unusedFixity } from './fakes/memory-holds.js';
 import { recordingTelemetry } from './fakes/recording-telemetry.js';
 import { MemoryAccessTrail, RecordingSearchIndex } from './fakes/memory-access-trail.js';
 
@@ -70,6 +71,7 @@ async function lookup(opts: { corsOrigin?: string; nowIso?: string } = {}) {
   };
   await index.markArchived(record, 'seed');
   const telemetry = recordingTelemetry();
+  const holds = memoryMatterDeps();
   const deletion = {
     id: CHAT,
     kind: 'chat' as const,
@@ -96,12 +98,15 @@ async function lookup(opts: { corsOrigin?: string; nowIso?: string } = {}) {
       search,
       trail,
       presignTtlSeconds: 300,
+      holds,
+      fixity: unusedFixity(),
       ...(opts.corsOrigin === undefined ? {} : { corsOrigin: opts.corsOrigin }),
       log: telemetry.log,
       now: () => new Date(opts.nowIso ?? '2026-03-01T12:00:00.000Z'),
     }),
     index,
     deletion,
+    holds,
     trail,
     search,
     ...telemetry,

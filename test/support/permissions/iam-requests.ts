@@ -116,6 +116,11 @@ export function iamRequestsFor(call: RecordedCall, deployed: DeployedPermissions
           return [plain('s3:ListBucketVersions', res.arn, on, { ...tls, ...prefixContext(call) })];
         case 'DeleteObject':
           return [plain(versioned ? 's3:DeleteObjectVersion' : 's3:DeleteObject', object, on, tls)];
+        // Object Lock legal holds: one action each, with or without a VersionId (no KMS: no data is read).
+        case 'PutObjectLegalHold':
+          return [plain('s3:PutObjectLegalHold', object, on, tls)];
+        case 'GetObjectLegalHold':
+          return [plain('s3:GetObjectLegalHold', object, on, tls)];
       }
       break;
     }

@@ -1,0 +1,130 @@
+import type { ArchivedRecord } from '../../../shared/contracts/file-records.js';
+import type { HoldAction, HoldProgress, LegalHoldEntry, Matter } from '../../../shared/contracts/holds.js';
+import type { FixityDeps } from '../../../shared/fixity/check-copy.js';
+import type { MatterDeps } from '../../../shared/holds/matters.js';
+import type {
+  HeldFiles,
+  HeldVersion,
+  HoldScanPage,
+  HoldWorkSender,
+  LegalHoldSwitch,
+  MatterStore,
+} from '../../../shared/holds/ports.js';
+import { InvalidCursorError } from '../../../shared/platform/errors.js';
+
+/** The matters in memory, with the DynamoDB store's rules (conditional create, release, checkpoint). */
+export class MemoryMatterStore implements MatterStore {
+  readonly matters = new Map<string, Matter>();
+
+  async create(matter: Matter): Promise<boolean> {
+    if (this.matters.has(matter.matterId)) return false;
+    this.matters.set(matter.matterId, structuredClone(matter));
+    return true;
+  }
+  async get(matterId: string): Promise<Matter | undefined> {
+    const m = this.matters.get(matterId);
+    return m ? structuredClone(m) : undefined;
+  }
+  async list(): Promise<Matter[]> {
+    return [...this.matters.values()].sort((a, b) => (a.matterId < b.matterId ? -1 : 1)).map((m) => structuredClone(m));
+  }
+  async release(matterId: string, by: string, at: string, progress: HoldProgress): Promise<Matter | undefined> {
+    const m = this.matters.get(matterId);
+    if (m?.status !== 'active') return undefined;
+    Object.assign(m, { status: 'released', releasedBy: by, releasedAt: at, progress: structuredClone(progress) });
+    return structuredClone(m);
+  }
+  async checkpoint(matterId: string, at: { action: HoldAction; page: number }, next: HoldProgress): Promise<boolean> {
+    const m = this.matters.get(matterId);
+    if (!m || m.progress.action !== at.action || m.progress.page !== at.page) return false;
+    m.progress = structuredClone(next);
+    return true;
+  }
+  async markSent(matterId: string, at: { action: HoldAction; page: number }): Promise<void> {
+    const m = this.matters.get(matterId);
+    if (m && m.progress.action === at.action && m.progress.page === at.page) m.progress.sent = true;
+  }
+}
+
+/** Records what was sent, with its delay; `failNext` makes the next send throw (a queue outage). */
+export class RecordingSender implements HoldWorkSender {
+  readonly sent: { body: string; delaySeconds: number | undefined }[] = [];
+  failNext: Error | undefined;
+  async send(bodies: readonly string[], _signal: AbortSignal, opts: { delaySeconds?: number } = {}): Promise<void> {
+    if (this.failNext) {
+      const err = this.failNext;
+      this.failNext = undefined;
+      throw err;
+    }
+    for (const body of bodies) this.sent.push({ body, delaySeconds: opts.delaySeconds });
+  }
+}
+
+export function memoryMatterDeps(overrides: Partial<MatterDeps> = {}): MatterDeps & {
+  matters: MemoryMatterStore;
+  work: RecordingSender;
+} {
+  return {
+    matters: new MemoryMatterStore(),
+    work: new RecordingSender(),
+    releaseDelaySeconds: 0,
+    now: () => Date.parse('2026-03-01T10:00:00Z'),
+    ...overrides,
+  } as MatterDeps & { matters: MemoryMatterStore; work: RecordingSender };
+}
+
+/** Archived records in memory, paged `limit` at a time in insertion order, with the DynamoDB side's hold rules. */
+export class MemoryHeldFiles implements HeldFiles {
+  readonly records = new Map<string, ArchivedRecord>();
+  /** Items that are not archived file records (listings, matters…): they count as read, like a Scan's. */
+  otherItems = 0;
+
+  put(record: ArchivedRecord): void {
+    this.records.set(record.fileId, structuredClone(record));
+  }
+  async scanArchived(cursor: string | undefined, limit: number, holdingMatter?: string): Promise<HoldScanPage> {
+    const all = [...this.records.values()];
+    const total = all.length + this.otherItems;
+    const start = cursor === undefined ? 0 : Number(cursor);
+    if (!Number.isInteger(start) || start < 0 || start > total) throw new InvalidCursorError();
+    const end = Math.min(total, start + limit);
+    const records = all
+      .slice(start, Math.min(end, all.length))
+      .filter((r) => holdingMatter === undefined || r.legalHolds?.[holdingMatter] !== undefined)
+      .map((r) => structuredClone(r));
+    return { scanned: end - start, records, nextCursor: end < total ? String(end) : undefined };
+  }
+  async addHold(fileId: string, entry: LegalHoldEntry): Promise<ArchivedRecord | undefined> {
+    const r = this.records.get(fileId);
+    if (!r) return undefined;
+    r.legalHolds = { ...r.legalHolds, [entry.matterId]: entry };
+    return structuredClone(r);
+  }
+  async removeHold(fileId: string, matterId: string): Promise<ArchivedRecord | undefined> {
+    const r = this.records.get(fileId);
+    if (!r?.legalHolds?.[matterId]) return undefined;
+    delete r.legalHolds[matterId];
+    return structuredClone(r);
+  }
+  async getArchived(fileId: string): Promise<ArchivedRecord | undefined> {
+    const r = this.records.get(fileId);
+    return r ? structuredClone(r) : undefined;
+  }
+}
+
+/** S3 legal holds in memory: the status of each version, and every call in order. */
+export class MemoryLegalHolds implements LegalHoldSwitch {
+  readonly status = new Map<string, boolean>();
+  readonly calls: { key: string; on: boolean }[] = [];
+  async set(version: HeldVersion, on: boolean): Promise<void> {
+    const key = `${version.key}@${version.versionId}`;
+    this.calls.push({ key, on });
+    this.status.set(key, on);
+  }
+}
+
+/** Fixity deps for handlers whose tests never verify a copy: any use is a bug, and says so. */
+export function unusedFixity(): FixityDeps {
+  const unused = () => Promise.reject(new Error('this test verifies no copy'));
+  return { copies: { head: unused, digest: unused }, records: { get: unused, record: unused }, now: Date.now };
+}
