@@ -52,6 +52,20 @@ const LedgerPageSchema = z.looseObject({
   nextCursor: z.string().optional(),
 });
 
+/** An export job as the API returns it (docs/lookup-api.md); only the fields the CLI acts on are checked. */
+export const ExportJobSchema = z.looseObject({
+  exportId: z.string(),
+  status: z.enum(['queued', 'running', 'completed', 'failed']),
+  counts: z.looseObject({
+    matched: z.number(),
+    exported: z.number(),
+    notArchived: z.number(),
+    payloadBytes: z.number(),
+  }),
+  error: z.string().nullable(),
+  download: z.looseObject({ url: z.string(), sha256: z.string(), bytes: z.number() }).optional(),
+});
+export type ExportJobJson = z.infer<typeof ExportJobSchema>;
 const SearchPageSchema = z.looseObject({
   accessPattern: z.string(),
   files: z.array(FileRecordSchema),
@@ -94,6 +108,9 @@ export interface LookupClient {
   getHold(matterId: string): Promise<MatterJson>;
   /** `POST /files/{fileId}/verify`: the fixity check the API made and recorded. */
   verifyFile(fileId: string, tier: 'cheap' | 'deep'): Promise<FixityCheckJson>;
+  /** Starts an export (POST /exports); the job as the API answered. */
+  startExport(request: unknown): Promise<ExportJobJson>;
+  getExport(exportId: string): Promise<ExportJobJson>;
   /** GET /search/files with these filters, following `nextCursor` until `max` records. */
   search(
     filters: Record<string, string>,
@@ -217,6 +234,14 @@ export function createLookupClient(access: LookupAccess, dispatcher?: Dispatcher
     async getHold(matterId) {
       const res = await get(`/holds/${encodeURIComponent(matterId)}`);
       return parse(MatterSchema, res.body, 'matter');
+    },
+    async startExport(request) {
+      const res = await get('/exports', {}, { method: 'POST', body: request });
+      return parse(ExportJobSchema, res.body, 'export job');
+    },
+    async getExport(exportId) {
+      const res = await get(`/exports/${encodeURIComponent(exportId)}`);
+      return parse(ExportJobSchema, res.body, 'export job');
     },
     async search(filters, max) {
       const files: FileRecordJson[] = [];

@@ -218,7 +218,7 @@ async function serve(
           ? // The client went away mid-body (or stalled): nobody may be left to read the answer.
             errorResult(400, 'invalid_request', 'The request body did not arrive.')
           : body === undefined
-            ? errorResult(413, 'invalid_request', `The request body is larger than ${MAX_BODY_BYTES} bytes.`)
+            ? errorResult(413, 'payload_too_large', `The request body is larger than ${MAX_BODY_BYTES} bytes.`)
             : await handler(toProxyEvent(req.method ?? 'GET', target, headers, caller, body));
     }
   } catch (err) {

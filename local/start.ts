@@ -10,8 +10,10 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createIngestRuntime } from '../lambdas/ingest/runtime.js';
 import { createLookupRuntime } from '../lambdas/lookup/runtime.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../shared/platform/aws-clients.js';
+import { createExportRuntime } from '../lambdas/export/runtime.js';
 import {
   DiscoveryConfigSchema,
+  ExportConfigSchema,
   IngestConfigSchema,
   LookupConfigSchema,
   WorkerBudgetConfigSchema,
@@ -49,6 +51,9 @@ const BUCKET = 'claude-file-archive';
 const TABLE = 'claude-file-index';
 const QUEUE = 'claude-file-ingest';
 const WEBHOOK_REPLAY_TABLE = 'claude-file-webhook-replays';
+/** Exports: their own bucket (no Object Lock: bags are copies, deleted when done with) and queue. */
+const EXPORTS_BUCKET = 'claude-file-exports';
+const EXPORT_QUEUE = 'claude-file-export';
 /** Lambda's function timeout in the deployed stack; the local event source counts down from it. */
 const FUNCTION_TIMEOUT_SECONDS = 900;
 /** Deliveries of a job before the queue moves it to the dead-letter queue (the deployed default). */
@@ -83,7 +88,13 @@ async function main(): Promise<void> {
     maxReceiveCount: MAX_RECEIVE_COUNT,
     visibilityTimeoutSeconds: 6 * FUNCTION_TIMEOUT_SECONDS,
   });
+  const exportQueues = await ensureQueues(sqs, {
+    name: EXPORT_QUEUE,
+    maxReceiveCount: MAX_RECEIVE_COUNT,
+    visibilityTimeoutSeconds: FUNCTION_TIMEOUT_SECONDS + 60,
+  });
   await ensureBucket(s3, BUCKET);
+  await ensureBucket(s3, EXPORTS_BUCKET);
   await ensureTable(doc, TABLE);
   // Nothing polls yet: whatever is in flight was received by a run that is gone.
   const resumed = await resumeAbandonedJobs(aws.inFlightMessages(QUEUE), {
@@ -174,6 +185,8 @@ async function main(): Promise<void> {
       HOLD_WORK_QUEUE_URL: queues.queueUrl,
       // A release sweep waits out the local function timeout, as deployed it waits out the ingest one.
       HOLD_RELEASE_DELAY_SECONDS: String(Math.min(900, FUNCTION_TIMEOUT_SECONDS)),
+      EXPORTS_BUCKET,
+      EXPORT_QUEUE_URL: exportQueues.queueUrl,
       LOCAL_S3_ENDPOINT: aws.s3Endpoint,
       LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
       LOCAL_SQS_ENDPOINT: aws.sqsEndpoint,
@@ -181,6 +194,33 @@ async function main(): Promise<void> {
     }),
     createConsoleLog('lookup'),
   );
+  const exportWorker = createExportRuntime(
+    loadConfig(ExportConfigSchema, {
+      INDEX_TABLE: TABLE,
+      EXPORTS_BUCKET,
+      EXPORT_QUEUE_URL: exportQueues.queueUrl,
+      MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT),
+      SOURCE_ORGANIZATION: 'Local sample organization',
+      LOCAL_S3_ENDPOINT: aws.s3Endpoint,
+      LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
+      LOCAL_SQS_ENDPOINT: aws.sqsEndpoint,
+      ...pick(env, ['EXPORT_PART_SIZE_MIB', 'EXPORT_UPLOAD_CONCURRENCY', 'SOURCE_ORGANIZATION']),
+    }),
+    createConsoleLog('export'),
+  );
+  const exportEvents = startSqsEventSource({
+    sqs,
+    queueUrl: exportQueues.queueUrl,
+    handler: exportWorker,
+    batchSize: 1,
+    concurrency: 1,
+    functionTimeoutSeconds: FUNCTION_TIMEOUT_SECONDS,
+    functionName: 'claude-file-export',
+    logger: (entry) => {
+      const { level, message, ...rest } = entry;
+      createConsoleLog('sqs')[level](message, rest);
+    },
+  });
 
   const eventSource = startSqsEventSource({
     sqs,
@@ -263,9 +303,11 @@ async function main(): Promise<void> {
     );
     // Both stop taking work at once: waiting for the pollers first would let the event source take new
     // jobs for as long as a poller run takes to end.
+    // An export still running stays in flight: the next start's delivery resumes it from its checkpoint.
     const [, { unfinishedBatches }] = await Promise.all([
       schedule.stop(),
       eventSource.stop({ graceMs: SHUTDOWN_GRACE_MS }),
+      exportEvents.stop({ graceMs: SHUTDOWN_GRACE_MS }),
     ]);
     if (unfinishedBatches > 0) {
       log.warn(
@@ -308,6 +350,7 @@ function printBanner(info: StackInfo, consoleBuilt: boolean): void {
     `  curl -s ${info.lookupUrl}/files/<fileId>`,
     `  curl -sL ${info.lookupUrl}/files/<fileId>/content -o file`,
     '  npm run archiver -- enqueue <fileId>... [--chat <chatId>]   (or a chat id: all its files)',
+    `  npm run archiver -- export --chat ${sampleChat} --wait --download bag.zip   (a BagIt export)`,
     `  npm run webhook -- ${sampleChat} --reason "legal hold"   (signs and posts an event)`,
     '',
   ];

@@ -176,6 +176,57 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
     );
 
   program
+    .command('export')
+    .description('start an eDiscovery export (a BagIt bag in a zip), wait for it, download and verify it')
+    .option('--chat <chatId>', 'files of this chat; repeat for more', collect, [])
+    .option('--user <user>', 'files whose creator has this user id or email address; repeat for more', collect, [])
+    .option('--project <projectId>', 'files of this project (claude_proj_…); repeat for more', collect, [])
+    .option('--file <fileId>', 'this file; repeat for more', collect, [])
+    .option(
+      '--from <date>',
+      'files created upstream at or after this (2025-06-01, 2025-06-01T12:00:00Z, or an age: 7d)',
+    )
+    .option('--to <date>', 'files created upstream before this')
+    .option('--matter <matterId>', "a matter: its legal holds' scope (narrowed by any of the options above)")
+    .option('--description <text>', 'a label for the bag (bag-info.txt External-Description)')
+    .option('--status <exportId>', 'do not start an export: read this one (with --wait and --download as below)')
+    .option('--wait', 'wait until the export has completed or failed')
+    .option('--download <path>', 'when complete, download the bag here and verify its SHA-256 (implies --wait)')
+    .option('--force', 'overwrite the --download file if it exists')
+    .option('--poll-seconds <n>', 'with --wait, seconds between status reads', '2')
+    .option('--json', 'print the export job as the API returns it (and {downloaded: {path, sha256, bytes, verified}})')
+    .addHelpText(
+      'after',
+      '\nThe options given all apply (a file must meet each); a repeated option is met by any of its values.\nThe caller needs the legal-admin policy. Exits 3 when the export failed or the download does not\nmatch the SHA-256 the API reports (then nothing is written under that name).\n\nExamples:\n  archiver export --chat claude_chat_01SampleQuarterlyReview --wait --download q3-review.zip\n  archiver export --user ada@example.com --from 2025-01-01 --to 2025-07-01 --description "Matter 17"\n  archiver export --status exp_0123456789abcdef0123456789abcdef --download bag.zip',
+    )
+    .action(
+      async (
+        opts: {
+          chat: string[];
+          user: string[];
+          project: string[];
+          file: string[];
+          from?: string;
+          to?: string;
+          matter?: string;
+          description?: string;
+          status?: string;
+          wait?: boolean;
+          download?: string;
+          force?: boolean;
+          pollSeconds: string;
+          json?: boolean;
+        },
+        cmd: Command,
+      ) => {
+        const c = ctx(cmd);
+        const pollSeconds = parseCount(opts.pollSeconds, '--poll-seconds', 3600);
+        const { runExport } = await import('./export.js');
+        await runExport({ ...opts, pollSeconds }, c.target(), c.io);
+      },
+    );
+
+  program
     .command('ledger')
     .description("the discovery ledger: each poller's runs, and the gaps in their chain")
     .option('--since <date>', 'from this date (2025-06-01, 2025-06-01T12:00:00Z, or an age: 36h, 7d); default 24h')

@@ -16,6 +16,10 @@ import { DynamoDbAccessTrail } from '../../shared/index/dynamodb-access-trail.js
 import { DynamoDbFileSearch } from '../../shared/index/dynamodb-file-search.js';
 import type { Log } from '../../shared/platform/telemetry.js';
 import { createLookupHandler } from '../../shared/lookup/lookup-http.js';
+import { S3ExportStorage } from '../../shared/archive/s3-export-storage.js';
+import type { ExportRequests } from '../../shared/export/export-requests.js';
+import { DynamoDbExportJobs } from '../../shared/index/dynamodb-export-jobs.js';
+import { createSqsExportQueue } from '../../shared/platform/sqs-export-queue.js';
 
 export interface LookupClients {
   s3: S3Client;
@@ -52,6 +56,7 @@ export function createLookupRuntime(
     downloads: new S3DownloadSigner(clients.s3),
     search: new DynamoDbFileSearch(clients.doc, config.INDEX_TABLE),
     trail: new DynamoDbAccessTrail(clients.doc, config.INDEX_TABLE),
+    exports: exportRequests(config, clients),
     presignTtlSeconds: config.PRESIGN_TTL_SECONDS,
     holds: {
       matters: new DynamoDbMatterStore(clients.doc, config.INDEX_TABLE),
@@ -67,4 +72,18 @@ export function createLookupRuntime(
     ...(config.CONSOLE_ORIGIN ? { corsOrigin: config.CONSOLE_ORIGIN } : {}),
     log,
   });
+}
+
+/** The export routes' port, when the deployment has exports (EXPORTS_BUCKET and EXPORT_QUEUE_URL). */
+function exportRequests(config: LookupConfig, clients: LookupClients): ExportRequests | undefined {
+  if (!config.EXPORTS_BUCKET || !config.EXPORT_QUEUE_URL) return undefined;
+  const bags = new S3ExportStorage(clients.s3, config.EXPORTS_BUCKET);
+  const sqs = clients.sqs ?? createSqsClient({ endpoint: config.LOCAL_SQS_ENDPOINT });
+  return {
+    jobs: new DynamoDbExportJobs(clients.doc, config.INDEX_TABLE),
+    queue: createSqsExportQueue(sqs, config.EXPORT_QUEUE_URL),
+    presignBag: (key, ttl, filename) => bags.presign(key, ttl, filename),
+    // Not wired until legal holds land: a request naming only a matter is refused with a 400.
+    matters: undefined,
+  };
 }

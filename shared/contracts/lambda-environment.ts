@@ -69,29 +69,62 @@ export const IngestConfigSchema = z
   });
 export type IngestConfig = z.infer<typeof IngestConfigSchema>;
 
-export const LookupConfigSchema = z.object({
-  ARCHIVE_BUCKET: z.string().min(3),
+export const LookupConfigSchema = z
+  .object({
+    ARCHIVE_BUCKET: z.string().min(3),
+    INDEX_TABLE: z.string().min(3),
+    /** Lifetime of a download URL, seconds (1 minute to 1 hour). */
+    PRESIGN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(300),
+    /** Where a legal hold's sweep is queued: the ingest queue (its function runs the sweep's pages). */
+    HOLD_WORK_QUEUE_URL: z.url(),
+    /**
+     * How long a release sweep waits before it starts (SQS DelaySeconds, 0..900): at least the ingest
+     * function's timeout, so no ingest invocation that read the matter as active can still be holding
+     * a file for it when the sweep passes (shared/holds/matters.ts).
+     */
+    HOLD_RELEASE_DELAY_SECONDS: z.coerce.number().int().min(0).max(900).default(900),
+    /** The auditor console's origin (https://<distribution>): answers carry CORS headers for it alone. */
+    CONSOLE_ORIGIN: z
+      .string()
+      .regex(/^https:\/\/[a-z0-9.-]+$/, { message: 'must be an https origin without a path' })
+      .optional(),
+    /** Exports: the bucket the bags are in and the queue export jobs go to (both, or neither: no export routes). */
+    EXPORTS_BUCKET: z.string().min(3).optional(),
+    EXPORT_QUEUE_URL: z.url().optional(),
+    LOCAL_S3_ENDPOINT: optionalUrl,
+    LOCAL_DYNAMODB_ENDPOINT: optionalUrl,
+    LOCAL_SQS_ENDPOINT: optionalUrl,
+  })
+  .refine((c) => Boolean(c.EXPORTS_BUCKET) === Boolean(c.EXPORT_QUEUE_URL), {
+    message: 'set both EXPORTS_BUCKET and EXPORT_QUEUE_URL, or neither',
+    path: ['EXPORTS_BUCKET'],
+  });
+export type LookupConfig = z.infer<typeof LookupConfigSchema>;
+
+/** The export worker (lambdas/export): one export job per message, resumable (docs/exports.md). */
+export const ExportConfigSchema = z.object({
   INDEX_TABLE: z.string().min(3),
   /** Lifetime of a download URL, seconds (1 minute to 1 hour). */
   PRESIGN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(300),
-  /** Where a legal hold's sweep is queued: the ingest queue (its function runs the sweep's pages). */
-  HOLD_WORK_QUEUE_URL: z.url(),
-  /**
-   * How long a release sweep waits before it starts (SQS DelaySeconds, 0..900): at least the ingest
-   * function's timeout, so no ingest invocation that read the matter as active can still be holding
-   * a file for it when the sweep passes (shared/holds/matters.ts).
-   */
-  HOLD_RELEASE_DELAY_SECONDS: z.coerce.number().int().min(0).max(900).default(900),
-  /** The auditor console's origin (https://<distribution>): answers carry CORS headers for it alone. */
-  CONSOLE_ORIGIN: z
-    .string()
-    .regex(/^https:\/\/[a-z0-9.-]+$/, { message: 'must be an https origin without a path' })
-    .optional(),
+  EXPORTS_BUCKET: z.string().min(3),
+  /** The worker's own queue: a run that reaches its deadline queues the job's next run here. */
+  EXPORT_QUEUE_URL: z.url(),
+  /** The queue's redrive maxReceiveCount: a failure on the last receive marks the export failed. */
+  MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000),
+  /** Part size of the bag's multipart upload (MiB, 5..64); memory holds (concurrency + 1) parts. */
+  EXPORT_PART_SIZE_MIB: z.coerce.number().int().min(5).max(64).default(16),
+  EXPORT_UPLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
+  /** `Source-Organization` of bag-info.txt. */
+  SOURCE_ORGANIZATION: z.string().min(1).max(200).default('Claude Enterprise organization'),
+  /** Longest time between checkpoints while files are written (seconds). */
+  EXPORT_CHECKPOINT_SECONDS: z.coerce.number().int().min(5).max(600).default(60),
+  /** A run stops this long before the function's timeout, to write its checkpoint and queue the next run. */
+  EXPORT_STOP_MARGIN_SECONDS: z.coerce.number().int().min(10).max(300).default(60),
   LOCAL_S3_ENDPOINT: optionalUrl,
   LOCAL_DYNAMODB_ENDPOINT: optionalUrl,
   LOCAL_SQS_ENDPOINT: optionalUrl,
 });
-export type LookupConfig = z.infer<typeof LookupConfigSchema>;
+export type ExportConfig = z.infer<typeof ExportConfigSchema>;
 
 export const WebhookConfigSchema = z
   .object({

@@ -63,6 +63,8 @@ export const LOOKUP_ROUTES = [
   { method: 'GET', resource: '/holds', query: [], roles: AUDIT_READ },
   { method: 'GET', resource: '/holds/{matterId}', query: [], roles: AUDIT_READ },
   { method: 'DELETE', resource: '/holds/{matterId}', query: [], roles: ['legalAdmin'] },
+  { method: 'POST', resource: '/exports', query: [], roles: ['legalAdmin'] },
+  { method: 'GET', resource: '/exports/{exportId}', query: [], roles: ['legalAdmin'] },
 ] as const satisfies readonly {
   method: 'GET' | 'POST' | 'DELETE';
   resource: string;

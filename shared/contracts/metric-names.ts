@@ -10,6 +10,7 @@ export const SERVICE_NAMES = {
   ingest: 'archiver-ingest',
   lookup: 'archiver-lookup',
   webhook: 'archiver-webhook',
+  export: 'archiver-export',
 } as const;
 
 export const METRIC = {

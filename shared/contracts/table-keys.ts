@@ -32,6 +32,8 @@ export const KEY_PREFIXES = {
   trail: 'TRAIL#',
   retry: 'RETRY#',
   chatRequest: 'CHATREQ#',
+  /** eDiscovery export jobs (shared/contracts/exports.ts). */
+  export: 'EXPORT#',
 } as const;
 
 /** The sort-key prefix of a chat listing item (`F#<sortAt>#<fileId>`). */

@@ -16,6 +16,9 @@ import { verifyFile } from '../fixity/check-copy.js';
 import type { FixityDeps } from '../fixity/check-copy.js';
 import { placeMatter, releaseMatter } from '../holds/matters.js';
 import type { MatterDeps } from '../holds/matters.js';
+import { ExportIdSchema, ExportRequestSchema } from '../contracts/exports.js';
+import { readExport, startExport } from '../export/export-requests.js';
+import type { ExportRequests } from '../export/export-requests.js';
 import { findGaps } from '../discovery/ledger-gaps.js';
 import type { LedgerRecord, PollerSource, UpstreamDeletionRecord } from '../contracts/discovery-ledger.js';
 import { AuditQuerySchema, readTrail, trailEventOf } from './access-trail.js';
@@ -46,6 +49,8 @@ export interface LookupDeps {
   holds: MatterDeps;
   /** Fixity checks on demand: the stored copies, and the records the events go on. */
   fixity: FixityDeps;
+  /** Exports (POST /exports, GET /exports/{id}); absent where the deployment has no export worker. */
+  exports?: ExportRequests | undefined;
   /**
    * The auditor console's origin: every answer names it in Access-Control-Allow-Origin, so the
    * browser lets the console read it (API Gateway answers the preflight; a proxy integration's
@@ -57,6 +62,9 @@ export interface LookupDeps {
   /** The clock (a period without an end, the trail's times, the ledger's staleness); the system clock by default. */
   now?: () => Date;
 }
+
+/** The largest request body read (an export request's scope lists at most 1000 ids of each kind). */
+export const MAX_BODY_BYTES = 256 * 1024;
 
 /** What a route answers, and what it adds to its access trail event (the files it showed). */
 export type RouteResult = APIGatewayProxyResult & { trailNote?: { resultFileIds?: string[] } };
@@ -74,10 +82,9 @@ const STATUS_OF: Record<RejectionKind, number> = {
   method_not_allowed: 405,
   not_archived: 409,
   conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
 };
-
-/** The largest request body read (a hold's scope lists at most 4 × 500 ids: well under this). */
-export const MAX_REQUEST_BODY_BYTES = 256 * 1024;
 
 /** What every handler learns besides its parameters: who called (the access trail's identity). */
 interface CallContext {
@@ -92,9 +99,13 @@ export interface RouteHandler {
   path: z.ZodObject;
   /** Query parameters the route reads; unknown ones are ignored. */
   query: z.ZodObject;
-  /** The JSON body, for the routes that take one (required there). */
+  /** The JSON body a POST route reads (validated after the path and query); absent for GETs. */
   body?: z.ZodType;
-  handle(input: { path: never; query: never; body: never }, deps: LookupDeps, call: CallContext): Promise<RouteResult>;
+  handle(
+    input: { path: never; query: never; body: never; caller: string },
+    deps: LookupDeps,
+    call: CallContext,
+  ): Promise<RouteResult>;
 }
 
 /** Ties a handler's input type to its schemas. */
@@ -103,7 +114,7 @@ function defineRoute<P extends z.ZodObject, Q extends z.ZodObject, B extends z.Z
   query: Q;
   body?: B;
   handle(
-    input: { path: z.infer<P>; query: z.infer<Q>; body: z.infer<B> },
+    input: { path: z.infer<P>; query: z.infer<Q>; body: z.infer<B>; caller: string },
     deps: LookupDeps,
     call: CallContext,
   ): Promise<RouteResult>;
@@ -131,6 +142,12 @@ const FilePath = z.object({ fileId: FileIdSchema });
 const NoQuery = z.object({});
 const MatterPath = z.object({ matterId: MatterIdSchema });
 const NoPath = z.object({});
+const ExportPath = z.object({ exportId: ExportIdSchema });
+
+function exportsOf(deps: LookupDeps): ExportRequests {
+  if (!deps.exports) throw new RequestRejectedError('not_found', 'Exports are not enabled on this deployment.');
+  return deps.exports;
+}
 const DownloadQuery = z.object({
   redirect: z.enum(['true', 'false'], { error: 'redirect must be true or false' }).optional(),
 });
@@ -272,6 +289,29 @@ export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
       return json(200, { events: page.events, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
     },
   }),
+  'POST /exports': defineRoute({
+    path: NoPath,
+    query: NoQuery,
+    body: ExportRequestSchema,
+    async handle({ body, caller }, deps) {
+      const job = await startExport(exportsOf(deps), body, caller, new Date());
+      return {
+        ...json(202, job),
+        headers: {
+          'Content-Type': 'application/json',
+          'Cache-Control': 'no-store',
+          Location: `/exports/${job.exportId}`,
+        },
+      };
+    },
+  }),
+  'GET /exports/{exportId}': defineRoute({
+    path: ExportPath,
+    query: NoQuery,
+    async handle({ path: { exportId } }, deps) {
+      return json(200, await readExport(exportsOf(deps), exportId, deps.presignTtlSeconds));
+    },
+  }),
 };
 
 function clockOf(deps: LookupDeps): () => Date {
@@ -350,33 +390,33 @@ async function dispatch(event: APIGatewayProxyEvent, deps: LookupDeps): Promise<
   const route = LOOKUP_HANDLERS[key as RouteKey];
   const path = parseInput(route.path, event.pathParameters ?? {}, true);
   const query = parseInput(route.query, event.queryStringParameters ?? {}, false);
-  const body = route.body ? parseBody(route.body, event) : undefined;
+  const body = route.body ? parseBody(route.body, readJsonBody(event)) : undefined;
   // Sends to the queue give up a second before the function's 10 s timeout (infra/sizing.ts).
   const call = { caller: callerOf(event) ?? 'unknown', signal: AbortSignal.timeout(9_000) };
-  return route.handle({ path, query, body } as { path: never; query: never; body: never }, deps, call);
+  return route.handle(
+    { path, query, body, caller: call.caller } as { path: never; query: never; body: never; caller: string },
+    deps,
+    call,
+  );
 }
 
-/** A route's JSON body: required, at most MAX_REQUEST_BODY_BYTES, valid against the route's schema. */
-function parseBody(schema: z.ZodType, event: APIGatewayProxyEvent): unknown {
-  const raw = event.body;
-  if (raw === null || raw === undefined || raw === '') {
-    throw new RequestRejectedError('invalid_request', 'A JSON request body is required.');
+/** The request body as JSON: bounded, `application/json` (when a type is given), well-formed. */
+function readJsonBody(event: APIGatewayProxyEvent): unknown {
+  const type = Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === 'content-type')?.[1];
+  if (type && !/^application\/json\s*(;|$)/i.test(type)) {
+    throw new RequestRejectedError('unsupported_media_type', 'The body must be application/json.');
   }
+  const raw = event.body ?? '';
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-  if (Buffer.byteLength(text) > MAX_REQUEST_BODY_BYTES) {
-    throw new RequestRejectedError('invalid_request', `The request body is over ${MAX_REQUEST_BODY_BYTES} bytes.`);
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
+    throw new RequestRejectedError('payload_too_large', `The body must be at most ${MAX_BODY_BYTES} bytes.`);
   }
-  let value: unknown;
+  if (text.trim() === '') throw new RequestRejectedError('invalid_request', 'A JSON body is required.');
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
-    throw new RequestRejectedError('invalid_request', 'The request body is not valid JSON.');
+    throw new RequestRejectedError('invalid_request', 'The body is not valid JSON.');
   }
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-  throw new RequestRejectedError('invalid_request', `${where}${firstMessage(parsed.error)}`);
 }
 
 /** Validates untrusted input; a path parameter's message is prefixed with its name, as in `chatId must be…`. */
@@ -389,6 +429,15 @@ function parseInput(schema: z.ZodObject, value: unknown, nameTheField: boolean):
     'invalid_request',
     nameTheField && issue ? `${issue.path.join('.')} ${message}` : message,
   );
+}
+
+/** Validates a JSON body; the message names where in the body the first problem is (`scope.chats.0: …`). */
+function parseBody(schema: z.ZodType, value: unknown): unknown {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+  throw new RequestRejectedError('invalid_request', `${where}${firstMessage(parsed.error)}`);
 }
 
 function firstMessage(error: z.ZodError): string {

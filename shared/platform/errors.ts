@@ -126,7 +126,14 @@ export class MalformedJobError extends ArchiverError {
 }
 
 /** Why a caller's request cannot be served as asked; each maps to one HTTP status in the lookup API. */
-export type RejectionKind = 'invalid_request' | 'not_found' | 'not_archived' | 'method_not_allowed' | 'conflict';
+export type RejectionKind =
+  | 'invalid_request'
+  | 'not_found'
+  | 'not_archived'
+  | 'method_not_allowed'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'unsupported_media_type';
 
 /** A request the caller can fix or should be told about. Its message is safe to show the caller. */
 export class RequestRejectedError extends ArchiverError {

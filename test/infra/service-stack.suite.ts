@@ -240,6 +240,12 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
   describe('lookup API', () => {
     // The webhook's API is a separate RestApi in the same stack (webhook.suite.ts).
     const lookupApiId = () => logicalIdOf(defaults.service.lookupApi.api);
+    const pathOf = (id: string): string => {
+      const r = resourcesOf(t, 'AWS::ApiGateway::Resource')[id];
+      if (!r) return '';
+      const parent = r.Properties['ParentId'];
+      return `${parent.Ref ? pathOf(parent.Ref) : ''}/${r.Properties['PathPart']}`;
+    };
     const methods = () =>
       Object.values(resourcesOf(t, 'AWS::ApiGateway::Method')).filter(
         (m) => m.Properties['RestApiId']?.Ref === lookupApiId(),
@@ -247,18 +253,6 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
 
     it('has exactly one method per lookup route, with the route\u2019s verb, all proxied to the lookup function', () => {
       expect(methods()).toHaveLength(LOOKUP_ROUTES.length);
-      const resources = resourcesOf(t, 'AWS::ApiGateway::Resource');
-      const pathOf = (id: string): string => {
-        const r = resources[id];
-        if (!r) return '';
-        const parent = r.Properties['ParentId'];
-        return `${parent.Ref ? pathOf(parent.Ref) : ''}/${r.Properties['PathPart']}`;
-      };
-      expect(
-        methods()
-          .map((m) => pathOf(m.Properties['ResourceId'].Ref))
-          .sort(),
-      ).toEqual(LOOKUP_ROUTES.map((r) => r.resource).sort());
       expect(
         methods()
           .map((m) => `${m.Properties['HttpMethod']} ${pathOf(m.Properties['ResourceId'].Ref)}`)

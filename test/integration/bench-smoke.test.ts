@@ -78,3 +78,32 @@ describe('npm run bench:discovery, smallest run', () => {
     expect(run.output).toMatch(/the surge itself \(1 chats × 2 files\)\s+p50 [\d.]+ s/);
   }, 180_000);
 });
+
+describe('npm run bench:export, smallest run', () => {
+  it('seeds a few MB of mixed files, copies them plainly and exports them, and reports both rates and the RSS growth', async () => {
+    const out = join(dir, 'export.json');
+    const run = await runScript('bench/export.ts', [
+      '--total-mb',
+      '30',
+      '--s3',
+      'fauxqs',
+      '--part-size-mib',
+      '5',
+      '--out',
+      out,
+    ]);
+    expect(run.output).not.toMatch(/FAILED/);
+    expect(run.code, run.output).toBe(0);
+    const result = JSON.parse(await readFile(out, 'utf8')) as {
+      files: number;
+      copy: { bytes: number; mbPerSecond: number };
+      export: { bytes: number; mbPerSecond: number; rssGrowthMiB: number };
+      ratio: number;
+    };
+    // The export carried exactly the bytes the copy did; the figures exist (their size is the bench's business).
+    expect(result.export.bytes).toBe(result.copy.bytes);
+    expect(result.copy.bytes).toBeGreaterThan(25_000_000);
+    expect(result.ratio).toBeGreaterThan(0);
+    expect(Number.isFinite(result.export.rssGrowthMiB)).toBe(true);
+  }, 180_000);
+});

@@ -72,6 +72,7 @@ const commandPaths = [
   'dlq redrive',
   'lookup',
   'download',
+  'export',
   'ledger',
   'hold place',
   'hold release',

@@ -1,0 +1,225 @@
+/**
+ * `npm run bench:export`: an eDiscovery export of mixed files (many small, some medium, a few large)
+ * against a plain copy of the same objects from the same S3 server, each in its own process.
+ * Reports MB/s of each, their ratio, and the peak RSS growth of the export process.
+ * Goals (docs/benchmark.md): export ≥ 0.8× the plain copy's MB/s; RSS growth ≤ 128 MiB.
+ *
+ *   npm run bench:export -- [--total-mb 2000] [--s3 s3rver|fauxqs] [--part-size-mib 16] [--concurrency 4] [--out r.json]
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { cpus } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { useLocalAwsEnvironment } from '../shared/platform/local-account.js';
+import { ensureBucket, ensureTable } from '../local/aws/resources.js';
+import { startLocalAws } from '../local/aws/servers.js';
+import type { LocalS3Server } from '../local/aws/servers.js';
+import { newExportId } from '../shared/contracts/exports.js';
+import { objectKeyFor } from '../shared/contracts/object-keys.js';
+import { fileItemKey } from '../shared/contracts/table-keys.js';
+import { createHash } from 'node:crypto';
+import { DynamoDbExportJobs } from '../shared/index/dynamodb-export-jobs.js';
+import { createDocumentClient, createS3Client } from '../shared/platform/aws-clients.js';
+
+const MB = 1_000_000;
+const MIB = 1024 * 1024;
+/** The goals this bench checks (docs/benchmark.md). */
+export const EXPORT_GOALS = { minRatio: 0.8, maxRssGrowthMiB: 128 } as const;
+
+interface Opts {
+  totalMb: number;
+  s3: LocalS3Server;
+  partSizeMib: number;
+  concurrency: number;
+  out: string | undefined;
+}
+
+function parse(argv: string[]): Opts {
+  const opts: Opts = { totalMb: 2000, s3: 's3rver', partSizeMib: 16, concurrency: 4, out: undefined };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], argv[i + 1] ?? ''];
+    if (flag === '--total-mb') opts.totalMb = positive(value, flag);
+    else if (flag === '--part-size-mib') opts.partSizeMib = positive(value, flag);
+    else if (flag === '--concurrency') opts.concurrency = positive(value, flag);
+    else if (flag === '--out') opts.out = value;
+    else if (flag === '--s3' && (value === 's3rver' || value === 'fauxqs')) opts.s3 = value;
+    else throw new Error(`unknown option ${flag} (see the header of bench/export.ts)`);
+  }
+  return opts;
+}
+
+function positive(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive whole number`);
+  return n;
+}
+
+/**
+ * Sizes adding up to `totalBytes`: by bytes a third each of small (4 KB-1 MB), medium (1-10 MB) and
+ * large (10 MB-10 MiB part of fauxqs's limit, or up to 200 MB on s3rver) files; seeded, so runs compare.
+ */
+function mixedSizes(totalBytes: number, maxLarge: number): number[] {
+  let seed = 42;
+  const rand = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  const sizes: number[] = [];
+  const classes: [number, number][] = [
+    [4_000, 1 * MB],
+    [1 * MB, 10 * MB],
+    [10 * MB, maxLarge],
+  ];
+  for (const [lo, hi] of classes) {
+    let budget = Math.floor(totalBytes / 3);
+    while (budget > 0) {
+      const size = Math.min(Math.floor(lo + rand() * (hi - lo)), budget);
+      sizes.push(size);
+      budget -= size;
+    }
+  }
+  return sizes;
+}
+
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+function runWorker(args: string[]): Promise<{ seconds: number; bytes: number; rssBefore: number; peakRss: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', tsx, 'bench/export-worker.ts', ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code !== 0) reject(new Error(`worker ${args[0]} exited ${code}: ${out}`));
+      else resolve(JSON.parse(line));
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const opts = parse(process.argv.slice(2));
+  useLocalAwsEnvironment();
+  const aws = await startLocalAws({ s3: opts.s3 });
+  try {
+    const s3 = createS3Client({ endpoint: aws.s3Endpoint });
+    const doc = createDocumentClient({ endpoint: aws.dynamodbEndpoint });
+    const [archive, exportsBucket, table] = ['bench-export-archive', 'bench-export-bags', 'bench-export-index'];
+    await ensureBucket(s3, archive);
+    await ensureBucket(s3, exportsBucket);
+    await ensureTable(doc, table);
+    // fauxqs takes bodies up to 11 MiB in one request.
+    const sizes = mixedSizes(opts.totalMb * MB, opts.s3 === 'fauxqs' ? 10 * MIB : 200 * MB);
+    const block = randomBytes(16 * MIB);
+    const objects: { key: string; size: number }[] = [];
+    const chat = 'claude_chat_01BenchExport';
+    console.log(`seeding ${sizes.length} files, ${(opts.totalMb).toFixed(0)} MB, on ${opts.s3}…`);
+    for (const [i, size] of sizes.entries()) {
+      const fileId = `claude_gen_file_01Bench${String(i).padStart(6, '0')}`;
+      const key = objectKeyFor('generated', fileId);
+      // Different bytes per file without generating them all: a slice of a random block, repeated.
+      const start = (i * 7919) % MIB;
+      const body = Buffer.alloc(size);
+      for (let at = 0; at < size; at += block.byteLength - start) block.copy(body, at, start);
+      await s3.send(new PutObjectCommand({ Bucket: archive, Key: key, Body: body }));
+      await doc.send(
+        new PutCommand({
+          TableName: table,
+          Item: {
+            ...fileItemKey(fileId),
+            status: 'archived',
+            fileId,
+            source: 'generated',
+            chatIds: new Set([chat]),
+            filename: `bench file ${i}.bin`,
+            mimeType: 'application/octet-stream',
+            sizeBytes: size,
+            createdAt: '2025-06-01T10:00:00.000Z',
+            upstreamRequestId: `req_bench_${i}`,
+            md5: createHash('md5').update(body).digest('hex'),
+            sha256: createHash('sha256').update(body).digest('hex'),
+            bucket: archive,
+            key,
+            versionId: null,
+            contentType: 'application/octet-stream',
+            contentDisposition: 'attachment',
+            archivedAt: '2025-06-02T09:00:00.000Z',
+          },
+        }),
+      );
+      objects.push({ key, size });
+    }
+    const exportId = newExportId();
+    const at = new Date().toISOString();
+    await new DynamoDbExportJobs(doc, table).create({
+      exportId,
+      status: 'queued',
+      // A projects-free scope over every file: the scope reader scans, as a users or dates scope does.
+      scope: { from: '2025-01-01T00:00:00.000Z' },
+      matterId: null,
+      description: 'benchmark',
+      requestedBy: 'bench',
+      requestedAt: at,
+      updatedAt: at,
+      counts: { matched: 0, exported: 0, notArchived: 0, payloadBytes: 0 },
+      runs: 0,
+      bag: null,
+      error: null,
+    });
+    const common = [
+      aws.s3Endpoint,
+      aws.dynamodbEndpoint,
+      table,
+      archive,
+      exportsBucket,
+      exportId,
+      String(opts.partSizeMib),
+      String(opts.concurrency),
+    ];
+    const keys = JSON.stringify(objects);
+    console.log('plain copy (GetObject streamed into PutObject, one object at a time)…');
+    const copy = await runWorker(['copy', ...common, keys]);
+    console.log('export (the bag streamed into a multipart upload, hashed and checked)…');
+    const exp = await runWorker(['export', ...common, '[]']);
+    const mbps = (r: { bytes: number; seconds: number }) => r.bytes / MB / r.seconds;
+    const ratio = mbps(exp) / mbps(copy);
+    const growthMiB = (exp.peakRss - exp.rssBefore) / MIB;
+    const result = {
+      totalMb: opts.totalMb,
+      files: sizes.length,
+      s3: opts.s3,
+      partSizeMib: opts.partSizeMib,
+      concurrency: opts.concurrency,
+      cpus: cpus().length,
+      node: process.version,
+      copy: { ...copy, mbPerSecond: mbps(copy) },
+      export: { ...exp, mbPerSecond: mbps(exp), rssGrowthMiB: growthMiB },
+      ratio,
+      goals: {
+        ratio: { goal: EXPORT_GOALS.minRatio, met: ratio >= EXPORT_GOALS.minRatio },
+        rssGrowthMiB: { goal: EXPORT_GOALS.maxRssGrowthMiB, met: growthMiB <= EXPORT_GOALS.maxRssGrowthMiB },
+      },
+    };
+    console.log(
+      `plain copy ${mbps(copy).toFixed(1)} MB/s (${copy.seconds.toFixed(1)} s); export ${mbps(exp).toFixed(1)} MB/s ` +
+        `(${exp.seconds.toFixed(1)} s): ratio ${ratio.toFixed(2)} (goal ≥ ${EXPORT_GOALS.minRatio}); ` +
+        `export RSS growth ${growthMiB.toFixed(0)} MiB (goal ≤ ${EXPORT_GOALS.maxRssGrowthMiB})`,
+    );
+    if (opts.out) await writeFile(opts.out, `${JSON.stringify(result, null, 2)}\n`);
+    s3.destroy();
+    doc.destroy();
+  } finally {
+    await aws.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench:export FAILED: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,98 @@
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { S3ExportStorage } from '../../shared/archive/s3-export-storage.js';
+import type { ExportConfig } from '../../shared/contracts/lambda-environment.js';
+import { ExportMessageSchema } from '../../shared/contracts/exports.js';
+import { runExport } from '../../shared/export/export-run.js';
+import type { ExportDeps } from '../../shared/export/export-run.js';
+import { DynamoDbExportJobs, DynamoDbScopeReader, discoveryRunsFor } from '../../shared/index/dynamodb-export-jobs.js';
+import { DynamoDbUpstreamDeletions } from '../../shared/index/dynamodb-upstream-deletions.js';
+import { createDocumentClient, createS3Client, createSqsClient } from '../../shared/platform/aws-clients.js';
+import { describeError } from '../../shared/platform/errors.js';
+import { createSqsExportQueue } from '../../shared/platform/sqs-export-queue.js';
+import type { Log } from '../../shared/platform/telemetry.js';
+
+const MiB = 1024 * 1024;
+
+/**
+ * The export worker for an SQS event source (batch size 1): runs the export the message names until
+ * it completes or the function's time is nearly up; then it queues the job's next run, which resumes
+ * from the checkpoint. A run that fails returns its message to the queue (a batch item failure), so
+ * the next delivery resumes; on the queue's last delivery the export is recorded failed.
+ */
+export function createExportRuntime(
+  config: ExportConfig,
+  log: Log,
+): (event: SQSEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<SQSBatchResponse> {
+  const doc = createDocumentClient({ endpoint: config.LOCAL_DYNAMODB_ENDPOINT });
+  const s3 = createS3Client({ endpoint: config.LOCAL_S3_ENDPOINT });
+  const sqs = createSqsClient({ endpoint: config.LOCAL_SQS_ENDPOINT });
+  const jobs = new DynamoDbExportJobs(doc, config.INDEX_TABLE);
+  const deletions = new DynamoDbUpstreamDeletions(doc, config.INDEX_TABLE);
+  const queue = createSqsExportQueue(sqs, config.EXPORT_QUEUE_URL);
+  const deps: ExportDeps = {
+    jobs,
+    scope: new DynamoDbScopeReader(doc, config.INDEX_TABLE),
+    // Not wired: legal holds (matters), fixity events and the access trail come with their features.
+    matters: undefined,
+    storage: new S3ExportStorage(s3, config.EXPORTS_BUCKET),
+    custody: {
+      upstreamDeletions: (ids) => deletions.getUpstreamDeletions(ids),
+      discoveryRuns: (record) => discoveryRunsFor(doc, config.INDEX_TABLE, record),
+    },
+    log,
+  };
+  const settings = {
+    partBytes: config.EXPORT_PART_SIZE_MIB * MiB,
+    concurrency: config.EXPORT_UPLOAD_CONCURRENCY,
+    sourceOrganization: config.SOURCE_ORGANIZATION,
+    checkpointEverySeconds: config.EXPORT_CHECKPOINT_SECONDS,
+  };
+
+  return async (event, context) => {
+    const failures: { itemIdentifier: string }[] = [];
+    for (const record of event.Records) {
+      const parsed = ExportMessageSchema.safeParse(safeJson(record.body));
+      if (!parsed.success) {
+        // Not a job this worker can run: it goes to the dead-letter queue after its receives, reason logged.
+        log.error('export message rejected', { messageId: record.messageId, reason: parsed.error.issues[0]?.message });
+        failures.push({ itemIdentifier: record.messageId });
+        continue;
+      }
+      const { exportId } = parsed.data;
+      const deadlineMs = Date.now() + context.getRemainingTimeInMillis() - config.EXPORT_STOP_MARGIN_SECONDS * 1000;
+      const controller = new AbortController();
+      const timer = setTimeout(
+        () => controller.abort(new Error('the function is out of time')),
+        Math.max(0, context.getRemainingTimeInMillis() - 10_000),
+      );
+      try {
+        const outcome = await runExport(exportId, deps, settings, deadlineMs, controller.signal);
+        if (outcome.kind === 'continue') await queue.send({ exportId });
+        if (outcome.kind === 'skipped') log.info('export message skipped', { exportId, reason: outcome.reason });
+      } catch (err) {
+        const receives = Number(record.attributes.ApproximateReceiveCount) || 1;
+        log.error('export run failed', { exportId, receives, error: describeError(err) });
+        if (receives >= config.MAX_RECEIVE_COUNT) {
+          await jobs.update(exportId, {
+            status: 'failed',
+            error: `the export failed ${receives} times; last: ${describeError(err)}`,
+            updatedAt: new Date().toISOString(),
+          });
+        } else {
+          failures.push({ itemIdentifier: record.messageId });
+        }
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    return { batchItemFailures: failures };
+  };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
