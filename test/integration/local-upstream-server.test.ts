@@ -481,6 +481,24 @@ describe('projects, attachments and documents', () => {
     upstream.listings.projects.remove('claude_proj_01Deleted');
     expect((await get(`${PROJECTS}/claude_proj_01Deleted/attachments`)).status).toBe(404);
   });
+
+  it('filters projects by updated_at, bumps updated_at when a file is attached, and refuses a filter that is no timestamp', async () => {
+    upstream.listings.projects.set({ id: 'claude_proj_01Quiet', createdAt: '2020-01-01T00:00:00Z' });
+    upstream.listings.projects.set({ id: 'claude_proj_01Busy', createdAt: '2020-01-02T00:00:00Z' });
+    const file = uploadedFileFactory({ chatIds: [] });
+    await upstream.addFile(file);
+    const before = new Date(Date.now() - 1_000).toISOString();
+    upstream.listings.projects.attach('claude_proj_01Busy', file.id);
+
+    const changed = PageSchema.parse((await get(`${PROJECTS}?limit=100&updated_at.gte=${before}`)).json());
+    expect(changed.data.map((p) => p['id'])).toEqual(['claude_proj_01Busy']);
+    expect(Date.parse(String(changed.data[0]?.['updated_at']))).toBeGreaterThanOrEqual(Date.parse(before));
+    const older = PageSchema.parse((await get(`${PROJECTS}?limit=100&updated_at.lt=${before}`)).json());
+    expect(older.data.map((p) => p['id'])).toContain('claude_proj_01Quiet');
+    expect(older.data.map((p) => p['id'])).not.toContain('claude_proj_01Busy');
+    const bad = await get(`${PROJECTS}?updated_at.gte=yesterday`);
+    expect([bad.status, ErrorBodySchema.parse(bad.json()).error.type]).toEqual([400, 'invalid_request_error']);
+  });
 });
 
 describe('faults', () => {
