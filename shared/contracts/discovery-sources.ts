@@ -129,7 +129,8 @@ export const DISCOVERY_SOURCES = {
     lambdaEntry: 'lambdas/projects-poller/handler.ts',
     serviceName: 'archiver-projects-poller',
     description:
-      'Discovery: walks projects and their attachments and enqueues files and documents not yet archived with their project',
+      'Discovery: walks projects and their attachments and enqueues ' +
+      'files and documents not yet archived with their project',
     scheduleMinutes: 15,
     scheduleConfigKey: 'projectsPollerMinutes',
     // Each run walks every project and its attachments (neither listing has a change order): one pass

@@ -58,102 +58,112 @@ const idsOf = (projects: SampleProject[]) =>
   projects.flatMap((p) => [...(p.fileIds ?? []), ...(p.documents ?? []).map((d) => d.id)]).sort();
 
 describe('projects poller against the local upstream, dynalite and fauxqs', () => {
-  it('pages through every project and every attachment page, enqueuing each file and document with its project', async () => {
-    // 23 projects in pages of 10; each has 12 attachments, two pages of 10.
-    const projects = await projectsWith(23, 7, 5);
+  it(
+    'pages through every project and every attachment page, enqueuing ' + 'each file and document with its project',
+    async () => {
+      // 23 projects in pages of 10; each has 12 attachments, two pages of 10.
+      const projects = await projectsWith(23, 7, 5);
 
-    const outcome = await runProjectsPoller(projectsDeps(), stack.runOptions());
+      const outcome = await runProjectsPoller(projectsDeps(), stack.runOptions());
 
-    expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({
-      source: 'projects',
-      ending: 'completed',
-      cursorStart: null,
-      cursorEnd: null,
-      pages: 3 + 23 * 2,
-      jobsEnqueued: 23 * 12,
-      invalidRecords: 0,
-    });
-    const jobs = await stack.drainJobs();
-    expect(jobs.map((j) => j.fileId).sort()).toEqual(idsOf(projects));
-    const [first] = projects;
-    const doc = jobs.find((j) => j.fileId === first?.documents?.[0]?.id);
-    expect(doc).toEqual({
-      v: 1,
-      fileId: first?.documents?.[0]?.id,
-      file: { filename: 'notes-0.md', mime_type: 'text/plain', created_at: '2025-07-01T11:00:00.000000Z' },
-      provenance: {
-        creator: { id: 'user_01Owner0', emailAddress: '01owner0@example.com' },
-        organizationId: 'org_01Local',
-        projectId: first?.id,
-      },
-    });
-    const file = jobs.find((j) => j.fileId === first?.fileIds?.[0]);
-    expect(file).toMatchObject({
-      file: { filename: expect.any(String), md5: expect.stringMatching(/^[0-9a-f]{32}$/), size_bytes: 17 },
-      provenance: { projectId: first?.id, organizationId: 'org_01Local' },
-    });
-    expect(file).not.toHaveProperty('chatId');
-  });
+      expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({
+        source: 'projects',
+        ending: 'completed',
+        cursorStart: null,
+        cursorEnd: null,
+        pages: 3 + 23 * 2,
+        jobsEnqueued: 23 * 12,
+        invalidRecords: 0,
+      });
+      const jobs = await stack.drainJobs();
+      expect(jobs.map((j) => j.fileId).sort()).toEqual(idsOf(projects));
+      const [first] = projects;
+      const doc = jobs.find((j) => j.fileId === first?.documents?.[0]?.id);
+      expect(doc).toEqual({
+        v: 1,
+        fileId: first?.documents?.[0]?.id,
+        file: { filename: 'notes-0.md', mime_type: 'text/plain', created_at: '2025-07-01T11:00:00.000000Z' },
+        provenance: {
+          creator: { id: 'user_01Owner0', emailAddress: '01owner0@example.com' },
+          organizationId: 'org_01Local',
+          projectId: first?.id,
+        },
+      });
+      const file = jobs.find((j) => j.fileId === first?.fileIds?.[0]);
+      expect(file).toMatchObject({
+        file: { filename: expect.any(String), md5: expect.stringMatching(/^[0-9a-f]{32}$/), size_bytes: 17 },
+        provenance: { projectId: first?.id, organizationId: 'org_01Local' },
+      });
+      expect(file).not.toHaveProperty('chatId');
+    },
+  );
 
-  it('skips attachments already archived with a project, and enqueues again one archived without a project', async () => {
-    const [project] = await projectsWith(1, 2, 1);
-    const [withProject, withoutProject] = project?.fileIds ?? [];
-    const archived = (fileId: string, projectId?: string): ArchivedRecord => ({
-      status: 'archived',
-      fileId,
-      source: 'uploaded',
-      chatIds: [],
-      filename: 'f',
-      mimeType: null,
-      sizeBytes: 1,
-      createdAt: null,
-      upstreamRequestId: null,
-      md5: '0'.repeat(32),
-      sha256: '0'.repeat(64),
-      bucket: 'b',
-      key: 'k',
-      versionId: null,
-      contentType: 'text/plain',
-      contentDisposition: 'attachment',
-      archivedAt: '2025-07-02T00:00:00.000Z',
-      ...(projectId ? { projectId } : {}),
-    });
-    for (const [id, projectId] of [
-      [withProject, project?.id],
-      [withoutProject, undefined],
-    ] as const) {
-      await stack.files.claim(id ?? '', 'uploaded', 'test', Date.now(), 60_000);
-      await stack.files.markArchived(archived(id ?? '', projectId), 'test');
-    }
+  it(
+    'skips attachments already archived with a project, and enqueues ' + 'again one archived without a project',
+    async () => {
+      const [project] = await projectsWith(1, 2, 1);
+      const [withProject, withoutProject] = project?.fileIds ?? [];
+      const archived = (fileId: string, projectId?: string): ArchivedRecord => ({
+        status: 'archived',
+        fileId,
+        source: 'uploaded',
+        chatIds: [],
+        filename: 'f',
+        mimeType: null,
+        sizeBytes: 1,
+        createdAt: null,
+        upstreamRequestId: null,
+        md5: '0'.repeat(32),
+        sha256: '0'.repeat(64),
+        bucket: 'b',
+        key: 'k',
+        versionId: null,
+        contentType: 'text/plain',
+        contentDisposition: 'attachment',
+        archivedAt: '2025-07-02T00:00:00.000Z',
+        ...(projectId ? { projectId } : {}),
+      });
+      for (const [id, projectId] of [
+        [withProject, project?.id],
+        [withoutProject, undefined],
+      ] as const) {
+        await stack.files.claim(id ?? '', 'uploaded', 'test', Date.now(), 60_000);
+        await stack.files.markArchived(archived(id ?? '', projectId), 'test');
+      }
 
-    await runProjectsPoller(projectsDeps(), stack.runOptions());
+      await runProjectsPoller(projectsDeps(), stack.runOptions());
 
-    const enqueued = (await stack.drainJobs()).map((j) => j.fileId).sort();
-    expect(enqueued).toEqual([withoutProject, project?.documents?.[0]?.id].sort());
-  });
+      const enqueued = (await stack.drainJobs()).map((j) => j.fileId).sort();
+      expect(enqueued).toEqual([withoutProject, project?.documents?.[0]?.id].sort());
+    },
+  );
 
-  it('records a project deleted in the app, keeps null where upstream says the creator is gone, and still enqueues its attachments', async () => {
-    const [deleted, orphan] = await projectsWith(2, 1, 1);
-    stack.upstream.listings.projects.update(deleted?.id ?? '', { deletedAt: '2025-07-03T08:00:00.000000Z' });
-    stack.upstream.listings.projects.update(orphan?.id ?? '', { userId: null });
+  it(
+    'records a project deleted in the app, keeps null where upstream ' +
+      'says the creator is gone, and still enqueues its attachments',
+    async () => {
+      const [deleted, orphan] = await projectsWith(2, 1, 1);
+      stack.upstream.listings.projects.update(deleted?.id ?? '', { deletedAt: '2025-07-03T08:00:00.000000Z' });
+      stack.upstream.listings.projects.update(orphan?.id ?? '', { userId: null });
 
-    await runProjectsPoller(projectsDeps(), stack.runOptions());
+      await runProjectsPoller(projectsDeps(), stack.runOptions());
 
-    const jobs = await stack.drainJobs();
-    expect(jobs).toHaveLength(4);
-    expect(jobs.filter((j) => j.provenance?.projectId === orphan?.id).map((j) => j.provenance?.creator)).toEqual([
-      null,
-      null,
-    ]);
-    expect(await stack.deletions.getUpstreamDeletions([deleted?.id ?? '', orphan?.id ?? ''])).toEqual([
-      expect.objectContaining({
-        id: deleted?.id,
-        kind: 'project',
-        deletedAt: '2025-07-03T08:00:00.000000Z',
-        via: 'project_soft_delete',
-      }),
-    ]);
-  });
+      const jobs = await stack.drainJobs();
+      expect(jobs).toHaveLength(4);
+      expect(jobs.filter((j) => j.provenance?.projectId === orphan?.id).map((j) => j.provenance?.creator)).toEqual([
+        null,
+        null,
+      ]);
+      expect(await stack.deletions.getUpstreamDeletions([deleted?.id ?? '', orphan?.id ?? ''])).toEqual([
+        expect.objectContaining({
+          id: deleted?.id,
+          kind: 'project',
+          deletedAt: '2025-07-03T08:00:00.000000Z',
+          via: 'project_soft_delete',
+        }),
+      ]);
+    },
+  );
 
   it('skips a project whose attachments answer 404 (hard-deleted after the listing) and reads the rest', async () => {
     const [gone, ...rest] = await projectsWith(3, 1, 1);
