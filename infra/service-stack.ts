@@ -292,13 +292,18 @@ export class ServiceStack extends Stack {
       acknowledgeWildcardResource(
         fn.role.node.findChild('DefaultPolicy'),
         archiveObjects,
-        'Object keys are derived from file ids at run time, so the grant covers the objects of this one bucket; the actions are listed one by one (no s3:* or Delete*), and the bucket holds nothing but archived files.',
+        'Object keys are derived from file ids at run time, so the grant ' +
+          'covers the objects of this one bucket; the actions are listed ' +
+          'one by one (no s3:* or Delete*), and the bucket holds nothing ' +
+          'but archived files.',
       );
     }
     acknowledgeWildcardResource(
       this.ingest.role.node.findChild('DefaultPolicy'),
       bucket.arnForObjects(`${ARCHIVE_KEY_PREFIX}*`),
-      'Legal holds apply to archived versions, whose keys are derived from file ids at run time: the grant is s3:PutObjectLegalHold alone, on the archive layout of this one bucket.',
+      'Legal holds apply to archived versions, whose keys are derived ' +
+        'from file ids at run time: the grant is s3:PutObjectLegalHold ' +
+        'alone, on the archive layout of this one bucket.',
     );
 
     this.lookupApi = new LookupApi(this, 'LookupApi', {

@@ -292,11 +292,16 @@ export function describeDataStack({ defaults, custom }: ArchiverSynths): void {
       for (const key of keys) expect(key.Properties['EnableKeyRotation']).toBe(true);
     });
 
-    it('name no principal but the account root, so each use is granted (and scoped) in IAM policies and the data stack never references a service-stack role', () => {
-      for (const key of Object.values(resourcesOf(t, 'AWS::KMS::Key'))) {
-        const principals = statementsOf(key.Properties['KeyPolicy']).flatMap((s) => asArray(s.Principal));
-        for (const p of principals) expect(JSON.stringify(p)).toContain(':root');
-      }
-    });
+    it(
+      'name no principal but the account root, so each use is granted ' +
+        '(and scoped) in IAM policies and the data stack never references ' +
+        'a service-stack role',
+      () => {
+        for (const key of Object.values(resourcesOf(t, 'AWS::KMS::Key'))) {
+          const principals = statementsOf(key.Properties['KeyPolicy']).flatMap((s) => asArray(s.Principal));
+          for (const p of principals) expect(JSON.stringify(p)).toContain(':root');
+        }
+      },
+    );
   });
 }

@@ -105,9 +105,18 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
         )
       )
         return 'archive keys';
-      const route = new RegExp(
-        `^${escapeRegExp(partitionJoin(':execute-api:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':', { Ref: restApiId }, 'ROUTE')).replace('ROUTE', '(/v1/[A-Z]+/[^"]+)')}$`,
-      ).exec(text)?.[1];
+      const routeArn = escapeRegExp(
+        partitionJoin(
+          ':execute-api:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':',
+          { Ref: restApiId },
+          'ROUTE',
+        ),
+      ).replace('ROUTE', '(/v1/[A-Z]+/[^"]+)');
+      const route = new RegExp(`^${routeArn}$`).exec(text)?.[1];
       if (route) return `lookup API ${route}`;
       const awsManaged =
         /^\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":iam::aws:policy\/([A-Za-z0-9/_-]+)"\]\]\}$/.exec(
@@ -316,12 +325,14 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
           // single-item reads and conditional writes, on the partitions the poller registry names for it only.
           ...['GetItem', 'PutItem', 'UpdateItem'].map(
             (a) =>
-              `index table dynamodb:${a} if ${JSON.stringify({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': POLLER_ITEM_KEYS[source] } })}`,
+              `index table dynamodb:${a} if ` +
+              JSON.stringify({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': POLLER_ITEM_KEYS[source] } }),
           ),
           // Its own lease and checkpoint, exactly its partition (no other poller's).
           ...['GetItem', 'PutItem', 'UpdateItem'].map(
             (a) =>
-              `index table dynamodb:${a} if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["POLLER#${source}"]}}`,
+              `index table dynamodb:${a} if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["POLLER#` +
+              `${source}"]}}`,
           ),
           // Its own ledger, written once: PutItem only (no UpdateItem, no DeleteItem), exactly its partition.
           `index table dynamodb:PutItem if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["LEDGER#${source}"]}}`,
@@ -416,7 +427,11 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
     });
 
     for (const principal of Object.keys(EXPECTED)) {
-      it(`the ${principal} holds exactly its listed grants, each on its own resource, whatever the configuration`, () => {
+      const title = [
+        `the ${principal} holds exactly its listed grants,`,
+        'each on its own resource, whatever the configuration',
+      ].join(' ');
+      it(title, () => {
         const expected = [...(EXPECTED[principal] ?? [])].sort();
         expect(grantsByPrincipal(app)[principal]).toEqual(expected);
         expect(grantsByPrincipal(custom)[principal]).toEqual(expected);
