@@ -163,6 +163,24 @@ describe('a scheduled run', () => {
     expect(f.checked.map((c) => c.fileId).sort()).toEqual([...todays].sort());
   });
 
+  it('finishes a pass left unfinished yesterday on yesterday\u2019s slice before today\u2019s starts', async () => {
+    const f = fakeDeps(files, { pageSize: 50 });
+    await f.deps.audit.saveCheckpoint({ day: day - 1, startKey: { at: 300 }, done: false });
+    const first = await runScheduledAudit(f.deps, settings);
+    expect(first).toMatchObject({ day: day - 1, done: true });
+    const yesterdays = files.slice(300).filter((id) => inTodaysSlice(id, day - 1, 30));
+    expect(f.checked.map((c) => c.fileId).sort()).toEqual([...yesterdays].sort());
+    f.newRun();
+    const second = await runScheduledAudit(f.deps, settings);
+    expect(second).toMatchObject({ day, done: true });
+    expect(
+      f.checked
+        .slice(yesterdays.length)
+        .map((c) => c.fileId)
+        .sort(),
+    ).toEqual([...todays].sort());
+  });
+
   it('goes on past a file whose check throws, counting it as an error', async () => {
     const broken = new Set([todays[0] as string]);
     const f = fakeDeps(files, { pageSize: 50, broken });
