@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExportRuntime } from '../../lambdas/export/runtime.js';
-import { createLookupRuntime } from '../../lambdas/lookup/runtime.js';
+import { createExportClients, createExportRuntime } from '../../lambdas/export/runtime.js';
+import { createLookupClients, createLookupRuntime } from '../../lambdas/lookup/runtime.js';
+import { recordCallsOf, type ResourceBindings } from '../support/permissions/aws-call-recorder.js';
 import { LOCAL_CALLER_HEADER, startLookupServer } from '../../local/lookup-server.js';
 import { ensureBucket, ensureQueues, ensureTable } from '../../local/aws/resources.js';
 import { startSqsEventSource } from '../../local/sqs-event-source.js';
@@ -84,12 +85,22 @@ beforeAll(async () => {
     LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
     LOCAL_SQS_ENDPOINT: aws.sqsEndpoint,
   };
-  const lookup = createLookupRuntime(
-    loadConfig(LookupConfigSchema, { ...common, ARCHIVE_BUCKET: archiveBucket }),
-    quiet,
-  );
+  // Every call of the lookup and the worker is checked against their deployed roles' grants
+  // (test/support/permission-setup.ts): the calls the export routes and runs make are allowed.
+  const bindings: ResourceBindings = {
+    buckets: { [archiveBucket]: 'archiveBucket', [exportsBucket]: 'exportsBucket' },
+    tables: { [table]: 'indexTable' },
+    queues: { [queues.queueUrl.split('/').pop() as string]: 'exportQueue' },
+  };
+  const lookupConfig = loadConfig(LookupConfigSchema, { ...common, ARCHIVE_BUCKET: archiveBucket });
+  const lookupClients = createLookupClients(lookupConfig);
+  for (const client of Object.values(lookupClients)) recordCallsOf(client, 'lookup', bindings);
+  const lookup = createLookupRuntime(lookupConfig, quiet, lookupClients);
   server = await startLookupServer(lookup, { log: quiet });
-  const runtime = createExportRuntime(loadConfig(ExportConfigSchema, { ...common, MAX_RECEIVE_COUNT: '3' }), quiet);
+  const exportConfig = loadConfig(ExportConfigSchema, { ...common, MAX_RECEIVE_COUNT: '3' });
+  const exportClients = createExportClients(exportConfig);
+  for (const client of Object.values(exportClients)) recordCallsOf(client, 'exportWorker', bindings);
+  const runtime = createExportRuntime(exportConfig, quiet, exportClients);
   worker = startSqsEventSource({
     sqs: aws.sqs,
     queueUrl: queues.queueUrl,
