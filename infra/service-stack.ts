@@ -341,6 +341,9 @@ export class ServiceStack extends Stack {
       .bind('INDEX_TABLE', table.tableName, (g) => {
         grantItemAccess(table, g, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan');
         grantLeadingKeys(table, g, ['dynamodb:UpdateItem'], [KEY_PREFIXES.export]);
+        // The custody report names upstream deletions of each file and its chats: one BatchGetItem of
+        // DELETION# items (found by recording the export tests' calls against these grants).
+        grantLeadingKeys(table, g, ['dynamodb:BatchGetItem'], [KEY_PREFIXES.deletion]);
         bucketGrants.actionsOnObjectKeys(
           g,
           `${ARCHIVE_KEY_PREFIX}*`,

@@ -300,6 +300,8 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       'archive key kms:Decrypt',
       // Its jobs: lease, progress, result; EXPORT# items only.
       'index table dynamodb:UpdateItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["EXPORT#*"]}}',
+      // The custody report: upstream deletions of a file and its chats, in one call.
+      'index table dynamodb:BatchGetItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["DELETION#*"]}}',
       // Reads archived versions under the archive layout; never writes the archive.
       'archive keys s3:GetObject',
       'archive keys s3:GetObjectVersion',

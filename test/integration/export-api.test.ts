@@ -69,6 +69,12 @@ beforeAll(async () => {
     maxReceiveCount: 3,
     visibilityTimeoutSeconds: 60,
   });
+  // The lookup function's hold sweeps go to the ingest queue (unused here, but the lookup needs one).
+  const holdQueues = await ensureQueues(aws.sqs, {
+    name: uniqueName('exp-api-hold'),
+    maxReceiveCount: 3,
+    visibilityTimeoutSeconds: 60,
+  });
   for (const [i, content] of contents.entries()) {
     await seedArchived(aws.s3, aws.ddb, archiveBucket, table, {
       fileId: `claude_gen_file_01Api${i}`,
@@ -90,9 +96,16 @@ beforeAll(async () => {
   const bindings: ResourceBindings = {
     buckets: { [archiveBucket]: 'archiveBucket', [exportsBucket]: 'exportsBucket' },
     tables: { [table]: 'indexTable' },
-    queues: { [queues.queueUrl.split('/').pop() as string]: 'exportQueue' },
+    queues: {
+      [queues.queueUrl.split('/').pop() as string]: 'exportQueue',
+      [holdQueues.queueUrl.split('/').pop() as string]: 'ingestQueue',
+    },
   };
-  const lookupConfig = loadConfig(LookupConfigSchema, { ...common, ARCHIVE_BUCKET: archiveBucket });
+  const lookupConfig = loadConfig(LookupConfigSchema, {
+    ...common,
+    ARCHIVE_BUCKET: archiveBucket,
+    HOLD_WORK_QUEUE_URL: holdQueues.queueUrl,
+  });
   const lookupClients = createLookupClients(lookupConfig);
   for (const client of Object.values(lookupClients)) recordCallsOf(client, 'lookup', bindings);
   const lookup = createLookupRuntime(lookupConfig, quiet, lookupClients);
