@@ -19,7 +19,8 @@
  * schedule and polls repeatedly within each invocation, as deployed. First `--idle-seconds` with
  * nothing arriving (every request is idle polling), then files arriving at `--arrivals-per-minute`
  * round-robin as generated files in new chats, generated files in old chats, uploads to old chats (with
- * their activity) and uploads to projects (an activity only; outside any chat). Halfway through,
+ * their activity) and uploads to projects (attached to one of 20 projects, with their activity; outside
+ * any chat: the projects poller's change poll finds them). Halfway through,
  * `--surge-chats` chats of `--files-per-chat` files appear at once (a backlog). Reported: capture
  * latency (a file's appearance upstream, i.e. its message's or activity's time, to its record's
  * `archivedAt`) p50/p95/p99 per kind, before and during the surge's backlog; idle polling: requests
@@ -206,7 +207,9 @@ async function backlogPhase(ctx: {
   const activityPoller = createPollerRuntime('activities', discovery, { apiKey: API_KEY, log: quiet, counters });
 
   console.log(
-    `bench:discovery — ${files.length} files in ${CHATS} chats; upstream limit ${LIMIT}/min (600 × scale ${SCALE}); ${WORKERS} workers × batches of 10`,
+    `bench:discovery — ${files.length} files in ${CHATS} chats; upstream ` +
+      `limit ${LIMIT}/min (600 × scale ${SCALE}); ${WORKERS} workers ` +
+      `× batches of 10`,
   );
   const started = performance.now();
   const samples: { t: number; served: number; throttled: number }[] = [];
@@ -232,7 +235,8 @@ async function backlogPhase(ctx: {
   const progress = setInterval(() => {
     const t = ((performance.now() - started) / 1000).toFixed(0);
     console.log(
-      `  ${t} s: ${totals.get(METRIC.filesArchived) ?? 0} of ${expected} archived, ${upstream.requests.length} upstream requests`,
+      `  ${t} s: ${totals.get(METRIC.filesArchived) ?? 0} of ${expected} ` +
+        `archived, ${upstream.requests.length} upstream requests`,
     );
   }, 30_000);
   while ((totals.get(METRIC.filesArchived) ?? 0) < expected) await new Promise((r) => setTimeout(r, 200));
@@ -267,7 +271,9 @@ async function backlogPhase(ctx: {
     ],
     [
       'time to drain',
-      `${drained.toFixed(1)} s (${(drained * SCALE).toFixed(0)} s at 600/min); pollers done after ${pollersDone.toFixed(1)} s in ${chatRuns} chat poller run(s)`,
+      `${drained.toFixed(1)} s (${(drained * SCALE).toFixed(0)} s at ` +
+        `600/min); pollers done after ${pollersDone.toFixed(1)} s in ` +
+        `${chatRuns} chat poller run(s)`,
     ],
     ['callers that found no budget within their wait', String(totals.get(DISCOVERY_METRIC.budgetExhausted) ?? 0)],
   ];
@@ -334,8 +340,13 @@ async function steadyPhase(ctx: {
     };
   });
   console.log(
-    `\nsteady state — pollers ${POLLER_SOURCES.join(', ')} as deployed; ${IDLE_SECONDS} s idle, then ${ARRIVALS_PER_MINUTE} files/min for ${STEADY_SECONDS} s (${KINDS.join(', ')}), ${SURGE_CHATS} chats × ${PER_CHAT} files at once halfway`,
+    `\nsteady state — pollers ${POLLER_SOURCES.join(', ')} as deployed; ` +
+      `${IDLE_SECONDS} s idle, then ${ARRIVALS_PER_MINUTE} files/min ` +
+      `for ${STEADY_SECONDS} s (${KINDS.join(', ')}), ${SURGE_CHATS} ` +
+      `chats × ${PER_CHAT} files at once halfway`,
   );
+  for (let p = 0; p < BENCH_PROJECTS; p++)
+    upstream.listings.projects.set({ id: benchProjectId(p), createdAt: '2025-01-01T00:00:00.000000Z', fileIds: [] });
   const schedule = startPollerSchedule(pollers, { timeoutMs: 300_000, log: quiet });
 
   // Idle: the first poll of each poller reads what the backlog left (nothing new); count from after it.
@@ -346,7 +357,8 @@ async function steadyPhase(ctx: {
   const idleMinutes = (performance.now() - idleStarted) / 60_000;
   const idleOnly = { ...idle, polls: polls.total };
   console.log(
-    `  idle: ${idleOnly.compliance} Compliance API requests in ${(idleMinutes * 60).toFixed(0)} s by ${idleOnly.polls} polls`,
+    `  idle: ${idleOnly.compliance} Compliance API requests in ${(idleMinutes * 60).toFixed(0)} ` +
+      `s by ${idleOnly.polls} polls`,
   );
 
   // Arrivals.
@@ -372,7 +384,8 @@ async function steadyPhase(ctx: {
   const steadyIdle = idle.compliance - idleBefore.compliance;
   const steadyPolls = { total: polls.total - pollsBefore.total, idle: polls.idle - pollsBefore.idle };
 
-  // Wait for every arrival (project uploads come through the activity feed, read its visibility lag behind now).
+  // Wait for every arrival (a file the projects poller missed would come through the activity feed,
+  // read its visibility lag behind now).
   const waitLimitMs = (discovery.ACTIVITY_VISIBILITY_LAG_SECONDS + 120) * 1000;
   const waitStarted = Date.now();
   let archivedAt = new Map<string, number>();
@@ -402,33 +415,49 @@ async function steadyPhase(ctx: {
       const v = quantile(xs, p);
       return Number.isFinite(v) ? `${v.toFixed(1)} s` : 'not captured';
     };
-    return `p50 ${q(0.5)}, p95 ${q(0.95)}, p99 ${q(0.99)} (${xs.length} files${missing ? `, ${missing} not captured in time` : ''})`;
+    return (
+      `p50 ${q(0.5)}, p95 ${q(0.95)}, p99 ${q(0.99)} (${xs.length} ` +
+      `files${missing ? `, ${missing} not captured in time` : ''})`
+    );
   };
   const steady = (a: Arrival) => a.kind !== 'surge' && !a.duringSurge;
   const rows: [string, string][] = [
     [
       'idle polling, nothing arriving (Compliance API)',
       IDLE_SECONDS > 0
-        ? `${(idleOnly.compliance / idleMinutes).toFixed(1)} requests/min = ${((idleOnly.compliance / idleMinutes / DEFAULT_BUDGET_PER_MINUTE) * 100).toFixed(2)}% of ${DEFAULT_BUDGET_PER_MINUTE}/min (goal ≤ 2%)`
+        ? `${(idleOnly.compliance / idleMinutes).toFixed(1)} requests/min ` +
+          `= ${((idleOnly.compliance / idleMinutes / DEFAULT_BUDGET_PER_MINUTE) * 100).toFixed(2)}% ` +
+          `of ${DEFAULT_BUDGET_PER_MINUTE}/min (goal ≤ 2%)`
         : '- (--idle-seconds 0)',
     ],
     [
       'idle polling, files arriving (polls that found nothing)',
-      `${(steadyIdle / steadyMinutes).toFixed(1)} requests/min = ${((steadyIdle / steadyMinutes / DEFAULT_BUDGET_PER_MINUTE) * 100).toFixed(2)}% of ${DEFAULT_BUDGET_PER_MINUTE}/min; ${steadyPolls.idle} of ${steadyPolls.total} polls`,
+      `${(steadyIdle / steadyMinutes).toFixed(1)} requests/min = ` +
+        `${((steadyIdle / steadyMinutes / DEFAULT_BUDGET_PER_MINUTE) * 100).toFixed(2)}% ` +
+        `of ${DEFAULT_BUDGET_PER_MINUTE}/min; ${steadyPolls.idle} of ` +
+        `${steadyPolls.total} polls`,
     ],
     ['capture latency, steady (no backlog), all kinds', fmt(latencies(steady))],
     [
-      '  of which found by the chat poller (chats, chat uploads)',
+      '  chat files (chats, chat uploads: the chat poller)',
       fmt(latencies((a) => steady(a) && a.kind !== 'project upload')),
     ],
     ...KINDS.map((k): [string, string] => [`    ${k}`, fmt(latencies((a) => steady(a) && a.kind === k))]),
     ['capture latency, arriving during the surge backlog', fmt(latencies((a) => a.kind !== 'surge' && a.duringSurge))],
     [
       `  the surge itself (${SURGE_CHATS} chats × ${PER_CHAT} files)`,
-      `${fmt(latencies((a) => a.kind === 'surge'))}; drained ${surgeAt === undefined || !Number.isFinite(surgeEnd) ? '-' : `${((surgeEnd - surgeAt) / 1000).toFixed(1)} s`} after it appeared`,
+      `${fmt(latencies((a) => a.kind === 'surge'))}; drained ` +
+        (surgeAt === undefined || !Number.isFinite(surgeEnd) ? '-' : `${((surgeEnd - surgeAt) / 1000).toFixed(1)} s`) +
+        ' after it appeared',
     ],
   ];
   for (const [k, v] of rows) console.log(`${k.padEnd(62)} ${v}`);
+}
+
+/** Projects the steady phase attaches its project uploads to (round-robin), there from the start. */
+const BENCH_PROJECTS = 20;
+function benchProjectId(p: number): string {
+  return `claude_proj_01BenchProject${String(p).padStart(5, '0')}`;
 }
 
 function benchChatId(c: number): string {
@@ -475,9 +504,8 @@ async function arrive(upstream: Upstream, kind: ArrivalKind, n: number, oldChats
       claude_chat_id: oldChat,
     });
   } else {
-    // A project's file: in no chat; the activity feed is how discovery learns of it. Hook: when a
-    // projects poller is registered, also list this file in its project here (the local upstream's
-    // project listing), so the bench measures that poller's latency for it.
+    // A project's file: in no chat. Attached to one of the bench's projects (which bumps its
+    // `updated_at`: the projects poller's change poll finds it), with its activity in the feed too.
     fileId = `claude_file_01${tag}`;
     await upstream.addFile({
       source: 'uploaded',
@@ -488,6 +516,7 @@ async function arrive(upstream: Upstream, kind: ArrivalKind, n: number, oldChats
       createdAt,
       content,
     });
+    upstream.listings.projects.attach(benchProjectId(n % BENCH_PROJECTS), fileId);
     upstream.listings.addActivities({
       id: `activity_01${tag}`,
       type: 'claude_project_file_uploaded',

@@ -28,7 +28,10 @@ export interface DataStackProps extends StackProps {
 export class DataStack extends Stack {
   /** Encrypts the archived objects and the index (what auditors read through the lookup API). */
   readonly archiveKey: kms.Key;
-  /** Encrypts the job queues, the upstream key's secret and the webhook's secret and replay ids (never read by auditors). */
+  /**
+   * Encrypts the job queues, the upstream key's secret and the webhook's secret and replay ids (never read by
+   * auditors).
+   */
   readonly pipelineKey: kms.Key;
   readonly archive: ArchiveBucket;
   readonly index: IndexTable;
@@ -85,14 +88,19 @@ export class DataStack extends Stack {
     // Until then the ingest function's upstream calls fail with 401 and the auth alarm fires.
     this.upstreamApiKey = new secretsmanager.Secret(this, 'UpstreamApiKey', {
       description:
-        'Anthropic Compliance API key used by the Claude file archiver. Set with: aws secretsmanager put-secret-value --secret-id <arn> --secret-string <key>',
+        'Anthropic Compliance API key used by the Claude file archiver. ' +
+        'Set with: aws secretsmanager put-secret-value --secret-id <arn> ' +
+        '--secret-string <key>',
       encryptionKey: this.pipelineKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(this.upstreamApiKey).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
-        'The value is an Anthropic-issued API key: it can only be rotated by issuing a new key in the Anthropic console, which no rotation Lambda can do. Rotation is an operator procedure documented in docs/deployment.md.',
+        'The value is an Anthropic-issued API key: it can only be rotated ' +
+        'by issuing a new key in the Anthropic console, which no rotation ' +
+        'Lambda can do. Rotation is an operator procedure documented ' +
+        'in docs/deployment.md.',
     });
 
     this.webhook = new WebhookStore(this, 'Webhook', { encryptionKey: this.pipelineKey });

@@ -23,7 +23,8 @@ export const LOG_RETENTION_DAYS = [
 ] as const;
 
 const DEPLOYED_UPSTREAM_RULE =
-  'must be an https:// URL: the API key travels with every request, and a deployed function has no upstream on its own loopback';
+  'must be an https:// URL: the API key travels with every request, ' +
+  'and a deployed function has no upstream on its own loopback';
 
 /** A whole number; context values from the command line are strings. */
 const int = (min: number, max: number) =>
@@ -149,8 +150,8 @@ export const DeploymentConfigSchema = z
     chatPollerMinutes: int(1, 1440).default(1),
     activityPollerMinutes: int(1, 1440).default(1),
     filesApiPollerMinutes: int(1, 1440).default(15),
-    /** Each run walks every project and its attachments (neither can be listed by change). */
-    projectsPollerMinutes: int(1, 1440).default(15),
+    /** Each run polls changed projects every 20 s; every 15 minutes one also walks every project. */
+    projectsPollerMinutes: int(1, 1440).default(1),
     /** Alarm when a poller has completed no run for this long (minutes; at least twice its schedule). */
     stalledPollerMinutes: int(5, 1440).default(30),
     /**
@@ -241,8 +242,10 @@ export const DeploymentConfigSchema = z
         path: ['ingestMemoryMb'],
         message:
           `${c.ingestMemoryMb} MB does not hold a full batch: ` +
-          `${CONTEXT_PREFIX}batchSize (${c.batchSize}) × (${CONTEXT_PREFIX}uploadConcurrency (${c.uploadConcurrency}) + 2) × ` +
-          `${CONTEXT_PREFIX}partSizeMib (${c.partSizeMib}) + ${INGEST_RUNTIME_HEADROOM_MB} MB for the runtime = ${need} MB; ` +
+          `${CONTEXT_PREFIX}batchSize (${c.batchSize}) × (${CONTEXT_PREFIX}uploadConcurrency ` +
+          `(${c.uploadConcurrency}) + 2) × ` +
+          `${CONTEXT_PREFIX}partSizeMib (${c.partSizeMib}) + ${INGEST_RUNTIME_HEADROOM_MB} ` +
+          `MB for the runtime = ${need} MB; ` +
           `raise ${CONTEXT_PREFIX}ingestMemoryMb to at least ${need} or lower one of the other three`,
       });
     }

@@ -391,7 +391,8 @@ export class ServiceStack extends Stack {
     acknowledgeWildcardResource(
       this.exportWorker.role.node.findChild('DefaultPolicy'),
       exportObjects,
-      'Export keys are made from export ids at run time; the grant covers the exports prefix of the exports bucket only.',
+      'Export keys are made from export ids at run time; the grant ' +
+        'covers the exports prefix of the exports bucket only.',
     );
     acknowledgeWildcardResource(
       this.exportWorker.role.node.findChild('DefaultPolicy'),
@@ -401,20 +402,26 @@ export class ServiceStack extends Stack {
     acknowledgeWildcardResource(
       this.lookup.role.node.findChild('DefaultPolicy'),
       exportObjects,
-      'Export keys are made from export ids at run time; s3:GetObject (for the presigned link) on the exports prefix only.',
+      'Export keys are made from export ids at run time; s3:GetObject ' +
+        '(for the presigned link) on the exports prefix only.',
     );
 
     for (const fn of [this.ingest, this.lookup]) {
       acknowledgeWildcardResource(
         fn.role.node.findChild('DefaultPolicy'),
         archiveObjects,
-        'Object keys are derived from file ids at run time, so the grant covers the objects of this one bucket; the actions are listed one by one (no s3:* or Delete*), and the bucket holds nothing but archived files.',
+        'Object keys are derived from file ids at run time, so the grant ' +
+          'covers the objects of this one bucket; the actions are listed ' +
+          'one by one (no s3:* or Delete*), and the bucket holds nothing ' +
+          'but archived files.',
       );
     }
     acknowledgeWildcardResource(
       this.ingest.role.node.findChild('DefaultPolicy'),
       bucket.arnForObjects(`${ARCHIVE_KEY_PREFIX}*`),
-      'Legal holds apply to archived versions, whose keys are derived from file ids at run time: the grant is s3:PutObjectLegalHold alone, on the archive layout of this one bucket.',
+      'Legal holds apply to archived versions, whose keys are derived ' +
+        'from file ids at run time: the grant is s3:PutObjectLegalHold ' +
+        'alone, on the archive layout of this one bucket.',
     );
 
     this.lookupApi = new LookupApi(this, 'LookupApi', {

@@ -205,7 +205,10 @@ export class Monitoring extends Construct {
     const captureLatency = (statistic: string) =>
       ingestMetric(METRIC.captureLatency, statistic).with({ period: Duration.minutes(15) });
     this.addAlarm('CaptureLatencyHigh', {
-      description: `For 15 minutes, the 95th percentile of the time from a file's appearance upstream to its archived copy was above ${CAPTURE_LATENCY_P95_SECONDS} s: a file deleted upstream before capture is lost.`,
+      description:
+        `For 15 minutes, the 95th percentile of the time from a file's ` +
+        `appearance upstream to its archived copy was above ${CAPTURE_LATENCY_P95_SECONDS} ` +
+        `s: a file deleted upstream before capture is lost.`,
       metric: captureLatency('p95'),
       threshold: CAPTURE_LATENCY_P95_SECONDS * 1000,
     });
@@ -244,7 +247,10 @@ export class Monitoring extends Construct {
       defaultValue: 0,
     });
     this.addAlarm('WebhookSignatureRefusals', {
-      description: `More than ${WEBHOOK_REFUSED_SIGNATURES_THRESHOLD} webhook requests in 5 minutes were answered 401: a bad, missing or expired signature, or no webhook headers at all.`,
+      description:
+        `More than ${WEBHOOK_REFUSED_SIGNATURES_THRESHOLD} webhook requests ` +
+        `in 5 minutes were answered 401: a bad, missing or expired signature, ` +
+        `or no webhook headers at all.`,
       metric: unauthorizedAnswers.metric({ statistic: 'Sum', period: Duration.minutes(5) }),
       threshold: WEBHOOK_REFUSED_SIGNATURES_THRESHOLD,
     });

@@ -150,32 +150,39 @@ export function describeDataStack({ defaults, custom }: ArchiverSynths): void {
       expect(exportsBucket()['ObjectLockEnabled']).toBeUndefined();
     });
 
-    it('expires bags after exportExpireDays (30 by default, configurable), replaced versions after a day, abandoned uploads after 7', () => {
-      const rules = (p: Record<string, unknown>) =>
-        (p['LifecycleConfiguration'] as { Rules: { ExpirationInDays?: number }[] }).Rules;
-      expect(rules(exportsBucket())).toEqual([
-        {
-          Id: 'ExpireExports',
-          Prefix: 'exports/',
-          Status: 'Enabled',
-          ExpirationInDays: 30,
-          NoncurrentVersionExpiration: { NoncurrentDays: 1 },
-          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
-        },
-      ]);
-      const id = logicalIdOf(custom.data.exports.bucket);
-      expect(
-        rules(resourcesOf(custom.dataTemplate, 'AWS::S3::Bucket')[id]?.Properties ?? {})[0]?.ExpirationInDays,
-      ).toBe(90);
-    });
+    it(
+      'expires bags after exportExpireDays (30 by default, configurable), ' +
+        'replaced versions after a day, abandoned uploads after 7',
+      () => {
+        const rules = (p: Record<string, unknown>) =>
+          (p['LifecycleConfiguration'] as { Rules: { ExpirationInDays?: number }[] }).Rules;
+        expect(rules(exportsBucket())).toEqual([
+          {
+            Id: 'ExpireExports',
+            Prefix: 'exports/',
+            Status: 'Enabled',
+            ExpirationInDays: 30,
+            NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+          },
+        ]);
+        const id = logicalIdOf(custom.data.exports.bucket);
+        expect(
+          rules(resourcesOf(custom.dataTemplate, 'AWS::S3::Bucket')[id]?.Properties ?? {})[0]?.ExpirationInDays,
+        ).toBe(90);
+      },
+    );
 
-    it('is named as the service stack expects (the worker and lookup grants and EXPORTS_BUCKET use the same name)', () => {
-      const workerEnv = onlyResource(defaults.serviceTemplate, 'AWS::Lambda::Function', 'ExportFunction').Properties[
-        'Environment'
-      ].Variables;
-      expect(exportsBucket()['BucketName']).toEqual(workerEnv.EXPORTS_BUCKET);
-      expect(exportsBucket()['LoggingConfiguration']).toMatchObject({ LogFilePrefix: 'exports-bucket/' });
-    });
+    it(
+      'is named as the service stack expects (the worker and lookup ' + 'grants and EXPORTS_BUCKET use the same name)',
+      () => {
+        const workerEnv = onlyResource(defaults.serviceTemplate, 'AWS::Lambda::Function', 'ExportFunction').Properties[
+          'Environment'
+        ].Variables;
+        expect(exportsBucket()['BucketName']).toEqual(workerEnv.EXPORTS_BUCKET);
+        expect(exportsBucket()['LoggingConfiguration']).toMatchObject({ LogFilePrefix: 'exports-bucket/' });
+      },
+    );
   });
 
   describe('index table', () => {
@@ -340,11 +347,16 @@ export function describeDataStack({ defaults, custom }: ArchiverSynths): void {
       for (const key of keys) expect(key.Properties['EnableKeyRotation']).toBe(true);
     });
 
-    it('name no principal but the account root, so each use is granted (and scoped) in IAM policies and the data stack never references a service-stack role', () => {
-      for (const key of Object.values(resourcesOf(t, 'AWS::KMS::Key'))) {
-        const principals = statementsOf(key.Properties['KeyPolicy']).flatMap((s) => asArray(s.Principal));
-        for (const p of principals) expect(JSON.stringify(p)).toContain(':root');
-      }
-    });
+    it(
+      'name no principal but the account root, so each use is granted ' +
+        '(and scoped) in IAM policies and the data stack never references ' +
+        'a service-stack role',
+      () => {
+        for (const key of Object.values(resourcesOf(t, 'AWS::KMS::Key'))) {
+          const principals = statementsOf(key.Properties['KeyPolicy']).flatMap((s) => asArray(s.Principal));
+          for (const p of principals) expect(JSON.stringify(p)).toContain(':root');
+        }
+      },
+    );
   });
 }

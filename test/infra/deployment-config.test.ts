@@ -49,7 +49,7 @@ describe('deployment configuration', () => {
       chatPollerMinutes: 1,
       activityPollerMinutes: 1,
       filesApiPollerMinutes: 15,
-      projectsPollerMinutes: 15,
+      projectsPollerMinutes: 1,
       console: 'none',
       consoleIdp: 'none',
       consoleGroupsAttribute: 'groups',
@@ -126,7 +126,10 @@ describe('deployment configuration', () => {
       // 10 × (4 + 2) × 16 + 256 = 1216 MB > 1024 MB.
       const message = synthError({ 'archiver:batchSize': '10', 'archiver:partSizeMib': '16' });
       expect(message).toContain(
-        'archiver:ingestMemoryMb: 1024 MB does not hold a full batch: archiver:batchSize (10) × (archiver:uploadConcurrency (4) + 2) × archiver:partSizeMib (16) + 256 MB for the runtime = 1216 MB',
+        'archiver:ingestMemoryMb: 1024 MB does not hold a full batch: ' +
+          'archiver:batchSize (10) × (archiver:uploadConcurrency (4) + ' +
+          '2) × archiver:partSizeMib (16) + 256 MB for the runtime = 1216 ' +
+          'MB',
       );
       expect(message).toContain('raise archiver:ingestMemoryMb to at least 1216');
     });

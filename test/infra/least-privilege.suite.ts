@@ -116,9 +116,18 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
         )
       )
         return 'archive keys';
-      const route = new RegExp(
-        `^${escapeRegExp(partitionJoin(':execute-api:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':', { Ref: restApiId }, 'ROUTE')).replace('ROUTE', '(/v1/[A-Z]+/[^"]+)')}$`,
-      ).exec(text)?.[1];
+      const routeArn = escapeRegExp(
+        partitionJoin(
+          ':execute-api:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':',
+          { Ref: restApiId },
+          'ROUTE',
+        ),
+      ).replace('ROUTE', '(/v1/[A-Z]+/[^"]+)');
+      const route = new RegExp(`^${routeArn}$`).exec(text)?.[1];
       if (route) return `lookup API ${route}`;
       const awsManaged =
         /^\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":iam::aws:policy\/([A-Za-z0-9/_-]+)"\]\]\}$/.exec(
@@ -348,12 +357,14 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
           // single-item reads and conditional writes, on the partitions the poller registry names for it only.
           ...['GetItem', 'PutItem', 'UpdateItem'].map(
             (a) =>
-              `index table dynamodb:${a} if ${JSON.stringify({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': POLLER_ITEM_KEYS[source] } })}`,
+              `index table dynamodb:${a} if ` +
+              JSON.stringify({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': POLLER_ITEM_KEYS[source] } }),
           ),
           // Its own lease and checkpoint, exactly its partition (no other poller's).
           ...['GetItem', 'PutItem', 'UpdateItem'].map(
             (a) =>
-              `index table dynamodb:${a} if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["POLLER#${source}"]}}`,
+              `index table dynamodb:${a} if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["POLLER#` +
+              `${source}"]}}`,
           ),
           // Its own ledger, written once: PutItem only (no UpdateItem, no DeleteItem), exactly its partition.
           `index table dynamodb:PutItem if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["LEDGER#${source}"]}}`,
@@ -447,27 +458,34 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
     });
 
     for (const principal of Object.keys(EXPECTED)) {
-      it(`the ${principal} holds exactly its listed grants, each on its own resource, whatever the configuration`, () => {
+      const title = [
+        `the ${principal} holds exactly its listed grants,`,
+        'each on its own resource, whatever the configuration',
+      ].join(' ');
+      it(title, () => {
         const expected = [...(EXPECTED[principal] ?? [])].sort();
         expect(grantsByPrincipal(app)[principal]).toEqual(expected);
         expect(grantsByPrincipal(custom)[principal]).toEqual(expected);
       });
     }
 
-    it('bucket policies allow nothing but S3 log delivery from the archive and exports buckets into the log bucket', () => {
-      const allows = Object.values(resourcesOf(app.dataTemplate, 'AWS::S3::BucketPolicy'))
-        .flatMap((p) => statementsOf(p.Properties['PolicyDocument']))
-        .filter((s) => s.Effect === 'Allow');
-      const delivery = (bucket: IConstruct) =>
-        expect.objectContaining({
-          Principal: { Service: 'logging.s3.amazonaws.com' },
-          Action: 's3:PutObject',
-          Condition: expect.objectContaining({
-            ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [logicalIdOf(bucket), 'Arn'] } },
-          }),
-        });
-      expect(allows).toEqual([delivery(app.data.archive.bucket), delivery(app.data.exports.bucket)]);
-    });
+    it(
+      'bucket policies allow nothing but S3 log delivery from the ' + 'archive and exports buckets into the log bucket',
+      () => {
+        const allows = Object.values(resourcesOf(app.dataTemplate, 'AWS::S3::BucketPolicy'))
+          .flatMap((p) => statementsOf(p.Properties['PolicyDocument']))
+          .filter((s) => s.Effect === 'Allow');
+        const delivery = (bucket: IConstruct) =>
+          expect.objectContaining({
+            Principal: { Service: 'logging.s3.amazonaws.com' },
+            Action: 's3:PutObject',
+            Condition: expect.objectContaining({
+              ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [logicalIdOf(bucket), 'Arn'] } },
+            }),
+          });
+        expect(allows).toEqual([delivery(app.data.archive.bucket), delivery(app.data.exports.bucket)]);
+      },
+    );
   });
 }
 

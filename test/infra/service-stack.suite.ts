@@ -231,27 +231,31 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       expect(parsed.error?.issues ?? []).toEqual([]);
     });
 
-    it('runs one export message per invocation from the export queue, reports batch item failures, never retries asynchronously', () => {
-      const mappings = Object.values(resourcesOf(t, 'AWS::Lambda::EventSourceMapping')).filter(
-        (m) => m.Properties['FunctionName']?.Ref === exportFnId(),
-      );
-      expect(mappings).toHaveLength(1);
-      expect(mappings[0]?.Properties).toMatchObject({
-        BatchSize: 1,
-        FunctionResponseTypes: ['ReportBatchItemFailures'],
-      });
-      expect(JSON.stringify(mappings[0]?.Properties['EventSourceArn'])).toContain('ExportQueue');
-      const invokeConfigs = Object.values(resourcesOf(t, 'AWS::Lambda::EventInvokeConfig')).filter(
-        (c) => c.Properties['FunctionName']?.Ref === exportFnId(),
-      );
-      expect(invokeConfigs.map((c) => c.Properties['MaximumRetryAttempts'])).toEqual([0]);
-      // 15 minutes; the export queue's visibility timeout is six times that (a run is never raced).
-      expect(exportFn()['Timeout']).toBe(900);
-      const queue = resourcesOf(defaults.dataTemplate, 'AWS::SQS::Queue')[
-        logicalIdOf(defaults.data.exportQueues.queue)
-      ];
-      expect(queue?.Properties['VisibilityTimeout']).toBe(6 * 900);
-    });
+    it(
+      'runs one export message per invocation from the export queue, ' +
+        'reports batch item failures, never retries asynchronously',
+      () => {
+        const mappings = Object.values(resourcesOf(t, 'AWS::Lambda::EventSourceMapping')).filter(
+          (m) => m.Properties['FunctionName']?.Ref === exportFnId(),
+        );
+        expect(mappings).toHaveLength(1);
+        expect(mappings[0]?.Properties).toMatchObject({
+          BatchSize: 1,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+        });
+        expect(JSON.stringify(mappings[0]?.Properties['EventSourceArn'])).toContain('ExportQueue');
+        const invokeConfigs = Object.values(resourcesOf(t, 'AWS::Lambda::EventInvokeConfig')).filter(
+          (c) => c.Properties['FunctionName']?.Ref === exportFnId(),
+        );
+        expect(invokeConfigs.map((c) => c.Properties['MaximumRetryAttempts'])).toEqual([0]);
+        // 15 minutes; the export queue's visibility timeout is six times that (a run is never raced).
+        expect(exportFn()['Timeout']).toBe(900);
+        const queue = resourcesOf(defaults.dataTemplate, 'AWS::SQS::Queue')[
+          logicalIdOf(defaults.data.exportQueues.queue)
+        ];
+        expect(queue?.Properties['VisibilityTimeout']).toBe(6 * 900);
+      },
+    );
   });
 
   describe('every function', () => {
@@ -304,20 +308,23 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
         (m) => m.Properties['RestApiId']?.Ref === lookupApiId(),
       );
 
-    it('has exactly one method per lookup route, with the route\u2019s verb, all proxied to the lookup function', () => {
-      expect(methods()).toHaveLength(LOOKUP_ROUTES.length);
-      expect(
-        methods()
-          .map((m) => `${m.Properties['HttpMethod']} ${pathOf(m.Properties['ResourceId'].Ref)}`)
-          .sort(),
-      ).toEqual(LOOKUP_ROUTES.map((r) => `${r.method} ${r.resource}`).sort());
-      for (const m of methods()) {
-        expect(m.Properties['Integration']).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
-        expect(JSON.stringify(m.Properties['Integration'].Uri)).toContain(
-          logicalIdOf(defaults.service.lookup.function),
-        );
-      }
-    });
+    it(
+      'has exactly one method per lookup route, with the route\u2019s ' + 'verb, all proxied to the lookup function',
+      () => {
+        expect(methods()).toHaveLength(LOOKUP_ROUTES.length);
+        expect(
+          methods()
+            .map((m) => `${m.Properties['HttpMethod']} ${pathOf(m.Properties['ResourceId'].Ref)}`)
+            .sort(),
+        ).toEqual(LOOKUP_ROUTES.map((r) => `${r.method} ${r.resource}`).sort());
+        for (const m of methods()) {
+          expect(m.Properties['Integration']).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
+          expect(JSON.stringify(m.Properties['Integration'].Uri)).toContain(
+            logicalIdOf(defaults.service.lookup.function),
+          );
+        }
+      },
+    );
 
     it('requires AWS_IAM authorization on every method', () => {
       for (const m of methods()) expect(m.Properties['AuthorizationType']).toBe('AWS_IAM');
@@ -607,49 +614,52 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       });
     });
 
-    it('can be published by this stack’s alarms only: the topic policy and the topic key admit CloudWatch for them', () => {
-      // What each statement allows is proven with the policy simulator in alarm-delivery.test.ts.
-      const fromThisStacksAlarms = {
-        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
-        ArnLike: {
-          'aws:SourceArn': {
-            'Fn::Join': [
-              '',
-              [
-                'arn:',
-                { Ref: 'AWS::Partition' },
-                ':cloudwatch:',
-                { Ref: 'AWS::Region' },
-                ':',
-                { Ref: 'AWS::AccountId' },
-                ':alarm:claude-file-archiver-dev-*',
+    it(
+      'can be published by this stack’s alarms only: the topic policy ' + 'and the topic key admit CloudWatch for them',
+      () => {
+        // What each statement allows is proven with the policy simulator in alarm-delivery.test.ts.
+        const fromThisStacksAlarms = {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: {
+            'aws:SourceArn': {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':cloudwatch:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':alarm:claude-file-archiver-dev-*',
+                ],
               ],
-            ],
+            },
           },
-        },
-      };
-      const key = onlyResource(t, 'AWS::KMS::Key', 'MonitoringAlarmTopicKey').Properties;
-      expect(statementsOf(key['KeyPolicy'])).toContainEqual({
-        Sid: 'AllowThisStacksAlarmsToUseTheKey',
-        Effect: 'Allow',
-        Principal: { Service: 'cloudwatch.amazonaws.com' },
-        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        Resource: '*',
-        Condition: fromThisStacksAlarms,
-      });
-      const policy = onlyResource(t, 'AWS::SNS::TopicPolicy', 'MonitoringAlarmTopicPolicy').Properties;
-      expect(statementsOf(policy['PolicyDocument'])).toContainEqual({
-        Sid: 'AllowThisStacksAlarmsToPublish',
-        Effect: 'Allow',
-        Principal: { Service: 'cloudwatch.amazonaws.com' },
-        Action: 'sns:Publish',
-        Resource: { Ref: logicalIdOf(defaults.service.monitoring.topic) },
-        Condition: fromThisStacksAlarms,
-      });
-      // Every alarm of the app carries the prefix the condition matches.
-      for (const a of Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm')))
-        expect(String(a.Properties['AlarmName'])).toMatch(/^claude-file-archiver-dev-/);
-    });
+        };
+        const key = onlyResource(t, 'AWS::KMS::Key', 'MonitoringAlarmTopicKey').Properties;
+        expect(statementsOf(key['KeyPolicy'])).toContainEqual({
+          Sid: 'AllowThisStacksAlarmsToUseTheKey',
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          Resource: '*',
+          Condition: fromThisStacksAlarms,
+        });
+        const policy = onlyResource(t, 'AWS::SNS::TopicPolicy', 'MonitoringAlarmTopicPolicy').Properties;
+        expect(statementsOf(policy['PolicyDocument'])).toContainEqual({
+          Sid: 'AllowThisStacksAlarmsToPublish',
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: 'sns:Publish',
+          Resource: { Ref: logicalIdOf(defaults.service.monitoring.topic) },
+          Condition: fromThisStacksAlarms,
+        });
+        // Every alarm of the app carries the prefix the condition matches.
+        for (const a of Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm')))
+          expect(String(a.Properties['AlarmName'])).toMatch(/^claude-file-archiver-dev-/);
+      },
+    );
   });
 
   describe('dashboard', () => {
@@ -679,7 +689,8 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
     it('charts webhook requests by every outcome the function emits, and the jobs it enqueued', () => {
       for (const outcome of WEBHOOK_OUTCOMES) {
         expect(body()).toContain(
-          `[\\"${METRICS_NAMESPACE}\\",\\"${METRIC.webhookRequests}\\",\\"outcome\\",\\"${outcome}\\",\\"service\\",\\"${SERVICE_NAMES.webhook}\\"`,
+          `[\\"${METRICS_NAMESPACE}\\",\\"${METRIC.webhookRequests}\\",\\"outcome\\",\\"${outcome}\\",\\"service` +
+            `\\",\\"${SERVICE_NAMES.webhook}\\"`,
         );
       }
       expect(body()).toContain(
@@ -698,7 +709,8 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
     it('charts what the created web ACL refused, per rule, and has no WAF chart with an existing ACL', () => {
       for (const rule of ['rate-limit-per-ip', 'body-too-large']) {
         expect(body()).toContain(
-          `\\"Rule\\",\\"claude-file-archiver-dev-webhook-${rule}\\",\\"WebACL\\",\\"claude-file-archiver-dev-webhook\\"`,
+          `\\"Rule\\",\\"claude-file-archiver-dev-webhook-${rule}\\",\\"WebACL\\",\\"claude-file-archiver-dev-web` +
+            `hook\\"`,
         );
       }
       expect(body(custom.serviceTemplate)).not.toContain('AWS/WAFV2');

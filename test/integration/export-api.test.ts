@@ -131,34 +131,38 @@ afterAll(async () => {
 });
 
 describe('POST /exports and GET /exports/{exportId}', () => {
-  it('queues an export (202, Location), which the worker completes; the link serves the bag whose SHA-256 the job states', async () => {
-    const started = await call(
-      'POST',
-      '/exports',
-      JSON.stringify({ scope: { chats: [CHAT] }, description: 'API test' }),
-    );
-    expect(started.status).toBe(202);
-    expect(started.json).toMatchObject({ status: 'queued', requestedBy: LEGAL_ADMIN, scope: { chats: [CHAT] } });
-    expect(started.headers['location']).toBe(`/exports/${started.json.exportId}`);
+  it(
+    'queues an export (202, Location), which the worker completes; the ' +
+      'link serves the bag whose SHA-256 the job states',
+    async () => {
+      const started = await call(
+        'POST',
+        '/exports',
+        JSON.stringify({ scope: { chats: [CHAT] }, description: 'API test' }),
+      );
+      expect(started.status).toBe(202);
+      expect(started.json).toMatchObject({ status: 'queued', requestedBy: LEGAL_ADMIN, scope: { chats: [CHAT] } });
+      expect(started.headers['location']).toBe(`/exports/${started.json.exportId}`);
 
-    const done = await waitForExport(started.json.exportId);
-    expect(done.status).toBe(200);
-    expect(done.json).toMatchObject({
-      status: 'completed',
-      counts: {
-        matched: 2,
-        exported: 2,
-        notArchived: 0,
-        payloadBytes: contents[0]!.byteLength + contents[1]!.byteLength,
-      },
-      download: { expiresInSeconds: 300 },
-    });
-    const bag = await request(done.json.download.url);
-    expect(bag.statusCode).toBe(200);
-    const bytes = Buffer.from(await bag.body.arrayBuffer());
-    expect(bytes.byteLength).toBe(done.json.download.bytes);
-    expect(createHash('sha256').update(bytes).digest('hex')).toBe(done.json.download.sha256);
-  });
+      const done = await waitForExport(started.json.exportId);
+      expect(done.status).toBe(200);
+      expect(done.json).toMatchObject({
+        status: 'completed',
+        counts: {
+          matched: 2,
+          exported: 2,
+          notArchived: 0,
+          payloadBytes: contents[0]!.byteLength + contents[1]!.byteLength,
+        },
+        download: { expiresInSeconds: 300 },
+      });
+      const bag = await request(done.json.download.url);
+      expect(bag.statusCode).toBe(200);
+      const bytes = Buffer.from(await bag.body.arrayBuffer());
+      expect(bytes.byteLength).toBe(done.json.download.bytes);
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(done.json.download.sha256);
+    },
+  );
 
   it.each([
     ['no body', undefined, 400, /JSON body is required/],
@@ -210,24 +214,28 @@ describe('POST /exports and GET /exports/{exportId}', () => {
 });
 
 describe('archiver export', () => {
-  it('starts an export, waits, downloads the bag and verifies its SHA-256; the bag passes unzip, sha256sum and md5sum', async () => {
-    const out = join(work, 'bag.zip');
-    const run = await runCli(
-      ['--lookup-url', server.url, 'export', '--chat', CHAT, '--download', out, '--poll-seconds', '1', '--json'],
-      process.env,
-    );
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
-    const result = JSON.parse(run.stdout);
-    expect(result).toMatchObject({ status: 'completed', downloaded: { path: out, verified: true } });
-    expect(
-      createHash('sha256')
-        .update(await readFile(out))
-        .digest('hex'),
-    ).toBe(result.download.sha256);
-    const bag = await checkBag(out, result.exportId);
-    expect(bag.payload).toHaveLength(2);
-  });
+  it(
+    'starts an export, waits, downloads the bag and verifies its ' +
+      'SHA-256; the bag passes unzip, sha256sum and md5sum',
+    async () => {
+      const out = join(work, 'bag.zip');
+      const run = await runCli(
+        ['--lookup-url', server.url, 'export', '--chat', CHAT, '--download', out, '--poll-seconds', '1', '--json'],
+        process.env,
+      );
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      const result = JSON.parse(run.stdout);
+      expect(result).toMatchObject({ status: 'completed', downloaded: { path: out, verified: true } });
+      expect(
+        createHash('sha256')
+          .update(await readFile(out))
+          .digest('hex'),
+      ).toBe(result.download.sha256);
+      const bag = await checkBag(out, result.exportId);
+      expect(bag.payload).toHaveLength(2);
+    },
+  );
 
   it('refuses a command line with no scope as a usage error (exit 2) before any request', async () => {
     const run = await runCli(['--lookup-url', server.url, 'export', '--wait'], process.env);

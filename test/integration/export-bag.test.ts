@@ -43,7 +43,10 @@ const log: Log = {
   error: (m) => logs.push(m),
 };
 
-/** Names an auditor's tools trip on: a path, a percent sign, non-Latin text, a name too long to unpack as is, duplicates. */
+/**
+ * Names an auditor's tools trip on: a path, a percent sign, non-Latin text, a name too long to unpack as is,
+ * duplicates.
+ */
 const files: SeedFile[] = [
   { fileId: 'claude_gen_file_01A', filename: 'report.pdf', content: randomBytes(9 * MiB + 123) },
   { fileId: 'claude_gen_file_01B', filename: '../../etc/passwd', content: Buffer.from('not a password file\n') },
@@ -177,76 +180,80 @@ afterAll(async () => {
 });
 
 describe('an export bag', () => {
-  it('is a valid BagIt bag in a ZIP that unzip, sha256sum and md5sum accept, with every file in scope and only those', async () => {
-    const exportId = await createJob({ chats: [CHAT] });
-    const outcome = await runExport(exportId, deps(), settings, Date.now() + 600_000, AbortSignal.timeout(120_000));
-    expect(outcome.kind).toBe('completed');
-    const { zip, sha256 } = await fetchBag(exportId);
-    const job = await new DynamoDbExportJobs(aws.ddb, table).get(exportId);
-    // The SHA-256 the API hands out is the SHA-256 of the bytes a download gets.
-    expect(job?.bag?.sha256).toBe(sha256);
-    expect(job?.counts).toEqual({
-      matched: files.length + 1,
-      exported: files.length,
-      notArchived: 1,
-      payloadBytes: files.reduce((n, f) => n + f.content.byteLength, 0),
-    });
+  it(
+    'is a valid BagIt bag in a ZIP that unzip, sha256sum and md5sum ' +
+      'accept, with every file in scope and only those',
+    async () => {
+      const exportId = await createJob({ chats: [CHAT] });
+      const outcome = await runExport(exportId, deps(), settings, Date.now() + 600_000, AbortSignal.timeout(120_000));
+      expect(outcome.kind).toBe('completed');
+      const { zip, sha256 } = await fetchBag(exportId);
+      const job = await new DynamoDbExportJobs(aws.ddb, table).get(exportId);
+      // The SHA-256 the API hands out is the SHA-256 of the bytes a download gets.
+      expect(job?.bag?.sha256).toBe(sha256);
+      expect(job?.counts).toEqual({
+        matched: files.length + 1,
+        exported: files.length,
+        notArchived: 1,
+        payloadBytes: files.reduce((n, f) => n + f.content.byteLength, 0),
+      });
 
-    const bag = await checkBag(zip, exportId);
-    expect(bag.payload).toHaveLength(files.length);
-    expect(await readFile(join(bag.dir, 'bagit.txt'), 'utf8')).toBe(
-      'BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n',
-    );
-    expect(bag.bagInfo['External-Identifier']).toBe(exportId);
-    expect(bag.bagInfo['Source-Organization']).toBe(settings.sourceOrganization);
-    expect(bag.bagInfo['Bagging-Date']).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    expect(JSON.parse(bag.bagInfo['Archiver-Scope'] ?? '')).toEqual({ chats: [CHAT] });
+      const bag = await checkBag(zip, exportId);
+      expect(bag.payload).toHaveLength(files.length);
+      expect(await readFile(join(bag.dir, 'bagit.txt'), 'utf8')).toBe(
+        'BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n',
+      );
+      expect(bag.bagInfo['External-Identifier']).toBe(exportId);
+      expect(bag.bagInfo['Source-Organization']).toBe(settings.sourceOrganization);
+      expect(bag.bagInfo['Bagging-Date']).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      expect(JSON.parse(bag.bagInfo['Archiver-Scope'] ?? '')).toEqual({ chats: [CHAT] });
 
-    // Each payload file holds exactly the archived bytes, under a safe, unique name.
-    const natives = await readdir(join(bag.dir, 'data', 'natives'));
-    for (const f of files) {
-      const name = natives.find((n) => n.startsWith(`${f.fileId}_`));
-      expect(name, f.fileId).toBeDefined();
-      expect(Buffer.byteLength(name ?? '')).toBeLessThanOrEqual(200);
-      expect(name).not.toMatch(/[/\\%\n]/);
-      expect((await readFile(join(bag.dir, 'data', 'natives', name ?? ''))).equals(f.content)).toBe(true);
-    }
-    expect(natives.some((n) => n.includes('Other'))).toBe(false);
+      // Each payload file holds exactly the archived bytes, under a safe, unique name.
+      const natives = await readdir(join(bag.dir, 'data', 'natives'));
+      for (const f of files) {
+        const name = natives.find((n) => n.startsWith(`${f.fileId}_`));
+        expect(name, f.fileId).toBeDefined();
+        expect(Buffer.byteLength(name ?? '')).toBeLessThanOrEqual(200);
+        expect(name).not.toMatch(/[/\\%\n]/);
+        expect((await readFile(join(bag.dir, 'data', 'natives', name ?? ''))).equals(f.content)).toBe(true);
+      }
+      expect(natives.some((n) => n.includes('Other'))).toBe(false);
 
-    // The load files: a row per exported file, the columns in order, the exact recorded values.
-    const csv = await readFile(join(bag.dir, 'loadfile', 'export.csv'), 'utf8');
-    expect(csv.split('\r\n')[0]).toBe(LOAD_FILE_COLUMNS.join(','));
-    expect(csv).toContain('"notes ""draft"", v2\nfinal þ.md"');
-    const dat = await readFile(join(bag.dir, 'loadfile', 'export.dat'), 'utf8');
-    const datRows = dat
-      .replace(/^\uFEFF/, '')
-      .split('\r\n')
-      .filter(Boolean);
-    expect(datRows).toHaveLength(files.length + 1);
-    for (const row of datRows) {
-      const fields = row.split(DAT.separator);
-      expect(fields).toHaveLength(LOAD_FILE_COLUMNS.length);
-      for (const field of fields) expect(field).toMatch(/^\u00fe[^\u00fe]*\u00fe$/);
-    }
-    expect(dat).toContain(`notes "draft", v2${DAT.newline}final \uFFFD.md`);
+      // The load files: a row per exported file, the columns in order, the exact recorded values.
+      const csv = await readFile(join(bag.dir, 'loadfile', 'export.csv'), 'utf8');
+      expect(csv.split('\r\n')[0]).toBe(LOAD_FILE_COLUMNS.join(','));
+      expect(csv).toContain('"notes ""draft"", v2\nfinal þ.md"');
+      const dat = await readFile(join(bag.dir, 'loadfile', 'export.dat'), 'utf8');
+      const datRows = dat
+        .replace(/^\uFEFF/, '')
+        .split('\r\n')
+        .filter(Boolean);
+      expect(datRows).toHaveLength(files.length + 1);
+      for (const row of datRows) {
+        const fields = row.split(DAT.separator);
+        expect(fields).toHaveLength(LOAD_FILE_COLUMNS.length);
+        for (const field of fields) expect(field).toMatch(/^\u00fe[^\u00fe]*\u00fe$/);
+      }
+      expect(dat).toContain(`notes "draft", v2${DAT.newline}final \uFFFD.md`);
 
-    // The chain of custody: one JSON per file, and the page for the export naming the one left out.
-    const big = files[0] as SeedFile;
-    const custody = JSON.parse(await readFile(join(bag.dir, 'custody', `${big.fileId}.json`), 'utf8'));
-    expect(custody).toMatchObject({
-      exportId,
-      fileId: big.fileId,
-      upstream: { requestId: `req_${big.fileId.slice(-8)}` },
-      archive: { bucket: archiveBucket, sha256: createHash('sha256').update(big.content).digest('hex') },
-      export: { sha256: createHash('sha256').update(big.content).digest('hex'), matchesArchive: true },
-      holds: { recorded: false },
-      accessTrail: { recorded: false },
-    });
-    const html = await readFile(join(bag.dir, 'custody', 'index.html'), 'utf8');
-    expect(html).toContain('claude_file_01Pending');
-    expect(html).not.toContain('<script');
-    expect(html).toContain('notes &quot;draft&quot;');
-  });
+      // The chain of custody: one JSON per file, and the page for the export naming the one left out.
+      const big = files[0] as SeedFile;
+      const custody = JSON.parse(await readFile(join(bag.dir, 'custody', `${big.fileId}.json`), 'utf8'));
+      expect(custody).toMatchObject({
+        exportId,
+        fileId: big.fileId,
+        upstream: { requestId: `req_${big.fileId.slice(-8)}` },
+        archive: { bucket: archiveBucket, sha256: createHash('sha256').update(big.content).digest('hex') },
+        export: { sha256: createHash('sha256').update(big.content).digest('hex'), matchesArchive: true },
+        holds: { recorded: false },
+        accessTrail: { recorded: false },
+      });
+      const html = await readFile(join(bag.dir, 'custody', 'index.html'), 'utf8');
+      expect(html).toContain('claude_file_01Pending');
+      expect(html).not.toContain('<script');
+      expect(html).toContain('notes &quot;draft&quot;');
+    },
+  );
 
   it('resumes after a run stops at its deadline: run after run, one file each, the same valid bag', async () => {
     const exportId = await createJob({ projects: ['claude_proj_01Export'] });

@@ -37,9 +37,9 @@ describe('the poller registry', () => {
     const defaultBudget = DiscoveryConfigSchema.shape.COMPLIANCE_REQUESTS_PER_MINUTE.parse(undefined);
     expect(defaultBudget).toBe(600);
     const idle = idleRequestsPerMinute('compliance');
-    // chats every 15 s (4) + activities every 30 s (2) + the projects poller's listing page every 15
-    // minutes (1/15; each project adds one attachments page to its walk: with N projects, (N + 1) / 15).
-    expect(idle).toBeCloseTo(6 + 1 / 15, 10);
+    // chats every 15 s (4) + activities every 30 s (2) + the projects poller's change poll every 20 s (3),
+    // one projects page each. Its full walk every 15 minutes ((N + 1) / 15 with N projects) is on top.
+    expect(idle).toBe(4 + 2 + 3);
     expect(idle).toBeLessThanOrEqual(IDLE_POLLING_MAX_SHARE * defaultBudget);
   });
 
@@ -60,14 +60,17 @@ describe('the poller registry', () => {
     expect(repeatWindowMs(15, null)).toBe(0);
   });
 
-  it('scopes every poller to the budget by prefix and to its own lease, checkpoint and ledger partitions exactly', () => {
-    for (const [source, spec] of entries) {
-      expect(spec.tableKeyPrefixes.items, source).toContain('BUDGET#');
-      // No prefix reaches every poller's lease, checkpoint or ledger: those are granted by exact partition.
-      for (const prefix of ['POLLER#', 'LEDGER#']) expect(spec.tableKeyPrefixes.items, source).not.toContain(prefix);
-      expect(ownPartitions(source), source).toEqual({ state: `POLLER#${source}`, ledger: `LEDGER#${source}` });
-      for (const prefix of [...spec.tableKeyPrefixes.items, ...spec.tableKeyPrefixes.batchGet])
-        expect(prefix, source).toMatch(/^[A-Z]+#$/);
-    }
-  });
+  it(
+    'scopes every poller to the budget by prefix and to its own lease, ' + 'checkpoint and ledger partitions exactly',
+    () => {
+      for (const [source, spec] of entries) {
+        expect(spec.tableKeyPrefixes.items, source).toContain('BUDGET#');
+        // No prefix reaches every poller's lease, checkpoint or ledger: those are granted by exact partition.
+        for (const prefix of ['POLLER#', 'LEDGER#']) expect(spec.tableKeyPrefixes.items, source).not.toContain(prefix);
+        expect(ownPartitions(source), source).toEqual({ state: `POLLER#${source}`, ledger: `LEDGER#${source}` });
+        for (const prefix of [...spec.tableKeyPrefixes.items, ...spec.tableKeyPrefixes.batchGet])
+          expect(prefix, source).toMatch(/^[A-Z]+#$/);
+      }
+    },
+  );
 });

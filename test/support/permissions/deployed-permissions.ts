@@ -287,6 +287,8 @@ export function deployedPermissionsOf(app: SynthesizedArchiver): DeployedPermiss
     },
     resources,
     keyPolicies,
-    lookupApiArn: `arn:aws:execute-api:${FAKE_REGION}:${FAKE_ACCOUNT}:${cfn.resolveString(serviceStack, { Ref: logicalIdOf(app.service.lookupApi.api) })}`,
+    lookupApiArn:
+      `arn:aws:execute-api:${FAKE_REGION}:${FAKE_ACCOUNT}:` +
+      `${cfn.resolveString(serviceStack, { Ref: logicalIdOf(app.service.lookupApi.api) })}`,
   };
 }
