@@ -1,14 +1,17 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { CONSOLE_DOWNLOAD_ORIGIN } from './constructs/auditor-console.js';
 import type { DeploymentConfig } from './deployment-config.js';
 import { ArchiveBucket } from './constructs/archive-bucket.js';
 import { IndexTable } from './constructs/index-table.js';
+import { ExportsBucket } from './constructs/exports-bucket.js';
 import { IngestQueues } from './constructs/ingest-queues.js';
+import { EXPORT_MAX_RECEIVE_COUNT, EXPORT_VISIBILITY_TIMEOUT } from './sizing.js';
 import { WebhookStore } from './constructs/webhook-store.js';
-import { archiveBucketName } from './naming.js';
+import { archiveBucketName, exportsBucketName } from './naming.js';
 
 export interface DataStackProps extends StackProps {
   readonly config: DeploymentConfig;
@@ -36,6 +39,9 @@ export class DataStack extends Stack {
   readonly upstreamApiKey: secretsmanager.Secret;
   /** The webhook's signing secret(s) and its replay-id table. */
   readonly webhook: WebhookStore;
+  /** eDiscovery exports: the bags' bucket and the export worker's queue (and its dead letters). */
+  readonly exports: ExportsBucket;
+  readonly exportQueues: IngestQueues;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, { terminationProtection: true, ...props });
@@ -99,12 +105,26 @@ export class DataStack extends Stack {
 
     this.webhook = new WebhookStore(this, 'Webhook', { encryptionKey: this.pipelineKey });
 
+    this.exports = new ExportsBucket(this, 'Exports', {
+      bucketName: exportsBucketName(this, config.environment),
+      encryptionKey: this.archiveKey,
+      accessLogsBucket: this.archive.accessLogsBucket as s3.IBucket,
+      expireAfterDays: config.exportExpireDays,
+    });
+    this.exportQueues = new IngestQueues(this, 'Export', {
+      encryptionKey: this.pipelineKey,
+      maxReceiveCount: EXPORT_MAX_RECEIVE_COUNT,
+      visibilityTimeout: EXPORT_VISIBILITY_TIMEOUT,
+    });
+
     new CfnOutput(this, 'ArchiveBucketName', { value: this.archive.bucket.bucketName });
     new CfnOutput(this, 'IndexTableName', { value: this.index.table.tableName });
     new CfnOutput(this, 'IngestQueueUrl', { value: this.queues.queue.queueUrl });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.queues.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'UpstreamApiKeySecretArn', { value: this.upstreamApiKey.secretArn });
     new CfnOutput(this, 'WebhookSecretArn', { value: this.webhook.secret.secretArn });
+    new CfnOutput(this, 'ExportsBucketName', { value: this.exports.bucket.bucketName });
+    new CfnOutput(this, 'ExportQueueUrl', { value: this.exportQueues.queue.queueUrl });
     new CfnOutput(this, 'WebhookReplayTableName', { value: this.webhook.replayTable.tableName });
   }
 }

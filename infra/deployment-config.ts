@@ -102,6 +102,10 @@ export const DeploymentConfigSchema = z
     logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
     /** Lifetime of a lookup API download URL (seconds). */
     presignTtlSeconds: int(60, 3600).default(300),
+    /** eDiscovery export bags are deleted this many days after they are written (docs/exports.md). */
+    exportExpireDays: int(1, 3650).default(30),
+    /** `Source-Organization` in each export bag's bag-info.txt. */
+    sourceOrganization: z.string().min(1).max(200).default('Claude Enterprise organization'),
     /** Lookup API stage throttling: steady requests per second and burst. */
     apiRateLimit: int(1, 10_000).default(20),
     apiBurstLimit: int(1, 5000).default(40),

@@ -36,6 +36,9 @@ export interface MonitoringProps {
   readonly namePrefix: string;
   readonly ingestFunction: lambda.IFunction;
   readonly lookupFunction: lambda.IFunction;
+  /** The eDiscovery export worker and its queue's dead letters (docs/exports.md). */
+  readonly exportFunction: lambda.IFunction;
+  readonly exportDeadLetterQueue: sqs.IQueue;
   readonly ingestQueue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   readonly webhook: {
@@ -167,6 +170,21 @@ export class Monitoring extends Construct {
     this.addAlarm('LookupFunctionThrottles', {
       description: 'Lambda throttled the lookup function.',
       metric: props.lookupFunction.metricThrottles({ ...fiveMinutes, statistic: 'Sum' }),
+      threshold: 0,
+    });
+    this.addAlarm('ExportFunctionErrors', {
+      description:
+        'The export worker crashed or timed out; the export resumes from its last checkpoint on the next delivery.',
+      metric: props.exportFunction.metricErrors({ ...fiveMinutes, statistic: 'Sum' }),
+      threshold: 0,
+    });
+    this.addAlarm('ExportDeadLetterQueueNotEmpty', {
+      description:
+        'An export message was delivered maxReceiveCount times and is parked in the export dead-letter queue.',
+      metric: props.exportDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        ...fiveMinutes,
+        statistic: 'Maximum',
+      }),
       threshold: 0,
     });
     this.addAlarm('IntegrityFailures', {

@@ -650,7 +650,7 @@ describe('deployed permission checks of the webhook role', () => {
   it(
     'only these carry a dynamodb:LeadingKeys condition: the webhook ' +
       "role, the pollers (their registry's partitions: see the pollers' " +
-      'test), the lookup and fixity roles (grants), and the trail Deny of the ' +
+      'test), the lookup role, the export worker and the fixity audit (grants), and the trail Deny of the ' +
       'other writers (a new one needs its own test)',
     () => {
       const conditioned = Object.entries(deployed.principals)
@@ -663,8 +663,150 @@ describe('deployed permission checks of the webhook role', () => {
       // The lookup role's trail grant, the webhook's budget items, the pollers' registry partitions; and
       // the Deny on the trail's partitions of the other writers of the index table (tested above).
       expect(conditioned.sort()).toEqual(
-        ['ingest', 'lookup', 'webhook', 'fixity', ...POLLER_SOURCES.map(pollerPrincipal), 'operator'].sort(),
+        [
+          'ingest',
+          'lookup',
+          'webhook',
+          'exportWorker',
+          'fixity',
+          ...POLLER_SOURCES.map(pollerPrincipal),
+          'operator',
+        ].sort(),
       );
+    },
+  );
+});
+
+describe('deployed permission checks of exports', () => {
+  // The export routes and runs (test/integration/export-*.test.ts record these same calls against the
+  // local servers; here each is checked on its own, with the refusals beside it).
+  const exportBindings: ResourceBindings = {
+    buckets: { 'local-bucket': 'archiveBucket', 'local-exports': 'exportsBucket' },
+    tables: { 'local-table': 'indexTable' },
+    queues: { 'local-export': 'exportQueue', 'local-queue': 'ingestQueue' },
+  };
+  const EXPORT_QUEUE = 'http://127.0.0.1:1/000000000000/local-export';
+  const JOB = 'EXPORT#exp_0123456789abcdef0123456789abcdef';
+  const bag = { Bucket: 'local-exports', Key: 'exports/exp_0123456789abcdef0123456789abcdef/export.zip' };
+  const on = (c: RecordedCall): RecordedCall => ({ ...c, bindings: exportBindings });
+
+  it('are configured: both functions name the exports bucket and the export queue their roles are granted', () => {
+    const { lookup, exportWorker } = deployed.principals;
+    const r = deployed.resources;
+    const queueUrl = `https://sqs.${deployed.region}.amazonaws.com/${deployed.account}/${r.exportQueue.name}`;
+    for (const fn of [lookup, exportWorker])
+      expect(fn.environment).toMatchObject({ EXPORTS_BUCKET: r.exportsBucket.name, EXPORT_QUEUE_URL: queueUrl });
+    expect(r.exportsBucket.keyArn).toBe(r.archiveBucket.keyArn);
+  });
+
+  it('allow the lookup role to start, read and fail an export job, queue it and presign its bag', async () => {
+    const result = await checkCalls(
+      [
+        call('lookup', 'DynamoDB', 'PutItem', items([JOB])),
+        call('lookup', 'DynamoDB', 'GetItem', items([JOB])),
+        call('lookup', 'DynamoDB', 'UpdateItem', items([JOB])),
+        call('lookup', 'SQS', 'SendMessage', { QueueUrl: EXPORT_QUEUE }),
+        call('lookup', 'S3', 'GetObject', bag),
+      ].map(on),
+      deployed,
+    );
+    expect(result.denials).toEqual([]);
+  });
+
+  it(
+    'refuse the lookup role export writes it never makes: ' + 'another partition, the worker queue, bag writes',
+    async () => {
+      const result = await checkCalls(
+        [
+          call('lookup', 'DynamoDB', 'PutItem', items(['POLLER#chats'])),
+          call('lookup', 'DynamoDB', 'UpdateItem', items(['LEDGER#chats'])),
+          call('lookup', 'DynamoDB', 'DeleteItem', items([JOB])),
+          call('lookup', 'SQS', 'ReceiveMessage', { QueueUrl: EXPORT_QUEUE }),
+          call('lookup', 'S3', 'PutObject', bag),
+        ].map(on),
+        deployed,
+      );
+      expect(result.denials).toEqual([
+        expect.stringMatching(/lookup role is not allowed dynamodb:PutItem on .* of POLLER#chats/),
+        expect.stringMatching(/lookup role is not allowed dynamodb:UpdateItem on .* of LEDGER#chats/),
+        expect.stringMatching(/lookup role is not allowed dynamodb:DeleteItem on .* of EXPORT#/),
+        expect.stringMatching(/lookup role is not allowed sqs:ReceiveMessage on arn:aws:sqs:.*ExportQueue/),
+        expect.stringMatching(/lookup role is not allowed s3:PutObject on arn:aws:s3:::claude-file-exports-dev-.*/),
+        expect.stringMatching(
+          /lookup role is not allowed kms:GenerateDataKey on arn:aws:kms:.* needed by S3 PutObject/,
+        ),
+      ]);
+    },
+  );
+
+  it(
+    'allow the export worker what a run does: read the scope and archived versions, ' +
+      'write the bag and its checkpoints, update its job, queue its next run',
+    async () => {
+      const archived = { Bucket: 'local-bucket', Key: 'archive/generated/file_1', VersionId: 'v1' };
+      const checkpoint = {
+        Bucket: 'local-exports',
+        Key: 'exports/exp_0123456789abcdef0123456789abcdef/checkpoint.json',
+      };
+      const result = await checkCalls(
+        [
+          call('exportWorker', 'DynamoDB', 'GetItem', items([FILE])),
+          call('exportWorker', 'DynamoDB', 'Query', items(['CHAT#chat_1'])),
+          call('exportWorker', 'DynamoDB', 'Query', items(['LEDGER#chats'])),
+          call('exportWorker', 'DynamoDB', 'Scan', { TableName: 'local-table' }),
+          call('exportWorker', 'DynamoDB', 'BatchGetItem', {
+            ...items(['DELETION#file_1', 'DELETION#chat_1']),
+            Tables: ['local-table'],
+          }),
+          call('exportWorker', 'DynamoDB', 'GetItem', items([JOB])),
+          call('exportWorker', 'DynamoDB', 'UpdateItem', items([JOB])),
+          call('exportWorker', 'S3', 'GetObject', archived),
+          call('exportWorker', 'S3', 'PutObject', checkpoint),
+          call('exportWorker', 'S3', 'GetObject', checkpoint),
+          call('exportWorker', 'S3', 'ListObjectsV2', { Bucket: 'local-exports', Prefix: 'exports/exp_0123/' }),
+          call('exportWorker', 'S3', 'CreateMultipartUpload', bag),
+          call('exportWorker', 'S3', 'UploadPart', bag),
+          call('exportWorker', 'S3', 'CompleteMultipartUpload', bag),
+          call('exportWorker', 'S3', 'AbortMultipartUpload', bag),
+          call('exportWorker', 'SQS', 'ReceiveMessage', { QueueUrl: EXPORT_QUEUE }),
+          call('exportWorker', 'SQS', 'DeleteMessage', { QueueUrl: EXPORT_QUEUE }),
+          call('exportWorker', 'SQS', 'SendMessage', { QueueUrl: EXPORT_QUEUE }),
+        ].map(on),
+        deployed,
+      );
+      expect(result.denials).toEqual([]);
+    },
+  );
+
+  it(
+    'refuse the export worker a write to another partition, to the archive, to ' +
+      'the ingest queue, or a listing outside the exports prefix',
+    async () => {
+      const result = await checkCalls(
+        [
+          call('exportWorker', 'DynamoDB', 'UpdateItem', items([FILE])),
+          call('exportWorker', 'DynamoDB', 'PutItem', items([JOB])),
+          call('exportWorker', 'DynamoDB', 'UpdateItem', items(['TRAIL#2026-03-01'])),
+          call('exportWorker', 'DynamoDB', 'BatchGetItem', { ...items([FILE]), Tables: ['local-table'] }),
+          call('exportWorker', 'S3', 'PutObject', { Bucket: 'local-bucket', Key: 'archive/generated/file_1' }),
+          call('exportWorker', 'S3', 'ListObjectsV2', { Bucket: 'local-exports', Prefix: 'other/' }),
+          call('exportWorker', 'SQS', 'SendMessage', { QueueUrl: QUEUE }),
+        ].map(on),
+        deployed,
+      );
+      expect(result.denials).toEqual([
+        expect.stringMatching(/exportWorker role is not allowed dynamodb:UpdateItem on .* of FILE#file_1/),
+        expect.stringMatching(/exportWorker role is not allowed dynamodb:PutItem on .* of EXPORT#/),
+        expect.stringMatching(/exportWorker role is not allowed dynamodb:UpdateItem on .* of TRAIL#/),
+        expect.stringMatching(/exportWorker role is not allowed dynamodb:BatchGetItem on .* of FILE#file_1/),
+        expect.stringMatching(
+          /exportWorker role is not allowed s3:PutObject on arn:aws:s3:::claude-file-archiver-dev-/,
+        ),
+        expect.stringMatching(
+          /exportWorker role is not allowed s3:ListBucket on arn:aws:s3:::claude-file-exports-dev-/,
+        ),
+        expect.stringMatching(/exportWorker role is not allowed sqs:SendMessage on arn:aws:sqs:.*IngestQueue/),
+      ]);
     },
   );
 });

@@ -34,6 +34,8 @@ describe('deployment configuration', () => {
       logRetentionDays: 365,
       logLevel: 'INFO',
       presignTtlSeconds: 300,
+      exportExpireDays: 30,
+      sourceOrganization: 'Claude Enterprise organization',
       apiRateLimit: 20,
       apiBurstLimit: 40,
       webhookRateLimit: 10,

@@ -1,3 +1,4 @@
+import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { POLLER_SOURCES, type PollerSource } from '../../shared/contracts/discovery-ledger.js';
 import { LOOKUP_ROUTES, type LookupRole } from '../../shared/contracts/lookup-routes.js';
@@ -43,12 +44,15 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       [logicalIdOf(data.upstreamApiKey)]: 'upstream key secret',
       [logicalIdOf(data.webhook.secret)]: 'webhook secret',
       [logicalIdOf(data.webhook.replayTable)]: 'replay table',
+      [logicalIdOf(data.exportQueues.queue)]: 'export queue',
+      [logicalIdOf(data.exportQueues.deadLetterQueue)]: 'export dead-letter queue',
     };
     const LOCAL_RESOURCES: Record<string, string> = {
       [logicalIdOf(service.ingest.logGroup)]: 'ingest log group',
       [logicalIdOf(service.lookup.logGroup)]: 'lookup log group',
       [logicalIdOf(service.webhook.function.logGroup)]: 'webhook log group',
       [logicalIdOf(service.fixity.function.logGroup)]: 'fixity log group',
+      [logicalIdOf(service.exportWorker.logGroup)]: 'export log group',
       ...Object.fromEntries(
         POLLERS.map((source) => [logicalIdOf(service.discovery.functions[source].logGroup), `${source} log group`]),
       ),
@@ -58,6 +62,7 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       [logicalIdOf(service.lookup.role)]: 'lookup role',
       [logicalIdOf(service.webhook.function.role)]: 'webhook role',
       [logicalIdOf(service.fixity.function.role)]: 'fixity role',
+      [logicalIdOf(service.exportWorker.role)]: 'export worker role',
       ...Object.fromEntries(
         POLLERS.map((source) => [logicalIdOf(service.discovery.functions[source].role), `${source} poller role`]),
       ),
@@ -84,6 +89,14 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       for (const [id, label] of Object.entries(LOCAL_RESOURCES))
         if (text === json({ 'Fn::GetAtt': [id, 'Arn'] })) return label;
       if (text === archiveBucketArn) return 'archive bucket';
+      const exportsBucketArn = [
+        ':s3:::claude-file-exports-dev-',
+        { Ref: 'AWS::AccountId' },
+        '-',
+        { Ref: 'AWS::Region' },
+      ];
+      if (text === partitionJoin(...exportsBucketArn)) return 'exports bucket';
+      if (text === partitionJoin(...exportsBucketArn, '/exports/*')) return 'export keys';
       const indexArn =
         /^\{"Fn::Join":\["",\[\{"Fn::GetStackOutput":\{.*"OutputName":"([A-Za-z0-9]+)"\}\},"\/index\/([a-z0-9-]+)"\]\]\}$/.exec(
           text,
@@ -212,7 +225,7 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
     (a) => `Deny index table dynamodb:${a} if {"ForAnyValue:StringLike":{"dynamodb:LeadingKeys":["TRAIL#*"]}}`,
   );
 
-  const LOGS_AND_TRACES = (fn: 'ingest' | 'lookup' | 'webhook' | 'fixity' | PollerSource) => [
+  const LOGS_AND_TRACES = (fn: 'ingest' | 'lookup' | 'webhook' | 'export' | 'fixity' | PollerSource) => [
     `${fn} log group logs:CreateLogStream`,
     `${fn} log group logs:PutLogEvents`,
     '* xray:PutTelemetryRecords',
@@ -281,6 +294,43 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       ...ALL_INDEXES.map((i) => `index ${i.name} dynamodb:Query`),
       // The access trail: create events on TRAIL# partitions, nothing else.
       'index table dynamodb:PutItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["TRAIL#*"]}}',
+      // Exports: create a job and mark it failed when it could not be queued, on EXPORT# items only
+      // (reading a job is the GetItem above); queue it; sign the download link of its bag.
+      'index table dynamodb:PutItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["EXPORT#*"]}}',
+      'index table dynamodb:UpdateItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["EXPORT#*"]}}',
+      'export queue sqs:SendMessage',
+      'export keys s3:GetObject',
+    ],
+    'export worker role': [
+      ...LOGS_AND_TRACES('export'),
+      // The scope: file items (GetItem), a chat's listings and the discovery ledger (Query), the
+      // whole-archive scope (Scan); the table key.
+      'index table dynamodb:GetItem',
+      'index table dynamodb:Query',
+      'index table dynamodb:Scan',
+      'archive key kms:Decrypt',
+      // Its jobs: lease, progress, result; EXPORT# items only.
+      'index table dynamodb:UpdateItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["EXPORT#*"]}}',
+      // The custody report: upstream deletions of a file and its chats, in one call.
+      'index table dynamodb:BatchGetItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["DELETION#*"]}}',
+      // Reads archived versions under the archive layout; never writes the archive.
+      'archive keys s3:GetObject',
+      'archive keys s3:GetObjectVersion',
+      // Writes its bags and checkpoints (multipart needs s3:PutObject), reads checkpoints back,
+      // lists an export's checkpoints under the exports prefix only; the archive key encrypts them.
+      'export keys s3:PutObject',
+      'export keys s3:GetObject',
+      'export keys s3:AbortMultipartUpload',
+      'exports bucket s3:ListBucket if {"StringLike":{"s3:prefix":"exports/*"}}',
+      'archive key kms:GenerateDataKey',
+      // The event source mapping polls with these; a run that reaches its deadline queues the next.
+      'export queue sqs:ReceiveMessage',
+      'export queue sqs:DeleteMessage',
+      'export queue sqs:GetQueueAttributes',
+      'export queue sqs:ChangeMessageVisibility',
+      'export queue sqs:SendMessage',
+      'pipeline key kms:Decrypt',
+      'pipeline key kms:GenerateDataKey',
     ],
     'fixity role': [
       ...LOGS_AND_TRACES('fixity'),
@@ -438,20 +488,23 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       });
     }
 
-    it('bucket policies allow nothing but S3 log delivery from the archive bucket into the log bucket', () => {
-      const allows = Object.values(resourcesOf(app.dataTemplate, 'AWS::S3::BucketPolicy'))
-        .flatMap((p) => statementsOf(p.Properties['PolicyDocument']))
-        .filter((s) => s.Effect === 'Allow');
-      expect(allows).toEqual([
-        expect.objectContaining({
-          Principal: { Service: 'logging.s3.amazonaws.com' },
-          Action: 's3:PutObject',
-          Condition: expect.objectContaining({
-            ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [logicalIdOf(app.data.archive.bucket), 'Arn'] } },
-          }),
-        }),
-      ]);
-    });
+    it(
+      'bucket policies allow nothing but S3 log delivery from the ' + 'archive and exports buckets into the log bucket',
+      () => {
+        const allows = Object.values(resourcesOf(app.dataTemplate, 'AWS::S3::BucketPolicy'))
+          .flatMap((p) => statementsOf(p.Properties['PolicyDocument']))
+          .filter((s) => s.Effect === 'Allow');
+        const delivery = (bucket: IConstruct) =>
+          expect.objectContaining({
+            Principal: { Service: 'logging.s3.amazonaws.com' },
+            Action: 's3:PutObject',
+            Condition: expect.objectContaining({
+              ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [logicalIdOf(bucket), 'Arn'] } },
+            }),
+          });
+        expect(allows).toEqual([delivery(app.data.archive.bucket), delivery(app.data.exports.bucket)]);
+      },
+    );
   });
 }
 

@@ -6,6 +6,7 @@ import { BUNDLING } from '../../infra/constructs/archiver-function.js';
 import {
   IngestConfigSchema,
   LookupConfigSchema,
+  ExportConfigSchema,
   WorkerBudgetConfigSchema,
 } from '../../shared/contracts/lambda-environment.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES, WEBHOOK_OUTCOMES } from '../../shared/contracts/metric-names.js';
@@ -44,6 +45,7 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       INGEST_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ingest',
       HOLD_WORK_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ingest',
       DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ingest-dlq',
+      EXPORT_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/export',
       ANTHROPIC_API_KEY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:key-AbCdEf',
     };
     return Object.fromEntries(
@@ -190,6 +192,8 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
           'PRESIGN_TTL_SECONDS',
           'HOLD_WORK_QUEUE_URL',
           'HOLD_RELEASE_DELAY_SECONDS',
+          'EXPORTS_BUCKET',
+          'EXPORT_QUEUE_URL',
           ...RUNTIME_ENV,
         ].sort(),
       );
@@ -199,6 +203,59 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       const parsed = LookupConfigSchema.safeParse(asDeployed(env));
       expect(parsed.error?.issues ?? []).toEqual([]);
     });
+  });
+
+  describe('export worker', () => {
+    const exportFn = () => onlyResource(t, 'AWS::Lambda::Function', 'ExportFunction').Properties;
+    const exportFnId = () => logicalIdOf(defaults.service.exportWorker.function);
+
+    it('is configured with exactly the variables the export schema needs in AWS, and they validate', () => {
+      const env = envOf(exportFn());
+      expect(Object.keys(env).sort()).toEqual(
+        [
+          'INDEX_TABLE',
+          'EXPORTS_BUCKET',
+          'EXPORT_QUEUE_URL',
+          'MAX_RECEIVE_COUNT',
+          'SOURCE_ORGANIZATION',
+          ...RUNTIME_ENV,
+        ].sort(),
+      );
+      expect(env).toMatchObject({ MAX_RECEIVE_COUNT: '5', SOURCE_ORGANIZATION: 'Claude Enterprise organization' });
+      expect(
+        envOf(onlyResource(custom.serviceTemplate, 'AWS::Lambda::Function', 'ExportFunction').Properties),
+      ).toMatchObject({
+        SOURCE_ORGANIZATION: 'Example Corp (org_01Example)',
+      });
+      const parsed = ExportConfigSchema.safeParse(asDeployed(env));
+      expect(parsed.error?.issues ?? []).toEqual([]);
+    });
+
+    it(
+      'runs one export message per invocation from the export queue, ' +
+        'reports batch item failures, never retries asynchronously',
+      () => {
+        const mappings = Object.values(resourcesOf(t, 'AWS::Lambda::EventSourceMapping')).filter(
+          (m) => m.Properties['FunctionName']?.Ref === exportFnId(),
+        );
+        expect(mappings).toHaveLength(1);
+        expect(mappings[0]?.Properties).toMatchObject({
+          BatchSize: 1,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+        });
+        expect(JSON.stringify(mappings[0]?.Properties['EventSourceArn'])).toContain('ExportQueue');
+        const invokeConfigs = Object.values(resourcesOf(t, 'AWS::Lambda::EventInvokeConfig')).filter(
+          (c) => c.Properties['FunctionName']?.Ref === exportFnId(),
+        );
+        expect(invokeConfigs.map((c) => c.Properties['MaximumRetryAttempts'])).toEqual([0]);
+        // 15 minutes; the export queue's visibility timeout is six times that (a run is never raced).
+        expect(exportFn()['Timeout']).toBe(900);
+        const queue = resourcesOf(defaults.dataTemplate, 'AWS::SQS::Queue')[
+          logicalIdOf(defaults.data.exportQueues.queue)
+        ];
+        expect(queue?.Properties['VisibilityTimeout']).toBe(6 * 900);
+      },
+    );
   });
 
   describe('every function', () => {
@@ -227,8 +284,8 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       ] as const) {
         const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
         const groups = resourcesOf(template, 'AWS::Logs::LogGroup');
-        // ingest, lookup, webhook, the scheduled fixity audit and one function per discovery poller
-        expect(functions).toHaveLength(4 + POLLER_SOURCES.length);
+        // ingest, lookup, webhook, export, the scheduled fixity audit and one function per discovery poller
+        expect(functions).toHaveLength(5 + POLLER_SOURCES.length);
         for (const fn of functions) {
           const groupId: string = fn.Properties['LoggingConfig'].LogGroup.Ref;
           expect(groups[groupId]?.Properties['RetentionInDays']).toBe(days);
@@ -396,8 +453,9 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
 
     it('all notify the alarm topic on alarm and on recovery', () => {
       // 8 for ingest and lookup; one for capture latency; 3 for the webhook; per poller a stalled and a
-      // rejected-cursor alarm; one for the budget; one for scheduled fixity failures.
-      expect(Object.keys(alarms()).length).toBe(8 + 1 + 3 + POLLER_SOURCES.length * 2 + 1 + 1);
+      // rejected-cursor alarm; one for the budget; 2 for exports (worker errors, dead letters); one for
+      // scheduled fixity failures.
+      expect(Object.keys(alarms()).length).toBe(8 + 1 + 3 + POLLER_SOURCES.length * 2 + 1 + 2 + 1);
       for (const a of Object.values(alarms())) {
         expect(a.Properties['AlarmActions']).toEqual([topicRef()]);
         expect(a.Properties['OKActions']).toEqual([topicRef()]);

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExportRuntime } from '../../lambdas/export/runtime.js';
-import { createLookupRuntime } from '../../lambdas/lookup/runtime.js';
+import { createExportClients, createExportRuntime } from '../../lambdas/export/runtime.js';
+import { createLookupClients, createLookupRuntime } from '../../lambdas/lookup/runtime.js';
+import { recordCallsOf, type ResourceBindings } from '../support/permissions/aws-call-recorder.js';
 import { LOCAL_CALLER_HEADER, startLookupServer } from '../../local/lookup-server.js';
 import { ensureBucket, ensureQueues, ensureTable } from '../../local/aws/resources.js';
 import { startSqsEventSource } from '../../local/sqs-event-source.js';
@@ -68,6 +69,12 @@ beforeAll(async () => {
     maxReceiveCount: 3,
     visibilityTimeoutSeconds: 60,
   });
+  // The lookup function's hold sweeps go to the ingest queue (unused here, but the lookup needs one).
+  const holdQueues = await ensureQueues(aws.sqs, {
+    name: uniqueName('exp-api-hold'),
+    maxReceiveCount: 3,
+    visibilityTimeoutSeconds: 60,
+  });
   for (const [i, content] of contents.entries()) {
     await seedArchived(aws.s3, aws.ddb, archiveBucket, table, {
       fileId: `claude_gen_file_01Api${i}`,
@@ -84,12 +91,29 @@ beforeAll(async () => {
     LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
     LOCAL_SQS_ENDPOINT: aws.sqsEndpoint,
   };
-  const lookup = createLookupRuntime(
-    loadConfig(LookupConfigSchema, { ...common, ARCHIVE_BUCKET: archiveBucket, HOLD_WORK_QUEUE_URL: queues.queueUrl }),
-    quiet,
-  );
+  // Every call of the lookup and the worker is checked against their deployed roles' grants
+  // (test/support/permission-setup.ts): the calls the export routes and runs make are allowed.
+  const bindings: ResourceBindings = {
+    buckets: { [archiveBucket]: 'archiveBucket', [exportsBucket]: 'exportsBucket' },
+    tables: { [table]: 'indexTable' },
+    queues: {
+      [queues.queueUrl.split('/').pop() as string]: 'exportQueue',
+      [holdQueues.queueUrl.split('/').pop() as string]: 'ingestQueue',
+    },
+  };
+  const lookupConfig = loadConfig(LookupConfigSchema, {
+    ...common,
+    ARCHIVE_BUCKET: archiveBucket,
+    HOLD_WORK_QUEUE_URL: holdQueues.queueUrl,
+  });
+  const lookupClients = createLookupClients(lookupConfig);
+  for (const client of Object.values(lookupClients)) recordCallsOf(client, 'lookup', bindings);
+  const lookup = createLookupRuntime(lookupConfig, quiet, lookupClients);
   server = await startLookupServer(lookup, { log: quiet });
-  const runtime = createExportRuntime(loadConfig(ExportConfigSchema, { ...common, MAX_RECEIVE_COUNT: '3' }), quiet);
+  const exportConfig = loadConfig(ExportConfigSchema, { ...common, MAX_RECEIVE_COUNT: '3' });
+  const exportClients = createExportClients(exportConfig);
+  for (const client of Object.values(exportClients)) recordCallsOf(client, 'exportWorker', bindings);
+  const runtime = createExportRuntime(exportConfig, quiet, exportClients);
   worker = startSqsEventSource({
     sqs: aws.sqs,
     queueUrl: queues.queueUrl,
@@ -108,8 +132,8 @@ afterAll(async () => {
 
 describe('POST /exports and GET /exports/{exportId}', () => {
   it(
-    'queues an export (202, Location), which the worker completes; ' +
-      'the link serves the bag whose SHA-256 the job states',
+    'queues an export (202, Location), which the worker completes; the ' +
+      'link serves the bag whose SHA-256 the job states',
     async () => {
       const started = await call(
         'POST',

@@ -5,7 +5,11 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDocumentClient, createS3Client } from '../../shared/platform/aws-clients.js';
+import { recordCallsOf, type ResourceBindings } from '../support/permissions/aws-call-recorder.js';
 import { ensureBucket, ensureTable } from '../../local/aws/resources.js';
 import { S3ExportStorage } from '../../shared/archive/s3-export-storage.js';
 import { newExportId } from '../../shared/contracts/exports.js';
@@ -66,16 +70,22 @@ const settings: ExportSettings = {
   checkpointEverySeconds: 3600,
 };
 
-function deps(storage: ExportStorage = new S3ExportStorage(aws.s3, exportsBucket)): ExportDeps {
-  const deletions = new DynamoDbUpstreamDeletions(aws.ddb, table);
+/**
+ * The worker's clients: each call is recorded as the export worker's and checked against its
+ * deployed role's grants after every test (test/support/permission-setup.ts).
+ */
+let worker: { s3: S3Client; ddb: DynamoDBDocumentClient };
+
+function deps(storage: ExportStorage = new S3ExportStorage(worker.s3, exportsBucket)): ExportDeps {
+  const deletions = new DynamoDbUpstreamDeletions(worker.ddb, table);
   return {
-    jobs: new DynamoDbExportJobs(aws.ddb, table),
-    scope: new DynamoDbScopeReader(aws.ddb, table),
+    jobs: new DynamoDbExportJobs(worker.ddb, table),
+    scope: new DynamoDbScopeReader(worker.ddb, table),
     matters: undefined,
     storage,
     custody: {
       upstreamDeletions: (ids) => deletions.getUpstreamDeletions(ids),
-      discoveryRuns: (record) => discoveryRunsFor(aws.ddb, table, record),
+      discoveryRuns: (record) => discoveryRunsFor(worker.ddb, table, record),
     },
     log,
   };
@@ -117,6 +127,23 @@ beforeAll(async () => {
   exportsBucket = uniqueName('export-bags');
   table = uniqueName('export-index');
   work = await mkdtemp(join(tmpdir(), 'export-test-'));
+  const provided = inject('localAws');
+  const bindings: ResourceBindings = {
+    buckets: { [archiveBucket]: 'archiveBucket', [exportsBucket]: 'exportsBucket' },
+    tables: { [table]: 'indexTable' },
+  };
+  worker = {
+    s3: recordCallsOf(
+      createS3Client({ endpoint: provided.s3Endpoint, region: provided.region }),
+      'exportWorker',
+      bindings,
+    ),
+    ddb: recordCallsOf(
+      createDocumentClient({ endpoint: provided.dynamodbEndpoint, region: provided.region }),
+      'exportWorker',
+      bindings,
+    ),
+  };
   await ensureBucket(aws.s3, archiveBucket);
   await ensureBucket(aws.s3, exportsBucket);
   await ensureTable(aws.ddb, table);
@@ -146,6 +173,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  worker.s3.destroy();
+  worker.ddb.destroy();
   aws.destroy();
   await rm(work, { recursive: true, force: true });
 });
