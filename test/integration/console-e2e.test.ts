@@ -232,7 +232,10 @@ describe('the auditor console on the local stack', () => {
     await page.getByRole('button', { name: `Release ${matterId}` }).click();
     // The release sweep is queued with a delay (HOLD_RELEASE_DELAY_SECONDS, so that an ingest holding
     // the file as it is archived finishes first): the screen shows the matter released, its sweep pending.
-    await row.locator('td', { hasText: /^released/ }).first().waitFor();
+    await row
+      .locator('td', { hasText: /^released/ })
+      .first()
+      .waitFor();
     expect(await row.locator('td[data-progress]').textContent()).toMatch(/^releasing: /);
     expect((await getJson(`/holds/${matterId}`)).body).toMatchObject({
       status: 'released',
