@@ -19,7 +19,8 @@
  * schedule and polls repeatedly within each invocation, as deployed. First `--idle-seconds` with
  * nothing arriving (every request is idle polling), then files arriving at `--arrivals-per-minute`
  * round-robin as generated files in new chats, generated files in old chats, uploads to old chats (with
- * their activity) and uploads to projects (an activity only; outside any chat). Halfway through,
+ * their activity) and uploads to projects (attached to one of 20 projects, with their activity; outside
+ * any chat: the projects poller's change poll finds them). Halfway through,
  * `--surge-chats` chats of `--files-per-chat` files appear at once (a backlog). Reported: capture
  * latency (a file's appearance upstream, i.e. its message's or activity's time, to its record's
  * `archivedAt`) p50/p95/p99 per kind, before and during the surge's backlog; idle polling: requests
@@ -336,6 +337,8 @@ async function steadyPhase(ctx: {
   console.log(
     `\nsteady state — pollers ${POLLER_SOURCES.join(', ')} as deployed; ${IDLE_SECONDS} s idle, then ${ARRIVALS_PER_MINUTE} files/min for ${STEADY_SECONDS} s (${KINDS.join(', ')}), ${SURGE_CHATS} chats × ${PER_CHAT} files at once halfway`,
   );
+  for (let p = 0; p < BENCH_PROJECTS; p++)
+    upstream.listings.projects.set({ id: benchProjectId(p), createdAt: '2025-01-01T00:00:00.000000Z', fileIds: [] });
   const schedule = startPollerSchedule(pollers, { timeoutMs: 300_000, log: quiet });
 
   // Idle: the first poll of each poller reads what the backlog left (nothing new); count from after it.
@@ -372,7 +375,7 @@ async function steadyPhase(ctx: {
   const steadyIdle = idle.compliance - idleBefore.compliance;
   const steadyPolls = { total: polls.total - pollsBefore.total, idle: polls.idle - pollsBefore.idle };
 
-  // Wait for every arrival (project uploads come through the activity feed, read its visibility lag behind now).
+  // Wait for every arrival (a file the projects poller missed would come through the activity feed, read its visibility lag behind now).
   const waitLimitMs = (discovery.ACTIVITY_VISIBILITY_LAG_SECONDS + 120) * 1000;
   const waitStarted = Date.now();
   let archivedAt = new Map<string, number>();
@@ -418,7 +421,7 @@ async function steadyPhase(ctx: {
     ],
     ['capture latency, steady (no backlog), all kinds', fmt(latencies(steady))],
     [
-      '  of which found by the chat poller (chats, chat uploads)',
+      '  chat files (chats, chat uploads: the chat poller)',
       fmt(latencies((a) => steady(a) && a.kind !== 'project upload')),
     ],
     ...KINDS.map((k): [string, string] => [`    ${k}`, fmt(latencies((a) => steady(a) && a.kind === k))]),
@@ -429,6 +432,12 @@ async function steadyPhase(ctx: {
     ],
   ];
   for (const [k, v] of rows) console.log(`${k.padEnd(62)} ${v}`);
+}
+
+/** Projects the steady phase attaches its project uploads to (round-robin), there from the start. */
+const BENCH_PROJECTS = 20;
+function benchProjectId(p: number): string {
+  return `claude_proj_01BenchProject${String(p).padStart(5, '0')}`;
 }
 
 function benchChatId(c: number): string {
@@ -475,9 +484,8 @@ async function arrive(upstream: Upstream, kind: ArrivalKind, n: number, oldChats
       claude_chat_id: oldChat,
     });
   } else {
-    // A project's file: in no chat; the activity feed is how discovery learns of it. Hook: when a
-    // projects poller is registered, also list this file in its project here (the local upstream's
-    // project listing), so the bench measures that poller's latency for it.
+    // A project's file: in no chat. Attached to one of the bench's projects (which bumps its
+    // `updated_at`: the projects poller's change poll finds it), with its activity in the feed too.
     fileId = `claude_file_01${tag}`;
     await upstream.addFile({
       source: 'uploaded',
@@ -488,6 +496,7 @@ async function arrive(upstream: Upstream, kind: ArrivalKind, n: number, oldChats
       createdAt,
       content,
     });
+    upstream.listings.projects.attach(benchProjectId(n % BENCH_PROJECTS), fileId);
     upstream.listings.addActivities({
       id: `activity_01${tag}`,
       type: 'claude_project_file_uploaded',

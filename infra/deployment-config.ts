@@ -145,8 +145,8 @@ export const DeploymentConfigSchema = z
     chatPollerMinutes: int(1, 1440).default(1),
     activityPollerMinutes: int(1, 1440).default(1),
     filesApiPollerMinutes: int(1, 1440).default(15),
-    /** Each run walks every project and its attachments (neither can be listed by change). */
-    projectsPollerMinutes: int(1, 1440).default(15),
+    /** Each run polls changed projects every 20 s; every 15 minutes one also walks every project. */
+    projectsPollerMinutes: int(1, 1440).default(1),
     /** Alarm when a poller has completed no run for this long (minutes; at least twice its schedule). */
     stalledPollerMinutes: int(5, 1440).default(30),
     /**

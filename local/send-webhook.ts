@@ -2,12 +2,12 @@
  * `npm run webhook -- <fileId|chatId>... [--reason TEXT] [--id WEBHOOK_ID]`: signs an event with the
  * running local stack's webhook secret (Standard Webhooks, via the standardwebhooks package, as a
  * sender would) and posts it to its `POST /events`; prints the status and the answer. Ids starting
- * `claude_chat_` go in `chatIds`, the others in `fileIds`. Repeat `--id` to see a duplicate.
+ * `claude_chat_` go in `chatIds`, the others in `fileIds`. Repeat `--id` to see a duplicate. A `503`, or a
+ * `409` with Retry-After, is sent again as the endpoint asks (local/webhook-sender.ts), each printed.
  */
 import { randomUUID } from 'node:crypto';
-import { Webhook } from 'standardwebhooks';
-import { request } from 'undici';
 import { readStackInfo } from '../shared/platform/local-stack-file.js';
+import { sendWebhookDelivery } from './webhook-sender.js';
 
 const USAGE = 'usage: npm run webhook -- <fileId|chatId>... [--reason TEXT] [--id WEBHOOK_ID]';
 
@@ -42,20 +42,12 @@ async function main(argv: string[]): Promise<number> {
   });
 
   const { webhook } = await readStackInfo();
-  const now = new Date();
-  const signature = new Webhook(webhook.secret).sign(webhookId, now, body);
-  const res = await request(webhook.url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'webhook-id': webhookId,
-      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-      'webhook-signature': signature,
-    },
-    body,
-  });
-  console.log(`${res.statusCode} ${await res.body.text()}`);
-  return res.statusCode < 300 ? 0 : 1;
+  const res = await sendWebhookDelivery(
+    { url: webhook.url, secret: webhook.secret, webhookId, body },
+    { report: (line) => console.log(line) },
+  );
+  console.log(`${res.status} ${res.body}`);
+  return res.status < 300 ? 0 : 1;
 }
 
 main(process.argv.slice(2)).then(

@@ -15,6 +15,7 @@ export async function runReindex(
   io: CliIo,
 ): Promise<void> {
   const resources = await target.resources();
+  let pagesRead = 0;
   const progress = await withStackQueuesAndIndex(
     resources,
     () => io.now(),
@@ -24,10 +25,14 @@ export async function runReindex(
         restart: opts.restart ?? false,
         signal: io.signal,
         onPage: (p) => {
+          pagesRead++;
           if (!opts.json) io.err(`reindex: ${p.scanned} items read, ${p.updated} file(s) given search keys`);
         },
       }),
   );
+  // A completed run is not repeated: say so, or its figures read as this run's.
+  if (pagesRead === 0 && progress.completedAt !== null && !opts.json)
+    io.err(`reindex: already completed at ${progress.completedAt}; nothing done (--restart runs it again)`);
   if (opts.json) {
     io.out(toJson(progress));
     return;

@@ -108,7 +108,14 @@ export function createPollerRuntime(
         return runFilesApiPoller({ ...deps, archived: new DynamoDbArchivedFiles(doc, config.INDEX_TABLE) }, runOptions);
       case 'projects':
         return runProjectsPoller(
-          { ...deps, deletions, archived: new DynamoDbArchivedFiles(doc, config.INDEX_TABLE) },
+          {
+            ...deps,
+            deletions,
+            archived: new DynamoDbArchivedFiles(doc, config.INDEX_TABLE),
+            fullWalkEveryMs: config.PROJECTS_FULL_WALK_MINUTES * 60_000,
+            // Polling repeatedly, a long walk goes on in slices of a poll interval between change polls.
+            fullWalkSliceMs: config.POLL_EVERY_SECONDS > 0 ? config.POLL_EVERY_SECONDS * 1000 : undefined,
+          },
           runOptions,
         );
     }

@@ -4,8 +4,9 @@
  * listing; chats also by `created_at` with time bounds and `user_ids[]` (the CLI's backfill). Chats and messages are derived from the upstream's files (generated files on assistant
  * messages, uploaded files on user messages), plus chat facts (soft deletion, extra updates) and
  * activities given here. Cursors behave as opaque: a `last_id` remembers where it was issued, so a
- * chat updated after its id was handed out as a cursor does not move the reader; a cursor this
- * server did not issue, or issued under another `order_by`, answers 400.
+ * chat updated after its id was handed out as a cursor does not move the reader; the id of a chat
+ * it serves but did not hand out (a cursor kept across a restart) reads on from that chat; any other
+ * cursor answers 400.
  */
 import {
   artifactMessageId,
@@ -62,7 +63,8 @@ const ORG_UUID = '00000000-0000-4000-8000-000000000001';
 export class UpstreamListings {
   private readonly chatFacts = new Map<string, ListingChatFacts>();
   private readonly activities: ListingActivity[] = [];
-  private readonly issued = new Map<string, { orderBy: string; key: string }>();
+  /** Chat cursors handed out, `<order_by>|<chat id>` → the sort key the page ended at. */
+  private readonly issued = new Map<string, string>();
   /** Projects, their attachments and documents (projects.ts). */
   readonly projects: UpstreamProjects;
 
@@ -202,14 +204,22 @@ export class UpstreamListings {
     let after = '';
     const afterId = query.get('after_id');
     if (afterId !== null) {
-      const cursor = this.issued.get(afterId);
-      if (!cursor || cursor.orderBy !== orderBy) return badRequest('after_id is not a valid cursor for this query');
-      after = cursor.key;
+      // A cursor issued before this server started (npm start restarted on a kept data folder: the
+      // chat poller's stored cursor) names a chat it serves: read on from that chat's place now.
+      // One handed out under the other order only stays refused, as upstream refuses it.
+      const otherOrder = orderBy === 'updated_at' ? 'created_at' : 'updated_at';
+      const known = this.issued.has(`${otherOrder}|${afterId}`)
+        ? undefined
+        : this.chats().find((c) => c.id === afterId);
+      const key = this.issued.get(`${orderBy}|${afterId}`) ?? (known ? keyOf(known) : undefined);
+      if (key === undefined) return badRequest('after_id is not a valid cursor for this query');
+      after = key;
     }
     const rest = chats.filter((c) => keyOf(c) > after);
     const page = rest.slice(0, limit);
     const last = page.at(-1);
-    if (last) this.issued.set(last.id, { orderBy, key: keyOf(last) });
+    // Per order: the chat poller (updated_at) and a backfill (created_at) may both hold the same id.
+    if (last) this.issued.set(`${orderBy}|${last.id}`, keyOf(last));
     return ok({
       data: page.map((c) => ({
         id: c.id,

@@ -4,8 +4,11 @@
  * an opaque `page` token taken from the previous answer's `next_page`), a project's attachments (the
  * same paging, sorted by `created_at` then id, discriminated by `type`: `project_file` for an
  * uploaded file whose bytes the uploaded-files content endpoint serves, `project_doc` for a document),
- * and a document's JSON (`content` is its text) and metadata. A project deleted in the app keeps being
- * listed with `deleted_at` set; a project removed here (hard delete) answers 404, and so does a
+ * and a document's JSON (`content` is its text) and metadata. The projects listing takes the
+ * `updated_at.{gt,gte,lt,lte}` filters; a project's `updated_at` moves to now when a file or document
+ * is attached to it or it is changed (`update`, `attach`): the reference does not say that attaching
+ * bumps it, the archiver's change polling assumes it does (docs/upstream-api-facts.md), and its full
+ * walk covers the case where it does not. A project deleted in the app keeps being listed with `deleted_at` set; a project removed here (hard delete) answers 404, and so does a
  * removed document. A page token this server did not issue for that listing answers 400.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -30,6 +33,8 @@ export interface SampleProject {
   id: string;
   name?: string;
   createdAt?: string;
+  /** Its last change (default: `createdAt`); `update` and `attach` set it to now. */
+  updatedAt?: string;
   /** Deleted in the app: still listed, with `deleted_at` set. */
   deletedAt?: string | null;
   /** The creator; null when the account left the organization (default user_01LocalSampleUser). */
@@ -62,11 +67,18 @@ export class UpstreamProjects {
     this.projects.set(project.id, structuredClone(project));
   }
 
-  /** Changes a project: `deletedAt` marks it deleted in the app. */
+  /** Changes a project (`deletedAt` marks it deleted in the app); its `updated_at` becomes now unless given. */
   update(id: string, change: Partial<Omit<SampleProject, 'id'>>): void {
     const p = this.projects.get(id);
     if (!p) throw new Error(`no project ${id}`);
-    this.set({ ...p, ...change });
+    this.set({ ...p, updatedAt: new Date().toISOString(), ...change });
+  }
+
+  /** Attaches uploaded files (already in the catalogue) to a project, which bumps its `updated_at`. */
+  attach(id: string, ...fileIds: string[]): void {
+    const p = this.projects.get(id);
+    if (!p) throw new Error(`no project ${id}`);
+    this.update(id, { fileIds: [...(p.fileIds ?? []), ...fileIds] });
   }
 
   /** Hard-deletes a project: it is no longer listed and its endpoints answer 404. */
@@ -92,10 +104,27 @@ export class UpstreamProjects {
   }
 
   private listProjects(query: URLSearchParams): Answer {
+    const bounds: [string, (updated: number, bound: number) => boolean][] = [
+      ['updated_at.gt', (u, b) => u > b],
+      ['updated_at.gte', (u, b) => u >= b],
+      ['updated_at.lt', (u, b) => u < b],
+      ['updated_at.lte', (u, b) => u <= b],
+    ];
+    const filters: ((updated: number) => boolean)[] = [];
+    for (const [name, test] of bounds) {
+      const value = query.get(name);
+      if (value === null) continue;
+      const bound = Date.parse(value);
+      if (Number.isNaN(bound)) return { status: 400, message: `${name} must be an RFC 3339 timestamp` };
+      filters.push((u) => test(u, bound));
+    }
     const rows = [...this.projects.values()]
+      .filter((p) => filters.every((f) => f(Date.parse(p.updatedAt ?? p.createdAt ?? DEFAULT_CREATED_AT))))
       .map((p) => ({ key: `${p.createdAt ?? DEFAULT_CREATED_AT}|${p.id}`, body: projectBody(p) }))
       .sort((a, b) => a.key.localeCompare(b.key));
-    return this.page('projects', rows, query);
+    // A page token belongs to the listing it came from, filters included.
+    const filtered = bounds.map(([name]) => `${name}=${query.get(name) ?? ''}`).join('&');
+    return this.page(`projects ${filtered}`, rows, query);
   }
 
   private listAttachments(projectId: string, query: URLSearchParams): Answer {
@@ -201,7 +230,7 @@ function projectBody(p: SampleProject): Record<string, unknown> {
     id: p.id,
     name: p.name ?? `Local project ${p.id.slice('claude_proj_'.length)}`,
     created_at: createdAt,
-    updated_at: createdAt,
+    updated_at: p.updatedAt ?? createdAt,
     deleted_at: p.deletedAt ?? null,
     is_private: false,
     organization_id: ORG_ID,

@@ -129,13 +129,14 @@ export const DISCOVERY_SOURCES = {
     lambdaEntry: 'lambdas/projects-poller/handler.ts',
     serviceName: 'archiver-projects-poller',
     description:
-      'Discovery: walks projects and their attachments and enqueues files and documents not yet archived with their project',
-    scheduleMinutes: 15,
+      'Discovery: polls changed projects and walks all projects, enqueuing attachments not yet archived with their project',
+    scheduleMinutes: 1,
     scheduleConfigKey: 'projectsPollerMinutes',
-    // Each run walks every project and its attachments (neither listing has a change order): one pass
-    // per invocation. An idle walk costs one projects page plus one attachments page per project, so
-    // this figure is its floor, reached with no project at all.
-    pollEverySeconds: null,
+    // Every 20 s a change poll: the projects updated since the last poll (`updated_at.gte`), one page
+    // when idle: 3 a minute. Every PROJECTS_FULL_WALK_MINUTES (15) one poll also walks every project and
+    // its attachments, the safety net for an attachment that did not bump its project's `updated_at`;
+    // that walk costs one projects page plus one attachments page per project, not counted here.
+    pollEverySeconds: 20,
     idleRequestsPerPoll: 1,
     budgetPool: 'compliance',
     // Deletions of projects deleted in the app; "already final with a project?" of attachments in batches.

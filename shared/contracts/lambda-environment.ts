@@ -218,6 +218,8 @@ export const DiscoveryConfigSchema = z
     MESSAGE_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(1000),
     /** The activity window's upper bound stays this far in the past (at least 60 s). */
     ACTIVITY_VISIBILITY_LAG_SECONDS: z.coerce.number().int().min(60).max(86_400).default(120),
+    /** The projects poller walks every project and its attachments this often (its change polls run in between). */
+    PROJECTS_FULL_WALK_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
     /** Where the first activity run starts; absent = the whole feed. */
     ACTIVITY_START_AT: z.iso.datetime({ offset: true }).optional(),
     /** Upload jobs from the activity feed wait this long in the queue (the chat poller's jobs carry metadata). */

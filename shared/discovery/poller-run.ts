@@ -101,6 +101,8 @@ export async function runPoller(
   const timer = setTimeout(() => deadline.abort(new PollerDeadlineError()), Math.max(0, stopAtMs - startedMs));
   const stats = { pages: 0, records: 0, invalid: 0, jobs: 0, lastRequestId: null as string | null };
   let cursorEnd = checkpoint?.cursor ?? null;
+  // The checkpoint as last written by this run: the closing write below keeps what the run saved in it.
+  let saved = checkpoint;
   let window: [string | null, string | null] = [new Date(startedMs).toISOString(), null];
   let lagSeconds: number | undefined;
   const failures: UnitFailure[] = [];
@@ -131,6 +133,7 @@ export async function runPoller(
     async saveCheckpoint(next) {
       if (!(await deps.store.putCheckpoint(source, next, lease))) throw new LeaseLostError();
       cursorEnd = next.cursor;
+      saved = next;
     },
     setWindow(start, end) {
       window = [start, end];
@@ -197,7 +200,7 @@ export async function runPoller(
         .putCheckpoint(
           source,
           {
-            ...(checkpoint ?? {}),
+            ...(saved ?? {}),
             cursor: cursorEnd,
             ...(ending === 'completed' ? { lastCompletedAt: new Date(endedMs).toISOString() } : {}),
             rejectedCursor: null,

@@ -30,6 +30,12 @@ export interface PollerCheckpoint {
   lastCompletedAt?: string | null | undefined;
   /** Set while upstream refuses the cursor (400); cleared by an operator, never by the poller. */
   rejectedCursor?: string | null | undefined;
+  /** Projects poller: the next change poll reads projects updated since this time (ISO), less an overlap. */
+  changedSince?: string | null | undefined;
+  /** Projects poller: when the full walk in progress (`cursor` set) or last finished began (ISO). */
+  fullWalkStartedAt?: string | null | undefined;
+  /** Projects poller: when the last full walk that finished began (ISO); the next is due a period after it. */
+  lastFullWalkAt?: string | null | undefined;
 }
 
 /** A chat's own checkpoint: the last message read and the `updated_at` it had then. */

@@ -267,6 +267,9 @@ const CheckpointSchema = z.object({
   windowEnd: nullableString,
   lastCompletedAt: nullableString,
   rejectedCursor: nullableString,
+  changedSince: nullableString,
+  fullWalkStartedAt: nullableString,
+  lastFullWalkAt: nullableString,
 });
 const RetryEntrySchema = z.object({
   unitId: z.string(),

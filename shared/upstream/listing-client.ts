@@ -54,6 +54,12 @@ export interface PageTokenQuery {
   limit: number;
 }
 
+/** The projects listing's query: paging, and optionally only projects changed since a time. */
+export interface ProjectsQuery extends PageTokenQuery {
+  /** `updated_at.gte`: only projects whose `updated_at` is at or after this time (RFC 3339). */
+  updatedAtGte?: string | undefined;
+}
+
 export interface ChatMessage {
   id: string;
   createdAt: string | null;
@@ -107,7 +113,7 @@ export interface ListingClient {
   /** The activity feed in ascending order. */
   listActivities(query: ActivityQuery, signal: AbortSignal): Promise<ListingPage<Activity>>;
   /** Projects of every organization the key reads, ascending by `created_at`. */
-  listProjects(query: PageTokenQuery, signal: AbortSignal): Promise<ListingPage<Project>>;
+  listProjects(query: ProjectsQuery, signal: AbortSignal): Promise<ListingPage<Project>>;
   /** The files and documents attached to a project, ascending by `created_at` (ties by id). */
   listProjectAttachments(
     projectId: string,
@@ -253,7 +259,7 @@ export function createListingClient(opts: ListingClientOptions): ListingClient {
     async listProjects(q, signal) {
       const { body, requestId } = await getJson(
         '/v1/compliance/apps/projects',
-        pageTokenQuery(q),
+        [...pageTokenQuery(q), ...(q.updatedAtGte ? ([['updated_at.gte', q.updatedAtGte]] as [string, string][]) : [])],
         ProjectListPageSchema,
         signal,
       );

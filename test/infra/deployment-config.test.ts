@@ -47,7 +47,7 @@ describe('deployment configuration', () => {
       chatPollerMinutes: 1,
       activityPollerMinutes: 1,
       filesApiPollerMinutes: 15,
-      projectsPollerMinutes: 15,
+      projectsPollerMinutes: 1,
       console: 'none',
       consoleIdp: 'none',
       consoleGroupsAttribute: 'groups',

@@ -83,7 +83,7 @@ export function describeDiscovery({ defaults, custom }: ArchiverSynths): void {
       }
     });
 
-    it('are scheduled by configuration (1, 1, 15 and 15 minutes by default), without retries of a missed run', () => {
+    it('are scheduled by configuration (1, 1, 15 and 1 minutes by default), without retries of a missed run', () => {
       const rules = (app: typeof defaults) => Object.values(resourcesOf(app.serviceTemplate, 'AWS::Events::Rule'));
       const scheduleOf = (app: typeof defaults, source: (typeof SOURCES)[number]) => {
         const id = logicalIdOf(app.service.discovery.functions[source].function);
@@ -98,7 +98,7 @@ export function describeDiscovery({ defaults, custom }: ArchiverSynths): void {
         'rate(1 minute)',
         'rate(1 minute)',
         'rate(15 minutes)',
-        'rate(15 minutes)',
+        'rate(1 minute)',
       ]);
       expect(SOURCES.map((s) => scheduleOf(custom, s))).toEqual([
         'rate(2 minutes)',
@@ -114,13 +114,13 @@ export function describeDiscovery({ defaults, custom }: ArchiverSynths): void {
           const env = envOf(fnOf(app, s));
           return [s, env['POLL_EVERY_SECONDS'], env['POLL_WINDOW_SECONDS']];
         });
-      // Chats every 15 s and activities every 30 s for 55 s of each 1-minute invocation; the Files API
-      // and projects walks once per invocation.
+      // Chats every 15 s, activities every 30 s and projects' change polls every 20 s for 55 s of each
+      // 1-minute invocation; the Files API walks once per invocation.
       expect(polling(defaults)).toEqual([
         ['chats', '15', '55'],
         ['activities', '30', '55'],
         ['files_api', '0', '0'],
-        ['projects', '0', '0'],
+        ['projects', '20', '55'],
       ]);
       // A longer schedule keeps its invocation polling longer (custom: chats every 2 minutes).
       expect(polling(custom)[0]).toEqual(['chats', '15', '115']);

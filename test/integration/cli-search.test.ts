@@ -147,6 +147,12 @@ describe('archiver reindex', () => {
     // Completed: a second run does nothing until --restart.
     const again = JSON.parse((await stack.run(['reindex', '--json'])).stdout);
     expect(again).toMatchObject({ resumed: true, updated: 1 });
+    // In words, a repeated run says that nothing was done, so its figures are not read as this run's.
+    const againText = await stack.run(['reindex']);
+    expect(againText.code).toBe(0);
+    expect(againText.stderr).toContain(
+      `already completed at ${String(again.completedAt)}; nothing done (--restart runs it again)`,
+    );
     const restarted = JSON.parse((await stack.run(['reindex', '--restart', '--json'])).stdout);
     expect(restarted).toMatchObject({ resumed: false, updated: 0, fileItems: 5 });
   });

@@ -193,4 +193,98 @@ describe('projects poller against the local upstream, dynalite and fauxqs', () =
     const jobs = new Set((await stack.drainJobs()).map((j) => j.fileId));
     expect([...jobs].sort()).toEqual(idsOf(projects));
   });
+
+  describe('change polls between full walks', () => {
+    const pagesOf = (outcome: Awaited<ReturnType<typeof runProjectsPoller>>) =>
+      outcome.kind === 'ran' ? outcome.ledger.pages : Number.NaN;
+
+    it('asks only for projects updated since the last poll: one request when idle, and a newly attached file costs its project alone', async () => {
+      const projects = await projectsWith(12, 1, 0);
+      await runProjectsPoller(projectsDeps(), stack.runOptions());
+      await stack.drainJobs();
+
+      // Nothing changed: one projects page with nothing in it, no walk of the 12 projects.
+      const idle = await runProjectsPoller(projectsDeps(), stack.runOptions());
+      expect(pagesOf(idle)).toBe(1);
+      expect(await stack.drainJobs()).toEqual([]);
+
+      // A file attached to one project (the sample upstream bumps its updated_at, as the design assumes).
+      const file = uploadedFileFactory({ chatIds: [] });
+      await stack.addFiles(file);
+      const target = projects[7];
+      stack.upstream.listings.projects.attach(target?.id ?? '', file.id);
+      const changed = await runProjectsPoller(projectsDeps(), stack.runOptions());
+
+      // Two requests: the changed projects, then that project's attachments. Its earlier file is enqueued
+      // again too, as it is not archived yet in this test (the queue was drained, not worked).
+      expect(changed.kind === 'ran' && changed.ledger).toMatchObject({
+        ending: 'completed',
+        pages: 2,
+        jobsEnqueued: 2,
+      });
+      const jobs = await stack.drainJobs();
+      expect(jobs.map((j) => [j.fileId, j.provenance?.projectId]).sort()).toEqual(
+        [...(target?.fileIds ?? []), file.id].map((id) => [id, target?.id]).sort(),
+      );
+    });
+
+    it('still walks every project when the full walk is due, finding an attachment whose project updated_at did not move', async () => {
+      const projects = await projectsWith(3, 1, 0);
+      await runProjectsPoller(projectsDeps(), stack.runOptions());
+      await stack.drainJobs();
+      const file = uploadedFileFactory({ chatIds: [] });
+      await stack.addFiles(file);
+      const target = projects[1];
+      // Attached without a change of updated_at: a change poll cannot see it.
+      stack.upstream.listings.projects.update(target?.id ?? '', {
+        fileIds: [...(target?.fileIds ?? []), file.id],
+        updatedAt: target?.createdAt ?? '',
+      });
+
+      await runProjectsPoller(projectsDeps(), stack.runOptions());
+      expect(await stack.drainJobs()).toEqual([]);
+
+      const later = () => Date.now() + 16 * 60_000;
+      const walk = await runProjectsPoller(projectsDeps({ now: later }), {
+        deadlineMs: later() + 60_000,
+        stopMarginMs: 0,
+        leaseMs: 120_000,
+      });
+      expect(pagesOf(walk)).toBe(1 + 1 + 3);
+      // Every attachment of every project (none is archived in this test), the hidden one included.
+      expect((await stack.drainJobs()).map((j) => j.fileId).sort()).toEqual([...idsOf(projects), file.id].sort());
+      // The next walk is due 15 minutes after this one began, not after the first.
+      const walkedAt = Date.parse((await stack.store.getCheckpoint('projects'))?.lastFullWalkAt ?? '');
+      expect(walkedAt).toBeGreaterThan(Date.now() + 15 * 60_000);
+    });
+
+    it('walks a long listing in slices, polling changes before each slice, and reads every project once the walk ends', async () => {
+      const projects = await projectsWith(25, 1, 0);
+      // A slice ends after its first projects page (pages of 10): the walk takes three polls.
+      const sliced = projectsDeps({ fullWalkSliceMs: 1 });
+      const first = await runProjectsPoller(sliced, stack.runOptions());
+      const enqueued = new Set((await stack.drainJobs()).map((j) => j.fileId));
+      const afterFirst = await stack.store.getCheckpoint('projects');
+      expect(first.kind === 'ran' && first.ledger.ending).toBe('completed');
+      expect(afterFirst?.cursor).toMatch(/^page_/);
+      expect(afterFirst?.lastFullWalkAt ?? null).toBeNull();
+
+      const file = uploadedFileFactory({ chatIds: [] });
+      await stack.addFiles(file);
+      const late = projects[24];
+      stack.upstream.listings.projects.attach(late?.id ?? '', file.id);
+      // The change poll finds the new file at once, though the walk has not reached its project.
+      const second = await runProjectsPoller(sliced, stack.runOptions());
+      expect(second.kind === 'ran' && second.ledger.cursorStart).toBe(afterFirst?.cursor);
+      for (const j of await stack.drainJobs()) enqueued.add(j.fileId);
+      expect(enqueued).toContain(file.id);
+
+      await runProjectsPoller(sliced, stack.runOptions());
+      for (const j of await stack.drainJobs()) enqueued.add(j.fileId);
+      const done = await stack.store.getCheckpoint('projects');
+      expect(done?.cursor).toBeNull();
+      expect(done?.lastFullWalkAt).toBe(afterFirst?.fullWalkStartedAt);
+      expect([...enqueued].sort()).toEqual([...idsOf(projects), file.id].sort());
+    });
+  });
 });

@@ -85,7 +85,7 @@ beforeAll(async () => {
     LOCAL_SQS_ENDPOINT: aws.sqsEndpoint,
   };
   const lookup = createLookupRuntime(
-    loadConfig(LookupConfigSchema, { ...common, ARCHIVE_BUCKET: archiveBucket }),
+    loadConfig(LookupConfigSchema, { ...common, ARCHIVE_BUCKET: archiveBucket, HOLD_WORK_QUEUE_URL: queues.queueUrl }),
     quiet,
   );
   server = await startLookupServer(lookup, { log: quiet });

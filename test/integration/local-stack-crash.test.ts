@@ -4,6 +4,7 @@
  * job lost (the queue is on disk), none stalled behind the dead run's leases or invisible messages
  * (crash-recovery.ts), no object written twice (s3rver's write log), no chat listing doubled.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -219,5 +220,66 @@ describe('local stack stopped by a signal to its process group', () => {
     expect(code).toBe(0);
     // The jobs that were running when the signal came finished: archived, not failed mid-way.
     expect(stack.output()).toMatch(/INFO {2}\[ingest\] archived /);
+  });
+});
+
+/**
+ * What a user does: `npm start` in a terminal, then Ctrl-C, which the terminal sends to every process
+ * of the foreground group (npm, its shell, and whatever the script starts). The stack must see that
+ * as one Ctrl-C and drain its running jobs; a wrapper that relays the signal again (tsx's CLI does,
+ * when the stack has not told it within 30 ms that it got the signal itself, and then SIGKILLs it if
+ * it does not answer the relay in time) turns one Ctrl-C into "Ctrl-C again: exiting now" or a kill.
+ */
+describe('npm start stopped by Ctrl-C', () => {
+  it('sees one SIGINT, drains the running jobs and stops cleanly', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'archiver-npm-start-stop-'));
+    const upstream = await startTestUpstream();
+    cleanup.push(
+      () => upstream.close(),
+      () => rm(dataDir, { recursive: true, force: true }),
+    );
+    const files = Array.from({ length: 3 }, (_, i) =>
+      generatedFileFactory({ filename: `ctrl-c-${i}.txt`, content: Buffer.from(`ctrl-c ${i}\n`) }),
+    );
+    for (const f of files) {
+      await upstream.addFile(f);
+      upstream.injectFault(f.id, 'content', { kind: 'stall', ms: 1_500 });
+    }
+    const env = { ANTHROPIC_API_KEY: TEST_UPSTREAM_API_KEY, ANTHROPIC_BASE_URL: upstream.url };
+    // npm start builds the console first (prestart): give it time under load.
+    const stack = await startLocalStackProcess({ dataDir, env, ownGroup: true, viaNpmStart: true, timeoutMs: 180_000 });
+    running.push(stack);
+    // No process but the stack runs local/start.ts (the shell that npm starts only waits for it), so
+    // nothing stands between the terminal's signal and the stack to relay it a second time.
+    const group = execFileSync('ps', ['-o', 'comm=,args=', '-g', String(stack.child.pid)], { encoding: 'utf8' });
+    const runners = group
+      .split('\n')
+      .filter((line) => line.includes('local/start.ts') && !/^(sh|bash|dash)\s/.test(line));
+    expect(runners, group).toHaveLength(1);
+
+    const sqs = createSqsClient({ endpoint: stack.info.sqs.endpoint });
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: stack.info.sqs.queueUrl,
+        Entries: files.map((f, j) => ({
+          Id: String(j),
+          MessageBody: serializeJob({ fileId: f.id, chatId: f.chatId }),
+        })),
+      }),
+    );
+    sqs.destroy();
+    const by = Date.now() + 30_000;
+    while (!upstream.requests.some((r) => r.endpoint === 'content') && Date.now() < by)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(upstream.requests.some((r) => r.endpoint === 'content')).toBe(true);
+
+    // npm waits for its script, then ends itself by the same signal, as shells do: the exit code that
+    // tells a clean stop is the stack's, whose last line says it stopped (exit 130 would skip it).
+    await stack.stopGroup('SIGINT');
+    const output = stack.output();
+    expect(output.match(/SIGINT: stopping/g)).toHaveLength(1);
+    expect(output).not.toContain('SIGINT again');
+    expect(output).toMatch(/INFO {2}\[ingest\] archived /);
+    expect(output).toContain('stopped; the archive, the index and the queue stay in');
   });
 });

@@ -342,6 +342,59 @@ describe('chat messages', () => {
   });
 });
 
+describe('chat listing cursors', () => {
+  // A chat's id is the cursor under either order. The chat poller reads by updated_at while
+  // `archiver backfill` reads by created_at; when both pages end at the same chat, the backfill's
+  // cursor must not replace the poller's, or the poller's next page is refused as a foreign cursor
+  // (on the local stack: the chat poller stuck on "cursor rejected" after the README's backfill).
+  it('keeps a cursor issued under updated_at valid after the same chat id is issued under created_at', async () => {
+    for (const [i, chatId] of ['claude_chat_01CursorA', 'claude_chat_01CursorB'].entries())
+      await upstream.addFile(generatedFileFactory({ chatId, createdAt: `2025-06-0${i + 3}T10:00:00Z` }));
+    const CHATS = '/v1/compliance/apps/chats';
+    const Page = z.object({ data: z.array(z.object({ id: z.string() })), last_id: z.string().nullable() });
+    const byCreated = Page.parse((await get(`${CHATS}?order_by=created_at&limit=1000`)).json()).data.map((c) => c.id);
+    const last = byCreated.at(-1) ?? '';
+    const byUpdated = Page.parse((await get(`${CHATS}?order_by=updated_at&limit=1000`)).json()).data.map((c) => c.id);
+    // An updated_at page that ends at that chat, then a created_at page that ends at it too.
+    const updatedPage = Page.parse(
+      (await get(`${CHATS}?order_by=updated_at&limit=${byUpdated.indexOf(last) + 1}`)).json(),
+    );
+    expect(updatedPage.last_id).toBe(last);
+    expect(Page.parse((await get(`${CHATS}?order_by=created_at&limit=1000`)).json()).last_id).toBe(last);
+
+    const next = await get(`${CHATS}?order_by=updated_at&after_id=${last}`);
+    expect(next.status, next.body.toString()).toBe(200);
+    expect(Page.parse(next.json()).data.map((c) => c.id)).toEqual(byUpdated.slice(byUpdated.indexOf(last) + 1));
+    // A cursor handed out under created_at only is refused under updated_at (upstream-api-facts.md),
+    // and an id that names no chat is refused.
+    const createdOnly = byCreated[0] ?? '';
+    expect([last, byUpdated.at(-1)]).not.toContain(createdOnly);
+    expect(Page.parse((await get(`${CHATS}?order_by=created_at&limit=1`)).json()).last_id).toBe(createdOnly);
+    expect((await get(`${CHATS}?order_by=updated_at&after_id=${createdOnly}`)).status).toBe(400);
+    expect((await get(`${CHATS}?order_by=updated_at&after_id=claude_chat_01NeverIssued`)).status).toBe(400);
+  });
+
+  it('reads on from a chat id handed out before a restart (a kept cursor), and refuses an unknown id', async () => {
+    // A second server over the same catalogue stands for `npm start` started again: it issued nothing.
+    const restarted = await startTestUpstream();
+    try {
+      for (const [i, chatId] of ['claude_chat_01RestartA', 'claude_chat_01RestartB'].entries())
+        await restarted.addFile(generatedFileFactory({ chatId, createdAt: `2025-06-0${i + 3}T10:00:00Z` }));
+      const CHATS = `${restarted.url}/v1/compliance/apps/chats`;
+      const page = async (query: string) => {
+        const res = await request(`${CHATS}?${query}`, { headers: upstreamHeaders(), dispatcher: agent });
+        return { status: res.statusCode, body: (await res.body.json()) as { data?: { id: string }[] } };
+      };
+      const kept = await page('order_by=updated_at&after_id=claude_chat_01RestartA');
+      expect(kept.status).toBe(200);
+      expect(kept.body.data?.map((c) => c.id)).toEqual(['claude_chat_01RestartB']);
+      expect((await page('order_by=updated_at&after_id=claude_chat_01NoSuchChat')).status).toBe(400);
+    } finally {
+      await restarted.close();
+    }
+  });
+});
+
 describe('projects, attachments and documents', () => {
   const PROJECTS = '/v1/compliance/apps/projects';
   const PageSchema = z.object({
@@ -427,6 +480,24 @@ describe('projects, attachments and documents', () => {
     expect([gone.status, ErrorBodySchema.parse(gone.json()).error.type]).toEqual([404, 'not_found_error']);
     upstream.listings.projects.remove('claude_proj_01Deleted');
     expect((await get(`${PROJECTS}/claude_proj_01Deleted/attachments`)).status).toBe(404);
+  });
+
+  it('filters projects by updated_at, bumps updated_at when a file is attached, and refuses a filter that is no timestamp', async () => {
+    upstream.listings.projects.set({ id: 'claude_proj_01Quiet', createdAt: '2020-01-01T00:00:00Z' });
+    upstream.listings.projects.set({ id: 'claude_proj_01Busy', createdAt: '2020-01-02T00:00:00Z' });
+    const file = uploadedFileFactory({ chatIds: [] });
+    await upstream.addFile(file);
+    const before = new Date(Date.now() - 1_000).toISOString();
+    upstream.listings.projects.attach('claude_proj_01Busy', file.id);
+
+    const changed = PageSchema.parse((await get(`${PROJECTS}?limit=100&updated_at.gte=${before}`)).json());
+    expect(changed.data.map((p) => p['id'])).toEqual(['claude_proj_01Busy']);
+    expect(Date.parse(String(changed.data[0]?.['updated_at']))).toBeGreaterThanOrEqual(Date.parse(before));
+    const older = PageSchema.parse((await get(`${PROJECTS}?limit=100&updated_at.lt=${before}`)).json());
+    expect(older.data.map((p) => p['id'])).toContain('claude_proj_01Quiet');
+    expect(older.data.map((p) => p['id'])).not.toContain('claude_proj_01Busy');
+    const bad = await get(`${PROJECTS}?updated_at.gte=yesterday`);
+    expect([bad.status, ErrorBodySchema.parse(bad.json()).error.type]).toEqual([400, 'invalid_request_error']);
   });
 });
 

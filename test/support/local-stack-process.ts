@@ -1,8 +1,9 @@
 /**
  * Runs the real local stack (local/start.ts, what `npm start` runs) as a child process on its own data
  * folder, for tests that kill and restart it. It is started as `node --import tsx local/start.ts`, the
- * command `npm start` runs minus npm and tsx's own wrapper processes, so that a signal sent to the
- * child reaches the stack itself: a SIGKILL sent to `npm` would leave the stack running as an orphan.
+ * command `npm start` runs minus npm and its shell, so that a signal sent to the child reaches the
+ * stack itself: a SIGKILL sent to `npm` would leave the stack running as an orphan. `viaNpmStart`
+ * runs `npm start` itself, for the test of what a terminal's Ctrl-C does.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -36,8 +37,20 @@ export async function startLocalStackProcess(opts: {
   timeoutMs?: number;
   /** Start it as the leader of its own process group, as a shell starts a foreground job. */
   ownGroup?: boolean;
+  /**
+   * Start it with `npm start` itself (npm, its shell and the script package.json names), as a user
+   * does; a signal must then go to the group (`ownGroup`), as a terminal's Ctrl-C does.
+   */
+  viaNpmStart?: boolean;
 }): Promise<LocalStackProcess> {
-  const child = spawn(process.execPath, ['--import', tsx, 'local/start.ts'], {
+  // npm_execpath is the npm (or npx) that runs this test run; its `start` runs the script as typed.
+  const npmCli = process.env['npm_execpath'];
+  const [command, args] = opts.viaNpmStart
+    ? npmCli
+      ? [process.execPath, [npmCli, 'start']]
+      : ['npm', ['start']]
+    : [process.execPath, ['--import', tsx, 'local/start.ts']];
+  const child = spawn(command, args, {
     cwd: repoRoot,
     env: {
       ...process.env,

@@ -37,9 +37,9 @@ describe('the poller registry', () => {
     const defaultBudget = DiscoveryConfigSchema.shape.COMPLIANCE_REQUESTS_PER_MINUTE.parse(undefined);
     expect(defaultBudget).toBe(600);
     const idle = idleRequestsPerMinute('compliance');
-    // chats every 15 s (4) + activities every 30 s (2) + the projects poller's listing page every 15
-    // minutes (1/15; each project adds one attachments page to its walk: with N projects, (N + 1) / 15).
-    expect(idle).toBeCloseTo(6 + 1 / 15, 10);
+    // chats every 15 s (4) + activities every 30 s (2) + the projects poller's change poll every 20 s (3),
+    // one projects page each. Its full walk every 15 minutes ((N + 1) / 15 with N projects) is on top.
+    expect(idle).toBe(4 + 2 + 3);
     expect(idle).toBeLessThanOrEqual(IDLE_POLLING_MAX_SHARE * defaultBudget);
   });
 
