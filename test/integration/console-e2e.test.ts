@@ -316,6 +316,36 @@ describe('the auditor console on the local stack', () => {
     await page.close();
   });
 
+  it('lists the chats a run could not read, with the error and upstream request id', async () => {
+    // The sample upstream refuses no chat, so the page's answer for the files_api ledger is the real
+    // one with a unit failure added to its newest run (a fault this stack does not produce on its own).
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.route('**/discovery/files_api/runs*', async (route) => {
+      const res = await route.fetch();
+      const body = (await res.json()) as { runs: Record<string, unknown>[] };
+      const newest = body.runs.at(-1);
+      if (newest) {
+        newest['unitFailures'] = [
+          { id: 'claude_chat_01Refused', error: 'upstream 403 permission_error', requestId: 'req_01e2e' },
+        ];
+        newest['unitFailureCount'] = 1;
+      }
+      await route.fulfill({ response: res, json: body });
+    });
+    await page.goto(`${consoleUrl}/#/coverage`);
+    const table = page.locator('[data-state="unit-failures"]');
+    await table.waitFor();
+    const text = await table.textContent();
+    expect(text).toContain('claude_chat_01Refused');
+    expect(text).toContain('upstream 403 permission_error');
+    expect(text).toContain('req_01e2e');
+    expect(await table.getByRole('link', { name: 'claude_chat_01Refused' }).getAttribute('href')).toBe(
+      '#/chats/claude_chat_01Refused',
+    );
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.close();
+  });
+
   // The workbench screens: until the lookup API serves their routes they must say so in words; once
   // it does, they must render without an error.
   for (const [name, hash, probe] of [
