@@ -30,9 +30,11 @@ export function drawChart(rows: Row[], opts: { title: string }): string {
   const width = PANEL.width * panels.length + 20;
   const height = PANEL.top + PANEL.height + PANEL.bottom + 30;
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" ` +
+      `viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
-    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(opts.title)}</text>`,
+    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14" ` +
+      `font-weight="bold">${escapeXml(opts.title)}</text>`,
   ];
   for (const [i, panel] of panels.entries()) parts.push(...drawPanel(panel, ok, sizes, paths, 10 + i * PANEL.width));
   let x = 20;
@@ -54,13 +56,15 @@ function drawPanel(panel: Panel, rows: Row[], sizes: number[], paths: PathName[]
   const values = rows.map(panel.value).filter((v): v is number => v !== undefined);
   const max = niceMax(Math.max(1e-9, ...values));
   const out: string[] = [
-    `<text x="${x0 + PANEL.width / 2}" y="${PANEL.top - 20}" text-anchor="middle" font-size="12">${escapeXml(panel.title)}</text>`,
+    `<text x="${x0 + PANEL.width / 2}" y="${PANEL.top - 20}" text-anchor="middle" ` +
+      `font-size="12">${escapeXml(panel.title)}</text>`,
   ];
   for (let k = 0; k <= 4; k++) {
     const y = baseY - (k / 4) * PANEL.height;
     out.push(
       `<line x1="${x0 + PANEL.left}" x2="${x0 + PANEL.left + innerWidth}" y1="${y}" y2="${y}" stroke="#e5e7eb"/>`,
-      `<text x="${x0 + PANEL.left - 6}" y="${y + 4}" text-anchor="end" fill="#555">${format((k / 4) * max, panel.digits)}</text>`,
+      `<text x="${x0 + PANEL.left - 6}" y="${y + 4}" text-anchor="end" ` +
+        `fill="#555">${format((k / 4) * max, panel.digits)}</text>`,
     );
   }
   const groupWidth = innerWidth / Math.max(1, sizes.length);
@@ -74,12 +78,16 @@ function drawPanel(panel: Panel, rows: Row[], sizes: number[], paths: PathName[]
       const h = (v / max) * PANEL.height;
       const x = groupX + b * barWidth;
       out.push(
-        `<rect x="${x.toFixed(1)}" y="${(baseY - h).toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[path]}"><title>${path}, ${formatSize(size)}: ${format(v, 2)}</title></rect>`,
-        `<text x="${(x + barWidth / 2 - 1).toFixed(1)}" y="${(baseY - h - 3).toFixed(1)}" text-anchor="middle" font-size="9">${format(v, panel.digits === 0 ? 0 : 1)}</text>`,
+        `<rect x="${x.toFixed(1)}" y="${(baseY - h).toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" ` +
+          `height="${h.toFixed(1)}" fill="${COLORS[path]}"><title>${path}, ` +
+          `${formatSize(size)}: ${format(v, 2)}</title></rect>`,
+        `<text x="${(x + barWidth / 2 - 1).toFixed(1)}" y="${(baseY - h - 3).toFixed(1)}" ` +
+          `text-anchor="middle" font-size="9">${format(v, panel.digits === 0 ? 0 : 1)}</text>`,
       );
     });
     out.push(
-      `<text x="${(x0 + PANEL.left + (g + 0.5) * groupWidth).toFixed(1)}" y="${baseY + 16}" text-anchor="middle">${formatSize(size)}</text>`,
+      `<text x="${(x0 + PANEL.left + (g + 0.5) * groupWidth).toFixed(1)}" ` +
+        `y="${baseY + 16}" text-anchor="middle">${formatSize(size)}</text>`,
     );
   });
   out.push(

@@ -207,7 +207,9 @@ async function backlogPhase(ctx: {
   const activityPoller = createPollerRuntime('activities', discovery, { apiKey: API_KEY, log: quiet, counters });
 
   console.log(
-    `bench:discovery — ${files.length} files in ${CHATS} chats; upstream limit ${LIMIT}/min (600 × scale ${SCALE}); ${WORKERS} workers × batches of 10`,
+    `bench:discovery — ${files.length} files in ${CHATS} chats; upstream ` +
+      `limit ${LIMIT}/min (600 × scale ${SCALE}); ${WORKERS} workers ` +
+      `× batches of 10`,
   );
   const started = performance.now();
   const samples: { t: number; served: number; throttled: number }[] = [];
@@ -233,7 +235,8 @@ async function backlogPhase(ctx: {
   const progress = setInterval(() => {
     const t = ((performance.now() - started) / 1000).toFixed(0);
     console.log(
-      `  ${t} s: ${totals.get(METRIC.filesArchived) ?? 0} of ${expected} archived, ${upstream.requests.length} upstream requests`,
+      `  ${t} s: ${totals.get(METRIC.filesArchived) ?? 0} of ${expected} ` +
+        `archived, ${upstream.requests.length} upstream requests`,
     );
   }, 30_000);
   while ((totals.get(METRIC.filesArchived) ?? 0) < expected) await new Promise((r) => setTimeout(r, 200));
@@ -268,7 +271,9 @@ async function backlogPhase(ctx: {
     ],
     [
       'time to drain',
-      `${drained.toFixed(1)} s (${(drained * SCALE).toFixed(0)} s at 600/min); pollers done after ${pollersDone.toFixed(1)} s in ${chatRuns} chat poller run(s)`,
+      `${drained.toFixed(1)} s (${(drained * SCALE).toFixed(0)} s at ` +
+        `600/min); pollers done after ${pollersDone.toFixed(1)} s in ` +
+        `${chatRuns} chat poller run(s)`,
     ],
     ['callers that found no budget within their wait', String(totals.get(DISCOVERY_METRIC.budgetExhausted) ?? 0)],
   ];
@@ -335,7 +340,10 @@ async function steadyPhase(ctx: {
     };
   });
   console.log(
-    `\nsteady state — pollers ${POLLER_SOURCES.join(', ')} as deployed; ${IDLE_SECONDS} s idle, then ${ARRIVALS_PER_MINUTE} files/min for ${STEADY_SECONDS} s (${KINDS.join(', ')}), ${SURGE_CHATS} chats × ${PER_CHAT} files at once halfway`,
+    `\nsteady state — pollers ${POLLER_SOURCES.join(', ')} as deployed; ` +
+      `${IDLE_SECONDS} s idle, then ${ARRIVALS_PER_MINUTE} files/min ` +
+      `for ${STEADY_SECONDS} s (${KINDS.join(', ')}), ${SURGE_CHATS} ` +
+      `chats × ${PER_CHAT} files at once halfway`,
   );
   for (let p = 0; p < BENCH_PROJECTS; p++)
     upstream.listings.projects.set({ id: benchProjectId(p), createdAt: '2025-01-01T00:00:00.000000Z', fileIds: [] });
@@ -349,7 +357,8 @@ async function steadyPhase(ctx: {
   const idleMinutes = (performance.now() - idleStarted) / 60_000;
   const idleOnly = { ...idle, polls: polls.total };
   console.log(
-    `  idle: ${idleOnly.compliance} Compliance API requests in ${(idleMinutes * 60).toFixed(0)} s by ${idleOnly.polls} polls`,
+    `  idle: ${idleOnly.compliance} Compliance API requests in ${(idleMinutes * 60).toFixed(0)} ` +
+      `s by ${idleOnly.polls} polls`,
   );
 
   // Arrivals.
@@ -375,7 +384,8 @@ async function steadyPhase(ctx: {
   const steadyIdle = idle.compliance - idleBefore.compliance;
   const steadyPolls = { total: polls.total - pollsBefore.total, idle: polls.idle - pollsBefore.idle };
 
-  // Wait for every arrival (a file the projects poller missed would come through the activity feed, read its visibility lag behind now).
+  // Wait for every arrival (a file the projects poller missed would come through the activity feed,
+  // read its visibility lag behind now).
   const waitLimitMs = (discovery.ACTIVITY_VISIBILITY_LAG_SECONDS + 120) * 1000;
   const waitStarted = Date.now();
   let archivedAt = new Map<string, number>();
@@ -405,19 +415,27 @@ async function steadyPhase(ctx: {
       const v = quantile(xs, p);
       return Number.isFinite(v) ? `${v.toFixed(1)} s` : 'not captured';
     };
-    return `p50 ${q(0.5)}, p95 ${q(0.95)}, p99 ${q(0.99)} (${xs.length} files${missing ? `, ${missing} not captured in time` : ''})`;
+    return (
+      `p50 ${q(0.5)}, p95 ${q(0.95)}, p99 ${q(0.99)} (${xs.length} ` +
+      `files${missing ? `, ${missing} not captured in time` : ''})`
+    );
   };
   const steady = (a: Arrival) => a.kind !== 'surge' && !a.duringSurge;
   const rows: [string, string][] = [
     [
       'idle polling, nothing arriving (Compliance API)',
       IDLE_SECONDS > 0
-        ? `${(idleOnly.compliance / idleMinutes).toFixed(1)} requests/min = ${((idleOnly.compliance / idleMinutes / DEFAULT_BUDGET_PER_MINUTE) * 100).toFixed(2)}% of ${DEFAULT_BUDGET_PER_MINUTE}/min (goal ≤ 2%)`
+        ? `${(idleOnly.compliance / idleMinutes).toFixed(1)} requests/min ` +
+          `= ${((idleOnly.compliance / idleMinutes / DEFAULT_BUDGET_PER_MINUTE) * 100).toFixed(2)}% ` +
+          `of ${DEFAULT_BUDGET_PER_MINUTE}/min (goal ≤ 2%)`
         : '- (--idle-seconds 0)',
     ],
     [
       'idle polling, files arriving (polls that found nothing)',
-      `${(steadyIdle / steadyMinutes).toFixed(1)} requests/min = ${((steadyIdle / steadyMinutes / DEFAULT_BUDGET_PER_MINUTE) * 100).toFixed(2)}% of ${DEFAULT_BUDGET_PER_MINUTE}/min; ${steadyPolls.idle} of ${steadyPolls.total} polls`,
+      `${(steadyIdle / steadyMinutes).toFixed(1)} requests/min = ` +
+        `${((steadyIdle / steadyMinutes / DEFAULT_BUDGET_PER_MINUTE) * 100).toFixed(2)}% ` +
+        `of ${DEFAULT_BUDGET_PER_MINUTE}/min; ${steadyPolls.idle} of ` +
+        `${steadyPolls.total} polls`,
     ],
     ['capture latency, steady (no backlog), all kinds', fmt(latencies(steady))],
     [
@@ -428,7 +446,9 @@ async function steadyPhase(ctx: {
     ['capture latency, arriving during the surge backlog', fmt(latencies((a) => a.kind !== 'surge' && a.duringSurge))],
     [
       `  the surge itself (${SURGE_CHATS} chats × ${PER_CHAT} files)`,
-      `${fmt(latencies((a) => a.kind === 'surge'))}; drained ${surgeAt === undefined || !Number.isFinite(surgeEnd) ? '-' : `${((surgeEnd - surgeAt) / 1000).toFixed(1)} s`} after it appeared`,
+      `${fmt(latencies((a) => a.kind === 'surge'))}; drained ` +
+        (surgeAt === undefined || !Number.isFinite(surgeEnd) ? '-' : `${((surgeEnd - surgeAt) / 1000).toFixed(1)} s`) +
+        ' after it appeared',
     ],
   ];
   for (const [k, v] of rows) console.log(`${k.padEnd(62)} ${v}`);

@@ -4,7 +4,8 @@
  * Reports MB/s of each, their ratio, and the peak RSS growth of the export process.
  * Goals (docs/benchmark.md): export ≥ 0.8× the plain copy's MB/s; RSS growth ≤ 128 MiB.
  *
- *   npm run bench:export -- [--total-mb 2000] [--s3 s3rver|fauxqs] [--part-size-mib 16] [--concurrency 4] [--out r.json]
+ *   npm run bench:export -- [--total-mb 2000] [--s3 s3rver|fauxqs] [--part-size-mib 16] [--concurrency 4] [--out
+ *   r.json]
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

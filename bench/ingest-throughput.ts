@@ -107,7 +107,8 @@ async function main(): Promise<void> {
   ];
   console.log(`claude-file-archiver ingest benchmark: S3 ${opts.s3} at ${aws.s3Endpoint}, upstream ${upstream.url}`);
   console.log(
-    `part size ${opts.partSizeMib} MiB (raised for files over ${((opts.partSizeMib * MIB * 10_000) / MB).toFixed(0)} MB), ` +
+    `part size ${opts.partSizeMib} MiB (raised for files over ${((opts.partSizeMib * MIB * 10_000) / MB).toFixed(0)} ` +
+      `MB), ` +
       `${opts.concurrency} parts in flight, ${cpus().length} CPUs, Node ${process.version}`,
   );
   console.log(
@@ -136,7 +137,8 @@ async function main(): Promise<void> {
   let smallFiles: SmallFilesResult | { failed: string } | undefined;
   if (opts.smallFiles > 0) {
     console.log(
-      `\n${opts.smallFiles} files of ${formatSize(opts.smallFileBytes)} through the local stack (event source, batches of 5, 2 pollers)`,
+      `\n${opts.smallFiles} files of ${formatSize(opts.smallFileBytes)} ` +
+        `through the local stack (event source, batches of 5, 2 pollers)`,
     );
     try {
       smallFiles = await runSmallFiles(ctx, opts.smallFiles, opts.smallFileBytes, seed + 1);

@@ -31,7 +31,8 @@ export async function prepareRclone(tmp: string, aws: LocalAws, server: LocalS3S
     // every CompleteMultipartUpload from rclone fails with InvalidPart.
     return {
       skipped:
-        'fauxqs cannot complete rclone multipart uploads (InvalidPart: it does not decode &#34; in ETags); use --s3 s3rver',
+        'fauxqs cannot complete rclone multipart uploads (InvalidPart: ' +
+        'it does not decode &#34; in ETags); use --s3 s3rver',
     };
   }
   const version = probe.stdout.split('\n')[0]?.trim() ?? 'rclone';

@@ -48,7 +48,8 @@ export function printRow(row: Row): void {
       `${cpuPerGb(row)?.toFixed(2) ?? '-'} CPU s/GB  ` +
       (row.gcCount === undefined
         ? ''
-        : `GC ${row.gcCount}× ${(row.gcMs ?? 0).toFixed(0)} ms (full ${row.gcMajorCount ?? 0}× ${(row.gcMajorMs ?? 0).toFixed(0)} ms)  `) +
+        : `GC ${row.gcCount}× ${(row.gcMs ?? 0).toFixed(0)} ms (full ${row.gcMajorCount ?? 0}× ` +
+          `${(row.gcMajorMs ?? 0).toFixed(0)} ms)  `) +
       `peak RSS ${mb(row.rssPeakBytes)} MB (before ${mb(row.rssBeforeBytes)} MB)  verified: ${row.verified ?? '-'}`,
   );
 }
@@ -124,16 +125,21 @@ export async function reportRun({
   if (smallFiles) printSmallFiles(smallFiles);
   console.log('');
   console.log(
-    'MB = 10^6 bytes; MB/s = file bytes / wall seconds of the transfer; CPU s = user+system seconds of the transferring process.',
+    'MB = 10^6 bytes; MB/s = file bytes / wall seconds of the transfer; ' +
+      'CPU s = user+system seconds of the transferring process.',
   );
   console.log(
-    `servers CPU s = CPU of the servers during the transfer: this bench process (upstream generating and serving the bytes, SQS, DynamoDB${opts.s3 === 'fauxqs' ? ', S3' : ''})` +
+    `servers CPU s = CPU of the servers during the transfer: this ` +
+      `bench process (upstream generating and serving the bytes, SQS, ` +
+      `DynamoDB${opts.s3 === 'fauxqs' ? ', S3' : ''})` +
       (opts.s3 === 's3rver' ? ' + the s3rver process.' : '.'),
   );
   console.log(RSS_COVERS);
   const loadAfter = loadavg();
   console.log(
-    `load average (1 min) ${loadBefore[0]?.toFixed(2) ?? '?'} before, ${loadAfter[0]?.toFixed(2) ?? '?'} after, on ${cpus().length} CPUs: ` +
+    `load average (1 min) ${loadBefore[0]?.toFixed(2) ?? '?'} before, ` +
+      `${loadAfter[0]?.toFixed(2) ?? '?'} after, on ${cpus().length} ` +
+      `CPUs: ` +
       'other work on the machine slows every row',
   );
   console.log(`bench took ${benchSeconds.toFixed(1)} s`);
@@ -177,7 +183,9 @@ export async function reportRun({
   await writeFile(
     opts.chart,
     drawChart(medianRows(rows), {
-      title: `Ingest benchmark, ${result.date.slice(0, 10)}: ${cpus().length} CPUs, S3 ${opts.s3}, ${opts.partSizeMib} MiB parts × ${opts.concurrency}${medians}`,
+      title:
+        `Ingest benchmark, ${result.date.slice(0, 10)}: ${cpus().length} ` +
+        `CPUs, S3 ${opts.s3}, ${opts.partSizeMib} MiB parts × ${opts.concurrency}${medians}`,
     }),
   );
   console.log(`chart written to ${relative(process.cwd(), opts.chart) || opts.chart}`);
@@ -263,10 +271,14 @@ function describeGoals(g: ReturnType<typeof judgeGoals>): string[] {
       ? ` (median of ${g.pairedRuns} paired runs, range ${r[0].toFixed(2)}-${r[1].toFixed(2)})`
       : '';
   return [
-    `goal, CPU s/GB of ingest <= rclone's at 1 GB: ${g.cpuPerGbVsRclone?.toFixed(2) ?? '-'} × rclone's${of(g.cpuPerGbVsRcloneRange)}, ${verdict(g.cpuGoalMet)}`,
-    `goal, MB/s of ingest >= rclone's at 1 GB: ${g.mbPerSecondVsRclone?.toFixed(2) ?? '-'} × rclone's${of(g.mbPerSecondVsRcloneRange)}, ${verdict(g.speedGoalMet)}`,
-    `goal, ingest peak RSS growth <= 128 MiB at the largest size (${g.largestIngestBytes === null ? '-' : formatSize(g.largestIngestBytes)}): ` +
-      `${g.largestIngestRssGrowthBytes === null ? '-' : (g.largestIngestRssGrowthBytes / 2 ** 20).toFixed(0)} MiB, ${verdict(g.memoryGoalMet)}`,
+    `goal, CPU s/GB of ingest <= rclone's at 1 GB: ${g.cpuPerGbVsRclone?.toFixed(2) ?? '-'} ` +
+      `× rclone's${of(g.cpuPerGbVsRcloneRange)}, ${verdict(g.cpuGoalMet)}`,
+    `goal, MB/s of ingest >= rclone's at 1 GB: ${g.mbPerSecondVsRclone?.toFixed(2) ?? '-'} ` +
+      `× rclone's${of(g.mbPerSecondVsRcloneRange)}, ${verdict(g.speedGoalMet)}`,
+    `goal, ingest peak RSS growth <= 128 MiB at the largest size ` +
+      `(${g.largestIngestBytes === null ? '-' : formatSize(g.largestIngestBytes)}): ` +
+      `${g.largestIngestRssGrowthBytes === null ? '-' : (g.largestIngestRssGrowthBytes / 2 ** 20).toFixed(0)} ` +
+      `MiB, ${verdict(g.memoryGoalMet)}`,
   ];
 }
 
@@ -276,7 +288,8 @@ function printSmallFiles(r: SmallFilesResult | { failed: string }): void {
     return;
   }
   console.log(
-    `small files: ${r.files} × ${formatSize(r.fileBytes)} in ${r.seconds.toFixed(1)} s = ${r.filesPerSecond.toFixed(1)} files/s; ` +
+    `small files: ${r.files} × ${formatSize(r.fileBytes)} in ${r.seconds.toFixed(1)} ` +
+      `s = ${r.filesPerSecond.toFixed(1)} files/s; ` +
       `CPU per file ${r.cpuMsPerFile.benchProcess.toFixed(1)} ms (bench process: handler, DynamoDB, SQS, upstream)` +
       (r.cpuMsPerFile.s3rver === null ? '' : ` + ${r.cpuMsPerFile.s3rver.toFixed(1)} ms (s3rver)`),
   );

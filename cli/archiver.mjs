@@ -9,7 +9,10 @@ const REQUIRED_MAJOR = 24;
 const major = Number(process.versions.node.split('.')[0]);
 if (!(major >= REQUIRED_MAJOR)) {
   process.stderr.write(
-    `archiver needs Node ${REQUIRED_MAJOR} or later, and this is Node ${process.version}: run it as "npm run --silent archiver -- <command>" in the repository (after "npm ci"), or put Node ${REQUIRED_MAJOR} first on your PATH\n`,
+    `archiver needs Node ${REQUIRED_MAJOR} or later, and this is ` +
+      `Node ${process.version}: run it as "npm run --silent archiver ` +
+      `-- <command>" in the repository (after "npm ci"), or put Node ` +
+      `${REQUIRED_MAJOR} first on your PATH\n`,
   );
   process.exit(1);
 }

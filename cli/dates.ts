@@ -18,7 +18,8 @@ export function parseDateOption(value: string, option: string, nowMs: number): n
     if (Number.isFinite(ms)) return ms;
   }
   throw new UsageError(
-    `${option} must be a date (2025-06-01), a date-time with a zone (2025-06-01T12:00:00Z) or an age (90m, 36h, 7d), not "${value.slice(0, 60)}"`,
+    `${option} must be a date (2025-06-01), a date-time with a zone ` +
+      `(2025-06-01T12:00:00Z) or an age (90m, 36h, 7d), not "${value.slice(0, 60)}"`,
   );
 }
 

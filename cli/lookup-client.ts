@@ -172,7 +172,8 @@ export function createLookupClient(access: LookupAccess, dispatcher?: Dispatcher
       if (err instanceof Error && err.name === 'CredentialsProviderError')
         throw new CliError(`cannot sign the request: ${describeCredentialsError(err)}`);
       throw new CliError(
-        `cannot reach the lookup API at ${base.origin}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+        `cannot reach the lookup API at ${base.origin}: ` +
+          `${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
       );
     }
     if (res.status >= 400) throw apiError(res.status, res.json, new URL(target, base));
@@ -296,7 +297,9 @@ function apiError(status: number, body: unknown, url: URL): CliError {
   if (status === 400) return new CliError(`the lookup API refused the request: ${message}`, EXIT.usage);
   if (status === 403)
     return new CliError(
-      `the lookup API denied access (403): ${message}; the caller needs the stack's auditor, legal admin or operator policy for this route (execute-api:Invoke)`,
+      `the lookup API denied access (403): ${message}; the caller needs ` +
+        `the stack's auditor, legal admin or operator policy for this ` +
+        `route (execute-api:Invoke)`,
     );
   return new CliError(`the lookup API answered ${status} for ${url.pathname}: ${message}`);
 }
@@ -334,7 +337,10 @@ function plainLookupApi(base: URL, dispatcher: Dispatcher | undefined): LookupAp
 export function describeCredentialsError(err: unknown): string {
   const message = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
   if (err instanceof Error && err.name === 'CredentialsProviderError') {
-    return 'no AWS credentials found (set AWS_PROFILE, run "aws sso login", or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)';
+    return (
+      'no AWS credentials found (set AWS_PROFILE, run "aws sso login", ' +
+      'or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)'
+    );
   }
   return message;
 }

@@ -48,7 +48,9 @@ export function buildProgram(rawDeps: ProgramDeps): Command {
   const program = new Command('archiver');
   program
     .description(
-      'Operate and audit a claude-file-archiver stack: enqueue, backfill, status, dead letters, lookups, verified downloads, the discovery ledger.',
+      'Operate and audit a claude-file-archiver stack: enqueue, backfill, ' +
+        'status, dead letters, lookups, verified downloads, the discovery ' +
+        'ledger.',
     )
     .addOption(
       new Option('--stack <env>', 'a deployed stack, by its environment name (e.g. prod)').env('ARCHIVER_STACK'),
@@ -67,7 +69,8 @@ export function buildProgram(rawDeps: ProgramDeps): Command {
     .addOption(
       new Option(
         '--upstream-url <url>',
-        "where backfill and enqueue <chatId> send the stack's API key (default: the stack's own upstream, never ANTHROPIC_BASE_URL)",
+        "where backfill and enqueue <chatId> send the stack's API key " +
+          "(default: the stack's own upstream, never ANTHROPIC_BASE_URL)",
       ),
     )
     .configureOutput({

@@ -90,7 +90,10 @@ export interface TargetDeps {
   isRunning(pid: number): boolean;
   /** Points the AWS SDK at the local servers' fixed credentials. */
   useLocalCredentials(): void;
-  /** Where to look for a local stack when neither --data-dir nor ARCHIVER_DATA_DIR says: the first with a stack file wins. */
+  /**
+   * Where to look for a local stack when neither --data-dir nor ARCHIVER_DATA_DIR says: the first with a stack file
+   * wins.
+   */
   defaultDataDirs: DataDirCandidate[];
 }
 
@@ -119,7 +122,9 @@ export function resolveTarget(opts: TargetOptions, deps: TargetDeps): StackTarge
   if (!chosen) {
     const first = candidates[0]?.path ?? resolve('.archiver');
     throw new UsageError(
-      `no local stack is running (${stackFilePath(first)} is missing) and no --stack was given: start one with "npm start", or name a deployed stack with --stack ENV`,
+      `no local stack is running (${stackFilePath(first)} is missing) ` +
+        `and no --stack was given: start one with "npm start", or name ` +
+        `a deployed stack with --stack ENV`,
     );
   }
   return localTarget(chosen.path, chosen.trusted, upstreamUrl, deps);
@@ -167,7 +172,10 @@ function localTarget(
         const remote = trusted ? undefined : urlsOf(stack).find((u) => !isLoopbackUrl(u));
         if (remote !== undefined)
           throw new CliError(
-            `${stackFilePath(dataDir)} was found in the current folder and names a URL that is not on this machine (${new URL(remote).origin}): a local stack only listens on loopback; pass --data-dir ${dataDir} if you trust it`,
+            `${stackFilePath(dataDir)} was found in the current folder and ` +
+              `names a URL that is not on this machine (${new URL(remote).origin}): ` +
+              `a local stack only listens on loopback; pass --data-dir ${dataDir} ` +
+              `if you trust it`,
           );
         if (!deps.isRunning(stack.pid))
           throw new CliError(
@@ -242,7 +250,8 @@ function deployedTarget(
     const url = (await outputs('service'))[SERVICE_STACK_OUTPUTS.upstreamBaseUrl];
     if (!url)
       throw new CliError(
-        `stack ${names.service} has no output ${SERVICE_STACK_OUTPUTS.upstreamBaseUrl} (deployed from an older version): redeploy it, or give --upstream-url`,
+        `stack ${names.service} has no output ${SERVICE_STACK_OUTPUTS.upstreamBaseUrl} ` +
+          `(deployed from an older version): redeploy it, or give --upstream-url`,
       );
     const problem = upstreamBaseUrlProblem(url);
     if (problem !== undefined)

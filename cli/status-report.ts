@@ -91,7 +91,8 @@ export async function collectStatus(deps: StatusDeps, opts: StatusOptions): Prom
   const failed = Object.values(files?.failed ?? {}).reduce((a, b) => a + b, 0);
   if (failed > 0)
     problems.push(
-      `${failed} file(s) failed: "archiver dlq redrive" retries the dead-lettered ones, "archiver enqueue <fileId>" any other`,
+      `${failed} file(s) failed: "archiver dlq redrive" retries the ` +
+        `dead-lettered ones, "archiver enqueue <fileId>" any other`,
     );
   for (const p of pollers) {
     if (p.rejectedCursor)

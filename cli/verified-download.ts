@@ -62,7 +62,8 @@ export async function streamHashed(
     const text = (await res.body.text()).slice(0, 2000);
     const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1];
     throw new CliError(
-      `the archive answered ${res.statusCode}${code ? ` (${code})` : ''} for the download URL${code === 'AccessDenied' && /expired/i.test(text) ? ': the URL expired, try again' : ''}`,
+      `the archive answered ${res.statusCode}${code ? ` (${code})` : ''} ` +
+        `for the download URL${code === 'AccessDenied' && /expired/i.test(text) ? ': the URL expired, try again' : ''}`,
     );
   }
   const sha256 = createHash('sha256');

@@ -1,14 +1,17 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { CONSOLE_DOWNLOAD_ORIGIN } from './constructs/auditor-console.js';
 import type { DeploymentConfig } from './deployment-config.js';
 import { ArchiveBucket } from './constructs/archive-bucket.js';
 import { IndexTable } from './constructs/index-table.js';
+import { ExportsBucket } from './constructs/exports-bucket.js';
 import { IngestQueues } from './constructs/ingest-queues.js';
+import { EXPORT_MAX_RECEIVE_COUNT, EXPORT_VISIBILITY_TIMEOUT } from './sizing.js';
 import { WebhookStore } from './constructs/webhook-store.js';
-import { archiveBucketName } from './naming.js';
+import { archiveBucketName, exportsBucketName } from './naming.js';
 
 export interface DataStackProps extends StackProps {
   readonly config: DeploymentConfig;
@@ -25,7 +28,10 @@ export interface DataStackProps extends StackProps {
 export class DataStack extends Stack {
   /** Encrypts the archived objects and the index (what auditors read through the lookup API). */
   readonly archiveKey: kms.Key;
-  /** Encrypts the job queues, the upstream key's secret and the webhook's secret and replay ids (never read by auditors). */
+  /**
+   * Encrypts the job queues, the upstream key's secret and the webhook's secret and replay ids (never read by
+   * auditors).
+   */
   readonly pipelineKey: kms.Key;
   readonly archive: ArchiveBucket;
   readonly index: IndexTable;
@@ -33,6 +39,9 @@ export class DataStack extends Stack {
   readonly upstreamApiKey: secretsmanager.Secret;
   /** The webhook's signing secret(s) and its replay-id table. */
   readonly webhook: WebhookStore;
+  /** eDiscovery exports: the bags' bucket and the export worker's queue (and its dead letters). */
+  readonly exports: ExportsBucket;
+  readonly exportQueues: IngestQueues;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, { terminationProtection: true, ...props });
@@ -79,17 +88,34 @@ export class DataStack extends Stack {
     // Until then the ingest function's upstream calls fail with 401 and the auth alarm fires.
     this.upstreamApiKey = new secretsmanager.Secret(this, 'UpstreamApiKey', {
       description:
-        'Anthropic Compliance API key used by the Claude file archiver. Set with: aws secretsmanager put-secret-value --secret-id <arn> --secret-string <key>',
+        'Anthropic Compliance API key used by the Claude file archiver. ' +
+        'Set with: aws secretsmanager put-secret-value --secret-id <arn> ' +
+        '--secret-string <key>',
       encryptionKey: this.pipelineKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(this.upstreamApiKey).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
-        'The value is an Anthropic-issued API key: it can only be rotated by issuing a new key in the Anthropic console, which no rotation Lambda can do. Rotation is an operator procedure documented in docs/deployment.md.',
+        'The value is an Anthropic-issued API key: it can only be rotated ' +
+        'by issuing a new key in the Anthropic console, which no rotation ' +
+        'Lambda can do. Rotation is an operator procedure documented ' +
+        'in docs/deployment.md.',
     });
 
     this.webhook = new WebhookStore(this, 'Webhook', { encryptionKey: this.pipelineKey });
+
+    this.exports = new ExportsBucket(this, 'Exports', {
+      bucketName: exportsBucketName(this, config.environment),
+      encryptionKey: this.archiveKey,
+      accessLogsBucket: this.archive.accessLogsBucket as s3.IBucket,
+      expireAfterDays: config.exportExpireDays,
+    });
+    this.exportQueues = new IngestQueues(this, 'Export', {
+      encryptionKey: this.pipelineKey,
+      maxReceiveCount: EXPORT_MAX_RECEIVE_COUNT,
+      visibilityTimeout: EXPORT_VISIBILITY_TIMEOUT,
+    });
 
     new CfnOutput(this, 'ArchiveBucketName', { value: this.archive.bucket.bucketName });
     new CfnOutput(this, 'IndexTableName', { value: this.index.table.tableName });
@@ -97,6 +123,8 @@ export class DataStack extends Stack {
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.queues.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'UpstreamApiKeySecretArn', { value: this.upstreamApiKey.secretArn });
     new CfnOutput(this, 'WebhookSecretArn', { value: this.webhook.secret.secretArn });
+    new CfnOutput(this, 'ExportsBucketName', { value: this.exports.bucket.bucketName });
+    new CfnOutput(this, 'ExportQueueUrl', { value: this.exportQueues.queue.queueUrl });
     new CfnOutput(this, 'WebhookReplayTableName', { value: this.webhook.replayTable.tableName });
   }
 }

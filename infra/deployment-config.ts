@@ -23,7 +23,8 @@ export const LOG_RETENTION_DAYS = [
 ] as const;
 
 const DEPLOYED_UPSTREAM_RULE =
-  'must be an https:// URL: the API key travels with every request, and a deployed function has no upstream on its own loopback';
+  'must be an https:// URL: the API key travels with every request, ' +
+  'and a deployed function has no upstream on its own loopback';
 
 /** A whole number; context values from the command line are strings. */
 const int = (min: number, max: number) =>
@@ -101,6 +102,10 @@ export const DeploymentConfigSchema = z
     logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
     /** Lifetime of a lookup API download URL (seconds). */
     presignTtlSeconds: int(60, 3600).default(300),
+    /** eDiscovery export bags are deleted this many days after they are written (docs/exports.md). */
+    exportExpireDays: int(1, 3650).default(30),
+    /** `Source-Organization` in each export bag's bag-info.txt. */
+    sourceOrganization: z.string().min(1).max(200).default('Claude Enterprise organization'),
     /** Lookup API stage throttling: steady requests per second and burst. */
     apiRateLimit: int(1, 10_000).default(20),
     apiBurstLimit: int(1, 5000).default(40),
@@ -237,8 +242,10 @@ export const DeploymentConfigSchema = z
         path: ['ingestMemoryMb'],
         message:
           `${c.ingestMemoryMb} MB does not hold a full batch: ` +
-          `${CONTEXT_PREFIX}batchSize (${c.batchSize}) × (${CONTEXT_PREFIX}uploadConcurrency (${c.uploadConcurrency}) + 2) × ` +
-          `${CONTEXT_PREFIX}partSizeMib (${c.partSizeMib}) + ${INGEST_RUNTIME_HEADROOM_MB} MB for the runtime = ${need} MB; ` +
+          `${CONTEXT_PREFIX}batchSize (${c.batchSize}) × (${CONTEXT_PREFIX}uploadConcurrency ` +
+          `(${c.uploadConcurrency}) + 2) × ` +
+          `${CONTEXT_PREFIX}partSizeMib (${c.partSizeMib}) + ${INGEST_RUNTIME_HEADROOM_MB} ` +
+          `MB for the runtime = ${need} MB; ` +
           `raise ${CONTEXT_PREFIX}ingestMemoryMb to at least ${need} or lower one of the other three`,
       });
     }

@@ -297,12 +297,16 @@ async function main(): Promise<void> {
   const { port } = address;
   try {
     console.log(
-      `node ${process.version}, ${runs} cold imports per function, tree and setting (Lambda runs nodejs24.x), ${options.cpu ? 'CPU time' : 'wall time'} of each import; load average ${load()}`,
+      `node ${process.version}, ${runs} cold imports per function, ` +
+        `tree and setting (Lambda runs nodejs24.x), ${options.cpu ? 'CPU time' : 'wall time'} ` +
+        `of each import; load average ${load()}`,
     );
     console.log(
       certificate
         ? 'the Secrets Manager stub answers over TLS, as the real endpoint does'
-        : 'the Secrets Manager stub answers over plain HTTP (openssl missing, or --plain-http-secrets): the ingest import also loads node:http as an ES module, which Lambda does not',
+        : 'the Secrets Manager stub answers over plain HTTP (openssl missing, ' +
+            'or --plain-http-secrets): the ingest import also loads node:http ' +
+            'as an ES module, which Lambda does not',
     );
     if (baselineDir) console.log(`baseline: ${baselineDir}\nthis tree: ${outDir}`);
 
@@ -325,7 +329,9 @@ async function main(): Promise<void> {
     }
 
     console.log(
-      '\n| function | tree | index.mjs | source map | zip (≈) | cold import, median (min-max) | same with --enable-source-maps (as deployed) |',
+      '\n| function | tree | index.mjs | source map | zip (≈) | cold ' +
+        'import, median (min-max) | same with --enable-source-maps (as ' +
+        'deployed) |',
     );
     console.log('| --- | --- | --- | --- | --- | --- | --- |');
     for (const service of TIMED_SERVICES) {
@@ -347,7 +353,8 @@ async function main(): Promise<void> {
         const sizes = bundleSizes(tree.bundles.get(service) ?? '');
         const t = timings.get(tree) ?? { plain: [], withMaps: [] };
         console.log(
-          `| ${service} | ${tree.label} | ${kb(sizes.code)} | ${kb(sizes.map)} | ${kb(sizes.zipped)} | ${ms(t.plain)} | ${ms(t.withMaps)} |`,
+          `| ${service} | ${tree.label} | ${kb(sizes.code)} | ${kb(sizes.map)} ` +
+            `| ${kb(sizes.zipped)} | ${ms(t.plain)} | ${ms(t.withMaps)} |`,
         );
       }
       const base = present[0];
@@ -357,13 +364,15 @@ async function main(): Promise<void> {
         const a = timings.get(after);
         if (a && b) {
           console.log(
-            `| ${service} | ratio of medians | | | | ${ratio(median(a.plain), median(b.plain))} | ${ratio(median(a.withMaps), median(b.withMaps))} |`,
+            `| ${service} | ratio of medians | | | | ${ratio(median(a.plain), median(b.plain))} ` +
+              `| ${ratio(median(a.withMaps), median(b.withMaps))} |`,
           );
           // Each run imports both trees back to back, so a burst of load hits a pair alike: the
           // median of the per-run ratios is steadier than the ratio of the medians.
           const paired = (xs: number[], ys: number[]) => `×${median(xs.map((x, i) => x / (ys[i] ?? x))).toFixed(2)}`;
           console.log(
-            `| ${service} | median of paired ratios | | | | ${paired(a.plain, b.plain)} | ${paired(a.withMaps, b.withMaps)} |`,
+            `| ${service} | median of paired ratios | | | | ${paired(a.plain, b.plain)} ` +
+              `| ${paired(a.withMaps, b.withMaps)} |`,
           );
         }
       }

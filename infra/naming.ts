@@ -20,3 +20,14 @@ export function archiveBucketName(scope: IConstruct, namePrefix: string): string
   const stack = Stack.of(scope);
   return `${namePrefix}-${stack.account}-${stack.region}`;
 }
+
+/**
+ * The exports bucket's name, for the same reasons as the archive bucket's (a grant on
+ * `arn:…:s3:::<name>/exports/*` the cdk-nag acknowledgment can name):
+ * `claude-file-exports-<env>-<account>-<region>`, at most 60 characters with a 12-character
+ * environment name (S3 allows 63).
+ */
+export function exportsBucketName(scope: IConstruct, environment: string): string {
+  const stack = Stack.of(scope);
+  return `claude-file-exports-${environment}-${stack.account}-${stack.region}`;
+}

@@ -5,7 +5,12 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
-import type { IngestConfig, LookupConfig, WorkerBudgetConfig } from '../shared/contracts/lambda-environment.js';
+import type {
+  ExportConfig,
+  IngestConfig,
+  LookupConfig,
+  WorkerBudgetConfig,
+} from '../shared/contracts/lambda-environment.js';
 import {
   DISCOVERY_SOURCES,
   type DiscoverySource,
@@ -20,15 +25,23 @@ import type { DeploymentConfig } from './deployment-config.js';
 import { ArchiverFunction } from './constructs/archiver-function.js';
 import { AuditorConsole } from './constructs/auditor-console.js';
 import { DiscoveryPollers } from './constructs/discovery-pollers.js';
-import { denyTrailWrites, grantIndexQuery, grantItemAccess } from './constructs/index-table.js';
+import { denyTrailWrites, grantIndexQuery, grantItemAccess, grantLeadingKeys } from './constructs/index-table.js';
 import { allowBrowserOrigin, LookupApi } from './constructs/lookup-rest-api.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { WebhookIngress } from './constructs/webhook-ingress.js';
-import { archiveBucketName } from './naming.js';
+import { archiveBucketName, exportsBucketName } from './naming.js';
 import { acknowledgeWildcardResource } from './nag.js';
 import type { DataStack } from './data-stack.js';
-import { INGEST_LEASE_SECONDS, INGEST_TIMEOUT, LOOKUP_MEMORY_MB, LOOKUP_TIMEOUT } from './sizing.js';
+import {
+  EXPORT_MEMORY_MB,
+  EXPORT_TIMEOUT,
+  INGEST_LEASE_SECONDS,
+  INGEST_TIMEOUT,
+  LOOKUP_MEMORY_MB,
+  LOOKUP_TIMEOUT,
+} from './sizing.js';
 import { SERVICE_STACK_OUTPUTS } from '../shared/contracts/stack-outputs.js';
+import { EXPORT_KEY_PREFIX } from '../shared/contracts/exports.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 
@@ -37,6 +50,7 @@ export const HANDLER_ENTRIES = {
   ingest: `${PROJECT_ROOT}/lambdas/ingest/handler.ts`,
   lookup: `${PROJECT_ROOT}/lambdas/lookup/handler.ts`,
   webhook: `${PROJECT_ROOT}/lambdas/webhook/handler.ts`,
+  export: `${PROJECT_ROOT}/lambdas/export/handler.ts`,
 } as const;
 
 /** Each poller's schedule: its deployment context key when the registry names one, else the registry's default. */
@@ -66,6 +80,7 @@ export interface ServiceStackProps extends StackProps {
 export class ServiceStack extends Stack {
   readonly ingest: ArchiverFunction<DeployedEnv<IngestConfig & WorkerBudgetConfig>>;
   readonly lookup: ArchiverFunction<DeployedEnv<LookupConfig>>;
+  readonly exportWorker: ArchiverFunction<DeployedEnv<ExportConfig>>;
   readonly lookupApi: LookupApi;
   readonly webhook: WebhookIngress;
   readonly monitoring: Monitoring;
@@ -285,17 +300,128 @@ export class ServiceStack extends Stack {
       // A release waits out the ingest function's timeout (shared/holds/matters.ts): 900 s, SQS's longest delay.
       .setEnv('HOLD_RELEASE_DELAY_SECONDS', String(Math.min(900, INGEST_TIMEOUT.toSeconds())));
 
+    // Exports (docs/exports.md). The lookup function starts and reads export jobs (their own
+    // partition, EXPORT#…), queues them, and presigns a completed bag, which needs s3:GetObject on the
+    // bag for the signer and kms:Decrypt of the archive key (already held) for the download.
+    // By its deterministic name, as the archive bucket (naming.ts); its key is the archive key.
+    const exportsBucket = s3.Bucket.fromBucketAttributes(this, 'ExportsBucket', {
+      bucketName: exportsBucketName(this, config.environment),
+      encryptionKey: data.archiveKey,
+    });
+    const exportQueue = data.exportQueues.queue;
+    const exportObjects = exportsBucket.arnForObjects(`${EXPORT_KEY_PREFIX}*`);
+    this.lookup
+      .bind('EXPORTS_BUCKET', exportsBucket.bucketName, (g) => {
+        // The signer of a presigned GET needs s3:GetObject itself (a presigned URL carries the
+        // signer's permissions: https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-presigned-url.html).
+        iam.Grant.addToPrincipal({ grantee: g, actions: ['s3:GetObject'], resourceArns: [exportObjects] });
+        // Creating a job (PutItem) and marking it failed when it could not be queued (UpdateItem),
+        // on export job partitions only; GetItem of a job is the table-wide read the lookup already has.
+        grantLeadingKeys(table, g, ['dynamodb:PutItem', 'dynamodb:UpdateItem'], [KEY_PREFIXES.export]);
+      })
+      .bind('EXPORT_QUEUE_URL', exportQueue.queueUrl, (g) =>
+        exportQueue.grants.actions(g, ['sqs:SendMessage'], { keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'] }),
+      );
+
+    this.exportWorker = new ArchiverFunction<DeployedEnv<ExportConfig>>(this, 'Export', {
+      entry: HANDLER_ENTRIES.export,
+      projectRoot: PROJECT_ROOT,
+      description: 'Writes eDiscovery exports: BagIt bags streamed from the archive into the exports bucket',
+      serviceName: SERVICE_NAMES.export,
+      memorySize: EXPORT_MEMORY_MB,
+      timeout: EXPORT_TIMEOUT,
+      logLevel: config.logLevel,
+      logRetention: props.logRetention,
+    });
+    // Its runs come from the export queue (a synchronous invocation by the event source mapping); an
+    // asynchronous invoke, were one made, is not retried behind the queue's back.
+    this.exportWorker.function.configureAsyncInvoke({ retryAttempts: 0 });
+    this.exportWorker
+      // Reads archived versions (the records name them) and never writes the archive.
+      .bind('INDEX_TABLE', table.tableName, (g) => {
+        grantItemAccess(table, g, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan');
+        grantLeadingKeys(table, g, ['dynamodb:UpdateItem'], [KEY_PREFIXES.export]);
+        // The custody report names upstream deletions of each file and its chats: one BatchGetItem of
+        // DELETION# items (found by recording the export tests' calls against these grants).
+        grantLeadingKeys(table, g, ['dynamodb:BatchGetItem'], [KEY_PREFIXES.deletion]);
+        bucketGrants.actionsOnObjectKeys(
+          g,
+          `${ARCHIVE_KEY_PREFIX}*`,
+          's3:GetObject',
+          's3:GetObjectVersion',
+          'kms:Decrypt',
+        );
+      })
+      .bind('EXPORTS_BUCKET', exportsBucket.bucketName, (g) => {
+        iam.Grant.addToPrincipal({
+          grantee: g,
+          actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
+          resourceArns: [exportObjects],
+        });
+        // Listing the checkpoints of an export: only under the exports prefix.
+        iam.Grant.addToPrincipal({
+          grantee: g,
+          actions: ['s3:ListBucket'],
+          resourceArns: [exportsBucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': `${EXPORT_KEY_PREFIX}*` } },
+        });
+        data.archiveKey.grants.actions(g, 'kms:GenerateDataKey', 'kms:Decrypt');
+      })
+      .bind('EXPORT_QUEUE_URL', exportQueue.queueUrl, (g) => {
+        this.exportWorker.function.addEventSourceMapping(`SqsEventSource:${Names.nodeUniqueId(exportQueue.node)}`, {
+          eventSourceArn: exportQueue.queueArn,
+          batchSize: 1,
+          reportBatchItemFailures: true,
+        });
+        // Receives its jobs, and sends the continuation of an export that reached the deadline.
+        exportQueue.grants.actions(
+          g,
+          [
+            'sqs:ReceiveMessage',
+            'sqs:DeleteMessage',
+            'sqs:GetQueueAttributes',
+            'sqs:ChangeMessageVisibility',
+            'sqs:SendMessage',
+          ],
+          { keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'] },
+        );
+      })
+      .setEnv('MAX_RECEIVE_COUNT', String(data.exportQueues.maxReceiveCount))
+      .setEnv('SOURCE_ORGANIZATION', config.sourceOrganization);
+    acknowledgeWildcardResource(
+      this.exportWorker.role.node.findChild('DefaultPolicy'),
+      exportObjects,
+      'Export keys are made from export ids at run time; the grant ' +
+        'covers the exports prefix of the exports bucket only.',
+    );
+    acknowledgeWildcardResource(
+      this.exportWorker.role.node.findChild('DefaultPolicy'),
+      bucket.arnForObjects(`${ARCHIVE_KEY_PREFIX}*`),
+      'Archived object keys are derived from file ids; read-only actions on the archive prefix of this one bucket.',
+    );
+    acknowledgeWildcardResource(
+      this.lookup.role.node.findChild('DefaultPolicy'),
+      exportObjects,
+      'Export keys are made from export ids at run time; s3:GetObject ' +
+        '(for the presigned link) on the exports prefix only.',
+    );
+
     for (const fn of [this.ingest, this.lookup]) {
       acknowledgeWildcardResource(
         fn.role.node.findChild('DefaultPolicy'),
         archiveObjects,
-        'Object keys are derived from file ids at run time, so the grant covers the objects of this one bucket; the actions are listed one by one (no s3:* or Delete*), and the bucket holds nothing but archived files.',
+        'Object keys are derived from file ids at run time, so the grant ' +
+          'covers the objects of this one bucket; the actions are listed ' +
+          'one by one (no s3:* or Delete*), and the bucket holds nothing ' +
+          'but archived files.',
       );
     }
     acknowledgeWildcardResource(
       this.ingest.role.node.findChild('DefaultPolicy'),
       bucket.arnForObjects(`${ARCHIVE_KEY_PREFIX}*`),
-      'Legal holds apply to archived versions, whose keys are derived from file ids at run time: the grant is s3:PutObjectLegalHold alone, on the archive layout of this one bucket.',
+      'Legal holds apply to archived versions, whose keys are derived ' +
+        'from file ids at run time: the grant is s3:PutObjectLegalHold ' +
+        'alone, on the archive layout of this one bucket.',
     );
 
     this.lookupApi = new LookupApi(this, 'LookupApi', {
@@ -372,6 +498,8 @@ export class ServiceStack extends Stack {
       namePrefix,
       ingestFunction: this.ingest.function,
       lookupFunction: this.lookup.function,
+      exportFunction: this.exportWorker.function,
+      exportDeadLetterQueue: data.exportQueues.deadLetterQueue,
       ingestQueue: queue,
       deadLetterQueue,
       webhook: {

@@ -77,3 +77,15 @@ export interface IngestBatchShape {
 export function ingestMemoryNeedMb(shape: IngestBatchShape): number {
   return shape.batchSize * (shape.uploadConcurrency + 2) * shape.partSizeMib + INGEST_RUNTIME_HEADROOM_MB;
 }
+
+/**
+ * The export worker runs an export until 60 s before this timeout, then checkpoints and queues the
+ * next run (docs/exports.md): Lambda's maximum, so a run moves as many bytes as it can.
+ */
+export const EXPORT_TIMEOUT = Duration.minutes(15);
+/** Six times the function timeout, as for ingest: a run still going is never raced by a redelivery. */
+export const EXPORT_VISIBILITY_TIMEOUT = Duration.seconds(EXPORT_TIMEOUT.toSeconds() * 6);
+/** Part buffers ((concurrency + 1) × 16 MiB = 80 MiB) plus the runtime and the per-file lists. */
+export const EXPORT_MEMORY_MB = 1024;
+/** How many times an export run is delivered before its job is recorded failed. */
+export const EXPORT_MAX_RECEIVE_COUNT = 5;

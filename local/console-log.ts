@@ -7,7 +7,9 @@ export function createConsoleLog(component: string, opts: { debug?: boolean } = 
       .filter(([, v]) => v !== undefined && v !== null)
       .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
       .join(' ');
-    const line = `${new Date().toISOString().slice(11, 23)} ${level.padEnd(5)} [${component}] ${message}${fields ? `  ${fields}` : ''}`;
+    const line =
+      `${new Date().toISOString().slice(11, 23)} ${level.padEnd(5)} ` +
+      `[${component}] ${message}${fields ? `  ${fields}` : ''}`;
     if (level === 'ERROR' || level === 'WARN') console.error(line);
     else console.log(line);
   };

@@ -110,7 +110,8 @@ export function createLambdaContext(opts: {
     memoryLimitInMB: String(opts.memoryLimitInMB ?? 1024),
     awsRequestId,
     logGroupName: `/aws/lambda/${opts.functionName}`,
-    logStreamName: `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${awsRequestId.replaceAll('-', '')}`,
+    logStreamName:
+      `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/` + `[$LATEST]${awsRequestId.replaceAll('-', '')}`,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: unsupported,
     fail: unsupported,

@@ -61,7 +61,9 @@ export async function sendWebhookDelivery(delivery: WebhookDelivery, opts: SendO
       return { status: res.statusCode, body, attempts: attempt };
     const seconds = retryAfterSeconds(res.headers['retry-after'], maxRetryAfter);
     opts.report?.(
-      `${res.statusCode} ${body}\n  sending the same delivery (${delivery.webhookId}) again in ${seconds} s, attempt ${attempt + 1} of ${maxAttempts}; the stack's log says why ("webhook dependency unavailable")`,
+      `${res.statusCode} ${body}\n  sending the same delivery (${delivery.webhookId}) ` +
+        `again in ${seconds} s, attempt ${attempt + 1} of ${maxAttempts}; ` +
+        `the stack's log says why ("webhook dependency unavailable")`,
     );
     await sleep(seconds * 1000);
   }

@@ -14,7 +14,10 @@ import { describeError, runSmoke } from './smoke-run.js';
 import { resolveDeployedTarget, resolveLocalTarget } from './smoke-target.js';
 import type { SmokeTarget } from './smoke-target.js';
 
-const USAGE = `usage: npm run smoke -- [--stack ENV [--region REGION]] [--file-id ID] [--chat CHAT_ID] [--sha256 HEX] [--timeout SECONDS]
+const USAGE =
+  'usage: npm run smoke -- [--stack ENV [--region REGION]] [--file-id ID] ' +
+  '[--chat CHAT_ID] [--sha256 HEX] [--timeout SECONDS]' +
+  `
 
   --stack ENV      a deployed stack by its environment name (archiver:environment); without it, the
                    local stack that "npm start" runs (ARCHIVER_DATA_DIR, default .archiver)
@@ -77,7 +80,8 @@ async function main(argv: string[]): Promise<number> {
   const fileId = args['file-id'] ?? process.env['ARCHIVER_SMOKE_FILE_ID'] ?? target.defaultFileId;
   if (!fileId) {
     console.error(
-      'give the file to archive with --file-id (or ARCHIVER_SMOKE_FILE_ID): any file of your organization, a small one is best',
+      'give the file to archive with --file-id (or ARCHIVER_SMOKE_FILE_ID): ' +
+        'any file of your organization, a small one is best',
     );
     return EXIT.usage;
   }

@@ -68,7 +68,9 @@ export async function runSmoke(target: SmokeTarget, opts: SmokeOptions, report: 
     const archivedNow = Number.isFinite(archivedAt) && archivedAt >= sentAt - CLOCK_SKEW_MS;
     if (!archivedNow && target.kind === 'deployed')
       throw new StepFailed(
-        `the file was archived earlier, at ${record.data.archivedAt}, before this job was sent: the run would not exercise ingest; smoke-test a file this stack has not archived yet`,
+        `the file was archived earlier, at ${record.data.archivedAt}, ` +
+          `before this job was sent: the run would not exercise ingest; ` +
+          `smoke-test a file this stack has not archived yet`,
       );
     pass(
       archivedNow
@@ -79,7 +81,8 @@ export async function runSmoke(target: SmokeTarget, opts: SmokeOptions, report: 
     step = 'record hashes';
     checkRecord(record.data, target.kind, opts.sha256);
     pass(
-      `sha256 ${record.data.sha256}, md5 ${record.data.md5}, ${record.data.sizeBytes} bytes, version ${record.data.versionId ?? '(unversioned local bucket)'}`,
+      `sha256 ${record.data.sha256}, md5 ${record.data.md5}, ${record.data.sizeBytes} ` +
+        `bytes, version ${record.data.versionId ?? '(unversioned local bucket)'}`,
     );
 
     step = 'download';
@@ -172,7 +175,8 @@ function compare(record: ArchivedRecordJson, got: Downloaded): string[] {
   const out: string[] = [];
   if (got.bytes !== record.sizeBytes) {
     out.push(
-      `${got.bytes > record.sizeBytes ? 'more than' : 'only'} ${Math.min(got.bytes, record.sizeBytes)} bytes, record ${record.sizeBytes}`,
+      `${got.bytes > record.sizeBytes ? 'more than' : 'only'} ${Math.min(got.bytes, record.sizeBytes)} ` +
+        `bytes, record ${record.sizeBytes}`,
     );
   }
   if (got.sha256 !== record.sha256) out.push(`sha256 ${got.sha256}, record ${record.sha256}`);
@@ -207,7 +211,10 @@ export function describeError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const first = err.message.split('\n')[0] ?? '';
   if (err.name === 'CredentialsProviderError') {
-    return 'no AWS credentials found (set AWS_PROFILE, run "aws sso login", or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)';
+    return (
+      'no AWS credentials found (set AWS_PROFILE, run "aws sso login", ' +
+      'or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)'
+    );
   }
   if (err.name === 'AccessDenied' || err.name === 'AccessDeniedException') {
     return `${first} (sending a job needs the stack's job producer policy, JobProducerPolicyArn output)`;

@@ -72,7 +72,8 @@ export async function resolveLocalTarget(dataDir: string): Promise<SmokeTarget> 
     process.kill(info.pid, 0);
   } catch {
     throw new Error(
-      `the local stack that wrote ${stackFilePath(dataDir)} (pid ${info.pid}) is not running: start it with "npm start"`,
+      `the local stack that wrote ${stackFilePath(dataDir)} (pid ${info.pid}) ` +
+        `is not running: start it with "npm start"`,
     );
   }
   // The local servers' dummy identity; nothing local may reach real AWS.

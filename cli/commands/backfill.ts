@@ -59,7 +59,9 @@ export async function runBackfillCommand(
   } catch (err) {
     if (err instanceof BackfillHeldError) {
       throw new CliError(
-        `another backfill with these options is running (its lease ends ${new Date(err.leaseExpiresAtMs).toISOString()}); wait for it, or run with other options`,
+        `another backfill with these options is running (its lease ends ` +
+          `${new Date(err.leaseExpiresAtMs).toISOString()}); wait for it, ` +
+          `or run with other options`,
       );
     }
     throw describeUpstreamError('backfill stopped (run the same command again to resume)', err);
@@ -89,7 +91,8 @@ export async function runBackfillCommand(
   }
   if (result.ending === 'interrupted') {
     throw new CliError(
-      `interrupted after ${cp.chatsScanned} chats scanned, ${cp.filesEnqueued} files enqueued; run the same command again to resume`,
+      `interrupted after ${cp.chatsScanned} chats scanned, ${cp.filesEnqueued} ` +
+        `files enqueued; run the same command again to resume`,
       EXIT.interrupted,
     );
   }
@@ -100,7 +103,8 @@ export function describeUpstreamError(doing: string, err: unknown): CliError {
   if (err instanceof CliError) return err;
   if (err instanceof UpstreamAuthError)
     return new CliError(
-      `${doing}: upstream refused the API key (${err.status}${err.errorType ? ` ${err.errorType}` : ''}, request ${err.requestId ?? '?'})`,
+      `${doing}: upstream refused the API key (${err.status}${err.errorType ? ` ${err.errorType}` : ''}, ` +
+        `request ${err.requestId ?? '?'})`,
     );
   if (err instanceof UpstreamHttpError)
     return new CliError(`${doing}: ${err.message}${err.requestId ? ` (request ${err.requestId})` : ''}`);

@@ -56,14 +56,22 @@ export async function runDlqRedrive(
   const missing = outcomes.filter((o) => o.result === 'not_found');
   if (opts.json) io.out(toJson({ outcomes }));
   else {
-    for (const o of redriven)
-      io.out(
-        `redriven ${o.messageId} (${o.fileId}; record ${o.record === 'reset' ? 'reset to pending' : o.record === 'final' ? 'already final, left as is' : o.record === 'absent' ? 'not in the index yet' : 'held by a delivery, left as is'})`,
-      );
+    for (const o of redriven) {
+      const record =
+        o.record === 'reset'
+          ? 'reset to pending'
+          : o.record === 'final'
+            ? 'already final, left as is'
+            : o.record === 'absent'
+              ? 'not in the index yet'
+              : 'held by a delivery, left as is';
+      io.out(`redriven ${o.messageId} (${o.fileId}; record ${record})`);
+    }
     for (const o of left)
       io.out(`left ${o.messageId}: not a valid job, it would only come back (${o.reason ?? 'invalid'})`);
     io.out(
-      `${redriven.length} redriven, ${left.length} left in the dead-letter queue${missing.length ? `, ${missing.length} not found` : ''}`,
+      `${redriven.length} redriven, ${left.length} left in the dead-letter ` +
+        `queue${missing.length ? `, ${missing.length} not found` : ''}`,
     );
   }
   if (missing.length > 0)

@@ -39,7 +39,8 @@ export async function runEnqueue(
     else if (ChatIdSchema.safeParse(id).success) chatIds.push(id);
     else
       throw new UsageError(
-        `"${id.slice(0, 80)}" is neither a file id (claude_gen_file_…, claude_file_…, file_…) nor a chat id (claude_chat_…)`,
+        `"${id.slice(0, 80)}" is neither a file id (claude_gen_file_…, ` +
+          `claude_file_…, file_…) nor a chat id (claude_chat_…)`,
       );
   }
   const budget = chatIds.length > 0 ? budgetConfigFromEnv(env) : undefined;

@@ -76,7 +76,9 @@ export async function runHoldRelease(
   const matter = await client.releaseHold(matterId);
   if (!opts.json)
     io.out(
-      `matter ${matterId} released; its sweep starts after the ingest function's timeout and lifts the S3 legal hold of each version no other matter holds`,
+      `matter ${matterId} released; its sweep starts after the ingest ` +
+        `function's timeout and lifts the S3 legal hold of each version ` +
+        `no other matter holds`,
     );
   const final = opts.wait ? await follow(client, matterId, io, Boolean(opts.json), deps) : matter;
   io.out(opts.json ? toJson(final) : renderMatter(final));
@@ -141,7 +143,10 @@ async function follow(
 function sweepOf(m: MatterJson): string {
   const p = m.progress;
   const verb = p.action === 'place' ? 'held' : 'released';
-  return `${p.action} ${p.done ? 'done' : 'running'}: ${p.scanned} index items read, ${p.matched} files in scope, ${p.changed} ${verb}`;
+  return (
+    `${p.action} ${p.done ? 'done' : 'running'}: ${p.scanned} index ` +
+    `items read, ${p.matched} files in scope, ${p.changed} ${verb}`
+  );
 }
 
 function renderMatter(m: MatterJson): string {

@@ -24,7 +24,12 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
     .option('--json', 'print {"files": [{fileId, messageId}], "chats": [{chatId, found, jobs}]}')
     .addHelpText(
       'after',
-      "\nFile ids need only the ingest queue. Chat ids also read the chat's messages upstream (the stack's\nAPI key; requests draw from the shared budget), as the webhook's chat fan-out does.\n\nExamples:\n  archiver enqueue claude_file_01SampleRawDataCsv\n  archiver enqueue claude_file_01SampleRawDataCsv --chat claude_chat_01SampleQuarterlyReview\n  archiver enqueue claude_chat_01SampleQuarterlyReview --json",
+      '\nFile ids need only the ingest queue. Chat ids also read the ' +
+        "chat's messages upstream (the stack's\nAPI key; requests draw " +
+        "from the shared budget), as the webhook's chat fan-out does.\n\nExamples:\n " +
+        ' archiver enqueue claude_file_01SampleRawDataCsv\n  archiver ' +
+        'enqueue claude_file_01SampleRawDataCsv --chat claude_chat_01SampleQuarterlyReview\n ' +
+        ' archiver enqueue claude_chat_01SampleQuarterlyReview --json',
     )
     .action(async (ids: string[], opts: { json?: boolean; reason?: string; chat?: string }, cmd: Command) => {
       const c = ctx(cmd);
@@ -35,7 +40,8 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
   program
     .command('backfill')
     .description(
-      'walk chats (created in a period, of some users) and enqueue their files, through discovery and the shared budget',
+      'walk chats (created in a period, of some users) and enqueue ' +
+        'their files, through discovery and the shared budget',
     )
     .option(
       '--since <date>',
@@ -51,11 +57,18 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
     )
     .option(
       '--json',
-      'print only a summary at the end: {ending, resumed, key, query, chatsScanned, filesEnqueued, startedAt, completedAt}',
+      'print only a summary at the end: {ending, resumed, key, query, ' +
+        'chatsScanned, filesEnqueued, startedAt, completedAt}',
     )
     .addHelpText(
       'after',
-      "\nEach chat is read with the chat poller's own step: its messages after the chat's checkpoint, one\njob per file with its metadata. A chat already read by the poller costs no request. Progress is\ncheckpointed after every chat in the stack's table: Ctrl-C (exit 130) and the same command again\nresumes where it stopped.\n\nExamples:\n  archiver backfill --since 2025-01-01 --until 2025-07-01\n  archiver backfill --since 30d --user user_01ABC --user user_01DEF",
+      "\nEach chat is read with the chat poller's own step: its messages " +
+        "after the chat's checkpoint, one\njob per file with its metadata. " +
+        'A chat already read by the poller costs no request. Progress ' +
+        "is\ncheckpointed after every chat in the stack's table: Ctrl-C " +
+        '(exit 130) and the same command again\nresumes where it stopped.\n\nExamples:\n ' +
+        ' archiver backfill --since 2025-01-01 --until 2025-07-01\n  ' +
+        'archiver backfill --since 30d --user user_01ABC --user user_01DEF',
     )
     .action(
       async (
@@ -90,7 +103,9 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
     )
     .addHelpText(
       'after',
-      '\nExits 3 when it finds a problem: dead letters, failed files, a stalled poller, a rejected cursor.\n\nExample:\n  archiver status --stack prod --region eu-west-1',
+      '\nExits 3 when it finds a problem: dead letters, failed files, ' +
+        'a stalled poller, a rejected cursor.\n\nExample:\n  archiver ' +
+        'status --stack prod --region eu-west-1',
     )
     .action(async (opts: { files: boolean; staleAfter: string; json?: boolean }, cmd: Command) => {
       const c = ctx(cmd);
@@ -122,7 +137,9 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
     .option('--json', 'print {"outcomes": [{messageId, fileId, result, record, reason}]}')
     .addHelpText(
       'after',
-      '\nA dead letter that is not a valid job is left where it is (it would only come back), and the\ncommand exits 3.\n\nExamples:\n  archiver dlq redrive --all\n  archiver dlq redrive 0f5c6e0e-…',
+      '\nA dead letter that is not a valid job is left where it is ' +
+        '(it would only come back), and the\ncommand exits 3.\n\nExamples:\n ' +
+        ' archiver dlq redrive --all\n  archiver dlq redrive 0f5c6e0e-…',
     )
     .action(async (ids: string[], opts: { all?: boolean; max: string; json?: boolean }, cmd: Command) => {
       const c = ctx(cmd);
@@ -143,7 +160,9 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
     .option('--json', 'print the API\'s JSON: the record, or {"chatId", "files": [...]} with every page')
     .addHelpText(
       'after',
-      '\nExamples:\n  archiver lookup --chat claude_chat_01SampleQuarterlyReview\n  archiver lookup --file claude_gen_file_01SampleQ3RevenueCsv --json',
+      '\nExamples:\n  archiver lookup --chat claude_chat_01SampleQuarterlyReview\n ' +
+        ' archiver lookup --file claude_gen_file_01SampleQ3RevenueCsv ' +
+        '--json',
     )
     .action(async (opts: { chat?: string; file?: string; json?: boolean }, cmd: Command) => {
       const c = ctx(cmd);
@@ -161,7 +180,9 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
     .option('--json', 'print {fileId, path, verified, bytes, sha256, md5, expected, mismatches}')
     .addHelpText(
       'after',
-      '\nA copy that fails verification exits 3 and is not written under its name.\n\nExample:\n  archiver download claude_gen_file_01SampleQ3RevenueCsv -o q3.csv',
+      '\nA copy that fails verification exits 3 and is not written ' +
+        'under its name.\n\nExample:\n  archiver download claude_gen_file_01SampleQ3RevenueCsv ' +
+        '-o q3.csv',
     )
     .action(
       async (
@@ -197,7 +218,15 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
     .option('--json', 'print the export job as the API returns it (and {downloaded: {path, sha256, bytes, verified}})')
     .addHelpText(
       'after',
-      '\nThe options given all apply (a file must meet each); a repeated option is met by any of its values.\nThe caller needs the legal-admin policy. Exits 3 when the export failed or the download does not\nmatch the SHA-256 the API reports (then nothing is written under that name).\n\nExamples:\n  archiver export --chat claude_chat_01SampleQuarterlyReview --wait --download q3-review.zip\n  archiver export --user ada@example.com --from 2025-01-01 --to 2025-07-01 --description "Matter 17"\n  archiver export --status exp_0123456789abcdef0123456789abcdef --download bag.zip',
+      '\nThe options given all apply (a file must meet each); a repeated ' +
+        'option is met by any of its values.\nThe caller needs the legal-admin ' +
+        'policy. Exits 3 when the export failed or the download does ' +
+        'not\nmatch the SHA-256 the API reports (then nothing is written ' +
+        'under that name).\n\nExamples:\n  archiver export --chat claude_chat_01SampleQuarterlyReview ' +
+        '--wait --download q3-review.zip\n  archiver export --user ada@example.com ' +
+        '--from 2025-01-01 --to 2025-07-01 --description "Matter 17"\n ' +
+        ' archiver export --status exp_0123456789abcdef0123456789abcdef ' +
+        '--download bag.zip',
     )
     .action(
       async (
@@ -240,7 +269,12 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
     .option('--json', 'print {since, until, sources: [{source, runs, gaps}], gaps}')
     .addHelpText(
       'after',
-      '\nA gap is a run that did not start from the cursor the previous run ended at, an activity window\nthat does not follow on from the last completed one, a rejected cursor, or a pause between runs\n(or since the last run) longer than --max-interval. Exits 3 when there is a gap.\n\nExample:\n  archiver ledger --since 2025-06-01 --runs',
+      '\nA gap is a run that did not start from the cursor the previous ' +
+        'run ended at, an activity window\nthat does not follow on from ' +
+        'the last completed one, a rejected cursor, or a pause between ' +
+        'runs\n(or since the last run) longer than --max-interval. Exits ' +
+        '3 when there is a gap.\n\nExample:\n  archiver ledger --since ' +
+        '2025-06-01 --runs',
     )
     .action(
       async (
@@ -261,7 +295,8 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
   const hold = program
     .command('hold')
     .description(
-      'legal holds: place a matter (S3 Object Lock legal hold on every archived version in scope), release it, list them',
+      'legal holds: place a matter (S3 Object Lock legal hold on every ' +
+        'archived version in scope), release it, list them',
     );
   hold
     .command('place')
@@ -285,7 +320,11 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
     .option('--json', 'print the matter as JSON: {matterId, reason, scope, status, placedBy, placedAt, progress}')
     .addHelpText(
       'after',
-      '\nA file is in scope when it matches any --user, --chat, --project or --file; --from/--to narrow by its\ncreation time (alone, they select every file in the window). Needs the legal admin policy.\n\nExample:\n  archiver hold place --matter LH-2026-114 --reason "Doe v. Example" --chat claude_chat_01ABC --wait',
+      '\nA file is in scope when it matches any --user, --chat, --project ' +
+        'or --file; --from/--to narrow by its\ncreation time (alone, ' +
+        'they select every file in the window). Needs the legal admin ' +
+        'policy.\n\nExample:\n  archiver hold place --matter LH-2026-114 ' +
+        '--reason "Doe v. Example" --chat claude_chat_01ABC --wait',
     )
     .action(
       async (
@@ -381,7 +420,13 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
     .option('--json', 'print {accessPattern, files: [records], more}')
     .addHelpText(
       'after',
-      '\nSupported combinations: one of --creator, --chat, --project, --status, --source, --sha256 or --md5,\neach optionally with --from/--to; --from/--to alone; --filename alone. Each is one index query\n(docs/lookup-api.md). Needs the auditor (or legal admin) policy.\n\nExamples:\n  archiver search --creator alice@example.com --from 2025-01-01 --to 2025-03-31\n  archiver search --sha256 9f86d081884c7d65… --json',
+      '\nSupported combinations: one of --creator, --chat, --project, ' +
+        '--status, --source, --sha256 or --md5,\neach optionally with ' +
+        '--from/--to; --from/--to alone; --filename alone. Each is one ' +
+        'index query\n(docs/lookup-api.md). Needs the auditor (or legal ' +
+        'admin) policy.\n\nExamples:\n  archiver search --creator alice@example.com ' +
+        '--from 2025-01-01 --to 2025-03-31\n  archiver search --sha256 ' +
+        '9f86d081884c7d65… --json',
     )
     .action(async (opts: Record<string, string | boolean | undefined> & { max: string }, cmd: Command) => {
       const c = ctx(cmd);
@@ -403,7 +448,11 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
     )
     .addHelpText(
       'after',
-      '\nNewest first. Every request to the lookup API is in the trail, refused ones too. Needs the auditor\n(or legal admin) policy.\n\nExamples:\n  archiver audit --principal arn:aws:sts::123456789012:assumed-role/Auditor/alice --from 2025-06-01\n  archiver audit --file claude_gen_file_01SampleQ3RevenueCsv --json',
+      '\nNewest first. Every request to the lookup API is in the trail, ' +
+        'refused ones too. Needs the auditor\n(or legal admin) policy.\n\nExamples:\n ' +
+        ' archiver audit --principal arn:aws:sts::123456789012:assumed-role/Auditor/alice ' +
+        '--from 2025-06-01\n  archiver audit --file claude_gen_file_01SampleQ3RevenueCsv ' +
+        '--json',
     )
     .action(
       async (
@@ -423,7 +472,12 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
     .option('--json', 'print {scanned, fileItems, updated, skipped, startedAt, completedAt, resumed}')
     .addHelpText(
       'after',
-      "\nReads the index table page by page (a Scan, the only command that scans it besides status) and\nwrites each old file item's search keys; its place is checkpointed after every page, so Ctrl-C and\nthe same command again resumes. Items written meanwhile by ingest already carry their keys.\n\nExample:\n  archiver reindex --stack prod",
+      '\nReads the index table page by page (a Scan, the only command ' +
+        "that scans it besides status) and\nwrites each old file item's " +
+        'search keys; its place is checkpointed after every page, so ' +
+        'Ctrl-C and\nthe same command again resumes. Items written meanwhile ' +
+        'by ingest already carry their keys.\n\nExample:\n  archiver ' +
+        'reindex --stack prod',
     )
     .action(async (opts: { restart?: boolean; json?: boolean }, cmd: Command) => {
       const c = ctx(cmd);

@@ -31,7 +31,9 @@ export async function runLookup(opts: LookupOptions, target: StackTarget, io: Cl
   }
   if (listing.chatDeletion)
     io.out(
-      `chat ${chatId} was deleted upstream${listing.chatDeletion.deletedAt ? ` at ${listing.chatDeletion.deletedAt}` : ''} (${listing.chatDeletion.via}); its archived files stay`,
+      `chat ${chatId} was deleted upstream` +
+        `${listing.chatDeletion.deletedAt ? ` at ${listing.chatDeletion.deletedAt}` : ''} ` +
+        `(${listing.chatDeletion.via}); its archived files stay`,
     );
   if (listing.files.length === 0) {
     io.out(`no files of chat ${chatId} are in the index`);

@@ -72,7 +72,8 @@ function renderStatus(r: StatusReport): string {
         p.lastCompletedAt ?? 'never',
         p.lagSeconds === null ? '-' : formatDuration(p.lagSeconds),
         p.lastRun
-          ? `${p.lastRun.ending} at ${p.lastRun.endedAt}, ${p.lastRun.jobsEnqueued} job(s)${p.lastRun.error ? `; ${p.lastRun.error}` : ''}`
+          ? `${p.lastRun.ending} at ${p.lastRun.endedAt}, ${p.lastRun.jobsEnqueued} ` +
+            `job(s)${p.lastRun.error ? `; ${p.lastRun.error}` : ''}`
           : '-',
         p.rejectedCursor
           ? 'CURSOR REJECTED'

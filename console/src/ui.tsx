@@ -87,7 +87,7 @@ export function Pager({ hasMore, onMore, busy }: { hasMore: boolean; onMore: () 
 
 export function Field({ label, children, hint }: { label: string; children: ComponentChildren; hint?: string }) {
   return (
-    // biome-ignore lint/a11y/noLabelWithoutControl: the control is the child, nested in the label, which associates them
+    // biome-ignore lint/a11y/noLabelWithoutControl: the control is the child nested in the label, which associates them
     <label class="field">
       <span>{label}</span>
       {children}

@@ -11,7 +11,8 @@ import { METRICS_NAMESPACE } from '../../shared/contracts/metric-names.js';
  * Powertools' trees do) would throw "Dynamic require of … is not supported" at cold start.
  */
 const CREATE_REQUIRE_BANNER =
-  "import { createRequire as __archiverCreateRequire } from 'node:module'; const require = __archiverCreateRequire(import.meta.url);";
+  "import { createRequire as __archiverCreateRequire } from 'node:module'; " +
+  'const require = __archiverCreateRequire(import.meta.url);';
 
 /** The module that stands in for the SDK's node credential chain in every Lambda bundle. */
 export const LAMBDA_CREDENTIAL_PROVIDER = 'shared/platform/lambda-credential-provider.ts';
@@ -111,7 +112,10 @@ export class ArchiverFunction<Env extends string> extends Construct {
     Validations.of(this.role.node.findChild('DefaultPolicy')).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'Only the X-Ray actions added by active tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) use Resource "*"; X-Ray supports no resource-level permissions. Asserted by the least-privilege template tests.',
+        'Only the X-Ray actions added by active tracing (xray:PutTraceSegments, ' +
+        'xray:PutTelemetryRecords) use Resource "*"; X-Ray supports no ' +
+        'resource-level permissions. Asserted by the least-privilege ' +
+        'template tests.',
     });
   }
 

@@ -67,7 +67,10 @@ export class AuditorConsole extends Construct {
     Validations.of(this.siteBucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason:
-        'The bucket holds only the public build of the console and its config.json (no data); readers reach it only through CloudFront, and the archive bucket, which holds the evidence, keeps server access logs.',
+        'The bucket holds only the public build of the console and its ' +
+        'config.json (no data); readers reach it only through CloudFront, ' +
+        'and the archive bucket, which holds the evidence, keeps server ' +
+        'access logs.',
     });
 
     this.userPool = new cognito.UserPool(this, 'Users', {
@@ -92,12 +95,16 @@ export class AuditorConsole extends Construct {
     Validations.of(this.userPool).acknowledge({
       id: 'AwsSolutions-COG8',
       reason:
-        'The Plus feature plan (threat protection) is left to the deployer: sign-in is federated to the organization IdP, which applies its own risk checks, and pool users need MFA.',
+        'The Plus feature plan (threat protection) is left to the deployer: ' +
+        'sign-in is federated to the organization IdP, which applies ' +
+        'its own risk checks, and pool users need MFA.',
     });
     Validations.of(this.userPool).acknowledge({
       id: 'AwsSolutions-COG3',
       reason:
-        'Threat protection (the Plus feature plan) is left to the deployer: sign-in is federated to the organization IdP, which enforces its own risk checks, and pool users need MFA.',
+        'Threat protection (the Plus feature plan) is left to the deployer: ' +
+        'sign-in is federated to the organization IdP, which enforces ' +
+        'its own risk checks, and pool users need MFA.',
     });
 
     const provider = this.identityProvider(config);
@@ -160,17 +167,24 @@ export class AuditorConsole extends Construct {
       {
         id: 'AwsSolutions-CFR2',
         reason:
-          'The distribution serves a static public build; every data call goes to the SigV4-authorized lookup API, so a web ACL here would guard nothing secret. Attach one if the account policy requires it.',
+          'The distribution serves a static public build; every data call ' +
+          'goes to the SigV4-authorized lookup API, so a web ACL here would ' +
+          'guard nothing secret. Attach one if the account policy requires ' +
+          'it.',
       },
       {
         id: 'AwsSolutions-CFR3',
         reason:
-          'Standard logging needs an ACL-enabled log bucket; who read what is recorded by the lookup API (access trail and stage access log), not by fetches of the static app.',
+          'Standard logging needs an ACL-enabled log bucket; who read what ' +
+          'is recorded by the lookup API (access trail and stage access ' +
+          'log), not by fetches of the static app.',
       },
       {
         id: 'AwsSolutions-CFR4',
         reason:
-          'The default *.cloudfront.net certificate, with which CloudFront negotiates TLS 1.2 or later for modern browsers; a custom domain and certificate (minimum TLSv1.2_2021) is a deployer choice.',
+          'The default *.cloudfront.net certificate, with which CloudFront ' +
+          'negotiates TLS 1.2 or later for modern browsers; a custom domain ' +
+          'and certificate (minimum TLSv1.2_2021) is a deployer choice.',
       },
     );
     this.origin = `https://${this.distribution.distributionDomainName}`;
@@ -342,7 +356,10 @@ function acknowledgeBucketDeploymentProvider(stack: Stack, siteBucket: s3.Bucket
   const provider = stack.node.children.find((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'));
   if (!provider) return;
   const reason =
-    "The CDK BucketDeployment provider, made by the CDK, copies the console build from the CDK asset bucket into the console bucket at deploy time; its managed execution policy, grants and runtime are the CDK's.";
+    'The CDK BucketDeployment provider, made by the CDK, copies the ' +
+    'console build from the CDK asset bucket into the console bucket ' +
+    'at deploy time; its managed execution policy, grants and runtime ' +
+    "are the CDK's.";
   Validations.of(provider).acknowledge({ id: 'AwsSolutions-L1', reason });
   const role = provider.node.tryFindChild('ServiceRole');
   if (!role) return;
@@ -357,7 +374,8 @@ function acknowledgeBucketDeploymentProvider(stack: Stack, siteBucket: s3.Bucket
     'Action::s3:Abort*',
     'Action::s3:DeleteObject*',
     // The CDK asset bucket, named as cdk-nag prints it: a concrete region or account when the stack has one.
-    `Resource::arn:${shown(stack.partition, '<AWS::Partition>')}:s3:::cdk-hnb659fds-assets-${shown(stack.account, '<AWS::AccountId>')}-${shown(stack.region, '<AWS::Region>')}/*`,
+    `Resource::arn:${shown(stack.partition, '<AWS::Partition>')}:s3:::cdk-hnb659fds-assets-` +
+      `${shown(stack.account, '<AWS::AccountId>')}-${shown(stack.region, '<AWS::Region>')}/*`,
     `Resource::<${stack.getLogicalId(siteBucket.node.defaultChild as CfnElement)}.Arn>/*`,
     'Resource::*',
   ]) {

@@ -174,14 +174,19 @@ export class DiscoveryPollers extends Construct {
           period,
         });
       this.addAlarm(props, `${id}Stalled`, {
-        description: `The ${source} poller has completed no run for ${props.stalledAfter.toMinutes()} minutes (no data counts as stalled).`,
+        description:
+          `The ${source} poller has completed no run for ${props.stalledAfter.toMinutes()} ` +
+          `minutes (no data counts as stalled).`,
         metric: metric(DISCOVERY_METRIC.runsCompleted, 'Sum', props.stalledAfter),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       });
       this.addAlarm(props, `${id}CursorRejected`, {
-        description: `Upstream rejected the ${source} poller's stored cursor (400); the poller stays on it and reports every run until an operator acts.`,
+        description:
+          `Upstream rejected the ${source} poller's stored cursor (400); ` +
+          `the poller stays on it and reports every run until an operator ` +
+          `acts.`,
         metric: metric(DISCOVERY_METRIC.cursorRejected),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

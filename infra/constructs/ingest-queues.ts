@@ -8,6 +8,8 @@ export interface IngestQueuesProps {
   readonly encryptionKey: kms.IKey;
   /** Deliveries of one job before SQS moves it to the dead-letter queue. */
   readonly maxReceiveCount: number;
+  /** Default: the ingest function's (INGEST_VISIBILITY_TIMEOUT); the export queue passes its own. */
+  readonly visibilityTimeout?: Duration;
 }
 
 /**
@@ -39,7 +41,7 @@ export class IngestQueues extends Construct {
     this.queue = new sqs.Queue(this, 'Queue', {
       ...encryption,
       retentionPeriod: QUEUE_RETENTION,
-      visibilityTimeout: INGEST_VISIBILITY_TIMEOUT,
+      visibilityTimeout: props.visibilityTimeout ?? INGEST_VISIBILITY_TIMEOUT,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
     });
   }

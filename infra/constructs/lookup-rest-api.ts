@@ -70,14 +70,22 @@ export class LookupApi extends Construct {
     Validations.of(this.api.deploymentStage).acknowledge({
       id: 'AwsSolutions-APIG3',
       reason:
-        'No WAF web ACL: every method requires SigV4 (AWS_IAM), so unsigned traffic is rejected by API Gateway before any integration runs, and the stage is throttled; a web ACL would add cost without a threat it mitigates here. Attach one if the account policy requires it.',
+        'No WAF web ACL: every method requires SigV4 (AWS_IAM), so unsigned ' +
+        'traffic is rejected by API Gateway before any integration runs, ' +
+        'and the stage is throttled; a web ACL would add cost without ' +
+        'a threat it mitigates here. Attach one if the account policy ' +
+        'requires it.',
     });
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole) {
       Validations.of(cloudWatchRole).acknowledge({
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        id:
+          'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/' +
+          'service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
         reason:
-          'The AWS-managed policy made for the API Gateway account CloudWatch role, required for the stage access and execution logs; it grants only CloudWatch Logs actions.',
+          'The AWS-managed policy made for the API Gateway account CloudWatch ' +
+          'role, required for the stage access and execution logs; it grants ' +
+          'only CloudWatch Logs actions.',
       });
     }
 
@@ -104,7 +112,9 @@ export class LookupApi extends Construct {
       Validations.of(method).acknowledge({
         id: 'AwsSolutions-COG4',
         reason:
-          'Callers are auditors and tools with AWS identities; the method uses AWS_IAM (SigV4) authorization, which identifies the IAM principal, instead of a Cognito user pool.',
+          'Callers are auditors and tools with AWS identities; the method ' +
+          'uses AWS_IAM (SigV4) authorization, which identifies the IAM ' +
+          'principal, instead of a Cognito user pool.',
       });
     }
 
@@ -127,7 +137,8 @@ export class LookupApi extends Construct {
         acknowledgeWildcardResource(
           policy,
           arn,
-          'The "*" stands for a path parameter (a chat, file or matter id); the grant is one route on one stage of this API.',
+          'The "*" stands for a path parameter (a chat, file or matter ' +
+            'id); the grant is one route on one stage of this API.',
         );
       }
       return policy;
@@ -171,7 +182,9 @@ export function allowBrowserOrigin(api: apigw.RestApi, origin: string): void {
       {
         id: 'AwsSolutions-APIG4',
         reason:
-          'A CORS preflight (OPTIONS, mock integration) must be unauthenticated: browsers send it without credentials. It reaches no function or data.',
+          'A CORS preflight (OPTIONS, mock integration) must be unauthenticated: ' +
+          'browsers send it without credentials. It reaches no function ' +
+          'or data.',
       },
       {
         id: 'AwsSolutions-COG4',

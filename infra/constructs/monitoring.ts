@@ -36,6 +36,9 @@ export interface MonitoringProps {
   readonly namePrefix: string;
   readonly ingestFunction: lambda.IFunction;
   readonly lookupFunction: lambda.IFunction;
+  /** The eDiscovery export worker and its queue's dead letters (docs/exports.md). */
+  readonly exportFunction: lambda.IFunction;
+  readonly exportDeadLetterQueue: sqs.IQueue;
   readonly ingestQueue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   readonly webhook: {
@@ -169,6 +172,21 @@ export class Monitoring extends Construct {
       metric: props.lookupFunction.metricThrottles({ ...fiveMinutes, statistic: 'Sum' }),
       threshold: 0,
     });
+    this.addAlarm('ExportFunctionErrors', {
+      description:
+        'The export worker crashed or timed out; the export resumes from its last checkpoint on the next delivery.',
+      metric: props.exportFunction.metricErrors({ ...fiveMinutes, statistic: 'Sum' }),
+      threshold: 0,
+    });
+    this.addAlarm('ExportDeadLetterQueueNotEmpty', {
+      description:
+        'An export message was delivered maxReceiveCount times and is parked in the export dead-letter queue.',
+      metric: props.exportDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        ...fiveMinutes,
+        statistic: 'Maximum',
+      }),
+      threshold: 0,
+    });
     this.addAlarm('IntegrityFailures', {
       description:
         'A download did not match its published size or MD5; the upload was aborted and nothing was archived.',
@@ -187,7 +205,10 @@ export class Monitoring extends Construct {
     const captureLatency = (statistic: string) =>
       ingestMetric(METRIC.captureLatency, statistic).with({ period: Duration.minutes(15) });
     this.addAlarm('CaptureLatencyHigh', {
-      description: `For 15 minutes, the 95th percentile of the time from a file's appearance upstream to its archived copy was above ${CAPTURE_LATENCY_P95_SECONDS} s: a file deleted upstream before capture is lost.`,
+      description:
+        `For 15 minutes, the 95th percentile of the time from a file's ` +
+        `appearance upstream to its archived copy was above ${CAPTURE_LATENCY_P95_SECONDS} ` +
+        `s: a file deleted upstream before capture is lost.`,
       metric: captureLatency('p95'),
       threshold: CAPTURE_LATENCY_P95_SECONDS * 1000,
     });
@@ -226,7 +247,10 @@ export class Monitoring extends Construct {
       defaultValue: 0,
     });
     this.addAlarm('WebhookSignatureRefusals', {
-      description: `More than ${WEBHOOK_REFUSED_SIGNATURES_THRESHOLD} webhook requests in 5 minutes were answered 401: a bad, missing or expired signature, or no webhook headers at all.`,
+      description:
+        `More than ${WEBHOOK_REFUSED_SIGNATURES_THRESHOLD} webhook requests ` +
+        `in 5 minutes were answered 401: a bad, missing or expired signature, ` +
+        `or no webhook headers at all.`,
       metric: unauthorizedAnswers.metric({ statistic: 'Sum', period: Duration.minutes(5) }),
       threshold: WEBHOOK_REFUSED_SIGNATURES_THRESHOLD,
     });

@@ -160,12 +160,17 @@ export class WebhookApi extends Construct {
     Validations.of(method).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
-        'Authenticated by its Standard Webhooks signature (HMAC-SHA256 over id, timestamp and body, secrets in Secrets Manager), which only the function can check: API Gateway authorizers never see the body. Callers are external systems without AWS identities.',
+        'Authenticated by its Standard Webhooks signature (HMAC-SHA256 ' +
+        'over id, timestamp and body, secrets in Secrets Manager), which ' +
+        'only the function can check: API Gateway authorizers never see ' +
+        'the body. Callers are external systems without AWS identities.',
     });
     Validations.of(method).acknowledge({
       id: 'AwsSolutions-COG4',
       reason:
-        'Callers are an organization’s own systems (DLP, ticketing, legal hold) that sign requests with a shared Standard Webhooks secret; they have no Cognito users. The function verifies every signature.',
+        'Callers are an organization’s own systems (DLP, ticketing, legal ' +
+        'hold) that sign requests with a shared Standard Webhooks secret; ' +
+        'they have no Cognito users. The function verifies every signature.',
     });
 
     let webAclArn: string | undefined;
@@ -187,7 +192,11 @@ export class WebhookApi extends Construct {
       Validations.of(this.api.deploymentStage).acknowledge({
         id: 'AwsSolutions-APIG3',
         reason:
-          'Web ACL explicitly turned off (archiver:webhookWebAcl=none): every request is authenticated by its signature in the function, the stage is throttled, and requests without the webhook headers are refused by API Gateway; a body over Lambda’s 6 MB payload limit is then answered 5xx by API Gateway instead of 413.',
+          'Web ACL explicitly turned off (archiver:webhookWebAcl=none): ' +
+          'every request is authenticated by its signature in the function, ' +
+          'the stage is throttled, and requests without the webhook headers ' +
+          'are refused by API Gateway; a body over Lambda’s 6 MB payload ' +
+          'limit is then answered 5xx by API Gateway instead of 413.',
       });
     }
 

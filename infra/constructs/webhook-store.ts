@@ -28,7 +28,9 @@ export class WebhookStore extends Construct {
     super(scope, id);
     this.secret = new secretsmanager.Secret(this, 'Secret', {
       description:
-        'Standard Webhooks signing secret(s) of the Claude file archiver webhook, as {"current": "whsec_…", "previous": "whsec_…"}. Rotate as docs/deployment.md describes.',
+        'Standard Webhooks signing secret(s) of the Claude file archiver ' +
+        'webhook, as {"current": "whsec_…", "previous": "whsec_…"}. Rotate ' +
+        'as docs/deployment.md describes.',
       encryptionKey: props.encryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
       generateSecretString: {
@@ -42,13 +44,18 @@ export class WebhookStore extends Construct {
     Validations.of(this.secret).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
-        'The webhook secret is shared with the systems that sign requests: a rotation must move every sender over while both secrets are accepted, which a rotation Lambda cannot do. It is an operator procedure (current + previous in one document) documented in docs/deployment.md.',
+        'The webhook secret is shared with the systems that sign requests: ' +
+        'a rotation must move every sender over while both secrets are ' +
+        'accepted, which a rotation Lambda cannot do. It is an operator ' +
+        'procedure (current + previous in one document) documented in ' +
+        'docs/deployment.md.',
     });
 
     // Replay ids are bookkeeping, not evidence, but they are kept like every stateful resource here
     // (retained, point-in-time recovery, deletion protection) so that a restore or a stray
     // DeleteTable never re-opens a window of duplicates. Deletion protection makes DeleteTable fail
-    // until it is turned off (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithTables.Basics.html#WorkingWithTables.Basics.DeletionProtection).
+    // until it is turned off
+    // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithTables.Basics.html#WorkingWithTables.Basics.DeletionProtection).
     this.replayTable = new dynamodb.Table(this, 'ReplayTable', {
       partitionKey: { name: WEBHOOK_REPLAY_TABLE_KEYS.partitionKey.name, type: dynamodb.AttributeType.STRING },
       timeToLiveAttribute: WEBHOOK_REPLAY_TABLE_KEYS.timeToLiveAttribute,

@@ -6,12 +6,30 @@ import { runExport } from '../../shared/export/export-run.js';
 import type { ExportDeps } from '../../shared/export/export-run.js';
 import { DynamoDbExportJobs, DynamoDbScopeReader, discoveryRunsFor } from '../../shared/index/dynamodb-export-jobs.js';
 import { DynamoDbUpstreamDeletions } from '../../shared/index/dynamodb-upstream-deletions.js';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createDocumentClient, createS3Client, createSqsClient } from '../../shared/platform/aws-clients.js';
 import { describeError } from '../../shared/platform/errors.js';
 import { createSqsExportQueue } from '../../shared/platform/sqs-export-queue.js';
 import type { Log } from '../../shared/platform/telemetry.js';
 
 const MiB = 1024 * 1024;
+
+export interface ExportClients {
+  s3: S3Client;
+  doc: DynamoDBDocumentClient;
+  sqs: SQSClient;
+}
+
+/** The export worker's AWS clients, as configured (SDK defaults in AWS, the endpoint overrides locally). */
+export function createExportClients(config: ExportConfig): ExportClients {
+  return {
+    s3: createS3Client({ endpoint: config.LOCAL_S3_ENDPOINT }),
+    doc: createDocumentClient({ endpoint: config.LOCAL_DYNAMODB_ENDPOINT }),
+    sqs: createSqsClient({ endpoint: config.LOCAL_SQS_ENDPOINT }),
+  };
+}
 
 /**
  * The export worker for an SQS event source (batch size 1): runs the export the message names until
@@ -22,10 +40,10 @@ const MiB = 1024 * 1024;
 export function createExportRuntime(
   config: ExportConfig,
   log: Log,
+  clients: ExportClients = createExportClients(config),
 ): (event: SQSEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<SQSBatchResponse> {
-  const doc = createDocumentClient({ endpoint: config.LOCAL_DYNAMODB_ENDPOINT });
-  const s3 = createS3Client({ endpoint: config.LOCAL_S3_ENDPOINT });
-  const sqs = createSqsClient({ endpoint: config.LOCAL_SQS_ENDPOINT });
+  // Tests pass clients that record each call, to check it against the deployed role's grants.
+  const { doc, s3, sqs } = clients;
   const jobs = new DynamoDbExportJobs(doc, config.INDEX_TABLE);
   const deletions = new DynamoDbUpstreamDeletions(doc, config.INDEX_TABLE);
   const queue = createSqsExportQueue(sqs, config.EXPORT_QUEUE_URL);

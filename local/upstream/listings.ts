@@ -1,7 +1,8 @@
 /**
  * The listing endpoints of the local upstream, as docs/upstream-api-facts.md states them: chats org-wide
  * (`order_by=updated_at`, `after_id`), a chat's messages (paged), the activity feed and the Files API
- * listing; chats also by `created_at` with time bounds and `user_ids[]` (the CLI's backfill). Chats and messages are derived from the upstream's files (generated files on assistant
+ * listing; chats also by `created_at` with time bounds and `user_ids[]` (the CLI's backfill). Chats and messages are
+ * derived from the upstream's files (generated files on assistant
  * messages, uploaded files on user messages), plus chat facts (soft deletion, extra updates) and
  * activities given here. Cursors behave as opaque: a `last_id` remembers where it was issued, so a
  * chat updated after its id was handed out as a cursor does not move the reader; the id of a chat

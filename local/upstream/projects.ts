@@ -8,7 +8,8 @@
  * `updated_at.{gt,gte,lt,lte}` filters; a project's `updated_at` moves to now when a file or document
  * is attached to it or it is changed (`update`, `attach`): the reference does not say that attaching
  * bumps it, the archiver's change polling assumes it does (docs/upstream-api-facts.md), and its full
- * walk covers the case where it does not. A project deleted in the app keeps being listed with `deleted_at` set; a project removed here (hard delete) answers 404, and so does a
+ * walk covers the case where it does not. A project deleted in the app keeps being listed with
+ * `deleted_at` set; a project removed here (hard delete) answers 404, and so does a
  * removed document. A page token this server did not issue for that listing answers 400.
  */
 import { createHash, randomBytes } from 'node:crypto';

@@ -35,7 +35,9 @@ export interface UpstreamServerOptions {
   files?: UpstreamFile[];
   /** Reported in the rate-limit headers (enforced only with `enforceRateLimit`). Default 600. */
   requestsPerMinute?: number;
-  /** Answer 429 (with `retry-after`) above `requestsPerMinute`, as a token bucket holding `burstSeconds` of requests. */
+  /**
+   * Answer 429 (with `retry-after`) above `requestsPerMinute`, as a token bucket holding `burstSeconds` of requests.
+   */
   enforceRateLimit?: { burstSeconds: number };
 }
 

@@ -18,7 +18,10 @@ import { writeVerifiedObject } from './verified-writer.js';
 export interface UploadSettings {
   /** Multipart part size when the file's size does not call for a larger one. */
   defaultPartBytes: number;
-  /** Parts in flight at once; one file holds up to (concurrency + 1) part buffers (in flight, being filled); the deployment check budgets one more. */
+  /**
+   * Parts in flight at once; one file holds up to (concurrency + 1) part buffers (in flight, being filled); the
+   * deployment check budgets one more.
+   */
   concurrency: number;
 }
 

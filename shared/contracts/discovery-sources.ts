@@ -129,7 +129,8 @@ export const DISCOVERY_SOURCES = {
     lambdaEntry: 'lambdas/projects-poller/handler.ts',
     serviceName: 'archiver-projects-poller',
     description:
-      'Discovery: polls changed projects and walks all projects, enqueuing attachments not yet archived with their project',
+      'Discovery: polls changed projects and walks all projects, ' +
+      'enqueuing attachments not yet archived with their project',
     scheduleMinutes: 1,
     scheduleConfigKey: 'projectsPollerMinutes',
     // Every 20 s a change poll: the projects updated since the last poll (`updated_at.gte`), one page

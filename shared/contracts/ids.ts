@@ -26,7 +26,9 @@ export const ArtifactIdSchema = taggedId('claude_artifact_').refine(
     message: 'must be a claude_artifact_… id, not a version id',
   },
 );
-/** One version of an artifact (`claude_artifact_version_…`): the unit archived (its text, by the artifacts endpoint). */
+/**
+ * One version of an artifact (`claude_artifact_version_…`): the unit archived (its text, by the artifacts endpoint).
+ */
 export const ArtifactVersionIdSchema = taggedId('claude_artifact_version_');
 /** A project document (`claude_proj_doc_…`): text whose content comes in a JSON answer, archived as a file. */
 export const ProjectDocumentIdSchema = taggedId('claude_proj_doc_');

@@ -31,7 +31,10 @@ export const IngestConfigSchema = z
     ANTHROPIC_API_KEY: z.string().min(1).optional(),
     /** S3 multipart part size when the file size is unknown or small (MiB, 5..64). */
     PART_SIZE_MIB: z.coerce.number().int().min(PART_SIZE_MIB.min).max(PART_SIZE_MIB.max).default(PART_SIZE_MIB.default),
-    /** Parts uploaded at once per file; one file holds up to (concurrency + 1) × part size (the sizing check budgets + 2). */
+    /**
+     * Parts uploaded at once per file; one file holds up to (concurrency + 1) × part size (the sizing check budgets +
+     * 2).
+     */
     UPLOAD_CONCURRENCY: z.coerce
       .number()
       .int()

@@ -83,7 +83,10 @@ export const DISCOVERY_METRIC = {
   jobsEnqueued: 'DiscoveryJobsEnqueued',
   /** Seconds between now and the newest upstream time the poller has caught up with. */
   lagSeconds: 'DiscoveryLagSeconds',
-  /** One per run that ended without an error (completed or stopped at its deadline): the stalled-poller alarm watches it. */
+  /**
+   * One per run that ended without an error (completed or stopped at its deadline): the stalled-poller alarm watches
+   * it.
+   */
   runsCompleted: 'DiscoveryRunsCompleted',
   /** Upstream refused the stored cursor (400). */
   cursorRejected: 'DiscoveryCursorRejected',

@@ -70,7 +70,9 @@ export function findGaps(source: PollerSource, runs: readonly ChainedRun[], rule
         beforeRunId: run.runId,
         from: run.startedAt,
         to: run.endedAt,
-        detail: `upstream rejected cursor ${run.cursorStart ?? '(start)'}; the poller stays on it until an operator acts`,
+        detail:
+          `upstream rejected cursor ${run.cursorStart ?? '(start)'}; the ` +
+          `poller stays on it until an operator acts`,
       });
     }
     if (prev) {
@@ -82,7 +84,9 @@ export function findGaps(source: PollerSource, runs: readonly ChainedRun[], rule
           beforeRunId: run.runId,
           from: prev.endedAt,
           to: run.startedAt,
-          detail: `run started from cursor ${run.cursorStart ?? '(start)'} but the previous run ended at ${prev.cursorEnd ?? '(start)'}`,
+          detail:
+            `run started from cursor ${run.cursorStart ?? '(start)'} but ` +
+            `the previous run ended at ${prev.cursorEnd ?? '(start)'}`,
         });
       }
       if (covers(run) && lastCovering) {
@@ -107,7 +111,9 @@ export function findGaps(source: PollerSource, runs: readonly ChainedRun[], rule
           beforeRunId: run.runId,
           from: completedWindowEnd,
           to: run.windowStart,
-          detail: `window starts at ${run.windowStart ?? '(feed start)'} but the last completed window ended at ${completedWindowEnd ?? '(none)'}`,
+          detail:
+            `window starts at ${run.windowStart ?? '(feed start)'} but the ` +
+            `last completed window ended at ${completedWindowEnd ?? '(none)'}`,
         });
       }
     }

@@ -150,6 +150,16 @@ function escapeHtml(v: string): string {
   );
 }
 
+/** The chain-of-custody page's style sheet (one line in the page). */
+const CUSTODY_STYLE =
+  'body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}' +
+  'td,th{border:1px solid #999;padding:4px;font-size:13px;text-align:left}code{font-size:12px}';
+
+/** The header row of the chain-of-custody page's table of files. */
+const CUSTODY_FILES_HEADER =
+  '<tr><th>File id</th><th>Filename</th><th>Bytes</th><th>SHA-256</th><th>MD5</th><th>S3 version</th>' +
+  '<th>Archived at</th><th>Deleted upstream</th><th>Report</th></tr>';
+
 /** The chain-of-custody page for the whole export: one self-contained HTML document, no script. */
 export function custodyHtml(
   info: BagInfo,
@@ -170,9 +180,13 @@ export function custodyHtml(
   const missing = notArchived
     .map((m) => `<tr><td><code>${e(m.fileId)}</code></td><td>${e(m.status)}</td></tr>`)
     .join('\n');
+  const missingSection =
+    notArchived.length === 0
+      ? '<p>None: every file in scope had an archived copy.</p>'
+      : `<table><thead><tr><th>File id</th><th>Status</th></tr></thead><tbody>\n${missing}\n</tbody></table>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Chain of custody: ${e(info.exportId)}</title>
-<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #999;padding:4px;font-size:13px;text-align:left}code{font-size:12px}</style>
+<style>${CUSTODY_STYLE}</style>
 </head><body>
 <h1>Chain of custody</h1>
 <p>Export <code>${e(info.exportId)}</code> of ${e(info.sourceOrganization)}, made ${e(info.baggingDate)}.
@@ -183,12 +197,12 @@ Each file's own report (JSON, linked) has the upstream request id, the published
 archive's hashes and version, upstream deletions and the discovery runs that covered it.</p>
 <p>Sources of evidence in this build: ${e(sources.join('; '))}.</p>
 <h2>Files</h2>
-<table><thead><tr><th>File id</th><th>Filename</th><th>Bytes</th><th>SHA-256</th><th>MD5</th><th>S3 version</th><th>Archived at</th><th>Deleted upstream</th><th>Report</th></tr></thead>
+<table><thead>${CUSTODY_FILES_HEADER}</thead>
 <tbody>
 ${rows}
 </tbody></table>
 <h2>In scope, not in the bag</h2>
-${notArchived.length === 0 ? '<p>None: every file in scope had an archived copy.</p>' : `<table><thead><tr><th>File id</th><th>Status</th></tr></thead><tbody>\n${missing}\n</tbody></table>`}
+${missingSection}
 </body></html>
 `;
 }

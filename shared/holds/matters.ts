@@ -54,7 +54,8 @@ export async function placeMatter(
     ) {
       throw new RequestRejectedError(
         'conflict',
-        `Matter ${request.matterId} already exists (${existing?.status ?? 'unknown'}) with another reason or scope; use a new matter id.`,
+        `Matter ${request.matterId} already exists (${existing?.status ?? 'unknown'}) ` +
+          `with another reason or scope; use a new matter id.`,
       );
     }
     await sendPending(existing, deps, signal, 0);

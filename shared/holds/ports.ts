@@ -39,9 +39,14 @@ export interface HeldFiles {
    * index items; with `holdingMatter`, only the records that matter holds. Throws on a forged cursor.
    */
   scanArchived(cursor: string | undefined, limit: number, holdingMatter?: string): Promise<HoldScanPage>;
-  /** Adds the matter's entry to an archived record (and its chat listings); the record after, or undefined when not archived. */
+  /**
+   * Adds the matter's entry to an archived record (and its chat listings); the record after, or undefined when not
+   * archived.
+   */
   addHold(fileId: string, entry: LegalHoldEntry): Promise<ArchivedRecord | undefined>;
-  /** Removes the matter from the record (and its chat listings); the record after, or undefined when it held nothing. */
+  /**
+   * Removes the matter from the record (and its chat listings); the record after, or undefined when it held nothing.
+   */
   removeHold(fileId: string, matterId: string): Promise<ArchivedRecord | undefined>;
   /** The record as stored now (read consistently). */
   getArchived(fileId: string): Promise<ArchivedRecord | undefined>;

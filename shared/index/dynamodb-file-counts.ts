@@ -6,7 +6,10 @@ import { FILE_ITEM_SK } from '../contracts/table-keys.js';
 export interface FileCounts {
   archived: number;
   unavailable: Record<string, number>;
-  /** Files the archiver gave up on (`failed`), by reason (`dead_lettered`, `not_retryable`, `too_large`): each needs an operator. */
+  /**
+   * Files the archiver gave up on (`failed`), by reason (`dead_lettered`, `not_retryable`, `too_large`): each needs an
+   * operator.
+   */
   failed: Record<string, number>;
   /** Pending files whose last delivery failed, by the failure's name (the text before ":" in `lastError`). */
   failing: Record<string, number>;

@@ -38,9 +38,14 @@ export class DynamoDbFileIndex implements FileIndex {
             // The search keys a claim knows (shared/contracts/search-index.ts): the status it leaves
             // (the stored one, else pending), the source, and a first search time; a finished record
             // rewrites them all.
-            'SET #status = if_not_exists(#status, :pending), fileId = :fileId, #source = :source, leaseOwner = :owner, leaseExpiresAtMs = :expires, firstSeenAt = if_not_exists(firstSeenAt, :now), sStatus = if_not_exists(#status, :pending), sSource = :source, searchAt = if_not_exists(searchAt, :now), sMonth = if_not_exists(sMonth, :month) ADD attempts :one',
+            'SET #status = if_not_exists(#status, :pending), fileId = :fileId, ' +
+            '#source = :source, leaseOwner = :owner, leaseExpiresAtMs = :expires, ' +
+            'firstSeenAt = if_not_exists(firstSeenAt, :now), sStatus = if_not_exists(#status, ' +
+            ':pending), sSource = :source, searchAt = if_not_exists(searchAt, ' +
+            ':now), sMonth = if_not_exists(sMonth, :month) ADD attempts :one',
           ConditionExpression:
-            'attribute_not_exists(pk) OR (#status <> :archived AND (attribute_not_exists(leaseExpiresAtMs) OR leaseExpiresAtMs < :nowMs))',
+            'attribute_not_exists(pk) OR (#status <> :archived AND (attribute_not_exists(leaseExpiresAtMs) ' +
+            'OR leaseExpiresAtMs < :nowMs))',
           ExpressionAttributeNames: { '#status': 'status', '#source': 'source' },
           ExpressionAttributeValues: {
             ':pending': 'pending',
@@ -95,7 +100,8 @@ export class DynamoDbFileIndex implements FileIndex {
         // Only a file nobody is working on and nothing better is known about: not archived, not
         // recorded unavailable, and no live lease (a duplicate delivery may hold one).
         condition:
-          'attribute_not_exists(pk) OR (#status = :pending AND (attribute_not_exists(leaseExpiresAtMs) OR leaseExpiresAtMs < :nowMs))',
+          'attribute_not_exists(pk) OR (#status = :pending AND (attribute_not_exists(leaseExpiresAtMs) ' +
+          'OR leaseExpiresAtMs < :nowMs))',
         values: { ':pending': 'pending', ':nowMs': nowMs },
         names: { '#status': 'status' },
       })) as FailedRecord;
@@ -304,7 +310,9 @@ export class DynamoDbFileIndex implements FileIndex {
       new UpdateCommand({
         TableName: this.table,
         Key: fileItemKey(fileId),
-        UpdateExpression: `SET #status = :pending, sStatus = :pending REMOVE sSha256, sMd5${stale.map((_, i) => `, #r${i}`).join('')}`,
+        UpdateExpression:
+          `SET #status = :pending, sStatus = :pending REMOVE sSha256, ` +
+          `sMd5${stale.map((_, i) => `, #r${i}`).join('')}`,
         ConditionExpression: 'leaseOwner = :owner AND #status = :failed',
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: { ':owner': owner, ':pending': 'pending', ':failed': 'failed' },

@@ -10,7 +10,8 @@ import { toRecord } from './dynamodb-file-items.js';
  * The search port over the index table: one Query per call, on a search index
  * (shared/contracts/search-index.ts) or, for a chat, on the chat's listing partition
  * (pk = CHAT#<chatId>, sk = F#<listing time>#<fileId>). Never a Scan, never a FilterExpression: the
- * items read are the items returned, plus one to know whether another page follows. ReturnConsumedCapacity TOTAL reports what the page cost.
+ * items read are the items returned, plus one to know whether another page follows. ReturnConsumedCapacity TOTAL
+ * reports what the page cost.
  */
 export class DynamoDbFileSearch implements FileSearchIndex {
   constructor(

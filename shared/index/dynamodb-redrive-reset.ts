@@ -47,9 +47,13 @@ async function resetForRedrive(
         TableName: table,
         Key: fileItemKey(fileId),
         // sStatus: the status index follows the status (shared/contracts/search-index.ts).
-        UpdateExpression: `SET #status = :pending, sStatus = :pending, attempts = :zero REMOVE leaseOwner, leaseExpiresAtMs, sSha256, sMd5, ${STATUS_FIELDS.map((_, i) => `#r${i}`).join(', ')}`,
+        UpdateExpression:
+          `SET #status = :pending, sStatus = :pending, attempts = :zero ` +
+          `REMOVE leaseOwner, leaseExpiresAtMs, sSha256, sMd5, ${STATUS_FIELDS.map((_, i) => `#r${i}`).join(', ')}`,
         ConditionExpression:
-          'attribute_exists(pk) AND (#status = :pending OR #status = :failed) AND (attribute_not_exists(leaseExpiresAtMs) OR leaseExpiresAtMs < :now)',
+          'attribute_exists(pk) AND (#status = :pending OR #status = :failed) ' +
+          'AND (attribute_not_exists(leaseExpiresAtMs) OR leaseExpiresAtMs ' +
+          '< :now)',
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: { ':zero': 0, ':pending': 'pending', ':failed': 'failed', ':now': nowMs },
         ReturnValues: 'ALL_OLD',

@@ -113,7 +113,9 @@ async function writeKeys(
       new UpdateCommand({
         TableName: table,
         Key: { pk: item['pk'], sk: item['sk'] },
-        UpdateExpression: `SET ${expression.sets.join(', ')}${expression.removes.length > 0 ? ` REMOVE ${expression.removes.join(', ')}` : ''}`,
+        UpdateExpression:
+          `SET ${expression.sets.join(', ')}` +
+          `${expression.removes.length > 0 ? ` REMOVE ${expression.removes.join(', ')}` : ''}`,
         ConditionExpression:
           'attribute_exists(pk) AND #status = :status AND (attribute_not_exists(searchV) OR searchV < :v)',
         ExpressionAttributeNames: expression.names,

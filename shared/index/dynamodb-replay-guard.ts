@@ -63,7 +63,8 @@ export class DynamoDbReplayGuard implements ReplayGuard {
               [TTL]: this.expiresAt(nowMs),
               ...(bodySha256 === undefined ? {} : { bodySha256 }),
             },
-            ConditionExpression: `attribute_not_exists(#key) OR #ttl < :nowSec OR (#state <> :done AND leaseUntilMs < :nowMs)`,
+            ConditionExpression:
+              `attribute_not_exists(#key) OR #ttl < :nowSec OR (#state <> :done ` + `AND leaseUntilMs < :nowMs)`,
             ExpressionAttributeNames: { '#key': KEY, '#ttl': TTL, '#state': 'state' },
             ExpressionAttributeValues: { ':nowSec': Math.floor(nowMs / 1000), ':done': 'done', ':nowMs': nowMs },
           }),

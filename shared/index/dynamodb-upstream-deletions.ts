@@ -40,8 +40,13 @@ export class DynamoDbUpstreamDeletions {
         TableName: this.table,
         Key: DISCOVERY_KEYS.upstreamDeletion(deletion.id),
         UpdateExpression: overwrite
-          ? 'SET id = :id, kind = :kind, deletedAt = :deletedAt, via = :via, activityId = :activityId, actor = :actor, recordedAt = if_not_exists(recordedAt, :now)'
-          : 'SET id = :id, kind = :kind, deletedAt = if_not_exists(deletedAt, :deletedAt), via = if_not_exists(via, :via), activityId = if_not_exists(activityId, :activityId), actor = if_not_exists(actor, :actor), recordedAt = if_not_exists(recordedAt, :now)',
+          ? 'SET id = :id, kind = :kind, deletedAt = :deletedAt, via = :via, ' +
+            'activityId = :activityId, actor = :actor, recordedAt = if_not_exists(recordedAt, ' +
+            ':now)'
+          : 'SET id = :id, kind = :kind, deletedAt = if_not_exists(deletedAt, ' +
+            ':deletedAt), via = if_not_exists(via, :via), activityId = if_not_exists(activityId, ' +
+            ':activityId), actor = if_not_exists(actor, :actor), recordedAt ' +
+            '= if_not_exists(recordedAt, :now)',
         ExpressionAttributeValues: {
           ':id': deletion.id,
           ':kind': deletion.kind,
@@ -69,7 +74,8 @@ export class DynamoDbUpstreamDeletions {
     const found = new Map<string, UpstreamDeletionRecord>();
     for (const item of items) {
       const { pk: _pk, sk: _sk, ...record } = item;
-      found.set(String(record['id']), record as unknown as UpstreamDeletionRecord); // written only by recordUpstreamDeletion
+      // written only by recordUpstreamDeletion
+      found.set(String(record['id']), record as unknown as UpstreamDeletionRecord);
     }
     return unique.flatMap((id) => found.get(id) ?? []);
   }

@@ -118,7 +118,8 @@ export type SearchQuery = z.infer<typeof SearchQuerySchema>;
 export const SEARCH_QUERY_PARAMETERS = Object.keys(SearchQuerySchema.shape) as (keyof SearchQuery)[];
 
 export const SUPPORTED_COMBINATIONS =
-  'one of creator, chat, project, status, source, sha256 or md5, each optionally with from/to; from/to alone; or filename alone';
+  'one of creator, chat, project, status, source, sha256 or md5, ' +
+  'each optionally with from/to; from/to alone; or filename alone';
 
 export interface SearchResult {
   files: FileRecord[];

@@ -1,5 +1,6 @@
 /**
- * Requests to the lookup API (GET, and POST with a JSON body), SigV4-signed for `execute-api` (the API is AWS_IAM-authorised), with
+ * Requests to the lookup API (GET, and POST with a JSON body), SigV4-signed for `execute-api` (the API is
+ * AWS_IAM-authorised), with
  * credentials from the standard AWS provider chain: environment, profile, SSO, instance or task role.
  * The local lookup server accepts unsigned requests; they are signed anyway (with the local stack's
  * dummy credentials), so the smoke test runs the same code against both.

@@ -102,7 +102,9 @@ export interface ListingClient {
     query: { afterId?: string | undefined; limit: number },
     signal: AbortSignal,
   ): Promise<ListingPage<ChatSummary>>;
-  /** Chats ordered by `created_at` within bounds and for users (`order_by=created_at`; `updated_at` is org-wide only). */
+  /**
+   * Chats ordered by `created_at` within bounds and for users (`order_by=created_at`; `updated_at` is org-wide only).
+   */
   searchChats(query: ChatSearch, signal: AbortSignal): Promise<ListingPage<ChatSummary>>;
   /** A chat's messages in ascending order, after `afterId`. */
   listChatMessages(

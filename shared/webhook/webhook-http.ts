@@ -14,6 +14,9 @@ import { DependencyUnavailableError, acceptEvent, guard, type AcceptDeps } from 
 import type { WebhookSecrets } from './ports.js';
 import { TIMESTAMP_TOLERANCE_SECONDS, verifySignature, type SignatureRefusal } from './signature.js';
 
+/** The accepted clock skew, in minutes, as the refusal's message states it. */
+const SKEW_MINUTES = TIMESTAMP_TOLERANCE_SECONDS / 60;
+
 export interface WebhookHttpDeps extends AcceptDeps {
   secrets: WebhookSecrets;
 }
@@ -26,7 +29,7 @@ export interface WebhookRequestOptions {
 const REFUSAL_MESSAGES: Record<SignatureRefusal, string> = {
   missing_headers: 'The webhook-id, webhook-timestamp and webhook-signature headers are required.',
   malformed_headers: 'The webhook-id, webhook-timestamp or webhook-signature header is malformed.',
-  timestamp_out_of_range: `The webhook-timestamp is more than ${TIMESTAMP_TOLERANCE_SECONDS / 60} minutes away from the server's clock.`,
+  timestamp_out_of_range: `The webhook-timestamp is more than ${SKEW_MINUTES} minutes away from the server's clock.`,
   no_matching_signature: 'No signature matches.',
 };
 

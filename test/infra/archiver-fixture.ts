@@ -120,4 +120,6 @@ export const CUSTOM_CONTEXT = {
   'archiver:filesApiPollerMinutes': '60',
   'archiver:projectsPollerMinutes': '30',
   'archiver:stalledPollerMinutes': '120',
+  'archiver:exportExpireDays': '90',
+  'archiver:sourceOrganization': 'Example Corp (org_01Example)',
 } as const;

@@ -18,6 +18,7 @@ export function describeDataStack({ defaults, custom }: ArchiverSynths): void {
   const pipelineKeyArn = { 'Fn::GetAtt': [logicalIdOf(defaults.data.pipelineKey), 'Arn'] };
   const archiveBucketId = logicalIdOf(defaults.data.archive.bucket);
   const logsBucketId = logicalIdOf(defaults.data.archive.accessLogsBucket);
+  const exportsBucketId = logicalIdOf(defaults.data.exports.bucket);
   const archiveBucket = () => resourcesOf(t, 'AWS::S3::Bucket')[archiveBucketId]?.Properties ?? {};
 
   describe('archive bucket', () => {
@@ -94,10 +95,10 @@ export function describeDataStack({ defaults, custom }: ArchiverSynths): void {
     });
   });
 
-  describe('both buckets', () => {
+  describe('all three buckets (archive, access logs, exports)', () => {
     it('block public access on every setting', () => {
       const buckets = resourcesOf(t, 'AWS::S3::Bucket');
-      expect(Object.keys(buckets)).toHaveLength(2);
+      expect(Object.keys(buckets)).toHaveLength(3);
       for (const bucket of Object.values(buckets)) {
         expect(bucket.Properties['PublicAccessBlockConfiguration']).toEqual({
           BlockPublicAcls: true,
@@ -128,8 +129,60 @@ export function describeDataStack({ defaults, custom }: ArchiverSynths): void {
         ]);
         covered.add(bucketId);
       }
-      expect([...covered].sort()).toEqual([archiveBucketId, logsBucketId].sort());
+      expect([...covered].sort()).toEqual([archiveBucketId, logsBucketId, exportsBucketId].sort());
     });
+  });
+
+  describe('exports bucket', () => {
+    const exportsBucket = () => resourcesOf(t, 'AWS::S3::Bucket')[exportsBucketId]?.Properties ?? {};
+
+    it('is encrypted with the archive key (a bag holds archived bytes), versioned, and not the archive bucket', () => {
+      expect(exportsBucket()['BucketEncryption']).toEqual({
+        ServerSideEncryptionConfiguration: [
+          {
+            BucketKeyEnabled: true,
+            ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: archiveKeyArn },
+          },
+        ],
+      });
+      expect(exportsBucket()['VersioningConfiguration']).toEqual({ Status: 'Enabled' });
+      // No Object Lock: its default retention would bind every bag and checkpoint for years.
+      expect(exportsBucket()['ObjectLockEnabled']).toBeUndefined();
+    });
+
+    it(
+      'expires bags after exportExpireDays (30 by default, configurable), ' +
+        'replaced versions after a day, abandoned uploads after 7',
+      () => {
+        const rules = (p: Record<string, unknown>) =>
+          (p['LifecycleConfiguration'] as { Rules: { ExpirationInDays?: number }[] }).Rules;
+        expect(rules(exportsBucket())).toEqual([
+          {
+            Id: 'ExpireExports',
+            Prefix: 'exports/',
+            Status: 'Enabled',
+            ExpirationInDays: 30,
+            NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+          },
+        ]);
+        const id = logicalIdOf(custom.data.exports.bucket);
+        expect(
+          rules(resourcesOf(custom.dataTemplate, 'AWS::S3::Bucket')[id]?.Properties ?? {})[0]?.ExpirationInDays,
+        ).toBe(90);
+      },
+    );
+
+    it(
+      'is named as the service stack expects (the worker and lookup ' + 'grants and EXPORTS_BUCKET use the same name)',
+      () => {
+        const workerEnv = onlyResource(defaults.serviceTemplate, 'AWS::Lambda::Function', 'ExportFunction').Properties[
+          'Environment'
+        ].Variables;
+        expect(exportsBucket()['BucketName']).toEqual(workerEnv.EXPORTS_BUCKET);
+        expect(exportsBucket()['LoggingConfiguration']).toMatchObject({ LogFilePrefix: 'exports-bucket/' });
+      },
+    );
   });
 
   describe('index table', () => {
@@ -197,17 +250,19 @@ export function describeDataStack({ defaults, custom }: ArchiverSynths): void {
     });
   });
 
-  describe('ingest queues', () => {
+  describe('ingest and export queues', () => {
     const queueId = logicalIdOf(defaults.data.queues.queue);
     const dlqId = logicalIdOf(defaults.data.queues.deadLetterQueue);
+    const exportQueueId = logicalIdOf(defaults.data.exportQueues.queue);
+    const exportDlqId = logicalIdOf(defaults.data.exportQueues.deadLetterQueue);
     const queues = () => resourcesOf(t, 'AWS::SQS::Queue');
 
-    it('are both encrypted with the customer-managed pipeline key', () => {
-      expect(Object.keys(queues()).sort()).toEqual([dlqId, queueId].sort());
+    it('are all encrypted with the customer-managed pipeline key', () => {
+      expect(Object.keys(queues()).sort()).toEqual([dlqId, queueId, exportQueueId, exportDlqId].sort());
       for (const q of Object.values(queues())) expect(q.Properties['KmsMasterKeyId']).toEqual(pipelineKeyArn);
     });
 
-    it('both deny any request without TLS', () => {
+    it('all deny any request without TLS', () => {
       const denied = new Set<string>();
       for (const policy of Object.values(resourcesOf(t, 'AWS::SQS::QueuePolicy'))) {
         for (const s of statementsOf(policy.Properties['PolicyDocument'])) {
@@ -222,7 +277,7 @@ export function describeDataStack({ defaults, custom }: ArchiverSynths): void {
         }
       }
       expect([...denied].sort()).toEqual(
-        [queueId, dlqId].map((id) => JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] })).sort(),
+        [queueId, dlqId, exportQueueId, exportDlqId].map((id) => JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] })).sort(),
       );
     });
 
@@ -292,11 +347,16 @@ export function describeDataStack({ defaults, custom }: ArchiverSynths): void {
       for (const key of keys) expect(key.Properties['EnableKeyRotation']).toBe(true);
     });
 
-    it('name no principal but the account root, so each use is granted (and scoped) in IAM policies and the data stack never references a service-stack role', () => {
-      for (const key of Object.values(resourcesOf(t, 'AWS::KMS::Key'))) {
-        const principals = statementsOf(key.Properties['KeyPolicy']).flatMap((s) => asArray(s.Principal));
-        for (const p of principals) expect(JSON.stringify(p)).toContain(':root');
-      }
-    });
+    it(
+      'name no principal but the account root, so each use is granted ' +
+        '(and scoped) in IAM policies and the data stack never references ' +
+        'a service-stack role',
+      () => {
+        for (const key of Object.values(resourcesOf(t, 'AWS::KMS::Key'))) {
+          const principals = statementsOf(key.Properties['KeyPolicy']).flatMap((s) => asArray(s.Principal));
+          for (const p of principals) expect(JSON.stringify(p)).toContain(':root');
+        }
+      },
+    );
   });
 }

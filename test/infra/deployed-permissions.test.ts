@@ -40,20 +40,27 @@ const items = (pks: string[], table = 'local-table', extra: Record<string, unkno
 const FILE = 'FILE#file_1';
 
 describe('deployed permission checks', () => {
-  it('resolve every template reference: the functions are configured with the resources their roles are granted', () => {
-    const { ingest, lookup } = deployed.principals;
-    const r = deployed.resources;
-    expect(ingest.environment).toMatchObject({
-      ARCHIVE_BUCKET: r.archiveBucket.name,
-      INDEX_TABLE: r.indexTable.name,
-      INGEST_QUEUE_URL: `https://sqs.${deployed.region}.amazonaws.com/${deployed.account}/${r.ingestQueue.name}`,
-      DEAD_LETTER_QUEUE_URL: `https://sqs.${deployed.region}.amazonaws.com/${deployed.account}/${r.deadLetterQueue.name}`,
-      ANTHROPIC_API_KEY_SECRET_ARN: r.upstreamApiKey.arn,
-    });
-    expect(lookup.environment).toMatchObject({ ARCHIVE_BUCKET: r.archiveBucket.name, INDEX_TABLE: r.indexTable.name });
-    for (const resource of Object.values(r))
-      expect(resource.keyArn).toMatch(/^arn:aws:kms:us-east-1:111122223333:key\//);
-  });
+  it(
+    'resolve every template reference: the functions are configured ' + 'with the resources their roles are granted',
+    () => {
+      const { ingest, lookup } = deployed.principals;
+      const r = deployed.resources;
+      expect(ingest.environment).toMatchObject({
+        ARCHIVE_BUCKET: r.archiveBucket.name,
+        INDEX_TABLE: r.indexTable.name,
+        INGEST_QUEUE_URL: `https://sqs.${deployed.region}.amazonaws.com/${deployed.account}/${r.ingestQueue.name}`,
+        DEAD_LETTER_QUEUE_URL:
+          `https://sqs.${deployed.region}.amazonaws.com/` + `${deployed.account}/${r.deadLetterQueue.name}`,
+        ANTHROPIC_API_KEY_SECRET_ARN: r.upstreamApiKey.arn,
+      });
+      expect(lookup.environment).toMatchObject({
+        ARCHIVE_BUCKET: r.archiveBucket.name,
+        INDEX_TABLE: r.indexTable.name,
+      });
+      for (const resource of Object.values(r))
+        expect(resource.keyArn).toMatch(/^arn:aws:kms:us-east-1:111122223333:key\//);
+    },
+  );
 
   it('allow what the ingest path does: write the archive, index it, defer and dead-letter jobs', async () => {
     const result = await checkCalls(
@@ -77,163 +84,186 @@ describe('deployed permission checks', () => {
     );
   });
 
-  it('allow the ingest function to read the upstream key secret its environment names, through the secret\u2019s key', async () => {
-    const secretArn = deployed.principals.ingest.environment?.['ANTHROPIC_API_KEY_SECRET_ARN'] ?? '';
-    const result = await checkCalls(
-      [
-        {
-          ...call('ingest', 'SecretsManager', 'GetSecretValue', { SecretId: secretArn }),
-          bindings: { secrets: { [secretArn]: 'upstreamApiKey' } },
-        },
-      ],
-      deployed,
-    );
-    expect(result.denials).toEqual([]);
-    expect(result.used.map((u) => u.action)).toEqual(['secretsmanager:GetSecretValue', 'kms:Decrypt']);
-  });
-
-  it('refuse the ingest role what its code never does: query the table, read a given version, list parts, look a queue up', async () => {
-    const result = await checkCalls(
-      [
-        call('ingest', 'DynamoDB', 'Query', items(['CHAT#chat_1'])),
-        call('ingest', 'S3', 'GetObject', { ...object, VersionId: 'v1' }),
-        call('ingest', 'S3', 'ListParts', object),
-        call('ingest', 'SQS', 'GetQueueUrl', { QueueName: 'local-queue' }),
-        call('jobProducer', 'SQS', 'GetQueueUrl', { QueueName: 'local-queue' }),
-      ],
-      deployed,
-    );
-    expect(result.denials).toEqual([
-      expect.stringMatching(/ingest role is not allowed dynamodb:Query on arn:aws:dynamodb:/),
-      expect.stringMatching(/ingest role is not allowed s3:GetObjectVersion on arn:aws:s3:::/),
-      expect.stringMatching(/ingest role is not allowed s3:ListMultipartUploadParts on arn:aws:s3:::/),
-      expect.stringMatching(/ingest role is not allowed sqs:GetQueueUrl on arn:aws:sqs:/),
-      expect.stringMatching(/jobProducer role is not allowed sqs:GetQueueUrl on arn:aws:sqs:/),
-    ]);
-  });
-
-  it("allow each poller its items, its jobs and its secret, and refuse it queries, batch reads (the Files API poller's of anything but file items) and the archive", async () => {
-    for (const source of POLLER_SOURCES) {
-      const poller = pollerPrincipal(source);
-      // Only the pollers the registry gives batch reads (the Files API and projects pollers: whether a
-      // listing page's files are final) batch-read.
-      const batchReads = DISCOVERY_SOURCES[source].tableKeyPrefixes.batchGet.length > 0;
-      const batchRead = call(poller, 'DynamoDB', 'BatchGetItem', {
-        Tables: ['local-table'],
-        LeadingKeys: { 'local-table': [FILE, 'FILE#file_2'] },
-      });
-      // Every partition the registry names for it by prefix, and its own lease and checkpoint
-      // partition, with every single-item action; its own ledger with PutItem.
-      const own = DISCOVERY_SOURCES[source].tableKeyPrefixes.items.map((prefix) => `${prefix}${source}_1`);
-      const allowed = await checkCalls(
-        [
-          ...['GetItem', 'PutItem', 'UpdateItem'].flatMap((op) => [
-            call(poller, 'DynamoDB', op, items(own)),
-            call(poller, 'DynamoDB', op, items([`POLLER#${source}`])),
-          ]),
-          call(poller, 'DynamoDB', 'PutItem', items([`LEDGER#${source}`])),
-          call(poller, 'DynamoDB', 'PutItem', items(['BUDGET#compliance'])),
-          call(poller, 'SQS', 'SendMessageBatch', { QueueUrl: QUEUE }),
-          call(poller, 'SecretsManager', 'GetSecretValue', { SecretId: 'local-secret' }),
-          ...(batchReads ? [batchRead] : []),
-        ],
-        deployed,
-      );
-      expect(allowed.denials, source).toEqual([]);
-      const refused = await checkCalls(
-        [
-          call(poller, 'DynamoDB', 'Query', items(['CHAT#chat_1'])),
-          // No poller writes a file's record or a chat's listing: that is ingest's.
-          call(poller, 'DynamoDB', 'UpdateItem', items([FILE])),
-          call(poller, 'DynamoDB', 'PutItem', items(['CHAT#chat_1'])),
-          // Other pollers may not batch-read at all; those that do, only file items.
-          batchReads
-            ? call(poller, 'DynamoDB', 'BatchGetItem', {
-                Tables: ['local-table'],
-                LeadingKeys: { 'local-table': [FILE, 'BUDGET#compliance'] },
-              })
-            : batchRead,
-          call(poller, 'S3', 'GetObject', object),
-          call(poller, 'SQS', 'SendMessage', { QueueUrl: DLQ }),
-        ],
-        deployed,
-      );
-      expect(refused.denials, source).toEqual([
-        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:Query on arn:aws:dynamodb:`)),
-        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of FILE#file_1$`)),
-        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:PutItem on .* of CHAT#chat_1$`)),
-        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:BatchGetItem on arn:aws:dynamodb:`)),
-        expect.stringMatching(new RegExp(`${poller} role is not allowed s3:GetObject on arn:aws:s3:::`)),
-        expect.stringMatching(
-          new RegExp(`${poller} role is not allowed sqs:SendMessage on arn:aws:sqs:.*DeadLetterQueue`),
-        ),
-      ]);
-    }
-  });
-
-  it("refuse each poller another poller's lease, checkpoint and ledger, and any rewrite of its own ledger's write-once records", async () => {
-    for (const source of POLLER_SOURCES) {
-      const poller = pollerPrincipal(source);
-      const other = POLLER_SOURCES.find((s) => s !== source) ?? source;
+  it(
+    'allow the ingest function to read the upstream key secret its ' +
+      'environment names, through the secret\u2019s key',
+    async () => {
+      const secretArn = deployed.principals.ingest.environment?.['ANTHROPIC_API_KEY_SECRET_ARN'] ?? '';
       const result = await checkCalls(
         [
-          // Another poller's lease and checkpoint: it could take its lease or move its cursor.
-          call(poller, 'DynamoDB', 'PutItem', items([`POLLER#${other}`])),
-          call(poller, 'DynamoDB', 'UpdateItem', items([`POLLER#${other}`])),
-          // Another poller's ledger: it could forge or overwrite its runs.
-          call(poller, 'DynamoDB', 'PutItem', items([`LEDGER#${other}`])),
-          call(poller, 'DynamoDB', 'UpdateItem', items([`LEDGER#${other}`])),
-          // Its own ledger records are evidence written once: no update, no delete, no read either.
-          call(poller, 'DynamoDB', 'UpdateItem', items([`LEDGER#${source}`])),
-          call(poller, 'DynamoDB', 'DeleteItem', items([`LEDGER#${source}`])),
-          // Its own partitions are exact values: a longer key with its name as a prefix is another partition.
-          call(poller, 'DynamoDB', 'UpdateItem', items([`POLLER#${source}X`])),
-          call(poller, 'DynamoDB', 'PutItem', items([`LEDGER#${source}X`])),
-          // One call touching its own partition and another's is refused whole (ForAllValues).
-          call(poller, 'DynamoDB', 'GetItem', items([`POLLER#${source}`, `POLLER#${other}`])),
+          {
+            ...call('ingest', 'SecretsManager', 'GetSecretValue', { SecretId: secretArn }),
+            bindings: { secrets: { [secretArn]: 'upstreamApiKey' } },
+          },
         ],
         deployed,
       );
-      expect(result.denials, source).toEqual([
-        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:PutItem on .* of POLLER#${other}$`)),
-        expect.stringMatching(
-          new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of POLLER#${other}$`),
-        ),
-        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:PutItem on .* of LEDGER#${other}$`)),
-        expect.stringMatching(
-          new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of LEDGER#${other}$`),
-        ),
-        expect.stringMatching(
-          new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of LEDGER#${source}$`),
-        ),
-        expect.stringMatching(
-          new RegExp(`${poller} role is not allowed dynamodb:DeleteItem on .* of LEDGER#${source}$`),
-        ),
-        expect.stringMatching(
-          new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of POLLER#${source}X$`),
-        ),
-        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:PutItem on .* of LEDGER#${source}X$`)),
-        expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:GetItem on .* of POLLER#${source}`)),
-      ]);
-    }
-  });
+      expect(result.denials).toEqual([]);
+      expect(result.used.map((u) => u.action)).toEqual(['secretsmanager:GetSecretValue', 'kms:Decrypt']);
+    },
+  );
 
-  it('allow the chat poller its work lists (retry list, webhook chat requests) by exact partition, and no other poller', async () => {
-    const listCalls = (poller: ReturnType<typeof pollerPrincipal>) =>
-      ['RETRY#chats', 'CHATREQ#chats'].flatMap((pk) =>
-        ['Query', 'PutItem', 'DeleteItem'].map((op) => call(poller, 'DynamoDB', op, items([pk]))),
+  it(
+    'refuse the ingest role what its code never does: query the table, ' +
+      'read a given version, list parts, look a queue up',
+    async () => {
+      const result = await checkCalls(
+        [
+          call('ingest', 'DynamoDB', 'Query', items(['CHAT#chat_1'])),
+          call('ingest', 'S3', 'GetObject', { ...object, VersionId: 'v1' }),
+          call('ingest', 'S3', 'ListParts', object),
+          call('ingest', 'SQS', 'GetQueueUrl', { QueueName: 'local-queue' }),
+          call('jobProducer', 'SQS', 'GetQueueUrl', { QueueName: 'local-queue' }),
+        ],
+        deployed,
       );
-    expect((await checkCalls(listCalls(pollerPrincipal('chats')), deployed)).denials).toEqual([]);
-    const refused = await checkCalls(
-      [
-        call(pollerPrincipal('chats'), 'DynamoDB', 'Query', items(['RETRY#chatsX'])),
-        call(pollerPrincipal('chats'), 'DynamoDB', 'DeleteItem', items([FILE])),
-        ...listCalls(pollerPrincipal('activities')).slice(0, 1),
-      ],
-      deployed,
-    );
-    expect(refused.denials).toHaveLength(3);
-  });
+      expect(result.denials).toEqual([
+        expect.stringMatching(/ingest role is not allowed dynamodb:Query on arn:aws:dynamodb:/),
+        expect.stringMatching(/ingest role is not allowed s3:GetObjectVersion on arn:aws:s3:::/),
+        expect.stringMatching(/ingest role is not allowed s3:ListMultipartUploadParts on arn:aws:s3:::/),
+        expect.stringMatching(/ingest role is not allowed sqs:GetQueueUrl on arn:aws:sqs:/),
+        expect.stringMatching(/jobProducer role is not allowed sqs:GetQueueUrl on arn:aws:sqs:/),
+      ]);
+    },
+  );
+
+  it(
+    'allow each poller its items, its jobs and its secret, and refuse ' +
+      "it queries, batch reads (the Files API poller's of anything " +
+      'but file items) and the archive',
+    async () => {
+      for (const source of POLLER_SOURCES) {
+        const poller = pollerPrincipal(source);
+        // Only the pollers the registry gives batch reads (the Files API and projects pollers: whether a
+        // listing page's files are final) batch-read.
+        const batchReads = DISCOVERY_SOURCES[source].tableKeyPrefixes.batchGet.length > 0;
+        const batchRead = call(poller, 'DynamoDB', 'BatchGetItem', {
+          Tables: ['local-table'],
+          LeadingKeys: { 'local-table': [FILE, 'FILE#file_2'] },
+        });
+        // Every partition the registry names for it by prefix, and its own lease and checkpoint
+        // partition, with every single-item action; its own ledger with PutItem.
+        const own = DISCOVERY_SOURCES[source].tableKeyPrefixes.items.map((prefix) => `${prefix}${source}_1`);
+        const allowed = await checkCalls(
+          [
+            ...['GetItem', 'PutItem', 'UpdateItem'].flatMap((op) => [
+              call(poller, 'DynamoDB', op, items(own)),
+              call(poller, 'DynamoDB', op, items([`POLLER#${source}`])),
+            ]),
+            call(poller, 'DynamoDB', 'PutItem', items([`LEDGER#${source}`])),
+            call(poller, 'DynamoDB', 'PutItem', items(['BUDGET#compliance'])),
+            call(poller, 'SQS', 'SendMessageBatch', { QueueUrl: QUEUE }),
+            call(poller, 'SecretsManager', 'GetSecretValue', { SecretId: 'local-secret' }),
+            ...(batchReads ? [batchRead] : []),
+          ],
+          deployed,
+        );
+        expect(allowed.denials, source).toEqual([]);
+        const refused = await checkCalls(
+          [
+            call(poller, 'DynamoDB', 'Query', items(['CHAT#chat_1'])),
+            // No poller writes a file's record or a chat's listing: that is ingest's.
+            call(poller, 'DynamoDB', 'UpdateItem', items([FILE])),
+            call(poller, 'DynamoDB', 'PutItem', items(['CHAT#chat_1'])),
+            // Other pollers may not batch-read at all; those that do, only file items.
+            batchReads
+              ? call(poller, 'DynamoDB', 'BatchGetItem', {
+                  Tables: ['local-table'],
+                  LeadingKeys: { 'local-table': [FILE, 'BUDGET#compliance'] },
+                })
+              : batchRead,
+            call(poller, 'S3', 'GetObject', object),
+            call(poller, 'SQS', 'SendMessage', { QueueUrl: DLQ }),
+          ],
+          deployed,
+        );
+        expect(refused.denials, source).toEqual([
+          expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:Query on arn:aws:dynamodb:`)),
+          expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of FILE#file_1$`)),
+          expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:PutItem on .* of CHAT#chat_1$`)),
+          expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:BatchGetItem on arn:aws:dynamodb:`)),
+          expect.stringMatching(new RegExp(`${poller} role is not allowed s3:GetObject on arn:aws:s3:::`)),
+          expect.stringMatching(
+            new RegExp(`${poller} role is not allowed sqs:SendMessage on arn:aws:sqs:.*DeadLetterQueue`),
+          ),
+        ]);
+      }
+    },
+  );
+
+  it(
+    "refuse each poller another poller's lease, checkpoint and ledger, " +
+      "and any rewrite of its own ledger's write-once records",
+    async () => {
+      for (const source of POLLER_SOURCES) {
+        const poller = pollerPrincipal(source);
+        const other = POLLER_SOURCES.find((s) => s !== source) ?? source;
+        const result = await checkCalls(
+          [
+            // Another poller's lease and checkpoint: it could take its lease or move its cursor.
+            call(poller, 'DynamoDB', 'PutItem', items([`POLLER#${other}`])),
+            call(poller, 'DynamoDB', 'UpdateItem', items([`POLLER#${other}`])),
+            // Another poller's ledger: it could forge or overwrite its runs.
+            call(poller, 'DynamoDB', 'PutItem', items([`LEDGER#${other}`])),
+            call(poller, 'DynamoDB', 'UpdateItem', items([`LEDGER#${other}`])),
+            // Its own ledger records are evidence written once: no update, no delete, no read either.
+            call(poller, 'DynamoDB', 'UpdateItem', items([`LEDGER#${source}`])),
+            call(poller, 'DynamoDB', 'DeleteItem', items([`LEDGER#${source}`])),
+            // Its own partitions are exact values: a longer key with its name as a prefix is another partition.
+            call(poller, 'DynamoDB', 'UpdateItem', items([`POLLER#${source}X`])),
+            call(poller, 'DynamoDB', 'PutItem', items([`LEDGER#${source}X`])),
+            // One call touching its own partition and another's is refused whole (ForAllValues).
+            call(poller, 'DynamoDB', 'GetItem', items([`POLLER#${source}`, `POLLER#${other}`])),
+          ],
+          deployed,
+        );
+        expect(result.denials, source).toEqual([
+          expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:PutItem on .* of POLLER#${other}$`)),
+          expect.stringMatching(
+            new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of POLLER#${other}$`),
+          ),
+          expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:PutItem on .* of LEDGER#${other}$`)),
+          expect.stringMatching(
+            new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of LEDGER#${other}$`),
+          ),
+          expect.stringMatching(
+            new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of LEDGER#${source}$`),
+          ),
+          expect.stringMatching(
+            new RegExp(`${poller} role is not allowed dynamodb:DeleteItem on .* of LEDGER#${source}$`),
+          ),
+          expect.stringMatching(
+            new RegExp(`${poller} role is not allowed dynamodb:UpdateItem on .* of POLLER#${source}X$`),
+          ),
+          expect.stringMatching(
+            new RegExp(`${poller} role is not allowed dynamodb:PutItem on .* of LEDGER#${source}X$`),
+          ),
+          expect.stringMatching(new RegExp(`${poller} role is not allowed dynamodb:GetItem on .* of POLLER#${source}`)),
+        ]);
+      }
+    },
+  );
+
+  it(
+    'allow the chat poller its work lists (retry list, webhook chat ' +
+      'requests) by exact partition, and no other poller',
+    async () => {
+      const listCalls = (poller: ReturnType<typeof pollerPrincipal>) =>
+        ['RETRY#chats', 'CHATREQ#chats'].flatMap((pk) =>
+          ['Query', 'PutItem', 'DeleteItem'].map((op) => call(poller, 'DynamoDB', op, items([pk]))),
+        );
+      expect((await checkCalls(listCalls(pollerPrincipal('chats')), deployed)).denials).toEqual([]);
+      const refused = await checkCalls(
+        [
+          call(pollerPrincipal('chats'), 'DynamoDB', 'Query', items(['RETRY#chatsX'])),
+          call(pollerPrincipal('chats'), 'DynamoDB', 'DeleteItem', items([FILE])),
+          ...listCalls(pollerPrincipal('activities')).slice(0, 1),
+        ],
+        deployed,
+      );
+      expect(refused.denials).toHaveLength(3);
+    },
+  );
 
   it('refuse what a role does not hold, naming the action, the ARN and the call', async () => {
     const result = await checkCalls(
@@ -388,15 +418,19 @@ describe('deployed permission checks', () => {
     expect(leadingKeysOf('GetItem', { TableName: 'unbound', Key: { pk: 'A' } }, pk)).toEqual({});
   });
 
-  it('refuse a DynamoDB item call whose partition keys were not recorded, rather than pass a LeadingKeys condition by default', async () => {
-    const result = await checkCalls(
-      [call('webhook', 'DynamoDB', 'UpdateItem', { TableName: 'local-table' })],
-      deployed,
-    );
-    expect(result.denials).toEqual([
-      expect.stringMatching(/DynamoDB UpdateItem on table "local-table" without the partition key values it touches/),
-    ]);
-  });
+  it(
+    'refuse a DynamoDB item call whose partition keys were not recorded, ' +
+      'rather than pass a LeadingKeys condition by default',
+    async () => {
+      const result = await checkCalls(
+        [call('webhook', 'DynamoDB', 'UpdateItem', { TableName: 'local-table' })],
+        deployed,
+      );
+      expect(result.denials).toEqual([
+        expect.stringMatching(/DynamoDB UpdateItem on table "local-table" without the partition key values it touches/),
+      ]);
+    },
+  );
 });
 
 describe('deployed permission checks of the webhook role', () => {
@@ -443,96 +477,108 @@ describe('deployed permission checks of the webhook role', () => {
     expect(result.denials).toEqual([]);
   });
 
-  it('refuse the webhook every partition of the index table outside the budget\u2019s, and what it never does', async () => {
-    const result = await checkCalls(
-      [
-        // The granted actions, on items the leading-keys condition keeps out of reach.
-        webhook('DynamoDB', 'UpdateItem', items([FILE])),
-        webhook('DynamoDB', 'GetItem', items(['CHAT#chat_1'])),
-        webhook('DynamoDB', 'PutItem', items(['POLLER#chats'])),
-        // A prefix is not enough: the condition is on the whole value.
-        webhook('DynamoDB', 'GetItem', items(['XBUDGET#compliance'])),
-        // Actions it holds on no partition.
-        webhook('DynamoDB', 'Query', items(['BUDGET#compliance'])),
-        webhook('DynamoDB', 'DeleteItem', items(['BUDGET#compliance'])),
-        webhook('DynamoDB', 'UpdateItem', items(['msg_2Yh7'], 'local-replay')),
-        webhook('SQS', 'SendMessage', { QueueUrl: DLQ }),
-        webhook('S3', 'GetObject', object),
-      ],
-      deployed,
-    );
-    const table = 'arn:aws:dynamodb:us-east-1:111122223333:table/';
-    expect(result.denials).toEqual([
-      expect.stringMatching(
-        new RegExp(`webhook role is not allowed dynamodb:UpdateItem on ${table}.* DynamoDB UpdateItem of FILE#file_1$`),
-      ),
-      expect.stringMatching(/webhook role is not allowed dynamodb:GetItem on .* of CHAT#chat_1$/),
-      expect.stringMatching(/webhook role is not allowed dynamodb:PutItem on .* of POLLER#chats$/),
-      expect.stringMatching(/webhook role is not allowed dynamodb:GetItem on .* of XBUDGET#compliance$/),
-      expect.stringMatching(/webhook role is not allowed dynamodb:Query on /),
-      expect.stringMatching(/webhook role is not allowed dynamodb:DeleteItem on /),
-      expect.stringMatching(/webhook role is not allowed dynamodb:UpdateItem on .*ReplayTable/),
-      expect.stringMatching(/webhook role is not allowed sqs:SendMessage on arn:aws:sqs:.*DeadLetterQueue/),
-      expect.stringMatching(/webhook role is not allowed s3:GetObject on /),
-    ]);
-  });
+  it(
+    'refuse the webhook every partition of the index table outside ' + 'the budget\u2019s, and what it never does',
+    async () => {
+      const result = await checkCalls(
+        [
+          // The granted actions, on items the leading-keys condition keeps out of reach.
+          webhook('DynamoDB', 'UpdateItem', items([FILE])),
+          webhook('DynamoDB', 'GetItem', items(['CHAT#chat_1'])),
+          webhook('DynamoDB', 'PutItem', items(['POLLER#chats'])),
+          // A prefix is not enough: the condition is on the whole value.
+          webhook('DynamoDB', 'GetItem', items(['XBUDGET#compliance'])),
+          // Actions it holds on no partition.
+          webhook('DynamoDB', 'Query', items(['BUDGET#compliance'])),
+          webhook('DynamoDB', 'DeleteItem', items(['BUDGET#compliance'])),
+          webhook('DynamoDB', 'UpdateItem', items(['msg_2Yh7'], 'local-replay')),
+          webhook('SQS', 'SendMessage', { QueueUrl: DLQ }),
+          webhook('S3', 'GetObject', object),
+        ],
+        deployed,
+      );
+      const table = 'arn:aws:dynamodb:us-east-1:111122223333:table/';
+      expect(result.denials).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `webhook role is not allowed dynamodb:UpdateItem on ${table}.* DynamoDB UpdateItem of FILE#file_1$`,
+          ),
+        ),
+        expect.stringMatching(/webhook role is not allowed dynamodb:GetItem on .* of CHAT#chat_1$/),
+        expect.stringMatching(/webhook role is not allowed dynamodb:PutItem on .* of POLLER#chats$/),
+        expect.stringMatching(/webhook role is not allowed dynamodb:GetItem on .* of XBUDGET#compliance$/),
+        expect.stringMatching(/webhook role is not allowed dynamodb:Query on /),
+        expect.stringMatching(/webhook role is not allowed dynamodb:DeleteItem on /),
+        expect.stringMatching(/webhook role is not allowed dynamodb:UpdateItem on .*ReplayTable/),
+        expect.stringMatching(/webhook role is not allowed sqs:SendMessage on arn:aws:sqs:.*DeadLetterQueue/),
+        expect.stringMatching(/webhook role is not allowed s3:GetObject on /),
+      ]);
+    },
+  );
 
-  it('allow the operator policy what archiver status, dlq and reindex do, and refuse it the trail and deletes', async () => {
-    const allowed = await checkCalls(
-      [
-        call('operator', 'SQS', 'GetQueueAttributes', { QueueUrl: QUEUE }),
-        call('operator', 'SQS', 'GetQueueAttributes', { QueueUrl: DLQ }),
-        call('operator', 'SQS', 'ReceiveMessage', { QueueUrl: DLQ }),
-        call('operator', 'SQS', 'ChangeMessageVisibilityBatch', { QueueUrl: DLQ }),
-        call('operator', 'SQS', 'DeleteMessage', { QueueUrl: DLQ }),
-        call('operator', 'SQS', 'SendMessage', { QueueUrl: QUEUE }),
-        call('operator', 'DynamoDB', 'GetItem', items([FILE])),
-        call('operator', 'DynamoDB', 'UpdateItem', items([FILE])),
-        call('operator', 'DynamoDB', 'Scan', { TableName: 'local-table' }),
-        call('operator', 'DynamoDB', 'GetItem', items(['REINDEX'])),
-        call('operator', 'DynamoDB', 'PutItem', items(['REINDEX'])),
-      ],
-      deployed,
-    );
-    expect(allowed.denials).toEqual([]);
-    const refused = await checkCalls(
-      [
-        call('operator', 'DynamoDB', 'PutItem', items(['TRAIL#2026-03-01'])),
-        call('operator', 'DynamoDB', 'DeleteItem', items([FILE])),
-        call('operator', 'SQS', 'ReceiveMessage', { QueueUrl: QUEUE }),
-        call('auditor', 'DynamoDB', 'Scan', { TableName: 'local-table' }),
-      ],
-      deployed,
-    );
-    expect(refused.denials).toEqual([
-      expect.stringMatching(/operator role is not allowed dynamodb:PutItem on .* of TRAIL#/),
-      expect.stringMatching(/operator role is not allowed dynamodb:DeleteItem on /),
-      expect.stringMatching(/operator role is not allowed sqs:ReceiveMessage on arn:aws:sqs:.*IngestQueue/),
-      expect.stringMatching(/auditor role is not allowed dynamodb:Scan on /),
-      expect.stringMatching(/auditor role is not allowed kms:Decrypt on /),
-    ]);
-  });
+  it(
+    'allow the operator policy what archiver status, dlq and reindex ' + 'do, and refuse it the trail and deletes',
+    async () => {
+      const allowed = await checkCalls(
+        [
+          call('operator', 'SQS', 'GetQueueAttributes', { QueueUrl: QUEUE }),
+          call('operator', 'SQS', 'GetQueueAttributes', { QueueUrl: DLQ }),
+          call('operator', 'SQS', 'ReceiveMessage', { QueueUrl: DLQ }),
+          call('operator', 'SQS', 'ChangeMessageVisibilityBatch', { QueueUrl: DLQ }),
+          call('operator', 'SQS', 'DeleteMessage', { QueueUrl: DLQ }),
+          call('operator', 'SQS', 'SendMessage', { QueueUrl: QUEUE }),
+          call('operator', 'DynamoDB', 'GetItem', items([FILE])),
+          call('operator', 'DynamoDB', 'UpdateItem', items([FILE])),
+          call('operator', 'DynamoDB', 'Scan', { TableName: 'local-table' }),
+          call('operator', 'DynamoDB', 'GetItem', items(['REINDEX'])),
+          call('operator', 'DynamoDB', 'PutItem', items(['REINDEX'])),
+        ],
+        deployed,
+      );
+      expect(allowed.denials).toEqual([]);
+      const refused = await checkCalls(
+        [
+          call('operator', 'DynamoDB', 'PutItem', items(['TRAIL#2026-03-01'])),
+          call('operator', 'DynamoDB', 'DeleteItem', items([FILE])),
+          call('operator', 'SQS', 'ReceiveMessage', { QueueUrl: QUEUE }),
+          call('auditor', 'DynamoDB', 'Scan', { TableName: 'local-table' }),
+        ],
+        deployed,
+      );
+      expect(refused.denials).toEqual([
+        expect.stringMatching(/operator role is not allowed dynamodb:PutItem on .* of TRAIL#/),
+        expect.stringMatching(/operator role is not allowed dynamodb:DeleteItem on /),
+        expect.stringMatching(/operator role is not allowed sqs:ReceiveMessage on arn:aws:sqs:.*IngestQueue/),
+        expect.stringMatching(/auditor role is not allowed dynamodb:Scan on /),
+        expect.stringMatching(/auditor role is not allowed kms:Decrypt on /),
+      ]);
+    },
+  );
 
-  it('let the lookup role append to the access trail and nothing more: PutItem on TRAIL# partitions only, never an update or a delete', async () => {
-    const trail = 'TRAIL#2026-03-01';
-    const allowed = await checkCalls([call('lookup', 'DynamoDB', 'PutItem', items([trail]))], deployed);
-    expect(allowed.denials).toEqual([]);
-    const refused = await checkCalls(
-      [
-        call('lookup', 'DynamoDB', 'PutItem', items([FILE])),
-        call('lookup', 'DynamoDB', 'UpdateItem', items([trail])),
-        call('lookup', 'DynamoDB', 'DeleteItem', items([trail])),
-        call('lookup', 'DynamoDB', 'BatchWriteItem', { ...items([trail]), Tables: ['local-table'] }),
-      ],
-      deployed,
-    );
-    expect(refused.denials).toEqual([
-      expect.stringMatching(/lookup role is not allowed dynamodb:PutItem on .* of FILE#file_1/),
-      expect.stringMatching(/lookup role is not allowed dynamodb:UpdateItem on .* of TRAIL#/),
-      expect.stringMatching(/lookup role is not allowed dynamodb:DeleteItem on .* of TRAIL#/),
-      expect.stringMatching(/lookup role is not allowed dynamodb:BatchWriteItem on .* of TRAIL#/),
-    ]);
-  });
+  it(
+    'let the lookup role append to the access trail and nothing more: ' +
+      'PutItem on TRAIL# partitions only, never an update or a delete',
+    async () => {
+      const trail = 'TRAIL#2026-03-01';
+      const allowed = await checkCalls([call('lookup', 'DynamoDB', 'PutItem', items([trail]))], deployed);
+      expect(allowed.denials).toEqual([]);
+      const refused = await checkCalls(
+        [
+          call('lookup', 'DynamoDB', 'PutItem', items([FILE])),
+          call('lookup', 'DynamoDB', 'UpdateItem', items([trail])),
+          call('lookup', 'DynamoDB', 'DeleteItem', items([trail])),
+          call('lookup', 'DynamoDB', 'BatchWriteItem', { ...items([trail]), Tables: ['local-table'] }),
+        ],
+        deployed,
+      );
+      expect(refused.denials).toEqual([
+        expect.stringMatching(/lookup role is not allowed dynamodb:PutItem on .* of FILE#file_1/),
+        expect.stringMatching(/lookup role is not allowed dynamodb:UpdateItem on .* of TRAIL#/),
+        expect.stringMatching(/lookup role is not allowed dynamodb:DeleteItem on .* of TRAIL#/),
+        expect.stringMatching(/lookup role is not allowed dynamodb:BatchWriteItem on .* of TRAIL#/),
+      ]);
+    },
+  );
 
   it('let no role or person holding a policy of the app update or delete an access trail event', async () => {
     const trail = 'TRAIL#2026-03-01';
@@ -552,18 +598,158 @@ describe('deployed permission checks of the webhook role', () => {
     );
   });
 
-  it("only these carry a dynamodb:LeadingKeys condition: the webhook role, the pollers (their registry's partitions: see the pollers' test) and the lookup role (grants), and the trail Deny of the other writers (a new one needs its own test)", () => {
-    const conditioned = Object.entries(deployed.principals)
-      .filter(([, p]) =>
-        p.policies.some(({ policy }) =>
-          policy.Statement.some((st) => JSON.stringify(st.Condition ?? {}).includes('dynamodb:LeadingKeys')),
-        ),
-      )
-      .map(([name]) => name);
-    // The lookup role's trail grant, the webhook's budget items, the pollers' registry partitions; and
-    // the Deny on the trail's partitions of the other writers of the index table (tested above).
-    expect(conditioned.sort()).toEqual(
-      ['ingest', 'lookup', 'webhook', ...POLLER_SOURCES.map(pollerPrincipal), 'operator'].sort(),
-    );
+  it(
+    'only these carry a dynamodb:LeadingKeys condition: the webhook ' +
+      "role, the pollers (their registry's partitions: see the pollers' " +
+      'test), the lookup role and the export worker (grants), and the trail Deny of the ' +
+      'other writers (a new one needs its own test)',
+    () => {
+      const conditioned = Object.entries(deployed.principals)
+        .filter(([, p]) =>
+          p.policies.some(({ policy }) =>
+            policy.Statement.some((st) => JSON.stringify(st.Condition ?? {}).includes('dynamodb:LeadingKeys')),
+          ),
+        )
+        .map(([name]) => name);
+      // The lookup role's trail grant, the webhook's budget items, the pollers' registry partitions; and
+      // the Deny on the trail's partitions of the other writers of the index table (tested above).
+      expect(conditioned.sort()).toEqual(
+        ['ingest', 'lookup', 'webhook', 'exportWorker', ...POLLER_SOURCES.map(pollerPrincipal), 'operator'].sort(),
+      );
+    },
+  );
+});
+
+describe('deployed permission checks of exports', () => {
+  // The export routes and runs (test/integration/export-*.test.ts record these same calls against the
+  // local servers; here each is checked on its own, with the refusals beside it).
+  const exportBindings: ResourceBindings = {
+    buckets: { 'local-bucket': 'archiveBucket', 'local-exports': 'exportsBucket' },
+    tables: { 'local-table': 'indexTable' },
+    queues: { 'local-export': 'exportQueue', 'local-queue': 'ingestQueue' },
+  };
+  const EXPORT_QUEUE = 'http://127.0.0.1:1/000000000000/local-export';
+  const JOB = 'EXPORT#exp_0123456789abcdef0123456789abcdef';
+  const bag = { Bucket: 'local-exports', Key: 'exports/exp_0123456789abcdef0123456789abcdef/export.zip' };
+  const on = (c: RecordedCall): RecordedCall => ({ ...c, bindings: exportBindings });
+
+  it('are configured: both functions name the exports bucket and the export queue their roles are granted', () => {
+    const { lookup, exportWorker } = deployed.principals;
+    const r = deployed.resources;
+    const queueUrl = `https://sqs.${deployed.region}.amazonaws.com/${deployed.account}/${r.exportQueue.name}`;
+    for (const fn of [lookup, exportWorker])
+      expect(fn.environment).toMatchObject({ EXPORTS_BUCKET: r.exportsBucket.name, EXPORT_QUEUE_URL: queueUrl });
+    expect(r.exportsBucket.keyArn).toBe(r.archiveBucket.keyArn);
   });
+
+  it('allow the lookup role to start, read and fail an export job, queue it and presign its bag', async () => {
+    const result = await checkCalls(
+      [
+        call('lookup', 'DynamoDB', 'PutItem', items([JOB])),
+        call('lookup', 'DynamoDB', 'GetItem', items([JOB])),
+        call('lookup', 'DynamoDB', 'UpdateItem', items([JOB])),
+        call('lookup', 'SQS', 'SendMessage', { QueueUrl: EXPORT_QUEUE }),
+        call('lookup', 'S3', 'GetObject', bag),
+      ].map(on),
+      deployed,
+    );
+    expect(result.denials).toEqual([]);
+  });
+
+  it(
+    'refuse the lookup role export writes it never makes: ' + 'another partition, the worker queue, bag writes',
+    async () => {
+      const result = await checkCalls(
+        [
+          call('lookup', 'DynamoDB', 'PutItem', items(['POLLER#chats'])),
+          call('lookup', 'DynamoDB', 'UpdateItem', items(['LEDGER#chats'])),
+          call('lookup', 'DynamoDB', 'DeleteItem', items([JOB])),
+          call('lookup', 'SQS', 'ReceiveMessage', { QueueUrl: EXPORT_QUEUE }),
+          call('lookup', 'S3', 'PutObject', bag),
+        ].map(on),
+        deployed,
+      );
+      expect(result.denials).toEqual([
+        expect.stringMatching(/lookup role is not allowed dynamodb:PutItem on .* of POLLER#chats/),
+        expect.stringMatching(/lookup role is not allowed dynamodb:UpdateItem on .* of LEDGER#chats/),
+        expect.stringMatching(/lookup role is not allowed dynamodb:DeleteItem on .* of EXPORT#/),
+        expect.stringMatching(/lookup role is not allowed sqs:ReceiveMessage on arn:aws:sqs:.*ExportQueue/),
+        expect.stringMatching(/lookup role is not allowed s3:PutObject on arn:aws:s3:::claude-file-exports-dev-.*/),
+        expect.stringMatching(
+          /lookup role is not allowed kms:GenerateDataKey on arn:aws:kms:.* needed by S3 PutObject/,
+        ),
+      ]);
+    },
+  );
+
+  it(
+    'allow the export worker what a run does: read the scope and archived versions, ' +
+      'write the bag and its checkpoints, update its job, queue its next run',
+    async () => {
+      const archived = { Bucket: 'local-bucket', Key: 'archive/generated/file_1', VersionId: 'v1' };
+      const checkpoint = {
+        Bucket: 'local-exports',
+        Key: 'exports/exp_0123456789abcdef0123456789abcdef/checkpoint.json',
+      };
+      const result = await checkCalls(
+        [
+          call('exportWorker', 'DynamoDB', 'GetItem', items([FILE])),
+          call('exportWorker', 'DynamoDB', 'Query', items(['CHAT#chat_1'])),
+          call('exportWorker', 'DynamoDB', 'Query', items(['LEDGER#chats'])),
+          call('exportWorker', 'DynamoDB', 'Scan', { TableName: 'local-table' }),
+          call('exportWorker', 'DynamoDB', 'BatchGetItem', {
+            ...items(['DELETION#file_1', 'DELETION#chat_1']),
+            Tables: ['local-table'],
+          }),
+          call('exportWorker', 'DynamoDB', 'GetItem', items([JOB])),
+          call('exportWorker', 'DynamoDB', 'UpdateItem', items([JOB])),
+          call('exportWorker', 'S3', 'GetObject', archived),
+          call('exportWorker', 'S3', 'PutObject', checkpoint),
+          call('exportWorker', 'S3', 'GetObject', checkpoint),
+          call('exportWorker', 'S3', 'ListObjectsV2', { Bucket: 'local-exports', Prefix: 'exports/exp_0123/' }),
+          call('exportWorker', 'S3', 'CreateMultipartUpload', bag),
+          call('exportWorker', 'S3', 'UploadPart', bag),
+          call('exportWorker', 'S3', 'CompleteMultipartUpload', bag),
+          call('exportWorker', 'S3', 'AbortMultipartUpload', bag),
+          call('exportWorker', 'SQS', 'ReceiveMessage', { QueueUrl: EXPORT_QUEUE }),
+          call('exportWorker', 'SQS', 'DeleteMessage', { QueueUrl: EXPORT_QUEUE }),
+          call('exportWorker', 'SQS', 'SendMessage', { QueueUrl: EXPORT_QUEUE }),
+        ].map(on),
+        deployed,
+      );
+      expect(result.denials).toEqual([]);
+    },
+  );
+
+  it(
+    'refuse the export worker a write to another partition, to the archive, to ' +
+      'the ingest queue, or a listing outside the exports prefix',
+    async () => {
+      const result = await checkCalls(
+        [
+          call('exportWorker', 'DynamoDB', 'UpdateItem', items([FILE])),
+          call('exportWorker', 'DynamoDB', 'PutItem', items([JOB])),
+          call('exportWorker', 'DynamoDB', 'UpdateItem', items(['TRAIL#2026-03-01'])),
+          call('exportWorker', 'DynamoDB', 'BatchGetItem', { ...items([FILE]), Tables: ['local-table'] }),
+          call('exportWorker', 'S3', 'PutObject', { Bucket: 'local-bucket', Key: 'archive/generated/file_1' }),
+          call('exportWorker', 'S3', 'ListObjectsV2', { Bucket: 'local-exports', Prefix: 'other/' }),
+          call('exportWorker', 'SQS', 'SendMessage', { QueueUrl: QUEUE }),
+        ].map(on),
+        deployed,
+      );
+      expect(result.denials).toEqual([
+        expect.stringMatching(/exportWorker role is not allowed dynamodb:UpdateItem on .* of FILE#file_1/),
+        expect.stringMatching(/exportWorker role is not allowed dynamodb:PutItem on .* of EXPORT#/),
+        expect.stringMatching(/exportWorker role is not allowed dynamodb:UpdateItem on .* of TRAIL#/),
+        expect.stringMatching(/exportWorker role is not allowed dynamodb:BatchGetItem on .* of FILE#file_1/),
+        expect.stringMatching(
+          /exportWorker role is not allowed s3:PutObject on arn:aws:s3:::claude-file-archiver-dev-/,
+        ),
+        expect.stringMatching(
+          /exportWorker role is not allowed s3:ListBucket on arn:aws:s3:::claude-file-exports-dev-/,
+        ),
+        expect.stringMatching(/exportWorker role is not allowed sqs:SendMessage on arn:aws:sqs:.*IngestQueue/),
+      ]);
+    },
+  );
 });

@@ -34,6 +34,8 @@ describe('deployment configuration', () => {
       logRetentionDays: 365,
       logLevel: 'INFO',
       presignTtlSeconds: 300,
+      exportExpireDays: 30,
+      sourceOrganization: 'Claude Enterprise organization',
       apiRateLimit: 20,
       apiBurstLimit: 40,
       webhookRateLimit: 10,
@@ -124,7 +126,10 @@ describe('deployment configuration', () => {
       // 10 × (4 + 2) × 16 + 256 = 1216 MB > 1024 MB.
       const message = synthError({ 'archiver:batchSize': '10', 'archiver:partSizeMib': '16' });
       expect(message).toContain(
-        'archiver:ingestMemoryMb: 1024 MB does not hold a full batch: archiver:batchSize (10) × (archiver:uploadConcurrency (4) + 2) × archiver:partSizeMib (16) + 256 MB for the runtime = 1216 MB',
+        'archiver:ingestMemoryMb: 1024 MB does not hold a full batch: ' +
+          'archiver:batchSize (10) × (archiver:uploadConcurrency (4) + ' +
+          '2) × archiver:partSizeMib (16) + 256 MB for the runtime = 1216 ' +
+          'MB',
       );
       expect(message).toContain('raise archiver:ingestMemoryMb to at least 1216');
     });

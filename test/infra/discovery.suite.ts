@@ -212,7 +212,8 @@ export function describeDiscovery({ defaults, custom }: ArchiverSynths): void {
       );
       for (const stat of ['p50', 'p95', 'p99'])
         expect(body).toContain(
-          `[\\"${METRICS_NAMESPACE}\\",\\"${METRIC.captureLatency}\\",\\"service\\",\\"${SERVICE_NAMES.ingest}\\",{\\"label\\":\\"${stat}\\",\\"period\\":900,\\"stat\\":\\"${stat}\\"}]`,
+          `[\\"${METRICS_NAMESPACE}\\",\\"${METRIC.captureLatency}\\",\\"service\\",\\"${SERVICE_NAMES.ingest}\\"` +
+            `,{\\"label\\":\\"${stat}\\",\\"period\\":900,\\"stat\\":\\"${stat}\\"}]`,
         );
     });
   });

@@ -1,3 +1,4 @@
+import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { POLLER_SOURCES, type PollerSource } from '../../shared/contracts/discovery-ledger.js';
 import { LOOKUP_ROUTES, type LookupRole } from '../../shared/contracts/lookup-routes.js';
@@ -43,11 +44,14 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       [logicalIdOf(data.upstreamApiKey)]: 'upstream key secret',
       [logicalIdOf(data.webhook.secret)]: 'webhook secret',
       [logicalIdOf(data.webhook.replayTable)]: 'replay table',
+      [logicalIdOf(data.exportQueues.queue)]: 'export queue',
+      [logicalIdOf(data.exportQueues.deadLetterQueue)]: 'export dead-letter queue',
     };
     const LOCAL_RESOURCES: Record<string, string> = {
       [logicalIdOf(service.ingest.logGroup)]: 'ingest log group',
       [logicalIdOf(service.lookup.logGroup)]: 'lookup log group',
       [logicalIdOf(service.webhook.function.logGroup)]: 'webhook log group',
+      [logicalIdOf(service.exportWorker.logGroup)]: 'export log group',
       ...Object.fromEntries(
         POLLERS.map((source) => [logicalIdOf(service.discovery.functions[source].logGroup), `${source} log group`]),
       ),
@@ -56,6 +60,7 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       [logicalIdOf(service.ingest.role)]: 'ingest role',
       [logicalIdOf(service.lookup.role)]: 'lookup role',
       [logicalIdOf(service.webhook.function.role)]: 'webhook role',
+      [logicalIdOf(service.exportWorker.role)]: 'export worker role',
       ...Object.fromEntries(
         POLLERS.map((source) => [logicalIdOf(service.discovery.functions[source].role), `${source} poller role`]),
       ),
@@ -82,6 +87,14 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       for (const [id, label] of Object.entries(LOCAL_RESOURCES))
         if (text === json({ 'Fn::GetAtt': [id, 'Arn'] })) return label;
       if (text === archiveBucketArn) return 'archive bucket';
+      const exportsBucketArn = [
+        ':s3:::claude-file-exports-dev-',
+        { Ref: 'AWS::AccountId' },
+        '-',
+        { Ref: 'AWS::Region' },
+      ];
+      if (text === partitionJoin(...exportsBucketArn)) return 'exports bucket';
+      if (text === partitionJoin(...exportsBucketArn, '/exports/*')) return 'export keys';
       const indexArn =
         /^\{"Fn::Join":\["",\[\{"Fn::GetStackOutput":\{.*"OutputName":"([A-Za-z0-9]+)"\}\},"\/index\/([a-z0-9-]+)"\]\]\}$/.exec(
           text,
@@ -103,9 +116,18 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
         )
       )
         return 'archive keys';
-      const route = new RegExp(
-        `^${escapeRegExp(partitionJoin(':execute-api:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':', { Ref: restApiId }, 'ROUTE')).replace('ROUTE', '(/v1/[A-Z]+/[^"]+)')}$`,
-      ).exec(text)?.[1];
+      const routeArn = escapeRegExp(
+        partitionJoin(
+          ':execute-api:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':',
+          { Ref: restApiId },
+          'ROUTE',
+        ),
+      ).replace('ROUTE', '(/v1/[A-Z]+/[^"]+)');
+      const route = new RegExp(`^${routeArn}$`).exec(text)?.[1];
       if (route) return `lookup API ${route}`;
       const awsManaged =
         /^\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":iam::aws:policy\/([A-Za-z0-9/_-]+)"\]\]\}$/.exec(
@@ -201,7 +223,7 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
     (a) => `Deny index table dynamodb:${a} if {"ForAnyValue:StringLike":{"dynamodb:LeadingKeys":["TRAIL#*"]}}`,
   );
 
-  const LOGS_AND_TRACES = (fn: 'ingest' | 'lookup' | 'webhook' | PollerSource) => [
+  const LOGS_AND_TRACES = (fn: 'ingest' | 'lookup' | 'webhook' | 'export' | PollerSource) => [
     `${fn} log group logs:CreateLogStream`,
     `${fn} log group logs:PutLogEvents`,
     '* xray:PutTelemetryRecords',
@@ -270,6 +292,43 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       ...ALL_INDEXES.map((i) => `index ${i.name} dynamodb:Query`),
       // The access trail: create events on TRAIL# partitions, nothing else.
       'index table dynamodb:PutItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["TRAIL#*"]}}',
+      // Exports: create a job and mark it failed when it could not be queued, on EXPORT# items only
+      // (reading a job is the GetItem above); queue it; sign the download link of its bag.
+      'index table dynamodb:PutItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["EXPORT#*"]}}',
+      'index table dynamodb:UpdateItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["EXPORT#*"]}}',
+      'export queue sqs:SendMessage',
+      'export keys s3:GetObject',
+    ],
+    'export worker role': [
+      ...LOGS_AND_TRACES('export'),
+      // The scope: file items (GetItem), a chat's listings and the discovery ledger (Query), the
+      // whole-archive scope (Scan); the table key.
+      'index table dynamodb:GetItem',
+      'index table dynamodb:Query',
+      'index table dynamodb:Scan',
+      'archive key kms:Decrypt',
+      // Its jobs: lease, progress, result; EXPORT# items only.
+      'index table dynamodb:UpdateItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["EXPORT#*"]}}',
+      // The custody report: upstream deletions of a file and its chats, in one call.
+      'index table dynamodb:BatchGetItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["DELETION#*"]}}',
+      // Reads archived versions under the archive layout; never writes the archive.
+      'archive keys s3:GetObject',
+      'archive keys s3:GetObjectVersion',
+      // Writes its bags and checkpoints (multipart needs s3:PutObject), reads checkpoints back,
+      // lists an export's checkpoints under the exports prefix only; the archive key encrypts them.
+      'export keys s3:PutObject',
+      'export keys s3:GetObject',
+      'export keys s3:AbortMultipartUpload',
+      'exports bucket s3:ListBucket if {"StringLike":{"s3:prefix":"exports/*"}}',
+      'archive key kms:GenerateDataKey',
+      // The event source mapping polls with these; a run that reaches its deadline queues the next.
+      'export queue sqs:ReceiveMessage',
+      'export queue sqs:DeleteMessage',
+      'export queue sqs:GetQueueAttributes',
+      'export queue sqs:ChangeMessageVisibility',
+      'export queue sqs:SendMessage',
+      'pipeline key kms:Decrypt',
+      'pipeline key kms:GenerateDataKey',
     ],
     'webhook role': [
       ...LOGS_AND_TRACES('webhook'),
@@ -298,12 +357,14 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
           // single-item reads and conditional writes, on the partitions the poller registry names for it only.
           ...['GetItem', 'PutItem', 'UpdateItem'].map(
             (a) =>
-              `index table dynamodb:${a} if ${JSON.stringify({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': POLLER_ITEM_KEYS[source] } })}`,
+              `index table dynamodb:${a} if ` +
+              JSON.stringify({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': POLLER_ITEM_KEYS[source] } }),
           ),
           // Its own lease and checkpoint, exactly its partition (no other poller's).
           ...['GetItem', 'PutItem', 'UpdateItem'].map(
             (a) =>
-              `index table dynamodb:${a} if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["POLLER#${source}"]}}`,
+              `index table dynamodb:${a} if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["POLLER#` +
+              `${source}"]}}`,
           ),
           // Its own ledger, written once: PutItem only (no UpdateItem, no DeleteItem), exactly its partition.
           `index table dynamodb:PutItem if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["LEDGER#${source}"]}}`,
@@ -397,27 +458,34 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
     });
 
     for (const principal of Object.keys(EXPECTED)) {
-      it(`the ${principal} holds exactly its listed grants, each on its own resource, whatever the configuration`, () => {
+      const title = [
+        `the ${principal} holds exactly its listed grants,`,
+        'each on its own resource, whatever the configuration',
+      ].join(' ');
+      it(title, () => {
         const expected = [...(EXPECTED[principal] ?? [])].sort();
         expect(grantsByPrincipal(app)[principal]).toEqual(expected);
         expect(grantsByPrincipal(custom)[principal]).toEqual(expected);
       });
     }
 
-    it('bucket policies allow nothing but S3 log delivery from the archive bucket into the log bucket', () => {
-      const allows = Object.values(resourcesOf(app.dataTemplate, 'AWS::S3::BucketPolicy'))
-        .flatMap((p) => statementsOf(p.Properties['PolicyDocument']))
-        .filter((s) => s.Effect === 'Allow');
-      expect(allows).toEqual([
-        expect.objectContaining({
-          Principal: { Service: 'logging.s3.amazonaws.com' },
-          Action: 's3:PutObject',
-          Condition: expect.objectContaining({
-            ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [logicalIdOf(app.data.archive.bucket), 'Arn'] } },
-          }),
-        }),
-      ]);
-    });
+    it(
+      'bucket policies allow nothing but S3 log delivery from the ' + 'archive and exports buckets into the log bucket',
+      () => {
+        const allows = Object.values(resourcesOf(app.dataTemplate, 'AWS::S3::BucketPolicy'))
+          .flatMap((p) => statementsOf(p.Properties['PolicyDocument']))
+          .filter((s) => s.Effect === 'Allow');
+        const delivery = (bucket: IConstruct) =>
+          expect.objectContaining({
+            Principal: { Service: 'logging.s3.amazonaws.com' },
+            Action: 's3:PutObject',
+            Condition: expect.objectContaining({
+              ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [logicalIdOf(bucket), 'Arn'] } },
+            }),
+          });
+        expect(allows).toEqual([delivery(app.data.archive.bucket), delivery(app.data.exports.bucket)]);
+      },
+    );
   });
 }
 

@@ -6,6 +6,7 @@ import { BUNDLING } from '../../infra/constructs/archiver-function.js';
 import {
   IngestConfigSchema,
   LookupConfigSchema,
+  ExportConfigSchema,
   WorkerBudgetConfigSchema,
 } from '../../shared/contracts/lambda-environment.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES, WEBHOOK_OUTCOMES } from '../../shared/contracts/metric-names.js';
@@ -44,6 +45,7 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       INGEST_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ingest',
       HOLD_WORK_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ingest',
       DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ingest-dlq',
+      EXPORT_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/export',
       ANTHROPIC_API_KEY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:key-AbCdEf',
     };
     return Object.fromEntries(
@@ -190,6 +192,8 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
           'PRESIGN_TTL_SECONDS',
           'HOLD_WORK_QUEUE_URL',
           'HOLD_RELEASE_DELAY_SECONDS',
+          'EXPORTS_BUCKET',
+          'EXPORT_QUEUE_URL',
           ...RUNTIME_ENV,
         ].sort(),
       );
@@ -199,6 +203,59 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       const parsed = LookupConfigSchema.safeParse(asDeployed(env));
       expect(parsed.error?.issues ?? []).toEqual([]);
     });
+  });
+
+  describe('export worker', () => {
+    const exportFn = () => onlyResource(t, 'AWS::Lambda::Function', 'ExportFunction').Properties;
+    const exportFnId = () => logicalIdOf(defaults.service.exportWorker.function);
+
+    it('is configured with exactly the variables the export schema needs in AWS, and they validate', () => {
+      const env = envOf(exportFn());
+      expect(Object.keys(env).sort()).toEqual(
+        [
+          'INDEX_TABLE',
+          'EXPORTS_BUCKET',
+          'EXPORT_QUEUE_URL',
+          'MAX_RECEIVE_COUNT',
+          'SOURCE_ORGANIZATION',
+          ...RUNTIME_ENV,
+        ].sort(),
+      );
+      expect(env).toMatchObject({ MAX_RECEIVE_COUNT: '5', SOURCE_ORGANIZATION: 'Claude Enterprise organization' });
+      expect(
+        envOf(onlyResource(custom.serviceTemplate, 'AWS::Lambda::Function', 'ExportFunction').Properties),
+      ).toMatchObject({
+        SOURCE_ORGANIZATION: 'Example Corp (org_01Example)',
+      });
+      const parsed = ExportConfigSchema.safeParse(asDeployed(env));
+      expect(parsed.error?.issues ?? []).toEqual([]);
+    });
+
+    it(
+      'runs one export message per invocation from the export queue, ' +
+        'reports batch item failures, never retries asynchronously',
+      () => {
+        const mappings = Object.values(resourcesOf(t, 'AWS::Lambda::EventSourceMapping')).filter(
+          (m) => m.Properties['FunctionName']?.Ref === exportFnId(),
+        );
+        expect(mappings).toHaveLength(1);
+        expect(mappings[0]?.Properties).toMatchObject({
+          BatchSize: 1,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+        });
+        expect(JSON.stringify(mappings[0]?.Properties['EventSourceArn'])).toContain('ExportQueue');
+        const invokeConfigs = Object.values(resourcesOf(t, 'AWS::Lambda::EventInvokeConfig')).filter(
+          (c) => c.Properties['FunctionName']?.Ref === exportFnId(),
+        );
+        expect(invokeConfigs.map((c) => c.Properties['MaximumRetryAttempts'])).toEqual([0]);
+        // 15 minutes; the export queue's visibility timeout is six times that (a run is never raced).
+        expect(exportFn()['Timeout']).toBe(900);
+        const queue = resourcesOf(defaults.dataTemplate, 'AWS::SQS::Queue')[
+          logicalIdOf(defaults.data.exportQueues.queue)
+        ];
+        expect(queue?.Properties['VisibilityTimeout']).toBe(6 * 900);
+      },
+    );
   });
 
   describe('every function', () => {
@@ -227,8 +284,8 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       ] as const) {
         const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
         const groups = resourcesOf(template, 'AWS::Logs::LogGroup');
-        // ingest, lookup, webhook and one function per discovery poller
-        expect(functions).toHaveLength(3 + POLLER_SOURCES.length);
+        // ingest, lookup, webhook, export and one function per discovery poller
+        expect(functions).toHaveLength(4 + POLLER_SOURCES.length);
         for (const fn of functions) {
           const groupId: string = fn.Properties['LoggingConfig'].LogGroup.Ref;
           expect(groups[groupId]?.Properties['RetentionInDays']).toBe(days);
@@ -251,20 +308,23 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
         (m) => m.Properties['RestApiId']?.Ref === lookupApiId(),
       );
 
-    it('has exactly one method per lookup route, with the route\u2019s verb, all proxied to the lookup function', () => {
-      expect(methods()).toHaveLength(LOOKUP_ROUTES.length);
-      expect(
-        methods()
-          .map((m) => `${m.Properties['HttpMethod']} ${pathOf(m.Properties['ResourceId'].Ref)}`)
-          .sort(),
-      ).toEqual(LOOKUP_ROUTES.map((r) => `${r.method} ${r.resource}`).sort());
-      for (const m of methods()) {
-        expect(m.Properties['Integration']).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
-        expect(JSON.stringify(m.Properties['Integration'].Uri)).toContain(
-          logicalIdOf(defaults.service.lookup.function),
-        );
-      }
-    });
+    it(
+      'has exactly one method per lookup route, with the route\u2019s ' + 'verb, all proxied to the lookup function',
+      () => {
+        expect(methods()).toHaveLength(LOOKUP_ROUTES.length);
+        expect(
+          methods()
+            .map((m) => `${m.Properties['HttpMethod']} ${pathOf(m.Properties['ResourceId'].Ref)}`)
+            .sort(),
+        ).toEqual(LOOKUP_ROUTES.map((r) => `${r.method} ${r.resource}`).sort());
+        for (const m of methods()) {
+          expect(m.Properties['Integration']).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
+          expect(JSON.stringify(m.Properties['Integration'].Uri)).toContain(
+            logicalIdOf(defaults.service.lookup.function),
+          );
+        }
+      },
+    );
 
     it('requires AWS_IAM authorization on every method', () => {
       for (const m of methods()) expect(m.Properties['AuthorizationType']).toBe('AWS_IAM');
@@ -393,8 +453,8 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
 
     it('all notify the alarm topic on alarm and on recovery', () => {
       // 8 for ingest and lookup; one for capture latency; 3 for the webhook; per poller a stalled and a
-      // rejected-cursor alarm; one for the budget.
-      expect(Object.keys(alarms()).length).toBe(8 + 1 + 3 + POLLER_SOURCES.length * 2 + 1);
+      // rejected-cursor alarm; one for the budget; 2 for exports (worker errors, dead letters).
+      expect(Object.keys(alarms()).length).toBe(8 + 1 + 3 + POLLER_SOURCES.length * 2 + 1 + 2);
       for (const a of Object.values(alarms())) {
         expect(a.Properties['AlarmActions']).toEqual([topicRef()]);
         expect(a.Properties['OKActions']).toEqual([topicRef()]);
@@ -554,49 +614,52 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       });
     });
 
-    it('can be published by this stack’s alarms only: the topic policy and the topic key admit CloudWatch for them', () => {
-      // What each statement allows is proven with the policy simulator in alarm-delivery.test.ts.
-      const fromThisStacksAlarms = {
-        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
-        ArnLike: {
-          'aws:SourceArn': {
-            'Fn::Join': [
-              '',
-              [
-                'arn:',
-                { Ref: 'AWS::Partition' },
-                ':cloudwatch:',
-                { Ref: 'AWS::Region' },
-                ':',
-                { Ref: 'AWS::AccountId' },
-                ':alarm:claude-file-archiver-dev-*',
+    it(
+      'can be published by this stack’s alarms only: the topic policy ' + 'and the topic key admit CloudWatch for them',
+      () => {
+        // What each statement allows is proven with the policy simulator in alarm-delivery.test.ts.
+        const fromThisStacksAlarms = {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: {
+            'aws:SourceArn': {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':cloudwatch:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':alarm:claude-file-archiver-dev-*',
+                ],
               ],
-            ],
+            },
           },
-        },
-      };
-      const key = onlyResource(t, 'AWS::KMS::Key', 'MonitoringAlarmTopicKey').Properties;
-      expect(statementsOf(key['KeyPolicy'])).toContainEqual({
-        Sid: 'AllowThisStacksAlarmsToUseTheKey',
-        Effect: 'Allow',
-        Principal: { Service: 'cloudwatch.amazonaws.com' },
-        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        Resource: '*',
-        Condition: fromThisStacksAlarms,
-      });
-      const policy = onlyResource(t, 'AWS::SNS::TopicPolicy', 'MonitoringAlarmTopicPolicy').Properties;
-      expect(statementsOf(policy['PolicyDocument'])).toContainEqual({
-        Sid: 'AllowThisStacksAlarmsToPublish',
-        Effect: 'Allow',
-        Principal: { Service: 'cloudwatch.amazonaws.com' },
-        Action: 'sns:Publish',
-        Resource: { Ref: logicalIdOf(defaults.service.monitoring.topic) },
-        Condition: fromThisStacksAlarms,
-      });
-      // Every alarm of the app carries the prefix the condition matches.
-      for (const a of Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm')))
-        expect(String(a.Properties['AlarmName'])).toMatch(/^claude-file-archiver-dev-/);
-    });
+        };
+        const key = onlyResource(t, 'AWS::KMS::Key', 'MonitoringAlarmTopicKey').Properties;
+        expect(statementsOf(key['KeyPolicy'])).toContainEqual({
+          Sid: 'AllowThisStacksAlarmsToUseTheKey',
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          Resource: '*',
+          Condition: fromThisStacksAlarms,
+        });
+        const policy = onlyResource(t, 'AWS::SNS::TopicPolicy', 'MonitoringAlarmTopicPolicy').Properties;
+        expect(statementsOf(policy['PolicyDocument'])).toContainEqual({
+          Sid: 'AllowThisStacksAlarmsToPublish',
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: 'sns:Publish',
+          Resource: { Ref: logicalIdOf(defaults.service.monitoring.topic) },
+          Condition: fromThisStacksAlarms,
+        });
+        // Every alarm of the app carries the prefix the condition matches.
+        for (const a of Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm')))
+          expect(String(a.Properties['AlarmName'])).toMatch(/^claude-file-archiver-dev-/);
+      },
+    );
   });
 
   describe('dashboard', () => {
@@ -626,7 +689,8 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
     it('charts webhook requests by every outcome the function emits, and the jobs it enqueued', () => {
       for (const outcome of WEBHOOK_OUTCOMES) {
         expect(body()).toContain(
-          `[\\"${METRICS_NAMESPACE}\\",\\"${METRIC.webhookRequests}\\",\\"outcome\\",\\"${outcome}\\",\\"service\\",\\"${SERVICE_NAMES.webhook}\\"`,
+          `[\\"${METRICS_NAMESPACE}\\",\\"${METRIC.webhookRequests}\\",\\"outcome\\",\\"${outcome}\\",\\"service` +
+            `\\",\\"${SERVICE_NAMES.webhook}\\"`,
         );
       }
       expect(body()).toContain(
@@ -645,7 +709,8 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
     it('charts what the created web ACL refused, per rule, and has no WAF chart with an existing ACL', () => {
       for (const rule of ['rate-limit-per-ip', 'body-too-large']) {
         expect(body()).toContain(
-          `\\"Rule\\",\\"claude-file-archiver-dev-webhook-${rule}\\",\\"WebACL\\",\\"claude-file-archiver-dev-webhook\\"`,
+          `\\"Rule\\",\\"claude-file-archiver-dev-webhook-${rule}\\",\\"WebACL\\",\\"claude-file-archiver-dev-web` +
+            `hook\\"`,
         );
       }
       expect(body(custom.serviceTemplate)).not.toContain('AWS/WAFV2');

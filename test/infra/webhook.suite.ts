@@ -78,46 +78,54 @@ export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
       expect(throttling(custom.serviceTemplate)).toMatchObject({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
     });
 
-    it('access-logs every request as JSON with the source IP to its own retained log group, traces, and never logs data', () => {
-      const s = stage();
-      expect(s['StageName']).toBe(WEBHOOK_STAGE);
-      expect(s['TracingEnabled']).toBe(true);
-      expect(JSON.parse(s['AccessLogSetting'].Format)).toMatchObject({
-        ip: '$context.identity.sourceIp',
-        status: '$context.status',
-      });
-      const groupId = logicalIdOf(defaults.service.webhook.api.accessLogGroup);
-      expect(JSON.stringify(s['AccessLogSetting'].DestinationArn)).toContain(groupId);
-      expect(resourcesOf(t, 'AWS::Logs::LogGroup')[groupId]).toMatchObject({
-        DeletionPolicy: 'Retain',
-        Properties: { RetentionInDays: 365 },
-      });
-      expect(s['MethodSettings'][0]).toMatchObject({ LoggingLevel: 'ERROR', DataTraceEnabled: false });
-    });
+    it(
+      'access-logs every request as JSON with the source IP to its ' +
+        'own retained log group, traces, and never logs data',
+      () => {
+        const s = stage();
+        expect(s['StageName']).toBe(WEBHOOK_STAGE);
+        expect(s['TracingEnabled']).toBe(true);
+        expect(JSON.parse(s['AccessLogSetting'].Format)).toMatchObject({
+          ip: '$context.identity.sourceIp',
+          status: '$context.status',
+        });
+        const groupId = logicalIdOf(defaults.service.webhook.api.accessLogGroup);
+        expect(JSON.stringify(s['AccessLogSetting'].DestinationArn)).toContain(groupId);
+        expect(resourcesOf(t, 'AWS::Logs::LogGroup')[groupId]).toMatchObject({
+          DeletionPolicy: 'Retain',
+          Properties: { RetentionInDays: 365 },
+        });
+        expect(s['MethodSettings'][0]).toMatchObject({ LoggingLevel: 'ERROR', DataTraceEnabled: false });
+      },
+    );
 
-    it('answers its own refusals in the function’s JSON error shape: 429 (Retry-After), 413, 404, 401, other 4xx and 5xx', () => {
-      const responses = Object.fromEntries(
-        ofApi('AWS::ApiGateway::GatewayResponse').map((r) => [r.Properties['ResponseType'], r.Properties]),
-      );
-      const expected: [string, string | undefined, string][] = [
-        ['THROTTLED', '429', 'rate_limited'],
-        ['REQUEST_TOO_LARGE', '413', 'payload_too_large'],
-        ['MISSING_AUTHENTICATION_TOKEN', '404', 'not_found'],
-        ['BAD_REQUEST_PARAMETERS', '401', 'unauthorized'],
-        ['DEFAULT_4XX', undefined, 'invalid_request'],
-        ['DEFAULT_5XX', undefined, 'service_unavailable'],
-      ];
-      expect(Object.keys(responses).sort()).toEqual(expected.map(([type]) => type).sort());
-      for (const [type, status, errorType] of expected) {
-        const r = responses[type];
-        expect(r?.['StatusCode'], type).toBe(status);
-        expect(r?.['ResponseParameters']['gatewayresponse.header.Content-Type']).toBe("'application/json'");
-        expect(r?.['ResponseTemplates']['application/json']).toMatch(
-          new RegExp(`^\\{"error":\\{"type":"${errorType}","message":.+\\}\\}$`),
+    it(
+      'answers its own refusals in the function’s JSON error shape: ' +
+        '429 (Retry-After), 413, 404, 401, other 4xx and 5xx',
+      () => {
+        const responses = Object.fromEntries(
+          ofApi('AWS::ApiGateway::GatewayResponse').map((r) => [r.Properties['ResponseType'], r.Properties]),
         );
-      }
-      expect(responses['THROTTLED']?.['ResponseParameters']['gatewayresponse.header.Retry-After']).toBe("'1'");
-    });
+        const expected: [string, string | undefined, string][] = [
+          ['THROTTLED', '429', 'rate_limited'],
+          ['REQUEST_TOO_LARGE', '413', 'payload_too_large'],
+          ['MISSING_AUTHENTICATION_TOKEN', '404', 'not_found'],
+          ['BAD_REQUEST_PARAMETERS', '401', 'unauthorized'],
+          ['DEFAULT_4XX', undefined, 'invalid_request'],
+          ['DEFAULT_5XX', undefined, 'service_unavailable'],
+        ];
+        expect(Object.keys(responses).sort()).toEqual(expected.map(([type]) => type).sort());
+        for (const [type, status, errorType] of expected) {
+          const r = responses[type];
+          expect(r?.['StatusCode'], type).toBe(status);
+          expect(r?.['ResponseParameters']['gatewayresponse.header.Content-Type']).toBe("'application/json'");
+          expect(r?.['ResponseTemplates']['application/json']).toMatch(
+            new RegExp(`^\\{"error":\\{"type":"${errorType}","message":.+\\}\\}$`),
+          );
+        }
+        expect(responses['THROTTLED']?.['ResponseParameters']['gatewayresponse.header.Retry-After']).toBe("'1'");
+      },
+    );
 
     it('associates the configured existing web ACL with the stage instead of creating one', () => {
       expect(resourcesOf(custom.serviceTemplate, 'AWS::WAFv2::WebACL')).toEqual({});
@@ -197,25 +205,33 @@ export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
       expect(arn).not.toContain(logicalIdOf(defaults.service.lookupApi.api.deploymentStage));
     });
 
-    it('inspects API Gateway bodies up to 64 KiB, the function’s limit (KB_64 = 65,536 bytes), not the default 16 KB', () => {
-      expect(MAX_WEBHOOK_BODY_BYTES).toBe(65_536);
-      expect(acl()['AssociationConfig']).toEqual({
-        RequestBody: { API_GATEWAY: { DefaultSizeInspectionLimit: 'KB_64' } },
-      });
-    });
+    it(
+      'inspects API Gateway bodies up to 64 KiB, the function’s limit ' +
+        '(KB_64 = 65,536 bytes), not the default 16 KB',
+      () => {
+        expect(MAX_WEBHOOK_BODY_BYTES).toBe(65_536);
+        expect(acl()['AssociationConfig']).toEqual({
+          RequestBody: { API_GATEWAY: { DefaultSizeInspectionLimit: 'KB_64' } },
+        });
+      },
+    );
 
-    it('refuses a body over the function’s limit with 413, a larger-than-inspectable body included (OversizeHandling MATCH)', () => {
-      const r = rule('BodyTooLarge');
-      expect(r['Statement']).toEqual({
-        SizeConstraintStatement: {
-          FieldToMatch: { Body: { OversizeHandling: 'MATCH' } },
-          ComparisonOperator: 'GT',
-          Size: MAX_WEBHOOK_BODY_BYTES,
-          TextTransformations: [{ Priority: 0, Type: 'NONE' }],
-        },
-      });
-      expect(r['Action'].Block.CustomResponse.ResponseCode).toBe(413);
-    });
+    it(
+      'refuses a body over the function’s limit with 413, a larger-than-inspectable ' +
+        'body included (OversizeHandling MATCH)',
+      () => {
+        const r = rule('BodyTooLarge');
+        expect(r['Statement']).toEqual({
+          SizeConstraintStatement: {
+            FieldToMatch: { Body: { OversizeHandling: 'MATCH' } },
+            ComparisonOperator: 'GT',
+            Size: MAX_WEBHOOK_BODY_BYTES,
+            TextTransformations: [{ Priority: 0, Type: 'NONE' }],
+          },
+        });
+        expect(r['Action'].Block.CustomResponse.ResponseCode).toBe(413);
+      },
+    );
 
     it('answers 413 with the function’s JSON error body (payload_too_large)', () => {
       expect(responseBody(rule('BodyTooLarge')).error.type).toBe('payload_too_large');
@@ -238,41 +254,52 @@ export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
       expect(responseBody(r).error.type).toBe('rate_limited');
     });
 
-    it('has exactly these two rules, the rate counted first, and no managed rule group (the Core rule set blocks bodies over 8 KB)', () => {
-      const rules = z.array(z.record(z.string(), z.any())).parse(acl()['Rules']);
-      expect(rules.map((r) => [r['Priority'], r['Name']])).toEqual([
-        [0, 'RateLimitPerIp'],
-        [1, 'BodyTooLarge'],
-      ]);
-      expect(JSON.stringify(acl())).not.toContain('ManagedRuleGroupStatement');
-    });
+    it(
+      'has exactly these two rules, the rate counted first, and no ' +
+        'managed rule group (the Core rule set blocks bodies over 8 KB)',
+      () => {
+        const rules = z.array(z.record(z.string(), z.any())).parse(acl()['Rules']);
+        expect(rules.map((r) => [r['Priority'], r['Name']])).toEqual([
+          [0, 'RateLimitPerIp'],
+          [1, 'BodyTooLarge'],
+        ]);
+        expect(JSON.stringify(acl())).not.toContain('ManagedRuleGroupStatement');
+      },
+    );
 
-    it('publishes CloudWatch metrics per rule but keeps no sampled requests (they would hold the signature headers)', () => {
-      for (const config of [
-        acl()['VisibilityConfig'],
-        ...z
-          .array(z.record(z.string(), z.any()))
-          .parse(acl()['Rules'])
-          .map((r) => r['VisibilityConfig']),
-      ]) {
-        expect(config).toMatchObject({ CloudWatchMetricsEnabled: true, SampledRequestsEnabled: false });
-      }
-    });
+    it(
+      'publishes CloudWatch metrics per rule but keeps no sampled requests ' +
+        '(they would hold the signature headers)',
+      () => {
+        for (const config of [
+          acl()['VisibilityConfig'],
+          ...z
+            .array(z.record(z.string(), z.any()))
+            .parse(acl()['Rules'])
+            .map((r) => r['VisibilityConfig']),
+        ]) {
+          expect(config).toMatchObject({ CloudWatchMetricsEnabled: true, SampledRequestsEnabled: false });
+        }
+      },
+    );
 
     it('leaves no AwsSolutions-APIG3 acknowledgment on the webhook stage when it has a web ACL', () => {
       expect(webhookStageAcks(defaults)).not.toContain('AwsSolutions-APIG3');
       expect(webhookStageAcks(custom)).not.toContain('AwsSolutions-APIG3');
     });
 
-    it('can be turned off explicitly: no web ACL, no association, and the APIG3 acknowledgment says what is lost', () => {
-      expect(resourcesOf(optedOut.serviceTemplate, 'AWS::WAFv2::WebACL')).toEqual({});
-      expect(resourcesOf(optedOut.serviceTemplate, 'AWS::WAFv2::WebACLAssociation')).toEqual({});
-      expect(webhookStageAcks(optedOut)).toEqual(['AwsSolutions-APIG3']);
-      const report = new AwsSolutionsChecks().validateScope(optedOut.app);
-      expect(
-        report.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(',')}`),
-      ).toEqual([]);
-    });
+    it(
+      'can be turned off explicitly: no web ACL, no association, and ' + 'the APIG3 acknowledgment says what is lost',
+      () => {
+        expect(resourcesOf(optedOut.serviceTemplate, 'AWS::WAFv2::WebACL')).toEqual({});
+        expect(resourcesOf(optedOut.serviceTemplate, 'AWS::WAFv2::WebACLAssociation')).toEqual({});
+        expect(webhookStageAcks(optedOut)).toEqual(['AwsSolutions-APIG3']);
+        const report = new AwsSolutionsChecks().validateScope(optedOut.app);
+        expect(
+          report.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(',')}`),
+        ).toEqual([]);
+      },
+    );
   });
 
   describe('webhook function', () => {
@@ -335,18 +362,22 @@ export function describeWebhook({ defaults, custom }: ArchiverSynths): void {
   describe('webhook secret and replay table', () => {
     const pipelineKeyArn = { 'Fn::GetAtt': [logicalIdOf(defaults.data.pipelineKey), 'Arn'] };
 
-    it('the secret is one generated JSON document {"current": …} under the pipeline key, never a value in the template', () => {
-      const secret = onlyResource(defaults.dataTemplate, 'AWS::SecretsManager::Secret', 'WebhookSecret').Properties;
-      expect(secret['KmsKeyId']).toEqual(pipelineKeyArn);
-      expect(secret['SecretString']).toBeUndefined();
-      expect(secret['GenerateSecretString']).toEqual({
-        SecretStringTemplate: '{}',
-        GenerateStringKey: 'current',
-        PasswordLength: 48,
-        ExcludePunctuation: true,
-        IncludeSpace: false,
-      });
-    });
+    it(
+      'the secret is one generated JSON document {"current": …} under ' +
+        'the pipeline key, never a value in the template',
+      () => {
+        const secret = onlyResource(defaults.dataTemplate, 'AWS::SecretsManager::Secret', 'WebhookSecret').Properties;
+        expect(secret['KmsKeyId']).toEqual(pipelineKeyArn);
+        expect(secret['SecretString']).toBeUndefined();
+        expect(secret['GenerateSecretString']).toEqual({
+          SecretStringTemplate: '{}',
+          GenerateStringKey: 'current',
+          PasswordLength: 48,
+          ExcludePunctuation: true,
+          IncludeSpace: false,
+        });
+      },
+    );
 
     it('the replay table is keyed by webhook-id, expires items by its TTL attribute, bills on demand', () => {
       const table = onlyResource(defaults.dataTemplate, 'AWS::DynamoDB::Table', 'WebhookReplayTable').Properties;

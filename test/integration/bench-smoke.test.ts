@@ -20,7 +20,8 @@ afterAll(async () => {
 });
 
 describe('npm run bench, smallest run', () => {
-  it('moves a 10 MB file through the ingest handler and the plain copy, and 20 small files through the local stack', async () => {
+  it('moves a 10 MB file through the ingest handler and the plain ' +
+    'copy, and 20 small files through the local stack', async () => {
     const out = join(dir, 'r.json');
     const run = await runScript('bench/ingest-throughput.ts', [
       '--sizes',
@@ -52,7 +53,8 @@ describe('npm run bench, smallest run', () => {
 });
 
 describe('npm run bench:discovery, smallest run', () => {
-  it('drains a tiny backlog, then captures files arriving at a steady rate with the registered pollers as deployed', async () => {
+  it('drains a tiny backlog, then captures files arriving at a steady ' +
+    'rate with the registered pollers as deployed', async () => {
     // Project uploads are left out: they wait out the activity feed's 2-minute visibility lag.
     const run = await runScript('bench/discovery.ts', [
       '--chats',
@@ -80,7 +82,8 @@ describe('npm run bench:discovery, smallest run', () => {
 });
 
 describe('npm run bench:export, smallest run', () => {
-  it('seeds a few MB of mixed files, copies them plainly and exports them, and reports both rates and the RSS growth', async () => {
+  it('seeds a few MB of mixed files, copies them plainly and exports ' +
+    'them, and reports both rates and the RSS growth', async () => {
     const out = join(dir, 'export.json');
     const run = await runScript('bench/export.ts', [
       '--total-mb',

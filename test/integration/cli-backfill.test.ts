@@ -55,36 +55,40 @@ afterAll(async () => {
 });
 
 describe('archiver backfill', () => {
-  it('enqueues the files of the chats in the period of the user only, drawing from the shared budget, in plain lines when piped', async () => {
-    const res = await stack.run([
-      'backfill',
-      '--since',
-      '2025-03-01',
-      '--until',
-      '2025-04-01',
-      '--user',
-      'user_01Alice',
-    ]);
-    expect(res.stderr).toBe('');
-    expect(res.code).toBe(0);
-    expect(res.stdout).not.toContain(ESC);
-    expect(res.stdout).not.toContain('\r');
-    expect(res.stdout).toMatch(
-      /^backfill: backfill of chats created 2025-03-01T00:00:00.000Z to 2025-04-01T00:00:00.000Z, user_01Alice$/m,
-    );
-    expect(res.stdout).toMatch(/^backfill completed: 6 chats scanned, 6 files enqueued/m);
-    for (const f of alice.files) expect((await stack.waitForFinal(f.id)).status).toBe('archived');
-    for (const f of [...aliceOld.files, ...bob.files]) expect(await stack.files.get(f.id)).toBeUndefined();
-    // The listing asked upstream for exactly that slice.
-    const listing = stack.upstream.requests.find((r) => r.endpoint === 'chats');
-    expect(listing?.query.get('order_by')).toBe('created_at');
-    expect(listing?.query.getAll('user_ids[]')).toEqual(['user_01Alice']);
-    // Every upstream request went through the shared budget as a poller's.
-    const window = await stack.aws.ddb.send(
-      new GetCommand({ TableName: stack.table, Key: DISCOVERY_KEYS.budgetWindow('compliance') }),
-    );
-    expect(window.Item?.['pollerUsed']).toBeGreaterThan(0);
-  });
+  it(
+    'enqueues the files of the chats in the period of the user only, ' +
+      'drawing from the shared budget, in plain lines when piped',
+    async () => {
+      const res = await stack.run([
+        'backfill',
+        '--since',
+        '2025-03-01',
+        '--until',
+        '2025-04-01',
+        '--user',
+        'user_01Alice',
+      ]);
+      expect(res.stderr).toBe('');
+      expect(res.code).toBe(0);
+      expect(res.stdout).not.toContain(ESC);
+      expect(res.stdout).not.toContain('\r');
+      expect(res.stdout).toMatch(
+        /^backfill: backfill of chats created 2025-03-01T00:00:00.000Z to 2025-04-01T00:00:00.000Z, user_01Alice$/m,
+      );
+      expect(res.stdout).toMatch(/^backfill completed: 6 chats scanned, 6 files enqueued/m);
+      for (const f of alice.files) expect((await stack.waitForFinal(f.id)).status).toBe('archived');
+      for (const f of [...aliceOld.files, ...bob.files]) expect(await stack.files.get(f.id)).toBeUndefined();
+      // The listing asked upstream for exactly that slice.
+      const listing = stack.upstream.requests.find((r) => r.endpoint === 'chats');
+      expect(listing?.query.get('order_by')).toBe('created_at');
+      expect(listing?.query.getAll('user_ids[]')).toEqual(['user_01Alice']);
+      // Every upstream request went through the shared budget as a poller's.
+      const window = await stack.aws.ddb.send(
+        new GetCommand({ TableName: stack.table, Key: DISCOVERY_KEYS.budgetWindow('compliance') }),
+      );
+      expect(window.Item?.['pollerUsed']).toBeGreaterThan(0);
+    },
+  );
 
   it('a second run with the same options reads no chat again: the chat checkpoints say they are done', async () => {
     const before = stack.upstream.requestCount(undefined, 'messages');
@@ -142,7 +146,9 @@ describe('archiver backfill', () => {
     const second = await stack.run(args);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain(
-      `resuming the backfill of chats created 2025-05-01T00:00:00.000Z to 2025-06-01T00:00:00.000Z, user_01Carol: ${scanned} chats scanned`,
+      `resuming the backfill of chats created 2025-05-01T00:00:00.000Z ` +
+        `to 2025-06-01T00:00:00.000Z, user_01Carol: ${scanned} chats ` +
+        `scanned`,
     );
     expect(second.stdout).toMatch(/^backfill completed: 30 chats scanned, 30 files enqueued/m);
     for (const f of carol.files) expect((await stack.waitForFinal(f.id)).status).toBe('archived');

@@ -144,36 +144,41 @@ describe('archiver dlq and status', () => {
     expect((await stack.files.get(stillPending.id))?.status).toBe('pending');
   });
 
-  it('dlq redrive --all resets the failed and the pending record, sends the jobs back (both get archived) and leaves the malformed body, exit 3', async () => {
-    const res = await stack.run(['dlq', 'redrive', '--all', '--json']);
-    expect(res.code).toBe(3);
-    const { outcomes } = JSON.parse(res.stdout) as {
-      outcomes: { messageId: string; result: string; record?: string }[];
-    };
-    expect(outcomes).toEqual(
-      expect.arrayContaining([
-        { messageId: validId, fileId: failing.id, result: 'redriven', record: 'reset' },
-        { messageId: pendingId, fileId: stillPending.id, result: 'redriven', record: 'reset' },
-        { messageId: malformedId, fileId: null, result: 'left', reason: malformedReason },
-      ]),
-    );
-    expect(res.stderr).toContain('not valid jobs and were left');
-    for (const file of [failing, stillPending]) {
-      const record = await stack.waitForFinal(file.id);
-      expect(record.status).toBe('archived');
-      // The record started afresh: the failed attempts before the redrive are not counted, and no
-      // field of the failure is left beside the archived copy.
-      expect(record).toMatchObject({ attempts: 1 });
-      for (const stale of ['lastError', 'failedAt', 'detail', 'reason', 'upstreamErrorType', 'upstreamStatus'])
-        expect(record).not.toHaveProperty(stale);
-    }
-    // The chat listing of the dead-lettered file shows the archived copy, not the failure.
-    const listed = await stack.files.listChat(failing.chatId, 10, undefined);
-    expect(listed.items.map((r) => [r.fileId, r.status])).toEqual([[failing.id, 'archived']]);
-    const list = await stack.run(['dlq', 'list', '--json']);
-    const { deadLetters } = JSON.parse(list.stdout) as { deadLetters: { messageId: string }[] };
-    expect(deadLetters.map((d) => d.messageId)).toEqual([malformedId]);
-  });
+  it(
+    'dlq redrive --all resets the failed and the pending record, ' +
+      'sends the jobs back (both get archived) and leaves the malformed ' +
+      'body, exit 3',
+    async () => {
+      const res = await stack.run(['dlq', 'redrive', '--all', '--json']);
+      expect(res.code).toBe(3);
+      const { outcomes } = JSON.parse(res.stdout) as {
+        outcomes: { messageId: string; result: string; record?: string }[];
+      };
+      expect(outcomes).toEqual(
+        expect.arrayContaining([
+          { messageId: validId, fileId: failing.id, result: 'redriven', record: 'reset' },
+          { messageId: pendingId, fileId: stillPending.id, result: 'redriven', record: 'reset' },
+          { messageId: malformedId, fileId: null, result: 'left', reason: malformedReason },
+        ]),
+      );
+      expect(res.stderr).toContain('not valid jobs and were left');
+      for (const file of [failing, stillPending]) {
+        const record = await stack.waitForFinal(file.id);
+        expect(record.status).toBe('archived');
+        // The record started afresh: the failed attempts before the redrive are not counted, and no
+        // field of the failure is left beside the archived copy.
+        expect(record).toMatchObject({ attempts: 1 });
+        for (const stale of ['lastError', 'failedAt', 'detail', 'reason', 'upstreamErrorType', 'upstreamStatus'])
+          expect(record).not.toHaveProperty(stale);
+      }
+      // The chat listing of the dead-lettered file shows the archived copy, not the failure.
+      const listed = await stack.files.listChat(failing.chatId, 10, undefined);
+      expect(listed.items.map((r) => [r.fileId, r.status])).toEqual([[failing.id, 'archived']]);
+      const list = await stack.run(['dlq', 'list', '--json']);
+      const { deadLetters } = JSON.parse(list.stdout) as { deadLetters: { messageId: string }[] };
+      expect(deadLetters.map((d) => d.messageId)).toEqual([malformedId]);
+    },
+  );
 
   it('dlq redrive needs --all or ids (exit 2)', async () => {
     const res = await stack.run(['dlq', 'redrive']);

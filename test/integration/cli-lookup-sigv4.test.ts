@@ -40,45 +40,49 @@ afterAll(async () => {
 });
 
 describe('the lookup client against a deployed stack', () => {
-  it("sends requests whose SigV4 signature (execute-api, the stack's region) covers the path and query as sent", async () => {
-    received = [];
-    const client = createLookupClient({ url, signWithRegion: 'eu-west-1' });
-    await client.listChat('claude_chat_01Signed');
-    expect(received).toHaveLength(1);
-    const got = received[0];
-    if (!got) throw new Error('no request');
-    const authorization = String(got.headers['authorization']);
-    expect(authorization).toMatch(
-      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=[0-9a-f]{64}$/,
-    );
-    expect(got.headers['x-amz-security-token']).toBe(credentials.sessionToken);
+  it(
+    "sends requests whose SigV4 signature (execute-api, the stack's " + 'region) covers the path and query as sent',
+    async () => {
+      received = [];
+      const client = createLookupClient({ url, signWithRegion: 'eu-west-1' });
+      await client.listChat('claude_chat_01Signed');
+      expect(received).toHaveLength(1);
+      const got = received[0];
+      if (!got) throw new Error('no request');
+      const authorization = String(got.headers['authorization']);
+      expect(authorization).toMatch(
+        /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=[0-9a-f]{64}$/,
+      );
+      expect(got.headers['x-amz-security-token']).toBe(credentials.sessionToken);
 
-    const wire = new URL(got.rawUrl, 'http://placeholder');
-    expect(wire.pathname).toBe('/v1/chats/claude_chat_01Signed/files');
-    expect(Object.fromEntries(wire.searchParams)).toEqual({ limit: '100' });
-    const amzDate = String(got.headers['x-amz-date']);
-    const signingDate = new Date(
-      `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
-    );
-    const verifier = new SignatureV4({
-      service: 'execute-api',
-      region: 'eu-west-1',
-      credentials,
-      sha256: Hash.bind(null, 'sha256'),
-    });
-    const resigned = await verifier.sign(
-      {
-        method: got.method,
-        protocol: 'http:',
-        hostname: '127.0.0.1',
-        path: wire.pathname,
-        query: Object.fromEntries(wire.searchParams),
-        headers: { host: String(got.headers['host']) },
-      },
-      { signingDate },
-    );
-    expect(resigned.headers['authorization']).toBe(authorization);
-  });
+      const wire = new URL(got.rawUrl, 'http://placeholder');
+      expect(wire.pathname).toBe('/v1/chats/claude_chat_01Signed/files');
+      expect(Object.fromEntries(wire.searchParams)).toEqual({ limit: '100' });
+      const amzDate = String(got.headers['x-amz-date']);
+      const signingDate = new Date(
+        `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:` +
+          `${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
+      );
+      const verifier = new SignatureV4({
+        service: 'execute-api',
+        region: 'eu-west-1',
+        credentials,
+        sha256: Hash.bind(null, 'sha256'),
+      });
+      const resigned = await verifier.sign(
+        {
+          method: got.method,
+          protocol: 'http:',
+          hostname: '127.0.0.1',
+          path: wire.pathname,
+          query: Object.fromEntries(wire.searchParams),
+          headers: { host: String(got.headers['host']) },
+        },
+        { signingDate },
+      );
+      expect(resigned.headers['authorization']).toBe(authorization);
+    },
+  );
 
   it('sends no signature to a local stack', async () => {
     received = [];

@@ -41,7 +41,8 @@ async function resign(got: (typeof received)[number]): Promise<string> {
   const signedHeaders = /SignedHeaders=([^,]+)/.exec(authorization)?.[1]?.split(';') ?? [];
   const amzDate = String(got.headers['x-amz-date']);
   const signingDate = new Date(
-    `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
+    `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:` +
+      `${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
   );
   const wire = new URL(got.rawUrl, 'http://placeholder');
   const headers: Record<string, string> = {};

@@ -85,33 +85,36 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
     expect(stack.metricTotal(DISCOVERY_METRIC.jobsEnqueued)).toBe(files.length);
   });
 
-  it('reads only what changed on the next run: unchanged chats cost no request, a new message is picked up', async () => {
-    const files = chatsWithFiles(12);
-    await stack.addFiles(...files);
-    await runChatPoller(chatPollerDeps(), stack.runOptions());
-    await stack.drainJobs();
-    const firstChat = files[0] as UploadedUpstreamFile;
-    const later = generatedFileFactory({
-      chatId: firstChat.chatIds[0] ?? '',
-      createdAt: '2025-07-01T00:00:00.000000Z',
-    });
-    await stack.addFiles(later);
-    const before = stack.upstream.requests.length;
+  it(
+    'reads only what changed on the next run: unchanged chats cost ' + 'no request, a new message is picked up',
+    async () => {
+      const files = chatsWithFiles(12);
+      await stack.addFiles(...files);
+      await runChatPoller(chatPollerDeps(), stack.runOptions());
+      await stack.drainJobs();
+      const firstChat = files[0] as UploadedUpstreamFile;
+      const later = generatedFileFactory({
+        chatId: firstChat.chatIds[0] ?? '',
+        createdAt: '2025-07-01T00:00:00.000000Z',
+      });
+      await stack.addFiles(later);
+      const before = stack.upstream.requests.length;
 
-    const outcome = await runChatPoller(chatPollerDeps(), stack.runOptions());
+      const outcome = await runChatPoller(chatPollerDeps(), stack.runOptions());
 
-    expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({ ending: 'completed', jobsEnqueued: 1 });
-    expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual([later.id]);
-    const messageReads = stack.upstream.requests
-      .slice(before)
-      .filter((r: { path: string; query: URLSearchParams; status?: number | undefined }) =>
-        r.path.endsWith('/messages'),
-      );
-    expect(
-      messageReads.map((r: { path: string; query: URLSearchParams; status?: number | undefined }) => r.path),
-    ).toEqual([`/v1/compliance/apps/chats/${firstChat.chatIds[0]}/messages`]);
-    expect(messageReads[0]?.query.get('after_id')).toMatch(/^claude_chat_msg_/);
-  });
+      expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({ ending: 'completed', jobsEnqueued: 1 });
+      expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual([later.id]);
+      const messageReads = stack.upstream.requests
+        .slice(before)
+        .filter((r: { path: string; query: URLSearchParams; status?: number | undefined }) =>
+          r.path.endsWith('/messages'),
+        );
+      expect(
+        messageReads.map((r: { path: string; query: URLSearchParams; status?: number | undefined }) => r.path),
+      ).toEqual([`/v1/compliance/apps/chats/${firstChat.chatIds[0]}/messages`]);
+      expect(messageReads[0]?.query.get('after_id')).toMatch(/^claude_chat_msg_/);
+    },
+  );
 
   it('re-reads after a crash between enqueue and checkpoint: nothing is skipped', async () => {
     const files = chatsWithFiles(8);
@@ -169,28 +172,31 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
     expect(jobs.length).toBe(files.length);
   });
 
-  it("carries each chat's creator, organization and project into its files' jobs (null where upstream says null)", async () => {
-    const [inProject, ...rest] = chatsWithFiles(2, 1);
-    await stack.addFiles(inProject as UploadedUpstreamFile, ...rest);
-    const projectChat = (inProject as UploadedUpstreamFile).chatIds[0] ?? '';
-    const otherChat = (rest[1] as UploadedUpstreamFile).chatIds[0] ?? '';
-    stack.upstream.listings.setChat(projectChat, { projectId: 'claude_proj_01Plan', userId: 'user_01Bob' });
-    stack.upstream.listings.setChat(otherChat, { creatorGone: true });
+  it(
+    "carries each chat's creator, organization and project into its " + "files' jobs (null where upstream says null)",
+    async () => {
+      const [inProject, ...rest] = chatsWithFiles(2, 1);
+      await stack.addFiles(inProject as UploadedUpstreamFile, ...rest);
+      const projectChat = (inProject as UploadedUpstreamFile).chatIds[0] ?? '';
+      const otherChat = (rest[1] as UploadedUpstreamFile).chatIds[0] ?? '';
+      stack.upstream.listings.setChat(projectChat, { projectId: 'claude_proj_01Plan', userId: 'user_01Bob' });
+      stack.upstream.listings.setChat(otherChat, { creatorGone: true });
 
-    await runChatPoller(chatPollerDeps(), stack.runOptions());
+      await runChatPoller(chatPollerDeps(), stack.runOptions());
 
-    const jobs = await stack.drainJobs();
-    expect(jobs).toHaveLength(4);
-    for (const job of jobs) {
-      const inTheProject = job.chatId === projectChat;
-      expect(job.provenance).toEqual({
-        creator: inTheProject ? { id: 'user_01Bob', emailAddress: '01bob@example.com' } : null,
-        organizationId: 'org_01Local',
-        projectId: inTheProject ? 'claude_proj_01Plan' : null,
-        messageIds: [expect.stringMatching(/^claude_chat_msg_/)],
-      });
-    }
-  });
+      const jobs = await stack.drainJobs();
+      expect(jobs).toHaveLength(4);
+      for (const job of jobs) {
+        const inTheProject = job.chatId === projectChat;
+        expect(job.provenance).toEqual({
+          creator: inTheProject ? { id: 'user_01Bob', emailAddress: '01bob@example.com' } : null,
+          organizationId: 'org_01Local',
+          projectId: inTheProject ? 'claude_proj_01Plan' : null,
+          messageIds: [expect.stringMatching(/^claude_chat_msg_/)],
+        });
+      }
+    },
+  );
 
   it("enqueues each version of a chat's artifacts as a file, with its message and the chat's provenance", async () => {
     const chatId = `claude_chat_${randomIdBody()}`;
@@ -260,42 +266,49 @@ describe('chat poller against the local upstream, dynalite and fauxqs', () => {
     expect((await stack.store.getCheckpoint('chats'))?.rejectedCursor).toBeNull();
   });
 
-  it('reads every other chat past one whose messages answer 403, archives a filename SQS would refuse, and retries the 403 chat later', async () => {
-    const files = chatsWithFiles(6, 0) as UploadedUpstreamFile[];
-    const odd = uploadedFileFactory({ filename: 'odd\ufffename\uffff.txt', createdAt: '2025-06-02T10:30:00.000000Z' });
-    await stack.addFiles(...files, odd);
-    const forbidden = files[2]?.chatIds[0] ?? '';
-    stack.upstream.injectFault(forbidden, 'messages', { status: 403 });
+  it(
+    'reads every other chat past one whose messages answer 403, archives ' +
+      'a filename SQS would refuse, and retries the 403 chat later',
+    async () => {
+      const files = chatsWithFiles(6, 0) as UploadedUpstreamFile[];
+      const odd = uploadedFileFactory({
+        filename: 'odd\ufffename\uffff.txt',
+        createdAt: '2025-06-02T10:30:00.000000Z',
+      });
+      await stack.addFiles(...files, odd);
+      const forbidden = files[2]?.chatIds[0] ?? '';
+      stack.upstream.injectFault(forbidden, 'messages', { status: 403 });
 
-    const first = await runChatPoller(chatPollerDeps(), stack.runOptions());
+      const first = await runChatPoller(chatPollerDeps(), stack.runOptions());
 
-    expect(first.kind === 'ran' && first.ledger).toMatchObject({
-      ending: 'completed',
-      unitFailureCount: 1,
-      unitFailures: [{ id: forbidden, requestId: expect.stringMatching(/^req_/) }],
-      retriesPending: 1,
-      jobsEnqueued: files.length,
-    });
-    const jobs = await stack.drainJobs();
-    expect(jobs.map((j) => j.fileId).sort()).toEqual(
-      [...files.filter((f) => f.chatIds[0] !== forbidden), odd].map((f) => f.id).sort(),
-    );
-    expect(jobs.find((j) => j.fileId === odd.id)?.file?.filename).toBe('odd\ufffename\uffff.txt');
-    expect(await stack.store.listRetries('chats', 10)).toEqual([
-      expect.objectContaining({ unitId: forbidden, attempts: 1 }),
-    ]);
-    expect(stack.metricTotal(DISCOVERY_METRIC.unitFailures)).toBe(1);
+      expect(first.kind === 'ran' && first.ledger).toMatchObject({
+        ending: 'completed',
+        unitFailureCount: 1,
+        unitFailures: [{ id: forbidden, requestId: expect.stringMatching(/^req_/) }],
+        retriesPending: 1,
+        jobsEnqueued: files.length,
+      });
+      const jobs = await stack.drainJobs();
+      expect(jobs.map((j) => j.fileId).sort()).toEqual(
+        [...files.filter((f) => f.chatIds[0] !== forbidden), odd].map((f) => f.id).sort(),
+      );
+      expect(jobs.find((j) => j.fileId === odd.id)?.file?.filename).toBe('odd\ufffename\uffff.txt');
+      expect(await stack.store.listRetries('chats', 10)).toEqual([
+        expect.objectContaining({ unitId: forbidden, attempts: 1 }),
+      ]);
+      expect(stack.metricTotal(DISCOVERY_METRIC.unitFailures)).toBe(1);
 
-    // Its wait over, a later run reads it and takes it off the list.
-    const later = Date.now() + 61_000;
-    const retried = await runChatPoller(chatPollerDeps({ now: () => later }), stack.runOptions(120_000));
+      // Its wait over, a later run reads it and takes it off the list.
+      const later = Date.now() + 61_000;
+      const retried = await runChatPoller(chatPollerDeps({ now: () => later }), stack.runOptions(120_000));
 
-    expect(retried.kind === 'ran' && retried.ledger).toMatchObject({ ending: 'completed', retriesPending: 0 });
-    expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual(
-      files.filter((f) => f.chatIds[0] === forbidden).map((f) => f.id),
-    );
-    expect(await stack.store.listRetries('chats', 10)).toEqual([]);
-  });
+      expect(retried.kind === 'ran' && retried.ledger).toMatchObject({ ending: 'completed', retriesPending: 0 });
+      expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual(
+        files.filter((f) => f.chatIds[0] === forbidden).map((f) => f.id),
+      );
+      expect(await stack.store.listRetries('chats', 10)).toEqual([]);
+    },
+  );
 
   it('lets only one of two overlapping runs proceed', async () => {
     await stack.addFiles(...chatsWithFiles(10));

@@ -92,7 +92,8 @@ beforeAll(async () => {
     LOCAL_DYNAMODB_ENDPOINT: stack.aws.dynamodbEndpoint,
     LOCAL_SQS_ENDPOINT: stack.aws.sqsEndpoint,
   });
-  // The lookup function's calls (the ledger's Query, the deletions' BatchGetItem) are checked against its deployed role.
+  // The lookup function's calls (the ledger's Query, the deletions' BatchGetItem) are checked against its deployed
+  // role.
   lookupClients = createLookupClients(config);
   for (const client of Object.values(lookupClients)) recordCallsOf(client, 'lookup', stack.bindings);
   const lookup = createLookupRuntime(config, { debug() {}, info() {}, warn() {}, error() {} }, lookupClients);
@@ -145,16 +146,19 @@ describe('the discovery ledger and upstream deletions through the lookup API', (
     });
   });
 
-  it("shows who and where on a record: creator, organization, project, and the project's deletion upstream", async () => {
-    const record = await get(`/files/${documentId}`);
-    expect(record.status).toBe(200);
-    expect(record.json).toMatchObject({
-      fileId: documentId,
-      source: 'project_document',
-      creator: { id: 'user_01Owner', emailAddress: '01owner@example.com' },
-      organizationId: 'org_01Local',
-      projectId,
-      upstreamDeletions: [expect.objectContaining({ id: projectId, kind: 'project', via: 'project_soft_delete' })],
-    });
-  });
+  it(
+    'shows who and where on a record: creator, organization, project, ' + "and the project's deletion upstream",
+    async () => {
+      const record = await get(`/files/${documentId}`);
+      expect(record.status).toBe(200);
+      expect(record.json).toMatchObject({
+        fileId: documentId,
+        source: 'project_document',
+        creator: { id: 'user_01Owner', emailAddress: '01owner@example.com' },
+        organizationId: 'org_01Local',
+        projectId,
+        upstreamDeletions: [expect.objectContaining({ id: projectId, kind: 'project', via: 'project_soft_delete' })],
+      });
+    },
+  );
 });

@@ -161,18 +161,21 @@ describe('shared rate budget on dynalite', () => {
 });
 
 describe('shared rate budget: callers whose clocks and settings disagree (dynalite)', () => {
-  it('treats a window stored more than one window ahead of the caller as stale, so a fast clock refuses no one', async () => {
-    const name = uniqueName('ahead');
-    const nowMs = Date.now();
-    // A laptop two minutes fast takes a grant and puts the window two minutes ahead.
-    const laptop = new DynamoDbRateBudget(doc, table, name, sizing, 'reader');
-    expect((await laptop.tryTake('poller', nowMs + 120_000)).granted).toBe(true);
+  it(
+    'treats a window stored more than one window ahead of the caller ' + 'as stale, so a fast clock refuses no one',
+    async () => {
+      const name = uniqueName('ahead');
+      const nowMs = Date.now();
+      // A laptop two minutes fast takes a grant and puts the window two minutes ahead.
+      const laptop = new DynamoDbRateBudget(doc, table, name, sizing, 'reader');
+      expect((await laptop.tryTake('poller', nowMs + 120_000)).granted).toBe(true);
 
-    const lambda = new DynamoDbRateBudget(doc, table, name, sizing);
-    const take = await lambda.tryTake('worker', nowMs);
+      const lambda = new DynamoDbRateBudget(doc, table, name, sizing);
+      const take = await lambda.tryTake('worker', nowMs);
 
-    expect(take).toMatchObject({ granted: true, windowStart: Math.floor(nowMs / 1_000) * 1_000 });
-  });
+      expect(take).toMatchObject({ granted: true, windowStart: Math.floor(nowMs / 1_000) * 1_000 });
+    },
+  );
 
   it('makes a reader (the CLI) draw at the sizing the deployment stored, not its own', async () => {
     const name = uniqueName('sized');
@@ -189,16 +192,19 @@ describe('shared rate budget: callers whose clocks and settings disagree (dynali
     expect(cli.currentSizing().requestsPerMinute).toBe(60);
   });
 
-  it('measures the table’s clock from its answers, so a fast local clock is corrected (within about a second)', async () => {
-    const client = createDocumentClient({ endpoint: aws.dynamodbEndpoint, region: aws.region });
-    try {
-      const now = trackServerClock(client, () => Date.now() + 120_000);
-      await client.send(new GetCommand({ TableName: table, Key: { pk: 'BUDGET#none', sk: 'STATE' } }));
-      expect(Math.abs(now() - Date.now())).toBeLessThan(2_000);
-    } finally {
-      client.destroy();
-    }
-  });
+  it(
+    'measures the table’s clock from its answers, so a fast local ' + 'clock is corrected (within about a second)',
+    async () => {
+      const client = createDocumentClient({ endpoint: aws.dynamodbEndpoint, region: aws.region });
+      try {
+        const now = trackServerClock(client, () => Date.now() + 120_000);
+        await client.send(new GetCommand({ TableName: table, Key: { pk: 'BUDGET#none', sk: 'STATE' } }));
+        expect(Math.abs(now() - Date.now())).toBeLessThan(2_000);
+      } finally {
+        client.destroy();
+      }
+    },
+  );
 });
 
 describe("the budget's stored use, as `archiver status` reads it", () => {

@@ -40,26 +40,31 @@ describe('the pollers as deployed, with their roles’ permissions', () => {
     ]);
   });
 
-  it('chats, polling repeatedly: finds within the invocation a file that appeared after its first poll, stamped with its message time', async () => {
-    const chatId = `claude_chat_${randomIdBody()}`;
-    const early = generatedFileFactory({ chatId, createdAt: minutesAgo(2) });
-    const late = generatedFileFactory({ chatId, createdAt: new Date().toISOString() });
-    await stack.addFiles(early);
-    // The late file appears upstream while the invocation waits between its polls.
-    const appearing = new Promise<void>((resolve) => setTimeout(() => void stack.addFiles(late).then(resolve), 300));
+  it(
+    'chats, polling repeatedly: finds within the invocation a file ' +
+      'that appeared after its first poll, stamped with its message ' +
+      'time',
+    async () => {
+      const chatId = `claude_chat_${randomIdBody()}`;
+      const early = generatedFileFactory({ chatId, createdAt: minutesAgo(2) });
+      const late = generatedFileFactory({ chatId, createdAt: new Date().toISOString() });
+      await stack.addFiles(early);
+      // The late file appears upstream while the invocation waits between its polls.
+      const appearing = new Promise<void>((resolve) => setTimeout(() => void stack.addFiles(late).then(resolve), 300));
 
-    const outcome = await stack.runtime('chats', { POLL_EVERY_SECONDS: 1, POLL_WINDOW_SECONDS: 3 })(lambdaContext);
-    await appearing;
+      const outcome = await stack.runtime('chats', { POLL_EVERY_SECONDS: 1, POLL_WINDOW_SECONDS: 3 })(lambdaContext);
+      await appearing;
 
-    // Polls at 0, 1 and 2 s: the last one found nothing new.
-    expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({ ending: 'completed', jobsEnqueued: 0 });
-    const jobs = await stack.drainJobs();
-    expect(jobs.map((j) => [j.fileId, j.appearedAt])).toEqual([
-      [early.id, early.createdAt],
-      [late.id, late.createdAt],
-    ]);
-    expect(stack.upstream.requests.filter((r) => r.endpoint === 'chats')).toHaveLength(3);
-  });
+      // Polls at 0, 1 and 2 s: the last one found nothing new.
+      expect(outcome.kind === 'ran' && outcome.ledger).toMatchObject({ ending: 'completed', jobsEnqueued: 0 });
+      const jobs = await stack.drainJobs();
+      expect(jobs.map((j) => [j.fileId, j.appearedAt])).toEqual([
+        [early.id, early.createdAt],
+        [late.id, late.createdAt],
+      ]);
+      expect(stack.upstream.requests.filter((r) => r.endpoint === 'chats')).toHaveLength(3);
+    },
+  );
 
   it('activities: enqueues an upload and records a file deletion', async () => {
     const uploaded = `claude_file_${randomIdBody()}`;

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExportRuntime } from '../../lambdas/export/runtime.js';
-import { createLookupRuntime } from '../../lambdas/lookup/runtime.js';
+import { createExportClients, createExportRuntime } from '../../lambdas/export/runtime.js';
+import { createLookupClients, createLookupRuntime } from '../../lambdas/lookup/runtime.js';
+import { recordCallsOf, type ResourceBindings } from '../support/permissions/aws-call-recorder.js';
 import { LOCAL_CALLER_HEADER, startLookupServer } from '../../local/lookup-server.js';
 import { ensureBucket, ensureQueues, ensureTable } from '../../local/aws/resources.js';
 import { startSqsEventSource } from '../../local/sqs-event-source.js';
@@ -68,6 +69,12 @@ beforeAll(async () => {
     maxReceiveCount: 3,
     visibilityTimeoutSeconds: 60,
   });
+  // The lookup function's hold sweeps go to the ingest queue (unused here, but the lookup needs one).
+  const holdQueues = await ensureQueues(aws.sqs, {
+    name: uniqueName('exp-api-hold'),
+    maxReceiveCount: 3,
+    visibilityTimeoutSeconds: 60,
+  });
   for (const [i, content] of contents.entries()) {
     await seedArchived(aws.s3, aws.ddb, archiveBucket, table, {
       fileId: `claude_gen_file_01Api${i}`,
@@ -84,12 +91,29 @@ beforeAll(async () => {
     LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
     LOCAL_SQS_ENDPOINT: aws.sqsEndpoint,
   };
-  const lookup = createLookupRuntime(
-    loadConfig(LookupConfigSchema, { ...common, ARCHIVE_BUCKET: archiveBucket, HOLD_WORK_QUEUE_URL: queues.queueUrl }),
-    quiet,
-  );
+  // Every call of the lookup and the worker is checked against their deployed roles' grants
+  // (test/support/permission-setup.ts): the calls the export routes and runs make are allowed.
+  const bindings: ResourceBindings = {
+    buckets: { [archiveBucket]: 'archiveBucket', [exportsBucket]: 'exportsBucket' },
+    tables: { [table]: 'indexTable' },
+    queues: {
+      [queues.queueUrl.split('/').pop() as string]: 'exportQueue',
+      [holdQueues.queueUrl.split('/').pop() as string]: 'ingestQueue',
+    },
+  };
+  const lookupConfig = loadConfig(LookupConfigSchema, {
+    ...common,
+    ARCHIVE_BUCKET: archiveBucket,
+    HOLD_WORK_QUEUE_URL: holdQueues.queueUrl,
+  });
+  const lookupClients = createLookupClients(lookupConfig);
+  for (const client of Object.values(lookupClients)) recordCallsOf(client, 'lookup', bindings);
+  const lookup = createLookupRuntime(lookupConfig, quiet, lookupClients);
   server = await startLookupServer(lookup, { log: quiet });
-  const runtime = createExportRuntime(loadConfig(ExportConfigSchema, { ...common, MAX_RECEIVE_COUNT: '3' }), quiet);
+  const exportConfig = loadConfig(ExportConfigSchema, { ...common, MAX_RECEIVE_COUNT: '3' });
+  const exportClients = createExportClients(exportConfig);
+  for (const client of Object.values(exportClients)) recordCallsOf(client, 'exportWorker', bindings);
+  const runtime = createExportRuntime(exportConfig, quiet, exportClients);
   worker = startSqsEventSource({
     sqs: aws.sqs,
     queueUrl: queues.queueUrl,
@@ -107,34 +131,38 @@ afterAll(async () => {
 });
 
 describe('POST /exports and GET /exports/{exportId}', () => {
-  it('queues an export (202, Location), which the worker completes; the link serves the bag whose SHA-256 the job states', async () => {
-    const started = await call(
-      'POST',
-      '/exports',
-      JSON.stringify({ scope: { chats: [CHAT] }, description: 'API test' }),
-    );
-    expect(started.status).toBe(202);
-    expect(started.json).toMatchObject({ status: 'queued', requestedBy: LEGAL_ADMIN, scope: { chats: [CHAT] } });
-    expect(started.headers['location']).toBe(`/exports/${started.json.exportId}`);
+  it(
+    'queues an export (202, Location), which the worker completes; the ' +
+      'link serves the bag whose SHA-256 the job states',
+    async () => {
+      const started = await call(
+        'POST',
+        '/exports',
+        JSON.stringify({ scope: { chats: [CHAT] }, description: 'API test' }),
+      );
+      expect(started.status).toBe(202);
+      expect(started.json).toMatchObject({ status: 'queued', requestedBy: LEGAL_ADMIN, scope: { chats: [CHAT] } });
+      expect(started.headers['location']).toBe(`/exports/${started.json.exportId}`);
 
-    const done = await waitForExport(started.json.exportId);
-    expect(done.status).toBe(200);
-    expect(done.json).toMatchObject({
-      status: 'completed',
-      counts: {
-        matched: 2,
-        exported: 2,
-        notArchived: 0,
-        payloadBytes: contents[0]!.byteLength + contents[1]!.byteLength,
-      },
-      download: { expiresInSeconds: 300 },
-    });
-    const bag = await request(done.json.download.url);
-    expect(bag.statusCode).toBe(200);
-    const bytes = Buffer.from(await bag.body.arrayBuffer());
-    expect(bytes.byteLength).toBe(done.json.download.bytes);
-    expect(createHash('sha256').update(bytes).digest('hex')).toBe(done.json.download.sha256);
-  });
+      const done = await waitForExport(started.json.exportId);
+      expect(done.status).toBe(200);
+      expect(done.json).toMatchObject({
+        status: 'completed',
+        counts: {
+          matched: 2,
+          exported: 2,
+          notArchived: 0,
+          payloadBytes: contents[0]!.byteLength + contents[1]!.byteLength,
+        },
+        download: { expiresInSeconds: 300 },
+      });
+      const bag = await request(done.json.download.url);
+      expect(bag.statusCode).toBe(200);
+      const bytes = Buffer.from(await bag.body.arrayBuffer());
+      expect(bytes.byteLength).toBe(done.json.download.bytes);
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(done.json.download.sha256);
+    },
+  );
 
   it.each([
     ['no body', undefined, 400, /JSON body is required/],
@@ -186,24 +214,28 @@ describe('POST /exports and GET /exports/{exportId}', () => {
 });
 
 describe('archiver export', () => {
-  it('starts an export, waits, downloads the bag and verifies its SHA-256; the bag passes unzip, sha256sum and md5sum', async () => {
-    const out = join(work, 'bag.zip');
-    const run = await runCli(
-      ['--lookup-url', server.url, 'export', '--chat', CHAT, '--download', out, '--poll-seconds', '1', '--json'],
-      process.env,
-    );
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
-    const result = JSON.parse(run.stdout);
-    expect(result).toMatchObject({ status: 'completed', downloaded: { path: out, verified: true } });
-    expect(
-      createHash('sha256')
-        .update(await readFile(out))
-        .digest('hex'),
-    ).toBe(result.download.sha256);
-    const bag = await checkBag(out, result.exportId);
-    expect(bag.payload).toHaveLength(2);
-  });
+  it(
+    'starts an export, waits, downloads the bag and verifies its ' +
+      'SHA-256; the bag passes unzip, sha256sum and md5sum',
+    async () => {
+      const out = join(work, 'bag.zip');
+      const run = await runCli(
+        ['--lookup-url', server.url, 'export', '--chat', CHAT, '--download', out, '--poll-seconds', '1', '--json'],
+        process.env,
+      );
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      const result = JSON.parse(run.stdout);
+      expect(result).toMatchObject({ status: 'completed', downloaded: { path: out, verified: true } });
+      expect(
+        createHash('sha256')
+          .update(await readFile(out))
+          .digest('hex'),
+      ).toBe(result.download.sha256);
+      const bag = await checkBag(out, result.exportId);
+      expect(bag.payload).toHaveLength(2);
+    },
+  );
 
   it('refuses a command line with no scope as a usage error (exit 2) before any request', async () => {
     const run = await runCli(['--lookup-url', server.url, 'export', '--wait'], process.env);

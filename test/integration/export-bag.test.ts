@@ -5,7 +5,11 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDocumentClient, createS3Client } from '../../shared/platform/aws-clients.js';
+import { recordCallsOf, type ResourceBindings } from '../support/permissions/aws-call-recorder.js';
 import { ensureBucket, ensureTable } from '../../local/aws/resources.js';
 import { S3ExportStorage } from '../../shared/archive/s3-export-storage.js';
 import { newExportId } from '../../shared/contracts/exports.js';
@@ -39,7 +43,10 @@ const log: Log = {
   error: (m) => logs.push(m),
 };
 
-/** Names an auditor's tools trip on: a path, a percent sign, non-Latin text, a name too long to unpack as is, duplicates. */
+/**
+ * Names an auditor's tools trip on: a path, a percent sign, non-Latin text, a name too long to unpack as is,
+ * duplicates.
+ */
 const files: SeedFile[] = [
   { fileId: 'claude_gen_file_01A', filename: 'report.pdf', content: randomBytes(9 * MiB + 123) },
   { fileId: 'claude_gen_file_01B', filename: '../../etc/passwd', content: Buffer.from('not a password file\n') },
@@ -63,16 +70,22 @@ const settings: ExportSettings = {
   checkpointEverySeconds: 3600,
 };
 
-function deps(storage: ExportStorage = new S3ExportStorage(aws.s3, exportsBucket)): ExportDeps {
-  const deletions = new DynamoDbUpstreamDeletions(aws.ddb, table);
+/**
+ * The worker's clients: each call is recorded as the export worker's and checked against its
+ * deployed role's grants after every test (test/support/permission-setup.ts).
+ */
+let worker: { s3: S3Client; ddb: DynamoDBDocumentClient };
+
+function deps(storage: ExportStorage = new S3ExportStorage(worker.s3, exportsBucket)): ExportDeps {
+  const deletions = new DynamoDbUpstreamDeletions(worker.ddb, table);
   return {
-    jobs: new DynamoDbExportJobs(aws.ddb, table),
-    scope: new DynamoDbScopeReader(aws.ddb, table),
+    jobs: new DynamoDbExportJobs(worker.ddb, table),
+    scope: new DynamoDbScopeReader(worker.ddb, table),
     matters: undefined,
     storage,
     custody: {
       upstreamDeletions: (ids) => deletions.getUpstreamDeletions(ids),
-      discoveryRuns: (record) => discoveryRunsFor(aws.ddb, table, record),
+      discoveryRuns: (record) => discoveryRunsFor(worker.ddb, table, record),
     },
     log,
   };
@@ -114,6 +127,23 @@ beforeAll(async () => {
   exportsBucket = uniqueName('export-bags');
   table = uniqueName('export-index');
   work = await mkdtemp(join(tmpdir(), 'export-test-'));
+  const provided = inject('localAws');
+  const bindings: ResourceBindings = {
+    buckets: { [archiveBucket]: 'archiveBucket', [exportsBucket]: 'exportsBucket' },
+    tables: { [table]: 'indexTable' },
+  };
+  worker = {
+    s3: recordCallsOf(
+      createS3Client({ endpoint: provided.s3Endpoint, region: provided.region }),
+      'exportWorker',
+      bindings,
+    ),
+    ddb: recordCallsOf(
+      createDocumentClient({ endpoint: provided.dynamodbEndpoint, region: provided.region }),
+      'exportWorker',
+      bindings,
+    ),
+  };
   await ensureBucket(aws.s3, archiveBucket);
   await ensureBucket(aws.s3, exportsBucket);
   await ensureTable(aws.ddb, table);
@@ -143,81 +173,87 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  worker.s3.destroy();
+  worker.ddb.destroy();
   aws.destroy();
   await rm(work, { recursive: true, force: true });
 });
 
 describe('an export bag', () => {
-  it('is a valid BagIt bag in a ZIP that unzip, sha256sum and md5sum accept, with every file in scope and only those', async () => {
-    const exportId = await createJob({ chats: [CHAT] });
-    const outcome = await runExport(exportId, deps(), settings, Date.now() + 600_000, AbortSignal.timeout(120_000));
-    expect(outcome.kind).toBe('completed');
-    const { zip, sha256 } = await fetchBag(exportId);
-    const job = await new DynamoDbExportJobs(aws.ddb, table).get(exportId);
-    // The SHA-256 the API hands out is the SHA-256 of the bytes a download gets.
-    expect(job?.bag?.sha256).toBe(sha256);
-    expect(job?.counts).toEqual({
-      matched: files.length + 1,
-      exported: files.length,
-      notArchived: 1,
-      payloadBytes: files.reduce((n, f) => n + f.content.byteLength, 0),
-    });
+  it(
+    'is a valid BagIt bag in a ZIP that unzip, sha256sum and md5sum ' +
+      'accept, with every file in scope and only those',
+    async () => {
+      const exportId = await createJob({ chats: [CHAT] });
+      const outcome = await runExport(exportId, deps(), settings, Date.now() + 600_000, AbortSignal.timeout(120_000));
+      expect(outcome.kind).toBe('completed');
+      const { zip, sha256 } = await fetchBag(exportId);
+      const job = await new DynamoDbExportJobs(aws.ddb, table).get(exportId);
+      // The SHA-256 the API hands out is the SHA-256 of the bytes a download gets.
+      expect(job?.bag?.sha256).toBe(sha256);
+      expect(job?.counts).toEqual({
+        matched: files.length + 1,
+        exported: files.length,
+        notArchived: 1,
+        payloadBytes: files.reduce((n, f) => n + f.content.byteLength, 0),
+      });
 
-    const bag = await checkBag(zip, exportId);
-    expect(bag.payload).toHaveLength(files.length);
-    expect(await readFile(join(bag.dir, 'bagit.txt'), 'utf8')).toBe(
-      'BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n',
-    );
-    expect(bag.bagInfo['External-Identifier']).toBe(exportId);
-    expect(bag.bagInfo['Source-Organization']).toBe(settings.sourceOrganization);
-    expect(bag.bagInfo['Bagging-Date']).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    expect(JSON.parse(bag.bagInfo['Archiver-Scope'] ?? '')).toEqual({ chats: [CHAT] });
+      const bag = await checkBag(zip, exportId);
+      expect(bag.payload).toHaveLength(files.length);
+      expect(await readFile(join(bag.dir, 'bagit.txt'), 'utf8')).toBe(
+        'BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n',
+      );
+      expect(bag.bagInfo['External-Identifier']).toBe(exportId);
+      expect(bag.bagInfo['Source-Organization']).toBe(settings.sourceOrganization);
+      expect(bag.bagInfo['Bagging-Date']).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      expect(JSON.parse(bag.bagInfo['Archiver-Scope'] ?? '')).toEqual({ chats: [CHAT] });
 
-    // Each payload file holds exactly the archived bytes, under a safe, unique name.
-    const natives = await readdir(join(bag.dir, 'data', 'natives'));
-    for (const f of files) {
-      const name = natives.find((n) => n.startsWith(`${f.fileId}_`));
-      expect(name, f.fileId).toBeDefined();
-      expect(Buffer.byteLength(name ?? '')).toBeLessThanOrEqual(200);
-      expect(name).not.toMatch(/[/\\%\n]/);
-      expect((await readFile(join(bag.dir, 'data', 'natives', name ?? ''))).equals(f.content)).toBe(true);
-    }
-    expect(natives.some((n) => n.includes('Other'))).toBe(false);
+      // Each payload file holds exactly the archived bytes, under a safe, unique name.
+      const natives = await readdir(join(bag.dir, 'data', 'natives'));
+      for (const f of files) {
+        const name = natives.find((n) => n.startsWith(`${f.fileId}_`));
+        expect(name, f.fileId).toBeDefined();
+        expect(Buffer.byteLength(name ?? '')).toBeLessThanOrEqual(200);
+        expect(name).not.toMatch(/[/\\%\n]/);
+        expect((await readFile(join(bag.dir, 'data', 'natives', name ?? ''))).equals(f.content)).toBe(true);
+      }
+      expect(natives.some((n) => n.includes('Other'))).toBe(false);
 
-    // The load files: a row per exported file, the columns in order, the exact recorded values.
-    const csv = await readFile(join(bag.dir, 'loadfile', 'export.csv'), 'utf8');
-    expect(csv.split('\r\n')[0]).toBe(LOAD_FILE_COLUMNS.join(','));
-    expect(csv).toContain('"notes ""draft"", v2\nfinal þ.md"');
-    const dat = await readFile(join(bag.dir, 'loadfile', 'export.dat'), 'utf8');
-    const datRows = dat
-      .replace(/^\uFEFF/, '')
-      .split('\r\n')
-      .filter(Boolean);
-    expect(datRows).toHaveLength(files.length + 1);
-    for (const row of datRows) {
-      const fields = row.split(DAT.separator);
-      expect(fields).toHaveLength(LOAD_FILE_COLUMNS.length);
-      for (const field of fields) expect(field).toMatch(/^\u00fe[^\u00fe]*\u00fe$/);
-    }
-    expect(dat).toContain(`notes "draft", v2${DAT.newline}final \uFFFD.md`);
+      // The load files: a row per exported file, the columns in order, the exact recorded values.
+      const csv = await readFile(join(bag.dir, 'loadfile', 'export.csv'), 'utf8');
+      expect(csv.split('\r\n')[0]).toBe(LOAD_FILE_COLUMNS.join(','));
+      expect(csv).toContain('"notes ""draft"", v2\nfinal þ.md"');
+      const dat = await readFile(join(bag.dir, 'loadfile', 'export.dat'), 'utf8');
+      const datRows = dat
+        .replace(/^\uFEFF/, '')
+        .split('\r\n')
+        .filter(Boolean);
+      expect(datRows).toHaveLength(files.length + 1);
+      for (const row of datRows) {
+        const fields = row.split(DAT.separator);
+        expect(fields).toHaveLength(LOAD_FILE_COLUMNS.length);
+        for (const field of fields) expect(field).toMatch(/^\u00fe[^\u00fe]*\u00fe$/);
+      }
+      expect(dat).toContain(`notes "draft", v2${DAT.newline}final \uFFFD.md`);
 
-    // The chain of custody: one JSON per file, and the page for the export naming the one left out.
-    const big = files[0] as SeedFile;
-    const custody = JSON.parse(await readFile(join(bag.dir, 'custody', `${big.fileId}.json`), 'utf8'));
-    expect(custody).toMatchObject({
-      exportId,
-      fileId: big.fileId,
-      upstream: { requestId: `req_${big.fileId.slice(-8)}` },
-      archive: { bucket: archiveBucket, sha256: createHash('sha256').update(big.content).digest('hex') },
-      export: { sha256: createHash('sha256').update(big.content).digest('hex'), matchesArchive: true },
-      holds: { recorded: false },
-      accessTrail: { recorded: false },
-    });
-    const html = await readFile(join(bag.dir, 'custody', 'index.html'), 'utf8');
-    expect(html).toContain('claude_file_01Pending');
-    expect(html).not.toContain('<script');
-    expect(html).toContain('notes &quot;draft&quot;');
-  });
+      // The chain of custody: one JSON per file, and the page for the export naming the one left out.
+      const big = files[0] as SeedFile;
+      const custody = JSON.parse(await readFile(join(bag.dir, 'custody', `${big.fileId}.json`), 'utf8'));
+      expect(custody).toMatchObject({
+        exportId,
+        fileId: big.fileId,
+        upstream: { requestId: `req_${big.fileId.slice(-8)}` },
+        archive: { bucket: archiveBucket, sha256: createHash('sha256').update(big.content).digest('hex') },
+        export: { sha256: createHash('sha256').update(big.content).digest('hex'), matchesArchive: true },
+        holds: { recorded: false },
+        accessTrail: { recorded: false },
+      });
+      const html = await readFile(join(bag.dir, 'custody', 'index.html'), 'utf8');
+      expect(html).toContain('claude_file_01Pending');
+      expect(html).not.toContain('<script');
+      expect(html).toContain('notes &quot;draft&quot;');
+    },
+  );
 
   it('resumes after a run stops at its deadline: run after run, one file each, the same valid bag', async () => {
     const exportId = await createJob({ projects: ['claude_proj_01Export'] });

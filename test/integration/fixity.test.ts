@@ -54,20 +54,23 @@ describe('fixity on demand (s3rver)', () => {
     expect((listing.items[0] as ArchivedRecord).fixityEvents).toHaveLength(2);
   });
 
-  it('finds a byte changed on disk behind the archiver\u2019s back with the deep tier, and the record says failed', async () => {
-    const record = (await stack.index.get(file.id)) as ArchivedRecord;
-    const onDisk = join(inject('localAws').s3rverDirectory, record.bucket, `${record.key}._S3rver_object`);
-    const bytes = await readFile(onDisk);
-    bytes[0] = (bytes[0] ?? 0) ^ 0x01;
-    await writeFile(onDisk, bytes);
+  it(
+    'finds a byte changed on disk behind the archiver\u2019s back ' + 'with the deep tier, and the record says failed',
+    async () => {
+      const record = (await stack.index.get(file.id)) as ArchivedRecord;
+      const onDisk = join(inject('localAws').s3rverDirectory, record.bucket, `${record.key}._S3rver_object`);
+      const bytes = await readFile(onDisk);
+      bytes[0] = (bytes[0] ?? 0) ^ 0x01;
+      await writeFile(onDisk, bytes);
 
-    const deep = await verify('deep');
-    const event = deep.json['event'] as FixityEvent;
-    expect(event).toMatchObject({ tier: 'deep', outcome: 'failed' });
-    expect(event.detail).toMatch(/MD5 [0-9a-f]{32} != recorded .*SHA-256/);
-    const after = await callLookup(lookup, AUDITOR, 'GET', '/files/{fileId}', { path: { fileId: file.id } });
-    expect(after.json['fixity']).toMatchObject({ status: 'failed', lastTier: 'deep' });
-  });
+      const deep = await verify('deep');
+      const event = deep.json['event'] as FixityEvent;
+      expect(event).toMatchObject({ tier: 'deep', outcome: 'failed' });
+      expect(event.detail).toMatch(/MD5 [0-9a-f]{32} != recorded .*SHA-256/);
+      const after = await callLookup(lookup, AUDITOR, 'GET', '/files/{fileId}', { path: { fileId: file.id } });
+      expect(after.json['fixity']).toMatchObject({ status: 'failed', lastTier: 'deep' });
+    },
+  );
 
   it('answers 400 for an unknown tier, 404 for an unknown file', async () => {
     const bad = await callLookup(lookup, AUDITOR, 'POST', '/files/{fileId}/verify', {

@@ -111,44 +111,12 @@ describe('the ingest role on a real S3 (RADOS Gateway)', () => {
     expect(stack.upstream.requestCount(file.id, 'content')).toBe(0);
   });
 
-  it('reads the current version it re-hashes, but may not read a version by its id (no s3:GetObjectVersion)', async () => {
-    const key = objectKeyFor('generated', 'file_version_probe');
-    const body = 'probe';
-    const put = await stack.s3.send(
-      new PutObjectCommand({
-        Bucket: stack.bucket,
-        Key: key,
-        Body: body,
-        ContentMD5: createHash('md5').update(body).digest('base64'),
-      }),
-    );
-    const ingestUser = createS3Client({
-      endpoint: stack.archive.endpoint,
-      region: stack.aws.region,
-      credentials: await stack.archive.credentialsFor('ingest'),
-    });
-    try {
-      const current = await ingestUser.send(new GetObjectCommand({ Bucket: stack.bucket, Key: key }));
-      expect(await current.Body?.transformToString()).toBe(body);
-      await expect(
-        ingestUser.send(new GetObjectCommand({ Bucket: stack.bucket, Key: key, VersionId: put.VersionId })),
-      ).rejects.toMatchObject({
-        $metadata: { httpStatusCode: 403 },
-      });
-    } finally {
-      ingestUser.destroy();
-    }
-  });
-});
-
-describe('the lookup role on a real S3 (RADOS Gateway)', () => {
-  it('redirects to a presigned URL, signed as the lookup role, that downloads exactly the archived version', async () => {
-    // Arrange: two versions at the archive key, the record naming the first (as after an adoption).
-    const content = Buffer.from('archived version');
-    const file = generatedFileFactory({ content });
-    const key = objectKeyFor('generated', file.id);
-    const put = (body: string) =>
-      stack.s3.send(
+  it(
+    'reads the current version it re-hashes, but may not read a version ' + 'by its id (no s3:GetObjectVersion)',
+    async () => {
+      const key = objectKeyFor('generated', 'file_version_probe');
+      const body = 'probe';
+      const put = await stack.s3.send(
         new PutObjectCommand({
           Bucket: stack.bucket,
           Key: key,
@@ -156,87 +124,125 @@ describe('the lookup role on a real S3 (RADOS Gateway)', () => {
           ContentMD5: createHash('md5').update(body).digest('base64'),
         }),
       );
-    const archived = await put('archived version');
-    const versionId = archived.VersionId;
-    if (!versionId) throw new Error('the gateway bucket is not versioned');
-    await put('a later version');
-    const owner = 'test-owner';
-    await stack.index.claim(file.id, 'generated', owner, Date.now(), 60_000);
-    await stack.index.markArchived(
-      {
-        status: 'archived',
-        fileId: file.id,
-        source: 'generated',
-        chatIds: [file.chatId],
-        filename: file.filename,
-        mimeType: file.mimeType,
-        sizeBytes: content.length,
-        createdAt: file.createdAt ?? null,
-        upstreamRequestId: null,
-        md5: md5(content),
-        sha256: sha256(content),
-        bucket: stack.bucket,
-        key,
-        versionId,
-        contentType: 'text/plain',
-        contentDisposition: 'attachment; filename="report.txt"',
-        archivedAt: new Date().toISOString(),
-      },
-      owner,
-    );
-    const config = loadConfig(LookupConfigSchema, {
-      ARCHIVE_BUCKET: stack.bucket,
-      INDEX_TABLE: stack.table,
-      HOLD_WORK_QUEUE_URL: stack.queues.queueUrl,
-      LOCAL_S3_ENDPOINT: stack.archive.endpoint,
-      LOCAL_DYNAMODB_ENDPOINT: stack.aws.dynamodbEndpoint,
-      LOCAL_SQS_ENDPOINT: stack.aws.sqsEndpoint,
-    });
-    const clients = createLookupClients(config);
-    clients.s3.destroy();
-    clients.s3 = createS3Client({
-      endpoint: config.LOCAL_S3_ENDPOINT,
-      region: stack.aws.region,
-      credentials: await stack.archive.credentialsFor('lookup'),
-    });
-    for (const client of Object.values(clients)) recordCallsOf(client, 'lookup', stack.bindings);
-    const lookup = createLookupRuntime(config, quietLog, clients);
+      const ingestUser = createS3Client({
+        endpoint: stack.archive.endpoint,
+        region: stack.aws.region,
+        credentials: await stack.archive.credentialsFor('ingest'),
+      });
+      try {
+        const current = await ingestUser.send(new GetObjectCommand({ Bucket: stack.bucket, Key: key }));
+        expect(await current.Body?.transformToString()).toBe(body);
+        await expect(
+          ingestUser.send(new GetObjectCommand({ Bucket: stack.bucket, Key: key, VersionId: put.VersionId })),
+        ).rejects.toMatchObject({
+          $metadata: { httpStatusCode: 403 },
+        });
+      } finally {
+        ingestUser.destroy();
+      }
+    },
+  );
+});
 
-    // Act
-    const res = await lookup({
-      httpMethod: 'GET',
-      resource: '/files/{fileId}/content',
-      path: `/files/${file.id}/content`,
-      pathParameters: { fileId: file.id },
-    } as unknown as Parameters<typeof lookup>[0]);
+describe('the lookup role on a real S3 (RADOS Gateway)', () => {
+  it(
+    'redirects to a presigned URL, signed as the lookup role, that ' + 'downloads exactly the archived version',
+    async () => {
+      // Arrange: two versions at the archive key, the record naming the first (as after an adoption).
+      const content = Buffer.from('archived version');
+      const file = generatedFileFactory({ content });
+      const key = objectKeyFor('generated', file.id);
+      const put = (body: string) =>
+        stack.s3.send(
+          new PutObjectCommand({
+            Bucket: stack.bucket,
+            Key: key,
+            Body: body,
+            ContentMD5: createHash('md5').update(body).digest('base64'),
+          }),
+        );
+      const archived = await put('archived version');
+      const versionId = archived.VersionId;
+      if (!versionId) throw new Error('the gateway bucket is not versioned');
+      await put('a later version');
+      const owner = 'test-owner';
+      await stack.index.claim(file.id, 'generated', owner, Date.now(), 60_000);
+      await stack.index.markArchived(
+        {
+          status: 'archived',
+          fileId: file.id,
+          source: 'generated',
+          chatIds: [file.chatId],
+          filename: file.filename,
+          mimeType: file.mimeType,
+          sizeBytes: content.length,
+          createdAt: file.createdAt ?? null,
+          upstreamRequestId: null,
+          md5: md5(content),
+          sha256: sha256(content),
+          bucket: stack.bucket,
+          key,
+          versionId,
+          contentType: 'text/plain',
+          contentDisposition: 'attachment; filename="report.txt"',
+          archivedAt: new Date().toISOString(),
+        },
+        owner,
+      );
+      const config = loadConfig(LookupConfigSchema, {
+        ARCHIVE_BUCKET: stack.bucket,
+        INDEX_TABLE: stack.table,
+        HOLD_WORK_QUEUE_URL: stack.queues.queueUrl,
+        LOCAL_S3_ENDPOINT: stack.archive.endpoint,
+        LOCAL_DYNAMODB_ENDPOINT: stack.aws.dynamodbEndpoint,
+        LOCAL_SQS_ENDPOINT: stack.aws.sqsEndpoint,
+      });
+      const clients = createLookupClients(config);
+      clients.s3.destroy();
+      clients.s3 = createS3Client({
+        endpoint: config.LOCAL_S3_ENDPOINT,
+        region: stack.aws.region,
+        credentials: await stack.archive.credentialsFor('lookup'),
+      });
+      for (const client of Object.values(clients)) recordCallsOf(client, 'lookup', stack.bindings);
+      const lookup = createLookupRuntime(config, quietLog, clients);
 
-    // Assess: the gateway verifies the lookup user's signature and policy, and serves that version.
-    expect(res.statusCode).toBe(302);
-    const download = await request(String(res.headers?.['Location']));
-    expect({ status: download.statusCode, body: await download.body.text() }).toEqual({
-      status: 200,
-      body: 'archived version',
-    });
-    // The gateway enforces the lookup user's policy: reading is allowed, writing is not. (Its own
-    // client, unrecorded: this refused call is the point, not a call the handler makes.)
-    const asLookup = createS3Client({
-      endpoint: config.LOCAL_S3_ENDPOINT,
-      region: stack.aws.region,
-      credentials: await stack.archive.credentialsFor('lookup'),
-    });
-    await expect(
-      asLookup.send(
-        new PutObjectCommand({
-          Bucket: stack.bucket,
-          Key: key,
-          Body: 'x',
-          ContentMD5: createHash('md5').update('x').digest('base64'),
-        }),
-      ),
-    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
-    const current = await asLookup.send(new GetObjectCommand({ Bucket: stack.bucket, Key: key }));
-    expect(await current.Body?.transformToString()).toBe('a later version');
-    asLookup.destroy();
-    for (const client of Object.values(clients)) client.destroy();
-  });
+      // Act
+      const res = await lookup({
+        httpMethod: 'GET',
+        resource: '/files/{fileId}/content',
+        path: `/files/${file.id}/content`,
+        pathParameters: { fileId: file.id },
+      } as unknown as Parameters<typeof lookup>[0]);
+
+      // Assess: the gateway verifies the lookup user's signature and policy, and serves that version.
+      expect(res.statusCode).toBe(302);
+      const download = await request(String(res.headers?.['Location']));
+      expect({ status: download.statusCode, body: await download.body.text() }).toEqual({
+        status: 200,
+        body: 'archived version',
+      });
+      // The gateway enforces the lookup user's policy: reading is allowed, writing is not. (Its own
+      // client, unrecorded: this refused call is the point, not a call the handler makes.)
+      const asLookup = createS3Client({
+        endpoint: config.LOCAL_S3_ENDPOINT,
+        region: stack.aws.region,
+        credentials: await stack.archive.credentialsFor('lookup'),
+      });
+      await expect(
+        asLookup.send(
+          new PutObjectCommand({
+            Bucket: stack.bucket,
+            Key: key,
+            Body: 'x',
+            ContentMD5: createHash('md5').update('x').digest('base64'),
+          }),
+        ),
+      ).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
+      const current = await asLookup.send(new GetObjectCommand({ Bucket: stack.bucket, Key: key }));
+      expect(await current.Body?.transformToString()).toBe('a later version');
+      asLookup.destroy();
+      for (const client of Object.values(clients)) client.destroy();
+    },
+  );
 });

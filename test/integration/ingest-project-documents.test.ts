@@ -24,57 +24,68 @@ const hex = (algorithm: string, b: Buffer) => createHash(algorithm).update(b).di
 const project = { projectId: `claude_proj_${randomIdBody()}`, organizationId: 'org_01Local' };
 
 describe('a project document through the ingest worker', () => {
-  it('stores the UTF-8 bytes of its text and records our hashes, no upstream hash, the request-id and its creator', async () => {
-    const text = 'Design notes — naïve café ✓ 日本語\n'.repeat(50);
-    const doc = { id: `claude_proj_doc_${randomIdBody()}`, filename: 'design.md', content: text, userId: 'user_01Doc' };
-    stack.upstream.listings.projects.set({ id: project.projectId, documents: [doc] });
-    const job = attachmentJob(
-      { type: 'project_doc', id: doc.id, filename: doc.filename, created_at: '2025-07-01T11:00:00.000000Z' },
-      { ...project, creator: { id: 'user_01ProjectOwner', emailAddress: 'owner@example.com' } },
-    );
+  it(
+    'stores the UTF-8 bytes of its text and records our hashes, no ' + 'upstream hash, the request-id and its creator',
+    async () => {
+      const text = 'Design notes — naïve café ✓ 日本語\n'.repeat(50);
+      const doc = {
+        id: `claude_proj_doc_${randomIdBody()}`,
+        filename: 'design.md',
+        content: text,
+        userId: 'user_01Doc',
+      };
+      stack.upstream.listings.projects.set({ id: project.projectId, documents: [doc] });
+      const job = attachmentJob(
+        { type: 'project_doc', id: doc.id, filename: doc.filename, created_at: '2025-07-01T11:00:00.000000Z' },
+        { ...project, creator: { id: 'user_01ProjectOwner', emailAddress: 'owner@example.com' } },
+      );
 
-    const { failed } = await stack.deliver([serializeJob(job)]);
+      const { failed } = await stack.deliver([serializeJob(job)]);
 
-    expect(failed).toEqual([]);
-    const bytes = Buffer.from(text, 'utf8');
-    const stored = await stack.readObject(objectKeyFor('project_document', doc.id));
-    expect(stored.body.equals(bytes)).toBe(true);
-    expect(stored.contentType).toBe('text/plain; charset=utf-8');
-    const requestId = stack.upstream.requests.filter((r) => r.id === doc.id).at(-1)?.requestId;
-    expect(await stack.index.get(doc.id)).toMatchObject({
-      status: 'archived',
-      source: 'project_document',
-      filename: 'design.md',
-      sizeBytes: bytes.length,
-      md5: hex('md5', bytes),
-      sha256: hex('sha256', bytes),
-      upstreamHash: 'none',
-      upstreamRequestId: requestId,
-      creator: { id: 'user_01Doc', emailAddress: '01doc@example.com' },
-      ...project,
-    });
-    expect(requestId).toEqual(expect.any(String));
-  });
+      expect(failed).toEqual([]);
+      const bytes = Buffer.from(text, 'utf8');
+      const stored = await stack.readObject(objectKeyFor('project_document', doc.id));
+      expect(stored.body.equals(bytes)).toBe(true);
+      expect(stored.contentType).toBe('text/plain; charset=utf-8');
+      const requestId = stack.upstream.requests.filter((r) => r.id === doc.id).at(-1)?.requestId;
+      expect(await stack.index.get(doc.id)).toMatchObject({
+        status: 'archived',
+        source: 'project_document',
+        filename: 'design.md',
+        sizeBytes: bytes.length,
+        md5: hex('md5', bytes),
+        sha256: hex('sha256', bytes),
+        upstreamHash: 'none',
+        upstreamRequestId: requestId,
+        creator: { id: 'user_01Doc', emailAddress: '01doc@example.com' },
+        ...project,
+      });
+      expect(requestId).toEqual(expect.any(String));
+    },
+  );
 
-  it('records an attachment whose file is gone as unavailable and archives the others of the same delivery', async () => {
-    const present = uploadedFileFactory({ chatIds: [], content: Buffer.from('attached to the project\n') });
-    await stack.upstream.addFile(present);
-    const goneId = `claude_file_${randomIdBody()}`;
-    const goneDoc = `claude_proj_doc_${randomIdBody()}`;
-    const jobs = [
-      attachmentJob({ type: 'project_file', id: present.id, filename: present.filename }, project),
-      attachmentJob({ type: 'project_file', id: goneId, filename: 'gone.pdf' }, project),
-      attachmentJob({ type: 'project_doc', id: goneDoc, filename: 'gone.md' }, project),
-    ];
+  it(
+    'records an attachment whose file is gone as unavailable and ' + 'archives the others of the same delivery',
+    async () => {
+      const present = uploadedFileFactory({ chatIds: [], content: Buffer.from('attached to the project\n') });
+      await stack.upstream.addFile(present);
+      const goneId = `claude_file_${randomIdBody()}`;
+      const goneDoc = `claude_proj_doc_${randomIdBody()}`;
+      const jobs = [
+        attachmentJob({ type: 'project_file', id: present.id, filename: present.filename }, project),
+        attachmentJob({ type: 'project_file', id: goneId, filename: 'gone.pdf' }, project),
+        attachmentJob({ type: 'project_doc', id: goneDoc, filename: 'gone.md' }, project),
+      ];
 
-    const { failed } = await stack.deliver(jobs.map((j) => serializeJob(j)));
+      const { failed } = await stack.deliver(jobs.map((j) => serializeJob(j)));
 
-    expect(failed).toEqual([]);
-    expect(await stack.index.get(present.id)).toMatchObject({ status: 'archived', ...project });
-    for (const id of [goneId, goneDoc]) {
-      expect(await stack.index.get(id)).toMatchObject({ status: 'unavailable', reason: 'not_found', ...project });
-    }
-  });
+      expect(failed).toEqual([]);
+      expect(await stack.index.get(present.id)).toMatchObject({ status: 'archived', ...project });
+      for (const id of [goneId, goneDoc]) {
+        expect(await stack.index.get(id)).toMatchObject({ status: 'unavailable', reason: 'not_found', ...project });
+      }
+    },
+  );
 });
 
 describe('an artifact version through the ingest worker', () => {

@@ -61,74 +61,81 @@ async function redeliverNow(message: Message): Promise<void> {
 }
 
 describe('a throttling storm does not dead-letter a healthy job (D6)', () => {
-  it('archives a file after 20 consecutive 429s, with a queue that allows 2 receives, and nothing reaches the DLQ', async () => {
-    const file = generatedFileFactory();
-    await stack.upstream.addFile(file);
-    // Twenty 429s in a row (retry-after: 0), then upstream recovers.
-    for (let i = 0; i < 20; i++) stack.upstream.injectFault(file.id, 'metadata', { status: 429 });
-    const throttledBefore = stack.metricTotal(METRIC.upstreamThrottled);
-    await stack.aws.sqs.send(
-      new SendMessageCommand({ QueueUrl: stack.queues.queueUrl, MessageBody: serializeJob({ fileId: file.id }) }),
-    );
+  it(
+    'archives a file after 20 consecutive 429s, with a queue that ' + 'allows 2 receives, and nothing reaches the DLQ',
+    async () => {
+      const file = generatedFileFactory();
+      await stack.upstream.addFile(file);
+      // Twenty 429s in a row (retry-after: 0), then upstream recovers.
+      for (let i = 0; i < 20; i++) stack.upstream.injectFault(file.id, 'metadata', { status: 429 });
+      const throttledBefore = stack.metricTotal(METRIC.upstreamThrottled);
+      await stack.aws.sqs.send(
+        new SendMessageCommand({ QueueUrl: stack.queues.queueUrl, MessageBody: serializeJob({ fileId: file.id }) }),
+      );
 
-    const delivered = await drain(async () => (await stack.index.get(file.id))?.status === 'archived', 40);
+      const delivered = await drain(async () => (await stack.index.get(file.id))?.status === 'archived', 40);
 
-    expect(await stack.index.get(file.id)).toMatchObject({ status: 'archived' });
-    expect(stack.upstream.requestCount(file.id, 'metadata')).toBe(21);
-    expect(stack.metricTotal(METRIC.upstreamThrottled)).toBe(throttledBefore + 20);
-    // Each wait was a fresh copy: every delivery was its message's first, the last carried 20 deferrals.
-    const ours = delivered.filter((m) => bodyOf(m).fileId === file.id);
-    expect(ours).toHaveLength(21);
-    expect(ours.map((m) => m.Attributes?.['ApproximateReceiveCount'])).toEqual(ours.map(() => '1'));
-    expect(ours.at(-1)?.MessageAttributes?.['deferrals']?.StringValue).toBe('20');
-    expect((await stack.deadLetters()).filter((m) => bodyOf(m).fileId === file.id)).toEqual([]);
-    expect(await stack.queueCounts()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
-  });
+      expect(await stack.index.get(file.id)).toMatchObject({ status: 'archived' });
+      expect(stack.upstream.requestCount(file.id, 'metadata')).toBe(21);
+      expect(stack.metricTotal(METRIC.upstreamThrottled)).toBe(throttledBefore + 20);
+      // Each wait was a fresh copy: every delivery was its message's first, the last carried 20 deferrals.
+      const ours = delivered.filter((m) => bodyOf(m).fileId === file.id);
+      expect(ours).toHaveLength(21);
+      expect(ours.map((m) => m.Attributes?.['ApproximateReceiveCount'])).toEqual(ours.map(() => '1'));
+      expect(ours.at(-1)?.MessageAttributes?.['deferrals']?.StringValue).toBe('20');
+      expect((await stack.deadLetters()).filter((m) => bodyOf(m).fileId === file.id)).toEqual([]);
+      expect(await stack.queueCounts()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+    },
+  );
 });
 
 describe('a job that reaches the DLQ leaves its file failed, not pending (D8)', () => {
-  it('records the file failed on the last receive, with the reason and the last upstream request id; lookups show it', async () => {
-    const file = generatedFileFactory();
-    await stack.upstream.addFile(file);
-    for (let i = 0; i < MAX_RECEIVES; i++) stack.upstream.injectFault(file.id, 'metadata', { status: 400 });
-    const [first] = await stack.sendAndReceive([serializeJob({ fileId: file.id, chatId: file.chatId })]);
-    if (!first) throw new Error('no message');
+  it(
+    'records the file failed on the last receive, with the reason ' +
+      'and the last upstream request id; lookups show it',
+    async () => {
+      const file = generatedFileFactory();
+      await stack.upstream.addFile(file);
+      for (let i = 0; i < MAX_RECEIVES; i++) stack.upstream.injectFault(file.id, 'metadata', { status: 400 });
+      const [first] = await stack.sendAndReceive([serializeJob({ fileId: file.id, chatId: file.chatId })]);
+      if (!first) throw new Error('no message');
 
-    expect((await stack.invoke([first])).failed).toHaveLength(1);
-    expect(await stack.index.get(file.id)).toMatchObject({ status: 'pending' });
-    await redeliverNow(first);
-    const [last] = await stack.receiveAny();
-    if (!last) throw new Error('the job did not come back');
-    expect(last.Attributes?.['ApproximateReceiveCount']).toBe(String(MAX_RECEIVES));
-    expect((await stack.invoke([last])).failed).toHaveLength(1);
+      expect((await stack.invoke([first])).failed).toHaveLength(1);
+      expect(await stack.index.get(file.id)).toMatchObject({ status: 'pending' });
+      await redeliverNow(first);
+      const [last] = await stack.receiveAny();
+      if (!last) throw new Error('the job did not come back');
+      expect(last.Attributes?.['ApproximateReceiveCount']).toBe(String(MAX_RECEIVES));
+      expect((await stack.invoke([last])).failed).toHaveLength(1);
 
-    const lastRequestId = stack.upstream.requests
-      .filter((r) => r.id === file.id && r.endpoint === 'metadata')
-      .at(-1)?.requestId;
-    const failed = {
-      status: 'failed',
-      reason: 'dead_lettered',
-      detail: expect.stringContaining('400'),
-      upstreamStatus: 400,
-      upstreamErrorType: 'invalid_request_error',
-      upstreamRequestId: lastRequestId,
-      chatIds: [file.chatId],
-    };
-    expect(await stack.index.get(file.id)).toMatchObject(failed);
-    // The queue then moves the job to the dead-letter queue on its next receive.
-    await redeliverNow(last);
-    expect((await stack.receiveAny()).filter((m) => bodyOf(m).fileId === file.id)).toEqual([]);
-    expect((await stack.deadLetters()).filter((m) => bodyOf(m).fileId === file.id)).toHaveLength(1);
+      const lastRequestId = stack.upstream.requests
+        .filter((r) => r.id === file.id && r.endpoint === 'metadata')
+        .at(-1)?.requestId;
+      const failed = {
+        status: 'failed',
+        reason: 'dead_lettered',
+        detail: expect.stringContaining('400'),
+        upstreamStatus: 400,
+        upstreamErrorType: 'invalid_request_error',
+        upstreamRequestId: lastRequestId,
+        chatIds: [file.chatId],
+      };
+      expect(await stack.index.get(file.id)).toMatchObject(failed);
+      // The queue then moves the job to the dead-letter queue on its next receive.
+      await redeliverNow(last);
+      expect((await stack.receiveAny()).filter((m) => bodyOf(m).fileId === file.id)).toEqual([]);
+      expect((await stack.deadLetters()).filter((m) => bodyOf(m).fileId === file.id)).toHaveLength(1);
 
-    const byFile = await request(`${lookup.url}/files/${file.id}`);
-    expect(byFile.statusCode).toBe(200);
-    expect(await byFile.body.json()).toMatchObject(failed);
-    const byChat = await request(`${lookup.url}/chats/${file.chatId}/files`);
-    expect(await byChat.body.json()).toMatchObject({ files: [failed] });
-    const content = await request(`${lookup.url}/files/${file.id}/content`);
-    expect(content.statusCode).toBe(409);
-    await content.body.dump();
-  });
+      const byFile = await request(`${lookup.url}/files/${file.id}`);
+      expect(byFile.statusCode).toBe(200);
+      expect(await byFile.body.json()).toMatchObject(failed);
+      const byChat = await request(`${lookup.url}/chats/${file.chatId}/files`);
+      expect(await byChat.body.json()).toMatchObject({ files: [failed] });
+      const content = await request(`${lookup.url}/files/${file.id}/content`);
+      expect(content.statusCode).toBe(409);
+      await content.body.dump();
+    },
+  );
 
   it('makes the file pending again when its dead letter is redriven, then archives it', async () => {
     const file = generatedFileFactory();

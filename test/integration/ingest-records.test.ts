@@ -104,22 +104,25 @@ describe('no size_bytes: downloaded, verified by Content-MD5, and bounded (D3)',
     });
   });
 
-  it('cuts off an unsized download past UNSIZED_MAX_MIB and records the file failed (too_large), storing nothing', async () => {
-    const file = uploadedFileFactory({ content: { size: 3 * 1024 * 1024, seed: 9 }, sizeUnpublished: true });
-    await capped.upstream.addFile(file);
+  it(
+    'cuts off an unsized download past UNSIZED_MAX_MIB and records ' + 'the file failed (too_large), storing nothing',
+    async () => {
+      const file = uploadedFileFactory({ content: { size: 3 * 1024 * 1024, seed: 9 }, sizeUnpublished: true });
+      await capped.upstream.addFile(file);
 
-    const { failed } = await capped.deliver([job(file.id)]);
+      const { failed } = await capped.deliver([job(file.id)]);
 
-    expect(failed).toEqual([]);
-    expect(await capped.index.get(file.id)).toMatchObject({
-      status: 'failed',
-      reason: 'too_large',
-      detail: expect.stringContaining(String(1024 * 1024)),
-      upstreamRequestId: requestIds(capped, file.id, 'content')[0],
-    });
-    expect(await capped.objectExists(objectKeyFor('uploaded', file.id))).toBe(false);
-    expect(capped.openUploads()).toBe(0);
-  });
+      expect(failed).toEqual([]);
+      expect(await capped.index.get(file.id)).toMatchObject({
+        status: 'failed',
+        reason: 'too_large',
+        detail: expect.stringContaining(String(1024 * 1024)),
+        upstreamRequestId: requestIds(capped, file.id, 'content')[0],
+      });
+      expect(await capped.objectExists(objectKeyFor('uploaded', file.id))).toBe(false);
+      expect(capped.openUploads()).toBe(0);
+    },
+  );
 });
 
 describe('the upstream request-id is kept with every failure (D4)', () => {
@@ -191,97 +194,109 @@ describe('x-should-retry overrides every status (D7)', () => {
 });
 
 describe('a record never carries evidence of an earlier status (D9)', () => {
-  it('re-archiving a file recorded unavailable drops its reason and detail, in the file item and in its chat listing', async () => {
-    const file = uploadedFileFactory();
-    const chatId = file.chatIds[0] ?? '';
-    await stack.upstream.addFile(file);
-    stack.upstream.removeFile(file.id);
-    expect((await stack.deliver([job(file.id, { chatId })])).failed).toEqual([]);
-    expect(await fileItem(file.id)).toMatchObject({
-      status: 'unavailable',
-      reason: 'not_found',
-      detail: expect.stringContaining('404'),
-    });
-    expect(await listingItems(chatId)).toMatchObject([{ status: 'unavailable', reason: 'not_found' }]);
+  it(
+    're-archiving a file recorded unavailable drops its reason and ' +
+      'detail, in the file item and in its chat listing',
+    async () => {
+      const file = uploadedFileFactory();
+      const chatId = file.chatIds[0] ?? '';
+      await stack.upstream.addFile(file);
+      stack.upstream.removeFile(file.id);
+      expect((await stack.deliver([job(file.id, { chatId })])).failed).toEqual([]);
+      expect(await fileItem(file.id)).toMatchObject({
+        status: 'unavailable',
+        reason: 'not_found',
+        detail: expect.stringContaining('404'),
+      });
+      expect(await listingItems(chatId)).toMatchObject([{ status: 'unavailable', reason: 'not_found' }]);
 
-    // The file is back upstream (a restored upload, say) and a later job archives it.
-    await stack.upstream.addFile(file);
-    expect((await stack.deliver([job(file.id, { chatId })])).failed).toEqual([]);
+      // The file is back upstream (a restored upload, say) and a later job archives it.
+      await stack.upstream.addFile(file);
+      expect((await stack.deliver([job(file.id, { chatId })])).failed).toEqual([]);
 
-    const item = await fileItem(file.id);
-    expect(item).toMatchObject({ status: 'archived' });
-    for (const stale of ['reason', 'detail', 'recordedAt', 'lastError']) expect(item, stale).not.toHaveProperty(stale);
-    const listed = await listingItems(chatId);
-    expect(listed).toHaveLength(1);
-    expect(listed[0]).toMatchObject({ status: 'archived', fileId: file.id });
-    for (const stale of ['reason', 'detail', 'recordedAt', 'lastError'])
-      expect(listed[0], stale).not.toHaveProperty(stale);
-  });
+      const item = await fileItem(file.id);
+      expect(item).toMatchObject({ status: 'archived' });
+      for (const stale of ['reason', 'detail', 'recordedAt', 'lastError'])
+        expect(item, stale).not.toHaveProperty(stale);
+      const listed = await listingItems(chatId);
+      expect(listed).toHaveLength(1);
+      expect(listed[0]).toMatchObject({ status: 'archived', fileId: file.id });
+      for (const stale of ['reason', 'detail', 'recordedAt', 'lastError'])
+        expect(listed[0], stale).not.toHaveProperty(stale);
+    },
+  );
 });
 
 describe('who and where: provenance on the record, on the wire', () => {
   const alice = { id: 'user_01alice', emailAddress: 'alice@example.com' };
 
-  it('keeps the provenance a job carries on the file item and on its chat listing; message ids are a set that grows', async () => {
-    const file = uploadedFileFactory({ content: Buffer.from('uploaded with provenance\n') });
-    const chatId = file.chatIds[0] ?? '';
-    await stack.upstream.addFile(file);
-    const provenance = {
-      creator: alice,
-      organizationId: 'org_01acme',
-      projectId: 'claude_proj_01plan',
-      messageIds: ['claude_chat_msg_01a'],
-    };
+  it(
+    'keeps the provenance a job carries on the file item and on its ' +
+      'chat listing; message ids are a set that grows',
+    async () => {
+      const file = uploadedFileFactory({ content: Buffer.from('uploaded with provenance\n') });
+      const chatId = file.chatIds[0] ?? '';
+      await stack.upstream.addFile(file);
+      const provenance = {
+        creator: alice,
+        organizationId: 'org_01acme',
+        projectId: 'claude_proj_01plan',
+        messageIds: ['claude_chat_msg_01a'],
+      };
 
-    expect((await stack.deliver([job(file.id, { chatId, provenance })])).failed).toEqual([]);
-    // Seen again in another message: archived already, so no download, and the record gains the message.
-    const contentRequests = requestIds(stack, file.id, 'content').length;
-    await stack.deliver([job(file.id, { chatId, provenance: { messageIds: ['claude_chat_msg_01b'] } })]);
+      expect((await stack.deliver([job(file.id, { chatId, provenance })])).failed).toEqual([]);
+      // Seen again in another message: archived already, so no download, and the record gains the message.
+      const contentRequests = requestIds(stack, file.id, 'content').length;
+      await stack.deliver([job(file.id, { chatId, provenance: { messageIds: ['claude_chat_msg_01b'] } })]);
 
-    const item = await fileItem(file.id);
-    // DynamoDB keeps the message ids as a string set, so concurrent sightings add rather than overwrite.
-    expect(item?.['messageIds']).toEqual(new Set(['claude_chat_msg_01a', 'claude_chat_msg_01b']));
-    const expected = {
-      status: 'archived',
-      creator: alice,
-      organizationId: 'org_01acme',
-      projectId: 'claude_proj_01plan',
-      messageIds: ['claude_chat_msg_01a', 'claude_chat_msg_01b'],
-    };
-    expect(await stack.index.get(file.id)).toMatchObject(expected);
-    const [listed] = await listingItems(chatId);
-    expect(listed).toMatchObject({ creator: alice, organizationId: 'org_01acme', projectId: 'claude_proj_01plan' });
-    expect(requestIds(stack, file.id, 'content')).toHaveLength(contentRequests);
-  });
+      const item = await fileItem(file.id);
+      // DynamoDB keeps the message ids as a string set, so concurrent sightings add rather than overwrite.
+      expect(item?.['messageIds']).toEqual(new Set(['claude_chat_msg_01a', 'claude_chat_msg_01b']));
+      const expected = {
+        status: 'archived',
+        creator: alice,
+        organizationId: 'org_01acme',
+        projectId: 'claude_proj_01plan',
+        messageIds: ['claude_chat_msg_01a', 'claude_chat_msg_01b'],
+      };
+      expect(await stack.index.get(file.id)).toMatchObject(expected);
+      const [listed] = await listingItems(chatId);
+      expect(listed).toMatchObject({ creator: alice, organizationId: 'org_01acme', projectId: 'claude_proj_01plan' });
+      expect(requestIds(stack, file.id, 'content')).toHaveLength(contentRequests);
+    },
+  );
 
-  it('gives a record written before provenance existed the provenance of a later job, and keeps a null creator', async () => {
-    const file = generatedFileFactory({ content: Buffer.from('archived before provenance was kept\n') });
-    await stack.upstream.addFile(file);
-    await stack.deliver([job(file.id)]);
-    expect(await fileItem(file.id)).not.toHaveProperty('creator');
+  it(
+    'gives a record written before provenance existed the provenance ' + 'of a later job, and keeps a null creator',
+    async () => {
+      const file = generatedFileFactory({ content: Buffer.from('archived before provenance was kept\n') });
+      await stack.upstream.addFile(file);
+      await stack.deliver([job(file.id)]);
+      expect(await fileItem(file.id)).not.toHaveProperty('creator');
 
-    await stack.deliver([job(file.id, { provenance: { creator: null, organizationId: 'org_01acme' } })]);
+      await stack.deliver([job(file.id, { provenance: { creator: null, organizationId: 'org_01acme' } })]);
 
-    expect(await stack.index.get(file.id)).toMatchObject({
-      status: 'archived',
-      creator: null,
-      organizationId: 'org_01acme',
-    });
-    expect(requestIds(stack, file.id, 'content')).toHaveLength(1);
+      expect(await stack.index.get(file.id)).toMatchObject({
+        status: 'archived',
+        creator: null,
+        organizationId: 'org_01acme',
+      });
+      expect(requestIds(stack, file.id, 'content')).toHaveLength(1);
 
-    // A later job naming the creator and project: the search keys follow (found by the auditor's search).
-    await stack.deliver([
-      job(file.id, {
-        provenance: {
-          creator: { id: 'user_01Later', emailAddress: 'Later@Example.com' },
-          projectId: 'claude_proj_01late',
-        },
-      }),
-    ]);
-    expect(await fileItem(file.id)).toMatchObject({
-      sCreator: 'user_01Later',
-      sEmail: 'later@example.com',
-      sProject: 'claude_proj_01late',
-    });
-  });
+      // A later job naming the creator and project: the search keys follow (found by the auditor's search).
+      await stack.deliver([
+        job(file.id, {
+          provenance: {
+            creator: { id: 'user_01Later', emailAddress: 'Later@Example.com' },
+            projectId: 'claude_proj_01late',
+          },
+        }),
+      ]);
+      expect(await fileItem(file.id)).toMatchObject({
+        sCreator: 'user_01Later',
+        sEmail: 'later@example.com',
+        sProject: 'claude_proj_01late',
+      });
+    },
+  );
 });

@@ -392,19 +392,22 @@ describe('ingest: queue semantics', () => {
   beforeAll(() => {
     stack = fauxqs;
   });
-  it('sends a malformed job to the dead-letter queue at once with its reason, without failing its neighbours', async () => {
-    const good = generatedFileFactory();
-    await stack.upstream.addFile(good);
+  it(
+    'sends a malformed job to the dead-letter queue at once with ' + 'its reason, without failing its neighbours',
+    async () => {
+      const good = generatedFileFactory();
+      await stack.upstream.addFile(good);
 
-    const { failed } = await stack.deliver(['{"fileId": "claude_chat_not_a_file"}', job(good.id)]);
+      const { failed } = await stack.deliver(['{"fileId": "claude_chat_not_a_file"}', job(good.id)]);
 
-    expect(failed).toEqual([]);
-    expect((await stack.index.get(good.id))?.status).toBe('archived');
-    expect(stack.metricTotal(METRIC.malformedJobs)).toBeGreaterThanOrEqual(1);
-    const dead = await stack.deadLetters();
-    const rejected = dead.find((m) => m.Body === '{"fileId": "claude_chat_not_a_file"}');
-    expect(rejected?.MessageAttributes?.['rejectReason']?.StringValue).toContain('fileId');
-  });
+      expect(failed).toEqual([]);
+      expect((await stack.index.get(good.id))?.status).toBe('archived');
+      expect(stack.metricTotal(METRIC.malformedJobs)).toBeGreaterThanOrEqual(1);
+      const dead = await stack.deadLetters();
+      const rejected = dead.find((m) => m.Body === '{"fileId": "claude_chat_not_a_file"}');
+      expect(rejected?.MessageAttributes?.['rejectReason']?.StringValue).toContain('fileId');
+    },
+  );
 
   it('acknowledges a duplicate delivery without downloading again: one object version, one record', async () => {
     const file = generatedFileFactory();
@@ -421,29 +424,32 @@ describe('ingest: queue semantics', () => {
     );
   });
 
-  it('serialises two concurrent deliveries of one file: one archives, the other defers, then acknowledges', async () => {
-    const file = uploadedFileFactory({ content: { size: 8 * 1024 * 1024, seed: 5 } });
-    await stack.upstream.addFile(file);
-    const [m1, m2] = await stack.sendAndReceive([job(file.id), job(file.id)]);
-    if (!m1 || !m2) throw new Error('two messages expected');
-    const delayedBefore = (await stack.queueCounts()).delayed;
+  it(
+    'serialises two concurrent deliveries of one file: one archives, ' + 'the other defers, then acknowledges',
+    async () => {
+      const file = uploadedFileFactory({ content: { size: 8 * 1024 * 1024, seed: 5 } });
+      await stack.upstream.addFile(file);
+      const [m1, m2] = await stack.sendAndReceive([job(file.id), job(file.id)]);
+      if (!m1 || !m2) throw new Error('two messages expected');
+      const delayedBefore = (await stack.queueCounts()).delayed;
 
-    const [a, b] = await Promise.all([stack.invoke([m1]), stack.invoke([m2])]);
+      const [a, b] = await Promise.all([stack.invoke([m1]), stack.invoke([m2])]);
 
-    // Both acknowledged: the one that found the claim held sent a copy delayed until the lease ends.
-    expect([a.failed, b.failed]).toEqual([[], []]);
-    expect((await stack.queueCounts()).delayed).toBe(delayedBefore + 1);
-    expect(
-      stack.logs.filter((l) => l.attributes['fileId'] === file.id && l.attributes['outcome'] === 'deferred'),
-    ).toHaveLength(1);
-    expect(stack.upstream.requestCount(file.id, 'content')).toBe(1);
-    expect(stack.commits(objectKeyFor('uploaded', file.id))).toBe(1);
-    const retry = await stack.deliver([job(file.id)]);
-    expect(retry.failed).toEqual([]);
-    expect(stack.upstream.requestCount(file.id, 'content')).toBe(1);
-    const item = await stack.aws.ddb.send(new GetCommand({ TableName: stack.table, Key: fileItemKey(file.id) }));
-    expect(item.Item?.['status']).toBe('archived');
-  });
+      // Both acknowledged: the one that found the claim held sent a copy delayed until the lease ends.
+      expect([a.failed, b.failed]).toEqual([[], []]);
+      expect((await stack.queueCounts()).delayed).toBe(delayedBefore + 1);
+      expect(
+        stack.logs.filter((l) => l.attributes['fileId'] === file.id && l.attributes['outcome'] === 'deferred'),
+      ).toHaveLength(1);
+      expect(stack.upstream.requestCount(file.id, 'content')).toBe(1);
+      expect(stack.commits(objectKeyFor('uploaded', file.id))).toBe(1);
+      const retry = await stack.deliver([job(file.id)]);
+      expect(retry.failed).toEqual([]);
+      expect(stack.upstream.requestCount(file.id, 'content')).toBe(1);
+      const item = await stack.aws.ddb.send(new GetCommand({ TableName: stack.table, Key: fileItemKey(file.id) }));
+      expect(item.Item?.['status']).toBe('archived');
+    },
+  );
 
   it('adds a chat to an archived file when a later job names it', async () => {
     const file = uploadedFileFactory();

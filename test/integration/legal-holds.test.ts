@@ -106,40 +106,45 @@ afterAll(async () => {
 });
 
 describe('legal holds on a real S3 (RADOS Gateway)', () => {
-  it('places a matter on every archived version in its scope, in a sweep of several checkpointed pages, and records who, when, why and which matter', async () => {
-    const placed = await call('POST', '/holds', {
-      body: { matterId: 'M-1', reason: 'Litigation hold: Doe v. Example', scope: { chats: [chatX] } },
-    });
-    expect(placed.status).toBe(202);
-    expect(placed.json).toMatchObject({ matterId: 'M-1', status: 'active', placedBy: LEGAL_ADMIN });
-
-    const matter = await runSweep('M-1');
-    expect(matter.progress).toMatchObject({ action: 'place', done: true, matched: 2, changed: 2 });
-    // Every item was read once (4 file items, 4 chat listings, the matter), three to a page.
-    expect(matter.progress.scanned).toBeGreaterThanOrEqual(9);
-    expect(matter.progress.page).toBe(
-      Math.ceil(matter.progress.scanned / 3) + (matter.progress.scanned % 3 === 0 ? 1 : 0),
-    );
-
-    for (const f of [files.a, files.b]) {
-      const r = await record(f);
-      expect(r.legalHolds?.['M-1']).toMatchObject({
-        matterId: 'M-1',
-        placedBy: LEGAL_ADMIN,
-        reason: 'Litigation hold: Doe v. Example',
-        via: 'matter',
+  it(
+    'places a matter on every archived version in its scope, in a ' +
+      'sweep of several checkpointed pages, and records who, when, ' +
+      'why and which matter',
+    async () => {
+      const placed = await call('POST', '/holds', {
+        body: { matterId: 'M-1', reason: 'Litigation hold: Doe v. Example', scope: { chats: [chatX] } },
       });
-      expect(await legalHoldOf(r)).toBe('ON');
-    }
-    for (const f of [files.c, files.d]) {
-      const r = await record(f);
-      expect(r.legalHolds).toBeUndefined();
-      expect(await legalHoldOf(r)).toBe('never set');
-    }
-    // The chat listing is a copy of the record: it shows the hold too.
-    const listing = await stack.index.listChat(chatX, 10, undefined);
-    expect(listing.items.map((i) => Object.keys((i as ArchivedRecord).legalHolds ?? {}))).toEqual([['M-1'], ['M-1']]);
-  });
+      expect(placed.status).toBe(202);
+      expect(placed.json).toMatchObject({ matterId: 'M-1', status: 'active', placedBy: LEGAL_ADMIN });
+
+      const matter = await runSweep('M-1');
+      expect(matter.progress).toMatchObject({ action: 'place', done: true, matched: 2, changed: 2 });
+      // Every item was read once (4 file items, 4 chat listings, the matter), three to a page.
+      expect(matter.progress.scanned).toBeGreaterThanOrEqual(9);
+      expect(matter.progress.page).toBe(
+        Math.ceil(matter.progress.scanned / 3) + (matter.progress.scanned % 3 === 0 ? 1 : 0),
+      );
+
+      for (const f of [files.a, files.b]) {
+        const r = await record(f);
+        expect(r.legalHolds?.['M-1']).toMatchObject({
+          matterId: 'M-1',
+          placedBy: LEGAL_ADMIN,
+          reason: 'Litigation hold: Doe v. Example',
+          via: 'matter',
+        });
+        expect(await legalHoldOf(r)).toBe('ON');
+      }
+      for (const f of [files.c, files.d]) {
+        const r = await record(f);
+        expect(r.legalHolds).toBeUndefined();
+        expect(await legalHoldOf(r)).toBe('never set');
+      }
+      // The chat listing is a copy of the record: it shows the hold too.
+      const listing = await stack.index.listChat(chatX, 10, undefined);
+      expect(listing.items.map((i) => Object.keys((i as ArchivedRecord).legalHolds ?? {}))).toEqual([['M-1'], ['M-1']]);
+    },
+  );
 
   it('keeps a held version from being deleted, even by a caller that bypasses GOVERNANCE retention', async () => {
     const a = await record(files.a);
@@ -152,46 +157,50 @@ describe('legal holds on a real S3 (RADOS Gateway)', () => {
     expect(head.VersionId).toBe(a.versionId);
   });
 
-  it('releases one matter only: a version another matter holds stays held; the rest fall back to the bucket retention', async () => {
-    expect(
-      (
-        await call('POST', '/holds', {
-          body: { matterId: 'M-2', reason: 'Regulator inquiry', scope: { fileIds: [files.a.id, files.c.id] } },
-        })
-      ).status,
-    ).toBe(202);
-    await runSweep('M-2');
-    expect(Object.keys((await record(files.a)).legalHolds ?? {}).sort()).toEqual(['M-1', 'M-2']);
+  it(
+    'releases one matter only: a version another matter holds stays ' +
+      'held; the rest fall back to the bucket retention',
+    async () => {
+      expect(
+        (
+          await call('POST', '/holds', {
+            body: { matterId: 'M-2', reason: 'Regulator inquiry', scope: { fileIds: [files.a.id, files.c.id] } },
+          })
+        ).status,
+      ).toBe(202);
+      await runSweep('M-2');
+      expect(Object.keys((await record(files.a)).legalHolds ?? {}).sort()).toEqual(['M-1', 'M-2']);
 
-    const released = await call('DELETE', '/holds/{matterId}', { path: { matterId: 'M-1' } });
-    expect(released.status).toBe(202);
-    expect(released.json).toMatchObject({ status: 'released', releasedBy: LEGAL_ADMIN });
-    const matter = await runSweep('M-1');
-    expect(matter.progress).toMatchObject({ action: 'release', done: true, matched: 2, changed: 2 });
+      const released = await call('DELETE', '/holds/{matterId}', { path: { matterId: 'M-1' } });
+      expect(released.status).toBe(202);
+      expect(released.json).toMatchObject({ status: 'released', releasedBy: LEGAL_ADMIN });
+      const matter = await runSweep('M-1');
+      expect(matter.progress).toMatchObject({ action: 'release', done: true, matched: 2, changed: 2 });
 
-    // A: M-2 still holds it.
-    const a = await record(files.a);
-    expect(Object.keys(a.legalHolds ?? {})).toEqual(['M-2']);
-    expect(await legalHoldOf(a)).toBe('ON');
-    await expect(deleteVersion(a, true)).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
+      // A: M-2 still holds it.
+      const a = await record(files.a);
+      expect(Object.keys(a.legalHolds ?? {})).toEqual(['M-2']);
+      expect(await legalHoldOf(a)).toBe('ON');
+      await expect(deleteVersion(a, true)).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
 
-    // B: no matter holds it; the S3 legal hold is off and the record says none holds it.
-    const b = await record(files.b);
-    expect(b.legalHolds).toEqual({});
-    expect(await legalHoldOf(b)).toBe('OFF');
-    // The bucket's default retention still applies: GOVERNANCE until the retain-until date, so a
-    // plain delete is refused and only a caller allowed to bypass governance may delete it (in
-    // COMPLIANCE mode nobody could until the date passes).
-    const retention = await stack.s3.send(
-      new GetObjectRetentionCommand({ Bucket: b.bucket, Key: b.key, VersionId: b.versionId ?? undefined }),
-    );
-    expect(retention.Retention?.Mode).toBe('GOVERNANCE');
-    await expect(deleteVersion(b, false)).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
-    await deleteVersion(b, true);
-    await expect(
-      stack.s3.send(new HeadObjectCommand({ Bucket: b.bucket, Key: b.key, VersionId: b.versionId ?? undefined })),
-    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
-  });
+      // B: no matter holds it; the S3 legal hold is off and the record says none holds it.
+      const b = await record(files.b);
+      expect(b.legalHolds).toEqual({});
+      expect(await legalHoldOf(b)).toBe('OFF');
+      // The bucket's default retention still applies: GOVERNANCE until the retain-until date, so a
+      // plain delete is refused and only a caller allowed to bypass governance may delete it (in
+      // COMPLIANCE mode nobody could until the date passes).
+      const retention = await stack.s3.send(
+        new GetObjectRetentionCommand({ Bucket: b.bucket, Key: b.key, VersionId: b.versionId ?? undefined }),
+      );
+      expect(retention.Retention?.Mode).toBe('GOVERNANCE');
+      await expect(deleteVersion(b, false)).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
+      await deleteVersion(b, true);
+      await expect(
+        stack.s3.send(new HeadObjectCommand({ Bucket: b.bucket, Key: b.key, VersionId: b.versionId ?? undefined })),
+      ).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+    },
+  );
 
   it('holds a file archived later at ingest when it falls in an active matter, without a sweep', async () => {
     const chatZ = `claude_chat_${randomIdBody()}`;

@@ -46,21 +46,24 @@ async function endlessPageServer(): Promise<{ baseUrl: string; sent: () => numbe
 }
 
 describe('listing pages over the size cap', () => {
-  it('are refused after reading about the cap, not buffered whole first (a per-chat failure for the poller)', async () => {
-    const upstream = await endlessPageServer();
-    const client = createListingClient({
-      baseUrl: upstream.baseUrl,
-      apiKey: 'sk-test',
-      dispatcher: createUpstreamAgent(),
-      maxListingBytes: CAP,
-    });
+  it(
+    'are refused after reading about the cap, not buffered whole ' + 'first (a per-chat failure for the poller)',
+    async () => {
+      const upstream = await endlessPageServer();
+      const client = createListingClient({
+        baseUrl: upstream.baseUrl,
+        apiKey: 'sk-test',
+        dispatcher: createUpstreamAgent(),
+        maxListingBytes: CAP,
+      });
 
-    const read = client.listChatMessages('claude_chat_big', { limit: 1000 }, new AbortController().signal);
+      const read = client.listChatMessages('claude_chat_big', { limit: 1000 }, new AbortController().signal);
 
-    await expect(read).rejects.toBeInstanceOf(UpstreamContractError);
-    await expect(read).rejects.toThrow(`is larger than ${CAP} bytes`);
-    await upstream.closed;
-    // The client hung up near the cap: socket buffers hold a few MiB at most, never the 64 MiB page.
-    expect(upstream.sent()).toBeLessThan(SENT_IN_ALL / 4);
-  });
+      await expect(read).rejects.toBeInstanceOf(UpstreamContractError);
+      await expect(read).rejects.toThrow(`is larger than ${CAP} bytes`);
+      await upstream.closed;
+      // The client hung up near the cap: socket buffers hold a few MiB at most, never the 64 MiB page.
+      expect(upstream.sent()).toBeLessThan(SENT_IN_ALL / 4);
+    },
+  );
 });

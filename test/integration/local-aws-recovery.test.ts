@@ -25,59 +25,61 @@ async function tempDir(): Promise<string> {
 }
 
 describe.concurrent('local servers under failure', () => {
-  it('fauxqs on disk: a message made visible again (ChangeMessageVisibility 0) is received again and keeps its receive count across a restart', async ({
-    expect,
-  }) => {
-    const dataDir = await tempDir();
-    let server = await startFauxqsServer({ dataDir });
-    let sqs = createSqsClient({ endpoint: server.endpoint });
-    const { queueUrl } = await ensureQueues(sqs, {
-      name: 'visible-again',
-      maxReceiveCount: 5,
-      visibilityTimeoutSeconds: 600,
-    });
-    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'again' }));
-    const receive = async () =>
-      (
-        await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: queueUrl,
-            WaitTimeSeconds: 1,
-            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
-          }),
-        )
-      ).Messages ?? [];
-    const [first] = await receive();
-    // fauxqs 2.4.1 alone fails this call (NOT NULL constraint) and loses the message until a restart.
-    await sqs.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: queueUrl,
-        ReceiptHandle: first?.ReceiptHandle,
-        VisibilityTimeout: 0,
-      }),
-    );
-    const [second] = await receive();
-    expect([second?.Body, second?.Attributes?.ApproximateReceiveCount]).toEqual(['again', '2']);
-    await sqs.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: queueUrl,
-        ReceiptHandle: second?.ReceiptHandle,
-        VisibilityTimeout: 0,
-      }),
-    );
-    sqs.destroy();
-    await server.stop();
-
-    server = await startFauxqsServer({ dataDir });
-    sqs = createSqsClient({ endpoint: server.endpoint });
-    try {
-      const [third] = await receive();
-      expect([third?.Body, third?.Attributes?.ApproximateReceiveCount]).toEqual(['again', '3']);
-    } finally {
+  it(
+    'fauxqs on disk: a message made visible again (ChangeMessageVisibility ' +
+      '0) is received again and keeps its receive count across a restart',
+    async ({ expect }) => {
+      const dataDir = await tempDir();
+      let server = await startFauxqsServer({ dataDir });
+      let sqs = createSqsClient({ endpoint: server.endpoint });
+      const { queueUrl } = await ensureQueues(sqs, {
+        name: 'visible-again',
+        maxReceiveCount: 5,
+        visibilityTimeoutSeconds: 600,
+      });
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'again' }));
+      const receive = async () =>
+        (
+          await sqs.send(
+            new ReceiveMessageCommand({
+              QueueUrl: queueUrl,
+              WaitTimeSeconds: 1,
+              MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+            }),
+          )
+        ).Messages ?? [];
+      const [first] = await receive();
+      // fauxqs 2.4.1 alone fails this call (NOT NULL constraint) and loses the message until a restart.
+      await sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: queueUrl,
+          ReceiptHandle: first?.ReceiptHandle,
+          VisibilityTimeout: 0,
+        }),
+      );
+      const [second] = await receive();
+      expect([second?.Body, second?.Attributes?.ApproximateReceiveCount]).toEqual(['again', '2']);
+      await sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: queueUrl,
+          ReceiptHandle: second?.ReceiptHandle,
+          VisibilityTimeout: 0,
+        }),
+      );
       sqs.destroy();
       await server.stop();
-    }
-  });
+
+      server = await startFauxqsServer({ dataDir });
+      sqs = createSqsClient({ endpoint: server.endpoint });
+      try {
+        const [third] = await receive();
+        expect([third?.Body, third?.Attributes?.ApproximateReceiveCount]).toEqual(['again', '3']);
+      } finally {
+        sqs.destroy();
+        await server.stop();
+      }
+    },
+  );
 
   it('reports an s3rver that exits without being stopped', async ({ expect }) => {
     const reasons: string[] = [];

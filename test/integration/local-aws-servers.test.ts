@@ -83,77 +83,88 @@ describe.concurrent('startLocalAws', () => {
     }
   });
 
-  it('keeps DynamoDB items, s3rver objects and queued messages (in flight ones too) across a restart on the same data dir, and frees its ports on stop', async ({
-    expect,
-  }) => {
-    const dataDir = await tempDir();
-    const table = 'persisted-index';
-    const bucket = 'persisted-archive';
-    const queue = 'persisted-queue';
+  it(
+    'keeps DynamoDB items, s3rver objects and queued messages (in ' +
+      'flight ones too) across a restart on the same data dir, and ' +
+      'frees its ports on stop',
+    async ({ expect }) => {
+      const dataDir = await tempDir();
+      const table = 'persisted-index';
+      const bucket = 'persisted-archive';
+      const queue = 'persisted-queue';
 
-    const first = await startLocalAws({ s3: 's3rver', dataDir });
-    expect(first.s3Server).toBe('s3rver');
-    const other = otherLocalAddress();
-    if (other) expect(await probe(other, portOf(first.sqsEndpoint))).toBe('ECONNREFUSED');
-    let inFlightId: string | undefined;
-    {
-      const ddb = createDocumentClient({ endpoint: first.dynamodbEndpoint });
-      const s3 = createS3Client({ endpoint: first.s3Endpoint });
-      const sqs = createSqsClient({ endpoint: first.sqsEndpoint });
-      expect(await ensureTable(ddb, table)).toEqual({ created: true });
-      await ddb.send(new PutCommand({ TableName: table, Item: { pk: 'FILE#f1', sk: 'FILE', state: 'ARCHIVED' } }));
-      expect(await ensureBucket(s3, bucket)).toMatchObject({ created: true });
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'files/f1', Body: 'archived bytes' }));
-      const { queueUrl } = await ensureQueues(sqs, { name: queue, maxReceiveCount: 5, visibilityTimeoutSeconds: 600 });
-      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'taken' }));
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }));
-      inFlightId = Messages[0]?.MessageId;
-      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'waiting' }));
-      expect(first.inFlightMessages(queue)).toEqual([
-        { messageId: inFlightId, receiptHandle: Messages[0]?.ReceiptHandle, body: 'taken' },
-      ]);
-      ddb.destroy();
-      s3.destroy();
-      sqs.destroy();
-    }
-    await first.stop();
-    for (const endpoint of [first.dynamodbEndpoint, first.s3Endpoint, first.sqsEndpoint]) {
-      expect(await probe('127.0.0.1', portOf(endpoint))).toBe('ECONNREFUSED');
-    }
+      const first = await startLocalAws({ s3: 's3rver', dataDir });
+      expect(first.s3Server).toBe('s3rver');
+      const other = otherLocalAddress();
+      if (other) expect(await probe(other, portOf(first.sqsEndpoint))).toBe('ECONNREFUSED');
+      let inFlightId: string | undefined;
+      {
+        const ddb = createDocumentClient({ endpoint: first.dynamodbEndpoint });
+        const s3 = createS3Client({ endpoint: first.s3Endpoint });
+        const sqs = createSqsClient({ endpoint: first.sqsEndpoint });
+        expect(await ensureTable(ddb, table)).toEqual({ created: true });
+        await ddb.send(new PutCommand({ TableName: table, Item: { pk: 'FILE#f1', sk: 'FILE', state: 'ARCHIVED' } }));
+        expect(await ensureBucket(s3, bucket)).toMatchObject({ created: true });
+        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'files/f1', Body: 'archived bytes' }));
+        const { queueUrl } = await ensureQueues(sqs, {
+          name: queue,
+          maxReceiveCount: 5,
+          visibilityTimeoutSeconds: 600,
+        });
+        await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'taken' }));
+        const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }));
+        inFlightId = Messages[0]?.MessageId;
+        await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'waiting' }));
+        expect(first.inFlightMessages(queue)).toEqual([
+          { messageId: inFlightId, receiptHandle: Messages[0]?.ReceiptHandle, body: 'taken' },
+        ]);
+        ddb.destroy();
+        s3.destroy();
+        sqs.destroy();
+      }
+      await first.stop();
+      for (const endpoint of [first.dynamodbEndpoint, first.s3Endpoint, first.sqsEndpoint]) {
+        expect(await probe('127.0.0.1', portOf(endpoint))).toBe('ECONNREFUSED');
+      }
 
-    const second = await startLocalAws({ s3: 's3rver', dataDir });
-    try {
-      const ddb = createDocumentClient({ endpoint: second.dynamodbEndpoint });
-      const s3 = createS3Client({ endpoint: second.s3Endpoint });
-      expect(await ensureTable(ddb, table)).toEqual({ created: false });
-      const { Item } = await ddb.send(new GetCommand({ TableName: table, Key: { pk: 'FILE#f1', sk: 'FILE' } }));
-      expect(Item).toEqual({ pk: 'FILE#f1', sk: 'FILE', state: 'ARCHIVED' });
-      expect(await ensureBucket(s3, bucket)).toMatchObject({ created: false });
-      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'files/f1' }));
-      expect(await object.Body?.transformToString()).toBe('archived bytes');
-      // The queue is back with both messages: one waiting, one still in flight with its receipt handle.
-      const sqs = createSqsClient({ endpoint: second.sqsEndpoint });
-      const { queueUrl } = await ensureQueues(sqs, { name: queue, maxReceiveCount: 5, visibilityTimeoutSeconds: 600 });
-      expect(second.inFlightMessages(queue).map((m) => [m.messageId, m.body])).toEqual([[inFlightId, 'taken']]);
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
-      );
-      expect(Messages.map((m) => m.Body)).toEqual(['waiting']);
-      // s3rver keeps no versions, so every write it acknowledged is in the write log.
-      const writes = (await readFile(join(dataDir, 's3-writes.log'), 'utf8'))
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
-      expect(writes).toEqual([
-        expect.objectContaining({ event: 'ObjectCreated:Put', bucket, key: 'files/f1', size: 14 }),
-      ]);
-      ddb.destroy();
-      s3.destroy();
-      sqs.destroy();
-    } finally {
-      await second.stop();
-    }
-  });
+      const second = await startLocalAws({ s3: 's3rver', dataDir });
+      try {
+        const ddb = createDocumentClient({ endpoint: second.dynamodbEndpoint });
+        const s3 = createS3Client({ endpoint: second.s3Endpoint });
+        expect(await ensureTable(ddb, table)).toEqual({ created: false });
+        const { Item } = await ddb.send(new GetCommand({ TableName: table, Key: { pk: 'FILE#f1', sk: 'FILE' } }));
+        expect(Item).toEqual({ pk: 'FILE#f1', sk: 'FILE', state: 'ARCHIVED' });
+        expect(await ensureBucket(s3, bucket)).toMatchObject({ created: false });
+        const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'files/f1' }));
+        expect(await object.Body?.transformToString()).toBe('archived bytes');
+        // The queue is back with both messages: one waiting, one still in flight with its receipt handle.
+        const sqs = createSqsClient({ endpoint: second.sqsEndpoint });
+        const { queueUrl } = await ensureQueues(sqs, {
+          name: queue,
+          maxReceiveCount: 5,
+          visibilityTimeoutSeconds: 600,
+        });
+        expect(second.inFlightMessages(queue).map((m) => [m.messageId, m.body])).toEqual([[inFlightId, 'taken']]);
+        const { Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+        );
+        expect(Messages.map((m) => m.Body)).toEqual(['waiting']);
+        // s3rver keeps no versions, so every write it acknowledged is in the write log.
+        const writes = (await readFile(join(dataDir, 's3-writes.log'), 'utf8'))
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
+        expect(writes).toEqual([
+          expect.objectContaining({ event: 'ObjectCreated:Put', bucket, key: 'files/f1', size: 14 }),
+        ]);
+        ddb.destroy();
+        s3.destroy();
+        sqs.destroy();
+      } finally {
+        await second.stop();
+      }
+    },
+  );
 
   it('uses the ports it is given', async ({ expect }) => {
     const probeServer = await startLocalAws({ s3: 'fauxqs' });
@@ -269,27 +280,29 @@ describe.concurrent('local S3 server capabilities', () => {
     return UploadId;
   }
 
-  it('fauxqs: AbortMultipartUpload works (NoSuchUpload afterwards), but ListMultipartUploads never lists an open upload', async ({
-    expect,
-  }) => {
-    const bucket = uniqueName('caps');
-    await ensureBucket(aws.s3, bucket);
-    const uploadId = await openUpload(aws.s3, bucket);
-    const listed = await aws.s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
-    expect(listed.Uploads ?? []).toEqual([]);
-    await aws.s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'mpu', UploadId: uploadId }));
-    await expect(
-      aws.s3.send(
-        new UploadPartCommand({
-          Bucket: bucket,
-          Key: 'mpu',
-          UploadId: uploadId,
-          PartNumber: 2,
-          Body: Buffer.alloc(16),
-        }),
-      ),
-    ).rejects.toMatchObject({ name: 'NoSuchUpload' });
-  });
+  it(
+    'fauxqs: AbortMultipartUpload works (NoSuchUpload afterwards), ' +
+      'but ListMultipartUploads never lists an open upload',
+    async ({ expect }) => {
+      const bucket = uniqueName('caps');
+      await ensureBucket(aws.s3, bucket);
+      const uploadId = await openUpload(aws.s3, bucket);
+      const listed = await aws.s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+      expect(listed.Uploads ?? []).toEqual([]);
+      await aws.s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'mpu', UploadId: uploadId }));
+      await expect(
+        aws.s3.send(
+          new UploadPartCommand({
+            Bucket: bucket,
+            Key: 'mpu',
+            UploadId: uploadId,
+            PartNumber: 2,
+            Body: Buffer.alloc(16),
+          }),
+        ),
+      ).rejects.toMatchObject({ name: 'NoSuchUpload' });
+    },
+  );
 
   it('s3rver: AbortMultipartUpload answers 405 and ListMultipartUploads 501', async ({ expect }) => {
     const bucket = uniqueName('caps');

@@ -167,20 +167,23 @@ describe('metadata, field for field per source', () => {
     });
   });
 
-  it('Files API: id, created_at, filename, mime_type, size_bytes, type "file", downloadable, scope; no md5', async () => {
-    const file = filesApiFileFactory({ scope: { id: 'sesn_01x', type: 'session' } });
-    await upstream.addFile(file);
-    expect((await get(`${FILES}/${file.id}`, upstreamHeaders({ beta: true }))).json()).toEqual({
-      id: file.id,
-      created_at: file.createdAt,
-      filename: file.filename,
-      mime_type: 'text/csv',
-      size_bytes: 8,
-      type: 'file',
-      downloadable: true,
-      scope: { id: 'sesn_01x', type: 'session' },
-    });
-  });
+  it(
+    'Files API: id, created_at, filename, mime_type, size_bytes, ' + 'type "file", downloadable, scope; no md5',
+    async () => {
+      const file = filesApiFileFactory({ scope: { id: 'sesn_01x', type: 'session' } });
+      await upstream.addFile(file);
+      expect((await get(`${FILES}/${file.id}`, upstreamHeaders({ beta: true }))).json()).toEqual({
+        id: file.id,
+        created_at: file.createdAt,
+        filename: file.filename,
+        mime_type: 'text/csv',
+        size_bytes: 8,
+        type: 'file',
+        downloadable: true,
+        scope: { id: 'sesn_01x', type: 'session' },
+      });
+    },
+  );
 
   it('publishes a wrong or null md5 when told to, while Content-MD5 stays true to the bytes', async () => {
     const wrong = generatedFileFactory({ publishedMd5: '0'.repeat(32) });
@@ -403,66 +406,73 @@ describe('projects, attachments and documents', () => {
     next_page: z.string().nullable(),
   });
 
-  it('lists projects ascending by creation, paged with an opaque next_page that only this listing accepts', async () => {
-    const ids = Array.from({ length: 5 }, (_, i) => `claude_proj_01PagedProject${i}`);
-    // Added out of order: the listing sorts by created_at.
-    for (const [i, id] of [...ids.entries()].reverse()) {
-      upstream.listings.projects.set({
-        id,
-        createdAt: `2024-01-0${i + 1}T00:00:00Z`,
-        ...(i === 4 ? { userId: null } : {}),
+  it(
+    'lists projects ascending by creation, paged with an opaque next_page ' + 'that only this listing accepts',
+    async () => {
+      const ids = Array.from({ length: 5 }, (_, i) => `claude_proj_01PagedProject${i}`);
+      // Added out of order: the listing sorts by created_at.
+      for (const [i, id] of [...ids.entries()].reverse()) {
+        upstream.listings.projects.set({
+          id,
+          createdAt: `2024-01-0${i + 1}T00:00:00Z`,
+          ...(i === 4 ? { userId: null } : {}),
+        });
+      }
+      const first = PageSchema.parse((await get(`${PROJECTS}?limit=3`)).json());
+      expect(first.data.map((p) => p['id'])).toEqual(ids.slice(0, 3));
+      expect(first).toMatchObject({ has_more: true, next_page: expect.stringMatching(/^page_/) });
+      expect(first.data[0]).toMatchObject({
+        deleted_at: null,
+        organization_id: 'org_01Local',
+        organization_uuid: expect.any(String),
+        user: { id: 'user_01LocalSampleUser', email_address: '01localsampleuser@example.com' },
       });
-    }
-    const first = PageSchema.parse((await get(`${PROJECTS}?limit=3`)).json());
-    expect(first.data.map((p) => p['id'])).toEqual(ids.slice(0, 3));
-    expect(first).toMatchObject({ has_more: true, next_page: expect.stringMatching(/^page_/) });
-    expect(first.data[0]).toMatchObject({
-      deleted_at: null,
-      organization_id: 'org_01Local',
-      organization_uuid: expect.any(String),
-      user: { id: 'user_01LocalSampleUser', email_address: '01localsampleuser@example.com' },
-    });
-    const second = PageSchema.parse((await get(`${PROJECTS}?limit=3&page=${first.next_page}`)).json());
-    // Other tests' projects may follow; these five come first.
-    expect(second.data.map((p) => p['id']).slice(0, 2)).toEqual(ids.slice(3));
-    expect(second.data[1]?.['user']).toBeNull();
-    expect((await get(`${PROJECTS}?page=page_forged`)).status).toBe(400);
-    expect((await get(`${PROJECTS}/${ids[0]}/attachments?page=${first.next_page}`)).status).toBe(400);
-    expect((await get(`${PROJECTS}?limit=101`)).status).toBe(400);
-  });
+      const second = PageSchema.parse((await get(`${PROJECTS}?limit=3&page=${first.next_page}`)).json());
+      // Other tests' projects may follow; these five come first.
+      expect(second.data.map((p) => p['id']).slice(0, 2)).toEqual(ids.slice(3));
+      expect(second.data[1]?.['user']).toBeNull();
+      expect((await get(`${PROJECTS}?page=page_forged`)).status).toBe(400);
+      expect((await get(`${PROJECTS}/${ids[0]}/attachments?page=${first.next_page}`)).status).toBe(400);
+      expect((await get(`${PROJECTS}?limit=101`)).status).toBe(400);
+    },
+  );
 
-  it("lists a project's files and documents by creation, discriminated by type, and serves a document's text and metadata", async () => {
-    const content = Buffer.from('attached to a project\n');
-    const file = uploadedFileFactory({ chatIds: [], createdAt: '2025-01-02T00:00:00Z', content });
-    await upstream.addFile(file);
-    const text = 'Plan — naïve ✓\n';
-    upstream.listings.projects.set({
-      id: 'claude_proj_01WithAttachments',
-      fileIds: [file.id],
-      documents: [
-        { id: 'claude_proj_doc_01Plan', filename: 'plan.md', content: text, createdAt: '2025-01-01T00:00:00Z' },
-      ],
-    });
-    const page = PageSchema.parse((await get(`${PROJECTS}/claude_proj_01WithAttachments/attachments`)).json());
-    expect(page.data).toEqual([
-      expect.objectContaining({ id: 'claude_proj_doc_01Plan', type: 'project_doc', mime_type: 'text/plain' }),
-      expect.objectContaining({
-        id: file.id,
-        type: 'project_file',
-        md5: expect.stringMatching(/^[0-9a-f]{32}$/),
-        size_bytes: content.length,
-      }),
-    ]);
-    const doc = (await get(`${PROJECTS}/documents/claude_proj_doc_01Plan`)).json();
-    expect(doc).toMatchObject({ id: 'claude_proj_doc_01Plan', content: text, filename: 'plan.md' });
-    const bytes = Buffer.from(text, 'utf8');
-    expect((await get(`${PROJECTS}/documents/claude_proj_doc_01Plan/metadata`)).json()).toMatchObject({
-      claude_project_id: 'claude_proj_01WithAttachments',
-      md5: createHash('md5').update(bytes).digest('hex'),
-      size_bytes: bytes.length,
-      mime_type: 'text/plain',
-    });
-  });
+  it(
+    "lists a project's files and documents by creation, discriminated " +
+      "by type, and serves a document's text and metadata",
+    async () => {
+      const content = Buffer.from('attached to a project\n');
+      const file = uploadedFileFactory({ chatIds: [], createdAt: '2025-01-02T00:00:00Z', content });
+      await upstream.addFile(file);
+      const text = 'Plan — naïve ✓\n';
+      upstream.listings.projects.set({
+        id: 'claude_proj_01WithAttachments',
+        fileIds: [file.id],
+        documents: [
+          { id: 'claude_proj_doc_01Plan', filename: 'plan.md', content: text, createdAt: '2025-01-01T00:00:00Z' },
+        ],
+      });
+      const page = PageSchema.parse((await get(`${PROJECTS}/claude_proj_01WithAttachments/attachments`)).json());
+      expect(page.data).toEqual([
+        expect.objectContaining({ id: 'claude_proj_doc_01Plan', type: 'project_doc', mime_type: 'text/plain' }),
+        expect.objectContaining({
+          id: file.id,
+          type: 'project_file',
+          md5: expect.stringMatching(/^[0-9a-f]{32}$/),
+          size_bytes: content.length,
+        }),
+      ]);
+      const doc = (await get(`${PROJECTS}/documents/claude_proj_doc_01Plan`)).json();
+      expect(doc).toMatchObject({ id: 'claude_proj_doc_01Plan', content: text, filename: 'plan.md' });
+      const bytes = Buffer.from(text, 'utf8');
+      expect((await get(`${PROJECTS}/documents/claude_proj_doc_01Plan/metadata`)).json()).toMatchObject({
+        claude_project_id: 'claude_proj_01WithAttachments',
+        md5: createHash('md5').update(bytes).digest('hex'),
+        size_bytes: bytes.length,
+        mime_type: 'text/plain',
+      });
+    },
+  );
 
   it('keeps a project deleted in the app listed with deleted_at, and answers 404 after hard deletes', async () => {
     upstream.listings.projects.set({
@@ -482,23 +492,27 @@ describe('projects, attachments and documents', () => {
     expect((await get(`${PROJECTS}/claude_proj_01Deleted/attachments`)).status).toBe(404);
   });
 
-  it('filters projects by updated_at, bumps updated_at when a file is attached, and refuses a filter that is no timestamp', async () => {
-    upstream.listings.projects.set({ id: 'claude_proj_01Quiet', createdAt: '2020-01-01T00:00:00Z' });
-    upstream.listings.projects.set({ id: 'claude_proj_01Busy', createdAt: '2020-01-02T00:00:00Z' });
-    const file = uploadedFileFactory({ chatIds: [] });
-    await upstream.addFile(file);
-    const before = new Date(Date.now() - 1_000).toISOString();
-    upstream.listings.projects.attach('claude_proj_01Busy', file.id);
+  it(
+    'filters projects by updated_at, bumps updated_at when a file is attached, ' +
+      'and refuses a filter that is no timestamp',
+    async () => {
+      upstream.listings.projects.set({ id: 'claude_proj_01Quiet', createdAt: '2020-01-01T00:00:00Z' });
+      upstream.listings.projects.set({ id: 'claude_proj_01Busy', createdAt: '2020-01-02T00:00:00Z' });
+      const file = uploadedFileFactory({ chatIds: [] });
+      await upstream.addFile(file);
+      const before = new Date(Date.now() - 1_000).toISOString();
+      upstream.listings.projects.attach('claude_proj_01Busy', file.id);
 
-    const changed = PageSchema.parse((await get(`${PROJECTS}?limit=100&updated_at.gte=${before}`)).json());
-    expect(changed.data.map((p) => p['id'])).toEqual(['claude_proj_01Busy']);
-    expect(Date.parse(String(changed.data[0]?.['updated_at']))).toBeGreaterThanOrEqual(Date.parse(before));
-    const older = PageSchema.parse((await get(`${PROJECTS}?limit=100&updated_at.lt=${before}`)).json());
-    expect(older.data.map((p) => p['id'])).toContain('claude_proj_01Quiet');
-    expect(older.data.map((p) => p['id'])).not.toContain('claude_proj_01Busy');
-    const bad = await get(`${PROJECTS}?updated_at.gte=yesterday`);
-    expect([bad.status, ErrorBodySchema.parse(bad.json()).error.type]).toEqual([400, 'invalid_request_error']);
-  });
+      const changed = PageSchema.parse((await get(`${PROJECTS}?limit=100&updated_at.gte=${before}`)).json());
+      expect(changed.data.map((p) => p['id'])).toEqual(['claude_proj_01Busy']);
+      expect(Date.parse(String(changed.data[0]?.['updated_at']))).toBeGreaterThanOrEqual(Date.parse(before));
+      const older = PageSchema.parse((await get(`${PROJECTS}?limit=100&updated_at.lt=${before}`)).json());
+      expect(older.data.map((p) => p['id'])).toContain('claude_proj_01Quiet');
+      expect(older.data.map((p) => p['id'])).not.toContain('claude_proj_01Busy');
+      const bad = await get(`${PROJECTS}?updated_at.gte=yesterday`);
+      expect([bad.status, ErrorBodySchema.parse(bad.json()).error.type]).toEqual([400, 'invalid_request_error']);
+    },
+  );
 });
 
 describe('faults', () => {
@@ -621,20 +635,24 @@ describe('faults', () => {
     expect(res.status).toBe(200);
   });
 
-  it("a stall longer than the client's headersTimeout surfaces as UND_ERR_HEADERS_TIMEOUT, and the server carries on", async () => {
-    const file = generatedFileFactory();
-    await upstream.addFile(file);
-    upstream.injectFault(file.id, 'content', { kind: 'stall', ms: 5_000 });
-    const impatient = new Agent({ headersTimeout: 200 });
-    try {
-      await expect(
-        request(`${upstream.url}${GEN}/${file.id}/content`, { headers: upstreamHeaders(), dispatcher: impatient }),
-      ).rejects.toMatchObject({ code: 'UND_ERR_HEADERS_TIMEOUT' });
-    } finally {
-      await impatient.destroy();
-    }
-    expect((await get(`${GEN}/${file.id}/content`)).status).toBe(200);
-  });
+  it(
+    "a stall longer than the client's headersTimeout surfaces as " +
+      'UND_ERR_HEADERS_TIMEOUT, and the server carries on',
+    async () => {
+      const file = generatedFileFactory();
+      await upstream.addFile(file);
+      upstream.injectFault(file.id, 'content', { kind: 'stall', ms: 5_000 });
+      const impatient = new Agent({ headersTimeout: 200 });
+      try {
+        await expect(
+          request(`${upstream.url}${GEN}/${file.id}/content`, { headers: upstreamHeaders(), dispatcher: impatient }),
+        ).rejects.toMatchObject({ code: 'UND_ERR_HEADERS_TIMEOUT' });
+      } finally {
+        await impatient.destroy();
+      }
+      expect((await get(`${GEN}/${file.id}/content`)).status).toBe(200);
+    },
+  );
 
   it('refuses body faults on the metadata endpoint instead of silently ignoring them', () => {
     expect(() => upstream.injectFault('claude_gen_file_01x', 'metadata', { kind: 'truncate', afterBytes: 1 })).toThrow(

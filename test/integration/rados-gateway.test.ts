@@ -65,33 +65,36 @@ afterAll(() => {
 });
 
 describe('RADOS gateway (real S3): integrity checks', () => {
-  it('refuses a PutObject whose Content-MD5 does not match the body with 400 BadDigest, and stores nothing', async () => {
-    const key = 'integrity/put-bad-md5';
-    await expect(
-      s3.send(
+  it(
+    'refuses a PutObject whose Content-MD5 does not match the body ' + 'with 400 BadDigest, and stores nothing',
+    async () => {
+      const key = 'integrity/put-bad-md5';
+      await expect(
+        s3.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: 'archived bytes',
+            ContentMD5: md5Base64('other bytes'),
+          }),
+        ),
+      ).rejects.toMatchObject({ name: 'BadDigest', $metadata: { httpStatusCode: 400 } });
+      await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({
+        $metadata: { httpStatusCode: 404 },
+      });
+
+      await s3.send(
         new PutObjectCommand({
           Bucket: bucket,
           Key: key,
           Body: 'archived bytes',
-          ContentMD5: md5Base64('other bytes'),
+          ContentMD5: md5Base64('archived bytes'),
         }),
-      ),
-    ).rejects.toMatchObject({ name: 'BadDigest', $metadata: { httpStatusCode: 400 } });
-    await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({
-      $metadata: { httpStatusCode: 404 },
-    });
-
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: 'archived bytes',
-        ContentMD5: md5Base64('archived bytes'),
-      }),
-    );
-    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    expect(head.ETag).toBe(`"${createHash('md5').update('archived bytes').digest('hex')}"`);
-  });
+      );
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      expect(head.ETag).toBe(`"${createHash('md5').update('archived bytes').digest('hex')}"`);
+    },
+  );
 
   it('refuses an UploadPart whose Content-MD5 does not match the part with 400 BadDigest', async () => {
     const key = 'integrity/part-bad-md5';
@@ -153,33 +156,37 @@ describe('RADOS gateway (real S3): versions and Object Lock', () => {
     expect(listed.Versions?.map((v) => v.VersionId).sort()).toEqual([first.VersionId, second.VersionId].sort());
   });
 
-  it('locks every version under the default GOVERNANCE retention: deleting it answers 403 AccessDenied unless bypassed', async () => {
-    const key = 'lock/archived-file';
-    const { VersionId } = await s3.send(
-      new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'kept', ContentMD5: md5Base64('kept') }),
-    );
-    const retention = await s3.send(new GetObjectRetentionCommand({ Bucket: bucket, Key: key, VersionId }));
-    expect(retention.Retention?.Mode).toBe('GOVERNANCE');
-    const untilMs = retention.Retention!.RetainUntilDate!.getTime() - Date.now();
-    expect(untilMs).toBeGreaterThan(23 * 3600_000);
-    expect(untilMs).toBeLessThanOrEqual(24 * 3600_000 + 60_000);
+  it(
+    'locks every version under the default GOVERNANCE retention: ' +
+      'deleting it answers 403 AccessDenied unless bypassed',
+    async () => {
+      const key = 'lock/archived-file';
+      const { VersionId } = await s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'kept', ContentMD5: md5Base64('kept') }),
+      );
+      const retention = await s3.send(new GetObjectRetentionCommand({ Bucket: bucket, Key: key, VersionId }));
+      expect(retention.Retention?.Mode).toBe('GOVERNANCE');
+      const untilMs = retention.Retention!.RetainUntilDate!.getTime() - Date.now();
+      expect(untilMs).toBeGreaterThan(23 * 3600_000);
+      expect(untilMs).toBeLessThanOrEqual(24 * 3600_000 + 60_000);
 
-    await expect(s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId }))).rejects.toMatchObject({
-      name: 'AccessDenied',
-      $metadata: { httpStatusCode: 403 },
-    });
-    // A delete without a VersionId only adds a delete marker; the locked version is still there.
-    const marker = await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
-    expect(marker.DeleteMarker).toBe(true);
-    const kept = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId }));
-    expect(await kept.Body!.transformToString()).toBe('kept');
+      await expect(s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId }))).rejects.toMatchObject({
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+      });
+      // A delete without a VersionId only adds a delete marker; the locked version is still there.
+      const marker = await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      expect(marker.DeleteMarker).toBe(true);
+      const kept = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId }));
+      expect(await kept.Body!.transformToString()).toBe('kept');
 
-    // GOVERNANCE (unlike COMPLIANCE) lets a user allowed s3:BypassGovernanceRetention delete it.
-    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId, BypassGovernanceRetention: true }));
-    await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId }))).rejects.toMatchObject({
-      $metadata: { httpStatusCode: 404 },
-    });
-  });
+      // GOVERNANCE (unlike COMPLIANCE) lets a user allowed s3:BypassGovernanceRetention delete it.
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId, BypassGovernanceRetention: true }));
+      await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId }))).rejects.toMatchObject({
+        $metadata: { httpStatusCode: 404 },
+      });
+    },
+  );
 });
 
 describe('RADOS gateway (real S3): the archive writer', () => {

@@ -66,26 +66,29 @@ const crc32Base64 = (b: Buffer) => {
 };
 
 describe('the archive writer under S3 checksum checks', () => {
-  it('sends a CRC-32 with every part and the FULL_OBJECT CRC-32 and size at completion, all matching the bytes', async () => {
-    const data = bytesOf(12 * MIB + 1, 1);
-    const key = 'checked/multipart';
-    const from = checker.seen.length;
+  it(
+    'sends a CRC-32 with every part and the FULL_OBJECT CRC-32 and ' + 'size at completion, all matching the bytes',
+    async () => {
+      const data = bytesOf(12 * MIB + 1, 1);
+      const key = 'checked/multipart';
+      const from = checker.seen.length;
 
-    const stored = await write(key, data);
+      const stored = await write(key, data);
 
-    expect(stored.parts).toBe(3);
-    expect(stored.digests.crc32Base64).toBe(crc32Base64(data));
-    const checked = checker.seen.slice(from).filter((s) => s.operation !== 'POST other');
-    expect(checked.map((s) => [s.operation, s.checksum])).toEqual([
-      ['UploadPart', 'ok'],
-      ['UploadPart', 'ok'],
-      ['UploadPart', 'ok'],
-      ['CompleteMultipartUpload', 'ok'],
-    ]);
-    // fauxqs 1.9.2 dropped every part that carries a checksum and completed an empty object.
-    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(data)).toBe(true);
-  });
+      expect(stored.parts).toBe(3);
+      expect(stored.digests.crc32Base64).toBe(crc32Base64(data));
+      const checked = checker.seen.slice(from).filter((s) => s.operation !== 'POST other');
+      expect(checked.map((s) => [s.operation, s.checksum])).toEqual([
+        ['UploadPart', 'ok'],
+        ['UploadPart', 'ok'],
+        ['UploadPart', 'ok'],
+        ['CompleteMultipartUpload', 'ok'],
+      ]);
+      // fauxqs 1.9.2 dropped every part that carries a checksum and completed an empty object.
+      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      expect(Buffer.from(await got.Body!.transformToByteArray()).equals(data)).toBe(true);
+    },
+  );
 
   it('sends a body that fits in one part as one PutObject with Content-MD5 and a CRC-32 that match', async () => {
     const data = bytesOf(3 * MIB, 2);
@@ -109,23 +112,26 @@ describe('the archive writer under S3 checksum checks', () => {
     for (const s of seen.filter((s) => s.operation !== 'UploadPart')) expect(s.contentSha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('a part damaged on the way is refused (BadDigest): the upload is aborted and nothing becomes visible', async () => {
-    const key = 'checked/damaged-part';
-    const before = wire.createdUploads(bucket);
-    checker.damageNext({ part: 2 });
+  it(
+    'a part damaged on the way is refused (BadDigest): the upload ' + 'is aborted and nothing becomes visible',
+    async () => {
+      const key = 'checked/damaged-part';
+      const before = wire.createdUploads(bucket);
+      checker.damageNext({ part: 2 });
 
-    await expect(write(key, bytesOf(12 * MIB, 4))).rejects.toMatchObject({
-      name: 'BadDigest',
-      $metadata: { httpStatusCode: 400 },
-    });
+      await expect(write(key, bytesOf(12 * MIB, 4))).rejects.toMatchObject({
+        name: 'BadDigest',
+        $metadata: { httpStatusCode: 400 },
+      });
 
-    expect(wire.createdUploads(bucket)).toBe(before + 1);
-    expect(wire.openUploads(bucket)).toBe(0);
-    expect(wire.commits(bucket, key)).toBe(0);
-    await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({
-      name: 'NotFound',
-    });
-  });
+      expect(wire.createdUploads(bucket)).toBe(before + 1);
+      expect(wire.openUploads(bucket)).toBe(0);
+      expect(wire.commits(bucket, key)).toBe(0);
+      await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({
+        name: 'NotFound',
+      });
+    },
+  );
 
   it('a PutObject body damaged on the way is refused (BadDigest) and nothing becomes visible', async () => {
     const key = 'checked/damaged-put';

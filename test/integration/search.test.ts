@@ -144,16 +144,19 @@ afterAll(() => {
 });
 
 describe('search on dynalite: the supported combinations', () => {
-  it('person + period (the common case): exactly that person’s files in the period, newest first, page by page', async () => {
-    const { ids, pages } = await allPages({ creator: ALICE.id, from: '2025-03-01', to: '2025-08-31', limit: '2' });
-    expect(ids).toEqual(
-      aliceFiles
-        .slice(2, 8)
-        .map((f) => f.fileId)
-        .reverse(),
-    );
-    expect(pages).toEqual([2, 2, 2]);
-  });
+  it(
+    'person + period (the common case): exactly that person’s files ' + 'in the period, newest first, page by page',
+    async () => {
+      const { ids, pages } = await allPages({ creator: ALICE.id, from: '2025-03-01', to: '2025-08-31', limit: '2' });
+      expect(ids).toEqual(
+        aliceFiles
+          .slice(2, 8)
+          .map((f) => f.fileId)
+          .reverse(),
+      );
+      expect(pages).toEqual([2, 2, 2]);
+    },
+  );
 
   it('person by email, case-insensitively, oldest first', async () => {
     const { ids } = await allPages({ creator: 'ALICE@example.COM', order: 'oldest', limit: '5' });
@@ -235,7 +238,8 @@ describe('search on dynalite: cost and the calls made', () => {
     expect(again.units).toEqual(first.units);
     expect(sent.map((c) => c.command)).not.toContain('ScanCommand');
     console.info(
-      `search read capacity per page of 4 (creator+period): ${first.units.join(', ')} with 20 files; ${again.units.join(', ')} with 170`,
+      `search read capacity per page of 4 (creator+period): ${first.units.join(', ')} ` +
+        `with 20 files; ${again.units.join(', ')} with 170`,
     );
   });
 });

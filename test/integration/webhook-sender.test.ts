@@ -97,18 +97,21 @@ describe('the local webhook sender', () => {
     expect(waits).toEqual([1000, 1000]);
   });
 
-  it('does not send an acceptance, a refusal or a 409 without Retry-After (an id reused for another body) again', async () => {
-    for (const [status, retryAfter] of [
-      [202, '1'],
-      [400, '1'],
-      [401, '1'],
-      [413, '1'],
-      [409, undefined],
-    ] as const) {
-      const endpoint = await scriptedEndpoint([{ status, ...(retryAfter === undefined ? {} : { retryAfter }) }]);
-      const result = await sendWebhookDelivery(delivery(endpoint.url), { sleep: async () => {} });
-      expect(result).toMatchObject({ status, attempts: 1 });
-      expect(endpoint.seen).toHaveLength(1);
-    }
-  });
+  it(
+    'does not send an acceptance, a refusal or a 409 without Retry-After ' + '(an id reused for another body) again',
+    async () => {
+      for (const [status, retryAfter] of [
+        [202, '1'],
+        [400, '1'],
+        [401, '1'],
+        [413, '1'],
+        [409, undefined],
+      ] as const) {
+        const endpoint = await scriptedEndpoint([{ status, ...(retryAfter === undefined ? {} : { retryAfter }) }]);
+        const result = await sendWebhookDelivery(delivery(endpoint.url), { sleep: async () => {} });
+        expect(result).toMatchObject({ status, attempts: 1 });
+        expect(endpoint.seen).toHaveLength(1);
+      }
+    },
+  );
 });

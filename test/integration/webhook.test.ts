@@ -45,23 +45,26 @@ const sign = (body: unknown, opts: Parameters<typeof signedDelivery>[2] = {}) =>
   signedDelivery(body as object, [stack.secret.current], opts);
 
 describe('POST /events: signatures', () => {
-  it('accepts a valid signature: 202 with what was accepted, one ingest job per file id carrying the reason', async () => {
-    const res = await stack.post(sign(fileEvent('claude_gen_file_01Valid', 'claude_file_01Valid', 'file_01Valid')));
-    expect(res.status).toBe(202);
-    expect(res.json).toMatchObject({
-      duplicate: false,
-      fileIds: ['claude_gen_file_01Valid', 'claude_file_01Valid', 'file_01Valid'],
-      chats: [],
-      chatsNotFound: [],
-      reason: 'legal hold LH-114',
-    });
-    const jobs = await stack.drainJobs();
-    expect(jobs.map((j) => [j.fileId, j.reason]).sort()).toEqual([
-      ['claude_file_01Valid', 'legal hold LH-114'],
-      ['claude_gen_file_01Valid', 'legal hold LH-114'],
-      ['file_01Valid', 'legal hold LH-114'],
-    ]);
-  });
+  it(
+    'accepts a valid signature: 202 with what was accepted, one ingest ' + 'job per file id carrying the reason',
+    async () => {
+      const res = await stack.post(sign(fileEvent('claude_gen_file_01Valid', 'claude_file_01Valid', 'file_01Valid')));
+      expect(res.status).toBe(202);
+      expect(res.json).toMatchObject({
+        duplicate: false,
+        fileIds: ['claude_gen_file_01Valid', 'claude_file_01Valid', 'file_01Valid'],
+        chats: [],
+        chatsNotFound: [],
+        reason: 'legal hold LH-114',
+      });
+      const jobs = await stack.drainJobs();
+      expect(jobs.map((j) => [j.fileId, j.reason]).sort()).toEqual([
+        ['claude_file_01Valid', 'legal hold LH-114'],
+        ['claude_gen_file_01Valid', 'legal hold LH-114'],
+        ['file_01Valid', 'legal hold LH-114'],
+      ]);
+    },
+  );
 
   it('refuses a wrong signature with 401, logs the source IP but never the body, and enqueues nothing', async () => {
     const res = await stack.post(
@@ -119,34 +122,41 @@ describe('POST /events: signatures', () => {
 });
 
 describe('POST /events: replays', () => {
-  it('acknowledges a replayed webhook-id as a duplicate with the first outcome, and enqueues nothing twice', async () => {
-    const delivery = sign(fileEvent('claude_gen_file_01Replayed'));
-    const first = await stack.post(delivery);
-    const again = await stack.post(delivery);
-    // A sender's retry: same id, new timestamp and signature.
-    const retry = await stack.post(sign(fileEvent('claude_gen_file_01Replayed'), { id: delivery.id }));
-    expect([first.status, again.status, retry.status]).toEqual([202, 202, 202]);
-    expect(first.json?.['duplicate']).toBe(false);
-    for (const res of [again, retry]) {
-      expect(res.json).toEqual({ ...first.json, duplicate: true });
-    }
-    expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual(['claude_gen_file_01Replayed']);
-  });
+  it(
+    'acknowledges a replayed webhook-id as a duplicate with the first ' + 'outcome, and enqueues nothing twice',
+    async () => {
+      const delivery = sign(fileEvent('claude_gen_file_01Replayed'));
+      const first = await stack.post(delivery);
+      const again = await stack.post(delivery);
+      // A sender's retry: same id, new timestamp and signature.
+      const retry = await stack.post(sign(fileEvent('claude_gen_file_01Replayed'), { id: delivery.id }));
+      expect([first.status, again.status, retry.status]).toEqual([202, 202, 202]);
+      expect(first.json?.['duplicate']).toBe(false);
+      for (const res of [again, retry]) {
+        expect(res.json).toEqual({ ...first.json, duplicate: true });
+      }
+      expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual(['claude_gen_file_01Replayed']);
+    },
+  );
 
-  it('answers 409 to a webhook-id reused for another body, enqueues nothing for it, and still answers the first body as a duplicate', async () => {
-    const first = sign(fileEvent('claude_gen_file_01First'));
-    expect((await stack.post(first)).status).toBe(202);
+  it(
+    'answers 409 to a webhook-id reused for another body, enqueues ' +
+      'nothing for it, and still answers the first body as a duplicate',
+    async () => {
+      const first = sign(fileEvent('claude_gen_file_01First'));
+      expect((await stack.post(first)).status).toBe(202);
 
-    const reused = await stack.post(sign(fileEvent('claude_gen_file_01Other'), { id: first.id }));
+      const reused = await stack.post(sign(fileEvent('claude_gen_file_01Other'), { id: first.id }));
 
-    expect(reused.status).toBe(409);
-    expect(reused.json).toEqual({
-      error: { type: 'conflict', message: expect.stringContaining('already used for a different body') },
-    });
-    expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual(['claude_gen_file_01First']);
-    const again = await stack.post(sign(fileEvent('claude_gen_file_01First'), { id: first.id }));
-    expect([again.status, again.json?.['duplicate']]).toEqual([202, true]);
-  });
+      expect(reused.status).toBe(409);
+      expect(reused.json).toEqual({
+        error: { type: 'conflict', message: expect.stringContaining('already used for a different body') },
+      });
+      expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual(['claude_gen_file_01First']);
+      const again = await stack.post(sign(fileEvent('claude_gen_file_01First'), { id: first.id }));
+      expect([again.status, again.json?.['duplicate']]).toEqual([202, true]);
+    },
+  );
 
   it('treats the same body under a new webhook-id as a new event', async () => {
     expect((await stack.post(sign(fileEvent('file_01Twice')))).json?.['duplicate']).toBe(false);
@@ -215,85 +225,94 @@ describe('POST /events: chat fan-out', () => {
     expect(window.Item?.['pollerUsed']).toBeGreaterThan(0);
   });
 
-  it('answers 202 when upstream throttles a chat, leaves the chat checkpointed for the chat poller, which finishes it with the reason', async () => {
-    stack.upstream.injectFault(CHAT, 'messages', { status: 429, retryAfterSeconds: 1 });
-    const delivery = sign({ v: 1, fileIds: ['file_01WithChat'], chatIds: [CHAT], reason: 'hold 9' });
+  it(
+    'answers 202 when upstream throttles a chat, leaves the chat ' +
+      'checkpointed for the chat poller, which finishes it with the ' +
+      'reason',
+    async () => {
+      stack.upstream.injectFault(CHAT, 'messages', { status: 429, retryAfterSeconds: 1 });
+      const delivery = sign({ v: 1, fileIds: ['file_01WithChat'], chatIds: [CHAT], reason: 'hold 9' });
 
-    const first = await stack.post(delivery);
+      const first = await stack.post(delivery);
 
-    expect(first.status).toBe(202);
-    expect(first.json).toMatchObject({
-      duplicate: false,
-      fileIds: ['file_01WithChat'],
-      chats: [{ chatId: CHAT, jobs: 0, queued: true }],
-    });
-    expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual(['file_01WithChat']);
-    const store = new DynamoDbDiscoveryStore(stack.aws.ddb, stack.indexTable);
-    expect(await store.listChatRequests(10)).toEqual([
-      expect.objectContaining({ webhookId: delivery.id, chatId: CHAT, after: null, reason: 'hold 9' }),
-    ]);
-    // A retry of the same delivery is a duplicate: the chat is not read from page 1 again.
-    expect((await stack.post(delivery)).json?.['duplicate']).toBe(true);
-
-    // The 429 paused the shared budget for a second; then the chat poller's run finishes the chat.
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
-    const run = await runChatPoller(
-      {
-        upstream: createListingClient({
-          baseUrl: stack.upstream.url,
-          apiKey: TEST_UPSTREAM_API_KEY,
-          dispatcher: createUpstreamAgent(),
-        }),
-        store,
-        requests: store,
-        jobs: createSqsJobSender(stack.aws.sqs, stack.queueUrl),
-        deletions: { recordUpstreamDeletion: async () => undefined },
-        log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
-        counters: { record: () => undefined },
-        now: Date.now,
-        pageSize: 10,
-        messagePageSize: 1,
-      },
-      { deadlineMs: Date.now() + 60_000, stopMarginMs: 0, leaseMs: 120_000 },
-    );
-
-    expect(run.kind === 'ran' && run.ledger.ending).toBe('completed');
-    // (The run's own walk of the org's chats enqueues them too, without a reason: duplicates ingest absorbs.)
-    const requested = (await stack.drainJobs()).filter((j) => j.reason === 'hold 9');
-    expect(requested.map((j) => j.fileId).sort()).toEqual(chatFiles.map((f) => f.id).sort());
-    for (const job of requested) expect(job.chatId).toBe(CHAT);
-    expect(await store.listChatRequests(10)).toEqual([]);
-  });
-
-  it('answers 202 when the shared upstream budget has no room, leaving the chat it could not start for the chat poller', async () => {
-    // One poller request per minute (10 % of 10): the first chat takes it, the second finds none within 0 ms.
-    const starved = await createWebhookStack({
-      budget: {
-        COMPLIANCE_REQUESTS_PER_MINUTE: '10',
-        POLLER_BUDGET_SHARE: '0.1',
-        BUDGET_WINDOW_MS: '60000',
-        BUDGET_MAX_WAIT_MS: '0',
-      },
-    });
-    try {
-      for (const f of chatFiles) await starved.upstream.addFile(f);
-      const res = await starved.post(
-        signedDelivery({ v: 1, chatIds: [CHAT, 'claude_chat_01Second'] }, [starved.secret.current]),
-      );
-      expect(res.status).toBe(202);
-      expect(res.json).toMatchObject({
-        chats: [
-          { chatId: CHAT, jobs: 3 },
-          { chatId: 'claude_chat_01Second', jobs: 0, queued: true },
-        ],
+      expect(first.status).toBe(202);
+      expect(first.json).toMatchObject({
+        duplicate: false,
+        fileIds: ['file_01WithChat'],
+        chats: [{ chatId: CHAT, jobs: 0, queued: true }],
       });
-      expect(starved.upstream.requestCount('claude_chat_01Second', 'messages')).toBe(0);
-      const store = new DynamoDbDiscoveryStore(starved.aws.ddb, starved.indexTable);
-      expect((await store.listChatRequests(10)).map((r) => r.chatId)).toEqual(['claude_chat_01Second']);
-    } finally {
-      await starved.close();
-    }
-  });
+      expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual(['file_01WithChat']);
+      const store = new DynamoDbDiscoveryStore(stack.aws.ddb, stack.indexTable);
+      expect(await store.listChatRequests(10)).toEqual([
+        expect.objectContaining({ webhookId: delivery.id, chatId: CHAT, after: null, reason: 'hold 9' }),
+      ]);
+      // A retry of the same delivery is a duplicate: the chat is not read from page 1 again.
+      expect((await stack.post(delivery)).json?.['duplicate']).toBe(true);
+
+      // The 429 paused the shared budget for a second; then the chat poller's run finishes the chat.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const run = await runChatPoller(
+        {
+          upstream: createListingClient({
+            baseUrl: stack.upstream.url,
+            apiKey: TEST_UPSTREAM_API_KEY,
+            dispatcher: createUpstreamAgent(),
+          }),
+          store,
+          requests: store,
+          jobs: createSqsJobSender(stack.aws.sqs, stack.queueUrl),
+          deletions: { recordUpstreamDeletion: async () => undefined },
+          log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+          counters: { record: () => undefined },
+          now: Date.now,
+          pageSize: 10,
+          messagePageSize: 1,
+        },
+        { deadlineMs: Date.now() + 60_000, stopMarginMs: 0, leaseMs: 120_000 },
+      );
+
+      expect(run.kind === 'ran' && run.ledger.ending).toBe('completed');
+      // (The run's own walk of the org's chats enqueues them too, without a reason: duplicates ingest absorbs.)
+      const requested = (await stack.drainJobs()).filter((j) => j.reason === 'hold 9');
+      expect(requested.map((j) => j.fileId).sort()).toEqual(chatFiles.map((f) => f.id).sort());
+      for (const job of requested) expect(job.chatId).toBe(CHAT);
+      expect(await store.listChatRequests(10)).toEqual([]);
+    },
+  );
+
+  it(
+    'answers 202 when the shared upstream budget has no room, leaving ' +
+      'the chat it could not start for the chat poller',
+    async () => {
+      // One poller request per minute (10 % of 10): the first chat takes it, the second finds none within 0 ms.
+      const starved = await createWebhookStack({
+        budget: {
+          COMPLIANCE_REQUESTS_PER_MINUTE: '10',
+          POLLER_BUDGET_SHARE: '0.1',
+          BUDGET_WINDOW_MS: '60000',
+          BUDGET_MAX_WAIT_MS: '0',
+        },
+      });
+      try {
+        for (const f of chatFiles) await starved.upstream.addFile(f);
+        const res = await starved.post(
+          signedDelivery({ v: 1, chatIds: [CHAT, 'claude_chat_01Second'] }, [starved.secret.current]),
+        );
+        expect(res.status).toBe(202);
+        expect(res.json).toMatchObject({
+          chats: [
+            { chatId: CHAT, jobs: 3 },
+            { chatId: 'claude_chat_01Second', jobs: 0, queued: true },
+          ],
+        });
+        expect(starved.upstream.requestCount('claude_chat_01Second', 'messages')).toBe(0);
+        const store = new DynamoDbDiscoveryStore(starved.aws.ddb, starved.indexTable);
+        expect((await store.listChatRequests(10)).map((r) => r.chatId)).toEqual(['claude_chat_01Second']);
+      } finally {
+        await starved.close();
+      }
+    },
+  );
 });
 
 describe('POST /events: enqueue failures', () => {
@@ -307,23 +326,26 @@ describe('POST /events: enqueue failures', () => {
     expect((await stack.drainJobs()).map((j) => j.fileId).sort()).toEqual([...ids].sort());
   });
 
-  it('answers 503 with Retry-After, never a false 202, when the queue keeps refusing; the retry then succeeds', async () => {
-    stack.sqsProxy.failBatches('fail-all-entries', 'fail-all-entries', 'fail-all-entries');
-    const delivery = sign(fileEvent('claude_gen_file_01Refused'));
-    const first = await stack.post(delivery);
-    expect(first.status).toBe(503);
-    expect(first.json).toEqual({
-      error: { type: 'service_unavailable', message: expect.stringContaining('send the same delivery again') },
-    });
-    expect(Number(first.headers['retry-after'])).toBeGreaterThan(0);
-    expect(await stack.drainJobs()).toEqual([]);
-    expect(stack.logs.some((l) => l.level === 'error' && l.attributes['dependency'] === 'queue')).toBe(true);
+  it(
+    'answers 503 with Retry-After, never a false 202, when the queue ' + 'keeps refusing; the retry then succeeds',
+    async () => {
+      stack.sqsProxy.failBatches('fail-all-entries', 'fail-all-entries', 'fail-all-entries');
+      const delivery = sign(fileEvent('claude_gen_file_01Refused'));
+      const first = await stack.post(delivery);
+      expect(first.status).toBe(503);
+      expect(first.json).toEqual({
+        error: { type: 'service_unavailable', message: expect.stringContaining('send the same delivery again') },
+      });
+      expect(Number(first.headers['retry-after'])).toBeGreaterThan(0);
+      expect(await stack.drainJobs()).toEqual([]);
+      expect(stack.logs.some((l) => l.level === 'error' && l.attributes['dependency'] === 'queue')).toBe(true);
 
-    const retry = await stack.post(delivery);
-    expect(retry.status).toBe(202);
-    expect(retry.json?.['duplicate']).toBe(false);
-    expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual(['claude_gen_file_01Refused']);
-  });
+      const retry = await stack.post(delivery);
+      expect(retry.status).toBe(202);
+      expect(retry.json?.['duplicate']).toBe(false);
+      expect((await stack.drainJobs()).map((j) => j.fileId)).toEqual(['claude_gen_file_01Refused']);
+    },
+  );
 });
 
 describe('POST /events: throttling', () => {

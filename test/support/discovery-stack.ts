@@ -53,7 +53,9 @@ export interface DiscoveryStack {
   metrics: { name: string; value: number }[];
   /** The `source` poller's side: its calls are checked against its deployed role. */
   poller(source: PollerSource): PollerSide;
-  /** Poller dependencies on the real servers, as the `source` poller's role; `jobs` may be swapped to inject failures. */
+  /**
+   * Poller dependencies on the real servers, as the `source` poller's role; `jobs` may be swapped to inject failures.
+   */
   deps(source: PollerSource, overrides?: Partial<PollerDeps>): PollerDeps;
   /** The `source` poller built as its Lambda builds it (createPollerRuntime), on the poller's recorded clients. */
   /** The poller as its Lambda builds it; `overrides` change its configuration (e.g. repeat polling). */

@@ -263,7 +263,10 @@ async function logTails(daemons: Daemon[]): Promise<string> {
       const full = d === culprit;
       const stderr = full ? d.stderrTail().trim() : '';
       const log = await tailOf(d.logFile, full ? 30 : 5);
-      return `--- ${d.name} (${d.exited ?? 'running'}), tail of ${d.logFile} ---\n${log}${stderr ? `\n--- ${d.name} stderr ---\n${stderr}` : ''}`;
+      return (
+        `--- ${d.name} (${d.exited ?? 'running'}), tail of ${d.logFile} ` +
+        `---\n${log}${stderr ? `\n--- ${d.name} stderr ---\n${stderr}` : ''}`
+      );
     }),
   );
   return parts.join('\n');

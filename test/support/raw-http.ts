@@ -23,7 +23,8 @@ export function sendRawHttp(port: number, request: Buffer, timeoutMs = 5_000): P
       socket.destroy();
       reject(
         new Error(
-          `no complete answer within ${timeoutMs} ms; received so far: ${JSON.stringify(Buffer.concat(chunks).toString('latin1').slice(0, 300))}`,
+          `no complete answer within ${timeoutMs} ms; received so far: ` +
+            `${JSON.stringify(Buffer.concat(chunks).toString('latin1').slice(0, 300))}`,
         ),
       );
     }, timeoutMs);

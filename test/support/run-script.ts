@@ -11,7 +11,10 @@ export interface ScriptRun {
   output: string;
 }
 
-/** Runs one of the repository's TypeScript entry points (`smoke/main.ts`, …) in a child Node process, from the repository root, to its end. */
+/**
+ * Runs one of the repository's TypeScript entry points (`smoke/main.ts`, …) in a child Node process, from the
+ * repository root, to its end.
+ */
 export function runScript(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ScriptRun> {
   const child = spawn(process.execPath, ['--import', tsx, script, ...args], {
     cwd: repoRoot,

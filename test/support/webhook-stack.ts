@@ -50,8 +50,10 @@ export interface WebhookStack {
 }
 
 /**
- * A fresh queue, replay table and index table (the shared budget) on the global setup's servers (dynalite, fauxqs), the test upstream
- * (whose listings serve the chat fan-out), and the webhook handler built as the Lambda builds it (createWebhookRuntime),
+ * A fresh queue, replay table and index table (the shared budget) on the global setup's servers (dynalite, fauxqs), the
+ * test upstream
+ * (whose listings serve the chat fan-out), and the webhook handler built as the Lambda builds it
+ * (createWebhookRuntime),
  * served by the local HTTP adapter. SQS calls go through a fault proxy that can refuse entries. The
  * handler's clients are recorded as the webhook role's, and checked against the deployed permissions
  * after each test (test/support/permission-setup.ts). The signing secrets are read through a function

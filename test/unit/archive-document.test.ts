@@ -24,44 +24,48 @@ function deliver(h: ReturnType<typeof ingestHarness>, body: object, owner = 'del
 }
 
 describe('archiving a project document', () => {
-  it('stores the UTF-8 bytes of its content, says upstream published no hash, and keeps our hashes and the request-id', async () => {
-    const h = ingestHarness();
-    h.upstream.addDocument({
-      id: DOC,
-      content: TEXT,
-      filename: 'design-notes.txt',
-      createdAt: '2025-03-12T18:22:41.123Z',
-      creator: BOB,
-    });
-    const bytes = Buffer.from(TEXT, 'utf8');
+  it(
+    'stores the UTF-8 bytes of its content, says upstream published ' +
+      'no hash, and keeps our hashes and the request-id',
+    async () => {
+      const h = ingestHarness();
+      h.upstream.addDocument({
+        id: DOC,
+        content: TEXT,
+        filename: 'design-notes.txt',
+        createdAt: '2025-03-12T18:22:41.123Z',
+        creator: BOB,
+      });
+      const bytes = Buffer.from(TEXT, 'utf8');
 
-    const outcome = await deliver(h, {
-      fileId: DOC,
-      provenance: { projectId: 'claude_proj_01p', organizationId: 'org_01acme', creator: null },
-    });
+      const outcome = await deliver(h, {
+        fileId: DOC,
+        provenance: { projectId: 'claude_proj_01p', organizationId: 'org_01acme', creator: null },
+      });
 
-    expect(outcome).toMatchObject({ kind: 'archived' });
-    expect(h.store.latest(KEY)?.bytes.equals(bytes)).toBe(true);
-    expect(await h.index.get(DOC)).toMatchObject({
-      status: 'archived',
-      source: 'project_document',
-      chatIds: [],
-      filename: 'design-notes.txt',
-      mimeType: 'text/plain',
-      sizeBytes: bytes.length,
-      md5: createHash('md5').update(bytes).digest('hex'),
-      sha256: createHash('sha256').update(bytes).digest('hex'),
-      contentType: 'text/plain; charset=utf-8',
-      upstreamHash: 'none',
-      upstreamRequestId: 'req_document',
-      createdAt: '2025-03-12T18:22:41.123Z',
-      archivedAt: new Date(NOW_MS).toISOString(),
-      // The document's own creator, over the project's creator the job carried.
-      creator: BOB,
-      projectId: 'claude_proj_01p',
-      organizationId: 'org_01acme',
-    });
-  });
+      expect(outcome).toMatchObject({ kind: 'archived' });
+      expect(h.store.latest(KEY)?.bytes.equals(bytes)).toBe(true);
+      expect(await h.index.get(DOC)).toMatchObject({
+        status: 'archived',
+        source: 'project_document',
+        chatIds: [],
+        filename: 'design-notes.txt',
+        mimeType: 'text/plain',
+        sizeBytes: bytes.length,
+        md5: createHash('md5').update(bytes).digest('hex'),
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        contentType: 'text/plain; charset=utf-8',
+        upstreamHash: 'none',
+        upstreamRequestId: 'req_document',
+        createdAt: '2025-03-12T18:22:41.123Z',
+        archivedAt: new Date(NOW_MS).toISOString(),
+        // The document's own creator, over the project's creator the job carried.
+        creator: BOB,
+        projectId: 'claude_proj_01p',
+        organizationId: 'org_01acme',
+      });
+    },
+  );
 
   it('keeps the creator null where upstream says the document has none', async () => {
     const h = ingestHarness();
@@ -96,12 +100,21 @@ describe('archiving a project document', () => {
     expect(await h.index.get(DOC)).not.toHaveProperty('creator');
   });
 
-  it('records a document whose answer is larger than the unsized cap as failed too_large, storing nothing', async () => {
-    const h = ingestHarness();
-    h.archive.maxUnsizedBytes = 64;
-    h.upstream.addDocument({ id: DOC, content: 'x'.repeat(100), filename: 'big.txt', createdAt: null, creator: null });
+  it(
+    'records a document whose answer is larger than the unsized cap ' + 'as failed too_large, storing nothing',
+    async () => {
+      const h = ingestHarness();
+      h.archive.maxUnsizedBytes = 64;
+      h.upstream.addDocument({
+        id: DOC,
+        content: 'x'.repeat(100),
+        filename: 'big.txt',
+        createdAt: null,
+        creator: null,
+      });
 
-    expect(await deliver(h, { fileId: DOC })).toMatchObject({ kind: 'failed', record: { reason: 'too_large' } });
-    expect(h.store.latest(KEY)).toBeUndefined();
-  });
+      expect(await deliver(h, { fileId: DOC })).toMatchObject({ kind: 'failed', record: { reason: 'too_large' } });
+      expect(h.store.latest(KEY)).toBeUndefined();
+    },
+  );
 });

@@ -158,24 +158,28 @@ describe('the upstream request-id stays with every failure (D4)', () => {
 });
 
 describe('a record never carries evidence of an earlier status (D9)', () => {
-  it('drops reason, detail and recordedAt when a file recorded unavailable is archived, in the record and its listings', async () => {
-    const h = ingestHarness();
-    await deliver(h);
-    expect(await h.index.get(GEN)).toMatchObject({ status: 'unavailable', reason: 'not_found' });
-    expect((await h.index.listChat(CHAT, 10, undefined)).items).toMatchObject([
-      { status: 'unavailable', reason: 'not_found' },
-    ]);
-    h.upstream.add(generatedFile(GEN, CONTENT));
+  it(
+    'drops reason, detail and recordedAt when a file recorded unavailable ' +
+      'is archived, in the record and its listings',
+    async () => {
+      const h = ingestHarness();
+      await deliver(h);
+      expect(await h.index.get(GEN)).toMatchObject({ status: 'unavailable', reason: 'not_found' });
+      expect((await h.index.listChat(CHAT, 10, undefined)).items).toMatchObject([
+        { status: 'unavailable', reason: 'not_found' },
+      ]);
+      h.upstream.add(generatedFile(GEN, CONTENT));
 
-    await deliver(h, 'delivery-2');
+      await deliver(h, 'delivery-2');
 
-    const record = await h.index.get(GEN);
-    expect(record).toMatchObject({ status: 'archived' });
-    for (const stale of ['reason', 'detail', 'recordedAt', 'lastError', 'lastUpstreamRequestId'])
-      expect(record).not.toHaveProperty(stale);
-    const listed = (await h.index.listChat(CHAT, 10, undefined)).items;
-    expect(listed).toHaveLength(1);
-    expect(listed[0]).toMatchObject({ status: 'archived' });
-    for (const stale of ['reason', 'detail', 'recordedAt']) expect(listed[0]).not.toHaveProperty(stale);
-  });
+      const record = await h.index.get(GEN);
+      expect(record).toMatchObject({ status: 'archived' });
+      for (const stale of ['reason', 'detail', 'recordedAt', 'lastError', 'lastUpstreamRequestId'])
+        expect(record).not.toHaveProperty(stale);
+      const listed = (await h.index.listChat(CHAT, 10, undefined)).items;
+      expect(listed).toHaveLength(1);
+      expect(listed[0]).toMatchObject({ status: 'archived' });
+      for (const stale of ['reason', 'detail', 'recordedAt']) expect(listed[0]).not.toHaveProperty(stale);
+    },
+  );
 });

@@ -39,40 +39,43 @@ function deliver(
 }
 
 describe('archiveFile', () => {
-  it('archives a file: verified bytes under the id-derived key, the evidence recorded and listed under its chats', async () => {
-    const h = ingestHarness();
-    h.upstream.add(generatedFile(GEN, CONTENT, { filename: '../q3 (final).csv', chatIds: [CHAT] }));
+  it(
+    'archives a file: verified bytes under the id-derived key, the ' + 'evidence recorded and listed under its chats',
+    async () => {
+      const h = ingestHarness();
+      h.upstream.add(generatedFile(GEN, CONTENT, { filename: '../q3 (final).csv', chatIds: [CHAT] }));
 
-    const outcome = await deliver(h, { fileId: GEN, chatId: OTHER_CHAT });
+      const outcome = await deliver(h, { fileId: GEN, chatId: OTHER_CHAT });
 
-    expect(outcome).toMatchObject({ kind: 'archived', metadataRequested: true });
-    expect(h.store.latest(KEY)?.bytes.equals(CONTENT)).toBe(true);
-    expect(h.store.latest(KEY)?.metadata).toEqual({
-      'file-id': GEN,
-      source: 'generated',
-      filename: '.._q3%20%28final%29.csv',
-    });
-    const record = await h.index.get(GEN);
-    expect(record).toMatchObject({
-      status: 'archived',
-      chatIds: [CHAT, OTHER_CHAT].sort(),
-      filename: '../q3 (final).csv',
-      sizeBytes: CONTENT.length,
-      sha256: sha256(CONTENT),
-      crc32: Buffer.from(crc32(CONTENT).toString(16).padStart(8, '0'), 'hex').toString('base64'),
-      bucket: h.store.bucket,
-      key: KEY,
-      versionId: 'v1',
-      contentType: 'text/csv',
-      contentDisposition: contentDisposition('../q3 (final).csv'),
-      upstreamRequestId: 'req_content',
-      archivedAt: new Date(NOW_MS).toISOString(),
-    });
-    expect(h.index.items.get(GEN)?.['leaseOwner']).toBeUndefined();
-    for (const chat of [CHAT, OTHER_CHAT])
-      expect((await h.index.listChat(chat, 10, undefined)).items.map((r) => r.fileId)).toEqual([GEN]);
-    expect(h.upstream.discarded).toBe(1);
-  });
+      expect(outcome).toMatchObject({ kind: 'archived', metadataRequested: true });
+      expect(h.store.latest(KEY)?.bytes.equals(CONTENT)).toBe(true);
+      expect(h.store.latest(KEY)?.metadata).toEqual({
+        'file-id': GEN,
+        source: 'generated',
+        filename: '.._q3%20%28final%29.csv',
+      });
+      const record = await h.index.get(GEN);
+      expect(record).toMatchObject({
+        status: 'archived',
+        chatIds: [CHAT, OTHER_CHAT].sort(),
+        filename: '../q3 (final).csv',
+        sizeBytes: CONTENT.length,
+        sha256: sha256(CONTENT),
+        crc32: Buffer.from(crc32(CONTENT).toString(16).padStart(8, '0'), 'hex').toString('base64'),
+        bucket: h.store.bucket,
+        key: KEY,
+        versionId: 'v1',
+        contentType: 'text/csv',
+        contentDisposition: contentDisposition('../q3 (final).csv'),
+        upstreamRequestId: 'req_content',
+        archivedAt: new Date(NOW_MS).toISOString(),
+      });
+      expect(h.index.items.get(GEN)?.['leaseOwner']).toBeUndefined();
+      for (const chat of [CHAT, OTHER_CHAT])
+        expect((await h.index.listChat(chat, 10, undefined)).items.map((r) => r.fileId)).toEqual([GEN]);
+      expect(h.upstream.discarded).toBe(1);
+    },
+  );
 
   it('skips the metadata request when the job carries all of it', async () => {
     const h = ingestHarness();
@@ -111,26 +114,30 @@ describe('archiveFile', () => {
     expect(h.store.commits(KEY)).toBe(1);
   });
 
-  it('adopts the object a crashed delivery committed but never indexed, without downloading or writing again', async () => {
-    const h = ingestHarness();
-    h.upstream.add(generatedFile(GEN, CONTENT));
-    await crashedAfterCommit(h, CONTENT);
+  it(
+    'adopts the object a crashed delivery committed but never indexed, ' + 'without downloading or writing again',
+    async () => {
+      const h = ingestHarness();
+      h.upstream.add(generatedFile(GEN, CONTENT));
+      await crashedAfterCommit(h, CONTENT);
 
-    const outcome = await deliver(h, { fileId: GEN });
+      const outcome = await deliver(h, { fileId: GEN });
 
-    expect(outcome).toMatchObject({
-      kind: 'archived',
-      record: { versionId: 'v1', sha256: sha256(CONTENT), upstreamRequestId: 'req_metadata' },
-    });
-    expect(h.upstream.requests(GEN, 'content')).toBe(0);
-    expect(h.store.readBacks).toBe(1);
-    expect(h.store.commits(KEY)).toBe(1);
-    expect(
-      h.logs.some(
-        (l) => l.message === 'adopted an object committed by an earlier delivery' && l.attributes['versionId'] === 'v1',
-      ),
-    ).toBe(true);
-  });
+      expect(outcome).toMatchObject({
+        kind: 'archived',
+        record: { versionId: 'v1', sha256: sha256(CONTENT), upstreamRequestId: 'req_metadata' },
+      });
+      expect(h.upstream.requests(GEN, 'content')).toBe(0);
+      expect(h.store.readBacks).toBe(1);
+      expect(h.store.commits(KEY)).toBe(1);
+      expect(
+        h.logs.some(
+          (l) =>
+            l.message === 'adopted an object committed by an earlier delivery' && l.attributes['versionId'] === 'v1',
+        ),
+      ).toBe(true);
+    },
+  );
 
   it('writes a new version over a left-behind object whose bytes do not match upstream', async () => {
     const h = ingestHarness();
@@ -144,24 +151,27 @@ describe('archiveFile', () => {
     );
   });
 
-  it('records a file upstream answers 404 for as unavailable: no size, not downloadable, listed under the job chat', async () => {
-    const h = ingestHarness();
-    const outcome = await deliver(h, { fileId: GEN, chatId: CHAT, file: { filename: 'gone.txt' } });
+  it(
+    'records a file upstream answers 404 for as unavailable: no size, ' + 'not downloadable, listed under the job chat',
+    async () => {
+      const h = ingestHarness();
+      const outcome = await deliver(h, { fileId: GEN, chatId: CHAT, file: { filename: 'gone.txt' } });
 
-    expect(outcome.kind).toBe('unavailable');
-    expect(await h.index.get(GEN)).toMatchObject({
-      status: 'unavailable',
-      reason: 'not_found',
-      sizeBytes: null,
-      filename: 'gone.txt',
-      chatIds: [CHAT],
-      upstreamRequestId: 'req_metadata_404',
-      detail: expect.stringContaining('404'),
-    });
-    expect((await h.index.listChat(CHAT, 10, undefined)).items.map((r) => r.status)).toEqual(['unavailable']);
-    expect(h.upstream.requests(GEN, 'content')).toBe(0);
-    expect(h.store.commits(KEY)).toBe(0);
-  });
+      expect(outcome.kind).toBe('unavailable');
+      expect(await h.index.get(GEN)).toMatchObject({
+        status: 'unavailable',
+        reason: 'not_found',
+        sizeBytes: null,
+        filename: 'gone.txt',
+        chatIds: [CHAT],
+        upstreamRequestId: 'req_metadata_404',
+        detail: expect.stringContaining('404'),
+      });
+      expect((await h.index.listChat(CHAT, 10, undefined)).items.map((r) => r.status)).toEqual(['unavailable']);
+      expect(h.upstream.requests(GEN, 'content')).toBe(0);
+      expect(h.store.commits(KEY)).toBe(0);
+    },
+  );
 
   it('keeps the metadata of a file whose content answers 404', async () => {
     const h = ingestHarness();
@@ -289,32 +299,39 @@ describe('archiveFile', () => {
     });
   });
 
-  it('gives a file archived before provenance was kept its provenance when seen again, without downloading', async () => {
-    const h = ingestHarness();
-    h.upstream.add(generatedFile(GEN, CONTENT, { chatIds: [CHAT] }));
-    await deliver(h, { fileId: GEN, chatId: CHAT });
-    expect(await h.index.get(GEN)).not.toHaveProperty('creator');
+  it(
+    'gives a file archived before provenance was kept its provenance ' + 'when seen again, without downloading',
+    async () => {
+      const h = ingestHarness();
+      h.upstream.add(generatedFile(GEN, CONTENT, { chatIds: [CHAT] }));
+      await deliver(h, { fileId: GEN, chatId: CHAT });
+      expect(await h.index.get(GEN)).not.toHaveProperty('creator');
 
-    const outcome = await deliver(
-      h,
-      {
-        fileId: GEN,
-        chatId: CHAT,
-        provenance: { creator: ALICE, projectId: null, messageIds: ['claude_chat_msg_01a'] },
-      },
-      'delivery-2',
-    );
-    await deliver(h, { fileId: GEN, chatId: CHAT, provenance: { messageIds: ['claude_chat_msg_01c'] } }, 'delivery-3');
+      const outcome = await deliver(
+        h,
+        {
+          fileId: GEN,
+          chatId: CHAT,
+          provenance: { creator: ALICE, projectId: null, messageIds: ['claude_chat_msg_01a'] },
+        },
+        'delivery-2',
+      );
+      await deliver(
+        h,
+        { fileId: GEN, chatId: CHAT, provenance: { messageIds: ['claude_chat_msg_01c'] } },
+        'delivery-3',
+      );
 
-    expect(outcome).toMatchObject({ kind: 'duplicate', record: { creator: ALICE, projectId: null } });
-    expect(await h.index.get(GEN)).toMatchObject({
-      creator: ALICE,
-      projectId: null,
-      messageIds: ['claude_chat_msg_01a', 'claude_chat_msg_01c'],
-    });
-    expect(h.upstream.requests(GEN, 'content')).toBe(1);
-    expect((await h.index.listChat(CHAT, 10, undefined)).items[0]).toMatchObject({ creator: ALICE });
-  });
+      expect(outcome).toMatchObject({ kind: 'duplicate', record: { creator: ALICE, projectId: null } });
+      expect(await h.index.get(GEN)).toMatchObject({
+        creator: ALICE,
+        projectId: null,
+        messageIds: ['claude_chat_msg_01a', 'claude_chat_msg_01c'],
+      });
+      expect(h.upstream.requests(GEN, 'content')).toBe(1);
+      expect((await h.index.listChat(CHAT, 10, undefined)).items[0]).toMatchObject({ creator: ALICE });
+    },
+  );
 
   it('downloads again from byte 0 after a body that broke mid-stream, within the same delivery', async () => {
     const h = ingestHarness();

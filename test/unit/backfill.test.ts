@@ -43,31 +43,34 @@ function harness() {
 }
 
 describe('archiver backfill on in-memory ports', () => {
-  it('does not count a chat stopped between its pages (Ctrl-C) as handled: the resumed walk reads the rest of it', async () => {
-    const h = harness();
-    h.listing.addChat('claude_chat_long', [
-      messageWithFile('claude_chat_msg_1', 'claude_file_1'),
-      messageWithFile('claude_chat_msg_2', 'claude_file_2'),
-    ]);
-    const ctrlC = new AbortController();
-    // Ctrl-C arrives once the chat's first page is enqueued and checkpointed, before its second page.
-    const putChatCheckpoint = h.store.putChatCheckpoint.bind(h.store);
-    h.store.putChatCheckpoint = async (chatId, cp) => {
-      await putChatCheckpoint(chatId, cp);
-      ctrlC.abort(new Error('SIGINT'));
-    };
+  it(
+    'does not count a chat stopped between its pages (Ctrl-C) as ' + 'handled: the resumed walk reads the rest of it',
+    async () => {
+      const h = harness();
+      h.listing.addChat('claude_chat_long', [
+        messageWithFile('claude_chat_msg_1', 'claude_file_1'),
+        messageWithFile('claude_chat_msg_2', 'claude_file_2'),
+      ]);
+      const ctrlC = new AbortController();
+      // Ctrl-C arrives once the chat's first page is enqueued and checkpointed, before its second page.
+      const putChatCheckpoint = h.store.putChatCheckpoint.bind(h.store);
+      h.store.putChatCheckpoint = async (chatId, cp) => {
+        await putChatCheckpoint(chatId, cp);
+        ctrlC.abort(new Error('SIGINT'));
+      };
 
-    const first = await runBackfill(h.deps, h.query, h.options(ctrlC.signal));
+      const first = await runBackfill(h.deps, h.query, h.options(ctrlC.signal));
 
-    expect(first.ending).toBe('interrupted');
-    expect(first.checkpoint).toMatchObject({ doneInPage: [], chatsScanned: 0 });
-    h.store.putChatCheckpoint = putChatCheckpoint;
+      expect(first.ending).toBe('interrupted');
+      expect(first.checkpoint).toMatchObject({ doneInPage: [], chatsScanned: 0 });
+      h.store.putChatCheckpoint = putChatCheckpoint;
 
-    const resumed = await runBackfill(h.deps, h.query, h.options(new AbortController().signal));
+      const resumed = await runBackfill(h.deps, h.query, h.options(new AbortController().signal));
 
-    expect(resumed).toMatchObject({ ending: 'completed', resumed: true, checkpoint: { chatsScanned: 1 } });
-    expect(h.jobs.jobs().map((j) => j.fileId)).toEqual(['claude_file_1', 'claude_file_2']);
-  });
+      expect(resumed).toMatchObject({ ending: 'completed', resumed: true, checkpoint: { chatsScanned: 1 } });
+      expect(h.jobs.jobs().map((j) => j.fileId)).toEqual(['claude_file_1', 'claude_file_2']);
+    },
+  );
 
   it('puts a chat whose messages answer 403 on the chat poller’s retry list and walks on', async () => {
     const h = harness();

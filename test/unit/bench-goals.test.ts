@@ -49,17 +49,20 @@ describe('bench goals', () => {
     });
   });
 
-  it('takes the median of an even count as the mean of the middle two, and charts one median row per size and path', () => {
-    expect(median([4, 1, 3, 2])).toBe(2.5);
-    expect(median([])).toBeNull();
-    const charted = medianRows([
-      row('ingest', 1, 80, 7),
-      row('ingest', 2, 100, 6),
-      row('ingest', 3, 90, 9),
-      row('rclone', 1, 70, 6),
-    ]);
-    expect(charted).toHaveLength(2);
-    expect(charted[0]).toMatchObject({ path: 'ingest', mbPerSecond: 90, cpuSeconds: 7 });
-    expect(charted[0]).not.toHaveProperty('run');
-  });
+  it(
+    'takes the median of an even count as the mean of the middle ' + 'two, and charts one median row per size and path',
+    () => {
+      expect(median([4, 1, 3, 2])).toBe(2.5);
+      expect(median([])).toBeNull();
+      const charted = medianRows([
+        row('ingest', 1, 80, 7),
+        row('ingest', 2, 100, 6),
+        row('ingest', 3, 90, 9),
+        row('rclone', 1, 70, 6),
+      ]);
+      expect(charted).toHaveLength(2);
+      expect(charted[0]).toMatchObject({ path: 'ingest', mbPerSecond: 90, cpuSeconds: 7 });
+      expect(charted[0]).not.toHaveProperty('run');
+    },
+  );
 });

@@ -40,24 +40,28 @@ describe('byte streams read with data events', () => {
     expect(finished).toBe(true);
   });
 
-  it("passes the readable's own error through the mapper, and the consumer's error as it is, destroying the readable", async () => {
-    const broken = new Readable({ read() {} });
-    broken.push(Buffer.from('a'));
-    setTimeout(() => broken.destroy(new Error('socket hang up')), 5);
-    await expect(readByteStream(byteStreamFromReadable(broken, mapped), () => undefined)).rejects.toThrow(
-      'mapped: socket hang up',
-    );
+  it(
+    "passes the readable's own error through the mapper, and the " +
+      "consumer's error as it is, destroying the readable",
+    async () => {
+      const broken = new Readable({ read() {} });
+      broken.push(Buffer.from('a'));
+      setTimeout(() => broken.destroy(new Error('socket hang up')), 5);
+      await expect(readByteStream(byteStreamFromReadable(broken, mapped), () => undefined)).rejects.toThrow(
+        'mapped: socket hang up',
+      );
 
-    const healthy = new Readable({ read() {} });
-    healthy.push(Buffer.from('too long'));
-    const refusal = new Error('more than published');
-    await expect(
-      readByteStream(byteStreamFromReadable(healthy, mapped), () => {
-        throw refusal;
-      }),
-    ).rejects.toBe(refusal);
-    expect(healthy.destroyed).toBe(true);
-  });
+      const healthy = new Readable({ read() {} });
+      healthy.push(Buffer.from('too long'));
+      const refusal = new Error('more than published');
+      await expect(
+        readByteStream(byteStreamFromReadable(healthy, mapped), () => {
+          throw refusal;
+        }),
+      ).rejects.toBe(refusal);
+      expect(healthy.destroyed).toBe(true);
+    },
+  );
 
   it('reads any async iterable without forEachChunk by iterating it', async () => {
     async function* plain() {

@@ -44,32 +44,36 @@ function harness() {
 const forbidden = () => new UpstreamAuthError(403, 'permission_error', 'req_forbidden_1', { retryable: false });
 
 describe('chat poller: one chat never stops the others (in-memory ports)', () => {
-  it('reads every other chat, moves the cursor past a chat whose messages answer 403, and records it with its request id', async () => {
-    const h = harness();
-    h.listing.addChat('claude_chat_a', [messageWithFile('claude_chat_msg_a1', 'claude_file_a1')]);
-    h.listing.addChat('claude_chat_bad', [messageWithFile('claude_chat_msg_b1', 'claude_file_b1')]);
-    h.listing.addChat('claude_chat_c', [messageWithFile('claude_chat_msg_c1', 'claude_file_c1')]);
-    h.listing.failMessages('claude_chat_bad', forbidden());
+  it(
+    'reads every other chat, moves the cursor past a chat whose messages ' +
+      'answer 403, and records it with its request id',
+    async () => {
+      const h = harness();
+      h.listing.addChat('claude_chat_a', [messageWithFile('claude_chat_msg_a1', 'claude_file_a1')]);
+      h.listing.addChat('claude_chat_bad', [messageWithFile('claude_chat_msg_b1', 'claude_file_b1')]);
+      h.listing.addChat('claude_chat_c', [messageWithFile('claude_chat_msg_c1', 'claude_file_c1')]);
+      h.listing.failMessages('claude_chat_bad', forbidden());
 
-    const ledger = await h.run();
+      const ledger = await h.run();
 
-    expect(ledger).toMatchObject({
-      ending: 'completed',
-      cursorEnd: 'claude_chat_c',
-      unitFailureCount: 1,
-      unitFailures: [{ id: 'claude_chat_bad', requestId: 'req_forbidden_1' }],
-      retriesPending: 1,
-    });
-    expect(h.jobs.jobs().map((j) => j.fileId)).toEqual(['claude_file_a1', 'claude_file_c1']);
-    expect(h.store.retryList('chats')).toEqual([
-      expect.objectContaining({
-        unitId: 'claude_chat_bad',
-        attempts: 1,
-        lastRequestId: 'req_forbidden_1',
-        nextAttemptAtMs: h.clock.ms + 60_000,
-      }),
-    ]);
-  });
+      expect(ledger).toMatchObject({
+        ending: 'completed',
+        cursorEnd: 'claude_chat_c',
+        unitFailureCount: 1,
+        unitFailures: [{ id: 'claude_chat_bad', requestId: 'req_forbidden_1' }],
+        retriesPending: 1,
+      });
+      expect(h.jobs.jobs().map((j) => j.fileId)).toEqual(['claude_file_a1', 'claude_file_c1']);
+      expect(h.store.retryList('chats')).toEqual([
+        expect.objectContaining({
+          unitId: 'claude_chat_bad',
+          attempts: 1,
+          lastRequestId: 'req_forbidden_1',
+          nextAttemptAtMs: h.clock.ms + 60_000,
+        }),
+      ]);
+    },
+  );
 
   it('works the retry list in later runs with backoff, and takes a chat off once it is read', async () => {
     const h = harness();
@@ -105,16 +109,19 @@ describe('chat poller: one chat never stops the others (in-memory ports)', () =>
     expect(h.jobs.jobs().map((j) => j.fileId)).toEqual(['claude_file_2']);
   });
 
-  it('ends the run on a failure that is every chat’s (no budget): the cursor stays, nothing goes to the retry list', async () => {
-    const h = harness();
-    h.listing.addChat('claude_chat_a', [messageWithFile('claude_chat_msg_a1', 'claude_file_a1')]);
-    h.listing.failMessages('claude_chat_a', new BudgetExhaustedError('compliance', 1_000));
+  it(
+    'ends the run on a failure that is every chat’s (no budget): ' + 'the cursor stays, nothing goes to the retry list',
+    async () => {
+      const h = harness();
+      h.listing.addChat('claude_chat_a', [messageWithFile('claude_chat_msg_a1', 'claude_file_a1')]);
+      h.listing.failMessages('claude_chat_a', new BudgetExhaustedError('compliance', 1_000));
 
-    const ledger = await h.run();
+      const ledger = await h.run();
 
-    expect(ledger).toMatchObject({ ending: 'throttled', cursorEnd: null, unitFailureCount: 0 });
-    expect(h.store.retryList('chats')).toEqual([]);
-  });
+      expect(ledger).toMatchObject({ ending: 'throttled', cursorEnd: null, unitFailureCount: 0 });
+      expect(h.store.retryList('chats')).toEqual([]);
+    },
+  );
 });
 
 describe('chat poller: a chat read in part is never passed over', () => {

@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 const entry = fileURLToPath(new URL('../../cli/archiver.mjs', import.meta.url));
 const pretend = (version: string) =>
   `data:text/javascript,${encodeURIComponent(
-    `Object.defineProperty(process.versions, 'node', { value: '${version}' }); Object.defineProperty(process, 'version', { value: 'v${version}' });`,
+    `Object.defineProperty(process.versions, 'node', { value: '${version}' ` +
+      `}); Object.defineProperty(process, 'version', { value: 'v${version}' ` +
+      `});`,
   )}`;
 
 describe('archiver on an older Node', () => {
@@ -17,7 +19,9 @@ describe('archiver on an older Node', () => {
     expect(run.status).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr.split('\n')).toEqual([
-      `archiver needs Node 24 or later, and this is Node v${v}: run it as "npm run --silent archiver -- <command>" in the repository (after "npm ci"), or put Node 24 first on your PATH`,
+      `archiver needs Node 24 or later, and this is Node v${v}: run ` +
+        `it as "npm run --silent archiver -- <command>" in the repository ` +
+        `(after "npm ci"), or put Node 24 first on your PATH`,
       '',
     ]);
   });

@@ -258,15 +258,18 @@ describe("the upstream a deployed stack's key goes to", () => {
   const outputs = (service: Record<string, string>) => async (name: string) =>
     name.endsWith('-service') ? service : { UpstreamApiKeySecretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:k' };
 
-  it("is the stack's UpstreamBaseUrl output whatever ANTHROPIC_BASE_URL says; only --upstream-url overrides it", async () => {
-    const deps = targetDepsFactory({
-      env: { ANTHROPIC_BASE_URL: 'https://attacker.example.net' },
-      readOutputs: outputs({ UpstreamBaseUrl: 'https://api.anthropic.com' }),
-    });
-    expect((await resolveTarget({ stack: 'prod' }, deps).upstream()).baseUrl).toBe('https://api.anthropic.com');
-    const overridden = resolveTarget({ stack: 'prod', upstreamUrl: 'https://proxy.example.com' }, deps);
-    expect((await overridden.upstream()).baseUrl).toBe('https://proxy.example.com');
-  });
+  it(
+    "is the stack's UpstreamBaseUrl output whatever ANTHROPIC_BASE_URL " + 'says; only --upstream-url overrides it',
+    async () => {
+      const deps = targetDepsFactory({
+        env: { ANTHROPIC_BASE_URL: 'https://attacker.example.net' },
+        readOutputs: outputs({ UpstreamBaseUrl: 'https://api.anthropic.com' }),
+      });
+      expect((await resolveTarget({ stack: 'prod' }, deps).upstream()).baseUrl).toBe('https://api.anthropic.com');
+      const overridden = resolveTarget({ stack: 'prod', upstreamUrl: 'https://proxy.example.com' }, deps);
+      expect((await overridden.upstream()).baseUrl).toBe('https://proxy.example.com');
+    },
+  );
 
   it('is refused when the stack does not say it (an older deployment), unless --upstream-url names it', async () => {
     const deps = targetDepsFactory({ env: { ANTHROPIC_BASE_URL: 'https://x.example' }, readOutputs: outputs({}) });

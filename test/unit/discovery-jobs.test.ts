@@ -141,60 +141,66 @@ describe('jobs built from messages', () => {
     for (const job of jobs) expect(parseJob(serializeJob(job)).ok).toBe(true);
   });
 
-  it('keeps null where upstream said null, and leaves out a provenance field the job schema refuses, not the file', () => {
-    const jobs = jobsOf(
-      chatId,
-      [
+  it(
+    'keeps null where upstream said null, and leaves out a provenance ' + 'field the job schema refuses, not the file',
+    () => {
+      const jobs = jobsOf(
+        chatId,
+        [
+          {
+            id: 'claude_chat_msg_01a',
+            createdAt: null,
+            uploaded: [],
+            generated: [{ id: 'claude_gen_file_01a', filename: 'f', md5: null, mime_type: null, size_bytes: null }],
+          },
+        ],
+        // A creator whose address carries a control character: unusable evidence, dropped alone.
         {
-          id: 'claude_chat_msg_01a',
-          createdAt: null,
-          uploaded: [],
-          generated: [{ id: 'claude_gen_file_01a', filename: 'f', md5: null, mime_type: null, size_bytes: null }],
+          provenance: {
+            creator: { id: 'user_01x', emailAddress: 'a\u0000b@example.com' },
+            organizationId: null,
+            projectId: null,
+          },
         },
-      ],
-      // A creator whose address carries a control character: unusable evidence, dropped alone.
-      {
-        provenance: {
-          creator: { id: 'user_01x', emailAddress: 'a\u0000b@example.com' },
-          organizationId: null,
-          projectId: null,
-        },
-      },
-    );
-    expect(jobs[0]?.provenance).toEqual({
-      organizationId: null,
-      projectId: null,
-      messageIds: ['claude_chat_msg_01a'],
-    });
-    expect(parseJob(serializeJob(jobs[0] as Parameters<typeof serializeJob>[0])).ok).toBe(true);
-  });
+      );
+      expect(jobs[0]?.provenance).toEqual({
+        organizationId: null,
+        projectId: null,
+        messageIds: ['claude_chat_msg_01a'],
+      });
+      expect(parseJob(serializeJob(jobs[0] as Parameters<typeof serializeJob>[0])).ok).toBe(true);
+    },
+  );
 });
 
 describe("a chat's who and where as upstream sends it", () => {
-  it('reads user, organization and project from a listed chat; a malformed user is "not said", not a lost chat', async () => {
-    const { ChatSummarySchema, ownerProvenance } = await import('../../shared/upstream/listing-schemas.js');
-    const chat = ChatSummarySchema.parse({
-      id: chatId,
-      organization_id: 'org_01acme',
-      organization_uuid: '00000000-0000-4000-8000-000000000001',
-      project_id: 'claude_proj_01p',
-      user: { id: 'user_01alice', email_address: 'alice@example.com' },
-    });
-    expect(ownerProvenance(chat)).toEqual({
-      creator: { id: 'user_01alice', emailAddress: 'alice@example.com' },
-      organizationId: 'org_01acme',
-      projectId: 'claude_proj_01p',
-    });
-    const deletedCreator = ChatSummarySchema.parse({ id: chatId, user: null, project_id: null });
-    expect(ownerProvenance(deletedCreator)).toEqual({ creator: null, projectId: null });
-    const hostile = ChatSummarySchema.parse({
-      id: chatId,
-      organization_uuid: '00000000-0000-4000-8000-000000000001',
-      user: { id: '../../etc', email_address: 'x' },
-      project_id: 'claude_proj_doc_01notaproject',
-    });
-    expect(ownerProvenance(hostile)).toEqual({ organizationId: '00000000-0000-4000-8000-000000000001' });
-  });
+  it(
+    'reads user, organization and project from a listed chat; a malformed ' + 'user is "not said", not a lost chat',
+    async () => {
+      const { ChatSummarySchema, ownerProvenance } = await import('../../shared/upstream/listing-schemas.js');
+      const chat = ChatSummarySchema.parse({
+        id: chatId,
+        organization_id: 'org_01acme',
+        organization_uuid: '00000000-0000-4000-8000-000000000001',
+        project_id: 'claude_proj_01p',
+        user: { id: 'user_01alice', email_address: 'alice@example.com' },
+      });
+      expect(ownerProvenance(chat)).toEqual({
+        creator: { id: 'user_01alice', emailAddress: 'alice@example.com' },
+        organizationId: 'org_01acme',
+        projectId: 'claude_proj_01p',
+      });
+      const deletedCreator = ChatSummarySchema.parse({ id: chatId, user: null, project_id: null });
+      expect(ownerProvenance(deletedCreator)).toEqual({ creator: null, projectId: null });
+      const hostile = ChatSummarySchema.parse({
+        id: chatId,
+        organization_uuid: '00000000-0000-4000-8000-000000000001',
+        user: { id: '../../etc', email_address: 'x' },
+        project_id: 'claude_proj_doc_01notaproject',
+      });
+      expect(ownerProvenance(hostile)).toEqual({ organizationId: '00000000-0000-4000-8000-000000000001' });
+    },
+  );
 });
 
 describe("jobs stamped with their message's time (the scheduled chat poller)", () => {

@@ -60,14 +60,17 @@ describe('the poller registry', () => {
     expect(repeatWindowMs(15, null)).toBe(0);
   });
 
-  it('scopes every poller to the budget by prefix and to its own lease, checkpoint and ledger partitions exactly', () => {
-    for (const [source, spec] of entries) {
-      expect(spec.tableKeyPrefixes.items, source).toContain('BUDGET#');
-      // No prefix reaches every poller's lease, checkpoint or ledger: those are granted by exact partition.
-      for (const prefix of ['POLLER#', 'LEDGER#']) expect(spec.tableKeyPrefixes.items, source).not.toContain(prefix);
-      expect(ownPartitions(source), source).toEqual({ state: `POLLER#${source}`, ledger: `LEDGER#${source}` });
-      for (const prefix of [...spec.tableKeyPrefixes.items, ...spec.tableKeyPrefixes.batchGet])
-        expect(prefix, source).toMatch(/^[A-Z]+#$/);
-    }
-  });
+  it(
+    'scopes every poller to the budget by prefix and to its own lease, ' + 'checkpoint and ledger partitions exactly',
+    () => {
+      for (const [source, spec] of entries) {
+        expect(spec.tableKeyPrefixes.items, source).toContain('BUDGET#');
+        // No prefix reaches every poller's lease, checkpoint or ledger: those are granted by exact partition.
+        for (const prefix of ['POLLER#', 'LEDGER#']) expect(spec.tableKeyPrefixes.items, source).not.toContain(prefix);
+        expect(ownPartitions(source), source).toEqual({ state: `POLLER#${source}`, ledger: `LEDGER#${source}` });
+        for (const prefix of [...spec.tableKeyPrefixes.items, ...spec.tableKeyPrefixes.batchGet])
+          expect(prefix, source).toMatch(/^[A-Z]+#$/);
+      }
+    },
+  );
 });

@@ -49,22 +49,25 @@ describe('batchGetItems', () => {
     expect(doc.requests.map((r) => r.Keys.length)).toEqual([100, 100, 50]);
   });
 
-  it('asks again for exactly the unprocessed keys, with the same projection and consistency, until all are read', async () => {
-    const all = keys(100);
-    // Two rounds of throttling: 40 keys held back, then 10 of those.
-    const doc = fakeDoc((ks, call) => (call === 1 ? ks.slice(60) : call === 2 ? ks.slice(30) : []));
-    const items = await batchGetItems(doc as never, 't', all, opts);
-    expect(items.map((i) => i['pk']).sort()).toEqual(all.map((k) => k.pk).sort());
-    expect(doc.requests.map((r) => r.Keys.length)).toEqual([100, 40, 10]);
-    expect(doc.requests[1]?.Keys).toEqual(all.slice(60));
-    for (const r of doc.requests) {
-      expect(r).toMatchObject({
-        ConsistentRead: false,
-        ProjectionExpression: 'pk, #status',
-        ExpressionAttributeNames: { '#status': 'status' },
-      });
-    }
-  });
+  it(
+    'asks again for exactly the unprocessed keys, with the same projection ' + 'and consistency, until all are read',
+    async () => {
+      const all = keys(100);
+      // Two rounds of throttling: 40 keys held back, then 10 of those.
+      const doc = fakeDoc((ks, call) => (call === 1 ? ks.slice(60) : call === 2 ? ks.slice(30) : []));
+      const items = await batchGetItems(doc as never, 't', all, opts);
+      expect(items.map((i) => i['pk']).sort()).toEqual(all.map((k) => k.pk).sort());
+      expect(doc.requests.map((r) => r.Keys.length)).toEqual([100, 40, 10]);
+      expect(doc.requests[1]?.Keys).toEqual(all.slice(60));
+      for (const r of doc.requests) {
+        expect(r).toMatchObject({
+          ConsistentRead: false,
+          ProjectionExpression: 'pk, #status',
+          ExpressionAttributeNames: { '#status': 'status' },
+        });
+      }
+    },
+  );
 
   it('fails, naming how many keys are missing, rather than report unread items as absent', async () => {
     const doc = fakeDoc((ks) => ks.slice(0, 3));

@@ -93,29 +93,33 @@ describe('x-should-retry: false is final (D7)', () => {
 });
 
 describe('a job on its last receive records its file failed (D8)', () => {
-  it('records the last error and the last upstream request id, and lists the file, when the job is left for the DLQ', async () => {
-    const h = ingestHarness({ maxReceiveCount: MAX_RECEIVES });
-    h.upstream.add(generatedFile(GEN, CONTENT, { chatIds: [CHAT] }));
-    h.store.failNextWrite = Object.assign(new Error('We encountered an internal error'), { name: 'InternalError' });
+  it(
+    'records the last error and the last upstream request id, and ' +
+      'lists the file, when the job is left for the DLQ',
+    async () => {
+      const h = ingestHarness({ maxReceiveCount: MAX_RECEIVES });
+      h.upstream.add(generatedFile(GEN, CONTENT, { chatIds: [CHAT] }));
+      h.store.failNextWrite = Object.assign(new Error('We encountered an internal error'), { name: 'InternalError' });
 
-    expect(await process(h, message(MAX_RECEIVES))).toBe(false);
+      expect(await process(h, message(MAX_RECEIVES))).toBe(false);
 
-    const failed = {
-      status: 'failed',
-      reason: 'dead_lettered',
-      detail: 'InternalError',
-      upstreamRequestId: 'req_content',
-      upstreamStatus: null,
-      chatIds: [CHAT],
-    };
-    expect(await h.index.get(GEN)).toMatchObject(failed);
-    expect((await h.index.listChat(CHAT, 10, undefined)).items).toMatchObject([failed]);
-    expect(h.logs.find((l) => l.attributes['outcome'] === 'dead-lettered')?.attributes).toMatchObject({
-      receiveCount: 5,
-      maxReceiveCount: 5,
-      upstreamRequestId: 'req_content',
-    });
-  });
+      const failed = {
+        status: 'failed',
+        reason: 'dead_lettered',
+        detail: 'InternalError',
+        upstreamRequestId: 'req_content',
+        upstreamStatus: null,
+        chatIds: [CHAT],
+      };
+      expect(await h.index.get(GEN)).toMatchObject(failed);
+      expect((await h.index.listChat(CHAT, 10, undefined)).items).toMatchObject([failed]);
+      expect(h.logs.find((l) => l.attributes['outcome'] === 'dead-lettered')?.attributes).toMatchObject({
+        receiveCount: 5,
+        maxReceiveCount: 5,
+        upstreamRequestId: 'req_content',
+      });
+    },
+  );
 
   it('keeps the upstream error of a job dead-lettered by redrive (401)', async () => {
     const h = ingestHarness({ maxReceiveCount: 3 });

@@ -146,46 +146,49 @@ describe('hold work', () => {
     expect((await deps.matters.get('M'))?.progress).toMatchObject({ done: true, matched: 3 });
   });
 
-  it('turns a version off only when its last matter is released, and on again if a matter came in between', async () => {
-    const { deps, held, legalHolds, drain } = setup([archived(1), archived(2)]);
-    await placeMatter({ matterId: 'A', reason: 'r', scope: { chats: [CHAT] } }, 'arn:admin', deps, signal);
-    await placeMatter(
-      { matterId: 'B', reason: 'r', scope: { fileIds: [archived(1).fileId] } },
-      'arn:admin',
-      deps,
-      signal,
-    );
-    await drain();
-    await releaseMatter('A', 'arn:admin', deps, signal);
-    await drain();
-    expect(legalHolds.status.get('archive/generated/claude_gen_file_1@v1')).toBe(true);
-    expect(legalHolds.status.get('archive/generated/claude_gen_file_2@v2')).toBe(false);
-    expect((await deps.matters.get('A'))?.progress).toMatchObject({ action: 'release', done: true, changed: 2 });
+  it(
+    'turns a version off only when its last matter is released, and ' + 'on again if a matter came in between',
+    async () => {
+      const { deps, held, legalHolds, drain } = setup([archived(1), archived(2)]);
+      await placeMatter({ matterId: 'A', reason: 'r', scope: { chats: [CHAT] } }, 'arn:admin', deps, signal);
+      await placeMatter(
+        { matterId: 'B', reason: 'r', scope: { fileIds: [archived(1).fileId] } },
+        'arn:admin',
+        deps,
+        signal,
+      );
+      await drain();
+      await releaseMatter('A', 'arn:admin', deps, signal);
+      await drain();
+      expect(legalHolds.status.get('archive/generated/claude_gen_file_1@v1')).toBe(true);
+      expect(legalHolds.status.get('archive/generated/claude_gen_file_2@v2')).toBe(false);
+      expect((await deps.matters.get('A'))?.progress).toMatchObject({ action: 'release', done: true, changed: 2 });
 
-    // A matter placed while the last one is being released: the release sees the record empty, turns
-    // the hold off, reads the record again and turns it back on.
-    const r2 = (await held.getArchived(archived(2).fileId)) as ArchivedRecord;
-    await held.addHold(r2.fileId, { matterId: 'C', placedBy: 'x', placedAt: 't', reason: 'r', via: 'matter' });
-    const racing = {
-      files: {
-        ...held,
-        scanArchived: held.scanArchived.bind(held),
-        addHold: held.addHold.bind(held),
-        getArchived: held.getArchived.bind(held),
-        // D is recorded right after C's removal left the record empty.
-        removeHold: async (fileId: string, matterId: string) => {
-          const after = await held.removeHold(fileId, matterId);
-          await held.addHold(fileId, { matterId: 'D', placedBy: 'x', placedAt: 't', reason: 'r', via: 'matter' });
-          return after;
+      // A matter placed while the last one is being released: the release sees the record empty, turns
+      // the hold off, reads the record again and turns it back on.
+      const r2 = (await held.getArchived(archived(2).fileId)) as ArchivedRecord;
+      await held.addHold(r2.fileId, { matterId: 'C', placedBy: 'x', placedAt: 't', reason: 'r', via: 'matter' });
+      const racing = {
+        files: {
+          ...held,
+          scanArchived: held.scanArchived.bind(held),
+          addHold: held.addHold.bind(held),
+          getArchived: held.getArchived.bind(held),
+          // D is recorded right after C's removal left the record empty.
+          removeHold: async (fileId: string, matterId: string) => {
+            const after = await held.removeHold(fileId, matterId);
+            await held.addHold(fileId, { matterId: 'D', placedBy: 'x', placedAt: 't', reason: 'r', via: 'matter' });
+            return after;
+          },
         },
-      },
-      legalHolds,
-    };
-    legalHolds.calls.length = 0;
-    await releaseOne(r2, 'C', racing, signal);
-    expect(legalHolds.calls.map((c) => c.on)).toEqual([false, true]);
-    expect(legalHolds.status.get('archive/generated/claude_gen_file_2@v2')).toBe(true);
-  });
+        legalHolds,
+      };
+      legalHolds.calls.length = 0;
+      await releaseOne(r2, 'C', racing, signal);
+      expect(legalHolds.calls.map((c) => c.on)).toEqual([false, true]);
+      expect(legalHolds.status.get('archive/generated/claude_gen_file_2@v2')).toBe(true);
+    },
+  );
 
   it('drops the remaining pages of a place sweep once the matter is released', async () => {
     const { deps, work } = setup([1, 2, 3, 4].map((n) => archived(n)));

@@ -138,44 +138,53 @@ describe('lookup over HTTP', () => {
     expect(JSON.parse(runs.body).gaps).toEqual([]);
   });
 
-  it('reports the gaps among the runs it lists: no run that ended on its own terms for longer than 30 minutes', async () => {
-    const { handler } = await lookup({ nowIso: '2026-01-01T02:00:00Z' });
-    const runs = await handler(event('GET', '/discovery/{source}/runs', { source: 'chats' }));
-    expect(JSON.parse(runs.body).gaps).toEqual([
-      expect.objectContaining({ source: 'chats', kind: 'stale', afterRunId: 'run-1', from: LEDGER_RUN.endedAt }),
-    ]);
-  });
+  it(
+    'reports the gaps among the runs it lists: no run that ended ' + 'on its own terms for longer than 30 minutes',
+    async () => {
+      const { handler } = await lookup({ nowIso: '2026-01-01T02:00:00Z' });
+      const runs = await handler(event('GET', '/discovery/{source}/runs', { source: 'chats' }));
+      expect(JSON.parse(runs.body).gaps).toEqual([
+        expect.objectContaining({ source: 'chats', kind: 'stale', afterRunId: 'run-1', from: LEDGER_RUN.endedAt }),
+      ]);
+    },
+  );
 
-  it('answers the download route with the presigned URL as JSON when asked with redirect=false (a browser)', async () => {
-    const { handler } = await lookup();
-    const res = await handler(event('GET', '/files/{fileId}/content', { fileId: FILE }, { redirect: 'false' }));
-    expect(res.statusCode).toBe(200);
-    expect(JSON.parse(res.body)).toEqual({
-      url: expect.stringContaining('versionId=v1&ttl=300'),
-      expiresInSeconds: 300,
-    });
-    // Without it, or with redirect=true, the redirect stays (curl -L, the CLI, the smoke test).
-    for (const query of [null, { redirect: 'true' }])
-      expect((await handler(event('GET', '/files/{fileId}/content', { fileId: FILE }, query))).statusCode).toBe(302);
-    expect(
-      (await handler(event('GET', '/files/{fileId}/content', { fileId: FILE }, { redirect: 'no' }))).statusCode,
-    ).toBe(400);
-  });
-
-  it("names the console's origin in every answer when one is configured, errors included, and no origin otherwise", async () => {
-    const { handler } = await lookup({ corsOrigin: 'https://d111.cloudfront.net' });
-    for (const e of [
-      event('GET', '/files/{fileId}', { fileId: FILE }),
-      event('GET', '/files/{fileId}', { fileId: 'claude_gen_file_nope' }),
-    ]) {
-      expect((await handler(e)).headers).toMatchObject({
-        'Access-Control-Allow-Origin': 'https://d111.cloudfront.net',
-        Vary: 'Origin',
+  it(
+    'answers the download route with the presigned URL as JSON when ' + 'asked with redirect=false (a browser)',
+    async () => {
+      const { handler } = await lookup();
+      const res = await handler(event('GET', '/files/{fileId}/content', { fileId: FILE }, { redirect: 'false' }));
+      expect(res.statusCode).toBe(200);
+      expect(JSON.parse(res.body)).toEqual({
+        url: expect.stringContaining('versionId=v1&ttl=300'),
+        expiresInSeconds: 300,
       });
-    }
-    const plain = await (await lookup()).handler(event('GET', '/files/{fileId}', { fileId: FILE }));
-    expect(plain.headers?.['Access-Control-Allow-Origin']).toBeUndefined();
-  });
+      // Without it, or with redirect=true, the redirect stays (curl -L, the CLI, the smoke test).
+      for (const query of [null, { redirect: 'true' }])
+        expect((await handler(event('GET', '/files/{fileId}/content', { fileId: FILE }, query))).statusCode).toBe(302);
+      expect(
+        (await handler(event('GET', '/files/{fileId}/content', { fileId: FILE }, { redirect: 'no' }))).statusCode,
+      ).toBe(400);
+    },
+  );
+
+  it(
+    "names the console's origin in every answer when one is configured, " + 'errors included, and no origin otherwise',
+    async () => {
+      const { handler } = await lookup({ corsOrigin: 'https://d111.cloudfront.net' });
+      for (const e of [
+        event('GET', '/files/{fileId}', { fileId: FILE }),
+        event('GET', '/files/{fileId}', { fileId: 'claude_gen_file_nope' }),
+      ]) {
+        expect((await handler(e)).headers).toMatchObject({
+          'Access-Control-Allow-Origin': 'https://d111.cloudfront.net',
+          Vary: 'Origin',
+        });
+      }
+      const plain = await (await lookup()).handler(event('GET', '/files/{fileId}', { fileId: FILE }));
+      expect(plain.headers?.['Access-Control-Allow-Origin']).toBeUndefined();
+    },
+  );
 
   it('shows a deletion upstream on the chat listing and on the records of its files', async () => {
     const { handler, deletion } = await lookup();

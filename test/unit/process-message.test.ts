@@ -265,15 +265,18 @@ describe('processIngestMessage', () => {
     });
   });
 
-  it("reports the capture latency of a job that carries its file's appearance upstream, once, on first archiving", async () => {
-    const h = ingestHarness();
-    h.upstream.add(generatedFile(GEN, CONTENT));
-    const appeared = serializeJob({ fileId: GEN, appearedAt: new Date(NOW_MS - 42_000).toISOString() });
-    await processIngestMessage(message(appeared), new AbortController().signal, h.deps);
-    // A duplicate delivery says nothing about capture.
-    await processIngestMessage(message(appeared), new AbortController().signal, h.deps);
-    expect(h.metrics.filter((m) => m.name === METRIC.captureLatency).map((m) => m.value)).toEqual([42_000]);
-  });
+  it(
+    "reports the capture latency of a job that carries its file's " + 'appearance upstream, once, on first archiving',
+    async () => {
+      const h = ingestHarness();
+      h.upstream.add(generatedFile(GEN, CONTENT));
+      const appeared = serializeJob({ fileId: GEN, appearedAt: new Date(NOW_MS - 42_000).toISOString() });
+      await processIngestMessage(message(appeared), new AbortController().signal, h.deps);
+      // A duplicate delivery says nothing about capture.
+      await processIngestMessage(message(appeared), new AbortController().signal, h.deps);
+      expect(h.metrics.filter((m) => m.name === METRIC.captureLatency).map((m) => m.value)).toEqual([42_000]);
+    },
+  );
 
   it('reports no capture latency for a job without an appearance time (the CLI, the webhook, a backfill)', async () => {
     const h = ingestHarness();

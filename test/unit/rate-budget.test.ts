@@ -52,12 +52,16 @@ describe('rate budget sizing', () => {
     expect(grantsPerMinute(FULL_BUDGET, { ...sizing, requestsPerMinute: 1 })).toEqual({ total: 1, poller: 0 });
   });
 
-  it('gives pollers their share of the Files API’s 100/min, not every request of a 1-request window, and a 429 slows it', () => {
-    const files = { ...sizing, requestsPerMinute: 100 };
-    expect(grantsPerMinute(FULL_BUDGET, files)).toEqual({ total: 100, poller: 30 });
-    const shrunk = shrunkState(FULL_BUDGET, files, 0, 0);
-    expect(grantsPerMinute(shrunk, { ...files, recoveryPerMinute: 0 })).toEqual({ total: 75, poller: 22 });
-  });
+  it(
+    'gives pollers their share of the Files API’s 100/min, not every ' +
+      'request of a 1-request window, and a 429 slows it',
+    () => {
+      const files = { ...sizing, requestsPerMinute: 100 };
+      expect(grantsPerMinute(FULL_BUDGET, files)).toEqual({ total: 100, poller: 30 });
+      const shrunk = shrunkState(FULL_BUDGET, files, 0, 0);
+      expect(grantsPerMinute(shrunk, { ...files, recoveryPerMinute: 0 })).toEqual({ total: 75, poller: 22 });
+    },
+  );
 });
 
 describe('budget gate', () => {

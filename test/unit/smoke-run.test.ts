@@ -160,7 +160,8 @@ describe('the smoke run', () => {
     });
     const { lines } = await run();
     expect(lines.at(-1)).toBe(
-      'FAIL wait for record: the file was not archived: status failed, reason "dead_lettered", upstreamRequestId "req_1"',
+      'FAIL wait for record: the file was not archived: status failed, ' +
+        'reason "dead_lettered", upstreamRequestId "req_1"',
     );
   });
 
@@ -172,18 +173,21 @@ describe('the smoke run', () => {
     );
   });
 
-  it('fails a deployed run whose record was archived before the job was sent: it proves nothing about ingest', async () => {
-    script.record = () => archived({ archivedAt: '2020-01-01T00:00:00.000Z' });
-    const deployed = await run(target('deployed'));
-    expect(deployed.ok).toBe(false);
-    expect(deployed.lines.at(-1)).toMatch(
-      /^FAIL wait for record: the file was archived earlier, at 2020-01-01T00:00:00.000Z, before this job was sent/,
-    );
-    // The local stack's sample files are archived by discovery as soon as it starts: acknowledged.
-    const local = await run(target('local'));
-    expect(local.ok).toBe(true);
-    expect(local.lines[1]).toMatch(/^PASS wait for record: archived earlier, at 2020-01-01/);
-  });
+  it(
+    'fails a deployed run whose record was archived before the job ' + 'was sent: it proves nothing about ingest',
+    async () => {
+      script.record = () => archived({ archivedAt: '2020-01-01T00:00:00.000Z' });
+      const deployed = await run(target('deployed'));
+      expect(deployed.ok).toBe(false);
+      expect(deployed.lines.at(-1)).toMatch(
+        /^FAIL wait for record: the file was archived earlier, at 2020-01-01T00:00:00.000Z, before this job was sent/,
+      );
+      // The local stack's sample files are archived by discovery as soon as it starts: acknowledged.
+      const local = await run(target('local'));
+      expect(local.ok).toBe(true);
+      expect(local.lines[1]).toMatch(/^PASS wait for record: archived earlier, at 2020-01-01/);
+    },
+  );
 
   it('requires a version id from a deployed (versioned) bucket, not from the local one', async () => {
     script.record = () => archived({ versionId: null });

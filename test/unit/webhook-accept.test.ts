@@ -82,40 +82,47 @@ function eventOf(d: ReturnType<typeof signedDelivery>): APIGatewayProxyEvent {
 const event = { v: 1, fileIds: ['claude_gen_file_01a'], chatIds: ['claude_chat_01c'], reason: 'ticket 42' };
 
 describe('webhook use case', () => {
-  it('a delivery that failed is given up, so the sender’s retry of the same id is processed, not called a duplicate', async () => {
-    let failures = 1;
-    const sent: string[] = [];
-    const { call } = setup({
-      jobs: {
-        send: async (bodies) => {
-          if (failures-- > 0) throw new Error('queue down');
-          sent.push(...bodies);
+  it(
+    'a delivery that failed is given up, so the sender’s retry of ' +
+      'the same id is processed, not called a duplicate',
+    async () => {
+      let failures = 1;
+      const sent: string[] = [];
+      const { call } = setup({
+        jobs: {
+          send: async (bodies) => {
+            if (failures-- > 0) throw new Error('queue down');
+            sent.push(...bodies);
+          },
         },
-      },
-    });
-    const delivery = signedDelivery(event, [SECRET]);
-    const first = await call(delivery);
-    expect(first.statusCode).toBe(503);
-    expect(first.headers?.['Retry-After']).toBe('10');
-    expect(first.json).toEqual({
-      error: { type: 'service_unavailable', message: expect.stringContaining('send the same delivery again') },
-    });
-    const retry = await call(delivery);
-    expect(retry.statusCode).toBe(202);
-    expect(retry.json).toMatchObject({ duplicate: false, fileIds: ['claude_gen_file_01a'] });
-    expect(sent).toHaveLength(1);
-  });
+      });
+      const delivery = signedDelivery(event, [SECRET]);
+      const first = await call(delivery);
+      expect(first.statusCode).toBe(503);
+      expect(first.headers?.['Retry-After']).toBe('10');
+      expect(first.json).toEqual({
+        error: { type: 'service_unavailable', message: expect.stringContaining('send the same delivery again') },
+      });
+      const retry = await call(delivery);
+      expect(retry.statusCode).toBe(202);
+      expect(retry.json).toMatchObject({ duplicate: false, fileIds: ['claude_gen_file_01a'] });
+      expect(sent).toHaveLength(1);
+    },
+  );
 
-  it('a second delivery of an id still being processed answers 409 with Retry-After, and enqueues nothing', async () => {
-    const replays = memoryReplays(30_000);
-    const { call, sent } = setup({ replays });
-    const delivery = signedDelivery(event, [SECRET]);
-    await replays.claim(delivery.id, Date.now());
-    const res = await call(delivery);
-    expect(res.statusCode).toBe(409);
-    expect(Number(res.headers?.['Retry-After'])).toBeGreaterThan(25);
-    expect(sent).toEqual([]);
-  });
+  it(
+    'a second delivery of an id still being processed answers 409 ' + 'with Retry-After, and enqueues nothing',
+    async () => {
+      const replays = memoryReplays(30_000);
+      const { call, sent } = setup({ replays });
+      const delivery = signedDelivery(event, [SECRET]);
+      await replays.claim(delivery.id, Date.now());
+      const res = await call(delivery);
+      expect(res.statusCode).toBe(409);
+      expect(Number(res.headers?.['Retry-After'])).toBeGreaterThan(25);
+      expect(sent).toEqual([]);
+    },
+  );
 
   it('passes upstream’s retry-after on when the chat fan-out is throttled', async () => {
     const { call } = setup({

@@ -167,7 +167,9 @@ export class CloudFormationResolver {
     }
   }
 
-  /** The explicit physical name when the template sets one, else a stable made-up one, as CloudFormation would generate. */
+  /**
+   * The explicit physical name when the template sets one, else a stable made-up one, as CloudFormation would generate.
+   */
   private physicalName(stackName: string, logicalId: string): string {
     const resource = this.template(stackName).Resources[logicalId];
     if (!resource) throw new Error(`stack ${stackName} has no resource ${logicalId}`);
@@ -176,7 +178,9 @@ export class CloudFormationResolver {
       throw new Error(`the permission checks' resolver does not name ${resource.Type} (${logicalId})`);
     const explicit = resource.Properties?.[nameProperty];
     if (explicit !== undefined) return this.resolveString(stackName, explicit);
-    const generated = `${stackName}-${logicalId}-${fakeUuid(`${stackName}/${logicalId}`).replace(/-/g, '').slice(0, 12).toUpperCase()}`;
+    const generated =
+      `${stackName}-${logicalId}-` +
+      `${fakeUuid(`${stackName}/${logicalId}`).replace(/-/g, '').slice(0, 12).toUpperCase()}`;
     return resource.Type === 'AWS::S3::Bucket' ? generated.toLowerCase() : generated;
   }
 

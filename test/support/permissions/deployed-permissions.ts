@@ -27,7 +27,14 @@ export type PollerPrincipal = `poller:${PollerSource}`;
  * The identities whose calls the suite checks: the functions' roles, a job producer holding
  * JobProducerPolicy, and people holding one of the role policies (LookupApi: auditor, legal admin, operator).
  */
-export type PrincipalName = 'ingest' | 'lookup' | 'webhook' | 'jobProducer' | PollerPrincipal | LookupRole;
+export type PrincipalName =
+  | 'ingest'
+  | 'lookup'
+  | 'webhook'
+  | 'exportWorker'
+  | 'jobProducer'
+  | PollerPrincipal
+  | LookupRole;
 
 export const pollerPrincipal = (source: PollerSource): PollerPrincipal => `poller:${source}`;
 /** The data stack's resources the functions are given (by environment variable) and use. */
@@ -38,7 +45,10 @@ export type ResourceName =
   | 'deadLetterQueue'
   | 'upstreamApiKey'
   | 'webhookReplayTable'
-  | 'webhookSecret';
+  | 'webhookSecret'
+  | 'exportsBucket'
+  | 'exportQueue'
+  | 'exportDeadLetterQueue';
 
 export interface PolicyDocument {
   Version?: string;
@@ -172,17 +182,24 @@ export function deployedPermissionsOf(app: SynthesizedArchiver): DeployedPermiss
     return { arn: cfn.arnOf(dataStack, logicalIdOf(construct)), name, keyArn, resourcePolicy };
   }
 
-  const bucketId = logicalIdOf(app.data.archive.bucket);
-  const bucketProps = dataResources[bucketId]?.Properties ?? {};
-  const sse = (
-    bucketProps['BucketEncryption'] as
-      | {
-          ServerSideEncryptionConfiguration?: {
-            ServerSideEncryptionByDefault?: { SSEAlgorithm?: string; KMSMasterKeyID?: unknown };
-          }[];
-        }
-      | undefined
-  )?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault;
+  const bucketOf = (construct: IConstruct): DeployedResource => {
+    const id = logicalIdOf(construct);
+    const sse = (
+      dataResources[id]?.Properties?.['BucketEncryption'] as
+        | {
+            ServerSideEncryptionConfiguration?: {
+              ServerSideEncryptionByDefault?: { SSEAlgorithm?: string; KMSMasterKeyID?: unknown };
+            }[];
+          }
+        | undefined
+    )?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault;
+    return dataResource(
+      construct,
+      cfn.resolveString(dataStack, { Ref: id }),
+      sse?.SSEAlgorithm === 'aws:kms' ? keyOf(dataStack, sse.KMSMasterKeyID) : undefined,
+      resourcePolicyOf('AWS::S3::BucketPolicy', 'Bucket', id),
+    );
+  };
   const queueOf = (construct: IConstruct): DeployedResource => {
     const id = logicalIdOf(construct);
     return dataResource(
@@ -224,18 +241,16 @@ export function deployedPermissionsOf(app: SynthesizedArchiver): DeployedPermiss
   };
 
   const resources: Record<ResourceName, DeployedResource> = {
-    archiveBucket: dataResource(
-      app.data.archive.bucket,
-      cfn.resolveString(dataStack, { Ref: bucketId }),
-      sse?.SSEAlgorithm === 'aws:kms' ? keyOf(dataStack, sse.KMSMasterKeyID) : undefined,
-      resourcePolicyOf('AWS::S3::BucketPolicy', 'Bucket', bucketId),
-    ),
+    archiveBucket: bucketOf(app.data.archive.bucket),
     indexTable: tableOf(app.data.index.table),
     ingestQueue: queueOf(app.data.queues.queue),
     deadLetterQueue: queueOf(app.data.queues.deadLetterQueue),
     upstreamApiKey: secretOf(app.data.upstreamApiKey),
     webhookReplayTable: tableOf(app.data.webhook.replayTable),
     webhookSecret: secretOf(app.data.webhook.secret),
+    exportsBucket: bucketOf(app.data.exports.bucket),
+    exportQueue: queueOf(app.data.exportQueues.queue),
+    exportDeadLetterQueue: queueOf(app.data.exportQueues.deadLetterQueue),
   };
 
   const keyPolicies: Record<string, PolicyDocument> = {};
@@ -254,6 +269,7 @@ export function deployedPermissionsOf(app: SynthesizedArchiver): DeployedPermiss
       ingest: principalOfRole(app.service.ingest.role),
       lookup: principalOfRole(app.service.lookup.role),
       webhook: principalOfRole(app.service.webhook.function.role),
+      exportWorker: principalOfRole(app.service.exportWorker.role),
       ...(Object.fromEntries(
         POLLER_SOURCES.map((source) => [
           pollerPrincipal(source),
@@ -271,6 +287,8 @@ export function deployedPermissionsOf(app: SynthesizedArchiver): DeployedPermiss
     },
     resources,
     keyPolicies,
-    lookupApiArn: `arn:aws:execute-api:${FAKE_REGION}:${FAKE_ACCOUNT}:${cfn.resolveString(serviceStack, { Ref: logicalIdOf(app.service.lookupApi.api) })}`,
+    lookupApiArn:
+      `arn:aws:execute-api:${FAKE_REGION}:${FAKE_ACCOUNT}:` +
+      `${cfn.resolveString(serviceStack, { Ref: logicalIdOf(app.service.lookupApi.api) })}`,
   };
 }

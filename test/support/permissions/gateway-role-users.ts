@@ -27,7 +27,8 @@ export function s3StatementsFor(
       if (actions.length === 0) continue;
       if (s.NotAction !== undefined || s.NotResource !== undefined) {
         throw new Error(
-          `${principal}: an S3 statement with NotAction or NotResource is not mirrored on the gateway: ${JSON.stringify(s)}`,
+          `${principal}: an S3 statement with NotAction or NotResource ` +
+            `is not mirrored on the gateway: ${JSON.stringify(s)}`,
         );
       }
       const resources = asArray(s.Resource).map((r) => {

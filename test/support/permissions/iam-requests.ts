@@ -84,7 +84,8 @@ export function iamRequestsFor(call: RecordedCall, deployed: DeployedPermissions
                 res.arn,
                 on,
                 tls,
-                `${label} of a missing key relied on a 404, which S3 gives only to a caller with s3:ListBucket (403 otherwise)`,
+                `${label} of a missing key relied on a 404, which S3 gives only ` +
+                  `to a caller with s3:ListBucket (403 otherwise)`,
               ),
             ]
           : []),
@@ -131,13 +132,16 @@ export function iamRequestsFor(call: RecordedCall, deployed: DeployedPermissions
         const res = deployed.resources[on];
         if (res.partitionKey === undefined || PARTITION_KEY_OF[on] !== res.partitionKey) {
           throw new Error(
-            `${label}: table ${on} is keyed by ${res.partitionKey ?? 'nothing'} when deployed, but the recorder reads ${PARTITION_KEY_OF[on] ?? 'nothing'} (dynamodb-leading-keys.ts)`,
+            `${label}: table ${on} is keyed by ${res.partitionKey ?? 'nothing'} ` +
+              `when deployed, but the recorder reads ${PARTITION_KEY_OF[on] ?? 'nothing'} ` +
+              `(dynamodb-leading-keys.ts)`,
           );
         }
         const index = typeof call.target['IndexName'] === 'string' ? `/index/${call.target['IndexName']}` : '';
         if (action !== 'dynamodb:Scan' && (keys === undefined || keys.length === 0)) {
           throw new Error(
-            `${label} on table "${table}" without the partition key values it touches: dynamodb:LeadingKeys cannot be evaluated`,
+            `${label} on table "${table}" without the partition key values ` +
+              `it touches: dynamodb:LeadingKeys cannot be evaluated`,
           );
         }
         const context = keys === undefined ? {} : { 'dynamodb:LeadingKeys': keys };
@@ -217,7 +221,8 @@ export function iamRequestsFor(call: RecordedCall, deployed: DeployedPermissions
     }
   }
   throw new Error(
-    `${label}: the permission checks do not know which IAM actions this call needs; describe it in test/support/permissions/iam-requests.ts`,
+    `${label}: the permission checks do not know which IAM actions ` +
+      `this call needs; describe it in test/support/permissions/iam-requests.ts`,
   );
 }
 
@@ -230,7 +235,9 @@ function bound(
   const name = bindings?.[localName];
   if (!name) {
     throw new Error(
-      `${call.principal} called ${call.service} ${call.operation} on ${kind} "${localName}", which stands for no resource of the deployed stack (bound: ${JSON.stringify(bindings ?? {})})`,
+      `${call.principal} called ${call.service} ${call.operation} on ` +
+        `${kind} "${localName}", which stands for no resource of the ` +
+        `deployed stack (bound: ${JSON.stringify(bindings ?? {})})`,
     );
   }
   return name;

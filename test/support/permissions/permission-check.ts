@@ -80,8 +80,14 @@ async function simulate(
   } as unknown as Simulation;
   const result = await runSimulation(simulation, {});
   if (result.resultType === 'error') {
-    return `the policy simulator refused ${principal} ${request.action} on ${request.resource}: ${JSON.stringify(result.errors)}`;
+    return (
+      `the policy simulator refused ${principal} ${request.action} ` +
+      `on ${request.resource}: ${JSON.stringify(result.errors)}`
+    );
   }
   if (result.overallResult === 'Allowed') return undefined;
-  return `the deployed ${principal} role is not allowed ${request.action} on ${request.resource} (${result.overallResult})`;
+  return (
+    `the deployed ${principal} role is not allowed ${request.action} ` +
+    `on ${request.resource} (${result.overallResult})`
+  );
 }

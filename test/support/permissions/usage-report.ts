@@ -48,7 +48,8 @@ export async function reportUnusedGrants(
   await writeFile(target, JSON.stringify(grants, null, 2));
   const unused = grants.filter((g) => g.uses === 0).map((g) => `${g.principal} ${g.action} on ${g.resource}`);
   console.log(
-    `deployed permissions: ${grants.length - unused.length} of ${grants.length} grants used; never needed by a recorded call:\n  ${unused.join('\n  ')}`,
+    `deployed permissions: ${grants.length - unused.length} of ${grants.length} ` +
+      `grants used; never needed by a recorded call:\n  ${unused.join('\n  ')}`,
   );
 }
 
