@@ -269,7 +269,7 @@ describe('the auditor console on the local stack', () => {
     await again.close();
   });
 
-  it('starts an export of a chat, follows it to completion, and offers the package whose SHA-256 it shows', async () => {
+  it('starts an export of a chat, follows it to completion, and offers the package with its SHA-256', async () => {
     const page = await openPage('#/exports');
     await page.getByRole('heading', { name: 'Start an export' }).waitFor();
     expect(await seriousViolations(page)).toEqual([]);
