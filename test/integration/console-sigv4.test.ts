@@ -93,14 +93,14 @@ describe("the console's SigV4 signing", () => {
       base,
       createSigningSend('eu-west-1', async () => ({ ...credentials, expiresAt: Date.now() + 3600_000 })),
     );
-    await client.placeHold({ name: 'Matter 1', reason: 'litigation', scope: { chatIds: ['claude_chat_1'] } });
+    await client.placeHold({ matterId: 'Matter-1', reason: 'litigation', scope: { chats: ['claude_chat_1'] } });
     const got = received[0];
     if (!got) throw new Error('no request');
     expect(got.method).toBe('POST');
-    expect(JSON.parse(got.body)).toMatchObject({ name: 'Matter 1' });
+    expect(JSON.parse(got.body)).toMatchObject({ matterId: 'Matter-1' });
     expect(await resign(got)).toBe(got.headers['authorization']);
     // A signature over another body does not match: the check above can fail.
-    expect(await resign({ ...got, body: got.body.replace('Matter 1', 'Matter 2') })).not.toBe(
+    expect(await resign({ ...got, body: got.body.replace('Matter-1', 'Matter-2') })).not.toBe(
       got.headers['authorization'],
     );
   });

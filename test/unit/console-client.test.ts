@@ -3,6 +3,9 @@ import type { LedgerRecord } from '../../shared/contracts/discovery-ledger.js';
 import { createApiClient, errorOf } from '../../console/src/api/client.js';
 import { parseConsoleConfig } from '../../console/src/config.js';
 import { coverageOf } from '../../console/src/coverage-model.js';
+import { ExportRequestSchema } from '../../shared/contracts/exports.js';
+import { PlaceHoldRequestSchema } from '../../shared/contracts/holds.js';
+import { LOOKUP_ROUTES } from '../../shared/contracts/lookup-routes.js';
 
 describe("the console's API client", () => {
   it('calls each route under the stage path, with ids encoded as one path segment', async () => {
@@ -21,6 +24,43 @@ describe("the console's API client", () => {
       'https://api.example/v1/files/claude_file_1/content?redirect=false',
       'https://api.example/v1/search/files?creator=a%40example.com&from=2025-01-01&limit=25',
     ]);
+  });
+
+  it('calls only routes the lookup API declares, with bodies its own schemas accept', async () => {
+    const seen: { method: string; path: string; query: string[]; body: unknown }[] = [];
+    const api = createApiClient('https://api.example/v1', async (url, init) => {
+      const u = new URL(url);
+      seen.push({
+        method: init.method ?? 'GET',
+        path: u.pathname.replace(/^\/v1/, ''),
+        query: [...u.searchParams.keys()],
+        body: typeof init.body === 'string' ? JSON.parse(init.body) : undefined,
+      });
+      return new Response('{}', { status: 200 });
+    });
+    await api.listHolds();
+    await api.getHold('case-1');
+    await api.placeHold({ matterId: 'case-1', reason: 'litigation', scope: { chats: ['claude_chat_1'] } });
+    await api.releaseHold('case-1');
+    await api.verifyFile('claude_file_1', 'deep');
+    await api.startExport({ matterId: 'case-1', scope: { users: ['a@example.com'] }, description: 'for counsel' });
+    await api.getExport('exp_0123456789abcdef0123456789abcdef');
+    await api.listRuns('chats', { limit: 5 });
+    await api.listAudit({ fileId: 'claude_file_1' });
+    // Each request matches one declared route (method, resource with its {params}, query names).
+    for (const r of seen) {
+      const route = LOOKUP_ROUTES.find(
+        (d) =>
+          d.method === r.method &&
+          new RegExp(`^${d.resource.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(r.path) &&
+          r.query.every((q) => (d.query as readonly string[]).includes(q)),
+      );
+      expect(route, `${r.method} ${r.path}?${r.query.join('&')}`).toBeDefined();
+    }
+    expect(seen.find((r) => r.path.endsWith('/verify'))?.query).toEqual(['tier']);
+    expect(PlaceHoldRequestSchema.safeParse(seen[2]?.body).success).toBe(true);
+    expect(ExportRequestSchema.safeParse(seen[5]?.body).success).toBe(true);
+    expect(seen.map((r) => r.method)).toEqual(['GET', 'GET', 'POST', 'DELETE', 'POST', 'POST', 'GET', 'GET', 'GET']);
   });
 
   it('reports a workbench route the stack does not serve (404 or 403) as not available, not as a failure', () => {

@@ -2,14 +2,25 @@
  * The console's one way to the lookup API: one function per route, each returning the route's typed
  * answer or throwing an ApiError. A new route is one function here and one screen that calls it.
  *
- * The workbench routes (search, access trail, holds, fixity, exports) are built against the issue's
- * contract; a stack that does not serve one yet answers 404 (the local server: "No such route") or
+ * The types are the lookup API's own (shared/contracts/, imported as types only, so nothing of the
+ * server is bundled). A workbench route (search, access trail, holds, fixity, exports) a stack does not
+ * serve answers 404 (the local server: "No such route") or
  * 403 (API Gateway answers a resource it does not have with 403 "Missing Authentication Token", and
  * IAM answers a role without the route's grant with 403), and the client reports that as
  * `unavailable`, which the screens show in words instead of an error.
  */
-import type { LedgerRecord, PollerSource, UpstreamDeletionRecord } from '../../../shared/contracts/discovery-ledger.js';
+import type { LedgerGap } from '../../../cli/ledger-gaps.js';
+import type {
+  LedgerRecord,
+  PollerSource,
+  UnitFailure,
+  UpstreamDeletionRecord,
+} from '../../../shared/contracts/discovery-ledger.js';
+import type { ExportJob, ExportRequest } from '../../../shared/contracts/exports.js';
 import type { FileRecord } from '../../../shared/contracts/file-records.js';
+import type { FixityEvent, FixitySummary, FixityTier } from '../../../shared/contracts/fixity.js';
+import type { HoldScope, Matter, PlaceHoldRequest } from '../../../shared/contracts/holds.js';
+import type { ExportView } from '../../../shared/export/export-requests.js';
 
 /** Sends one request; the deployed console signs it (SigV4), the local one sends it as is. */
 export type Send = (url: string, init: RequestInit) => Promise<Response>;
@@ -26,6 +37,8 @@ export interface ChatFilesPage {
 export interface LedgerPage {
   source: PollerSource;
   runs: LedgerRecord[];
+  /** The gaps among this page's runs, by the `archiver ledger` rules (the console redraws them over all pages). */
+  gaps: LedgerGap[];
   nextCursor?: string;
 }
 
@@ -81,50 +94,15 @@ export interface AuditPage {
   nextCursor?: string;
 }
 
-/** What a hold or an export covers (issue 15): files, chats, a person over a period. */
-export interface Scope {
-  fileIds?: string[];
-  chatIds?: string[];
-  creator?: string;
-  from?: string;
-  to?: string;
-}
+/** What a hold or an export covers (shared/contracts/holds.ts, exports.ts): users, chats, projects, files, a window. */
+export type Scope = HoldScope;
+export type { Matter, PlaceHoldRequest, FixityEvent, FixitySummary, ExportRequest, ExportJob, ExportView, UnitFailure };
 
-export interface Hold {
-  holdId: string;
-  name?: string;
-  reason?: string;
-  scope: Scope;
-  status: string;
-  placedAt?: string;
-  placedBy?: string;
-  releasedAt?: string | null;
-  /** Objects the hold has been applied to so far, of `total` (null while still counting). */
-  applied?: number;
-  total?: number | null;
-}
-
-export interface ExportJob {
-  exportId: string;
-  name?: string;
-  scope: Scope;
-  status: string;
-  startedAt?: string;
-  startedBy?: string;
-  completedAt?: string | null;
-  files?: number;
-  filesDone?: number;
-  /** A short-lived URL of the finished package, when it is ready. */
-  downloadUrl?: string | null;
-  /** The package's chain-of-custody manifest, when it is ready. */
-  custody?: { sha256?: string; manifest?: string; entries?: { at: string; actor: string; event: string }[] };
-}
-
-export interface FixityCheck {
-  checkedAt: string;
-  result: string;
-  detail?: string | null;
-  checkedBy?: string | null;
+/** `POST /files/{fileId}/verify`'s answer: the check just made, and the record's summary after it. */
+export interface VerifyResult {
+  fileId: string;
+  event: FixityEvent;
+  fixity: FixitySummary;
 }
 
 export type ApiErrorKind =
@@ -156,13 +134,17 @@ export interface ApiClient {
   listRuns(source: PollerSource, page?: { limit?: number; cursor?: string }): Promise<LedgerPage>;
   searchFiles(filters: SearchFilters, page?: { limit?: number; cursor?: string }): Promise<FilesPage>;
   listAudit(filters: AuditFilters, page?: { limit?: number; cursor?: string }): Promise<AuditPage>;
-  listHolds(filters?: { fileId?: string }): Promise<{ holds: Hold[]; nextCursor?: string }>;
-  placeHold(input: { name: string; reason: string; scope: Scope }): Promise<Hold>;
-  releaseHold(holdId: string): Promise<Hold>;
-  listFixity(fileId: string): Promise<{ checks: FixityCheck[] }>;
-  listExports(): Promise<{ exports: ExportJob[]; nextCursor?: string }>;
-  startExport(input: { name: string; scope: Scope }): Promise<ExportJob>;
-  getExport(exportId: string): Promise<ExportJob>;
+  listHolds(): Promise<{ matters: Matter[] }>;
+  getHold(matterId: string): Promise<Matter>;
+  /** 202 with the new matter (its sweep queued), or 200 with the existing one when the same matter was placed. */
+  placeHold(input: PlaceHoldRequest): Promise<Matter>;
+  /** 202 with the matter marked released; the release sweep runs after. */
+  releaseHold(matterId: string): Promise<Matter>;
+  /** Re-proves the archived copy now and records the check on the file's record. */
+  verifyFile(fileId: string, tier: FixityTier): Promise<VerifyResult>;
+  startExport(input: ExportRequest): Promise<ExportJob>;
+  /** The job; once completed, with a short-lived `download` link. */
+  getExport(exportId: string): Promise<ExportView>;
 }
 
 type Query = Record<string, string | number | undefined>;
@@ -228,11 +210,11 @@ export function createApiClient(baseUrl: string, send: Send): ApiClient {
     searchFiles: (filters, page = {}) =>
       call('GET', '/search/files', { query: { ...filters, ...page }, workbench: true }),
     listAudit: (filters, page = {}) => call('GET', '/audit', { query: { ...filters, ...page }, workbench: true }),
-    listHolds: (filters = {}) => call('GET', '/holds', { query: { ...filters }, workbench: true }),
+    listHolds: () => call('GET', '/holds', { workbench: true }),
+    getHold: (matterId) => call('GET', `/holds/${seg(matterId)}`, { workbench: true }),
     placeHold: (input) => call('POST', '/holds', { body: input, workbench: true }),
-    releaseHold: (holdId) => call('DELETE', `/holds/${seg(holdId)}`, { workbench: true }),
-    listFixity: (fileId) => call('GET', `/files/${seg(fileId)}/fixity`, { workbench: true }),
-    listExports: () => call('GET', '/exports', { workbench: true }),
+    releaseHold: (matterId) => call('DELETE', `/holds/${seg(matterId)}`, { workbench: true }),
+    verifyFile: (fileId, tier) => call('POST', `/files/${seg(fileId)}/verify`, { query: { tier }, workbench: true }),
     startExport: (input) => call('POST', '/exports', { body: input, workbench: true }),
     getExport: (exportId) => call('GET', `/exports/${seg(exportId)}`, { workbench: true }),
   };

@@ -5,6 +5,7 @@ import type { ApiClient } from '../api/client.js';
 import { coverageOf, timeRange } from '../coverage-model.js';
 import type { SourceCoverage } from '../coverage-model.js';
 import { ErrorNote, Loading, useLoad, When } from '../ui.js';
+import { chatHref } from '../router.js';
 
 /** Enough runs for a day of the one-minute pollers' history at most; older runs are for `archiver ledger`. */
 const MAX_PAGES = 3;
@@ -174,6 +175,8 @@ function CoverageChart({ coverages, now }: { coverages: SourceCoverage[]; now: n
 
 function SourceDetail({ c }: { c: SourceCoverage }) {
   const invalid = c.runs.filter((r) => r.invalidRecords > 0);
+  // Each run lists the chats it could not read (one bad chat never stops the rest); newest run first.
+  const withFailures = [...c.runs].reverse().filter((r) => (r.unitFailures?.length ?? 0) > 0);
   return (
     <section class="source-detail" aria-labelledby={`src-${c.source}`}>
       <h2 id={`src-${c.source}`}>
@@ -199,6 +202,45 @@ function SourceDetail({ c }: { c: SourceCoverage }) {
             </li>
           ))}
         </ul>
+      ) : null}
+      {withFailures.length > 0 ? (
+        <div class="table-wrap" data-state="unit-failures">
+          <table>
+            <caption>Chats a run could not read ({c.source})</caption>
+            <thead>
+              <tr>
+                <th scope="col">Run</th>
+                <th scope="col">Chat</th>
+                <th scope="col">Error</th>
+                <th scope="col">Upstream request id</th>
+              </tr>
+            </thead>
+            <tbody>
+              {withFailures.flatMap((r) =>
+                (r.unitFailures ?? []).map((f) => (
+                  <tr key={`${r.runId}-${f.id}`}>
+                    <td>
+                      <When at={r.startedAt} />
+                    </td>
+                    <td>
+                      <a href={chatHref(f.id)}>
+                        <code>{f.id}</code>
+                      </a>
+                    </td>
+                    <td>{f.error}</td>
+                    <td>{f.requestId ? <code>{f.requestId}</code> : <span class="muted">none</span>}</td>
+                  </tr>
+                )),
+              )}
+            </tbody>
+          </table>
+          {withFailures.some((r) => (r.unitFailureCount ?? 0) > (r.unitFailures?.length ?? 0)) ? (
+            <p class="muted">
+              A run keeps the first failures only; the count of each run is{' '}
+              {withFailures.map((r) => `${r.unitFailureCount ?? r.unitFailures?.length ?? 0}`).join(', ')}.
+            </p>
+          ) : null}
+        </div>
       ) : null}
       {invalid.length > 0 ? (
         <p>

@@ -1,8 +1,18 @@
-/** Screen 6: eDiscovery exports: start one, follow its progress, download it, read its chain of custody. */
-import { useState } from 'preact/hooks';
+/**
+ * Screen 6: eDiscovery exports: start one (a scope, a matter, or both), follow its progress, download
+ * the BagIt zip. The API has no list of exports, so the screen opens one by its id (the URL of the
+ * export's page is shareable).
+ */
+import { useEffect, useState } from 'preact/hooks';
 import type { ApiClient } from '../api/client.js';
-import { ErrorNote, Hash, Loading, useLoad, When } from '../ui.js';
+import { href } from '../router.js';
+import { ErrorNote, Field, formatBytes, Hash, Loading, useLoad, When } from '../ui.js';
 import { describeScope, ScopeForm } from './scope-form.js';
+
+/** How often an export's page reads the job again until it completes or fails. */
+const POLL_MS = 2000;
+
+const exportHref = (exportId: string): string => href(`/exports/${encodeURIComponent(exportId)}`);
 
 export function ExportsScreen({
   api,
@@ -11,52 +21,62 @@ export function ExportsScreen({
   api: ApiClient;
   headingRef: (el: HTMLHeadingElement | null) => void;
 }) {
-  const [exports, reload] = useLoad(() => api.listExports(), []);
   const [actionError, setActionError] = useState<unknown>();
+  const [matterId, setMatterId] = useState('');
+  const [openId, setOpenId] = useState('');
   return (
     <section>
       <h1 tabIndex={-1} ref={headingRef}>
         Exports
       </h1>
-      {exports.state === 'loading' ? <Loading what="exports" /> : null}
-      {exports.state === 'error' ? <ErrorNote error={exports.error} what="Exports" /> : null}
-      {exports.state === 'done' ? (
-        <>
-          {exports.value.exports.length === 0 ? (
-            <p data-state="empty">No export has been started.</p>
-          ) : (
-            <ul data-state="results">
-              {exports.value.exports.map((x) => (
-                <li key={x.exportId}>
-                  <a href={`#/exports/${encodeURIComponent(x.exportId)}`}>{x.name ?? x.exportId}</a> ·{' '}
-                  {describeScope(x.scope)} · {x.status}
-                  {x.files !== undefined ? ` · ${x.filesDone ?? 0} of ${x.files} files` : ''}
-                </li>
-              ))}
-            </ul>
-          )}
-          <h2>Start an export</h2>
-          <ScopeForm
-            submitLabel="Start export"
-            onSubmit={async (input) => {
-              try {
-                setActionError(undefined);
-                const started = await api.startExport({ name: input.name, scope: input.scope });
-                reload();
-                window.location.hash = `#/exports/${encodeURIComponent(started.exportId)}`;
-              } catch (err) {
-                setActionError(err);
-              }
-            }}
-          />
-        </>
-      ) : null}
+      <h2>Start an export</h2>
+      <p class="muted">
+        A BagIt zip of the archived files in scope, with manifests, load files and the chain of custody. Give a scope, a
+        legal-hold matter (its scope is used), or both.
+      </p>
+      <Field label="Matter id (optional)">
+        <input value={matterId} onInput={(e) => setMatterId((e.currentTarget as HTMLInputElement).value)} />
+      </Field>
+      <ScopeForm
+        kind="export"
+        submitLabel="Start export"
+        onSubmit={async (input) => {
+          try {
+            setActionError(undefined);
+            const started = await api.startExport({
+              ...(input.scope ? { scope: input.scope } : {}),
+              ...(matterId.trim() ? { matterId: matterId.trim() } : {}),
+              ...(input.label ? { description: input.label } : {}),
+            });
+            window.location.hash = exportHref(started.exportId);
+          } catch (err) {
+            setActionError(err);
+          }
+        }}
+      />
       {actionError ? <ErrorNote error={actionError} what="the export" /> : null}
+      <h2>Open an export</h2>
+      <form
+        class="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (openId.trim()) window.location.hash = exportHref(openId.trim());
+        }}
+      >
+        <Field label="Export id" hint="exp_…">
+          <input value={openId} onInput={(e) => setOpenId((e.currentTarget as HTMLInputElement).value)} />
+        </Field>
+        <div class="actions">
+          <button type="submit" class="secondary">
+            Open
+          </button>
+        </div>
+      </form>
     </section>
   );
 }
 
-/** One export: progress, the download link, and its chain-of-custody page. */
+/** One export: progress (read again until it ends), the download link, the package's SHA-256. */
 export function ExportScreen({
   api,
   exportId,
@@ -67,69 +87,74 @@ export function ExportScreen({
   headingRef: (el: HTMLHeadingElement | null) => void;
 }) {
   const [x, reload] = useLoad(() => api.getExport(exportId), [exportId]);
+  const running = x.state === 'done' && (x.value.status === 'queued' || x.value.status === 'running');
+  useEffect(() => {
+    if (!running) return;
+    const t = setTimeout(reload, POLL_MS);
+    return () => clearTimeout(t);
+  }, [x]);
+  const job = x.state === 'done' ? x.value : undefined;
   return (
     <section>
       <h1 tabIndex={-1} ref={headingRef}>
         Export <code>{exportId}</code>
       </h1>
-      {x.state === 'loading' ? <Loading what="the export" /> : null}
+      {x.state === 'loading' && !job ? <Loading what="the export" /> : null}
       {x.state === 'error' ? <ErrorNote error={x.error} what="Exports" /> : null}
-      {x.state === 'done' ? (
+      {job ? (
         <>
           <dl class="facts">
+            <dt>Description</dt>
+            <dd>{job.description ?? <span class="muted">none</span>}</dd>
             <dt>Scope</dt>
-            <dd>{describeScope(x.value.scope)}</dd>
+            <dd>
+              {describeScope(job.scope)}
+              {job.matterId ? ` · matter ${job.matterId}` : ''}
+            </dd>
             <dt>Status</dt>
-            <dd>{x.value.status}</dd>
+            <dd data-status={job.status}>{job.status}</dd>
             <dt>Progress</dt>
             <dd>
-              {x.value.files !== undefined ? (
-                <>
-                  <progress max={x.value.files} value={x.value.filesDone ?? 0} aria-label="files exported" />{' '}
-                  {x.value.filesDone ?? 0} of {x.value.files} files
-                </>
-              ) : (
-                'counting'
-              )}
+              <progress
+                max={Math.max(job.counts.matched - job.counts.notArchived, 1)}
+                value={job.counts.exported}
+                aria-label="files exported"
+              />{' '}
+              {job.counts.exported} of {job.counts.matched - job.counts.notArchived} archived file(s) exported (
+              {formatBytes(job.counts.payloadBytes)}); {job.counts.notArchived} matched file(s) not archived
             </dd>
-            <dt>Started</dt>
+            <dt>Requested</dt>
             <dd>
-              <When at={x.value.startedAt} /> {x.value.startedBy ? `by ${x.value.startedBy}` : ''}
+              <When at={job.requestedAt} /> by {job.requestedBy}
             </dd>
             <dt>Completed</dt>
             <dd>
-              <When at={x.value.completedAt} />
+              <When at={job.bag?.completedAt} />
             </dd>
           </dl>
-          {x.value.downloadUrl ? (
-            <p>
-              <a href={x.value.downloadUrl} rel="noreferrer">
-                Download the export package
-              </a>{' '}
-              (the link is short-lived; reload this page for a new one)
+          {job.error ? (
+            <p class="error" role="alert">
+              The export failed: {job.error}
             </p>
-          ) : (
-            <button type="button" class="secondary" onClick={reload}>
-              Refresh progress
-            </button>
-          )}
-          <h2>Chain of custody</h2>
-          {x.value.custody ? (
-            <>
+          ) : null}
+          {job.download ? (
+            <div data-state="ready">
               <p>
-                Package SHA-256: <Hash value={x.value.custody.sha256} />
+                <a href={job.download.url} rel="noreferrer" download={`${exportId}.zip`}>
+                  Download the export package
+                </a>{' '}
+                ({formatBytes(job.download.bytes)}; the link works for {job.download.expiresInSeconds} s, reload this
+                page for a new one)
               </p>
-              <ol>
-                {(x.value.custody.entries ?? []).map((e, i) => (
-                  <li key={`${e.at}-${i}`}>
-                    <When at={e.at} /> · {e.actor} · {e.event}
-                  </li>
-                ))}
-              </ol>
-            </>
-          ) : (
-            <p>The chain of custody is written when the export completes.</p>
-          )}
+              <p>
+                Package SHA-256: <Hash value={job.download.sha256} label="package SHA-256" />
+              </p>
+            </div>
+          ) : running ? (
+            <p class="muted" role="status">
+              The export is {job.status}; this page reads it again every {POLL_MS / 1000} s.
+            </p>
+          ) : null}
         </>
       ) : null}
     </section>

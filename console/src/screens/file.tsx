@@ -3,7 +3,8 @@
  * holds, fixity, who accessed it), and download-and-verify of the exact archived version.
  */
 import { useEffect, useState } from 'preact/hooks';
-import type { ApiClient, FileEvidence } from '../api/client.js';
+import type { ApiClient, FileEvidence, FixityEvent } from '../api/client.js';
+import type { FixityTier } from '../../../shared/contracts/fixity.js';
 import { chatHref, href } from '../router.js';
 import { downloadAndVerify } from '../verify.js';
 import type { Verification } from '../verify.js';
@@ -152,8 +153,8 @@ function Evidence({ api, record }: { api: ApiClient; record: FileEvidence }) {
       ) : (
         <p>No deletion of this file or its chats has been seen upstream.</p>
       )}
-      <Holds api={api} fileId={record.fileId} />
-      <Fixity api={api} fileId={record.fileId} />
+      <Holds record={record} />
+      <Fixity api={api} record={record} />
       <Accesses api={api} fileId={record.fileId} />
     </>
   );
@@ -234,53 +235,80 @@ function DownloadAndVerify({ api, record }: { api: ApiClient; record: Extract<Fi
   );
 }
 
-function Holds({ api, fileId }: { api: ApiClient; fileId: string }) {
-  const [holds] = useLoad(() => api.listHolds({ fileId }), [fileId]);
+/** The matters holding this archived version, as the record carries them (set by the sweep or at ingest). */
+function Holds({ record }: { record: FileEvidence }) {
+  const holds = record.status === 'archived' ? Object.values(record.legalHolds ?? {}) : [];
   return (
     <>
       <h2>Legal holds</h2>
-      {holds.state === 'loading' ? <Loading what="holds" /> : null}
-      {holds.state === 'error' ? <ErrorNote error={holds.error} what="Legal holds" /> : null}
-      {holds.state === 'done' ? (
-        holds.value.holds.length === 0 ? (
-          <p>No legal hold covers this file.</p>
-        ) : (
-          <ul>
-            {holds.value.holds.map((h) => (
-              <li key={h.holdId}>
-                <a href="#/holds">{h.name ?? h.holdId}</a> · {h.status} · placed <When at={h.placedAt} /> by{' '}
-                {h.placedBy ?? 'unknown'}
-              </li>
-            ))}
-          </ul>
-        )
-      ) : null}
+      {holds.length === 0 ? (
+        <p>No legal hold covers this file.</p>
+      ) : (
+        <ul data-state="held">
+          {holds.map((h) => (
+            <li key={h.matterId}>
+              <a href="#/holds">{h.matterId}</a> · held <When at={h.placedAt} /> (
+              {h.via === 'ingest' ? 'as it was archived' : "by the matter's sweep"}) · placed by {h.placedBy} ·{' '}
+              {h.reason}
+            </li>
+          ))}
+        </ul>
+      )}
     </>
   );
 }
 
-function Fixity({ api, fileId }: { api: ApiClient; fileId: string }) {
-  const [checks] = useLoad(() => api.listFixity(fileId), [fileId]);
+/** Fixity: the record's checks (newest first), and a check run now, cheap (HeadObject) or deep (rehash). */
+function Fixity({ api, record }: { api: ApiClient; record: FileEvidence }) {
+  const [events, setEvents] = useState<FixityEvent[]>(record.status === 'archived' ? (record.fixityEvents ?? []) : []);
+  const [busy, setBusy] = useState<FixityTier | undefined>();
+  const [error, setError] = useState<unknown>();
+  if (record.status !== 'archived')
+    return (
+      <>
+        <h2>Fixity history</h2>
+        <p>There is no archived copy to check.</p>
+      </>
+    );
+  const run = async (tier: FixityTier): Promise<void> => {
+    setBusy(tier);
+    setError(undefined);
+    try {
+      const { event } = await api.verifyFile(record.fileId, tier);
+      setEvents((old) => [...old, event]);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(undefined);
+    }
+  };
   return (
     <>
       <h2>Fixity history</h2>
-      {checks.state === 'loading' ? <Loading what="fixity checks" /> : null}
-      {checks.state === 'error' ? <ErrorNote error={checks.error} what="Fixity history" /> : null}
-      {checks.state === 'done' ? (
-        checks.value.checks.length === 0 ? (
-          <p>No fixity check has been run on this file.</p>
-        ) : (
-          <ul>
-            {checks.value.checks.map((c) => (
-              <li key={c.checkedAt}>
-                <When at={c.checkedAt} />: {c.result}
-                {c.detail ? ` (${c.detail})` : ''}
-                {c.checkedBy ? ` by ${c.checkedBy}` : ''}
-              </li>
-            ))}
-          </ul>
-        )
-      ) : null}
+      <p class="muted">
+        Cheap: S3 confirms the version exists with the recorded size and CRC-32 (no bytes read). Deep: the version is
+        read and its MD5 and SHA-256 recomputed. Each check is recorded on the file's record.
+      </p>
+      <div class="actions">
+        <button type="button" disabled={busy !== undefined} onClick={() => void run('cheap')}>
+          {busy === 'cheap' ? 'Checking…' : 'Verify now (cheap)'}
+        </button>{' '}
+        <button type="button" class="secondary" disabled={busy !== undefined} onClick={() => void run('deep')}>
+          {busy === 'deep' ? 'Rehashing…' : 'Verify now (deep)'}
+        </button>
+      </div>
+      <div aria-live="polite">{error ? <ErrorNote error={error} what="The fixity check" /> : null}</div>
+      {events.length === 0 ? (
+        <p>No fixity check has been run on this file.</p>
+      ) : (
+        <ul data-state="fixity">
+          {[...events].reverse().map((e) => (
+            <li key={`${e.at}-${e.tier}`} data-outcome={e.outcome}>
+              <When at={e.at} /> · {e.tier} · <strong>{e.outcome}</strong> · {e.detail} ({e.tool} v{e.toolVersion})
+            </li>
+          ))}
+        </ul>
+      )}
     </>
   );
 }

@@ -1,8 +1,11 @@
-/** Screen 5: legal holds: place one on a scope, release it, list them with their progress. */
-import { useState } from 'preact/hooks';
-import type { ApiClient, Hold } from '../api/client.js';
+/** Screen 5: legal holds (matters): place one on a scope, release it, list them with their sweep's progress. */
+import { useEffect, useState } from 'preact/hooks';
+import type { ApiClient, Matter } from '../api/client.js';
 import { ErrorNote, Loading, useLoad, When } from '../ui.js';
 import { describeScope, ScopeForm } from './scope-form.js';
+
+/** How often the list is read again while a sweep is still running. */
+const POLL_MS = 2000;
 
 export function HoldsScreen({
   api,
@@ -13,6 +16,12 @@ export function HoldsScreen({
 }) {
   const [holds, reload] = useLoad(() => api.listHolds(), []);
   const [actionError, setActionError] = useState<unknown>();
+  const sweeping = holds.state === 'done' && holds.value.matters.some((m) => !m.progress.done);
+  useEffect(() => {
+    if (!sweeping) return;
+    const t = setTimeout(reload, POLL_MS);
+    return () => clearTimeout(t);
+  }, [holds]);
   const act = async (f: () => Promise<unknown>): Promise<void> => {
     try {
       setActionError(undefined);
@@ -31,17 +40,27 @@ export function HoldsScreen({
       {holds.state === 'error' ? <ErrorNote error={holds.error} what="Legal holds" /> : null}
       {holds.state === 'done' ? (
         <>
-          {holds.value.holds.length === 0 ? (
+          {holds.value.matters.length === 0 ? (
             <p data-state="empty">No legal hold has been placed.</p>
           ) : (
-            <HoldTable holds={holds.value.holds} onRelease={(id) => void act(() => api.releaseHold(id))} />
+            <HoldTable matters={holds.value.matters} onRelease={(id) => void act(() => api.releaseHold(id))} />
           )}
           <h2>Place a hold</h2>
           <p class="muted">
-            A hold keeps every version in scope from deletion until it is released (S3 Object Lock legal hold), whatever
-            the retention.
+            A hold keeps every archived version in scope from deletion until it is released (S3 Object Lock legal hold),
+            whatever the retention; files archived later that fall in scope are held as they arrive.
           </p>
-          <ScopeForm submitLabel="Place hold" onSubmit={(input) => act(() => api.placeHold(input))} />
+          <ScopeForm
+            kind="hold"
+            submitLabel="Place hold"
+            onSubmit={(input) =>
+              act(() =>
+                input.scope
+                  ? api.placeHold({ matterId: input.label, reason: input.reason, scope: input.scope })
+                  : Promise.resolve(),
+              )
+            }
+          />
         </>
       ) : null}
       {actionError ? <ErrorNote error={actionError} what="the hold" /> : null}
@@ -49,14 +68,14 @@ export function HoldsScreen({
   );
 }
 
-function HoldTable({ holds, onRelease }: { holds: Hold[]; onRelease: (holdId: string) => void }) {
+function HoldTable({ matters, onRelease }: { matters: Matter[]; onRelease: (matterId: string) => void }) {
   return (
     <div class="table-wrap" data-state="results">
       <table>
-        <caption>{holds.length} hold(s)</caption>
+        <caption>{matters.length} matter(s)</caption>
         <thead>
           <tr>
-            <th scope="col">Hold</th>
+            <th scope="col">Matter</th>
             <th scope="col">Scope</th>
             <th scope="col">Status</th>
             <th scope="col">Progress</th>
@@ -67,36 +86,35 @@ function HoldTable({ holds, onRelease }: { holds: Hold[]; onRelease: (holdId: st
           </tr>
         </thead>
         <tbody>
-          {holds.map((h) => (
-            <tr key={h.holdId}>
+          {matters.map((m) => (
+            <tr key={m.matterId} data-matter={m.matterId}>
               <td>
-                {h.name ?? h.holdId}
-                <div class="muted small">{h.reason}</div>
+                {m.matterId}
+                <div class="muted small">{m.reason}</div>
               </td>
-              <td>{describeScope(h.scope)}</td>
-              <td>{h.status}</td>
-              <td>
-                {h.applied !== undefined ? (
-                  <progress
-                    max={h.total ?? undefined}
-                    value={h.applied}
-                    aria-label={`hold ${h.name ?? h.holdId} applied`}
-                  >
-                    {h.applied}
-                  </progress>
-                ) : null}{' '}
-                {h.applied ?? '?'} of {h.total ?? '…'}
+              <td>{describeScope(m.scope)}</td>
+              <td>{m.status}</td>
+              <td data-progress={m.progress.done ? 'done' : 'running'}>
+                {m.progress.action === 'place' ? 'holding' : 'releasing'}:{' '}
+                {m.progress.done ? 'done' : `page ${m.progress.page + 1}`} · {m.progress.matched} file(s) in scope,{' '}
+                {m.progress.changed} version(s) {m.progress.action === 'place' ? 'held' : 'released'}
               </td>
               <td>
-                <When at={h.placedAt} /> {h.placedBy ? `by ${h.placedBy}` : ''}
+                <When at={m.placedAt} /> by {m.placedBy}
               </td>
               <td>
-                {h.releasedAt ? (
+                {m.status === 'released' ? (
                   <span>
-                    released <When at={h.releasedAt} />
+                    released <When at={m.releasedAt} />
+                    {m.releasedBy ? ` by ${m.releasedBy}` : ''}
                   </span>
                 ) : (
-                  <button type="button" class="secondary" onClick={() => onRelease(h.holdId)}>
+                  <button
+                    type="button"
+                    class="secondary"
+                    onClick={() => onRelease(m.matterId)}
+                    aria-label={`Release ${m.matterId}`}
+                  >
                     Release
                   </button>
                 )}
