@@ -25,6 +25,8 @@ import type { DeploymentConfig } from './deployment-config.js';
 import { ArchiverFunction } from './constructs/archiver-function.js';
 import { AuditorConsole } from './constructs/auditor-console.js';
 import { DiscoveryPollers } from './constructs/discovery-pollers.js';
+import { FixityAudit } from './constructs/fixity-audit.js';
+import { DEFAULT_AUDIT_SETTINGS } from '../shared/fixity/scheduled-audit.js';
 import { denyTrailWrites, grantIndexQuery, grantItemAccess, grantLeadingKeys } from './constructs/index-table.js';
 import { allowBrowserOrigin, LookupApi } from './constructs/lookup-rest-api.js';
 import { Monitoring } from './constructs/monitoring.js';
@@ -85,6 +87,7 @@ export class ServiceStack extends Stack {
   readonly webhook: WebhookIngress;
   readonly monitoring: Monitoring;
   readonly discovery: DiscoveryPollers;
+  readonly fixity: FixityAudit;
   /** Absent when the deployment sets `console` to `none`. */
   readonly auditorConsole: AuditorConsole | undefined;
 
@@ -537,6 +540,27 @@ export class ServiceStack extends Stack {
         width: 24,
         height: 4,
       }),
+    );
+
+    this.fixity = new FixityAudit(this, 'Fixity', {
+      projectRoot: PROJECT_ROOT,
+      bucket,
+      table,
+      rotationDays: DEFAULT_AUDIT_SETTINGS.rotationDays,
+      deepSamplePercent: DEFAULT_AUDIT_SETTINGS.samplePercent,
+      logLevel: config.logLevel,
+      logRetention: props.logRetention,
+      alarmTopic: this.monitoring.topic,
+      namePrefix,
+    });
+    this.monitoring.dashboard.addWidgets(
+      this.fixity.widget,
+      new cloudwatch.AlarmStatusWidget({ title: 'Fixity alarm', alarms: [this.fixity.alarm], width: 12, height: 6 }),
+    );
+    acknowledgeWildcardResource(
+      this.fixity.function.role.node.findChild('DefaultPolicy'),
+      bucket.arnForObjects(`${ARCHIVE_KEY_PREFIX}*`),
+      'The audit reads every archived version, whose keys are derived from file ids: read actions only, on the archive layout of this one bucket.',
     );
 
     new CfnOutput(this, SERVICE_STACK_OUTPUTS.lookupUrl, { value: this.lookupApi.api.url });

@@ -8,6 +8,15 @@ import { parseCount } from '../dates.js';
 import type { CommandContext } from '../program.js';
 
 type Ctx = (cmd: Command) => CommandContext;
+type VerifyCliOptions = {
+  file?: string;
+  chat?: string;
+  since?: string;
+  user?: string;
+  sample?: string;
+  tier: string;
+  json?: boolean;
+};
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -383,6 +392,9 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
     .description('fixity: re-prove archived copies now and record each check on its record (exit 3 if one fails)')
     .option('--file <fileId>', 'one file')
     .option('--chat <chatId>', 'every archived file of a chat')
+    .option('--since <date>', 'archived files created upstream at or after this (2025-06-01, or an age: 7d)')
+    .option('--user <idOrEmail>', 'files whose creator has this user id or email address (with --since: both)')
+    .option('--sample <n>', 'check this many, drawn at random from the selection (alone: from every archived file)')
     .addOption(
       new Option(
         '--tier <tier>',
@@ -392,7 +404,7 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
         .default('cheap'),
     )
     .option('--json', 'print {tier, checked, failed, checks: [{fileId, event, fixity}]}')
-    .action(async (opts: { file?: string; chat?: string; tier: string; json?: boolean }, cmd: Command) => {
+    .action(async (opts: VerifyCliOptions, cmd: Command) => {
       const c = ctx(cmd);
       const { runVerify } = await import('./verify.js');
       await runVerify(opts, c.target(), c.io);

@@ -129,6 +129,20 @@ export const ExportConfigSchema = z.object({
 });
 export type ExportConfig = z.infer<typeof ExportConfigSchema>;
 
+/** The scheduled fixity audit (lambdas/fixity, shared/fixity/scheduled-audit.ts). */
+export const FixityConfigSchema = z.object({
+  /** The archive bucket; a record naming another bucket is not checked (its role may read only this one). */
+  ARCHIVE_BUCKET: z.string().min(3),
+  INDEX_TABLE: z.string().min(3),
+  /** Every archived copy gets a cheap check once in this many days. */
+  FIXITY_ROTATION_DAYS: z.coerce.number().int().min(1).max(366).default(30),
+  /** Percent of the archived copies given a deep check each day. */
+  FIXITY_DEEP_SAMPLE_PERCENT: z.coerce.number().min(0).max(100).default(1),
+  LOCAL_S3_ENDPOINT: optionalUrl,
+  LOCAL_DYNAMODB_ENDPOINT: optionalUrl,
+});
+export type FixityConfig = z.infer<typeof FixityConfigSchema>;
+
 export const WebhookConfigSchema = z
   .object({
     /** Where the webhook puts ingest jobs. */

@@ -11,6 +11,7 @@ export const SERVICE_NAMES = {
   lookup: 'archiver-lookup',
   webhook: 'archiver-webhook',
   export: 'archiver-export',
+  fixity: 'archiver-fixity',
 } as const;
 
 export const METRIC = {
@@ -47,6 +48,8 @@ export const METRIC = {
    * metric filter on the stage's access log emits it (no dimension), not Powertools.
    */
   webhookUnauthorizedAnswers: 'WebhookUnauthorizedAnswers',
+  /** A scheduled fixity check (shared/fixity/scheduled-audit.ts) that found an archived copy missing or changed. */
+  fixityFailures: 'FixityFailures',
 } as const;
 
 /**

@@ -39,6 +39,9 @@ export const KEY_PREFIXES = {
 /** The sort-key prefix of a chat listing item (`F#<sortAt>#<fileId>`). */
 export const LISTING_SK_PREFIX = 'F#';
 
+/** The scheduled fixity audit's checkpoint partition (one item: shared/index/dynamodb-fixity-audit.ts). */
+export const FIXITY_AUDIT_PARTITION = 'FIXITY';
+
 /** `archiver reindex`'s checkpoint, one per version of the search keys. */
 export function reindexCheckpointKey(searchKeysVersion: number): { pk: string; sk: string } {
   return { pk: 'REINDEX', sk: `SEARCH#v${searchKeysVersion}` };

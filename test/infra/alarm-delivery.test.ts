@@ -85,8 +85,12 @@ const ALLOWED = { 'sns:Publish': 'Allowed', 'kms:GenerateDataKey': 'Allowed', 'k
 
 describe('alarm notifications (policy simulator over the synthesized topic and key policies)', () => {
   it('reach the topic from every alarm of the app', async () => {
-    // Every alarm the constructs made (ingest, lookup, webhook, each poller, the budget, ...) is in the template.
-    const made = [...Object.values(app.service.monitoring.alarms), ...Object.values(app.service.discovery.alarms)];
+    // Every alarm the constructs made (ingest, lookup, webhook, each poller, the budget, fixity, ...) is in the template.
+    const made = [
+      ...Object.values(app.service.monitoring.alarms),
+      ...Object.values(app.service.discovery.alarms),
+      app.service.fixity.alarm,
+    ];
     expect(made.length).toBeGreaterThanOrEqual(18);
     expect(alarmNames).toHaveLength(made.length);
     for (const name of alarmNames) {

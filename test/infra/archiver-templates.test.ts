@@ -2,6 +2,7 @@ import { describeCdkNag } from './cdk-nag.suite.js';
 import { CUSTOM_CONTEXT, synthArchiver, type ArchiverSynths } from './archiver-fixture.js';
 import { describeDataStack } from './data-stack.suite.js';
 import { describeDiscovery } from './discovery.suite.js';
+import { describeFixityAudit } from './fixity.suite.js';
 import { describeLeastPrivilege } from './least-privilege.suite.js';
 import { describeServiceStack } from './service-stack.suite.js';
 import { describeWebhook } from './webhook.suite.js';
@@ -13,6 +14,7 @@ const synths: ArchiverSynths = { defaults: synthArchiver(), custom: synthArchive
 describeDataStack(synths);
 describeServiceStack(synths);
 describeDiscovery(synths);
+describeFixityAudit(synths);
 describeLeastPrivilege(synths);
 describeWebhook(synths);
 describeCdkNag(synths);

@@ -580,6 +580,55 @@ describe('deployed permission checks of the webhook role', () => {
     },
   );
 
+  it('allow the scheduled fixity audit its reads of archived versions, its Scan, its records and checkpoint, and nothing else', async () => {
+    const fixity = (service: string, operation: string, target: Record<string, unknown>) =>
+      call('fixity', service, operation, target);
+    const version = { ...object, VersionId: 'v1' };
+    const allowed = await checkCalls(
+      [
+        fixity('S3', 'HeadObject', { ...version, ChecksumMode: 'ENABLED' }),
+        fixity('S3', 'GetObject', version),
+        fixity('DynamoDB', 'Scan', { TableName: 'local-table' }),
+        fixity('DynamoDB', 'GetItem', items([FILE])),
+        fixity('DynamoDB', 'UpdateItem', items([FILE])),
+        fixity('DynamoDB', 'PutItem', items(['CHAT#chat_1'])),
+        fixity('DynamoDB', 'GetItem', items(['FIXITY'])),
+        fixity('DynamoDB', 'PutItem', items(['FIXITY'])),
+      ],
+      deployed,
+    );
+    expect(allowed.denials).toEqual([]);
+    const refused = await checkCalls(
+      [
+        // Granted actions on partitions the conditions keep out of reach.
+        fixity('DynamoDB', 'PutItem', items([FILE])),
+        fixity('DynamoDB', 'UpdateItem', items(['CHAT#chat_1'])),
+        fixity('DynamoDB', 'PutItem', items(['TRAIL#2026-03-01'])),
+        fixity('DynamoDB', 'GetItem', items(['POLLER#chats'])),
+        fixity('DynamoDB', 'PutItem', items(['FIXITYX'])),
+        // Actions it never holds.
+        fixity('DynamoDB', 'DeleteItem', items([FILE])),
+        fixity('DynamoDB', 'Query', items([FILE])),
+        fixity('S3', 'PutObject', object),
+        fixity('S3', 'GetObject', { Bucket: 'local-bucket', Key: 'exports/bag.zip' }),
+      ],
+      deployed,
+    );
+    expect(refused.denials).toEqual([
+      expect.stringMatching(/fixity role is not allowed dynamodb:PutItem on .* of FILE#file_1$/),
+      expect.stringMatching(/fixity role is not allowed dynamodb:UpdateItem on .* of CHAT#chat_1$/),
+      expect.stringMatching(/fixity role is not allowed dynamodb:PutItem on .* of TRAIL#2026-03-01$/),
+      expect.stringMatching(/fixity role is not allowed dynamodb:GetItem on .* of POLLER#chats$/),
+      expect.stringMatching(/fixity role is not allowed dynamodb:PutItem on .* of FIXITYX$/),
+      expect.stringMatching(/fixity role is not allowed dynamodb:DeleteItem on /),
+      expect.stringMatching(/fixity role is not allowed dynamodb:Query on /),
+      expect.stringMatching(/fixity role is not allowed s3:PutObject on /),
+      // A write would also need the bucket key's GenerateDataKey, which the role does not hold either.
+      expect.stringMatching(/fixity role is not allowed kms:GenerateDataKey on .* needed by S3 PutObject/),
+      expect.stringMatching(/fixity role is not allowed s3:GetObject on .*exports\/bag\.zip/),
+    ]);
+  });
+
   it('let no role or person holding a policy of the app update or delete an access trail event', async () => {
     const trail = 'TRAIL#2026-03-01';
     const principals = Object.keys(deployed.principals) as PrincipalName[];
@@ -601,7 +650,7 @@ describe('deployed permission checks of the webhook role', () => {
   it(
     'only these carry a dynamodb:LeadingKeys condition: the webhook ' +
       "role, the pollers (their registry's partitions: see the pollers' " +
-      'test), the lookup role and the export worker (grants), and the trail Deny of the ' +
+      'test), the lookup role, the export worker and the fixity audit (grants), and the trail Deny of the ' +
       'other writers (a new one needs its own test)',
     () => {
       const conditioned = Object.entries(deployed.principals)
@@ -614,7 +663,15 @@ describe('deployed permission checks of the webhook role', () => {
       // The lookup role's trail grant, the webhook's budget items, the pollers' registry partitions; and
       // the Deny on the trail's partitions of the other writers of the index table (tested above).
       expect(conditioned.sort()).toEqual(
-        ['ingest', 'lookup', 'webhook', 'exportWorker', ...POLLER_SOURCES.map(pollerPrincipal), 'operator'].sort(),
+        [
+          'ingest',
+          'lookup',
+          'webhook',
+          'exportWorker',
+          'fixity',
+          ...POLLER_SOURCES.map(pollerPrincipal),
+          'operator',
+        ].sort(),
       );
     },
   );

@@ -51,6 +51,7 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       [logicalIdOf(service.ingest.logGroup)]: 'ingest log group',
       [logicalIdOf(service.lookup.logGroup)]: 'lookup log group',
       [logicalIdOf(service.webhook.function.logGroup)]: 'webhook log group',
+      [logicalIdOf(service.fixity.function.logGroup)]: 'fixity log group',
       [logicalIdOf(service.exportWorker.logGroup)]: 'export log group',
       ...Object.fromEntries(
         POLLERS.map((source) => [logicalIdOf(service.discovery.functions[source].logGroup), `${source} log group`]),
@@ -60,6 +61,7 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       [logicalIdOf(service.ingest.role)]: 'ingest role',
       [logicalIdOf(service.lookup.role)]: 'lookup role',
       [logicalIdOf(service.webhook.function.role)]: 'webhook role',
+      [logicalIdOf(service.fixity.function.role)]: 'fixity role',
       [logicalIdOf(service.exportWorker.role)]: 'export worker role',
       ...Object.fromEntries(
         POLLERS.map((source) => [logicalIdOf(service.discovery.functions[source].role), `${source} poller role`]),
@@ -223,7 +225,7 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
     (a) => `Deny index table dynamodb:${a} if {"ForAnyValue:StringLike":{"dynamodb:LeadingKeys":["TRAIL#*"]}}`,
   );
 
-  const LOGS_AND_TRACES = (fn: 'ingest' | 'lookup' | 'webhook' | 'export' | PollerSource) => [
+  const LOGS_AND_TRACES = (fn: 'ingest' | 'lookup' | 'webhook' | 'export' | 'fixity' | PollerSource) => [
     `${fn} log group logs:CreateLogStream`,
     `${fn} log group logs:PutLogEvents`,
     '* xray:PutTelemetryRecords',
@@ -329,6 +331,22 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       'export queue sqs:SendMessage',
       'pipeline key kms:Decrypt',
       'pipeline key kms:GenerateDataKey',
+    ],
+    'fixity role': [
+      ...LOGS_AND_TRACES('fixity'),
+      // HeadObject (cheap tier) and GetObject (deep tier) of an exact archived version, decrypted.
+      'archive keys s3:GetObject',
+      'archive keys s3:GetObjectVersion',
+      'archive key kms:Decrypt',
+      // The pass: a Scan page per step (Scan names no partition key, so no LeadingKeys condition).
+      'index table dynamodb:Scan',
+      // As the lookup's verify: read the file item, record the event on it, rewrite its chat listings.
+      'index table dynamodb:GetItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["FILE#*"]}}',
+      'index table dynamodb:UpdateItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["FILE#*"]}}',
+      'index table dynamodb:PutItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["CHAT#*"]}}',
+      // Its checkpoint: one item of its own partition.
+      'index table dynamodb:GetItem if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["FIXITY"]}}',
+      'index table dynamodb:PutItem if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["FIXITY"]}}',
     ],
     'webhook role': [
       ...LOGS_AND_TRACES('webhook'),
@@ -445,6 +463,7 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
         app.service.ingest,
         app.service.lookup,
         app.service.webhook.function,
+        app.service.fixity.function,
         ...Object.values(app.service.discovery.functions),
       ]) {
         const role = resourcesOf(t, 'AWS::IAM::Role')[logicalIdOf(fn.role)];

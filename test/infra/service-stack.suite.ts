@@ -284,8 +284,8 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       ] as const) {
         const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
         const groups = resourcesOf(template, 'AWS::Logs::LogGroup');
-        // ingest, lookup, webhook, export and one function per discovery poller
-        expect(functions).toHaveLength(4 + POLLER_SOURCES.length);
+        // ingest, lookup, webhook, export, the scheduled fixity audit and one function per discovery poller
+        expect(functions).toHaveLength(5 + POLLER_SOURCES.length);
         for (const fn of functions) {
           const groupId: string = fn.Properties['LoggingConfig'].LogGroup.Ref;
           expect(groups[groupId]?.Properties['RetentionInDays']).toBe(days);
@@ -453,8 +453,9 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
 
     it('all notify the alarm topic on alarm and on recovery', () => {
       // 8 for ingest and lookup; one for capture latency; 3 for the webhook; per poller a stalled and a
-      // rejected-cursor alarm; one for the budget; 2 for exports (worker errors, dead letters).
-      expect(Object.keys(alarms()).length).toBe(8 + 1 + 3 + POLLER_SOURCES.length * 2 + 1 + 2);
+      // rejected-cursor alarm; one for the budget; 2 for exports (worker errors, dead letters); one for
+      // scheduled fixity failures.
+      expect(Object.keys(alarms()).length).toBe(8 + 1 + 3 + POLLER_SOURCES.length * 2 + 1 + 2 + 1);
       for (const a of Object.values(alarms())) {
         expect(a.Properties['AlarmActions']).toEqual([topicRef()]);
         expect(a.Properties['OKActions']).toEqual([topicRef()]);

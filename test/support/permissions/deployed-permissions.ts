@@ -32,6 +32,7 @@ export type PrincipalName =
   | 'lookup'
   | 'webhook'
   | 'exportWorker'
+  | 'fixity'
   | 'jobProducer'
   | PollerPrincipal
   | LookupRole;
@@ -269,6 +270,7 @@ export function deployedPermissionsOf(app: SynthesizedArchiver): DeployedPermiss
       ingest: principalOfRole(app.service.ingest.role),
       lookup: principalOfRole(app.service.lookup.role),
       webhook: principalOfRole(app.service.webhook.function.role),
+      fixity: principalOfRole(app.service.fixity.function.role),
       exportWorker: principalOfRole(app.service.exportWorker.role),
       ...(Object.fromEntries(
         POLLER_SOURCES.map((source) => [
