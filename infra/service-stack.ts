@@ -560,7 +560,8 @@ export class ServiceStack extends Stack {
     acknowledgeWildcardResource(
       this.fixity.function.role.node.findChild('DefaultPolicy'),
       bucket.arnForObjects(`${ARCHIVE_KEY_PREFIX}*`),
-      'The audit reads every archived version, whose keys are derived from file ids: read actions only, on the archive layout of this one bucket.',
+      'The audit reads every archived version, whose keys are derived from file ids: ' +
+        'read actions only, on the archive layout of this one bucket.',
     );
 
     new CfnOutput(this, SERVICE_STACK_OUTPUTS.lookupUrl, { value: this.lookupApi.api.url });

@@ -122,7 +122,9 @@ export class FixityAudit extends Construct {
     const alarmId = 'FixityFailures';
     this.alarm = new cloudwatch.Alarm(this, alarmId, {
       alarmName: `${props.namePrefix}-${alarmId}`,
-      alarmDescription: `A scheduled fixity check found an archived copy missing or changed. See docs/deployment.md#${alarmId.toLowerCase()}.`,
+      alarmDescription:
+        'A scheduled fixity check found an archived copy missing or changed. ' +
+        `See docs/deployment.md#${alarmId.toLowerCase()}.`,
       metric: failures,
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

@@ -85,7 +85,8 @@ const ALLOWED = { 'sns:Publish': 'Allowed', 'kms:GenerateDataKey': 'Allowed', 'k
 
 describe('alarm notifications (policy simulator over the synthesized topic and key policies)', () => {
   it('reach the topic from every alarm of the app', async () => {
-    // Every alarm the constructs made (ingest, lookup, webhook, each poller, the budget, fixity, ...) is in the template.
+    // Every alarm the constructs made (ingest, lookup, webhook, each poller, the budget, fixity, ...)
+    // is in the template.
     const made = [
       ...Object.values(app.service.monitoring.alarms),
       ...Object.values(app.service.discovery.alarms),

@@ -580,54 +580,58 @@ describe('deployed permission checks of the webhook role', () => {
     },
   );
 
-  it('allow the scheduled fixity audit its reads of archived versions, its Scan, its records and checkpoint, and nothing else', async () => {
-    const fixity = (service: string, operation: string, target: Record<string, unknown>) =>
-      call('fixity', service, operation, target);
-    const version = { ...object, VersionId: 'v1' };
-    const allowed = await checkCalls(
-      [
-        fixity('S3', 'HeadObject', { ...version, ChecksumMode: 'ENABLED' }),
-        fixity('S3', 'GetObject', version),
-        fixity('DynamoDB', 'Scan', { TableName: 'local-table' }),
-        fixity('DynamoDB', 'GetItem', items([FILE])),
-        fixity('DynamoDB', 'UpdateItem', items([FILE])),
-        fixity('DynamoDB', 'PutItem', items(['CHAT#chat_1'])),
-        fixity('DynamoDB', 'GetItem', items(['FIXITY'])),
-        fixity('DynamoDB', 'PutItem', items(['FIXITY'])),
-      ],
-      deployed,
-    );
-    expect(allowed.denials).toEqual([]);
-    const refused = await checkCalls(
-      [
-        // Granted actions on partitions the conditions keep out of reach.
-        fixity('DynamoDB', 'PutItem', items([FILE])),
-        fixity('DynamoDB', 'UpdateItem', items(['CHAT#chat_1'])),
-        fixity('DynamoDB', 'PutItem', items(['TRAIL#2026-03-01'])),
-        fixity('DynamoDB', 'GetItem', items(['POLLER#chats'])),
-        fixity('DynamoDB', 'PutItem', items(['FIXITYX'])),
-        // Actions it never holds.
-        fixity('DynamoDB', 'DeleteItem', items([FILE])),
-        fixity('DynamoDB', 'Query', items([FILE])),
-        fixity('S3', 'PutObject', object),
-        fixity('S3', 'GetObject', { Bucket: 'local-bucket', Key: 'exports/bag.zip' }),
-      ],
-      deployed,
-    );
-    expect(refused.denials).toEqual([
-      expect.stringMatching(/fixity role is not allowed dynamodb:PutItem on .* of FILE#file_1$/),
-      expect.stringMatching(/fixity role is not allowed dynamodb:UpdateItem on .* of CHAT#chat_1$/),
-      expect.stringMatching(/fixity role is not allowed dynamodb:PutItem on .* of TRAIL#2026-03-01$/),
-      expect.stringMatching(/fixity role is not allowed dynamodb:GetItem on .* of POLLER#chats$/),
-      expect.stringMatching(/fixity role is not allowed dynamodb:PutItem on .* of FIXITYX$/),
-      expect.stringMatching(/fixity role is not allowed dynamodb:DeleteItem on /),
-      expect.stringMatching(/fixity role is not allowed dynamodb:Query on /),
-      expect.stringMatching(/fixity role is not allowed s3:PutObject on /),
-      // A write would also need the bucket key's GenerateDataKey, which the role does not hold either.
-      expect.stringMatching(/fixity role is not allowed kms:GenerateDataKey on .* needed by S3 PutObject/),
-      expect.stringMatching(/fixity role is not allowed s3:GetObject on .*exports\/bag\.zip/),
-    ]);
-  });
+  it(
+    'allow the scheduled fixity audit its reads of archived versions, its Scan, ' +
+      'its records and checkpoint, and nothing else',
+    async () => {
+      const fixity = (service: string, operation: string, target: Record<string, unknown>) =>
+        call('fixity', service, operation, target);
+      const version = { ...object, VersionId: 'v1' };
+      const allowed = await checkCalls(
+        [
+          fixity('S3', 'HeadObject', { ...version, ChecksumMode: 'ENABLED' }),
+          fixity('S3', 'GetObject', version),
+          fixity('DynamoDB', 'Scan', { TableName: 'local-table' }),
+          fixity('DynamoDB', 'GetItem', items([FILE])),
+          fixity('DynamoDB', 'UpdateItem', items([FILE])),
+          fixity('DynamoDB', 'PutItem', items(['CHAT#chat_1'])),
+          fixity('DynamoDB', 'GetItem', items(['FIXITY'])),
+          fixity('DynamoDB', 'PutItem', items(['FIXITY'])),
+        ],
+        deployed,
+      );
+      expect(allowed.denials).toEqual([]);
+      const refused = await checkCalls(
+        [
+          // Granted actions on partitions the conditions keep out of reach.
+          fixity('DynamoDB', 'PutItem', items([FILE])),
+          fixity('DynamoDB', 'UpdateItem', items(['CHAT#chat_1'])),
+          fixity('DynamoDB', 'PutItem', items(['TRAIL#2026-03-01'])),
+          fixity('DynamoDB', 'GetItem', items(['POLLER#chats'])),
+          fixity('DynamoDB', 'PutItem', items(['FIXITYX'])),
+          // Actions it never holds.
+          fixity('DynamoDB', 'DeleteItem', items([FILE])),
+          fixity('DynamoDB', 'Query', items([FILE])),
+          fixity('S3', 'PutObject', object),
+          fixity('S3', 'GetObject', { Bucket: 'local-bucket', Key: 'exports/bag.zip' }),
+        ],
+        deployed,
+      );
+      expect(refused.denials).toEqual([
+        expect.stringMatching(/fixity role is not allowed dynamodb:PutItem on .* of FILE#file_1$/),
+        expect.stringMatching(/fixity role is not allowed dynamodb:UpdateItem on .* of CHAT#chat_1$/),
+        expect.stringMatching(/fixity role is not allowed dynamodb:PutItem on .* of TRAIL#2026-03-01$/),
+        expect.stringMatching(/fixity role is not allowed dynamodb:GetItem on .* of POLLER#chats$/),
+        expect.stringMatching(/fixity role is not allowed dynamodb:PutItem on .* of FIXITYX$/),
+        expect.stringMatching(/fixity role is not allowed dynamodb:DeleteItem on /),
+        expect.stringMatching(/fixity role is not allowed dynamodb:Query on /),
+        expect.stringMatching(/fixity role is not allowed s3:PutObject on /),
+        // A write would also need the bucket key's GenerateDataKey, which the role does not hold either.
+        expect.stringMatching(/fixity role is not allowed kms:GenerateDataKey on .* needed by S3 PutObject/),
+        expect.stringMatching(/fixity role is not allowed s3:GetObject on .*exports\/bag\.zip/),
+      ]);
+    },
+  );
 
   it('let no role or person holding a policy of the app update or delete an access trail event', async () => {
     const trail = 'TRAIL#2026-03-01';

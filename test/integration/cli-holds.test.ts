@@ -134,16 +134,19 @@ describe('archiver verify by period, creator and sample', () => {
     return { ...res, body: args.includes('--json') ? (JSON.parse(res.stdout) as Checked) : undefined };
   };
 
-  it('--since checks the archived files created upstream from then on (the search API’s period), nothing earlier', async () => {
-    const both = await run(['--since', '2025-06-01', '--json']);
-    expect(both.code).toBe(0);
-    expect(both.body?.checks.map((c) => c.fileId).sort()).toEqual([held.id, other.id].sort());
-    const later = await run(['--since', '2025-07-01', '--json']);
-    expect(later.body?.checks.map((c) => c.fileId)).toEqual([held.id]);
-    const none = await run(['--since', '2025-09-01']);
-    expect(none.code).toBe(0);
-    expect(none.stdout.trim()).toBe('no archived files to verify');
-  });
+  it(
+    '--since checks the archived files created upstream from then on ' + '(the search API’s period), nothing earlier',
+    async () => {
+      const both = await run(['--since', '2025-06-01', '--json']);
+      expect(both.code).toBe(0);
+      expect(both.body?.checks.map((c) => c.fileId).sort()).toEqual([held.id, other.id].sort());
+      const later = await run(['--since', '2025-07-01', '--json']);
+      expect(later.body?.checks.map((c) => c.fileId)).toEqual([held.id]);
+      const none = await run(['--since', '2025-09-01']);
+      expect(none.code).toBe(0);
+      expect(none.stdout.trim()).toBe('no archived files to verify');
+    },
+  );
 
   it('--user selects by the search API’s creator filter: files of other creators are not checked', async () => {
     // The stand-in upstream's generated files name no creator, so no archived file here has one:
@@ -153,14 +156,17 @@ describe('archiver verify by period, creator and sample', () => {
     expect(res.stdout.trim()).toBe('no archived files to verify');
   });
 
-  it('--sample N checks N files drawn from the selection, and prints a plain line per file when not on a terminal', async () => {
-    const res = await run(['--sample', '1', '--since', '2025-06-01']);
-    expect(res.code).toBe(0);
-    expect(res.stdout).toMatch(/^\[1\/1\] claude_gen_file_\w+ passed: /m);
-    expect(res.stdout).not.toContain('\u001b');
-    const all = await run(['--sample', '5', '--json']);
-    expect(all.body?.checked).toBe(2);
-  });
+  it(
+    '--sample N checks N files drawn from the selection, ' + 'and prints a plain line per file when not on a terminal',
+    async () => {
+      const res = await run(['--sample', '1', '--since', '2025-06-01']);
+      expect(res.code).toBe(0);
+      expect(res.stdout).toMatch(/^\[1\/1\] claude_gen_file_\w+ passed: /m);
+      expect(res.stdout).not.toContain('\u001b');
+      const all = await run(['--sample', '5', '--json']);
+      expect(all.body?.checked).toBe(2);
+    },
+  );
 
   it('refuses two selections at once, and a sample that is not a positive whole number', async () => {
     const both = await run(['--file', held.id, '--since', '7d']);
