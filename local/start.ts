@@ -1,3 +1,5 @@
+// Over 400 lines: the one entry point that starts and stops every local part in order; the wiring of
+// the workbench workers could move out (issue 17 note).
 /**
  * `npm start`: the whole pipeline on one machine, against real servers that speak the AWS protocols.
  * DynamoDB (dynalite), S3 (s3rver) and the queue (fauxqs, SQLite) keep their data under the data

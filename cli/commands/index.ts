@@ -1,3 +1,5 @@
+// Over 400 lines: it is the declaration table of every command and option (the help text the docs
+// test compares with docs/cli.md); the work lives in one module per command.
 /**
  * Declares every command, its arguments, options and help; the work is in the command modules,
  * loaded only when their command runs (the AWS SDK clients take a while to import).

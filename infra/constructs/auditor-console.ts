@@ -1,3 +1,5 @@
+// Over 400 lines: one construct (bucket, CloudFront, Cognito pools and federation, config.json)
+// whose parts reference each other; splitting the sign-in half out is the next step (issue 16 note).
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { AssetHashType, Aws, DockerImage, Duration, RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';

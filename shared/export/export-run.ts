@@ -1,3 +1,5 @@
+// Over 400 lines: one resumable run (scope, stream, checkpoint, finish) whose steps share the run's
+// state; the custody gathering could move out when it gains holds, fixity and the trail (issue 15).
 /**
  * One run of an export job: the files in scope, each streamed from its archived S3 version through
  * the ZIP writer into a multipart upload of the bag, hashed as it streams and compared with its
