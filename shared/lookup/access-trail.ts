@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod';
+import { InstantSchema, instantOf, pageLimitSchema } from './query-params.js';
 import { FileIdSchema } from '../contracts/ids.js';
 import { RequestRejectedError } from '../platform/errors.js';
 
@@ -104,21 +105,9 @@ export const AUDIT_PAGE_MAX = 200;
 /** Without principal or fileId, the days before `to` that are read when `from` is not given. */
 export const AUDIT_DEFAULT_DAYS = 7;
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-const Instant = z
-  .string()
-  .max(40)
-  .refine(
-    (v) => (DATE.test(v) || TIMESTAMP.test(v)) && !Number.isNaN(Date.parse(DATE.test(v) ? `${v}T00:00:00Z` : v)),
-    {
-      message: 'must be a date (YYYY-MM-DD) or an RFC 3339 timestamp',
-    },
-  );
-
 export const AuditQuerySchema = z.object({
-  from: Instant.optional(),
-  to: Instant.optional(),
+  from: InstantSchema.optional(),
+  to: InstantSchema.optional(),
   principal: z
     .string()
     .min(1)
@@ -126,18 +115,7 @@ export const AuditQuerySchema = z.object({
     .regex(/^[A-Za-z0-9+=,.@_/:-]+$/, { message: 'principal must be an IAM principal ARN' })
     .optional(),
   fileId: FileIdSchema.optional(),
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, { message: 'limit must be a whole number' })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .int()
-        .min(1)
-        .max(AUDIT_PAGE_MAX, { message: `limit must be between 1 and ${AUDIT_PAGE_MAX}` }),
-    )
-    .optional(),
+  limit: pageLimitSchema(AUDIT_PAGE_MAX).optional(),
   cursor: z.string().min(1).max(2048).optional(),
 });
 export type AuditQuery = z.infer<typeof AuditQuerySchema>;
@@ -162,9 +140,4 @@ export async function readTrail(trail: AccessTrail, query: AuditQuery, now: Date
     limit: query.limit ?? AUDIT_PAGE_DEFAULT,
     cursor: query.cursor,
   });
-}
-
-function instantOf(value: string, edge: 'start' | 'end'): string {
-  if (DATE.test(value)) return edge === 'start' ? `${value}T00:00:00.000Z` : `${value}T23:59:59.999Z`;
-  return new Date(value).toISOString();
 }

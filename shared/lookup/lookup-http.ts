@@ -2,6 +2,7 @@
 // should move beside their use cases as the table grows (issue 15 note).
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod';
+import { pageLimitSchema } from './query-params.js';
 import type { DownloadSigner } from '../archive/archive-store.js';
 import { ChatIdSchema, FileIdSchema } from '../contracts/ids.js';
 import { LOOKUP_ROUTES } from '../contracts/lookup-routes.js';
@@ -125,18 +126,7 @@ function defineRoute<P extends z.ZodObject, Q extends z.ZodObject, B extends z.Z
 }
 
 const ListQuerySchema = z.object({
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, { message: 'limit must be a whole number' })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .int()
-        .min(1)
-        .max(MAX_PAGE_SIZE, { message: `limit must be between 1 and ${MAX_PAGE_SIZE}` }),
-    )
-    .optional(),
+  limit: pageLimitSchema(MAX_PAGE_SIZE).optional(),
   cursor: z.string().min(1).max(1024).optional(),
 });
 const ChatPath = z.object({ chatId: ChatIdSchema });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import { InstantSchema, instantOf, pageLimitSchema } from './query-params.js';
 import { ChatIdSchema } from '../contracts/ids.js';
 import type { FileRecord } from '../contracts/file-records.js';
 import { indexedName, nameShard, SEARCH_INDEXES, type SearchIndexKey } from '../contracts/search-index.js';
@@ -52,20 +53,6 @@ export const SEARCH_PAGE_MAX = 100;
 /** The period alone walks month partitions; a page stops after this many, with a cursor to go on. */
 export const MONTHS_PER_PAGE = 12;
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-
-/** `from`/`to`: a UTC date (the whole day) or an RFC 3339 timestamp. */
-const Instant = z
-  .string()
-  .max(40)
-  .refine(
-    (v) => (DATE.test(v) || TIMESTAMP.test(v)) && !Number.isNaN(Date.parse(DATE.test(v) ? `${v}T00:00:00Z` : v)),
-    {
-      message: 'must be a date (YYYY-MM-DD) or an RFC 3339 timestamp',
-    },
-  );
-
 export const SearchQuerySchema = z.object({
   creator: z
     .string()
@@ -95,21 +82,10 @@ export const SearchQuerySchema = z.object({
     .optional(),
   status: z.enum(FILE_STATUSES, { error: `status must be one of ${FILE_STATUSES.join(', ')}` }).optional(),
   source: z.enum(FILE_SOURCES, { error: `source must be one of ${FILE_SOURCES.join(', ')}` }).optional(),
-  from: Instant.optional(),
-  to: Instant.optional(),
+  from: InstantSchema.optional(),
+  to: InstantSchema.optional(),
   order: z.enum(SEARCH_ORDERS, { error: `order must be one of ${SEARCH_ORDERS.join(', ')}` }).optional(),
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, { message: 'limit must be a whole number' })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .int()
-        .min(1)
-        .max(SEARCH_PAGE_MAX, { message: `limit must be between 1 and ${SEARCH_PAGE_MAX}` }),
-    )
-    .optional(),
+  limit: pageLimitSchema(SEARCH_PAGE_MAX).optional(),
   cursor: z.string().min(1).max(2048).optional(),
 });
 export type SearchQuery = z.infer<typeof SearchQuerySchema>;
@@ -261,12 +237,6 @@ export function planSearch(query: SearchQuery, now: Date): Plan {
     fingerprint,
     accessPattern: hasPeriod ? `${anchor}+period` : anchor,
   };
-}
-
-/** A date's first or last millisecond, or a timestamp, in the canonical form the index stores. */
-function instantOf(value: string, edge: 'start' | 'end'): string {
-  if (DATE.test(value)) return edge === 'start' ? `${value}T00:00:00.000Z` : `${value}T23:59:59.999Z`;
-  return new Date(value).toISOString();
 }
 
 function monthsBetween(first: string, last: string): string[] {
