@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { putIfAbsent } from './dynamodb-put-if-absent.js';
 import { POLLER_SOURCES } from '../contracts/discovery-ledger.js';
 import type { LedgerRecord } from '../contracts/discovery-ledger.js';
 import { EXPORT_KEYS } from '../contracts/exports.js';
@@ -18,19 +19,7 @@ export class DynamoDbExportJobs implements ExportJobStore {
   ) {}
 
   async create(job: ExportJob): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { ...EXPORT_KEYS.job(job.exportId), ...job },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
-      throw err;
-    }
+    return putIfAbsent(this.doc, this.table, { ...EXPORT_KEYS.job(job.exportId), ...job });
   }
 
   async get(exportId: string): Promise<ExportJob | undefined> {

@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { putIfAbsent } from './dynamodb-put-if-absent.js';
 import * as z from 'zod';
 import type { ArchivedRecord } from '../contracts/file-records.js';
 import type { HoldAction, HoldProgress, LegalHoldEntry, Matter } from '../contracts/holds.js';
@@ -20,19 +21,7 @@ export class DynamoDbMatterStore implements MatterStore {
   ) {}
 
   async create(matter: Matter): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { ...matterItemKey(matter.matterId), ...matter },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
-      throw err;
-    }
+    return putIfAbsent(this.doc, this.table, { ...matterItemKey(matter.matterId), ...matter });
   }
 
   async get(matterId: string): Promise<Matter | undefined> {
