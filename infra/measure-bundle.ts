@@ -60,13 +60,18 @@ export const BUNDLE_BUDGET_BYTES: Record<string, number> = {
 };
 const DEFAULT_BUDGET_BYTES = 1024 * KiB;
 
-/** Every function, in the order the tables list them. */
-const ALL_SERVICES = [
+/** The order the tables list functions in; a function not named here follows, by name. */
+const LISTED_FIRST: readonly string[] = [
   SERVICE_NAMES.ingest,
   SERVICE_NAMES.lookup,
   SERVICE_NAMES.webhook,
+  SERVICE_NAMES.export,
   ...Object.values(DISCOVERY_SERVICE_NAMES),
 ];
+const listingOrder = (a: string, b: string) => {
+  const rank = (s: string) => (LISTED_FIRST.includes(s) ? LISTED_FIRST.indexOf(s) : LISTED_FIRST.length);
+  return rank(a) - rank(b) || a.localeCompare(b);
+};
 /** The functions whose cold import this script can run (it knows their environment). */
 const TIMED_SERVICES = [SERVICE_NAMES.ingest, SERVICE_NAMES.lookup];
 
@@ -90,19 +95,27 @@ const TemplateSchema = z.object({
   ),
 });
 
+/** A function as synthesized: its bundle directory and the environment its template gives it. */
+interface Bundle {
+  readonly dir: string;
+  readonly variables: Record<string, unknown>;
+}
+
 /** Finds each function's bundle directory in the cloud assembly by its Powertools service name. */
-function findBundles(outDir: string): Map<string, string> {
+function findBundles(outDir: string): Map<string, Bundle> {
   const manifest = ManifestSchema.parse(JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')));
-  const bundles = new Map<string, string>();
+  const bundles = new Map<string, Bundle>();
   for (const artifact of Object.values(manifest.artifacts)) {
     const templateFile = artifact.properties?.templateFile;
     if (artifact.type !== 'aws:cloudformation:stack' || !templateFile) continue;
     const template = TemplateSchema.parse(JSON.parse(readFileSync(join(outDir, templateFile), 'utf8')));
     for (const resource of Object.values(template.Resources)) {
       if (resource.Type !== 'AWS::Lambda::Function') continue;
-      const service = resource.Properties?.Environment?.Variables['POWERTOOLS_SERVICE_NAME'];
+      const variables = resource.Properties?.Environment?.Variables ?? {};
+      const service = variables['POWERTOOLS_SERVICE_NAME'];
       const assetPath = resource.Metadata?.['aws:asset:path'];
-      if (typeof service === 'string' && typeof assetPath === 'string') bundles.set(service, join(outDir, assetPath));
+      if (typeof service === 'string' && typeof assetPath === 'string')
+        bundles.set(service, { dir: join(outDir, assetPath), variables });
     }
   }
   return bundles;
@@ -179,33 +192,43 @@ async function startSecretsStub(
   return { server, endpoint: (port) => `${tls ? 'https' : 'http'}://127.0.0.1:${port}` };
 }
 
-function environmentFor(service: string, secretsEndpoint: string, caFile: string | undefined): NodeJS.ProcessEnv {
-  const common = {
+/**
+ * A stand-in for a value the template leaves to CloudFormation (a `Ref`, an `Fn::GetAtt`): shaped
+ * like what the function's configuration schema expects of that variable, by its name.
+ */
+function placeholderFor(name: string): string {
+  if (name.endsWith('_QUEUE_URL')) return `https://sqs.us-east-1.amazonaws.com/000000000000/${name.toLowerCase()}`;
+  if (name.endsWith('_SECRET_ARN')) return 'arn:aws:secretsmanager:us-east-1:000000000000:secret:measurement-abcdef';
+  if (name.endsWith('_ARN')) return `arn:aws:sns:us-east-1:000000000000:${name.toLowerCase()}`;
+  return `measurement-${name.toLowerCase().replaceAll('_', '-')}`;
+}
+
+/**
+ * The environment of one cold import: the variables the synthesized template gives the function
+ * (so a setting added to a function is measured without touching this script), CloudFormation's
+ * references replaced by placeholders, and the Lambda runtime's own variables. A function that reads
+ * a secret at start-up is pointed at the loopback stub.
+ */
+function environmentFor(bundle: Bundle, secretsEndpoint: string, caFile: string | undefined): NodeJS.ProcessEnv {
+  const fromTemplate = Object.fromEntries(
+    Object.entries(bundle.variables).map(([name, value]) => [
+      name,
+      typeof value === 'string' ? value : placeholderFor(name),
+    ]),
+  );
+  const readsSecret = Object.keys(fromTemplate).some((name) => name.endsWith('_SECRET_ARN'));
+  return {
+    ...fromTemplate,
     // The stub's certificate is trusted as an extra CA, as Lambda trusts the real endpoint's.
     ...(caFile ? { NODE_EXTRA_CA_CERTS: caFile } : {}),
+    ...(readsSecret ? { AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsEndpoint } : {}),
     PATH: process.env['PATH'],
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'measurement',
     AWS_SECRET_ACCESS_KEY: 'measurement',
     AWS_EC2_METADATA_DISABLED: 'true',
-    POWERTOOLS_SERVICE_NAME: service,
-    POWERTOOLS_METRICS_NAMESPACE: 'ClaudeFileArchiver',
     POWERTOOLS_LOG_LEVEL: 'ERROR',
-    ARCHIVE_BUCKET: 'measurement-bucket',
-    INDEX_TABLE: 'measurement-table',
   };
-  if (service === SERVICE_NAMES.ingest) {
-    return {
-      ...common,
-      INGEST_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/ingest',
-      DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/ingest-dlq',
-      ANTHROPIC_API_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:upstream-key-abcdef',
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsEndpoint,
-      LEASE_SECONDS: '960',
-      MAX_RECEIVE_COUNT: '5',
-    };
-  }
-  return { ...common, PRESIGN_TTL_SECONDS: '300' };
 }
 
 const CHILD = `
@@ -263,7 +286,7 @@ const load = () =>
 
 interface Tree {
   readonly label: string;
-  readonly bundles: Map<string, string>;
+  readonly bundles: Map<string, Bundle>;
 }
 
 interface Timings {
@@ -313,14 +336,14 @@ async function main(): Promise<void> {
     console.log(`\n| function | index.mjs | budget |${baselineDir ? ' baseline index.mjs | ratio |' : ''}`);
     console.log(`| --- | --- | --- |${baselineDir ? ' --- | --- |' : ''}`);
     const overBudget: string[] = [];
-    for (const service of ALL_SERVICES) {
-      const dir = measured.bundles.get(service);
+    for (const service of [...measured.bundles.keys()].sort(listingOrder)) {
+      const dir = measured.bundles.get(service)?.dir;
       if (!dir) continue;
       const size = statSync(join(dir, 'index.mjs')).size;
       const budget = BUNDLE_BUDGET_BYTES[service] ?? DEFAULT_BUDGET_BYTES;
       if (size > budget) overBudget.push(`${service}: ${kb(size)} > ${kb(budget)}`);
       let row = `| ${service} | ${kb(size)} | ${size <= budget ? '≤' : '**over**'} ${kb(budget)} |`;
-      const baseDir = trees[0] !== measured ? trees[0]?.bundles.get(service) : undefined;
+      const baseDir = trees[0] !== measured ? trees[0]?.bundles.get(service)?.dir : undefined;
       if (baseDir) {
         const baseSize = statSync(join(baseDir, 'index.mjs')).size;
         row += ` ${kb(baseSize)} | ${ratio(size, baseSize)} |`;
@@ -335,14 +358,16 @@ async function main(): Promise<void> {
     );
     console.log('| --- | --- | --- | --- | --- | --- | --- |');
     for (const service of TIMED_SERVICES) {
-      const env = environmentFor(service, endpoint(port), certificate?.certFile);
       const present = trees.filter((t) => t.bundles.has(service));
       const timings = new Map<Tree, Timings>(present.map((t) => [t, { plain: [], withMaps: [] }]));
       // Alternate trees and settings so machine noise spreads evenly over all of them.
       for (let i = 0; i < runs; i++) {
         for (const withMaps of [false, true]) {
           for (const tree of present) {
-            const file = join(tree.bundles.get(service) ?? '', 'index.mjs');
+            const bundle = tree.bundles.get(service);
+            if (!bundle) continue;
+            const env = environmentFor(bundle, endpoint(port), certificate?.certFile);
+            const file = join(bundle.dir, 'index.mjs');
             const t = timings.get(tree);
             const took = await coldImport(file, env, withMaps ? ['--enable-source-maps'] : []);
             (withMaps ? t?.withMaps : t?.plain)?.push(took);
@@ -350,7 +375,7 @@ async function main(): Promise<void> {
         }
       }
       for (const tree of present) {
-        const sizes = bundleSizes(tree.bundles.get(service) ?? '');
+        const sizes = bundleSizes(tree.bundles.get(service)?.dir ?? '');
         const t = timings.get(tree) ?? { plain: [], withMaps: [] };
         console.log(
           `| ${service} | ${tree.label} | ${kb(sizes.code)} | ${kb(sizes.map)} ` +
