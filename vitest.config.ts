@@ -1,5 +1,5 @@
 import { configDefaults, defineConfig } from 'vitest/config';
-import { isRadosGatewayInstalled } from './test/support/rados-gateway-config.js';
+import { isRadosGatewayInstalled } from './local/aws/rados-gateway-config.js';
 
 // Tests only ever talk to loopback servers. Forcing dummy credentials (s3rver accepts only the key
 // S3RVER) means a developer's real AWS credentials are never picked up, and with the metadata
