@@ -22,6 +22,7 @@ const realS3TestFiles = [
   'test/integration/gateway-permissions.test.ts',
   'test/integration/legal-holds.test.ts',
   'test/integration/fixity-gateway.test.ts',
+  'test/integration/auditor-walkthrough.test.ts',
 ];
 
 // Three tiers, each runnable alone with `npx vitest run --project <name>`:
