@@ -27,7 +27,7 @@ export function chooseLocalS3(
   if (value !== 'rgw') throw new Error(`ARCHIVER_S3 must be s3rver (the default) or rgw, not "${value}"`);
   if (!gatewayInstalled()) {
     throw new LocalS3Unavailable(
-      `ARCHIVER_S3=rgw needs Ceph's RADOS Gateway, which is not installed: sudo ${RADOS_GATEWAY_INSTALL_COMMAND}`,
+      `ARCHIVER_S3=rgw needs Ceph's RADOS Gateway, which is not installed; as root: ${RADOS_GATEWAY_INSTALL_COMMAND}`,
     );
   }
   return { server: 'rgw', serverDataDir: join(dataDir, 'rgw-session') };

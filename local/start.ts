@@ -387,7 +387,7 @@ function printBanner(info: StackInfo, consoleBuilt: boolean, s3Choice: LocalS3Ch
     ...(s3Choice.server === 'rgw'
       ? [
           `  GATEWAY MODE     archive, index and queue in ${s3Choice.serverDataDir}: EMPTIED AT EACH START`,
-          '                   (the gateway keeps objects in memory; the s3rver archive in the data folder is untouched)',
+          '                   (the gateway keeps objects in memory; the s3rver archive in the data folder stays)',
         ]
       : []),
     '',

@@ -175,17 +175,17 @@ export async function startRadosGateway(opts: StartRadosGatewayOptions = {}): Pr
     });
 
     const info = { endpoint, region: opts.region ?? 'us-east-1', configFile: paths.conf };
-    let adminCredentials: RadosGatewayCredentials | undefined;
+    const adminCredentials = opts.adminCredentials ?? randomCredentials();
     await step('admin user', async () => {
       // The user-policy capability is what lets this user call PutUserPolicy on other users.
-      adminCredentials = await createRadosGatewayUser(paths.conf, ADMIN_UID, {
+      await createRadosGatewayUser(paths.conf, ADMIN_UID, {
         extraArgs: ['--caps', 'user-policy=*'],
         timeoutMs: stepTimeoutMs,
-        ...(opts.adminCredentials ? { credentials: opts.adminCredentials } : {}),
+        credentials: adminCredentials,
       });
     });
     serving = true;
-    return { ...info, adminCredentials: adminCredentials!, startupMs: Date.now() - startedAt, stop };
+    return { ...info, adminCredentials, startupMs: Date.now() - startedAt, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -198,10 +198,7 @@ export async function createRadosGatewayUser(
   uid: string,
   opts: { extraArgs?: string[]; timeoutMs?: number; credentials?: RadosGatewayCredentials } = {},
 ): Promise<RadosGatewayCredentials> {
-  const credentials = opts.credentials ?? {
-    accessKeyId: randomBytes(10).toString('hex').toUpperCase(),
-    secretAccessKey: randomBytes(30).toString('base64url'),
-  };
+  const credentials = opts.credentials ?? randomCredentials();
   const env = { ...process.env, CEPH_CONF: configFile };
   await runTool(
     'radosgw-admin',
@@ -222,6 +219,13 @@ export async function createRadosGatewayUser(
     opts.timeoutMs ?? 60_000,
   );
   return credentials;
+}
+
+function randomCredentials(): RadosGatewayCredentials {
+  return {
+    accessKeyId: randomBytes(10).toString('hex').toUpperCase(),
+    secretAccessKey: randomBytes(30).toString('base64url'),
+  };
 }
 
 function isOsdUp({ stdout }: { stdout: string }): boolean {

@@ -10,7 +10,7 @@
  * validate the bag with coreutils, download a held file, and read the auditor's own actions in the
  * trail. Runs only where radosgw is installed (vitest.config.ts lists it with the real-S3 tier).
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -116,24 +116,56 @@ beforeAll(async () => {
   stack = await startLocalStackProcess({
     dataDir,
     env: { ARCHIVER_S3: 'rgw', USER: AUDITOR_USER },
+    // As a shell starts a foreground job: the end of the walkthrough presses Ctrl-C.
+    ownGroup: true,
     // The gateway's cluster takes 7-20 s to start on a loaded machine.
     timeoutMs: 120_000,
   });
   expect(stack.info.s3.server).toBe('rgw');
   expect(stack.output()).toContain('EMPTIED AT EACH START');
+  expect(await cephDaemonsOf(dataDir), 'the monitor, the OSD and the gateway run').toHaveLength(3);
   s3 = createS3Client({ endpoint: stack.info.s3.endpoint, region: stack.info.region });
   await waitUntilArchived([...PERSONS_FILES_IN_PERIOD, UNHELD_FILE], 120_000);
 }, 240_000);
 
 afterAll(async () => {
   s3?.destroy();
-  const code = await stack?.stop('SIGINT');
-  // Ctrl-C stops the stack cleanly (exit 0), the gateway's daemons with it.
-  expect(code, stack?.output().slice(-3000)).toBe(0);
-  console.log(`auditor walkthrough: ${((Date.now() - startedAt) / 1000).toFixed(1)} s from npm start to stop`);
-  await rm(dataDir, { recursive: true, force: true });
-  await rm(work, { recursive: true, force: true });
+  try {
+    if (stack) await expectCtrlCStopsTheGateway();
+    console.log(`auditor walkthrough: ${((Date.now() - startedAt) / 1000).toFixed(1)} s from npm start to stop`);
+  } finally {
+    await stack?.kill();
+    await rm(dataDir, { recursive: true, force: true });
+    await rm(work, { recursive: true, force: true });
+  }
 }, 120_000);
+
+/**
+ * A terminal's Ctrl-C (SIGINT to the whole foreground group) stops the stack cleanly, exit 0, and the
+ * stack stops the gateway's daemons itself (they run in their own process group, like s3rver).
+ */
+async function expectCtrlCStopsTheGateway(): Promise<void> {
+  const code = await stack.stopGroup('SIGINT');
+  expect(code, stack.output().slice(-3000)).toBe(0);
+  expect(stack.output()).toContain("stopped; the gateway's archive is gone with it");
+  expect(await cephDaemonsOf(dataDir), 'no Ceph daemon of this stack is left running').toEqual([]);
+  await expect(fetch(`${stack.info.s3.endpoint}/`), 'the gateway no longer answers').rejects.toThrow();
+}
+
+/** Processes whose CEPH_CONF points into `dir` (Linux /proc): the daemons of that stack's cluster. */
+async function cephDaemonsOf(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const environ = await readFile(`/proc/${pid}/environ`, 'latin1').catch(() => '');
+    const conf = environ.split('\0').find((v) => v.startsWith('CEPH_CONF='));
+    if (conf?.startsWith(`CEPH_CONF=${dir}/`)) {
+      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'latin1').catch(() => '');
+      found.push(`${pid} ${cmdline.split('\0').join(' ').trim()}`);
+    }
+  }
+  return found;
+}
 
 describe('the auditor walkthrough against npm start on the RADOS gateway', () => {
   it('1. search finds exactly that person’s files created in the period', async () => {
