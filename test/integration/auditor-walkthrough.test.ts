@@ -103,7 +103,8 @@ async function waitUntilArchived(fileIds: string[], timeoutMs: number): Promise<
     if (pending.size === 0) return;
     if (Date.now() > deadline) {
       throw new Error(
-        `discovery did not archive ${[...pending].join(', ')} within ${timeoutMs / 1000} s\n${stack.output().slice(-4000)}`,
+        `discovery did not archive ${[...pending].join(', ')} within ${timeoutMs / 1000} s\n` +
+          stack.output().slice(-4000),
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 500));

@@ -47,7 +47,8 @@ describe('npm start on the gateway tier where radosgw is not installed', () => {
     expect(run.stdout).toBe('');
     expect(run.stderr.trimEnd().split('\n')).toEqual([
       "claude-file-archiver local stack did not start: ARCHIVER_S3=rgw needs Ceph's RADOS Gateway, " +
-        'which is not installed; as root: apt-get install --no-install-recommends radosgw ceph-mon ceph-osd ceph-common',
+        'which is not installed; as root: ' +
+        'apt-get install --no-install-recommends radosgw ceph-mon ceph-osd ceph-common',
     ]);
     expect(existsSync(join(dataDir, 'stack.json')), 'no stack file was written').toBe(false);
     expect(existsSync(join(dataDir, 'rgw-session')), 'no gateway folder was made').toBe(false);
