@@ -23,6 +23,7 @@ const realS3TestFiles = [
   'test/integration/legal-holds.test.ts',
   'test/integration/fixity-gateway.test.ts',
   'test/integration/auditor-walkthrough.test.ts',
+  'test/integration/local-aws-gateway.test.ts',
 ];
 
 // Three tiers, each runnable alone with `npx vitest run --project <name>`:
