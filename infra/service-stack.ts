@@ -29,7 +29,6 @@ import { ArchiverFunction } from './constructs/archiver-function.js';
 import { AuditorConsole } from './constructs/auditor-console.js';
 import { DiscoveryPollers } from './constructs/discovery-pollers.js';
 import { FixityAudit } from './constructs/fixity-audit.js';
-import { DEFAULT_AUDIT_SETTINGS } from '../shared/fixity/scheduled-audit.js';
 import { denyTrailWrites, grantIndexQuery, grantItemAccess, grantLeadingKeys } from './constructs/index-table.js';
 import { allowBrowserOrigin, LookupApi } from './constructs/lookup-rest-api.js';
 import { Monitoring } from './constructs/monitoring.js';
@@ -559,8 +558,8 @@ export class ServiceStack extends Stack {
       projectRoot: PROJECT_ROOT,
       bucket,
       table,
-      rotationDays: DEFAULT_AUDIT_SETTINGS.rotationDays,
-      deepSamplePercent: DEFAULT_AUDIT_SETTINGS.samplePercent,
+      rotationDays: config.fixityRotationDays,
+      deepSamplePercent: config.fixityDeepSamplePercent,
       logLevel: config.logLevel,
       logRetention: props.logRetention,
       alarmTopic: this.monitoring.topic,

@@ -13,6 +13,10 @@ import { UpstreamBaseUrlSchema } from './upstream-base-url.js';
  */
 export const PART_SIZE_MIB = { min: 5, max: 64, default: 8 } as const;
 export const UPLOAD_CONCURRENCY = { min: 1, max: 16, default: 4 } as const;
+/** The scheduled fixity audit: every copy cheaply checked once in this many days (the deployment's key too). */
+export const FIXITY_ROTATION_DAYS = { min: 1, max: 365, default: 30 } as const;
+/** The scheduled fixity audit: percent of the copies deeply checked each day (the deployment's key too). */
+export const FIXITY_DEEP_SAMPLE_PERCENT = { min: 0, max: 100, default: 1 } as const;
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const optionalUrl = z.url().optional();
@@ -134,10 +138,19 @@ export const FixityConfigSchema = z.object({
   /** The archive bucket; a record naming another bucket is not checked (its role may read only this one). */
   ARCHIVE_BUCKET: z.string().min(3),
   INDEX_TABLE: z.string().min(3),
-  /** Every archived copy gets a cheap check once in this many days. */
-  FIXITY_ROTATION_DAYS: z.coerce.number().int().min(1).max(366).default(30),
-  /** Percent of the archived copies given a deep check each day. */
-  FIXITY_DEEP_SAMPLE_PERCENT: z.coerce.number().min(0).max(100).default(1),
+  /** Every archived copy gets a cheap check once in this many days (deployment key `fixityRotationDays`). */
+  FIXITY_ROTATION_DAYS: z.coerce
+    .number()
+    .int()
+    .min(FIXITY_ROTATION_DAYS.min)
+    .max(FIXITY_ROTATION_DAYS.max)
+    .default(FIXITY_ROTATION_DAYS.default),
+  /** Percent of the archived copies given a deep check each day (deployment key `fixityDeepSamplePercent`). */
+  FIXITY_DEEP_SAMPLE_PERCENT: z.coerce
+    .number()
+    .min(FIXITY_DEEP_SAMPLE_PERCENT.min)
+    .max(FIXITY_DEEP_SAMPLE_PERCENT.max)
+    .default(FIXITY_DEEP_SAMPLE_PERCENT.default),
   LOCAL_S3_ENDPOINT: optionalUrl,
   LOCAL_DYNAMODB_ENDPOINT: optionalUrl,
 });
