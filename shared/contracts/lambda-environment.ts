@@ -59,7 +59,7 @@ export const IngestConfigSchema = z
      * default is the Files API's maximum file size, 500 MB, rounded up to MiB.
      */
     UNSIZED_MAX_MIB: z.coerce.number().int().min(1).max(51_200).default(500),
-    /** Index items a legal hold's sweep reads per hold-work message (one Scan page). */
+    /** Index items a legal hold's sweep reads per hold-work message, at most (shared/holds/sweep-sources.ts). */
     HOLD_PAGE_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
     /**
      * Local emulators only (s3rver and fauxqs have no Object Lock): record legal holds on the index

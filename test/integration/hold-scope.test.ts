@@ -206,4 +206,32 @@ describe('a file archived later is held at ingest by every kind of scope', () =>
     expect(await mattersOf(late.outside)).toEqual([]);
     expect((await record(late.byEmail)).legalHolds?.['I-EMAIL']).toMatchObject({ placedBy: ADMIN, via: 'ingest' });
   });
+
+  it('holds a copy already archived that a later job brings into scope (its creator learned, a new chat)', async () => {
+    const gina = user('Gina');
+    const known = seed(`claude_chat_${randomIdBody()}`, '2026-06-02T09:00:00.000Z', gina);
+    const chatB = `claude_chat_${randomIdBody()}`;
+    await stack.upstream.addFile(known.file);
+    // Archived first from a job that carried no provenance: the record has no creator yet.
+    expect((await stack.deliver([serializeJob({ fileId: known.file.id, chatId: known.file.chatId })])).failed).toEqual(
+      [],
+    );
+    await place('I-LATE-USER', { users: [gina.id] });
+    await place('I-LATE-CHAT', { chats: [chatB] });
+    expect((await record(known)).legalHolds).toBeUndefined();
+
+    // Discovery sees it again with its creator, then listed in chat B: no download, but now in scope.
+    expect((await stack.deliver([job(known)])).failed).toEqual([]);
+    expect(Object.keys((await record(known)).legalHolds ?? {})).toEqual(['I-LATE-USER']);
+    expect((await stack.deliver([serializeJob({ fileId: known.file.id, chatId: chatB })])).failed).toEqual([]);
+    const r = await record(known);
+    expect(Object.keys(r.legalHolds ?? {}).sort()).toEqual(['I-LATE-CHAT', 'I-LATE-USER']);
+    expect(r.legalHolds?.['I-LATE-CHAT']).toMatchObject({ placedBy: ADMIN, via: 'ingest' });
+    // Its listing in chat B, written by the same job, shows both holds.
+    const listing = await stack.index.listChat(chatB, 10, undefined);
+    expect(Object.keys((listing.items[0] as ArchivedRecord).legalHolds ?? {}).sort()).toEqual([
+      'I-LATE-CHAT',
+      'I-LATE-USER',
+    ]);
+  });
 });
