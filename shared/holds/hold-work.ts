@@ -60,6 +60,8 @@ export async function processHoldWork(
     return { kind: 'skipped', why: 'page already done' };
   }
   if (p.page < work.page) return { kind: 'skipped', why: 'page ahead of the checkpoint' };
+  // A message for the page after the last (a duplicate, or forged) must not start the sweep over.
+  if (p.done) return { kind: 'skipped', why: 'the sweep is done' };
 
   const sources = sweepSources(matter.scope, p.startedAt);
   let position: SweepPosition | undefined = decodeSweepPosition(work.cursor, sources);

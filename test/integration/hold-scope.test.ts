@@ -9,11 +9,13 @@
  * The legal hold's S3 side (Object Lock on the RADOS Gateway) is test/integration/legal-holds.test.ts;
  * here fauxqs has no Object Lock, so the holds are the records' entries.
  */
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ArchivedRecord } from '../../shared/contracts/file-records.js';
 import type { HoldScope, Matter } from '../../shared/contracts/holds.js';
 import { serializeJob } from '../../shared/contracts/job.js';
+import { matterItemKey } from '../../shared/contracts/table-keys.js';
 import { DynamoDbHeldFiles } from '../../shared/index/dynamodb-holds.js';
 import { createIngestStack, type IngestStack } from '../support/ingest-stack.js';
 import { createRecordedLookup } from '../support/recorded-lookup.js';
@@ -157,6 +159,52 @@ describe('a sweep reads its scope through the indexes', () => {
     expect(await heldBy('W-2')).toEqual(['c1']);
     calls = stack.sdkCalls.slice(before);
     expect(calls.map((c) => c.command)).toContain('ScanCommand');
+  });
+
+  it('dead-letters a hold-work message whose cursor it did not write, and ignores one past the last page', async () => {
+    const done = (await call('GET', '/holds/{matterId}', { path: { matterId: 'S-1' } })).json as unknown as Matter;
+    const forgedKey = { pk: 'FILE#x', sk: 'FILE', sEmail: 'mallory@example.com', searchAt: '2026-01-01T00:00:00.000Z' };
+    const forged = JSON.stringify({
+      v: 1,
+      kind: 'hold-work',
+      matterId: 'S-1',
+      action: 'place',
+      page: done.progress.page,
+      cursor: Buffer.from(JSON.stringify({ s: 0, k: forgedKey })).toString('base64url'),
+    });
+    // Past the last page: skipped without reading anything.
+    const before = stack.sdkCalls.length;
+    const past = JSON.stringify({
+      v: 1,
+      kind: 'hold-work',
+      matterId: 'S-1',
+      action: 'place',
+      page: done.progress.page,
+    });
+    expect((await stack.deliver([past])).failed).toEqual([]);
+    expect(stack.sdkCalls.slice(before).filter((c) => c.command === 'QueryCommand')).toEqual([]);
+    expect((await call('GET', '/holds/{matterId}', { path: { matterId: 'S-1' } })).json).toEqual(done);
+    // Reopen the sweep's page to let the forged cursor be read: it is refused, not followed.
+    await stack.aws.ddb.send(
+      new UpdateCommand({
+        TableName: stack.table,
+        Key: matterItemKey('S-1'),
+        UpdateExpression: 'SET progress.done = :f',
+        ExpressionAttributeValues: { ':f': false },
+      }),
+    );
+    expect((await stack.deliver([forged])).failed).toEqual([]);
+    const dead = await stack.deadLetters();
+    expect(dead.map((m) => m.Body)).toContain(forged);
+    expect(JSON.stringify(dead.find((m) => m.Body === forged)?.MessageAttributes)).toContain('hold-work cursor');
+    await stack.aws.ddb.send(
+      new UpdateCommand({
+        TableName: stack.table,
+        Key: matterItemKey('S-1'),
+        UpdateExpression: 'SET progress.done = :t',
+        ExpressionAttributeValues: { ':t': true },
+      }),
+    );
   });
 
   it('writes a matter\u2019s entry only where the record has none: a second reach keeps the first', async () => {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ArchivedRecord } from '../../shared/contracts/file-records.js';
 import type { HoldScope, HoldWork } from '../../shared/contracts/holds.js';
@@ -145,6 +146,39 @@ describe('the sources of a sweep', () => {
       Buffer.from('{"s":0,"extra":1}').toString('base64url'),
     ];
     for (const cursor of forged) expect(() => decodeSweepPosition(cursor, sources)).toThrow(MalformedJobError);
+  });
+});
+
+describe('a hold-work cursor from the queue (fuzzed)', () => {
+  const sources = sweepSources(
+    { users: ['user_01Alice'], chats: ['claude_chat_01A'], fileIds: ['claude_gen_file_01X'] },
+    '2026-03-01T00:00:00.000Z',
+  );
+  it('is a position of these sources or a MalformedJobError, never another failure', () => {
+    const position = fc.record(
+      {
+        s: fc.oneof(fc.integer({ min: -2, max: 5 }), fc.double(), fc.string()),
+        k: fc.dictionary(fc.string({ maxLength: 20 }), fc.oneof(fc.string({ maxLength: 40 }), fc.integer())),
+        o: fc.oneof(fc.integer({ min: -2, max: 3 }), fc.constant(null)),
+        c: fc.string({ maxLength: 30 }),
+      },
+      { requiredKeys: [] },
+    );
+    const cursor = fc.oneof(
+      fc.string({ maxLength: 200 }),
+      position.map((p) => Buffer.from(JSON.stringify(p)).toString('base64url')),
+    );
+    fc.assert(
+      fc.property(cursor, (text) => {
+        try {
+          const p = decodeSweepPosition(text, sources);
+          expect(sources[p.s]).toBeDefined();
+        } catch (err) {
+          expect(err).toBeInstanceOf(MalformedJobError);
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
