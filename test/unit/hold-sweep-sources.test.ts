@@ -233,6 +233,15 @@ describe('a sweep driven by the indexes', () => {
     expect((await deps.matters.get('M'))?.progress).toMatchObject({ done: true, matched: 4, changed: 3 });
   });
 
+  it('moves through many selectors that name no file several to a message, at most 50 reads each', async () => {
+    const { held, place, deps } = setup(files, 500);
+    const users = Array.from({ length: 120 }, (_, i) => `user_01Nobody${i}`);
+    const matter = await place('MANY', { users: [...users, ALICE.id] });
+    expect(matter?.progress).toMatchObject({ done: true, page: 3, matched: 3, changed: 3 });
+    expect(deps.work.sent).toHaveLength(3);
+    expect(held.queries).toHaveLength(121);
+  });
+
   it('walks the month index for a window alone, and a Scan only for a window open at its start', async () => {
     const { held, scans, place } = setup(files);
     await place('W', { from: '2026-01-01T00:00:00.000Z', to: '2026-02-01T00:00:00.000Z' });
