@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import * as z from '../contracts/zod.js';
 import type { HoldScope } from '../contracts/holds.js';
 import { SEARCH_INDEXES, type SearchIndexKey } from '../contracts/search-index.js';
 import { chatPartition } from '../contracts/table-keys.js';
