@@ -85,8 +85,9 @@ export async function processHoldWork(
         matched++;
         if (await placeOne(record, matter, deps, signal)) changed++;
       } else {
-        // The record as read says whether the matter holds it; the release sweep starts after the
-        // ingest timeout (matters.ts), long after any index lag.
+        // The record as read says whether the matter holds it. Index reads are eventually consistent
+        // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.ReadConsistency.html),
+        // normally a second behind; the release sweep starts after the ingest timeout (matters.ts).
         if (record.legalHolds?.[matter.matterId] === undefined) continue;
         matched++;
         if (await releaseOne(record, matter.matterId, deps, signal)) changed++;
