@@ -1,9 +1,11 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { S3ClientConfig, ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { FinalizeRequestMiddleware } from '@smithy/types';
+
+// The DynamoDB factory has a module of its own, so the lookup's cold start imports it without the S3
+// and SQS clients (those it loads on first use: lambdas/lookup/runtime.ts).
+export { createDocumentClient } from './dynamodb-client.js';
 
 /** Client factories, used alike by the Lambdas, the local stack, the tests and the benchmark. */
 export interface ClientOptions {
@@ -109,16 +111,6 @@ function skipPayloadHashWhenChecksummed(s3: S3Client): void {
     toMiddleware: 'httpSigningMiddleware',
     name: 'unsignedPayloadWhenChecksummed',
     override: true,
-  });
-}
-
-export function createDocumentClient(opts: ClientOptions = {}): DynamoDBDocumentClient {
-  const base = new DynamoDBClient({
-    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
-    ...(opts.region ? { region: opts.region } : opts.endpoint ? { region: 'us-east-1' } : {}),
-  });
-  return DynamoDBDocumentClient.from(base, {
-    marshallOptions: { removeUndefinedValues: true },
   });
 }
 

@@ -1,0 +1,50 @@
+/**
+ * What the lookup's rare routes need of S3 and SQS: the hold sweeps' queue (POST and DELETE
+ * /holds), the export queue (POST /exports) and the stored copies a fixity check reads (POST
+ * /files/{fileId}/verify). lambdas/lookup/runtime.ts makes them on the first request that needs
+ * one, once per container; most requests need neither client.
+ *
+ * Imported statically, not with `import()`: in the one-file bundle esbuild wraps a dynamically
+ * imported module and everything it imports, the SDK modules it shares with the DynamoDB client
+ * included, and a wrapped module's `export *` keeps the whole package (every S3 and SQS command):
+ * measured, that bundle was 87 KiB larger and its cold import costlier than evaluating the clients'
+ * modules at start (docs/benchmark.md, "Bundle size and cold start", 2026-12-06).
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { S3StoredCopies } from '../../shared/archive/s3-stored-copies.js';
+import type { ExportRequests } from '../../shared/export/export-requests.js';
+import type { StoredCopies } from '../../shared/fixity/check-copy.js';
+import type { HoldWorkSender } from '../../shared/holds/ports.js';
+import type { LookupConfig } from '../../shared/contracts/lambda-environment.js';
+import { createS3Client, createSqsClient } from '../../shared/platform/aws-clients.js';
+import { createSqsJobSender } from '../../shared/platform/sqs-job-sender.js';
+import { createSqsExportQueue } from '../../shared/platform/sqs-export-queue.js';
+import type { LookupClientOptions } from './runtime.js';
+
+export interface RareRouteParts {
+  s3: S3Client;
+  sqs: SQSClient;
+  holdWork: HoldWorkSender;
+  copies: StoredCopies;
+  exportQueue(queueUrl: string): ExportRequests['queue'];
+}
+
+/** The S3 and SQS clients (configured as createS3Client and createSqsClient configure them) and the ports on them. */
+export function createRareRouteParts(config: LookupConfig, options: LookupClientOptions): RareRouteParts {
+  const s3 = createS3Client({
+    endpoint: config.LOCAL_S3_ENDPOINT,
+    region: options.s3?.region,
+    credentials: options.s3?.credentials,
+  });
+  const sqs = createSqsClient({ endpoint: config.LOCAL_SQS_ENDPOINT });
+  options.onClient?.(s3);
+  options.onClient?.(sqs);
+  return {
+    s3,
+    sqs,
+    holdWork: createSqsJobSender(sqs, config.HOLD_WORK_QUEUE_URL, { maxAttempts: 2 }),
+    copies: new S3StoredCopies(s3),
+    exportQueue: (queueUrl) => createSqsExportQueue(sqs, queueUrl),
+  };
+}
