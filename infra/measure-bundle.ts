@@ -211,10 +211,11 @@ function placeholderFor(name: string): string {
  */
 function environmentFor(bundle: Bundle, secretsEndpoint: string, caFile: string | undefined): NodeJS.ProcessEnv {
   const fromTemplate = Object.fromEntries(
-    Object.entries(bundle.variables).map(([name, value]) => [
-      name,
-      typeof value === 'string' ? value : placeholderFor(name),
-    ]),
+    Object.entries(bundle.variables)
+      // The template's NODE_OPTIONS (--enable-source-maps) is left out: each column sets that flag
+      // itself, and from the environment it would be on in both.
+      .filter(([name]) => name !== 'NODE_OPTIONS')
+      .map(([name, value]) => [name, typeof value === 'string' ? value : placeholderFor(name)]),
   );
   const readsSecret = Object.keys(fromTemplate).some((name) => name.endsWith('_SECRET_ARN'));
   return {
