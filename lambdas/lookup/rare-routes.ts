@@ -1,14 +1,11 @@
 /**
  * What the lookup's rare routes need of S3 and SQS: the hold sweeps' queue (POST and DELETE
  * /holds), the export queue (POST /exports) and the stored copies a fixity check reads (POST
- * /files/{fileId}/verify). lambdas/lookup/runtime.ts makes them on the first request that needs
- * one, once per container; most requests need neither client.
- *
- * Imported statically, not with `import()`: in the one-file bundle esbuild wraps a dynamically
- * imported module and everything it imports, the SDK modules it shares with the DynamoDB client
- * included, and a wrapped module's `export *` keeps the whole package (every S3 and SQS command):
- * measured, that bundle was 87 KiB larger and its cold import costlier than evaluating the clients'
- * modules at start (docs/benchmark.md, "Bundle size and cold start", 2026-12-06).
+ * /files/{fileId}/verify). Deployed, this module is a file of its own beside the lookup's bundle
+ * (lambdas/lookup/rare-routes-file.ts), which lambdas/lookup/runtime.ts imports on the first request
+ * that needs it: a container that serves only reads never loads the S3 and SQS clients, about a
+ * third of what the function's code would otherwise parse and run at every cold start. Nothing may
+ * import it statically (only its types), or the clients land in index.mjs again.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';

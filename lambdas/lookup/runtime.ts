@@ -19,8 +19,9 @@ import type { Log } from '../../shared/platform/telemetry.js';
 import { createLookupHandler } from '../../shared/lookup/lookup-http.js';
 import type { ExportRequests } from '../../shared/export/export-requests.js';
 import { DynamoDbExportJobs } from '../../shared/index/dynamodb-export-jobs.js';
-import { createRareRouteParts } from './rare-routes.js';
+import type * as RareRoutes from './rare-routes.js';
 import type { RareRouteParts } from './rare-routes.js';
+import { RARE_ROUTES_BUNDLE } from './rare-routes-file.js';
 
 /**
  * The lookup function's AWS access. Made at cold start: the DynamoDB client, and the signer of
@@ -31,8 +32,8 @@ import type { RareRouteParts } from './rare-routes.js';
 export interface LookupClients {
   doc: DynamoDBDocumentClient;
   urls: S3UrlSigner;
-  /** The rare routes' clients and ports, made on the first call; the same ones on every later call. */
-  rare(): RareRouteParts;
+  /** The rare routes' clients and ports, loaded on the first call; the same promise on every later call. */
+  rare(): Promise<RareRouteParts>;
   /** Closes the clients made so far. */
   destroy(): void;
 }
@@ -44,6 +45,14 @@ export interface LookupClientOptions {
   onClient?: (client: DynamoDBDocumentClient | S3UrlSigner | S3Client | SQSClient) => void;
 }
 
+/**
+ * The rare routes' module: in Lambda its own file beside the bundle (RARE_ROUTES_BUNDLE, built by the
+ * CDK: infra/constructs/archiver-function.ts, bundlingWithLazyModules); run from the sources (the
+ * local stack, the tests), the TypeScript module. A computed specifier, so esbuild leaves the import
+ * to run time instead of bundling the module into index.mjs.
+ */
+const RARE_ROUTES_MODULE = import.meta.url.endsWith('.mjs') ? `./${RARE_ROUTES_BUNDLE}` : './rare-routes.js';
+
 /** The lookup function's AWS clients, as configured (SDK defaults in AWS, the endpoint overrides locally). */
 export function createLookupClients(config: LookupConfig, options: LookupClientOptions = {}): LookupClients {
   const doc = createDocumentClient({ endpoint: config.LOCAL_DYNAMODB_ENDPOINT });
@@ -54,18 +63,29 @@ export function createLookupClients(config: LookupConfig, options: LookupClientO
   });
   options.onClient?.(doc);
   options.onClient?.(urls);
-  let rare: RareRouteParts | undefined;
+  let rare: Promise<RareRouteParts> | undefined;
   return {
     doc,
     urls,
     rare: () => {
-      rare ??= createRareRouteParts(config, options);
+      rare ??= (import(RARE_ROUTES_MODULE) as Promise<typeof RareRoutes>).then(
+        (m) => m.createRareRouteParts(config, options),
+        (err: unknown) => {
+          rare = undefined;
+          throw err;
+        },
+      );
       return rare;
     },
     destroy() {
       doc.destroy();
-      rare?.s3.destroy();
-      rare?.sqs.destroy();
+      void rare?.then(
+        (parts) => {
+          parts.s3.destroy();
+          parts.sqs.destroy();
+        },
+        () => undefined,
+      );
     },
   };
 }
@@ -94,14 +114,14 @@ export function createLookupRuntime(
     presignTtlSeconds: config.PRESIGN_TTL_SECONDS,
     holds: {
       matters: new DynamoDbMatterStore(clients.doc, config.INDEX_TABLE),
-      work: { send: (bodies, signal, opts) => clients.rare().holdWork.send(bodies, signal, opts) },
+      work: { send: async (bodies, signal, opts) => (await clients.rare()).holdWork.send(bodies, signal, opts) },
       releaseDelaySeconds: config.HOLD_RELEASE_DELAY_SECONDS,
       now: Date.now,
     },
     fixity: {
       copies: {
-        head: (copy, signal) => clients.rare().copies.head(copy, signal),
-        digest: (copy, signal) => clients.rare().copies.digest(copy, signal),
+        head: async (copy, signal) => (await clients.rare()).copies.head(copy, signal),
+        digest: async (copy, signal) => (await clients.rare()).copies.digest(copy, signal),
       },
       records: new DynamoDbFixityRecords(clients.doc, config.INDEX_TABLE),
       now: Date.now,
@@ -117,7 +137,7 @@ function exportRequests(config: LookupConfig, clients: LookupClients): ExportReq
   if (!bucket || !queueUrl) return undefined;
   return {
     jobs: new DynamoDbExportJobs(clients.doc, config.INDEX_TABLE),
-    queue: { send: (message) => clients.rare().exportQueue(queueUrl).send(message) },
+    queue: { send: async (message) => (await clients.rare()).exportQueue(queueUrl).send(message) },
     presignBag: exportBagLinks(clients.urls, bucket),
     // Not wired until legal holds land: a request naming only a matter is refused with a 400.
     matters: undefined,
