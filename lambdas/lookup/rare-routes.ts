@@ -14,7 +14,7 @@ import type { ExportRequests } from '../../shared/export/export-requests.js';
 import type { StoredCopies } from '../../shared/fixity/check-copy.js';
 import type { HoldWorkSender } from '../../shared/holds/ports.js';
 import type { LookupConfig } from '../../shared/contracts/lambda-environment.js';
-import { createS3Client, createSqsClient } from '../../shared/platform/aws-clients.js';
+import { createS3Client, createSqsClient } from '../../shared/platform/s3-sqs-clients.js';
 import { createSqsJobSender } from '../../shared/platform/sqs-job-sender.js';
 import { createSqsExportQueue } from '../../shared/platform/sqs-export-queue.js';
 import type { LookupClientOptions } from './runtime.js';

@@ -140,7 +140,7 @@ export class S3UrlSigner {
 }
 
 /**
- * The signer as createS3Client would sign (shared/platform/aws-clients.ts): with an endpoint override
+ * The signer as createS3Client would sign (shared/platform/s3-sqs-clients.ts): with an endpoint override
  * the local servers' region and path-style addressing; otherwise the region the SDK's loader finds
  * (AWS_REGION, which Lambda sets) and the SDK's credential chain (in the Lambda bundles, the
  * environment's: shared/platform/lambda-credential-provider.ts).
