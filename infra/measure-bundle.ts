@@ -300,12 +300,16 @@ interface Timings {
   withMaps: number[];
 }
 
-/** The modules of classic zod bundled into index.mjs, read from its source map's `sources`. */
+/**
+ * The modules of classic zod bundled into the function, read from the `sources` of its source maps
+ * (index.mjs's and any module's loaded on first use, such as the lookup's rare-routes.mjs).
+ */
 function classicZodModules(dir: string): string[] {
-  const map = z
-    .object({ sources: z.array(z.string()) })
-    .parse(JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8')));
-  return map.sources.filter((source) => /(^|\/)node_modules\/zod\/v4\/classic\//.test(source));
+  const MapSchema = z.object({ sources: z.array(z.string()) });
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.mjs.map'))
+    .flatMap((file) => MapSchema.parse(JSON.parse(readFileSync(join(dir, file), 'utf8'))).sources)
+    .filter((source) => /(^|\/)node_modules\/zod\/v4\/classic\//.test(source));
 }
 
 /**
