@@ -16,7 +16,11 @@
  * they expire (https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-presigned-url.html).
  * S3 overrides the response's headers from `response-content-disposition` and
  * `response-content-type`, and serves `versionId` rather than the current version
- * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html).
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html). No other header is signed:
+ * a GET of an SSE-KMS object names no key (S3 decrypts it with the signer's kms:Decrypt, and only
+ * over SigV4: https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html), and
+ * no `x-amz-checksum-mode` is asked for, as createS3Client configures the client (checksum
+ * validation only when required).
  *
  * Addressing is as the S3 client's endpoint rules decide for a plain regional bucket
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/VirtualHosting.html): virtual-hosted
