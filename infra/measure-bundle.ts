@@ -237,7 +237,10 @@ function environmentFor(bundle: Bundle, secretsEndpoint: string, caFile: string 
   };
 }
 
+// process.argv[1] is the module timed; process.argv[2], when given, is imported first, untimed (the
+// handler's bundle, before one of its modules loaded on first use).
 const CHILD = `
+if (process.argv[2]) await import(process.argv[2]);
 const c0 = process.cpuUsage();
 const t0 = performance.now();
 await import(process.argv[1]);
@@ -246,8 +249,13 @@ const cpu = process.cpuUsage(c0);
 process.stdout.write(String(measureCpu ? (cpu.user + cpu.system) / 1000 : wall));
 `;
 
-/** One cold import in a fresh process; returns milliseconds spent in `import()`. */
-function coldImport(file: string, env: NodeJS.ProcessEnv, nodeOptions: string[]): Promise<number> {
+/** One cold import in a fresh process (after `loadedFirst`, untimed); returns milliseconds spent in `import()`. */
+function coldImport(
+  file: string,
+  env: NodeJS.ProcessEnv,
+  nodeOptions: string[],
+  loadedFirst?: string,
+): Promise<number> {
   return new Promise((ok, fail) => {
     const child = spawn(
       process.execPath,
@@ -257,6 +265,7 @@ function coldImport(file: string, env: NodeJS.ProcessEnv, nodeOptions: string[])
         '-e',
         `const measureCpu = ${options.cpu === true};${CHILD}`,
         pathToFileURL(file).href,
+        ...(loadedFirst ? [pathToFileURL(loadedFirst).href] : []),
       ],
       {
         env,
@@ -327,6 +336,34 @@ function bundleSizes(dir: string): { code: number; map: number; zipped: number }
 
 function classicCell(modules: number): string {
   return modules === 0 ? 'none' : `**${modules} modules**`;
+}
+
+/**
+ * The modules a timed function loads on first use (files beside index.mjs, such as the lookup's
+ * rare-routes.mjs: infra/constructs/archiver-function.ts, bundlingWithLazyModules): what the first
+ * request that needs one adds, each import timed after index.mjs in a fresh process.
+ */
+async function measureFirstUse(trees: Tree[], secretsEndpoint: string, caFile: string | undefined): Promise<void> {
+  const rows: string[] = [];
+  for (const service of TIMED_SERVICES) {
+    for (const tree of trees) {
+      const bundle = tree.bundles.get(service);
+      if (!bundle) continue;
+      const env = environmentFor(bundle, secretsEndpoint, caFile);
+      const index = join(bundle.dir, 'index.mjs');
+      for (const file of readdirSync(bundle.dir).filter((f) => f.endsWith('.mjs') && f !== 'index.mjs')) {
+        const times: number[] = [];
+        for (let i = 0; i < runs; i++) times.push(await coldImport(join(bundle.dir, file), env, [], index));
+        rows.push(
+          `| ${service} | ${tree.label} | ${file} | ${kb(statSync(join(bundle.dir, file)).size)} | ${ms(times)} |`,
+        );
+      }
+    }
+  }
+  if (rows.length === 0) return;
+  console.log('\n| function | tree | loaded on first use | size | import after index.mjs, median (min-max) |');
+  console.log('| --- | --- | --- | --- | --- |');
+  for (const row of rows) console.log(row);
 }
 
 async function main(): Promise<void> {
@@ -432,6 +469,7 @@ async function main(): Promise<void> {
         }
       }
     }
+    await measureFirstUse(trees, endpoint(port), certificate?.certFile);
     console.log(`\nload average at the end: ${load()}`);
     if (overBudget.length > 0) {
       console.error(`\nover budget: ${overBudget.join('; ')}`);
