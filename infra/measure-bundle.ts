@@ -9,6 +9,11 @@
  *
  *   npm run measure:bundle                                     # synth, then measure (10 cold imports per function)
  *   npx tsx infra/measure-bundle.ts [cdk.out] [--runs 10] [--baseline ../main/cdk.out] [--plain-http-secrets] [--cpu]
+ *   npx tsx infra/measure-bundle.ts --runs 1 --cpu-prof /tmp/profiles   # one V8 CPU profile per cold import
+ *
+ * `--cpu-prof DIR` has every cold import write a V8 CPU profile into DIR (Node's `--cpu-prof`), named
+ * by function and tree, with the environment the import runs in here; open it in Chrome's DevTools or
+ * summarise it by source file with infra/profile-by-source.ts.
  *
  * `--cpu` reports the CPU time the import used (user + system, all threads of the process) instead of
  * its wall time: on a machine shared with other work, wall time mostly measures the wait for a core,
@@ -46,6 +51,7 @@ const { values: options, positionals } = parseArgs({
     baseline: { type: 'string' },
     'plain-http-secrets': { type: 'boolean' },
     cpu: { type: 'boolean' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const outDir = resolve(positionals[0] ?? 'cdk.out');
@@ -53,6 +59,13 @@ const outDir = resolve(positionals[0] ?? 'cdk.out');
 const runs = Number(options.runs ?? positionals[1] ?? 10);
 const baselineDir = options.baseline === undefined ? undefined : resolve(options.baseline);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${runs}`);
+const profileDir = options['cpu-prof'] === undefined ? undefined : resolve(options['cpu-prof']);
+
+/** Node's options that make a cold import write its CPU profile, one file per function, tree and run. */
+function profileOptions(dir: string, service: string, tree: string, run: number): string[] {
+  const name = `${service}-${tree.replaceAll(' ', '-')}-${run + 1}.cpuprofile`;
+  return ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`];
+}
 
 const KiB = 1024;
 /**
@@ -436,7 +449,8 @@ async function main(): Promise<void> {
             const env = environmentFor(bundle, endpoint(port), certificate?.certFile);
             const file = join(bundle.dir, 'index.mjs');
             const t = timings.get(tree);
-            const took = await coldImport(file, env, withMaps ? ['--enable-source-maps'] : []);
+            const profile = profileDir && !withMaps ? profileOptions(profileDir, service, tree.label, i) : [];
+            const took = await coldImport(file, env, withMaps ? ['--enable-source-maps'] : profile);
             (withMaps ? t?.withMaps : t?.plain)?.push(took);
           }
         }
@@ -471,6 +485,7 @@ async function main(): Promise<void> {
     }
     await measureFirstUse(trees, endpoint(port), certificate?.certFile);
     console.log(`\nload average at the end: ${load()}`);
+    if (profileDir) console.log(`CPU profiles of the imports without source maps: ${profileDir}`);
     if (overBudget.length > 0) {
       console.error(`\nover budget: ${overBudget.join('; ')}`);
       process.exitCode = 1;
