@@ -1,7 +1,7 @@
 /**
  * Measures the Lambda bundles exactly as `cdk synth` built them (cdk.out), not a re-bundle: the
- * size of every function's index.mjs (exact) and, for ingest and lookup, the size of its source
- * map, the approximate zip size, and the module initialisation time of a cold `import` of the
+ * size of every function's index.mjs (exact) and, for ingest and lookup (every function with
+ * `--all`), the size of its source map, the approximate zip size, and the module initialisation time of a cold `import` of the
  * bundle in a fresh Node process. With `--baseline` it measures a second cloud assembly (say,
  * main's, synthesized in another worktree) in the same run, alternating the two import for import
  * so the machine's load falls on both alike, and prints each figure next to the baseline's with
@@ -10,6 +10,7 @@
  *   npm run measure:bundle                                     # synth, then measure (10 cold imports per function)
  *   npx tsx infra/measure-bundle.ts [cdk.out] [--runs 10] [--baseline ../main/cdk.out] [--plain-http-secrets] [--cpu]
  *   npx tsx infra/measure-bundle.ts --runs 1 --cpu-prof /tmp/profiles   # one V8 CPU profile per cold import
+ *   npx tsx infra/measure-bundle.ts --all                                # time every function, not ingest and lookup only
  *
  * `--cpu-prof DIR` has every cold import write a V8 CPU profile into DIR (Node's `--cpu-prof`), named
  * by function and tree, with the environment the import runs in here; open it in Chrome's DevTools or
@@ -52,6 +53,7 @@ const { values: options, positionals } = parseArgs({
     'plain-http-secrets': { type: 'boolean' },
     cpu: { type: 'boolean' },
     'cpu-prof': { type: 'string' },
+    all: { type: 'boolean' },
   },
 });
 const outDir = resolve(positionals[0] ?? 'cdk.out');
@@ -90,7 +92,7 @@ const listingOrder = (a: string, b: string) => {
   const rank = (s: string) => (LISTED_FIRST.includes(s) ? LISTED_FIRST.indexOf(s) : LISTED_FIRST.length);
   return rank(a) - rank(b) || a.localeCompare(b);
 };
-/** The functions whose cold import this script can run (it knows their environment). */
+/** The functions whose cold import is timed by default (`--all`: every function). */
 const TIMED_SERVICES = [SERVICE_NAMES.ingest, SERVICE_NAMES.lookup];
 
 const ManifestSchema = z.object({
@@ -437,7 +439,8 @@ async function main(): Promise<void> {
         'deployed) |',
     );
     console.log('| --- | --- | --- | --- | --- | --- | --- |');
-    for (const service of TIMED_SERVICES) {
+    const timed = options.all ? [...measured.bundles.keys()].sort(listingOrder) : TIMED_SERVICES;
+    for (const service of timed) {
       const present = trees.filter((t) => t.bundles.has(service));
       const timings = new Map<Tree, Timings>(present.map((t) => [t, { plain: [], withMaps: [] }]));
       // Alternate trees and settings so machine noise spreads evenly over all of them.
