@@ -2,10 +2,10 @@
  * Measures the Lambda bundles exactly as `cdk synth` built them (cdk.out), not a re-bundle: the
  * size of every function's index.mjs (exact) and, for ingest and lookup (every function with
  * `--all`), the size of its source map, the approximate zip size, and the module initialisation
- * time of a cold `import` of the bundle in a fresh Node process. With `--baseline` it measures a second cloud assembly (say,
- * main's, synthesized in another worktree) in the same run, alternating the two import for import
- * so the machine's load falls on both alike, and prints each figure next to the baseline's with
- * their ratio.
+ * time of a cold `import` of the bundle in a fresh Node process. With `--baseline` it measures a
+ * second cloud assembly (say, main's, synthesized in another worktree) in the same run, alternating
+ * the two import for import so the machine's load falls on both alike, and prints each figure next
+ * to the baseline's with their ratio.
  *
  *   npm run measure:bundle                                     # synth, then measure (10 cold imports per function)
  *   npx tsx infra/measure-bundle.ts [cdk.out] [--runs 10] [--baseline ../main/cdk.out] [--plain-http-secrets] [--cpu]
