@@ -5,7 +5,10 @@
  * Goals (docs/benchmark.md): export ≥ 0.8× the plain copy's MB/s; RSS growth ≤ 128 MiB.
  *
  *   npm run bench:export -- [--total-mb 2000] [--s3 s3rver|fauxqs] [--part-size-mib 16] [--concurrency 4] [--out
- *   r.json]
+ *   r.json] [--cpu-prof-dir DIR]
+ *
+ * `--cpu-prof-dir` writes a V8 CPU profile of each worker process there (`node --cpu-prof`; open it in
+ * Chrome DevTools or read it with bench/cpu-profile-summary.ts).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -37,16 +40,25 @@ interface Opts {
   partSizeMib: number;
   concurrency: number;
   out: string | undefined;
+  cpuProfDir: string | undefined;
 }
 
 function parse(argv: string[]): Opts {
-  const opts: Opts = { totalMb: 2000, s3: 's3rver', partSizeMib: 16, concurrency: 4, out: undefined };
+  const opts: Opts = {
+    totalMb: 2000,
+    s3: 's3rver',
+    partSizeMib: 16,
+    concurrency: 4,
+    out: undefined,
+    cpuProfDir: undefined,
+  };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1] ?? ''];
     if (flag === '--total-mb') opts.totalMb = positive(value, flag);
     else if (flag === '--part-size-mib') opts.partSizeMib = positive(value, flag);
     else if (flag === '--concurrency') opts.concurrency = positive(value, flag);
     else if (flag === '--out') opts.out = value;
+    else if (flag === '--cpu-prof-dir') opts.cpuProfDir = value;
     else if (flag === '--s3' && (value === 's3rver' || value === 'fauxqs')) opts.s3 = value;
     else throw new Error(`unknown option ${flag} (see the header of bench/export.ts)`);
   }
@@ -88,9 +100,15 @@ function mixedSizes(totalBytes: number, maxLarge: number): number[] {
 
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
-function runWorker(args: string[]): Promise<{ seconds: number; bytes: number; rssBefore: number; peakRss: number }> {
+function runWorker(
+  args: string[],
+  cpuProfDir: string | undefined,
+): Promise<{ seconds: number; bytes: number; rssBefore: number; peakRss: number }> {
+  const profile = cpuProfDir
+    ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `${args[0]}.cpuprofile`]
+    : [];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', tsx, 'bench/export-worker.ts', ...args], {
+    const child = spawn(process.execPath, [...profile, '--import', tsx, 'bench/export-worker.ts', ...args], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -185,9 +203,9 @@ async function main(): Promise<void> {
     ];
     const keys = JSON.stringify(objects);
     console.log('plain copy (GetObject streamed into PutObject, one object at a time)…');
-    const copy = await runWorker(['copy', ...common, keys]);
+    const copy = await runWorker(['copy', ...common, keys], opts.cpuProfDir);
     console.log('export (the bag streamed into a multipart upload, hashed and checked)…');
-    const exp = await runWorker(['export', ...common, '[]']);
+    const exp = await runWorker(['export', ...common, '[]'], opts.cpuProfDir);
     const mbps = (r: { bytes: number; seconds: number }) => r.bytes / MB / r.seconds;
     const ratio = mbps(exp) / mbps(copy);
     const growthMiB = (exp.peakRss - exp.rssBefore) / MIB;
