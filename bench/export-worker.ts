@@ -8,7 +8,7 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { S3ExportStorage } from '../shared/archive/s3-export-storage.js';
 import { runExport } from '../shared/export/export-run.js';
-import { DynamoDbExportJobs, DynamoDbScopeReader, discoveryRunsFor } from '../shared/index/dynamodb-export-jobs.js';
+import { CachedDiscoveryRuns, DynamoDbExportJobs, DynamoDbScopeReader } from '../shared/index/dynamodb-export-jobs.js';
 import { DynamoDbUpstreamDeletions } from '../shared/index/dynamodb-upstream-deletions.js';
 import { createDocumentClient, createS3Client } from '../shared/platform/aws-clients.js';
 import { readStatusBytes, resetPeakRss, sampleOwnMemory } from './memory.js';
@@ -57,7 +57,7 @@ async function exportAll(): Promise<number> {
       storage: new S3ExportStorage(s3, exportsBucket as string),
       custody: {
         upstreamDeletions: (ids) => deletions.getUpstreamDeletions(ids),
-        discoveryRuns: (record) => discoveryRunsFor(doc, table as string, record),
+        discoveryRuns: new CachedDiscoveryRuns(doc, table as string).runsFor,
       },
       log: { debug: () => {}, info: () => {}, warn: () => {}, error: (m, a) => console.error(m, a) },
     },
@@ -79,7 +79,7 @@ resetPeakRss();
 const started = performance.now();
 const cpuBefore = process.cpuUsage();
 // What the peak is made of: Buffers (part buffers, stream chunks not yet collected) and the JS heap.
-const sampler = sampleOwnMemory(50);
+const sampler = sampleOwnMemory(250);
 const bytes = mode === 'copy' ? await copy() : await exportAll();
 const seconds = (performance.now() - started) / 1000;
 const cpu = process.cpuUsage(cpuBefore);

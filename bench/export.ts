@@ -107,7 +107,7 @@ interface WorkerResult {
   /** CPU seconds of the worker process, and of the servers it talked to (this process and s3rver's) meanwhile. */
   cpuSeconds: number;
   serverCpuSeconds?: number;
-  /** Sampled every 50 ms: the largest Buffers total (part buffers, stream chunks not yet collected) and JS heap. */
+  /** Sampled every 250 ms: the largest Buffers total (part buffers, stream chunks not yet collected) and JS heap. */
   peakArrayBuffers: number;
   peakHeapUsed: number;
 }
