@@ -8,7 +8,11 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { S3ExportStorage } from '../shared/archive/s3-export-storage.js';
 import { runExport } from '../shared/export/export-run.js';
-import { CachedDiscoveryRuns, DynamoDbExportJobs, DynamoDbScopeReader } from '../shared/index/dynamodb-export-jobs.js';
+import {
+  DynamoDbDiscoveryRuns,
+  DynamoDbExportJobs,
+  DynamoDbScopeReader,
+} from '../shared/index/dynamodb-export-jobs.js';
 import { DynamoDbUpstreamDeletions } from '../shared/index/dynamodb-upstream-deletions.js';
 import { createDocumentClient, createS3Client } from '../shared/platform/aws-clients.js';
 import { readStatusBytes, resetPeakRss, sampleOwnMemory } from './memory.js';
@@ -57,7 +61,7 @@ async function exportAll(): Promise<number> {
       storage: new S3ExportStorage(s3, exportsBucket as string),
       custody: {
         upstreamDeletions: (ids) => deletions.getUpstreamDeletions(ids),
-        discoveryRuns: new CachedDiscoveryRuns(doc, table as string).runsFor,
+        discoveryRuns: new DynamoDbDiscoveryRuns(doc, table as string).runsFor,
       },
       log: { debug: () => {}, info: () => {}, warn: () => {}, error: (m, a) => console.error(m, a) },
     },

@@ -4,7 +4,7 @@
  * Reports MB/s of each, their ratio, and the peak RSS growth of the export process.
  * Goals (docs/benchmark.md): export ≥ 0.8× the plain copy's MB/s; RSS growth ≤ 128 MiB.
  *
- *   npm run bench:export -- [--total-mb 2000] [--s3 s3rver|fauxqs] [--part-size-mib 16] [--concurrency 4] [--out
+ *   npm run bench:export -- [--total-mb 2000] [--s3 s3rver|fauxqs] [--part-size-mib 8] [--concurrency 4] [--out
  *   r.json] [--cpu-prof-dir DIR]
  *
  * `--cpu-prof-dir` writes a V8 CPU profile of each worker process there (`node --cpu-prof`; open it in
@@ -48,7 +48,7 @@ function parse(argv: string[]): Opts {
   const opts: Opts = {
     totalMb: 2000,
     s3: 's3rver',
-    partSizeMib: 16,
+    partSizeMib: 8,
     concurrency: 4,
     out: undefined,
     cpuProfDir: undefined,
@@ -260,8 +260,10 @@ async function main(): Promise<void> {
         `(${exp.seconds.toFixed(1)} s): ratio ${ratio.toFixed(2)} (goal ≥ ${EXPORT_GOALS.minRatio}); ` +
         `export RSS growth ${growthMiB.toFixed(0)} MiB (goal ≤ ${EXPORT_GOALS.maxRssGrowthMiB})`,
     );
-    const cpu = (r: WorkerResult) =>
-      `${r.cpuSeconds.toFixed(1)} s${r.serverCpuSeconds === undefined ? '' : ` + servers ${r.serverCpuSeconds.toFixed(1)} s`}`;
+    const cpu = (r: WorkerResult) => {
+      const servers = r.serverCpuSeconds === undefined ? '' : ` + servers ${r.serverCpuSeconds.toFixed(1)} s`;
+      return `${r.cpuSeconds.toFixed(1)} s${servers}`;
+    };
     console.log(`CPU: plain copy ${cpu(copy)}; export ${cpu(exp)}; load average ${loadavg()[0]?.toFixed(1)}`);
     const mib = (n: number) => `${(n / MIB).toFixed(0)} MiB`;
     console.log(

@@ -5,7 +5,7 @@ import { ExportMessageSchema } from '../../shared/contracts/exports.js';
 import { runExport } from '../../shared/export/export-run.js';
 import type { ExportDeps } from '../../shared/export/export-run.js';
 import {
-  CachedDiscoveryRuns,
+  DynamoDbDiscoveryRuns,
   DynamoDbExportJobs,
   DynamoDbScopeReader,
 } from '../../shared/index/dynamodb-export-jobs.js';
@@ -52,7 +52,7 @@ export function createExportRuntime(
   const deletions = new DynamoDbUpstreamDeletions(doc, config.INDEX_TABLE);
   const queue = createSqsExportQueue(sqs, config.EXPORT_QUEUE_URL);
   // One ledger Query per source serves every file archived between the same two poller runs.
-  const ledger = new CachedDiscoveryRuns(doc, config.INDEX_TABLE);
+  const ledger = new DynamoDbDiscoveryRuns(doc, config.INDEX_TABLE);
   const deps: ExportDeps = {
     jobs,
     scope: new DynamoDbScopeReader(doc, config.INDEX_TABLE),

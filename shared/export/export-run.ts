@@ -50,8 +50,24 @@ import type { ZipEntryRecord, ZipState } from './zip-writer.js';
 /** S3's smallest part but the last (https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html). */
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
 
+/** S3's largest part (https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html): 5 GiB; we stop far below. */
+const MAX_GROWN_PART_BYTES = 64 * 1024 * 1024;
+/** Parts of one size before the size doubles (S3: 10,000 parts, any sizes ≥ 5 MiB but the last). */
+const PARTS_PER_SIZE = 1000;
+
+/**
+ * The size of part `partNumber` (1-based): `partBytes` for the first 1,000 parts, then doubling every
+ * 1,000 parts up to 64 MiB. Small parts keep a typical bag's memory small (the buffers in flight);
+ * growing ones keep a large bag within S3's 10,000 parts (8 MiB parts: about 490 GiB in all, where
+ * fixed 8 MiB parts would stop at 78 GiB).
+ */
+export function partSizeFor(partNumber: number, partBytes: number): number {
+  const doublings = Math.floor((partNumber - 1) / PARTS_PER_SIZE);
+  return Math.max(partBytes, Math.min(MAX_GROWN_PART_BYTES, partBytes * 2 ** Math.min(doublings, 16)));
+}
+
 export interface ExportSettings {
-  /** Part size of the bag's multipart upload (≥ 5 MiB). */
+  /** Part size of the bag's multipart upload (≥ 5 MiB) for its first 1,000 parts (see partSizeFor). */
   partBytes: number;
   /** Parts uploading at once. */
   concurrency: number;
@@ -196,7 +212,7 @@ class ExportRun {
     private readonly now: () => Date,
   ) {
     this.keys = exportObjectKeys(job.exportId);
-    this.part = Buffer.allocUnsafe(settings.partBytes);
+    this.part = Buffer.allocUnsafe(partSizeFor(1, settings.partBytes));
   }
 
   async run(): Promise<RunOutcome> {
@@ -302,8 +318,13 @@ class ExportRun {
     this.crc = last.crc;
     const state: ZipState = { ...last.zip, entries };
     this.zip = new ZipWriter(state, (b, crc) => this.write(b, crc));
+    // The part being filled is number partNumber + 1: its size follows from its number.
+    this.part = this.partBuffer(this.partNumber + 1);
     if (last.tailKey) {
       const tail = await this.deps.storage.getBytes(last.tailKey);
+      // A run configured with smaller parts than the one that checkpointed: this one part is as large as its tail.
+      if (tail.byteLength >= this.part.byteLength)
+        this.part = Buffer.allocUnsafe(tail.byteLength + this.part.byteLength);
       Buffer.from(tail.buffer, tail.byteOffset, tail.byteLength).copy(this.part, 0);
       this.partFill = tail.byteLength;
       this.partCrc = crc32(tail);
@@ -543,13 +564,20 @@ class ExportRun {
     }
   }
 
+  /** A buffer for part `partNumber`: a free one of its size, or a new one (the free ones of a smaller size go). */
+  private partBuffer(partNumber: number): Buffer {
+    const size = partSizeFor(partNumber, this.settings.partBytes);
+    for (let b = this.free.pop(); b !== undefined; b = this.free.pop()) if (b.byteLength === size) return b;
+    return Buffer.allocUnsafe(size);
+  }
+
   /** Sends the part filled so far (any size: the caller cuts early only at ≥ 5 MiB, or at the end). */
   private cutPart(): void {
     if (this.partFill === 0) return;
     const bytes = this.part.subarray(0, this.partFill);
     const buffer = this.part;
     const partCrc = this.partCrc;
-    this.part = this.free.pop() ?? Buffer.allocUnsafe(this.settings.partBytes);
+    this.part = this.partBuffer(this.partNumber + 2);
     this.partFill = 0;
     this.partCrc = 0;
     this.partNumber += 1;

@@ -227,7 +227,7 @@ interface LedgerPage {
  * for that page and reads its own only if the page does not cover it. Sort keys are ASCII
  * (`RUN#<ISO time>#<run id>`), so JavaScript's string order is DynamoDB's byte order.
  */
-export class CachedDiscoveryRuns {
+export class DynamoDbDiscoveryRuns {
   private readonly pages = new Map<string, LedgerPage[]>();
 
   constructor(

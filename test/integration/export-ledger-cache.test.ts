@@ -1,5 +1,5 @@
 /**
- * The export's discovery-run reader (CachedDiscoveryRuns) against dynalite: it answers exactly what
+ * The export's discovery-run reader (DynamoDbDiscoveryRuns) against dynalite: it answers exactly what
  * the plain per-file Queries (discoveryRunsFor) answer, for any file, while reading one ledger page
  * per source for all the files archived between the same two poller runs.
  */
@@ -11,7 +11,7 @@ import { ensureTable } from '../../local/aws/resources.js';
 import { POLLER_SOURCES } from '../../shared/contracts/discovery-ledger.js';
 import type { ArchivedRecord } from '../../shared/contracts/file-records.js';
 import { DISCOVERY_KEYS } from '../../shared/contracts/table-keys.js';
-import { CachedDiscoveryRuns, discoveryRunsFor } from '../../shared/index/dynamodb-export-jobs.js';
+import { DynamoDbDiscoveryRuns, discoveryRunsFor } from '../../shared/index/dynamodb-export-jobs.js';
 import { localAwsFromInject, uniqueName } from '../support/local-aws.js';
 import type { LocalAwsFixture } from '../support/local-aws.js';
 
@@ -91,7 +91,7 @@ describe('the discovery runs of an export', () => {
       );
     await fc.assert(
       fc.asyncProperty(fc.array(file, { minLength: 1, maxLength: 12 }), async (files) => {
-        const cached = new CachedDiscoveryRuns(aws.ddb, table);
+        const cached = new DynamoDbDiscoveryRuns(aws.ddb, table);
         // Asked for at once, as the export's look-ahead does, then once more one by one.
         const together = await Promise.all(files.map((f) => cached.runsFor(f)));
         for (const [i, f] of files.entries()) {
@@ -104,10 +104,10 @@ describe('the discovery runs of an export', () => {
     );
   }, 120_000);
 
-  it('reads one page per source for the files archived between the same two runs, and again after its time', async () => {
+  it('reads one page per source for the files archived between two runs, and again after its time', async () => {
     const { doc, queries } = counting(aws.ddb);
     let now = 0;
-    const cached = new CachedDiscoveryRuns(doc, table, 60_000, 32, () => now);
+    const cached = new DynamoDbDiscoveryRuns(doc, table, 60_000, 32, () => now);
     // Between the first source's runs at 07:00 and 07:07 (and the second's at 06:00 and 07:30), asked for
     // at once as the look-ahead does: the latest bound's page covers the others, which wait for it.
     const between = [6, 5, 4, 3, 2, 1].map((m) => fileArchivedAt(DAY + (7 * 60 + m) * MINUTE, DAY));
