@@ -4,7 +4,7 @@
  * Reports MB/s of each, their ratio, and the peak RSS growth of the export process.
  * Goals (docs/benchmark.md): export ≥ 0.8× the plain copy's MB/s; RSS growth ≤ 128 MiB.
  *
- *   npm run bench:export -- [--total-mb 2000] [--s3 s3rver|fauxqs] [--part-size-mib 8] [--concurrency 4] [--out
+ *   npm run bench:export -- [--total-mb 2000] [--s3 s3rver|fauxqs] [--part-size-mib 5] [--concurrency 3] [--out
  *   r.json] [--cpu-prof-dir DIR]
  *
  * `--cpu-prof-dir` writes a V8 CPU profile of each worker process there (`node --cpu-prof`; open it in
@@ -48,8 +48,8 @@ function parse(argv: string[]): Opts {
   const opts: Opts = {
     totalMb: 2000,
     s3: 's3rver',
-    partSizeMib: 8,
-    concurrency: 4,
+    partSizeMib: 5,
+    concurrency: 3,
     out: undefined,
     cpuProfDir: undefined,
   };

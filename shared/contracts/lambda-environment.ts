@@ -115,8 +115,8 @@ export const ExportConfigSchema = z.object({
   /** The queue's redrive maxReceiveCount: a failure on the last receive marks the export failed. */
   MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000),
   /** Part size of the bag's multipart upload (MiB, 5..64); memory holds (concurrency + 1) parts. */
-  EXPORT_PART_SIZE_MIB: z.coerce.number().int().min(5).max(64).default(8),
-  EXPORT_UPLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
+  EXPORT_PART_SIZE_MIB: z.coerce.number().int().min(5).max(64).default(5),
+  EXPORT_UPLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(3),
   /** `Source-Organization` of bag-info.txt. */
   SOURCE_ORGANIZATION: z.string().min(1).max(200).default('Claude Enterprise organization'),
   /** Longest time between checkpoints while files are written (seconds). */
