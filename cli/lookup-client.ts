@@ -22,7 +22,7 @@ const UpstreamDeletionSchema = UpstreamDeletionJsonSchema;
 
 const ChatPageSchema = z.looseObject({
   chatId: z.string(),
-  chatDeletion: UpstreamDeletionSchema.optional(),
+  chatDeletion: z.optional(UpstreamDeletionSchema),
   files: z.array(FileRecordSchema),
   nextCursor: z.string().optional(),
 });
@@ -304,8 +304,9 @@ function apiError(status: number, body: unknown, url: URL): CliError {
   return new CliError(`the lookup API answered ${status} for ${url.pathname}: ${message}`);
 }
 
-function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  const parsed = schema.safeParse(body);
+function parse<T>(schema: z.core.$ZodType<T>, body: unknown, what: string): T {
+  // z.safeParse takes a classic schema and one of shared/'s zod/mini schemas alike.
+  const parsed = z.safeParse(schema, body);
   if (!parsed.success) throw new CliError(`the lookup API sent a ${what} of an unexpected shape`);
   return parsed.data;
 }

@@ -23,7 +23,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Hash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../contracts/zod.js';
 import { combineCrc32, crc32, crc32ToBase64 } from '../archive/crc32.js';
 import { IntegrityMeter } from '../archive/integrity.js';
 import type { ArchivedRecord, FileRecord } from '../contracts/file-records.js';
@@ -104,14 +104,14 @@ type NotArchived = z.infer<typeof NotArchivedSchema>;
 
 /** One checkpoint segment: what changed since the previous one, and the totals so far. */
 const SegmentSchema = z.object({
-  seq: z.number().int().nonnegative(),
+  seq: z.int().check(z.nonnegative()),
   uploadId: z.string(),
   baggingDate: z.string(),
-  nextIndex: z.number().int().nonnegative(),
-  partNumber: z.number().int().nonnegative(),
-  crc: z.number().int().nonnegative(),
+  nextIndex: z.int().check(z.nonnegative()),
+  partNumber: z.int().check(z.nonnegative()),
+  crc: z.int().check(z.nonnegative()),
   zip: z.object({ offset: z.number(), dosTime: z.number(), dosDate: z.number() }),
-  tailKey: z.string().nullable(),
+  tailKey: z.nullable(z.string()),
   newEntries: z.array(
     z.object({ name: z.string(), crc32: z.number(), size: z.number(), offset: z.number(), zip64: z.boolean() }),
   ),
