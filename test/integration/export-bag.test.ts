@@ -308,7 +308,7 @@ describe('an export bag', () => {
     await checkBag(zip, exportId);
   });
 
-  it('sends a GetObject again when the one sent ahead of its file failed, and completes the same valid bag', async () => {
+  it('sends a GetObject again when the one sent ahead of its file failed, and completes a valid bag', async () => {
     const exportId = await createJob({ chats: [CHAT] });
     const storage = new S3ExportStorage(worker.s3, exportsBucket);
     const reads = new Map<string, number>();
