@@ -4,7 +4,11 @@ import type { ExportConfig } from '../../shared/contracts/lambda-environment.js'
 import { ExportMessageSchema } from '../../shared/contracts/exports.js';
 import { runExport } from '../../shared/export/export-run.js';
 import type { ExportDeps } from '../../shared/export/export-run.js';
-import { DynamoDbExportJobs, DynamoDbScopeReader, discoveryRunsFor } from '../../shared/index/dynamodb-export-jobs.js';
+import {
+  DynamoDbDiscoveryRuns,
+  DynamoDbExportJobs,
+  DynamoDbScopeReader,
+} from '../../shared/index/dynamodb-export-jobs.js';
 import { DynamoDbUpstreamDeletions } from '../../shared/index/dynamodb-upstream-deletions.js';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -47,6 +51,8 @@ export function createExportRuntime(
   const jobs = new DynamoDbExportJobs(doc, config.INDEX_TABLE);
   const deletions = new DynamoDbUpstreamDeletions(doc, config.INDEX_TABLE);
   const queue = createSqsExportQueue(sqs, config.EXPORT_QUEUE_URL);
+  // One ledger Query per source serves every file archived between the same two poller runs.
+  const ledger = new DynamoDbDiscoveryRuns(doc, config.INDEX_TABLE);
   const deps: ExportDeps = {
     jobs,
     scope: new DynamoDbScopeReader(doc, config.INDEX_TABLE),
@@ -55,7 +61,7 @@ export function createExportRuntime(
     storage: new S3ExportStorage(s3, config.EXPORTS_BUCKET),
     custody: {
       upstreamDeletions: (ids) => deletions.getUpstreamDeletions(ids),
-      discoveryRuns: (record) => discoveryRunsFor(doc, config.INDEX_TABLE, record),
+      discoveryRuns: ledger.runsFor,
     },
     log,
   };
