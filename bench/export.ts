@@ -4,7 +4,7 @@
  * Reports MB/s of each, their ratio, and the peak RSS growth of the export process.
  * Goals (docs/benchmark.md): export ≥ 0.8× the plain copy's MB/s; RSS growth ≤ 128 MiB.
  *
- *   npm run bench:export -- [--total-mb 2000] [--s3 s3rver|fauxqs] [--part-size-mib 5] [--concurrency 3] [--out
+ *   npm run bench:export -- [--total-mb 2000] [--s3 s3rver|fauxqs|rgw] [--part-size-mib 5] [--concurrency 3] [--out
  *   r.json] [--cpu-prof-dir DIR]
  *
  * `--cpu-prof-dir` writes a V8 CPU profile of each worker process there (`node --cpu-prof`; open it in
@@ -21,7 +21,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { useLocalAwsEnvironment } from '../shared/platform/local-account.js';
 import { ensureBucket, ensureTable } from '../local/aws/resources.js';
 import { startLocalAws } from '../local/aws/servers.js';
-import { findChildPid, readCpuSeconds } from './memory.js';
+import { findChildPids, readCpuSeconds } from './memory.js';
 import type { LocalS3Server } from '../local/aws/servers.js';
 import { newExportId } from '../shared/contracts/exports.js';
 import { objectKeyFor } from '../shared/contracts/object-keys.js';
@@ -60,7 +60,7 @@ function parse(argv: string[]): Opts {
     else if (flag === '--concurrency') opts.concurrency = positive(value, flag);
     else if (flag === '--out') opts.out = value;
     else if (flag === '--cpu-prof-dir') opts.cpuProfDir = value;
-    else if (flag === '--s3' && (value === 's3rver' || value === 'fauxqs')) opts.s3 = value;
+    else if (flag === '--s3' && (value === 's3rver' || value === 'fauxqs' || value === 'rgw')) opts.s3 = value;
     else throw new Error(`unknown option ${flag} (see the header of bench/export.ts)`);
   }
   return opts;
@@ -112,16 +112,20 @@ interface WorkerResult {
   peakHeapUsed: number;
 }
 
+/** The S3 servers that run in child processes: s3rver, or the RADOS gateway's three Ceph daemons. */
+const S3_SERVER_PROCESSES = ['s3rver', 'radosgw', 'ceph-mon', 'ceph-osd'];
+
 /**
- * CPU seconds used so far by the servers: dynalite and fauxqs run in this process, s3rver in a child.
+ * CPU seconds used so far by the servers: dynalite and fauxqs run in this process, s3rver or the
+ * gateway's daemons in children.
  * On a shared machine wall time follows the load; the CPU each side costs does not, so the bench
  * reports both (Linux /proc; undefined elsewhere).
  */
 function serverCpuSeconds(): number | undefined {
   const own = readCpuSeconds(process.pid);
-  const s3rver = findChildPid(process.pid, 's3rver');
   if (own === undefined) return undefined;
-  return own + (s3rver === undefined ? 0 : (readCpuSeconds(s3rver) ?? 0));
+  const children = findChildPids(process.pid, S3_SERVER_PROCESSES);
+  return children.reduce((sum, pid) => sum + (readCpuSeconds(pid) ?? 0), own);
 }
 
 async function measured(args: string[], cpuProfDir: string | undefined): Promise<WorkerResult> {
@@ -155,7 +159,9 @@ function runWorker(args: string[], cpuProfDir: string | undefined): Promise<Work
 async function main(): Promise<void> {
   const opts = parse(process.argv.slice(2));
   useLocalAwsEnvironment();
-  const aws = await startLocalAws({ s3: opts.s3 });
+  // On the gateway every byte lives in the OSD's RAM: the seeded files, the plain copy and the bag,
+  // three times the total, plus room for the multipart parts before they are combined.
+  const aws = await startLocalAws({ s3: opts.s3, rgwMemstoreBytes: Math.max(1 << 30, 4 * opts.totalMb * MB) });
   try {
     const s3 = createS3Client({ endpoint: aws.s3Endpoint });
     const doc = createDocumentClient({ endpoint: aws.dynamodbEndpoint });

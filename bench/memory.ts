@@ -52,11 +52,17 @@ export function readCpuSeconds(pid: number): number | undefined {
 
 /** The pid of a direct child of `parentPid` whose command line contains `match`; undefined when none (or no /proc). */
 export function findChildPid(parentPid: number, match: string): number | undefined {
+  return findChildPids(parentPid, [match])[0];
+}
+
+/** The pids of the direct children of `parentPid` whose command line contains one of `matches` (none without /proc). */
+export function findChildPids(parentPid: number, matches: readonly string[]): number[] {
+  const found: number[] = [];
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
-    return undefined;
+    return found;
   }
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
@@ -65,12 +71,12 @@ export function findChildPid(parentPid: number, match: string): number | undefin
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       if (ppid !== parentPid) continue;
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmdline.includes(match)) return Number(entry);
+      if (matches.some((m) => cmdline.includes(m))) found.push(Number(entry));
     } catch {
       // The process exited while being read.
     }
   }
-  return undefined;
+  return found;
 }
 
 export interface SampledPeak {

@@ -49,6 +49,8 @@ export interface LocalAwsOptions {
   ports?: { dynamodb?: number; fauxqs?: number; s3rver?: number };
   /** Called when a server in another process (s3rver, a Ceph daemon) exits without being stopped. */
   onUnexpectedExit?: (reason: string) => void;
+  /** The RADOS Gateway's RAM for objects (its OSD's `memstore device bytes`); 1 GiB by default. */
+  rgwMemstoreBytes?: number;
 }
 
 export interface LocalAws {
@@ -98,6 +100,7 @@ export async function startLocalAws(opts: LocalAwsOptions): Promise<LocalAws> {
         // who owns the buckets.
         adminCredentials: { accessKeyId: LOCAL_ACCESS_KEY, secretAccessKey: LOCAL_ACCESS_KEY },
         ...(opts.onUnexpectedExit ? { onUnexpectedExit: opts.onUnexpectedExit } : {}),
+        ...(opts.rgwMemstoreBytes ? { memstoreBytes: opts.rgwMemstoreBytes } : {}),
       });
       started.push({ endpoint: gateway.endpoint, port: Number(new URL(gateway.endpoint).port), stop: gateway.stop });
       s3Endpoint = gateway.endpoint;
