@@ -47,6 +47,7 @@ export function createLookupRuntime(
 ): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
   const ledger = new DynamoDbDiscoveryStore(clients.doc, config.INDEX_TABLE);
   const deletions = new DynamoDbUpstreamDeletions(clients.doc, config.INDEX_TABLE);
+  const matters = new DynamoDbMatterStore(clients.doc, config.INDEX_TABLE);
   return createLookupHandler({
     index: new DynamoDbFileIndex(clients.doc, config.INDEX_TABLE),
     discovery: {
@@ -56,10 +57,10 @@ export function createLookupRuntime(
     downloads: new S3DownloadSigner(clients.s3),
     search: new DynamoDbFileSearch(clients.doc, config.INDEX_TABLE),
     trail: new DynamoDbAccessTrail(clients.doc, config.INDEX_TABLE),
-    exports: exportRequests(config, clients),
+    exports: exportRequests(config, clients, matters),
     presignTtlSeconds: config.PRESIGN_TTL_SECONDS,
     holds: {
-      matters: new DynamoDbMatterStore(clients.doc, config.INDEX_TABLE),
+      matters,
       work: createSqsJobSender(clients.sqs, config.HOLD_WORK_QUEUE_URL, { maxAttempts: 2 }),
       releaseDelaySeconds: config.HOLD_RELEASE_DELAY_SECONDS,
       now: Date.now,
@@ -75,7 +76,11 @@ export function createLookupRuntime(
 }
 
 /** The export routes' port, when the deployment has exports (EXPORTS_BUCKET and EXPORT_QUEUE_URL). */
-function exportRequests(config: LookupConfig, clients: LookupClients): ExportRequests | undefined {
+function exportRequests(
+  config: LookupConfig,
+  clients: LookupClients,
+  matters: DynamoDbMatterStore,
+): ExportRequests | undefined {
   if (!config.EXPORTS_BUCKET || !config.EXPORT_QUEUE_URL) return undefined;
   const bags = new S3ExportStorage(clients.s3, config.EXPORTS_BUCKET);
   const sqs = clients.sqs ?? createSqsClient({ endpoint: config.LOCAL_SQS_ENDPOINT });
@@ -83,7 +88,6 @@ function exportRequests(config: LookupConfig, clients: LookupClients): ExportReq
     jobs: new DynamoDbExportJobs(clients.doc, config.INDEX_TABLE),
     queue: createSqsExportQueue(sqs, config.EXPORT_QUEUE_URL),
     presignBag: (key, ttl, filename) => bags.presign(key, ttl, filename),
-    // Not wired until legal holds land: a request naming only a matter is refused with a 400.
-    matters: undefined,
+    matters: (matterId) => matters.get(matterId),
   };
 }
