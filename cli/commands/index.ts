@@ -414,7 +414,10 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
 
   program
     .command('search')
-    .description('find archived files by person, period, chat, project, filename, hash, status or source (lookup API)')
+    .description(
+      'find archived files by person, period, chat, project, filename, hash, status, source ' +
+        'or failed fixity (lookup API)',
+    )
     .option('--creator <idOrEmail>', "the creator's upstream user id (user_…) or email address")
     .option('--chat <chatId>', 'files listed under this chat')
     .option('--project <projectId>', 'files of this project')
@@ -427,6 +430,7 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
     .addOption(
       new Option('--source <source>', 'where upstream holds the file').choices(['generated', 'uploaded', 'files_api']),
     )
+    .addOption(new Option('--fixity <outcome>', 'archived files whose latest fixity check failed').choices(['failed']))
     .option('--from <date>', 'created at or after (2025-06-01 or an RFC 3339 time)')
     .option('--to <date>', 'created at or before (a date means its whole day)')
     .addOption(new Option('--order <order>', 'newest or oldest first').choices(['newest', 'oldest']))
@@ -435,12 +439,12 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
     .addHelpText(
       'after',
       '\nSupported combinations: one of --creator, --chat, --project, ' +
-        '--status, --source, --sha256 or --md5,\neach optionally with ' +
+        '--status, --source, --fixity, --sha256 or --md5,\neach optionally with ' +
         '--from/--to; --from/--to alone; --filename alone. Each is one ' +
         'index query\n(docs/lookup-api.md). Needs the auditor (or legal ' +
         'admin) policy.\n\nExamples:\n  archiver search --creator alice@example.com ' +
         '--from 2025-01-01 --to 2025-03-31\n  archiver search --sha256 ' +
-        '9f86d081884c7d65… --json',
+        '9f86d081884c7d65… --json\n  archiver search --fixity failed --from 2026-11-01',
     )
     .action(async (opts: Record<string, string | boolean | undefined> & { max: string }, cmd: Command) => {
       const c = ctx(cmd);

@@ -172,6 +172,7 @@ export function custodyHtml(
   sources: readonly string[],
 ): string {
   const e = escapeHtml;
+  const matterScope = info.matterScope ? `, its scope <code>${e(JSON.stringify(info.matterScope))}</code>` : '';
   const rows = files
     .map(
       (f) =>
@@ -194,7 +195,7 @@ export function custodyHtml(
 </head><body>
 <h1>Chain of custody</h1>
 <p>Export <code>${e(info.exportId)}</code> of ${e(info.sourceOrganization)}, made ${e(info.baggingDate)}.
-Matter: ${e(info.matterId ?? '(none)')}${info.matterScope ? `, its scope <code>${e(JSON.stringify(info.matterScope))}</code>` : ''}.
+Matter: ${e(info.matterId ?? '(none)')}${matterScope}.
 Scope: <code>${e(JSON.stringify(info.scope))}</code>.</p>
 <p>${info.payloadFiles} files, ${info.payloadBytes} bytes. Every file's bytes were read from its archived S3 version,
 hashed as they streamed into this bag, and matched the MD5 and SHA-256 recorded when it was archived.
