@@ -219,7 +219,11 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
       'files created upstream at or after this (2025-06-01, 2025-06-01T12:00:00Z, or an age: 7d)',
     )
     .option('--to <date>', 'files created upstream before this')
-    .option('--matter <matterId>', "a matter: its legal holds' scope (narrowed by any of the options above)")
+    .option(
+      '--matter <matterId>',
+      'a legal-hold matter: the files it holds, by its hold scope (narrowed by any of the options above; an ' +
+        'unknown matter exits 1)',
+    )
     .option('--description <text>', 'a label for the bag (bag-info.txt External-Description)')
     .option('--status <exportId>', 'do not start an export: read this one (with --wait and --download as below)')
     .option('--wait', 'wait until the export has completed or failed')
@@ -236,6 +240,7 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
         'under that name).\n\nExamples:\n  archiver export --chat claude_chat_01SampleQuarterlyReview ' +
         '--wait --download q3-review.zip\n  archiver export --user ada@example.com ' +
         '--from 2025-01-01 --to 2025-07-01 --description "Matter 17"\n ' +
+        ' archiver export --matter LH-2026-114 --download lh-2026-114.zip\n ' +
         ' archiver export --status exp_0123456789abcdef0123456789abcdef ' +
         '--download bag.zip',
     )

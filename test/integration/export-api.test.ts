@@ -327,6 +327,13 @@ describe('archiver export', () => {
     },
   );
 
+  it('exits 1 naming the matter when no legal hold names it', async () => {
+    const run = await runCli(['--lookup-url', server.url, 'export', '--matter', 'M-unheard-of', '--json'], process.env);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/No legal hold names matter M-unheard-of\./);
+  });
+
   it('refuses a command line with no scope as a usage error (exit 2) before any request', async () => {
     const run = await runCli(['--lookup-url', server.url, 'export', '--wait'], process.env);
     expect(run.code).toBe(2);
