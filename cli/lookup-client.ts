@@ -24,7 +24,7 @@ const UpstreamDeletionSchema = UpstreamDeletionJsonSchema;
 
 const ChatPageSchema = z.looseObject({
   chatId: z.string(),
-  chatDeletion: UpstreamDeletionSchema.optional(),
+  chatDeletion: z.optional(UpstreamDeletionSchema),
   files: z.array(FileRecordSchema),
   nextCursor: z.string().optional(),
 });
@@ -328,8 +328,9 @@ export function neededPolicy(method: string, path: string): string {
   return `${route.method} ${route.resource} needs the stack's ${list} policy (execute-api:Invoke)`;
 }
 
-function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  const parsed = schema.safeParse(body);
+function parse<T>(schema: z.core.$ZodType<T>, body: unknown, what: string): T {
+  // z.safeParse takes a classic schema and one of shared/'s zod/mini schemas alike.
+  const parsed = z.safeParse(schema, body);
   if (!parsed.success) throw new CliError(`the lookup API sent a ${what} of an unexpected shape`);
   return parsed.data;
 }

@@ -14,6 +14,11 @@
  * its wall time: on a machine shared with other work, wall time mostly measures the wait for a core,
  * CPU time much less so.
  *
+ * Each bundle's source map lists the modules bundled into it: a function whose bundle holds classic
+ * zod (node_modules/zod/v4/classic, the schema builders of `import 'zod'`) fails the run too. Every
+ * schema a Lambda bundles is written with zod/mini (shared/contracts/zod.ts); one classic import
+ * anywhere on a handler's path would bring classic zod's schema construction back to the cold start.
+ *
  * The sizes are checked against the budgets below (exit code 1 when one is over); timings are
  * printed, never asserted: on a shared machine they are noisy, read their ratios.
  *
@@ -294,6 +299,14 @@ interface Timings {
   withMaps: number[];
 }
 
+/** The modules of classic zod bundled into index.mjs, read from its source map's `sources`. */
+function classicZodModules(dir: string): string[] {
+  const map = z
+    .object({ sources: z.array(z.string()) })
+    .parse(JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8')));
+  return map.sources.filter((source) => /(^|\/)node_modules\/zod\/v4\/classic\//.test(source));
+}
+
 function bundleSizes(dir: string): { code: number; map: number; zipped: number } {
   const code = readFileSync(join(dir, 'index.mjs'));
   const map = readFileSync(join(dir, 'index.mjs.map'));
@@ -302,6 +315,10 @@ function bundleSizes(dir: string): { code: number; map: number; zipped: number }
     map: map.length,
     zipped: deflateRawSync(code, { level: 9 }).length + deflateRawSync(map, { level: 9 }).length,
   };
+}
+
+function classicCell(modules: number): string {
+  return modules === 0 ? 'none' : `**${modules} modules**`;
 }
 
 async function main(): Promise<void> {
@@ -333,20 +350,25 @@ async function main(): Promise<void> {
     );
     if (baselineDir) console.log(`baseline: ${baselineDir}\nthis tree: ${outDir}`);
 
-    console.log(`\n| function | index.mjs | budget |${baselineDir ? ' baseline index.mjs | ratio |' : ''}`);
-    console.log(`| --- | --- | --- |${baselineDir ? ' --- | --- |' : ''}`);
+    const baselineColumns = baselineDir ? ' baseline index.mjs | ratio | baseline classic zod |' : '';
+    console.log(`\n| function | index.mjs | budget | classic zod |${baselineColumns}`);
+    console.log(`| --- | --- | --- | --- |${baselineDir ? ' --- | --- | --- |' : ''}`);
     const overBudget: string[] = [];
+    const withClassicZod: string[] = [];
     for (const service of [...measured.bundles.keys()].sort(listingOrder)) {
       const dir = measured.bundles.get(service)?.dir;
       if (!dir) continue;
       const size = statSync(join(dir, 'index.mjs')).size;
       const budget = BUNDLE_BUDGET_BYTES[service] ?? DEFAULT_BUDGET_BYTES;
       if (size > budget) overBudget.push(`${service}: ${kb(size)} > ${kb(budget)}`);
-      let row = `| ${service} | ${kb(size)} | ${size <= budget ? '≤' : '**over**'} ${kb(budget)} |`;
+      const classic = classicZodModules(dir).length;
+      if (classic > 0) withClassicZod.push(`${service} (${classic} modules)`);
+      const withinBudget = `${size <= budget ? '≤' : '**over**'} ${kb(budget)}`;
+      let row = `| ${service} | ${kb(size)} | ${withinBudget} | ${classicCell(classic)} |`;
       const baseDir = trees[0] !== measured ? trees[0]?.bundles.get(service)?.dir : undefined;
       if (baseDir) {
         const baseSize = statSync(join(baseDir, 'index.mjs')).size;
-        row += ` ${kb(baseSize)} | ${ratio(size, baseSize)} |`;
+        row += ` ${kb(baseSize)} | ${ratio(size, baseSize)} | ${classicCell(classicZodModules(baseDir).length)} |`;
       }
       console.log(row);
     }
@@ -405,6 +427,10 @@ async function main(): Promise<void> {
     console.log(`\nload average at the end: ${load()}`);
     if (overBudget.length > 0) {
       console.error(`\nover budget: ${overBudget.join('; ')}`);
+      process.exitCode = 1;
+    }
+    if (withClassicZod.length > 0) {
+      console.error(`\nclassic zod bundled (import zod through shared/contracts/zod.ts): ${withClassicZod.join('; ')}`);
       process.exitCode = 1;
     }
   } finally {

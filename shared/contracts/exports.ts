@@ -4,12 +4,14 @@
  * docs/exports.md.
  */
 import { randomBytes } from 'node:crypto';
-import * as z from 'zod';
+import * as z from './zod.js';
 import { ChatIdSchema, FileIdSchema } from './ids.js';
 import { KEY_PREFIXES } from './table-keys.js';
 
 /** `exp_` and 32 lowercase hex digits: made by the API, never by the caller. */
-export const ExportIdSchema = z.string().regex(/^exp_[0-9a-f]{32}$/, { message: 'must be an export id (exp_…)' });
+export const ExportIdSchema = z
+  .string()
+  .check(z.regex(/^exp_[0-9a-f]{32}$/, { message: 'must be an export id (exp_…)' }));
 
 export function newExportId(): string {
   return `exp_${randomBytes(16).toString('hex')}`;
@@ -17,8 +19,8 @@ export function newExportId(): string {
 
 const MAX_LIST = 1000;
 const Timestamp = z.iso.datetime({ offset: true });
-const UserRef = z.string().min(1).max(320);
-const ProjectId = z.string().regex(/^claude_proj_[A-Za-z0-9_-]{1,200}$/, { message: 'must be a project id' });
+const UserRef = z.string().check(z.minLength(1), z.maxLength(320));
+const ProjectId = z.string().check(z.regex(/^claude_proj_[A-Za-z0-9_-]{1,200}$/, { message: 'must be a project id' }));
 
 /**
  * Which files an export takes: the shape of a legal hold's scope (`users`, `chats`, `projects`,
@@ -28,37 +30,45 @@ const ProjectId = z.string().regex(/^claude_proj_[A-Za-z0-9_-]{1,200}$/, { messa
  */
 export const ExportScopeSchema = z
   .strictObject({
-    users: z.array(UserRef).min(1).max(MAX_LIST).optional(),
-    chats: z.array(ChatIdSchema).min(1).max(MAX_LIST).optional(),
-    projects: z.array(ProjectId).min(1).max(MAX_LIST).optional(),
-    fileIds: z.array(FileIdSchema).min(1).max(MAX_LIST).optional(),
-    from: Timestamp.optional(),
-    to: Timestamp.optional(),
+    users: z.optional(z.array(UserRef).check(z.minLength(1), z.maxLength(MAX_LIST))),
+    chats: z.optional(z.array(ChatIdSchema).check(z.minLength(1), z.maxLength(MAX_LIST))),
+    projects: z.optional(z.array(ProjectId).check(z.minLength(1), z.maxLength(MAX_LIST))),
+    fileIds: z.optional(z.array(FileIdSchema).check(z.minLength(1), z.maxLength(MAX_LIST))),
+    from: z.optional(Timestamp),
+    to: z.optional(Timestamp),
   })
-  .refine((s) => Object.values(s).some((v) => v !== undefined), {
-    message: 'scope must name at least one of users, chats, projects, fileIds, from, to',
-  })
-  .refine((s) => !s.from || !s.to || Date.parse(s.from) < Date.parse(s.to), {
-    message: 'scope.from must be before scope.to',
-  });
+  .check(
+    z.refine((s) => Object.values(s).some((v) => v !== undefined), {
+      message: 'scope must name at least one of users, chats, projects, fileIds, from, to',
+    }),
+  )
+  .check(
+    z.refine((s) => !s.from || !s.to || Date.parse(s.from) < Date.parse(s.to), {
+      message: 'scope.from must be before scope.to',
+    }),
+  );
 export type ExportScope = z.infer<typeof ExportScopeSchema>;
 
 /** A matter id as legal holds name them: letters, digits, `._-`, up to 128. */
-export const MatterIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, {
-  message: 'must be 1-128 letters, digits, dots, hyphens or underscores',
-});
+export const MatterIdSchema = z.string().check(
+  z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, {
+    message: 'must be 1-128 letters, digits, dots, hyphens or underscores',
+  }),
+);
 
 /** The body of `POST /exports`: a scope, or a matter id (whose holds give the scope), or both. */
 export const ExportRequestSchema = z
   .strictObject({
-    scope: ExportScopeSchema.optional(),
-    matterId: MatterIdSchema.optional(),
+    scope: z.optional(ExportScopeSchema),
+    matterId: z.optional(MatterIdSchema),
     /** A label for the bag (bag-info.txt `External-Description`). */
-    description: z.string().min(1).max(500).optional(),
+    description: z.optional(z.string().check(z.minLength(1), z.maxLength(500))),
   })
-  .refine((r) => r.scope !== undefined || r.matterId !== undefined, {
-    message: 'give a scope, a matterId, or both',
-  });
+  .check(
+    z.refine((r) => r.scope !== undefined || r.matterId !== undefined, {
+      message: 'give a scope, a matterId, or both',
+    }),
+  );
 export type ExportRequest = z.infer<typeof ExportRequestSchema>;
 
 export type ExportStatus = 'queued' | 'running' | 'completed' | 'failed';

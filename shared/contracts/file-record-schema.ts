@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod.js';
 import type { FileRecord } from './file-records.js';
 
 /**
@@ -10,14 +10,14 @@ import type { FileRecord } from './file-records.js';
  * does not is a type error, not a client that exits "unexpected shape" on the new records.
  */
 
-const UpstreamUserSchema = z.object({ id: z.string(), emailAddress: z.string().nullable() });
+const UpstreamUserSchema = z.object({ id: z.string(), emailAddress: z.nullable(z.string()) });
 
 /** Who and where (RecordProvenance): optional, as records written before it was kept lack it. */
 const provenanceShape = {
-  creator: UpstreamUserSchema.nullable().optional(),
-  organizationId: z.string().nullable().optional(),
-  projectId: z.string().nullable().optional(),
-  messageIds: z.array(z.string()).optional(),
+  creator: z.optional(z.nullable(UpstreamUserSchema)),
+  organizationId: z.optional(z.nullable(z.string())),
+  projectId: z.optional(z.nullable(z.string())),
+  messageIds: z.optional(z.array(z.string())),
 };
 
 const baseShape = {
@@ -25,11 +25,11 @@ const baseShape = {
   fileId: z.string(),
   source: z.enum(['generated', 'uploaded', 'files_api', 'project_document', 'artifact']),
   chatIds: z.array(z.string()),
-  filename: z.string().nullable(),
-  mimeType: z.string().nullable(),
-  sizeBytes: z.number().nullable(),
-  createdAt: z.string().nullable(),
-  upstreamRequestId: z.string().nullable(),
+  filename: z.nullable(z.string()),
+  mimeType: z.nullable(z.string()),
+  sizeBytes: z.nullable(z.number()),
+  createdAt: z.nullable(z.string()),
+  upstreamRequestId: z.nullable(z.string()),
 };
 
 const archivedShape = {
@@ -39,16 +39,16 @@ const archivedShape = {
   sizeBytes: z.number(),
   md5: z.string(),
   sha256: z.string(),
-  crc32: z.string().optional(),
+  crc32: z.optional(z.string()),
   bucket: z.string(),
   key: z.string(),
-  versionId: z.string().nullable(),
+  versionId: z.nullable(z.string()),
   contentType: z.string(),
   contentDisposition: z.string(),
   archivedAt: z.string(),
-  publishedMd5Mismatch: z.object({ metadataMd5: z.string(), contentMd5: z.string() }).optional(),
-  legalHolds: z
-    .record(
+  publishedMd5Mismatch: z.optional(z.object({ metadataMd5: z.string(), contentMd5: z.string() })),
+  legalHolds: z.optional(
+    z.record(
       z.string(),
       z.object({
         matterId: z.string(),
@@ -57,18 +57,18 @@ const archivedShape = {
         reason: z.string(),
         via: z.enum(['matter', 'ingest']),
       }),
-    )
-    .optional(),
-  fixity: z
-    .object({
+    ),
+  ),
+  fixity: z.optional(
+    z.object({
       status: z.enum(['passed', 'failed']),
       lastCheckedAt: z.string(),
       lastTier: z.enum(['cheap', 'deep']),
       checks: z.number(),
-    })
-    .optional(),
-  fixityEvents: z
-    .array(
+    }),
+  ),
+  fixityEvents: z.optional(
+    z.array(
       z.object({
         eventType: z.literal('fixity check'),
         at: z.string(),
@@ -77,11 +77,11 @@ const archivedShape = {
         toolVersion: z.string(),
         outcome: z.enum(['passed', 'failed']),
         detail: z.string(),
-        versionId: z.string().nullable(),
+        versionId: z.nullable(z.string()),
       }),
-    )
-    .optional(),
-  upstreamHash: z.literal('none').optional(),
+    ),
+  ),
+  upstreamHash: z.optional(z.literal('none')),
 };
 
 const unavailableShape = {
@@ -97,8 +97,8 @@ const failedShape = {
   status: z.literal('failed'),
   reason: z.enum(['not_retryable', 'too_large', 'dead_lettered']),
   detail: z.string(),
-  upstreamErrorType: z.string().nullable(),
-  upstreamStatus: z.number().nullable(),
+  upstreamErrorType: z.nullable(z.string()),
+  upstreamStatus: z.nullable(z.number()),
   failedAt: z.string(),
 };
 
@@ -106,21 +106,21 @@ const pendingShape = {
   ...baseShape,
   status: z.literal('pending'),
   attempts: z.number(),
-  lastError: z.string().nullable(),
-  lastUpstreamRequestId: z.string().nullable(),
+  lastError: z.nullable(z.string()),
+  lastUpstreamRequestId: z.nullable(z.string()),
   firstSeenAt: z.string(),
 };
 
 /** A deletion upstream of the file, a chat it belongs to or its project; the archived copy stays. */
 export const UpstreamDeletionJsonSchema = z.looseObject({
   kind: z.enum(['file', 'chat', 'project', 'document']),
-  deletedAt: z.string().nullable(),
+  deletedAt: z.nullable(z.string()),
   via: z.string(),
 });
 export type UpstreamDeletionJson = z.infer<typeof UpstreamDeletionJsonSchema>;
 
 /** What the lookup API adds to a record: the upstream deletions that concern it. */
-const lookupShape = { upstreamDeletions: z.array(UpstreamDeletionJsonSchema).optional() };
+const lookupShape = { upstreamDeletions: z.optional(z.array(UpstreamDeletionJsonSchema)) };
 
 export const FileRecordJsonSchema = z.discriminatedUnion('status', [
   z.looseObject({ ...archivedShape, ...lookupShape }),

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod.js';
 import { ChatIdSchema, FileIdSchema } from './ids.js';
 import { ReasonSchema } from './job.js';
 import { canonicalTimestamp } from './timestamps.js';
@@ -10,28 +10,31 @@ import { canonicalTimestamp } from './timestamps.js';
  */
 
 /** A matter id names a legal matter (a case number, a docket): letters, digits, `.`, `_`, `-`. */
-export const MatterIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, {
-  message: 'must be 1 to 128 letters, digits, dots, underscores or hyphens, starting with a letter or digit',
-});
+export const MatterIdSchema = z.string().check(
+  z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, {
+    message: 'must be 1 to 128 letters, digits, dots, underscores or hyphens, starting with a letter or digit',
+  }),
+);
 
 /** The most entries one list of a scope may hold: the scope is stored on the matter item (400 KB limit). */
 export const MAX_SCOPE_ENTRIES = 500;
 
 const UserRefSchema = z
   .string()
-  .min(1)
-  .max(320)
-  .regex(/^[A-Za-z0-9._%+@-]+$/, { message: 'must be an upstream user id or an email address' });
+  .check(z.minLength(1), z.maxLength(320))
+  .check(z.regex(/^[A-Za-z0-9._%+@-]+$/, { message: 'must be an upstream user id or an email address' }));
 const ProjectIdSchema = z
   .string()
-  .regex(/^claude_proj_[A-Za-z0-9_-]{1,200}$/, { message: 'must be a claude_proj_… id' });
-const InstantSchema = z.iso.datetime({ offset: true }).transform((t) => canonicalTimestamp(t) ?? t);
+  .check(z.regex(/^claude_proj_[A-Za-z0-9_-]{1,200}$/, { message: 'must be a claude_proj_… id' }));
+const InstantSchema = z.pipe(
+  z.iso.datetime({ offset: true }),
+  z.transform((t) => canonicalTimestamp(t) ?? t),
+);
 
-const list = <T extends z.ZodType>(item: T) =>
-  z
-    .array(item)
-    .max(MAX_SCOPE_ENTRIES, { message: `must hold at most ${MAX_SCOPE_ENTRIES} entries` })
-    .optional();
+const list = <T extends z.ZodMiniType>(item: T) =>
+  z.optional(
+    z.array(item).check(z.maxLength(MAX_SCOPE_ENTRIES, { message: `must hold at most ${MAX_SCOPE_ENTRIES} entries` })),
+  );
 
 /**
  * Which archived files a matter (or an export) covers. The lists select: a file is in scope when it
@@ -47,13 +50,17 @@ export const HoldScopeSchema = z
     chats: list(ChatIdSchema),
     projects: list(ProjectIdSchema),
     fileIds: list(FileIdSchema),
-    from: InstantSchema.optional(),
-    to: InstantSchema.optional(),
+    from: z.optional(InstantSchema),
+    to: z.optional(InstantSchema),
   })
-  .refine((s) => hasSelector(s) || s.from !== undefined || s.to !== undefined, {
-    message: 'must name users, chats, projects, fileIds, or a from/to window',
-  })
-  .refine((s) => s.from === undefined || s.to === undefined || s.from < s.to, { message: 'from must be before to' });
+  .check(
+    z.refine((s) => hasSelector(s) || s.from !== undefined || s.to !== undefined, {
+      message: 'must name users, chats, projects, fileIds, or a from/to window',
+    }),
+  )
+  .check(
+    z.refine((s) => s.from === undefined || s.to === undefined || s.from < s.to, { message: 'from must be before to' }),
+  );
 export type HoldScope = z.infer<typeof HoldScopeSchema>;
 
 function hasSelector(s: {
@@ -155,8 +162,8 @@ export const HoldWorkSchema = z.strictObject({
   kind: z.literal('hold-work'),
   matterId: MatterIdSchema,
   action: z.enum(['place', 'release']),
-  page: z.number().int().nonnegative(),
-  cursor: z.string().min(1).max(2048).optional(),
+  page: z.int().check(z.nonnegative()),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
 });
 export type HoldWork = z.infer<typeof HoldWorkSchema>;
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod.js';
 
 /**
  * Upstream ids are opaque "tagged ids" (a prefix plus letters and digits). No length or alphabet is
@@ -8,7 +8,7 @@ import * as z from 'zod';
 const ID_BODY = '[A-Za-z0-9_-]{1,200}';
 
 function taggedId(prefix: string) {
-  return z.string().regex(new RegExp(`^${prefix}${ID_BODY}$`), { message: `must be a ${prefix}… id` });
+  return z.string().check(z.regex(new RegExp(`^${prefix}${ID_BODY}$`), { message: `must be a ${prefix}… id` }));
 }
 
 export const GeneratedFileIdSchema = taggedId('claude_gen_file_');
@@ -16,15 +16,14 @@ export const UploadedFileIdSchema = taggedId('claude_file_');
 export const FilesApiFileIdSchema = taggedId('file_');
 export const ChatIdSchema = taggedId('claude_chat_');
 export const MessageIdSchema = taggedId('claude_chat_msg_');
-export const ProjectIdSchema = taggedId('claude_proj_').refine((id) => !id.startsWith('claude_proj_doc_'), {
-  message: 'must be a claude_proj_… id, not a document id',
-});
+export const ProjectIdSchema = taggedId('claude_proj_').check(
+  z.refine((id) => !id.startsWith('claude_proj_doc_'), { message: 'must be a claude_proj_… id, not a document id' }),
+);
 /** An artifact (`claude_artifact_…`): the versioned document; each of its versions is archived as a file. */
-export const ArtifactIdSchema = taggedId('claude_artifact_').refine(
-  (id) => !id.startsWith('claude_artifact_version_'),
-  {
+export const ArtifactIdSchema = taggedId('claude_artifact_').check(
+  z.refine((id) => !id.startsWith('claude_artifact_version_'), {
     message: 'must be a claude_artifact_… id, not a version id',
-  },
+  }),
 );
 /**
  * One version of an artifact (`claude_artifact_version_…`): the unit archived (its text, by the artifacts endpoint).

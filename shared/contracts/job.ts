@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod.js';
 import {
   ChatIdSchema,
   FileIdSchema,
@@ -30,7 +30,7 @@ import {
  */
 export const JOB_SCHEMA_VERSION = 1;
 
-const Md5HexSchema = z.string().regex(/^[0-9a-f]{32}$/, { message: 'must be 32 lowercase hex digits' });
+const Md5HexSchema = z.string().check(z.regex(/^[0-9a-f]{32}$/, { message: 'must be 32 lowercase hex digits' }));
 const TimestampSchema = z.iso.datetime({ offset: true });
 
 export const MAX_REASON_LENGTH = 500;
@@ -41,59 +41,61 @@ export const MAX_REASON_LENGTH = 500;
  * noncharacters (SQS refuses U+FFFE/U+FFFF in a message body, so one would turn a caller's typo into
  * an enqueue failure) or private-use code points.
  */
-export const ReasonSchema = z
-  .string()
-  .min(1, { message: 'must not be empty' })
-  .max(MAX_REASON_LENGTH, { message: `must be at most ${MAX_REASON_LENGTH} characters` })
-  .regex(/^[\p{L}\p{M}\p{N}\p{P}\p{S}\p{Zs}\u200C\u200D]+$/u, {
+export const ReasonSchema = z.string().check(
+  z.minLength(1, { message: 'must not be empty' }),
+  z.maxLength(MAX_REASON_LENGTH, { message: `must be at most ${MAX_REASON_LENGTH} characters` }),
+  z.regex(/^[\p{L}\p{M}\p{N}\p{P}\p{S}\p{Zs}\u200C\u200D]+$/u, {
     message: 'may hold letters, digits, punctuation, symbols and spaces only',
-  })
-  .refine((r) => r.trim().length > 0, { message: 'must not be blank' });
+  }),
+  z.refine((r) => r.trim().length > 0, { message: 'must not be blank' }),
+);
 
 export const CarriedMetadataSchema = z.strictObject({
-  filename: z.string().min(1).max(1024),
-  md5: Md5HexSchema.nullable().optional(),
-  mime_type: z.string().min(1).max(255).nullable().optional(),
-  size_bytes: z.number().int().nonnegative().nullable().optional(),
-  created_at: TimestampSchema.nullable().optional(),
+  filename: z.string().check(z.minLength(1), z.maxLength(1024)),
+  md5: z.optional(z.nullable(Md5HexSchema)),
+  mime_type: z.optional(z.nullable(z.string().check(z.minLength(1), z.maxLength(255)))),
+  size_bytes: z.optional(z.nullable(z.int().check(z.nonnegative()))),
+  created_at: z.optional(z.nullable(TimestampSchema)),
 });
 export type CarriedMetadata = z.infer<typeof CarriedMetadataSchema>;
 
 /** Upstream's user ids are `user_…` tagged ids; bounded like every id. */
-const UserIdSchema = z.string().regex(/^user_[A-Za-z0-9_-]{1,200}$/, { message: 'must be a user_… id' });
+const UserIdSchema = z.string().check(z.regex(/^user_[A-Za-z0-9_-]{1,200}$/, { message: 'must be a user_… id' }));
 /**
  * An address as upstream publishes it: displayed and indexed, never sent anywhere, so only bounded
  * and kept free of control characters (no syntax check: upstream's word is the evidence).
  */
-const EmailAddressSchema = z
-  .string()
-  .min(1)
-  .max(320)
-  .regex(/^[^\p{Cc}\p{Cs}\p{Co}\s\uFFFE\uFFFF]+$/u, {
+const EmailAddressSchema = z.string().check(
+  z.minLength(1),
+  z.maxLength(320),
+  z.regex(/^[^\p{Cc}\p{Cs}\p{Co}\s\uFFFE\uFFFF]+$/u, {
     message: 'must be an address without spaces or control characters',
-  });
+  }),
+);
 /** `org_…` tagged ids and organization UUIDs (upstream names an organization both ways). */
-const OrganizationIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, { message: 'must be an organization id' });
+const OrganizationIdSchema = z
+  .string()
+  .check(z.regex(/^[A-Za-z0-9_-]{1,200}$/, { message: 'must be an organization id' }));
 
-export const UpstreamUserSchema = z.strictObject({ id: UserIdSchema, emailAddress: EmailAddressSchema.nullable() });
+export const UpstreamUserSchema = z.strictObject({ id: UserIdSchema, emailAddress: z.nullable(EmailAddressSchema) });
 
 /** Who and where, as the record keeps it (RecordProvenance). Every field optional; null = upstream said null. */
 export const JobProvenanceSchema = z.strictObject({
-  creator: UpstreamUserSchema.nullable().optional(),
-  organizationId: OrganizationIdSchema.nullable().optional(),
-  projectId: ProjectIdSchema.nullable().optional(),
-  messageIds: z.array(MessageIdSchema).max(1000).optional(),
+  creator: z.optional(z.nullable(UpstreamUserSchema)),
+  organizationId: z.optional(z.nullable(OrganizationIdSchema)),
+  projectId: z.optional(z.nullable(ProjectIdSchema)),
+  messageIds: z.optional(z.array(MessageIdSchema).check(z.maxLength(1000))),
 });
 export type JobProvenance = z.infer<typeof JobProvenanceSchema>;
 
 export const IngestJobSchema = z.strictObject({
-  v: z.literal(JOB_SCHEMA_VERSION).default(JOB_SCHEMA_VERSION),
+  v: z._default(z.literal(JOB_SCHEMA_VERSION), JOB_SCHEMA_VERSION),
   fileId: FileIdSchema,
-  chatId: ChatIdSchema.optional(),
-  file: CarriedMetadataSchema.optional(),
-  reason: ReasonSchema.optional(),
-  provenance: JobProvenanceSchema.optional(),
-  appearedAt: TimestampSchema.optional(),
+  chatId: z.optional(ChatIdSchema),
+  file: z.optional(CarriedMetadataSchema),
+  reason: z.optional(ReasonSchema),
+  provenance: z.optional(JobProvenanceSchema),
+  appearedAt: z.optional(TimestampSchema),
 });
 export type IngestJob = z.infer<typeof IngestJobSchema>;
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod.js';
 import { ConfigurationError } from '../platform/errors.js';
 
 /**
@@ -54,7 +54,9 @@ export function assertUpstreamBaseUrl(url: string, name = 'the upstream base URL
 }
 
 /** Zod form of the rule, for configuration schemas. */
-export const UpstreamBaseUrlSchema = z.string().superRefine((url, ctx) => {
-  const problem = upstreamBaseUrlProblem(url);
-  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-});
+export const UpstreamBaseUrlSchema = z.string().check(
+  z.superRefine((url, ctx) => {
+    const problem = upstreamBaseUrlProblem(url);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+);

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod.js';
 import { ChatIdSchema, FileIdSchema } from './ids.js';
 import { ReasonSchema } from './job.js';
 
@@ -30,29 +30,37 @@ export const WEBHOOK_HEADERS = {
 } as const;
 
 export const WebhookEventSchema = z
-  .strictObject({
-    v: z.literal(WEBHOOK_EVENT_VERSION, { error: `must be ${WEBHOOK_EVENT_VERSION}` }),
-    fileIds: z
-      .array(FileIdSchema)
-      .max(MAX_WEBHOOK_IDS, { message: `may hold at most ${MAX_WEBHOOK_IDS} ids` })
-      .optional(),
-    chatIds: z
-      .array(ChatIdSchema)
-      .max(MAX_WEBHOOK_CHATS, { message: `may hold at most ${MAX_WEBHOOK_CHATS} ids` })
-      .optional(),
-    reason: ReasonSchema.optional(),
-  })
-  .transform((e) => ({
-    v: e.v,
-    // A repeated id is the same request twice: it is counted, enqueued and reported once.
-    fileIds: [...new Set(e.fileIds ?? [])],
-    chatIds: [...new Set(e.chatIds ?? [])],
-    ...(e.reason === undefined ? {} : { reason: e.reason }),
-  }))
-  .refine((e) => e.fileIds.length + e.chatIds.length > 0, { message: 'name at least one id in fileIds or chatIds' })
-  .refine((e) => e.fileIds.length + e.chatIds.length <= MAX_WEBHOOK_IDS, {
-    message: `name at most ${MAX_WEBHOOK_IDS} ids in all`,
-  });
+  .pipe(
+    z.strictObject({
+      v: z.literal(WEBHOOK_EVENT_VERSION, { error: `must be ${WEBHOOK_EVENT_VERSION}` }),
+      fileIds: z.optional(
+        z
+          .array(FileIdSchema)
+          .check(z.maxLength(MAX_WEBHOOK_IDS, { message: `may hold at most ${MAX_WEBHOOK_IDS} ids` })),
+      ),
+      chatIds: z.optional(
+        z
+          .array(ChatIdSchema)
+          .check(z.maxLength(MAX_WEBHOOK_CHATS, { message: `may hold at most ${MAX_WEBHOOK_CHATS} ids` })),
+      ),
+      reason: z.optional(ReasonSchema),
+    }),
+    z.transform((e) => ({
+      v: e.v,
+      // A repeated id is the same request twice: it is counted, enqueued and reported once.
+      fileIds: [...new Set(e.fileIds ?? [])],
+      chatIds: [...new Set(e.chatIds ?? [])],
+      ...(e.reason === undefined ? {} : { reason: e.reason }),
+    })),
+  )
+  .check(
+    z.refine((e) => e.fileIds.length + e.chatIds.length > 0, { message: 'name at least one id in fileIds or chatIds' }),
+  )
+  .check(
+    z.refine((e) => e.fileIds.length + e.chatIds.length <= MAX_WEBHOOK_IDS, {
+      message: `name at most ${MAX_WEBHOOK_IDS} ids in all`,
+    }),
+  );
 export type WebhookEvent = z.output<typeof WebhookEventSchema>;
 
 /** One chat fanned out: how many ingest jobs its messages produced. */

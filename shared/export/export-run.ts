@@ -17,7 +17,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Hash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../contracts/zod.js';
 import { combineCrc32, crc32, crc32ToBase64 } from '../archive/crc32.js';
 import { IntegrityMeter } from '../archive/integrity.js';
 import type { ArchivedRecord, FileRecord } from '../contracts/file-records.js';
@@ -85,14 +85,14 @@ type NotArchived = z.infer<typeof NotArchivedSchema>;
 
 /** One checkpoint segment: what changed since the previous one, and the totals so far. */
 const SegmentSchema = z.object({
-  seq: z.number().int().nonnegative(),
+  seq: z.int().check(z.nonnegative()),
   uploadId: z.string(),
   baggingDate: z.string(),
-  nextIndex: z.number().int().nonnegative(),
-  partNumber: z.number().int().nonnegative(),
-  crc: z.number().int().nonnegative(),
+  nextIndex: z.int().check(z.nonnegative()),
+  partNumber: z.int().check(z.nonnegative()),
+  crc: z.int().check(z.nonnegative()),
   zip: z.object({ offset: z.number(), dosTime: z.number(), dosDate: z.number() }),
-  tailKey: z.string().nullable(),
+  tailKey: z.nullable(z.string()),
   newEntries: z.array(
     z.object({ name: z.string(), crc32: z.number(), size: z.number(), offset: z.number(), zip64: z.boolean() }),
   ),
@@ -101,6 +101,17 @@ const SegmentSchema = z.object({
   newNotArchived: z.array(NotArchivedSchema),
 });
 type Segment = z.infer<typeof SegmentSchema>;
+
+/** The files an export takes, fixed by its first run (and the matter they came from). */
+const FilesSchema = z.object({
+  fileIds: z.array(z.string()),
+  matter: z.optional(
+    z.object({
+      matterId: z.string(),
+      scope: z.custom<HoldScope>((v) => typeof v === 'object' && v !== null),
+    }),
+  ),
+});
 
 type Done = ExportedFile & { custodySha256: string };
 
@@ -247,12 +258,7 @@ class ExportRun {
     const keys = await this.deps.storage.list(this.keys.checkpointPrefix);
     const segmentKeys = keys.filter((k) => k.endsWith('.json'));
     if (segmentKeys.length === 0) return false;
-    const files = z
-      .object({
-        fileIds: z.array(z.string()),
-        matter: z.object({ matterId: z.string(), scope: z.custom<HoldScope>((v) => typeof v === 'object') }).optional(),
-      })
-      .parse(await this.deps.storage.getJson(this.keys.files));
+    const files = FilesSchema.parse(await this.deps.storage.getJson(this.keys.files));
     this.fileIds = files.fileIds;
     this.matterScope = files.matter ?? null;
     this.matchedCount = this.fileIds.length;

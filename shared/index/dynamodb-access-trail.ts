@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from '../contracts/zod.js';
 import { TRAIL_INDEXES, trailPartition, trailSortKey } from '../contracts/search-index.js';
 import type { AccessTrail, TrailEvent, TrailPage, TrailQuery } from '../lookup/access-trail.js';
 import { InvalidCursorError } from '../platform/errors.js';
@@ -173,12 +173,11 @@ function toEvent(item: Record<string, unknown>): TrailEvent {
 }
 
 const CursorSchema = z.strictObject({
-  f: z.string().length(16),
-  d: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/)
-    .optional(),
-  k: z.partialRecord(z.enum(['pk', 'sk', 'tPrincipal', 'tFile']), z.string().min(1).max(2200)).optional(),
+  f: z.string().check(z.length(16)),
+  d: z.optional(z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/))),
+  k: z.optional(
+    z.partialRecord(z.enum(['pk', 'sk', 'tPrincipal', 'tFile']), z.string().check(z.minLength(1), z.maxLength(2200))),
+  ),
 });
 type Cursor = z.infer<typeof CursorSchema>;
 

@@ -1,24 +1,24 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from '../contracts/zod.js';
 import { BACKFILL_KEYS } from '../contracts/table-keys.js';
 import type { BackfillCheckpoint } from '../contracts/backfill-checkpoint.js';
 import type { BackfillStore } from '../discovery/backfill.js';
 
 const CheckpointSchema = z.object({
   key: z.string(),
-  query: z.object({ since: z.string().nullable(), until: z.string().nullable(), userIds: z.array(z.string()) }),
-  cursor: z.string().nullable(),
+  query: z.object({ since: z.nullable(z.string()), until: z.nullable(z.string()), userIds: z.array(z.string()) }),
+  cursor: z.nullable(z.string()),
   doneInPage: z.array(z.string()),
-  firstChatCreatedAt: z.string().nullable(),
-  lastChatCreatedAt: z.string().nullable(),
+  firstChatCreatedAt: z.nullable(z.string()),
+  lastChatCreatedAt: z.nullable(z.string()),
   chatsScanned: z.number(),
   filesEnqueued: z.number(),
-  chatsFailed: z.array(z.string()).optional(),
+  chatsFailed: z.optional(z.array(z.string())),
   startedAt: z.string(),
   updatedAt: z.string(),
-  completedAt: z.string().nullable(),
+  completedAt: z.nullable(z.string()),
 });
 
 /**

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from '../contracts/zod.js';
 import { DISCOVERY_KEYS } from '../contracts/table-keys.js';
 import { InvalidCursorError } from '../platform/errors.js';
 import type { LedgerRecord, PollerSource } from '../contracts/discovery-ledger.js';
@@ -261,9 +261,9 @@ function decodeLedgerCursor(cursor: string): string {
   return sk;
 }
 
-const nullableString = z.string().nullable().optional();
+const nullableString = z.optional(z.nullable(z.string()));
 const CheckpointSchema = z.object({
-  cursor: z.string().nullable(),
+  cursor: z.nullable(z.string()),
   windowEnd: nullableString,
   lastCompletedAt: nullableString,
   rejectedCursor: nullableString,
@@ -273,24 +273,24 @@ const CheckpointSchema = z.object({
 });
 const RetryEntrySchema = z.object({
   unitId: z.string(),
-  updatedAt: z.string().nullable(),
+  updatedAt: z.nullable(z.string()),
   attempts: z.number(),
   nextAttemptAtMs: z.number(),
   firstFailedAt: z.string(),
   lastError: z.string(),
-  lastRequestId: z.string().nullable(),
+  lastRequestId: z.nullable(z.string()),
   lastRunId: z.string(),
 });
 const ChatRequestSchema = z.object({
   webhookId: z.string(),
   chatId: z.string(),
-  reason: z.string().optional(),
-  after: z.string().nullable(),
+  reason: z.optional(z.string()),
+  after: z.nullable(z.string()),
   jobs: z.number(),
   requestedAt: z.string(),
   attempts: z.number(),
   nextAttemptAtMs: z.number(),
-  lastError: z.string().nullable(),
-  lastRequestId: z.string().nullable(),
+  lastError: z.nullable(z.string()),
+  lastRequestId: z.nullable(z.string()),
 });
-const ChatCheckpointSchema = z.object({ lastMessageId: z.string().nullable(), updatedAt: z.string().nullable() });
+const ChatCheckpointSchema = z.object({ lastMessageId: z.nullable(z.string()), updatedAt: z.nullable(z.string()) });

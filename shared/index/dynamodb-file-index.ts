@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from '../contracts/zod.js';
 import { STATUS_FIELDS } from '../contracts/file-records.js';
 import type {
   ArchivedRecord,
@@ -343,7 +343,7 @@ export class DynamoDbFileIndex implements FileIndex {
 
 const CursorSchema = z.strictObject({
   pk: z.string(),
-  sk: z.string().regex(/^F#[^#]{1,64}#[A-Za-z0-9_-]{1,220}$/),
+  sk: z.string().check(z.regex(/^F#[^#]{1,64}#[A-Za-z0-9_-]{1,220}$/)),
 });
 
 function encodeCursor(key: Record<string, unknown>): string {

@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { putIfAbsent } from './dynamodb-put-if-absent.js';
-import * as z from 'zod';
+import * as z from '../contracts/zod.js';
 import type { ArchivedRecord } from '../contracts/file-records.js';
 import type { HoldAction, HoldProgress, LegalHoldEntry, Matter } from '../contracts/holds.js';
 import { FILE_ITEM_SK, fileItemKey, MATTER_PARTITION, matterItemKey } from '../contracts/table-keys.js';
@@ -235,7 +235,10 @@ export class DynamoDbHeldFiles implements HeldFiles {
   }
 }
 
-const ScanCursorSchema = z.strictObject({ pk: z.string().min(1).max(1024), sk: z.string().min(1).max(1024) });
+const ScanCursorSchema = z.strictObject({
+  pk: z.string().check(z.minLength(1), z.maxLength(1024)),
+  sk: z.string().check(z.minLength(1), z.maxLength(1024)),
+});
 
 function encodeScanCursor(key: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify({ pk: key['pk'], sk: key['sk'] }), 'utf8').toString('base64url');

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from '../contracts/zod.js';
 import { WEBHOOK_REPLAY_TABLE_KEYS } from '../contracts/table-keys.js';
 import type { ReplayClaim, ReplayGuard, StoredOutcome } from '../webhook/ports.js';
 
@@ -21,15 +21,15 @@ const StoredItemSchema = z.object({
   token: z.string(),
   leaseUntilMs: z.number(),
   [TTL]: z.number(),
-  bodySha256: z.string().optional(),
-  outcome: z
-    .object({
+  bodySha256: z.optional(z.string()),
+  outcome: z.optional(
+    z.object({
       fileIds: z.array(z.string()),
-      chats: z.array(z.object({ chatId: z.string(), jobs: z.number(), queued: z.boolean().optional() })),
+      chats: z.array(z.object({ chatId: z.string(), jobs: z.number(), queued: z.optional(z.boolean()) })),
       chatsNotFound: z.array(z.string()),
-      reason: z.string().optional(),
-    })
-    .optional(),
+      reason: z.optional(z.string()),
+    }),
+  ),
 });
 
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from '../contracts/zod.js';
 import { InstantSchema, instantOf, pageLimitSchema } from './query-params.js';
 import { FileIdSchema } from '../contracts/ids.js';
 import { RequestRejectedError } from '../platform/errors.js';
@@ -106,17 +106,20 @@ export const AUDIT_PAGE_MAX = 200;
 export const AUDIT_DEFAULT_DAYS = 7;
 
 export const AuditQuerySchema = z.object({
-  from: InstantSchema.optional(),
-  to: InstantSchema.optional(),
-  principal: z
-    .string()
-    .min(1)
-    .max(2048)
-    .regex(/^[A-Za-z0-9+=,.@_/:-]+$/, { message: 'principal must be an IAM principal ARN' })
-    .optional(),
-  fileId: FileIdSchema.optional(),
-  limit: pageLimitSchema(AUDIT_PAGE_MAX).optional(),
-  cursor: z.string().min(1).max(2048).optional(),
+  from: z.optional(InstantSchema),
+  to: z.optional(InstantSchema),
+  principal: z.optional(
+    z
+      .string()
+      .check(
+        z.minLength(1),
+        z.maxLength(2048),
+        z.regex(/^[A-Za-z0-9+=,.@_/:-]+$/, { message: 'principal must be an IAM principal ARN' }),
+      ),
+  ),
+  fileId: z.optional(FileIdSchema),
+  limit: z.optional(pageLimitSchema(AUDIT_PAGE_MAX)),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
 });
 export type AuditQuery = z.infer<typeof AuditQuerySchema>;
 export const AUDIT_QUERY_PARAMETERS = Object.keys(AuditQuerySchema.shape) as (keyof AuditQuery)[];

@@ -1,7 +1,7 @@
 // Over 400 lines: the dispatch table with every route's input schema; the workbench routes' handlers
 // should move beside their use cases as the table grows (issue 15 note).
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from '../contracts/zod.js';
 import { pageLimitSchema } from './query-params.js';
 import type { DownloadSigner } from '../archive/archive-store.js';
 import { ChatIdSchema, FileIdSchema } from '../contracts/ids.js';
@@ -99,11 +99,11 @@ interface CallContext {
 /** A route of the contract: its path and query parameters (validated in that order), and what it answers. */
 export interface RouteHandler {
   /** Path parameters, one per `{name}` of the route's resource. */
-  path: z.ZodObject;
+  path: z.ZodMiniObject;
   /** Query parameters the route reads; unknown ones are ignored. */
-  query: z.ZodObject;
+  query: z.ZodMiniObject;
   /** The JSON body a POST route reads (validated after the path and query); absent for GETs. */
-  body?: z.ZodType;
+  body?: z.ZodMiniType;
   handle(
     input: { path: never; query: never; body: never; caller: string },
     deps: LookupDeps,
@@ -112,7 +112,11 @@ export interface RouteHandler {
 }
 
 /** Ties a handler's input type to its schemas. */
-function defineRoute<P extends z.ZodObject, Q extends z.ZodObject, B extends z.ZodType = z.ZodUndefined>(route: {
+function defineRoute<
+  P extends z.ZodMiniObject,
+  Q extends z.ZodMiniObject,
+  B extends z.ZodMiniType = z.ZodMiniUndefined,
+>(route: {
   path: P;
   query: Q;
   body?: B;
@@ -126,8 +130,8 @@ function defineRoute<P extends z.ZodObject, Q extends z.ZodObject, B extends z.Z
 }
 
 const ListQuerySchema = z.object({
-  limit: pageLimitSchema(MAX_PAGE_SIZE).optional(),
-  cursor: z.string().min(1).max(1024).optional(),
+  limit: z.optional(pageLimitSchema(MAX_PAGE_SIZE)),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
 });
 const ChatPath = z.object({ chatId: ChatIdSchema });
 const FilePath = z.object({ fileId: FileIdSchema });
@@ -141,7 +145,7 @@ function exportsOf(deps: LookupDeps): ExportRequests {
   return deps.exports;
 }
 const DownloadQuery = z.object({
-  redirect: z.enum(['true', 'false'], { error: 'redirect must be true or false' }).optional(),
+  redirect: z.optional(z.enum(['true', 'false'], { error: 'redirect must be true or false' })),
 });
 const SourcePath = z.object({
   source: z.enum(POLLER_SOURCES, { error: `must be one of ${POLLER_SOURCES.join(', ')}` }),
@@ -194,7 +198,7 @@ export const LOOKUP_HANDLERS: Record<RouteKey, RouteHandler> = {
   }),
   'POST /files/{fileId}/verify': defineRoute({
     path: FilePath,
-    query: z.object({ tier: z.enum(FIXITY_TIERS, { error: `must be one of ${FIXITY_TIERS.join(', ')}` }).optional() }),
+    query: z.object({ tier: z.optional(z.enum(FIXITY_TIERS, { error: `must be one of ${FIXITY_TIERS.join(', ')}` })) }),
     async handle({ path: { fileId }, query: { tier } }, deps, { signal }) {
       const { event, record } = await verifyFile(fileId, tier ?? 'cheap', deps.fixity, signal);
       if (event.outcome === 'failed')
@@ -412,7 +416,7 @@ function readJsonBody(event: APIGatewayProxyEvent): unknown {
 }
 
 /** Validates untrusted input; a path parameter's message is prefixed with its name, as in `chatId must be…`. */
-function parseInput(schema: z.ZodObject, value: unknown, nameTheField: boolean): unknown {
+function parseInput(schema: z.ZodMiniObject, value: unknown, nameTheField: boolean): unknown {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
@@ -424,7 +428,7 @@ function parseInput(schema: z.ZodObject, value: unknown, nameTheField: boolean):
 }
 
 /** Validates a JSON body; the message names where in the body the first problem is (`scope.chats.0: …`). */
-function parseBody(schema: z.ZodType, value: unknown): unknown {
+function parseBody(schema: z.ZodMiniType, value: unknown): unknown {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
@@ -432,7 +436,7 @@ function parseBody(schema: z.ZodType, value: unknown): unknown {
   throw new RequestRejectedError('invalid_request', `${where}${firstMessage(parsed.error)}`);
 }
 
-function firstMessage(error: z.ZodError): string {
+function firstMessage(error: z.core.$ZodError): string {
   return error.issues[0]?.message ?? 'is not valid';
 }
 

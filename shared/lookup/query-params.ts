@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../contracts/zod.js';
 
 /**
  * Query parameters several lookup routes share, defined once: the page size (`limit`) and an instant
@@ -7,17 +7,10 @@ import * as z from 'zod';
 
 /** `limit`: a whole number from 1 to `max`, given as a query string. */
 export function pageLimitSchema(max: number) {
-  return z
-    .string()
-    .regex(/^\d{1,3}$/, { message: 'limit must be a whole number' })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .int()
-        .min(1)
-        .max(max, { message: `limit must be between 1 and ${max}` }),
-    );
+  return z.pipe(
+    z.pipe(z.string().check(z.regex(/^\d{1,3}$/, { message: 'limit must be a whole number' })), z.transform(Number)),
+    z.number().check(z.int(), z.gte(1), z.lte(max, { message: `limit must be between 1 and ${max}` })),
+  );
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -26,10 +19,12 @@ const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{
 /** `from`/`to`: a UTC date (the whole day) or an RFC 3339 timestamp. */
 export const InstantSchema = z
   .string()
-  .max(40)
-  .refine(
-    (v) => (DATE.test(v) || TIMESTAMP.test(v)) && !Number.isNaN(Date.parse(DATE.test(v) ? `${v}T00:00:00Z` : v)),
-    { message: 'must be a date (YYYY-MM-DD) or an RFC 3339 timestamp' },
+  .check(z.maxLength(40))
+  .check(
+    z.refine(
+      (v) => (DATE.test(v) || TIMESTAMP.test(v)) && !Number.isNaN(Date.parse(DATE.test(v) ? `${v}T00:00:00Z` : v)),
+      { message: 'must be a date (YYYY-MM-DD) or an RFC 3339 timestamp' },
+    ),
   );
 
 /** A date's first or last millisecond, or a timestamp, in the canonical form the index stores. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../contracts/zod.js';
 import { InstantSchema, instantOf, pageLimitSchema } from './query-params.js';
 import { ChatIdSchema } from '../contracts/ids.js';
 import type { FileRecord } from '../contracts/file-records.js';
@@ -65,40 +65,34 @@ export const SEARCH_PAGE_MAX = 100;
 export const MONTHS_PER_PAGE = 12;
 
 export const SearchQuerySchema = z.object({
-  creator: z
-    .string()
-    .max(320)
-    .regex(/^([A-Za-z0-9_-]{1,200}|[^@\s]{1,200}@[^@\s]{1,200})$/, {
-      message: 'creator must be a user id or an email address',
-    })
-    .optional(),
-  chat: ChatIdSchema.optional(),
-  project: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,200}$/, { message: 'project must be a project id' })
-    .optional(),
-  filename: z
-    .string()
-    .min(1)
-    .max(200)
-    .regex(/^[^\u0000-\u001f\u007f]+$/, { message: 'filename must be a prefix of printable characters' })
-    .optional(),
-  sha256: z
-    .string()
-    .regex(/^[0-9a-fA-F]{64}$/, { message: 'sha256 must be 64 hex digits' })
-    .optional(),
-  md5: z
-    .string()
-    .regex(/^[0-9a-fA-F]{32}$/, { message: 'md5 must be 32 hex digits' })
-    .optional(),
-  status: z.enum(FILE_STATUSES, { error: `status must be one of ${FILE_STATUSES.join(', ')}` }).optional(),
-  source: z.enum(FILE_SOURCES, { error: `source must be one of ${FILE_SOURCES.join(', ')}` }).optional(),
-  fixity: z.enum(FIXITY_FILTERS, { error: `fixity must be ${FIXITY_FILTERS.join(', ')}` }).optional(),
-  from: InstantSchema.optional(),
-  to: InstantSchema.optional(),
-  order: z.enum(SEARCH_ORDERS, { error: `order must be one of ${SEARCH_ORDERS.join(', ')}` }).optional(),
-  limit: pageLimitSchema(SEARCH_PAGE_MAX).optional(),
-  cursor: z.string().min(1).max(2048).optional(),
+  creator: z.optional(
+    z
+      .string()
+      .check(z.maxLength(320))
+      .check(
+        z.regex(/^([A-Za-z0-9_-]{1,200}|[^@\s]{1,200}@[^@\s]{1,200})$/, {
+          message: 'creator must be a user id or an email address',
+        }),
+      ),
+  ),
+  chat: z.optional(ChatIdSchema),
+  project: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,200}$/, { message: 'project must be a project id' }))),
+  filename: z.optional(
+    z
+      .string()
+      .check(z.minLength(1), z.maxLength(200))
+      .check(z.regex(/^[^\u0000-\u001f\u007f]+$/, { message: 'filename must be a prefix of printable characters' })),
+  ),
+  sha256: z.optional(z.string().check(z.regex(/^[0-9a-fA-F]{64}$/, { message: 'sha256 must be 64 hex digits' }))),
+  md5: z.optional(z.string().check(z.regex(/^[0-9a-fA-F]{32}$/, { message: 'md5 must be 32 hex digits' }))),
+  status: z.optional(z.enum(FILE_STATUSES, { error: `status must be one of ${FILE_STATUSES.join(', ')}` })),
+  source: z.optional(z.enum(FILE_SOURCES, { error: `source must be one of ${FILE_SOURCES.join(', ')}` })),
+  fixity: z.optional(z.enum(FIXITY_FILTERS, { error: `fixity must be ${FIXITY_FILTERS.join(', ')}` })),
+  from: z.optional(InstantSchema),
+  to: z.optional(InstantSchema),
+  order: z.optional(z.enum(SEARCH_ORDERS, { error: `order must be one of ${SEARCH_ORDERS.join(', ')}` })),
+  limit: z.optional(pageLimitSchema(SEARCH_PAGE_MAX)),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
 });
 export type SearchQuery = z.infer<typeof SearchQuerySchema>;
 
@@ -278,14 +272,11 @@ function fingerprintOf(query: SearchQuery): string {
   return createHash('sha256').update(JSON.stringify(canonical)).digest('base64url').slice(0, 16);
 }
 
-const KEY_VALUE = z.string().min(1).max(1100);
+const KEY_VALUE = z.string().check(z.minLength(1), z.maxLength(1100));
 const CursorSchema = z.strictObject({
-  f: z.string().length(16),
-  m: z
-    .string()
-    .regex(/^\d{4}-\d{2}$/)
-    .optional(),
-  k: z.record(z.string().regex(/^[A-Za-z]{1,16}$/), KEY_VALUE).optional(),
+  f: z.string().check(z.length(16)),
+  m: z.optional(z.string().check(z.regex(/^\d{4}-\d{2}$/))),
+  k: z.optional(z.record(z.string().check(z.regex(/^[A-Za-z]{1,16}$/)), KEY_VALUE)),
 });
 type Cursor = z.infer<typeof CursorSchema>;
 

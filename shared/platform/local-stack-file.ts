@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import * as z from 'zod';
+import * as z from '../contracts/zod.js';
 
 /** Where the running local stack writes its endpoints for scripts (the `archiver` CLI, curl). */
 export const DEFAULT_DATA_DIR = resolve(process.env['ARCHIVER_DATA_DIR'] ?? '.archiver');
@@ -8,7 +8,7 @@ export const DEFAULT_DATA_DIR = resolve(process.env['ARCHIVER_DATA_DIR'] ?? '.ar
 export const StackInfoSchema = z.object({
   lookupUrl: z.url(),
   /** The auditor console (absent in stack files written before it was served). */
-  consoleUrl: z.url().optional(),
+  consoleUrl: z.optional(z.url()),
   upstream: z.object({ url: z.url(), sample: z.boolean() }),
   region: z.string(),
   s3: z.object({ endpoint: z.url(), server: z.string(), bucket: z.string() }),
@@ -18,11 +18,11 @@ export const StackInfoSchema = z.object({
   webhook: z.object({
     url: z.url(),
     secret: z.string(),
-    previousSecret: z.string().optional(),
+    previousSecret: z.optional(z.string()),
     replayTable: z.string(),
   }),
   dataDir: z.string(),
-  pid: z.number().int(),
+  pid: z.int(),
 });
 export type StackInfo = z.infer<typeof StackInfoSchema>;
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../contracts/zod.js';
 import { toWellFormed } from '../archive/content-disposition.js';
 import { ChatIdSchema } from '../contracts/ids.js';
 import type { FileSource } from '../contracts/ids.js';
@@ -35,48 +35,48 @@ export interface ProjectDocument {
   creator: { id: string; emailAddress: string | null } | null | undefined;
 }
 
-const Md5 = z
-  .string()
-  .regex(/^[0-9a-fA-F]{32}$/)
-  .transform((s) => s.toLowerCase());
+const Md5 = z.pipe(
+  z.string().check(z.regex(/^[0-9a-fA-F]{32}$/)),
+  z.transform((s) => s.toLowerCase()),
+);
 // Untrusted and only ever displayed after sanitising (an empty name becomes "file"), so any string up
 // to a sane bound is accepted rather than losing the file over its name.
-const Filename = z.string().max(4096).transform(toWellFormed);
+const Filename = z.pipe(z.string().check(z.maxLength(4096)), z.transform(toWellFormed));
 // Upstream's creation time, in canonical form (RFC 3339 UTC, milliseconds) when it is an RFC 3339
 // timestamp; any other string is kept verbatim as evidence of what upstream said, and the file then
 // sorts in its chats by the time the archive recorded it (listingSortTime). Only the key is derived,
 // never the evidence. A non-string or a value over 256 characters is dropped (the file is still archived).
-const Timestamp = z.string().max(256).transform(recordedCreatedAt).nullish().catch(null);
-const Size = z.number().int().nonnegative();
+const Timestamp = z.catch(z.nullish(z.pipe(z.string().check(z.maxLength(256)), z.transform(recordedCreatedAt))), null);
+const Size = z.int().check(z.nonnegative());
 
 const GeneratedFileSchema = z.looseObject({
   id: z.string(),
   claude_chat_id: ChatIdSchema,
-  created_at: Timestamp.nullish(),
+  created_at: z.nullish(Timestamp),
   filename: Filename,
-  md5: Md5.nullish(),
-  mime_type: z.string().max(255).nullish(),
-  size_bytes: Size.nullish(),
+  md5: z.nullish(Md5),
+  mime_type: z.nullish(z.string().check(z.maxLength(255))),
+  size_bytes: z.nullish(Size),
 });
 
 const UploadedFileSchema = z.looseObject({
   id: z.string(),
-  claude_chat_ids: z.array(ChatIdSchema).max(10_000).nullish(),
-  created_at: Timestamp.nullish(),
+  claude_chat_ids: z.nullish(z.array(ChatIdSchema).check(z.maxLength(10_000))),
+  created_at: z.nullish(Timestamp),
   filename: Filename,
-  md5: Md5.nullish(),
-  mime_type: z.string().max(255).nullish(),
-  size_bytes: Size.nullish(),
+  md5: z.nullish(Md5),
+  mime_type: z.nullish(z.string().check(z.maxLength(255))),
+  size_bytes: z.nullish(Size),
 });
 
 const FilesApiFileSchema = z.looseObject({
   id: z.string(),
   type: z.literal('file'),
-  created_at: Timestamp.nullish(),
+  created_at: z.nullish(Timestamp),
   filename: Filename,
-  mime_type: z.string().max(255).nullish(),
-  size_bytes: Size.nullish(),
-  downloadable: z.boolean().optional(),
+  mime_type: z.nullish(z.string().check(z.maxLength(255))),
+  size_bytes: z.nullish(Size),
+  downloadable: z.optional(z.boolean()),
 });
 
 /**
@@ -87,12 +87,12 @@ const FilesApiFileSchema = z.looseObject({
 const ArtifactSchema = z.looseObject({
   id: z.string(),
   version_id: z.string(),
-  claude_chat_id: ChatIdSchema.nullish(),
-  created_at: Timestamp.nullish(),
-  title: Filename.nullish(),
-  artifact_type: z.string().max(255).nullish(),
-  md5: Md5.nullish(),
-  size_bytes: Size.nullish(),
+  claude_chat_id: z.nullish(ChatIdSchema),
+  created_at: z.nullish(Timestamp),
+  title: z.nullish(Filename),
+  artifact_type: z.nullish(z.string().check(z.maxLength(255))),
+  md5: z.nullish(Md5),
+  size_bytes: z.nullish(Size),
 });
 
 /** Validates a metadata response for `fileId` and normalises it. Throws a ZodError or an Error. */
@@ -159,7 +159,7 @@ function commonFields(
 const ProjectDocumentSchema = z.looseObject({
   id: z.string(),
   content: z.string(),
-  created_at: Timestamp.nullish(),
+  created_at: z.nullish(Timestamp),
   filename: Filename,
   user: WireUserSchema,
 });

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import type * as z from 'zod';
+import * as z from '../contracts/zod.js';
 import { UpstreamContractError } from '../platform/errors.js';
 import { createUpstreamGet } from './upstream-request.js';
 import type { UpstreamRequestOptions } from './upstream-request.js';
@@ -142,7 +142,7 @@ export function createListingClient(opts: ListingClientOptions): ListingClient {
   const get = createUpstreamGet(opts);
   const maxBytes = opts.maxListingBytes ?? MAX_LISTING_BYTES;
 
-  async function getJson<S extends z.ZodType>(
+  async function getJson<S extends z.core.$ZodType>(
     path: string,
     query: [string, string][],
     schema: S,
@@ -157,7 +157,7 @@ export function createListingClient(opts: ListingClientOptions): ListingClient {
       if (err instanceof UpstreamContractError) throw err;
       throw new UpstreamContractError(`listing ${path} is not JSON`, err);
     }
-    const parsed = schema.safeParse(json);
+    const parsed = z.safeParse(schema, json);
     if (!parsed.success) {
       const fields = parsed.error.issues.map((i) => i.path.join('.') || 'body').join(', ');
       throw new UpstreamContractError(`listing ${path} does not match the documented shape (${fields.slice(0, 300)})`);

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../contracts/zod.js';
 import {
   ArtifactIdSchema,
   ArtifactVersionIdSchema,
@@ -19,7 +19,7 @@ import type { JobProvenance } from '../contracts/job.js';
  * Unknown fields are ignored: upstream objects may gain fields.
  */
 const ID_BODY = '[A-Za-z0-9_-]{1,200}';
-const tagged = (prefix: string) => z.string().regex(new RegExp(`^${prefix}${ID_BODY}$`));
+const tagged = (prefix: string) => z.string().check(z.regex(new RegExp(`^${prefix}${ID_BODY}$`)));
 
 export const MessageIdSchema = tagged('claude_chat_msg_');
 export const ActivityIdSchema = tagged('activity_');
@@ -28,21 +28,21 @@ const UploadedFileIdSchema = tagged('claude_file_');
 const FilesApiFileIdSchema = tagged('file_');
 
 /** A cursor as returned in `first_id` / `last_id`: opaque, but bounded and URL-safe once encoded. */
-const CursorSchema = z.string().min(1).max(512);
+const CursorSchema = z.string().check(z.minLength(1), z.maxLength(512));
 /** RFC 3339-like; anything else is dropped (the field is informative, never a key). */
-const Timestamp = z.string().regex(/^[0-9A-Za-z:.+-]{1,64}$/);
-const Md5 = z
-  .string()
-  .regex(/^[0-9a-fA-F]{32}$/)
-  .transform((s) => s.toLowerCase());
-const Filename = z.string().max(4096);
+const Timestamp = z.string().check(z.regex(/^[0-9A-Za-z:.+-]{1,64}$/));
+const Md5 = z.pipe(
+  z.string().check(z.regex(/^[0-9a-fA-F]{32}$/)),
+  z.transform((s) => s.toLowerCase()),
+);
+const Filename = z.string().check(z.maxLength(4096));
 // An empty MIME type is sent as null in jobs rather than losing the file over it.
-const MimeType = z.string().max(255);
-const Size = z.number().int().nonnegative();
+const MimeType = z.string().check(z.maxLength(255));
+const Size = z.int().check(z.nonnegative());
 
 /** Bounded like every id; a value that does not match is read as "not said". */
-const OrgIdWire = JobProvenanceSchema.shape.organizationId.catch(undefined);
-const ProjectIdWire = JobProvenanceSchema.shape.projectId.catch(undefined);
+const OrgIdWire = z.catch(JobProvenanceSchema.shape.organizationId, undefined);
+const ProjectIdWire = z.catch(JobProvenanceSchema.shape.projectId, undefined);
 
 /** The who-and-where fields upstream puts on a chat and a project (and the messages page's chat). */
 const OwnerFields = {
@@ -53,9 +53,9 @@ const OwnerFields = {
 
 export const ChatSummarySchema = z.looseObject({
   id: ChatIdSchema,
-  created_at: Timestamp.nullish(),
-  updated_at: Timestamp.nullish(),
-  deleted_at: Timestamp.nullish(),
+  created_at: z.nullish(Timestamp),
+  updated_at: z.nullish(Timestamp),
+  deleted_at: z.nullish(Timestamp),
   project_id: ProjectIdWire,
   ...OwnerFields,
 });
@@ -83,26 +83,26 @@ export type ChatSummary = z.infer<typeof ChatSummarySchema>;
 /** `files[]` of a message: an uploaded file. */
 export const MessageUploadedFileSchema = z.looseObject({
   id: UploadedFileIdSchema,
-  created_at: Timestamp.nullish(),
+  created_at: z.nullish(Timestamp),
   filename: Filename,
-  md5: Md5.nullish(),
-  mime_type: MimeType.nullish(),
-  size_bytes: Size.nullish(),
+  md5: z.nullish(Md5),
+  mime_type: z.nullish(MimeType),
+  size_bytes: z.nullish(Size),
 });
 /** `generated_files[]` of a message (documented without `created_at`). */
 export const MessageGeneratedFileSchema = z.looseObject({
   id: GeneratedFileIdSchema,
   filename: Filename,
-  md5: Md5.nullish(),
-  mime_type: MimeType.nullish(),
-  size_bytes: Size.nullish(),
+  md5: z.nullish(Md5),
+  mime_type: z.nullish(MimeType),
+  size_bytes: z.nullish(Size),
 });
 /** `artifacts[]` of a message: a version of an artifact Claude wrote or updated in it. */
 export const MessageArtifactSchema = z.looseObject({
   id: ArtifactIdSchema,
   version_id: ArtifactVersionIdSchema,
-  title: Filename.nullish(),
-  artifact_type: MimeType.nullish(),
+  title: z.nullish(Filename),
+  artifact_type: z.nullish(MimeType),
 });
 export type MessageArtifact = z.infer<typeof MessageArtifactSchema>;
 export type MessageUploadedFile = z.infer<typeof MessageUploadedFileSchema>;
@@ -110,56 +110,65 @@ export type MessageGeneratedFile = z.infer<typeof MessageGeneratedFileSchema>;
 
 export const ChatMessageSchema = z.looseObject({
   id: MessageIdSchema,
-  created_at: Timestamp.nullish(),
+  created_at: z.nullish(Timestamp),
   // Each of the three arrays may be null (documented); the items are checked one by one later.
-  files: z.array(z.unknown()).max(10_000).nullish(),
-  generated_files: z.array(z.unknown()).max(10_000).nullish(),
-  artifacts: z.array(z.unknown()).max(10_000).nullish(),
+  files: z.nullish(z.array(z.unknown()).check(z.maxLength(10_000))),
+  generated_files: z.nullish(z.array(z.unknown()).check(z.maxLength(10_000))),
+  artifacts: z.nullish(z.array(z.unknown()).check(z.maxLength(10_000))),
 });
 
 const ListEnvelope = {
   has_more: z.boolean(),
-  first_id: CursorSchema.nullish(),
-  last_id: CursorSchema.nullish(),
+  first_id: z.nullish(CursorSchema),
+  last_id: z.nullish(CursorSchema),
 };
 
-export const ChatListPageSchema = z.looseObject({ data: z.array(z.unknown()).max(10_000), ...ListEnvelope });
+export const ChatListPageSchema = z.looseObject({
+  data: z.array(z.unknown()).check(z.maxLength(10_000)),
+  ...ListEnvelope,
+});
 
 export const ChatMessagesPageSchema = z.looseObject({
   id: ChatIdSchema,
-  deleted_at: Timestamp.nullish(),
+  deleted_at: z.nullish(Timestamp),
   project_id: ProjectIdWire,
   ...OwnerFields,
-  chat_messages: z.array(z.unknown()).max(10_000),
+  chat_messages: z.array(z.unknown()).check(z.maxLength(10_000)),
   ...ListEnvelope,
 });
 
 export const ActivitySchema = z.looseObject({
   id: ActivityIdSchema,
-  type: z.string().min(1).max(200),
-  created_at: Timestamp.nullish(),
-  actor: z.looseObject({ type: z.string().max(200) }).nullish(),
-  claude_file_id: UploadedFileIdSchema.nullish(),
-  claude_chat_id: ChatIdSchema.nullish(),
+  type: z.string().check(z.minLength(1), z.maxLength(200)),
+  created_at: z.nullish(Timestamp),
+  actor: z.nullish(z.looseObject({ type: z.string().check(z.maxLength(200)) })),
+  claude_file_id: z.nullish(UploadedFileIdSchema),
+  claude_chat_id: z.nullish(ChatIdSchema),
   claude_project_id: ProjectIdWire,
-  claude_project_document_id: ProjectDocumentIdSchema.nullish().catch(undefined),
+  claude_project_document_id: z.catch(z.nullish(ProjectDocumentIdSchema), undefined),
   organization_id: OrgIdWire,
   organization_uuid: OrgIdWire,
-  filename: Filename.nullish(),
+  filename: z.nullish(Filename),
 });
 export type Activity = z.infer<typeof ActivitySchema>;
 
-export const ActivityPageSchema = z.looseObject({ data: z.array(z.unknown()).max(10_000), ...ListEnvelope });
+export const ActivityPageSchema = z.looseObject({
+  data: z.array(z.unknown()).check(z.maxLength(10_000)),
+  ...ListEnvelope,
+});
 
 export const FilesApiListItemSchema = z.looseObject({
   id: FilesApiFileIdSchema,
   type: z.literal('file'),
-  created_at: Timestamp.nullish(),
-  filename: Filename.nullish(),
+  created_at: z.nullish(Timestamp),
+  filename: z.nullish(Filename),
 });
 export type FilesApiListItem = z.infer<typeof FilesApiListItemSchema>;
 
-export const FilesApiListPageSchema = z.looseObject({ data: z.array(z.unknown()).max(10_000), ...ListEnvelope });
+export const FilesApiListPageSchema = z.looseObject({
+  data: z.array(z.unknown()).check(z.maxLength(10_000)),
+  ...ListEnvelope,
+});
 
 /**
  * A project (`GET /v1/compliance/apps/projects`): its id, creation and deletion times, its creator
@@ -167,9 +176,9 @@ export const FilesApiListPageSchema = z.looseObject({ data: z.array(z.unknown())
  */
 export const ProjectSchema = z.looseObject({
   id: ProjectIdSchema,
-  created_at: Timestamp.nullish(),
-  updated_at: Timestamp.nullish(),
-  deleted_at: Timestamp.nullish(),
+  created_at: z.nullish(Timestamp),
+  updated_at: z.nullish(Timestamp),
+  deleted_at: z.nullish(Timestamp),
   ...OwnerFields,
 });
 export type Project = z.infer<typeof ProjectSchema>;
@@ -177,9 +186,12 @@ export type Project = z.infer<typeof ProjectSchema>;
 /** The page-token listings (projects, attachments): `has_more` and an opaque `next_page`. */
 const PageTokenEnvelope = {
   has_more: z.boolean(),
-  next_page: CursorSchema.nullish(),
+  next_page: z.nullish(CursorSchema),
 };
-export const ProjectListPageSchema = z.looseObject({ data: z.array(z.unknown()).max(10_000), ...PageTokenEnvelope });
+export const ProjectListPageSchema = z.looseObject({
+  data: z.array(z.unknown()).check(z.maxLength(10_000)),
+  ...PageTokenEnvelope,
+});
 
 /**
  * An attachment of a project, discriminated by `type`: an attached file (`project_file`, a
@@ -191,23 +203,23 @@ export const ProjectAttachmentSchema = z.discriminatedUnion('type', [
   z.looseObject({
     type: z.literal('project_file'),
     id: UploadedFileIdSchema,
-    created_at: Timestamp.nullish(),
-    filename: Filename.nullish(),
-    md5: Md5.nullish(),
-    mime_type: MimeType.nullish(),
-    size_bytes: Size.nullish(),
+    created_at: z.nullish(Timestamp),
+    filename: z.nullish(Filename),
+    md5: z.nullish(Md5),
+    mime_type: z.nullish(MimeType),
+    size_bytes: z.nullish(Size),
   }),
   z.looseObject({
     type: z.literal('project_doc'),
     id: ProjectDocumentIdSchema,
-    created_at: Timestamp.nullish(),
-    filename: Filename.nullish(),
+    created_at: z.nullish(Timestamp),
+    filename: z.nullish(Filename),
   }),
 ]);
 export type ProjectAttachment = z.infer<typeof ProjectAttachmentSchema>;
 
 export const ProjectAttachmentPageSchema = z.looseObject({
-  data: z.array(z.unknown()).max(10_000),
+  data: z.array(z.unknown()).check(z.maxLength(10_000)),
   ...PageTokenEnvelope,
 });
 
@@ -218,11 +230,11 @@ export interface CheckedItems<T> {
 }
 
 /** Checks each item of an array on its own. */
-export function checkItems<T>(schema: z.ZodType<T>, raw: readonly unknown[] | null | undefined): CheckedItems<T> {
+export function checkItems<T>(schema: z.core.$ZodType<T>, raw: readonly unknown[] | null | undefined): CheckedItems<T> {
   const items: T[] = [];
   let invalid = 0;
   for (const value of raw ?? []) {
-    const parsed = schema.safeParse(value);
+    const parsed = z.safeParse(schema, value);
     if (parsed.success) items.push(parsed.data);
     else invalid += 1;
   }

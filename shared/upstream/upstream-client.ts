@@ -1,5 +1,5 @@
 import { Agent } from './undici-parts.js';
-import { ZodError } from 'zod';
+import * as z from '../contracts/zod.js';
 import { noteUpstreamRequestId, UnsizedFileTooLargeError, UpstreamContractError } from '../platform/errors.js';
 import type { FileSource } from '../contracts/ids.js';
 import { byteStreamFromReadable } from '../platform/byte-stream.js';
@@ -96,7 +96,7 @@ export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClien
       try {
         return { metadata: normaliseMetadata(fileId, source, json), requestId };
       } catch (err) {
-        const detail = err instanceof ZodError ? err.issues.map((i) => i.path.join('.')).join(', ') : String(err);
+        const detail = err instanceof z.$ZodError ? err.issues.map((i) => i.path.join('.')).join(', ') : String(err);
         throw noted(
           new UpstreamContractError(`metadata response does not match the documented shape: ${detail}`, err),
           requestId,
@@ -144,7 +144,7 @@ export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClien
       try {
         return { document: normaliseDocument(documentId, json), requestId };
       } catch (err) {
-        const detail = err instanceof ZodError ? err.issues.map((i) => i.path.join('.')).join(', ') : String(err);
+        const detail = err instanceof z.$ZodError ? err.issues.map((i) => i.path.join('.')).join(', ') : String(err);
         throw noted(
           new UpstreamContractError(`document response does not match the documented shape: ${detail}`, err),
           requestId,

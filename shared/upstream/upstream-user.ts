@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../contracts/zod.js';
 import { UpstreamUserSchema } from '../contracts/job.js';
 
 /**
@@ -7,9 +7,15 @@ import { UpstreamUserSchema } from '../contracts/job.js';
  * (`{id, emailAddress}`) and held to the job's rules. A user that does not match is read as "not
  * said" (undefined) rather than losing the chat, project or document over it.
  */
-export const WireUserSchema = z
-  .looseObject({ id: z.string(), email_address: z.string().nullish() })
-  .transform((u) => ({ id: u.id, emailAddress: u.email_address ?? null }))
-  .pipe(UpstreamUserSchema)
-  .nullish()
-  .catch(undefined);
+export const WireUserSchema = z.catch(
+  z.nullish(
+    z.pipe(
+      z.pipe(
+        z.looseObject({ id: z.string(), email_address: z.nullish(z.string()) }),
+        z.transform((u) => ({ id: u.id, emailAddress: u.email_address ?? null })),
+      ),
+      UpstreamUserSchema,
+    ),
+  ),
+  undefined,
+);

@@ -5,7 +5,7 @@
  * before anything is computed, two active secrets for rotation, and a reason for each refusal.
  */
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
-import * as z from 'zod';
+import * as z from '../contracts/zod.js';
 import { ArchiverError } from '../platform/errors.js';
 import type { WebhookSecrets } from './ports.js';
 
@@ -87,18 +87,18 @@ const MIN_SECRET_BYTES = 24;
 const MAX_SECRET_BYTES = 64;
 
 /** `whsec_` (optional) followed by standard base64 of 24-64 bytes. */
-export const WebhookSecretSchema = z
-  .string()
-  .regex(/^(whsec_)?([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, {
+export const WebhookSecretSchema = z.string().check(
+  z.regex(/^(whsec_)?([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, {
     message: 'must be whsec_ followed by base64',
-  })
-  .refine(
+  }),
+  z.refine(
     (s) => {
       const bytes = Buffer.from(s.replace(/^whsec_/, ''), 'base64').length;
       return bytes >= MIN_SECRET_BYTES && bytes <= MAX_SECRET_BYTES;
     },
     { message: `must encode ${MIN_SECRET_BYTES} to ${MAX_SECRET_BYTES} bytes` },
-  );
+  ),
+);
 
 /**
  * The secret's value: one JSON document, so that a rotation is a single atomic write.
@@ -106,7 +106,7 @@ export const WebhookSecretSchema = z
  */
 export const WebhookSecretDocumentSchema = z.strictObject({
   current: WebhookSecretSchema,
-  previous: WebhookSecretSchema.nullable().optional(),
+  previous: z.optional(z.nullable(WebhookSecretSchema)),
 });
 export type WebhookSecretDocument = z.infer<typeof WebhookSecretDocumentSchema>;
 
