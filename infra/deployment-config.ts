@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../shared/platform/errors.js';
-import { PART_SIZE_MIB, UPLOAD_CONCURRENCY } from '../shared/contracts/lambda-environment.js';
+import {
+  FIXITY_DEEP_SAMPLE_PERCENT,
+  FIXITY_ROTATION_DAYS,
+  PART_SIZE_MIB,
+  UPLOAD_CONCURRENCY,
+} from '../shared/contracts/lambda-environment.js';
 import { upstreamBaseUrlProblem } from '../shared/contracts/upstream-base-url.js';
 import { INGEST_RUNTIME_HEADROOM_MB, ingestMemoryNeedMb } from './sizing.js';
 
@@ -31,6 +36,13 @@ const int = (min: number, max: number) =>
   z.preprocess(
     (v) => (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v),
     z.number().int().min(min).max(max),
+  );
+
+/** A number (fractions allowed); context values from the command line are strings. */
+const num = (min: number, max: number) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v),
+    z.number().min(min).max(max),
   );
 
 export const DeploymentConfigSchema = z
@@ -106,6 +118,19 @@ export const DeploymentConfigSchema = z
     exportExpireDays: int(1, 3650).default(30),
     /** `Source-Organization` in each export bag's bag-info.txt. */
     sourceOrganization: z.string().min(1).max(200).default('Claude Enterprise organization'),
+    /**
+     * The scheduled fixity audit (docs/legal-hold-and-fixity.md): every archived copy gets a cheap
+     * check (HeadObject with its CRC-32) once in this many days (1..365; the function's
+     * FIXITY_ROTATION_DAYS). A shorter rotation checks more copies a day, at one HeadObject each.
+     */
+    fixityRotationDays: int(FIXITY_ROTATION_DAYS.min, FIXITY_ROTATION_DAYS.max).default(FIXITY_ROTATION_DAYS.default),
+    /**
+     * Percent of the archived copies read back in full and re-hashed each day (0..100, fractions allowed,
+     * e.g. 0.1 for a large archive; FIXITY_DEEP_SAMPLE_PERCENT). Each costs a GET of the whole object.
+     */
+    fixityDeepSamplePercent: num(FIXITY_DEEP_SAMPLE_PERCENT.min, FIXITY_DEEP_SAMPLE_PERCENT.max).default(
+      FIXITY_DEEP_SAMPLE_PERCENT.default,
+    ),
     /** Lookup API stage throttling: steady requests per second and burst. */
     apiRateLimit: int(1, 10_000).default(20),
     apiBurstLimit: int(1, 5000).default(40),

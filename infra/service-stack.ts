@@ -23,12 +23,12 @@ import { SERVICE_NAMES } from '../shared/contracts/metric-names.js';
 import { ARCHIVE_KEY_PREFIX } from '../shared/contracts/object-keys.js';
 import { ALL_INDEXES, TRAIL_INDEXES, TRAIL_PARTITION_PREFIX } from '../shared/contracts/search-index.js';
 import { KEY_PREFIXES, MATTER_PARTITION } from '../shared/contracts/table-keys.js';
+import { SWEEP_INDEX_NAMES } from '../shared/holds/sweep-sources.js';
 import type { DeploymentConfig } from './deployment-config.js';
 import { ArchiverFunction } from './constructs/archiver-function.js';
 import { AuditorConsole } from './constructs/auditor-console.js';
 import { DiscoveryPollers } from './constructs/discovery-pollers.js';
 import { FixityAudit } from './constructs/fixity-audit.js';
-import { DEFAULT_AUDIT_SETTINGS } from '../shared/fixity/scheduled-audit.js';
 import { denyTrailWrites, grantIndexQuery, grantItemAccess, grantLeadingKeys } from './constructs/index-table.js';
 import { allowBrowserOrigin, LookupApi } from './constructs/lookup-rest-api.js';
 import { Monitoring } from './constructs/monitoring.js';
@@ -159,9 +159,19 @@ export class ServiceStack extends Stack {
         bucketGrants.actionsOnObjectKeys(g, `${ARCHIVE_KEY_PREFIX}*`, 's3:PutObjectLegalHold');
       })
       .bind('INDEX_TABLE', table.tableName, (g) => {
-        // Single items, and for legal holds: a matter's sweep reads the table a Scan page at a time
-        // (there is no index by creator, project or time to query instead).
+        // Single items, and for legal holds: a matter's sweep reads its scope through the search
+        // indexes (creator, creator email, project, month), a chat's listings (a Query of CHAT#…
+        // partitions) and the file items (GetItem); a Scan only for a window with no list and no
+        // start (shared/holds/sweep-sources.ts), which cannot be narrowed by dynamodb:LeadingKeys.
         grantItemAccess(table, g, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Scan');
+        grantIndexQuery(table, g, SWEEP_INDEX_NAMES);
+        g.grantPrincipal.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ['dynamodb:Query'],
+            resources: [table.tableArn],
+            conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${KEY_PREFIXES.chat}*`] } },
+          }),
+        );
         // The active matters, read once per invocation: a Query of the matters' partition only.
         g.grantPrincipal.addToPrincipalPolicy(
           new iam.PolicyStatement({
@@ -553,8 +563,8 @@ export class ServiceStack extends Stack {
       projectRoot: PROJECT_ROOT,
       bucket,
       table,
-      rotationDays: DEFAULT_AUDIT_SETTINGS.rotationDays,
-      deepSamplePercent: DEFAULT_AUDIT_SETTINGS.samplePercent,
+      rotationDays: config.fixityRotationDays,
+      deepSamplePercent: config.fixityDeepSamplePercent,
       logLevel: config.logLevel,
       logRetention: props.logRetention,
       alarmTopic: this.monitoring.topic,

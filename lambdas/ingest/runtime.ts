@@ -5,6 +5,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3ArchiveStore } from '../../shared/archive/s3-archive-store.js';
 import { NoObjectLockLegalHolds, S3LegalHolds } from '../../shared/archive/s3-legal-holds.js';
 import { DynamoDbHeldFiles, DynamoDbMatterStore } from '../../shared/index/dynamodb-holds.js';
+import { DynamoDbFileSearch } from '../../shared/index/dynamodb-file-search.js';
 import { createSqsJobSender } from '../../shared/platform/sqs-job-sender.js';
 import type { ApiKeyProvider } from '../../shared/upstream/api-key.js';
 import { createDocumentClient, createS3Client, createSqsClient } from '../../shared/platform/aws-clients.js';
@@ -86,6 +87,8 @@ export function createIngestRuntime(
     holds: {
       matters: new DynamoDbMatterStore(doc, config.INDEX_TABLE),
       files: new DynamoDbHeldFiles(doc, config.INDEX_TABLE),
+      // A sweep reads its scope through the search indexes and a chat's listings (sweep-sources.ts).
+      search: new DynamoDbFileSearch(doc, config.INDEX_TABLE),
       legalHolds: config.LOCAL_S3_WITHOUT_OBJECT_LOCK === 'true' ? new NoObjectLockLegalHolds() : new S3LegalHolds(s3),
       // The sweep's next page goes back on this same queue.
       work: createSqsJobSender(sqs, config.INGEST_QUEUE_URL),

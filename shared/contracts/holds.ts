@@ -131,7 +131,7 @@ export interface HoldProgress {
   cursor?: string;
   /** Whether the message for `page` was sent (a redelivered page re-sends it when not). */
   sent: boolean;
-  /** Index items examined, archived files in scope (or holding the matter), versions changed. */
+  /** Index items read, archived files in scope (or holding the matter) reached, records changed. */
   scanned: number;
   matched: number;
   changed: number;

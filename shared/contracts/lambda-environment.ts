@@ -13,6 +13,10 @@ import { UpstreamBaseUrlSchema } from './upstream-base-url.js';
  */
 export const PART_SIZE_MIB = { min: 5, max: 64, default: 8 } as const;
 export const UPLOAD_CONCURRENCY = { min: 1, max: 16, default: 4 } as const;
+/** The scheduled fixity audit: every copy cheaply checked once in this many days (the deployment's key too). */
+export const FIXITY_ROTATION_DAYS = { min: 1, max: 365, default: 30 } as const;
+/** The scheduled fixity audit: percent of the copies deeply checked each day (the deployment's key too). */
+export const FIXITY_DEEP_SAMPLE_PERCENT = { min: 0, max: 100, default: 1 } as const;
 
 const positiveInt = (fallback: number) => z._default(z.coerce.number().check(z.int(), z.positive()), fallback);
 const optionalUrl = z.optional(z.url());
@@ -56,7 +60,7 @@ export const IngestConfigSchema = z
      * default is the Files API's maximum file size, 500 MB, rounded up to MiB.
      */
     UNSIZED_MAX_MIB: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(51_200)), 500),
-    /** Index items a legal hold's sweep reads per hold-work message (one Scan page). */
+    /** Index items a legal hold's sweep reads per hold-work message, at most (shared/holds/sweep-sources.ts). */
     HOLD_PAGE_SIZE: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(5_000)), 500),
     /**
      * Local emulators only (s3rver and fauxqs have no Object Lock): record legal holds on the index
@@ -138,10 +142,16 @@ export const FixityConfigSchema = z.object({
   /** The archive bucket; a record naming another bucket is not checked (its role may read only this one). */
   ARCHIVE_BUCKET: z.string().check(z.minLength(3)),
   INDEX_TABLE: z.string().check(z.minLength(3)),
-  /** Every archived copy gets a cheap check once in this many days. */
-  FIXITY_ROTATION_DAYS: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(366)), 30),
-  /** Percent of the archived copies given a deep check each day. */
-  FIXITY_DEEP_SAMPLE_PERCENT: z._default(z.coerce.number().check(z.gte(0), z.lte(100)), 1),
+  /** Every archived copy gets a cheap check once in this many days (deployment key `fixityRotationDays`). */
+  FIXITY_ROTATION_DAYS: z._default(
+    z.coerce.number().check(z.int(), z.gte(FIXITY_ROTATION_DAYS.min), z.lte(FIXITY_ROTATION_DAYS.max)),
+    FIXITY_ROTATION_DAYS.default,
+  ),
+  /** Percent of the archived copies given a deep check each day (deployment key `fixityDeepSamplePercent`). */
+  FIXITY_DEEP_SAMPLE_PERCENT: z._default(
+    z.coerce.number().check(z.gte(FIXITY_DEEP_SAMPLE_PERCENT.min), z.lte(FIXITY_DEEP_SAMPLE_PERCENT.max)),
+    FIXITY_DEEP_SAMPLE_PERCENT.default,
+  ),
   LOCAL_S3_ENDPOINT: optionalUrl,
   LOCAL_DYNAMODB_ENDPOINT: optionalUrl,
 });

@@ -4,6 +4,7 @@ import { METRIC } from '../contracts/metric-names.js';
 import type { FixityEvent, FixityTier } from '../contracts/fixity.js';
 import type { Counters, Log } from '../platform/telemetry.js';
 import { checkCopy, type FixityDeps } from './check-copy.js';
+import { FIXITY_DEEP_SAMPLE_PERCENT, FIXITY_ROTATION_DAYS } from '../contracts/lambda-environment.js';
 
 /**
  * The scheduled fixity audit: every archived copy gets a cheap check (HeadObject with its checksum)
@@ -23,7 +24,10 @@ export interface AuditSettings {
   samplePercent: number;
 }
 
-export const DEFAULT_AUDIT_SETTINGS: AuditSettings = { rotationDays: 30, samplePercent: 1 };
+export const DEFAULT_AUDIT_SETTINGS: AuditSettings = {
+  rotationDays: FIXITY_ROTATION_DAYS.default,
+  samplePercent: FIXITY_DEEP_SAMPLE_PERCENT.default,
+};
 
 const DAY_MS = 86_400_000;
 

@@ -35,15 +35,17 @@ export interface HoldScanPage {
 /** The file index as the holds see it. */
 export interface HeldFiles {
   /**
-   * A page of archived records from `cursor` (opaque, from an earlier page), reading at most `limit`
-   * index items; with `holdingMatter`, only the records that matter holds. Throws on a forged cursor.
+   * A Scan page of archived records from `cursor` (opaque, from an earlier page), reading at most
+   * `limit` index items; with `holdingMatter`, only the records that matter holds. Throws on a forged
+   * cursor. Only a sweep with no list and no `from` reads this way (sweep-sources.ts).
    */
   scanArchived(cursor: string | undefined, limit: number, holdingMatter?: string): Promise<HoldScanPage>;
   /**
-   * Adds the matter's entry to an archived record (and its chat listings); the record after, or undefined when not
+   * Adds the matter's entry to an archived record (and its chat listings) unless the record has one for
+   * the matter already: the record after, and whether this call added the entry; undefined when not
    * archived.
    */
-  addHold(fileId: string, entry: LegalHoldEntry): Promise<ArchivedRecord | undefined>;
+  addHold(fileId: string, entry: LegalHoldEntry): Promise<{ record: ArchivedRecord; added: boolean } | undefined>;
   /**
    * Removes the matter from the record (and its chat listings); the record after, or undefined when it held nothing.
    */

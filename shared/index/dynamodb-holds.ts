@@ -119,7 +119,7 @@ function toMatter(item: Record<string, unknown> | undefined): Matter | undefined
   return matter as unknown as Matter;
 }
 
-/** The file records' holds, and the sweep's Scan over the archived ones. */
+/** The file records' holds, and the sweep's Scan (a window with no list and no `from` only). */
 export class DynamoDbHeldFiles implements HeldFiles {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -128,8 +128,8 @@ export class DynamoDbHeldFiles implements HeldFiles {
 
   /**
    * A Scan page: DynamoDB reads `limit` items, then filters them, so a page may hold no record at
-   * all and still have a next page (its LastEvaluatedKey). The table has no index by creator,
-   * project or time (nothing else reads by them), so a matter's sweep reads every item once.
+   * all and still have a next page (its LastEvaluatedKey). Every other scope is read through the
+   * search indexes, a chat's listings or the file items (shared/holds/sweep-sources.ts).
    */
   async scanArchived(cursor: string | undefined, limit: number, holdingMatter?: string): Promise<HoldScanPage> {
     const names: Record<string, string> = { '#status': 'status' };
@@ -160,18 +160,22 @@ export class DynamoDbHeldFiles implements HeldFiles {
     };
   }
 
-  async addHold(fileId: string, entry: LegalHoldEntry): Promise<ArchivedRecord | undefined> {
-    // SET of a map entry needs the map, and one expression cannot create both: try the entry, else
-    // the map with the entry, and go round again if another writer created the map in between.
+  async addHold(
+    fileId: string,
+    entry: LegalHoldEntry,
+  ): Promise<{ record: ArchivedRecord; added: boolean } | undefined> {
+    // SET of a map entry needs the map, and one expression cannot create both: try the entry (where
+    // the record has none for the matter), else the map with the entry; when neither applies, the
+    // record is read: it holds the matter already, or another writer created the map in between.
     for (let attempt = 0; attempt < 3; attempt++) {
       const entryWrite = await this.updateArchived(
         fileId,
         'SET #holds.#matter = :entry',
-        'attribute_exists(#holds)',
+        'attribute_exists(#holds) AND attribute_not_exists(#holds.#matter)',
         { '#holds': 'legalHolds', '#matter': entry.matterId },
         { ':entry': entry },
       );
-      if (entryWrite !== 'condition_failed') return entryWrite;
+      if (entryWrite !== 'condition_failed') return entryWrite && { record: entryWrite, added: true };
       const mapWrite = await this.updateArchived(
         fileId,
         'SET #holds = :map',
@@ -179,8 +183,10 @@ export class DynamoDbHeldFiles implements HeldFiles {
         { '#holds': 'legalHolds' },
         { ':map': { [entry.matterId]: entry } },
       );
-      if (mapWrite !== 'condition_failed') return mapWrite;
-      if ((await this.getArchived(fileId)) === undefined) return undefined;
+      if (mapWrite !== 'condition_failed') return mapWrite && { record: mapWrite, added: true };
+      const now = await this.getArchived(fileId);
+      if (now === undefined) return undefined;
+      if (now.legalHolds?.[entry.matterId] !== undefined) return { record: now, added: false };
     }
     throw new Error(`could not record the hold on ${fileId}: its holds kept changing`);
   }

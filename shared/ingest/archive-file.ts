@@ -15,7 +15,7 @@ import {
 import { recordedCreatedAt } from '../upstream/file-metadata.js';
 import type { FileMetadata } from '../upstream/file-metadata.js';
 import type { ArchiveDeps, ArchiveOutcome, Delivery } from './archive-types.js';
-import { holdNewCopy } from '../holds/hold-at-ingest.js';
+import { holdNewCopy, holdSeenCopy } from '../holds/hold-at-ingest.js';
 import { recordFinalOutcome, recordIfFinal } from './final-outcome.js';
 import { provenanceOf } from './provenance.js';
 import { archiveDocument } from './archive-document.js';
@@ -40,7 +40,15 @@ export async function archiveFile(
   if (claim.kind === 'archived') {
     // Seen again: the record gains any provenance this job carries, without a download.
     const record = await deps.index.ensureListed(job.fileId, job.chatId ? [job.chatId] : [], provenanceOf(job));
-    return { kind: 'duplicate', record: record?.status === 'archived' ? record : claim.record };
+    if (record?.status !== 'archived') return { kind: 'duplicate', record: claim.record };
+    // What it gained may bring it into an active matter's scope after that matter's sweep passed.
+    if (deps.holds) {
+      const held = await holdSeenCopy(record, deps.holds, new Date(now()).toISOString(), delivery.signal);
+      if (held.added.length > 0)
+        deps.log.info('held a copy seen again for active matters', { fileId: job.fileId, matters: held.added });
+      return { kind: 'duplicate', record: held.record };
+    }
+    return { kind: 'duplicate', record };
   }
   if (claim.kind === 'held') throw new ClaimHeldError(Math.max(1_000, claim.leaseExpiresAtMs - now()));
 

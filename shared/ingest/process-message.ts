@@ -61,7 +61,10 @@ export async function processIngestMessage(
   const { job, source } = parsed;
   const log = withContext(deps.log, { messageId: message.messageId, fileId: job.fileId, source });
   const delivery = { owner: `${message.messageId}:${randomUUID()}`, receiveCount: message.receiveCount, signal };
-  const holds = deps.holds && activeMatters ? { activeMatters, legalHolds: deps.holds.legalHolds } : undefined;
+  const holds =
+    deps.holds && activeMatters
+      ? { activeMatters, legalHolds: deps.holds.legalHolds, files: deps.holds.files }
+      : undefined;
   try {
     const outcome = await archiveFile(job, source, delivery, { ...deps.archive, log, ...(holds ? { holds } : {}) });
     reportOutcome(outcome, log, deps.counters);

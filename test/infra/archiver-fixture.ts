@@ -122,4 +122,6 @@ export const CUSTOM_CONTEXT = {
   'archiver:stalledPollerMinutes': '120',
   'archiver:exportExpireDays': '90',
   'archiver:sourceOrganization': 'Example Corp (org_01Example)',
+  'archiver:fixityRotationDays': '7',
+  'archiver:fixityDeepSamplePercent': '0.5',
 } as const;

@@ -105,12 +105,37 @@ describe('deployed permission checks', () => {
   );
 
   it(
-    'refuse the ingest role what its code never does: query the table, ' +
+    'allow a legal hold sweep its reads of a scope: the creator, creator-email, project and month ' +
+      'indexes, a chat\u2019s listings, the matters, file items, and the Scan of a window open at its start',
+    async () => {
+      const index = (name: string, partition: string) => items([partition], 'local-table', { IndexName: name });
+      const result = await checkCalls(
+        [
+          call('ingest', 'DynamoDB', 'Query', index('search-creator', 'user_01Alice')),
+          call('ingest', 'DynamoDB', 'Query', index('search-creator-email', 'alice@example.com')),
+          call('ingest', 'DynamoDB', 'Query', index('search-project', 'claude_proj_01P')),
+          call('ingest', 'DynamoDB', 'Query', index('search-month', '2026-01')),
+          call('ingest', 'DynamoDB', 'Query', items(['CHAT#chat_1'])),
+          call('ingest', 'DynamoDB', 'Query', items(['MATTER'])),
+          call('ingest', 'DynamoDB', 'GetItem', items([FILE])),
+          call('ingest', 'DynamoDB', 'Scan', { TableName: 'local-table' }),
+        ],
+        deployed,
+      );
+      expect(result.denials).toEqual([]);
+    },
+  );
+
+  it(
+    'refuse the ingest role what its code never does: query other partitions and indexes, ' +
       'read a given version, list parts, look a queue up',
     async () => {
       const result = await checkCalls(
         [
-          call('ingest', 'DynamoDB', 'Query', items(['CHAT#chat_1'])),
+          call('ingest', 'DynamoDB', 'Query', items([FILE])),
+          call('ingest', 'DynamoDB', 'Query', items(['POLLER#chats'])),
+          call('ingest', 'DynamoDB', 'Query', items(['abc'], 'local-table', { IndexName: 'search-sha256' })),
+          call('ingest', 'DynamoDB', 'Query', items(['p'], 'local-table', { IndexName: 'trail-principal' })),
           call('ingest', 'S3', 'GetObject', { ...object, VersionId: 'v1' }),
           call('ingest', 'S3', 'ListParts', object),
           call('ingest', 'SQS', 'GetQueueUrl', { QueueName: 'local-queue' }),
@@ -119,7 +144,10 @@ describe('deployed permission checks', () => {
         deployed,
       );
       expect(result.denials).toEqual([
-        expect.stringMatching(/ingest role is not allowed dynamodb:Query on arn:aws:dynamodb:/),
+        expect.stringMatching(/ingest role is not allowed dynamodb:Query on arn:aws:dynamodb:.* of FILE#file_1$/),
+        expect.stringMatching(/ingest role is not allowed dynamodb:Query on arn:aws:dynamodb:.* of POLLER#chats$/),
+        expect.stringMatching(/ingest role is not allowed dynamodb:Query on arn:aws:dynamodb:.*index\/search-sha256/),
+        expect.stringMatching(/ingest role is not allowed dynamodb:Query on arn:aws:dynamodb:.*index\/trail-principal/),
         expect.stringMatching(/ingest role is not allowed s3:GetObjectVersion on arn:aws:s3:::/),
         expect.stringMatching(/ingest role is not allowed s3:ListMultipartUploadParts on arn:aws:s3:::/),
         expect.stringMatching(/ingest role is not allowed sqs:GetQueueUrl on arn:aws:sqs:/),

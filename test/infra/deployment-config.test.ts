@@ -56,6 +56,8 @@ describe('deployment configuration', () => {
       consoleAuditorGroup: 'archiver-auditors',
       consoleLegalAdminGroup: 'archiver-legal-admins',
       stalledPollerMinutes: 30,
+      fixityRotationDays: 30,
+      fixityDeepSamplePercent: 1,
     });
   });
 
@@ -82,6 +84,12 @@ describe('deployment configuration', () => {
     });
     expect(config.retentionDays).toBe(3650);
     expect(config.maxConcurrency).toBe(8);
+    // The deep sample may be a fraction of a percent (a large archive).
+    const fixity = parseDeploymentConfig({
+      'archiver:fixityDeepSamplePercent': '0.25',
+      'archiver:fixityRotationDays': 365,
+    });
+    expect([fixity.fixityRotationDays, fixity.fixityDeepSamplePercent]).toEqual([365, 0.25]);
   });
 
   it('rejects an unknown key and lists the known ones (a typo is never silently ignored)', () => {
@@ -111,6 +119,12 @@ describe('deployment configuration', () => {
     ['archiver:webhookWebAcl', 'off', /archiver:webhookWebAcl: /],
     ['archiver:webhookIpRateLimit', '9', /archiver:webhookIpRateLimit: .*>=10/],
     ['archiver:webhookReplayRetentionHours', '0', /archiver:webhookReplayRetentionHours: .*>=1/],
+    ['archiver:fixityRotationDays', '0', /archiver:fixityRotationDays: .*>=1/],
+    ['archiver:fixityRotationDays', '366', /archiver:fixityRotationDays: .*<=365/],
+    ['archiver:fixityRotationDays', '7.5', /archiver:fixityRotationDays: /],
+    ['archiver:fixityDeepSamplePercent', '-1', /archiver:fixityDeepSamplePercent: /],
+    ['archiver:fixityDeepSamplePercent', '100.5', /archiver:fixityDeepSamplePercent: .*<=100/],
+    ['archiver:fixityDeepSamplePercent', '1%', /archiver:fixityDeepSamplePercent: /],
   ])('rejects %s=%s with a message naming the key', (key, value, expected) => {
     expect(synthError({ [key]: value })).toMatch(expected);
   });

@@ -3,7 +3,7 @@ import { METRIC, METRICS_NAMESPACE, SERVICE_NAMES } from '../../shared/contracts
 import { logicalIdOf, resourcesOf, type ArchiverSynths } from './archiver-fixture.js';
 
 /** The scheduled fixity audit: its function, schedule, configuration, alarm and dashboard. */
-export function describeFixityAudit({ defaults }: ArchiverSynths): void {
+export function describeFixityAudit({ defaults, custom }: ArchiverSynths): void {
   const t = defaults.serviceTemplate;
   const fnId = logicalIdOf(defaults.service.fixity.function.function);
 
@@ -33,6 +33,14 @@ export function describeFixityAudit({ defaults }: ArchiverSynths): void {
           FIXITY_DEEP_SAMPLE_PERCENT: '1',
           POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.fixity,
         }),
+      });
+    });
+
+    it('takes the rotation and the deep sample from the deployment keys (archiver:fixityRotationDays, …)', () => {
+      const customFn = logicalIdOf(custom.service.fixity.function.function);
+      const fn = resourcesOf(custom.serviceTemplate, 'AWS::Lambda::Function')[customFn]?.Properties ?? {};
+      expect(fn['Environment']).toMatchObject({
+        Variables: expect.objectContaining({ FIXITY_ROTATION_DAYS: '7', FIXITY_DEEP_SAMPLE_PERCENT: '0.5' }),
       });
     });
 

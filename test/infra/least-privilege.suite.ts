@@ -249,10 +249,16 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       'index table dynamodb:GetItem',
       'index table dynamodb:PutItem',
       'index table dynamodb:UpdateItem',
-      // Legal holds: a matter's sweep reads the table a Scan page per hold-work message, the active
+      // Legal holds: a matter's sweep reads its scope through the creator, creator-email, project and
+      // month indexes and a chat's listings (a Scan only for a window open at its start), the active
       // matters are one Query of their own partition, and a version's legal hold is turned on and off
       // under the archive layout only.
       'index table dynamodb:Scan',
+      'index search-creator dynamodb:Query',
+      'index search-creator-email dynamodb:Query',
+      'index search-project dynamodb:Query',
+      'index search-month dynamodb:Query',
+      'index table dynamodb:Query if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["CHAT#*"]}}',
       'index table dynamodb:Query if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["MATTER"]}}',
       'archive keys s3:PutObjectLegalHold',
       ...NO_TRAIL_WRITES,

@@ -226,7 +226,7 @@ async function seedCustodyEvidence(f: SeedFile): Promise<void> {
     reason: 'reason of M-active',
     via: 'matter',
   });
-  expect(held?.legalHolds).toBeDefined();
+  expect(held?.record.legalHolds?.['M-active']).toBeDefined();
   expect(await new DynamoDbFixityRecords(aws.ddb, table).record(f.fileId, DEEP_CHECK)).toBeDefined();
   const trail = new DynamoDbAccessTrail(aws.ddb, table);
   await trail.record(trailEvent('2026-12-01T09:00:00.000Z', f.fileId, AUDITOR, 'GET /files/{fileId}', 200));

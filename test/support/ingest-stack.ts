@@ -21,6 +21,18 @@ import { createArchiveBucket, type ArchiveBucketOnTier, type S3Tier } from './s3
 import { lambdaContextFactory } from './sqs-records.js';
 import { TEST_UPSTREAM_API_KEY, startTestUpstream } from './upstream.js';
 
+interface SdkMiddlewareStack {
+  middlewareStack: {
+    add(
+      middleware: (
+        next: (args: { input: unknown }) => Promise<unknown>,
+        context: { commandName?: string },
+      ) => (args: { input: unknown }) => Promise<unknown>,
+      options: { step: 'initialize'; name: string },
+    ): void;
+  };
+}
+
 export interface LogEntry {
   level: 'debug' | 'info' | 'warn' | 'error';
   message: string;
@@ -48,6 +60,8 @@ export interface IngestStack {
   index: DynamoDbFileIndex;
   logs: LogEntry[];
   metrics: { name: string; value: number; dimension?: { name: string; value: string } | undefined }[];
+  /** Every call the handler's clients made, in order: the command, and the DynamoDB index a Query read. */
+  sdkCalls: { command: string; indexName: string | undefined }[];
   /** Sends the bodies to the real queue, receives them back and runs the handler on them as one batch. */
   deliver(bodies: string[], opts?: { timeoutMs?: number }): Promise<Delivery>;
   /** Runs the handler on messages already received (for concurrent deliveries). */
@@ -153,6 +167,20 @@ export async function createIngestStack(
     clients.s3 = createS3Client({ endpoint: config.LOCAL_S3_ENDPOINT, region: aws.region, credentials: ingestUser });
   }
   for (const client of Object.values(clients)) recordCallsOf(client, 'ingest', bindings);
+  const sdkCalls: IngestStack['sdkCalls'] = [];
+  for (const client of Object.values(clients)) {
+    (client as unknown as SdkMiddlewareStack).middlewareStack.add(
+      (next, context) => async (args) => {
+        const indexName = (args.input as { IndexName?: unknown }).IndexName;
+        sdkCalls.push({
+          command: context.commandName ?? '?',
+          indexName: typeof indexName === 'string' ? indexName : undefined,
+        });
+        return next(args);
+      },
+      { step: 'initialize', name: 'ingestStackCallLog' },
+    );
+  }
   const eventSource = recordCallsOf(
     createSqsClient({ endpoint: aws.sqsEndpoint, region: aws.region }),
     'ingest',
@@ -230,6 +258,7 @@ export async function createIngestStack(
     index: new DynamoDbFileIndex(aws.ddb, name),
     logs,
     metrics,
+    sdkCalls,
     sendAndReceive,
     receiveAny: receive,
     invoke,

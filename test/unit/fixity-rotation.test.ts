@@ -19,6 +19,7 @@ import {
   tiersFor,
 } from '../../shared/fixity/scheduled-audit.js';
 import { drawSample } from '../../cli/commands/verify.js';
+import { FixityConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
 
 const ids = Array.from({ length: 3000 }, (_, i) => `claude_gen_file_${i.toString(36).padStart(6, '0')}`);
 
@@ -206,5 +207,31 @@ describe('archiver verify --sample', () => {
         for (const d of drawn) expect(items).toContain(d);
       }),
     );
+  });
+});
+
+describe("the function's settings (FixityConfigSchema, set from the deployment keys)", () => {
+  const base = { ARCHIVE_BUCKET: 'archive', INDEX_TABLE: 'index' };
+  it('reads the rotation and a fractional sample, and defaults to 30 days and 1 %', () => {
+    expect(loadConfig(FixityConfigSchema, base)).toMatchObject({
+      FIXITY_ROTATION_DAYS: 30,
+      FIXITY_DEEP_SAMPLE_PERCENT: 1,
+    });
+    const set = loadConfig(FixityConfigSchema, {
+      ...base,
+      FIXITY_ROTATION_DAYS: '7',
+      FIXITY_DEEP_SAMPLE_PERCENT: '0.5',
+    });
+    expect([set.FIXITY_ROTATION_DAYS, set.FIXITY_DEEP_SAMPLE_PERCENT]).toEqual([7, 0.5]);
+  });
+
+  it.each([
+    ['FIXITY_ROTATION_DAYS', '0'],
+    ['FIXITY_ROTATION_DAYS', '366'],
+    ['FIXITY_ROTATION_DAYS', '2.5'],
+    ['FIXITY_DEEP_SAMPLE_PERCENT', '-0.1'],
+    ['FIXITY_DEEP_SAMPLE_PERCENT', '101'],
+  ])('refuses %s=%s at cold start, naming it', (name, value) => {
+    expect(() => loadConfig(FixityConfigSchema, { ...base, [name]: value })).toThrow(new RegExp(name));
   });
 });

@@ -11,6 +11,10 @@ import type {
   MatterStore,
 } from '../../../shared/holds/ports.js';
 import { InvalidCursorError } from '../../../shared/platform/errors.js';
+import type { FileSearchIndex, IndexPage, IndexQuery } from '../../../shared/lookup/search-files.js';
+import { SEARCH_INDEXES } from '../../../shared/contracts/search-index.js';
+import { chatPartition } from '../../../shared/contracts/table-keys.js';
+import { canonicalTimestamp } from '../../../shared/contracts/timestamps.js';
 
 /** The matters in memory, with the DynamoDB store's rules (conditional create, release, checkpoint). */
 export class MemoryMatterStore implements MatterStore {
@@ -73,11 +77,16 @@ export function memoryMatterDeps(overrides: Partial<MatterDeps> = {}): MatterDep
   } as MatterDeps & { matters: MemoryMatterStore; work: RecordingSender };
 }
 
-/** Archived records in memory, paged `limit` at a time in insertion order, with the DynamoDB side's hold rules. */
-export class MemoryHeldFiles implements HeldFiles {
+/**
+ * Archived records in memory, with the DynamoDB side's hold rules: a Scan pages `limit` items at a time in
+ * insertion order, and `query` answers the search indexes.
+ */
+export class MemoryHeldFiles implements HeldFiles, FileSearchIndex {
   readonly records = new Map<string, ArchivedRecord>();
   /** Items that are not archived file records (listings, matters…): they count as read, like a Scan's. */
   otherItems = 0;
+  /** Every index query made, in order. */
+  readonly queries: IndexQuery[] = [];
 
   put(record: ArchivedRecord): void {
     this.records.set(record.fileId, structuredClone(record));
@@ -94,11 +103,67 @@ export class MemoryHeldFiles implements HeldFiles {
       .map((r) => structuredClone(r));
     return { scanned: end - start, records, nextCursor: end < total ? String(end) : undefined };
   }
-  async addHold(fileId: string, entry: LegalHoldEntry): Promise<ArchivedRecord | undefined> {
+  async addHold(
+    fileId: string,
+    entry: LegalHoldEntry,
+  ): Promise<{ record: ArchivedRecord; added: boolean } | undefined> {
     const r = this.records.get(fileId);
     if (!r) return undefined;
-    r.legalHolds = { ...r.legalHolds, [entry.matterId]: entry };
-    return structuredClone(r);
+    const added = r.legalHolds?.[entry.matterId] === undefined;
+    if (added) r.legalHolds = { ...r.legalHolds, [entry.matterId]: entry };
+    return { record: structuredClone(r), added };
+  }
+  /**
+   * The search indexes over these records, as DynamoDbFileSearch reads them: one partition of an index
+   * (or a chat's listings) in search-time order, `limit` at a time, the start key a key of the index.
+   */
+  async query(q: IndexQuery): Promise<IndexPage> {
+    this.queries.push(q);
+    const at = (r: ArchivedRecord) => canonicalTimestamp(r.createdAt) ?? (r.archivedAt as string);
+    const partitionOf = (r: ArchivedRecord): string[] => {
+      switch (q.index) {
+        case 'chat':
+          return r.chatIds;
+        case 'creator':
+          return r.creator ? [r.creator.id] : [];
+        case 'creatorEmail':
+          return r.creator?.emailAddress ? [r.creator.emailAddress.toLowerCase()] : [];
+        case 'project':
+          return r.projectId ? [r.projectId] : [];
+        case 'month':
+          return [at(r).slice(0, 7)];
+        default:
+          throw new Error(`the memory index has no ${q.index} index`);
+      }
+    };
+    if (!('between' in q.sort)) throw new Error('the memory index answers time ranges only');
+    const [from, to] = q.sort.between;
+    const sortKey = (r: ArchivedRecord) => `${at(r)}#${r.fileId}`;
+    const hits = [...this.records.values()]
+      .filter((r) => partitionOf(r).includes(q.partition) && at(r) >= from && at(r) <= to)
+      .sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1));
+    // The start key names the last file read: its file item's pk (an index) or its listing's sk (a chat).
+    const keyOf = (r: ArchivedRecord): Record<string, string> =>
+      q.index === 'chat'
+        ? { pk: chatPartition(q.partition), sk: `F#${sortKey(r)}` }
+        : {
+            pk: `FILE#${r.fileId}`,
+            sk: 'FILE',
+            [SEARCH_INDEXES[q.index].partitionKey]: q.partition,
+            [SEARCH_INDEXES[q.index].sortKey]: at(r),
+          };
+    const startAfter = q.startKey;
+    const start =
+      startAfter === undefined ? 0 : hits.findIndex((r) => JSON.stringify(keyOf(r)) === JSON.stringify(startAfter)) + 1;
+    if (startAfter !== undefined && start === 0) throw new Error('a start key of no file in this partition');
+    const page = hits.slice(start, start + q.limit);
+    const last = page[page.length - 1];
+    const more = start + q.limit < hits.length;
+    return {
+      records: page.map((r) => structuredClone(r)),
+      lastKey: more && last ? keyOf(last) : undefined,
+      readUnits: 0,
+    };
   }
   async removeHold(fileId: string, matterId: string): Promise<ArchivedRecord | undefined> {
     const r = this.records.get(fileId);
