@@ -28,7 +28,7 @@
  * not include the Lambda runtime's own start-up or the download of the code.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { loadavg, tmpdir } from 'node:os';
@@ -216,10 +216,11 @@ function placeholderFor(name: string): string {
  */
 function environmentFor(bundle: Bundle, secretsEndpoint: string, caFile: string | undefined): NodeJS.ProcessEnv {
   const fromTemplate = Object.fromEntries(
-    Object.entries(bundle.variables).map(([name, value]) => [
-      name,
-      typeof value === 'string' ? value : placeholderFor(name),
-    ]),
+    Object.entries(bundle.variables)
+      // The template's NODE_OPTIONS (--enable-source-maps) is left out: each column sets that flag
+      // itself, and from the environment it would be on in both.
+      .filter(([name]) => name !== 'NODE_OPTIONS')
+      .map(([name, value]) => [name, typeof value === 'string' ? value : placeholderFor(name)]),
   );
   const readsSecret = Object.keys(fromTemplate).some((name) => name.endsWith('_SECRET_ARN'));
   return {
@@ -236,7 +237,10 @@ function environmentFor(bundle: Bundle, secretsEndpoint: string, caFile: string 
   };
 }
 
+// process.argv[1] is the module timed; process.argv[2], when given, is imported first, untimed (the
+// handler's bundle, before one of its modules loaded on first use).
 const CHILD = `
+if (process.argv[2]) await import(process.argv[2]);
 const c0 = process.cpuUsage();
 const t0 = performance.now();
 await import(process.argv[1]);
@@ -245,8 +249,13 @@ const cpu = process.cpuUsage(c0);
 process.stdout.write(String(measureCpu ? (cpu.user + cpu.system) / 1000 : wall));
 `;
 
-/** One cold import in a fresh process; returns milliseconds spent in `import()`. */
-function coldImport(file: string, env: NodeJS.ProcessEnv, nodeOptions: string[]): Promise<number> {
+/** One cold import in a fresh process (after `loadedFirst`, untimed); returns milliseconds spent in `import()`. */
+function coldImport(
+  file: string,
+  env: NodeJS.ProcessEnv,
+  nodeOptions: string[],
+  loadedFirst?: string,
+): Promise<number> {
   return new Promise((ok, fail) => {
     const child = spawn(
       process.execPath,
@@ -256,6 +265,7 @@ function coldImport(file: string, env: NodeJS.ProcessEnv, nodeOptions: string[])
         '-e',
         `const measureCpu = ${options.cpu === true};${CHILD}`,
         pathToFileURL(file).href,
+        ...(loadedFirst ? [pathToFileURL(loadedFirst).href] : []),
       ],
       {
         env,
@@ -299,26 +309,61 @@ interface Timings {
   withMaps: number[];
 }
 
-/** The modules of classic zod bundled into index.mjs, read from its source map's `sources`. */
+/**
+ * The modules of classic zod bundled into the function, read from the `sources` of its source maps
+ * (index.mjs's and any module's loaded on first use, such as the lookup's rare-routes.mjs).
+ */
 function classicZodModules(dir: string): string[] {
-  const map = z
-    .object({ sources: z.array(z.string()) })
-    .parse(JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8')));
-  return map.sources.filter((source) => /(^|\/)node_modules\/zod\/v4\/classic\//.test(source));
+  const MapSchema = z.object({ sources: z.array(z.string()) });
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.mjs.map'))
+    .flatMap((file) => MapSchema.parse(JSON.parse(readFileSync(join(dir, file), 'utf8'))).sources)
+    .filter((source) => /(^|\/)node_modules\/zod\/v4\/classic\//.test(source));
 }
 
+/**
+ * index.mjs and its map; the zip estimate counts every file of the asset, a module loaded on first
+ * use (infra/constructs/archiver-function.ts, bundlingWithLazyModules) included.
+ */
 function bundleSizes(dir: string): { code: number; map: number; zipped: number } {
   const code = readFileSync(join(dir, 'index.mjs'));
   const map = readFileSync(join(dir, 'index.mjs.map'));
-  return {
-    code: code.length,
-    map: map.length,
-    zipped: deflateRawSync(code, { level: 9 }).length + deflateRawSync(map, { level: 9 }).length,
-  };
+  const zipped = readdirSync(dir)
+    .map((file) => deflateRawSync(readFileSync(join(dir, file)), { level: 9 }).length)
+    .reduce((a, b) => a + b, 0);
+  return { code: code.length, map: map.length, zipped };
 }
 
 function classicCell(modules: number): string {
   return modules === 0 ? 'none' : `**${modules} modules**`;
+}
+
+/**
+ * The modules a timed function loads on first use (files beside index.mjs, such as the lookup's
+ * rare-routes.mjs: infra/constructs/archiver-function.ts, bundlingWithLazyModules): what the first
+ * request that needs one adds, each import timed after index.mjs in a fresh process.
+ */
+async function measureFirstUse(trees: Tree[], secretsEndpoint: string, caFile: string | undefined): Promise<void> {
+  const rows: string[] = [];
+  for (const service of TIMED_SERVICES) {
+    for (const tree of trees) {
+      const bundle = tree.bundles.get(service);
+      if (!bundle) continue;
+      const env = environmentFor(bundle, secretsEndpoint, caFile);
+      const index = join(bundle.dir, 'index.mjs');
+      for (const file of readdirSync(bundle.dir).filter((f) => f.endsWith('.mjs') && f !== 'index.mjs')) {
+        const times: number[] = [];
+        for (let i = 0; i < runs; i++) times.push(await coldImport(join(bundle.dir, file), env, [], index));
+        rows.push(
+          `| ${service} | ${tree.label} | ${file} | ${kb(statSync(join(bundle.dir, file)).size)} | ${ms(times)} |`,
+        );
+      }
+    }
+  }
+  if (rows.length === 0) return;
+  console.log('\n| function | tree | loaded on first use | size | import after index.mjs, median (min-max) |');
+  console.log('| --- | --- | --- | --- | --- |');
+  for (const row of rows) console.log(row);
 }
 
 async function main(): Promise<void> {
@@ -424,6 +469,7 @@ async function main(): Promise<void> {
         }
       }
     }
+    await measureFirstUse(trees, endpoint(port), certificate?.certFile);
     console.log(`\nload average at the end: ${load()}`);
     if (overBudget.length > 0) {
       console.error(`\nover budget: ${overBudget.join('; ')}`);

@@ -46,6 +46,7 @@ import {
 } from './sizing.js';
 import { SERVICE_STACK_OUTPUTS } from '../shared/contracts/stack-outputs.js';
 import { EXPORT_KEY_PREFIX } from '../shared/contracts/exports.js';
+import { RARE_ROUTES_BUNDLE, RARE_ROUTES_ENTRY } from '../lambdas/lookup/rare-routes-file.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 
@@ -254,6 +255,8 @@ export class ServiceStack extends Stack {
       timeout: LOOKUP_TIMEOUT,
       logLevel: config.logLevel,
       logRetention: props.logRetention,
+      // The holds, exports and fixity routes' S3 and SQS clients, loaded on first use.
+      lazyModules: { [RARE_ROUTES_BUNDLE]: RARE_ROUTES_ENTRY },
     });
     this.lookup
       .bind('ARCHIVE_BUCKET', bucket.bucketName, (g) =>

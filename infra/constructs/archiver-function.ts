@@ -37,6 +37,56 @@ export const BUNDLING: nodejs.BundlingOptions = {
   esbuildArgs: { '--alias': [`@aws-sdk/credential-provider-node=./${LAMBDA_CREDENTIAL_PROVIDER}`] },
 };
 
+/**
+ * Bundling with modules of their own beside index.mjs (`file` name in the asset -> entry, relative
+ * to the project root), each built after the main bundle by the same esbuild with the same options.
+ * The handler loads such a module with `import()` of a computed specifier, which esbuild leaves to
+ * run time, so its code is neither evaluated nor even parsed at a cold start. (One file cannot do
+ * that: esbuild wraps a dynamically imported module in the same bundle, and everything it imports,
+ * in a function whose code Node still parses at every cold start; docs/benchmark.md.)
+ */
+export function bundlingWithLazyModules(lazyModules: Readonly<Record<string, string>>): nodejs.BundlingOptions {
+  return {
+    ...BUNDLING,
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (inputDir, outputDir) =>
+        Object.entries(lazyModules).map(([file, entry]) =>
+          [
+            `${inputDir}/node_modules/.bin/esbuild`,
+            '--bundle',
+            `${inputDir}/${entry}`,
+            ...lazyModuleArgs(`${outputDir}/${file}`),
+          ]
+            .map(shellQuote)
+            .join(' '),
+        ),
+    },
+  };
+}
+
+/** The esbuild options BUNDLING gives the main bundle, as command-line arguments, writing `outfile`. */
+export function lazyModuleArgs(outfile: string): string[] {
+  const alias = BUNDLING.esbuildArgs?.['--alias'];
+  return [
+    `--target=${BUNDLING.target}`,
+    '--platform=node',
+    `--format=${BUNDLING.format}`,
+    `--outfile=${outfile}`,
+    ...(BUNDLING.minify ? ['--minify'] : []),
+    ...(BUNDLING.sourceMap ? ['--sourcemap'] : []),
+    ...(BUNDLING.sourcesContent === false ? ['--sources-content=false'] : []),
+    ...(BUNDLING.banner ? [`--banner:js=${BUNDLING.banner}`] : []),
+    ...(BUNDLING.mainFields ? [`--main-fields=${BUNDLING.mainFields.join(',')}`] : []),
+    ...(Array.isArray(alias) ? alias.map((a) => `--alias:${a}`) : []),
+  ];
+}
+
+function shellQuote(arg: string): string {
+  return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
 export interface ArchiverFunctionProps {
   /** TypeScript entry point exporting `handler`. */
   readonly entry: string;
@@ -49,6 +99,8 @@ export interface ArchiverFunctionProps {
   readonly timeout: Duration;
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   readonly logRetention: logs.RetentionDays;
+  /** Modules bundled into files of their own, loaded on first use (see bundlingWithLazyModules). */
+  readonly lazyModules?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -97,7 +149,7 @@ export class ArchiverFunction<Env extends string> extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      bundling: BUNDLING,
+      bundling: props.lazyModules ? bundlingWithLazyModules(props.lazyModules) : BUNDLING,
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

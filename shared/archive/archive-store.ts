@@ -6,7 +6,7 @@ import type { Digests, ExpectedIntegrity } from './integrity.js';
  * The archive bucket as the use cases see it (a port): no SDK type crosses it. The S3 implementation
  * is shared/archive/s3-archive-store.ts; unit tests use an in-memory one.
  */
-export interface ArchiveStore extends DownloadSigner {
+export interface ArchiveStore {
   /** The bucket every object of this store lives in; recorded with each archived file. */
   readonly bucket: string;
 

@@ -1,16 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { judgeReadBack } from './archive-store.js';
-import type {
-  ArchivedObjectRef,
-  ArchiveObject,
-  ArchiveStore,
-  DownloadSigner,
-  ReadBack,
-  StoredObject,
-  WriteHooks,
-} from './archive-store.js';
+import type { ArchiveObject, ArchiveStore, ReadBack, StoredObject, WriteHooks } from './archive-store.js';
 import { IntegrityMeter } from './integrity.js';
 import type { ExpectedIntegrity } from './integrity.js';
 import { writeVerifiedObject } from './verified-writer.js';
@@ -25,34 +16,16 @@ export interface UploadSettings {
   concurrency: number;
 }
 
-/** Presigned GETs of archived versions: all the lookup Lambda does with the bucket. */
-export class S3DownloadSigner implements DownloadSigner {
-  constructor(protected readonly s3: S3Client) {}
-
-  presignDownload(ref: ArchivedObjectRef, ttlSeconds: number): Promise<string> {
-    return getSignedUrl(
-      this.s3,
-      new GetObjectCommand({
-        Bucket: ref.bucket,
-        Key: ref.key,
-        ...(ref.versionId ? { VersionId: ref.versionId } : {}),
-        ResponseContentDisposition: ref.contentDisposition,
-        ResponseContentType: ref.contentType,
-      }),
-      { expiresIn: ttlSeconds },
-    );
-  }
-}
-
-/** The archive bucket over S3: verified writes (shared/archive/verified-writer.ts), read-back, presigning. */
-export class S3ArchiveStore extends S3DownloadSigner implements ArchiveStore {
+/**
+ * The archive bucket over S3: verified writes (shared/archive/verified-writer.ts) and read-back. The
+ * lookup's presigned downloads are shared/archive/s3-download-links.ts (no S3 client).
+ */
+export class S3ArchiveStore implements ArchiveStore {
   constructor(
-    s3: S3Client,
+    private readonly s3: S3Client,
     readonly bucket: string,
     private readonly upload: UploadSettings,
-  ) {
-    super(s3);
-  }
+  ) {}
 
   writeVerified(
     body: AsyncIterable<Uint8Array>,

@@ -16,10 +16,8 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { ExportStorage, UploadedPart } from '../export/ports.js';
 import { crc32, crc32ToBase64 } from './crc32.js';
-import { contentDisposition } from './content-disposition.js';
 
 export class S3ExportStorage implements ExportStorage {
   constructor(
@@ -151,18 +149,5 @@ export class S3ExportStorage implements ExportStorage {
     const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
     if (!res.Body) throw new Error(`S3 returned no body for ${key}`);
     return res.Body as AsyncIterable<Uint8Array>;
-  }
-
-  presign(key: string, ttlSeconds: number, filename: string): Promise<string> {
-    return getSignedUrl(
-      this.s3,
-      new GetObjectCommand({
-        Bucket: this.bucket,
-        Key: key,
-        ResponseContentDisposition: contentDisposition(filename),
-        ResponseContentType: 'application/zip',
-      }),
-      { expiresIn: ttlSeconds },
-    );
   }
 }

@@ -68,7 +68,6 @@ export interface ExportStorage {
   ): Promise<void>;
   /** The completed bag, read back (its SHA-256 when the bag was written by more than one run). */
   readObject(key: string, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>>;
-  presign(key: string, ttlSeconds: number, filename: string): Promise<string>;
 }
 
 export interface UploadedPart {

@@ -94,14 +94,15 @@ beforeAll(async () => {
   });
   // The lookup function's calls (the ledger's Query, the deletions' BatchGetItem) are checked against its deployed
   // role.
-  lookupClients = createLookupClients(config);
-  for (const client of Object.values(lookupClients)) recordCallsOf(client, 'lookup', stack.bindings);
+  lookupClients = createLookupClients(config, {
+    onClient: (client) => recordCallsOf(client, 'lookup', stack.bindings),
+  });
   const lookup = createLookupRuntime(config, { debug() {}, info() {}, warn() {}, error() {} }, lookupClients);
   server = await startLookupServer(lookup);
 });
 afterAll(async () => {
   await server.close();
-  for (const client of Object.values(lookupClients)) client.destroy();
+  lookupClients.destroy();
   await stack.close();
 });
 

@@ -124,8 +124,9 @@ beforeAll(async () => {
     ARCHIVE_BUCKET: archiveBucket,
     HOLD_WORK_QUEUE_URL: holdQueues.queueUrl,
   });
-  const lookupClients = createLookupClients(lookupConfig);
-  for (const client of Object.values(lookupClients)) recordCallsOf(client, 'lookup', bindings);
+  const lookupClients = createLookupClients(lookupConfig, {
+    onClient: (client) => recordCallsOf(client, 'lookup', bindings),
+  });
   const lookup = createLookupRuntime(lookupConfig, quiet, lookupClients);
   server = await startLookupServer(lookup, { log: quiet });
   const exportConfig = loadConfig(ExportConfigSchema, { ...common, MAX_RECEIVE_COUNT: '3' });

@@ -197,14 +197,11 @@ describe('the lookup role on a real S3 (RADOS Gateway)', () => {
         LOCAL_DYNAMODB_ENDPOINT: stack.aws.dynamodbEndpoint,
         LOCAL_SQS_ENDPOINT: stack.aws.sqsEndpoint,
       });
-      const clients = createLookupClients(config);
-      clients.s3.destroy();
-      clients.s3 = createS3Client({
-        endpoint: config.LOCAL_S3_ENDPOINT,
-        region: stack.aws.region,
-        credentials: await stack.archive.credentialsFor('lookup'),
+      const credentials = await stack.archive.credentialsFor('lookup');
+      const clients = createLookupClients(config, {
+        ...(credentials ? { s3: { region: stack.aws.region, credentials } } : {}),
+        onClient: (client) => recordCallsOf(client, 'lookup', stack.bindings),
       });
-      for (const client of Object.values(clients)) recordCallsOf(client, 'lookup', stack.bindings);
       const lookup = createLookupRuntime(config, quietLog, clients);
 
       // Act
@@ -242,7 +239,7 @@ describe('the lookup role on a real S3 (RADOS Gateway)', () => {
       const current = await asLookup.send(new GetObjectCommand({ Bucket: stack.bucket, Key: key }));
       expect(await current.Body?.transformToString()).toBe('a later version');
       asLookup.destroy();
-      for (const client of Object.values(clients)) client.destroy();
+      clients.destroy();
     },
   );
 });

@@ -7,7 +7,8 @@ import { DynamoDbFileSearch } from '../../shared/index/dynamodb-file-search.js';
 import { LOCAL_CALLER_HEADER, startLookupServer } from '../../local/lookup-server.js';
 import { DynamoDbMatterStore } from '../../shared/index/dynamodb-holds.js';
 import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
-import { S3DownloadSigner } from '../../shared/archive/s3-archive-store.js';
+import { S3DownloadSigner } from '../../shared/archive/s3-download-links.js';
+import { createS3UrlSigner } from '../../shared/archive/s3-url-signer.js';
 import { serializeJob } from '../../shared/contracts/job.js';
 import type { Log } from '../../shared/platform/telemetry.js';
 import { createIngestStack } from '../support/ingest-stack.js';
@@ -193,7 +194,7 @@ describe('GET /files/{fileId}/content', () => {
     const shortLived = createLookupHandler({
       index: new DynamoDbFileIndex(stack.aws.ddb, stack.table),
       discovery: noDiscovery,
-      downloads: new S3DownloadSigner(stack.aws.s3rver),
+      downloads: new S3DownloadSigner(createS3UrlSigner({ endpoint: stack.aws.s3rverEndpoint })),
       search: new DynamoDbFileSearch(stack.aws.ddb, stack.table),
       trail: new DynamoDbAccessTrail(stack.aws.ddb, stack.table),
       presignTtlSeconds: 1,
@@ -225,7 +226,7 @@ describe('errors and the access trail', () => {
     const broken = createLookupHandler({
       index: new DynamoDbFileIndex(stack.aws.ddb, 'no-such-table'),
       discovery: noDiscovery,
-      downloads: new S3DownloadSigner(stack.aws.s3rver),
+      downloads: new S3DownloadSigner(createS3UrlSigner({ endpoint: stack.aws.s3rverEndpoint })),
       search: new DynamoDbFileSearch(stack.aws.ddb, stack.table),
       trail: new DynamoDbAccessTrail(stack.aws.ddb, stack.table),
       presignTtlSeconds: 300,

@@ -122,8 +122,9 @@ export async function createCliStack(opts: { files?: UpstreamFile[]; ingest?: bo
     LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
     LOCAL_SQS_ENDPOINT: aws.sqsEndpoint,
   });
-  const lookupClients = createLookupClients(lookupConfig);
-  for (const client of Object.values(lookupClients)) recordCallsOf(client, 'lookup', bindings);
+  const lookupClients = createLookupClients(lookupConfig, {
+    onClient: (client) => recordCallsOf(client, 'lookup', bindings),
+  });
   const lookup = createLookupRuntime(lookupConfig, quiet, lookupClients);
   const lookupServer = await startLookupServer(lookup, { port: 0, defaultCaller: 'local:cli-test' });
   const dataDir = await mkdtemp(join(tmpdir(), 'archiver-cli-'));
@@ -174,8 +175,8 @@ export async function createCliStack(opts: { files?: UpstreamFile[]; ingest?: bo
     async close() {
       await eventSource?.stop();
       await lookupServer.close();
-      for (const client of [...Object.values(ingestClients), ...Object.values(lookupClients), eventSourceSqs])
-        client.destroy();
+      for (const client of [...Object.values(ingestClients), eventSourceSqs]) client.destroy();
+      lookupClients.destroy();
       await upstream.close();
       await rm(dataDir, { recursive: true, force: true });
       aws.destroy();

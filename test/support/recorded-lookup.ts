@@ -1,6 +1,5 @@
 import { createLookupClients, createLookupRuntime } from '../../lambdas/lookup/runtime.js';
 import { LookupConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
-import { createS3Client } from '../../shared/platform/aws-clients.js';
 import type { Log } from '../../shared/platform/telemetry.js';
 import type { IngestStack } from './ingest-stack.js';
 import { recordCallsOf } from './permissions/aws-call-recorder.js';
@@ -27,12 +26,10 @@ export async function createRecordedLookup(
     LOCAL_DYNAMODB_ENDPOINT: stack.aws.dynamodbEndpoint,
     LOCAL_SQS_ENDPOINT: stack.aws.sqsEndpoint,
   });
-  const clients = createLookupClients(config);
   const credentials = await stack.archive.credentialsFor('lookup');
-  if (credentials) {
-    clients.s3.destroy();
-    clients.s3 = createS3Client({ endpoint: stack.archive.endpoint, region: stack.aws.region, credentials });
-  }
-  for (const client of Object.values(clients)) recordCallsOf(client, 'lookup', stack.bindings);
+  const clients = createLookupClients(config, {
+    ...(credentials ? { s3: { region: stack.aws.region, credentials } } : {}),
+    onClient: (client) => recordCallsOf(client, 'lookup', stack.bindings),
+  });
   return createLookupRuntime(config, log, clients);
 }

@@ -59,10 +59,21 @@ const TARGET_FIELDS = [
 const recorded: RecordedCall[] = [];
 let checkedUpTo = 0;
 
+/** The in-process URL signer (shared/archive/s3-url-signer.ts): it tells listeners of each URL it signs. */
+interface PresigningSigner {
+  onPresign(listener: (call: { operation: string; input: object }) => void): void;
+}
+
+function isPresigningSigner(value: object): value is PresigningSigner {
+  return typeof (value as Partial<PresigningSigner>).onPresign === 'function';
+}
+
 /**
- * Records every call `client` makes, including presigned requests (the presigner runs the same
- * middleware stack), as made by `principal` on the deployed resources `bindings` names. The handler
- * code is untouched: the middleware only observes and passes the call on.
+ * Records every call `client` makes, including presigned requests (the SDK's presigner runs the same
+ * middleware stack; the lookup's own URL signer tells of each URL it signs), as made by `principal`
+ * on the deployed resources `bindings` names. A presigned request is recorded as the S3 call its URL
+ * makes: S3 authorizes it as the signer's. The handler code is untouched: the middleware only
+ * observes and passes the call on.
  */
 export function recordCallsOf<C extends object>(
   client: C,
@@ -70,6 +81,20 @@ export function recordCallsOf<C extends object>(
   bindings: ResourceBindings,
   via?: string,
 ): C {
+  if (isPresigningSigner(client)) {
+    client.onPresign(({ operation, input }) => {
+      recorded.push({
+        principal,
+        service: 'S3',
+        operation,
+        target: targetOf(input, undefined, operation),
+        bindings,
+        outcome: 'ok',
+        via,
+      });
+    });
+    return client;
+  }
   const stack = (client as unknown as MiddlewareClient).middlewareStack;
   stack.add(
     (next, context) => async (args) => {

@@ -3,6 +3,7 @@ import type {
   ArchivedObjectRef,
   ArchiveObject,
   ArchiveStore,
+  DownloadSigner,
   ReadBack,
   StoredObject,
 } from '../../../shared/archive/archive-store.js';
@@ -15,7 +16,7 @@ export interface MemoryObjectVersion extends ArchiveObject {
 }
 
 /** The archive bucket in memory, versioned: each commit at a key adds a version. */
-export class MemoryArchiveStore implements ArchiveStore {
+export class MemoryArchiveStore implements ArchiveStore, DownloadSigner {
   readonly bucket = 'memory-archive';
   readonly versions = new Map<string, MemoryObjectVersion[]>();
   readonly presigned: { ref: ArchivedObjectRef; ttlSeconds: number }[] = [];
