@@ -1,14 +1,20 @@
 /**
  * Measures the Lambda bundles exactly as `cdk synth` built them (cdk.out), not a re-bundle: the
- * size of every function's index.mjs (exact) and, for ingest and lookup, the size of its source
- * map, the approximate zip size, and the module initialisation time of a cold `import` of the
- * bundle in a fresh Node process. With `--baseline` it measures a second cloud assembly (say,
- * main's, synthesized in another worktree) in the same run, alternating the two import for import
- * so the machine's load falls on both alike, and prints each figure next to the baseline's with
- * their ratio.
+ * size of every function's index.mjs (exact) and, for ingest and lookup (every function with
+ * `--all`), the size of its source map, the approximate zip size, and the module initialisation
+ * time of a cold `import` of the bundle in a fresh Node process. With `--baseline` it measures a
+ * second cloud assembly (say, main's, synthesized in another worktree) in the same run, alternating
+ * the two import for import so the machine's load falls on both alike, and prints each figure next
+ * to the baseline's with their ratio.
  *
  *   npm run measure:bundle                                     # synth, then measure (10 cold imports per function)
  *   npx tsx infra/measure-bundle.ts [cdk.out] [--runs 10] [--baseline ../main/cdk.out] [--plain-http-secrets] [--cpu]
+ *   npx tsx infra/measure-bundle.ts --runs 1 --cpu-prof /tmp/profiles   # a V8 CPU profile per cold import
+ *   npx tsx infra/measure-bundle.ts --all                                # time every function
+ *
+ * `--cpu-prof DIR` has every cold import write a V8 CPU profile into DIR (Node's `--cpu-prof`), named
+ * by function and tree, with the environment the import runs in here; open it in Chrome's DevTools or
+ * summarise it by source file with infra/profile-by-source.ts.
  *
  * `--cpu` reports the CPU time the import used (user + system, all threads of the process) instead of
  * its wall time: on a machine shared with other work, wall time mostly measures the wait for a core,
@@ -46,6 +52,8 @@ const { values: options, positionals } = parseArgs({
     baseline: { type: 'string' },
     'plain-http-secrets': { type: 'boolean' },
     cpu: { type: 'boolean' },
+    'cpu-prof': { type: 'string' },
+    all: { type: 'boolean' },
   },
 });
 const outDir = resolve(positionals[0] ?? 'cdk.out');
@@ -53,6 +61,13 @@ const outDir = resolve(positionals[0] ?? 'cdk.out');
 const runs = Number(options.runs ?? positionals[1] ?? 10);
 const baselineDir = options.baseline === undefined ? undefined : resolve(options.baseline);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${runs}`);
+const profileDir = options['cpu-prof'] === undefined ? undefined : resolve(options['cpu-prof']);
+
+/** Node's options that make a cold import write its CPU profile, one file per function, tree and run. */
+function profileOptions(dir: string, service: string, tree: string, run: number): string[] {
+  const name = `${service}-${tree.replaceAll(' ', '-')}-${run + 1}.cpuprofile`;
+  return ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`];
+}
 
 const KiB = 1024;
 /**
@@ -77,7 +92,7 @@ const listingOrder = (a: string, b: string) => {
   const rank = (s: string) => (LISTED_FIRST.includes(s) ? LISTED_FIRST.indexOf(s) : LISTED_FIRST.length);
   return rank(a) - rank(b) || a.localeCompare(b);
 };
-/** The functions whose cold import this script can run (it knows their environment). */
+/** The functions whose cold import is timed by default (`--all`: every function). */
 const TIMED_SERVICES = [SERVICE_NAMES.ingest, SERVICE_NAMES.lookup];
 
 const ManifestSchema = z.object({
@@ -424,7 +439,8 @@ async function main(): Promise<void> {
         'deployed) |',
     );
     console.log('| --- | --- | --- | --- | --- | --- | --- |');
-    for (const service of TIMED_SERVICES) {
+    const timed = options.all ? [...measured.bundles.keys()].sort(listingOrder) : TIMED_SERVICES;
+    for (const service of timed) {
       const present = trees.filter((t) => t.bundles.has(service));
       const timings = new Map<Tree, Timings>(present.map((t) => [t, { plain: [], withMaps: [] }]));
       // Alternate trees and settings so machine noise spreads evenly over all of them.
@@ -436,7 +452,8 @@ async function main(): Promise<void> {
             const env = environmentFor(bundle, endpoint(port), certificate?.certFile);
             const file = join(bundle.dir, 'index.mjs');
             const t = timings.get(tree);
-            const took = await coldImport(file, env, withMaps ? ['--enable-source-maps'] : []);
+            const profile = profileDir && !withMaps ? profileOptions(profileDir, service, tree.label, i) : [];
+            const took = await coldImport(file, env, withMaps ? ['--enable-source-maps'] : profile);
             (withMaps ? t?.withMaps : t?.plain)?.push(took);
           }
         }
@@ -471,6 +488,7 @@ async function main(): Promise<void> {
     }
     await measureFirstUse(trees, endpoint(port), certificate?.certFile);
     console.log(`\nload average at the end: ${load()}`);
+    if (profileDir) console.log(`CPU profiles of the imports without source maps: ${profileDir}`);
     if (overBudget.length > 0) {
       console.error(`\nover budget: ${overBudget.join('; ')}`);
       process.exitCode = 1;
