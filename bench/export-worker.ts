@@ -2,14 +2,15 @@
  * One side of `npm run bench:export`, in its own process so that its memory is its own: `copy` reads
  * every object and writes it to another key (GetObject streamed into PutObject, one at a time, the
  * plainest copy of the same bytes from the same server), `export` runs the export job. Prints one
- * JSON line: seconds, payload bytes, RSS before and peak RSS (VmHWM, reset at the start).
+ * JSON line: seconds, payload bytes, RSS before and peak RSS (VmHWM, reset at the start), and the CPU
+ * seconds the work took in this process, and the sampled peaks of its Buffers and JS heap.
  */
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { S3ExportStorage } from '../shared/archive/s3-export-storage.js';
 import { runExport } from '../shared/export/export-run.js';
 import { exportIndexDeps } from '../lambdas/export/runtime.js';
 import { createDocumentClient, createS3Client } from '../shared/platform/aws-clients.js';
-import { readStatusBytes, resetPeakRss } from './memory.js';
+import { readStatusBytes, resetPeakRss, sampleOwnMemory } from './memory.js';
 
 const [
   mode,
@@ -68,9 +69,26 @@ async function exportAll(): Promise<number> {
 const rssBefore = readStatusBytes('self', 'VmRSS') ?? 0;
 resetPeakRss();
 const started = performance.now();
+const cpuBefore = process.cpuUsage();
+// What the peak is made of: Buffers (part buffers, stream chunks not yet collected) and the JS heap.
+const sampler = sampleOwnMemory(250);
 const bytes = mode === 'copy' ? await copy() : await exportAll();
 const seconds = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuBefore);
+const sampled = sampler.stop();
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 const peak = readStatusBytes('self', 'VmHWM') ?? 0;
-console.log(JSON.stringify({ mode, seconds, bytes, rssBefore, peakRss: peak }));
+console.log(
+  JSON.stringify({
+    mode,
+    seconds,
+    bytes,
+    rssBefore,
+    peakRss: peak,
+    cpuSeconds,
+    peakArrayBuffers: sampled.arrayBuffersBytes,
+    peakHeapUsed: sampled.heapUsedBytes,
+  }),
+);
 s3.destroy();
 doc.destroy();

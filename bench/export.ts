@@ -4,20 +4,24 @@
  * Reports MB/s of each, their ratio, and the peak RSS growth of the export process.
  * Goals (docs/benchmark.md): export ≥ 0.8× the plain copy's MB/s; RSS growth ≤ 128 MiB.
  *
- *   npm run bench:export -- [--total-mb 2000] [--s3 s3rver|fauxqs] [--part-size-mib 16] [--concurrency 4] [--out
- *   r.json]
+ *   npm run bench:export -- [--total-mb 2000] [--s3 s3rver|fauxqs] [--part-size-mib 5] [--concurrency 3] [--out
+ *   r.json] [--cpu-prof-dir DIR]
+ *
+ * `--cpu-prof-dir` writes a V8 CPU profile of each worker process there (`node --cpu-prof`; open it in
+ * Chrome DevTools or read it with bench/cpu-profile-summary.ts).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { useLocalAwsEnvironment } from '../shared/platform/local-account.js';
 import { ensureBucket, ensureTable } from '../local/aws/resources.js';
 import { startLocalAws } from '../local/aws/servers.js';
+import { findChildPid, readCpuSeconds } from './memory.js';
 import type { LocalS3Server } from '../local/aws/servers.js';
 import { newExportId } from '../shared/contracts/exports.js';
 import { objectKeyFor } from '../shared/contracts/object-keys.js';
@@ -37,16 +41,25 @@ interface Opts {
   partSizeMib: number;
   concurrency: number;
   out: string | undefined;
+  cpuProfDir: string | undefined;
 }
 
 function parse(argv: string[]): Opts {
-  const opts: Opts = { totalMb: 2000, s3: 's3rver', partSizeMib: 16, concurrency: 4, out: undefined };
+  const opts: Opts = {
+    totalMb: 2000,
+    s3: 's3rver',
+    partSizeMib: 5,
+    concurrency: 3,
+    out: undefined,
+    cpuProfDir: undefined,
+  };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1] ?? ''];
     if (flag === '--total-mb') opts.totalMb = positive(value, flag);
     else if (flag === '--part-size-mib') opts.partSizeMib = positive(value, flag);
     else if (flag === '--concurrency') opts.concurrency = positive(value, flag);
     else if (flag === '--out') opts.out = value;
+    else if (flag === '--cpu-prof-dir') opts.cpuProfDir = value;
     else if (flag === '--s3' && (value === 's3rver' || value === 'fauxqs')) opts.s3 = value;
     else throw new Error(`unknown option ${flag} (see the header of bench/export.ts)`);
   }
@@ -86,11 +99,46 @@ function mixedSizes(totalBytes: number, maxLarge: number): number[] {
   return sizes;
 }
 
+interface WorkerResult {
+  seconds: number;
+  bytes: number;
+  rssBefore: number;
+  peakRss: number;
+  /** CPU seconds of the worker process, and of the servers it talked to (this process and s3rver's) meanwhile. */
+  cpuSeconds: number;
+  serverCpuSeconds?: number;
+  /** Sampled every 250 ms: the largest Buffers total (part buffers, stream chunks not yet collected) and JS heap. */
+  peakArrayBuffers: number;
+  peakHeapUsed: number;
+}
+
+/**
+ * CPU seconds used so far by the servers: dynalite and fauxqs run in this process, s3rver in a child.
+ * On a shared machine wall time follows the load; the CPU each side costs does not, so the bench
+ * reports both (Linux /proc; undefined elsewhere).
+ */
+function serverCpuSeconds(): number | undefined {
+  const own = readCpuSeconds(process.pid);
+  const s3rver = findChildPid(process.pid, 's3rver');
+  if (own === undefined) return undefined;
+  return own + (s3rver === undefined ? 0 : (readCpuSeconds(s3rver) ?? 0));
+}
+
+async function measured(args: string[], cpuProfDir: string | undefined): Promise<WorkerResult> {
+  const before = serverCpuSeconds();
+  const result = await runWorker(args, cpuProfDir);
+  const after = serverCpuSeconds();
+  return before === undefined || after === undefined ? result : { ...result, serverCpuSeconds: after - before };
+}
+
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
-function runWorker(args: string[]): Promise<{ seconds: number; bytes: number; rssBefore: number; peakRss: number }> {
+function runWorker(args: string[], cpuProfDir: string | undefined): Promise<WorkerResult> {
+  const profile = cpuProfDir
+    ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `${args[0]}.cpuprofile`]
+    : [];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', tsx, 'bench/export-worker.ts', ...args], {
+    const child = spawn(process.execPath, [...profile, '--import', tsx, 'bench/export-worker.ts', ...args], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -185,9 +233,9 @@ async function main(): Promise<void> {
     ];
     const keys = JSON.stringify(objects);
     console.log('plain copy (GetObject streamed into PutObject, one object at a time)…');
-    const copy = await runWorker(['copy', ...common, keys]);
+    const copy = await measured(['copy', ...common, keys], opts.cpuProfDir);
     console.log('export (the bag streamed into a multipart upload, hashed and checked)…');
-    const exp = await runWorker(['export', ...common, '[]']);
+    const exp = await measured(['export', ...common, '[]'], opts.cpuProfDir);
     const mbps = (r: { bytes: number; seconds: number }) => r.bytes / MB / r.seconds;
     const ratio = mbps(exp) / mbps(copy);
     const growthMiB = (exp.peakRss - exp.rssBefore) / MIB;
@@ -199,7 +247,7 @@ async function main(): Promise<void> {
       concurrency: opts.concurrency,
       cpus: cpus().length,
       node: process.version,
-      copy: { ...copy, mbPerSecond: mbps(copy) },
+      copy: { ...copy, mbPerSecond: mbps(copy), rssGrowthMiB: (copy.peakRss - copy.rssBefore) / MIB },
       export: { ...exp, mbPerSecond: mbps(exp), rssGrowthMiB: growthMiB },
       ratio,
       goals: {
@@ -211,6 +259,16 @@ async function main(): Promise<void> {
       `plain copy ${mbps(copy).toFixed(1)} MB/s (${copy.seconds.toFixed(1)} s); export ${mbps(exp).toFixed(1)} MB/s ` +
         `(${exp.seconds.toFixed(1)} s): ratio ${ratio.toFixed(2)} (goal ≥ ${EXPORT_GOALS.minRatio}); ` +
         `export RSS growth ${growthMiB.toFixed(0)} MiB (goal ≤ ${EXPORT_GOALS.maxRssGrowthMiB})`,
+    );
+    const cpu = (r: WorkerResult) => {
+      const servers = r.serverCpuSeconds === undefined ? '' : ` + servers ${r.serverCpuSeconds.toFixed(1)} s`;
+      return `${r.cpuSeconds.toFixed(1)} s${servers}`;
+    };
+    console.log(`CPU: plain copy ${cpu(copy)}; export ${cpu(exp)}; load average ${loadavg()[0]?.toFixed(1)}`);
+    const mib = (n: number) => `${(n / MIB).toFixed(0)} MiB`;
+    console.log(
+      `memory: plain copy RSS growth ${mib(copy.peakRss - copy.rssBefore)}; export peak Buffers ` +
+        `${mib(exp.peakArrayBuffers)}, peak JS heap ${mib(exp.peakHeapUsed)}`,
     );
     if (opts.out) await writeFile(opts.out, `${JSON.stringify(result, null, 2)}\n`);
     s3.destroy();

@@ -85,7 +85,10 @@ export function ingestMemoryNeedMb(shape: IngestBatchShape): number {
 export const EXPORT_TIMEOUT = Duration.minutes(15);
 /** Six times the function timeout, as for ingest: a run still going is never raced by a redelivery. */
 export const EXPORT_VISIBILITY_TIMEOUT = Duration.seconds(EXPORT_TIMEOUT.toSeconds() * 6);
-/** Part buffers ((concurrency + 1) × 16 MiB = 80 MiB) plus the runtime and the per-file lists. */
+/**
+ * Part buffers ((concurrency + 1) × 5 MiB = 20 MiB; parts grow to 64 MiB only past 4,000 parts, a bag over
+ * 73 GiB: 256 MiB) plus the runtime and the per-file lists.
+ */
 export const EXPORT_MEMORY_MB = 1024;
 /** How many times an export run is delivered before its job is recorded failed. */
 export const EXPORT_MAX_RECEIVE_COUNT = 5;

@@ -4,7 +4,11 @@ import type { ExportConfig } from '../../shared/contracts/lambda-environment.js'
 import { ExportMessageSchema } from '../../shared/contracts/exports.js';
 import { runExport } from '../../shared/export/export-run.js';
 import type { ExportDeps } from '../../shared/export/export-run.js';
-import { DynamoDbExportJobs, DynamoDbScopeReader, discoveryRunsFor } from '../../shared/index/dynamodb-export-jobs.js';
+import {
+  DynamoDbDiscoveryRuns,
+  DynamoDbExportJobs,
+  DynamoDbScopeReader,
+} from '../../shared/index/dynamodb-export-jobs.js';
 import { DynamoDbUpstreamDeletions } from '../../shared/index/dynamodb-upstream-deletions.js';
 import { DynamoDbMatterStore } from '../../shared/index/dynamodb-holds.js';
 import { DynamoDbAccessTrail, fileTrailReader } from '../../shared/index/dynamodb-access-trail.js';
@@ -50,7 +54,8 @@ export function exportIndexDeps(
     matters: (matterId) => matters.get(matterId),
     custody: {
       upstreamDeletions: (ids) => deletions.getUpstreamDeletions(ids),
-      discoveryRuns: (record) => discoveryRunsFor(doc, table, record),
+      // One ledger Query per source serves every file archived between the same two poller runs.
+      discoveryRuns: new DynamoDbDiscoveryRuns(doc, table).runsFor,
       matters: () => matters.list(),
       trail: fileTrailReader(new DynamoDbAccessTrail(doc, table)),
     },

@@ -50,12 +50,30 @@ function shiftOperator(bytes: number): number {
 }
 
 /**
+ * Shift operators of recent lengths: a stream's chunks mostly come in a few sizes (the socket's reads),
+ * so the export, which combines a CRC per chunk, computes each operator once. Bounded: cleared when full.
+ */
+const shiftCache = new Map<number, number>();
+const SHIFT_CACHE_SIZE = 256;
+
+function cachedShiftOperator(bytes: number): number {
+  let op = shiftCache.get(bytes);
+  if (op === undefined) {
+    if (shiftCache.size >= SHIFT_CACHE_SIZE) shiftCache.clear();
+    op = shiftOperator(bytes);
+    shiftCache.set(bytes, op);
+  }
+  return op;
+}
+
+/**
  * The CRC-32 of A followed by B, given crc32(A), crc32(B) and B's length in bytes (zlib's
- * crc32_combine). Costs about 32 × log2(length) bit steps, independent of the bytes.
+ * crc32_combine). Costs about 32 × log2(length) bit steps, independent of the bytes (one
+ * multiplication when the length's operator is cached), far less than reading B again.
  */
 export function combineCrc32(crcA: number, crcB: number, lengthB: number): number {
   if (!Number.isSafeInteger(lengthB) || lengthB < 0) throw new RangeError(`invalid length ${lengthB}`);
-  return (multiplyModP(shiftOperator(lengthB), crcA) ^ crcB) >>> 0;
+  return (multiplyModP(cachedShiftOperator(lengthB), crcA) ^ crcB) >>> 0;
 }
 
 /** A CRC-32 as S3 writes it in `x-amz-checksum-crc32`: the four big-endian bytes, base64. */

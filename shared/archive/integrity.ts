@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
 import { IntegrityError } from '../platform/errors.js';
-import { crc32, crc32ToBase64 } from './crc32.js';
+import { combineCrc32, crc32, crc32ToBase64 } from './crc32.js';
 
 export interface Digests {
   bytes: number;
@@ -23,10 +23,11 @@ export class IntegrityMeter {
   private crc = 0;
   private count = 0;
 
-  update(chunk: Uint8Array): void {
+  /** `chunkCrc`: the chunk's own CRC-32 when the caller has it already (combined, not computed again). */
+  update(chunk: Uint8Array, chunkCrc?: number): void {
     this.md5.update(chunk);
     this.sha256.update(chunk);
-    this.crc = crc32(chunk, this.crc);
+    this.crc = chunkCrc === undefined ? crc32(chunk, this.crc) : combineCrc32(this.crc, chunkCrc, chunk.byteLength);
     this.count += chunk.byteLength;
   }
 

@@ -105,6 +105,7 @@ export class S3ExportStorage implements ExportStorage {
     partNumber: number,
     bytes: Uint8Array,
     signal: AbortSignal,
+    crc32Base64?: string,
   ): Promise<string> {
     const res = await this.s3.send(
       new UploadPartCommand({
@@ -115,7 +116,8 @@ export class S3ExportStorage implements ExportStorage {
         Body: bytes,
         ContentLength: bytes.byteLength,
         ChecksumAlgorithm: 'CRC32',
-        ChecksumCRC32: crc32ToBase64(crc32(bytes)),
+        // The export run combines each part's CRC from the chunks it copied in: not read a second time here.
+        ChecksumCRC32: crc32Base64 ?? crc32ToBase64(crc32(bytes)),
       }),
       { abortSignal: signal },
     );

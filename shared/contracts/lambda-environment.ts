@@ -123,8 +123,8 @@ export const ExportConfigSchema = z.object({
   /** The queue's redrive maxReceiveCount: a failure on the last receive marks the export failed. */
   MAX_RECEIVE_COUNT: z.coerce.number().check(z.int(), z.gte(1), z.lte(1000)),
   /** Part size of the bag's multipart upload (MiB, 5..64); memory holds (concurrency + 1) parts. */
-  EXPORT_PART_SIZE_MIB: z._default(z.coerce.number().check(z.int(), z.gte(5), z.lte(64)), 16),
-  EXPORT_UPLOAD_CONCURRENCY: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(16)), 4),
+  EXPORT_PART_SIZE_MIB: z._default(z.coerce.number().check(z.int(), z.gte(5), z.lte(64)), 5),
+  EXPORT_UPLOAD_CONCURRENCY: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(16)), 3),
   /** `Source-Organization` of bag-info.txt. */
   SOURCE_ORGANIZATION: z._default(z.string().check(z.minLength(1), z.maxLength(200)), 'Claude Enterprise organization'),
   /** Longest time between checkpoints while files are written (seconds). */

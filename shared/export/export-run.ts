@@ -7,6 +7,12 @@
  * central directory. Memory stays flat in the bytes exported: one file's bytes are never held whole,
  * only the parts in flight (`concurrency` + 1 part buffers).
  *
+ * Pipelined: while one file streams, the records and custody evidence of the next LOOKAHEAD_FILES are
+ * read, the next file's GetObject is already answered, and up to `concurrency` parts upload. Each
+ * payload byte is hashed once per digest: MD5 and SHA-256 (checked against the record), one CRC-32
+ * that serves the record check, the ZIP entry and (combined, not recomputed) the part and the bag's
+ * FULL_OBJECT checksum, and the bag's SHA-256 (the one the download API hands out).
+ *
  * Resumable: at the first file boundary after every `checkpointEverySeconds` (and at the run's
  * deadline) the run writes a checkpoint segment to the exports bucket: what the ZIP holds so far, the
  * parts uploaded, the files done, and the bytes of the unfinished part (as a small object, unless at
@@ -46,8 +52,24 @@ import type { ZipEntryRecord, ZipState } from './zip-writer.js';
 /** S3's smallest part but the last (https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html). */
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
 
+/** S3's largest part (https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html): 5 GiB; we stop far below. */
+const MAX_GROWN_PART_BYTES = 64 * 1024 * 1024;
+/** Parts of one size before the size doubles (S3: 10,000 parts, any sizes ≥ 5 MiB but the last). */
+const PARTS_PER_SIZE = 1000;
+
+/**
+ * The size of part `partNumber` (1-based): `partBytes` for the first 1,000 parts, then doubling every
+ * 1,000 parts up to 64 MiB. Small parts keep a typical bag's memory small (the buffers in flight);
+ * growing ones keep a large bag within S3's 10,000 parts (8 MiB parts: about 490 GiB in all, where
+ * fixed 8 MiB parts would stop at 78 GiB).
+ */
+export function partSizeFor(partNumber: number, partBytes: number): number {
+  const doublings = Math.floor((partNumber - 1) / PARTS_PER_SIZE);
+  return Math.max(partBytes, Math.min(MAX_GROWN_PART_BYTES, partBytes * 2 ** Math.min(doublings, 16)));
+}
+
 export interface ExportSettings {
-  /** Part size of the bag's multipart upload (≥ 5 MiB). */
+  /** Part size of the bag's multipart upload (≥ 5 MiB) for its first 1,000 parts (see partSizeFor). */
   partBytes: number;
   /** Parts uploading at once. */
   concurrency: number;
@@ -115,10 +137,23 @@ const FilesSchema = z.object({
 
 type Done = ExportedFile & { custodySha256: string };
 
+/**
+ * Files whose record and custody evidence are read ahead of the one streaming. Small reads (a record,
+ * a few ledger items), so memory stays flat; enough that the per-file round trips of a run of small
+ * files are not on the stream's critical path.
+ */
+const LOOKAHEAD_FILES = 8;
+
 interface Prefetched {
   record: FileRecord | undefined;
   evidence?: Promise<CustodyEvidence>;
   error?: unknown;
+}
+
+/** The next file's GetObject, sent while the current file streams; its body is read when its turn comes. */
+interface BodyAhead {
+  index: number;
+  body: Promise<AsyncIterable<Uint8Array> | undefined>;
 }
 
 /** Runs (or resumes) the export until it completes or `deadlineMs` (epoch ms) comes. */
@@ -173,6 +208,8 @@ class ExportRun {
   /** The part being filled. */
   private part: Buffer;
   private partFill = 0;
+  /** CRC-32 of the part's bytes so far (combined from the chunks' CRCs as they are copied in). */
+  private partCrc = 0;
   private readonly free: Buffer[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private failure: { error: unknown } | undefined;
@@ -192,32 +229,53 @@ class ExportRun {
     private readonly now: () => Date,
   ) {
     this.keys = exportObjectKeys(job.exportId);
-    this.part = Buffer.allocUnsafe(settings.partBytes);
+    this.part = Buffer.allocUnsafe(partSizeFor(1, settings.partBytes));
     this.gather = createEvidenceGatherer(deps.custody);
   }
 
   async run(): Promise<RunOutcome> {
     const resumed = await this.restore();
     if (!resumed) await this.start();
-    // The next file's record and custody evidence are read while this one streams.
-    let next = this.prefetch(this.nextIndex);
-    for (; this.nextIndex < this.fileIds.length; ) {
-      const current = await next;
-      next = this.prefetch(this.nextIndex + 1);
-      await this.exportFile(this.fileIds[this.nextIndex] as string, current);
-      this.nextIndex += 1;
-      const due = Date.now() - this.lastCheckpointMs >= this.settings.checkpointEverySeconds * 1000;
-      if (due || Date.now() >= this.deadlineMs) {
-        // A part cut here when S3 allows one of this size; otherwise the unfinished part goes with the checkpoint.
-        if (this.partFill >= MIN_PART_BYTES) this.cutPart();
-        await this.checkpoint(true);
+    // Records and custody evidence of the next files, and the next file's GetObject, while this one streams.
+    const ahead = new Map<number, Promise<Prefetched>>();
+    let bodyAhead: BodyAhead | undefined;
+    try {
+      for (; this.nextIndex < this.fileIds.length; ) {
+        const index = this.nextIndex;
+        const end = Math.min(this.fileIds.length, index + 1 + LOOKAHEAD_FILES);
+        for (let i = index; i < end; i++) if (!ahead.has(i)) ahead.set(i, this.prefetch(i));
+        const current = (await ahead.get(index)) as Prefetched;
+        ahead.delete(index);
+        const body = bodyAhead?.index === index ? bodyAhead.body : undefined;
+        bodyAhead = this.openAhead(index + 1, ahead.get(index + 1));
+        await this.exportFile(this.fileIds[index] as string, current, body);
+        this.nextIndex += 1;
+        const due = Date.now() - this.lastCheckpointMs >= this.settings.checkpointEverySeconds * 1000;
+        if (due || Date.now() >= this.deadlineMs) {
+          // A part cut here when S3 allows one of this size; otherwise the unfinished part goes with the checkpoint.
+          if (this.partFill >= MIN_PART_BYTES) this.cutPart();
+          await this.checkpoint(true);
+        }
+        if (Date.now() >= this.deadlineMs && this.nextIndex < this.fileIds.length) {
+          this.deps.log.info('export continues in another run', { exportId: this.job.exportId, next: this.nextIndex });
+          return { kind: 'continue' };
+        }
       }
-      if (Date.now() >= this.deadlineMs && this.nextIndex < this.fileIds.length) {
-        this.deps.log.info('export continues in another run', { exportId: this.job.exportId, next: this.nextIndex });
-        return { kind: 'continue' };
-      }
+    } finally {
+      // A GetObject sent ahead and not read (the run stops or fails): its connection is released.
+      if (bodyAhead && bodyAhead.index >= this.nextIndex) discard(bodyAhead.body);
     }
     return this.finish();
+  }
+
+  /** Sends the GetObject of file `index` once its record says it is archived; settles without throwing. */
+  private openAhead(index: number, prefetched: Promise<Prefetched> | undefined): BodyAhead | undefined {
+    if (!prefetched) return undefined;
+    const body = prefetched.then((p) =>
+      p.record?.status === 'archived' && p.evidence ? this.deps.storage.readArchived(p.record, this.signal) : undefined,
+    );
+    body.catch(() => {});
+    return { index, body };
   }
 
   /** The first run: resolve the selection once (a resumed run must see the same files), start the upload. */
@@ -232,7 +290,7 @@ class ExportRun {
     await this.deps.storage.putJson(this.keys.files, { fileIds: this.fileIds, ...selection });
     this.uploadId = await this.deps.storage.startUpload(this.keys.bag);
     this.baggingDate = this.now().toISOString();
-    this.zip = new ZipWriter(emptyZipState(new Date(this.baggingDate)), (b) => this.write(b));
+    this.zip = new ZipWriter(emptyZipState(new Date(this.baggingDate)), (b, crc) => this.write(b, crc));
     this.bagHash = createHash('sha256');
     this.matchedCount = this.fileIds.length;
     await this.deps.jobs.update(this.job.exportId, { counts: this.counts(), updatedAt: this.now().toISOString() });
@@ -280,11 +338,17 @@ class ExportRun {
     this.partNumber = last.partNumber;
     this.crc = last.crc;
     const state: ZipState = { ...last.zip, entries };
-    this.zip = new ZipWriter(state, (b) => this.write(b));
+    this.zip = new ZipWriter(state, (b, crc) => this.write(b, crc));
+    // The part being filled is number partNumber + 1: its size follows from its number.
+    this.part = this.partBuffer(this.partNumber + 1);
     if (last.tailKey) {
       const tail = await this.deps.storage.getBytes(last.tailKey);
+      // A run configured with smaller parts than the one that checkpointed: this one part is as large as its tail.
+      if (tail.byteLength >= this.part.byteLength)
+        this.part = Buffer.allocUnsafe(tail.byteLength + this.part.byteLength);
       Buffer.from(tail.buffer, tail.byteOffset, tail.byteLength).copy(this.part, 0);
       this.partFill = tail.byteLength;
+      this.partCrc = crc32(tail);
     }
     this.mark = {
       entries: entries.length,
@@ -317,7 +381,11 @@ class ExportRun {
     );
   }
 
-  private async exportFile(fileId: string, prefetched: Prefetched): Promise<void> {
+  private async exportFile(
+    fileId: string,
+    prefetched: Prefetched,
+    bodyAhead: Promise<AsyncIterable<Uint8Array> | undefined> | undefined,
+  ): Promise<void> {
     if (prefetched.error !== undefined) throw prefetched.error;
     const { record, evidence } = prefetched;
     if (record?.status !== 'archived' || !evidence) {
@@ -325,9 +393,14 @@ class ExportRun {
       return;
     }
     const bagPath = payloadPath(record.fileId, record.filename);
-    const body = await this.deps.storage.readArchived(record, this.signal);
+    // The GetObject sent ahead, or (none was, or it failed: S3 may have dropped an idle connection) one now.
+    const body =
+      (await bodyAhead?.catch(() => undefined)) ?? (await this.deps.storage.readArchived(record, this.signal));
     const meter = new IntegrityMeter();
-    const entry = await this.zip.begin(`${this.root}/${bagPath}`, record.sizeBytes);
+    const entry = await this.zip.begin(`${this.root}/${bagPath}`, record.sizeBytes).catch((err: unknown) => {
+      discard(Promise.resolve(body)); // a part's upload failed: the run stops, the connection is released
+      throw err;
+    });
     let written = 0;
     for await (const chunk of body) {
       written += chunk.byteLength;
@@ -336,8 +409,10 @@ class ExportRun {
           `file ${fileId}: the archived object is larger than its record's ${record.sizeBytes} bytes`,
         );
       }
-      meter.update(chunk);
-      await entry.write(chunk);
+      // One CRC-32 pass: the record check, the ZIP entry and the part's checksum all take this one.
+      const chunkCrc = crc32(chunk);
+      meter.update(chunk, chunkCrc);
+      await entry.write(chunk, chunkCrc);
     }
     const digests = meter.digest();
     if (digests.bytes !== record.sizeBytes || digests.md5Hex !== record.md5 || digests.sha256Hex !== record.sha256) {
@@ -477,13 +552,17 @@ class ExportRun {
     await this.deps.jobs.update(this.job.exportId, { counts: this.counts(), updatedAt: this.now().toISOString() });
   }
 
-  /** The ZIP writer's output: copied into part buffers, each sent when full. */
-  private async write(bytes: Uint8Array): Promise<void> {
+  /** The ZIP writer's output: copied into part buffers, each sent when full. `crc`: of `bytes`, when known. */
+  private async write(bytes: Uint8Array, crc?: number): Promise<void> {
     this.bagHash?.update(bytes);
     let at = 0;
     while (at < bytes.byteLength) {
       const n = Math.min(bytes.byteLength - at, this.part.byteLength - this.partFill);
-      this.part.set(bytes.subarray(at, at + n), this.partFill);
+      const piece = n === bytes.byteLength ? bytes : bytes.subarray(at, at + n);
+      this.part.set(piece, this.partFill);
+      // The chunk's CRC when it fits whole; a chunk split across two parts is read again (once per part).
+      const pieceCrc = piece === bytes && crc !== undefined ? crc : crc32(piece);
+      this.partCrc = combineCrc32(this.partCrc, pieceCrc, n);
       this.partFill += n;
       at += n;
       if (this.partFill === this.part.byteLength) {
@@ -494,21 +573,30 @@ class ExportRun {
     }
   }
 
+  /** A buffer for part `partNumber`: a free one of its size, or a new one (the free ones of a smaller size go). */
+  private partBuffer(partNumber: number): Buffer {
+    const size = partSizeFor(partNumber, this.settings.partBytes);
+    for (let b = this.free.pop(); b !== undefined; b = this.free.pop()) if (b.byteLength === size) return b;
+    return Buffer.allocUnsafe(size);
+  }
+
   /** Sends the part filled so far (any size: the caller cuts early only at ≥ 5 MiB, or at the end). */
   private cutPart(): void {
     if (this.partFill === 0) return;
     const bytes = this.part.subarray(0, this.partFill);
     const buffer = this.part;
-    this.part = this.free.pop() ?? Buffer.allocUnsafe(this.settings.partBytes);
+    const partCrc = this.partCrc;
+    this.part = this.partBuffer(this.partNumber + 2);
     this.partFill = 0;
+    this.partCrc = 0;
     this.partNumber += 1;
     const partNumber = this.partNumber;
-    const partCrc = crc32(bytes);
     this.crc = partNumber === 1 ? partCrc : combineCrc32(this.crc, partCrc, bytes.byteLength);
+    const crc32Base64 = crc32ToBase64(partCrc);
     const sent = this.deps.storage
-      .uploadPart(this.keys.bag, this.uploadId, partNumber, bytes, this.signal)
+      .uploadPart(this.keys.bag, this.uploadId, partNumber, bytes, this.signal, crc32Base64)
       .then((etag) => {
-        this.parts.push({ partNumber, etag, crc32Base64: crc32ToBase64(partCrc) });
+        this.parts.push({ partNumber, etag, crc32Base64 });
       });
     const tracked: Promise<void> = sent.then(
       () => {
@@ -535,6 +623,16 @@ class ExportRun {
       throw new Error(`uploading the bag failed: ${describeError(error)}`, { cause: error });
     }
   }
+}
+
+/** Releases a GetObject that will not be read: ending its body's iteration destroys the stream. */
+function discard(body: Promise<AsyncIterable<Uint8Array> | undefined>): void {
+  body
+    .then(
+      (b) => b?.[Symbol.asyncIterator]().return?.(),
+      () => {},
+    )
+    .catch(() => {});
 }
 
 export type { FileRecord };

@@ -58,6 +58,8 @@ export interface ExportStorage {
     partNumber: number,
     bytes: Uint8Array,
     signal: AbortSignal,
+    /** The part's CRC-32 (S3's base64) when the caller has it; computed from `bytes` otherwise. */
+    crc32Base64?: string,
   ): Promise<string>;
   completeUpload(
     key: string,

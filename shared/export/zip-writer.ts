@@ -16,7 +16,7 @@
  * repeats each entry with its CRC, sizes and offset (ZIP64 extra field where one exceeds 32 bits),
  * then a ZIP64 end record and locator when a count, size or offset needs them, then the end record.
  */
-import { crc32 } from 'node:zlib';
+import { combineCrc32, crc32 } from '../archive/crc32.js';
 
 const U32_MAX = 0xffff_ffff;
 const U16_MAX = 0xffff;
@@ -47,7 +47,11 @@ export interface ZipState {
   dosDate: number;
 }
 
-export type ZipOutput = (bytes: Uint8Array) => Promise<void>;
+/**
+ * Where the ZIP's bytes go, in order. `crc` is the CRC-32 of `bytes` when the writer has it (an entry's
+ * data): the output can combine it into its own checksums instead of reading the bytes again.
+ */
+export type ZipOutput = (bytes: Uint8Array, crc?: number) => Promise<void>;
 
 /** The state of a ZIP with no entries yet, its entries dated `at`. */
 export function emptyZipState(at: Date): ZipState {
@@ -57,7 +61,8 @@ export function emptyZipState(at: Date): ZipState {
 
 /** An entry being written: its bytes go through `write`, then `end` closes it. */
 export interface ZipEntryWriter {
-  write(bytes: Uint8Array): Promise<void>;
+  /** `crc`: the CRC-32 of `bytes` when the caller has computed it (the entry's CRC is combined from it). */
+  write(bytes: Uint8Array, crc?: number): Promise<void>;
   /** Writes the data descriptor; throws when fewer or more bytes came than announced. */
   end(): Promise<ZipEntryRecord>;
 }
@@ -110,10 +115,11 @@ export class ZipWriter {
     let crc = 0;
     let written = 0;
     return {
-      write: async (bytes) => {
-        crc = crc32(bytes, crc);
+      write: async (bytes, bytesCrc) => {
+        const own = bytesCrc ?? crc32(bytes);
+        crc = combineCrc32(crc, own, bytes.byteLength);
         written += bytes.byteLength;
-        await this.emit(bytes);
+        await this.emit(bytes, own);
       },
       end: async () => {
         if (written !== size) throw new Error(`entry ${name}: announced ${size} bytes, wrote ${written}`);
@@ -188,9 +194,9 @@ export class ZipWriter {
     await this.emit(end);
   }
 
-  private async emit(bytes: Uint8Array): Promise<void> {
+  private async emit(bytes: Uint8Array, crc?: number): Promise<void> {
     this.state.offset += bytes.byteLength;
-    await this.output(bytes);
+    await this.output(bytes, crc);
   }
 }
 

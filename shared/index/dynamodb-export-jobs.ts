@@ -157,6 +157,8 @@ export class DynamoDbScopeReader implements ScopeReader {
 
 /** How many ledger runs per poller source a custody report names. */
 const RUNS_PER_SOURCE = 5;
+/** The newest runs read per source, before the filter by the file's creation time. */
+const LEDGER_PAGE = 50;
 
 /**
  * The discovery runs that may have found a file: for each poller source, the newest runs that
@@ -168,29 +170,120 @@ export async function discoveryRunsFor(
   table: string,
   record: ArchivedRecord,
 ): Promise<LedgerRecord[]> {
-  const runs = await Promise.all(
-    POLLER_SOURCES.map(async (source) => {
-      const res = await doc.send(
-        new QueryCommand({
-          TableName: table,
-          KeyConditionExpression: 'pk = :pk AND sk <= :upTo',
-          ExpressionAttributeValues: {
-            ':pk': DISCOVERY_KEYS.ledgerPartition(source),
-            ':upTo': DISCOVERY_KEYS.ledgerSortKey(record.archivedAt, '~'),
-          },
-          ScanIndexForward: false,
-          Limit: 50,
-        }),
-      );
-      const created = record.createdAt ? Date.parse(record.createdAt) : Number.NaN;
-      return (res.Items ?? [])
-        .map((item) => {
-          const { pk: _pk, sk: _sk, ...run } = item;
-          return run as LedgerRecord;
-        })
-        .filter((run) => Number.isNaN(created) || Date.parse(run.endedAt) >= created)
-        .slice(0, RUNS_PER_SOURCE);
+  const pages = await Promise.all(POLLER_SOURCES.map((source) => readLedgerPage(doc, table, source, upToOf(record))));
+  return pages.flatMap((page) => runsOfPage(page, record));
+}
+
+/** The sort key bound of a file's runs: every run that started at or before it was archived. */
+function upToOf(record: ArchivedRecord): string {
+  return DISCOVERY_KEYS.ledgerSortKey(record.archivedAt, '~');
+}
+
+/** One source's newest ledger items with a sort key ≤ `upTo`, newest first. */
+async function readLedgerPage(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  source: string,
+  upTo: string,
+): Promise<Record<string, unknown>[]> {
+  const res = await doc.send(
+    new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: 'pk = :pk AND sk <= :upTo',
+      ExpressionAttributeValues: { ':pk': DISCOVERY_KEYS.ledgerPartition(source), ':upTo': upTo },
+      ScanIndexForward: false,
+      Limit: LEDGER_PAGE,
     }),
   );
-  return runs.flat();
+  return res.Items ?? [];
+}
+
+function runsOfPage(items: readonly Record<string, unknown>[], record: ArchivedRecord): LedgerRecord[] {
+  const created = record.createdAt ? Date.parse(record.createdAt) : Number.NaN;
+  return items
+    .map((item) => {
+      const { pk: _pk, sk: _sk, ...run } = item;
+      return run as unknown as LedgerRecord;
+    })
+    .filter((run) => Number.isNaN(created) || Date.parse(run.endedAt) >= created)
+    .slice(0, RUNS_PER_SOURCE);
+}
+
+interface LedgerPage {
+  upTo: string;
+  readAtMs: number;
+  items: Promise<Record<string, unknown>[]>;
+  /** Once read: the newest item's sort key (undefined when the page is empty). */
+  newest?: string | undefined;
+  settled: boolean;
+}
+
+/**
+ * discoveryRunsFor for an export, which asks it for every file: the same answers, with far fewer
+ * Queries. A page read for bound T (the newest runs with sort key ≤ T, newest first, newest key N)
+ * is also the page for any bound U with N ≤ U ≤ T: no ledger item lies between U and T, because N is
+ * the newest at or below T. Files archived between the same two poller runs therefore share one
+ * Query per source. Pages are kept `ttlMs` (a run written since then is read on the next Query), at
+ * most `maxPages` per source; a bound asked for while a page for a bound above it is in flight waits
+ * for that page and reads its own only if the page does not cover it. Sort keys are ASCII
+ * (`RUN#<ISO time>#<run id>`), so JavaScript's string order is DynamoDB's byte order.
+ */
+export class DynamoDbDiscoveryRuns {
+  private readonly pages = new Map<string, LedgerPage[]>();
+
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly ttlMs = 60_000,
+    private readonly maxPages = 32,
+    private readonly nowMs: () => number = Date.now,
+  ) {}
+
+  /** The CustodySources `discoveryRuns` function. */
+  readonly runsFor = async (record: ArchivedRecord): Promise<LedgerRecord[]> => {
+    const upTo = upToOf(record);
+    const pages = await Promise.all(POLLER_SOURCES.map((source) => this.page(source, upTo)));
+    return pages.flatMap((page) => runsOfPage(page, record));
+  };
+
+  private page(source: string, upTo: string): Promise<Record<string, unknown>[]> {
+    const now = this.nowMs();
+    const fresh = (this.pages.get(source) ?? []).filter((p) => now - p.readAtMs < this.ttlMs);
+    this.pages.set(source, fresh);
+    const covers = (p: LedgerPage) => upTo <= p.upTo && (p.newest === undefined || p.newest <= upTo);
+    const hit = fresh.find((p) => p.upTo === upTo || (p.settled && covers(p)));
+    if (hit) return hit.items;
+    // A page in flight for a bound at or above this one may cover it: wait for it rather than read the same.
+    const pending = fresh.filter((p) => !p.settled && upTo <= p.upTo).sort((a, b) => (a.upTo < b.upTo ? -1 : 1))[0];
+    if (pending) {
+      return pending.items.then(
+        (items) => (covers(pending) ? items : this.read(source, upTo, now)),
+        () => this.read(source, upTo, now),
+      );
+    }
+    return this.read(source, upTo, now);
+  }
+
+  private read(source: string, upTo: string, now: number): Promise<Record<string, unknown>[]> {
+    const page: LedgerPage = {
+      upTo,
+      readAtMs: now,
+      items: readLedgerPage(this.doc, this.table, source, upTo),
+      settled: false,
+    };
+    page.items.then(
+      (items) => {
+        page.newest = items[0] === undefined ? undefined : String(items[0]['sk']);
+        page.settled = true;
+      },
+      // A failed read is not kept: the next file asks again.
+      () =>
+        this.pages.set(
+          source,
+          (this.pages.get(source) ?? []).filter((p) => p !== page),
+        ),
+    );
+    this.pages.set(source, [...(this.pages.get(source) ?? []), page].slice(-this.maxPages));
+    return page.items;
+  }
 }

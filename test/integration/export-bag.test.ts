@@ -423,6 +423,36 @@ describe('an export bag', () => {
     await checkBag(zip, exportId);
   });
 
+  it('sends a GetObject again when the one sent ahead of its file failed, and completes a valid bag', async () => {
+    const exportId = await createJob({ chats: [CHAT] });
+    const storage = new S3ExportStorage(worker.s3, exportsBucket);
+    const reads = new Map<string, number>();
+    // A fault S3 does not produce on demand: the first GetObject of each file but the first fails, as a
+    // connection dropped while the request waited its turn would. Every file but the first is read ahead.
+    const dropping: ExportStorage = Object.assign(Object.create(storage) as ExportStorage, {
+      readArchived: (ref: { bucket: string; key: string; versionId: string | null }, signal: AbortSignal) => {
+        const n = (reads.get(ref.key) ?? 0) + 1;
+        reads.set(ref.key, n);
+        const first = reads.size === 1;
+        return n === 1 && !first ? Promise.reject(new Error('socket hang up')) : storage.readArchived(ref, signal);
+      },
+    });
+    const outcome = await runExport(
+      exportId,
+      deps(dropping),
+      settings,
+      Date.now() + 600_000,
+      AbortSignal.timeout(120_000),
+    );
+    expect(outcome.kind).toBe('completed');
+    // Each file but the first was asked for twice: ahead (failed) and again in its turn.
+    expect([...reads.values()].sort()).toEqual([1, ...Array(files.length - 1).fill(2)]);
+    const { zip, sha256 } = await fetchBag(exportId);
+    expect((await new DynamoDbExportJobs(aws.ddb, table).get(exportId))?.bag?.sha256).toBe(sha256);
+    const bag = await checkBag(zip, exportId);
+    expect(bag.payload).toHaveLength(files.length);
+  });
+
   it('fails, saying which file, when an archived version no longer matches its record', async () => {
     const record = await seedArchived(aws.s3, aws.ddb, archiveBucket, table, {
       fileId: 'claude_gen_file_01Tampered',

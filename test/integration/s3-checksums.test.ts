@@ -1,5 +1,5 @@
 /**
- * The writer's checksums as S3 checks them. No local server verifies a CRC, so the checks run on the
+ * The writer's and the export's checksums as S3 checks them. No local server verifies a CRC, so the checks run on the
  * wire (test/support/s3-checksum-checker.ts) in front of fauxqs, with the write counter behind them
  * to see what became visible and what stayed open.
  */
@@ -8,9 +8,18 @@ import { crc32 } from 'node:zlib';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBucket } from '../../local/aws/resources.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureBucket, ensureTable } from '../../local/aws/resources.js';
+import { S3ExportStorage } from '../../shared/archive/s3-export-storage.js';
 import { writeVerifiedObject } from '../../shared/archive/verified-writer.js';
+import { newExportId } from '../../shared/contracts/exports.js';
+import { runExport } from '../../shared/export/export-run.js';
+import { DynamoDbExportJobs } from '../../shared/index/dynamodb-export-jobs.js';
+import { exportIndexDeps } from '../../lambdas/export/runtime.js';
 import { createS3Client } from '../../shared/platform/aws-clients.js';
+import { checkBag, downloadObject, seedArchived } from '../support/export-fixture.js';
 import { localAwsFromInject, uniqueName } from '../support/local-aws.js';
 import type { LocalAwsFixture } from '../support/local-aws.js';
 import { startS3ChecksumChecker } from '../support/s3-checksum-checker.js';
@@ -147,4 +156,80 @@ describe('the archive writer under S3 checksum checks', () => {
       name: 'NotFound',
     });
   });
+});
+
+describe('the export bag under S3 checksum checks', () => {
+  it(
+    'sends each part the CRC-32 of its bytes and completes with the FULL_OBJECT CRC-32 of the bag, ' +
+      'though the run combines them from the chunks it read instead of reading the bytes again',
+    async () => {
+      const table = uniqueName('checksums-index');
+      const bags = uniqueName('checksums-bags');
+      await ensureTable(aws.ddb, table);
+      await ensureBucket(aws.s3, bags);
+      // Sizes that put chunks across part boundaries (5 MiB parts), an empty file, and small ones between.
+      const sizes = [7 * MIB + 333, 1, 0, 64 * 1024 + 7, 4 * MIB - 5, 300_001, 3 * MIB];
+      for (const [i, size] of sizes.entries()) {
+        await seedArchived(s3, aws.ddb, bucket, table, {
+          fileId: `claude_gen_file_01Crc${i}`,
+          filename: `crc ${i}.bin`,
+          content: bytesOf(size, 100 + i),
+          chatIds: ['claude_chat_01Crc'],
+        });
+      }
+      const exportId = newExportId();
+      const at = new Date().toISOString();
+      const jobs = new DynamoDbExportJobs(aws.ddb, table);
+      await jobs.create({
+        exportId,
+        status: 'queued',
+        scope: { chats: ['claude_chat_01Crc'] },
+        matterId: null,
+        description: null,
+        requestedBy: 'test',
+        requestedAt: at,
+        updatedAt: at,
+        counts: { matched: 0, exported: 0, notArchived: 0, payloadBytes: 0 },
+        runs: 0,
+        bag: null,
+        error: null,
+      });
+      const from = checker.seen.length;
+
+      const outcome = await runExport(
+        exportId,
+        {
+          ...exportIndexDeps(aws.ddb, table),
+          jobs,
+          storage: new S3ExportStorage(s3, bags),
+          log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+        },
+        { partBytes: 5 * MIB, concurrency: 2, sourceOrganization: 'Example Corp', checkpointEverySeconds: 3600 },
+        Date.now() + 600_000,
+        AbortSignal.timeout(120_000),
+      );
+
+      expect(outcome.kind).toBe('completed');
+      const checked = checker.seen.slice(from).filter((s) => s.operation !== 'POST other');
+      const parts = checked.filter((s) => s.operation === 'UploadPart');
+      expect(parts.length).toBe(3); // 14.4 MiB of payload in 5 MiB parts
+      expect(checked.filter((s) => s.operation === 'UploadPart' || s.operation === 'CompleteMultipartUpload')).toEqual([
+        ...parts.map(() => expect.objectContaining({ checksum: 'ok' })),
+        expect.objectContaining({ checksum: 'ok' }),
+      ]);
+      expect(checked.at(-1)?.operation).toBe('CompleteMultipartUpload');
+      // The ZIP entries' CRCs come from the same combined CRCs: unzip -t checks each against its bytes.
+      const work = await mkdtemp(join(tmpdir(), 'crc-bag-'));
+      try {
+        const job = await jobs.get(exportId);
+        const zip = join(work, 'bag.zip');
+        const bytes = await downloadObject(s3, bags, job?.bag?.key ?? '', zip);
+        expect(job?.bag?.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+        const bag = await checkBag(zip, exportId);
+        expect(bag.payload).toHaveLength(sizes.length);
+      } finally {
+        await rm(work, { recursive: true, force: true });
+      }
+    },
+  );
 });
