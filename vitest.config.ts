@@ -1,5 +1,5 @@
 import { configDefaults, defineConfig } from 'vitest/config';
-import { isRadosGatewayInstalled } from './test/support/rados-gateway-config.js';
+import { isRadosGatewayInstalled } from './local/aws/rados-gateway-config.js';
 
 // Tests only ever talk to loopback servers. Forcing dummy credentials (s3rver accepts only the key
 // S3RVER) means a developer's real AWS credentials are never picked up, and with the metadata
@@ -22,6 +22,8 @@ const realS3TestFiles = [
   'test/integration/gateway-permissions.test.ts',
   'test/integration/legal-holds.test.ts',
   'test/integration/fixity-gateway.test.ts',
+  'test/integration/auditor-walkthrough.test.ts',
+  'test/integration/local-aws-gateway.test.ts',
 ];
 
 // Three tiers, each runnable alone with `npx vitest run --project <name>`:

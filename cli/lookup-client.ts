@@ -264,9 +264,13 @@ export function createLookupClient(access: LookupAccess, dispatcher?: Dispatcher
     async audit(filters, max) {
       const events: TrailEventJson[] = [];
       let cursor: string | undefined;
+      // The API reads a missing `to` as the time of each request, and a cursor is valid only for the
+      // window of the page that issued it: without this, every second page was refused. So the first
+      // request's "now" is pinned for all pages (events recorded meanwhile are left out, as any window's).
+      const window = filters['to'] === undefined ? { ...filters, to: new Date().toISOString() } : filters;
       while (events.length < max) {
         const limit = String(Math.min(200, max - events.length));
-        const res = await get('/audit', { ...filters, limit, ...(cursor ? { cursor } : {}) });
+        const res = await get('/audit', { ...window, limit, ...(cursor ? { cursor } : {}) });
         const body = parse(TrailPageSchema, res.body, 'audit page');
         events.push(...body.events);
         cursor = body.nextCursor;

@@ -7,6 +7,7 @@ import {
   UPLOAD_CONCURRENCY,
 } from '../shared/contracts/lambda-environment.js';
 import { upstreamBaseUrlProblem } from '../shared/contracts/upstream-base-url.js';
+import { DEFAULT_ARCHIVE_RETENTION } from '../shared/contracts/archive-retention.js';
 import { INGEST_RUNTIME_HEADROOM_MB, ingestMemoryNeedMb } from './sizing.js';
 
 /**
@@ -61,9 +62,9 @@ export const DeploymentConfigSchema = z
      * COMPLIANCE can be shortened by no one, root included, which is what SEC 17a-4(f)-style WORM
      * rules expect. Choose COMPLIANCE deliberately: it cannot be undone for objects already written.
      */
-    retentionMode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default('GOVERNANCE'),
+    retentionMode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default(DEFAULT_ARCHIVE_RETENTION.mode),
     /** Default retention of every archived object version (days). 2557 ≈ 7 years. */
-    retentionDays: int(1, 36_500).default(2557),
+    retentionDays: int(1, 36_500).default(DEFAULT_ARCHIVE_RETENTION.days),
     /** Where alarms are e-mailed (the subscription must be confirmed). Omit to subscribe later. */
     alarmEmail: z.email({ message: 'must be an e-mail address' }).optional(),
     /**

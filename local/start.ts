@@ -7,6 +7,11 @@
  * run left in flight are resumed at once (crash-recovery.ts). With ANTHROPIC_API_KEY set, files come
  * from the real API; otherwise from a built-in sample upstream. Either way the discovery pollers run
  * on their deployed schedule and find the files; nothing is enqueued by hand.
+ *
+ * ARCHIVER_S3=rgw runs S3 on Ceph's RADOS Gateway instead of s3rver (local-s3-choice.ts): the archive
+ * bucket has versioning and Object Lock as deployed, so legal holds are real S3 legal holds. The
+ * gateway keeps objects in RAM, so that mode runs on its own folder, `<data folder>/rgw-session`,
+ * emptied at each start (index, queue and archive together): the index never names a lost object.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createIngestRuntime } from '../lambdas/ingest/runtime.js';
@@ -32,7 +37,15 @@ import { DynamoDbDiscoveryStore } from '../shared/index/dynamodb-discovery-store
 import { describeError } from '../shared/platform/errors.js';
 import { noCounters } from '../shared/platform/telemetry.js';
 import { useLocalAwsEnvironment } from '../shared/platform/local-account.js';
-import { allowConsoleDownloads, ensureBucket, ensureQueues, ensureTable } from './aws/resources.js';
+import {
+  allowConsoleDownloads,
+  ensureBucket,
+  ensureObjectLockBucket,
+  ensureQueues,
+  ensureTable,
+} from './aws/resources.js';
+import { DEFAULT_ARCHIVE_RETENTION } from '../shared/contracts/archive-retention.js';
+import { chooseLocalS3, LocalS3Unavailable, type LocalS3Choice } from './local-s3-choice.js';
 import { startConsoleServer } from './console-server.js';
 import { startLocalAws } from './aws/servers.js';
 import { createConsoleLog } from './console-log.js';
@@ -80,8 +93,18 @@ async function main(): Promise<void> {
   await refuseIfRunning(dataDir);
   const lookupPort = parsePort(env['LOOKUP_PORT'] ?? '8787', 'LOOKUP_PORT');
   const upstreamChoice = chooseUpstream(env);
+  const s3Choice = chooseLocalS3(env, dataDir);
+  if (s3Choice.server === 'rgw') {
+    // Everything of a gateway run starts empty together (see the header).
+    await rm(s3Choice.serverDataDir, { recursive: true, force: true });
+    await mkdir(s3Choice.serverDataDir, { recursive: true });
+  }
 
-  const aws = await startLocalAws({ s3: 's3rver', dataDir, onUnexpectedExit: (reason) => lifecycle.fail(reason) });
+  const aws = await startLocalAws({
+    s3: s3Choice.server,
+    dataDir: s3Choice.serverDataDir,
+    onUnexpectedExit: (reason) => lifecycle.fail(reason),
+  });
   const s3 = createS3Client({ endpoint: aws.s3Endpoint });
   const sqs = createSqsClient({ endpoint: aws.sqsEndpoint });
   const doc = createDocumentClient({ endpoint: aws.dynamodbEndpoint });
@@ -95,6 +118,8 @@ async function main(): Promise<void> {
     maxReceiveCount: MAX_RECEIVE_COUNT,
     visibilityTimeoutSeconds: FUNCTION_TIMEOUT_SECONDS + 60,
   });
+  // On the gateway the archive is locked as deployed (infra/constructs/archive-bucket.ts); exports are not.
+  if (s3Choice.server === 'rgw') await ensureObjectLockBucket(s3, BUCKET, DEFAULT_ARCHIVE_RETENTION);
   await ensureBucket(s3, BUCKET);
   await ensureBucket(s3, EXPORTS_BUCKET);
   await ensureTable(doc, TABLE);
@@ -140,8 +165,8 @@ async function main(): Promise<void> {
       LOCAL_S3_ENDPOINT: aws.s3Endpoint,
       LOCAL_SQS_ENDPOINT: aws.sqsEndpoint,
       LOCAL_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
-      // fauxqs's S3 has no Object Lock: legal holds are recorded on the index only.
-      LOCAL_S3_WITHOUT_OBJECT_LOCK: 'true',
+      // s3rver has no Object Lock: there legal holds are recorded on the index only.
+      LOCAL_S3_WITHOUT_OBJECT_LOCK: s3Choice.server === 'rgw' ? 'false' : 'true',
       ...pick(env, ['PART_SIZE_MIB', 'UPLOAD_CONCURRENCY', 'UPSTREAM_MAX_ATTEMPTS', 'UNSIZED_MAX_MIB']),
     }),
     {
@@ -284,7 +309,7 @@ async function main(): Promise<void> {
   // The file holds the local webhook secret: readable by its owner only, recreated at each start.
   await rm(stackFilePath(dataDir), { force: true });
   await writeFile(stackFilePath(dataDir), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
-  printBanner(info, consoleServer.built);
+  printBanner(info, consoleServer.built, s3Choice);
 
   // A run of a stack that was killed still holds its poller's lease; nothing else can be running now.
   const discoveryStore = new DynamoDbDiscoveryStore(doc, TABLE);
@@ -322,11 +347,15 @@ async function main(): Promise<void> {
     await upstream?.close();
     await aws.stop();
     await rm(stackFilePath(dataDir), { force: true });
-    log.info(`stopped; the archive, the index and the queue stay in ${dataDir}`);
+    log.info(
+      s3Choice.server === 'rgw'
+        ? `stopped; the gateway's archive is gone with it, and the next start empties ${s3Choice.serverDataDir}`
+        : `stopped; the archive, the index and the queue stay in ${dataDir}`,
+    );
   });
 }
 
-function printBanner(info: StackInfo, consoleBuilt: boolean): void {
+function printBanner(info: StackInfo, consoleBuilt: boolean, s3Choice: LocalS3Choice): void {
   const sampleChat = 'claude_chat_01SampleQuarterlyReview';
   const secretNote = info.webhook.previousSecret
     ? '  (and the previous one, WEBHOOK_PREVIOUS_SECRET)'
@@ -340,12 +369,27 @@ function printBanner(info: StackInfo, consoleBuilt: boolean): void {
     `  webhook          POST ${info.webhook.url}  (Standard Webhooks signatures)`,
     `    secret         ${info.webhook.secret}${secretNote}`,
     `  upstream         ${info.upstream.url}${upstreamNote}`,
-    `  S3               ${info.s3.endpoint}  bucket ${info.s3.bucket} (${info.s3.server}, on disk)`,
-    `  DynamoDB         ${info.dynamodb.endpoint}  table ${info.dynamodb.table} (dynalite, on disk)`,
-    `  SQS              ${info.sqs.endpoint}  (fauxqs, on disk)`,
+    ...(s3Choice.server === 'rgw'
+      ? [
+          `  S3               ${info.s3.endpoint}  bucket ${info.s3.bucket} (RADOS Gateway: versioning, Object Lock ` +
+            `${DEFAULT_ARCHIVE_RETENTION.mode} ${DEFAULT_ARCHIVE_RETENTION.days} days)`,
+          `  DynamoDB         ${info.dynamodb.endpoint}  table ${info.dynamodb.table} (dynalite)`,
+          `  SQS              ${info.sqs.endpoint}  (fauxqs)`,
+        ]
+      : [
+          `  S3               ${info.s3.endpoint}  bucket ${info.s3.bucket} (${info.s3.server}, on disk)`,
+          `  DynamoDB         ${info.dynamodb.endpoint}  table ${info.dynamodb.table} (dynalite, on disk)`,
+          `  SQS              ${info.sqs.endpoint}  (fauxqs, on disk)`,
+        ]),
     `    queue          ${info.sqs.queueUrl}`,
     `    dead letters   ${info.sqs.deadLetterQueueUrl}`,
     `  data folder      ${info.dataDir}   (endpoints also in ${stackFilePath(info.dataDir)})`,
+    ...(s3Choice.server === 'rgw'
+      ? [
+          `  GATEWAY MODE     archive, index and queue in ${s3Choice.serverDataDir}: EMPTIED AT EACH START`,
+          '                   (the gateway keeps objects in memory; the s3rver archive in the data folder stays)',
+        ]
+      : []),
     '',
     'Try:',
     `  curl -s ${info.lookupUrl}/chats/${sampleChat}/files`,
@@ -403,6 +447,11 @@ function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof LocalS3Unavailable) {
+    // One line: what is missing and how to install it.
+    console.error(`claude-file-archiver local stack did not start: ${err.message}`);
+    process.exit(1);
+  }
   log.error('could not start', { error: describeError(err), stack: err instanceof Error ? err.stack : undefined });
   console.error(`claude-file-archiver local stack did not start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);

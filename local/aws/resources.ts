@@ -9,6 +9,7 @@ import {
   HeadBucketCommand,
   PutBucketCorsCommand,
   PutBucketVersioningCommand,
+  PutObjectLockConfigurationCommand,
   S3ServiceException,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -25,6 +26,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { INDEX_TABLE_KEYS } from '../../shared/contracts/table-keys.js';
+import type { ArchiveRetention } from '../../shared/contracts/archive-retention.js';
 
 /** Queue URLs and ARNs made by {@link ensureQueues}. */
 export interface EnsuredQueues {
@@ -112,6 +114,34 @@ export async function ensureBucket(
     if (err instanceof S3ServiceException) return { created, versioningEnabled: false };
     throw err;
   }
+}
+
+/**
+ * Creates a bucket as infra/constructs/archive-bucket.ts deploys the archive, on a server that
+ * implements Object Lock (the RADOS Gateway; the emulators do not): Object Lock enabled at creation,
+ * which also turns versioning on; versioning asked for explicitly as well; and the default retention
+ * `retention` applied to every new version. Not mirrored: SSE-KMS and the lifecycle rules. A bucket
+ * that already exists is left as it is (Object Lock cannot be enabled on an existing bucket here).
+ * AWS: https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-configure.html
+ */
+export async function ensureObjectLockBucket(
+  s3: S3Client,
+  name: string,
+  retention: ArchiveRetention,
+): Promise<{ created: boolean }> {
+  if (await bucketExists(s3, name)) return { created: false };
+  await s3.send(new CreateBucketCommand({ Bucket: name, ObjectLockEnabledForBucket: true }));
+  await s3.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
+  await s3.send(
+    new PutObjectLockConfigurationCommand({
+      Bucket: name,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: retention.mode, Days: retention.days } },
+      },
+    }),
+  );
+  return { created: true };
 }
 
 async function bucketExists(s3: S3Client, name: string): Promise<boolean> {

@@ -10,6 +10,10 @@
  *   `<dataDir>/s3`, expiring presigned URLs, no AbortMultipartUpload; with a data folder, every object
  *   it writes or deletes is appended to `<dataDir>/s3-writes.log`, since it keeps no versions).
  *
+ * - S3 on the RADOS Gateway (`s3: 'rgw'`, Ceph's radosgw from Debian, rados-gateway.ts): real
+ *   versions and Object Lock, so legal holds and fixity run against S3 semantics. Its OSD keeps objects
+ *   in RAM: the cluster starts empty each time (under `<dataDir>/rgw`), whatever the data folder holds.
+ *
  * Why these: they install from npm and run in this process (s3rver in a child process), so neither
  * `npm start` nor the tests need Docker or a network. Each speaks what the AWS SDK v3 sends: fauxqs
  * answers SQS's JSON protocol (which @aws-sdk/client-sqs uses from 3.447 on; query-only emulators do
@@ -26,21 +30,24 @@ import { startFauxqsServer, type InFlightMessage } from './fauxqs-server.js';
 import { LOCAL_REGION } from '../../shared/platform/local-account.js';
 import type { RunningServer } from './running-server.js';
 import { startS3rver } from './s3rver-server.js';
+import { startRadosGateway } from './rados-gateway.js';
+import { LOCAL_ACCESS_KEY } from '../../shared/platform/local-account.js';
 
-export type LocalS3Server = 'fauxqs' | 's3rver';
+export type LocalS3Server = 'fauxqs' | 's3rver' | 'rgw';
 
 export interface LocalAwsOptions {
-  /** Which server answers S3: fauxqs (in memory) or s3rver (on disk). */
+  /** Which server answers S3: fauxqs (in memory), s3rver (on disk) or the RADOS Gateway (Object Lock). */
   s3: LocalS3Server;
   /**
    * Directory for on-disk state: dynalite's LevelDB under `dynamodb/`, fauxqs's SQLite under
    * `fauxqs/`, s3rver's objects under `s3/` and its write log in `s3-writes.log`. Without it
-   * everything is in memory and s3rver (if chosen) uses a temporary directory removed on stop.
+   * everything is in memory and s3rver (if chosen) uses a temporary directory removed on stop. The
+   * RADOS Gateway's cluster goes under `rgw/`, emptied at each start (its objects live in RAM).
    */
   dataDir?: string;
   /** Fixed ports; 0 or absent picks a free port. */
   ports?: { dynamodb?: number; fauxqs?: number; s3rver?: number };
-  /** Called when a server in another process (s3rver) exits without being stopped. */
+  /** Called when a server in another process (s3rver, a Ceph daemon) exits without being stopped. */
   onUnexpectedExit?: (reason: string) => void;
 }
 
@@ -82,6 +89,18 @@ export async function startLocalAws(opts: LocalAwsOptions): Promise<LocalAws> {
       });
       started.push(s3rver);
       s3Endpoint = s3rver.endpoint;
+    }
+    if (opts.s3 === 'rgw') {
+      const gateway = await startRadosGateway({
+        region: LOCAL_REGION,
+        ...(opts.dataDir ? { dir: join(opts.dataDir, 'rgw') } : {}),
+        // The key every local client signs with (useLocalAwsEnvironment): they all act as the admin user,
+        // who owns the buckets.
+        adminCredentials: { accessKeyId: LOCAL_ACCESS_KEY, secretAccessKey: LOCAL_ACCESS_KEY },
+        ...(opts.onUnexpectedExit ? { onUnexpectedExit: opts.onUnexpectedExit } : {}),
+      });
+      started.push({ endpoint: gateway.endpoint, port: Number(new URL(gateway.endpoint).port), stop: gateway.stop });
+      s3Endpoint = gateway.endpoint;
     }
     return {
       region: LOCAL_REGION,

@@ -13,8 +13,11 @@ export const LOCAL_ACCOUNT_ID = '000000000000';
  */
 export const SAMPLE_API_KEY = 'sk-ant-api01-local-sample-key';
 
-/** s3rver accepts only this access key; the other servers accept anything. */
-const LOCAL_ACCESS_KEY = 'S3RVER';
+/**
+ * s3rver accepts only this access key; the other servers accept anything; `npm start` on the RADOS
+ * Gateway gives its admin user this key (and secret), so every local client signs as that user.
+ */
+export const LOCAL_ACCESS_KEY = 'S3RVER';
 
 /**
  * Points the SDK at the local servers' dummy identity: local credentials, the local region and no

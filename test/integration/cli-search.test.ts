@@ -1,6 +1,8 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileItemKey } from '../../shared/contracts/table-keys.js';
+import { LOCAL_CALLER_HEADER } from '../../local/lookup-server.js';
+import { readStackInfo } from '../../shared/platform/local-stack-file.js';
 import { createCliStack } from '../support/cli-stack.js';
 import type { CliStack } from '../support/cli-stack.js';
 import { seedFile, sha256Of } from '../support/search-fixture.js';
@@ -118,6 +120,27 @@ describe('archiver audit', () => {
     const table = await stack.run(['audit', '--file', 'claude_gen_file_01CliAlice1']);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/0 event\(s\)/);
+  });
+
+  it('follows the trail past its first page without --to (each page answers for the same window)', async () => {
+    // 205 requests by one caller: more than the CLI's page of 200. The API reads a missing `to` as
+    // the time of each request, and a cursor answers only for its page's window, so the CLI must pin
+    // the window's end once; it did not, and every second page was refused (400, exit 1).
+    const { lookupUrl } = await readStackInfo(stack.dataDir);
+    for (let i = 0; i < 205; i++) {
+      const res = await fetch(`${lookupUrl}/files/claude_gen_file_01CliBob`, {
+        headers: { [LOCAL_CALLER_HEADER]: 'local:cli-pager' },
+      });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    }
+    const res = await stack.run(['audit', '--principal', 'local:cli-pager', '--json']);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const { events, more } = JSON.parse(res.stdout) as { events: { principal: string }[]; more: boolean };
+    expect(events).toHaveLength(205);
+    expect(new Set(events.map((e) => e.principal))).toEqual(new Set(['local:cli-pager']));
+    expect(more).toBe(false);
   });
 });
 

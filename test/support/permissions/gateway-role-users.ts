@@ -1,9 +1,5 @@
-import {
-  CreateBucketCommand,
-  PutBucketVersioningCommand,
-  PutObjectLockConfigurationCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { ensureObjectLockBucket } from '../../../local/aws/resources.js';
 import type { RadosGateway, RadosGatewayCredentials } from '../rados-gateway.js';
 import type { DeployedPermissions, PolicyDocument, PolicyStatement, PrincipalName } from './deployed-permissions.js';
 import { uniqueName } from '../local-aws.js';
@@ -76,17 +72,8 @@ export async function createRoleUser(
  * SSE-KMS (the gateway has no KMS; the simulator checks the key use) and the lifecycle rules.
  */
 export async function createArchiveBucketOnGateway(admin: S3Client, bucket: string): Promise<void> {
-  await admin.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
-  await admin.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
-  await admin.send(
-    new PutObjectLockConfigurationCommand({
-      Bucket: bucket,
-      ObjectLockConfiguration: {
-        ObjectLockEnabled: 'Enabled',
-        Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } },
-      },
-    }),
-  );
+  const { created } = await ensureObjectLockBucket(admin, bucket, { mode: 'GOVERNANCE', days: 1 });
+  if (!created) throw new Error(`bucket ${bucket} already exists on the gateway`);
 }
 
 function asArray(v: string | string[] | undefined): string[] {

@@ -39,7 +39,10 @@ const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((file) => existsSync(f
 /**
  * Starts `program args` in the foreground. Its own log goes to `logFile` (set in ceph.conf); stdout
  * is discarded and stderr kept in memory. The child is unref'd: a daemon left running must never hold
- * the test run open (the exit hook kills it instead).
+ * the process open (the exit hook kills it instead). It runs in its own process group, as s3rver does
+ * (local/aws/s3rver-server.ts): a terminal's Ctrl-C signals the whole foreground group, and S3 must
+ * outlive `npm start`'s drain of running jobs; the parent stops it, or the parent-death signal does.
+ * `onExit` is called when it exits, whatever the reason.
  */
 export function spawnDaemon(
   name: string,
@@ -47,12 +50,13 @@ export function spawnDaemon(
   args: string[],
   logFile: string,
   env: NodeJS.ProcessEnv,
+  onExit?: (daemon: Daemon) => void,
 ): Daemon {
   installExitHook();
   const [command, commandArgs] = SETPRIV
     ? [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', program, ...args]]
     : [program, args];
-  const child = spawn(command, commandArgs, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(command, commandArgs, { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-4096);
@@ -60,8 +64,10 @@ export function spawnDaemon(
   const daemon: Daemon = { name, process: child, logFile, stderrTail: () => stderr };
   running.add(daemon);
   const onGone = (how: string): void => {
-    daemon.exited ??= how;
+    if (daemon.exited !== undefined) return;
+    daemon.exited = how;
     running.delete(daemon);
+    onExit?.(daemon);
   };
   child.on('exit', (code, signal) => onGone(signal ? `killed by ${signal}` : `exited with code ${code}`));
   child.on('error', (err) => onGone(`could not start: ${err.message}`));
