@@ -8,12 +8,7 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { S3ExportStorage } from '../shared/archive/s3-export-storage.js';
 import { runExport } from '../shared/export/export-run.js';
-import {
-  DynamoDbDiscoveryRuns,
-  DynamoDbExportJobs,
-  DynamoDbScopeReader,
-} from '../shared/index/dynamodb-export-jobs.js';
-import { DynamoDbUpstreamDeletions } from '../shared/index/dynamodb-upstream-deletions.js';
+import { exportIndexDeps } from '../lambdas/export/runtime.js';
 import { createDocumentClient, createS3Client } from '../shared/platform/aws-clients.js';
 import { readStatusBytes, resetPeakRss, sampleOwnMemory } from './memory.js';
 
@@ -51,18 +46,11 @@ async function copy(): Promise<number> {
 }
 
 async function exportAll(): Promise<number> {
-  const deletions = new DynamoDbUpstreamDeletions(doc, table as string);
   const outcome = await runExport(
     exportId as string,
     {
-      jobs: new DynamoDbExportJobs(doc, table as string),
-      scope: new DynamoDbScopeReader(doc, table as string),
-      matters: undefined,
+      ...exportIndexDeps(doc, table as string),
       storage: new S3ExportStorage(s3, exportsBucket as string),
-      custody: {
-        upstreamDeletions: (ids) => deletions.getUpstreamDeletions(ids),
-        discoveryRuns: new DynamoDbDiscoveryRuns(doc, table as string).runsFor,
-      },
       log: { debug: () => {}, info: () => {}, warn: () => {}, error: (m, a) => console.error(m, a) },
     },
     {

@@ -13,6 +13,8 @@ import type { LookupAccess } from './stack-target.js';
 import { FileRecordJsonSchema, UpstreamDeletionJsonSchema } from '../shared/contracts/file-record-schema.js';
 import type { FileRecordJson, UpstreamDeletionJson } from '../shared/contracts/file-record-schema.js';
 import { POLLER_SOURCES } from '../shared/contracts/discovery-sources.js';
+import { LOOKUP_ROUTES } from '../shared/contracts/lookup-routes.js';
+import type { LookupRole } from '../shared/contracts/lookup-routes.js';
 
 // The record schema is the contract's own (shared/contracts/file-record-schema.ts), so a status or
 // field the stack gains cannot make the CLI refuse its records as "of an unexpected shape".
@@ -176,7 +178,7 @@ export function createLookupClient(access: LookupAccess, dispatcher?: Dispatcher
           `${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
       );
     }
-    if (res.status >= 400) throw apiError(res.status, res.json, new URL(target, base));
+    if (res.status >= 400) throw apiError(res.status, res.json, new URL(target, base), write?.method ?? 'GET', path);
     return { status: res.status, headers: res.headers, body: res.json };
   }
 
@@ -286,7 +288,7 @@ export function createLookupClient(access: LookupAccess, dispatcher?: Dispatcher
   };
 }
 
-function apiError(status: number, body: unknown, url: URL): CliError {
+function apiError(status: number, body: unknown, url: URL, method: string, path: string): CliError {
   const parsed = ErrorBodySchema.safeParse(body);
   // API Gateway's own refusals ({"message": "..."}) carry no error type.
   const gateway = z.object({ message: z.string() }).safeParse(body);
@@ -299,13 +301,35 @@ function apiError(status: number, body: unknown, url: URL): CliError {
   if (status === 409 && parsed.data?.error.type === 'conflict')
     return new CliError(`the lookup API refused the request: ${message}`, EXIT.usage);
   if (status === 400) return new CliError(`the lookup API refused the request: ${message}`, EXIT.usage);
-  if (status === 403)
-    return new CliError(
-      `the lookup API denied access (403): ${message}; the caller needs ` +
-        `the stack's auditor, legal admin or operator policy for this ` +
-        `route (execute-api:Invoke)`,
-    );
+  if (status === 403) {
+    return new CliError(`the lookup API denied access (403): ${message}; ${neededPolicy(method, path)}`);
+  }
   return new CliError(`the lookup API answered ${status} for ${url.pathname}: ${message}`);
+}
+
+/** The stack's managed policy for each role (infra/constructs/lookup-rest-api.ts; stack outputs `<Role>PolicyArn`). */
+const POLICY_NAMES: Record<LookupRole, string> = {
+  auditor: 'auditor (AuditorPolicyArn)',
+  legalAdmin: 'legal admin (LegalAdminPolicyArn)',
+  operator: 'operator (OperatorPolicyArn)',
+};
+
+/**
+ * What a 403 on `method path` asks of the caller: the policies that grant the route, from its `roles`
+ * (shared/contracts/lookup-routes.ts), so a refused hold or export names the legal admin policy, not the
+ * auditor's. `path` is the route's path under the API's base (no query).
+ */
+export function neededPolicy(method: string, path: string): string {
+  const segments = path.replace(/^\/+/, '').split('/');
+  const route = LOOKUP_ROUTES.find((r) => {
+    if (r.method !== method) return false;
+    const template = r.resource.replace(/^\//, '').split('/');
+    return template.length === segments.length && template.every((t, i) => /^\{\w+\}$/.test(t) || t === segments[i]);
+  });
+  if (!route) return 'the caller needs a policy of this stack that grants this route (execute-api:Invoke)';
+  const names = (route.roles as readonly LookupRole[]).map((r) => POLICY_NAMES[r]);
+  const list = names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
+  return `${route.method} ${route.resource} needs the stack's ${list} policy (execute-api:Invoke)`;
 }
 
 function parse<T>(schema: z.core.$ZodType<T>, body: unknown, what: string): T {

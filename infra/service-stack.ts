@@ -21,7 +21,7 @@ import {
 } from '../shared/contracts/discovery-sources.js';
 import { SERVICE_NAMES } from '../shared/contracts/metric-names.js';
 import { ARCHIVE_KEY_PREFIX } from '../shared/contracts/object-keys.js';
-import { ALL_INDEXES, TRAIL_PARTITION_PREFIX } from '../shared/contracts/search-index.js';
+import { ALL_INDEXES, TRAIL_INDEXES, TRAIL_PARTITION_PREFIX } from '../shared/contracts/search-index.js';
 import { KEY_PREFIXES, MATTER_PARTITION } from '../shared/contracts/table-keys.js';
 import { SWEEP_INDEX_NAMES } from '../shared/holds/sweep-sources.js';
 import type { DeploymentConfig } from './deployment-config.js';
@@ -362,6 +362,11 @@ export class ServiceStack extends Stack {
         // The custody report names upstream deletions of each file and its chats: one BatchGetItem of
         // DELETION# items (found by recording the export tests' calls against these grants).
         grantLeadingKeys(table, g, ['dynamodb:BatchGetItem'], [KEY_PREFIXES.deletion]);
+        // Each report's access trail: the events naming the file, a Query of the trail's file index only
+        // (the table grant above does not cover an index: "Amazon DynamoDB: Allows access to a specific
+        // table and all its indexes", IAM User Guide). The matters (GetItem, Query of MATTER) are items
+        // of the table, read under the table grant; nothing here writes the trail or a matter.
+        grantIndexQuery(table, g, [TRAIL_INDEXES.file.name]);
         bucketGrants.actionsOnObjectKeys(
           g,
           `${ARCHIVE_KEY_PREFIX}*`,

@@ -219,7 +219,11 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
       'files created upstream at or after this (2025-06-01, 2025-06-01T12:00:00Z, or an age: 7d)',
     )
     .option('--to <date>', 'files created upstream before this')
-    .option('--matter <matterId>', "a matter: its legal holds' scope (narrowed by any of the options above)")
+    .option(
+      '--matter <matterId>',
+      'a legal-hold matter: the files it holds, by its hold scope (narrowed by any of the options above; an ' +
+        'unknown matter exits 1)',
+    )
     .option('--description <text>', 'a label for the bag (bag-info.txt External-Description)')
     .option('--status <exportId>', 'do not start an export: read this one (with --wait and --download as below)')
     .option('--wait', 'wait until the export has completed or failed')
@@ -236,6 +240,7 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
         'under that name).\n\nExamples:\n  archiver export --chat claude_chat_01SampleQuarterlyReview ' +
         '--wait --download q3-review.zip\n  archiver export --user ada@example.com ' +
         '--from 2025-01-01 --to 2025-07-01 --description "Matter 17"\n ' +
+        ' archiver export --matter LH-2026-114 --download lh-2026-114.zip\n ' +
         ' archiver export --status exp_0123456789abcdef0123456789abcdef ' +
         '--download bag.zip',
     )
@@ -414,7 +419,10 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
 
   program
     .command('search')
-    .description('find archived files by person, period, chat, project, filename, hash, status or source (lookup API)')
+    .description(
+      'find archived files by person, period, chat, project, filename, hash, status, source ' +
+        'or failed fixity (lookup API)',
+    )
     .option('--creator <idOrEmail>', "the creator's upstream user id (user_…) or email address")
     .option('--chat <chatId>', 'files listed under this chat')
     .option('--project <projectId>', 'files of this project')
@@ -427,6 +435,7 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
     .addOption(
       new Option('--source <source>', 'where upstream holds the file').choices(['generated', 'uploaded', 'files_api']),
     )
+    .addOption(new Option('--fixity <outcome>', 'archived files whose latest fixity check failed').choices(['failed']))
     .option('--from <date>', 'created at or after (2025-06-01 or an RFC 3339 time)')
     .option('--to <date>', 'created at or before (a date means its whole day)')
     .addOption(new Option('--order <order>', 'newest or oldest first').choices(['newest', 'oldest']))
@@ -435,12 +444,12 @@ export function registerCommands(program: Command, ctx: Ctx, env: NodeJS.Process
     .addHelpText(
       'after',
       '\nSupported combinations: one of --creator, --chat, --project, ' +
-        '--status, --source, --sha256 or --md5,\neach optionally with ' +
+        '--status, --source, --fixity, --sha256 or --md5,\neach optionally with ' +
         '--from/--to; --from/--to alone; --filename alone. Each is one ' +
         'index query\n(docs/lookup-api.md). Needs the auditor (or legal ' +
         'admin) policy.\n\nExamples:\n  archiver search --creator alice@example.com ' +
         '--from 2025-01-01 --to 2025-03-31\n  archiver search --sha256 ' +
-        '9f86d081884c7d65… --json',
+        '9f86d081884c7d65… --json\n  archiver search --fixity failed --from 2026-11-01',
     )
     .action(async (opts: Record<string, string | boolean | undefined> & { max: string }, cmd: Command) => {
       const c = ctx(cmd);

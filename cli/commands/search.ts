@@ -13,6 +13,7 @@ export interface SearchOptions {
   md5?: string | undefined;
   status?: string | undefined;
   source?: string | undefined;
+  fixity?: string | undefined;
   from?: string | undefined;
   to?: string | undefined;
   order?: string | undefined;
@@ -29,6 +30,7 @@ const FILTERS = [
   'md5',
   'status',
   'source',
+  'fixity',
   'from',
   'to',
   'order',

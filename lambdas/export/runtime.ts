@@ -10,6 +10,8 @@ import {
   DynamoDbScopeReader,
 } from '../../shared/index/dynamodb-export-jobs.js';
 import { DynamoDbUpstreamDeletions } from '../../shared/index/dynamodb-upstream-deletions.js';
+import { DynamoDbMatterStore } from '../../shared/index/dynamodb-holds.js';
+import { DynamoDbAccessTrail, fileTrailReader } from '../../shared/index/dynamodb-access-trail.js';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -36,6 +38,31 @@ export function createExportClients(config: ExportConfig): ExportClients {
 }
 
 /**
+ * What an export reads and writes in the index table: its job, the files it selects, the legal-hold
+ * matters (an export by matter id; every report's holds), and each report's evidence, the access
+ * trail's events naming the file included (a Query of the trail's file index, never a write).
+ */
+export function exportIndexDeps(
+  doc: DynamoDBDocumentClient,
+  table: string,
+): Pick<ExportDeps, 'jobs' | 'scope' | 'matters' | 'custody'> {
+  const deletions = new DynamoDbUpstreamDeletions(doc, table);
+  const matters = new DynamoDbMatterStore(doc, table);
+  return {
+    jobs: new DynamoDbExportJobs(doc, table),
+    scope: new DynamoDbScopeReader(doc, table),
+    matters: (matterId) => matters.get(matterId),
+    custody: {
+      upstreamDeletions: (ids) => deletions.getUpstreamDeletions(ids),
+      // One ledger Query per source serves every file archived between the same two poller runs.
+      discoveryRuns: new DynamoDbDiscoveryRuns(doc, table).runsFor,
+      matters: () => matters.list(),
+      trail: fileTrailReader(new DynamoDbAccessTrail(doc, table)),
+    },
+  };
+}
+
+/**
  * The export worker for an SQS event source (batch size 1): runs the export the message names until
  * it completes or the function's time is nearly up; then it queues the job's next run, which resumes
  * from the checkpoint. A run that fails returns its message to the queue (a batch item failure), so
@@ -48,21 +75,12 @@ export function createExportRuntime(
 ): (event: SQSEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<SQSBatchResponse> {
   // Tests pass clients that record each call, to check it against the deployed role's grants.
   const { doc, s3, sqs } = clients;
-  const jobs = new DynamoDbExportJobs(doc, config.INDEX_TABLE);
-  const deletions = new DynamoDbUpstreamDeletions(doc, config.INDEX_TABLE);
   const queue = createSqsExportQueue(sqs, config.EXPORT_QUEUE_URL);
-  // One ledger Query per source serves every file archived between the same two poller runs.
-  const ledger = new DynamoDbDiscoveryRuns(doc, config.INDEX_TABLE);
+  const index = exportIndexDeps(doc, config.INDEX_TABLE);
+  const jobs = index.jobs;
   const deps: ExportDeps = {
-    jobs,
-    scope: new DynamoDbScopeReader(doc, config.INDEX_TABLE),
-    // Not wired: legal holds (matters), fixity events and the access trail come with their features.
-    matters: undefined,
+    ...index,
     storage: new S3ExportStorage(s3, config.EXPORTS_BUCKET),
-    custody: {
-      upstreamDeletions: (ids) => deletions.getUpstreamDeletions(ids),
-      discoveryRuns: ledger.runsFor,
-    },
     log,
   };
   const settings = {

@@ -101,6 +101,7 @@ export function createLookupRuntime(
 ): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
   const ledger = new DynamoDbDiscoveryStore(clients.doc, config.INDEX_TABLE);
   const deletions = new DynamoDbUpstreamDeletions(clients.doc, config.INDEX_TABLE);
+  const matters = new DynamoDbMatterStore(clients.doc, config.INDEX_TABLE);
   return createLookupHandler({
     index: new DynamoDbFileIndex(clients.doc, config.INDEX_TABLE),
     discovery: {
@@ -110,10 +111,10 @@ export function createLookupRuntime(
     downloads: new S3DownloadSigner(clients.urls),
     search: new DynamoDbFileSearch(clients.doc, config.INDEX_TABLE),
     trail: new DynamoDbAccessTrail(clients.doc, config.INDEX_TABLE),
-    exports: exportRequests(config, clients),
+    exports: exportRequests(config, clients, matters),
     presignTtlSeconds: config.PRESIGN_TTL_SECONDS,
     holds: {
-      matters: new DynamoDbMatterStore(clients.doc, config.INDEX_TABLE),
+      matters,
       work: { send: async (bodies, signal, opts) => (await clients.rare()).holdWork.send(bodies, signal, opts) },
       releaseDelaySeconds: config.HOLD_RELEASE_DELAY_SECONDS,
       now: Date.now,
@@ -132,14 +133,18 @@ export function createLookupRuntime(
 }
 
 /** The export routes' port, when the deployment has exports (EXPORTS_BUCKET and EXPORT_QUEUE_URL). */
-function exportRequests(config: LookupConfig, clients: LookupClients): ExportRequests | undefined {
+function exportRequests(
+  config: LookupConfig,
+  clients: LookupClients,
+  matters: DynamoDbMatterStore,
+): ExportRequests | undefined {
   const { EXPORTS_BUCKET: bucket, EXPORT_QUEUE_URL: queueUrl } = config;
   if (!bucket || !queueUrl) return undefined;
   return {
     jobs: new DynamoDbExportJobs(clients.doc, config.INDEX_TABLE),
     queue: { send: async (message) => (await clients.rare()).exportQueue(queueUrl).send(message) },
     presignBag: exportBagLinks(clients.urls, bucket),
-    // Not wired until legal holds land: a request naming only a matter is refused with a 400.
-    matters: undefined,
+    // A matter id takes the legal-hold matter's files (a GetItem of the matter; 404 when none).
+    matters: (matterId) => matters.get(matterId),
   };
 }

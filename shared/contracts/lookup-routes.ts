@@ -43,6 +43,7 @@ export const LOOKUP_ROUTES = [
       'md5',
       'status',
       'source',
+      'fixity',
       'from',
       'to',
       'order',

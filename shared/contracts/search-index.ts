@@ -32,7 +32,16 @@ export const SEARCH_INDEXES = {
   month: { name: 'search-month', partitionKey: 'sMonth', sortKey: 'searchAt' },
   /** Files by filename: partition = the lowercased name's first character, sort = the lowercased name. */
   filename: { name: 'search-filename', partitionKey: 'sNameShard', sortKey: 'sName' },
+  /**
+   * Archived files whose latest fixity check failed (`sFixity` = `failed`), in time order. Only those:
+   * a check that passes removes the key, so the index holds the few files an auditor must look at, and
+   * the audit's routine passes (every object, every 30 days) write nothing to it.
+   */
+  fixity: { name: 'search-fixity', partitionKey: 'sFixity', sortKey: 'searchAt' },
 } as const;
+
+/** The one value of `sFixity`: the latest fixity check of the archived copy failed. */
+export const FIXITY_FAILED_KEY = 'failed';
 
 export type SearchIndexKey = keyof typeof SEARCH_INDEXES;
 
@@ -45,7 +54,7 @@ export const TRAIL_INDEXES = {
 export const ALL_INDEXES = [...Object.values(SEARCH_INDEXES), ...Object.values(TRAIL_INDEXES)];
 
 /** Version of the derivation below; `archiver reindex` rewrites file items written under an older one. */
-export const SEARCH_KEYS_VERSION = 1;
+export const SEARCH_KEYS_VERSION = 2;
 
 /** The attributes searchAttributesOf() may set, all removed from a record read back (toRecord). */
 export const SEARCH_ATTRIBUTES = [
@@ -59,6 +68,7 @@ export const SEARCH_ATTRIBUTES = [
   'sMonth',
   'sNameShard',
   'sName',
+  'sFixity',
   'searchAt',
   'searchV',
 ] as const;
@@ -106,7 +116,16 @@ export function searchAttributesOf(record: FileRecord, fallbackAt: string): Sear
   const name = indexedName(record.filename);
   put('sName', name);
   put('sNameShard', name === null ? null : nameShard(name));
+  // The latest fixity outcome (the fixity writer sets and removes the key with each check it records).
+  // A record that does not carry the summary leaves the key as it is, as a write of it leaves the summary.
+  if (record.status !== 'archived') remove.push('sFixity');
+  else if (record.fixity !== undefined) put('sFixity', fixityKeyOf(record.fixity.status));
   return { set, remove };
+}
+
+/** `sFixity` for a fixity outcome: set for a failure, absent (null) otherwise. */
+export function fixityKeyOf(outcome: 'passed' | 'failed'): string | null {
+  return outcome === 'failed' ? FIXITY_FAILED_KEY : null;
 }
 
 /** A filename as indexed: lowercased, at most INDEXED_NAME_LENGTH characters; null for none. */

@@ -68,6 +68,9 @@ export interface BagInfo {
   payloadFiles: number;
   exportId: string;
   matterId: string | null;
+  /** The matter's hold scope, when the export takes a matter's files. */
+  matterScope: unknown;
+  /** The export's own scope (narrowing the matter's files, when both are given). */
   scope: unknown;
   description: string | null;
 }
@@ -81,7 +84,8 @@ export function bagInfoTxt(info: BagInfo): string {
     ['External-Identifier', info.exportId],
     ...(info.description ? [['External-Description', info.description]] : []),
     ['Archiver-Matter', info.matterId ?? '(none)'],
-    ['Archiver-Scope', info.scope === null ? '(from the matter)' : JSON.stringify(info.scope)],
+    ...(info.matterScope ? [['Archiver-Matter-Scope', JSON.stringify(info.matterScope)]] : []),
+    ['Archiver-Scope', info.scope === null ? "(the matter's)" : JSON.stringify(info.scope)],
     ['Archiver-Exported-At', info.baggingDate],
   ];
   // A value is one line: labels and values never carry CR or LF (§2.2.2 allows folding; none is needed).
@@ -168,6 +172,7 @@ export function custodyHtml(
   sources: readonly string[],
 ): string {
   const e = escapeHtml;
+  const matterScope = info.matterScope ? `, its scope <code>${e(JSON.stringify(info.matterScope))}</code>` : '';
   const rows = files
     .map(
       (f) =>
@@ -190,12 +195,14 @@ export function custodyHtml(
 </head><body>
 <h1>Chain of custody</h1>
 <p>Export <code>${e(info.exportId)}</code> of ${e(info.sourceOrganization)}, made ${e(info.baggingDate)}.
-Matter: ${e(info.matterId ?? '(none)')}. Scope: <code>${e(JSON.stringify(info.scope))}</code>.</p>
+Matter: ${e(info.matterId ?? '(none)')}${matterScope}.
+Scope: <code>${e(JSON.stringify(info.scope))}</code>.</p>
 <p>${info.payloadFiles} files, ${info.payloadBytes} bytes. Every file's bytes were read from its archived S3 version,
 hashed as they streamed into this bag, and matched the MD5 and SHA-256 recorded when it was archived.
 Each file's own report (JSON, linked) has the upstream request id, the published MD5 and Content-MD5, the
-archive's hashes and version, upstream deletions and the discovery runs that covered it.</p>
-<p>Sources of evidence in this build: ${e(sources.join('; '))}.</p>
+archive's hashes and version, upstream deletions, the discovery runs that covered it, the legal-hold matters
+that hold or held it, its fixity checks, and the access trail's events naming it.</p>
+<p>Sources of evidence: ${e(sources.join('; '))}.</p>
 <h2>Files</h2>
 <table><thead>${CUSTODY_FILES_HEADER}</thead>
 <tbody>

@@ -6,7 +6,7 @@
 import { newExportId } from '../contracts/exports.js';
 import type { ExportJob, ExportMessage, ExportRequest } from '../contracts/exports.js';
 import { describeError, RequestRejectedError } from '../platform/errors.js';
-import type { ExportJobStore, MatterScopes } from './ports.js';
+import type { ExportJobStore, MatterLookup } from './ports.js';
 
 /** What the lookup API needs for exports (a port). */
 export interface ExportRequests {
@@ -14,8 +14,8 @@ export interface ExportRequests {
   queue: { send(message: ExportMessage): Promise<void> };
   /** A short-lived link to a completed bag. */
   presignBag(key: string, ttlSeconds: number, filename: string): Promise<string>;
-  /** Undefined until legal holds land: a request naming only a matter is then refused. */
-  matters: MatterScopes;
+  /** The legal-hold matters: a request naming a matter takes its files. */
+  matters: MatterLookup;
 }
 
 export async function startExport(
@@ -24,16 +24,9 @@ export async function startExport(
   requestedBy: string,
   now: Date,
 ): Promise<ExportJob> {
-  if (request.matterId && !request.scope) {
-    if (!deps.matters) {
-      throw new RequestRejectedError(
-        'invalid_request',
-        'This deployment cannot resolve a matter id to a scope yet (legal holds are not enabled): give a scope.',
-      );
-    }
-    if (!(await deps.matters(request.matterId))) {
-      throw new RequestRejectedError('not_found', `No legal hold names matter ${request.matterId}.`);
-    }
+  // A matter (placed or released) gives the files; with a scope too, the scope narrows them.
+  if (request.matterId && !(await deps.matters(request.matterId))) {
+    throw new RequestRejectedError('not_found', `No legal hold names matter ${request.matterId}.`);
   }
   const at = now.toISOString();
   const job: ExportJob = {

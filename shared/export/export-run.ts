@@ -1,5 +1,5 @@
 // Over 400 lines: one resumable run (scope, stream, checkpoint, finish) whose steps share the run's
-// state; the custody gathering could move out when it gains holds, fixity and the trail (issue 15).
+// state; the custody evidence is gathered in custody.ts.
 /**
  * One run of an export job: the files in scope, each streamed from its archived S3 version through
  * the ZIP writer into a multipart upload of the bag, hashed as it streams and compared with its
@@ -27,23 +27,25 @@ import * as z from '../contracts/zod.js';
 import { combineCrc32, crc32, crc32ToBase64 } from '../archive/crc32.js';
 import { IntegrityMeter } from '../archive/integrity.js';
 import type { ArchivedRecord, FileRecord } from '../contracts/file-records.js';
+import type { HoldScope } from '../contracts/holds.js';
 import { exportObjectKeys } from '../contracts/exports.js';
-import type { ExportCounts, ExportJob, ExportScope } from '../contracts/exports.js';
+import type { ExportCounts, ExportJob } from '../contracts/exports.js';
 import { describeError } from '../platform/errors.js';
 import type { Log } from '../platform/telemetry.js';
 import { BAGIT_TXT, bagInfoTxt, custodyHtml, loadFileCsv, loadFileDat, manifest, payloadPath } from './bag-files.js';
 import type { BagInfo, ExportedFile } from './bag-files.js';
-import { custodySourceNames, custodyReport } from './custody.js';
+import { CUSTODY_SOURCES, createEvidenceGatherer, custodyReport } from './custody.js';
 import type { CustodyEvidence } from './custody.js';
 import type {
   CustodySources,
   ExportJobStore,
   ExportStorage,
-  MatterScopes,
+  MatterLookup,
   ScopeReader,
   UploadedPart,
 } from './ports.js';
-import { matchesScope } from './scope.js';
+import { candidateReads, selects } from './scope.js';
+import type { ExportSelection } from './scope.js';
 import { emptyZipState, ZipWriter } from './zip-writer.js';
 import type { ZipEntryRecord, ZipState } from './zip-writer.js';
 
@@ -80,7 +82,8 @@ export interface ExportSettings {
 export interface ExportDeps {
   jobs: ExportJobStore;
   scope: ScopeReader;
-  matters: MatterScopes;
+  /** The legal-hold matters, for an export by matter id. */
+  matters: MatterLookup;
   storage: ExportStorage;
   custody: CustodySources;
   log: Log;
@@ -120,6 +123,17 @@ const SegmentSchema = z.object({
   newNotArchived: z.array(NotArchivedSchema),
 });
 type Segment = z.infer<typeof SegmentSchema>;
+
+/** The files an export takes, fixed by its first run (and the matter they came from). */
+const FilesSchema = z.object({
+  fileIds: z.array(z.string()),
+  matter: z.optional(
+    z.object({
+      matterId: z.string(),
+      scope: z.custom<HoldScope>((v) => typeof v === 'object' && v !== null),
+    }),
+  ),
+});
 
 type Done = ExportedFile & { custodySha256: string };
 
@@ -202,6 +216,9 @@ class ExportRun {
   /** SHA-256 of the whole bag, when this run writes it from its first byte. */
   private bagHash: Hash | undefined;
   private matchedCount = 0;
+  private readonly gather: (record: ArchivedRecord) => Promise<CustodyEvidence>;
+  /** The matter the export takes its files from (bag-info names it and its scope). */
+  private matterScope: ExportSelection['matter'] | null = null;
 
   constructor(
     private readonly job: ExportJob,
@@ -213,6 +230,7 @@ class ExportRun {
   ) {
     this.keys = exportObjectKeys(job.exportId);
     this.part = Buffer.allocUnsafe(partSizeFor(1, settings.partBytes));
+    this.gather = createEvidenceGatherer(deps.custody);
   }
 
   async run(): Promise<RunOutcome> {
@@ -260,15 +278,16 @@ class ExportRun {
     return { index, body };
   }
 
-  /** The first run: resolve the scope once (a resumed run must see the same files), start the upload. */
+  /** The first run: resolve the selection once (a resumed run must see the same files), start the upload. */
   private async start(): Promise<void> {
-    const scope = await this.scopeOf();
+    const selection = await this.selectionOf();
+    this.matterScope = selection.matter ?? null;
     const ids: string[] = [];
-    for await (const record of this.deps.scope.candidates(scope)) {
-      if (matchesScope(record, scope)) ids.push(record.fileId);
+    for await (const record of this.deps.scope.candidates(candidateReads(selection))) {
+      if (selects(record, selection)) ids.push(record.fileId);
     }
     this.fileIds = [...new Set(ids)];
-    await this.deps.storage.putJson(this.keys.files, { fileIds: this.fileIds, scope });
+    await this.deps.storage.putJson(this.keys.files, { fileIds: this.fileIds, ...selection });
     this.uploadId = await this.deps.storage.startUpload(this.keys.bag);
     this.baggingDate = this.now().toISOString();
     this.zip = new ZipWriter(emptyZipState(new Date(this.baggingDate)), (b, crc) => this.write(b, crc));
@@ -277,18 +296,19 @@ class ExportRun {
     await this.deps.jobs.update(this.job.exportId, { counts: this.counts(), updatedAt: this.now().toISOString() });
   }
 
-  private async scopeOf(): Promise<ExportScope> {
-    const fromMatter = this.job.matterId ? await this.deps.matters?.(this.job.matterId) : undefined;
-    if (this.job.matterId && !fromMatter && !this.job.scope) {
-      throw new ExportFailedError(
-        this.deps.matters
-          ? `matter ${this.job.matterId} has no legal holds to take a scope from`
-          : 'this build cannot resolve a matter id (legal holds are not wired); give a scope',
-      );
+  /**
+   * The job's selection: a matter's files (its hold scope under the hold rules, as recorded on the
+   * matter, placed or released), narrowed by the job's scope when it has one too.
+   */
+  private async selectionOf(): Promise<ExportSelection> {
+    const scope = this.job.scope ?? undefined;
+    if (!this.job.matterId) {
+      if (!scope) throw new ExportFailedError('the export names neither a scope nor a matter');
+      return { scope };
     }
-    // A matter and a scope together: the matter's files, narrowed by the scope.
-    if (fromMatter && this.job.scope) return { ...fromMatter, ...this.job.scope };
-    return (fromMatter ?? this.job.scope) as ExportScope;
+    const matter = await this.deps.matters(this.job.matterId);
+    if (!matter) throw new ExportFailedError(`no legal hold names matter ${this.job.matterId}`);
+    return { matter: { matterId: matter.matterId, scope: matter.scope }, ...(scope ? { scope } : {}) };
   }
 
   /** Reads the checkpoint segments back; false when there are none (a first run). */
@@ -296,8 +316,9 @@ class ExportRun {
     const keys = await this.deps.storage.list(this.keys.checkpointPrefix);
     const segmentKeys = keys.filter((k) => k.endsWith('.json'));
     if (segmentKeys.length === 0) return false;
-    const files = z.object({ fileIds: z.array(z.string()) }).parse(await this.deps.storage.getJson(this.keys.files));
+    const files = FilesSchema.parse(await this.deps.storage.getJson(this.keys.files));
     this.fileIds = files.fileIds;
+    this.matterScope = files.matter ?? null;
     this.matchedCount = this.fileIds.length;
     const entries: ZipEntryRecord[] = [];
     let last: Segment | undefined;
@@ -352,7 +373,7 @@ class ExportRun {
     return this.deps.scope.get(fileId).then(
       (record): Prefetched => {
         if (record?.status !== 'archived') return { record };
-        const evidence = this.gatherEvidence(record);
+        const evidence = this.gather(record);
         evidence.catch(() => {});
         return { record, evidence };
       },
@@ -408,7 +429,6 @@ class ExportRun {
       bagPath,
       exportedAt: this.now().toISOString(),
       digests,
-      sources: this.deps.custody,
     });
     const custodyBytes = Buffer.from(`${JSON.stringify(report, null, 2)}\n`, 'utf8');
     await this.zip.add(`${this.root}/${custodyPath}`, custodyBytes);
@@ -432,18 +452,6 @@ class ExportRun {
     });
   }
 
-  private async gatherEvidence(record: ArchivedRecord): Promise<CustodyEvidence> {
-    const c = this.deps.custody;
-    const [upstreamDeletions, discoveryRuns, holds, fixityEvents, accessTrail] = await Promise.all([
-      c.upstreamDeletions([record.fileId, ...record.chatIds]),
-      c.discoveryRuns(record),
-      c.holds?.(record),
-      c.fixityEvents?.(record),
-      c.accessTrail?.(record.fileId),
-    ]);
-    return { upstreamDeletions, discoveryRuns, holds, fixityEvents, accessTrail };
-  }
-
   /** The bag's base directory inside the ZIP (RFC 8493 §2: a bag is a directory). */
   private get root(): string {
     return this.job.exportId;
@@ -458,6 +466,7 @@ class ExportRun {
       payloadFiles: files.length,
       exportId: this.job.exportId,
       matterId: this.job.matterId,
+      matterScope: this.matterScope?.scope ?? null,
       scope: this.job.scope,
       description: this.job.description,
     };
@@ -468,7 +477,7 @@ class ExportRun {
       ['manifest-md5.txt', manifest(files.map((f) => ({ path: f.bagPath, digest: f.md5 })))],
       ['loadfile/export.csv', loadFileCsv(files)],
       ['loadfile/export.dat', loadFileDat(files)],
-      ['custody/index.html', custodyHtml(info, files, this.notArchived, custodySourceNames(this.deps.custody))],
+      ['custody/index.html', custodyHtml(info, files, this.notArchived, CUSTODY_SOURCES)],
     ];
     const tagDigests: { path: string; digest: string }[] = [];
     for (const [path, text] of tagFiles) {

@@ -4,7 +4,10 @@
  */
 import type { ArchivedRecord, FileRecord } from '../contracts/file-records.js';
 import type { LedgerRecord, UpstreamDeletionRecord } from '../contracts/discovery-ledger.js';
-import type { ExportCounts, ExportJob, ExportScope } from '../contracts/exports.js';
+import type { ExportCounts, ExportJob } from '../contracts/exports.js';
+import type { Matter } from '../contracts/holds.js';
+import type { TrailEvent } from '../lookup/access-trail.js';
+import type { CandidateReads } from './scope.js';
 
 /** The export jobs (one item each in the index table). */
 export interface ExportJobStore {
@@ -23,15 +26,15 @@ export interface ExportJobStore {
   release(exportId: string, owner: string): Promise<void>;
 }
 
-/** Which files a scope takes (the file records, in a stable order), read from the index. */
+/** Which files a selection takes (the file records, in a stable order), read from the index. */
 export interface ScopeReader {
-  /** Every file record that may be in scope (the caller filters with matchesScope). */
-  candidates(scope: ExportScope): AsyncIterable<FileRecord>;
+  /** Every file record these reads give (a superset of the selection: the caller filters with `selects`). */
+  candidates(reads: CandidateReads): AsyncIterable<FileRecord>;
   get(fileId: string): Promise<FileRecord | undefined>;
 }
 
-/** A matter's scope, from its legal holds. Not wired until legal holds land: undefined = not available. */
-export type MatterScopes = ((matterId: string) => Promise<ExportScope | undefined>) | undefined;
+/** A legal-hold matter as recorded (`POST /holds`), or undefined when no matter has this id. */
+export type MatterLookup = (matterId: string) => Promise<Matter | undefined>;
 
 /** Where the bag and the export's work files go (the exports bucket), and where payload bytes come from. */
 export interface ExportStorage {
@@ -76,17 +79,25 @@ export interface UploadedPart {
 }
 
 /**
- * The evidence a chain-of-custody report gathers about a file. The optional ones come from other
- * parts of the archiver as they land (legal holds, fixity events, the access trail): each is one
- * function; absent, the report says that this build does not record it.
+ * The access trail's events naming one file (the trail's file index), newest first, a page at a time:
+ * `cursor` is the page's own, opaque; undefined on the last page.
+ */
+export interface FileTrailReader {
+  page(fileId: string, limit: number, cursor: string | undefined): Promise<{ events: TrailEvent[]; cursor?: string }>;
+}
+
+/**
+ * The evidence a chain-of-custody report gathers about a file, beside what its record carries (its
+ * legal-hold marks and fixity events): upstream deletions, the discovery runs, the matters that
+ * hold or held it, and the access trail's events naming it.
  */
 export interface CustodySources {
   upstreamDeletions(ids: readonly string[]): Promise<UpstreamDeletionRecord[]>;
   /** Discovery ledger runs that may have found the file (docs/exports.md says which). */
   discoveryRuns(record: ArchivedRecord): Promise<LedgerRecord[]>;
-  holds?: (record: ArchivedRecord) => Promise<unknown[]>;
-  fixityEvents?: (record: ArchivedRecord) => Promise<unknown[]>;
-  accessTrail?: (fileId: string) => Promise<unknown[]>;
+  /** Every matter (placed or released), oldest id first: read once per run of an export. */
+  matters(): Promise<Matter[]>;
+  trail: FileTrailReader;
 }
 
 export type { ExportCounts };

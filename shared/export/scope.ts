@@ -1,5 +1,7 @@
 import type { FileRecord } from '../contracts/file-records.js';
 import type { ExportScope } from '../contracts/exports.js';
+import { inScope } from '../contracts/holds.js';
+import type { HoldScope } from '../contracts/holds.js';
 import { canonicalTimestamp } from '../contracts/timestamps.js';
 
 /**
@@ -25,4 +27,35 @@ export function matchesScope(record: FileRecord, scope: ExportScope): boolean {
     if (scope.to && at >= Date.parse(scope.to)) return false;
   }
   return true;
+}
+
+/**
+ * What an export takes: a legal-hold matter's files (its scope under the hold rules, holds.ts
+ * `inScope`: the same files its sweep and ingest hold), an export scope (the rules above), or both
+ * (the matter's files narrowed by the scope).
+ */
+export interface ExportSelection {
+  matter?: { matterId: string; scope: HoldScope };
+  scope?: ExportScope;
+}
+
+export function selects(record: FileRecord, selection: ExportSelection): boolean {
+  if (selection.matter && !inScope(record, selection.matter.scope)) return false;
+  if (selection.scope && !matchesScope(record, selection.scope)) return false;
+  return true;
+}
+
+/** The index reads that give every file a selection may take: named files and chats, or every file item. */
+export type CandidateReads = { fileIds: readonly string[]; chats: readonly string[] } | 'every file';
+
+export function candidateReads(selection: ExportSelection): CandidateReads {
+  const { scope, matter } = selection;
+  // An export scope's lists must all hold: its files are among those it names.
+  if (scope?.fileIds || scope?.chats) return { fileIds: scope.fileIds ?? [], chats: scope.chats ?? [] };
+  // A hold scope's lists select any of: names alone bound it only when it names no user or project.
+  const held = matter?.scope;
+  if (held && !held.users?.length && !held.projects?.length && (held.fileIds?.length || held.chats?.length)) {
+    return { fileIds: held.fileIds ?? [], chats: held.chats ?? [] };
+  }
+  return 'every file';
 }

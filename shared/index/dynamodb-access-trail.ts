@@ -5,6 +5,7 @@ import * as z from '../contracts/zod.js';
 import { TRAIL_INDEXES, trailPartition, trailSortKey } from '../contracts/search-index.js';
 import type { AccessTrail, TrailEvent, TrailPage, TrailQuery } from '../lookup/access-trail.js';
 import { InvalidCursorError } from '../platform/errors.js';
+import type { FileTrailReader } from '../export/ports.js';
 
 /** Without principal or fileId, a page reads at most this many day partitions (then a cursor goes on). */
 export const DAYS_PER_PAGE = 31;
@@ -148,6 +149,22 @@ export class DynamoDbAccessTrail implements AccessTrail {
     }
     return { events: page.map(toEvent), lastKey };
   }
+}
+
+/** The earliest and latest sort keys a trail event can have (ISO times sort as text). */
+const ALL_TIME = { from: '0000-01-01T00:00:00.000Z', to: '9999-12-31T23:59:59.999Z' } as const;
+
+/**
+ * The export's view of the trail: every event naming one file, newest first, through the trail's file
+ * index (one Query per page, TRAIL_INDEXES.file: `tFile = fileId`, the whole time range).
+ */
+export function fileTrailReader(trail: Pick<AccessTrail, 'list'>): FileTrailReader {
+  return {
+    async page(fileId, limit, cursor) {
+      const page = await trail.list({ ...ALL_TIME, fileId, principal: undefined, limit, cursor });
+      return page.nextCursor === undefined ? { events: page.events } : { events: page.events, cursor: page.nextCursor };
+    },
+  };
 }
 
 function toEvent(item: Record<string, unknown>): TrailEvent {

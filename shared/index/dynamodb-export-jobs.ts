@@ -5,10 +5,11 @@ import { putIfAbsent } from './dynamodb-put-if-absent.js';
 import { POLLER_SOURCES } from '../contracts/discovery-ledger.js';
 import type { LedgerRecord } from '../contracts/discovery-ledger.js';
 import { EXPORT_KEYS } from '../contracts/exports.js';
-import type { ExportJob, ExportScope } from '../contracts/exports.js';
+import type { ExportJob } from '../contracts/exports.js';
 import type { ArchivedRecord, FileRecord } from '../contracts/file-records.js';
 import { chatPartition, DISCOVERY_KEYS, FILE_ITEM_SK, fileItemKey, KEY_PREFIXES } from '../contracts/table-keys.js';
 import type { ExportJobStore, ScopeReader } from '../export/ports.js';
+import type { CandidateReads } from '../export/scope.js';
 import { toRecord } from './dynamodb-file-items.js';
 
 /** Export jobs in the index table, one item each (`EXPORT#<id>`, `JOB`); only single-item writes. */
@@ -88,9 +89,9 @@ export class DynamoDbExportJobs implements ExportJobStore {
 }
 
 /**
- * The files a scope may take, from the index. The table has no secondary index: a scope naming
- * files or chats reads just those (GetItem per file id, a Query per chat); any other scope reads
- * every file item (a Scan filtered to `sk = FILE`), which an export, a rare and long job, can afford.
+ * The files a selection may take, from the index: a selection bounded by the files or chats it names
+ * reads just those (GetItem per file id, a Query per chat); any other reads every file item (a Scan
+ * filtered to `sk = FILE`), which an export, a rare and long job, can afford.
  */
 export class DynamoDbScopeReader implements ScopeReader {
   constructor(
@@ -98,13 +99,13 @@ export class DynamoDbScopeReader implements ScopeReader {
     private readonly table: string,
   ) {}
 
-  async *candidates(scope: ExportScope): AsyncIterable<FileRecord> {
-    if (scope.fileIds || scope.chats) {
-      for (const fileId of scope.fileIds ?? []) {
+  async *candidates(reads: CandidateReads): AsyncIterable<FileRecord> {
+    if (reads !== 'every file') {
+      for (const fileId of reads.fileIds) {
         const record = await this.get(fileId);
         if (record) yield record;
       }
-      for (const chatId of scope.chats ?? []) yield* this.chatFiles(chatId);
+      for (const chatId of reads.chats) yield* this.chatFiles(chatId);
       return;
     }
     let start: Record<string, unknown> | undefined;

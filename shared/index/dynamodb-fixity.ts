@@ -4,6 +4,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ArchivedRecord, FileRecord } from '../contracts/file-records.js';
 import type { FixityEvent, FixitySummary } from '../contracts/fixity.js';
 import { fileItemKey } from '../contracts/table-keys.js';
+import { fixityKeyOf } from '../contracts/search-index.js';
 import { appendEvent } from '../fixity/check-copy.js';
 import type { FixityRecords } from '../fixity/check-copy.js';
 import { sortAtOf, toRecord, writeChatListings } from './dynamodb-file-items.js';
@@ -34,12 +35,17 @@ export class DynamoDbFixityRecords implements FixityRecords {
         lastTier: event.tier,
         checks: (checks ?? 0) + 1,
       };
+      const failedKey = fixityKeyOf(event.outcome);
       try {
         const res = await this.doc.send(
           new UpdateCommand({
             TableName: this.table,
             Key: fileItemKey(fileId),
-            UpdateExpression: 'SET fixity = :summary, fixityEvents = :events',
+            // The failed-fixity search key follows the outcome in the same write (search-index.ts).
+            UpdateExpression:
+              failedKey === null
+                ? 'SET fixity = :summary, fixityEvents = :events REMOVE sFixity'
+                : 'SET fixity = :summary, fixityEvents = :events, sFixity = :failed',
             // The check count is the version of the events: a check recorded meanwhile fails this one,
             // which reads again and appends after it.
             ConditionExpression:
@@ -52,6 +58,7 @@ export class DynamoDbFixityRecords implements FixityRecords {
               ':events': appendEvent(current.fixityEvents, event),
               ':archived': 'archived',
               ...(checks === undefined ? {} : { ':checks': checks }),
+              ...(failedKey === null ? {} : { ':failed': failedKey }),
             },
             ReturnValues: 'ALL_NEW',
           }),

@@ -3,7 +3,13 @@ import * as z from '../contracts/zod.js';
 import { InstantSchema, instantOf, pageLimitSchema } from './query-params.js';
 import { ChatIdSchema } from '../contracts/ids.js';
 import type { FileRecord } from '../contracts/file-records.js';
-import { indexedName, nameShard, SEARCH_INDEXES, type SearchIndexKey } from '../contracts/search-index.js';
+import {
+  FIXITY_FAILED_KEY,
+  indexedName,
+  nameShard,
+  SEARCH_INDEXES,
+  type SearchIndexKey,
+} from '../contracts/search-index.js';
 import { chatPartition } from '../contracts/table-keys.js';
 import { InvalidCursorError, RequestRejectedError } from '../platform/errors.js';
 
@@ -13,8 +19,8 @@ import { InvalidCursorError, RequestRejectedError } from '../platform/errors.js'
  * more items than the page), and pages through it with an opaque cursor bound to the filters.
  *
  * Supported combinations (docs/lookup-api.md has the table of access patterns):
- * - one of creator (user id or email), chat, project, status, source, sha256, md5, each with an
- *   optional period (from / to);
+ * - one of creator (user id or email), chat, project, status, source, fixity (failed), sha256, md5,
+ *   each with an optional period (from / to);
  * - the period alone (from, optional to): the month index, one partition per month;
  * - filename (a prefix, case-insensitive) alone, in filename order.
  * Anything else is a 400 that names these.
@@ -47,6 +53,11 @@ export interface FileSearchIndex {
 export const FILE_STATUSES = ['pending', 'archived', 'unavailable', 'failed'] as const;
 export const FILE_SOURCES = ['generated', 'uploaded', 'files_api'] as const;
 export const SEARCH_ORDERS = ['newest', 'oldest'] as const;
+/**
+ * `fixity=failed`: archived files whose latest fixity check failed. Only `failed` is indexed (a sparse
+ * index: search-index.ts), so `passed` is not a filter: nearly every checked file has passed.
+ */
+export const FIXITY_FILTERS = ['failed'] as const;
 
 export const SEARCH_PAGE_DEFAULT = 25;
 export const SEARCH_PAGE_MAX = 100;
@@ -76,6 +87,7 @@ export const SearchQuerySchema = z.object({
   md5: z.optional(z.string().check(z.regex(/^[0-9a-fA-F]{32}$/, { message: 'md5 must be 32 hex digits' }))),
   status: z.optional(z.enum(FILE_STATUSES, { error: `status must be one of ${FILE_STATUSES.join(', ')}` })),
   source: z.optional(z.enum(FILE_SOURCES, { error: `source must be one of ${FILE_SOURCES.join(', ')}` })),
+  fixity: z.optional(z.enum(FIXITY_FILTERS, { error: `fixity must be ${FIXITY_FILTERS.join(', ')}` })),
   from: z.optional(InstantSchema),
   to: z.optional(InstantSchema),
   order: z.optional(z.enum(SEARCH_ORDERS, { error: `order must be one of ${SEARCH_ORDERS.join(', ')}` })),
@@ -88,7 +100,7 @@ export type SearchQuery = z.infer<typeof SearchQuerySchema>;
 export const SEARCH_QUERY_PARAMETERS = Object.keys(SearchQuerySchema.shape) as (keyof SearchQuery)[];
 
 export const SUPPORTED_COMBINATIONS =
-  'one of creator, chat, project, status, source, sha256 or md5, ' +
+  'one of creator, chat, project, status, source, fixity, sha256 or md5, ' +
   'each optionally with from/to; from/to alone; or filename alone';
 
 export interface SearchResult {
@@ -100,8 +112,8 @@ export interface SearchResult {
   readUnits: number;
 }
 
-type Anchor = 'creator' | 'chat' | 'project' | 'status' | 'source' | 'sha256' | 'md5' | 'filename';
-const ANCHORS: Anchor[] = ['creator', 'chat', 'project', 'status', 'source', 'sha256', 'md5', 'filename'];
+type Anchor = 'creator' | 'chat' | 'project' | 'status' | 'source' | 'fixity' | 'sha256' | 'md5' | 'filename';
+const ANCHORS: Anchor[] = ['creator', 'chat', 'project', 'status', 'source', 'fixity', 'sha256', 'md5', 'filename'];
 
 /** One page of a search. `now` bounds a period without `to`. */
 export async function searchFiles(index: FileSearchIndex, query: SearchQuery, now: Date): Promise<SearchResult> {
@@ -221,6 +233,8 @@ export function planSearch(query: SearchQuery, now: Date): Plan {
       case 'sha256':
       case 'md5':
         return [anchor, value.toLowerCase()];
+      case 'fixity':
+        return ['fixity', FIXITY_FAILED_KEY];
       default:
         return [anchor, value];
     }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MATTER_PARTITION } from '../../shared/contracts/table-keys.js';
 import type { RecordedCall, ResourceBindings } from '../support/permissions/aws-call-recorder.js';
 import { DISCOVERY_SOURCES, POLLER_SOURCES } from '../../shared/contracts/discovery-sources.js';
 import {
@@ -792,6 +793,11 @@ describe('deployed permission checks of exports', () => {
           }),
           call('exportWorker', 'DynamoDB', 'GetItem', items([JOB])),
           call('exportWorker', 'DynamoDB', 'UpdateItem', items([JOB])),
+          // An export by matter id, and each report's holds: the matter, then every matter.
+          call('exportWorker', 'DynamoDB', 'GetItem', items([MATTER_PARTITION])),
+          call('exportWorker', 'DynamoDB', 'Query', items([MATTER_PARTITION])),
+          // Each report's access trail: the trail's file index.
+          call('exportWorker', 'DynamoDB', 'Query', items(['file_1'], 'local-table', { IndexName: 'trail-file' })),
           call('exportWorker', 'S3', 'GetObject', archived),
           call('exportWorker', 'S3', 'PutObject', checkpoint),
           call('exportWorker', 'S3', 'GetObject', checkpoint),
@@ -820,6 +826,12 @@ describe('deployed permission checks of exports', () => {
           call('exportWorker', 'DynamoDB', 'PutItem', items([JOB])),
           call('exportWorker', 'DynamoDB', 'UpdateItem', items(['TRAIL#2026-03-01'])),
           call('exportWorker', 'DynamoDB', 'BatchGetItem', { ...items([FILE]), Tables: ['local-table'] }),
+          // The trail is read by file only; the principal and search indexes are not the worker's, nor
+          // any write of a matter or a trail event.
+          call('exportWorker', 'DynamoDB', 'Query', items(['arn:x'], 'local-table', { IndexName: 'trail-principal' })),
+          call('exportWorker', 'DynamoDB', 'Query', items(['u_1'], 'local-table', { IndexName: 'search-creator' })),
+          call('exportWorker', 'DynamoDB', 'UpdateItem', items([MATTER_PARTITION])),
+          call('exportWorker', 'DynamoDB', 'PutItem', items(['TRAIL#2026-03-01'])),
           call('exportWorker', 'S3', 'PutObject', { Bucket: 'local-bucket', Key: 'archive/generated/file_1' }),
           call('exportWorker', 'S3', 'ListObjectsV2', { Bucket: 'local-exports', Prefix: 'other/' }),
           call('exportWorker', 'SQS', 'SendMessage', { QueueUrl: QUEUE }),
@@ -831,6 +843,10 @@ describe('deployed permission checks of exports', () => {
         expect.stringMatching(/exportWorker role is not allowed dynamodb:PutItem on .* of EXPORT#/),
         expect.stringMatching(/exportWorker role is not allowed dynamodb:UpdateItem on .* of TRAIL#/),
         expect.stringMatching(/exportWorker role is not allowed dynamodb:BatchGetItem on .* of FILE#file_1/),
+        expect.stringMatching(/exportWorker role is not allowed dynamodb:Query on .*\/index\/trail-principal /),
+        expect.stringMatching(/exportWorker role is not allowed dynamodb:Query on .*\/index\/search-creator /),
+        expect.stringMatching(/exportWorker role is not allowed dynamodb:UpdateItem on .* of MATTER/),
+        expect.stringMatching(/exportWorker role is not allowed dynamodb:PutItem on .* of TRAIL#/),
         expect.stringMatching(
           /exportWorker role is not allowed s3:PutObject on arn:aws:s3:::claude-file-archiver-dev-/,
         ),

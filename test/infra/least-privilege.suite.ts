@@ -319,6 +319,9 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       'index table dynamodb:UpdateItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["EXPORT#*"]}}',
       // The custody report: upstream deletions of a file and its chats, in one call.
       'index table dynamodb:BatchGetItem if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["DELETION#*"]}}',
+      // The custody report's access trail: the events naming a file, on the trail's file index only (the
+      // matters it names are GetItem/Query of the MATTER partition, under the table grants above).
+      'index trail-file dynamodb:Query',
       // Reads archived versions under the archive layout; never writes the archive.
       'archive keys s3:GetObject',
       'archive keys s3:GetObjectVersion',

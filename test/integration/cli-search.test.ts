@@ -6,6 +6,7 @@ import { readStackInfo } from '../../shared/platform/local-stack-file.js';
 import { createCliStack } from '../support/cli-stack.js';
 import type { CliStack } from '../support/cli-stack.js';
 import { seedFile, sha256Of } from '../support/search-fixture.js';
+import { DynamoDbFixityRecords } from '../../shared/index/dynamodb-fixity.js';
 
 // `archiver search`, `archiver audit` and `archiver reindex` against the local stack: search and audit
 // through the lookup API (as an auditor would), reindex on the index table (as an operator would).
@@ -56,6 +57,35 @@ describe('archiver search', () => {
     expect(res.stdout).toContain('report-1.csv');
     expect(res.stdout).toContain('alice@example.com');
     expect(res.stdout).toMatch(/1 file\(s\) \(sha256\)/);
+  });
+
+  it('finds the files whose latest fixity check failed (--fixity failed), and not one that passed again', async () => {
+    const fixity = new DynamoDbFixityRecords(stack.aws.ddb, stack.table);
+    const check = (fileId: string, outcome: 'passed' | 'failed', at: string) =>
+      fixity.record(fileId, {
+        eventType: 'fixity check',
+        at,
+        tier: 'deep',
+        tool: 'node:crypto',
+        toolVersion: '1',
+        outcome,
+        detail: outcome === 'failed' ? 'SHA-256 differs from the record' : 'MD5 and SHA-256 match',
+        versionId: null,
+      });
+    await check('claude_gen_file_01CliAlice0', 'failed', '2026-12-01T00:00:00.000Z');
+    await check('claude_gen_file_01CliAlice2', 'failed', '2026-12-01T00:00:00.000Z');
+    await check('claude_gen_file_01CliAlice2', 'passed', '2026-12-02T00:00:00.000Z');
+    const res = await stack.run(['search', '--fixity', 'failed', '--json']);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const body = JSON.parse(res.stdout) as { accessPattern: string; files: { fileId: string; fixity?: unknown }[] };
+    expect(body.accessPattern).toBe('fixity');
+    expect(body.files.map((f) => f.fileId)).toEqual(['claude_gen_file_01CliAlice0']);
+    expect(body.files[0]?.fixity).toMatchObject({ status: 'failed', checks: 1 });
+    // Only `failed` is a filter: the CLI refuses another value before any request.
+    const passed = await stack.run(['search', '--fixity', 'passed']);
+    expect(passed.code).toBe(2);
+    expect(passed.stderr).toMatch(/--fixity.*failed/);
   });
 
   it('exits 2 with the API’s message for an unsupported combination', async () => {

@@ -22,6 +22,9 @@ import type { LocalAwsFixture } from '../support/local-aws.js';
 // The export routes as a legal admin calls them (the local lookup server running the deployed
 // handler), the export worker on its SQS queue (fauxqs), and `archiver export` as a child process.
 const CHAT = 'claude_chat_01ExportApiChat';
+const MATTER_CHAT = 'claude_chat_01ExportApiMatterChat';
+const MATTER = 'M-2026-custody';
+const MATTER_USER = { id: 'user_01MatterCustodian', emailAddress: 'custodian@example.com' };
 const LEGAL_ADMIN = 'arn:aws:iam::123456789012:user/legal-admin-lee';
 
 let aws: LocalAwsFixture;
@@ -83,6 +86,21 @@ beforeAll(async () => {
       chatIds: [CHAT],
     });
   }
+  // Beside the two files of CHAT: one the matter's custodian created, one by someone else (both in MATTER_CHAT).
+  await seedArchived(aws.s3, aws.ddb, archiveBucket, table, {
+    fileId: 'claude_gen_file_01ApiCustodian',
+    filename: 'custodian.txt',
+    content: Buffer.from('the custodian wrote this\n'),
+    chatIds: [MATTER_CHAT],
+    creator: MATTER_USER,
+  });
+  await seedArchived(aws.s3, aws.ddb, archiveBucket, table, {
+    fileId: 'claude_gen_file_01ApiBystander',
+    filename: 'bystander.txt',
+    content: Buffer.from('not in the matter\n'),
+    chatIds: [MATTER_CHAT],
+    creator: { id: 'user_01Bystander', emailAddress: 'bystander@example.com' },
+  });
   const common = {
     INDEX_TABLE: table,
     EXPORTS_BUCKET: exportsBucket,
@@ -172,12 +190,20 @@ describe('POST /exports and GET /exports/{exportId}', () => {
     ['an unknown field', '{"scope":{"chats":["claude_chat_01A"]},"bucket":"x"}', 400, /bucket/i],
     ['a malformed chat id', '{"scope":{"chats":["../../etc"]}}', 400, /^scope\.chats\.0: /],
     ['from after to', '{"scope":{"from":"2025-02-01T00:00:00Z","to":"2025-01-01T00:00:00Z"}}', 400, /before scope\.to/],
-    ['a matter alone, where legal holds are not enabled', '{"matterId":"M-17"}', 400, /legal holds are not enabled/],
+    ['a malformed matter id', '{"matterId":"../M"}', 400, /^matterId: /],
   ])('refuses %s with a 4xx saying why', async (_what, body, status, message) => {
     const res = await call('POST', '/exports', body);
     expect(res.status).toBe(status);
     expect(res.json.error.type).toBe('invalid_request');
     expect(res.json.error.message).toMatch(message);
+  });
+
+  it('answers 404 for a matter no legal hold names, alone or with a scope, and queues nothing', async () => {
+    for (const body of [{ matterId: 'M-never-placed' }, { matterId: 'M-never-placed', scope: { chats: [CHAT] } }]) {
+      const res = await call('POST', '/exports', JSON.stringify(body));
+      expect(res.status).toBe(404);
+      expect(res.json.error).toEqual({ type: 'not_found', message: 'No legal hold names matter M-never-placed.' });
+    }
   });
 
   it('refuses a body that is not JSON by its type (415) or too large (413)', async () => {
@@ -237,6 +263,77 @@ describe('archiver export', () => {
       expect(bag.payload).toHaveLength(2);
     },
   );
+
+  it(
+    "exports a matter by its id: the bag holds exactly the matter's files (its hold scope: the custodian's " +
+      'files or the one named), bag-info names the matter, and each report carries its holds, fixity and trail',
+    async () => {
+      // The matter's scope selects ANY of its lists (hold rules): the custodian's file and one file of CHAT.
+      const scope = { users: [MATTER_USER.emailAddress], fileIds: ['claude_gen_file_01Api0'] };
+      const placed = await call('POST', '/holds', JSON.stringify({ matterId: MATTER, reason: 'Doe v. Roe', scope }));
+      expect(placed.status).toBe(202);
+      // An auditor's read of the custodian's file: the report's trail must name it.
+      const read = await call('GET', '/files/claude_gen_file_01ApiCustodian', undefined, {
+        'user-agent': 'trail-ua/1',
+      });
+      expect(read.status).toBe(200);
+
+      const out = join(work, 'matter.zip');
+      const run = await runCli(
+        ['--lookup-url', server.url, 'export', '--matter', MATTER, '--download', out, '--poll-seconds', '1', '--json'],
+        process.env,
+      );
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      const result = JSON.parse(run.stdout);
+      expect(result).toMatchObject({ status: 'completed', matterId: MATTER, scope: null });
+      expect(result.counts).toMatchObject({ matched: 2, exported: 2, notArchived: 0 });
+      const bag = await checkBag(out, result.exportId);
+      expect(bag.payload.map((p) => p.split('/').pop()).sort()).toEqual([
+        expect.stringMatching(/^claude_gen_file_01Api0_/),
+        expect.stringMatching(/^claude_gen_file_01ApiCustodian_/),
+      ]);
+      expect(bag.bagInfo['Archiver-Matter']).toBe(MATTER);
+      expect(JSON.parse(bag.bagInfo['Archiver-Matter-Scope'] ?? '')).toEqual(scope);
+
+      const report = JSON.parse(
+        await readFile(join(bag.dir, 'custody', 'claude_gen_file_01ApiCustodian.json'), 'utf8'),
+      );
+      // The sweep's hold-work is not run here: the matter holds the file by its scope, not yet by a mark.
+      expect(report.holds).toEqual([
+        expect.objectContaining({
+          matterId: MATTER,
+          basis: 'scope',
+          heldNow: false,
+          reason: 'Doe v. Roe',
+          matterStatus: 'active',
+          placedBy: LEGAL_ADMIN,
+          releasedAt: null,
+        }),
+      ]);
+      expect(report.fixity).toMatchObject({ status: 'never checked', checks: 0, events: [] });
+      expect(report.accessTrail.total).toBe(1);
+      expect(report.accessTrail.events).toEqual([
+        expect.objectContaining({
+          principal: LEGAL_ADMIN,
+          action: 'GET /files/{fileId}',
+          status: 200,
+          sourceIp: '127.0.0.1',
+          userAgent: 'trail-ua/1',
+        }),
+      ]);
+      const html = await readFile(join(bag.dir, 'custody', 'index.html'), 'utf8');
+      expect(html).toContain(`Matter: ${MATTER}, its scope`);
+      expect(html).toMatch(/Sources of evidence: .*legal holds .*fixity events .*the access trail/);
+    },
+  );
+
+  it('exits 1 naming the matter when no legal hold names it', async () => {
+    const run = await runCli(['--lookup-url', server.url, 'export', '--matter', 'M-unheard-of', '--json'], process.env);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/No legal hold names matter M-unheard-of\./);
+  });
 
   it('refuses a command line with no scope as a usage error (exit 2) before any request', async () => {
     const run = await runCli(['--lookup-url', server.url, 'export', '--wait'], process.env);

@@ -18,8 +18,14 @@ import { DAT, LOAD_FILE_COLUMNS } from '../../shared/export/bag-files.js';
 import { runExport } from '../../shared/export/export-run.js';
 import type { ExportDeps, ExportSettings } from '../../shared/export/export-run.js';
 import type { ExportStorage } from '../../shared/export/ports.js';
-import { DynamoDbExportJobs, DynamoDbScopeReader, discoveryRunsFor } from '../../shared/index/dynamodb-export-jobs.js';
-import { DynamoDbUpstreamDeletions } from '../../shared/index/dynamodb-upstream-deletions.js';
+import { exportIndexDeps } from '../../lambdas/export/runtime.js';
+import { DynamoDbExportJobs } from '../../shared/index/dynamodb-export-jobs.js';
+import { DynamoDbHeldFiles, DynamoDbMatterStore } from '../../shared/index/dynamodb-holds.js';
+import { DynamoDbFixityRecords } from '../../shared/index/dynamodb-fixity.js';
+import { DynamoDbAccessTrail } from '../../shared/index/dynamodb-access-trail.js';
+import type { Matter } from '../../shared/contracts/holds.js';
+import type { FixityEvent } from '../../shared/contracts/fixity.js';
+import type { TrailEvent } from '../../shared/lookup/access-trail.js';
 import type { Log } from '../../shared/platform/telemetry.js';
 import { checkBag, downloadObject, putRecord, seedArchived } from '../support/export-fixture.js';
 import type { SeedFile } from '../support/export-fixture.js';
@@ -77,18 +83,7 @@ const settings: ExportSettings = {
 let worker: { s3: S3Client; ddb: DynamoDBDocumentClient };
 
 function deps(storage: ExportStorage = new S3ExportStorage(worker.s3, exportsBucket)): ExportDeps {
-  const deletions = new DynamoDbUpstreamDeletions(worker.ddb, table);
-  return {
-    jobs: new DynamoDbExportJobs(worker.ddb, table),
-    scope: new DynamoDbScopeReader(worker.ddb, table),
-    matters: undefined,
-    storage,
-    custody: {
-      upstreamDeletions: (ids) => deletions.getUpstreamDeletions(ids),
-      discoveryRuns: (record) => discoveryRunsFor(worker.ddb, table, record),
-    },
-    log,
-  };
+  return { ...exportIndexDeps(worker.ddb, table), storage, log };
 }
 
 async function createJob(scope: ExportScope): Promise<string> {
@@ -154,6 +149,7 @@ beforeAll(async () => {
     content: Buffer.from('other chat'),
     chatIds: [OTHER_CHAT],
   });
+  await seedCustodyEvidence(files[0] as SeedFile);
   // In scope but not archived: counted and named in the report, not in the bag.
   await putRecord(aws.ddb, table, {
     status: 'pending',
@@ -171,6 +167,73 @@ beforeAll(async () => {
     firstSeenAt: '2025-06-02T09:00:00.000Z',
   });
 });
+
+const LEE = 'arn:aws:iam::123456789012:user/legal-admin-lee';
+const AUDITOR = 'arn:aws:iam::123456789012:user/auditor-ann';
+const DEEP_CHECK: FixityEvent = {
+  eventType: 'fixity check',
+  at: '2026-11-30T02:00:00.000Z',
+  tier: 'deep',
+  tool: 'node:crypto',
+  toolVersion: '1',
+  outcome: 'passed',
+  detail: 'MD5 and SHA-256 of the stored bytes match the record',
+  versionId: null,
+};
+
+function matter(matterId: string, status: Matter['status'], fileId: string): Matter {
+  const at = new Date().toISOString();
+  return {
+    matterId,
+    reason: `reason of ${matterId}`,
+    scope: { fileIds: [fileId] },
+    status,
+    placedBy: LEE,
+    placedAt: at,
+    ...(status === 'released' ? { releasedBy: LEE, releasedAt: new Date(Date.now() + 1000).toISOString() } : {}),
+    progress: { action: 'place', page: 1, sent: true, scanned: 1, matched: 1, changed: 1, done: true, startedAt: at },
+  };
+}
+
+function trailEvent(at: string, fileId: string, principal: string, action: string, status: number): TrailEvent {
+  return {
+    at,
+    eventId: `ev-${at}-${fileId}`,
+    principal,
+    action,
+    scope: { fileId },
+    fileId,
+    status,
+    sourceIp: '203.0.113.7',
+    userAgent: 'archiver-cli/0.1',
+    requestId: `req-${at}`,
+  };
+}
+
+/**
+ * What the chain of custody of `f` must show, written as the archiver writes it: an active matter whose
+ * hold mark is on the record, a released matter whose scope covered it, a fixity check, and trail events
+ * naming it (and one naming another file, which must not appear).
+ */
+async function seedCustodyEvidence(f: SeedFile): Promise<void> {
+  const matters = new DynamoDbMatterStore(aws.ddb, table);
+  expect(await matters.create(matter('M-active', 'active', f.fileId))).toBe(true);
+  expect(await matters.create(matter('M-released', 'released', f.fileId))).toBe(true);
+  const held = await new DynamoDbHeldFiles(aws.ddb, table).addHold(f.fileId, {
+    matterId: 'M-active',
+    placedBy: LEE,
+    placedAt: '2026-12-01T10:00:00.000Z',
+    reason: 'reason of M-active',
+    via: 'matter',
+  });
+  expect(held?.record.legalHolds?.['M-active']).toBeDefined();
+  expect(await new DynamoDbFixityRecords(aws.ddb, table).record(f.fileId, DEEP_CHECK)).toBeDefined();
+  const trail = new DynamoDbAccessTrail(aws.ddb, table);
+  await trail.record(trailEvent('2026-12-01T09:00:00.000Z', f.fileId, AUDITOR, 'GET /files/{fileId}', 200));
+  await trail.record(trailEvent('2026-12-02T09:00:00.000Z', f.fileId, AUDITOR, 'GET /files/{fileId}/content', 302));
+  await trail.record(trailEvent('2026-12-03T09:00:00.000Z', f.fileId, LEE, 'POST /files/{fileId}/verify', 403));
+  await trail.record(trailEvent('2026-12-03T09:00:00.000Z', 'claude_file_01C', AUDITOR, 'GET /files/{fileId}', 200));
+}
 
 afterAll(async () => {
   worker.s3.destroy();
@@ -245,13 +308,65 @@ describe('an export bag', () => {
         upstream: { requestId: `req_${big.fileId.slice(-8)}` },
         archive: { bucket: archiveBucket, sha256: createHash('sha256').update(big.content).digest('hex') },
         export: { sha256: createHash('sha256').update(big.content).digest('hex'), matchesArchive: true },
-        holds: { recorded: false },
-        accessTrail: { recorded: false },
       });
+      // Legal holds: the matter whose mark is on the record (who placed it, when this version was held,
+      // why), then the released matter whose scope covered the version (its placing and its release).
+      expect(custody.holds).toEqual([
+        {
+          matterId: 'M-active',
+          basis: 'record',
+          heldNow: true,
+          heldAt: '2026-12-01T10:00:00.000Z',
+          heldVia: 'matter',
+          heldBy: LEE,
+          reason: 'reason of M-active',
+          matterStatus: 'active',
+          placedBy: LEE,
+          placedAt: expect.any(String),
+          releasedBy: null,
+          releasedAt: null,
+        },
+        expect.objectContaining({
+          matterId: 'M-released',
+          basis: 'scope',
+          heldNow: false,
+          matterStatus: 'released',
+          releasedBy: LEE,
+          releasedAt: expect.any(String),
+        }),
+      ]);
+      // Fixity: the PREMIS-style events recorded on the record.
+      expect(custody.fixity).toMatchObject({ status: 'passed', checks: 1, events: [DEEP_CHECK] });
+      // The access trail: every event naming this file, newest first, with who, what, when, the result,
+      // where from and with what; none naming another file.
+      expect(custody.accessTrail).toEqual({
+        total: 3,
+        included: 3,
+        events: [
+          expect.objectContaining({ at: '2026-12-03T09:00:00.000Z', principal: LEE, status: 403 }),
+          expect.objectContaining({ at: '2026-12-02T09:00:00.000Z', action: 'GET /files/{fileId}/content' }),
+          {
+            at: '2026-12-01T09:00:00.000Z',
+            principal: AUDITOR,
+            action: 'GET /files/{fileId}',
+            status: 200,
+            errorType: null,
+            sourceIp: '203.0.113.7',
+            userAgent: 'archiver-cli/0.1',
+            requestId: 'req-2026-12-01T09:00:00.000Z',
+          },
+        ],
+      });
+      // A file nothing held, checked or read says so with empty lists, not "not recorded".
+      const plain = JSON.parse(await readFile(join(bag.dir, 'custody', 'claude_gen_file_01B.json'), 'utf8'));
+      expect(plain).toMatchObject({ holds: [], fixity: { status: 'never checked', events: [] } });
+      expect(plain.accessTrail).toEqual({ total: 0, included: 0, events: [] });
       const html = await readFile(join(bag.dir, 'custody', 'index.html'), 'utf8');
       expect(html).toContain('claude_file_01Pending');
       expect(html).not.toContain('<script');
       expect(html).toContain('notes &quot;draft&quot;');
+      expect(html).not.toMatch(/not recorded|not read by this build/);
+      expect(html).toMatch(/Sources of evidence: .*legal holds .*fixity events .*the access trail/);
     },
   );
 

@@ -6,7 +6,8 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTable } from '../../local/aws/resources.js';
-import { fileItemKey } from '../../shared/contracts/table-keys.js';
+import { fileItemKey, reindexCheckpointKey } from '../../shared/contracts/table-keys.js';
+import { SEARCH_KEYS_VERSION } from '../../shared/contracts/search-index.js';
 import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
 import { reindexSearchKeys } from '../../shared/index/dynamodb-reindex.js';
 import { localAwsFromInject, uniqueName, type LocalAwsFixture } from '../support/local-aws.js';
@@ -30,6 +31,17 @@ function oldItem(i: number): Record<string, unknown> {
     md5: '0'.repeat(32),
     sha256: String(i % 10).repeat(64),
     sortAt: `2024-0${(i % 9) + 1}-01T00:00:00.000Z`,
+    // Fixity checks recorded before the failed-fixity index existed: file 3's last check failed.
+    ...(i === 3 || i === 4
+      ? {
+          fixity: {
+            status: i === 3 ? 'failed' : 'passed',
+            lastCheckedAt: '2024-12-01T00:00:00.000Z',
+            lastTier: 'cheap',
+            checks: 1,
+          },
+        }
+      : {}),
   };
 }
 
@@ -57,7 +69,7 @@ describe('reindex', () => {
       }),
     ).rejects.toThrow();
     const checkpoint = (
-      await aws.ddb.send(new GetCommand({ TableName: table, Key: { pk: 'REINDEX', sk: 'SEARCH#v1' } }))
+      await aws.ddb.send(new GetCommand({ TableName: table, Key: reindexCheckpointKey(SEARCH_KEYS_VERSION) }))
     ).Item;
     // Two pages of 3 read (the checkpoint item itself may be among them), each file item read given keys.
     expect(checkpoint).toMatchObject({ scanned: 6, completedAt: null });
@@ -83,8 +95,15 @@ describe('reindex', () => {
       sMonth: '2024-04',
       sName: 'old-3.txt',
       sNameShard: 'o',
-      searchV: 1,
+      sFixity: 'failed',
+      searchV: SEARCH_KEYS_VERSION,
     });
+    // A file whose last check passed is not in the failed-fixity index.
+    const passed = (
+      await aws.ddb.send(new GetCommand({ TableName: table, Key: fileItemKey('claude_gen_file_01Old04') }))
+    ).Item;
+    expect(passed).toMatchObject({ fixity: { status: 'passed' }, searchV: SEARCH_KEYS_VERSION });
+    expect(passed?.['sFixity']).toBeUndefined();
   });
 
   it('does not rewrite file items the current code wrote (they carry this version of the keys)', async () => {
@@ -99,6 +118,6 @@ describe('reindex', () => {
     const item = (
       await aws.ddb.send(new GetCommand({ TableName: table, Key: fileItemKey('claude_gen_file_01Current') }))
     ).Item;
-    expect(item).toMatchObject({ sCreator: 'user_01New', searchV: 1 });
+    expect(item).toMatchObject({ sCreator: 'user_01New', searchV: SEARCH_KEYS_VERSION });
   });
 });

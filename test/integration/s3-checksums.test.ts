@@ -16,8 +16,8 @@ import { S3ExportStorage } from '../../shared/archive/s3-export-storage.js';
 import { writeVerifiedObject } from '../../shared/archive/verified-writer.js';
 import { newExportId } from '../../shared/contracts/exports.js';
 import { runExport } from '../../shared/export/export-run.js';
-import { DynamoDbExportJobs, DynamoDbScopeReader, discoveryRunsFor } from '../../shared/index/dynamodb-export-jobs.js';
-import { DynamoDbUpstreamDeletions } from '../../shared/index/dynamodb-upstream-deletions.js';
+import { DynamoDbExportJobs } from '../../shared/index/dynamodb-export-jobs.js';
+import { exportIndexDeps } from '../../lambdas/export/runtime.js';
 import { createS3Client } from '../../shared/platform/aws-clients.js';
 import { checkBag, downloadObject, seedArchived } from '../support/export-fixture.js';
 import { localAwsFromInject, uniqueName } from '../support/local-aws.js';
@@ -194,20 +194,14 @@ describe('the export bag under S3 checksum checks', () => {
         bag: null,
         error: null,
       });
-      const deletions = new DynamoDbUpstreamDeletions(aws.ddb, table);
       const from = checker.seen.length;
 
       const outcome = await runExport(
         exportId,
         {
+          ...exportIndexDeps(aws.ddb, table),
           jobs,
-          scope: new DynamoDbScopeReader(aws.ddb, table),
-          matters: undefined,
           storage: new S3ExportStorage(s3, bags),
-          custody: {
-            upstreamDeletions: (ids) => deletions.getUpstreamDeletions(ids),
-            discoveryRuns: (record) => discoveryRunsFor(aws.ddb, table, record),
-          },
           log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
         },
         { partBytes: 5 * MIB, concurrency: 2, sourceOrganization: 'Example Corp', checkpointEverySeconds: 3600 },

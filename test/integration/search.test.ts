@@ -11,6 +11,8 @@ import { ensureTable } from '../../local/aws/resources.js';
 import { DynamoDbAccessTrail } from '../../shared/index/dynamodb-access-trail.js';
 import { DynamoDbFileIndex } from '../../shared/index/dynamodb-file-index.js';
 import { DynamoDbFileSearch } from '../../shared/index/dynamodb-file-search.js';
+import { DynamoDbFixityRecords } from '../../shared/index/dynamodb-fixity.js';
+import type { FixityEvent } from '../../shared/contracts/fixity.js';
 import { createLookupHandler } from '../../shared/lookup/lookup-http.js';
 import { MemoryArchiveStore } from '../unit/fakes/memory-archive-store.js';
 import { memoryMatterDeps, unusedFixity } from '../unit/fakes/memory-holds.js';
@@ -102,6 +104,7 @@ beforeAll(async () => {
   await ensureTable(aws.ddb, table);
   index = new DynamoDbFileIndex(aws.ddb, table);
   for (const f of [...aliceFiles, ...bobFiles, noCreator]) await seedFile(index, f);
+  await recordFixity();
   await seedFile(index, {
     fileId: 'claude_gen_file_01Pending',
     createdAt: '2025-05-05T00:00:00.000Z',
@@ -137,6 +140,32 @@ beforeAll(async () => {
     now: () => new Date('2026-01-10T00:00:00.000Z'),
   });
 });
+
+function check(outcome: FixityEvent['outcome'], at: string): FixityEvent {
+  return {
+    eventType: 'fixity check',
+    at,
+    tier: 'cheap',
+    tool: 'S3 HeadObject ChecksumMode ENABLED',
+    toolVersion: '1',
+    outcome,
+    detail: outcome === 'failed' ? 'CRC-32 differs from the record' : 'size, version and CRC-32 match',
+    versionId: null,
+  };
+}
+
+/**
+ * Fixity outcomes as the fixity writer records them: Alice's March and October files and Bob's first
+ * file fail; Bob's first then passes again (it leaves the failed index); Alice's May file only passes.
+ */
+async function recordFixity(): Promise<void> {
+  const fixity = new DynamoDbFixityRecords(aws.ddb, table);
+  for (const f of [aliceFiles[2], aliceFiles[9], bobFiles[0]]) {
+    expect(await fixity.record(f?.fileId as string, check('failed', '2026-01-02T00:00:00.000Z'))).toBeDefined();
+  }
+  await fixity.record(bobFiles[0]?.fileId as string, check('passed', '2026-01-03T00:00:00.000Z'));
+  await fixity.record(aliceFiles[4]?.fileId as string, check('passed', '2026-01-03T00:00:00.000Z'));
+}
 
 afterAll(() => {
   searchClient?.destroy();
@@ -182,6 +211,8 @@ describe('search on dynalite: the supported combinations', () => {
     ],
     ['sha256 (any case)', { sha256: sha256Of('shared bytes').toUpperCase() }, [noCreator.fileId]],
     ['md5', { md5: md5Of('shared bytes') }, [noCreator.fileId]],
+    ['fixity failed', { fixity: 'failed' }, [aliceFiles[9]?.fileId, aliceFiles[2]?.fileId]],
+    ['fixity failed + period', { fixity: 'failed', from: '2025-09-01' }, [aliceFiles[9]?.fileId]],
     [
       'period alone, across month partitions',
       { from: '2025-02-20', to: '2025-03-16' },
@@ -237,6 +268,14 @@ describe('search on dynalite: cost and the calls made', () => {
     expect(again.ids).toEqual(first.ids);
     expect(again.units).toEqual(first.units);
     expect(sent.map((c) => c.command)).not.toContain('ScanCommand');
+    // The failed-fixity filter is one Query of its sparse index too.
+    sent.length = 0;
+    const failed = await allPages({ fixity: 'failed', order: 'oldest', limit: '1' });
+    expect(failed.ids).toEqual([aliceFiles[2]?.fileId, aliceFiles[9]?.fileId]);
+    expect(sent.filter((c) => c.command !== 'PutItemCommand').map((c) => c.command)).toEqual([
+      'QueryCommand',
+      'QueryCommand',
+    ]);
     console.info(
       `search read capacity per page of 4 (creator+period): ${first.units.join(', ')} ` +
         `with 20 files; ${again.units.join(', ')} with 170`,
@@ -256,6 +295,8 @@ describe('search: refusals', () => {
     [{ creator: ALICE.id, from: '2025-05-01', to: '2025-04-01' }, /from must not be after to/],
     [{ sha256: 'xyz' }, /sha256 must be 64 hex digits/],
     [{ status: 'deleted' }, /status must be one of pending, archived, unavailable, failed/],
+    [{ fixity: 'passed' }, /fixity must be failed/],
+    [{ fixity: 'failed', creator: ALICE.id }, /creator and fixity cannot be combined/],
     [{ from: '2025-13-45' }, /from|must be a date/],
   ])('%j → 400', async (query, message) => {
     const { status, body } = await search(query as Record<string, string>);

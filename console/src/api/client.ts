@@ -56,6 +56,8 @@ export interface SearchFilters {
   md5?: string;
   status?: string;
   source?: string;
+  /** `failed`: archived files whose latest fixity check failed. */
+  fixity?: 'failed';
   order?: 'newest' | 'oldest';
 }
 

@@ -1,4 +1,4 @@
-/** Screen 1: search the archive by person, period, chat, project, file name, hash, status. */
+/** Screen 1: search the archive by person, period, chat, project, file name, hash, status, failed fixity. */
 import { useState } from 'preact/hooks';
 import type { ApiClient, FileEvidence, SearchFilters } from '../api/client.js';
 import { chatHref, fileHref, href } from '../router.js';
@@ -15,6 +15,7 @@ const FIELDS = [
   'md5',
   'status',
   'source',
+  'fixity',
   'order',
 ] as const;
 
@@ -86,6 +87,12 @@ export function SearchScreen({
             <option value="generated">generated</option>
             <option value="uploaded">uploaded</option>
             <option value="files_api">files_api</option>
+          </select>
+        </Field>
+        <Field label="Fixity">
+          <select name="fixity" value={draft['fixity'] ?? ''} onChange={set('fixity')}>
+            <option value="">any</option>
+            <option value="failed">latest check failed</option>
           </select>
         </Field>
         <Field label="Order">
