@@ -273,28 +273,21 @@ describe('the auditor walkthrough against npm start on the RADOS gateway', () =>
       status: 'failed',
       lastTier: 'cheap',
     });
+    const failed = await archiverJson<{ files: RecordJson[]; more: boolean }>(['search', '--fixity', 'failed']);
+    expect(
+      failed.files.map((f) => f.fileId),
+      'search --fixity failed lists the damaged file alone',
+    ).toEqual([UNHELD_FILE]);
   });
 
-  it('5. an export of the held scope is a bag that unzip, sha256sum and md5sum validate', async () => {
+  it('5. an export of the matter is a bag that unzip, sha256sum and md5sum validate', async () => {
     const bagPath = join(work, 'matter.zip');
     const job = await archiverJson<{
       exportId: string;
       status: string;
       counts: { exported: number; matched: number };
       downloaded: { verified: boolean; path: string };
-    }>([
-      'export',
-      '--user',
-      PERSON,
-      '--from',
-      PERIOD.holdFrom,
-      '--to',
-      PERIOD.holdTo,
-      '--description',
-      MATTER,
-      '--download',
-      bagPath,
-    ]);
+    }>(['export', '--matter', MATTER, '--description', MATTER, '--download', bagPath]);
     expect(job.status).toBe('completed');
     expect(job.counts).toMatchObject({
       matched: PERSONS_FILES_IN_PERIOD.length,
@@ -307,6 +300,7 @@ describe('the auditor walkthrough against npm start on the RADOS gateway', () =>
     // unzip -t, sha256sum -c and md5sum -c on the payload, sha256sum -c on the tag manifest, Payload-Oxum.
     const bag = await checkBag(bagPath, job.exportId);
     expect(bag.bagInfo['External-Identifier']).toBe(job.exportId);
+    expect(bag.bagInfo['Archiver-Matter'], 'bag-info names the matter exported').toBe(MATTER);
     expect(bag.payload).toHaveLength(PERSONS_FILES_IN_PERIOD.length);
     const loadFile = await readFile(join(bag.dir, 'loadfile', 'export.csv'), 'utf8');
     for (const fileId of PERSONS_FILES_IN_PERIOD) {
