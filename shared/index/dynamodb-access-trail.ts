@@ -44,12 +44,18 @@ export class DynamoDbAccessTrail implements AccessTrail {
   }
 
   async list(q: TrailQuery): Promise<TrailPage> {
+    // A window filled in from the clock binds the cursor to the query as asked, and the cursor carries
+    // the first page's window (TrailQuery.asked); an explicit window binds the cursor to itself.
+    const bound = q.asked ? ['asked', q.asked.from ?? null] : [q.from, q.to];
     const fingerprint = createHash('sha256')
-      .update(JSON.stringify([q.from, q.to, q.principal ?? null, q.fileId ?? null]))
+      .update(JSON.stringify([...bound, q.principal ?? null, q.fileId ?? null]))
       .digest('base64url')
       .slice(0, 16);
     const cursor = q.cursor === undefined ? undefined : decodeCursor(q.cursor, fingerprint);
-    const range = { ':from': q.from, ':to': `${q.to}#~` };
+    const [from, to] = (q.asked && cursor?.w) || [q.from, q.to];
+    if (from > to) throw new InvalidCursorError();
+    const window = q.asked ? { w: [from, to] as [string, string] } : {};
+    const range = { ':from': from, ':to': `${to}#~` };
     if (q.principal !== undefined || q.fileId !== undefined) {
       const index = q.fileId !== undefined ? TRAIL_INDEXES.file : TRAIL_INDEXES.principal;
       const partition = (q.fileId ?? q.principal) as string;
@@ -67,14 +73,14 @@ export class DynamoDbAccessTrail implements AccessTrail {
       });
       return {
         events: page.events,
-        nextCursor: page.lastKey ? encodeCursor({ f: fingerprint, k: page.lastKey }) : undefined,
+        nextCursor: page.lastKey ? encodeCursor({ f: fingerprint, ...window, k: page.lastKey }) : undefined,
       };
     }
     // Day partitions, newest first.
     const days: string[] = [];
-    for (let t = Date.parse(`${q.to.slice(0, 10)}T00:00:00Z`); ; t -= 86_400_000) {
+    for (let t = Date.parse(`${to.slice(0, 10)}T00:00:00Z`); ; t -= 86_400_000) {
       const day = new Date(t).toISOString().slice(0, 10);
-      if (day < q.from.slice(0, 10) || days.length > 366 * 20) break;
+      if (day < from.slice(0, 10) || days.length > 366 * 20) break;
       days.push(day);
     }
     let position = cursor?.d === undefined ? 0 : days.indexOf(cursor.d);
@@ -94,7 +100,7 @@ export class DynamoDbAccessTrail implements AccessTrail {
       if (page.lastKey) {
         startKey = page.lastKey;
         if (events.length >= q.limit)
-          return { events, nextCursor: encodeCursor({ f: fingerprint, d: day, k: startKey }) };
+          return { events, nextCursor: encodeCursor({ f: fingerprint, ...window, d: day, k: startKey }) };
         continue;
       }
       startKey = undefined;
@@ -103,7 +109,10 @@ export class DynamoDbAccessTrail implements AccessTrail {
       if (events.length >= q.limit) break;
     }
     const next = days[position];
-    return { events, nextCursor: next === undefined ? undefined : encodeCursor({ f: fingerprint, d: next }) };
+    return {
+      events,
+      nextCursor: next === undefined ? undefined : encodeCursor({ f: fingerprint, ...window, d: next }),
+    };
   }
 
   private async query(input: {
@@ -172,8 +181,13 @@ function toEvent(item: Record<string, unknown>): TrailEvent {
   return event as unknown as TrailEvent;
 }
 
+/** A trail time as the cursor carries it (the ISO instants readTrail resolves). */
+const CursorInstant = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/));
+
 const CursorSchema = z.strictObject({
   f: z.string().check(z.length(16)),
+  /** The window of the first page, when the query's own was filled in from the clock. */
+  w: z.optional(z.tuple([CursorInstant, CursorInstant])),
   d: z.optional(z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/))),
   k: z.optional(
     z.partialRecord(z.enum(['pk', 'sk', 'tPrincipal', 'tFile']), z.string().check(z.minLength(1), z.maxLength(2200))),

@@ -47,6 +47,13 @@ export interface TrailQuery {
   fileId: string | undefined;
   limit: number;
   cursor: string | undefined;
+  /**
+   * The window as the caller asked for it, when `from`/`to` were filled in from the clock (no `to`):
+   * a cursor is then bound to this, carries the first page's resolved window, and later pages read
+   * that window, so "now" moving between two requests neither refuses the cursor nor lets newer
+   * events into a listing already under way.
+   */
+  asked?: { from: string | undefined; to: undefined };
 }
 
 /** The trail's store (a port). `record` only ever creates an event; nothing updates or deletes one. */
@@ -142,5 +149,6 @@ export async function readTrail(trail: AccessTrail, query: AuditQuery, now: Date
     fileId: query.fileId,
     limit: query.limit ?? AUDIT_PAGE_DEFAULT,
     cursor: query.cursor,
+    ...(query.to === undefined ? { asked: { from: query.from, to: undefined } } : {}),
   });
 }

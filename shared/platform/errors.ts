@@ -145,10 +145,13 @@ export class RequestRejectedError extends ArchiverError {
   }
 }
 
-/** A listing cursor that was not issued for this chat or has been tampered with. */
+/**
+ * A listing cursor that was not issued for this listing (a chat's files, a search, the trail, the
+ * ledger: each binds its cursors to its own filters) or has been tampered with.
+ */
 export class InvalidCursorError extends RequestRejectedError {
   constructor() {
-    super('invalid_request', 'cursor is not valid for this chat');
+    super('invalid_request', 'cursor is not valid for this listing (its filters changed, or it was not issued here)');
   }
 }
 

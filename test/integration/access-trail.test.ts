@@ -143,6 +143,33 @@ describe('the access trail on dynalite', () => {
     expect((body['events'] as TrailEvent[]).map((e) => e.at.slice(0, 10))).toEqual(['2026-02-06', '2026-02-05']);
   });
 
+  it('pages on without `to` while the clock moves: the first page fixes the window its cursor carries', async () => {
+    // Without `to` the window ends "now"; a console or CLI asking for the next page a moment later must
+    // get that page, not a 400 because "now" moved (the cursor was bound to the first request's end).
+    for (let i = 0; i < 3; i++) {
+      clock = new Date(Date.parse('2026-04-01T08:00:00.000Z') + i * 60_000);
+      await handler(lookupEvent('/files/{fileId}', {}, { fileId: FILE }, BOB));
+    }
+    for (const query of [{ principal: BOB }, {}] as Record<string, string>[]) {
+      clock = new Date('2026-04-01T09:00:00.000Z');
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const { status, body } = await audit({ ...query, limit: '1', ...(cursor ? { cursor } : {}) }, BOB);
+        expect(status, `page ${seen.length + 1} of ${JSON.stringify(query)}: ${JSON.stringify(body)}`).toBe(200);
+        for (const e of body['events'] as TrailEvent[]) seen.push(`${e.at} ${e.action}`);
+        cursor = body['nextCursor'] as string | undefined;
+        clock = new Date(clock.getTime() + 1_000);
+      } while (cursor && seen.length < 50);
+      // Nothing recorded after the first page's end shows up later (the window stays fixed).
+      expect(
+        seen.every((s) => s < '2026-04-01T09:00:00.001Z'),
+        seen.join('\n'),
+      ).toBe(true);
+      expect(seen.filter((s) => s.includes('GET /files/{fileId}')).length).toBeGreaterThanOrEqual(3);
+    }
+  });
+
   it('never replaces an event: the write is conditional on a new key', async () => {
     const trail = new DynamoDbAccessTrail(client, table);
     const event: TrailEvent = {
