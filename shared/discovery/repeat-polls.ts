@@ -46,8 +46,9 @@ export async function repeatPolls(
     opts.onRun?.(outcome);
     if (outcome.kind !== 'ran' || outcome.ledger.ending !== 'completed') return { last: outcome, polls };
     const next = Math.max(pollStarted + opts.everyMs, opts.now());
-    // A poll starts only with at least an interval of the function's time still ahead of it.
-    if (next > endsAt || context.getRemainingTimeInMillis() - (next - opts.now()) < opts.everyMs)
+    // A poll starts only inside the window (one due at its very end belongs to the next invocation,
+    // whose first poll comes at that time) and with at least an interval of the function's time ahead.
+    if (next >= endsAt || context.getRemainingTimeInMillis() - (next - opts.now()) < opts.everyMs)
       return { last: outcome, polls };
     await sleep(next - opts.now());
     // The invocation may have been told to stop while this one slept (the local stack's Ctrl-C).

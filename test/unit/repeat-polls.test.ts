@@ -40,6 +40,14 @@ describe('repeated polls within one invocation', () => {
     expect(result.polls).toBe(4);
   });
 
+  it('starts no poll due exactly at the window end: 1 s apart within 3 s is 3 polls, however fast each poll', async () => {
+    // Instant polls land each next one on the second exactly; the one due at 3 s is the next window's.
+    const h = harness(['completed'], { pollMs: 0 });
+    const result = await repeatPolls(h.poll, h.context, { ...h.opts, everyMs: 1_000, windowMs: 3_000 });
+    expect(h.pollStarts).toEqual([0, 1_000, 2_000]);
+    expect(result.polls).toBe(3);
+  });
+
   it('polls once when the window is 0 (a one-pass poller)', async () => {
     const h = harness(['completed']);
     await repeatPolls(h.poll, h.context, { ...h.opts, everyMs: 15_000, windowMs: 0 });
