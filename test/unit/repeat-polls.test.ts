@@ -40,7 +40,7 @@ describe('repeated polls within one invocation', () => {
     expect(result.polls).toBe(4);
   });
 
-  it('starts no poll due exactly at the window end: 1 s apart within 3 s is 3 polls, however fast each poll', async () => {
+  it('starts no poll due exactly at the window end: 1 s apart within 3 s is 3 polls, however fast each', async () => {
     // Instant polls land each next one on the second exactly; the one due at 3 s is the next window's.
     const h = harness(['completed'], { pollMs: 0 });
     const result = await repeatPolls(h.poll, h.context, { ...h.opts, everyMs: 1_000, windowMs: 3_000 });
