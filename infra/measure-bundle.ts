@@ -1,3 +1,5 @@
+// Over 400 lines: one command-line script (its options, the bundles found, the timed imports, the
+// tables); the Secrets Manager stub is in measure-secrets-stub.ts, the tables could follow it out.
 /**
  * Measures the Lambda bundles exactly as `cdk synth` built them (cdk.out), not a re-bundle: the
  * size of every function's index.mjs (exact) and, for ingest and lookup (every function with
@@ -33,17 +35,16 @@
  * (answered here by a loopback stub, so the figure excludes the real network round trip). It does
  * not include the Lambda runtime's own start-up or the download of the code.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import { loadavg, tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { deflateRawSync } from 'node:zlib';
 import { z } from 'zod';
 import { DISCOVERY_SERVICE_NAMES, SERVICE_NAMES } from '../shared/contracts/metric-names.js';
+import { loopbackCertificate, startSecretsStub } from './measure-secrets-stub.js';
 
 const { values: options, positionals } = parseArgs({
   allowPositionals: true,
@@ -139,77 +140,6 @@ function findBundles(outDir: string): Map<string, Bundle> {
     }
   }
   return bundles;
-}
-
-/**
- * A throwaway certificate for 127.0.0.1, made with the openssl command line (Node can make keys but
- * not certificates), so the stub can answer over TLS as Secrets Manager does. Undefined when openssl
- * is not installed.
- */
-function loopbackCertificate(): { cert: string; key: string; certFile: string; cleanup: () => void } | undefined {
-  const dir = mkdtempSync(join(tmpdir(), 'measure-bundle-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    return {
-      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-      certFile: join(dir, 'cert.pem'),
-      cleanup: () => rmSync(dir, { recursive: true, force: true }),
-    };
-  } catch {
-    rmSync(dir, { recursive: true, force: true });
-    return undefined;
-  }
-}
-
-/**
- * A Secrets Manager stand-in answering GetSecretValue, so the ingest module's cold start completes.
- * Over TLS when it can, as in Lambda: over plain HTTP the SDK's HTTP handler loads `node:http` as an
- * ES module, whose namespace makes Node load its own bundled undici (its WebSocket getters), tens of
- * milliseconds that a function calling the HTTPS endpoint never spends.
- */
-async function startSecretsStub(
-  tls: { cert: string; key: string } | undefined,
-): Promise<{ server: Server; endpoint: (port: number) => string }> {
-  const handler = (req: IncomingMessage, res: ServerResponse) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      res.end(
-        JSON.stringify({
-          ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:upstream-key-abcdef',
-          Name: 'upstream-key',
-          SecretString: 'sk-ant-measurement-placeholder',
-          VersionId: '00000000-0000-0000-0000-000000000000',
-        }),
-      );
-    });
-  };
-  const server = tls ? createHttpsServer(tls, handler) : createHttpServer(handler);
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  return { server, endpoint: (port) => `${tls ? 'https' : 'http'}://127.0.0.1:${port}` };
 }
 
 /**
