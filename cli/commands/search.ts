@@ -1,3 +1,4 @@
+import { LOOKUP_ROUTES } from '../../shared/contracts/lookup-routes.js';
 import type { CliIo } from '../io.js';
 import { createLookupClient } from '../lookup-client.js';
 import type { FileRecordJson, TrailEventJson } from '../lookup-client.js';
@@ -21,20 +22,13 @@ export interface SearchOptions {
   json?: boolean | undefined;
 }
 
-const FILTERS = [
-  'creator',
-  'chat',
-  'project',
-  'filename',
-  'sha256',
-  'md5',
-  'status',
-  'source',
-  'fixity',
-  'from',
-  'to',
-  'order',
-] as const;
+type SearchQuery = Extract<(typeof LOOKUP_ROUTES)[number], { resource: '/search/files' }>['query'][number];
+type Filter = Exclude<SearchQuery, 'limit' | 'cursor'>;
+
+/** The search route's filters, as the route contract lists them (paging is the client's business). */
+const FILTERS = LOOKUP_ROUTES.flatMap((r) => (r.resource === '/search/files' ? r.query : [])).filter(
+  (q): q is Filter => q !== 'limit' && q !== 'cursor',
+);
 
 /**
  * `archiver search`: GET /search/files with the same filters, every page up to --max. The API
