@@ -1,5 +1,6 @@
 // Over 400 lines: one command-line script (its options, the bundles found, the timed imports, the
-// tables); the Secrets Manager stub is in measure-secrets-stub.ts, the tables could follow it out.
+// tables, the checks of what is bundled); the Secrets Manager stub is in measure-secrets-stub.ts, the
+// tables could follow it out.
 /**
  * Measures the Lambda bundles exactly as `cdk synth` built them (cdk.out), not a re-bundle: the
  * size of every function's index.mjs (exact) and, for ingest and lookup (every function with
@@ -26,13 +27,16 @@
  * zod (node_modules/zod/v4/classic, the schema builders of `import 'zod'`) fails the run too. Every
  * schema a Lambda bundles is written with zod/mini (shared/contracts/zod.ts); one classic import
  * anywhere on a handler's path would bring classic zod's schema construction back to the cold start.
+ * So does one that holds the Secrets Manager client or Powertools' parameters (the functions read
+ * their secrets with shared/platform/secrets-manager-reader.ts).
  *
  * The sizes are checked against the budgets below (exit code 1 when one is over); timings are
  * printed, never asserted: on a shared machine they are noisy, read their ratios.
  *
  * A cold import runs everything a Lambda cold start runs in the handler module: configuration
  * validation, client construction and, for ingest, the upstream key read from Secrets Manager
- * (answered here by a loopback stub, so the figure excludes the real network round trip). It does
+ * (answered here by a loopback stub, which the functions reach through AWS_ENDPOINT_URL_SECRETS_MANAGER,
+ * so the figure excludes the real network round trip). It does
  * not include the Lambda runtime's own start-up or the download of the code.
  */
 import { spawn } from 'node:child_process';
@@ -259,11 +263,24 @@ interface Timings {
  * (index.mjs's and any module's loaded on first use, such as the lookup's rare-routes.mjs).
  */
 function classicZodModules(dir: string): string[] {
+  return bundledSources(dir).filter((source) => /(^|\/)node_modules\/zod\/v4\/classic\//.test(source));
+}
+
+/**
+ * The modules of the Secrets Manager client or Powertools' parameters bundled into the function: the
+ * functions read their secrets with shared/platform/secrets-manager-reader.ts, and either package
+ * back on a handler's path would bring its load and initialisation back to the cold start.
+ */
+function secretsClientModules(dir: string): string[] {
+  const pattern = /(^|\/)node_modules\/(@aws-sdk\/client-secrets-manager|@aws-lambda-powertools\/parameters)\//;
+  return bundledSources(dir).filter((source) => pattern.test(source));
+}
+
+function bundledSources(dir: string): string[] {
   const MapSchema = z.object({ sources: z.array(z.string()) });
   return readdirSync(dir)
     .filter((file) => file.endsWith('.mjs.map'))
-    .flatMap((file) => MapSchema.parse(JSON.parse(readFileSync(join(dir, file), 'utf8'))).sources)
-    .filter((source) => /(^|\/)node_modules\/zod\/v4\/classic\//.test(source));
+    .flatMap((file) => MapSchema.parse(JSON.parse(readFileSync(join(dir, file), 'utf8'))).sources);
 }
 
 /**
@@ -345,6 +362,7 @@ async function main(): Promise<void> {
     console.log(`| --- | --- | --- | --- |${baselineDir ? ' --- | --- | --- |' : ''}`);
     const overBudget: string[] = [];
     const withClassicZod: string[] = [];
+    const withSecretsClient: string[] = [];
     for (const service of [...measured.bundles.keys()].sort(listingOrder)) {
       const dir = measured.bundles.get(service)?.dir;
       if (!dir) continue;
@@ -353,6 +371,8 @@ async function main(): Promise<void> {
       if (size > budget) overBudget.push(`${service}: ${kb(size)} > ${kb(budget)}`);
       const classic = classicZodModules(dir).length;
       if (classic > 0) withClassicZod.push(`${service} (${classic} modules)`);
+      const secretsClient = secretsClientModules(dir).length;
+      if (secretsClient > 0) withSecretsClient.push(`${service} (${secretsClient} modules)`);
       const withinBudget = `${size <= budget ? '≤' : '**over**'} ${kb(budget)}`;
       let row = `| ${service} | ${kb(size)} | ${withinBudget} | ${classicCell(classic)} |`;
       const baseDir = trees[0] !== measured ? trees[0]?.bundles.get(service)?.dir : undefined;
@@ -421,6 +441,13 @@ async function main(): Promise<void> {
     if (profileDir) console.log(`CPU profiles of the imports without source maps: ${profileDir}`);
     if (overBudget.length > 0) {
       console.error(`\nover budget: ${overBudget.join('; ')}`);
+      process.exitCode = 1;
+    }
+    if (withSecretsClient.length > 0) {
+      console.error(
+        `\nthe Secrets Manager client or Powertools parameters bundled (read secrets with ` +
+          `shared/platform/secrets-manager-reader.ts): ${withSecretsClient.join('; ')}`,
+      );
       process.exitCode = 1;
     }
     if (withClassicZod.length > 0) {

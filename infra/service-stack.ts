@@ -225,7 +225,7 @@ export class ServiceStack extends Stack {
       .bind('ANTHROPIC_API_KEY_SECRET_ARN', data.upstreamApiKey.secretArn, (g) => {
         // Not secret.grantRead(): with a customer-managed key it also writes this role into the
         // key's policy, a reference from the data stack back to this one (a dependency cycle), and
-        // it adds DescribeSecret, which Powertools' getSecret does not call.
+        // it adds DescribeSecret, which the function's secret read (GetSecretValue alone) does not call.
         iam.Grant.addToPrincipal({
           grantee: g,
           actions: ['secretsmanager:GetSecretValue'],

@@ -49,7 +49,8 @@ export class WebhookIngress extends Construct {
     const { config, data } = props;
     const readSecret = (g: iam.IGrantable, secretArn: string) => {
       // Not secret.grantRead(): with a customer-managed key it writes this role into the data stack's
-      // key policy (a dependency cycle) and adds DescribeSecret, which getSecret does not call.
+      // key policy (a dependency cycle) and adds DescribeSecret, which the secret read (GetSecretValue
+      // alone: shared/platform/secrets-manager-reader.ts) does not call.
       iam.Grant.addToPrincipal({ grantee: g, actions: ['secretsmanager:GetSecretValue'], resourceArns: [secretArn] });
       data.pipelineKey.grants.actions(g, 'kms:Decrypt');
     };

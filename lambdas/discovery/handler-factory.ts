@@ -1,9 +1,9 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { Context } from 'aws-lambda';
 import type { PollerSource } from '../../shared/contracts/discovery-ledger.js';
 import { DiscoveryConfigSchema, loadConfig } from '../../shared/contracts/lambda-environment.js';
 import { DISCOVERY_SERVICE_NAMES } from '../../shared/contracts/metric-names.js';
 import { createPowertools } from '../../shared/platform/powertools.js';
+import { cachedSecretString, processSecretsManagerReader } from '../../shared/platform/secrets-manager-reader.js';
 import { createApiKeyProvider } from '../../shared/upstream/api-key.js';
 import { createPollerRuntime } from './runtime.js';
 
@@ -19,7 +19,8 @@ export async function createPollerHandler(
   const { logger, log, metrics, counters } = createPowertools(DISCOVERY_SERVICE_NAMES[source]);
   const arn = config.ANTHROPIC_API_KEY_SECRET_ARN ?? '';
   const apiKey =
-    config.ANTHROPIC_API_KEY ?? createApiKeyProvider((force) => getSecret(arn, { maxAge: 300, forceFetch: force }));
+    config.ANTHROPIC_API_KEY ??
+    createApiKeyProvider(cachedSecretString(processSecretsManagerReader, arn, { maxAgeSeconds: 300 }));
   if (typeof apiKey !== 'string') await apiKey.current();
   const run = createPollerRuntime(source, config, { apiKey, log, counters });
   return async (_event, context) => {

@@ -1,4 +1,3 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import {
   WebhookConfigSchema,
@@ -7,6 +6,7 @@ import {
 } from '../../shared/contracts/lambda-environment.js';
 import { SERVICE_NAMES } from '../../shared/contracts/metric-names.js';
 import { createPowertools } from '../../shared/platform/powertools.js';
+import { cachedSecretString, processSecretsManagerReader } from '../../shared/platform/secrets-manager-reader.js';
 import { createApiKeyProvider } from '../../shared/upstream/api-key.js';
 import { createWebhookSecrets } from '../../shared/webhook/signature.js';
 import { createWebhookRuntime } from './runtime.js';
@@ -19,13 +19,12 @@ const config = loadConfig(WebhookConfigSchema, process.env);
 const { logger, log, metrics, counters } = createPowertools(SERVICE_NAMES.webhook);
 const localSecrets = config.WEBHOOK_SECRETS;
 const secretArn = config.WEBHOOK_SECRET_ARN ?? '';
-const secrets = createWebhookSecrets(
-  localSecrets ? () => Promise.resolve(localSecrets) : () => getSecret(secretArn, { maxAge: 60 }),
-);
+const readWebhookSecret = cachedSecretString(processSecretsManagerReader, secretArn, { maxAgeSeconds: 60 });
+const secrets = createWebhookSecrets(localSecrets ? () => Promise.resolve(localSecrets) : () => readWebhookSecret());
 const upstreamKeyArn = config.ANTHROPIC_API_KEY_SECRET_ARN ?? '';
 const apiKey =
   config.ANTHROPIC_API_KEY ??
-  createApiKeyProvider((force) => getSecret(upstreamKeyArn, { maxAge: 300, forceFetch: force }));
+  createApiKeyProvider(cachedSecretString(processSecretsManagerReader, upstreamKeyArn, { maxAgeSeconds: 300 }));
 const budget = loadConfig(WorkerBudgetConfigSchema, process.env);
 const webhook = createWebhookRuntime(config, { secrets, apiKey, log, counters, budget });
 

@@ -1,6 +1,14 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { MATTER_PARTITION } from '../../shared/contracts/table-keys.js';
-import type { RecordedCall, ResourceBindings } from '../support/permissions/aws-call-recorder.js';
+import { SecretsManagerReader } from '../../shared/platform/secrets-manager-reader.js';
+import {
+  type RecordedCall,
+  type ResourceBindings,
+  recordCallsOf,
+  takeUncheckedCalls,
+} from '../support/permissions/aws-call-recorder.js';
 import { DISCOVERY_SOURCES, POLLER_SOURCES } from '../../shared/contracts/discovery-sources.js';
 import {
   pollerPrincipal,
@@ -101,6 +109,49 @@ describe('deployed permission checks', () => {
       );
       expect(result.denials).toEqual([]);
       expect(result.used.map((u) => u.action)).toEqual(['secretsmanager:GetSecretValue', 'kms:Decrypt']);
+    },
+  );
+
+  it(
+    'see the functions\u2019 own secret read (no SDK client) as GetSecretValue: allowed to ingest, ' +
+      'refused to a role without the grant',
+    async () => {
+      // Arrange: the reader the Lambdas use, against a loopback Secrets Manager, recorded for two roles
+      const secretArn = deployed.principals.ingest.environment?.['ANTHROPIC_API_KEY_SECRET_ARN'] ?? '';
+      const server = createServer((req, res) => {
+        req.resume();
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify({ ARN: secretArn, SecretString: 'sk-ant-test' }));
+      });
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      const address = server.address();
+      if (address === null || typeof address === 'string') throw new Error('no TCP address');
+      const readAs = async (principal: PrincipalName) => {
+        const reader = new SecretsManagerReader({
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+          endpoint: `http://127.0.0.1:${address.port}`,
+        });
+        recordCallsOf(reader, principal, { secrets: { [secretArn]: 'upstreamApiKey' } });
+        takeUncheckedCalls();
+        await reader.secretString(secretArn);
+        await reader.close();
+        return takeUncheckedCalls();
+      };
+
+      try {
+        // Act
+        const byIngest = await checkCalls(await readAs('ingest'), deployed);
+        const byLookup = await checkCalls(await readAs('lookup'), deployed);
+
+        // Assert
+        expect(byIngest.denials).toEqual([]);
+        expect(byIngest.used.map((u) => u.action)).toEqual(['secretsmanager:GetSecretValue', 'kms:Decrypt']);
+        expect(byLookup.denials.join('\n')).toMatch(/secretsmanager:GetSecretValue/);
+      } finally {
+        server.close();
+      }
     },
   );
 
