@@ -57,7 +57,7 @@ export function loopbackCertificate():
 
 /**
  * A Secrets Manager stand-in answering GetSecretValue, so the ingest module's cold start completes.
- * Over TLS when it can, as in Lambda: over plain HTTP the SDK's HTTP handler loads `node:http` as an
+ * Over TLS when it can, as in Lambda: over plain HTTP the secret reader loads `node:http` as an
  * ES module, whose namespace makes Node load its own bundled undici (its WebSocket getters), tens of
  * milliseconds that a function calling the HTTPS endpoint never spends.
  */

@@ -137,7 +137,10 @@ export function parseSecretDocument(value: unknown): readonly string[] {
   return previous && previous !== current ? [current, previous] : [current];
 }
 
-/** Wraps a reader of the secret's value (cached by the caller: cachedSecretString of shared/platform/secrets-manager-reader.ts) as the port. */
+/**
+ * Wraps a reader of the secret's value (cached by the caller: cachedSecretString of
+ * shared/platform/secrets-manager-reader.ts) as the port.
+ */
 export function createWebhookSecrets(read: () => Promise<unknown>): WebhookSecrets {
   let lastValue: unknown;
   let lastParsed: readonly string[] | undefined;

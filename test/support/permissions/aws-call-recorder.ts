@@ -68,7 +68,7 @@ function isPresigningSigner(value: object): value is PresigningSigner {
   return typeof (value as Partial<PresigningSigner>).onPresign === 'function';
 }
 
-/** The in-process secret reader (shared/platform/secrets-manager-reader.ts): it tells listeners of each read. */
+/** The functions' secret reader (shared/platform/secrets-manager-reader.ts): it tells listeners of each read. */
 interface SecretReader {
   onRead(listener: (call: { operation: string; input: object; outcome: 'ok' | 'failed' }) => void): void;
 }
@@ -81,8 +81,8 @@ function isSecretReader(value: object): value is SecretReader {
  * Records every call `client` makes, including presigned requests (the SDK's presigner runs the same
  * middleware stack; the lookup's own URL signer tells of each URL it signs) and the secret reads of
  * the functions' own Secrets Manager reader (no SDK client either: it tells of each GetSecretValue),
- * as made by `principal` on the deployed resources `bindings` names. A presigned request is recorded as the S3 call its URL
- * makes: S3 authorizes it as the signer's. The handler code is untouched: the middleware only
+ * as made by `principal` on the deployed resources `bindings` names. A presigned request is recorded
+ * as the S3 call its URL makes: S3 authorizes it as the signer's. The handler code is untouched: the middleware only
  * observes and passes the call on.
  */
 export function recordCallsOf<C extends object>(
