@@ -34,7 +34,9 @@
  *
  * Bounded: the whole read, retries included, ends within `timeoutMs` (5 s by default), so a cold
  * start cannot hang on it. A failed connection, a 5xx, a 429 or a throttling answer is tried again
- * (3 attempts, as the SDK's standard retry mode), within that bound.
+ * (3 attempts, as the SDK's standard retry mode), within that bound: GetSecretValue only reads, so
+ * sending it twice is harmless, and a kept-alive connection that died while the function was frozen
+ * fails the first attempt only.
  */
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { partition } from '@aws-sdk/core/client';
@@ -178,8 +180,8 @@ export class SecretsManagerReader {
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          // An answer cut off (the connection closed before its end) is an 'aborted' error here.
           res.on('error', reject);
-          res.on('aborted', () => reject(new Error('the answer was cut off')));
           res.on('end', () =>
             resolve({
               status: res.statusCode ?? 0,

@@ -254,11 +254,15 @@ describe('SecretsManagerReader: failures', () => {
     expect(captured).toHaveLength(3);
   });
 
-  it('gets past one 500, one throttling answer and one reset connection within its attempts', async () => {
+  it('gets past one 500, one throttling answer, one reset connection, one cut-off answer within its attempts', async () => {
     for (const first of [
       json(500, {}),
       json(400, { __type: 'ThrottlingException', message: 'Rate exceeded' }),
       (_n: number, res: ServerResponse) => res.socket?.destroy(),
+      (_n: number, res: ServerResponse) => {
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'content-length': '200' });
+        res.write(`{"SecretString":"${SECRET.slice(0, 5)}`, () => res.socket?.destroy());
+      },
     ]) {
       captured.length = 0;
       behaviour = (n, res) => (n === 1 ? first(n, res) : found(n, res));
