@@ -254,7 +254,7 @@ describe('SecretsManagerReader: failures', () => {
     expect(captured).toHaveLength(3);
   });
 
-  it('gets past one 500, one throttling answer, one reset connection, one cut-off answer within its attempts', async () => {
+  it('gets past one 500, one throttling answer, one reset connection, one cut-off answer', async () => {
     for (const first of [
       json(500, {}),
       json(400, { __type: 'ThrottlingException', message: 'Rate exceeded' }),
