@@ -34,9 +34,10 @@
  *
  * Bounded: the whole read, retries included, ends within `timeoutMs` (5 s by default), so a cold
  * start cannot hang on it. A failed connection, a 5xx, a 429 or a throttling answer is tried again
- * (3 attempts, as the SDK's standard retry mode), within that bound: GetSecretValue only reads, so
- * sending it twice is harmless, and a kept-alive connection that died while the function was frozen
- * fails the first attempt only.
+ * within that bound, 3 attempts in all, as the SDKs' standard retry mode
+ * (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html): GetSecretValue only
+ * reads, so sending it twice is harmless, and a kept-alive connection that died while the function
+ * was frozen fails the first attempt only.
  */
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { partition } from '@aws-sdk/core/client';
