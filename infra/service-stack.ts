@@ -38,6 +38,7 @@ import { acknowledgeWildcardResource } from './nag.js';
 import type { DataStack } from './data-stack.js';
 import {
   EXPORT_MEMORY_MB,
+  exportV8Flags,
   EXPORT_TIMEOUT,
   INGEST_LEASE_SECONDS,
   INGEST_TIMEOUT,
@@ -347,6 +348,7 @@ export class ServiceStack extends Stack {
       description: 'Writes eDiscovery exports: BagIt bags streamed from the archive into the exports bucket',
       serviceName: SERVICE_NAMES.export,
       memorySize: EXPORT_MEMORY_MB,
+      v8Flags: exportV8Flags(EXPORT_MEMORY_MB),
       timeout: EXPORT_TIMEOUT,
       logLevel: config.logLevel,
       logRetention: props.logRetention,

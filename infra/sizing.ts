@@ -90,5 +90,34 @@ export const EXPORT_VISIBILITY_TIMEOUT = Duration.seconds(EXPORT_TIMEOUT.toSecon
  * 73 GiB: 256 MiB) plus the runtime and the per-file lists.
  */
 export const EXPORT_MEMORY_MB = 1024;
+
+/**
+ * The export function's V8 young generation: 4 MiB semi-spaces, where Lambda would give a 1024 MB
+ * function about 51 MiB.
+ *
+ * Why: an export reads every archived byte through Node's HTTP client, which allocates a new Buffer
+ * for each socket read. Those Buffers die at once, but their memory goes back only when the small
+ * object holding each one is collected, and with large semi-spaces that happens rarely: the dead
+ * Buffers pile up until V8's limit on external memory forces a full collection. Measured with
+ * `npm run bench:export` (docs/benchmark.md, "Export benchmark"), 1000 MB on fauxqs, one run per
+ * setting: semi-spaces of 51 MiB (Lambda's choice at 1024 MB) gave 146 MiB of RSS growth, Node's
+ * default 16 MiB gave 137 MiB, 1-8 MiB gave 71-90 MiB, with the export's own CPU no higher
+ * (7.0-8.5 s against 9.1-9.3 s).
+ *
+ * How: Node sizes the young generation from `--max-semi-space-size`, in MiB; the young generation is
+ * three semi-spaces (https://nodejs.org/api/cli.html#--max-semi-space-sizesize-in-mib). Lambda's
+ * Node.js runtime starts Node with both `--max-semi-space-size` and `--max-old-space-size` derived
+ * from the function's memory (new space a tenth of it, the old space the rest) unless NODE_OPTIONS
+ * already names either, in which case it passes neither (the runtime's `bootstrap` script, as
+ * published in the nodejs20.x and nodejs24.x images). So both are set here: the old space keeps
+ * the size the runtime would have given it.
+ */
+export const EXPORT_SEMI_SPACE_MIB = 4;
+
+/** The V8 flags the export function runs with (added to its NODE_OPTIONS), for `memoryMb` of memory. */
+export function exportV8Flags(memoryMb: number = EXPORT_MEMORY_MB): string[] {
+  const oldSpaceMib = memoryMb - Math.floor(memoryMb / 10);
+  return [`--max-semi-space-size=${EXPORT_SEMI_SPACE_MIB}`, `--max-old-space-size=${oldSpaceMib}`];
+}
 /** How many times an export run is delivered before its job is recorded failed. */
 export const EXPORT_MAX_RECEIVE_COUNT = 5;

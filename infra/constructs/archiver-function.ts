@@ -101,6 +101,8 @@ export interface ArchiverFunctionProps {
   readonly logRetention: logs.RetentionDays;
   /** Modules bundled into files of their own, loaded on first use (see bundlingWithLazyModules). */
   readonly lazyModules?: Readonly<Record<string, string>>;
+  /** V8 flags added to NODE_OPTIONS (the export's heap sizes: infra/sizing.ts exportV8Flags). */
+  readonly v8Flags?: readonly string[];
 }
 
 /**
@@ -155,7 +157,7 @@ export class ArchiverFunction<Env extends string> extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: props.logLevel,
         // Stack traces point at the TypeScript sources.
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: ['--enable-source-maps', ...(props.v8Flags ?? [])].join(' '),
       },
     });
 

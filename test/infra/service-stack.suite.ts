@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { BUNDLING } from '../../infra/constructs/archiver-function.js';
+import { exportV8Flags } from '../../infra/sizing.js';
 import {
   IngestConfigSchema,
   LookupConfigSchema,
@@ -256,6 +257,17 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
         expect(queue?.Properties['VisibilityTimeout']).toBe(6 * 900);
       },
     );
+
+    it("names both V8 heap sizes in NODE_OPTIONS, so Lambda's runtime adds neither (4 MiB semi-spaces)", () => {
+      // The runtime sizes both spaces only when NODE_OPTIONS names neither (infra/sizing.ts): one alone
+      // would leave the other at V8's default. The flags are the ones bench:export runs the export with.
+      expect(exportFn()['MemorySize']).toBe(1024);
+      expect(envOf(exportFn())['NODE_OPTIONS']).toBe(
+        '--enable-source-maps --max-semi-space-size=4 --max-old-space-size=922',
+      );
+      expect(exportV8Flags(1024)).toEqual(['--max-semi-space-size=4', '--max-old-space-size=922']);
+      expect(envOf(ingestFn())['NODE_OPTIONS']).toBe('--enable-source-maps');
+    });
   });
 
   describe('every function', () => {
