@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -267,6 +268,18 @@ export function describeServiceStack({ defaults, custom }: ArchiverSynths): void
       );
       expect(exportV8Flags(1024)).toEqual(['--max-semi-space-size=4', '--max-old-space-size=922']);
       expect(envOf(ingestFn())['NODE_OPTIONS']).toBe('--enable-source-maps');
+    });
+
+    it('has NODE_OPTIONS that this Node accepts from the environment and applies: a 922 + 3 × 4 MiB heap', () => {
+      // Node refuses V8 flags it does not allow in NODE_OPTIONS; V8's heap limit is the old space plus
+      // the young generation, three semi-spaces (https://nodejs.org/api/cli.html#--max-semi-space-sizesize-in-mib).
+      const run = spawnSync(
+        process.execPath,
+        ['-e', 'process.stdout.write(String(require("v8").getHeapStatistics().heap_size_limit))'],
+        { env: { ...process.env, NODE_OPTIONS: String(envOf(exportFn())['NODE_OPTIONS']) }, encoding: 'utf8' },
+      );
+      expect(run.stderr).toBe('');
+      expect(Number(run.stdout) / 2 ** 20).toBe(922 + 3 * 4);
     });
   });
 
