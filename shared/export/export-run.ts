@@ -44,7 +44,8 @@ import type {
   ScopeReader,
   UploadedPart,
 } from './ports.js';
-import { candidateReads, selects } from './scope.js';
+import { candidateReads } from './candidate-reads.js';
+import { selects } from './scope.js';
 import type { ExportSelection } from './scope.js';
 import { emptyZipState, ZipWriter } from './zip-writer.js';
 import type { ZipEntryRecord, ZipState } from './zip-writer.js';
@@ -282,11 +283,14 @@ class ExportRun {
   private async start(): Promise<void> {
     const selection = await this.selectionOf();
     this.matterScope = selection.matter ?? null;
+    const reads = candidateReads(selection, this.now().toISOString());
     const ids: string[] = [];
-    for await (const record of this.deps.scope.candidates(candidateReads(selection))) {
+    for await (const record of this.deps.scope.candidates(reads)) {
       if (selects(record, selection)) ids.push(record.fileId);
     }
+    // Named files keep the order named; any other selection is in file id order, however it was read.
     this.fileIds = [...new Set(ids)];
+    if (reads.order === 'fileId') this.fileIds.sort(); // UTF-16 code unit order
     await this.deps.storage.putJson(this.keys.files, { fileIds: this.fileIds, ...selection });
     this.uploadId = await this.deps.storage.startUpload(this.keys.bag);
     this.baggingDate = this.now().toISOString();

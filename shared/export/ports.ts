@@ -7,7 +7,7 @@ import type { LedgerRecord, UpstreamDeletionRecord } from '../contracts/discover
 import type { ExportCounts, ExportJob } from '../contracts/exports.js';
 import type { Matter } from '../contracts/holds.js';
 import type { TrailEvent } from '../lookup/access-trail.js';
-import type { CandidateReads } from './scope.js';
+import type { CandidateReads } from './candidate-reads.js';
 
 /** The export jobs (one item each in the index table). */
 export interface ExportJobStore {

@@ -44,18 +44,3 @@ export function selects(record: FileRecord, selection: ExportSelection): boolean
   if (selection.scope && !matchesScope(record, selection.scope)) return false;
   return true;
 }
-
-/** The index reads that give every file a selection may take: named files and chats, or every file item. */
-export type CandidateReads = { fileIds: readonly string[]; chats: readonly string[] } | 'every file';
-
-export function candidateReads(selection: ExportSelection): CandidateReads {
-  const { scope, matter } = selection;
-  // An export scope's lists must all hold: its files are among those it names.
-  if (scope?.fileIds || scope?.chats) return { fileIds: scope.fileIds ?? [], chats: scope.chats ?? [] };
-  // A hold scope's lists select any of: names alone bound it only when it names no user or project.
-  const held = matter?.scope;
-  if (held && !held.users?.length && !held.projects?.length && (held.fileIds?.length || held.chats?.length)) {
-    return { fileIds: held.fileIds ?? [], chats: held.chats ?? [] };
-  }
-  return 'every file';
-}

@@ -9,7 +9,8 @@ import type { ExportJob } from '../contracts/exports.js';
 import type { ArchivedRecord, FileRecord } from '../contracts/file-records.js';
 import { chatPartition, DISCOVERY_KEYS, FILE_ITEM_SK, fileItemKey, KEY_PREFIXES } from '../contracts/table-keys.js';
 import type { ExportJobStore, ScopeReader } from '../export/ports.js';
-import type { CandidateReads } from '../export/scope.js';
+import type { CandidateRead, CandidateReads } from '../export/candidate-reads.js';
+import { SEARCH_INDEXES } from '../contracts/search-index.js';
 import { toRecord } from './dynamodb-file-items.js';
 
 /** Export jobs in the index table, one item each (`EXPORT#<id>`, `JOB`); only single-item writes. */
@@ -89,25 +90,83 @@ export class DynamoDbExportJobs implements ExportJobStore {
 }
 
 /**
- * The files a selection may take, from the index: a selection bounded by the files or chats it names
- * reads just those (GetItem per file id, a Query per chat); any other reads every file item (a Scan
- * filtered to `sk = FILE`), which an export, a rare and long job, can afford.
+ * The files a selection may take, from the index (the plan: shared/export/candidate-reads.ts): the
+ * file items of named files (GetItem), a chat's listings (a Query of its partition, then each file's
+ * item: the listing is a copy), a search index partition (a Query of the index, which projects every
+ * attribute of the file item, so its items are the records: search-index.ts), or every file item (a
+ * Scan filtered to `sk = FILE`). `itemsRead` counts the items these reads returned (a Scan: every item it
+ * read), for the tests.
  */
 export class DynamoDbScopeReader implements ScopeReader {
+  itemsRead = 0;
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,
   ) {}
 
-  async *candidates(reads: CandidateReads): AsyncIterable<FileRecord> {
-    if (reads !== 'every file') {
-      for (const fileId of reads.fileIds) {
-        const record = await this.get(fileId);
+  async *candidates(plan: CandidateReads): AsyncIterable<FileRecord> {
+    for (const read of plan.reads) {
+      switch (read.kind) {
+        case 'fileIds':
+          for (const fileId of read.ids) {
+            const record = await this.get(fileId);
+            if (record) this.itemsRead++;
+            if (record) yield record;
+          }
+          break;
+        case 'chat':
+          yield* this.chatFiles(read.chatId);
+          break;
+        case 'index':
+          yield* this.indexFiles(read);
+          break;
+        case 'scan':
+          yield* this.everyFile();
+          break;
+      }
+    }
+  }
+
+  /**
+   * One partition of a search index, in sort key order. A Query of a global secondary index is
+   * eventually consistent, as the Scan it replaces is by default ("Read consistency", DynamoDB
+   * Developer Guide: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.ReadConsistency.html);
+   * the export starts after the files it takes were written.
+   */
+  private async *indexFiles(read: Extract<CandidateRead, { kind: 'index' }>): AsyncIterable<FileRecord> {
+    const index = SEARCH_INDEXES[read.index];
+    const values: Record<string, string> = { ':pk': read.partition };
+    let condition = '#pk = :pk';
+    if (read.between) {
+      condition += ' AND #sk BETWEEN :from AND :to';
+      values[':from'] = read.between[0];
+      values[':to'] = read.between[1];
+    }
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: index.name,
+          KeyConditionExpression: condition,
+          ExpressionAttributeNames: read.between
+            ? { '#pk': index.partitionKey, '#sk': index.sortKey }
+            : { '#pk': index.partitionKey },
+          ExpressionAttributeValues: values,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      this.itemsRead += res.Items?.length ?? 0;
+      for (const item of res.Items ?? []) {
+        const record = toRecord(item);
         if (record) yield record;
       }
-      for (const chatId of reads.chats) yield* this.chatFiles(chatId);
-      return;
-    }
+      start = res.LastEvaluatedKey;
+    } while (start);
+  }
+
+  private async *everyFile(): AsyncIterable<FileRecord> {
     let start: Record<string, unknown> | undefined;
     do {
       const res = await this.doc.send(
@@ -118,6 +177,8 @@ export class DynamoDbScopeReader implements ScopeReader {
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
+      // A Scan reads every item of the table; the filter only trims what it returns.
+      this.itemsRead += res.ScannedCount ?? 0;
       for (const item of res.Items ?? []) {
         const record = toRecord(item);
         if (record) yield record;
@@ -138,9 +199,11 @@ export class DynamoDbScopeReader implements ScopeReader {
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
+      this.itemsRead += res.Items?.length ?? 0;
       // The listing is a copy; the file item is the record of truth.
       for (const item of res.Items ?? []) {
         const record = await this.get(String(item['fileId']));
+        if (record) this.itemsRead++;
         if (record) yield record;
       }
       start = res.LastEvaluatedKey;

@@ -18,9 +18,13 @@ import type { ArchivedRecord, FileRecord } from '../../shared/contracts/file-rec
 import { objectKeyFor } from '../../shared/contracts/object-keys.js';
 import { chatListingSortKey, chatPartition, fileItemKey, listingSortTime } from '../../shared/contracts/table-keys.js';
 import { writeChatListings } from '../../shared/index/dynamodb-file-items.js';
+import { searchAttributesOf } from '../../shared/contracts/search-index.js';
 import { contentDisposition } from '../../shared/archive/content-disposition.js';
 
 const run = promisify(execFile);
+
+/** When the seeded files were recorded (their listing time when upstream gave no creation time). */
+const RECORDED_AT = '2025-06-02T09:00:00.000Z';
 
 export interface SeedFile {
   fileId: string;
@@ -73,17 +77,37 @@ export async function seedArchived(
   return record;
 }
 
+/**
+ * Writes the file item as the file index leaves it (shared/index/dynamodb-file-index.ts): the record,
+ * its listing time and its search attributes (searchAttributesOf; a pending file has those its claim
+ * writes), so the search indexes an export reads hold it.
+ */
 export async function putRecord(doc: DynamoDBDocumentClient, table: string, record: FileRecord): Promise<void> {
   const { chatIds, ...rest } = record;
+  const sortAt = listingSortTime(record.createdAt, RECORDED_AT);
+  const search =
+    record.status === 'pending'
+      ? {
+          sStatus: 'pending',
+          sSource: record.source,
+          searchAt: record.firstSeenAt,
+          sMonth: record.firstSeenAt.slice(0, 7),
+        }
+      : { sortAt, ...searchAttributesOf(record, sortAt).set };
   await doc.send(
     new PutCommand({
       TableName: table,
-      Item: { ...fileItemKey(record.fileId), ...rest, ...(chatIds.length > 0 ? { chatIds: new Set(chatIds) } : {}) },
+      Item: {
+        ...fileItemKey(record.fileId),
+        ...rest,
+        ...search,
+        ...(chatIds.length > 0 ? { chatIds: new Set(chatIds) } : {}),
+      },
     }),
   );
   // The chat listings, as the index writes them beside the file item.
   if (record.status !== 'pending') {
-    await writeChatListings(doc, table, record, listingSortTime(record.createdAt, '2025-06-02T09:00:00.000Z'));
+    await writeChatListings(doc, table, record, sortAt);
   } else {
     for (const chatId of chatIds) {
       await doc.send(

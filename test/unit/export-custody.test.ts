@@ -3,7 +3,7 @@ import type { ArchivedRecord } from '../../shared/contracts/file-records.js';
 import type { Matter } from '../../shared/contracts/holds.js';
 import { createEvidenceGatherer, holdsOf, MAX_TRAIL_EVENTS_PER_REPORT } from '../../shared/export/custody.js';
 import type { CustodySources, FileTrailReader } from '../../shared/export/ports.js';
-import { candidateReads, selects } from '../../shared/export/scope.js';
+import { selects } from '../../shared/export/scope.js';
 import type { TrailEvent } from '../../shared/lookup/access-trail.js';
 
 const record: ArchivedRecord = {
@@ -167,21 +167,5 @@ describe('what an export selects', () => {
     ).toBe(false);
     // The same lists as an export scope must all hold: the file is in no claude_chat_01Other.
     expect(selects(record, { scope: matterScope })).toBe(false);
-  });
-
-  it('reads named files and chats alone only when they bound the selection', () => {
-    expect(candidateReads({ scope: { chats: ['claude_chat_01A'], users: ['u'] } })).toEqual({
-      fileIds: [],
-      chats: ['claude_chat_01A'],
-    });
-    expect(candidateReads({ matter: { matterId: 'M', scope: { fileIds: ['f1'], chats: ['c1'] } } })).toEqual({
-      fileIds: ['f1'],
-      chats: ['c1'],
-    });
-    // A hold scope naming a user selects files outside its chats too: every file item is a candidate.
-    expect(candidateReads({ matter: { matterId: 'M', scope: matterScope } })).toBe('every file');
-    expect(candidateReads({ matter: { matterId: 'M', scope: { from: '2026-01-01T00:00:00.000Z' } } })).toBe(
-      'every file',
-    );
   });
 });
