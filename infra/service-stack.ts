@@ -24,6 +24,7 @@ import { ARCHIVE_KEY_PREFIX } from '../shared/contracts/object-keys.js';
 import { ALL_INDEXES, TRAIL_INDEXES, TRAIL_PARTITION_PREFIX } from '../shared/contracts/search-index.js';
 import { KEY_PREFIXES, MATTER_PARTITION } from '../shared/contracts/table-keys.js';
 import { SWEEP_INDEX_NAMES } from '../shared/holds/sweep-sources.js';
+import { EXPORT_SCOPE_INDEX_NAMES } from '../shared/export/candidate-reads.js';
 import type { DeploymentConfig } from './deployment-config.js';
 import { ArchiverFunction } from './constructs/archiver-function.js';
 import { AuditorConsole } from './constructs/auditor-console.js';
@@ -369,6 +370,10 @@ export class ServiceStack extends Stack {
         // table and all its indexes", IAM User Guide). The matters (GetItem, Query of MATTER) are items
         // of the table, read under the table grant; nothing here writes the trail or a matter.
         grantIndexQuery(table, g, [TRAIL_INDEXES.file.name]);
+        // The files of a scope naming users or projects or a closed window, and of a matter naming users or
+        // projects: Queries of the creator, creator-email, project and month indexes
+        // (shared/export/candidate-reads.ts), under the same rule.
+        grantIndexQuery(table, g, EXPORT_SCOPE_INDEX_NAMES);
         bucketGrants.actionsOnObjectKeys(
           g,
           `${ARCHIVE_KEY_PREFIX}*`,

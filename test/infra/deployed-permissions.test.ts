@@ -849,6 +849,10 @@ describe('deployed permission checks of exports', () => {
           call('exportWorker', 'DynamoDB', 'Query', items([MATTER_PARTITION])),
           // Each report's access trail: the trail's file index.
           call('exportWorker', 'DynamoDB', 'Query', items(['file_1'], 'local-table', { IndexName: 'trail-file' })),
+          // A scope's users, projects or closed window: the creator, creator-email, project and month indexes.
+          ...['search-creator', 'search-creator-email', 'search-project', 'search-month'].map((IndexName) =>
+            call('exportWorker', 'DynamoDB', 'Query', items(['u_1'], 'local-table', { IndexName })),
+          ),
           call('exportWorker', 'S3', 'GetObject', archived),
           call('exportWorker', 'S3', 'PutObject', checkpoint),
           call('exportWorker', 'S3', 'GetObject', checkpoint),
@@ -877,10 +881,10 @@ describe('deployed permission checks of exports', () => {
           call('exportWorker', 'DynamoDB', 'PutItem', items([JOB])),
           call('exportWorker', 'DynamoDB', 'UpdateItem', items(['TRAIL#2026-03-01'])),
           call('exportWorker', 'DynamoDB', 'BatchGetItem', { ...items([FILE]), Tables: ['local-table'] }),
-          // The trail is read by file only; the principal and search indexes are not the worker's, nor
-          // any write of a matter or a trail event.
+          // The trail is read by file only; the principal index and the search indexes no scope reads (status,
+          // hashes, filename) are not the worker's, nor any write of a matter or a trail event.
           call('exportWorker', 'DynamoDB', 'Query', items(['arn:x'], 'local-table', { IndexName: 'trail-principal' })),
-          call('exportWorker', 'DynamoDB', 'Query', items(['u_1'], 'local-table', { IndexName: 'search-creator' })),
+          call('exportWorker', 'DynamoDB', 'Query', items(['pending'], 'local-table', { IndexName: 'search-status' })),
           call('exportWorker', 'DynamoDB', 'UpdateItem', items([MATTER_PARTITION])),
           call('exportWorker', 'DynamoDB', 'PutItem', items(['TRAIL#2026-03-01'])),
           call('exportWorker', 'S3', 'PutObject', { Bucket: 'local-bucket', Key: 'archive/generated/file_1' }),
@@ -895,7 +899,7 @@ describe('deployed permission checks of exports', () => {
         expect.stringMatching(/exportWorker role is not allowed dynamodb:UpdateItem on .* of TRAIL#/),
         expect.stringMatching(/exportWorker role is not allowed dynamodb:BatchGetItem on .* of FILE#file_1/),
         expect.stringMatching(/exportWorker role is not allowed dynamodb:Query on .*\/index\/trail-principal /),
-        expect.stringMatching(/exportWorker role is not allowed dynamodb:Query on .*\/index\/search-creator /),
+        expect.stringMatching(/exportWorker role is not allowed dynamodb:Query on .*\/index\/search-status /),
         expect.stringMatching(/exportWorker role is not allowed dynamodb:UpdateItem on .* of MATTER/),
         expect.stringMatching(/exportWorker role is not allowed dynamodb:PutItem on .* of TRAIL#/),
         expect.stringMatching(

@@ -322,6 +322,11 @@ export function describeLeastPrivilege({ defaults: app, custom }: ArchiverSynths
       // The custody report's access trail: the events naming a file, on the trail's file index only (the
       // matters it names are GetItem/Query of the MATTER partition, under the table grants above).
       'index trail-file dynamodb:Query',
+      // The files of a scope naming users, projects or a closed window (shared/export/candidate-reads.ts).
+      'index search-creator dynamodb:Query',
+      'index search-creator-email dynamodb:Query',
+      'index search-project dynamodb:Query',
+      'index search-month dynamodb:Query',
       // Reads archived versions under the archive layout; never writes the archive.
       'archive keys s3:GetObject',
       'archive keys s3:GetObjectVersion',
