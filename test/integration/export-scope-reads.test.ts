@@ -188,7 +188,7 @@ async function exportOf(
 const TABLE_FILES = ALICE_FILES.length + OTHER_USERS * FILES_PER_OTHER_USER;
 
 describe('an export scoped to one person', () => {
-  it('reads her files through the creator indexes, not the table, and bags exactly them, in file id order', async () => {
+  it('reads her files through the creator indexes, not the table; bags exactly them, by file id', async () => {
     const { itemsRead, natives, rows } = await exportOf({ users: [ALICE.id] });
     const hers = ALICE_FILES.map((f) => f.fileId).sort();
     expect(natives).toEqual(hers);
