@@ -1,32 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import type { ArchivedRecord } from '../../shared/contracts/file-records.js';
+import { archivedRecord } from '../support/archived-record.js';
 import type { Matter } from '../../shared/contracts/holds.js';
 import { createEvidenceGatherer, holdsOf, MAX_TRAIL_EVENTS_PER_REPORT } from '../../shared/export/custody.js';
 import type { CustodySources, FileTrailReader } from '../../shared/export/ports.js';
 import { selects } from '../../shared/export/scope.js';
 import type { TrailEvent } from '../../shared/lookup/access-trail.js';
 
-const record: ArchivedRecord = {
-  status: 'archived',
+const record: ArchivedRecord = archivedRecord({
   fileId: 'claude_file_01Unit',
   source: 'uploaded',
   chatIds: ['claude_chat_01A'],
   filename: 'a.txt',
-  mimeType: 'text/plain',
-  sizeBytes: 1,
-  createdAt: '2026-01-10T00:00:00.000Z',
   upstreamRequestId: 'req_1',
-  md5: '0'.repeat(32),
-  sha256: '0'.repeat(64),
-  bucket: 'b',
   key: 'k',
-  versionId: 'v1',
-  contentType: 'text/plain',
-  contentDisposition: 'attachment',
   archivedAt: '2026-02-01T00:00:00.000Z',
   creator: { id: 'user_01Ann', emailAddress: 'Ann@example.com' },
   projectId: null,
-};
+});
 
 function matter(matterId: string, over: Partial<Matter>): Matter {
   return {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ArchivedRecord } from '../../shared/contracts/file-records.js';
+import { archivedRecord } from '../support/archived-record.js';
 import type { HoldScope, HoldWork } from '../../shared/contracts/holds.js';
 import { processHoldWork } from '../../shared/holds/hold-work.js';
 import type { HoldWorkDeps } from '../../shared/holds/hold-work.js';
@@ -25,27 +26,15 @@ const ALICE = { id: 'user_01Alice', emailAddress: 'Alice@Example.com' };
 const BOB = { id: 'user_01Bob', emailAddress: 'bob@example.com' };
 
 function file(n: number, overrides: Partial<ArchivedRecord> = {}): ArchivedRecord {
-  return {
-    status: 'archived',
+  return archivedRecord({
     fileId: `claude_gen_file_${String(n).padStart(4, '0')}`,
-    source: 'generated',
     chatIds: [`claude_chat_01Other${n}`],
     filename: `f${n}.txt`,
-    mimeType: 'text/plain',
-    sizeBytes: 1,
-    createdAt: '2026-01-10T00:00:00.000Z',
-    upstreamRequestId: null,
-    md5: '0'.repeat(32),
-    sha256: '0'.repeat(64),
-    bucket: 'b',
     key: `archive/generated/f${n}`,
     versionId: `v${n}`,
-    contentType: 'text/plain',
-    contentDisposition: 'attachment',
-    archivedAt: '2026-01-11T00:00:00.000Z',
     creator: BOB,
     ...overrides,
-  };
+  });
 }
 
 function setup(files: ArchivedRecord[], pageSize = 2) {

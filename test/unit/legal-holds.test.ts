@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ArchivedRecord } from '../../shared/contracts/file-records.js';
+import { archivedRecord } from '../support/archived-record.js';
 import { HoldScopeSchema, inScope, MAX_SCOPE_ENTRIES, PlaceHoldRequestSchema } from '../../shared/contracts/holds.js';
 import type { HoldWork } from '../../shared/contracts/holds.js';
 import { activeMattersOnce } from '../../shared/holds/hold-at-ingest.js';
@@ -20,26 +21,14 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const signal = new AbortController().signal;
 
 function archived(n: number, overrides: Partial<ArchivedRecord> = {}): ArchivedRecord {
-  return {
-    status: 'archived',
+  return archivedRecord({
     fileId: `claude_gen_file_${String(n).padStart(4, '0')}`,
-    source: 'generated',
     chatIds: [CHAT],
     filename: `f${n}.txt`,
-    mimeType: 'text/plain',
-    sizeBytes: 1,
-    createdAt: '2026-01-10T00:00:00.000Z',
-    upstreamRequestId: null,
-    md5: '0'.repeat(32),
-    sha256: '0'.repeat(64),
-    bucket: 'b',
     key: `archive/generated/claude_gen_file_${n}`,
     versionId: `v${n}`,
-    contentType: 'text/plain',
-    contentDisposition: 'attachment',
-    archivedAt: '2026-01-11T00:00:00.000Z',
     ...overrides,
-  };
+  });
 }
 
 describe('hold scope', () => {

@@ -1,29 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import type { ArchivedRecord, FileRecord } from '../../shared/contracts/file-records.js';
+import { archivedRecord } from '../support/archived-record.js';
 import { FIXITY_FAILED_KEY, SEARCH_INDEXES, searchAttributesOf } from '../../shared/contracts/search-index.js';
 
 // The failed-fixity search key (sFixity) as every write of the file item derives it: present only while
 // the latest check failed, removed from any record that is not archived, and left alone by a write whose
 // record does not carry the fixity summary (ingest's finish, which leaves the stored summary too).
-const archived: ArchivedRecord = {
-  status: 'archived',
+const archived: ArchivedRecord = archivedRecord({
   fileId: 'claude_file_01Key',
   source: 'uploaded',
-  chatIds: [],
   filename: 'a.txt',
-  mimeType: 'text/plain',
-  sizeBytes: 1,
-  createdAt: '2026-01-10T00:00:00.000Z',
-  upstreamRequestId: null,
-  md5: '0'.repeat(32),
-  sha256: '0'.repeat(64),
-  bucket: 'b',
   key: 'k',
-  versionId: 'v1',
-  contentType: 'text/plain',
-  contentDisposition: 'attachment',
   archivedAt: '2026-02-01T00:00:00.000Z',
-};
+});
 const summary = (status: 'passed' | 'failed') => ({
   status,
   lastCheckedAt: '2026-12-01T00:00:00.000Z',
