@@ -1,12 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ExportScope } from '../../shared/contracts/exports.js';
-import type { ArchivedRecord, FileRecord, PendingRecord } from '../../shared/contracts/file-records.js';
+import type { FileRecord, PendingRecord } from '../../shared/contracts/file-records.js';
 import type { HoldScope } from '../../shared/contracts/holds.js';
 import { searchAttributesOf } from '../../shared/contracts/search-index.js';
 import { listingSortTime } from '../../shared/contracts/table-keys.js';
 import { type CandidateReads, candidateReads } from '../../shared/export/candidate-reads.js';
 import { type ExportSelection, selects } from '../../shared/export/scope.js';
+import { archivedRecord } from '../support/archived-record.js';
 
 /**
  * Where an export reads its candidates (shared/export/candidate-reads.ts): the plan for each kind of
@@ -214,27 +215,14 @@ const record = (n: number) =>
         };
         return itemOf(pending, r.recordedAt);
       }
-      const archived: ArchivedRecord = {
-        status: 'archived',
+      const archived = archivedRecord({
         fileId,
-        source: 'uploaded',
         chatIds: r.chatIds,
-        filename: 'f.txt',
-        mimeType: 'text/plain',
-        sizeBytes: 1,
         createdAt: r.createdAt,
-        upstreamRequestId: null,
-        md5: '0'.repeat(32),
-        sha256: '0'.repeat(64),
-        bucket: 'b',
-        key: `archive/uploaded/${fileId}`,
-        versionId: 'v1',
-        contentType: 'text/plain',
-        contentDisposition: 'attachment',
         archivedAt: r.archivedAt,
         projectId: r.projectId,
         ...(r.creator === undefined ? {} : { creator: r.creator }),
-      };
+      });
       return itemOf(archived, r.recordedAt);
     });
 const archive = fc
