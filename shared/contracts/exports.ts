@@ -103,6 +103,23 @@ export interface ExportJob {
   error: string | null;
 }
 
+/** A job as requested, before any run: queued, nothing counted, no bag. `at` is the request time. */
+export function queuedExportJob(
+  request: Pick<ExportJob, 'exportId' | 'scope' | 'matterId' | 'description' | 'requestedBy'>,
+  at: string,
+): ExportJob {
+  return {
+    ...request,
+    status: 'queued',
+    requestedAt: at,
+    updatedAt: at,
+    counts: { matched: 0, exported: 0, notArchived: 0, payloadBytes: 0 },
+    runs: 0,
+    bag: null,
+    error: null,
+  };
+}
+
 /** The export queue's message: which job to run (the job record holds the rest). */
 export const ExportMessageSchema = z.strictObject({ exportId: ExportIdSchema });
 export type ExportMessage = z.infer<typeof ExportMessageSchema>;

@@ -3,7 +3,7 @@
  * done by the export worker, not in the request) and read one back, with a download link once its
  * bag is complete.
  */
-import { newExportId } from '../contracts/exports.js';
+import { newExportId, queuedExportJob } from '../contracts/exports.js';
 import type { ExportJob, ExportMessage, ExportRequest } from '../contracts/exports.js';
 import { describeError, RequestRejectedError } from '../platform/errors.js';
 import type { ExportJobStore, MatterLookup } from './ports.js';
@@ -29,20 +29,16 @@ export async function startExport(
     throw new RequestRejectedError('not_found', `No legal hold names matter ${request.matterId}.`);
   }
   const at = now.toISOString();
-  const job: ExportJob = {
-    exportId: newExportId(),
-    status: 'queued',
-    scope: request.scope ?? null,
-    matterId: request.matterId ?? null,
-    description: request.description ?? null,
-    requestedBy,
-    requestedAt: at,
-    updatedAt: at,
-    counts: { matched: 0, exported: 0, notArchived: 0, payloadBytes: 0 },
-    runs: 0,
-    bag: null,
-    error: null,
-  };
+  const job: ExportJob = queuedExportJob(
+    {
+      exportId: newExportId(),
+      scope: request.scope ?? null,
+      matterId: request.matterId ?? null,
+      description: request.description ?? null,
+      requestedBy,
+    },
+    at,
+  );
   if (!(await deps.jobs.create(job))) throw new Error('export id collision');
   try {
     await deps.queue.send({ exportId: job.exportId });

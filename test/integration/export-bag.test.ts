@@ -8,11 +8,9 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDocumentClient, createS3Client } from '../../shared/platform/aws-clients.js';
-import { recordCallsOf, type ResourceBindings } from '../support/permissions/aws-call-recorder.js';
 import { ensureBucket, ensureTable } from '../../local/aws/resources.js';
 import { S3ExportStorage } from '../../shared/archive/s3-export-storage.js';
-import { newExportId } from '../../shared/contracts/exports.js';
+import { newExportId, queuedExportJob } from '../../shared/contracts/exports.js';
 import type { ExportJob, ExportScope } from '../../shared/contracts/exports.js';
 import { DAT, LOAD_FILE_COLUMNS } from '../../shared/export/bag-files.js';
 import { runExport } from '../../shared/export/export-run.js';
@@ -27,7 +25,13 @@ import type { Matter } from '../../shared/contracts/holds.js';
 import type { FixityEvent } from '../../shared/contracts/fixity.js';
 import type { TrailEvent } from '../../shared/lookup/access-trail.js';
 import type { Log } from '../../shared/platform/telemetry.js';
-import { checkBag, downloadObject, putRecord, seedArchived } from '../support/export-fixture.js';
+import {
+  checkBag,
+  downloadObject,
+  putRecord,
+  recordedExportWorkerClients,
+  seedArchived,
+} from '../support/export-fixture.js';
 import type { SeedFile } from '../support/export-fixture.js';
 import { localAwsFromInject, uniqueName } from '../support/local-aws.js';
 import type { LocalAwsFixture } from '../support/local-aws.js';
@@ -89,20 +93,16 @@ function deps(storage: ExportStorage = new S3ExportStorage(worker.s3, exportsBuc
 async function createJob(scope: ExportScope): Promise<string> {
   const exportId = newExportId();
   const at = new Date().toISOString();
-  const job: ExportJob = {
-    exportId,
-    status: 'queued',
-    scope,
-    matterId: null,
-    description: 'Matter 2025-17, first production',
-    requestedBy: 'arn:aws:iam::123456789012:user/legal-admin',
-    requestedAt: at,
-    updatedAt: at,
-    counts: { matched: 0, exported: 0, notArchived: 0, payloadBytes: 0 },
-    runs: 0,
-    bag: null,
-    error: null,
-  };
+  const job: ExportJob = queuedExportJob(
+    {
+      exportId,
+      scope,
+      matterId: null,
+      description: 'Matter 2025-17, first production',
+      requestedBy: 'arn:aws:iam::123456789012:user/legal-admin',
+    },
+    at,
+  );
   expect(await new DynamoDbExportJobs(aws.ddb, table).create(job)).toBe(true);
   return exportId;
 }
@@ -123,22 +123,7 @@ beforeAll(async () => {
   table = uniqueName('export-index');
   work = await mkdtemp(join(tmpdir(), 'export-test-'));
   const provided = inject('localAws');
-  const bindings: ResourceBindings = {
-    buckets: { [archiveBucket]: 'archiveBucket', [exportsBucket]: 'exportsBucket' },
-    tables: { [table]: 'indexTable' },
-  };
-  worker = {
-    s3: recordCallsOf(
-      createS3Client({ endpoint: provided.s3Endpoint, region: provided.region }),
-      'exportWorker',
-      bindings,
-    ),
-    ddb: recordCallsOf(
-      createDocumentClient({ endpoint: provided.dynamodbEndpoint, region: provided.region }),
-      'exportWorker',
-      bindings,
-    ),
-  };
+  worker = recordedExportWorkerClients(provided, { archiveBucket, exportsBucket, table });
   await ensureBucket(aws.s3, archiveBucket);
   await ensureBucket(aws.s3, exportsBucket);
   await ensureTable(aws.ddb, table);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { exportIndexDeps } from '../../lambdas/export/runtime.js';
 import { ensureBucket, ensureTable } from '../../local/aws/resources.js';
 import { S3ExportStorage } from '../../shared/archive/s3-export-storage.js';
-import { newExportId } from '../../shared/contracts/exports.js';
+import { newExportId, queuedExportJob } from '../../shared/contracts/exports.js';
 import type { ExportJob, ExportScope } from '../../shared/contracts/exports.js';
 import type { ArchivedRecord } from '../../shared/contracts/file-records.js';
 import type { Matter } from '../../shared/contracts/holds.js';
@@ -16,12 +16,16 @@ import { runExport } from '../../shared/export/export-run.js';
 import type { ExportSettings } from '../../shared/export/export-run.js';
 import { DynamoDbExportJobs, DynamoDbScopeReader } from '../../shared/index/dynamodb-export-jobs.js';
 import { DynamoDbMatterStore } from '../../shared/index/dynamodb-holds.js';
-import { createDocumentClient, createS3Client } from '../../shared/platform/aws-clients.js';
 import type { Log } from '../../shared/platform/telemetry.js';
-import { checkBag, downloadObject, putRecord, seedArchived } from '../support/export-fixture.js';
+import {
+  checkBag,
+  downloadObject,
+  putRecord,
+  recordedExportWorkerClients,
+  seedArchived,
+} from '../support/export-fixture.js';
 import { localAwsFromInject, uniqueName } from '../support/local-aws.js';
 import type { LocalAwsFixture } from '../support/local-aws.js';
-import { recordCallsOf, type ResourceBindings } from '../support/permissions/aws-call-recorder.js';
 
 /**
  * An export scoped to one person (or a quarter) reads that person's files through the search indexes
@@ -66,22 +70,7 @@ beforeAll(async () => {
   table = uniqueName('scope-index');
   work = await mkdtemp(join(tmpdir(), 'export-scope-'));
   const provided = inject('localAws');
-  const bindings: ResourceBindings = {
-    buckets: { [archiveBucket]: 'archiveBucket', [exportsBucket]: 'exportsBucket' },
-    tables: { [table]: 'indexTable' },
-  };
-  worker = {
-    s3: recordCallsOf(
-      createS3Client({ endpoint: provided.s3Endpoint, region: provided.region }),
-      'exportWorker',
-      bindings,
-    ),
-    ddb: recordCallsOf(
-      createDocumentClient({ endpoint: provided.dynamodbEndpoint, region: provided.region }),
-      'exportWorker',
-      bindings,
-    ),
-  };
+  worker = recordedExportWorkerClients(provided, { archiveBucket, exportsBucket, table });
   await ensureBucket(aws.s3, archiveBucket);
   await ensureBucket(aws.s3, exportsBucket);
   await ensureTable(aws.ddb, table);
@@ -145,20 +134,16 @@ async function exportOf(
 ): Promise<{ itemsRead: number; natives: string[]; rows: string[] }> {
   const exportId = newExportId();
   const at = new Date().toISOString();
-  const job: ExportJob = {
-    exportId,
-    status: 'queued',
-    scope,
-    matterId,
-    description: 'scope reads',
-    requestedBy: 'arn:aws:iam::123456789012:user/legal-admin',
-    requestedAt: at,
-    updatedAt: at,
-    counts: { matched: 0, exported: 0, notArchived: 0, payloadBytes: 0 },
-    runs: 0,
-    bag: null,
-    error: null,
-  };
+  const job: ExportJob = queuedExportJob(
+    {
+      exportId,
+      scope,
+      matterId,
+      description: 'scope reads',
+      requestedBy: 'arn:aws:iam::123456789012:user/legal-admin',
+    },
+    at,
+  );
   expect(await new DynamoDbExportJobs(aws.ddb, table).create(job)).toBe(true);
   const reader = new DynamoDbScopeReader(worker.ddb, table);
   const deps = {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { ensureBucket, ensureTable } from '../../local/aws/resources.js';
 import { S3ExportStorage } from '../../shared/archive/s3-export-storage.js';
 import { writeVerifiedObject } from '../../shared/archive/verified-writer.js';
-import { newExportId } from '../../shared/contracts/exports.js';
+import { newExportId, queuedExportJob } from '../../shared/contracts/exports.js';
 import { runExport } from '../../shared/export/export-run.js';
 import { DynamoDbExportJobs } from '../../shared/index/dynamodb-export-jobs.js';
 import { exportIndexDeps } from '../../lambdas/export/runtime.js';
@@ -180,20 +180,12 @@ describe('the export bag under S3 checksum checks', () => {
       const exportId = newExportId();
       const at = new Date().toISOString();
       const jobs = new DynamoDbExportJobs(aws.ddb, table);
-      await jobs.create({
-        exportId,
-        status: 'queued',
-        scope: { chats: ['claude_chat_01Crc'] },
-        matterId: null,
-        description: null,
-        requestedBy: 'test',
-        requestedAt: at,
-        updatedAt: at,
-        counts: { matched: 0, exported: 0, notArchived: 0, payloadBytes: 0 },
-        runs: 0,
-        bag: null,
-        error: null,
-      });
+      await jobs.create(
+        queuedExportJob(
+          { exportId, scope: { chats: ['claude_chat_01Crc'] }, matterId: null, description: null, requestedBy: 'test' },
+          at,
+        ),
+      );
       const from = checker.seen.length;
 
       const outcome = await runExport(

@@ -20,6 +20,8 @@ import { chatListingSortKey, chatPartition, fileItemKey, listingSortTime } from 
 import { writeChatListings } from '../../shared/index/dynamodb-file-items.js';
 import { searchAttributesOf } from '../../shared/contracts/search-index.js';
 import { contentDisposition } from '../../shared/archive/content-disposition.js';
+import { createDocumentClient, createS3Client } from '../../shared/platform/aws-clients.js';
+import { recordCallsOf, type ResourceBindings } from './permissions/aws-call-recorder.js';
 
 const run = promisify(execFile);
 
@@ -184,4 +186,30 @@ async function walk(dir: string): Promise<string[]> {
     else out.push(p);
   }
   return out;
+}
+
+/**
+ * The export worker's S3 and DynamoDB clients, their calls recorded as the deployed export role's
+ * (test/infra/deployed-permissions.test.ts checks them against the synthesized policies).
+ */
+export function recordedExportWorkerClients(
+  provided: { s3Endpoint: string; dynamodbEndpoint: string; region: string },
+  names: { archiveBucket: string; exportsBucket: string; table: string },
+): { s3: S3Client; ddb: DynamoDBDocumentClient } {
+  const bindings: ResourceBindings = {
+    buckets: { [names.archiveBucket]: 'archiveBucket', [names.exportsBucket]: 'exportsBucket' },
+    tables: { [names.table]: 'indexTable' },
+  };
+  return {
+    s3: recordCallsOf(
+      createS3Client({ endpoint: provided.s3Endpoint, region: provided.region }),
+      'exportWorker',
+      bindings,
+    ),
+    ddb: recordCallsOf(
+      createDocumentClient({ endpoint: provided.dynamodbEndpoint, region: provided.region }),
+      'exportWorker',
+      bindings,
+    ),
+  };
 }
