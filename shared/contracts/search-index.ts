@@ -53,8 +53,11 @@ export const TRAIL_INDEXES = {
 
 export const ALL_INDEXES = [...Object.values(SEARCH_INDEXES), ...Object.values(TRAIL_INDEXES)];
 
-/** Version of the derivation below; `archiver reindex` rewrites file items written under an older one. */
-export const SEARCH_KEYS_VERSION = 2;
+/**
+ * Version of the derivation below; `archiver reindex` rewrites file items written under an older one.
+ * 3: an archived file without a usable creation time is searched (and swept) by its archive time.
+ */
+export const SEARCH_KEYS_VERSION = 3;
 
 /** The attributes searchAttributesOf() may set, all removed from a record read back (toRecord). */
 export const SEARCH_ATTRIBUTES = [
@@ -85,8 +88,13 @@ export interface SearchAttributeUpdate {
 
 /**
  * The search attributes of a finished record. `searchAt`, the time the period filter and the time
- * order use, is upstream's creation time when it is an RFC 3339 timestamp, else `fallbackAt` (the
- * listing time the index keeps for the chat listings, or when the archive recorded the file).
+ * order use, is upstream's creation time when it is an RFC 3339 timestamp; else, for an archived
+ * file, when it was archived (`archivedAt`); else `fallbackAt` (the listing time the index keeps for
+ * the chat listings, or when the archive recorded the file). That is the time the hold rules
+ * (`inScope`, holds.ts) compare a matter's window with, so a sweep reading an index within the window
+ * reaches every archived file the rules take (test/unit/hold-sweep-sources.test.ts checks it); before
+ * version 3 a file archived long after it was first listed (first unavailable, say) sat under its
+ * listing time and a windowed sweep could pass it by.
  * Provenance the record does not carry (`undefined`: not read yet) leaves the stored attributes as
  * they are; `null` removes them.
  */
@@ -98,7 +106,11 @@ export function searchAttributesOf(record: FileRecord, fallbackAt: string): Sear
     if (value === undefined || value === null || value === '') remove.push(name);
     else set[name] = value;
   };
-  const searchAt = canonicalTimestamp(record.createdAt) ?? canonicalTimestamp(fallbackAt) ?? fallbackAt;
+  const searchAt =
+    canonicalTimestamp(record.createdAt) ??
+    (record.status === 'archived' ? canonicalTimestamp(record.archivedAt) : null) ??
+    canonicalTimestamp(fallbackAt) ??
+    fallbackAt;
   set.searchAt = searchAt;
   set.sMonth = searchAt.slice(0, 7);
   set.sStatus = record.status;

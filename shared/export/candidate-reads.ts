@@ -16,9 +16,10 @@ import type { ExportSelection } from './scope.js';
  * - **a matter** naming users or projects: the sources of its sweep (`sweepSources`, the same function
  *   the hold worker reads, so the export reads where the hold read), each partition read whole. The
  *   sweep narrows them by the window on the index sort key, `searchAt`; the hold rules (`inScope`)
- *   narrow by the upstream creation time, else the archive time. For a file with no usable creation
- *   time the two differ (`searchAt` is then the time the archive first listed it), so a window read of
- *   the partition could miss a file the hold rules take. A user is read through both the creator and
+ *   narrow by the upstream creation time, else the archive time. Search keys version 3 index an
+ *   archived file by that same time, but an item not yet reindexed from version 2 has the time the
+ *   archive first listed it, so a window read of the partition could miss a file the hold rules take.
+ *   A user is read through both the creator and
  *   the creator-email index: the hold rules match either with any user reference, whatever it looks like;
  * - **an export scope** (every criterion must hold, `matchesScope`): one criterion bounds the
  *   candidates. Users (creator and creator-email index per user), else projects (project index), each
@@ -29,9 +30,9 @@ import type { ExportSelection } from './scope.js';
  *   complete for its own selection, so for both); the matter's when they tie;
  * - **anything else is a Scan**: a window open at its start (no first month is safe), a window open at
  *   its end (a file stamped far ahead by upstream's clock lies past any month the walk could stop at),
- *   a window wider than MAX_SWEEP_MONTHS months, and a matter with a window alone (the month index
- *   holds a file without a usable creation time under its listing time, the hold rules under its
- *   archive time).
+ *   a window wider than MAX_SWEEP_MONTHS months, and a matter with a window alone (on an item of
+ *   search keys version 2 the month index holds a file without a usable creation time under its
+ *   listing time, the hold rules under its archive time).
  */
 export type CandidateRead =
   | {

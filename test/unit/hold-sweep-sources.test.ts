@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { ArchivedRecord } from '../../shared/contracts/file-records.js';
 import { archivedRecord } from '../support/archived-record.js';
 import type { HoldScope, HoldWork } from '../../shared/contracts/holds.js';
+import { inScope } from '../../shared/contracts/holds.js';
+import { searchAttributesOf } from '../../shared/contracts/search-index.js';
 import { processHoldWork } from '../../shared/holds/hold-work.js';
 import type { HoldWorkDeps } from '../../shared/holds/hold-work.js';
 import { placeMatter, releaseMatter } from '../../shared/holds/matters.js';
@@ -261,5 +263,30 @@ describe('a sweep driven by the indexes', () => {
     expect(legalHolds.status.get('archive/generated/f2@v2')).toBe(false);
     expect(legalHolds.status.get('archive/generated/f3@v3')).toBe(false);
     expect(scans).toEqual([]);
+  });
+});
+
+describe('the time a sweep reads an index by (fuzzed)', () => {
+  // A windowed sweep reads each index partition with `searchAt` between the window's ends, then keeps
+  // what the hold rules take. It reaches every archived file in scope only if `searchAt` is the time the
+  // rules compare: upstream's creation time, else the archive time. The listing time the index was given
+  // (`fallbackAt`) may be months from the archive time for a file first recorded unavailable.
+  const instant = fc
+    .date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2030-01-01T00:00:00Z'), noInvalidDate: true })
+    .map((d) => d.toISOString());
+  const createdAt = fc.oneof(instant, fc.constant(null), fc.constant('not a time'), fc.constant(''));
+  it('is the time the hold rules compare a window with, for every archived file', () => {
+    fc.assert(
+      fc.property(createdAt, instant, instant, instant, instant, (created, archivedAt, listedAt, a, b) => {
+        const [from, to] = a <= b ? [a, b] : [b, a];
+        const record = archivedRecord({ createdAt: created, archivedAt, creator: ALICE });
+        const searchAt = searchAttributesOf(record, listedAt).set.searchAt as string;
+        const scope: HoldScope = { users: [ALICE.id], from, to };
+        const readByTheSweep = searchAt >= from && searchAt <= to;
+        if (inScope(record, scope)) expect(readByTheSweep).toBe(true);
+        expect(searchAt >= from && searchAt < to).toBe(inScope(record, scope));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
