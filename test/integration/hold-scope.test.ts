@@ -12,6 +12,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callLookup } from '../support/lookup-call.js';
 import type { ArchivedRecord } from '../../shared/contracts/file-records.js';
 import type { HoldScope, Matter } from '../../shared/contracts/holds.js';
 import { serializeJob } from '../../shared/contracts/job.js';
@@ -51,18 +52,8 @@ const files = {
 let stack: IngestStack;
 let lookup: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
-async function call(method: string, resource: string, opts: { path?: Record<string, string>; body?: unknown } = {}) {
-  const res = await lookup({
-    httpMethod: method,
-    resource,
-    path: resource,
-    pathParameters: opts.path ?? null,
-    queryStringParameters: null,
-    body: opts.body === undefined ? null : JSON.stringify(opts.body),
-    isBase64Encoded: false,
-    requestContext: { requestId: 'test', identity: { userArn: ADMIN, caller: 'AROAEXAMPLE:counsel' } },
-  } as unknown as APIGatewayProxyEvent);
-  return { status: res.statusCode, json: JSON.parse(res.body) as Record<string, unknown> };
+function call(method: string, resource: string, opts: { path?: Record<string, string>; body?: unknown } = {}) {
+  return callLookup(lookup, ADMIN, method, resource, { ...opts, callerId: 'AROAEXAMPLE:counsel' });
 }
 
 /** Places a matter and runs the queue through the ingest handler until its sweep is done. */

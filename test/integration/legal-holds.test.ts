@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callLookup } from '../support/lookup-call.js';
 import type { ArchivedRecord } from '../../shared/contracts/file-records.js';
 import type { Matter } from '../../shared/contracts/holds.js';
 import { serializeJob } from '../../shared/contracts/job.js';
@@ -35,18 +36,8 @@ const files = {
   d: generatedFileFactory({ chatId: chatY, content: Buffer.from('D: in chat Y\n') }),
 };
 
-async function call(method: string, resource: string, opts: { path?: Record<string, string>; body?: unknown } = {}) {
-  const res = await lookup({
-    httpMethod: method,
-    resource,
-    path: resource,
-    pathParameters: opts.path ?? null,
-    queryStringParameters: null,
-    body: opts.body === undefined ? null : JSON.stringify(opts.body),
-    isBase64Encoded: false,
-    requestContext: { requestId: 'test', identity: { userArn: LEGAL_ADMIN, caller: 'AROAEXAMPLE:counsel' } },
-  } as unknown as APIGatewayProxyEvent);
-  return { status: res.statusCode, json: JSON.parse(res.body) as Record<string, unknown> };
+function call(method: string, resource: string, opts: { path?: Record<string, string>; body?: unknown } = {}) {
+  return callLookup(lookup, LEGAL_ADMIN, method, resource, { ...opts, callerId: 'AROAEXAMPLE:counsel' });
 }
 
 /** Runs the queue's messages through the ingest handler until the matter's current sweep is done. */

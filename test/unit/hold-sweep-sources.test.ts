@@ -6,7 +6,6 @@ import type { HoldScope, HoldWork } from '../../shared/contracts/holds.js';
 import { inScope } from '../../shared/contracts/holds.js';
 import { searchAttributesOf } from '../../shared/contracts/search-index.js';
 import { processHoldWork } from '../../shared/holds/hold-work.js';
-import type { HoldWorkDeps } from '../../shared/holds/hold-work.js';
 import { placeMatter, releaseMatter } from '../../shared/holds/matters.js';
 import {
   decodeSweepPosition,
@@ -15,14 +14,13 @@ import {
   sweepSources,
 } from '../../shared/holds/sweep-sources.js';
 import { MalformedJobError } from '../../shared/platform/errors.js';
-import { MemoryHeldFiles, MemoryLegalHolds, memoryMatterDeps } from './fakes/memory-holds.js';
+import { memoryHoldWork } from './fakes/memory-holds.js';
 
 /**
  * A matter's sweep reads its scope through the indexes (sweep-sources.ts): which sources a scope
  * gives, that the sweep reaches exactly the files in scope through them without a Scan, that a file
  * reached through two selectors is held once, and that a forged cursor is refused.
  */
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const signal = new AbortController().signal;
 const ALICE = { id: 'user_01Alice', emailAddress: 'Alice@Example.com' };
 const BOB = { id: 'user_01Bob', emailAddress: 'bob@example.com' };
@@ -40,25 +38,12 @@ function file(n: number, overrides: Partial<ArchivedRecord> = {}): ArchivedRecor
 }
 
 function setup(files: ArchivedRecord[], pageSize = 2) {
-  const deps = memoryMatterDeps();
-  const held = new MemoryHeldFiles();
-  for (const f of files) held.put(f);
+  const { deps, held, legalHolds, work } = memoryHoldWork(files, { pageSize });
   const scans: unknown[] = [];
   const scanArchived = held.scanArchived.bind(held);
   held.scanArchived = async (...args) => {
     scans.push(args);
     return scanArchived(...args);
-  };
-  const legalHolds = new MemoryLegalHolds();
-  const work: HoldWorkDeps = {
-    matters: deps.matters,
-    files: held,
-    search: held,
-    legalHolds,
-    work: deps.work,
-    pageSize,
-    now: deps.now,
-    log: quiet,
   };
   let delivered = 0;
   const drain = async () => {

@@ -7,17 +7,15 @@ import { HoldScopeSchema, inScope, MAX_SCOPE_ENTRIES, PlaceHoldRequestSchema } f
 import type { HoldWork } from '../../shared/contracts/holds.js';
 import { activeMattersOnce } from '../../shared/holds/hold-at-ingest.js';
 import { processHoldWork, releaseOne } from '../../shared/holds/hold-work.js';
-import type { HoldWorkDeps } from '../../shared/holds/hold-work.js';
 import { placeMatter, releaseMatter } from '../../shared/holds/matters.js';
 import { createLookupHandler } from '../../shared/lookup/lookup-http.js';
 import { MemoryArchiveStore } from './fakes/memory-archive-store.js';
 import { MemoryFileIndex } from './fakes/memory-file-index.js';
-import { MemoryHeldFiles, MemoryLegalHolds, memoryMatterDeps, unusedFixity } from './fakes/memory-holds.js';
+import { memoryHoldWork, memoryMatterDeps, unusedFixity } from './fakes/memory-holds.js';
 import { recordingTelemetry } from './fakes/recording-telemetry.js';
 import { MemoryAccessTrail, RecordingSearchIndex } from './fakes/memory-access-trail.js';
 
 const CHAT = 'claude_chat_01Scope';
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const signal = new AbortController().signal;
 
 function archived(n: number, overrides: Partial<ArchivedRecord> = {}): ArchivedRecord {
@@ -77,21 +75,7 @@ describe('hold scope', () => {
 
 describe('hold work', () => {
   function setup(files: ArchivedRecord[], opts: { otherItems?: number; pageSize?: number } = {}) {
-    const deps = memoryMatterDeps();
-    const held = new MemoryHeldFiles();
-    for (const f of files) held.put(f);
-    held.otherItems = opts.otherItems ?? 0;
-    const legalHolds = new MemoryLegalHolds();
-    const work: HoldWorkDeps = {
-      matters: deps.matters,
-      files: held,
-      search: held,
-      legalHolds,
-      work: deps.work,
-      pageSize: opts.pageSize ?? 2,
-      now: deps.now,
-      log: quiet,
-    };
+    const { deps, held, legalHolds, work } = memoryHoldWork(files, opts);
     /** Delivers every queued message (in order, each once) until none is left. */
     const drain = async () => {
       let delivered = 0;

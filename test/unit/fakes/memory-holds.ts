@@ -1,6 +1,7 @@
 import type { ArchivedRecord } from '../../../shared/contracts/file-records.js';
 import type { HoldAction, HoldProgress, LegalHoldEntry, Matter } from '../../../shared/contracts/holds.js';
 import type { FixityDeps } from '../../../shared/fixity/check-copy.js';
+import type { HoldWorkDeps } from '../../../shared/holds/hold-work.js';
 import type { MatterDeps } from '../../../shared/holds/matters.js';
 import type {
   HeldFiles,
@@ -192,4 +193,35 @@ export class MemoryLegalHolds implements LegalHoldSwitch {
 export function unusedFixity(): FixityDeps {
   const unused = () => Promise.reject(new Error('this test verifies no copy'));
   return { copies: { head: unused, digest: unused }, records: { get: unused, record: unused }, now: Date.now };
+}
+
+/**
+ * A hold worker over memory: the matter deps, the archived files (`files`, plus `otherItems` that a
+ * Scan pages through without a record), the legal-hold switch and the worker's deps, quiet.
+ */
+export function memoryHoldWork(
+  files: readonly ArchivedRecord[],
+  opts: { pageSize?: number; otherItems?: number } = {},
+): {
+  deps: ReturnType<typeof memoryMatterDeps>;
+  held: MemoryHeldFiles;
+  legalHolds: MemoryLegalHolds;
+  work: HoldWorkDeps;
+} {
+  const deps = memoryMatterDeps();
+  const held = new MemoryHeldFiles();
+  for (const f of files) held.put(f);
+  held.otherItems = opts.otherItems ?? 0;
+  const legalHolds = new MemoryLegalHolds();
+  const work: HoldWorkDeps = {
+    matters: deps.matters,
+    files: held,
+    search: held,
+    legalHolds,
+    work: deps.work,
+    pageSize: opts.pageSize ?? 2,
+    now: deps.now,
+    log: { debug() {}, info() {}, warn() {}, error() {} },
+  };
+  return { deps, held, legalHolds, work };
 }
