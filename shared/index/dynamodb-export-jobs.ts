@@ -10,7 +10,7 @@ import type { ArchivedRecord, FileRecord } from '../contracts/file-records.js';
 import { chatPartition, DISCOVERY_KEYS, FILE_ITEM_SK, fileItemKey, KEY_PREFIXES } from '../contracts/table-keys.js';
 import type { ExportJobStore, ScopeReader } from '../export/ports.js';
 import type { CandidateRead, CandidateReads } from '../export/candidate-reads.js';
-import { SEARCH_INDEXES } from '../contracts/search-index.js';
+import { DynamoDbFileSearch } from './dynamodb-file-search.js';
 import { toRecord } from './dynamodb-file-items.js';
 
 /** Export jobs in the index table, one item each (`EXPORT#<id>`, `JOB`); only single-item writes. */
@@ -89,6 +89,11 @@ export class DynamoDbExportJobs implements ExportJobStore {
   }
 }
 
+/** A search time sorts between these (the bounds the hold sweep gives an open window). */
+const WHOLE_PARTITION: [string, string] = ['0000-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z'];
+/** Items per Query of a search index partition. */
+const INDEX_PAGE_ITEMS = 1000;
+
 /**
  * The files a selection may take, from the index (the plan: shared/export/candidate-reads.ts): the
  * file items of named files (GetItem), a chat's listings (a Query of its partition, then each file's
@@ -99,11 +104,14 @@ export class DynamoDbExportJobs implements ExportJobStore {
  */
 export class DynamoDbScopeReader implements ScopeReader {
   itemsRead = 0;
+  private readonly search: DynamoDbFileSearch;
 
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,
-  ) {}
+  ) {
+    this.search = new DynamoDbFileSearch(doc, table);
+  }
 
   async *candidates(plan: CandidateReads): AsyncIterable<FileRecord> {
     for (const read of plan.reads) {
@@ -129,41 +137,27 @@ export class DynamoDbScopeReader implements ScopeReader {
   }
 
   /**
-   * One partition of a search index, in sort key order. A Query of a global secondary index is
-   * eventually consistent, as the Scan it replaces is by default ("Read consistency", DynamoDB
-   * Developer Guide: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.ReadConsistency.html);
+   * One partition of a search index, in sort key order, through the search port's adapter (the same
+   * Query the search and the hold sweep send). A Query of a global secondary index is eventually
+   * consistent, as the Scan it replaces is by default ("Read consistency", DynamoDB Developer Guide:
+   * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.ReadConsistency.html);
    * the export starts after the files it takes were written.
    */
   private async *indexFiles(read: Extract<CandidateRead, { kind: 'index' }>): AsyncIterable<FileRecord> {
-    const index = SEARCH_INDEXES[read.index];
-    const values: Record<string, string> = { ':pk': read.partition };
-    let condition = '#pk = :pk';
-    if (read.between) {
-      condition += ' AND #sk BETWEEN :from AND :to';
-      values[':from'] = read.between[0];
-      values[':to'] = read.between[1];
-    }
-    let start: Record<string, unknown> | undefined;
+    let startKey: Record<string, string> | undefined;
     do {
-      const res = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: index.name,
-          KeyConditionExpression: condition,
-          ExpressionAttributeNames: read.between
-            ? { '#pk': index.partitionKey, '#sk': index.sortKey }
-            : { '#pk': index.partitionKey },
-          ExpressionAttributeValues: values,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      this.itemsRead += res.Items?.length ?? 0;
-      for (const item of res.Items ?? []) {
-        const record = toRecord(item);
-        if (record) yield record;
-      }
-      start = res.LastEvaluatedKey;
-    } while (start);
+      const page = await this.search.query({
+        index: read.index,
+        partition: read.partition,
+        sort: { between: read.between ? [read.between[0], read.between[1]] : WHOLE_PARTITION },
+        newestFirst: false,
+        limit: INDEX_PAGE_ITEMS,
+        startKey,
+      });
+      this.itemsRead += page.records.length;
+      yield* page.records;
+      startKey = page.lastKey;
+    } while (startKey);
   }
 
   private async *everyFile(): AsyncIterable<FileRecord> {
